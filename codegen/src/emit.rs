@@ -1,0 +1,1108 @@
+//! Emission: the IR and its names, as Rust tokens, one module per document.
+//!
+//! Conventions of the generated code:
+//! - the runtime is reached only through `<runtime>::rt` (by default
+//!   `::atlex::rt`), serde included (`#[serde(crate = "::atlex::rt::serde")]`);
+//! - types of other modules are referred to by absolute path from the
+//!   configured root (`crate::app::bsky::richtext::facet::Facet`);
+//! - prelude types are written bare unless a generated type of the same
+//!   module shadows them (a definition named `Result`), then by full path;
+//! - trait impls name their traits by full path.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{ToTokens, quote};
+
+use crate::ir::{
+    BodyIr, BodyTy, DefaultValue, EndpointIr, EndpointKind, FieldIr, Ir, Item, NameHint, Part,
+    StringEnumIr, StructIr, StructRole, SubscriptionIr, Ty, TypeId, TypeKind, UnionIr,
+};
+use crate::lexicon::StringFormat;
+use crate::names::{Names, split_raw};
+
+/// Paths the emitted code uses.
+#[derive(Clone, Debug)]
+pub struct EmitConfig {
+    /// The runtime crate, `::atlex` by default.
+    pub runtime: String,
+    /// Where the generated module tree is mounted, `crate` by default.
+    pub root: String,
+    /// NSID prefixes whose types live in another crate, with that crate's path
+    /// for the prefix (`("com.atproto", "::atlex_lexicons::com::atproto")`).
+    pub extern_paths: Vec<(String, String)>,
+}
+
+impl Default for EmitConfig {
+    fn default() -> Self {
+        Self {
+            runtime: "::atlex".to_owned(),
+            root: "crate".to_owned(),
+            extern_paths: Vec::new(),
+        }
+    }
+}
+
+/// One emitted module.
+#[derive(Clone, Debug)]
+pub struct EmittedModule {
+    /// The document's NSID.
+    pub nsid: String,
+    /// The module's doc text.
+    pub doc: Option<String>,
+    /// Its items.
+    pub tokens: TokenStream,
+}
+
+/// Emits the module of document `nsid`.
+pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option<EmittedModule> {
+    let module = ir.modules.get(nsid)?;
+    let emitter = Emitter::new(ir, names, config, nsid);
+    let mut tokens = TokenStream::new();
+    let nsid_lit = nsid;
+    tokens.extend(quote! {
+        #[doc = " The NSID of this lexicon."]
+        pub const NSID: &str = #nsid_lit;
+    });
+    let owned = owned_types(ir, nsid);
+    for item in &module.items {
+        match item {
+            Item::Type(id) => emitter.type_tree(*id, &owned, &mut tokens),
+            Item::Token(token) => {
+                let name = ident(names.tokens.get(&token.key).map_or("TOKEN", String::as_str));
+                let value = token.key.type_name();
+                let doc = docs(token.description.as_deref().or(Some("A token.")));
+                tokens.extend(quote! {
+                    #doc
+                    pub const #name: &str = #value;
+                });
+            }
+            Item::Endpoint(endpoint) => {
+                tokens.extend(emitter.endpoint(endpoint));
+                let parts = [
+                    endpoint.params,
+                    endpoint.input.as_ref().and_then(body_type),
+                    endpoint.output.as_ref().and_then(body_type),
+                    Some(endpoint.errors),
+                ];
+                for id in parts.into_iter().flatten() {
+                    emitter.type_tree(id, &owned, &mut tokens);
+                }
+            }
+            Item::Subscription(subscription) => {
+                tokens.extend(emitter.subscription(subscription));
+                let parts = [
+                    subscription.params,
+                    subscription.message,
+                    Some(subscription.errors),
+                ];
+                for id in parts.into_iter().flatten() {
+                    emitter.type_tree(id, &owned, &mut tokens);
+                }
+            }
+            Item::PermissionSet(_) => {}
+        }
+    }
+    let doc = module_doc(module);
+    Some(EmittedModule {
+        nsid: nsid.to_owned(),
+        doc,
+        tokens,
+    })
+}
+
+fn module_doc(module: &crate::ir::Module) -> Option<String> {
+    let mut doc = format!("`{}`", module.nsid);
+    let permission = module.items.iter().find_map(|i| match i {
+        Item::PermissionSet(p) => Some(p),
+        _ => None,
+    });
+    if let Some(p) = permission {
+        doc.push_str(": permission set");
+        if let Some(title) = &p.title {
+            doc.push_str(&format!(" \"{title}\""));
+        }
+        doc.push('.');
+        for text in [&p.detail, &p.description].into_iter().flatten() {
+            doc.push_str("\n\n");
+            doc.push_str(text);
+        }
+        return Some(doc);
+    }
+    if let Some(description) = &module.description {
+        doc.push_str(": ");
+        doc.push_str(description);
+    }
+    Some(doc)
+}
+
+fn body_type(body: &BodyIr) -> Option<TypeId> {
+    match body.body {
+        BodyTy::Json(id) => Some(id),
+        BodyTy::AnyJson | BodyTy::Binary => None,
+    }
+}
+
+/// Inline types of module `nsid`, by owner, in id order.
+fn owned_types(ir: &Ir, nsid: &str) -> HashMap<TypeId, Vec<TypeId>> {
+    let mut owned: HashMap<TypeId, Vec<TypeId>> = HashMap::new();
+    for (i, decl) in ir.types.iter().enumerate() {
+        if decl.module == nsid
+            && let NameHint::Inline { owner, .. } = decl.hint
+        {
+            owned.entry(owner).or_default().push(TypeId(i));
+        }
+    }
+    owned
+}
+
+struct Emitter<'a> {
+    ir: &'a Ir,
+    names: &'a Names,
+    config: &'a EmitConfig,
+    nsid: &'a str,
+    rt: TokenStream,
+    serde: TokenStream,
+    serde_crate: String,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(ir: &'a Ir, names: &'a Names, config: &'a EmitConfig, nsid: &'a str) -> Self {
+        let runtime = path_tokens(&config.runtime);
+        Self {
+            ir,
+            names,
+            config,
+            nsid,
+            rt: quote!(#runtime::rt),
+            serde: quote!(#runtime::rt::serde),
+            serde_crate: format!("{}::rt::serde", config.runtime),
+        }
+    }
+
+    /// A prelude type, by full path if this module shadows it.
+    fn prelude(&self, name: &str) -> TokenStream {
+        let shadowed = self.names.is_shadowed(self.nsid, name);
+        match (name, shadowed) {
+            ("Option", true) => quote!(::core::option::Option),
+            ("Result", true) => quote!(::core::result::Result),
+            ("String", true) => quote!(::std::string::String),
+            ("Vec", true) => quote!(::std::vec::Vec),
+            ("Box", true) => quote!(::std::boxed::Box),
+            (other, _) => {
+                let i = ident(other);
+                quote!(#i)
+            }
+        }
+    }
+
+    fn type_name(&self, id: TypeId) -> Ident {
+        ident(&self.names.types[id.0])
+    }
+
+    /// The path to a type from this module.
+    fn type_path(&self, id: TypeId) -> TokenStream {
+        let decl = self.ir.get(id);
+        let name = self.type_name(id);
+        if decl.module == self.nsid {
+            return quote!(#name);
+        }
+        let module = self.module_path(&decl.module);
+        quote!(#module::#name)
+    }
+
+    fn module_path(&self, nsid: &str) -> TokenStream {
+        let segments: &[String] = self.names.modules.get(nsid).map_or(&[], Vec::as_slice);
+        for (prefix, path) in &self.config.extern_paths {
+            let depth = prefix.split('.').count();
+            if nsid == prefix || nsid.starts_with(&format!("{prefix}.")) {
+                let base = path_tokens(path);
+                let rest = segments.iter().skip(depth).map(|s| ident(s));
+                return quote!(#base #(::#rest)*);
+            }
+        }
+        let root = path_tokens(&self.config.root);
+        let rest = segments.iter().map(|s| ident(s));
+        quote!(#root #(::#rest)*)
+    }
+
+    fn ty(&self, ty: &Ty) -> TokenStream {
+        let rt = &self.rt;
+        match ty {
+            Ty::Bool => quote!(bool),
+            Ty::Integer => quote!(i64),
+            Ty::String(None) => self.prelude("String"),
+            Ty::String(Some(format)) => {
+                let name = ident(format_type(*format));
+                quote!(#rt::#name)
+            }
+            Ty::Bytes => quote!(#rt::Bytes),
+            Ty::CidLink => quote!(#rt::CidLink),
+            Ty::Blob => quote!(#rt::Blob),
+            Ty::Unknown => quote!(#rt::Unknown),
+            Ty::Named(id) => self.type_path(*id),
+            Ty::Array(inner) => {
+                let vec = self.prelude("Vec");
+                let inner = self.ty(inner);
+                quote!(#vec<#inner>)
+            }
+        }
+    }
+
+    fn field_ty(&self, field: &FieldIr) -> TokenStream {
+        let mut ty = self.ty(&field.ty);
+        if field.boxed {
+            let boxed = self.prelude("Box");
+            ty = quote!(#boxed<#ty>);
+        }
+        let option = self.prelude("Option");
+        if field.nullable {
+            ty = quote!(#option<#ty>);
+        }
+        if !field.required {
+            ty = quote!(#option<#ty>);
+        }
+        ty
+    }
+
+    /// Emits a type, then the inline types it owns, depth first.
+    fn type_tree(&self, id: TypeId, owned: &HashMap<TypeId, Vec<TypeId>>, out: &mut TokenStream) {
+        out.extend(self.type_decl(id));
+        if let Some(children) = owned.get(&id) {
+            for child in children {
+                self.type_tree(*child, owned, out);
+            }
+        }
+    }
+
+    fn type_decl(&self, id: TypeId) -> TokenStream {
+        let decl = self.ir.get(id);
+        let doc = docs(decl.description.as_deref());
+        match &decl.kind {
+            TypeKind::Struct(s) => self.structure(id, s, doc),
+            TypeKind::Union(u) => self.union(id, u, doc),
+            TypeKind::StringEnum(e) => self.string_enum(id, e, doc),
+            TypeKind::Errors(_) => self.errors(id),
+            TypeKind::Alias(ty) => {
+                let name = self.type_name(id);
+                let ty = self.ty(ty);
+                quote! {
+                    #doc
+                    pub type #name = #ty;
+                }
+            }
+            TypeKind::Pending => TokenStream::new(),
+        }
+    }
+
+    fn structure(&self, id: TypeId, s: &StructIr, doc: TokenStream) -> TokenStream {
+        let name = self.type_name(id);
+        let serde = &self.serde;
+        let serde_crate = &self.serde_crate;
+        let rt = &self.rt;
+        let runtime = &self.config.runtime;
+        let is_none = if self.names.is_shadowed(self.nsid, "Option") {
+            "::core::option::Option::is_none"
+        } else {
+            "Option::is_none"
+        };
+        let mut fields = Vec::with_capacity(s.fields.len());
+        for (j, field) in s.fields.iter().enumerate() {
+            let field_name = self
+                .names
+                .fields
+                .get(&(id, j))
+                .map_or("field", String::as_str);
+            let field_ident = ident(field_name);
+            let ty = self.field_ty(field);
+            let field_doc = docs(field.description.as_deref());
+            let mut args: Vec<TokenStream> = Vec::new();
+            if split_raw(field_name).1 != field.name {
+                let json = &field.name;
+                args.push(quote!(rename = #json));
+            }
+            match (field.required, field.nullable) {
+                (true, false) => {}
+                (false, false) => {
+                    args.push(quote!(default, skip_serializing_if = #is_none));
+                }
+                (false, true) => {
+                    let with = format!("{runtime}::rt::deserialize_nullable");
+                    args.push(quote!(
+                        default,
+                        deserialize_with = #with,
+                        skip_serializing_if = #is_none
+                    ));
+                }
+                (true, true) => {
+                    let with = format!("{runtime}::rt::deserialize_required_nullable");
+                    args.push(quote!(deserialize_with = #with));
+                }
+            }
+            let attr = if args.is_empty() {
+                TokenStream::new()
+            } else {
+                quote!(#[serde(#(#args),*)])
+            };
+            fields.push(quote! {
+                #field_doc
+                #attr
+                pub #field_ident: #ty,
+            });
+        }
+        let all_optional = s.fields.iter().all(|f| !f.required);
+        let default = if all_optional {
+            quote!(Default,)
+        } else {
+            TokenStream::new()
+        };
+        let mut out = quote! {
+            #doc
+            #[derive(Clone, Debug, #default PartialEq, Eq, #serde::Serialize, #serde::Deserialize)]
+            #[serde(crate = #serde_crate)]
+            pub struct #name {
+                #(#fields)*
+            }
+        };
+        if let Some(type_name) = &s.type_name {
+            out.extend(quote! {
+                impl #rt::LexType for #name {
+                    const TYPE: &'static str = #type_name;
+                }
+            });
+        }
+        if let StructRole::Record { key } = &s.role {
+            let nsid = self.nsid;
+            let kind = match key.as_str() {
+                "tid" => quote!(#rt::RecordKeyKind::Tid),
+                "nsid" => quote!(#rt::RecordKeyKind::Nsid),
+                other => match other.strip_prefix("literal:") {
+                    Some(literal) => quote!(#rt::RecordKeyKind::Literal(#literal)),
+                    None => quote!(#rt::RecordKeyKind::Any),
+                },
+            };
+            out.extend(quote! {
+                impl #rt::Record for #name {
+                    const NSID: &'static str = #nsid;
+                    const KEY: #rt::RecordKeyKind = #kind;
+                }
+            });
+        }
+        if s.role == StructRole::Params {
+            out.extend(self.params_impl(id, s));
+        }
+        out.extend(self.default_accessors(id, s));
+        out
+    }
+
+    fn params_impl(&self, id: TypeId, s: &StructIr) -> TokenStream {
+        let rt = &self.rt;
+        let name = self.type_name(id);
+        let result = self.prelude("Result");
+        let mut writes = Vec::new();
+        let mut reads = Vec::new();
+        for (j, field) in s.fields.iter().enumerate() {
+            let field_ident = ident(
+                self.names
+                    .fields
+                    .get(&(id, j))
+                    .map_or("field", String::as_str),
+            );
+            let json = &field.name;
+            let is_list = matches!(field.ty, Ty::Array(_));
+            let method = match (is_list, field.required) {
+                (false, true) => quote!(required),
+                (false, false) => quote!(optional),
+                (true, true) => quote!(list),
+                (true, false) => quote!(optional_list),
+            };
+            writes.push(quote!(query.#method(#json, &self.#field_ident);));
+            reads.push(quote!(#field_ident: query.#method(#json)?,));
+        }
+        let query_arg = if s.fields.is_empty() {
+            quote!(_query)
+        } else {
+            quote!(query)
+        };
+        quote! {
+            impl #rt::Params for #name {
+                fn write_query(&self, #query_arg: &mut #rt::QueryWriter) {
+                    #(#writes)*
+                }
+
+                fn read_query(#query_arg: &#rt::QueryReader<'_>) -> #result<Self, #rt::ParamsError> {
+                    Ok(Self { #(#reads)* })
+                }
+            }
+        }
+    }
+
+    /// `<field>_or_default()` for optional fields with a lexicon default.
+    fn default_accessors(&self, id: TypeId, s: &StructIr) -> TokenStream {
+        let mut methods = Vec::new();
+        for (j, field) in s.fields.iter().enumerate() {
+            let (Some(default), false, false) = (&field.default, field.required, field.nullable)
+            else {
+                continue;
+            };
+            let field_name = self
+                .names
+                .fields
+                .get(&(id, j))
+                .map_or("field", String::as_str);
+            let field_ident = ident(field_name);
+            let method = ident(&format!("{}_or_default", split_raw(field_name).1));
+            let doc_text = format!(
+                " `{}`, or the lexicon's default ({}) when it is absent.",
+                field.name,
+                match default {
+                    DefaultValue::Bool(b) => b.to_string(),
+                    DefaultValue::Integer(i) => i.to_string(),
+                    DefaultValue::String(s) => format!("{s:?}"),
+                }
+            );
+            let body = match (default, &field.ty) {
+                (DefaultValue::Bool(b), Ty::Bool) => {
+                    quote!(pub fn #method(&self) -> bool { self.#field_ident.unwrap_or(#b) })
+                }
+                (DefaultValue::Integer(i), Ty::Integer) => {
+                    let i = proc_macro2::Literal::i64_unsuffixed(*i);
+                    quote!(pub fn #method(&self) -> i64 { self.#field_ident.unwrap_or(#i) })
+                }
+                (DefaultValue::String(value), Ty::String(None)) => quote! {
+                    pub fn #method(&self) -> &str { self.#field_ident.as_deref().unwrap_or(#value) }
+                },
+                (DefaultValue::String(value), Ty::Named(target)) => {
+                    let Some(variant) = self.enum_value_expr(*target, value) else {
+                        continue;
+                    };
+                    let ty = self.type_path(*target);
+                    quote! {
+                        pub fn #method(&self) -> #ty {
+                            self.#field_ident.clone().unwrap_or(#variant)
+                        }
+                    }
+                }
+                _ => continue,
+            };
+            methods.push(quote! {
+                #[doc = #doc_text]
+                #body
+            });
+        }
+        if methods.is_empty() {
+            return TokenStream::new();
+        }
+        let name = self.type_name(id);
+        quote! {
+            impl #name {
+                #(#methods)*
+            }
+        }
+    }
+
+    /// An expression of string enum `target` holding `value`.
+    fn enum_value_expr(&self, target: TypeId, value: &str) -> Option<TokenStream> {
+        let TypeKind::StringEnum(e) = &self.ir.resolve_kind(target) else {
+            return None;
+        };
+        let path = self.type_path(target);
+        if let Some(j) = e.values.iter().position(|v| v == value) {
+            let variant = ident(self.names.variants.get(&(target, j))?);
+            return Some(quote!(#path::#variant));
+        }
+        let catch_all = ident(self.names.catch_all.get(&target)?);
+        Some(quote!(#path::#catch_all(#value.to_owned())))
+    }
+
+    fn union(&self, id: TypeId, u: &UnionIr, doc: TokenStream) -> TokenStream {
+        let name = self.type_name(id);
+        let rt = &self.rt;
+        let serde = &self.serde;
+        let result = self.prelude("Result");
+        let boxed = self.prelude("Box");
+        let mut variants = Vec::new();
+        let mut ser_arms = Vec::new();
+        let mut de_arms = Vec::new();
+        for (j, member) in u.members.iter().enumerate() {
+            let variant = ident(
+                self.names
+                    .variants
+                    .get(&(id, j))
+                    .map_or("Member", String::as_str),
+            );
+            let ty = self.type_path(member.target);
+            let type_name = &member.type_name;
+            let variant_doc = format!(" `{type_name}`");
+            variants.push(quote! {
+                #[doc = #variant_doc]
+                #variant(#boxed<#ty>),
+            });
+            ser_arms.push(quote! {
+                Self::#variant(value) => #serde::Serialize::serialize(&#rt::Tagged::new(#type_name, &**value), serializer),
+            });
+            de_arms.push(quote! {
+                #type_name => #rt::decode_member_boxed(&type_name, value).map(Self::#variant),
+            });
+        }
+        let catch_all = self
+            .names
+            .catch_all
+            .get(&id)
+            .filter(|_| !u.closed)
+            .map(|c| ident(c));
+        if let Some(catch_all) = &catch_all {
+            variants.push(quote! {
+                #[doc = " A member this code does not know (from a newer lexicon), kept as it was received."]
+                #catch_all(#rt::Unknown),
+            });
+            ser_arms.push(quote! {
+                Self::#catch_all(value) => #serde::Serialize::serialize(value, serializer),
+            });
+        }
+        let expected = u.members.iter().map(|m| m.type_name.as_str());
+        let de_body = match (&catch_all, u.members.is_empty()) {
+            (Some(catch_all), true) => quote! {
+                let (_, value) = #rt::read_union(deserializer)?;
+                Ok(Self::#catch_all(#rt::Unknown::new(value)))
+            },
+            (None, true) => quote! {
+                let (type_name, _) = #rt::read_union(deserializer)?;
+                Err(#rt::unexpected_member(&type_name, &[]))
+            },
+            (Some(catch_all), false) => quote! {
+                let (type_name, value) = #rt::read_union(deserializer)?;
+                match type_name.as_str() {
+                    #(#de_arms)*
+                    _ => Ok(Self::#catch_all(#rt::Unknown::new(value))),
+                }
+            },
+            (None, false) => quote! {
+                let (type_name, value) = #rt::read_union(deserializer)?;
+                match type_name.as_str() {
+                    #(#de_arms)*
+                    _ => Err(#rt::unexpected_member(&type_name, &[#(#expected),*])),
+                }
+            },
+        };
+        quote! {
+            #doc
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub enum #name {
+                #(#variants)*
+            }
+
+            impl #serde::Serialize for #name {
+                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> #result<S::Ok, S::Error> {
+                    match self {
+                        #(#ser_arms)*
+                    }
+                }
+            }
+
+            impl<'de> #serde::Deserialize<'de> for #name {
+                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> #result<Self, D::Error> {
+                    #de_body
+                }
+            }
+        }
+    }
+
+    fn string_enum(&self, id: TypeId, e: &StringEnumIr, doc: TokenStream) -> TokenStream {
+        let name = self.type_name(id);
+        let rt = &self.rt;
+        let serde = &self.serde;
+        let result = self.prelude("Result");
+        let string = self.prelude("String");
+        let values = &e.values;
+        let variants: Vec<Ident> = (0..values.len())
+            .map(|j| {
+                ident(
+                    self.names
+                        .variants
+                        .get(&(id, j))
+                        .map_or("Value", String::as_str),
+                )
+            })
+            .collect();
+        let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+        let catch_all = self
+            .names
+            .catch_all
+            .get(&id)
+            .filter(|_| e.open)
+            .map(|c| ident(c));
+        let (other_variant, other_as_str) = match &catch_all {
+            Some(c) => (
+                quote! {
+                    #[doc = " A value the lexicon does not list."]
+                    #c(#string),
+                },
+                quote!(Self::#c(value) => value,),
+            ),
+            None => (TokenStream::new(), TokenStream::new()),
+        };
+        let open_doc = if e.open {
+            " The values the lexicon lists; others are allowed."
+        } else {
+            " The only values allowed."
+        };
+        let mut out = quote! {
+            #doc
+            #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+            pub enum #name {
+                #(#[doc = #variant_docs] #variants,)*
+                #other_variant
+            }
+
+            impl #name {
+                #[doc = #open_doc]
+                pub const VALUES: &'static [&'static str] = &[#(#values),*];
+
+                /// The value as it goes over the wire.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(Self::#variants => #values,)*
+                        #other_as_str
+                    }
+                }
+            }
+
+            impl ::core::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+
+            impl #serde::Serialize for #name {
+                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> #result<S::Ok, S::Error> {
+                    serializer.serialize_str(self.as_str())
+                }
+            }
+        };
+        match &catch_all {
+            Some(c) => out.extend(quote! {
+                impl ::core::convert::From<&str> for #name {
+                    fn from(value: &str) -> Self {
+                        match value {
+                            #(#values => Self::#variants,)*
+                            _ => Self::#c(value.to_owned()),
+                        }
+                    }
+                }
+
+                impl ::core::str::FromStr for #name {
+                    type Err = ::core::convert::Infallible;
+
+                    fn from_str(value: &str) -> #result<Self, Self::Err> {
+                        Ok(Self::from(value))
+                    }
+                }
+
+                impl<'de> #serde::Deserialize<'de> for #name {
+                    fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> #result<Self, D::Error> {
+                        #rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
+                    }
+                }
+            }),
+            None => out.extend(quote! {
+                impl ::core::str::FromStr for #name {
+                    type Err = #rt::UnknownValue;
+
+                    fn from_str(value: &str) -> #result<Self, Self::Err> {
+                        match value {
+                            #(#values => Ok(Self::#variants),)*
+                            _ => Err(#rt::UnknownValue {
+                                value: value.to_owned(),
+                                expected: Self::VALUES,
+                            }),
+                        }
+                    }
+                }
+
+                impl<'de> #serde::Deserialize<'de> for #name {
+                    fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> #result<Self, D::Error> {
+                        #rt::deserialize_str(deserializer, |value| value.parse::<Self>().map_err(|e| e.to_string()))
+                    }
+                }
+            }),
+        }
+        out
+    }
+
+    fn errors(&self, id: TypeId) -> TokenStream {
+        let TypeKind::Errors(errors) = &self.ir.get(id).kind else {
+            return TokenStream::new();
+        };
+        let name = self.type_name(id);
+        let rt = &self.rt;
+        let serde = &self.serde;
+        let result = self.prelude("Result");
+        let string = self.prelude("String");
+        let option = self.prelude("Option");
+        let catch_all = ident(
+            self.names
+                .catch_all
+                .get(&id)
+                .map_or("Unknown", String::as_str),
+        );
+        let variants: Vec<Ident> = (0..errors.len())
+            .map(|j| {
+                ident(
+                    self.names
+                        .variants
+                        .get(&(id, j))
+                        .map_or("Declared", String::as_str),
+                )
+            })
+            .collect();
+        let error_names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        let variant_docs = errors.iter().map(|e| match &e.description {
+            Some(d) => docs(Some(&format!("`{}`: {d}", e.name))),
+            None => docs(Some(&format!("`{}`", e.name))),
+        });
+        let doc = docs(Some(&format!(
+            "The errors `{}` declares, and any other error name a server sends.",
+            self.nsid
+        )));
+        let (from_parts, name_body, message_body) = if variants.is_empty() {
+            (
+                quote!(Self::#catch_all(#rt::UnknownError { error, message })),
+                quote! {
+                    let Self::#catch_all(error) = self;
+                    &error.error
+                },
+                quote! {
+                    let Self::#catch_all(error) = self;
+                    error.message.as_deref()
+                },
+            )
+        } else {
+            (
+                quote! {
+                    match error.as_str() {
+                        #(#error_names => Self::#variants { message },)*
+                        _ => Self::#catch_all(#rt::UnknownError { error, message }),
+                    }
+                },
+                quote! {
+                    match self {
+                        #(Self::#variants { .. } => #error_names,)*
+                        Self::#catch_all(error) => &error.error,
+                    }
+                },
+                quote! {
+                    match self {
+                        #(Self::#variants { message })|* => message.as_deref(),
+                        Self::#catch_all(error) => error.message.as_deref(),
+                    }
+                },
+            )
+        };
+        quote! {
+            #doc
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub enum #name {
+                #(
+                    #variant_docs
+                    #variants {
+                        /// The server's message.
+                        message: #option<#string>,
+                    },
+                )*
+                /// An error name the lexicon does not declare (from a newer version, or a server's own).
+                #catch_all(#rt::UnknownError),
+            }
+
+            impl #rt::EndpointError for #name {
+                const DECLARED: &'static [&'static str] = &[#(#error_names),*];
+
+                fn from_parts(error: #string, message: #option<#string>) -> Self {
+                    #from_parts
+                }
+
+                fn name(&self) -> &str {
+                    #name_body
+                }
+
+                fn message(&self) -> #option<&str> {
+                    #message_body
+                }
+            }
+
+            impl ::core::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    let name = #rt::EndpointError::name(self);
+                    match #rt::EndpointError::message(self) {
+                        Some(message) => write!(f, "{name}: {message}"),
+                        None => f.write_str(name),
+                    }
+                }
+            }
+
+            impl ::std::error::Error for #name {}
+
+            impl #serde::Serialize for #name {
+                fn serialize<S: #serde::Serializer>(&self, serializer: S) -> #result<S::Ok, S::Error> {
+                    #rt::serialize_error(self, serializer)
+                }
+            }
+
+            impl<'de> #serde::Deserialize<'de> for #name {
+                fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> #result<Self, D::Error> {
+                    #rt::deserialize_error(deserializer)
+                }
+            }
+        }
+    }
+
+    /// The `Input`/`Output` alias for bodies without a generated type.
+    fn body_alias(&self, body: &Option<BodyIr>, part: Part) -> TokenStream {
+        let Some(body) = body else {
+            return TokenStream::new();
+        };
+        let rt = &self.rt;
+        let ty = match body.body {
+            BodyTy::Json(_) => return TokenStream::new(),
+            BodyTy::AnyJson => quote!(#rt::Unknown),
+            BodyTy::Binary => quote!(#rt::Binary),
+        };
+        let name = ident(part_ident(part));
+        let text = match (&body.description, &body.body) {
+            (Some(d), _) => d.clone(),
+            (None, BodyTy::Binary) => format!("A `{}` body.", body.encoding),
+            (None, _) => "A JSON body without a schema.".to_owned(),
+        };
+        let doc = docs(Some(&text));
+        quote! {
+            #doc
+            pub type #name = #ty;
+        }
+    }
+
+    fn body_assoc(&self, body: &Option<BodyIr>, part: Part) -> (TokenStream, TokenStream) {
+        match body {
+            None => (quote!(()), quote!(None)),
+            Some(body) => {
+                let name = ident(part_ident(part));
+                let encoding = &body.encoding;
+                (quote!(#name), quote!(Some(#encoding)))
+            }
+        }
+    }
+
+    fn endpoint(&self, endpoint: &EndpointIr) -> TokenStream {
+        let rt = &self.rt;
+        let name = ident(
+            self.names
+                .endpoints
+                .get(self.nsid)
+                .map_or("Endpoint", String::as_str),
+        );
+        let nsid = &endpoint.nsid;
+        let kind_text = match endpoint.kind {
+            EndpointKind::Query => "query",
+            EndpointKind::Procedure => "procedure",
+        };
+        let kind = match endpoint.kind {
+            EndpointKind::Query => quote!(#rt::EndpointKind::Query),
+            EndpointKind::Procedure => quote!(#rt::EndpointKind::Procedure),
+        };
+        let mut doc_text = format!("The `{nsid}` {kind_text}.");
+        if let Some(description) = &endpoint.description {
+            doc_text.push_str("\n\n");
+            doc_text.push_str(description);
+        }
+        let doc = docs(Some(&doc_text));
+        let params = if endpoint.params.is_some() {
+            quote!(Params)
+        } else {
+            quote!(())
+        };
+        let (input, input_encoding) = self.body_assoc(&endpoint.input, Part::Input);
+        let (output, output_encoding) = self.body_assoc(&endpoint.output, Part::Output);
+        let input_alias = self.body_alias(&endpoint.input, Part::Input);
+        let output_alias = self.body_alias(&endpoint.output, Part::Output);
+        quote! {
+            #doc
+            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+            pub struct #name;
+
+            impl #rt::Endpoint for #name {
+                const NSID: &'static str = #nsid;
+                const KIND: #rt::EndpointKind = #kind;
+                const INPUT_ENCODING: Option<&'static str> = #input_encoding;
+                const OUTPUT_ENCODING: Option<&'static str> = #output_encoding;
+                type Params = #params;
+                type Input = #input;
+                type Output = #output;
+                type Error = Error;
+            }
+
+            #input_alias
+            #output_alias
+        }
+    }
+
+    fn subscription(&self, subscription: &SubscriptionIr) -> TokenStream {
+        let rt = &self.rt;
+        let name = ident(
+            self.names
+                .endpoints
+                .get(self.nsid)
+                .map_or("Subscription", String::as_str),
+        );
+        let nsid = &subscription.nsid;
+        let mut doc_text = format!("The `{nsid}` subscription.");
+        if let Some(description) = &subscription.description {
+            doc_text.push_str("\n\n");
+            doc_text.push_str(description);
+        }
+        let doc = docs(Some(&doc_text));
+        let params = if subscription.params.is_some() {
+            quote!(Params)
+        } else {
+            quote!(())
+        };
+        let message = if subscription.message.is_some() {
+            quote!(Message)
+        } else {
+            quote!(#rt::Unknown)
+        };
+        quote! {
+            #doc
+            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+            pub struct #name;
+
+            impl #rt::Subscription for #name {
+                const NSID: &'static str = #nsid;
+                type Params = #params;
+                type Message = #message;
+                type Error = Error;
+            }
+        }
+    }
+}
+
+impl Ir {
+    /// The kind of a type, following aliases.
+    pub fn resolve_kind(&self, id: TypeId) -> &TypeKind {
+        match self.resolve_alias(&Ty::Named(id)) {
+            Ty::Named(target) => &self.get(*target).kind,
+            _ => &self.get(id).kind,
+        }
+    }
+}
+
+fn part_ident(part: Part) -> &'static str {
+    match part {
+        Part::Params => "Params",
+        Part::Input => "Input",
+        Part::Output => "Output",
+        Part::Message => "Message",
+        Part::Error => "Error",
+    }
+}
+
+/// The runtime type of a string format.
+fn format_type(format: StringFormat) -> &'static str {
+    match format {
+        StringFormat::AtIdentifier => "AtIdentifier",
+        StringFormat::AtUri => "AtUri",
+        StringFormat::Cid => "Cid",
+        StringFormat::Datetime => "Datetime",
+        StringFormat::Did => "Did",
+        StringFormat::Handle => "Handle",
+        StringFormat::Nsid => "Nsid",
+        StringFormat::Tid => "Tid",
+        StringFormat::RecordKey => "RecordKey",
+        StringFormat::Uri => "Uri",
+        StringFormat::Language => "Language",
+    }
+}
+
+/// An identifier from a name the names phase produced (`r#type` is raw).
+/// Names are sanitized there; anything else still yields a valid identifier.
+pub fn ident(name: &str) -> Ident {
+    let (raw, bare) = split_raw(name);
+    let valid = bare
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && bare != "_";
+    if !valid {
+        return Ident::new("__invalid_name", Span::call_site());
+    }
+    if raw && !matches!(bare, "crate" | "self" | "super" | "Self") {
+        Ident::new_raw(bare, Span::call_site())
+    } else {
+        Ident::new(bare, Span::call_site())
+    }
+}
+
+/// Tokens of a path such as `::atlex` or `crate::lexicons`.
+pub fn path_tokens(path: &str) -> TokenStream {
+    let mut out = TokenStream::new();
+    let absolute = path.starts_with("::");
+    for (i, segment) in path.trim_start_matches("::").split("::").enumerate() {
+        if i > 0 || absolute {
+            out.extend(quote!(::));
+        }
+        ident(segment).to_tokens(&mut out);
+    }
+    out
+}
+
+/// Doc attributes for a description: one `#[doc]` per line, leading
+/// whitespace trimmed (so nothing turns into a code block or doctest),
+/// brackets escaped (no accidental intra-doc links) and bare URLs wrapped.
+pub fn docs(text: Option<&str>) -> TokenStream {
+    let Some(text) = text else {
+        return TokenStream::new();
+    };
+    let lines: Vec<String> = text
+        .trim()
+        .lines()
+        .map(|line| format!(" {}", doc_line(line.trim())))
+        .map(|line| line.trim_end().to_owned())
+        .collect();
+    quote!(#(#[doc = #lines])*)
+}
+
+fn doc_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let is_url = word.starts_with("https://") || word.starts_with("http://");
+        if is_url {
+            let end = word.trim_end_matches(['.', ',', ')', ';', ':']).len();
+            let (url, tail) = word.split_at(end);
+            out.push('<');
+            out.push_str(url);
+            out.push('>');
+            out.push_str(&escape_doc(tail));
+        } else {
+            out.push_str(&escape_doc(word));
+        }
+    }
+    out
+}
+
+fn escape_doc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,1632 @@
+//! The Lexicon language as a Rust model, and the reader that checks a JSON
+//! document against it.
+//!
+//! Reading never stops at the first problem: every problem becomes a
+//! [`Diagnostic`] naming the JSON location, and the reader keeps what it can
+//! so later problems are found in the same run. Unknown keys are tolerated
+//! with a warning (real lexicons carry extras such as `revision`, `$type` or
+//! `needsCbor`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, pointer_push};
+
+/// A parsed lexicon document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    /// The NSID the document defines.
+    pub id: String,
+    /// The optional `revision` number.
+    pub revision: Option<i64>,
+    /// The document-level description.
+    pub description: Option<String>,
+    /// The definitions, in file order.
+    pub defs: Vec<Def>,
+}
+
+impl Document {
+    /// The definition called `name`.
+    pub fn def(&self, name: &str) -> Option<&Def> {
+        self.defs.iter().find(|d| d.name == name)
+    }
+}
+
+/// One named definition of a document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Def {
+    /// Its name (`main`, `convoView`, …).
+    pub name: String,
+    /// Its schema.
+    pub schema: Schema,
+}
+
+/// A schema: a type with its constraints, wherever it appears.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Schema {
+    /// The `description`.
+    pub description: Option<String>,
+    /// The JSON pointer of this schema in its document.
+    pub pointer: String,
+    /// The type and its fields.
+    pub kind: SchemaKind,
+}
+
+/// The type of a schema and its type-specific fields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SchemaKind {
+    /// `boolean`.
+    Boolean(BooleanSchema),
+    /// `integer`.
+    Integer(IntegerSchema),
+    /// `string`.
+    String(StringSchema),
+    /// `bytes`.
+    Bytes(BytesSchema),
+    /// `cid-link`.
+    CidLink,
+    /// `blob`.
+    Blob(BlobSchema),
+    /// `array`.
+    Array(ArraySchema),
+    /// `object`.
+    Object(ObjectSchema),
+    /// `params`: the parameters of a query, procedure or subscription.
+    Params(ObjectSchema),
+    /// `token`: a named value with no data.
+    Token,
+    /// `ref`.
+    Ref(RefSchema),
+    /// `union`.
+    Union(UnionSchema),
+    /// `unknown`: any object.
+    Unknown,
+    /// `record`.
+    Record(RecordSchema),
+    /// `query`.
+    Query(EndpointSchema),
+    /// `procedure`.
+    Procedure(EndpointSchema),
+    /// `subscription`.
+    Subscription(SubscriptionSchema),
+    /// `permission-set`.
+    PermissionSet(PermissionSetSchema),
+    /// `permission`, inside a permission set.
+    Permission(PermissionSchema),
+}
+
+impl SchemaKind {
+    /// The `type` string of this kind.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Boolean(_) => "boolean",
+            Self::Integer(_) => "integer",
+            Self::String(_) => "string",
+            Self::Bytes(_) => "bytes",
+            Self::CidLink => "cid-link",
+            Self::Blob(_) => "blob",
+            Self::Array(_) => "array",
+            Self::Object(_) => "object",
+            Self::Params(_) => "params",
+            Self::Token => "token",
+            Self::Ref(_) => "ref",
+            Self::Union(_) => "union",
+            Self::Unknown => "unknown",
+            Self::Record(_) => "record",
+            Self::Query(_) => "query",
+            Self::Procedure(_) => "procedure",
+            Self::Subscription(_) => "subscription",
+            Self::PermissionSet(_) => "permission-set",
+            Self::Permission(_) => "permission",
+        }
+    }
+
+    /// Whether this is a primary type, allowed only as the `main` definition.
+    pub fn is_primary(&self) -> bool {
+        matches!(
+            self,
+            Self::Record(_)
+                | Self::Query(_)
+                | Self::Procedure(_)
+                | Self::Subscription(_)
+                | Self::PermissionSet(_)
+        )
+    }
+}
+
+/// `boolean` constraints.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BooleanSchema {
+    /// `default`.
+    pub default: Option<bool>,
+    /// `const`.
+    pub const_value: Option<bool>,
+}
+
+/// `integer` constraints.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IntegerSchema {
+    /// `minimum`.
+    pub minimum: Option<i64>,
+    /// `maximum`.
+    pub maximum: Option<i64>,
+    /// `enum`: the closed set of allowed values.
+    pub enum_values: Option<Vec<i64>>,
+    /// `default`.
+    pub default: Option<i64>,
+    /// `const`.
+    pub const_value: Option<i64>,
+}
+
+/// The string formats of the Lexicon language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StringFormat {
+    /// `at-identifier`: a DID or a handle.
+    AtIdentifier,
+    /// `at-uri`.
+    AtUri,
+    /// `cid` (as a string, not a link).
+    Cid,
+    /// `datetime`.
+    Datetime,
+    /// `did`.
+    Did,
+    /// `handle`.
+    Handle,
+    /// `nsid`.
+    Nsid,
+    /// `tid`.
+    Tid,
+    /// `record-key`.
+    RecordKey,
+    /// `uri`.
+    Uri,
+    /// `language`: a BCP-47 tag.
+    Language,
+}
+
+impl StringFormat {
+    /// Every format, with its lexicon name.
+    pub const ALL: [(&'static str, StringFormat); 11] = [
+        ("at-identifier", Self::AtIdentifier),
+        ("at-uri", Self::AtUri),
+        ("cid", Self::Cid),
+        ("datetime", Self::Datetime),
+        ("did", Self::Did),
+        ("handle", Self::Handle),
+        ("nsid", Self::Nsid),
+        ("tid", Self::Tid),
+        ("record-key", Self::RecordKey),
+        ("uri", Self::Uri),
+        ("language", Self::Language),
+    ];
+
+    /// The format called `name` in a lexicon.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+    }
+
+    /// The lexicon name of the format.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("", |(n, _)| n)
+    }
+}
+
+/// `string` constraints.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StringSchema {
+    /// `format`, if it names a known format.
+    pub format: Option<StringFormat>,
+    /// `minLength` in UTF-8 bytes.
+    pub min_length: Option<u64>,
+    /// `maxLength` in UTF-8 bytes.
+    pub max_length: Option<u64>,
+    /// `minGraphemes`.
+    pub min_graphemes: Option<u64>,
+    /// `maxGraphemes`.
+    pub max_graphemes: Option<u64>,
+    /// `knownValues`: suggested values; others are allowed.
+    pub known_values: Vec<String>,
+    /// `enum`: the closed set of allowed values.
+    pub enum_values: Option<Vec<String>>,
+    /// `default`.
+    pub default: Option<String>,
+    /// `const`.
+    pub const_value: Option<String>,
+}
+
+/// `bytes` constraints.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BytesSchema {
+    /// `minLength` in bytes.
+    pub min_length: Option<u64>,
+    /// `maxLength` in bytes.
+    pub max_length: Option<u64>,
+}
+
+/// `blob` constraints.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BlobSchema {
+    /// `accept`: MIME types or globs (`image/*`).
+    pub accept: Option<Vec<String>>,
+    /// `maxSize` in bytes.
+    pub max_size: Option<u64>,
+}
+
+/// `array`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArraySchema {
+    /// `items`.
+    pub items: Box<Schema>,
+    /// `minLength` in items.
+    pub min_length: Option<u64>,
+    /// `maxLength` in items.
+    pub max_length: Option<u64>,
+}
+
+/// `object` (and `params`, which has the same shape).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObjectSchema {
+    /// `properties`, in file order.
+    pub properties: Vec<(String, Schema)>,
+    /// `required`.
+    pub required: Vec<String>,
+    /// `nullable`.
+    pub nullable: Vec<String>,
+}
+
+impl ObjectSchema {
+    /// Whether `name` is required.
+    pub fn is_required(&self, name: &str) -> bool {
+        self.required.iter().any(|r| r == name)
+    }
+
+    /// Whether `name` is nullable.
+    pub fn is_nullable(&self, name: &str) -> bool {
+        self.nullable.iter().any(|r| r == name)
+    }
+
+    /// The property called `name`.
+    pub fn property(&self, name: &str) -> Option<&Schema> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s)
+    }
+}
+
+/// `ref`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefSchema {
+    /// The reference as written (`#local`, `nsid`, `nsid#def`).
+    pub target: String,
+}
+
+/// `union`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnionSchema {
+    /// The references, as written.
+    pub refs: Vec<String>,
+    /// `closed`: no members beyond `refs`.
+    pub closed: bool,
+}
+
+/// `record`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordSchema {
+    /// `key`: `tid`, `nsid`, `any` or `literal:<value>`.
+    pub key: String,
+    /// `record`: the object schema of the record.
+    pub record: Box<Schema>,
+}
+
+/// The `input` or `output` of an endpoint, or a subscription `message`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BodySchema {
+    /// `encoding` (a MIME type); empty for a subscription message.
+    pub encoding: String,
+    /// `description`.
+    pub description: Option<String>,
+    /// `schema`, when the body is described.
+    pub schema: Option<Box<Schema>>,
+    /// The JSON pointer of the body.
+    pub pointer: String,
+}
+
+/// A declared error of an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorSchema {
+    /// The error name (`InvalidConvo`).
+    pub name: String,
+    /// What it means.
+    pub description: Option<String>,
+}
+
+/// `query` and `procedure`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EndpointSchema {
+    /// `parameters`.
+    pub parameters: Option<Box<Schema>>,
+    /// `input` (procedures).
+    pub input: Option<BodySchema>,
+    /// `output`.
+    pub output: Option<BodySchema>,
+    /// `errors`.
+    pub errors: Vec<ErrorSchema>,
+}
+
+/// `subscription`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SubscriptionSchema {
+    /// `parameters`.
+    pub parameters: Option<Box<Schema>>,
+    /// `message`.
+    pub message: Option<BodySchema>,
+    /// `errors`.
+    pub errors: Vec<ErrorSchema>,
+}
+
+/// `permission-set`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PermissionSetSchema {
+    /// `title`.
+    pub title: Option<String>,
+    /// `detail`.
+    pub detail: Option<String>,
+    /// `permissions`.
+    pub permissions: Vec<Schema>,
+}
+
+/// `permission`: its `resource` and the resource-specific fields as written.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PermissionSchema {
+    /// `resource` (`repo`, `rpc`, `blob`, `account`, `identity`, …).
+    pub resource: String,
+    /// The other fields, unchecked.
+    pub fields: Map<String, Value>,
+}
+
+/// Reads a lexicon document from JSON text. Problems go to `diagnostics`;
+/// `None` when nothing usable could be read.
+pub fn parse_document(
+    text: &str,
+    file: Option<Arc<Path>>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Document> {
+    let value: Value = match serde_json::from_str(text) {
+        Ok(value) => value,
+        Err(err) => {
+            let mut location = Location::new(file, "");
+            location.line_col = Some((err.line(), err.column()));
+            diagnostics.push(Diagnostic::error(
+                location,
+                format!("not valid JSON: {err}"),
+            ));
+            return None;
+        }
+    };
+    read_document(&value, file, diagnostics)
+}
+
+/// Reads a lexicon document from a JSON value.
+pub fn read_document(
+    value: &Value,
+    file: Option<Arc<Path>>,
+    diagnostics: &mut Diagnostics,
+) -> Option<Document> {
+    let mut reader = Reader {
+        file,
+        nsid: None,
+        diagnostics,
+    };
+    reader.document(value)
+}
+
+/// Whether `s` is a syntactically valid NSID (the atproto NSID rules: at least
+/// three dot-separated segments; domain segments of letters, digits and
+/// hyphens; a final name segment of letters and digits starting with a
+/// letter; at most 317 characters).
+pub fn is_valid_nsid(s: &str) -> bool {
+    if s.is_empty() || s.len() > 317 || !s.is_ascii() {
+        return false;
+    }
+    let segments: Vec<&str> = s.split('.').collect();
+    if segments.len() < 3 {
+        return false;
+    }
+    let Some((name, domain)) = segments.split_last() else {
+        return false;
+    };
+    let domain_ok = domain.iter().enumerate().all(|(i, seg)| {
+        !seg.is_empty()
+            && seg.len() <= 63
+            && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !seg.starts_with('-')
+            && !seg.ends_with('-')
+            && (i != 0 || !seg.as_bytes()[0].is_ascii_digit())
+    });
+    let name_ok = !name.is_empty()
+        && name.len() <= 63
+        && name.as_bytes()[0].is_ascii_alphabetic()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric());
+    domain_ok && name_ok
+}
+
+struct Reader<'d> {
+    file: Option<Arc<Path>>,
+    nsid: Option<String>,
+    diagnostics: &'d mut Diagnostics,
+}
+
+/// Keys every schema may carry besides its type-specific ones.
+const COMMON_KEYS: &[&str] = &["type", "description"];
+
+impl Reader<'_> {
+    fn location(&self, pointer: &str) -> Location {
+        let mut location = Location::new(self.file.clone(), pointer);
+        location.lexicon = self
+            .nsid
+            .as_deref()
+            .and_then(|nsid| lexicon_location(nsid, pointer));
+        location
+    }
+
+    fn error(&mut self, pointer: &str, message: impl Into<String>) {
+        let location = self.location(pointer);
+        self.diagnostics.push(Diagnostic::error(location, message));
+    }
+
+    fn warning(&mut self, pointer: &str, message: impl Into<String>) {
+        let location = self.location(pointer);
+        self.diagnostics
+            .push(Diagnostic::warning(location, message));
+    }
+
+    fn document(&mut self, value: &Value) -> Option<Document> {
+        let Some(map) = value.as_object() else {
+            self.error("", "a lexicon document must be a JSON object");
+            return None;
+        };
+        let mut ok = true;
+        match map.get("lexicon") {
+            Some(v) if v.as_i64() == Some(1) => {}
+            Some(v) => {
+                self.error(
+                    "/lexicon",
+                    format!("`lexicon` must be the integer 1, found {v}"),
+                );
+                ok = false;
+            }
+            None => {
+                self.error("", "missing `lexicon` (the language version, 1)");
+                ok = false;
+            }
+        }
+        let id = match map.get("id") {
+            Some(Value::String(id)) if is_valid_nsid(id) => Some(id.clone()),
+            Some(Value::String(id)) => {
+                self.error("/id", format!("`id` is not a valid NSID: {id:?}"));
+                None
+            }
+            Some(v) => {
+                self.error("/id", format!("`id` must be an NSID string, found {v}"));
+                None
+            }
+            None => {
+                self.error("", "missing `id` (the document's NSID)");
+                None
+            }
+        };
+        self.nsid = id.clone();
+        let revision = match map.get("revision") {
+            None => None,
+            Some(v) => match v.as_i64() {
+                Some(r) if r >= 0 => Some(r),
+                _ => {
+                    self.error(
+                        "/revision",
+                        format!("`revision` must be a non-negative integer, found {v}"),
+                    );
+                    None
+                }
+            },
+        };
+        let description = self.opt_string(map, "", "description");
+        for key in map.keys() {
+            if !["lexicon", "id", "revision", "description", "defs"].contains(&key.as_str()) {
+                self.warning(
+                    &pointer_push("", key),
+                    format!("unknown top-level key `{key}` ignored"),
+                );
+            }
+        }
+        let mut defs = Vec::new();
+        match map.get("defs") {
+            Some(Value::Object(entries)) => {
+                for (name, def) in entries {
+                    let pointer = pointer_push("/defs", name);
+                    if !is_valid_def_name(name) {
+                        self.error(&pointer, format!("invalid definition name {name:?}"));
+                        ok = false;
+                        continue;
+                    }
+                    match self.def(name, def, &pointer) {
+                        Some(schema) => defs.push(Def {
+                            name: name.clone(),
+                            schema,
+                        }),
+                        None => ok = false,
+                    }
+                }
+            }
+            Some(_) => {
+                self.error("/defs", "`defs` must be an object of named definitions");
+                ok = false;
+            }
+            None => {
+                self.error("", "missing `defs`");
+                ok = false;
+            }
+        }
+        let id = id?;
+        ok.then_some(Document {
+            id,
+            revision,
+            description,
+            defs,
+        })
+    }
+
+    /// A named definition: any type except the ones that only make sense
+    /// inline (`ref`, `union`, `unknown`, `params`, `permission`); primary
+    /// types only as `main`.
+    fn def(&mut self, name: &str, value: &Value, pointer: &str) -> Option<Schema> {
+        let schema = self.schema(value, pointer)?;
+        match &schema.kind {
+            SchemaKind::Ref(_)
+            | SchemaKind::Union(_)
+            | SchemaKind::Unknown
+            | SchemaKind::Params(_)
+            | SchemaKind::Permission(_) => {
+                self.error(
+                    &pointer_push(pointer, "type"),
+                    format!(
+                        "a `{}` cannot be a named definition; it may only appear inside another type",
+                        schema.kind.type_name()
+                    ),
+                );
+                None
+            }
+            kind if kind.is_primary() && name != "main" => {
+                self.error(
+                    &pointer_push(pointer, "type"),
+                    format!(
+                        "a `{}` must be the `main` definition, not `{name}`",
+                        kind.type_name()
+                    ),
+                );
+                None
+            }
+            _ => Some(schema),
+        }
+    }
+
+    fn schema(&mut self, value: &Value, pointer: &str) -> Option<Schema> {
+        let Some(map) = value.as_object() else {
+            self.error(
+                pointer,
+                format!("a schema must be a JSON object, found {value}"),
+            );
+            return None;
+        };
+        let type_name = match map.get("type") {
+            Some(Value::String(t)) => t.as_str(),
+            Some(v) => {
+                self.error(
+                    &pointer_push(pointer, "type"),
+                    format!("`type` must be a string, found {v}"),
+                );
+                return None;
+            }
+            None => {
+                self.error(pointer, "missing `type`");
+                return None;
+            }
+        };
+        let description = self.opt_string(map, pointer, "description");
+        let (kind, allowed): (Option<SchemaKind>, &[&str]) = match type_name {
+            "boolean" => (
+                Some(SchemaKind::Boolean(BooleanSchema {
+                    default: self.opt_bool(map, pointer, "default"),
+                    const_value: self.opt_bool(map, pointer, "const"),
+                })),
+                &["default", "const"],
+            ),
+            "integer" => (
+                Some(SchemaKind::Integer(self.integer(map, pointer))),
+                &["minimum", "maximum", "enum", "default", "const"],
+            ),
+            "string" => (
+                Some(SchemaKind::String(self.string(map, pointer))),
+                &[
+                    "format",
+                    "minLength",
+                    "maxLength",
+                    "minGraphemes",
+                    "maxGraphemes",
+                    "knownValues",
+                    "enum",
+                    "default",
+                    "const",
+                ],
+            ),
+            "bytes" => (
+                Some(SchemaKind::Bytes(BytesSchema {
+                    min_length: self.opt_u64(map, pointer, "minLength"),
+                    max_length: self.opt_u64(map, pointer, "maxLength"),
+                })),
+                &["minLength", "maxLength"],
+            ),
+            "cid-link" => (Some(SchemaKind::CidLink), &[]),
+            "blob" => (
+                Some(SchemaKind::Blob(BlobSchema {
+                    accept: self.opt_strings(map, pointer, "accept"),
+                    max_size: self.opt_u64(map, pointer, "maxSize"),
+                })),
+                &["accept", "maxSize"],
+            ),
+            "array" => (
+                self.array(map, pointer).map(SchemaKind::Array),
+                &["items", "minLength", "maxLength"],
+            ),
+            "object" => (
+                self.object(map, pointer, false).map(SchemaKind::Object),
+                &["properties", "required", "nullable"],
+            ),
+            "params" => (
+                self.object(map, pointer, true).map(SchemaKind::Params),
+                &["properties", "required"],
+            ),
+            "token" => (Some(SchemaKind::Token), &[]),
+            "ref" => (self.reference(map, pointer).map(SchemaKind::Ref), &["ref"]),
+            "union" => (
+                self.union(map, pointer).map(SchemaKind::Union),
+                &["refs", "closed"],
+            ),
+            "unknown" => (Some(SchemaKind::Unknown), &[]),
+            "record" => (
+                self.record(map, pointer).map(SchemaKind::Record),
+                &["key", "record"],
+            ),
+            "query" => (
+                self.endpoint(map, pointer, false).map(SchemaKind::Query),
+                &["parameters", "output", "errors"],
+            ),
+            "procedure" => (
+                self.endpoint(map, pointer, true).map(SchemaKind::Procedure),
+                &["parameters", "input", "output", "errors"],
+            ),
+            "subscription" => (
+                self.subscription(map, pointer)
+                    .map(SchemaKind::Subscription),
+                &["parameters", "message", "errors"],
+            ),
+            "permission-set" => (
+                self.permission_set(map, pointer)
+                    .map(SchemaKind::PermissionSet),
+                &[
+                    "title",
+                    "title:lang",
+                    "detail",
+                    "detail:lang",
+                    "permissions",
+                ],
+            ),
+            "permission" => (
+                self.permission(map, pointer).map(SchemaKind::Permission),
+                &[],
+            ),
+            other => {
+                self.error(
+                    &pointer_push(pointer, "type"),
+                    format!("unknown type `{other}`"),
+                );
+                return None;
+            }
+        };
+        if type_name != "permission" {
+            for key in map.keys() {
+                if !COMMON_KEYS.contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
+                    self.warning(
+                        &pointer_push(pointer, key),
+                        format!("unknown key `{key}` on a `{type_name}` ignored"),
+                    );
+                }
+            }
+        }
+        Some(Schema {
+            description,
+            pointer: pointer.to_owned(),
+            kind: kind?,
+        })
+    }
+
+    fn integer(&mut self, map: &Map<String, Value>, pointer: &str) -> IntegerSchema {
+        let schema = IntegerSchema {
+            minimum: self.opt_i64(map, pointer, "minimum"),
+            maximum: self.opt_i64(map, pointer, "maximum"),
+            enum_values: self.opt_list(map, pointer, "enum", "integers", Value::as_i64),
+            default: self.opt_i64(map, pointer, "default"),
+            const_value: self.opt_i64(map, pointer, "const"),
+        };
+        if let (Some(min), Some(max)) = (schema.minimum, schema.maximum)
+            && min > max
+        {
+            self.error(
+                pointer,
+                format!("minimum {min} is greater than maximum {max}"),
+            );
+        }
+        if let Some(default) = schema.default {
+            let below = schema.minimum.is_some_and(|m| default < m);
+            let above = schema.maximum.is_some_and(|m| default > m);
+            if below || above {
+                self.warning(
+                    &pointer_push(pointer, "default"),
+                    format!("default {default} is outside the minimum/maximum range"),
+                );
+            }
+        }
+        schema
+    }
+
+    fn string(&mut self, map: &Map<String, Value>, pointer: &str) -> StringSchema {
+        let format = match map.get("format") {
+            None => None,
+            Some(Value::String(name)) => match StringFormat::from_name(name) {
+                Some(format) => Some(format),
+                None => {
+                    self.error(
+                        &pointer_push(pointer, "format"),
+                        format!("unknown string format `{name}`"),
+                    );
+                    None
+                }
+            },
+            Some(v) => {
+                self.error(
+                    &pointer_push(pointer, "format"),
+                    format!("`format` must be a string, found {v}"),
+                );
+                None
+            }
+        };
+        let schema = StringSchema {
+            format,
+            min_length: self.opt_u64(map, pointer, "minLength"),
+            max_length: self.opt_u64(map, pointer, "maxLength"),
+            min_graphemes: self.opt_u64(map, pointer, "minGraphemes"),
+            max_graphemes: self.opt_u64(map, pointer, "maxGraphemes"),
+            known_values: self
+                .opt_strings(map, pointer, "knownValues")
+                .unwrap_or_default(),
+            enum_values: self.opt_strings(map, pointer, "enum"),
+            default: self.opt_string(map, pointer, "default"),
+            const_value: self.opt_string(map, pointer, "const"),
+        };
+        for (min, max, what) in [
+            (schema.min_length, schema.max_length, "length"),
+            (schema.min_graphemes, schema.max_graphemes, "graphemes"),
+        ] {
+            if let (Some(min), Some(max)) = (min, max)
+                && min > max
+            {
+                self.error(
+                    pointer,
+                    format!("minimum {what} {min} is greater than maximum {max}"),
+                );
+            }
+        }
+        schema
+    }
+
+    fn array(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<ArraySchema> {
+        let min_length = self.opt_u64(map, pointer, "minLength");
+        let max_length = self.opt_u64(map, pointer, "maxLength");
+        let items_pointer = pointer_push(pointer, "items");
+        let Some(items) = map.get("items") else {
+            self.error(pointer, "an `array` needs `items`");
+            return None;
+        };
+        let items = self.schema(items, &items_pointer)?;
+        if !is_field_type(&items.kind) {
+            self.error(
+                &items_pointer,
+                format!("array items cannot be a `{}`", items.kind.type_name()),
+            );
+            return None;
+        }
+        if let (Some(min), Some(max)) = (min_length, max_length)
+            && min > max
+        {
+            self.error(
+                pointer,
+                format!("minLength {min} is greater than maxLength {max}"),
+            );
+        }
+        Some(ArraySchema {
+            items: Box::new(items),
+            min_length,
+            max_length,
+        })
+    }
+
+    fn object(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        params: bool,
+    ) -> Option<ObjectSchema> {
+        let mut ok = true;
+        let mut properties = Vec::new();
+        let props_pointer = pointer_push(pointer, "properties");
+        match map.get("properties") {
+            None if params => {}
+            None => {
+                self.error(
+                    pointer,
+                    "an `object` needs `properties` (which may be empty)",
+                );
+                ok = false;
+            }
+            Some(Value::Object(props)) => {
+                for (name, value) in props {
+                    let pointer = pointer_push(&props_pointer, name);
+                    let Some(schema) = self.schema(value, &pointer) else {
+                        ok = false;
+                        continue;
+                    };
+                    let allowed = if params {
+                        is_param_type(&schema.kind)
+                    } else {
+                        is_field_type(&schema.kind)
+                    };
+                    if !allowed {
+                        let container = if params { "params" } else { "an object" };
+                        self.error(
+                            &pointer,
+                            format!(
+                                "a property of {container} cannot be a `{}`",
+                                schema.kind.type_name()
+                            ),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    properties.push((name.clone(), schema));
+                }
+            }
+            Some(v) => {
+                self.error(
+                    &props_pointer,
+                    format!("`properties` must be an object, found {v}"),
+                );
+                ok = false;
+            }
+        }
+        let required = self
+            .opt_strings(map, pointer, "required")
+            .unwrap_or_default();
+        let nullable = self
+            .opt_strings(map, pointer, "nullable")
+            .unwrap_or_default();
+        for (key, names) in [("required", &required), ("nullable", &nullable)] {
+            for (i, name) in names.iter().enumerate() {
+                if !properties.iter().any(|(p, _)| p == name) {
+                    let at = pointer_push(&pointer_push(pointer, key), &i.to_string());
+                    self.error(
+                        &at,
+                        format!("`{key}` names `{name}`, which is not a property"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(ObjectSchema {
+            properties,
+            required,
+            nullable,
+        })
+    }
+
+    fn reference(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<RefSchema> {
+        match map.get("ref") {
+            Some(Value::String(target)) => {
+                if let Err(reason) = check_ref_syntax(target) {
+                    self.error(&pointer_push(pointer, "ref"), reason);
+                    return None;
+                }
+                Some(RefSchema {
+                    target: target.clone(),
+                })
+            }
+            Some(v) => {
+                self.error(
+                    &pointer_push(pointer, "ref"),
+                    format!("`ref` must be a string, found {v}"),
+                );
+                None
+            }
+            None => {
+                self.error(pointer, "a `ref` needs `ref`");
+                None
+            }
+        }
+    }
+
+    fn union(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<UnionSchema> {
+        let refs_pointer = pointer_push(pointer, "refs");
+        let Some(refs) = self.opt_strings(map, pointer, "refs") else {
+            if !map.contains_key("refs") {
+                self.error(pointer, "a `union` needs `refs`");
+            }
+            return None;
+        };
+        let mut ok = true;
+        for (i, target) in refs.iter().enumerate() {
+            if let Err(reason) = check_ref_syntax(target) {
+                self.error(&pointer_push(&refs_pointer, &i.to_string()), reason);
+                ok = false;
+            }
+        }
+        let closed = self.opt_bool(map, pointer, "closed").unwrap_or(false);
+        if closed && refs.is_empty() {
+            self.warning(pointer, "a closed union with no refs can hold no value");
+        }
+        ok.then_some(UnionSchema { refs, closed })
+    }
+
+    fn record(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<RecordSchema> {
+        let key = match map.get("key") {
+            Some(Value::String(key)) => {
+                let valid = matches!(key.as_str(), "tid" | "nsid" | "any")
+                    || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
+                if !valid {
+                    self.error(
+                        &pointer_push(pointer, "key"),
+                        format!(
+                            "record `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}"
+                        ),
+                    );
+                }
+                key.clone()
+            }
+            Some(v) => {
+                self.error(
+                    &pointer_push(pointer, "key"),
+                    format!("record `key` must be a string, found {v}"),
+                );
+                "any".to_owned()
+            }
+            None => {
+                self.warning(pointer, "record has no `key`; treating it as `any`");
+                "any".to_owned()
+            }
+        };
+        let record_pointer = pointer_push(pointer, "record");
+        let Some(record) = map.get("record") else {
+            self.error(pointer, "a `record` needs `record`, an object schema");
+            return None;
+        };
+        let record = self.schema(record, &record_pointer)?;
+        if !matches!(record.kind, SchemaKind::Object(_)) {
+            self.error(
+                &record_pointer,
+                format!(
+                    "a record's `record` must be an `object`, found a `{}`",
+                    record.kind.type_name()
+                ),
+            );
+            return None;
+        }
+        Some(RecordSchema {
+            key,
+            record: Box::new(record),
+        })
+    }
+
+    fn endpoint(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        procedure: bool,
+    ) -> Option<EndpointSchema> {
+        let mut ok = true;
+        let parameters = self.parameters(map, pointer, &mut ok);
+        let input = if procedure {
+            self.body(map, pointer, "input", &mut ok)
+        } else {
+            None
+        };
+        let output = self.body(map, pointer, "output", &mut ok);
+        let errors = self.errors(map, pointer, &mut ok);
+        ok.then_some(EndpointSchema {
+            parameters,
+            input,
+            output,
+            errors,
+        })
+    }
+
+    fn subscription(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+    ) -> Option<SubscriptionSchema> {
+        let mut ok = true;
+        let parameters = self.parameters(map, pointer, &mut ok);
+        let message = self.body(map, pointer, "message", &mut ok);
+        if let Some(message) = &message
+            && let Some(schema) = &message.schema
+            && !matches!(schema.kind, SchemaKind::Union(_))
+        {
+            self.error(
+                &schema.pointer,
+                "a subscription `message` schema must be a `union`",
+            );
+            ok = false;
+        }
+        let errors = self.errors(map, pointer, &mut ok);
+        ok.then_some(SubscriptionSchema {
+            parameters,
+            message,
+            errors,
+        })
+    }
+
+    fn parameters(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        ok: &mut bool,
+    ) -> Option<Box<Schema>> {
+        let value = map.get("parameters")?;
+        let at = pointer_push(pointer, "parameters");
+        match self.schema(value, &at) {
+            Some(schema) if matches!(schema.kind, SchemaKind::Params(_)) => Some(Box::new(schema)),
+            Some(schema) => {
+                self.error(
+                    &at,
+                    format!(
+                        "`parameters` must be of type `params`, found `{}`",
+                        schema.kind.type_name()
+                    ),
+                );
+                *ok = false;
+                None
+            }
+            None => {
+                *ok = false;
+                None
+            }
+        }
+    }
+
+    fn body(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        key: &str,
+        ok: &mut bool,
+    ) -> Option<BodySchema> {
+        let value = map.get(key)?;
+        let at = pointer_push(pointer, key);
+        let Some(body) = value.as_object() else {
+            self.error(&at, format!("`{key}` must be an object, found {value}"));
+            *ok = false;
+            return None;
+        };
+        let is_message = key == "message";
+        let encoding = match body.get("encoding") {
+            Some(Value::String(e)) if !e.is_empty() => e.clone(),
+            Some(v) => {
+                self.error(
+                    &pointer_push(&at, "encoding"),
+                    format!("`encoding` must be a MIME type string, found {v}"),
+                );
+                *ok = false;
+                String::new()
+            }
+            None if is_message => String::new(),
+            None => {
+                self.error(&at, format!("`{key}` needs an `encoding`"));
+                *ok = false;
+                String::new()
+            }
+        };
+        let description = self.opt_string(body, &at, "description");
+        let schema = match body.get("schema") {
+            None => None,
+            Some(value) => {
+                let schema_at = pointer_push(&at, "schema");
+                match self.schema(value, &schema_at) {
+                    Some(schema)
+                        if matches!(
+                            schema.kind,
+                            SchemaKind::Object(_) | SchemaKind::Ref(_) | SchemaKind::Union(_)
+                        ) =>
+                    {
+                        Some(Box::new(schema))
+                    }
+                    Some(schema) => {
+                        self.error(
+                            &schema_at,
+                            format!(
+                                "a body schema must be an `object`, `ref` or `union`, found `{}`",
+                                schema.kind.type_name()
+                            ),
+                        );
+                        *ok = false;
+                        None
+                    }
+                    None => {
+                        *ok = false;
+                        None
+                    }
+                }
+            }
+        };
+        for k in body.keys() {
+            if !["encoding", "schema", "description"].contains(&k.as_str()) {
+                self.warning(
+                    &pointer_push(&at, k),
+                    format!("unknown key `{k}` on `{key}` ignored"),
+                );
+            }
+        }
+        Some(BodySchema {
+            encoding,
+            description,
+            schema,
+            pointer: at,
+        })
+    }
+
+    fn errors(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        ok: &mut bool,
+    ) -> Vec<ErrorSchema> {
+        let at = pointer_push(pointer, "errors");
+        let Some(value) = map.get("errors") else {
+            return Vec::new();
+        };
+        let Some(items) = value.as_array() else {
+            self.error(&at, format!("`errors` must be an array, found {value}"));
+            *ok = false;
+            return Vec::new();
+        };
+        let mut errors: Vec<ErrorSchema> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let item_at = pointer_push(&at, &i.to_string());
+            let Some(obj) = item.as_object() else {
+                self.error(
+                    &item_at,
+                    format!("an error must be an object, found {item}"),
+                );
+                *ok = false;
+                continue;
+            };
+            let name = match obj.get("name") {
+                Some(Value::String(name))
+                    if !name.is_empty() && !name.contains(char::is_whitespace) =>
+                {
+                    name.clone()
+                }
+                Some(v) => {
+                    self.error(
+                        &pointer_push(&item_at, "name"),
+                        format!(
+                            "an error `name` must be a non-empty string without spaces, found {v}"
+                        ),
+                    );
+                    *ok = false;
+                    continue;
+                }
+                None => {
+                    self.error(&item_at, "an error needs a `name`");
+                    *ok = false;
+                    continue;
+                }
+            };
+            if errors.iter().any(|e| e.name == name) {
+                self.error(&item_at, format!("error `{name}` is declared twice"));
+                *ok = false;
+                continue;
+            }
+            for k in obj.keys() {
+                if k != "name" && k != "description" {
+                    self.warning(
+                        &pointer_push(&item_at, k),
+                        format!("unknown key `{k}` on an error ignored"),
+                    );
+                }
+            }
+            let description = self.opt_string(obj, &item_at, "description");
+            errors.push(ErrorSchema { name, description });
+        }
+        errors
+    }
+
+    fn permission_set(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+    ) -> Option<PermissionSetSchema> {
+        let title = self.opt_string(map, pointer, "title");
+        let detail = self.opt_string(map, pointer, "detail");
+        let at = pointer_push(pointer, "permissions");
+        let mut permissions = Vec::new();
+        match map.get("permissions") {
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let item_at = pointer_push(&at, &i.to_string());
+                    let schema = self.schema(item, &item_at)?;
+                    if !matches!(schema.kind, SchemaKind::Permission(_)) {
+                        self.error(
+                            &item_at,
+                            format!(
+                                "a permission set holds `permission`s, found a `{}`",
+                                schema.kind.type_name()
+                            ),
+                        );
+                        return None;
+                    }
+                    permissions.push(schema);
+                }
+            }
+            Some(v) => {
+                self.error(&at, format!("`permissions` must be an array, found {v}"));
+                return None;
+            }
+            None => {
+                self.error(pointer, "a `permission-set` needs `permissions`");
+                return None;
+            }
+        }
+        Some(PermissionSetSchema {
+            title,
+            detail,
+            permissions,
+        })
+    }
+
+    fn permission(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<PermissionSchema> {
+        let resource = match map.get("resource") {
+            Some(Value::String(r)) if !r.is_empty() => r.clone(),
+            _ => {
+                self.error(pointer, "a `permission` needs a `resource` string");
+                return None;
+            }
+        };
+        let fields = map
+            .iter()
+            .filter(|(k, _)| !["type", "resource", "description"].contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Some(PermissionSchema { resource, fields })
+    }
+
+    fn opt_string(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<String> {
+        match map.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            v => {
+                self.error(
+                    &pointer_push(pointer, key),
+                    format!("`{key}` must be a string, found {v}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_bool(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<bool> {
+        match map.get(key)? {
+            Value::Bool(b) => Some(*b),
+            v => {
+                self.error(
+                    &pointer_push(pointer, key),
+                    format!("`{key}` must be a boolean, found {v}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_i64(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<i64> {
+        let v = map.get(key)?;
+        match v.as_i64() {
+            Some(n) => Some(n),
+            None => {
+                self.error(
+                    &pointer_push(pointer, key),
+                    format!("`{key}` must be an integer, found {v}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_u64(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<u64> {
+        let v = map.get(key)?;
+        match v.as_u64() {
+            Some(n) => Some(n),
+            None => {
+                self.error(
+                    &pointer_push(pointer, key),
+                    format!("`{key}` must be a non-negative integer, found {v}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn opt_strings(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        key: &str,
+    ) -> Option<Vec<String>> {
+        self.opt_list(map, pointer, key, "strings", |v| {
+            v.as_str().map(str::to_owned)
+        })
+    }
+
+    fn opt_list<T>(
+        &mut self,
+        map: &Map<String, Value>,
+        pointer: &str,
+        key: &str,
+        what: &str,
+        item: impl Fn(&Value) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let v = map.get(key)?;
+        let at = pointer_push(pointer, key);
+        let Some(items) = v.as_array() else {
+            self.error(
+                &at,
+                format!("`{key}` must be an array of {what}, found {v}"),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, x) in items.iter().enumerate() {
+            match item(x) {
+                Some(x) => out.push(x),
+                None => {
+                    self.error(
+                        &pointer_push(&at, &i.to_string()),
+                        format!("`{key}` must hold only {what}, found {x}"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Types allowed as object properties and array items.
+fn is_field_type(kind: &SchemaKind) -> bool {
+    matches!(
+        kind,
+        SchemaKind::Boolean(_)
+            | SchemaKind::Integer(_)
+            | SchemaKind::String(_)
+            | SchemaKind::Bytes(_)
+            | SchemaKind::CidLink
+            | SchemaKind::Blob(_)
+            | SchemaKind::Array(_)
+            | SchemaKind::Object(_)
+            | SchemaKind::Ref(_)
+            | SchemaKind::Union(_)
+            | SchemaKind::Unknown
+    )
+}
+
+/// Types allowed as parameters: booleans, integers, strings, arrays of those,
+/// and `unknown`.
+fn is_param_type(kind: &SchemaKind) -> bool {
+    match kind {
+        SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => true,
+        SchemaKind::Unknown => true,
+        SchemaKind::Array(a) => matches!(
+            a.items.kind,
+            SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_)
+        ),
+        _ => false,
+    }
+}
+
+/// Definition names: letters, digits and underscores, starting with a letter.
+fn is_valid_def_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Checks the syntax of a reference: `#def`, `nsid` or `nsid#def`.
+pub fn check_ref_syntax(target: &str) -> Result<(), String> {
+    let (nsid, def) = match target.split_once('#') {
+        Some((nsid, def)) => (nsid, Some(def)),
+        None => (target, None),
+    };
+    if !nsid.is_empty() && !is_valid_nsid(nsid) {
+        return Err(format!(
+            "reference {target:?} does not start with a valid NSID"
+        ));
+    }
+    match def {
+        Some(def) if !is_valid_def_name(def) => Err(format!(
+            "reference {target:?} names an invalid definition {def:?}"
+        )),
+        None if nsid.is_empty() => Err("empty reference".to_owned()),
+        _ => Ok(()),
+    }
+}
+
+/// The lexicon location of a JSON pointer in the document `nsid`:
+/// `/defs/main/input/schema/properties/convoId` → `nsid#main.input.convoId`.
+pub fn lexicon_location(nsid: &str, pointer: &str) -> Option<String> {
+    let mut tokens = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"));
+    if tokens.next().as_deref() != Some("defs") {
+        return Some(nsid.to_owned());
+    }
+    let Some(def) = tokens.next() else {
+        return Some(nsid.to_owned());
+    };
+    let mut out = format!("{nsid}#{def}");
+    let rest: Vec<String> = tokens.collect();
+    let mut i = 0;
+    while i < rest.len() {
+        let token = rest[i].as_str();
+        match token {
+            "properties" => {
+                if let Some(name) = rest.get(i + 1) {
+                    out.push('.');
+                    out.push_str(name);
+                    i += 1;
+                }
+            }
+            "schema" | "record" | "items" | "type" | "ref" => {}
+            "input" | "output" | "parameters" | "message" | "errors" | "refs" => {
+                out.push('.');
+                out.push_str(token);
+            }
+            other if other.parse::<usize>().is_ok() => {
+                out.push('[');
+                out.push_str(other);
+                out.push(']');
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> (Option<Document>, Diagnostics) {
+        let mut diagnostics = Diagnostics::new();
+        let doc = parse_document(text, None, &mut diagnostics);
+        (doc, diagnostics)
+    }
+
+    #[test]
+    fn nsid_syntax() {
+        for ok in [
+            "com.example.foo",
+            "app.bsky.feed.post",
+            "a-b.c.d9",
+            "com.example.fooBar",
+        ] {
+            assert!(is_valid_nsid(ok), "{ok}");
+        }
+        for bad in [
+            "one-two-three",
+            "com.example",
+            "com.example.3d",
+            "com..x",
+            "com.ex-.x",
+            "1com.x.y",
+            "com.example.foo-bar",
+            "",
+        ] {
+            assert!(!is_valid_nsid(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn locations_read_like_lexicon_paths() {
+        assert_eq!(
+            lexicon_location("a.b.c", "/defs/main/input/schema/properties/convoId").as_deref(),
+            Some("a.b.c#main.input.convoId")
+        );
+        assert_eq!(
+            lexicon_location("a.b.c", "/defs/view/properties/items/items/refs/2").as_deref(),
+            Some("a.b.c#view.items.refs[2]")
+        );
+        assert_eq!(lexicon_location("a.b.c", "/id").as_deref(), Some("a.b.c"));
+    }
+
+    #[test]
+    fn unknown_keys_warn_but_parse() {
+        let (doc, diags) = parse(
+            r#"{"lexicon":1,"id":"com.example.thing","$type":"com.atproto.lexicon.schema","needsCbor":true,
+               "defs":{"main":{"type":"object","properties":{},"extra":1}}}"#,
+        );
+        assert!(doc.is_some());
+        assert!(!diags.has_errors());
+        assert_eq!(diags.warnings().count(), 3, "{diags}");
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let (doc, diags) = parse(
+            r##"{"lexicon":1,"id":"com.example.thing","defs":{
+                "a":{"type":"object","properties":{"x":{"type":"strin"}},"required":["y"]},
+                "b":{"type":"ref","ref":"#a"},
+                "c":{"type":"integer","minimum":5,"maximum":1}
+            }}"##,
+        );
+        assert!(doc.is_none());
+        let messages: Vec<String> = diags.errors().map(|d| d.message.clone()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("unknown type `strin`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("names `y`")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("cannot be a named definition")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("greater than maximum")),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
+    fn hostile_input_does_not_panic() {
+        for text in [
+            "",
+            "null",
+            "[]",
+            "{\"lexicon\":1}",
+            "{\"defs\":[]}",
+            "{\"lexicon\":1,\"id\":\"a.b.c\",\"defs\":{\"main\":{\"type\":\"array\"}}}",
+            "{\"lexicon\":1,\"id\":\"a.b.c\",\"defs\":{\"main\":5}}",
+        ] {
+            let (doc, diags) = parse(text);
+            assert!(doc.is_none(), "{text}");
+            assert!(diags.has_errors(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! `atlex-codegen`: AT Protocol lexicon JSON in, typed Rust out.
+//!
+//! The generator runs in phases, one module each:
+//!
+//! 1. [`lexicon`]: read and check each document against the Lexicon language;
+//! 2. [`catalog`]: index documents by NSID and check every reference;
+//! 3. [`ir`]: convert to a table of types keyed by id (cycles boxed);
+//! 4. [`names`]: choose every Rust name, deterministically;
+//! 5. [`emit`]: write tokens, one module per document;
+//! 6. [`output`]: lay modules out as files, formatted with prettyplease.
+//!
+//! Problems are collected as [`Diagnostics`] across all phases and reported
+//! together; no input makes the generator panic.
+//!
+//! There are three ways in: the `atlex` command line tool, [`Builder`] for
+//! `build.rs` scripts (in the manner of prost-build), and [`generate`] for
+//! tools such as this repository's `xtask`.
+
+pub mod builder;
+pub mod catalog;
+pub mod diagnostics;
+pub mod emit;
+pub mod ir;
+pub mod lexicon;
+pub mod locate;
+pub mod names;
+pub mod output;
+pub mod sync;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use builder::Builder;
+pub use catalog::Catalog;
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use output::Layout;
+
+/// What to generate and where it is mounted.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The path of the runtime crate in generated code (`::atlex`).
+    pub runtime: String,
+    /// The path of the generated module tree's root (`crate`, or
+    /// `crate::lexicons` when it is included in a module).
+    pub root: String,
+    /// NSID prefixes generated elsewhere, with the Rust path of each
+    /// (`("com.atproto", "::atlex_lexicons::com::atproto")`): their documents
+    /// are read for references but not emitted.
+    pub extern_paths: Vec<(String, String)>,
+    /// File layout.
+    pub layout: Layout,
+    /// Whether each namespace (`app.bsky`) sits behind a cargo feature
+    /// (`app-bsky`).
+    pub namespace_features: bool,
+    /// What the `// @generated` header tells readers to do to regenerate.
+    pub regenerate_hint: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            runtime: "::atlex".to_owned(),
+            root: "crate".to_owned(),
+            extern_paths: Vec::new(),
+            layout: Layout::default(),
+            namespace_features: false,
+            regenerate_hint: "regenerate with atlex-codegen".to_owned(),
+        }
+    }
+}
+
+/// The result of a successful generation.
+#[derive(Clone, Debug, Default)]
+pub struct Generated {
+    /// File contents, by path relative to the output directory.
+    pub files: BTreeMap<PathBuf, String>,
+    /// For each namespace feature, the other namespace features it needs.
+    pub features: BTreeMap<String, BTreeSet<String>>,
+    /// Warnings (generation fails on errors).
+    pub diagnostics: Diagnostics,
+    /// How many documents were emitted.
+    pub documents: usize,
+}
+
+/// Loads every lexicon under each directory into one catalog.
+pub fn load_dirs<P: AsRef<Path>>(dirs: &[P]) -> (Catalog, Diagnostics) {
+    let mut catalog = Catalog::new();
+    let mut diagnostics = Diagnostics::new();
+    for dir in dirs {
+        catalog.load_dir(dir.as_ref(), &mut diagnostics);
+    }
+    (catalog, diagnostics)
+}
+
+fn is_extern(options: &Options, nsid: &str) -> bool {
+    options
+        .extern_paths
+        .iter()
+        .any(|(prefix, _)| nsid == prefix || nsid.starts_with(&format!("{prefix}.")))
+}
+
+/// Generates code for every document of `catalog` not covered by an extern
+/// path. On error, every diagnostic found is returned.
+pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let in_scope = |nsid: &str| !is_extern(options, nsid);
+    catalog.check_refs(Some(&in_scope), &mut diagnostics);
+    let ir = ir::build(catalog, &mut diagnostics);
+    let names = names::assign(&ir, catalog, &mut diagnostics);
+    if diagnostics.has_errors() {
+        return Err(finish(diagnostics, catalog));
+    }
+    let config = emit::EmitConfig {
+        runtime: options.runtime.clone(),
+        root: options.root.clone(),
+        extern_paths: options.extern_paths.clone(),
+    };
+    let mut modules = Vec::new();
+    for nsid in ir.modules.keys().filter(|n| in_scope(n)) {
+        if let (Some(path), Some(module)) = (
+            names.modules.get(nsid),
+            emit::module(&ir, &names, &config, nsid),
+        ) {
+            modules.push((path.clone(), module));
+        }
+    }
+    let documents = modules.len();
+    let writer = output::Writer {
+        layout: &options.layout,
+        namespace_features: options.namespace_features,
+        regenerate_hint: &options.regenerate_hint,
+    };
+    let files = writer.write(modules, &mut diagnostics);
+    let dependencies = ir.module_dependencies();
+    let scoped: BTreeMap<&str, BTreeSet<&str>> = dependencies
+        .into_iter()
+        .filter(|(from, _)| in_scope(from))
+        .map(|(from, to)| (from, to.into_iter().filter(|t| in_scope(t)).collect()))
+        .collect();
+    let features = output::namespace_features(&scoped);
+    let diagnostics = finish(diagnostics, catalog);
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    Ok(Generated {
+        files,
+        features,
+        diagnostics,
+        documents,
+    })
+}
+
+/// Sorts diagnostics and fills in line numbers from the catalog's sources.
+fn finish(mut diagnostics: Diagnostics, catalog: &Catalog) -> Diagnostics {
+    diagnostics.locate(|file| catalog.source_of(file));
+    diagnostics.sort();
+    diagnostics
+}

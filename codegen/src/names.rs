@@ -1,0 +1,545 @@
+//! Naming: the one place that decides every Rust name the generator writes.
+//!
+//! - NSID segments become snake_case module names (`leaveConvo` → `leave_convo`).
+//! - Definitions become UpperCamel types; a document's `main` takes the name of
+//!   its last NSID segment (`app.bsky.feed.post` → `Post`); inline types are
+//!   named after their owner and field (`ConvoView` + `lastMessage` →
+//!   `ConvoViewLastMessage`).
+//! - Endpoint modules reserve `Params`, `Input`, `Output`, `Error`, `Message`
+//!   and the endpoint's own name (`LeaveConvo`).
+//! - Fields become snake_case; the emitter adds `#[serde(rename)]` where the
+//!   JSON name differs.
+//! - Keywords are escaped (`r#type`; `self` → `self_`, which cannot be raw).
+//!
+//! Two things that would get the same name are resolved deterministically (in
+//! definition order, the later one gets a numeric suffix) and reported as a
+//! warning that names both.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+
+use crate::catalog::{Catalog, DefKey};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::{Ir, Item, NameHint, Part, TypeId, TypeKind};
+
+/// Prelude names the emitter writes bare unless a generated type in the same
+/// module shadows them.
+pub const PRELUDE_TYPES: &[&str] = &["Box", "Option", "Result", "String", "Vec"];
+
+/// Every name of the generated code.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// Module path of each document, as identifiers (`["chat", "bsky", "convo", "leave_convo"]`).
+    pub modules: BTreeMap<String, Vec<String>>,
+    /// Type name of each [`TypeId`].
+    pub types: Vec<String>,
+    /// Field names, by type and field index.
+    pub fields: HashMap<(TypeId, usize), String>,
+    /// Variant names of unions, string enums and error enums, by type and index.
+    pub variants: HashMap<(TypeId, usize), String>,
+    /// The catch-all variant of open unions, open string enums and error enums.
+    pub catch_all: HashMap<TypeId, String>,
+    /// Constant names of tokens.
+    pub tokens: HashMap<DefKey, String>,
+    /// Endpoint (and subscription) descriptor names, by NSID.
+    pub endpoints: HashMap<String, String>,
+    /// Prelude type names shadowed in a module, by NSID.
+    pub shadowed: HashMap<String, BTreeSet<&'static str>>,
+}
+
+impl Names {
+    /// Whether the prelude type `name` is shadowed in module `nsid`.
+    pub fn is_shadowed(&self, nsid: &str, name: &str) -> bool {
+        self.shadowed.get(nsid).is_some_and(|s| s.contains(name))
+    }
+}
+
+/// Names everything in `ir`.
+pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Names {
+    let mut names = Names {
+        types: vec![String::new(); ir.types.len()],
+        ..Names::default()
+    };
+    module_paths(ir, catalog, &mut names, diagnostics);
+
+    // Types per module, in id order (definitions are reserved before their
+    // inline types, so an owner is named before what it owns).
+    let mut by_module: BTreeMap<&str, Vec<TypeId>> = BTreeMap::new();
+    for (i, decl) in ir.types.iter().enumerate() {
+        by_module
+            .entry(decl.module.as_str())
+            .or_default()
+            .push(TypeId(i));
+    }
+    for (nsid, module) in &ir.modules {
+        let mut scope = Scope::new(catalog, nsid);
+        let last = nsid.rsplit('.').next().unwrap_or(nsid);
+        let is_endpoint = module
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Endpoint(_) | Item::Subscription(_)));
+        if is_endpoint {
+            for fixed in ["Params", "Input", "Output", "Error", "Message"] {
+                scope.claim_fixed(fixed);
+            }
+            let descriptor = scope.claim(&type_ident(last), "the endpoint", diagnostics);
+            names.endpoints.insert(nsid.clone(), descriptor);
+        }
+        // The module-level `NSID` constant.
+        let mut consts = Scope::new(catalog, nsid);
+        consts.claim_fixed("NSID");
+        for item in &module.items {
+            if let Item::Token(token) = item {
+                let name = consts.claim(
+                    &const_ident(&token.key.name),
+                    &format!("token `{}`", token.key),
+                    diagnostics,
+                );
+                names.tokens.insert(token.key.clone(), name);
+            }
+        }
+        for &id in by_module
+            .get(nsid.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let decl = ir.get(id);
+            let (candidate, what) = match &decl.hint {
+                NameHint::Part(part) => {
+                    names.types[id.0] = part_name(*part).to_owned();
+                    continue;
+                }
+                NameHint::Def(def) if def == "main" => {
+                    // The main definition takes the document's name unless
+                    // another definition of the document would; then `Main`.
+                    let own = type_ident(last);
+                    let contested = module.items.iter().any(|item| {
+                        matches!(item, Item::Type(other)
+                            if *other != id
+                                && matches!(&ir.get(*other).hint, NameHint::Def(d) if type_ident(d) == own))
+                    });
+                    let name = if contested { "Main".to_owned() } else { own };
+                    (name, format!("definition `{nsid}#main`"))
+                }
+                NameHint::Def(def) => (type_ident(def), format!("definition `{nsid}#{def}`")),
+                NameHint::Inline { owner, field, item } => {
+                    let mut name = names.types[owner.0].clone();
+                    name.push_str(&sanitize(&field.to_upper_camel_case()).replace('_', ""));
+                    if *item {
+                        name.push_str("Item");
+                    }
+                    // Inline types give way to definitions: a clash gets the
+                    // kind of the inline type as a suffix.
+                    if scope.taken.contains_key(&name) {
+                        name.push_str(match decl.kind {
+                            TypeKind::Union(_) => "Union",
+                            TypeKind::StringEnum(_) => "Value",
+                            _ => "Object",
+                        });
+                    }
+                    (
+                        name,
+                        format!(
+                            "the inline type of `{}` field `{field}`",
+                            names.types[owner.0]
+                        ),
+                    )
+                }
+            };
+            names.types[id.0] = scope.claim(&candidate, &what, diagnostics);
+        }
+        let shadowed: BTreeSet<&'static str> = PRELUDE_TYPES
+            .iter()
+            .copied()
+            .filter(|p| scope.taken.contains_key(*p))
+            .collect();
+        if !shadowed.is_empty() {
+            names.shadowed.insert(nsid.clone(), shadowed);
+        }
+    }
+
+    // Members of each type.
+    for (i, decl) in ir.types.iter().enumerate() {
+        let id = TypeId(i);
+        let mut scope = Scope::new(catalog, &decl.module);
+        let owner = names.types[i].clone();
+        match &decl.kind {
+            TypeKind::Struct(s) => {
+                for (j, field) in s.fields.iter().enumerate() {
+                    let name = scope.claim(
+                        &field_ident(&field.name),
+                        &format!("field `{}` of `{owner}`", field.name),
+                        diagnostics,
+                    );
+                    names.fields.insert((id, j), name);
+                }
+            }
+            TypeKind::Union(u) => {
+                for (j, member) in u.members.iter().enumerate() {
+                    let candidate = union_variant(&member.key, member.local);
+                    let name = scope.claim(
+                        &candidate,
+                        &format!("member `{}` of `{owner}`", member.type_name),
+                        diagnostics,
+                    );
+                    names.variants.insert((id, j), name);
+                }
+                if !u.closed {
+                    names
+                        .catch_all
+                        .insert(id, scope.claim_catch_all(&["Unknown", "Other"]));
+                }
+            }
+            TypeKind::StringEnum(e) => {
+                let candidates = value_variants(&e.values);
+                for (j, value) in e.values.iter().enumerate() {
+                    let name = scope.claim(
+                        &candidates[j],
+                        &format!("value {value:?} of `{owner}`"),
+                        diagnostics,
+                    );
+                    names.variants.insert((id, j), name);
+                }
+                if e.open {
+                    names
+                        .catch_all
+                        .insert(id, scope.claim_catch_all(&["Other", "Unknown"]));
+                }
+            }
+            TypeKind::Errors(errors) => {
+                for (j, error) in errors.iter().enumerate() {
+                    let name = scope.claim(
+                        &type_ident(&error.name),
+                        &format!("error `{}` of `{owner}`", error.name),
+                        diagnostics,
+                    );
+                    names.variants.insert((id, j), name);
+                }
+                names
+                    .catch_all
+                    .insert(id, scope.claim_catch_all(&["Unknown", "Other"]));
+            }
+            TypeKind::Alias(_) | TypeKind::Pending => {}
+        }
+    }
+    names
+}
+
+fn part_name(part: Part) -> &'static str {
+    match part {
+        Part::Params => "Params",
+        Part::Input => "Input",
+        Part::Output => "Output",
+        Part::Message => "Message",
+        Part::Error => "Error",
+    }
+}
+
+/// Module paths for every document; segments that collide in the same parent
+/// are suffixed and reported.
+fn module_paths(ir: &Ir, catalog: &Catalog, names: &mut Names, diagnostics: &mut Diagnostics) {
+    // parent path (as identifiers) -> segment identifier -> original segment
+    let mut children: BTreeMap<Vec<String>, BTreeMap<String, String>> = BTreeMap::new();
+    // original prefix -> its identifier path, so a prefix maps the same way
+    // for every document under it
+    let mut resolved: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for nsid in ir.modules.keys() {
+        let mut path: Vec<String> = Vec::new();
+        let mut prefix = String::new();
+        for segment in nsid.split('.') {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(segment);
+            if let Some(done) = resolved.get(&prefix) {
+                path = done.clone();
+                continue;
+            }
+            let siblings = children.entry(path.clone()).or_default();
+            let base = module_ident(segment);
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while let Some(other) = siblings.get(&candidate) {
+                if other == segment {
+                    break;
+                }
+                candidate = format!("{}_{n}", base.trim_start_matches("r#"));
+                n += 1;
+            }
+            if candidate != base {
+                diagnostics.push(Diagnostic::warning(
+                    catalog.location(nsid, "/id"),
+                    format!(
+                        "NSID segment `{segment}` of `{prefix}` collides with a sibling as module `{base}`; named `{candidate}`"
+                    ),
+                ));
+            }
+            siblings.insert(candidate.clone(), segment.to_owned());
+            path.push(candidate);
+            resolved.insert(prefix.clone(), path.clone());
+        }
+        names.modules.insert(nsid.clone(), path);
+    }
+}
+
+/// One namespace of names (a module's types, a type's members).
+struct Scope<'a> {
+    catalog: &'a Catalog,
+    nsid: &'a str,
+    /// name -> what claimed it
+    taken: HashMap<String, String>,
+}
+
+impl<'a> Scope<'a> {
+    fn new(catalog: &'a Catalog, nsid: &'a str) -> Self {
+        Self {
+            catalog,
+            nsid,
+            taken: HashMap::new(),
+        }
+    }
+
+    fn claim_fixed(&mut self, name: &str) {
+        self.taken
+            .insert(name.to_owned(), format!("the generated `{name}`"));
+    }
+
+    /// Claims `candidate`, or the first free `candidate2`, `candidate3`, ….
+    fn claim(&mut self, candidate: &str, what: &str, diagnostics: &mut Diagnostics) -> String {
+        if !self.taken.contains_key(candidate) {
+            self.taken.insert(candidate.to_owned(), what.to_owned());
+            return candidate.to_owned();
+        }
+        let bare = candidate.trim_start_matches("r#");
+        let separator = if bare.starts_with(|c: char| c.is_ascii_lowercase()) {
+            "_"
+        } else {
+            ""
+        };
+        let mut n = 2;
+        let name = loop {
+            let name = format!("{bare}{separator}{n}");
+            if !self.taken.contains_key(&name) {
+                break name;
+            }
+            n += 1;
+        };
+        let other = self.taken.get(candidate).cloned().unwrap_or_default();
+        diagnostics.push(Diagnostic::warning(
+            self.catalog.location(self.nsid, ""),
+            format!("{what} would be named `{bare}`, like {other}; it is named `{name}`"),
+        ));
+        self.taken.insert(name.clone(), what.to_owned());
+        name
+    }
+
+    /// The first free name of `choices`, else the first with a number.
+    fn claim_catch_all(&mut self, choices: &[&str]) -> String {
+        for choice in choices {
+            if !self.taken.contains_key(*choice) {
+                self.taken
+                    .insert((*choice).to_owned(), "the catch-all".to_owned());
+                return (*choice).to_owned();
+            }
+        }
+        let base = choices.first().copied().unwrap_or("Unknown");
+        let mut n = 2;
+        loop {
+            let name = format!("{base}{n}");
+            if !self.taken.contains_key(&name) {
+                self.taken.insert(name.clone(), "the catch-all".to_owned());
+                return name;
+            }
+            n += 1;
+        }
+    }
+}
+
+/// Keywords that can be written raw (`r#type`).
+const RAW_KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be raw identifiers.
+const NON_RAW_KEYWORDS: &[&str] = &["crate", "self", "super", "Self"];
+
+/// Keeps ASCII letters, digits and underscores; anything else becomes `_`.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Escapes a lower-case identifier: keywords raw or suffixed, a leading digit
+/// prefixed, an empty or `_` name replaced by `fallback`.
+fn escape_lower(name: String, fallback: &str) -> String {
+    let name = name.trim_matches('_').to_owned();
+    let name = if name.is_empty() {
+        fallback.to_owned()
+    } else {
+        name
+    };
+    let name = if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("_{name}")
+    } else {
+        name
+    };
+    if NON_RAW_KEYWORDS.contains(&name.as_str()) {
+        format!("{name}_")
+    } else if RAW_KEYWORDS.contains(&name.as_str()) {
+        format!("r#{name}")
+    } else {
+        name
+    }
+}
+
+/// A module name for an NSID segment.
+pub fn module_ident(segment: &str) -> String {
+    escape_lower(sanitize(&segment.to_snake_case()), "module")
+}
+
+/// A field name for a JSON property.
+pub fn field_ident(property: &str) -> String {
+    escape_lower(sanitize(&property.to_snake_case()), "field")
+}
+
+/// An UpperCamel type name.
+pub fn type_ident(text: &str) -> String {
+    let camel = sanitize(&text.to_upper_camel_case()).replace('_', "");
+    let camel = if camel.is_empty() {
+        "Type".to_owned()
+    } else {
+        camel
+    };
+    let camel = if camel.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("V{camel}")
+    } else {
+        camel
+    };
+    if camel == "Self" {
+        "SelfDef".to_owned()
+    } else {
+        camel
+    }
+}
+
+/// A SCREAMING_SNAKE constant name.
+pub fn const_ident(text: &str) -> String {
+    let shouty = sanitize(&text.to_shouty_snake_case());
+    let shouty = shouty.trim_matches('_');
+    if shouty.is_empty() {
+        "TOKEN".to_owned()
+    } else if shouty.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("V{shouty}")
+    } else {
+        shouty.to_owned()
+    }
+}
+
+/// The variant name of a union member: local `#view` → `View`; another
+/// document's main → its last segment (`Images`); another document's def →
+/// both (`ImagesView`).
+pub fn union_variant(key: &DefKey, local: bool) -> String {
+    let last = key.nsid.rsplit('.').next().unwrap_or(&key.nsid);
+    if key.name == "main" {
+        type_ident(last)
+    } else if local {
+        type_ident(&key.name)
+    } else {
+        format!("{}{}", type_ident(last), type_ident(&key.name))
+    }
+}
+
+/// The variant name of a string value: `locked-permanently` →
+/// `LockedPermanently`, `!hide` → `Hide`, `app.bsky.feed.defs#requestLess` →
+/// `RequestLess`, `18+` → `V18`.
+pub fn value_variant(value: &str) -> String {
+    let tail = match value.rsplit_once('#') {
+        Some((_, def)) if !def.is_empty() => def,
+        _ => value,
+    };
+    type_ident(tail)
+}
+
+/// Variant names for a list of values: [`value_variant`] of each, except
+/// that references (`nsid#def`) whose short names clash are all qualified
+/// with their namespace (`ComAtprotoReasonAppeal`, `ToolsOzoneReasonAppeal`).
+pub fn value_variants(values: &[String]) -> Vec<String> {
+    let short: Vec<String> = values.iter().map(|v| value_variant(v)).collect();
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let clashes = short.iter().filter(|s| **s == short[i]).count() > 1;
+            match value.split_once('#') {
+                Some((nsid, def)) if clashes && !nsid.is_empty() => {
+                    let namespace: Vec<&str> = nsid.split('.').take(2).collect();
+                    format!("{}{}", type_ident(&namespace.join("_")), type_ident(def))
+                }
+                _ => short[i].clone(),
+            }
+        })
+        .collect()
+}
+
+/// Splits `r#name` into its raw flag and the bare name.
+pub fn split_raw(name: &str) -> (bool, &str) {
+    match name.strip_prefix("r#") {
+        Some(bare) => (true, bare),
+        None => (false, name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(module_ident("leaveConvo"), "leave_convo");
+        assert_eq!(module_ident("self"), "self_");
+        assert_eq!(module_ident("type"), "r#type");
+        assert_eq!(field_ident("convoId"), "convo_id");
+        assert_eq!(field_ident("type"), "r#type");
+        assert_eq!(field_ident("self"), "self_");
+        assert_eq!(field_ident("$type"), "r#type");
+        assert_eq!(field_ident("3d"), "_3d");
+        assert_eq!(field_ident("title:lang"), "title_lang");
+        assert_eq!(field_ident("_"), "field");
+        assert_eq!(type_ident("convoView"), "ConvoView");
+        assert_eq!(type_ident("self"), "SelfDef");
+        assert_eq!(type_ident("Result"), "Result");
+        assert_eq!(const_ident("requestLess"), "REQUEST_LESS");
+        assert_eq!(value_variant("locked-permanently"), "LockedPermanently");
+        assert_eq!(value_variant("!hide"), "Hide");
+        assert_eq!(
+            value_variant("app.bsky.feed.defs#requestLess"),
+            "RequestLess"
+        );
+        assert_eq!(value_variant("18+"), "V18");
+        assert_eq!(value_variant(""), "Type");
+        assert_eq!(
+            union_variant(&DefKey::new("app.bsky.embed.images", "view"), false),
+            "ImagesView"
+        );
+        assert_eq!(
+            union_variant(&DefKey::new("app.bsky.embed.images", "main"), false),
+            "Images"
+        );
+        assert_eq!(
+            union_variant(&DefKey::new("a.b.c", "messageView"), true),
+            "MessageView"
+        );
+    }
+}

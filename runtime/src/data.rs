@@ -1,0 +1,404 @@
+//! The atproto data model's special JSON forms: `cid-link`, `bytes`, `blob` and
+//! `unknown`.
+//!
+//! Each type reads and writes exactly the JSON representation the data model
+//! specifies, so values pass through a decode / encode cycle unchanged:
+//!
+//! | lexicon type | JSON                                                        | Rust        |
+//! |--------------|-------------------------------------------------------------|-------------|
+//! | `cid-link`   | `{"$link": "bafy…"}`                                        | [`CidLink`] |
+//! | `bytes`      | `{"$bytes": "<base64, no padding>"}`                        | [`Bytes`]   |
+//! | `blob`       | `{"$type": "blob", "ref": {"$link": …}, "mimeType", "size"}` | [`Blob`]    |
+//! | `unknown`    | any object (usually with a `$type`)                         | [`Unknown`] |
+
+use std::fmt;
+
+use base64::Engine as _;
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::types::Cid;
+
+/// A lexicon type that has a `$type` name: every object, record and union
+/// member that atlex generates.
+///
+/// `TYPE` is the full reference, `nsid#def`, or the bare NSID for a `main`
+/// definition, exactly as it appears in the `$type` field of data.
+pub trait LexType {
+    /// The `$type` string of this definition.
+    const TYPE: &'static str;
+}
+
+/// A record type: the `main` definition of a lexicon whose type is `record`.
+pub trait Record: LexType {
+    /// The NSID of the record's collection (the same string as `TYPE`).
+    const NSID: &'static str;
+    /// What the lexicon allows as record keys in this collection.
+    const KEY: RecordKeyKind;
+}
+
+/// The `key` of a record definition: which record keys a collection uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKeyKind {
+    /// `tid`: a timestamp identifier.
+    Tid,
+    /// `nsid`: the key is an NSID.
+    Nsid,
+    /// `any`: any valid record key.
+    Any,
+    /// `literal:<value>`: exactly this key (for example `self`).
+    Literal(&'static str),
+}
+
+impl RecordKeyKind {
+    /// Whether `key` is allowed by this kind. `key` is assumed to be a
+    /// syntactically valid record key already.
+    pub fn allows(&self, key: &str) -> bool {
+        match self {
+            Self::Tid => crate::types::Tid::validate(key).is_ok(),
+            Self::Nsid => crate::types::Nsid::validate(key).is_ok(),
+            Self::Any => true,
+            Self::Literal(literal) => key == *literal,
+        }
+    }
+}
+
+/// A link to content by its CID, written `{"$link": "<cid>"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CidLink(pub Cid);
+
+impl CidLink {
+    /// The linked CID.
+    pub fn cid(&self) -> &Cid {
+        &self.0
+    }
+}
+
+impl From<Cid> for CidLink {
+    fn from(cid: Cid) -> Self {
+        Self(cid)
+    }
+}
+
+impl Serialize for CidLink {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("$link", self.0.as_str())?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for CidLink {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            #[serde(rename = "$link")]
+            link: Cid,
+        }
+        Raw::deserialize(deserializer).map(|raw| Self(raw.link))
+    }
+}
+
+/// Raw bytes, written `{"$bytes": "<standard base64 without padding>"}`.
+///
+/// Decoding also accepts padded base64, which some implementations emit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Bytes {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The base64 text written in `$bytes`.
+    pub fn to_base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(&self.0)
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("$bytes", &self.to_base64())?;
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw<'a> {
+            #[serde(rename = "$bytes", borrow)]
+            bytes: std::borrow::Cow<'a, str>,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        base64::engine::general_purpose::STANDARD_NO_PAD_INDIFFERENT
+            .decode(raw.bytes.as_bytes())
+            .map(Self)
+            .map_err(|e| de::Error::custom(format_args!("invalid $bytes base64: {e}")))
+    }
+}
+
+/// A reference to a blob: its CID, MIME type and size.
+///
+/// The current form is `{"$type": "blob", "ref": {"$link": …}, "mimeType": …,
+/// "size": …}`. Old records carry the legacy form `{"cid": "…", "mimeType":
+/// …}` without a size; such a blob decodes with `size: None` and is written
+/// back in the legacy form, so nothing is lost or invented.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Blob {
+    /// The CID of the blob's bytes.
+    pub cid: Cid,
+    /// The MIME type the uploader declared.
+    pub mime_type: String,
+    /// Size in bytes; `None` only for the legacy form.
+    pub size: Option<u64>,
+}
+
+impl Blob {
+    /// A blob reference in the current form.
+    pub fn new(cid: Cid, mime_type: impl Into<String>, size: u64) -> Self {
+        Self {
+            cid,
+            mime_type: mime_type.into(),
+            size: Some(size),
+        }
+    }
+
+    /// Whether this reference was read in the legacy `{"cid", "mimeType"}` form.
+    pub fn is_legacy(&self) -> bool {
+        self.size.is_none()
+    }
+}
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.size {
+            Some(size) => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("$type", "blob")?;
+                map.serialize_entry("ref", &CidLink(self.cid.clone()))?;
+                map.serialize_entry("mimeType", &self.mime_type)?;
+                map.serialize_entry("size", &size)?;
+                map.end()
+            }
+            None => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("cid", self.cid.as_str())?;
+                map.serialize_entry("mimeType", &self.mime_type)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BlobVisitor)
+    }
+}
+
+struct BlobVisitor;
+
+impl<'de> Visitor<'de> for BlobVisitor {
+    type Value = Blob;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a blob object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Blob, A::Error> {
+        let mut type_tag: Option<String> = None;
+        let mut link: Option<CidLink> = None;
+        let mut legacy_cid: Option<Cid> = None;
+        let mut mime_type: Option<String> = None;
+        let mut size: Option<i64> = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "$type" => type_tag = Some(map.next_value()?),
+                "ref" => link = Some(map.next_value()?),
+                "cid" => legacy_cid = Some(map.next_value()?),
+                "mimeType" => mime_type = Some(map.next_value()?),
+                "size" => size = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let mime_type = mime_type.ok_or_else(|| de::Error::missing_field("mimeType"))?;
+        match (type_tag, link, legacy_cid) {
+            (Some(tag), Some(link), None) => {
+                if tag != "blob" {
+                    return Err(de::Error::custom(format_args!(
+                        "blob has $type {tag:?}, expected \"blob\""
+                    )));
+                }
+                let size = size.ok_or_else(|| de::Error::missing_field("size"))?;
+                let size = u64::try_from(size)
+                    .map_err(|_| de::Error::custom(format_args!("blob size {size} is negative")))?;
+                Ok(Blob {
+                    cid: link.0,
+                    mime_type,
+                    size: Some(size),
+                })
+            }
+            (None, None, Some(cid)) => Ok(Blob {
+                cid,
+                mime_type,
+                size: None,
+            }),
+            (None, Some(_), _) => Err(de::Error::missing_field("$type")),
+            (Some(_), None, _) => Err(de::Error::missing_field("ref")),
+            (_, Some(_), Some(_)) => Err(de::Error::custom(
+                "blob has both \"ref\" and legacy \"cid\"",
+            )),
+            (None, None, None) => Err(de::Error::missing_field("ref")),
+        }
+    }
+}
+
+/// Data whose schema the lexicon leaves open (`"type": "unknown"`), or a
+/// member of an open union whose `$type` this code does not know.
+///
+/// The value is kept exactly as it was received, so re-encoding it writes the
+/// same JSON. Use [`Unknown::type_name`] to look at its `$type` and
+/// [`Unknown::decode`] to read it as a generated type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Unknown(pub serde_json::Value);
+
+impl Unknown {
+    /// Wraps a JSON value.
+    pub fn new(value: serde_json::Value) -> Self {
+        Self(value)
+    }
+
+    /// Encodes a generated type, adding its `$type`.
+    pub fn encode<T: LexType + Serialize>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_value(crate::rt::Tagged::new(T::TYPE, value)).map(Self)
+    }
+
+    /// The `$type` field, if the data is an object that has one.
+    pub fn type_name(&self) -> Option<&str> {
+        self.0.get("$type").and_then(serde_json::Value::as_str)
+    }
+
+    /// Reads the data as `T`. The `$type`, when present, must be `T`'s.
+    pub fn decode<T: LexType + DeserializeOwned>(&self) -> Result<T, DecodeUnknownError> {
+        match self.type_name() {
+            Some(found) if found != T::TYPE => Err(DecodeUnknownError::TypeMismatch {
+                expected: T::TYPE,
+                found: found.to_owned(),
+            }),
+            _ => T::deserialize(&self.0).map_err(DecodeUnknownError::Invalid),
+        }
+    }
+
+    /// The JSON value.
+    pub fn as_value(&self) -> &serde_json::Value {
+        &self.0
+    }
+
+    /// The JSON value, by value.
+    pub fn into_value(self) -> serde_json::Value {
+        self.0
+    }
+}
+
+impl From<serde_json::Value> for Unknown {
+    fn from(value: serde_json::Value) -> Self {
+        Self(value)
+    }
+}
+
+/// Why [`Unknown::decode`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeUnknownError {
+    /// The data names another type.
+    #[error("expected $type {expected:?}, found {found:?}")]
+    TypeMismatch {
+        /// The type asked for.
+        expected: &'static str,
+        /// The `$type` in the data.
+        found: String,
+    },
+    /// The data does not fit the type.
+    #[error(transparent)]
+    Invalid(serde_json::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CID: &str = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a";
+
+    #[test]
+    fn cid_link_round_trip() {
+        let v = json!({ "$link": CID });
+        let link: CidLink = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(link.cid().as_str(), CID);
+        assert_eq!(serde_json::to_value(&link).unwrap(), v);
+        assert!(serde_json::from_value::<CidLink>(json!({ "$link": "nope" })).is_err());
+        assert!(serde_json::from_value::<CidLink>(json!({ "$link": CID, "x": 1 })).is_err());
+    }
+
+    #[test]
+    fn bytes_round_trip_and_padding() {
+        let v = json!({ "$bytes": "AQID" });
+        let b: Bytes = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(b.0, vec![1, 2, 3]);
+        assert_eq!(serde_json::to_value(&b).unwrap(), v);
+        let padded: Bytes = serde_json::from_value(json!({ "$bytes": "AQ==" })).unwrap();
+        assert_eq!(padded.0, vec![1]);
+        assert_eq!(padded.to_base64(), "AQ");
+        let err = serde_json::from_value::<Bytes>(json!({ "$bytes": "!!" })).unwrap_err();
+        assert!(err.to_string().contains("base64"), "{err}");
+    }
+
+    #[test]
+    fn blob_current_and_legacy_forms() {
+        let v = json!({ "$type": "blob", "ref": { "$link": CID }, "mimeType": "image/png", "size": 12 });
+        let blob: Blob = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(blob.size, Some(12));
+        assert_eq!(serde_json::to_value(&blob).unwrap(), v);
+
+        let legacy = json!({ "cid": CID, "mimeType": "image/jpeg" });
+        let blob: Blob = serde_json::from_value(legacy.clone()).unwrap();
+        assert!(blob.is_legacy());
+        assert_eq!(serde_json::to_value(&blob).unwrap(), legacy);
+
+        for bad in [
+            json!({ "ref": { "$link": CID }, "mimeType": "a/b", "size": 1 }),
+            json!({ "$type": "blob", "ref": { "$link": CID }, "mimeType": "a/b" }),
+            json!({ "$type": "blob", "ref": { "$link": CID }, "mimeType": "a/b", "size": -1 }),
+            json!({ "$type": "nope", "ref": { "$link": CID }, "mimeType": "a/b", "size": 1 }),
+            json!({ "$type": "blob", "mimeType": "a/b", "size": 1 }),
+            json!("blob"),
+        ] {
+            assert!(
+                serde_json::from_value::<Blob>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keeps_everything() {
+        let v = json!({ "$type": "com.example.thing", "a": [1, { "$link": CID }], "b": null });
+        let u: Unknown = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(u.type_name(), Some("com.example.thing"));
+        assert_eq!(serde_json::to_value(&u).unwrap(), v);
+    }
+}

@@ -1,0 +1,16 @@
+//! Runtime for [atlex](https://github.com/atlex-rs/atlex): the types that code
+//! generated from AT Protocol lexicons is built on.
+//!
+//! - [`types`]: the string formats of the Lexicon language (`did`, `handle`,
+//!   `at-uri`, `nsid`, `cid`, `tid`, `record-key`, `datetime`, `language`,
+//!   `uri`, `at-identifier`), each a validated newtype.
+//! - [`data`]: the data model's special JSON forms (`cid-link`, `bytes`,
+//!   `blob`) and [`data::Unknown`] for open data.
+//! - [`xrpc`]: what an endpoint is ([`xrpc::Endpoint`]), its parameters and its
+//!   errors.
+//! - [`rt`]: the single module generated code refers to.
+
+pub mod data;
+pub mod rt;
+pub mod types;
+pub mod xrpc;

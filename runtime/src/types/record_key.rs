@@ -1,0 +1,65 @@
+//! The `record-key` format.
+
+use super::{Reason, Tid};
+
+/// Longest record key accepted, in bytes.
+const MAX_LEN: usize = 512;
+
+string_newtype! {
+    /// A record key (Lexicon format `record-key`): the last part of a record's
+    /// AT URI, such as `3jzfcijpj2z2a` or `self`.
+    ///
+    /// Accepted: 1 to 512 ASCII letters, digits and `._:~-`, except the
+    /// strings `.` and `..`. Case-sensitive.
+    RecordKey, "record-key"
+}
+
+impl From<Tid> for RecordKey {
+    /// Every TID is a valid record key.
+    fn from(tid: Tid) -> Self {
+        Self(tid.into_inner())
+    }
+}
+
+pub(crate) fn check(s: &str) -> Result<(), Reason> {
+    if s.is_empty() {
+        return Err("empty".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '~' | '-')))
+    {
+        return Err(format!("invalid character {c:?}").into());
+    }
+    if s.len() > MAX_LEN {
+        return Err(format!("too long: {} bytes, max {MAX_LEN}", s.len()).into());
+    }
+    if s == "." || s == ".." {
+        return Err("\".\" and \"..\" are not allowed".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons() {
+        let reason = |s: &str| RecordKey::validate(s).unwrap_err().reason;
+        assert_eq!(reason(".."), "\".\" and \"..\" are not allowed");
+        assert_eq!(reason("a/b"), "invalid character '/'");
+        assert_eq!(reason(""), "empty");
+        assert_eq!(reason(&"o".repeat(513)), "too long: 513 bytes, max 512");
+    }
+
+    #[test]
+    fn from_tid_and_serde() {
+        let key = RecordKey::from(Tid::new("3jzfcijpj2z2a").unwrap());
+        assert_eq!(key, "3jzfcijpj2z2a");
+        let json = serde_json::to_string(&key).unwrap();
+        assert_eq!(serde_json::from_str::<RecordKey>(&json).unwrap(), key);
+        let err = serde_json::from_str::<RecordKey>("\".\"").unwrap_err();
+        assert!(err.to_string().contains("are not allowed"), "{err}");
+    }
+}

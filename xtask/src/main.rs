@@ -1,0 +1,236 @@
+//! Repository tasks: `cargo xtask gen [--check]`.
+//!
+//! `gen` regenerates the bindings of `atlex-lexicons` from the lexicon JSON
+//! in `lexicons/` (into `lexicons/src/generated/`) and the namespace features
+//! of `lexicons/Cargo.toml`, writing only files whose contents change.
+//! `gen --check` changes nothing: it prints what is stale as a diff and exits
+//! non-zero, for CI.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use atlex_codegen::catalog::Catalog;
+use atlex_codegen::sync::{self, SyncReport};
+use atlex_codegen::{Diagnostics, Layout, Options};
+
+const USAGE: &str = "usage: cargo xtask gen [--check]
+
+  gen          regenerate lexicons/src/generated and the features of lexicons/Cargo.toml
+  gen --check  change nothing; print what is out of date and exit 1 if anything is";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["gen"] => generate(false),
+        ["gen", "--check"] => generate(true),
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask/ is one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Directories of the lexicons crate that hold no lexicons.
+const NOT_LEXICONS: &[&str] = &["src", "tests", "benches", "examples", "target"];
+
+/// The lexicon catalog of the `atlex-lexicons` crate.
+pub fn load_lexicons(crate_dir: &Path) -> (Catalog, Diagnostics) {
+    let mut catalog = Catalog::new();
+    let mut diagnostics = Diagnostics::new();
+    let skip = |relative: &Path| {
+        relative.components().count() == 1
+            && relative
+                .to_str()
+                .is_some_and(|name| NOT_LEXICONS.contains(&name))
+    };
+    catalog.load_dir_filtered(crate_dir, &skip, &mut diagnostics);
+    (catalog, diagnostics)
+}
+
+fn generate(check: bool) -> ExitCode {
+    let root = workspace_root();
+    let crate_dir = root.join("lexicons");
+    let out_dir = crate_dir.join("src/generated");
+    let (catalog, mut diagnostics) = load_lexicons(&crate_dir);
+    let options = Options {
+        layout: Layout::Tree {
+            root_file: "mod.rs".to_owned(),
+        },
+        namespace_features: true,
+        regenerate_hint: "run `cargo xtask gen`".to_owned(),
+        ..Options::default()
+    };
+    let generated = match atlex_codegen::generate(&catalog, &options) {
+        Ok(generated) => generated,
+        Err(errors) => {
+            diagnostics.extend(errors);
+            diagnostics.locate(|f| catalog.source_of(f));
+            diagnostics.sort();
+            eprintln!("{diagnostics}");
+            return ExitCode::FAILURE;
+        }
+    };
+    diagnostics.extend(generated.diagnostics.clone());
+    if diagnostics.has_errors() {
+        eprintln!("{diagnostics}");
+        return ExitCode::FAILURE;
+    }
+    for warning in diagnostics.warnings() {
+        eprintln!("{warning}");
+    }
+
+    let mut report = match sync::compare(&out_dir, &generated.files, &[]) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: reading {}: {err}", out_dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let manifest_path = crate_dir.join("Cargo.toml");
+    let manifest = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("error: reading {}: {err}", manifest_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let new_manifest = match with_features(&manifest, &generated.features) {
+        Ok(text) => text,
+        Err(message) => {
+            eprintln!("error: {}: {message}", manifest_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let manifest_changed = new_manifest != manifest;
+
+    if check {
+        return report_check(
+            &root,
+            &out_dir,
+            &report,
+            manifest_changed.then_some((&manifest_path, &manifest, &new_manifest)),
+        );
+    }
+    if let Err(err) = sync::apply(&out_dir, &report) {
+        eprintln!("error: writing {}: {err}", out_dir.display());
+        return ExitCode::FAILURE;
+    }
+    if manifest_changed && let Err(err) = std::fs::write(&manifest_path, &new_manifest) {
+        eprintln!("error: writing {}: {err}", manifest_path.display());
+        return ExitCode::FAILURE;
+    }
+    report.changed.sort_by(|a, b| a.0.cmp(&b.0));
+    eprintln!(
+        "generated {} lexicons: {} files written, {} unchanged, {} removed{}",
+        generated.documents,
+        report.changed.len(),
+        report.unchanged,
+        report.stale.len(),
+        if manifest_changed {
+            "; lexicons/Cargo.toml features updated"
+        } else {
+            ""
+        }
+    );
+    ExitCode::SUCCESS
+}
+
+fn report_check(
+    root: &Path,
+    out_dir: &Path,
+    report: &SyncReport,
+    manifest: Option<(&PathBuf, &String, &String)>,
+) -> ExitCode {
+    let relative = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+    if report.is_clean() && manifest.is_none() {
+        eprintln!("generated code is up to date ({} files)", report.unchanged);
+        return ExitCode::SUCCESS;
+    }
+    const MAX_DIFF_LINES: usize = 400;
+    let mut printed = 0;
+    let mut print_diff = |name: &str, old: &str, new: &str| {
+        let diff = similar::TextDiff::from_lines(old, new);
+        let text = diff
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+            .to_string();
+        for line in text.lines() {
+            if printed == MAX_DIFF_LINES {
+                println!("… (diff truncated)");
+            }
+            if printed >= MAX_DIFF_LINES {
+                break;
+            }
+            println!("{line}");
+            printed += 1;
+        }
+    };
+    for (path, old, new) in &report.changed {
+        let name = relative(&out_dir.join(path));
+        match old {
+            Some(old) => print_diff(&name, old, new),
+            None => println!("missing: {name}"),
+        }
+    }
+    for path in &report.stale {
+        println!("no longer generated: {}", relative(&out_dir.join(path)));
+    }
+    if let Some((path, old, new)) = manifest {
+        print_diff(&relative(path), old, new);
+    }
+    eprintln!(
+        "error: generated code is out of date: {} changed or missing, {} no longer generated{}.\n\
+         fix: run `cargo xtask gen` and commit the result.",
+        report.changed.len(),
+        report.stale.len(),
+        if manifest.is_some() {
+            ", lexicons/Cargo.toml features differ"
+        } else {
+            ""
+        }
+    );
+    ExitCode::FAILURE
+}
+
+const BEGIN: &str = "# @generated features: begin (cargo xtask gen)";
+const END: &str = "# @generated features: end";
+
+/// Replaces the generated block of `[features]` in the manifest.
+fn with_features(
+    manifest: &str,
+    features: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<String, String> {
+    let (Some(start), Some(end)) = (manifest.find(BEGIN), manifest.find(END)) else {
+        return Err(format!(
+            "the [features] table needs the markers `{BEGIN}` and `{END}`"
+        ));
+    };
+    if end < start {
+        return Err("feature markers are out of order".to_owned());
+    }
+    let mut block = String::from(BEGIN);
+    block.push('\n');
+    let all: Vec<String> = features.keys().map(|f| format!("{f:?}")).collect();
+    block.push_str(&format!("full = [{}]\n", all.join(", ")));
+    for (feature, deps) in features {
+        let deps: Vec<String> = deps.iter().map(|d| format!("{d:?}")).collect();
+        block.push_str(&format!("{feature} = [{}]\n", deps.join(", ")));
+    }
+    Ok(format!(
+        "{}{}{}",
+        &manifest[..start],
+        block,
+        &manifest[end..]
+    ))
+}
