@@ -74,6 +74,10 @@ pub struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     entries: BTreeMap<String, Entry>,
+    /// The text of every file read, accepted or not, for diagnostics.
+    sources: BTreeMap<PathBuf, Arc<str>>,
+    /// NSIDs of documents that were read but rejected, with their file.
+    rejected: BTreeMap<String, Option<Arc<Path>>>,
 }
 
 impl Catalog {
@@ -136,7 +140,19 @@ impl Catalog {
         diagnostics: &mut Diagnostics,
     ) -> Option<String> {
         let file: Option<Arc<Path>> = path.map(Arc::from);
-        let document = lexicon::parse_document(text, file.clone(), diagnostics)?;
+        let source: Arc<str> = Arc::from(text);
+        if let Some(path) = path {
+            self.sources.insert(path.to_path_buf(), source.clone());
+        }
+        let Some(document) = lexicon::parse_document(text, file.clone(), diagnostics) else {
+            // Remember which NSID failed, so references to it say so.
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+                && let Some(id) = value.get("id").and_then(serde_json::Value::as_str)
+            {
+                self.rejected.insert(id.to_owned(), file);
+            }
+            return None;
+        };
         if let Some(expected) = expected_id
             && expected != document.id
         {
@@ -151,7 +167,7 @@ impl Catalog {
             ));
             return None;
         }
-        self.add(document, file, Arc::from(text), diagnostics)
+        self.add(document, file, source, diagnostics)
     }
 
     /// Adds a parsed document. A second document with the same NSID is an error
@@ -217,10 +233,12 @@ impl Catalog {
 
     /// The source text of the document read from `file`.
     pub fn source_of(&self, file: &Path) -> Option<Arc<str>> {
-        self.entries
-            .values()
-            .find(|e| e.file.as_deref() == Some(file))
-            .map(|e| e.source.clone())
+        self.sources.get(file).cloned().or_else(|| {
+            self.entries
+                .values()
+                .find(|e| e.file.as_deref() == Some(file))
+                .map(|e| e.source.clone())
+        })
     }
 
     /// A location in document `nsid`.
@@ -263,6 +281,8 @@ impl Catalog {
             let first = locations.remove(0);
             let what = if self.entries.contains_key(&key.nsid) {
                 format!("`{}` has no definition `{}`", key.nsid, key.name)
+            } else if self.rejected.contains_key(&key.nsid) {
+                format!("lexicon `{}` was rejected (see its errors)", key.nsid)
             } else {
                 format!("no lexicon `{}` is loaded", key.nsid)
             };
@@ -283,12 +303,12 @@ fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<String> {
         | SchemaKind::Procedure(_)
         | SchemaKind::Subscription(_)
         | SchemaKind::PermissionSet(_) => Some(format!(
-            "a `{}`, which is not a data type",
+            "of type `{}`, which is not a data type",
             kind.type_name()
         )),
         SchemaKind::Object(_) | SchemaKind::Record(_) => None,
         _ if in_union => Some(format!(
-            "a `{}`; union members must be objects or records",
+            "of type `{}`; union members must be objects or records",
             kind.type_name()
         )),
         _ => None,

@@ -625,7 +625,7 @@ impl<'a> Emitter<'a> {
                 )
             })
             .collect();
-        let variant_docs = values.iter().map(|v| format!(" `{v}`"));
+        let variant_docs = values.iter().map(|v| format!(" `{v:?}`"));
         let catch_all = self
             .names
             .catch_all

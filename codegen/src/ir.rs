@@ -656,7 +656,7 @@ impl Builder<'_> {
                 self.diagnostics.push(Diagnostic::error(
                     location,
                     format!(
-                        "a `{}` cannot be used as a field type",
+                        "type `{}` cannot be used as a field type",
                         schema.kind.type_name()
                     ),
                 ));

@@ -427,34 +427,9 @@ pub fn read_document(
     reader.document(value)
 }
 
-/// Whether `s` is a syntactically valid NSID (the atproto NSID rules: at least
-/// three dot-separated segments; domain segments of letters, digits and
-/// hyphens; a final name segment of letters and digits starting with a
-/// letter; at most 317 characters).
+/// Whether `s` is a syntactically valid NSID (the runtime's [`atlex::types::Nsid`] rules).
 pub fn is_valid_nsid(s: &str) -> bool {
-    if s.is_empty() || s.len() > 317 || !s.is_ascii() {
-        return false;
-    }
-    let segments: Vec<&str> = s.split('.').collect();
-    if segments.len() < 3 {
-        return false;
-    }
-    let Some((name, domain)) = segments.split_last() else {
-        return false;
-    };
-    let domain_ok = domain.iter().enumerate().all(|(i, seg)| {
-        !seg.is_empty()
-            && seg.len() <= 63
-            && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && !seg.starts_with('-')
-            && !seg.ends_with('-')
-            && (i != 0 || !seg.as_bytes()[0].is_ascii_digit())
-    });
-    let name_ok = !name.is_empty()
-        && name.len() <= 63
-        && name.as_bytes()[0].is_ascii_alphabetic()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric());
-    domain_ok && name_ok
+    atlex::types::Nsid::validate(s).is_ok()
 }
 
 struct Reader<'d> {
@@ -462,6 +437,15 @@ struct Reader<'d> {
     nsid: Option<String>,
     diagnostics: &'d mut Diagnostics,
 }
+
+/// Types that may only be a document's `main` definition.
+const PRIMARY_TYPES: &[&str] = &[
+    "record",
+    "query",
+    "procedure",
+    "subscription",
+    "permission-set",
+];
 
 /// Keys every schema may carry besides its type-specific ones.
 const COMMON_KEYS: &[&str] = &["type", "description"];
@@ -508,11 +492,13 @@ impl Reader<'_> {
             }
         }
         let id = match map.get("id") {
-            Some(Value::String(id)) if is_valid_nsid(id) => Some(id.clone()),
-            Some(Value::String(id)) => {
-                self.error("/id", format!("`id` is not a valid NSID: {id:?}"));
-                None
-            }
+            Some(Value::String(id)) => match atlex::types::Nsid::validate(id) {
+                Ok(()) => Some(id.clone()),
+                Err(err) => {
+                    self.error("/id", format!("`id` is not a valid NSID: {err}"));
+                    None
+                }
+            },
             Some(v) => {
                 self.error("/id", format!("`id` must be an NSID string, found {v}"));
                 None
@@ -586,6 +572,19 @@ impl Reader<'_> {
     /// inline (`ref`, `union`, `unknown`, `params`, `permission`); primary
     /// types only as `main`.
     fn def(&mut self, name: &str, value: &Value, pointer: &str) -> Option<Schema> {
+        // Placement first: a misplaced primary type is reported as such, not
+        // for whatever else is wrong inside it.
+        let type_name = value.get("type").and_then(Value::as_str);
+        if let Some(type_name) = type_name
+            && PRIMARY_TYPES.contains(&type_name)
+            && name != "main"
+        {
+            self.error(
+                &pointer_push(pointer, "type"),
+                format!("type `{type_name}` must be the `main` definition, not `{name}`"),
+            );
+            return None;
+        }
         let schema = self.schema(value, pointer)?;
         match &schema.kind {
             SchemaKind::Ref(_)
@@ -596,7 +595,7 @@ impl Reader<'_> {
                 self.error(
                     &pointer_push(pointer, "type"),
                     format!(
-                        "a `{}` cannot be a named definition; it may only appear inside another type",
+                        "type `{}` cannot be a named definition; it may only appear inside another type",
                         schema.kind.type_name()
                     ),
                 );
@@ -606,7 +605,7 @@ impl Reader<'_> {
                 self.error(
                     &pointer_push(pointer, "type"),
                     format!(
-                        "a `{}` must be the `main` definition, not `{name}`",
+                        "type `{}` must be the `main` definition, not `{name}`",
                         kind.type_name()
                     ),
                 );
@@ -744,7 +743,7 @@ impl Reader<'_> {
                 if !COMMON_KEYS.contains(&key.as_str()) && !allowed.contains(&key.as_str()) {
                     self.warning(
                         &pointer_push(pointer, key),
-                        format!("unknown key `{key}` on a `{type_name}` ignored"),
+                        format!("unknown key `{key}` on type `{type_name}` ignored"),
                     );
                 }
             }
@@ -847,7 +846,7 @@ impl Reader<'_> {
         if !is_field_type(&items.kind) {
             self.error(
                 &items_pointer,
-                format!("array items cannot be a `{}`", items.kind.type_name()),
+                format!("array items cannot be of type `{}`", items.kind.type_name()),
             );
             return None;
         }
@@ -878,11 +877,10 @@ impl Reader<'_> {
         match map.get("properties") {
             None if params => {}
             None => {
-                self.error(
+                self.warning(
                     pointer,
-                    "an `object` needs `properties` (which may be empty)",
+                    "an `object` without `properties`; read as having none",
                 );
-                ok = false;
             }
             Some(Value::Object(props)) => {
                 for (name, value) in props {
@@ -901,7 +899,7 @@ impl Reader<'_> {
                         self.error(
                             &pointer,
                             format!(
-                                "a property of {container} cannot be a `{}`",
+                                "a property of {container} cannot be of type `{}`",
                                 schema.kind.type_name()
                             ),
                         );
@@ -1028,7 +1026,7 @@ impl Reader<'_> {
             self.error(
                 &record_pointer,
                 format!(
-                    "a record's `record` must be an `object`, found a `{}`",
+                    "a record's `record` must be an `object`, found type `{}`",
                     record.kind.type_name()
                 ),
             );
@@ -1282,7 +1280,7 @@ impl Reader<'_> {
                         self.error(
                             &item_at,
                             format!(
-                                "a permission set holds `permission`s, found a `{}`",
+                                "a permission set holds `permission`s, found type `{}`",
                                 schema.kind.type_name()
                             ),
                         );

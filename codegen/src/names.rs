@@ -83,7 +83,13 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
             for fixed in ["Params", "Input", "Output", "Error", "Message"] {
                 scope.claim_fixed(fixed);
             }
-            let descriptor = scope.claim(&type_ident(last), "the endpoint", diagnostics);
+            let descriptor = scope.claim(
+                &type_ident(last),
+                None,
+                "the endpoint descriptor",
+                "/defs/main",
+                diagnostics,
+            );
             names.endpoints.insert(nsid.clone(), descriptor);
         }
         // The module-level `NSID` constant.
@@ -93,7 +99,9 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
             if let Item::Token(token) = item {
                 let name = consts.claim(
                     &const_ident(&token.key.name),
+                    None,
                     &format!("token `{}`", token.key),
+                    &crate::diagnostics::pointer_push("/defs", &token.key.name),
                     diagnostics,
                 );
                 names.tokens.insert(token.key.clone(), name);
@@ -147,7 +155,16 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                     )
                 }
             };
-            names.types[id.0] = scope.claim(&candidate, &what, diagnostics);
+            // A definition that meets an endpoint's fixed name becomes `…Def`.
+            let alternative =
+                matches!(decl.hint, NameHint::Def(_)).then(|| format!("{candidate}Def"));
+            names.types[id.0] = scope.claim(
+                &candidate,
+                alternative.as_deref(),
+                &what,
+                &decl.pointer,
+                diagnostics,
+            );
         }
         let shadowed: BTreeSet<&'static str> = PRELUDE_TYPES
             .iter()
@@ -169,7 +186,9 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                 for (j, field) in s.fields.iter().enumerate() {
                     let name = scope.claim(
                         &field_ident(&field.name),
+                        None,
                         &format!("field `{}` of `{owner}`", field.name),
+                        &field.schema.pointer,
                         diagnostics,
                     );
                     names.fields.insert((id, j), name);
@@ -180,7 +199,9 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                     let candidate = union_variant(&member.key, member.local);
                     let name = scope.claim(
                         &candidate,
+                        None,
                         &format!("member `{}` of `{owner}`", member.type_name),
+                        &decl.pointer,
                         diagnostics,
                     );
                     names.variants.insert((id, j), name);
@@ -196,7 +217,9 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                 for (j, value) in e.values.iter().enumerate() {
                     let name = scope.claim(
                         &candidates[j],
+                        None,
                         &format!("value {value:?} of `{owner}`"),
+                        &decl.pointer,
                         diagnostics,
                     );
                     names.variants.insert((id, j), name);
@@ -211,7 +234,9 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                 for (j, error) in errors.iter().enumerate() {
                     let name = scope.claim(
                         &type_ident(&error.name),
+                        None,
                         &format!("error `{}` of `{owner}`", error.name),
+                        &format!("{}/errors/{j}", decl.pointer),
                         diagnostics,
                     );
                     names.variants.insert((id, j), name);
@@ -305,29 +330,44 @@ impl<'a> Scope<'a> {
             .insert(name.to_owned(), format!("the generated `{name}`"));
     }
 
-    /// Claims `candidate`, or the first free `candidate2`, `candidate3`, ….
-    fn claim(&mut self, candidate: &str, what: &str, diagnostics: &mut Diagnostics) -> String {
+    /// Claims `candidate`; if it is taken, `alternative` (when given and
+    /// free), else the first free `candidate2`, `candidate3`, …. A clash is
+    /// reported at `pointer`, naming both claimants.
+    fn claim(
+        &mut self,
+        candidate: &str,
+        alternative: Option<&str>,
+        what: &str,
+        pointer: &str,
+        diagnostics: &mut Diagnostics,
+    ) -> String {
         if !self.taken.contains_key(candidate) {
             self.taken.insert(candidate.to_owned(), what.to_owned());
             return candidate.to_owned();
         }
         let bare = candidate.trim_start_matches("r#");
-        let separator = if bare.starts_with(|c: char| c.is_ascii_lowercase()) {
-            "_"
-        } else {
-            ""
-        };
-        let mut n = 2;
-        let name = loop {
-            let name = format!("{bare}{separator}{n}");
-            if !self.taken.contains_key(&name) {
-                break name;
+        let separator =
+            if bare.starts_with(|c: char| c.is_ascii_lowercase()) && !bare.ends_with('_') {
+                "_"
+            } else {
+                ""
+            };
+        let name = match alternative {
+            Some(alternative) if !self.taken.contains_key(alternative) => alternative.to_owned(),
+            _ => {
+                let mut n = 2;
+                loop {
+                    let name = format!("{bare}{separator}{n}");
+                    if !self.taken.contains_key(&name) {
+                        break name;
+                    }
+                    n += 1;
+                }
             }
-            n += 1;
         };
         let other = self.taken.get(candidate).cloned().unwrap_or_default();
         diagnostics.push(Diagnostic::warning(
-            self.catalog.location(self.nsid, ""),
+            self.catalog.location(self.nsid, pointer),
             format!("{what} would be named `{bare}`, like {other}; it is named `{name}`"),
         ));
         self.taken.insert(name.clone(), what.to_owned());
@@ -465,6 +505,9 @@ pub fn union_variant(key: &DefKey, local: bool) -> String {
 /// `LockedPermanently`, `!hide` → `Hide`, `app.bsky.feed.defs#requestLess` →
 /// `RequestLess`, `18+` → `V18`.
 pub fn value_variant(value: &str) -> String {
+    if value.is_empty() {
+        return "Empty".to_owned();
+    }
     let tail = match value.rsplit_once('#') {
         Some((_, def)) if !def.is_empty() => def,
         _ => value,
@@ -477,20 +520,50 @@ pub fn value_variant(value: &str) -> String {
 /// with their namespace (`ComAtprotoReasonAppeal`, `ToolsOzoneReasonAppeal`).
 pub fn value_variants(values: &[String]) -> Vec<String> {
     let short: Vec<String> = values.iter().map(|v| value_variant(v)).collect();
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, value)| {
-            let clashes = short.iter().filter(|s| **s == short[i]).count() > 1;
-            match value.split_once('#') {
-                Some((nsid, def)) if clashes && !nsid.is_empty() => {
-                    let namespace: Vec<&str> = nsid.split('.').take(2).collect();
-                    format!("{}{}", type_ident(&namespace.join("_")), type_ident(def))
-                }
-                _ => short[i].clone(),
-            }
-        })
-        .collect()
+    let mut out = short.clone();
+    for (i, name) in short.iter().enumerate() {
+        let group: Vec<&str> = short
+            .iter()
+            .zip(values)
+            .filter(|(s, _)| *s == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if group.len() < 2 {
+            continue;
+        }
+        let Some((nsid, def)) = values[i].split_once('#') else {
+            continue;
+        };
+        if nsid.is_empty() {
+            continue;
+        }
+        let nsids: Vec<Vec<&str>> = group
+            .iter()
+            .filter_map(|v| v.split_once('#').map(|(n, _)| n.split('.').collect()))
+            .collect();
+        let segments: Vec<&str> = nsid.split('.').collect();
+        let namespaces: BTreeSet<String> = nsids
+            .iter()
+            .map(|n| n.iter().take(2).copied().collect::<Vec<_>>().join("."))
+            .collect();
+        let qualifier = if namespaces.len() == nsids.len() {
+            // Different namespaces: `ComAtproto…` / `ToolsOzone…`.
+            segments
+                .iter()
+                .take(2)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("_")
+        } else {
+            // Same namespace: the first segment where they part ways.
+            let at = (0..segments.len())
+                .find(|k| nsids.iter().any(|n| n.get(*k) != segments.get(*k)))
+                .unwrap_or(segments.len().saturating_sub(1));
+            segments.get(at).copied().unwrap_or_default().to_owned()
+        };
+        out[i] = format!("{}{}", type_ident(&qualifier), type_ident(def));
+    }
+    out
 }
 
 /// Splits `r#name` into its raw flag and the bare name.
@@ -528,7 +601,7 @@ mod tests {
             "RequestLess"
         );
         assert_eq!(value_variant("18+"), "V18");
-        assert_eq!(value_variant(""), "Type");
+        assert_eq!(value_variant(""), "Empty");
         assert_eq!(
             union_variant(&DefKey::new("app.bsky.embed.images", "view"), false),
             "ImagesView"

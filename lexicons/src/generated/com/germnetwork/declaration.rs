@@ -69,11 +69,11 @@ impl ::atlex::rt::LexType for MessageMe {
 /// The policy of who can message the account, this value is included in the keyPackage, but is duplicated here to allow applications to decide if they should show a 'Message on Germ' button to the viewer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MessageMeShowButtonTo {
-    /// `none`
+    /// `"none"`
     None,
-    /// `usersIFollow`
+    /// `"usersIFollow"`
     UsersIFollow,
-    /// `everyone`
+    /// `"everyone"`
     Everyone,
     /// A value the lexicon does not list.
     Other(String),

@@ -209,11 +209,11 @@ impl ::atlex::rt::LexType for ProfileAssociatedChat {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProfileAssociatedChatAllowIncoming {
-    /// `all`
+    /// `"all"`
     All,
-    /// `none`
+    /// `"none"`
     None,
-    /// `following`
+    /// `"following"`
     Following,
     /// A value the lexicon does not list.
     Other(String),
@@ -278,11 +278,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileAssociatedChatAllowInc
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProfileAssociatedChatAllowGroupInvites {
-    /// `all`
+    /// `"all"`
     All,
-    /// `none`
+    /// `"none"`
     None,
-    /// `following`
+    /// `"following"`
     Following,
     /// A value the lexicon does not list.
     Other(String),
@@ -368,9 +368,9 @@ impl ::atlex::rt::LexType for ProfileAssociatedGerm {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProfileAssociatedGermShowButtonTo {
-    /// `usersIFollow`
+    /// `"usersIFollow"`
     UsersIFollow,
-    /// `everyone`
+    /// `"everyone"`
     Everyone,
     /// A value the lexicon does not list.
     Other(String),
@@ -451,11 +451,11 @@ impl ::atlex::rt::LexType for ProfileAssociatedActivitySubscription {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    /// `followers`
+    /// `"followers"`
     Followers,
-    /// `mutuals`
+    /// `"mutuals"`
     Mutuals,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),
@@ -627,11 +627,11 @@ impl ::atlex::rt::LexType for VerificationState {
 /// The user's status as a verified account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VerificationStateVerifiedStatus {
-    /// `valid`
+    /// `"valid"`
     Valid,
-    /// `invalid`
+    /// `"invalid"`
     Invalid,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),
@@ -697,11 +697,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationStateVerifiedStat
 /// The user's status as a trusted verifier.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VerificationStateTrustedVerifierStatus {
-    /// `valid`
+    /// `"valid"`
     Valid,
-    /// `invalid`
+    /// `"invalid"`
     Invalid,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),
@@ -1114,13 +1114,13 @@ impl ::atlex::rt::LexType for ContentLabelPref {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ContentLabelPrefVisibility {
-    /// `ignore`
+    /// `"ignore"`
     Ignore,
-    /// `show`
+    /// `"show"`
     Show,
-    /// `warn`
+    /// `"warn"`
     Warn,
-    /// `hide`
+    /// `"hide"`
     Hide,
     /// A value the lexicon does not list.
     Other(String),
@@ -1207,11 +1207,11 @@ impl ::atlex::rt::LexType for SavedFeed {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SavedFeedType {
-    /// `feed`
+    /// `"feed"`
     Feed,
-    /// `list`
+    /// `"list"`
     List,
-    /// `timeline`
+    /// `"timeline"`
     Timeline,
     /// A value the lexicon does not list.
     Other(String),
@@ -1429,15 +1429,15 @@ impl ::atlex::rt::LexType for ThreadViewPref {
 /// Sorting mode for threads.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ThreadViewPrefSort {
-    /// `oldest`
+    /// `"oldest"`
     Oldest,
-    /// `newest`
+    /// `"newest"`
     Newest,
-    /// `most-likes`
+    /// `"most-likes"`
     MostLikes,
-    /// `random`
+    /// `"random"`
     Random,
-    /// `hotness`
+    /// `"hotness"`
     Hotness,
     /// A value the lexicon does not list.
     Other(String),
@@ -1530,9 +1530,9 @@ impl ::atlex::rt::LexType for InterestsPref {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MutedWordTarget {
-    /// `content`
+    /// `"content"`
     Content,
-    /// `tag`
+    /// `"tag"`
     Tag,
     /// A value the lexicon does not list.
     Other(String),
@@ -1632,9 +1632,9 @@ impl MutedWord {
 /// Groups of users to apply the muted word to. If undefined, applies to all users.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MutedWordActorTarget {
-    /// `all`
+    /// `"all"`
     All,
-    /// `exclude-following`
+    /// `"exclude-following"`
     ExcludeFollowing,
     /// A value the lexicon does not list.
     Other(String),
@@ -2115,7 +2115,7 @@ impl ::atlex::rt::LexType for StatusView {
 /// The status for the account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StatusViewStatus {
-    /// `app.bsky.actor.status#live`
+    /// `"app.bsky.actor.status#live"`
     Live,
     /// A value the lexicon does not list.
     Other(String),

@@ -43,7 +43,7 @@ impl ::atlex::rt::Record for Status {
 /// The status for the account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StatusStatus {
-    /// `app.bsky.actor.status#live`
+    /// `"app.bsky.actor.status#live"`
     Live,
     /// A value the lexicon does not list.
     Other(String),

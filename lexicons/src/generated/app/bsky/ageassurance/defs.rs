@@ -6,13 +6,13 @@ pub const NSID: &str = "app.bsky.ageassurance.defs";
 /// The access level granted based on Age Assurance data we've processed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Access {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `none`
+    /// `"none"`
     None,
-    /// `safe`
+    /// `"safe"`
     Safe,
-    /// `full`
+    /// `"full"`
     Full,
     /// A value the lexicon does not list.
     Other(String),
@@ -80,13 +80,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Access {
 /// The status of the Age Assurance process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),
@@ -267,11 +267,11 @@ impl ::atlex::rt::LexType for ConfigRegion {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConfigRegionPlatformsItem {
-    /// `web`
+    /// `"web"`
     Web,
-    /// `ios`
+    /// `"ios"`
     Ios,
-    /// `android`
+    /// `"android"`
     Android,
     /// A value the lexicon does not list.
     Other(String),
@@ -336,7 +336,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConfigRegionPlatformsItem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConfigRegionAdditionalVerificationMethodsItem {
-    /// `device`
+    /// `"device"`
     Device,
     /// A value the lexicon does not list.
     Other(String),
@@ -720,13 +720,13 @@ impl ::atlex::rt::LexType for Event {
 /// The status of the Age Assurance process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventStatus {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),
@@ -799,13 +799,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventStatus {
 /// The access level granted based on Age Assurance data we've processed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventAccess {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `none`
+    /// `"none"`
     None,
-    /// `safe`
+    /// `"safe"`
     Safe,
-    /// `full`
+    /// `"full"`
     Full,
     /// A value the lexicon does not list.
     Other(String),

@@ -34,9 +34,9 @@ impl ::atlex::rt::LexType for Video {
 /// A hint to the client about how to present the video.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VideoPresentation {
-    /// `default`
+    /// `"default"`
     Default,
-    /// `gif`
+    /// `"gif"`
     Gif,
     /// A value the lexicon does not list.
     Other(String),
@@ -145,9 +145,9 @@ impl ::atlex::rt::LexType for View {
 /// A hint to the client about how to present the video.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ViewPresentation {
-    /// `default`
+    /// `"default"`
     Default,
-    /// `gif`
+    /// `"gif"`
     Gif,
     /// A value the lexicon does not list.
     Other(String),

@@ -794,9 +794,9 @@ impl ::atlex::rt::LexType for GeneratorView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GeneratorViewContentMode {
-    /// `app.bsky.feed.defs#contentModeUnspecified`
+    /// `"app.bsky.feed.defs#contentModeUnspecified"`
     ContentModeUnspecified,
-    /// `app.bsky.feed.defs#contentModeVideo`
+    /// `"app.bsky.feed.defs#contentModeVideo"`
     ContentModeVideo,
     /// A value the lexicon does not list.
     Other(String),
@@ -1047,29 +1047,29 @@ impl ::atlex::rt::LexType for Interaction {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InteractionEvent {
-    /// `app.bsky.feed.defs#requestLess`
+    /// `"app.bsky.feed.defs#requestLess"`
     RequestLess,
-    /// `app.bsky.feed.defs#requestMore`
+    /// `"app.bsky.feed.defs#requestMore"`
     RequestMore,
-    /// `app.bsky.feed.defs#clickthroughItem`
+    /// `"app.bsky.feed.defs#clickthroughItem"`
     ClickthroughItem,
-    /// `app.bsky.feed.defs#clickthroughAuthor`
+    /// `"app.bsky.feed.defs#clickthroughAuthor"`
     ClickthroughAuthor,
-    /// `app.bsky.feed.defs#clickthroughReposter`
+    /// `"app.bsky.feed.defs#clickthroughReposter"`
     ClickthroughReposter,
-    /// `app.bsky.feed.defs#clickthroughEmbed`
+    /// `"app.bsky.feed.defs#clickthroughEmbed"`
     ClickthroughEmbed,
-    /// `app.bsky.feed.defs#interactionSeen`
+    /// `"app.bsky.feed.defs#interactionSeen"`
     InteractionSeen,
-    /// `app.bsky.feed.defs#interactionLike`
+    /// `"app.bsky.feed.defs#interactionLike"`
     InteractionLike,
-    /// `app.bsky.feed.defs#interactionRepost`
+    /// `"app.bsky.feed.defs#interactionRepost"`
     InteractionRepost,
-    /// `app.bsky.feed.defs#interactionReply`
+    /// `"app.bsky.feed.defs#interactionReply"`
     InteractionReply,
-    /// `app.bsky.feed.defs#interactionQuote`
+    /// `"app.bsky.feed.defs#interactionQuote"`
     InteractionQuote,
-    /// `app.bsky.feed.defs#interactionShare`
+    /// `"app.bsky.feed.defs#interactionShare"`
     InteractionShare,
     /// A value the lexicon does not list.
     Other(String),

@@ -101,9 +101,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorLabels {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GeneratorContentMode {
-    /// `app.bsky.feed.defs#contentModeUnspecified`
+    /// `"app.bsky.feed.defs#contentModeUnspecified"`
     ContentModeUnspecified,
-    /// `app.bsky.feed.defs#contentModeVideo`
+    /// `"app.bsky.feed.defs#contentModeVideo"`
     ContentModeVideo,
     /// A value the lexicon does not list.
     Other(String),

@@ -91,15 +91,15 @@ impl Params {
 /// Combinations of post/repost types to include in response.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsFilter {
-    /// `posts_with_replies`
+    /// `"posts_with_replies"`
     PostsWithReplies,
-    /// `posts_no_replies`
+    /// `"posts_no_replies"`
     PostsNoReplies,
-    /// `posts_with_media`
+    /// `"posts_with_media"`
     PostsWithMedia,
-    /// `posts_and_author_threads`
+    /// `"posts_and_author_threads"`
     PostsAndAuthorThreads,
-    /// `posts_with_video`
+    /// `"posts_with_video"`
     PostsWithVideo,
     /// A value the lexicon does not list.
     Other(String),

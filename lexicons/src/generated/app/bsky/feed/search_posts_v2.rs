@@ -223,9 +223,9 @@ impl Params {
 /// Ranking order for results. 'recent' sorts by recency; 'top' uses search ranking.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
-    /// `recent`
+    /// `"recent"`
     Recent,
-    /// `top`
+    /// `"top"`
     Top,
     /// A value the lexicon does not list.
     Other(String),
@@ -289,15 +289,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
 /// Language analyzer hint for the query text. If unset, the server auto-detects when possible.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsQueryLanguage {
-    /// `ja`
+    /// `"ja"`
     Ja,
-    /// `zh`
+    /// `"zh"`
     Zh,
-    /// `ko`
+    /// `"ko"`
     Ko,
-    /// `th`
+    /// `"th"`
     Th,
-    /// `ar`
+    /// `"ar"`
     Ar,
     /// A value the lexicon does not list.
     Other(String),
@@ -393,15 +393,15 @@ pub struct Output {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputDetectedQueryLanguagesItem {
-    /// `ja`
+    /// `"ja"`
     Ja,
-    /// `zh`
+    /// `"zh"`
     Zh,
-    /// `ko`
+    /// `"ko"`
     Ko,
-    /// `th`
+    /// `"th"`
     Th,
-    /// `ar`
+    /// `"ar"`
     Ar,
     /// A value the lexicon does not list.
     Other(String),

@@ -176,11 +176,11 @@ impl ::atlex::rt::LexType for StarterPackViewBasic {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ListPurpose {
-    /// `app.bsky.graph.defs#modlist`
+    /// `"app.bsky.graph.defs#modlist"`
     Modlist,
-    /// `app.bsky.graph.defs#curatelist`
+    /// `"app.bsky.graph.defs#curatelist"`
     Curatelist,
-    /// `app.bsky.graph.defs#referencelist`
+    /// `"app.bsky.graph.defs#referencelist"`
     Referencelist,
     /// A value the lexicon does not list.
     Other(String),

@@ -75,9 +75,9 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
-    /// `latest`
+    /// `"latest"`
     Latest,
-    /// `top`
+    /// `"top"`
     Top,
     /// A value the lexicon does not list.
     Other(String),

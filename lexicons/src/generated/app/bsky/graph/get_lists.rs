@@ -77,9 +77,9 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsPurposesItem {
-    /// `modlist`
+    /// `"modlist"`
     Modlist,
-    /// `curatelist`
+    /// `"curatelist"`
     Curatelist,
     /// A value the lexicon does not list.
     Other(String),

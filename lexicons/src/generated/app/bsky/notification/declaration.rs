@@ -32,11 +32,11 @@ impl ::atlex::rt::Record for Declaration {
 /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeclarationAllowSubscriptions {
-    /// `followers`
+    /// `"followers"`
     Followers,
-    /// `mutuals`
+    /// `"mutuals"`
     Mutuals,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),

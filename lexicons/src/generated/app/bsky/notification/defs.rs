@@ -39,9 +39,9 @@ impl ::atlex::rt::LexType for ChatPreference {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChatPreferenceInclude {
-    /// `all`
+    /// `"all"`
     All,
-    /// `accepted`
+    /// `"accepted"`
     Accepted,
     /// A value the lexicon does not list.
     Other(String),
@@ -123,9 +123,9 @@ impl ::atlex::rt::LexType for FilterablePreference {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FilterablePreferenceInclude {
-    /// `all`
+    /// `"all"`
     All,
-    /// `follows`
+    /// `"follows"`
     Follows,
     /// A value the lexicon does not list.
     Other(String),

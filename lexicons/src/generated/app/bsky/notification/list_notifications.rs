@@ -191,31 +191,31 @@ impl ::atlex::rt::LexType for Notification {
 /// The reason why this notification was delivered - e.g. your post was liked, or you received a new follower.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NotificationReason {
-    /// `like`
+    /// `"like"`
     Like,
-    /// `repost`
+    /// `"repost"`
     Repost,
-    /// `follow`
+    /// `"follow"`
     Follow,
-    /// `mention`
+    /// `"mention"`
     Mention,
-    /// `reply`
+    /// `"reply"`
     Reply,
-    /// `quote`
+    /// `"quote"`
     Quote,
-    /// `starterpack-joined`
+    /// `"starterpack-joined"`
     StarterpackJoined,
-    /// `verified`
+    /// `"verified"`
     Verified,
-    /// `unverified`
+    /// `"unverified"`
     Unverified,
-    /// `like-via-repost`
+    /// `"like-via-repost"`
     LikeViaRepost,
-    /// `repost-via-repost`
+    /// `"repost-via-repost"`
     RepostViaRepost,
-    /// `subscribed-post`
+    /// `"subscribed-post"`
     SubscribedPost,
-    /// `contact-match`
+    /// `"contact-match"`
     ContactMatch,
     /// A value the lexicon does not list.
     Other(String),

@@ -47,11 +47,11 @@ pub struct Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputPlatform {
-    /// `ios`
+    /// `"ios"`
     Ios,
-    /// `android`
+    /// `"android"`
     Android,
-    /// `web`
+    /// `"web"`
     Web,
     /// A value the lexicon does not list.
     Other(String),

@@ -109,7 +109,7 @@ impl ::atlex::rt::LexType for SkeletonTrend {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SkeletonTrendStatus {
-    /// `hot`
+    /// `"hot"`
     Hot,
     /// A value the lexicon does not list.
     Other(String),
@@ -201,7 +201,7 @@ impl ::atlex::rt::LexType for TrendView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrendViewStatus {
-    /// `hot`
+    /// `"hot"`
     Hot,
     /// A value the lexicon does not list.
     Other(String),
@@ -382,13 +382,13 @@ impl ::atlex::rt::LexType for AgeAssuranceState {
 /// The status of the age assurance process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgeAssuranceStateStatus {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),
@@ -501,11 +501,11 @@ impl ::atlex::rt::LexType for AgeAssuranceEvent {
 /// The status of the age assurance process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgeAssuranceEventStatus {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
     /// A value the lexicon does not list.
     Other(String),

@@ -104,11 +104,11 @@ impl Params {
 /// Sorting for the thread replies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
-    /// `newest`
+    /// `"newest"`
     Newest,
-    /// `oldest`
+    /// `"oldest"`
     Oldest,
-    /// `top`
+    /// `"top"`
     Top,
     /// A value the lexicon does not list.
     Other(String),

@@ -138,9 +138,9 @@ impl ::atlex::rt::LexType for Suggestion {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SuggestionSubjectType {
-    /// `actor`
+    /// `"actor"`
     Actor,
-    /// `feed`
+    /// `"feed"`
     Feed,
     /// A value the lexicon does not list.
     Other(String),

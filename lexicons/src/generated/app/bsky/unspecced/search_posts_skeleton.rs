@@ -129,9 +129,9 @@ impl Params {
 /// Specifies the ranking order of results.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
-    /// `top`
+    /// `"top"`
     Top,
-    /// `latest`
+    /// `"latest"`
     Latest,
     /// A value the lexicon does not list.
     Other(String),

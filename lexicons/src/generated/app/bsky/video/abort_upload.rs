@@ -62,13 +62,13 @@ pub struct Output {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputState {
-    /// `aborted`
+    /// `"aborted"`
     Aborted,
-    /// `completed`
+    /// `"completed"`
     Completed,
-    /// `failed`
+    /// `"failed"`
     Failed,
-    /// `expired`
+    /// `"expired"`
     Expired,
     /// A value the lexicon does not list.
     Other(String),

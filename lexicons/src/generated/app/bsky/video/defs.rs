@@ -39,23 +39,23 @@ impl ::atlex::rt::LexType for JobStatus {
 /// The state of the video processing job. All values not listed as a known value indicate that the job is in process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobStatusState {
-    /// `JOB_STATE_CREATED`
+    /// `"JOB_STATE_CREATED"`
     JobStateCreated,
-    /// `JOB_STATE_ENCODING`
+    /// `"JOB_STATE_ENCODING"`
     JobStateEncoding,
-    /// `JOB_STATE_ENCODED`
+    /// `"JOB_STATE_ENCODED"`
     JobStateEncoded,
-    /// `JOB_STATE_SCANNING`
+    /// `"JOB_STATE_SCANNING"`
     JobStateScanning,
-    /// `JOB_STATE_SCANNED`
+    /// `"JOB_STATE_SCANNED"`
     JobStateScanned,
-    /// `JOB_STATE_UPLOADING`
+    /// `"JOB_STATE_UPLOADING"`
     JobStateUploading,
-    /// `JOB_STATE_UPLOADED`
+    /// `"JOB_STATE_UPLOADED"`
     JobStateUploaded,
-    /// `JOB_STATE_COMPLETED`
+    /// `"JOB_STATE_COMPLETED"`
     JobStateCompleted,
-    /// `JOB_STATE_FAILED`
+    /// `"JOB_STATE_FAILED"`
     JobStateFailed,
     /// A value the lexicon does not list.
     Other(String),
@@ -143,15 +143,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for JobStatusState {
 /// A machine-readable code for why the video processing job failed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobStatusFailureCode {
-    /// `validation_failure`
+    /// `"validation_failure"`
     ValidationFailure,
-    /// `encoding_failure`
+    /// `"encoding_failure"`
     EncodingFailure,
-    /// `pds_upload_failure`
+    /// `"pds_upload_failure"`
     PdsUploadFailure,
-    /// `pds_upload_unsupported_blob_size`
+    /// `"pds_upload_unsupported_blob_size"`
     PdsUploadUnsupportedBlobSize,
-    /// `generic_failure`
+    /// `"generic_failure"`
     GenericFailure,
     /// A value the lexicon does not list.
     Other(String),

@@ -89,17 +89,17 @@ pub struct Output {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputState {
-    /// `created`
+    /// `"created"`
     Created,
-    /// `finishing`
+    /// `"finishing"`
     Finishing,
-    /// `completed`
+    /// `"completed"`
     Completed,
-    /// `failed`
+    /// `"failed"`
     Failed,
-    /// `aborted`
+    /// `"aborted"`
     Aborted,
-    /// `expired`
+    /// `"expired"`
     Expired,
     /// A value the lexicon does not list.
     Other(String),

@@ -37,11 +37,11 @@ impl ::atlex::rt::Record for Declaration {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeclarationAllowIncoming {
-    /// `all`
+    /// `"all"`
     All,
-    /// `none`
+    /// `"none"`
     None,
-    /// `following`
+    /// `"following"`
     Following,
     /// A value the lexicon does not list.
     Other(String),
@@ -107,11 +107,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowIncoming {
 /// Declaration about group chat invitation preferences for the record owner.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeclarationAllowGroupInvites {
-    /// `all`
+    /// `"all"`
     All,
-    /// `none`
+    /// `"none"`
     None,
-    /// `following`
+    /// `"following"`
     Following,
     /// A value the lexicon does not list.
     Other(String),

@@ -5,9 +5,9 @@ pub const NSID: &str = "chat.bsky.actor.defs";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MemberRole {
-    /// `owner`
+    /// `"owner"`
     Owner,
-    /// `standard`
+    /// `"standard"`
     Standard,
     /// A value the lexicon does not list.
     Other(String),

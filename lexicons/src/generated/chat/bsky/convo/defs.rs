@@ -5,9 +5,9 @@ pub const NSID: &str = "chat.bsky.convo.defs";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvoKind {
-    /// `direct`
+    /// `"direct"`
     Direct,
-    /// `group`
+    /// `"group"`
     Group,
     /// A value the lexicon does not list.
     Other(String),
@@ -70,11 +70,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoKind {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvoLockStatus {
-    /// `unlocked`
+    /// `"unlocked"`
     Unlocked,
-    /// `locked`
+    /// `"locked"`
     Locked,
-    /// `locked-permanently`
+    /// `"locked-permanently"`
     LockedPermanently,
     /// A value the lexicon does not list.
     Other(String),
@@ -143,9 +143,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoLockStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvoStatus {
-    /// `request`
+    /// `"request"`
     Request,
-    /// `accepted`
+    /// `"accepted"`
     Accepted,
     /// A value the lexicon does not list.
     Other(String),

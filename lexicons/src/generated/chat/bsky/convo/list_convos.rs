@@ -88,7 +88,7 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsReadState {
-    /// `unread`
+    /// `"unread"`
     Unread,
     /// A value the lexicon does not list.
     Other(String),
@@ -150,9 +150,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsReadState {
 /// Filter convos by their status. It is discouraged to call with "request" and preferred to call chat.bsky.convo.listConvoRequests, which also includes group join requests made by the user.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsStatus {
-    /// `request`
+    /// `"request"`
     Request,
-    /// `accepted`
+    /// `"accepted"`
     Accepted,
     /// A value the lexicon does not list.
     Other(String),
@@ -216,9 +216,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsStatus {
 /// Filter by conversation kind.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsKind {
-    /// `direct`
+    /// `"direct"`
     Direct,
-    /// `group`
+    /// `"group"`
     Group,
     /// A value the lexicon does not list.
     Other(String),
@@ -282,11 +282,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsKind {
 /// Filter by conversation lock status. Values follow chat.bsky.convo.defs#convoLockStatus.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsLockStatus {
-    /// `unlocked`
+    /// `"unlocked"`
     Unlocked,
-    /// `locked`
+    /// `"locked"`
     Locked,
-    /// `locked-permanently`
+    /// `"locked-permanently"`
     LockedPermanently,
     /// A value the lexicon does not list.
     Other(String),

@@ -44,9 +44,9 @@ pub struct Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputStatus {
-    /// `request`
+    /// `"request"`
     Request,
-    /// `accepted`
+    /// `"accepted"`
     Accepted,
     /// A value the lexicon does not list.
     Other(String),

@@ -5,9 +5,9 @@ pub const NSID: &str = "chat.bsky.group.defs";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LinkEnabledStatus {
-    /// `enabled`
+    /// `"enabled"`
     Enabled,
-    /// `disabled`
+    /// `"disabled"`
     Disabled,
     /// A value the lexicon does not list.
     Other(String),
@@ -70,9 +70,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LinkEnabledStatus {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JoinRule {
-    /// `anyone`
+    /// `"anyone"`
     Anyone,
-    /// `followedByOwner`
+    /// `"followedByOwner"`
     FollowedByOwner,
     /// A value the lexicon does not list.
     Other(String),

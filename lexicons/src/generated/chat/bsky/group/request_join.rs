@@ -58,9 +58,9 @@ pub struct Output {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputStatus {
-    /// `joined`
+    /// `"joined"`
     Joined,
-    /// `pending`
+    /// `"pending"`
     Pending,
     /// A value the lexicon does not list.
     Other(String),

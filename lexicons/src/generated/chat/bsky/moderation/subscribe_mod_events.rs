@@ -644,9 +644,9 @@ impl ::atlex::rt::LexType for EventChatAccepted {
 /// How the convo was accepted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventChatAcceptedMethod {
-    /// `explicit`
+    /// `"explicit"`
     Explicit,
-    /// `message`
+    /// `"message"`
     Message,
     /// A value the lexicon does not list.
     Other(String),
@@ -752,9 +752,9 @@ impl ::atlex::rt::LexType for EventGroupChatMemberLeft {
 /// How the member left.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventGroupChatMemberLeftLeaveMethod {
-    /// `voluntary`
+    /// `"voluntary"`
     Voluntary,
-    /// `kicked`
+    /// `"kicked"`
     Kicked,
     /// A value the lexicon does not list.
     Other(String),
@@ -884,21 +884,21 @@ impl ::atlex::rt::LexType for EventGroupChatUpdated {
 /// Why the group was locked. Only present when updateType is 'locked'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventGroupChatUpdatedLockReason {
-    /// `owner_action`
+    /// `"owner_action"`
     OwnerAction,
-    /// `owner_left`
+    /// `"owner_left"`
     OwnerLeft,
-    /// `owner_deactivated`
+    /// `"owner_deactivated"`
     OwnerDeactivated,
-    /// `owner_deleted`
+    /// `"owner_deleted"`
     OwnerDeleted,
-    /// `owner_suspended`
+    /// `"owner_suspended"`
     OwnerSuspended,
-    /// `owner_taken_down`
+    /// `"owner_taken_down"`
     OwnerTakenDown,
-    /// `label_applied`
+    /// `"label_applied"`
     LabelApplied,
-    /// `convo_taken_down`
+    /// `"convo_taken_down"`
     ConvoTakenDown,
     /// A value the lexicon does not list.
     Other(String),
@@ -983,19 +983,19 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatUpdatedLockReas
 /// What changed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventGroupChatUpdatedUpdateType {
-    /// `name_changed`
+    /// `"name_changed"`
     NameChanged,
-    /// `locked`
+    /// `"locked"`
     Locked,
-    /// `locked_permanently`
+    /// `"locked_permanently"`
     LockedPermanently,
-    /// `unlocked`
+    /// `"unlocked"`
     Unlocked,
-    /// `join_link_created`
+    /// `"join_link_created"`
     JoinLinkCreated,
-    /// `join_link_disabled`
+    /// `"join_link_disabled"`
     JoinLinkDisabled,
-    /// `join_link_settings_changed`
+    /// `"join_link_settings_changed"`
     JoinLinkSettingsChanged,
     /// A value the lexicon does not list.
     Other(String),

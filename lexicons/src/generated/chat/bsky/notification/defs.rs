@@ -42,9 +42,9 @@ impl ::atlex::rt::LexType for ChatPreference {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChatPreferenceInclude {
-    /// `all`
+    /// `"all"`
     All,
-    /// `follows`
+    /// `"follows"`
     Follows,
     /// A value the lexicon does not list.
     Other(String),

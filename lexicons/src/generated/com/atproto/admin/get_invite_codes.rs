@@ -78,9 +78,9 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
-    /// `recent`
+    /// `"recent"`
     Recent,
-    /// `usage`
+    /// `"usage"`
     Usage,
     /// A value the lexicon does not list.
     Other(String),

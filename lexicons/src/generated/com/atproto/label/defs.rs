@@ -120,11 +120,11 @@ impl LabelValueDefinition {
 /// How should a client visually convey this label? 'inform' means neutral and informational; 'alert' means negative and warning; 'none' means show nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelValueDefinitionSeverity {
-    /// `inform`
+    /// `"inform"`
     Inform,
-    /// `alert`
+    /// `"alert"`
     Alert,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),
@@ -190,11 +190,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionSeverity 
 /// What should this label hide in the UI, if applied? 'content' hides all of the target; 'media' hides the images/video/audio; 'none' hides nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelValueDefinitionBlurs {
-    /// `content`
+    /// `"content"`
     Content,
-    /// `media`
+    /// `"media"`
     Media,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),
@@ -260,11 +260,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionBlurs {
 /// The default setting for this label.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelValueDefinitionDefaultSetting {
-    /// `ignore`
+    /// `"ignore"`
     Ignore,
-    /// `warn`
+    /// `"warn"`
     Warn,
-    /// `hide`
+    /// `"hide"`
     Hide,
     /// A value the lexicon does not list.
     Other(String),
@@ -352,21 +352,21 @@ impl ::atlex::rt::LexType for LabelValueDefinitionStrings {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelValue {
-    /// `!hide`
+    /// `"!hide"`
     Hide,
-    /// `!warn`
+    /// `"!warn"`
     Warn,
-    /// `!no-unauthenticated`
+    /// `"!no-unauthenticated"`
     NoUnauthenticated,
-    /// `porn`
+    /// `"porn"`
     Porn,
-    /// `sexual`
+    /// `"sexual"`
     Sexual,
-    /// `nudity`
+    /// `"nudity"`
     Nudity,
-    /// `graphic-media`
+    /// `"graphic-media"`
     GraphicMedia,
-    /// `bot`
+    /// `"bot"`
     Bot,
     /// A value the lexicon does not list.
     Other(String),

@@ -216,7 +216,7 @@ impl ::atlex::rt::LexType for Info {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InfoName {
-    /// `OutdatedCursor`
+    /// `"OutdatedCursor"`
     OutdatedCursor,
     /// A value the lexicon does not list.
     Other(String),

@@ -5,99 +5,99 @@ pub const NSID: &str = "com.atproto.moderation.defs";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasonType {
-    /// `com.atproto.moderation.defs#reasonSpam`
+    /// `"com.atproto.moderation.defs#reasonSpam"`
     ReasonSpam,
-    /// `com.atproto.moderation.defs#reasonViolation`
+    /// `"com.atproto.moderation.defs#reasonViolation"`
     ReasonViolation,
-    /// `com.atproto.moderation.defs#reasonMisleading`
+    /// `"com.atproto.moderation.defs#reasonMisleading"`
     ReasonMisleading,
-    /// `com.atproto.moderation.defs#reasonSexual`
+    /// `"com.atproto.moderation.defs#reasonSexual"`
     ReasonSexual,
-    /// `com.atproto.moderation.defs#reasonRude`
+    /// `"com.atproto.moderation.defs#reasonRude"`
     ReasonRude,
-    /// `com.atproto.moderation.defs#reasonOther`
+    /// `"com.atproto.moderation.defs#reasonOther"`
     ComAtprotoReasonOther,
-    /// `com.atproto.moderation.defs#reasonAppeal`
+    /// `"com.atproto.moderation.defs#reasonAppeal"`
     ComAtprotoReasonAppeal,
-    /// `tools.ozone.report.defs#reasonAppeal`
+    /// `"tools.ozone.report.defs#reasonAppeal"`
     ToolsOzoneReasonAppeal,
-    /// `tools.ozone.report.defs#reasonOther`
+    /// `"tools.ozone.report.defs#reasonOther"`
     ToolsOzoneReasonOther,
-    /// `tools.ozone.report.defs#reasonViolenceAnimal`
+    /// `"tools.ozone.report.defs#reasonViolenceAnimal"`
     ReasonViolenceAnimal,
-    /// `tools.ozone.report.defs#reasonViolenceThreats`
+    /// `"tools.ozone.report.defs#reasonViolenceThreats"`
     ReasonViolenceThreats,
-    /// `tools.ozone.report.defs#reasonViolenceGraphicContent`
+    /// `"tools.ozone.report.defs#reasonViolenceGraphicContent"`
     ReasonViolenceGraphicContent,
-    /// `tools.ozone.report.defs#reasonViolenceGlorification`
+    /// `"tools.ozone.report.defs#reasonViolenceGlorification"`
     ReasonViolenceGlorification,
-    /// `tools.ozone.report.defs#reasonViolenceExtremistContent`
+    /// `"tools.ozone.report.defs#reasonViolenceExtremistContent"`
     ReasonViolenceExtremistContent,
-    /// `tools.ozone.report.defs#reasonViolenceTrafficking`
+    /// `"tools.ozone.report.defs#reasonViolenceTrafficking"`
     ReasonViolenceTrafficking,
-    /// `tools.ozone.report.defs#reasonViolenceOther`
+    /// `"tools.ozone.report.defs#reasonViolenceOther"`
     ReasonViolenceOther,
-    /// `tools.ozone.report.defs#reasonSexualAbuseContent`
+    /// `"tools.ozone.report.defs#reasonSexualAbuseContent"`
     ReasonSexualAbuseContent,
-    /// `tools.ozone.report.defs#reasonSexualNCII`
+    /// `"tools.ozone.report.defs#reasonSexualNCII"`
     ReasonSexualNcii,
-    /// `tools.ozone.report.defs#reasonSexualDeepfake`
+    /// `"tools.ozone.report.defs#reasonSexualDeepfake"`
     ReasonSexualDeepfake,
-    /// `tools.ozone.report.defs#reasonSexualAnimal`
+    /// `"tools.ozone.report.defs#reasonSexualAnimal"`
     ReasonSexualAnimal,
-    /// `tools.ozone.report.defs#reasonSexualUnlabeled`
+    /// `"tools.ozone.report.defs#reasonSexualUnlabeled"`
     ReasonSexualUnlabeled,
-    /// `tools.ozone.report.defs#reasonSexualOther`
+    /// `"tools.ozone.report.defs#reasonSexualOther"`
     ReasonSexualOther,
-    /// `tools.ozone.report.defs#reasonChildSafetyCSAM`
+    /// `"tools.ozone.report.defs#reasonChildSafetyCSAM"`
     ReasonChildSafetyCsam,
-    /// `tools.ozone.report.defs#reasonChildSafetyGroom`
+    /// `"tools.ozone.report.defs#reasonChildSafetyGroom"`
     ReasonChildSafetyGroom,
-    /// `tools.ozone.report.defs#reasonChildSafetyPrivacy`
+    /// `"tools.ozone.report.defs#reasonChildSafetyPrivacy"`
     ReasonChildSafetyPrivacy,
-    /// `tools.ozone.report.defs#reasonChildSafetyHarassment`
+    /// `"tools.ozone.report.defs#reasonChildSafetyHarassment"`
     ReasonChildSafetyHarassment,
-    /// `tools.ozone.report.defs#reasonChildSafetyOther`
+    /// `"tools.ozone.report.defs#reasonChildSafetyOther"`
     ReasonChildSafetyOther,
-    /// `tools.ozone.report.defs#reasonHarassmentTroll`
+    /// `"tools.ozone.report.defs#reasonHarassmentTroll"`
     ReasonHarassmentTroll,
-    /// `tools.ozone.report.defs#reasonHarassmentTargeted`
+    /// `"tools.ozone.report.defs#reasonHarassmentTargeted"`
     ReasonHarassmentTargeted,
-    /// `tools.ozone.report.defs#reasonHarassmentHateSpeech`
+    /// `"tools.ozone.report.defs#reasonHarassmentHateSpeech"`
     ReasonHarassmentHateSpeech,
-    /// `tools.ozone.report.defs#reasonHarassmentDoxxing`
+    /// `"tools.ozone.report.defs#reasonHarassmentDoxxing"`
     ReasonHarassmentDoxxing,
-    /// `tools.ozone.report.defs#reasonHarassmentOther`
+    /// `"tools.ozone.report.defs#reasonHarassmentOther"`
     ReasonHarassmentOther,
-    /// `tools.ozone.report.defs#reasonMisleadingBot`
+    /// `"tools.ozone.report.defs#reasonMisleadingBot"`
     ReasonMisleadingBot,
-    /// `tools.ozone.report.defs#reasonMisleadingImpersonation`
+    /// `"tools.ozone.report.defs#reasonMisleadingImpersonation"`
     ReasonMisleadingImpersonation,
-    /// `tools.ozone.report.defs#reasonMisleadingSpam`
+    /// `"tools.ozone.report.defs#reasonMisleadingSpam"`
     ReasonMisleadingSpam,
-    /// `tools.ozone.report.defs#reasonMisleadingScam`
+    /// `"tools.ozone.report.defs#reasonMisleadingScam"`
     ReasonMisleadingScam,
-    /// `tools.ozone.report.defs#reasonMisleadingElections`
+    /// `"tools.ozone.report.defs#reasonMisleadingElections"`
     ReasonMisleadingElections,
-    /// `tools.ozone.report.defs#reasonMisleadingOther`
+    /// `"tools.ozone.report.defs#reasonMisleadingOther"`
     ReasonMisleadingOther,
-    /// `tools.ozone.report.defs#reasonRuleSiteSecurity`
+    /// `"tools.ozone.report.defs#reasonRuleSiteSecurity"`
     ReasonRuleSiteSecurity,
-    /// `tools.ozone.report.defs#reasonRuleProhibitedSales`
+    /// `"tools.ozone.report.defs#reasonRuleProhibitedSales"`
     ReasonRuleProhibitedSales,
-    /// `tools.ozone.report.defs#reasonRuleBanEvasion`
+    /// `"tools.ozone.report.defs#reasonRuleBanEvasion"`
     ReasonRuleBanEvasion,
-    /// `tools.ozone.report.defs#reasonRuleOther`
+    /// `"tools.ozone.report.defs#reasonRuleOther"`
     ReasonRuleOther,
-    /// `tools.ozone.report.defs#reasonSelfHarmContent`
+    /// `"tools.ozone.report.defs#reasonSelfHarmContent"`
     ReasonSelfHarmContent,
-    /// `tools.ozone.report.defs#reasonSelfHarmED`
+    /// `"tools.ozone.report.defs#reasonSelfHarmED"`
     ReasonSelfHarmEd,
-    /// `tools.ozone.report.defs#reasonSelfHarmStunts`
+    /// `"tools.ozone.report.defs#reasonSelfHarmStunts"`
     ReasonSelfHarmStunts,
-    /// `tools.ozone.report.defs#reasonSelfHarmSubstances`
+    /// `"tools.ozone.report.defs#reasonSelfHarmSubstances"`
     ReasonSelfHarmSubstances,
-    /// `tools.ozone.report.defs#reasonSelfHarmOther`
+    /// `"tools.ozone.report.defs#reasonSelfHarmOther"`
     ReasonSelfHarmOther,
     /// A value the lexicon does not list.
     Other(String),
@@ -416,11 +416,11 @@ pub const REASON_APPEAL: &str = "com.atproto.moderation.defs#reasonAppeal";
 /// Tag describing a type of subject that might be reported.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectType {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `chat`
+    /// `"chat"`
     Chat,
     /// A value the lexicon does not list.
     Other(String),

@@ -381,9 +381,9 @@ impl ::atlex::rt::LexType for CreateResult {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CreateResultValidationStatus {
-    /// `valid`
+    /// `"valid"`
     Valid,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
     /// A value the lexicon does not list.
     Other(String),
@@ -470,9 +470,9 @@ impl ::atlex::rt::LexType for UpdateResult {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum UpdateResultValidationStatus {
-    /// `valid`
+    /// `"valid"`
     Valid,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
     /// A value the lexicon does not list.
     Other(String),

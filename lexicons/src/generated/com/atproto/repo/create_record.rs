@@ -78,9 +78,9 @@ pub struct Output {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputValidationStatus {
-    /// `valid`
+    /// `"valid"`
     Valid,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
     /// A value the lexicon does not list.
     Other(String),

@@ -61,11 +61,11 @@ pub struct Output {
 /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputStatus {
-    /// `takendown`
+    /// `"takendown"`
     Takendown,
-    /// `suspended`
+    /// `"suspended"`
     Suspended,
-    /// `deactivated`
+    /// `"deactivated"`
     Deactivated,
     /// A value the lexicon does not list.
     Other(String),

@@ -65,11 +65,11 @@ pub struct Output {
 /// Hosting status of the account. If not specified, then assume 'active'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputStatus {
-    /// `takendown`
+    /// `"takendown"`
     Takendown,
-    /// `suspended`
+    /// `"suspended"`
     Suspended,
-    /// `deactivated`
+    /// `"deactivated"`
     Deactivated,
     /// A value the lexicon does not list.
     Other(String),

@@ -5,15 +5,15 @@ pub const NSID: &str = "com.atproto.sync.defs";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HostStatus {
-    /// `active`
+    /// `"active"`
     Active,
-    /// `idle`
+    /// `"idle"`
     Idle,
-    /// `offline`
+    /// `"offline"`
     Offline,
-    /// `throttled`
+    /// `"throttled"`
     Throttled,
-    /// `banned`
+    /// `"banned"`
     Banned,
     /// A value the lexicon does not list.
     Other(String),

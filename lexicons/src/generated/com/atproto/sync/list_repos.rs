@@ -166,17 +166,17 @@ impl ::atlex::rt::LexType for Repo {
 /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RepoStatus {
-    /// `takendown`
+    /// `"takendown"`
     Takendown,
-    /// `suspended`
+    /// `"suspended"`
     Suspended,
-    /// `deleted`
+    /// `"deleted"`
     Deleted,
-    /// `deactivated`
+    /// `"deactivated"`
     Deactivated,
-    /// `desynchronized`
+    /// `"desynchronized"`
     Desynchronized,
-    /// `throttled`
+    /// `"throttled"`
     Throttled,
     /// A value the lexicon does not list.
     Other(String),

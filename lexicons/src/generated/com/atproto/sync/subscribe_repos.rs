@@ -348,17 +348,17 @@ impl ::atlex::rt::LexType for Account {
 /// If active=false, this optional field indicates a reason for why the account is not active.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccountStatus {
-    /// `takendown`
+    /// `"takendown"`
     Takendown,
-    /// `suspended`
+    /// `"suspended"`
     Suspended,
-    /// `deleted`
+    /// `"deleted"`
     Deleted,
-    /// `deactivated`
+    /// `"deactivated"`
     Deactivated,
-    /// `desynchronized`
+    /// `"desynchronized"`
     Desynchronized,
-    /// `throttled`
+    /// `"throttled"`
     Throttled,
     /// A value the lexicon does not list.
     Other(String),
@@ -455,7 +455,7 @@ impl ::atlex::rt::LexType for Info {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InfoName {
-    /// `OutdatedCursor`
+    /// `"OutdatedCursor"`
     OutdatedCursor,
     /// A value the lexicon does not list.
     Other(String),
@@ -541,11 +541,11 @@ impl ::atlex::rt::LexType for RepoOp {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RepoOpAction {
-    /// `create`
+    /// `"create"`
     Create,
-    /// `update`
+    /// `"update"`
     Update,
-    /// `delete`
+    /// `"delete"`
     Delete,
     /// A value the lexicon does not list.
     Other(String),

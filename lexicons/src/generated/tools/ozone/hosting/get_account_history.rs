@@ -75,15 +75,15 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsEventsItem {
-    /// `accountCreated`
+    /// `"accountCreated"`
     AccountCreated,
-    /// `emailUpdated`
+    /// `"emailUpdated"`
     EmailUpdated,
-    /// `emailConfirmed`
+    /// `"emailConfirmed"`
     EmailConfirmed,
-    /// `passwordUpdated`
+    /// `"passwordUpdated"`
     PasswordUpdated,
-    /// `handleUpdated`
+    /// `"handleUpdated"`
     HandleUpdated,
     /// A value the lexicon does not list.
     Other(String),

@@ -1297,15 +1297,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewHosting {
 /// Current age assurance state of the subject.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectStatusViewAgeAssuranceState {
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `reset`
+    /// `"reset"`
     Reset,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),
@@ -1381,9 +1381,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewAgeAssurance
 /// Whether or not the last successful update to age assurance was made by the user or admin.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectStatusViewAgeAssuranceUpdatedBy {
-    /// `admin`
+    /// `"admin"`
     Admin,
-    /// `user`
+    /// `"user"`
     User,
     /// A value the lexicon does not list.
     Other(String),
@@ -1615,13 +1615,13 @@ impl ::atlex::rt::LexType for AccountStrike {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectReviewState {
-    /// `tools.ozone.moderation.defs#reviewOpen`
+    /// `"tools.ozone.moderation.defs#reviewOpen"`
     ReviewOpen,
-    /// `tools.ozone.moderation.defs#reviewEscalated`
+    /// `"tools.ozone.moderation.defs#reviewEscalated"`
     ReviewEscalated,
-    /// `tools.ozone.moderation.defs#reviewClosed`
+    /// `"tools.ozone.moderation.defs#reviewClosed"`
     ReviewClosed,
-    /// `tools.ozone.moderation.defs#reviewNone`
+    /// `"tools.ozone.moderation.defs#reviewNone"`
     ReviewNone,
     /// A value the lexicon does not list.
     Other(String),
@@ -1758,9 +1758,9 @@ impl ::atlex::rt::LexType for ModEventTakedown {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ModEventTakedownTargetServicesItem {
-    /// `appview`
+    /// `"appview"`
     Appview,
-    /// `pds`
+    /// `"pds"`
     Pds,
     /// A value the lexicon does not list.
     Other(String),
@@ -2021,11 +2021,11 @@ impl ::atlex::rt::LexType for AgeAssuranceEvent {
 /// The status of the Age Assurance process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgeAssuranceEventStatus {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
     /// A value the lexicon does not list.
     Other(String),
@@ -2114,11 +2114,11 @@ impl ::atlex::rt::LexType for AgeAssuranceOverrideEvent {
 /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AgeAssuranceOverrideEventStatus {
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `reset`
+    /// `"reset"`
     Reset,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),
@@ -2477,17 +2477,17 @@ impl ::atlex::rt::LexType for AccountEvent {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccountEventStatus {
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `deactivated`
+    /// `"deactivated"`
     Deactivated,
-    /// `deleted`
+    /// `"deleted"`
     Deleted,
-    /// `takendown`
+    /// `"takendown"`
     Takendown,
-    /// `suspended`
+    /// `"suspended"`
     Suspended,
-    /// `tombstoned`
+    /// `"tombstoned"`
     Tombstoned,
     /// A value the lexicon does not list.
     Other(String),
@@ -2614,11 +2614,11 @@ impl ::atlex::rt::LexType for RecordEvent {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordEventOp {
-    /// `create`
+    /// `"create"`
     Create,
-    /// `update`
+    /// `"update"`
     Update,
-    /// `delete`
+    /// `"delete"`
     Delete,
     /// A value the lexicon does not list.
     Other(String),
@@ -3121,15 +3121,15 @@ impl ::atlex::rt::LexType for AccountHosting {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AccountHostingStatus {
-    /// `takendown`
+    /// `"takendown"`
     Takendown,
-    /// `suspended`
+    /// `"suspended"`
     Suspended,
-    /// `deleted`
+    /// `"deleted"`
     Deleted,
-    /// `deactivated`
+    /// `"deactivated"`
     Deactivated,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
     /// A value the lexicon does not list.
     Other(String),
@@ -3227,9 +3227,9 @@ impl ::atlex::rt::LexType for RecordHosting {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordHostingStatus {
-    /// `deleted`
+    /// `"deleted"`
     Deleted,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
     /// A value the lexicon does not list.
     Other(String),
@@ -3435,7 +3435,7 @@ impl ::atlex::rt::LexType for ScheduledActionView {
 /// Type of action to be executed
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScheduledActionViewAction {
-    /// `takedown`
+    /// `"takedown"`
     Takedown,
     /// A value the lexicon does not list.
     Other(String),
@@ -3497,13 +3497,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ScheduledActionViewAction {
 /// Current status of the scheduled action
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScheduledActionViewStatus {
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `executed`
+    /// `"executed"`
     Executed,
-    /// `cancelled`
+    /// `"cancelled"`
     Cancelled,
-    /// `failed`
+    /// `"failed"`
     Failed,
     /// A value the lexicon does not list.
     Other(String),

@@ -178,11 +178,11 @@ impl ::atlex::rt::LexType for TimelineItemSummary {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TimelineItemSummaryEventSubjectType {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `chat`
+    /// `"chat"`
     Chat,
     /// A value the lexicon does not list.
     Other(String),
@@ -247,67 +247,67 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for TimelineItemSummaryEventSubje
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TimelineItemSummaryEventType {
-    /// `tools.ozone.moderation.defs#modEventTakedown`
+    /// `"tools.ozone.moderation.defs#modEventTakedown"`
     ModEventTakedown,
-    /// `tools.ozone.moderation.defs#modEventReverseTakedown`
+    /// `"tools.ozone.moderation.defs#modEventReverseTakedown"`
     ModEventReverseTakedown,
-    /// `tools.ozone.moderation.defs#modEventComment`
+    /// `"tools.ozone.moderation.defs#modEventComment"`
     ModEventComment,
-    /// `tools.ozone.moderation.defs#modEventReport`
+    /// `"tools.ozone.moderation.defs#modEventReport"`
     ModEventReport,
-    /// `tools.ozone.moderation.defs#modEventLabel`
+    /// `"tools.ozone.moderation.defs#modEventLabel"`
     ModEventLabel,
-    /// `tools.ozone.moderation.defs#modEventAcknowledge`
+    /// `"tools.ozone.moderation.defs#modEventAcknowledge"`
     ModEventAcknowledge,
-    /// `tools.ozone.moderation.defs#modEventEscalate`
+    /// `"tools.ozone.moderation.defs#modEventEscalate"`
     ModEventEscalate,
-    /// `tools.ozone.moderation.defs#modEventMute`
+    /// `"tools.ozone.moderation.defs#modEventMute"`
     ModEventMute,
-    /// `tools.ozone.moderation.defs#modEventUnmute`
+    /// `"tools.ozone.moderation.defs#modEventUnmute"`
     ModEventUnmute,
-    /// `tools.ozone.moderation.defs#modEventMuteReporter`
+    /// `"tools.ozone.moderation.defs#modEventMuteReporter"`
     ModEventMuteReporter,
-    /// `tools.ozone.moderation.defs#modEventUnmuteReporter`
+    /// `"tools.ozone.moderation.defs#modEventUnmuteReporter"`
     ModEventUnmuteReporter,
-    /// `tools.ozone.moderation.defs#modEventEmail`
+    /// `"tools.ozone.moderation.defs#modEventEmail"`
     ModEventEmail,
-    /// `tools.ozone.moderation.defs#modEventResolveAppeal`
+    /// `"tools.ozone.moderation.defs#modEventResolveAppeal"`
     ModEventResolveAppeal,
-    /// `tools.ozone.moderation.defs#modEventDivert`
+    /// `"tools.ozone.moderation.defs#modEventDivert"`
     ModEventDivert,
-    /// `tools.ozone.moderation.defs#modEventTag`
+    /// `"tools.ozone.moderation.defs#modEventTag"`
     ModEventTag,
-    /// `tools.ozone.moderation.defs#accountEvent`
+    /// `"tools.ozone.moderation.defs#accountEvent"`
     AccountEvent,
-    /// `tools.ozone.moderation.defs#identityEvent`
+    /// `"tools.ozone.moderation.defs#identityEvent"`
     IdentityEvent,
-    /// `tools.ozone.moderation.defs#recordEvent`
+    /// `"tools.ozone.moderation.defs#recordEvent"`
     RecordEvent,
-    /// `tools.ozone.moderation.defs#modEventPriorityScore`
+    /// `"tools.ozone.moderation.defs#modEventPriorityScore"`
     ModEventPriorityScore,
-    /// `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`
+    /// `"tools.ozone.moderation.defs#revokeAccountCredentialsEvent"`
     RevokeAccountCredentialsEvent,
-    /// `tools.ozone.moderation.defs#ageAssuranceEvent`
+    /// `"tools.ozone.moderation.defs#ageAssuranceEvent"`
     AgeAssuranceEvent,
-    /// `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`
+    /// `"tools.ozone.moderation.defs#ageAssuranceOverrideEvent"`
     AgeAssuranceOverrideEvent,
-    /// `tools.ozone.moderation.defs#timelineEventPlcCreate`
+    /// `"tools.ozone.moderation.defs#timelineEventPlcCreate"`
     TimelineEventPlcCreate,
-    /// `tools.ozone.moderation.defs#timelineEventPlcOperation`
+    /// `"tools.ozone.moderation.defs#timelineEventPlcOperation"`
     TimelineEventPlcOperation,
-    /// `tools.ozone.moderation.defs#timelineEventPlcTombstone`
+    /// `"tools.ozone.moderation.defs#timelineEventPlcTombstone"`
     TimelineEventPlcTombstone,
-    /// `tools.ozone.hosting.getAccountHistory#accountCreated`
+    /// `"tools.ozone.hosting.getAccountHistory#accountCreated"`
     AccountCreated,
-    /// `tools.ozone.hosting.getAccountHistory#emailConfirmed`
+    /// `"tools.ozone.hosting.getAccountHistory#emailConfirmed"`
     EmailConfirmed,
-    /// `tools.ozone.hosting.getAccountHistory#passwordUpdated`
+    /// `"tools.ozone.hosting.getAccountHistory#passwordUpdated"`
     PasswordUpdated,
-    /// `tools.ozone.hosting.getAccountHistory#handleUpdated`
+    /// `"tools.ozone.hosting.getAccountHistory#handleUpdated"`
     HandleUpdated,
-    /// `tools.ozone.moderation.defs#scheduleTakedownEvent`
+    /// `"tools.ozone.moderation.defs#scheduleTakedownEvent"`
     ScheduleTakedownEvent,
-    /// `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`
+    /// `"tools.ozone.moderation.defs#cancelScheduledTakedownEvent"`
     CancelScheduledTakedownEvent,
     /// A value the lexicon does not list.
     Other(String),

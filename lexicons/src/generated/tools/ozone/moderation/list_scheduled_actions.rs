@@ -65,13 +65,13 @@ impl Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputStatusesItem {
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `executed`
+    /// `"executed"`
     Executed,
-    /// `cancelled`
+    /// `"cancelled"`
     Cancelled,
-    /// `failed`
+    /// `"failed"`
     Failed,
     /// A value the lexicon does not list.
     Other(String),

@@ -189,9 +189,9 @@ impl Params {
 /// Sort direction for the events. Defaults to descending order of created at timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
 }
 
@@ -254,11 +254,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
 /// If specified, only events where the subject is of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSubjectType {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `conversation`
+    /// `"conversation"`
     Conversation,
     /// A value the lexicon does not list.
     Other(String),
@@ -324,15 +324,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
 /// If specified, only events where the age assurance state matches the given value are returned
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsAgeAssuranceState {
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `reset`
+    /// `"reset"`
     Reset,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),

@@ -289,13 +289,13 @@ impl Params {
 /// Specify when fetching subjects in a certain state
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsReviewState {
-    /// `tools.ozone.moderation.defs#reviewOpen`
+    /// `"tools.ozone.moderation.defs#reviewOpen"`
     ReviewOpen,
-    /// `tools.ozone.moderation.defs#reviewClosed`
+    /// `"tools.ozone.moderation.defs#reviewClosed"`
     ReviewClosed,
-    /// `tools.ozone.moderation.defs#reviewEscalated`
+    /// `"tools.ozone.moderation.defs#reviewEscalated"`
     ReviewEscalated,
-    /// `tools.ozone.moderation.defs#reviewNone`
+    /// `"tools.ozone.moderation.defs#reviewNone"`
     ReviewNone,
     /// A value the lexicon does not list.
     Other(String),
@@ -367,15 +367,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsReviewState {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortField {
-    /// `lastReviewedAt`
+    /// `"lastReviewedAt"`
     LastReviewedAt,
-    /// `lastReportedAt`
+    /// `"lastReportedAt"`
     LastReportedAt,
-    /// `reportedRecordsCount`
+    /// `"reportedRecordsCount"`
     ReportedRecordsCount,
-    /// `takendownRecordsCount`
+    /// `"takendownRecordsCount"`
     TakendownRecordsCount,
-    /// `priorityScore`
+    /// `"priorityScore"`
     PriorityScore,
 }
 
@@ -449,9 +449,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortField {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
 }
 
@@ -514,11 +514,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
 /// If specified, subjects of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSubjectType {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `conversation`
+    /// `"conversation"`
     Conversation,
     /// A value the lexicon does not list.
     Other(String),
@@ -584,15 +584,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
 /// If specified, only subjects with the given age assurance state will be returned.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsAgeAssuranceState {
-    /// `pending`
+    /// `"pending"`
     Pending,
-    /// `assured`
+    /// `"assured"`
     Assured,
-    /// `unknown`
+    /// `"unknown"`
     Unknown,
-    /// `reset`
+    /// `"reset"`
     Reset,
-    /// `blocked`
+    /// `"blocked"`
     Blocked,
     /// A value the lexicon does not list.
     Other(String),

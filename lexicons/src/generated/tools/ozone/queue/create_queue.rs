@@ -62,13 +62,13 @@ pub struct Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputSubjectTypesItem {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `message`
+    /// `"message"`
     Message,
-    /// `conversation`
+    /// `"conversation"`
     Conversation,
     /// A value the lexicon does not list.
     Other(String),

@@ -58,13 +58,13 @@ impl ::atlex::rt::LexType for QueueView {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum QueueViewSubjectTypesItem {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `message`
+    /// `"message"`
     Message,
-    /// `conversation`
+    /// `"conversation"`
     Conversation,
     /// A value the lexicon does not list.
     Other(String),

@@ -5,85 +5,85 @@ pub const NSID: &str = "tools.ozone.report.defs";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasonType {
-    /// `tools.ozone.report.defs#reasonAppeal`
+    /// `"tools.ozone.report.defs#reasonAppeal"`
     ReasonAppeal,
-    /// `tools.ozone.report.defs#reasonOther`
+    /// `"tools.ozone.report.defs#reasonOther"`
     ReasonOther,
-    /// `tools.ozone.report.defs#reasonViolenceAnimal`
+    /// `"tools.ozone.report.defs#reasonViolenceAnimal"`
     ReasonViolenceAnimal,
-    /// `tools.ozone.report.defs#reasonViolenceThreats`
+    /// `"tools.ozone.report.defs#reasonViolenceThreats"`
     ReasonViolenceThreats,
-    /// `tools.ozone.report.defs#reasonViolenceGraphicContent`
+    /// `"tools.ozone.report.defs#reasonViolenceGraphicContent"`
     ReasonViolenceGraphicContent,
-    /// `tools.ozone.report.defs#reasonViolenceGlorification`
+    /// `"tools.ozone.report.defs#reasonViolenceGlorification"`
     ReasonViolenceGlorification,
-    /// `tools.ozone.report.defs#reasonViolenceExtremistContent`
+    /// `"tools.ozone.report.defs#reasonViolenceExtremistContent"`
     ReasonViolenceExtremistContent,
-    /// `tools.ozone.report.defs#reasonViolenceTrafficking`
+    /// `"tools.ozone.report.defs#reasonViolenceTrafficking"`
     ReasonViolenceTrafficking,
-    /// `tools.ozone.report.defs#reasonViolenceOther`
+    /// `"tools.ozone.report.defs#reasonViolenceOther"`
     ReasonViolenceOther,
-    /// `tools.ozone.report.defs#reasonSexualAbuseContent`
+    /// `"tools.ozone.report.defs#reasonSexualAbuseContent"`
     ReasonSexualAbuseContent,
-    /// `tools.ozone.report.defs#reasonSexualNCII`
+    /// `"tools.ozone.report.defs#reasonSexualNCII"`
     ReasonSexualNcii,
-    /// `tools.ozone.report.defs#reasonSexualDeepfake`
+    /// `"tools.ozone.report.defs#reasonSexualDeepfake"`
     ReasonSexualDeepfake,
-    /// `tools.ozone.report.defs#reasonSexualAnimal`
+    /// `"tools.ozone.report.defs#reasonSexualAnimal"`
     ReasonSexualAnimal,
-    /// `tools.ozone.report.defs#reasonSexualUnlabeled`
+    /// `"tools.ozone.report.defs#reasonSexualUnlabeled"`
     ReasonSexualUnlabeled,
-    /// `tools.ozone.report.defs#reasonSexualOther`
+    /// `"tools.ozone.report.defs#reasonSexualOther"`
     ReasonSexualOther,
-    /// `tools.ozone.report.defs#reasonChildSafetyCSAM`
+    /// `"tools.ozone.report.defs#reasonChildSafetyCSAM"`
     ReasonChildSafetyCsam,
-    /// `tools.ozone.report.defs#reasonChildSafetyGroom`
+    /// `"tools.ozone.report.defs#reasonChildSafetyGroom"`
     ReasonChildSafetyGroom,
-    /// `tools.ozone.report.defs#reasonChildSafetyPrivacy`
+    /// `"tools.ozone.report.defs#reasonChildSafetyPrivacy"`
     ReasonChildSafetyPrivacy,
-    /// `tools.ozone.report.defs#reasonChildSafetyHarassment`
+    /// `"tools.ozone.report.defs#reasonChildSafetyHarassment"`
     ReasonChildSafetyHarassment,
-    /// `tools.ozone.report.defs#reasonChildSafetyOther`
+    /// `"tools.ozone.report.defs#reasonChildSafetyOther"`
     ReasonChildSafetyOther,
-    /// `tools.ozone.report.defs#reasonHarassmentTroll`
+    /// `"tools.ozone.report.defs#reasonHarassmentTroll"`
     ReasonHarassmentTroll,
-    /// `tools.ozone.report.defs#reasonHarassmentTargeted`
+    /// `"tools.ozone.report.defs#reasonHarassmentTargeted"`
     ReasonHarassmentTargeted,
-    /// `tools.ozone.report.defs#reasonHarassmentHateSpeech`
+    /// `"tools.ozone.report.defs#reasonHarassmentHateSpeech"`
     ReasonHarassmentHateSpeech,
-    /// `tools.ozone.report.defs#reasonHarassmentDoxxing`
+    /// `"tools.ozone.report.defs#reasonHarassmentDoxxing"`
     ReasonHarassmentDoxxing,
-    /// `tools.ozone.report.defs#reasonHarassmentOther`
+    /// `"tools.ozone.report.defs#reasonHarassmentOther"`
     ReasonHarassmentOther,
-    /// `tools.ozone.report.defs#reasonMisleadingBot`
+    /// `"tools.ozone.report.defs#reasonMisleadingBot"`
     ReasonMisleadingBot,
-    /// `tools.ozone.report.defs#reasonMisleadingImpersonation`
+    /// `"tools.ozone.report.defs#reasonMisleadingImpersonation"`
     ReasonMisleadingImpersonation,
-    /// `tools.ozone.report.defs#reasonMisleadingSpam`
+    /// `"tools.ozone.report.defs#reasonMisleadingSpam"`
     ReasonMisleadingSpam,
-    /// `tools.ozone.report.defs#reasonMisleadingScam`
+    /// `"tools.ozone.report.defs#reasonMisleadingScam"`
     ReasonMisleadingScam,
-    /// `tools.ozone.report.defs#reasonMisleadingElections`
+    /// `"tools.ozone.report.defs#reasonMisleadingElections"`
     ReasonMisleadingElections,
-    /// `tools.ozone.report.defs#reasonMisleadingOther`
+    /// `"tools.ozone.report.defs#reasonMisleadingOther"`
     ReasonMisleadingOther,
-    /// `tools.ozone.report.defs#reasonRuleSiteSecurity`
+    /// `"tools.ozone.report.defs#reasonRuleSiteSecurity"`
     ReasonRuleSiteSecurity,
-    /// `tools.ozone.report.defs#reasonRuleProhibitedSales`
+    /// `"tools.ozone.report.defs#reasonRuleProhibitedSales"`
     ReasonRuleProhibitedSales,
-    /// `tools.ozone.report.defs#reasonRuleBanEvasion`
+    /// `"tools.ozone.report.defs#reasonRuleBanEvasion"`
     ReasonRuleBanEvasion,
-    /// `tools.ozone.report.defs#reasonRuleOther`
+    /// `"tools.ozone.report.defs#reasonRuleOther"`
     ReasonRuleOther,
-    /// `tools.ozone.report.defs#reasonSelfHarmContent`
+    /// `"tools.ozone.report.defs#reasonSelfHarmContent"`
     ReasonSelfHarmContent,
-    /// `tools.ozone.report.defs#reasonSelfHarmED`
+    /// `"tools.ozone.report.defs#reasonSelfHarmED"`
     ReasonSelfHarmEd,
-    /// `tools.ozone.report.defs#reasonSelfHarmStunts`
+    /// `"tools.ozone.report.defs#reasonSelfHarmStunts"`
     ReasonSelfHarmStunts,
-    /// `tools.ozone.report.defs#reasonSelfHarmSubstances`
+    /// `"tools.ozone.report.defs#reasonSelfHarmSubstances"`
     ReasonSelfHarmSubstances,
-    /// `tools.ozone.report.defs#reasonSelfHarmOther`
+    /// `"tools.ozone.report.defs#reasonSelfHarmOther"`
     ReasonSelfHarmOther,
     /// A value the lexicon does not list.
     Other(String),
@@ -588,15 +588,15 @@ impl ReportView {
 /// Current status of the report
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReportViewStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),
@@ -693,15 +693,15 @@ impl ::atlex::rt::LexType for QueueActivity {
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum QueueActivityPreviousStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),
@@ -798,15 +798,15 @@ impl ::atlex::rt::LexType for AssignmentActivity {
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AssignmentActivityPreviousStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),
@@ -903,15 +903,15 @@ impl ::atlex::rt::LexType for EscalationActivity {
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EscalationActivityPreviousStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),
@@ -1008,15 +1008,15 @@ impl ::atlex::rt::LexType for CloseActivity {
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CloseActivityPreviousStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),
@@ -1113,15 +1113,15 @@ impl ::atlex::rt::LexType for ReopenActivity {
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReopenActivityPreviousStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),

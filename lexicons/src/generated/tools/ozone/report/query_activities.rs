@@ -94,9 +94,9 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
 }
 

@@ -146,15 +146,15 @@ impl Params {
 /// Filter by report status.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsStatus {
-    /// `open`
+    /// `"open"`
     Open,
-    /// `closed`
+    /// `"closed"`
     Closed,
-    /// `escalated`
+    /// `"escalated"`
     Escalated,
-    /// `queued`
+    /// `"queued"`
     Queued,
-    /// `assigned`
+    /// `"assigned"`
     Assigned,
     /// A value the lexicon does not list.
     Other(String),
@@ -230,13 +230,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsStatus {
 /// If specified, reports of the given subject type will be returned.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSubjectType {
-    /// `account`
+    /// `"account"`
     Account,
-    /// `record`
+    /// `"record"`
     Record,
-    /// `message`
+    /// `"message"`
     Message,
-    /// `conversation`
+    /// `"conversation"`
     Conversation,
     /// A value the lexicon does not list.
     Other(String),
@@ -308,9 +308,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortField {
-    /// `createdAt`
+    /// `"createdAt"`
     CreatedAt,
-    /// `updatedAt`
+    /// `"updatedAt"`
     UpdatedAt,
 }
 
@@ -372,9 +372,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortField {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
 }
 

@@ -39,11 +39,11 @@ impl ::atlex::rt::LexType for Event {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
-    /// `addRule`
+    /// `"addRule"`
     AddRule,
-    /// `updateRule`
+    /// `"updateRule"`
     UpdateRule,
-    /// `removeRule`
+    /// `"removeRule"`
     RemoveRule,
     /// A value the lexicon does not list.
     Other(String),
@@ -108,9 +108,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventType {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PatternType {
-    /// `domain`
+    /// `"domain"`
     Domain,
-    /// `url`
+    /// `"url"`
     Url,
     /// A value the lexicon does not list.
     Other(String),
@@ -173,11 +173,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PatternType {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ActionType {
-    /// `block`
+    /// `"block"`
     Block,
-    /// `warn`
+    /// `"warn"`
     Warn,
-    /// `whitelist`
+    /// `"whitelist"`
     Whitelist,
     /// A value the lexicon does not list.
     Other(String),
@@ -242,13 +242,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ActionType {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ReasonType {
-    /// `csam`
+    /// `"csam"`
     Csam,
-    /// `spam`
+    /// `"spam"`
     Spam,
-    /// `phishing`
+    /// `"phishing"`
     Phishing,
-    /// `none`
+    /// `"none"`
     None,
     /// A value the lexicon does not list.
     Other(String),

@@ -70,9 +70,9 @@ impl Input {
 /// Sort direction
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
     /// A value the lexicon does not list.
     Other(String),

@@ -149,13 +149,13 @@ impl ::atlex::rt::LexType for ViewerConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ViewerConfigRole {
-    /// `tools.ozone.team.defs#roleAdmin`
+    /// `"tools.ozone.team.defs#roleAdmin"`
     RoleAdmin,
-    /// `tools.ozone.team.defs#roleModerator`
+    /// `"tools.ozone.team.defs#roleModerator"`
     RoleModerator,
-    /// `tools.ozone.team.defs#roleTriage`
+    /// `"tools.ozone.team.defs#roleTriage"`
     RoleTriage,
-    /// `tools.ozone.team.defs#roleVerifier`
+    /// `"tools.ozone.team.defs#roleVerifier"`
     RoleVerifier,
     /// A value the lexicon does not list.
     Other(String),

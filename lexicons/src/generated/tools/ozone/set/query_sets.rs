@@ -92,11 +92,11 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortBy {
-    /// `name`
+    /// `"name"`
     Name,
-    /// `createdAt`
+    /// `"createdAt"`
     CreatedAt,
-    /// `updatedAt`
+    /// `"updatedAt"`
     UpdatedAt,
 }
 
@@ -161,9 +161,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortBy {
 /// Defaults to ascending order of name field.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
 }
 

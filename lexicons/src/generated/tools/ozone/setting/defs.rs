@@ -49,13 +49,13 @@ impl ::atlex::rt::LexType for Option {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OptionManagerRole {
-    /// `tools.ozone.team.defs#roleModerator`
+    /// `"tools.ozone.team.defs#roleModerator"`
     RoleModerator,
-    /// `tools.ozone.team.defs#roleTriage`
+    /// `"tools.ozone.team.defs#roleTriage"`
     RoleTriage,
-    /// `tools.ozone.team.defs#roleAdmin`
+    /// `"tools.ozone.team.defs#roleAdmin"`
     RoleAdmin,
-    /// `tools.ozone.team.defs#roleVerifier`
+    /// `"tools.ozone.team.defs#roleVerifier"`
     RoleVerifier,
     /// A value the lexicon does not list.
     Other(String),
@@ -127,9 +127,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OptionManagerRole {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OptionScope {
-    /// `instance`
+    /// `"instance"`
     Instance,
-    /// `personal`
+    /// `"personal"`
     Personal,
     /// A value the lexicon does not list.
     Other(String),

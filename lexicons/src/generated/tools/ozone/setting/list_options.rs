@@ -88,9 +88,9 @@ impl Params {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsScope {
-    /// `instance`
+    /// `"instance"`
     Instance,
-    /// `personal`
+    /// `"personal"`
     Personal,
     /// A value the lexicon does not list.
     Other(String),

@@ -43,9 +43,9 @@ pub struct Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputScope {
-    /// `instance`
+    /// `"instance"`
     Instance,
-    /// `personal`
+    /// `"personal"`
     Personal,
     /// A value the lexicon does not list.
     Other(String),

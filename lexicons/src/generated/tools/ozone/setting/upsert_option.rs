@@ -48,9 +48,9 @@ pub struct Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputScope {
-    /// `instance`
+    /// `"instance"`
     Instance,
-    /// `personal`
+    /// `"personal"`
     Personal,
     /// A value the lexicon does not list.
     Other(String),
@@ -113,13 +113,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputScope {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputManagerRole {
-    /// `tools.ozone.team.defs#roleModerator`
+    /// `"tools.ozone.team.defs#roleModerator"`
     RoleModerator,
-    /// `tools.ozone.team.defs#roleTriage`
+    /// `"tools.ozone.team.defs#roleTriage"`
     RoleTriage,
-    /// `tools.ozone.team.defs#roleVerifier`
+    /// `"tools.ozone.team.defs#roleVerifier"`
     RoleVerifier,
-    /// `tools.ozone.team.defs#roleAdmin`
+    /// `"tools.ozone.team.defs#roleAdmin"`
     RoleAdmin,
     /// A value the lexicon does not list.
     Other(String),

@@ -43,13 +43,13 @@ pub struct Input {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputRole {
-    /// `tools.ozone.team.defs#roleAdmin`
+    /// `"tools.ozone.team.defs#roleAdmin"`
     RoleAdmin,
-    /// `tools.ozone.team.defs#roleModerator`
+    /// `"tools.ozone.team.defs#roleModerator"`
     RoleModerator,
-    /// `tools.ozone.team.defs#roleVerifier`
+    /// `"tools.ozone.team.defs#roleVerifier"`
     RoleVerifier,
-    /// `tools.ozone.team.defs#roleTriage`
+    /// `"tools.ozone.team.defs#roleTriage"`
     RoleTriage,
     /// A value the lexicon does not list.
     Other(String),

@@ -107,9 +107,9 @@ impl Params {
 /// Sort direction for creation date
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
-    /// `asc`
+    /// `"asc"`
     Asc,
-    /// `desc`
+    /// `"desc"`
     Desc,
 }
 

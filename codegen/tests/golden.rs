@@ -1,0 +1,182 @@
+//! Golden tests: the generator's output for fixture lexicons, compared byte
+//! for byte with checked-in files.
+//!
+//! - `awkward`: `tests/fixtures/awkward` → `golden/src/awkward.rs` (compiled
+//!   and exercised by the `atlex-golden` crate);
+//! - `seeds`: the seed endpoints (leaveConvo, listConvos, removeReaction) and
+//!   the convo definitions they use, generated from the full upstream set in
+//!   `lexicons/` → `golden/seeds/`;
+//! - `broken`: the diagnostics for `tests/fixtures/broken` → `golden/broken.txt`.
+//!
+//! After an intended change, run `ATLEX_BLESS=1 cargo test -p atlex-codegen
+//! --test golden` and review the diff of the golden files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use atlex_codegen::catalog::Catalog;
+use atlex_codegen::{Diagnostics, Layout, Options};
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("ATLEX_BLESS").is_some()
+}
+
+/// Compares `actual` with the golden file, or rewrites it when blessing.
+fn check_golden(path: &Path, actual: &str) {
+    if bless() {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with ATLEX_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let first = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the generator's output from line {}:\n  golden: {:?}\n  actual: {:?}\n\
+             (if the change is intended, run with ATLEX_BLESS=1 and review the diff)",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first),
+        );
+    }
+}
+
+fn load(dir: &Path) -> (Catalog, Diagnostics) {
+    atlex_codegen::load_dirs(&[dir])
+}
+
+/// The `lexicons/` crate directory's catalog, as `cargo xtask gen` loads it.
+fn upstream() -> Catalog {
+    let dir = manifest_dir().join("../lexicons");
+    let mut catalog = Catalog::new();
+    let mut diagnostics = Diagnostics::new();
+    let skip = |relative: &Path| {
+        relative.components().count() == 1
+            && ["src", "tests", "benches", "target"]
+                .iter()
+                .any(|d| relative == Path::new(d))
+    };
+    catalog.load_dir_filtered(&dir, &skip, &mut diagnostics);
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    catalog
+}
+
+fn xtask_options() -> Options {
+    Options {
+        layout: Layout::Tree {
+            root_file: "mod.rs".to_owned(),
+        },
+        namespace_features: true,
+        regenerate_hint: "run `cargo xtask gen`".to_owned(),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn awkward_names() {
+    let (catalog, diagnostics) = load(&manifest_dir().join("tests/fixtures/awkward"));
+    assert!(diagnostics.is_empty(), "{diagnostics}");
+    let options = Options {
+        root: "crate::awkward".to_owned(),
+        layout: Layout::SingleFile {
+            file: "awkward.rs".to_owned(),
+        },
+        regenerate_hint: "run `ATLEX_BLESS=1 cargo test -p atlex-codegen --test golden`".to_owned(),
+        ..Options::default()
+    };
+    let generated = atlex_codegen::generate(&catalog, &options).unwrap();
+    // Every clash is resolved and reported, not silently renamed.
+    let warnings: Vec<String> = generated
+        .diagnostics
+        .warnings()
+        .map(|w| w.message.clone())
+        .collect();
+    for expected in [
+        "is named `ErrorDef`",
+        "is named `ParamsDef`",
+        "is named `FooViewDef`",
+        "is named `self_2`",
+        "is named `foo_bar_2`",
+        "is named `NSID2`",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(expected)),
+            "no warning saying {expected:?}: {warnings:#?}"
+        );
+    }
+    let text = &generated.files[Path::new("awkward.rs")];
+    check_golden(&manifest_dir().join("golden/src/awkward.rs"), text);
+}
+
+#[test]
+fn seed_endpoints() {
+    let catalog = upstream();
+    let generated = atlex_codegen::generate(&catalog, &xtask_options()).unwrap();
+    for file in [
+        "chat/bsky/convo/leave_convo.rs",
+        "chat/bsky/convo/list_convos.rs",
+        "chat/bsky/convo/remove_reaction.rs",
+        "chat/bsky/convo/defs.rs",
+    ] {
+        let text = generated
+            .files
+            .get(Path::new(file))
+            .unwrap_or_else(|| panic!("{file} not generated"));
+        check_golden(&manifest_dir().join("golden/seeds").join(file), text);
+    }
+}
+
+#[test]
+fn broken_lexicons_report_every_problem() {
+    let dir = manifest_dir().join("tests/fixtures/broken");
+    let (catalog, mut diagnostics) = load(&dir);
+    if let Err(errors) = atlex_codegen::generate(&catalog, &Options::default()) {
+        diagnostics.extend(errors);
+    }
+    diagnostics.locate(|f| catalog.source_of(f));
+    diagnostics.sort();
+    assert!(diagnostics.has_errors());
+    // Paths relative to the fixture directory, so the text is the same on
+    // every machine.
+    let prefix = format!("{}/", dir.display());
+    let text = diagnostics.to_string().replace(&prefix, "");
+    check_golden(
+        &manifest_dir().join("golden/broken.txt"),
+        &format!("{text}\n"),
+    );
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let catalog = upstream();
+    let first = atlex_codegen::generate(&catalog, &xtask_options()).unwrap();
+    // A second catalog, loaded separately: nothing may depend on hash order,
+    // thread timing or load order.
+    let second = atlex_codegen::generate(&upstream(), &xtask_options()).unwrap();
+    assert_eq!(first.files.len(), second.files.len());
+    let differing: Vec<&PathBuf> = first
+        .files
+        .iter()
+        .filter(|(path, text)| second.files.get(*path) != Some(text))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(differing.is_empty(), "differ between runs: {differing:?}");
+    let features: BTreeMap<_, _> = first.features.clone();
+    assert_eq!(features, second.features);
+}

@@ -1,0 +1,113 @@
+//! Decode / re-encode round trips of generated types on real-shaped data.
+//!
+//! The fixtures (see `tests/fixtures/README.md`) are a 100-convo
+//! `chat.bsky.convo.listConvos` response covering every union member and
+//! optional field, and an "evolved" response as a newer lexicon version would
+//! produce it: unknown fields, unknown `$type`s in open unions and unknown
+//! `knownValues`.
+
+use atlex_lexicons::chat::bsky::convo::{defs, list_convos};
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The first place two JSON values differ, for a readable failure.
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                let here = format!("{path}.{key}");
+                match (x.get(key), y.get(key)) {
+                    (Some(u), Some(v)) => {
+                        if let Some(d) = first_difference(u, v, &here) {
+                            return Some(d);
+                        }
+                    }
+                    (u, v) => return Some(format!("{here}: {u:?} vs {v:?}")),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (u, v))| first_difference(u, v, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} vs {b}")),
+    }
+}
+
+#[test]
+fn hundred_convos_round_trip_exactly() {
+    let text = fixture("list_convos_100.json");
+    let original: Value = serde_json::from_str(&text).unwrap();
+    let decoded: list_convos::Output = serde_json::from_str(&text).unwrap();
+    assert_eq!(decoded.convos.len(), 100);
+    let reencoded = serde_json::to_value(&decoded).unwrap();
+    if let Some(difference) = first_difference(&original, &reencoded, "") {
+        panic!("re-encoded output differs at {difference}");
+    }
+    // Decoding what we wrote gives the same value again.
+    let again: list_convos::Output = serde_json::from_value(reencoded).unwrap();
+    assert_eq!(again, decoded);
+}
+
+#[test]
+fn every_last_message_variant_is_decoded_as_itself() {
+    let decoded: list_convos::Output =
+        serde_json::from_str(&fixture("list_convos_100.json")).unwrap();
+    let (mut message, mut deleted, mut system) = (0, 0, 0);
+    for convo in &decoded.convos {
+        match &convo.last_message {
+            Some(defs::ConvoViewLastMessage::MessageView(_)) => message += 1,
+            Some(defs::ConvoViewLastMessage::DeletedMessageView(_)) => deleted += 1,
+            Some(defs::ConvoViewLastMessage::SystemMessageView(_)) => system += 1,
+            Some(defs::ConvoViewLastMessage::Unknown(u)) => {
+                panic!("known member decoded as unknown: {:?}", u.type_name())
+            }
+            None => {}
+        }
+    }
+    assert!(
+        message > 0 && deleted > 0 && system > 0,
+        "{message} {deleted} {system}"
+    );
+}
+
+#[test]
+fn evolved_data_decodes_and_keeps_what_the_types_model() {
+    let decoded: list_convos::Output =
+        serde_json::from_str(&fixture("list_convos_evolved.json")).unwrap();
+    let expected: Value =
+        serde_json::from_str(&fixture("list_convos_evolved.expected.json")).unwrap();
+    let reencoded = serde_json::to_value(&decoded).unwrap();
+    if let Some(difference) = first_difference(&expected, &reencoded, "") {
+        panic!("re-encoded evolved output differs from the expectation at {difference}");
+    }
+    let unknown_members = decoded
+        .convos
+        .iter()
+        .filter(|c| matches!(c.last_message, Some(defs::ConvoViewLastMessage::Unknown(_))))
+        .count();
+    assert!(unknown_members > 0);
+}
+
+#[test]
+fn a_known_type_with_bad_content_is_an_error_naming_member_and_field() {
+    let mut value: Value = serde_json::from_str(&fixture("list_convos_100.json")).unwrap();
+    let convo = value["convos"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["lastMessage"]["$type"] == "chat.bsky.convo.defs#messageView")
+        .unwrap();
+    convo["lastMessage"]["sentAt"] = Value::from(12);
+    let err = serde_json::from_value::<list_convos::Output>(value).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("chat.bsky.convo.defs#messageView"), "{text}");
+    assert!(text.contains("sentAt"), "{text}");
+}
