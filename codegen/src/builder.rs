@@ -26,6 +26,7 @@ use crate::{Generated, Options};
 #[derive(Clone, Debug)]
 pub struct Builder {
     lexicon_dirs: Vec<PathBuf>,
+    extern_crates: Vec<(PathBuf, String)>,
     out_dir: Option<PathBuf>,
     options: Options,
 }
@@ -80,6 +81,7 @@ impl Builder {
     pub fn new() -> Self {
         Self {
             lexicon_dirs: Vec::new(),
+            extern_crates: Vec::new(),
             out_dir: None,
             options: Options {
                 layout: Layout::SingleFile {
@@ -143,6 +145,17 @@ impl Builder {
         self
     }
 
+    /// Reads the lexicons of a crate that already has bindings for them (as
+    /// `atlex-lexicons` does, at `rust_path` `::atlex_lexicons`), so your
+    /// lexicons can refer to them; their types are used from that crate, not
+    /// generated again. `dir` holds the JSON in NSID layout; a crate's `src/`,
+    /// `tests/` and similar directories are skipped.
+    pub fn extern_lexicons(mut self, dir: impl AsRef<Path>, rust_path: impl Into<String>) -> Self {
+        self.extern_crates
+            .push((dir.as_ref().to_path_buf(), rust_path.into()));
+        self
+    }
+
     /// Puts each namespace (`com.example`) behind a cargo feature
     /// (`com-example`).
     pub fn namespace_features(mut self, enabled: bool) -> Self {
@@ -157,8 +170,28 @@ impl Builder {
 
     /// Generates in memory.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let (catalog, mut diagnostics) = crate::load_dirs(&self.lexicon_dirs);
-        match crate::generate(&catalog, &self.options) {
+        let (mut catalog, mut diagnostics) = crate::load_dirs(&self.lexicon_dirs);
+        let mut options = self.options.clone();
+        for (dir, rust_path) in &self.extern_crates {
+            let mut external = crate::catalog::Catalog::new();
+            external.load_crate_dir(dir, &mut diagnostics);
+            let namespaces: std::collections::BTreeSet<String> = external
+                .entries()
+                .map(|(nsid, _)| crate::output::namespace_of(nsid))
+                .collect();
+            for namespace in namespaces {
+                let path = namespace
+                    .split('.')
+                    .map(crate::names::module_ident)
+                    .collect::<Vec<_>>()
+                    .join("::");
+                options
+                    .extern_paths
+                    .push((namespace, format!("{rust_path}::{path}")));
+            }
+            catalog.merge(external, &mut diagnostics);
+        }
+        match crate::generate(&catalog, &options) {
             Ok(mut generated) => {
                 diagnostics.extend(generated.diagnostics);
                 generated.diagnostics = diagnostics;
@@ -189,7 +222,8 @@ impl Builder {
         };
         let under_cargo = std::env::var_os("CARGO").is_some() && self.out_dir.is_none();
         if under_cargo {
-            for dir in &self.lexicon_dirs {
+            let extern_dirs = self.extern_crates.iter().map(|(dir, _)| dir);
+            for dir in self.lexicon_dirs.iter().chain(extern_dirs) {
                 println!("cargo:rerun-if-changed={}", dir.display());
             }
         }

@@ -14,6 +14,9 @@ use std::sync::Arc;
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, pointer_push};
 use crate::lexicon::{self, Document, Schema, SchemaKind};
 
+/// Top-level directories of a crate that hold no lexicons.
+pub const CRATE_DIRS: &[&str] = &["src", "tests", "benches", "examples", "target"];
+
 /// A fully qualified definition: an NSID and a definition name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DefKey {
@@ -91,6 +94,19 @@ impl Catalog {
     /// (`chat/bsky/convo/leaveConvo.json` holds `chat.bsky.convo.leaveConvo`).
     pub fn load_dir(&mut self, root: &Path, diagnostics: &mut Diagnostics) {
         self.load_dir_filtered(root, &|_| false, diagnostics);
+    }
+
+    /// Loads the lexicons of a crate that keeps them in NSID layout at its
+    /// root, beside `src/`, `tests/` and the like (as `atlex-lexicons` does):
+    /// the top-level directories in [`CRATE_DIRS`] are skipped.
+    pub fn load_crate_dir(&mut self, root: &Path, diagnostics: &mut Diagnostics) {
+        let skip = |relative: &Path| {
+            relative.components().count() == 1
+                && relative
+                    .to_str()
+                    .is_some_and(|name| CRATE_DIRS.contains(&name))
+        };
+        self.load_dir_filtered(root, &skip, diagnostics);
     }
 
     /// Like [`Catalog::load_dir`], but skips every file or directory whose
@@ -200,6 +216,16 @@ impl Catalog {
             },
         );
         Some(id)
+    }
+
+    /// Moves every document of `other` into this catalog; an NSID present in
+    /// both is reported as a duplicate.
+    pub fn merge(&mut self, other: Catalog, diagnostics: &mut Diagnostics) {
+        self.sources.extend(other.sources);
+        self.rejected.extend(other.rejected);
+        for (_, entry) in other.entries {
+            self.add(entry.document, entry.file, entry.source, diagnostics);
+        }
     }
 
     /// The document `nsid`.

@@ -111,7 +111,8 @@ pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option
     })
 }
 
-fn module_doc(module: &crate::ir::Module) -> Option<String> {
+/// The doc text of a document's module.
+pub fn module_doc(module: &crate::ir::Module) -> Option<String> {
     let mut doc = format!("`{}`", module.nsid);
     let permission = module.items.iter().find_map(|i| match i {
         Item::PermissionSet(p) => Some(p),

@@ -82,12 +82,15 @@ pub struct Generated {
     pub documents: usize,
 }
 
-/// Loads every lexicon under each directory into one catalog.
+/// Loads every lexicon under each directory into one catalog. Top-level
+/// `src`, `tests`, `benches`, `examples` and `target` directories are
+/// skipped, so a crate that keeps its lexicons at its root (as
+/// `atlex-lexicons` does) can be named directly.
 pub fn load_dirs<P: AsRef<Path>>(dirs: &[P]) -> (Catalog, Diagnostics) {
     let mut catalog = Catalog::new();
     let mut diagnostics = Diagnostics::new();
     for dir in dirs {
-        catalog.load_dir(dir.as_ref(), &mut diagnostics);
+        catalog.load_crate_dir(dir.as_ref(), &mut diagnostics);
     }
     (catalog, diagnostics)
 }
@@ -115,22 +118,30 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
         root: options.root.clone(),
         extern_paths: options.extern_paths.clone(),
     };
-    let mut modules = Vec::new();
-    for nsid in ir.modules.keys().filter(|n| in_scope(n)) {
-        if let (Some(path), Some(module)) = (
-            names.modules.get(nsid),
-            emit::module(&ir, &names, &config, nsid),
-        ) {
-            modules.push((path.clone(), module));
-        }
-    }
+    let modules: Vec<output::ModuleEntry> = ir
+        .modules
+        .iter()
+        .filter(|(nsid, _)| in_scope(nsid))
+        .filter_map(|(nsid, module)| {
+            Some(output::ModuleEntry {
+                path: names.modules.get(nsid)?.clone(),
+                nsid: nsid.clone(),
+                doc: emit::module_doc(module),
+            })
+        })
+        .collect();
     let documents = modules.len();
     let writer = output::Writer {
         layout: &options.layout,
         namespace_features: options.namespace_features,
         regenerate_hint: &options.regenerate_hint,
     };
-    let files = writer.write(modules, &mut diagnostics);
+    let emit_module = |nsid: &str| {
+        emit::module(&ir, &names, &config, nsid)
+            .map(|m| m.tokens)
+            .unwrap_or_default()
+    };
+    let files = writer.write(modules, &emit_module, &mut diagnostics);
     let dependencies = ir.module_dependencies();
     let scoped: BTreeMap<&str, BTreeSet<&str>> = dependencies
         .into_iter()

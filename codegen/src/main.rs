@@ -19,7 +19,8 @@ enum Command {
     /// Generate Rust bindings from a directory of lexicon JSON files.
     ///
     /// Lexicons are read from DIR in NSID layout (chat/bsky/convo/leaveConvo.json
-    /// holds chat.bsky.convo.leaveConvo). The output is a module tree, one file
+    /// holds chat.bsky.convo.leaveConvo); top-level src/, tests/, benches/,
+    /// examples/ and target/ directories are skipped. The output is a module tree, one file
     /// per lexicon plus a mod.rs per namespace, to be included with
     /// `#[path = "..."] mod lexicons;` or copied into a crate. Only files whose
     /// contents change are written.

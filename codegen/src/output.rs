@@ -6,6 +6,9 @@
 //!   used for checked-in bindings.
 //! - [`Layout::SingleFile`]: one file of nested inline modules, for `build.rs`
 //!   and `include!`.
+//!
+//! Emitting and formatting are the expensive part of generation; for the tree
+//! layout each worker thread emits and formats whole files on its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -14,7 +17,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location};
-use crate::emit::{EmittedModule, docs, ident};
+use crate::emit::{docs, ident};
 
 /// How the generated modules are laid out in files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,32 +43,45 @@ impl Default for Layout {
     }
 }
 
+/// A module to lay out: its path, its NSID and its doc text.
+#[derive(Clone, Debug)]
+pub struct ModuleEntry {
+    /// The module path, as identifiers.
+    pub path: Vec<String>,
+    /// The document's NSID.
+    pub nsid: String,
+    /// The module's doc text.
+    pub doc: Option<String>,
+}
+
 /// One module of the tree being laid out.
 #[derive(Default)]
 struct Node {
     children: BTreeMap<String, Node>,
     /// The NSID prefix this node stands for (`chat.bsky`).
     prefix: String,
-    module: Option<EmittedModule>,
+    /// The document emitted in this module, if any, and its doc.
+    module: Option<(String, Option<String>)>,
 }
 
 impl Node {
-    fn insert(&mut self, path: &[String], nsid_segments: &[&str], module: EmittedModule) {
+    fn insert(&mut self, entry: ModuleEntry) {
+        let segments: Vec<&str> = entry.nsid.split('.').collect();
         let mut node = self;
-        for (depth, segment) in path.iter().enumerate() {
+        for (depth, segment) in entry.path.iter().enumerate() {
             node = node.children.entry(segment.clone()).or_default();
             if node.prefix.is_empty() {
-                node.prefix = nsid_segments
+                node.prefix = segments
                     .get(..=depth)
                     .map(|s| s.join("."))
                     .unwrap_or_default();
             }
         }
-        node.module = Some(module);
+        node.module = Some((entry.nsid, entry.doc));
     }
 
     fn doc(&self) -> String {
-        match self.module.as_ref().and_then(|m| m.doc.clone()) {
+        match self.module.as_ref().and_then(|(_, doc)| doc.clone()) {
             Some(doc) => doc,
             None => format!("Lexicons under `{}`.", self.prefix),
         }
@@ -82,6 +98,9 @@ pub fn namespace_of(nsid: &str) -> String {
     nsid.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
+/// Emits the items of the module of an NSID.
+pub type EmitFn<'a> = dyn Fn(&str) -> TokenStream + Sync + 'a;
+
 /// Lays out and formats modules.
 pub struct Writer<'a> {
     /// The layout.
@@ -93,24 +112,35 @@ pub struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// Lays out `modules` (each with its module path) as files.
+    /// Lays out `modules` as files, calling `emit` for each module's items.
     pub fn write(
         &self,
-        modules: Vec<(Vec<String>, EmittedModule)>,
+        modules: Vec<ModuleEntry>,
+        emit: &EmitFn<'_>,
         diagnostics: &mut Diagnostics,
     ) -> BTreeMap<PathBuf, String> {
         let mut root = Node::default();
-        for (path, module) in modules {
-            let nsid = module.nsid.clone();
-            let segments: Vec<&str> = nsid.split('.').collect();
-            root.insert(&path, &segments, module);
+        for entry in modules {
+            root.insert(entry);
         }
         let mut files = BTreeMap::new();
         match self.layout {
             Layout::Tree { root_file } => {
                 let mut jobs = Vec::new();
-                self.tree_jobs(&root, PathBuf::new(), root_file, 0, &mut jobs);
-                for (path, result) in format_all(jobs) {
+                tree_jobs(&root, PathBuf::new(), root_file.clone(), 0, &mut jobs);
+                let results = run_parallel(&jobs, |(path, node, depth)| {
+                    let mut tokens = self.child_decls(node, *depth);
+                    if let Some((nsid, _)) = &node.module {
+                        tokens.extend(emit(nsid));
+                    }
+                    let source = node.module.as_ref().map(|(nsid, _)| nsid.as_str());
+                    let header = header(source, self.regenerate_hint);
+                    (
+                        path.clone(),
+                        format_file(tokens).map(|body| format!("{header}{body}")),
+                    )
+                });
+                for (path, result) in results {
                     match result {
                         Ok(text) => {
                             files.insert(path, text);
@@ -120,7 +150,7 @@ impl Writer<'_> {
                 }
             }
             Layout::SingleFile { file } => {
-                let body = self.inline(&root, 0);
+                let body = self.inline(&root, 0, emit);
                 let path = PathBuf::from(file);
                 match format_file(body) {
                     Ok(text) => {
@@ -158,41 +188,16 @@ impl Writer<'_> {
         out
     }
 
-    /// Collects (file, tokens, header) for `node` and its descendants.
-    fn tree_jobs(
-        &self,
-        node: &Node,
-        dir: PathBuf,
-        file: &str,
-        depth: usize,
-        jobs: &mut Vec<(PathBuf, TokenStream, String)>,
-    ) {
-        let mut tokens = self.child_decls(node, depth);
-        if let Some(module) = &node.module {
-            tokens.extend(module.tokens.clone());
-        }
-        let source = node.module.as_ref().map(|m| m.nsid.as_str());
-        jobs.push((dir.join(file), tokens, header(source, self.regenerate_hint)));
-        for (name, child) in &node.children {
-            let bare = name.trim_start_matches("r#");
-            if child.children.is_empty() {
-                self.tree_jobs(child, dir.clone(), &format!("{bare}.rs"), depth + 1, jobs);
-            } else {
-                self.tree_jobs(child, dir.join(bare), "mod.rs", depth + 1, jobs);
-            }
-        }
-    }
-
-    fn inline(&self, node: &Node, depth: usize) -> TokenStream {
+    fn inline(&self, node: &Node, depth: usize, emit: &EmitFn<'_>) -> TokenStream {
         let mut out = TokenStream::new();
-        if let Some(module) = &node.module {
-            out.extend(module.tokens.clone());
+        if let Some((nsid, _)) = &node.module {
+            out.extend(emit(nsid));
         }
         for (name, child) in &node.children {
             let name = ident(name);
             let doc = docs(Some(&child.doc()));
             let cfg = self.cfg(depth, child);
-            let body = self.inline(child, depth + 1);
+            let body = self.inline(child, depth + 1, emit);
             out.extend(quote! {
                 #doc
                 #cfg
@@ -203,6 +208,66 @@ impl Writer<'_> {
         }
         out
     }
+}
+
+/// Collects (file, node, depth) for `node` and its descendants: a node with
+/// children is a directory with `mod.rs`, a leaf is `<name>.rs`.
+fn tree_jobs<'n>(
+    node: &'n Node,
+    dir: PathBuf,
+    file: String,
+    depth: usize,
+    jobs: &mut Vec<(PathBuf, &'n Node, usize)>,
+) {
+    jobs.push((dir.join(file), node, depth));
+    for (name, child) in &node.children {
+        let bare = name.trim_start_matches("r#");
+        if child.children.is_empty() {
+            tree_jobs(child, dir.clone(), format!("{bare}.rs"), depth + 1, jobs);
+        } else {
+            tree_jobs(child, dir.join(bare), "mod.rs".to_owned(), depth + 1, jobs);
+        }
+    }
+}
+
+/// Maps `f` over `items` on every core; results come back in input order.
+fn run_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 16);
+    if workers == 1 || items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    // Interleaved assignment balances big and small files across workers.
+    let f = &f;
+    let mut slots: Vec<Option<R>> = Vec::with_capacity(items.len());
+    slots.resize_with(items.len(), || None);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                scope.spawn(move || {
+                    items
+                        .iter()
+                        .enumerate()
+                        .skip(w)
+                        .step_by(workers)
+                        .map(|(i, item)| (i, f(item)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            // A worker that panicked would leave its slots empty; `f` does not
+            // panic (formatting errors are values), so this is not expected.
+            if let Ok(results) = handle.join() {
+                for (i, result) in results {
+                    slots[i] = Some(result);
+                }
+            }
+        }
+    });
+    slots.into_iter().flatten().collect()
 }
 
 fn header(source: Option<&str>, hint: &str) -> String {
@@ -250,52 +315,6 @@ fn space_items(text: &str) -> String {
         previous = Some(line);
     }
     out
-}
-
-/// Formats every job, spread over the machine's cores.
-fn format_all(jobs: Vec<(PathBuf, TokenStream, String)>) -> Vec<(PathBuf, Result<String, String>)> {
-    // TokenStream is not Send, so each worker receives text and re-lexes it;
-    // that costs far less than formatting.
-    let jobs: Vec<(PathBuf, String, String)> = jobs
-        .into_iter()
-        .map(|(path, tokens, header)| (path, tokens.to_string(), header))
-        .collect();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 16);
-    let chunk = jobs.len().div_ceil(workers).max(1);
-    let mut results = Vec::with_capacity(jobs.len());
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(path, text, header)| {
-                            let formatted = text
-                                .parse::<TokenStream>()
-                                .map_err(|e| e.to_string())
-                                .and_then(format_file)
-                                .map(|body| format!("{header}{body}"));
-                            (path.clone(), formatted)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            match handle.join() {
-                Ok(chunk) => results.extend(chunk),
-                Err(_) => results.push((
-                    PathBuf::new(),
-                    Err("a formatting thread panicked".to_owned()),
-                )),
-            }
-        }
-    });
-    results
 }
 
 /// The features each namespace needs: its own and those of namespaces its

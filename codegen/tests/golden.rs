@@ -66,13 +66,7 @@ fn upstream() -> Catalog {
     let dir = manifest_dir().join("../lexicons");
     let mut catalog = Catalog::new();
     let mut diagnostics = Diagnostics::new();
-    let skip = |relative: &Path| {
-        relative.components().count() == 1
-            && ["src", "tests", "benches", "target"]
-                .iter()
-                .any(|d| relative == Path::new(d))
-    };
-    catalog.load_dir_filtered(&dir, &skip, &mut diagnostics);
+    catalog.load_crate_dir(&dir, &mut diagnostics);
     assert!(!diagnostics.has_errors(), "{diagnostics}");
     catalog
 }

@@ -40,20 +40,11 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Directories of the lexicons crate that hold no lexicons.
-const NOT_LEXICONS: &[&str] = &["src", "tests", "benches", "examples", "target"];
-
 /// The lexicon catalog of the `atlex-lexicons` crate.
 pub fn load_lexicons(crate_dir: &Path) -> (Catalog, Diagnostics) {
     let mut catalog = Catalog::new();
     let mut diagnostics = Diagnostics::new();
-    let skip = |relative: &Path| {
-        relative.components().count() == 1
-            && relative
-                .to_str()
-                .is_some_and(|name| NOT_LEXICONS.contains(&name))
-    };
-    catalog.load_dir_filtered(crate_dir, &skip, &mut diagnostics);
+    catalog.load_crate_dir(crate_dir, &mut diagnostics);
     (catalog, diagnostics)
 }
 
