@@ -111,6 +111,88 @@ pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option
     })
 }
 
+/// The `Service` trait and `register` function for the queries and
+/// procedures directly under NSID prefix `group` (`chat.bsky.convo` for
+/// `chat.bsky.convo.leaveConvo`, …), to be emitted in the group's module.
+/// Empty when the group has no endpoints.
+pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> TokenStream {
+    let endpoints: Vec<(&String, &EndpointIr)> = ir
+        .modules
+        .range(format!("{group}.")..)
+        .take_while(|(nsid, _)| nsid.starts_with(&format!("{group}.")))
+        .filter(|(nsid, _)| {
+            nsid.rsplit_once('.')
+                .is_some_and(|(parent, _)| parent == group)
+        })
+        .flat_map(|(nsid, module)| {
+            module.items.iter().filter_map(move |item| match item {
+                Item::Endpoint(endpoint) => Some((nsid, endpoint)),
+                _ => None,
+            })
+        })
+        .collect();
+    if endpoints.is_empty() {
+        return TokenStream::new();
+    }
+    let emitter = Emitter::new(ir, names, config, group);
+    let rt = &emitter.rt;
+    let mut methods = Vec::new();
+    let mut registrations = Vec::new();
+    for (nsid, endpoint) in endpoints {
+        let (Some(path), Some(descriptor)) = (names.modules.get(nsid), names.endpoints.get(nsid))
+        else {
+            continue;
+        };
+        let Some(module) = path.last() else {
+            continue;
+        };
+        let method = ident(module);
+        let module = ident(module);
+        let descriptor = ident(descriptor);
+        let summary = endpoint
+            .description
+            .as_deref()
+            .and_then(|d| d.split("\n\n").next())
+            .map(|d| format!("`{nsid}`: {d}"))
+            .unwrap_or_else(|| format!("`{nsid}`."));
+        let doc = docs(Some(&summary));
+        methods.push(quote! {
+            #doc
+            fn #method(
+                &self,
+                request: #rt::Request<#module::#descriptor>,
+            ) -> impl ::core::future::Future<Output = #rt::HandlerResult<#module::#descriptor>> + Send {
+                let _ = request;
+                async { Err(#rt::HandlerError::not_implemented()) }
+            }
+        });
+        registrations.push(quote! {
+            registry.add::<#module::#descriptor, _, _>(|service: ::std::sync::Arc<S>, request| async move {
+                service.#method(request).await
+            });
+        });
+    }
+    let trait_doc = docs(Some(&format!(
+        "The `{group}` endpoints, as a server implements them: one method per endpoint, \
+         each answering `MethodNotImplemented` unless implemented.\n\n\
+         Mount an implementation with [`register`]."
+    )));
+    let register_doc = docs(Some(&format!(
+        "Mounts every `{group}` endpoint of a [`Service`] on `registry`."
+    )));
+    quote! {
+        #trait_doc
+        pub trait Service: Send + Sync + 'static {
+            #(#methods)*
+        }
+
+        #register_doc
+        pub fn register<S: Service, R: #rt::Registry<S>>(registry: &mut R) {
+            #(#registrations)*
+        }
+    }
+}
+
 /// The doc text of a document's module.
 pub fn module_doc(module: &crate::ir::Module) -> Option<String> {
     let mut doc = format!("`{}`", module.nsid);
@@ -924,6 +1006,9 @@ impl<'a> Emitter<'a> {
         let (output, output_encoding) = self.body_assoc(&endpoint.output, Part::Output);
         let input_alias = self.body_alias(&endpoint.input, Part::Input);
         let output_alias = self.body_alias(&endpoint.output, Part::Output);
+        let input_codec = self.codec(&endpoint.input);
+        let output_codec = self.codec(&endpoint.output);
+        let pagination = self.pagination(&name, endpoint);
         quote! {
             #doc
             #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -938,11 +1023,119 @@ impl<'a> Emitter<'a> {
                 type Input = #input;
                 type Output = #output;
                 type Error = Error;
+                type InputCodec = #input_codec;
+                type OutputCodec = #output_codec;
             }
 
+            #pagination
             #input_alias
             #output_alias
         }
+    }
+
+    /// The codec of a body: JSON, raw bytes, or none.
+    fn codec(&self, body: &Option<BodyIr>) -> TokenStream {
+        let rt = &self.rt;
+        match body.as_ref().map(|b| &b.body) {
+            None => quote!(#rt::NoBody),
+            Some(BodyTy::Json(_) | BodyTy::AnyJson) => quote!(#rt::Json),
+            Some(BodyTy::Binary) => quote!(#rt::Raw),
+        }
+    }
+
+    /// The struct a body type is, following aliases.
+    fn body_struct(&self, id: TypeId) -> Option<(TypeId, &'a StructIr)> {
+        let target = match self.ir.resolve_alias(&Ty::Named(id)) {
+            Ty::Named(target) => *target,
+            _ => return None,
+        };
+        match &self.ir.get(target).kind {
+            TypeKind::Struct(s) => Some((target, s)),
+            _ => None,
+        }
+    }
+
+    /// The field of struct `id` whose JSON name is `json`, with its Rust name.
+    fn field_named(&self, id: TypeId, json: &str) -> Option<(Ident, &'a FieldIr)> {
+        let ir: &'a Ir = self.ir;
+        let TypeKind::Struct(s) = &ir.get(id).kind else {
+            return None;
+        };
+        let (j, field) = s.fields.iter().enumerate().find(|(_, f)| f.name == json)?;
+        let name = self.names.fields.get(&(id, j))?;
+        Some((ident(name), field))
+    }
+
+    /// `Paginated` (and `PaginatedItems`) for a query with a string `cursor`
+    /// parameter whose output has a string `cursor`.
+    fn pagination(&self, name: &Ident, endpoint: &EndpointIr) -> TokenStream {
+        let rt = &self.rt;
+        let option = self.prelude("Option");
+        let string = self.prelude("String");
+        let vec = self.prelude("Vec");
+        let Some((params_id, _)) = endpoint.params.and_then(|p| self.body_struct(p)) else {
+            return TokenStream::new();
+        };
+        let Some((param_cursor, param_field)) = self.field_named(params_id, "cursor") else {
+            return TokenStream::new();
+        };
+        let Some(BodyTy::Json(output)) = endpoint.output.as_ref().map(|o| &o.body) else {
+            return TokenStream::new();
+        };
+        let Some((output_id, output)) = self.body_struct(*output) else {
+            return TokenStream::new();
+        };
+        let Some((output_cursor, output_field)) = self.field_named(output_id, "cursor") else {
+            return TokenStream::new();
+        };
+        let is_string = |f: &FieldIr| f.ty == Ty::String(None) && !f.nullable;
+        if !is_string(param_field) || param_field.required || !is_string(output_field) {
+            return TokenStream::new();
+        }
+        let read_cursor = if output_field.required {
+            quote!(Some(output.#output_cursor.as_str()))
+        } else {
+            quote!(output.#output_cursor.as_deref())
+        };
+        let mut out = quote! {
+            impl #rt::Paginated for #name {
+                fn next_cursor(output: &Self::Output) -> #option<&str> {
+                    #read_cursor
+                }
+
+                fn set_cursor(params: &mut Self::Params, cursor: #option<#string>) {
+                    params.#param_cursor = cursor;
+                }
+            }
+        };
+        let lists: Vec<(usize, &FieldIr)> = output
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| matches!(f.ty, Ty::Array(_)) && !f.nullable)
+            .collect();
+        if let [(j, list)] = lists.as_slice()
+            && let Ty::Array(item) = &list.ty
+            && let Some(field) = self.names.fields.get(&(output_id, *j))
+        {
+            let field = ident(field);
+            let item = self.ty(item);
+            let take = if list.required {
+                quote!(output.#field)
+            } else {
+                quote!(output.#field.unwrap_or_default())
+            };
+            out.extend(quote! {
+                impl #rt::PaginatedItems for #name {
+                    type Item = #item;
+
+                    fn items(output: Self::Output) -> #vec<Self::Item> {
+                        #take
+                    }
+                }
+            });
+        }
+        out
     }
 
     fn subscription(&self, subscription: &SubscriptionIr) -> TokenStream {

@@ -54,6 +54,9 @@ pub struct Options {
     pub namespace_features: bool,
     /// What the `// @generated` header tells readers to do to regenerate.
     pub regenerate_hint: String,
+    /// Whether each group of endpoints (`chat.bsky.convo`) gets a `Service`
+    /// trait for servers to implement and a `register` function.
+    pub service_traits: bool,
 }
 
 impl Default for Options {
@@ -65,6 +68,7 @@ impl Default for Options {
             layout: Layout::default(),
             namespace_features: false,
             regenerate_hint: "regenerate with atlex-codegen".to_owned(),
+            service_traits: true,
         }
     }
 }
@@ -136,10 +140,15 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
         namespace_features: options.namespace_features,
         regenerate_hint: &options.regenerate_hint,
     };
-    let emit_module = |nsid: &str| {
-        emit::module(&ir, &names, &config, nsid)
+    let emit_module = |prefix: &str, nsid: Option<&str>| {
+        let mut tokens = nsid
+            .and_then(|nsid| emit::module(&ir, &names, &config, nsid))
             .map(|m| m.tokens)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if options.service_traits && !prefix.is_empty() {
+            tokens.extend(emit::service(&ir, &names, &config, prefix));
+        }
+        tokens
     };
     let files = writer.write(modules, &emit_module, &mut diagnostics);
     let dependencies = ir.module_dependencies();

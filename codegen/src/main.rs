@@ -50,6 +50,10 @@ enum Command {
         /// Put each namespace (app.bsky) behind a cargo feature (app-bsky).
         #[arg(long)]
         namespace_features: bool,
+        /// Do not generate the `Service` trait and `register` function of each
+        /// group of endpoints.
+        #[arg(long)]
+        no_service_traits: bool,
         /// Remove .rs files in the output directory that are no longer generated.
         #[arg(long)]
         prune: bool,
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
             root_file,
             extern_paths,
             namespace_features,
+            no_service_traits,
             prune,
             check,
             quiet,
@@ -100,6 +105,7 @@ fn main() -> ExitCode {
                 },
                 namespace_features,
                 regenerate_hint: "regenerate with `atlex generate`".to_owned(),
+                service_traits: !no_service_traits,
             };
             let (catalog, mut diagnostics) = load_dirs(&lexicons);
             let generated = match atlex_codegen::generate(&catalog, &options) {

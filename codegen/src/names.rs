@@ -83,8 +83,14 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
             for fixed in ["Params", "Input", "Output", "Error", "Message"] {
                 scope.claim_fixed(fixed);
             }
+            // A unit struct lives in the value namespace too: it must not
+            // shadow the prelude's `Ok`, `Err`, `Some` or `None`.
+            let mut candidate = type_ident(last);
+            if ["Ok", "Err", "Some", "None"].contains(&candidate.as_str()) {
+                candidate.push_str("Endpoint");
+            }
             let descriptor = scope.claim(
-                &type_ident(last),
+                &candidate,
                 None,
                 "the endpoint descriptor",
                 "/defs/main",

@@ -98,8 +98,9 @@ pub fn namespace_of(nsid: &str) -> String {
     nsid.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
-/// Emits the items of the module of an NSID.
-pub type EmitFn<'a> = dyn Fn(&str) -> TokenStream + Sync + 'a;
+/// Emits the items of a module: the NSID prefix it stands for, and the
+/// document emitted in it, if any.
+pub type EmitFn<'a> = dyn Fn(&str, Option<&str>) -> TokenStream + Sync + 'a;
 
 /// Lays out and formats modules.
 pub struct Writer<'a> {
@@ -130,9 +131,8 @@ impl Writer<'_> {
                 tree_jobs(&root, PathBuf::new(), root_file.clone(), 0, &mut jobs);
                 let results = run_parallel(&jobs, |(path, node, depth)| {
                     let mut tokens = self.child_decls(node, *depth);
-                    if let Some((nsid, _)) = &node.module {
-                        tokens.extend(emit(nsid));
-                    }
+                    let nsid = node.module.as_ref().map(|(nsid, _)| nsid.as_str());
+                    tokens.extend(emit(&node.prefix, nsid));
                     let source = node.module.as_ref().map(|(nsid, _)| nsid.as_str());
                     let header = header(source, self.regenerate_hint);
                     (
@@ -190,9 +190,8 @@ impl Writer<'_> {
 
     fn inline(&self, node: &Node, depth: usize, emit: &EmitFn<'_>) -> TokenStream {
         let mut out = TokenStream::new();
-        if let Some((nsid, _)) = &node.module {
-            out.extend(emit(nsid));
-        }
+        let nsid = node.module.as_ref().map(|(nsid, _)| nsid.as_str());
+        out.extend(emit(&node.prefix, nsid));
         for (name, child) in &node.children {
             let name = ident(name);
             let doc = docs(Some(&child.doc()));

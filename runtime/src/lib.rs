@@ -8,9 +8,14 @@
 //!   `blob`) and [`data::Unknown`] for open data.
 //! - [`xrpc`]: what an endpoint is ([`xrpc::Endpoint`]), its parameters and its
 //!   errors.
+//! - [`error`]: the errors common to every XRPC endpoint.
+//! - [`service`]: what a server implements: [`service::Request`] in,
+//!   [`service::HandlerResult`] out.
 //! - [`rt`]: the single module generated code refers to.
 
 pub mod data;
+pub mod error;
 pub mod rt;
+pub mod service;
 pub mod types;
 pub mod xrpc;

@@ -16,12 +16,13 @@ pub use serde;
 pub use serde_json;
 
 pub use crate::data::{Blob, Bytes, CidLink, LexType, Record, RecordKeyKind, Unknown};
+pub use crate::service::{HandlerError, HandlerResult, Registry, Request};
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
 };
 pub use crate::xrpc::{
-    Binary, Endpoint, EndpointError, EndpointKind, Params, ParamsError, QueryReader, QueryWriter,
-    Subscription, UnknownError, UnknownValue,
+    Binary, Codec, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
+    Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UnknownError, UnknownValue,
 };
 
 /// Serializes `value` as an object whose first entry is `"$type": type_name`.

@@ -29,14 +29,152 @@ pub trait Endpoint {
     /// The MIME type of the response body, when the endpoint returns one.
     const OUTPUT_ENCODING: Option<&'static str>;
     /// Query-string parameters (`()` when the lexicon declares none).
-    type Params: Params;
+    type Params: Params + Send + Sync + 'static;
     /// The request body: a generated type for JSON, [`Binary`] for other
     /// encodings, `()` when there is none.
-    type Input;
+    type Input: Send + Sync + 'static;
     /// The response body, with the same conventions as `Input`.
-    type Output;
+    type Output: Send + Sync + 'static;
     /// The endpoint's declared errors, plus a case for names it does not declare.
-    type Error: EndpointError;
+    type Error: EndpointError + Send + Sync + 'static;
+    /// How `Input` travels as bytes: [`Json`], [`Raw`] or [`NoBody`].
+    type InputCodec: Codec<Self::Input>;
+    /// How `Output` travels as bytes.
+    type OutputCodec: Codec<Self::Output>;
+}
+
+/// A query whose output can be fetched page by page: it takes a `cursor`
+/// parameter and returns the next `cursor` (absent on the last page).
+///
+/// Generated for every query with a string `cursor` parameter and a `cursor`
+/// field in its output.
+pub trait Paginated: Endpoint {
+    /// The cursor of the next page, if there is one.
+    fn next_cursor(output: &Self::Output) -> Option<&str>;
+    /// Sets the cursor parameter.
+    fn set_cursor(params: &mut Self::Params, cursor: Option<String>);
+}
+
+/// A paginated query whose output has exactly one list: the items of each
+/// page can be streamed one by one.
+pub trait PaginatedItems: Paginated {
+    /// One item of the list.
+    type Item: Send + 'static;
+    /// Takes the list out of a page.
+    fn items(output: Self::Output) -> Vec<Self::Item>;
+}
+
+/// A request or response body as bytes, with its `Content-Type`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payload {
+    /// The `Content-Type`, when there is a body.
+    pub content_type: Option<String>,
+    /// The bytes (empty when there is no body).
+    pub body: Vec<u8>,
+}
+
+/// Why a body could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode the body as {encoding}: {reason}")]
+pub struct EncodeError {
+    /// The intended encoding.
+    pub encoding: &'static str,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Why a body could not be decoded: what was expected, where in the body it
+/// failed (a path such as `convos[3].members[0].handle`), and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {what}{}: {reason}", if path.is_empty() || path == "." { String::new() } else { format!(" at {path}") })]
+pub struct DecodeError {
+    /// What the body should have been (`JSON body`, `empty body`, …).
+    pub what: &'static str,
+    /// Where in the body the problem is.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// How a body type travels over HTTP.
+pub trait Codec<T> {
+    /// Encodes a body; `Payload::content_type` is `None` for no body.
+    fn encode(value: &T, encoding: Option<&str>) -> Result<Payload, EncodeError>;
+    /// Decodes a body; `content_type` is the received `Content-Type`.
+    fn decode(content_type: Option<&str>, body: &[u8]) -> Result<T, DecodeError>;
+}
+
+/// JSON bodies of generated types (`application/json`).
+#[derive(Clone, Copy, Debug)]
+pub struct Json;
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned> Codec<T> for Json {
+    fn encode(value: &T, encoding: Option<&str>) -> Result<Payload, EncodeError> {
+        let body = serde_json::to_vec(value).map_err(|e| EncodeError {
+            encoding: "application/json",
+            reason: e.to_string(),
+        })?;
+        Ok(Payload {
+            content_type: Some(encoding.unwrap_or("application/json").to_owned()),
+            body,
+        })
+    }
+
+    fn decode(_content_type: Option<&str>, body: &[u8]) -> Result<T, DecodeError> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|err| DecodeError {
+            what: "JSON body",
+            path: err.path().to_string(),
+            reason: err.inner().to_string(),
+        })?;
+        de.end().map_err(|err| DecodeError {
+            what: "JSON body",
+            path: String::new(),
+            reason: err.to_string(),
+        })?;
+        Ok(value)
+    }
+}
+
+/// Bodies in any other encoding, as bytes with their MIME type ([`Binary`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Raw;
+
+impl Codec<Binary> for Raw {
+    fn encode(value: &Binary, encoding: Option<&str>) -> Result<Payload, EncodeError> {
+        let content_type = if value.content_type.is_empty() {
+            encoding.unwrap_or("application/octet-stream").to_owned()
+        } else {
+            value.content_type.clone()
+        };
+        Ok(Payload {
+            content_type: Some(content_type),
+            body: value.data.clone(),
+        })
+    }
+
+    fn decode(content_type: Option<&str>, body: &[u8]) -> Result<Binary, DecodeError> {
+        Ok(Binary {
+            content_type: content_type
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            data: body.to_vec(),
+        })
+    }
+}
+
+/// No body at all (`()`).
+#[derive(Clone, Copy, Debug)]
+pub struct NoBody;
+
+impl Codec<()> for NoBody {
+    fn encode(_value: &(), _encoding: Option<&str>) -> Result<Payload, EncodeError> {
+        Ok(Payload::default())
+    }
+
+    fn decode(_content_type: Option<&str>, _body: &[u8]) -> Result<(), DecodeError> {
+        Ok(())
+    }
 }
 
 /// The description of one subscription (an event stream over WebSocket).
@@ -44,7 +182,7 @@ pub trait Subscription {
     /// The subscription's NSID.
     const NSID: &'static str;
     /// Query-string parameters.
-    type Params: Params;
+    type Params: Params + Send + Sync + 'static;
     /// The union of message types the stream carries.
     type Message;
     /// The subscription's declared errors.

@@ -6,6 +6,72 @@ pub mod com {
     pub mod example {
         /// Lexicons under `com.example.awkward`.
         pub mod awkward {
+            /// The `com.example.awkward` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+            ///
+            /// Mount an implementation with \[`register`\].
+            pub trait Service: Send + Sync + 'static {
+                /// `com.example.awkward.export`: No input, binary output, no errors.
+                fn export(
+                    &self,
+                    request: ::atlex::rt::Request<export::Export>,
+                ) -> impl ::core::future::Future<
+                    Output = ::atlex::rt::HandlerResult<export::Export>,
+                > + Send {
+                    let _ = request;
+                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                }
+
+                /// `com.example.awkward.getThing`: A query whose document also defines `error` and `params`, and whose errors include `Unknown`.
+                fn get_thing(
+                    &self,
+                    request: ::atlex::rt::Request<get_thing::GetThing>,
+                ) -> impl ::core::future::Future<
+                    Output = ::atlex::rt::HandlerResult<get_thing::GetThing>,
+                > + Send {
+                    let _ = request;
+                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                }
+
+                /// `com.example.awkward.upload`: Binary in, JSON union out.
+                fn upload(
+                    &self,
+                    request: ::atlex::rt::Request<upload::Upload>,
+                ) -> impl ::core::future::Future<
+                    Output = ::atlex::rt::HandlerResult<upload::Upload>,
+                > + Send {
+                    let _ = request;
+                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                }
+            }
+
+            /// Mounts every `com.example.awkward` endpoint of a \[`Service`\] on `registry`.
+            pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+                registry
+                    .add::<
+                        export::Export,
+                        _,
+                        _,
+                    >(|service: ::std::sync::Arc<S>, request| async move {
+                        service.export(request).await
+                    });
+                registry
+                    .add::<
+                        get_thing::GetThing,
+                        _,
+                        _,
+                    >(|service: ::std::sync::Arc<S>, request| async move {
+                        service.get_thing(request).await
+                    });
+                registry
+                    .add::<
+                        upload::Upload,
+                        _,
+                        _,
+                    >(|service: ::std::sync::Arc<S>, request| async move {
+                        service.upload(request).await
+                    });
+            }
+
             /// `com.example.awkward.export`: No input, binary output, no errors.
             pub mod export {
                 /// The NSID of this lexicon.
@@ -35,6 +101,10 @@ pub mod com {
                     type Output = Output;
 
                     type Error = Error;
+
+                    type InputCodec = ::atlex::rt::NoBody;
+
+                    type OutputCodec = ::atlex::rt::Raw;
                 }
 
                 /// A `application/vnd.ipld.car` body.
@@ -129,6 +199,10 @@ pub mod com {
                     type Output = Output;
 
                     type Error = Error;
+
+                    type InputCodec = ::atlex::rt::NoBody;
+
+                    type OutputCodec = ::atlex::rt::Json;
                 }
 
                 #[derive(
@@ -1794,6 +1868,10 @@ pub mod com {
                     type Output = Output;
 
                     type Error = Error;
+
+                    type InputCodec = ::atlex::rt::Raw;
+
+                    type OutputCodec = ::atlex::rt::Json;
                 }
 
                 /// A `*/*` body.

@@ -32,3 +32,147 @@ pub mod search_actors_typeahead;
 
 /// `app.bsky.actor.status`: A declaration of a Bluesky account status.
 pub mod status;
+
+/// The `app.bsky.actor` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.actor.getPreferences`: Get private preferences attached to the current account. Expected use is synchronization between multiple devices, and import/export during account migration. Requires auth.
+    fn get_preferences(
+        &self,
+        request: ::atlex::rt::Request<get_preferences::GetPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_preferences::GetPreferences>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.actor.getProfile`: Get detailed profile view of an actor. Does not require auth, but contains relevant metadata with auth.
+    fn get_profile(
+        &self,
+        request: ::atlex::rt::Request<get_profile::GetProfile>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_profile::GetProfile>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.actor.getProfiles`: Get detailed profile views of multiple actors.
+    fn get_profiles(
+        &self,
+        request: ::atlex::rt::Request<get_profiles::GetProfiles>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_profiles::GetProfiles>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.actor.getSuggestions`: Get a list of suggested actors. Expected use is discovery of accounts to follow during new account onboarding.
+    fn get_suggestions(
+        &self,
+        request: ::atlex::rt::Request<get_suggestions::GetSuggestions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_suggestions::GetSuggestions>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.actor.putPreferences`: Set the private preferences attached to the account.
+    fn put_preferences(
+        &self,
+        request: ::atlex::rt::Request<put_preferences::PutPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<put_preferences::PutPreferences>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.actor.searchActors`: Find actors (profiles) matching search criteria. Does not require auth.
+    fn search_actors(
+        &self,
+        request: ::atlex::rt::Request<search_actors::SearchActors>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_actors::SearchActors>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.actor.searchActorsTypeahead`: Find actor suggestions for a prefix search term. Expected use is for auto-completion during text field entry. Does not require auth.
+    fn search_actors_typeahead(
+        &self,
+        request: ::atlex::rt::Request<search_actors_typeahead::SearchActorsTypeahead>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            search_actors_typeahead::SearchActorsTypeahead,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.actor` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_preferences::GetPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_preferences(request).await
+        });
+    registry
+        .add::<
+            get_profile::GetProfile,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_profile(request).await
+        });
+    registry
+        .add::<
+            get_profiles::GetProfiles,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_profiles(request).await
+        });
+    registry
+        .add::<
+            get_suggestions::GetSuggestions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggestions(request).await
+        });
+    registry
+        .add::<
+            put_preferences::PutPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.put_preferences(request).await
+        });
+    registry
+        .add::<
+            search_actors::SearchActors,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_actors(request).await
+        });
+    registry
+        .add::<
+            search_actors_typeahead::SearchActorsTypeahead,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_actors_typeahead(request).await
+        });
+}

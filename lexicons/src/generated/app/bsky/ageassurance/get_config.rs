@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for GetConfig {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 pub type Output = crate::app::bsky::ageassurance::defs::Config;

@@ -11,3 +11,69 @@ pub mod get_config;
 
 /// `app.bsky.ageassurance.getState`: Returns server-computed Age Assurance state, if available, and any additional metadata needed to compute Age Assurance state client-side.
 pub mod get_state;
+
+/// The `app.bsky.ageassurance` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.ageassurance.begin`: Initiate Age Assurance for an account.
+    fn begin(
+        &self,
+        request: ::atlex::rt::Request<begin::Begin>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<begin::Begin>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.ageassurance.getConfig`: Returns Age Assurance configuration for use on the client.
+    fn get_config(
+        &self,
+        request: ::atlex::rt::Request<get_config::GetConfig>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_config::GetConfig>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.ageassurance.getState`: Returns server-computed Age Assurance state, if available, and any additional metadata needed to compute Age Assurance state client-side.
+    fn get_state(
+        &self,
+        request: ::atlex::rt::Request<get_state::GetState>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_state::GetState>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.ageassurance` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            begin::Begin,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.begin(request).await
+        });
+    registry
+        .add::<
+            get_config::GetConfig,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_config(request).await
+        });
+    registry
+        .add::<
+            get_state::GetState,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_state(request).await
+        });
+}

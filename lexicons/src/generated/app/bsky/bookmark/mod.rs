@@ -11,3 +11,69 @@ pub mod delete_bookmark;
 
 /// `app.bsky.bookmark.getBookmarks`: Gets views of records bookmarked by the authenticated user. Requires authentication.
 pub mod get_bookmarks;
+
+/// The `app.bsky.bookmark` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.bookmark.createBookmark`: Creates a private bookmark for the specified record. Currently, only `app.bsky.feed.post` records are supported. Requires authentication.
+    fn create_bookmark(
+        &self,
+        request: ::atlex::rt::Request<create_bookmark::CreateBookmark>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_bookmark::CreateBookmark>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.bookmark.deleteBookmark`: Deletes a private bookmark for the specified record. Currently, only `app.bsky.feed.post` records are supported. Requires authentication.
+    fn delete_bookmark(
+        &self,
+        request: ::atlex::rt::Request<delete_bookmark::DeleteBookmark>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_bookmark::DeleteBookmark>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.bookmark.getBookmarks`: Gets views of records bookmarked by the authenticated user. Requires authentication.
+    fn get_bookmarks(
+        &self,
+        request: ::atlex::rt::Request<get_bookmarks::GetBookmarks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_bookmarks::GetBookmarks>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.bookmark` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            create_bookmark::CreateBookmark,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_bookmark(request).await
+        });
+    registry
+        .add::<
+            delete_bookmark::DeleteBookmark,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_bookmark(request).await
+        });
+    registry
+        .add::<
+            get_bookmarks::GetBookmarks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_bookmarks(request).await
+        });
+}

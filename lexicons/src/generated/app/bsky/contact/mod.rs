@@ -26,3 +26,166 @@ pub mod start_phone_verification;
 
 /// `app.bsky.contact.verifyPhone`: Verifies control over a phone number with a code received via SMS and starts a contact import session. Requires authentication.
 pub mod verify_phone;
+
+/// The `app.bsky.contact` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.contact.dismissMatch`: Removes a match that was found via contact import. It shouldn't appear again if the same contact is re-imported. Requires authentication.
+    fn dismiss_match(
+        &self,
+        request: ::atlex::rt::Request<dismiss_match::DismissMatch>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<dismiss_match::DismissMatch>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.getMatches`: Returns the matched contacts (contacts that were mutually imported). Excludes dismissed matches. Requires authentication.
+    fn get_matches(
+        &self,
+        request: ::atlex::rt::Request<get_matches::GetMatches>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_matches::GetMatches>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.getSyncStatus`: Gets the user's current contact import status. Requires authentication.
+    fn get_sync_status(
+        &self,
+        request: ::atlex::rt::Request<get_sync_status::GetSyncStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_sync_status::GetSyncStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.importContacts`: Import contacts for securely matching with other users. This follows the protocol explained in <https://docs.bsky.app/blog/contact-import-rfc>. Requires authentication.
+    fn import_contacts(
+        &self,
+        request: ::atlex::rt::Request<import_contacts::ImportContacts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<import_contacts::ImportContacts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.removeData`: Removes all stored hashes used for contact matching, existing matches, and sync status. Requires authentication.
+    fn remove_data(
+        &self,
+        request: ::atlex::rt::Request<remove_data::RemoveData>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<remove_data::RemoveData>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.sendNotification`: System endpoint to send notifications related to contact imports. Requires role authentication.
+    fn send_notification(
+        &self,
+        request: ::atlex::rt::Request<send_notification::SendNotification>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<send_notification::SendNotification>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.startPhoneVerification`: Starts a phone verification flow. The phone passed will receive a code via SMS that should be passed to `app.bsky.contact.verifyPhone`. Requires authentication.
+    fn start_phone_verification(
+        &self,
+        request: ::atlex::rt::Request<start_phone_verification::StartPhoneVerification>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            start_phone_verification::StartPhoneVerification,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.contact.verifyPhone`: Verifies control over a phone number with a code received via SMS and starts a contact import session. Requires authentication.
+    fn verify_phone(
+        &self,
+        request: ::atlex::rt::Request<verify_phone::VerifyPhone>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<verify_phone::VerifyPhone>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.contact` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            dismiss_match::DismissMatch,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.dismiss_match(request).await
+        });
+    registry
+        .add::<
+            get_matches::GetMatches,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_matches(request).await
+        });
+    registry
+        .add::<
+            get_sync_status::GetSyncStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_sync_status(request).await
+        });
+    registry
+        .add::<
+            import_contacts::ImportContacts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.import_contacts(request).await
+        });
+    registry
+        .add::<
+            remove_data::RemoveData,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.remove_data(request).await
+        });
+    registry
+        .add::<
+            send_notification::SendNotification,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.send_notification(request).await
+        });
+    registry
+        .add::<
+            start_phone_verification::StartPhoneVerification,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.start_phone_verification(request).await
+        });
+    registry
+        .add::<
+            verify_phone::VerifyPhone,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.verify_phone(request).await
+        });
+}

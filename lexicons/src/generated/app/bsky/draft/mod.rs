@@ -14,3 +14,88 @@ pub mod get_drafts;
 
 /// `app.bsky.draft.updateDraft`: Updates a draft using private storage (stash). If the draft ID points to a non-existing ID, the update will be silently ignored. This is done because updates don't enforce draft limit, so it accepts all writes, but will ignore invalid ones. Requires authentication.
 pub mod update_draft;
+
+/// The `app.bsky.draft` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.draft.createDraft`: Inserts a draft using private storage (stash). An upper limit of drafts might be enforced. Requires authentication.
+    fn create_draft(
+        &self,
+        request: ::atlex::rt::Request<create_draft::CreateDraft>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_draft::CreateDraft>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.draft.deleteDraft`: Deletes a draft by ID. Requires authentication.
+    fn delete_draft(
+        &self,
+        request: ::atlex::rt::Request<delete_draft::DeleteDraft>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_draft::DeleteDraft>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.draft.getDrafts`: Gets views of user drafts. Requires authentication.
+    fn get_drafts(
+        &self,
+        request: ::atlex::rt::Request<get_drafts::GetDrafts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_drafts::GetDrafts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.draft.updateDraft`: Updates a draft using private storage (stash). If the draft ID points to a non-existing ID, the update will be silently ignored. This is done because updates don't enforce draft limit, so it accepts all writes, but will ignore invalid ones. Requires authentication.
+    fn update_draft(
+        &self,
+        request: ::atlex::rt::Request<update_draft::UpdateDraft>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_draft::UpdateDraft>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.draft` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            create_draft::CreateDraft,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_draft(request).await
+        });
+    registry
+        .add::<
+            delete_draft::DeleteDraft,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_draft(request).await
+        });
+    registry
+        .add::<
+            get_drafts::GetDrafts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_drafts(request).await
+        });
+    registry
+        .add::<
+            update_draft::UpdateDraft,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_draft(request).await
+        });
+}

@@ -25,6 +25,28 @@ impl ::atlex::rt::Endpoint for GetActorFeeds {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
+}
+
+impl ::atlex::rt::Paginated for GetActorFeeds {
+    fn next_cursor(output: &Self::Output) -> Option<&str> {
+        output.cursor.as_deref()
+    }
+
+    fn set_cursor(params: &mut Self::Params, cursor: Option<String>) {
+        params.cursor = cursor;
+    }
+}
+
+impl ::atlex::rt::PaginatedItems for GetActorFeeds {
+    type Item = crate::app::bsky::feed::defs::GeneratorView;
+
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.feeds
+    }
 }
 
 #[derive(

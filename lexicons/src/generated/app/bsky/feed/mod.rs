@@ -77,3 +77,375 @@ pub mod send_interactions;
 
 /// `app.bsky.feed.threadgate`: Record defining interaction gating rules for a thread (aka, reply controls). The record key (rkey) of the threadgate record must match the record key of the thread's root post, and that record must be in the same repository.
 pub mod threadgate;
+
+/// The `app.bsky.feed` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.feed.describeFeedGenerator`: Get information about a feed generator, including policies and offered feed URIs. Does not require auth; implemented by Feed Generator services (not App View).
+    fn describe_feed_generator(
+        &self,
+        request: ::atlex::rt::Request<describe_feed_generator::DescribeFeedGenerator>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            describe_feed_generator::DescribeFeedGenerator,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getActorFeeds`: Get a list of feeds (feed generator records) created by the actor (in the actor's repo).
+    fn get_actor_feeds(
+        &self,
+        request: ::atlex::rt::Request<get_actor_feeds::GetActorFeeds>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_actor_feeds::GetActorFeeds>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getActorLikes`: Get a list of posts liked by an actor. Requires auth, actor must be the requesting account.
+    fn get_actor_likes(
+        &self,
+        request: ::atlex::rt::Request<get_actor_likes::GetActorLikes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_actor_likes::GetActorLikes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getAuthorFeed`: Get a view of an actor's 'author feed' (post and reposts by the author). Does not require auth.
+    fn get_author_feed(
+        &self,
+        request: ::atlex::rt::Request<get_author_feed::GetAuthorFeed>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_author_feed::GetAuthorFeed>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getFeed`: Get a hydrated feed from an actor's selected feed generator. Implemented by App View.
+    fn get_feed(
+        &self,
+        request: ::atlex::rt::Request<get_feed::GetFeed>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_feed::GetFeed>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getFeedGenerator`: Get information about a feed generator. Implemented by AppView.
+    fn get_feed_generator(
+        &self,
+        request: ::atlex::rt::Request<get_feed_generator::GetFeedGenerator>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_feed_generator::GetFeedGenerator>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getFeedGenerators`: Get information about a list of feed generators.
+    fn get_feed_generators(
+        &self,
+        request: ::atlex::rt::Request<get_feed_generators::GetFeedGenerators>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_feed_generators::GetFeedGenerators>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getFeedSkeleton`: Get a skeleton of a feed provided by a feed generator. Auth is optional, depending on provider requirements, and provides the DID of the requester. Implemented by Feed Generator Service.
+    fn get_feed_skeleton(
+        &self,
+        request: ::atlex::rt::Request<get_feed_skeleton::GetFeedSkeleton>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_feed_skeleton::GetFeedSkeleton>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getLikes`: Get like records which reference a subject (by AT-URI and CID).
+    fn get_likes(
+        &self,
+        request: ::atlex::rt::Request<get_likes::GetLikes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_likes::GetLikes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getListFeed`: Get a feed of recent posts from a list (posts and reposts from any actors on the list). Does not require auth.
+    fn get_list_feed(
+        &self,
+        request: ::atlex::rt::Request<get_list_feed::GetListFeed>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_list_feed::GetListFeed>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getPostThread`: Get posts in a thread. Does not require auth, but additional metadata and filtering will be applied for authed requests.
+    fn get_post_thread(
+        &self,
+        request: ::atlex::rt::Request<get_post_thread::GetPostThread>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_post_thread::GetPostThread>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getPosts`: Gets post views for a specified list of posts (by AT-URI). This is sometimes referred to as 'hydrating' a 'feed skeleton'.
+    fn get_posts(
+        &self,
+        request: ::atlex::rt::Request<get_posts::GetPosts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_posts::GetPosts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getQuotes`: Get a list of quotes for a given post.
+    fn get_quotes(
+        &self,
+        request: ::atlex::rt::Request<get_quotes::GetQuotes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_quotes::GetQuotes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getRepostedBy`: Get a list of reposts for a given post.
+    fn get_reposted_by(
+        &self,
+        request: ::atlex::rt::Request<get_reposted_by::GetRepostedBy>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_reposted_by::GetRepostedBy>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getSuggestedFeeds`: Get a list of suggested feeds (feed generators) for the requesting account.
+    fn get_suggested_feeds(
+        &self,
+        request: ::atlex::rt::Request<get_suggested_feeds::GetSuggestedFeeds>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_suggested_feeds::GetSuggestedFeeds>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.getTimeline`: Get a view of the requesting account's home timeline. This is expected to be some form of reverse-chronological feed.
+    fn get_timeline(
+        &self,
+        request: ::atlex::rt::Request<get_timeline::GetTimeline>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_timeline::GetTimeline>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.searchPosts`: Find posts matching search criteria, returning views of those posts. Note that this API endpoint may require authentication (eg, not public) for some service providers and implementations.
+    fn search_posts(
+        &self,
+        request: ::atlex::rt::Request<search_posts::SearchPosts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_posts::SearchPosts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.searchPostsV2`: Find posts matching a search query or filters, returning search hits for matching post records.
+    fn search_posts_v2(
+        &self,
+        request: ::atlex::rt::Request<search_posts_v2::SearchPostsV2>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_posts_v2::SearchPostsV2>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.feed.sendInteractions`: Send information about interactions with feed items back to the feed generator that served them.
+    fn send_interactions(
+        &self,
+        request: ::atlex::rt::Request<send_interactions::SendInteractions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<send_interactions::SendInteractions>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.feed` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            describe_feed_generator::DescribeFeedGenerator,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.describe_feed_generator(request).await
+        });
+    registry
+        .add::<
+            get_actor_feeds::GetActorFeeds,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_actor_feeds(request).await
+        });
+    registry
+        .add::<
+            get_actor_likes::GetActorLikes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_actor_likes(request).await
+        });
+    registry
+        .add::<
+            get_author_feed::GetAuthorFeed,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_author_feed(request).await
+        });
+    registry
+        .add::<
+            get_feed::GetFeed,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_feed(request).await
+        });
+    registry
+        .add::<
+            get_feed_generator::GetFeedGenerator,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_feed_generator(request).await
+        });
+    registry
+        .add::<
+            get_feed_generators::GetFeedGenerators,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_feed_generators(request).await
+        });
+    registry
+        .add::<
+            get_feed_skeleton::GetFeedSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_feed_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_likes::GetLikes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_likes(request).await
+        });
+    registry
+        .add::<
+            get_list_feed::GetListFeed,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_list_feed(request).await
+        });
+    registry
+        .add::<
+            get_post_thread::GetPostThread,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_post_thread(request).await
+        });
+    registry
+        .add::<
+            get_posts::GetPosts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_posts(request).await
+        });
+    registry
+        .add::<
+            get_quotes::GetQuotes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_quotes(request).await
+        });
+    registry
+        .add::<
+            get_reposted_by::GetRepostedBy,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_reposted_by(request).await
+        });
+    registry
+        .add::<
+            get_suggested_feeds::GetSuggestedFeeds,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_feeds(request).await
+        });
+    registry
+        .add::<
+            get_timeline::GetTimeline,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_timeline(request).await
+        });
+    registry
+        .add::<
+            search_posts::SearchPosts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_posts(request).await
+        });
+    registry
+        .add::<
+            search_posts_v2::SearchPostsV2,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_posts_v2(request).await
+        });
+    registry
+        .add::<
+            send_interactions::SendInteractions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.send_interactions(request).await
+        });
+}

@@ -25,6 +25,20 @@ impl ::atlex::rt::Endpoint for SearchPostsV2 {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
+}
+
+impl ::atlex::rt::Paginated for SearchPostsV2 {
+    fn next_cursor(output: &Self::Output) -> Option<&str> {
+        output.cursor.as_deref()
+    }
+
+    fn set_cursor(params: &mut Self::Params, cursor: Option<String>) {
+        params.cursor = cursor;
+    }
 }
 
 #[derive(

@@ -95,3 +95,482 @@ pub mod unmute_thread;
 
 /// `app.bsky.graph.verification`: Record declaring a verification relationship between two accounts. Verifications are only considered valid by an app if issued by an account the app considers trusted.
 pub mod verification;
+
+/// The `app.bsky.graph` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.graph.getActorStarterPacks`: Get a list of starter packs created by the actor.
+    fn get_actor_starter_packs(
+        &self,
+        request: ::atlex::rt::Request<get_actor_starter_packs::GetActorStarterPacks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_actor_starter_packs::GetActorStarterPacks,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getBlocks`: Enumerates which accounts the requesting account is currently blocking. Requires auth.
+    fn get_blocks(
+        &self,
+        request: ::atlex::rt::Request<get_blocks::GetBlocks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_blocks::GetBlocks>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getFollowers`: Enumerates accounts which follow a specified account (actor).
+    fn get_followers(
+        &self,
+        request: ::atlex::rt::Request<get_followers::GetFollowers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_followers::GetFollowers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getFollows`: Enumerates accounts which a specified account (actor) follows.
+    fn get_follows(
+        &self,
+        request: ::atlex::rt::Request<get_follows::GetFollows>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_follows::GetFollows>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getKnownFollowers`: Enumerates accounts which follow a specified account (actor) and are followed by the viewer.
+    fn get_known_followers(
+        &self,
+        request: ::atlex::rt::Request<get_known_followers::GetKnownFollowers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_known_followers::GetKnownFollowers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getList`: Gets a 'view' (with additional context) of a specified list.
+    fn get_list(
+        &self,
+        request: ::atlex::rt::Request<get_list::GetList>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_list::GetList>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getListBlocks`: Get mod lists that the requesting account (actor) is blocking. Requires auth.
+    fn get_list_blocks(
+        &self,
+        request: ::atlex::rt::Request<get_list_blocks::GetListBlocks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_list_blocks::GetListBlocks>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getListMutes`: Enumerates mod lists that the requesting account (actor) currently has muted. Requires auth.
+    fn get_list_mutes(
+        &self,
+        request: ::atlex::rt::Request<get_list_mutes::GetListMutes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_list_mutes::GetListMutes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getLists`: Enumerates the lists created by a specified account (actor).
+    fn get_lists(
+        &self,
+        request: ::atlex::rt::Request<get_lists::GetLists>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_lists::GetLists>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getListsWithMembership`: Enumerates the lists created by the session user, and includes membership information about `actor` in those lists. Only supports curation and moderation lists (no reference lists, used in starter packs). Requires auth.
+    fn get_lists_with_membership(
+        &self,
+        request: ::atlex::rt::Request<get_lists_with_membership::GetListsWithMembership>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_lists_with_membership::GetListsWithMembership,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getMutes`: Enumerates accounts that the requesting account (actor) currently has fully muted. Mutes scoped to specific kinds of content (only reposts, only quote posts) are not included. Responses may contain more items than the requested limit. Requires auth.
+    fn get_mutes(
+        &self,
+        request: ::atlex::rt::Request<get_mutes::GetMutes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_mutes::GetMutes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getRelationships`: Enumerates public relationships between one account, and a list of other accounts. Does not require auth.
+    fn get_relationships(
+        &self,
+        request: ::atlex::rt::Request<get_relationships::GetRelationships>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_relationships::GetRelationships>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getStarterPack`: Gets a view of a starter pack.
+    fn get_starter_pack(
+        &self,
+        request: ::atlex::rt::Request<get_starter_pack::GetStarterPack>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_starter_pack::GetStarterPack>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getStarterPacks`: Get views for a list of starter packs.
+    fn get_starter_packs(
+        &self,
+        request: ::atlex::rt::Request<get_starter_packs::GetStarterPacks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_starter_packs::GetStarterPacks>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getStarterPacksWithMembership`: Enumerates the starter packs created by the session user, and includes membership information about `actor` in those starter packs. Requires auth.
+    fn get_starter_packs_with_membership(
+        &self,
+        request: ::atlex::rt::Request<
+            get_starter_packs_with_membership::GetStarterPacksWithMembership,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_starter_packs_with_membership::GetStarterPacksWithMembership,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.getSuggestedFollowsByActor`: Enumerates follows similar to a given account (actor). Expected use is to recommend additional accounts immediately after following one account.
+    fn get_suggested_follows_by_actor(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_follows_by_actor::GetSuggestedFollowsByActor,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_follows_by_actor::GetSuggestedFollowsByActor,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.muteActor`: Creates a mute relationship for the specified account. If a mute already exists for the account, it is updated in place: the stored scope is replaced with the scope in this request. Mutes are private in Bluesky. Requires auth.
+    fn mute_actor(
+        &self,
+        request: ::atlex::rt::Request<mute_actor::MuteActor>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<mute_actor::MuteActor>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.muteActorList`: Creates a mute relationship for the specified list of accounts. Mutes are private in Bluesky. Requires auth.
+    fn mute_actor_list(
+        &self,
+        request: ::atlex::rt::Request<mute_actor_list::MuteActorList>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<mute_actor_list::MuteActorList>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.muteThread`: Mutes a thread preventing notifications from the thread and any of its children. Mutes are private in Bluesky. Requires auth.
+    fn mute_thread(
+        &self,
+        request: ::atlex::rt::Request<mute_thread::MuteThread>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<mute_thread::MuteThread>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.searchStarterPacks`: Find starter packs matching search criteria. Does not require auth.
+    fn search_starter_packs(
+        &self,
+        request: ::atlex::rt::Request<search_starter_packs::SearchStarterPacks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_starter_packs::SearchStarterPacks>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.searchStarterPacksV2`: Find starter packs matching search criteria. Does not require auth.
+    fn search_starter_packs_v2(
+        &self,
+        request: ::atlex::rt::Request<search_starter_packs_v2::SearchStarterPacksV2>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            search_starter_packs_v2::SearchStarterPacksV2,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.unmuteActor`: Unmutes the specified account. Requires auth.
+    fn unmute_actor(
+        &self,
+        request: ::atlex::rt::Request<unmute_actor::UnmuteActor>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unmute_actor::UnmuteActor>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.unmuteActorList`: Unmutes the specified list of accounts. Requires auth.
+    fn unmute_actor_list(
+        &self,
+        request: ::atlex::rt::Request<unmute_actor_list::UnmuteActorList>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unmute_actor_list::UnmuteActorList>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.graph.unmuteThread`: Unmutes the specified thread. Requires auth.
+    fn unmute_thread(
+        &self,
+        request: ::atlex::rt::Request<unmute_thread::UnmuteThread>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unmute_thread::UnmuteThread>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.graph` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_actor_starter_packs::GetActorStarterPacks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_actor_starter_packs(request).await
+        });
+    registry
+        .add::<
+            get_blocks::GetBlocks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_blocks(request).await
+        });
+    registry
+        .add::<
+            get_followers::GetFollowers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_followers(request).await
+        });
+    registry
+        .add::<
+            get_follows::GetFollows,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_follows(request).await
+        });
+    registry
+        .add::<
+            get_known_followers::GetKnownFollowers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_known_followers(request).await
+        });
+    registry
+        .add::<
+            get_list::GetList,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_list(request).await
+        });
+    registry
+        .add::<
+            get_list_blocks::GetListBlocks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_list_blocks(request).await
+        });
+    registry
+        .add::<
+            get_list_mutes::GetListMutes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_list_mutes(request).await
+        });
+    registry
+        .add::<
+            get_lists::GetLists,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_lists(request).await
+        });
+    registry
+        .add::<
+            get_lists_with_membership::GetListsWithMembership,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_lists_with_membership(request).await
+        });
+    registry
+        .add::<
+            get_mutes::GetMutes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_mutes(request).await
+        });
+    registry
+        .add::<
+            get_relationships::GetRelationships,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_relationships(request).await
+        });
+    registry
+        .add::<
+            get_starter_pack::GetStarterPack,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_starter_pack(request).await
+        });
+    registry
+        .add::<
+            get_starter_packs::GetStarterPacks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_starter_packs(request).await
+        });
+    registry
+        .add::<
+            get_starter_packs_with_membership::GetStarterPacksWithMembership,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_starter_packs_with_membership(request).await
+        });
+    registry
+        .add::<
+            get_suggested_follows_by_actor::GetSuggestedFollowsByActor,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_follows_by_actor(request).await
+        });
+    registry
+        .add::<
+            mute_actor::MuteActor,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.mute_actor(request).await
+        });
+    registry
+        .add::<
+            mute_actor_list::MuteActorList,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.mute_actor_list(request).await
+        });
+    registry
+        .add::<
+            mute_thread::MuteThread,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.mute_thread(request).await
+        });
+    registry
+        .add::<
+            search_starter_packs::SearchStarterPacks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_starter_packs(request).await
+        });
+    registry
+        .add::<
+            search_starter_packs_v2::SearchStarterPacksV2,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_starter_packs_v2(request).await
+        });
+    registry
+        .add::<
+            unmute_actor::UnmuteActor,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unmute_actor(request).await
+        });
+    registry
+        .add::<
+            unmute_actor_list::UnmuteActorList,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unmute_actor_list(request).await
+        });
+    registry
+        .add::<
+            unmute_thread::UnmuteThread,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unmute_thread(request).await
+        });
+}

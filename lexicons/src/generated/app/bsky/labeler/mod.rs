@@ -8,3 +8,31 @@ pub mod get_services;
 
 /// `app.bsky.labeler.service`: A declaration of the existence of labeler service.
 pub mod service;
+
+/// The `app.bsky.labeler` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.labeler.getServices`: Get information about a list of labeler services.
+    fn get_services(
+        &self,
+        request: ::atlex::rt::Request<get_services::GetServices>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_services::GetServices>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.labeler` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_services::GetServices,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_services(request).await
+        });
+}

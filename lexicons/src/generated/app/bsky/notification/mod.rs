@@ -35,3 +35,208 @@ pub mod unregister_push;
 
 /// `app.bsky.notification.updateSeen`: Notify server that the requesting account has seen notifications. Requires auth.
 pub mod update_seen;
+
+/// The `app.bsky.notification` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.notification.getPreferences`: Get notification-related preferences for an account. Requires auth.
+    fn get_preferences(
+        &self,
+        request: ::atlex::rt::Request<get_preferences::GetPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_preferences::GetPreferences>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.getUnreadCount`: Count the number of unread notifications for the requesting account. Requires auth.
+    fn get_unread_count(
+        &self,
+        request: ::atlex::rt::Request<get_unread_count::GetUnreadCount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_unread_count::GetUnreadCount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.listActivitySubscriptions`: Enumerate all accounts to which the requesting account is subscribed to receive notifications for. Requires auth.
+    fn list_activity_subscriptions(
+        &self,
+        request: ::atlex::rt::Request<
+            list_activity_subscriptions::ListActivitySubscriptions,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            list_activity_subscriptions::ListActivitySubscriptions,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.listNotifications`: Enumerate notifications for the requesting account. Requires auth.
+    fn list_notifications(
+        &self,
+        request: ::atlex::rt::Request<list_notifications::ListNotifications>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_notifications::ListNotifications>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.putActivitySubscription`: Puts an activity subscription entry. The key should be omitted for creation and provided for updates. Requires auth.
+    fn put_activity_subscription(
+        &self,
+        request: ::atlex::rt::Request<put_activity_subscription::PutActivitySubscription>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            put_activity_subscription::PutActivitySubscription,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.putPreferences`: Set notification-related preferences for an account. Requires auth.
+    fn put_preferences(
+        &self,
+        request: ::atlex::rt::Request<put_preferences::PutPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<put_preferences::PutPreferences>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.putPreferencesV2`: Set notification-related preferences for an account. Requires auth.
+    fn put_preferences_v2(
+        &self,
+        request: ::atlex::rt::Request<put_preferences_v2::PutPreferencesV2>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<put_preferences_v2::PutPreferencesV2>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.registerPush`: Register to receive push notifications, via a specified service, for the requesting account. Requires auth.
+    fn register_push(
+        &self,
+        request: ::atlex::rt::Request<register_push::RegisterPush>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<register_push::RegisterPush>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.unregisterPush`: The inverse of registerPush - inform a specified service that push notifications should no longer be sent to the given token for the requesting account. Requires auth.
+    fn unregister_push(
+        &self,
+        request: ::atlex::rt::Request<unregister_push::UnregisterPush>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unregister_push::UnregisterPush>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.notification.updateSeen`: Notify server that the requesting account has seen notifications. Requires auth.
+    fn update_seen(
+        &self,
+        request: ::atlex::rt::Request<update_seen::UpdateSeen>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_seen::UpdateSeen>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.notification` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_preferences::GetPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_preferences(request).await
+        });
+    registry
+        .add::<
+            get_unread_count::GetUnreadCount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_unread_count(request).await
+        });
+    registry
+        .add::<
+            list_activity_subscriptions::ListActivitySubscriptions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_activity_subscriptions(request).await
+        });
+    registry
+        .add::<
+            list_notifications::ListNotifications,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_notifications(request).await
+        });
+    registry
+        .add::<
+            put_activity_subscription::PutActivitySubscription,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.put_activity_subscription(request).await
+        });
+    registry
+        .add::<
+            put_preferences::PutPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.put_preferences(request).await
+        });
+    registry
+        .add::<
+            put_preferences_v2::PutPreferencesV2,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.put_preferences_v2(request).await
+        });
+    registry
+        .add::<
+            register_push::RegisterPush,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.register_push(request).await
+        });
+    registry
+        .add::<
+            unregister_push::UnregisterPush,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unregister_push(request).await
+        });
+    registry
+        .add::<
+            update_seen::UpdateSeen,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_seen(request).await
+        });
+}

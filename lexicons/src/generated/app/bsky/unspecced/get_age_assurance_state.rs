@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for GetAgeAssuranceState {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 pub type Output = crate::app::bsky::unspecced::defs::AgeAssuranceState;

@@ -92,3 +92,652 @@ pub mod search_posts_skeleton;
 
 /// `app.bsky.unspecced.searchStarterPacksSkeleton`: Backend Starter Pack search, returns only skeleton.
 pub mod search_starter_packs_skeleton;
+
+/// The `app.bsky.unspecced` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.unspecced.getAgeAssuranceState`: Returns the current state of the age assurance process for an account. This is used to check if the user has completed age assurance or if further action is required.
+    fn get_age_assurance_state(
+        &self,
+        request: ::atlex::rt::Request<get_age_assurance_state::GetAgeAssuranceState>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_age_assurance_state::GetAgeAssuranceState,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getConfig`: Get miscellaneous runtime configuration.
+    fn get_config(
+        &self,
+        request: ::atlex::rt::Request<get_config::GetConfig>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_config::GetConfig>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getOnboardingSuggestedStarterPacks`: Get a list of suggested starterpacks for onboarding
+    fn get_onboarding_suggested_starter_packs(
+        &self,
+        request: ::atlex::rt::Request<
+            get_onboarding_suggested_starter_packs::GetOnboardingSuggestedStarterPacks,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_onboarding_suggested_starter_packs::GetOnboardingSuggestedStarterPacks,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getOnboardingSuggestedStarterPacksSkeleton`: Get a skeleton of suggested starterpacks for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getOnboardingSuggestedStarterPacks
+    fn get_onboarding_suggested_starter_packs_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_onboarding_suggested_starter_packs_skeleton::GetOnboardingSuggestedStarterPacksSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_onboarding_suggested_starter_packs_skeleton::GetOnboardingSuggestedStarterPacksSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getOnboardingSuggestedUsersSkeleton`: Get a skeleton of suggested users for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedOnboardingUsers
+    fn get_onboarding_suggested_users_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_onboarding_suggested_users_skeleton::GetOnboardingSuggestedUsersSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_onboarding_suggested_users_skeleton::GetOnboardingSuggestedUsersSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getPopularFeedGenerators`: An unspecced view of globally popular feed generators.
+    fn get_popular_feed_generators(
+        &self,
+        request: ::atlex::rt::Request<
+            get_popular_feed_generators::GetPopularFeedGenerators,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_popular_feed_generators::GetPopularFeedGenerators,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getPostThreadOtherV2`: (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get additional posts under a thread e.g. replies hidden by threadgate. Based on an anchor post at any depth of the tree, returns top-level replies below that anchor. It does not include ancestors nor the anchor itself. This should be called after exhausting `app.bsky.unspecced.getPostThreadV2`. Does not require auth, but additional metadata and filtering will be applied for authed requests.
+    fn get_post_thread_other_v2(
+        &self,
+        request: ::atlex::rt::Request<get_post_thread_other_v2::GetPostThreadOtherV2>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_post_thread_other_v2::GetPostThreadOtherV2,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getPostThreadV2`: (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get posts in a thread. It is based in an anchor post at any depth of the tree, and returns posts above it (recursively resolving the parent, without further branching to their replies) and below it (recursive replies, with branching to their replies). Does not require auth, but additional metadata and filtering will be applied for authed requests.
+    fn get_post_thread_v2(
+        &self,
+        request: ::atlex::rt::Request<get_post_thread_v2::GetPostThreadV2>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_post_thread_v2::GetPostThreadV2>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedFeeds`: Get a list of suggested feeds
+    fn get_suggested_feeds(
+        &self,
+        request: ::atlex::rt::Request<get_suggested_feeds::GetSuggestedFeeds>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_suggested_feeds::GetSuggestedFeeds>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedFeedsSkeleton`: Get a skeleton of suggested feeds. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedFeeds
+    fn get_suggested_feeds_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_feeds_skeleton::GetSuggestedFeedsSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_feeds_skeleton::GetSuggestedFeedsSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedOnboardingUsers`: Get a list of suggested users for onboarding
+    fn get_suggested_onboarding_users(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_onboarding_users::GetSuggestedOnboardingUsers,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_onboarding_users::GetSuggestedOnboardingUsers,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedStarterPacks`: Get a list of suggested starterpacks
+    fn get_suggested_starter_packs(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_starter_packs::GetSuggestedStarterPacks,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_starter_packs::GetSuggestedStarterPacks,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedStarterPacksSkeleton`: Get a skeleton of suggested starterpacks. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedStarterpacks
+    fn get_suggested_starter_packs_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_starter_packs_skeleton::GetSuggestedStarterPacksSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_starter_packs_skeleton::GetSuggestedStarterPacksSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsers`: Get a list of suggested users
+    fn get_suggested_users(
+        &self,
+        request: ::atlex::rt::Request<get_suggested_users::GetSuggestedUsers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_suggested_users::GetSuggestedUsers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersForDiscover`: Get a list of suggested users for the Discover page
+    fn get_suggested_users_for_discover(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_for_discover::GetSuggestedUsersForDiscover,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_for_discover::GetSuggestedUsersForDiscover,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton`: Get a skeleton of suggested users for the Discover page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForDiscover
+    fn get_suggested_users_for_discover_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_for_discover_skeleton::GetSuggestedUsersForDiscoverSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_for_discover_skeleton::GetSuggestedUsersForDiscoverSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersForExplore`: Get a list of suggested users for the Explore page
+    fn get_suggested_users_for_explore(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_for_explore::GetSuggestedUsersForExplore,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_for_explore::GetSuggestedUsersForExplore,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersForExploreSkeleton`: Get a skeleton of suggested users for the Explore page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForExplore
+    fn get_suggested_users_for_explore_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_for_explore_skeleton::GetSuggestedUsersForExploreSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_for_explore_skeleton::GetSuggestedUsersForExploreSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersForSeeMore`: Get a list of suggested users for the See More page
+    fn get_suggested_users_for_see_more(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_for_see_more::GetSuggestedUsersForSeeMore,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_for_see_more::GetSuggestedUsersForSeeMore,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersForSeeMoreSkeleton`: Get a skeleton of suggested users for the See More page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForSeeMore
+    fn get_suggested_users_for_see_more_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_for_see_more_skeleton::GetSuggestedUsersForSeeMoreSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_for_see_more_skeleton::GetSuggestedUsersForSeeMoreSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestedUsersSkeleton`: Get a skeleton of suggested users. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsers
+    fn get_suggested_users_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            get_suggested_users_skeleton::GetSuggestedUsersSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggested_users_skeleton::GetSuggestedUsersSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getSuggestionsSkeleton`: Get a skeleton of suggested actors. Intended to be called and then hydrated through app.bsky.actor.getSuggestions
+    fn get_suggestions_skeleton(
+        &self,
+        request: ::atlex::rt::Request<get_suggestions_skeleton::GetSuggestionsSkeleton>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_suggestions_skeleton::GetSuggestionsSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getTaggedSuggestions`: Get a list of suggestions (feeds and users) tagged with categories
+    fn get_tagged_suggestions(
+        &self,
+        request: ::atlex::rt::Request<get_tagged_suggestions::GetTaggedSuggestions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_tagged_suggestions::GetTaggedSuggestions>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getTrendingTopics`: Get a list of trending topics
+    fn get_trending_topics(
+        &self,
+        request: ::atlex::rt::Request<get_trending_topics::GetTrendingTopics>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_trending_topics::GetTrendingTopics>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getTrends`: Get the current trends on the network
+    fn get_trends(
+        &self,
+        request: ::atlex::rt::Request<get_trends::GetTrends>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_trends::GetTrends>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.getTrendsSkeleton`: Get the skeleton of trends on the network. Intended to be called and then hydrated through app.bsky.unspecced.getTrends
+    fn get_trends_skeleton(
+        &self,
+        request: ::atlex::rt::Request<get_trends_skeleton::GetTrendsSkeleton>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_trends_skeleton::GetTrendsSkeleton>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.initAgeAssurance`: Initiate age assurance for an account. This is a one-time action that will start the process of verifying the user's age.
+    fn init_age_assurance(
+        &self,
+        request: ::atlex::rt::Request<init_age_assurance::InitAgeAssurance>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<init_age_assurance::InitAgeAssurance>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.searchActorsSkeleton`: Backend Actors (profile) search, returns only skeleton.
+    fn search_actors_skeleton(
+        &self,
+        request: ::atlex::rt::Request<search_actors_skeleton::SearchActorsSkeleton>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_actors_skeleton::SearchActorsSkeleton>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.searchPostsSkeleton`: Backend Posts search, returns only skeleton
+    fn search_posts_skeleton(
+        &self,
+        request: ::atlex::rt::Request<search_posts_skeleton::SearchPostsSkeleton>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_posts_skeleton::SearchPostsSkeleton>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.unspecced.searchStarterPacksSkeleton`: Backend Starter Pack search, returns only skeleton.
+    fn search_starter_packs_skeleton(
+        &self,
+        request: ::atlex::rt::Request<
+            search_starter_packs_skeleton::SearchStarterPacksSkeleton,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            search_starter_packs_skeleton::SearchStarterPacksSkeleton,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.unspecced` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_age_assurance_state::GetAgeAssuranceState,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_age_assurance_state(request).await
+        });
+    registry
+        .add::<
+            get_config::GetConfig,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_config(request).await
+        });
+    registry
+        .add::<
+            get_onboarding_suggested_starter_packs::GetOnboardingSuggestedStarterPacks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_onboarding_suggested_starter_packs(request).await
+        });
+    registry
+        .add::<
+            get_onboarding_suggested_starter_packs_skeleton::GetOnboardingSuggestedStarterPacksSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_onboarding_suggested_starter_packs_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_onboarding_suggested_users_skeleton::GetOnboardingSuggestedUsersSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_onboarding_suggested_users_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_popular_feed_generators::GetPopularFeedGenerators,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_popular_feed_generators(request).await
+        });
+    registry
+        .add::<
+            get_post_thread_other_v2::GetPostThreadOtherV2,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_post_thread_other_v2(request).await
+        });
+    registry
+        .add::<
+            get_post_thread_v2::GetPostThreadV2,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_post_thread_v2(request).await
+        });
+    registry
+        .add::<
+            get_suggested_feeds::GetSuggestedFeeds,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_feeds(request).await
+        });
+    registry
+        .add::<
+            get_suggested_feeds_skeleton::GetSuggestedFeedsSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_feeds_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_suggested_onboarding_users::GetSuggestedOnboardingUsers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_onboarding_users(request).await
+        });
+    registry
+        .add::<
+            get_suggested_starter_packs::GetSuggestedStarterPacks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_starter_packs(request).await
+        });
+    registry
+        .add::<
+            get_suggested_starter_packs_skeleton::GetSuggestedStarterPacksSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_starter_packs_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users::GetSuggestedUsers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_for_discover::GetSuggestedUsersForDiscover,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_for_discover(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_for_discover_skeleton::GetSuggestedUsersForDiscoverSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_for_discover_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_for_explore::GetSuggestedUsersForExplore,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_for_explore(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_for_explore_skeleton::GetSuggestedUsersForExploreSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_for_explore_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_for_see_more::GetSuggestedUsersForSeeMore,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_for_see_more(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_for_see_more_skeleton::GetSuggestedUsersForSeeMoreSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_for_see_more_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_suggested_users_skeleton::GetSuggestedUsersSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggested_users_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_suggestions_skeleton::GetSuggestionsSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_suggestions_skeleton(request).await
+        });
+    registry
+        .add::<
+            get_tagged_suggestions::GetTaggedSuggestions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_tagged_suggestions(request).await
+        });
+    registry
+        .add::<
+            get_trending_topics::GetTrendingTopics,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_trending_topics(request).await
+        });
+    registry
+        .add::<
+            get_trends::GetTrends,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_trends(request).await
+        });
+    registry
+        .add::<
+            get_trends_skeleton::GetTrendsSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_trends_skeleton(request).await
+        });
+    registry
+        .add::<
+            init_age_assurance::InitAgeAssurance,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.init_age_assurance(request).await
+        });
+    registry
+        .add::<
+            search_actors_skeleton::SearchActorsSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_actors_skeleton(request).await
+        });
+    registry
+        .add::<
+            search_posts_skeleton::SearchPostsSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_posts_skeleton(request).await
+        });
+    registry
+        .add::<
+            search_starter_packs_skeleton::SearchStarterPacksSkeleton,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_starter_packs_skeleton(request).await
+        });
+}

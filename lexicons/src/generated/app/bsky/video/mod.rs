@@ -26,3 +26,164 @@ pub mod upload_part;
 
 /// `app.bsky.video.uploadVideo`: Upload a video to be processed then stored on the PDS.
 pub mod upload_video;
+
+/// The `app.bsky.video` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `app.bsky.video.abortUpload`: Abort an upload only while it is created, releasing its quota reservation immediately. Terminal sessions are unchanged and return their terminal outcome. A finishing session returns UploadNotReady.
+    fn abort_upload(
+        &self,
+        request: ::atlex::rt::Request<abort_upload::AbortUpload>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<abort_upload::AbortUpload>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.finishUpload`: Finish an upload. This call is idempotent and safe to retry. On deduplication completedJobId may differ from the input jobId; poll getJobStatus with completedJobId. Probe-based validation failures surface later as JOB_STATE_FAILED from getJobStatus, not as errors from this call.
+    fn finish_upload(
+        &self,
+        request: ::atlex::rt::Request<finish_upload::FinishUpload>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<finish_upload::FinishUpload>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.getJobStatus`: Get status details for a video processing job.
+    fn get_job_status(
+        &self,
+        request: ::atlex::rt::Request<get_job_status::GetJobStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_job_status::GetJobStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.getUploadLimits`: Get video upload limits for the authenticated user.
+    fn get_upload_limits(
+        &self,
+        request: ::atlex::rt::Request<get_upload_limits::GetUploadLimits>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_upload_limits::GetUploadLimits>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.getUploadStatus`: Get the authoritative status of the upload phase. Terminal states remain readable. completedJobId and jobStatus are present only for completed sessions; failureReason is present only for failed sessions.
+    fn get_upload_status(
+        &self,
+        request: ::atlex::rt::Request<get_upload_status::GetUploadStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_upload_status::GetUploadStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.startUpload`: Start a multipart video upload. The declared size is exact, while optional media properties are advisory and used only for early failure; the authoritative probe runs asynchronously after upload.
+    fn start_upload(
+        &self,
+        request: ::atlex::rt::Request<start_upload::StartUpload>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<start_upload::StartUpload>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.uploadPart`: Upload one part. Parts are idempotent and may be retried or re-sent while the session is created. Each expected length is derived from the upload size and part size, and Content-Length must match exactly. ETags are never exposed to clients.
+    fn upload_part(
+        &self,
+        request: ::atlex::rt::Request<upload_part::UploadPart>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<upload_part::UploadPart>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `app.bsky.video.uploadVideo`: Upload a video to be processed then stored on the PDS.
+    fn upload_video(
+        &self,
+        request: ::atlex::rt::Request<upload_video::UploadVideo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<upload_video::UploadVideo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `app.bsky.video` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            abort_upload::AbortUpload,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.abort_upload(request).await
+        });
+    registry
+        .add::<
+            finish_upload::FinishUpload,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.finish_upload(request).await
+        });
+    registry
+        .add::<
+            get_job_status::GetJobStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_job_status(request).await
+        });
+    registry
+        .add::<
+            get_upload_limits::GetUploadLimits,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_upload_limits(request).await
+        });
+    registry
+        .add::<
+            get_upload_status::GetUploadStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_upload_status(request).await
+        });
+    registry
+        .add::<
+            start_upload::StartUpload,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.start_upload(request).await
+        });
+    registry
+        .add::<
+            upload_part::UploadPart,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.upload_part(request).await
+        });
+    registry
+        .add::<
+            upload_video::UploadVideo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.upload_video(request).await
+        });
+}

@@ -23,6 +23,10 @@ impl ::atlex::rt::Endpoint for ExportAccountData {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Raw;
 }
 
 /// A `application/jsonl` body.

@@ -14,3 +14,69 @@ pub mod export_account_data;
 
 /// `chat.bsky.actor.getStatus`: Get the authenticated viewer's chat status: whether their account is chat-disabled and whether their group-membership additions are restricted to accounts they follow.
 pub mod get_status;
+
+/// The `chat.bsky.actor` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `chat.bsky.actor.deleteAccount`.
+    fn delete_account(
+        &self,
+        request: ::atlex::rt::Request<delete_account::DeleteAccount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_account::DeleteAccount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.actor.exportAccountData`.
+    fn export_account_data(
+        &self,
+        request: ::atlex::rt::Request<export_account_data::ExportAccountData>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<export_account_data::ExportAccountData>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.actor.getStatus`: Get the authenticated viewer's chat status: whether their account is chat-disabled and whether their group-membership additions are restricted to accounts they follow.
+    fn get_status(
+        &self,
+        request: ::atlex::rt::Request<get_status::GetStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_status::GetStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `chat.bsky.actor` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            delete_account::DeleteAccount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_account(request).await
+        });
+    registry
+        .add::<
+            export_account_data::ExportAccountData,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.export_account_data(request).await
+        });
+    registry
+        .add::<
+            get_status::GetStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_status(request).await
+        });
+}

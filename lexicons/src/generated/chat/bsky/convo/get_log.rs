@@ -23,6 +23,28 @@ impl ::atlex::rt::Endpoint for GetLog {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
+}
+
+impl ::atlex::rt::Paginated for GetLog {
+    fn next_cursor(output: &Self::Output) -> Option<&str> {
+        output.cursor.as_deref()
+    }
+
+    fn set_cursor(params: &mut Self::Params, cursor: Option<String>) {
+        params.cursor = cursor;
+    }
+}
+
+impl ::atlex::rt::PaginatedItems for GetLog {
+    type Item = OutputLogsItem;
+
+    fn items(output: Self::Output) -> Vec<Self::Item> {
+        output.logs
+    }
 }
 
 #[derive(

@@ -68,3 +68,432 @@ pub mod update_all_read;
 
 /// `chat.bsky.convo.updateRead`: Updates the read state of a conversation from, optionally specifying the last read message.
 pub mod update_read;
+
+/// The `chat.bsky.convo` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `chat.bsky.convo.acceptConvo`: Marks a conversation as accepted, so it is shown in the list of accepted convos instead on the request convos.
+    fn accept_convo(
+        &self,
+        request: ::atlex::rt::Request<accept_convo::AcceptConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<accept_convo::AcceptConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.addReaction`: Adds an emoji reaction to a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in a single reaction.
+    fn add_reaction(
+        &self,
+        request: ::atlex::rt::Request<add_reaction::AddReaction>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<add_reaction::AddReaction>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.deleteMessageForSelf`: Marks a message as deleted for the viewer, so they won't see that message in future enumerations.
+    fn delete_message_for_self(
+        &self,
+        request: ::atlex::rt::Request<delete_message_for_self::DeleteMessageForSelf>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            delete_message_for_self::DeleteMessageForSelf,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getConvo`: Gets an existing conversation by its ID.
+    fn get_convo(
+        &self,
+        request: ::atlex::rt::Request<get_convo::GetConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convo::GetConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getConvoAvailability`: Check whether the requester and the other members can start a 1-1 chat. Only applicable to direct (non-group) conversations. If an existing convo is found for these members, it is returned. Does not create a new convo if it doesn't exist.
+    fn get_convo_availability(
+        &self,
+        request: ::atlex::rt::Request<get_convo_availability::GetConvoAvailability>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convo_availability::GetConvoAvailability>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getConvoForMembers`: Get or create a 1-1 conversation for the given members. Always returns the same direct (non-group) conversation. To create a group conversation, use createGroup.
+    fn get_convo_for_members(
+        &self,
+        request: ::atlex::rt::Request<get_convo_for_members::GetConvoForMembers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convo_for_members::GetConvoForMembers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getConvoMembers`: Returns a paginated list of members from a conversation.
+    fn get_convo_members(
+        &self,
+        request: ::atlex::rt::Request<get_convo_members::GetConvoMembers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convo_members::GetConvoMembers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getLog`.
+    fn get_log(
+        &self,
+        request: ::atlex::rt::Request<get_log::GetLog>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_log::GetLog>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getMessages`: Returns a page of messages from a conversation.
+    fn get_messages(
+        &self,
+        request: ::atlex::rt::Request<get_messages::GetMessages>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_messages::GetMessages>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.getUnreadCounts`: Returns unread conversation counts for conversations that are unlocked, not muted, split by convo status. Direct convos are excluded when a block relationship exists between the actor and the other member, or when the other member's account is deleted or deactivated. Group convos are considered unread if they have unread join request counts.
+    fn get_unread_counts(
+        &self,
+        request: ::atlex::rt::Request<get_unread_counts::GetUnreadCounts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_unread_counts::GetUnreadCounts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.leaveConvo`: Leaves a conversation (direct or group). For group, this effectively removes membership. For direct, membership is never removed, only changed to remove from enumerations by the user who left.
+    fn leave_convo(
+        &self,
+        request: ::atlex::rt::Request<leave_convo::LeaveConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<leave_convo::LeaveConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.listConvoRequests`: Returns a page of incoming conversation requests for the user. Direct convo requests are returned as convoView; group join requests made by the user are returned as joinRequestConvoView.
+    fn list_convo_requests(
+        &self,
+        request: ::atlex::rt::Request<list_convo_requests::ListConvoRequests>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_convo_requests::ListConvoRequests>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.listConvos`: Returns a page of conversations (direct or group) for the user.
+    fn list_convos(
+        &self,
+        request: ::atlex::rt::Request<list_convos::ListConvos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_convos::ListConvos>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.lockConvo`: Locks a group convo so no more content (messages, reactions) can be added to it.
+    fn lock_convo(
+        &self,
+        request: ::atlex::rt::Request<lock_convo::LockConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<lock_convo::LockConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.muteConvo`: Mutes a conversation, preventing notifications related to it.
+    fn mute_convo(
+        &self,
+        request: ::atlex::rt::Request<mute_convo::MuteConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<mute_convo::MuteConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.removeReaction`: Removes an emoji reaction from a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in that reaction not being present, even if it already wasn't.
+    fn remove_reaction(
+        &self,
+        request: ::atlex::rt::Request<remove_reaction::RemoveReaction>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<remove_reaction::RemoveReaction>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.sendMessage`: Sends a message to a conversation.
+    fn send_message(
+        &self,
+        request: ::atlex::rt::Request<send_message::SendMessage>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<send_message::SendMessage>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.sendMessageBatch`: Sends a batch of messages to a conversation.
+    fn send_message_batch(
+        &self,
+        request: ::atlex::rt::Request<send_message_batch::SendMessageBatch>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<send_message_batch::SendMessageBatch>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.unlockConvo`: Unlocks a group convo so it is able to receive new content.
+    fn unlock_convo(
+        &self,
+        request: ::atlex::rt::Request<unlock_convo::UnlockConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unlock_convo::UnlockConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.unmuteConvo`: Unmutes a conversation, allowing notifications related to it.
+    fn unmute_convo(
+        &self,
+        request: ::atlex::rt::Request<unmute_convo::UnmuteConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unmute_convo::UnmuteConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.updateAllRead`: Sets conversations from a user as read to the latest message, with filters.
+    fn update_all_read(
+        &self,
+        request: ::atlex::rt::Request<update_all_read::UpdateAllRead>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_all_read::UpdateAllRead>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.convo.updateRead`: Updates the read state of a conversation from, optionally specifying the last read message.
+    fn update_read(
+        &self,
+        request: ::atlex::rt::Request<update_read::UpdateRead>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_read::UpdateRead>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `chat.bsky.convo` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            accept_convo::AcceptConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.accept_convo(request).await
+        });
+    registry
+        .add::<
+            add_reaction::AddReaction,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.add_reaction(request).await
+        });
+    registry
+        .add::<
+            delete_message_for_self::DeleteMessageForSelf,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_message_for_self(request).await
+        });
+    registry
+        .add::<
+            get_convo::GetConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convo(request).await
+        });
+    registry
+        .add::<
+            get_convo_availability::GetConvoAvailability,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convo_availability(request).await
+        });
+    registry
+        .add::<
+            get_convo_for_members::GetConvoForMembers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convo_for_members(request).await
+        });
+    registry
+        .add::<
+            get_convo_members::GetConvoMembers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convo_members(request).await
+        });
+    registry
+        .add::<
+            get_log::GetLog,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_log(request).await
+        });
+    registry
+        .add::<
+            get_messages::GetMessages,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_messages(request).await
+        });
+    registry
+        .add::<
+            get_unread_counts::GetUnreadCounts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_unread_counts(request).await
+        });
+    registry
+        .add::<
+            leave_convo::LeaveConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.leave_convo(request).await
+        });
+    registry
+        .add::<
+            list_convo_requests::ListConvoRequests,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_convo_requests(request).await
+        });
+    registry
+        .add::<
+            list_convos::ListConvos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_convos(request).await
+        });
+    registry
+        .add::<
+            lock_convo::LockConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.lock_convo(request).await
+        });
+    registry
+        .add::<
+            mute_convo::MuteConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.mute_convo(request).await
+        });
+    registry
+        .add::<
+            remove_reaction::RemoveReaction,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.remove_reaction(request).await
+        });
+    registry
+        .add::<
+            send_message::SendMessage,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.send_message(request).await
+        });
+    registry
+        .add::<
+            send_message_batch::SendMessageBatch,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.send_message_batch(request).await
+        });
+    registry
+        .add::<
+            unlock_convo::UnlockConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unlock_convo(request).await
+        });
+    registry
+        .add::<
+            unmute_convo::UnmuteConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unmute_convo(request).await
+        });
+    registry
+        .add::<
+            update_all_read::UpdateAllRead,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_all_read(request).await
+        });
+    registry
+        .add::<
+            update_read::UpdateRead,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_read(request).await
+        });
+}

@@ -50,3 +50,318 @@ pub mod update_join_requests_read;
 
 /// `chat.bsky.group.withdrawJoinRequest`: Withdraws a pending request to join a group. Action taken by the prospective member who originally requested to join.
 pub mod withdraw_join_request;
+
+/// The `chat.bsky.group` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `chat.bsky.group.addMembers`: Adds members to a group. The members are added in 'request' status, so they have to accept it. This creates convo memberships.
+    fn add_members(
+        &self,
+        request: ::atlex::rt::Request<add_members::AddMembers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<add_members::AddMembers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.approveJoinRequest`: Approves a request to join a group (via join link) the user owns. Action taken by the group owner.
+    fn approve_join_request(
+        &self,
+        request: ::atlex::rt::Request<approve_join_request::ApproveJoinRequest>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<approve_join_request::ApproveJoinRequest>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.createGroup`: Creates a group convo, specifying the members to be added to it. Unlike getConvoForMembers, this isn't idempotent. It will create new groups even if the membership is identical to pre-existing groups. Will create 'request' membership for all members, except the owner who is 'accepted'.
+    fn create_group(
+        &self,
+        request: ::atlex::rt::Request<create_group::CreateGroup>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_group::CreateGroup>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.createJoinLink`: Creates a join link for the group convo.
+    fn create_join_link(
+        &self,
+        request: ::atlex::rt::Request<create_join_link::CreateJoinLink>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_join_link::CreateJoinLink>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.disableJoinLink`: Disables the active join link for the group convo.
+    fn disable_join_link(
+        &self,
+        request: ::atlex::rt::Request<disable_join_link::DisableJoinLink>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<disable_join_link::DisableJoinLink>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.editGroup`: Edits group settings.
+    fn edit_group(
+        &self,
+        request: ::atlex::rt::Request<edit_group::EditGroup>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<edit_group::EditGroup>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.editJoinLink`: Edits the existing join link settings for the group convo.
+    fn edit_join_link(
+        &self,
+        request: ::atlex::rt::Request<edit_join_link::EditJoinLink>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<edit_join_link::EditJoinLink>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.enableJoinLink`: Re-enables a previously disabled join link for the group convo.
+    fn enable_join_link(
+        &self,
+        request: ::atlex::rt::Request<enable_join_link::EnableJoinLink>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<enable_join_link::EnableJoinLink>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.getJoinLinkPreviews`: Get public information about groups from join links. The output array matches the input codes one-to-one by position (and each view also carries its 'code'). Disabled codes return a disabledJoinLinkPreviewView, and codes that do not map to a previewable link return an invalidJoinLinkPreviewView.
+    fn get_join_link_previews(
+        &self,
+        request: ::atlex::rt::Request<get_join_link_previews::GetJoinLinkPreviews>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_join_link_previews::GetJoinLinkPreviews>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.listJoinRequests`: Lists a page of request to join a group (via join link) the user owns. Shows the data from the owner's point of view.
+    fn list_join_requests(
+        &self,
+        request: ::atlex::rt::Request<list_join_requests::ListJoinRequests>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_join_requests::ListJoinRequests>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.listMutualGroups`: Returns a page of group conversations that both the requester and the specified actor are members of.
+    fn list_mutual_groups(
+        &self,
+        request: ::atlex::rt::Request<list_mutual_groups::ListMutualGroups>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_mutual_groups::ListMutualGroups>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.rejectJoinRequest`: Rejects a request to join a group (via join link) the user owns. Action taken by the group owner.
+    fn reject_join_request(
+        &self,
+        request: ::atlex::rt::Request<reject_join_request::RejectJoinRequest>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<reject_join_request::RejectJoinRequest>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.removeMembers`: Removes members from a group. This deletes convo memberships, doesn't just set a status.
+    fn remove_members(
+        &self,
+        request: ::atlex::rt::Request<remove_members::RemoveMembers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<remove_members::RemoveMembers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.requestJoin`: Sends a request to join a group (via join link) to the group owner. Action taken by the prospective group member.
+    fn request_join(
+        &self,
+        request: ::atlex::rt::Request<request_join::RequestJoin>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<request_join::RequestJoin>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.updateJoinRequestsRead`: Marks all join requests as read for the group owner.
+    fn update_join_requests_read(
+        &self,
+        request: ::atlex::rt::Request<update_join_requests_read::UpdateJoinRequestsRead>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            update_join_requests_read::UpdateJoinRequestsRead,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.group.withdrawJoinRequest`: Withdraws a pending request to join a group. Action taken by the prospective member who originally requested to join.
+    fn withdraw_join_request(
+        &self,
+        request: ::atlex::rt::Request<withdraw_join_request::WithdrawJoinRequest>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<withdraw_join_request::WithdrawJoinRequest>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `chat.bsky.group` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            add_members::AddMembers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.add_members(request).await
+        });
+    registry
+        .add::<
+            approve_join_request::ApproveJoinRequest,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.approve_join_request(request).await
+        });
+    registry
+        .add::<
+            create_group::CreateGroup,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_group(request).await
+        });
+    registry
+        .add::<
+            create_join_link::CreateJoinLink,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_join_link(request).await
+        });
+    registry
+        .add::<
+            disable_join_link::DisableJoinLink,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.disable_join_link(request).await
+        });
+    registry
+        .add::<
+            edit_group::EditGroup,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.edit_group(request).await
+        });
+    registry
+        .add::<
+            edit_join_link::EditJoinLink,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.edit_join_link(request).await
+        });
+    registry
+        .add::<
+            enable_join_link::EnableJoinLink,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.enable_join_link(request).await
+        });
+    registry
+        .add::<
+            get_join_link_previews::GetJoinLinkPreviews,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_join_link_previews(request).await
+        });
+    registry
+        .add::<
+            list_join_requests::ListJoinRequests,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_join_requests(request).await
+        });
+    registry
+        .add::<
+            list_mutual_groups::ListMutualGroups,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_mutual_groups(request).await
+        });
+    registry
+        .add::<
+            reject_join_request::RejectJoinRequest,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.reject_join_request(request).await
+        });
+    registry
+        .add::<
+            remove_members::RemoveMembers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.remove_members(request).await
+        });
+    registry
+        .add::<
+            request_join::RequestJoin,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_join(request).await
+        });
+    registry
+        .add::<
+            update_join_requests_read::UpdateJoinRequestsRead,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_join_requests_read(request).await
+        });
+    registry
+        .add::<
+            withdraw_join_request::WithdrawJoinRequest,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.withdraw_join_request(request).await
+        });
+}

@@ -23,6 +23,10 @@ impl ::atlex::rt::Endpoint for GetActorMetadata {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 #[derive(

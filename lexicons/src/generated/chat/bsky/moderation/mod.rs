@@ -23,3 +23,126 @@ pub mod subscribe_mod_events;
 
 /// `chat.bsky.moderation.updateActorAccess`
 pub mod update_actor_access;
+
+/// The `chat.bsky.moderation` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `chat.bsky.moderation.getActorMetadata`.
+    fn get_actor_metadata(
+        &self,
+        request: ::atlex::rt::Request<get_actor_metadata::GetActorMetadata>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_actor_metadata::GetActorMetadata>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.moderation.getConvo`: Gets an existing conversation by its ID, for moderation purposes. Does not require the requester to be a member of the conversation.
+    fn get_convo(
+        &self,
+        request: ::atlex::rt::Request<get_convo::GetConvo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convo::GetConvo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.moderation.getConvoMembers`: Returns a paginated list of members from a conversation, for moderation purposes. Does not require the requester to be a member of the conversation.
+    fn get_convo_members(
+        &self,
+        request: ::atlex::rt::Request<get_convo_members::GetConvoMembers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convo_members::GetConvoMembers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.moderation.getConvos`: Gets existing conversations by their IDs, for moderation purposes. Does not require the requester to be a member of the conversations. Unknown IDs are silently omitted from the response.
+    fn get_convos(
+        &self,
+        request: ::atlex::rt::Request<get_convos::GetConvos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_convos::GetConvos>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.moderation.getMessageContext`.
+    fn get_message_context(
+        &self,
+        request: ::atlex::rt::Request<get_message_context::GetMessageContext>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_message_context::GetMessageContext>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.moderation.updateActorAccess`.
+    fn update_actor_access(
+        &self,
+        request: ::atlex::rt::Request<update_actor_access::UpdateActorAccess>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_actor_access::UpdateActorAccess>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `chat.bsky.moderation` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_actor_metadata::GetActorMetadata,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_actor_metadata(request).await
+        });
+    registry
+        .add::<
+            get_convo::GetConvo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convo(request).await
+        });
+    registry
+        .add::<
+            get_convo_members::GetConvoMembers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convo_members(request).await
+        });
+    registry
+        .add::<
+            get_convos::GetConvos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_convos(request).await
+        });
+    registry
+        .add::<
+            get_message_context::GetMessageContext,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_message_context(request).await
+        });
+    registry
+        .add::<
+            update_actor_access::UpdateActorAccess,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_actor_access(request).await
+        });
+}

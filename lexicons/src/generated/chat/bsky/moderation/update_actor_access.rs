@@ -23,6 +23,10 @@ impl ::atlex::rt::Endpoint for UpdateActorAccess {
     type Output = ();
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::Json;
+
+    type OutputCodec = ::atlex::rt::NoBody;
 }
 
 #[derive(

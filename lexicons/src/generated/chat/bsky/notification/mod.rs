@@ -8,3 +8,50 @@ pub mod get_preferences;
 
 /// `chat.bsky.notification.putPreferences`: Set the requesting account's chat notification preferences. Only the provided preferences are updated; omitted preferences are left unchanged.
 pub mod put_preferences;
+
+/// The `chat.bsky.notification` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `chat.bsky.notification.getPreferences`: Get the requesting account's chat notification preferences. Defaults are returned for accounts that have not set any preferences. Requires auth.
+    fn get_preferences(
+        &self,
+        request: ::atlex::rt::Request<get_preferences::GetPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_preferences::GetPreferences>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `chat.bsky.notification.putPreferences`: Set the requesting account's chat notification preferences. Only the provided preferences are updated; omitted preferences are left unchanged.
+    fn put_preferences(
+        &self,
+        request: ::atlex::rt::Request<put_preferences::PutPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<put_preferences::PutPreferences>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `chat.bsky.notification` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_preferences::GetPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_preferences(request).await
+        });
+    registry
+        .add::<
+            put_preferences::PutPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.put_preferences(request).await
+        });
+}

@@ -47,3 +47,305 @@ pub mod update_account_signing_key;
 
 /// `com.atproto.admin.updateSubjectStatus`: Update the service-specific admin status of a subject (account, record, or blob).
 pub mod update_subject_status;
+
+/// The `com.atproto.admin` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.admin.deleteAccount`: Delete a user account as an administrator.
+    fn delete_account(
+        &self,
+        request: ::atlex::rt::Request<delete_account::DeleteAccount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_account::DeleteAccount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.disableAccountInvites`: Disable an account from receiving new invite codes, but does not invalidate existing codes.
+    fn disable_account_invites(
+        &self,
+        request: ::atlex::rt::Request<disable_account_invites::DisableAccountInvites>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            disable_account_invites::DisableAccountInvites,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.disableInviteCodes`: Disable some set of codes and/or all codes associated with a set of users.
+    fn disable_invite_codes(
+        &self,
+        request: ::atlex::rt::Request<disable_invite_codes::DisableInviteCodes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<disable_invite_codes::DisableInviteCodes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.enableAccountInvites`: Re-enable an account's ability to receive invite codes.
+    fn enable_account_invites(
+        &self,
+        request: ::atlex::rt::Request<enable_account_invites::EnableAccountInvites>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<enable_account_invites::EnableAccountInvites>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.getAccountInfo`: Get details about an account.
+    fn get_account_info(
+        &self,
+        request: ::atlex::rt::Request<get_account_info::GetAccountInfo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_account_info::GetAccountInfo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.getAccountInfos`: Get details about some accounts.
+    fn get_account_infos(
+        &self,
+        request: ::atlex::rt::Request<get_account_infos::GetAccountInfos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_account_infos::GetAccountInfos>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.getInviteCodes`: Get an admin view of invite codes.
+    fn get_invite_codes(
+        &self,
+        request: ::atlex::rt::Request<get_invite_codes::GetInviteCodes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_invite_codes::GetInviteCodes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.getSubjectStatus`: Get the service-specific admin status of a subject (account, record, or blob).
+    fn get_subject_status(
+        &self,
+        request: ::atlex::rt::Request<get_subject_status::GetSubjectStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_subject_status::GetSubjectStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.searchAccounts`: Get list of accounts that matches your search query.
+    fn search_accounts(
+        &self,
+        request: ::atlex::rt::Request<search_accounts::SearchAccounts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_accounts::SearchAccounts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.sendEmail`: Send email to a user's account email address.
+    fn send_email(
+        &self,
+        request: ::atlex::rt::Request<send_email::SendEmail>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<send_email::SendEmail>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.updateAccountEmail`: Administrative action to update an account's email.
+    fn update_account_email(
+        &self,
+        request: ::atlex::rt::Request<update_account_email::UpdateAccountEmail>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_account_email::UpdateAccountEmail>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.updateAccountHandle`: Administrative action to update an account's handle.
+    fn update_account_handle(
+        &self,
+        request: ::atlex::rt::Request<update_account_handle::UpdateAccountHandle>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_account_handle::UpdateAccountHandle>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.updateAccountPassword`: Update the password for a user account as an administrator.
+    fn update_account_password(
+        &self,
+        request: ::atlex::rt::Request<update_account_password::UpdateAccountPassword>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            update_account_password::UpdateAccountPassword,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.updateAccountSigningKey`: Administrative action to update an account's signing key in their Did document.
+    fn update_account_signing_key(
+        &self,
+        request: ::atlex::rt::Request<
+            update_account_signing_key::UpdateAccountSigningKey,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            update_account_signing_key::UpdateAccountSigningKey,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.admin.updateSubjectStatus`: Update the service-specific admin status of a subject (account, record, or blob).
+    fn update_subject_status(
+        &self,
+        request: ::atlex::rt::Request<update_subject_status::UpdateSubjectStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_subject_status::UpdateSubjectStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.admin` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            delete_account::DeleteAccount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_account(request).await
+        });
+    registry
+        .add::<
+            disable_account_invites::DisableAccountInvites,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.disable_account_invites(request).await
+        });
+    registry
+        .add::<
+            disable_invite_codes::DisableInviteCodes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.disable_invite_codes(request).await
+        });
+    registry
+        .add::<
+            enable_account_invites::EnableAccountInvites,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.enable_account_invites(request).await
+        });
+    registry
+        .add::<
+            get_account_info::GetAccountInfo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_account_info(request).await
+        });
+    registry
+        .add::<
+            get_account_infos::GetAccountInfos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_account_infos(request).await
+        });
+    registry
+        .add::<
+            get_invite_codes::GetInviteCodes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_invite_codes(request).await
+        });
+    registry
+        .add::<
+            get_subject_status::GetSubjectStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_subject_status(request).await
+        });
+    registry
+        .add::<
+            search_accounts::SearchAccounts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_accounts(request).await
+        });
+    registry
+        .add::<
+            send_email::SendEmail,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.send_email(request).await
+        });
+    registry
+        .add::<
+            update_account_email::UpdateAccountEmail,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_account_email(request).await
+        });
+    registry
+        .add::<
+            update_account_handle::UpdateAccountHandle,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_account_handle(request).await
+        });
+    registry
+        .add::<
+            update_account_password::UpdateAccountPassword,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_account_password(request).await
+        });
+    registry
+        .add::<
+            update_account_signing_key::UpdateAccountSigningKey,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_account_signing_key(request).await
+        });
+    registry
+        .add::<
+            update_subject_status::UpdateSubjectStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_subject_status(request).await
+        });
+}

@@ -29,3 +29,191 @@ pub mod submit_plc_operation;
 
 /// `com.atproto.identity.updateHandle`: Updates the current account's handle. Verifies handle validity, and updates did:plc document if necessary. Implemented by PDS, and requires auth.
 pub mod update_handle;
+
+/// The `com.atproto.identity` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.identity.getRecommendedDidCredentials`: Describe the credentials that should be included in the DID doc of an account that is migrating to this service.
+    fn get_recommended_did_credentials(
+        &self,
+        request: ::atlex::rt::Request<
+            get_recommended_did_credentials::GetRecommendedDidCredentials,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_recommended_did_credentials::GetRecommendedDidCredentials,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.refreshIdentity`: Request that the server re-resolve an identity (DID and handle). The server may ignore this request, or require authentication, depending on the role, implementation, and policy of the server.
+    fn refresh_identity(
+        &self,
+        request: ::atlex::rt::Request<refresh_identity::RefreshIdentity>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<refresh_identity::RefreshIdentity>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.requestPlcOperationSignature`: Request an email with a code to in order to request a signed PLC operation. Requires Auth.
+    fn request_plc_operation_signature(
+        &self,
+        request: ::atlex::rt::Request<
+            request_plc_operation_signature::RequestPlcOperationSignature,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            request_plc_operation_signature::RequestPlcOperationSignature,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.resolveDid`: Resolves DID to DID document. Does not bi-directionally verify handle.
+    fn resolve_did(
+        &self,
+        request: ::atlex::rt::Request<resolve_did::ResolveDid>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<resolve_did::ResolveDid>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.resolveHandle`: Resolves an atproto handle (hostname) to a DID. Does not necessarily bi-directionally verify against the the DID document.
+    fn resolve_handle(
+        &self,
+        request: ::atlex::rt::Request<resolve_handle::ResolveHandle>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<resolve_handle::ResolveHandle>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.resolveIdentity`: Resolves an identity (DID or Handle) to a full identity (DID document and verified handle).
+    fn resolve_identity(
+        &self,
+        request: ::atlex::rt::Request<resolve_identity::ResolveIdentity>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<resolve_identity::ResolveIdentity>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.signPlcOperation`: Signs a PLC operation to update some value(s) in the requesting DID's document.
+    fn sign_plc_operation(
+        &self,
+        request: ::atlex::rt::Request<sign_plc_operation::SignPlcOperation>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<sign_plc_operation::SignPlcOperation>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.submitPlcOperation`: Validates a PLC operation to ensure that it doesn't violate a service's constraints or get the identity into a bad state, then submits it to the PLC registry
+    fn submit_plc_operation(
+        &self,
+        request: ::atlex::rt::Request<submit_plc_operation::SubmitPlcOperation>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<submit_plc_operation::SubmitPlcOperation>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.identity.updateHandle`: Updates the current account's handle. Verifies handle validity, and updates did:plc document if necessary. Implemented by PDS, and requires auth.
+    fn update_handle(
+        &self,
+        request: ::atlex::rt::Request<update_handle::UpdateHandle>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_handle::UpdateHandle>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.identity` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_recommended_did_credentials::GetRecommendedDidCredentials,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_recommended_did_credentials(request).await
+        });
+    registry
+        .add::<
+            refresh_identity::RefreshIdentity,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.refresh_identity(request).await
+        });
+    registry
+        .add::<
+            request_plc_operation_signature::RequestPlcOperationSignature,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_plc_operation_signature(request).await
+        });
+    registry
+        .add::<
+            resolve_did::ResolveDid,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.resolve_did(request).await
+        });
+    registry
+        .add::<
+            resolve_handle::ResolveHandle,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.resolve_handle(request).await
+        });
+    registry
+        .add::<
+            resolve_identity::ResolveIdentity,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.resolve_identity(request).await
+        });
+    registry
+        .add::<
+            sign_plc_operation::SignPlcOperation,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.sign_plc_operation(request).await
+        });
+    registry
+        .add::<
+            submit_plc_operation::SubmitPlcOperation,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.submit_plc_operation(request).await
+        });
+    registry
+        .add::<
+            update_handle::UpdateHandle,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_handle(request).await
+        });
+}

@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for RequestPlcOperationSignature {
     type Output = ();
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::NoBody;
 }
 
 /// The errors `com.atproto.identity.requestPlcOperationSignature` declares, and any other error name a server sends.

@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for ResolveIdentity {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::NoBody;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 #[derive(

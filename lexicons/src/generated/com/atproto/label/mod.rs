@@ -8,3 +8,31 @@ pub mod query_labels;
 
 /// `com.atproto.label.subscribeLabels`: Subscribe to stream of labels (and negations). Public endpoint implemented by mod services. Uses same sequencing scheme as repo event stream.
 pub mod subscribe_labels;
+
+/// The `com.atproto.label` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.label.queryLabels`: Find labels relevant to the provided AT-URI patterns. Public endpoint for moderation services, though may return different or additional results with auth.
+    fn query_labels(
+        &self,
+        request: ::atlex::rt::Request<query_labels::QueryLabels>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_labels::QueryLabels>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.label` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            query_labels::QueryLabels,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_labels(request).await
+        });
+}

@@ -5,3 +5,31 @@ pub mod resolve_lexicon;
 
 /// `com.atproto.lexicon.schema`: Representation of Lexicon schemas themselves, when published as atproto records. Note that the schema language is not defined in Lexicon; this meta schema currently only includes a single version field ('lexicon'). See the atproto specifications for description of the other expected top-level fields ('id', 'defs', etc).
 pub mod schema;
+
+/// The `com.atproto.lexicon` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.lexicon.resolveLexicon`: Resolves an atproto lexicon (NSID) to a schema.
+    fn resolve_lexicon(
+        &self,
+        request: ::atlex::rt::Request<resolve_lexicon::ResolveLexicon>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<resolve_lexicon::ResolveLexicon>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.lexicon` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            resolve_lexicon::ResolveLexicon,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.resolve_lexicon(request).await
+        });
+}

@@ -5,3 +5,31 @@ pub mod create_report;
 
 /// `com.atproto.moderation.defs`
 pub mod defs;
+
+/// The `com.atproto.moderation` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.moderation.createReport`: Submit a moderation report regarding an atproto account or record. Implemented by moderation services (with PDS proxying), and requires auth.
+    fn create_report(
+        &self,
+        request: ::atlex::rt::Request<create_report::CreateReport>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_report::CreateReport>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.moderation` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            create_report::CreateReport,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_report(request).await
+        });
+}

@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for ImportRepo {
     type Output = ();
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::Raw;
+
+    type OutputCodec = ::atlex::rt::NoBody;
 }
 
 /// A `application/vnd.ipld.car` body.

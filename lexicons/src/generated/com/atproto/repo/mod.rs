@@ -35,3 +35,202 @@ pub mod strong_ref;
 
 /// `com.atproto.repo.uploadBlob`: Upload a new blob, to be referenced from a repository record. The blob will be deleted if it is not referenced within a time window (eg, minutes). Blob restrictions (mimetype, size, etc) are enforced when the reference is created. Requires auth, implemented by PDS.
 pub mod upload_blob;
+
+/// The `com.atproto.repo` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.repo.applyWrites`: Apply a batch transaction of repository creates, updates, and deletes. Requires auth, implemented by PDS.
+    fn apply_writes(
+        &self,
+        request: ::atlex::rt::Request<apply_writes::ApplyWrites>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<apply_writes::ApplyWrites>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.createRecord`: Create a single new repository record. Requires auth, implemented by PDS.
+    fn create_record(
+        &self,
+        request: ::atlex::rt::Request<create_record::CreateRecord>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_record::CreateRecord>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.deleteRecord`: Delete a repository record, or ensure it doesn't exist. Requires auth, implemented by PDS.
+    fn delete_record(
+        &self,
+        request: ::atlex::rt::Request<delete_record::DeleteRecord>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_record::DeleteRecord>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.describeRepo`: Get information about an account and repository, including the list of collections. Does not require auth.
+    fn describe_repo(
+        &self,
+        request: ::atlex::rt::Request<describe_repo::DescribeRepo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<describe_repo::DescribeRepo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.getRecord`: Get a single record from a repository. Does not require auth.
+    fn get_record(
+        &self,
+        request: ::atlex::rt::Request<get_record::GetRecord>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_record::GetRecord>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.importRepo`: Import a repo in the form of a CAR file. Requires Content-Length HTTP header to be set.
+    fn import_repo(
+        &self,
+        request: ::atlex::rt::Request<import_repo::ImportRepo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<import_repo::ImportRepo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.listMissingBlobs`: Returns a list of missing blobs for the requesting account. Intended to be used in the account migration flow.
+    fn list_missing_blobs(
+        &self,
+        request: ::atlex::rt::Request<list_missing_blobs::ListMissingBlobs>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_missing_blobs::ListMissingBlobs>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.listRecords`: List a range of records in a repository, matching a specific collection. Does not require auth.
+    fn list_records(
+        &self,
+        request: ::atlex::rt::Request<list_records::ListRecords>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_records::ListRecords>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.putRecord`: Write a repository record, creating or updating it as needed. Requires auth, implemented by PDS.
+    fn put_record(
+        &self,
+        request: ::atlex::rt::Request<put_record::PutRecord>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<put_record::PutRecord>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.repo.uploadBlob`: Upload a new blob, to be referenced from a repository record. The blob will be deleted if it is not referenced within a time window (eg, minutes). Blob restrictions (mimetype, size, etc) are enforced when the reference is created. Requires auth, implemented by PDS.
+    fn upload_blob(
+        &self,
+        request: ::atlex::rt::Request<upload_blob::UploadBlob>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<upload_blob::UploadBlob>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.repo` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            apply_writes::ApplyWrites,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.apply_writes(request).await
+        });
+    registry
+        .add::<
+            create_record::CreateRecord,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_record(request).await
+        });
+    registry
+        .add::<
+            delete_record::DeleteRecord,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_record(request).await
+        });
+    registry
+        .add::<
+            describe_repo::DescribeRepo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.describe_repo(request).await
+        });
+    registry
+        .add::<
+            get_record::GetRecord,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_record(request).await
+        });
+    registry
+        .add::<
+            import_repo::ImportRepo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.import_repo(request).await
+        });
+    registry
+        .add::<
+            list_missing_blobs::ListMissingBlobs,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_missing_blobs(request).await
+        });
+    registry
+        .add::<
+            list_records::ListRecords,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_records(request).await
+        });
+    registry
+        .add::<
+            put_record::PutRecord,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.put_record(request).await
+        });
+    registry
+        .add::<
+            upload_blob::UploadBlob,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.upload_blob(request).await
+        });
+}

@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for UploadBlob {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::Raw;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 /// A `*/*` body.

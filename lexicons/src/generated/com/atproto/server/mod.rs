@@ -77,3 +77,493 @@ pub mod revoke_app_password;
 
 /// `com.atproto.server.updateEmail`: Update an account's email.
 pub mod update_email;
+
+/// The `com.atproto.server` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.server.activateAccount`: Activates a currently deactivated account. Used to finalize account migration after the account's repo is imported and identity is setup.
+    fn activate_account(
+        &self,
+        request: ::atlex::rt::Request<activate_account::ActivateAccount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<activate_account::ActivateAccount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.checkAccountStatus`: Returns the status of an account, especially as pertaining to import or recovery. Can be called many times over the course of an account migration. Requires auth and can only be called pertaining to oneself.
+    fn check_account_status(
+        &self,
+        request: ::atlex::rt::Request<check_account_status::CheckAccountStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<check_account_status::CheckAccountStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.confirmEmail`: Confirm an email using a token from com.atproto.server.requestEmailConfirmation.
+    fn confirm_email(
+        &self,
+        request: ::atlex::rt::Request<confirm_email::ConfirmEmail>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<confirm_email::ConfirmEmail>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.createAccount`: Create an account. Implemented by PDS.
+    fn create_account(
+        &self,
+        request: ::atlex::rt::Request<create_account::CreateAccount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_account::CreateAccount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.createAppPassword`: Create an App Password.
+    fn create_app_password(
+        &self,
+        request: ::atlex::rt::Request<create_app_password::CreateAppPassword>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_app_password::CreateAppPassword>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.createInviteCode`: Create an invite code.
+    fn create_invite_code(
+        &self,
+        request: ::atlex::rt::Request<create_invite_code::CreateInviteCode>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_invite_code::CreateInviteCode>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.createInviteCodes`: Create invite codes.
+    fn create_invite_codes(
+        &self,
+        request: ::atlex::rt::Request<create_invite_codes::CreateInviteCodes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_invite_codes::CreateInviteCodes>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.createSession`: Create an authentication session.
+    fn create_session(
+        &self,
+        request: ::atlex::rt::Request<create_session::CreateSession>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_session::CreateSession>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.deactivateAccount`: Deactivates a currently active account. Stops serving of repo, and future writes to repo until reactivated. Used to finalize account migration with the old host after the account has been activated on the new host.
+    fn deactivate_account(
+        &self,
+        request: ::atlex::rt::Request<deactivate_account::DeactivateAccount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<deactivate_account::DeactivateAccount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.deleteAccount`: Delete an actor's account with a token and password. Can only be called after requesting a deletion token. Requires auth.
+    fn delete_account(
+        &self,
+        request: ::atlex::rt::Request<delete_account::DeleteAccount>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_account::DeleteAccount>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.deleteSession`: Delete the current session. Requires auth using the 'refreshJwt' (not the 'accessJwt').
+    fn delete_session(
+        &self,
+        request: ::atlex::rt::Request<delete_session::DeleteSession>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_session::DeleteSession>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.describeServer`: Describes the server's account creation requirements and capabilities. Implemented by PDS.
+    fn describe_server(
+        &self,
+        request: ::atlex::rt::Request<describe_server::DescribeServer>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<describe_server::DescribeServer>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.getAccountInviteCodes`: Get all invite codes for the current account. Requires auth.
+    fn get_account_invite_codes(
+        &self,
+        request: ::atlex::rt::Request<get_account_invite_codes::GetAccountInviteCodes>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_account_invite_codes::GetAccountInviteCodes,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.getServiceAuth`: Get a signed token on behalf of the requesting DID for the requested service.
+    fn get_service_auth(
+        &self,
+        request: ::atlex::rt::Request<get_service_auth::GetServiceAuth>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_service_auth::GetServiceAuth>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.getSession`: Get information about the current auth session. Requires auth.
+    fn get_session(
+        &self,
+        request: ::atlex::rt::Request<get_session::GetSession>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_session::GetSession>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.listAppPasswords`: List all App Passwords.
+    fn list_app_passwords(
+        &self,
+        request: ::atlex::rt::Request<list_app_passwords::ListAppPasswords>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_app_passwords::ListAppPasswords>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.refreshSession`: Refresh an authentication session. Requires auth using the 'refreshJwt' (not the 'accessJwt').
+    fn refresh_session(
+        &self,
+        request: ::atlex::rt::Request<refresh_session::RefreshSession>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<refresh_session::RefreshSession>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.requestAccountDelete`: Initiate a user account deletion via email.
+    fn request_account_delete(
+        &self,
+        request: ::atlex::rt::Request<request_account_delete::RequestAccountDelete>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<request_account_delete::RequestAccountDelete>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.requestEmailConfirmation`: Request an email with a code to confirm ownership of email.
+    fn request_email_confirmation(
+        &self,
+        request: ::atlex::rt::Request<
+            request_email_confirmation::RequestEmailConfirmation,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            request_email_confirmation::RequestEmailConfirmation,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.requestEmailUpdate`: Request a token in order to update email.
+    fn request_email_update(
+        &self,
+        request: ::atlex::rt::Request<request_email_update::RequestEmailUpdate>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<request_email_update::RequestEmailUpdate>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.requestPasswordReset`: Initiate a user account password reset via email.
+    fn request_password_reset(
+        &self,
+        request: ::atlex::rt::Request<request_password_reset::RequestPasswordReset>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<request_password_reset::RequestPasswordReset>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.reserveSigningKey`: Reserve a repo signing key, for use with account creation. Necessary so that a DID PLC update operation can be constructed during an account migraiton. Public and does not require auth; implemented by PDS. NOTE: this endpoint may change when full account migration is implemented.
+    fn reserve_signing_key(
+        &self,
+        request: ::atlex::rt::Request<reserve_signing_key::ReserveSigningKey>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<reserve_signing_key::ReserveSigningKey>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.resetPassword`: Reset a user account password using a token.
+    fn reset_password(
+        &self,
+        request: ::atlex::rt::Request<reset_password::ResetPassword>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<reset_password::ResetPassword>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.revokeAppPassword`: Revoke an App Password by name.
+    fn revoke_app_password(
+        &self,
+        request: ::atlex::rt::Request<revoke_app_password::RevokeAppPassword>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<revoke_app_password::RevokeAppPassword>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.server.updateEmail`: Update an account's email.
+    fn update_email(
+        &self,
+        request: ::atlex::rt::Request<update_email::UpdateEmail>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_email::UpdateEmail>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.server` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            activate_account::ActivateAccount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.activate_account(request).await
+        });
+    registry
+        .add::<
+            check_account_status::CheckAccountStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.check_account_status(request).await
+        });
+    registry
+        .add::<
+            confirm_email::ConfirmEmail,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.confirm_email(request).await
+        });
+    registry
+        .add::<
+            create_account::CreateAccount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_account(request).await
+        });
+    registry
+        .add::<
+            create_app_password::CreateAppPassword,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_app_password(request).await
+        });
+    registry
+        .add::<
+            create_invite_code::CreateInviteCode,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_invite_code(request).await
+        });
+    registry
+        .add::<
+            create_invite_codes::CreateInviteCodes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_invite_codes(request).await
+        });
+    registry
+        .add::<
+            create_session::CreateSession,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_session(request).await
+        });
+    registry
+        .add::<
+            deactivate_account::DeactivateAccount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.deactivate_account(request).await
+        });
+    registry
+        .add::<
+            delete_account::DeleteAccount,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_account(request).await
+        });
+    registry
+        .add::<
+            delete_session::DeleteSession,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_session(request).await
+        });
+    registry
+        .add::<
+            describe_server::DescribeServer,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.describe_server(request).await
+        });
+    registry
+        .add::<
+            get_account_invite_codes::GetAccountInviteCodes,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_account_invite_codes(request).await
+        });
+    registry
+        .add::<
+            get_service_auth::GetServiceAuth,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_service_auth(request).await
+        });
+    registry
+        .add::<
+            get_session::GetSession,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_session(request).await
+        });
+    registry
+        .add::<
+            list_app_passwords::ListAppPasswords,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_app_passwords(request).await
+        });
+    registry
+        .add::<
+            refresh_session::RefreshSession,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.refresh_session(request).await
+        });
+    registry
+        .add::<
+            request_account_delete::RequestAccountDelete,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_account_delete(request).await
+        });
+    registry
+        .add::<
+            request_email_confirmation::RequestEmailConfirmation,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_email_confirmation(request).await
+        });
+    registry
+        .add::<
+            request_email_update::RequestEmailUpdate,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_email_update(request).await
+        });
+    registry
+        .add::<
+            request_password_reset::RequestPasswordReset,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_password_reset(request).await
+        });
+    registry
+        .add::<
+            reserve_signing_key::ReserveSigningKey,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.reserve_signing_key(request).await
+        });
+    registry
+        .add::<
+            reset_password::ResetPassword,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.reset_password(request).await
+        });
+    registry
+        .add::<
+            revoke_app_password::RevokeAppPassword,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.revoke_app_password(request).await
+        });
+    registry
+        .add::<
+            update_email::UpdateEmail,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_email(request).await
+        });
+}

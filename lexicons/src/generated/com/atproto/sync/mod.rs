@@ -50,3 +50,299 @@ pub mod request_crawl;
 
 /// `com.atproto.sync.subscribeRepos`: Repository event stream, aka Firehose endpoint. Outputs repo commits with diff data, and identity update events, for all repositories on the current server. See the atproto specifications for details around stream sequencing, repo versioning, CAR diff format, and more. Public and does not require auth; implemented by PDS and Relay.
 pub mod subscribe_repos;
+
+/// The `com.atproto.sync` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.sync.getBlob`: Get a blob associated with a given account. Returns the full blob as originally uploaded. Does not require auth; implemented by PDS.
+    fn get_blob(
+        &self,
+        request: ::atlex::rt::Request<get_blob::GetBlob>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_blob::GetBlob>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getBlocks`: Get data blocks from a given repo, by CID. For example, intermediate MST nodes, or records. Does not require auth; implemented by PDS.
+    fn get_blocks(
+        &self,
+        request: ::atlex::rt::Request<get_blocks::GetBlocks>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_blocks::GetBlocks>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getCheckout`: DEPRECATED - please use com.atproto.sync.getRepo instead
+    fn get_checkout(
+        &self,
+        request: ::atlex::rt::Request<get_checkout::GetCheckout>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_checkout::GetCheckout>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getHead`: DEPRECATED - please use com.atproto.sync.getLatestCommit instead
+    fn get_head(
+        &self,
+        request: ::atlex::rt::Request<get_head::GetHead>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_head::GetHead>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getHostStatus`: Returns information about a specified upstream host, as consumed by the server. Implemented by relays.
+    fn get_host_status(
+        &self,
+        request: ::atlex::rt::Request<get_host_status::GetHostStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_host_status::GetHostStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getLatestCommit`: Get the current commit CID & revision of the specified repo. Does not require auth.
+    fn get_latest_commit(
+        &self,
+        request: ::atlex::rt::Request<get_latest_commit::GetLatestCommit>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_latest_commit::GetLatestCommit>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getRecord`: Get data blocks needed to prove the existence or non-existence of record in the current version of repo. Does not require auth.
+    fn get_record(
+        &self,
+        request: ::atlex::rt::Request<get_record::GetRecord>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_record::GetRecord>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getRepo`: Download a repository export as CAR file. Optionally only a 'diff' since a previous revision. Does not require auth; implemented by PDS.
+    fn get_repo(
+        &self,
+        request: ::atlex::rt::Request<get_repo::GetRepo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_repo::GetRepo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.getRepoStatus`: Get the hosting status for a repository, on this server. Expected to be implemented by PDS and Relay.
+    fn get_repo_status(
+        &self,
+        request: ::atlex::rt::Request<get_repo_status::GetRepoStatus>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_repo_status::GetRepoStatus>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.listBlobs`: List blob CIDs for an account, since some repo revision. Does not require auth; implemented by PDS.
+    fn list_blobs(
+        &self,
+        request: ::atlex::rt::Request<list_blobs::ListBlobs>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_blobs::ListBlobs>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.listHosts`: Enumerates upstream hosts (eg, PDS or relay instances) that this service consumes from. Implemented by relays.
+    fn list_hosts(
+        &self,
+        request: ::atlex::rt::Request<list_hosts::ListHosts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_hosts::ListHosts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.listRepos`: Enumerates all the DID, rev, and commit CID for all repos hosted by this service. Does not require auth; implemented by PDS and Relay.
+    fn list_repos(
+        &self,
+        request: ::atlex::rt::Request<list_repos::ListRepos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_repos::ListRepos>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.listReposByCollection`: Enumerates all the DIDs which have records with the given collection NSID.
+    fn list_repos_by_collection(
+        &self,
+        request: ::atlex::rt::Request<list_repos_by_collection::ListReposByCollection>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            list_repos_by_collection::ListReposByCollection,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.notifyOfUpdate`: Notify a crawling service of a recent update, and that crawling should resume. Intended use is after a gap between repo stream events caused the crawling service to disconnect. Does not require auth; implemented by Relay. DEPRECATED: just use com.atproto.sync.requestCrawl
+    fn notify_of_update(
+        &self,
+        request: ::atlex::rt::Request<notify_of_update::NotifyOfUpdate>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<notify_of_update::NotifyOfUpdate>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.sync.requestCrawl`: Request a service to persistently crawl hosted repos. Expected use is new PDS instances declaring their existence to Relays. Does not require auth.
+    fn request_crawl(
+        &self,
+        request: ::atlex::rt::Request<request_crawl::RequestCrawl>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<request_crawl::RequestCrawl>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.sync` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_blob::GetBlob,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_blob(request).await
+        });
+    registry
+        .add::<
+            get_blocks::GetBlocks,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_blocks(request).await
+        });
+    registry
+        .add::<
+            get_checkout::GetCheckout,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_checkout(request).await
+        });
+    registry
+        .add::<
+            get_head::GetHead,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_head(request).await
+        });
+    registry
+        .add::<
+            get_host_status::GetHostStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_host_status(request).await
+        });
+    registry
+        .add::<
+            get_latest_commit::GetLatestCommit,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_latest_commit(request).await
+        });
+    registry
+        .add::<
+            get_record::GetRecord,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_record(request).await
+        });
+    registry
+        .add::<
+            get_repo::GetRepo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_repo(request).await
+        });
+    registry
+        .add::<
+            get_repo_status::GetRepoStatus,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_repo_status(request).await
+        });
+    registry
+        .add::<
+            list_blobs::ListBlobs,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_blobs(request).await
+        });
+    registry
+        .add::<
+            list_hosts::ListHosts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_hosts(request).await
+        });
+    registry
+        .add::<
+            list_repos::ListRepos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_repos(request).await
+        });
+    registry
+        .add::<
+            list_repos_by_collection::ListReposByCollection,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_repos_by_collection(request).await
+        });
+    registry
+        .add::<
+            notify_of_update::NotifyOfUpdate,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.notify_of_update(request).await
+        });
+    registry
+        .add::<
+            request_crawl::RequestCrawl,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_crawl(request).await
+        });
+}

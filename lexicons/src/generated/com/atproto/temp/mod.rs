@@ -20,3 +20,155 @@ pub mod request_phone_verification;
 
 /// `com.atproto.temp.revokeAccountCredentials`: Revoke sessions, password, and app passwords associated with account. May be resolved by a password reset.
 pub mod revoke_account_credentials;
+
+/// The `com.atproto.temp` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `com.atproto.temp.addReservedHandle`: Add a handle to the set of reserved handles.
+    fn add_reserved_handle(
+        &self,
+        request: ::atlex::rt::Request<add_reserved_handle::AddReservedHandle>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<add_reserved_handle::AddReservedHandle>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.temp.checkHandleAvailability`: Checks whether the provided handle is available. If the handle is not available, available suggestions will be returned. Optional inputs will be used to generate suggestions.
+    fn check_handle_availability(
+        &self,
+        request: ::atlex::rt::Request<check_handle_availability::CheckHandleAvailability>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            check_handle_availability::CheckHandleAvailability,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.temp.checkSignupQueue`: Check accounts location in signup queue.
+    fn check_signup_queue(
+        &self,
+        request: ::atlex::rt::Request<check_signup_queue::CheckSignupQueue>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<check_signup_queue::CheckSignupQueue>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.temp.dereferenceScope`: Allows finding the oauth permission scope from a reference
+    fn dereference_scope(
+        &self,
+        request: ::atlex::rt::Request<dereference_scope::DereferenceScope>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<dereference_scope::DereferenceScope>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.temp.fetchLabels`: DEPRECATED: use queryLabels or subscribeLabels instead -- Fetch all labels from a labeler created after a certain date.
+    fn fetch_labels(
+        &self,
+        request: ::atlex::rt::Request<fetch_labels::FetchLabels>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<fetch_labels::FetchLabels>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.temp.requestPhoneVerification`: Request a verification code to be sent to the supplied phone number
+    fn request_phone_verification(
+        &self,
+        request: ::atlex::rt::Request<
+            request_phone_verification::RequestPhoneVerification,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            request_phone_verification::RequestPhoneVerification,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `com.atproto.temp.revokeAccountCredentials`: Revoke sessions, password, and app passwords associated with account. May be resolved by a password reset.
+    fn revoke_account_credentials(
+        &self,
+        request: ::atlex::rt::Request<
+            revoke_account_credentials::RevokeAccountCredentials,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            revoke_account_credentials::RevokeAccountCredentials,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `com.atproto.temp` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            add_reserved_handle::AddReservedHandle,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.add_reserved_handle(request).await
+        });
+    registry
+        .add::<
+            check_handle_availability::CheckHandleAvailability,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.check_handle_availability(request).await
+        });
+    registry
+        .add::<
+            check_signup_queue::CheckSignupQueue,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.check_signup_queue(request).await
+        });
+    registry
+        .add::<
+            dereference_scope::DereferenceScope,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.dereference_scope(request).await
+        });
+    registry
+        .add::<
+            fetch_labels::FetchLabels,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.fetch_labels(request).await
+        });
+    registry
+        .add::<
+            request_phone_verification::RequestPhoneVerification,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.request_phone_verification(request).await
+        });
+    registry
+        .add::<
+            revoke_account_credentials::RevokeAccountCredentials,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.revoke_account_credentials(request).await
+        });
+}

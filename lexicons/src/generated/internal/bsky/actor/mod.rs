@@ -2,3 +2,31 @@
 
 /// `internal.bsky.actor.getProfiles`: Get detailed profile views of multiple actors, hydrating social proof (known followers) only for a subset of them. Intended for internal service-to-service use.
 pub mod get_profiles;
+
+/// The `internal.bsky.actor` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `internal.bsky.actor.getProfiles`: Get detailed profile views of multiple actors, hydrating social proof (known followers) only for a subset of them. Intended for internal service-to-service use.
+    fn get_profiles(
+        &self,
+        request: ::atlex::rt::Request<get_profiles::GetProfiles>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_profiles::GetProfiles>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `internal.bsky.actor` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_profiles::GetProfiles,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_profiles(request).await
+        });
+}

@@ -14,3 +14,88 @@ pub mod list_templates;
 
 /// `tools.ozone.communication.updateTemplate`: Administrative action to update an existing communication template. Allows passing partial fields to patch specific fields only.
 pub mod update_template;
+
+/// The `tools.ozone.communication` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.communication.createTemplate`: Administrative action to create a new, re-usable communication (email for now) template.
+    fn create_template(
+        &self,
+        request: ::atlex::rt::Request<create_template::CreateTemplate>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_template::CreateTemplate>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.communication.deleteTemplate`: Delete a communication template.
+    fn delete_template(
+        &self,
+        request: ::atlex::rt::Request<delete_template::DeleteTemplate>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_template::DeleteTemplate>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.communication.listTemplates`: Get list of all communication templates.
+    fn list_templates(
+        &self,
+        request: ::atlex::rt::Request<list_templates::ListTemplates>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_templates::ListTemplates>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.communication.updateTemplate`: Administrative action to update an existing communication template. Allows passing partial fields to patch specific fields only.
+    fn update_template(
+        &self,
+        request: ::atlex::rt::Request<update_template::UpdateTemplate>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_template::UpdateTemplate>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.communication` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            create_template::CreateTemplate,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_template(request).await
+        });
+    registry
+        .add::<
+            delete_template::DeleteTemplate,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_template(request).await
+        });
+    registry
+        .add::<
+            list_templates::ListTemplates,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_templates(request).await
+        });
+    registry
+        .add::<
+            update_template::UpdateTemplate,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_template(request).await
+        });
+}

@@ -2,3 +2,31 @@
 
 /// `tools.ozone.hosting.getAccountHistory`: Get account history, e.g. log of updated email addresses or other identity information.
 pub mod get_account_history;
+
+/// The `tools.ozone.hosting` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.hosting.getAccountHistory`: Get account history, e.g. log of updated email addresses or other identity information.
+    fn get_account_history(
+        &self,
+        request: ::atlex::rt::Request<get_account_history::GetAccountHistory>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_account_history::GetAccountHistory>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.hosting` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_account_history::GetAccountHistory,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_account_history(request).await
+        });
+}

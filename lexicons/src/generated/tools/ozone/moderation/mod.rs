@@ -47,3 +47,299 @@ pub mod schedule_action;
 
 /// `tools.ozone.moderation.searchRepos`: Find repositories based on a search term.
 pub mod search_repos;
+
+/// The `tools.ozone.moderation` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.moderation.cancelScheduledActions`: Cancel all pending scheduled moderation actions for specified subjects
+    fn cancel_scheduled_actions(
+        &self,
+        request: ::atlex::rt::Request<cancel_scheduled_actions::CancelScheduledActions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            cancel_scheduled_actions::CancelScheduledActions,
+        >,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.emitEvent`: Take a moderation action on an actor.
+    fn emit_event(
+        &self,
+        request: ::atlex::rt::Request<emit_event::EmitEvent>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<emit_event::EmitEvent>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getAccountTimeline`: Get timeline of all available events of an account. This includes moderation events, account history and did history.
+    fn get_account_timeline(
+        &self,
+        request: ::atlex::rt::Request<get_account_timeline::GetAccountTimeline>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_account_timeline::GetAccountTimeline>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getEvent`: Get details about a moderation event.
+    fn get_event(
+        &self,
+        request: ::atlex::rt::Request<get_event::GetEvent>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_event::GetEvent>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getRecord`: Get details about a record.
+    fn get_record(
+        &self,
+        request: ::atlex::rt::Request<get_record::GetRecord>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_record::GetRecord>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getRecords`: Get details about some records.
+    fn get_records(
+        &self,
+        request: ::atlex::rt::Request<get_records::GetRecords>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_records::GetRecords>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getRepo`: Get details about a repository.
+    fn get_repo(
+        &self,
+        request: ::atlex::rt::Request<get_repo::GetRepo>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_repo::GetRepo>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getReporterStats`: Get reporter stats for a list of users.
+    fn get_reporter_stats(
+        &self,
+        request: ::atlex::rt::Request<get_reporter_stats::GetReporterStats>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_reporter_stats::GetReporterStats>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getRepos`: Get details about some repositories.
+    fn get_repos(
+        &self,
+        request: ::atlex::rt::Request<get_repos::GetRepos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_repos::GetRepos>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.getSubjects`: Get details about subjects.
+    fn get_subjects(
+        &self,
+        request: ::atlex::rt::Request<get_subjects::GetSubjects>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_subjects::GetSubjects>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.listScheduledActions`: List scheduled moderation actions with optional filtering
+    fn list_scheduled_actions(
+        &self,
+        request: ::atlex::rt::Request<list_scheduled_actions::ListScheduledActions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_scheduled_actions::ListScheduledActions>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.queryEvents`: List moderation events related to a subject.
+    fn query_events(
+        &self,
+        request: ::atlex::rt::Request<query_events::QueryEvents>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_events::QueryEvents>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.queryStatuses`: View moderation statuses of subjects (record or repo).
+    fn query_statuses(
+        &self,
+        request: ::atlex::rt::Request<query_statuses::QueryStatuses>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_statuses::QueryStatuses>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.scheduleAction`: Schedule a moderation action to be executed at a future time
+    fn schedule_action(
+        &self,
+        request: ::atlex::rt::Request<schedule_action::ScheduleAction>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<schedule_action::ScheduleAction>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.moderation.searchRepos`: Find repositories based on a search term.
+    fn search_repos(
+        &self,
+        request: ::atlex::rt::Request<search_repos::SearchRepos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_repos::SearchRepos>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.moderation` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            cancel_scheduled_actions::CancelScheduledActions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.cancel_scheduled_actions(request).await
+        });
+    registry
+        .add::<
+            emit_event::EmitEvent,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.emit_event(request).await
+        });
+    registry
+        .add::<
+            get_account_timeline::GetAccountTimeline,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_account_timeline(request).await
+        });
+    registry
+        .add::<
+            get_event::GetEvent,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_event(request).await
+        });
+    registry
+        .add::<
+            get_record::GetRecord,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_record(request).await
+        });
+    registry
+        .add::<
+            get_records::GetRecords,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_records(request).await
+        });
+    registry
+        .add::<
+            get_repo::GetRepo,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_repo(request).await
+        });
+    registry
+        .add::<
+            get_reporter_stats::GetReporterStats,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_reporter_stats(request).await
+        });
+    registry
+        .add::<
+            get_repos::GetRepos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_repos(request).await
+        });
+    registry
+        .add::<
+            get_subjects::GetSubjects,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_subjects(request).await
+        });
+    registry
+        .add::<
+            list_scheduled_actions::ListScheduledActions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_scheduled_actions(request).await
+        });
+    registry
+        .add::<
+            query_events::QueryEvents,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_events(request).await
+        });
+    registry
+        .add::<
+            query_statuses::QueryStatuses,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_statuses(request).await
+        });
+    registry
+        .add::<
+            schedule_action::ScheduleAction,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.schedule_action(request).await
+        });
+    registry
+        .add::<
+            search_repos::SearchRepos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_repos(request).await
+        });
+}

@@ -26,3 +26,164 @@ pub mod unassign_moderator;
 
 /// `tools.ozone.queue.updateQueue`: Update queue properties.
 pub mod update_queue;
+
+/// The `tools.ozone.queue` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.queue.assignModerator`: Assign a user to a queue.
+    fn assign_moderator(
+        &self,
+        request: ::atlex::rt::Request<assign_moderator::AssignModerator>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<assign_moderator::AssignModerator>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.createQueue`: Create a new moderation queue. A queue can have optional matching criteria that ozone's queue router will use to match reports. A queue with no criteria must have reports assigned to it manually via (1) `modTool.meta.queueId` in `tools.ozone.moderation.emitEvent` or (2) `tools.ozone.report.reassignQueue`.
+    fn create_queue(
+        &self,
+        request: ::atlex::rt::Request<create_queue::CreateQueue>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_queue::CreateQueue>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.deleteQueue`: Delete a moderation queue. Optionally migrate reports to another queue.
+    fn delete_queue(
+        &self,
+        request: ::atlex::rt::Request<delete_queue::DeleteQueue>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_queue::DeleteQueue>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.getAssignments`: Get moderator assignments, optionally filtered by active status, queue, or moderator.
+    fn get_assignments(
+        &self,
+        request: ::atlex::rt::Request<get_assignments::GetAssignments>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_assignments::GetAssignments>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.listQueues`: List all configured moderation queues with statistics.
+    fn list_queues(
+        &self,
+        request: ::atlex::rt::Request<list_queues::ListQueues>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_queues::ListQueues>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.routeReports`: Route reports within an ID range to matching queues based.
+    fn route_reports(
+        &self,
+        request: ::atlex::rt::Request<route_reports::RouteReports>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<route_reports::RouteReports>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.unassignModerator`: Remove a user's assignment from a queue.
+    fn unassign_moderator(
+        &self,
+        request: ::atlex::rt::Request<unassign_moderator::UnassignModerator>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unassign_moderator::UnassignModerator>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.queue.updateQueue`: Update queue properties.
+    fn update_queue(
+        &self,
+        request: ::atlex::rt::Request<update_queue::UpdateQueue>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_queue::UpdateQueue>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.queue` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            assign_moderator::AssignModerator,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.assign_moderator(request).await
+        });
+    registry
+        .add::<
+            create_queue::CreateQueue,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_queue(request).await
+        });
+    registry
+        .add::<
+            delete_queue::DeleteQueue,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_queue(request).await
+        });
+    registry
+        .add::<
+            get_assignments::GetAssignments,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_assignments(request).await
+        });
+    registry
+        .add::<
+            list_queues::ListQueues,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_queues(request).await
+        });
+    registry
+        .add::<
+            route_reports::RouteReports,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.route_reports(request).await
+        });
+    registry
+        .add::<
+            unassign_moderator::UnassignModerator,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unassign_moderator(request).await
+        });
+    registry
+        .add::<
+            update_queue::UpdateQueue,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_queue(request).await
+        });
+}

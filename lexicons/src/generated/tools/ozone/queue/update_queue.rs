@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for UpdateQueue {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::Json;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 #[derive(

@@ -44,3 +44,278 @@ pub mod refresh_stats;
 
 /// `tools.ozone.report.unassignModerator`: Remove report assignment.
 pub mod unassign_moderator;
+
+/// The `tools.ozone.report` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.report.assignModerator`: Assign a report to a user. Defaults to the caller. Admins may assign to any moderator.
+    fn assign_moderator(
+        &self,
+        request: ::atlex::rt::Request<assign_moderator::AssignModerator>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<assign_moderator::AssignModerator>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.closeReports`: Close all reports on a subject matching the given criteria. Reports whose current status does not permit a transition to closed are skipped silently. Intended for automated flows that resolve reports without taking action on the subject.
+    fn close_reports(
+        &self,
+        request: ::atlex::rt::Request<close_reports::CloseReports>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<close_reports::CloseReports>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.createActivity`: Register an activity on a report. For state-change activity types, validates the transition and updates report.status atomically.
+    fn create_activity(
+        &self,
+        request: ::atlex::rt::Request<create_activity::CreateActivity>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<create_activity::CreateActivity>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.getAssignments`: Get assignments for reports.
+    fn get_assignments(
+        &self,
+        request: ::atlex::rt::Request<get_assignments::GetAssignments>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_assignments::GetAssignments>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.getHistoricalStats`: Get historical daily report statistics. Returns a paginated list of daily stat snapshots, newest first. Filter by queue, moderator, or report type.
+    fn get_historical_stats(
+        &self,
+        request: ::atlex::rt::Request<get_historical_stats::GetHistoricalStats>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_historical_stats::GetHistoricalStats>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.getLatestReport`: Get the most recent report.
+    fn get_latest_report(
+        &self,
+        request: ::atlex::rt::Request<get_latest_report::GetLatestReport>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_latest_report::GetLatestReport>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.getLiveStats`: Get live report statistics from the past 24 hours. Filter by queue, moderator, or report type. Omit all parameters for aggregate stats.
+    fn get_live_stats(
+        &self,
+        request: ::atlex::rt::Request<get_live_stats::GetLiveStats>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_live_stats::GetLiveStats>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.getReport`: Get details about a single moderation report by ID.
+    fn get_report(
+        &self,
+        request: ::atlex::rt::Request<get_report::GetReport>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_report::GetReport>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.listActivities`: List all activities for a report, sorted most-recent-first.
+    fn list_activities(
+        &self,
+        request: ::atlex::rt::Request<list_activities::ListActivities>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_activities::ListActivities>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.queryActivities`: Query report activities across all reports, ordered by createdAt. Used by downstream pollers; for per-report activity history use listActivities.
+    fn query_activities(
+        &self,
+        request: ::atlex::rt::Request<query_activities::QueryActivities>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_activities::QueryActivities>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.queryReports`: View moderation reports. Reports are individual instances of content being reported, as opposed to subject statuses which aggregate reports at the subject level.
+    fn query_reports(
+        &self,
+        request: ::atlex::rt::Request<query_reports::QueryReports>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_reports::QueryReports>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.reassignQueue`: Manually reassign a report to a different queue (or unassign it). Records a queueActivity entry on the report.
+    fn reassign_queue(
+        &self,
+        request: ::atlex::rt::Request<reassign_queue::ReassignQueue>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<reassign_queue::ReassignQueue>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.refreshStats`: Recompute report statistics for a date range. Useful for backfilling after failures or data corrections.
+    fn refresh_stats(
+        &self,
+        request: ::atlex::rt::Request<refresh_stats::RefreshStats>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<refresh_stats::RefreshStats>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.report.unassignModerator`: Remove report assignment.
+    fn unassign_moderator(
+        &self,
+        request: ::atlex::rt::Request<unassign_moderator::UnassignModerator>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<unassign_moderator::UnassignModerator>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.report` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            assign_moderator::AssignModerator,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.assign_moderator(request).await
+        });
+    registry
+        .add::<
+            close_reports::CloseReports,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.close_reports(request).await
+        });
+    registry
+        .add::<
+            create_activity::CreateActivity,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.create_activity(request).await
+        });
+    registry
+        .add::<
+            get_assignments::GetAssignments,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_assignments(request).await
+        });
+    registry
+        .add::<
+            get_historical_stats::GetHistoricalStats,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_historical_stats(request).await
+        });
+    registry
+        .add::<
+            get_latest_report::GetLatestReport,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_latest_report(request).await
+        });
+    registry
+        .add::<
+            get_live_stats::GetLiveStats,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_live_stats(request).await
+        });
+    registry
+        .add::<
+            get_report::GetReport,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_report(request).await
+        });
+    registry
+        .add::<
+            list_activities::ListActivities,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_activities(request).await
+        });
+    registry
+        .add::<
+            query_activities::QueryActivities,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_activities(request).await
+        });
+    registry
+        .add::<
+            query_reports::QueryReports,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_reports(request).await
+        });
+    registry
+        .add::<
+            reassign_queue::ReassignQueue,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.reassign_queue(request).await
+        });
+    registry
+        .add::<
+            refresh_stats::RefreshStats,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.refresh_stats(request).await
+        });
+    registry
+        .add::<
+            unassign_moderator::UnassignModerator,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.unassign_moderator(request).await
+        });
+}

@@ -17,3 +17,107 @@ pub mod remove_rule;
 
 /// `tools.ozone.safelink.updateRule`: Update an existing URL safety rule
 pub mod update_rule;
+
+/// The `tools.ozone.safelink` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.safelink.addRule`: Add a new URL safety rule
+    fn add_rule(
+        &self,
+        request: ::atlex::rt::Request<add_rule::AddRule>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<add_rule::AddRule>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.safelink.queryEvents`: Query URL safety audit events
+    fn query_events(
+        &self,
+        request: ::atlex::rt::Request<query_events::QueryEvents>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_events::QueryEvents>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.safelink.queryRules`: Query URL safety rules
+    fn query_rules(
+        &self,
+        request: ::atlex::rt::Request<query_rules::QueryRules>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_rules::QueryRules>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.safelink.removeRule`: Remove an existing URL safety rule
+    fn remove_rule(
+        &self,
+        request: ::atlex::rt::Request<remove_rule::RemoveRule>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<remove_rule::RemoveRule>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.safelink.updateRule`: Update an existing URL safety rule
+    fn update_rule(
+        &self,
+        request: ::atlex::rt::Request<update_rule::UpdateRule>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_rule::UpdateRule>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.safelink` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            add_rule::AddRule,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.add_rule(request).await
+        });
+    registry
+        .add::<
+            query_events::QueryEvents,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_events(request).await
+        });
+    registry
+        .add::<
+            query_rules::QueryRules,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_rules(request).await
+        });
+    registry
+        .add::<
+            remove_rule::RemoveRule,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.remove_rule(request).await
+        });
+    registry
+        .add::<
+            update_rule::UpdateRule,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_rule(request).await
+        });
+}

@@ -2,3 +2,31 @@
 
 /// `tools.ozone.server.getConfig`: Get details about ozone's server configuration.
 pub mod get_config;
+
+/// The `tools.ozone.server` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.server.getConfig`: Get details about ozone's server configuration.
+    fn get_config(
+        &self,
+        request: ::atlex::rt::Request<get_config::GetConfig>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_config::GetConfig>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.server` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            get_config::GetConfig,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_config(request).await
+        });
+}

@@ -20,3 +20,126 @@ pub mod query_sets;
 
 /// `tools.ozone.set.upsertSet`: Create or update set metadata
 pub mod upsert_set;
+
+/// The `tools.ozone.set` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.set.addValues`: Add values to a specific set. Attempting to add values to a set that does not exist will result in an error.
+    fn add_values(
+        &self,
+        request: ::atlex::rt::Request<add_values::AddValues>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<add_values::AddValues>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.set.deleteSet`: Delete an entire set. Attempting to delete a set that does not exist will result in an error.
+    fn delete_set(
+        &self,
+        request: ::atlex::rt::Request<delete_set::DeleteSet>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_set::DeleteSet>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.set.deleteValues`: Delete values from a specific set. Attempting to delete values that are not in the set will not result in an error
+    fn delete_values(
+        &self,
+        request: ::atlex::rt::Request<delete_values::DeleteValues>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_values::DeleteValues>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.set.getValues`: Get a specific set and its values
+    fn get_values(
+        &self,
+        request: ::atlex::rt::Request<get_values::GetValues>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<get_values::GetValues>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.set.querySets`: Query available sets
+    fn query_sets(
+        &self,
+        request: ::atlex::rt::Request<query_sets::QuerySets>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<query_sets::QuerySets>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.set.upsertSet`: Create or update set metadata
+    fn upsert_set(
+        &self,
+        request: ::atlex::rt::Request<upsert_set::UpsertSet>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<upsert_set::UpsertSet>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.set` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            add_values::AddValues,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.add_values(request).await
+        });
+    registry
+        .add::<
+            delete_set::DeleteSet,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_set(request).await
+        });
+    registry
+        .add::<
+            delete_values::DeleteValues,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_values(request).await
+        });
+    registry
+        .add::<
+            get_values::GetValues,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_values(request).await
+        });
+    registry
+        .add::<
+            query_sets::QuerySets,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.query_sets(request).await
+        });
+    registry
+        .add::<
+            upsert_set::UpsertSet,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.upsert_set(request).await
+        });
+}

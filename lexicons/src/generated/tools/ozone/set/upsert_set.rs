@@ -25,6 +25,10 @@ impl ::atlex::rt::Endpoint for UpsertSet {
     type Output = Output;
 
     type Error = Error;
+
+    type InputCodec = ::atlex::rt::Json;
+
+    type OutputCodec = ::atlex::rt::Json;
 }
 
 pub type Input = crate::tools::ozone::set::defs::Set;

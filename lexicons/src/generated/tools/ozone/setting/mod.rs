@@ -11,3 +11,69 @@ pub mod remove_options;
 
 /// `tools.ozone.setting.upsertOption`: Create or update setting option
 pub mod upsert_option;
+
+/// The `tools.ozone.setting` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.setting.listOptions`: List settings with optional filtering
+    fn list_options(
+        &self,
+        request: ::atlex::rt::Request<list_options::ListOptions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_options::ListOptions>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.setting.removeOptions`: Delete settings by key
+    fn remove_options(
+        &self,
+        request: ::atlex::rt::Request<remove_options::RemoveOptions>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<remove_options::RemoveOptions>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.setting.upsertOption`: Create or update setting option
+    fn upsert_option(
+        &self,
+        request: ::atlex::rt::Request<upsert_option::UpsertOption>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<upsert_option::UpsertOption>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.setting` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            list_options::ListOptions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_options(request).await
+        });
+    registry
+        .add::<
+            remove_options::RemoveOptions,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.remove_options(request).await
+        });
+    registry
+        .add::<
+            upsert_option::UpsertOption,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.upsert_option(request).await
+        });
+}

@@ -11,3 +11,69 @@ pub mod find_related_accounts;
 
 /// `tools.ozone.signature.searchAccounts`: Search for accounts that match one or more threat signature values.
 pub mod search_accounts;
+
+/// The `tools.ozone.signature` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.signature.findCorrelation`: Find all correlated threat signatures between 2 or more accounts.
+    fn find_correlation(
+        &self,
+        request: ::atlex::rt::Request<find_correlation::FindCorrelation>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<find_correlation::FindCorrelation>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.signature.findRelatedAccounts`: Get accounts that share some matching threat signatures with the root account.
+    fn find_related_accounts(
+        &self,
+        request: ::atlex::rt::Request<find_related_accounts::FindRelatedAccounts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<find_related_accounts::FindRelatedAccounts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.signature.searchAccounts`: Search for accounts that match one or more threat signature values.
+    fn search_accounts(
+        &self,
+        request: ::atlex::rt::Request<search_accounts::SearchAccounts>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<search_accounts::SearchAccounts>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.signature` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            find_correlation::FindCorrelation,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.find_correlation(request).await
+        });
+    registry
+        .add::<
+            find_related_accounts::FindRelatedAccounts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.find_related_accounts(request).await
+        });
+    registry
+        .add::<
+            search_accounts::SearchAccounts,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.search_accounts(request).await
+        });
+}

@@ -14,3 +14,88 @@ pub mod list_members;
 
 /// `tools.ozone.team.updateMember`: Update a member in the ozone service. Requires admin role.
 pub mod update_member;
+
+/// The `tools.ozone.team` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.team.addMember`: Add a member to the ozone team. Requires admin role.
+    fn add_member(
+        &self,
+        request: ::atlex::rt::Request<add_member::AddMember>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<add_member::AddMember>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.team.deleteMember`: Delete a member from ozone team. Requires admin role.
+    fn delete_member(
+        &self,
+        request: ::atlex::rt::Request<delete_member::DeleteMember>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<delete_member::DeleteMember>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.team.listMembers`: List all members with access to the ozone service.
+    fn list_members(
+        &self,
+        request: ::atlex::rt::Request<list_members::ListMembers>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_members::ListMembers>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.team.updateMember`: Update a member in the ozone service. Requires admin role.
+    fn update_member(
+        &self,
+        request: ::atlex::rt::Request<update_member::UpdateMember>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<update_member::UpdateMember>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.team` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            add_member::AddMember,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.add_member(request).await
+        });
+    registry
+        .add::<
+            delete_member::DeleteMember,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.delete_member(request).await
+        });
+    registry
+        .add::<
+            list_members::ListMembers,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_members(request).await
+        });
+    registry
+        .add::<
+            update_member::UpdateMember,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.update_member(request).await
+        });
+}

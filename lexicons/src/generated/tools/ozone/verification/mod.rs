@@ -11,3 +11,69 @@ pub mod list_verifications;
 
 /// `tools.ozone.verification.revokeVerifications`: Revoke previously granted verifications in batches of up to 100.
 pub mod revoke_verifications;
+
+/// The `tools.ozone.verification` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+///
+/// Mount an implementation with \[`register`\].
+pub trait Service: Send + Sync + 'static {
+    /// `tools.ozone.verification.grantVerifications`: Grant verifications to multiple subjects. Allows batch processing of up to 100 verifications at once.
+    fn grant_verifications(
+        &self,
+        request: ::atlex::rt::Request<grant_verifications::GrantVerifications>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<grant_verifications::GrantVerifications>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.verification.listVerifications`: List verifications
+    fn list_verifications(
+        &self,
+        request: ::atlex::rt::Request<list_verifications::ListVerifications>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<list_verifications::ListVerifications>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+
+    /// `tools.ozone.verification.revokeVerifications`: Revoke previously granted verifications in batches of up to 100.
+    fn revoke_verifications(
+        &self,
+        request: ::atlex::rt::Request<revoke_verifications::RevokeVerifications>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<revoke_verifications::RevokeVerifications>,
+    > + Send {
+        let _ = request;
+        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+    }
+}
+
+/// Mounts every `tools.ozone.verification` endpoint of a \[`Service`\] on `registry`.
+pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
+    registry
+        .add::<
+            grant_verifications::GrantVerifications,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.grant_verifications(request).await
+        });
+    registry
+        .add::<
+            list_verifications::ListVerifications,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.list_verifications(request).await
+        });
+    registry
+        .add::<
+            revoke_verifications::RevokeVerifications,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.revoke_verifications(request).await
+        });
+}

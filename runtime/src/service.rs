@@ -1,0 +1,146 @@
+//! What a server implements: generated service traits take a [`Request`] and
+//! answer a [`HandlerResult`]; a [`Registry`] (the axum router of the `server`
+//! feature, or one of your own) mounts them.
+//!
+//! Generated code, for each group of endpoints such as `chat.bsky.convo`, has
+//! a `Service` trait with one method per endpoint (each defaulting to
+//! `MethodNotImplemented`) and a `register` function that adds them all to a
+//! registry.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::error::CommonError;
+use crate::types::Did;
+use crate::xrpc::{Endpoint, EndpointError};
+
+/// One call of an endpoint, as a handler receives it: parameters and input
+/// already decoded and checked.
+pub struct Request<E: Endpoint> {
+    /// The query-string parameters.
+    pub params: E::Params,
+    /// The request body.
+    pub input: E::Input,
+    /// Who is calling, and the rest of the HTTP request.
+    pub context: RequestContext,
+}
+
+impl<E: Endpoint> std::fmt::Debug for Request<E>
+where
+    E::Params: std::fmt::Debug,
+    E::Input: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("endpoint", &E::NSID)
+            .field("params", &self.params)
+            .field("input", &self.input)
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+/// What a handler knows about the HTTP request besides its parameters and body.
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    /// The request's headers.
+    pub headers: http::HeaderMap,
+    /// The authenticated caller, when the server's authenticator named one.
+    pub caller: Option<Did>,
+}
+
+impl RequestContext {
+    /// The caller, or `AuthenticationRequired` when the request is anonymous.
+    pub fn require_caller<E>(&self) -> Result<&Did, HandlerError<E>> {
+        self.caller.as_ref().ok_or_else(|| {
+            HandlerError::Common(CommonError::AuthenticationRequired {
+                message: Some("this endpoint requires authentication".to_owned()),
+            })
+        })
+    }
+}
+
+/// Why a handler did not produce an output: one of the endpoint's declared
+/// errors, or a common XRPC error.
+///
+/// A handler should return only the names its lexicon declares: the server
+/// answers an `E` whose name is not declared (the generated enum's unknown
+/// case) with `InternalServerError`, as a bug in the handler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandlerError<E> {
+    /// A declared error, with the HTTP status to send (400 unless changed with
+    /// [`HandlerError::with_status`]).
+    Endpoint {
+        /// The error.
+        error: E,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A common XRPC error.
+    Common(CommonError),
+}
+
+impl<E> HandlerError<E> {
+    /// A declared error, sent with status 400.
+    pub fn endpoint(error: E) -> Self {
+        Self::Endpoint { error, status: 400 }
+    }
+
+    /// Changes the status a declared error is sent with (ignored for common
+    /// errors, whose status is fixed).
+    pub fn with_status(self, status: u16) -> Self {
+        match self {
+            Self::Endpoint { error, .. } => Self::Endpoint { error, status },
+            common => common,
+        }
+    }
+
+    /// `MethodNotImplemented`: what unimplemented service methods answer.
+    pub fn not_implemented() -> Self {
+        Self::Common(CommonError::MethodNotImplemented {
+            message: Some("this server does not implement this method".to_owned()),
+        })
+    }
+
+    /// `InvalidRequest` with a message.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::Common(CommonError::invalid_request(message))
+    }
+
+    /// `InternalServerError` with a message.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Common(CommonError::InternalServerError {
+            message: Some(message.into()),
+        })
+    }
+}
+
+impl<E: EndpointError> From<E> for HandlerError<E> {
+    fn from(error: E) -> Self {
+        Self::endpoint(error)
+    }
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for HandlerError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Endpoint { error, status } => write!(f, "{error} (status {status})"),
+            Self::Common(common) => write!(f, "{common}"),
+        }
+    }
+}
+
+impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for HandlerError<E> {}
+
+/// What a handler of endpoint `E` returns.
+pub type HandlerResult<E> = Result<<E as Endpoint>::Output, HandlerError<<E as Endpoint>::Error>>;
+
+/// Something endpoints can be mounted on, for a service of type `S`.
+pub trait Registry<S> {
+    /// Mounts endpoint `E`, handled by `handler` with the shared service.
+    fn add<E, F, Fut>(&mut self, handler: F)
+    where
+        E: Endpoint + 'static,
+        F: Fn(Arc<S>, Request<E>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult<E>> + Send + 'static;
+}
