@@ -18,7 +18,7 @@ use crate::ir::{
     BodyIr, BodyTy, DefaultValue, EndpointIr, EndpointKind, FieldIr, Ir, Item, NameHint, Part,
     StringEnumIr, StructIr, StructRole, SubscriptionIr, Ty, TypeId, TypeKind, UnionIr,
 };
-use crate::lexicon::StringFormat;
+use crate::lexicon::{Schema, SchemaKind, StringFormat};
 use crate::names::{Names, split_raw};
 
 /// Paths the emitted code uses.
@@ -362,9 +362,21 @@ impl<'a> Emitter<'a> {
         let decl = self.ir.get(id);
         let doc = docs(decl.description.as_deref());
         match &decl.kind {
-            TypeKind::Struct(s) => self.structure(id, s, doc),
-            TypeKind::Union(u) => self.union(id, u, doc),
-            TypeKind::StringEnum(e) => self.string_enum(id, e, doc),
+            TypeKind::Struct(s) => {
+                let mut out = self.structure(id, s, doc);
+                out.extend(self.validate_struct(id, s));
+                out
+            }
+            TypeKind::Union(u) => {
+                let mut out = self.union(id, u, doc);
+                out.extend(self.validate_union(id, u));
+                out
+            }
+            TypeKind::StringEnum(e) => {
+                let mut out = self.string_enum(id, e, doc);
+                out.extend(self.validate_impl(id, TokenStream::new()));
+                out
+            }
             TypeKind::Errors(_) => self.errors(id),
             TypeKind::Alias(ty) => {
                 let name = self.type_name(id);
@@ -939,6 +951,213 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// `impl Validate` with the given body (`v` is the validator).
+    fn validate_impl(&self, id: TypeId, body: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        let name = self.type_name(id);
+        let v = if body.is_empty() {
+            quote!(_v)
+        } else {
+            quote!(v)
+        };
+        quote! {
+            impl #rt::Validate for #name {
+                fn check(&self, #v: &mut #rt::Validator) {
+                    #body
+                }
+            }
+        }
+    }
+
+    fn validate_struct(&self, id: TypeId, s: &StructIr) -> TokenStream {
+        let mut body = TokenStream::new();
+        for (j, field) in s.fields.iter().enumerate() {
+            let Some(check) = self.check(quote!(value), &field.ty, &field.schema) else {
+                continue;
+            };
+            let field_ident = ident(
+                self.names
+                    .fields
+                    .get(&(id, j))
+                    .map_or("field", String::as_str),
+            );
+            let json = &field.name;
+            let checked = quote!(v.field(#json, |v| #check););
+            body.extend(match (field.required, field.nullable) {
+                (true, false) => quote! {
+                    let value = &self.#field_ident;
+                    #checked
+                },
+                (false, true) => quote! {
+                    if let Some(Some(value)) = &self.#field_ident {
+                        #checked
+                    }
+                },
+                _ => quote! {
+                    if let Some(value) = &self.#field_ident {
+                        #checked
+                    }
+                },
+            });
+        }
+        self.validate_impl(id, body)
+    }
+
+    fn validate_union(&self, id: TypeId, u: &UnionIr) -> TokenStream {
+        let variants: Vec<Ident> = u
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| self.ir.validates.get(m.target.0).copied().unwrap_or(false))
+            .map(|(j, _)| {
+                ident(
+                    self.names
+                        .variants
+                        .get(&(id, j))
+                        .map_or("Member", String::as_str),
+                )
+            })
+            .collect();
+        let exhaustive = variants.len() == u.members.len() && u.closed;
+        let body = match (variants.as_slice(), exhaustive) {
+            ([], _) => TokenStream::new(),
+            ([only], true) => quote! {
+                let Self::#only(value) = self;
+                v.nested(&**value);
+            },
+            ([only], false) => quote! {
+                if let Self::#only(value) = self {
+                    v.nested(&**value);
+                }
+            },
+            (many, exhaustive) => {
+                let rest = if exhaustive {
+                    TokenStream::new()
+                } else {
+                    quote!(_ => {})
+                };
+                quote! {
+                    match self {
+                        #(Self::#many(value) => v.nested(&**value),)*
+                        #rest
+                    }
+                }
+            }
+        };
+        self.validate_impl(id, body)
+    }
+
+    /// An expression that checks `value` (an expression of type `&T`, where
+    /// `T` is `ty`) against `schema`, or `None` when there is nothing to check.
+    fn check(&self, value: TokenStream, ty: &Ty, schema: &Schema) -> Option<TokenStream> {
+        let rt = &self.rt;
+        match ty {
+            Ty::Named(id) => match &self.ir.get(*id).kind {
+                TypeKind::Alias(inner) => {
+                    let schema = self.ir.def_schemas.get(id).unwrap_or(schema);
+                    self.check(value, inner, schema)
+                }
+                TypeKind::StringEnum(_) => {
+                    let schema = self.ir.def_schemas.get(id).unwrap_or(schema);
+                    let rules = string_rules(schema, rt)?;
+                    Some(quote!(v.string(#value.as_str(), &#rules)))
+                }
+                TypeKind::Struct(_) | TypeKind::Union(_)
+                    if self.ir.validates.get(id.0).copied().unwrap_or(false) =>
+                {
+                    Some(quote!(v.nested(#value)))
+                }
+                _ => None,
+            },
+            Ty::Array(inner) => {
+                let SchemaKind::Array(array) = &schema.kind else {
+                    return None;
+                };
+                let mut exprs = Vec::new();
+                if array.min_length.is_some() || array.max_length.is_some() {
+                    let min = option_u64(array.min_length);
+                    let max = option_u64(array.max_length);
+                    exprs.push(quote!(v.array_length(#value.len(), #min, #max)));
+                }
+                if let Some(item) = self.check(quote!(item), inner, &array.items) {
+                    exprs.push(quote!(v.items(#value, |v, item| #item)));
+                }
+                block(exprs)
+            }
+            Ty::String(_) => {
+                let rules = string_rules(schema, rt)?;
+                Some(quote!(v.string(#value, &#rules)))
+            }
+            Ty::Integer => {
+                let SchemaKind::Integer(i) = &schema.kind else {
+                    return None;
+                };
+                if i.minimum.is_none()
+                    && i.maximum.is_none()
+                    && i.enum_values.is_none()
+                    && i.const_value.is_none()
+                {
+                    return None;
+                }
+                let min = option_i64(i.minimum);
+                let max = option_i64(i.maximum);
+                let const_value = option_i64(i.const_value);
+                let enum_values = match &i.enum_values {
+                    Some(values) => {
+                        let values = values
+                            .iter()
+                            .map(|n| proc_macro2::Literal::i64_unsuffixed(*n));
+                        quote!(Some(&[#(#values),*]))
+                    }
+                    None => quote!(None),
+                };
+                Some(quote! {
+                    v.integer(*#value, &#rt::IntegerRules {
+                        minimum: #min,
+                        maximum: #max,
+                        enum_values: #enum_values,
+                        const_value: #const_value,
+                    })
+                })
+            }
+            Ty::Bool => match &schema.kind {
+                SchemaKind::Boolean(b) if b.const_value.is_some() => {
+                    let expected = b.const_value;
+                    let expected = match expected {
+                        Some(b) => quote!(Some(#b)),
+                        None => quote!(None),
+                    };
+                    Some(quote!(v.boolean(*#value, #expected)))
+                }
+                _ => None,
+            },
+            Ty::Bytes => match &schema.kind {
+                SchemaKind::Bytes(b) if b.min_length.is_some() || b.max_length.is_some() => {
+                    let min = option_u64(b.min_length);
+                    let max = option_u64(b.max_length);
+                    Some(quote!(v.bytes(#value, #min, #max)))
+                }
+                _ => None,
+            },
+            Ty::Blob => match &schema.kind {
+                SchemaKind::Blob(b) if b.accept.is_some() || b.max_size.is_some() => {
+                    let accept = match &b.accept {
+                        Some(patterns) => quote!(Some(&[#(#patterns),*])),
+                        None => quote!(None),
+                    };
+                    let max = option_u64(b.max_size);
+                    Some(quote!(v.blob(#value, #accept, #max)))
+                }
+                _ => None,
+            },
+            Ty::Unknown => match &schema.kind {
+                SchemaKind::Unknown => Some(quote!(v.object(#value))),
+                _ => None,
+            },
+            Ty::CidLink => None,
+        }
+    }
+
     /// The `Input`/`Output` alias for bodies without a generated type.
     fn body_alias(&self, body: &Option<BodyIr>, part: Part) -> TokenStream {
         let Some(body) = body else {
@@ -1196,6 +1415,67 @@ fn part_ident(part: Part) -> &'static str {
         Part::Message => "Message",
         Part::Error => "Error",
     }
+}
+
+/// One expression, or several as a block.
+fn block(mut exprs: Vec<TokenStream>) -> Option<TokenStream> {
+    match exprs.len() {
+        0 => None,
+        1 => exprs.pop(),
+        _ => Some(quote!({ #(#exprs;)* })),
+    }
+}
+
+fn option_u64(value: Option<u64>) -> TokenStream {
+    match value {
+        Some(n) => {
+            let n = proc_macro2::Literal::u64_unsuffixed(n);
+            quote!(Some(#n))
+        }
+        None => quote!(None),
+    }
+}
+
+fn option_i64(value: Option<i64>) -> TokenStream {
+    match value {
+        Some(n) => {
+            let n = proc_macro2::Literal::i64_unsuffixed(n);
+            quote!(Some(#n))
+        }
+        None => quote!(None),
+    }
+}
+
+/// `StringRules { … }` for a string schema with constraints.
+fn string_rules(schema: &Schema, rt: &TokenStream) -> Option<TokenStream> {
+    let SchemaKind::String(s) = &schema.kind else {
+        return None;
+    };
+    if s.min_length.is_none()
+        && s.max_length.is_none()
+        && s.min_graphemes.is_none()
+        && s.max_graphemes.is_none()
+        && s.const_value.is_none()
+    {
+        return None;
+    }
+    let mut fields = Vec::new();
+    for (name, value) in [
+        ("min_length", s.min_length),
+        ("max_length", s.max_length),
+        ("min_graphemes", s.min_graphemes),
+        ("max_graphemes", s.max_graphemes),
+    ] {
+        if value.is_some() {
+            let name = ident(name);
+            let value = option_u64(value);
+            fields.push(quote!(#name: #value,));
+        }
+    }
+    if let Some(c) = &s.const_value {
+        fields.push(quote!(const_value: Some(#c),));
+    }
+    Some(quote!(#rt::StringRules { #(#fields)* ..#rt::StringRules::NONE }))
 }
 
 /// The runtime type of a string format.

@@ -27,6 +27,12 @@ pub struct Ir {
     pub types: Vec<TypeDecl>,
     /// One module per document, by NSID.
     pub modules: BTreeMap<String, Module>,
+    /// The schemas of named definitions that become aliases or string enums,
+    /// whose constraints apply wherever they are referred to.
+    pub def_schemas: HashMap<TypeId, Schema>,
+    /// Whether values of each type can break a lexicon constraint (and so
+    /// have something to check).
+    pub validates: Vec<bool>,
 }
 
 /// The items a document becomes.
@@ -348,6 +354,7 @@ pub fn build(catalog: &Catalog, diagnostics: &mut Diagnostics) -> Ir {
     builder.convert();
     let mut ir = builder.ir;
     mark_boxed_cycles(&mut ir);
+    mark_validation(&mut ir);
     ir
 }
 
@@ -433,6 +440,9 @@ impl Builder<'_> {
 
     /// The kind of a named data definition.
     fn def_kind(&mut self, key: &DefKey, schema: &Schema, id: TypeId) -> TypeKind {
+        if !matches!(schema.kind, SchemaKind::Object(_) | SchemaKind::Record(_)) {
+            self.ir.def_schemas.insert(id, schema.clone());
+        }
         match &schema.kind {
             SchemaKind::Object(object) => TypeKind::Struct(self.object(
                 &key.nsid,
@@ -792,6 +802,88 @@ impl Ty {
             Ty::Named(id) => f(*id),
             Ty::Array(inner) => inner.for_each_named(f),
             _ => {}
+        }
+    }
+}
+
+/// Whether a schema puts a constraint on the value itself (not counting
+/// what named types it refers to).
+pub fn has_constraints(schema: &Schema) -> bool {
+    match &schema.kind {
+        SchemaKind::String(s) => {
+            s.min_length.is_some()
+                || s.max_length.is_some()
+                || s.min_graphemes.is_some()
+                || s.max_graphemes.is_some()
+                || s.const_value.is_some()
+        }
+        SchemaKind::Integer(i) => {
+            i.minimum.is_some()
+                || i.maximum.is_some()
+                || i.enum_values.is_some()
+                || i.const_value.is_some()
+        }
+        SchemaKind::Boolean(b) => b.const_value.is_some(),
+        SchemaKind::Bytes(b) => b.min_length.is_some() || b.max_length.is_some(),
+        SchemaKind::Blob(b) => b.accept.is_some() || b.max_size.is_some(),
+        SchemaKind::Array(a) => {
+            a.min_length.is_some() || a.max_length.is_some() || has_constraints(&a.items)
+        }
+        SchemaKind::Unknown => true,
+        _ => false,
+    }
+}
+
+impl Ir {
+    /// Whether checking a value of type `ty` described by `schema` can find
+    /// anything.
+    pub fn checks(&self, ty: &Ty, schema: &Schema) -> bool {
+        if has_constraints(schema) {
+            return true;
+        }
+        match ty {
+            Ty::Named(id) => {
+                self.validates.get(id.0).copied().unwrap_or(false)
+                    || self.def_schemas.get(id).is_some_and(has_constraints)
+            }
+            Ty::Array(inner) => match &schema.kind {
+                SchemaKind::Array(a) => self.checks(inner, &a.items),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// Computes [`Ir::validates`]: a fixpoint, since types refer to each other
+/// (cycles included).
+fn mark_validation(ir: &mut Ir) {
+    ir.validates = vec![false; ir.types.len()];
+    loop {
+        let mut changed = false;
+        for i in 0..ir.types.len() {
+            if ir.validates[i] {
+                continue;
+            }
+            let needs = match &ir.types[i].kind {
+                TypeKind::Struct(s) => s.fields.iter().any(|f| ir.checks(&f.ty, &f.schema)),
+                TypeKind::Union(u) => u.members.iter().any(|m| ir.validates[m.target.0]),
+                TypeKind::Alias(ty) => match ir.def_schemas.get(&TypeId(i)) {
+                    Some(schema) => ir.checks(ty, schema),
+                    None => match ty {
+                        Ty::Named(id) => ir.validates[id.0],
+                        _ => false,
+                    },
+                },
+                TypeKind::StringEnum(_) | TypeKind::Errors(_) | TypeKind::Pending => false,
+            };
+            if needs {
+                ir.validates[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
         }
     }
 }

@@ -11,6 +11,8 @@
 //! - [`error`]: the errors common to every XRPC endpoint.
 //! - [`service`]: what a server implements: [`service::Request`] in,
 //!   [`service::HandlerResult`] out.
+//! - [`validate`]: the lexicon's value constraints, checked with a path to
+//!   every violation.
 //! - [`rt`]: the single module generated code refers to.
 
 pub mod data;
@@ -18,4 +20,5 @@ pub mod error;
 pub mod rt;
 pub mod service;
 pub mod types;
+pub mod validate;
 pub mod xrpc;

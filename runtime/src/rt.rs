@@ -20,6 +20,7 @@ pub use crate::service::{HandlerError, HandlerResult, Registry, Request};
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
 };
+pub use crate::validate::{IntegerRules, StringRules, Validate, Validator};
 pub use crate::xrpc::{
     Binary, Codec, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
     Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UnknownError, UnknownValue,

@@ -2,6 +2,8 @@
 //! parameters, bodies and declared errors.
 
 use std::borrow::Cow;
+
+use crate::validate::Validate;
 use std::fmt;
 use std::str::FromStr;
 
@@ -29,12 +31,12 @@ pub trait Endpoint {
     /// The MIME type of the response body, when the endpoint returns one.
     const OUTPUT_ENCODING: Option<&'static str>;
     /// Query-string parameters (`()` when the lexicon declares none).
-    type Params: Params + Send + Sync + 'static;
+    type Params: Params + Validate + Send + Sync + 'static;
     /// The request body: a generated type for JSON, [`Binary`] for other
     /// encodings, `()` when there is none.
-    type Input: Send + Sync + 'static;
+    type Input: Validate + Send + Sync + 'static;
     /// The response body, with the same conventions as `Input`.
-    type Output: Send + Sync + 'static;
+    type Output: Validate + Send + Sync + 'static;
     /// The endpoint's declared errors, plus a case for names it does not declare.
     type Error: EndpointError + Send + Sync + 'static;
     /// How `Input` travels as bytes: [`Json`], [`Raw`] or [`NoBody`].

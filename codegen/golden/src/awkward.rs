@@ -277,6 +277,34 @@ pub mod com {
                     }
                 }
 
+                impl ::atlex::rt::Validate for Params {
+                    fn check(&self, v: &mut ::atlex::rt::Validator) {
+                        if let Some(value) = &self.limit {
+                            v.field(
+                                "limit",
+                                |v| {
+                                    v
+                                        .integer(
+                                            *value,
+                                            &::atlex::rt::IntegerRules {
+                                                minimum: Some(1),
+                                                maximum: Some(100),
+                                                enum_values: None,
+                                                const_value: None,
+                                            },
+                                        )
+                                },
+                            );
+                        }
+                        if let Some(value) = &self.tags {
+                            v.field(
+                                "tags",
+                                |v| v.array_length(value.len(), None, Some(3)),
+                            );
+                        }
+                    }
+                }
+
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 pub enum ParamsSort {
                     /// `"new"`
@@ -348,6 +376,10 @@ pub mod com {
                     }
                 }
 
+                impl ::atlex::rt::Validate for ParamsSort {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 pub enum ParamsType {
                     /// `"a"`
@@ -413,6 +445,10 @@ pub mod com {
                             |value| value.parse::<Self>().map_err(|e| e.to_string()),
                         )
                     }
+                }
+
+                impl ::atlex::rt::Validate for ParamsType {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 pub type Output = ErrorDef;
@@ -528,6 +564,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.getThing#error";
                 }
 
+                impl ::atlex::rt::Validate for ErrorDef {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 pub enum ParamsDef {
                     /// `"x"`
@@ -593,6 +633,10 @@ pub mod com {
                             |value| Ok(Self::from(value)),
                         )
                     }
+                }
+
+                impl ::atlex::rt::Validate for ParamsDef {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
 
@@ -769,6 +813,40 @@ pub mod com {
                     }
                 }
 
+                impl ::atlex::rt::Validate for Names {
+                    fn check(&self, v: &mut ::atlex::rt::Validator) {
+                        if let Some(value) = &self.limit {
+                            v.field(
+                                "limit",
+                                |v| {
+                                    v
+                                        .integer(
+                                            *value,
+                                            &::atlex::rt::IntegerRules {
+                                                minimum: Some(1),
+                                                maximum: Some(10),
+                                                enum_values: None,
+                                                const_value: None,
+                                            },
+                                        )
+                                },
+                            );
+                        }
+                        if let Some(value) = &self.blob {
+                            v.field(
+                                "blob",
+                                |v| v.blob(value, Some(&["image/*"]), Some(1000)),
+                            );
+                        }
+                        if let Some(value) = &self.bytes {
+                            v.field("bytes", |v| v.bytes(value, None, Some(16)));
+                        }
+                        if let Some(value) = &self.anything {
+                            v.field("anything", |v| v.object(value));
+                        }
+                    }
+                }
+
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 pub enum NamesLabel {
                     /// `""`
@@ -878,6 +956,10 @@ pub mod com {
                     }
                 }
 
+                impl ::atlex::rt::Validate for NamesLabel {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
                 pub enum NamesSize {
                     /// `"small"`
@@ -943,6 +1025,10 @@ pub mod com {
                             |value| value.parse::<Self>().map_err(|e| e.to_string()),
                         )
                     }
+                }
+
+                impl ::atlex::rt::Validate for NamesSize {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1014,6 +1100,10 @@ pub mod com {
                             |value| Ok(Self::from(value)),
                         )
                     }
+                }
+
+                impl ::atlex::rt::Validate for NamesMode {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1099,6 +1189,10 @@ pub mod com {
                     }
                 }
 
+                impl ::atlex::rt::Validate for NamesEmbed {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(Clone, Debug, PartialEq, Eq)]
                 pub enum NamesPick {
                     /// `com.example.awkward.names#view`
@@ -1164,6 +1258,10 @@ pub mod com {
                     }
                 }
 
+                impl ::atlex::rt::Validate for NamesPick {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 /// A definition named like the prelude's Result.
                 #[derive(
                     Clone,
@@ -1180,6 +1278,10 @@ pub mod com {
 
                 impl ::atlex::rt::LexType for Result {
                     const TYPE: &'static str = "com.example.awkward.names#result";
+                }
+
+                impl ::atlex::rt::Validate for Result {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// A definition named like the prelude's Option, in a module with optional fields.
@@ -1205,6 +1307,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.names#option";
                 }
 
+                impl ::atlex::rt::Validate for Option {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 /// A definition named like String, in a module with string fields.
                 #[derive(
                     Clone,
@@ -1221,6 +1327,10 @@ pub mod com {
 
                 impl ::atlex::rt::LexType for String {
                     const TYPE: &'static str = "com.example.awkward.names#string";
+                }
+
+                impl ::atlex::rt::Validate for String {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// A definition named like Box, in a module with a boxed field.
@@ -1246,6 +1356,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.names#box";
                 }
 
+                impl ::atlex::rt::Validate for Box {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(
                     Clone,
                     Debug,
@@ -1268,6 +1382,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.names#self";
                 }
 
+                impl ::atlex::rt::Validate for SelfDef {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(
                     Clone,
                     Debug,
@@ -1285,6 +1403,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.names#view";
                 }
 
+                impl ::atlex::rt::Validate for View {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(
                     Clone,
                     Debug,
@@ -1298,6 +1420,10 @@ pub mod com {
                 pub struct FooView {}
                 impl ::atlex::rt::LexType for FooView {
                     const TYPE: &'static str = "com.example.awkward.names#fooView";
+                }
+
+                impl ::atlex::rt::Validate for FooView {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// Collides with fooView as FooView.
@@ -1314,6 +1440,10 @@ pub mod com {
                 pub struct FooViewDef {}
                 impl ::atlex::rt::LexType for FooViewDef {
                     const TYPE: &'static str = "com.example.awkward.names#foo_view";
+                }
+
+                impl ::atlex::rt::Validate for FooViewDef {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// Direct recursion through an optional field, and through an array.
@@ -1349,6 +1479,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.names#node";
                 }
 
+                impl ::atlex::rt::Validate for Node {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 /// Mutual recursion with node.
                 #[derive(
                     Clone,
@@ -1370,6 +1504,10 @@ pub mod com {
 
                 impl ::atlex::rt::LexType for Partner {
                     const TYPE: &'static str = "com.example.awkward.names#partner";
+                }
+
+                impl ::atlex::rt::Validate for Partner {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// A token.
@@ -1404,6 +1542,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.other";
                 }
 
+                impl ::atlex::rt::Validate for Other {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 /// Shares its definition name with names#view.
                 #[derive(
                     Clone,
@@ -1422,6 +1564,10 @@ pub mod com {
 
                 impl ::atlex::rt::LexType for View {
                     const TYPE: &'static str = "com.example.awkward.other#view";
+                }
+
+                impl ::atlex::rt::Validate for View {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// A token.
@@ -1468,6 +1614,10 @@ pub mod com {
                         "self",
                     );
                 }
+
+                impl ::atlex::rt::Validate for Type {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
             }
 
             /// `com.example.awkward.self`: The main definition of a document named `self`.
@@ -1495,6 +1645,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.self";
                 }
 
+                impl ::atlex::rt::Validate for SelfDef {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(
                     Clone,
                     Debug,
@@ -1508,6 +1662,10 @@ pub mod com {
                 pub struct SelfDefNested {
                     #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub deep: Option<SelfDefNestedDeep>,
+                }
+
+                impl ::atlex::rt::Validate for SelfDefNested {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1553,6 +1711,10 @@ pub mod com {
                             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
                         }
                     }
+                }
+
+                impl ::atlex::rt::Validate for SelfDefNestedDeep {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
 
@@ -1602,6 +1764,10 @@ pub mod com {
                             cursor: query.optional("cursor")?,
                         })
                     }
+                }
+
+                impl ::atlex::rt::Validate for Params {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1662,6 +1828,10 @@ pub mod com {
                             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
                         }
                     }
+                }
+
+                impl ::atlex::rt::Validate for Message {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// The errors `com.example.awkward.subscribe` declares, and any other error name a server sends.
@@ -1754,6 +1924,10 @@ pub mod com {
                     const TYPE: &'static str = "com.example.awkward.subscribe#tick";
                 }
 
+                impl ::atlex::rt::Validate for Tick {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                }
+
                 #[derive(
                     Clone,
                     Debug,
@@ -1769,6 +1943,10 @@ pub mod com {
 
                 impl ::atlex::rt::LexType for Info {
                     const TYPE: &'static str = "com.example.awkward.subscribe#info";
+                }
+
+                impl ::atlex::rt::Validate for Info {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1836,6 +2014,10 @@ pub mod com {
                             |value| Ok(Self::from(value)),
                         )
                     }
+                }
+
+                impl ::atlex::rt::Validate for InfoName {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
 
@@ -1935,6 +2117,10 @@ pub mod com {
                             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
                         }
                     }
+                }
+
+                impl ::atlex::rt::Validate for Output {
+                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// The errors `com.example.awkward.upload` declares, and any other error name a server sends.

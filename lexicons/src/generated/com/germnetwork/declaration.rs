@@ -44,6 +44,35 @@ impl ::atlex::rt::Record for Declaration {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
 
+impl ::atlex::rt::Validate for Declaration {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.version;
+        v.field(
+            "version",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(5),
+                            max_length: Some(14),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.message_me {
+            v.field("messageMe", |v| v.nested(value));
+        }
+        if let Some(value) = &self.continuity_proofs {
+            v.field(
+                "continuityProofs",
+                |v| v.array_length(value.len(), None, Some(1000)),
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -64,6 +93,41 @@ pub struct MessageMe {
 
 impl ::atlex::rt::LexType for MessageMe {
     const TYPE: &'static str = "com.germnetwork.declaration#messageMe";
+}
+
+impl ::atlex::rt::Validate for MessageMe {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message_me_url;
+        v.field(
+            "messageMeUrl",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(2047),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.show_button_to;
+        v.field(
+            "showButtonTo",
+            |v| {
+                v
+                    .string(
+                        value.as_str(),
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(100),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// The policy of who can message the account, this value is included in the keyPackage, but is duplicated here to allow applications to decide if they should show a 'Message on Germ' button to the viewer.
@@ -134,4 +198,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageMeShowButtonTo {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for MessageMeShowButtonTo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

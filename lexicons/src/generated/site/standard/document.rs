@@ -24,6 +24,43 @@ impl ::atlex::rt::LexType for Contributor {
     const TYPE: &'static str = "site.standard.document#contributor";
 }
 
+impl ::atlex::rt::Validate for Contributor {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.display_name {
+            v.field(
+                "displayName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(1000),
+                                max_graphemes: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.role {
+            v.field(
+                "role",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(1000),
+                                max_graphemes: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// A document record representing a published article, blog post, or other content. Documents can belong to a publication or exist independently.
 #[derive(
     Clone,
@@ -86,6 +123,73 @@ impl ::atlex::rt::Record for Document {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Document {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.contributors {
+            v.field("contributors", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.cover_image {
+            v.field("coverImage", |v| v.blob(value, Some(&["image/*"]), Some(1000000)));
+        }
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(30000),
+                                max_graphemes: Some(3000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+        if let Some(value) = &self.tags {
+            v.field(
+                "tags",
+                |v| {
+                    v
+                        .items(
+                            value,
+                            |v, item| {
+                                v
+                                    .string(
+                                        item,
+                                        &::atlex::rt::StringRules {
+                                            max_length: Some(1280),
+                                            max_graphemes: Some(128),
+                                            ..::atlex::rt::StringRules::NONE
+                                        },
+                                    )
+                            },
+                        )
+                },
+            );
+        }
+        let value = &self.title;
+        v.field(
+            "title",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(5000),
+                            max_graphemes: Some(500),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 /// Open union used to define the record's content. Each entry must specify a $type and may be extended with other lexicons to support additional content formats.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocumentContent {
@@ -113,6 +217,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DocumentContent {
         let (_, value) = ::atlex::rt::read_union(deserializer)?;
         Ok(Self::Unknown(::atlex::rt::Unknown::new(value)))
     }
+}
+
+impl ::atlex::rt::Validate for DocumentContent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Self-label values for this post. Effectively content warnings.
@@ -161,6 +269,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DocumentLabels {
     }
 }
 
+impl ::atlex::rt::Validate for DocumentLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Array of values describing relationships between this document and external resources
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocumentLinks {
@@ -188,4 +304,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DocumentLinks {
         let (_, value) = ::atlex::rt::read_union(deserializer)?;
         Ok(Self::Unknown(::atlex::rt::Unknown::new(value)))
     }
+}
+
+impl ::atlex::rt::Validate for DocumentLinks {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

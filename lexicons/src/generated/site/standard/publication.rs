@@ -45,6 +45,51 @@ impl ::atlex::rt::Record for Publication {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Publication {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.basic_theme {
+            v.field("basicTheme", |v| v.nested(value));
+        }
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(30000),
+                                max_graphemes: Some(3000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.icon {
+            v.field("icon", |v| v.blob(value, Some(&["image/*"]), Some(1000000)));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(5000),
+                            max_graphemes: Some(500),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 /// Self-label values for this publication. Effectively content warnings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicationLabels {
@@ -91,6 +136,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PublicationLabels {
     }
 }
 
+impl ::atlex::rt::Validate for PublicationLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -116,4 +169,8 @@ impl Preferences {
     pub fn show_in_discover_or_default(&self) -> bool {
         self.show_in_discover.unwrap_or(true)
     }
+}
+
+impl ::atlex::rt::Validate for Preferences {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -68,6 +68,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoKind {
     }
 }
 
+impl ::atlex::rt::Validate for ConvoKind {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvoLockStatus {
     /// `"unlocked"`
@@ -141,6 +145,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoLockStatus {
     }
 }
 
+impl ::atlex::rt::Validate for ConvoLockStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConvoStatus {
     /// `"request"`
@@ -206,6 +214,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoStatus {
     }
 }
 
+impl ::atlex::rt::Validate for ConvoStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -223,6 +235,10 @@ pub struct ConvoRef {
 
 impl ::atlex::rt::LexType for ConvoRef {
     const TYPE: &'static str = "chat.bsky.convo.defs#convoRef";
+}
+
+impl ::atlex::rt::Validate for ConvoRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -244,6 +260,10 @@ pub struct MessageRef {
 
 impl ::atlex::rt::LexType for MessageRef {
     const TYPE: &'static str = "chat.bsky.convo.defs#messageRef";
+}
+
+impl ::atlex::rt::Validate for MessageRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -269,6 +289,29 @@ pub struct MessageInput {
 
 impl ::atlex::rt::LexType for MessageInput {
     const TYPE: &'static str = "chat.bsky.convo.defs#messageInput";
+}
+
+impl ::atlex::rt::Validate for MessageInput {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.text;
+        v.field(
+            "text",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(10000),
+                            max_graphemes: Some(1000),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.facets {
+            v.field("facets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -323,6 +366,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageInputEmbed {
     }
 }
 
+impl ::atlex::rt::Validate for MessageInputEmbed {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// A reference to another message within the same convo, used to indicate that a message is a reply to it.
 #[derive(
     Clone,
@@ -340,6 +387,10 @@ pub struct ReplyRef {
 
 impl ::atlex::rt::LexType for ReplyRef {
     const TYPE: &'static str = "chat.bsky.convo.defs#replyRef";
+}
+
+impl ::atlex::rt::Validate for ReplyRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -373,6 +424,35 @@ pub struct MessageView {
 
 impl ::atlex::rt::LexType for MessageView {
     const TYPE: &'static str = "chat.bsky.convo.defs#messageView";
+}
+
+impl ::atlex::rt::Validate for MessageView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.text;
+        v.field(
+            "text",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(10000),
+                            max_graphemes: Some(1000),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.facets {
+            v.field("facets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.embed {
+            v.field("embed", |v| v.nested(value));
+        }
+        if let Some(value) = &self.reply_to {
+            v.field("replyTo", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -424,6 +504,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageViewEmbed {
                     .map(Self::JoinLinkView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for MessageViewEmbed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::RecordView(value) => v.nested(&**value),
+            Self::JoinLinkView(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }
@@ -504,6 +594,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageViewReplyTo {
     }
 }
 
+impl ::atlex::rt::Validate for MessageViewReplyTo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -519,6 +617,10 @@ pub struct SystemMessageReferredUser {
 
 impl ::atlex::rt::LexType for SystemMessageReferredUser {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageReferredUser";
+}
+
+impl ::atlex::rt::Validate for SystemMessageReferredUser {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -540,6 +642,10 @@ pub struct SystemMessageView {
 
 impl ::atlex::rt::LexType for SystemMessageView {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageView";
+}
+
+impl ::atlex::rt::Validate for SystemMessageView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -752,6 +858,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SystemMessageViewData {
     }
 }
 
+impl ::atlex::rt::Validate for SystemMessageViewData {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating a user was added to the group convo.
 #[derive(
     Clone,
@@ -775,6 +885,10 @@ impl ::atlex::rt::LexType for SystemMessageDataAddMember {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataAddMember";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataAddMember {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating a user was removed from the group convo.
 #[derive(
     Clone,
@@ -794,6 +908,10 @@ pub struct SystemMessageDataRemoveMember {
 
 impl ::atlex::rt::LexType for SystemMessageDataRemoveMember {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataRemoveMember";
+}
+
+impl ::atlex::rt::Validate for SystemMessageDataRemoveMember {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// System message indicating a user joined the group convo via join link.
@@ -820,6 +938,10 @@ impl ::atlex::rt::LexType for SystemMessageDataMemberJoin {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataMemberJoin";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataMemberJoin {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating a user voluntarily left the group convo.
 #[derive(
     Clone,
@@ -837,6 +959,10 @@ pub struct SystemMessageDataMemberLeave {
 
 impl ::atlex::rt::LexType for SystemMessageDataMemberLeave {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataMemberLeave";
+}
+
+impl ::atlex::rt::Validate for SystemMessageDataMemberLeave {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// System message indicating the group convo was locked.
@@ -859,6 +985,10 @@ impl ::atlex::rt::LexType for SystemMessageDataLockConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataLockConvo";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataLockConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating the group convo was unlocked.
 #[derive(
     Clone,
@@ -879,6 +1009,10 @@ impl ::atlex::rt::LexType for SystemMessageDataUnlockConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataUnlockConvo";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataUnlockConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating the group convo was locked permanently.
 #[derive(
     Clone,
@@ -897,6 +1031,10 @@ pub struct SystemMessageDataLockConvoPermanently {
 
 impl ::atlex::rt::LexType for SystemMessageDataLockConvoPermanently {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently";
+}
+
+impl ::atlex::rt::Validate for SystemMessageDataLockConvoPermanently {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// System message indicating the group info was edited.
@@ -923,6 +1061,10 @@ impl ::atlex::rt::LexType for SystemMessageDataEditGroup {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataEditGroup";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataEditGroup {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating the group join link was created.
 #[derive(
     Clone,
@@ -937,6 +1079,10 @@ impl ::atlex::rt::LexType for SystemMessageDataEditGroup {
 pub struct SystemMessageDataCreateJoinLink {}
 impl ::atlex::rt::LexType for SystemMessageDataCreateJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataCreateJoinLink";
+}
+
+impl ::atlex::rt::Validate for SystemMessageDataCreateJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// System message indicating the group join link was edited.
@@ -955,6 +1101,10 @@ impl ::atlex::rt::LexType for SystemMessageDataEditJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataEditJoinLink";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataEditJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating the group join link was enabled.
 #[derive(
     Clone,
@@ -971,6 +1121,10 @@ impl ::atlex::rt::LexType for SystemMessageDataEnableJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataEnableJoinLink";
 }
 
+impl ::atlex::rt::Validate for SystemMessageDataEnableJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// System message indicating the group join link was disabled.
 #[derive(
     Clone,
@@ -985,6 +1139,10 @@ impl ::atlex::rt::LexType for SystemMessageDataEnableJoinLink {
 pub struct SystemMessageDataDisableJoinLink {}
 impl ::atlex::rt::LexType for SystemMessageDataDisableJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataDisableJoinLink";
+}
+
+impl ::atlex::rt::Validate for SystemMessageDataDisableJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1008,6 +1166,10 @@ impl ::atlex::rt::LexType for DeletedMessageView {
     const TYPE: &'static str = "chat.bsky.convo.defs#deletedMessageView";
 }
 
+impl ::atlex::rt::Validate for DeletedMessageView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Placeholder embedded in place of a reply's parent message when that parent was sent before the viewer joined the group convo. The viewer has no access to that history, so no message data is carried.
 #[derive(
     Clone,
@@ -1022,6 +1184,10 @@ impl ::atlex::rt::LexType for DeletedMessageView {
 pub struct MessageBeforeUserJoinedGroupView {}
 impl ::atlex::rt::LexType for MessageBeforeUserJoinedGroupView {
     const TYPE: &'static str = "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView";
+}
+
+impl ::atlex::rt::Validate for MessageBeforeUserJoinedGroupView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1039,6 +1205,10 @@ pub struct MessageViewSender {
 
 impl ::atlex::rt::LexType for MessageViewSender {
     const TYPE: &'static str = "chat.bsky.convo.defs#messageViewSender";
+}
+
+impl ::atlex::rt::Validate for MessageViewSender {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1061,6 +1231,10 @@ impl ::atlex::rt::LexType for ReactionView {
     const TYPE: &'static str = "chat.bsky.convo.defs#reactionView";
 }
 
+impl ::atlex::rt::Validate for ReactionView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1076,6 +1250,10 @@ pub struct ReactionViewSender {
 
 impl ::atlex::rt::LexType for ReactionViewSender {
     const TYPE: &'static str = "chat.bsky.convo.defs#reactionViewSender";
+}
+
+impl ::atlex::rt::Validate for ReactionViewSender {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1094,6 +1272,13 @@ pub struct MessageAndReactionView {
 
 impl ::atlex::rt::LexType for MessageAndReactionView {
     const TYPE: &'static str = "chat.bsky.convo.defs#messageAndReactionView";
+}
+
+impl ::atlex::rt::Validate for MessageAndReactionView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
 }
 
 #[derive(
@@ -1127,6 +1312,22 @@ pub struct ConvoView {
 
 impl ::atlex::rt::LexType for ConvoView {
     const TYPE: &'static str = "chat.bsky.convo.defs#convoView";
+}
+
+impl ::atlex::rt::Validate for ConvoView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.members;
+        v.field("members", |v| v.items(value, |v, item| v.nested(item)));
+        if let Some(value) = &self.last_message {
+            v.field("lastMessage", |v| v.nested(value));
+        }
+        if let Some(value) = &self.last_reaction {
+            v.field("lastReaction", |v| v.nested(value));
+        }
+        if let Some(value) = &self.kind {
+            v.field("kind", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1204,6 +1405,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewLastMessage {
     }
 }
 
+impl ::atlex::rt::Validate for ConvoViewLastMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConvoViewLastReaction {
     /// `chat.bsky.convo.defs#messageAndReactionView`
@@ -1245,6 +1454,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewLastReaction {
                     .map(Self::MessageAndReactionView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ConvoViewLastReaction {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageAndReactionView(value) = self {
+            v.nested(&**value);
         }
     }
 }
@@ -1309,6 +1526,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
     }
 }
 
+impl ::atlex::rt::Validate for ConvoViewKind {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::GroupConvo(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1322,6 +1547,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
 pub struct DirectConvo {}
 impl ::atlex::rt::LexType for DirectConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#directConvo";
+}
+
+impl ::atlex::rt::Validate for DirectConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1372,6 +1601,26 @@ impl ::atlex::rt::LexType for GroupConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#groupConvo";
 }
 
+impl ::atlex::rt::Validate for GroupConvo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(500),
+                            max_graphemes: Some(50),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 /// Event indicating a convo containing the viewer was started. Can be direct or group. When a member is added to a group convo, they also get this event.
 #[derive(
     Clone,
@@ -1390,6 +1639,10 @@ pub struct LogBeginConvo {
 
 impl ::atlex::rt::LexType for LogBeginConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logBeginConvo";
+}
+
+impl ::atlex::rt::Validate for LogBeginConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the viewer accepted a convo, and it can be moved out of the request inbox. Can be direct or group.
@@ -1412,6 +1665,10 @@ impl ::atlex::rt::LexType for LogAcceptConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logAcceptConvo";
 }
 
+impl ::atlex::rt::Validate for LogAcceptConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Event indicating the viewer left a convo. Can be direct or group.
 #[derive(
     Clone,
@@ -1430,6 +1687,10 @@ pub struct LogLeaveConvo {
 
 impl ::atlex::rt::LexType for LogLeaveConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logLeaveConvo";
+}
+
+impl ::atlex::rt::Validate for LogLeaveConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the viewer muted a convo. Can be direct or group.
@@ -1452,6 +1713,10 @@ impl ::atlex::rt::LexType for LogMuteConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logMuteConvo";
 }
 
+impl ::atlex::rt::Validate for LogMuteConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Event indicating the viewer unmuted a convo. Can be direct or group.
 #[derive(
     Clone,
@@ -1470,6 +1735,10 @@ pub struct LogUnmuteConvo {
 
 impl ::atlex::rt::LexType for LogUnmuteConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logUnmuteConvo";
+}
+
+impl ::atlex::rt::Validate for LogUnmuteConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a user-originated message was created. Is not emitted for system messages.
@@ -1498,6 +1767,16 @@ pub struct LogCreateMessage {
 
 impl ::atlex::rt::LexType for LogCreateMessage {
     const TYPE: &'static str = "chat.bsky.convo.defs#logCreateMessage";
+}
+
+impl ::atlex::rt::Validate for LogCreateMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+        if let Some(value) = &self.related_profiles {
+            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1560,6 +1839,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogCreateMessageMessage {
     }
 }
 
+impl ::atlex::rt::Validate for LogCreateMessageMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Event indicating a user-originated message was deleted. Is not emitted for system messages.
 #[derive(
     Clone,
@@ -1579,6 +1866,13 @@ pub struct LogDeleteMessage {
 
 impl ::atlex::rt::LexType for LogDeleteMessage {
     const TYPE: &'static str = "chat.bsky.convo.defs#logDeleteMessage";
+}
+
+impl ::atlex::rt::Validate for LogDeleteMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1641,6 +1935,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogDeleteMessageMessage {
     }
 }
 
+impl ::atlex::rt::Validate for LogDeleteMessageMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// DEPRECATED: use logReadConvo instead. Event indicating a convo was read up to a certain message.
 #[derive(
     Clone,
@@ -1660,6 +1962,13 @@ pub struct LogReadMessage {
 
 impl ::atlex::rt::LexType for LogReadMessage {
     const TYPE: &'static str = "chat.bsky.convo.defs#logReadMessage";
+}
+
+impl ::atlex::rt::Validate for LogReadMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1737,6 +2046,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogReadMessageMessage {
     }
 }
 
+impl ::atlex::rt::Validate for LogReadMessageMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Event indicating a reaction was added to a message.
 #[derive(
     Clone,
@@ -1764,6 +2081,16 @@ pub struct LogAddReaction {
 
 impl ::atlex::rt::LexType for LogAddReaction {
     const TYPE: &'static str = "chat.bsky.convo.defs#logAddReaction";
+}
+
+impl ::atlex::rt::Validate for LogAddReaction {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+        if let Some(value) = &self.related_profiles {
+            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1826,6 +2153,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogAddReactionMessage {
     }
 }
 
+impl ::atlex::rt::Validate for LogAddReactionMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Event indicating a reaction was removed from a message.
 #[derive(
     Clone,
@@ -1853,6 +2188,16 @@ pub struct LogRemoveReaction {
 
 impl ::atlex::rt::LexType for LogRemoveReaction {
     const TYPE: &'static str = "chat.bsky.convo.defs#logRemoveReaction";
+}
+
+impl ::atlex::rt::Validate for LogRemoveReaction {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+        if let Some(value) = &self.related_profiles {
+            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1915,6 +2260,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogRemoveReactionMessage {
     }
 }
 
+impl ::atlex::rt::Validate for LogRemoveReactionMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Event indicating a convo was read up to a certain message.
 #[derive(
     Clone,
@@ -1934,6 +2287,13 @@ pub struct LogReadConvo {
 
 impl ::atlex::rt::LexType for LogReadConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logReadConvo";
+}
+
+impl ::atlex::rt::Validate for LogReadConvo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2011,6 +2371,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogReadConvoMessage {
     }
 }
 
+impl ::atlex::rt::Validate for LogReadConvoMessage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::MessageView(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Event indicating a member was added to a group convo. The member who was added gets a logBeginConvo (to create the convo) but also a logAddMember (to show the system message as the first message the user sees).
 #[derive(
     Clone,
@@ -2034,6 +2402,13 @@ pub struct LogAddMember {
 
 impl ::atlex::rt::LexType for LogAddMember {
     const TYPE: &'static str = "chat.bsky.convo.defs#logAddMember";
+}
+
+impl ::atlex::rt::Validate for LogAddMember {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// Event indicating a member was removed from a group convo. The member who was removed gets a logLeaveConvo (to leave the convo) but not a logRemoveMember (because they already left, so can't see the system message).
@@ -2061,6 +2436,13 @@ impl ::atlex::rt::LexType for LogRemoveMember {
     const TYPE: &'static str = "chat.bsky.convo.defs#logRemoveMember";
 }
 
+impl ::atlex::rt::Validate for LogRemoveMember {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 /// Event indicating a member joined a group convo via join link. The member who was added gets a logBeginConvo (to create the convo) but also a logMemberJoin (to show the system message as the first message the user sees).
 #[derive(
     Clone,
@@ -2084,6 +2466,13 @@ pub struct LogMemberJoin {
 
 impl ::atlex::rt::LexType for LogMemberJoin {
     const TYPE: &'static str = "chat.bsky.convo.defs#logMemberJoin";
+}
+
+impl ::atlex::rt::Validate for LogMemberJoin {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// Event indicating a member voluntarily left a group convo. The member who was removed gets a logLeaveConvo (to leave the convo) but not a logMemberLeave (because they already left, so can't see the system message).
@@ -2111,6 +2500,13 @@ impl ::atlex::rt::LexType for LogMemberLeave {
     const TYPE: &'static str = "chat.bsky.convo.defs#logMemberLeave";
 }
 
+impl ::atlex::rt::Validate for LogMemberLeave {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 /// Event indicating a group convo was locked.
 #[derive(
     Clone,
@@ -2134,6 +2530,13 @@ pub struct LogLockConvo {
 
 impl ::atlex::rt::LexType for LogLockConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logLockConvo";
+}
+
+impl ::atlex::rt::Validate for LogLockConvo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// Event indicating a group convo was unlocked.
@@ -2161,6 +2564,13 @@ impl ::atlex::rt::LexType for LogUnlockConvo {
     const TYPE: &'static str = "chat.bsky.convo.defs#logUnlockConvo";
 }
 
+impl ::atlex::rt::Validate for LogUnlockConvo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 /// Event indicating a group convo was locked permanently.
 #[derive(
     Clone,
@@ -2186,6 +2596,13 @@ impl ::atlex::rt::LexType for LogLockConvoPermanently {
     const TYPE: &'static str = "chat.bsky.convo.defs#logLockConvoPermanently";
 }
 
+impl ::atlex::rt::Validate for LogLockConvoPermanently {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_profiles;
+        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 /// Event indicating info about group convo was edited.
 #[derive(
     Clone,
@@ -2206,6 +2623,10 @@ pub struct LogEditGroup {
 
 impl ::atlex::rt::LexType for LogEditGroup {
     const TYPE: &'static str = "chat.bsky.convo.defs#logEditGroup";
+}
+
+impl ::atlex::rt::Validate for LogEditGroup {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a join link was created for a group convo.
@@ -2230,6 +2651,10 @@ impl ::atlex::rt::LexType for LogCreateJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#logCreateJoinLink";
 }
 
+impl ::atlex::rt::Validate for LogCreateJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Event indicating a settings about a join link for a group convo were edited.
 #[derive(
     Clone,
@@ -2250,6 +2675,10 @@ pub struct LogEditJoinLink {
 
 impl ::atlex::rt::LexType for LogEditJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#logEditJoinLink";
+}
+
+impl ::atlex::rt::Validate for LogEditJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a join link was enabled for a group convo.
@@ -2274,6 +2703,10 @@ impl ::atlex::rt::LexType for LogEnableJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#logEnableJoinLink";
 }
 
+impl ::atlex::rt::Validate for LogEnableJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Event indicating a join link was disabled for a group convo.
 #[derive(
     Clone,
@@ -2294,6 +2727,10 @@ pub struct LogDisableJoinLink {
 
 impl ::atlex::rt::LexType for LogDisableJoinLink {
     const TYPE: &'static str = "chat.bsky.convo.defs#logDisableJoinLink";
+}
+
+impl ::atlex::rt::Validate for LogDisableJoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a join request was made to a group the viewer owns. Only the owner gets this.
@@ -2318,6 +2755,13 @@ impl ::atlex::rt::LexType for LogIncomingJoinRequest {
     const TYPE: &'static str = "chat.bsky.convo.defs#logIncomingJoinRequest";
 }
 
+impl ::atlex::rt::Validate for LogIncomingJoinRequest {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.member;
+        v.field("member", |v| v.nested(value));
+    }
+}
+
 /// Event indicating a join request was approved by the viewer. Only the owner gets this. The approved member gets a logBeginConvo.
 #[derive(
     Clone,
@@ -2338,6 +2782,13 @@ pub struct LogApproveJoinRequest {
 
 impl ::atlex::rt::LexType for LogApproveJoinRequest {
     const TYPE: &'static str = "chat.bsky.convo.defs#logApproveJoinRequest";
+}
+
+impl ::atlex::rt::Validate for LogApproveJoinRequest {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.member;
+        v.field("member", |v| v.nested(value));
+    }
 }
 
 /// Event indicating a join request was rejected by the viewer. Only the owner gets this.
@@ -2362,6 +2813,13 @@ impl ::atlex::rt::LexType for LogRejectJoinRequest {
     const TYPE: &'static str = "chat.bsky.convo.defs#logRejectJoinRequest";
 }
 
+impl ::atlex::rt::Validate for LogRejectJoinRequest {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.member;
+        v.field("member", |v| v.nested(value));
+    }
+}
+
 /// Event indicating a join request was made by the requester. Only requester actor gets this.
 #[derive(
     Clone,
@@ -2380,6 +2838,10 @@ pub struct LogOutgoingJoinRequest {
 
 impl ::atlex::rt::LexType for LogOutgoingJoinRequest {
     const TYPE: &'static str = "chat.bsky.convo.defs#logOutgoingJoinRequest";
+}
+
+impl ::atlex::rt::Validate for LogOutgoingJoinRequest {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a prospective member withdrew their join request. Only the owner gets this.
@@ -2404,6 +2866,13 @@ impl ::atlex::rt::LexType for LogWithdrawIncomingJoinRequest {
     const TYPE: &'static str = "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest";
 }
 
+impl ::atlex::rt::Validate for LogWithdrawIncomingJoinRequest {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.member;
+        v.field("member", |v| v.nested(value));
+    }
+}
+
 /// Event indicating the viewer withdrew their own join request. Only requester actor gets this.
 #[derive(
     Clone,
@@ -2424,6 +2893,10 @@ impl ::atlex::rt::LexType for LogWithdrawOutgoingJoinRequest {
     const TYPE: &'static str = "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest";
 }
 
+impl ::atlex::rt::Validate for LogWithdrawOutgoingJoinRequest {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Event indicating the group owner marked join requests as read. Only the owner gets this.
 #[derive(
     Clone,
@@ -2442,4 +2915,8 @@ pub struct LogReadJoinRequests {
 
 impl ::atlex::rt::LexType for LogReadJoinRequests {
     const TYPE: &'static str = "chat.bsky.convo.defs#logReadJoinRequests";
+}
+
+impl ::atlex::rt::Validate for LogReadJoinRequests {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

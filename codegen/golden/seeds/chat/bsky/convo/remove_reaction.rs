@@ -48,6 +48,28 @@ pub struct Input {
     pub value: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field(
+            "value",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(64),
+                            min_graphemes: Some(1),
+                            max_graphemes: Some(1),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -59,6 +81,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub message: crate::chat::bsky::convo::defs::MessageView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.convo.removeReaction` declares, and any other error name a server sends.

@@ -28,3 +28,7 @@ impl ::atlex::rt::Record for ContentVisibilityDeclaration {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
+
+impl ::atlex::rt::Validate for ContentVisibilityDeclaration {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

@@ -42,6 +42,39 @@ impl ::atlex::rt::LexType for ProfileViewBasic {
     const TYPE: &'static str = "app.bsky.actor.defs#profileViewBasic";
 }
 
+impl ::atlex::rt::Validate for ProfileViewBasic {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.display_name {
+            v.field(
+                "displayName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(640),
+                                max_graphemes: Some(64),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.viewer {
+            v.field("viewer", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.status {
+            v.field("status", |v| v.nested(value));
+        }
+        if let Some(value) = &self.debug {
+            v.field("debug", |v| v.object(value));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -83,6 +116,55 @@ pub struct ProfileView {
 
 impl ::atlex::rt::LexType for ProfileView {
     const TYPE: &'static str = "app.bsky.actor.defs#profileView";
+}
+
+impl ::atlex::rt::Validate for ProfileView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.display_name {
+            v.field(
+                "displayName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(640),
+                                max_graphemes: Some(64),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2560),
+                                max_graphemes: Some(256),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.viewer {
+            v.field("viewer", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.status {
+            v.field("status", |v| v.nested(value));
+        }
+        if let Some(value) = &self.debug {
+            v.field("debug", |v| v.object(value));
+        }
+    }
 }
 
 #[derive(
@@ -148,6 +230,58 @@ impl ::atlex::rt::LexType for ProfileViewDetailed {
     const TYPE: &'static str = "app.bsky.actor.defs#profileViewDetailed";
 }
 
+impl ::atlex::rt::Validate for ProfileViewDetailed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.display_name {
+            v.field(
+                "displayName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(640),
+                                max_graphemes: Some(64),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2560),
+                                max_graphemes: Some(256),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.joined_via_starter_pack {
+            v.field("joinedViaStarterPack", |v| v.nested(value));
+        }
+        if let Some(value) = &self.viewer {
+            v.field("viewer", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.status {
+            v.field("status", |v| v.nested(value));
+        }
+        if let Some(value) = &self.debug {
+            v.field("debug", |v| v.object(value));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -183,6 +317,10 @@ impl ::atlex::rt::LexType for ProfileAssociated {
     const TYPE: &'static str = "app.bsky.actor.defs#profileAssociated";
 }
 
+impl ::atlex::rt::Validate for ProfileAssociated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -205,6 +343,10 @@ pub struct ProfileAssociatedChat {
 
 impl ::atlex::rt::LexType for ProfileAssociatedChat {
     const TYPE: &'static str = "app.bsky.actor.defs#profileAssociatedChat";
+}
+
+impl ::atlex::rt::Validate for ProfileAssociatedChat {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -274,6 +416,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileAssociatedChatAllowInc
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ProfileAssociatedChatAllowIncoming {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -346,6 +492,10 @@ for ProfileAssociatedChatAllowGroupInvites {
     }
 }
 
+impl ::atlex::rt::Validate for ProfileAssociatedChatAllowGroupInvites {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -364,6 +514,10 @@ pub struct ProfileAssociatedGerm {
 
 impl ::atlex::rt::LexType for ProfileAssociatedGerm {
     const TYPE: &'static str = "app.bsky.actor.defs#profileAssociatedGerm";
+}
+
+impl ::atlex::rt::Validate for ProfileAssociatedGerm {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -431,6 +585,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileAssociatedGermShowButt
     }
 }
 
+impl ::atlex::rt::Validate for ProfileAssociatedGermShowButtonTo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -447,6 +605,10 @@ pub struct ProfileAssociatedActivitySubscription {
 
 impl ::atlex::rt::LexType for ProfileAssociatedActivitySubscription {
     const TYPE: &'static str = "app.bsky.actor.defs#profileAssociatedActivitySubscription";
+}
+
+impl ::atlex::rt::Validate for ProfileAssociatedActivitySubscription {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -521,6 +683,10 @@ for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
     }
 }
 
+impl ::atlex::rt::Validate for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Metadata about the requesting account's relationship with the subject account. Only has meaningful content for authed requests.
 #[derive(
     Clone,
@@ -580,6 +746,20 @@ impl ::atlex::rt::LexType for ViewerState {
     const TYPE: &'static str = "app.bsky.actor.defs#viewerState";
 }
 
+impl ::atlex::rt::Validate for ViewerState {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.muted_by_list {
+            v.field("mutedByList", |v| v.nested(value));
+        }
+        if let Some(value) = &self.blocking_by_list {
+            v.field("blockingByList", |v| v.nested(value));
+        }
+        if let Some(value) = &self.known_followers {
+            v.field("knownFollowers", |v| v.nested(value));
+        }
+    }
+}
+
 /// The subject's followers whom you also follow
 #[derive(
     Clone,
@@ -597,6 +777,19 @@ pub struct KnownFollowers {
 
 impl ::atlex::rt::LexType for KnownFollowers {
     const TYPE: &'static str = "app.bsky.actor.defs#knownFollowers";
+}
+
+impl ::atlex::rt::Validate for KnownFollowers {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.followers;
+        v.field(
+            "followers",
+            |v| {
+                v.array_length(value.len(), Some(0), Some(5));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
 }
 
 /// Represents the verification information about the user this object is attached to.
@@ -622,6 +815,10 @@ pub struct VerificationState {
 
 impl ::atlex::rt::LexType for VerificationState {
     const TYPE: &'static str = "app.bsky.actor.defs#verificationState";
+}
+
+impl ::atlex::rt::Validate for VerificationState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The user's status as a verified account.
@@ -692,6 +889,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationStateVerifiedStat
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for VerificationStateVerifiedStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The user's status as a trusted verifier.
@@ -765,6 +966,10 @@ for VerificationStateTrustedVerifierStatus {
     }
 }
 
+impl ::atlex::rt::Validate for VerificationStateTrustedVerifierStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// An individual verification for an associated subject.
 #[derive(
     Clone,
@@ -800,6 +1005,10 @@ pub struct VerificationView {
 
 impl ::atlex::rt::LexType for VerificationView {
     const TYPE: &'static str = "app.bsky.actor.defs#verificationView";
+}
+
+impl ::atlex::rt::Validate for VerificationView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Preferences = Vec<PreferencesItem>;
@@ -1074,6 +1283,18 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PreferencesItem {
     }
 }
 
+impl ::atlex::rt::Validate for PreferencesItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::InterestsPref(value) => v.nested(&**value),
+            Self::MutedWordsPref(value) => v.nested(&**value),
+            Self::BskyAppStatePref(value) => v.nested(&**value),
+            Self::PostInteractionSettingsPref(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1089,6 +1310,10 @@ pub struct AdultContentPref {
 
 impl ::atlex::rt::LexType for AdultContentPref {
     const TYPE: &'static str = "app.bsky.actor.defs#adultContentPref";
+}
+
+impl ::atlex::rt::Validate for AdultContentPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1110,6 +1335,10 @@ pub struct ContentLabelPref {
 
 impl ::atlex::rt::LexType for ContentLabelPref {
     const TYPE: &'static str = "app.bsky.actor.defs#contentLabelPref";
+}
+
+impl ::atlex::rt::Validate for ContentLabelPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1185,6 +1414,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ContentLabelPrefVisibility {
     }
 }
 
+impl ::atlex::rt::Validate for ContentLabelPrefVisibility {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1203,6 +1436,10 @@ pub struct SavedFeed {
 
 impl ::atlex::rt::LexType for SavedFeed {
     const TYPE: &'static str = "app.bsky.actor.defs#savedFeed";
+}
+
+impl ::atlex::rt::Validate for SavedFeed {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1274,6 +1511,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SavedFeedType {
     }
 }
 
+impl ::atlex::rt::Validate for SavedFeedType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1289,6 +1530,10 @@ pub struct SavedFeedsPrefV2 {
 
 impl ::atlex::rt::LexType for SavedFeedsPrefV2 {
     const TYPE: &'static str = "app.bsky.actor.defs#savedFeedsPrefV2";
+}
+
+impl ::atlex::rt::Validate for SavedFeedsPrefV2 {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1311,6 +1556,10 @@ impl ::atlex::rt::LexType for SavedFeedsPref {
     const TYPE: &'static str = "app.bsky.actor.defs#savedFeedsPref";
 }
 
+impl ::atlex::rt::Validate for SavedFeedsPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1329,6 +1578,10 @@ pub struct PersonalDetailsPref {
 
 impl ::atlex::rt::LexType for PersonalDetailsPref {
     const TYPE: &'static str = "app.bsky.actor.defs#personalDetailsPref";
+}
+
+impl ::atlex::rt::Validate for PersonalDetailsPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Read-only preference containing value(s) inferred from the user's declared birthdate. Absence of this preference object in the response indicates that the user has not made a declaration.
@@ -1356,6 +1609,10 @@ pub struct DeclaredAgePref {
 
 impl ::atlex::rt::LexType for DeclaredAgePref {
     const TYPE: &'static str = "app.bsky.actor.defs#declaredAgePref";
+}
+
+impl ::atlex::rt::Validate for DeclaredAgePref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1406,6 +1663,10 @@ impl FeedViewPref {
     }
 }
 
+impl ::atlex::rt::Validate for FeedViewPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1424,6 +1685,10 @@ pub struct ThreadViewPref {
 
 impl ::atlex::rt::LexType for ThreadViewPref {
     const TYPE: &'static str = "app.bsky.actor.defs#threadViewPref";
+}
+
+impl ::atlex::rt::Validate for ThreadViewPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Sorting mode for threads.
@@ -1510,6 +1775,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPrefSort {
     }
 }
 
+impl ::atlex::rt::Validate for ThreadViewPrefSort {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1526,6 +1795,32 @@ pub struct InterestsPref {
 
 impl ::atlex::rt::LexType for InterestsPref {
     const TYPE: &'static str = "app.bsky.actor.defs#interestsPref";
+}
+
+impl ::atlex::rt::Validate for InterestsPref {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.tags;
+        v.field(
+            "tags",
+            |v| {
+                v.array_length(value.len(), None, Some(100));
+                v.items(
+                    value,
+                    |v, item| {
+                        v
+                            .string(
+                                item,
+                                &::atlex::rt::StringRules {
+                                    max_length: Some(640),
+                                    max_graphemes: Some(64),
+                                    ..::atlex::rt::StringRules::NONE
+                                },
+                            )
+                    },
+                );
+            },
+        );
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1593,6 +1888,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MutedWordTarget {
     }
 }
 
+impl ::atlex::rt::Validate for MutedWordTarget {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// A word that the account owner has muted.
 #[derive(
     Clone,
@@ -1626,6 +1925,47 @@ impl MutedWord {
     /// `actorTarget`, or the lexicon's default ("all") when it is absent.
     pub fn actor_target_or_default(&self) -> MutedWordActorTarget {
         self.actor_target.clone().unwrap_or(MutedWordActorTarget::All)
+    }
+}
+
+impl ::atlex::rt::Validate for MutedWord {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field(
+            "value",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(10000),
+                            max_graphemes: Some(1000),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.targets;
+        v.field(
+            "targets",
+            |v| {
+                v
+                    .items(
+                        value,
+                        |v, item| {
+                            v
+                                .string(
+                                    item.as_str(),
+                                    &::atlex::rt::StringRules {
+                                        max_length: Some(640),
+                                        max_graphemes: Some(64),
+                                        ..::atlex::rt::StringRules::NONE
+                                    },
+                                )
+                        },
+                    )
+            },
+        );
     }
 }
 
@@ -1695,6 +2035,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MutedWordActorTarget {
     }
 }
 
+impl ::atlex::rt::Validate for MutedWordActorTarget {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1711,6 +2055,13 @@ pub struct MutedWordsPref {
 
 impl ::atlex::rt::LexType for MutedWordsPref {
     const TYPE: &'static str = "app.bsky.actor.defs#mutedWordsPref";
+}
+
+impl ::atlex::rt::Validate for MutedWordsPref {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.items;
+        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(
@@ -1731,6 +2082,10 @@ impl ::atlex::rt::LexType for HiddenPostsPref {
     const TYPE: &'static str = "app.bsky.actor.defs#hiddenPostsPref";
 }
 
+impl ::atlex::rt::Validate for HiddenPostsPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1748,6 +2103,10 @@ impl ::atlex::rt::LexType for LabelersPref {
     const TYPE: &'static str = "app.bsky.actor.defs#labelersPref";
 }
 
+impl ::atlex::rt::Validate for LabelersPref {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1763,6 +2122,10 @@ pub struct LabelerPrefItem {
 
 impl ::atlex::rt::LexType for LabelerPrefItem {
     const TYPE: &'static str = "app.bsky.actor.defs#labelerPrefItem";
+}
+
+impl ::atlex::rt::Validate for LabelerPrefItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A grab bag of state that's specific to the bsky.app program. Third-party apps shouldn't use this.
@@ -1798,6 +2161,44 @@ impl ::atlex::rt::LexType for BskyAppStatePref {
     const TYPE: &'static str = "app.bsky.actor.defs#bskyAppStatePref";
 }
 
+impl ::atlex::rt::Validate for BskyAppStatePref {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.active_progress_guide {
+            v.field("activeProgressGuide", |v| v.nested(value));
+        }
+        if let Some(value) = &self.queued_nudges {
+            v.field(
+                "queuedNudges",
+                |v| {
+                    v.array_length(value.len(), None, Some(1000));
+                    v.items(
+                        value,
+                        |v, item| {
+                            v
+                                .string(
+                                    item,
+                                    &::atlex::rt::StringRules {
+                                        max_length: Some(100),
+                                        ..::atlex::rt::StringRules::NONE
+                                    },
+                                )
+                        },
+                    );
+                },
+            );
+        }
+        if let Some(value) = &self.nuxs {
+            v.field(
+                "nuxs",
+                |v| {
+                    v.array_length(value.len(), None, Some(100));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+    }
+}
+
 /// If set, an active progress guide. Once completed, can be set to undefined. Should have unspecced fields tracking progress.
 #[derive(
     Clone,
@@ -1814,6 +2215,25 @@ pub struct BskyAppProgressGuide {
 
 impl ::atlex::rt::LexType for BskyAppProgressGuide {
     const TYPE: &'static str = "app.bsky.actor.defs#bskyAppProgressGuide";
+}
+
+impl ::atlex::rt::Validate for BskyAppProgressGuide {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.guide;
+        v.field(
+            "guide",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(100),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// A new user experiences (NUX) storage object
@@ -1839,6 +2259,41 @@ pub struct Nux {
 
 impl ::atlex::rt::LexType for Nux {
     const TYPE: &'static str = "app.bsky.actor.defs#nux";
+}
+
+impl ::atlex::rt::Validate for Nux {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.id;
+        v.field(
+            "id",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(100),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.data {
+            v.field(
+                "data",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(3000),
+                                max_graphemes: Some(300),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 /// Preferences for how verified accounts appear in the app.
@@ -1867,6 +2322,10 @@ impl VerificationPrefs {
     pub fn hide_badges_or_default(&self) -> bool {
         self.hide_badges.unwrap_or(false)
     }
+}
+
+impl ::atlex::rt::Validate for VerificationPrefs {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Preferences for live events.
@@ -1898,6 +2357,10 @@ impl LiveEventPreferences {
     pub fn hide_all_feeds_or_default(&self) -> bool {
         self.hide_all_feeds.unwrap_or(false)
     }
+}
+
+impl ::atlex::rt::Validate for LiveEventPreferences {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Default post interaction settings for the account. These values should be applied as default values when creating new posts. These refs should mirror the threadgate and postgate records exactly.
@@ -1934,6 +2397,23 @@ pub struct PostInteractionSettingsPref {
 
 impl ::atlex::rt::LexType for PostInteractionSettingsPref {
     const TYPE: &'static str = "app.bsky.actor.defs#postInteractionSettingsPref";
+}
+
+impl ::atlex::rt::Validate for PostInteractionSettingsPref {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.threadgate_allow_rules {
+            v.field(
+                "threadgateAllowRules",
+                |v| v.array_length(value.len(), None, Some(5)),
+            );
+        }
+        if let Some(value) = &self.postgate_embedding_rules {
+            v.field(
+                "postgateEmbeddingRules",
+                |v| v.array_length(value.len(), None, Some(5)),
+            );
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2028,6 +2508,10 @@ for PostInteractionSettingsPrefThreadgateAllowRulesItem {
     }
 }
 
+impl ::atlex::rt::Validate for PostInteractionSettingsPrefThreadgateAllowRulesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
     /// `app.bsky.feed.postgate#disableRule`
@@ -2075,6 +2559,10 @@ for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
     }
 }
 
+impl ::atlex::rt::Validate for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -2110,6 +2598,19 @@ pub struct StatusView {
 
 impl ::atlex::rt::LexType for StatusView {
     const TYPE: &'static str = "app.bsky.actor.defs#statusView";
+}
+
+impl ::atlex::rt::Validate for StatusView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.record;
+        v.field("record", |v| v.object(value));
+        if let Some(value) = &self.embed {
+            v.field("embed", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 /// The status for the account.
@@ -2174,6 +2675,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusViewStatus {
     }
 }
 
+impl ::atlex::rt::Validate for StatusViewStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// An optional embed associated with the status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StatusViewEmbed {
@@ -2213,6 +2718,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusViewEmbed {
                     .map(Self::ExternalView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for StatusViewEmbed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ExternalView(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -58,6 +58,74 @@ impl ::atlex::rt::Record for Profile {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
 
+impl ::atlex::rt::Validate for Profile {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.display_name {
+            v.field(
+                "displayName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(640),
+                                max_graphemes: Some(64),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2560),
+                                max_graphemes: Some(256),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.pronouns {
+            v.field(
+                "pronouns",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(200),
+                                max_graphemes: Some(20),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.avatar {
+            v.field(
+                "avatar",
+                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
+            );
+        }
+        if let Some(value) = &self.banner {
+            v.field(
+                "banner",
+                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+    }
+}
+
 /// Self-label values, specific to the Bluesky application, on the overall account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProfileLabels {
@@ -100,6 +168,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileLabels {
                     .map(Self::DefsSelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ProfileLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
         }
     }
 }

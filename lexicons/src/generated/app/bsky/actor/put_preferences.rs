@@ -44,6 +44,13 @@ pub struct Input {
     pub preferences: crate::app::bsky::actor::defs::Preferences,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.preferences;
+        v.field("preferences", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 /// The errors `app.bsky.actor.putPreferences` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

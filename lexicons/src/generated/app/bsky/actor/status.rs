@@ -40,6 +40,31 @@ impl ::atlex::rt::Record for Status {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
 
+impl ::atlex::rt::Validate for Status {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.embed {
+            v.field("embed", |v| v.nested(value));
+        }
+        if let Some(value) = &self.duration_minutes {
+            v.field(
+                "durationMinutes",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// The status for the account.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StatusStatus {
@@ -102,6 +127,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusStatus {
     }
 }
 
+impl ::atlex::rt::Validate for StatusStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// An optional embed associated with the status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StatusEmbed {
@@ -140,6 +169,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusEmbed {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::External)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for StatusEmbed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::External(value) = self {
+            v.nested(&**value);
         }
     }
 }

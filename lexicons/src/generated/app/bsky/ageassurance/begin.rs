@@ -53,6 +53,10 @@ pub struct Input {
     pub region_code: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::app::bsky::ageassurance::defs::State;
 
 /// The errors `app.bsky.ageassurance.begin` declares, and any other error name a server sends.

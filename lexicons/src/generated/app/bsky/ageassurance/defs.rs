@@ -77,6 +77,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Access {
     }
 }
 
+impl ::atlex::rt::Validate for Access {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The status of the Age Assurance process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
@@ -156,6 +160,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Status {
     }
 }
 
+impl ::atlex::rt::Validate for Status {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The user's computed Age Assurance state.
 #[derive(
     Clone,
@@ -180,6 +188,10 @@ pub struct State {
 
 impl ::atlex::rt::LexType for State {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#state";
+}
+
+impl ::atlex::rt::Validate for State {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Additional metadata needed to compute Age Assurance state client-side.
@@ -207,6 +219,10 @@ impl ::atlex::rt::LexType for StateMetadata {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#stateMetadata";
 }
 
+impl ::atlex::rt::Validate for StateMetadata {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -223,6 +239,10 @@ pub struct Config {
 
 impl ::atlex::rt::LexType for Config {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#config";
+}
+
+impl ::atlex::rt::Validate for Config {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The Age Assurance configuration for a specific region.
@@ -263,6 +283,10 @@ pub struct ConfigRegion {
 
 impl ::atlex::rt::LexType for ConfigRegion {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegion";
+}
+
+impl ::atlex::rt::Validate for ConfigRegion {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -334,6 +358,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConfigRegionPlatformsItem {
     }
 }
 
+impl ::atlex::rt::Validate for ConfigRegionPlatformsItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConfigRegionAdditionalVerificationMethodsItem {
     /// `"device"`
@@ -394,6 +422,10 @@ for ConfigRegionAdditionalVerificationMethodsItem {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ConfigRegionAdditionalVerificationMethodsItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -531,6 +563,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConfigRegionRulesItem {
     }
 }
 
+impl ::atlex::rt::Validate for ConfigRegionRulesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Age Assurance rule that applies by default.
 #[derive(
     Clone,
@@ -547,6 +583,10 @@ pub struct ConfigRegionRuleDefault {
 
 impl ::atlex::rt::LexType for ConfigRegionRuleDefault {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleDefault";
+}
+
+impl ::atlex::rt::Validate for ConfigRegionRuleDefault {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Age Assurance rule that applies if the user has declared themselves equal-to or over a certain age.
@@ -569,6 +609,10 @@ impl ::atlex::rt::LexType for ConfigRegionRuleIfDeclaredOverAge {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge";
 }
 
+impl ::atlex::rt::Validate for ConfigRegionRuleIfDeclaredOverAge {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Age Assurance rule that applies if the user has declared themselves under a certain age.
 #[derive(
     Clone,
@@ -587,6 +631,10 @@ pub struct ConfigRegionRuleIfDeclaredUnderAge {
 
 impl ::atlex::rt::LexType for ConfigRegionRuleIfDeclaredUnderAge {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge";
+}
+
+impl ::atlex::rt::Validate for ConfigRegionRuleIfDeclaredUnderAge {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Age Assurance rule that applies if the user has been assured to be equal-to or over a certain age.
@@ -609,6 +657,10 @@ impl ::atlex::rt::LexType for ConfigRegionRuleIfAssuredOverAge {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge";
 }
 
+impl ::atlex::rt::Validate for ConfigRegionRuleIfAssuredOverAge {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Age Assurance rule that applies if the user has been assured to be under a certain age.
 #[derive(
     Clone,
@@ -627,6 +679,10 @@ pub struct ConfigRegionRuleIfAssuredUnderAge {
 
 impl ::atlex::rt::LexType for ConfigRegionRuleIfAssuredUnderAge {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge";
+}
+
+impl ::atlex::rt::Validate for ConfigRegionRuleIfAssuredUnderAge {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Age Assurance rule that applies if the account is equal-to or newer than a certain date.
@@ -649,6 +705,10 @@ impl ::atlex::rt::LexType for ConfigRegionRuleIfAccountNewerThan {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan";
 }
 
+impl ::atlex::rt::Validate for ConfigRegionRuleIfAccountNewerThan {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Age Assurance rule that applies if the account is older than a certain date.
 #[derive(
     Clone,
@@ -667,6 +727,10 @@ pub struct ConfigRegionRuleIfAccountOlderThan {
 
 impl ::atlex::rt::LexType for ConfigRegionRuleIfAccountOlderThan {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan";
+}
+
+impl ::atlex::rt::Validate for ConfigRegionRuleIfAccountOlderThan {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Object used to store Age Assurance data in stash.
@@ -715,6 +779,10 @@ pub struct Event {
 
 impl ::atlex::rt::LexType for Event {
     const TYPE: &'static str = "app.bsky.ageassurance.defs#event";
+}
+
+impl ::atlex::rt::Validate for Event {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The status of the Age Assurance process.
@@ -796,6 +864,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventStatus {
     }
 }
 
+impl ::atlex::rt::Validate for EventStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The access level granted based on Age Assurance data we've processed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventAccess {
@@ -868,4 +940,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventAccess {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for EventAccess {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -63,6 +63,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -75,6 +79,10 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     pub state: crate::app::bsky::ageassurance::defs::State,
     pub metadata: crate::app::bsky::ageassurance::defs::StateMetadata,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.ageassurance.getState` declares, and any other error name a server sends.

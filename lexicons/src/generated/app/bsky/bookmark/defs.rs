@@ -22,6 +22,10 @@ impl ::atlex::rt::LexType for Bookmark {
     const TYPE: &'static str = "app.bsky.bookmark.defs#bookmark";
 }
 
+impl ::atlex::rt::Validate for Bookmark {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -41,6 +45,13 @@ pub struct BookmarkView {
 
 impl ::atlex::rt::LexType for BookmarkView {
     const TYPE: &'static str = "app.bsky.bookmark.defs#bookmarkView";
+}
+
+impl ::atlex::rt::Validate for BookmarkView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.item;
+        v.field("item", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +122,17 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BookmarkViewItem {
                     .map(Self::DefsPostView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for BookmarkViewItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsBlockedPost(value) => v.nested(&**value),
+            Self::DefsNotFoundPost(value) => v.nested(&**value),
+            Self::DefsPostView(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

@@ -25,6 +25,29 @@ impl ::atlex::rt::LexType for MatchAndContactIndex {
     const TYPE: &'static str = "app.bsky.contact.defs#matchAndContactIndex";
 }
 
+impl ::atlex::rt::Validate for MatchAndContactIndex {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.r#match;
+        v.field("match", |v| v.nested(value));
+        let value = &self.contact_index;
+        v.field(
+            "contactIndex",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(999),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -47,6 +70,27 @@ impl ::atlex::rt::LexType for SyncStatus {
     const TYPE: &'static str = "app.bsky.contact.defs#syncStatus";
 }
 
+impl ::atlex::rt::Validate for SyncStatus {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.matches_count;
+        v.field(
+            "matchesCount",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
+}
+
 /// A stash object to be sent via bsync representing a notification to be created.
 #[derive(
     Clone,
@@ -66,4 +110,8 @@ pub struct Notification {
 
 impl ::atlex::rt::LexType for Notification {
     const TYPE: &'static str = "app.bsky.contact.defs#notification";
+}
+
+impl ::atlex::rt::Validate for Notification {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

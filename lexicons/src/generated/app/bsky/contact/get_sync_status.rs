@@ -51,6 +51,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -65,6 +69,14 @@ pub struct Output {
     /// If present, indicates the user has imported their contacts. If not present, indicates the user never used the feature or called `app.bsky.contact.removeData` and didn't import again since.
     #[serde(rename = "syncStatus", default, skip_serializing_if = "Option::is_none")]
     pub sync_status: Option<crate::app::bsky::contact::defs::SyncStatus>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.sync_status {
+            v.field("syncStatus", |v| v.nested(value));
+        }
+    }
 }
 
 /// The errors `app.bsky.contact.getSyncStatus` declares, and any other error name a server sends.

@@ -47,6 +47,13 @@ pub struct Input {
     pub contacts: Vec<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.contacts;
+        v.field("contacts", |v| v.array_length(value.len(), Some(1), Some(1000)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -62,6 +69,16 @@ pub struct Output {
     pub matches_and_contact_indexes: Vec<
         crate::app::bsky::contact::defs::MatchAndContactIndex,
     >,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.matches_and_contact_indexes;
+        v.field(
+            "matchesAndContactIndexes",
+            |v| v.items(value, |v, item| v.nested(item)),
+        );
+    }
 }
 
 /// The errors `app.bsky.contact.importContacts` declares, and any other error name a server sends.

@@ -42,6 +42,10 @@ impl ::atlex::rt::Endpoint for RemoveData {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Input {}
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -53,6 +57,10 @@ pub struct Input {}
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.contact.removeData` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -47,6 +47,10 @@ pub struct Input {
     pub to: ::atlex::rt::Did,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -58,6 +62,10 @@ pub struct Input {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.contact.sendNotification` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

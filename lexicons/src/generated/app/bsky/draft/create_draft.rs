@@ -44,6 +44,13 @@ pub struct Input {
     pub draft: crate::app::bsky::draft::defs::Draft,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.draft;
+        v.field("draft", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -56,6 +63,10 @@ pub struct Input {
 pub struct Output {
     /// The ID of the created draft.
     pub id: ::atlex::rt::Tid,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.draft.createDraft` declares, and any other error name a server sends.

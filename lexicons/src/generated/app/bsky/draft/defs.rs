@@ -23,6 +23,13 @@ impl ::atlex::rt::LexType for DraftWithId {
     const TYPE: &'static str = "app.bsky.draft.defs#draftWithId";
 }
 
+impl ::atlex::rt::Validate for DraftWithId {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.draft;
+        v.field("draft", |v| v.nested(value));
+    }
+}
+
 /// A draft containing an array of draft posts.
 #[derive(
     Clone,
@@ -63,6 +70,61 @@ pub struct Draft {
 
 impl ::atlex::rt::LexType for Draft {
     const TYPE: &'static str = "app.bsky.draft.defs#draft";
+}
+
+impl ::atlex::rt::Validate for Draft {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.device_id {
+            v.field(
+                "deviceId",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.device_name {
+            v.field(
+                "deviceName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        let value = &self.posts;
+        v.field(
+            "posts",
+            |v| {
+                v.array_length(value.len(), Some(1), Some(100));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+        if let Some(value) = &self.langs {
+            v.field("langs", |v| v.array_length(value.len(), None, Some(3)));
+        }
+        if let Some(value) = &self.postgate_embedding_rules {
+            v.field(
+                "postgateEmbeddingRules",
+                |v| v.array_length(value.len(), None, Some(5)),
+            );
+        }
+        if let Some(value) = &self.threadgate_allow {
+            v.field("threadgateAllow", |v| v.array_length(value.len(), None, Some(5)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +170,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostgateEmbeddingRulesIt
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for DraftPostgateEmbeddingRulesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +266,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftThreadgateAllowItem {
     }
 }
 
+impl ::atlex::rt::Validate for DraftThreadgateAllowItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// One of the posts that compose a draft.
 #[derive(
     Clone,
@@ -230,6 +300,56 @@ pub struct DraftPost {
 
 impl ::atlex::rt::LexType for DraftPost {
     const TYPE: &'static str = "app.bsky.draft.defs#draftPost";
+}
+
+impl ::atlex::rt::Validate for DraftPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.text;
+        v.field(
+            "text",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(10000),
+                            max_graphemes: Some(1000),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+        if let Some(value) = &self.embed_images {
+            v.field(
+                "embedImages",
+                |v| {
+                    v.array_length(value.len(), None, Some(4));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+        if let Some(value) = &self.embed_gallery {
+            v.field("embedGallery", |v| v.nested(value));
+        }
+        if let Some(value) = &self.embed_videos {
+            v.field(
+                "embedVideos",
+                |v| {
+                    v.array_length(value.len(), None, Some(1));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+        if let Some(value) = &self.embed_externals {
+            v.field("embedExternals", |v| v.array_length(value.len(), None, Some(1)));
+        }
+        if let Some(value) = &self.embed_records {
+            v.field("embedRecords", |v| v.array_length(value.len(), None, Some(1)));
+        }
+    }
 }
 
 /// Self-label values for this post. Effectively content warnings.
@@ -278,6 +398,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostLabels {
     }
 }
 
+impl ::atlex::rt::Validate for DraftPostLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// View to present drafts data to users.
 #[derive(
     Clone,
@@ -304,6 +432,13 @@ impl ::atlex::rt::LexType for DraftView {
     const TYPE: &'static str = "app.bsky.draft.defs#draftView";
 }
 
+impl ::atlex::rt::Validate for DraftView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.draft;
+        v.field("draft", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -320,6 +455,26 @@ pub struct DraftEmbedLocalRef {
 
 impl ::atlex::rt::LexType for DraftEmbedLocalRef {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedLocalRef";
+}
+
+impl ::atlex::rt::Validate for DraftEmbedLocalRef {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.path;
+        v.field(
+            "path",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(1024),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 #[derive(
@@ -340,6 +495,25 @@ impl ::atlex::rt::LexType for DraftEmbedCaption {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedCaption";
 }
 
+impl ::atlex::rt::Validate for DraftEmbedCaption {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.content;
+        v.field(
+            "content",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(10000),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -355,6 +529,19 @@ pub struct DraftEmbedGallery {
 
 impl ::atlex::rt::LexType for DraftEmbedGallery {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedGallery";
+}
+
+impl ::atlex::rt::Validate for DraftEmbedGallery {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.items;
+        v.field(
+            "items",
+            |v| {
+                v.array_length(value.len(), None, Some(20));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
 }
 
 /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
@@ -405,6 +592,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftEmbedGalleryItemsItem {
     }
 }
 
+impl ::atlex::rt::Validate for DraftEmbedGalleryItemsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DraftEmbedImage(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -423,6 +618,28 @@ pub struct DraftEmbedImage {
 
 impl ::atlex::rt::LexType for DraftEmbedImage {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedImage";
+}
+
+impl ::atlex::rt::Validate for DraftEmbedImage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.local_ref;
+        v.field("localRef", |v| v.nested(value));
+        if let Some(value) = &self.alt {
+            v.field(
+                "alt",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_graphemes: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 #[derive(
@@ -447,6 +664,37 @@ impl ::atlex::rt::LexType for DraftEmbedVideo {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedVideo";
 }
 
+impl ::atlex::rt::Validate for DraftEmbedVideo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.local_ref;
+        v.field("localRef", |v| v.nested(value));
+        if let Some(value) = &self.alt {
+            v.field(
+                "alt",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_graphemes: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.captions {
+            v.field(
+                "captions",
+                |v| {
+                    v.array_length(value.len(), None, Some(20));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -464,6 +712,10 @@ impl ::atlex::rt::LexType for DraftEmbedExternal {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedExternal";
 }
 
+impl ::atlex::rt::Validate for DraftEmbedExternal {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -479,4 +731,8 @@ pub struct DraftEmbedRecord {
 
 impl ::atlex::rt::LexType for DraftEmbedRecord {
     const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedRecord";
+}
+
+impl ::atlex::rt::Validate for DraftEmbedRecord {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

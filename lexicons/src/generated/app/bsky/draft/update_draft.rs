@@ -44,6 +44,13 @@ pub struct Input {
     pub draft: crate::app::bsky::draft::defs::DraftWithId,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.draft;
+        v.field("draft", |v| v.nested(value));
+    }
+}
+
 /// The errors `app.bsky.draft.updateDraft` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

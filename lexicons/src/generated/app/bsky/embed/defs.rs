@@ -21,3 +21,40 @@ pub struct AspectRatio {
 impl ::atlex::rt::LexType for AspectRatio {
     const TYPE: &'static str = "app.bsky.embed.defs#aspectRatio";
 }
+
+impl ::atlex::rt::Validate for AspectRatio {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.width;
+        v.field(
+            "width",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(1),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.height;
+        v.field(
+            "height",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(1),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
+}

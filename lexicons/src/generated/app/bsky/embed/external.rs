@@ -21,6 +21,13 @@ impl ::atlex::rt::LexType for Main {
     const TYPE: &'static str = "app.bsky.embed.external";
 }
 
+impl ::atlex::rt::Validate for Main {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.external;
+        v.field("external", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -45,6 +52,14 @@ impl ::atlex::rt::LexType for External {
     const TYPE: &'static str = "app.bsky.embed.external#external";
 }
 
+impl ::atlex::rt::Validate for External {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.thumb {
+            v.field("thumb", |v| v.blob(value, Some(&["image/*"]), Some(1000000)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -60,6 +75,13 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "app.bsky.embed.external#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.external;
+        v.field("external", |v| v.nested(value));
+    }
 }
 
 #[derive(
@@ -108,6 +130,20 @@ impl ::atlex::rt::LexType for ViewExternal {
     const TYPE: &'static str = "app.bsky.embed.external#viewExternal";
 }
 
+impl ::atlex::rt::Validate for ViewExternal {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.source {
+            v.field("source", |v| v.nested(value));
+        }
+        if let Some(value) = &self.associated_profiles {
+            v.field("associatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 /// The source of an external embed, such as a standard.site publication.
 #[derive(
     Clone,
@@ -133,6 +169,14 @@ pub struct ViewExternalSource {
 
 impl ::atlex::rt::LexType for ViewExternalSource {
     const TYPE: &'static str = "app.bsky.embed.external#viewExternalSource";
+}
+
+impl ::atlex::rt::Validate for ViewExternalSource {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.theme {
+            v.field("theme", |v| v.nested(value));
+        }
+    }
 }
 
 /// The theme colors of an external source, such as a site.standard.publication. These colors may be used when rendering an embed from that source.
@@ -165,6 +209,23 @@ impl ::atlex::rt::LexType for ViewExternalSourceTheme {
     const TYPE: &'static str = "app.bsky.embed.external#viewExternalSourceTheme";
 }
 
+impl ::atlex::rt::Validate for ViewExternalSourceTheme {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.background_rgb {
+            v.field("backgroundRGB", |v| v.nested(value));
+        }
+        if let Some(value) = &self.foreground_rgb {
+            v.field("foregroundRGB", |v| v.nested(value));
+        }
+        if let Some(value) = &self.accent_rgb {
+            v.field("accentRGB", |v| v.nested(value));
+        }
+        if let Some(value) = &self.accent_foreground_rgb {
+            v.field("accentForegroundRGB", |v| v.nested(value));
+        }
+    }
+}
+
 /// RGB color definition, inspired by site.standard.theme.color#rgb
 #[derive(
     Clone,
@@ -183,4 +244,57 @@ pub struct ColorRgb {
 
 impl ::atlex::rt::LexType for ColorRgb {
     const TYPE: &'static str = "app.bsky.embed.external#colorRGB";
+}
+
+impl ::atlex::rt::Validate for ColorRgb {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.r;
+        v.field(
+            "r",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.g;
+        v.field(
+            "g",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.b;
+        v.field(
+            "b",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
 }

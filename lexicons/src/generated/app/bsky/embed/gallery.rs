@@ -21,6 +21,19 @@ impl ::atlex::rt::LexType for Gallery {
     const TYPE: &'static str = "app.bsky.embed.gallery";
 }
 
+impl ::atlex::rt::Validate for Gallery {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.items;
+        v.field(
+            "items",
+            |v| {
+                v.array_length(value.len(), None, Some(20));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
+}
+
 /// The media items in the gallery. Each item may be of a different type, but all types must be supported by the client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GalleryItemsItem {
@@ -63,6 +76,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for GalleryItemsItem {
     }
 }
 
+impl ::atlex::rt::Validate for GalleryItemsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::Image(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -84,6 +105,15 @@ impl ::atlex::rt::LexType for Image {
     const TYPE: &'static str = "app.bsky.embed.gallery#image";
 }
 
+impl ::atlex::rt::Validate for Image {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.image;
+        v.field("image", |v| v.blob(value, Some(&["image/*"]), Some(2000000)));
+        let value = &self.aspect_ratio;
+        v.field("aspectRatio", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -99,6 +129,13 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "app.bsky.embed.gallery#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.items;
+        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,6 +182,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewItemsItem {
     }
 }
 
+impl ::atlex::rt::Validate for ViewItemsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ViewImage(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -167,4 +212,11 @@ pub struct ViewImage {
 
 impl ::atlex::rt::LexType for ViewImage {
     const TYPE: &'static str = "app.bsky.embed.gallery#viewImage";
+}
+
+impl ::atlex::rt::Validate for ViewImage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.aspect_ratio;
+        v.field("aspectRatio", |v| v.nested(value));
+    }
 }

@@ -63,6 +63,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.uris;
+        v.field("uris", |v| v.array_length(value.len(), None, Some(4)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -86,6 +93,17 @@ pub struct Output {
         skip_serializing_if = "Option::is_none"
     )]
     pub associated_records: Option<Vec<::atlex::rt::Unknown>>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.view {
+            v.field("view", |v| v.nested(value));
+        }
+        if let Some(value) = &self.associated_records {
+            v.field("associatedRecords", |v| v.items(value, |v, item| v.object(item)));
+        }
+    }
 }
 
 /// The errors `app.bsky.embed.getEmbedExternalView` declares, and any other error name a server sends.

@@ -20,6 +20,19 @@ impl ::atlex::rt::LexType for Images {
     const TYPE: &'static str = "app.bsky.embed.images";
 }
 
+impl ::atlex::rt::Validate for Images {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.images;
+        v.field(
+            "images",
+            |v| {
+                v.array_length(value.len(), None, Some(4));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -42,6 +55,16 @@ impl ::atlex::rt::LexType for Image {
     const TYPE: &'static str = "app.bsky.embed.images#image";
 }
 
+impl ::atlex::rt::Validate for Image {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.image;
+        v.field("image", |v| v.blob(value, Some(&["image/*"]), Some(2000000)));
+        if let Some(value) = &self.aspect_ratio {
+            v.field("aspectRatio", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -57,6 +80,19 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "app.bsky.embed.images#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.images;
+        v.field(
+            "images",
+            |v| {
+                v.array_length(value.len(), None, Some(4));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
 }
 
 #[derive(
@@ -81,4 +117,12 @@ pub struct ViewImage {
 
 impl ::atlex::rt::LexType for ViewImage {
     const TYPE: &'static str = "app.bsky.embed.images#viewImage";
+}
+
+impl ::atlex::rt::Validate for ViewImage {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.aspect_ratio {
+            v.field("aspectRatio", |v| v.nested(value));
+        }
+    }
 }

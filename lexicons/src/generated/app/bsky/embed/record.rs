@@ -20,6 +20,10 @@ impl ::atlex::rt::LexType for Record {
     const TYPE: &'static str = "app.bsky.embed.record";
 }
 
+impl ::atlex::rt::Validate for Record {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -35,6 +39,13 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "app.bsky.embed.record#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.record;
+        v.field("record", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,6 +194,22 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordUnion {
     }
 }
 
+impl ::atlex::rt::Validate for ViewRecordUnion {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ViewRecord(value) => v.nested(&**value),
+            Self::ViewNotFound(value) => v.nested(&**value),
+            Self::ViewBlocked(value) => v.nested(&**value),
+            Self::ViewDetached(value) => v.nested(&**value),
+            Self::DefsGeneratorView(value) => v.nested(&**value),
+            Self::DefsListView(value) => v.nested(&**value),
+            Self::DefsLabelerView(value) => v.nested(&**value),
+            Self::DefsStarterPackViewBasic(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -216,6 +243,21 @@ pub struct ViewRecord {
 
 impl ::atlex::rt::LexType for ViewRecord {
     const TYPE: &'static str = "app.bsky.embed.record#viewRecord";
+}
+
+impl ::atlex::rt::Validate for ViewRecord {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.author;
+        v.field("author", |v| v.nested(value));
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.embeds {
+            v.field("embeds", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -320,6 +362,20 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordEmbedsItem {
     }
 }
 
+impl ::atlex::rt::Validate for ViewRecordEmbedsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ImagesView(value) => v.nested(&**value),
+            Self::VideoView(value) => v.nested(&**value),
+            Self::GalleryView(value) => v.nested(&**value),
+            Self::ExternalView(value) => v.nested(&**value),
+            Self::RecordView(value) => v.nested(&**value),
+            Self::RecordWithMediaView(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -337,6 +393,13 @@ pub struct ViewNotFound {
 
 impl ::atlex::rt::LexType for ViewNotFound {
     const TYPE: &'static str = "app.bsky.embed.record#viewNotFound";
+}
+
+impl ::atlex::rt::Validate for ViewNotFound {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.not_found;
+        v.field("notFound", |v| v.boolean(*value, Some(true)));
+    }
 }
 
 #[derive(
@@ -358,6 +421,15 @@ impl ::atlex::rt::LexType for ViewBlocked {
     const TYPE: &'static str = "app.bsky.embed.record#viewBlocked";
 }
 
+impl ::atlex::rt::Validate for ViewBlocked {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.blocked;
+        v.field("blocked", |v| v.boolean(*value, Some(true)));
+        let value = &self.author;
+        v.field("author", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -374,4 +446,11 @@ pub struct ViewDetached {
 
 impl ::atlex::rt::LexType for ViewDetached {
     const TYPE: &'static str = "app.bsky.embed.record#viewDetached";
+}
+
+impl ::atlex::rt::Validate for ViewDetached {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.detached;
+        v.field("detached", |v| v.boolean(*value, Some(true)));
+    }
 }

@@ -21,6 +21,13 @@ impl ::atlex::rt::LexType for RecordWithMedia {
     const TYPE: &'static str = "app.bsky.embed.recordWithMedia";
 }
 
+impl ::atlex::rt::Validate for RecordWithMedia {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.media;
+        v.field("media", |v| v.nested(value));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordWithMediaMedia {
     /// `app.bsky.embed.images`
@@ -95,6 +102,18 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordWithMediaMedia {
     }
 }
 
+impl ::atlex::rt::Validate for RecordWithMediaMedia {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::Images(value) => v.nested(&**value),
+            Self::Video(value) => v.nested(&**value),
+            Self::Gallery(value) => v.nested(&**value),
+            Self::External(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -111,6 +130,15 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "app.bsky.embed.recordWithMedia#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.record;
+        v.field("record", |v| v.nested(value));
+        let value = &self.media;
+        v.field("media", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,6 +213,18 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewMedia {
                     .map(Self::ExternalView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ViewMedia {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ImagesView(value) => v.nested(&**value),
+            Self::VideoView(value) => v.nested(&**value),
+            Self::GalleryView(value) => v.nested(&**value),
+            Self::ExternalView(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

@@ -31,6 +31,25 @@ impl ::atlex::rt::LexType for Video {
     const TYPE: &'static str = "app.bsky.embed.video";
 }
 
+impl ::atlex::rt::Validate for Video {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.video;
+        v.field("video", |v| v.blob(value, Some(&["video/mp4"]), Some(300000000)));
+        if let Some(value) = &self.captions {
+            v.field(
+                "captions",
+                |v| {
+                    v.array_length(value.len(), None, Some(20));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+        if let Some(value) = &self.aspect_ratio {
+            v.field("aspectRatio", |v| v.nested(value));
+        }
+    }
+}
+
 /// A hint to the client about how to present the video.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum VideoPresentation {
@@ -97,6 +116,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VideoPresentation {
     }
 }
 
+impl ::atlex::rt::Validate for VideoPresentation {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -113,6 +136,13 @@ pub struct Caption {
 
 impl ::atlex::rt::LexType for Caption {
     const TYPE: &'static str = "app.bsky.embed.video#caption";
+}
+
+impl ::atlex::rt::Validate for Caption {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.file;
+        v.field("file", |v| v.blob(value, Some(&["text/vtt"]), Some(20000)));
+    }
 }
 
 #[derive(
@@ -140,6 +170,14 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "app.bsky.embed.video#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.aspect_ratio {
+            v.field("aspectRatio", |v| v.nested(value));
+        }
+    }
 }
 
 /// A hint to the client about how to present the video.
@@ -206,4 +244,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewPresentation {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ViewPresentation {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -46,6 +46,30 @@ impl ::atlex::rt::LexType for PostView {
     const TYPE: &'static str = "app.bsky.feed.defs#postView";
 }
 
+impl ::atlex::rt::Validate for PostView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.author;
+        v.field("author", |v| v.nested(value));
+        let value = &self.record;
+        v.field("record", |v| v.object(value));
+        if let Some(value) = &self.embed {
+            v.field("embed", |v| v.nested(value));
+        }
+        if let Some(value) = &self.viewer {
+            v.field("viewer", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.threadgate {
+            v.field("threadgate", |v| v.nested(value));
+        }
+        if let Some(value) = &self.debug {
+            v.field("debug", |v| v.object(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostViewEmbed {
     /// `app.bsky.embed.images#view`
@@ -148,6 +172,20 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostViewEmbed {
     }
 }
 
+impl ::atlex::rt::Validate for PostViewEmbed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ImagesView(value) => v.nested(&**value),
+            Self::VideoView(value) => v.nested(&**value),
+            Self::GalleryView(value) => v.nested(&**value),
+            Self::ExternalView(value) => v.nested(&**value),
+            Self::RecordView(value) => v.nested(&**value),
+            Self::RecordWithMediaView(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 /// Metadata about the requesting account's relationship with the subject content. Only has meaningful content for authed requests.
 #[derive(
     Clone,
@@ -187,6 +225,14 @@ impl ::atlex::rt::LexType for ViewerState {
     const TYPE: &'static str = "app.bsky.feed.defs#viewerState";
 }
 
+impl ::atlex::rt::Validate for ViewerState {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.known_likers {
+            v.field("knownLikers", |v| v.nested(value));
+        }
+    }
+}
+
 /// The post's likers whom you also follow
 #[derive(
     Clone,
@@ -204,6 +250,19 @@ pub struct KnownLikers {
 
 impl ::atlex::rt::LexType for KnownLikers {
     const TYPE: &'static str = "app.bsky.feed.defs#knownLikers";
+}
+
+impl ::atlex::rt::Validate for KnownLikers {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.actors;
+        v.field(
+            "actors",
+            |v| {
+                v.array_length(value.len(), Some(0), Some(5));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
 }
 
 /// Metadata about this post within the context of the thread it is in.
@@ -224,6 +283,10 @@ pub struct ThreadContext {
 
 impl ::atlex::rt::LexType for ThreadContext {
     const TYPE: &'static str = "app.bsky.feed.defs#threadContext";
+}
+
+impl ::atlex::rt::Validate for ThreadContext {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -251,6 +314,49 @@ pub struct FeedViewPost {
 
 impl ::atlex::rt::LexType for FeedViewPost {
     const TYPE: &'static str = "app.bsky.feed.defs#feedViewPost";
+}
+
+impl ::atlex::rt::Validate for FeedViewPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.post;
+        v.field("post", |v| v.nested(value));
+        if let Some(value) = &self.reply {
+            v.field("reply", |v| v.nested(value));
+        }
+        if let Some(value) = &self.reason {
+            v.field("reason", |v| v.nested(value));
+        }
+        if let Some(value) = &self.feed_context {
+            v.field(
+                "feedContext",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.req_id {
+            v.field(
+                "reqId",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -309,6 +415,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for FeedViewPostReason {
     }
 }
 
+impl ::atlex::rt::Validate for FeedViewPostReason {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ReasonRepost(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -332,6 +446,18 @@ pub struct ReplyRef {
 
 impl ::atlex::rt::LexType for ReplyRef {
     const TYPE: &'static str = "app.bsky.feed.defs#replyRef";
+}
+
+impl ::atlex::rt::Validate for ReplyRef {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.root;
+        v.field("root", |v| v.nested(value));
+        let value = &self.parent;
+        v.field("parent", |v| v.nested(value));
+        if let Some(value) = &self.grandparent_author {
+            v.field("grandparentAuthor", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -401,6 +527,17 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReplyRefRoot {
                     .map(Self::BlockedPost)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ReplyRefRoot {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::PostView(value) => v.nested(&**value),
+            Self::NotFoundPost(value) => v.nested(&**value),
+            Self::BlockedPost(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }
@@ -476,6 +613,17 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReplyRefParent {
     }
 }
 
+impl ::atlex::rt::Validate for ReplyRefParent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::PostView(value) => v.nested(&**value),
+            Self::NotFoundPost(value) => v.nested(&**value),
+            Self::BlockedPost(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -499,6 +647,13 @@ impl ::atlex::rt::LexType for ReasonRepost {
     const TYPE: &'static str = "app.bsky.feed.defs#reasonRepost";
 }
 
+impl ::atlex::rt::Validate for ReasonRepost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.by;
+        v.field("by", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -512,6 +667,10 @@ impl ::atlex::rt::LexType for ReasonRepost {
 pub struct ReasonPin {}
 impl ::atlex::rt::LexType for ReasonPin {
     const TYPE: &'static str = "app.bsky.feed.defs#reasonPin";
+}
+
+impl ::atlex::rt::Validate for ReasonPin {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -535,6 +694,19 @@ pub struct ThreadViewPost {
 
 impl ::atlex::rt::LexType for ThreadViewPost {
     const TYPE: &'static str = "app.bsky.feed.defs#threadViewPost";
+}
+
+impl ::atlex::rt::Validate for ThreadViewPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.post;
+        v.field("post", |v| v.nested(value));
+        if let Some(value) = &self.parent {
+            v.field("parent", |v| v.nested(value));
+        }
+        if let Some(value) = &self.replies {
+            v.field("replies", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -608,6 +780,17 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPostParent {
                     .map(Self::BlockedPost)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ThreadViewPostParent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ThreadViewPost(value) => v.nested(&**value),
+            Self::NotFoundPost(value) => v.nested(&**value),
+            Self::BlockedPost(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }
@@ -687,6 +870,17 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPostRepliesItem {
     }
 }
 
+impl ::atlex::rt::Validate for ThreadViewPostRepliesItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ThreadViewPost(value) => v.nested(&**value),
+            Self::NotFoundPost(value) => v.nested(&**value),
+            Self::BlockedPost(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -704,6 +898,13 @@ pub struct NotFoundPost {
 
 impl ::atlex::rt::LexType for NotFoundPost {
     const TYPE: &'static str = "app.bsky.feed.defs#notFoundPost";
+}
+
+impl ::atlex::rt::Validate for NotFoundPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.not_found;
+        v.field("notFound", |v| v.boolean(*value, Some(true)));
+    }
 }
 
 #[derive(
@@ -725,6 +926,15 @@ impl ::atlex::rt::LexType for BlockedPost {
     const TYPE: &'static str = "app.bsky.feed.defs#blockedPost";
 }
 
+impl ::atlex::rt::Validate for BlockedPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.blocked;
+        v.field("blocked", |v| v.boolean(*value, Some(true)));
+        let value = &self.author;
+        v.field("author", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -742,6 +952,14 @@ pub struct BlockedAuthor {
 
 impl ::atlex::rt::LexType for BlockedAuthor {
     const TYPE: &'static str = "app.bsky.feed.defs#blockedAuthor";
+}
+
+impl ::atlex::rt::Validate for BlockedAuthor {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.viewer {
+            v.field("viewer", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(
@@ -790,6 +1008,52 @@ pub struct GeneratorView {
 
 impl ::atlex::rt::LexType for GeneratorView {
     const TYPE: &'static str = "app.bsky.feed.defs#generatorView";
+}
+
+impl ::atlex::rt::Validate for GeneratorView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.creator;
+        v.field("creator", |v| v.nested(value));
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(3000),
+                                max_graphemes: Some(300),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description_facets {
+            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.like_count {
+            v.field(
+                "likeCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -860,6 +1124,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorViewContentMode {
     }
 }
 
+impl ::atlex::rt::Validate for GeneratorViewContentMode {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -877,6 +1145,10 @@ pub struct GeneratorViewerState {
 
 impl ::atlex::rt::LexType for GeneratorViewerState {
     const TYPE: &'static str = "app.bsky.feed.defs#generatorViewerState";
+}
+
+impl ::atlex::rt::Validate for GeneratorViewerState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -899,6 +1171,26 @@ pub struct SkeletonFeedPost {
 
 impl ::atlex::rt::LexType for SkeletonFeedPost {
     const TYPE: &'static str = "app.bsky.feed.defs#skeletonFeedPost";
+}
+
+impl ::atlex::rt::Validate for SkeletonFeedPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.feed_context {
+            v.field(
+                "feedContext",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -961,6 +1253,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SkeletonFeedPostReason {
     }
 }
 
+impl ::atlex::rt::Validate for SkeletonFeedPostReason {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -978,6 +1274,10 @@ impl ::atlex::rt::LexType for SkeletonReasonRepost {
     const TYPE: &'static str = "app.bsky.feed.defs#skeletonReasonRepost";
 }
 
+impl ::atlex::rt::Validate for SkeletonReasonRepost {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -991,6 +1291,10 @@ impl ::atlex::rt::LexType for SkeletonReasonRepost {
 pub struct SkeletonReasonPin {}
 impl ::atlex::rt::LexType for SkeletonReasonPin {
     const TYPE: &'static str = "app.bsky.feed.defs#skeletonReasonPin";
+}
+
+impl ::atlex::rt::Validate for SkeletonReasonPin {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -1018,6 +1322,17 @@ impl ::atlex::rt::LexType for ThreadgateView {
     const TYPE: &'static str = "app.bsky.feed.defs#threadgateView";
 }
 
+impl ::atlex::rt::Validate for ThreadgateView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.record {
+            v.field("record", |v| v.object(value));
+        }
+        if let Some(value) = &self.lists {
+            v.field("lists", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1043,6 +1358,41 @@ pub struct Interaction {
 
 impl ::atlex::rt::LexType for Interaction {
     const TYPE: &'static str = "app.bsky.feed.defs#interaction";
+}
+
+impl ::atlex::rt::Validate for Interaction {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.feed_context {
+            v.field(
+                "feedContext",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.req_id {
+            v.field(
+                "reqId",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1161,6 +1511,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InteractionEvent {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for InteractionEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Request that less content like the given feed item be shown in the feed

@@ -47,6 +47,10 @@ pub struct Output {
     pub links: Option<Links>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.feed.describeFeedGenerator` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -120,6 +124,10 @@ impl ::atlex::rt::LexType for Feed {
     const TYPE: &'static str = "app.bsky.feed.describeFeedGenerator#feed";
 }
 
+impl ::atlex::rt::Validate for Feed {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -139,4 +147,8 @@ pub struct Links {
 
 impl ::atlex::rt::LexType for Links {
     const TYPE: &'static str = "app.bsky.feed.describeFeedGenerator#links";
+}
+
+impl ::atlex::rt::Validate for Links {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

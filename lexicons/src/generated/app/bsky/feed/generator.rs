@@ -53,6 +53,54 @@ impl ::atlex::rt::Record for Generator {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Any;
 }
 
+impl ::atlex::rt::Validate for Generator {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.display_name;
+        v.field(
+            "displayName",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(240),
+                            max_graphemes: Some(24),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(3000),
+                                max_graphemes: Some(300),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description_facets {
+            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.avatar {
+            v.field(
+                "avatar",
+                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+    }
+}
+
 /// Self-label values
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GeneratorLabels {
@@ -95,6 +143,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorLabels {
                     .map(Self::DefsSelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for GeneratorLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
         }
     }
 }
@@ -165,4 +221,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorContentMode {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for GeneratorContentMode {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

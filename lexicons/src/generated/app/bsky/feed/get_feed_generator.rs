@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -76,6 +80,13 @@ pub struct Output {
     /// Indicates whether the feed generator service is compatible with the record declaration.
     #[serde(rename = "isValid")]
     pub is_valid: bool,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.view;
+        v.field("view", |v| v.nested(value));
+    }
 }
 
 /// The errors `app.bsky.feed.getFeedGenerator` declares, and any other error name a server sends.

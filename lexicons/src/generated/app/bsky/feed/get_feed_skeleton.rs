@@ -92,6 +92,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -108,6 +130,28 @@ pub struct Output {
     /// Unique identifier per request that may be passed back alongside interactions.
     #[serde(rename = "reqId", default, skip_serializing_if = "Option::is_none")]
     pub req_id: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.feed;
+        v.field("feed", |v| v.items(value, |v, item| v.nested(item)));
+        if let Some(value) = &self.req_id {
+            v.field(
+                "reqId",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(100),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 /// The errors `app.bsky.feed.getFeedSkeleton` declares, and any other error name a server sends.

@@ -97,6 +97,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -113,6 +135,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub likes: Vec<Like>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.likes;
+        v.field("likes", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.feed.getLikes` declares, and any other error name a server sends.
@@ -190,4 +219,11 @@ pub struct Like {
 
 impl ::atlex::rt::LexType for Like {
     const TYPE: &'static str = "app.bsky.feed.getLikes#like";
+}
+
+impl ::atlex::rt::Validate for Like {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.actor;
+        v.field("actor", |v| v.nested(value));
+    }
 }

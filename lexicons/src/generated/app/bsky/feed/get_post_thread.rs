@@ -81,6 +81,45 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.depth {
+            v.field(
+                "depth",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(1000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.parent_height {
+            v.field(
+                "parentHeight",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(1000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -94,6 +133,16 @@ pub struct Output {
     pub thread: OutputThread,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.thread;
+        v.field("thread", |v| v.nested(value));
+        if let Some(value) = &self.threadgate {
+            v.field("threadgate", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +216,17 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputThread {
                     .map(Self::DefsBlockedPost)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputThread {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsThreadViewPost(value) => v.nested(&**value),
+            Self::DefsNotFoundPost(value) => v.nested(&**value),
+            Self::DefsBlockedPost(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

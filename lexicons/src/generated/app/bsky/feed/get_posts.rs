@@ -57,6 +57,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.uris;
+        v.field("uris", |v| v.array_length(value.len(), None, Some(25)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -68,6 +75,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.posts;
+        v.field("posts", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.feed.getPosts` declares, and any other error name a server sends.

@@ -97,6 +97,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -114,6 +136,13 @@ pub struct Output {
     pub cursor: Option<String>,
     #[serde(rename = "repostedBy")]
     pub reposted_by: Vec<crate::app::bsky::actor::defs::ProfileView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.reposted_by;
+        v.field("repostedBy", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.feed.getRepostedBy` declares, and any other error name a server sends.

@@ -30,3 +30,7 @@ impl ::atlex::rt::Record for Like {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Like {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

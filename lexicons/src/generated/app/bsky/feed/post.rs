@@ -50,6 +50,63 @@ impl ::atlex::rt::Record for Post {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Post {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.text;
+        v.field(
+            "text",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(3000),
+                            max_graphemes: Some(300),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.entities {
+            v.field("entities", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.facets {
+            v.field("facets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.embed {
+            v.field("embed", |v| v.nested(value));
+        }
+        if let Some(value) = &self.langs {
+            v.field("langs", |v| v.array_length(value.len(), None, Some(3)));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+        if let Some(value) = &self.tags {
+            v.field(
+                "tags",
+                |v| {
+                    v.array_length(value.len(), None, Some(8));
+                    v.items(
+                        value,
+                        |v, item| {
+                            v
+                                .string(
+                                    item,
+                                    &::atlex::rt::StringRules {
+                                        max_length: Some(640),
+                                        max_graphemes: Some(64),
+                                        ..::atlex::rt::StringRules::NONE
+                                    },
+                                )
+                        },
+                    );
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostEmbed {
     /// `app.bsky.embed.images`
@@ -150,6 +207,19 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostEmbed {
     }
 }
 
+impl ::atlex::rt::Validate for PostEmbed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::Images(value) => v.nested(&**value),
+            Self::Video(value) => v.nested(&**value),
+            Self::Gallery(value) => v.nested(&**value),
+            Self::External(value) => v.nested(&**value),
+            Self::RecordWithMedia(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 /// Self-label values for this post. Effectively content warnings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostLabels {
@@ -196,6 +266,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostLabels {
     }
 }
 
+impl ::atlex::rt::Validate for PostLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -212,6 +290,10 @@ pub struct ReplyRef {
 
 impl ::atlex::rt::LexType for ReplyRef {
     const TYPE: &'static str = "app.bsky.feed.post#replyRef";
+}
+
+impl ::atlex::rt::Validate for ReplyRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Deprecated: use facets instead.
@@ -235,6 +317,13 @@ impl ::atlex::rt::LexType for Entity {
     const TYPE: &'static str = "app.bsky.feed.post#entity";
 }
 
+impl ::atlex::rt::Validate for Entity {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.index;
+        v.field("index", |v| v.nested(value));
+    }
+}
+
 /// Deprecated. Use app.bsky.richtext instead -- A text segment. Start is inclusive, end is exclusive. Indices are for utf16-encoded strings.
 #[derive(
     Clone,
@@ -252,4 +341,41 @@ pub struct TextSlice {
 
 impl ::atlex::rt::LexType for TextSlice {
     const TYPE: &'static str = "app.bsky.feed.post#textSlice";
+}
+
+impl ::atlex::rt::Validate for TextSlice {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.start;
+        v.field(
+            "start",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.end;
+        v.field(
+            "end",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
 }

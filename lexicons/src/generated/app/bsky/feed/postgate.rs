@@ -40,6 +40,20 @@ impl ::atlex::rt::Record for Postgate {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Postgate {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.detached_embedding_uris {
+            v.field(
+                "detachedEmbeddingUris",
+                |v| v.array_length(value.len(), None, Some(50)),
+            );
+        }
+        if let Some(value) = &self.embedding_rules {
+            v.field("embeddingRules", |v| v.array_length(value.len(), None, Some(5)));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PostgateEmbeddingRulesItem {
     /// `app.bsky.feed.postgate#disableRule`
@@ -85,6 +99,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostgateEmbeddingRulesItem {
     }
 }
 
+impl ::atlex::rt::Validate for PostgateEmbeddingRulesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Disables embedding of this post.
 #[derive(
     Clone,
@@ -99,4 +117,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostgateEmbeddingRulesItem {
 pub struct DisableRule {}
 impl ::atlex::rt::LexType for DisableRule {
     const TYPE: &'static str = "app.bsky.feed.postgate#disableRule";
+}
+
+impl ::atlex::rt::Validate for DisableRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

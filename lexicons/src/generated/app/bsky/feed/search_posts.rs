@@ -143,6 +143,50 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.tag {
+            v.field(
+                "tag",
+                |v| {
+                    v
+                        .items(
+                            value,
+                            |v, item| {
+                                v
+                                    .string(
+                                        item,
+                                        &::atlex::rt::StringRules {
+                                            max_length: Some(640),
+                                            max_graphemes: Some(64),
+                                            ..::atlex::rt::StringRules::NONE
+                                        },
+                                    )
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Specifies the ranking order of results.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
@@ -209,6 +253,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSort {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -225,6 +273,13 @@ pub struct Output {
     #[serde(rename = "hitsTotal", default, skip_serializing_if = "Option::is_none")]
     pub hits_total: Option<i64>,
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.posts;
+        v.field("posts", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.feed.searchPosts` declares, and any other error name a server sends.

@@ -234,6 +234,72 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.hashtags {
+            v.field(
+                "hashtags",
+                |v| {
+                    v
+                        .items(
+                            value,
+                            |v, item| {
+                                v
+                                    .string(
+                                        item,
+                                        &::atlex::rt::StringRules {
+                                            max_length: Some(640),
+                                            max_graphemes: Some(64),
+                                            ..::atlex::rt::StringRules::NONE
+                                        },
+                                    )
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.exclude_hashtags {
+            v.field(
+                "excludeHashtags",
+                |v| {
+                    v
+                        .items(
+                            value,
+                            |v, item| {
+                                v
+                                    .string(
+                                        item,
+                                        &::atlex::rt::StringRules {
+                                            max_length: Some(640),
+                                            max_graphemes: Some(64),
+                                            ..::atlex::rt::StringRules::NONE
+                                        },
+                                    )
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Ranking order for results. 'recent' sorts by recency; 'top' uses search ranking.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
@@ -298,6 +364,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ParamsSort {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Language analyzer hint for the query text. If unset, the server auto-detects when possible.
@@ -378,6 +448,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsQueryLanguage {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsQueryLanguage {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -403,6 +477,13 @@ pub struct Output {
         skip_serializing_if = "Option::is_none"
     )]
     pub detected_query_languages: Option<Vec<OutputDetectedQueryLanguagesItem>>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.posts;
+        v.field("posts", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -480,6 +561,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputDetectedQueryLanguagesI
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputDetectedQueryLanguagesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.feed.searchPostsV2` declares, and any other error name a server sends.

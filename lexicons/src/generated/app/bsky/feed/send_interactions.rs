@@ -46,6 +46,13 @@ pub struct Input {
     pub interactions: Vec<crate::app::bsky::feed::defs::Interaction>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.interactions;
+        v.field("interactions", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -57,6 +64,10 @@ pub struct Input {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.feed.sendInteractions` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -36,6 +36,17 @@ impl ::atlex::rt::Record for Threadgate {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Threadgate {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.allow {
+            v.field("allow", |v| v.array_length(value.len(), None, Some(5)));
+        }
+        if let Some(value) = &self.hidden_replies {
+            v.field("hiddenReplies", |v| v.array_length(value.len(), None, Some(300)));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThreadgateAllowItem {
     /// `app.bsky.feed.threadgate#mentionRule`
@@ -125,6 +136,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadgateAllowItem {
     }
 }
 
+impl ::atlex::rt::Validate for ThreadgateAllowItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Allow replies from actors mentioned in your post.
 #[derive(
     Clone,
@@ -139,6 +154,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadgateAllowItem {
 pub struct MentionRule {}
 impl ::atlex::rt::LexType for MentionRule {
     const TYPE: &'static str = "app.bsky.feed.threadgate#mentionRule";
+}
+
+impl ::atlex::rt::Validate for MentionRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Allow replies from actors who follow you.
@@ -157,6 +176,10 @@ impl ::atlex::rt::LexType for FollowerRule {
     const TYPE: &'static str = "app.bsky.feed.threadgate#followerRule";
 }
 
+impl ::atlex::rt::Validate for FollowerRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Allow replies from actors you follow.
 #[derive(
     Clone,
@@ -171,6 +194,10 @@ impl ::atlex::rt::LexType for FollowerRule {
 pub struct FollowingRule {}
 impl ::atlex::rt::LexType for FollowingRule {
     const TYPE: &'static str = "app.bsky.feed.threadgate#followingRule";
+}
+
+impl ::atlex::rt::Validate for FollowingRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Allow replies from actors on a list.
@@ -189,4 +216,8 @@ pub struct ListRule {
 
 impl ::atlex::rt::LexType for ListRule {
     const TYPE: &'static str = "app.bsky.feed.threadgate#listRule";
+}
+
+impl ::atlex::rt::Validate for ListRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

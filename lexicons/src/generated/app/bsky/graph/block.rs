@@ -29,3 +29,7 @@ impl ::atlex::rt::Record for Block {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Block {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

@@ -33,6 +33,46 @@ impl ::atlex::rt::LexType for ListViewBasic {
     const TYPE: &'static str = "app.bsky.graph.defs#listViewBasic";
 }
 
+impl ::atlex::rt::Validate for ListViewBasic {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(64),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.list_item_count {
+            v.field(
+                "listItemCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -72,6 +112,67 @@ impl ::atlex::rt::LexType for ListView {
     const TYPE: &'static str = "app.bsky.graph.defs#listView";
 }
 
+impl ::atlex::rt::Validate for ListView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.creator;
+        v.field("creator", |v| v.nested(value));
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(64),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(3000),
+                                max_graphemes: Some(300),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description_facets {
+            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.list_item_count {
+            v.field(
+                "listItemCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -88,6 +189,13 @@ pub struct ListItemView {
 
 impl ::atlex::rt::LexType for ListItemView {
     const TYPE: &'static str = "app.bsky.graph.defs#listItemView";
+}
+
+impl ::atlex::rt::Validate for ListItemView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subject;
+        v.field("subject", |v| v.nested(value));
+    }
 }
 
 #[derive(
@@ -136,6 +244,73 @@ impl ::atlex::rt::LexType for StarterPackView {
     const TYPE: &'static str = "app.bsky.graph.defs#starterPackView";
 }
 
+impl ::atlex::rt::Validate for StarterPackView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.record;
+        v.field("record", |v| v.object(value));
+        let value = &self.creator;
+        v.field("creator", |v| v.nested(value));
+        if let Some(value) = &self.list {
+            v.field("list", |v| v.nested(value));
+        }
+        if let Some(value) = &self.list_items_sample {
+            v.field(
+                "listItemsSample",
+                |v| {
+                    v.array_length(value.len(), None, Some(12));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+        if let Some(value) = &self.feeds {
+            v.field(
+                "feeds",
+                |v| {
+                    v.array_length(value.len(), None, Some(3));
+                    v.items(value, |v, item| v.nested(item));
+                },
+            );
+        }
+        if let Some(value) = &self.joined_week_count {
+            v.field(
+                "joinedWeekCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.joined_all_time_count {
+            v.field(
+                "joinedAllTimeCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -172,6 +347,69 @@ pub struct StarterPackViewBasic {
 
 impl ::atlex::rt::LexType for StarterPackViewBasic {
     const TYPE: &'static str = "app.bsky.graph.defs#starterPackViewBasic";
+}
+
+impl ::atlex::rt::Validate for StarterPackViewBasic {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.record;
+        v.field("record", |v| v.object(value));
+        let value = &self.creator;
+        v.field("creator", |v| v.nested(value));
+        if let Some(value) = &self.list_item_count {
+            v.field(
+                "listItemCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.joined_week_count {
+            v.field(
+                "joinedWeekCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.joined_all_time_count {
+            v.field(
+                "joinedAllTimeCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -247,6 +485,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ListPurpose {
     }
 }
 
+impl ::atlex::rt::Validate for ListPurpose {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// A list of actors to apply an aggregate moderation action (mute/block) on.
 pub const MODLIST: &str = "app.bsky.graph.defs#modlist";
 
@@ -277,6 +519,10 @@ impl ::atlex::rt::LexType for ListViewerState {
     const TYPE: &'static str = "app.bsky.graph.defs#listViewerState";
 }
 
+impl ::atlex::rt::Validate for ListViewerState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// indicates that a handle or DID could not be resolved
 #[derive(
     Clone,
@@ -295,6 +541,13 @@ pub struct NotFoundActor {
 
 impl ::atlex::rt::LexType for NotFoundActor {
     const TYPE: &'static str = "app.bsky.graph.defs#notFoundActor";
+}
+
+impl ::atlex::rt::Validate for NotFoundActor {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.not_found;
+        v.field("notFound", |v| v.boolean(*value, Some(true)));
+    }
 }
 
 /// lists the bi-directional graph relationships between one actor (not indicated in the object), and the target actors (the DID included in the object)
@@ -331,4 +584,8 @@ pub struct Relationship {
 
 impl ::atlex::rt::LexType for Relationship {
     const TYPE: &'static str = "app.bsky.graph.defs#relationship";
+}
+
+impl ::atlex::rt::Validate for Relationship {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -95,6 +95,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
     /// `"latest"`
@@ -160,6 +182,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSort {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -174,6 +200,15 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub follows: Vec<crate::app::bsky::actor::defs::ProfileView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subject;
+        v.field("subject", |v| v.nested(value));
+        let value = &self.follows;
+        v.field("follows", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.graph.getFollows` declares, and any other error name a server sends.

@@ -92,6 +92,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -106,6 +128,15 @@ pub struct Output {
     pub cursor: Option<String>,
     pub list: crate::app::bsky::graph::defs::ListView,
     pub items: Vec<crate::app::bsky::graph::defs::ListItemView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.list;
+        v.field("list", |v| v.nested(value));
+        let value = &self.items;
+        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.graph.getList` declares, and any other error name a server sends.

@@ -97,6 +97,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsPurposesItem {
     /// `"modlist"`
@@ -162,6 +184,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsPurposesItem {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsPurposesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -176,6 +202,13 @@ pub struct Output {
     pub cursor: Option<String>,
     #[serde(rename = "listsWithMembership")]
     pub lists_with_membership: Vec<ListWithMembership>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.lists_with_membership;
+        v.field("listsWithMembership", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.graph.getListsWithMembership` declares, and any other error name a server sends.
@@ -252,4 +285,14 @@ pub struct ListWithMembership {
 
 impl ::atlex::rt::LexType for ListWithMembership {
     const TYPE: &'static str = "app.bsky.graph.getListsWithMembership#listWithMembership";
+}
+
+impl ::atlex::rt::Validate for ListWithMembership {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.list;
+        v.field("list", |v| v.nested(value));
+        if let Some(value) = &self.list_item {
+            v.field("listItem", |v| v.nested(value));
+        }
+    }
 }

@@ -64,6 +64,14 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.others {
+            v.field("others", |v| v.array_length(value.len(), None, Some(30)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -77,6 +85,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<::atlex::rt::Did>,
     pub relationships: Vec<OutputRelationshipsItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.relationships;
+        v.field("relationships", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,6 +150,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRelationshipsItem {
                     .map(Self::DefsNotFoundActor)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputRelationshipsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsNotFoundActor(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -60,6 +60,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -72,6 +76,13 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     #[serde(rename = "starterPack")]
     pub starter_pack: crate::app::bsky::graph::defs::StarterPackView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.starter_pack;
+        v.field("starterPack", |v| v.nested(value));
+    }
 }
 
 /// The errors `app.bsky.graph.getStarterPack` declares, and any other error name a server sends.

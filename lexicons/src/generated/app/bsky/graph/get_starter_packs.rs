@@ -56,6 +56,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.uris;
+        v.field("uris", |v| v.array_length(value.len(), None, Some(25)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -68,6 +75,13 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     #[serde(rename = "starterPacks")]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackViewBasic>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.starter_packs;
+        v.field("starterPacks", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.graph.getStarterPacks` declares, and any other error name a server sends.

@@ -92,6 +92,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -106,6 +128,16 @@ pub struct Output {
     pub cursor: Option<String>,
     #[serde(rename = "starterPacksWithMembership")]
     pub starter_packs_with_membership: Vec<StarterPackWithMembership>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.starter_packs_with_membership;
+        v.field(
+            "starterPacksWithMembership",
+            |v| v.items(value, |v, item| v.nested(item)),
+        );
+    }
 }
 
 /// The errors `app.bsky.graph.getStarterPacksWithMembership` declares, and any other error name a server sends.
@@ -183,4 +215,14 @@ pub struct StarterPackWithMembership {
 
 impl ::atlex::rt::LexType for StarterPackWithMembership {
     const TYPE: &'static str = "app.bsky.graph.getStarterPacksWithMembership#starterPackWithMembership";
+}
+
+impl ::atlex::rt::Validate for StarterPackWithMembership {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.starter_pack;
+        v.field("starterPack", |v| v.nested(value));
+        if let Some(value) = &self.list_item {
+            v.field("listItem", |v| v.nested(value));
+        }
+    }
 }

@@ -58,6 +58,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -84,6 +88,13 @@ impl Output {
     /// `isFallback`, or the lexicon's default (false) when it is absent.
     pub fn is_fallback_or_default(&self) -> bool {
         self.is_fallback.unwrap_or(false)
+    }
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.suggestions;
+        v.field("suggestions", |v| v.items(value, |v, item| v.nested(item)));
     }
 }
 

@@ -44,6 +44,54 @@ impl ::atlex::rt::Record for List {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for List {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(64),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(3000),
+                                max_graphemes: Some(300),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description_facets {
+            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.avatar {
+            v.field(
+                "avatar",
+                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListLabels {
     /// `com.atproto.label.defs#selfLabels`
@@ -85,6 +133,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ListLabels {
                     .map(Self::DefsSelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ListLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -29,3 +29,7 @@ impl ::atlex::rt::Record for Listblock {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Listblock {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

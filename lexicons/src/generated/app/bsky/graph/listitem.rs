@@ -31,3 +31,7 @@ impl ::atlex::rt::Record for Listitem {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Listitem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

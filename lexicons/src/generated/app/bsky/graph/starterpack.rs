@@ -42,6 +42,49 @@ impl ::atlex::rt::Record for Starterpack {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Starterpack {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(500),
+                            max_graphemes: Some(50),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(3000),
+                                max_graphemes: Some(300),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.description_facets {
+            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.feeds {
+            v.field("feeds", |v| v.array_length(value.len(), None, Some(3)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -57,4 +100,8 @@ pub struct FeedItem {
 
 impl ::atlex::rt::LexType for FeedItem {
     const TYPE: &'static str = "app.bsky.graph.starterpack#feedItem";
+}
+
+impl ::atlex::rt::Validate for FeedItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -44,6 +44,10 @@ pub struct Input {
     pub root: ::atlex::rt::AtUri,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.graph.unmuteThread` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

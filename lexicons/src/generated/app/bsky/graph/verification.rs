@@ -35,3 +35,7 @@ impl ::atlex::rt::Record for Verification {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Verification {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

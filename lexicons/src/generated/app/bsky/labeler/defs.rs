@@ -30,6 +30,33 @@ impl ::atlex::rt::LexType for LabelerView {
     const TYPE: &'static str = "app.bsky.labeler.defs#labelerView";
 }
 
+impl ::atlex::rt::Validate for LabelerView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.creator;
+        v.field("creator", |v| v.nested(value));
+        if let Some(value) = &self.like_count {
+            v.field(
+                "likeCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -71,6 +98,35 @@ impl ::atlex::rt::LexType for LabelerViewDetailed {
     const TYPE: &'static str = "app.bsky.labeler.defs#labelerViewDetailed";
 }
 
+impl ::atlex::rt::Validate for LabelerViewDetailed {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.creator;
+        v.field("creator", |v| v.nested(value));
+        let value = &self.policies;
+        v.field("policies", |v| v.nested(value));
+        if let Some(value) = &self.like_count {
+            v.field(
+                "likeCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -88,6 +144,10 @@ pub struct LabelerViewerState {
 
 impl ::atlex::rt::LexType for LabelerViewerState {
     const TYPE: &'static str = "app.bsky.labeler.defs#labelerViewerState";
+}
+
+impl ::atlex::rt::Validate for LabelerViewerState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -116,4 +176,15 @@ pub struct LabelerPolicies {
 
 impl ::atlex::rt::LexType for LabelerPolicies {
     const TYPE: &'static str = "app.bsky.labeler.defs#labelerPolicies";
+}
+
+impl ::atlex::rt::Validate for LabelerPolicies {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.label_value_definitions {
+            v.field(
+                "labelValueDefinitions",
+                |v| v.items(value, |v, item| v.nested(item)),
+            );
+        }
+    }
 }

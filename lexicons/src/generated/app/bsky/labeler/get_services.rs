@@ -69,6 +69,10 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -80,6 +84,13 @@ impl Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub views: Vec<OutputViewsItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.views;
+        v.field("views", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +149,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputViewsItem {
                     .map(Self::DefsLabelerViewDetailed)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputViewsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsLabelerView(value) => v.nested(&**value),
+            Self::DefsLabelerViewDetailed(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

@@ -44,6 +44,16 @@ impl ::atlex::rt::Record for Service {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
 
+impl ::atlex::rt::Validate for Service {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.policies;
+        v.field("policies", |v| v.nested(value));
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServiceLabels {
     /// `com.atproto.label.defs#selfLabels`
@@ -85,6 +95,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ServiceLabels {
                     .map(Self::DefsSelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ServiceLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsSelfLabels(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -29,6 +29,10 @@ impl ::atlex::rt::Record for Declaration {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
 
+impl ::atlex::rt::Validate for Declaration {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeclarationAllowSubscriptions {
@@ -97,4 +101,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowSubscriptions
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for DeclarationAllowSubscriptions {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

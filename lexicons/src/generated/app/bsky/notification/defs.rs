@@ -18,6 +18,10 @@ impl ::atlex::rt::LexType for RecordDeleted {
     const TYPE: &'static str = "app.bsky.notification.defs#recordDeleted";
 }
 
+impl ::atlex::rt::Validate for RecordDeleted {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Deprecated: use chat.bsky.notification preferences instead. This will only return a default value.
 #[derive(
     Clone,
@@ -35,6 +39,10 @@ pub struct ChatPreference {
 
 impl ::atlex::rt::LexType for ChatPreference {
     const TYPE: &'static str = "app.bsky.notification.defs#chatPreference";
+}
+
+impl ::atlex::rt::Validate for ChatPreference {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,6 +110,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ChatPreferenceInclude {
     }
 }
 
+impl ::atlex::rt::Validate for ChatPreferenceInclude {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -119,6 +131,10 @@ pub struct FilterablePreference {
 
 impl ::atlex::rt::LexType for FilterablePreference {
     const TYPE: &'static str = "app.bsky.notification.defs#filterablePreference";
+}
+
+impl ::atlex::rt::Validate for FilterablePreference {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -186,6 +202,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for FilterablePreferenceInclude {
     }
 }
 
+impl ::atlex::rt::Validate for FilterablePreferenceInclude {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -202,6 +222,10 @@ pub struct Preference {
 
 impl ::atlex::rt::LexType for Preference {
     const TYPE: &'static str = "app.bsky.notification.defs#preference";
+}
+
+impl ::atlex::rt::Validate for Preference {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -238,6 +262,10 @@ impl ::atlex::rt::LexType for Preferences {
     const TYPE: &'static str = "app.bsky.notification.defs#preferences";
 }
 
+impl ::atlex::rt::Validate for Preferences {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -254,6 +282,10 @@ pub struct ActivitySubscription {
 
 impl ::atlex::rt::LexType for ActivitySubscription {
     const TYPE: &'static str = "app.bsky.notification.defs#activitySubscription";
+}
+
+impl ::atlex::rt::Validate for ActivitySubscription {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Object used to store activity subscription data in stash.
@@ -274,4 +306,8 @@ pub struct SubjectActivitySubscription {
 
 impl ::atlex::rt::LexType for SubjectActivitySubscription {
     const TYPE: &'static str = "app.bsky.notification.defs#subjectActivitySubscription";
+}
+
+impl ::atlex::rt::Validate for SubjectActivitySubscription {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

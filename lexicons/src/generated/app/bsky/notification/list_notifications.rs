@@ -102,6 +102,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -119,6 +141,13 @@ pub struct Output {
     pub priority: Option<bool>,
     #[serde(rename = "seenAt", default, skip_serializing_if = "Option::is_none")]
     pub seen_at: Option<::atlex::rt::Datetime>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.notifications;
+        v.field("notifications", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.notification.listNotifications` declares, and any other error name a server sends.
@@ -208,6 +237,21 @@ pub struct Notification {
 
 impl ::atlex::rt::LexType for Notification {
     const TYPE: &'static str = "app.bsky.notification.listNotifications#notification";
+}
+
+impl ::atlex::rt::Validate for Notification {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.author;
+        v.field("author", |v| v.nested(value));
+        let value = &self.record;
+        v.field("record", |v| v.object(value));
+        if let Some(value) = &self.starter_pack {
+            v.field("starterPack", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 /// The reason why this notification was delivered - e.g. your post was liked, or you received a new follower.
@@ -332,4 +376,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for NotificationReason {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for NotificationReason {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

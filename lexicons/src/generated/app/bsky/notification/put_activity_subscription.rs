@@ -46,6 +46,10 @@ pub struct Input {
     pub activity_subscription: crate::app::bsky::notification::defs::ActivitySubscription,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -65,6 +69,10 @@ pub struct Output {
     pub activity_subscription: Option<
         crate::app::bsky::notification::defs::ActivitySubscription,
     >,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.notification.putActivitySubscription` declares, and any other error name a server sends.

@@ -83,6 +83,10 @@ pub struct Input {
     pub verified: Option<crate::app::bsky::notification::defs::Preference>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -94,6 +98,10 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub preferences: crate::app::bsky::notification::defs::Preferences,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.notification.putPreferencesV2` declares, and any other error name a server sends.

@@ -49,6 +49,10 @@ pub struct Input {
     pub app_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputPlatform {
     /// `"ios"`
@@ -116,6 +120,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputPlatform {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for InputPlatform {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.notification.unregisterPush` declares, and any other error name a server sends.

@@ -45,6 +45,10 @@ pub struct Input {
     pub seen_at: ::atlex::rt::Datetime,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.notification.updateSeen` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

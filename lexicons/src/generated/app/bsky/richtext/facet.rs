@@ -22,6 +22,15 @@ impl ::atlex::rt::LexType for Facet {
     const TYPE: &'static str = "app.bsky.richtext.facet";
 }
 
+impl ::atlex::rt::Validate for Facet {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.index;
+        v.field("index", |v| v.nested(value));
+        let value = &self.features;
+        v.field("features", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FacetFeaturesItem {
     /// `app.bsky.richtext.facet#mention`
@@ -88,6 +97,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for FacetFeaturesItem {
     }
 }
 
+impl ::atlex::rt::Validate for FacetFeaturesItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::Tag(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Facet feature for mention of another account. The text is usually a handle, including a '@' prefix, but the facet reference is a DID.
 #[derive(
     Clone,
@@ -104,6 +121,10 @@ pub struct Mention {
 
 impl ::atlex::rt::LexType for Mention {
     const TYPE: &'static str = "app.bsky.richtext.facet#mention";
+}
+
+impl ::atlex::rt::Validate for Mention {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Facet feature for a URL. The text URL may have been simplified or truncated, but the facet reference should be a complete URL.
@@ -124,6 +145,10 @@ impl ::atlex::rt::LexType for Link {
     const TYPE: &'static str = "app.bsky.richtext.facet#link";
 }
 
+impl ::atlex::rt::Validate for Link {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Facet feature for a hashtag. The text usually includes a '#' prefix, but the facet reference should not (except in the case of 'double hash tags').
 #[derive(
     Clone,
@@ -140,6 +165,26 @@ pub struct Tag {
 
 impl ::atlex::rt::LexType for Tag {
     const TYPE: &'static str = "app.bsky.richtext.facet#tag";
+}
+
+impl ::atlex::rt::Validate for Tag {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.tag;
+        v.field(
+            "tag",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(640),
+                            max_graphemes: Some(64),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// Specifies the sub-string range a facet feature applies to. Start index is inclusive, end index is exclusive. Indices are zero-indexed, counting bytes of the UTF-8 encoded text. NOTE: some languages, like Javascript, use UTF-16 or Unicode codepoints for string slice indexing; in these languages, convert to byte arrays before working with facets.
@@ -161,4 +206,41 @@ pub struct ByteSlice {
 
 impl ::atlex::rt::LexType for ByteSlice {
     const TYPE: &'static str = "app.bsky.richtext.facet#byteSlice";
+}
+
+impl ::atlex::rt::Validate for ByteSlice {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.byte_start;
+        v.field(
+            "byteStart",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.byte_end;
+        v.field(
+            "byteEnd",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
 }

@@ -20,6 +20,10 @@ impl ::atlex::rt::LexType for SkeletonSearchPost {
     const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonSearchPost";
 }
 
+impl ::atlex::rt::Validate for SkeletonSearchPost {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -37,6 +41,10 @@ impl ::atlex::rt::LexType for SkeletonSearchActor {
     const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonSearchActor";
 }
 
+impl ::atlex::rt::Validate for SkeletonSearchActor {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -52,6 +60,10 @@ pub struct SkeletonSearchStarterPack {
 
 impl ::atlex::rt::LexType for SkeletonSearchStarterPack {
     const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonSearchStarterPack";
+}
+
+impl ::atlex::rt::Validate for SkeletonSearchStarterPack {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -74,6 +86,10 @@ pub struct TrendingTopic {
 
 impl ::atlex::rt::LexType for TrendingTopic {
     const TYPE: &'static str = "app.bsky.unspecced.defs#trendingTopic";
+}
+
+impl ::atlex::rt::Validate for TrendingTopic {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -105,6 +121,10 @@ pub struct SkeletonTrend {
 
 impl ::atlex::rt::LexType for SkeletonTrend {
     const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonTrend";
+}
+
+impl ::atlex::rt::Validate for SkeletonTrend {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -168,6 +188,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SkeletonTrendStatus {
     }
 }
 
+impl ::atlex::rt::Validate for SkeletonTrendStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -197,6 +221,13 @@ pub struct TrendView {
 
 impl ::atlex::rt::LexType for TrendView {
     const TYPE: &'static str = "app.bsky.unspecced.defs#trendView";
+}
+
+impl ::atlex::rt::Validate for TrendView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.actors;
+        v.field("actors", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -260,6 +291,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for TrendViewStatus {
     }
 }
 
+impl ::atlex::rt::Validate for TrendViewStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -306,6 +341,13 @@ impl ::atlex::rt::LexType for ThreadItemPost {
     const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemPost";
 }
 
+impl ::atlex::rt::Validate for ThreadItemPost {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.post;
+        v.field("post", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -319,6 +361,10 @@ impl ::atlex::rt::LexType for ThreadItemPost {
 pub struct ThreadItemNoUnauthenticated {}
 impl ::atlex::rt::LexType for ThreadItemNoUnauthenticated {
     const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemNoUnauthenticated";
+}
+
+impl ::atlex::rt::Validate for ThreadItemNoUnauthenticated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -336,6 +382,10 @@ impl ::atlex::rt::LexType for ThreadItemNotFound {
     const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemNotFound";
 }
 
+impl ::atlex::rt::Validate for ThreadItemNotFound {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -351,6 +401,13 @@ pub struct ThreadItemBlocked {
 
 impl ::atlex::rt::LexType for ThreadItemBlocked {
     const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemBlocked";
+}
+
+impl ::atlex::rt::Validate for ThreadItemBlocked {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.author;
+        v.field("author", |v| v.nested(value));
+    }
 }
 
 /// The computed state of the age assurance process, returned to the user in question on certain authenticated requests.
@@ -377,6 +434,10 @@ pub struct AgeAssuranceState {
 
 impl ::atlex::rt::LexType for AgeAssuranceState {
     const TYPE: &'static str = "app.bsky.unspecced.defs#ageAssuranceState";
+}
+
+impl ::atlex::rt::Validate for AgeAssuranceState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The status of the age assurance process.
@@ -458,6 +519,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceStateStatus {
     }
 }
 
+impl ::atlex::rt::Validate for AgeAssuranceStateStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Object used to store age assurance data in stash.
 #[derive(
     Clone,
@@ -496,6 +561,10 @@ pub struct AgeAssuranceEvent {
 
 impl ::atlex::rt::LexType for AgeAssuranceEvent {
     const TYPE: &'static str = "app.bsky.unspecced.defs#ageAssuranceEvent";
+}
+
+impl ::atlex::rt::Validate for AgeAssuranceEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The status of the age assurance process.
@@ -566,4 +635,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceEventStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for AgeAssuranceEventStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

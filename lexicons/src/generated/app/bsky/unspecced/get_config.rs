@@ -52,6 +52,10 @@ pub struct Output {
     pub live_now: Option<Vec<LiveNowConfig>>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.unspecced.getConfig` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -124,4 +128,8 @@ pub struct LiveNowConfig {
 
 impl ::atlex::rt::LexType for LiveNowConfig {
     const TYPE: &'static str = "app.bsky.unspecced.getConfig#liveNowConfig";
+}
+
+impl ::atlex::rt::Validate for LiveNowConfig {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -71,6 +75,13 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     /// A flat list of other thread items. The depth of each item is indicated by the depth property inside the item.
     pub thread: Vec<ThreadItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.thread;
+        v.field("thread", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `app.bsky.unspecced.getPostThreadOtherV2` declares, and any other error name a server sends.
@@ -149,6 +160,13 @@ impl ::atlex::rt::LexType for ThreadItem {
     const TYPE: &'static str = "app.bsky.unspecced.getPostThreadOtherV2#threadItem";
 }
 
+impl ::atlex::rt::Validate for ThreadItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.nested(value));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThreadItemValue {
     /// `app.bsky.unspecced.defs#threadItemPost`
@@ -190,6 +208,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
                     .map(Self::DefsThreadItemPost)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ThreadItemValue {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsThreadItemPost(value) = self {
+            v.nested(&**value);
         }
     }
 }

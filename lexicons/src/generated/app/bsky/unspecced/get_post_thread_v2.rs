@@ -105,6 +105,45 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.below {
+            v.field(
+                "below",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(20),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.branching_factor {
+            v.field(
+                "branchingFactor",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Sorting for the thread replies.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
@@ -175,6 +214,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSort {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -192,6 +235,16 @@ pub struct Output {
     /// Whether this thread has additional replies. If true, a call can be made to the `getPostThreadOtherV2` endpoint to retrieve them.
     #[serde(rename = "hasOtherReplies")]
     pub has_other_replies: bool,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.thread;
+        v.field("thread", |v| v.items(value, |v, item| v.nested(item)));
+        if let Some(value) = &self.threadgate {
+            v.field("threadgate", |v| v.nested(value));
+        }
+    }
 }
 
 /// The errors `app.bsky.unspecced.getPostThreadV2` declares, and any other error name a server sends.
@@ -268,6 +321,13 @@ pub struct ThreadItem {
 
 impl ::atlex::rt::LexType for ThreadItem {
     const TYPE: &'static str = "app.bsky.unspecced.getPostThreadV2#threadItem";
+}
+
+impl ::atlex::rt::Validate for ThreadItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -358,6 +418,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
                     .map(Self::DefsThreadItemBlocked)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ThreadItemValue {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsThreadItemPost(value) => v.nested(&**value),
+            Self::DefsThreadItemBlocked(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

@@ -77,6 +77,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(50),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -91,6 +113,10 @@ pub struct Output {
     /// Snowflake for this recommendation, use when submitting recommendation events.
     #[serde(rename = "recIdStr", default, skip_serializing_if = "Option::is_none")]
     pub rec_id_str: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.unspecced.getSuggestedUsersForSeeMoreSkeleton` declares, and any other error name a server sends.

@@ -51,6 +51,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -62,6 +66,10 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub suggestions: Vec<Suggestion>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.unspecced.getTaggedSuggestions` declares, and any other error name a server sends.
@@ -140,6 +148,10 @@ impl ::atlex::rt::LexType for Suggestion {
     const TYPE: &'static str = "app.bsky.unspecced.getTaggedSuggestions#suggestion";
 }
 
+impl ::atlex::rt::Validate for Suggestion {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SuggestionSubjectType {
     /// `"actor"`
@@ -203,4 +215,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SuggestionSubjectType {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for SuggestionSubjectType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -50,6 +50,10 @@ pub struct Input {
     pub country_code: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::app::bsky::unspecced::defs::AgeAssuranceState;
 
 /// The errors `app.bsky.unspecced.initAgeAssurance` declares, and any other error name a server sends.

@@ -103,6 +103,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -119,6 +141,10 @@ pub struct Output {
     #[serde(rename = "hitsTotal", default, skip_serializing_if = "Option::is_none")]
     pub hits_total: Option<i64>,
     pub actors: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchActor>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.unspecced.searchActorsSkeleton` declares, and any other error name a server sends.

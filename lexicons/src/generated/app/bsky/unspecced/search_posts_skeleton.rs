@@ -148,6 +148,50 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.tag {
+            v.field(
+                "tag",
+                |v| {
+                    v
+                        .items(
+                            value,
+                            |v, item| {
+                                v
+                                    .string(
+                                        item,
+                                        &::atlex::rt::StringRules {
+                                            max_length: Some(640),
+                                            max_graphemes: Some(64),
+                                            ..::atlex::rt::StringRules::NONE
+                                        },
+                                    )
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Specifies the ranking order of results.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSort {
@@ -214,6 +258,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSort {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -230,6 +278,10 @@ pub struct Output {
     #[serde(rename = "hitsTotal", default, skip_serializing_if = "Option::is_none")]
     pub hits_total: Option<i64>,
     pub posts: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchPost>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.unspecced.searchPostsSkeleton` declares, and any other error name a server sends.

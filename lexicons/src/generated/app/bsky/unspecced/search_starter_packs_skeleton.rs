@@ -98,6 +98,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -115,6 +137,10 @@ pub struct Output {
     pub hits_total: Option<i64>,
     #[serde(rename = "starterPacks")]
     pub starter_packs: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchStarterPack>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.unspecced.searchStarterPacksSkeleton` declares, and any other error name a server sends.

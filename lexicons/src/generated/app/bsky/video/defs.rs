@@ -36,6 +36,28 @@ impl ::atlex::rt::LexType for JobStatus {
     const TYPE: &'static str = "app.bsky.video.defs#jobStatus";
 }
 
+impl ::atlex::rt::Validate for JobStatus {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.progress {
+            v.field(
+                "progress",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// The state of the video processing job. All values not listed as a known value indicate that the job is in process.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobStatusState {
@@ -140,6 +162,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for JobStatusState {
     }
 }
 
+impl ::atlex::rt::Validate for JobStatusState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// A machine-readable code for why the video processing job failed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JobStatusFailureCode {
@@ -222,4 +248,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for JobStatusFailureCode {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for JobStatusFailureCode {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

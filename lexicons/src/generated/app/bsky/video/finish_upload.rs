@@ -45,6 +45,26 @@ pub struct Input {
     pub job_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.job_id;
+        v.field(
+            "jobId",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(256),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -60,6 +80,28 @@ pub struct Output {
     pub completed_job_id: String,
     #[serde(rename = "jobStatus")]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.completed_job_id;
+        v.field(
+            "completedJobId",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(256),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.job_status;
+        v.field("jobStatus", |v| v.nested(value));
+    }
 }
 
 /// The errors `app.bsky.video.finishUpload` declares, and any other error name a server sends.

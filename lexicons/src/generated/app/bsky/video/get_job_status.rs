@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -71,6 +75,13 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     #[serde(rename = "jobStatus")]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.job_status;
+        v.field("jobStatus", |v| v.nested(value));
+    }
 }
 
 /// The errors `app.bsky.video.getJobStatus` declares, and any other error name a server sends.

@@ -61,6 +61,10 @@ pub struct Output {
     pub error: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `app.bsky.video.getUploadLimits` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

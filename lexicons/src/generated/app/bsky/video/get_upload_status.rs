@@ -59,6 +59,26 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.job_id;
+        v.field(
+            "jobId",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(256),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -89,6 +109,96 @@ pub struct Output {
     /// Present only when state is failed.
     #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.job_id;
+        v.field(
+            "jobId",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(256),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.received_parts;
+        v.field(
+            "receivedParts",
+            |v| {
+                v
+                    .items(
+                        value,
+                        |v, item| {
+                            v
+                                .integer(
+                                    *item,
+                                    &::atlex::rt::IntegerRules {
+                                        minimum: Some(1),
+                                        maximum: None,
+                                        enum_values: None,
+                                        const_value: None,
+                                    },
+                                )
+                        },
+                    )
+            },
+        );
+        let value = &self.state;
+        v.field(
+            "state",
+            |v| {
+                v
+                    .string(
+                        value.as_str(),
+                        &::atlex::rt::StringRules {
+                            max_length: Some(32),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.completed_job_id {
+            v.field(
+                "completedJobId",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                min_length: Some(1),
+                                max_length: Some(256),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.job_status {
+            v.field("jobStatus", |v| v.nested(value));
+        }
+        if let Some(value) = &self.failure_reason {
+            v.field(
+                "failureReason",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(1024),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -177,6 +287,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputState {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `app.bsky.video.getUploadStatus` declares, and any other error name a server sends.

@@ -61,6 +61,57 @@ pub struct Input {
     pub height: Option<i64>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.size_bytes;
+        v.field(
+            "sizeBytes",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(1),
+                            maximum: None,
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.mime_type;
+        v.field(
+            "mimeType",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(3),
+                            max_length: Some(255),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        if let Some(value) = &self.name {
+            v.field(
+                "name",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(256),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -79,6 +130,26 @@ pub struct Output {
     pub part_count: i64,
     #[serde(rename = "expiresAt")]
     pub expires_at: ::atlex::rt::Datetime,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.job_id;
+        v.field(
+            "jobId",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(256),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// The errors `app.bsky.video.startUpload` declares, and any other error name a server sends.

@@ -48,6 +48,13 @@ pub struct Output {
     pub job_status: crate::app::bsky::video::defs::JobStatus,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.job_status;
+        v.field("jobStatus", |v| v.nested(value));
+    }
+}
+
 /// The errors `app.bsky.video.uploadVideo` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

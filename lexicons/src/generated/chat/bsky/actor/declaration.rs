@@ -35,6 +35,10 @@ impl ::atlex::rt::Record for Declaration {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
 }
 
+impl ::atlex::rt::Validate for Declaration {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DeclarationAllowIncoming {
     /// `"all"`
@@ -102,6 +106,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowIncoming {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for DeclarationAllowIncoming {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Declaration about group chat invitation preferences for the record owner.
@@ -172,4 +180,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowGroupInvites 
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for DeclarationAllowGroupInvites {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -68,6 +68,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MemberRole {
     }
 }
 
+impl ::atlex::rt::Validate for MemberRole {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -104,6 +108,36 @@ pub struct ProfileViewBasic {
 
 impl ::atlex::rt::LexType for ProfileViewBasic {
     const TYPE: &'static str = "chat.bsky.actor.defs#profileViewBasic";
+}
+
+impl ::atlex::rt::Validate for ProfileViewBasic {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.display_name {
+            v.field(
+                "displayName",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(640),
+                                max_graphemes: Some(64),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.viewer {
+            v.field("viewer", |v| v.nested(value));
+        }
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.kind {
+            v.field("kind", |v| v.nested(value));
+        }
+    }
 }
 
 /// Union field that has data specific to different kinds of convos.
@@ -182,6 +216,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileViewBasicKind {
     }
 }
 
+impl ::atlex::rt::Validate for ProfileViewBasicKind {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::GroupConvoMember(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -195,6 +237,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileViewBasicKind {
 pub struct DirectConvoMember {}
 impl ::atlex::rt::LexType for DirectConvoMember {
     const TYPE: &'static str = "chat.bsky.actor.defs#directConvoMember";
+}
+
+impl ::atlex::rt::Validate for DirectConvoMember {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A current group convo member.
@@ -219,6 +265,14 @@ impl ::atlex::rt::LexType for GroupConvoMember {
     const TYPE: &'static str = "chat.bsky.actor.defs#groupConvoMember";
 }
 
+impl ::atlex::rt::Validate for GroupConvoMember {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.added_by {
+            v.field("addedBy", |v| v.nested(value));
+        }
+    }
+}
+
 /// A past group convo member.
 #[derive(
     Clone,
@@ -233,4 +287,8 @@ impl ::atlex::rt::LexType for GroupConvoMember {
 pub struct PastGroupConvoMember {}
 impl ::atlex::rt::LexType for PastGroupConvoMember {
     const TYPE: &'static str = "chat.bsky.actor.defs#pastGroupConvoMember";
+}
+
+impl ::atlex::rt::Validate for PastGroupConvoMember {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -40,6 +40,10 @@ impl ::atlex::rt::Endpoint for DeleteAccount {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `chat.bsky.actor.deleteAccount` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

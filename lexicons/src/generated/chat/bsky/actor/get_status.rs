@@ -52,6 +52,10 @@ pub struct Output {
     pub group_member_limit: i64,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `chat.bsky.actor.getStatus` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

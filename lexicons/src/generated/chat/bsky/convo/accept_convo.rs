@@ -45,6 +45,10 @@ pub struct Input {
     pub convo_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -59,6 +63,10 @@ pub struct Output {
     /// Rev when the convo was accepted. If not present, the convo was already accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rev: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.convo.acceptConvo` declares, and any other error name a server sends.

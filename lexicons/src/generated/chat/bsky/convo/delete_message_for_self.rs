@@ -47,6 +47,10 @@ pub struct Input {
     pub message_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::chat::bsky::convo::defs::DeletedMessageView;
 
 /// The errors `chat.bsky.convo.deleteMessageForSelf` declares, and any other error name a server sends.

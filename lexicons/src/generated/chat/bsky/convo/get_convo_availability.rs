@@ -58,6 +58,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.members;
+        v.field("members", |v| v.array_length(value.len(), Some(1), Some(10)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -72,6 +79,14 @@ pub struct Output {
     pub can_chat: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.convo {
+            v.field("convo", |v| v.nested(value));
+        }
+    }
 }
 
 /// The errors `chat.bsky.convo.getConvoAvailability` declares, and any other error name a server sends.

@@ -58,6 +58,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.members;
+        v.field("members", |v| v.array_length(value.len(), Some(1), Some(10)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -69,6 +76,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.convo.getConvoForMembers` declares, and any other error name a server sends.

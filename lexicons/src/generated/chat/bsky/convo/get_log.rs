@@ -76,6 +76,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -89,6 +93,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub logs: Vec<OutputLogsItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.logs;
+        v.field("logs", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -579,6 +590,31 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputLogsItem {
                     .map(Self::DefsLogReadJoinRequests)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputLogsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsLogCreateMessage(value) => v.nested(&**value),
+            Self::DefsLogDeleteMessage(value) => v.nested(&**value),
+            Self::DefsLogReadMessage(value) => v.nested(&**value),
+            Self::DefsLogAddReaction(value) => v.nested(&**value),
+            Self::DefsLogRemoveReaction(value) => v.nested(&**value),
+            Self::DefsLogReadConvo(value) => v.nested(&**value),
+            Self::DefsLogAddMember(value) => v.nested(&**value),
+            Self::DefsLogRemoveMember(value) => v.nested(&**value),
+            Self::DefsLogMemberJoin(value) => v.nested(&**value),
+            Self::DefsLogMemberLeave(value) => v.nested(&**value),
+            Self::DefsLogLockConvo(value) => v.nested(&**value),
+            Self::DefsLogUnlockConvo(value) => v.nested(&**value),
+            Self::DefsLogLockConvoPermanently(value) => v.nested(&**value),
+            Self::DefsLogIncomingJoinRequest(value) => v.nested(&**value),
+            Self::DefsLogApproveJoinRequest(value) => v.nested(&**value),
+            Self::DefsLogRejectJoinRequest(value) => v.nested(&**value),
+            Self::DefsLogWithdrawIncomingJoinRequest(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

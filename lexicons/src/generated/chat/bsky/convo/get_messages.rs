@@ -84,6 +84,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -104,6 +126,16 @@ pub struct Output {
         skip_serializing_if = "Option::is_none"
     )]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.messages;
+        v.field("messages", |v| v.items(value, |v, item| v.nested(item)));
+        if let Some(value) = &self.related_profiles {
+            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,6 +209,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputMessagesItem {
                     .map(Self::DefsSystemMessageView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputMessagesItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsMessageView(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -45,6 +45,10 @@ pub struct Input {
     pub convo_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -58,6 +62,10 @@ pub struct Output {
     #[serde(rename = "convoId")]
     pub convo_id: String,
     pub rev: String,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.convo.leaveConvo` declares, and any other error name a server sends.

@@ -89,6 +89,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -102,6 +124,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub requests: Vec<OutputRequestsItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.requests;
+        v.field("requests", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,6 +189,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRequestsItem {
                     .map(Self::DefsJoinRequestConvoView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputRequestsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsConvoView(value) => v.nested(&**value),
+            Self::DefsJoinRequestConvoView(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }

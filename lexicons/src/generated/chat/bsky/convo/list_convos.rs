@@ -108,6 +108,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsReadState {
     /// `"unread"`
@@ -167,6 +189,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsReadState {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ParamsReadState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Filter convos by their status. It is discouraged to call with "request" and preferred to call chat.bsky.convo.listConvoRequests, which also includes group join requests made by the user.
@@ -235,6 +261,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsStatus {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Filter by conversation kind.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsKind {
@@ -299,6 +329,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsKind {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ParamsKind {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Filter by conversation lock status. Values follow chat.bsky.convo.defs#convoLockStatus.
@@ -375,6 +409,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsLockStatus {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsLockStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -388,6 +426,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub convos: Vec<crate::chat::bsky::convo::defs::ConvoView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convos;
+        v.field("convos", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `chat.bsky.convo.listConvos` declares, and any other error name a server sends.

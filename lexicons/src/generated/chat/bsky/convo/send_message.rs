@@ -46,6 +46,13 @@ pub struct Input {
     pub message: crate::chat::bsky::convo::defs::MessageInput,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
+}
+
 pub type Output = crate::chat::bsky::convo::defs::MessageView;
 
 /// The errors `chat.bsky.convo.sendMessage` declares, and any other error name a server sends.

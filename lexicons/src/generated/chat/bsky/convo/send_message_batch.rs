@@ -44,6 +44,19 @@ pub struct Input {
     pub items: Vec<BatchItem>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.items;
+        v.field(
+            "items",
+            |v| {
+                v.array_length(value.len(), None, Some(100));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -55,6 +68,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub items: Vec<crate::chat::bsky::convo::defs::MessageView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.items;
+        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `chat.bsky.convo.sendMessageBatch` declares, and any other error name a server sends.
@@ -168,4 +188,11 @@ pub struct BatchItem {
 
 impl ::atlex::rt::LexType for BatchItem {
     const TYPE: &'static str = "chat.bsky.convo.sendMessageBatch#batchItem";
+}
+
+impl ::atlex::rt::Validate for BatchItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.message;
+        v.field("message", |v| v.nested(value));
+    }
 }

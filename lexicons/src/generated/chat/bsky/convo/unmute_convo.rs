@@ -45,6 +45,10 @@ pub struct Input {
     pub convo_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -56,6 +60,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.convo.unmuteConvo` declares, and any other error name a server sends.

@@ -46,6 +46,10 @@ pub struct Input {
     pub status: Option<InputStatus>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputStatus {
     /// `"request"`
@@ -111,6 +115,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputStatus {
     }
 }
 
+impl ::atlex::rt::Validate for InputStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -124,6 +132,10 @@ pub struct Output {
     /// The count of updated convos.
     #[serde(rename = "updatedCount")]
     pub updated_count: i64,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.convo.updateAllRead` declares, and any other error name a server sends.

@@ -47,6 +47,10 @@ pub struct Input {
     pub message_id: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -58,6 +62,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.convo.updateRead` declares, and any other error name a server sends.

@@ -21,6 +21,10 @@ impl ::atlex::rt::LexType for JoinLink {
     const TYPE: &'static str = "chat.bsky.embed.joinLink";
 }
 
+impl ::atlex::rt::Validate for JoinLink {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -37,6 +41,13 @@ pub struct View {
 
 impl ::atlex::rt::LexType for View {
     const TYPE: &'static str = "chat.bsky.embed.joinLink#view";
+}
+
+impl ::atlex::rt::Validate for View {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.join_link_preview;
+        v.field("joinLinkPreview", |v| v.nested(value));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +125,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewJoinLinkPreview {
                     .map(Self::DefsInvalidJoinLinkPreviewView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for ViewJoinLinkPreview {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsJoinLinkPreviewView(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -46,6 +46,13 @@ pub struct Input {
     pub members: Vec<::atlex::rt::Did>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.members;
+        v.field("members", |v| v.array_length(value.len(), Some(1), None));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -59,6 +66,16 @@ pub struct Output {
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     #[serde(rename = "addedMembers", default, skip_serializing_if = "Option::is_none")]
     pub added_members: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+        if let Some(value) = &self.added_members {
+            v.field("addedMembers", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
 }
 
 /// The errors `chat.bsky.group.addMembers` declares, and any other error name a server sends.

@@ -60,6 +60,10 @@ impl Input {
     }
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -72,6 +76,10 @@ impl Input {
 pub struct Output {
     #[serde(rename = "joinLink")]
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.group.createJoinLink` declares, and any other error name a server sends.

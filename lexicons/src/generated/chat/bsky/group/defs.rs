@@ -68,6 +68,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LinkEnabledStatus {
     }
 }
 
+impl ::atlex::rt::Validate for LinkEnabledStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum JoinRule {
     /// `"anyone"`
@@ -133,6 +137,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for JoinRule {
     }
 }
 
+impl ::atlex::rt::Validate for JoinRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Join link view to be used within a group view, so the convo is surrounding, not specified inside this view.
 #[derive(
     Clone,
@@ -157,6 +165,10 @@ pub struct JoinLinkView {
 
 impl ::atlex::rt::LexType for JoinLinkView {
     const TYPE: &'static str = "chat.bsky.group.defs#joinLinkView";
+}
+
+impl ::atlex::rt::Validate for JoinLinkView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Preview that can be shown in feeds, including to unauthenticated viewers.
@@ -194,6 +206,16 @@ impl ::atlex::rt::LexType for JoinLinkPreviewView {
     const TYPE: &'static str = "chat.bsky.group.defs#joinLinkPreviewView";
 }
 
+impl ::atlex::rt::Validate for JoinLinkPreviewView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.owner;
+        v.field("owner", |v| v.nested(value));
+        if let Some(value) = &self.convo {
+            v.field("convo", |v| v.nested(value));
+        }
+    }
+}
+
 /// Preview for a disabled join link. Carries only the code so clients can correlate with the input and render a disabled state.
 #[derive(
     Clone,
@@ -210,6 +232,10 @@ pub struct DisabledJoinLinkPreviewView {
 
 impl ::atlex::rt::LexType for DisabledJoinLinkPreviewView {
     const TYPE: &'static str = "chat.bsky.group.defs#disabledJoinLinkPreviewView";
+}
+
+impl ::atlex::rt::Validate for DisabledJoinLinkPreviewView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Preview for a join link code that does not map to an existing link. Carries only the code so clients can correlate with the input and render an invalid state.
@@ -230,6 +256,10 @@ impl ::atlex::rt::LexType for InvalidJoinLinkPreviewView {
     const TYPE: &'static str = "chat.bsky.group.defs#invalidJoinLinkPreviewView";
 }
 
+impl ::atlex::rt::Validate for InvalidJoinLinkPreviewView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -247,6 +277,10 @@ pub struct JoinLinkViewerState {
 
 impl ::atlex::rt::LexType for JoinLinkViewerState {
     const TYPE: &'static str = "chat.bsky.group.defs#joinLinkViewerState";
+}
+
+impl ::atlex::rt::Validate for JoinLinkViewerState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A join request from the perspective of the group owner.
@@ -270,6 +304,13 @@ pub struct JoinRequestView {
 
 impl ::atlex::rt::LexType for JoinRequestView {
     const TYPE: &'static str = "chat.bsky.group.defs#joinRequestView";
+}
+
+impl ::atlex::rt::Validate for JoinRequestView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.requested_by;
+        v.field("requestedBy", |v| v.nested(value));
+    }
 }
 
 /// A join request from the perspective of the requester, including enough group context to render the request in a list (e.g. group name, owner, member count).
@@ -296,4 +337,11 @@ pub struct JoinRequestConvoView {
 
 impl ::atlex::rt::LexType for JoinRequestConvoView {
     const TYPE: &'static str = "chat.bsky.group.defs#joinRequestConvoView";
+}
+
+impl ::atlex::rt::Validate for JoinRequestConvoView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.owner;
+        v.field("owner", |v| v.nested(value));
+    }
 }

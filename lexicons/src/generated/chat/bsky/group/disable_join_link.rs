@@ -45,6 +45,10 @@ pub struct Input {
     pub convo_id: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -57,6 +61,10 @@ pub struct Input {
 pub struct Output {
     #[serde(rename = "joinLink")]
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.group.disableJoinLink` declares, and any other error name a server sends.

@@ -46,6 +46,27 @@ pub struct Input {
     pub name: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            max_length: Some(500),
+                            max_graphemes: Some(50),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -57,6 +78,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.group.editGroup` declares, and any other error name a server sends.

@@ -53,6 +53,10 @@ pub struct Input {
     pub join_rule: Option<crate::chat::bsky::group::defs::JoinRule>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -65,6 +69,10 @@ pub struct Input {
 pub struct Output {
     #[serde(rename = "joinLink")]
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.group.editJoinLink` declares, and any other error name a server sends.

@@ -58,6 +58,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.codes;
+        v.field("codes", |v| v.array_length(value.len(), Some(1), Some(50)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -70,6 +77,13 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     #[serde(rename = "joinLinkPreviews")]
     pub join_link_previews: Vec<OutputJoinLinkPreviewsItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.join_link_previews;
+        v.field("joinLinkPreviews", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,6 +161,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputJoinLinkPreviewsItem {
                     .map(Self::DefsInvalidJoinLinkPreviewView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputJoinLinkPreviewsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsJoinLinkPreviewView(value) = self {
+            v.nested(&**value);
         }
     }
 }

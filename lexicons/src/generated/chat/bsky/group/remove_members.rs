@@ -46,6 +46,13 @@ pub struct Input {
     pub members: Vec<::atlex::rt::Did>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.members;
+        v.field("members", |v| v.array_length(value.len(), Some(1), None));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -57,6 +64,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.group.removeMembers` declares, and any other error name a server sends.

@@ -44,6 +44,10 @@ pub struct Input {
     pub code: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -58,6 +62,14 @@ pub struct Output {
     /// The group convo joined. This is only present in the case of status=joined
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.convo {
+            v.field("convo", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -123,6 +135,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.group.requestJoin` declares, and any other error name a server sends.

@@ -25,6 +25,14 @@ impl ::atlex::rt::LexType for ConvoView {
     const TYPE: &'static str = "chat.bsky.moderation.defs#convoView";
 }
 
+impl ::atlex::rt::Validate for ConvoView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.kind {
+            v.field("kind", |v| v.nested(value));
+        }
+    }
+}
+
 /// Union field that has data specific to different kinds of convos.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConvoViewKind {
@@ -85,6 +93,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
     }
 }
 
+impl ::atlex::rt::Validate for ConvoViewKind {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::GroupConvo(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Data specific to a direct conversation, for moderation purposes.
 #[derive(
     Clone,
@@ -99,6 +115,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
 pub struct DirectConvo {}
 impl ::atlex::rt::LexType for DirectConvo {
     const TYPE: &'static str = "chat.bsky.moderation.defs#directConvo";
+}
+
+impl ::atlex::rt::Validate for DirectConvo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Data specific to a group conversation, for moderation purposes. Unlike chat.bsky.convo.defs#groupConvo, it does not include viewer-specific data (such as unreadJoinRequestCount), since the requester is a moderator and not a member of the conversation.
@@ -134,4 +154,24 @@ pub struct GroupConvo {
 
 impl ::atlex::rt::LexType for GroupConvo {
     const TYPE: &'static str = "chat.bsky.moderation.defs#groupConvo";
+}
+
+impl ::atlex::rt::Validate for GroupConvo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(500),
+                            max_graphemes: Some(50),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }

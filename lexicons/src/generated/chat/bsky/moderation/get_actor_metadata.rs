@@ -56,6 +56,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -69,6 +73,10 @@ pub struct Output {
     pub day: Metadata,
     pub month: Metadata,
     pub all: Metadata,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.moderation.getActorMetadata` declares, and any other error name a server sends.
@@ -148,4 +156,8 @@ pub struct Metadata {
 
 impl ::atlex::rt::LexType for Metadata {
     const TYPE: &'static str = "chat.bsky.moderation.getActorMetadata#metadata";
+}
+
+impl ::atlex::rt::Validate for Metadata {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

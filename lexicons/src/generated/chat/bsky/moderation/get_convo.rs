@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -70,6 +74,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convo: crate::chat::bsky::moderation::defs::ConvoView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo;
+        v.field("convo", |v| v.nested(value));
+    }
 }
 
 /// The errors `chat.bsky.moderation.getConvo` declares, and any other error name a server sends.

@@ -59,6 +59,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convo_ids;
+        v.field("convoIds", |v| v.array_length(value.len(), Some(1), Some(100)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -70,6 +77,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub convos: Vec<crate::chat::bsky::moderation::defs::ConvoView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.convos;
+        v.field("convos", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `chat.bsky.moderation.getConvos` declares, and any other error name a server sends.

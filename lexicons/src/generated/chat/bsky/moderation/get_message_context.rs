@@ -103,6 +103,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.max_interleaved_system_messages {
+            v.field(
+                "maxInterleavedSystemMessages",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(1000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -114,6 +136,13 @@ impl Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub messages: Vec<OutputMessagesItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.messages;
+        v.field("messages", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,6 +201,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputMessagesItem {
                     .map(Self::DefsSystemMessageView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputMessagesItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsMessageView(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -49,6 +49,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// `chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage`
@@ -244,6 +248,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
     }
 }
 
+impl ::atlex::rt::Validate for Message {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `chat.bsky.moderation.subscribeModEvents` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -351,6 +359,10 @@ impl ::atlex::rt::LexType for EventConvoFirstMessage {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage";
 }
 
+impl ::atlex::rt::Validate for EventConvoFirstMessage {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fire when a group chat is created.
 #[derive(
     Clone,
@@ -389,6 +401,10 @@ pub struct EventGroupChatCreated {
 
 impl ::atlex::rt::LexType for EventGroupChatCreated {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated";
+}
+
+impl ::atlex::rt::Validate for EventGroupChatCreated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a member is added to a group chat. Note that members are added in the 'request' state.
@@ -436,6 +452,10 @@ impl ::atlex::rt::LexType for EventGroupChatMemberAdded {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded";
 }
 
+impl ::atlex::rt::Validate for EventGroupChatMemberAdded {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fired when a member joins a group chat via an join link that does not require approval.
 #[derive(
     Clone,
@@ -476,6 +496,10 @@ pub struct EventGroupChatMemberJoined {
 
 impl ::atlex::rt::LexType for EventGroupChatMemberJoined {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined";
+}
+
+impl ::atlex::rt::Validate for EventGroupChatMemberJoined {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a user requests to join a group chat via an join link that requires approval.
@@ -520,6 +544,10 @@ impl ::atlex::rt::LexType for EventGroupChatJoinRequest {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest";
 }
 
+impl ::atlex::rt::Validate for EventGroupChatJoinRequest {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fired when a join request is approved by the group owner.
 #[derive(
     Clone,
@@ -559,6 +587,10 @@ impl ::atlex::rt::LexType for EventGroupChatJoinRequestApproved {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved";
 }
 
+impl ::atlex::rt::Validate for EventGroupChatJoinRequestApproved {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fired when a join request is rejected by the group owner.
 #[derive(
     Clone,
@@ -596,6 +628,10 @@ pub struct EventGroupChatJoinRequestRejected {
 
 impl ::atlex::rt::LexType for EventGroupChatJoinRequestRejected {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected";
+}
+
+impl ::atlex::rt::Validate for EventGroupChatJoinRequestRejected {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a user accepts a chat convo, either explicitly or by sending a message.
@@ -639,6 +675,10 @@ pub struct EventChatAccepted {
 
 impl ::atlex::rt::LexType for EventChatAccepted {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventChatAccepted";
+}
+
+impl ::atlex::rt::Validate for EventChatAccepted {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// How the convo was accepted.
@@ -707,6 +747,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventChatAcceptedMethod {
     }
 }
 
+impl ::atlex::rt::Validate for EventChatAcceptedMethod {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fired when a member leaves or is removed from a group chat.
 #[derive(
     Clone,
@@ -747,6 +791,10 @@ pub struct EventGroupChatMemberLeft {
 
 impl ::atlex::rt::LexType for EventGroupChatMemberLeft {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft";
+}
+
+impl ::atlex::rt::Validate for EventGroupChatMemberLeft {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// How the member left.
@@ -815,6 +863,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatMemberLeftLeave
     }
 }
 
+impl ::atlex::rt::Validate for EventGroupChatMemberLeftLeaveMethod {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fired when a group chat's metadata or status changes.
 #[derive(
     Clone,
@@ -879,6 +931,10 @@ pub struct EventGroupChatUpdated {
 
 impl ::atlex::rt::LexType for EventGroupChatUpdated {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated";
+}
+
+impl ::atlex::rt::Validate for EventGroupChatUpdated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Why the group was locked. Only present when updateType is 'locked'.
@@ -980,6 +1036,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatUpdatedLockReas
     }
 }
 
+impl ::atlex::rt::Validate for EventGroupChatUpdatedLockReason {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// What changed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventGroupChatUpdatedUpdateType {
@@ -1074,6 +1134,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatUpdatedUpdateTy
     }
 }
 
+impl ::atlex::rt::Validate for EventGroupChatUpdatedUpdateType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Fired when a user exceeds a rate limit.
 #[derive(
     Clone,
@@ -1097,4 +1161,8 @@ pub struct EventRateLimitExceeded {
 
 impl ::atlex::rt::LexType for EventRateLimitExceeded {
     const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded";
+}
+
+impl ::atlex::rt::Validate for EventRateLimitExceeded {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -46,6 +46,10 @@ pub struct Input {
     pub r#ref: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `chat.bsky.moderation.updateActorAccess` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -22,6 +22,10 @@ impl ::atlex::rt::LexType for Preferences {
     const TYPE: &'static str = "chat.bsky.notification.defs#preferences";
 }
 
+impl ::atlex::rt::Validate for Preferences {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -38,6 +42,10 @@ pub struct ChatPreference {
 
 impl ::atlex::rt::LexType for ChatPreference {
     const TYPE: &'static str = "chat.bsky.notification.defs#chatPreference";
+}
+
+impl ::atlex::rt::Validate for ChatPreference {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,4 +111,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ChatPreferenceInclude {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ChatPreferenceInclude {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -44,6 +44,10 @@ pub struct Output {
     pub preferences: crate::chat::bsky::notification::defs::Preferences,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `chat.bsky.notification.getPreferences` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

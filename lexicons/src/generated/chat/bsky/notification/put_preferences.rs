@@ -48,6 +48,10 @@ pub struct Input {
     pub chat_request: Option<crate::chat::bsky::notification::defs::ChatPreference>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -59,6 +63,10 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub preferences: crate::chat::bsky::notification::defs::Preferences,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `chat.bsky.notification.putPreferences` declares, and any other error name a server sends.

@@ -22,6 +22,10 @@ impl ::atlex::rt::LexType for StatusAttr {
     const TYPE: &'static str = "com.atproto.admin.defs#statusAttr";
 }
 
+impl ::atlex::rt::Validate for StatusAttr {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -72,6 +76,14 @@ impl ::atlex::rt::LexType for AccountView {
     const TYPE: &'static str = "com.atproto.admin.defs#accountView";
 }
 
+impl ::atlex::rt::Validate for AccountView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.related_records {
+            v.field("relatedRecords", |v| v.items(value, |v, item| v.object(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -87,6 +99,10 @@ pub struct RepoRef {
 
 impl ::atlex::rt::LexType for RepoRef {
     const TYPE: &'static str = "com.atproto.admin.defs#repoRef";
+}
+
+impl ::atlex::rt::Validate for RepoRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -109,6 +125,10 @@ impl ::atlex::rt::LexType for RepoBlobRef {
     const TYPE: &'static str = "com.atproto.admin.defs#repoBlobRef";
 }
 
+impl ::atlex::rt::Validate for RepoBlobRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -125,4 +145,8 @@ pub struct ThreatSignature {
 
 impl ::atlex::rt::LexType for ThreatSignature {
     const TYPE: &'static str = "com.atproto.admin.defs#threatSignature";
+}
+
+impl ::atlex::rt::Validate for ThreatSignature {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -58,6 +58,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::com::atproto::admin::defs::AccountView;
 
 /// The errors `com.atproto.admin.getAccountInfo` declares, and any other error name a server sends.

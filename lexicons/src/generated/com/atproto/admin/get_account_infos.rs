@@ -56,6 +56,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -67,6 +71,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub infos: Vec<crate::com::atproto::admin::defs::AccountView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.infos;
+        v.field("infos", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `com.atproto.admin.getAccountInfos` declares, and any other error name a server sends.

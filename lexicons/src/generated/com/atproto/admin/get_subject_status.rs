@@ -68,6 +68,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -83,6 +87,10 @@ pub struct Output {
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +162,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for OutputSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.admin.getSubjectStatus` declares, and any other error name a server sends.

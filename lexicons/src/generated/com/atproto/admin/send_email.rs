@@ -53,6 +53,10 @@ pub struct Input {
     pub comment: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -64,6 +68,10 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub sent: bool,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.admin.sendEmail` declares, and any other error name a server sends.

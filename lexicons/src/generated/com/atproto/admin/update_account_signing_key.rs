@@ -47,6 +47,10 @@ pub struct Input {
     pub signing_key: ::atlex::rt::Did,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `com.atproto.admin.updateAccountSigningKey` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -48,6 +48,10 @@ pub struct Input {
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSubject {
     /// `com.atproto.admin.defs#repoRef`
@@ -119,6 +123,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
     }
 }
 
+impl ::atlex::rt::Validate for InputSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -132,6 +140,10 @@ pub struct Output {
     pub subject: OutputSubject,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,6 +215,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for OutputSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.admin.updateSubjectStatus` declares, and any other error name a server sends.

@@ -24,3 +24,10 @@ pub struct IdentityInfo {
 impl ::atlex::rt::LexType for IdentityInfo {
     const TYPE: &'static str = "com.atproto.identity.defs#identityInfo";
 }
+
+impl ::atlex::rt::Validate for IdentityInfo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.did_doc;
+        v.field("didDoc", |v| v.object(value));
+    }
+}

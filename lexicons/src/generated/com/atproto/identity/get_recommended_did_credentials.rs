@@ -57,6 +57,17 @@ pub struct Output {
     pub services: Option<::atlex::rt::Unknown>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.verification_methods {
+            v.field("verificationMethods", |v| v.object(value));
+        }
+        if let Some(value) = &self.services {
+            v.field("services", |v| v.object(value));
+        }
+    }
+}
+
 /// The errors `com.atproto.identity.getRecommendedDidCredentials` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

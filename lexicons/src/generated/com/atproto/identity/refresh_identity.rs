@@ -44,6 +44,10 @@ pub struct Input {
     pub identifier: ::atlex::rt::AtIdentifier,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 
 /// The errors `com.atproto.identity.refreshIdentity` declares, and any other error name a server sends.

@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -72,6 +76,13 @@ pub struct Output {
     /// The complete DID document for the identity.
     #[serde(rename = "didDoc")]
     pub did_doc: ::atlex::rt::Unknown,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.did_doc;
+        v.field("didDoc", |v| v.object(value));
+    }
 }
 
 /// The errors `com.atproto.identity.resolveDid` declares, and any other error name a server sends.

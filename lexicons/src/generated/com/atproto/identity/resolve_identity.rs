@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 
 /// The errors `com.atproto.identity.resolveIdentity` declares, and any other error name a server sends.

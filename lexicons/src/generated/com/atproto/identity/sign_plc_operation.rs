@@ -59,6 +59,17 @@ pub struct Input {
     pub services: Option<::atlex::rt::Unknown>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.verification_methods {
+            v.field("verificationMethods", |v| v.object(value));
+        }
+        if let Some(value) = &self.services {
+            v.field("services", |v| v.object(value));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -71,6 +82,13 @@ pub struct Input {
 pub struct Output {
     /// A signed DID PLC operation.
     pub operation: ::atlex::rt::Unknown,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.operation;
+        v.field("operation", |v| v.object(value));
+    }
 }
 
 /// The errors `com.atproto.identity.signPlcOperation` declares, and any other error name a server sends.

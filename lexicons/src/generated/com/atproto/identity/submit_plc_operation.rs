@@ -44,6 +44,13 @@ pub struct Input {
     pub operation: ::atlex::rt::Unknown,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.operation;
+        v.field("operation", |v| v.object(value));
+    }
+}
+
 /// The errors `com.atproto.identity.submitPlcOperation` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

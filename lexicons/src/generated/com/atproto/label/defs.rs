@@ -43,6 +43,25 @@ impl ::atlex::rt::LexType for Label {
     const TYPE: &'static str = "com.atproto.label.defs#label";
 }
 
+impl ::atlex::rt::Validate for Label {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.val;
+        v.field(
+            "val",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(128),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 /// Metadata tags on an atproto record, published by the author within the record.
 #[derive(
     Clone,
@@ -59,6 +78,19 @@ pub struct SelfLabels {
 
 impl ::atlex::rt::LexType for SelfLabels {
     const TYPE: &'static str = "com.atproto.label.defs#selfLabels";
+}
+
+impl ::atlex::rt::Validate for SelfLabels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.values;
+        v.field(
+            "values",
+            |v| {
+                v.array_length(value.len(), None, Some(10));
+                v.items(value, |v, item| v.nested(item));
+            },
+        );
+    }
 }
 
 /// Metadata tag on an atproto record, published by the author within the record. Note that schemas should use #selfLabels, not #selfLabel.
@@ -78,6 +110,25 @@ pub struct SelfLabel {
 
 impl ::atlex::rt::LexType for SelfLabel {
     const TYPE: &'static str = "com.atproto.label.defs#selfLabel";
+}
+
+impl ::atlex::rt::Validate for SelfLabel {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.val;
+        v.field(
+            "val",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(128),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// Declares a label value and its expected interpretations and behaviors.
@@ -114,6 +165,28 @@ impl LabelValueDefinition {
     /// `defaultSetting`, or the lexicon's default ("warn") when it is absent.
     pub fn default_setting_or_default(&self) -> LabelValueDefinitionDefaultSetting {
         self.default_setting.clone().unwrap_or(LabelValueDefinitionDefaultSetting::Warn)
+    }
+}
+
+impl ::atlex::rt::Validate for LabelValueDefinition {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.identifier;
+        v.field(
+            "identifier",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(100),
+                            max_graphemes: Some(100),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.locales;
+        v.field("locales", |v| v.items(value, |v, item| v.nested(item)));
     }
 }
 
@@ -187,6 +260,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionSeverity 
     }
 }
 
+impl ::atlex::rt::Validate for LabelValueDefinitionSeverity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// What should this label hide in the UI, if applied? 'content' hides all of the target; 'media' hides the images/video/audio; 'none' hides nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LabelValueDefinitionBlurs {
@@ -255,6 +332,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionBlurs {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for LabelValueDefinitionBlurs {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The default setting for this label.
@@ -327,6 +408,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionDefaultSe
     }
 }
 
+impl ::atlex::rt::Validate for LabelValueDefinitionDefaultSetting {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Strings which describe the label in the UI, localized into a specific language.
 #[derive(
     Clone,
@@ -348,6 +433,41 @@ pub struct LabelValueDefinitionStrings {
 
 impl ::atlex::rt::LexType for LabelValueDefinitionStrings {
     const TYPE: &'static str = "com.atproto.label.defs#labelValueDefinitionStrings";
+}
+
+impl ::atlex::rt::Validate for LabelValueDefinitionStrings {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.name;
+        v.field(
+            "name",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(640),
+                            max_graphemes: Some(64),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.description;
+        v.field(
+            "description",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(100000),
+                            max_graphemes: Some(10000),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -446,4 +566,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValue {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for LabelValue {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -49,6 +49,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// `com.atproto.label.subscribeLabels#labels`
@@ -103,6 +107,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Info)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for Message {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::Labels(value) = self {
+            v.nested(&**value);
         }
     }
 }
@@ -195,6 +207,13 @@ impl ::atlex::rt::LexType for Labels {
     const TYPE: &'static str = "com.atproto.label.subscribeLabels#labels";
 }
 
+impl ::atlex::rt::Validate for Labels {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.labels;
+        v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -212,6 +231,10 @@ pub struct Info {
 
 impl ::atlex::rt::LexType for Info {
     const TYPE: &'static str = "com.atproto.label.subscribeLabels#info";
+}
+
+impl ::atlex::rt::Validate for Info {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -273,4 +296,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InfoName {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for InfoName {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -75,6 +79,10 @@ pub struct Output {
     pub schema: crate::com::atproto::lexicon::schema::Schema,
     /// The AT-URI of the lexicon schema record.
     pub uri: ::atlex::rt::AtUri,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.lexicon.resolveLexicon` declares, and any other error name a server sends.

@@ -27,3 +27,7 @@ impl ::atlex::rt::Record for Schema {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Nsid;
 }
+
+impl ::atlex::rt::Validate for Schema {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

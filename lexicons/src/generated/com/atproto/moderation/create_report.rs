@@ -52,6 +52,30 @@ pub struct Input {
     pub mod_tool: Option<ModTool>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.reason {
+            v.field(
+                "reason",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(20000),
+                                max_graphemes: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.mod_tool {
+            v.field("modTool", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSubject {
     /// `com.atproto.admin.defs#repoRef`
@@ -108,6 +132,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
     }
 }
 
+impl ::atlex::rt::Validate for InputSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -128,6 +156,27 @@ pub struct Output {
     pub reported_by: ::atlex::rt::Did,
     #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.reason {
+            v.field(
+                "reason",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(20000),
+                                max_graphemes: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,6 +233,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for OutputSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.moderation.createReport` declares, and any other error name a server sends.
@@ -262,4 +315,12 @@ pub struct ModTool {
 
 impl ::atlex::rt::LexType for ModTool {
     const TYPE: &'static str = "com.atproto.moderation.createReport#modTool";
+}
+
+impl ::atlex::rt::Validate for ModTool {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.meta {
+            v.field("meta", |v| v.object(value));
+        }
+    }
 }

@@ -392,6 +392,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReasonType {
     }
 }
 
+impl ::atlex::rt::Validate for ReasonType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Spam: frequent unwanted promotion, replies, mentions. Prefer new lexicon definition `tools.ozone.report.defs#reasonMisleadingSpam`.
 pub const REASON_SPAM: &str = "com.atproto.moderation.defs#reasonSpam";
 
@@ -481,4 +485,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectType {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for SubjectType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -52,6 +52,13 @@ pub struct Input {
     pub swap_commit: Option<::atlex::rt::Cid>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.writes;
+        v.field("writes", |v| v.items(value, |v, item| v.nested(item)));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputWritesItem {
     /// `com.atproto.repo.applyWrites#create`
@@ -130,6 +137,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputWritesItem {
     }
 }
 
+impl ::atlex::rt::Validate for InputWritesItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::Create(value) => v.nested(&**value),
+            Self::Update(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -145,6 +162,10 @@ pub struct Output {
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<OutputResultsItem>>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,6 +247,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputResultsItem {
             }
         }
     }
+}
+
+impl ::atlex::rt::Validate for OutputResultsItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.repo.applyWrites` declares, and any other error name a server sends.
@@ -320,6 +345,28 @@ impl ::atlex::rt::LexType for Create {
     const TYPE: &'static str = "com.atproto.repo.applyWrites#create";
 }
 
+impl ::atlex::rt::Validate for Create {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.rkey {
+            v.field(
+                "rkey",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(512),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+    }
+}
+
 /// Operation which updates an existing record.
 #[derive(
     Clone,
@@ -340,6 +387,13 @@ impl ::atlex::rt::LexType for Update {
     const TYPE: &'static str = "com.atproto.repo.applyWrites#update";
 }
 
+impl ::atlex::rt::Validate for Update {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+    }
+}
+
 /// Operation which deletes an existing record.
 #[derive(
     Clone,
@@ -357,6 +411,10 @@ pub struct Delete {
 
 impl ::atlex::rt::LexType for Delete {
     const TYPE: &'static str = "com.atproto.repo.applyWrites#delete";
+}
+
+impl ::atlex::rt::Validate for Delete {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -381,6 +439,10 @@ pub struct CreateResult {
 
 impl ::atlex::rt::LexType for CreateResult {
     const TYPE: &'static str = "com.atproto.repo.applyWrites#createResult";
+}
+
+impl ::atlex::rt::Validate for CreateResult {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -448,6 +510,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for CreateResultValidationStatus 
     }
 }
 
+impl ::atlex::rt::Validate for CreateResultValidationStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -470,6 +536,10 @@ pub struct UpdateResult {
 
 impl ::atlex::rt::LexType for UpdateResult {
     const TYPE: &'static str = "com.atproto.repo.applyWrites#updateResult";
+}
+
+impl ::atlex::rt::Validate for UpdateResult {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -537,6 +607,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for UpdateResultValidationStatus 
     }
 }
 
+impl ::atlex::rt::Validate for UpdateResultValidationStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -550,4 +624,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for UpdateResultValidationStatus 
 pub struct DeleteResult {}
 impl ::atlex::rt::LexType for DeleteResult {
     const TYPE: &'static str = "com.atproto.repo.applyWrites#deleteResult";
+}
+
+impl ::atlex::rt::Validate for DeleteResult {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

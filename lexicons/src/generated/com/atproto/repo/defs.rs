@@ -20,3 +20,7 @@ pub struct CommitMeta {
 impl ::atlex::rt::LexType for CommitMeta {
     const TYPE: &'static str = "com.atproto.repo.defs#commitMeta";
 }
+
+impl ::atlex::rt::Validate for CommitMeta {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

@@ -55,6 +55,10 @@ pub struct Input {
     pub swap_commit: Option<::atlex::rt::Cid>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -68,6 +72,10 @@ pub struct Input {
 pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.repo.deleteRecord` declares, and any other error name a server sends.

@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -79,6 +83,13 @@ pub struct Output {
     /// Indicates if handle is currently valid (resolves bi-directionally)
     #[serde(rename = "handleIsCorrect")]
     pub handle_is_correct: bool,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.did_doc;
+        v.field("didDoc", |v| v.object(value));
+    }
 }
 
 /// The errors `com.atproto.repo.describeRepo` declares, and any other error name a server sends.

@@ -72,6 +72,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -86,6 +90,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
     pub value: ::atlex::rt::Unknown,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+    }
 }
 
 /// The errors `com.atproto.repo.getRecord` declares, and any other error name a server sends.

@@ -89,6 +89,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(1000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -102,6 +124,10 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub blobs: Vec<RecordBlob>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.repo.listMissingBlobs` declares, and any other error name a server sends.
@@ -177,4 +203,8 @@ pub struct RecordBlob {
 
 impl ::atlex::rt::LexType for RecordBlob {
     const TYPE: &'static str = "com.atproto.repo.listMissingBlobs#recordBlob";
+}
+
+impl ::atlex::rt::Validate for RecordBlob {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

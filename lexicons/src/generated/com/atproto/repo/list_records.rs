@@ -102,6 +102,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -115,6 +137,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub records: Vec<Record>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.records;
+        v.field("records", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `com.atproto.repo.listRecords` declares, and any other error name a server sends.
@@ -190,4 +219,11 @@ pub struct Record {
 
 impl ::atlex::rt::LexType for Record {
     const TYPE: &'static str = "com.atproto.repo.listRecords#record";
+}
+
+impl ::atlex::rt::Validate for Record {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+    }
 }

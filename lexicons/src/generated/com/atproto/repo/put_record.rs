@@ -65,6 +65,27 @@ pub struct Input {
     pub swap_commit: Option<::atlex::rt::Cid>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.rkey;
+        v.field(
+            "rkey",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            max_length: Some(512),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+        let value = &self.record;
+        v.field("record", |v| v.object(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -85,6 +106,10 @@ pub struct Output {
         skip_serializing_if = "Option::is_none"
     )]
     pub validation_status: Option<OutputValidationStatus>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,6 +175,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputValidationStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputValidationStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.repo.putRecord` declares, and any other error name a server sends.

@@ -20,3 +20,7 @@ pub struct StrongRef {
 impl ::atlex::rt::LexType for StrongRef {
     const TYPE: &'static str = "com.atproto.repo.strongRef";
 }
+
+impl ::atlex::rt::Validate for StrongRef {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

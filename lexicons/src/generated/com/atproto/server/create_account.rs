@@ -73,6 +73,14 @@ pub struct Input {
     pub plc_op: Option<::atlex::rt::Unknown>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.plc_op {
+            v.field("plcOp", |v| v.object(value));
+        }
+    }
+}
+
 /// Account login session returned on successful account creation.
 #[derive(
     Clone,
@@ -94,6 +102,14 @@ pub struct Output {
     /// Complete DID document.
     #[serde(rename = "didDoc", default, skip_serializing_if = "Option::is_none")]
     pub did_doc: Option<::atlex::rt::Unknown>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.did_doc {
+            v.field("didDoc", |v| v.object(value));
+        }
+    }
 }
 
 /// The errors `com.atproto.server.createAccount` declares, and any other error name a server sends.

@@ -48,6 +48,10 @@ pub struct Input {
     pub privileged: Option<bool>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = AppPassword;
 
 /// The errors `com.atproto.server.createAppPassword` declares, and any other error name a server sends.
@@ -140,4 +144,8 @@ pub struct AppPassword {
 
 impl ::atlex::rt::LexType for AppPassword {
     const TYPE: &'static str = "com.atproto.server.createAppPassword#appPassword";
+}
+
+impl ::atlex::rt::Validate for AppPassword {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -49,6 +49,10 @@ pub struct Input {
     pub for_accounts: Option<Vec<::atlex::rt::Did>>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -60,6 +64,10 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub codes: Vec<AccountCodes>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.server.createInviteCodes` declares, and any other error name a server sends.
@@ -134,4 +142,8 @@ pub struct AccountCodes {
 
 impl ::atlex::rt::LexType for AccountCodes {
     const TYPE: &'static str = "com.atproto.server.createInviteCodes#accountCodes";
+}
+
+impl ::atlex::rt::Validate for AccountCodes {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -55,6 +55,10 @@ pub struct Input {
     pub allow_takendown: Option<bool>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -88,6 +92,14 @@ pub struct Output {
     /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<OutputStatus>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.did_doc {
+            v.field("didDoc", |v| v.object(value));
+        }
+    }
 }
 
 /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
@@ -162,6 +174,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.server.createSession` declares, and any other error name a server sends.

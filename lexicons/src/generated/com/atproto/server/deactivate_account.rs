@@ -47,6 +47,10 @@ pub struct Input {
     pub delete_after: Option<::atlex::rt::Datetime>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `com.atproto.server.deactivateAccount` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -29,6 +29,10 @@ impl ::atlex::rt::LexType for InviteCode {
     const TYPE: &'static str = "com.atproto.server.defs#inviteCode";
 }
 
+impl ::atlex::rt::Validate for InviteCode {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -47,4 +51,8 @@ pub struct InviteCodeUse {
 
 impl ::atlex::rt::LexType for InviteCodeUse {
     const TYPE: &'static str = "com.atproto.server.defs#inviteCodeUse";
+}
+
+impl ::atlex::rt::Validate for InviteCodeUse {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -74,6 +74,10 @@ pub struct Output {
     pub did: ::atlex::rt::Did,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `com.atproto.server.describeServer` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -151,6 +155,10 @@ impl ::atlex::rt::LexType for Links {
     const TYPE: &'static str = "com.atproto.server.describeServer#links";
 }
 
+impl ::atlex::rt::Validate for Links {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -168,4 +176,8 @@ pub struct Contact {
 
 impl ::atlex::rt::LexType for Contact {
     const TYPE: &'static str = "com.atproto.server.describeServer#contact";
+}
+
+impl ::atlex::rt::Validate for Contact {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

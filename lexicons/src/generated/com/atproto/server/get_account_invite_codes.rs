@@ -81,6 +81,10 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -92,6 +96,10 @@ impl Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub codes: Vec<crate::com::atproto::server::defs::InviteCode>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.server.getAccountInviteCodes` declares, and any other error name a server sends.

@@ -62,6 +62,14 @@ pub struct Output {
     pub status: Option<OutputStatus>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.did_doc {
+            v.field("didDoc", |v| v.object(value));
+        }
+    }
+}
+
 /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputStatus {
@@ -134,6 +142,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.server.getSession` declares, and any other error name a server sends.

@@ -44,6 +44,10 @@ pub struct Output {
     pub passwords: Vec<AppPassword>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `com.atproto.server.listAppPasswords` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -133,4 +137,8 @@ pub struct AppPassword {
 
 impl ::atlex::rt::LexType for AppPassword {
     const TYPE: &'static str = "com.atproto.server.listAppPasswords#appPassword";
+}
+
+impl ::atlex::rt::Validate for AppPassword {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

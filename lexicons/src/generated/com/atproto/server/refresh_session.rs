@@ -66,6 +66,14 @@ pub struct Output {
     pub status: Option<OutputStatus>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.did_doc {
+            v.field("didDoc", |v| v.object(value));
+        }
+    }
+}
+
 /// Hosting status of the account. If not specified, then assume 'active'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutputStatus {
@@ -138,6 +146,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OutputStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.server.refreshSession` declares, and any other error name a server sends.

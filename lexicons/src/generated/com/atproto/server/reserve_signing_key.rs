@@ -47,6 +47,10 @@ pub struct Input {
     pub did: Option<::atlex::rt::Did>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -60,6 +64,10 @@ pub struct Output {
     /// The public key for the reserved signing key, in did:key serialization.
     #[serde(rename = "signingKey")]
     pub signing_key: String,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.server.reserveSigningKey` declares, and any other error name a server sends.

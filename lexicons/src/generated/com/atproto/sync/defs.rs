@@ -85,3 +85,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for HostStatus {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
 }
+
+impl ::atlex::rt::Validate for HostStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

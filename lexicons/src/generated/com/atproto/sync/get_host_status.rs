@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -78,6 +82,10 @@ pub struct Output {
     pub account_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<crate::com::atproto::sync::defs::HostStatus>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.sync.getHostStatus` declares, and any other error name a server sends.

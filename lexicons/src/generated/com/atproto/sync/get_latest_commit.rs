@@ -59,6 +59,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -71,6 +75,10 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     pub cid: ::atlex::rt::Cid,
     pub rev: ::atlex::rt::Tid,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.sync.getLatestCommit` declares, and any other error name a server sends.

@@ -89,6 +89,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(1000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -103,6 +125,10 @@ pub struct Output {
     pub cursor: Option<String>,
     /// Sort order is not formally specified. Recommended order is by time host was first seen by the server, with oldest first.
     pub hosts: Vec<Host>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.sync.listHosts` declares, and any other error name a server sends.
@@ -184,4 +210,8 @@ pub struct Host {
 
 impl ::atlex::rt::LexType for Host {
     const TYPE: &'static str = "com.atproto.sync.listHosts#host";
+}
+
+impl ::atlex::rt::Validate for Host {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -89,6 +89,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(1000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -102,6 +124,10 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub repos: Vec<Repo>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.sync.listRepos` declares, and any other error name a server sends.
@@ -183,6 +209,10 @@ pub struct Repo {
 
 impl ::atlex::rt::LexType for Repo {
     const TYPE: &'static str = "com.atproto.sync.listRepos#repo";
+}
+
+impl ::atlex::rt::Validate for Repo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
@@ -272,4 +302,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for RepoStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for RepoStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -92,6 +92,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(2000),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -105,6 +127,10 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub repos: Vec<Repo>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.sync.listReposByCollection` declares, and any other error name a server sends.
@@ -178,4 +204,8 @@ pub struct Repo {
 
 impl ::atlex::rt::LexType for Repo {
     const TYPE: &'static str = "com.atproto.sync.listReposByCollection#repo";
+}
+
+impl ::atlex::rt::Validate for Repo {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -49,6 +49,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// `com.atproto.sync.subscribeRepos#commit`
@@ -145,6 +149,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Info)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for Message {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::Commit(value) => v.nested(&**value),
+            Self::Sync(value) => v.nested(&**value),
+            _ => {}
         }
     }
 }
@@ -270,6 +284,15 @@ impl ::atlex::rt::LexType for Commit {
     const TYPE: &'static str = "com.atproto.sync.subscribeRepos#commit";
 }
 
+impl ::atlex::rt::Validate for Commit {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.blocks;
+        v.field("blocks", |v| v.bytes(value, None, Some(2000000)));
+        let value = &self.ops;
+        v.field("ops", |v| v.array_length(value.len(), None, Some(200)));
+    }
+}
+
 /// Updates the repo to a new state, without necessarily including that state on the firehose. Used to recover from broken commit streams, data loss incidents, or in situations where upstream host does not know recent state of the repository.
 #[derive(
     Clone,
@@ -297,6 +320,13 @@ impl ::atlex::rt::LexType for Sync {
     const TYPE: &'static str = "com.atproto.sync.subscribeRepos#sync";
 }
 
+impl ::atlex::rt::Validate for Sync {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.blocks;
+        v.field("blocks", |v| v.bytes(value, None, Some(10000)));
+    }
+}
+
 /// Represents a change to an account's identity. Could be an updated handle, signing key, or pds hosting endpoint. Serves as a prod to all downstream services to refresh their identity cache.
 #[derive(
     Clone,
@@ -318,6 +348,10 @@ pub struct Identity {
 
 impl ::atlex::rt::LexType for Identity {
     const TYPE: &'static str = "com.atproto.sync.subscribeRepos#identity";
+}
+
+impl ::atlex::rt::Validate for Identity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Represents a change to an account's status on a host (eg, PDS or Relay). The semantics of this event are that the status is at the host which emitted the event, not necessarily that at the currently active PDS. Eg, a Relay takedown would emit a takedown with active=false, even if the PDS is still active.
@@ -343,6 +377,10 @@ pub struct Account {
 
 impl ::atlex::rt::LexType for Account {
     const TYPE: &'static str = "com.atproto.sync.subscribeRepos#account";
+}
+
+impl ::atlex::rt::Validate for Account {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If active=false, this optional field indicates a reason for why the account is not active.
@@ -434,6 +472,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AccountStatus {
     }
 }
 
+impl ::atlex::rt::Validate for AccountStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -451,6 +493,10 @@ pub struct Info {
 
 impl ::atlex::rt::LexType for Info {
     const TYPE: &'static str = "com.atproto.sync.subscribeRepos#info";
+}
+
+impl ::atlex::rt::Validate for Info {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -514,6 +560,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InfoName {
     }
 }
 
+impl ::atlex::rt::Validate for InfoName {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// A repo operation, ie a mutation of a single record.
 #[derive(
     Clone,
@@ -537,6 +587,10 @@ pub struct RepoOp {
 
 impl ::atlex::rt::LexType for RepoOp {
     const TYPE: &'static str = "com.atproto.sync.subscribeRepos#repoOp";
+}
+
+impl ::atlex::rt::Validate for RepoOp {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -606,4 +660,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for RepoOpAction {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for RepoOpAction {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

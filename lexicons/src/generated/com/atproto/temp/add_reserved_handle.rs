@@ -44,6 +44,10 @@ pub struct Input {
     pub handle: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -55,6 +59,10 @@ pub struct Input {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `com.atproto.temp.addReservedHandle` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -69,6 +69,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -82,6 +86,10 @@ pub struct Output {
     /// Echo of the input handle.
     pub handle: ::atlex::rt::Handle,
     pub result: OutputResult,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,6 +150,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputResult {
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for OutputResult {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `com.atproto.temp.checkHandleAvailability` declares, and any other error name a server sends.
@@ -230,6 +242,10 @@ impl ::atlex::rt::LexType for ResultAvailable {
     const TYPE: &'static str = "com.atproto.temp.checkHandleAvailability#resultAvailable";
 }
 
+impl ::atlex::rt::Validate for ResultAvailable {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Indicates the provided handle is unavailable and gives suggestions of available handles.
 #[derive(
     Clone,
@@ -249,6 +265,10 @@ impl ::atlex::rt::LexType for ResultUnavailable {
     const TYPE: &'static str = "com.atproto.temp.checkHandleAvailability#resultUnavailable";
 }
 
+impl ::atlex::rt::Validate for ResultUnavailable {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -266,4 +286,8 @@ pub struct Suggestion {
 
 impl ::atlex::rt::LexType for Suggestion {
     const TYPE: &'static str = "com.atproto.temp.checkHandleAvailability#suggestion";
+}
+
+impl ::atlex::rt::Validate for Suggestion {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -52,6 +52,10 @@ pub struct Output {
     pub estimated_time_ms: Option<i64>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `com.atproto.temp.checkSignupQueue` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -71,6 +71,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(250),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -82,6 +104,13 @@ impl Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.labels;
+        v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `com.atproto.temp.fetchLabels` declares, and any other error name a server sends.

@@ -84,6 +84,16 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.dids;
+        v.field("dids", |v| v.array_length(value.len(), None, Some(200)));
+        if let Some(value) = &self.social_proof {
+            v.field("socialProof", |v| v.array_length(value.len(), None, Some(200)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -95,6 +105,13 @@ impl Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub profiles: Vec<crate::app::bsky::actor::defs::ProfileViewDetailed>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.profiles;
+        v.field("profiles", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `internal.bsky.actor.getProfiles` declares, and any other error name a server sends.

@@ -29,3 +29,7 @@ impl ::atlex::rt::Record for Recommend {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Recommend {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

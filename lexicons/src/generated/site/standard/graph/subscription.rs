@@ -29,3 +29,7 @@ impl ::atlex::rt::Record for Subscription {
 
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
+
+impl ::atlex::rt::Validate for Subscription {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

@@ -35,6 +35,19 @@ impl ::atlex::rt::Record for Basic {
     const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
 }
 
+impl ::atlex::rt::Validate for Basic {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.accent;
+        v.field("accent", |v| v.nested(value));
+        let value = &self.accent_foreground;
+        v.field("accentForeground", |v| v.nested(value));
+        let value = &self.background;
+        v.field("background", |v| v.nested(value));
+        let value = &self.foreground;
+        v.field("foreground", |v| v.nested(value));
+    }
+}
+
 /// Color used for links and button backgrounds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BasicAccent {
@@ -73,6 +86,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicAccent {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ColorRgb)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for BasicAccent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ColorRgb(value) = self {
+            v.nested(&**value);
         }
     }
 }
@@ -119,6 +140,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicAccentForeground {
     }
 }
 
+impl ::atlex::rt::Validate for BasicAccentForeground {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ColorRgb(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Color used for content background.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BasicBackground {
@@ -161,6 +190,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicBackground {
     }
 }
 
+impl ::atlex::rt::Validate for BasicBackground {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ColorRgb(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 /// Color used for content text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BasicForeground {
@@ -199,6 +236,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicForeground {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ColorRgb)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for BasicForeground {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::ColorRgb(value) = self {
+            v.nested(&**value);
         }
     }
 }

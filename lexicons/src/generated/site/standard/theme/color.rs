@@ -22,6 +22,59 @@ impl ::atlex::rt::LexType for Rgb {
     const TYPE: &'static str = "site.standard.theme.color#rgb";
 }
 
+impl ::atlex::rt::Validate for Rgb {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.b;
+        v.field(
+            "b",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.g;
+        v.field(
+            "g",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.r;
+        v.field(
+            "r",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -40,4 +93,73 @@ pub struct Rgba {
 
 impl ::atlex::rt::LexType for Rgba {
     const TYPE: &'static str = "site.standard.theme.color#rgba";
+}
+
+impl ::atlex::rt::Validate for Rgba {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.a;
+        v.field(
+            "a",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(100),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.b;
+        v.field(
+            "b",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.g;
+        v.field(
+            "g",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+        let value = &self.r;
+        v.field(
+            "r",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(255),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
 }

@@ -56,6 +56,10 @@ pub struct Input {
     pub created_by: Option<::atlex::rt::Did>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::communication::defs::TemplateView;
 
 /// The errors `tools.ozone.communication.createTemplate` declares, and any other error name a server sends.

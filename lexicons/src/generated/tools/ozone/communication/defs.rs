@@ -38,3 +38,7 @@ pub struct TemplateView {
 impl ::atlex::rt::LexType for TemplateView {
     const TYPE: &'static str = "tools.ozone.communication.defs#templateView";
 }
+
+impl ::atlex::rt::Validate for TemplateView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

@@ -66,6 +66,10 @@ pub struct Input {
     pub disabled: Option<bool>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::communication::defs::TemplateView;
 
 /// The errors `tools.ozone.communication.updateTemplate` declares, and any other error name a server sends.

@@ -95,6 +95,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsEventsItem {
     /// `"accountCreated"`
@@ -178,6 +200,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsEventsItem {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsEventsItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -191,6 +217,10 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub events: Vec<Event>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.hosting.getAccountHistory` declares, and any other error name a server sends.
@@ -268,6 +298,10 @@ pub struct Event {
 
 impl ::atlex::rt::LexType for Event {
     const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#event";
+}
+
+impl ::atlex::rt::Validate for Event {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -375,6 +409,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventDetails {
     }
 }
 
+impl ::atlex::rt::Validate for EventDetails {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -396,6 +434,10 @@ impl ::atlex::rt::LexType for AccountCreated {
     const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#accountCreated";
 }
 
+impl ::atlex::rt::Validate for AccountCreated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -411,6 +453,10 @@ pub struct EmailUpdated {
 
 impl ::atlex::rt::LexType for EmailUpdated {
     const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#emailUpdated";
+}
+
+impl ::atlex::rt::Validate for EmailUpdated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -430,6 +476,10 @@ impl ::atlex::rt::LexType for EmailConfirmed {
     const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#emailConfirmed";
 }
 
+impl ::atlex::rt::Validate for EmailConfirmed {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -443,6 +493,10 @@ impl ::atlex::rt::LexType for EmailConfirmed {
 pub struct PasswordUpdated {}
 impl ::atlex::rt::LexType for PasswordUpdated {
     const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#passwordUpdated";
+}
+
+impl ::atlex::rt::Validate for PasswordUpdated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -460,4 +514,8 @@ pub struct HandleUpdated {
 
 impl ::atlex::rt::LexType for HandleUpdated {
     const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#handleUpdated";
+}
+
+impl ::atlex::rt::Validate for HandleUpdated {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -48,6 +48,13 @@ pub struct Input {
     pub comment: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subjects;
+        v.field("subjects", |v| v.array_length(value.len(), None, Some(100)));
+    }
+}
+
 pub type Output = CancellationResults;
 
 /// The errors `tools.ozone.moderation.cancelScheduledActions` declares, and any other error name a server sends.
@@ -126,6 +133,10 @@ impl ::atlex::rt::LexType for CancellationResults {
     const TYPE: &'static str = "tools.ozone.moderation.cancelScheduledActions#cancellationResults";
 }
 
+impl ::atlex::rt::Validate for CancellationResults {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -144,4 +155,8 @@ pub struct FailedCancellation {
 
 impl ::atlex::rt::LexType for FailedCancellation {
     const TYPE: &'static str = "tools.ozone.moderation.cancelScheduledActions#failedCancellation";
+}
+
+impl ::atlex::rt::Validate for FailedCancellation {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -34,6 +34,16 @@ impl ::atlex::rt::LexType for ModEventView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventView";
 }
 
+impl ::atlex::rt::Validate for ModEventView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.event;
+        v.field("event", |v| v.nested(value));
+        if let Some(value) = &self.mod_tool {
+            v.field("modTool", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModEventViewEvent {
     /// `tools.ozone.moderation.defs#modEventTakedown`
@@ -439,6 +449,21 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewEvent {
     }
 }
 
+impl ::atlex::rt::Validate for ModEventViewEvent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ModEventTakedown(value) => v.nested(&**value),
+            Self::ModEventReverseTakedown(value) => v.nested(&**value),
+            Self::ModEventEmail(value) => v.nested(&**value),
+            Self::ModEventPriorityScore(value) => v.nested(&**value),
+            Self::AgeAssuranceOverrideEvent(value) => v.nested(&**value),
+            Self::AgeAssurancePurgeEvent(value) => v.nested(&**value),
+            Self::RevokeAccountCredentialsEvent(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModEventViewSubject {
     /// `com.atproto.admin.defs#repoRef`
@@ -522,6 +547,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewSubject {
     }
 }
 
+impl ::atlex::rt::Validate for ModEventViewSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -547,6 +576,20 @@ pub struct ModEventViewDetail {
 
 impl ::atlex::rt::LexType for ModEventViewDetail {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventViewDetail";
+}
+
+impl ::atlex::rt::Validate for ModEventViewDetail {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.event;
+        v.field("event", |v| v.nested(value));
+        let value = &self.subject;
+        v.field("subject", |v| v.nested(value));
+        let value = &self.subject_blobs;
+        v.field("subjectBlobs", |v| v.items(value, |v, item| v.nested(item)));
+        if let Some(value) = &self.mod_tool {
+            v.field("modTool", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -954,6 +997,21 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewDetailEvent {
     }
 }
 
+impl ::atlex::rt::Validate for ModEventViewDetailEvent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::ModEventTakedown(value) => v.nested(&**value),
+            Self::ModEventReverseTakedown(value) => v.nested(&**value),
+            Self::ModEventEmail(value) => v.nested(&**value),
+            Self::ModEventPriorityScore(value) => v.nested(&**value),
+            Self::AgeAssuranceOverrideEvent(value) => v.nested(&**value),
+            Self::AgeAssurancePurgeEvent(value) => v.nested(&**value),
+            Self::RevokeAccountCredentialsEvent(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModEventViewDetailSubject {
     /// `tools.ozone.moderation.defs#repoView`
@@ -1056,6 +1114,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewDetailSubject {
     }
 }
 
+impl ::atlex::rt::Validate for ModEventViewDetailSubject {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::RepoView(value) => v.nested(&**value),
+            Self::RecordView(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1151,6 +1219,28 @@ impl ::atlex::rt::LexType for SubjectStatusView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#subjectStatusView";
 }
 
+impl ::atlex::rt::Validate for SubjectStatusView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.priority_score {
+            v.field(
+                "priorityScore",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SubjectStatusViewSubject {
     /// `com.atproto.admin.defs#repoRef`
@@ -1234,6 +1324,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewSubject {
     }
 }
 
+impl ::atlex::rt::Validate for SubjectStatusViewSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SubjectStatusViewHosting {
     /// `tools.ozone.moderation.defs#accountHosting`
@@ -1292,6 +1386,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewHosting {
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for SubjectStatusViewHosting {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Current age assurance state of the subject.
@@ -1378,6 +1476,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewAgeAssurance
     }
 }
 
+impl ::atlex::rt::Validate for SubjectStatusViewAgeAssuranceState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Whether or not the last successful update to age assurance was made by the user or admin.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubjectStatusViewAgeAssuranceUpdatedBy {
@@ -1445,6 +1547,10 @@ for SubjectStatusViewAgeAssuranceUpdatedBy {
     }
 }
 
+impl ::atlex::rt::Validate for SubjectStatusViewAgeAssuranceUpdatedBy {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Detailed view of a subject. For record subjects, the author's repo and profile will be returned.
 #[derive(
     Clone,
@@ -1470,6 +1576,20 @@ pub struct SubjectView {
 
 impl ::atlex::rt::LexType for SubjectView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#subjectView";
+}
+
+impl ::atlex::rt::Validate for SubjectView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.status {
+            v.field("status", |v| v.nested(value));
+        }
+        if let Some(value) = &self.repo {
+            v.field("repo", |v| v.nested(value));
+        }
+        if let Some(value) = &self.record {
+            v.field("record", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1498,6 +1618,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectViewProfile {
         let (_, value) = ::atlex::rt::read_union(deserializer)?;
         Ok(Self::Unknown(::atlex::rt::Unknown::new(value)))
     }
+}
+
+impl ::atlex::rt::Validate for SubjectViewProfile {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Statistics about a particular account subject
@@ -1531,6 +1655,10 @@ pub struct AccountStats {
 
 impl ::atlex::rt::LexType for AccountStats {
     const TYPE: &'static str = "tools.ozone.moderation.defs#accountStats";
+}
+
+impl ::atlex::rt::Validate for AccountStats {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Statistics about a set of record subject items
@@ -1575,6 +1703,10 @@ impl ::atlex::rt::LexType for RecordsStats {
     const TYPE: &'static str = "tools.ozone.moderation.defs#recordsStats";
 }
 
+impl ::atlex::rt::Validate for RecordsStats {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Strike information for an account
 #[derive(
     Clone,
@@ -1611,6 +1743,10 @@ pub struct AccountStrike {
 
 impl ::atlex::rt::LexType for AccountStrike {
     const TYPE: &'static str = "tools.ozone.moderation.defs#accountStrike";
+}
+
+impl ::atlex::rt::Validate for AccountStrike {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1691,6 +1827,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectReviewState {
     }
 }
 
+impl ::atlex::rt::Validate for SubjectReviewState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Moderator review status of a subject: Open. Indicates that the subject needs to be reviewed by a moderator
 pub const REVIEW_OPEN: &str = "tools.ozone.moderation.defs#reviewOpen";
 
@@ -1754,6 +1894,14 @@ pub struct ModEventTakedown {
 
 impl ::atlex::rt::LexType for ModEventTakedown {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventTakedown";
+}
+
+impl ::atlex::rt::Validate for ModEventTakedown {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.policies {
+            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1821,6 +1969,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventTakedownTargetService
     }
 }
 
+impl ::atlex::rt::Validate for ModEventTakedownTargetServicesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Revert take down action on a subject
 #[derive(
     Clone,
@@ -1851,6 +2003,14 @@ impl ::atlex::rt::LexType for ModEventReverseTakedown {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventReverseTakedown";
 }
 
+impl ::atlex::rt::Validate for ModEventReverseTakedown {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.policies {
+            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
+        }
+    }
+}
+
 /// Resolve appeal on a subject
 #[derive(
     Clone,
@@ -1870,6 +2030,10 @@ pub struct ModEventResolveAppeal {
 
 impl ::atlex::rt::LexType for ModEventResolveAppeal {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventResolveAppeal";
+}
+
+impl ::atlex::rt::Validate for ModEventResolveAppeal {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Add a comment to a subject. An empty comment will clear any previously set sticky comment.
@@ -1893,6 +2057,10 @@ pub struct ModEventComment {
 
 impl ::atlex::rt::LexType for ModEventComment {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventComment";
+}
+
+impl ::atlex::rt::Validate for ModEventComment {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Report a subject
@@ -1921,6 +2089,10 @@ pub struct ModEventReport {
 
 impl ::atlex::rt::LexType for ModEventReport {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventReport";
+}
+
+impl ::atlex::rt::Validate for ModEventReport {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Apply/Negate labels on a subject
@@ -1953,6 +2125,10 @@ impl ::atlex::rt::LexType for ModEventLabel {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventLabel";
 }
 
+impl ::atlex::rt::Validate for ModEventLabel {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Set priority score of the subject. Higher score means higher priority.
 #[derive(
     Clone,
@@ -1971,6 +2147,27 @@ pub struct ModEventPriorityScore {
 
 impl ::atlex::rt::LexType for ModEventPriorityScore {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventPriorityScore";
+}
+
+impl ::atlex::rt::Validate for ModEventPriorityScore {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.score;
+        v.field(
+            "score",
+            |v| {
+                v
+                    .integer(
+                        *value,
+                        &::atlex::rt::IntegerRules {
+                            minimum: Some(0),
+                            maximum: Some(100),
+                            enum_values: None,
+                            const_value: None,
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// Age assurance info coming directly from users. Only works on DID subjects.
@@ -2016,6 +2213,10 @@ pub struct AgeAssuranceEvent {
 
 impl ::atlex::rt::LexType for AgeAssuranceEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#ageAssuranceEvent";
+}
+
+impl ::atlex::rt::Validate for AgeAssuranceEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The status of the Age Assurance process.
@@ -2088,6 +2289,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceEventStatus {
     }
 }
 
+impl ::atlex::rt::Validate for AgeAssuranceEventStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Age assurance status override by moderators. Only works on DID subjects.
 #[derive(
     Clone,
@@ -2109,6 +2314,25 @@ pub struct AgeAssuranceOverrideEvent {
 
 impl ::atlex::rt::LexType for AgeAssuranceOverrideEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#ageAssuranceOverrideEvent";
+}
+
+impl ::atlex::rt::Validate for AgeAssuranceOverrideEvent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.comment;
+        v.field(
+            "comment",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
@@ -2181,6 +2405,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceOverrideEventStat
     }
 }
 
+impl ::atlex::rt::Validate for AgeAssuranceOverrideEventStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Purges all age assurance events for the subject. Only works on DID subjects. Moderator-only.
 #[derive(
     Clone,
@@ -2200,6 +2428,25 @@ impl ::atlex::rt::LexType for AgeAssurancePurgeEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#ageAssurancePurgeEvent";
 }
 
+impl ::atlex::rt::Validate for AgeAssurancePurgeEvent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.comment;
+        v.field(
+            "comment",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
+}
+
 /// Account credentials revocation by moderators. Only works on DID subjects.
 #[derive(
     Clone,
@@ -2217,6 +2464,25 @@ pub struct RevokeAccountCredentialsEvent {
 
 impl ::atlex::rt::LexType for RevokeAccountCredentialsEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#revokeAccountCredentialsEvent";
+}
+
+impl ::atlex::rt::Validate for RevokeAccountCredentialsEvent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.comment;
+        v.field(
+            "comment",
+            |v| {
+                v
+                    .string(
+                        value,
+                        &::atlex::rt::StringRules {
+                            min_length: Some(1),
+                            ..::atlex::rt::StringRules::NONE
+                        },
+                    )
+            },
+        );
+    }
 }
 
 #[derive(
@@ -2245,6 +2511,10 @@ impl ::atlex::rt::LexType for ModEventAcknowledge {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventAcknowledge";
 }
 
+impl ::atlex::rt::Validate for ModEventAcknowledge {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -2262,6 +2532,10 @@ pub struct ModEventEscalate {
 
 impl ::atlex::rt::LexType for ModEventEscalate {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventEscalate";
+}
+
+impl ::atlex::rt::Validate for ModEventEscalate {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Mute incoming reports on a subject
@@ -2286,6 +2560,10 @@ impl ::atlex::rt::LexType for ModEventMute {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventMute";
 }
 
+impl ::atlex::rt::Validate for ModEventMute {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Unmute action on a subject
 #[derive(
     Clone,
@@ -2305,6 +2583,10 @@ pub struct ModEventUnmute {
 
 impl ::atlex::rt::LexType for ModEventUnmute {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventUnmute";
+}
+
+impl ::atlex::rt::Validate for ModEventUnmute {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Mute incoming reports from an account
@@ -2334,6 +2616,10 @@ impl ::atlex::rt::LexType for ModEventMuteReporter {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventMuteReporter";
 }
 
+impl ::atlex::rt::Validate for ModEventMuteReporter {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Unmute incoming reports from an account
 #[derive(
     Clone,
@@ -2353,6 +2639,10 @@ pub struct ModEventUnmuteReporter {
 
 impl ::atlex::rt::LexType for ModEventUnmuteReporter {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventUnmuteReporter";
+}
+
+impl ::atlex::rt::Validate for ModEventUnmuteReporter {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Keep a log of outgoing email to a user
@@ -2400,6 +2690,14 @@ impl ::atlex::rt::LexType for ModEventEmail {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventEmail";
 }
 
+impl ::atlex::rt::Validate for ModEventEmail {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.policies {
+            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
+        }
+    }
+}
+
 /// Divert a record's blobs to a 3rd party service for further scanning/tagging
 #[derive(
     Clone,
@@ -2418,6 +2716,10 @@ pub struct ModEventDivert {
 
 impl ::atlex::rt::LexType for ModEventDivert {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventDivert";
+}
+
+impl ::atlex::rt::Validate for ModEventDivert {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Add/Remove a tag on a subject
@@ -2451,6 +2753,10 @@ impl ::atlex::rt::LexType for ModEventTag {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modEventTag";
 }
 
+impl ::atlex::rt::Validate for ModEventTag {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Logs account status related events on a repo subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
 #[derive(
     Clone,
@@ -2473,6 +2779,10 @@ pub struct AccountEvent {
 
 impl ::atlex::rt::LexType for AccountEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#accountEvent";
+}
+
+impl ::atlex::rt::Validate for AccountEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2563,6 +2873,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AccountEventStatus {
     }
 }
 
+impl ::atlex::rt::Validate for AccountEventStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Logs identity related events on a repo subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
 #[derive(
     Clone,
@@ -2589,6 +2903,10 @@ impl ::atlex::rt::LexType for IdentityEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#identityEvent";
 }
 
+impl ::atlex::rt::Validate for IdentityEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Logs lifecycle event on a record subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
 #[derive(
     Clone,
@@ -2610,6 +2928,10 @@ pub struct RecordEvent {
 
 impl ::atlex::rt::LexType for RecordEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#recordEvent";
+}
+
+impl ::atlex::rt::Validate for RecordEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -2681,6 +3003,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordEventOp {
     }
 }
 
+impl ::atlex::rt::Validate for RecordEventOp {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Logs a scheduled takedown action for an account.
 #[derive(
     Clone,
@@ -2707,6 +3033,10 @@ impl ::atlex::rt::LexType for ScheduleTakedownEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#scheduleTakedownEvent";
 }
 
+impl ::atlex::rt::Validate for ScheduleTakedownEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Logs cancellation of a scheduled takedown action for an account.
 #[derive(
     Clone,
@@ -2725,6 +3055,10 @@ pub struct CancelScheduledTakedownEvent {
 
 impl ::atlex::rt::LexType for CancelScheduledTakedownEvent {
     const TYPE: &'static str = "tools.ozone.moderation.defs#cancelScheduledTakedownEvent";
+}
+
+impl ::atlex::rt::Validate for CancelScheduledTakedownEvent {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -2770,6 +3104,15 @@ pub struct RepoView {
 
 impl ::atlex::rt::LexType for RepoView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#repoView";
+}
+
+impl ::atlex::rt::Validate for RepoView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_records;
+        v.field("relatedRecords", |v| v.items(value, |v, item| v.object(item)));
+        let value = &self.moderation;
+        v.field("moderation", |v| v.nested(value));
+    }
 }
 
 #[derive(
@@ -2827,6 +3170,18 @@ impl ::atlex::rt::LexType for RepoViewDetail {
     const TYPE: &'static str = "tools.ozone.moderation.defs#repoViewDetail";
 }
 
+impl ::atlex::rt::Validate for RepoViewDetail {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.related_records;
+        v.field("relatedRecords", |v| v.items(value, |v, item| v.object(item)));
+        let value = &self.moderation;
+        v.field("moderation", |v| v.nested(value));
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -2842,6 +3197,10 @@ pub struct RepoViewNotFound {
 
 impl ::atlex::rt::LexType for RepoViewNotFound {
     const TYPE: &'static str = "tools.ozone.moderation.defs#repoViewNotFound";
+}
+
+impl ::atlex::rt::Validate for RepoViewNotFound {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -2867,6 +3226,17 @@ pub struct RecordView {
 
 impl ::atlex::rt::LexType for RecordView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#recordView";
+}
+
+impl ::atlex::rt::Validate for RecordView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+        let value = &self.moderation;
+        v.field("moderation", |v| v.nested(value));
+        let value = &self.repo;
+        v.field("repo", |v| v.nested(value));
+    }
 }
 
 #[derive(
@@ -2895,6 +3265,22 @@ impl ::atlex::rt::LexType for RecordViewDetail {
     const TYPE: &'static str = "tools.ozone.moderation.defs#recordViewDetail";
 }
 
+impl ::atlex::rt::Validate for RecordViewDetail {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+        let value = &self.blobs;
+        v.field("blobs", |v| v.items(value, |v, item| v.nested(item)));
+        if let Some(value) = &self.labels {
+            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        let value = &self.moderation;
+        v.field("moderation", |v| v.nested(value));
+        let value = &self.repo;
+        v.field("repo", |v| v.nested(value));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -2910,6 +3296,10 @@ pub struct RecordViewNotFound {
 
 impl ::atlex::rt::LexType for RecordViewNotFound {
     const TYPE: &'static str = "tools.ozone.moderation.defs#recordViewNotFound";
+}
+
+impl ::atlex::rt::Validate for RecordViewNotFound {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -2931,6 +3321,10 @@ impl ::atlex::rt::LexType for ConvoView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#convoView";
 }
 
+impl ::atlex::rt::Validate for ConvoView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -2950,6 +3344,14 @@ impl ::atlex::rt::LexType for Moderation {
     const TYPE: &'static str = "tools.ozone.moderation.defs#moderation";
 }
 
+impl ::atlex::rt::Validate for Moderation {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.subject_status {
+            v.field("subjectStatus", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -2967,6 +3369,14 @@ pub struct ModerationDetail {
 
 impl ::atlex::rt::LexType for ModerationDetail {
     const TYPE: &'static str = "tools.ozone.moderation.defs#moderationDetail";
+}
+
+impl ::atlex::rt::Validate for ModerationDetail {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.subject_status {
+            v.field("subjectStatus", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(
@@ -2993,6 +3403,14 @@ pub struct BlobView {
 
 impl ::atlex::rt::LexType for BlobView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#blobView";
+}
+
+impl ::atlex::rt::Validate for BlobView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.moderation {
+            v.field("moderation", |v| v.nested(value));
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -3055,6 +3473,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BlobViewDetails {
     }
 }
 
+impl ::atlex::rt::Validate for BlobViewDetails {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -3071,6 +3493,10 @@ pub struct ImageDetails {
 
 impl ::atlex::rt::LexType for ImageDetails {
     const TYPE: &'static str = "tools.ozone.moderation.defs#imageDetails";
+}
+
+impl ::atlex::rt::Validate for ImageDetails {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -3090,6 +3516,10 @@ pub struct VideoDetails {
 
 impl ::atlex::rt::LexType for VideoDetails {
     const TYPE: &'static str = "tools.ozone.moderation.defs#videoDetails";
+}
+
+impl ::atlex::rt::Validate for VideoDetails {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -3117,6 +3547,10 @@ pub struct AccountHosting {
 
 impl ::atlex::rt::LexType for AccountHosting {
     const TYPE: &'static str = "tools.ozone.moderation.defs#accountHosting";
+}
+
+impl ::atlex::rt::Validate for AccountHosting {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3202,6 +3636,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AccountHostingStatus {
     }
 }
 
+impl ::atlex::rt::Validate for AccountHostingStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -3223,6 +3661,10 @@ pub struct RecordHosting {
 
 impl ::atlex::rt::LexType for RecordHosting {
     const TYPE: &'static str = "tools.ozone.moderation.defs#recordHosting";
+}
+
+impl ::atlex::rt::Validate for RecordHosting {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -3290,6 +3732,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordHostingStatus {
     }
 }
 
+impl ::atlex::rt::Validate for RecordHostingStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -3331,6 +3777,10 @@ impl ::atlex::rt::LexType for ReporterStats {
     const TYPE: &'static str = "tools.ozone.moderation.defs#reporterStats";
 }
 
+impl ::atlex::rt::Validate for ReporterStats {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Moderation tool information for tracing the source of the action
 #[derive(
     Clone,
@@ -3351,6 +3801,14 @@ pub struct ModTool {
 
 impl ::atlex::rt::LexType for ModTool {
     const TYPE: &'static str = "tools.ozone.moderation.defs#modTool";
+}
+
+impl ::atlex::rt::Validate for ModTool {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.meta {
+            v.field("meta", |v| v.object(value));
+        }
+    }
 }
 
 /// Moderation event timeline event for a PLC create operation
@@ -3432,6 +3890,14 @@ impl ::atlex::rt::LexType for ScheduledActionView {
     const TYPE: &'static str = "tools.ozone.moderation.defs#scheduledActionView";
 }
 
+impl ::atlex::rt::Validate for ScheduledActionView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.event_data {
+            v.field("eventData", |v| v.object(value));
+        }
+    }
+}
+
 /// Type of action to be executed
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScheduledActionViewAction {
@@ -3492,6 +3958,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ScheduledActionViewAction {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ScheduledActionViewAction {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Current status of the scheduled action
@@ -3571,4 +4041,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ScheduledActionViewStatus {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ScheduledActionViewStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -61,6 +61,16 @@ pub struct Input {
     pub report_action: Option<ReportAction>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.event;
+        v.field("event", |v| v.nested(value));
+        if let Some(value) = &self.mod_tool {
+            v.field("modTool", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputEvent {
     /// `tools.ozone.moderation.defs#modEventTakedown`
@@ -488,6 +498,21 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputEvent {
     }
 }
 
+impl ::atlex::rt::Validate for InputEvent {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        match self {
+            Self::DefsModEventTakedown(value) => v.nested(&**value),
+            Self::DefsModEventReverseTakedown(value) => v.nested(&**value),
+            Self::DefsModEventEmail(value) => v.nested(&**value),
+            Self::DefsModEventPriorityScore(value) => v.nested(&**value),
+            Self::DefsAgeAssuranceOverrideEvent(value) => v.nested(&**value),
+            Self::DefsAgeAssurancePurgeEvent(value) => v.nested(&**value),
+            Self::DefsRevokeAccountCredentialsEvent(value) => v.nested(&**value),
+            _ => {}
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSubject {
     /// `com.atproto.admin.defs#repoRef`
@@ -542,6 +567,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
     }
+}
+
+impl ::atlex::rt::Validate for InputSubject {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Output = crate::tools::ozone::moderation::defs::ModEventView;
@@ -659,4 +688,8 @@ pub struct ReportAction {
 
 impl ::atlex::rt::LexType for ReportAction {
     const TYPE: &'static str = "tools.ozone.moderation.emitEvent#reportAction";
+}
+
+impl ::atlex::rt::Validate for ReportAction {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -58,6 +58,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -69,6 +73,10 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub timeline: Vec<TimelineItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.moderation.getAccountTimeline` declares, and any other error name a server sends.
@@ -159,6 +167,10 @@ impl ::atlex::rt::LexType for TimelineItem {
     const TYPE: &'static str = "tools.ozone.moderation.getAccountTimeline#timelineItem";
 }
 
+impl ::atlex::rt::Validate for TimelineItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -178,6 +190,10 @@ pub struct TimelineItemSummary {
 
 impl ::atlex::rt::LexType for TimelineItemSummary {
     const TYPE: &'static str = "tools.ozone.moderation.getAccountTimeline#timelineItemSummary";
+}
+
+impl ::atlex::rt::Validate for TimelineItemSummary {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -247,6 +263,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for TimelineItemSummaryEventSubje
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for TimelineItemSummaryEventSubjectType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -524,4 +544,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for TimelineItemSummaryEventType 
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for TimelineItemSummaryEventType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

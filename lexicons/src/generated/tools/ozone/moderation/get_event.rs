@@ -56,6 +56,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::moderation::defs::ModEventViewDetail;
 
 /// The errors `tools.ozone.moderation.getEvent` declares, and any other error name a server sends.

@@ -56,6 +56,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.uris;
+        v.field("uris", |v| v.array_length(value.len(), None, Some(100)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -67,6 +74,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub records: Vec<OutputRecordsItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.records;
+        v.field("records", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,6 +141,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRecordsItem {
                     .map(Self::DefsRecordViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputRecordsItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsRecordViewDetail(value) = self {
+            v.nested(&**value);
         }
     }
 }

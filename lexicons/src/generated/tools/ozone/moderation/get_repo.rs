@@ -58,6 +58,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::moderation::defs::RepoViewDetail;
 
 /// The errors `tools.ozone.moderation.getRepo` declares, and any other error name a server sends.

@@ -56,6 +56,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.dids;
+        v.field("dids", |v| v.array_length(value.len(), None, Some(100)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -67,6 +74,10 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub stats: Vec<crate::tools::ozone::moderation::defs::ReporterStats>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.moderation.getReporterStats` declares, and any other error name a server sends.

@@ -56,6 +56,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.dids;
+        v.field("dids", |v| v.array_length(value.len(), None, Some(100)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -67,6 +74,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub repos: Vec<OutputReposItem>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.repos;
+        v.field("repos", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +139,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputReposItem {
                     .map(Self::DefsRepoViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for OutputReposItem {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsRepoViewDetail(value) = self {
+            v.nested(&**value);
         }
     }
 }

@@ -58,6 +58,13 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subjects;
+        v.field("subjects", |v| v.array_length(value.len(), Some(1), Some(100)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -69,6 +76,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub subjects: Vec<crate::tools::ozone::moderation::defs::SubjectView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subjects;
+        v.field("subjects", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.moderation.getSubjects` declares, and any other error name a server sends.

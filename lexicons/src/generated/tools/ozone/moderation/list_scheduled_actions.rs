@@ -67,6 +67,33 @@ impl Input {
     }
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.subjects {
+            v.field("subjects", |v| v.array_length(value.len(), None, Some(100)));
+        }
+        let value = &self.statuses;
+        v.field("statuses", |v| v.array_length(value.len(), Some(1), None));
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputStatusesItem {
     /// `"pending"`
@@ -145,6 +172,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputStatusesItem {
     }
 }
 
+impl ::atlex::rt::Validate for InputStatusesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -159,6 +190,13 @@ pub struct Output {
     /// Cursor for next page of results
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.actions;
+        v.field("actions", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.moderation.listScheduledActions` declares, and any other error name a server sends.

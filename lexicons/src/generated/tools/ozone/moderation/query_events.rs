@@ -208,6 +208,31 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.collections {
+            v.field("collections", |v| v.array_length(value.len(), None, Some(20)));
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Sort direction for the events. Defaults to descending order of created at timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
@@ -271,6 +296,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
             |value| value.parse::<Self>().map_err(|e| e.to_string()),
         )
     }
+}
+
+impl ::atlex::rt::Validate for ParamsSortDirection {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, only events where the subject is of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
@@ -341,6 +370,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ParamsSubjectType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, only events where the age assurance state matches the given value are returned
@@ -427,6 +460,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsAgeAssuranceState {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsAgeAssuranceState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -440,6 +477,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub events: Vec<crate::tools::ozone::moderation::defs::ModEventView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.events;
+        v.field("events", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.moderation.queryEvents` declares, and any other error name a server sends.

@@ -308,6 +308,68 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.tags {
+            v.field("tags", |v| v.array_length(value.len(), None, Some(25)));
+        }
+        if let Some(value) = &self.collections {
+            v.field("collections", |v| v.array_length(value.len(), None, Some(20)));
+        }
+        if let Some(value) = &self.min_priority_score {
+            v.field(
+                "minPriorityScore",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(0),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.min_strike_count {
+            v.field(
+                "minStrikeCount",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: None,
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Specify when fetching subjects in a certain state
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsReviewState {
@@ -385,6 +447,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsReviewState {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ParamsReviewState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -469,6 +535,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortField {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSortField {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
     /// `"asc"`
@@ -531,6 +601,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
             |value| value.parse::<Self>().map_err(|e| e.to_string()),
         )
     }
+}
+
+impl ::atlex::rt::Validate for ParamsSortDirection {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, subjects of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
@@ -601,6 +675,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ParamsSubjectType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, only subjects with the given age assurance state will be returned.
@@ -687,6 +765,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsAgeAssuranceState {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsAgeAssuranceState {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -701,6 +783,13 @@ pub struct Output {
     pub cursor: Option<String>,
     #[serde(rename = "subjectStatuses")]
     pub subject_statuses: Vec<crate::tools::ozone::moderation::defs::SubjectStatusView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subject_statuses;
+        v.field("subjectStatuses", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.moderation.queryStatuses` declares, and any other error name a server sends.

@@ -52,6 +52,18 @@ pub struct Input {
     pub mod_tool: Option<crate::tools::ozone::moderation::defs::ModTool>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.action;
+        v.field("action", |v| v.nested(value));
+        let value = &self.subjects;
+        v.field("subjects", |v| v.array_length(value.len(), None, Some(100)));
+        if let Some(value) = &self.mod_tool {
+            v.field("modTool", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputAction {
     /// `tools.ozone.moderation.scheduleAction#takedown`
@@ -92,6 +104,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputAction {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Takedown)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for InputAction {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::Takedown(value) = self {
+            v.nested(&**value);
         }
     }
 }
@@ -210,6 +230,14 @@ impl ::atlex::rt::LexType for Takedown {
     const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#takedown";
 }
 
+impl ::atlex::rt::Validate for Takedown {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.policies {
+            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
+        }
+    }
+}
+
 /// Configuration for when the action should be executed
 #[derive(
     Clone,
@@ -237,6 +265,10 @@ impl ::atlex::rt::LexType for SchedulingConfig {
     const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#schedulingConfig";
 }
 
+impl ::atlex::rt::Validate for SchedulingConfig {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -253,6 +285,10 @@ pub struct ScheduledActionResults {
 
 impl ::atlex::rt::LexType for ScheduledActionResults {
     const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#scheduledActionResults";
+}
+
+impl ::atlex::rt::Validate for ScheduledActionResults {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(
@@ -273,4 +309,8 @@ pub struct FailedScheduling {
 
 impl ::atlex::rt::LexType for FailedScheduling {
     const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#failedScheduling";
+}
+
+impl ::atlex::rt::Validate for FailedScheduling {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -48,6 +48,10 @@ pub struct Input {
     pub did: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::queue::defs::AssignmentView;
 
 /// The errors `tools.ozone.queue.assignModerator` declares, and any other error name a server sends.

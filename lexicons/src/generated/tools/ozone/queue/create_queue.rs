@@ -64,6 +64,14 @@ pub struct Input {
     pub recommended_policies: Option<Vec<String>>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.report_types {
+            v.field("reportTypes", |v| v.array_length(value.len(), None, Some(25)));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputSubjectTypesItem {
     /// `"account"`
@@ -142,6 +150,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubjectTypesItem {
     }
 }
 
+impl ::atlex::rt::Validate for InputSubjectTypesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -153,6 +165,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubjectTypesItem {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub queue: crate::tools::ozone::queue::defs::QueueView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.queue.createQueue` declares, and any other error name a server sends.

@@ -56,6 +56,10 @@ impl ::atlex::rt::LexType for QueueView {
     const TYPE: &'static str = "tools.ozone.queue.defs#queueView";
 }
 
+impl ::atlex::rt::Validate for QueueView {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum QueueViewSubjectTypesItem {
     /// `"account"`
@@ -134,6 +138,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for QueueViewSubjectTypesItem {
     }
 }
 
+impl ::atlex::rt::Validate for QueueViewSubjectTypesItem {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -176,6 +184,10 @@ impl ::atlex::rt::LexType for QueueStats {
     const TYPE: &'static str = "tools.ozone.queue.defs#queueStats";
 }
 
+impl ::atlex::rt::Validate for QueueStats {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -200,4 +212,12 @@ pub struct AssignmentView {
 
 impl ::atlex::rt::LexType for AssignmentView {
     const TYPE: &'static str = "tools.ozone.queue.defs#assignmentView";
+}
+
+impl ::atlex::rt::Validate for AssignmentView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.moderator {
+            v.field("moderator", |v| v.nested(value));
+        }
+    }
 }

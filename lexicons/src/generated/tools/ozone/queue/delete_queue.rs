@@ -53,6 +53,10 @@ pub struct Input {
     pub migrate_to_queue_id: Option<i64>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -71,6 +75,10 @@ pub struct Output {
         skip_serializing_if = "Option::is_none"
     )]
     pub reports_migrated: Option<i64>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.queue.deleteQueue` declares, and any other error name a server sends.

@@ -49,6 +49,10 @@ pub struct Input {
     pub end_report_id: i64,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -63,6 +67,10 @@ pub struct Output {
     pub assigned: i64,
     /// The number of reports with no matching queue.
     pub unmatched: i64,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.queue.routeReports` declares, and any other error name a server sends.

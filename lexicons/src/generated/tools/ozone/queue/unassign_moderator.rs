@@ -48,6 +48,10 @@ pub struct Input {
     pub did: ::atlex::rt::Did,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `tools.ozone.queue.unassignModerator` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -62,6 +62,10 @@ pub struct Input {
     pub recommended_policies: Option<Vec<String>>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -73,6 +77,10 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub queue: crate::tools::ozone::queue::defs::QueueView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.queue.updateQueue` declares, and any other error name a server sends.

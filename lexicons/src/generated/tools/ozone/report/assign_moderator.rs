@@ -55,6 +55,10 @@ pub struct Input {
     pub is_permanent: Option<bool>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 
 /// The errors `tools.ozone.report.assignModerator` declares, and any other error name a server sends.

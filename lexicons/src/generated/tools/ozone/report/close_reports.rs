@@ -61,6 +61,10 @@ impl Input {
     }
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -77,6 +81,10 @@ pub struct Output {
     /// IDs of the reports that were closed.
     #[serde(rename = "reportIds")]
     pub report_ids: Vec<i64>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.report.closeReports` declares, and any other error name a server sends.

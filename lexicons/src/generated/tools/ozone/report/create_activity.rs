@@ -67,6 +67,10 @@ impl Input {
     }
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The type of activity to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputActivity {
@@ -188,6 +192,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputActivity {
     }
 }
 
+impl ::atlex::rt::Validate for InputActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -199,6 +207,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputActivity {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub activity: crate::tools::ozone::report::defs::ReportActivityView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.activity;
+        v.field("activity", |v| v.nested(value));
+    }
 }
 
 /// The errors `tools.ozone.report.createActivity` declares, and any other error name a server sends.

@@ -357,6 +357,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReasonType {
     }
 }
 
+impl ::atlex::rt::Validate for ReasonType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Appeal a previously taken moderation action
 pub const REASON_APPEAL: &str = "tools.ozone.report.defs#reasonAppeal";
 
@@ -502,6 +506,14 @@ impl ::atlex::rt::LexType for ReportAssignment {
     const TYPE: &'static str = "tools.ozone.report.defs#reportAssignment";
 }
 
+impl ::atlex::rt::Validate for ReportAssignment {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.moderator {
+            v.field("moderator", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -582,6 +594,24 @@ impl ReportView {
     /// `isAutomated`, or the lexicon's default (false) when it is absent.
     pub fn is_automated_or_default(&self) -> bool {
         self.is_automated.unwrap_or(false)
+    }
+}
+
+impl ::atlex::rt::Validate for ReportView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.subject;
+        v.field("subject", |v| v.nested(value));
+        let value = &self.reporter;
+        v.field("reporter", |v| v.nested(value));
+        if let Some(value) = &self.actions {
+            v.field("actions", |v| v.items(value, |v, item| v.nested(item)));
+        }
+        if let Some(value) = &self.subject_status {
+            v.field("subjectStatus", |v| v.nested(value));
+        }
+        if let Some(value) = &self.assignment {
+            v.field("assignment", |v| v.nested(value));
+        }
     }
 }
 
@@ -669,6 +699,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReportViewStatus {
     }
 }
 
+impl ::atlex::rt::Validate for ReportViewStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Activity recording a report being routed to a queue.
 #[derive(
     Clone,
@@ -688,6 +722,10 @@ pub struct QueueActivity {
 
 impl ::atlex::rt::LexType for QueueActivity {
     const TYPE: &'static str = "tools.ozone.report.defs#queueActivity";
+}
+
+impl ::atlex::rt::Validate for QueueActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -774,6 +812,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for QueueActivityPreviousStatus {
     }
 }
 
+impl ::atlex::rt::Validate for QueueActivityPreviousStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Activity recording a moderator being assigned to a report.
 #[derive(
     Clone,
@@ -793,6 +835,10 @@ pub struct AssignmentActivity {
 
 impl ::atlex::rt::LexType for AssignmentActivity {
     const TYPE: &'static str = "tools.ozone.report.defs#assignmentActivity";
+}
+
+impl ::atlex::rt::Validate for AssignmentActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -879,6 +925,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for AssignmentActivityPreviousSta
     }
 }
 
+impl ::atlex::rt::Validate for AssignmentActivityPreviousStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Activity recording a report being escalated.
 #[derive(
     Clone,
@@ -898,6 +948,10 @@ pub struct EscalationActivity {
 
 impl ::atlex::rt::LexType for EscalationActivity {
     const TYPE: &'static str = "tools.ozone.report.defs#escalationActivity";
+}
+
+impl ::atlex::rt::Validate for EscalationActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -984,6 +1038,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EscalationActivityPreviousSta
     }
 }
 
+impl ::atlex::rt::Validate for EscalationActivityPreviousStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Activity recording a report being closed.
 #[derive(
     Clone,
@@ -1003,6 +1061,10 @@ pub struct CloseActivity {
 
 impl ::atlex::rt::LexType for CloseActivity {
     const TYPE: &'static str = "tools.ozone.report.defs#closeActivity";
+}
+
+impl ::atlex::rt::Validate for CloseActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -1089,6 +1151,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for CloseActivityPreviousStatus {
     }
 }
 
+impl ::atlex::rt::Validate for CloseActivityPreviousStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Activity recording a closed report being reopened. Only valid when the report is in 'closed' status.
 #[derive(
     Clone,
@@ -1108,6 +1174,10 @@ pub struct ReopenActivity {
 
 impl ::atlex::rt::LexType for ReopenActivity {
     const TYPE: &'static str = "tools.ozone.report.defs#reopenActivity";
+}
+
+impl ::atlex::rt::Validate for ReopenActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -1194,6 +1264,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReopenActivityPreviousStatus 
     }
 }
 
+impl ::atlex::rt::Validate for ReopenActivityPreviousStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Activity recording a note on a report. Use internalNote for moderator-only notes or publicNote for reporter-visible notes (or both).
 #[derive(
     Clone,
@@ -1208,6 +1282,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReopenActivityPreviousStatus 
 pub struct NoteActivity {}
 impl ::atlex::rt::LexType for NoteActivity {
     const TYPE: &'static str = "tools.ozone.report.defs#noteActivity";
+}
+
+impl ::atlex::rt::Validate for NoteActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A single activity entry on a report.
@@ -1256,6 +1334,20 @@ pub struct ReportActivityView {
 
 impl ::atlex::rt::LexType for ReportActivityView {
     const TYPE: &'static str = "tools.ozone.report.defs#reportActivityView";
+}
+
+impl ::atlex::rt::Validate for ReportActivityView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.meta {
+            v.field("meta", |v| v.object(value));
+        }
+        if let Some(value) = &self.moderator {
+            v.field("moderator", |v| v.nested(value));
+        }
+        if let Some(value) = &self.report {
+            v.field("report", |v| v.nested(value));
+        }
+    }
 }
 
 /// The typed activity object describing what occurred.
@@ -1379,6 +1471,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReportActivityViewActivity {
     }
 }
 
+impl ::atlex::rt::Validate for ReportActivityViewActivity {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Live statistics for reports for the current calendar day, filterable by queue, moderator, or report type.
 #[derive(
     Clone,
@@ -1420,6 +1516,10 @@ pub struct LiveStats {
 
 impl ::atlex::rt::LexType for LiveStats {
     const TYPE: &'static str = "tools.ozone.report.defs#liveStats";
+}
+
+impl ::atlex::rt::Validate for LiveStats {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A single daily snapshot of report statistics for a calendar date.
@@ -1466,6 +1566,10 @@ impl ::atlex::rt::LexType for HistoricalStats {
     const TYPE: &'static str = "tools.ozone.report.defs#historicalStats";
 }
 
+impl ::atlex::rt::Validate for HistoricalStats {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -1493,4 +1597,12 @@ pub struct AssignmentView {
 
 impl ::atlex::rt::LexType for AssignmentView {
     const TYPE: &'static str = "tools.ozone.report.defs#assignmentView";
+}
+
+impl ::atlex::rt::Validate for AssignmentView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.moderator {
+            v.field("moderator", |v| v.nested(value));
+        }
+    }
 }

@@ -51,6 +51,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -62,6 +66,13 @@ impl ::atlex::rt::Params for Params {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub report: crate::tools::ozone::report::defs::ReportView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.report;
+        v.field("report", |v| v.nested(value));
+    }
 }
 
 /// The errors `tools.ozone.report.getLatestReport` declares, and any other error name a server sends.

@@ -71,6 +71,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -83,6 +87,10 @@ impl ::atlex::rt::Params for Params {
 pub struct Output {
     /// Statistics for the requested filter.
     pub stats: crate::tools::ozone::report::defs::LiveStats,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.report.getLiveStats` declares, and any other error name a server sends.

@@ -57,6 +57,10 @@ impl ::atlex::rt::Params for Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::report::defs::ReportView;
 
 /// The errors `tools.ozone.report.getReport` declares, and any other error name a server sends.

@@ -93,6 +93,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -106,6 +128,13 @@ pub struct Output {
     pub activities: Vec<crate::tools::ozone::report::defs::ReportActivityView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.activities;
+        v.field("activities", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.report.listActivities` declares, and any other error name a server sends.

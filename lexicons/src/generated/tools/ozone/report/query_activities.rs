@@ -114,6 +114,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
     /// `"asc"`
@@ -178,6 +200,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSortDirection {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -191,6 +217,13 @@ pub struct Output {
     pub activities: Vec<crate::tools::ozone::report::defs::ReportActivityView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.activities;
+        v.field("activities", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.report.queryActivities` declares, and any other error name a server sends.

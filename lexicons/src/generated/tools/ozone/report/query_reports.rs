@@ -165,6 +165,31 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.collections {
+            v.field("collections", |v| v.array_length(value.len(), None, Some(20)));
+        }
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 /// Filter by report status.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsStatus {
@@ -249,6 +274,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsStatus {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsStatus {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// If specified, reports of the given subject type will be returned.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSubjectType {
@@ -328,6 +357,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSubjectType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortField {
     /// `"createdAt"`
@@ -390,6 +423,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortField {
             |value| value.parse::<Self>().map_err(|e| e.to_string()),
         )
     }
+}
+
+impl ::atlex::rt::Validate for ParamsSortField {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -456,6 +493,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSortDirection {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -469,6 +510,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub reports: Vec<crate::tools::ozone::report::defs::ReportView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.reports;
+        v.field("reports", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.report.queryReports` declares, and any other error name a server sends.

@@ -52,6 +52,10 @@ pub struct Input {
     pub comment: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -63,6 +67,13 @@ pub struct Input {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub report: crate::tools::ozone::report::defs::ReportView,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.report;
+        v.field("report", |v| v.nested(value));
+    }
 }
 
 /// The errors `tools.ozone.report.reassignQueue` declares, and any other error name a server sends.

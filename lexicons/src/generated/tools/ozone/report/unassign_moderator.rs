@@ -46,6 +46,10 @@ pub struct Input {
     pub report_id: i64,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 
 /// The errors `tools.ozone.report.unassignModerator` declares, and any other error name a server sends.

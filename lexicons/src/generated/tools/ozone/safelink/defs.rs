@@ -37,6 +37,10 @@ impl ::atlex::rt::LexType for Event {
     const TYPE: &'static str = "tools.ozone.safelink.defs#event";
 }
 
+impl ::atlex::rt::Validate for Event {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
     /// `"addRule"`
@@ -106,6 +110,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventType {
     }
 }
 
+impl ::atlex::rt::Validate for EventType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PatternType {
     /// `"domain"`
@@ -169,6 +177,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PatternType {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for PatternType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -238,6 +250,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ActionType {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ActionType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -313,6 +329,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReasonType {
     }
 }
 
+impl ::atlex::rt::Validate for ReasonType {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Input for creating a URL safety rule
 #[derive(
     Clone,
@@ -345,4 +365,8 @@ pub struct UrlRule {
 
 impl ::atlex::rt::LexType for UrlRule {
     const TYPE: &'static str = "tools.ozone.safelink.defs#urlRule";
+}
+
+impl ::atlex::rt::Validate for UrlRule {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

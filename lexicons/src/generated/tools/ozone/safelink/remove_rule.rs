@@ -52,6 +52,10 @@ pub struct Input {
     pub created_by: Option<::atlex::rt::Did>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 pub type Output = crate::tools::ozone::safelink::defs::Event;
 
 /// The errors `tools.ozone.safelink.removeRule` declares, and any other error name a server sends.

@@ -57,6 +57,10 @@ pub struct Output {
     pub verifier_did: Option<::atlex::rt::Did>,
 }
 
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `tools.ozone.server.getConfig` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
@@ -132,6 +136,10 @@ impl ::atlex::rt::LexType for ServiceConfig {
     const TYPE: &'static str = "tools.ozone.server.getConfig#serviceConfig";
 }
 
+impl ::atlex::rt::Validate for ServiceConfig {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -149,6 +157,10 @@ pub struct ViewerConfig {
 
 impl ::atlex::rt::LexType for ViewerConfig {
     const TYPE: &'static str = "tools.ozone.server.getConfig#viewerConfig";
+}
+
+impl ::atlex::rt::Validate for ViewerConfig {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -227,4 +239,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewerConfigRole {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for ViewerConfigRole {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -47,6 +47,13 @@ pub struct Input {
     pub values: Vec<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.values;
+        v.field("values", |v| v.array_length(value.len(), Some(1), Some(1000)));
+    }
+}
+
 /// The errors `tools.ozone.set.addValues` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

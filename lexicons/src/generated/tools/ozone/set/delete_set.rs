@@ -45,6 +45,10 @@ pub struct Input {
     pub name: String,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -56,6 +60,10 @@ pub struct Input {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `tools.ozone.set.deleteSet` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -112,6 +112,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortBy {
     /// `"name"`
@@ -180,6 +202,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortBy {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSortBy {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Defaults to ascending order of name field.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
@@ -245,6 +271,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSortDirection {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -258,6 +288,13 @@ pub struct Output {
     pub sets: Vec<crate::tools::ozone::set::defs::SetView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.sets;
+        v.field("sets", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.set.querySets` declares, and any other error name a server sends.

@@ -47,6 +47,29 @@ impl ::atlex::rt::LexType for Option {
     const TYPE: &'static str = "tools.ozone.setting.defs#option";
 }
 
+impl ::atlex::rt::Validate for Option {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(10240),
+                                max_graphemes: Some(1024),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OptionManagerRole {
     /// `"tools.ozone.team.defs#roleModerator"`
@@ -125,6 +148,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OptionManagerRole {
     }
 }
 
+impl ::atlex::rt::Validate for OptionManagerRole {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OptionScope {
     /// `"instance"`
@@ -188,4 +215,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OptionScope {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for OptionScope {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

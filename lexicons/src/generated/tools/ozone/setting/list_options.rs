@@ -108,6 +108,31 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.keys {
+            v.field("keys", |v| v.array_length(value.len(), None, Some(100)));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsScope {
     /// `"instance"`
@@ -173,6 +198,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsScope {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsScope {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -186,6 +215,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub options: Vec<crate::tools::ozone::setting::defs::Option>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.options;
+        v.field("options", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.setting.listOptions` declares, and any other error name a server sends.

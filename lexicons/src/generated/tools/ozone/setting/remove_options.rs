@@ -45,6 +45,13 @@ pub struct Input {
     pub scope: InputScope,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.keys;
+        v.field("keys", |v| v.array_length(value.len(), Some(1), Some(200)));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputScope {
     /// `"instance"`
@@ -110,6 +117,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputScope {
     }
 }
 
+impl ::atlex::rt::Validate for InputScope {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -121,6 +132,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputScope {
 )]
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {}
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// The errors `tools.ozone.setting.removeOptions` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {

@@ -50,6 +50,28 @@ pub struct Input {
     pub manager_role: Option<InputManagerRole>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.value;
+        v.field("value", |v| v.object(value));
+        if let Some(value) = &self.description {
+            v.field(
+                "description",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(2000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputScope {
     /// `"instance"`
@@ -113,6 +135,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputScope {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for InputScope {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -193,6 +219,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputManagerRole {
     }
 }
 
+impl ::atlex::rt::Validate for InputManagerRole {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -204,6 +234,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputManagerRole {
 #[serde(crate = "::atlex::rt::serde")]
 pub struct Output {
     pub option: crate::tools::ozone::setting::defs::Option,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.option;
+        v.field("option", |v| v.nested(value));
+    }
 }
 
 /// The errors `tools.ozone.setting.upsertOption` declares, and any other error name a server sends.

@@ -20,3 +20,7 @@ pub struct SigDetail {
 impl ::atlex::rt::LexType for SigDetail {
     const TYPE: &'static str = "tools.ozone.signature.defs#sigDetail";
 }
+
+impl ::atlex::rt::Validate for SigDetail {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}

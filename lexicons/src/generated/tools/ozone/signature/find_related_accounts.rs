@@ -91,6 +91,28 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -104,6 +126,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub accounts: Vec<RelatedAccount>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.accounts;
+        v.field("accounts", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.signature.findRelatedAccounts` declares, and any other error name a server sends.
@@ -179,4 +208,11 @@ pub struct RelatedAccount {
 
 impl ::atlex::rt::LexType for RelatedAccount {
     const TYPE: &'static str = "tools.ozone.signature.findRelatedAccounts#relatedAccount";
+}
+
+impl ::atlex::rt::Validate for RelatedAccount {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.account;
+        v.field("account", |v| v.nested(value));
+    }
 }

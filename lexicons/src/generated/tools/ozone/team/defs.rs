@@ -31,6 +31,14 @@ impl ::atlex::rt::LexType for Member {
     const TYPE: &'static str = "tools.ozone.team.defs#member";
 }
 
+impl ::atlex::rt::Validate for Member {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.profile {
+            v.field("profile", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MemberRole {
     /// `"tools.ozone.team.defs#roleAdmin"`
@@ -107,6 +115,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MemberRole {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for MemberRole {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Admin role. Highest level of access, can perform all actions.

@@ -48,6 +48,10 @@ pub struct Input {
     pub role: Option<InputRole>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum InputRole {
     /// `"tools.ozone.team.defs#roleAdmin"`
@@ -124,6 +128,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputRole {
     ) -> Result<Self, D::Error> {
         ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
     }
+}
+
+impl ::atlex::rt::Validate for InputRole {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Output = crate::tools::ozone::team::defs::Member;

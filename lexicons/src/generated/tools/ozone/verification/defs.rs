@@ -51,6 +51,17 @@ impl ::atlex::rt::LexType for VerificationView {
     const TYPE: &'static str = "tools.ozone.verification.defs#verificationView";
 }
 
+impl ::atlex::rt::Validate for VerificationView {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.subject_repo {
+            v.field("subjectRepo", |v| v.nested(value));
+        }
+        if let Some(value) = &self.issuer_repo {
+            v.field("issuerRepo", |v| v.nested(value));
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerificationViewSubjectProfile {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -79,6 +90,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectProfil
     }
 }
 
+impl ::atlex::rt::Validate for VerificationViewSubjectProfile {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerificationViewIssuerProfile {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -105,6 +120,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerProfile
         let (_, value) = ::atlex::rt::read_union(deserializer)?;
         Ok(Self::Unknown(::atlex::rt::Unknown::new(value)))
     }
+}
+
+impl ::atlex::rt::Validate for VerificationViewIssuerProfile {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +186,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectRepo {
     }
 }
 
+impl ::atlex::rt::Validate for VerificationViewSubjectRepo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsRepoViewDetail(value) = self {
+            v.nested(&**value);
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerificationViewIssuerRepo {
     /// `tools.ozone.moderation.defs#repoViewDetail`
@@ -223,6 +250,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerRepo {
                     .map(Self::DefsRepoViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+        }
+    }
+}
+
+impl ::atlex::rt::Validate for VerificationViewIssuerRepo {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Self::DefsRepoViewDetail(value) = self {
+            v.nested(&**value);
         }
     }
 }

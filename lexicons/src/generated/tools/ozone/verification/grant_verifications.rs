@@ -45,6 +45,13 @@ pub struct Input {
     pub verifications: Vec<VerificationInput>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.verifications;
+        v.field("verifications", |v| v.array_length(value.len(), None, Some(100)));
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -58,6 +65,13 @@ pub struct Output {
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
     #[serde(rename = "failedVerifications")]
     pub failed_verifications: Vec<GrantError>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.verifications;
+        v.field("verifications", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.verification.grantVerifications` declares, and any other error name a server sends.
@@ -142,6 +156,10 @@ impl ::atlex::rt::LexType for VerificationInput {
     const TYPE: &'static str = "tools.ozone.verification.grantVerifications#verificationInput";
 }
 
+impl ::atlex::rt::Validate for VerificationInput {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 /// Error object for failed verifications.
 #[derive(
     Clone,
@@ -161,4 +179,8 @@ pub struct GrantError {
 
 impl ::atlex::rt::LexType for GrantError {
     const TYPE: &'static str = "tools.ozone.verification.grantVerifications#grantError";
+}
+
+impl ::atlex::rt::Validate for GrantError {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

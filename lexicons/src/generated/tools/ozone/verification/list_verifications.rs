@@ -126,6 +126,34 @@ impl Params {
     }
 }
 
+impl ::atlex::rt::Validate for Params {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        if let Some(value) = &self.limit {
+            v.field(
+                "limit",
+                |v| {
+                    v
+                        .integer(
+                            *value,
+                            &::atlex::rt::IntegerRules {
+                                minimum: Some(1),
+                                maximum: Some(100),
+                                enum_values: None,
+                                const_value: None,
+                            },
+                        )
+                },
+            );
+        }
+        if let Some(value) = &self.issuers {
+            v.field("issuers", |v| v.array_length(value.len(), None, Some(100)));
+        }
+        if let Some(value) = &self.subjects {
+            v.field("subjects", |v| v.array_length(value.len(), None, Some(100)));
+        }
+    }
+}
+
 /// Sort direction for creation date
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ParamsSortDirection {
@@ -191,6 +219,10 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
     }
 }
 
+impl ::atlex::rt::Validate for ParamsSortDirection {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+}
+
 #[derive(
     Clone,
     Debug,
@@ -204,6 +236,13 @@ pub struct Output {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.verifications;
+        v.field("verifications", |v| v.items(value, |v, item| v.nested(item)));
+    }
 }
 
 /// The errors `tools.ozone.verification.listVerifications` declares, and any other error name a server sends.

@@ -48,6 +48,28 @@ pub struct Input {
     pub revoke_reason: Option<String>,
 }
 
+impl ::atlex::rt::Validate for Input {
+    fn check(&self, v: &mut ::atlex::rt::Validator) {
+        let value = &self.uris;
+        v.field("uris", |v| v.array_length(value.len(), None, Some(100)));
+        if let Some(value) = &self.revoke_reason {
+            v.field(
+                "revokeReason",
+                |v| {
+                    v
+                        .string(
+                            value,
+                            &::atlex::rt::StringRules {
+                                max_length: Some(1000),
+                                ..::atlex::rt::StringRules::NONE
+                            },
+                        )
+                },
+            );
+        }
+    }
+}
+
 #[derive(
     Clone,
     Debug,
@@ -64,6 +86,10 @@ pub struct Output {
     /// List of verification uris that couldn't be revoked, including failure reasons
     #[serde(rename = "failedRevocations")]
     pub failed_revocations: Vec<RevokeError>,
+}
+
+impl ::atlex::rt::Validate for Output {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The errors `tools.ozone.verification.revokeVerifications` declares, and any other error name a server sends.
@@ -141,4 +167,8 @@ pub struct RevokeError {
 
 impl ::atlex::rt::LexType for RevokeError {
     const TYPE: &'static str = "tools.ozone.verification.revokeVerifications#revokeError";
+}
+
+impl ::atlex::rt::Validate for RevokeError {
+    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -1,0 +1,517 @@
+//! Lexicon constraint validation.
+//!
+//! Decoding already guarantees types, required fields, string formats, closed
+//! enums and closed unions. What remains are the lexicon's value constraints:
+//! string lengths (UTF-8 bytes) and grapheme counts, integer ranges, `enum`
+//! and `const` values, array and bytes lengths, blob MIME types and sizes, and
+//! `unknown` being an object. Generated types implement [`Validate`] by
+//! checking exactly the constraints their lexicon declares; a violation names
+//! the path (`convos[3].members[0].displayName`), the constraint and the
+//! value's size.
+
+use std::fmt;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::data::{Blob, Bytes, Unknown};
+
+/// A value whose lexicon constraints can be checked.
+pub trait Validate {
+    /// Checks this value, reporting violations to `v` at its current path.
+    fn check(&self, v: &mut Validator);
+
+    /// Checks this value and everything in it.
+    fn validate(&self) -> Result<(), ValidationError> {
+        let mut v = Validator::new();
+        self.check(&mut v);
+        v.finish()
+    }
+}
+
+/// One step of a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Segment {
+    Field(&'static str),
+    Index(usize),
+}
+
+/// Collects violations while walking a value.
+#[derive(Debug, Default)]
+pub struct Validator {
+    path: Vec<Segment>,
+    violations: Vec<Violation>,
+}
+
+/// One broken constraint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Where: `convos[3].members[0].displayName` (empty for the value itself).
+    pub path: String,
+    /// Which constraint: `maxLength`, `maxGraphemes`, `minimum`, `accept`, ….
+    pub constraint: &'static str,
+    /// What was found against what was allowed.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.constraint, self.message)
+        } else {
+            write!(f, "{}: {}: {}", self.path, self.constraint, self.message)
+        }
+    }
+}
+
+/// Every violation found in a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationError {
+    /// The violations, in the order they were found.
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, violation) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{violation}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The constraints a lexicon can put on a string.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StringRules {
+    /// `minLength`, in UTF-8 bytes.
+    pub min_length: Option<u64>,
+    /// `maxLength`, in UTF-8 bytes.
+    pub max_length: Option<u64>,
+    /// `minGraphemes`.
+    pub min_graphemes: Option<u64>,
+    /// `maxGraphemes`.
+    pub max_graphemes: Option<u64>,
+    /// `enum`, for strings that are not a generated enum.
+    pub enum_values: Option<&'static [&'static str]>,
+    /// `const`.
+    pub const_value: Option<&'static str>,
+}
+
+impl StringRules {
+    /// No constraint.
+    pub const NONE: Self = Self {
+        min_length: None,
+        max_length: None,
+        min_graphemes: None,
+        max_graphemes: None,
+        enum_values: None,
+        const_value: None,
+    };
+}
+
+/// The constraints a lexicon can put on an integer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IntegerRules {
+    /// `minimum`.
+    pub minimum: Option<i64>,
+    /// `maximum`.
+    pub maximum: Option<i64>,
+    /// `enum`.
+    pub enum_values: Option<&'static [i64]>,
+    /// `const`.
+    pub const_value: Option<i64>,
+}
+
+impl IntegerRules {
+    /// No constraint.
+    pub const NONE: Self = Self {
+        minimum: None,
+        maximum: None,
+        enum_values: None,
+        const_value: None,
+    };
+}
+
+impl Validator {
+    /// An empty validator at the root path.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The violations found, as a result.
+    pub fn finish(self) -> Result<(), ValidationError> {
+        if self.violations.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError {
+                violations: self.violations,
+            })
+        }
+    }
+
+    /// The violations found so far.
+    pub fn violations(&self) -> &[Violation] {
+        &self.violations
+    }
+
+    /// Runs `f` at `path.name`.
+    pub fn field(&mut self, name: &'static str, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Field(name));
+        f(self);
+        self.path.pop();
+    }
+
+    /// Runs `f` at `path[index]`.
+    pub fn index(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Index(index));
+        f(self);
+        self.path.pop();
+    }
+
+    /// Checks a nested value at the current path.
+    pub fn nested<T: Validate + ?Sized>(&mut self, value: &T) {
+        value.check(self);
+    }
+
+    /// Checks every item of a list, each at its index.
+    pub fn items<T>(&mut self, items: &[T], mut f: impl FnMut(&mut Self, &T)) {
+        for (i, item) in items.iter().enumerate() {
+            self.index(i, |v| f(v, item));
+        }
+    }
+
+    /// The current path as text.
+    pub fn path(&self) -> String {
+        let mut out = String::new();
+        for segment in &self.path {
+            match segment {
+                Segment::Field(name) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(name);
+                }
+                Segment::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
+    }
+
+    /// Records a violation at the current path.
+    pub fn violation(&mut self, constraint: &'static str, message: String) {
+        let path = self.path();
+        self.violations.push(Violation {
+            path,
+            constraint,
+            message,
+        });
+    }
+
+    /// Checks a string.
+    pub fn string(&mut self, value: &str, rules: &StringRules) {
+        let bytes = value.len() as u64;
+        if let Some(min) = rules.min_length
+            && bytes < min
+        {
+            self.violation(
+                "minLength",
+                format!("{bytes} bytes, at least {min} required"),
+            );
+        }
+        if let Some(max) = rules.max_length
+            && bytes > max
+        {
+            self.violation("maxLength", format!("{bytes} bytes, at most {max} allowed"));
+        }
+        // Graphemes are never more than bytes: count them only when the byte
+        // length alone cannot settle the bounds.
+        let needs_max = rules.max_graphemes.is_some_and(|max| bytes > max);
+        let needs_min = rules.min_graphemes.is_some_and(|min| min > 0);
+        if needs_max || needs_min {
+            let count = value.graphemes(true).count() as u64;
+            if let Some(min) = rules.min_graphemes
+                && count < min
+            {
+                self.violation(
+                    "minGraphemes",
+                    format!("{count} graphemes, at least {min} required"),
+                );
+            }
+            if let Some(max) = rules.max_graphemes
+                && count > max
+            {
+                self.violation(
+                    "maxGraphemes",
+                    format!("{count} graphemes, at most {max} allowed"),
+                );
+            }
+        }
+        if let Some(values) = rules.enum_values
+            && !values.contains(&value)
+        {
+            self.violation("enum", format!("{value:?} is not one of {values:?}"));
+        }
+        if let Some(expected) = rules.const_value
+            && value != expected
+        {
+            self.violation("const", format!("{value:?}, must be {expected:?}"));
+        }
+    }
+
+    /// Checks an integer.
+    pub fn integer(&mut self, value: i64, rules: &IntegerRules) {
+        if let Some(min) = rules.minimum
+            && value < min
+        {
+            self.violation("minimum", format!("{value}, at least {min} required"));
+        }
+        if let Some(max) = rules.maximum
+            && value > max
+        {
+            self.violation("maximum", format!("{value}, at most {max} allowed"));
+        }
+        if let Some(values) = rules.enum_values
+            && !values.contains(&value)
+        {
+            self.violation("enum", format!("{value} is not one of {values:?}"));
+        }
+        if let Some(expected) = rules.const_value
+            && value != expected
+        {
+            self.violation("const", format!("{value}, must be {expected}"));
+        }
+    }
+
+    /// Checks a boolean `const`.
+    pub fn boolean(&mut self, value: bool, const_value: Option<bool>) {
+        if let Some(expected) = const_value
+            && value != expected
+        {
+            self.violation("const", format!("{value}, must be {expected}"));
+        }
+    }
+
+    /// Checks the length of an array.
+    pub fn array_length(&mut self, len: usize, min: Option<u64>, max: Option<u64>) {
+        let len = len as u64;
+        if let Some(min) = min
+            && len < min
+        {
+            self.violation("minLength", format!("{len} items, at least {min} required"));
+        }
+        if let Some(max) = max
+            && len > max
+        {
+            self.violation("maxLength", format!("{len} items, at most {max} allowed"));
+        }
+    }
+
+    /// Checks the length of bytes.
+    pub fn bytes(&mut self, value: &Bytes, min: Option<u64>, max: Option<u64>) {
+        let len = value.0.len() as u64;
+        if let Some(min) = min
+            && len < min
+        {
+            self.violation("minLength", format!("{len} bytes, at least {min} required"));
+        }
+        if let Some(max) = max
+            && len > max
+        {
+            self.violation("maxLength", format!("{len} bytes, at most {max} allowed"));
+        }
+    }
+
+    /// Checks a blob's MIME type against `accept` (patterns such as
+    /// `image/*` or `*/*`) and its size against `max_size`.
+    pub fn blob(&mut self, value: &Blob, accept: Option<&[&str]>, max_size: Option<u64>) {
+        if let Some(patterns) = accept
+            && !patterns.iter().any(|p| mime_matches(p, &value.mime_type))
+        {
+            self.violation(
+                "accept",
+                format!("MIME type {:?} is not one of {patterns:?}", value.mime_type),
+            );
+        }
+        if let (Some(max), Some(size)) = (max_size, value.size)
+            && size > max
+        {
+            self.violation("maxSize", format!("{size} bytes, at most {max} allowed"));
+        }
+    }
+
+    /// Checks that `unknown` data is an object.
+    pub fn object(&mut self, value: &Unknown) {
+        if !value.0.is_object() {
+            let kind = match &value.0 {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Bool(_) => "a boolean",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Array(_) => "an array",
+                serde_json::Value::Object(_) => "an object",
+            };
+            self.violation("type", format!("{kind}, an object required"));
+        }
+    }
+}
+
+/// Whether `mime` matches `pattern` (`image/png`, `image/*`, `*/*`).
+pub fn mime_matches(pattern: &str, mime: &str) -> bool {
+    if pattern == "*/*" || pattern == "*" {
+        return true;
+    }
+    let mime = mime.split(';').next().unwrap_or(mime).trim();
+    match pattern.strip_suffix("/*") {
+        Some(kind) => mime
+            .split_once('/')
+            .is_some_and(|(k, _)| k.eq_ignore_ascii_case(kind)),
+        None => pattern.eq_ignore_ascii_case(mime),
+    }
+}
+
+macro_rules! no_constraints {
+    ($($ty:ty),* $(,)?) => {
+        $(impl Validate for $ty {
+            fn check(&self, _v: &mut Validator) {}
+        })*
+    };
+}
+
+no_constraints!(
+    (),
+    bool,
+    i64,
+    String,
+    str,
+    Bytes,
+    Blob,
+    Unknown,
+    crate::data::CidLink,
+    crate::xrpc::Binary,
+    crate::types::AtIdentifier,
+    crate::types::AtUri,
+    crate::types::Cid,
+    crate::types::Datetime,
+    crate::types::Did,
+    crate::types::Handle,
+    crate::types::Language,
+    crate::types::Nsid,
+    crate::types::RecordKey,
+    crate::types::Tid,
+    crate::types::Uri,
+);
+
+impl<T: Validate + ?Sized> Validate for Box<T> {
+    fn check(&self, v: &mut Validator) {
+        (**self).check(v);
+    }
+}
+
+impl<T: Validate> Validate for Option<T> {
+    fn check(&self, v: &mut Validator) {
+        if let Some(value) = self {
+            value.check(v);
+        }
+    }
+}
+
+impl<T: Validate> Validate for Vec<T> {
+    fn check(&self, v: &mut Validator) {
+        for (i, item) in self.iter().enumerate() {
+            v.index(i, |v| item.check(v));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_count_bytes_and_graphemes() {
+        let mut v = Validator::new();
+        let rules = StringRules {
+            max_length: Some(8),
+            max_graphemes: Some(1),
+            min_graphemes: Some(1),
+            ..StringRules::NONE
+        };
+        v.field("a", |v| v.string("👍🏽", &rules)); // 8 bytes, 1 grapheme
+        v.field("b", |v| v.string("ab", &rules));
+        v.field("c", |v| v.string("", &rules));
+        v.field("d", |v| v.string("👨‍👩‍👧‍👧", &rules)); // 25 bytes, 1 grapheme
+        let err = v.finish().unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.violations.len(), 3, "{text}");
+        assert!(
+            text.contains("b: maxGraphemes: 2 graphemes, at most 1 allowed"),
+            "{text}"
+        );
+        assert!(text.contains("c: minGraphemes: 0 graphemes"), "{text}");
+        assert!(
+            text.contains("d: maxLength: 25 bytes, at most 8 allowed"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn paths_nest() {
+        let mut v = Validator::new();
+        v.field("convos", |v| {
+            v.index(3, |v| {
+                v.field("members", |v| {
+                    v.index(0, |v| v.field("handle", |v| v.violation("x", "y".into())))
+                })
+            })
+        });
+        assert_eq!(v.violations()[0].path, "convos[3].members[0].handle");
+    }
+
+    #[test]
+    fn integers_arrays_blobs_unknown() {
+        let mut v = Validator::new();
+        let rules = IntegerRules {
+            minimum: Some(1),
+            maximum: Some(100),
+            ..IntegerRules::NONE
+        };
+        v.integer(0, &rules);
+        v.integer(101, &rules);
+        v.integer(50, &rules);
+        v.array_length(4, None, Some(3));
+        let cid =
+            crate::types::Cid::new("bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm")
+                .unwrap();
+        let blob = Blob::new(cid, "text/plain", 2000);
+        v.blob(&blob, Some(&["image/*"]), Some(1000));
+        v.object(&Unknown(serde_json::json!([1])));
+        let constraints: Vec<&str> = v.violations().iter().map(|x| x.constraint).collect();
+        assert_eq!(
+            constraints,
+            [
+                "minimum",
+                "maximum",
+                "maxLength",
+                "accept",
+                "maxSize",
+                "type"
+            ]
+        );
+    }
+
+    #[test]
+    fn mime_patterns() {
+        assert!(mime_matches("image/*", "image/png"));
+        assert!(mime_matches("image/*", "IMAGE/jpeg; q=1"));
+        assert!(!mime_matches("image/*", "video/mp4"));
+        assert!(mime_matches("*/*", "anything/else"));
+        assert!(mime_matches("video/mp4", "video/mp4"));
+        assert!(!mime_matches("video/mp4", "video/webm"));
+    }
+}
