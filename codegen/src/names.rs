@@ -201,10 +201,12 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                 }
             }
             TypeKind::Union(u) => {
+                let keys: Vec<(&DefKey, bool)> =
+                    u.members.iter().map(|m| (&m.key, m.local)).collect();
+                let candidates = union_variants(&keys);
                 for (j, member) in u.members.iter().enumerate() {
-                    let candidate = union_variant(&member.key, member.local);
                     let name = scope.claim(
-                        &candidate,
+                        &candidates[j],
                         None,
                         &format!("member `{}` of `{owner}`", member.type_name),
                         &decl.pointer,
@@ -496,15 +498,46 @@ pub fn const_ident(text: &str) -> String {
 /// The variant name of a union member: local `#view` → `View`; another
 /// document's main → its last segment (`Images`); another document's def →
 /// both (`ImagesView`).
+/// (A `defs` document adds nothing to a name, so `chat.bsky.convo.defs#messageView`
+/// is `MessageView`.)
 pub fn union_variant(key: &DefKey, local: bool) -> String {
     let last = key.nsid.rsplit('.').next().unwrap_or(&key.nsid);
     if key.name == "main" {
         type_ident(last)
-    } else if local {
+    } else if local || last == "defs" {
         type_ident(&key.name)
     } else {
         format!("{}{}", type_ident(last), type_ident(&key.name))
     }
+}
+
+/// Variant names for the members of one union: [`union_variant`] of each,
+/// except that members whose names clash are qualified with the NSID segment
+/// before their document name (`ConvoDefsMessageView`…), deterministically.
+pub fn union_variants(members: &[(&DefKey, bool)]) -> Vec<String> {
+    let short: Vec<String> = members.iter().map(|(k, l)| union_variant(k, *l)).collect();
+    short
+        .iter()
+        .zip(members)
+        .map(|(name, (key, _))| {
+            if short.iter().filter(|s| *s == name).count() < 2 {
+                return name.clone();
+            }
+            let segments: Vec<&str> = key.nsid.split('.').collect();
+            let qualifier: String = segments
+                .iter()
+                .rev()
+                .take(2)
+                .rev()
+                .map(|s| type_ident(s))
+                .collect();
+            if key.name == "main" {
+                qualifier
+            } else {
+                format!("{qualifier}{}", type_ident(&key.name))
+            }
+        })
+        .collect()
 }
 
 /// The variant name of a string value: `locked-permanently` →

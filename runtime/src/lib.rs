@@ -14,10 +14,16 @@
 //! - [`validate`]: the lexicon's value constraints, checked with a path to
 //!   every violation.
 //! - [`rt`]: the single module generated code refers to.
+//! - `client` (feature `client`): an XRPC client calling generated endpoints.
+//! - `server` (feature `server`): an axum router serving generated `Service` traits.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod data;
 pub mod error;
 pub mod rt;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod service;
 pub mod types;
 pub mod validate;

@@ -94,7 +94,7 @@ impl ::atlex::rt::Validate for Publication {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicationLabels {
     /// `com.atproto.label.defs#selfLabels`
-    DefsSelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
+    SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -105,7 +105,7 @@ impl ::atlex::rt::serde::Serialize for PublicationLabels {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsSelfLabels(value) => {
+            Self::SelfLabels(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.label.defs#selfLabels",
@@ -128,8 +128,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PublicationLabels {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsSelfLabels)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -138,7 +137,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PublicationLabels {
 
 impl ::atlex::rt::Validate for PublicationLabels {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsSelfLabels(value) = self {
+        if let Self::SelfLabels(value) = self {
             v.nested(&**value);
         }
     }

@@ -57,11 +57,11 @@ impl ::atlex::rt::Validate for BookmarkView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BookmarkViewItem {
     /// `app.bsky.feed.defs#blockedPost`
-    DefsBlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
+    BlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
     /// `app.bsky.feed.defs#notFoundPost`
-    DefsNotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
+    NotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
     /// `app.bsky.feed.defs#postView`
-    DefsPostView(Box<crate::app::bsky::feed::defs::PostView>),
+    PostView(Box<crate::app::bsky::feed::defs::PostView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -72,7 +72,7 @@ impl ::atlex::rt::serde::Serialize for BookmarkViewItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsBlockedPost(value) => {
+            Self::BlockedPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.feed.defs#blockedPost",
@@ -81,7 +81,7 @@ impl ::atlex::rt::serde::Serialize for BookmarkViewItem {
                     serializer,
                 )
             }
-            Self::DefsNotFoundPost(value) => {
+            Self::NotFoundPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.feed.defs#notFoundPost",
@@ -90,7 +90,7 @@ impl ::atlex::rt::serde::Serialize for BookmarkViewItem {
                     serializer,
                 )
             }
-            Self::DefsPostView(value) => {
+            Self::PostView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new("app.bsky.feed.defs#postView", &**value),
                     serializer,
@@ -111,15 +111,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BookmarkViewItem {
         match type_name.as_str() {
             "app.bsky.feed.defs#blockedPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsBlockedPost)
+                    .map(Self::BlockedPost)
             }
             "app.bsky.feed.defs#notFoundPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsNotFoundPost)
+                    .map(Self::NotFoundPost)
             }
             "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsPostView)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::PostView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -129,9 +128,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BookmarkViewItem {
 impl ::atlex::rt::Validate for BookmarkViewItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsBlockedPost(value) => v.nested(&**value),
-            Self::DefsNotFoundPost(value) => v.nested(&**value),
-            Self::DefsPostView(value) => v.nested(&**value),
+            Self::BlockedPost(value) => v.nested(&**value),
+            Self::NotFoundPost(value) => v.nested(&**value),
+            Self::PostView(value) => v.nested(&**value),
             _ => {}
         }
     }

@@ -356,7 +356,7 @@ impl ::atlex::rt::Validate for DraftPost {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DraftPostLabels {
     /// `com.atproto.label.defs#selfLabels`
-    DefsSelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
+    SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -367,7 +367,7 @@ impl ::atlex::rt::serde::Serialize for DraftPostLabels {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsSelfLabels(value) => {
+            Self::SelfLabels(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.label.defs#selfLabels",
@@ -390,8 +390,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostLabels {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsSelfLabels)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -400,7 +399,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostLabels {
 
 impl ::atlex::rt::Validate for DraftPostLabels {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsSelfLabels(value) = self {
+        if let Self::SelfLabels(value) = self {
             v.nested(&**value);
         }
     }

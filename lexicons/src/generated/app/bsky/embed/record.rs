@@ -59,13 +59,13 @@ pub enum ViewRecordUnion {
     /// `app.bsky.embed.record#viewDetached`
     ViewDetached(Box<ViewDetached>),
     /// `app.bsky.feed.defs#generatorView`
-    DefsGeneratorView(Box<crate::app::bsky::feed::defs::GeneratorView>),
+    GeneratorView(Box<crate::app::bsky::feed::defs::GeneratorView>),
     /// `app.bsky.graph.defs#listView`
-    DefsListView(Box<crate::app::bsky::graph::defs::ListView>),
+    ListView(Box<crate::app::bsky::graph::defs::ListView>),
     /// `app.bsky.labeler.defs#labelerView`
-    DefsLabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
+    LabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
     /// `app.bsky.graph.defs#starterPackViewBasic`
-    DefsStarterPackViewBasic(Box<crate::app::bsky::graph::defs::StarterPackViewBasic>),
+    StarterPackViewBasic(Box<crate::app::bsky::graph::defs::StarterPackViewBasic>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -112,7 +112,7 @@ impl ::atlex::rt::serde::Serialize for ViewRecordUnion {
                     serializer,
                 )
             }
-            Self::DefsGeneratorView(value) => {
+            Self::GeneratorView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.feed.defs#generatorView",
@@ -121,13 +121,13 @@ impl ::atlex::rt::serde::Serialize for ViewRecordUnion {
                     serializer,
                 )
             }
-            Self::DefsListView(value) => {
+            Self::ListView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new("app.bsky.graph.defs#listView", &**value),
                     serializer,
                 )
             }
-            Self::DefsLabelerView(value) => {
+            Self::LabelerView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.labeler.defs#labelerView",
@@ -136,7 +136,7 @@ impl ::atlex::rt::serde::Serialize for ViewRecordUnion {
                     serializer,
                 )
             }
-            Self::DefsStarterPackViewBasic(value) => {
+            Self::StarterPackViewBasic(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.graph.defs#starterPackViewBasic",
@@ -175,19 +175,18 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordUnion {
             }
             "app.bsky.feed.defs#generatorView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsGeneratorView)
+                    .map(Self::GeneratorView)
             }
             "app.bsky.graph.defs#listView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsListView)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ListView)
             }
             "app.bsky.labeler.defs#labelerView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLabelerView)
+                    .map(Self::LabelerView)
             }
             "app.bsky.graph.defs#starterPackViewBasic" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsStarterPackViewBasic)
+                    .map(Self::StarterPackViewBasic)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -201,10 +200,10 @@ impl ::atlex::rt::Validate for ViewRecordUnion {
             Self::ViewNotFound(value) => v.nested(&**value),
             Self::ViewBlocked(value) => v.nested(&**value),
             Self::ViewDetached(value) => v.nested(&**value),
-            Self::DefsGeneratorView(value) => v.nested(&**value),
-            Self::DefsListView(value) => v.nested(&**value),
-            Self::DefsLabelerView(value) => v.nested(&**value),
-            Self::DefsStarterPackViewBasic(value) => v.nested(&**value),
+            Self::GeneratorView(value) => v.nested(&**value),
+            Self::ListView(value) => v.nested(&**value),
+            Self::LabelerView(value) => v.nested(&**value),
+            Self::StarterPackViewBasic(value) => v.nested(&**value),
             _ => {}
         }
     }

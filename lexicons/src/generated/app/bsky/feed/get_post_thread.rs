@@ -148,11 +148,11 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputThread {
     /// `app.bsky.feed.defs#threadViewPost`
-    DefsThreadViewPost(Box<crate::app::bsky::feed::defs::ThreadViewPost>),
+    ThreadViewPost(Box<crate::app::bsky::feed::defs::ThreadViewPost>),
     /// `app.bsky.feed.defs#notFoundPost`
-    DefsNotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
+    NotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
     /// `app.bsky.feed.defs#blockedPost`
-    DefsBlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
+    BlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -163,7 +163,7 @@ impl ::atlex::rt::serde::Serialize for OutputThread {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsThreadViewPost(value) => {
+            Self::ThreadViewPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.feed.defs#threadViewPost",
@@ -172,7 +172,7 @@ impl ::atlex::rt::serde::Serialize for OutputThread {
                     serializer,
                 )
             }
-            Self::DefsNotFoundPost(value) => {
+            Self::NotFoundPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.feed.defs#notFoundPost",
@@ -181,7 +181,7 @@ impl ::atlex::rt::serde::Serialize for OutputThread {
                     serializer,
                 )
             }
-            Self::DefsBlockedPost(value) => {
+            Self::BlockedPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.feed.defs#blockedPost",
@@ -205,15 +205,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputThread {
         match type_name.as_str() {
             "app.bsky.feed.defs#threadViewPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsThreadViewPost)
+                    .map(Self::ThreadViewPost)
             }
             "app.bsky.feed.defs#notFoundPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsNotFoundPost)
+                    .map(Self::NotFoundPost)
             }
             "app.bsky.feed.defs#blockedPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsBlockedPost)
+                    .map(Self::BlockedPost)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -223,9 +223,9 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputThread {
 impl ::atlex::rt::Validate for OutputThread {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsThreadViewPost(value) => v.nested(&**value),
-            Self::DefsNotFoundPost(value) => v.nested(&**value),
-            Self::DefsBlockedPost(value) => v.nested(&**value),
+            Self::ThreadViewPost(value) => v.nested(&**value),
+            Self::NotFoundPost(value) => v.nested(&**value),
+            Self::BlockedPost(value) => v.nested(&**value),
             _ => {}
         }
     }

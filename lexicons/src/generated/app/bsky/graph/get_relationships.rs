@@ -97,9 +97,9 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputRelationshipsItem {
     /// `app.bsky.graph.defs#relationship`
-    DefsRelationship(Box<crate::app::bsky::graph::defs::Relationship>),
+    Relationship(Box<crate::app::bsky::graph::defs::Relationship>),
     /// `app.bsky.graph.defs#notFoundActor`
-    DefsNotFoundActor(Box<crate::app::bsky::graph::defs::NotFoundActor>),
+    NotFoundActor(Box<crate::app::bsky::graph::defs::NotFoundActor>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -110,7 +110,7 @@ impl ::atlex::rt::serde::Serialize for OutputRelationshipsItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRelationship(value) => {
+            Self::Relationship(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.graph.defs#relationship",
@@ -119,7 +119,7 @@ impl ::atlex::rt::serde::Serialize for OutputRelationshipsItem {
                     serializer,
                 )
             }
-            Self::DefsNotFoundActor(value) => {
+            Self::NotFoundActor(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.graph.defs#notFoundActor",
@@ -143,11 +143,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRelationshipsItem {
         match type_name.as_str() {
             "app.bsky.graph.defs#relationship" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRelationship)
+                    .map(Self::Relationship)
             }
             "app.bsky.graph.defs#notFoundActor" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsNotFoundActor)
+                    .map(Self::NotFoundActor)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -156,7 +156,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRelationshipsItem {
 
 impl ::atlex::rt::Validate for OutputRelationshipsItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsNotFoundActor(value) = self {
+        if let Self::NotFoundActor(value) = self {
             v.nested(&**value);
         }
     }

@@ -95,7 +95,7 @@ impl ::atlex::rt::Validate for List {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ListLabels {
     /// `com.atproto.label.defs#selfLabels`
-    DefsSelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
+    SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -106,7 +106,7 @@ impl ::atlex::rt::serde::Serialize for ListLabels {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsSelfLabels(value) => {
+            Self::SelfLabels(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.label.defs#selfLabels",
@@ -129,8 +129,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ListLabels {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsSelfLabels)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -139,7 +138,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ListLabels {
 
 impl ::atlex::rt::Validate for ListLabels {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsSelfLabels(value) = self {
+        if let Self::SelfLabels(value) = self {
             v.nested(&**value);
         }
     }

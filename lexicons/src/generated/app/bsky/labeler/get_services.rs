@@ -96,9 +96,9 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputViewsItem {
     /// `app.bsky.labeler.defs#labelerView`
-    DefsLabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
+    LabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
     /// `app.bsky.labeler.defs#labelerViewDetailed`
-    DefsLabelerViewDetailed(Box<crate::app::bsky::labeler::defs::LabelerViewDetailed>),
+    LabelerViewDetailed(Box<crate::app::bsky::labeler::defs::LabelerViewDetailed>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -109,7 +109,7 @@ impl ::atlex::rt::serde::Serialize for OutputViewsItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsLabelerView(value) => {
+            Self::LabelerView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.labeler.defs#labelerView",
@@ -118,7 +118,7 @@ impl ::atlex::rt::serde::Serialize for OutputViewsItem {
                     serializer,
                 )
             }
-            Self::DefsLabelerViewDetailed(value) => {
+            Self::LabelerViewDetailed(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.labeler.defs#labelerViewDetailed",
@@ -142,11 +142,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputViewsItem {
         match type_name.as_str() {
             "app.bsky.labeler.defs#labelerView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLabelerView)
+                    .map(Self::LabelerView)
             }
             "app.bsky.labeler.defs#labelerViewDetailed" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLabelerViewDetailed)
+                    .map(Self::LabelerViewDetailed)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -156,8 +156,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputViewsItem {
 impl ::atlex::rt::Validate for OutputViewsItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsLabelerView(value) => v.nested(&**value),
-            Self::DefsLabelerViewDetailed(value) => v.nested(&**value),
+            Self::LabelerView(value) => v.nested(&**value),
+            Self::LabelerViewDetailed(value) => v.nested(&**value),
             _ => {}
         }
     }

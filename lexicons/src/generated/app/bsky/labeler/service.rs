@@ -57,7 +57,7 @@ impl ::atlex::rt::Validate for Service {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServiceLabels {
     /// `com.atproto.label.defs#selfLabels`
-    DefsSelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
+    SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -68,7 +68,7 @@ impl ::atlex::rt::serde::Serialize for ServiceLabels {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsSelfLabels(value) => {
+            Self::SelfLabels(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.label.defs#selfLabels",
@@ -91,8 +91,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ServiceLabels {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsSelfLabels)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -101,7 +100,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ServiceLabels {
 
 impl ::atlex::rt::Validate for ServiceLabels {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsSelfLabels(value) = self {
+        if let Self::SelfLabels(value) = self {
             v.nested(&**value);
         }
     }

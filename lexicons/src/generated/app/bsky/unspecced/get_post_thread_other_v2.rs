@@ -170,7 +170,7 @@ impl ::atlex::rt::Validate for ThreadItem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThreadItemValue {
     /// `app.bsky.unspecced.defs#threadItemPost`
-    DefsThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
+    ThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -181,7 +181,7 @@ impl ::atlex::rt::serde::Serialize for ThreadItemValue {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsThreadItemPost(value) => {
+            Self::ThreadItemPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.unspecced.defs#threadItemPost",
@@ -205,7 +205,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
         match type_name.as_str() {
             "app.bsky.unspecced.defs#threadItemPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsThreadItemPost)
+                    .map(Self::ThreadItemPost)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -214,7 +214,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
 
 impl ::atlex::rt::Validate for ThreadItemValue {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsThreadItemPost(value) = self {
+        if let Self::ThreadItemPost(value) = self {
             v.nested(&**value);
         }
     }

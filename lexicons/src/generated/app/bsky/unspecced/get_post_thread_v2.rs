@@ -333,15 +333,15 @@ impl ::atlex::rt::Validate for ThreadItem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThreadItemValue {
     /// `app.bsky.unspecced.defs#threadItemPost`
-    DefsThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
+    ThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
     /// `app.bsky.unspecced.defs#threadItemNoUnauthenticated`
-    DefsThreadItemNoUnauthenticated(
+    ThreadItemNoUnauthenticated(
         Box<crate::app::bsky::unspecced::defs::ThreadItemNoUnauthenticated>,
     ),
     /// `app.bsky.unspecced.defs#threadItemNotFound`
-    DefsThreadItemNotFound(Box<crate::app::bsky::unspecced::defs::ThreadItemNotFound>),
+    ThreadItemNotFound(Box<crate::app::bsky::unspecced::defs::ThreadItemNotFound>),
     /// `app.bsky.unspecced.defs#threadItemBlocked`
-    DefsThreadItemBlocked(Box<crate::app::bsky::unspecced::defs::ThreadItemBlocked>),
+    ThreadItemBlocked(Box<crate::app::bsky::unspecced::defs::ThreadItemBlocked>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -352,7 +352,7 @@ impl ::atlex::rt::serde::Serialize for ThreadItemValue {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsThreadItemPost(value) => {
+            Self::ThreadItemPost(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.unspecced.defs#threadItemPost",
@@ -361,7 +361,7 @@ impl ::atlex::rt::serde::Serialize for ThreadItemValue {
                     serializer,
                 )
             }
-            Self::DefsThreadItemNoUnauthenticated(value) => {
+            Self::ThreadItemNoUnauthenticated(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.unspecced.defs#threadItemNoUnauthenticated",
@@ -370,7 +370,7 @@ impl ::atlex::rt::serde::Serialize for ThreadItemValue {
                     serializer,
                 )
             }
-            Self::DefsThreadItemNotFound(value) => {
+            Self::ThreadItemNotFound(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.unspecced.defs#threadItemNotFound",
@@ -379,7 +379,7 @@ impl ::atlex::rt::serde::Serialize for ThreadItemValue {
                     serializer,
                 )
             }
-            Self::DefsThreadItemBlocked(value) => {
+            Self::ThreadItemBlocked(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "app.bsky.unspecced.defs#threadItemBlocked",
@@ -403,19 +403,19 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
         match type_name.as_str() {
             "app.bsky.unspecced.defs#threadItemPost" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsThreadItemPost)
+                    .map(Self::ThreadItemPost)
             }
             "app.bsky.unspecced.defs#threadItemNoUnauthenticated" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsThreadItemNoUnauthenticated)
+                    .map(Self::ThreadItemNoUnauthenticated)
             }
             "app.bsky.unspecced.defs#threadItemNotFound" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsThreadItemNotFound)
+                    .map(Self::ThreadItemNotFound)
             }
             "app.bsky.unspecced.defs#threadItemBlocked" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsThreadItemBlocked)
+                    .map(Self::ThreadItemBlocked)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -425,8 +425,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
 impl ::atlex::rt::Validate for ThreadItemValue {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsThreadItemPost(value) => v.nested(&**value),
-            Self::DefsThreadItemBlocked(value) => v.nested(&**value),
+            Self::ThreadItemPost(value) => v.nested(&**value),
+            Self::ThreadItemBlocked(value) => v.nested(&**value),
             _ => {}
         }
     }

@@ -105,77 +105,71 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputLogsItem {
     /// `chat.bsky.convo.defs#logBeginConvo`
-    DefsLogBeginConvo(Box<crate::chat::bsky::convo::defs::LogBeginConvo>),
+    LogBeginConvo(Box<crate::chat::bsky::convo::defs::LogBeginConvo>),
     /// `chat.bsky.convo.defs#logAcceptConvo`
-    DefsLogAcceptConvo(Box<crate::chat::bsky::convo::defs::LogAcceptConvo>),
+    LogAcceptConvo(Box<crate::chat::bsky::convo::defs::LogAcceptConvo>),
     /// `chat.bsky.convo.defs#logLeaveConvo`
-    DefsLogLeaveConvo(Box<crate::chat::bsky::convo::defs::LogLeaveConvo>),
+    LogLeaveConvo(Box<crate::chat::bsky::convo::defs::LogLeaveConvo>),
     /// `chat.bsky.convo.defs#logMuteConvo`
-    DefsLogMuteConvo(Box<crate::chat::bsky::convo::defs::LogMuteConvo>),
+    LogMuteConvo(Box<crate::chat::bsky::convo::defs::LogMuteConvo>),
     /// `chat.bsky.convo.defs#logUnmuteConvo`
-    DefsLogUnmuteConvo(Box<crate::chat::bsky::convo::defs::LogUnmuteConvo>),
+    LogUnmuteConvo(Box<crate::chat::bsky::convo::defs::LogUnmuteConvo>),
     /// `chat.bsky.convo.defs#logCreateMessage`
-    DefsLogCreateMessage(Box<crate::chat::bsky::convo::defs::LogCreateMessage>),
+    LogCreateMessage(Box<crate::chat::bsky::convo::defs::LogCreateMessage>),
     /// `chat.bsky.convo.defs#logDeleteMessage`
-    DefsLogDeleteMessage(Box<crate::chat::bsky::convo::defs::LogDeleteMessage>),
+    LogDeleteMessage(Box<crate::chat::bsky::convo::defs::LogDeleteMessage>),
     /// `chat.bsky.convo.defs#logReadMessage`
-    DefsLogReadMessage(Box<crate::chat::bsky::convo::defs::LogReadMessage>),
+    LogReadMessage(Box<crate::chat::bsky::convo::defs::LogReadMessage>),
     /// `chat.bsky.convo.defs#logAddReaction`
-    DefsLogAddReaction(Box<crate::chat::bsky::convo::defs::LogAddReaction>),
+    LogAddReaction(Box<crate::chat::bsky::convo::defs::LogAddReaction>),
     /// `chat.bsky.convo.defs#logRemoveReaction`
-    DefsLogRemoveReaction(Box<crate::chat::bsky::convo::defs::LogRemoveReaction>),
+    LogRemoveReaction(Box<crate::chat::bsky::convo::defs::LogRemoveReaction>),
     /// `chat.bsky.convo.defs#logReadConvo`
-    DefsLogReadConvo(Box<crate::chat::bsky::convo::defs::LogReadConvo>),
+    LogReadConvo(Box<crate::chat::bsky::convo::defs::LogReadConvo>),
     /// `chat.bsky.convo.defs#logAddMember`
-    DefsLogAddMember(Box<crate::chat::bsky::convo::defs::LogAddMember>),
+    LogAddMember(Box<crate::chat::bsky::convo::defs::LogAddMember>),
     /// `chat.bsky.convo.defs#logRemoveMember`
-    DefsLogRemoveMember(Box<crate::chat::bsky::convo::defs::LogRemoveMember>),
+    LogRemoveMember(Box<crate::chat::bsky::convo::defs::LogRemoveMember>),
     /// `chat.bsky.convo.defs#logMemberJoin`
-    DefsLogMemberJoin(Box<crate::chat::bsky::convo::defs::LogMemberJoin>),
+    LogMemberJoin(Box<crate::chat::bsky::convo::defs::LogMemberJoin>),
     /// `chat.bsky.convo.defs#logMemberLeave`
-    DefsLogMemberLeave(Box<crate::chat::bsky::convo::defs::LogMemberLeave>),
+    LogMemberLeave(Box<crate::chat::bsky::convo::defs::LogMemberLeave>),
     /// `chat.bsky.convo.defs#logLockConvo`
-    DefsLogLockConvo(Box<crate::chat::bsky::convo::defs::LogLockConvo>),
+    LogLockConvo(Box<crate::chat::bsky::convo::defs::LogLockConvo>),
     /// `chat.bsky.convo.defs#logUnlockConvo`
-    DefsLogUnlockConvo(Box<crate::chat::bsky::convo::defs::LogUnlockConvo>),
+    LogUnlockConvo(Box<crate::chat::bsky::convo::defs::LogUnlockConvo>),
     /// `chat.bsky.convo.defs#logLockConvoPermanently`
-    DefsLogLockConvoPermanently(
+    LogLockConvoPermanently(
         Box<crate::chat::bsky::convo::defs::LogLockConvoPermanently>,
     ),
     /// `chat.bsky.convo.defs#logEditGroup`
-    DefsLogEditGroup(Box<crate::chat::bsky::convo::defs::LogEditGroup>),
+    LogEditGroup(Box<crate::chat::bsky::convo::defs::LogEditGroup>),
     /// `chat.bsky.convo.defs#logCreateJoinLink`
-    DefsLogCreateJoinLink(Box<crate::chat::bsky::convo::defs::LogCreateJoinLink>),
+    LogCreateJoinLink(Box<crate::chat::bsky::convo::defs::LogCreateJoinLink>),
     /// `chat.bsky.convo.defs#logEditJoinLink`
-    DefsLogEditJoinLink(Box<crate::chat::bsky::convo::defs::LogEditJoinLink>),
+    LogEditJoinLink(Box<crate::chat::bsky::convo::defs::LogEditJoinLink>),
     /// `chat.bsky.convo.defs#logEnableJoinLink`
-    DefsLogEnableJoinLink(Box<crate::chat::bsky::convo::defs::LogEnableJoinLink>),
+    LogEnableJoinLink(Box<crate::chat::bsky::convo::defs::LogEnableJoinLink>),
     /// `chat.bsky.convo.defs#logDisableJoinLink`
-    DefsLogDisableJoinLink(Box<crate::chat::bsky::convo::defs::LogDisableJoinLink>),
+    LogDisableJoinLink(Box<crate::chat::bsky::convo::defs::LogDisableJoinLink>),
     /// `chat.bsky.convo.defs#logIncomingJoinRequest`
-    DefsLogIncomingJoinRequest(
-        Box<crate::chat::bsky::convo::defs::LogIncomingJoinRequest>,
-    ),
+    LogIncomingJoinRequest(Box<crate::chat::bsky::convo::defs::LogIncomingJoinRequest>),
     /// `chat.bsky.convo.defs#logApproveJoinRequest`
-    DefsLogApproveJoinRequest(
-        Box<crate::chat::bsky::convo::defs::LogApproveJoinRequest>,
-    ),
+    LogApproveJoinRequest(Box<crate::chat::bsky::convo::defs::LogApproveJoinRequest>),
     /// `chat.bsky.convo.defs#logRejectJoinRequest`
-    DefsLogRejectJoinRequest(Box<crate::chat::bsky::convo::defs::LogRejectJoinRequest>),
+    LogRejectJoinRequest(Box<crate::chat::bsky::convo::defs::LogRejectJoinRequest>),
     /// `chat.bsky.convo.defs#logOutgoingJoinRequest`
-    DefsLogOutgoingJoinRequest(
-        Box<crate::chat::bsky::convo::defs::LogOutgoingJoinRequest>,
-    ),
+    LogOutgoingJoinRequest(Box<crate::chat::bsky::convo::defs::LogOutgoingJoinRequest>),
     /// `chat.bsky.convo.defs#logWithdrawIncomingJoinRequest`
-    DefsLogWithdrawIncomingJoinRequest(
+    LogWithdrawIncomingJoinRequest(
         Box<crate::chat::bsky::convo::defs::LogWithdrawIncomingJoinRequest>,
     ),
     /// `chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest`
-    DefsLogWithdrawOutgoingJoinRequest(
+    LogWithdrawOutgoingJoinRequest(
         Box<crate::chat::bsky::convo::defs::LogWithdrawOutgoingJoinRequest>,
     ),
     /// `chat.bsky.convo.defs#logReadJoinRequests`
-    DefsLogReadJoinRequests(Box<crate::chat::bsky::convo::defs::LogReadJoinRequests>),
+    LogReadJoinRequests(Box<crate::chat::bsky::convo::defs::LogReadJoinRequests>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -186,7 +180,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsLogBeginConvo(value) => {
+            Self::LogBeginConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logBeginConvo",
@@ -195,7 +189,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogAcceptConvo(value) => {
+            Self::LogAcceptConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logAcceptConvo",
@@ -204,7 +198,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogLeaveConvo(value) => {
+            Self::LogLeaveConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logLeaveConvo",
@@ -213,7 +207,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogMuteConvo(value) => {
+            Self::LogMuteConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logMuteConvo",
@@ -222,7 +216,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogUnmuteConvo(value) => {
+            Self::LogUnmuteConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logUnmuteConvo",
@@ -231,7 +225,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogCreateMessage(value) => {
+            Self::LogCreateMessage(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logCreateMessage",
@@ -240,7 +234,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogDeleteMessage(value) => {
+            Self::LogDeleteMessage(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logDeleteMessage",
@@ -249,7 +243,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogReadMessage(value) => {
+            Self::LogReadMessage(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logReadMessage",
@@ -258,7 +252,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogAddReaction(value) => {
+            Self::LogAddReaction(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logAddReaction",
@@ -267,7 +261,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogRemoveReaction(value) => {
+            Self::LogRemoveReaction(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logRemoveReaction",
@@ -276,7 +270,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogReadConvo(value) => {
+            Self::LogReadConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logReadConvo",
@@ -285,7 +279,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogAddMember(value) => {
+            Self::LogAddMember(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logAddMember",
@@ -294,7 +288,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogRemoveMember(value) => {
+            Self::LogRemoveMember(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logRemoveMember",
@@ -303,7 +297,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogMemberJoin(value) => {
+            Self::LogMemberJoin(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logMemberJoin",
@@ -312,7 +306,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogMemberLeave(value) => {
+            Self::LogMemberLeave(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logMemberLeave",
@@ -321,7 +315,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogLockConvo(value) => {
+            Self::LogLockConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logLockConvo",
@@ -330,7 +324,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogUnlockConvo(value) => {
+            Self::LogUnlockConvo(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logUnlockConvo",
@@ -339,7 +333,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogLockConvoPermanently(value) => {
+            Self::LogLockConvoPermanently(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logLockConvoPermanently",
@@ -348,7 +342,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogEditGroup(value) => {
+            Self::LogEditGroup(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logEditGroup",
@@ -357,7 +351,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogCreateJoinLink(value) => {
+            Self::LogCreateJoinLink(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logCreateJoinLink",
@@ -366,7 +360,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogEditJoinLink(value) => {
+            Self::LogEditJoinLink(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logEditJoinLink",
@@ -375,7 +369,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogEnableJoinLink(value) => {
+            Self::LogEnableJoinLink(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logEnableJoinLink",
@@ -384,7 +378,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogDisableJoinLink(value) => {
+            Self::LogDisableJoinLink(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logDisableJoinLink",
@@ -393,7 +387,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogIncomingJoinRequest(value) => {
+            Self::LogIncomingJoinRequest(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logIncomingJoinRequest",
@@ -402,7 +396,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogApproveJoinRequest(value) => {
+            Self::LogApproveJoinRequest(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logApproveJoinRequest",
@@ -411,7 +405,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogRejectJoinRequest(value) => {
+            Self::LogRejectJoinRequest(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logRejectJoinRequest",
@@ -420,7 +414,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogOutgoingJoinRequest(value) => {
+            Self::LogOutgoingJoinRequest(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logOutgoingJoinRequest",
@@ -429,7 +423,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogWithdrawIncomingJoinRequest(value) => {
+            Self::LogWithdrawIncomingJoinRequest(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest",
@@ -438,7 +432,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogWithdrawOutgoingJoinRequest(value) => {
+            Self::LogWithdrawOutgoingJoinRequest(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest",
@@ -447,7 +441,7 @@ impl ::atlex::rt::serde::Serialize for OutputLogsItem {
                     serializer,
                 )
             }
-            Self::DefsLogReadJoinRequests(value) => {
+            Self::LogReadJoinRequests(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#logReadJoinRequests",
@@ -471,123 +465,123 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputLogsItem {
         match type_name.as_str() {
             "chat.bsky.convo.defs#logBeginConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogBeginConvo)
+                    .map(Self::LogBeginConvo)
             }
             "chat.bsky.convo.defs#logAcceptConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogAcceptConvo)
+                    .map(Self::LogAcceptConvo)
             }
             "chat.bsky.convo.defs#logLeaveConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogLeaveConvo)
+                    .map(Self::LogLeaveConvo)
             }
             "chat.bsky.convo.defs#logMuteConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogMuteConvo)
+                    .map(Self::LogMuteConvo)
             }
             "chat.bsky.convo.defs#logUnmuteConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogUnmuteConvo)
+                    .map(Self::LogUnmuteConvo)
             }
             "chat.bsky.convo.defs#logCreateMessage" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogCreateMessage)
+                    .map(Self::LogCreateMessage)
             }
             "chat.bsky.convo.defs#logDeleteMessage" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogDeleteMessage)
+                    .map(Self::LogDeleteMessage)
             }
             "chat.bsky.convo.defs#logReadMessage" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogReadMessage)
+                    .map(Self::LogReadMessage)
             }
             "chat.bsky.convo.defs#logAddReaction" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogAddReaction)
+                    .map(Self::LogAddReaction)
             }
             "chat.bsky.convo.defs#logRemoveReaction" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogRemoveReaction)
+                    .map(Self::LogRemoveReaction)
             }
             "chat.bsky.convo.defs#logReadConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogReadConvo)
+                    .map(Self::LogReadConvo)
             }
             "chat.bsky.convo.defs#logAddMember" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogAddMember)
+                    .map(Self::LogAddMember)
             }
             "chat.bsky.convo.defs#logRemoveMember" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogRemoveMember)
+                    .map(Self::LogRemoveMember)
             }
             "chat.bsky.convo.defs#logMemberJoin" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogMemberJoin)
+                    .map(Self::LogMemberJoin)
             }
             "chat.bsky.convo.defs#logMemberLeave" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogMemberLeave)
+                    .map(Self::LogMemberLeave)
             }
             "chat.bsky.convo.defs#logLockConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogLockConvo)
+                    .map(Self::LogLockConvo)
             }
             "chat.bsky.convo.defs#logUnlockConvo" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogUnlockConvo)
+                    .map(Self::LogUnlockConvo)
             }
             "chat.bsky.convo.defs#logLockConvoPermanently" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogLockConvoPermanently)
+                    .map(Self::LogLockConvoPermanently)
             }
             "chat.bsky.convo.defs#logEditGroup" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogEditGroup)
+                    .map(Self::LogEditGroup)
             }
             "chat.bsky.convo.defs#logCreateJoinLink" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogCreateJoinLink)
+                    .map(Self::LogCreateJoinLink)
             }
             "chat.bsky.convo.defs#logEditJoinLink" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogEditJoinLink)
+                    .map(Self::LogEditJoinLink)
             }
             "chat.bsky.convo.defs#logEnableJoinLink" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogEnableJoinLink)
+                    .map(Self::LogEnableJoinLink)
             }
             "chat.bsky.convo.defs#logDisableJoinLink" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogDisableJoinLink)
+                    .map(Self::LogDisableJoinLink)
             }
             "chat.bsky.convo.defs#logIncomingJoinRequest" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogIncomingJoinRequest)
+                    .map(Self::LogIncomingJoinRequest)
             }
             "chat.bsky.convo.defs#logApproveJoinRequest" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogApproveJoinRequest)
+                    .map(Self::LogApproveJoinRequest)
             }
             "chat.bsky.convo.defs#logRejectJoinRequest" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogRejectJoinRequest)
+                    .map(Self::LogRejectJoinRequest)
             }
             "chat.bsky.convo.defs#logOutgoingJoinRequest" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogOutgoingJoinRequest)
+                    .map(Self::LogOutgoingJoinRequest)
             }
             "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogWithdrawIncomingJoinRequest)
+                    .map(Self::LogWithdrawIncomingJoinRequest)
             }
             "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogWithdrawOutgoingJoinRequest)
+                    .map(Self::LogWithdrawOutgoingJoinRequest)
             }
             "chat.bsky.convo.defs#logReadJoinRequests" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsLogReadJoinRequests)
+                    .map(Self::LogReadJoinRequests)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -597,23 +591,23 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputLogsItem {
 impl ::atlex::rt::Validate for OutputLogsItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsLogCreateMessage(value) => v.nested(&**value),
-            Self::DefsLogDeleteMessage(value) => v.nested(&**value),
-            Self::DefsLogReadMessage(value) => v.nested(&**value),
-            Self::DefsLogAddReaction(value) => v.nested(&**value),
-            Self::DefsLogRemoveReaction(value) => v.nested(&**value),
-            Self::DefsLogReadConvo(value) => v.nested(&**value),
-            Self::DefsLogAddMember(value) => v.nested(&**value),
-            Self::DefsLogRemoveMember(value) => v.nested(&**value),
-            Self::DefsLogMemberJoin(value) => v.nested(&**value),
-            Self::DefsLogMemberLeave(value) => v.nested(&**value),
-            Self::DefsLogLockConvo(value) => v.nested(&**value),
-            Self::DefsLogUnlockConvo(value) => v.nested(&**value),
-            Self::DefsLogLockConvoPermanently(value) => v.nested(&**value),
-            Self::DefsLogIncomingJoinRequest(value) => v.nested(&**value),
-            Self::DefsLogApproveJoinRequest(value) => v.nested(&**value),
-            Self::DefsLogRejectJoinRequest(value) => v.nested(&**value),
-            Self::DefsLogWithdrawIncomingJoinRequest(value) => v.nested(&**value),
+            Self::LogCreateMessage(value) => v.nested(&**value),
+            Self::LogDeleteMessage(value) => v.nested(&**value),
+            Self::LogReadMessage(value) => v.nested(&**value),
+            Self::LogAddReaction(value) => v.nested(&**value),
+            Self::LogRemoveReaction(value) => v.nested(&**value),
+            Self::LogReadConvo(value) => v.nested(&**value),
+            Self::LogAddMember(value) => v.nested(&**value),
+            Self::LogRemoveMember(value) => v.nested(&**value),
+            Self::LogMemberJoin(value) => v.nested(&**value),
+            Self::LogMemberLeave(value) => v.nested(&**value),
+            Self::LogLockConvo(value) => v.nested(&**value),
+            Self::LogUnlockConvo(value) => v.nested(&**value),
+            Self::LogLockConvoPermanently(value) => v.nested(&**value),
+            Self::LogIncomingJoinRequest(value) => v.nested(&**value),
+            Self::LogApproveJoinRequest(value) => v.nested(&**value),
+            Self::LogRejectJoinRequest(value) => v.nested(&**value),
+            Self::LogWithdrawIncomingJoinRequest(value) => v.nested(&**value),
             _ => {}
         }
     }

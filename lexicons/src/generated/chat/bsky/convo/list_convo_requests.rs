@@ -136,9 +136,9 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputRequestsItem {
     /// `chat.bsky.convo.defs#convoView`
-    DefsConvoView(Box<crate::chat::bsky::convo::defs::ConvoView>),
+    ConvoView(Box<crate::chat::bsky::convo::defs::ConvoView>),
     /// `chat.bsky.group.defs#joinRequestConvoView`
-    DefsJoinRequestConvoView(Box<crate::chat::bsky::group::defs::JoinRequestConvoView>),
+    JoinRequestConvoView(Box<crate::chat::bsky::group::defs::JoinRequestConvoView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -149,7 +149,7 @@ impl ::atlex::rt::serde::Serialize for OutputRequestsItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsConvoView(value) => {
+            Self::ConvoView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#convoView",
@@ -158,7 +158,7 @@ impl ::atlex::rt::serde::Serialize for OutputRequestsItem {
                     serializer,
                 )
             }
-            Self::DefsJoinRequestConvoView(value) => {
+            Self::JoinRequestConvoView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.group.defs#joinRequestConvoView",
@@ -181,12 +181,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRequestsItem {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "chat.bsky.convo.defs#convoView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsConvoView)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ConvoView)
             }
             "chat.bsky.group.defs#joinRequestConvoView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsJoinRequestConvoView)
+                    .map(Self::JoinRequestConvoView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -196,8 +195,8 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRequestsItem {
 impl ::atlex::rt::Validate for OutputRequestsItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsConvoView(value) => v.nested(&**value),
-            Self::DefsJoinRequestConvoView(value) => v.nested(&**value),
+            Self::ConvoView(value) => v.nested(&**value),
+            Self::JoinRequestConvoView(value) => v.nested(&**value),
             _ => {}
         }
     }

@@ -53,13 +53,13 @@ impl ::atlex::rt::Validate for View {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ViewJoinLinkPreview {
     /// `chat.bsky.group.defs#joinLinkPreviewView`
-    DefsJoinLinkPreviewView(Box<crate::chat::bsky::group::defs::JoinLinkPreviewView>),
+    JoinLinkPreviewView(Box<crate::chat::bsky::group::defs::JoinLinkPreviewView>),
     /// `chat.bsky.group.defs#disabledJoinLinkPreviewView`
-    DefsDisabledJoinLinkPreviewView(
+    DisabledJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::DisabledJoinLinkPreviewView>,
     ),
     /// `chat.bsky.group.defs#invalidJoinLinkPreviewView`
-    DefsInvalidJoinLinkPreviewView(
+    InvalidJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::InvalidJoinLinkPreviewView>,
     ),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -72,7 +72,7 @@ impl ::atlex::rt::serde::Serialize for ViewJoinLinkPreview {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsJoinLinkPreviewView(value) => {
+            Self::JoinLinkPreviewView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.group.defs#joinLinkPreviewView",
@@ -81,7 +81,7 @@ impl ::atlex::rt::serde::Serialize for ViewJoinLinkPreview {
                     serializer,
                 )
             }
-            Self::DefsDisabledJoinLinkPreviewView(value) => {
+            Self::DisabledJoinLinkPreviewView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.group.defs#disabledJoinLinkPreviewView",
@@ -90,7 +90,7 @@ impl ::atlex::rt::serde::Serialize for ViewJoinLinkPreview {
                     serializer,
                 )
             }
-            Self::DefsInvalidJoinLinkPreviewView(value) => {
+            Self::InvalidJoinLinkPreviewView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.group.defs#invalidJoinLinkPreviewView",
@@ -114,15 +114,15 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewJoinLinkPreview {
         match type_name.as_str() {
             "chat.bsky.group.defs#joinLinkPreviewView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsJoinLinkPreviewView)
+                    .map(Self::JoinLinkPreviewView)
             }
             "chat.bsky.group.defs#disabledJoinLinkPreviewView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsDisabledJoinLinkPreviewView)
+                    .map(Self::DisabledJoinLinkPreviewView)
             }
             "chat.bsky.group.defs#invalidJoinLinkPreviewView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsInvalidJoinLinkPreviewView)
+                    .map(Self::InvalidJoinLinkPreviewView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -131,7 +131,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewJoinLinkPreview {
 
 impl ::atlex::rt::Validate for ViewJoinLinkPreview {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsJoinLinkPreviewView(value) = self {
+        if let Self::JoinLinkPreviewView(value) = self {
             v.nested(&**value);
         }
     }

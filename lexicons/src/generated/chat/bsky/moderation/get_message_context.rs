@@ -148,9 +148,9 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputMessagesItem {
     /// `chat.bsky.convo.defs#messageView`
-    DefsMessageView(Box<crate::chat::bsky::convo::defs::MessageView>),
+    MessageView(Box<crate::chat::bsky::convo::defs::MessageView>),
     /// `chat.bsky.convo.defs#systemMessageView`
-    DefsSystemMessageView(Box<crate::chat::bsky::convo::defs::SystemMessageView>),
+    SystemMessageView(Box<crate::chat::bsky::convo::defs::SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -161,7 +161,7 @@ impl ::atlex::rt::serde::Serialize for OutputMessagesItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsMessageView(value) => {
+            Self::MessageView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#messageView",
@@ -170,7 +170,7 @@ impl ::atlex::rt::serde::Serialize for OutputMessagesItem {
                     serializer,
                 )
             }
-            Self::DefsSystemMessageView(value) => {
+            Self::SystemMessageView(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#systemMessageView",
@@ -194,11 +194,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputMessagesItem {
         match type_name.as_str() {
             "chat.bsky.convo.defs#messageView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsMessageView)
+                    .map(Self::MessageView)
             }
             "chat.bsky.convo.defs#systemMessageView" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsSystemMessageView)
+                    .map(Self::SystemMessageView)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -207,7 +207,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputMessagesItem {
 
 impl ::atlex::rt::Validate for OutputMessagesItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsMessageView(value) = self {
+        if let Self::MessageView(value) = self {
             v.nested(&**value);
         }
     }

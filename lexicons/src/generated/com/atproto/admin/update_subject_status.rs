@@ -55,11 +55,11 @@ impl ::atlex::rt::Validate for Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// `com.atproto.admin.defs#repoBlobRef`
-    DefsRepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
+    RepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -70,7 +70,7 @@ impl ::atlex::rt::serde::Serialize for InputSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -85,7 +85,7 @@ impl ::atlex::rt::serde::Serialize for InputSubject {
                     serializer,
                 )
             }
-            Self::DefsRepoBlobRef(value) => {
+            Self::RepoBlobRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoBlobRef",
@@ -108,15 +108,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
             }
             "com.atproto.admin.defs#repoBlobRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoBlobRef)
+                    .map(Self::RepoBlobRef)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -149,11 +148,11 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// `com.atproto.admin.defs#repoBlobRef`
-    DefsRepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
+    RepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -164,7 +163,7 @@ impl ::atlex::rt::serde::Serialize for OutputSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -179,7 +178,7 @@ impl ::atlex::rt::serde::Serialize for OutputSubject {
                     serializer,
                 )
             }
-            Self::DefsRepoBlobRef(value) => {
+            Self::RepoBlobRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoBlobRef",
@@ -202,15 +201,14 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
             }
             "com.atproto.admin.defs#repoBlobRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoBlobRef)
+                    .map(Self::RepoBlobRef)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }

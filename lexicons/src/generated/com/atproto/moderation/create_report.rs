@@ -79,7 +79,7 @@ impl ::atlex::rt::Validate for Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -92,7 +92,7 @@ impl ::atlex::rt::serde::Serialize for InputSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -121,8 +121,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
@@ -182,7 +181,7 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -195,7 +194,7 @@ impl ::atlex::rt::serde::Serialize for OutputSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -224,8 +223,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)

@@ -467,13 +467,13 @@ impl ::atlex::rt::Validate for ModEventViewEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModEventViewSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// `chat.bsky.convo.defs#messageRef`
-    DefsMessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
+    MessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
     /// `chat.bsky.convo.defs#convoRef`
-    DefsConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
+    ConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -484,7 +484,7 @@ impl ::atlex::rt::serde::Serialize for ModEventViewSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -499,7 +499,7 @@ impl ::atlex::rt::serde::Serialize for ModEventViewSubject {
                     serializer,
                 )
             }
-            Self::DefsMessageRef(value) => {
+            Self::MessageRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#messageRef",
@@ -508,7 +508,7 @@ impl ::atlex::rt::serde::Serialize for ModEventViewSubject {
                     serializer,
                 )
             }
-            Self::DefsConvoRef(value) => {
+            Self::ConvoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new("chat.bsky.convo.defs#convoRef", &**value),
                     serializer,
@@ -528,19 +528,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
             }
             "chat.bsky.convo.defs#messageRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsMessageRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::MessageRef)
             }
             "chat.bsky.convo.defs#convoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsConvoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ConvoRef)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -1244,13 +1241,13 @@ impl ::atlex::rt::Validate for SubjectStatusView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SubjectStatusViewSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// `chat.bsky.convo.defs#messageRef`
-    DefsMessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
+    MessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
     /// `chat.bsky.convo.defs#convoRef`
-    DefsConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
+    ConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -1261,7 +1258,7 @@ impl ::atlex::rt::serde::Serialize for SubjectStatusViewSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -1276,7 +1273,7 @@ impl ::atlex::rt::serde::Serialize for SubjectStatusViewSubject {
                     serializer,
                 )
             }
-            Self::DefsMessageRef(value) => {
+            Self::MessageRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "chat.bsky.convo.defs#messageRef",
@@ -1285,7 +1282,7 @@ impl ::atlex::rt::serde::Serialize for SubjectStatusViewSubject {
                     serializer,
                 )
             }
-            Self::DefsConvoRef(value) => {
+            Self::ConvoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new("chat.bsky.convo.defs#convoRef", &**value),
                     serializer,
@@ -1305,19 +1302,16 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
             }
             "chat.bsky.convo.defs#messageRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsMessageRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::MessageRef)
             }
             "chat.bsky.convo.defs#convoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsConvoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ConvoRef)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }

@@ -74,75 +74,73 @@ impl ::atlex::rt::Validate for Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputEvent {
     /// `tools.ozone.moderation.defs#modEventTakedown`
-    DefsModEventTakedown(Box<crate::tools::ozone::moderation::defs::ModEventTakedown>),
+    ModEventTakedown(Box<crate::tools::ozone::moderation::defs::ModEventTakedown>),
     /// `tools.ozone.moderation.defs#modEventAcknowledge`
-    DefsModEventAcknowledge(
-        Box<crate::tools::ozone::moderation::defs::ModEventAcknowledge>,
-    ),
+    ModEventAcknowledge(Box<crate::tools::ozone::moderation::defs::ModEventAcknowledge>),
     /// `tools.ozone.moderation.defs#modEventEscalate`
-    DefsModEventEscalate(Box<crate::tools::ozone::moderation::defs::ModEventEscalate>),
+    ModEventEscalate(Box<crate::tools::ozone::moderation::defs::ModEventEscalate>),
     /// `tools.ozone.moderation.defs#modEventComment`
-    DefsModEventComment(Box<crate::tools::ozone::moderation::defs::ModEventComment>),
+    ModEventComment(Box<crate::tools::ozone::moderation::defs::ModEventComment>),
     /// `tools.ozone.moderation.defs#modEventLabel`
-    DefsModEventLabel(Box<crate::tools::ozone::moderation::defs::ModEventLabel>),
+    ModEventLabel(Box<crate::tools::ozone::moderation::defs::ModEventLabel>),
     /// `tools.ozone.moderation.defs#modEventReport`
-    DefsModEventReport(Box<crate::tools::ozone::moderation::defs::ModEventReport>),
+    ModEventReport(Box<crate::tools::ozone::moderation::defs::ModEventReport>),
     /// `tools.ozone.moderation.defs#modEventMute`
-    DefsModEventMute(Box<crate::tools::ozone::moderation::defs::ModEventMute>),
+    ModEventMute(Box<crate::tools::ozone::moderation::defs::ModEventMute>),
     /// `tools.ozone.moderation.defs#modEventUnmute`
-    DefsModEventUnmute(Box<crate::tools::ozone::moderation::defs::ModEventUnmute>),
+    ModEventUnmute(Box<crate::tools::ozone::moderation::defs::ModEventUnmute>),
     /// `tools.ozone.moderation.defs#modEventMuteReporter`
-    DefsModEventMuteReporter(
+    ModEventMuteReporter(
         Box<crate::tools::ozone::moderation::defs::ModEventMuteReporter>,
     ),
     /// `tools.ozone.moderation.defs#modEventUnmuteReporter`
-    DefsModEventUnmuteReporter(
+    ModEventUnmuteReporter(
         Box<crate::tools::ozone::moderation::defs::ModEventUnmuteReporter>,
     ),
     /// `tools.ozone.moderation.defs#modEventReverseTakedown`
-    DefsModEventReverseTakedown(
+    ModEventReverseTakedown(
         Box<crate::tools::ozone::moderation::defs::ModEventReverseTakedown>,
     ),
     /// `tools.ozone.moderation.defs#modEventResolveAppeal`
-    DefsModEventResolveAppeal(
+    ModEventResolveAppeal(
         Box<crate::tools::ozone::moderation::defs::ModEventResolveAppeal>,
     ),
     /// `tools.ozone.moderation.defs#modEventEmail`
-    DefsModEventEmail(Box<crate::tools::ozone::moderation::defs::ModEventEmail>),
+    ModEventEmail(Box<crate::tools::ozone::moderation::defs::ModEventEmail>),
     /// `tools.ozone.moderation.defs#modEventDivert`
-    DefsModEventDivert(Box<crate::tools::ozone::moderation::defs::ModEventDivert>),
+    ModEventDivert(Box<crate::tools::ozone::moderation::defs::ModEventDivert>),
     /// `tools.ozone.moderation.defs#modEventTag`
-    DefsModEventTag(Box<crate::tools::ozone::moderation::defs::ModEventTag>),
+    ModEventTag(Box<crate::tools::ozone::moderation::defs::ModEventTag>),
     /// `tools.ozone.moderation.defs#accountEvent`
-    DefsAccountEvent(Box<crate::tools::ozone::moderation::defs::AccountEvent>),
+    AccountEvent(Box<crate::tools::ozone::moderation::defs::AccountEvent>),
     /// `tools.ozone.moderation.defs#identityEvent`
-    DefsIdentityEvent(Box<crate::tools::ozone::moderation::defs::IdentityEvent>),
+    IdentityEvent(Box<crate::tools::ozone::moderation::defs::IdentityEvent>),
     /// `tools.ozone.moderation.defs#recordEvent`
-    DefsRecordEvent(Box<crate::tools::ozone::moderation::defs::RecordEvent>),
+    RecordEvent(Box<crate::tools::ozone::moderation::defs::RecordEvent>),
     /// `tools.ozone.moderation.defs#modEventPriorityScore`
-    DefsModEventPriorityScore(
+    ModEventPriorityScore(
         Box<crate::tools::ozone::moderation::defs::ModEventPriorityScore>,
     ),
     /// `tools.ozone.moderation.defs#ageAssuranceEvent`
-    DefsAgeAssuranceEvent(Box<crate::tools::ozone::moderation::defs::AgeAssuranceEvent>),
+    AgeAssuranceEvent(Box<crate::tools::ozone::moderation::defs::AgeAssuranceEvent>),
     /// `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`
-    DefsAgeAssuranceOverrideEvent(
+    AgeAssuranceOverrideEvent(
         Box<crate::tools::ozone::moderation::defs::AgeAssuranceOverrideEvent>,
     ),
     /// `tools.ozone.moderation.defs#ageAssurancePurgeEvent`
-    DefsAgeAssurancePurgeEvent(
+    AgeAssurancePurgeEvent(
         Box<crate::tools::ozone::moderation::defs::AgeAssurancePurgeEvent>,
     ),
     /// `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`
-    DefsRevokeAccountCredentialsEvent(
+    RevokeAccountCredentialsEvent(
         Box<crate::tools::ozone::moderation::defs::RevokeAccountCredentialsEvent>,
     ),
     /// `tools.ozone.moderation.defs#scheduleTakedownEvent`
-    DefsScheduleTakedownEvent(
+    ScheduleTakedownEvent(
         Box<crate::tools::ozone::moderation::defs::ScheduleTakedownEvent>,
     ),
     /// `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`
-    DefsCancelScheduledTakedownEvent(
+    CancelScheduledTakedownEvent(
         Box<crate::tools::ozone::moderation::defs::CancelScheduledTakedownEvent>,
     ),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -155,7 +153,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsModEventTakedown(value) => {
+            Self::ModEventTakedown(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventTakedown",
@@ -164,7 +162,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventAcknowledge(value) => {
+            Self::ModEventAcknowledge(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventAcknowledge",
@@ -173,7 +171,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventEscalate(value) => {
+            Self::ModEventEscalate(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventEscalate",
@@ -182,7 +180,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventComment(value) => {
+            Self::ModEventComment(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventComment",
@@ -191,7 +189,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventLabel(value) => {
+            Self::ModEventLabel(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventLabel",
@@ -200,7 +198,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventReport(value) => {
+            Self::ModEventReport(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventReport",
@@ -209,7 +207,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventMute(value) => {
+            Self::ModEventMute(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventMute",
@@ -218,7 +216,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventUnmute(value) => {
+            Self::ModEventUnmute(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventUnmute",
@@ -227,7 +225,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventMuteReporter(value) => {
+            Self::ModEventMuteReporter(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventMuteReporter",
@@ -236,7 +234,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventUnmuteReporter(value) => {
+            Self::ModEventUnmuteReporter(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventUnmuteReporter",
@@ -245,7 +243,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventReverseTakedown(value) => {
+            Self::ModEventReverseTakedown(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventReverseTakedown",
@@ -254,7 +252,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventResolveAppeal(value) => {
+            Self::ModEventResolveAppeal(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventResolveAppeal",
@@ -263,7 +261,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventEmail(value) => {
+            Self::ModEventEmail(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventEmail",
@@ -272,7 +270,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventDivert(value) => {
+            Self::ModEventDivert(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventDivert",
@@ -281,7 +279,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventTag(value) => {
+            Self::ModEventTag(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventTag",
@@ -290,7 +288,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsAccountEvent(value) => {
+            Self::AccountEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#accountEvent",
@@ -299,7 +297,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsIdentityEvent(value) => {
+            Self::IdentityEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#identityEvent",
@@ -308,7 +306,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsRecordEvent(value) => {
+            Self::RecordEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#recordEvent",
@@ -317,7 +315,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsModEventPriorityScore(value) => {
+            Self::ModEventPriorityScore(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#modEventPriorityScore",
@@ -326,7 +324,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsAgeAssuranceEvent(value) => {
+            Self::AgeAssuranceEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#ageAssuranceEvent",
@@ -335,7 +333,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsAgeAssuranceOverrideEvent(value) => {
+            Self::AgeAssuranceOverrideEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
@@ -344,7 +342,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsAgeAssurancePurgeEvent(value) => {
+            Self::AgeAssurancePurgeEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
@@ -353,7 +351,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsRevokeAccountCredentialsEvent(value) => {
+            Self::RevokeAccountCredentialsEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
@@ -362,7 +360,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsScheduleTakedownEvent(value) => {
+            Self::ScheduleTakedownEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#scheduleTakedownEvent",
@@ -371,7 +369,7 @@ impl ::atlex::rt::serde::Serialize for InputEvent {
                     serializer,
                 )
             }
-            Self::DefsCancelScheduledTakedownEvent(value) => {
+            Self::CancelScheduledTakedownEvent(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
@@ -395,103 +393,103 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputEvent {
         match type_name.as_str() {
             "tools.ozone.moderation.defs#modEventTakedown" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventTakedown)
+                    .map(Self::ModEventTakedown)
             }
             "tools.ozone.moderation.defs#modEventAcknowledge" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventAcknowledge)
+                    .map(Self::ModEventAcknowledge)
             }
             "tools.ozone.moderation.defs#modEventEscalate" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventEscalate)
+                    .map(Self::ModEventEscalate)
             }
             "tools.ozone.moderation.defs#modEventComment" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventComment)
+                    .map(Self::ModEventComment)
             }
             "tools.ozone.moderation.defs#modEventLabel" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventLabel)
+                    .map(Self::ModEventLabel)
             }
             "tools.ozone.moderation.defs#modEventReport" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventReport)
+                    .map(Self::ModEventReport)
             }
             "tools.ozone.moderation.defs#modEventMute" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventMute)
+                    .map(Self::ModEventMute)
             }
             "tools.ozone.moderation.defs#modEventUnmute" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventUnmute)
+                    .map(Self::ModEventUnmute)
             }
             "tools.ozone.moderation.defs#modEventMuteReporter" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventMuteReporter)
+                    .map(Self::ModEventMuteReporter)
             }
             "tools.ozone.moderation.defs#modEventUnmuteReporter" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventUnmuteReporter)
+                    .map(Self::ModEventUnmuteReporter)
             }
             "tools.ozone.moderation.defs#modEventReverseTakedown" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventReverseTakedown)
+                    .map(Self::ModEventReverseTakedown)
             }
             "tools.ozone.moderation.defs#modEventResolveAppeal" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventResolveAppeal)
+                    .map(Self::ModEventResolveAppeal)
             }
             "tools.ozone.moderation.defs#modEventEmail" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventEmail)
+                    .map(Self::ModEventEmail)
             }
             "tools.ozone.moderation.defs#modEventDivert" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventDivert)
+                    .map(Self::ModEventDivert)
             }
             "tools.ozone.moderation.defs#modEventTag" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventTag)
+                    .map(Self::ModEventTag)
             }
             "tools.ozone.moderation.defs#accountEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsAccountEvent)
+                    .map(Self::AccountEvent)
             }
             "tools.ozone.moderation.defs#identityEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsIdentityEvent)
+                    .map(Self::IdentityEvent)
             }
             "tools.ozone.moderation.defs#recordEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRecordEvent)
+                    .map(Self::RecordEvent)
             }
             "tools.ozone.moderation.defs#modEventPriorityScore" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsModEventPriorityScore)
+                    .map(Self::ModEventPriorityScore)
             }
             "tools.ozone.moderation.defs#ageAssuranceEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsAgeAssuranceEvent)
+                    .map(Self::AgeAssuranceEvent)
             }
             "tools.ozone.moderation.defs#ageAssuranceOverrideEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsAgeAssuranceOverrideEvent)
+                    .map(Self::AgeAssuranceOverrideEvent)
             }
             "tools.ozone.moderation.defs#ageAssurancePurgeEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsAgeAssurancePurgeEvent)
+                    .map(Self::AgeAssurancePurgeEvent)
             }
             "tools.ozone.moderation.defs#revokeAccountCredentialsEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRevokeAccountCredentialsEvent)
+                    .map(Self::RevokeAccountCredentialsEvent)
             }
             "tools.ozone.moderation.defs#scheduleTakedownEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsScheduleTakedownEvent)
+                    .map(Self::ScheduleTakedownEvent)
             }
             "tools.ozone.moderation.defs#cancelScheduledTakedownEvent" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsCancelScheduledTakedownEvent)
+                    .map(Self::CancelScheduledTakedownEvent)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -501,13 +499,13 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputEvent {
 impl ::atlex::rt::Validate for InputEvent {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
         match self {
-            Self::DefsModEventTakedown(value) => v.nested(&**value),
-            Self::DefsModEventReverseTakedown(value) => v.nested(&**value),
-            Self::DefsModEventEmail(value) => v.nested(&**value),
-            Self::DefsModEventPriorityScore(value) => v.nested(&**value),
-            Self::DefsAgeAssuranceOverrideEvent(value) => v.nested(&**value),
-            Self::DefsAgeAssurancePurgeEvent(value) => v.nested(&**value),
-            Self::DefsRevokeAccountCredentialsEvent(value) => v.nested(&**value),
+            Self::ModEventTakedown(value) => v.nested(&**value),
+            Self::ModEventReverseTakedown(value) => v.nested(&**value),
+            Self::ModEventEmail(value) => v.nested(&**value),
+            Self::ModEventPriorityScore(value) => v.nested(&**value),
+            Self::AgeAssuranceOverrideEvent(value) => v.nested(&**value),
+            Self::AgeAssurancePurgeEvent(value) => v.nested(&**value),
+            Self::RevokeAccountCredentialsEvent(value) => v.nested(&**value),
             _ => {}
         }
     }
@@ -516,7 +514,7 @@ impl ::atlex::rt::Validate for InputEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSubject {
     /// `com.atproto.admin.defs#repoRef`
-    DefsRepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
     /// `com.atproto.repo.strongRef`
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -529,7 +527,7 @@ impl ::atlex::rt::serde::Serialize for InputSubject {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoRef(value) => {
+            Self::RepoRef(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "com.atproto.admin.defs#repoRef",
@@ -558,8 +556,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
         let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
         match type_name.as_str() {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoRef)
+                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
             }
             "com.atproto.repo.strongRef" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)

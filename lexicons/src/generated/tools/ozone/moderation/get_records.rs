@@ -86,11 +86,9 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputRecordsItem {
     /// `tools.ozone.moderation.defs#recordViewDetail`
-    DefsRecordViewDetail(Box<crate::tools::ozone::moderation::defs::RecordViewDetail>),
+    RecordViewDetail(Box<crate::tools::ozone::moderation::defs::RecordViewDetail>),
     /// `tools.ozone.moderation.defs#recordViewNotFound`
-    DefsRecordViewNotFound(
-        Box<crate::tools::ozone::moderation::defs::RecordViewNotFound>,
-    ),
+    RecordViewNotFound(Box<crate::tools::ozone::moderation::defs::RecordViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -101,7 +99,7 @@ impl ::atlex::rt::serde::Serialize for OutputRecordsItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRecordViewDetail(value) => {
+            Self::RecordViewDetail(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#recordViewDetail",
@@ -110,7 +108,7 @@ impl ::atlex::rt::serde::Serialize for OutputRecordsItem {
                     serializer,
                 )
             }
-            Self::DefsRecordViewNotFound(value) => {
+            Self::RecordViewNotFound(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#recordViewNotFound",
@@ -134,11 +132,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRecordsItem {
         match type_name.as_str() {
             "tools.ozone.moderation.defs#recordViewDetail" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRecordViewDetail)
+                    .map(Self::RecordViewDetail)
             }
             "tools.ozone.moderation.defs#recordViewNotFound" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRecordViewNotFound)
+                    .map(Self::RecordViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -147,7 +145,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRecordsItem {
 
 impl ::atlex::rt::Validate for OutputRecordsItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsRecordViewDetail(value) = self {
+        if let Self::RecordViewDetail(value) = self {
             v.nested(&**value);
         }
     }

@@ -86,9 +86,9 @@ impl ::atlex::rt::Validate for Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputReposItem {
     /// `tools.ozone.moderation.defs#repoViewDetail`
-    DefsRepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
+    RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
     /// `tools.ozone.moderation.defs#repoViewNotFound`
-    DefsRepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
+    RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -99,7 +99,7 @@ impl ::atlex::rt::serde::Serialize for OutputReposItem {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoViewDetail(value) => {
+            Self::RepoViewDetail(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#repoViewDetail",
@@ -108,7 +108,7 @@ impl ::atlex::rt::serde::Serialize for OutputReposItem {
                     serializer,
                 )
             }
-            Self::DefsRepoViewNotFound(value) => {
+            Self::RepoViewNotFound(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#repoViewNotFound",
@@ -132,11 +132,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputReposItem {
         match type_name.as_str() {
             "tools.ozone.moderation.defs#repoViewDetail" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoViewDetail)
+                    .map(Self::RepoViewDetail)
             }
             "tools.ozone.moderation.defs#repoViewNotFound" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoViewNotFound)
+                    .map(Self::RepoViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -145,7 +145,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputReposItem {
 
 impl ::atlex::rt::Validate for OutputReposItem {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsRepoViewDetail(value) = self {
+        if let Self::RepoViewDetail(value) = self {
             v.nested(&**value);
         }
     }

@@ -75,17 +75,17 @@ impl ::atlex::rt::Validate for Input {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputActivity {
     /// `tools.ozone.report.defs#queueActivity`
-    DefsQueueActivity(Box<crate::tools::ozone::report::defs::QueueActivity>),
+    QueueActivity(Box<crate::tools::ozone::report::defs::QueueActivity>),
     /// `tools.ozone.report.defs#assignmentActivity`
-    DefsAssignmentActivity(Box<crate::tools::ozone::report::defs::AssignmentActivity>),
+    AssignmentActivity(Box<crate::tools::ozone::report::defs::AssignmentActivity>),
     /// `tools.ozone.report.defs#escalationActivity`
-    DefsEscalationActivity(Box<crate::tools::ozone::report::defs::EscalationActivity>),
+    EscalationActivity(Box<crate::tools::ozone::report::defs::EscalationActivity>),
     /// `tools.ozone.report.defs#closeActivity`
-    DefsCloseActivity(Box<crate::tools::ozone::report::defs::CloseActivity>),
+    CloseActivity(Box<crate::tools::ozone::report::defs::CloseActivity>),
     /// `tools.ozone.report.defs#reopenActivity`
-    DefsReopenActivity(Box<crate::tools::ozone::report::defs::ReopenActivity>),
+    ReopenActivity(Box<crate::tools::ozone::report::defs::ReopenActivity>),
     /// `tools.ozone.report.defs#noteActivity`
-    DefsNoteActivity(Box<crate::tools::ozone::report::defs::NoteActivity>),
+    NoteActivity(Box<crate::tools::ozone::report::defs::NoteActivity>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -96,7 +96,7 @@ impl ::atlex::rt::serde::Serialize for InputActivity {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsQueueActivity(value) => {
+            Self::QueueActivity(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.report.defs#queueActivity",
@@ -105,7 +105,7 @@ impl ::atlex::rt::serde::Serialize for InputActivity {
                     serializer,
                 )
             }
-            Self::DefsAssignmentActivity(value) => {
+            Self::AssignmentActivity(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.report.defs#assignmentActivity",
@@ -114,7 +114,7 @@ impl ::atlex::rt::serde::Serialize for InputActivity {
                     serializer,
                 )
             }
-            Self::DefsEscalationActivity(value) => {
+            Self::EscalationActivity(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.report.defs#escalationActivity",
@@ -123,7 +123,7 @@ impl ::atlex::rt::serde::Serialize for InputActivity {
                     serializer,
                 )
             }
-            Self::DefsCloseActivity(value) => {
+            Self::CloseActivity(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.report.defs#closeActivity",
@@ -132,7 +132,7 @@ impl ::atlex::rt::serde::Serialize for InputActivity {
                     serializer,
                 )
             }
-            Self::DefsReopenActivity(value) => {
+            Self::ReopenActivity(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.report.defs#reopenActivity",
@@ -141,7 +141,7 @@ impl ::atlex::rt::serde::Serialize for InputActivity {
                     serializer,
                 )
             }
-            Self::DefsNoteActivity(value) => {
+            Self::NoteActivity(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.report.defs#noteActivity",
@@ -165,27 +165,27 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputActivity {
         match type_name.as_str() {
             "tools.ozone.report.defs#queueActivity" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsQueueActivity)
+                    .map(Self::QueueActivity)
             }
             "tools.ozone.report.defs#assignmentActivity" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsAssignmentActivity)
+                    .map(Self::AssignmentActivity)
             }
             "tools.ozone.report.defs#escalationActivity" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsEscalationActivity)
+                    .map(Self::EscalationActivity)
             }
             "tools.ozone.report.defs#closeActivity" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsCloseActivity)
+                    .map(Self::CloseActivity)
             }
             "tools.ozone.report.defs#reopenActivity" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsReopenActivity)
+                    .map(Self::ReopenActivity)
             }
             "tools.ozone.report.defs#noteActivity" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsNoteActivity)
+                    .map(Self::NoteActivity)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }

@@ -129,9 +129,9 @@ impl ::atlex::rt::Validate for VerificationViewIssuerProfile {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerificationViewSubjectRepo {
     /// `tools.ozone.moderation.defs#repoViewDetail`
-    DefsRepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
+    RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
     /// `tools.ozone.moderation.defs#repoViewNotFound`
-    DefsRepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
+    RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -142,7 +142,7 @@ impl ::atlex::rt::serde::Serialize for VerificationViewSubjectRepo {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoViewDetail(value) => {
+            Self::RepoViewDetail(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#repoViewDetail",
@@ -151,7 +151,7 @@ impl ::atlex::rt::serde::Serialize for VerificationViewSubjectRepo {
                     serializer,
                 )
             }
-            Self::DefsRepoViewNotFound(value) => {
+            Self::RepoViewNotFound(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#repoViewNotFound",
@@ -175,11 +175,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectRepo {
         match type_name.as_str() {
             "tools.ozone.moderation.defs#repoViewDetail" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoViewDetail)
+                    .map(Self::RepoViewDetail)
             }
             "tools.ozone.moderation.defs#repoViewNotFound" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoViewNotFound)
+                    .map(Self::RepoViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -188,7 +188,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectRepo {
 
 impl ::atlex::rt::Validate for VerificationViewSubjectRepo {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsRepoViewDetail(value) = self {
+        if let Self::RepoViewDetail(value) = self {
             v.nested(&**value);
         }
     }
@@ -197,9 +197,9 @@ impl ::atlex::rt::Validate for VerificationViewSubjectRepo {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VerificationViewIssuerRepo {
     /// `tools.ozone.moderation.defs#repoViewDetail`
-    DefsRepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
+    RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
     /// `tools.ozone.moderation.defs#repoViewNotFound`
-    DefsRepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
+    RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     Unknown(::atlex::rt::Unknown),
 }
@@ -210,7 +210,7 @@ impl ::atlex::rt::serde::Serialize for VerificationViewIssuerRepo {
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         match self {
-            Self::DefsRepoViewDetail(value) => {
+            Self::RepoViewDetail(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#repoViewDetail",
@@ -219,7 +219,7 @@ impl ::atlex::rt::serde::Serialize for VerificationViewIssuerRepo {
                     serializer,
                 )
             }
-            Self::DefsRepoViewNotFound(value) => {
+            Self::RepoViewNotFound(value) => {
                 ::atlex::rt::serde::Serialize::serialize(
                     &::atlex::rt::Tagged::new(
                         "tools.ozone.moderation.defs#repoViewNotFound",
@@ -243,11 +243,11 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerRepo {
         match type_name.as_str() {
             "tools.ozone.moderation.defs#repoViewDetail" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoViewDetail)
+                    .map(Self::RepoViewDetail)
             }
             "tools.ozone.moderation.defs#repoViewNotFound" => {
                 ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DefsRepoViewNotFound)
+                    .map(Self::RepoViewNotFound)
             }
             _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
         }
@@ -256,7 +256,7 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerRepo {
 
 impl ::atlex::rt::Validate for VerificationViewIssuerRepo {
     fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DefsRepoViewDetail(value) = self {
+        if let Self::RepoViewDetail(value) = self {
             v.nested(&**value);
         }
     }

@@ -1,0 +1,448 @@
+//! An XRPC server on [axum]: mounts generated `Service` traits at
+//! `/xrpc/<NSID>` and speaks the XRPC HTTP conventions for them.
+//!
+//! [`XrpcRouter`] is a [`Registry`]: each generated group of endpoints has a
+//! `register` function that adds all of them, and [`XrpcRouter::mount`] takes
+//! that function as it is. The router then turns into a plain
+//! [`axum::Router`], which can be served, merged with other routes and wrapped
+//! in layers like any other.
+//!
+//! ```ignore
+//! use atlex::error::CommonError;
+//! use atlex::server::XrpcRouter;
+//! use atlex::service::{HandlerError, HandlerResult, Request};
+//! use atlex::types::Did;
+//! use atlex_lexicons::chat::bsky::convo::{self, leave_convo, list_convos};
+//!
+//! struct Chat {/* database handles, … */}
+//!
+//! impl convo::Service for Chat {
+//!     async fn list_convos(
+//!         &self,
+//!         request: Request<list_convos::ListConvos>,
+//!     ) -> HandlerResult<list_convos::ListConvos> {
+//!         // 401 AuthenticationRequired for anonymous callers.
+//!         let caller = request.context.require_caller()?;
+//!         // Already checked against the lexicon: 1..=100, 50 when absent.
+//!         let limit = request.params.limit_or_default();
+//!         let (convos, cursor) = self.page_of_convos(caller, limit).await;
+//!         Ok(list_convos::Output { cursor, convos })
+//!     }
+//!
+//!     async fn leave_convo(
+//!         &self,
+//!         request: Request<leave_convo::LeaveConvo>,
+//!     ) -> HandlerResult<leave_convo::LeaveConvo> {
+//!         let caller = request.context.require_caller()?;
+//!         let convo_id = request.input.convo_id;
+//!         if self.owns(caller, &convo_id).await {
+//!             // A declared error: 400 {"error": "OwnerCannotLeave", "message": …}
+//!             return Err(HandlerError::endpoint(leave_convo::Error::OwnerCannotLeave {
+//!                 message: Some("lock the group before leaving it".to_owned()),
+//!             }));
+//!         }
+//!         let rev = self.leave(caller, &convo_id).await;
+//!         Ok(leave_convo::Output { convo_id, rev })
+//!     }
+//!
+//!     // Every method not written here answers 501 MethodNotImplemented.
+//! }
+//!
+//! /// Your token check (a JWT, a session lookup, …).
+//! fn verify_access_token(token: &str) -> Option<Did> {
+//!     # unimplemented!()
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let app = XrpcRouter::new(Chat {})
+//!         .mount(convo::register)
+//!         .authenticate(|headers| {
+//!             let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+//!                 return Ok(None); // anonymous: handlers decide
+//!             };
+//!             let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer "));
+//!             match token.and_then(verify_access_token) {
+//!                 Some(did) => Ok(Some(did)),
+//!                 None => Err(CommonError::InvalidToken {
+//!                     message: Some("invalid access token".to_owned()),
+//!                 }),
+//!             }
+//!         })
+//!         .body_limit(256 * 1024)
+//!         .into_router()
+//!         .route("/health", axum::routing::get(|| async { "ok" }));
+//!
+//!     let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+//!     axum::serve(listener, app).await
+//! }
+//! ```
+//!
+//! # What a request goes through
+//!
+//! Every error is answered as JSON, `{"error": NAME, "message": TEXT}`, with
+//! `Content-Type: application/json`.
+//!
+//! 1. **Routing.** Each mounted endpoint is served at `/xrpc/<NSID>`; any other
+//!    path under `/xrpc/` answers 501 `MethodNotImplemented`. Paths outside
+//!    `/xrpc/` are left to the rest of the axum router (404 by default).
+//! 2. **Method.** Queries take `GET` (and `HEAD`), procedures `POST`; another
+//!    method answers 400 `InvalidRequest` with an `Allow` header.
+//! 3. **Authentication.** The function given to [`XrpcRouter::authenticate`]
+//!    maps the headers to the caller ([`RequestContext::caller`]), or to an
+//!    error answered as is (for example 401 `AuthenticationRequired`).
+//! 4. **Parameters.** The query string is read with [`Params::read_query`] and
+//!    checked with [`Validate`]; a missing, repeated or malformed parameter,
+//!    or one outside its lexicon constraints, answers 400 `InvalidRequest`.
+//! 5. **Input.** For an endpoint with an input encoding, the body must be
+//!    present, have a matching `Content-Type` (its MIME essence, compared
+//!    without case; `*/*` and `image/*` patterns match as expected), fit in
+//!    the [body limit](XrpcRouter::body_limit) (413 `PayloadTooLarge`
+//!    otherwise), decode with the endpoint's input codec and pass
+//!    [`Validate`]; anything else answers 400 `InvalidRequest`. Endpoints
+//!    without input ignore the body.
+//! 6. **Handler.** The output is encoded with the endpoint's output codec and
+//!    answered 200. A [`HandlerError::Endpoint`] is answered with its status
+//!    and name, a [`HandlerError::Common`] with the status of
+//!    [`CommonError::status`] (`RateLimitExceeded` with a reset time also sets
+//!    `ratelimit-reset` and `Retry-After`). An error name the endpoint does
+//!    not declare, an output that cannot be encoded, and a handler that
+//!    panics answer 500 `InternalServerError`.
+//!
+//! Malformed requests never reach a handler and never cause a 500.
+//!
+//! # A hand-written endpoint
+//!
+//! Generated code is the usual source of [`Endpoint`]s, but anything
+//! implementing the trait can be mounted:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use atlex::server::XrpcRouter;
+//! use atlex::service::{HandlerResult, Registry, Request};
+//! use atlex::xrpc::{Endpoint, EndpointKind, Json, NoBody, UnknownError};
+//! use tower::ServiceExt as _;
+//!
+//! /// `com.example.ping`: a query answering `{"pong": true}`.
+//! struct Ping;
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct Pong {
+//!     pong: bool,
+//! }
+//!
+//! impl atlex::validate::Validate for Pong {
+//!     fn check(&self, _v: &mut atlex::validate::Validator) {}
+//! }
+//!
+//! impl Endpoint for Ping {
+//!     const NSID: &'static str = "com.example.ping";
+//!     const KIND: EndpointKind = EndpointKind::Query;
+//!     const INPUT_ENCODING: Option<&'static str> = None;
+//!     const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
+//!     type Params = ();
+//!     type Input = ();
+//!     type Output = Pong;
+//!     type Error = PingError;
+//!     type InputCodec = NoBody;
+//!     type OutputCodec = Json;
+//! }
+//!
+//! /// No declared errors: only the unknown case.
+//! #[derive(Debug)]
+//! struct PingError(UnknownError);
+//!
+//! impl std::fmt::Display for PingError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         self.0.fmt(f)
+//!     }
+//! }
+//!
+//! impl atlex::xrpc::EndpointError for PingError {
+//!     const DECLARED: &'static [&'static str] = &[];
+//!     fn from_parts(error: String, message: Option<String>) -> Self {
+//!         Self(UnknownError { error, message })
+//!     }
+//!     fn name(&self) -> &str {
+//!         &self.0.error
+//!     }
+//!     fn message(&self) -> Option<&str> {
+//!         self.0.message.as_deref()
+//!     }
+//! }
+//!
+//! struct Server;
+//!
+//! /// What generated `register` functions look like.
+//! fn register<R: Registry<Server>>(registry: &mut R) {
+//!     registry.add::<Ping, _, _>(|_server: Arc<Server>, _request: Request<Ping>| async {
+//!         HandlerResult::<Ping>::Ok(Pong { pong: true })
+//!     });
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = XrpcRouter::new(Server).mount(register).into_router();
+//!
+//! let request = http::Request::get("/xrpc/com.example.ping")
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), 200);
+//! let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+//! assert_eq!(&body[..], br#"{"pong":true}"#);
+//! # }
+//! ```
+//!
+//! [`Params::read_query`]: crate::xrpc::Params::read_query
+//! [`Validate`]: crate::validate::Validate
+//! [`RequestContext::caller`]: crate::service::RequestContext::caller
+//! [`HandlerError::Endpoint`]: crate::service::HandlerError::Endpoint
+//! [`HandlerError::Common`]: crate::service::HandlerError::Common
+
+mod endpoint;
+mod response;
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::response::Response;
+use http::HeaderMap;
+
+use crate::error::CommonError;
+use crate::service::{HandlerResult, Registry, Request};
+use crate::types::{Did, Nsid};
+use crate::validate::ValidationError;
+use crate::xrpc::Endpoint;
+
+/// The body limit of a new [`XrpcRouter`]: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Maps a request's headers to its caller.
+type Authenticator = dyn Fn(&HeaderMap) -> Result<Option<Did>, CommonError> + Send + Sync;
+
+/// What every endpoint of a router shares, fixed when it becomes an
+/// [`axum::Router`].
+struct Settings {
+    authenticator: Option<Box<Authenticator>>,
+    body_limit: usize,
+    /// Per NSID, an [`InputRejection`] of that endpoint's type.
+    input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
+}
+
+/// Turns the constraint violations of an endpoint's input into one of its
+/// declared errors (see [`XrpcRouter::map_invalid_input`]).
+type InputRejection<E> =
+    Arc<dyn Fn(&ValidationError) -> Option<<E as Endpoint>::Error> + Send + Sync>;
+
+/// The response to one request, boxed.
+type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// Something that answers the requests of one route.
+trait Serve: Send + Sync {
+    fn serve(self: Arc<Self>, request: http::Request<Body>) -> ResponseFuture;
+}
+
+/// Builds an endpoint's route once the router's settings are known.
+type BuildRoute = Box<dyn FnOnce(Arc<Settings>) -> Arc<dyn Serve> + Send + Sync>;
+
+/// Collects the endpoints of a service, then becomes an [`axum::Router`] that
+/// serves them at `/xrpc/<NSID>`.
+///
+/// Endpoints are added through the [`Registry`] implementation, normally by
+/// [`mount`](Self::mount)ing a generated `register` function. Mounting an
+/// endpoint again replaces its handler. An endpoint whose NSID is not a valid
+/// NSID cannot be addressed and is not mounted.
+///
+/// See the [module documentation](self) for an example and for what a
+/// request goes through.
+pub struct XrpcRouter<S> {
+    service: Arc<S>,
+    routes: BTreeMap<&'static str, BuildRoute>,
+    authenticator: Option<Box<Authenticator>>,
+    body_limit: usize,
+    input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
+}
+
+impl<S: Send + Sync + 'static> XrpcRouter<S> {
+    /// A router for `service`, with no endpoint yet, no authenticator (every
+    /// caller is anonymous) and a body limit of [`DEFAULT_BODY_LIMIT`].
+    pub fn new(service: S) -> Self {
+        Self::from_arc(Arc::new(service))
+    }
+
+    /// A router for a service that is already shared.
+    pub fn from_arc(service: Arc<S>) -> Self {
+        Self {
+            service,
+            routes: BTreeMap::new(),
+            authenticator: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            input_rejections: BTreeMap::new(),
+        }
+    }
+
+    /// Adds endpoints with a `register` function, such as the one generated
+    /// for each group of endpoints:
+    /// `router.mount(chat::bsky::convo::register)`.
+    pub fn mount(mut self, register: impl FnOnce(&mut Self)) -> Self {
+        register(&mut self);
+        self
+    }
+
+    /// Adds the endpoints of another router, with their own service.
+    ///
+    /// The result keeps this router's authenticator and body limit; those of
+    /// `other` are dropped. An endpoint mounted on both is handled by
+    /// `other`'s.
+    pub fn merge<T>(mut self, other: XrpcRouter<T>) -> Self {
+        self.routes.extend(other.routes);
+        self.input_rejections.extend(other.input_rejections);
+        self
+    }
+
+    /// Answers input that breaks the lexicon's constraints with one of
+    /// endpoint `E`'s declared errors instead of `InvalidRequest`, when `map`
+    /// returns one.
+    ///
+    /// Some endpoints declare errors for what the lexicon also constrains:
+    /// `chat.bsky.convo.addReaction` limits `value` to one grapheme and
+    /// declares `ReactionInvalidValue` for unacceptable values, so a server
+    /// can answer a two-grapheme value with that error:
+    ///
+    /// ```ignore
+    /// router.map_invalid_input::<add_reaction::AddReaction>(|violations| {
+    ///     Some(add_reaction::Error::ReactionInvalidValue { message: Some(violations.to_string()) })
+    /// })
+    /// ```
+    pub fn map_invalid_input<E: Endpoint + 'static>(
+        mut self,
+        map: impl Fn(&ValidationError) -> Option<E::Error> + Send + Sync + 'static,
+    ) -> Self {
+        let rejection: InputRejection<E> = Arc::new(map);
+        self.input_rejections.insert(E::NSID, Box::new(rejection));
+        self
+    }
+
+    /// Sets how callers are authenticated.
+    ///
+    /// `authenticate` runs on every request to a mounted endpoint, before its
+    /// parameters and body are read. `Ok(Some(did))` names the caller
+    /// (handlers find it in [`RequestContext::caller`]), `Ok(None)` lets the
+    /// request through anonymously, and `Err(error)` answers with that error
+    /// and its status: typically [`CommonError::AuthenticationRequired`] (401)
+    /// or [`CommonError::InvalidToken`] (400).
+    ///
+    /// [`RequestContext::caller`]: crate::service::RequestContext::caller
+    pub fn authenticate(
+        mut self,
+        authenticate: impl Fn(&HeaderMap) -> Result<Option<Did>, CommonError> + Send + Sync + 'static,
+    ) -> Self {
+        self.authenticator = Some(Box::new(authenticate));
+        self
+    }
+
+    /// Sets the largest request body accepted, in bytes; a larger one answers
+    /// 413 `PayloadTooLarge`. Default: [`DEFAULT_BODY_LIMIT`] (1 MiB).
+    ///
+    /// The limit holds for the bytes actually received, whatever the
+    /// `Content-Length` header says; a `Content-Length` above it is refused
+    /// before the body is read.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The [`axum::Router`] serving the endpoints: each at `/xrpc/<NSID>`,
+    /// every other path under `/xrpc/` answering 501 `MethodNotImplemented`.
+    ///
+    /// The result is an ordinary router: other routes, including ones under
+    /// `/xrpc/` (which take precedence over the 501 answer), can be added,
+    /// and layers (CORS, tracing, timeouts, …) wrapped around it. Two
+    /// routers made by this method cannot be merged, as both answer every
+    /// path under `/xrpc/`: combine several services with
+    /// [`merge`](Self::merge) first.
+    pub fn into_router(self) -> axum::Router {
+        let settings = Arc::new(Settings {
+            authenticator: self.authenticator,
+            body_limit: self.body_limit,
+            input_rejections: self.input_rejections,
+        });
+        let not_implemented = RouteService(Arc::new(response::NotImplemented));
+        let mut router = axum::Router::new()
+            .route_service("/xrpc/", not_implemented.clone())
+            .route_service("/xrpc/{*nsid}", not_implemented);
+        for (nsid, build) in self.routes {
+            let route = RouteService(build(Arc::clone(&settings)));
+            router = router.route_service(&format!("/xrpc/{nsid}"), route);
+        }
+        router
+    }
+}
+
+impl<S: Send + Sync + 'static> Registry<S> for XrpcRouter<S> {
+    fn add<E, F, Fut>(&mut self, handler: F)
+    where
+        E: Endpoint + 'static,
+        F: Fn(Arc<S>, Request<E>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult<E>> + Send + 'static,
+    {
+        if Nsid::validate(E::NSID).is_err() {
+            return;
+        }
+        let service = Arc::clone(&self.service);
+        let build: BuildRoute = Box::new(move |settings| {
+            Arc::new(endpoint::EndpointRoute::<E, S, F>::new(
+                service, handler, settings,
+            ))
+        });
+        self.routes.insert(E::NSID, build);
+    }
+}
+
+impl<S> fmt::Debug for XrpcRouter<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("XrpcRouter")
+            .field("endpoints", &self.routes.keys().collect::<Vec<_>>())
+            .field("authenticator", &self.authenticator.is_some())
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The tower service axum calls for one route.
+#[derive(Clone)]
+struct RouteService(Arc<dyn Serve>);
+
+impl tower::Service<http::Request<Body>> for RouteService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RouteFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        RouteFuture(Arc::clone(&self.0).serve(request))
+    }
+}
+
+/// The future of a [`RouteService`]: a response, never an error.
+struct RouteFuture(ResponseFuture);
+
+impl Future for RouteFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx).map(Ok)
+    }
+}
