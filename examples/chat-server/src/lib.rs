@@ -1123,6 +1123,21 @@ impl convo::Service for ChatService {
 }
 
 impl ChatService {
+    /// Deletes a message for everyone, as a moderator would (not an XRPC
+    /// endpoint of this service). Returns whether the message existed.
+    pub fn delete_message(&self, convo_id: &str, message_id: &str) -> bool {
+        let mut state = self.lock();
+        let Some(message) = state
+            .convos
+            .get_mut(convo_id)
+            .and_then(|c| c.messages.iter_mut().find(|m| m.id == message_id))
+        else {
+            return false;
+        };
+        message.deleted = true;
+        true
+    }
+
     fn set_muted(&self, caller: &Did, id: &str, muted: bool) -> Option<defs::ConvoView> {
         let mut state = self.lock();
         let member = state
@@ -1228,7 +1243,12 @@ impl group::Service for ChatService {
 /// `/xrpc/chat.bsky.group.createGroup`, authenticated with the accounts'
 /// bearer tokens.
 pub fn app(service: ChatService) -> axum::Router {
-    let service = Arc::new(service);
+    app_shared(Arc::new(service))
+}
+
+/// [`app`] for a service the caller keeps a handle on (to reach
+/// [`ChatService::delete_message`], say).
+pub fn app_shared(service: Arc<ChatService>) -> axum::Router {
     let auth = Arc::clone(&service);
     XrpcRouter::from_arc(service)
         .mount(convo::register)
