@@ -123,18 +123,33 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> Codec<T> for Json {
     }
 
     fn decode(_content_type: Option<&str>, body: &[u8]) -> Result<T, DecodeError> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|err| DecodeError {
+        // The fast path decodes without tracking where it is; only a body
+        // that fails is decoded again, with the path recorded, to say where.
+        match serde_json::from_slice(body) {
+            Ok(value) => Ok(value),
+            Err(first) => Err(locate_json_error::<T>(body).unwrap_or_else(|| DecodeError {
+                what: "JSON body",
+                path: String::new(),
+                reason: first.to_string(),
+            })),
+        }
+    }
+}
+
+/// Decodes `body` again with path tracking, to describe why it fails.
+fn locate_json_error<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(err) => Some(DecodeError {
             what: "JSON body",
             path: err.path().to_string(),
             reason: err.inner().to_string(),
-        })?;
-        de.end().map_err(|err| DecodeError {
+        }),
+        Ok(_) => de.end().err().map(|err| DecodeError {
             what: "JSON body",
             path: String::new(),
             reason: err.to_string(),
-        })?;
-        Ok(value)
+        }),
     }
 }
 

@@ -1,0 +1,242 @@
+//! Benchmarks the generated server router and the client against hand-written
+//! baselines, in the same run, on loopback.
+//!
+//! ```sh
+//! cargo run --release -p chat-server --bin xrpc-bench            # needs `wrk` on PATH
+//! cargo run --release -p chat-server --bin xrpc-bench -- 5 64     # seconds per run, connections
+//! ```
+//!
+//! Server: `chat.bsky.convo.listConvos` answered by
+//! - `generated`: the generated `Service` trait mounted on `XrpcRouter` (params
+//!   parsed and validated, output serialized by the router);
+//! - `hand-written`: an axum handler that parses `limit`, checks its range and
+//!   serializes the same output itself;
+//! - `bytes`: an axum handler returning the same response, pre-serialized.
+//!
+//! Each is loaded with `wrk` in turn, three rounds, and the median
+//! requests/s compared. Client: sequential calls through `atlex::client` vs
+//! raw reqwest + serde_json on the same server, per-call time compared.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use atlex::server::XrpcRouter;
+use atlex::service::{HandlerResult, Request};
+use atlex_lexicons::chat::bsky::convo::{self as convo, list_convos};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../lexicons/tests/fixtures/list_convos_100.json"
+);
+
+/// The page every server answers with.
+struct Fixed(list_convos::Output);
+
+impl convo::Service for Fixed {
+    async fn list_convos(
+        &self,
+        request: Request<list_convos::ListConvos>,
+    ) -> HandlerResult<list_convos::ListConvos> {
+        let limit = usize::try_from(request.params.limit_or_default()).unwrap_or(50);
+        Ok(list_convos::Output {
+            cursor: self.0.cursor.clone(),
+            convos: self.0.convos.iter().take(limit).cloned().collect(),
+        })
+    }
+}
+
+async fn hand_written(
+    state: axum::extract::State<Arc<list_convos::Output>>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    // What a hand-written handler does: read `limit`, check it, serialize.
+    let mut limit = 50usize;
+    for pair in uri.query().unwrap_or("").split('&') {
+        if let Some(value) = pair.strip_prefix("limit=") {
+            match value.parse::<usize>() {
+                Ok(n) if (1..=100).contains(&n) => limit = n,
+                _ => {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"error":"InvalidRequest","message":"bad limit"}"#,
+                    )
+                        .into_response();
+                }
+            }
+        }
+    }
+    let page = list_convos::Output {
+        cursor: state.cursor.clone(),
+        convos: state.convos.iter().take(limit).cloned().collect(),
+    };
+    match serde_json::to_vec(&page) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn serve(app: axum::Router) -> Result<String, std::io::Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(format!("http://{addr}"))
+}
+
+/// Runs wrk against `url`; requests per second.
+fn wrk(url: &str, seconds: u64, connections: u32) -> Result<f64, String> {
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            url,
+        ])
+        .output()
+        .map_err(|e| format!("cannot run wrk (is it installed?): {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.contains("Non-2xx") {
+        return Err(format!("wrk saw errors:\n{text}"));
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("no Requests/sec in wrk output:\n{text}"))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let connections: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
+
+    let fixture: list_convos::Output = serde_json::from_str(&std::fs::read_to_string(FIXTURE)?)?;
+    let shared = Arc::new(fixture.clone());
+
+    let generated = serve(
+        XrpcRouter::new(Fixed(fixture.clone()))
+            .mount(convo::register)
+            .into_router(),
+    )
+    .await?;
+    let written = serve(
+        axum::Router::new()
+            .route(
+                "/xrpc/chat.bsky.convo.listConvos",
+                axum::routing::get(hand_written),
+            )
+            .with_state(Arc::clone(&shared)),
+    )
+    .await?;
+
+    for limit in [1usize, 50] {
+        let page = list_convos::Output {
+            cursor: fixture.cursor.clone(),
+            convos: fixture.convos.iter().take(limit).cloned().collect(),
+        };
+        let bytes = Arc::new(serde_json::to_vec(&page)?);
+        let fixed_bytes = Arc::clone(&bytes);
+        let raw = serve(axum::Router::new().route(
+            "/xrpc/chat.bsky.convo.listConvos",
+            axum::routing::get(move || {
+                let body = Arc::clone(&fixed_bytes);
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        body.as_ref().clone(),
+                    )
+                }
+            }),
+        ))
+        .await?;
+        let path = format!("/xrpc/chat.bsky.convo.listConvos?limit={limit}");
+        println!(
+            "== server: listConvos limit={limit} ({} bytes per response), wrk -t2 -c{connections} -d{seconds}s, 3 rounds",
+            bytes.len()
+        );
+        let (mut g, mut h, mut b) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..3 {
+            g.push(wrk(&format!("{generated}{path}"), seconds, connections)?);
+            h.push(wrk(&format!("{written}{path}"), seconds, connections)?);
+            b.push(wrk(&format!("{raw}{path}"), seconds, connections)?);
+        }
+        let (g, h, b) = (median(g), median(h), median(b));
+        println!("generated router   {g:>10.0} req/s");
+        println!(
+            "hand-written axum  {h:>10.0} req/s   generated/hand-written = {:.2}",
+            g / h
+        );
+        println!(
+            "pre-serialized     {b:>10.0} req/s   generated/pre-serialized = {:.2}",
+            g / b
+        );
+    }
+
+    // Client: sequential calls against a server returning fixed bytes.
+    let page = list_convos::Output {
+        cursor: fixture.cursor.clone(),
+        convos: fixture.convos.iter().take(50).cloned().collect(),
+    };
+    let body = Arc::new(serde_json::to_vec(&page)?);
+    let body_len = body.len();
+    let raw = serve(axum::Router::new().route(
+        "/xrpc/chat.bsky.convo.listConvos",
+        axum::routing::get(move || {
+            let body = Arc::clone(&body);
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body.as_ref().clone(),
+                )
+            }
+        }),
+    ))
+    .await?;
+    let http = reqwest::Client::new();
+    let client = atlex::client::Client::builder(&raw)
+        .http_client(http.clone())
+        .build()?;
+    let params = list_convos::Params {
+        limit: Some(50),
+        ..Default::default()
+    };
+    let url = format!("{raw}/xrpc/chat.bsky.convo.listConvos?limit=50");
+    const CALLS: u32 = 2000;
+    let (mut atlex_times, mut raw_times) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let start = Instant::now();
+        for _ in 0..CALLS {
+            let bytes = http.get(&url).send().await?.bytes().await?;
+            let out: list_convos::Output = serde_json::from_slice(&bytes)?;
+            std::hint::black_box(out);
+        }
+        raw_times.push(start.elapsed().as_secs_f64() / f64::from(CALLS));
+        let start = Instant::now();
+        for _ in 0..CALLS {
+            let out = client.query(list_convos::ListConvos, &params).await?;
+            std::hint::black_box(out);
+        }
+        atlex_times.push(start.elapsed().as_secs_f64() / f64::from(CALLS));
+    }
+    let (a, r) = (median(atlex_times), median(raw_times));
+    println!(
+        "== client: {CALLS} sequential listConvos calls ({} convos, {} bytes), 3 rounds",
+        page.convos.len(),
+        body_len
+    );
+    println!("raw reqwest + serde_json  {:>8.1} µs/call", r * 1e6);
+    println!(
+        "atlex client              {:>8.1} µs/call   overhead {:+.1} µs/call ({:.2}×)",
+        a * 1e6,
+        (a - r) * 1e6,
+        a / r
+    );
+    Ok(())
+}
