@@ -1,0 +1,32 @@
+//! The `atlex` command line tool.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod diff;
+mod generate;
+mod validate;
+
+/// Rust tooling for AT Protocol lexicons.
+#[derive(Parser)]
+#[command(name = "atlex", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Generate(generate::GenerateArgs),
+    Validate(validate::ValidateArgs),
+    Diff(diff::DiffArgs),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Generate(args) => generate::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Diff(args) => diff::run(args),
+    }
+}
