@@ -599,7 +599,7 @@ impl Builder<'_> {
                 boxed: false,
                 default: default_value(schema),
                 description: schema.description.clone(),
-                schema: schema.clone(),
+                schema: self.token_refs_as_consts(nsid, schema),
             });
         }
         StructIr {
@@ -672,6 +672,35 @@ impl Builder<'_> {
                 ));
                 Ty::Unknown
             }
+        }
+    }
+
+    /// A reference to a token means the value is the token's name: the
+    /// schema a field is checked against becomes that string constant.
+    fn token_refs_as_consts(&self, nsid: &str, schema: &Schema) -> Schema {
+        match &schema.kind {
+            SchemaKind::Ref(r) => {
+                let key = DefKey::resolve(nsid, &r.target);
+                if self.reserved.get(&key) == Some(&Reserved::Token) {
+                    return Schema {
+                        kind: SchemaKind::String(StringSchema {
+                            const_value: Some(key.type_name()),
+                            ..StringSchema::default()
+                        }),
+                        ..schema.clone()
+                    };
+                }
+                schema.clone()
+            }
+            SchemaKind::Array(a) => {
+                let mut array = a.clone();
+                array.items = Box::new(self.token_refs_as_consts(nsid, &a.items));
+                Schema {
+                    kind: SchemaKind::Array(array),
+                    ..schema.clone()
+                }
+            }
+            _ => schema.clone(),
         }
     }
 

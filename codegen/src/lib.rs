@@ -9,6 +9,9 @@
 //! 5. [`emit`]: write tokens, one module per document;
 //! 6. [`output`]: lay modules out as files, formatted with prettyplease.
 //!
+//! Beside generation, [`validate`] checks JSON data against lexicons at run
+//! time (the `atlex validate` command).
+//!
 //! Problems are collected as [`Diagnostics`] across all phases and reported
 //! together; no input makes the generator panic.
 //!
@@ -26,6 +29,7 @@ pub mod locate;
 pub mod names;
 pub mod output;
 pub mod sync;
+pub mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

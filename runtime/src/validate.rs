@@ -9,6 +9,7 @@
 //! the path (`convos[3].members[0].displayName`), the constraint and the
 //! value's size.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use unicode_segmentation::UnicodeSegmentation;
@@ -29,9 +30,9 @@ pub trait Validate {
 }
 
 /// One step of a path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Segment {
-    Field(&'static str),
+    Field(Cow<'static, str>),
     Index(usize),
 }
 
@@ -156,9 +157,9 @@ impl Validator {
         &self.violations
     }
 
-    /// Runs `f` at `path.name`.
-    pub fn field(&mut self, name: &'static str, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Field(name));
+    /// Runs `f` at `path.name` (a `&'static str` costs no allocation).
+    pub fn field(&mut self, name: impl Into<Cow<'static, str>>, f: impl FnOnce(&mut Self)) {
+        self.path.push(Segment::Field(name.into()));
         f(self);
         self.path.pop();
     }
@@ -345,18 +346,22 @@ impl Validator {
         }
     }
 
-    /// Checks that `unknown` data is an object.
+    /// Checks that `unknown` data is an object of the data model (not
+    /// `$bytes`, `$link` or a blob, which are values of their own types), and
+    /// that everything in it is valid data-model JSON.
     pub fn object(&mut self, value: &Unknown) {
-        if !value.0.is_object() {
-            let kind = match &value.0 {
-                serde_json::Value::Null => "null",
-                serde_json::Value::Bool(_) => "a boolean",
-                serde_json::Value::Number(_) => "a number",
-                serde_json::Value::String(_) => "a string",
-                serde_json::Value::Array(_) => "an array",
-                serde_json::Value::Object(_) => "an object",
-            };
-            self.violation("type", format!("{kind}, an object required"));
+        match &value.0 {
+            serde_json::Value::Object(map) => {
+                if let Some(kind) = crate::data::special_object(map) {
+                    self.violation("type", format!("{kind}, an object required"));
+                } else if let Err(err) = crate::data::check_data_model(&value.0) {
+                    self.violation("data model", err.to_string());
+                }
+            }
+            other => {
+                let kind = crate::data::json_kind(other);
+                self.violation("type", format!("{kind}, an object required"));
+            }
         }
     }
 }

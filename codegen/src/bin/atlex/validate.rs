@@ -1,15 +1,89 @@
 //! `atlex validate`: check JSON data against lexicons.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use atlex_codegen::catalog::DefKey;
+use atlex_codegen::load_dirs;
+use atlex_codegen::validate::{ValidateError, validate, validate_typed};
 use clap::Args;
 
-/// Check a JSON value (a record, or data of any definition) against lexicons.
+/// Check JSON data against lexicons.
+///
+/// Each FILE holds one JSON value: a record (validated against the
+/// definition its `$type` names) or, with --nsid, data of any definition
+/// (`com.example.thing` for its main definition, `com.example.thing#view` for
+/// another). Prints `ok`, or every violation with its path, and exits 0 when
+/// every file is valid, 1 when one is not, 2 when the lexicons or files
+/// cannot be read.
 #[derive(Args)]
-pub struct ValidateArgs {}
+pub struct ValidateArgs {
+    /// Directory of lexicon JSON files in NSID layout (repeatable).
+    #[arg(long = "lexicons", value_name = "DIR", required = true)]
+    pub lexicons: Vec<PathBuf>,
+    /// The definition to validate against, instead of the data's `$type`.
+    #[arg(long, value_name = "NSID[#DEF]")]
+    pub nsid: Option<String>,
+    /// JSON files to check.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
 
 /// Runs `atlex validate`.
-pub fn run(_args: ValidateArgs) -> ExitCode {
-    eprintln!("error: `atlex validate` is not implemented yet");
-    ExitCode::from(2)
+pub fn run(args: ValidateArgs) -> ExitCode {
+    let (catalog, diagnostics) = load_dirs(&args.lexicons);
+    if diagnostics.has_errors() {
+        eprintln!("{diagnostics}");
+        return ExitCode::from(2);
+    }
+    let key = args
+        .nsid
+        .as_deref()
+        .map(|target| DefKey::resolve("", target));
+    let mut invalid = false;
+    for file in &args.files {
+        let text = match std::fs::read_to_string(file) {
+            Ok(text) => text,
+            Err(err) => {
+                eprintln!("error: {}: {err}", file.display());
+                return ExitCode::from(2);
+            }
+        };
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(value) => value,
+            Err(err) => {
+                println!("{}: not valid JSON: {err}", file.display());
+                invalid = true;
+                continue;
+            }
+        };
+        let result = match &key {
+            Some(key) => validate(&catalog, key, &value).map(|()| key.clone()),
+            None => validate_typed(&catalog, &value),
+        };
+        match result {
+            Ok(key) => println!("{}: ok ({key})", file.display()),
+            Err(ValidateError::Invalid(err)) => {
+                invalid = true;
+                println!("{}: {} violation(s)", file.display(), err.violations.len());
+                for violation in &err.violations {
+                    let path = if violation.path.is_empty() {
+                        "(value)"
+                    } else {
+                        &violation.path
+                    };
+                    println!("  {path}: {}: {}", violation.constraint, violation.message);
+                }
+            }
+            Err(other) => {
+                eprintln!("error: {}: {other}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if invalid {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
