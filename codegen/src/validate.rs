@@ -47,12 +47,11 @@ pub fn validate(catalog: &Catalog, key: &DefKey, value: &Value) -> Result<(), Va
     let walker = Walker { catalog };
     if let SchemaKind::Record(_) = &schema.kind
         && let Some(found) = value.get("$type")
+        && found.as_str() != Some(key.type_name().as_str())
     {
-        if found.as_str() != Some(key.type_name().as_str()) {
-            v.field("$type", |v| {
-                v.violation("$type", format!("{found}, must be {:?}", key.type_name()))
-            });
-        }
+        v.field("$type", |v| {
+            v.violation("$type", format!("{found}, must be {:?}", key.type_name()))
+        });
     }
     walker.check(schema, &key.nsid, value, &mut v, 0);
     v.finish().map_err(ValidateError::Invalid)
