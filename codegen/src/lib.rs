@@ -18,10 +18,12 @@
 //! There are three ways in: the `atlex` command line tool, [`Builder`] for
 //! `build.rs` scripts (in the manner of prost-build), and [`generate`] for
 //! tools such as this repository's `xtask`.
+//! [`diff`] classifies lexicon changes by the spec's evolution rules (`atlex diff`).
 
 pub mod builder;
 pub mod catalog;
 pub mod diagnostics;
+pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod lexicon;

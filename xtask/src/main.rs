@@ -14,6 +14,8 @@ use atlex_codegen::catalog::Catalog;
 use atlex_codegen::sync::{self, SyncReport};
 use atlex_codegen::{Diagnostics, Layout, Options};
 
+mod lexicons;
+
 const USAGE: &str = "usage: cargo xtask gen [--check]
 
   gen          regenerate lexicons/src/generated and the features of lexicons/Cargo.toml
@@ -25,8 +27,9 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["gen"] => generate(false),
         ["gen", "--check"] => generate(true),
+        ["lexicons", rest @ ..] => lexicons::run(&workspace_root(), rest),
         _ => {
-            eprintln!("{USAGE}");
+            eprintln!("{USAGE}\n{}", lexicons::USAGE);
             ExitCode::from(2)
         }
     }

@@ -1,0 +1,284 @@
+//! `cargo xtask lexicons`: keeping the lexicons of `atlex-lexicons` evolving
+//! compatibly.
+//!
+//! `--check` diffs `lexicons/` in the working tree against the same tree at
+//! a base revision, with the engine of `atlex diff`, and fails on a breaking
+//! (or unclassifiable) change unless `lexicon-changes.json` at the
+//! repository root acknowledges it, naming the NSID and the change.
+//!
+//! The base is, in order: `--base REV`; the `ATLEX_LEXICONS_BASE`
+//! environment variable; the merge base of HEAD and `origin/main`, when that
+//! ref exists and HEAD has commits of its own (a branch); HEAD's parent (on
+//! main itself, the last commit's change). With none of these (not a git
+//! repository, a single-commit or shallow clone) there is nothing to compare,
+//! and the check passes, saying so.
+//!
+//! `--history-tree DIR --at REV` writes `lexicons/` as it stood just before
+//! upstream commit REV (a hash prefix) or date REV (`YYYY-MM-DD`): each of its
+//! documents in the version the history file in `codegen/tests/fixtures/diff/`
+//! had then (documents added later left out), in NSID layout. An older version
+//! of the whole tree, to diff against. (The history does not record every
+//! move of a file as a removal, so its full tree would keep stale documents;
+//! taking only the NSIDs of `lexicons/` avoids them.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use atlex_codegen::diff::history::{read_history, tree_before};
+use atlex_codegen::diff::{self, Acknowledgements, LexiconSet, ack, render};
+
+/// The acknowledgement file, at the repository root.
+pub const ACK_FILE: &str = "lexicon-changes.json";
+
+/// The environment variable naming the base revision.
+pub const BASE_ENV: &str = "ATLEX_LEXICONS_BASE";
+
+/// The lexicon history, split in parts that stay small enough to check in.
+const HISTORY_PARTS: &[&str] = &[
+    "codegen/tests/fixtures/diff/lexicon-history.1.jsonl",
+    "codegen/tests/fixtures/diff/lexicon-history.2.jsonl",
+];
+
+pub const USAGE: &str = "\
+  lexicons --check [--base REV]
+               diff lexicons/ against REV (default: $ATLEX_LEXICONS_BASE, else the merge
+               base with origin/main, else HEAD's parent); fail on breaking changes not
+               acknowledged in lexicon-changes.json
+  lexicons --history-tree DIR --at COMMIT|DATE
+               write lexicons/ as it stood before an upstream commit or date, from the
+               lexicon history";
+
+/// Runs `cargo xtask lexicons ARGS`.
+pub fn run(root: &Path, args: &[&str]) -> ExitCode {
+    match args {
+        ["--check"] => check(root, None),
+        ["--check", "--base", base] => check(root, Some(base)),
+        ["--history-tree", dir, "--at", at] => history_tree(root, Path::new(dir), at),
+        _ => {
+            eprintln!("usage: cargo xtask\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check(root: &Path, base_arg: Option<&str>) -> ExitCode {
+    let ack_path = root.join(ACK_FILE);
+    let acks = match std::fs::read_to_string(&ack_path) {
+        Ok(text) => match Acknowledgements::parse(&text) {
+            Ok(acks) => acks,
+            Err(err) => {
+                eprintln!("error: {ACK_FILE}: {err}");
+                return ExitCode::FAILURE;
+            }
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Acknowledgements::default(),
+        Err(err) => {
+            eprintln!("error: reading {ACK_FILE}: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (base, why) = match choose_base(root, base_arg) {
+        Ok(Some(found)) => found,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let short: String = base.chars().take(12).collect();
+    let old = if git(root, &["cat-file", "-e", &format!("{base}:lexicons")]).is_ok() {
+        match LexiconSet::from_git(root, &base, "lexicons", &format!("git:{short}:lexicons")) {
+            Ok(set) => set,
+            Err(err) => {
+                eprintln!("error: reading lexicons/ at {short}: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        LexiconSet::new(format!(
+            "git:{short}:lexicons (absent: every lexicon is new)"
+        ))
+    };
+    let new = match LexiconSet::from_path(&root.join("lexicons"), "lexicons/ (working tree)") {
+        Ok(set) => set,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut report = diff::diff(&old, &new);
+    let unused = acks.apply(&mut report);
+    eprintln!(
+        "lexicons: comparing lexicons/ at {short} ({why}) with the working tree: {} documents before, {} now",
+        old.documents.len(),
+        new.documents.len()
+    );
+    if report.changed_documents().next().is_some() || !report.warnings.is_empty() {
+        print!("{}", render::text(&report));
+    } else {
+        eprintln!("{}", render::summary_line(&report));
+    }
+    if !unused.is_empty() {
+        eprintln!(
+            "note: {} entr{} of {ACK_FILE} cover{} no change against {short} (an entry can go once the base includes its change):",
+            unused.len(),
+            if unused.len() == 1 { "y" } else { "ies" },
+            if unused.len() == 1 { "s" } else { "" }
+        );
+        for a in unused {
+            eprintln!(
+                "  {} {} {}",
+                a.nsid,
+                a.change,
+                a.location.as_deref().unwrap_or("")
+            );
+        }
+    }
+    if !report.fails() {
+        return ExitCode::SUCCESS;
+    }
+    let failing: Vec<_> = report.changes().filter(|(_, c)| c.fails()).collect();
+    eprintln!(
+        "error: {} breaking or unclassified lexicon change{} since {short}, not acknowledged.",
+        failing.len(),
+        if failing.len() == 1 { "" } else { "s" }
+    );
+    eprintln!(
+        "fix: keep the change compatible (new fields optional, no removals, renames or type \
+         changes, constraints unchanged; a new NSID for anything else), or acknowledge each \
+         change in {ACK_FILE}, in its \"acknowledged\" list:"
+    );
+    for (doc, change) in failing {
+        eprintln!("  {},", ack::entry_for(&doc.nsid, change));
+    }
+    ExitCode::FAILURE
+}
+
+/// The base revision (a full hash) and why it was chosen; `None` (after
+/// saying so) when there is none.
+fn choose_base(root: &Path, arg: Option<&str>) -> Result<Option<(String, String)>, String> {
+    let given = match arg {
+        Some(rev) => Some((rev.to_owned(), "--base".to_owned())),
+        None => std::env::var(BASE_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|rev| (rev.trim().to_owned(), format!("${BASE_ENV}"))),
+    };
+    if let Some((rev, source)) = given {
+        let commit = git(
+            root,
+            &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
+        )
+        .map_err(|e| format!("base revision `{rev}` (from {source}) not found: {e}"))?;
+        return Ok(Some((commit, format!("{rev}, from {source}"))));
+    }
+    if git(root, &["rev-parse", "--is-inside-work-tree"]).is_err() {
+        eprintln!(
+            "lexicons: not a git repository; no base revision to compare with, nothing to check"
+        );
+        return Ok(None);
+    }
+    let head = git(root, &["rev-parse", "--verify", "HEAD"])
+        .map_err(|e| format!("no HEAD commit: {e}"))?;
+    if git(root, &["rev-parse", "--verify", "-q", "origin/main"]).is_ok()
+        && let Ok(merge_base) = git(root, &["merge-base", "HEAD", "origin/main"])
+        && merge_base != head
+    {
+        return Ok(Some((
+            merge_base,
+            "merge base of HEAD and origin/main".to_owned(),
+        )));
+    }
+    match git(root, &["rev-parse", "--verify", "-q", "HEAD^"]) {
+        Ok(parent) => Ok(Some((
+            parent,
+            "HEAD's parent: HEAD has no commits beyond origin/main, or there is no origin/main"
+                .to_owned(),
+        ))),
+        Err(_) => {
+            eprintln!(
+                "lexicons: HEAD adds no commits to origin/main (or there is none), and HEAD's \
+                 parent is not here (a single-commit or shallow clone): no base revision to \
+                 compare with, nothing to check (set {BASE_ENV} or pass --base to choose one)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Runs git in `root`; its trimmed output, or its error output.
+fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+    }
+}
+
+fn history_tree(root: &Path, out: &Path, at: &str) -> ExitCode {
+    let mut text = String::new();
+    for part in HISTORY_PARTS {
+        match std::fs::read_to_string(root.join(part)) {
+            Ok(part) => text.push_str(&part),
+            Err(err) => {
+                eprintln!("error: reading {part}: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let entries = match read_history(&text) {
+        Ok(entries) => entries,
+        Err(err) => {
+            eprintln!("error: the lexicon history: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let is_date = at.len() == 10 && at.as_bytes().get(4) == Some(&b'-');
+    let tree = if is_date {
+        tree_before(&entries, |e| e.date.as_str() >= at)
+    } else {
+        if !entries.iter().any(|e| e.is_commit(at)) {
+            eprintln!("error: no commit {at} in the lexicon history");
+            return ExitCode::FAILURE;
+        }
+        tree_before(&entries, |e| e.is_commit(at))
+    };
+    let current = match LexiconSet::from_path(&root.join("lexicons"), "lexicons") {
+        Ok(set) => set,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut written = 0;
+    for (nsid, doc) in tree.values() {
+        if !current.documents.contains_key(nsid) {
+            continue;
+        }
+        let path: PathBuf = out.join(format!("{}.json", nsid.replace('.', "/")));
+        if let Some(dir) = path.parent()
+            && let Err(err) = std::fs::create_dir_all(dir)
+        {
+            eprintln!("error: creating {}: {err}", dir.display());
+            return ExitCode::FAILURE;
+        }
+        if let Err(err) = std::fs::write(&path, format!("{doc:#}\n")) {
+            eprintln!("error: writing {}: {err}", path.display());
+            return ExitCode::FAILURE;
+        }
+        written += 1;
+    }
+    eprintln!(
+        "wrote {written} of the {} lexicons of lexicons/ into {}, as they stood before {at} \
+         (the others came later)",
+        current.documents.len(),
+        out.display()
+    );
+    ExitCode::SUCCESS
+}
