@@ -5,6 +5,9 @@
 //! lexicons, duplicate NSIDs, ids that do not match their path, references to
 //! definitions that do not exist (with every place that refers to them), and
 //! references to definitions of the wrong kind.
+//!
+//! Files named `*.binding.json` are not lexicons but HTTP bindings (see
+//! [`crate::binding`]): the catalog keeps their text for the generator.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -13,6 +16,9 @@ use std::sync::Arc;
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Location, pointer_push};
 use crate::lexicon::{self, Document, Schema, SchemaKind};
+
+/// How the files of HTTP bindings end; they are not read as lexicons.
+pub const BINDING_SUFFIX: &str = ".binding.json";
 
 /// Top-level directories of a crate that hold no lexicons.
 pub const CRATE_DIRS: &[&str] = &["src", "tests", "benches", "examples", "target"];
@@ -81,6 +87,8 @@ pub struct Catalog {
     sources: BTreeMap<PathBuf, Arc<str>>,
     /// NSIDs of documents that were read but rejected, with their file.
     rejected: BTreeMap<String, Option<Arc<Path>>>,
+    /// The binding files read, with their text, in path order.
+    bindings: Vec<(Option<Arc<Path>>, Arc<str>)>,
 }
 
 impl Catalog {
@@ -119,7 +127,8 @@ impl Catalog {
         diagnostics: &mut Diagnostics,
     ) {
         let mut files = Vec::new();
-        if let Err(err) = collect_json_files(root, root, skip, &mut files) {
+        let mut bindings = Vec::new();
+        if let Err(err) = collect_json_files(root, root, skip, &mut files, &mut bindings) {
             diagnostics.push(Diagnostic::error(
                 Location::new(Some(Arc::from(root)), ""),
                 format!("cannot read lexicon directory: {err}"),
@@ -127,6 +136,16 @@ impl Catalog {
             return;
         }
         files.sort();
+        bindings.sort();
+        for path in bindings {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => self.add_binding_source(Some(&path), &text),
+                Err(err) => diagnostics.push(Diagnostic::error(
+                    Location::new(Some(Arc::from(path.as_path())), ""),
+                    format!("cannot read file: {err}"),
+                )),
+            }
+        }
         for path in files {
             let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
@@ -186,6 +205,22 @@ impl Catalog {
         self.add(document, file, source, diagnostics)
     }
 
+    /// Adds the text of a binding file (read by [`crate::binding`] when code
+    /// is generated).
+    pub fn add_binding_source(&mut self, path: Option<&Path>, text: &str) {
+        let file: Option<Arc<Path>> = path.map(Arc::from);
+        let source: Arc<str> = Arc::from(text);
+        if let Some(path) = path {
+            self.sources.insert(path.to_path_buf(), source.clone());
+        }
+        self.bindings.push((file, source));
+    }
+
+    /// The binding files, with their text.
+    pub fn binding_sources(&self) -> &[(Option<Arc<Path>>, Arc<str>)] {
+        &self.bindings
+    }
+
     /// Adds a parsed document. A second document with the same NSID is an error
     /// naming both files.
     pub fn add(
@@ -219,7 +254,8 @@ impl Catalog {
     }
 
     /// Moves every document of `other` into this catalog; an NSID present in
-    /// both is reported as a duplicate.
+    /// both is reported as a duplicate. Its binding files are not kept: a
+    /// merged catalog holds lexicons generated elsewhere.
     pub fn merge(&mut self, other: Catalog, diagnostics: &mut Diagnostics) {
         self.sources.extend(other.sources);
         self.rejected.extend(other.rejected);
@@ -394,6 +430,7 @@ fn collect_json_files(
     dir: &Path,
     skip: &dyn Fn(&Path) -> bool,
     out: &mut Vec<PathBuf>,
+    bindings: &mut Vec<PathBuf>,
 ) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -403,7 +440,13 @@ fn collect_json_files(
         }
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            collect_json_files(root, &path, skip, out)?;
+            collect_json_files(root, &path, skip, out, bindings)?;
+        } else if path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.ends_with(BINDING_SUFFIX))
+        {
+            bindings.push(path);
         } else if path.extension().is_some_and(|e| e == "json") {
             out.push(path);
         }

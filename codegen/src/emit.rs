@@ -1215,7 +1215,17 @@ impl<'a> Emitter<'a> {
             doc_text.push_str("\n\n");
             doc_text.push_str(description);
         }
+        if let Some(binding) = &endpoint.binding {
+            doc_text.push_str(&format!(
+                "\n\nOver HTTP: `{}` (its binding is `BINDING`).",
+                crate::binding::describe(binding)
+            ));
+        }
         let doc = docs(Some(&doc_text));
+        let binding = endpoint.binding.as_ref().map(|binding| {
+            let value = crate::binding::tokens(binding, rt);
+            quote!(const BINDING: #rt::Binding = #value;)
+        });
         let params = if endpoint.params.is_some() {
             quote!(Params)
         } else {
@@ -1244,6 +1254,7 @@ impl<'a> Emitter<'a> {
                 type Error = Error;
                 type InputCodec = #input_codec;
                 type OutputCodec = #output_codec;
+                #binding
             }
 
             #pagination

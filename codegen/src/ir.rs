@@ -290,6 +290,8 @@ pub struct EndpointIr {
     pub output: Option<BodyIr>,
     /// Its `Error` enum.
     pub errors: TypeId,
+    /// How it travels over HTTP, when a binding file says (XRPC otherwise).
+    pub binding: Option<Box<crate::binding::EndpointBinding>>,
 }
 
 /// A subscription.
@@ -498,6 +500,7 @@ impl Builder<'_> {
                     input,
                     output,
                     errors,
+                    binding: None,
                 }))
             }
             SchemaKind::Subscription(s) => {

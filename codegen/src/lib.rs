@@ -4,7 +4,8 @@
 //!
 //! 1. [`lexicon`]: read and check each document against the Lexicon language;
 //! 2. [`catalog`]: index documents by NSID and check every reference;
-//! 3. [`ir`]: convert to a table of types keyed by id (cycles boxed);
+//! 3. [`ir`]: convert to a table of types keyed by id (cycles boxed), and
+//!    attach the HTTP [`binding`]s of endpoints that are not XRPC;
 //! 4. [`names`]: choose every Rust name, deterministically;
 //! 5. [`emit`]: write tokens, one module per document;
 //! 6. [`output`]: lay modules out as files, formatted with prettyplease.
@@ -20,6 +21,7 @@
 //! tools such as this repository's `xtask`.
 //! [`diff`] classifies lexicon changes by the spec's evolution rules (`atlex diff`).
 
+pub mod binding;
 pub mod builder;
 pub mod catalog;
 pub mod diagnostics;
@@ -118,7 +120,8 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
     let mut diagnostics = Diagnostics::new();
     let in_scope = |nsid: &str| !is_extern(options, nsid);
     catalog.check_refs(Some(&in_scope), &mut diagnostics);
-    let ir = ir::build(catalog, &mut diagnostics);
+    let mut ir = ir::build(catalog, &mut diagnostics);
+    binding::attach(&mut ir, catalog, &in_scope, &mut diagnostics);
     let names = names::assign(&ir, catalog, &mut diagnostics);
     if diagnostics.has_errors() {
         return Err(finish(diagnostics, catalog));

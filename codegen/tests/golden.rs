@@ -4,9 +4,12 @@
 //! - `awkward`: `tests/fixtures/awkward` → `golden/src/awkward.rs` (compiled
 //!   and exercised by the `atlex-golden` crate);
 //! - `seeds`: the seed endpoints (leaveConvo, listConvos, removeReaction) and
-//!   the convo definitions they use, generated from the full upstream set in
+//!   the convo definitions they use, and the Slack and Bitrix24 leave
+//!   endpoints with their HTTP bindings, generated from the full set in
 //!   `lexicons/` → `golden/seeds/`;
-//! - `broken`: the diagnostics for `tests/fixtures/broken` → `golden/broken.txt`.
+//! - `broken`: the diagnostics for `tests/fixtures/broken` → `golden/broken.txt`;
+//! - `bindings`: the diagnostics for the binding files of
+//!   `tests/fixtures/bindings` → `golden/bindings.txt`.
 //!
 //! After an intended change, run `ATLEX_BLESS=1 cargo test -p atlex-codegen
 //! --test golden` and review the diff of the golden files.
@@ -127,6 +130,9 @@ fn seed_endpoints() {
         "chat/bsky/convo/list_convos.rs",
         "chat/bsky/convo/remove_reaction.rs",
         "chat/bsky/convo/defs.rs",
+        "com/slack/conversations/leave.rs",
+        "com/slack/conversations/mod.rs",
+        "com/bitrix24/chats/leave.rs",
     ] {
         let text = generated
             .files
@@ -152,6 +158,28 @@ fn broken_lexicons_report_every_problem() {
     let text = diagnostics.to_string().replace(&prefix, "");
     check_golden(
         &manifest_dir().join("golden/broken.txt"),
+        &format!("{text}\n"),
+    );
+}
+
+#[test]
+fn broken_bindings_report_every_problem() {
+    let dir = manifest_dir().join("tests/fixtures/bindings");
+    let (catalog, mut diagnostics) = load(&dir);
+    assert!(!diagnostics.has_errors(), "{diagnostics}");
+    match atlex_codegen::generate(&catalog, &Options::default()) {
+        Err(errors) => diagnostics.extend(errors),
+        Ok(generated) => panic!(
+            "generated despite broken bindings: {}",
+            generated.diagnostics
+        ),
+    }
+    diagnostics.locate(|f| catalog.source_of(f));
+    diagnostics.sort();
+    let prefix = format!("{}/", dir.display());
+    let text = diagnostics.to_string().replace(&prefix, "");
+    check_golden(
+        &manifest_dir().join("golden/bindings.txt"),
         &format!("{text}\n"),
     );
 }

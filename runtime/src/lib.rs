@@ -6,6 +6,8 @@
 //!   `uri`, `at-identifier`), each a validated newtype.
 //! - [`data`]: the data model's special JSON forms (`cid-link`, `bytes`,
 //!   `blob`) and [`data::Unknown`] for open data.
+//! - [`binding`]: how an endpoint travels over HTTP: XRPC, or the method,
+//!   path, body formats, authentication and response envelope of another API.
 //! - [`xrpc`]: what an endpoint is ([`xrpc::Endpoint`]), its parameters and its
 //!   errors.
 //! - [`error`]: the errors common to every XRPC endpoint.
@@ -14,9 +16,12 @@
 //! - [`validate`]: the lexicon's value constraints, checked with a path to
 //!   every violation.
 //! - [`rt`]: the single module generated code refers to.
-//! - `client` (feature `client`): an XRPC client calling generated endpoints.
-//! - `server` (feature `server`): an axum router serving generated `Service` traits.
+//! - `client` (feature `client`): a client calling generated endpoints, over
+//!   XRPC or their binding.
+//! - `server` (feature `server`): an axum router serving generated `Service`
+//!   traits, at each endpoint's binding.
 
+pub mod binding;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod data;

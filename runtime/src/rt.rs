@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 pub use serde;
 pub use serde_json;
 
+pub use crate::binding::{
+    Auth, BearerUse, Binding, BodyFormat, CommonNames, Envelope, HttpMethod, PathTemplate,
+};
 pub use crate::data::{Blob, Bytes, CidLink, LexType, Record, RecordKeyKind, Unknown};
 pub use crate::service::{HandlerError, HandlerResult, Registry, Request};
 pub use crate::types::{

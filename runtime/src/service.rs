@@ -50,6 +50,17 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// The token of the request's `Authorization: Bearer <token>` header, if
+    /// it has one.
+    pub fn bearer_token(&self) -> Option<&str> {
+        crate::binding::bearer_token(&self.headers)
+    }
+
+    /// The value of header `name`, if the request has it as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
     /// The caller, or `AuthenticationRequired` when the request is anonymous.
     pub fn require_caller<E>(&self) -> Result<&Did, HandlerError<E>> {
         self.caller.as_ref().ok_or_else(|| {
@@ -69,7 +80,9 @@ impl RequestContext {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HandlerError<E> {
     /// A declared error, with the HTTP status to send (400 unless changed with
-    /// [`HandlerError::with_status`]).
+    /// [`HandlerError::with_status`]; an endpoint whose
+    /// [binding](crate::binding::Envelope) gives its errors a status is
+    /// answered with that one).
     Endpoint {
         /// The error.
         error: E,

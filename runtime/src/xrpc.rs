@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::binding::Binding;
 use crate::validate::Validate;
 use std::fmt;
 use std::str::FromStr;
@@ -22,7 +23,7 @@ pub enum EndpointKind {
 /// `chat::bsky::convo::leave_convo::LeaveConvo`). Clients and servers are
 /// generic over it.
 pub trait Endpoint {
-    /// The endpoint's NSID, which is also its path: `/xrpc/<NSID>`.
+    /// The endpoint's NSID (over XRPC, also its path: `/xrpc/<NSID>`).
     const NSID: &'static str;
     /// Query or procedure.
     const KIND: EndpointKind;
@@ -43,6 +44,9 @@ pub trait Endpoint {
     type InputCodec: Codec<Self::Input>;
     /// How `Output` travels as bytes.
     type OutputCodec: Codec<Self::Output>;
+    /// How the endpoint travels over HTTP: XRPC ([`Binding::xrpc`]) unless
+    /// the generator was given a binding for it (see [`crate::binding`]).
+    const BINDING: Binding = Binding::xrpc(Self::KIND);
 }
 
 /// A query whose output can be fetched page by page: it takes a `cursor`
@@ -104,6 +108,27 @@ pub trait Codec<T> {
     fn encode(value: &T, encoding: Option<&str>) -> Result<Payload, EncodeError>;
     /// Decodes a body; `content_type` is the received `Content-Type`.
     fn decode(content_type: Option<&str>, body: &[u8]) -> Result<T, DecodeError>;
+
+    /// Encodes a body as an HTML form (`application/x-www-form-urlencoded`),
+    /// for bindings that allow forms. Only JSON bodies can be.
+    fn encode_form(value: &T) -> Result<Payload, EncodeError> {
+        let _ = value;
+        Err(EncodeError {
+            encoding: crate::binding::FORM_MIME,
+            reason: "only JSON bodies can be sent as a form".to_owned(),
+        })
+    }
+
+    /// Decodes an HTML form body, for bindings that allow forms. Only JSON
+    /// bodies can be.
+    fn decode_form(body: &[u8]) -> Result<T, DecodeError> {
+        let _ = body;
+        Err(DecodeError {
+            what: "form body",
+            path: String::new(),
+            reason: "this endpoint's input cannot be read from a form".to_owned(),
+        })
+    }
 }
 
 /// JSON bodies of generated types (`application/json`).
@@ -120,6 +145,21 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> Codec<T> for Json {
             content_type: Some(encoding.unwrap_or("application/json").to_owned()),
             body,
         })
+    }
+
+    fn encode_form(value: &T) -> Result<Payload, EncodeError> {
+        let body = crate::binding::encode_form(value).map_err(|reason| EncodeError {
+            encoding: crate::binding::FORM_MIME,
+            reason,
+        })?;
+        Ok(Payload {
+            content_type: Some(crate::binding::FORM_MIME.to_owned()),
+            body: body.into_bytes(),
+        })
+    }
+
+    fn decode_form(body: &[u8]) -> Result<T, DecodeError> {
+        crate::binding::decode_form(body)
     }
 
     fn decode(_content_type: Option<&str>, body: &[u8]) -> Result<T, DecodeError> {

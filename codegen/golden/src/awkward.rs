@@ -178,6 +178,8 @@ pub mod com {
                 /// The `com.example.awkward.getThing` query.
                 ///
                 /// A query whose document also defines `error` and `params`, and whose errors include `Unknown`.
+                ///
+                /// Over HTTP: `POST /xrpc/com.example.awkward.getThing` (its binding is `BINDING`).
                 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
                 pub struct GetThing;
 
@@ -203,6 +205,19 @@ pub mod com {
                     type InputCodec = ::atlex::rt::NoBody;
 
                     type OutputCodec = ::atlex::rt::Json;
+
+                    const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::xrpc(
+                            ::atlex::rt::EndpointKind::Query,
+                        )
+                        .with_method(::atlex::rt::HttpMethod::Post)
+                        .with_auth(
+                            ::atlex::rt::Auth::bearer(::atlex::rt::BearerUse::Never),
+                        )
+                        .with_envelope(
+                            ::atlex::rt::Envelope::new("/err")
+                                .with_status_errors(&[(503, "NotEnoughResources")]),
+                        )
+                        .with_check_request(true);
                 }
 
                 #[derive(
@@ -2029,6 +2044,8 @@ pub mod com {
                 /// The `com.example.awkward.upload` procedure.
                 ///
                 /// Binary in, JSON union out.
+                ///
+                /// Over HTTP: `PUT /files` (its binding is `BINDING`).
                 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
                 pub struct Upload;
 
@@ -2054,6 +2071,17 @@ pub mod com {
                     type InputCodec = ::atlex::rt::Raw;
 
                     type OutputCodec = ::atlex::rt::Json;
+
+                    const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
+                            ::atlex::rt::HttpMethod::Put,
+                            "/files",
+                        )
+                        .with_base_url("https://files.example.com/v2")
+                        .with_auth(
+                            ::atlex::rt::Auth::api_key("X-Api-Key")
+                                .with_bearer(::atlex::rt::BearerUse::Required),
+                        )
+                        .with_check_request(false);
                 }
 
                 /// A `*/*` body.

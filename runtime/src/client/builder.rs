@@ -11,6 +11,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
 use super::error::{BoxError, BuildError};
 use super::{Client, Inner};
+use crate::binding::BodyFormat;
 use crate::validate::ValidationError;
 
 /// The header that routes a call through the server to a service it proxies.
@@ -76,6 +77,8 @@ pub enum ValidationMode {
 pub struct ClientBuilder {
     base_url: String,
     bearer: Option<String>,
+    api_key: Option<String>,
+    body_format: Option<BodyFormat>,
     proxy: Option<String>,
     labelers: Vec<(String, bool)>,
     http: Option<reqwest::Client>,
@@ -93,6 +96,8 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
             .field("bearer", &self.bearer.as_ref().map(|_| "…"))
+            .field("api_key", &self.api_key.as_ref().map(|_| "…"))
+            .field("body_format", &self.body_format)
             .field("proxy", &self.proxy)
             .field("labelers", &self.labelers)
             .field("timeout", &self.timeout)
@@ -111,6 +116,8 @@ impl ClientBuilder {
         Self {
             base_url: base_url.to_owned(),
             bearer: None,
+            api_key: None,
+            body_format: None,
             proxy: None,
             labelers: Vec::new(),
             http: None,
@@ -128,6 +135,22 @@ impl ClientBuilder {
     /// changed later with [`Client::set_access_token`]).
     pub fn bearer(mut self, token: impl Into<String>) -> Self {
         self.bearer = Some(token.into());
+        self
+    }
+
+    /// The API key sent to endpoints whose [binding](crate::binding::Auth)
+    /// takes one, in the header the binding names (`X-Api-Key`). Calls to
+    /// such endpoints fail before sending when no key is set; other endpoints
+    /// never send it.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The body format to use for endpoints whose binding allows several
+    /// (Slack's methods take JSON or a form); the binding's first otherwise.
+    pub fn body_format(mut self, format: BodyFormat) -> Self {
+        self.body_format = Some(format);
         self
     }
 
@@ -289,6 +312,14 @@ impl ClientBuilder {
                 reason,
             })?;
         }
+        let api_key = match &self.api_key {
+            Some(key) => {
+                let mut value = header_value("api key", key)?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
 
         let http = match self.http {
             Some(http) => http,
@@ -304,6 +335,8 @@ impl ClientBuilder {
                 headers,
                 timeout: self.timeout,
                 token: RwLock::new(self.bearer),
+                api_key,
+                body_format: self.body_format,
                 refresh: self.refresh,
                 refresh_lock: tokio::sync::Mutex::new(()),
                 retry: self.retry,

@@ -15,7 +15,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Why a call of an endpoint whose declared errors are `E` failed.
 ///
 /// A server's answer is sorted by its `error` name, whatever the HTTP status
-/// (servers send declared errors with 400, 401, 500, 502, …):
+/// (servers send declared errors with 400, 401, 500, 502, …), where the
+/// endpoint's [envelope](crate::binding::Envelope) puts it (for XRPC, the
+/// `error` field); an envelope may also say that a status means a common
+/// error whatever the body (Slack's 429 is `RateLimitExceeded`):
 ///
 /// - a name the endpoint declares is [`Error::Endpoint`], with the typed
 ///   error;
@@ -97,6 +100,18 @@ pub enum Error<E> {
         /// What is wrong, and where.
         #[source]
         error: DecodeError,
+    },
+    /// The parameters or input break the lexicon's constraints, or do not
+    /// fill the binding's path; nothing was sent. Only endpoints whose
+    /// [binding](crate::binding::Binding::check_request) asks are checked
+    /// (XRPC endpoints are not).
+    #[error("{nsid}: invalid request, not sent: {error}")]
+    InvalidInput {
+        /// The endpoint called.
+        nsid: &'static str,
+        /// Every violation, with its path.
+        #[source]
+        error: ValidationError,
     },
     /// The output decoded but breaks the lexicon's constraints (only with
     /// [`ValidationMode::Strict`](super::ValidationMode::Strict)).

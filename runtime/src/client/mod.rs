@@ -1,5 +1,6 @@
-//! An XRPC client (feature `client`): calls any endpoint of generated bindings
-//! over HTTP(S), with typed parameters, input, output and errors.
+//! A client (feature `client`): calls any endpoint of generated bindings over
+//! HTTP(S), with typed parameters, input, output and errors, as XRPC or as
+//! the endpoint's [binding] says.
 //!
 //! Every endpoint has a descriptor in its generated module, a unit struct
 //! implementing [`Endpoint`]: `chat.bsky.convo.listConvos` is
@@ -15,6 +16,22 @@
 //!   where it has none);
 //! - [`Client::pages`] and [`Client::items`] for paginated queries: a stream
 //!   of pages, or of the items of every page.
+//!
+//! An endpoint with a binding other than XRPC is called the same way; the
+//! request follows its binding (method, path template filled from the
+//! parameters, body format, credentials) and the response is read through
+//! its envelope:
+//!
+//! ```ignore
+//! use atlex_lexicons::com::bitrix24::chats::leave;
+//!
+//! let bitrix = Client::builder("https://vibecode.bitrix24.com")
+//!     .api_key(api_key)                 // X-Api-Key, as the binding says
+//!     .bearer(user_session_token)       // optional for this binding
+//!     .build()?;
+//! // POST /v1/chats/456/leave; chatId is checked (minimum 1) before sending.
+//! let left = bitrix.call(leave::Leave, &leave::Params { chat_id: 456 }, &()).await?;
+//! ```
 //!
 //! ```ignore
 //! use atlex::client::{Client, Error, RetryPolicy};
@@ -55,7 +72,11 @@
 //! answer whatever its HTTP status: the endpoint's declared errors (and names
 //! nobody declared) as [`Error::Endpoint`], the names common to every endpoint
 //! as [`Error::Common`], and answers that are not XRPC errors as
-//! [`Error::Http`]. Failures with no response are [`Error::Transport`].
+//! [`Error::Http`]. Failures with no response are [`Error::Transport`]. For a
+//! bound endpoint, the envelope says where the name is, which names (and
+//! statuses) mean common errors, and when a 2xx answer is an error all the
+//! same; parameters and input that break the lexicon are refused before
+//! sending ([`Error::InvalidInput`]).
 //! Nothing a server sends, however malformed or large, makes the client panic.
 //!
 //! # Tokens, retries and validation
@@ -85,11 +106,10 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use builder::{RefreshHook, ViolationHook};
 
+use crate::binding::{self, BearerUse, Binding, BodyFormat, Envelope, PathTemplate};
 use crate::error::CommonError;
-use crate::validate::Validate;
-use crate::xrpc::{
-    Codec, Endpoint, EndpointError, EndpointKind, Paginated, PaginatedItems, Params, QueryWriter,
-};
+use crate::validate::{Validate, ValidationError};
+use crate::xrpc::{Codec, Endpoint, EndpointError, Paginated, PaginatedItems, Params, QueryWriter};
 
 /// How much of an error response's body is read: enough for any XRPC error,
 /// little enough that a misbehaving server cannot exhaust memory.
@@ -117,6 +137,10 @@ pub(crate) struct Inner {
     pub(crate) headers: HeaderMap,
     pub(crate) timeout: Option<Duration>,
     pub(crate) token: RwLock<Option<String>>,
+    /// The API key, for bindings that send one.
+    pub(crate) api_key: Option<HeaderValue>,
+    /// The body format preferred when a binding allows several.
+    pub(crate) body_format: Option<BodyFormat>,
     pub(crate) refresh: Option<RefreshHook>,
     /// Held while a refresh hook runs, so that calls expiring together
     /// refresh once.
@@ -269,27 +293,25 @@ impl Client {
         })
     }
 
-    /// One call: encode, send (again after a token refresh or a rate limit),
-    /// decode, validate.
+    /// One call, as the endpoint's binding says: check (for bindings that
+    /// ask), encode, send (again after a token refresh or a rate limit), read
+    /// through the envelope, decode, validate.
     async fn execute<E: Endpoint>(
         &self,
         params: &E::Params,
         input: &E::Input,
     ) -> Result<E::Output, Error<E::Error>> {
         let inner = &*self.inner;
-        let url = inner.url::<E>(params)?;
-        let payload =
-            E::InputCodec::encode(input, E::INPUT_ENCODING).map_err(|error| Error::Encode {
-                nsid: E::NSID,
-                error,
-            })?;
-        let body = match (E::KIND, payload.content_type) {
-            (EndpointKind::Procedure, Some(content_type)) => {
-                let content_type = HeaderValue::from_str(&content_type)
-                    .map_err(|e| transport::<E>(&url, TransportKind::Build, Some(Box::new(e))))?;
-                Some((content_type, Bytes::from(payload.body)))
-            }
-            _ => None,
+        let binding: Binding = E::BINDING;
+        let envelope = &binding.envelope;
+        if binding.check_request {
+            check_request::<E>(params, input)?;
+        }
+        let url = inner.url::<E>(&binding, params)?;
+        let body = if binding.method.has_body() {
+            inner.body::<E>(&binding, input, &url)?
+        } else {
+            None
         };
 
         let mut attempts = 1u32;
@@ -298,20 +320,23 @@ impl Client {
         loop {
             let token = inner.token();
             let response = inner
-                .send::<E>(&url, body.as_ref(), token.as_deref())
+                .send::<E>(&binding, &url, body.as_ref(), token.as_deref())
                 .await?;
             let status = response.status().as_u16();
-            if response.status().is_success() {
-                return inner.finish::<E>(&url, response).await;
-            }
-            let failure = inner.failure::<E>(&url, response).await?;
+            let failure = if response.status().is_success() {
+                match inner.finish::<E>(envelope, &url, response).await? {
+                    Finished::Output(output) => return Ok(output),
+                    Finished::Failure(failure) => failure,
+                }
+            } else {
+                inner.failure::<E>(envelope, &url, response).await?
+            };
 
             // An endpoint that declares `ExpiredToken` means a token of its
             // own (the email token of `resetPassword`, the refresh token of
             // `deleteSession`), not the access token.
             if !refreshed
-                && failure.name() == Some(EXPIRED_TOKEN)
-                && !<E::Error as EndpointError>::DECLARED.contains(&EXPIRED_TOKEN)
+                && failure.is_expired_token::<E::Error>(envelope)
                 && let Some(hook) = &inner.refresh
             {
                 refreshed = true;
@@ -344,7 +369,7 @@ impl Client {
                 }
             }
 
-            return Err(failure.into_error());
+            return Err(failure.into_error(envelope));
         }
     }
 
@@ -378,12 +403,41 @@ impl Inner {
             .clone()
     }
 
-    /// `<base>/xrpc/<nsid>?<params>`.
-    fn url<E: Endpoint>(&self, params: &E::Params) -> Result<reqwest::Url, Error<E::Error>> {
+    /// `<base>/xrpc/<nsid>?<params>`, or `<base><path>?<other params>` for a
+    /// path template filled from the parameters.
+    fn url<E: Endpoint>(
+        &self,
+        binding: &Binding,
+        params: &E::Params,
+    ) -> Result<reqwest::Url, Error<E::Error>> {
         let mut query = QueryWriter::new();
         params.write_query(&mut query);
-        let query = query.to_query_string();
-        let mut text = format!("{}/xrpc/{}", self.base_url, E::NSID);
+        let (mut text, query) = match binding.path {
+            PathTemplate::Xrpc => (
+                format!("{}/xrpc/{}", self.base_url, E::NSID),
+                query.to_query_string(),
+            ),
+            PathTemplate::Template(template) => {
+                let (path, rest) =
+                    binding::expand_path(template, query.pairs()).map_err(|message| {
+                        Error::InvalidInput {
+                            nsid: E::NSID,
+                            error: ValidationError {
+                                violations: vec![crate::validate::Violation {
+                                    path: String::new(),
+                                    constraint: "path",
+                                    message,
+                                }],
+                            },
+                        }
+                    })?;
+                let mut serializer = form_urlencoded::Serializer::new(String::new());
+                for (name, value) in rest {
+                    serializer.append_pair(name, value);
+                }
+                (format!("{}{path}", self.base_url), serializer.finish())
+            }
+        };
         if !query.is_empty() {
             text.push('?');
             text.push_str(&query);
@@ -396,30 +450,88 @@ impl Inner {
         })
     }
 
+    /// The request body, in the format the binding allows (the one set with
+    /// [`ClientBuilder::body_format`] if it is allowed, else the first),
+    /// with its `Content-Type`; `None` when the endpoint has no input.
+    fn body<E: Endpoint>(
+        &self,
+        binding: &Binding,
+        input: &E::Input,
+        url: &reqwest::Url,
+    ) -> Result<Option<(HeaderValue, Bytes)>, Error<E::Error>> {
+        let format = self
+            .body_format
+            .filter(|preferred| binding.body.contains(preferred))
+            .or_else(|| binding.body.first().copied())
+            .unwrap_or(BodyFormat::Encoding);
+        let payload = match (format, E::INPUT_ENCODING) {
+            (_, None) | (BodyFormat::Encoding, _) => {
+                E::InputCodec::encode(input, E::INPUT_ENCODING)
+            }
+            (BodyFormat::Json, Some(_)) => E::InputCodec::encode(input, Some(binding::JSON_UTF8)),
+            (BodyFormat::Form, Some(_)) => E::InputCodec::encode_form(input),
+        }
+        .map_err(|error| Error::Encode {
+            nsid: E::NSID,
+            error,
+        })?;
+        let Some(content_type) = payload.content_type else {
+            return Ok(None);
+        };
+        let content_type = HeaderValue::from_str(&content_type)
+            .map_err(|e| transport::<E>(url, TransportKind::Build, Some(Box::new(e))))?;
+        Ok(Some((content_type, Bytes::from(payload.body))))
+    }
+
     /// Sends one request and receives the response head.
     async fn send<E: Endpoint>(
         &self,
+        binding: &Binding,
         url: &reqwest::Url,
         body: Option<&(HeaderValue, Bytes)>,
         token: Option<&str>,
     ) -> Result<reqwest::Response, Error<E::Error>> {
-        let method = match E::KIND {
-            EndpointKind::Query => reqwest::Method::GET,
-            EndpointKind::Procedure => reqwest::Method::POST,
-        };
         let mut request = self
             .http
-            .request(method, url.clone())
+            .request(binding.method.to_http(), url.clone())
             .headers(self.headers.clone());
-        if let Some(token) = token {
-            let value = bearer_value(token).map_err(|reason| {
-                transport::<E>(
+        if let Some(header) = binding.auth.api_key {
+            let Some(key) = &self.api_key else {
+                return Err(transport::<E>(
                     url,
                     TransportKind::Build,
-                    Some(format!("invalid access token: {reason}").into()),
-                )
-            })?;
-            request = request.header(AUTHORIZATION, value);
+                    Some(
+                        format!(
+                            "this endpoint needs an API key (`{header}`); set one with ClientBuilder::api_key"
+                        )
+                        .into(),
+                    ),
+                ));
+            };
+            request = request.header(header, key.clone());
+        }
+        match (binding.auth.bearer, token) {
+            (BearerUse::Never, _) | (BearerUse::Optional, None) => {}
+            (_, Some(token)) => {
+                let value = bearer_value(token).map_err(|reason| {
+                    transport::<E>(
+                        url,
+                        TransportKind::Build,
+                        Some(format!("invalid access token: {reason}").into()),
+                    )
+                })?;
+                request = request.header(AUTHORIZATION, value);
+            }
+            (BearerUse::Required, None) => {
+                return Err(transport::<E>(
+                    url,
+                    TransportKind::Build,
+                    Some(
+                        "this endpoint needs an access token; set one with ClientBuilder::bearer"
+                            .into(),
+                    ),
+                ));
+            }
         }
         if let Some((content_type, bytes)) = body {
             request = request
@@ -443,12 +555,14 @@ impl Inner {
         })
     }
 
-    /// Reads, decodes and validates a successful response.
+    /// Reads, decodes and validates a response with a success status (or,
+    /// when the envelope's flag says otherwise, reads it as a failure).
     async fn finish<E: Endpoint>(
         &self,
+        envelope: &Envelope,
         url: &reqwest::Url,
         mut response: reqwest::Response,
-    ) -> Result<E::Output, Error<E::Error>> {
+    ) -> Result<Finished<E::Output>, Error<E::Error>> {
         let too_large =
             |limit| transport::<E>(url, TransportKind::TooLarge { limit }, None::<BoxError>);
         if let Some(limit) = self.max_response_size
@@ -465,6 +579,26 @@ impl Inner {
             .map_err(|e| body_error::<E>(url, e))?;
         if truncated {
             return Err(too_large(limit));
+        }
+        if envelope.checks_success() {
+            let value = serde_json::from_slice::<serde_json::Value>(&body).ok();
+            if !value
+                .as_ref()
+                .is_some_and(|value| envelope.is_success(value))
+            {
+                let body = match value.as_ref().and_then(|v| envelope.error_parts_of(v)) {
+                    Some((name, message)) => FailureBody::Named { name, message },
+                    None => FailureBody::Other {
+                        content_type,
+                        body: excerpt(&body, false, Error::<E::Error>::HTTP_BODY_LIMIT),
+                    },
+                };
+                return Ok(Finished::Failure(Failure {
+                    status: response.status().as_u16(),
+                    reset: reset::reset_time(response.headers(), SystemTime::now()),
+                    body,
+                }));
+            }
         }
         let output = E::OutputCodec::decode(content_type.as_deref(), &body).map_err(|error| {
             Error::Decode {
@@ -486,12 +620,13 @@ impl Inner {
                 }
             }
         }
-        Ok(output)
+        Ok(Finished::Output(output))
     }
 
     /// Reads an error response.
     async fn failure<E: Endpoint>(
         &self,
+        envelope: &Envelope,
         url: &reqwest::Url,
         mut response: reqwest::Response,
     ) -> Result<Failure, Error<E::Error>> {
@@ -501,8 +636,8 @@ impl Inner {
         let (bytes, truncated) = read_body(&mut response, ERROR_BODY_READ_LIMIT)
             .await
             .map_err(|e| body_error::<E>(url, e))?;
-        let body = match xrpc_error(&bytes) {
-            Some((name, message)) if !truncated => FailureBody::Xrpc { name, message },
+        let body = match envelope.error_parts(&bytes) {
+            Some((name, message)) if !truncated => FailureBody::Named { name, message },
             _ => FailureBody::Other {
                 content_type,
                 body: excerpt(&bytes, truncated, Error::<E::Error>::HTTP_BODY_LIMIT),
@@ -516,6 +651,14 @@ impl Inner {
     }
 }
 
+/// What reading a response with a success status gave.
+enum Finished<O> {
+    /// The output.
+    Output(O),
+    /// A failure, by the envelope's success flag.
+    Failure(Failure),
+}
+
 /// An error response, read but not yet sorted.
 struct Failure {
     status: u16,
@@ -525,8 +668,8 @@ struct Failure {
 }
 
 enum FailureBody {
-    /// A JSON body with a string `error`.
-    Xrpc {
+    /// A JSON body with an error name where the envelope says.
+    Named {
         name: String,
         message: Option<String>,
     },
@@ -538,34 +681,55 @@ enum FailureBody {
 }
 
 impl Failure {
-    /// The XRPC error name, if the body had one.
-    fn name(&self) -> Option<&str> {
-        match &self.body {
-            FailureBody::Xrpc { name, .. } => Some(name),
-            FailureBody::Other { .. } => None,
-        }
+    /// Whether this is the common `ExpiredToken` (not an endpoint's own error
+    /// of that name), which asks for a new access token.
+    fn is_expired_token<X: EndpointError>(&self, envelope: &Envelope) -> bool {
+        let FailureBody::Named { name, .. } = &self.body else {
+            return false;
+        };
+        !X::DECLARED.contains(&name.as_str())
+            && envelope
+                .common_error(name, None)
+                .is_some_and(|error| error.name() == EXPIRED_TOKEN)
     }
 
-    /// Sorts the error: declared by the endpoint, common, or unknown.
-    fn into_error<X: EndpointError>(self) -> Error<X> {
+    /// Sorts the error as the envelope says: a status that means a common
+    /// error; a name declared by the endpoint; a name of a common error; any
+    /// other name; no name.
+    fn into_error<X: EndpointError>(self, envelope: &Envelope) -> Error<X> {
         let status = self.status;
+        let reset = self.reset;
+        let with_reset = |error: CommonError| match error {
+            CommonError::RateLimitExceeded { message, .. } => {
+                CommonError::RateLimitExceeded { message, reset }
+            }
+            other => other,
+        };
+        if let Some(common) = envelope.status_error(status) {
+            let message = match &self.body {
+                FailureBody::Named { name, message } => message.clone().or(Some(name.clone())),
+                FailureBody::Other { .. } => None,
+            };
+            if let Some(error) = CommonError::from_parts(common, message) {
+                return Error::Common {
+                    status,
+                    error: with_reset(error),
+                };
+            }
+        }
         match self.body {
-            FailureBody::Xrpc { name, message } => {
+            FailureBody::Named { name, message } => {
                 if X::DECLARED.contains(&name.as_str()) {
                     return Error::Endpoint {
                         status,
                         error: X::from_parts(name, message),
                     };
                 }
-                match CommonError::from_parts(&name, message.clone()) {
-                    Some(CommonError::RateLimitExceeded { message, .. }) => Error::Common {
+                match envelope.common_error(&name, message.clone()) {
+                    Some(error) => Error::Common {
                         status,
-                        error: CommonError::RateLimitExceeded {
-                            message,
-                            reset: self.reset,
-                        },
+                        error: with_reset(error),
                     },
-                    Some(error) => Error::Common { status, error },
                     None => Error::Endpoint {
                         status,
                         error: X::from_parts(name, message),
@@ -576,26 +740,29 @@ impl Failure {
                 status,
                 content_type,
                 body,
-                retry_after: self.reset,
+                retry_after: reset,
             },
         }
     }
 }
 
-/// The `error` and `message` of an XRPC error body: a JSON object whose
-/// `error` is a non-empty string. A `message` that is not a string is ignored.
-fn xrpc_error(body: &[u8]) -> Option<(String, Option<String>)> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let object = value.as_object()?;
-    let name = object
-        .get("error")?
-        .as_str()
-        .filter(|name| !name.is_empty())?;
-    let message = object
-        .get("message")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned);
-    Some((name.to_owned(), message))
+/// Checks parameters and input against the lexicon, for bindings that ask.
+fn check_request<E: Endpoint>(params: &E::Params, input: &E::Input) -> Result<(), Error<E::Error>> {
+    let mut violations = Vec::new();
+    if let Err(error) = params.validate() {
+        violations.extend(error.violations);
+    }
+    if let Err(error) = input.validate() {
+        violations.extend(error.violations);
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput {
+            nsid: E::NSID,
+            error: ValidationError { violations },
+        })
+    }
 }
 
 /// At most `limit` bytes of `bytes` as text (invalid UTF-8 replaced, cut on a
@@ -672,6 +839,11 @@ fn body_error<E: Endpoint>(url: &reqwest::Url, error: reqwest::Error) -> Error<E
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `error` and `message` of an XRPC error body.
+    fn xrpc_error(body: &[u8]) -> Option<(String, Option<String>)> {
+        Envelope::XRPC.error_parts(body)
+    }
 
     #[test]
     fn xrpc_error_bodies() {

@@ -1,5 +1,7 @@
-//! One mounted endpoint: from an HTTP request to its handler and back.
+//! One mounted endpoint: from an HTTP request to its handler and back, as
+//! its binding says.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
@@ -9,13 +11,14 @@ use axum::body::{Body, HttpBody};
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt as _, StreamExt as _};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Method, header};
 
 use super::{InputRejection, ResponseFuture, Serve, Settings, response};
+use crate::binding::{self, Binding, BodyFormat, HttpMethod, PathTemplate};
 use crate::error::CommonError;
 use crate::service::{HandlerError, HandlerResult, Request, RequestContext};
 use crate::validate::{Validate, mime_matches};
-use crate::xrpc::{Codec, Endpoint, EndpointKind, Params, QueryReader};
+use crate::xrpc::{Codec, Endpoint, Params, QueryReader};
 
 /// Endpoint `E` of service `S`, handled by `F`.
 pub(super) struct EndpointRoute<E: Endpoint, S, F> {
@@ -66,7 +69,9 @@ where
             let mut response = AssertUnwindSafe(self.respond(request))
                 .catch_unwind()
                 .await
-                .unwrap_or_else(|_| response::internal("the handler panicked"));
+                .unwrap_or_else(|_| {
+                    response::internal(&E::BINDING.envelope, "the handler panicked")
+                });
             if head {
                 strip_body(&mut response);
             }
@@ -82,47 +87,61 @@ where
     F: Fn(Arc<S>, Request<E>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = HandlerResult<E>> + Send + 'static,
 {
+    /// Answers a request whose method the binding takes.
     async fn respond(&self, request: http::Request<Body>) -> Response {
+        let binding: Binding = E::BINDING;
+        let envelope = &binding.envelope;
         let (parts, body) = request.into_parts();
 
-        let allowed = match E::KIND {
-            EndpointKind::Query => parts.method == Method::GET || parts.method == Method::HEAD,
-            EndpointKind::Procedure => parts.method == Method::POST,
-        };
-        if !allowed {
-            return wrong_method(E::KIND, &parts.method);
+        if let Some(missing) = binding.auth.missing(&parts.headers) {
+            return response::common(
+                envelope,
+                &CommonError::AuthenticationRequired {
+                    message: Some(missing),
+                },
+            );
         }
-
         let caller = match &self.settings.authenticator {
             Some(authenticate) => match authenticate(&parts.headers) {
                 Ok(caller) => caller,
-                Err(error) => return response::common(&error),
+                Err(error) => return response::common(envelope, &error),
             },
             None => None,
         };
 
-        let params = match read_params::<E::Params>(parts.uri.query()) {
-            Ok(params) => params,
-            Err(error) => return response::common(&error),
-        };
+        let params =
+            match read_params::<E::Params>(&binding.path, parts.uri.path(), parts.uri.query()) {
+                Ok(params) => params,
+                Err(error) => return response::common(envelope, &error),
+            };
 
         let input = match E::INPUT_ENCODING {
             Some(encoding) => {
-                read_input::<E>(encoding, &parts.headers, body, self.settings.body_limit).await
+                read_input::<E>(
+                    encoding,
+                    binding.body,
+                    &parts.headers,
+                    body,
+                    self.settings.body_limit,
+                )
+                .await
             }
             None => no_input::<E>(),
         };
         let input = match input {
             Ok(input) => input,
-            Err(error) => return response::common(&error),
+            Err(error) => return response::common(envelope, &error),
         };
         if let Err(violations) = input.validate() {
             let declared = self.rejection.as_ref().and_then(|map| map(&violations));
             return match declared {
-                Some(error) => response::handler_error::<E>(HandlerError::endpoint(error)),
-                None => response::common(&CommonError::invalid_request(format!(
-                    "invalid input: {violations}"
-                ))),
+                Some(error) => {
+                    response::handler_error::<E>(envelope, HandlerError::endpoint(error))
+                }
+                None => response::common(
+                    envelope,
+                    &CommonError::invalid_request(format!("invalid input: {violations}")),
+                ),
             };
         }
 
@@ -135,37 +154,100 @@ where
             },
         };
         match (self.handler)(Arc::clone(&self.service), request).await {
-            Ok(output) => response::output::<E>(&output, self.content_type.as_ref()),
-            Err(error) => response::handler_error::<E>(error),
+            Ok(output) => response::output::<E>(envelope, &output, self.content_type.as_ref()),
+            Err(error) => response::handler_error::<E>(envelope, error),
         }
     }
 }
 
-/// 400 `InvalidRequest` for a method the endpoint does not take, with the
-/// `Allow` header.
-fn wrong_method(kind: EndpointKind, method: &Method) -> Response {
-    let (expected, allow) = match kind {
-        EndpointKind::Query => ("GET", "GET, HEAD"),
-        EndpointKind::Procedure => ("POST", "POST"),
-    };
-    let mut response = response::error(
-        StatusCode::BAD_REQUEST,
-        "InvalidRequest",
-        Some(&format!(
+/// The endpoints of one path: each method, with the binding and route of the
+/// endpoint it reaches.
+pub(super) type Members = Vec<(HttpMethod, Binding, Arc<dyn Serve>)>;
+
+/// The endpoints mounted at one path, one per method.
+pub(super) struct MethodRoutes {
+    /// Each method and the endpoint it reaches, in method order.
+    pub(super) members: Members,
+}
+
+impl Serve for MethodRoutes {
+    fn serve(self: Arc<Self>, request: http::Request<Body>) -> ResponseFuture {
+        let found = self
+            .members
+            .iter()
+            .find(|(method, _, _)| method.accepts(request.method()));
+        if let Some((_, _, route)) = found {
+            return Arc::clone(route).serve(request);
+        }
+        let Some((_, binding, _)) = self.members.first() else {
+            let response =
+                response::internal(&binding::Envelope::XRPC, "no endpoint is mounted here");
+            return Box::pin(std::future::ready(response));
+        };
+        let methods: Vec<HttpMethod> = self.members.iter().map(|(m, _, _)| *m).collect();
+        let mut response = wrong_method(&binding.envelope, &methods, request.method());
+        if request.method() == Method::HEAD {
+            strip_body(&mut response);
+        }
+        Box::pin(std::future::ready(response))
+    }
+}
+
+/// 400 `InvalidRequest` (or what the envelope makes of it) for a method no
+/// endpoint of the path takes, with the `Allow` header.
+fn wrong_method(envelope: &binding::Envelope, methods: &[HttpMethod], method: &Method) -> Response {
+    let expected = methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let allow = methods
+        .iter()
+        .map(|m| match m {
+            HttpMethod::Get => "GET, HEAD",
+            other => other.as_str(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut response = response::common(
+        envelope,
+        &CommonError::invalid_request(format!(
             "Incorrect HTTP method ({method}), expected {expected}"
         )),
     );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    if let Ok(allow) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     response
 }
 
-/// Reads and checks the parameters.
-fn read_params<P: Params + Validate>(query: Option<&str>) -> Result<P, CommonError> {
-    let reader = QueryReader::parse(query.unwrap_or(""));
-    let params =
-        P::read_query(&reader).map_err(|err| CommonError::invalid_request(err.to_string()))?;
+/// Reads and checks the parameters: from the query string, and the path's
+/// variables for a template.
+fn read_params<P: Params + Validate>(
+    path: &PathTemplate,
+    request_path: &str,
+    query: Option<&str>,
+) -> Result<P, CommonError> {
+    let query = query.unwrap_or("");
+    let params = match path {
+        PathTemplate::Xrpc => P::read_query(&QueryReader::parse(query)),
+        PathTemplate::Template(template) => {
+            let Some(variables) = binding::match_path(template, request_path) else {
+                return Err(CommonError::invalid_request(format!(
+                    "the path {request_path:?} does not fit {template:?}"
+                )));
+            };
+            let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+                form_urlencoded::parse(query.as_bytes()).collect();
+            pairs.extend(
+                variables
+                    .into_iter()
+                    .map(|(name, value)| (Cow::Borrowed(name), Cow::Owned(value))),
+            );
+            P::read_query(&QueryReader::from_pairs(pairs))
+        }
+    }
+    .map_err(|err| CommonError::invalid_request(err.to_string()))?;
     params
         .validate()
         .map_err(|err| CommonError::invalid_request(format!("invalid parameters: {err}")))?;
@@ -182,24 +264,43 @@ fn no_input<E: Endpoint>() -> Result<E::Input, CommonError> {
     })
 }
 
-/// Reads and decodes the body of an endpoint whose input is in `encoding`
-/// (the caller checks its constraints).
+/// Reads and decodes the body of an endpoint whose input is in `encoding`,
+/// in one of the binding's `formats` (the caller checks its constraints).
 async fn read_input<E: Endpoint>(
     encoding: &'static str,
+    formats: &[BodyFormat],
     headers: &HeaderMap,
     body: Body,
     limit: usize,
 ) -> Result<E::Input, CommonError> {
+    let formats = if formats.is_empty() {
+        &[BodyFormat::Encoding][..]
+    } else {
+        formats
+    };
+    let expected = formats
+        .iter()
+        .map(|format| format.accepts(encoding))
+        .collect::<Vec<_>>()
+        .join(" or ");
     let content_type = match headers.get(header::CONTENT_TYPE) {
-        Some(value) => match value.to_str() {
-            Ok(text) if mime_matches(encoding, text) => Some(text.trim()),
-            _ => {
-                return Err(CommonError::invalid_request(format!(
-                    "Wrong request encoding (Content-Type): {}, expected {encoding}",
-                    String::from_utf8_lossy(value.as_bytes())
-                )));
+        Some(value) => {
+            let found = value.to_str().ok().and_then(|text| {
+                formats
+                    .iter()
+                    .find(|format| mime_matches(format.accepts(encoding), text))
+                    .map(|format| (text.trim(), *format))
+            });
+            match found {
+                Some(found) => Some(found),
+                None => {
+                    return Err(CommonError::invalid_request(format!(
+                        "Wrong request encoding (Content-Type): {}, expected {expected}",
+                        String::from_utf8_lossy(value.as_bytes())
+                    )));
+                }
             }
-        },
+        }
         None => None,
     };
 
@@ -214,17 +315,22 @@ async fn read_input<E: Endpoint>(
     let bytes = read_body(body, limit, declared).await?;
     if bytes.is_empty() {
         return Err(CommonError::invalid_request(format!(
-            "a request body ({encoding}) is required, but none was given"
+            "a request body ({expected}) is required, but none was given"
         )));
     }
-    let Some(content_type) = content_type else {
+    let Some((content_type, format)) = content_type else {
         return Err(CommonError::invalid_request(format!(
-            "the request has a body but no Content-Type; expected {encoding}"
+            "the request has a body but no Content-Type; expected {expected}"
         )));
     };
 
-    E::InputCodec::decode(Some(content_type), &bytes)
-        .map_err(|err| CommonError::invalid_request(err.to_string()))
+    match format {
+        BodyFormat::Form => E::InputCodec::decode_form(&bytes),
+        BodyFormat::Encoding | BodyFormat::Json => {
+            E::InputCodec::decode(Some(content_type), &bytes)
+        }
+    }
+    .map_err(|err| CommonError::invalid_request(err.to_string()))
 }
 
 /// The whole body, refusing more than `limit` bytes whatever the headers

@@ -1,5 +1,7 @@
-//! An XRPC server on [axum]: mounts generated `Service` traits at
-//! `/xrpc/<NSID>` and speaks the XRPC HTTP conventions for them.
+//! A server on [axum]: mounts generated `Service` traits, each endpoint where
+//! its [binding] says: XRPC endpoints at `/xrpc/<NSID>` with
+//! the XRPC HTTP conventions, bound endpoints at their method and path with
+//! their API's body formats, authentication scheme and response envelope.
 //!
 //! [`XrpcRouter`] is a [`Registry`]: each generated group of endpoints has a
 //! `register` function that adds all of them, and [`XrpcRouter::mount`] takes
@@ -80,23 +82,35 @@
 //!
 //! # What a request goes through
 //!
-//! Every error is answered as JSON, `{"error": NAME, "message": TEXT}`, with
-//! `Content-Type: application/json`.
+//! Every error is answered as JSON in the endpoint's
+//! [envelope](crate::binding::Envelope): for XRPC, `{"error": NAME,
+//! "message": TEXT}` with the statuses below; a bound endpoint's envelope may
+//! rename the common errors and give errors other statuses (Slack's are all
+//! HTTP 200 `{"ok": false, "error": NAME}`).
 //!
-//! 1. **Routing.** Each mounted endpoint is served at `/xrpc/<NSID>`; any other
-//!    path under `/xrpc/` answers 501 `MethodNotImplemented`. Paths outside
-//!    `/xrpc/` are left to the rest of the axum router (404 by default).
-//! 2. **Method.** Queries take `GET` (and `HEAD`), procedures `POST`; another
+//! 1. **Routing.** Each mounted XRPC endpoint is served at `/xrpc/<NSID>`; any
+//!    other path under `/xrpc/` answers 501 `MethodNotImplemented`. A bound
+//!    endpoint is served at its path template (`/v1/chats/{chatId}/leave`);
+//!    endpoints of one path with different methods share it. Other paths are
+//!    left to the rest of the axum router (404 by default).
+//! 2. **Method.** Each endpoint takes its binding's method (XRPC: `GET` for
+//!    queries, `POST` for procedures), and `HEAD` where that is `GET`; another
 //!    method answers 400 `InvalidRequest` with an `Allow` header.
-//! 3. **Authentication.** The function given to [`XrpcRouter::authenticate`]
-//!    maps the headers to the caller ([`RequestContext::caller`]), or to an
-//!    error answered as is (for example 401 `AuthenticationRequired`).
-//! 4. **Parameters.** The query string is read with [`Params::read_query`] and
-//!    checked with [`Validate`]; a missing, repeated or malformed parameter,
-//!    or one outside its lexicon constraints, answers 400 `InvalidRequest`.
+//! 3. **Authentication.** A request without the credentials its binding's
+//!    [scheme](crate::binding::Auth) requires (an API key header, a bearer
+//!    token) answers 401 `AuthenticationRequired`. Then the function given to
+//!    [`XrpcRouter::authenticate`] maps the headers to the caller
+//!    ([`RequestContext::caller`]), or to an error answered as is (for
+//!    example 401 `AuthenticationRequired`).
+//! 4. **Parameters.** The query string (and, for a path template, the path's
+//!    variables) is read with [`Params::read_query`] and checked with
+//!    [`Validate`]; a missing, repeated or malformed parameter, or one outside
+//!    its lexicon constraints, answers 400 `InvalidRequest`.
 //! 5. **Input.** For an endpoint with an input encoding, the body must be
-//!    present, have a matching `Content-Type` (its MIME essence, compared
-//!    without case; `*/*` and `image/*` patterns match as expected), fit in
+//!    present, have a `Content-Type` matching one of the binding's body
+//!    formats (the lexicon's encoding, JSON or a form; the MIME essence,
+//!    compared without case; `*/*` and `image/*` patterns match as
+//!    expected), fit in
 //!    the [body limit](XrpcRouter::body_limit) (413 `PayloadTooLarge`
 //!    otherwise), decode with the endpoint's input codec and pass
 //!    [`Validate`]; anything else answers 400 `InvalidRequest`. Endpoints
@@ -105,9 +119,11 @@
 //!    answered 200. A [`HandlerError::Endpoint`] is answered with its status
 //!    and name, a [`HandlerError::Common`] with the status of
 //!    [`CommonError::status`] (`RateLimitExceeded` with a reset time also sets
-//!    `ratelimit-reset` and `Retry-After`). An error name the endpoint does
-//!    not declare, an output that cannot be encoded, and a handler that
-//!    panics answer 500 `InternalServerError`.
+//!    `ratelimit-reset` and `Retry-After`), unless the envelope gives the
+//!    error's name a status of its own. An error name the endpoint does not
+//!    declare, an output that cannot be encoded (or that an envelope with a
+//!    success flag does not read as a success), and a handler that panics
+//!    answer 500 `InternalServerError`.
 //!
 //! Malformed requests never reach a handler and never cause a 500.
 //!
@@ -217,6 +233,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::HeaderMap;
 
+use crate::binding::{self, Binding, PathTemplate};
 use crate::error::CommonError;
 use crate::service::{HandlerResult, Registry, Request};
 use crate::types::{Did, Nsid};
@@ -254,19 +271,28 @@ trait Serve: Send + Sync {
 /// Builds an endpoint's route once the router's settings are known.
 type BuildRoute = Box<dyn FnOnce(Arc<Settings>) -> Arc<dyn Serve> + Send + Sync>;
 
+/// A mounted endpoint: its binding, and how to build its route.
+struct Mounted {
+    binding: Binding,
+    build: BuildRoute,
+}
+
 /// Collects the endpoints of a service, then becomes an [`axum::Router`] that
-/// serves them at `/xrpc/<NSID>`.
+/// serves them where their [bindings](crate::binding) say (`/xrpc/<NSID>` for
+/// XRPC).
 ///
 /// Endpoints are added through the [`Registry`] implementation, normally by
 /// [`mount`](Self::mount)ing a generated `register` function. Mounting an
 /// endpoint again replaces its handler. An endpoint whose NSID is not a valid
-/// NSID cannot be addressed and is not mounted.
+/// NSID, or whose path template is not valid, cannot be addressed and is not
+/// mounted; of two endpoints with the same method and path, the one whose
+/// NSID sorts first is served.
 ///
 /// See the [module documentation](self) for an example and for what a
 /// request goes through.
 pub struct XrpcRouter<S> {
     service: Arc<S>,
-    routes: BTreeMap<&'static str, BuildRoute>,
+    routes: BTreeMap<&'static str, Mounted>,
     authenticator: Option<Box<Authenticator>>,
     body_limit: usize,
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
@@ -361,8 +387,9 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
-    /// The [`axum::Router`] serving the endpoints: each at `/xrpc/<NSID>`,
-    /// every other path under `/xrpc/` answering 501 `MethodNotImplemented`.
+    /// The [`axum::Router`] serving the endpoints: each at `/xrpc/<NSID>` or
+    /// its binding's path, every other path under `/xrpc/` answering 501
+    /// `MethodNotImplemented`.
     ///
     /// The result is an ordinary router: other routes, including ones under
     /// `/xrpc/` (which take precedence over the 501 answer), can be added,
@@ -380,9 +407,26 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         let mut router = axum::Router::new()
             .route_service("/xrpc/", not_implemented.clone())
             .route_service("/xrpc/{*nsid}", not_implemented);
-        for (nsid, build) in self.routes {
-            let route = RouteService(build(Arc::clone(&settings)));
-            router = router.route_service(&format!("/xrpc/{nsid}"), route);
+        // One route per path, answering each method with its endpoint.
+        let mut paths: BTreeMap<String, endpoint::Members> = BTreeMap::new();
+        for (nsid, mounted) in self.routes {
+            let path = match mounted.binding.path {
+                PathTemplate::Xrpc => format!("/xrpc/{nsid}"),
+                PathTemplate::Template(template) => match binding::route_path(template) {
+                    Some(path) => path,
+                    None => continue,
+                },
+            };
+            let route = (mounted.build)(Arc::clone(&settings));
+            let members = paths.entry(path).or_default();
+            if !members.iter().any(|(m, _, _)| *m == mounted.binding.method) {
+                members.push((mounted.binding.method, mounted.binding, route));
+            }
+        }
+        for (path, mut members) in paths {
+            members.sort_by_key(|(method, _, _)| *method);
+            let route = RouteService(Arc::new(endpoint::MethodRoutes { members }));
+            router = router.route_service(&path, route);
         }
         router
     }
@@ -395,7 +439,7 @@ impl<S: Send + Sync + 'static> Registry<S> for XrpcRouter<S> {
         F: Fn(Arc<S>, Request<E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult<E>> + Send + 'static,
     {
-        if Nsid::validate(E::NSID).is_err() {
+        if Nsid::validate(E::NSID).is_err() || E::BINDING.path.variables().is_err() {
             return;
         }
         let service = Arc::clone(&self.service);
@@ -404,7 +448,13 @@ impl<S: Send + Sync + 'static> Registry<S> for XrpcRouter<S> {
                 service, handler, settings,
             ))
         });
-        self.routes.insert(E::NSID, build);
+        self.routes.insert(
+            E::NSID,
+            Mounted {
+                binding: E::BINDING,
+                build,
+            },
+        );
     }
 }
 

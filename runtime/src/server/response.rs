@@ -1,5 +1,6 @@
-//! The responses the router builds: XRPC error bodies, outputs, and the 501
-//! of unknown methods.
+//! The responses the router builds: error bodies in each endpoint's envelope
+//! (XRPC's `{"error", "message"}` by default), outputs, and the 501 of unknown
+//! XRPC methods.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -10,6 +11,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
 use super::{ResponseFuture, Serve};
+use crate::binding::Envelope;
 use crate::error::CommonError;
 use crate::service::HandlerError;
 use crate::xrpc::{Codec, Endpoint, EndpointError, Payload};
@@ -17,23 +19,15 @@ use crate::xrpc::{Codec, Endpoint, EndpointError, Payload};
 /// `ratelimit-reset`: when the limit resets, in seconds since the Unix epoch.
 static RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
-/// The body of every error response.
-#[derive(serde::Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a str>,
-}
-
-/// A JSON error response: `{"error": name, "message": message}`.
-pub(super) fn error(status: StatusCode, name: &str, message: Option<&str>) -> Response {
-    let body = serde_json::to_vec(&ErrorBody {
-        error: name,
-        message,
-    })
-    // Serializing two strings cannot fail; answer something valid regardless.
-    .unwrap_or_else(|_| br#"{"error":"InternalServerError"}"#.to_vec());
-    let mut response = Response::new(Body::from(body));
+/// An error response in `envelope`'s shape (`{"error": name, "message":
+/// message}` for XRPC), as JSON.
+pub(super) fn error(
+    envelope: &Envelope,
+    status: StatusCode,
+    name: &str,
+    message: Option<&str>,
+) -> Response {
+    let mut response = Response::new(Body::from(envelope.error_body(name, message)));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -42,11 +36,17 @@ pub(super) fn error(status: StatusCode, name: &str, message: Option<&str>) -> Re
     response
 }
 
-/// A common error, with its status and, for `RateLimitExceeded` with a reset
-/// time, the `ratelimit-reset` and `Retry-After` headers.
-pub(super) fn common(error: &CommonError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = self::error(status, error.name(), error.message());
+/// A common error, under its name in `envelope` and with the status the
+/// envelope gives it (else its own), and, for `RateLimitExceeded` with a
+/// reset time, the `ratelimit-reset` and `Retry-After` headers.
+pub(super) fn common(envelope: &Envelope, error: &CommonError) -> Response {
+    let name = envelope.common_name(error);
+    let status = envelope
+        .status_of(name)
+        .and_then(|status| StatusCode::from_u16(status).ok())
+        .or_else(|| StatusCode::from_u16(error.status()).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = self::error(envelope, status, name, error.message());
     if let CommonError::RateLimitExceeded {
         reset: Some(reset), ..
     } = error
@@ -71,31 +71,51 @@ fn seconds_up(duration: Duration) -> u64 {
         .saturating_add(u64::from(duration.subsec_nanos() > 0))
 }
 
-/// `InternalServerError` (500) with a message.
-pub(super) fn internal(message: &str) -> Response {
-    error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "InternalServerError",
-        Some(message),
+/// `InternalServerError` (500 unless the envelope says) with a message.
+pub(super) fn internal(envelope: &Envelope, message: &str) -> Response {
+    common(
+        envelope,
+        &CommonError::InternalServerError {
+            message: Some(message.to_owned()),
+        },
     )
 }
 
-/// What a handler's error is answered with.
-pub(super) fn handler_error<E: Endpoint>(error: HandlerError<E::Error>) -> Response {
+/// What a handler's error is answered with: a declared error with the status
+/// the envelope gives its name, else the handler's.
+pub(super) fn handler_error<E: Endpoint>(
+    envelope: &Envelope,
+    error: HandlerError<E::Error>,
+) -> Response {
     match error {
-        HandlerError::Common(common) => self::common(&common),
+        HandlerError::Common(common) => self::common(envelope, &common),
         HandlerError::Endpoint { error, status } => {
             let name = error.name();
             if !<E::Error as EndpointError>::DECLARED.contains(&name) {
-                return internal(&format!("handler returned an undeclared error `{name}`"));
+                return internal(
+                    envelope,
+                    &format!("handler returned an undeclared error `{name}`"),
+                );
+            }
+            if let Some(status) = envelope.status_of(name) {
+                return match StatusCode::from_u16(status) {
+                    Ok(status) => self::error(envelope, status, name, error.message()),
+                    Err(_) => internal(
+                        envelope,
+                        &format!("the binding gives error `{name}` the invalid status {status}"),
+                    ),
+                };
             }
             match StatusCode::from_u16(status) {
                 Ok(status) if status.is_client_error() || status.is_server_error() => {
-                    self::error(status, name, error.message())
+                    self::error(envelope, status, name, error.message())
                 }
-                _ => internal(&format!(
-                    "handler returned error `{name}` with status {status}, which is not an error status"
-                )),
+                _ => internal(
+                    envelope,
+                    &format!(
+                        "handler returned error `{name}` with status {status}, which is not an error status"
+                    ),
+                ),
             }
         }
     }
@@ -105,8 +125,11 @@ pub(super) fn handler_error<E: Endpoint>(error: HandlerError<E::Error>) -> Respo
 /// an empty body when the endpoint has no output.
 ///
 /// `content_type` is the endpoint's output encoding, prepared once, reused
-/// when the codec answers that same type.
+/// when the codec answers that same type. An envelope with a success flag
+/// must read the body as a success; otherwise the handler has a bug, and the
+/// answer is `InternalServerError`.
 pub(super) fn output<E: Endpoint>(
+    envelope: &Envelope,
     output: &E::Output,
     content_type: Option<&HeaderValue>,
 ) -> Response {
@@ -118,18 +141,31 @@ pub(super) fn output<E: Endpoint>(
             content_type: Some(encoding),
             body,
         }) => {
+            if envelope.checks_success()
+                && !serde_json::from_slice(&body).is_ok_and(|value| envelope.is_success(&value))
+            {
+                return internal(
+                    envelope,
+                    "the handler's output does not read as a success in the endpoint's envelope",
+                );
+            }
             let value = match content_type {
                 Some(prepared) if prepared.as_bytes() == encoding.as_bytes() => prepared.clone(),
                 _ => match HeaderValue::try_from(encoding) {
                     Ok(value) => value,
-                    Err(_) => return internal("the output's Content-Type is not a valid header"),
+                    Err(_) => {
+                        return internal(
+                            envelope,
+                            "the output's Content-Type is not a valid header",
+                        );
+                    }
                 },
             };
             let mut response = Response::new(Body::from(body));
             response.headers_mut().insert(header::CONTENT_TYPE, value);
             response
         }
-        Err(err) => internal(&err.to_string()),
+        Err(err) => internal(envelope, &err.to_string()),
     }
 }
 
@@ -145,9 +181,10 @@ impl Serve for NotImplemented {
     fn serve(self: Arc<Self>, request: http::Request<Body>) -> ResponseFuture {
         let path = request.uri().path();
         let nsid = path.strip_prefix("/xrpc/").unwrap_or(path);
-        let response = common(&CommonError::not_implemented(format!(
-            "this server does not implement `{nsid}`"
-        )));
+        let response = common(
+            &Envelope::XRPC,
+            &CommonError::not_implemented(format!("this server does not implement `{nsid}`")),
+        );
         Box::pin(std::future::ready(response))
     }
 }

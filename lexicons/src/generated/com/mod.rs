@@ -4,6 +4,14 @@
 #[cfg(feature = "com-atproto")]
 pub mod atproto;
 
+/// Lexicons under `com.bitrix24`.
+#[cfg(feature = "com-bitrix24")]
+pub mod bitrix24;
+
 /// Lexicons under `com.germnetwork`.
 #[cfg(feature = "com-germnetwork")]
 pub mod germnetwork;
+
+/// Lexicons under `com.slack`.
+#[cfg(feature = "com-slack")]
+pub mod slack;
