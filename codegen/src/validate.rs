@@ -32,9 +32,105 @@ pub enum ValidateError {
     /// The data names no `$type` to validate a record against.
     #[error("the data has no `$type`; name the definition to validate against")]
     NoType,
+    /// A part of an endpoint was asked of a definition that is no endpoint.
+    #[error("`{0}` is a {1} definition, not a query, procedure or subscription")]
+    NotAnEndpoint(DefKey, &'static str),
+    /// The endpoint does not declare that part, or declares no schema for it
+    /// (a binary body).
+    #[error("`{0}` declares no {1} schema{2}")]
+    NoSuchPart(DefKey, Part, String),
     /// The data breaks the lexicon.
     #[error("{0}")]
     Invalid(ValidationError),
+}
+
+/// A part of an endpoint that carries data: what [`validate_part`] checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The parameters, as a JSON object of typed values.
+    Params,
+    /// The input body of a procedure.
+    Input,
+    /// The output body of a query or procedure.
+    Output,
+    /// A message of a subscription.
+    Message,
+}
+
+impl Part {
+    /// The part's name, as `atlex validate --part` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Params => "params",
+            Part::Input => "input",
+            Part::Output => "output",
+            Part::Message => "message",
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [Part::Params, Part::Input, Part::Output, Part::Message]
+            .into_iter()
+            .find(|part| part.name() == text)
+            .ok_or_else(|| {
+                format!("unknown part {text:?}; expected params, input, output or message")
+            })
+    }
+}
+
+/// Validates `value` as the `part` (parameters, input, output or message) of
+/// the endpoint `key`: a response body against `listConvos`'s output, say.
+pub fn validate_part(
+    catalog: &Catalog,
+    key: &DefKey,
+    part: Part,
+    value: &Value,
+) -> Result<(), ValidateError> {
+    let schema = catalog
+        .def(key)
+        .ok_or_else(|| ValidateError::UnknownDefinition(key.clone()))?;
+    let (parameters, body) = match &schema.kind {
+        SchemaKind::Query(e) | SchemaKind::Procedure(e) => (
+            &e.parameters,
+            match part {
+                Part::Input => e.input.as_ref(),
+                Part::Output => e.output.as_ref(),
+                Part::Params | Part::Message => None,
+            },
+        ),
+        SchemaKind::Subscription(s) => (
+            &s.parameters,
+            match part {
+                Part::Message => s.message.as_ref(),
+                _ => None,
+            },
+        ),
+        other => return Err(ValidateError::NotAnEndpoint(key.clone(), other.type_name())),
+    };
+    let target = match part {
+        Part::Params => parameters.as_deref(),
+        _ => body.and_then(|body| body.schema.as_deref()),
+    };
+    let Some(target) = target else {
+        let why = match body {
+            Some(body) if part != Part::Params => format!(" (its body is `{}`)", body.encoding),
+            _ => String::new(),
+        };
+        return Err(ValidateError::NoSuchPart(key.clone(), part, why));
+    };
+    let mut v = Validator::new();
+    Walker { catalog }.check(target, &key.nsid, value, &mut v, 0);
+    v.finish().map_err(ValidateError::Invalid)
 }
 
 /// Validates `value` as data of definition `key` (a record is validated as

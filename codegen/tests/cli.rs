@@ -90,6 +90,62 @@ fn validate_reports_ok_or_every_violation_with_exit_codes() {
 }
 
 #[test]
+fn validate_checks_the_parts_of_an_endpoint() {
+    let lexicons = workspace().join("lexicons");
+    let page = workspace().join("lexicons/tests/fixtures/list_convos_100.json");
+    let run = |nsid: &str, part: &str, file: &Path| {
+        atlex()
+            .args(["validate", "--nsid", nsid, "--part", part, "--lexicons"])
+            .arg(&lexicons)
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+
+    // A real response body against the query's output.
+    let out = run("chat.bsky.convo.listConvos", "output", &page);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("ok (chat.bsky.convo.listConvos#main output)")
+    );
+
+    // The same page with a handle that breaks its format, deep inside.
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&page).unwrap()).unwrap();
+    value["convos"][3]["members"][0]["handle"] = "not a handle".into();
+    let bad = temp_file("bad-page.json", &value.to_string());
+    let out = run("chat.bsky.convo.listConvos", "output", &bad);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("convos[3].members[0].handle: format"),
+        "{text}"
+    );
+
+    // Parameters, as typed JSON values: limit is at most 100.
+    let params = temp_file("params.json", r#"{"limit": 101}"#);
+    let out = run("chat.bsky.convo.listConvos", "params", &params);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("limit: maximum"));
+
+    // Input of a procedure: convoId is required.
+    let input = temp_file("input.json", r#"{}"#);
+    let out = run("chat.bsky.convo.leaveConvo", "input", &input);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("convoId"));
+
+    // A query has no input; a record is no endpoint: usage errors, exit 2,
+    // saying why.
+    let out = run("chat.bsky.convo.listConvos", "input", &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("declares no input schema"));
+    let out = run("app.bsky.feed.post", "output", &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a record definition"));
+}
+
+#[test]
 fn generate_writes_then_check_passes_and_detects_drift() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/awkward");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-gen-{}", std::process::id()));

@@ -8,6 +8,11 @@ mod diff;
 mod generate;
 mod validate;
 
+/// With the `mimalloc` feature, the binary's allocator (see Cargo.toml).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Rust tooling for AT Protocol lexicons.
 #[derive(Parser)]
 #[command(name = "atlex", version, about)]

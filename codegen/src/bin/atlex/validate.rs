@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use atlex_codegen::catalog::DefKey;
 use atlex_codegen::load_dirs;
-use atlex_codegen::validate::{ValidateError, validate, validate_typed};
+use atlex_codegen::validate::{Part, ValidateError, validate, validate_part, validate_typed};
 use clap::Args;
 
 /// Check JSON data against lexicons.
@@ -13,7 +13,8 @@ use clap::Args;
 /// Each FILE holds one JSON value: a record (validated against the
 /// definition its `$type` names) or, with --nsid, data of any definition
 /// (`com.example.thing` for its main definition, `com.example.thing#view` for
-/// another). Prints `ok`, or every violation with its path, and exits 0 when
+/// another; add --part params|input|output|message to check a request or
+/// response of an endpoint). Prints `ok`, or every violation with its path, and exits 0 when
 /// every file is valid, 1 when one is not, 2 when the lexicons or files
 /// cannot be read.
 #[derive(Args)]
@@ -24,6 +25,10 @@ pub struct ValidateArgs {
     /// The definition to validate against, instead of the data's `$type`.
     #[arg(long, value_name = "NSID[#DEF]")]
     pub nsid: Option<String>,
+    /// With `--nsid` naming an endpoint: check the data as its `params`,
+    /// `input`, `output` or (subscription) `message`.
+    #[arg(long, value_name = "PART", requires = "nsid")]
+    pub part: Option<Part>,
     /// JSON files to check.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
@@ -58,11 +63,17 @@ pub fn run(args: ValidateArgs) -> ExitCode {
             }
         };
         let result = match &key {
-            Some(key) => validate(&catalog, key, &value).map(|()| key.clone()),
+            Some(key) => match args.part {
+                Some(part) => validate_part(&catalog, key, part, &value).map(|()| key.clone()),
+                None => validate(&catalog, key, &value).map(|()| key.clone()),
+            },
             None => validate_typed(&catalog, &value),
         };
         match result {
-            Ok(key) => println!("{}: ok ({key})", file.display()),
+            Ok(key) => match args.part {
+                Some(part) => println!("{}: ok ({key} {part})", file.display()),
+                None => println!("{}: ok ({key})", file.display()),
+            },
             Err(ValidateError::Invalid(err)) => {
                 invalid = true;
                 println!("{}: {} violation(s)", file.display(), err.violations.len());

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p chat-server --bin xrpc-bench            # needs `wrk` on PATH
-//! cargo run --release -p chat-server --bin xrpc-bench -- 5 64     # seconds per run, connections
+//! cargo run --release -p chat-server --bin xrpc-bench -- 5 64 7   # seconds per run, connections, rounds
 //! ```
 //!
 //! Server: `chat.bsky.convo.listConvos` answered by
@@ -13,9 +13,14 @@
 //!   serializes the same output itself;
 //! - `bytes`: an axum handler returning the same response, pre-serialized.
 //!
-//! Each is loaded with `wrk` in turn, three rounds, and the median
-//! requests/s compared. Client: sequential calls through `atlex::client` vs
-//! raw reqwest + serde_json on the same server, per-call time compared.
+//! Each is loaded with `wrk` in turn, in rounds (7 by default) that start
+//! with a different server each time; the ratios are taken within each round
+//! and reported as their median and range, because a shared machine's speed
+//! drifts between rounds more than the servers differ.
+//!
+//! Client: sequential calls through `atlex::client` vs raw reqwest +
+//! serde_json on the same server, per-call time compared, the order
+//! alternating between rounds.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -106,6 +111,15 @@ fn wrk(url: &str, seconds: u64, connections: u32) -> Result<f64, String> {
         .ok_or_else(|| format!("no Requests/sec in wrk output:\n{text}"))
 }
 
+/// The median and range of per-round ratios, as `0.97 (0.91–1.04)`.
+fn spread(mut ratios: Vec<f64>) -> String {
+    ratios.sort_by(|a, b| a.total_cmp(b));
+    match (ratios.first(), ratios.last()) {
+        (Some(low), Some(high)) => format!("{:.2} ({low:.2}–{high:.2})", median(ratios.clone())),
+        _ => "n/a".to_owned(),
+    }
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
@@ -116,6 +130,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
     let connections: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(32);
+    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(7).max(1);
 
     let fixture: list_convos::Output = serde_json::from_str(&std::fs::read_to_string(FIXTURE)?)?;
     let shared = Arc::new(fixture.clone());
@@ -158,24 +173,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
         let path = format!("/xrpc/chat.bsky.convo.listConvos?limit={limit}");
         println!(
-            "== server: listConvos limit={limit} ({} bytes per response), wrk -t2 -c{connections} -d{seconds}s, 3 rounds",
+            "== server: listConvos limit={limit} ({} bytes per response), wrk -t2 -c{connections} -d{seconds}s, {rounds} rounds",
             bytes.len()
         );
-        let (mut g, mut h, mut b) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..3 {
-            g.push(wrk(&format!("{generated}{path}"), seconds, connections)?);
-            h.push(wrk(&format!("{written}{path}"), seconds, connections)?);
-            b.push(wrk(&format!("{raw}{path}"), seconds, connections)?);
+        // Each round loads the three servers back to back, starting with a
+        // different one each time, so that drift of the machine's speed
+        // falls on all three alike; ratios are taken within a round.
+        let urls = [&generated, &written, &raw];
+        let mut rates: [Vec<f64>; 3] = Default::default();
+        for round in 0..rounds {
+            let mut this_round = [0.0; 3];
+            for offset in 0..3 {
+                let which = (round + offset) % 3;
+                this_round[which] = wrk(&format!("{}{path}", urls[which]), seconds, connections)?;
+            }
+            for (rate, all) in this_round.iter().zip(rates.iter_mut()) {
+                all.push(*rate);
+            }
         }
-        let (g, h, b) = (median(g), median(h), median(b));
+        let ratios = |other: usize| -> Vec<f64> {
+            rates[0]
+                .iter()
+                .zip(&rates[other])
+                .map(|(g, o)| g / o)
+                .collect()
+        };
+        let (to_written, to_raw) = (ratios(1), ratios(2));
+        let [g, h, b] = rates.map(median);
         println!("generated router   {g:>10.0} req/s");
         println!(
-            "hand-written axum  {h:>10.0} req/s   generated/hand-written = {:.2}",
-            g / h
+            "hand-written axum  {h:>10.0} req/s   generated/hand-written = {}",
+            spread(to_written)
         );
         println!(
-            "pre-serialized     {b:>10.0} req/s   generated/pre-serialized = {:.2}",
-            g / b
+            "pre-serialized     {b:>10.0} req/s   generated/pre-serialized = {}",
+            spread(to_raw)
         );
     }
 
@@ -208,35 +240,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let url = format!("{raw}/xrpc/chat.bsky.convo.listConvos?limit=50");
-    const CALLS: u32 = 2000;
-    let (mut atlex_times, mut raw_times) = (Vec::new(), Vec::new());
-    for _ in 0..3 {
-        let start = Instant::now();
-        for _ in 0..CALLS {
-            let bytes = http.get(&url).send().await?.bytes().await?;
-            let out: list_convos::Output = serde_json::from_slice(&bytes)?;
-            std::hint::black_box(out);
+    const CALLS: u32 = 1000;
+    let (mut atlex_times, mut raw_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let mut per_call = [0.0; 2];
+        // Alternate which goes first, so that warm-up favours neither.
+        for offset in 0..2 {
+            let which = (round + offset) % 2;
+            let start = Instant::now();
+            for _ in 0..CALLS {
+                if which == 0 {
+                    let bytes = http.get(&url).send().await?.bytes().await?;
+                    let out: list_convos::Output = serde_json::from_slice(&bytes)?;
+                    std::hint::black_box(out);
+                } else {
+                    let out = client.query(list_convos::ListConvos, &params).await?;
+                    std::hint::black_box(out);
+                }
+            }
+            per_call[which] = start.elapsed().as_secs_f64() / f64::from(CALLS);
         }
-        raw_times.push(start.elapsed().as_secs_f64() / f64::from(CALLS));
-        let start = Instant::now();
-        for _ in 0..CALLS {
-            let out = client.query(list_convos::ListConvos, &params).await?;
-            std::hint::black_box(out);
-        }
-        atlex_times.push(start.elapsed().as_secs_f64() / f64::from(CALLS));
+        raw_times.push(per_call[0]);
+        atlex_times.push(per_call[1]);
+        ratios.push(per_call[1] / per_call[0]);
     }
     let (a, r) = (median(atlex_times), median(raw_times));
     println!(
-        "== client: {CALLS} sequential listConvos calls ({} convos, {} bytes), 3 rounds",
+        "== client: {CALLS} sequential listConvos calls ({} convos, {} bytes) per round, {rounds} rounds",
         page.convos.len(),
         body_len
     );
     println!("raw reqwest + serde_json  {:>8.1} µs/call", r * 1e6);
     println!(
-        "atlex client              {:>8.1} µs/call   overhead {:+.1} µs/call ({:.2}×)",
+        "atlex client              {:>8.1} µs/call   difference {:+.1} µs/call, atlex/raw = {}",
         a * 1e6,
         (a - r) * 1e6,
-        a / r
+        spread(ratios)
     );
     Ok(())
 }
