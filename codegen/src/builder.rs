@@ -163,6 +163,14 @@ impl Builder {
         self
     }
 
+    /// Keeps the properties objects do not declare, in a flattened
+    /// `extra: atlex::data::ExtraFields` field (see
+    /// [`Options::keep_unknown_fields`]).
+    pub fn keep_unknown_fields(mut self, enabled: bool) -> Self {
+        self.options.keep_unknown_fields = enabled;
+        self
+    }
+
     /// The options as configured.
     pub fn options(&self) -> &Options {
         &self.options

@@ -445,6 +445,14 @@ impl<'a> Emitter<'a> {
                 pub #field_ident: #ty,
             });
         }
+        if let Some(extra) = self.names.extra_fields.get(&id) {
+            let extra = ident(extra);
+            fields.push(quote! {
+                /// Properties the lexicon does not declare, kept as received.
+                #[serde(flatten)]
+                pub #extra: #rt::ExtraFields,
+            });
+        }
         let all_optional = s.fields.iter().all(|f| !f.required);
         let default = if all_optional {
             quote!(Default,)

@@ -65,6 +65,11 @@ pub struct Options {
     /// Whether each group of endpoints (`chat.bsky.convo`) gets a `Service`
     /// trait for servers to implement and a `register` function.
     pub service_traits: bool,
+    /// Whether objects keep the properties their lexicon does not declare
+    /// (in a flattened [`atlex::data::ExtraFields`] field, `extra` unless that
+    /// name is taken), so that data passes through unchanged. Off by default:
+    /// unknown properties are dropped on decode.
+    pub keep_unknown_fields: bool,
 }
 
 impl Default for Options {
@@ -77,6 +82,7 @@ impl Default for Options {
             namespace_features: false,
             regenerate_hint: "regenerate with atlex-codegen".to_owned(),
             service_traits: true,
+            keep_unknown_fields: false,
         }
     }
 }
@@ -122,7 +128,7 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
     catalog.check_refs(Some(&in_scope), &mut diagnostics);
     let mut ir = ir::build(catalog, &mut diagnostics);
     binding::attach(&mut ir, catalog, &in_scope, &mut diagnostics);
-    let names = names::assign(&ir, catalog, &mut diagnostics);
+    let names = names::assign(&ir, catalog, options.keep_unknown_fields, &mut diagnostics);
     if diagnostics.has_errors() {
         return Err(finish(diagnostics, catalog));
     }

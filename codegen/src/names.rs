@@ -21,11 +21,15 @@ use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
 use crate::catalog::{Catalog, DefKey};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::ir::{Ir, Item, NameHint, Part, TypeId, TypeKind};
+use crate::ir::{Ir, Item, NameHint, Part, StructRole, TypeId, TypeKind};
 
 /// Prelude names the emitter writes bare unless a generated type in the same
 /// module shadows them.
 pub const PRELUDE_TYPES: &[&str] = &["Box", "Option", "Result", "String", "Vec"];
+
+/// The names tried, in order, for the field that keeps an object's
+/// undeclared properties; a lexicon property takes precedence.
+const EXTRA_FIELD_NAMES: &[&str] = &["extra", "extra_fields", "unknown_fields"];
 
 /// Every name of the generated code.
 #[derive(Clone, Debug, Default)]
@@ -46,6 +50,9 @@ pub struct Names {
     pub endpoints: HashMap<String, String>,
     /// Prelude type names shadowed in a module, by NSID.
     pub shadowed: HashMap<String, BTreeSet<&'static str>>,
+    /// With `keep_unknown_fields`: the field of each object (not params)
+    /// that keeps the properties its lexicon does not declare.
+    pub extra_fields: HashMap<TypeId, String>,
 }
 
 impl Names {
@@ -56,7 +63,12 @@ impl Names {
 }
 
 /// Names everything in `ir`.
-pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Names {
+pub fn assign(
+    ir: &Ir,
+    catalog: &Catalog,
+    keep_unknown_fields: bool,
+    diagnostics: &mut Diagnostics,
+) -> Names {
     let mut names = Names {
         types: vec![String::new(); ir.types.len()],
         ..Names::default()
@@ -198,6 +210,22 @@ pub fn assign(ir: &Ir, catalog: &Catalog, diagnostics: &mut Diagnostics) -> Name
                         diagnostics,
                     );
                     names.fields.insert((id, j), name);
+                }
+                if keep_unknown_fields && s.role != StructRole::Params {
+                    let free = EXTRA_FIELD_NAMES
+                        .iter()
+                        .find(|name| !scope.taken.contains_key(**name));
+                    let name = match free {
+                        Some(name) => (*name).to_owned(),
+                        None => scope.claim(
+                            EXTRA_FIELD_NAMES[0],
+                            None,
+                            &format!("the undeclared properties of `{owner}`"),
+                            &decl.pointer,
+                            diagnostics,
+                        ),
+                    };
+                    names.extra_fields.insert(id, name);
                 }
             }
             TypeKind::Union(u) => {

@@ -3,6 +3,8 @@
 //!
 //! - `awkward`: `tests/fixtures/awkward` → `golden/src/awkward.rs` (compiled
 //!   and exercised by the `atlex-golden` crate);
+//! - `extra`: `tests/fixtures/extra` generated with `keep_unknown_fields` →
+//!   `golden/src/extra.rs` (compiled and exercised by `atlex-golden` too);
 //! - `seeds`: the seed endpoints (leaveConvo, listConvos, removeReaction) and
 //!   the convo definitions they use, and the Slack and Bitrix24 leave
 //!   endpoints with their HTTP bindings, generated from the full set in
@@ -119,6 +121,36 @@ fn awkward_names() {
     }
     let text = &generated.files[Path::new("awkward.rs")];
     check_golden(&manifest_dir().join("golden/src/awkward.rs"), text);
+}
+
+#[test]
+fn keep_unknown_fields() {
+    let (catalog, diagnostics) = load(&manifest_dir().join("tests/fixtures/extra"));
+    assert!(diagnostics.is_empty(), "{diagnostics}");
+    let options = Options {
+        root: "crate::extra".to_owned(),
+        layout: Layout::SingleFile {
+            file: "extra.rs".to_owned(),
+        },
+        regenerate_hint: "run `ATLEX_BLESS=1 cargo test -p atlex-codegen --test golden`".to_owned(),
+        keep_unknown_fields: true,
+        ..Options::default()
+    };
+    let generated = atlex_codegen::generate(&catalog, &options).unwrap();
+    // The property named `extra` keeps its name; the kept properties move
+    // to the next free name, with nothing to warn about.
+    assert!(
+        generated.diagnostics.is_empty(),
+        "{}",
+        generated.diagnostics
+    );
+    let text = &generated.files[Path::new("extra.rs")];
+    assert!(text.contains("pub extra: Option<String>"), "{text}");
+    assert!(
+        text.contains("pub extra_fields: ::atlex::rt::ExtraFields"),
+        "{text}"
+    );
+    check_golden(&manifest_dir().join("golden/src/extra.rs"), text);
 }
 
 #[test]

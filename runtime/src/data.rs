@@ -586,3 +586,100 @@ mod tests {
         assert_eq!(serde_json::to_value(&u).unwrap(), v);
     }
 }
+
+/// The properties of an object that its lexicon does not declare, kept as
+/// received, for code generated with `keep_unknown_fields`.
+///
+/// Such code gives each object a field of this type (`extra`, unless the
+/// lexicon has a property of that name) flattened into the object, so data
+/// from a newer lexicon keeps its new properties through a decode / encode
+/// cycle. The `$type` of the object is never kept here: it is the object's
+/// own, written by whoever encodes it.
+///
+/// ```
+/// use atlex::data::ExtraFields;
+///
+/// let mut extra = ExtraFields::default();
+/// extra.insert("addedLater", serde_json::json!(true));
+/// assert_eq!(extra.get("addedLater"), Some(&serde_json::json!(true)));
+/// assert_eq!(serde_json::to_string(&extra).unwrap(), r#"{"addedLater":true}"#);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtraFields(pub std::collections::BTreeMap<String, serde_json::Value>);
+
+impl ExtraFields {
+    /// The value of property `name`, if it was received.
+    pub fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        self.0.get(name)
+    }
+
+    /// Sets property `name`. A `$type` set here is not written on encode:
+    /// the object's own is.
+    pub fn insert(
+        &mut self,
+        name: impl Into<String>,
+        value: serde_json::Value,
+    ) -> Option<serde_json::Value> {
+        self.0.insert(name.into(), value)
+    }
+
+    /// Removes property `name`.
+    pub fn remove(&mut self, name: &str) -> Option<serde_json::Value> {
+        self.0.remove(name)
+    }
+
+    /// The properties, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// How many properties there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for ExtraFields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let kept = self.0.iter().filter(|(name, _)| name.as_str() != "$type");
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in kept {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ExtraFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExtraVisitor;
+
+        impl<'de> Visitor<'de> for ExtraVisitor {
+            type Value = ExtraFields;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the remaining properties of an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ExtraFields, A::Error> {
+                let mut kept = std::collections::BTreeMap::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if name == "$type" {
+                        map.next_value::<de::IgnoredAny>()?;
+                    } else {
+                        let value = map.next_value::<serde_json::Value>()?;
+                        kept.insert(name, value);
+                    }
+                }
+                Ok(ExtraFields(kept))
+            }
+        }
+
+        deserializer.deserialize_map(ExtraVisitor)
+    }
+}

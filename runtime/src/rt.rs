@@ -18,7 +18,7 @@ pub use serde_json;
 pub use crate::binding::{
     Auth, BearerUse, Binding, BodyFormat, CommonNames, Envelope, HttpMethod, PathTemplate,
 };
-pub use crate::data::{Blob, Bytes, CidLink, LexType, Record, RecordKeyKind, Unknown};
+pub use crate::data::{Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Unknown};
 pub use crate::service::{HandlerError, HandlerResult, Registry, Request};
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
@@ -32,7 +32,9 @@ pub use crate::xrpc::{
 /// Serializes `value` as an object whose first entry is `"$type": type_name`.
 ///
 /// Used for union members and for [`Unknown::encode`]. `value` must serialize
-/// as a struct (every generated object does).
+/// as a struct or a map (every generated object does: as a map when it keeps
+/// undeclared properties in a flattened field). A `$type` the value writes
+/// itself is left out: the tag is written once, first.
 pub struct Tagged<'a, T: ?Sized> {
     type_name: &'a str,
     value: &'a T,
@@ -86,6 +88,53 @@ impl<M: SerializeMap> SerializeStruct for TaggedStruct<M> {
     }
 }
 
+/// The map being written after its `$type` entry.
+pub struct TaggedMap<M> {
+    map: M,
+    /// Whether the key just seen was `$type`, whose value is then left out.
+    skip_value: bool,
+}
+
+/// Whether a map key serializes as the string `$type`.
+fn is_type_key<K: Serialize + ?Sized>(key: &K) -> bool {
+    matches!(serde_json::to_value(key), Ok(serde_json::Value::String(k)) if k == "$type")
+}
+
+impl<M: SerializeMap> SerializeMap for TaggedMap<M> {
+    type Ok = M::Ok;
+    type Error = M::Error;
+
+    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), Self::Error> {
+        if is_type_key(key) {
+            self.skip_value = true;
+            return Ok(());
+        }
+        self.map.serialize_key(key)
+    }
+
+    fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), Self::Error> {
+        if std::mem::take(&mut self.skip_value) {
+            return Ok(());
+        }
+        self.map.serialize_value(value)
+    }
+
+    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
+        &mut self,
+        key: &K,
+        value: &V,
+    ) -> Result<(), Self::Error> {
+        if is_type_key(key) {
+            return Ok(());
+        }
+        self.map.serialize_entry(key, value)
+    }
+
+    fn end(self) -> Result<Self::Ok, Self::Error> {
+        self.map.end()
+    }
+}
+
 fn not_an_object<E: ser::Error>() -> E {
     E::custom("a value with a $type must serialize as an object")
 }
@@ -105,7 +154,7 @@ impl<'a, S: Serializer> Serializer for TaggedSerializer<'a, S> {
     type SerializeTuple = Impossible<S::Ok, S::Error>;
     type SerializeTupleStruct = Impossible<S::Ok, S::Error>;
     type SerializeTupleVariant = Impossible<S::Ok, S::Error>;
-    type SerializeMap = Impossible<S::Ok, S::Error>;
+    type SerializeMap = TaggedMap<S::SerializeMap>;
     type SerializeStruct = TaggedStruct<S::SerializeMap>;
     type SerializeStructVariant = Impossible<S::Ok, S::Error>;
 
@@ -178,8 +227,13 @@ impl<'a, S: Serializer> Serializer for TaggedSerializer<'a, S> {
         Err(not_an_object())
     }
 
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        Err(not_an_object())
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        let mut map = self.inner.serialize_map(len.map(|n| n + 1))?;
+        map.serialize_entry("$type", self.type_name)?;
+        Ok(TaggedMap {
+            map,
+            skip_value: false,
+        })
     }
 
     fn serialize_struct(
@@ -343,6 +397,29 @@ mod tests {
         let s = serde_json::to_string(&Tagged::new("com.example.member", &m)).unwrap();
         assert_eq!(s, r#"{"$type":"com.example.member","a":1}"#);
         assert!(serde_json::to_string(&Tagged::new("x", &5)).is_err());
+    }
+
+    #[test]
+    fn tagged_maps_write_type_once_and_first() {
+        // A struct that keeps undeclared properties serializes as a map.
+        #[derive(Serialize)]
+        struct Kept {
+            a: i64,
+            #[serde(flatten)]
+            extra: std::collections::BTreeMap<String, serde_json::Value>,
+        }
+        let mut extra = std::collections::BTreeMap::new();
+        extra.insert("$type".to_owned(), json!("com.example.stale"));
+        extra.insert("z".to_owned(), json!([1]));
+        let kept = Kept { a: 1, extra };
+        let s = serde_json::to_string(&Tagged::new("com.example.member", &kept)).unwrap();
+        assert_eq!(s, r#"{"$type":"com.example.member","a":1,"z":[1]}"#);
+
+        let mut plain = std::collections::BTreeMap::new();
+        plain.insert("$type", "com.example.stale");
+        plain.insert("b", "x");
+        let s = serde_json::to_string(&Tagged::new("com.example.member", &plain)).unwrap();
+        assert_eq!(s, r#"{"$type":"com.example.member","b":"x"}"#);
     }
 
     #[test]

@@ -45,6 +45,10 @@ pub struct GenerateArgs {
     /// group of endpoints.
     #[arg(long)]
     pub no_service_traits: bool,
+    /// Keep the properties of objects that their lexicon does not declare
+    /// (in a flattened `extra` field) instead of dropping them on decode.
+    #[arg(long)]
+    pub keep_unknown_fields: bool,
     /// Remove .rs files in the output directory that are no longer generated.
     #[arg(long)]
     pub prune: bool,
@@ -68,6 +72,7 @@ pub fn run(args: GenerateArgs) -> ExitCode {
         extern_paths,
         namespace_features,
         no_service_traits,
+        keep_unknown_fields,
         prune,
         check,
         quiet,
@@ -96,6 +101,7 @@ pub fn run(args: GenerateArgs) -> ExitCode {
         namespace_features,
         regenerate_hint: "regenerate with `atlex generate`".to_owned(),
         service_traits: !no_service_traits,
+        keep_unknown_fields,
     };
     let (catalog, mut diagnostics) = load_dirs(&lexicons);
     let generated = match atlex_codegen::generate(&catalog, &options) {
