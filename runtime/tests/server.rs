@@ -140,8 +140,14 @@ struct ListThingsOutput {
     user_agent: Option<String>,
 }
 
+/// The output's lexicon allows at most three tags; the handler echoes the
+/// parameters' tags, which the lexicon leaves unbounded, so a handler can
+/// break it.
 impl Validate for ListThingsOutput {
-    fn check(&self, _v: &mut Validator) {}
+    fn check(&self, v: &mut Validator) {
+        let tags = &self.tags;
+        v.field("tags", |v| v.array_length(tags.len(), None, Some(3)));
+    }
 }
 
 no_declared_errors!(ListThingsError);
@@ -679,6 +685,25 @@ const RESET: &str = "/xrpc/com.example.test.resetThings";
 // ---------------------------------------------------------------------------
 // Routing and methods.
 // ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn outputs_are_checked_only_when_asked() {
+    let uri = format!("{LIST}?actor=alice&tags=a&tags=b&tags=c&tags=d");
+    // By default the server trusts its own data.
+    let reply = get(&app(), &uri).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["tags"], json!(["a", "b", "c", "d"]));
+
+    let checked = XrpcRouter::new(Things)
+        .mount(register)
+        .validate_outputs(true)
+        .into_router();
+    let reply = get(&checked, &uri).await;
+    reply.assert_error(500, "InternalServerError", &["output", "tags", "at most 3"]);
+    // An output within the lexicon passes.
+    let reply = get(&checked, &format!("{LIST}?actor=alice&tags=a")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}
 
 #[tokio::test]
 async fn query_answers_its_output() {

@@ -1254,6 +1254,10 @@ pub fn app_shared(service: Arc<ChatService>) -> axum::Router {
         .mount(convo::register)
         .mount(group::register)
         .authenticate(move |headers| auth.authenticate(headers))
+        // Debug builds (and so the tests) check every answer against the
+        // lexicon: a bug that builds a bad view fails loudly here rather than
+        // in a client.
+        .validate_outputs(cfg!(debug_assertions))
         // A reaction that is not exactly one grapheme breaks the lexicon's
         // constraints; the lexicon declares ReactionInvalidValue for it.
         .map_invalid_input::<add_reaction::AddReaction>(|violations| {

@@ -154,7 +154,17 @@ where
             },
         };
         match (self.handler)(Arc::clone(&self.service), request).await {
-            Ok(output) => response::output::<E>(envelope, &output, self.content_type.as_ref()),
+            Ok(output) => {
+                if self.settings.validate_outputs
+                    && let Err(violations) = output.validate()
+                {
+                    return response::internal(
+                        envelope,
+                        &format!("the handler's output breaks the lexicon: {violations}"),
+                    );
+                }
+                response::output::<E>(envelope, &output, self.content_type.as_ref())
+            }
             Err(error) => response::handler_error::<E>(envelope, error),
         }
     }

@@ -122,8 +122,9 @@
 //!    `ratelimit-reset` and `Retry-After`), unless the envelope gives the
 //!    error's name a status of its own. An error name the endpoint does not
 //!    declare, an output that cannot be encoded (or that an envelope with a
-//!    success flag does not read as a success), and a handler that panics
-//!    answer 500 `InternalServerError`.
+//!    success flag does not read as a success), a handler that panics, and,
+//!    with [`XrpcRouter::validate_outputs`], an output that breaks the
+//!    lexicon's constraints answer 500 `InternalServerError`.
 //!
 //! Malformed requests never reach a handler and never cause a 500.
 //!
@@ -253,6 +254,8 @@ struct Settings {
     body_limit: usize,
     /// Per NSID, an [`InputRejection`] of that endpoint's type.
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
+    /// Whether outputs are checked against the lexicon before they are sent.
+    validate_outputs: bool,
 }
 
 /// Turns the constraint violations of an endpoint's input into one of its
@@ -296,6 +299,7 @@ pub struct XrpcRouter<S> {
     authenticator: Option<Box<Authenticator>>,
     body_limit: usize,
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
+    validate_outputs: bool,
 }
 
 impl<S: Send + Sync + 'static> XrpcRouter<S> {
@@ -313,6 +317,7 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             authenticator: None,
             body_limit: DEFAULT_BODY_LIMIT,
             input_rejections: BTreeMap::new(),
+            validate_outputs: false,
         }
     }
 
@@ -326,8 +331,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
 
     /// Adds the endpoints of another router, with their own service.
     ///
-    /// The result keeps this router's authenticator and body limit; those of
-    /// `other` are dropped. An endpoint mounted on both is handled by
+    /// The result keeps this router's authenticator, body limit and output
+    /// validation; those of `other` are dropped. An endpoint mounted on both is handled by
     /// `other`'s.
     pub fn merge<T>(mut self, other: XrpcRouter<T>) -> Self {
         self.routes.extend(other.routes);
@@ -376,6 +381,16 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
+    /// Checks every handler's output against the lexicon before sending it:
+    /// an output that breaks a constraint (a string too long, a missing
+    /// array item bound, …) answers 500 `InternalServerError` naming the
+    /// violations instead of reaching the client. Off by default, as the
+    /// data is the server's own; worth turning on in tests and development.
+    pub fn validate_outputs(mut self, enabled: bool) -> Self {
+        self.validate_outputs = enabled;
+        self
+    }
+
     /// Sets the largest request body accepted, in bytes; a larger one answers
     /// 413 `PayloadTooLarge`. Default: [`DEFAULT_BODY_LIMIT`] (1 MiB).
     ///
@@ -402,6 +417,7 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             authenticator: self.authenticator,
             body_limit: self.body_limit,
             input_rejections: self.input_rejections,
+            validate_outputs: self.validate_outputs,
         });
         let not_implemented = RouteService(Arc::new(response::NotImplemented));
         let mut router = axum::Router::new()
