@@ -68,7 +68,8 @@ pub struct Options {
     /// Whether objects keep the properties their lexicon does not declare
     /// (in a flattened [`atlex::data::ExtraFields`] field, `extra` unless that
     /// name is taken), so that data passes through unchanged. Off by default:
-    /// unknown properties are dropped on decode.
+    /// unknown properties are dropped on decode. Code that builds such a
+    /// struct names the field too (`extra: Default::default()`).
     pub keep_unknown_fields: bool,
 }
 

@@ -146,6 +146,36 @@ fn validate_checks_the_parts_of_an_endpoint() {
 }
 
 #[test]
+fn generate_keeps_unknown_fields_when_asked() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extra");
+    let out_dir = std::env::temp_dir().join(format!("atlex-cli-extra-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let generate = |flags: &[&str]| {
+        let out = atlex()
+            .arg("generate")
+            .arg("--lexicons")
+            .arg(&fixtures)
+            .arg("--out")
+            .arg(&out_dir)
+            .args(["--quiet", "--prune"])
+            .args(flags)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        std::fs::read_to_string(out_dir.join("com/example/extra/post.rs")).unwrap()
+    };
+    let kept = generate(&["--keep-unknown-fields"]);
+    assert!(kept.contains("#[serde(flatten)]"), "{kept}");
+    assert!(
+        kept.contains("pub extra_fields: ::atlex::rt::ExtraFields"),
+        "{kept}"
+    );
+    let dropped = generate(&[]);
+    assert!(!dropped.contains("ExtraFields"), "{dropped}");
+    std::fs::remove_dir_all(&out_dir).unwrap();
+}
+
+#[test]
 fn generate_writes_then_check_passes_and_detects_drift() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/awkward");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-gen-{}", std::process::id()));
