@@ -645,7 +645,7 @@ impl<'a> Emitter<'a> {
                 Self::#variant(value) => #serde::Serialize::serialize(&#rt::Tagged::new(#type_name, &**value), serializer),
             });
             de_arms.push(quote! {
-                #type_name => #rt::decode_member_boxed(&type_name, value).map(Self::#variant),
+                #type_name => #serde::Deserialize::deserialize(member).map(|value| Self::#variant(#boxed::new(value))),
             });
         }
         let catch_all = self
@@ -663,30 +663,32 @@ impl<'a> Emitter<'a> {
                 Self::#catch_all(value) => #serde::Serialize::serialize(value, serializer),
             });
         }
-        let expected = u.members.iter().map(|m| m.type_name.as_str());
-        let de_body = match (&catch_all, u.members.is_empty()) {
-            (Some(catch_all), true) => quote! {
-                let (_, value) = #rt::read_union(deserializer)?;
-                Ok(Self::#catch_all(#rt::Unknown::new(value)))
-            },
-            (None, true) => quote! {
-                let (type_name, _) = #rt::read_union(deserializer)?;
-                Err(#rt::unexpected_member(&type_name, &[]))
-            },
-            (Some(catch_all), false) => quote! {
-                let (type_name, value) = #rt::read_union(deserializer)?;
-                match type_name.as_str() {
-                    #(#de_arms)*
-                    _ => Ok(Self::#catch_all(#rt::Unknown::new(value))),
-                }
-            },
-            (None, false) => quote! {
-                let (type_name, value) = #rt::read_union(deserializer)?;
-                match type_name.as_str() {
-                    #(#de_arms)*
-                    _ => Err(#rt::unexpected_member(&type_name, &[#(#expected),*])),
-                }
-            },
+        let members = u.members.iter().map(|m| m.type_name.as_str());
+        let option = self.prelude("Option");
+        let unknown = match &catch_all {
+            Some(catch_all) => quote!(Some(Self::#catch_all(data))),
+            None => quote!(None),
+        };
+        let data = if catch_all.is_some() {
+            quote!(data)
+        } else {
+            quote!(_data)
+        };
+        let (member_arg, decode_body) = if u.members.is_empty() {
+            (
+                quote!(_member),
+                quote!(Err(#rt::unexpected_member(type_name, Self::MEMBERS))),
+            )
+        } else {
+            (
+                quote!(member),
+                quote! {
+                    match type_name {
+                        #(#de_arms)*
+                        _ => Err(#rt::unexpected_member(type_name, Self::MEMBERS)),
+                    }
+                },
+            )
         };
         quote! {
             #doc
@@ -705,7 +707,22 @@ impl<'a> Emitter<'a> {
 
             impl<'de> #serde::Deserialize<'de> for #name {
                 fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> #result<Self, D::Error> {
-                    #de_body
+                    #rt::deserialize_union(deserializer)
+                }
+            }
+
+            impl #rt::Union for #name {
+                const MEMBERS: &'static [&'static str] = &[#(#members),*];
+
+                fn decode_member<'de, D: #serde::Deserializer<'de>>(
+                    type_name: &str,
+                    #member_arg: D,
+                ) -> #result<Self, D::Error> {
+                    #decode_body
+                }
+
+                fn unknown(#data: #rt::Unknown) -> #option<Self> {
+                    #unknown
                 }
             }
         }

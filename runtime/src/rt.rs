@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{self, Impossible, SerializeMap, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
@@ -257,50 +257,202 @@ impl<'a, S: Serializer> Serializer for TaggedSerializer<'a, S> {
     }
 }
 
-/// Reads a union member: an object with a string `$type`. Returns the type
-/// and the whole object (the `$type` entry included).
-pub fn read_union<'de, D: Deserializer<'de>>(
+/// A `$type`-tagged union, as generated code implements it: what
+/// [`deserialize_union`] needs to decode one.
+pub trait Union: Sized {
+    /// The `$type` of each member, in lexicon order.
+    const MEMBERS: &'static [&'static str];
+
+    /// Decodes the member `type_name` (one of [`MEMBERS`](Self::MEMBERS))
+    /// from `member`: the object without its `$type`.
+    fn decode_member<'de, D: Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error>;
+
+    /// The value for a member of a type not in `MEMBERS`, kept whole; `None`
+    /// for a closed union, which refuses it.
+    fn unknown(data: Unknown) -> Option<Self>;
+}
+
+/// Decodes a union member: an object with a string `$type`.
+///
+/// The object is read as a stream: the entries before `$type` (usually none,
+/// as writers put it first) are buffered, and from `$type` on a known member
+/// decodes straight from the input. Only a member of an unknown type is
+/// collected whole, into [`Union::unknown`]. A known member that fails to
+/// decode is an error naming the member and the path inside it.
+pub fn deserialize_union<'de, U: Union, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<(String, serde_json::Value), D::Error> {
-    let map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
-    let type_name = match map.get("$type") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => {
-            return Err(de::Error::custom(format_args!(
-                "union member has a non-string $type: {other}"
-            )));
+) -> Result<U, D::Error> {
+    deserializer.deserialize_map(UnionVisitor(std::marker::PhantomData))
+}
+
+struct UnionVisitor<U>(std::marker::PhantomData<U>);
+
+impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
+    type Value = U;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a union member: an object with a $type")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
+        let mut before: Vec<(String, serde_json::Value)> = Vec::new();
+        let type_name = loop {
+            let Some(key) = map.next_key::<String>()? else {
+                return Err(de::Error::custom("union member has no $type"));
+            };
+            let value = map.next_value::<serde_json::Value>()?;
+            if key != "$type" {
+                before.push((key, value));
+                continue;
+            }
+            match value {
+                serde_json::Value::String(type_name) => break type_name,
+                other => {
+                    return Err(de::Error::custom(format_args!(
+                        "union member has a non-string $type: {other}"
+                    )));
+                }
+            }
+        };
+
+        if U::MEMBERS.contains(&type_name.as_str()) {
+            // The member decodes from the same input. The key whose value
+            // fails is noted, so the error names the field; nested unions add
+            // theirs, and a decoder that tracks paths (the client's and
+            // server's do) follows the whole way. Wrapping the member in such
+            // a tracker here would nest wrappers once per union level, without
+            // bound for recursive lexicons.
+            let mut failed_at = None;
+            let rest = Resumed {
+                before: before.into_iter(),
+                value: None,
+                key: None,
+                failed_at: &mut failed_at,
+                map,
+            };
+            let result = U::decode_member(&type_name, de::value::MapAccessDeserializer::new(rest));
+            return result.map_err(|err| match failed_at {
+                Some(key) => de::Error::custom(format_args!("invalid {type_name} at {key}: {err}")),
+                None => de::Error::custom(format_args!("invalid {type_name}: {err}")),
+            });
         }
-        None => return Err(de::Error::custom("union member has no $type")),
-    };
-    Ok((type_name, serde_json::Value::Object(map)))
-}
 
-/// Decodes the object of a union member whose `$type` is known. An error names
-/// the member and the path of the field inside it that failed.
-pub fn decode_member<T: DeserializeOwned, E: de::Error>(
-    type_name: &str,
-    value: serde_json::Value,
-) -> Result<T, E> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if path == "." {
-            E::custom(format_args!("invalid {type_name}: {inner}"))
-        } else {
-            E::custom(format_args!("invalid {type_name} at {path}: {inner}"))
+        // A type this code does not know: kept whole, in the order received.
+        let mut object = serde_json::Map::new();
+        object.extend(before);
+        object.insert(
+            "$type".to_owned(),
+            serde_json::Value::String(type_name.clone()),
+        );
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            object.insert(key, value);
         }
-    })
+        U::unknown(Unknown::new(serde_json::Value::Object(object)))
+            .ok_or_else(|| unexpected_member(&type_name, U::MEMBERS))
+    }
 }
 
-/// Decodes the object of a union member and boxes it.
-pub fn decode_member_boxed<T: DeserializeOwned, E: de::Error>(
-    type_name: &str,
-    value: serde_json::Value,
-) -> Result<Box<T>, E> {
-    decode_member(type_name, value).map(Box::new)
+/// The entries of a map after its `$type`: first those read before it, then
+/// the rest of the input.
+struct Resumed<'f, 'de, A> {
+    before: std::vec::IntoIter<(String, serde_json::Value)>,
+    /// The value of the buffered key just returned.
+    value: Option<serde_json::Value>,
+    /// The key just returned.
+    key: Option<Key<'de>>,
+    /// The key whose value failed to decode.
+    failed_at: &'f mut Option<String>,
+    map: A,
 }
 
-/// The error for a closed union that meets a `$type` outside its list.
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Resumed<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let key = match self.before.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                Key::Owned(key)
+            }
+            None => match self.map.next_key::<Key<'de>>()? {
+                Some(key) => key,
+                None => return Ok(None),
+            },
+        };
+        let found = match &key {
+            Key::Borrowed(text) => {
+                seed.deserialize(de::value::BorrowedStrDeserializer::<A::Error>::new(text))
+            }
+            Key::Owned(text) => seed.deserialize(de::value::StrDeserializer::<A::Error>::new(text)),
+        };
+        self.key = Some(key);
+        found.map(Some)
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        let result = match self.value.take() {
+            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
+            None => self.map.next_value_seed(seed),
+        };
+        if result.is_err() {
+            *self.failed_at = self.key.take().map(|key| key.as_str().to_owned());
+        }
+        result
+    }
+}
+
+/// A map key, borrowed from the input where it can be.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(text) => text,
+            Key::Owned(text) => text,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a property name")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(text))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(text.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(text))
+            }
+        }
+
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
 pub fn unexpected_member<E: de::Error>(found: &str, expected: &'static [&'static str]) -> E {
     E::custom(format_args!(
         "unexpected $type {found:?} in closed union; expected one of {expected:?}"
@@ -422,21 +574,155 @@ mod tests {
         assert_eq!(s, r#"{"$type":"com.example.member","b":"x"}"#);
     }
 
-    #[test]
-    fn decode_member_names_type_and_path() {
-        let v = json!({ "$type": "com.example.member", "a": "one" });
-        let err = decode_member::<Member, serde_json::Error>("com.example.member", v).unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("com.example.member"), "{text}");
-        assert!(text.contains(" at a:"), "{text}");
+    /// A union of [`Member`] as generated code writes it.
+    #[derive(Debug, PartialEq)]
+    enum Open {
+        Member(Box<Member>),
+        Unknown(Unknown),
+    }
+
+    impl Union for Open {
+        const MEMBERS: &'static [&'static str] = &["com.example.member"];
+
+        fn decode_member<'de, D: Deserializer<'de>>(
+            type_name: &str,
+            member: D,
+        ) -> Result<Self, D::Error> {
+            match type_name {
+                "com.example.member" => {
+                    Member::deserialize(member).map(|m| Self::Member(Box::new(m)))
+                }
+                other => Err(unexpected_member(other, Self::MEMBERS)),
+            }
+        }
+
+        fn unknown(data: Unknown) -> Option<Self> {
+            Some(Self::Unknown(data))
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Open {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserialize_union(deserializer)
+        }
+    }
+
+    /// The same union, closed.
+    #[derive(Debug, PartialEq)]
+    struct Closed(Member);
+
+    impl Union for Closed {
+        const MEMBERS: &'static [&'static str] = &["com.example.member"];
+
+        fn decode_member<'de, D: Deserializer<'de>>(
+            _type_name: &str,
+            member: D,
+        ) -> Result<Self, D::Error> {
+            Member::deserialize(member).map(Self)
+        }
+
+        fn unknown(_data: Unknown) -> Option<Self> {
+            None
+        }
+    }
+
+    fn open(text: &str) -> Result<Open, serde_json::Error> {
+        deserialize_union(&mut serde_json::Deserializer::from_str(text))
     }
 
     #[test]
-    fn read_union_requires_string_type() {
-        let (t, _) = read_union(json!({ "$type": "x.y.z", "a": 1 })).unwrap();
-        assert_eq!(t, "x.y.z");
-        assert!(read_union(json!({ "a": 1 })).is_err());
-        assert!(read_union(json!({ "$type": 3 })).is_err());
-        assert!(read_union(json!([1])).is_err());
+    fn unions_decode_members_wherever_type_stands() {
+        let expected = Open::Member(Box::new(Member {
+            a: 1,
+            b: Some("x".to_owned()),
+        }));
+        for text in [
+            r#"{"$type":"com.example.member","a":1,"b":"x"}"#,
+            r#"{"a":1,"$type":"com.example.member","b":"x"}"#,
+            r#"{"a":1,"b":"x","extra":[1,{"c":2}],"$type":"com.example.member"}"#,
+        ] {
+            assert_eq!(open(text).unwrap(), expected, "{text}");
+        }
+        // From a JSON value too (as `Unknown::decode` and nested data do).
+        let value = json!({"b": "x", "$type": "com.example.member", "a": 1});
+        assert_eq!(deserialize_union::<Open, _>(value).unwrap(), expected);
+    }
+
+    #[test]
+    fn union_member_errors_name_type_and_path() {
+        #[derive(Debug, Deserialize)]
+        struct Page {
+            #[allow(dead_code)]
+            items: Vec<Open>,
+        }
+        // A decoder that tracks paths follows the member's fields.
+        let text = r#"{"items":[{"$type":"com.example.member","a":1},{"$type":"com.example.member","a":"one"}]}"#;
+        let err = serde_path_to_error::deserialize::<_, Page>(
+            &mut serde_json::Deserializer::from_str(text),
+        )
+        .unwrap_err();
+        assert_eq!(err.path().to_string(), "items[1].a");
+        let message = err.into_inner().to_string();
+        assert!(message.contains("invalid com.example.member"), "{message}");
+        assert!(message.contains("expected i64"), "{message}");
+
+        // Without a tracker, the error still names the member and the field.
+        let err = open(r#"{"$type":"com.example.member","a":"one"}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("invalid com.example.member at a: invalid type"),
+            "{err}"
+        );
+        let err = open(r#"{"b":"x","$type":"com.example.member"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `a`"), "{err}");
+        // An entry read before `$type` too.
+        let err = open(r#"{"b":7,"$type":"com.example.member","a":1}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("invalid com.example.member at b:"),
+            "{err}"
+        );
+        // From a JSON value as well.
+        let err = deserialize_union::<Open, _>(json!({"$type": "com.example.member", "a": true}))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("invalid com.example.member at a:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unions_keep_unknown_members_whole_and_closed_ones_refuse_them() {
+        let text = r#"{"z":1,"$type":"com.example.newer","a":{"deep":[true]}}"#;
+        match open(text).unwrap() {
+            Open::Unknown(data) => {
+                assert_eq!(data.type_name(), Some("com.example.newer"));
+                assert_eq!(
+                    data.as_value(),
+                    &json!({"z": 1, "$type": "com.example.newer", "a": {"deep": [true]}})
+                );
+            }
+            other => panic!("decoded as {other:?}"),
+        }
+        let err = deserialize_union::<Closed, _>(&mut serde_json::Deserializer::from_str(text))
+            .unwrap_err();
+        assert!(err.to_string().contains("com.example.newer"), "{err}");
+    }
+
+    #[test]
+    fn union_members_need_a_string_type() {
+        assert!(
+            open(r#"{"a":1}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("no $type")
+        );
+        assert!(
+            open(r#"{"$type":3}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("non-string")
+        );
+        assert!(open("[1]").is_err());
+        assert!(open("null").is_err());
     }
 }

@@ -1185,22 +1185,46 @@ pub mod com {
                     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
-                        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-                        match type_name.as_str() {
+                        ::atlex::rt::deserialize_union(deserializer)
+                    }
+                }
+
+                impl ::atlex::rt::Union for NamesEmbed {
+                    const MEMBERS: &'static [&'static str] = &[
+                        "com.example.awkward.names#view",
+                        "com.example.awkward.other#view",
+                        "com.example.awkward.other",
+                    ];
+
+                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+                        type_name: &str,
+                        member: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        match type_name {
                             "com.example.awkward.names#view" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::View)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::View(::std::boxed::Box::new(value)))
                             }
                             "com.example.awkward.other#view" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::OtherView)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::OtherView(::std::boxed::Box::new(value)))
                             }
                             "com.example.awkward.other" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::Other)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::Other(::std::boxed::Box::new(value)))
                             }
-                            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+                            _ => {
+                                Err(
+                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
+                                )
+                            }
                         }
+                    }
+
+                    fn unknown(
+                        data: ::atlex::rt::Unknown,
+                    ) -> ::core::option::Option<Self> {
+                        Some(Self::Unknown(data))
                     }
                 }
 
@@ -1248,28 +1272,41 @@ pub mod com {
                     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
                         deserializer: D,
                     ) -> ::core::result::Result<Self, D::Error> {
-                        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-                        match type_name.as_str() {
+                        ::atlex::rt::deserialize_union(deserializer)
+                    }
+                }
+
+                impl ::atlex::rt::Union for NamesPick {
+                    const MEMBERS: &'static [&'static str] = &[
+                        "com.example.awkward.names#view",
+                        "com.example.awkward.names#self",
+                    ];
+
+                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+                        type_name: &str,
+                        member: D,
+                    ) -> ::core::result::Result<Self, D::Error> {
+                        match type_name {
                             "com.example.awkward.names#view" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::View)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::View(::std::boxed::Box::new(value)))
                             }
                             "com.example.awkward.names#self" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::SelfDef)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::SelfDef(::std::boxed::Box::new(value)))
                             }
                             _ => {
                                 Err(
-                                    ::atlex::rt::unexpected_member(
-                                        &type_name,
-                                        &[
-                                            "com.example.awkward.names#view",
-                                            "com.example.awkward.names#self",
-                                        ],
-                                    ),
+                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
                                 )
                             }
                         }
+                    }
+
+                    fn unknown(
+                        _data: ::atlex::rt::Unknown,
+                    ) -> ::core::option::Option<Self> {
+                        None
                     }
                 }
 
@@ -1717,14 +1754,34 @@ pub mod com {
                     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
                         deserializer: D,
                     ) -> Result<Self, D::Error> {
-                        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-                        match type_name.as_str() {
+                        ::atlex::rt::deserialize_union(deserializer)
+                    }
+                }
+
+                impl ::atlex::rt::Union for SelfDefNestedDeep {
+                    const MEMBERS: &'static [&'static str] = &[
+                        "com.example.awkward.names#view",
+                    ];
+
+                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+                        type_name: &str,
+                        member: D,
+                    ) -> Result<Self, D::Error> {
+                        match type_name {
                             "com.example.awkward.names#view" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::NamesView)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::NamesView(Box::new(value)))
                             }
-                            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+                            _ => {
+                                Err(
+                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
+                                )
+                            }
                         }
+                    }
+
+                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+                        Some(Self::Unknown(data))
                     }
                 }
 
@@ -1830,18 +1887,39 @@ pub mod com {
                     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
                         deserializer: D,
                     ) -> Result<Self, D::Error> {
-                        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-                        match type_name.as_str() {
+                        ::atlex::rt::deserialize_union(deserializer)
+                    }
+                }
+
+                impl ::atlex::rt::Union for Message {
+                    const MEMBERS: &'static [&'static str] = &[
+                        "com.example.awkward.subscribe#tick",
+                        "com.example.awkward.subscribe#info",
+                    ];
+
+                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+                        type_name: &str,
+                        member: D,
+                    ) -> Result<Self, D::Error> {
+                        match type_name {
                             "com.example.awkward.subscribe#tick" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::Tick)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::Tick(Box::new(value)))
                             }
                             "com.example.awkward.subscribe#info" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::Info)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::Info(Box::new(value)))
                             }
-                            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+                            _ => {
+                                Err(
+                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
+                                )
+                            }
                         }
+                    }
+
+                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+                        Some(Self::Unknown(data))
                     }
                 }
 
@@ -2132,18 +2210,39 @@ pub mod com {
                     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
                         deserializer: D,
                     ) -> Result<Self, D::Error> {
-                        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-                        match type_name.as_str() {
+                        ::atlex::rt::deserialize_union(deserializer)
+                    }
+                }
+
+                impl ::atlex::rt::Union for Output {
+                    const MEMBERS: &'static [&'static str] = &[
+                        "com.example.awkward.names#view",
+                        "com.example.awkward.other",
+                    ];
+
+                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+                        type_name: &str,
+                        member: D,
+                    ) -> Result<Self, D::Error> {
+                        match type_name {
                             "com.example.awkward.names#view" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::NamesView)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::NamesView(Box::new(value)))
                             }
                             "com.example.awkward.other" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::Other)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::Other(Box::new(value)))
                             }
-                            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+                            _ => {
+                                Err(
+                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
+                                )
+                            }
                         }
+                    }
+
+                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+                        Some(Self::Unknown(data))
                     }
                 }
 

@@ -319,18 +319,39 @@ pub mod com {
                     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
                         deserializer: D,
                     ) -> Result<Self, D::Error> {
-                        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-                        match type_name.as_str() {
+                        ::atlex::rt::deserialize_union(deserializer)
+                    }
+                }
+
+                impl ::atlex::rt::Union for PostEmbed {
+                    const MEMBERS: &'static [&'static str] = &[
+                        "com.example.extra.post#images",
+                        "com.example.extra.post#link",
+                    ];
+
+                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+                        type_name: &str,
+                        member: D,
+                    ) -> Result<Self, D::Error> {
+                        match type_name {
                             "com.example.extra.post#images" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::Images)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::Images(Box::new(value)))
                             }
                             "com.example.extra.post#link" => {
-                                ::atlex::rt::decode_member_boxed(&type_name, value)
-                                    .map(Self::Link)
+                                ::atlex::rt::serde::Deserialize::deserialize(member)
+                                    .map(|value| Self::Link(Box::new(value)))
                             }
-                            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+                            _ => {
+                                Err(
+                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
+                                )
+                            }
                         }
+                    }
+
+                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+                        Some(Self::Unknown(data))
                     }
                 }
 

@@ -125,13 +125,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PublicationLabels {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PublicationLabels {
+    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SelfLabels(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -1212,74 +1212,105 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PreferencesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PreferencesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.actor.defs#adultContentPref",
+        "app.bsky.actor.defs#contentLabelPref",
+        "app.bsky.actor.defs#savedFeedsPref",
+        "app.bsky.actor.defs#savedFeedsPrefV2",
+        "app.bsky.actor.defs#personalDetailsPref",
+        "app.bsky.actor.defs#declaredAgePref",
+        "app.bsky.actor.defs#feedViewPref",
+        "app.bsky.actor.defs#threadViewPref",
+        "app.bsky.actor.defs#interestsPref",
+        "app.bsky.actor.defs#mutedWordsPref",
+        "app.bsky.actor.defs#hiddenPostsPref",
+        "app.bsky.actor.defs#bskyAppStatePref",
+        "app.bsky.actor.defs#labelersPref",
+        "app.bsky.actor.defs#postInteractionSettingsPref",
+        "app.bsky.actor.defs#verificationPrefs",
+        "app.bsky.actor.defs#liveEventPreferences",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.actor.defs#adultContentPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AdultContentPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AdultContentPref(Box::new(value)))
             }
             "app.bsky.actor.defs#contentLabelPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ContentLabelPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ContentLabelPref(Box::new(value)))
             }
             "app.bsky.actor.defs#savedFeedsPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SavedFeedsPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SavedFeedsPref(Box::new(value)))
             }
             "app.bsky.actor.defs#savedFeedsPrefV2" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SavedFeedsPrefV2)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SavedFeedsPrefV2(Box::new(value)))
             }
             "app.bsky.actor.defs#personalDetailsPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::PersonalDetailsPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PersonalDetailsPref(Box::new(value)))
             }
             "app.bsky.actor.defs#declaredAgePref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeclaredAgePref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeclaredAgePref(Box::new(value)))
             }
             "app.bsky.actor.defs#feedViewPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::FeedViewPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::FeedViewPref(Box::new(value)))
             }
             "app.bsky.actor.defs#threadViewPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadViewPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadViewPref(Box::new(value)))
             }
             "app.bsky.actor.defs#interestsPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::InterestsPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::InterestsPref(Box::new(value)))
             }
             "app.bsky.actor.defs#mutedWordsPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MutedWordsPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MutedWordsPref(Box::new(value)))
             }
             "app.bsky.actor.defs#hiddenPostsPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::HiddenPostsPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::HiddenPostsPref(Box::new(value)))
             }
             "app.bsky.actor.defs#bskyAppStatePref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::BskyAppStatePref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::BskyAppStatePref(Box::new(value)))
             }
             "app.bsky.actor.defs#labelersPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LabelersPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LabelersPref(Box::new(value)))
             }
             "app.bsky.actor.defs#postInteractionSettingsPref" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::PostInteractionSettingsPref)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PostInteractionSettingsPref(Box::new(value)))
             }
             "app.bsky.actor.defs#verificationPrefs" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::VerificationPrefs)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::VerificationPrefs(Box::new(value)))
             }
             "app.bsky.actor.defs#liveEventPreferences" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LiveEventPreferences)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LiveEventPreferences(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2485,26 +2516,45 @@ for PostInteractionSettingsPrefThreadgateAllowRulesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PostInteractionSettingsPrefThreadgateAllowRulesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.threadgate#mentionRule",
+        "app.bsky.feed.threadgate#followerRule",
+        "app.bsky.feed.threadgate#followingRule",
+        "app.bsky.feed.threadgate#listRule",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.threadgate#mentionRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateMentionRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateMentionRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#followerRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateFollowerRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateFollowerRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#followingRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateFollowingRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateFollowingRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#listRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateListRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateListRule(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2548,14 +2598,28 @@ for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
+    const MEMBERS: &'static [&'static str] = &["app.bsky.feed.postgate#disableRule"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.postgate#disableRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::PostgateDisableRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PostgateDisableRule(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2711,14 +2775,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusViewEmbed {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for StatusViewEmbed {
+    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.external#view"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.external#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ExternalView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ExternalView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

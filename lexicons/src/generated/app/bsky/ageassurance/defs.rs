@@ -528,38 +528,70 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConfigRegionRulesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ConfigRegionRulesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.ageassurance.defs#configRegionRuleDefault",
+        "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge",
+        "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge",
+        "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge",
+        "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge",
+        "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan",
+        "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.ageassurance.defs#configRegionRuleDefault" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleDefault)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleDefault(Box::new(value)))
             }
             "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleIfDeclaredOverAge)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleIfDeclaredOverAge(
+                        Box::new(value),
+                    ))
             }
             "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleIfDeclaredUnderAge)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleIfDeclaredUnderAge(
+                        Box::new(value),
+                    ))
             }
             "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleIfAssuredOverAge)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleIfAssuredOverAge(Box::new(value)))
             }
             "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleIfAssuredUnderAge)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleIfAssuredUnderAge(
+                        Box::new(value),
+                    ))
             }
             "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleIfAccountNewerThan)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleIfAccountNewerThan(
+                        Box::new(value),
+                    ))
             }
             "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ConfigRegionRuleIfAccountOlderThan)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConfigRegionRuleIfAccountOlderThan(
+                        Box::new(value),
+                    ))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

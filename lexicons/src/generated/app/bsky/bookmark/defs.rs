@@ -107,21 +107,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BookmarkViewItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for BookmarkViewItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#blockedPost",
+        "app.bsky.feed.defs#notFoundPost",
+        "app.bsky.feed.defs#postView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::BlockedPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::BlockedPost(Box::new(value)))
             }
             "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::NotFoundPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::NotFoundPost(Box::new(value)))
             }
             "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::PostView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PostView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

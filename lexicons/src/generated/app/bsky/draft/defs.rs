@@ -161,14 +161,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostgateEmbeddingRulesIt
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for DraftPostgateEmbeddingRulesItem {
+    const MEMBERS: &'static [&'static str] = &["app.bsky.feed.postgate#disableRule"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.postgate#disableRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::PostgateDisableRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PostgateDisableRule(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -243,26 +257,45 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftThreadgateAllowItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for DraftThreadgateAllowItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.threadgate#mentionRule",
+        "app.bsky.feed.threadgate#followerRule",
+        "app.bsky.feed.threadgate#followingRule",
+        "app.bsky.feed.threadgate#listRule",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.threadgate#mentionRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateMentionRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateMentionRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#followerRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateFollowerRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateFollowerRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#followingRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateFollowingRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateFollowingRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#listRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadgateListRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadgateListRule(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -387,13 +420,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostLabels {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for DraftPostLabels {
+    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SelfLabels(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -580,14 +628,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftEmbedGalleryItemsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for DraftEmbedGalleryItemsItem {
+    const MEMBERS: &'static [&'static str] = &["app.bsky.draft.defs#draftEmbedImage"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.draft.defs#draftEmbedImage" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DraftEmbedImage)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DraftEmbedImage(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -66,13 +66,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for GalleryItemsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for GalleryItemsItem {
+    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.gallery#image"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.gallery#image" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Image)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Image(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -172,13 +187,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewItemsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ViewItemsItem {
+    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.gallery#viewImage"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.gallery#viewImage" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ViewImage)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ViewImage(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

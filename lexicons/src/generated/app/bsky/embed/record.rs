@@ -156,40 +156,65 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordUnion {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ViewRecordUnion {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.record#viewRecord",
+        "app.bsky.embed.record#viewNotFound",
+        "app.bsky.embed.record#viewBlocked",
+        "app.bsky.embed.record#viewDetached",
+        "app.bsky.feed.defs#generatorView",
+        "app.bsky.graph.defs#listView",
+        "app.bsky.labeler.defs#labelerView",
+        "app.bsky.graph.defs#starterPackViewBasic",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.record#viewRecord" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ViewRecord)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ViewRecord(Box::new(value)))
             }
             "app.bsky.embed.record#viewNotFound" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ViewNotFound)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ViewNotFound(Box::new(value)))
             }
             "app.bsky.embed.record#viewBlocked" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ViewBlocked)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ViewBlocked(Box::new(value)))
             }
             "app.bsky.embed.record#viewDetached" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ViewDetached)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ViewDetached(Box::new(value)))
             }
             "app.bsky.feed.defs#generatorView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::GeneratorView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GeneratorView(Box::new(value)))
             }
             "app.bsky.graph.defs#listView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ListView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ListView(Box::new(value)))
             }
             "app.bsky.labeler.defs#labelerView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LabelerView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LabelerView(Box::new(value)))
             }
             "app.bsky.graph.defs#starterPackViewBasic" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::StarterPackViewBasic)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::StarterPackViewBasic(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -333,31 +358,55 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordEmbedsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ViewRecordEmbedsItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.images#view",
+        "app.bsky.embed.video#view",
+        "app.bsky.embed.gallery#view",
+        "app.bsky.embed.external#view",
+        "app.bsky.embed.record#view",
+        "app.bsky.embed.recordWithMedia#view",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.images#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ImagesView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ImagesView(Box::new(value)))
             }
             "app.bsky.embed.video#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::VideoView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::VideoView(Box::new(value)))
             }
             "app.bsky.embed.gallery#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::GalleryView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GalleryView(Box::new(value)))
             }
             "app.bsky.embed.external#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ExternalView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ExternalView(Box::new(value)))
             }
             "app.bsky.embed.record#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RecordView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordView(Box::new(value)))
             }
             "app.bsky.embed.recordWithMedia#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RecordWithMediaView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordWithMediaView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

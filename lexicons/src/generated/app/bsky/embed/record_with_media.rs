@@ -83,22 +83,45 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordWithMediaMedia {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for RecordWithMediaMedia {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.images",
+        "app.bsky.embed.video",
+        "app.bsky.embed.gallery",
+        "app.bsky.embed.external",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.images" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Images)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Images(Box::new(value)))
             }
             "app.bsky.embed.video" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Video)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Video(Box::new(value)))
             }
             "app.bsky.embed.gallery" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Gallery)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Gallery(Box::new(value)))
             }
             "app.bsky.embed.external" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::External)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::External(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -196,24 +219,45 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewMedia {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ViewMedia {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.images#view",
+        "app.bsky.embed.video#view",
+        "app.bsky.embed.gallery#view",
+        "app.bsky.embed.external#view",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.images#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ImagesView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ImagesView(Box::new(value)))
             }
             "app.bsky.embed.video#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::VideoView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::VideoView(Box::new(value)))
             }
             "app.bsky.embed.gallery#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::GalleryView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GalleryView(Box::new(value)))
             }
             "app.bsky.embed.external#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ExternalView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ExternalView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

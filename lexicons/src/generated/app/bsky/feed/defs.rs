@@ -144,31 +144,55 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostViewEmbed {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PostViewEmbed {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.images#view",
+        "app.bsky.embed.video#view",
+        "app.bsky.embed.gallery#view",
+        "app.bsky.embed.external#view",
+        "app.bsky.embed.record#view",
+        "app.bsky.embed.recordWithMedia#view",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.images#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ImagesView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ImagesView(Box::new(value)))
             }
             "app.bsky.embed.video#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::VideoView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::VideoView(Box::new(value)))
             }
             "app.bsky.embed.gallery#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::GalleryView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GalleryView(Box::new(value)))
             }
             "app.bsky.embed.external#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ExternalView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ExternalView(Box::new(value)))
             }
             "app.bsky.embed.record#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RecordView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordView(Box::new(value)))
             }
             "app.bsky.embed.recordWithMedia#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RecordWithMediaView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordWithMediaView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -401,17 +425,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for FeedViewPostReason {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for FeedViewPostReason {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#reasonRepost",
+        "app.bsky.feed.defs#reasonPin",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#reasonRepost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ReasonRepost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ReasonRepost(Box::new(value)))
             }
             "app.bsky.feed.defs#reasonPin" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ReasonPin)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ReasonPin(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -513,21 +555,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReplyRefRoot {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ReplyRefRoot {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#postView",
+        "app.bsky.feed.defs#notFoundPost",
+        "app.bsky.feed.defs#blockedPost",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::PostView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PostView(Box::new(value)))
             }
             "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::NotFoundPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::NotFoundPost(Box::new(value)))
             }
             "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::BlockedPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::BlockedPost(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -595,21 +656,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReplyRefParent {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ReplyRefParent {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#postView",
+        "app.bsky.feed.defs#notFoundPost",
+        "app.bsky.feed.defs#blockedPost",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::PostView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PostView(Box::new(value)))
             }
             "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::NotFoundPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::NotFoundPost(Box::new(value)))
             }
             "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::BlockedPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::BlockedPost(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -765,22 +845,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPostParent {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ThreadViewPostParent {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#threadViewPost",
+        "app.bsky.feed.defs#notFoundPost",
+        "app.bsky.feed.defs#blockedPost",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#threadViewPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadViewPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadViewPost(Box::new(value)))
             }
             "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::NotFoundPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::NotFoundPost(Box::new(value)))
             }
             "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::BlockedPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::BlockedPost(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -851,22 +949,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPostRepliesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ThreadViewPostRepliesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#threadViewPost",
+        "app.bsky.feed.defs#notFoundPost",
+        "app.bsky.feed.defs#blockedPost",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#threadViewPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ThreadViewPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ThreadViewPost(Box::new(value)))
             }
             "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::NotFoundPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::NotFoundPost(Box::new(value)))
             }
             "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::BlockedPost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::BlockedPost(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -1238,18 +1354,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SkeletonFeedPostReason {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for SkeletonFeedPostReason {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.defs#skeletonReasonRepost",
+        "app.bsky.feed.defs#skeletonReasonPin",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.defs#skeletonReasonRepost" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SkeletonReasonRepost)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SkeletonReasonRepost(Box::new(value)))
             }
             "app.bsky.feed.defs#skeletonReasonPin" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SkeletonReasonPin)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SkeletonReasonPin(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -181,29 +181,55 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostEmbed {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PostEmbed {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.images",
+        "app.bsky.embed.video",
+        "app.bsky.embed.gallery",
+        "app.bsky.embed.external",
+        "app.bsky.embed.record",
+        "app.bsky.embed.recordWithMedia",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.images" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Images)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Images(Box::new(value)))
             }
             "app.bsky.embed.video" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Video)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Video(Box::new(value)))
             }
             "app.bsky.embed.gallery" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Gallery)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Gallery(Box::new(value)))
             }
             "app.bsky.embed.external" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::External)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::External(Box::new(value)))
             }
             "app.bsky.embed.record" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Record)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Record(Box::new(value)))
             }
             "app.bsky.embed.recordWithMedia" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RecordWithMedia)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordWithMedia(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -255,13 +281,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostLabels {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for PostLabels {
+    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::SelfLabels)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SelfLabels(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -114,25 +114,45 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadgateAllowItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ThreadgateAllowItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.feed.threadgate#mentionRule",
+        "app.bsky.feed.threadgate#followerRule",
+        "app.bsky.feed.threadgate#followingRule",
+        "app.bsky.feed.threadgate#listRule",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.feed.threadgate#mentionRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MentionRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MentionRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#followerRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::FollowerRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::FollowerRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#followingRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::FollowingRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::FollowingRule(Box::new(value)))
             }
             "app.bsky.feed.threadgate#listRule" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ListRule)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ListRule(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -81,19 +81,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for FacetFeaturesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for FacetFeaturesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.richtext.facet#mention",
+        "app.bsky.richtext.facet#link",
+        "app.bsky.richtext.facet#tag",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.richtext.facet#mention" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Mention)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Mention(Box::new(value)))
             }
             "app.bsky.richtext.facet#link" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Link)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Link(Box::new(value)))
             }
             "app.bsky.richtext.facet#tag" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Tag)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Tag(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -197,22 +197,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileViewBasicKind {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ProfileViewBasicKind {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.actor.defs#directConvoMember",
+        "chat.bsky.actor.defs#groupConvoMember",
+        "chat.bsky.actor.defs#pastGroupConvoMember",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.actor.defs#directConvoMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DirectConvoMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DirectConvoMember(Box::new(value)))
             }
             "chat.bsky.actor.defs#groupConvoMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::GroupConvoMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GroupConvoMember(Box::new(value)))
             }
             "chat.bsky.actor.defs#pastGroupConvoMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::PastGroupConvoMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PastGroupConvoMember(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

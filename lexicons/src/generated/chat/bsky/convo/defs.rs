@@ -353,16 +353,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageInputEmbed {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for MessageInputEmbed {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.record",
+        "chat.bsky.embed.joinLink",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.record" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Record)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Record(Box::new(value)))
             }
             "chat.bsky.embed.joinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::JoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::JoinLink(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -494,17 +513,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageViewEmbed {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for MessageViewEmbed {
+    const MEMBERS: &'static [&'static str] = &[
+        "app.bsky.embed.record#view",
+        "chat.bsky.embed.joinLink#view",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "app.bsky.embed.record#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RecordView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordView(Box::new(value)))
             }
             "chat.bsky.embed.joinLink#view" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::JoinLinkView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::JoinLinkView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -575,22 +612,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageViewReplyTo {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for MessageViewReplyTo {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+        "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageBeforeUserJoinedGroupView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageBeforeUserJoinedGroupView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -803,58 +858,87 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for SystemMessageViewData {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for SystemMessageViewData {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#systemMessageDataAddMember",
+        "chat.bsky.convo.defs#systemMessageDataRemoveMember",
+        "chat.bsky.convo.defs#systemMessageDataMemberJoin",
+        "chat.bsky.convo.defs#systemMessageDataMemberLeave",
+        "chat.bsky.convo.defs#systemMessageDataLockConvo",
+        "chat.bsky.convo.defs#systemMessageDataUnlockConvo",
+        "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently",
+        "chat.bsky.convo.defs#systemMessageDataEditGroup",
+        "chat.bsky.convo.defs#systemMessageDataCreateJoinLink",
+        "chat.bsky.convo.defs#systemMessageDataEditJoinLink",
+        "chat.bsky.convo.defs#systemMessageDataEnableJoinLink",
+        "chat.bsky.convo.defs#systemMessageDataDisableJoinLink",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#systemMessageDataAddMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataAddMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataAddMember(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataRemoveMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataRemoveMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataRemoveMember(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataMemberJoin" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataMemberJoin)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataMemberJoin(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataMemberLeave" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataMemberLeave)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataMemberLeave(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataLockConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataLockConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataLockConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataUnlockConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataUnlockConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataUnlockConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataLockConvoPermanently)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataLockConvoPermanently(
+                        Box::new(value),
+                    ))
             }
             "chat.bsky.convo.defs#systemMessageDataEditGroup" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataEditGroup)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataEditGroup(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataCreateJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataCreateJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataCreateJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataEditJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataEditJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataEditJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataEnableJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataEnableJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataEnableJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageDataDisableJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageDataDisableJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageDataDisableJoinLink(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -1386,22 +1470,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewLastMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ConvoViewLastMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+        "chat.bsky.convo.defs#systemMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -1447,14 +1549,30 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewLastReaction {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ConvoViewLastReaction {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageAndReactionView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageAndReactionView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageAndReactionView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageAndReactionView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -1512,17 +1630,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ConvoViewKind {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#directConvo",
+        "chat.bsky.convo.defs#groupConvo",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#directConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DirectConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DirectConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#groupConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::GroupConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GroupConvo(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -1824,18 +1960,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogCreateMessageMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for LogCreateMessageMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -1920,18 +2073,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogDeleteMessageMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for LogDeleteMessageMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2027,22 +2197,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogReadMessageMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for LogReadMessageMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+        "chat.bsky.convo.defs#systemMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2138,18 +2326,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogAddReactionMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for LogAddReactionMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2245,18 +2450,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogRemoveReactionMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for LogRemoveReactionMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -2352,22 +2574,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogReadConvoMessage {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for LogReadConvoMessage {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+        "chat.bsky.convo.defs#systemMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

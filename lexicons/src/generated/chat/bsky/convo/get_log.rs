@@ -461,130 +461,175 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputLogsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for OutputLogsItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#logBeginConvo",
+        "chat.bsky.convo.defs#logAcceptConvo",
+        "chat.bsky.convo.defs#logLeaveConvo",
+        "chat.bsky.convo.defs#logMuteConvo",
+        "chat.bsky.convo.defs#logUnmuteConvo",
+        "chat.bsky.convo.defs#logCreateMessage",
+        "chat.bsky.convo.defs#logDeleteMessage",
+        "chat.bsky.convo.defs#logReadMessage",
+        "chat.bsky.convo.defs#logAddReaction",
+        "chat.bsky.convo.defs#logRemoveReaction",
+        "chat.bsky.convo.defs#logReadConvo",
+        "chat.bsky.convo.defs#logAddMember",
+        "chat.bsky.convo.defs#logRemoveMember",
+        "chat.bsky.convo.defs#logMemberJoin",
+        "chat.bsky.convo.defs#logMemberLeave",
+        "chat.bsky.convo.defs#logLockConvo",
+        "chat.bsky.convo.defs#logUnlockConvo",
+        "chat.bsky.convo.defs#logLockConvoPermanently",
+        "chat.bsky.convo.defs#logEditGroup",
+        "chat.bsky.convo.defs#logCreateJoinLink",
+        "chat.bsky.convo.defs#logEditJoinLink",
+        "chat.bsky.convo.defs#logEnableJoinLink",
+        "chat.bsky.convo.defs#logDisableJoinLink",
+        "chat.bsky.convo.defs#logIncomingJoinRequest",
+        "chat.bsky.convo.defs#logApproveJoinRequest",
+        "chat.bsky.convo.defs#logRejectJoinRequest",
+        "chat.bsky.convo.defs#logOutgoingJoinRequest",
+        "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest",
+        "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest",
+        "chat.bsky.convo.defs#logReadJoinRequests",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#logBeginConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogBeginConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogBeginConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logAcceptConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogAcceptConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogAcceptConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logLeaveConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogLeaveConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogLeaveConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logMuteConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogMuteConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogMuteConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logUnmuteConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogUnmuteConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogUnmuteConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logCreateMessage" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogCreateMessage)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogCreateMessage(Box::new(value)))
             }
             "chat.bsky.convo.defs#logDeleteMessage" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogDeleteMessage)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogDeleteMessage(Box::new(value)))
             }
             "chat.bsky.convo.defs#logReadMessage" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogReadMessage)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogReadMessage(Box::new(value)))
             }
             "chat.bsky.convo.defs#logAddReaction" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogAddReaction)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogAddReaction(Box::new(value)))
             }
             "chat.bsky.convo.defs#logRemoveReaction" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogRemoveReaction)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogRemoveReaction(Box::new(value)))
             }
             "chat.bsky.convo.defs#logReadConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogReadConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogReadConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logAddMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogAddMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogAddMember(Box::new(value)))
             }
             "chat.bsky.convo.defs#logRemoveMember" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogRemoveMember)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogRemoveMember(Box::new(value)))
             }
             "chat.bsky.convo.defs#logMemberJoin" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogMemberJoin)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogMemberJoin(Box::new(value)))
             }
             "chat.bsky.convo.defs#logMemberLeave" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogMemberLeave)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogMemberLeave(Box::new(value)))
             }
             "chat.bsky.convo.defs#logLockConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogLockConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogLockConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logUnlockConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogUnlockConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogUnlockConvo(Box::new(value)))
             }
             "chat.bsky.convo.defs#logLockConvoPermanently" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogLockConvoPermanently)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogLockConvoPermanently(Box::new(value)))
             }
             "chat.bsky.convo.defs#logEditGroup" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogEditGroup)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogEditGroup(Box::new(value)))
             }
             "chat.bsky.convo.defs#logCreateJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogCreateJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogCreateJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#logEditJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogEditJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogEditJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#logEnableJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogEnableJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogEnableJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#logDisableJoinLink" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogDisableJoinLink)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogDisableJoinLink(Box::new(value)))
             }
             "chat.bsky.convo.defs#logIncomingJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogIncomingJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogIncomingJoinRequest(Box::new(value)))
             }
             "chat.bsky.convo.defs#logApproveJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogApproveJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogApproveJoinRequest(Box::new(value)))
             }
             "chat.bsky.convo.defs#logRejectJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogRejectJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogRejectJoinRequest(Box::new(value)))
             }
             "chat.bsky.convo.defs#logOutgoingJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogOutgoingJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogOutgoingJoinRequest(Box::new(value)))
             }
             "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogWithdrawIncomingJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogWithdrawIncomingJoinRequest(Box::new(value)))
             }
             "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogWithdrawOutgoingJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogWithdrawOutgoingJoinRequest(Box::new(value)))
             }
             "chat.bsky.convo.defs#logReadJoinRequests" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::LogReadJoinRequests)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::LogReadJoinRequests(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

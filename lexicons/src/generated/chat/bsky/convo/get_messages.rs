@@ -194,22 +194,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputMessagesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for OutputMessagesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#messageView",
+        "chat.bsky.convo.defs#deletedMessageView",
+        "chat.bsky.convo.defs#systemMessageView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::MessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::MessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeletedMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeletedMessageView(Box::new(value)))
             }
             "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::SystemMessageView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::SystemMessageView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

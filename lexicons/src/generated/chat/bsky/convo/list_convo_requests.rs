@@ -178,17 +178,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRequestsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for OutputRequestsItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.convo.defs#convoView",
+        "chat.bsky.group.defs#joinRequestConvoView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.convo.defs#convoView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ConvoView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ConvoView(Box::new(value)))
             }
             "chat.bsky.group.defs#joinRequestConvoView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::JoinRequestConvoView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::JoinRequestConvoView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

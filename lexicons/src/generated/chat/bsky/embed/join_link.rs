@@ -110,22 +110,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewJoinLinkPreview {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ViewJoinLinkPreview {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.group.defs#joinLinkPreviewView",
+        "chat.bsky.group.defs#disabledJoinLinkPreviewView",
+        "chat.bsky.group.defs#invalidJoinLinkPreviewView",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.group.defs#joinLinkPreviewView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::JoinLinkPreviewView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::JoinLinkPreviewView(Box::new(value)))
             }
             "chat.bsky.group.defs#disabledJoinLinkPreviewView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DisabledJoinLinkPreviewView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DisabledJoinLinkPreviewView(Box::new(value)))
             }
             "chat.bsky.group.defs#invalidJoinLinkPreviewView" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::InvalidJoinLinkPreviewView)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::InvalidJoinLinkPreviewView(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -79,17 +79,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ConvoViewKind {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.moderation.defs#directConvo",
+        "chat.bsky.moderation.defs#groupConvo",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.moderation.defs#directConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DirectConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DirectConvo(Box::new(value)))
             }
             "chat.bsky.moderation.defs#groupConvo" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::GroupConvo)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::GroupConvo(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -197,54 +197,84 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for Message {
+    const MEMBERS: &'static [&'static str] = &[
+        "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected",
+        "chat.bsky.moderation.subscribeModEvents#eventChatAccepted",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft",
+        "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated",
+        "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventConvoFirstMessage)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventConvoFirstMessage(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatCreated)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatCreated(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatMemberAdded)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatMemberAdded(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatMemberJoined)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatMemberJoined(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatJoinRequest)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatJoinRequest(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatJoinRequestApproved)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatJoinRequestApproved(
+                        Box::new(value),
+                    ))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatJoinRequestRejected)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatJoinRequestRejected(
+                        Box::new(value),
+                    ))
             }
             "chat.bsky.moderation.subscribeModEvents#eventChatAccepted" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventChatAccepted)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventChatAccepted(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatMemberLeft)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatMemberLeft(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventGroupChatUpdated)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventGroupChatUpdated(Box::new(value)))
             }
             "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EventRateLimitExceeded)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EventRateLimitExceeded(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -146,20 +146,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for OutputSubject {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.admin.defs#repoRef",
+        "com.atproto.repo.strongRef",
+        "com.atproto.admin.defs#repoBlobRef",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoRef(Box::new(value)))
             }
             "com.atproto.repo.strongRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::StrongRef(Box::new(value)))
             }
             "com.atproto.admin.defs#repoBlobRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RepoBlobRef)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoBlobRef(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

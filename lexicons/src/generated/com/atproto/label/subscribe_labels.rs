@@ -98,16 +98,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for Message {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.label.subscribeLabels#labels",
+        "com.atproto.label.subscribeLabels#info",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.label.subscribeLabels#labels" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Labels)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Labels(Box::new(value)))
             }
             "com.atproto.label.subscribeLabels#info" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Info)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Info(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -110,30 +110,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputWritesItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for InputWritesItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.repo.applyWrites#create",
+        "com.atproto.repo.applyWrites#update",
+        "com.atproto.repo.applyWrites#delete",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.repo.applyWrites#create" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Create)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Create(Box::new(value)))
             }
             "com.atproto.repo.applyWrites#update" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Update)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Update(Box::new(value)))
             }
             "com.atproto.repo.applyWrites#delete" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Delete)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Delete(Box::new(value)))
             }
-            _ => {
-                Err(
-                    ::atlex::rt::unexpected_member(
-                        &type_name,
-                        &[
-                            "com.atproto.repo.applyWrites#create",
-                            "com.atproto.repo.applyWrites#update",
-                            "com.atproto.repo.applyWrites#delete",
-                        ],
-                    ),
-                )
-            }
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(_data: ::atlex::rt::Unknown) -> Option<Self> {
+        None
     }
 }
 
@@ -219,33 +229,40 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputResultsItem {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for OutputResultsItem {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.repo.applyWrites#createResult",
+        "com.atproto.repo.applyWrites#updateResult",
+        "com.atproto.repo.applyWrites#deleteResult",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.repo.applyWrites#createResult" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::CreateResult)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::CreateResult(Box::new(value)))
             }
             "com.atproto.repo.applyWrites#updateResult" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::UpdateResult)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::UpdateResult(Box::new(value)))
             }
             "com.atproto.repo.applyWrites#deleteResult" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::DeleteResult)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::DeleteResult(Box::new(value)))
             }
-            _ => {
-                Err(
-                    ::atlex::rt::unexpected_member(
-                        &type_name,
-                        &[
-                            "com.atproto.repo.applyWrites#createResult",
-                            "com.atproto.repo.applyWrites#updateResult",
-                            "com.atproto.repo.applyWrites#deleteResult",
-                        ],
-                    ),
-                )
-            }
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(_data: ::atlex::rt::Unknown) -> Option<Self> {
+        None
     }
 }
 

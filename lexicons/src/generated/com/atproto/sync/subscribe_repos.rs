@@ -131,25 +131,50 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for Message {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.sync.subscribeRepos#commit",
+        "com.atproto.sync.subscribeRepos#sync",
+        "com.atproto.sync.subscribeRepos#identity",
+        "com.atproto.sync.subscribeRepos#account",
+        "com.atproto.sync.subscribeRepos#info",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.sync.subscribeRepos#commit" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Commit)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Commit(Box::new(value)))
             }
             "com.atproto.sync.subscribeRepos#sync" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Sync)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Sync(Box::new(value)))
             }
             "com.atproto.sync.subscribeRepos#identity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Identity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Identity(Box::new(value)))
             }
             "com.atproto.sync.subscribeRepos#account" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Account)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Account(Box::new(value)))
             }
             "com.atproto.sync.subscribeRepos#info" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Info)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Info(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -137,18 +137,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputResult {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for OutputResult {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.temp.checkHandleAvailability#resultAvailable",
+        "com.atproto.temp.checkHandleAvailability#resultUnavailable",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.temp.checkHandleAvailability#resultAvailable" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ResultAvailable)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ResultAvailable(Box::new(value)))
             }
             "com.atproto.temp.checkHandleAvailability#resultUnavailable" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ResultUnavailable)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ResultUnavailable(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -80,13 +80,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicAccent {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for BasicAccent {
+    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "site.standard.theme.color#rgb" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ColorRgb)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ColorRgb(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -130,13 +145,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicAccentForeground {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for BasicAccentForeground {
+    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "site.standard.theme.color#rgb" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ColorRgb)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ColorRgb(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -180,13 +210,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicBackground {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for BasicBackground {
+    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "site.standard.theme.color#rgb" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ColorRgb)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ColorRgb(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -230,13 +275,28 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicForeground {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for BasicForeground {
+    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "site.standard.theme.color#rgb" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::ColorRgb)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ColorRgb(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

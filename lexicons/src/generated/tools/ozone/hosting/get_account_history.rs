@@ -382,30 +382,50 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventDetails {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for EventDetails {
+    const MEMBERS: &'static [&'static str] = &[
+        "tools.ozone.hosting.getAccountHistory#accountCreated",
+        "tools.ozone.hosting.getAccountHistory#emailUpdated",
+        "tools.ozone.hosting.getAccountHistory#emailConfirmed",
+        "tools.ozone.hosting.getAccountHistory#passwordUpdated",
+        "tools.ozone.hosting.getAccountHistory#handleUpdated",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "tools.ozone.hosting.getAccountHistory#accountCreated" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AccountCreated)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AccountCreated(Box::new(value)))
             }
             "tools.ozone.hosting.getAccountHistory#emailUpdated" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EmailUpdated)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EmailUpdated(Box::new(value)))
             }
             "tools.ozone.hosting.getAccountHistory#emailConfirmed" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EmailConfirmed)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EmailConfirmed(Box::new(value)))
             }
             "tools.ozone.hosting.getAccountHistory#passwordUpdated" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::PasswordUpdated)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::PasswordUpdated(Box::new(value)))
             }
             "tools.ozone.hosting.getAccountHistory#handleUpdated" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::HandleUpdated)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::HandleUpdated(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

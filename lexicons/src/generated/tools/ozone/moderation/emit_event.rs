@@ -389,110 +389,150 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputEvent {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for InputEvent {
+    const MEMBERS: &'static [&'static str] = &[
+        "tools.ozone.moderation.defs#modEventTakedown",
+        "tools.ozone.moderation.defs#modEventAcknowledge",
+        "tools.ozone.moderation.defs#modEventEscalate",
+        "tools.ozone.moderation.defs#modEventComment",
+        "tools.ozone.moderation.defs#modEventLabel",
+        "tools.ozone.moderation.defs#modEventReport",
+        "tools.ozone.moderation.defs#modEventMute",
+        "tools.ozone.moderation.defs#modEventUnmute",
+        "tools.ozone.moderation.defs#modEventMuteReporter",
+        "tools.ozone.moderation.defs#modEventUnmuteReporter",
+        "tools.ozone.moderation.defs#modEventReverseTakedown",
+        "tools.ozone.moderation.defs#modEventResolveAppeal",
+        "tools.ozone.moderation.defs#modEventEmail",
+        "tools.ozone.moderation.defs#modEventDivert",
+        "tools.ozone.moderation.defs#modEventTag",
+        "tools.ozone.moderation.defs#accountEvent",
+        "tools.ozone.moderation.defs#identityEvent",
+        "tools.ozone.moderation.defs#recordEvent",
+        "tools.ozone.moderation.defs#modEventPriorityScore",
+        "tools.ozone.moderation.defs#ageAssuranceEvent",
+        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
+        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
+        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
+        "tools.ozone.moderation.defs#scheduleTakedownEvent",
+        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "tools.ozone.moderation.defs#modEventTakedown" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventTakedown)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventTakedown(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventAcknowledge" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventAcknowledge)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventAcknowledge(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventEscalate" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventEscalate)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventEscalate(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventComment" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventComment)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventComment(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventLabel" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventLabel)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventLabel(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventReport" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventReport)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventReport(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventMute" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventMute)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventMute(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventUnmute" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventUnmute)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventUnmute(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventMuteReporter" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventMuteReporter)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventMuteReporter(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventUnmuteReporter" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventUnmuteReporter)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventUnmuteReporter(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventReverseTakedown" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventReverseTakedown)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventReverseTakedown(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventResolveAppeal" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventResolveAppeal)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventResolveAppeal(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventEmail" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventEmail)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventEmail(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventDivert" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventDivert)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventDivert(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventTag" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventTag)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventTag(Box::new(value)))
             }
             "tools.ozone.moderation.defs#accountEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AccountEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AccountEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#identityEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::IdentityEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::IdentityEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#recordEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RecordEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RecordEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#modEventPriorityScore" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ModEventPriorityScore)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ModEventPriorityScore(Box::new(value)))
             }
             "tools.ozone.moderation.defs#ageAssuranceEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AgeAssuranceEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AgeAssuranceEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#ageAssuranceOverrideEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AgeAssuranceOverrideEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AgeAssuranceOverrideEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#ageAssurancePurgeEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AgeAssurancePurgeEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AgeAssurancePurgeEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#revokeAccountCredentialsEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RevokeAccountCredentialsEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RevokeAccountCredentialsEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#scheduleTakedownEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ScheduleTakedownEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ScheduleTakedownEvent(Box::new(value)))
             }
             "tools.ozone.moderation.defs#cancelScheduledTakedownEvent" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::CancelScheduledTakedownEvent)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::CancelScheduledTakedownEvent(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -553,16 +593,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for InputSubject {
+    const MEMBERS: &'static [&'static str] = &[
+        "com.atproto.admin.defs#repoRef",
+        "com.atproto.repo.strongRef",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::RepoRef)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoRef(Box::new(value)))
             }
             "com.atproto.repo.strongRef" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::StrongRef)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::StrongRef(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

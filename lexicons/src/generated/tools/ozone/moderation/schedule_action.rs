@@ -98,13 +98,30 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputAction {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for InputAction {
+    const MEMBERS: &'static [&'static str] = &[
+        "tools.ozone.moderation.scheduleAction#takedown",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "tools.ozone.moderation.scheduleAction#takedown" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value).map(Self::Takedown)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::Takedown(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

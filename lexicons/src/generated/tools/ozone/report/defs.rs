@@ -1440,34 +1440,55 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReportActivityViewActivity {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for ReportActivityViewActivity {
+    const MEMBERS: &'static [&'static str] = &[
+        "tools.ozone.report.defs#queueActivity",
+        "tools.ozone.report.defs#assignmentActivity",
+        "tools.ozone.report.defs#escalationActivity",
+        "tools.ozone.report.defs#closeActivity",
+        "tools.ozone.report.defs#reopenActivity",
+        "tools.ozone.report.defs#noteActivity",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "tools.ozone.report.defs#queueActivity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::QueueActivity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::QueueActivity(Box::new(value)))
             }
             "tools.ozone.report.defs#assignmentActivity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::AssignmentActivity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::AssignmentActivity(Box::new(value)))
             }
             "tools.ozone.report.defs#escalationActivity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::EscalationActivity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::EscalationActivity(Box::new(value)))
             }
             "tools.ozone.report.defs#closeActivity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::CloseActivity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::CloseActivity(Box::new(value)))
             }
             "tools.ozone.report.defs#reopenActivity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::ReopenActivity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::ReopenActivity(Box::new(value)))
             }
             "tools.ozone.report.defs#noteActivity" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::NoteActivity)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::NoteActivity(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 

@@ -85,8 +85,22 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectProfil
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (_, value) = ::atlex::rt::read_union(deserializer)?;
-        Ok(Self::Unknown(::atlex::rt::Unknown::new(value)))
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for VerificationViewSubjectProfile {
+    const MEMBERS: &'static [&'static str] = &[];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        _member: D,
+    ) -> Result<Self, D::Error> {
+        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -117,8 +131,22 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerProfile
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (_, value) = ::atlex::rt::read_union(deserializer)?;
-        Ok(Self::Unknown(::atlex::rt::Unknown::new(value)))
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for VerificationViewIssuerProfile {
+    const MEMBERS: &'static [&'static str] = &[];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        _member: D,
+    ) -> Result<Self, D::Error> {
+        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -171,18 +199,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectRepo {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for VerificationViewSubjectRepo {
+    const MEMBERS: &'static [&'static str] = &[
+        "tools.ozone.moderation.defs#repoViewDetail",
+        "tools.ozone.moderation.defs#repoViewNotFound",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "tools.ozone.moderation.defs#repoViewDetail" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RepoViewDetail)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoViewDetail(Box::new(value)))
             }
             "tools.ozone.moderation.defs#repoViewNotFound" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RepoViewNotFound)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoViewNotFound(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
@@ -239,18 +284,35 @@ impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerRepo {
     fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Self, D::Error> {
-        let (type_name, value) = ::atlex::rt::read_union(deserializer)?;
-        match type_name.as_str() {
+        ::atlex::rt::deserialize_union(deserializer)
+    }
+}
+
+impl ::atlex::rt::Union for VerificationViewIssuerRepo {
+    const MEMBERS: &'static [&'static str] = &[
+        "tools.ozone.moderation.defs#repoViewDetail",
+        "tools.ozone.moderation.defs#repoViewNotFound",
+    ];
+
+    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
+        type_name: &str,
+        member: D,
+    ) -> Result<Self, D::Error> {
+        match type_name {
             "tools.ozone.moderation.defs#repoViewDetail" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RepoViewDetail)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoViewDetail(Box::new(value)))
             }
             "tools.ozone.moderation.defs#repoViewNotFound" => {
-                ::atlex::rt::decode_member_boxed(&type_name, value)
-                    .map(Self::RepoViewNotFound)
+                ::atlex::rt::serde::Deserialize::deserialize(member)
+                    .map(|value| Self::RepoViewNotFound(Box::new(value)))
             }
-            _ => Ok(Self::Unknown(::atlex::rt::Unknown::new(value))),
+            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
         }
+    }
+
+    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
+        Some(Self::Unknown(data))
     }
 }
 
