@@ -4,6 +4,9 @@
 
 #![cfg(feature = "client")]
 
+#[macro_use]
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -11,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use atlex::client::{Client, Error, RetryPolicy, TransportKind, ValidationMode};
 use atlex::error::CommonError;
 use atlex::rt::{
-    Binary, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
-    ParamsError, QueryReader, QueryWriter, Raw, StringRules, UnknownError, Validate, Validator,
+    Binary, Endpoint, EndpointKind, Json, NoBody, Paginated, PaginatedItems, ParamsError,
+    QueryReader, QueryWriter, Raw, StringRules, UnknownError, Validate, Validator,
 };
 use axum::body::Body;
 use axum::extract::State;
@@ -25,41 +28,8 @@ use serde_json::json;
 // Endpoints, written as atlex-codegen writes them.
 // ---------------------------------------------------------------------------
 
-/// Errors of an endpoint that declares none.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum NoDeclaredError {
-    Unknown(UnknownError),
-}
-
-impl EndpointError for NoDeclaredError {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(UnknownError { error, message })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl std::fmt::Display for NoDeclaredError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = EndpointError::name(self);
-        match EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl std::error::Error for NoDeclaredError {}
+// Errors of an endpoint that declares none.
+endpoint_error!(NoDeclaredError {});
 
 /// `test.convo.leave`: a JSON procedure with declared errors (like
 /// `chat.bsky.convo.leaveConvo`).
@@ -100,53 +70,10 @@ impl Validate for LeaveOutput {
     fn check(&self, _v: &mut Validator) {}
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum LeaveError {
-    InvalidConvo { message: Option<String> },
-    OwnerCannotLeave { message: Option<String> },
-    Unknown(UnknownError),
-}
-
-impl EndpointError for LeaveError {
-    const DECLARED: &'static [&'static str] = &["InvalidConvo", "OwnerCannotLeave"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidConvo" => Self::InvalidConvo { message },
-            "OwnerCannotLeave" => Self::OwnerCannotLeave { message },
-            _ => Self::Unknown(UnknownError { error, message }),
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidConvo { .. } => "InvalidConvo",
-            Self::OwnerCannotLeave { .. } => "OwnerCannotLeave",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidConvo { message } | Self::OwnerCannotLeave { message } => {
-                message.as_deref()
-            }
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl std::fmt::Display for LeaveError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = EndpointError::name(self);
-        match EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl std::error::Error for LeaveError {}
+endpoint_error!(LeaveError {
+    InvalidConvo,
+    OwnerCannotLeave
+});
 
 /// `test.search.query`: a query with a required string, an array, a boolean
 /// and an integer parameter.
@@ -422,51 +349,10 @@ impl Validate for ResetPasswordInput {
     fn check(&self, _v: &mut Validator) {}
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum ResetPasswordError {
-    ExpiredToken { message: Option<String> },
-    InvalidToken { message: Option<String> },
-    Unknown(UnknownError),
-}
-
-impl EndpointError for ResetPasswordError {
-    const DECLARED: &'static [&'static str] = &["ExpiredToken", "InvalidToken"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ExpiredToken" => Self::ExpiredToken { message },
-            "InvalidToken" => Self::InvalidToken { message },
-            _ => Self::Unknown(UnknownError { error, message }),
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ExpiredToken { .. } => "ExpiredToken",
-            Self::InvalidToken { .. } => "InvalidToken",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ExpiredToken { message } | Self::InvalidToken { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl std::fmt::Display for ResetPasswordError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = EndpointError::name(self);
-        match EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl std::error::Error for ResetPasswordError {}
+endpoint_error!(ResetPasswordError {
+    ExpiredToken,
+    InvalidToken
+});
 
 // ---------------------------------------------------------------------------
 // The mock server.

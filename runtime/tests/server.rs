@@ -6,6 +6,9 @@
 
 #![cfg(feature = "server")]
 
+#[macro_use]
+mod common;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -18,7 +21,7 @@ use atlex::types::Did;
 use atlex::validate::{IntegerRules, StringRules, Validate, Validator};
 use atlex::xrpc::{
     Binary, Endpoint, EndpointError, EndpointKind, Json, NoBody, Params, ParamsError, QueryReader,
-    QueryWriter, Raw, UnknownError,
+    QueryWriter, Raw,
 };
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -30,41 +33,6 @@ use tower::ServiceExt as _;
 // ---------------------------------------------------------------------------
 // Hand-written "generated" endpoints.
 // ---------------------------------------------------------------------------
-
-/// Declares an endpoint error enum with no declared names, as codegen does.
-macro_rules! no_declared_errors {
-    ($name:ident) => {
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        pub enum $name {
-            Unknown(UnknownError),
-        }
-
-        impl EndpointError for $name {
-            const DECLARED: &'static [&'static str] = &[];
-
-            fn from_parts(error: String, message: Option<String>) -> Self {
-                Self::Unknown(UnknownError { error, message })
-            }
-
-            fn name(&self) -> &str {
-                let Self::Unknown(error) = self;
-                &error.error
-            }
-
-            fn message(&self) -> Option<&str> {
-                let Self::Unknown(error) = self;
-                error.message.as_deref()
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let Self::Unknown(error) = self;
-                error.fmt(f)
-            }
-        }
-    };
-}
 
 /// `com.example.test.listThings`: a query with a required parameter, a
 /// constrained `limit` (1..=100) and an array parameter.
@@ -150,7 +118,7 @@ impl Validate for ListThingsOutput {
     }
 }
 
-no_declared_errors!(ListThingsError);
+endpoint_error!(ListThingsError {});
 
 impl Endpoint for ListThings {
     const NSID: &'static str = "com.example.test.listThings";
@@ -221,7 +189,7 @@ impl Validate for CreatePostOutput {
     fn check(&self, _v: &mut Validator) {}
 }
 
-no_declared_errors!(CreatePostError);
+endpoint_error!(CreatePostError {});
 
 impl Endpoint for CreatePost {
     const NSID: &'static str = "com.example.test.createPost";
@@ -239,7 +207,7 @@ impl Endpoint for CreatePost {
 /// `com.example.test.uploadBlob`: any bytes in (`*/*`), the same bytes out.
 struct UploadBlob;
 
-no_declared_errors!(UploadBlobError);
+endpoint_error!(UploadBlobError {});
 
 impl Endpoint for UploadBlob {
     const NSID: &'static str = "com.example.test.uploadBlob";
@@ -268,7 +236,7 @@ impl Validate for SetAvatarOutput {
     fn check(&self, _v: &mut Validator) {}
 }
 
-no_declared_errors!(SetAvatarError);
+endpoint_error!(SetAvatarError {});
 
 impl Endpoint for SetAvatar {
     const NSID: &'static str = "com.example.test.setAvatar";
@@ -296,48 +264,10 @@ impl Validate for DeleteThingInput {
     fn check(&self, _v: &mut Validator) {}
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum DeleteThingError {
-    ThingNotFound { message: Option<String> },
-    ThingLocked { message: Option<String> },
-    Unknown(UnknownError),
-}
-
-impl EndpointError for DeleteThingError {
-    const DECLARED: &'static [&'static str] = &["ThingNotFound", "ThingLocked"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ThingNotFound" => Self::ThingNotFound { message },
-            "ThingLocked" => Self::ThingLocked { message },
-            _ => Self::Unknown(UnknownError { error, message }),
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ThingNotFound { .. } => "ThingNotFound",
-            Self::ThingLocked { .. } => "ThingLocked",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ThingNotFound { message } | Self::ThingLocked { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl std::fmt::Display for DeleteThingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.message() {
-            Some(message) => write!(f, "{}: {message}", self.name()),
-            None => f.write_str(self.name()),
-        }
-    }
-}
+endpoint_error!(DeleteThingError {
+    ThingNotFound,
+    ThingLocked
+});
 
 impl Endpoint for DeleteThing {
     const NSID: &'static str = "com.example.test.deleteThing";
@@ -355,7 +285,7 @@ impl Endpoint for DeleteThing {
 /// `com.example.test.resetThings`: a procedure with neither input nor output.
 struct ResetThings;
 
-no_declared_errors!(ResetThingsError);
+endpoint_error!(ResetThingsError {});
 
 impl Endpoint for ResetThings {
     const NSID: &'static str = "com.example.test.resetThings";
@@ -383,7 +313,7 @@ impl Validate for GetSecretOutput {
     fn check(&self, _v: &mut Validator) {}
 }
 
-no_declared_errors!(GetSecretError);
+endpoint_error!(GetSecretError {});
 
 impl Endpoint for GetSecret {
     const NSID: &'static str = "com.example.test.getSecret";
