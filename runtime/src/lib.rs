@@ -26,10 +26,12 @@ pub mod binding;
 pub mod client;
 pub mod data;
 pub mod error;
+mod helpers;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod service;
 pub mod types;
+mod union;
 pub mod validate;
 pub mod xrpc;
