@@ -65,6 +65,10 @@ pub struct Options {
     /// Whether each group of endpoints (`chat.bsky.convo`) gets a `Service`
     /// trait for servers to implement and a `register` function.
     pub service_traits: bool,
+    /// The cargo feature of the generated crate that the `Service` traits and
+    /// `register` functions sit behind (`server` for `atlex-lexicons`), or
+    /// `None` to always emit them.
+    pub server_feature: Option<String>,
     /// Whether objects keep the properties their lexicon does not declare
     /// (in a flattened [`atlex::data::ExtraFields`] field, `extra` unless that
     /// name is taken), so that data passes through unchanged. Off by default:
@@ -83,6 +87,7 @@ impl Default for Options {
             namespace_features: false,
             regenerate_hint: "regenerate with atlex-codegen".to_owned(),
             service_traits: true,
+            server_feature: None,
             keep_unknown_fields: false,
         }
     }
@@ -137,6 +142,7 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
         runtime: options.runtime.clone(),
         root: options.root.clone(),
         extern_paths: options.extern_paths.clone(),
+        server_feature: options.server_feature.clone(),
     };
     let modules: Vec<output::ModuleEntry> = ir
         .modules

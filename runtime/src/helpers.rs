@@ -1,6 +1,6 @@
-//! Small serde helpers that generated `Serialize` / `Deserialize` impls call:
-//! strings mapped through a parser, nullable fields, and the error body of an
-//! endpoint. Generated code reaches these through [`crate::rt`].
+//! Small serde helpers that generated `Serialize` / `Deserialize` impls
+//! call: strings mapped through a parser, and the error body of an endpoint.
+//! Generated code reaches these through [`crate::rt`].
 
 use std::fmt;
 
@@ -31,27 +31,6 @@ where
     }
 
     deserializer.deserialize_str(StrVisitor(f))
-}
-
-/// `deserialize_with` for a nullable field that may also be absent
-/// (`Option<Option<T>>`): absent is `None` (with `#[serde(default)]`), `null`
-/// is `Some(None)`.
-pub fn deserialize_nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// `deserialize_with` for a required nullable field (`Option<T>`): `null` is
-/// `None`, and a missing field is an error rather than `None`.
-pub fn deserialize_required_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer)
 }
 
 /// Writes the `{"error", "message"}` body of an endpoint error.

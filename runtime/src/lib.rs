@@ -21,12 +21,17 @@
 //! - `server` (feature `server`): an axum router serving generated `Service`
 //!   traits, at each endpoint's binding.
 
+// Derived code names the runtime `::atlex`, in this crate's own tests too.
+extern crate self as atlex;
+
 pub mod binding;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod data;
 pub mod error;
 mod helpers;
+mod member;
+mod object;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;

@@ -283,6 +283,60 @@ impl fmt::Display for UnknownError {
 
 impl std::error::Error for UnknownError {}
 
+/// The error type of an endpoint whose lexicon declares no errors: every
+/// error name a server sends is one the lexicon does not declare.
+///
+/// Generated modules of such endpoints name it `Error`. It has the shape of a
+/// generated error enum with no declared case, so code that matches
+/// `Error::Unknown(..)` with a wildcard arm, or calls [`EndpointError::name`]
+/// and [`EndpointError::message`], keeps compiling when a later lexicon
+/// version declares errors and `Error` becomes an enum of them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UndeclaredError {
+    /// An error name the lexicon does not declare.
+    Unknown(UnknownError),
+}
+
+impl EndpointError for UndeclaredError {
+    const DECLARED: &'static [&'static str] = &[];
+
+    fn from_parts(error: String, message: Option<String>) -> Self {
+        Self::Unknown(UnknownError { error, message })
+    }
+
+    fn name(&self) -> &str {
+        let Self::Unknown(error) = self;
+        &error.error
+    }
+
+    fn message(&self) -> Option<&str> {
+        let Self::Unknown(error) = self;
+        error.message.as_deref()
+    }
+}
+
+impl fmt::Display for UndeclaredError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self::Unknown(error) = self;
+        error.fmt(f)
+    }
+}
+
+impl std::error::Error for UndeclaredError {}
+
+impl serde::Serialize for UndeclaredError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::helpers::serialize_error(self, serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UndeclaredError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::helpers::deserialize_error(deserializer)
+    }
+}
+
 /// A body in an encoding other than JSON (`*/*`, `application/vnd.ipld.car`,
 /// `video/mp4`, …): the bytes and their MIME type.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

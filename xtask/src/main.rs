@@ -64,6 +64,7 @@ fn generate(check: bool) -> ExitCode {
             root_file: "mod.rs".to_owned(),
         },
         namespace_features: true,
+        server_feature: Some("server".to_owned()),
         regenerate_hint: "run `cargo xtask gen`".to_owned(),
         ..Options::default()
     };

@@ -102,6 +102,7 @@ pub fn run(args: GenerateArgs) -> ExitCode {
         regenerate_hint: "regenerate with `atlex generate`".to_owned(),
         service_traits: !no_service_traits,
         keep_unknown_fields,
+        ..Options::default()
     };
     let (catalog, mut diagnostics) = load_dirs(&lexicons);
     let generated = match atlex_codegen::generate(&catalog, &options) {
