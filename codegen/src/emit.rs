@@ -62,19 +62,8 @@ impl Default for EmitConfig {
     }
 }
 
-/// One emitted module.
-#[derive(Clone, Debug)]
-pub struct EmittedModule {
-    /// The document's NSID.
-    pub nsid: String,
-    /// The module's doc text.
-    pub doc: Option<String>,
-    /// Its items.
-    pub tokens: TokenStream,
-}
-
-/// Emits the module of document `nsid`.
-pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option<EmittedModule> {
+/// Emits the items of the module of document `nsid`.
+pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option<TokenStream> {
     let module = ir.modules.get(nsid)?;
     let emitter = Emitter::new(ir, names, config, nsid);
     let mut tokens = TokenStream::new();
@@ -121,11 +110,7 @@ pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option
             Item::PermissionSet(_) => {}
         }
     }
-    Some(EmittedModule {
-        nsid: nsid.to_owned(),
-        doc: module_doc(module),
-        tokens,
-    })
+    Some(tokens)
 }
 
 /// The doc text of a document's module.

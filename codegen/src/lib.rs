@@ -4,11 +4,18 @@
 //!
 //! 1. [`lexicon`]: read and check each document against the Lexicon language;
 //! 2. [`catalog`]: index documents by NSID and check every reference;
-//! 3. [`ir`]: convert to a table of types keyed by id (cycles boxed), and
-//!    attach the HTTP [`binding`]s of endpoints that are not XRPC;
-//! 4. [`names`]: choose every Rust name, deterministically;
-//! 5. [`emit`]: write tokens, one module per document;
-//! 6. [`output`]: lay modules out as files, formatted with prettyplease.
+//! 3. `ir`: convert to a table of types keyed by id (cycles boxed), decide
+//!    what each field checks, which queries page and which endpoints a
+//!    server implements together, and attach the HTTP [`binding`]s of
+//!    endpoints that are not XRPC;
+//! 4. `names`: choose every Rust name, deterministically;
+//! 5. `emit`: write tokens, one module per document: type definitions and
+//!    the derives of the runtime (`atlex::rt::Object` and its kin), which
+//!    write what is the same for every type;
+//! 6. `output`: lay modules out as files, formatted with prettyplease.
+//!
+//! The phases are internal; the crate's interface is [`Builder`], [`Options`]
+//! and [`generate`], [`diff`], and [`Diagnostics`].
 //!
 //! Beside generation, [`validate`] checks JSON data against lexicons at run
 //! time (the `atlex validate` command).
@@ -26,12 +33,12 @@ pub mod builder;
 pub mod catalog;
 pub mod diagnostics;
 pub mod diff;
-pub mod emit;
-pub mod ir;
+pub(crate) mod emit;
+pub(crate) mod ir;
 pub mod lexicon;
 pub mod locate;
-pub mod names;
-pub mod output;
+pub(crate) mod names;
+pub(crate) mod output;
 pub mod sync;
 pub mod validate;
 
@@ -165,7 +172,6 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
     let emit_module = |prefix: &str, nsid: Option<&str>| {
         let mut tokens = nsid
             .and_then(|nsid| emit::module(&ir, &names, &config, nsid))
-            .map(|m| m.tokens)
             .unwrap_or_default();
         if options.service_traits && !prefix.is_empty() {
             tokens.extend(emit::service(&ir, &names, &config, prefix));

@@ -134,6 +134,8 @@ fn awkward_names() {
         "is named `self_2`",
         "is named `foo_bar_2`",
         "is named `NSID2`",
+        // The group's `Service` trait wins over the document's main type.
+        "definition `com.example.awkward.service#main` would be named `Service`, like the generated `Service`; it is named `ServiceDef`",
     ] {
         assert!(
             warnings.iter().any(|w| w.contains(expected)),

@@ -51,20 +51,15 @@
 //! assert_eq!(BITRIX_LEAVE.path.variables(), Ok(vec!["chatId"]));
 //! ```
 
-mod form;
-
 use std::fmt;
 
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use crate::error::CommonError;
-use crate::xrpc::EndpointKind;
+use crate::xrpc::kind::EndpointKind;
 
-pub(crate) use form::{decode as decode_form, encode as encode_form};
-
-/// The MIME type of HTML form bodies.
-pub const FORM_MIME: &str = "application/x-www-form-urlencoded";
+pub use crate::xrpc::form::FORM_MIME;
 /// The `Content-Type` JSON bodies are sent with under [`BodyFormat::Json`].
 pub const JSON_UTF8: &str = "application/json; charset=utf-8";
 

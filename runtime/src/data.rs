@@ -296,7 +296,7 @@ impl Unknown {
 
     /// Encodes a generated type, adding its `$type`.
     pub fn encode<T: LexType + Serialize>(value: &T) -> Result<Self, serde_json::Error> {
-        serde_json::to_value(crate::rt::Tagged::new(T::TYPE, value)).map(Self)
+        serde_json::to_value(crate::union::Tagged::new(T::TYPE, value)).map(Self)
     }
 
     /// The `$type` field, if the data is an object that has one.

@@ -16,7 +16,7 @@ pub use crate::binding::{
     Auth, BearerUse, Binding, BodyFormat, CommonNames, Envelope, HttpMethod, PathTemplate,
 };
 pub use crate::data::{Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Unknown};
-pub use crate::helpers::{deserialize_error, deserialize_str, serialize_error};
+pub use crate::helpers::deserialize_str;
 pub use crate::member::{Member, Union, deserialize_union, serialize_member, unexpected_member};
 pub use crate::object::{
     Fields, Object, deserialize_object, encode_unknown, serialize_object, unknown_len,
@@ -30,5 +30,5 @@ pub use crate::validate::{IntegerRules, Rules, StringRules, Validate, Validator}
 pub use crate::xrpc::{
     Binary, Codec, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
     Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UndeclaredError,
-    UnknownError, UnknownValue,
+    UnknownError, UnknownValue, deserialize_error, serialize_error,
 };

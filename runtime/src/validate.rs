@@ -480,7 +480,7 @@ macro_rules! no_constraints {
     };
 }
 
-no_constraints!((), crate::data::CidLink, crate::xrpc::Binary);
+no_constraints!((), crate::data::CidLink, crate::xrpc::body::Binary);
 
 /// Types checked as strings: their own format is checked on parse, and a
 /// lexicon may still bound their length.

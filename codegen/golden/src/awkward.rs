@@ -551,6 +551,82 @@ pub mod com {
                 }
             }
 
+            /// `com.example.awkward.service`: A document whose main type would be named `Service`, like the trait of the endpoints under it.
+            pub mod service {
+                /// The NSID of this lexicon.
+                pub const NSID: &str = "com.example.awkward.service";
+
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(record = "com.example.awkward.service", key = "tid")]
+                #[non_exhaustive]
+                pub struct ServiceDef {
+                    pub name: String,
+                }
+
+                /// The `com.example.awkward.service` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+                ///
+                /// Mount an implementation with [`register`].
+                pub trait Service: Send + Sync + 'static {
+                    /// `com.example.awkward.service.ping`: An endpoint of group `com.example.awkward.service`, whose module is the document above's.
+                    fn ping(
+                        &self,
+                        request: ::atlex::rt::Request<ping::Ping>,
+                    ) -> impl ::core::future::Future<
+                        Output = ::atlex::rt::HandlerResult<ping::Ping>,
+                    > + Send {
+                        ::atlex::rt::not_implemented(request)
+                    }
+                }
+
+                /// Mounts every `com.example.awkward.service` endpoint of a [`Service`] on `registry`.
+                pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(
+                    registry: &mut R,
+                ) {
+                    registry
+                        .add::<
+                            ping::Ping,
+                            _,
+                            _,
+                        >(|service: ::std::sync::Arc<S>, request| async move {
+                            service.ping(request).await
+                        });
+                }
+
+                /// `com.example.awkward.service.ping`: An endpoint of group `com.example.awkward.service`, whose module is the document above's.
+                pub mod ping {
+                    /// The NSID of this lexicon.
+                    pub const NSID: &str = "com.example.awkward.service.ping";
+
+                    /// The `com.example.awkward.service.ping` procedure.
+                    ///
+                    /// An endpoint of group `com.example.awkward.service`, whose module is the document above's.
+                    #[derive(
+                        Clone,
+                        Copy,
+                        Debug,
+                        Default,
+                        PartialEq,
+                        Eq,
+                        Hash,
+                        ::atlex::rt::Endpoint
+                    )]
+                    #[lex(
+                        procedure = "com.example.awkward.service.ping",
+                        output = "application/json"
+                    )]
+                    pub struct Ping;
+
+                    #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                    #[non_exhaustive]
+                    pub struct Output {
+                        pub ok: Option<bool>,
+                    }
+
+                    /// `com.example.awkward.service.ping` declares no errors: any error name a server sends is undeclared.
+                    pub type Error = ::atlex::rt::UndeclaredError;
+                }
+            }
+
             /// `com.example.awkward.subscribe`
             pub mod subscribe {
                 /// The NSID of this lexicon.

@@ -14,7 +14,10 @@ use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Unexpect
 use serde::{Serialize, forward_to_deserialize_any};
 use serde_json::Value;
 
-use crate::xrpc::DecodeError;
+use super::body::DecodeError;
+
+/// The MIME type of HTML form bodies.
+pub const FORM_MIME: &str = "application/x-www-form-urlencoded";
 
 /// The form of `value`, which must serialize as an object.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<String, String> {
