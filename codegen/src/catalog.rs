@@ -179,12 +179,11 @@ impl Catalog {
         if let Some(path) = path {
             self.sources.insert(path.to_path_buf(), source.clone());
         }
-        let Some(document) = lexicon::parse_document(text, file.clone(), diagnostics) else {
+        let read = lexicon::read(text, file.clone(), diagnostics);
+        let Some(document) = read.document else {
             // Remember which NSID failed, so references to it say so.
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
-                && let Some(id) = value.get("id").and_then(serde_json::Value::as_str)
-            {
-                self.rejected.insert(id.to_owned(), file);
+            if let Some(id) = read.id {
+                self.rejected.insert(id, file);
             }
             return None;
         };

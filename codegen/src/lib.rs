@@ -28,6 +28,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod emit;
 pub mod ir;
+pub mod json;
 pub mod lexicon;
 pub mod locate;
 pub mod names;
