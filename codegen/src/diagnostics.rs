@@ -176,6 +176,15 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Turns every error for which `which` holds into a warning.
+    pub fn downgrade(&mut self, which: impl Fn(&Diagnostic) -> bool) {
+        for item in &mut self.items {
+            if item.is_error() && which(item) {
+                item.severity = Severity::Warning;
+            }
+        }
+    }
+
     /// Sorts by file, position and message, and drops exact duplicates, so
     /// reports are stable whatever order phases ran in.
     pub fn sort(&mut self) {

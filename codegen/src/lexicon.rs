@@ -544,10 +544,24 @@ impl Reader<'_> {
             }) => {
                 for (name, def) in entries {
                     let pointer = pointer_push("/defs", name);
-                    if !is_valid_def_name(name) {
-                        self.error(&pointer, format!("invalid definition name {name:?}"));
-                        ok = false;
-                        continue;
+                    match def_name_syntax(name) {
+                        DefName::Spec => {}
+                        DefName::Tolerated => self.warning(
+                            &pointer,
+                            format!(
+                                "definition name {name:?} is outside the Lexicon syntax (a letter, then letters, digits and `_`); it is kept as written on the wire, and its Rust name is made from it"
+                            ),
+                        ),
+                        DefName::Invalid => {
+                            self.error(
+                                &pointer,
+                                format!(
+                                    "invalid definition name {name:?}: a name holds ASCII letters, digits, `_` and `-`"
+                                ),
+                            );
+                            ok = false;
+                            continue;
+                        }
                     }
                     match self.def(name, def, &pointer) {
                         Some(schema) => defs.push(Def {
@@ -766,6 +780,25 @@ impl Reader<'_> {
         })
     }
 
+    /// Warns about every value of the list `key` (at `pointer`) that repeats
+    /// an earlier one: the repeat means nothing, and is ignored.
+    fn warn_repeats<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        pointer: &str,
+        key: &str,
+        values: &[T],
+    ) {
+        for (i, value) in values.iter().enumerate() {
+            if let Some(first) = values[..i].iter().position(|v| v == value) {
+                let at = pointer_push(&pointer_push(pointer, key), &i.to_string());
+                self.warning(
+                    &at,
+                    format!("`{key}` lists {value:?} twice (first at index {first}); the repeat is ignored"),
+                );
+            }
+        }
+    }
+
     fn integer(&mut self, map: &Object, pointer: &str) -> IntegerSchema {
         let schema = IntegerSchema {
             minimum: self.opt_i64(map, pointer, "minimum"),
@@ -774,6 +807,9 @@ impl Reader<'_> {
             default: self.opt_i64(map, pointer, "default"),
             const_value: self.opt_i64(map, pointer, "const"),
         };
+        if let Some(values) = &schema.enum_values {
+            self.warn_repeats(pointer, "enum", values);
+        }
         if let (Some(min), Some(max)) = (schema.minimum, schema.maximum)
             && min > max
         {
@@ -832,6 +868,10 @@ impl Reader<'_> {
             default: self.opt_string(map, pointer, "default"),
             const_value: self.opt_string(map, pointer, "const"),
         };
+        self.warn_repeats(pointer, "knownValues", &schema.known_values);
+        if let Some(values) = &schema.enum_values {
+            self.warn_repeats(pointer, "enum", values);
+        }
         for (min, max, what) in [
             (schema.min_length, schema.max_length, "length"),
             (schema.min_graphemes, schema.max_graphemes, "graphemes"),
@@ -897,24 +937,30 @@ impl Reader<'_> {
             }) => {
                 for (name, value) in props {
                     let pointer = pointer_push(&props_pointer, name);
+                    if name == "$type" {
+                        self.error(
+                            &pointer,
+                            "a property cannot be named `$type`: that is the data model's type tag, which records and union members carry by their definition",
+                        );
+                        ok = false;
+                        continue;
+                    }
                     let Some(schema) = self.schema(value, &pointer) else {
                         ok = false;
                         continue;
                     };
-                    let allowed = if params {
-                        is_param_type(&schema.kind)
+                    let problem = if params {
+                        param_type_problem(&schema.kind)
+                    } else if is_field_type(&schema.kind) {
+                        None
                     } else {
-                        is_field_type(&schema.kind)
+                        Some(format!(
+                            "a property of an object cannot be of type `{}`",
+                            schema.kind.type_name()
+                        ))
                     };
-                    if !allowed {
-                        let container = if params { "params" } else { "an object" };
-                        self.error(
-                            &pointer,
-                            format!(
-                                "a property of {container} cannot be of type `{}`",
-                                schema.kind.type_name()
-                            ),
-                        );
+                    if let Some(problem) = problem {
+                        self.error(&pointer, problem);
                         ok = false;
                         continue;
                     }
@@ -936,6 +982,7 @@ impl Reader<'_> {
             .opt_strings(map, pointer, "nullable")
             .unwrap_or_default();
         for (key, names) in [("required", &required), ("nullable", &nullable)] {
+            self.warn_repeats(pointer, key, names);
             for (i, name) in names.iter().enumerate() {
                 if !properties.iter().any(|(p, _)| p == name) {
                     let at = pointer_push(&pointer_push(pointer, key), &i.to_string());
@@ -1343,25 +1390,56 @@ fn is_field_type(kind: &SchemaKind) -> bool {
     )
 }
 
-/// Types allowed as parameters: booleans, integers, strings, arrays of those,
-/// and `unknown`.
-fn is_param_type(kind: &SchemaKind) -> bool {
+/// What is wrong with a parameter of this type, if anything: parameters are
+/// booleans, integers, strings, arrays of those, and `unknown`.
+fn param_type_problem(kind: &SchemaKind) -> Option<String> {
     match kind {
-        SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => true,
-        SchemaKind::Unknown => true,
-        SchemaKind::Array(a) => matches!(
-            a.items.kind,
-            SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_)
-        ),
-        _ => false,
+        SchemaKind::Boolean(_)
+        | SchemaKind::Integer(_)
+        | SchemaKind::String(_)
+        | SchemaKind::Unknown => None,
+        SchemaKind::Array(a) => match &a.items.kind {
+            SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
+            items => Some(format!(
+                "an array parameter holds booleans, integers or strings (one query-string value each), not `{}`",
+                items.type_name()
+            )),
+        },
+        other => Some(format!(
+            "a parameter is a boolean, integer, string, `unknown` or an array of booleans, integers or strings, not `{}`",
+            other.type_name()
+        )),
     }
 }
 
-/// Definition names: letters, digits and underscores, starting with a letter.
-fn is_valid_def_name(name: &str) -> bool {
+/// How a definition name stands to the Lexicon syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DefName {
+    /// Letters, digits and underscores, starting with a letter.
+    Spec,
+    /// Outside the spec but used by real lexicon sets and accepted by the
+    /// reference implementation: ASCII letters, digits, `_` and `-`
+    /// (`all-rights-reserved`, `cc-by-nc-nd_4__0`).
+    Tolerated,
+    /// Anything else (spaces, `#`, `.`, `/`, other characters, empty).
+    Invalid,
+}
+
+fn def_name_syntax(name: &str) -> DefName {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let spec = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if spec {
+        DefName::Spec
+    } else if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        DefName::Tolerated
+    } else {
+        DefName::Invalid
+    }
 }
 
 /// Checks the syntax of a reference: `#def`, `nsid` or `nsid#def`.
@@ -1376,7 +1454,7 @@ pub fn check_ref_syntax(target: &str) -> Result<(), String> {
         ));
     }
     match def {
-        Some(def) if !is_valid_def_name(def) => Err(format!(
+        Some(def) if def_name_syntax(def) == DefName::Invalid => Err(format!(
             "reference {target:?} names an invalid definition {def:?}"
         )),
         None if nsid.is_empty() => Err("empty reference".to_owned()),
@@ -1411,7 +1489,8 @@ pub fn lexicon_location(nsid: &str, pointer: &str) -> Option<String> {
                 }
             }
             "schema" | "record" | "items" | "type" | "ref" => {}
-            "input" | "output" | "parameters" | "message" | "errors" | "refs" => {
+            "input" | "output" | "parameters" | "message" | "errors" | "refs" | "required"
+            | "nullable" | "enum" | "knownValues" => {
                 out.push('.');
                 out.push_str(token);
             }

@@ -16,10 +16,12 @@ use crate::lexicon::{EndpointSchema, SchemaKind};
 
 /// Reads every binding file of the catalog and checks each binding against
 /// its endpoint's lexicon. Endpoints outside `in_scope` (generated
-/// elsewhere) are skipped with a warning.
+/// elsewhere) are skipped with a warning; those `left_out` of generation (invalid,
+/// or not selected) silently.
 pub fn resolve(
     catalog: &Catalog,
     in_scope: &dyn Fn(&str) -> bool,
+    left_out: &dyn Fn(&str) -> bool,
     diagnostics: &mut Diagnostics,
 ) -> BTreeMap<String, EndpointBinding> {
     let mut out: BTreeMap<String, EndpointBinding> = BTreeMap::new();
@@ -46,6 +48,9 @@ pub fn resolve(
                 continue;
             }
             first_seen.insert(entry.nsid.clone(), location.clone());
+            if left_out(&entry.nsid) {
+                continue;
+            }
             if !in_scope(&entry.nsid) {
                 reader.warning(
                     &entry.pointer,
