@@ -266,10 +266,29 @@ impl Builder {
         let (catalog, mut diagnostics) = self.load()?;
         let result = crate::generate(&catalog, &self.options);
         let left_out = match &result {
-            Ok(generated) => generated.left_out.clone(),
+            Ok(generated) => {
+                // What was said while reading documents that are not
+                // generated is beside the point.
+                let unselected = &generated.unselected;
+                diagnostics.retain(|d| {
+                    d.is_error()
+                        || !d
+                            .location
+                            .nsid
+                            .as_ref()
+                            .is_some_and(|nsid| unselected.contains(nsid))
+                });
+                generated.left_out.clone()
+            }
             Err(_) => Default::default(),
         };
         if self.options.skip_invalid {
+            for file in catalog.unidentified_rejected_files() {
+                diagnostics.push(crate::Diagnostic::warning(
+                    crate::diagnostics::Location::new(Some(file.clone()), ""),
+                    "left out: this file is no lexicon document that could be read (see its errors)",
+                ));
+            }
             let invalid = catalog
                 .rejected()
                 .map(|nsid| (nsid.clone(), crate::scope::LeftOut::Invalid));

@@ -390,6 +390,17 @@ impl Catalog {
         self.rejected.get(nsid).cloned().flatten()
     }
 
+    /// The files that were rejected without an id that could be read (not
+    /// JSON, or no `id`).
+    pub fn unidentified_rejected_files(&self) -> impl Iterator<Item = &Arc<Path>> {
+        self.rejected_files.iter().filter(|file| {
+            !self
+                .rejected
+                .values()
+                .any(|f| f.as_deref() == Some(&***file))
+        })
+    }
+
     /// Whether the file at `path` was read and rejected.
     pub fn is_rejected_file(&self, path: &Path) -> bool {
         self.rejected_files.contains(path)

@@ -176,6 +176,11 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Keeps only the diagnostics for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
+    }
+
     /// Turns every error for which `which` holds into a warning.
     pub fn downgrade(&mut self, which: impl Fn(&Diagnostic) -> bool) {
         for item in &mut self.items {

@@ -922,6 +922,7 @@ impl Reader<'_> {
     fn object(&mut self, map: &Object, pointer: &str, params: bool) -> Option<ObjectSchema> {
         let mut ok = true;
         let mut properties = Vec::new();
+        let mut declared: Vec<String> = Vec::new();
         let props_pointer = pointer_push(pointer, "properties");
         match map.get("properties") {
             None if params => {}
@@ -937,6 +938,9 @@ impl Reader<'_> {
             }) => {
                 for (name, value) in props {
                     let pointer = pointer_push(&props_pointer, name);
+                    // Named by `required` or `nullable` or not, a property
+                    // that failed to read has been reported already.
+                    declared.push(name.clone());
                     if name == "$type" {
                         self.error(
                             &pointer,
@@ -984,7 +988,7 @@ impl Reader<'_> {
         for (key, names) in [("required", &required), ("nullable", &nullable)] {
             self.warn_repeats(pointer, key, names);
             for (i, name) in names.iter().enumerate() {
-                if !properties.iter().any(|(p, _)| p == name) {
+                if !declared.contains(name) {
                     let at = pointer_push(&pointer_push(pointer, key), &i.to_string());
                     self.error(
                         &at,

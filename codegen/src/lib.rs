@@ -115,6 +115,9 @@ pub struct Generated {
     /// The documents left out of generation, and why (with
     /// [`Options::skip_invalid`]).
     pub left_out: BTreeMap<String, scope::LeftOut>,
+    /// The documents outside [`Options::only`] and not needed there: read,
+    /// neither checked nor generated.
+    pub unselected: BTreeSet<String>,
 }
 
 /// Loads every lexicon under each directory into one catalog. Top-level
@@ -217,6 +220,7 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
                     Some(generated) if !found.has_errors() => {
                         generated.diagnostics = found;
                         generated.left_out = left_out;
+                        generated.unselected = unneeded;
                         Ok(generated.clone())
                     }
                     _ => Err(found),
@@ -301,6 +305,10 @@ fn generate_round(
     if diagnostics.has_errors() {
         return Round::Done(Err(diagnostics));
     }
+    // Emission sees only the modules it writes: a group of endpoints split
+    // between an extern crate and this one (a bundled `app.bsky.feed`
+    // document the extern crate lacks) gets a service of its own endpoints.
+    ir.modules.retain(|nsid, _| in_scope(nsid));
     let mut extern_paths: Vec<(String, String)> = catalog
         .extern_paths()
         .map(|(nsid, path)| (nsid.clone(), path.clone()))
@@ -356,6 +364,7 @@ fn generate_round(
         diagnostics,
         documents,
         left_out: BTreeMap::new(),
+        unselected: BTreeSet::new(),
     }))
 }
 
