@@ -29,9 +29,17 @@ fn main() {
                     .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
             }
         }
+        // The corpus repeats NSID segments on purpose
+        // (`com.example.service.Service`), which clippy's module_inception
+        // would call a mistake.
+        let allow = if set.corpus {
+            "#[allow(clippy::module_inception)]\n"
+        } else {
+            ""
+        };
         let _ = writeln!(
             all,
-            "#[rustfmt::skip]\npub mod {name} {{\n    include!(concat!(env!(\"OUT_DIR\"), \"/{name}.rs\"));\n}}",
+            "#[rustfmt::skip]\n{allow}pub mod {name} {{\n    include!(concat!(env!(\"OUT_DIR\"), \"/{name}.rs\"));\n}}",
             name = set.name
         );
     }

@@ -543,12 +543,16 @@ impl Catalog {
                 let mut schema = &def.schema;
                 while let Some(next) = array_item_ref(schema, &path[path.len() - 1].nsid) {
                     if next == start {
-                        let through: Vec<String> = path.iter().map(ToString::to_string).collect();
+                        let through = if path.len() > 1 {
+                            let names: Vec<String> = path.iter().map(ToString::to_string).collect();
+                            format!(" (through {})", names.join(" → "))
+                        } else {
+                            String::new()
+                        };
                         diagnostics.push(Diagnostic::error(
                             self.location(nsid, &def.schema.pointer),
                             format!(
-                                "`{start}` is an array whose items are itself (through {}): no value of it has an end, and no Rust type can hold it; give the items an object",
-                                through.join(" → ")
+                                "`{start}` is an array whose items are itself{through}: no value of it has an end, and no Rust type can hold it; give the items an object"
                             ),
                         ));
                         break;

@@ -1395,13 +1395,13 @@ fn is_field_type(kind: &SchemaKind) -> bool {
 }
 
 /// What is wrong with a parameter of this type, if anything: parameters are
-/// booleans, integers, strings, arrays of those, and `unknown`.
+/// booleans, integers, strings and arrays of those.
 fn param_type_problem(kind: &SchemaKind) -> Option<String> {
     match kind {
-        SchemaKind::Boolean(_)
-        | SchemaKind::Integer(_)
-        | SchemaKind::String(_)
-        | SchemaKind::Unknown => None,
+        SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
+        SchemaKind::Unknown => Some(
+            "a parameter of type `unknown` has no query-string form (the spec lists the type, but defines no encoding for it), so no code can send or read it; use a string".to_owned(),
+        ),
         SchemaKind::Array(a) => match &a.items.kind {
             SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
             items => Some(format!(
@@ -1410,7 +1410,7 @@ fn param_type_problem(kind: &SchemaKind) -> Option<String> {
             )),
         },
         other => Some(format!(
-            "a parameter is a boolean, integer, string, `unknown` or an array of booleans, integers or strings, not `{}`",
+            "a parameter is a boolean, integer, string or an array of booleans, integers or strings, not `{}`",
             other.type_name()
         )),
     }
