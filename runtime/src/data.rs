@@ -311,7 +311,13 @@ impl Unknown {
                 expected: T::TYPE,
                 found: found.to_owned(),
             }),
-            _ => T::deserialize(&self.0).map_err(DecodeUnknownError::Invalid),
+            _ => serde_path_to_error::deserialize(&self.0).map_err(|err| {
+                let path = err.path().to_string();
+                DecodeUnknownError::Invalid {
+                    path: if path == "." { String::new() } else { path },
+                    source: err.into_inner(),
+                }
+            }),
         }
     }
 
@@ -343,9 +349,15 @@ pub enum DecodeUnknownError {
         /// The `$type` in the data.
         found: String,
     },
-    /// The data does not fit the type.
-    #[error(transparent)]
-    Invalid(serde_json::Error),
+    /// The data does not fit the type: where (`embed.images[0].alt`, empty
+    /// at the top) and why.
+    #[error("{}{source}", if path.is_empty() { String::new() } else { format!("at {path}: ") })]
+    Invalid {
+        /// Where in the data.
+        path: String,
+        /// What is wrong.
+        source: serde_json::Error,
+    },
 }
 
 /// Why JSON is not valid data-model JSON.
@@ -527,6 +539,35 @@ mod tests {
     use serde_json::json;
 
     const CID: &str = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a";
+
+    #[test]
+    fn decoding_unknown_data_names_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            count: u32,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            items: Vec<Inner>,
+        }
+        impl LexType for Outer {
+            const TYPE: &'static str = "com.example.outer";
+        }
+        let data = Unknown::new(json!({
+            "$type": "com.example.outer",
+            "items": [{"count": 1}, {"count": "two"}]
+        }));
+        let err = data.decode::<Outer>().unwrap_err();
+        assert!(
+            matches!(&err, DecodeUnknownError::Invalid { path, .. } if path == "items[1].count"),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with("at items[1].count: "), "{err}");
+        let err = Unknown::new(json!([])).decode::<Outer>().unwrap_err();
+        assert!(matches!(&err, DecodeUnknownError::Invalid { path, .. } if path.is_empty()));
+    }
 
     #[test]
     fn cid_link_round_trip() {

@@ -697,10 +697,23 @@ async fn unknown_nsid_is_not_implemented() {
     reply.assert_error(501, "MethodNotImplemented", &["com.example.test.nope"]);
     let reply = post_json(&app, "/xrpc/com.example.test.nope", "{}").await;
     reply.assert_error(501, "MethodNotImplemented", &["com.example.test.nope"]);
-    let reply = get(&app, "/xrpc/").await;
-    reply.assert_error(501, "MethodNotImplemented", &[]);
-    let reply = get(&app, "/xrpc/not/even/an/nsid").await;
-    reply.assert_error(501, "MethodNotImplemented", &["not/even/an/nsid"]);
+}
+
+#[tokio::test]
+async fn a_path_that_is_no_nsid_is_a_bad_request() {
+    let app = app();
+    for path in [
+        "/xrpc/",
+        "/xrpc/bad..nsid",
+        "/xrpc/com.example.test.getItem/extra",
+        "/xrpc/not/even/an/nsid",
+        "/xrpc/com.example",
+    ] {
+        let reply = get(&app, path).await;
+        reply.assert_error(400, "InvalidRequest", &[path, "names no XRPC method"]);
+    }
+    let reply = post_json(&app, "/xrpc/a.b.c/extra", "{}").await;
+    reply.assert_error(400, "InvalidRequest", &["/xrpc/a.b.c/extra"]);
 }
 
 #[tokio::test]
@@ -814,6 +827,13 @@ async fn missing_required_param() {
     );
     let reply = get(&app(), LIST).await;
     reply.assert_error(400, "InvalidRequest", &["`actor`"]);
+    // Given empty, it is missing all the same.
+    let reply = get(&app(), &format!("{LIST}?actor=&limit=5")).await;
+    reply.assert_error(
+        400,
+        "InvalidRequest",
+        &["missing required parameter `actor`"],
+    );
 }
 
 #[tokio::test]

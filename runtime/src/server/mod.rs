@@ -89,7 +89,9 @@
 //! HTTP 200 `{"ok": false, "error": NAME}`).
 //!
 //! 1. **Routing.** Each mounted XRPC endpoint is served at `/xrpc/<NSID>`; any
-//!    other path under `/xrpc/` answers 501 `MethodNotImplemented`. A bound
+//!    other NSID under `/xrpc/` answers 501 `MethodNotImplemented`, and a path
+//!    under `/xrpc/` that is no NSID (`/xrpc/`, `/xrpc/bad..nsid`,
+//!    `/xrpc/a.b.c/extra`) 400 `InvalidRequest`. A bound
 //!    endpoint is served at its path template (`/v1/chats/{chatId}/leave`);
 //!    endpoints of one path with different methods share it. Other paths are
 //!    left to the rest of the axum router (404 by default).
@@ -403,8 +405,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
     }
 
     /// The [`axum::Router`] serving the endpoints: each at `/xrpc/<NSID>` or
-    /// its binding's path, every other path under `/xrpc/` answering 501
-    /// `MethodNotImplemented`.
+    /// its binding's path, every other NSID under `/xrpc/` answering 501
+    /// `MethodNotImplemented` (a path that is no NSID, 400 `InvalidRequest`).
     ///
     /// The result is an ordinary router: other routes, including ones under
     /// `/xrpc/` (which take precedence over the 501 answer), can be added,

@@ -174,17 +174,25 @@ pub(super) fn static_header(value: &'static str) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(Bytes::from_static(value.as_bytes())).ok()
 }
 
-/// The answer for paths under `/xrpc/` that name no mounted endpoint.
+/// The answer for paths under `/xrpc/` that name no mounted endpoint: 501
+/// `MethodNotImplemented` for a well-formed NSID, 400 `InvalidRequest` for
+/// anything else (`/xrpc/`, `/xrpc/bad..nsid`, `/xrpc/a.b.c/extra`), as the
+/// reference server answers.
 pub(super) struct NotImplemented;
 
 impl Serve for NotImplemented {
     fn serve(self: Arc<Self>, request: http::Request<Body>) -> ResponseFuture {
         let path = request.uri().path();
         let nsid = path.strip_prefix("/xrpc/").unwrap_or(path);
-        let response = common(
-            &Envelope::XRPC,
-            &CommonError::not_implemented(format!("this server does not implement `{nsid}`")),
-        );
+        let error = match crate::types::Nsid::validate(nsid) {
+            Ok(()) => {
+                CommonError::not_implemented(format!("this server does not implement `{nsid}`"))
+            }
+            Err(err) => {
+                CommonError::invalid_request(format!("`{path}` names no XRPC method: {err}"))
+            }
+        };
+        let response = common(&Envelope::XRPC, &error);
         Box::pin(std::future::ready(response))
     }
 }
