@@ -750,11 +750,37 @@ fn bundled_copy_warning(
                 let shown: Vec<String> = changes
                     .iter()
                     .take(SHOWN_CHANGES)
-                    .map(|c| format!("{} at {} ({})", c.kind.phrase(), c.location, c.class))
+                    .map(|c| {
+                        let shown = |v: &serde_json::Value| {
+                            let text = v.to_string();
+                            if text.chars().count() > 40 {
+                                format!("{}…", text.chars().take(40).collect::<String>())
+                            } else {
+                                text
+                            }
+                        };
+                        // Scalars say what changed; a schema would only be noise.
+                        let scalar = |v: &&serde_json::Value| !v.is_object();
+                        let values =
+                            match (c.old.as_ref().filter(scalar), c.new.as_ref().filter(scalar)) {
+                                (Some(old), Some(new)) => {
+                                    format!(" {} → {}", shown(old), shown(new))
+                                }
+                                (Some(old), None) => format!(" {}", shown(old)),
+                                (None, Some(new)) => format!(" {}", shown(new)),
+                                (None, None) => String::new(),
+                            };
+                        format!(
+                            "{}{values} at {} ({})",
+                            c.kind.phrase(),
+                            c.location,
+                            c.class
+                        )
+                    })
                     .collect();
                 let more = changes.len().saturating_sub(SHOWN_CHANGES);
                 format!(
-                    "it differs ({} change{}, {}): {}{}",
+                    "read as a change from that lexicon to this copy, it differs ({} change{}, {}): {}{}",
                     changes.len(),
                     if changes.len() == 1 { "" } else { "s" },
                     report.verdict(),
