@@ -2,7 +2,7 @@
 //! document against it.
 //!
 //! Reading never stops at the first problem: every problem becomes a
-//! [`Diagnostic`] naming the JSON location, and the reader keeps what it can
+//! [`Diagnostic`](crate::Diagnostic) naming the JSON location, and the reader keeps what it can
 //! so later problems are found in the same run. Unknown keys are tolerated
 //! with a warning (real lexicons carry extras such as `revision`, `$type` or
 //! `needsCbor`).

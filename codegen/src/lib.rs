@@ -2,8 +2,13 @@
 //!
 //! The generator runs in phases, one module each:
 //!
-//! 1. [`lexicon`]: read and check each document against the Lexicon language;
-//! 2. [`catalog`]: index documents by NSID and check every reference;
+//! 1. [`lexicon`]: read and check each document against the Lexicon language
+//!    (through [`json`], the one JSON reader, which knows where every value
+//!    is and refuses keys written twice);
+//! 2. [`catalog`]: index documents by NSID, whatever their layout (extern
+//!    crates' documents winning over bundled copies), and check every
+//!    reference; [`scope`] decides which documents are generated (the
+//!    selection, extern documents, invalid ones and their dependents);
 //! 3. [`ir`]: convert to a table of types keyed by id (cycles boxed), and
 //!    attach the HTTP [`binding`]s of endpoints that are not XRPC;
 //! 4. [`names`]: choose every Rust name, deterministically;
