@@ -111,6 +111,9 @@ fn bundled_copies_give_way_to_the_extern_crate() {
     assert_eq!(about("app.bsky.richtext.facet"), 0);
     assert_eq!(about("com.atproto.label.defs"), 1);
     assert_eq!(about("app.bsky.feed.like"), 1);
+    // A copy that is not even a valid lexicon is ignored all the same.
+    assert_eq!(about("com.atproto.repo.getRecord"), 1);
+    assert!(!generated.diagnostics.has_errors());
     assert!(
         warnings
             .iter()
