@@ -17,6 +17,9 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod common;
+use common::first_difference;
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -159,27 +162,6 @@ fn the_typescript_car_reads_with_every_block_verified() {
         err.contains(&post.cid) && err.contains("app.bsky.feed.post"),
         "{err}"
     );
-}
-
-/// The first place two JSON values differ, for a readable failure.
-fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
-    use serde_json::Value as J;
-    match (a, b) {
-        (J::Object(x), J::Object(y)) => x.keys().chain(y.keys()).find_map(|key| {
-            let here = format!("{path}.{key}");
-            match (x.get(key), y.get(key)) {
-                (Some(u), Some(v)) => first_difference(u, v, &here),
-                (u, v) => Some(format!("{here}: {u:?} vs {v:?}")),
-            }
-        }),
-        (J::Array(x), J::Array(y)) if x.len() == y.len() => x
-            .iter()
-            .zip(y)
-            .enumerate()
-            .find_map(|(i, (u, v))| first_difference(u, v, &format!("{path}[{i}]"))),
-        _ if a == b => None,
-        _ => Some(format!("{path}: {a} vs {b}")),
-    }
 }
 
 #[test]
