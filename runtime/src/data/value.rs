@@ -528,7 +528,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
         if decoding() == Some(Strictness::Strict) {
             return Err(E::custom(format_args!(
-                "float {f}: the data model has no floats"
+                "float {f:?}: the data model has no floats"
             )));
         }
         integral(f)
