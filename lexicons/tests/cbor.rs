@@ -217,3 +217,25 @@ fn interop_record_data_round_trips_untyped() {
         assert_eq!(cbor::cid_of(&back).unwrap(), cbor::cid_of(&value).unwrap());
     }
 }
+
+#[test]
+fn a_legacy_blob_in_a_post_is_refused_strictly_with_its_path_and_read_leniently() {
+    let mut json = ts_records()[0].json.clone();
+    let image = &mut json["embed"]["images"][0]["image"];
+    *image = serde_json::json!({ "cid": image["ref"]["$link"].clone(), "mimeType": "image/jpeg" });
+    let bytes = cbor::to_vec(&Value::from_json(json.clone()).unwrap()).unwrap();
+    let err = feed::post::Post::from_cbor(&bytes).unwrap_err();
+    assert_eq!(err.path(), "embed.images[0].image", "{err}");
+    assert!(
+        err.reason().ends_with(
+            "at images: legacy blob form {\"cid\", \"mimeType\"}: decode leniently to accept it"
+        ),
+        "{err}"
+    );
+    let post: feed::post::Post = cbor::record_from_slice_lenient(&bytes).unwrap();
+    assert_eq!(post.to_cbor().unwrap(), bytes);
+    assert_eq!(
+        serde_json::to_value(atlex::rt::Tagged::new("app.bsky.feed.post", &post)).unwrap(),
+        json
+    );
+}

@@ -72,7 +72,13 @@ pub const MAX_DEPTH: usize = 256;
 /// that is not a string, a `$type`-tagged value that is not an object),
 /// which no generated type holds.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
-    serde_ipld_dagcbor::to_vec(value).map_err(|err| EncodeError(describe_encode(err)))
+    // Room for a typical record up front, rather than growing from nothing.
+    let buffer = serde_ipld_dagcbor::ser::BufWriter::new(Vec::with_capacity(512));
+    let mut serializer = serde_ipld_dagcbor::ser::Serializer::new(buffer);
+    value
+        .serialize(&mut serializer)
+        .map_err(|err| EncodeError(describe_encode(err)))?;
+    Ok(serializer.into_inner().into_inner())
 }
 
 /// Encodes `value` as canonical DAG-CBOR into `writer`.
@@ -397,7 +403,7 @@ fn path_text(path: &serde_path_to_error::Path) -> String {
 fn describe(err: &Raw) -> String {
     use serde_ipld_dagcbor::DecodeError as E;
     match err {
-        E::Msg(message) => message.clone(),
+        E::Msg(message) => unquote_messages(message),
         E::Read(never) => match *never {},
         E::Eof { name, .. } => format!("the input ends inside {}", item(name)),
         E::Mismatch {
@@ -437,6 +443,50 @@ fn describe(err: &Raw) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// The decoder's errors display as their `Debug` form, so a message that
+/// embeds one (a union naming its member, around the member's error) reads
+/// `…: Msg("inner")`. This writes such parts as their text: `…: inner`.
+fn unquote_messages(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("Msg(\"") {
+        out.push_str(&rest[..at]);
+        let quoted = &rest[at + 5..];
+        let mut text = String::new();
+        let mut chars = quoted.char_indices();
+        let mut end = None;
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                '\\' => match chars.next() {
+                    Some((_, 'n')) => text.push('\n'),
+                    Some((_, 't')) => text.push('\t'),
+                    Some((_, 'r')) => text.push('\r'),
+                    Some((_, other)) => text.push(other),
+                    None => break,
+                },
+                other => text.push(other),
+            }
+        }
+        match end.and_then(|i| quoted[i + 1..].strip_prefix(')')) {
+            Some(after) => {
+                out.push_str(&unquote_messages(&text));
+                rest = after;
+            }
+            // Not the shape expected: keep the text as it is.
+            None => {
+                out.push_str("Msg(\"");
+                rest = quoted;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn item(name: &str) -> String {
@@ -562,4 +612,22 @@ pub fn record_to_vec<T: crate::data::LexType + Serialize>(
     record: &T,
 ) -> Result<Vec<u8>, EncodeError> {
     to_vec(&crate::rt::Tagged::new(T::TYPE, record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_decoder_messages_read_as_text() {
+        assert_eq!(
+            unquote_messages(r#"invalid a at b: Msg("invalid c at d: Msg(\"x \\\"y\\\"\")")"#),
+            r#"invalid a at b: invalid c at d: x "y""#
+        );
+        assert_eq!(unquote_messages("plain"), "plain");
+        assert_eq!(
+            unquote_messages(r#"odd Msg("unterminated"#),
+            r#"odd Msg("unterminated"#
+        );
+    }
 }
