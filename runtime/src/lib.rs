@@ -4,8 +4,13 @@
 //! - [`types`]: the string formats of the Lexicon language (`did`, `handle`,
 //!   `at-uri`, `nsid`, `cid`, `tid`, `record-key`, `datetime`, `language`,
 //!   `uri`, `at-identifier`), each a validated newtype.
-//! - [`data`]: the data model's special JSON forms (`cid-link`, `bytes`,
-//!   `blob`) and [`data::Unknown`] for open data.
+//! - [`data`]: the data model's special values (`cid-link`, `bytes`,
+//!   `blob`), [`data::Value`] and [`data::Unknown`] for open data, in JSON
+//!   and DAG-CBOR alike.
+//! - `cbor` (feature `cbor`): canonical DAG-CBOR, strict and lenient
+//!   decoding, record CIDs.
+//! - `car` (feature `cbor`): CAR v1 files, read with every block verified
+//!   against its CID, and written.
 //! - [`binding`]: how an endpoint travels over HTTP: XRPC, or the method,
 //!   path, body formats, authentication and response envelope of another API.
 //! - [`xrpc`]: what an endpoint is ([`xrpc::Endpoint`]), its parameters and its
@@ -22,6 +27,10 @@
 //!   traits, at each endpoint's binding.
 
 pub mod binding;
+#[cfg(feature = "cbor")]
+pub mod car;
+#[cfg(feature = "cbor")]
+pub mod cbor;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod data;
@@ -35,3 +44,7 @@ pub mod types;
 mod union;
 pub mod validate;
 pub mod xrpc;
+
+/// The `cid` crate, whose [`Cid`](cid::Cid) is a decoded CID: what
+/// [`data::CidLink`] holds and what [`cbor`] computes.
+pub use cid;

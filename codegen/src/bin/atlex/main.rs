@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod car;
+mod cbor;
+mod cid;
 mod diff;
 mod generate;
 mod validate;
@@ -26,6 +29,9 @@ enum Command {
     Generate(generate::GenerateArgs),
     Validate(validate::ValidateArgs),
     Diff(diff::DiffArgs),
+    Cid(cid::CidArgs),
+    Cbor(cbor::CborArgs),
+    Car(car::CarArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +39,8 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Cid(args) => cid::run(args),
+        Command::Cbor(args) => cbor::run(args),
+        Command::Car(args) => car::run(args),
     }
 }
