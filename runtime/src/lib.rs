@@ -24,6 +24,8 @@
 pub mod binding;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod data;
 pub mod error;
 mod helpers;
