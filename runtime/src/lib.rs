@@ -29,6 +29,8 @@ pub mod crypto;
 pub mod data;
 pub mod error;
 mod helpers;
+#[cfg(feature = "identity")]
+pub mod identity;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;
