@@ -340,7 +340,7 @@ enum Secret {
 impl SigningKey {
     /// A new random key, from the operating system's random source.
     pub fn generate(curve: Curve) -> Result<Self, RandomError> {
-        let failed = |err: getrandom::Error| RandomError(err.to_string());
+        let failed = |err: getrandom::Error| RandomError::new(err.to_string());
         Ok(Self(match curve {
             Curve::K256 => Secret::K256(k256::ecdsa::SigningKey::try_generate().map_err(failed)?),
             Curve::P256 => Secret::P256(p256::ecdsa::SigningKey::try_generate().map_err(failed)?),
@@ -416,6 +416,12 @@ impl fmt::Debug for SigningKey {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("the operating system's random source failed: {0}")]
 pub struct RandomError(String);
+
+impl RandomError {
+    pub(crate) fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
 
 fn decode_multibase(text: &str) -> Result<Vec<u8>, KeyError> {
     multibase::decode(text)

@@ -35,6 +35,8 @@ pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod service;
+#[cfg(feature = "service-auth")]
+pub mod service_auth;
 pub mod types;
 mod union;
 pub mod validate;

@@ -177,6 +177,11 @@ impl Resolver {
         self.refresh_did(did).await
     }
 
+    /// The DID document of `did` if the cache holds it, without resolving.
+    pub fn cached_did(&self, did: &Did) -> Option<Arc<DidDocument>> {
+        self.inner.documents.get(did)
+    }
+
     /// The DID document of `did`, fetched again whatever the cache holds
     /// (after a signature failed with the cached key, say); the cache keeps
     /// the new one.
