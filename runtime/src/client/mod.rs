@@ -79,6 +79,18 @@
 //! sending ([`Error::InvalidInput`]).
 //! Nothing a server sends, however malformed or large, makes the client panic.
 //!
+//! # Sessions
+//!
+//! [`Login`] logs in with a password (`com.atproto.server.createSession`):
+//! with the `identity` feature, from a handle or DID, finding the account's
+//! PDS by resolving it ([`login`]`("alice.example.com", password)`), or at a
+//! known PDS. The [`SessionClient`] it gives is a [`Client`] whose access
+//! token is refreshed (`refreshSession`) when the PDS answers
+//! `ExpiredToken`; a hook hears each new [`Session`] so that the application
+//! can store it, and [`Login::resume`] continues a stored one. OAuth is not
+//! supported. [`Client::service_auth`] asks the PDS for a service-auth token
+//! (`getServiceAuth`).
+//!
 //! # Tokens, retries and validation
 //!
 //! The access token (`Authorization: Bearer …`) can be replaced at any time
@@ -88,12 +100,20 @@
 //! Outputs can be checked against the lexicon's constraints
 //! ([`ValidationMode`]).
 
+mod account;
 mod builder;
 mod error;
 mod reset;
+mod session;
 
+pub use account::{
+    CreateSessionError, DeleteSessionError, GetServiceAuthError, RefreshSessionError,
+};
 pub use builder::{ClientBuilder, RetryPolicy, ValidationMode};
 pub use error::{BoxError, BuildError, Error, TransportKind};
+#[cfg(feature = "identity")]
+pub use session::login;
+pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};
 
 use std::collections::HashSet;
 use std::fmt;
