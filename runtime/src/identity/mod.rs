@@ -352,6 +352,7 @@ pub struct ResolverBuilder {
     cache_capacity: u64,
     plain_http: bool,
     http: Option<reqwest::Client>,
+    host_overrides: Vec<(String, SocketAddr)>,
 }
 
 impl Default for ResolverBuilder {
@@ -365,6 +366,7 @@ impl Default for ResolverBuilder {
             cache_capacity: DEFAULT_CACHE_CAPACITY,
             plain_http: false,
             http: None,
+            host_overrides: Vec::new(),
         }
     }
 }
@@ -422,6 +424,15 @@ impl ResolverBuilder {
         self
     }
 
+    /// Sends HTTP(S) requests for `host` to `address` instead of looking the
+    /// host up (as `curl --resolve` does): to test a handle or `did:web`
+    /// against a local server. Ignored with [`http_client`](Self::http_client),
+    /// whose own settings apply.
+    pub fn override_host(mut self, host: impl Into<String>, address: SocketAddr) -> Self {
+        self.host_overrides.push((host.into(), address));
+        self
+    }
+
     /// Makes the resolver. Fails only when the HTTP client cannot be set up
     /// or the PLC directory URL is not an HTTP(S) URL; a system without a
     /// usable DNS configuration still resolves handles over HTTPS (and says
@@ -440,11 +451,17 @@ impl ResolverBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("atlex/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|err| IdentityError::Setup(err.to_string()))?,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .user_agent(concat!("atlex/", env!("CARGO_PKG_VERSION")));
+                for (host, address) in &self.host_overrides {
+                    builder = builder.resolve(host, *address);
+                }
+                builder
+                    .build()
+                    .map_err(|err| IdentityError::Setup(err.to_string()))?
+            }
         };
         Ok(Resolver {
             inner: Arc::new(Inner {

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod diff;
 mod generate;
+mod resolve;
 mod validate;
 
 /// With the `mimalloc` feature, the binary's allocator (see Cargo.toml).
@@ -26,6 +27,7 @@ enum Command {
     Generate(generate::GenerateArgs),
     Validate(validate::ValidateArgs),
     Diff(diff::DiffArgs),
+    Resolve(resolve::ResolveArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +35,6 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Resolve(args) => resolve::run(args),
     }
 }
