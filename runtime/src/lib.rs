@@ -17,9 +17,15 @@
 //!   every violation.
 //! - [`rt`]: the single module generated code refers to.
 //! - `client` (feature `client`): a client calling generated endpoints, over
-//!   XRPC or their binding.
+//!   XRPC or their binding, and password sessions.
 //! - `server` (feature `server`): an axum router serving generated `Service`
-//!   traits, at each endpoint's binding.
+//!   traits, at each endpoint's binding, with an async authenticator hook.
+//! - `crypto` (feature `crypto`): `did:key` public keys and atproto's low-S
+//!   ES256K / ES256 signatures.
+//! - `identity` (feature `identity`): handle and DID resolution, with the
+//!   handle checked both ways.
+//! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
+//!   verified.
 
 pub mod binding;
 #[cfg(feature = "client")]
