@@ -363,7 +363,9 @@ impl SigningKey {
     /// [`from_bytes`](Self::from_bytes) of 64 hex digits, the form the
     /// reference implementation stores keys in.
     pub fn from_hex(curve: Curve, hex: &str) -> Result<Self, KeyError> {
-        let bytes = decode_hex(hex.trim()).ok_or(KeyError::InvalidHex)?;
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(hex.trim().as_bytes())
+            .map_err(|_| KeyError::InvalidHex)?;
         Self::from_bytes(curve, &bytes)
     }
 
@@ -430,19 +432,6 @@ fn decode_multibase(text: &str) -> Result<Vec<u8>, KeyError> {
             text: text.to_owned(),
             reason: err.to_string(),
         })
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -280,8 +280,9 @@ impl Resolver {
                         did: did.to_string(),
                     });
                 }
-                let host = percent_decode(id)
-                    .ok_or_else(|| invalid("a %-escape does not decode to UTF-8".to_owned()))?;
+                let host = percent_encoding::percent_decode_str(id)
+                    .decode_utf8()
+                    .map_err(|_| invalid("a %-escape does not decode to UTF-8".to_owned()))?;
                 let is_local = host == "localhost" || host.starts_with("localhost:");
                 let scheme = if is_local {
                     "http"
@@ -511,24 +512,6 @@ fn dns_resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<TokioRe
     options.timeout = timeout;
     options.attempts = 1;
     builder.build().map_err(|err| err.to_string())
-}
-
-/// `%XX` escapes decoded; `None` when the result is not UTF-8.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
