@@ -431,7 +431,7 @@ async fn fixed_keys_verify_without_resolution() {
 
 struct Whoami;
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct Caller {
     did: Option<String>,
     jti: Option<String>,
@@ -540,4 +540,35 @@ async fn the_router_names_the_issuer_as_caller() {
     expired.exp = now() - 3600;
     let (status, body) = call(&app, Some(&format!("Bearer {}", expired.sign(&key)))).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("JwtExpired")));
+}
+
+/// A service calling another: the client mints a token per call, bound to
+/// the endpoint called.
+#[cfg(feature = "client")]
+#[tokio::test]
+async fn a_client_mints_a_token_per_call() {
+    let Setup { key, verifier, .. } = setup(Curve::P256).await;
+    let app = XrpcRouter::new(())
+        .mount(register)
+        .authenticator(verifier)
+        .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = atlex::client::Client::builder(&base)
+        .service_auth(alice(), key, SERVICE)
+        .build()
+        .unwrap();
+    let first = client.query(Whoami, &()).await.unwrap();
+    let second = client.query(Whoami, &()).await.unwrap();
+    assert_eq!(first.did.as_deref(), Some(ALICE));
+    assert_ne!(first.jti, second.jti, "each call has its own token");
+
+    let stranger = atlex::client::Client::builder(&base)
+        .service_auth(alice(), SigningKey::generate(Curve::P256).unwrap(), SERVICE)
+        .build()
+        .unwrap();
+    let err = stranger.query(Whoami, &()).await.unwrap_err();
+    assert_eq!(err.error_name(), Some("BadJwtSignature"));
 }

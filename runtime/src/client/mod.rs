@@ -124,7 +124,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
-use builder::{RefreshHook, ViolationHook};
+use builder::{RefreshHook, TokenMinter, ViolationHook};
 
 use crate::binding::{self, BearerUse, Binding, BodyFormat, Envelope, PathTemplate};
 use crate::error::CommonError;
@@ -162,6 +162,8 @@ pub(crate) struct Inner {
     /// The body format preferred when a binding allows several.
     pub(crate) body_format: Option<BodyFormat>,
     pub(crate) refresh: Option<RefreshHook>,
+    /// Makes each request's token, for service auth.
+    pub(crate) minter: Option<TokenMinter>,
     /// Held while a refresh hook runs, so that calls expiring together
     /// refresh once.
     pub(crate) refresh_lock: tokio::sync::Mutex<()>,
@@ -338,7 +340,13 @@ impl Client {
         let mut waited = Duration::ZERO;
         let mut refreshed = false;
         loop {
-            let token = inner.token();
+            let token = match &inner.minter {
+                Some(mint) => Some(
+                    mint(E::NSID)
+                        .map_err(|err| transport::<E>(&url, TransportKind::Build, Some(err)))?,
+                ),
+                None => inner.token(),
+            };
             let response = inner
                 .send::<E>(&binding, &url, body.as_ref(), token.as_deref())
                 .await?;
