@@ -22,9 +22,15 @@
 //!   every violation.
 //! - [`rt`]: the single module generated code refers to.
 //! - `client` (feature `client`): a client calling generated endpoints, over
-//!   XRPC or their binding.
+//!   XRPC or their binding, and password sessions.
 //! - `server` (feature `server`): an axum router serving generated `Service`
-//!   traits, at each endpoint's binding.
+//!   traits, at each endpoint's binding, with an async authenticator hook.
+//! - `crypto` (feature `crypto`): `did:key` public keys and atproto's low-S
+//!   ES256K / ES256 signatures.
+//! - `identity` (feature `identity`): handle and DID resolution, with the
+//!   handle checked both ways.
+//! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
+//!   verified.
 
 pub mod binding;
 #[cfg(feature = "cbor")]
@@ -33,13 +39,19 @@ pub mod car;
 pub mod cbor;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod data;
 pub mod error;
 mod helpers;
+#[cfg(feature = "identity")]
+pub mod identity;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod service;
+#[cfg(feature = "service-auth")]
+pub mod service_auth;
 pub mod types;
 mod union;
 pub mod validate;

@@ -9,6 +9,7 @@ mod cbor;
 mod cid;
 mod diff;
 mod generate;
+mod resolve;
 mod validate;
 
 /// With the `mimalloc` feature, the binary's allocator (see Cargo.toml).
@@ -32,6 +33,7 @@ enum Command {
     Cid(cid::CidArgs),
     Cbor(cbor::CborArgs),
     Car(car::CarArgs),
+    Resolve(resolve::ResolveArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +44,6 @@ fn main() -> ExitCode {
         Command::Cid(args) => cid::run(args),
         Command::Cbor(args) => cbor::run(args),
         Command::Car(args) => car::run(args),
+        Command::Resolve(args) => resolve::run(args),
     }
 }
