@@ -18,6 +18,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::catalog::{Catalog, LoadOptions};
 use crate::diagnostics::Diagnostics;
 use crate::output::Layout;
 use crate::{Generated, Options};
@@ -27,6 +28,8 @@ use crate::{Generated, Options};
 pub struct Builder {
     lexicon_dirs: Vec<PathBuf>,
     extern_crates: Vec<(PathBuf, String)>,
+    exclude: Vec<String>,
+    layout_warnings: bool,
     out_dir: Option<PathBuf>,
     options: Options,
 }
@@ -46,6 +49,8 @@ pub enum Error {
     /// No output directory was set and `OUT_DIR` is not set either (not
     /// running under cargo).
     NoOutDir,
+    /// An exclusion glob is not a glob.
+    Exclude(String),
 }
 
 impl fmt::Display for Error {
@@ -56,6 +61,7 @@ impl fmt::Display for Error {
             Error::NoOutDir => f.write_str(
                 "no output directory: set one with Builder::out_dir or run under cargo (OUT_DIR)",
             ),
+            Error::Exclude(message) => f.write_str(message),
         }
     }
 }
@@ -65,7 +71,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Lexicons(d) => Some(d),
-            Error::NoOutDir => None,
+            Error::NoOutDir | Error::Exclude(_) => None,
         }
     }
 }
@@ -82,6 +88,8 @@ impl Builder {
         Self {
             lexicon_dirs: Vec::new(),
             extern_crates: Vec::new(),
+            exclude: Vec::new(),
+            layout_warnings: true,
             out_dir: None,
             options: Options {
                 layout: Layout::SingleFile {
@@ -93,10 +101,60 @@ impl Builder {
         }
     }
 
-    /// Adds a directory of lexicon JSON in NSID layout
-    /// (`com/example/getThing.json`).
+    /// Adds a directory of lexicon JSON, read recursively, in any layout:
+    /// each document is known by its `id` (`com/example/getThing.json`,
+    /// `lexicons/actor/profile.json` holding `sh.tangled.actor.profile`). A
+    /// crate's top-level `src/`, `tests/`, `benches/`, `examples/` and
+    /// `target/` are skipped; `*.binding.json` files are HTTP bindings.
     pub fn lexicons(mut self, dir: impl AsRef<Path>) -> Self {
         self.lexicon_dirs.push(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Leaves out the files (and directories) of the lexicon directories
+    /// whose path relative to their directory matches `glob` (`vendor/**`,
+    /// `**/*.draft.json`; `*` does not cross `/`). Repeatable.
+    pub fn exclude(mut self, glob: impl Into<String>) -> Self {
+        self.exclude.push(glob.into());
+        self
+    }
+
+    /// Generates only the documents under the NSID prefix `prefix`
+    /// (`sh.tangled`, or one document's NSID) and what they refer to; the
+    /// other documents are read but not checked or generated. Repeatable;
+    /// without it, everything is generated.
+    pub fn only(mut self, prefix: impl Into<String>) -> Self {
+        self.options.only.push(prefix.into());
+        self
+    }
+
+    /// Leaves out invalid documents instead of failing: each is reported
+    /// (its errors as warnings), left out with every document that refers to
+    /// it (with the chain: "left out: X refers to Y, which is invalid"), and
+    /// the rest is generated. Off by default.
+    pub fn skip_invalid(mut self, enabled: bool) -> Self {
+        self.options.skip_invalid = enabled;
+        self
+    }
+
+    /// Whether a document whose path does not spell its id is warned about
+    /// (default `true`; a path that spells the end of the id, as
+    /// `actor/profile.json` for `sh.tangled.actor.profile`, never is).
+    pub fn layout_warnings(mut self, enabled: bool) -> Self {
+        self.layout_warnings = enabled;
+        self
+    }
+
+    /// Whether each group of endpoints gets a `Service` trait and a
+    /// `register` function for servers (default `true`).
+    pub fn service_traits(mut self, enabled: bool) -> Self {
+        self.options.service_traits = enabled;
+        self
+    }
+
+    /// What the `// @generated` header tells readers to do to regenerate.
+    pub fn regenerate_hint(mut self, hint: impl Into<String>) -> Self {
+        self.options.regenerate_hint = hint.into();
         self
     }
 
@@ -146,10 +204,12 @@ impl Builder {
     }
 
     /// Reads the lexicons of a crate that already has bindings for them (as
-    /// `atlex-lexicons` does, at `rust_path` `::atlex_lexicons`), so your
-    /// lexicons can refer to them; their types are used from that crate, not
-    /// generated again. `dir` holds the JSON in NSID layout; a crate's `src/`,
-    /// `tests/` and similar directories are skipped.
+    /// `atlex-lexicons` does: `atlex_lexicons::LEXICON_DIR` at `rust_path`
+    /// `::atlex_lexicons`), so your lexicons can refer to them; their types
+    /// are used from that crate, not generated again. A copy of one of them
+    /// among your lexicons (a set that bundles `com.atproto.*`) is ignored
+    /// with a warning that says whether and how it differs. A crate's
+    /// `src/`, `tests/` and similar directories are skipped.
     pub fn extern_lexicons(mut self, dir: impl AsRef<Path>, rust_path: impl Into<String>) -> Self {
         self.extern_crates
             .push((dir.as_ref().to_path_buf(), rust_path.into()));
@@ -184,37 +244,74 @@ impl Builder {
         &self.options
     }
 
+    /// Reads every lexicon: the extern crates' first, then the lexicon
+    /// directories. Problems found on the way are in the diagnostics.
+    pub fn load(&self) -> Result<(Catalog, Diagnostics), Error> {
+        let exclude = crate::catalog::exclude_set(&self.exclude).map_err(Error::Exclude)?;
+        let mut catalog = Catalog::new();
+        let mut diagnostics = Diagnostics::new();
+        let extern_options = LoadOptions {
+            crate_dir: true,
+            layout_warnings: false,
+            exclude: None,
+        };
+        for (dir, rust_path) in &self.extern_crates {
+            catalog.load_extern(dir, rust_path, &extern_options, &mut diagnostics);
+        }
+        let options = LoadOptions {
+            crate_dir: true,
+            layout_warnings: self.layout_warnings,
+            exclude,
+        };
+        for dir in &self.lexicon_dirs {
+            catalog.load(dir, &options, &mut diagnostics);
+        }
+        Ok((catalog, diagnostics))
+    }
+
     /// Generates in memory.
     pub fn generate(&self) -> Result<Generated, Error> {
-        let (mut catalog, mut diagnostics) = crate::load_dirs(&self.lexicon_dirs);
-        let mut options = self.options.clone();
-        for (dir, rust_path) in &self.extern_crates {
-            let mut external = crate::catalog::Catalog::new();
-            external.load_crate_dir(dir, &mut diagnostics);
-            let namespaces: std::collections::BTreeSet<String> = external
-                .entries()
-                .map(|(nsid, _)| crate::output::namespace_of(nsid))
-                .collect();
-            for namespace in namespaces {
-                let path = namespace
-                    .split('.')
-                    .map(crate::names::module_ident)
-                    .collect::<Vec<_>>()
-                    .join("::");
-                options
-                    .extern_paths
-                    .push((namespace, format!("{rust_path}::{path}")));
+        let (catalog, mut diagnostics) = self.load()?;
+        let result = crate::generate(&catalog, &self.options);
+        let left_out = match &result {
+            Ok(generated) => {
+                // What was said while reading documents that are not
+                // generated is beside the point.
+                let unselected = &generated.unselected;
+                diagnostics.retain(|d| {
+                    d.is_error()
+                        || !d
+                            .location
+                            .nsid
+                            .as_ref()
+                            .is_some_and(|nsid| unselected.contains(nsid))
+                });
+                generated.left_out.clone()
             }
-            catalog.merge(external, &mut diagnostics);
+            Err(_) => Default::default(),
+        };
+        if self.options.skip_invalid {
+            for file in catalog.unidentified_rejected_files() {
+                diagnostics.push(crate::Diagnostic::warning(
+                    crate::diagnostics::Location::new(Some(file.clone()), ""),
+                    "left out: this file is no lexicon document that could be read (see its errors)",
+                ));
+            }
+            let invalid = catalog
+                .rejected()
+                .map(|nsid| (nsid.clone(), crate::scope::LeftOut::Invalid));
+            let left_out = left_out.clone().into_iter().chain(invalid).collect();
+            crate::settle(&mut diagnostics, &catalog, &left_out);
         }
-        match crate::generate(&catalog, &options) {
+        match result {
             Ok(mut generated) => {
-                diagnostics.extend(generated.diagnostics);
-                generated.diagnostics = diagnostics;
-                if generated.diagnostics.has_errors() {
-                    generated.diagnostics.sort();
-                    return Err(Error::Lexicons(generated.diagnostics));
+                diagnostics.extend(std::mem::take(&mut generated.diagnostics));
+                diagnostics.locate(|file| catalog.source_of(file));
+                diagnostics.sort();
+                if diagnostics.has_errors() {
+                    return Err(Error::Lexicons(diagnostics));
                 }
+                generated.diagnostics = diagnostics;
                 Ok(generated)
             }
             Err(errors) => {

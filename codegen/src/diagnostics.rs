@@ -28,6 +28,10 @@ pub struct Location {
     pub lexicon: Option<String>,
     /// 1-based line and column of `pointer` in the file, when it was found.
     pub line_col: Option<(usize, usize)>,
+    /// The NSID of the lexicon document the problem belongs to (for a
+    /// binding, the endpoint it binds), when known: an error there makes
+    /// that document invalid, and nothing else.
+    pub nsid: Option<String>,
 }
 
 impl Location {
@@ -38,6 +42,7 @@ impl Location {
             pointer: pointer.into(),
             lexicon: None,
             line_col: None,
+            nsid: None,
         }
     }
 }
@@ -171,6 +176,20 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// Keeps only the diagnostics for which `keep` holds.
+    pub fn retain(&mut self, keep: impl FnMut(&Diagnostic) -> bool) {
+        self.items.retain(keep);
+    }
+
+    /// Turns every error for which `which` holds into a warning.
+    pub fn downgrade(&mut self, which: impl Fn(&Diagnostic) -> bool) {
+        for item in &mut self.items {
+            if item.is_error() && which(item) {
+                item.severity = Severity::Warning;
+            }
+        }
+    }
+
     /// Sorts by file, position and message, and drops exact duplicates, so
     /// reports are stable whatever order phases ran in.
     pub fn sort(&mut self) {
@@ -181,14 +200,25 @@ impl Diagnostics {
     /// Fills in line and column for every location whose file text `source`
     /// returns.
     pub fn locate(&mut self, mut source: impl FnMut(&Path) -> Option<Arc<str>>) {
+        // Each file is parsed once, however many diagnostics point into it.
+        let mut parsed: std::collections::HashMap<
+            Arc<Path>,
+            Option<(Arc<str>, crate::json::Value)>,
+        > = std::collections::HashMap::new();
         let mut fill = |location: &mut Location| {
             if location.line_col.is_some() {
                 return;
             }
-            if let Some(file) = &location.file
-                && let Some(text) = source(file)
-            {
-                location.line_col = crate::locate::line_col(&text, &location.pointer);
+            let Some(file) = &location.file else {
+                return;
+            };
+            let entry = parsed.entry(file.clone()).or_insert_with(|| {
+                let text = source(file)?;
+                let value = crate::json::parse(&text).ok()?.value;
+                Some((text, value))
+            });
+            if let Some((text, root)) = entry {
+                location.line_col = crate::locate::pointer_line_col(text, root, &location.pointer);
             }
         };
         for item in &mut self.items {

@@ -2,7 +2,7 @@
 //! document against it.
 //!
 //! Reading never stops at the first problem: every problem becomes a
-//! [`Diagnostic`] naming the JSON location, and the reader keeps what it can
+//! [`Diagnostic`](crate::Diagnostic) naming the JSON location, and the reader keeps what it can
 //! so later problems are found in the same run. Unknown keys are tolerated
 //! with a warning (real lexicons carry extras such as `revision`, `$type` or
 //! `needsCbor`).
@@ -10,9 +10,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::json::{self, Kind, Object, Value};
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location, pointer_push};
+use crate::diagnostics::{Diagnostics, pointer_push};
 
 /// A parsed lexicon document.
 #[derive(Clone, Debug, PartialEq)]
@@ -388,7 +388,17 @@ pub struct PermissionSchema {
     /// `resource` (`repo`, `rpc`, `blob`, `account`, `identity`, …).
     pub resource: String,
     /// The other fields, unchecked.
-    pub fields: Map<String, Value>,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What [`read`] found in a text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Read {
+    /// The document, when it is valid.
+    pub document: Option<Document>,
+    /// Its `id`, when one could be read (also when the document is not
+    /// valid, so references to it can say it was rejected).
+    pub id: Option<String>,
 }
 
 /// Reads a lexicon document from JSON text. Problems go to `diagnostics`;
@@ -398,33 +408,41 @@ pub fn parse_document(
     file: Option<Arc<Path>>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Document> {
-    let value: Value = match serde_json::from_str(text) {
-        Ok(value) => value,
-        Err(err) => {
-            let mut location = Location::new(file, "");
-            location.line_col = Some((err.line(), err.column()));
-            diagnostics.push(Diagnostic::error(
-                location,
-                format!("not valid JSON: {err}"),
-            ));
-            return None;
-        }
-    };
-    read_document(&value, file, diagnostics)
+    read(text, file, diagnostics).document
 }
 
-/// Reads a lexicon document from a JSON value.
+/// Reads a lexicon document from JSON text, and its `id` even when the
+/// document is not valid. A key written twice makes it invalid.
+pub fn read(text: &str, file: Option<Arc<Path>>, diagnostics: &mut Diagnostics) -> Read {
+    let Some((value, repeated)) = json::Reader::parse(text, file.clone(), diagnostics) else {
+        return Read::default();
+    };
+    let mut reader = Reader {
+        json: json::Reader::new(&value, text, file, json::Subject::None, diagnostics),
+    };
+    let document = reader.document(&value);
+    let id = match &reader.json.subject {
+        json::Subject::Lexicon(id) => Some(id.clone()),
+        _ => None,
+    };
+    Read {
+        document: document.filter(|_| !repeated),
+        id,
+    }
+}
+
+/// Reads a lexicon document from a JSON value parsed elsewhere (its
+/// diagnostics have no line and column).
 pub fn read_document(
-    value: &Value,
+    value: &serde_json::Value,
     file: Option<Arc<Path>>,
     diagnostics: &mut Diagnostics,
 ) -> Option<Document> {
+    let value = Value::from_serde(value);
     let mut reader = Reader {
-        file,
-        nsid: None,
-        diagnostics,
+        json: json::Reader::new(&value, "", file, json::Subject::None, diagnostics),
     };
-    reader.document(value)
+    reader.document(&value)
 }
 
 /// Whether `s` is a syntactically valid NSID (the runtime's [`atlex::types::Nsid`] rules).
@@ -432,11 +450,13 @@ pub fn is_valid_nsid(s: &str) -> bool {
     atlex::types::Nsid::validate(s).is_ok()
 }
 
-struct Reader<'d> {
-    file: Option<Arc<Path>>,
-    nsid: Option<String>,
-    diagnostics: &'d mut Diagnostics,
+/// The lexicon reader: the shared JSON reader, and the Lexicon language's
+/// rules on top.
+struct Reader<'a> {
+    json: json::Reader<'a>,
 }
+
+json::wraps_reader!(Reader);
 
 /// Types that may only be a document's `main` definition.
 const PRIMARY_TYPES: &[&str] = &[
@@ -451,26 +471,6 @@ const PRIMARY_TYPES: &[&str] = &[
 const COMMON_KEYS: &[&str] = &["type", "description"];
 
 impl Reader<'_> {
-    fn location(&self, pointer: &str) -> Location {
-        let mut location = Location::new(self.file.clone(), pointer);
-        location.lexicon = self
-            .nsid
-            .as_deref()
-            .and_then(|nsid| lexicon_location(nsid, pointer));
-        location
-    }
-
-    fn error(&mut self, pointer: &str, message: impl Into<String>) {
-        let location = self.location(pointer);
-        self.diagnostics.push(Diagnostic::error(location, message));
-    }
-
-    fn warning(&mut self, pointer: &str, message: impl Into<String>) {
-        let location = self.location(pointer);
-        self.diagnostics
-            .push(Diagnostic::warning(location, message));
-    }
-
     fn document(&mut self, value: &Value) -> Option<Document> {
         let Some(map) = value.as_object() else {
             self.error("", "a lexicon document must be a JSON object");
@@ -492,7 +492,10 @@ impl Reader<'_> {
             }
         }
         let id = match map.get("id") {
-            Some(Value::String(id)) => match atlex::types::Nsid::validate(id) {
+            Some(Value {
+                kind: Kind::String(id),
+                ..
+            }) => match atlex::types::Nsid::validate(id) {
                 Ok(()) => Some(id.clone()),
                 Err(err) => {
                     self.error("/id", format!("`id` is not a valid NSID: {err}"));
@@ -508,7 +511,9 @@ impl Reader<'_> {
                 None
             }
         };
-        self.nsid = id.clone();
+        if let Some(id) = &id {
+            self.subject = json::Subject::Lexicon(id.clone());
+        }
         let revision = match map.get("revision") {
             None => None,
             Some(v) => match v.as_i64() {
@@ -533,13 +538,30 @@ impl Reader<'_> {
         }
         let mut defs = Vec::new();
         match map.get("defs") {
-            Some(Value::Object(entries)) => {
+            Some(Value {
+                kind: Kind::Object(entries),
+                ..
+            }) => {
                 for (name, def) in entries {
                     let pointer = pointer_push("/defs", name);
-                    if !is_valid_def_name(name) {
-                        self.error(&pointer, format!("invalid definition name {name:?}"));
-                        ok = false;
-                        continue;
+                    match def_name_syntax(name) {
+                        DefName::Spec => {}
+                        DefName::Tolerated => self.warning(
+                            &pointer,
+                            format!(
+                                "definition name {name:?} is outside the Lexicon syntax (a letter, then letters, digits and `_`); it is kept as written on the wire, and its Rust name is made from it"
+                            ),
+                        ),
+                        DefName::Invalid => {
+                            self.error(
+                                &pointer,
+                                format!(
+                                    "invalid definition name {name:?}: a name holds ASCII letters, digits, `_` and `-`"
+                                ),
+                            );
+                            ok = false;
+                            continue;
+                        }
                     }
                     match self.def(name, def, &pointer) {
                         Some(schema) => defs.push(Def {
@@ -624,7 +646,10 @@ impl Reader<'_> {
             return None;
         };
         let type_name = match map.get("type") {
-            Some(Value::String(t)) => t.as_str(),
+            Some(Value {
+                kind: Kind::String(t),
+                ..
+            }) => t.as_str(),
             Some(v) => {
                 self.error(
                     &pointer_push(pointer, "type"),
@@ -755,7 +780,26 @@ impl Reader<'_> {
         })
     }
 
-    fn integer(&mut self, map: &Map<String, Value>, pointer: &str) -> IntegerSchema {
+    /// Warns about every value of the list `key` (at `pointer`) that repeats
+    /// an earlier one: the repeat means nothing, and is ignored.
+    fn warn_repeats<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        pointer: &str,
+        key: &str,
+        values: &[T],
+    ) {
+        for (i, value) in values.iter().enumerate() {
+            if let Some(first) = values[..i].iter().position(|v| v == value) {
+                let at = pointer_push(&pointer_push(pointer, key), &i.to_string());
+                self.warning(
+                    &at,
+                    format!("`{key}` lists {value:?} twice (first at index {first}); the repeat is ignored"),
+                );
+            }
+        }
+    }
+
+    fn integer(&mut self, map: &Object, pointer: &str) -> IntegerSchema {
         let schema = IntegerSchema {
             minimum: self.opt_i64(map, pointer, "minimum"),
             maximum: self.opt_i64(map, pointer, "maximum"),
@@ -763,6 +807,9 @@ impl Reader<'_> {
             default: self.opt_i64(map, pointer, "default"),
             const_value: self.opt_i64(map, pointer, "const"),
         };
+        if let Some(values) = &schema.enum_values {
+            self.warn_repeats(pointer, "enum", values);
+        }
         if let (Some(min), Some(max)) = (schema.minimum, schema.maximum)
             && min > max
         {
@@ -784,10 +831,13 @@ impl Reader<'_> {
         schema
     }
 
-    fn string(&mut self, map: &Map<String, Value>, pointer: &str) -> StringSchema {
+    fn string(&mut self, map: &Object, pointer: &str) -> StringSchema {
         let format = match map.get("format") {
             None => None,
-            Some(Value::String(name)) => match StringFormat::from_name(name) {
+            Some(Value {
+                kind: Kind::String(name),
+                ..
+            }) => match StringFormat::from_name(name) {
                 Some(format) => Some(format),
                 None => {
                     self.error(
@@ -818,6 +868,10 @@ impl Reader<'_> {
             default: self.opt_string(map, pointer, "default"),
             const_value: self.opt_string(map, pointer, "const"),
         };
+        self.warn_repeats(pointer, "knownValues", &schema.known_values);
+        if let Some(values) = &schema.enum_values {
+            self.warn_repeats(pointer, "enum", values);
+        }
         for (min, max, what) in [
             (schema.min_length, schema.max_length, "length"),
             (schema.min_graphemes, schema.max_graphemes, "graphemes"),
@@ -834,7 +888,7 @@ impl Reader<'_> {
         schema
     }
 
-    fn array(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<ArraySchema> {
+    fn array(&mut self, map: &Object, pointer: &str) -> Option<ArraySchema> {
         let min_length = self.opt_u64(map, pointer, "minLength");
         let max_length = self.opt_u64(map, pointer, "maxLength");
         let items_pointer = pointer_push(pointer, "items");
@@ -865,14 +919,10 @@ impl Reader<'_> {
         })
     }
 
-    fn object(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-        params: bool,
-    ) -> Option<ObjectSchema> {
+    fn object(&mut self, map: &Object, pointer: &str, params: bool) -> Option<ObjectSchema> {
         let mut ok = true;
         let mut properties = Vec::new();
+        let mut declared: Vec<String> = Vec::new();
         let props_pointer = pointer_push(pointer, "properties");
         match map.get("properties") {
             None if params => {}
@@ -882,27 +932,39 @@ impl Reader<'_> {
                     "an `object` without `properties`; read as having none",
                 );
             }
-            Some(Value::Object(props)) => {
+            Some(Value {
+                kind: Kind::Object(props),
+                ..
+            }) => {
                 for (name, value) in props {
                     let pointer = pointer_push(&props_pointer, name);
+                    // Named by `required` or `nullable` or not, a property
+                    // that failed to read has been reported already.
+                    declared.push(name.clone());
+                    if name == "$type" {
+                        self.error(
+                            &pointer,
+                            "a property cannot be named `$type`: that is the data model's type tag, which records and union members carry by their definition",
+                        );
+                        ok = false;
+                        continue;
+                    }
                     let Some(schema) = self.schema(value, &pointer) else {
                         ok = false;
                         continue;
                     };
-                    let allowed = if params {
-                        is_param_type(&schema.kind)
+                    let problem = if params {
+                        param_type_problem(&schema.kind)
+                    } else if is_field_type(&schema.kind) {
+                        None
                     } else {
-                        is_field_type(&schema.kind)
+                        Some(format!(
+                            "a property of an object cannot be of type `{}`",
+                            schema.kind.type_name()
+                        ))
                     };
-                    if !allowed {
-                        let container = if params { "params" } else { "an object" };
-                        self.error(
-                            &pointer,
-                            format!(
-                                "a property of {container} cannot be of type `{}`",
-                                schema.kind.type_name()
-                            ),
-                        );
+                    if let Some(problem) = problem {
+                        self.error(&pointer, problem);
                         ok = false;
                         continue;
                     }
@@ -924,8 +986,9 @@ impl Reader<'_> {
             .opt_strings(map, pointer, "nullable")
             .unwrap_or_default();
         for (key, names) in [("required", &required), ("nullable", &nullable)] {
+            self.warn_repeats(pointer, key, names);
             for (i, name) in names.iter().enumerate() {
-                if !properties.iter().any(|(p, _)| p == name) {
+                if !declared.contains(name) {
                     let at = pointer_push(&pointer_push(pointer, key), &i.to_string());
                     self.error(
                         &at,
@@ -942,9 +1005,12 @@ impl Reader<'_> {
         })
     }
 
-    fn reference(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<RefSchema> {
+    fn reference(&mut self, map: &Object, pointer: &str) -> Option<RefSchema> {
         match map.get("ref") {
-            Some(Value::String(target)) => {
+            Some(Value {
+                kind: Kind::String(target),
+                ..
+            }) => {
                 if let Err(reason) = check_ref_syntax(target) {
                     self.error(&pointer_push(pointer, "ref"), reason);
                     return None;
@@ -967,7 +1033,7 @@ impl Reader<'_> {
         }
     }
 
-    fn union(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<UnionSchema> {
+    fn union(&mut self, map: &Object, pointer: &str) -> Option<UnionSchema> {
         let refs_pointer = pointer_push(pointer, "refs");
         let Some(refs) = self.opt_strings(map, pointer, "refs") else {
             if !map.contains_key("refs") {
@@ -989,9 +1055,12 @@ impl Reader<'_> {
         ok.then_some(UnionSchema { refs, closed })
     }
 
-    fn record(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<RecordSchema> {
+    fn record(&mut self, map: &Object, pointer: &str) -> Option<RecordSchema> {
         let key = match map.get("key") {
-            Some(Value::String(key)) => {
+            Some(Value {
+                kind: Kind::String(key),
+                ..
+            }) => {
                 let valid = matches!(key.as_str(), "tid" | "nsid" | "any")
                     || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
                 if !valid {
@@ -1038,12 +1107,7 @@ impl Reader<'_> {
         })
     }
 
-    fn endpoint(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-        procedure: bool,
-    ) -> Option<EndpointSchema> {
+    fn endpoint(&mut self, map: &Object, pointer: &str, procedure: bool) -> Option<EndpointSchema> {
         let mut ok = true;
         let parameters = self.parameters(map, pointer, &mut ok);
         let input = if procedure {
@@ -1061,11 +1125,7 @@ impl Reader<'_> {
         })
     }
 
-    fn subscription(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-    ) -> Option<SubscriptionSchema> {
+    fn subscription(&mut self, map: &Object, pointer: &str) -> Option<SubscriptionSchema> {
         let mut ok = true;
         let parameters = self.parameters(map, pointer, &mut ok);
         let message = self.body(map, pointer, "message", &mut ok);
@@ -1087,12 +1147,7 @@ impl Reader<'_> {
         })
     }
 
-    fn parameters(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-        ok: &mut bool,
-    ) -> Option<Box<Schema>> {
+    fn parameters(&mut self, map: &Object, pointer: &str, ok: &mut bool) -> Option<Box<Schema>> {
         let value = map.get("parameters")?;
         let at = pointer_push(pointer, "parameters");
         match self.schema(value, &at) {
@@ -1117,7 +1172,7 @@ impl Reader<'_> {
 
     fn body(
         &mut self,
-        map: &Map<String, Value>,
+        map: &Object,
         pointer: &str,
         key: &str,
         ok: &mut bool,
@@ -1131,7 +1186,10 @@ impl Reader<'_> {
         };
         let is_message = key == "message";
         let encoding = match body.get("encoding") {
-            Some(Value::String(e)) if !e.is_empty() => e.clone(),
+            Some(Value {
+                kind: Kind::String(e),
+                ..
+            }) if !e.is_empty() => e.clone(),
             Some(v) => {
                 self.error(
                     &pointer_push(&at, "encoding"),
@@ -1195,12 +1253,7 @@ impl Reader<'_> {
         })
     }
 
-    fn errors(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-        ok: &mut bool,
-    ) -> Vec<ErrorSchema> {
+    fn errors(&mut self, map: &Object, pointer: &str, ok: &mut bool) -> Vec<ErrorSchema> {
         let at = pointer_push(pointer, "errors");
         let Some(value) = map.get("errors") else {
             return Vec::new();
@@ -1222,11 +1275,10 @@ impl Reader<'_> {
                 continue;
             };
             let name = match obj.get("name") {
-                Some(Value::String(name))
-                    if !name.is_empty() && !name.contains(char::is_whitespace) =>
-                {
-                    name.clone()
-                }
+                Some(Value {
+                    kind: Kind::String(name),
+                    ..
+                }) if !name.is_empty() && !name.contains(char::is_whitespace) => name.clone(),
                 Some(v) => {
                     self.error(
                         &pointer_push(&item_at, "name"),
@@ -1262,17 +1314,16 @@ impl Reader<'_> {
         errors
     }
 
-    fn permission_set(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-    ) -> Option<PermissionSetSchema> {
+    fn permission_set(&mut self, map: &Object, pointer: &str) -> Option<PermissionSetSchema> {
         let title = self.opt_string(map, pointer, "title");
         let detail = self.opt_string(map, pointer, "detail");
         let at = pointer_push(pointer, "permissions");
         let mut permissions = Vec::new();
         match map.get("permissions") {
-            Some(Value::Array(items)) => {
+            Some(Value {
+                kind: Kind::Array(items),
+                ..
+            }) => {
                 for (i, item) in items.iter().enumerate() {
                     let item_at = pointer_push(&at, &i.to_string());
                     let schema = self.schema(item, &item_at)?;
@@ -1305,9 +1356,12 @@ impl Reader<'_> {
         })
     }
 
-    fn permission(&mut self, map: &Map<String, Value>, pointer: &str) -> Option<PermissionSchema> {
+    fn permission(&mut self, map: &Object, pointer: &str) -> Option<PermissionSchema> {
         let resource = match map.get("resource") {
-            Some(Value::String(r)) if !r.is_empty() => r.clone(),
+            Some(Value {
+                kind: Kind::String(r),
+                ..
+            }) if !r.is_empty() => r.clone(),
             _ => {
                 self.error(pointer, "a `permission` needs a `resource` string");
                 return None;
@@ -1316,107 +1370,9 @@ impl Reader<'_> {
         let fields = map
             .iter()
             .filter(|(k, _)| !["type", "resource", "description"].contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.clone(), v.to_serde()))
             .collect();
         Some(PermissionSchema { resource, fields })
-    }
-
-    fn opt_string(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<String> {
-        match map.get(key)? {
-            Value::String(s) => Some(s.clone()),
-            v => {
-                self.error(
-                    &pointer_push(pointer, key),
-                    format!("`{key}` must be a string, found {v}"),
-                );
-                None
-            }
-        }
-    }
-
-    fn opt_bool(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<bool> {
-        match map.get(key)? {
-            Value::Bool(b) => Some(*b),
-            v => {
-                self.error(
-                    &pointer_push(pointer, key),
-                    format!("`{key}` must be a boolean, found {v}"),
-                );
-                None
-            }
-        }
-    }
-
-    fn opt_i64(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<i64> {
-        let v = map.get(key)?;
-        match v.as_i64() {
-            Some(n) => Some(n),
-            None => {
-                self.error(
-                    &pointer_push(pointer, key),
-                    format!("`{key}` must be an integer, found {v}"),
-                );
-                None
-            }
-        }
-    }
-
-    fn opt_u64(&mut self, map: &Map<String, Value>, pointer: &str, key: &str) -> Option<u64> {
-        let v = map.get(key)?;
-        match v.as_u64() {
-            Some(n) => Some(n),
-            None => {
-                self.error(
-                    &pointer_push(pointer, key),
-                    format!("`{key}` must be a non-negative integer, found {v}"),
-                );
-                None
-            }
-        }
-    }
-
-    fn opt_strings(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-        key: &str,
-    ) -> Option<Vec<String>> {
-        self.opt_list(map, pointer, key, "strings", |v| {
-            v.as_str().map(str::to_owned)
-        })
-    }
-
-    fn opt_list<T>(
-        &mut self,
-        map: &Map<String, Value>,
-        pointer: &str,
-        key: &str,
-        what: &str,
-        item: impl Fn(&Value) -> Option<T>,
-    ) -> Option<Vec<T>> {
-        let v = map.get(key)?;
-        let at = pointer_push(pointer, key);
-        let Some(items) = v.as_array() else {
-            self.error(
-                &at,
-                format!("`{key}` must be an array of {what}, found {v}"),
-            );
-            return None;
-        };
-        let mut out = Vec::with_capacity(items.len());
-        for (i, x) in items.iter().enumerate() {
-            match item(x) {
-                Some(x) => out.push(x),
-                None => {
-                    self.error(
-                        &pointer_push(&at, &i.to_string()),
-                        format!("`{key}` must hold only {what}, found {x}"),
-                    );
-                    return None;
-                }
-            }
-        }
-        Some(out)
     }
 }
 
@@ -1438,25 +1394,56 @@ fn is_field_type(kind: &SchemaKind) -> bool {
     )
 }
 
-/// Types allowed as parameters: booleans, integers, strings, arrays of those,
-/// and `unknown`.
-fn is_param_type(kind: &SchemaKind) -> bool {
+/// What is wrong with a parameter of this type, if anything: parameters are
+/// booleans, integers, strings and arrays of those.
+fn param_type_problem(kind: &SchemaKind) -> Option<String> {
     match kind {
-        SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => true,
-        SchemaKind::Unknown => true,
-        SchemaKind::Array(a) => matches!(
-            a.items.kind,
-            SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_)
+        SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
+        SchemaKind::Unknown => Some(
+            "a parameter of type `unknown` has no query-string form (the spec lists the type, but defines no encoding for it), so no code can send or read it; use a string".to_owned(),
         ),
-        _ => false,
+        SchemaKind::Array(a) => match &a.items.kind {
+            SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
+            items => Some(format!(
+                "an array parameter holds booleans, integers or strings (one query-string value each), not `{}`",
+                items.type_name()
+            )),
+        },
+        other => Some(format!(
+            "a parameter is a boolean, integer, string or an array of booleans, integers or strings, not `{}`",
+            other.type_name()
+        )),
     }
 }
 
-/// Definition names: letters, digits and underscores, starting with a letter.
-fn is_valid_def_name(name: &str) -> bool {
+/// How a definition name stands to the Lexicon syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DefName {
+    /// Letters, digits and underscores, starting with a letter.
+    Spec,
+    /// Outside the spec but used by real lexicon sets and accepted by the
+    /// reference implementation: ASCII letters, digits, `_` and `-`
+    /// (`all-rights-reserved`, `cc-by-nc-nd_4__0`).
+    Tolerated,
+    /// Anything else (spaces, `#`, `.`, `/`, other characters, empty).
+    Invalid,
+}
+
+fn def_name_syntax(name: &str) -> DefName {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let spec = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if spec {
+        DefName::Spec
+    } else if !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        DefName::Tolerated
+    } else {
+        DefName::Invalid
+    }
 }
 
 /// Checks the syntax of a reference: `#def`, `nsid` or `nsid#def`.
@@ -1471,7 +1458,7 @@ pub fn check_ref_syntax(target: &str) -> Result<(), String> {
         ));
     }
     match def {
-        Some(def) if !is_valid_def_name(def) => Err(format!(
+        Some(def) if def_name_syntax(def) == DefName::Invalid => Err(format!(
             "reference {target:?} names an invalid definition {def:?}"
         )),
         None if nsid.is_empty() => Err("empty reference".to_owned()),
@@ -1506,7 +1493,8 @@ pub fn lexicon_location(nsid: &str, pointer: &str) -> Option<String> {
                 }
             }
             "schema" | "record" | "items" | "type" | "ref" => {}
-            "input" | "output" | "parameters" | "message" | "errors" | "refs" => {
+            "input" | "output" | "parameters" | "message" | "errors" | "refs" | "required"
+            | "nullable" | "enum" | "knownValues" => {
                 out.push('.');
                 out.push_str(token);
             }

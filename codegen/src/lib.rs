@@ -2,8 +2,13 @@
 //!
 //! The generator runs in phases, one module each:
 //!
-//! 1. [`lexicon`]: read and check each document against the Lexicon language;
-//! 2. [`catalog`]: index documents by NSID and check every reference;
+//! 1. [`lexicon`]: read and check each document against the Lexicon language
+//!    (through `json`, the one JSON reader, which knows where every value
+//!    is and refuses keys written twice);
+//! 2. [`catalog`]: index documents by NSID, whatever their layout (extern
+//!    crates' documents winning over bundled copies), and check every
+//!    reference; `scope` decides which documents are generated (the
+//!    selection, extern documents, invalid ones and their dependents);
 //! 3. `ir`: convert to a table of types keyed by id (cycles boxed), decide
 //!    what each field checks, which queries page and which endpoints a
 //!    server implements together, and attach the HTTP [`binding`]s of
@@ -35,10 +40,12 @@ pub mod diagnostics;
 pub mod diff;
 pub(crate) mod emit;
 pub(crate) mod ir;
+pub(crate) mod json;
 pub mod lexicon;
 pub mod locate;
 pub(crate) mod names;
 pub(crate) mod output;
+pub(crate) mod scope;
 pub mod sync;
 pub mod validate;
 
@@ -82,6 +89,15 @@ pub struct Options {
     /// unknown properties are dropped on decode. Code that builds such a
     /// struct names the field too (`extra: Default::default()`).
     pub keep_unknown_fields: bool,
+    /// Whether invalid documents are left out instead of failing the whole
+    /// generation: each is reported (its errors become warnings), left out
+    /// together with every document that refers to it (reported with the
+    /// chain of references), and the rest is generated.
+    pub skip_invalid: bool,
+    /// NSID prefixes to generate (`sh.tangled`, `sh.tangled.repo.pull`):
+    /// when any is given, only the documents under them and the documents
+    /// they refer to are generated. Empty: all.
+    pub only: Vec<String>,
 }
 
 impl Default for Options {
@@ -96,6 +112,8 @@ impl Default for Options {
             service_traits: true,
             server_feature: None,
             keep_unknown_fields: false,
+            skip_invalid: false,
+            only: Vec::new(),
         }
     }
 }
@@ -111,6 +129,12 @@ pub struct Generated {
     pub diagnostics: Diagnostics,
     /// How many documents were emitted.
     pub documents: usize,
+    /// The documents left out of generation, and why (with
+    /// [`Options::skip_invalid`]).
+    pub left_out: BTreeMap<String, scope::LeftOut>,
+    /// The documents outside [`Options::only`] and not needed there: read,
+    /// neither checked nor generated.
+    pub unselected: BTreeSet<String>,
 }
 
 /// Loads every lexicon under each directory into one catalog. Top-level
@@ -133,22 +157,184 @@ fn is_extern(options: &Options, nsid: &str) -> bool {
         .any(|(prefix, _)| nsid == prefix || nsid.starts_with(&format!("{prefix}.")))
 }
 
-/// Generates code for every document of `catalog` not covered by an extern
-/// path. On error, every diagnostic found is returned.
+fn has_prefix(nsid: &str, prefix: &str) -> bool {
+    nsid == prefix || nsid.starts_with(&format!("{prefix}."))
+}
+
+/// Generates code for every document of `catalog` that is not generated
+/// elsewhere (an extern path, or an extern crate's document) and, when
+/// [`Options::only`] names prefixes, is under one of them or referred to from
+/// there.
+///
+/// Every problem findable is reported in one run: a document that fails one
+/// phase is left out of the later ones, which go on for the others. On
+/// error, every diagnostic found is returned. With
+/// [`Options::skip_invalid`], invalid documents and those that refer to them
+/// are left out and reported as warnings, and the rest is generated.
 pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagnostics> {
-    let mut diagnostics = Diagnostics::new();
-    let in_scope = |nsid: &str| !is_extern(options, nsid);
-    catalog.check_refs(Some(&in_scope), &mut diagnostics);
-    let mut ir = ir::build(catalog, &mut diagnostics);
-    binding::attach(&mut ir, catalog, &in_scope, &mut diagnostics);
-    let names = names::assign(&ir, catalog, options.keep_unknown_fields, &mut diagnostics);
-    if diagnostics.has_errors() {
-        return Err(finish(diagnostics, catalog));
+    let graph = scope::Graph::new(catalog);
+    let external = |nsid: &str| is_extern(options, nsid) || catalog.is_extern(nsid);
+    // The selection, and what it needs; documents outside it are not read
+    // further (extern ones stay, for references).
+    let unneeded: BTreeSet<String> = if options.only.is_empty() {
+        BTreeSet::new()
+    } else {
+        let roots = catalog
+            .entries()
+            .map(|(nsid, _)| nsid)
+            .filter(|nsid| options.only.iter().any(|p| has_prefix(nsid, p)))
+            .cloned();
+        let needed = graph.closure(roots, &|nsid| !external(nsid));
+        catalog
+            .entries()
+            .map(|(nsid, _)| nsid)
+            .filter(|nsid| !external(nsid) && !needed.contains(*nsid))
+            .cloned()
+            .collect()
+    };
+    let mut invalid: BTreeSet<String> = catalog.rejected().cloned().collect();
+    let mut found = Diagnostics::new();
+    loop {
+        let left_out = scope::left_out(&graph, &invalid, options.skip_invalid);
+        let removed: BTreeSet<String> = left_out.keys().chain(&unneeded).cloned().collect();
+        let view = if removed.iter().any(|nsid| catalog.get(nsid).is_some()) {
+            std::borrow::Cow::Owned(catalog.without(&removed))
+        } else {
+            std::borrow::Cow::Borrowed(catalog)
+        };
+        let view: &Catalog = &view;
+        match generate_round(view, options, &external, &removed) {
+            Round::Invalid(newly, diagnostics) => {
+                // Keep what was found about the documents now left out; the
+                // rest is found again in the next round.
+                for diagnostic in diagnostics {
+                    if concerns(&diagnostic, &newly) {
+                        found.push(diagnostic);
+                    }
+                }
+                invalid.extend(newly);
+            }
+            Round::Done(result) => {
+                let (mut generated, diagnostics) = match result {
+                    Ok(generated) => {
+                        let diagnostics = generated.diagnostics.clone();
+                        (Some(generated), diagnostics)
+                    }
+                    Err(diagnostics) => (None, diagnostics),
+                };
+                found.extend(diagnostics);
+                if options.skip_invalid {
+                    settle(&mut found, catalog, &left_out);
+                    for (nsid, why) in &left_out {
+                        let generated_here = !external(nsid) && !unneeded.contains(nsid);
+                        if generated_here {
+                            found.push(scope::report(catalog, &graph, nsid, why));
+                        }
+                    }
+                }
+                let found = finish(found, catalog);
+                return match generated.as_mut() {
+                    Some(generated) if !found.has_errors() => {
+                        generated.diagnostics = found;
+                        generated.left_out = left_out;
+                        generated.unselected = unneeded;
+                        Ok(generated.clone())
+                    }
+                    _ => Err(found),
+                };
+            }
+        }
     }
+}
+
+/// Whether a diagnostic is about one of `documents`: it belongs to one, or
+/// (a reference into an invalid document, which belongs to none) is located
+/// in one.
+fn concerns(diagnostic: &Diagnostic, documents: &BTreeSet<String>) -> bool {
+    let location = &diagnostic.location;
+    match &location.nsid {
+        Some(nsid) => documents.contains(nsid),
+        None => location.lexicon.as_deref().is_some_and(|lexicon| {
+            let nsid = lexicon.split_once('#').map_or(lexicon, |(nsid, _)| nsid);
+            documents.contains(nsid)
+        }),
+    }
+}
+
+/// Turns the errors of documents that are left out (or of files that were
+/// rejected) into warnings: with [`Options::skip_invalid`], they are reported
+/// and do not fail the generation.
+pub fn settle(
+    diagnostics: &mut Diagnostics,
+    catalog: &Catalog,
+    left_out: &BTreeMap<String, scope::LeftOut>,
+) {
+    diagnostics.downgrade(|d| {
+        d.location
+            .nsid
+            .as_ref()
+            .is_some_and(|nsid| left_out.contains_key(nsid))
+            || d.location
+                .file
+                .as_deref()
+                .is_some_and(|file| catalog.is_rejected_file(file))
+    });
+}
+
+/// What one round of generation came to.
+enum Round {
+    /// These documents (of the round's catalog) proved invalid; another
+    /// round goes on without them.
+    Invalid(BTreeSet<String>, Diagnostics),
+    /// Nothing new is invalid: the result (its diagnostics not yet sorted).
+    Done(Result<Generated, Diagnostics>),
+}
+
+/// Checks, converts, names and (when nothing proved invalid) emits the
+/// documents of `catalog`.
+fn generate_round(
+    catalog: &Catalog,
+    options: &Options,
+    external: &dyn Fn(&str) -> bool,
+    removed: &BTreeSet<String>,
+) -> Round {
+    let mut diagnostics = Diagnostics::new();
+    let in_scope = |nsid: &str| !external(nsid);
+    catalog.check_refs(Some(&in_scope), &mut diagnostics);
+    catalog.check_definitions(Some(&in_scope), &mut diagnostics);
+    let mut ir = ir::build(catalog, &mut diagnostics);
+    binding::attach(
+        &mut ir,
+        catalog,
+        &in_scope,
+        &|nsid| removed.contains(nsid),
+        &mut diagnostics,
+    );
+    let names = names::assign(&ir, catalog, options.keep_unknown_fields, &mut diagnostics);
+    let newly: BTreeSet<String> = diagnostics
+        .errors()
+        .filter_map(|d| d.location.nsid.clone())
+        .filter(|nsid| catalog.get(nsid).is_some())
+        .collect();
+    if !newly.is_empty() {
+        return Round::Invalid(newly, diagnostics);
+    }
+    if diagnostics.has_errors() {
+        return Round::Done(Err(diagnostics));
+    }
+    // Emission sees only the modules it writes: a group of endpoints split
+    // between an extern crate and this one (a bundled `app.bsky.feed`
+    // document the extern crate lacks) gets a service of its own endpoints.
+    ir.modules.retain(|nsid, _| in_scope(nsid));
+    let mut extern_paths: Vec<(String, String)> = catalog
+        .extern_paths()
+        .map(|(nsid, path)| (nsid.clone(), path.clone()))
+        .collect();
+    extern_paths.extend(options.extern_paths.iter().cloned());
     let config = emit::EmitConfig {
         runtime: options.runtime.clone(),
         root: options.root.clone(),
-        extern_paths: options.extern_paths.clone(),
+        extern_paths,
         server_feature: options.server_feature.clone(),
     };
     let modules: Vec<output::ModuleEntry> = ir
@@ -186,16 +372,17 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
         .map(|(from, to)| (from, to.into_iter().filter(|t| in_scope(t)).collect()))
         .collect();
     let features = output::namespace_features(&scoped);
-    let diagnostics = finish(diagnostics, catalog);
     if diagnostics.has_errors() {
-        return Err(diagnostics);
+        return Round::Done(Err(diagnostics));
     }
-    Ok(Generated {
+    Round::Done(Ok(Generated {
         files,
         features,
         diagnostics,
         documents,
-    })
+        left_out: BTreeMap::new(),
+        unselected: BTreeSet::new(),
+    }))
 }
 
 /// Sorts diagnostics and fills in line numbers from the catalog's sources.

@@ -39,6 +39,10 @@ pub enum ValidateError {
     /// (a binary body).
     #[error("`{0}` declares no {1} schema{2}")]
     NoSuchPart(DefKey, Part, String),
+    /// The lexicons refer, on the way through the data, to a definition
+    /// that is not loaded: a problem of the lexicons, not of the data.
+    #[error("the lexicons refer to `{0}`, which is not loaded")]
+    NotLoaded(DefKey),
     /// The data breaks the lexicon.
     #[error("{0}")]
     Invalid(ValidationError),
@@ -129,8 +133,9 @@ pub fn validate_part(
         return Err(ValidateError::NoSuchPart(key.clone(), part, why));
     };
     let mut v = Validator::new();
-    Walker { catalog }.check(target, &key.nsid, value, &mut v, 0);
-    v.finish().map_err(ValidateError::Invalid)
+    let walker = Walker::new(catalog);
+    walker.check(target, &key.nsid, value, &mut v, 0);
+    walker.finish(v)
 }
 
 /// Validates `value` as data of definition `key` (a record is validated as
@@ -140,7 +145,7 @@ pub fn validate(catalog: &Catalog, key: &DefKey, value: &Value) -> Result<(), Va
         .def(key)
         .ok_or_else(|| ValidateError::UnknownDefinition(key.clone()))?;
     let mut v = Validator::new();
-    let walker = Walker { catalog };
+    let walker = Walker::new(catalog);
     if let SchemaKind::Record(_) = &schema.kind
         && let Some(found) = value.get("$type")
         && found.as_str() != Some(key.type_name().as_str())
@@ -150,7 +155,7 @@ pub fn validate(catalog: &Catalog, key: &DefKey, value: &Value) -> Result<(), Va
         });
     }
     walker.check(schema, &key.nsid, value, &mut v, 0);
-    v.finish().map_err(ValidateError::Invalid)
+    walker.finish(v)
 }
 
 /// Validates a record (or any object) by its `$type`.
@@ -166,6 +171,30 @@ pub fn validate_typed(catalog: &Catalog, value: &Value) -> Result<DefKey, Valida
 
 struct Walker<'c> {
     catalog: &'c Catalog,
+    /// The first definition the walk needed and the catalog lacks.
+    missing: std::cell::RefCell<Option<DefKey>>,
+}
+
+impl<'c> Walker<'c> {
+    fn new(catalog: &'c Catalog) -> Self {
+        Self {
+            catalog,
+            missing: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// The outcome of a walk: a missing definition first (the lexicons'
+    /// problem), then the violations.
+    fn finish(self, v: Validator) -> Result<(), ValidateError> {
+        if let Some(key) = self.missing.into_inner() {
+            return Err(ValidateError::NotLoaded(key));
+        }
+        v.finish().map_err(ValidateError::Invalid)
+    }
+
+    fn not_loaded(&self, key: DefKey) {
+        self.missing.borrow_mut().get_or_insert(key);
+    }
 }
 
 fn wrong_type(v: &mut Validator, value: &Value, expected: &str) {
@@ -337,7 +366,7 @@ impl Walker<'_> {
                         }
                     }
                     Some(target) => self.check(target, &key.nsid, value, v, depth + 1),
-                    None => v.violation("ref", format!("`{key}` is not loaded")),
+                    None => self.not_loaded(key),
                 }
             }
             SchemaKind::Union(u) => {
@@ -364,7 +393,7 @@ impl Walker<'_> {
                 match member {
                     Some(key) => match self.catalog.def(&key) {
                         Some(target) => self.check(target, &key.nsid, value, v, depth + 1),
-                        None => v.violation("ref", format!("`{key}` is not loaded")),
+                        None => self.not_loaded(key),
                     },
                     None if u.closed => v.violation(
                         "closed",

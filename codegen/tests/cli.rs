@@ -216,6 +216,113 @@ fn broken_lexicons_exit_non_zero_with_every_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("10 error(s)"), "{text}");
+    assert!(text.contains("18 error(s)"), "{text}");
     assert!(!out_dir.exists());
+}
+
+#[test]
+fn validate_tells_lexicon_problems_and_unreadable_data_from_violations() {
+    // A lexicon that refers to one that is not loaded: the data cannot be
+    // judged, a lexicon problem (2), not a violation (1).
+    let dir = std::env::temp_dir().join(format!("atlex-cli-partial-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("com/example")).unwrap();
+    std::fs::write(
+        dir.join("com/example/note.json"),
+        r#"{"lexicon":1,"id":"com.example.note","defs":{"main":{"type":"record","key":"tid","record":{"type":"object","properties":{"ref":{"type":"ref","ref":"com.example.elsewhere#thing"}}}}}}"#,
+    )
+    .unwrap();
+    let data = temp_file("note.json", r#"{"$type":"com.example.note","ref":{"x":1}}"#);
+    let not_json = temp_file("not-json.json", "{\"$type\": ");
+    let valid = temp_file("valid.json", r#"{"$type":"com.example.note"}"#);
+    let run = |file: &Path| {
+        atlex()
+            .args(["validate", "--lexicons"])
+            .arg(&dir)
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let out = run(&data);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the lexicons refer to `com.example.elsewhere#thing`, which is not loaded"),
+        "{out:?}"
+    );
+    // Data that is not JSON cannot be checked: 2, as --help says.
+    let out = run(&not_json);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
+    assert_eq!(run(&valid).status.code(), Some(0));
+    // Every file is checked; the worst status wins.
+    let out = atlex()
+        .args(["validate", "--lexicons"])
+        .arg(&dir)
+        .arg(&not_json)
+        .arg(&valid)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid.json: ok"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn generate_takes_the_builders_options() {
+    let sets = Path::new(env!("CARGO_MANIFEST_DIR")).join("sets/lexicons");
+    let out_dir = std::env::temp_dir().join(format!("atlex-cli-sets-{}", std::process::id()));
+    let extern_lexicons = format!(
+        "{}=::atlex_lexicons",
+        workspace().join("lexicons").display()
+    );
+    let run = |set: &str, args: &[&str]| {
+        atlex()
+            .arg("generate")
+            .arg("--lexicons")
+            .arg(sets.join(set).join("lexicons"))
+            .arg("--out")
+            .arg(&out_dir)
+            .args(["--extern-lexicons", &extern_lexicons])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Without --skip-invalid, the set with an invalid document fails...
+    let out = run("skip", &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // ...with it, the rest is generated, with warnings, and exit 0.
+    let out = run("skip", &["--skip-invalid"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("generated 1 lexicons (5 left out)"), "{text}");
+    assert!(
+        text.contains(
+            "left out: `com.example.shop.item` refers to `com.example.shop.base`, which is invalid"
+        ),
+        "{text}"
+    );
+    assert!(out_dir.join("com/example/shop/store.rs").exists());
+    assert!(!out_dir.join("com/example/shop/item.rs").exists());
+    // Bundled copies give way to --extern-lexicons; --exclude and
+    // --no-layout-warnings are heard.
+    let out = run("grain", &["--exclude", "drafts/**", "--no-layout-warnings"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("this copy of `app.bsky.feed.like` is ignored"),
+        "{text}"
+    );
+    assert!(!text.contains("does not match the file's path"), "{text}");
+    assert!(!text.contains("drafts"), "{text}");
+    assert!(!out_dir.join("com/atproto").exists());
+    let out = run("grain", &[]);
+    assert_eq!(out.status.code(), Some(1), "the draft is invalid: {out:?}");
+    // --only generates a prefix and what it needs.
+    let out = run("tangled", &["--only", "sh.tangled.repo.pull", "--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generated 1 lexicons"));
+    // A bad glob is a usage error.
+    let out = run("tangled", &["--exclude", "a[b"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    std::fs::remove_dir_all(&out_dir).unwrap();
 }

@@ -2,18 +2,17 @@
 //!
 //! The item record refers to `com.atproto.repo.strongRef` and
 //! `com.atproto.label.defs`; those types come from `atlex-lexicons` rather than
-//! being generated again, so the upstream lexicon JSON is read for reference
-//! only (here from this repository's `lexicons/`; a project of your own would
-//! point at a copy, or at `atlex_lexicons::LEXICON_DIR` from a build-dependency).
+//! being generated again. Its lexicon JSON ships with the crate, at
+//! `atlex_lexicons::LEXICON_DIR`, which this script reads as a
+//! build-dependency: a copy of this example works outside the repository.
 
 use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let upstream = manifest.join("../../lexicons");
     let result = atlex_codegen::Builder::new()
         .lexicons(manifest.join("lexicons"))
-        .extern_lexicons(upstream, "::atlex_lexicons")
+        .extern_lexicons(atlex_lexicons::LEXICON_DIR, "::atlex_lexicons")
         .compile();
     if let Err(e) = result {
         panic!("{e}");

@@ -48,3 +48,21 @@ fn a_post_with_three_facets_and_an_external_embed() -> Result<(), Box<dyn std::e
     assert_eq!(back, post);
     Ok(())
 }
+
+/// The README shows the post example above, line for line.
+#[test]
+fn the_readme_shows_the_post_example() {
+    let source = include_str!("building.rs");
+    let begin = source.find("// README: begin post example\n").unwrap();
+    let end = source.find("    // README: end post example").unwrap();
+    let example: String = source[begin..end]
+        .lines()
+        .skip(1)
+        .map(|line| format!("{}\n", line.strip_prefix("    ").unwrap_or(line)))
+        .collect();
+    let readme = include_str!("../../README.md");
+    assert!(
+        readme.contains(&example),
+        "README.md no longer shows lexicons/tests/building.rs's post example:\n{example}"
+    );
+}

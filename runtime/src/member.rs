@@ -8,19 +8,23 @@
 //!
 //! A member decodes as a stream: once its `$type` is read, its other fields
 //! come straight from the input, through the same code that decodes the
-//! member's type anywhere else. Entries before the `$type` (writers usually
-//! put it first; DAG-CBOR's key order puts it after shorter keys) have to be
-//! read before the type is known; then the object is collected and read
-//! again, from its JSON text.
+//! member's type anywhere else. Entries before the `$type` (in JSON writers
+//! put it first; in canonical DAG-CBOR keys shorter than `$type` come before
+//! it) have to be read before the type is known: they are kept as
+//! [`Value`]s and replayed first, as the input's own encoding would present
+//! them, so links and bytes read the same on either side of the `$type`.
 
 use std::fmt;
 use std::marker::PhantomData;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::Serializer;
 
-use crate::data::Unknown;
-use crate::object::{Fields, Key, Object};
+use std::collections::BTreeMap;
+
+use crate::data::{Key, Unknown, Value, ValueDeserializer};
+use crate::object::{Fields, Object};
 
 /// A `$type`-tagged union, as `#[derive(atlex::rt::Union)]` implements it.
 pub trait Union: Sized {
@@ -43,7 +47,11 @@ pub trait Union: Sized {
 pub fn deserialize_union<'de, U: Union, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<U, D::Error> {
-    deserializer.deserialize_map(UnionVisitor::<U>(PhantomData))
+    let human = deserializer.is_human_readable();
+    deserializer.deserialize_map(UnionVisitor::<U> {
+        human,
+        union: PhantomData,
+    })
 }
 
 /// Writes member `value` of a union: its fields, after `"$type": type_name`.
@@ -55,7 +63,11 @@ pub fn serialize_member<T: Object, S: Serializer>(
     crate::object::serialize_tagged(Some(type_name), value, serializer)
 }
 
-struct UnionVisitor<U>(PhantomData<U>);
+struct UnionVisitor<U> {
+    /// Whether the input is a human-readable encoding (JSON).
+    human: bool,
+    union: PhantomData<U>,
+}
 
 impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
     type Value = U;
@@ -66,29 +78,23 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
         let (type_name, before) = read_type(&mut map)?;
-        match member_index(U::MEMBERS, &type_name) {
-            Some(index) if before.is_empty() => {
-                U::decode_member(index, Member::new(U::MEMBERS[index], map))
-            }
-            Some(index) => {
-                let collected = collect(before, None, map)?;
-                replay::<U>(index, &collected).map_err(de::Error::custom)
-            }
-            None => {
-                let data = collect(before, Some(&type_name), map)?;
-                U::unknown(Unknown::new(data))
-                    .ok_or_else(|| unexpected_member(&type_name, U::MEMBERS))
-            }
-        }
+        let Some(index) = U::MEMBERS.iter().position(|m| *m == type_name) else {
+            let data = collect(before, &type_name, map)?;
+            return U::unknown(Unknown::new(data))
+                .ok_or_else(|| unexpected_member(&type_name, U::MEMBERS));
+        };
+        let rest = Resumed {
+            before: before.into_iter(),
+            value: None,
+            human: self.human,
+            map,
+        };
+        U::decode_member(index, Member::new(U::MEMBERS[index], rest))
     }
 }
 
 /// Entries of an object, as read.
-type Entries = Vec<(String, serde_json::Value)>;
-
-fn member_index(members: &[&str], type_name: &str) -> Option<usize> {
-    members.iter().position(|m| *m == type_name)
-}
+type Entries = Vec<(String, Value)>;
 
 /// Reads entries up to and including the `$type`: the type, and the entries
 /// before it.
@@ -99,51 +105,49 @@ fn read_type<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(String, Entries), A
             return Err(de::Error::custom("union member has no $type"));
         };
         if key.as_str() != "$type" {
-            let key = key.as_str().to_owned();
-            before.push((key, map.next_value::<serde_json::Value>()?));
+            before.push((key.into_owned(), map.next_value::<Value>()?));
             continue;
         }
-        return match map.next_value::<serde_json::Value>()? {
-            serde_json::Value::String(type_name) => Ok((type_name, before)),
+        return match map.next_value::<Value>()? {
+            Value::String(type_name) => Ok((type_name, before)),
             other => Err(de::Error::custom(format_args!(
-                "union member has a non-string $type: {other}"
+                "union member has a non-string $type: {}",
+                other.to_json()
             ))),
         };
     }
 }
 
-/// The whole object: the entries read before its `$type`, the `$type` when
-/// given (in its place), then the rest of the input.
+/// The whole object of a member this code does not know: the entries read
+/// before its `$type`, the `$type`, then the rest of the input.
 fn collect<'de, A: MapAccess<'de>>(
     before: Entries,
-    type_name: Option<&str>,
+    type_name: &str,
     mut map: A,
-) -> Result<serde_json::Value, A::Error> {
-    let mut object = serde_json::Map::new();
-    object.extend(before);
-    if let Some(type_name) = type_name {
-        object.insert(
-            "$type".to_owned(),
-            serde_json::Value::String(type_name.to_owned()),
-        );
-    }
-    while let Some(key) = map.next_key::<String>()? {
-        let value = map.next_value::<serde_json::Value>()?;
+) -> Result<Value, A::Error> {
+    let mut object: BTreeMap<String, Value> = before.into_iter().collect();
+    object.insert("$type".to_owned(), Value::String(type_name.to_owned()));
+    while let Some(key) = map.next_key::<Key<'de>>()? {
+        let key = key.into_owned();
+        if object.contains_key(&key) {
+            return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+        }
+        let value = map.next_value::<Value>()?;
         object.insert(key, value);
     }
-    Ok(serde_json::Value::Object(object))
+    Ok(Value::Object(object))
 }
 
 /// A union member whose `$type` has been read: the rest of its entries, to
 /// be read as its type.
 pub struct Member<'de, A> {
     type_name: &'static str,
-    map: A,
+    map: Resumed<A>,
     _input: PhantomData<&'de ()>,
 }
 
 impl<'de, A: MapAccess<'de>> Member<'de, A> {
-    fn new(type_name: &'static str, map: A) -> Self {
+    fn new(type_name: &'static str, map: Resumed<A>) -> Self {
         Self {
             type_name,
             map,
@@ -155,41 +159,85 @@ impl<'de, A: MapAccess<'de>> Member<'de, A> {
     pub fn decode<T: Object>(self) -> Result<Box<T>, A::Error> {
         T::decode(Fields::new::<T>(self.map, Some(self.type_name))).map(Box::new)
     }
+
+    /// Reads the member as any `T`, from all its entries: its `$type`
+    /// first (for types that model it), then the others.
+    pub fn deserialize<T: Deserialize<'de>>(mut self) -> Result<T, A::Error> {
+        let mut entries = vec![("$type".to_owned(), Value::String(self.type_name.to_owned()))];
+        entries.extend(self.map.before);
+        self.map.before = entries.into_iter();
+        T::deserialize(MemberDeserializer {
+            human: self.map.human,
+            map: self.map,
+        })
+    }
 }
 
-/// Reads member `index` of `U` from a collected object (entries came before
-/// its `$type`): from the object's JSON text, as a stream again. A program
-/// that decodes JSON from bytes (as the client and server do) already has
-/// the code for that stream, so this adds no copy of any member's decoder.
-fn replay<U: Union>(index: usize, object: &serde_json::Value) -> Result<U, serde_json::Error> {
-    let text = serde_json::to_vec(object)?;
-    let mut deserializer = serde_json::Deserializer::from_slice(&text);
-    let value = de::Deserializer::deserialize_map(
-        &mut deserializer,
-        ReplayVisitor::<U> {
-            index,
-            _union: PhantomData,
-        },
-    )?;
-    deserializer.end()?;
-    Ok(value)
+/// The entries after a member's `$type`, as a deserializer that reports the
+/// input's human-readability (serde's `MapAccessDeserializer` says `true`).
+struct MemberDeserializer<A> {
+    map: A,
+    human: bool,
 }
 
-struct ReplayVisitor<U> {
-    index: usize,
-    _union: PhantomData<U>,
-}
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for MemberDeserializer<A> {
+    type Error = A::Error;
 
-impl<'de, U: Union> Visitor<'de> for ReplayVisitor<U> {
-    type Value = U;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a union member")
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self.map)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<U, A::Error> {
-        let type_name = U::MEMBERS.get(self.index).copied().unwrap_or_default();
-        U::decode_member(self.index, Member::new(type_name, map))
+    fn is_human_readable(&self) -> bool {
+        self.human
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// The entries of a member after its `$type`: first those read before it,
+/// then the rest of the input.
+pub struct Resumed<A> {
+    before: std::vec::IntoIter<(String, Value)>,
+    /// The value of the buffered key just returned.
+    value: Option<Value>,
+    /// Whether the input is human-readable, for replaying buffered values.
+    human: bool,
+    map: A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Resumed<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        match self.before.next() {
+            Some((key, value)) => {
+                self.value = Some(value);
+                seed.deserialize(de::value::StringDeserializer::<A::Error>::new(key))
+                    .map(Some)
+            }
+            None => self.map.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(ValueDeserializer::<A::Error>::new(&value, self.human)),
+            None => self.map.next_value_seed(seed),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.map.size_hint().map(|rest| rest + self.before.len())
     }
 }
 
@@ -327,9 +375,8 @@ mod tests {
                     &json!({"z": 1, "$type": "com.example.newer", "a": {"deep": [true]}})
                 );
                 // And written back as received.
-                let again: serde_json::Value =
-                    serde_json::to_value(Open::Unknown(data.clone())).unwrap();
-                assert_eq!(&again, data.as_value());
+                let again = serde_json::to_value(Open::Unknown(data.clone())).unwrap();
+                assert_eq!(again, data.to_json());
             }
             other => panic!("decoded as {other:?}"),
         }

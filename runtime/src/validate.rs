@@ -54,6 +54,29 @@ enum Segment {
     Index(usize),
 }
 
+/// Whether outputs are checked against the lexicon's constraints (lengths,
+/// ranges, …) after decoding (by a client) or before sending (by a server):
+/// the argument of `ClientBuilder::validate_outputs` and
+/// `XrpcRouter::validate_outputs` alike. Decoding itself always checks
+/// types and required fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValidationMode {
+    /// No check (the default).
+    #[default]
+    Off,
+    /// A violation is an error: the client's call fails with
+    /// `Error::Invalid`; the server answers 500 `InternalServerError`
+    /// naming the violations instead of sending the output.
+    Strict,
+    /// The output goes through as it is, and its violations go to the hook
+    /// set with `on_violation` (of the client builder or the router), if any.
+    Lenient,
+}
+
+/// A violation hook, type-erased: the endpoint's NSID and what broke.
+#[cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
+pub(crate) type ViolationHook = std::sync::Arc<dyn Fn(&str, &ValidationError) + Send + Sync>;
+
 /// Collects violations while walking a value.
 #[derive(Debug, Default)]
 pub struct Validator {
@@ -444,16 +467,16 @@ impl Validator {
     /// `$bytes`, `$link` or a blob, which are values of their own types), and
     /// that everything in it is valid data-model JSON.
     pub fn object(&mut self, value: &Unknown) {
-        match &value.0 {
-            serde_json::Value::Object(map) => {
-                if let Some(kind) = crate::data::special_object(map) {
-                    self.violation("type", format!("{kind}, an object required"));
-                } else if let Err(err) = crate::data::check_data_model(&value.0) {
+        match value.as_value() {
+            crate::data::Value::Object(map)
+                if map.get("$type").and_then(crate::data::Value::as_str) != Some("blob") =>
+            {
+                if let Err(err) = value.as_value().check_data_model() {
                     self.violation("data model", err.to_string());
                 }
             }
             other => {
-                let kind = crate::data::json_kind(other);
+                let kind = other.kind();
                 self.violation("type", format!("{kind}, an object required"));
             }
         }
@@ -647,12 +670,13 @@ mod tests {
         v.integer(101, &rules);
         v.integer(50, &rules);
         v.array_length(4, None, Some(3));
-        let cid =
-            crate::types::Cid::new("bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm")
+        let cid: crate::data::CidLink =
+            "bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+                .parse()
                 .unwrap();
         let blob = Blob::new(cid, "text/plain", 2000);
         v.blob(&blob, Some(&["image/*"]), Some(1000));
-        v.object(&Unknown(serde_json::json!([1])));
+        v.object(&Unknown(crate::data::Value::Array(vec![1.into()])));
         let constraints: Vec<&str> = v.violations().iter().map(|x| x.constraint).collect();
         assert_eq!(
             constraints,

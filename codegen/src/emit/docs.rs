@@ -48,7 +48,8 @@ pub fn docs(text: Option<&str>) -> TokenStream {
     let lines: Vec<String> = text
         .trim()
         .lines()
-        .map(|line| format!(" {}", doc_line(line.trim())))
+        // Tabs become spaces: rustdoc and clippy expect no tabs in docs.
+        .map(|line| format!(" {}", doc_line(&line.trim().replace('\t', "    "))))
         .map(|line| line.trim_end().to_owned())
         .collect();
     quote!(#(#[doc = #lines])*)

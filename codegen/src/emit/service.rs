@@ -29,11 +29,14 @@ pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> Toke
         let Some(module) = path.last() else {
             continue;
         };
-        let description = ir.modules.get(nsid).and_then(|m| {
-            m.items.iter().find_map(|item| match item {
-                Item::Endpoint(e) => Some(e.description.as_deref()),
-                _ => None,
-            })
+        // Only the endpoints emitted here: a group split between an extern
+        // crate and this one serves its own endpoints.
+        let Some(module_ir) = ir.modules.get(nsid) else {
+            continue;
+        };
+        let description = module_ir.items.iter().find_map(|item| match item {
+            Item::Endpoint(e) => Some(e.description.as_deref()),
+            _ => None,
         });
         let summary = description
             .flatten()

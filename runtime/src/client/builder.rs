@@ -12,7 +12,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use super::error::{BoxError, BuildError};
 use super::{Client, Inner};
 use crate::binding::BodyFormat;
-use crate::validate::ValidationError;
+use crate::validate::{ValidationError, ValidationMode};
 
 /// The header that routes a call through the server to a service it proxies.
 pub(crate) const ATPROTO_PROXY: &str = "atproto-proxy";
@@ -23,8 +23,10 @@ pub(crate) const ATPROTO_ACCEPT_LABELERS: &str = "atproto-accept-labelers";
 pub(crate) type RefreshFuture = Pin<Box<dyn Future<Output = Result<String, BoxError>> + Send>>;
 /// A refresh hook, type-erased.
 pub(crate) type RefreshHook = Arc<dyn Fn() -> RefreshFuture + Send + Sync>;
-/// A violation hook, type-erased.
-pub(crate) type ViolationHook = Arc<dyn Fn(&str, &ValidationError) + Send + Sync>;
+/// Makes the bearer token of each request from the NSID called (service
+/// auth), type-erased.
+pub(crate) type TokenMinter = Arc<dyn Fn(&'static str) -> Result<String, BoxError> + Send + Sync>;
+pub(crate) use crate::validate::ViolationHook;
 
 /// When and how long to wait and try again after `RateLimitExceeded` (HTTP
 /// 429) or an overloaded server (HTTP 503).
@@ -57,21 +59,6 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Whether outputs are checked against the lexicon's constraints (lengths,
-/// ranges, …) after decoding. Decoding itself always checks types and
-/// required fields.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ValidationMode {
-    /// No check (the default): what decodes is returned.
-    #[default]
-    Off,
-    /// A violation fails the call with [`Error::Invalid`](super::Error::Invalid).
-    Strict,
-    /// The output is returned as it is and violations go to the hook set with
-    /// [`ClientBuilder::on_violation`], if any.
-    Lenient,
-}
-
 /// Configures a [`Client`]; made by [`Client::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ClientBuilder {
@@ -86,6 +73,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     retry: Option<RetryPolicy>,
     refresh: Option<RefreshHook>,
+    minter: Option<TokenMinter>,
     validation: ValidationMode,
     on_violation: Option<ViolationHook>,
     max_response_size: Option<u64>,
@@ -104,6 +92,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("refresh", &self.refresh.is_some())
+            .field("service_auth", &self.minter.is_some())
             .field("validation", &self.validation)
             .field("on_violation", &self.on_violation.is_some())
             .field("max_response_size", &self.max_response_size)
@@ -125,6 +114,7 @@ impl ClientBuilder {
             user_agent: None,
             retry: None,
             refresh: None,
+            minter: None,
             validation: ValidationMode::Off,
             on_violation: None,
             max_response_size: None,
@@ -244,6 +234,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticates each call with a fresh service-auth token (feature
+    /// `service-auth`): issued by `issuer`, signed with `key` (the issuer's
+    /// atproto signing key), for the service `audience`
+    /// (`did:web:…#service`), bound to the endpoint called (`lxm`) and valid
+    /// for a minute. For a service calling another one; replaces
+    /// [`bearer`](Self::bearer).
+    #[cfg(feature = "service-auth")]
+    pub fn service_auth(
+        mut self,
+        issuer: crate::types::Did,
+        key: crate::crypto::SigningKey,
+        audience: impl Into<String>,
+    ) -> Self {
+        let audience = audience.into();
+        self.minter = Some(Arc::new(move |nsid| {
+            crate::service_auth::ServiceToken::new(&issuer, audience.clone())
+                .lxm(nsid)
+                .sign(&key)
+                .map_err(Into::into)
+        }));
+        self
+    }
+
     /// Checks outputs against the lexicon's constraints, as `mode` says.
     pub fn validate_outputs(mut self, mode: ValidationMode) -> Self {
         self.validation = mode;
@@ -338,6 +351,7 @@ impl ClientBuilder {
                 api_key,
                 body_format: self.body_format,
                 refresh: self.refresh,
+                minter: self.minter,
                 refresh_lock: tokio::sync::Mutex::new(()),
                 retry: self.retry,
                 validation: self.validation,

@@ -89,7 +89,9 @@
 //! HTTP 200 `{"ok": false, "error": NAME}`).
 //!
 //! 1. **Routing.** Each mounted XRPC endpoint is served at `/xrpc/<NSID>`; any
-//!    other path under `/xrpc/` answers 501 `MethodNotImplemented`. A bound
+//!    other NSID under `/xrpc/` answers 501 `MethodNotImplemented`, and a path
+//!    under `/xrpc/` that is no NSID (`/xrpc/`, `/xrpc/bad..nsid`,
+//!    `/xrpc/a.b.c/extra`) 400 `InvalidRequest`. A bound
 //!    endpoint is served at its path template (`/v1/chats/{chatId}/leave`);
 //!    endpoints of one path with different methods share it. Other paths are
 //!    left to the rest of the axum router (404 by default).
@@ -98,10 +100,11 @@
 //!    method answers 400 `InvalidRequest` with an `Allow` header.
 //! 3. **Authentication.** A request without the credentials its binding's
 //!    [scheme](crate::binding::Auth) requires (an API key header, a bearer
-//!    token) answers 401 `AuthenticationRequired`. Then the function given to
-//!    [`XrpcRouter::authenticate`] maps the headers to the caller
-//!    ([`RequestContext::caller`]), or to an error answered as is (for
-//!    example 401 `AuthenticationRequired`).
+//!    token) answers 401 `AuthenticationRequired`. Then the
+//!    [`Authenticator`] (or the function given to
+//!    [`XrpcRouter::authenticate`]) names the caller
+//!    ([`RequestContext::caller`]), or refuses with an error answered as is
+//!    (for example 401 `BadJwtSignature`).
 //! 4. **Parameters.** The query string (and, for a path template, the path's
 //!    variables) is read with [`Params::read_query`] and checked with
 //!    [`Validate`]; a missing, repeated or malformed parameter, or one outside
@@ -218,8 +221,11 @@
 //! [`HandlerError::Endpoint`]: crate::service::HandlerError::Endpoint
 //! [`HandlerError::Common`]: crate::service::HandlerError::Common
 
+mod auth;
 mod endpoint;
 mod response;
+
+pub use auth::{AuthRequest, Authenticator, Rejection};
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -238,24 +244,23 @@ use crate::binding::{self, Binding, PathTemplate};
 use crate::error::CommonError;
 use crate::service::{HandlerResult, Registry, Request};
 use crate::types::{Did, Nsid};
-use crate::validate::ValidationError;
+use crate::validate::{ValidationError, ValidationMode, ViolationHook};
 use crate::xrpc::Endpoint;
 
 /// The body limit of a new [`XrpcRouter`]: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
-/// Maps a request's headers to its caller.
-type Authenticator = dyn Fn(&HeaderMap) -> Result<Option<Did>, CommonError> + Send + Sync;
-
 /// What every endpoint of a router shares, fixed when it becomes an
 /// [`axum::Router`].
 struct Settings {
-    authenticator: Option<Box<Authenticator>>,
+    authenticator: Option<Box<dyn auth::DynAuthenticator>>,
     body_limit: usize,
     /// Per NSID, an [`InputRejection`] of that endpoint's type.
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
     /// Whether outputs are checked against the lexicon before they are sent.
-    validate_outputs: bool,
+    validate_outputs: ValidationMode,
+    /// Receives the violations of outputs under [`ValidationMode::Lenient`].
+    on_violation: Option<ViolationHook>,
 }
 
 /// Turns the constraint violations of an endpoint's input into one of its
@@ -296,10 +301,11 @@ struct Mounted {
 pub struct XrpcRouter<S> {
     service: Arc<S>,
     routes: BTreeMap<&'static str, Mounted>,
-    authenticator: Option<Box<Authenticator>>,
+    authenticator: Option<Box<dyn auth::DynAuthenticator>>,
     body_limit: usize,
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
-    validate_outputs: bool,
+    validate_outputs: ValidationMode,
+    on_violation: Option<ViolationHook>,
 }
 
 impl<S: Send + Sync + 'static> XrpcRouter<S> {
@@ -317,7 +323,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             authenticator: None,
             body_limit: DEFAULT_BODY_LIMIT,
             input_rejections: BTreeMap::new(),
-            validate_outputs: false,
+            validate_outputs: ValidationMode::Off,
+            on_violation: None,
         }
     }
 
@@ -363,7 +370,9 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
-    /// Sets how callers are authenticated.
+    /// Sets how callers are authenticated, with a synchronous function of
+    /// the request's headers (for one that awaits, see
+    /// [`authenticator`](Self::authenticator)).
     ///
     /// `authenticate` runs on every request to a mounted endpoint, before its
     /// parameters and body are read. `Ok(Some(did))` names the caller
@@ -374,20 +383,48 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
     ///
     /// [`RequestContext::caller`]: crate::service::RequestContext::caller
     pub fn authenticate(
-        mut self,
+        self,
         authenticate: impl Fn(&HeaderMap) -> Result<Option<Did>, CommonError> + Send + Sync + 'static,
     ) -> Self {
-        self.authenticator = Some(Box::new(authenticate));
+        self.authenticator(auth::HeaderFn(authenticate))
+    }
+
+    /// Sets how callers are authenticated, with an [`Authenticator`]: it may
+    /// await (resolve a DID document, ask a session store), sees the NSID
+    /// called, can leave data for the handler in the request's extensions,
+    /// and refuses with any error name and status ([`Rejection`]). A
+    /// [`ServiceAuthVerifier`] (feature `service-auth`) verifies the
+    /// inter-service JWTs a PDS sends when it proxies a user's call.
+    /// Replaces an authenticator set before.
+    ///
+    /// [`ServiceAuthVerifier`]: https://docs.rs/atlex/latest/atlex/service_auth/struct.ServiceAuthVerifier.html
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Box::new(authenticator));
         self
     }
 
-    /// Checks every handler's output against the lexicon before sending it:
-    /// an output that breaks a constraint (a string too long, a missing
-    /// array item bound, …) answers 500 `InternalServerError` naming the
-    /// violations instead of reaching the client. Off by default, as the
-    /// data is the server's own; worth turning on in tests and development.
-    pub fn validate_outputs(mut self, enabled: bool) -> Self {
-        self.validate_outputs = enabled;
+    /// Checks every handler's output against the lexicon before sending it,
+    /// as `mode` says: under [`ValidationMode::Strict`] an output that breaks
+    /// a constraint (a string too long, a missing array item bound, …)
+    /// answers 500 `InternalServerError` naming the violations instead of
+    /// reaching the client; under [`ValidationMode::Lenient`] it is sent and
+    /// its violations go to the [`on_violation`](Self::on_violation) hook.
+    /// Off by default, as the data is the server's own; worth turning on in
+    /// tests and development. The client's
+    /// [`ClientBuilder::validate_outputs`](https://docs.rs/atlex/latest/atlex/client/struct.ClientBuilder.html#method.validate_outputs)
+    /// takes the same argument.
+    pub fn validate_outputs(mut self, mode: ValidationMode) -> Self {
+        self.validate_outputs = mode;
+        self
+    }
+
+    /// With [`ValidationMode::Lenient`], receives the NSID of the endpoint and
+    /// the violations of each output that breaks its constraints.
+    pub fn on_violation<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&str, &ValidationError) + Send + Sync + 'static,
+    {
+        self.on_violation = Some(Arc::new(hook));
         self
     }
 
@@ -403,8 +440,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
     }
 
     /// The [`axum::Router`] serving the endpoints: each at `/xrpc/<NSID>` or
-    /// its binding's path, every other path under `/xrpc/` answering 501
-    /// `MethodNotImplemented`.
+    /// its binding's path, every other NSID under `/xrpc/` answering 501
+    /// `MethodNotImplemented` (a path that is no NSID, 400 `InvalidRequest`).
     ///
     /// The result is an ordinary router: other routes, including ones under
     /// `/xrpc/` (which take precedence over the 501 answer), can be added,
@@ -418,6 +455,7 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             body_limit: self.body_limit,
             input_rejections: self.input_rejections,
             validate_outputs: self.validate_outputs,
+            on_violation: self.on_violation,
         });
         let not_implemented = RouteService(Arc::new(response::NotImplemented));
         let mut router = axum::Router::new()

@@ -10,7 +10,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
-use super::{ResponseFuture, Serve};
+use super::{Rejection, ResponseFuture, Serve};
 use crate::binding::Envelope;
 use crate::error::CommonError;
 use crate::service::HandlerError;
@@ -69,6 +69,16 @@ fn seconds_up(duration: Duration) -> u64 {
     duration
         .as_secs()
         .saturating_add(u64::from(duration.subsec_nanos() > 0))
+}
+
+/// An authenticator's refusal: a common error as [`common`] answers it, any
+/// other name with its status.
+pub(super) fn rejection(envelope: &Envelope, rejection: &Rejection) -> Response {
+    if let Some(common) = rejection.as_common() {
+        return self::common(envelope, common);
+    }
+    let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    error(envelope, status, rejection.name(), rejection.message())
 }
 
 /// `InternalServerError` (500 unless the envelope says) with a message.
@@ -174,17 +184,25 @@ pub(super) fn static_header(value: &'static str) -> Option<HeaderValue> {
     HeaderValue::from_maybe_shared(Bytes::from_static(value.as_bytes())).ok()
 }
 
-/// The answer for paths under `/xrpc/` that name no mounted endpoint.
+/// The answer for paths under `/xrpc/` that name no mounted endpoint: 501
+/// `MethodNotImplemented` for a well-formed NSID, 400 `InvalidRequest` for
+/// anything else (`/xrpc/`, `/xrpc/bad..nsid`, `/xrpc/a.b.c/extra`), as the
+/// reference server answers.
 pub(super) struct NotImplemented;
 
 impl Serve for NotImplemented {
     fn serve(self: Arc<Self>, request: http::Request<Body>) -> ResponseFuture {
         let path = request.uri().path();
         let nsid = path.strip_prefix("/xrpc/").unwrap_or(path);
-        let response = common(
-            &Envelope::XRPC,
-            &CommonError::not_implemented(format!("this server does not implement `{nsid}`")),
-        );
+        let error = match crate::types::Nsid::validate(nsid) {
+            Ok(()) => {
+                CommonError::not_implemented(format!("this server does not implement `{nsid}`"))
+            }
+            Err(err) => {
+                CommonError::invalid_request(format!("`{path}` names no XRPC method: {err}"))
+            }
+        };
+        let response = common(&Envelope::XRPC, &error);
         Box::pin(std::future::ready(response))
     }
 }

@@ -155,11 +155,17 @@ impl<'a> QueryReader<'a> {
         })
     }
 
-    /// A parameter that must appear exactly once.
+    /// A parameter that must appear exactly once. Given empty (`?convoId=`)
+    /// it counts as missing, as the reference server has it.
     pub fn required<T: ParamValue>(&self, name: &str) -> Result<T, ParamsError> {
-        self.optional(name)?.ok_or_else(|| ParamsError::Missing {
+        let missing = || ParamsError::Missing {
             name: name.to_owned(),
-        })
+        };
+        let mut values = self.values(name);
+        if values.next() == Some("") && values.next().is_none() {
+            return Err(missing());
+        }
+        self.optional(name)?.ok_or_else(missing)
     }
 
     /// A parameter that may appear at most once.

@@ -3,17 +3,24 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use atlex_codegen::{Layout, Options, load_dirs, sync};
+use atlex_codegen::{Builder, builder, sync};
 use clap::Args;
 
-/// Generate Rust bindings from a directory of lexicon JSON files.
+/// Generate Rust bindings from directories of lexicon JSON files.
 ///
-/// Lexicons are read from DIR in NSID layout (chat/bsky/convo/leaveConvo.json
-/// holds chat.bsky.convo.leaveConvo); top-level src/, tests/, benches/,
-/// examples/ and target/ directories are skipped. The output is a module tree, one file
-/// per lexicon plus a mod.rs per namespace, to be included with
-/// `#[path = "..."] mod lexicons;` or copied into a crate. Only files whose
-/// contents change are written.
+/// Lexicons are read recursively from each DIR in any layout: a document is
+/// known by its `id` (chat/bsky/convo/leaveConvo.json, or actor/profile.json
+/// holding sh.tangled.actor.profile); top-level src/, tests/, benches/,
+/// examples/ and target/ directories are skipped, and *.binding.json files
+/// are HTTP bindings. The output is a module tree, one file per lexicon plus
+/// a mod.rs per namespace, to be included with `#[path = "..."] mod
+/// lexicons;` or copied into a crate. Only files whose contents change are
+/// written.
+///
+/// Exit status: 0 when the bindings were generated (warnings included; with
+/// --skip-invalid, also when documents were left out), 1 when lexicons have
+/// errors or the output cannot be written (or, with --check, is out of
+/// date), 2 on a bad argument.
 #[derive(Args)]
 pub struct GenerateArgs {
     /// Directory of lexicon JSON files (repeatable).
@@ -34,10 +41,34 @@ pub struct GenerateArgs {
     /// Name of the tree's root file.
     #[arg(long, value_name = "FILE", default_value = "mod.rs")]
     pub root_file: String,
+    /// Lexicons of a crate that has bindings for them, at Rust path RUSTPATH
+    /// (repeatable), e.g. "$LEXICON_DIR=::atlex_lexicons" with the
+    /// directory of atlex-lexicons: read for references, never generated; a
+    /// local copy of one of them is ignored with a warning saying how it
+    /// differs.
+    #[arg(long = "extern-lexicons", value_name = "DIR=RUSTPATH")]
+    pub extern_lexicons: Vec<String>,
     /// Types under NSID PREFIX live at Rust PATH and are not emitted
-    /// (repeatable), e.g. com.atproto=::atlex_lexicons::com::atproto.
+    /// (repeatable), e.g. com.atproto=::atlex_lexicons::com::atproto; their
+    /// lexicons must be among the --lexicons.
     #[arg(long = "extern", value_name = "PREFIX=PATH")]
     pub extern_paths: Vec<String>,
+    /// Leave out the files whose path relative to their --lexicons directory
+    /// matches GLOB (repeatable), e.g. 'vendor/**' or '**/*.draft.json'.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Generate only the documents under NSID PREFIX and what they refer to
+    /// (repeatable), e.g. sh.tangled.
+    #[arg(long, value_name = "PREFIX")]
+    pub only: Vec<String>,
+    /// Leave out invalid documents and every document that refers to one
+    /// (each reported as a warning, with the chain), generate the rest, and
+    /// exit 0.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Do not warn about documents whose path does not spell their id.
+    #[arg(long)]
+    pub no_layout_warnings: bool,
     /// Put each namespace (app.bsky) behind a cargo feature (app-bsky).
     #[arg(long)]
     pub namespace_features: bool,
@@ -60,80 +91,88 @@ pub struct GenerateArgs {
     pub quiet: bool,
 }
 
-/// Runs `atlex generate`.
-pub fn run(args: GenerateArgs) -> ExitCode {
-    let GenerateArgs {
-        lexicons,
-        out,
-        root,
-        runtime,
-        single_file,
-        root_file,
-        extern_paths,
-        namespace_features,
-        no_service_traits,
-        keep_unknown_fields,
-        prune,
-        check,
-        quiet,
-    } = args;
-
-    let mut externs = Vec::new();
-    for spec in &extern_paths {
-        match spec.split_once('=') {
-            Some((prefix, path)) if !prefix.is_empty() && !path.is_empty() => {
-                externs.push((prefix.to_owned(), path.to_owned()));
-            }
-            _ => {
-                eprintln!("error: --extern expects PREFIX=PATH, got {spec:?}");
-                return ExitCode::from(2);
-            }
+/// `NAME=VALUE` with both sides non-empty.
+fn pair<'a>(flag: &str, what: &str, spec: &'a str) -> Result<(&'a str, &'a str), ExitCode> {
+    match spec.split_once('=') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a, b)),
+        _ => {
+            eprintln!("error: {flag} expects {what}, got {spec:?}");
+            Err(ExitCode::from(2))
         }
     }
-    let options = Options {
-        runtime,
-        root,
-        extern_paths: externs,
-        layout: match single_file {
-            Some(file) => Layout::SingleFile { file },
-            None => Layout::Tree { root_file },
-        },
-        namespace_features,
-        regenerate_hint: "regenerate with `atlex generate`".to_owned(),
-        service_traits: !no_service_traits,
-        keep_unknown_fields,
-        ..Options::default()
+}
+
+/// The builder the arguments describe.
+fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
+    let mut builder = Builder::new()
+        .root_path(&args.root)
+        .runtime_path(&args.runtime)
+        .regenerate_hint("regenerate with `atlex generate`")
+        .namespace_features(args.namespace_features)
+        .service_traits(!args.no_service_traits)
+        .keep_unknown_fields(args.keep_unknown_fields)
+        .skip_invalid(args.skip_invalid)
+        .layout_warnings(!args.no_layout_warnings);
+    builder = match &args.single_file {
+        Some(file) => builder.file_name(file),
+        None => builder.tree_layout(&args.root_file),
     };
-    let (catalog, mut diagnostics) = load_dirs(&lexicons);
-    let generated = match atlex_codegen::generate(&catalog, &options) {
+    for dir in &args.lexicons {
+        builder = builder.lexicons(dir);
+    }
+    for spec in &args.extern_lexicons {
+        let (dir, path) = pair("--extern-lexicons", "DIR=RUSTPATH", spec)?;
+        builder = builder.extern_lexicons(dir, path);
+    }
+    for spec in &args.extern_paths {
+        let (prefix, path) = pair("--extern", "PREFIX=PATH", spec)?;
+        builder = builder.extern_path(prefix, path);
+    }
+    for glob in &args.exclude {
+        builder = builder.exclude(glob);
+    }
+    for prefix in &args.only {
+        builder = builder.only(prefix);
+    }
+    Ok(builder)
+}
+
+/// Runs `atlex generate`.
+pub fn run(args: GenerateArgs) -> ExitCode {
+    let builder = match builder(&args) {
+        Ok(builder) => builder,
+        Err(code) => return code,
+    };
+    let generated = match builder.generate() {
         Ok(generated) => generated,
-        Err(errors) => {
-            diagnostics.extend(errors);
-            diagnostics.locate(|f| catalog.source_of(f));
-            diagnostics.sort();
-            eprintln!("{diagnostics}");
+        Err(builder::Error::Exclude(message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+        Err(err) => {
+            match err {
+                builder::Error::Lexicons(diagnostics) => eprintln!("{diagnostics}"),
+                other => eprintln!("error: {other}"),
+            }
             return ExitCode::FAILURE;
         }
     };
-    diagnostics.extend(generated.diagnostics.clone());
-    if diagnostics.has_errors() {
-        eprintln!("{diagnostics}");
-        return ExitCode::FAILURE;
-    }
-    if !quiet && !diagnostics.is_empty() {
+    let diagnostics = &generated.diagnostics;
+    if !args.quiet && !diagnostics.is_empty() {
         eprintln!("{diagnostics}");
     }
-    let mut report = match sync::compare(&out, &generated.files, &[]) {
+    let out = &args.out;
+    let mut report = match sync::compare(out, &generated.files, &[]) {
         Ok(report) => report,
         Err(err) => {
             eprintln!("error: {}: {err}", out.display());
             return ExitCode::FAILURE;
         }
     };
-    if !prune {
+    if !args.prune {
         report.stale.clear();
     }
-    if check {
+    if args.check {
         for (path, _, _) in &report.changed {
             eprintln!("stale: {}", out.join(path).display());
         }
@@ -146,12 +185,17 @@ pub fn run(args: GenerateArgs) -> ExitCode {
             ExitCode::FAILURE
         };
     }
-    if let Err(err) = sync::apply(&out, &report) {
+    if let Err(err) = sync::apply(out, &report) {
         eprintln!("error: {}: {err}", out.display());
         return ExitCode::FAILURE;
     }
+    let left_out = if generated.left_out.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} left out)", generated.left_out.len())
+    };
     eprintln!(
-        "generated {} lexicons into {}: {} files written, {} unchanged, {} removed",
+        "generated {} lexicons{left_out} into {}: {} files written, {} unchanged, {} removed",
         generated.documents,
         out.display(),
         report.changed.len(),

@@ -14,9 +14,13 @@ use clap::Args;
 /// definition its `$type` names) or, with --nsid, data of any definition
 /// (`com.example.thing` for its main definition, `com.example.thing#view` for
 /// another; add --part params|input|output|message to check a request or
-/// response of an endpoint). Prints `ok`, or every violation with its path, and exits 0 when
-/// every file is valid, 1 when one is not, 2 when the lexicons or files
-/// cannot be read.
+/// response of an endpoint). Prints `ok`, or every violation with its path.
+///
+/// Exit status: 0 when every file is valid; 1 when one breaks its lexicon;
+/// 2 when a lexicon problem or an unreadable file stops a check: the lexicons
+/// have errors, the definition is not loaded (or the lexicons refer to one
+/// that is not), a file cannot be read or is not JSON. Every file is checked
+/// either way; the worst status wins.
 #[derive(Args)]
 pub struct ValidateArgs {
     /// Directory of lexicon JSON files in NSID layout (repeatable).
@@ -45,20 +49,22 @@ pub fn run(args: ValidateArgs) -> ExitCode {
         .nsid
         .as_deref()
         .map(|target| DefKey::resolve("", target));
-    let mut invalid = false;
+    // 1: some data breaks its lexicon; 2: some check could not be made.
+    let mut status = 0u8;
     for file in &args.files {
         let text = match std::fs::read_to_string(file) {
             Ok(text) => text,
             Err(err) => {
                 eprintln!("error: {}: {err}", file.display());
-                return ExitCode::from(2);
+                status = 2;
+                continue;
             }
         };
         let value: serde_json::Value = match serde_json::from_str(&text) {
             Ok(value) => value,
             Err(err) => {
-                println!("{}: not valid JSON: {err}", file.display());
-                invalid = true;
+                eprintln!("error: {}: not valid JSON: {err}", file.display());
+                status = 2;
                 continue;
             }
         };
@@ -75,7 +81,7 @@ pub fn run(args: ValidateArgs) -> ExitCode {
                 None => println!("{}: ok ({key})", file.display()),
             },
             Err(ValidateError::Invalid(err)) => {
-                invalid = true;
+                status = status.max(1);
                 println!("{}: {} violation(s)", file.display(), err.violations.len());
                 for violation in &err.violations {
                     let path = if violation.path.is_empty() {
@@ -88,13 +94,9 @@ pub fn run(args: ValidateArgs) -> ExitCode {
             }
             Err(other) => {
                 eprintln!("error: {}: {other}", file.display());
-                return ExitCode::from(2);
+                status = 2;
             }
         }
     }
-    if invalid {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitCode::from(status)
 }
