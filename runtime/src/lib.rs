@@ -4,8 +4,13 @@
 //! - [`types`]: the string formats of the Lexicon language (`did`, `handle`,
 //!   `at-uri`, `nsid`, `cid`, `tid`, `record-key`, `datetime`, `language`,
 //!   `uri`, `at-identifier`), each a validated newtype.
-//! - [`data`]: the data model's special JSON forms (`cid-link`, `bytes`,
-//!   `blob`) and [`data::Unknown`] for open data.
+//! - [`data`]: the data model's special values (`cid-link`, `bytes`,
+//!   `blob`), [`data::Value`] and [`data::Unknown`] for open data, in JSON
+//!   and DAG-CBOR alike.
+//! - `cbor` (feature `cbor`): canonical DAG-CBOR, strict and lenient
+//!   decoding, record CIDs.
+//! - `car` (feature `cbor`): CAR v1 files, read with every block verified
+//!   against its CID, and written.
 //! - [`binding`]: how an endpoint travels over HTTP: XRPC, or the method,
 //!   path, body formats, authentication and response envelope of another API.
 //! - [`xrpc`]: what an endpoint is ([`xrpc::Endpoint`]), its parameters and its
@@ -17,21 +22,41 @@
 //!   every violation.
 //! - [`rt`]: the single module generated code refers to.
 //! - `client` (feature `client`): a client calling generated endpoints, over
-//!   XRPC or their binding.
+//!   XRPC or their binding, and password sessions.
 //! - `server` (feature `server`): an axum router serving generated `Service`
-//!   traits, at each endpoint's binding.
+//!   traits, at each endpoint's binding, with an async authenticator hook.
+//! - `crypto` (feature `crypto`): `did:key` public keys and atproto's low-S
+//!   ES256K / ES256 signatures.
+//! - `identity` (feature `identity`): handle and DID resolution, with the
+//!   handle checked both ways.
+//! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
+//!   verified.
 
 pub mod binding;
+#[cfg(feature = "cbor")]
+pub mod car;
+#[cfg(feature = "cbor")]
+pub mod cbor;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod data;
 pub mod error;
 mod helpers;
+#[cfg(feature = "identity")]
+pub mod identity;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod service;
+#[cfg(feature = "service-auth")]
+pub mod service_auth;
 pub mod types;
 mod union;
 pub mod validate;
 pub mod xrpc;
+
+/// The `cid` crate, whose [`Cid`](cid::Cid) is a decoded CID: what
+/// [`data::CidLink`] holds and what [`cbor`] computes.
+pub use cid;

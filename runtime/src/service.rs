@@ -47,6 +47,10 @@ pub struct RequestContext {
     pub headers: http::HeaderMap,
     /// The authenticated caller, when the server's authenticator named one.
     pub caller: Option<Did>,
+    /// The request's extensions: what the HTTP stack and the server's
+    /// authenticator attached to the request (a service-auth verifier leaves
+    /// the verified token's claims here).
+    pub extensions: http::Extensions,
 }
 
 impl RequestContext {

@@ -5,11 +5,13 @@
 
 use std::fmt;
 
+use serde::Serialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{self, Impossible, SerializeMap, SerializeStruct, Serializer};
-use serde::{Deserialize, Serialize};
 
-use crate::data::Unknown;
+use std::collections::BTreeMap;
+
+use crate::data::{Key, Unknown, Value, ValueDeserializer};
 
 /// Serializes `value` as an object whose first entry is `"$type": type_name`.
 ///
@@ -259,18 +261,29 @@ pub trait Union: Sized {
 
 /// Decodes a union member: an object with a string `$type`.
 ///
-/// The object is read as a stream: the entries before `$type` (usually none,
-/// as writers put it first) are buffered, and from `$type` on a known member
-/// decodes straight from the input. Only a member of an unknown type is
-/// collected whole, into [`Union::unknown`]. A known member that fails to
-/// decode is an error naming the member and the path inside it.
+/// The object is read as a stream: the entries before `$type` are buffered
+/// as [`Value`]s (in JSON writers put `$type` first; in canonical DAG-CBOR
+/// the keys shorter than `$type` come before it), and from `$type` on a known
+/// member decodes straight from the input. Only a member of an unknown type
+/// is collected whole, into [`Union::unknown`]. A known member that fails to
+/// decode is an error naming the member and the path inside it. Buffered
+/// entries are replayed as the input's own encoding would present them, so
+/// links and bytes read the same whichever side of `$type` they stand.
 pub fn deserialize_union<'de, U: Union, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<U, D::Error> {
-    deserializer.deserialize_map(UnionVisitor(std::marker::PhantomData))
+    let human = deserializer.is_human_readable();
+    deserializer.deserialize_map(UnionVisitor {
+        human,
+        union: std::marker::PhantomData,
+    })
 }
 
-struct UnionVisitor<U>(std::marker::PhantomData<U>);
+struct UnionVisitor<U> {
+    /// Whether the input is a human-readable encoding (JSON).
+    human: bool,
+    union: std::marker::PhantomData<U>,
+}
 
 impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
     type Value = U;
@@ -280,21 +293,22 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
-        let mut before: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut before: Vec<(String, Value)> = Vec::new();
         let type_name = loop {
-            let Some(key) = map.next_key::<String>()? else {
+            let Some(key) = map.next_key::<Key<'de>>()? else {
                 return Err(de::Error::custom("union member has no $type"));
             };
-            let value = map.next_value::<serde_json::Value>()?;
-            if key != "$type" {
-                before.push((key, value));
+            let value = map.next_value::<Value>()?;
+            if key.as_str() != "$type" {
+                before.push((key.into_owned(), value));
                 continue;
             }
             match value {
-                serde_json::Value::String(type_name) => break type_name,
+                Value::String(type_name) => break type_name,
                 other => {
                     return Err(de::Error::custom(format_args!(
-                        "union member has a non-string $type: {other}"
+                        "union member has a non-string $type: {}",
+                        other.to_json()
                     )));
                 }
             }
@@ -308,45 +322,81 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
             // a tracker here would nest wrappers once per union level, without
             // bound for recursive lexicons.
             let mut failed_at = None;
+            // The member sees its `$type` too (first), for types that model it.
+            before.insert(0, ("$type".to_owned(), Value::String(type_name.clone())));
             let rest = Resumed {
                 before: before.into_iter(),
                 value: None,
                 key: None,
                 failed_at: &mut failed_at,
+                human: self.human,
                 map,
             };
-            let result = U::decode_member(&type_name, de::value::MapAccessDeserializer::new(rest));
+            let member = MemberDeserializer {
+                map: rest,
+                human: self.human,
+            };
+            let result = U::decode_member(&type_name, member);
             return result.map_err(|err| match failed_at {
                 Some(key) => de::Error::custom(format_args!("invalid {type_name} at {key}: {err}")),
                 None => de::Error::custom(format_args!("invalid {type_name}: {err}")),
             });
         }
 
-        // A type this code does not know: kept whole, in the order received.
-        let mut object = serde_json::Map::new();
-        object.extend(before);
-        object.insert(
-            "$type".to_owned(),
-            serde_json::Value::String(type_name.clone()),
-        );
-        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
-            object.insert(key, value);
+        // A type this code does not know: kept whole.
+        let mut object: BTreeMap<String, Value> = before.into_iter().collect();
+        object.insert("$type".to_owned(), Value::String(type_name.clone()));
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let value = map.next_value::<Value>()?;
+            if object.insert(key.as_str().to_owned(), value).is_some() {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate key {:?}",
+                    key.as_str()
+                )));
+            }
         }
-        U::unknown(Unknown::new(serde_json::Value::Object(object)))
+        U::unknown(Unknown::new(Value::Object(object)))
             .ok_or_else(|| unexpected_member(&type_name, U::MEMBERS))
     }
 }
 
-/// The entries of a map after its `$type`: first those read before it, then
-/// the rest of the input.
+/// The member after its `$type`, as a deserializer that reports the input's
+/// human-readability (serde's own `MapAccessDeserializer` reports `true`).
+struct MemberDeserializer<A> {
+    map: A,
+    human: bool,
+}
+
+impl<'de, A: MapAccess<'de>> Deserializer<'de> for MemberDeserializer<A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self.map)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.human
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// The entries of a union member: its `$type` and those read before it,
+/// then the rest of the input.
 struct Resumed<'f, 'de, A> {
-    before: std::vec::IntoIter<(String, serde_json::Value)>,
+    before: std::vec::IntoIter<(String, Value)>,
     /// The value of the buffered key just returned.
-    value: Option<serde_json::Value>,
+    value: Option<Value>,
     /// The key just returned.
     key: Option<Key<'de>>,
     /// The key whose value failed to decode.
     failed_at: &'f mut Option<String>,
+    /// Whether the input is human-readable, for replaying buffered values.
+    human: bool,
     map: A,
 }
 
@@ -382,56 +432,13 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Resumed<'_, 'de, A> {
         seed: V,
     ) -> Result<V::Value, A::Error> {
         let result = match self.value.take() {
-            Some(value) => seed.deserialize(value).map_err(de::Error::custom),
+            Some(value) => seed.deserialize(ValueDeserializer::<A::Error>::new(&value, self.human)),
             None => self.map.next_value_seed(seed),
         };
         if result.is_err() {
-            *self.failed_at = self.key.take().map(|key| key.as_str().to_owned());
+            *self.failed_at = self.key.take().map(|key| key.into_owned());
         }
         result
-    }
-}
-
-/// A map key, borrowed from the input where it can be.
-enum Key<'de> {
-    Borrowed(&'de str),
-    Owned(String),
-}
-
-impl Key<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Key::Borrowed(text) => text,
-            Key::Owned(text) => text,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a property name")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key::Borrowed(text))
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Key<'de>, E> {
-                Ok(Key::Owned(text.to_owned()))
-            }
-
-            fn visit_string<E: de::Error>(self, text: String) -> Result<Key<'de>, E> {
-                Ok(Key::Owned(text))
-            }
-        }
-
-        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
@@ -444,6 +451,7 @@ pub fn unexpected_member<E: de::Error>(found: &str, expected: &'static [&'static
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
     use serde_json::json;
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]

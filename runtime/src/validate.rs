@@ -350,16 +350,16 @@ impl Validator {
     /// `$bytes`, `$link` or a blob, which are values of their own types), and
     /// that everything in it is valid data-model JSON.
     pub fn object(&mut self, value: &Unknown) {
-        match &value.0 {
-            serde_json::Value::Object(map) => {
-                if let Some(kind) = crate::data::special_object(map) {
-                    self.violation("type", format!("{kind}, an object required"));
-                } else if let Err(err) = crate::data::check_data_model(&value.0) {
+        match value.as_value() {
+            crate::data::Value::Object(map)
+                if map.get("$type").and_then(crate::data::Value::as_str) != Some("blob") =>
+            {
+                if let Err(err) = value.as_value().check_data_model() {
                     self.violation("data model", err.to_string());
                 }
             }
             other => {
-                let kind = crate::data::json_kind(other);
+                let kind = other.kind();
                 self.violation("type", format!("{kind}, an object required"));
             }
         }
@@ -490,12 +490,13 @@ mod tests {
         v.integer(101, &rules);
         v.integer(50, &rules);
         v.array_length(4, None, Some(3));
-        let cid =
-            crate::types::Cid::new("bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm")
+        let cid: crate::data::CidLink =
+            "bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+                .parse()
                 .unwrap();
         let blob = Blob::new(cid, "text/plain", 2000);
         v.blob(&blob, Some(&["image/*"]), Some(1000));
-        v.object(&Unknown(serde_json::json!([1])));
+        v.object(&Unknown(crate::data::Value::Array(vec![1.into()])));
         let constraints: Vec<&str> = v.violations().iter().map(|x| x.constraint).collect();
         assert_eq!(
             constraints,

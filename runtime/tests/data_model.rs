@@ -74,7 +74,7 @@ fn fixtures_are_valid_and_special_values_round_trip() {
             match value {
                 Value::Object(map) if map.contains_key("$link") => {
                     let link: CidLink = serde_json::from_value(value.clone()).unwrap();
-                    assert_eq!(&serde_json::to_value(&link).unwrap(), value);
+                    assert_eq!(&serde_json::to_value(link).unwrap(), value);
                     links += 1;
                 }
                 Value::Object(map) if map.contains_key("$bytes") => {

@@ -3,9 +3,15 @@
 //!
 //! The Bluesky chat service is not open source; this shows that anyone can
 //! stand one up from the lexicons alone. It keeps everything in memory and
-//! authenticates with a fixed bearer-token table: each [`Account`] has a token,
-//! and a request carrying `Authorization: Bearer <token>` acts as that
-//! account's DID.
+//! authenticates two ways ([`ChatAuth`]):
+//!
+//! - development tokens: each [`Account`] has one, and a request carrying
+//!   `Authorization: Bearer <token>` acts as that account's DID;
+//! - inter-service JWTs, as the real chat service receives them behind a PDS
+//!   that proxies a user's call (`atproto-proxy:
+//!   did:web:api.bsky.chat#bsky_chat`): signed by the user's atproto signing
+//!   key, for this service's DID and the endpoint called, verified against
+//!   the user's DID document ([`app_with_service_auth`]).
 //!
 //! Behaviour follows the lexicons' descriptions:
 //! - leaving a group removes membership, but the owner gets `OwnerCannotLeave`
@@ -21,8 +27,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use atlex::error::CommonError;
-use atlex::server::XrpcRouter;
+use atlex::server::{AuthRequest, Authenticator, Rejection, XrpcRouter};
 use atlex::service::{HandlerError, HandlerResult, Request};
+use atlex::service_auth::ServiceAuthVerifier;
 use atlex::types::{Datetime, Did, Handle};
 use atlex_lexicons::chat::bsky::actor::defs::{
     DirectConvoMember, GroupConvoMember, MemberRole, PastGroupConvoMember, ProfileViewBasic,
@@ -230,7 +237,13 @@ impl ChatService {
         })
     }
 
-    /// The caller named by a bearer token, for [`XrpcRouter::authenticate`].
+    /// Whether `token` is one of the accounts' development tokens.
+    pub fn is_dev_token(&self, token: &str) -> bool {
+        self.tokens.contains_key(token)
+    }
+
+    /// The caller named by a development bearer token, for
+    /// [`XrpcRouter::authenticate`].
     pub fn authenticate(
         &self,
         headers: &axum::http::HeaderMap,
@@ -1239,9 +1252,43 @@ impl group::Service for ChatService {
     }
 }
 
+/// How the service authenticates callers: development tokens first, then,
+/// when a verifier is set, inter-service JWTs.
+#[derive(Debug)]
+pub struct ChatAuth {
+    service: Arc<ChatService>,
+    service_auth: Option<ServiceAuthVerifier>,
+}
+
+impl ChatAuth {
+    /// Development tokens of `service`'s accounts, and service-auth JWTs
+    /// checked by `service_auth` if given.
+    pub fn new(service: Arc<ChatService>, service_auth: Option<ServiceAuthVerifier>) -> Self {
+        Self {
+            service,
+            service_auth,
+        }
+    }
+}
+
+impl Authenticator for ChatAuth {
+    async fn authenticate(&self, request: AuthRequest<'_>) -> Result<Option<Did>, Rejection> {
+        match (&self.service_auth, request.bearer_token()) {
+            // A JWT: any account of the network, as its PDS vouches for it.
+            (Some(verifier), Some(token)) if !self.service.is_dev_token(token) => {
+                verifier.authenticate(request).await
+            }
+            _ => self
+                .service
+                .authenticate(request.headers)
+                .map_err(Rejection::from),
+        }
+    }
+}
+
 /// The service's HTTP routes: `/xrpc/chat.bsky.convo.*` and
 /// `/xrpc/chat.bsky.group.createGroup`, authenticated with the accounts'
-/// bearer tokens.
+/// development tokens.
 pub fn app(service: ChatService) -> axum::Router {
     app_shared(Arc::new(service))
 }
@@ -1249,11 +1296,25 @@ pub fn app(service: ChatService) -> axum::Router {
 /// [`app`] for a service the caller keeps a handle on (to reach
 /// [`ChatService::delete_message`], say).
 pub fn app_shared(service: Arc<ChatService>) -> axum::Router {
-    let auth = Arc::clone(&service);
+    router(ChatAuth::new(Arc::clone(&service), None), service)
+}
+
+/// [`app_shared`], also accepting inter-service JWTs that `verifier` checks
+/// (for this service's DID, such as `did:web:api.bsky.chat#bsky_chat`):
+/// their issuer is the caller, whether or not it is one of the demo
+/// accounts.
+pub fn app_with_service_auth(
+    service: Arc<ChatService>,
+    verifier: ServiceAuthVerifier,
+) -> axum::Router {
+    router(ChatAuth::new(Arc::clone(&service), Some(verifier)), service)
+}
+
+fn router(auth: ChatAuth, service: Arc<ChatService>) -> axum::Router {
     XrpcRouter::from_arc(service)
         .mount(convo::register)
         .mount(group::register)
-        .authenticate(move |headers| auth.authenticate(headers))
+        .authenticator(auth)
         // Debug builds (and so the tests) check every answer against the
         // lexicon: a bug that builds a bad view fails loudly here rather than
         // in a client.

@@ -13,8 +13,17 @@
 //! curl -H 'Authorization: Bearer alice-token' \
 //!   'http://127.0.0.1:2583/xrpc/chat.bsky.convo.listConvos?limit=10'
 //! ```
+//!
+//! With `ATLEX_CHAT_SERVICE_DID` set (say `did:web:chat.example.com#bsky_chat`,
+//! the DID and service id a PDS proxies to), it also accepts inter-service
+//! JWTs for that audience, resolving issuers through `ATLEX_PLC_URL`
+//! (`https://plc.directory` by default) and DNS.
 
-use chat_server::{ChatService, app, demo_accounts};
+use std::sync::Arc;
+
+use atlex::identity::{DEFAULT_PLC_DIRECTORY, Resolver};
+use atlex::service_auth::ServiceAuthVerifier;
+use chat_server::{ChatService, app_shared, app_with_service_auth, demo_accounts};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +40,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "chat.bsky service listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, app(ChatService::new(accounts)?))
+    let service = Arc::new(ChatService::new(accounts)?);
+    let app = match std::env::var("ATLEX_CHAT_SERVICE_DID") {
+        Ok(audience) => {
+            let plc =
+                std::env::var("ATLEX_PLC_URL").unwrap_or_else(|_| DEFAULT_PLC_DIRECTORY.to_owned());
+            let resolver = Resolver::builder().plc_directory(plc).build()?;
+            println!("accepting service-auth JWTs for {audience}");
+            app_with_service_auth(service, ServiceAuthVerifier::new(resolver, audience))
+        }
+        Err(_) => app_shared(service),
+    };
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

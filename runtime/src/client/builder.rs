@@ -23,6 +23,9 @@ pub(crate) const ATPROTO_ACCEPT_LABELERS: &str = "atproto-accept-labelers";
 pub(crate) type RefreshFuture = Pin<Box<dyn Future<Output = Result<String, BoxError>> + Send>>;
 /// A refresh hook, type-erased.
 pub(crate) type RefreshHook = Arc<dyn Fn() -> RefreshFuture + Send + Sync>;
+/// Makes the bearer token of each request from the NSID called (service
+/// auth), type-erased.
+pub(crate) type TokenMinter = Arc<dyn Fn(&'static str) -> Result<String, BoxError> + Send + Sync>;
 /// A violation hook, type-erased.
 pub(crate) type ViolationHook = Arc<dyn Fn(&str, &ValidationError) + Send + Sync>;
 
@@ -86,6 +89,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     retry: Option<RetryPolicy>,
     refresh: Option<RefreshHook>,
+    minter: Option<TokenMinter>,
     validation: ValidationMode,
     on_violation: Option<ViolationHook>,
     max_response_size: Option<u64>,
@@ -104,6 +108,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
             .field("refresh", &self.refresh.is_some())
+            .field("service_auth", &self.minter.is_some())
             .field("validation", &self.validation)
             .field("on_violation", &self.on_violation.is_some())
             .field("max_response_size", &self.max_response_size)
@@ -125,6 +130,7 @@ impl ClientBuilder {
             user_agent: None,
             retry: None,
             refresh: None,
+            minter: None,
             validation: ValidationMode::Off,
             on_violation: None,
             max_response_size: None,
@@ -244,6 +250,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticates each call with a fresh service-auth token (feature
+    /// `service-auth`): issued by `issuer`, signed with `key` (the issuer's
+    /// atproto signing key), for the service `audience`
+    /// (`did:web:…#service`), bound to the endpoint called (`lxm`) and valid
+    /// for a minute. For a service calling another one; replaces
+    /// [`bearer`](Self::bearer).
+    #[cfg(feature = "service-auth")]
+    pub fn service_auth(
+        mut self,
+        issuer: crate::types::Did,
+        key: crate::crypto::SigningKey,
+        audience: impl Into<String>,
+    ) -> Self {
+        let audience = audience.into();
+        self.minter = Some(Arc::new(move |nsid| {
+            crate::service_auth::ServiceToken::new(&issuer, audience.clone())
+                .lxm(nsid)
+                .sign(&key)
+                .map_err(Into::into)
+        }));
+        self
+    }
+
     /// Checks outputs against the lexicon's constraints, as `mode` says.
     pub fn validate_outputs(mut self, mode: ValidationMode) -> Self {
         self.validation = mode;
@@ -338,6 +367,7 @@ impl ClientBuilder {
                 api_key,
                 body_format: self.body_format,
                 refresh: self.refresh,
+                minter: self.minter,
                 refresh_lock: tokio::sync::Mutex::new(()),
                 retry: self.retry,
                 validation: self.validation,

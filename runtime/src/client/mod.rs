@@ -79,6 +79,18 @@
 //! sending ([`Error::InvalidInput`]).
 //! Nothing a server sends, however malformed or large, makes the client panic.
 //!
+//! # Sessions
+//!
+//! [`Login`] logs in with a password (`com.atproto.server.createSession`):
+//! with the `identity` feature, from a handle or DID, finding the account's
+//! PDS by resolving it ([`login`]`("alice.example.com", password)`), or at a
+//! known PDS. The [`SessionClient`] it gives is a [`Client`] whose access
+//! token is refreshed (`refreshSession`) when the PDS answers
+//! `ExpiredToken`; a hook hears each new [`Session`] so that the application
+//! can store it, and [`Login::resume`] continues a stored one. OAuth is not
+//! supported. [`Client::service_auth`] asks the PDS for a service-auth token
+//! (`getServiceAuth`).
+//!
 //! # Tokens, retries and validation
 //!
 //! The access token (`Authorization: Bearer …`) can be replaced at any time
@@ -88,12 +100,20 @@
 //! Outputs can be checked against the lexicon's constraints
 //! ([`ValidationMode`]).
 
+mod account;
 mod builder;
 mod error;
 mod reset;
+mod session;
 
+pub use account::{
+    CreateSessionError, DeleteSessionError, GetServiceAuthError, RefreshSessionError,
+};
 pub use builder::{ClientBuilder, RetryPolicy, ValidationMode};
 pub use error::{BoxError, BuildError, Error, TransportKind};
+#[cfg(feature = "identity")]
+pub use session::login;
+pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};
 
 use std::collections::HashSet;
 use std::fmt;
@@ -104,7 +124,7 @@ use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
-use builder::{RefreshHook, ViolationHook};
+use builder::{RefreshHook, TokenMinter, ViolationHook};
 
 use crate::binding::{self, BearerUse, Binding, BodyFormat, Envelope, PathTemplate};
 use crate::error::CommonError;
@@ -142,6 +162,8 @@ pub(crate) struct Inner {
     /// The body format preferred when a binding allows several.
     pub(crate) body_format: Option<BodyFormat>,
     pub(crate) refresh: Option<RefreshHook>,
+    /// Makes each request's token, for service auth.
+    pub(crate) minter: Option<TokenMinter>,
     /// Held while a refresh hook runs, so that calls expiring together
     /// refresh once.
     pub(crate) refresh_lock: tokio::sync::Mutex<()>,
@@ -318,7 +340,13 @@ impl Client {
         let mut waited = Duration::ZERO;
         let mut refreshed = false;
         loop {
-            let token = inner.token();
+            let token = match &inner.minter {
+                Some(mint) => Some(
+                    mint(E::NSID)
+                        .map_err(|err| transport::<E>(&url, TransportKind::Build, Some(err)))?,
+                ),
+                None => inner.token(),
+            };
             let response = inner
                 .send::<E>(&binding, &url, body.as_ref(), token.as_deref())
                 .await?;

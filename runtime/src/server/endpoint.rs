@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt as _, StreamExt as _};
 use http::{HeaderMap, HeaderValue, Method, header};
 
-use super::{InputRejection, ResponseFuture, Serve, Settings, response};
+use super::{AuthRequest, InputRejection, ResponseFuture, Serve, Settings, response};
 use crate::binding::{self, Binding, BodyFormat, HttpMethod, PathTemplate};
 use crate::error::CommonError;
 use crate::service::{HandlerError, HandlerResult, Request, RequestContext};
@@ -91,7 +91,7 @@ where
     async fn respond(&self, request: http::Request<Body>) -> Response {
         let binding: Binding = E::BINDING;
         let envelope = &binding.envelope;
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
 
         if let Some(missing) = binding.auth.missing(&parts.headers) {
             return response::common(
@@ -102,10 +102,19 @@ where
             );
         }
         let caller = match &self.settings.authenticator {
-            Some(authenticate) => match authenticate(&parts.headers) {
-                Ok(caller) => caller,
-                Err(error) => return response::common(envelope, &error),
-            },
+            Some(authenticator) => {
+                let request = AuthRequest {
+                    nsid: E::NSID,
+                    method: &parts.method,
+                    uri: &parts.uri,
+                    headers: &parts.headers,
+                    extensions: &mut parts.extensions,
+                };
+                match authenticator.authenticate_boxed(request).await {
+                    Ok(caller) => caller,
+                    Err(rejection) => return response::rejection(envelope, &rejection),
+                }
+            }
             None => None,
         };
 
@@ -151,6 +160,7 @@ where
             context: RequestContext {
                 headers: parts.headers,
                 caller,
+                extensions: parts.extensions,
             },
         };
         match (self.handler)(Arc::clone(&self.service), request).await {

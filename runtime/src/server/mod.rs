@@ -100,10 +100,11 @@
 //!    method answers 400 `InvalidRequest` with an `Allow` header.
 //! 3. **Authentication.** A request without the credentials its binding's
 //!    [scheme](crate::binding::Auth) requires (an API key header, a bearer
-//!    token) answers 401 `AuthenticationRequired`. Then the function given to
-//!    [`XrpcRouter::authenticate`] maps the headers to the caller
-//!    ([`RequestContext::caller`]), or to an error answered as is (for
-//!    example 401 `AuthenticationRequired`).
+//!    token) answers 401 `AuthenticationRequired`. Then the
+//!    [`Authenticator`] (or the function given to
+//!    [`XrpcRouter::authenticate`]) names the caller
+//!    ([`RequestContext::caller`]), or refuses with an error answered as is
+//!    (for example 401 `BadJwtSignature`).
 //! 4. **Parameters.** The query string (and, for a path template, the path's
 //!    variables) is read with [`Params::read_query`] and checked with
 //!    [`Validate`]; a missing, repeated or malformed parameter, or one outside
@@ -220,8 +221,11 @@
 //! [`HandlerError::Endpoint`]: crate::service::HandlerError::Endpoint
 //! [`HandlerError::Common`]: crate::service::HandlerError::Common
 
+mod auth;
 mod endpoint;
 mod response;
+
+pub use auth::{AuthRequest, Authenticator, Rejection};
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -246,13 +250,10 @@ use crate::xrpc::Endpoint;
 /// The body limit of a new [`XrpcRouter`]: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
-/// Maps a request's headers to its caller.
-type Authenticator = dyn Fn(&HeaderMap) -> Result<Option<Did>, CommonError> + Send + Sync;
-
 /// What every endpoint of a router shares, fixed when it becomes an
 /// [`axum::Router`].
 struct Settings {
-    authenticator: Option<Box<Authenticator>>,
+    authenticator: Option<Box<dyn auth::DynAuthenticator>>,
     body_limit: usize,
     /// Per NSID, an [`InputRejection`] of that endpoint's type.
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
@@ -298,7 +299,7 @@ struct Mounted {
 pub struct XrpcRouter<S> {
     service: Arc<S>,
     routes: BTreeMap<&'static str, Mounted>,
-    authenticator: Option<Box<Authenticator>>,
+    authenticator: Option<Box<dyn auth::DynAuthenticator>>,
     body_limit: usize,
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
     validate_outputs: bool,
@@ -365,7 +366,9 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
-    /// Sets how callers are authenticated.
+    /// Sets how callers are authenticated, with a synchronous function of
+    /// the request's headers (for one that awaits, see
+    /// [`authenticator`](Self::authenticator)).
     ///
     /// `authenticate` runs on every request to a mounted endpoint, before its
     /// parameters and body are read. `Ok(Some(did))` names the caller
@@ -376,10 +379,23 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
     ///
     /// [`RequestContext::caller`]: crate::service::RequestContext::caller
     pub fn authenticate(
-        mut self,
+        self,
         authenticate: impl Fn(&HeaderMap) -> Result<Option<Did>, CommonError> + Send + Sync + 'static,
     ) -> Self {
-        self.authenticator = Some(Box::new(authenticate));
+        self.authenticator(auth::HeaderFn(authenticate))
+    }
+
+    /// Sets how callers are authenticated, with an [`Authenticator`]: it may
+    /// await (resolve a DID document, ask a session store), sees the NSID
+    /// called, can leave data for the handler in the request's extensions,
+    /// and refuses with any error name and status ([`Rejection`]). A
+    /// [`ServiceAuthVerifier`] (feature `service-auth`) verifies the
+    /// inter-service JWTs a PDS sends when it proxies a user's call.
+    /// Replaces an authenticator set before.
+    ///
+    /// [`ServiceAuthVerifier`]: https://docs.rs/atlex/latest/atlex/service_auth/struct.ServiceAuthVerifier.html
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticator = Some(Box::new(authenticator));
         self
     }
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode, header};
 
-use super::{ResponseFuture, Serve};
+use super::{Rejection, ResponseFuture, Serve};
 use crate::binding::Envelope;
 use crate::error::CommonError;
 use crate::service::HandlerError;
@@ -69,6 +69,16 @@ fn seconds_up(duration: Duration) -> u64 {
     duration
         .as_secs()
         .saturating_add(u64::from(duration.subsec_nanos() > 0))
+}
+
+/// An authenticator's refusal: a common error as [`common`] answers it, any
+/// other name with its status.
+pub(super) fn rejection(envelope: &Envelope, rejection: &Rejection) -> Response {
+    if let Some(common) = rejection.as_common() {
+        return self::common(envelope, common);
+    }
+    let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+    error(envelope, status, rejection.name(), rejection.message())
 }
 
 /// `InternalServerError` (500 unless the envelope says) with a message.

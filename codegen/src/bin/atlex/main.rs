@@ -4,8 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod car;
+mod cbor;
+mod cid;
 mod diff;
 mod generate;
+mod resolve;
 mod validate;
 
 /// With the `mimalloc` feature, the binary's allocator (see Cargo.toml).
@@ -26,6 +30,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     Validate(validate::ValidateArgs),
     Diff(diff::DiffArgs),
+    Cid(cid::CidArgs),
+    Cbor(cbor::CborArgs),
+    Car(car::CarArgs),
+    Resolve(resolve::ResolveArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +41,9 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Cid(args) => cid::run(args),
+        Command::Cbor(args) => cbor::run(args),
+        Command::Car(args) => car::run(args),
+        Command::Resolve(args) => resolve::run(args),
     }
 }
