@@ -184,6 +184,16 @@ fn broken_lexicons_report_every_problem() {
     diagnostics.locate(|f| catalog.source_of(f));
     diagnostics.sort();
     assert!(diagnostics.has_errors());
+    for diagnostic in diagnostics.iter() {
+        let places =
+            std::iter::once(&diagnostic.location).chain(diagnostic.related.iter().map(|(l, _)| l));
+        for location in places {
+            assert!(
+                location.line_col.is_some(),
+                "no line and column: {diagnostic}"
+            );
+        }
+    }
     // Paths relative to the fixture directory, so the text is the same on
     // every machine.
     let prefix = format!("{}/", dir.display());

@@ -42,6 +42,17 @@ fn report(set: &Set) -> (atlex_codegen::Generated, String) {
 
 fn check(set: &Set) -> atlex_codegen::Generated {
     let (generated, text) = report(set);
+    // Every diagnostic, and every place it refers to, has a line and column.
+    for diagnostic in generated.diagnostics.iter() {
+        let places =
+            std::iter::once(&diagnostic.location).chain(diagnostic.related.iter().map(|(l, _)| l));
+        for location in places {
+            assert!(
+                location.line_col.is_some(),
+                "no line and column: {diagnostic}"
+            );
+        }
+    }
     println!("{}", text.lines().next().unwrap_or_default());
     let path = sets_dir()
         .join("expected")
