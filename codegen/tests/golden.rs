@@ -185,9 +185,7 @@ fn broken_lexicons_report_every_problem() {
     diagnostics.sort();
     assert!(diagnostics.has_errors());
     for diagnostic in diagnostics.iter() {
-        let places =
-            std::iter::once(&diagnostic.location).chain(diagnostic.related.iter().map(|(l, _)| l));
-        for location in places {
+        for location in diagnostic.places() {
             assert!(
                 location.line_col.is_some(),
                 "no line and column: {diagnostic}"

@@ -44,9 +44,7 @@ fn check(set: &Set) -> atlex_codegen::Generated {
     let (generated, text) = report(set);
     // Every diagnostic, and every place it refers to, has a line and column.
     for diagnostic in generated.diagnostics.iter() {
-        let places =
-            std::iter::once(&diagnostic.location).chain(diagnostic.related.iter().map(|(l, _)| l));
-        for location in places {
+        for location in diagnostic.places() {
             assert!(
                 location.line_col.is_some(),
                 "no line and column: {diagnostic}"
