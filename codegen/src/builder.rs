@@ -292,8 +292,11 @@ impl Builder {
         };
         if self.options.skip_invalid {
             for file in catalog.unidentified_rejected_files() {
+                // The whole file, which may not even be JSON to point into.
+                let mut location = crate::diagnostics::Location::new(Some(file.clone()), "");
+                location.line_col = Some((1, 1));
                 diagnostics.push(crate::Diagnostic::warning(
-                    crate::diagnostics::Location::new(Some(file.clone()), ""),
+                    location,
                     "left out: this file is no lexicon document that could be read (see its errors)",
                 ));
             }

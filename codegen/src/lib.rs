@@ -215,9 +215,9 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
                 invalid.extend(newly);
             }
             Round::Done(result) => {
-                let (mut generated, diagnostics) = match result {
-                    Ok(generated) => {
-                        let diagnostics = generated.diagnostics.clone();
+                let (generated, diagnostics) = match result {
+                    Ok(mut generated) => {
+                        let diagnostics = std::mem::take(&mut generated.diagnostics);
                         (Some(generated), diagnostics)
                     }
                     Err(diagnostics) => (None, diagnostics),
@@ -233,12 +233,12 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
                     }
                 }
                 let found = finish(found, catalog);
-                return match generated.as_mut() {
-                    Some(generated) if !found.has_errors() => {
+                return match generated {
+                    Some(mut generated) if !found.has_errors() => {
                         generated.diagnostics = found;
                         generated.left_out = left_out;
                         generated.unselected = unneeded;
-                        Ok(generated.clone())
+                        Ok(generated)
                     }
                     _ => Err(found),
                 };

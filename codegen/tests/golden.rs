@@ -207,6 +207,14 @@ fn broken_lexicons_report_every_problem() {
     diagnostics.locate(|f| catalog.source_of(f));
     diagnostics.sort();
     assert!(diagnostics.has_errors());
+    for diagnostic in diagnostics.iter() {
+        for location in diagnostic.places() {
+            assert!(
+                location.line_col.is_some(),
+                "no line and column: {diagnostic}"
+            );
+        }
+    }
     // Paths relative to the fixture directory, so the text is the same on
     // every machine.
     let prefix = format!("{}/", dir.display());
