@@ -78,10 +78,11 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
         let (type_name, before) = read_type(&mut map)?;
+        let type_name = type_name.as_str();
         let Some(index) = U::MEMBERS.iter().position(|m| *m == type_name) else {
-            let data = collect(before, &type_name, map)?;
+            let data = collect(before, type_name, map)?;
             return U::unknown(Unknown::new(data))
-                .ok_or_else(|| unexpected_member(&type_name, U::MEMBERS));
+                .ok_or_else(|| unexpected_member(type_name, U::MEMBERS));
         };
         let rest = Resumed {
             before: before.into_iter(),
@@ -98,7 +99,7 @@ type Entries = Vec<(String, Value)>;
 
 /// Reads entries up to and including the `$type`: the type, and the entries
 /// before it.
-fn read_type<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(String, Entries), A::Error> {
+fn read_type<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(Key<'de>, Entries), A::Error> {
     let mut before = Vec::new();
     loop {
         let Some(key) = map.next_key::<Key<'de>>()? else {
@@ -108,13 +109,40 @@ fn read_type<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(String, Entries), A
             before.push((key.into_owned(), map.next_value::<Value>()?));
             continue;
         }
-        return match map.next_value::<Value>()? {
-            Value::String(type_name) => Ok((type_name, before)),
-            other => Err(de::Error::custom(format_args!(
-                "union member has a non-string $type: {}",
-                other.to_json()
-            ))),
-        };
+        let TypeName(type_name) = map.next_value()?;
+        return Ok((type_name, before));
+    }
+}
+
+/// The value of a member's `$type`: a string, borrowed from the input where
+/// it can be.
+struct TypeName<'de>(Key<'de>);
+
+impl<'de> Deserialize<'de> for TypeName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TypeNameVisitor;
+
+        impl<'de> Visitor<'de> for TypeNameVisitor {
+            type Value = TypeName<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string (a union member has a non-string $type)")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(TypeName(Key::Borrowed(text)))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(TypeName(Key::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(TypeName(Key::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TypeNameVisitor)
     }
 }
 

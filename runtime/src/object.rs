@@ -43,6 +43,11 @@ pub trait Object: Sized {
     /// [`ExtraFields`]) rather than skipped.
     const KEEPS_UNKNOWN: bool = false;
 
+    /// The index in [`FIELDS`](Self::FIELDS) of the field whose JSON name is
+    /// `key`. (A `match` per type: the compiler turns it into comparisons
+    /// of the input key against constants, faster than searching the table.)
+    fn field(key: &str) -> Option<usize>;
+
     /// Reads the object from its entries.
     fn decode<'de, A: MapAccess<'de>>(fields: Fields<'de, A>) -> Result<Self, A::Error>;
 
@@ -125,9 +130,8 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
 pub struct Fields<'de, A> {
     map: A,
     names: &'static [&'static str],
-    /// Where the next field is expected: writers mostly keep declaration
-    /// order, so the key is usually found at once.
-    next: usize,
+    /// [`Object::field`] of the type being read.
+    lookup: fn(&str) -> Option<usize>,
     /// The field whose value is to be read.
     current: usize,
     /// Fields seen (the first 64; later ones are rare enough to go unchecked).
@@ -146,7 +150,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         Self {
             map,
             names: T::FIELDS,
-            next: 0,
+            lookup: T::field,
             current: 0,
             seen: 0,
             record_type: if member.is_some() {
@@ -162,42 +166,54 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
 
     /// The index of the next declared field, or `None` at the end of the
     /// object.
+    #[inline]
     pub fn next_field(&mut self) -> Result<Option<usize>, A::Error> {
         loop {
             let Some(key) = self.map.next_key::<Key<'de>>()? else {
                 return Ok(None);
             };
-            let key = key.as_str();
-            if let Some(index) = find(self.names, key, self.next) {
-                if index < 64 {
-                    let bit = 1u64 << index;
-                    if self.seen & bit != 0 {
-                        return Err(self.wrap(de::Error::custom(format_args!(
-                            "duplicate field `{}`",
-                            self.names[index]
-                        ))));
-                    }
-                    self.seen |= bit;
-                }
-                self.current = index;
-                self.next = index + 1;
-                return Ok(Some(index));
-            }
-            if key == "$type" {
-                self.check_type()?;
-                continue;
-            }
-            match &mut self.kept {
-                Some(kept) => {
-                    let key = key.to_owned();
-                    let value = self.map.next_value::<Value>()?;
-                    kept.insert(key, value);
-                }
-                None => {
-                    self.map.next_value::<IgnoredAny>()?;
-                }
+            match (self.lookup)(key.as_str()) {
+                Some(index) => return self.found(index).map(Some),
+                None => self.other(key.as_str())?,
             }
         }
+    }
+
+    /// Notes that field `index` was found, refusing it a second time.
+    #[inline]
+    fn found(&mut self, index: usize) -> Result<usize, A::Error> {
+        if index < 64 {
+            let bit = 1u64 << index;
+            if self.seen & bit != 0 {
+                return Err(self.wrap(de::Error::custom(format_args!(
+                    "duplicate field `{}`",
+                    self.names[index]
+                ))));
+            }
+            self.seen |= bit;
+        }
+        self.current = index;
+        Ok(index)
+    }
+
+    /// Reads the value of an entry that is not a declared field: a `$type`
+    /// (checked), or a property kept or skipped.
+    #[inline(never)]
+    fn other(&mut self, key: &str) -> Result<(), A::Error> {
+        if key == "$type" {
+            return self.check_type();
+        }
+        match &mut self.kept {
+            Some(kept) => {
+                let key = key.to_owned();
+                let value = self.map.next_value::<Value>()?;
+                kept.insert(key, value);
+            }
+            None => {
+                self.map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
     }
 
     /// Reads the value of the field [`next_field`](Self::next_field) just gave.
@@ -253,14 +269,6 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
             Some(member) => de::Error::custom(format_args!("invalid {member}: {err}")),
         }
     }
-}
-
-/// The index of `key` in `names`, trying `hint` first.
-fn find(names: &[&str], key: &str, hint: usize) -> Option<usize> {
-    if names.get(hint) == Some(&key) {
-        return Some(hint);
-    }
-    names.iter().position(|name| *name == key)
 }
 
 #[cfg(test)]

@@ -158,6 +158,18 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
     let (fields, unknown) = fields(input)?;
 
     let names = fields.iter().map(|f| &f.json);
+    let field_match = if fields.is_empty() {
+        quote!(let _ = key; ::core::option::Option::None)
+    } else {
+        let keys = fields.iter().map(|f| &f.json);
+        let indices = 0..fields.len();
+        quote! {
+            match key {
+                #(#keys => ::core::option::Option::Some(#indices),)*
+                _ => ::core::option::Option::None,
+            }
+        }
+    };
     let slots: Vec<Ident> = (0..fields.len()).map(|i| format_ident!("f{i}")).collect();
     let arms = fields
         .iter()
@@ -258,6 +270,10 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
             const FIELDS: &'static [&'static str] = &[#(#names),*];
             #record_type
             #keeps_unknown
+
+            fn field(key: &str) -> ::core::option::Option<usize> {
+                #field_match
+            }
 
             fn decode<'de, A: #serde::de::MapAccess<'de>>(
                 mut fields: #rt::Fields<'de, A>,
