@@ -16,8 +16,7 @@ use serde_json::Value;
 
 use super::body::DecodeError;
 
-/// The MIME type of HTML form bodies.
-pub const FORM_MIME: &str = "application/x-www-form-urlencoded";
+pub(crate) use crate::binding::FORM_MIME;
 
 /// The form of `value`, which must serialize as an object.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<String, String> {
