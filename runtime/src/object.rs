@@ -125,7 +125,7 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
 ///
 /// [`next_field`](Self::next_field) gives the index of the next declared
 /// field found; the caller then reads its value with
-/// [`value`](Self::value). Everything else (duplicates, `$type`, undeclared
+/// [`set`](Self::set) or [`set_optional`](Self::set_optional). Everything else (duplicates, `$type`, undeclared
 /// properties) is dealt with here.
 pub struct Fields<'de, A> {
     map: A,
@@ -216,13 +216,41 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         Ok(())
     }
 
-    /// Reads the value of the field [`next_field`](Self::next_field) just gave.
-    pub fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
+    /// Reads the value of the field [`next_field`](Self::next_field) just
+    /// gave into `slot` (a field that must be present, or one whose `null`
+    /// is kept).
+    pub fn set<T: Deserialize<'de>>(&mut self, slot: &mut Option<T>) -> Result<(), A::Error> {
+        *slot = Some(self.value()?);
+        Ok(())
+    }
+
+    /// Reads the value of an optional field into `slot`, `null` as absent.
+    pub fn set_optional<T: Deserialize<'de>>(
+        &mut self,
+        slot: &mut Option<T>,
+    ) -> Result<(), A::Error> {
+        *slot = self.value()?;
+        Ok(())
+    }
+
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
         let result = self.map.next_value();
         if result.is_ok() || self.member.is_none() {
             return result;
         }
         result.map_err(|err| self.field_error(err))
+    }
+
+    /// The error for the first of `required` (field index, whether missing)
+    /// that is missing.
+    #[cold]
+    pub fn missing(&self, required: &[(usize, bool)]) -> A::Error {
+        let index = required
+            .iter()
+            .find(|(_, missing)| *missing)
+            .map_or(0, |(index, _)| *index);
+        let name = self.names.get(index).copied().unwrap_or("?");
+        self.wrap(de::Error::missing_field(name))
     }
 
     fn field_error(&self, err: A::Error) -> A::Error {
@@ -231,11 +259,6 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
             Some(member) => de::Error::custom(format_args!("invalid {member} at {field}: {err}")),
             None => err,
         }
-    }
-
-    /// A required field's value, or the error that it is missing.
-    pub fn required<T>(&self, value: Option<T>, index: usize) -> Result<T, A::Error> {
-        value.ok_or_else(|| self.wrap(de::Error::missing_field(self.names[index])))
     }
 
     /// The undeclared properties kept, for an object that keeps them.

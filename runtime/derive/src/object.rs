@@ -170,24 +170,37 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     };
+    // Decoding keeps one tuple of slots, reads each field with one call and
+    // has a single `?` in its loop and a single error exit at the end, so
+    // the code per type (instantiated again for every input format) carries
+    // one drop of the slots rather than one per field.
     let slots: Vec<Ident> = (0..fields.len()).map(|i| format_ident!("f{i}")).collect();
+    let indices: Vec<syn::Index> = (0..fields.len()).map(syn::Index::from).collect();
     let arms = fields
         .iter()
-        .zip(&slots)
+        .zip(&indices)
         .enumerate()
         .map(|(i, (f, slot))| match f.presence {
-            Presence::Optional => quote!(#i => #slot = fields.value()?,),
-            _ => quote!(#i => #slot = ::core::option::Option::Some(fields.value()?),),
+            Presence::Optional => quote!(#i => fields.set_optional(&mut slots.#slot),),
+            _ => quote!(#i => fields.set(&mut slots.#slot),),
         });
-    let builds = fields.iter().zip(&slots).enumerate().map(|(i, (f, slot))| {
-        let ident = f.ident;
-        match f.presence {
-            Presence::Required | Presence::RequiredNullable => {
-                quote!(#ident: fields.required(#slot, #i)?,)
-            }
-            Presence::Optional | Presence::OptionalNullable => quote!(#ident: #slot,),
+    let patterns = fields.iter().zip(&slots).map(|(f, slot)| match f.presence {
+        Presence::Required | Presence::RequiredNullable => {
+            quote!(::core::option::Option::Some(#slot))
         }
+        Presence::Optional | Presence::OptionalNullable => quote!(#slot),
     });
+    let builds = fields.iter().zip(&slots).map(|(f, slot)| {
+        let ident = f.ident;
+        quote!(#ident: #slot,)
+    });
+    let missing = fields
+        .iter()
+        .zip(&indices)
+        .enumerate()
+        .filter(|(_, (f, _))| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
+        .map(|(i, (_, slot))| quote!((#i, slots.#slot.is_none())))
+        .collect::<Vec<_>>();
     let unknown_build = unknown.map(|u| quote!(#u: fields.unknown(),));
     let encodes = fields.iter().map(|f| {
         let (ident, json) = (f.ident, &f.json);
@@ -247,16 +260,35 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
     };
     let validate = validate(name, &fields, &rt);
     let methods = methods(name, &fields, unknown);
-    let walk = if fields.is_empty() {
-        quote!(while fields.next_field()?.is_some() {})
-    } else {
+    let body = if fields.is_empty() {
         quote! {
+            while fields.next_field()?.is_some() {}
+            ::core::result::Result::Ok(Self { #unknown_build })
+        }
+    } else {
+        let nones = fields.iter().map(|_| quote!(::core::option::Option::None));
+        let finish = if missing.is_empty() {
+            quote! {
+                let (#(#patterns,)*) = slots;
+                ::core::result::Result::Ok(Self { #(#builds)* #unknown_build })
+            }
+        } else {
+            quote! {
+                match slots {
+                    (#(#patterns,)*) => ::core::result::Result::Ok(Self { #(#builds)* #unknown_build }),
+                    slots => ::core::result::Result::Err(fields.missing(&[#(#missing),*])),
+                }
+            }
+        };
+        quote! {
+            let mut slots = (#(#nones,)*);
             while let ::core::option::Option::Some(index) = fields.next_field()? {
                 match index {
                     #(#arms)*
-                    _ => {}
-                }
+                    _ => ::core::result::Result::Ok(()),
+                }?;
             }
+            #finish
         }
     };
     let map_arg = if fields.is_empty() && unknown.is_none() {
@@ -278,9 +310,7 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn decode<'de, A: #serde::de::MapAccess<'de>>(
                 mut fields: #rt::Fields<'de, A>,
             ) -> ::core::result::Result<Self, A::Error> {
-                #(let mut #slots = ::core::option::Option::None;)*
-                #walk
-                ::core::result::Result::Ok(Self { #(#builds)* #unknown_build })
+                #body
             }
 
             fn encode<S: #serde::ser::SerializeMap>(&self, #map_arg: &mut S) -> ::core::result::Result<(), S::Error> {
