@@ -556,11 +556,11 @@ struct RecordOf<T>(T);
 impl<T: crate::data::LexType + DeserializeOwned> crate::rt::Union for RecordOf<T> {
     const MEMBERS: &'static [&'static str] = &[T::TYPE];
 
-    fn decode_member<'de, D: serde::Deserializer<'de>>(
-        _type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        T::deserialize(member).map(RecordOf)
+    fn decode_member<'de, A: serde::de::MapAccess<'de>>(
+        _index: usize,
+        member: crate::rt::Member<'de, A>,
+    ) -> Result<Self, A::Error> {
+        member.deserialize().map(RecordOf)
     }
 
     fn unknown(_data: crate::data::Unknown) -> Option<Self> {

@@ -32,6 +32,9 @@
 //! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
 //!   verified.
 
+// Derived code names the runtime `::atlex`, in this crate's own tests too.
+extern crate self as atlex;
+
 pub mod binding;
 #[cfg(feature = "cbor")]
 pub mod car;
@@ -46,6 +49,8 @@ pub mod error;
 mod helpers;
 #[cfg(feature = "identity")]
 pub mod identity;
+mod member;
+mod object;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;

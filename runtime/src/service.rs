@@ -152,6 +152,13 @@ impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for HandlerError<
 /// What a handler of endpoint `E` returns.
 pub type HandlerResult<E> = Result<<E as Endpoint>::Output, HandlerError<<E as Endpoint>::Error>>;
 
+/// What a generated `Service` method answers unless implemented:
+/// `MethodNotImplemented`.
+pub fn not_implemented<E: Endpoint>(request: Request<E>) -> std::future::Ready<HandlerResult<E>> {
+    drop(request);
+    std::future::ready(Err(HandlerError::not_implemented()))
+}
+
 /// Something endpoints can be mounted on, for a service of type `S`.
 pub trait Registry<S> {
     /// Mounts endpoint `E`, handled by `handler` with the shared service.

@@ -8,7 +8,7 @@ pub mod com {
         pub mod awkward {
             /// The `com.example.awkward` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
             ///
-            /// Mount an implementation with \[`register`\].
+            /// Mount an implementation with [`register`].
             pub trait Service: Send + Sync + 'static {
                 /// `com.example.awkward.export`: No input, binary output, no errors.
                 fn export(
@@ -17,8 +17,7 @@ pub mod com {
                 ) -> impl ::core::future::Future<
                     Output = ::atlex::rt::HandlerResult<export::Export>,
                 > + Send {
-                    let _ = request;
-                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                    ::atlex::rt::not_implemented(request)
                 }
 
                 /// `com.example.awkward.getThing`: A query whose document also defines `error` and `params`, and whose errors include `Unknown`.
@@ -28,8 +27,7 @@ pub mod com {
                 ) -> impl ::core::future::Future<
                     Output = ::atlex::rt::HandlerResult<get_thing::GetThing>,
                 > + Send {
-                    let _ = request;
-                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                    ::atlex::rt::not_implemented(request)
                 }
 
                 /// `com.example.awkward.upload`: Binary in, JSON union out.
@@ -39,12 +37,11 @@ pub mod com {
                 ) -> impl ::core::future::Future<
                     Output = ::atlex::rt::HandlerResult<upload::Upload>,
                 > + Send {
-                    let _ = request;
-                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                    ::atlex::rt::not_implemented(request)
                 }
             }
 
-            /// Mounts every `com.example.awkward` endpoint of a \[`Service`\] on `registry`.
+            /// Mounts every `com.example.awkward` endpoint of a [`Service`] on `registry`.
             pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
                 registry
                     .add::<
@@ -80,94 +77,27 @@ pub mod com {
                 /// The `com.example.awkward.export` procedure.
                 ///
                 /// No input, binary output, no errors.
-                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+                #[derive(
+                    Clone,
+                    Copy,
+                    Debug,
+                    Default,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    ::atlex::rt::Endpoint
+                )]
+                #[lex(
+                    procedure = "com.example.awkward.export",
+                    output = "application/vnd.ipld.car"
+                )]
                 pub struct Export;
-
-                impl ::atlex::rt::Endpoint for Export {
-                    const NSID: &'static str = "com.example.awkward.export";
-
-                    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-                    const INPUT_ENCODING: Option<&'static str> = None;
-
-                    const OUTPUT_ENCODING: Option<&'static str> = Some(
-                        "application/vnd.ipld.car",
-                    );
-
-                    type Params = ();
-
-                    type Input = ();
-
-                    type Output = Output;
-
-                    type Error = Error;
-
-                    type InputCodec = ::atlex::rt::NoBody;
-
-                    type OutputCodec = ::atlex::rt::Raw;
-                }
 
                 /// A `application/vnd.ipld.car` body.
                 pub type Output = ::atlex::rt::Binary;
 
-                /// The errors `com.example.awkward.export` declares, and any other error name a server sends.
-                #[derive(Clone, Debug, PartialEq, Eq)]
-                pub enum Error {
-                    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-                    Unknown(::atlex::rt::UnknownError),
-                }
-
-                impl ::atlex::rt::EndpointError for Error {
-                    const DECLARED: &'static [&'static str] = &[];
-
-                    fn from_parts(error: String, message: Option<String>) -> Self {
-                        Self::Unknown(::atlex::rt::UnknownError {
-                            error,
-                            message,
-                        })
-                    }
-
-                    fn name(&self) -> &str {
-                        let Self::Unknown(error) = self;
-                        &error.error
-                    }
-
-                    fn message(&self) -> Option<&str> {
-                        let Self::Unknown(error) = self;
-                        error.message.as_deref()
-                    }
-                }
-
-                impl ::core::fmt::Display for Error {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        let name = ::atlex::rt::EndpointError::name(self);
-                        match ::atlex::rt::EndpointError::message(self) {
-                            Some(message) => write!(f, "{name}: {message}"),
-                            None => f.write_str(name),
-                        }
-                    }
-                }
-
-                impl ::std::error::Error for Error {}
-                impl ::atlex::rt::serde::Serialize for Error {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        ::atlex::rt::serialize_error(self, serializer)
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_error(deserializer)
-                    }
-                }
+                /// `com.example.awkward.export` declares no errors: any error name a server sends is undeclared.
+                pub type Error = ::atlex::rt::UndeclaredError;
             }
 
             /// `com.example.awkward.getThing`: A query whose document also defines `error` and `params`, and whose errors include `Unknown`.
@@ -179,45 +109,51 @@ pub mod com {
                 ///
                 /// A query whose document also defines `error` and `params`, and whose errors include `Unknown`.
                 ///
-                /// Over HTTP: `POST /xrpc/com.example.awkward.getThing` (its binding is `BINDING`).
-                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+                /// Over HTTP: `POST /xrpc/com.example.awkward.getThing` (see `BINDING`).
+                #[derive(
+                    Clone,
+                    Copy,
+                    Debug,
+                    Default,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    ::atlex::rt::Endpoint
+                )]
+                #[lex(
+                    query = "com.example.awkward.getThing",
+                    params,
+                    output = "application/json",
+                    binding = BINDING
+                )]
                 pub struct GetThing;
 
-                impl ::atlex::rt::Endpoint for GetThing {
-                    const NSID: &'static str = "com.example.awkward.getThing";
-
-                    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-                    const INPUT_ENCODING: Option<&'static str> = None;
-
-                    const OUTPUT_ENCODING: Option<&'static str> = Some(
-                        "application/json",
-                    );
-
-                    type Params = Params;
-
-                    type Input = ();
-
-                    type Output = Output;
-
-                    type Error = Error;
-
-                    type InputCodec = ::atlex::rt::NoBody;
-
-                    type OutputCodec = ::atlex::rt::Json;
-
-                    const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::xrpc(
-                            ::atlex::rt::EndpointKind::Query,
-                        )
-                        .with_method(::atlex::rt::HttpMethod::Post)
-                        .with_auth(
-                            ::atlex::rt::Auth::bearer(::atlex::rt::BearerUse::Never),
-                        )
-                        .with_envelope(
-                            ::atlex::rt::Envelope::new("/err")
-                                .with_status_errors(&[(503, "NotEnoughResources")]),
-                        )
-                        .with_check_request(true);
+                /// How `com.example.awkward.getThing` travels over HTTP: `POST /xrpc/com.example.awkward.getThing`.
+                pub const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::xrpc(
+                        ::atlex::rt::EndpointKind::Query,
+                    )
+                    .with_method(::atlex::rt::HttpMethod::Post)
+                    .with_auth(::atlex::rt::Auth::bearer(::atlex::rt::BearerUse::Never))
+                    .with_envelope(
+                        ::atlex::rt::Envelope::new("/err")
+                            .with_status_errors(&[(503, "NotEnoughResources")]),
+                    )
+                    .with_check_request(true);
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+                #[non_exhaustive]
+                pub struct Params {
+                    pub actor: ::atlex::rt::AtIdentifier,
+                    #[lex(default = 50, check(minimum = 1, maximum = 100))]
+                    pub limit: Option<i64>,
+                    pub cursor: Option<String>,
+                    #[lex(check(max_length = 3))]
+                    pub tags: Option<Vec<String>>,
+                    pub ids: Option<Vec<i64>>,
+                    #[lex(default = false)]
+                    pub reverse: Option<bool>,
+                    #[lex(default = ParamsSort::New)]
+                    pub sort: Option<ParamsSort>,
+                    pub r#type: Option<ParamsType>,
                 }
 
                 #[derive(
@@ -225,433 +161,81 @@ pub mod com {
                     Debug,
                     PartialEq,
                     Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
                 )]
-                #[serde(crate = "::atlex::rt::serde")]
-                pub struct Params {
-                    pub actor: ::atlex::rt::AtIdentifier,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub limit: Option<i64>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub cursor: Option<String>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub tags: Option<Vec<String>>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub ids: Option<Vec<i64>>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub reverse: Option<bool>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub sort: Option<ParamsSort>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
-                    pub r#type: Option<ParamsType>,
-                }
-
-                impl ::atlex::rt::Params for Params {
-                    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-                        query.required("actor", &self.actor);
-                        query.optional("limit", &self.limit);
-                        query.optional("cursor", &self.cursor);
-                        query.optional_list("tags", &self.tags);
-                        query.optional_list("ids", &self.ids);
-                        query.optional("reverse", &self.reverse);
-                        query.optional("sort", &self.sort);
-                        query.optional("type", &self.r#type);
-                    }
-
-                    fn read_query(
-                        query: &::atlex::rt::QueryReader<'_>,
-                    ) -> Result<Self, ::atlex::rt::ParamsError> {
-                        Ok(Self {
-                            actor: query.required("actor")?,
-                            limit: query.optional("limit")?,
-                            cursor: query.optional("cursor")?,
-                            tags: query.optional_list("tags")?,
-                            ids: query.optional_list("ids")?,
-                            reverse: query.optional("reverse")?,
-                            sort: query.optional("sort")?,
-                            r#type: query.optional("type")?,
-                        })
-                    }
-                }
-
-                impl Params {
-                    /// `limit`, or the lexicon's default (50) when it is absent.
-                    pub fn limit_or_default(&self) -> i64 {
-                        self.limit.unwrap_or(50)
-                    }
-
-                    /// `reverse`, or the lexicon's default (false) when it is absent.
-                    pub fn reverse_or_default(&self) -> bool {
-                        self.reverse.unwrap_or(false)
-                    }
-
-                    /// `sort`, or the lexicon's default ("new") when it is absent.
-                    pub fn sort_or_default(&self) -> ParamsSort {
-                        self.sort.clone().unwrap_or(ParamsSort::New)
-                    }
-                }
-
-                impl ::atlex::rt::Validate for Params {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        if let Some(value) = &self.limit {
-                            v.field(
-                                "limit",
-                                |v| {
-                                    v
-                                        .integer(
-                                            *value,
-                                            &::atlex::rt::IntegerRules {
-                                                minimum: Some(1),
-                                                maximum: Some(100),
-                                                enum_values: None,
-                                                const_value: None,
-                                            },
-                                        )
-                                },
-                            );
-                        }
-                        if let Some(value) = &self.tags {
-                            v.field(
-                                "tags",
-                                |v| v.array_length(value.len(), None, Some(3)),
-                            );
-                        }
-                    }
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
                 pub enum ParamsSort {
-                    /// `"new"`
+                    #[lex("new")]
                     New,
-                    /// `"old"`
+                    #[lex("old")]
                     Old,
                     /// A value the lexicon does not list.
+                    #[lex(other)]
                     Other(String),
                 }
 
-                impl ParamsSort {
-                    /// The values the lexicon lists; others are allowed.
-                    pub const VALUES: &'static [&'static str] = &["new", "old"];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::New => "new",
-                            Self::Old => "old",
-                            Self::Other(value) => value,
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for ParamsSort {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for ParamsSort {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::convert::From<&str> for ParamsSort {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            "new" => Self::New,
-                            "old" => Self::Old,
-                            _ => Self::Other(value.to_owned()),
-                        }
-                    }
-                }
-
-                impl ::core::str::FromStr for ParamsSort {
-                    type Err = ::core::convert::Infallible;
-
-                    fn from_str(value: &str) -> Result<Self, Self::Err> {
-                        Ok(Self::from(value))
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| Ok(Self::from(value)),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for ParamsSort {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[derive(
+                    Clone,
+                    Debug,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
+                )]
                 pub enum ParamsType {
-                    /// `"a"`
+                    #[lex("a")]
                     A,
-                    /// `"b"`
+                    #[lex("b")]
                     B,
-                }
-
-                impl ParamsType {
-                    /// The only values allowed.
-                    pub const VALUES: &'static [&'static str] = &["a", "b"];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::A => "a",
-                            Self::B => "b",
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for ParamsType {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for ParamsType {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::str::FromStr for ParamsType {
-                    type Err = ::atlex::rt::UnknownValue;
-
-                    fn from_str(value: &str) -> Result<Self, Self::Err> {
-                        match value {
-                            "a" => Ok(Self::A),
-                            "b" => Ok(Self::B),
-                            _ => {
-                                Err(::atlex::rt::UnknownValue {
-                                    value: value.to_owned(),
-                                    expected: Self::VALUES,
-                                })
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsType {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for ParamsType {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 pub type Output = ErrorDef;
 
                 /// The errors `com.example.awkward.getThing` declares, and any other error name a server sends.
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+                #[non_exhaustive]
                 pub enum Error {
-                    /// `Unknown`: An error literally named Unknown.
-                    Unknown {
-                        /// The server's message.
-                        message: Option<String>,
-                    },
-                    /// `Error`
-                    Error {
-                        /// The server's message.
-                        message: Option<String>,
-                    },
-                    /// `not_found`: A snake_case error name.
-                    NotFound {
-                        /// The server's message.
-                        message: Option<String>,
-                    },
+                    /// An error literally named Unknown.
+                    Unknown { message: Option<String> },
+                    Error { message: Option<String> },
+                    /// A snake_case error name.
+                    #[lex(rename = "not_found")]
+                    NotFound { message: Option<String> },
                     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+                    #[lex(unknown)]
                     Other(::atlex::rt::UnknownError),
                 }
 
-                impl ::atlex::rt::EndpointError for Error {
-                    const DECLARED: &'static [&'static str] = &[
-                        "Unknown",
-                        "Error",
-                        "not_found",
-                    ];
-
-                    fn from_parts(error: String, message: Option<String>) -> Self {
-                        match error.as_str() {
-                            "Unknown" => Self::Unknown { message },
-                            "Error" => Self::Error { message },
-                            "not_found" => Self::NotFound { message },
-                            _ => {
-                                Self::Other(::atlex::rt::UnknownError {
-                                    error,
-                                    message,
-                                })
-                            }
-                        }
-                    }
-
-                    fn name(&self) -> &str {
-                        match self {
-                            Self::Unknown { .. } => "Unknown",
-                            Self::Error { .. } => "Error",
-                            Self::NotFound { .. } => "not_found",
-                            Self::Other(error) => &error.error,
-                        }
-                    }
-
-                    fn message(&self) -> Option<&str> {
-                        match self {
-                            Self::Unknown { message }
-                            | Self::Error { message }
-                            | Self::NotFound { message } => message.as_deref(),
-                            Self::Other(error) => error.message.as_deref(),
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for Error {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        let name = ::atlex::rt::EndpointError::name(self);
-                        match ::atlex::rt::EndpointError::message(self) {
-                            Some(message) => write!(f, "{name}: {message}"),
-                            None => f.write_str(name),
-                        }
-                    }
-                }
-
-                impl ::std::error::Error for Error {}
-                impl ::atlex::rt::serde::Serialize for Error {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        ::atlex::rt::serialize_error(self, serializer)
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_error(deserializer)
-                    }
-                }
-
                 /// A definition named like the endpoint's Error enum.
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.getThing#error")]
+                #[non_exhaustive]
+                pub struct ErrorDef {
+                    pub message: String,
+                }
+
                 #[derive(
                     Clone,
                     Debug,
                     PartialEq,
                     Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
                 )]
-                #[serde(crate = "::atlex::rt::serde")]
-                pub struct ErrorDef {
-                    pub message: String,
-                }
-
-                impl ::atlex::rt::LexType for ErrorDef {
-                    const TYPE: &'static str = "com.example.awkward.getThing#error";
-                }
-
-                impl ::atlex::rt::Validate for ErrorDef {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
                 pub enum ParamsDef {
-                    /// `"x"`
+                    #[lex("x")]
                     X,
                     /// A value the lexicon does not list.
+                    #[lex(other)]
                     Other(String),
-                }
-
-                impl ParamsDef {
-                    /// The values the lexicon lists; others are allowed.
-                    pub const VALUES: &'static [&'static str] = &["x"];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::X => "x",
-                            Self::Other(value) => value,
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for ParamsDef {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for ParamsDef {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::convert::From<&str> for ParamsDef {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            "x" => Self::X,
-                            _ => Self::Other(value.to_owned()),
-                        }
-                    }
-                }
-
-                impl ::core::str::FromStr for ParamsDef {
-                    type Err = ::core::convert::Infallible;
-
-                    fn from_str(value: &str) -> Result<Self, Self::Err> {
-                        Ok(Self::from(value))
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsDef {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| Ok(Self::from(value)),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for ParamsDef {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
 
@@ -661,905 +245,229 @@ pub mod com {
                 pub const NSID: &str = "com.example.awkward.names";
 
                 /// Fields named like keywords and fields whose Rust names collide.
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names")]
+                #[non_exhaustive]
+                pub struct Names {
+                    pub r#type: ::std::string::String,
+                    pub self_: ::std::string::String,
+                    /// Differs from `self` only by case.
+                    #[lex(rename = "Self")]
+                    pub self_2: ::core::option::Option<::std::string::String>,
+                    pub r#ref: ::std::string::String,
+                    pub r#async: ::core::option::Option<i64>,
+                    pub crate_: ::core::option::Option<bool>,
+                    pub _3d: ::core::option::Option<bool>,
+                    pub foo_bar: ::core::option::Option<::std::string::String>,
+                    #[lex(rename = "foo_bar")]
+                    pub foo_bar_2: ::core::option::Option<::std::string::String>,
+                    pub result: ::core::option::Option<Result>,
+                    pub options: ::core::option::Option<Vec<Option>>,
+                    /// Optional and nullable: absent, null and a value are three states.
+                    pub maybe: ::core::option::Option<
+                        ::core::option::Option<::std::string::String>,
+                    >,
+                    /// Required is not listed, so optional; nullable.
+                    pub must_be_there: ::core::option::Option<
+                        ::core::option::Option<i64>,
+                    >,
+                    pub label: ::core::option::Option<NamesLabel>,
+                    pub size: ::core::option::Option<NamesSize>,
+                    #[lex(default = 5, check(minimum = 1, maximum = 10))]
+                    pub limit: ::core::option::Option<i64>,
+                    #[lex(default = true)]
+                    pub flag: ::core::option::Option<bool>,
+                    #[lex(default = NamesMode::Slow)]
+                    pub mode: ::core::option::Option<NamesMode>,
+                    #[lex(default = "hello")]
+                    pub greeting: ::core::option::Option<::std::string::String>,
+                    #[lex(check(max_size = 1000, accept = ["image/*"]))]
+                    pub blob: ::core::option::Option<::atlex::rt::Blob>,
+                    #[lex(check(max_length = 16))]
+                    pub bytes: ::core::option::Option<::atlex::rt::Bytes>,
+                    pub link: ::core::option::Option<::atlex::rt::CidLink>,
+                    #[lex(check(object))]
+                    pub anything: ::core::option::Option<::atlex::rt::Unknown>,
+                    pub embed: ::core::option::Option<NamesEmbed>,
+                    pub pick: ::core::option::Option<NamesPick>,
+                }
+
                 #[derive(
                     Clone,
                     Debug,
                     PartialEq,
                     Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
                 )]
-                #[serde(crate = "::atlex::rt::serde")]
-                pub struct Names {
-                    pub r#type: ::std::string::String,
-                    #[serde(rename = "self")]
-                    pub self_: ::std::string::String,
-                    /// Differs from `self` only by case.
-                    #[serde(
-                        rename = "Self",
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub self_2: ::core::option::Option<::std::string::String>,
-                    pub r#ref: ::std::string::String,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub r#async: ::core::option::Option<i64>,
-                    #[serde(
-                        rename = "crate",
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub crate_: ::core::option::Option<bool>,
-                    #[serde(
-                        rename = "3d",
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub _3d: ::core::option::Option<bool>,
-                    #[serde(
-                        rename = "fooBar",
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub foo_bar: ::core::option::Option<::std::string::String>,
-                    #[serde(
-                        rename = "foo_bar",
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub foo_bar_2: ::core::option::Option<::std::string::String>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub result: ::core::option::Option<Result>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub options: ::core::option::Option<Vec<Option>>,
-                    /// Optional and nullable: absent, null and a value are three states.
-                    #[serde(
-                        default,
-                        deserialize_with = "::atlex::rt::deserialize_nullable",
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub maybe: ::core::option::Option<
-                        ::core::option::Option<::std::string::String>,
-                    >,
-                    /// Required is not listed, so optional; nullable.
-                    #[serde(
-                        rename = "mustBeThere",
-                        default,
-                        deserialize_with = "::atlex::rt::deserialize_nullable",
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub must_be_there: ::core::option::Option<
-                        ::core::option::Option<i64>,
-                    >,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub label: ::core::option::Option<NamesLabel>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub size: ::core::option::Option<NamesSize>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub limit: ::core::option::Option<i64>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub flag: ::core::option::Option<bool>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub mode: ::core::option::Option<NamesMode>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub greeting: ::core::option::Option<::std::string::String>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub blob: ::core::option::Option<::atlex::rt::Blob>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub bytes: ::core::option::Option<::atlex::rt::Bytes>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub link: ::core::option::Option<::atlex::rt::CidLink>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub anything: ::core::option::Option<::atlex::rt::Unknown>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub embed: ::core::option::Option<NamesEmbed>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
-                    pub pick: ::core::option::Option<NamesPick>,
-                }
-
-                impl ::atlex::rt::LexType for Names {
-                    const TYPE: &'static str = "com.example.awkward.names";
-                }
-
-                impl Names {
-                    /// `limit`, or the lexicon's default (5) when it is absent.
-                    pub fn limit_or_default(&self) -> i64 {
-                        self.limit.unwrap_or(5)
-                    }
-
-                    /// `flag`, or the lexicon's default (true) when it is absent.
-                    pub fn flag_or_default(&self) -> bool {
-                        self.flag.unwrap_or(true)
-                    }
-
-                    /// `mode`, or the lexicon's default ("slow") when it is absent.
-                    pub fn mode_or_default(&self) -> NamesMode {
-                        self.mode.clone().unwrap_or(NamesMode::Slow)
-                    }
-
-                    /// `greeting`, or the lexicon's default ("hello") when it is absent.
-                    pub fn greeting_or_default(&self) -> &str {
-                        self.greeting.as_deref().unwrap_or("hello")
-                    }
-                }
-
-                impl ::atlex::rt::Validate for Names {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        if let Some(value) = &self.limit {
-                            v.field(
-                                "limit",
-                                |v| {
-                                    v
-                                        .integer(
-                                            *value,
-                                            &::atlex::rt::IntegerRules {
-                                                minimum: Some(1),
-                                                maximum: Some(10),
-                                                enum_values: None,
-                                                const_value: None,
-                                            },
-                                        )
-                                },
-                            );
-                        }
-                        if let Some(value) = &self.blob {
-                            v.field(
-                                "blob",
-                                |v| v.blob(value, Some(&["image/*"]), Some(1000)),
-                            );
-                        }
-                        if let Some(value) = &self.bytes {
-                            v.field("bytes", |v| v.bytes(value, None, Some(16)));
-                        }
-                        if let Some(value) = &self.anything {
-                            v.field("anything", |v| v.object(value));
-                        }
-                    }
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
                 pub enum NamesLabel {
-                    /// `""`
+                    #[lex("")]
                     Empty,
-                    /// `"!hide"`
+                    #[lex("!hide")]
                     Hide,
-                    /// `"18+"`
+                    #[lex("18+")]
                     V18,
-                    /// `"other"`
+                    #[lex("other")]
                     Other,
-                    /// `"Other"`
+                    #[lex("Other")]
                     Other2,
-                    /// `"a-b"`
+                    #[lex("a-b")]
                     AB,
-                    /// `"a_b"`
+                    #[lex("a_b")]
                     AB2,
-                    /// `"com.example.awkward.names#tok"`
+                    #[lex("com.example.awkward.names#tok")]
                     NamesTok,
-                    /// `"com.example.awkward.other#tok"`
+                    #[lex("com.example.awkward.other#tok")]
                     OtherTok,
                     /// A value the lexicon does not list.
+                    #[lex(other)]
                     Unknown(::std::string::String),
                 }
 
-                impl NamesLabel {
-                    /// The values the lexicon lists; others are allowed.
-                    pub const VALUES: &'static [&'static str] = &[
-                        "",
-                        "!hide",
-                        "18+",
-                        "other",
-                        "Other",
-                        "a-b",
-                        "a_b",
-                        "com.example.awkward.names#tok",
-                        "com.example.awkward.other#tok",
-                    ];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Empty => "",
-                            Self::Hide => "!hide",
-                            Self::V18 => "18+",
-                            Self::Other => "other",
-                            Self::Other2 => "Other",
-                            Self::AB => "a-b",
-                            Self::AB2 => "a_b",
-                            Self::NamesTok => "com.example.awkward.names#tok",
-                            Self::OtherTok => "com.example.awkward.other#tok",
-                            Self::Unknown(value) => value,
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for NamesLabel {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for NamesLabel {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::convert::From<&str> for NamesLabel {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            "" => Self::Empty,
-                            "!hide" => Self::Hide,
-                            "18+" => Self::V18,
-                            "other" => Self::Other,
-                            "Other" => Self::Other2,
-                            "a-b" => Self::AB,
-                            "a_b" => Self::AB2,
-                            "com.example.awkward.names#tok" => Self::NamesTok,
-                            "com.example.awkward.other#tok" => Self::OtherTok,
-                            _ => Self::Unknown(value.to_owned()),
-                        }
-                    }
-                }
-
-                impl ::core::str::FromStr for NamesLabel {
-                    type Err = ::core::convert::Infallible;
-
-                    fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
-                        Ok(Self::from(value))
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for NamesLabel {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| Ok(Self::from(value)),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for NamesLabel {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[derive(
+                    Clone,
+                    Debug,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
+                )]
                 pub enum NamesSize {
-                    /// `"small"`
+                    #[lex("small")]
                     Small,
-                    /// `"large"`
+                    #[lex("large")]
                     Large,
                 }
 
-                impl NamesSize {
-                    /// The only values allowed.
-                    pub const VALUES: &'static [&'static str] = &["small", "large"];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Small => "small",
-                            Self::Large => "large",
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for NamesSize {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for NamesSize {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::str::FromStr for NamesSize {
-                    type Err = ::atlex::rt::UnknownValue;
-
-                    fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
-                        match value {
-                            "small" => Ok(Self::Small),
-                            "large" => Ok(Self::Large),
-                            _ => {
-                                Err(::atlex::rt::UnknownValue {
-                                    value: value.to_owned(),
-                                    expected: Self::VALUES,
-                                })
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for NamesSize {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for NamesSize {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[derive(
+                    Clone,
+                    Debug,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
+                )]
+                #[non_exhaustive]
                 pub enum NamesMode {
-                    /// `"fast"`
+                    #[lex("fast")]
                     Fast,
-                    /// `"slow"`
+                    #[lex("slow")]
                     Slow,
                     /// A value the lexicon does not list.
+                    #[lex(other)]
                     Other(::std::string::String),
                 }
 
-                impl NamesMode {
-                    /// The values the lexicon lists; others are allowed.
-                    pub const VALUES: &'static [&'static str] = &["fast", "slow"];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::Fast => "fast",
-                            Self::Slow => "slow",
-                            Self::Other(value) => value,
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for NamesMode {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for NamesMode {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::convert::From<&str> for NamesMode {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            "fast" => Self::Fast,
-                            "slow" => Self::Slow,
-                            _ => Self::Other(value.to_owned()),
-                        }
-                    }
-                }
-
-                impl ::core::str::FromStr for NamesMode {
-                    type Err = ::core::convert::Infallible;
-
-                    fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
-                        Ok(Self::from(value))
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for NamesMode {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| Ok(Self::from(value)),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for NamesMode {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
                 pub enum NamesEmbed {
-                    /// `com.example.awkward.names#view`
+                    #[lex("com.example.awkward.names#view")]
                     View(::std::boxed::Box<View>),
-                    /// `com.example.awkward.other#view`
+                    #[lex("com.example.awkward.other#view")]
                     OtherView(
                         ::std::boxed::Box<
                             crate::awkward::com::example::awkward::other::View,
                         >,
                     ),
-                    /// `com.example.awkward.other`
+                    #[lex("com.example.awkward.other")]
                     Other(
                         ::std::boxed::Box<
                             crate::awkward::com::example::awkward::other::Other,
                         >,
                     ),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
+                    #[lex(unknown)]
                     Unknown(::atlex::rt::Unknown),
                 }
 
-                impl ::atlex::rt::serde::Serialize for NamesEmbed {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        match self {
-                            Self::View(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.names#view",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::OtherView(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.other#view",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Other(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.other",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Unknown(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for NamesEmbed {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_union(deserializer)
-                    }
-                }
-
-                impl ::atlex::rt::Union for NamesEmbed {
-                    const MEMBERS: &'static [&'static str] = &[
-                        "com.example.awkward.names#view",
-                        "com.example.awkward.other#view",
-                        "com.example.awkward.other",
-                    ];
-
-                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-                        type_name: &str,
-                        member: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        match type_name {
-                            "com.example.awkward.names#view" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::View(::std::boxed::Box::new(value)))
-                            }
-                            "com.example.awkward.other#view" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::OtherView(::std::boxed::Box::new(value)))
-                            }
-                            "com.example.awkward.other" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::Other(::std::boxed::Box::new(value)))
-                            }
-                            _ => {
-                                Err(
-                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
-                                )
-                            }
-                        }
-                    }
-
-                    fn unknown(
-                        data: ::atlex::rt::Unknown,
-                    ) -> ::core::option::Option<Self> {
-                        Some(Self::Unknown(data))
-                    }
-                }
-
-                impl ::atlex::rt::Validate for NamesEmbed {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
                 pub enum NamesPick {
-                    /// `com.example.awkward.names#view`
+                    #[lex("com.example.awkward.names#view")]
                     View(::std::boxed::Box<View>),
-                    /// `com.example.awkward.names#self`
+                    #[lex("com.example.awkward.names#self")]
                     SelfDef(::std::boxed::Box<SelfDef>),
                 }
 
-                impl ::atlex::rt::serde::Serialize for NamesPick {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> ::core::result::Result<S::Ok, S::Error> {
-                        match self {
-                            Self::View(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.names#view",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::SelfDef(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.names#self",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for NamesPick {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_union(deserializer)
-                    }
-                }
-
-                impl ::atlex::rt::Union for NamesPick {
-                    const MEMBERS: &'static [&'static str] = &[
-                        "com.example.awkward.names#view",
-                        "com.example.awkward.names#self",
-                    ];
-
-                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-                        type_name: &str,
-                        member: D,
-                    ) -> ::core::result::Result<Self, D::Error> {
-                        match type_name {
-                            "com.example.awkward.names#view" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::View(::std::boxed::Box::new(value)))
-                            }
-                            "com.example.awkward.names#self" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::SelfDef(::std::boxed::Box::new(value)))
-                            }
-                            _ => {
-                                Err(
-                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
-                                )
-                            }
-                        }
-                    }
-
-                    fn unknown(
-                        _data: ::atlex::rt::Unknown,
-                    ) -> ::core::option::Option<Self> {
-                        None
-                    }
-                }
-
-                impl ::atlex::rt::Validate for NamesPick {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// A definition named like the prelude's Result.
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#result")]
+                #[non_exhaustive]
                 pub struct Result {
                     pub ok: bool,
                 }
 
-                impl ::atlex::rt::LexType for Result {
-                    const TYPE: &'static str = "com.example.awkward.names#result";
-                }
-
-                impl ::atlex::rt::Validate for Result {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// A definition named like the prelude's Option, in a module with optional fields.
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#option")]
+                #[non_exhaustive]
                 pub struct Option {
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub value: ::core::option::Option<::std::string::String>,
                 }
 
-                impl ::atlex::rt::LexType for Option {
-                    const TYPE: &'static str = "com.example.awkward.names#option";
-                }
-
-                impl ::atlex::rt::Validate for Option {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// A definition named like String, in a module with string fields.
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#string")]
+                #[non_exhaustive]
                 pub struct String {
                     pub text: ::std::string::String,
                 }
 
-                impl ::atlex::rt::LexType for String {
-                    const TYPE: &'static str = "com.example.awkward.names#string";
-                }
-
-                impl ::atlex::rt::Validate for String {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// A definition named like Box, in a module with a boxed field.
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#box")]
+                #[non_exhaustive]
                 pub struct Box {
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub inner: ::core::option::Option<Node>,
                 }
 
-                impl ::atlex::rt::LexType for Box {
-                    const TYPE: &'static str = "com.example.awkward.names#box";
-                }
-
-                impl ::atlex::rt::Validate for Box {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#self")]
+                #[non_exhaustive]
                 pub struct SelfDef {
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub me: ::core::option::Option<::std::string::String>,
                 }
 
-                impl ::atlex::rt::LexType for SelfDef {
-                    const TYPE: &'static str = "com.example.awkward.names#self";
-                }
-
-                impl ::atlex::rt::Validate for SelfDef {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#view")]
+                #[non_exhaustive]
                 pub struct View {
                     pub id: ::std::string::String,
                 }
 
-                impl ::atlex::rt::LexType for View {
-                    const TYPE: &'static str = "com.example.awkward.names#view";
-                }
-
-                impl ::atlex::rt::Validate for View {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#fooView")]
+                #[non_exhaustive]
                 pub struct FooView {}
-                impl ::atlex::rt::LexType for FooView {
-                    const TYPE: &'static str = "com.example.awkward.names#fooView";
-                }
-
-                impl ::atlex::rt::Validate for FooView {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// Collides with fooView as FooView.
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#foo_view")]
+                #[non_exhaustive]
                 pub struct FooViewDef {}
-                impl ::atlex::rt::LexType for FooViewDef {
-                    const TYPE: &'static str = "com.example.awkward.names#foo_view";
-                }
-
-                impl ::atlex::rt::Validate for FooViewDef {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// Direct recursion through an optional field, and through an array.
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#node")]
+                #[non_exhaustive]
                 pub struct Node {
                     pub value: i64,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub next: ::core::option::Option<::std::boxed::Box<Node>>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub children: ::core::option::Option<Vec<Node>>,
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub partner: ::core::option::Option<::std::boxed::Box<Partner>>,
                 }
 
-                impl ::atlex::rt::LexType for Node {
-                    const TYPE: &'static str = "com.example.awkward.names#node";
-                }
-
-                impl ::atlex::rt::Validate for Node {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// Mutual recursion with node.
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.names#partner")]
+                #[non_exhaustive]
                 pub struct Partner {
-                    #[serde(
-                        default,
-                        skip_serializing_if = "::core::option::Option::is_none"
-                    )]
                     pub node: ::core::option::Option<::std::boxed::Box<Node>>,
-                }
-
-                impl ::atlex::rt::LexType for Partner {
-                    const TYPE: &'static str = "com.example.awkward.names#partner";
-                }
-
-                impl ::atlex::rt::Validate for Partner {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// A token.
@@ -1577,49 +485,19 @@ pub mod com {
                 pub const NSID: &str = "com.example.awkward.other";
 
                 /// The main definition of another document, referenced by NSID alone.
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.other")]
+                #[non_exhaustive]
                 pub struct Other {
                     pub n: i64,
                 }
 
-                impl ::atlex::rt::LexType for Other {
-                    const TYPE: &'static str = "com.example.awkward.other";
-                }
-
-                impl ::atlex::rt::Validate for Other {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// Shares its definition name with names#view.
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.other#view")]
+                #[non_exhaustive]
                 pub struct View {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub back: Option<crate::awkward::com::example::awkward::names::Node>,
-                }
-
-                impl ::atlex::rt::LexType for View {
-                    const TYPE: &'static str = "com.example.awkward.other#view";
-                }
-
-                impl ::atlex::rt::Validate for View {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
 
                 /// A token.
@@ -1631,44 +509,15 @@ pub mod com {
                 /// The NSID of this lexicon.
                 pub const NSID: &str = "com.example.awkward.type";
 
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(record = "com.example.awkward.type", key = "literal:self")]
+                #[non_exhaustive]
                 pub struct Type {
-                    #[serde(rename = "createdAt")]
                     pub created_at: ::atlex::rt::Datetime,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub subject: Option<::atlex::rt::AtUri>,
-                    #[serde(
-                        rename = "self",
-                        default,
-                        skip_serializing_if = "Option::is_none"
-                    )]
                     pub self_: Option<
                         crate::awkward::com::example::awkward::self_::SelfDef,
                     >,
-                }
-
-                impl ::atlex::rt::LexType for Type {
-                    const TYPE: &'static str = "com.example.awkward.type";
-                }
-
-                impl ::atlex::rt::Record for Type {
-                    const NSID: &'static str = "com.example.awkward.type";
-
-                    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal(
-                        "self",
-                    );
-                }
-
-                impl ::atlex::rt::Validate for Type {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
 
@@ -1678,115 +527,103 @@ pub mod com {
                 pub const NSID: &str = "com.example.awkward.self";
 
                 /// The main definition of a document named `self`.
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.self")]
+                #[non_exhaustive]
                 pub struct SelfDef {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub nested: Option<SelfDefNested>,
                 }
 
-                impl ::atlex::rt::LexType for SelfDef {
-                    const TYPE: &'static str = "com.example.awkward.self";
-                }
-
-                impl ::atlex::rt::Validate for SelfDef {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[non_exhaustive]
                 pub struct SelfDefNested {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub deep: Option<SelfDefNestedDeep>,
                 }
 
-                impl ::atlex::rt::Validate for SelfDefNested {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
                 pub enum SelfDefNestedDeep {
-                    /// `com.example.awkward.names#view`
+                    #[lex("com.example.awkward.names#view")]
                     NamesView(Box<crate::awkward::com::example::awkward::names::View>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
+                    #[lex(unknown)]
                     Unknown(::atlex::rt::Unknown),
                 }
+            }
 
-                impl ::atlex::rt::serde::Serialize for SelfDefNestedDeep {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
+            /// `com.example.awkward.service`: A document whose main type would be named `Service`, like the trait of the endpoints under it.
+            pub mod service {
+                /// The NSID of this lexicon.
+                pub const NSID: &str = "com.example.awkward.service";
+
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(record = "com.example.awkward.service", key = "tid")]
+                #[non_exhaustive]
+                pub struct ServiceDef {
+                    pub name: String,
+                }
+
+                /// The `com.example.awkward.service` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
+                ///
+                /// Mount an implementation with [`register`].
+                pub trait Service: Send + Sync + 'static {
+                    /// `com.example.awkward.service.ping`: An endpoint of group `com.example.awkward.service`, whose module is the document above's.
+                    fn ping(
                         &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        match self {
-                            Self::NamesView(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.names#view",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Unknown(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-                            }
-                        }
+                        request: ::atlex::rt::Request<ping::Ping>,
+                    ) -> impl ::core::future::Future<
+                        Output = ::atlex::rt::HandlerResult<ping::Ping>,
+                    > + Send {
+                        ::atlex::rt::not_implemented(request)
                     }
                 }
 
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for SelfDefNestedDeep {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_union(deserializer)
-                    }
+                /// Mounts every `com.example.awkward.service` endpoint of a [`Service`] on `registry`.
+                pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(
+                    registry: &mut R,
+                ) {
+                    registry
+                        .add::<
+                            ping::Ping,
+                            _,
+                            _,
+                        >(|service: ::std::sync::Arc<S>, request| async move {
+                            service.ping(request).await
+                        });
                 }
 
-                impl ::atlex::rt::Union for SelfDefNestedDeep {
-                    const MEMBERS: &'static [&'static str] = &[
-                        "com.example.awkward.names#view",
-                    ];
+                /// `com.example.awkward.service.ping`: An endpoint of group `com.example.awkward.service`, whose module is the document above's.
+                pub mod ping {
+                    /// The NSID of this lexicon.
+                    pub const NSID: &str = "com.example.awkward.service.ping";
 
-                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-                        type_name: &str,
-                        member: D,
-                    ) -> Result<Self, D::Error> {
-                        match type_name {
-                            "com.example.awkward.names#view" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::NamesView(Box::new(value)))
-                            }
-                            _ => {
-                                Err(
-                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
-                                )
-                            }
-                        }
+                    /// The `com.example.awkward.service.ping` procedure.
+                    ///
+                    /// An endpoint of group `com.example.awkward.service`, whose module is the document above's.
+                    #[derive(
+                        Clone,
+                        Copy,
+                        Debug,
+                        Default,
+                        PartialEq,
+                        Eq,
+                        Hash,
+                        ::atlex::rt::Endpoint
+                    )]
+                    #[lex(
+                        procedure = "com.example.awkward.service.ping",
+                        output = "application/json"
+                    )]
+                    pub struct Ping;
+
+                    #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                    #[non_exhaustive]
+                    pub struct Output {
+                        pub ok: Option<bool>,
                     }
 
-                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-                        Some(Self::Unknown(data))
-                    }
-                }
-
-                impl ::atlex::rt::Validate for SelfDefNestedDeep {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                    /// `com.example.awkward.service.ping` declares no errors: any error name a server sends is undeclared.
+                    pub type Error = ::atlex::rt::UndeclaredError;
                 }
             }
 
@@ -1796,229 +633,59 @@ pub mod com {
                 pub const NSID: &str = "com.example.awkward.subscribe";
 
                 /// The `com.example.awkward.subscribe` subscription.
-                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-                pub struct Subscribe;
-
-                impl ::atlex::rt::Subscription for Subscribe {
-                    const NSID: &'static str = "com.example.awkward.subscribe";
-
-                    type Params = Params;
-
-                    type Message = Message;
-
-                    type Error = Error;
-                }
-
                 #[derive(
                     Clone,
+                    Copy,
                     Debug,
                     Default,
                     PartialEq,
                     Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
+                    Hash,
+                    ::atlex::rt::Subscription
                 )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[lex(subscription = "com.example.awkward.subscribe", params, message)]
+                pub struct Subscribe;
+
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+                #[non_exhaustive]
                 pub struct Params {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub cursor: Option<i64>,
                 }
 
-                impl ::atlex::rt::Params for Params {
-                    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-                        query.optional("cursor", &self.cursor);
-                    }
-
-                    fn read_query(
-                        query: &::atlex::rt::QueryReader<'_>,
-                    ) -> Result<Self, ::atlex::rt::ParamsError> {
-                        Ok(Self {
-                            cursor: query.optional("cursor")?,
-                        })
-                    }
-                }
-
-                impl ::atlex::rt::Validate for Params {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
                 pub enum Message {
-                    /// `com.example.awkward.subscribe#tick`
+                    #[lex("com.example.awkward.subscribe#tick")]
                     Tick(Box<Tick>),
-                    /// `com.example.awkward.subscribe#info`
+                    #[lex("com.example.awkward.subscribe#info")]
                     Info(Box<Info>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
+                    #[lex(unknown)]
                     Unknown(::atlex::rt::Unknown),
                 }
 
-                impl ::atlex::rt::serde::Serialize for Message {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        match self {
-                            Self::Tick(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.subscribe#tick",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Info(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.subscribe#info",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Unknown(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_union(deserializer)
-                    }
-                }
-
-                impl ::atlex::rt::Union for Message {
-                    const MEMBERS: &'static [&'static str] = &[
-                        "com.example.awkward.subscribe#tick",
-                        "com.example.awkward.subscribe#info",
-                    ];
-
-                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-                        type_name: &str,
-                        member: D,
-                    ) -> Result<Self, D::Error> {
-                        match type_name {
-                            "com.example.awkward.subscribe#tick" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::Tick(Box::new(value)))
-                            }
-                            "com.example.awkward.subscribe#info" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::Info(Box::new(value)))
-                            }
-                            _ => {
-                                Err(
-                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
-                                )
-                            }
-                        }
-                    }
-
-                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-                        Some(Self::Unknown(data))
-                    }
-                }
-
-                impl ::atlex::rt::Validate for Message {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
                 /// The errors `com.example.awkward.subscribe` declares, and any other error name a server sends.
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+                #[non_exhaustive]
                 pub enum Error {
-                    /// `FutureCursor`
-                    FutureCursor {
-                        /// The server's message.
-                        message: Option<String>,
-                    },
+                    FutureCursor { message: Option<String> },
                     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+                    #[lex(unknown)]
                     Unknown(::atlex::rt::UnknownError),
                 }
 
-                impl ::atlex::rt::EndpointError for Error {
-                    const DECLARED: &'static [&'static str] = &["FutureCursor"];
-
-                    fn from_parts(error: String, message: Option<String>) -> Self {
-                        match error.as_str() {
-                            "FutureCursor" => Self::FutureCursor { message },
-                            _ => {
-                                Self::Unknown(::atlex::rt::UnknownError {
-                                    error,
-                                    message,
-                                })
-                            }
-                        }
-                    }
-
-                    fn name(&self) -> &str {
-                        match self {
-                            Self::FutureCursor { .. } => "FutureCursor",
-                            Self::Unknown(error) => &error.error,
-                        }
-                    }
-
-                    fn message(&self) -> Option<&str> {
-                        match self {
-                            Self::FutureCursor { message } => message.as_deref(),
-                            Self::Unknown(error) => error.message.as_deref(),
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for Error {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        let name = ::atlex::rt::EndpointError::name(self);
-                        match ::atlex::rt::EndpointError::message(self) {
-                            Some(message) => write!(f, "{name}: {message}"),
-                            None => f.write_str(name),
-                        }
-                    }
-                }
-
-                impl ::std::error::Error for Error {}
-                impl ::atlex::rt::serde::Serialize for Error {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        ::atlex::rt::serialize_error(self, serializer)
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_error(deserializer)
-                    }
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.subscribe#tick")]
+                #[non_exhaustive]
                 pub struct Tick {
                     pub seq: i64,
                 }
 
-                impl ::atlex::rt::LexType for Tick {
-                    const TYPE: &'static str = "com.example.awkward.subscribe#tick";
-                }
-
-                impl ::atlex::rt::Validate for Tick {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.subscribe#info")]
+                #[non_exhaustive]
+                pub struct Info {
+                    pub name: InfoName,
                 }
 
                 #[derive(
@@ -2026,91 +693,18 @@ pub mod com {
                     Debug,
                     PartialEq,
                     Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
+                    Hash,
+                    PartialOrd,
+                    Ord,
+                    ::atlex::rt::StringEnum
                 )]
-                #[serde(crate = "::atlex::rt::serde")]
-                pub struct Info {
-                    pub name: InfoName,
-                }
-
-                impl ::atlex::rt::LexType for Info {
-                    const TYPE: &'static str = "com.example.awkward.subscribe#info";
-                }
-
-                impl ::atlex::rt::Validate for Info {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+                #[non_exhaustive]
                 pub enum InfoName {
-                    /// `"OutdatedCursor"`
+                    #[lex("OutdatedCursor")]
                     OutdatedCursor,
                     /// A value the lexicon does not list.
+                    #[lex(other)]
                     Other(String),
-                }
-
-                impl InfoName {
-                    /// The values the lexicon lists; others are allowed.
-                    pub const VALUES: &'static [&'static str] = &["OutdatedCursor"];
-
-                    /// The value as it goes over the wire.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            Self::OutdatedCursor => "OutdatedCursor",
-                            Self::Other(value) => value,
-                        }
-                    }
-                }
-
-                impl ::core::fmt::Display for InfoName {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                impl ::atlex::rt::serde::Serialize for InfoName {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_str(self.as_str())
-                    }
-                }
-
-                impl ::core::convert::From<&str> for InfoName {
-                    fn from(value: &str) -> Self {
-                        match value {
-                            "OutdatedCursor" => Self::OutdatedCursor,
-                            _ => Self::Other(value.to_owned()),
-                        }
-                    }
-                }
-
-                impl ::core::str::FromStr for InfoName {
-                    type Err = ::core::convert::Infallible;
-
-                    fn from_str(value: &str) -> Result<Self, Self::Err> {
-                        Ok(Self::from(value))
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for InfoName {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_str(
-                            deserializer,
-                            |value| Ok(Self::from(value)),
-                        )
-                    }
-                }
-
-                impl ::atlex::rt::Validate for InfoName {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
 
@@ -2123,191 +717,53 @@ pub mod com {
                 ///
                 /// Binary in, JSON union out.
                 ///
-                /// Over HTTP: `PUT /files` (its binding is `BINDING`).
-                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+                /// Over HTTP: `PUT /files` (see `BINDING`).
+                #[derive(
+                    Clone,
+                    Copy,
+                    Debug,
+                    Default,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    ::atlex::rt::Endpoint
+                )]
+                #[lex(
+                    procedure = "com.example.awkward.upload",
+                    input = "*/*",
+                    output = "application/json",
+                    binding = BINDING
+                )]
                 pub struct Upload;
 
-                impl ::atlex::rt::Endpoint for Upload {
-                    const NSID: &'static str = "com.example.awkward.upload";
-
-                    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-                    const INPUT_ENCODING: Option<&'static str> = Some("*/*");
-
-                    const OUTPUT_ENCODING: Option<&'static str> = Some(
-                        "application/json",
-                    );
-
-                    type Params = ();
-
-                    type Input = Input;
-
-                    type Output = Output;
-
-                    type Error = Error;
-
-                    type InputCodec = ::atlex::rt::Raw;
-
-                    type OutputCodec = ::atlex::rt::Json;
-
-                    const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
-                            ::atlex::rt::HttpMethod::Put,
-                            "/files",
-                        )
-                        .with_base_url("https://files.example.com/v2")
-                        .with_auth(
-                            ::atlex::rt::Auth::api_key("X-Api-Key")
-                                .with_bearer(::atlex::rt::BearerUse::Required),
-                        )
-                        .with_check_request(false);
-                }
-
+                /// How `com.example.awkward.upload` travels over HTTP: `PUT /files`.
+                pub const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
+                        ::atlex::rt::HttpMethod::Put,
+                        "/files",
+                    )
+                    .with_base_url("https://files.example.com/v2")
+                    .with_auth(
+                        ::atlex::rt::Auth::api_key("X-Api-Key")
+                            .with_bearer(::atlex::rt::BearerUse::Required),
+                    )
+                    .with_check_request(false);
                 /// A `*/*` body.
                 pub type Input = ::atlex::rt::Binary;
 
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
                 pub enum Output {
-                    /// `com.example.awkward.names#view`
+                    #[lex("com.example.awkward.names#view")]
                     NamesView(Box<crate::awkward::com::example::awkward::names::View>),
-                    /// `com.example.awkward.other`
+                    #[lex("com.example.awkward.other")]
                     Other(Box<crate::awkward::com::example::awkward::other::Other>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
+                    #[lex(unknown)]
                     Unknown(::atlex::rt::Unknown),
                 }
 
-                impl ::atlex::rt::serde::Serialize for Output {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        match self {
-                            Self::NamesView(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.names#view",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Other(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.awkward.other",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Unknown(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Output {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_union(deserializer)
-                    }
-                }
-
-                impl ::atlex::rt::Union for Output {
-                    const MEMBERS: &'static [&'static str] = &[
-                        "com.example.awkward.names#view",
-                        "com.example.awkward.other",
-                    ];
-
-                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-                        type_name: &str,
-                        member: D,
-                    ) -> Result<Self, D::Error> {
-                        match type_name {
-                            "com.example.awkward.names#view" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::NamesView(Box::new(value)))
-                            }
-                            "com.example.awkward.other" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::Other(Box::new(value)))
-                            }
-                            _ => {
-                                Err(
-                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
-                                )
-                            }
-                        }
-                    }
-
-                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-                        Some(Self::Unknown(data))
-                    }
-                }
-
-                impl ::atlex::rt::Validate for Output {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                /// The errors `com.example.awkward.upload` declares, and any other error name a server sends.
-                #[derive(Clone, Debug, PartialEq, Eq)]
-                pub enum Error {
-                    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-                    Unknown(::atlex::rt::UnknownError),
-                }
-
-                impl ::atlex::rt::EndpointError for Error {
-                    const DECLARED: &'static [&'static str] = &[];
-
-                    fn from_parts(error: String, message: Option<String>) -> Self {
-                        Self::Unknown(::atlex::rt::UnknownError {
-                            error,
-                            message,
-                        })
-                    }
-
-                    fn name(&self) -> &str {
-                        let Self::Unknown(error) = self;
-                        &error.error
-                    }
-
-                    fn message(&self) -> Option<&str> {
-                        let Self::Unknown(error) = self;
-                        error.message.as_deref()
-                    }
-                }
-
-                impl ::core::fmt::Display for Error {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        let name = ::atlex::rt::EndpointError::name(self);
-                        match ::atlex::rt::EndpointError::message(self) {
-                            Some(message) => write!(f, "{name}: {message}"),
-                            None => f.write_str(name),
-                        }
-                    }
-                }
-
-                impl ::std::error::Error for Error {}
-                impl ::atlex::rt::serde::Serialize for Error {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        ::atlex::rt::serialize_error(self, serializer)
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_error(deserializer)
-                    }
-                }
+                /// `com.example.awkward.upload` declares no errors: any error name a server sends is undeclared.
+                pub type Error = ::atlex::rt::UndeclaredError;
             }
         }
     }

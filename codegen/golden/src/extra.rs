@@ -8,7 +8,7 @@ pub mod com {
         pub mod extra {
             /// The `com.example.extra` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
             ///
-            /// Mount an implementation with \[`register`\].
+            /// Mount an implementation with [`register`].
             pub trait Service: Send + Sync + 'static {
                 /// `com.example.extra.getPosts`: Lists posts; params never keep undeclared keys.
                 fn get_posts(
@@ -17,12 +17,11 @@ pub mod com {
                 ) -> impl ::core::future::Future<
                     Output = ::atlex::rt::HandlerResult<get_posts::GetPosts>,
                 > + Send {
-                    let _ = request;
-                    async { Err(::atlex::rt::HandlerError::not_implemented()) }
+                    ::atlex::rt::not_implemented(request)
                 }
             }
 
-            /// Mounts every `com.example.extra` endpoint of a \[`Service`\] on `registry`.
+            /// Mounts every `com.example.extra` endpoint of a [`Service`] on `registry`.
             pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
                 registry
                     .add::<
@@ -42,174 +41,43 @@ pub mod com {
                 /// The `com.example.extra.getPosts` query.
                 ///
                 /// Lists posts; params never keep undeclared keys.
-                #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-                pub struct GetPosts;
-
-                impl ::atlex::rt::Endpoint for GetPosts {
-                    const NSID: &'static str = "com.example.extra.getPosts";
-
-                    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-                    const INPUT_ENCODING: Option<&'static str> = None;
-
-                    const OUTPUT_ENCODING: Option<&'static str> = Some(
-                        "application/json",
-                    );
-
-                    type Params = Params;
-
-                    type Input = ();
-
-                    type Output = Output;
-
-                    type Error = Error;
-
-                    type InputCodec = ::atlex::rt::NoBody;
-
-                    type OutputCodec = ::atlex::rt::Json;
-                }
-
                 #[derive(
                     Clone,
+                    Copy,
                     Debug,
                     Default,
                     PartialEq,
                     Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
+                    Hash,
+                    ::atlex::rt::Endpoint
                 )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[lex(
+                    query = "com.example.extra.getPosts",
+                    params,
+                    output = "application/json"
+                )]
+                pub struct GetPosts;
+
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+                #[non_exhaustive]
                 pub struct Params {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
+                    #[lex(default = 50, check(minimum = 1, maximum = 100))]
                     pub limit: Option<i64>,
                 }
 
-                impl ::atlex::rt::Params for Params {
-                    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-                        query.optional("limit", &self.limit);
-                    }
-
-                    fn read_query(
-                        query: &::atlex::rt::QueryReader<'_>,
-                    ) -> Result<Self, ::atlex::rt::ParamsError> {
-                        Ok(Self {
-                            limit: query.optional("limit")?,
-                        })
-                    }
-                }
-
-                impl Params {
-                    /// `limit`, or the lexicon's default (50) when it is absent.
-                    pub fn limit_or_default(&self) -> i64 {
-                        self.limit.unwrap_or(50)
-                    }
-                }
-
-                impl ::atlex::rt::Validate for Params {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        if let Some(value) = &self.limit {
-                            v.field(
-                                "limit",
-                                |v| {
-                                    v
-                                        .integer(
-                                            *value,
-                                            &::atlex::rt::IntegerRules {
-                                                minimum: Some(1),
-                                                maximum: Some(100),
-                                                enum_values: None,
-                                                const_value: None,
-                                            },
-                                        )
-                                },
-                            );
-                        }
-                    }
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[non_exhaustive]
                 pub struct Output {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub cursor: Option<String>,
+                    #[lex(check)]
                     pub posts: Vec<crate::extra::com::example::extra::post::Post>,
                     /// Properties the lexicon does not declare, kept as received.
-                    #[serde(flatten)]
+                    #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
-                impl ::atlex::rt::Validate for Output {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        let value = &self.posts;
-                        v.field("posts", |v| v.items(value, |v, item| v.nested(item)));
-                    }
-                }
-
-                /// The errors `com.example.extra.getPosts` declares, and any other error name a server sends.
-                #[derive(Clone, Debug, PartialEq, Eq)]
-                pub enum Error {
-                    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-                    Unknown(::atlex::rt::UnknownError),
-                }
-
-                impl ::atlex::rt::EndpointError for Error {
-                    const DECLARED: &'static [&'static str] = &[];
-
-                    fn from_parts(error: String, message: Option<String>) -> Self {
-                        Self::Unknown(::atlex::rt::UnknownError {
-                            error,
-                            message,
-                        })
-                    }
-
-                    fn name(&self) -> &str {
-                        let Self::Unknown(error) = self;
-                        &error.error
-                    }
-
-                    fn message(&self) -> Option<&str> {
-                        let Self::Unknown(error) = self;
-                        error.message.as_deref()
-                    }
-                }
-
-                impl ::core::fmt::Display for Error {
-                    fn fmt(
-                        &self,
-                        f: &mut ::core::fmt::Formatter<'_>,
-                    ) -> ::core::fmt::Result {
-                        let name = ::atlex::rt::EndpointError::name(self);
-                        match ::atlex::rt::EndpointError::message(self) {
-                            Some(message) => write!(f, "{name}: {message}"),
-                            None => f.write_str(name),
-                        }
-                    }
-                }
-
-                impl ::std::error::Error for Error {}
-                impl ::atlex::rt::serde::Serialize for Error {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        ::atlex::rt::serialize_error(self, serializer)
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_error(deserializer)
-                    }
-                }
+                /// `com.example.extra.getPosts` declares no errors: any error name a server sends is undeclared.
+                pub type Error = ::atlex::rt::UndeclaredError;
             }
 
             /// `com.example.extra.post`: A record for the keep_unknown_fields golden test.
@@ -217,233 +85,65 @@ pub mod com {
                 /// The NSID of this lexicon.
                 pub const NSID: &str = "com.example.extra.post";
 
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(record = "com.example.extra.post", key = "tid")]
+                #[non_exhaustive]
                 pub struct Post {
+                    #[lex(check(max_length = 300))]
                     pub text: String,
-                    #[serde(rename = "createdAt")]
                     pub created_at: ::atlex::rt::Datetime,
                     /// A property named like the field that keeps undeclared ones.
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub extra: Option<String>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
+                    #[lex(check)]
                     pub embed: Option<PostEmbed>,
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub meta: Option<Meta>,
                     /// Properties the lexicon does not declare, kept as received.
-                    #[serde(flatten)]
+                    #[lex(unknown)]
                     pub extra_fields: ::atlex::rt::ExtraFields,
                 }
 
-                impl ::atlex::rt::LexType for Post {
-                    const TYPE: &'static str = "com.example.extra.post";
-                }
-
-                impl ::atlex::rt::Record for Post {
-                    const NSID: &'static str = "com.example.extra.post";
-
-                    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-                }
-
-                impl ::atlex::rt::Validate for Post {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        let value = &self.text;
-                        v.field(
-                            "text",
-                            |v| {
-                                v
-                                    .string(
-                                        value,
-                                        &::atlex::rt::StringRules {
-                                            max_length: Some(300),
-                                            ..::atlex::rt::StringRules::NONE
-                                        },
-                                    )
-                            },
-                        );
-                        if let Some(value) = &self.embed {
-                            v.field("embed", |v| v.nested(value));
-                        }
-                    }
-                }
-
-                #[derive(Clone, Debug, PartialEq, Eq)]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
                 pub enum PostEmbed {
-                    /// `com.example.extra.post#images`
+                    #[lex("com.example.extra.post#images")]
                     Images(Box<Images>),
-                    /// `com.example.extra.post#link`
+                    #[lex("com.example.extra.post#link")]
                     Link(Box<Link>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
+                    #[lex(unknown)]
                     Unknown(::atlex::rt::Unknown),
                 }
 
-                impl ::atlex::rt::serde::Serialize for PostEmbed {
-                    fn serialize<S: ::atlex::rt::serde::Serializer>(
-                        &self,
-                        serializer: S,
-                    ) -> Result<S::Ok, S::Error> {
-                        match self {
-                            Self::Images(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.extra.post#images",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Link(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(
-                                    &::atlex::rt::Tagged::new(
-                                        "com.example.extra.post#link",
-                                        &**value,
-                                    ),
-                                    serializer,
-                                )
-                            }
-                            Self::Unknown(value) => {
-                                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-                            }
-                        }
-                    }
-                }
-
-                impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostEmbed {
-                    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-                        deserializer: D,
-                    ) -> Result<Self, D::Error> {
-                        ::atlex::rt::deserialize_union(deserializer)
-                    }
-                }
-
-                impl ::atlex::rt::Union for PostEmbed {
-                    const MEMBERS: &'static [&'static str] = &[
-                        "com.example.extra.post#images",
-                        "com.example.extra.post#link",
-                    ];
-
-                    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-                        type_name: &str,
-                        member: D,
-                    ) -> Result<Self, D::Error> {
-                        match type_name {
-                            "com.example.extra.post#images" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::Images(Box::new(value)))
-                            }
-                            "com.example.extra.post#link" => {
-                                ::atlex::rt::serde::Deserialize::deserialize(member)
-                                    .map(|value| Self::Link(Box::new(value)))
-                            }
-                            _ => {
-                                Err(
-                                    ::atlex::rt::unexpected_member(type_name, Self::MEMBERS),
-                                )
-                            }
-                        }
-                    }
-
-                    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-                        Some(Self::Unknown(data))
-                    }
-                }
-
-                impl ::atlex::rt::Validate for PostEmbed {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        if let Self::Images(value) = self {
-                            v.nested(&**value);
-                        }
-                    }
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.extra.post#images")]
+                #[non_exhaustive]
                 pub struct Images {
+                    #[lex(check(max_length = 4))]
                     pub alts: Vec<String>,
                     /// Properties the lexicon does not declare, kept as received.
-                    #[serde(flatten)]
+                    #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
-                impl ::atlex::rt::LexType for Images {
-                    const TYPE: &'static str = "com.example.extra.post#images";
-                }
-
-                impl ::atlex::rt::Validate for Images {
-                    fn check(&self, v: &mut ::atlex::rt::Validator) {
-                        let value = &self.alts;
-                        v.field("alts", |v| v.array_length(value.len(), None, Some(4)));
-                    }
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.extra.post#link")]
+                #[non_exhaustive]
                 pub struct Link {
                     pub uri: ::atlex::rt::Uri,
                     /// Properties the lexicon does not declare, kept as received.
-                    #[serde(flatten)]
+                    #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
-                impl ::atlex::rt::LexType for Link {
-                    const TYPE: &'static str = "com.example.extra.post#link";
-                }
-
-                impl ::atlex::rt::Validate for Link {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-                }
-
-                #[derive(
-                    Clone,
-                    Debug,
-                    Default,
-                    PartialEq,
-                    Eq,
-                    ::atlex::rt::serde::Serialize,
-                    ::atlex::rt::serde::Deserialize
-                )]
-                #[serde(crate = "::atlex::rt::serde")]
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.extra.post#meta")]
+                #[non_exhaustive]
                 pub struct Meta {
-                    #[serde(default, skip_serializing_if = "Option::is_none")]
                     pub lang: Option<::atlex::rt::Language>,
-                    #[serde(
-                        default,
-                        deserialize_with = "::atlex::rt::deserialize_nullable",
-                        skip_serializing_if = "Option::is_none"
-                    )]
                     pub pinned: Option<Option<bool>>,
                     /// Properties the lexicon does not declare, kept as received.
-                    #[serde(flatten)]
+                    #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
-                }
-
-                impl ::atlex::rt::LexType for Meta {
-                    const TYPE: &'static str = "com.example.extra.post#meta";
-                }
-
-                impl ::atlex::rt::Validate for Meta {
-                    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
                 }
             }
         }

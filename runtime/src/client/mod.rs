@@ -106,10 +106,11 @@ mod error;
 mod reset;
 mod session;
 
+pub use crate::validate::ValidationMode;
 pub use account::{
     CreateSessionError, DeleteSessionError, GetServiceAuthError, RefreshSessionError,
 };
-pub use builder::{ClientBuilder, RetryPolicy, ValidationMode};
+pub use builder::{ClientBuilder, RetryPolicy};
 pub use error::{BoxError, BuildError, Error, TransportKind};
 #[cfg(feature = "identity")]
 pub use session::login;

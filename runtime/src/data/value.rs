@@ -967,11 +967,15 @@ mod tests {
 
     #[test]
     fn replays_as_each_encoding_would() {
+        /// Absent is `None`, `null` is `Some(None)`.
+        fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+            Option::<i64>::deserialize(d).map(Some)
+        }
         #[derive(Deserialize, Debug, PartialEq)]
         struct Thing {
             link: CidLink,
             bytes: Bytes,
-            #[serde(default, deserialize_with = "crate::helpers::deserialize_nullable")]
+            #[serde(default, deserialize_with = "nullable")]
             maybe: Option<Option<i64>>,
             items: Vec<String>,
         }
