@@ -29,14 +29,15 @@ pub trait Endpoint {
     const OUTPUT_ENCODING: Option<&'static str>;
     /// Query-string parameters (`()` when the lexicon declares none).
     type Params: Params + Validate + Send + Sync + 'static;
-    /// The request body: a generated type for JSON, [`Binary`] for other
+    /// The request body: a generated type for JSON, [`Binary`](super::Binary) for other
     /// encodings, `()` when there is none.
     type Input: Validate + Send + Sync + 'static;
     /// The response body, with the same conventions as `Input`.
     type Output: Validate + Send + Sync + 'static;
     /// The endpoint's declared errors, plus a case for names it does not declare.
     type Error: EndpointError + Send + Sync + 'static;
-    /// How `Input` travels as bytes: [`Json`], [`Raw`] or [`NoBody`].
+    /// How `Input` travels as bytes: [`Json`](super::Json), [`Raw`](super::Raw) or
+    /// [`NoBody`](super::NoBody).
     type InputCodec: Codec<Self::Input>;
     /// How `Output` travels as bytes.
     type OutputCodec: Codec<Self::Output>;
