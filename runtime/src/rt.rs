@@ -18,7 +18,10 @@ pub use crate::helpers::{
     deserialize_error, deserialize_nullable, deserialize_required_nullable, deserialize_str,
     serialize_error,
 };
-pub use crate::service::{HandlerError, HandlerResult, Registry, Request};
+pub use crate::service::{
+    HandlerError, HandlerResult, Messages, Registry, Request, SubscriptionRequest,
+    SubscriptionResult,
+};
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
 };

@@ -296,6 +296,9 @@ mod tests {
             .unwrap()
             .decode::<Outer>()
             .unwrap_err();
-        assert!(matches!(&err, DecodeUnknownError::Invalid { path, .. } if path.is_empty()), "{err:?}");
+        assert!(
+            matches!(&err, DecodeUnknownError::Invalid { path, .. } if path.is_empty()),
+            "{err:?}"
+        );
     }
 }

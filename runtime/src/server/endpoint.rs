@@ -243,7 +243,7 @@ fn wrong_method(envelope: &binding::Envelope, methods: &[HttpMethod], method: &M
 
 /// Reads and checks the parameters: from the query string, and the path's
 /// variables for a template.
-fn read_params<P: Params + Validate>(
+pub(super) fn read_params<P: Params + Validate>(
     path: &PathTemplate,
     request_path: &str,
     query: Option<&str>,
