@@ -21,3 +21,6 @@ pub const LEXICON_DIR: &str = env!("CARGO_MANIFEST_DIR");
 mod generated;
 
 pub use generated::*;
+
+#[cfg(feature = "com-atproto")]
+mod firehose;

@@ -272,9 +272,18 @@ impl<S: Subscription> Messages<S> {
         }
     }
 
-    /// Sets the future that says the subscriber fell behind.
-    #[cfg_attr(not(feature = "subscriptions"), allow(dead_code))]
-    pub(crate) fn lagged(mut self, lagged: impl Future<Output = ()> + Send + 'static) -> Self {
+    /// Drops the subscriber with `ConsumerTooSlow` once `lagged` resolves,
+    /// even while a write to it is waiting: for a source that knows when a
+    /// subscriber has fallen behind what it keeps (an
+    /// [`EventLog`](crate::subscription::EventLog) sets this itself; a
+    /// broadcast channel's receiver that lagged is another).
+    ///
+    /// Messages are taken from the stream only as fast as the subscriber's
+    /// connection takes them, so a stream that is not live (a replay from a
+    /// database) never makes a subscriber "too slow"; a live source must say
+    /// when one is, with this or with an error item
+    /// ([`try_new`](Self::try_new)).
+    pub fn drop_when(mut self, lagged: impl Future<Output = ()> + Send + 'static) -> Self {
         self.lagged = Some(Box::pin(lagged));
         self
     }

@@ -101,21 +101,9 @@ where
                 },
             );
         }
-        let caller = match &self.settings.authenticator {
-            Some(authenticator) => {
-                let request = AuthRequest {
-                    nsid: E::NSID,
-                    method: &parts.method,
-                    uri: &parts.uri,
-                    headers: &parts.headers,
-                    extensions: &mut parts.extensions,
-                };
-                match authenticator.authenticate_boxed(request).await {
-                    Ok(caller) => caller,
-                    Err(rejection) => return response::rejection(envelope, &rejection),
-                }
-            }
-            None => None,
+        let caller = match authenticate(&self.settings, E::NSID, &mut parts).await {
+            Ok(caller) => caller,
+            Err(rejection) => return response::rejection(envelope, &rejection),
         };
 
         let params =
@@ -177,6 +165,28 @@ where
             }
             Err(error) => response::handler_error::<E>(envelope, error),
         }
+    }
+}
+
+/// The caller of a request to `nsid`, as the router's authenticator names
+/// it (anonymous without one).
+pub(super) async fn authenticate(
+    settings: &Settings,
+    nsid: &'static str,
+    parts: &mut http::request::Parts,
+) -> Result<Option<crate::types::Did>, super::Rejection> {
+    match &settings.authenticator {
+        Some(authenticator) => {
+            let request = AuthRequest {
+                nsid,
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                extensions: &mut parts.extensions,
+            };
+            authenticator.authenticate_boxed(request).await
+        }
+        None => Ok(None),
     }
 }
 

@@ -272,9 +272,9 @@ struct Settings {
 
 /// How often a new router pings each subscriber: 30 s.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(30);
-/// How many bytes of frames a subscriber's connection buffers at most before
-/// writing to it waits: 8 MiB.
-pub const DEFAULT_SUBSCRIBER_WRITE_BUFFER: usize = 8 << 20;
+/// How many bytes of frames a subscriber's connection buffers before writing
+/// to it waits: 1 MiB.
+pub const DEFAULT_SUBSCRIBER_WRITE_BUFFER: usize = 1 << 20;
 
 /// Turns the constraint violations of an endpoint's input into one of its
 /// declared errors (see [`XrpcRouter::map_invalid_input`]).
@@ -447,9 +447,10 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
-    /// How many bytes of frames a subscriber's connection buffers at most
-    /// ([`DEFAULT_SUBSCRIBER_WRITE_BUFFER`]): past it, writing waits for the
-    /// subscriber, and a subscriber that falls behind its source (an
+    /// How many bytes of frames a subscriber's connection buffers
+    /// ([`DEFAULT_SUBSCRIBER_WRITE_BUFFER`]; it holds one frame more when a
+    /// frame is larger): past it, writing waits for the subscriber, and a
+    /// subscriber that falls behind its source (an
     /// [`EventLog`](crate::subscription::EventLog)) is dropped with
     /// `ConsumerTooSlow`.
     pub fn subscriber_write_buffer(mut self, bytes: usize) -> Self {

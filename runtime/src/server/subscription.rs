@@ -70,8 +70,7 @@ mod live {
     use super::*;
     use crate::binding::{Envelope, PathTemplate};
     use crate::error::CommonError;
-    use crate::server::AuthRequest;
-    use crate::server::endpoint::read_params;
+    use crate::server::endpoint::{authenticate, read_params};
     use crate::service::{
         HandlerError, Messages, Outgoing, RequestContext, SubscriptionRequest, SubscriptionResult,
     };
@@ -135,7 +134,7 @@ mod live {
                 upgrade
                     .max_message_size(MAX_INCOMING)
                     .max_frame_size(MAX_INCOMING)
-                    .max_write_buffer_size(self.settings.subscriber_write_buffer)
+                    .write_buffer_size(self.settings.subscriber_write_buffer)
                     .on_upgrade(move |socket| async move {
                         match opened {
                             Ok(messages) => serve_messages::<E>(socket, messages, heartbeat).await,
@@ -159,22 +158,9 @@ mod live {
         /// Authenticates, reads the parameters and calls the handler: the
         /// messages, or the error frame to send instead.
         async fn open(&self, mut parts: http::request::Parts) -> Result<Messages<E>, Frame> {
-            let caller = match &self.settings.authenticator {
-                Some(authenticator) => {
-                    let request = AuthRequest {
-                        nsid: E::NSID,
-                        method: &parts.method,
-                        uri: &parts.uri,
-                        headers: &parts.headers,
-                        extensions: &mut parts.extensions,
-                    };
-                    authenticator
-                        .authenticate_boxed(request)
-                        .await
-                        .map_err(|rejection| Frame::error(rejection.name(), rejection.message()))?
-                }
-                None => None,
-            };
+            let caller = authenticate(&self.settings, E::NSID, &mut parts)
+                .await
+                .map_err(|rejection| Frame::error(rejection.name(), rejection.message()))?;
             let params =
                 read_params::<E::Params>(&PathTemplate::Xrpc, parts.uri.path(), parts.uri.query())
                     .map_err(|error| Frame::error(error.name(), error.message()))?;

@@ -152,7 +152,7 @@ impl<E> From<FrameError> for SubscriptionError<E> {
     }
 }
 
-#[allow(dead_code)] // for the client, next
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 /// Text cut to `limit` bytes (at a character boundary), with `…` when cut.
 pub(crate) fn cut(text: &str, limit: usize) -> String {
     if text.len() <= limit {

@@ -307,7 +307,7 @@ impl<S: Subscription> EventLog<S> {
             let frame = reader.next_frame().await?;
             Some((frame, reader))
         });
-        Ok(Messages::frames(frames).lagged(lagged))
+        Ok(Messages::frames(frames).drop_when(lagged))
     }
 }
 

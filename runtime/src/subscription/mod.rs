@@ -30,7 +30,7 @@
 //! Without the feature, only the types generated code names exist.
 
 #[cfg(feature = "subscriptions")]
-mod error;
+pub(crate) mod error;
 #[cfg(feature = "subscriptions")]
 mod frame;
 #[cfg(feature = "subscriptions")]

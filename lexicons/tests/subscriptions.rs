@@ -1,0 +1,616 @@
+//! Event streams end to end over loopback: the router serving
+//! `com.atproto.sync.subscribeRepos` and `com.atproto.label.subscribeLabels`
+//! from an `EventLog`, `Client::subscribe` reading them, typed commit ops,
+//! and what bad frames and bad servers become.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use atlex::car::CarWriter;
+use atlex::cbor;
+use atlex::client::{Client, Reconnect};
+use atlex::data::{Bytes, CidLink, Value};
+use atlex::firehose::{Action, RepoCommit as _};
+use atlex::server::XrpcRouter;
+use atlex::service::{HandlerError, Messages, Registry, SubscriptionRequest, SubscriptionResult};
+use atlex::subscription::{EventLog, Frame, FrameError, SubscriptionError, decode_message};
+use atlex::types::{Datetime, Did, Tid};
+use atlex_lexicons::app::bsky::feed::post::Post;
+use atlex_lexicons::com::atproto::label::{defs::Label, subscribe_labels};
+use atlex_lexicons::com::atproto::sync::subscribe_repos::{
+    self, Commit, Error as ReposError, Message, RepoOp, RepoOpAction, SubscribeRepos,
+};
+use futures_util::{SinkExt as _, StreamExt as _, stream};
+
+type ReposItem = Result<Message, SubscriptionError<ReposError>>;
+
+/// Serves `router` on a loopback port; the base URL.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
+}
+
+struct Pds {
+    log: EventLog<SubscribeRepos>,
+}
+
+fn register_log<R: Registry<Pds>>(registry: &mut R) {
+    registry.add_subscription::<SubscribeRepos, _, _>(
+        |pds: Arc<Pds>, request: SubscriptionRequest<SubscribeRepos>| async move {
+            pds.log.subscribe(request.params.cursor)
+        },
+    );
+}
+
+/// A PDS-like server of `log`; its base URL.
+async fn serve_log(log: &EventLog<SubscribeRepos>, write_buffer: Option<usize>) -> String {
+    let mut router = XrpcRouter::new(Pds { log: log.clone() }).mount(register_log);
+    if let Some(bytes) = write_buffer {
+        router = router.subscriber_write_buffer(bytes);
+    }
+    serve(router.into_router()).await
+}
+
+const DID: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+
+/// A `#commit` creating one post whose text is `text`, with the commit
+/// block and the record block in its CAR.
+fn commit(seq: i64, text: &str) -> Message {
+    let record = serde_json::json!({
+        "$type": "app.bsky.feed.post",
+        "text": text,
+        "createdAt": "2024-11-01T12:00:00.000Z",
+    });
+    let record: Value = serde_json::from_value(record).unwrap();
+    let record_cid = cbor::cid_of(&record).unwrap();
+    let rev = Tid::now(0).unwrap();
+    let signed = serde_json::json!({
+        "did": DID, "version": 3, "rev": rev.as_str(), "prev": null,
+        "data": {"$link": record_cid.to_string()},
+        "sig": {"$bytes": "AAAA"},
+    });
+    let signed: Value = serde_json::from_value(signed).unwrap();
+    let commit_cid = cbor::cid_of(&signed).unwrap();
+    let mut car = CarWriter::with_roots(Vec::new(), &[commit_cid]).unwrap();
+    car.write_value(&signed).unwrap();
+    car.write_value(&record).unwrap();
+    let blocks = car.finish().unwrap();
+    Message::Commit(Box::new(Commit {
+        seq,
+        rebase: false,
+        too_big: false,
+        repo: Did::new(DID).unwrap(),
+        commit: CidLink(commit_cid),
+        rev,
+        since: None,
+        blocks: Bytes(blocks),
+        ops: vec![RepoOp {
+            action: RepoOpAction::Create,
+            path: format!("app.bsky.feed.post/3k{seq:011}"),
+            cid: Some(CidLink(record_cid)),
+            prev: None,
+        }],
+        blobs: Vec::new(),
+        prev_data: None,
+        time: Datetime::now(),
+    }))
+}
+
+fn seq_of(item: &ReposItem) -> i64 {
+    match item {
+        Ok(Message::Commit(commit)) => commit.seq,
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+async fn next(
+    stream: &mut (impl futures_util::Stream<Item = ReposItem> + Unpin),
+) -> Option<ReposItem> {
+    tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .expect("the stream answers within 20 s")
+}
+
+#[tokio::test]
+async fn replays_from_the_cursor_then_goes_live_with_typed_ops() {
+    let log = EventLog::<SubscribeRepos>::new();
+    for n in 1..=3 {
+        log.append(|seq| commit(seq, &format!("post {n}"))).unwrap();
+    }
+    let url = serve_log(&log, None).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(1) });
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 2);
+    let third = next(&mut stream).await.unwrap();
+    assert_eq!(seq_of(&third), 3);
+    // Live: appended after the subscriber caught up.
+    log.append(|seq| commit(seq, "live")).unwrap();
+    let live = next(&mut stream).await.unwrap();
+    assert_eq!(seq_of(&live), 4);
+    assert_eq!(stream.last_seq(), Some(4));
+
+    let Ok(Message::Commit(commit)) = live else {
+        unreachable!()
+    };
+    let mut ops = commit.decode_ops::<Post>().unwrap();
+    let op = ops.next().unwrap().unwrap();
+    assert!(ops.next().is_none());
+    assert_eq!(op.action, Action::Create);
+    assert_eq!(op.collection.as_str(), "app.bsky.feed.post");
+    assert_eq!(op.rkey.as_str(), "3k00000000004");
+    assert_eq!(op.record.unwrap().text, "live");
+    assert_eq!(op.cid, commit.ops[0].cid.as_ref().map(|link| link.0));
+    let signed = commit.decode_ops::<Value>().unwrap().commit().unwrap();
+    assert_eq!(signed.did.as_str(), DID);
+}
+
+#[tokio::test]
+async fn without_a_cursor_only_live_events_arrive() {
+    let log = EventLog::<SubscribeRepos>::new();
+    log.append(|seq| commit(seq, "old")).unwrap();
+    let url = serve_log(&log, None).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params::default());
+    // The connection is made on the first poll: append once it is open.
+    let appender = {
+        let log = log.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            log.append(|seq| commit(seq, "new")).unwrap();
+        })
+    };
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 2);
+    appender.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cursor_ahead_of_the_log_is_future_cursor_then_the_end() {
+    let log = EventLog::<SubscribeRepos>::new();
+    log.append(|seq| commit(seq, "one")).unwrap();
+    let url = serve_log(&log, None).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(7) });
+    match next(&mut stream).await {
+        Some(Err(SubscriptionError::Endpoint(ReposError::FutureCursor { message }))) => {
+            assert!(message.unwrap().contains("cursor 7"));
+        }
+        other => panic!("expected FutureCursor, got {other:?}"),
+    }
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_the_log_gets_outdated_cursor_first() {
+    let log = EventLog::<SubscribeRepos>::builder().max_events(2).build();
+    for n in 1..=5 {
+        log.append(|seq| commit(seq, &format!("post {n}"))).unwrap();
+    }
+    assert_eq!(
+        (log.oldest_seq(), log.latest_seq(), log.len()),
+        (Some(4), Some(5), 2)
+    );
+    let url = serve_log(&log, None).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(1) });
+    match next(&mut stream).await {
+        Some(Ok(Message::Info(info))) => {
+            assert_eq!(info.name, subscribe_repos::InfoName::OutdatedCursor)
+        }
+        other => panic!("expected #info, got {other:?}"),
+    }
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 4);
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 5);
+}
+
+#[tokio::test]
+async fn a_consumer_that_falls_behind_is_dropped_with_consumer_too_slow() {
+    let log = EventLog::<SubscribeRepos>::builder().max_events(16).build();
+    let url = serve_log(&log, Some(64 * 1024)).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(0) });
+    // Connect (the log is empty: cursor 0 is its present)…
+    log.append(|seq| commit(seq, "first")).unwrap();
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
+    // …then stop reading while far more is appended than the log, the
+    // server's write buffer and the kernel's socket buffers hold together.
+    let text = "x".repeat(3000);
+    for _ in 0..8000 {
+        log.append(|seq| commit(seq, &text)).unwrap();
+        if log.latest_seq().unwrap() % 500 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    assert!(log.len() <= 16);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut received = 0;
+    loop {
+        match next(&mut stream).await {
+            Some(Ok(Message::Commit(_))) => received += 1,
+            Some(Err(SubscriptionError::Endpoint(ReposError::ConsumerTooSlow { .. }))) => break,
+            other => {
+                panic!("expected commits then ConsumerTooSlow, got {other:?} after {received}")
+            }
+        }
+    }
+    assert!(received < 8000, "dropped before the end: {received}");
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn a_type_this_code_does_not_know_arrives_as_unknown() {
+    let log = EventLog::<SubscribeRepos>::new();
+    log.append_frame(|seq| {
+        Frame::message("#newThing", &serde_json::json!({"seq": seq, "what": "x"}))
+    })
+    .unwrap();
+    log.append_frame(|_| Ok(Frame::error("BrandNewError", Some("from a newer server"))))
+        .unwrap();
+    let url = serve_log(&log, None).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(0) });
+    match next(&mut stream).await {
+        Some(Ok(Message::Unknown(unknown))) => {
+            assert_eq!(
+                unknown.type_name(),
+                Some("com.atproto.sync.subscribeRepos#newThing")
+            );
+        }
+        other => panic!("expected Unknown, got {other:?}"),
+    }
+    assert_eq!(stream.last_seq(), Some(1));
+    match next(&mut stream).await {
+        Some(Err(error @ SubscriptionError::Endpoint(ReposError::Unknown(_)))) => {
+            assert_eq!(error.error_name(), Some("BrandNewError"));
+            assert_eq!(error.to_string(), "BrandNewError: from a newer server");
+        }
+        other => panic!("expected the undeclared error, got {other:?}"),
+    }
+    assert!(next(&mut stream).await.is_none());
+}
+
+/// A server whose each connection sends the two commits after the cursor,
+/// then ends the stream normally; past seq 6 it answers `FutureCursor`.
+struct Flaky;
+
+fn register_flaky<R: Registry<Flaky>>(registry: &mut R) {
+    registry.add_subscription::<SubscribeRepos, _, _>(
+        |_: Arc<Flaky>, request: SubscriptionRequest<SubscribeRepos>| async move {
+            let cursor = request.params.cursor.unwrap_or(0);
+            if cursor >= 6 {
+                let error = ReposError::FutureCursor { message: None };
+                return SubscriptionResult::<SubscribeRepos>::Err(HandlerError::endpoint(error));
+            }
+            let messages = (cursor + 1..=cursor + 2).map(|seq| commit(seq, "again"));
+            Ok(Messages::new(stream::iter(messages)))
+        },
+    );
+}
+
+#[tokio::test]
+async fn reconnect_resumes_from_the_last_seq() {
+    let url = serve(XrpcRouter::new(Flaky).mount(register_flaky).into_router()).await;
+    let client = Client::new(&url).unwrap();
+    let policy = Reconnect {
+        initial: Duration::from_millis(10),
+        max: Duration::from_millis(50),
+        max_attempts: Some(3),
+    };
+    let stream = client
+        .subscribe(SubscribeRepos, &subscribe_repos::Params::default())
+        .reconnect(policy);
+    let items: Vec<ReposItem> = tokio::time::timeout(Duration::from_secs(20), stream.collect())
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = items[..6].iter().map(seq_of).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    assert!(matches!(
+        items[6..],
+        [Err(SubscriptionError::Endpoint(
+            ReposError::FutureCursor { .. }
+        ))]
+    ));
+
+    // Without reconnect, the normal end is the end.
+    let stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params::default());
+    let items: Vec<ReposItem> = tokio::time::timeout(Duration::from_secs(20), stream.collect())
+        .await
+        .unwrap();
+    assert_eq!(items.iter().map(seq_of).collect::<Vec<_>>(), [1, 2]);
+}
+
+struct Labeler {
+    log: EventLog<subscribe_labels::SubscribeLabels>,
+}
+
+#[tokio::test]
+async fn subscribe_labels_streams_typed_labels() {
+    let log = EventLog::<subscribe_labels::SubscribeLabels>::new();
+    let label = |val: &str| Label {
+        ver: Some(1),
+        src: Did::new("did:web:labeler.example.com").unwrap(),
+        uri: atlex::types::Uri::new("at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k2")
+            .unwrap(),
+        cid: None,
+        val: val.to_owned(),
+        neg: None,
+        cts: Datetime::now(),
+        exp: None,
+        sig: None,
+    };
+    for val in ["spam", "nudity"] {
+        log.append(|seq| {
+            subscribe_labels::Message::Labels(Box::new(subscribe_labels::Labels {
+                seq,
+                labels: vec![label(val)],
+            }))
+        })
+        .unwrap();
+    }
+    let router = XrpcRouter::new(Labeler { log: log.clone() })
+        .mount(|registry: &mut XrpcRouter<Labeler>| {
+            registry.add_subscription::<subscribe_labels::SubscribeLabels, _, _>(
+                |labeler: Arc<Labeler>,
+                 request: SubscriptionRequest<subscribe_labels::SubscribeLabels>| async move {
+                    labeler.log.subscribe(request.params.cursor)
+                },
+            )
+        })
+        .into_router();
+    let url = serve(router).await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(
+        subscribe_labels::SubscribeLabels,
+        &subscribe_labels::Params { cursor: Some(0) },
+    );
+    let mut values = Vec::new();
+    for _ in 0..2 {
+        match tokio::time::timeout(Duration::from_secs(20), stream.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(subscribe_labels::Message::Labels(labels))) => {
+                values.push((labels.seq, labels.labels[0].val.clone()))
+            }
+            other => panic!("expected #labels, got {other:?}"),
+        }
+    }
+    assert_eq!(values, [(1, "spam".to_owned()), (2, "nudity".to_owned())]);
+    let error = Client::new(&url)
+        .unwrap()
+        .subscribe(
+            subscribe_labels::SubscribeLabels,
+            &subscribe_labels::Params { cursor: Some(9) },
+        )
+        .next()
+        .await;
+    assert!(matches!(
+        error,
+        Some(Err(SubscriptionError::Endpoint(
+            subscribe_labels::Error::FutureCursor { .. }
+        )))
+    ));
+}
+
+#[tokio::test]
+async fn bad_parameters_are_an_error_frame_and_plain_http_is_refused() {
+    let log = EventLog::<SubscribeRepos>::new();
+    let url = serve_log(&log, None).await;
+    let ws = url.replace("http://", "ws://");
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!(
+        "{ws}/xrpc/com.atproto.sync.subscribeRepos?cursor=abc"
+    ))
+    .await
+    .unwrap();
+    let frame = match socket.next().await {
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Binary(bytes))) => bytes,
+        other => panic!("expected an error frame, got {other:?}"),
+    };
+    match decode_message::<SubscribeRepos>(&frame, false) {
+        Err(SubscriptionError::Common(atlex::error::CommonError::InvalidRequest { message })) => {
+            assert!(message.unwrap().contains("cursor"));
+        }
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+    assert!(matches!(
+        socket.next().await,
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))
+    ));
+
+    let address = url.trim_start_matches("http://").to_owned();
+    let response = tokio::task::spawn_blocking(move || {
+        std::net::TcpStream::connect(address).and_then(|mut tcp| {
+            use std::io::{Read as _, Write as _};
+            tcp.write_all(b"GET /xrpc/com.atproto.sync.subscribeRepos HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+            let mut text = String::new();
+            tcp.read_to_string(&mut text)?;
+            Ok(text)
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert!(response.contains("InvalidRequest"), "{response}");
+}
+
+/// A WebSocket server on a loopback port that does `act` with each
+/// connection; its base URL.
+async fn raw_server<F, Fut>(act: F) -> String
+where
+    F: Fn(tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            if let Ok(socket) = tokio_tungstenite::accept_async(tcp).await {
+                act(socket).await;
+            }
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn a_frame_over_the_limit_ends_the_stream_with_too_large() {
+    let url = raw_server(|mut socket| async move {
+        let frame =
+            Frame::message("#identity", &serde_json::json!({"pad": "y".repeat(4000)})).unwrap();
+        let _ = socket
+            .send(tokio_tungstenite::tungstenite::Message::Binary(
+                frame.to_bytes(),
+            ))
+            .await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client
+        .subscribe(SubscribeRepos, &subscribe_repos::Params::default())
+        .max_frame_size(1024);
+    assert!(matches!(
+        next(&mut stream).await,
+        Some(Err(SubscriptionError::TooLarge { limit: 1024 }))
+    ));
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn a_server_closing_mid_frame_is_a_transport_error_then_the_end() {
+    use tokio::io::AsyncWriteExt as _;
+    let url = raw_server(|mut socket| async move {
+        // A binary frame announcing 4096 bytes, of which 3 are sent.
+        let tcp = socket.get_mut();
+        let _ = tcp
+            .write_all(&[0x82, 126, 0x10, 0x00, 0xa2, 0x61, 0x74])
+            .await;
+        let _ = tcp.shutdown().await;
+    })
+    .await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params::default());
+    assert!(matches!(
+        next(&mut stream).await,
+        Some(Err(SubscriptionError::Transport(_)))
+    ));
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn text_messages_and_bad_frames_are_error_items_and_the_stream_goes_on() {
+    let url = raw_server(|mut socket| async move {
+        use tokio_tungstenite::tungstenite::Message as Ws;
+        let good = Frame::of_message::<SubscribeRepos>(&commit(1, "after")).unwrap();
+        for message in [
+            Ws::text("hello"),
+            Ws::binary(vec![0xff, 0x00]),
+            Ws::binary(good.to_bytes()),
+        ] {
+            let _ = socket.send(message).await;
+        }
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params::default());
+    assert!(matches!(
+        next(&mut stream).await,
+        Some(Err(SubscriptionError::Frame(FrameError::Text(5))))
+    ));
+    assert!(matches!(
+        next(&mut stream).await,
+        Some(Err(SubscriptionError::Frame(FrameError::Header(_))))
+    ));
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[test]
+fn bad_frames_decode_to_errors_naming_what_is_wrong() {
+    let decode = |bytes: &[u8]| decode_message::<SubscribeRepos>(bytes, true);
+    let good = Frame::of_message::<SubscribeRepos>(&commit(1, "hi")).unwrap();
+    let bytes = good.as_bytes();
+    assert!(decode(bytes).is_ok());
+
+    // Every truncation is an error, none a panic.
+    for end in 0..bytes.len() {
+        assert!(
+            matches!(decode(&bytes[..end]), Err(SubscriptionError::Frame(_))),
+            "cut at {end}"
+        );
+    }
+    // Garbage.
+    assert!(matches!(
+        decode(b"\xff\xfe\xfd"),
+        Err(SubscriptionError::Frame(FrameError::Header(_)))
+    ));
+    // An op neither 1 nor -1.
+    let mut op2 = cbor::to_vec(&serde_json::json!({"op": 2, "t": "#commit"})).unwrap();
+    op2.extend(cbor::to_vec(&serde_json::json!({})).unwrap());
+    assert!(matches!(
+        decode(&op2),
+        Err(SubscriptionError::Frame(FrameError::Op(2)))
+    ));
+    // A message without `t`.
+    let mut untyped = cbor::to_vec(&serde_json::json!({"op": 1})).unwrap();
+    untyped.extend(cbor::to_vec(&serde_json::json!({})).unwrap());
+    assert!(matches!(
+        decode(&untyped),
+        Err(SubscriptionError::Frame(FrameError::MissingType))
+    ));
+    // A body that is not what `t` names: an #identity body under #commit.
+    let identity = Frame::message(
+        "#commit",
+        &serde_json::json!({"seq": 1, "did": DID, "time": "2024-11-01T12:00:00.000Z"}),
+    )
+    .unwrap();
+    match decode(identity.as_bytes()) {
+        Err(SubscriptionError::Frame(FrameError::Body { type_name, error })) => {
+            assert_eq!(type_name, "com.atproto.sync.subscribeRepos#commit");
+            assert!(error.to_string().contains("missing field"), "{error}");
+        }
+        other => panic!("expected a body error, got {other:?}"),
+    }
+    // An error frame whose body is not {"error", "message"}.
+    let mut bad_error = cbor::to_vec(&serde_json::json!({"op": -1})).unwrap();
+    bad_error.extend(cbor::to_vec(&serde_json::json!({"message": 3})).unwrap());
+    assert!(matches!(
+        decode(&bad_error),
+        Err(SubscriptionError::Frame(FrameError::ErrorBody(_)))
+    ));
+    // Trailing bytes after the body.
+    let mut trailing = bytes.to_vec();
+    trailing.push(0);
+    assert!(matches!(
+        decode(&trailing),
+        Err(SubscriptionError::Frame(FrameError::Body { .. }))
+    ));
+}
+
+#[test]
+fn a_block_whose_bytes_do_not_match_its_cid_fails_the_commit() {
+    let Message::Commit(mut commit) = commit(1, "tampered") else {
+        unreachable!()
+    };
+    // Change one byte of the record's text inside the CAR.
+    let blocks = &mut commit.blocks.0;
+    let at = blocks.windows(8).position(|w| w == b"tampered").unwrap();
+    blocks[at] = b'T';
+    let error = commit.decode_ops::<Post>().err().expect("a CID mismatch");
+    assert!(matches!(error, atlex::car::CarError::Verify(_)), "{error}");
+    assert!(error.to_string().contains("hash to"), "{error}");
+
+    // An op naming a block the CAR does not hold.
+    let Message::Commit(mut commit) = self::commit(1, "missing") else {
+        unreachable!()
+    };
+    commit.ops[0].cid = Some(CidLink(cbor::cid_for(0x71, b"elsewhere")));
+    let op = commit.decode_ops::<Post>().unwrap().next().unwrap();
+    assert!(matches!(
+        op,
+        Err(atlex::firehose::OpError::MissingBlock { .. })
+    ));
+}
