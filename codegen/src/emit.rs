@@ -116,7 +116,7 @@ pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option
 /// `chat.bsky.convo.leaveConvo`, …), to be emitted in the group's module.
 /// Empty when the group has no endpoints.
 pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> TokenStream {
-    let endpoints: Vec<(&String, &EndpointIr)> = ir
+    let endpoints: Vec<(&String, Served<'_>)> = ir
         .modules
         .range(format!("{group}.")..)
         .take_while(|(nsid, _)| nsid.starts_with(&format!("{group}.")))
@@ -126,7 +126,10 @@ pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> Toke
         })
         .flat_map(|(nsid, module)| {
             module.items.iter().filter_map(move |item| match item {
-                Item::Endpoint(endpoint) => Some((nsid, endpoint)),
+                Item::Endpoint(endpoint) => Some((nsid, Served::Endpoint(endpoint))),
+                Item::Subscription(subscription) => {
+                    Some((nsid, Served::Subscription(subscription)))
+                }
                 _ => None,
             })
         })
@@ -149,25 +152,35 @@ pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> Toke
         let method = ident(module);
         let module = ident(module);
         let descriptor = ident(descriptor);
-        let summary = endpoint
-            .description
-            .as_deref()
+        let description = match endpoint {
+            Served::Endpoint(endpoint) => endpoint.description.as_deref(),
+            Served::Subscription(subscription) => subscription.description.as_deref(),
+        };
+        let summary = description
             .and_then(|d| d.split("\n\n").next())
             .map(|d| format!("`{nsid}`: {d}"))
             .unwrap_or_else(|| format!("`{nsid}`."));
         let doc = docs(Some(&summary));
+        let (request, result, add) = match endpoint {
+            Served::Endpoint(_) => (quote!(Request), quote!(HandlerResult), quote!(add)),
+            Served::Subscription(_) => (
+                quote!(SubscriptionRequest),
+                quote!(SubscriptionResult),
+                quote!(add_subscription),
+            ),
+        };
         methods.push(quote! {
             #doc
             fn #method(
                 &self,
-                request: #rt::Request<#module::#descriptor>,
-            ) -> impl ::core::future::Future<Output = #rt::HandlerResult<#module::#descriptor>> + Send {
+                request: #rt::#request<#module::#descriptor>,
+            ) -> impl ::core::future::Future<Output = #rt::#result<#module::#descriptor>> + Send {
                 let _ = request;
                 async { Err(#rt::HandlerError::not_implemented()) }
             }
         });
         registrations.push(quote! {
-            registry.add::<#module::#descriptor, _, _>(|service: ::std::sync::Arc<S>, request| async move {
+            registry.#add::<#module::#descriptor, _, _>(|service: ::std::sync::Arc<S>, request| async move {
                 service.#method(request).await
             });
         });
@@ -189,6 +202,112 @@ pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> Toke
         #register_doc
         pub fn register<S: Service, R: #rt::Registry<S>>(registry: &mut R) {
             #(#registrations)*
+        }
+    }
+}
+
+/// What a `Service` method serves.
+enum Served<'a> {
+    Endpoint(&'a EndpointIr),
+    Subscription(&'a SubscriptionIr),
+}
+
+/// The record dispatch, emitted at the root of the generated tree: an enum of
+/// every record type of `records` (NSIDs, each with the `cfg` feature its
+/// namespace needs, if any) chosen by `$type`, with a case that keeps any
+/// other record as data. Empty when there are no records.
+pub fn record_dispatch(
+    ir: &Ir,
+    names: &Names,
+    config: &EmitConfig,
+    records: &[(&str, Option<String>)],
+) -> TokenStream {
+    let emitter = Emitter::new(ir, names, config, "");
+    let rt = &emitter.rt;
+    let serde = &emitter.serde;
+    let mut variants = Vec::new();
+    let mut type_names = Vec::new();
+    let mut ser_arms = Vec::new();
+    let mut de_arms = Vec::new();
+    let mut check_arms = Vec::new();
+    for (nsid, feature) in records {
+        let Some((id, variant)) = names.records.get(*nsid) else {
+            continue;
+        };
+        let cfg = feature
+            .as_ref()
+            .map(|feature| quote!(#[cfg(feature = #feature)]));
+        let variant = ident(variant);
+        let path = emitter.type_path(*id);
+        let doc = docs(Some(&format!("`{nsid}`")));
+        variants.push(quote! { #doc #cfg #variant(Box<#path>), });
+        type_names.push(quote! { #cfg #nsid, });
+        ser_arms.push(quote! {
+            #cfg
+            Self::#variant(value) => #serde::Serialize::serialize(&#rt::Tagged::new(#nsid, &**value), serializer),
+        });
+        de_arms.push(quote! {
+            #cfg
+            #nsid => #serde::Deserialize::deserialize(member).map(|value| Self::#variant(Box::new(value))),
+        });
+        check_arms.push(quote! { #cfg Self::#variant(value) => v.nested(&**value), });
+    }
+    if variants.is_empty() {
+        return TokenStream::new();
+    }
+    let name = ident(crate::names::RECORD_DISPATCH);
+    let unknown = ident(crate::names::RECORD_DISPATCH_UNKNOWN);
+    let doc = docs(Some(
+        "A record of any type these bindings have, chosen by its `$type` (a \
+         repository's records, a firehose commit's ops); a record of any other \
+         type is kept as data in the unknown case.",
+    ));
+    quote! {
+        #doc
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum #name {
+            #(#variants)*
+            /// A record of a type these bindings do not have, kept as it was received.
+            #unknown(#rt::Unknown),
+        }
+
+        impl #serde::Serialize for #name {
+            fn serialize<S: #serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #(#ser_arms)*
+                    Self::#unknown(value) => #serde::Serialize::serialize(value, serializer),
+                }
+            }
+        }
+
+        impl<'de> #serde::Deserialize<'de> for #name {
+            fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                #rt::deserialize_union(deserializer)
+            }
+        }
+
+        impl #rt::Union for #name {
+            const MEMBERS: &'static [&'static str] = &[#(#type_names)*];
+
+            fn decode_member<'de, D: #serde::Deserializer<'de>>(type_name: &str, member: D) -> Result<Self, D::Error> {
+                match type_name {
+                    #(#de_arms)*
+                    _ => Err(#rt::unexpected_member(type_name, Self::MEMBERS)),
+                }
+            }
+
+            fn unknown(data: #rt::Unknown) -> Option<Self> {
+                Some(Self::#unknown(data))
+            }
+        }
+
+        impl #rt::Validate for #name {
+            fn check(&self, v: &mut #rt::Validator) {
+                match self {
+                    #(#check_arms)*
+                    Self::#unknown(_) => {}
+                }
+            }
         }
     }
 }

@@ -324,6 +324,17 @@ struct Labeler {
     log: EventLog<subscribe_labels::SubscribeLabels>,
 }
 
+/// The generated trait's method for the subscription; the group's other
+/// endpoints answer `MethodNotImplemented`.
+impl atlex_lexicons::com::atproto::label::Service for Labeler {
+    async fn subscribe_labels(
+        &self,
+        request: SubscriptionRequest<subscribe_labels::SubscribeLabels>,
+    ) -> SubscriptionResult<subscribe_labels::SubscribeLabels> {
+        self.log.subscribe(request.params.cursor)
+    }
+}
+
 #[tokio::test]
 async fn subscribe_labels_streams_typed_labels() {
     let log = EventLog::<subscribe_labels::SubscribeLabels>::new();
@@ -349,14 +360,7 @@ async fn subscribe_labels_streams_typed_labels() {
         .unwrap();
     }
     let router = XrpcRouter::new(Labeler { log: log.clone() })
-        .mount(|registry: &mut XrpcRouter<Labeler>| {
-            registry.add_subscription::<subscribe_labels::SubscribeLabels, _, _>(
-                |labeler: Arc<Labeler>,
-                 request: SubscriptionRequest<subscribe_labels::SubscribeLabels>| async move {
-                    labeler.log.subscribe(request.params.cursor)
-                },
-            )
-        })
+        .mount(atlex_lexicons::com::atproto::label::register)
         .into_router();
     let url = serve(router).await;
     let client = Client::new(&url).unwrap();

@@ -5,9 +5,10 @@
 
 use std::io::Read as _;
 
-use atlex::data::{Unknown, Value};
+use atlex::data::Unknown;
 use atlex::firehose::RepoCommit as _;
 use atlex::subscription::{Frame, SubscriptionError, decode_message};
+use atlex_lexicons::Record;
 use atlex_lexicons::app::bsky::{feed, graph};
 use atlex_lexicons::com::atproto::label::subscribe_labels::{self, SubscribeLabels};
 use atlex_lexicons::com::atproto::sync::subscribe_repos::{self, Message, SubscribeRepos};
@@ -37,7 +38,8 @@ fn split(mut bytes: &[u8]) -> Vec<&[u8]> {
     frames
 }
 
-/// A record decoded by its `$type` into the generated type, or kept as data.
+/// A record decoded strictly by its `$type` into the generated type, or
+/// kept as data.
 fn typed(type_name: &str, bytes: &[u8]) -> Result<(), String> {
     fn strict<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<(), String> {
         atlex::cbor::from_slice::<T>(bytes)
@@ -84,7 +86,7 @@ fn every_frame_and_op_of_the_ts_firehose_decodes() {
                     note["commit"].as_str().unwrap()
                 );
                 assert_eq!(commit.rev.as_str(), note["rev"].as_str().unwrap());
-                let ops = commit.decode_ops::<Value>().unwrap().strict();
+                let ops = commit.decode_ops::<Record>().unwrap().strict();
                 let signed = ops.commit().unwrap();
                 assert_eq!(signed.rev, commit.rev.as_str());
                 let car = ops.car().blocks.clone();
@@ -103,15 +105,25 @@ fn every_frame_and_op_of_the_ts_firehose_decodes() {
                         op.prev.map(|c| c.to_string()).as_deref(),
                         want["prev"].as_str()
                     );
-                    match (&op.record, op.cid) {
-                        (Some(Value::Object(record)), Some(cid)) => {
-                            let type_name = want["type"].as_str().unwrap();
-                            assert_eq!(record.get("$type"), Some(&Value::String(type_name.into())));
-                            typed(type_name, car.get(&cid).unwrap())
-                                .unwrap_or_else(|e| panic!("frame {index} {type_name}: {e}"));
+                    let type_name = want["type"].as_str();
+                    match (&op.record, type_name) {
+                        (Some(Record::AppBskyFeedPost(post)), Some("app.bsky.feed.post")) => {
+                            assert!(post.text.starts_with("post "))
+                        }
+                        (Some(Record::AppBskyFeedLike(_)), Some("app.bsky.feed.like"))
+                        | (Some(Record::AppBskyFeedRepost(_)), Some("app.bsky.feed.repost"))
+                        | (Some(Record::AppBskyGraphFollow(_)), Some("app.bsky.graph.follow")) => {}
+                        (Some(Record::Unknown(unknown)), Some(other)) => {
+                            assert_eq!(unknown.type_name(), Some(other));
+                            assert_eq!(other, "com.example.unknown.thing");
                         }
                         (None, None) => assert_eq!(op.action.as_str(), "delete"),
                         other => panic!("frame {index}: {other:?}"),
+                    }
+                    // The same block, decoded strictly as its own type.
+                    if let (Some(cid), Some(type_name)) = (op.cid, type_name) {
+                        typed(type_name, car.get(&cid).unwrap())
+                            .unwrap_or_else(|e| panic!("frame {index} {type_name}: {e}"));
                     }
                 }
             }

@@ -448,6 +448,23 @@ pub fn unexpected_member<E: de::Error>(found: &str, expected: &'static [&'static
     ))
 }
 
+/// Any object with a `$type`, kept as data: the message type of a
+/// subscription whose lexicon names no message union.
+impl Union for Unknown {
+    const MEMBERS: &'static [&'static str] = &[];
+
+    fn decode_member<'de, D: Deserializer<'de>>(
+        type_name: &str,
+        _member: D,
+    ) -> Result<Self, D::Error> {
+        Err(unexpected_member(type_name, Self::MEMBERS))
+    }
+
+    fn unknown(data: Unknown) -> Option<Self> {
+        Some(data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
