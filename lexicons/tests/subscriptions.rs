@@ -618,3 +618,111 @@ fn a_block_whose_bytes_do_not_match_its_cid_fails_the_commit() {
         Err(atlex::firehose::OpError::MissingBlock { .. })
     ));
 }
+
+#[path = "common/heap.rs"]
+mod heap;
+
+#[test]
+fn a_consumer_that_never_reads_costs_the_server_bounded_memory() {
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    // Server, consumers and appends all on this thread, so that its heap
+    // is theirs.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        const MAX_BYTES: usize = 1 << 20;
+        const WRITE_BUFFER: usize = 64 * 1024;
+        const APPENDED: usize = 4096;
+        let log = EventLog::<SubscribeRepos>::builder()
+            .max_events(usize::MAX)
+            .max_bytes(MAX_BYTES)
+            .build();
+        let url = serve_log(&log, Some(WRITE_BUFFER)).await;
+        let ws = format!(
+            "{}/xrpc/com.atproto.sync.subscribeRepos?cursor=0",
+            url.replace("http://", "ws://")
+        );
+        let (mut silent, _) = tokio_tungstenite::connect_async(&ws).await.unwrap();
+        let (mut healthy, _) = tokio_tungstenite::connect_async(&ws).await.unwrap();
+        let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let reader = {
+            let received = Arc::clone(&received);
+            tokio::spawn(async move {
+                while let Some(Ok(message)) = healthy.next().await {
+                    if let Ws::Binary(bytes) = message {
+                        assert!(decode_message::<SubscribeRepos>(&bytes, false).is_ok());
+                        let n = received.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+                        if n == APPENDED {
+                            break;
+                        }
+                    }
+                }
+            })
+        };
+        // 16 KiB frames: 64 MiB appended in all, 64 times what the log keeps.
+        let template = Frame::of_message::<SubscribeRepos>(&commit(1, &"x".repeat(16 * 1024)))
+            .unwrap()
+            .to_bytes();
+        let frame_len = template.len();
+        heap::start();
+        let mut largest_log = 0;
+        for appended in 1..=APPENDED {
+            // A new allocation for each frame, as a server encodes each
+            // event anew.
+            log.append_frame(|_| Frame::from_bytes(template.to_vec()).map_err(|e| panic!("{e}")))
+                .unwrap();
+            largest_log = largest_log.max(log.bytes());
+            // The healthy consumer stays within a few frames of the newest.
+            while received.load(std::sync::atomic::Ordering::Acquire) + 4 < appended {
+                tokio::task::yield_now().await;
+            }
+        }
+        reader.await.unwrap();
+        let peak = heap::stop();
+        assert_eq!(
+            received.load(std::sync::atomic::Ordering::Acquire),
+            APPENDED
+        );
+        assert!(
+            largest_log <= MAX_BYTES,
+            "the log keeps {largest_log} bytes"
+        );
+        // What the server may hold: the log, the frames the slow
+        // subscriber took from it before it was dropped (64), and each
+        // connection's write buffer and frame in hand; 1 MiB for the rest
+        // (the connections' read buffers, the tasks).
+        let bound = MAX_BYTES + 64 * frame_len + 2 * (WRITE_BUFFER + 2 * frame_len) + (1 << 20);
+        assert!(
+            peak > MAX_BYTES as isize / 2 && (peak as usize) < bound,
+            "the heap grew by at most {peak} bytes (bound {bound}) while {} were appended",
+            APPENDED * frame_len
+        );
+        assert!(heap::live() < peak);
+        // The silent consumer was dropped: it reads what the connection
+        // held, then the stream ends (with `ConsumerTooSlow` if the server
+        // could still send it) rather than going on.
+        let mut frames = 0;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(20), silent.next())
+                .await
+                .expect("no hang")
+            {
+                Some(Ok(Ws::Binary(bytes))) => {
+                    match decode_message::<SubscribeRepos>(&bytes, false) {
+                        Ok(_) => frames += 1,
+                        Err(SubscriptionError::Endpoint(ReposError::ConsumerTooSlow {
+                            ..
+                        })) => break,
+                        Err(other) => panic!("after {frames} frames: {other}"),
+                    }
+                }
+                // The farewell gave up (2 s) before the consumer read.
+                Some(Ok(Ws::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            }
+        }
+        assert!(frames < APPENDED / 2, "{frames} frames before the end");
+    });
+}

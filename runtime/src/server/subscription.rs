@@ -81,6 +81,10 @@ mod live {
     /// The largest message a subscriber may send (subscribers send nothing
     /// but control frames).
     const MAX_INCOMING: usize = 64 * 1024;
+    /// The read buffer of a subscriber's connection: subscribers send control
+    /// frames only, and each read of tungstenite's buffer fills it first (its
+    /// default, 128 KiB per connection, costs memory and time in a fan-out).
+    const READ_BUFFER: usize = 4 * 1024;
     /// How long a last frame (an error) and the close may take to go out to a
     /// subscriber that is not reading.
     const FAREWELL: Duration = Duration::from_secs(2);
@@ -132,6 +136,7 @@ mod live {
                     .unwrap_or_else(|_| Err(internal("the handler panicked")));
                 let heartbeat = self.settings.heartbeat;
                 upgrade
+                    .read_buffer_size(READ_BUFFER)
                     .max_message_size(MAX_INCOMING)
                     .max_frame_size(MAX_INCOMING)
                     .write_buffer_size(self.settings.subscriber_write_buffer)
@@ -204,6 +209,28 @@ mod live {
 
     type Sink = SplitSink<WebSocket, Message>;
 
+    /// What to do with one item of the messages.
+    enum Next {
+        /// Write this.
+        Send(Message),
+        /// The stream ends: the last frame (an error), if any, then the
+        /// close.
+        Last(Option<Frame>),
+    }
+
+    fn next_of<E: Subscription>(item: Option<Outgoing<E>>) -> Next {
+        match item {
+            None => Next::Last(None),
+            Some(Outgoing::Message(message)) => match Frame::of_message::<E>(&message) {
+                Ok(frame) => Next::Send(Message::Binary(frame.to_bytes())),
+                Err(err) => Next::Last(Some(internal(&format!("cannot encode a message: {err}")))),
+            },
+            Some(Outgoing::Error(error)) => Next::Last(Some(declared_error_frame(&error))),
+            Some(Outgoing::Frame(frame)) if frame.is_error() => Next::Last(Some(frame)),
+            Some(Outgoing::Frame(frame)) => Next::Send(Message::Binary(frame.to_bytes())),
+        }
+    }
+
     /// Writes `messages` to `socket`, one frame each, until the stream ends
     /// (then closes normally), an error is sent, the subscriber leaves or
     /// falls behind (`ConsumerTooSlow`).
@@ -212,7 +239,20 @@ mod live {
         messages: Messages<E>,
         heartbeat: Option<Duration>,
     ) {
-        let (mut sink, mut incoming) = socket.split();
+        let (mut sink, incoming) = socket.split();
+        // The subscriber's side is read by a task of its own, woken only when
+        // something arrives (pings are answered by the WebSocket layer;
+        // subscribers have nothing else to say): it ends when the subscriber
+        // closes or the connection fails.
+        let mut left = tokio::spawn(
+            incoming
+                .filter_map(async |received| match received {
+                    Ok(Message::Close(_)) | Err(_) => Some(()),
+                    Ok(_) => None,
+                })
+                .boxed()
+                .into_future(),
+        );
         let Messages { mut items, lagged } = messages;
         let mut lagged: Pin<Box<dyn Future<Output = ()> + Send>> =
             lagged.unwrap_or_else(|| Box::pin(std::future::pending()));
@@ -232,51 +272,34 @@ mod live {
                 biased;
                 () = &mut lagged => {
                     farewell(&mut sink, Some(too_slow())).await;
-                    return;
+                    break;
                 }
-                received = incoming.next() => match received {
-                    // Pings are answered by the WebSocket layer; subscribers
-                    // have nothing else to say.
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
-                    Some(Ok(_)) => continue,
-                },
+                _ = &mut left => break,
                 () = tick(&mut ticks) => Message::Ping(bytes::Bytes::new()),
-                item = items.next() => match item {
-                    None => {
-                        farewell(&mut sink, None).await;
-                        return;
+                item = items.next() => match next_of::<E>(item) {
+                    Next::Send(message) => message,
+                    Next::Last(frame) => {
+                        farewell(&mut sink, frame).await;
+                        break;
                     }
-                    Some(Outgoing::Message(message)) => match Frame::of_message::<E>(&message) {
-                        Ok(frame) => Message::Binary(frame.to_bytes()),
-                        Err(err) => {
-                            farewell(&mut sink, Some(internal(&format!("cannot encode a message: {err}")))).await;
-                            return;
-                        }
-                    },
-                    Some(Outgoing::Error(error)) => {
-                        farewell(&mut sink, Some(declared_error_frame(&error))).await;
-                        return;
-                    }
-                    Some(Outgoing::Frame(frame)) if frame.is_error() => {
-                        farewell(&mut sink, Some(frame)).await;
-                        return;
-                    }
-                    Some(Outgoing::Frame(frame)) => Message::Binary(frame.to_bytes()),
                 },
             };
             // A write that does not finish while the subscriber falls behind
-            // gives up: the subscriber is dropped.
+            // gives up: the subscriber is dropped. (One frame at a time:
+            // tungstenite's write buffer keeps the capacity of the largest
+            // write for the connection's life.)
             tokio::select! {
                 biased;
                 () = &mut lagged => {
                     farewell(&mut sink, Some(too_slow())).await;
-                    return;
+                    break;
                 }
                 sent = sink.send(out) => if sent.is_err() {
-                    return;
+                    break;
                 },
             }
         }
+        left.abort();
     }
 
     /// Sends a last frame, if any, and closes normally, giving up after
