@@ -508,9 +508,23 @@ async fn text_messages_and_bad_frames_are_error_items_and_the_stream_goes_on() {
     let url = raw_server(|mut socket| async move {
         use tokio_tungstenite::tungstenite::Message as Ws;
         let good = Frame::of_message::<SubscribeRepos>(&commit(1, "after")).unwrap();
+        let truncated = good.as_bytes()[..good.len() / 2].to_vec();
+        let mut op2 = cbor::to_vec(&serde_json::json!({"op": 2, "t": "#commit"})).unwrap();
+        op2.extend(cbor::to_vec(&serde_json::json!({})).unwrap());
+        let not_a_commit = Frame::message(
+            "#commit",
+            &serde_json::json!({"seq": 1, "did": DID, "time": "2024-11-01T12:00:00.000Z"}),
+        )
+        .unwrap();
+        let mut bad_error = cbor::to_vec(&serde_json::json!({"op": -1})).unwrap();
+        bad_error.extend(cbor::to_vec(&serde_json::json!({"message": 3})).unwrap());
         for message in [
             Ws::text("hello"),
             Ws::binary(vec![0xff, 0x00]),
+            Ws::binary(truncated),
+            Ws::binary(op2),
+            Ws::binary(not_a_commit.to_bytes()),
+            Ws::binary(bad_error),
             Ws::binary(good.to_bytes()),
         ] {
             let _ = socket.send(message).await;
@@ -520,16 +534,106 @@ async fn text_messages_and_bad_frames_are_error_items_and_the_stream_goes_on() {
     .await;
     let client = Client::new(&url).unwrap();
     let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params::default());
-    assert!(matches!(
-        next(&mut stream).await,
-        Some(Err(SubscriptionError::Frame(FrameError::Text(5))))
-    ));
-    assert!(matches!(
-        next(&mut stream).await,
-        Some(Err(SubscriptionError::Frame(FrameError::Header(_))))
-    ));
+    let mut frame_error = async || match next(&mut stream).await {
+        Some(Err(SubscriptionError::Frame(error))) => error,
+        other => panic!("expected a frame error, got {other:?}"),
+    };
+    assert_eq!(frame_error().await, FrameError::Text(5));
+    assert!(matches!(frame_error().await, FrameError::Header(_)));
+    match frame_error().await {
+        FrameError::Body { type_name, .. } => {
+            assert_eq!(type_name, "com.atproto.sync.subscribeRepos#commit")
+        }
+        other => panic!("expected a body error, got {other:?}"),
+    }
+    assert_eq!(frame_error().await, FrameError::Op(2));
+    match frame_error().await {
+        FrameError::Body { type_name, error } => {
+            assert_eq!(type_name, "com.atproto.sync.subscribeRepos#commit");
+            assert!(error.to_string().contains("missing field"), "{error}");
+        }
+        other => panic!("expected a body error, got {other:?}"),
+    }
+    assert!(matches!(frame_error().await, FrameError::ErrorBody(_)));
+    // After six bad messages, the good one, then the normal end.
     assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
     assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn a_silent_server_is_a_transport_error_after_the_idle_timeout() {
+    let url = raw_server(|socket| async move {
+        // Handshake done, then nothing: no frame, no ping, no close.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(socket);
+    })
+    .await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client
+        .subscribe(SubscribeRepos, &subscribe_repos::Params::default())
+        .idle_timeout(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    match next(&mut stream).await {
+        Some(Err(SubscriptionError::Transport(reason))) => {
+            assert!(reason.contains("nothing received"), "{reason}")
+        }
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn a_close_with_an_error_code_is_closed_with_its_reason() {
+    let url = raw_server(|mut socket| async move {
+        use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+        let _ = socket
+            .close(Some(CloseFrame {
+                code: CloseCode::Error,
+                reason: "relay restarting".into(),
+            }))
+            .await;
+    })
+    .await;
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params::default());
+    match next(&mut stream).await {
+        Some(Err(error @ SubscriptionError::Closed { code: 1011, .. })) => {
+            assert!(error.to_string().contains("relay restarting"), "{error}");
+            assert!(error.is_retryable());
+        }
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn a_subscriber_sending_more_than_the_server_reads_is_disconnected() {
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let log = EventLog::<SubscribeRepos>::new();
+    let url = serve_log(&log, None).await;
+    let ws = format!(
+        "{}/xrpc/com.atproto.sync.subscribeRepos",
+        url.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(&ws).await.unwrap();
+    // Subscribers send control frames only; the server reads 64 KiB at most.
+    let _ = socket.send(Ws::binary(vec![0u8; 256 * 1024])).await;
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Ws::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the server keeps the connection open");
+    // The server goes on serving others.
+    let client = Client::new(&url).unwrap();
+    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(0) });
+    log.append(|seq| commit(seq, "still here")).unwrap();
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
 }
 
 #[test]
@@ -606,6 +710,18 @@ fn a_block_whose_bytes_do_not_match_its_cid_fails_the_commit() {
     let error = commit.decode_ops::<Post>().err().expect("a CID mismatch");
     assert!(matches!(error, atlex::car::CarError::Verify(_)), "{error}");
     assert!(error.to_string().contains("hash to"), "{error}");
+
+    // A CAR cut short, and bytes that are no CAR.
+    let Message::Commit(mut commit) = self::commit(1, "cut") else {
+        unreachable!()
+    };
+    let whole = commit.blocks.0.clone();
+    for end in [0, 1, whole.len() / 3, whole.len() - 1] {
+        commit.blocks.0 = whole[..end].to_vec();
+        assert!(commit.decode_ops::<Post>().is_err(), "a CAR cut at {end}");
+    }
+    commit.blocks.0 = b"not a CAR at all".to_vec();
+    assert!(commit.decode_ops::<Post>().is_err());
 
     // An op naming a block the CAR does not hold.
     let Message::Commit(mut commit) = self::commit(1, "missing") else {
