@@ -41,7 +41,7 @@ pub use error::{FrameError, SubscriptionError};
 #[cfg(feature = "subscriptions")]
 pub use frame::{FrameView, decode_message};
 #[cfg(feature = "subscriptions")]
-pub use log::{EventLog, EventLogBuilder};
+pub use log::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, EventLog, EventLogBuilder};
 
 use bytes::Bytes;
 
