@@ -223,11 +223,19 @@ impl Builder {
         self
     }
 
-    /// Keeps the properties objects do not declare, in a flattened
+    /// Keeps the properties objects do not declare, in an
     /// `extra: atlex::data::ExtraFields` field (see
     /// [`Options::keep_unknown_fields`]).
     pub fn keep_unknown_fields(mut self, enabled: bool) -> Self {
         self.options.keep_unknown_fields = enabled;
+        self
+    }
+
+    /// Puts the `Service` traits and `register` functions of servers behind
+    /// cargo feature `feature` of the generated crate (see
+    /// [`Options::server_feature`]).
+    pub fn server_feature(mut self, feature: impl Into<String>) -> Self {
+        self.options.server_feature = Some(feature.into());
         self
     }
 
@@ -284,8 +292,11 @@ impl Builder {
         };
         if self.options.skip_invalid {
             for file in catalog.unidentified_rejected_files() {
+                // The whole file, which may not even be JSON to point into.
+                let mut location = crate::diagnostics::Location::new(Some(file.clone()), "");
+                location.line_col = Some((1, 1));
                 diagnostics.push(crate::Diagnostic::warning(
-                    crate::diagnostics::Location::new(Some(file.clone()), ""),
+                    location,
                     "left out: this file is no lexicon document that could be read (see its errors)",
                 ));
             }

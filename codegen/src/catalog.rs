@@ -916,11 +916,20 @@ mod tests {
             1,
             "{diags}"
         );
-        let messages: Vec<&str> = diags.errors().map(|d| d.message.as_str()).collect();
-        assert!(
-            messages.iter().any(|m| m.contains("duplicate NSID")),
-            "{messages:?}"
+        // It names both files.
+        let duplicate = diags
+            .errors()
+            .find(|d| d.message.contains("duplicate NSID"))
+            .unwrap();
+        assert_eq!(
+            duplicate.location.file.as_deref(),
+            Some(Path::new("b.json"))
         );
+        assert_eq!(
+            duplicate.related[0].0.file.as_deref(),
+            Some(Path::new("a.json"))
+        );
+        let messages: Vec<&str> = diags.errors().map(|d| d.message.as_str()).collect();
         assert!(
             messages
                 .iter()

@@ -61,6 +61,12 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Every place the diagnostic points at: its own location, then those of
+    /// its related notes.
+    pub fn places(&self) -> impl Iterator<Item = &Location> {
+        std::iter::once(&self.location).chain(self.related.iter().map(|(location, _)| location))
+    }
+
     /// An error at `location`.
     pub fn error(location: Location, message: impl Into<String>) -> Self {
         Self {

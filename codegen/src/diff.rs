@@ -63,7 +63,8 @@
 //! such changes are breaking all the same.
 //!
 //! A document's verdict, and the report's, is the worst class among its
-//! changes, or `unchanged`. [`Report::fails`] (breaking or unclassified
+//! changes, or `unchanged`. [`Bump`] says what release a crate of bindings
+//! generated from the lexicons needs (major, minor, patch): see [`semver`]. [`Report::fails`] (breaking or unclassified
 //! changes not acknowledged) is what `atlex diff` turns into its exit code.
 //!
 //! Nothing here panics on any input: documents the model does not read are
@@ -74,6 +75,7 @@ mod engine;
 pub mod history;
 pub mod model;
 pub mod render;
+pub mod semver;
 pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -83,6 +85,7 @@ pub use model::{
     Change, ChangeKind, Class, Compat, Constraint, Direction, DocReport, DocStatus, Flow, Impact,
     Report, Verdict,
 };
+pub use semver::Bump;
 pub use source::{LexiconSet, SourceDoc, SourceError};
 
 use engine::Parsed;

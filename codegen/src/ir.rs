@@ -8,6 +8,9 @@
 //! get their own ids as they are met. A last pass finds by-value cycles
 //! between structs and marks the fields that must be boxed.
 
+mod checks;
+mod endpoints;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::catalog::{Catalog, DefKey};
@@ -27,12 +30,11 @@ pub struct Ir {
     pub types: Vec<TypeDecl>,
     /// One module per document, by NSID.
     pub modules: BTreeMap<String, Module>,
-    /// The schemas of named definitions that become aliases or string enums,
-    /// whose constraints apply wherever they are referred to.
-    pub def_schemas: HashMap<TypeId, Schema>,
-    /// Whether values of each type can break a lexicon constraint (and so
-    /// have something to check).
-    pub validates: Vec<bool>,
+    /// The groups of endpoints a server implements together: for each NSID
+    /// prefix (`chat.bsky.convo`), the queries and procedures directly under
+    /// it (`chat.bsky.convo.leaveConvo`, …), in NSID order. Each becomes a
+    /// `Service` trait and a `register` function in the prefix's module.
+    pub groups: BTreeMap<String, Vec<String>>,
 }
 
 /// The items a document becomes.
@@ -204,8 +206,64 @@ pub struct FieldIr {
     pub default: Option<DefaultValue>,
     /// Its description.
     pub description: Option<String>,
-    /// The property's schema, with its constraints.
-    pub schema: Schema,
+    /// The JSON pointer of the property's schema.
+    pub pointer: String,
+    /// What to check of its values: the constraints where it is used (its
+    /// own, and those of the named string, array or integer definition it
+    /// refers to) and whether its type has checks of its own. `None` when
+    /// nothing can be broken.
+    pub check: Option<RulesIr>,
+}
+
+/// The constraints on a value where it is used, and whether its own type
+/// declares more (`nested`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RulesIr {
+    /// `minLength` (bytes of a string, items of an array, length of bytes).
+    pub min_length: Option<u64>,
+    /// `maxLength`.
+    pub max_length: Option<u64>,
+    /// `minGraphemes`.
+    pub min_graphemes: Option<u64>,
+    /// `maxGraphemes`.
+    pub max_graphemes: Option<u64>,
+    /// A string's `const`.
+    pub const_str: Option<String>,
+    /// `minimum`.
+    pub minimum: Option<i64>,
+    /// `maximum`.
+    pub maximum: Option<i64>,
+    /// An integer's `enum`.
+    pub int_enum: Option<Vec<i64>>,
+    /// An integer's `const`.
+    pub const_int: Option<i64>,
+    /// A boolean's `const`.
+    pub const_bool: Option<bool>,
+    /// A blob's `accept`.
+    pub accept: Option<Vec<String>>,
+    /// A blob's `maxSize`.
+    pub max_size: Option<u64>,
+    /// `unknown` data must be an object.
+    pub object: bool,
+    /// The value's type (a struct or union) has checks of its own.
+    pub nested: bool,
+    /// What to check of each item of an array.
+    pub items: Option<Box<RulesIr>>,
+}
+
+impl RulesIr {
+    /// Only the value's own checks.
+    pub fn nested() -> Self {
+        Self {
+            nested: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether these are only the value's own checks.
+    pub fn is_nested_only(&self) -> bool {
+        *self == Self::nested()
+    }
 }
 
 /// The type of a field, array item, alias or body.
@@ -292,6 +350,23 @@ pub struct EndpointIr {
     pub errors: TypeId,
     /// How it travels over HTTP, when a binding file says (XRPC otherwise).
     pub binding: Option<Box<crate::binding::EndpointBinding>>,
+    /// How to page through it, for a query with a cursor.
+    pub pagination: Option<PaginationIr>,
+}
+
+/// A query whose output can be fetched page by page: a string `cursor`
+/// parameter, and a string `cursor` in its output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaginationIr {
+    /// The params struct, and its `cursor` field's index.
+    pub params: (TypeId, usize),
+    /// The output struct, and its `cursor` field's index.
+    pub output: (TypeId, usize),
+    /// Whether the output's cursor is required.
+    pub cursor_required: bool,
+    /// The output's one list, when it has exactly one: the field's index,
+    /// its item type and whether it is required.
+    pub items: Option<(usize, Ty, bool)>,
 }
 
 /// A subscription.
@@ -350,13 +425,17 @@ pub fn build(catalog: &Catalog, diagnostics: &mut Diagnostics) -> Ir {
         catalog,
         ir: Ir::default(),
         reserved: HashMap::new(),
+        schemas: checks::Schemas::default(),
         diagnostics,
     };
     builder.reserve();
     builder.convert();
-    let mut ir = builder.ir;
+    let Builder {
+        mut ir, schemas, ..
+    } = builder;
     mark_boxed_cycles(&mut ir);
-    mark_validation(&mut ir);
+    checks::assign(&mut ir, &schemas);
+    endpoints::assign(&mut ir);
     ir
 }
 
@@ -364,6 +443,7 @@ struct Builder<'a> {
     catalog: &'a Catalog,
     ir: Ir,
     reserved: HashMap<DefKey, Reserved>,
+    schemas: checks::Schemas,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -443,7 +523,7 @@ impl Builder<'_> {
     /// The kind of a named data definition.
     fn def_kind(&mut self, key: &DefKey, schema: &Schema, id: TypeId) -> TypeKind {
         if !matches!(schema.kind, SchemaKind::Object(_) | SchemaKind::Record(_)) {
-            self.ir.def_schemas.insert(id, schema.clone());
+            self.schemas.def.insert(id, schema.clone());
         }
         match &schema.kind {
             SchemaKind::Object(object) => TypeKind::Struct(self.object(
@@ -501,6 +581,7 @@ impl Builder<'_> {
                     output,
                     errors,
                     binding: None,
+                    pagination: None,
                 }))
             }
             SchemaKind::Subscription(s) => {
@@ -592,8 +673,10 @@ impl Builder<'_> {
         role: StructRole,
     ) -> StructIr {
         let mut fields = Vec::with_capacity(object.properties.len());
-        for (name, schema) in &object.properties {
+        for (j, (name, schema)) in object.properties.iter().enumerate() {
             let ty = self.ty(nsid, schema, owner, name, false);
+            let constraints = self.token_refs_as_consts(nsid, schema);
+            self.schemas.field.insert((owner, j), constraints);
             fields.push(FieldIr {
                 name: name.clone(),
                 ty,
@@ -602,7 +685,8 @@ impl Builder<'_> {
                 boxed: false,
                 default: default_value(schema),
                 description: schema.description.clone(),
-                schema: self.token_refs_as_consts(nsid, schema),
+                pointer: schema.pointer.clone(),
+                check: None,
             });
         }
         StructIr {
@@ -834,88 +918,6 @@ impl Ty {
             Ty::Named(id) => f(*id),
             Ty::Array(inner) => inner.for_each_named(f),
             _ => {}
-        }
-    }
-}
-
-/// Whether a schema puts a constraint on the value itself (not counting
-/// what named types it refers to).
-pub fn has_constraints(schema: &Schema) -> bool {
-    match &schema.kind {
-        SchemaKind::String(s) => {
-            s.min_length.is_some()
-                || s.max_length.is_some()
-                || s.min_graphemes.is_some()
-                || s.max_graphemes.is_some()
-                || s.const_value.is_some()
-        }
-        SchemaKind::Integer(i) => {
-            i.minimum.is_some()
-                || i.maximum.is_some()
-                || i.enum_values.is_some()
-                || i.const_value.is_some()
-        }
-        SchemaKind::Boolean(b) => b.const_value.is_some(),
-        SchemaKind::Bytes(b) => b.min_length.is_some() || b.max_length.is_some(),
-        SchemaKind::Blob(b) => b.accept.is_some() || b.max_size.is_some(),
-        SchemaKind::Array(a) => {
-            a.min_length.is_some() || a.max_length.is_some() || has_constraints(&a.items)
-        }
-        SchemaKind::Unknown => true,
-        _ => false,
-    }
-}
-
-impl Ir {
-    /// Whether checking a value of type `ty` described by `schema` can find
-    /// anything.
-    pub fn checks(&self, ty: &Ty, schema: &Schema) -> bool {
-        if has_constraints(schema) {
-            return true;
-        }
-        match ty {
-            Ty::Named(id) => {
-                self.validates.get(id.0).copied().unwrap_or(false)
-                    || self.def_schemas.get(id).is_some_and(has_constraints)
-            }
-            Ty::Array(inner) => match &schema.kind {
-                SchemaKind::Array(a) => self.checks(inner, &a.items),
-                _ => false,
-            },
-            _ => false,
-        }
-    }
-}
-
-/// Computes [`Ir::validates`]: a fixpoint, since types refer to each other
-/// (cycles included).
-fn mark_validation(ir: &mut Ir) {
-    ir.validates = vec![false; ir.types.len()];
-    loop {
-        let mut changed = false;
-        for i in 0..ir.types.len() {
-            if ir.validates[i] {
-                continue;
-            }
-            let needs = match &ir.types[i].kind {
-                TypeKind::Struct(s) => s.fields.iter().any(|f| ir.checks(&f.ty, &f.schema)),
-                TypeKind::Union(u) => u.members.iter().any(|m| ir.validates[m.target.0]),
-                TypeKind::Alias(ty) => match ir.def_schemas.get(&TypeId(i)) {
-                    Some(schema) => ir.checks(ty, schema),
-                    None => match ty {
-                        Ty::Named(id) => ir.validates[id.0],
-                        _ => false,
-                    },
-                },
-                TypeKind::StringEnum(_) | TypeKind::Errors(_) | TypeKind::Pending => false,
-            };
-            if needs {
-                ir.validates[i] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
         }
     }
 }

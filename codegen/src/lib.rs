@@ -3,17 +3,24 @@
 //! The generator runs in phases, one module each:
 //!
 //! 1. [`lexicon`]: read and check each document against the Lexicon language
-//!    (through [`json`], the one JSON reader, which knows where every value
+//!    (through `json`, the one JSON reader, which knows where every value
 //!    is and refuses keys written twice);
 //! 2. [`catalog`]: index documents by NSID, whatever their layout (extern
 //!    crates' documents winning over bundled copies), and check every
-//!    reference; [`scope`] decides which documents are generated (the
+//!    reference; `scope` decides which documents are generated (the
 //!    selection, extern documents, invalid ones and their dependents);
-//! 3. [`ir`]: convert to a table of types keyed by id (cycles boxed), and
-//!    attach the HTTP [`binding`]s of endpoints that are not XRPC;
-//! 4. [`names`]: choose every Rust name, deterministically;
-//! 5. [`emit`]: write tokens, one module per document;
-//! 6. [`output`]: lay modules out as files, formatted with prettyplease.
+//! 3. `ir`: convert to a table of types keyed by id (cycles boxed), decide
+//!    what each field checks, which queries page and which endpoints a
+//!    server implements together, and attach the HTTP [`binding`]s of
+//!    endpoints that are not XRPC;
+//! 4. `names`: choose every Rust name, deterministically;
+//! 5. `emit`: write tokens, one module per document: type definitions and
+//!    the derives of the runtime (`atlex::rt::Object` and its kin), which
+//!    write what is the same for every type;
+//! 6. `output`: lay modules out as files, formatted with prettyplease.
+//!
+//! The phases are internal; the crate's interface is [`Builder`], [`Options`]
+//! and [`generate`], [`diff`], and [`Diagnostics`].
 //!
 //! Beside generation, [`validate`] checks JSON data against lexicons at run
 //! time (the `atlex validate` command).
@@ -31,14 +38,14 @@ pub mod builder;
 pub mod catalog;
 pub mod diagnostics;
 pub mod diff;
-pub mod emit;
-pub mod ir;
-pub mod json;
+pub(crate) mod emit;
+pub(crate) mod ir;
+pub(crate) mod json;
 pub mod lexicon;
 pub mod locate;
-pub mod names;
-pub mod output;
-pub mod scope;
+pub(crate) mod names;
+pub(crate) mod output;
+pub(crate) mod scope;
 pub mod sync;
 pub mod validate;
 
@@ -72,6 +79,10 @@ pub struct Options {
     /// Whether each group of endpoints (`chat.bsky.convo`) gets a `Service`
     /// trait for servers to implement and a `register` function.
     pub service_traits: bool,
+    /// The cargo feature of the generated crate that the `Service` traits and
+    /// `register` functions sit behind (`server` for `atlex-lexicons`), or
+    /// `None` to always emit them.
+    pub server_feature: Option<String>,
     /// Whether objects keep the properties their lexicon does not declare
     /// (in a flattened [`atlex::data::ExtraFields`] field, `extra` unless that
     /// name is taken), so that data passes through unchanged. Off by default:
@@ -99,6 +110,7 @@ impl Default for Options {
             namespace_features: false,
             regenerate_hint: "regenerate with atlex-codegen".to_owned(),
             service_traits: true,
+            server_feature: None,
             keep_unknown_fields: false,
             skip_invalid: false,
             only: Vec::new(),
@@ -203,9 +215,9 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
                 invalid.extend(newly);
             }
             Round::Done(result) => {
-                let (mut generated, diagnostics) = match result {
-                    Ok(generated) => {
-                        let diagnostics = generated.diagnostics.clone();
+                let (generated, diagnostics) = match result {
+                    Ok(mut generated) => {
+                        let diagnostics = std::mem::take(&mut generated.diagnostics);
                         (Some(generated), diagnostics)
                     }
                     Err(diagnostics) => (None, diagnostics),
@@ -221,12 +233,12 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
                     }
                 }
                 let found = finish(found, catalog);
-                return match generated.as_mut() {
-                    Some(generated) if !found.has_errors() => {
+                return match generated {
+                    Some(mut generated) if !found.has_errors() => {
                         generated.diagnostics = found;
                         generated.left_out = left_out;
                         generated.unselected = unneeded;
-                        Ok(generated.clone())
+                        Ok(generated)
                     }
                     _ => Err(found),
                 };
@@ -323,6 +335,7 @@ fn generate_round(
         runtime: options.runtime.clone(),
         root: options.root.clone(),
         extern_paths,
+        server_feature: options.server_feature.clone(),
     };
     let modules: Vec<output::ModuleEntry> = ir
         .modules
@@ -357,7 +370,6 @@ fn generate_round(
     let emit_module = |prefix: &str, nsid: Option<&str>| {
         let mut tokens = nsid
             .and_then(|nsid| emit::module(&ir, &names, &config, nsid))
-            .map(|m| m.tokens)
             .unwrap_or_default();
         if options.service_traits && !prefix.is_empty() {
             tokens.extend(emit::service(&ir, &names, &config, prefix));

@@ -1,7 +1,7 @@
 //! Finding the line and column of a JSON pointer in a text, so diagnostics
 //! made far from the reader (reference checks, naming) point into the file
 //! as an editor shows it. The text is read with the generator's one JSON
-//! reader ([`crate::json`]).
+//! reader (`crate::json`).
 
 /// The 1-based line and column (in characters) where the value at `pointer`
 /// starts in `text`, or `None` if the text is not JSON or the pointer does

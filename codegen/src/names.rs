@@ -7,8 +7,15 @@
 //!   `ConvoViewLastMessage`).
 //! - Endpoint modules reserve `Params`, `Input`, `Output`, `Error`, `Message`
 //!   and the endpoint's own name (`LeaveConvo`).
-//! - Fields become snake_case; the emitter adds `#[serde(rename)]` where the
-//!   JSON name differs.
+//! - Fields become snake_case; a field's JSON name is its name in
+//!   lowerCamelCase ([`wire_name`]) unless the emitter says otherwise. The
+//!   methods the `Object` derive adds follow from field names: `new`,
+//!   `with_<field>` setters and `<field>_or_default` accessors, which cannot
+//!   meet each other or trait methods.
+//! - Each group of endpoints (`chat.bsky.convo`) gets a `Service` trait and a
+//!   `register` function in its module; a definition there that would also be
+//!   `Service` gives way (`ServiceDef`). An endpoint with an HTTP binding has
+//!   a `BINDING` constant.
 //! - Keywords are escaped (`r#type`; `self` → `self_`, which cannot be raw).
 //!
 //! Two things that would get the same name are resolved deterministically (in
@@ -56,6 +63,21 @@ pub struct Names {
     /// The record types, by NSID, with their variant in the record dispatch
     /// ([`RECORD_DISPATCH`]): `app.bsky.feed.post` is `AppBskyFeedPost`.
     pub records: BTreeMap<String, (TypeId, String)>,
+    /// The server items of each group of endpoints, by NSID prefix.
+    pub services: BTreeMap<String, ServiceNames>,
+    /// The constant holding an endpoint's HTTP binding, by NSID.
+    pub bindings: HashMap<String, String>,
+}
+
+/// The items a group of endpoints gets in its module.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceNames {
+    /// The trait servers implement (`Service`).
+    pub service: String,
+    /// The function that mounts an implementation (`register`).
+    pub register: String,
+    /// For each endpoint, its NSID and the trait method's name (its module's).
+    pub methods: Vec<(String, String)>,
 }
 
 /// The name of the enum, at the root of the generated tree, of every record
@@ -95,8 +117,29 @@ pub fn assign(
             .or_default()
             .push(TypeId(i));
     }
+    for (group, members) in &ir.groups {
+        let methods = members
+            .iter()
+            .filter_map(|nsid| {
+                let module = names.modules.get(nsid)?.last()?;
+                Some((nsid.clone(), module.clone()))
+            })
+            .collect();
+        names.services.insert(
+            group.clone(),
+            ServiceNames {
+                service: "Service".to_owned(),
+                register: "register".to_owned(),
+                methods,
+            },
+        );
+    }
     for (nsid, module) in &ir.modules {
         let mut scope = Scope::new(catalog, nsid);
+        if ir.groups.contains_key(nsid) {
+            // The group's trait lives in this document's module.
+            scope.claim_fixed("Service");
+        }
         let last = nsid.rsplit('.').next().unwrap_or(nsid);
         let is_endpoint = module
             .items
@@ -121,9 +164,17 @@ pub fn assign(
             );
             names.endpoints.insert(nsid.clone(), descriptor);
         }
-        // The module-level `NSID` constant.
+        // The module-level `NSID` constant, and an endpoint's `BINDING`.
         let mut consts = Scope::new(catalog, nsid);
         consts.claim_fixed("NSID");
+        let bound = module
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Endpoint(e) if e.binding.is_some()));
+        if bound {
+            consts.claim_fixed("BINDING");
+            names.bindings.insert(nsid.clone(), "BINDING".to_owned());
+        }
         for item in &module.items {
             if let Item::Token(token) = item {
                 let name = consts.claim(
@@ -217,7 +268,7 @@ pub fn assign(
                         &field_ident(&field.name),
                         None,
                         &format!("field `{}` of `{owner}`", field.name),
-                        &field.schema.pointer,
+                        &field.pointer,
                         diagnostics,
                     );
                     names.fields.insert((id, j), name);
@@ -546,6 +597,29 @@ pub fn type_ident(text: &str) -> String {
     }
 }
 
+/// The JSON name the `Object` derive gives a field that does not name its
+/// own: the field name (without `r#`) in lowerCamelCase (`created_at` →
+/// `createdAt`, `self_` → `self`). The emitter writes `rename` where this is
+/// not the property's name.
+pub fn wire_name(field: &str) -> String {
+    let bare = split_raw(field).1;
+    let mut out = String::with_capacity(bare.len());
+    let mut upper = false;
+    for c in bare.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+            continue;
+        }
+        if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A SCREAMING_SNAKE constant name.
 pub fn const_ident(text: &str) -> String {
     let shouty = sanitize(&text.to_shouty_snake_case());
@@ -693,6 +767,17 @@ mod tests {
         assert_eq!(field_ident("3d"), "_3d");
         assert_eq!(field_ident("title:lang"), "title_lang");
         assert_eq!(field_ident("_"), "field");
+        // The derive's rule, in both directions.
+        for (json, field) in [
+            ("convoId", "convo_id"),
+            ("self", "self_"),
+            ("type", "r#type"),
+        ] {
+            assert_eq!(field_ident(json), field);
+            assert_eq!(wire_name(field), json);
+        }
+        assert_eq!(wire_name("uri_2"), "uri2");
+        assert_eq!(wire_name(&field_ident("URI")), "uri");
         assert_eq!(type_ident("convoView"), "ConvoView");
         assert_eq!(type_ident("self"), "SelfDef");
         assert_eq!(type_ident("Result"), "Result");

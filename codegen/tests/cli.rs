@@ -165,7 +165,7 @@ fn generate_keeps_unknown_fields_when_asked() {
         std::fs::read_to_string(out_dir.join("com/example/extra/post.rs")).unwrap()
     };
     let kept = generate(&["--keep-unknown-fields"]);
-    assert!(kept.contains("#[serde(flatten)]"), "{kept}");
+    assert!(kept.contains("#[lex(unknown)]"), "{kept}");
     assert!(
         kept.contains("pub extra_fields: ::atlex::rt::ExtraFields"),
         "{kept}"

@@ -46,20 +46,40 @@ fn check_golden(path: &Path, actual: &str) {
         )
     });
     if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
         panic!(
-            "{} differs from the generator's output from line {}:\n  golden: {:?}\n  actual: {:?}\n\
+            "{} differs from the generator's output (- golden, + actual):\n{}\n\
              (if the change is intended, run with ATLEX_BLESS=1 and review the diff)",
             path.display(),
-            first + 1,
-            expected.lines().nth(first),
-            actual.lines().nth(first),
+            diff(&expected, actual),
         );
     }
+}
+
+/// A unified diff of the two texts, its length bounded so that a failure
+/// stays readable.
+fn diff(expected: &str, actual: &str) -> String {
+    const MAX_LINES: usize = 200;
+    let text = similar::TextDiff::from_lines(expected, actual)
+        .unified_diff()
+        .context_radius(3)
+        .header("golden", "actual")
+        .to_string();
+    let total = text.lines().count();
+    let mut shown: String = text
+        .lines()
+        .take(MAX_LINES)
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    if total > MAX_LINES {
+        shown.push_str(&format!("… ({} more diff lines)\n", total - MAX_LINES));
+    }
+    shown
+}
+
+#[test]
+fn mismatches_show_a_diff() {
+    let text = diff("a\nb\nc\n", "a\nB\nc\n");
+    assert!(text.contains("-b\n+B"), "{text}");
 }
 
 fn load(dir: &Path) -> (Catalog, Diagnostics) {
@@ -82,6 +102,7 @@ fn xtask_options() -> Options {
             root_file: "mod.rs".to_owned(),
         },
         namespace_features: true,
+        server_feature: Some("server".to_owned()),
         regenerate_hint: "run `cargo xtask gen`".to_owned(),
         ..Options::default()
     }
@@ -113,6 +134,8 @@ fn awkward_names() {
         "is named `self_2`",
         "is named `foo_bar_2`",
         "is named `NSID2`",
+        // The group's `Service` trait wins over the document's main type.
+        "definition `com.example.awkward.service#main` would be named `Service`, like the generated `Service`; it is named `ServiceDef`",
     ] {
         assert!(
             warnings.iter().any(|w| w.contains(expected)),
@@ -184,6 +207,14 @@ fn broken_lexicons_report_every_problem() {
     diagnostics.locate(|f| catalog.source_of(f));
     diagnostics.sort();
     assert!(diagnostics.has_errors());
+    for diagnostic in diagnostics.iter() {
+        for location in diagnostic.places() {
+            assert!(
+                location.line_col.is_some(),
+                "no line and column: {diagnostic}"
+            );
+        }
+    }
     // Paths relative to the fixture directory, so the text is the same on
     // every machine.
     let prefix = format!("{}/", dir.display());

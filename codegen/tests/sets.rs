@@ -42,6 +42,15 @@ fn report(set: &Set) -> (atlex_codegen::Generated, String) {
 
 fn check(set: &Set) -> atlex_codegen::Generated {
     let (generated, text) = report(set);
+    // Every diagnostic, and every place it refers to, has a line and column.
+    for diagnostic in generated.diagnostics.iter() {
+        for location in diagnostic.places() {
+            assert!(
+                location.line_col.is_some(),
+                "no line and column: {diagnostic}"
+            );
+        }
+    }
     println!("{}", text.lines().next().unwrap_or_default());
     let path = sets_dir()
         .join("expected")

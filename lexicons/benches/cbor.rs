@@ -21,7 +21,6 @@ use atlex::data::{Record, Unknown, Value};
 use atlex_lexicons::app::bsky::{actor, feed, graph};
 use divan::Bencher;
 use ipld_core::ipld::Ipld;
-use serde::{Deserialize, Deserializer};
 use sha2::Digest as _;
 
 fn main() {
@@ -74,66 +73,29 @@ fn encode_cid_ipld(bencher: Bencher) {
 
 /// Any of the record types in the CAR, chosen by `$type`, as an application
 /// reading a repository would decode them.
-#[derive(Debug)]
+#[derive(Debug, atlex::rt::Union)]
 #[allow(dead_code)]
 enum AnyRecord {
+    #[lex("app.bsky.feed.post")]
     Post(Box<feed::post::Post>),
+    #[lex("app.bsky.feed.like")]
     Like(Box<feed::like::Like>),
+    #[lex("app.bsky.feed.repost")]
     Repost(Box<feed::repost::Repost>),
+    #[lex("app.bsky.feed.threadgate")]
     Threadgate(Box<feed::threadgate::Threadgate>),
+    #[lex("app.bsky.graph.follow")]
     Follow(Box<graph::follow::Follow>),
+    #[lex("app.bsky.graph.block")]
     Block(Box<graph::block::Block>),
+    #[lex("app.bsky.graph.list")]
     List(Box<graph::list::List>),
+    #[lex("app.bsky.graph.listitem")]
     Listitem(Box<graph::listitem::Listitem>),
+    #[lex("app.bsky.actor.profile")]
     Profile(Box<actor::profile::Profile>),
+    #[lex(unknown)]
     Unknown(Unknown),
-}
-
-impl atlex::rt::Union for AnyRecord {
-    const MEMBERS: &'static [&'static str] = &[
-        feed::post::Post::NSID,
-        feed::like::Like::NSID,
-        feed::repost::Repost::NSID,
-        feed::threadgate::Threadgate::NSID,
-        graph::follow::Follow::NSID,
-        graph::block::Block::NSID,
-        graph::list::List::NSID,
-        graph::listitem::Listitem::NSID,
-        actor::profile::Profile::NSID,
-    ];
-
-    fn decode_member<'de, D: Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        fn boxed<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-            member: D,
-        ) -> Result<Box<T>, D::Error> {
-            T::deserialize(member).map(Box::new)
-        }
-        Ok(match type_name {
-            "app.bsky.feed.post" => AnyRecord::Post(boxed(member)?),
-            "app.bsky.feed.like" => AnyRecord::Like(boxed(member)?),
-            "app.bsky.feed.repost" => AnyRecord::Repost(boxed(member)?),
-            "app.bsky.feed.threadgate" => AnyRecord::Threadgate(boxed(member)?),
-            "app.bsky.graph.follow" => AnyRecord::Follow(boxed(member)?),
-            "app.bsky.graph.block" => AnyRecord::Block(boxed(member)?),
-            "app.bsky.graph.list" => AnyRecord::List(boxed(member)?),
-            "app.bsky.graph.listitem" => AnyRecord::Listitem(boxed(member)?),
-            "app.bsky.actor.profile" => AnyRecord::Profile(boxed(member)?),
-            other => return Err(atlex::rt::unexpected_member(other, Self::MEMBERS)),
-        })
-    }
-
-    fn unknown(data: Unknown) -> Option<Self> {
-        Some(AnyRecord::Unknown(data))
-    }
-}
-
-impl<'de> Deserialize<'de> for AnyRecord {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        atlex::rt::deserialize_union(deserializer)
-    }
 }
 
 /// A CAR of 1,000 record blocks: the TypeScript fixtures' records of the

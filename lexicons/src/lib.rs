@@ -11,6 +11,12 @@
 //!
 //! The lexicon JSON the code was generated from ships with the crate, in NSID
 //! layout under [`LEXICON_DIR`].
+//!
+//! Generated types are built with `new` (the fields the lexicon requires)
+//! and `with_*` setters (the optional ones); unions convert from their
+//! members with `From`; [`richtext`] computes the byte ranges of
+//! `app.bsky.richtext.facet`. The `Service` trait and `register` function
+//! of each group of endpoints, for servers, are behind the `server` feature.
 
 /// The directory holding the lexicon JSON files these bindings were generated
 /// from (`<dir>/chat/bsky/convo/leaveConvo.json`, …), for `build.rs` scripts
@@ -24,3 +30,5 @@ pub use generated::*;
 
 #[cfg(feature = "com-atproto")]
 mod firehose;
+#[cfg(feature = "app-bsky")]
+pub mod richtext;

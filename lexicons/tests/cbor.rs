@@ -239,3 +239,122 @@ fn a_legacy_blob_in_a_post_is_refused_strictly_with_its_path_and_read_leniently(
         json
     );
 }
+
+/// The post fixture as data-model JSON, with `edit` applied, in canonical
+/// DAG-CBOR.
+fn post_bytes(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut json = ts_records()[0].json.clone();
+    edit(&mut json);
+    cbor::to_vec(&Value::from_json(json).unwrap()).unwrap()
+}
+
+/// Replaces the first occurrence of `from` in `bytes` by `to`.
+fn splice(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the bytes to replace");
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+}
+
+/// The bad inputs of the data model, into a generated record: each a clear
+/// error naming what is wrong (and, inside the record, where), never a
+/// panic.
+#[test]
+fn bad_input_into_a_generated_record_is_a_clear_error() {
+    use feed::post::Post;
+    let strict = |bytes: &[u8]| Post::from_cbor(bytes).unwrap_err().to_string();
+
+    // A float where the lexicon has an integer: the image's aspect ratio
+    // width, 2000 written as 2000.0 (0xfb + 8 bytes).
+    let good = post_bytes(|_| {});
+    let width = [&b"\x65width"[..], &[0x19, 0x07, 0xd0]].concat();
+    let float = splice(
+        &good,
+        &width,
+        &[&b"\x65width\xfb"[..], &2000f64.to_be_bytes()].concat(),
+    );
+    let err = strict(&float);
+    assert!(err.contains("float"), "{err}");
+    assert!(err.contains("aspectRatio"), "{err}");
+
+    // A tag other than 42 on the image's CID.
+    let tagged = splice(&good, &[0xd8, 42], &[0xd8, 43]);
+    let err = strict(&tagged);
+    assert!(err.contains("only tag 42"), "{err}");
+    assert!(err.contains("embed.images[0].image"), "{err}");
+
+    // Keys out of canonical order: "text" (4) before "$type" (5) swapped
+    // into bytewise order, and an integer in a wider form than needed.
+    let text = post_bytes(|json| {
+        json.as_object_mut()
+            .unwrap()
+            .retain(|k, _| k == "$type" || k == "text" || k == "createdAt");
+    });
+    let unordered = {
+        let value: Value = cbor::from_slice(&text).unwrap();
+        let Value::Object(map) = value else { panic!() };
+        // Bytewise order of the encoded keys' strings alone, as a writer
+        // that sorts strings (not their encodings) does.
+        let mut out = vec![0xa0 + map.len() as u8];
+        for (key, value) in &map {
+            out.extend(cbor::to_vec(key).unwrap());
+            out.extend(cbor::to_vec(value).unwrap());
+        }
+        out
+    };
+    assert_ne!(unordered, text);
+    let err = strict(&unordered);
+    assert!(err.contains("out of canonical order"), "{err}");
+    let post = cbor::record_from_slice_lenient::<Post>(&unordered).unwrap();
+    assert_eq!(post.to_cbor().unwrap(), text);
+    let wide = splice(
+        &good,
+        &width,
+        &[&b"\x65width"[..], &[0x1a, 0, 0, 0x07, 0xd0]].concat(),
+    );
+    let err = strict(&wide);
+    assert!(err.contains("not in its shortest form"), "{err}");
+    assert_eq!(
+        cbor::record_from_slice_lenient::<Post>(&wide)
+            .unwrap()
+            .to_cbor()
+            .unwrap(),
+        good
+    );
+
+    // Bytes after the record.
+    let mut trailing = good.clone();
+    trailing.push(0x00);
+    assert!(strict(&trailing).contains("1 bytes after the end of the value"));
+
+    // A text claiming 2^36 bytes, where the post's text is.
+    let text_head = [0x64, b't', b'e', b'x', b't'];
+    let at = good.windows(5).position(|w| w == text_head).unwrap() + 5;
+    let mut giant = good[..at].to_vec();
+    giant.extend([0x7b, 0, 0, 0, 0x10, 0, 0, 0, 0, b'h', b'i']);
+    let err = strict(&giant);
+    assert!(err.contains("the input ends inside"), "{err}");
+
+    // An undeclared field nested 10,000 deep (the decoder skips undeclared
+    // fields, and skipping must stop at the depth limit too).
+    let mut deep = good.clone();
+    deep[0] += 1; // One more entry in the map, which is short here.
+    assert!(deep[0] < 0xb8, "{:#x}", deep[0]);
+    deep.extend(cbor::to_vec("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz").unwrap());
+    deep.extend(vec![0x81; 10_000]);
+    deep.push(0x00);
+    let err = strict(&deep);
+    assert!(err.contains("nested more than 256 levels"), "{err}");
+    let err = cbor::record_from_slice_lenient::<Post>(&deep)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nested more than 256 levels"), "{err}");
+
+    // A CAR whose header claims more bytes than the file has.
+    let car = fixture("ts_records.car");
+    let mut lying = vec![0xff, 0x7f];
+    lying.extend(&car[1..]);
+    let err = Car::from_slice(&lying).unwrap_err().to_string();
+    assert!(err.contains("claims 16383 bytes"), "{err}");
+}

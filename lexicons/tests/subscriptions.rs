@@ -77,25 +77,24 @@ fn commit(seq: i64, text: &str) -> Message {
     car.write_value(&signed).unwrap();
     car.write_value(&record).unwrap();
     let blocks = car.finish().unwrap();
-    Message::Commit(Box::new(Commit {
+    Commit::new(
         seq,
-        rebase: false,
-        too_big: false,
-        repo: Did::new(DID).unwrap(),
-        commit: CidLink(commit_cid),
+        false,
+        false,
+        Did::new(DID).unwrap(),
+        CidLink(commit_cid),
         rev,
-        since: None,
-        blocks: Bytes(blocks),
-        ops: vec![RepoOp {
-            action: RepoOpAction::Create,
-            path: format!("app.bsky.feed.post/3k{seq:011}"),
-            cid: Some(CidLink(record_cid)),
-            prev: None,
-        }],
-        blobs: Vec::new(),
-        prev_data: None,
-        time: Datetime::now(),
-    }))
+        None,
+        Bytes(blocks),
+        vec![RepoOp::new(
+            RepoOpAction::Create,
+            format!("app.bsky.feed.post/3k{seq:011}"),
+            Some(CidLink(record_cid)),
+        )],
+        Vec::new(),
+        Datetime::now(),
+    )
+    .into()
 }
 
 fn seq_of(item: &ReposItem) -> i64 {
@@ -121,7 +120,10 @@ async fn replays_from_the_cursor_then_goes_live_with_typed_ops() {
     }
     let url = serve_log(&log, None).await;
     let client = Client::new(&url).unwrap();
-    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(1) });
+    let mut stream = client.subscribe(
+        SubscribeRepos,
+        &subscribe_repos::Params::new().with_cursor(1),
+    );
     assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 2);
     let third = next(&mut stream).await.unwrap();
     assert_eq!(seq_of(&third), 3);
@@ -171,7 +173,10 @@ async fn a_cursor_ahead_of_the_log_is_future_cursor_then_the_end() {
     log.append(|seq| commit(seq, "one")).unwrap();
     let url = serve_log(&log, None).await;
     let client = Client::new(&url).unwrap();
-    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(7) });
+    let mut stream = client.subscribe(
+        SubscribeRepos,
+        &subscribe_repos::Params::new().with_cursor(7),
+    );
     match next(&mut stream).await {
         Some(Err(SubscriptionError::Endpoint(ReposError::FutureCursor { message }))) => {
             assert!(message.unwrap().contains("cursor 7"));
@@ -193,7 +198,10 @@ async fn a_cursor_older_than_the_log_gets_outdated_cursor_first() {
     );
     let url = serve_log(&log, None).await;
     let client = Client::new(&url).unwrap();
-    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(1) });
+    let mut stream = client.subscribe(
+        SubscribeRepos,
+        &subscribe_repos::Params::new().with_cursor(1),
+    );
     match next(&mut stream).await {
         Some(Ok(Message::Info(info))) => {
             assert_eq!(info.name, subscribe_repos::InfoName::OutdatedCursor)
@@ -209,7 +217,10 @@ async fn a_consumer_that_falls_behind_is_dropped_with_consumer_too_slow() {
     let log = EventLog::<SubscribeRepos>::builder().max_events(16).build();
     let url = serve_log(&log, Some(64 * 1024)).await;
     let client = Client::new(&url).unwrap();
-    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(0) });
+    let mut stream = client.subscribe(
+        SubscribeRepos,
+        &subscribe_repos::Params::new().with_cursor(0),
+    );
     // Connect (the log is empty: cursor 0 is its present)…
     log.append(|seq| commit(seq, "first")).unwrap();
     assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
@@ -249,7 +260,10 @@ async fn a_type_this_code_does_not_know_arrives_as_unknown() {
         .unwrap();
     let url = serve_log(&log, None).await;
     let client = Client::new(&url).unwrap();
-    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(0) });
+    let mut stream = client.subscribe(
+        SubscribeRepos,
+        &subscribe_repos::Params::new().with_cursor(0),
+    );
     match next(&mut stream).await {
         Some(Ok(Message::Unknown(unknown))) => {
             assert_eq!(
@@ -338,26 +352,19 @@ impl atlex_lexicons::com::atproto::label::Service for Labeler {
 #[tokio::test]
 async fn subscribe_labels_streams_typed_labels() {
     let log = EventLog::<subscribe_labels::SubscribeLabels>::new();
-    let label = |val: &str| Label {
-        ver: Some(1),
-        src: Did::new("did:web:labeler.example.com").unwrap(),
-        uri: atlex::types::Uri::new("at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k2")
-            .unwrap(),
-        cid: None,
-        val: val.to_owned(),
-        neg: None,
-        cts: Datetime::now(),
-        exp: None,
-        sig: None,
+    let label = |val: &str| {
+        Label::new(
+            Did::new("did:web:labeler.example.com").unwrap(),
+            atlex::types::Uri::new("at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k2")
+                .unwrap(),
+            val,
+            Datetime::now(),
+        )
+        .with_ver(1)
     };
     for val in ["spam", "nudity"] {
-        log.append(|seq| {
-            subscribe_labels::Message::Labels(Box::new(subscribe_labels::Labels {
-                seq,
-                labels: vec![label(val)],
-            }))
-        })
-        .unwrap();
+        log.append(|seq| subscribe_labels::Labels::new(seq, vec![label(val)]).into())
+            .unwrap();
     }
     let router = XrpcRouter::new(Labeler { log: log.clone() })
         .mount(atlex_lexicons::com::atproto::label::register)
@@ -366,7 +373,7 @@ async fn subscribe_labels_streams_typed_labels() {
     let client = Client::new(&url).unwrap();
     let mut stream = client.subscribe(
         subscribe_labels::SubscribeLabels,
-        &subscribe_labels::Params { cursor: Some(0) },
+        &subscribe_labels::Params::new().with_cursor(0),
     );
     let mut values = Vec::new();
     for _ in 0..2 {
@@ -385,7 +392,7 @@ async fn subscribe_labels_streams_typed_labels() {
         .unwrap()
         .subscribe(
             subscribe_labels::SubscribeLabels,
-            &subscribe_labels::Params { cursor: Some(9) },
+            &subscribe_labels::Params::new().with_cursor(9),
         )
         .next()
         .await;
@@ -631,7 +638,10 @@ async fn a_subscriber_sending_more_than_the_server_reads_is_disconnected() {
     assert!(ended.is_ok(), "the server keeps the connection open");
     // The server goes on serving others.
     let client = Client::new(&url).unwrap();
-    let mut stream = client.subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(0) });
+    let mut stream = client.subscribe(
+        SubscribeRepos,
+        &subscribe_repos::Params::new().with_cursor(0),
+    );
     log.append(|seq| commit(seq, "still here")).unwrap();
     assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
 }

@@ -51,17 +51,12 @@
 //! assert_eq!(BITRIX_LEAVE.path.variables(), Ok(vec!["chatId"]));
 //! ```
 
-mod form;
-
 use std::fmt;
 
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
 use crate::error::CommonError;
-use crate::xrpc::EndpointKind;
-
-pub(crate) use form::{decode as decode_form, encode as encode_form};
 
 /// The MIME type of HTML form bodies.
 pub const FORM_MIME: &str = "application/x-www-form-urlencoded";
@@ -795,25 +790,6 @@ pub struct Binding {
 }
 
 impl Binding {
-    /// XRPC: `GET /xrpc/<NSID>` for a query and `POST` for a procedure,
-    /// parameters in the query string, the input as the body in the lexicon's
-    /// encoding, an optional bearer token, and the [`Envelope::XRPC`]
-    /// envelope. Requests are not checked before sending.
-    pub const fn xrpc(kind: EndpointKind) -> Self {
-        Binding {
-            method: match kind {
-                EndpointKind::Query => HttpMethod::Get,
-                EndpointKind::Procedure => HttpMethod::Post,
-            },
-            path: PathTemplate::Xrpc,
-            base_url: None,
-            body: &[BodyFormat::Encoding],
-            auth: Auth::XRPC,
-            envelope: Envelope::XRPC,
-            check_request: false,
-        }
-    }
-
     /// `method` at the path template `path`, with XRPC's body, auth and
     /// envelope until changed, and requests checked before sending.
     pub const fn http(method: HttpMethod, path: &'static str) -> Self {
@@ -928,6 +904,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xrpc::EndpointKind;
     use serde_json::json;
 
     #[test]

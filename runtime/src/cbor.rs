@@ -46,7 +46,6 @@
 //! body) reads with [`from_slice_prefix`]: the first value, then the rest.
 
 use std::convert::Infallible;
-use std::fmt;
 
 use cbor4ii::core::dec::{self, Decode};
 use serde::de::{DeserializeOwned, DeserializeSeed};
@@ -54,6 +53,9 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::data::{Bytes, CidLink, Strictness, Value, decode_with};
+
+mod embedded;
+mod encode;
 
 pub use cid::Cid;
 
@@ -73,31 +75,18 @@ pub const MAX_DEPTH: usize = 256;
 /// which no generated type holds.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
     // Room for a typical record up front, rather than growing from nothing.
-    let buffer = serde_ipld_dagcbor::ser::BufWriter::new(Vec::with_capacity(512));
-    let mut serializer = serde_ipld_dagcbor::ser::Serializer::new(buffer);
-    value
-        .serialize(&mut serializer)
-        .map_err(|err| EncodeError(describe_encode(err)))?;
-    Ok(serializer.into_inner().into_inner())
+    encode::encode(value, Vec::with_capacity(512)).map_err(|err| EncodeError(err.0))
 }
 
 /// Encodes `value` as canonical DAG-CBOR into `writer`.
 pub fn to_writer<W: std::io::Write, T: Serialize + ?Sized>(
-    writer: W,
+    mut writer: W,
     value: &T,
 ) -> Result<(), EncodeError> {
-    serde_ipld_dagcbor::to_writer(writer, &Ref(value))
-        .map_err(|err| EncodeError(describe_encode(err)))
-}
-
-/// Lets `to_writer` take unsized values (`serde_ipld_dagcbor::to_writer`
-/// wants a sized one).
-struct Ref<'a, T: ?Sized>(&'a T);
-
-impl<T: Serialize + ?Sized> Serialize for Ref<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
+    let bytes = to_vec(value)?;
+    writer
+        .write_all(&bytes)
+        .map_err(|err| EncodeError(format!("write failed: {err}")))
 }
 
 /// The CIDv1 (DAG-CBOR codec, sha2-256) of `value`'s canonical encoding.
@@ -440,7 +429,7 @@ fn path_text(path: &serde_path_to_error::Path) -> String {
 fn describe(err: &Raw) -> String {
     use serde_ipld_dagcbor::DecodeError as E;
     match err {
-        E::Msg(message) => unquote_messages(message),
+        E::Msg(message) => embedded::words(message),
         E::Read(never) => match *never {},
         E::Eof { name, .. } => format!("the input ends inside {}", item(name)),
         E::Mismatch {
@@ -567,13 +556,6 @@ fn head(byte: u8) -> String {
     format!("{what} (0x{byte:02x})")
 }
 
-fn describe_encode<E: fmt::Debug>(err: serde_ipld_dagcbor::EncodeError<E>) -> String {
-    match err {
-        serde_ipld_dagcbor::EncodeError::Msg(message) => message,
-        serde_ipld_dagcbor::EncodeError::Write(err) => format!("write failed: {err:?}"),
-    }
-}
-
 /// Why a value could not be encoded as DAG-CBOR.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encode as DAG-CBOR: {0}")]
@@ -618,11 +600,11 @@ struct RecordOf<T>(T);
 impl<T: crate::data::LexType + DeserializeOwned> crate::rt::Union for RecordOf<T> {
     const MEMBERS: &'static [&'static str] = &[T::TYPE];
 
-    fn decode_member<'de, D: serde::Deserializer<'de>>(
-        _type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        T::deserialize(member).map(RecordOf)
+    fn decode_member<'de, A: serde::de::MapAccess<'de>>(
+        _index: usize,
+        member: crate::rt::Member<'de, A>,
+    ) -> Result<Self, A::Error> {
+        member.deserialize().map(RecordOf)
     }
 
     fn unknown(_data: crate::data::Unknown) -> Option<Self> {

@@ -313,7 +313,7 @@ mod decode {
         /// The revision (a TID).
         pub rev: String,
         /// The previous commit (usually null in version 3).
-        #[serde(deserialize_with = "crate::helpers::deserialize_required_nullable")]
+        #[serde(deserialize_with = "Option::deserialize")]
         pub prev: Option<CidLink>,
         /// The signature over the DAG-CBOR of the other fields.
         pub sig: Bytes,

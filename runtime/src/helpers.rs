@@ -1,14 +1,9 @@
-//! Small serde helpers that generated `Serialize` / `Deserialize` impls call:
-//! strings mapped through a parser, nullable fields, and the error body of an
-//! endpoint. Generated code reaches these through [`crate::rt`].
+//! A small serde helper that generated `Deserialize` impls call: strings
+//! mapped through a parser. Generated code reaches it through [`crate::rt`].
 
 use std::fmt;
 
-use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use serde::ser::{SerializeMap, Serializer};
-
-use crate::xrpc::EndpointError;
 
 /// Deserializes a string (borrowed or owned) and maps it with `f`.
 pub fn deserialize_str<'de, D, T, F>(deserializer: D, f: F) -> Result<T, D::Error>
@@ -31,53 +26,4 @@ where
     }
 
     deserializer.deserialize_str(StrVisitor(f))
-}
-
-/// `deserialize_with` for a nullable field that may also be absent
-/// (`Option<Option<T>>`): absent is `None` (with `#[serde(default)]`), `null`
-/// is `Some(None)`.
-pub fn deserialize_nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// `deserialize_with` for a required nullable field (`Option<T>`): `null` is
-/// `None`, and a missing field is an error rather than `None`.
-pub fn deserialize_required_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer)
-}
-
-/// Writes the `{"error", "message"}` body of an endpoint error.
-pub fn serialize_error<E: EndpointError, S: Serializer>(
-    error: &E,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    let message = error.message();
-    let mut map = serializer.serialize_map(Some(if message.is_some() { 2 } else { 1 }))?;
-    map.serialize_entry("error", error.name())?;
-    if let Some(message) = message {
-        map.serialize_entry("message", message)?;
-    }
-    map.end()
-}
-
-/// Reads the `{"error", "message"}` body of an endpoint error.
-pub fn deserialize_error<'de, E: EndpointError, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<E, D::Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        error: String,
-        #[serde(default)]
-        message: Option<String>,
-    }
-    let body = Body::deserialize(deserializer)?;
-    Ok(E::from_parts(body.error, body.message))
 }

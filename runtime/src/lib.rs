@@ -40,6 +40,9 @@
 //!   commit's CAR into a generated type, every block verified (feature
 //!   `cbor`).
 
+// Derived code names the runtime `::atlex`, in this crate's own tests too.
+extern crate self as atlex;
+
 pub mod binding;
 #[cfg(feature = "cbor")]
 pub mod car;
@@ -55,6 +58,8 @@ pub mod firehose;
 mod helpers;
 #[cfg(feature = "identity")]
 pub mod identity;
+mod member;
+mod object;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;

@@ -10,26 +10,28 @@
 pub use serde;
 pub use serde_json;
 
+pub use atlex_derive::{Endpoint, EndpointError, Object, Params, StringEnum, Subscription, Union};
+
 pub use crate::binding::{
     Auth, BearerUse, Binding, BodyFormat, CommonNames, Envelope, HttpMethod, PathTemplate,
 };
 pub use crate::data::{Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Unknown};
-pub use crate::helpers::{
-    deserialize_error, deserialize_nullable, deserialize_required_nullable, deserialize_str,
-    serialize_error,
+pub use crate::helpers::deserialize_str;
+pub use crate::member::{Member, Union, deserialize_union, serialize_member, unexpected_member};
+pub use crate::object::{
+    Fields, Object, deserialize_object, encode_unknown, serialize_object, unknown_len,
 };
 pub use crate::service::{
     HandlerError, HandlerResult, Messages, Registry, Request, SubscriptionRequest,
-    SubscriptionResult,
+    SubscriptionResult, not_implemented,
 };
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
 };
-pub use crate::union::{
-    Tagged, TaggedMap, TaggedStruct, Union, deserialize_union, unexpected_member,
-};
-pub use crate::validate::{IntegerRules, StringRules, Validate, Validator};
+pub use crate::union::{Tagged, TaggedMap, TaggedStruct};
+pub use crate::validate::{IntegerRules, Rules, StringRules, Validate, Validator};
 pub use crate::xrpc::{
     Binary, Codec, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
-    Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UnknownError, UnknownValue,
+    Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UndeclaredError,
+    UnknownError, UnknownValue, deserialize_error, serialize_error,
 };

@@ -159,6 +159,39 @@ impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for HandlerError<
 /// What a handler of endpoint `E` returns.
 pub type HandlerResult<E> = Result<<E as Endpoint>::Output, HandlerError<<E as Endpoint>::Error>>;
 
+/// What a generated `Service` method answers unless implemented:
+/// `MethodNotImplemented`, for an endpoint's [`Request`] or a
+/// [`SubscriptionRequest`].
+pub fn not_implemented<R: Unimplemented>(request: R) -> std::future::Ready<R::Result> {
+    std::future::ready(request.not_implemented())
+}
+
+/// A request a `Service` method receives, answered `MethodNotImplemented` by
+/// [`not_implemented`].
+pub trait Unimplemented {
+    /// What the method returns.
+    type Result;
+
+    /// The `MethodNotImplemented` answer.
+    fn not_implemented(self) -> Self::Result;
+}
+
+impl<E: Endpoint> Unimplemented for Request<E> {
+    type Result = HandlerResult<E>;
+
+    fn not_implemented(self) -> HandlerResult<E> {
+        Err(HandlerError::not_implemented())
+    }
+}
+
+impl<S: Subscription> Unimplemented for SubscriptionRequest<S> {
+    type Result = SubscriptionResult<S>;
+
+    fn not_implemented(self) -> SubscriptionResult<S> {
+        Err(HandlerError::not_implemented())
+    }
+}
+
 /// Something endpoints can be mounted on, for a service of type `S`.
 pub trait Registry<S> {
     /// Mounts endpoint `E`, handled by `handler` with the shared service.

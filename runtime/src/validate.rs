@@ -17,9 +17,27 @@ use unicode_segmentation::UnicodeSegmentation;
 use crate::data::{Blob, Bytes, Unknown};
 
 /// A value whose lexicon constraints can be checked.
+///
+/// A type with nothing to check (its lexicon declares no constraint on it or
+/// on anything in it) keeps the default, empty [`check`](Self::check).
 pub trait Validate {
     /// Checks this value, reporting violations to `v` at its current path.
-    fn check(&self, v: &mut Validator);
+    fn check(&self, v: &mut Validator) {
+        let _ = v;
+    }
+
+    /// Checks this value against the constraints a lexicon puts on it where
+    /// it is used (a property's `maxLength`, an array's items…), and then
+    /// what its own type declares when `rules.nested` is set.
+    ///
+    /// Strings, integers, booleans, bytes, blobs, `unknown`, arrays, options,
+    /// boxes, format types and generated string enums apply the rules that
+    /// fit them; other types only nest.
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        if rules.nested {
+            self.check(v);
+        }
+    }
 
     /// Checks this value and everything in it.
     fn validate(&self) -> Result<(), ValidationError> {
@@ -35,6 +53,29 @@ enum Segment {
     Field(Cow<'static, str>),
     Index(usize),
 }
+
+/// Whether outputs are checked against the lexicon's constraints (lengths,
+/// ranges, …) after decoding (by a client) or before sending (by a server):
+/// the argument of `ClientBuilder::validate_outputs` and
+/// `XrpcRouter::validate_outputs` alike. Decoding itself always checks
+/// types and required fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValidationMode {
+    /// No check (the default).
+    #[default]
+    Off,
+    /// A violation is an error: the client's call fails with
+    /// `Error::Invalid`; the server answers 500 `InternalServerError`
+    /// naming the violations instead of sending the output.
+    Strict,
+    /// The output goes through as it is, and its violations go to the hook
+    /// set with `on_violation` (of the client builder or the router), if any.
+    Lenient,
+}
+
+/// A violation hook, type-erased: the endpoint's NSID and what broke.
+#[cfg_attr(not(any(feature = "client", feature = "server")), allow(dead_code))]
+pub(crate) type ViolationHook = std::sync::Arc<dyn Fn(&str, &ValidationError) + Send + Sync>;
 
 /// Collects violations while walking a value.
 #[derive(Debug, Default)]
@@ -133,6 +174,82 @@ impl IntegerRules {
         enum_values: None,
         const_value: None,
     };
+}
+
+/// The constraints a lexicon puts on a value where it is used, whatever its
+/// type: generated code passes one of these to [`Validate::check_rules`].
+/// Lengths count UTF-8 bytes for strings, items for arrays and bytes for
+/// `bytes`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rules {
+    /// `minLength`.
+    pub min_length: Option<u64>,
+    /// `maxLength`.
+    pub max_length: Option<u64>,
+    /// `minGraphemes`.
+    pub min_graphemes: Option<u64>,
+    /// `maxGraphemes`.
+    pub max_graphemes: Option<u64>,
+    /// A string's `const`.
+    pub const_str: Option<&'static str>,
+    /// `minimum`.
+    pub minimum: Option<i64>,
+    /// `maximum`.
+    pub maximum: Option<i64>,
+    /// An integer's `enum`.
+    pub int_enum: Option<&'static [i64]>,
+    /// An integer's `const`.
+    pub const_int: Option<i64>,
+    /// A boolean's `const`.
+    pub const_bool: Option<bool>,
+    /// A blob's `accept`.
+    pub accept: Option<&'static [&'static str]>,
+    /// A blob's `maxSize`.
+    pub max_size: Option<u64>,
+    /// `unknown` data must be an object.
+    pub object: bool,
+    /// Also check what the value's own type declares.
+    pub nested: bool,
+    /// The rules of each item of an array.
+    pub items: Option<&'static Rules>,
+}
+
+impl Rules {
+    /// No constraint.
+    pub const NONE: Self = Self {
+        min_length: None,
+        max_length: None,
+        min_graphemes: None,
+        max_graphemes: None,
+        const_str: None,
+        minimum: None,
+        maximum: None,
+        int_enum: None,
+        const_int: None,
+        const_bool: None,
+        accept: None,
+        max_size: None,
+        object: false,
+        nested: false,
+        items: None,
+    };
+
+    /// Only what the value's own type declares.
+    pub const NESTED: Self = Self {
+        nested: true,
+        ..Self::NONE
+    };
+
+    fn string(&self) -> StringRules {
+        StringRules {
+            min_length: self.min_length,
+            max_length: self.max_length,
+            min_graphemes: self.min_graphemes,
+            max_graphemes: self.max_graphemes,
+            enum_values: None,
+            const_value: self.const_str,
+        }
+    }
 }
 
 impl Validator {
@@ -382,23 +499,27 @@ pub fn mime_matches(pattern: &str, mime: &str) -> bool {
 
 macro_rules! no_constraints {
     ($($ty:ty),* $(,)?) => {
+        $(impl Validate for $ty {})*
+    };
+}
+
+no_constraints!((), crate::data::CidLink, crate::xrpc::body::Binary);
+
+/// Types checked as strings: their own format is checked on parse, and a
+/// lexicon may still bound their length.
+macro_rules! string_constraints {
+    ($($ty:ty),* $(,)?) => {
         $(impl Validate for $ty {
-            fn check(&self, _v: &mut Validator) {}
+            fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+                v.string(self.as_ref(), &rules.string());
+            }
         })*
     };
 }
 
-no_constraints!(
-    (),
-    bool,
-    i64,
+string_constraints!(
     String,
     str,
-    Bytes,
-    Blob,
-    Unknown,
-    crate::data::CidLink,
-    crate::xrpc::Binary,
     crate::types::AtIdentifier,
     crate::types::AtUri,
     crate::types::Cid,
@@ -412,9 +533,53 @@ no_constraints!(
     crate::types::Uri,
 );
 
+impl Validate for i64 {
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        v.integer(
+            *self,
+            &IntegerRules {
+                minimum: rules.minimum,
+                maximum: rules.maximum,
+                enum_values: rules.int_enum,
+                const_value: rules.const_int,
+            },
+        );
+    }
+}
+
+impl Validate for bool {
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        v.boolean(*self, rules.const_bool);
+    }
+}
+
+impl Validate for Bytes {
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        v.bytes(self, rules.min_length, rules.max_length);
+    }
+}
+
+impl Validate for Blob {
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        v.blob(self, rules.accept, rules.max_size);
+    }
+}
+
+impl Validate for Unknown {
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        if rules.object {
+            v.object(self);
+        }
+    }
+}
+
 impl<T: Validate + ?Sized> Validate for Box<T> {
     fn check(&self, v: &mut Validator) {
         (**self).check(v);
+    }
+
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        (**self).check_rules(v, rules);
     }
 }
 
@@ -424,12 +589,27 @@ impl<T: Validate> Validate for Option<T> {
             value.check(v);
         }
     }
+
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        if let Some(value) = self {
+            value.check_rules(v, rules);
+        }
+    }
 }
 
 impl<T: Validate> Validate for Vec<T> {
     fn check(&self, v: &mut Validator) {
         for (i, item) in self.iter().enumerate() {
             v.index(i, |v| item.check(v));
+        }
+    }
+
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        v.array_length(self.len(), rules.min_length, rules.max_length);
+        if let Some(items) = rules.items {
+            for (i, item) in self.iter().enumerate() {
+                v.index(i, |v| item.check_rules(v, items));
+            }
         }
     }
 }

@@ -6,6 +6,10 @@ use atlex::cbor::{self, Cid};
 use atlex::data::Value;
 use serde_json::json;
 
+#[allow(unused_macros)] // The endpoint macro: not needed here.
+mod common;
+use common::varint;
+
 fn records() -> Vec<Value> {
     (0..20)
         .map(|i| {
@@ -116,19 +120,6 @@ fn a_corrupted_block_is_refused_naming_it() {
 }
 
 /// An unsigned LEB128 varint, as CAR length prefixes are written.
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 #[test]
 fn a_header_that_lies_about_its_size_is_refused() {
     let (bytes, _, _) = car();

@@ -442,57 +442,23 @@ fn links_bytes_and_blobs_in_both_encodings() {
 
 /// A union as generated code writes it, with members whose fields sort
 /// before `$type` in canonical DAG-CBOR.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, atlex::rt::Union)]
 enum Embed {
+    #[lex("com.example.image")]
     Image(Box<Image>),
+    #[lex(unknown)]
     Unknown(Unknown),
 }
 
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, atlex::rt::Object)]
+#[lex(type = "com.example.image")]
 struct Image {
     /// Sorts before `$type` (shorter).
     r#ref: CidLink,
     alt: String,
     /// Sorts before `$type`, too.
     raw: Bytes,
-    #[serde(rename = "aspectRatio")]
     aspect_ratio: Option<i64>,
-}
-
-impl LexType for Image {
-    const TYPE: &'static str = "com.example.image";
-}
-
-impl Serialize for Embed {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Embed::Image(image) => {
-                atlex::rt::Tagged::new(Image::TYPE, &**image).serialize(serializer)
-            }
-            Embed::Unknown(data) => data.serialize(serializer),
-        }
-    }
-}
-
-impl atlex::rt::Union for Embed {
-    const MEMBERS: &'static [&'static str] = &[Image::TYPE];
-
-    fn decode_member<'de, D: serde::Deserializer<'de>>(
-        _: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        Image::deserialize(member).map(|image| Embed::Image(Box::new(image)))
-    }
-
-    fn unknown(data: Unknown) -> Option<Self> {
-        Some(Embed::Unknown(data))
-    }
-}
-
-impl<'de> Deserialize<'de> for Embed {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        atlex::rt::deserialize_union(deserializer)
-    }
 }
 
 #[test]
@@ -504,7 +470,8 @@ fn unions_decode_from_cbor_with_fields_before_type() {
         aspect_ratio: None,
     }));
     let bytes = cbor::to_vec(&image).unwrap();
-    // Canonical order: alt, raw, ref (3 bytes) before $type (5), aspectRatio.
+    // Canonical order: alt, raw, ref (3 bytes) before $type (5); the unset
+    // aspectRatio is left out.
     let value: Value = cbor::from_slice(&bytes).unwrap();
     let keys: Vec<&str> = value
         .as_object()
@@ -512,7 +479,7 @@ fn unions_decode_from_cbor_with_fields_before_type() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["$type", "alt", "aspectRatio", "raw", "ref"]);
+    assert_eq!(keys, ["$type", "alt", "raw", "ref"]);
     assert_eq!(bytes[1..5], [0x63, b'a', b'l', b't']);
     assert_eq!(bytes[7..11], [0x63, b'r', b'a', b'w']);
     assert_eq!(cbor::from_slice::<Embed>(&bytes).unwrap(), image);

@@ -455,3 +455,54 @@ async fn documents_and_handles_are_cached_for_their_ttl() {
     none.resolve_did(&did(ALICE)).await.unwrap();
     assert_eq!(mocks.http.hits("127.0.0.1", &path), 6);
 }
+
+#[tokio::test]
+async fn the_cache_keeps_at_most_its_capacity() {
+    let mocks = Mocks::start().await;
+    // 40 accounts, did:plc:aaaa…a2 … (24 base32 characters each).
+    let dids: Vec<Did> = (0..40u8)
+        .map(|i| {
+            let tail = [b'a' + i / 6, b'2' + i % 6];
+            did(&format!(
+                "did:plc:{}{}",
+                "a".repeat(22),
+                std::str::from_utf8(&tail).unwrap()
+            ))
+        })
+        .collect();
+    for did in &dids {
+        mocks.plc(did.as_str(), document(did.as_str(), "alice.test"));
+    }
+    let resolver = mocks
+        .builder()
+        .cache(Duration::from_secs(3600), 4)
+        .build()
+        .unwrap();
+    for did in &dids {
+        resolver.resolve_did(did).await.unwrap();
+    }
+    // Let the cache's housekeeping run (it runs on access, at intervals).
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for _ in 0..3 {
+        resolver.cached_did(&dids[0]);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let kept = dids
+        .iter()
+        .filter(|did| resolver.cached_did(did).is_some())
+        .count();
+    assert!(kept <= 4, "{kept} documents kept with room for 4");
+    // What is not kept is fetched again.
+    let before: usize = dids
+        .iter()
+        .map(|did| mocks.http.hits("127.0.0.1", &format!("/{did}")))
+        .sum();
+    for did in &dids {
+        resolver.resolve_did(did).await.unwrap();
+    }
+    let after: usize = dids
+        .iter()
+        .map(|did| mocks.http.hits("127.0.0.1", &format!("/{did}")))
+        .sum();
+    assert!(after - before >= 36, "{} fetched again", after - before);
+}

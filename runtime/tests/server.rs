@@ -18,7 +18,7 @@ use atlex::error::CommonError;
 use atlex::server::{DEFAULT_BODY_LIMIT, XrpcRouter};
 use atlex::service::{HandlerError, HandlerResult, Registry, Request};
 use atlex::types::Did;
-use atlex::validate::{IntegerRules, StringRules, Validate, Validator};
+use atlex::validate::{IntegerRules, StringRules, Validate, ValidationMode, Validator};
 use atlex::xrpc::{
     Binary, Endpoint, EndpointError, EndpointKind, Json, NoBody, Params, ParamsError, QueryReader,
     QueryWriter, Raw,
@@ -626,13 +626,33 @@ async fn outputs_are_checked_only_when_asked() {
 
     let checked = XrpcRouter::new(Things)
         .mount(register)
-        .validate_outputs(true)
+        .validate_outputs(ValidationMode::Strict)
         .into_router();
     let reply = get(&checked, &uri).await;
     reply.assert_error(500, "InternalServerError", &["output", "tags", "at most 3"]);
     // An output within the lexicon passes.
     let reply = get(&checked, &format!("{LIST}?actor=alice&tags=a")).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+
+    // Leniently, the output is sent and the hook hears what it breaks.
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&heard);
+    let lenient = XrpcRouter::new(Things)
+        .mount(register)
+        .validate_outputs(ValidationMode::Lenient)
+        .on_violation(move |nsid, violations| {
+            sink.lock().unwrap().push(format!("{nsid}: {violations}"));
+        })
+        .into_router();
+    let reply = get(&lenient, &uri).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.json()["tags"], json!(["a", "b", "c", "d"]));
+    let heard = heard.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert!(
+        heard[0].contains("tags") && heard[0].contains("at most 3"),
+        "{heard:?}"
+    );
 }
 
 #[tokio::test]

@@ -435,6 +435,8 @@ struct Whoami;
 struct Caller {
     did: Option<String>,
     jti: Option<String>,
+    /// The verified token's claims, when there was one.
+    claims: Option<Claims>,
 }
 
 impl atlex::validate::Validate for Caller {
@@ -443,29 +445,53 @@ impl atlex::validate::Validate for Caller {
 
 endpoint_error!(WhoamiError {});
 
-impl Endpoint for Whoami {
-    const NSID: &'static str = LXM;
-    const KIND: EndpointKind = EndpointKind::Query;
-    const INPUT_ENCODING: Option<&'static str> = None;
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-    type Params = ();
-    type Input = ();
-    type Output = Caller;
-    type Error = WhoamiError;
-    type InputCodec = NoBody;
-    type OutputCodec = Json;
+/// A second endpoint answering the same, for tokens bound to one endpoint.
+struct Whois;
+
+const OTHER_LXM: &str = "com.example.whois";
+
+macro_rules! caller_endpoint {
+    ($name:ident, $nsid:expr) => {
+        impl Endpoint for $name {
+            const NSID: &'static str = $nsid;
+            const KIND: EndpointKind = EndpointKind::Query;
+            const INPUT_ENCODING: Option<&'static str> = None;
+            const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
+            type Params = ();
+            type Input = ();
+            type Output = Caller;
+            type Error = WhoamiError;
+            type InputCodec = NoBody;
+            type OutputCodec = Json;
+        }
+    };
+}
+
+caller_endpoint!(Whoami, LXM);
+caller_endpoint!(Whois, OTHER_LXM);
+
+fn caller<E>(request: Request<E>) -> Caller
+where
+    E: Endpoint,
+{
+    let claims = request
+        .context
+        .extensions
+        .get::<Verified>()
+        .map(|verified| verified.claims.clone());
+    Caller {
+        did: request.context.caller.map(|did| did.to_string()),
+        jti: claims.as_ref().and_then(|claims| claims.jti.clone()),
+        claims,
+    }
 }
 
 fn register<R: Registry<()>>(registry: &mut R) {
     registry.add::<Whoami, _, _>(|_: Arc<()>, request: Request<Whoami>| async move {
-        HandlerResult::<Whoami>::Ok(Caller {
-            did: request.context.caller.map(|did| did.to_string()),
-            jti: request
-                .context
-                .extensions
-                .get::<Verified>()
-                .and_then(|verified| verified.claims.jti.clone()),
-        })
+        HandlerResult::<Whoami>::Ok(caller(request))
+    });
+    registry.add::<Whois, _, _>(|_: Arc<()>, request: Request<Whois>| async move {
+        HandlerResult::<Whois>::Ok(caller(request))
     });
 }
 
@@ -543,11 +569,16 @@ async fn the_router_names_the_issuer_as_caller() {
 }
 
 /// A service calling another: the client mints a token per call, bound to
-/// the endpoint called.
+/// the endpoint called, which the verifier (resolving the issuer's key from
+/// the mock PLC directory) accepts.
 #[cfg(feature = "client")]
 #[tokio::test]
 async fn a_client_mints_a_token_per_call() {
-    let Setup { key, verifier, .. } = setup(Curve::P256).await;
+    let Setup {
+        mocks,
+        key,
+        verifier,
+    } = setup(Curve::P256).await;
     let app = XrpcRouter::new(())
         .mount(register)
         .authenticator(verifier)
@@ -562,8 +593,27 @@ async fn a_client_mints_a_token_per_call() {
         .unwrap();
     let first = client.query(Whoami, &()).await.unwrap();
     let second = client.query(Whoami, &()).await.unwrap();
-    assert_eq!(first.did.as_deref(), Some(ALICE));
+    let other = client.query(Whois, &()).await.unwrap();
+    for (answer, lxm) in [(&first, LXM), (&second, LXM), (&other, OTHER_LXM)] {
+        assert_eq!(answer.did.as_deref(), Some(ALICE));
+        let claims = answer.claims.as_ref().expect("a verified token");
+        assert_eq!(claims.iss, ALICE);
+        assert_eq!(claims.aud, SERVICE);
+        assert_eq!(
+            claims.lxm.as_deref(),
+            Some(lxm),
+            "bound to the endpoint called"
+        );
+        let iat = claims.iat.expect("iat");
+        assert!(iat.abs_diff(now()) <= 5, "made now: iat {iat}");
+        assert_eq!(claims.exp - iat, 60, "valid for a minute");
+    }
     assert_ne!(first.jti, second.jti, "each call has its own token");
+    assert_eq!(
+        plc_hits(&mocks),
+        1,
+        "the issuer's document was resolved once"
+    );
 
     let stranger = atlex::client::Client::builder(&base)
         .service_auth(alice(), SigningKey::generate(Curve::P256).unwrap(), SERVICE)
@@ -571,4 +621,15 @@ async fn a_client_mints_a_token_per_call() {
         .unwrap();
     let err = stranger.query(Whoami, &()).await.unwrap_err();
     assert_eq!(err.error_name(), Some("BadJwtSignature"));
+
+    let elsewhere = atlex::client::Client::builder(&base)
+        .service_auth(
+            alice(),
+            SigningKey::generate(Curve::P256).unwrap(),
+            "did:web:other.test#chat",
+        )
+        .build()
+        .unwrap();
+    let err = elsewhere.query(Whois, &()).await.unwrap_err();
+    assert_eq!(err.error_name(), Some("BadJwtAudience"));
 }

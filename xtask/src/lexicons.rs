@@ -6,6 +6,11 @@
 //! (or unclassifiable) change unless `lexicon-changes.json` at the
 //! repository root acknowledges it, naming the NSID and the change.
 //!
+//! It also fails when the changes need a release (semver major, minor or
+//! patch, as `atlex diff` says) that the version of `atlex-lexicons` does
+//! not make: its version at the base, bumped as the changes need, must be
+//! at most the working tree's.
+//!
 //! The base is, in order: `--base REV`; the `ATLEX_LEXICONS_BASE`
 //! environment variable; the merge base of HEAD and `origin/main`, when that
 //! ref exists and HEAD has commits of its own (a branch); HEAD's parent (on
@@ -25,7 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use atlex_codegen::diff::history::{read_history, tree_before};
-use atlex_codegen::diff::{self, Acknowledgements, LexiconSet, ack, render};
+use atlex_codegen::diff::{self, Acknowledgements, Bump, LexiconSet, ack, render};
+use semver::Version;
 
 /// The acknowledgement file, at the repository root.
 pub const ACK_FILE: &str = "lexicon-changes.json";
@@ -134,8 +140,9 @@ fn check(root: &Path, base_arg: Option<&str>) -> ExitCode {
             );
         }
     }
+    let versioned = check_version(root, &base, &short, &report);
     if !report.fails() {
-        return ExitCode::SUCCESS;
+        return versioned;
     }
     let failing: Vec<_> = report.changes().filter(|(_, c)| c.fails()).collect();
     eprintln!(
@@ -152,6 +159,92 @@ fn check(root: &Path, base_arg: Option<&str>) -> ExitCode {
         eprintln!("  {},", ack::entry_for(&doc.nsid, change));
     }
     ExitCode::FAILURE
+}
+
+/// Whether the version of `atlex-lexicons` makes the release its lexicon
+/// changes need (see [`Bump`]): the semver bump from the version at `base`
+/// to the working tree's must be at least that.
+fn check_version(root: &Path, base: &str, short: &str, report: &diff::Report) -> ExitCode {
+    let bump = Bump::of_report(report);
+    eprintln!("lexicons: {}", render::semver_line(report));
+    if bump == Bump::None {
+        return ExitCode::SUCCESS;
+    }
+    let read_base = |path: &str| git(root, &["show", &format!("{base}:{path}")]);
+    let read_now = |path: &str| {
+        std::fs::read_to_string(root.join(path)).map_err(|e| format!("reading {path}: {e}"))
+    };
+    let old = match lexicons_version(&read_base) {
+        Ok(Some(version)) => version,
+        Ok(None) => {
+            eprintln!(
+                "lexicons: atlex-lexicons has no version at {short}; no release to compare with"
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("error: the version of atlex-lexicons at {short}: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let new = match lexicons_version(&read_now) {
+        Ok(Some(version)) => version,
+        Ok(None) => {
+            eprintln!("error: lexicons/Cargo.toml has no version");
+            return ExitCode::FAILURE;
+        }
+        Err(err) => {
+            eprintln!("error: the version of atlex-lexicons: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if bump.made_by(&old, &new) {
+        eprintln!("lexicons: atlex-lexicons {old} at {short} → {new} makes a {bump} release");
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "error: lexicons/ changed since {short} in a way that needs a {bump} release of \
+         atlex-lexicons, and its version went from {old} to {new}.\n\
+         fix: set the version (`version` of [workspace.package] in Cargo.toml, which \
+         lexicons/Cargo.toml inherits) to {} or later.",
+        bump.next(&old)
+    );
+    ExitCode::FAILURE
+}
+
+/// The version of `atlex-lexicons`, its manifests read with `read` (by path
+/// from the repository root): its own, or the workspace's when it inherits
+/// it. `None` when the crate is not there.
+fn lexicons_version(
+    read: &dyn Fn(&str) -> Result<String, String>,
+) -> Result<Option<Version>, String> {
+    let Ok(manifest) = read("lexicons/Cargo.toml") else {
+        return Ok(None);
+    };
+    let manifest: toml::Table = manifest
+        .parse()
+        .map_err(|e| format!("lexicons/Cargo.toml: {e}"))?;
+    let version = manifest.get("package").and_then(|p| p.get("version"));
+    let text = match version {
+        Some(toml::Value::String(text)) => text.clone(),
+        Some(toml::Value::Table(t)) if t.get("workspace") == Some(&toml::Value::Boolean(true)) => {
+            let workspace: toml::Table = read("Cargo.toml")?
+                .parse()
+                .map_err(|e| format!("Cargo.toml: {e}"))?;
+            match workspace
+                .get("workspace")
+                .and_then(|w| w.get("package"))
+                .and_then(|p| p.get("version"))
+            {
+                Some(toml::Value::String(text)) => text.clone(),
+                _ => return Err("Cargo.toml has no [workspace.package] version".to_owned()),
+            }
+        }
+        _ => return Ok(None),
+    };
+    Version::parse(&text)
+        .map(Some)
+        .map_err(|e| format!("version {text:?}: {e}"))
 }
 
 /// The base revision (a full hash) and why it was chosen; `None` (after

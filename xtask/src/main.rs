@@ -1,4 +1,5 @@
-//! Repository tasks: `cargo xtask gen [--check]`.
+//! Repository tasks: `cargo xtask gen [--check]`, `cargo xtask lexicons
+//! --check`, `cargo xtask bench build`.
 //!
 //! `gen` regenerates the bindings of `atlex-lexicons` from the lexicon JSON
 //! in `lexicons/` (into `lexicons/src/generated/`) and the namespace features
@@ -14,6 +15,7 @@ use atlex_codegen::catalog::Catalog;
 use atlex_codegen::sync::{self, SyncReport};
 use atlex_codegen::{Diagnostics, Layout, Options};
 
+mod bench;
 mod lexicons;
 
 const USAGE: &str = "usage: cargo xtask gen [--check]
@@ -28,8 +30,9 @@ fn main() -> ExitCode {
         ["gen"] => generate(false),
         ["gen", "--check"] => generate(true),
         ["lexicons", rest @ ..] => lexicons::run(&workspace_root(), rest),
+        ["bench", rest @ ..] => bench::run(&workspace_root(), rest),
         _ => {
-            eprintln!("{USAGE}\n{}", lexicons::USAGE);
+            eprintln!("{USAGE}\n{}\n{}", lexicons::USAGE, bench::USAGE);
             ExitCode::from(2)
         }
     }
@@ -61,6 +64,7 @@ fn generate(check: bool) -> ExitCode {
             root_file: "mod.rs".to_owned(),
         },
         namespace_features: true,
+        server_feature: Some("server".to_owned()),
         regenerate_hint: "run `cargo xtask gen`".to_owned(),
         ..Options::default()
     };

@@ -1,6 +1,6 @@
-//! Two generations of bindings for one set of lexicons, to test that code
-//! generated from an old version keeps working when the other side speaks a
-//! newer, compatible version.
+//! Three generations of bindings for one set of lexicons, to test that what
+//! `atlex diff` calls compatible is compatible for generated code, both on
+//! the wire and at compile time, and that what it calls breaking breaks.
 //!
 //! `lexicons/old` and `lexicons/new` hold `com.example.evolution.convo.*`:
 //! small self-contained copies of `chat.bsky.convo` definitions, with the
@@ -14,10 +14,32 @@
 //!   gained the optional field `kind`;
 //! - `defs#convoView.lockReason` carries the `knownValues` of
 //!   `chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated.lockReason`
-//!   before and after 37c6fe6cae, which added `owner_suspended`.
+//!   before and after 37c6fe6cae, which added `owner_suspended`;
+//! - `getConvo` declares no errors in the old version and `InvalidConvo` in
+//!   the new one (a change made for these tests).
 //!
-//! The tests (in `tests/`) run a server built on the *new* generated
-//! `Service` trait and call it with the *old* generated client types.
+//! `lexicons/breaking` is the old version with one breaking change:
+//! `removeReaction`'s input gains a required field.
+//!
+//! The tests (in `tests/`) run servers built on one generation's `Service`
+//! trait and call them with the other's client types, and compile the same
+//! downstream code (`tests/downstream/code.rs`) against the old and the new
+//! generation. The same code does not compile against the breaking one:
+//!
+//! ```compile_fail,E0061
+//! use atlex_evolution::breaking::com::example::evolution::convo as lex;
+//! include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/downstream/code.rs"));
+//! # fn main() {}
+//! ```
+//!
+//! while it does against the old one (so the example above fails for the
+//! new required field alone):
+//!
+//! ```
+//! use atlex_evolution::old::com::example::evolution::convo as lex;
+//! include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/downstream/code.rs"));
+//! # fn main() {}
+//! ```
 
 /// Bindings generated from `lexicons/old`.
 pub mod old {
@@ -27,4 +49,9 @@ pub mod old {
 /// Bindings generated from `lexicons/new`.
 pub mod new {
     include!(concat!(env!("OUT_DIR"), "/new.rs"));
+}
+
+/// Bindings generated from `lexicons/breaking`.
+pub mod breaking {
+    include!(concat!(env!("OUT_DIR"), "/breaking.rs"));
 }

@@ -61,29 +61,12 @@ fn client(base: &str) -> Client {
 /// suspended.
 fn new_convo_view() -> new_convo::defs::ConvoView {
     use new_convo::defs::*;
-    ConvoView {
-        id: "c1".to_owned(),
-        rev: "r7".to_owned(),
-        last_message: Some(ConvoViewLastMessage::SystemMessageView(Box::new(
-            SystemMessageView {
-                id: "m9".to_owned(),
-                rev: "r7".to_owned(),
-                sent_at: sent_at(),
-                data: SystemMessageViewData::SystemMessageDataMemberJoin(Box::new(
-                    SystemMessageDataMemberJoin {
-                        member: MessageViewSender { did: did() },
-                    },
-                )),
-            },
-        ))),
-        muted: false,
-        status: Some(ConvoViewStatus::Accepted),
-        unread_count: 2,
-        lock_reason: Some(ConvoViewLockReason::OwnerSuspended),
-        kind: Some(ConvoViewKind::GroupConvo(Box::new(GroupConvo {
-            name: "climbing".to_owned(),
-        }))),
-    }
+    let joined = SystemMessageDataMemberJoin::new(MessageViewSender::new(did()));
+    ConvoView::new("c1", "r7", false, 2)
+        .with_last_message(SystemMessageView::new("m9", "r7", sent_at(), joined))
+        .with_status(ConvoViewStatus::Accepted)
+        .with_lock_reason(ConvoViewLockReason::OwnerSuspended)
+        .with_kind(GroupConvo::new("climbing"))
 }
 
 struct NewServer;
@@ -101,16 +84,16 @@ impl new_convo::Service for NewServer {
             "deleted-message" => Err(HandlerError::endpoint(Error::ReactionMessageDeleted {
                 message: None,
             })),
-            id => Ok(Output {
-                message: new_convo::defs::MessageView {
-                    id: id.to_owned(),
-                    rev: "r8".to_owned(),
-                    text: "hello".to_owned(),
-                    reactions: Some(Vec::new()),
-                    sender: new_convo::defs::MessageViewSender { did: did() },
-                    sent_at: sent_at(),
-                },
-            }),
+            id => Ok(Output::new(
+                new_convo::defs::MessageView::new(
+                    id,
+                    "r8",
+                    "hello",
+                    new_convo::defs::MessageViewSender::new(did()),
+                    sent_at(),
+                )
+                .with_reactions(Vec::new()),
+            )),
         }
     }
 
@@ -119,9 +102,7 @@ impl new_convo::Service for NewServer {
         request: Request<new_convo::get_convo::GetConvo>,
     ) -> HandlerResult<new_convo::get_convo::GetConvo> {
         let _ = request;
-        Ok(new_convo::get_convo::Output {
-            convo: new_convo_view(),
-        })
+        Ok(new_convo::get_convo::Output::new(new_convo_view()))
     }
 }
 
@@ -133,11 +114,7 @@ async fn new_server() -> String {
 }
 
 fn old_input(message_id: &str) -> old_convo::remove_reaction::Input {
-    old_convo::remove_reaction::Input {
-        convo_id: "c1".to_owned(),
-        message_id: message_id.to_owned(),
-        value: "👍".to_owned(),
-    }
+    old_convo::remove_reaction::Input::new("c1", message_id, "👍")
 }
 
 // ---- old client, new server ------------------------------------------------
@@ -196,9 +173,7 @@ async fn a_new_union_member_a_new_known_value_and_a_new_field_decode_in_the_old_
     let out = client
         .query(
             old_convo::get_convo::GetConvo,
-            &old_convo::get_convo::Params {
-                convo_id: "c1".to_owned(),
-            },
+            &old_convo::get_convo::Params::new("c1"),
         )
         .await
         .unwrap();
@@ -258,24 +233,13 @@ impl old_convo::Service for OldServer {
     ) -> HandlerResult<old_convo::get_convo::GetConvo> {
         let _ = request;
         use old_convo::defs::*;
-        Ok(old_convo::get_convo::Output {
-            convo: ConvoView {
-                id: "c1".to_owned(),
-                rev: "r1".to_owned(),
-                last_message: Some(ConvoViewLastMessage::DeletedMessageView(Box::new(
-                    DeletedMessageView {
-                        id: "m1".to_owned(),
-                        rev: "r1".to_owned(),
-                        sender: MessageViewSender { did: did() },
-                        sent_at: sent_at(),
-                    },
-                ))),
-                muted: true,
-                status: Some(ConvoViewStatus::Request),
-                unread_count: 0,
-                lock_reason: Some(ConvoViewLockReason::OwnerLeft),
-            },
-        })
+        let deleted = DeletedMessageView::new("m1", "r1", MessageViewSender::new(did()), sent_at());
+        Ok(old_convo::get_convo::Output::new(
+            ConvoView::new("c1", "r1", true, 0)
+                .with_last_message(deleted)
+                .with_status(ConvoViewStatus::Request)
+                .with_lock_reason(ConvoViewLockReason::OwnerLeft),
+        ))
     }
 
     async fn remove_reaction(
@@ -303,9 +267,7 @@ async fn the_new_client_reads_what_an_old_server_writes() {
     let out = client
         .query(
             new_convo::get_convo::GetConvo,
-            &new_convo::get_convo::Params {
-                convo_id: "c1".to_owned(),
-            },
+            &new_convo::get_convo::Params::new("c1"),
         )
         .await
         .unwrap();
@@ -322,11 +284,7 @@ async fn the_new_client_reads_what_an_old_server_writes() {
     let result = client
         .procedure(
             new_convo::remove_reaction::RemoveReaction,
-            &new_convo::remove_reaction::Input {
-                convo_id: "c1".to_owned(),
-                message_id: "m1".to_owned(),
-                value: "x".to_owned(),
-            },
+            &new_convo::remove_reaction::Input::new("c1", "m1", "x"),
         )
         .await;
     assert!(
@@ -363,9 +321,7 @@ fn convo_json() -> serde_json::Value {
 
 #[tokio::test]
 async fn breaking_changes_do_break_the_old_client() {
-    let params = old_convo::get_convo::Params {
-        convo_id: "c1".to_owned(),
-    };
+    let params = old_convo::get_convo::Params::new("c1");
     let get_convo = "com.example.evolution.convo.getConvo";
 
     // Control: the old shape decodes.
@@ -419,20 +375,33 @@ async fn breaking_changes_do_break_the_old_client() {
 
 // ---- what atlex diff says about these fixtures -----------------------------
 
-#[test]
-fn atlex_diff_finds_exactly_these_changes_and_calls_them_compatible() {
-    use atlex_codegen::diff::{self, Class, LexiconSet, Verdict};
+/// The verdict of `atlex diff` from fixture version `from` to `to`, and its
+/// changes that are not cosmetic: location, kind and class.
+fn fixture_diff(
+    from: &str,
+    to: &str,
+) -> (
+    atlex_codegen::diff::Verdict,
+    Vec<(String, &'static str, atlex_codegen::diff::Class)>,
+) {
+    use atlex_codegen::diff::{self, Class, LexiconSet};
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("lexicons");
-    let old = LexiconSet::from_path(&root.join("old"), "old").unwrap();
-    let new = LexiconSet::from_path(&root.join("new"), "new").unwrap();
+    let old = LexiconSet::from_path(&root.join(from), from).unwrap();
+    let new = LexiconSet::from_path(&root.join(to), to).unwrap();
     let report = diff::diff(&old, &new);
-    assert_eq!(report.verdict(), Verdict::Compatible);
-    assert!(!report.fails());
-    let changes: Vec<(String, &str, Class)> = report
+    let changes = report
         .changes()
         .filter(|(_, c)| c.class != Class::Cosmetic)
         .map(|(_, c)| (c.location.clone(), c.kind.name(), c.class))
         .collect();
+    (report.verdict(), changes)
+}
+
+#[test]
+fn atlex_diff_finds_exactly_these_changes_and_calls_them_compatible() {
+    use atlex_codegen::diff::{Class, Verdict};
+    let (verdict, changes) = fixture_diff("old", "new");
+    assert_eq!(verdict, Verdict::Compatible);
     let d = "com.example.evolution.convo.defs";
     let r = "com.example.evolution.convo.removeReaction";
     let expected: Vec<(String, &str, Class)> = vec![
@@ -464,6 +433,11 @@ fn atlex_diff_finds_exactly_these_changes_and_calls_them_compatible() {
             Class::Compatible,
         ),
         (
+            "com.example.evolution.convo.getConvo#main.errors.InvalidConvo".to_owned(),
+            "error_added",
+            Class::Compatible,
+        ),
+        (
             format!("{r}#main.errors.InvalidConvo"),
             "error_added",
             Class::Compatible,
@@ -488,4 +462,22 @@ fn the_old_bindings_do_not_know_the_new_names() {
     assert!(new_errors.contains(&"ReactionNotAllowed"));
     assert!(!old_convo::defs::ConvoViewLockReason::VALUES.contains(&"owner_suspended"));
     assert!(new_convo::defs::ConvoViewLockReason::VALUES.contains(&"owner_suspended"));
+}
+
+/// The breaking generation differs from the old one by one change, which
+/// `atlex diff` calls breaking: so the `compile_fail` example of the crate
+/// docs (old downstream code against it) fails for that change alone.
+#[test]
+fn the_breaking_fixture_adds_one_required_field_and_nothing_else() {
+    use atlex_codegen::diff::{Class, Verdict};
+    let (verdict, changes) = fixture_diff("old", "breaking");
+    assert_eq!(verdict, Verdict::Breaking);
+    assert_eq!(
+        changes,
+        [(
+            "com.example.evolution.convo.removeReaction#main.input.reason".to_owned(),
+            "property_added",
+            Class::Breaking
+        )]
+    );
 }

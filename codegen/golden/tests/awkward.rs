@@ -224,10 +224,27 @@ fn records_know_their_collection_and_key() {
         RecordKeyKind::Literal("self")
     );
     assert!(RecordKeyKind::Literal("self").allows("self"));
+    // A record is written with its $type, and read with or without it.
     let record: r#type::Type = round_trip(json!({
+        "$type": "com.example.awkward.type",
         "createdAt": "2026-01-02T03:04:05.678Z",
         "self": { "nested": { "deep": { "$type": "com.example.awkward.names#view", "id": "x" } } }
     }));
+    let without: r#type::Type = serde_json::from_value(json!({
+        "createdAt": "2026-01-02T03:04:05.678Z",
+        "self": { "nested": { "deep": { "$type": "com.example.awkward.names#view", "id": "x" } } }
+    }))
+    .unwrap();
+    assert_eq!(without, record);
+    let err = serde_json::from_value::<r#type::Type>(json!({
+        "$type": "com.example.awkward.names#view",
+        "createdAt": "2026-01-02T03:04:05.678Z"
+    }))
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("com.example.awkward.names#view"),
+        "{err}"
+    );
     let unknown = Unknown::encode(&record).unwrap();
     assert_eq!(unknown.type_name(), Some("com.example.awkward.type"));
     assert_eq!(unknown.decode::<r#type::Type>().unwrap(), record);
@@ -240,16 +257,13 @@ fn records_know_their_collection_and_key() {
 
 #[test]
 fn params_encode_as_the_query_string_and_back() {
-    let params = get_thing::Params {
-        actor: "alice.example.com".parse().unwrap(),
-        limit: Some(10),
-        cursor: None,
-        tags: Some(vec!["a b".to_owned(), "c".to_owned()]),
-        ids: Some(vec![1, 2]),
-        reverse: Some(true),
-        sort: Some(get_thing::ParamsSort::Old),
-        r#type: Some(get_thing::ParamsType::B),
-    };
+    let params = get_thing::Params::new("alice.example.com".parse().unwrap())
+        .with_limit(10)
+        .with_tags(vec!["a b".to_owned(), "c".to_owned()])
+        .with_ids(vec![1, 2])
+        .with_reverse(true)
+        .with_sort(get_thing::ParamsSort::Old)
+        .with_type(get_thing::ParamsType::B);
     let mut query = QueryWriter::new();
     params.write_query(&mut query);
     let text = query.to_query_string();

@@ -87,8 +87,8 @@ fn kept_properties_do_not_change_validation() {
 #[test]
 fn outputs_keep_undeclared_properties_of_the_body_and_its_items() {
     let body = json!({
-        "posts": [newer_post().as_object().unwrap().clone().into_iter()
-            .filter(|(k, _)| k != "$type").collect::<serde_json::Map<_, _>>()],
+        // A record carries its $type wherever it is written.
+        "posts": [newer_post()],
         "cursor": "c1",
         "hitsTotal": 1
     });

@@ -16,6 +16,9 @@
 //!   (`all-rights-reserved`, `cc-by-nc-nd_4__0`);
 //! - `skip`: an invalid document with dependents, generated with
 //!   `skip_invalid`;
-//! - `corpus_*`: one module per directory under `corpus/`.
+//! - `corpus_*`: one module per directory under `corpus/`;
+//! - `fuzz_*`: one module per document of `corpus/fuzz/`, inputs the
+//!   `lexicon_document` fuzz target found that the generator accepts, chosen
+//!   by `select_fuzz.py` so that each brings an item shape the others lack.
 
 include!(concat!(env!("OUT_DIR"), "/all.rs"));

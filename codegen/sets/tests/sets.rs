@@ -19,7 +19,9 @@ where
 
 #[test]
 fn a_grain_comment_uses_the_facets_of_atlex_lexicons() {
+    // Records write their `$type`.
     let comment: comment::Comment = round_trip(json!({
+        "$type": "social.grain.comment",
         "text": "nice light",
         "subject": "at://did:plc:abc/social.grain.gallery/3k2a",
         "facets": [{
@@ -33,6 +35,7 @@ fn a_grain_comment_uses_the_facets_of_atlex_lexicons() {
     assert_eq!(comment::Comment::NSID, "social.grain.comment");
     // The gallery's labels come from atlex-lexicons' com.atproto.label.defs.
     let _: gallery::Gallery = round_trip(json!({
+        "$type": "social.grain.gallery",
         "title": "winter",
         "labels": {"$type": "com.atproto.label.defs#selfLabels", "values": [{"val": "nudity"}]},
         "createdAt": "2025-01-01T00:00:00Z"
@@ -57,6 +60,7 @@ fn made_up_rust_names_keep_the_wire_names() {
         Some(content_rights::ContentRightsLicense::AllRightsReserved)
     );
     let config: configuration::Configuration = round_trip(json!({
+        "$type": "place.stream.metadata.configuration",
         "distributionPolicy": {
             "$type": "place.stream.metadata.configuration#allow-clips",
             "maxSeconds": 30
@@ -70,12 +74,11 @@ fn made_up_rust_names_keep_the_wire_names() {
 
 #[test]
 fn what_was_left_out_is_absent_and_the_rest_is_there() {
-    let _ = atlex_sets::skip::com::example::shop::store::Store {
-        name: "corner shop".to_owned(),
-        owner: None,
-    };
-    let _ = atlex_sets::tangled_pull::sh::tangled::repo::pull::Target {
-        repo: "at://did:plc:abc/sh.tangled.repo/3k2a".parse().unwrap(),
-        branch: "main".to_owned(),
-    };
+    let store = atlex_sets::skip::com::example::shop::store::Store::new("corner shop");
+    assert_eq!((store.name.as_str(), store.owner), ("corner shop", None));
+    let target = atlex_sets::tangled_pull::sh::tangled::repo::pull::Target::new(
+        "at://did:plc:abc/sh.tangled.repo/3k2a".parse().unwrap(),
+        "main",
+    );
+    assert_eq!(target.branch, "main");
 }

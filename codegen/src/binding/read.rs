@@ -1,6 +1,6 @@
 //! Reading a binding file: its JSON into the file's settings and its
 //! endpoint entries, every problem reported with file, line, column and
-//! pointer (through the shared [`json::Reader`]).
+//! pointer (through the shared `json::Reader`).
 
 use std::path::Path;
 use std::sync::Arc;

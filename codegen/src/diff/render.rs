@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::model::{Change, DocReport, DocStatus, Impact, Report, Verdict};
+use super::semver::Bump;
 
 /// How long a shown value may be before it is cut (descriptions).
 const MAX_VALUE_CHARS: usize = 72;
@@ -26,7 +27,21 @@ pub fn text(report: &Report) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", summary_line(report));
+    let _ = writeln!(out, "{}", semver_line(report));
     out
+}
+
+/// `semver: minor (…)`: the release a crate of bindings generated from the
+/// lexicons needs.
+pub fn semver_line(report: &Report) -> String {
+    let bump = Bump::of_report(report);
+    let why = match bump {
+        Bump::None => "nothing changed",
+        Bump::Patch => "only documentation changes",
+        Bump::Minor => "additions",
+        Bump::Major => "changes that break code built against the old bindings",
+    };
+    format!("semver: {bump} (a crate of generated bindings needs a {bump} release: {why})")
 }
 
 fn document(out: &mut String, doc: &DocReport) {
@@ -150,13 +165,13 @@ pub fn summary_line(report: &Report) -> String {
 /// The report as JSON. Unchanged documents are counted, not listed.
 ///
 /// ```json
-/// {"old": "...", "new": "...", "verdict": "compatible", "fails": false,
+/// {"old": "...", "new": "...", "verdict": "compatible", "semver": "minor", "fails": false,
 ///  "summary": {"documents": 402, "unchanged": 401, "added": 0, "removed": 0, "changed": 1},
 ///  "warnings": [],
 ///  "documents": [{"nsid": "...", "status": "changed", "verdict": "compatible",
 ///                 "old_path": "...", "new_path": "...", "changes": [
 ///    {"kind": "error_added", "constraint": null, "location": "nsid#main.errors.X",
-///     "pointer": "/defs/main/errors/0", "old": null, "new": "X", "class": "compatible",
+///     "pointer": "/defs/main/errors/0", "old": null, "new": "X", "class": "compatible", "semver": "minor",
 ///     "flow": "response", "readers": "tolerated", "writers": "none", "breaks": [],
 ///     "reason": "...", "details": [], "acknowledged": null}]}]}
 /// ```
@@ -172,6 +187,7 @@ pub fn json(report: &Report) -> Value {
         "old": report.old_label,
         "new": report.new_label,
         "verdict": report.verdict().name(),
+        "semver": Bump::of_report(report).name(),
         "fails": report.fails(),
         "summary": {
             "documents": report.documents.len(),
@@ -206,6 +222,7 @@ pub fn change_json(change: &Change) -> Value {
         "old": change.old,
         "new": change.new,
         "class": change.class.name(),
+        "semver": Bump::of(change).name(),
         "flow": change.flow.name(),
         "readers": change.compat.readers.name(),
         "writers": change.compat.writers.name(),

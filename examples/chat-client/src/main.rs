@@ -39,19 +39,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let direct = alice
         .query(
             get_convo_for_members::GetConvoForMembers,
-            &get_convo_for_members::Params {
-                members: vec![bob_did.clone()],
-            },
+            &get_convo_for_members::Params::new(vec![bob_did.clone()]),
         )
         .await?
         .convo;
     let group = alice
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input {
-                members: vec![bob_did, carol_did],
-                name: "Weekend plans".to_owned(),
-            },
+            &create_group::Input::new(vec![bob_did, carol_did], "Weekend plans".to_owned()),
         )
         .await?
         .convo;
@@ -61,10 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     send(&alice, &group.id, "Who's in for Saturday?").await?;
 
     // Page through the convos, one per page, following the cursor.
-    let params = list_convos::Params {
-        limit: Some(1),
-        ..Default::default()
-    };
+    let params = list_convos::Params::new().with_limit(1);
     let mut pages = alice.pages(list_convos::ListConvos, params);
     let mut n = 0;
     while let Some(page) = pages.next().await {
@@ -81,21 +73,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // React, then remove the reaction twice: the second removal is a no-op.
-    let react = add_reaction::Input {
-        convo_id: direct.id.clone(),
-        message_id: hello.id.clone(),
-        value: "👍".to_owned(),
-    };
+    let react = add_reaction::Input::new(direct.id.clone(), hello.id.clone(), "👍".to_owned());
     let reacted = alice.procedure(add_reaction::AddReaction, &react).await?;
     println!(
         "reactions after adding: {}",
         reaction_count(&reacted.message)
     );
-    let removal = remove_reaction::Input {
-        convo_id: react.convo_id.clone(),
-        message_id: react.message_id.clone(),
-        value: react.value.clone(),
-    };
+    let removal = remove_reaction::Input::new(
+        react.convo_id.clone(),
+        react.message_id.clone(),
+        react.value.clone(),
+    );
     for attempt in 1..=2 {
         let out = alice
             .procedure(remove_reaction::RemoveReaction, &removal)
@@ -107,10 +95,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Not an emoji: the declared error, typed.
-    let bad = add_reaction::Input {
-        value: "ok".to_owned(),
-        ..react
-    };
+    let bad = add_reaction::Input::new(react.convo_id.clone(), react.message_id.clone(), "ok");
     match alice.procedure(add_reaction::AddReaction, &bad).await {
         Err(Error::Endpoint {
             error: add_reaction::Error::ReactionInvalidValue { message },
@@ -120,9 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // The owner cannot leave an unlocked group.
-    let leave = leave_convo::Input {
-        convo_id: group.id.clone(),
-    };
+    let leave = leave_convo::Input::new(group.id.clone());
     match alice.procedure(leave_convo::LeaveConvo, &leave).await {
         Err(Error::Endpoint {
             error: leave_convo::Error::OwnerCannotLeave { message },
@@ -132,9 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             alice
                 .procedure(
                     lock_convo::LockConvo,
-                    &lock_convo::Input {
-                        convo_id: group.id.clone(),
-                    },
+                    &lock_convo::Input::new(group.id.clone()),
                 )
                 .await?;
             let left = alice.procedure(leave_convo::LeaveConvo, &leave).await?;
@@ -154,15 +135,10 @@ async fn send(
     client
         .procedure(
             send_message::SendMessage,
-            &send_message::Input {
-                convo_id: convo_id.to_owned(),
-                message: defs::MessageInput {
-                    text: text.to_owned(),
-                    facets: None,
-                    embed: None,
-                    reply_to: None,
-                },
-            },
+            &send_message::Input::new(
+                convo_id.to_owned(),
+                defs::MessageInput::new(text.to_owned()),
+            ),
         )
         .await
 }
@@ -173,6 +149,8 @@ fn last_text(convo: &defs::ConvoView) -> String {
         Some(defs::ConvoViewLastMessage::SystemMessageView(_)) => "(system message)".to_owned(),
         Some(defs::ConvoViewLastMessage::DeletedMessageView(_)) => "(deleted)".to_owned(),
         Some(defs::ConvoViewLastMessage::Unknown(u)) => format!("(unknown {:?})", u.type_name()),
+        // Members a newer lexicon adds, which these bindings would know.
+        Some(other) => format!("({other:?})"),
         None => "(none)".to_owned(),
     }
 }

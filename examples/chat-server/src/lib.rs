@@ -31,6 +31,7 @@ use atlex::server::{AuthRequest, Authenticator, Rejection, XrpcRouter};
 use atlex::service::{HandlerError, HandlerResult, Request};
 use atlex::service_auth::ServiceAuthVerifier;
 use atlex::types::{Datetime, Did, Handle};
+use atlex::validate::ValidationMode;
 use atlex_lexicons::chat::bsky::actor::defs::{
     DirectConvoMember, GroupConvoMember, MemberRole, PastGroupConvoMember, ProfileViewBasic,
     ProfileViewBasicKind,
@@ -276,36 +277,26 @@ impl ChatService {
 
     fn profile(&self, did: &Did, kind: Option<ProfileViewBasicKind>) -> ProfileViewBasic {
         let account = self.accounts.get(did);
-        ProfileViewBasic {
-            did: did.clone(),
-            handle: account.map_or_else(|| self.unknown_handle.clone(), |a| a.handle.clone()),
-            display_name: account.and_then(|a| a.display_name.clone()),
-            avatar: None,
-            associated: None,
-            viewer: None,
-            labels: None,
-            created_at: None,
-            chat_disabled: None,
-            verification: None,
-            kind,
-        }
+        let handle = account.map_or_else(|| self.unknown_handle.clone(), |a| a.handle.clone());
+        let mut profile = ProfileViewBasic::new(did.clone(), handle);
+        profile.display_name = account.and_then(|a| a.display_name.clone());
+        profile.kind = kind;
+        profile
     }
 
     fn member_view(&self, convo: &Convo, member: &Member) -> ProfileViewBasic {
         let kind = match &convo.kind {
-            Kind::Direct => ProfileViewBasicKind::DirectConvoMember(Box::new(DirectConvoMember {})),
-            Kind::Group { .. } if member.left => {
-                ProfileViewBasicKind::PastGroupConvoMember(Box::new(PastGroupConvoMember {}))
-            }
+            Kind::Direct => DirectConvoMember::new().into(),
+            Kind::Group { .. } if member.left => PastGroupConvoMember::new().into(),
             Kind::Group { .. } => {
-                ProfileViewBasicKind::GroupConvoMember(Box::new(GroupConvoMember {
-                    added_by: member.added_by.as_ref().map(|did| self.profile(did, None)),
-                    role: if member.owner {
-                        MemberRole::Owner
-                    } else {
-                        MemberRole::Standard
-                    },
-                }))
+                let role = if member.owner {
+                    MemberRole::Owner
+                } else {
+                    MemberRole::Standard
+                };
+                let mut view = GroupConvoMember::new(role);
+                view.added_by = member.added_by.as_ref().map(|did| self.profile(did, None));
+                view.into()
             }
         };
         self.profile(&member.did, Some(kind))
@@ -318,22 +309,20 @@ impl ChatService {
         with_reply: bool,
     ) -> MessageViewOrOther {
         if message.deleted {
-            return MessageViewOrOther::Deleted(defs::DeletedMessageView {
-                id: message.id.clone(),
-                rev: message.rev.clone(),
-                sender: defs::MessageViewSender {
-                    did: message.sender.clone(),
-                },
-                sent_at: message.sent_at.clone(),
-            });
+            return MessageViewOrOther::Deleted(defs::DeletedMessageView::new(
+                message.id.clone(),
+                message.rev.clone(),
+                defs::MessageViewSender::new(message.sender.clone()),
+                message.sent_at.clone(),
+            ));
         }
         match &message.body {
-            Body::System(data) => MessageViewOrOther::System(defs::SystemMessageView {
-                id: message.id.clone(),
-                rev: message.rev.clone(),
-                sent_at: message.sent_at.clone(),
-                data: data.clone(),
-            }),
+            Body::System(data) => MessageViewOrOther::System(defs::SystemMessageView::new(
+                message.id.clone(),
+                message.rev.clone(),
+                message.sent_at.clone(),
+                data.clone(),
+            )),
             Body::Text {
                 text,
                 facets,
@@ -343,65 +332,54 @@ impl ChatService {
                     .as_ref()
                     .filter(|_| with_reply)
                     .and_then(|id| convo.messages.iter().find(|m| &m.id == id))
-                    .map(|target| match self.message_view(convo, target, false) {
-                        MessageViewOrOther::Message(view) => {
-                            defs::MessageViewReplyTo::MessageView(Box::new(view))
-                        }
-                        MessageViewOrOther::Deleted(view) => {
-                            defs::MessageViewReplyTo::DeletedMessageView(Box::new(view))
-                        }
-                        MessageViewOrOther::System(_) => {
-                            defs::MessageViewReplyTo::MessageBeforeUserJoinedGroupView(Box::new(
-                                defs::MessageBeforeUserJoinedGroupView {},
-                            ))
+                    .map(|target| -> defs::MessageViewReplyTo {
+                        match self.message_view(convo, target, false) {
+                            MessageViewOrOther::Message(view) => view.into(),
+                            MessageViewOrOther::Deleted(view) => view.into(),
+                            MessageViewOrOther::System(_) => {
+                                defs::MessageBeforeUserJoinedGroupView::new().into()
+                            }
                         }
                     });
-                MessageViewOrOther::Message(defs::MessageView {
-                    id: message.id.clone(),
-                    rev: message.rev.clone(),
-                    text: text.clone(),
-                    facets: facets.clone(),
-                    embed: None,
-                    reactions: (!message.reactions.is_empty()).then(|| {
-                        message
-                            .reactions
-                            .iter()
-                            .map(|r| defs::ReactionView {
-                                value: r.value.clone(),
-                                sender: defs::ReactionViewSender {
-                                    did: r.sender.clone(),
-                                },
-                                created_at: r.created_at.clone(),
-                            })
-                            .collect()
-                    }),
-                    reply_to,
-                    sender: defs::MessageViewSender {
-                        did: message.sender.clone(),
-                    },
-                    sent_at: message.sent_at.clone(),
-                })
+                let mut view = defs::MessageView::new(
+                    message.id.clone(),
+                    message.rev.clone(),
+                    text.clone(),
+                    defs::MessageViewSender::new(message.sender.clone()),
+                    message.sent_at.clone(),
+                );
+                view.facets = facets.clone();
+                view.reply_to = reply_to;
+                view.reactions = (!message.reactions.is_empty()).then(|| {
+                    message
+                        .reactions
+                        .iter()
+                        .map(|r| {
+                            defs::ReactionView::new(
+                                r.value.clone(),
+                                defs::ReactionViewSender::new(r.sender.clone()),
+                                r.created_at.clone(),
+                            )
+                        })
+                        .collect()
+                });
+                MessageViewOrOther::Message(view)
             }
         }
     }
 
     fn convo_view(&self, convo: &Convo, viewer: &Did) -> defs::ConvoView {
         let me = convo.member(viewer);
-        let last_message =
-            convo
-                .messages
-                .last()
-                .map(|m| match self.message_view(convo, m, false) {
-                    MessageViewOrOther::Message(v) => {
-                        defs::ConvoViewLastMessage::MessageView(Box::new(v))
-                    }
-                    MessageViewOrOther::Deleted(v) => {
-                        defs::ConvoViewLastMessage::DeletedMessageView(Box::new(v))
-                    }
-                    MessageViewOrOther::System(v) => {
-                        defs::ConvoViewLastMessage::SystemMessageView(Box::new(v))
-                    }
-                });
+        let last_message = convo
+            .messages
+            .last()
+            .map(|m| -> defs::ConvoViewLastMessage {
+                match self.message_view(convo, m, false) {
+                    MessageViewOrOther::Message(v) => v.into(),
+                    MessageViewOrOther::Deleted(v) => v.into(),
+                    MessageViewOrOther::System(v) => v.into(),
+                }
+            });
         let read = me.map_or(0, |m| m.read);
         let unread = convo
             .messages
@@ -409,48 +387,48 @@ impl ChatService {
             .skip(read)
             .filter(|m| &m.sender != viewer && !matches!(m.body, Body::System(_)))
             .count();
-        let kind = match &convo.kind {
-            Kind::Direct => defs::ConvoViewKind::DirectConvo(Box::new(defs::DirectConvo {})),
+        let kind: defs::ConvoViewKind = match &convo.kind {
+            Kind::Direct => defs::DirectConvo::new().into(),
             Kind::Group {
                 name,
                 lock,
                 created_at,
                 ..
-            } => defs::ConvoViewKind::GroupConvo(Box::new(defs::GroupConvo {
-                created_at: created_at.clone(),
-                join_link: None,
-                join_request_count: None,
-                lock_status: match lock {
+            } => defs::GroupConvo::new(
+                created_at.clone(),
+                match lock {
                     Lock::Unlocked => defs::ConvoLockStatus::Unlocked,
                     Lock::Locked => defs::ConvoLockStatus::Locked,
                 },
-                lock_status_moderation_override: false,
-                member_count: convo.members.iter().filter(|m| !m.left).count() as i64,
-                member_limit: 100,
-                name: name.clone(),
-                unread_join_request_count: None,
-            })),
+                false,
+                convo.members.iter().filter(|m| !m.left).count() as i64,
+                100,
+                name.clone(),
+            )
+            .into(),
         };
-        defs::ConvoView {
-            id: convo.id.clone(),
-            rev: convo.rev.clone(),
-            members: convo
-                .members
-                .iter()
-                .filter(|m| !m.left)
-                .map(|m| self.member_view(convo, m))
-                .collect(),
-            last_message,
-            last_reaction: None,
-            muted: me.is_some_and(|m| m.muted),
-            status: Some(if me.is_some_and(|m| m.accepted) {
-                defs::ConvoStatus::Accepted
-            } else {
-                defs::ConvoStatus::Request
-            }),
-            unread_count: unread as i64,
-            kind: Some(kind),
-        }
+        let members: Vec<_> = convo
+            .members
+            .iter()
+            .filter(|m| !m.left)
+            .map(|m| self.member_view(convo, m))
+            .collect();
+        let status = if me.is_some_and(|m| m.accepted) {
+            defs::ConvoStatus::Accepted
+        } else {
+            defs::ConvoStatus::Request
+        };
+        let mut view = defs::ConvoView::new(
+            convo.id.clone(),
+            convo.rev.clone(),
+            members,
+            me.is_some_and(|m| m.muted),
+            unread as i64,
+        )
+        .with_status(status)
+        .with_kind(kind);
+        view.last_message = last_message;
+        view
     }
 
     fn touch(state: &mut State, convo_id: &str) -> String {
@@ -657,9 +635,9 @@ impl convo::Service for ChatService {
             .convos
             .get(&id)
             .ok_or_else(|| HandlerError::internal("conversation vanished"))?;
-        Ok(get_convo_for_members::Output {
-            convo: self.convo_view(convo, &caller),
-        })
+        Ok(get_convo_for_members::Output::new(
+            self.convo_view(convo, &caller),
+        ))
     }
 
     async fn get_convo(
@@ -676,9 +654,7 @@ impl convo::Service for ChatService {
             .ok_or_else(|| {
                 invalid_convo(|message| get_convo::Error::InvalidConvo { message }, id)
             })?;
-        Ok(get_convo::Output {
-            convo: self.convo_view(convo, &caller),
-        })
+        Ok(get_convo::Output::new(self.convo_view(convo, &caller)))
     }
 
     async fn list_convos(
@@ -735,10 +711,13 @@ impl convo::Service for ChatService {
         let cursor = (start + page.len() < visible.len())
             .then(|| page.last().map(|c| format!("{}/{}", c.activity, c.id)))
             .flatten();
-        Ok(list_convos::Output {
-            cursor,
-            convos: page.iter().map(|c| self.convo_view(c, &caller)).collect(),
-        })
+        let mut output = list_convos::Output::new(
+            page.iter()
+                .map(|c| self.convo_view(c, &caller))
+                .collect::<Vec<_>>(),
+        );
+        output.cursor = cursor;
+        Ok(output)
     }
 
     async fn send_message(
@@ -837,7 +816,7 @@ impl convo::Service for ChatService {
                 })?,
         };
         let start = end.saturating_sub(limit);
-        let messages = convo.messages[start..end]
+        let messages: Vec<_> = convo.messages[start..end]
             .iter()
             .rev()
             .map(|m| match self.message_view(convo, m, true) {
@@ -852,11 +831,9 @@ impl convo::Service for ChatService {
                 }
             })
             .collect();
-        Ok(get_messages::Output {
-            cursor: (start > 0).then(|| start.to_string()),
-            messages,
-            related_profiles: None,
-        })
+        let mut output = get_messages::Output::new(messages);
+        output.cursor = (start > 0).then(|| start.to_string());
+        Ok(output)
     }
 
     async fn add_reaction(
@@ -918,7 +895,7 @@ impl convo::Service for ChatService {
             .find(|m| m.id == input.message_id)
             .map(|m| self.message_view(convo, m, true))
         {
-            Some(MessageViewOrOther::Message(view)) => Ok(add_reaction::Output { message: view }),
+            Some(MessageViewOrOther::Message(view)) => Ok(add_reaction::Output::new(view)),
             _ => Err(HandlerError::internal("the message has no view")),
         }
     }
@@ -963,9 +940,7 @@ impl convo::Service for ChatService {
             .find(|m| m.id == input.message_id)
             .map(|m| self.message_view(convo, m, true))
         {
-            Some(MessageViewOrOther::Message(view)) => {
-                Ok(remove_reaction::Output { message: view })
-            }
+            Some(MessageViewOrOther::Message(view)) => Ok(remove_reaction::Output::new(view)),
             _ => Err(HandlerError::internal("the message has no view")),
         }
     }
@@ -1003,13 +978,10 @@ impl convo::Service for ChatService {
                     &mut state,
                     &id,
                     &caller,
-                    defs::SystemMessageViewData::SystemMessageDataMemberLeave(Box::new(
-                        defs::SystemMessageDataMemberLeave {
-                            member: defs::SystemMessageReferredUser {
-                                did: caller.clone(),
-                            },
-                        },
-                    )),
+                    defs::SystemMessageDataMemberLeave::new(defs::SystemMessageReferredUser::new(
+                        caller.clone(),
+                    ))
+                    .into(),
                 );
                 if let Some(me) = state
                     .convos
@@ -1030,7 +1002,7 @@ impl convo::Service for ChatService {
             }
         }
         let rev = Self::touch(&mut state, &id);
-        Ok(leave_convo::Output { convo_id: id, rev })
+        Ok(leave_convo::Output::new(id, rev))
     }
 
     async fn accept_convo(
@@ -1050,7 +1022,7 @@ impl convo::Service for ChatService {
             })?;
         member.accepted = true;
         let rev = Self::touch(&mut state, &id);
-        Ok(accept_convo::Output { rev: Some(rev) })
+        Ok(accept_convo::Output::new().with_rev(rev))
     }
 
     async fn mute_convo(
@@ -1062,7 +1034,7 @@ impl convo::Service for ChatService {
         let convo = self.set_muted(&caller, &id, true).ok_or_else(|| {
             invalid_convo(|message| mute_convo::Error::InvalidConvo { message }, &id)
         })?;
-        Ok(mute_convo::Output { convo })
+        Ok(mute_convo::Output::new(convo))
     }
 
     async fn unmute_convo(
@@ -1074,7 +1046,7 @@ impl convo::Service for ChatService {
         let convo = self.set_muted(&caller, &id, false).ok_or_else(|| {
             invalid_convo(|message| unmute_convo::Error::InvalidConvo { message }, &id)
         })?;
-        Ok(unmute_convo::Output { convo })
+        Ok(unmute_convo::Output::new(convo))
     }
 
     async fn lock_convo(
@@ -1117,21 +1089,16 @@ impl convo::Service for ChatService {
             &mut state,
             &id,
             &caller,
-            defs::SystemMessageViewData::SystemMessageDataLockConvo(Box::new(
-                defs::SystemMessageDataLockConvo {
-                    locked_by: defs::SystemMessageReferredUser {
-                        did: caller.clone(),
-                    },
-                },
-            )),
+            defs::SystemMessageDataLockConvo::new(defs::SystemMessageReferredUser::new(
+                caller.clone(),
+            ))
+            .into(),
         );
         let convo = state
             .convos
             .get(&id)
             .ok_or_else(|| HandlerError::internal("conversation vanished"))?;
-        Ok(lock_convo::Output {
-            convo: self.convo_view(convo, &caller),
-        })
+        Ok(lock_convo::Output::new(self.convo_view(convo, &caller)))
     }
 }
 
@@ -1231,24 +1198,19 @@ impl group::Service for ChatService {
                 &mut state,
                 &id,
                 &caller,
-                defs::SystemMessageViewData::SystemMessageDataAddMember(Box::new(
-                    defs::SystemMessageDataAddMember {
-                        member: defs::SystemMessageReferredUser { did },
-                        role: MemberRole::Standard,
-                        added_by: defs::SystemMessageReferredUser {
-                            did: caller.clone(),
-                        },
-                    },
-                )),
+                defs::SystemMessageDataAddMember::new(
+                    defs::SystemMessageReferredUser::new(did),
+                    MemberRole::Standard,
+                    defs::SystemMessageReferredUser::new(caller.clone()),
+                )
+                .into(),
             );
         }
         let convo = state
             .convos
             .get(&id)
             .ok_or_else(|| HandlerError::internal("conversation vanished"))?;
-        Ok(create_group::Output {
-            convo: self.convo_view(convo, &caller),
-        })
+        Ok(create_group::Output::new(self.convo_view(convo, &caller)))
     }
 }
 
@@ -1318,7 +1280,11 @@ fn router(auth: ChatAuth, service: Arc<ChatService>) -> axum::Router {
         // Debug builds (and so the tests) check every answer against the
         // lexicon: a bug that builds a bad view fails loudly here rather than
         // in a client.
-        .validate_outputs(cfg!(debug_assertions))
+        .validate_outputs(if cfg!(debug_assertions) {
+            ValidationMode::Strict
+        } else {
+            ValidationMode::Off
+        })
         // A reaction that is not exactly one grapheme breaks the lexicon's
         // constraints; the lexicon declares ReactionInvalidValue for it.
         .map_invalid_input::<add_reaction::AddReaction>(|violations| {

@@ -58,9 +58,7 @@ async fn direct(client: &Client, with: &str) -> defs::ConvoView {
     client
         .query(
             get_convo_for_members::GetConvoForMembers,
-            &get_convo_for_members::Params {
-                members: vec![did(with)],
-            },
+            &get_convo_for_members::Params::new(vec![did(with)]),
         )
         .await
         .unwrap()
@@ -71,10 +69,7 @@ async fn group(client: &Client, name: &str) -> defs::ConvoView {
     client
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input {
-                members: vec![did(BOB), did(CAROL)],
-                name: name.to_owned(),
-            },
+            &create_group::Input::new(vec![did(BOB), did(CAROL)], name.to_owned()),
         )
         .await
         .unwrap()
@@ -85,15 +80,10 @@ async fn send(client: &Client, convo_id: &str, text: &str) -> defs::MessageView 
     client
         .procedure(
             send_message::SendMessage,
-            &send_message::Input {
-                convo_id: convo_id.to_owned(),
-                message: defs::MessageInput {
-                    text: text.to_owned(),
-                    facets: None,
-                    embed: None,
-                    reply_to: None,
-                },
-            },
+            &send_message::Input::new(
+                convo_id.to_owned(),
+                defs::MessageInput::new(text.to_owned()),
+            ),
         )
         .await
         .unwrap()
@@ -111,9 +101,7 @@ async fn ids(client: &Client) -> Vec<String> {
 }
 
 fn leave(convo_id: &str) -> leave_convo::Input {
-    leave_convo::Input {
-        convo_id: convo_id.to_owned(),
-    }
+    leave_convo::Input::new(convo_id.to_owned())
 }
 
 // ---- leaveConvo -----------------------------------------------------------
@@ -135,9 +123,7 @@ async fn leaving_a_direct_convo_only_hides_it_from_the_leaver() {
     let seen_by_bob = bob
         .query(
             get_convo::GetConvo,
-            &get_convo::Params {
-                convo_id: convo.id.clone(),
-            },
+            &get_convo::Params::new(convo.id.clone()),
         )
         .await
         .unwrap()
@@ -182,9 +168,7 @@ async fn leave_convo_declared_errors() {
     alice
         .procedure(
             lock_convo::LockConvo,
-            &lock_convo::Input {
-                convo_id: group.id.clone(),
-            },
+            &lock_convo::Input::new(group.id.clone()),
         )
         .await
         .unwrap();
@@ -198,9 +182,7 @@ async fn leave_convo_declared_errors() {
     let seen_by_bob = bob
         .query(
             get_convo::GetConvo,
-            &get_convo::Params {
-                convo_id: group.id.clone(),
-            },
+            &get_convo::Params::new(group.id.clone()),
         )
         .await
         .unwrap()
@@ -240,10 +222,7 @@ async fn list_convos_pages_with_cursor_and_default_limit() {
     assert!(first.cursor.is_some());
 
     // Pages of 7 cover all 53 exactly once, newest first, then stop.
-    let params = list_convos::Params {
-        limit: Some(7),
-        ..Default::default()
-    };
+    let params = list_convos::Params::new().with_limit(7);
     let pages: Vec<_> = alice
         .pages(list_convos::ListConvos, params.clone())
         .collect()
@@ -265,10 +244,7 @@ async fn list_convos_pages_with_cursor_and_default_limit() {
         match alice
             .query(
                 list_convos::ListConvos,
-                &list_convos::Params {
-                    limit: Some(limit),
-                    ..Default::default()
-                },
+                &list_convos::Params::new().with_limit(limit),
             )
             .await
         {
@@ -297,11 +273,7 @@ async fn list_convos_pages_with_cursor_and_default_limit() {
 // ---- removeReaction (and addReaction) --------------------------------------
 
 fn reaction(convo_id: &str, message_id: &str, value: &str) -> remove_reaction::Input {
-    remove_reaction::Input {
-        convo_id: convo_id.to_owned(),
-        message_id: message_id.to_owned(),
-        value: value.to_owned(),
-    }
+    remove_reaction::Input::new(convo_id.to_owned(), message_id.to_owned(), value.to_owned())
 }
 
 async fn add(
@@ -311,11 +283,11 @@ async fn add(
     client
         .procedure(
             add_reaction::AddReaction,
-            &add_reaction::Input {
-                convo_id: input.convo_id.clone(),
-                message_id: input.message_id.clone(),
-                value: input.value.clone(),
-            },
+            &add_reaction::Input::new(
+                input.convo_id.clone(),
+                input.message_id.clone(),
+                input.value.clone(),
+            ),
         )
         .await
         .map(|o| o.message)
@@ -410,11 +382,7 @@ async fn remove_reaction_declared_errors() {
     let messages = alice
         .query(
             get_messages::GetMessages,
-            &get_messages::Params {
-                convo_id: group.id.clone(),
-                limit: None,
-                cursor: None,
-            },
+            &get_messages::Params::new(group.id.clone()),
         )
         .await
         .unwrap()

@@ -126,10 +126,7 @@ async fn a_jwt_caller_acts_as_its_did() {
         .as_dave(create_group::CreateGroup::NSID)
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input {
-                members: vec![did(BOB), did(CAROL)],
-                name: "from the network".to_owned(),
-            },
+            &create_group::Input::new(vec![did(BOB), did(CAROL)], "from the network"),
         )
         .await
         .unwrap();
@@ -160,12 +157,7 @@ async fn tokens_for_another_method_audience_or_key_are_refused() {
     // A token for listConvos does not allow getConvo.
     let err = harness
         .as_dave(list_convos::ListConvos::NSID)
-        .query(
-            get_convo::GetConvo,
-            &get_convo::Params {
-                convo_id: "x".to_owned(),
-            },
-        )
+        .query(get_convo::GetConvo, &get_convo::Params::new("x"))
         .await
         .unwrap_err();
     assert_eq!(

@@ -9,19 +9,18 @@ use custom_lexicons::com::example::todo::{item, list_items};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A record, with a reference into com.atproto (from atlex-lexicons).
-    let record = item::Item {
-        text: "Answer the question in that post".to_owned(),
-        done: None,
-        priority: Some(item::ItemPriority::High),
-        due: None,
-        subject: Some(atlex_lexicons::com::atproto::repo::strong_ref::StrongRef {
-            uri: "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3l3qo2vuowo2b"
-                .parse()?,
-            cid: "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm".parse()?,
-        }),
-        labels: None,
-        created_at: atlex::types::Datetime::now(),
-    };
+    let subject = atlex_lexicons::com::atproto::repo::strong_ref::StrongRef::new(
+        "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3l3qo2vuowo2b"
+            .parse::<atlex::types::AtUri>()?,
+        "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+            .parse::<atlex::types::Cid>()?,
+    );
+    let record = item::Item::new(
+        "Answer the question in that post",
+        atlex::types::Datetime::now(),
+    )
+    .with_priority(item::ItemPriority::High)
+    .with_subject(subject);
     // As it would be written to a repository: with its $type.
     let data = Unknown::encode(&record)?;
     println!("record: {}", serde_json::to_string_pretty(data.as_value())?);
@@ -31,12 +30,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // Query parameters of com.example.todo.listItems.
-    let params = list_items::Params {
-        actor: "alice.example.com".parse()?,
-        limit: Some(10),
-        cursor: None,
-        done: Some(false),
-    };
+    let params =
+        list_items::Params::new("alice.example.com".parse::<atlex::types::AtIdentifier>()?)
+            .with_limit(10)
+            .with_done(false);
     let mut query = QueryWriter::new();
     params.write_query(&mut query);
     println!(

@@ -146,24 +146,20 @@ impl Pds {
                 }
                 let cid = car.write_value(&record).map_err(|e| internal(&e))?;
                 account.records.insert(path.clone(), cid);
-                let op = subscribe_repos::RepoOp {
-                    action: subscribe_repos::RepoOpAction::Create,
+                let op = subscribe_repos::RepoOp::new(
+                    subscribe_repos::RepoOpAction::Create,
                     path,
-                    cid: Some(CidLink(cid)),
-                    prev: None,
-                };
+                    Some(CidLink(cid)),
+                );
                 (op, Some(cid))
             }
             Change::Delete { path } => {
                 let Some(prev) = account.records.remove(&path) else {
                     return Err(CommonError::invalid_request(format!("no record at {path}")));
                 };
-                let op = subscribe_repos::RepoOp {
-                    action: subscribe_repos::RepoOpAction::Delete,
-                    path,
-                    cid: None,
-                    prev: Some(CidLink(prev)),
-                };
+                let op =
+                    subscribe_repos::RepoOp::new(subscribe_repos::RepoOpAction::Delete, path, None)
+                        .with_prev(CidLink(prev));
                 (op, None)
             }
         };
@@ -171,24 +167,24 @@ impl Pds {
         let since = account.rev.replace(rev.clone());
         self.log
             .append(|seq| {
-                subscribe_repos::Message::Commit(Box::new(subscribe_repos::Commit {
+                subscribe_repos::Commit::new(
                     seq,
-                    rebase: false,
-                    too_big: false,
-                    repo: account.did.clone(),
-                    commit: CidLink(commit_cid),
-                    rev: rev.clone(),
+                    false,
+                    false,
+                    account.did.clone(),
+                    CidLink(commit_cid),
+                    rev.clone(),
                     since,
-                    blocks: Bytes(blocks),
-                    ops: vec![op],
-                    blobs: Vec::new(),
-                    prev_data: None,
-                    time: Datetime::now(),
-                }))
+                    Bytes(blocks),
+                    vec![op],
+                    Vec::new(),
+                    Datetime::now(),
+                )
+                .into()
             })
             .map_err(|e| internal(&e))?;
         let cid = atlex::types::Cid::new(commit_cid.to_string()).map_err(|e| internal(&e))?;
-        Ok((CommitMeta { cid, rev }, record_cid))
+        Ok((CommitMeta::new(cid, rev), record_cid))
     }
 }
 
@@ -234,13 +230,9 @@ impl repo::Service for Pds {
         let cid = cid.ok_or_else(|| HandlerError::internal("no record CID"))?;
         let uri = AtUri::new(format!("at://{repo}/{}/{rkey}", input.collection))
             .map_err(|e| HandlerError::internal(e.to_string()))?;
-        Ok(create_record::Output {
-            uri,
-            cid: atlex::types::Cid::new(cid.to_string())
-                .map_err(|e| HandlerError::internal(e.to_string()))?,
-            commit: Some(commit),
-            validation_status: None,
-        })
+        let cid = atlex::types::Cid::new(cid.to_string())
+            .map_err(|e| HandlerError::internal(e.to_string()))?;
+        Ok(create_record::Output::new(uri, cid).with_commit(commit))
     }
 
     async fn delete_record(
@@ -253,9 +245,7 @@ impl repo::Service for Pds {
         let (commit, _) = self
             .commit(&token, input.repo.as_ref(), Change::Delete { path })
             .map_err(HandlerError::Common)?;
-        Ok(delete_record::Output {
-            commit: Some(commit),
-        })
+        Ok(delete_record::Output::new().with_commit(commit))
     }
 }
 
@@ -278,11 +268,10 @@ pub async fn consume(
     out: &mut impl Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(url)?;
+    let mut params = subscribe_repos::Params::new();
+    params.cursor = cursor;
     let mut stream = client
-        .subscribe(
-            subscribe_repos::SubscribeRepos,
-            &subscribe_repos::Params { cursor },
-        )
+        .subscribe(subscribe_repos::SubscribeRepos, &params)
         .reconnect(atlex::client::Reconnect::default());
     let mut commits = 0;
     while let Some(item) = stream.next().await {
@@ -374,14 +363,11 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
         let created = client
             .procedure(
                 create_record::CreateRecord,
-                &create_record::Input {
-                    repo: atlex::types::AtIdentifier::new(did)?,
-                    collection: atlex::types::Nsid::new("app.bsky.feed.post")?,
-                    rkey: None,
-                    validate: None,
-                    record: post,
-                    swap_commit: None,
-                },
+                &create_record::Input::new(
+                    atlex::types::AtIdentifier::new(did)?,
+                    atlex::types::Nsid::new("app.bsky.feed.post")?,
+                    post,
+                ),
             )
             .await?;
         let thing: Unknown = serde_json::from_value(serde_json::json!({
@@ -390,14 +376,12 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
         client
             .procedure(
                 create_record::CreateRecord,
-                &create_record::Input {
-                    repo: atlex::types::AtIdentifier::new(did)?,
-                    collection: atlex::types::Nsid::new("com.example.thing")?,
-                    rkey: Some(RecordKey::new("self")?),
-                    validate: None,
-                    record: thing,
-                    swap_commit: None,
-                },
+                &create_record::Input::new(
+                    atlex::types::AtIdentifier::new(did)?,
+                    atlex::types::Nsid::new("com.example.thing")?,
+                    thing,
+                )
+                .with_rkey(RecordKey::new("self")?),
             )
             .await?;
         commits += 2;
@@ -412,13 +396,11 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
             client
                 .procedure(
                     delete_record::DeleteRecord,
-                    &delete_record::Input {
-                        repo: atlex::types::AtIdentifier::new(did)?,
-                        collection: atlex::types::Nsid::new("app.bsky.feed.post")?,
-                        rkey: RecordKey::new(rkey)?,
-                        swap_record: None,
-                        swap_commit: None,
-                    },
+                    &delete_record::Input::new(
+                        atlex::types::AtIdentifier::new(did)?,
+                        atlex::types::Nsid::new("app.bsky.feed.post")?,
+                        RecordKey::new(rkey)?,
+                    ),
                 )
                 .await?;
             commits += 1;

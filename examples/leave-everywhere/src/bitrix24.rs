@@ -206,9 +206,6 @@ impl chats::Service for BitrixPortal {
         if !chat.members.remove(&user) {
             return Err(bitrix_error("You are not a member of this chat"));
         }
-        Ok(leave::Output {
-            success: true,
-            data: true,
-        })
+        Ok(leave::Output::new(true, true))
     }
 }

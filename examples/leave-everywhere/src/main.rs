@@ -76,9 +76,7 @@ async fn bsky() -> Result<(), BoxError> {
         let result = client
             .procedure(
                 leave_convo::LeaveConvo,
-                &leave_convo::Input {
-                    convo_id: convo_id.clone(),
-                },
+                &leave_convo::Input::new(convo_id.clone()),
             )
             .await;
         report("chat.bsky", &format!("leave {convo_id}"), &result.outcome());
@@ -94,19 +92,17 @@ async fn bsky() -> Result<(), BoxError> {
     let group = alice
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input {
-                members: vec![
+            &create_group::Input::new(
+                vec![
                     "did:plc:bob00000000000000000000b".parse()?,
                     "did:plc:carol000000000000000000c".parse()?,
                 ],
-                name: "Leaving party".to_owned(),
-            },
+                "Leaving party".to_owned(),
+            ),
         )
         .await?
         .convo;
-    let leave = leave_convo::Input {
-        convo_id: group.id.clone(),
-    };
+    let leave = leave_convo::Input::new(group.id.clone());
     let result = bob.procedure(leave_convo::LeaveConvo, &leave).await;
     report("chat.bsky", "bob leaves the group", &result.outcome());
     let result = bob.procedure(leave_convo::LeaveConvo, &leave).await;
@@ -114,9 +110,7 @@ async fn bsky() -> Result<(), BoxError> {
     let result = alice.procedure(leave_convo::LeaveConvo, &leave).await;
     report("chat.bsky", "alice (the owner) leaves", &result.outcome());
     if let Outcome::NotAllowed(_) = result.outcome() {
-        let lock = lock_convo::Input {
-            convo_id: group.id.clone(),
-        };
+        let lock = lock_convo::Input::new(group.id.clone());
         alice.procedure(lock_convo::LockConvo, &lock).await?;
         let result = alice.procedure(leave_convo::LeaveConvo, &leave).await;
         report(
@@ -140,9 +134,7 @@ async fn slack() -> Result<(), BoxError> {
         let result = client
             .procedure(
                 slack_leave::Leave,
-                &slack_leave::Input {
-                    channel: channel.clone(),
-                },
+                &slack_leave::Input::new(channel.clone()),
             )
             .await;
         report("Slack", &format!("leave {channel}"), &result.outcome());
@@ -164,9 +156,7 @@ async fn slack() -> Result<(), BoxError> {
         ("a guest", &guest, "C0RANDOM"),
         ("a revoked token", &stranger, "C0RANDOM"),
     ] {
-        let input = slack_leave::Input {
-            channel: channel.to_owned(),
-        };
+        let input = slack_leave::Input::new(channel.to_owned());
         let result = client.procedure(slack_leave::Leave, &input).await;
         report(
             "Slack",
@@ -190,7 +180,11 @@ async fn bitrix() -> Result<(), BoxError> {
         let client = builder.build()?;
         let chat_id: i64 = var("BITRIX24_CHAT_ID").unwrap_or_default().parse()?;
         let result = client
-            .call(bitrix_leave::Leave, &bitrix_leave::Params { chat_id }, &())
+            .call(
+                bitrix_leave::Leave,
+                &bitrix_leave::Params::new(chat_id),
+                &(),
+            )
             .await;
         report(
             "Bitrix24",
@@ -219,7 +213,7 @@ async fn bitrix() -> Result<(), BoxError> {
         ("a key without the im scope", &no_im, 456),
         ("user 1 (personal key)", &personal, 0),
     ] {
-        let params = bitrix_leave::Params { chat_id };
+        let params = bitrix_leave::Params::new(chat_id);
         let result = client.call(bitrix_leave::Leave, &params, &()).await;
         report(
             "Bitrix24",

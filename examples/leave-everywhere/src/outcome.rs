@@ -76,7 +76,8 @@ impl LeaveOutcome for Result<leave_convo::Output, Error<leave_convo::Error>> {
             Err(Error::Endpoint { error, .. }) => match error {
                 E::InvalidConvo { .. } => Outcome::NotAMember(error.to_string()),
                 E::OwnerCannotLeave { .. } => Outcome::NotAllowed(error.to_string()),
-                E::Unknown(_) => Outcome::Other(error.to_string()),
+                // Undeclared names, and errors a newer lexicon declares.
+                _ => Outcome::Other(error.to_string()),
             },
             Err(other) => shared(other),
         }
@@ -152,7 +153,7 @@ impl LeaveOutcome for Result<bitrix_leave::Output, Error<bitrix_leave::Error>> {
                     }
                     E::BitrixUnavailable { .. } => Outcome::RetryLater(None),
                     E::ScopeDenied { .. } | E::TokenMissing { .. } => Outcome::NotAllowed(text),
-                    E::Unknown(_) => Outcome::Other(text),
+                    _ => Outcome::Other(text),
                 }
             }
             Err(other) => shared(other),

@@ -198,16 +198,15 @@ fn answer(ok: bool, warnings: Vec<leave::ResponseMetadataWarningsItem>) -> leave
         (None, None)
     } else {
         let names: Vec<String> = warnings.iter().map(ToString::to_string).collect();
-        let metadata = leave::ResponseMetadata {
-            warnings: Some(warnings),
-        };
+        let metadata = leave::ResponseMetadata::new().with_warnings(warnings);
         (Some(names.join(",")), Some(metadata))
     };
-    leave::Output {
-        ok,
-        not_in_channel: (!ok).then_some(true),
-        warning,
-        response_metadata,
+    {
+        let mut v = leave::Output::new(ok);
+        v.not_in_channel = (!ok).then_some(true);
+        v.warning = warning;
+        v.response_metadata = response_metadata;
+        v
     }
 }
 

@@ -27,7 +27,7 @@ fn with_key(base: &str, key: &str) -> Client {
 
 async fn leave(client: &Client, chat_id: i64) -> Result<leave::Output, Error<leave::Error>> {
     client
-        .call(leave::Leave, &leave::Params { chat_id }, &())
+        .call(leave::Leave, &leave::Params::new(chat_id), &())
         .await
 }
 
@@ -47,13 +47,7 @@ async fn post(base: &str, path: &str, key: Option<&str>) -> (u16, Value) {
 async fn success_is_success_true_data_true() {
     let (portal, base) = portal().await;
     let out = leave(&with_key(&base, PERSONAL_KEY), 456).await.unwrap();
-    assert_eq!(
-        out,
-        leave::Output {
-            success: true,
-            data: true
-        }
-    );
+    assert_eq!(out, leave::Output::new(true, true));
     let chat = portal.chat(456).unwrap();
     assert!(!chat.members.contains(&1));
     assert_eq!(chat.owner, 1, "the owner stays the owner after leaving");

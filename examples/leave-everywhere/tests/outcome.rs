@@ -19,18 +19,18 @@ async fn chat_bsky_answers_sort_into_outcomes() {
     let group = alice
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input {
-                members: vec![
+            &create_group::Input::new(
+                vec![
                     "did:plc:bob00000000000000000000b".parse().unwrap(),
                     "did:plc:carol000000000000000000c".parse().unwrap(),
                 ],
-                name: "g".to_owned(),
-            },
+                "g".to_owned(),
+            ),
         )
         .await
         .unwrap()
         .convo;
-    let leave = leave_convo::Input { convo_id: group.id };
+    let leave = leave_convo::Input::new(group.id);
     let first = bob.procedure(leave_convo::LeaveConvo, &leave).await;
     assert_eq!(first.outcome(), Outcome::Left);
     let again = bob.procedure(leave_convo::LeaveConvo, &leave).await;
@@ -70,9 +70,7 @@ async fn shared_cases() {
         .unwrap()
         .procedure(
             slack_leave::Leave,
-            &slack_leave::Input {
-                channel: "C1".to_owned(),
-            },
+            &slack_leave::Input::new("C1".to_owned()),
         )
         .await;
     // No token: refused before sending, which is neither a retry nor a
@@ -87,9 +85,7 @@ async fn shared_cases() {
         .unwrap()
         .procedure(
             slack_leave::Leave,
-            &slack_leave::Input {
-                channel: "C1".to_owned(),
-            },
+            &slack_leave::Input::new("C1".to_owned()),
         )
         .await;
     assert_eq!(unreachable.outcome(), Outcome::RetryLater(None));

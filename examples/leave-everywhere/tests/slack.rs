@@ -18,9 +18,7 @@ use leave_everywhere::{LeaveOutcome, Outcome, serve};
 use serde_json::{Value, json};
 
 fn input(channel: &str) -> leave::Input {
-    leave::Input {
-        channel: channel.to_owned(),
-    }
+    leave::Input::new(channel.to_owned())
 }
 
 async fn workspace() -> (Arc<SlackWorkspace>, String) {

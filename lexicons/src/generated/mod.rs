@@ -19,618 +19,146 @@ pub mod site;
 pub mod tools;
 
 /// A record of any type these bindings have, chosen by its `$type` (a repository's records, a firehose commit's ops); a record of any other type is kept as data in the unknown case.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum Record {
     /// `app.bsky.actor.contentVisibilityDeclaration`
     #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.actor.contentVisibilityDeclaration")]
     AppBskyActorContentVisibilityDeclaration(
-        Box<
+        ::std::boxed::Box<
             crate::app::bsky::actor::content_visibility_declaration::ContentVisibilityDeclaration,
         >,
     ),
     /// `app.bsky.actor.profile`
     #[cfg(feature = "app-bsky")]
-    AppBskyActorProfile(Box<crate::app::bsky::actor::profile::Profile>),
+    #[lex("app.bsky.actor.profile")]
+    AppBskyActorProfile(::std::boxed::Box<crate::app::bsky::actor::profile::Profile>),
     /// `app.bsky.actor.status`
     #[cfg(feature = "app-bsky")]
-    AppBskyActorStatus(Box<crate::app::bsky::actor::status::Status>),
+    #[lex("app.bsky.actor.status")]
+    AppBskyActorStatus(::std::boxed::Box<crate::app::bsky::actor::status::Status>),
     /// `app.bsky.feed.generator`
     #[cfg(feature = "app-bsky")]
-    AppBskyFeedGenerator(Box<crate::app::bsky::feed::generator::Generator>),
+    #[lex("app.bsky.feed.generator")]
+    AppBskyFeedGenerator(
+        ::std::boxed::Box<crate::app::bsky::feed::generator::Generator>,
+    ),
     /// `app.bsky.feed.like`
     #[cfg(feature = "app-bsky")]
-    AppBskyFeedLike(Box<crate::app::bsky::feed::like::Like>),
+    #[lex("app.bsky.feed.like")]
+    AppBskyFeedLike(::std::boxed::Box<crate::app::bsky::feed::like::Like>),
     /// `app.bsky.feed.post`
     #[cfg(feature = "app-bsky")]
-    AppBskyFeedPost(Box<crate::app::bsky::feed::post::Post>),
+    #[lex("app.bsky.feed.post")]
+    AppBskyFeedPost(::std::boxed::Box<crate::app::bsky::feed::post::Post>),
     /// `app.bsky.feed.postgate`
     #[cfg(feature = "app-bsky")]
-    AppBskyFeedPostgate(Box<crate::app::bsky::feed::postgate::Postgate>),
+    #[lex("app.bsky.feed.postgate")]
+    AppBskyFeedPostgate(::std::boxed::Box<crate::app::bsky::feed::postgate::Postgate>),
     /// `app.bsky.feed.repost`
     #[cfg(feature = "app-bsky")]
-    AppBskyFeedRepost(Box<crate::app::bsky::feed::repost::Repost>),
+    #[lex("app.bsky.feed.repost")]
+    AppBskyFeedRepost(::std::boxed::Box<crate::app::bsky::feed::repost::Repost>),
     /// `app.bsky.feed.threadgate`
     #[cfg(feature = "app-bsky")]
-    AppBskyFeedThreadgate(Box<crate::app::bsky::feed::threadgate::Threadgate>),
+    #[lex("app.bsky.feed.threadgate")]
+    AppBskyFeedThreadgate(
+        ::std::boxed::Box<crate::app::bsky::feed::threadgate::Threadgate>,
+    ),
     /// `app.bsky.graph.block`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphBlock(Box<crate::app::bsky::graph::block::Block>),
+    #[lex("app.bsky.graph.block")]
+    AppBskyGraphBlock(::std::boxed::Box<crate::app::bsky::graph::block::Block>),
     /// `app.bsky.graph.follow`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphFollow(Box<crate::app::bsky::graph::follow::Follow>),
+    #[lex("app.bsky.graph.follow")]
+    AppBskyGraphFollow(::std::boxed::Box<crate::app::bsky::graph::follow::Follow>),
     /// `app.bsky.graph.list`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphList(Box<crate::app::bsky::graph::list::List>),
+    #[lex("app.bsky.graph.list")]
+    AppBskyGraphList(::std::boxed::Box<crate::app::bsky::graph::list::List>),
     /// `app.bsky.graph.listblock`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphListblock(Box<crate::app::bsky::graph::listblock::Listblock>),
+    #[lex("app.bsky.graph.listblock")]
+    AppBskyGraphListblock(
+        ::std::boxed::Box<crate::app::bsky::graph::listblock::Listblock>,
+    ),
     /// `app.bsky.graph.listitem`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphListitem(Box<crate::app::bsky::graph::listitem::Listitem>),
+    #[lex("app.bsky.graph.listitem")]
+    AppBskyGraphListitem(::std::boxed::Box<crate::app::bsky::graph::listitem::Listitem>),
     /// `app.bsky.graph.starterpack`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphStarterpack(Box<crate::app::bsky::graph::starterpack::Starterpack>),
+    #[lex("app.bsky.graph.starterpack")]
+    AppBskyGraphStarterpack(
+        ::std::boxed::Box<crate::app::bsky::graph::starterpack::Starterpack>,
+    ),
     /// `app.bsky.graph.verification`
     #[cfg(feature = "app-bsky")]
-    AppBskyGraphVerification(Box<crate::app::bsky::graph::verification::Verification>),
+    #[lex("app.bsky.graph.verification")]
+    AppBskyGraphVerification(
+        ::std::boxed::Box<crate::app::bsky::graph::verification::Verification>,
+    ),
     /// `app.bsky.labeler.service`
     #[cfg(feature = "app-bsky")]
-    AppBskyLabelerService(Box<crate::app::bsky::labeler::service::Service>),
+    #[lex("app.bsky.labeler.service")]
+    AppBskyLabelerService(
+        ::std::boxed::Box<crate::app::bsky::labeler::service::Service>,
+    ),
     /// `app.bsky.notification.declaration`
     #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.notification.declaration")]
     AppBskyNotificationDeclaration(
-        Box<crate::app::bsky::notification::declaration::Declaration>,
+        ::std::boxed::Box<crate::app::bsky::notification::declaration::Declaration>,
     ),
     /// `chat.bsky.actor.declaration`
     #[cfg(feature = "chat-bsky")]
-    ChatBskyActorDeclaration(Box<crate::chat::bsky::actor::declaration::Declaration>),
+    #[lex("chat.bsky.actor.declaration")]
+    ChatBskyActorDeclaration(
+        ::std::boxed::Box<crate::chat::bsky::actor::declaration::Declaration>,
+    ),
     /// `com.atproto.lexicon.schema`
     #[cfg(feature = "com-atproto")]
-    ComAtprotoLexiconSchema(Box<crate::com::atproto::lexicon::schema::Schema>),
+    #[lex("com.atproto.lexicon.schema")]
+    ComAtprotoLexiconSchema(
+        ::std::boxed::Box<crate::com::atproto::lexicon::schema::Schema>,
+    ),
     /// `com.germnetwork.declaration`
     #[cfg(feature = "com-germnetwork")]
-    ComGermnetworkDeclaration(Box<crate::com::germnetwork::declaration::Declaration>),
+    #[lex("com.germnetwork.declaration")]
+    ComGermnetworkDeclaration(
+        ::std::boxed::Box<crate::com::germnetwork::declaration::Declaration>,
+    ),
     /// `site.standard.document`
     #[cfg(feature = "site-standard")]
-    SiteStandardDocument(Box<crate::site::standard::document::Document>),
+    #[lex("site.standard.document")]
+    SiteStandardDocument(::std::boxed::Box<crate::site::standard::document::Document>),
     /// `site.standard.graph.recommend`
     #[cfg(feature = "site-standard")]
-    SiteStandardGraphRecommend(Box<crate::site::standard::graph::recommend::Recommend>),
+    #[lex("site.standard.graph.recommend")]
+    SiteStandardGraphRecommend(
+        ::std::boxed::Box<crate::site::standard::graph::recommend::Recommend>,
+    ),
     /// `site.standard.graph.subscription`
     #[cfg(feature = "site-standard")]
+    #[lex("site.standard.graph.subscription")]
     SiteStandardGraphSubscription(
-        Box<crate::site::standard::graph::subscription::Subscription>,
+        ::std::boxed::Box<crate::site::standard::graph::subscription::Subscription>,
     ),
     /// `site.standard.publication`
     #[cfg(feature = "site-standard")]
-    SiteStandardPublication(Box<crate::site::standard::publication::Publication>),
+    #[lex("site.standard.publication")]
+    SiteStandardPublication(
+        ::std::boxed::Box<crate::site::standard::publication::Publication>,
+    ),
     /// `site.standard.theme.basic`
     #[cfg(feature = "site-standard")]
-    SiteStandardThemeBasic(Box<crate::site::standard::theme::basic::Basic>),
+    #[lex("site.standard.theme.basic")]
+    SiteStandardThemeBasic(
+        ::std::boxed::Box<crate::site::standard::theme::basic::Basic>,
+    ),
     /// A record of a type these bindings do not have, kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for Record {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyActorContentVisibilityDeclaration(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.contentVisibilityDeclaration",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyActorProfile(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.actor.profile", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyActorStatus(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.actor.status", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedGenerator(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.generator", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedLike(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.like", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.post", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedPostgate(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.postgate", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedRepost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.repost", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedThreadgate(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.threadgate", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphBlock(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.block", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphFollow(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.follow", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphList(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.list", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphListblock(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.listblock", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphListitem(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.listitem", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphStarterpack(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.starterpack", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphVerification(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.verification", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyLabelerService(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.labeler.service", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyNotificationDeclaration(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.notification.declaration",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "chat-bsky")]
-            Self::ChatBskyActorDeclaration(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("chat.bsky.actor.declaration", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "com-atproto")]
-            Self::ComAtprotoLexiconSchema(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("com.atproto.lexicon.schema", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "com-germnetwork")]
-            Self::ComGermnetworkDeclaration(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("com.germnetwork.declaration", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardDocument(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.document", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardGraphRecommend(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.graph.recommend", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardGraphSubscription(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "site.standard.graph.subscription",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardPublication(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.publication", &**value),
-                    serializer,
-                )
-            }
-
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardThemeBasic(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.theme.basic", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Record {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for Record {
-    const MEMBERS: &'static [&'static str] = &[
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.actor.contentVisibilityDeclaration",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.actor.profile",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.actor.status",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.feed.generator",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.feed.like",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.feed.post",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.feed.postgate",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.feed.repost",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.feed.threadgate",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.block",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.follow",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.list",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.listblock",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.listitem",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.starterpack",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.graph.verification",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.labeler.service",
-        #[cfg(feature = "app-bsky")]
-        "app.bsky.notification.declaration",
-        #[cfg(feature = "chat-bsky")]
-        "chat.bsky.actor.declaration",
-        #[cfg(feature = "com-atproto")]
-        "com.atproto.lexicon.schema",
-        #[cfg(feature = "com-germnetwork")]
-        "com.germnetwork.declaration",
-        #[cfg(feature = "site-standard")]
-        "site.standard.document",
-        #[cfg(feature = "site-standard")]
-        "site.standard.graph.recommend",
-        #[cfg(feature = "site-standard")]
-        "site.standard.graph.subscription",
-        #[cfg(feature = "site-standard")]
-        "site.standard.publication",
-        #[cfg(feature = "site-standard")]
-        "site.standard.theme.basic",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.actor.contentVisibilityDeclaration" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyActorContentVisibilityDeclaration(
-                        Box::new(value),
-                    ))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.actor.profile" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyActorProfile(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.actor.status" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyActorStatus(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.feed.generator" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyFeedGenerator(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.feed.like" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyFeedLike(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.feed.post" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyFeedPost(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.feed.postgate" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyFeedPostgate(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.feed.repost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyFeedRepost(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.feed.threadgate" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyFeedThreadgate(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.block" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphBlock(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.follow" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphFollow(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.list" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphList(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.listblock" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphListblock(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.listitem" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphListitem(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.starterpack" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphStarterpack(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.graph.verification" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyGraphVerification(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.labeler.service" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyLabelerService(Box::new(value)))
-            }
-
-            #[cfg(feature = "app-bsky")]
-            "app.bsky.notification.declaration" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AppBskyNotificationDeclaration(Box::new(value)))
-            }
-
-            #[cfg(feature = "chat-bsky")]
-            "chat.bsky.actor.declaration" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ChatBskyActorDeclaration(Box::new(value)))
-            }
-
-            #[cfg(feature = "com-atproto")]
-            "com.atproto.lexicon.schema" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ComAtprotoLexiconSchema(Box::new(value)))
-            }
-
-            #[cfg(feature = "com-germnetwork")]
-            "com.germnetwork.declaration" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ComGermnetworkDeclaration(Box::new(value)))
-            }
-
-            #[cfg(feature = "site-standard")]
-            "site.standard.document" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SiteStandardDocument(Box::new(value)))
-            }
-
-            #[cfg(feature = "site-standard")]
-            "site.standard.graph.recommend" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SiteStandardGraphRecommend(Box::new(value)))
-            }
-
-            #[cfg(feature = "site-standard")]
-            "site.standard.graph.subscription" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SiteStandardGraphSubscription(Box::new(value)))
-            }
-
-            #[cfg(feature = "site-standard")]
-            "site.standard.publication" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SiteStandardPublication(Box::new(value)))
-            }
-
-            #[cfg(feature = "site-standard")]
-            "site.standard.theme.basic" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SiteStandardThemeBasic(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for Record {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyActorContentVisibilityDeclaration(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyActorProfile(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyActorStatus(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedGenerator(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedLike(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedPost(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedPostgate(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedRepost(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyFeedThreadgate(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphBlock(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphFollow(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphList(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphListblock(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphListitem(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphStarterpack(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyGraphVerification(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyLabelerService(value) => v.nested(&**value),
-            #[cfg(feature = "app-bsky")]
-            Self::AppBskyNotificationDeclaration(value) => v.nested(&**value),
-            #[cfg(feature = "chat-bsky")]
-            Self::ChatBskyActorDeclaration(value) => v.nested(&**value),
-            #[cfg(feature = "com-atproto")]
-            Self::ComAtprotoLexiconSchema(value) => v.nested(&**value),
-            #[cfg(feature = "com-germnetwork")]
-            Self::ComGermnetworkDeclaration(value) => v.nested(&**value),
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardDocument(value) => v.nested(&**value),
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardGraphRecommend(value) => v.nested(&**value),
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardGraphSubscription(value) => v.nested(&**value),
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardPublication(value) => v.nested(&**value),
-            #[cfg(feature = "site-standard")]
-            Self::SiteStandardThemeBasic(value) => v.nested(&**value),
-            Self::Unknown(_) => {}
-        }
-    }
 }

@@ -12,7 +12,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use super::error::{BoxError, BuildError};
 use super::{Client, Inner};
 use crate::binding::BodyFormat;
-use crate::validate::ValidationError;
+use crate::validate::{ValidationError, ValidationMode};
 
 /// The header that routes a call through the server to a service it proxies.
 pub(crate) const ATPROTO_PROXY: &str = "atproto-proxy";
@@ -26,8 +26,7 @@ pub(crate) type RefreshHook = Arc<dyn Fn() -> RefreshFuture + Send + Sync>;
 /// Makes the bearer token of each request from the NSID called (service
 /// auth), type-erased.
 pub(crate) type TokenMinter = Arc<dyn Fn(&'static str) -> Result<String, BoxError> + Send + Sync>;
-/// A violation hook, type-erased.
-pub(crate) type ViolationHook = Arc<dyn Fn(&str, &ValidationError) + Send + Sync>;
+pub(crate) use crate::validate::ViolationHook;
 
 /// When and how long to wait and try again after `RateLimitExceeded` (HTTP
 /// 429) or an overloaded server (HTTP 503).
@@ -58,21 +57,6 @@ impl Default for RetryPolicy {
             default_delay: Duration::from_secs(1),
         }
     }
-}
-
-/// Whether outputs are checked against the lexicon's constraints (lengths,
-/// ranges, …) after decoding. Decoding itself always checks types and
-/// required fields.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ValidationMode {
-    /// No check (the default): what decodes is returned.
-    #[default]
-    Off,
-    /// A violation fails the call with [`Error::Invalid`](super::Error::Invalid).
-    Strict,
-    /// The output is returned as it is and violations go to the hook set with
-    /// [`ClientBuilder::on_violation`], if any.
-    Lenient,
 }
 
 /// Configures a [`Client`]; made by [`Client::builder`].

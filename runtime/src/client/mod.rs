@@ -108,10 +108,11 @@ mod session;
 #[cfg(feature = "subscriptions")]
 mod subscribe;
 
+pub use crate::validate::ValidationMode;
 pub use account::{
     CreateSessionError, DeleteSessionError, GetServiceAuthError, RefreshSessionError,
 };
-pub use builder::{ClientBuilder, RetryPolicy, ValidationMode};
+pub use builder::{ClientBuilder, RetryPolicy};
 pub use error::{BoxError, BuildError, Error, TransportKind};
 #[cfg(feature = "identity")]
 pub use session::login;

@@ -571,8 +571,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        // A length prefix may lie: reserve no more than the input can hold.
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        // A length prefix may lie: reserve little (arrays nested to the
+        // depth limit each reserve it), and grow as items come.
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
@@ -966,11 +967,15 @@ mod tests {
 
     #[test]
     fn replays_as_each_encoding_would() {
+        /// Absent is `None`, `null` is `Some(None)`.
+        fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+            Option::<i64>::deserialize(d).map(Some)
+        }
         #[derive(Deserialize, Debug, PartialEq)]
         struct Thing {
             link: CidLink,
             bytes: Bytes,
-            #[serde(default, deserialize_with = "crate::helpers::deserialize_nullable")]
+            #[serde(default, deserialize_with = "nullable")]
             maybe: Option<Option<i64>>,
             items: Vec<String>,
         }

@@ -17,7 +17,7 @@ use super::{AuthRequest, InputRejection, ResponseFuture, Serve, Settings, respon
 use crate::binding::{self, Binding, BodyFormat, HttpMethod, PathTemplate};
 use crate::error::CommonError;
 use crate::service::{HandlerError, HandlerResult, Request, RequestContext};
-use crate::validate::{Validate, mime_matches};
+use crate::validate::{Validate, ValidationMode, mime_matches};
 use crate::xrpc::{Codec, Endpoint, Params, QueryReader};
 
 /// Endpoint `E` of service `S`, handled by `F`.
@@ -153,13 +153,23 @@ where
         };
         match (self.handler)(Arc::clone(&self.service), request).await {
             Ok(output) => {
-                if self.settings.validate_outputs
-                    && let Err(violations) = output.validate()
-                {
-                    return response::internal(
-                        envelope,
-                        &format!("the handler's output breaks the lexicon: {violations}"),
-                    );
+                match self.settings.validate_outputs {
+                    ValidationMode::Off => {}
+                    ValidationMode::Strict => {
+                        if let Err(violations) = output.validate() {
+                            return response::internal(
+                                envelope,
+                                &format!("the handler's output breaks the lexicon: {violations}"),
+                            );
+                        }
+                    }
+                    ValidationMode::Lenient => {
+                        if let Err(violations) = output.validate()
+                            && let Some(hook) = &self.settings.on_violation
+                        {
+                            hook(E::NSID, &violations);
+                        }
+                    }
                 }
                 response::output::<E>(envelope, &output, self.content_type.as_ref())
             }

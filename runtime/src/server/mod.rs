@@ -246,7 +246,7 @@ use crate::binding::{self, Binding, PathTemplate};
 use crate::error::CommonError;
 use crate::service::{HandlerResult, Registry, Request, SubscriptionRequest, SubscriptionResult};
 use crate::types::{Did, Nsid};
-use crate::validate::ValidationError;
+use crate::validate::{ValidationError, ValidationMode, ViolationHook};
 use crate::xrpc::{Endpoint, EndpointKind, Subscription};
 
 /// The body limit of a new [`XrpcRouter`]: 1 MiB.
@@ -260,7 +260,9 @@ struct Settings {
     /// Per NSID, an [`InputRejection`] of that endpoint's type.
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
     /// Whether outputs are checked against the lexicon before they are sent.
-    validate_outputs: bool,
+    validate_outputs: ValidationMode,
+    /// Receives the violations of outputs under [`ValidationMode::Lenient`].
+    on_violation: Option<ViolationHook>,
     /// How often subscribers are pinged.
     #[cfg_attr(not(feature = "subscriptions"), allow(dead_code))]
     heartbeat: Option<Duration>,
@@ -317,7 +319,8 @@ pub struct XrpcRouter<S> {
     authenticator: Option<Box<dyn auth::DynAuthenticator>>,
     body_limit: usize,
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
-    validate_outputs: bool,
+    validate_outputs: ValidationMode,
+    on_violation: Option<ViolationHook>,
     heartbeat: Option<Duration>,
     subscriber_write_buffer: usize,
 }
@@ -337,7 +340,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             authenticator: None,
             body_limit: DEFAULT_BODY_LIMIT,
             input_rejections: BTreeMap::new(),
-            validate_outputs: false,
+            validate_outputs: ValidationMode::Off,
+            on_violation: None,
             heartbeat: Some(DEFAULT_HEARTBEAT),
             subscriber_write_buffer: DEFAULT_SUBSCRIBER_WRITE_BUFFER,
         }
@@ -418,13 +422,28 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
-    /// Checks every handler's output against the lexicon before sending it:
-    /// an output that breaks a constraint (a string too long, a missing
-    /// array item bound, …) answers 500 `InternalServerError` naming the
-    /// violations instead of reaching the client. Off by default, as the
-    /// data is the server's own; worth turning on in tests and development.
-    pub fn validate_outputs(mut self, enabled: bool) -> Self {
-        self.validate_outputs = enabled;
+    /// Checks every handler's output against the lexicon before sending it,
+    /// as `mode` says: under [`ValidationMode::Strict`] an output that breaks
+    /// a constraint (a string too long, a missing array item bound, …)
+    /// answers 500 `InternalServerError` naming the violations instead of
+    /// reaching the client; under [`ValidationMode::Lenient`] it is sent and
+    /// its violations go to the [`on_violation`](Self::on_violation) hook.
+    /// Off by default, as the data is the server's own; worth turning on in
+    /// tests and development. The client's
+    /// [`ClientBuilder::validate_outputs`](https://docs.rs/atlex/latest/atlex/client/struct.ClientBuilder.html#method.validate_outputs)
+    /// takes the same argument.
+    pub fn validate_outputs(mut self, mode: ValidationMode) -> Self {
+        self.validate_outputs = mode;
+        self
+    }
+
+    /// With [`ValidationMode::Lenient`], receives the NSID of the endpoint and
+    /// the violations of each output that breaks its constraints.
+    pub fn on_violation<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&str, &ValidationError) + Send + Sync + 'static,
+    {
+        self.on_violation = Some(Arc::new(hook));
         self
     }
 
@@ -474,6 +493,7 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             body_limit: self.body_limit,
             input_rejections: self.input_rejections,
             validate_outputs: self.validate_outputs,
+            on_violation: self.on_violation,
             heartbeat: self.heartbeat,
             subscriber_write_buffer: self.subscriber_write_buffer,
         });

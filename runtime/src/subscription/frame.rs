@@ -10,7 +10,7 @@ use super::error::from_error_frame;
 use super::{Frame, FrameError, SubscriptionError};
 use crate::cbor::{self, DecodeError, EncodeError};
 use crate::data::{Unknown, Value};
-use crate::union::Union;
+use crate::member::Union;
 use crate::xrpc::{EndpointError, Subscription};
 
 /// The `op` of a message frame.
@@ -210,19 +210,19 @@ pub(crate) fn decode_body<U: Union + DeserializeOwned>(
 ) -> Result<U, FrameError> {
     let known = U::MEMBERS
         .iter()
-        .copied()
-        .find(|member| names(member, nsid, t));
-    if let Some(name) = known {
+        .enumerate()
+        .find(|(_, member)| names(member, nsid, t));
+    if let Some((index, name)) = known {
         return cbor::from_slice_seed(
             body,
             MemberSeed::<U> {
-                name,
+                index,
                 union: PhantomData,
             },
             lenient,
         )
         .map_err(|error| FrameError::Body {
-            type_name: name.to_owned(),
+            type_name: (*name).to_owned(),
             error,
         });
     }
@@ -266,16 +266,16 @@ fn names(member: &str, nsid: &str, t: &str) -> bool {
     }
 }
 
-/// Decodes the member `name` of union `U` from a body without `$type`.
+/// Decodes member number `index` of union `U` from a body without `$type`.
 struct MemberSeed<U> {
-    name: &'static str,
+    index: usize,
     union: PhantomData<fn() -> U>,
 }
 
 impl<U> Clone for MemberSeed<U> {
     fn clone(&self) -> Self {
         Self {
-            name: self.name,
+            index: self.index,
             union: PhantomData,
         }
     }
@@ -285,6 +285,6 @@ impl<'de, U: Union> DeserializeSeed<'de> for MemberSeed<U> {
     type Value = U;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<U, D::Error> {
-        U::decode_member(self.name, deserializer)
+        crate::member::deserialize_member(self.index, deserializer)
     }
 }

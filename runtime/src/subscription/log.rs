@@ -139,7 +139,7 @@ impl<S: Subscription> EventLogBuilder<S> {
                 closed: AtomicBool::new(false),
                 max_events: self.max_events,
                 max_bytes: self.max_bytes,
-                has_info: <S::Message as crate::union::Union>::MEMBERS.contains(&info.as_str()),
+                has_info: <S::Message as crate::member::Union>::MEMBERS.contains(&info.as_str()),
             }),
             subscription: PhantomData,
         }

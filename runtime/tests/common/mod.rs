@@ -50,3 +50,18 @@ macro_rules! endpoint_error {
         impl std::error::Error for $name {}
     };
 }
+
+/// `n` as an unsigned LEB128 varint, as CAR files write lengths.
+#[allow(dead_code)] // Only the CAR tests use it.
+pub fn varint(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}

@@ -19,7 +19,8 @@ use clap::{Args, ValueEnum};
 /// of the data (clients of an output, servers of an input, consumers of
 /// records) and existing writers. Documents the model cannot read (pre-v1
 /// formats, broken JSON) are reported as unclassified with a structural
-/// summary.
+/// summary. The last line says what release a crate of bindings generated
+/// from the lexicons needs (semver major, minor or patch; `"semver"` in JSON).
 ///
 /// Exit status: 0 when nothing is breaking or unclassified (or all such
 /// changes are acknowledged), 1 when something is, 2 when an input cannot be

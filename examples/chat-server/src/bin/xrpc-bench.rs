@@ -45,10 +45,10 @@ impl convo::Service for Fixed {
         request: Request<list_convos::ListConvos>,
     ) -> HandlerResult<list_convos::ListConvos> {
         let limit = usize::try_from(request.params.limit_or_default()).unwrap_or(50);
-        Ok(list_convos::Output {
-            cursor: self.0.cursor.clone(),
-            convos: self.0.convos.iter().take(limit).cloned().collect(),
-        })
+        Ok(page_of(
+            self.0.convos.iter().take(limit).cloned(),
+            self.0.cursor.clone(),
+        ))
     }
 }
 
@@ -73,10 +73,10 @@ async fn hand_written(
             }
         }
     }
-    let page = list_convos::Output {
-        cursor: state.cursor.clone(),
-        convos: state.convos.iter().take(limit).cloned().collect(),
-    };
+    let page = page_of(
+        state.convos.iter().take(limit).cloned(),
+        state.cursor.clone(),
+    );
     match serde_json::to_vec(&page) {
         Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -152,10 +152,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
 
     for limit in [1usize, 50] {
-        let page = list_convos::Output {
-            cursor: fixture.cursor.clone(),
-            convos: fixture.convos.iter().take(limit).cloned().collect(),
-        };
+        let page = page_of(
+            fixture.convos.iter().take(limit).cloned(),
+            fixture.cursor.clone(),
+        );
         let bytes = Arc::new(serde_json::to_vec(&page)?);
         let fixed_bytes = Arc::clone(&bytes);
         let raw = serve(axum::Router::new().route(
@@ -212,10 +212,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Client: sequential calls against a server returning fixed bytes.
-    let page = list_convos::Output {
-        cursor: fixture.cursor.clone(),
-        convos: fixture.convos.iter().take(50).cloned().collect(),
-    };
+    let page = page_of(
+        fixture.convos.iter().take(50).cloned(),
+        fixture.cursor.clone(),
+    );
     let body = Arc::new(serde_json::to_vec(&page)?);
     let body_len = body.len();
     let raw = serve(axum::Router::new().route(
@@ -235,10 +235,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = atlex::client::Client::builder(&raw)
         .http_client(http.clone())
         .build()?;
-    let params = list_convos::Params {
-        limit: Some(50),
-        ..Default::default()
-    };
+    let params = list_convos::Params::new().with_limit(50);
     let url = format!("{raw}/xrpc/chat.bsky.convo.listConvos?limit=50");
     const CALLS: u32 = 1000;
     let (mut atlex_times, mut raw_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
@@ -278,4 +275,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         spread(ratios)
     );
     Ok(())
+}
+
+/// A listConvos page of `convos` with `cursor`.
+fn page_of(
+    convos: impl Iterator<Item = convo::defs::ConvoView>,
+    cursor: Option<String>,
+) -> list_convos::Output {
+    let mut page = list_convos::Output::new(convos.collect::<Vec<_>>());
+    page.cursor = cursor;
+    page
 }

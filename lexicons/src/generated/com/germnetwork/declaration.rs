@@ -4,202 +4,48 @@
 pub const NSID: &str = "com.germnetwork.declaration";
 
 /// A declaration of a Germ Network account
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "com.germnetwork.declaration", key = "literal:self")]
+#[non_exhaustive]
 pub struct Declaration {
     /// Semver version number, without pre-release or build information, for the format of opaque content
+    #[lex(check(min_length = 5, max_length = 14))]
     pub version: String,
     /// Opaque value, an ed25519 public key prefixed with a byte enum
-    #[serde(rename = "currentKey")]
     pub current_key: ::atlex::rt::Bytes,
     /// Controls who can message this account
-    #[serde(rename = "messageMe", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub message_me: Option<MessageMe>,
     /// Opaque value, contains MLS KeyPackage(s), and other signature data, and is signed by the currentKey
-    #[serde(rename = "keyPackage", default, skip_serializing_if = "Option::is_none")]
     pub key_package: Option<::atlex::rt::Bytes>,
     /// Array of opaque values to allow for key rolling
-    #[serde(
-        rename = "continuityProofs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 1000))]
     pub continuity_proofs: Option<Vec<::atlex::rt::Bytes>>,
 }
 
-impl ::atlex::rt::LexType for Declaration {
-    const TYPE: &'static str = "com.germnetwork.declaration";
-}
-
-impl ::atlex::rt::Record for Declaration {
-    const NSID: &'static str = "com.germnetwork.declaration";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
-}
-
-impl ::atlex::rt::Validate for Declaration {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.version;
-        v.field(
-            "version",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(5),
-                            max_length: Some(14),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.message_me {
-            v.field("messageMe", |v| v.nested(value));
-        }
-        if let Some(value) = &self.continuity_proofs {
-            v.field(
-                "continuityProofs",
-                |v| v.array_length(value.len(), None, Some(1000)),
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.germnetwork.declaration#messageMe")]
+#[non_exhaustive]
 pub struct MessageMe {
     /// A URL to present to an account that does not have its own com.germnetwork.declaration record, must have an empty fragment component, where the app should fill in the fragment component with the DIDs of the two accounts who wish to message each other
-    #[serde(rename = "messageMeUrl")]
+    #[lex(check(min_length = 1, max_length = 2047))]
     pub message_me_url: ::atlex::rt::Uri,
     /// The policy of who can message the account, this value is included in the keyPackage, but is duplicated here to allow applications to decide if they should show a 'Message on Germ' button to the viewer.
-    #[serde(rename = "showButtonTo")]
+    #[lex(check(min_length = 1, max_length = 100))]
     pub show_button_to: MessageMeShowButtonTo,
 }
 
-impl ::atlex::rt::LexType for MessageMe {
-    const TYPE: &'static str = "com.germnetwork.declaration#messageMe";
-}
-
-impl ::atlex::rt::Validate for MessageMe {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message_me_url;
-        v.field(
-            "messageMeUrl",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(2047),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.show_button_to;
-        v.field(
-            "showButtonTo",
-            |v| {
-                v
-                    .string(
-                        value.as_str(),
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(100),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// The policy of who can message the account, this value is included in the keyPackage, but is duplicated here to allow applications to decide if they should show a 'Message on Germ' button to the viewer.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum MessageMeShowButtonTo {
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"usersIFollow"`
+    #[lex("usersIFollow")]
     UsersIFollow,
-    /// `"everyone"`
+    #[lex("everyone")]
     Everyone,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl MessageMeShowButtonTo {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["none", "usersIFollow", "everyone"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "none",
-            Self::UsersIFollow => "usersIFollow",
-            Self::Everyone => "everyone",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for MessageMeShowButtonTo {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for MessageMeShowButtonTo {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for MessageMeShowButtonTo {
-    fn from(value: &str) -> Self {
-        match value {
-            "none" => Self::None,
-            "usersIFollow" => Self::UsersIFollow,
-            "everyone" => Self::Everyone,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for MessageMeShowButtonTo {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageMeShowButtonTo {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for MessageMeShowButtonTo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,351 +3,82 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "site.standard.document";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "site.standard.document#contributor")]
+#[non_exhaustive]
 pub struct Contributor {
     pub did: ::atlex::rt::Did,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1000, max_graphemes = 100))]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1000, max_graphemes = 100))]
     pub role: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Contributor {
-    const TYPE: &'static str = "site.standard.document#contributor";
-}
-
-impl ::atlex::rt::Validate for Contributor {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.display_name {
-            v.field(
-                "displayName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(1000),
-                                max_graphemes: Some(100),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.role {
-            v.field(
-                "role",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(1000),
-                                max_graphemes: Some(100),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// A document record representing a published article, blog post, or other content. Documents can belong to a publication or exist independently.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "site.standard.document", key = "tid")]
+#[non_exhaustive]
 pub struct Document {
     /// Strong reference to a Bluesky post. Useful to keep track of comments off-platform.
-    #[serde(rename = "bskyPostRef", default, skip_serializing_if = "Option::is_none")]
     pub bsky_post_ref: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
     /// Open union used to define the record's content. Each entry must specify a $type and may be extended with other lexicons to support additional content formats.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<DocumentContent>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub contributors: Option<Vec<Contributor>>,
     /// Image to used for thumbnail or cover image. Less than 1MB is size.
-    #[serde(rename = "coverImage", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/*"]))]
     pub cover_image: Option<::atlex::rt::Blob>,
     /// A brief description or excerpt from the document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 30000, max_graphemes = 3000))]
     pub description: Option<String>,
     /// Self-label values for this post. Effectively content warnings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<DocumentLabels>,
     /// Array of values describing relationships between this document and external resources
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<DocumentLinks>,
     /// Combine with site or publication url to construct a canonical URL to the document. Prepend with a leading slash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Timestamp of the documents publish time.
-    #[serde(rename = "publishedAt")]
     pub published_at: ::atlex::rt::Datetime,
     /// Points to a publication record (at://) or a publication url (https://) for loose documents. Avoid trailing slashes.
     pub site: ::atlex::rt::Uri,
     /// Array of strings used to tag or categorize the document. Avoid prepending tags with hashtags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(items(max_length = 1280, max_graphemes = 128)))]
     pub tags: Option<Vec<String>>,
     /// Plaintext representation of the documents contents. Should not contain markdown or other formatting.
-    #[serde(rename = "textContent", default, skip_serializing_if = "Option::is_none")]
     pub text_content: Option<String>,
     /// Title of the document.
+    #[lex(check(max_length = 5000, max_graphemes = 500))]
     pub title: String,
     /// Timestamp of the documents last edit.
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for Document {
-    const TYPE: &'static str = "site.standard.document";
-}
-
-impl ::atlex::rt::Record for Document {
-    const NSID: &'static str = "site.standard.document";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Document {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.contributors {
-            v.field("contributors", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.cover_image {
-            v.field("coverImage", |v| v.blob(value, Some(&["image/*"]), Some(1000000)));
-        }
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(30000),
-                                max_graphemes: Some(3000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-        if let Some(value) = &self.tags {
-            v.field(
-                "tags",
-                |v| {
-                    v
-                        .items(
-                            value,
-                            |v, item| {
-                                v
-                                    .string(
-                                        item,
-                                        &::atlex::rt::StringRules {
-                                            max_length: Some(1280),
-                                            max_graphemes: Some(128),
-                                            ..::atlex::rt::StringRules::NONE
-                                        },
-                                    )
-                            },
-                        )
-                },
-            );
-        }
-        let value = &self.title;
-        v.field(
-            "title",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(5000),
-                            max_graphemes: Some(500),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Open union used to define the record's content. Each entry must specify a $type and may be extended with other lexicons to support additional content formats.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DocumentContent {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for DocumentContent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DocumentContent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DocumentContent {
-    const MEMBERS: &'static [&'static str] = &[];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        _member: D,
-    ) -> Result<Self, D::Error> {
-        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DocumentContent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Self-label values for this post. Effectively content warnings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DocumentLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for DocumentLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DocumentLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DocumentLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DocumentLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Array of values describing relationships between this document and external resources
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DocumentLinks {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for DocumentLinks {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DocumentLinks {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DocumentLinks {
-    const MEMBERS: &'static [&'static str] = &[];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        _member: D,
-    ) -> Result<Self, D::Error> {
-        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DocumentLinks {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

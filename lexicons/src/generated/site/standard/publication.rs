@@ -4,187 +4,47 @@
 pub const NSID: &str = "site.standard.publication";
 
 /// A publication record representing a blog, website, or content platform. Publications serve as containers for documents and define the overall branding and settings.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "site.standard.publication", key = "tid")]
+#[non_exhaustive]
 pub struct Publication {
     /// Simplified publication theme for tools and apps to utilize when displaying content.
-    #[serde(rename = "basicTheme", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub basic_theme: Option<crate::site::standard::theme::basic::Basic>,
     /// Brief description of the publication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 30000, max_graphemes = 3000))]
     pub description: Option<String>,
     /// Square image to identify the publication. Should be at least 256x256.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/*"]))]
     pub icon: Option<::atlex::rt::Blob>,
     /// Self-label values for this publication. Effectively content warnings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<PublicationLabels>,
     /// Name of the publication.
+    #[lex(check(max_length = 5000, max_graphemes = 500))]
     pub name: String,
     /// Object containing platform specific preferences (with a few shared properties).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferences: Option<Preferences>,
     /// Base publication url (ex: <https://standard.site>). The canonical document URL is formed by combining this value with the document path.
     pub url: ::atlex::rt::Uri,
 }
 
-impl ::atlex::rt::LexType for Publication {
-    const TYPE: &'static str = "site.standard.publication";
-}
-
-impl ::atlex::rt::Record for Publication {
-    const NSID: &'static str = "site.standard.publication";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Publication {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.basic_theme {
-            v.field("basicTheme", |v| v.nested(value));
-        }
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(30000),
-                                max_graphemes: Some(3000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.icon {
-            v.field("icon", |v| v.blob(value, Some(&["image/*"]), Some(1000000)));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(5000),
-                            max_graphemes: Some(500),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Self-label values for this publication. Effectively content warnings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PublicationLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for PublicationLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PublicationLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PublicationLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PublicationLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "site.standard.publication#preferences")]
+#[non_exhaustive]
 pub struct Preferences {
     /// Boolean which decides whether the publication should appear in discovery feeds.
-    #[serde(rename = "showInDiscover", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = true)]
     pub show_in_discover: Option<bool>,
-}
-
-impl ::atlex::rt::LexType for Preferences {
-    const TYPE: &'static str = "site.standard.publication#preferences";
-}
-
-impl Preferences {
-    /// `showInDiscover`, or the lexicon's default (true) when it is absent.
-    pub fn show_in_discover_or_default(&self) -> bool {
-        self.show_in_discover.unwrap_or(true)
-    }
-}
-
-impl ::atlex::rt::Validate for Preferences {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

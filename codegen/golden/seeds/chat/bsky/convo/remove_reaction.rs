@@ -6,197 +6,42 @@ pub const NSID: &str = "chat.bsky.convo.removeReaction";
 /// The `chat.bsky.convo.removeReaction` procedure.
 ///
 /// Removes an emoji reaction from a message. Requires authentication. It is idempotent, so multiple calls from the same user with the same emoji result in that reaction not being present, even if it already wasn't.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "chat.bsky.convo.removeReaction",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct RemoveReaction;
 
-impl ::atlex::rt::Endpoint for RemoveReaction {
-    const NSID: &'static str = "chat.bsky.convo.removeReaction";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "messageId")]
     pub message_id: String,
+    #[lex(check(min_length = 1, max_length = 64, min_graphemes = 1, max_graphemes = 1))]
     pub value: String,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field(
-            "value",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(64),
-                            min_graphemes: Some(1),
-                            max_graphemes: Some(1),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageView,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-    }
-}
-
 /// The errors `chat.bsky.convo.removeReaction` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidConvo`
-    InvalidConvo {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ReactionNotAllowed`: Indicates that reactions are not allowed on this message, e.g. because it is a system message.
-    ReactionNotAllowed {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ReactionMessageDeleted`: Indicates that the message has been deleted and reactions can no longer be added/removed.
-    ReactionMessageDeleted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ReactionInvalidValue`: Indicates the value for the reaction is not acceptable. In general, this means it is not an emoji.
-    ReactionInvalidValue {
-        /// The server's message.
-        message: Option<String>,
-    },
+    InvalidConvo { message: Option<String> },
+    /// Indicates that reactions are not allowed on this message, e.g. because it is a system message.
+    ReactionNotAllowed { message: Option<String> },
+    /// Indicates that the message has been deleted and reactions can no longer be added/removed.
+    ReactionMessageDeleted { message: Option<String> },
+    /// Indicates the value for the reaction is not acceptable. In general, this means it is not an emoji.
+    ReactionInvalidValue { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "InvalidConvo",
-        "ReactionNotAllowed",
-        "ReactionMessageDeleted",
-        "ReactionInvalidValue",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidConvo" => Self::InvalidConvo { message },
-            "ReactionNotAllowed" => {
-                Self::ReactionNotAllowed {
-                    message,
-                }
-            }
-            "ReactionMessageDeleted" => {
-                Self::ReactionMessageDeleted {
-                    message,
-                }
-            }
-            "ReactionInvalidValue" => {
-                Self::ReactionInvalidValue {
-                    message,
-                }
-            }
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidConvo { .. } => "InvalidConvo",
-            Self::ReactionNotAllowed { .. } => "ReactionNotAllowed",
-            Self::ReactionMessageDeleted { .. } => "ReactionMessageDeleted",
-            Self::ReactionInvalidValue { .. } => "ReactionInvalidValue",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidConvo { message }
-            | Self::ReactionNotAllowed { message }
-            | Self::ReactionMessageDeleted { message }
-            | Self::ReactionInvalidValue { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -7,652 +7,207 @@ pub const NSID: &str = "com.slack.conversations.leave";
 ///
 /// Leaves a conversation. This method does not return an error if the user was not in the conversation: the response then has `not_in_channel: true` (and `ok: false`).
 ///
-/// Over HTTP: `POST /conversations.leave` (its binding is `BINDING`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Over HTTP: `POST /conversations.leave` (see `BINDING`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "com.slack.conversations.leave",
+    input = "application/json",
+    output = "application/json",
+    binding = BINDING
+)]
 pub struct Leave;
 
-impl ::atlex::rt::Endpoint for Leave {
-    const NSID: &'static str = "com.slack.conversations.leave";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-
-    const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
-            ::atlex::rt::HttpMethod::Post,
-            "/conversations.leave",
-        )
-        .with_base_url("https://slack.com/api")
-        .with_body(&[::atlex::rt::BodyFormat::Json, ::atlex::rt::BodyFormat::Form])
-        .with_auth(::atlex::rt::Auth::bearer(::atlex::rt::BearerUse::Required))
-        .with_envelope(
-            ::atlex::rt::Envelope::new("/error")
-                .with_ok_flag("/ok")
-                .with_also_ok(&["/not_in_channel"])
-                .with_error_status(200)
-                .with_error_statuses(&[("ratelimited", 429)])
-                .with_status_errors(&[(429, "RateLimitExceeded")])
-                .with_common_names(
-                    &[
-                        ("InvalidRequest", "invalid_arguments"),
-                        ("AuthenticationRequired", "not_authed"),
-                        ("InvalidToken", "invalid_auth"),
-                        ("ExpiredToken", "token_expired"),
-                        ("Forbidden", "access_denied"),
-                        ("RateLimitExceeded", "ratelimited"),
-                        ("InternalServerError", "internal_error"),
-                        ("MethodNotImplemented", "unknown_method"),
-                        ("NotEnoughResources", "service_unavailable"),
-                    ],
-                ),
-        );
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+/// How `com.slack.conversations.leave` travels over HTTP: `POST /conversations.leave`.
+pub const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
+        ::atlex::rt::HttpMethod::Post,
+        "/conversations.leave",
+    )
+    .with_base_url("https://slack.com/api")
+    .with_body(&[::atlex::rt::BodyFormat::Json, ::atlex::rt::BodyFormat::Form])
+    .with_auth(::atlex::rt::Auth::bearer(::atlex::rt::BearerUse::Required))
+    .with_envelope(
+        ::atlex::rt::Envelope::new("/error")
+            .with_ok_flag("/ok")
+            .with_also_ok(&["/not_in_channel"])
+            .with_error_status(200)
+            .with_error_statuses(&[("ratelimited", 429)])
+            .with_status_errors(&[(429, "RateLimitExceeded")])
+            .with_common_names(
+                &[
+                    ("InvalidRequest", "invalid_arguments"),
+                    ("AuthenticationRequired", "not_authed"),
+                    ("InvalidToken", "invalid_auth"),
+                    ("ExpiredToken", "token_expired"),
+                    ("Forbidden", "access_denied"),
+                    ("RateLimitExceeded", "ratelimited"),
+                    ("InternalServerError", "internal_error"),
+                    ("MethodNotImplemented", "unknown_method"),
+                    ("NotEnoughResources", "service_unavailable"),
+                ],
+            ),
+    );
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Conversation to leave (for example C1234567890).
+    #[lex(check(min_length = 1))]
     pub channel: String,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.channel;
-        v.field(
-            "channel",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Whether the call succeeded: true, or false with `not_in_channel` when the user was not in the conversation.
     pub ok: bool,
     /// Present and true when the user was not in the conversation before the call; this is not an error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(rename = "not_in_channel")]
     pub not_in_channel: Option<bool>,
     /// A comma-separated list of warnings (missing_charset, superfluous_charset, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(rename = "response_metadata")]
     pub response_metadata: Option<ResponseMetadata>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.slack.conversations.leave` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `cant_leave_general`: Authenticated user cannot leave the general channel
-    CantLeaveGeneral {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `channel_not_found`: Value passed for channel was invalid.
-    ChannelNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `is_archived`: Channel has been archived.
-    IsArchived {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `last_member`: The last member party to a channel cannot leave the channel. Someone else must join the channel before this user is permitted to exit.
-    LastMember {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `method_not_supported_for_channel_type`: This type of conversation cannot be used with this method.
-    MethodNotSupportedForChannelType {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `missing_scope`: The token used is not granted the specific scope permissions required to complete this request.
-    MissingScope {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `user_is_restricted`: Restricted and guest users cannot leave channel
-    UserIsRestricted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `access_denied`: Access to a resource specified in the request is denied.
-    AccessDenied {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `account_inactive`: Authentication token is for a deleted user or workspace when using a bot token.
-    AccountInactive {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `deprecated_endpoint`: The endpoint has been deprecated.
-    DeprecatedEndpoint {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ekm_access_denied`: Administrators have suspended the ability to post a message.
-    EkmAccessDenied {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `enterprise_is_restricted`: The method cannot be called from an Enterprise.
-    EnterpriseIsRestricted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_auth`: Some aspect of authentication cannot be validated. Either the provided token is invalid or the request originates from an IP address disallowed from making the request.
-    InvalidAuth {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `is_bot`: This method cannot be called by a legacy bot.
-    IsBot {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `user_is_ultra_restricted`: This method cannot be called by a single channel guest.
-    UserIsUltraRestricted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `method_deprecated`: The method has been deprecated.
-    MethodDeprecated {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `not_allowed_token_type`: The token type used in this request is not allowed.
-    NotAllowedTokenType {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `not_authed`: No authentication token provided.
-    NotAuthed {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `no_permission`: The workspace token used in this request does not have the permissions necessary to complete the request. Make sure your app is a member of the conversation it's attempting to post a message to.
-    NoPermission {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `org_login_required`: The workspace is undergoing an enterprise migration and will not be available until migration is complete.
-    OrgLoginRequired {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `token_expired`: Authentication token has expired
-    TokenExpired {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `token_revoked`: Authentication token is for a deleted user or workspace or the app has been removed when using a user token.
-    TokenRevoked {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `two_factor_setup_required`: Two factor setup is required.
-    TwoFactorSetupRequired {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `team_access_not_granted`: The token used is not granted the specific workspace access required to complete this request.
-    TeamAccessNotGranted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `accesslimited`: Access to this method is limited on the current network
-    Accesslimited {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `fatal_error`: The server could not complete your operation(s) without encountering a catastrophic error. It's possible some aspect of the operation succeeded before the error was raised.
-    FatalError {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `internal_error`: The server could not complete your operation(s) without encountering an error, likely due to a transient issue on our end. It's possible some aspect of the operation succeeded before the error was raised.
-    InternalError {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_arg_name`: The method was passed an argument whose name falls outside the bounds of accepted or expected values. This includes very long names and names with non-alphanumeric characters other than _. If you get this error, it is typically an indication that you have made a very malformed API call.
-    InvalidArgName {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_arguments`: The method was either called with invalid arguments or some detail about the arguments passed is invalid, which is more likely when using complex arguments like blocks or attachments.
-    InvalidArguments {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_array_arg`: The method was passed an array as an argument. Please only input valid strings.
-    InvalidArrayArg {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_charset`: The method was called via a POST request, but the charset specified in the Content-Type header was invalid. Valid charset names are: utf-8 iso-8859-1.
-    InvalidCharset {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_form_data`: The method was called via a POST request with Content-Type application/x-www-form-urlencoded or multipart/form-data, but the form data was either missing or syntactically invalid.
-    InvalidFormData {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `invalid_post_type`: The method was called via a POST request, but the specified Content-Type was invalid. Valid types are: application/json application/x-www-form-urlencoded multipart/form-data text/plain.
-    InvalidPostType {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `missing_post_type`: The method was called via a POST request and included a data payload, but the request did not include a Content-Type header.
-    MissingPostType {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ratelimited`: The request has been ratelimited. Refer to the Retry-After header for when to retry the request.
-    Ratelimited {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `request_timeout`: The method was called via a POST request, but the POST data was either missing or truncated.
-    RequestTimeout {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `service_unavailable`: The service is temporarily unavailable
-    ServiceUnavailable {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `team_added_to_org`: The workspace associated with your request is currently undergoing migration to an Enterprise Organization. Web API and other platform operations will be intermittently unavailable until the transition is complete.
-    TeamAddedToOrg {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// Authenticated user cannot leave the general channel
+    #[lex(rename = "cant_leave_general")]
+    CantLeaveGeneral { message: Option<String> },
+    /// Value passed for channel was invalid.
+    #[lex(rename = "channel_not_found")]
+    ChannelNotFound { message: Option<String> },
+    /// Channel has been archived.
+    #[lex(rename = "is_archived")]
+    IsArchived { message: Option<String> },
+    /// The last member party to a channel cannot leave the channel. Someone else must join the channel before this user is permitted to exit.
+    #[lex(rename = "last_member")]
+    LastMember { message: Option<String> },
+    /// This type of conversation cannot be used with this method.
+    #[lex(rename = "method_not_supported_for_channel_type")]
+    MethodNotSupportedForChannelType { message: Option<String> },
+    /// The token used is not granted the specific scope permissions required to complete this request.
+    #[lex(rename = "missing_scope")]
+    MissingScope { message: Option<String> },
+    /// Restricted and guest users cannot leave channel
+    #[lex(rename = "user_is_restricted")]
+    UserIsRestricted { message: Option<String> },
+    /// Access to a resource specified in the request is denied.
+    #[lex(rename = "access_denied")]
+    AccessDenied { message: Option<String> },
+    /// Authentication token is for a deleted user or workspace when using a bot token.
+    #[lex(rename = "account_inactive")]
+    AccountInactive { message: Option<String> },
+    /// The endpoint has been deprecated.
+    #[lex(rename = "deprecated_endpoint")]
+    DeprecatedEndpoint { message: Option<String> },
+    /// Administrators have suspended the ability to post a message.
+    #[lex(rename = "ekm_access_denied")]
+    EkmAccessDenied { message: Option<String> },
+    /// The method cannot be called from an Enterprise.
+    #[lex(rename = "enterprise_is_restricted")]
+    EnterpriseIsRestricted { message: Option<String> },
+    /// Some aspect of authentication cannot be validated. Either the provided token is invalid or the request originates from an IP address disallowed from making the request.
+    #[lex(rename = "invalid_auth")]
+    InvalidAuth { message: Option<String> },
+    /// This method cannot be called by a legacy bot.
+    #[lex(rename = "is_bot")]
+    IsBot { message: Option<String> },
+    /// This method cannot be called by a single channel guest.
+    #[lex(rename = "user_is_ultra_restricted")]
+    UserIsUltraRestricted { message: Option<String> },
+    /// The method has been deprecated.
+    #[lex(rename = "method_deprecated")]
+    MethodDeprecated { message: Option<String> },
+    /// The token type used in this request is not allowed.
+    #[lex(rename = "not_allowed_token_type")]
+    NotAllowedTokenType { message: Option<String> },
+    /// No authentication token provided.
+    #[lex(rename = "not_authed")]
+    NotAuthed { message: Option<String> },
+    /// The workspace token used in this request does not have the permissions necessary to complete the request. Make sure your app is a member of the conversation it's attempting to post a message to.
+    #[lex(rename = "no_permission")]
+    NoPermission { message: Option<String> },
+    /// The workspace is undergoing an enterprise migration and will not be available until migration is complete.
+    #[lex(rename = "org_login_required")]
+    OrgLoginRequired { message: Option<String> },
+    /// Authentication token has expired
+    #[lex(rename = "token_expired")]
+    TokenExpired { message: Option<String> },
+    /// Authentication token is for a deleted user or workspace or the app has been removed when using a user token.
+    #[lex(rename = "token_revoked")]
+    TokenRevoked { message: Option<String> },
+    /// Two factor setup is required.
+    #[lex(rename = "two_factor_setup_required")]
+    TwoFactorSetupRequired { message: Option<String> },
+    /// The token used is not granted the specific workspace access required to complete this request.
+    #[lex(rename = "team_access_not_granted")]
+    TeamAccessNotGranted { message: Option<String> },
+    /// Access to this method is limited on the current network
+    #[lex(rename = "accesslimited")]
+    Accesslimited { message: Option<String> },
+    /// The server could not complete your operation(s) without encountering a catastrophic error. It's possible some aspect of the operation succeeded before the error was raised.
+    #[lex(rename = "fatal_error")]
+    FatalError { message: Option<String> },
+    /// The server could not complete your operation(s) without encountering an error, likely due to a transient issue on our end. It's possible some aspect of the operation succeeded before the error was raised.
+    #[lex(rename = "internal_error")]
+    InternalError { message: Option<String> },
+    /// The method was passed an argument whose name falls outside the bounds of accepted or expected values. This includes very long names and names with non-alphanumeric characters other than _. If you get this error, it is typically an indication that you have made a very malformed API call.
+    #[lex(rename = "invalid_arg_name")]
+    InvalidArgName { message: Option<String> },
+    /// The method was either called with invalid arguments or some detail about the arguments passed is invalid, which is more likely when using complex arguments like blocks or attachments.
+    #[lex(rename = "invalid_arguments")]
+    InvalidArguments { message: Option<String> },
+    /// The method was passed an array as an argument. Please only input valid strings.
+    #[lex(rename = "invalid_array_arg")]
+    InvalidArrayArg { message: Option<String> },
+    /// The method was called via a POST request, but the charset specified in the Content-Type header was invalid. Valid charset names are: utf-8 iso-8859-1.
+    #[lex(rename = "invalid_charset")]
+    InvalidCharset { message: Option<String> },
+    /// The method was called via a POST request with Content-Type application/x-www-form-urlencoded or multipart/form-data, but the form data was either missing or syntactically invalid.
+    #[lex(rename = "invalid_form_data")]
+    InvalidFormData { message: Option<String> },
+    /// The method was called via a POST request, but the specified Content-Type was invalid. Valid types are: application/json application/x-www-form-urlencoded multipart/form-data text/plain.
+    #[lex(rename = "invalid_post_type")]
+    InvalidPostType { message: Option<String> },
+    /// The method was called via a POST request and included a data payload, but the request did not include a Content-Type header.
+    #[lex(rename = "missing_post_type")]
+    MissingPostType { message: Option<String> },
+    /// The request has been ratelimited. Refer to the Retry-After header for when to retry the request.
+    #[lex(rename = "ratelimited")]
+    Ratelimited { message: Option<String> },
+    /// The method was called via a POST request, but the POST data was either missing or truncated.
+    #[lex(rename = "request_timeout")]
+    RequestTimeout { message: Option<String> },
+    /// The service is temporarily unavailable
+    #[lex(rename = "service_unavailable")]
+    ServiceUnavailable { message: Option<String> },
+    /// The workspace associated with your request is currently undergoing migration to an Enterprise Organization. Web API and other platform operations will be intermittently unavailable until the transition is complete.
+    #[lex(rename = "team_added_to_org")]
+    TeamAddedToOrg { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "cant_leave_general",
-        "channel_not_found",
-        "is_archived",
-        "last_member",
-        "method_not_supported_for_channel_type",
-        "missing_scope",
-        "user_is_restricted",
-        "access_denied",
-        "account_inactive",
-        "deprecated_endpoint",
-        "ekm_access_denied",
-        "enterprise_is_restricted",
-        "invalid_auth",
-        "is_bot",
-        "user_is_ultra_restricted",
-        "method_deprecated",
-        "not_allowed_token_type",
-        "not_authed",
-        "no_permission",
-        "org_login_required",
-        "token_expired",
-        "token_revoked",
-        "two_factor_setup_required",
-        "team_access_not_granted",
-        "accesslimited",
-        "fatal_error",
-        "internal_error",
-        "invalid_arg_name",
-        "invalid_arguments",
-        "invalid_array_arg",
-        "invalid_charset",
-        "invalid_form_data",
-        "invalid_post_type",
-        "missing_post_type",
-        "ratelimited",
-        "request_timeout",
-        "service_unavailable",
-        "team_added_to_org",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "cant_leave_general" => Self::CantLeaveGeneral { message },
-            "channel_not_found" => Self::ChannelNotFound { message },
-            "is_archived" => Self::IsArchived { message },
-            "last_member" => Self::LastMember { message },
-            "method_not_supported_for_channel_type" => {
-                Self::MethodNotSupportedForChannelType {
-                    message,
-                }
-            }
-            "missing_scope" => Self::MissingScope { message },
-            "user_is_restricted" => Self::UserIsRestricted { message },
-            "access_denied" => Self::AccessDenied { message },
-            "account_inactive" => Self::AccountInactive { message },
-            "deprecated_endpoint" => {
-                Self::DeprecatedEndpoint {
-                    message,
-                }
-            }
-            "ekm_access_denied" => Self::EkmAccessDenied { message },
-            "enterprise_is_restricted" => {
-                Self::EnterpriseIsRestricted {
-                    message,
-                }
-            }
-            "invalid_auth" => Self::InvalidAuth { message },
-            "is_bot" => Self::IsBot { message },
-            "user_is_ultra_restricted" => {
-                Self::UserIsUltraRestricted {
-                    message,
-                }
-            }
-            "method_deprecated" => Self::MethodDeprecated { message },
-            "not_allowed_token_type" => {
-                Self::NotAllowedTokenType {
-                    message,
-                }
-            }
-            "not_authed" => Self::NotAuthed { message },
-            "no_permission" => Self::NoPermission { message },
-            "org_login_required" => Self::OrgLoginRequired { message },
-            "token_expired" => Self::TokenExpired { message },
-            "token_revoked" => Self::TokenRevoked { message },
-            "two_factor_setup_required" => {
-                Self::TwoFactorSetupRequired {
-                    message,
-                }
-            }
-            "team_access_not_granted" => {
-                Self::TeamAccessNotGranted {
-                    message,
-                }
-            }
-            "accesslimited" => Self::Accesslimited { message },
-            "fatal_error" => Self::FatalError { message },
-            "internal_error" => Self::InternalError { message },
-            "invalid_arg_name" => Self::InvalidArgName { message },
-            "invalid_arguments" => Self::InvalidArguments { message },
-            "invalid_array_arg" => Self::InvalidArrayArg { message },
-            "invalid_charset" => Self::InvalidCharset { message },
-            "invalid_form_data" => Self::InvalidFormData { message },
-            "invalid_post_type" => Self::InvalidPostType { message },
-            "missing_post_type" => Self::MissingPostType { message },
-            "ratelimited" => Self::Ratelimited { message },
-            "request_timeout" => Self::RequestTimeout { message },
-            "service_unavailable" => {
-                Self::ServiceUnavailable {
-                    message,
-                }
-            }
-            "team_added_to_org" => Self::TeamAddedToOrg { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::CantLeaveGeneral { .. } => "cant_leave_general",
-            Self::ChannelNotFound { .. } => "channel_not_found",
-            Self::IsArchived { .. } => "is_archived",
-            Self::LastMember { .. } => "last_member",
-            Self::MethodNotSupportedForChannelType { .. } => {
-                "method_not_supported_for_channel_type"
-            }
-            Self::MissingScope { .. } => "missing_scope",
-            Self::UserIsRestricted { .. } => "user_is_restricted",
-            Self::AccessDenied { .. } => "access_denied",
-            Self::AccountInactive { .. } => "account_inactive",
-            Self::DeprecatedEndpoint { .. } => "deprecated_endpoint",
-            Self::EkmAccessDenied { .. } => "ekm_access_denied",
-            Self::EnterpriseIsRestricted { .. } => "enterprise_is_restricted",
-            Self::InvalidAuth { .. } => "invalid_auth",
-            Self::IsBot { .. } => "is_bot",
-            Self::UserIsUltraRestricted { .. } => "user_is_ultra_restricted",
-            Self::MethodDeprecated { .. } => "method_deprecated",
-            Self::NotAllowedTokenType { .. } => "not_allowed_token_type",
-            Self::NotAuthed { .. } => "not_authed",
-            Self::NoPermission { .. } => "no_permission",
-            Self::OrgLoginRequired { .. } => "org_login_required",
-            Self::TokenExpired { .. } => "token_expired",
-            Self::TokenRevoked { .. } => "token_revoked",
-            Self::TwoFactorSetupRequired { .. } => "two_factor_setup_required",
-            Self::TeamAccessNotGranted { .. } => "team_access_not_granted",
-            Self::Accesslimited { .. } => "accesslimited",
-            Self::FatalError { .. } => "fatal_error",
-            Self::InternalError { .. } => "internal_error",
-            Self::InvalidArgName { .. } => "invalid_arg_name",
-            Self::InvalidArguments { .. } => "invalid_arguments",
-            Self::InvalidArrayArg { .. } => "invalid_array_arg",
-            Self::InvalidCharset { .. } => "invalid_charset",
-            Self::InvalidFormData { .. } => "invalid_form_data",
-            Self::InvalidPostType { .. } => "invalid_post_type",
-            Self::MissingPostType { .. } => "missing_post_type",
-            Self::Ratelimited { .. } => "ratelimited",
-            Self::RequestTimeout { .. } => "request_timeout",
-            Self::ServiceUnavailable { .. } => "service_unavailable",
-            Self::TeamAddedToOrg { .. } => "team_added_to_org",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::CantLeaveGeneral { message }
-            | Self::ChannelNotFound { message }
-            | Self::IsArchived { message }
-            | Self::LastMember { message }
-            | Self::MethodNotSupportedForChannelType { message }
-            | Self::MissingScope { message }
-            | Self::UserIsRestricted { message }
-            | Self::AccessDenied { message }
-            | Self::AccountInactive { message }
-            | Self::DeprecatedEndpoint { message }
-            | Self::EkmAccessDenied { message }
-            | Self::EnterpriseIsRestricted { message }
-            | Self::InvalidAuth { message }
-            | Self::IsBot { message }
-            | Self::UserIsUltraRestricted { message }
-            | Self::MethodDeprecated { message }
-            | Self::NotAllowedTokenType { message }
-            | Self::NotAuthed { message }
-            | Self::NoPermission { message }
-            | Self::OrgLoginRequired { message }
-            | Self::TokenExpired { message }
-            | Self::TokenRevoked { message }
-            | Self::TwoFactorSetupRequired { message }
-            | Self::TeamAccessNotGranted { message }
-            | Self::Accesslimited { message }
-            | Self::FatalError { message }
-            | Self::InternalError { message }
-            | Self::InvalidArgName { message }
-            | Self::InvalidArguments { message }
-            | Self::InvalidArrayArg { message }
-            | Self::InvalidCharset { message }
-            | Self::InvalidFormData { message }
-            | Self::InvalidPostType { message }
-            | Self::MissingPostType { message }
-            | Self::Ratelimited { message }
-            | Self::RequestTimeout { message }
-            | Self::ServiceUnavailable { message }
-            | Self::TeamAddedToOrg { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
 /// Metadata of a Web API response.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.slack.conversations.leave#responseMetadata")]
+#[non_exhaustive]
 pub struct ResponseMetadata {
     /// Warnings about the request, one per item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<ResponseMetadataWarningsItem>>,
 }
 
-impl ::atlex::rt::LexType for ResponseMetadata {
-    const TYPE: &'static str = "com.slack.conversations.leave#responseMetadata";
-}
-
-impl ::atlex::rt::Validate for ResponseMetadata {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ResponseMetadataWarningsItem {
-    /// `"missing_charset"`
+    #[lex("missing_charset")]
     MissingCharset,
-    /// `"superfluous_charset"`
+    #[lex("superfluous_charset")]
     SuperfluousCharset,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ResponseMetadataWarningsItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "missing_charset",
-        "superfluous_charset",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::MissingCharset => "missing_charset",
-            Self::SuperfluousCharset => "superfluous_charset",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ResponseMetadataWarningsItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ResponseMetadataWarningsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ResponseMetadataWarningsItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "missing_charset" => Self::MissingCharset,
-            "superfluous_charset" => Self::SuperfluousCharset,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ResponseMetadataWarningsItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ResponseMetadataWarningsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ResponseMetadataWarningsItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -4,31 +4,10 @@
 pub const NSID: &str = "app.bsky.actor.contentVisibilityDeclaration";
 
 /// A declaration of an account's preferences for appearing in content discovery surfaces.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.actor.contentVisibilityDeclaration", key = "literal:self")]
+#[non_exhaustive]
 pub struct ContentVisibilityDeclaration {
     /// Whether the account requests that its posts be hidden from algorithmic recommendations. Consumers must treat a missing record as false.
-    #[serde(rename = "hideFromAlgorithmicRecommendations")]
     pub hide_from_algorithmic_recommendations: bool,
-}
-
-impl ::atlex::rt::LexType for ContentVisibilityDeclaration {
-    const TYPE: &'static str = "app.bsky.actor.contentVisibilityDeclaration";
-}
-
-impl ::atlex::rt::Record for ContentVisibilityDeclaration {
-    const NSID: &'static str = "app.bsky.actor.contentVisibilityDeclaration";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
-}
-
-impl ::atlex::rt::Validate for ContentVisibilityDeclaration {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

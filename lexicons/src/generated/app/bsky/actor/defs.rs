@@ -3,1461 +3,362 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.actor.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileViewBasic")]
+#[non_exhaustive]
 pub struct ProfileViewBasic {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pronouns: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated: Option<ProfileAssociated>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub viewer: Option<ViewerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerificationState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub status: Option<StatusView>,
     /// Debug information for internal development
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::LexType for ProfileViewBasic {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileViewBasic";
-}
-
-impl ::atlex::rt::Validate for ProfileViewBasic {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.display_name {
-            v.field(
-                "displayName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(640),
-                                max_graphemes: Some(64),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.viewer {
-            v.field("viewer", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.status {
-            v.field("status", |v| v.nested(value));
-        }
-        if let Some(value) = &self.debug {
-            v.field("debug", |v| v.object(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileView")]
+#[non_exhaustive]
 pub struct ProfileView {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pronouns: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 2560, max_graphemes = 256))]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated: Option<ProfileAssociated>,
-    #[serde(rename = "indexedAt", default, skip_serializing_if = "Option::is_none")]
     pub indexed_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub viewer: Option<ViewerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerificationState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub status: Option<StatusView>,
     /// Debug information for internal development
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::LexType for ProfileView {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileView";
-}
-
-impl ::atlex::rt::Validate for ProfileView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.display_name {
-            v.field(
-                "displayName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(640),
-                                max_graphemes: Some(64),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(2560),
-                                max_graphemes: Some(256),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.viewer {
-            v.field("viewer", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.status {
-            v.field("status", |v| v.nested(value));
-        }
-        if let Some(value) = &self.debug {
-            v.field("debug", |v| v.object(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileViewDetailed")]
+#[non_exhaustive]
 pub struct ProfileViewDetailed {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 2560, max_graphemes = 256))]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pronouns: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub banner: Option<::atlex::rt::Uri>,
-    #[serde(rename = "followersCount", default, skip_serializing_if = "Option::is_none")]
     pub followers_count: Option<i64>,
-    #[serde(rename = "followsCount", default, skip_serializing_if = "Option::is_none")]
     pub follows_count: Option<i64>,
-    #[serde(rename = "postsCount", default, skip_serializing_if = "Option::is_none")]
     pub posts_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated: Option<ProfileAssociated>,
-    #[serde(
-        rename = "joinedViaStarterPack",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub joined_via_starter_pack: Option<
         crate::app::bsky::graph::defs::StarterPackViewBasic,
     >,
-    #[serde(rename = "indexedAt", default, skip_serializing_if = "Option::is_none")]
     pub indexed_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub viewer: Option<ViewerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "pinnedPost", default, skip_serializing_if = "Option::is_none")]
     pub pinned_post: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerificationState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub status: Option<StatusView>,
     /// Debug information for internal development
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::LexType for ProfileViewDetailed {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileViewDetailed";
-}
-
-impl ::atlex::rt::Validate for ProfileViewDetailed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.display_name {
-            v.field(
-                "displayName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(640),
-                                max_graphemes: Some(64),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(2560),
-                                max_graphemes: Some(256),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.joined_via_starter_pack {
-            v.field("joinedViaStarterPack", |v| v.nested(value));
-        }
-        if let Some(value) = &self.viewer {
-            v.field("viewer", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.status {
-            v.field("status", |v| v.nested(value));
-        }
-        if let Some(value) = &self.debug {
-            v.field("debug", |v| v.object(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileAssociated")]
+#[non_exhaustive]
 pub struct ProfileAssociated {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lists: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feedgens: Option<i64>,
-    #[serde(rename = "starterPacks", default, skip_serializing_if = "Option::is_none")]
     pub starter_packs: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labeler: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<ProfileAssociatedChat>,
-    #[serde(
-        rename = "activitySubscription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub activity_subscription: Option<ProfileAssociatedActivitySubscription>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub germ: Option<ProfileAssociatedGerm>,
 }
 
-impl ::atlex::rt::LexType for ProfileAssociated {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileAssociated";
-}
-
-impl ::atlex::rt::Validate for ProfileAssociated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileAssociatedChat")]
+#[non_exhaustive]
 pub struct ProfileAssociatedChat {
-    #[serde(rename = "allowIncoming")]
     pub allow_incoming: ProfileAssociatedChatAllowIncoming,
-    #[serde(
-        rename = "allowGroupInvites",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_group_invites: Option<ProfileAssociatedChatAllowGroupInvites>,
 }
 
-impl ::atlex::rt::LexType for ProfileAssociatedChat {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileAssociatedChat";
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedChat {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ProfileAssociatedChatAllowIncoming {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"following"`
+    #[lex("following")]
     Following,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ProfileAssociatedChatAllowIncoming {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "none", "following"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::None => "none",
-            Self::Following => "following",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ProfileAssociatedChatAllowIncoming {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ProfileAssociatedChatAllowIncoming {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ProfileAssociatedChatAllowIncoming {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "none" => Self::None,
-            "following" => Self::Following,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ProfileAssociatedChatAllowIncoming {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileAssociatedChatAllowIncoming {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedChatAllowIncoming {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ProfileAssociatedChatAllowGroupInvites {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"following"`
+    #[lex("following")]
     Following,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ProfileAssociatedChatAllowGroupInvites {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "none", "following"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::None => "none",
-            Self::Following => "following",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ProfileAssociatedChatAllowGroupInvites {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ProfileAssociatedChatAllowGroupInvites {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ProfileAssociatedChatAllowGroupInvites {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "none" => Self::None,
-            "following" => Self::Following,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ProfileAssociatedChatAllowGroupInvites {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for ProfileAssociatedChatAllowGroupInvites {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedChatAllowGroupInvites {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileAssociatedGerm")]
+#[non_exhaustive]
 pub struct ProfileAssociatedGerm {
-    #[serde(rename = "messageMeUrl")]
     pub message_me_url: ::atlex::rt::Uri,
-    #[serde(rename = "showButtonTo")]
     pub show_button_to: ProfileAssociatedGermShowButtonTo,
 }
 
-impl ::atlex::rt::LexType for ProfileAssociatedGerm {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileAssociatedGerm";
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedGerm {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ProfileAssociatedGermShowButtonTo {
-    /// `"usersIFollow"`
+    #[lex("usersIFollow")]
     UsersIFollow,
-    /// `"everyone"`
+    #[lex("everyone")]
     Everyone,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ProfileAssociatedGermShowButtonTo {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["usersIFollow", "everyone"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UsersIFollow => "usersIFollow",
-            Self::Everyone => "everyone",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ProfileAssociatedGermShowButtonTo {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ProfileAssociatedGermShowButtonTo {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ProfileAssociatedGermShowButtonTo {
-    fn from(value: &str) -> Self {
-        match value {
-            "usersIFollow" => Self::UsersIFollow,
-            "everyone" => Self::Everyone,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ProfileAssociatedGermShowButtonTo {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileAssociatedGermShowButtonTo {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedGermShowButtonTo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#profileAssociatedActivitySubscription")]
+#[non_exhaustive]
 pub struct ProfileAssociatedActivitySubscription {
-    #[serde(rename = "allowSubscriptions")]
     pub allow_subscriptions: ProfileAssociatedActivitySubscriptionAllowSubscriptions,
 }
 
-impl ::atlex::rt::LexType for ProfileAssociatedActivitySubscription {
-    const TYPE: &'static str = "app.bsky.actor.defs#profileAssociatedActivitySubscription";
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedActivitySubscription {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    /// `"followers"`
+    #[lex("followers")]
     Followers,
-    /// `"mutuals"`
+    #[lex("mutuals")]
     Mutuals,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["followers", "mutuals", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Followers => "followers",
-            Self::Mutuals => "mutuals",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize
-for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str>
-for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    fn from(value: &str) -> Self {
-        match value {
-            "followers" => Self::Followers,
-            "mutuals" => Self::Mutuals,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ProfileAssociatedActivitySubscriptionAllowSubscriptions {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Metadata about the requesting account's relationship with the subject account. Only has meaningful content for authed requests.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#viewerState")]
+#[non_exhaustive]
 pub struct ViewerState {
     /// Whether the account is fully muted, directly or via a mutelist. False when the mute is scoped to specific kinds; see mutedOnlyReposts and mutedOnlyQuoteposts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muted: Option<bool>,
     /// Whether the account's reposts are muted. Scoped mutes are exclusive with muted: this can be true while muted is false. If muted is true, this will be false.
-    #[serde(
-        rename = "mutedOnlyReposts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub muted_only_reposts: Option<bool>,
     /// Whether the account's quote posts are muted. Scoped mutes are exclusive with muted: this can be true while muted is false. If muted is true, this will be false.
-    #[serde(
-        rename = "mutedOnlyQuoteposts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub muted_only_quoteposts: Option<bool>,
-    #[serde(rename = "mutedByList", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub muted_by_list: Option<crate::app::bsky::graph::defs::ListViewBasic>,
-    #[serde(rename = "blockedBy", default, skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocking: Option<::atlex::rt::AtUri>,
-    #[serde(rename = "blockingByList", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub blocking_by_list: Option<crate::app::bsky::graph::defs::ListViewBasic>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub following: Option<::atlex::rt::AtUri>,
-    #[serde(rename = "followedBy", default, skip_serializing_if = "Option::is_none")]
     pub followed_by: Option<::atlex::rt::AtUri>,
     /// This property is present only in selected cases, as an optimization.
-    #[serde(rename = "knownFollowers", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub known_followers: Option<KnownFollowers>,
     /// This property is present only in selected cases, as an optimization.
-    #[serde(
-        rename = "activitySubscription",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub activity_subscription: Option<
         crate::app::bsky::notification::defs::ActivitySubscription,
     >,
 }
 
-impl ::atlex::rt::LexType for ViewerState {
-    const TYPE: &'static str = "app.bsky.actor.defs#viewerState";
-}
-
-impl ::atlex::rt::Validate for ViewerState {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.muted_by_list {
-            v.field("mutedByList", |v| v.nested(value));
-        }
-        if let Some(value) = &self.blocking_by_list {
-            v.field("blockingByList", |v| v.nested(value));
-        }
-        if let Some(value) = &self.known_followers {
-            v.field("knownFollowers", |v| v.nested(value));
-        }
-    }
-}
-
 /// The subject's followers whom you also follow
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#knownFollowers")]
+#[non_exhaustive]
 pub struct KnownFollowers {
     pub count: i64,
+    #[lex(check(min_length = 0, max_length = 5, items))]
     pub followers: Vec<ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for KnownFollowers {
-    const TYPE: &'static str = "app.bsky.actor.defs#knownFollowers";
-}
-
-impl ::atlex::rt::Validate for KnownFollowers {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.followers;
-        v.field(
-            "followers",
-            |v| {
-                v.array_length(value.len(), Some(0), Some(5));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
 /// Represents the verification information about the user this object is attached to.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#verificationState")]
+#[non_exhaustive]
 pub struct VerificationState {
     /// All verifications issued by trusted verifiers on behalf of this user. Verifications by untrusted verifiers are not included.
     pub verifications: Vec<VerificationView>,
     /// The user's status as a verified account.
-    #[serde(rename = "verifiedStatus")]
     pub verified_status: VerificationStateVerifiedStatus,
     /// The user's status as a trusted verifier.
-    #[serde(rename = "trustedVerifierStatus")]
     pub trusted_verifier_status: VerificationStateTrustedVerifierStatus,
 }
 
-impl ::atlex::rt::LexType for VerificationState {
-    const TYPE: &'static str = "app.bsky.actor.defs#verificationState";
-}
-
-impl ::atlex::rt::Validate for VerificationState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The user's status as a verified account.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum VerificationStateVerifiedStatus {
-    /// `"valid"`
+    #[lex("valid")]
     Valid,
-    /// `"invalid"`
+    #[lex("invalid")]
     Invalid,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl VerificationStateVerifiedStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["valid", "invalid", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Valid => "valid",
-            Self::Invalid => "invalid",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for VerificationStateVerifiedStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for VerificationStateVerifiedStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for VerificationStateVerifiedStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "valid" => Self::Valid,
-            "invalid" => Self::Invalid,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for VerificationStateVerifiedStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationStateVerifiedStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationStateVerifiedStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The user's status as a trusted verifier.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum VerificationStateTrustedVerifierStatus {
-    /// `"valid"`
+    #[lex("valid")]
     Valid,
-    /// `"invalid"`
+    #[lex("invalid")]
     Invalid,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl VerificationStateTrustedVerifierStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["valid", "invalid", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Valid => "valid",
-            Self::Invalid => "invalid",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for VerificationStateTrustedVerifierStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for VerificationStateTrustedVerifierStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for VerificationStateTrustedVerifierStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "valid" => Self::Valid,
-            "invalid" => Self::Invalid,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for VerificationStateTrustedVerifierStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for VerificationStateTrustedVerifierStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationStateTrustedVerifierStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// An individual verification for an associated subject.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#verificationView")]
+#[non_exhaustive]
 pub struct VerificationView {
     /// The user who issued this verification.
     pub issuer: ::atlex::rt::Did,
     /// The display name of the issuer.
-    #[serde(
-        rename = "issuerDisplayName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub issuer_display_name: Option<String>,
     /// The handle of the issuer.
-    #[serde(rename = "issuerHandle", default, skip_serializing_if = "Option::is_none")]
     pub issuer_handle: Option<::atlex::rt::Handle>,
     /// The AT-URI of the verification record.
     pub uri: ::atlex::rt::AtUri,
     /// True if the verification passes validation, otherwise false.
-    #[serde(rename = "isValid")]
     pub is_valid: bool,
     /// Timestamp when the verification was created.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for VerificationView {
-    const TYPE: &'static str = "app.bsky.actor.defs#verificationView";
-}
-
-impl ::atlex::rt::Validate for VerificationView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Preferences = Vec<PreferencesItem>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PreferencesItem {
-    /// `app.bsky.actor.defs#adultContentPref`
+    #[lex("app.bsky.actor.defs#adultContentPref")]
     AdultContentPref(Box<AdultContentPref>),
-    /// `app.bsky.actor.defs#contentLabelPref`
+    #[lex("app.bsky.actor.defs#contentLabelPref")]
     ContentLabelPref(Box<ContentLabelPref>),
-    /// `app.bsky.actor.defs#savedFeedsPref`
+    #[lex("app.bsky.actor.defs#savedFeedsPref")]
     SavedFeedsPref(Box<SavedFeedsPref>),
-    /// `app.bsky.actor.defs#savedFeedsPrefV2`
+    #[lex("app.bsky.actor.defs#savedFeedsPrefV2")]
     SavedFeedsPrefV2(Box<SavedFeedsPrefV2>),
-    /// `app.bsky.actor.defs#personalDetailsPref`
+    #[lex("app.bsky.actor.defs#personalDetailsPref")]
     PersonalDetailsPref(Box<PersonalDetailsPref>),
-    /// `app.bsky.actor.defs#declaredAgePref`
+    #[lex("app.bsky.actor.defs#declaredAgePref")]
     DeclaredAgePref(Box<DeclaredAgePref>),
-    /// `app.bsky.actor.defs#feedViewPref`
+    #[lex("app.bsky.actor.defs#feedViewPref")]
     FeedViewPref(Box<FeedViewPref>),
-    /// `app.bsky.actor.defs#threadViewPref`
+    #[lex("app.bsky.actor.defs#threadViewPref")]
     ThreadViewPref(Box<ThreadViewPref>),
-    /// `app.bsky.actor.defs#interestsPref`
+    #[lex("app.bsky.actor.defs#interestsPref")]
     InterestsPref(Box<InterestsPref>),
-    /// `app.bsky.actor.defs#mutedWordsPref`
+    #[lex("app.bsky.actor.defs#mutedWordsPref")]
     MutedWordsPref(Box<MutedWordsPref>),
-    /// `app.bsky.actor.defs#hiddenPostsPref`
+    #[lex("app.bsky.actor.defs#hiddenPostsPref")]
     HiddenPostsPref(Box<HiddenPostsPref>),
-    /// `app.bsky.actor.defs#bskyAppStatePref`
+    #[lex("app.bsky.actor.defs#bskyAppStatePref")]
     BskyAppStatePref(Box<BskyAppStatePref>),
-    /// `app.bsky.actor.defs#labelersPref`
+    #[lex("app.bsky.actor.defs#labelersPref")]
     LabelersPref(Box<LabelersPref>),
-    /// `app.bsky.actor.defs#postInteractionSettingsPref`
+    #[lex("app.bsky.actor.defs#postInteractionSettingsPref")]
     PostInteractionSettingsPref(Box<PostInteractionSettingsPref>),
-    /// `app.bsky.actor.defs#verificationPrefs`
+    #[lex("app.bsky.actor.defs#verificationPrefs")]
     VerificationPrefs(Box<VerificationPrefs>),
-    /// `app.bsky.actor.defs#liveEventPreferences`
+    #[lex("app.bsky.actor.defs#liveEventPreferences")]
     LiveEventPreferences(Box<LiveEventPreferences>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for PreferencesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::AdultContentPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#adultContentPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ContentLabelPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#contentLabelPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SavedFeedsPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#savedFeedsPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SavedFeedsPrefV2(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#savedFeedsPrefV2",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::PersonalDetailsPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#personalDetailsPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeclaredAgePref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#declaredAgePref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::FeedViewPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#feedViewPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadViewPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#threadViewPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::InterestsPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#interestsPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::MutedWordsPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#mutedWordsPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::HiddenPostsPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#hiddenPostsPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::BskyAppStatePref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#bskyAppStatePref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LabelersPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#labelersPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::PostInteractionSettingsPref(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#postInteractionSettingsPref",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::VerificationPrefs(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#verificationPrefs",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LiveEventPreferences(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.actor.defs#liveEventPreferences",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PreferencesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PreferencesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.actor.defs#adultContentPref",
-        "app.bsky.actor.defs#contentLabelPref",
-        "app.bsky.actor.defs#savedFeedsPref",
-        "app.bsky.actor.defs#savedFeedsPrefV2",
-        "app.bsky.actor.defs#personalDetailsPref",
-        "app.bsky.actor.defs#declaredAgePref",
-        "app.bsky.actor.defs#feedViewPref",
-        "app.bsky.actor.defs#threadViewPref",
-        "app.bsky.actor.defs#interestsPref",
-        "app.bsky.actor.defs#mutedWordsPref",
-        "app.bsky.actor.defs#hiddenPostsPref",
-        "app.bsky.actor.defs#bskyAppStatePref",
-        "app.bsky.actor.defs#labelersPref",
-        "app.bsky.actor.defs#postInteractionSettingsPref",
-        "app.bsky.actor.defs#verificationPrefs",
-        "app.bsky.actor.defs#liveEventPreferences",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.actor.defs#adultContentPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AdultContentPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#contentLabelPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ContentLabelPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#savedFeedsPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SavedFeedsPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#savedFeedsPrefV2" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SavedFeedsPrefV2(Box::new(value)))
-            }
-            "app.bsky.actor.defs#personalDetailsPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PersonalDetailsPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#declaredAgePref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeclaredAgePref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#feedViewPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::FeedViewPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#threadViewPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadViewPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#interestsPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::InterestsPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#mutedWordsPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MutedWordsPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#hiddenPostsPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::HiddenPostsPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#bskyAppStatePref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BskyAppStatePref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#labelersPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LabelersPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#postInteractionSettingsPref" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PostInteractionSettingsPref(Box::new(value)))
-            }
-            "app.bsky.actor.defs#verificationPrefs" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::VerificationPrefs(Box::new(value)))
-            }
-            "app.bsky.actor.defs#liveEventPreferences" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LiveEventPreferences(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PreferencesItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::InterestsPref(value) => v.nested(&**value),
-            Self::MutedWordsPref(value) => v.nested(&**value),
-            Self::BskyAppStatePref(value) => v.nested(&**value),
-            Self::PostInteractionSettingsPref(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#adultContentPref")]
+#[non_exhaustive]
 pub struct AdultContentPref {
     pub enabled: bool,
 }
 
-impl ::atlex::rt::LexType for AdultContentPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#adultContentPref";
-}
-
-impl ::atlex::rt::Validate for AdultContentPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#contentLabelPref")]
+#[non_exhaustive]
 pub struct ContentLabelPref {
     /// Which labeler does this preference apply to? If undefined, applies globally.
-    #[serde(rename = "labelerDid", default, skip_serializing_if = "Option::is_none")]
     pub labeler_did: Option<::atlex::rt::Did>,
     pub label: String,
     pub visibility: ContentLabelPrefVisibility,
 }
 
-impl ::atlex::rt::LexType for ContentLabelPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#contentLabelPref";
-}
-
-impl ::atlex::rt::Validate for ContentLabelPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ContentLabelPrefVisibility {
-    /// `"ignore"`
+    #[lex("ignore")]
     Ignore,
-    /// `"show"`
+    #[lex("show")]
     Show,
-    /// `"warn"`
+    #[lex("warn")]
     Warn,
-    /// `"hide"`
+    #[lex("hide")]
     Hide,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ContentLabelPrefVisibility {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["ignore", "show", "warn", "hide"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ignore => "ignore",
-            Self::Show => "show",
-            Self::Warn => "warn",
-            Self::Hide => "hide",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ContentLabelPrefVisibility {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ContentLabelPrefVisibility {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ContentLabelPrefVisibility {
-    fn from(value: &str) -> Self {
-        match value {
-            "ignore" => Self::Ignore,
-            "show" => Self::Show,
-            "warn" => Self::Warn,
-            "hide" => Self::Hide,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ContentLabelPrefVisibility {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ContentLabelPrefVisibility {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ContentLabelPrefVisibility {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#savedFeed")]
+#[non_exhaustive]
 pub struct SavedFeed {
     pub id: String,
     pub r#type: SavedFeedType,
@@ -1465,1345 +366,334 @@ pub struct SavedFeed {
     pub pinned: bool,
 }
 
-impl ::atlex::rt::LexType for SavedFeed {
-    const TYPE: &'static str = "app.bsky.actor.defs#savedFeed";
-}
-
-impl ::atlex::rt::Validate for SavedFeed {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum SavedFeedType {
-    /// `"feed"`
+    #[lex("feed")]
     Feed,
-    /// `"list"`
+    #[lex("list")]
     List,
-    /// `"timeline"`
+    #[lex("timeline")]
     Timeline,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl SavedFeedType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["feed", "list", "timeline"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Feed => "feed",
-            Self::List => "list",
-            Self::Timeline => "timeline",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for SavedFeedType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for SavedFeedType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for SavedFeedType {
-    fn from(value: &str) -> Self {
-        match value {
-            "feed" => Self::Feed,
-            "list" => Self::List,
-            "timeline" => Self::Timeline,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for SavedFeedType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SavedFeedType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for SavedFeedType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#savedFeedsPrefV2")]
+#[non_exhaustive]
 pub struct SavedFeedsPrefV2 {
     pub items: Vec<SavedFeed>,
 }
 
-impl ::atlex::rt::LexType for SavedFeedsPrefV2 {
-    const TYPE: &'static str = "app.bsky.actor.defs#savedFeedsPrefV2";
-}
-
-impl ::atlex::rt::Validate for SavedFeedsPrefV2 {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#savedFeedsPref")]
+#[non_exhaustive]
 pub struct SavedFeedsPref {
     pub pinned: Vec<::atlex::rt::AtUri>,
     pub saved: Vec<::atlex::rt::AtUri>,
-    #[serde(rename = "timelineIndex", default, skip_serializing_if = "Option::is_none")]
     pub timeline_index: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for SavedFeedsPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#savedFeedsPref";
-}
-
-impl ::atlex::rt::Validate for SavedFeedsPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#personalDetailsPref")]
+#[non_exhaustive]
 pub struct PersonalDetailsPref {
     /// The birth date of account owner.
-    #[serde(rename = "birthDate", default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for PersonalDetailsPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#personalDetailsPref";
-}
-
-impl ::atlex::rt::Validate for PersonalDetailsPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Read-only preference containing value(s) inferred from the user's declared birthdate. Absence of this preference object in the response indicates that the user has not made a declaration.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#declaredAgePref")]
+#[non_exhaustive]
 pub struct DeclaredAgePref {
     /// Indicates if the user has declared that they are over 13 years of age.
-    #[serde(rename = "isOverAge13", default, skip_serializing_if = "Option::is_none")]
     pub is_over_age13: Option<bool>,
     /// Indicates if the user has declared that they are over 16 years of age.
-    #[serde(rename = "isOverAge16", default, skip_serializing_if = "Option::is_none")]
     pub is_over_age16: Option<bool>,
     /// Indicates if the user has declared that they are over 18 years of age.
-    #[serde(rename = "isOverAge18", default, skip_serializing_if = "Option::is_none")]
     pub is_over_age18: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for DeclaredAgePref {
-    const TYPE: &'static str = "app.bsky.actor.defs#declaredAgePref";
-}
-
-impl ::atlex::rt::Validate for DeclaredAgePref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#feedViewPref")]
+#[non_exhaustive]
 pub struct FeedViewPref {
     /// The URI of the feed, or an identifier which describes the feed.
     pub feed: String,
     /// Hide replies in the feed.
-    #[serde(rename = "hideReplies", default, skip_serializing_if = "Option::is_none")]
     pub hide_replies: Option<bool>,
     /// Hide replies in the feed if they are not by followed users.
-    #[serde(
-        rename = "hideRepliesByUnfollowed",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = true)]
     pub hide_replies_by_unfollowed: Option<bool>,
     /// Hide replies in the feed if they do not have this number of likes.
-    #[serde(
-        rename = "hideRepliesByLikeCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hide_replies_by_like_count: Option<i64>,
     /// Hide reposts in the feed.
-    #[serde(rename = "hideReposts", default, skip_serializing_if = "Option::is_none")]
     pub hide_reposts: Option<bool>,
     /// Hide quote posts in the feed.
-    #[serde(rename = "hideQuotePosts", default, skip_serializing_if = "Option::is_none")]
     pub hide_quote_posts: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for FeedViewPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#feedViewPref";
-}
-
-impl FeedViewPref {
-    /// `hideRepliesByUnfollowed`, or the lexicon's default (true) when it is absent.
-    pub fn hide_replies_by_unfollowed_or_default(&self) -> bool {
-        self.hide_replies_by_unfollowed.unwrap_or(true)
-    }
-}
-
-impl ::atlex::rt::Validate for FeedViewPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#threadViewPref")]
+#[non_exhaustive]
 pub struct ThreadViewPref {
     /// Sorting mode for threads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<ThreadViewPrefSort>,
 }
 
-impl ::atlex::rt::LexType for ThreadViewPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#threadViewPref";
-}
-
-impl ::atlex::rt::Validate for ThreadViewPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Sorting mode for threads.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ThreadViewPrefSort {
-    /// `"oldest"`
+    #[lex("oldest")]
     Oldest,
-    /// `"newest"`
+    #[lex("newest")]
     Newest,
-    /// `"most-likes"`
+    #[lex("most-likes")]
     MostLikes,
-    /// `"random"`
+    #[lex("random")]
     Random,
-    /// `"hotness"`
+    #[lex("hotness")]
     Hotness,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ThreadViewPrefSort {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "oldest",
-        "newest",
-        "most-likes",
-        "random",
-        "hotness",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Oldest => "oldest",
-            Self::Newest => "newest",
-            Self::MostLikes => "most-likes",
-            Self::Random => "random",
-            Self::Hotness => "hotness",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ThreadViewPrefSort {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ThreadViewPrefSort {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ThreadViewPrefSort {
-    fn from(value: &str) -> Self {
-        match value {
-            "oldest" => Self::Oldest,
-            "newest" => Self::Newest,
-            "most-likes" => Self::MostLikes,
-            "random" => Self::Random,
-            "hotness" => Self::Hotness,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ThreadViewPrefSort {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPrefSort {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ThreadViewPrefSort {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#interestsPref")]
+#[non_exhaustive]
 pub struct InterestsPref {
     /// A list of tags which describe the account owner's interests gathered during onboarding.
+    #[lex(check(max_length = 100, items(max_length = 640, max_graphemes = 64)))]
     pub tags: Vec<String>,
 }
 
-impl ::atlex::rt::LexType for InterestsPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#interestsPref";
-}
-
-impl ::atlex::rt::Validate for InterestsPref {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.tags;
-        v.field(
-            "tags",
-            |v| {
-                v.array_length(value.len(), None, Some(100));
-                v.items(
-                    value,
-                    |v, item| {
-                        v
-                            .string(
-                                item,
-                                &::atlex::rt::StringRules {
-                                    max_length: Some(640),
-                                    max_graphemes: Some(64),
-                                    ..::atlex::rt::StringRules::NONE
-                                },
-                            )
-                    },
-                );
-            },
-        );
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum MutedWordTarget {
-    /// `"content"`
+    #[lex("content")]
     Content,
-    /// `"tag"`
+    #[lex("tag")]
     Tag,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl MutedWordTarget {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["content", "tag"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Content => "content",
-            Self::Tag => "tag",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for MutedWordTarget {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for MutedWordTarget {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for MutedWordTarget {
-    fn from(value: &str) -> Self {
-        match value {
-            "content" => Self::Content,
-            "tag" => Self::Tag,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for MutedWordTarget {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MutedWordTarget {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for MutedWordTarget {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A word that the account owner has muted.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#mutedWord")]
+#[non_exhaustive]
 pub struct MutedWord {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The muted word itself.
+    #[lex(check(max_length = 10000, max_graphemes = 1000))]
     pub value: String,
     /// The intended targets of the muted word.
+    #[lex(check(items(max_length = 640, max_graphemes = 64)))]
     pub targets: Vec<MutedWordTarget>,
     /// Groups of users to apply the muted word to. If undefined, applies to all users.
-    #[serde(rename = "actorTarget", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = MutedWordActorTarget::All)]
     pub actor_target: Option<MutedWordActorTarget>,
     /// The date and time at which the muted word will expire and no longer be applied.
-    #[serde(rename = "expiresAt", default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for MutedWord {
-    const TYPE: &'static str = "app.bsky.actor.defs#mutedWord";
-}
-
-impl MutedWord {
-    /// `actorTarget`, or the lexicon's default ("all") when it is absent.
-    pub fn actor_target_or_default(&self) -> MutedWordActorTarget {
-        self.actor_target.clone().unwrap_or(MutedWordActorTarget::All)
-    }
-}
-
-impl ::atlex::rt::Validate for MutedWord {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field(
-            "value",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(10000),
-                            max_graphemes: Some(1000),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.targets;
-        v.field(
-            "targets",
-            |v| {
-                v
-                    .items(
-                        value,
-                        |v, item| {
-                            v
-                                .string(
-                                    item.as_str(),
-                                    &::atlex::rt::StringRules {
-                                        max_length: Some(640),
-                                        max_graphemes: Some(64),
-                                        ..::atlex::rt::StringRules::NONE
-                                    },
-                                )
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Groups of users to apply the muted word to. If undefined, applies to all users.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum MutedWordActorTarget {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"exclude-following"`
+    #[lex("exclude-following")]
     ExcludeFollowing,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl MutedWordActorTarget {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "exclude-following"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::ExcludeFollowing => "exclude-following",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for MutedWordActorTarget {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for MutedWordActorTarget {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for MutedWordActorTarget {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "exclude-following" => Self::ExcludeFollowing,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for MutedWordActorTarget {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MutedWordActorTarget {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for MutedWordActorTarget {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#mutedWordsPref")]
+#[non_exhaustive]
 pub struct MutedWordsPref {
     /// A list of words the account owner has muted.
+    #[lex(check)]
     pub items: Vec<MutedWord>,
 }
 
-impl ::atlex::rt::LexType for MutedWordsPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#mutedWordsPref";
-}
-
-impl ::atlex::rt::Validate for MutedWordsPref {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.items;
-        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#hiddenPostsPref")]
+#[non_exhaustive]
 pub struct HiddenPostsPref {
     /// A list of URIs of posts the account owner has hidden.
     pub items: Vec<::atlex::rt::AtUri>,
 }
 
-impl ::atlex::rt::LexType for HiddenPostsPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#hiddenPostsPref";
-}
-
-impl ::atlex::rt::Validate for HiddenPostsPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#labelersPref")]
+#[non_exhaustive]
 pub struct LabelersPref {
     pub labelers: Vec<LabelerPrefItem>,
 }
 
-impl ::atlex::rt::LexType for LabelersPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#labelersPref";
-}
-
-impl ::atlex::rt::Validate for LabelersPref {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#labelerPrefItem")]
+#[non_exhaustive]
 pub struct LabelerPrefItem {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for LabelerPrefItem {
-    const TYPE: &'static str = "app.bsky.actor.defs#labelerPrefItem";
-}
-
-impl ::atlex::rt::Validate for LabelerPrefItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A grab bag of state that's specific to the bsky.app program. Third-party apps shouldn't use this.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#bskyAppStatePref")]
+#[non_exhaustive]
 pub struct BskyAppStatePref {
-    #[serde(
-        rename = "activeProgressGuide",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub active_progress_guide: Option<BskyAppProgressGuide>,
     /// Indicates if the user is participating in the beta features program.
-    #[serde(rename = "isBetaUser", default, skip_serializing_if = "Option::is_none")]
     pub is_beta_user: Option<bool>,
     /// An array of tokens which identify nudges (modals, popups, tours, highlight dots) that should be shown to the user.
-    #[serde(rename = "queuedNudges", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1000, items(max_length = 100)))]
     pub queued_nudges: Option<Vec<String>>,
     /// Storage for NUXs the user has encountered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 100, items))]
     pub nuxs: Option<Vec<Nux>>,
 }
 
-impl ::atlex::rt::LexType for BskyAppStatePref {
-    const TYPE: &'static str = "app.bsky.actor.defs#bskyAppStatePref";
-}
-
-impl ::atlex::rt::Validate for BskyAppStatePref {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.active_progress_guide {
-            v.field("activeProgressGuide", |v| v.nested(value));
-        }
-        if let Some(value) = &self.queued_nudges {
-            v.field(
-                "queuedNudges",
-                |v| {
-                    v.array_length(value.len(), None, Some(1000));
-                    v.items(
-                        value,
-                        |v, item| {
-                            v
-                                .string(
-                                    item,
-                                    &::atlex::rt::StringRules {
-                                        max_length: Some(100),
-                                        ..::atlex::rt::StringRules::NONE
-                                    },
-                                )
-                        },
-                    );
-                },
-            );
-        }
-        if let Some(value) = &self.nuxs {
-            v.field(
-                "nuxs",
-                |v| {
-                    v.array_length(value.len(), None, Some(100));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-    }
-}
-
 /// If set, an active progress guide. Once completed, can be set to undefined. Should have unspecced fields tracking progress.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#bskyAppProgressGuide")]
+#[non_exhaustive]
 pub struct BskyAppProgressGuide {
+    #[lex(check(max_length = 100))]
     pub guide: String,
 }
 
-impl ::atlex::rt::LexType for BskyAppProgressGuide {
-    const TYPE: &'static str = "app.bsky.actor.defs#bskyAppProgressGuide";
-}
-
-impl ::atlex::rt::Validate for BskyAppProgressGuide {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.guide;
-        v.field(
-            "guide",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(100),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// A new user experiences (NUX) storage object
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#nux")]
+#[non_exhaustive]
 pub struct Nux {
+    #[lex(check(max_length = 100))]
     pub id: String,
     pub completed: bool,
     /// Arbitrary data for the NUX. The structure is defined by the NUX itself. Limited to 300 characters.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub data: Option<String>,
     /// The date and time at which the NUX will expire and should be considered completed.
-    #[serde(rename = "expiresAt", default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for Nux {
-    const TYPE: &'static str = "app.bsky.actor.defs#nux";
-}
-
-impl ::atlex::rt::Validate for Nux {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.id;
-        v.field(
-            "id",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(100),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.data {
-            v.field(
-                "data",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(3000),
-                                max_graphemes: Some(300),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// Preferences for how verified accounts appear in the app.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#verificationPrefs")]
+#[non_exhaustive]
 pub struct VerificationPrefs {
     /// Hide the blue check badges for verified accounts and trusted verifiers.
-    #[serde(rename = "hideBadges", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub hide_badges: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for VerificationPrefs {
-    const TYPE: &'static str = "app.bsky.actor.defs#verificationPrefs";
-}
-
-impl VerificationPrefs {
-    /// `hideBadges`, or the lexicon's default (false) when it is absent.
-    pub fn hide_badges_or_default(&self) -> bool {
-        self.hide_badges.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationPrefs {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Preferences for live events.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#liveEventPreferences")]
+#[non_exhaustive]
 pub struct LiveEventPreferences {
     /// A list of feed IDs that the user has hidden from live events.
-    #[serde(rename = "hiddenFeedIds", default, skip_serializing_if = "Option::is_none")]
     pub hidden_feed_ids: Option<Vec<String>>,
     /// Whether to hide all feeds from live events.
-    #[serde(rename = "hideAllFeeds", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub hide_all_feeds: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for LiveEventPreferences {
-    const TYPE: &'static str = "app.bsky.actor.defs#liveEventPreferences";
-}
-
-impl LiveEventPreferences {
-    /// `hideAllFeeds`, or the lexicon's default (false) when it is absent.
-    pub fn hide_all_feeds_or_default(&self) -> bool {
-        self.hide_all_feeds.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for LiveEventPreferences {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Default post interaction settings for the account. These values should be applied as default values when creating new posts. These refs should mirror the threadgate and postgate records exactly.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#postInteractionSettingsPref")]
+#[non_exhaustive]
 pub struct PostInteractionSettingsPref {
     /// Matches threadgate record. List of rules defining who can reply to this users posts. If value is an empty array, no one can reply. If value is undefined, anyone can reply.
-    #[serde(
-        rename = "threadgateAllowRules",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 5))]
     pub threadgate_allow_rules: Option<
         Vec<PostInteractionSettingsPrefThreadgateAllowRulesItem>,
     >,
     /// Matches postgate record. List of rules defining who can embed this users posts. If value is an empty array or is undefined, no particular rules apply and anyone can embed.
-    #[serde(
-        rename = "postgateEmbeddingRules",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 5))]
     pub postgate_embedding_rules: Option<
         Vec<PostInteractionSettingsPrefPostgateEmbeddingRulesItem>,
     >,
 }
 
-impl ::atlex::rt::LexType for PostInteractionSettingsPref {
-    const TYPE: &'static str = "app.bsky.actor.defs#postInteractionSettingsPref";
-}
-
-impl ::atlex::rt::Validate for PostInteractionSettingsPref {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.threadgate_allow_rules {
-            v.field(
-                "threadgateAllowRules",
-                |v| v.array_length(value.len(), None, Some(5)),
-            );
-        }
-        if let Some(value) = &self.postgate_embedding_rules {
-            v.field(
-                "postgateEmbeddingRules",
-                |v| v.array_length(value.len(), None, Some(5)),
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PostInteractionSettingsPrefThreadgateAllowRulesItem {
-    /// `app.bsky.feed.threadgate#mentionRule`
+    #[lex("app.bsky.feed.threadgate#mentionRule")]
     ThreadgateMentionRule(Box<crate::app::bsky::feed::threadgate::MentionRule>),
-    /// `app.bsky.feed.threadgate#followerRule`
+    #[lex("app.bsky.feed.threadgate#followerRule")]
     ThreadgateFollowerRule(Box<crate::app::bsky::feed::threadgate::FollowerRule>),
-    /// `app.bsky.feed.threadgate#followingRule`
+    #[lex("app.bsky.feed.threadgate#followingRule")]
     ThreadgateFollowingRule(Box<crate::app::bsky::feed::threadgate::FollowingRule>),
-    /// `app.bsky.feed.threadgate#listRule`
+    #[lex("app.bsky.feed.threadgate#listRule")]
     ThreadgateListRule(Box<crate::app::bsky::feed::threadgate::ListRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize
-for PostInteractionSettingsPrefThreadgateAllowRulesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ThreadgateMentionRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#mentionRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadgateFollowerRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#followerRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadgateFollowingRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#followingRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadgateListRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#listRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for PostInteractionSettingsPrefThreadgateAllowRulesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PostInteractionSettingsPrefThreadgateAllowRulesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.threadgate#mentionRule",
-        "app.bsky.feed.threadgate#followerRule",
-        "app.bsky.feed.threadgate#followingRule",
-        "app.bsky.feed.threadgate#listRule",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.threadgate#mentionRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateMentionRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#followerRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateFollowerRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#followingRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateFollowingRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#listRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateListRule(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PostInteractionSettingsPrefThreadgateAllowRulesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
-    /// `app.bsky.feed.postgate#disableRule`
+    #[lex("app.bsky.feed.postgate#disableRule")]
     PostgateDisableRule(Box<crate::app::bsky::feed::postgate::DisableRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize
-for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::PostgateDisableRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.postgate#disableRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.feed.postgate#disableRule"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.postgate#disableRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PostgateDisableRule(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.actor.defs#statusView")]
+#[non_exhaustive]
 pub struct StatusView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
     /// The status for the account.
     pub status: StatusViewStatus,
+    #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
     /// An optional embed associated with the status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embed: Option<StatusViewEmbed>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     /// The date when this status will expire. The application might choose to no longer return the status after expiration.
-    #[serde(rename = "expiresAt", default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<::atlex::rt::Datetime>,
     /// True if the status is not expired, false if it is expired. Only present if expiration was set.
-    #[serde(rename = "isActive", default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<bool>,
     /// True if the user's go-live access has been disabled by a moderator, false otherwise.
-    #[serde(rename = "isDisabled", default, skip_serializing_if = "Option::is_none")]
     pub is_disabled: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for StatusView {
-    const TYPE: &'static str = "app.bsky.actor.defs#statusView";
-}
-
-impl ::atlex::rt::Validate for StatusView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.record;
-        v.field("record", |v| v.object(value));
-        if let Some(value) = &self.embed {
-            v.field("embed", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
 /// The status for the account.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum StatusViewStatus {
-    /// `"app.bsky.actor.status#live"`
+    #[lex("app.bsky.actor.status#live")]
     Live,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl StatusViewStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["app.bsky.actor.status#live"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Live => "app.bsky.actor.status#live",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for StatusViewStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for StatusViewStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for StatusViewStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "app.bsky.actor.status#live" => Self::Live,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for StatusViewStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusViewStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for StatusViewStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// An optional embed associated with the status.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum StatusViewEmbed {
-    /// `app.bsky.embed.external#view`
+    #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for StatusViewEmbed {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ExternalView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external#view", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusViewEmbed {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for StatusViewEmbed {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.external#view"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.external#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ExternalView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for StatusViewEmbed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ExternalView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }

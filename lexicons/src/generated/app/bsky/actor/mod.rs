@@ -35,7 +35,10 @@ pub mod status;
 
 /// The `app.bsky.actor` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `app.bsky.actor.getPreferences`: Get private preferences attached to the current account. Expected use is synchronization between multiple devices, and import/export during account migration. Requires auth.
     fn get_preferences(
@@ -44,8 +47,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_preferences::GetPreferences>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.actor.getProfile`: Get detailed profile view of an actor. Does not require auth, but contains relevant metadata with auth.
@@ -55,8 +57,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_profile::GetProfile>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.actor.getProfiles`: Get detailed profile views of multiple actors.
@@ -66,8 +67,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_profiles::GetProfiles>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.actor.getSuggestions`: Get a list of suggested actors. Expected use is discovery of accounts to follow during new account onboarding.
@@ -77,8 +77,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_suggestions::GetSuggestions>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.actor.putPreferences`: Set the private preferences attached to the account.
@@ -88,8 +87,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<put_preferences::PutPreferences>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.actor.searchActors`: Find actors (profiles) matching search criteria. Does not require auth.
@@ -99,8 +97,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<search_actors::SearchActors>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.actor.searchActorsTypeahead`: Find actor suggestions for a prefix search term. Expected use is for auto-completion during text field entry. Does not require auth.
@@ -112,12 +109,14 @@ pub trait Service: Send + Sync + 'static {
             search_actors_typeahead::SearchActorsTypeahead,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `app.bsky.actor` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `app.bsky.actor` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -4,192 +4,42 @@
 pub const NSID: &str = "app.bsky.actor.profile";
 
 /// A declaration of a Bluesky account profile.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.actor.profile", key = "literal:self")]
+#[non_exhaustive]
 pub struct Profile {
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
     /// Free-form profile description text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 2560, max_graphemes = 256))]
     pub description: Option<String>,
     /// Free-form pronouns text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 200, max_graphemes = 20))]
     pub pronouns: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<::atlex::rt::Uri>,
     /// Small image to be displayed next to posts from account. AKA, 'profile picture'
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
     pub avatar: Option<::atlex::rt::Blob>,
     /// Larger horizontal image to display behind profile view.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
     pub banner: Option<::atlex::rt::Blob>,
     /// Self-label values, specific to the Bluesky application, on the overall account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<ProfileLabels>,
-    #[serde(
-        rename = "joinedViaStarterPack",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub joined_via_starter_pack: Option<
         crate::com::atproto::repo::strong_ref::StrongRef,
     >,
-    #[serde(rename = "pinnedPost", default, skip_serializing_if = "Option::is_none")]
     pub pinned_post: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for Profile {
-    const TYPE: &'static str = "app.bsky.actor.profile";
-}
-
-impl ::atlex::rt::Record for Profile {
-    const NSID: &'static str = "app.bsky.actor.profile";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
-}
-
-impl ::atlex::rt::Validate for Profile {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.display_name {
-            v.field(
-                "displayName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(640),
-                                max_graphemes: Some(64),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(2560),
-                                max_graphemes: Some(256),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.pronouns {
-            v.field(
-                "pronouns",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(200),
-                                max_graphemes: Some(20),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.avatar {
-            v.field(
-                "avatar",
-                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
-            );
-        }
-        if let Some(value) = &self.banner {
-            v.field(
-                "banner",
-                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-    }
-}
-
 /// Self-label values, specific to the Bluesky application, on the overall account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ProfileLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for ProfileLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ProfileLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ProfileLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
 }

@@ -4,196 +4,41 @@
 pub const NSID: &str = "app.bsky.actor.status";
 
 /// A declaration of a Bluesky account status.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.actor.status", key = "literal:self")]
+#[non_exhaustive]
 pub struct Status {
     /// The status for the account.
     pub status: StatusStatus,
     /// An optional embed associated with the status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embed: Option<StatusEmbed>,
     /// The duration of the status in minutes. Applications can choose to impose minimum and maximum limits.
-    #[serde(
-        rename = "durationMinutes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(minimum = 1))]
     pub duration_minutes: Option<i64>,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Status {
-    const TYPE: &'static str = "app.bsky.actor.status";
-}
-
-impl ::atlex::rt::Record for Status {
-    const NSID: &'static str = "app.bsky.actor.status";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
-}
-
-impl ::atlex::rt::Validate for Status {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.embed {
-            v.field("embed", |v| v.nested(value));
-        }
-        if let Some(value) = &self.duration_minutes {
-            v.field(
-                "durationMinutes",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// The status for the account.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum StatusStatus {
-    /// `"app.bsky.actor.status#live"`
+    #[lex("app.bsky.actor.status#live")]
     Live,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl StatusStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["app.bsky.actor.status#live"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Live => "app.bsky.actor.status#live",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for StatusStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for StatusStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for StatusStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "app.bsky.actor.status#live" => Self::Live,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for StatusStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for StatusStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// An optional embed associated with the status.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum StatusEmbed {
-    /// `app.bsky.embed.external`
+    #[lex("app.bsky.embed.external")]
     External(Box<crate::app::bsky::embed::external::Main>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for StatusEmbed {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::External(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for StatusEmbed {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for StatusEmbed {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.external"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.external" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::External(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for StatusEmbed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::External(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Advertises an account as currently offering live content.

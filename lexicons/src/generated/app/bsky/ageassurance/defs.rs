@@ -4,276 +4,81 @@
 pub const NSID: &str = "app.bsky.ageassurance.defs";
 
 /// The access level granted based on Age Assurance data we've processed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum Access {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"safe"`
+    #[lex("safe")]
     Safe,
-    /// `"full"`
+    #[lex("full")]
     Full,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl Access {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["unknown", "none", "safe", "full"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::None => "none",
-            Self::Safe => "safe",
-            Self::Full => "full",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for Access {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for Access {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for Access {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "none" => Self::None,
-            "safe" => Self::Safe,
-            "full" => Self::Full,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for Access {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Access {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for Access {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The status of the Age Assurance process.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum Status {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl Status {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "unknown",
-        "pending",
-        "assured",
-        "blocked",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for Status {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for Status {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for Status {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for Status {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Status {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for Status {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The user's computed Age Assurance state.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#state")]
+#[non_exhaustive]
 pub struct State {
     /// The timestamp when this state was last updated.
-    #[serde(
-        rename = "lastInitiatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_initiated_at: Option<::atlex::rt::Datetime>,
     pub status: Status,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for State {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#state";
-}
-
-impl ::atlex::rt::Validate for State {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Additional metadata needed to compute Age Assurance state client-side.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#stateMetadata")]
+#[non_exhaustive]
 pub struct StateMetadata {
     /// The account creation timestamp.
-    #[serde(
-        rename = "accountCreatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub account_created_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for StateMetadata {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#stateMetadata";
-}
-
-impl ::atlex::rt::Validate for StateMetadata {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#config")]
+#[non_exhaustive]
 pub struct Config {
     /// The per-region Age Assurance configuration.
     pub regions: Vec<ConfigRegion>,
 }
 
-impl ::atlex::rt::LexType for Config {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#config";
-}
-
-impl ::atlex::rt::Validate for Config {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The Age Assurance configuration for a specific region.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegion")]
+#[non_exhaustive]
 pub struct ConfigRegion {
     /// The platforms this configuration applies to. If omitted, the configuration applies to all platforms.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<ConfigRegionPlatformsItem>>,
     /// The ISO 3166-1 alpha-2 country code this configuration applies to.
-    #[serde(rename = "countryCode")]
     pub country_code: String,
     /// The ISO 3166-2 region code this configuration applies to. If omitted, the configuration applies to the entire country.
-    #[serde(rename = "regionCode", default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     /// The minimum age (as a whole integer) required to use Bluesky in this region.
-    #[serde(rename = "minAccessAge")]
     pub min_access_age: i64,
     /// Verification methods permitted in this region in addition to the third-party (KWS) flow, which is always supported. `device` permits using the native on-device age APIs (e.g. Apple Declared Age Range, Google Play Age Signals).
-    #[serde(
-        rename = "additionalVerificationMethods",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub additional_verification_methods: Option<
         Vec<ConfigRegionAdditionalVerificationMethodsItem>,
     >,
@@ -281,699 +86,179 @@ pub struct ConfigRegion {
     pub rules: Vec<ConfigRegionRulesItem>,
 }
 
-impl ::atlex::rt::LexType for ConfigRegion {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegion";
-}
-
-impl ::atlex::rt::Validate for ConfigRegion {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ConfigRegionPlatformsItem {
-    /// `"web"`
+    #[lex("web")]
     Web,
-    /// `"ios"`
+    #[lex("ios")]
     Ios,
-    /// `"android"`
+    #[lex("android")]
     Android,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ConfigRegionPlatformsItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["web", "ios", "android"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Web => "web",
-            Self::Ios => "ios",
-            Self::Android => "android",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ConfigRegionPlatformsItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ConfigRegionPlatformsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ConfigRegionPlatformsItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "web" => Self::Web,
-            "ios" => Self::Ios,
-            "android" => Self::Android,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ConfigRegionPlatformsItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConfigRegionPlatformsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ConfigRegionPlatformsItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ConfigRegionAdditionalVerificationMethodsItem {
-    /// `"device"`
+    #[lex("device")]
     Device,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ConfigRegionAdditionalVerificationMethodsItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["device"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Device => "device",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ConfigRegionAdditionalVerificationMethodsItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ConfigRegionAdditionalVerificationMethodsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ConfigRegionAdditionalVerificationMethodsItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "device" => Self::Device,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ConfigRegionAdditionalVerificationMethodsItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for ConfigRegionAdditionalVerificationMethodsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ConfigRegionAdditionalVerificationMethodsItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ConfigRegionRulesItem {
-    /// `app.bsky.ageassurance.defs#configRegionRuleDefault`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleDefault")]
     ConfigRegionRuleDefault(Box<ConfigRegionRuleDefault>),
-    /// `app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge")]
     ConfigRegionRuleIfDeclaredOverAge(Box<ConfigRegionRuleIfDeclaredOverAge>),
-    /// `app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge")]
     ConfigRegionRuleIfDeclaredUnderAge(Box<ConfigRegionRuleIfDeclaredUnderAge>),
-    /// `app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge")]
     ConfigRegionRuleIfAssuredOverAge(Box<ConfigRegionRuleIfAssuredOverAge>),
-    /// `app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge")]
     ConfigRegionRuleIfAssuredUnderAge(Box<ConfigRegionRuleIfAssuredUnderAge>),
-    /// `app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan")]
     ConfigRegionRuleIfAccountNewerThan(Box<ConfigRegionRuleIfAccountNewerThan>),
-    /// `app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan`
+    #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan")]
     ConfigRegionRuleIfAccountOlderThan(Box<ConfigRegionRuleIfAccountOlderThan>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ConfigRegionRulesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ConfigRegionRuleDefault(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleDefault",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConfigRegionRuleIfDeclaredOverAge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConfigRegionRuleIfDeclaredUnderAge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConfigRegionRuleIfAssuredOverAge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConfigRegionRuleIfAssuredUnderAge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConfigRegionRuleIfAccountNewerThan(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConfigRegionRuleIfAccountOlderThan(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConfigRegionRulesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ConfigRegionRulesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.ageassurance.defs#configRegionRuleDefault",
-        "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge",
-        "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge",
-        "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge",
-        "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge",
-        "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan",
-        "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.ageassurance.defs#configRegionRuleDefault" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleDefault(Box::new(value)))
-            }
-            "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleIfDeclaredOverAge(
-                        Box::new(value),
-                    ))
-            }
-            "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleIfDeclaredUnderAge(
-                        Box::new(value),
-                    ))
-            }
-            "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleIfAssuredOverAge(Box::new(value)))
-            }
-            "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleIfAssuredUnderAge(
-                        Box::new(value),
-                    ))
-            }
-            "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleIfAccountNewerThan(
-                        Box::new(value),
-                    ))
-            }
-            "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConfigRegionRuleIfAccountOlderThan(
-                        Box::new(value),
-                    ))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRulesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies by default.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleDefault")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleDefault {
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleDefault {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleDefault";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleDefault {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies if the user has declared themselves equal-to or over a certain age.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleIfDeclaredOverAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleIfDeclaredOverAge {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleIfDeclaredOverAge {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies if the user has declared themselves under a certain age.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleIfDeclaredUnderAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleIfDeclaredUnderAge {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleIfDeclaredUnderAge {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies if the user has been assured to be equal-to or over a certain age.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleIfAssuredOverAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleIfAssuredOverAge {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleIfAssuredOverAge {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies if the user has been assured to be under a certain age.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleIfAssuredUnderAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleIfAssuredUnderAge {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleIfAssuredUnderAge {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies if the account is equal-to or newer than a certain date.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleIfAccountNewerThan {
     /// The date threshold as a datetime string.
     pub date: ::atlex::rt::Datetime,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleIfAccountNewerThan {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleIfAccountNewerThan {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Age Assurance rule that applies if the account is older than a certain date.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan")]
+#[non_exhaustive]
 pub struct ConfigRegionRuleIfAccountOlderThan {
     /// The date threshold as a datetime string.
     pub date: ::atlex::rt::Datetime,
     pub access: Access,
 }
 
-impl ::atlex::rt::LexType for ConfigRegionRuleIfAccountOlderThan {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan";
-}
-
-impl ::atlex::rt::Validate for ConfigRegionRuleIfAccountOlderThan {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Object used to store Age Assurance data in stash.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.ageassurance.defs#event")]
+#[non_exhaustive]
 pub struct Event {
     /// The date and time of this write operation.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// The unique identifier for this instance of the Age Assurance flow, in UUID format.
-    #[serde(rename = "attemptId")]
     pub attempt_id: String,
     /// The status of the Age Assurance process.
     pub status: EventStatus,
     /// The access level granted based on Age Assurance data we've processed.
     pub access: EventAccess,
     /// The ISO 3166-1 alpha-2 country code provided when beginning the Age Assurance flow.
-    #[serde(rename = "countryCode")]
     pub country_code: String,
     /// The ISO 3166-2 region code provided when beginning the Age Assurance flow.
-    #[serde(rename = "regionCode", default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     /// The email used for Age Assurance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The IP address used when initiating the Age Assurance flow.
-    #[serde(rename = "initIp", default, skip_serializing_if = "Option::is_none")]
     pub init_ip: Option<String>,
     /// The user agent used when initiating the Age Assurance flow.
-    #[serde(rename = "initUa", default, skip_serializing_if = "Option::is_none")]
     pub init_ua: Option<String>,
     /// The IP address used when completing the Age Assurance flow.
-    #[serde(rename = "completeIp", default, skip_serializing_if = "Option::is_none")]
     pub complete_ip: Option<String>,
     /// The user agent used when completing the Age Assurance flow.
-    #[serde(rename = "completeUa", default, skip_serializing_if = "Option::is_none")]
     pub complete_ua: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Event {
-    const TYPE: &'static str = "app.bsky.ageassurance.defs#event";
-}
-
-impl ::atlex::rt::Validate for Event {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The status of the Age Assurance process.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventStatus {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl EventStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "unknown",
-        "pending",
-        "assured",
-        "blocked",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The access level granted based on Age Assurance data we've processed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventAccess {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"safe"`
+    #[lex("safe")]
     Safe,
-    /// `"full"`
+    #[lex("full")]
     Full,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl EventAccess {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["unknown", "none", "safe", "full"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::None => "none",
-            Self::Safe => "safe",
-            Self::Full => "full",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventAccess {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventAccess {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventAccess {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "none" => Self::None,
-            "safe" => Self::Safe,
-            "full" => Self::Full,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventAccess {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventAccess {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventAccess {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -4,153 +4,35 @@
 pub const NSID: &str = "app.bsky.bookmark.defs";
 
 /// Object used to store bookmark data in stash.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.bookmark.defs#bookmark")]
+#[non_exhaustive]
 pub struct Bookmark {
     /// A strong ref to the record to be bookmarked. Currently, only `app.bsky.feed.post` records are supported.
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
 }
 
-impl ::atlex::rt::LexType for Bookmark {
-    const TYPE: &'static str = "app.bsky.bookmark.defs#bookmark";
-}
-
-impl ::atlex::rt::Validate for Bookmark {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.bookmark.defs#bookmarkView")]
+#[non_exhaustive]
 pub struct BookmarkView {
     /// A strong ref to the bookmarked record.
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
+    #[lex(check)]
     pub item: BookmarkViewItem,
 }
 
-impl ::atlex::rt::LexType for BookmarkView {
-    const TYPE: &'static str = "app.bsky.bookmark.defs#bookmarkView";
-}
-
-impl ::atlex::rt::Validate for BookmarkView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.item;
-        v.field("item", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum BookmarkViewItem {
-    /// `app.bsky.feed.defs#blockedPost`
+    #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
-    /// `app.bsky.feed.defs#notFoundPost`
+    #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
-    /// `app.bsky.feed.defs#postView`
+    #[lex("app.bsky.feed.defs#postView")]
     PostView(Box<crate::app::bsky::feed::defs::PostView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for BookmarkViewItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::BlockedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#blockedPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NotFoundPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#notFoundPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::PostView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.defs#postView", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for BookmarkViewItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for BookmarkViewItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#blockedPost",
-        "app.bsky.feed.defs#notFoundPost",
-        "app.bsky.feed.defs#postView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BlockedPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PostView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for BookmarkViewItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::BlockedPost(value) => v.nested(&**value),
-            Self::NotFoundPost(value) => v.nested(&**value),
-            Self::PostView(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
 }

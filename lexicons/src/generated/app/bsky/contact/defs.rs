@@ -4,114 +4,36 @@
 pub const NSID: &str = "app.bsky.contact.defs";
 
 /// Associates a profile with the positional index of the contact import input in the call to `app.bsky.contact.importContacts`, so clients can know which phone caused a particular match.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.contact.defs#matchAndContactIndex")]
+#[non_exhaustive]
 pub struct MatchAndContactIndex {
     /// Profile of the matched user.
+    #[lex(check)]
     pub r#match: crate::app::bsky::actor::defs::ProfileView,
     /// The index of this match in the import contact input.
-    #[serde(rename = "contactIndex")]
+    #[lex(check(minimum = 0, maximum = 999))]
     pub contact_index: i64,
 }
 
-impl ::atlex::rt::LexType for MatchAndContactIndex {
-    const TYPE: &'static str = "app.bsky.contact.defs#matchAndContactIndex";
-}
-
-impl ::atlex::rt::Validate for MatchAndContactIndex {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.r#match;
-        v.field("match", |v| v.nested(value));
-        let value = &self.contact_index;
-        v.field(
-            "contactIndex",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(999),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.contact.defs#syncStatus")]
+#[non_exhaustive]
 pub struct SyncStatus {
     /// Last date when contacts where imported.
-    #[serde(rename = "syncedAt")]
     pub synced_at: ::atlex::rt::Datetime,
     /// Number of existing contact matches resulting of the user imports and of their imported contacts having imported the user. Matches stop being counted when the user either follows the matched contact or dismisses the match.
-    #[serde(rename = "matchesCount")]
+    #[lex(check(minimum = 0))]
     pub matches_count: i64,
 }
 
-impl ::atlex::rt::LexType for SyncStatus {
-    const TYPE: &'static str = "app.bsky.contact.defs#syncStatus";
-}
-
-impl ::atlex::rt::Validate for SyncStatus {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.matches_count;
-        v.field(
-            "matchesCount",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// A stash object to be sent via bsync representing a notification to be created.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.contact.defs#notification")]
+#[non_exhaustive]
 pub struct Notification {
     /// The DID of who this notification comes from.
     pub from: ::atlex::rt::Did,
     /// The DID of who this notification should go to.
     pub to: ::atlex::rt::Did,
-}
-
-impl ::atlex::rt::LexType for Notification {
-    const TYPE: &'static str = "app.bsky.contact.defs#notification";
-}
-
-impl ::atlex::rt::Validate for Notification {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

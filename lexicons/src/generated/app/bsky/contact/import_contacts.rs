@@ -6,185 +6,44 @@ pub const NSID: &str = "app.bsky.contact.importContacts";
 /// The `app.bsky.contact.importContacts` procedure.
 ///
 /// Import contacts for securely matching with other users. This follows the protocol explained in <https://docs.bsky.app/blog/contact-import-rfc>. Requires authentication.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "app.bsky.contact.importContacts",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct ImportContacts;
 
-impl ::atlex::rt::Endpoint for ImportContacts {
-    const NSID: &'static str = "app.bsky.contact.importContacts";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// JWT to authenticate the call. Use the JWT received as a response to the call to `app.bsky.contact.verifyPhone`.
     pub token: String,
     /// List of phone numbers in global E.164 format (e.g., '+12125550123'). Phone numbers that cannot be normalized into a valid phone number will be discarded. Should not repeat the 'phone' input used in `app.bsky.contact.verifyPhone`.
+    #[lex(check(min_length = 1, max_length = 1000))]
     pub contacts: Vec<String>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.contacts;
-        v.field("contacts", |v| v.array_length(value.len(), Some(1), Some(1000)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// The users that matched during import and their indexes on the input contacts, so the client can correlate with its local list.
-    #[serde(rename = "matchesAndContactIndexes")]
+    #[lex(check)]
     pub matches_and_contact_indexes: Vec<
         crate::app::bsky::contact::defs::MatchAndContactIndex,
     >,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.matches_and_contact_indexes;
-        v.field(
-            "matchesAndContactIndexes",
-            |v| v.items(value, |v, item| v.nested(item)),
-        );
-    }
-}
-
 /// The errors `app.bsky.contact.importContacts` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidDid`
-    InvalidDid {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidContacts`
-    InvalidContacts {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `TooManyContacts`
-    TooManyContacts {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidToken`
-    InvalidToken {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InternalError`
-    InternalError {
-        /// The server's message.
-        message: Option<String>,
-    },
+    InvalidDid { message: Option<String> },
+    InvalidContacts { message: Option<String> },
+    TooManyContacts { message: Option<String> },
+    InvalidToken { message: Option<String> },
+    InternalError { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "InvalidDid",
-        "InvalidContacts",
-        "TooManyContacts",
-        "InvalidToken",
-        "InternalError",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidDid" => Self::InvalidDid { message },
-            "InvalidContacts" => Self::InvalidContacts { message },
-            "TooManyContacts" => Self::TooManyContacts { message },
-            "InvalidToken" => Self::InvalidToken { message },
-            "InternalError" => Self::InternalError { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidDid { .. } => "InvalidDid",
-            Self::InvalidContacts { .. } => "InvalidContacts",
-            Self::TooManyContacts { .. } => "TooManyContacts",
-            Self::InvalidToken { .. } => "InvalidToken",
-            Self::InternalError { .. } => "InternalError",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidDid { message }
-            | Self::InvalidContacts { message }
-            | Self::TooManyContacts { message }
-            | Self::InvalidToken { message }
-            | Self::InternalError { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

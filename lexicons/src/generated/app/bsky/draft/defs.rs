@@ -4,796 +4,187 @@
 pub const NSID: &str = "app.bsky.draft.defs";
 
 /// A draft with an identifier, used to store drafts in private storage (stash).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftWithId")]
+#[non_exhaustive]
 pub struct DraftWithId {
     /// A TID to be used as a draft identifier.
     pub id: ::atlex::rt::Tid,
+    #[lex(check)]
     pub draft: Draft,
-}
-
-impl ::atlex::rt::LexType for DraftWithId {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftWithId";
-}
-
-impl ::atlex::rt::Validate for DraftWithId {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.draft;
-        v.field("draft", |v| v.nested(value));
-    }
 }
 
 /// A draft containing an array of draft posts.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draft")]
+#[non_exhaustive]
 pub struct Draft {
     /// UUIDv4 identifier of the device that created this draft.
-    #[serde(rename = "deviceId", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 100))]
     pub device_id: Option<String>,
     /// The device and/or platform on which the draft was created.
-    #[serde(rename = "deviceName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 100))]
     pub device_name: Option<String>,
     /// Array of draft posts that compose this draft.
+    #[lex(check(min_length = 1, max_length = 100, items))]
     pub posts: Vec<DraftPost>,
     /// Indicates human language of posts primary text content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3))]
     pub langs: Option<Vec<::atlex::rt::Language>>,
     /// Embedding rules for the postgates to be created when this draft is published.
-    #[serde(
-        rename = "postgateEmbeddingRules",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 5))]
     pub postgate_embedding_rules: Option<Vec<DraftPostgateEmbeddingRulesItem>>,
     /// Allow-rules for the threadgate to be created when this draft is published.
-    #[serde(
-        rename = "threadgateAllow",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 5))]
     pub threadgate_allow: Option<Vec<DraftThreadgateAllowItem>>,
 }
 
-impl ::atlex::rt::LexType for Draft {
-    const TYPE: &'static str = "app.bsky.draft.defs#draft";
-}
-
-impl ::atlex::rt::Validate for Draft {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.device_id {
-            v.field(
-                "deviceId",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(100),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.device_name {
-            v.field(
-                "deviceName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(100),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        let value = &self.posts;
-        v.field(
-            "posts",
-            |v| {
-                v.array_length(value.len(), Some(1), Some(100));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-        if let Some(value) = &self.langs {
-            v.field("langs", |v| v.array_length(value.len(), None, Some(3)));
-        }
-        if let Some(value) = &self.postgate_embedding_rules {
-            v.field(
-                "postgateEmbeddingRules",
-                |v| v.array_length(value.len(), None, Some(5)),
-            );
-        }
-        if let Some(value) = &self.threadgate_allow {
-            v.field("threadgateAllow", |v| v.array_length(value.len(), None, Some(5)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DraftPostgateEmbeddingRulesItem {
-    /// `app.bsky.feed.postgate#disableRule`
+    #[lex("app.bsky.feed.postgate#disableRule")]
     PostgateDisableRule(Box<crate::app::bsky::feed::postgate::DisableRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for DraftPostgateEmbeddingRulesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::PostgateDisableRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.postgate#disableRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostgateEmbeddingRulesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DraftPostgateEmbeddingRulesItem {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.feed.postgate#disableRule"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.postgate#disableRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PostgateDisableRule(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DraftPostgateEmbeddingRulesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DraftThreadgateAllowItem {
-    /// `app.bsky.feed.threadgate#mentionRule`
+    #[lex("app.bsky.feed.threadgate#mentionRule")]
     ThreadgateMentionRule(Box<crate::app::bsky::feed::threadgate::MentionRule>),
-    /// `app.bsky.feed.threadgate#followerRule`
+    #[lex("app.bsky.feed.threadgate#followerRule")]
     ThreadgateFollowerRule(Box<crate::app::bsky::feed::threadgate::FollowerRule>),
-    /// `app.bsky.feed.threadgate#followingRule`
+    #[lex("app.bsky.feed.threadgate#followingRule")]
     ThreadgateFollowingRule(Box<crate::app::bsky::feed::threadgate::FollowingRule>),
-    /// `app.bsky.feed.threadgate#listRule`
+    #[lex("app.bsky.feed.threadgate#listRule")]
     ThreadgateListRule(Box<crate::app::bsky::feed::threadgate::ListRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for DraftThreadgateAllowItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ThreadgateMentionRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#mentionRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadgateFollowerRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#followerRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadgateFollowingRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#followingRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadgateListRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#listRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftThreadgateAllowItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DraftThreadgateAllowItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.threadgate#mentionRule",
-        "app.bsky.feed.threadgate#followerRule",
-        "app.bsky.feed.threadgate#followingRule",
-        "app.bsky.feed.threadgate#listRule",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.threadgate#mentionRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateMentionRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#followerRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateFollowerRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#followingRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateFollowingRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#listRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadgateListRule(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DraftThreadgateAllowItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// One of the posts that compose a draft.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftPost")]
+#[non_exhaustive]
 pub struct DraftPost {
     /// The primary post content. It has a higher limit than post contents to allow storing a larger text that can later be refined into smaller posts.
+    #[lex(check(max_length = 10000, max_graphemes = 1000))]
     pub text: String,
     /// Self-label values for this post. Effectively content warnings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<DraftPostLabels>,
-    #[serde(rename = "embedImages", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 4, items))]
     pub embed_images: Option<Vec<DraftEmbedImage>>,
-    #[serde(rename = "embedGallery", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embed_gallery: Option<DraftEmbedGallery>,
-    #[serde(rename = "embedVideos", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1, items))]
     pub embed_videos: Option<Vec<DraftEmbedVideo>>,
-    #[serde(rename = "embedExternals", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1))]
     pub embed_externals: Option<Vec<DraftEmbedExternal>>,
-    #[serde(rename = "embedRecords", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1))]
     pub embed_records: Option<Vec<DraftEmbedRecord>>,
 }
 
-impl ::atlex::rt::LexType for DraftPost {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftPost";
-}
-
-impl ::atlex::rt::Validate for DraftPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.text;
-        v.field(
-            "text",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(10000),
-                            max_graphemes: Some(1000),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-        if let Some(value) = &self.embed_images {
-            v.field(
-                "embedImages",
-                |v| {
-                    v.array_length(value.len(), None, Some(4));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-        if let Some(value) = &self.embed_gallery {
-            v.field("embedGallery", |v| v.nested(value));
-        }
-        if let Some(value) = &self.embed_videos {
-            v.field(
-                "embedVideos",
-                |v| {
-                    v.array_length(value.len(), None, Some(1));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-        if let Some(value) = &self.embed_externals {
-            v.field("embedExternals", |v| v.array_length(value.len(), None, Some(1)));
-        }
-        if let Some(value) = &self.embed_records {
-            v.field("embedRecords", |v| v.array_length(value.len(), None, Some(1)));
-        }
-    }
-}
-
 /// Self-label values for this post. Effectively content warnings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DraftPostLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for DraftPostLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftPostLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DraftPostLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DraftPostLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
 /// View to present drafts data to users.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftView")]
+#[non_exhaustive]
 pub struct DraftView {
     /// A TID to be used as a draft identifier.
     pub id: ::atlex::rt::Tid,
+    #[lex(check)]
     pub draft: Draft,
     /// The time the draft was created.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// The time the draft was last updated.
-    #[serde(rename = "updatedAt")]
     pub updated_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for DraftView {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftView";
-}
-
-impl ::atlex::rt::Validate for DraftView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.draft;
-        v.field("draft", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedLocalRef")]
+#[non_exhaustive]
 pub struct DraftEmbedLocalRef {
     /// Local, on-device ref to file to be embedded. Embeds are currently device-bound for drafts.
+    #[lex(check(min_length = 1, max_length = 1024))]
     pub path: String,
 }
 
-impl ::atlex::rt::LexType for DraftEmbedLocalRef {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedLocalRef";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedLocalRef {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.path;
-        v.field(
-            "path",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(1024),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedCaption")]
+#[non_exhaustive]
 pub struct DraftEmbedCaption {
     pub lang: ::atlex::rt::Language,
+    #[lex(check(max_length = 10000))]
     pub content: String,
 }
 
-impl ::atlex::rt::LexType for DraftEmbedCaption {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedCaption";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedCaption {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.content;
-        v.field(
-            "content",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(10000),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedGallery")]
+#[non_exhaustive]
 pub struct DraftEmbedGallery {
+    #[lex(check(max_length = 20, items))]
     pub items: DraftEmbedGalleryItems,
-}
-
-impl ::atlex::rt::LexType for DraftEmbedGallery {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedGallery";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedGallery {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.items;
-        v.field(
-            "items",
-            |v| {
-                v.array_length(value.len(), None, Some(20));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
 }
 
 /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
 pub type DraftEmbedGalleryItems = Vec<DraftEmbedGalleryItemsItem>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum DraftEmbedGalleryItemsItem {
-    /// `app.bsky.draft.defs#draftEmbedImage`
+    #[lex("app.bsky.draft.defs#draftEmbedImage")]
     DraftEmbedImage(Box<DraftEmbedImage>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for DraftEmbedGalleryItemsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::DraftEmbedImage(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.draft.defs#draftEmbedImage",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DraftEmbedGalleryItemsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for DraftEmbedGalleryItemsItem {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.draft.defs#draftEmbedImage"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.draft.defs#draftEmbedImage" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DraftEmbedImage(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for DraftEmbedGalleryItemsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::DraftEmbedImage(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedImage")]
+#[non_exhaustive]
 pub struct DraftEmbedImage {
-    #[serde(rename = "localRef")]
+    #[lex(check)]
     pub local_ref: DraftEmbedLocalRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_graphemes = 2000))]
     pub alt: Option<String>,
 }
 
-impl ::atlex::rt::LexType for DraftEmbedImage {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedImage";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedImage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.local_ref;
-        v.field("localRef", |v| v.nested(value));
-        if let Some(value) = &self.alt {
-            v.field(
-                "alt",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_graphemes: Some(2000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedVideo")]
+#[non_exhaustive]
 pub struct DraftEmbedVideo {
-    #[serde(rename = "localRef")]
+    #[lex(check)]
     pub local_ref: DraftEmbedLocalRef,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_graphemes = 2000))]
     pub alt: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 20, items))]
     pub captions: Option<Vec<DraftEmbedCaption>>,
 }
 
-impl ::atlex::rt::LexType for DraftEmbedVideo {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedVideo";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedVideo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.local_ref;
-        v.field("localRef", |v| v.nested(value));
-        if let Some(value) = &self.alt {
-            v.field(
-                "alt",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_graphemes: Some(2000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.captions {
-            v.field(
-                "captions",
-                |v| {
-                    v.array_length(value.len(), None, Some(20));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedExternal")]
+#[non_exhaustive]
 pub struct DraftEmbedExternal {
     pub uri: ::atlex::rt::Uri,
 }
 
-impl ::atlex::rt::LexType for DraftEmbedExternal {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedExternal";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedExternal {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.draft.defs#draftEmbedRecord")]
+#[non_exhaustive]
 pub struct DraftEmbedRecord {
     pub record: crate::com::atproto::repo::strong_ref::StrongRef,
-}
-
-impl ::atlex::rt::LexType for DraftEmbedRecord {
-    const TYPE: &'static str = "app.bsky.draft.defs#draftEmbedRecord";
-}
-
-impl ::atlex::rt::Validate for DraftEmbedRecord {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -17,7 +17,10 @@ pub mod update_draft;
 
 /// The `app.bsky.draft` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `app.bsky.draft.createDraft`: Inserts a draft using private storage (stash). An upper limit of drafts might be enforced. Requires authentication.
     fn create_draft(
@@ -26,8 +29,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<create_draft::CreateDraft>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.draft.deleteDraft`: Deletes a draft by ID. Requires authentication.
@@ -37,8 +39,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<delete_draft::DeleteDraft>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.draft.getDrafts`: Gets views of user drafts. Requires authentication.
@@ -48,8 +49,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_drafts::GetDrafts>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.draft.updateDraft`: Updates a draft using private storage (stash). If the draft ID points to a non-existing ID, the update will be silently ignored. This is done because updates don't enforce draft limit, so it accepts all writes, but will ignore invalid ones. Requires authentication.
@@ -59,12 +59,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_draft::UpdateDraft>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `app.bsky.draft` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `app.bsky.draft` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -4,57 +4,12 @@
 pub const NSID: &str = "app.bsky.embed.defs";
 
 /// width:height represents an aspect ratio. It may be approximate, and may not correspond to absolute dimensions in any given unit.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.defs#aspectRatio")]
+#[non_exhaustive]
 pub struct AspectRatio {
+    #[lex(check(minimum = 1))]
     pub width: i64,
+    #[lex(check(minimum = 1))]
     pub height: i64,
-}
-
-impl ::atlex::rt::LexType for AspectRatio {
-    const TYPE: &'static str = "app.bsky.embed.defs#aspectRatio";
-}
-
-impl ::atlex::rt::Validate for AspectRatio {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.width;
-        v.field(
-            "width",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(1),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.height;
-        v.field(
-            "height",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(1),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
 }

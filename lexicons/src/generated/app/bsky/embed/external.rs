@@ -4,297 +4,101 @@
 pub const NSID: &str = "app.bsky.embed.external";
 
 /// A representation of some externally linked content (eg, a URL and 'card'), embedded in a Bluesky record (eg, a post).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external")]
+#[non_exhaustive]
 pub struct Main {
+    #[lex(check)]
     pub external: External,
 }
 
-impl ::atlex::rt::LexType for Main {
-    const TYPE: &'static str = "app.bsky.embed.external";
-}
-
-impl ::atlex::rt::Validate for Main {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.external;
-        v.field("external", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external#external")]
+#[non_exhaustive]
 pub struct External {
     pub uri: ::atlex::rt::Uri,
     pub title: String,
     pub description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/*"]))]
     pub thumb: Option<::atlex::rt::Blob>,
     /// StrongRefs (uri+cid) of the Atmosphere records that backed this view.
-    #[serde(rename = "associatedRefs", default, skip_serializing_if = "Option::is_none")]
     pub associated_refs: Option<Vec<crate::com::atproto::repo::strong_ref::StrongRef>>,
 }
 
-impl ::atlex::rt::LexType for External {
-    const TYPE: &'static str = "app.bsky.embed.external#external";
-}
-
-impl ::atlex::rt::Validate for External {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.thumb {
-            v.field("thumb", |v| v.blob(value, Some(&["image/*"]), Some(1000000)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external#view")]
+#[non_exhaustive]
 pub struct View {
+    #[lex(check)]
     pub external: ViewExternal,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "app.bsky.embed.external#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.external;
-        v.field("external", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external#viewExternal")]
+#[non_exhaustive]
 pub struct ViewExternal {
     pub uri: ::atlex::rt::Uri,
     pub title: String,
     pub description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb: Option<::atlex::rt::Uri>,
     /// When the external content was created, if available. Example: a publication date, for an article.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
     /// When the external content was updated, if available.
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
     /// Estimated reading time in minutes, if applicable and available.
-    #[serde(rename = "readingTime", default, skip_serializing_if = "Option::is_none")]
     pub reading_time: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub source: Option<ViewExternalSource>,
     /// StrongRefs (uri+cid) of the Atmosphere records that backed this view.
-    #[serde(rename = "associatedRefs", default, skip_serializing_if = "Option::is_none")]
     pub associated_refs: Option<Vec<crate::com::atproto::repo::strong_ref::StrongRef>>,
     /// Profiles of the owners of the Atmosphere records that backed this view.
-    #[serde(
-        rename = "associatedProfiles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub associated_profiles: Option<
         Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
     >,
 }
 
-impl ::atlex::rt::LexType for ViewExternal {
-    const TYPE: &'static str = "app.bsky.embed.external#viewExternal";
-}
-
-impl ::atlex::rt::Validate for ViewExternal {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.source {
-            v.field("source", |v| v.nested(value));
-        }
-        if let Some(value) = &self.associated_profiles {
-            v.field("associatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
 /// The source of an external embed, such as a standard.site publication.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external#viewExternalSource")]
+#[non_exhaustive]
 pub struct ViewExternalSource {
     /// URI of the source, if available. Example: the <https://> URL of a site.standard.publication record.
     pub uri: ::atlex::rt::Uri,
     /// Fully-qualified URL where an icon representing the source can be fetched. For example, CDN location provided by the App View.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon: Option<::atlex::rt::Uri>,
     pub title: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub theme: Option<ViewExternalSourceTheme>,
 }
 
-impl ::atlex::rt::LexType for ViewExternalSource {
-    const TYPE: &'static str = "app.bsky.embed.external#viewExternalSource";
-}
-
-impl ::atlex::rt::Validate for ViewExternalSource {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.theme {
-            v.field("theme", |v| v.nested(value));
-        }
-    }
-}
-
 /// The theme colors of an external source, such as a site.standard.publication. These colors may be used when rendering an embed from that source.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external#viewExternalSourceTheme")]
+#[non_exhaustive]
 pub struct ViewExternalSourceTheme {
-    #[serde(rename = "backgroundRGB", default, skip_serializing_if = "Option::is_none")]
+    #[lex(rename = "backgroundRGB", check)]
     pub background_rgb: Option<ColorRgb>,
-    #[serde(rename = "foregroundRGB", default, skip_serializing_if = "Option::is_none")]
+    #[lex(rename = "foregroundRGB", check)]
     pub foreground_rgb: Option<ColorRgb>,
-    #[serde(rename = "accentRGB", default, skip_serializing_if = "Option::is_none")]
+    #[lex(rename = "accentRGB", check)]
     pub accent_rgb: Option<ColorRgb>,
-    #[serde(
-        rename = "accentForegroundRGB",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(rename = "accentForegroundRGB", check)]
     pub accent_foreground_rgb: Option<ColorRgb>,
 }
 
-impl ::atlex::rt::LexType for ViewExternalSourceTheme {
-    const TYPE: &'static str = "app.bsky.embed.external#viewExternalSourceTheme";
-}
-
-impl ::atlex::rt::Validate for ViewExternalSourceTheme {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.background_rgb {
-            v.field("backgroundRGB", |v| v.nested(value));
-        }
-        if let Some(value) = &self.foreground_rgb {
-            v.field("foregroundRGB", |v| v.nested(value));
-        }
-        if let Some(value) = &self.accent_rgb {
-            v.field("accentRGB", |v| v.nested(value));
-        }
-        if let Some(value) = &self.accent_foreground_rgb {
-            v.field("accentForegroundRGB", |v| v.nested(value));
-        }
-    }
-}
-
 /// RGB color definition, inspired by site.standard.theme.color#rgb
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.external#colorRGB")]
+#[non_exhaustive]
 pub struct ColorRgb {
+    #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub g: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
-}
-
-impl ::atlex::rt::LexType for ColorRgb {
-    const TYPE: &'static str = "app.bsky.embed.external#colorRGB";
-}
-
-impl ::atlex::rt::Validate for ColorRgb {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.r;
-        v.field(
-            "r",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.g;
-        v.field(
-            "g",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.b;
-        v.field(
-            "b",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
 }

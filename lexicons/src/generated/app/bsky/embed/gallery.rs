@@ -3,232 +3,59 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.gallery";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.gallery")]
+#[non_exhaustive]
 pub struct Gallery {
     /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
+    #[lex(check(max_length = 20, items))]
     pub items: Vec<GalleryItemsItem>,
 }
 
-impl ::atlex::rt::LexType for Gallery {
-    const TYPE: &'static str = "app.bsky.embed.gallery";
-}
-
-impl ::atlex::rt::Validate for Gallery {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.items;
-        v.field(
-            "items",
-            |v| {
-                v.array_length(value.len(), None, Some(20));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
 /// The media items in the gallery. Each item may be of a different type, but all types must be supported by the client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum GalleryItemsItem {
-    /// `app.bsky.embed.gallery#image`
+    #[lex("app.bsky.embed.gallery#image")]
     Image(Box<Image>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for GalleryItemsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Image(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.gallery#image", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for GalleryItemsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for GalleryItemsItem {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.gallery#image"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.gallery#image" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Image(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for GalleryItemsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::Image(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.gallery#image")]
+#[non_exhaustive]
 pub struct Image {
+    #[lex(check(max_size = 2000000, accept = ["image/*"]))]
     pub image: ::atlex::rt::Blob,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
-    #[serde(rename = "aspectRatio")]
+    #[lex(check)]
     pub aspect_ratio: crate::app::bsky::embed::defs::AspectRatio,
 }
 
-impl ::atlex::rt::LexType for Image {
-    const TYPE: &'static str = "app.bsky.embed.gallery#image";
-}
-
-impl ::atlex::rt::Validate for Image {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.image;
-        v.field("image", |v| v.blob(value, Some(&["image/*"]), Some(2000000)));
-        let value = &self.aspect_ratio;
-        v.field("aspectRatio", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.gallery#view")]
+#[non_exhaustive]
 pub struct View {
+    #[lex(check)]
     pub items: Vec<ViewItemsItem>,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "app.bsky.embed.gallery#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.items;
-        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ViewItemsItem {
-    /// `app.bsky.embed.gallery#viewImage`
+    #[lex("app.bsky.embed.gallery#viewImage")]
     ViewImage(Box<ViewImage>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ViewItemsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ViewImage(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.gallery#viewImage",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewItemsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ViewItemsItem {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.embed.gallery#viewImage"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.gallery#viewImage" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ViewImage(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewItemsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ViewImage(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.gallery#viewImage")]
+#[non_exhaustive]
 pub struct ViewImage {
     /// Fully-qualified URL where a thumbnail of the image can be fetched. For example, CDN location provided by the App View.
     pub thumbnail: ::atlex::rt::Uri,
@@ -236,17 +63,6 @@ pub struct ViewImage {
     pub fullsize: ::atlex::rt::Uri,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
-    #[serde(rename = "aspectRatio")]
+    #[lex(check)]
     pub aspect_ratio: crate::app::bsky::embed::defs::AspectRatio,
-}
-
-impl ::atlex::rt::LexType for ViewImage {
-    const TYPE: &'static str = "app.bsky.embed.gallery#viewImage";
-}
-
-impl ::atlex::rt::Validate for ViewImage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.aspect_ratio;
-        v.field("aspectRatio", |v| v.nested(value));
-    }
 }

@@ -3,107 +3,38 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.images";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.images")]
+#[non_exhaustive]
 pub struct Images {
+    #[lex(check(max_length = 4, items))]
     pub images: Vec<Image>,
 }
 
-impl ::atlex::rt::LexType for Images {
-    const TYPE: &'static str = "app.bsky.embed.images";
-}
-
-impl ::atlex::rt::Validate for Images {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.images;
-        v.field(
-            "images",
-            |v| {
-                v.array_length(value.len(), None, Some(4));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.images#image")]
+#[non_exhaustive]
 pub struct Image {
     /// The raw image file. May be up to 2 MB, formerly limited to 1 MB.
+    #[lex(check(max_size = 2000000, accept = ["image/*"]))]
     pub image: ::atlex::rt::Blob,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
-    #[serde(rename = "aspectRatio", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
 }
 
-impl ::atlex::rt::LexType for Image {
-    const TYPE: &'static str = "app.bsky.embed.images#image";
-}
-
-impl ::atlex::rt::Validate for Image {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.image;
-        v.field("image", |v| v.blob(value, Some(&["image/*"]), Some(2000000)));
-        if let Some(value) = &self.aspect_ratio {
-            v.field("aspectRatio", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.images#view")]
+#[non_exhaustive]
 pub struct View {
+    #[lex(check(max_length = 4, items))]
     pub images: Vec<ViewImage>,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "app.bsky.embed.images#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.images;
-        v.field(
-            "images",
-            |v| {
-                v.array_length(value.len(), None, Some(4));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.images#viewImage")]
+#[non_exhaustive]
 pub struct ViewImage {
     /// Fully-qualified URL where a thumbnail of the image can be fetched. For example, CDN location provided by the App View.
     pub thumb: ::atlex::rt::Uri,
@@ -111,18 +42,6 @@ pub struct ViewImage {
     pub fullsize: ::atlex::rt::Uri,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
-    #[serde(rename = "aspectRatio", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
-}
-
-impl ::atlex::rt::LexType for ViewImage {
-    const TYPE: &'static str = "app.bsky.embed.images#viewImage";
-}
-
-impl ::atlex::rt::Validate for ViewImage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.aspect_ratio {
-            v.field("aspectRatio", |v| v.nested(value));
-        }
-    }
 }

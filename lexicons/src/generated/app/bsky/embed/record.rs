@@ -3,502 +3,112 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.record";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.record")]
+#[non_exhaustive]
 pub struct Record {
     pub record: crate::com::atproto::repo::strong_ref::StrongRef,
 }
 
-impl ::atlex::rt::LexType for Record {
-    const TYPE: &'static str = "app.bsky.embed.record";
-}
-
-impl ::atlex::rt::Validate for Record {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.record#view")]
+#[non_exhaustive]
 pub struct View {
+    #[lex(check)]
     pub record: ViewRecordUnion,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "app.bsky.embed.record#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.record;
-        v.field("record", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ViewRecordUnion {
-    /// `app.bsky.embed.record#viewRecord`
+    #[lex("app.bsky.embed.record#viewRecord")]
     ViewRecord(Box<ViewRecord>),
-    /// `app.bsky.embed.record#viewNotFound`
+    #[lex("app.bsky.embed.record#viewNotFound")]
     ViewNotFound(Box<ViewNotFound>),
-    /// `app.bsky.embed.record#viewBlocked`
+    #[lex("app.bsky.embed.record#viewBlocked")]
     ViewBlocked(Box<ViewBlocked>),
-    /// `app.bsky.embed.record#viewDetached`
+    #[lex("app.bsky.embed.record#viewDetached")]
     ViewDetached(Box<ViewDetached>),
-    /// `app.bsky.feed.defs#generatorView`
+    #[lex("app.bsky.feed.defs#generatorView")]
     GeneratorView(Box<crate::app::bsky::feed::defs::GeneratorView>),
-    /// `app.bsky.graph.defs#listView`
+    #[lex("app.bsky.graph.defs#listView")]
     ListView(Box<crate::app::bsky::graph::defs::ListView>),
-    /// `app.bsky.labeler.defs#labelerView`
+    #[lex("app.bsky.labeler.defs#labelerView")]
     LabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
-    /// `app.bsky.graph.defs#starterPackViewBasic`
+    #[lex("app.bsky.graph.defs#starterPackViewBasic")]
     StarterPackViewBasic(Box<crate::app::bsky::graph::defs::StarterPackViewBasic>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ViewRecordUnion {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ViewRecord(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.record#viewRecord",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ViewNotFound(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.record#viewNotFound",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ViewBlocked(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.record#viewBlocked",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ViewDetached(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.record#viewDetached",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::GeneratorView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#generatorView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ListView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.graph.defs#listView", &**value),
-                    serializer,
-                )
-            }
-            Self::LabelerView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.labeler.defs#labelerView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::StarterPackViewBasic(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.graph.defs#starterPackViewBasic",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordUnion {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ViewRecordUnion {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.record#viewRecord",
-        "app.bsky.embed.record#viewNotFound",
-        "app.bsky.embed.record#viewBlocked",
-        "app.bsky.embed.record#viewDetached",
-        "app.bsky.feed.defs#generatorView",
-        "app.bsky.graph.defs#listView",
-        "app.bsky.labeler.defs#labelerView",
-        "app.bsky.graph.defs#starterPackViewBasic",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.record#viewRecord" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ViewRecord(Box::new(value)))
-            }
-            "app.bsky.embed.record#viewNotFound" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ViewNotFound(Box::new(value)))
-            }
-            "app.bsky.embed.record#viewBlocked" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ViewBlocked(Box::new(value)))
-            }
-            "app.bsky.embed.record#viewDetached" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ViewDetached(Box::new(value)))
-            }
-            "app.bsky.feed.defs#generatorView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GeneratorView(Box::new(value)))
-            }
-            "app.bsky.graph.defs#listView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ListView(Box::new(value)))
-            }
-            "app.bsky.labeler.defs#labelerView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LabelerView(Box::new(value)))
-            }
-            "app.bsky.graph.defs#starterPackViewBasic" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::StarterPackViewBasic(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewRecordUnion {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ViewRecord(value) => v.nested(&**value),
-            Self::ViewNotFound(value) => v.nested(&**value),
-            Self::ViewBlocked(value) => v.nested(&**value),
-            Self::ViewDetached(value) => v.nested(&**value),
-            Self::GeneratorView(value) => v.nested(&**value),
-            Self::ListView(value) => v.nested(&**value),
-            Self::LabelerView(value) => v.nested(&**value),
-            Self::StarterPackViewBasic(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.record#viewRecord")]
+#[non_exhaustive]
 pub struct ViewRecord {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check)]
     pub author: crate::app::bsky::actor::defs::ProfileViewBasic,
     /// The record data itself.
+    #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "replyCount", default, skip_serializing_if = "Option::is_none")]
     pub reply_count: Option<i64>,
-    #[serde(rename = "repostCount", default, skip_serializing_if = "Option::is_none")]
     pub repost_count: Option<i64>,
-    #[serde(rename = "likeCount", default, skip_serializing_if = "Option::is_none")]
     pub like_count: Option<i64>,
-    #[serde(rename = "quoteCount", default, skip_serializing_if = "Option::is_none")]
     pub quote_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embeds: Option<Vec<ViewRecordEmbedsItem>>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for ViewRecord {
-    const TYPE: &'static str = "app.bsky.embed.record#viewRecord";
-}
-
-impl ::atlex::rt::Validate for ViewRecord {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.author;
-        v.field("author", |v| v.nested(value));
-        let value = &self.value;
-        v.field("value", |v| v.object(value));
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.embeds {
-            v.field("embeds", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ViewRecordEmbedsItem {
-    /// `app.bsky.embed.images#view`
+    #[lex("app.bsky.embed.images#view")]
     ImagesView(Box<crate::app::bsky::embed::images::View>),
-    /// `app.bsky.embed.video#view`
+    #[lex("app.bsky.embed.video#view")]
     VideoView(Box<crate::app::bsky::embed::video::View>),
-    /// `app.bsky.embed.gallery#view`
+    #[lex("app.bsky.embed.gallery#view")]
     GalleryView(Box<crate::app::bsky::embed::gallery::View>),
-    /// `app.bsky.embed.external#view`
+    #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
-    /// `app.bsky.embed.record#view`
+    #[lex("app.bsky.embed.record#view")]
     RecordView(Box<View>),
-    /// `app.bsky.embed.recordWithMedia#view`
+    #[lex("app.bsky.embed.recordWithMedia#view")]
     RecordWithMediaView(Box<crate::app::bsky::embed::record_with_media::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ViewRecordEmbedsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ImagesView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.images#view", &**value),
-                    serializer,
-                )
-            }
-            Self::VideoView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.video#view", &**value),
-                    serializer,
-                )
-            }
-            Self::GalleryView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.gallery#view", &**value),
-                    serializer,
-                )
-            }
-            Self::ExternalView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external#view", &**value),
-                    serializer,
-                )
-            }
-            Self::RecordView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.record#view", &**value),
-                    serializer,
-                )
-            }
-            Self::RecordWithMediaView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.recordWithMedia#view",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewRecordEmbedsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ViewRecordEmbedsItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.images#view",
-        "app.bsky.embed.video#view",
-        "app.bsky.embed.gallery#view",
-        "app.bsky.embed.external#view",
-        "app.bsky.embed.record#view",
-        "app.bsky.embed.recordWithMedia#view",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.images#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ImagesView(Box::new(value)))
-            }
-            "app.bsky.embed.video#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::VideoView(Box::new(value)))
-            }
-            "app.bsky.embed.gallery#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GalleryView(Box::new(value)))
-            }
-            "app.bsky.embed.external#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ExternalView(Box::new(value)))
-            }
-            "app.bsky.embed.record#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordView(Box::new(value)))
-            }
-            "app.bsky.embed.recordWithMedia#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordWithMediaView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewRecordEmbedsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ImagesView(value) => v.nested(&**value),
-            Self::VideoView(value) => v.nested(&**value),
-            Self::GalleryView(value) => v.nested(&**value),
-            Self::ExternalView(value) => v.nested(&**value),
-            Self::RecordView(value) => v.nested(&**value),
-            Self::RecordWithMediaView(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.record#viewNotFound")]
+#[non_exhaustive]
 pub struct ViewNotFound {
     pub uri: ::atlex::rt::AtUri,
-    #[serde(rename = "notFound")]
+    #[lex(check(const_value = true))]
     pub not_found: bool,
 }
 
-impl ::atlex::rt::LexType for ViewNotFound {
-    const TYPE: &'static str = "app.bsky.embed.record#viewNotFound";
-}
-
-impl ::atlex::rt::Validate for ViewNotFound {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.not_found;
-        v.field("notFound", |v| v.boolean(*value, Some(true)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.record#viewBlocked")]
+#[non_exhaustive]
 pub struct ViewBlocked {
     pub uri: ::atlex::rt::AtUri,
+    #[lex(check(const_value = true))]
     pub blocked: bool,
+    #[lex(check)]
     pub author: crate::app::bsky::feed::defs::BlockedAuthor,
 }
 
-impl ::atlex::rt::LexType for ViewBlocked {
-    const TYPE: &'static str = "app.bsky.embed.record#viewBlocked";
-}
-
-impl ::atlex::rt::Validate for ViewBlocked {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.blocked;
-        v.field("blocked", |v| v.boolean(*value, Some(true)));
-        let value = &self.author;
-        v.field("author", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.record#viewDetached")]
+#[non_exhaustive]
 pub struct ViewDetached {
     pub uri: ::atlex::rt::AtUri,
+    #[lex(check(const_value = true))]
     pub detached: bool,
-}
-
-impl ::atlex::rt::LexType for ViewDetached {
-    const TYPE: &'static str = "app.bsky.embed.record#viewDetached";
-}
-
-impl ::atlex::rt::Validate for ViewDetached {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.detached;
-        v.field("detached", |v| v.boolean(*value, Some(true)));
-    }
 }

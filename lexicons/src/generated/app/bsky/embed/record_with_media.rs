@@ -3,272 +3,53 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.recordWithMedia";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.recordWithMedia")]
+#[non_exhaustive]
 pub struct RecordWithMedia {
     pub record: crate::app::bsky::embed::record::Record,
+    #[lex(check)]
     pub media: RecordWithMediaMedia,
 }
 
-impl ::atlex::rt::LexType for RecordWithMedia {
-    const TYPE: &'static str = "app.bsky.embed.recordWithMedia";
-}
-
-impl ::atlex::rt::Validate for RecordWithMedia {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.media;
-        v.field("media", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum RecordWithMediaMedia {
-    /// `app.bsky.embed.images`
+    #[lex("app.bsky.embed.images")]
     Images(Box<crate::app::bsky::embed::images::Images>),
-    /// `app.bsky.embed.video`
+    #[lex("app.bsky.embed.video")]
     Video(Box<crate::app::bsky::embed::video::Video>),
-    /// `app.bsky.embed.gallery`
+    #[lex("app.bsky.embed.gallery")]
     Gallery(Box<crate::app::bsky::embed::gallery::Gallery>),
-    /// `app.bsky.embed.external`
+    #[lex("app.bsky.embed.external")]
     External(Box<crate::app::bsky::embed::external::Main>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for RecordWithMediaMedia {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Images(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.images", &**value),
-                    serializer,
-                )
-            }
-            Self::Video(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.video", &**value),
-                    serializer,
-                )
-            }
-            Self::Gallery(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.gallery", &**value),
-                    serializer,
-                )
-            }
-            Self::External(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordWithMediaMedia {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for RecordWithMediaMedia {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.images",
-        "app.bsky.embed.video",
-        "app.bsky.embed.gallery",
-        "app.bsky.embed.external",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.images" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Images(Box::new(value)))
-            }
-            "app.bsky.embed.video" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Video(Box::new(value)))
-            }
-            "app.bsky.embed.gallery" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Gallery(Box::new(value)))
-            }
-            "app.bsky.embed.external" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::External(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for RecordWithMediaMedia {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::Images(value) => v.nested(&**value),
-            Self::Video(value) => v.nested(&**value),
-            Self::Gallery(value) => v.nested(&**value),
-            Self::External(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.recordWithMedia#view")]
+#[non_exhaustive]
 pub struct View {
+    #[lex(check)]
     pub record: crate::app::bsky::embed::record::View,
+    #[lex(check)]
     pub media: ViewMedia,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "app.bsky.embed.recordWithMedia#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.record;
-        v.field("record", |v| v.nested(value));
-        let value = &self.media;
-        v.field("media", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ViewMedia {
-    /// `app.bsky.embed.images#view`
+    #[lex("app.bsky.embed.images#view")]
     ImagesView(Box<crate::app::bsky::embed::images::View>),
-    /// `app.bsky.embed.video#view`
+    #[lex("app.bsky.embed.video#view")]
     VideoView(Box<crate::app::bsky::embed::video::View>),
-    /// `app.bsky.embed.gallery#view`
+    #[lex("app.bsky.embed.gallery#view")]
     GalleryView(Box<crate::app::bsky::embed::gallery::View>),
-    /// `app.bsky.embed.external#view`
+    #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for ViewMedia {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ImagesView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.images#view", &**value),
-                    serializer,
-                )
-            }
-            Self::VideoView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.video#view", &**value),
-                    serializer,
-                )
-            }
-            Self::GalleryView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.gallery#view", &**value),
-                    serializer,
-                )
-            }
-            Self::ExternalView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external#view", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewMedia {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ViewMedia {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.images#view",
-        "app.bsky.embed.video#view",
-        "app.bsky.embed.gallery#view",
-        "app.bsky.embed.external#view",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.images#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ImagesView(Box::new(value)))
-            }
-            "app.bsky.embed.video#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::VideoView(Box::new(value)))
-            }
-            "app.bsky.embed.gallery#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GalleryView(Box::new(value)))
-            }
-            "app.bsky.embed.external#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ExternalView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewMedia {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ImagesView(value) => v.nested(&**value),
-            Self::VideoView(value) => v.nested(&**value),
-            Self::GalleryView(value) => v.nested(&**value),
-            Self::ExternalView(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
 }

@@ -3,249 +3,68 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.video";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.video")]
+#[non_exhaustive]
 pub struct Video {
     /// The mp4 video file. May be up to 300mb, formerly limited to 100mb.
+    #[lex(check(max_size = 300000000, accept = ["video/mp4"]))]
     pub video: ::atlex::rt::Blob,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 20, items))]
     pub captions: Option<Vec<Caption>>,
     /// Alt text description of the video, for accessibility.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,
-    #[serde(rename = "aspectRatio", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// A hint to the client about how to present the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presentation: Option<VideoPresentation>,
 }
 
-impl ::atlex::rt::LexType for Video {
-    const TYPE: &'static str = "app.bsky.embed.video";
-}
-
-impl ::atlex::rt::Validate for Video {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.video;
-        v.field("video", |v| v.blob(value, Some(&["video/mp4"]), Some(300000000)));
-        if let Some(value) = &self.captions {
-            v.field(
-                "captions",
-                |v| {
-                    v.array_length(value.len(), None, Some(20));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-        if let Some(value) = &self.aspect_ratio {
-            v.field("aspectRatio", |v| v.nested(value));
-        }
-    }
-}
-
 /// A hint to the client about how to present the video.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum VideoPresentation {
-    /// `"default"`
+    #[lex("default")]
     Default,
-    /// `"gif"`
+    #[lex("gif")]
     Gif,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl VideoPresentation {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["default", "gif"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Default => "default",
-            Self::Gif => "gif",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for VideoPresentation {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for VideoPresentation {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for VideoPresentation {
-    fn from(value: &str) -> Self {
-        match value {
-            "default" => Self::Default,
-            "gif" => Self::Gif,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for VideoPresentation {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for VideoPresentation {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for VideoPresentation {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.video#caption")]
+#[non_exhaustive]
 pub struct Caption {
     pub lang: ::atlex::rt::Language,
+    #[lex(check(max_size = 20000, accept = ["text/vtt"]))]
     pub file: ::atlex::rt::Blob,
 }
 
-impl ::atlex::rt::LexType for Caption {
-    const TYPE: &'static str = "app.bsky.embed.video#caption";
-}
-
-impl ::atlex::rt::Validate for Caption {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.file;
-        v.field("file", |v| v.blob(value, Some(&["text/vtt"]), Some(20000)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.embed.video#view")]
+#[non_exhaustive]
 pub struct View {
     pub cid: ::atlex::rt::Cid,
     pub playlist: ::atlex::rt::Uri,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt: Option<String>,
-    #[serde(rename = "aspectRatio", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// A hint to the client about how to present the video.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presentation: Option<ViewPresentation>,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "app.bsky.embed.video#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.aspect_ratio {
-            v.field("aspectRatio", |v| v.nested(value));
-        }
-    }
-}
-
 /// A hint to the client about how to present the video.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ViewPresentation {
-    /// `"default"`
+    #[lex("default")]
     Default,
-    /// `"gif"`
+    #[lex("gif")]
     Gif,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ViewPresentation {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["default", "gif"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Default => "default",
-            Self::Gif => "gif",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ViewPresentation {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ViewPresentation {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ViewPresentation {
-    fn from(value: &str) -> Self {
-        match value {
-            "default" => Self::Default,
-            "gif" => Self::Gif,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ViewPresentation {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewPresentation {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewPresentation {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

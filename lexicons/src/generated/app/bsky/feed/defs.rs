@@ -3,1651 +3,380 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.feed.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#postView")]
+#[non_exhaustive]
 pub struct PostView {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check)]
     pub author: crate::app::bsky::actor::defs::ProfileViewBasic,
+    #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embed: Option<PostViewEmbed>,
-    #[serde(rename = "bookmarkCount", default, skip_serializing_if = "Option::is_none")]
     pub bookmark_count: Option<i64>,
-    #[serde(rename = "replyCount", default, skip_serializing_if = "Option::is_none")]
     pub reply_count: Option<i64>,
-    #[serde(rename = "repostCount", default, skip_serializing_if = "Option::is_none")]
     pub repost_count: Option<i64>,
-    #[serde(rename = "likeCount", default, skip_serializing_if = "Option::is_none")]
     pub like_count: Option<i64>,
-    #[serde(rename = "quoteCount", default, skip_serializing_if = "Option::is_none")]
     pub quote_count: Option<i64>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub viewer: Option<ViewerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub threadgate: Option<ThreadgateView>,
     /// Debug information for internal development
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::LexType for PostView {
-    const TYPE: &'static str = "app.bsky.feed.defs#postView";
-}
-
-impl ::atlex::rt::Validate for PostView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.author;
-        v.field("author", |v| v.nested(value));
-        let value = &self.record;
-        v.field("record", |v| v.object(value));
-        if let Some(value) = &self.embed {
-            v.field("embed", |v| v.nested(value));
-        }
-        if let Some(value) = &self.viewer {
-            v.field("viewer", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.threadgate {
-            v.field("threadgate", |v| v.nested(value));
-        }
-        if let Some(value) = &self.debug {
-            v.field("debug", |v| v.object(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PostViewEmbed {
-    /// `app.bsky.embed.images#view`
+    #[lex("app.bsky.embed.images#view")]
     ImagesView(Box<crate::app::bsky::embed::images::View>),
-    /// `app.bsky.embed.video#view`
+    #[lex("app.bsky.embed.video#view")]
     VideoView(Box<crate::app::bsky::embed::video::View>),
-    /// `app.bsky.embed.gallery#view`
+    #[lex("app.bsky.embed.gallery#view")]
     GalleryView(Box<crate::app::bsky::embed::gallery::View>),
-    /// `app.bsky.embed.external#view`
+    #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
-    /// `app.bsky.embed.record#view`
+    #[lex("app.bsky.embed.record#view")]
     RecordView(Box<crate::app::bsky::embed::record::View>),
-    /// `app.bsky.embed.recordWithMedia#view`
+    #[lex("app.bsky.embed.recordWithMedia#view")]
     RecordWithMediaView(Box<crate::app::bsky::embed::record_with_media::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for PostViewEmbed {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ImagesView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.images#view", &**value),
-                    serializer,
-                )
-            }
-            Self::VideoView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.video#view", &**value),
-                    serializer,
-                )
-            }
-            Self::GalleryView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.gallery#view", &**value),
-                    serializer,
-                )
-            }
-            Self::ExternalView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external#view", &**value),
-                    serializer,
-                )
-            }
-            Self::RecordView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.record#view", &**value),
-                    serializer,
-                )
-            }
-            Self::RecordWithMediaView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.recordWithMedia#view",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostViewEmbed {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PostViewEmbed {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.images#view",
-        "app.bsky.embed.video#view",
-        "app.bsky.embed.gallery#view",
-        "app.bsky.embed.external#view",
-        "app.bsky.embed.record#view",
-        "app.bsky.embed.recordWithMedia#view",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.images#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ImagesView(Box::new(value)))
-            }
-            "app.bsky.embed.video#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::VideoView(Box::new(value)))
-            }
-            "app.bsky.embed.gallery#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GalleryView(Box::new(value)))
-            }
-            "app.bsky.embed.external#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ExternalView(Box::new(value)))
-            }
-            "app.bsky.embed.record#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordView(Box::new(value)))
-            }
-            "app.bsky.embed.recordWithMedia#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordWithMediaView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PostViewEmbed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ImagesView(value) => v.nested(&**value),
-            Self::VideoView(value) => v.nested(&**value),
-            Self::GalleryView(value) => v.nested(&**value),
-            Self::ExternalView(value) => v.nested(&**value),
-            Self::RecordView(value) => v.nested(&**value),
-            Self::RecordWithMediaView(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
 }
 
 /// Metadata about the requesting account's relationship with the subject content. Only has meaningful content for authed requests.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#viewerState")]
+#[non_exhaustive]
 pub struct ViewerState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repost: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub like: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bookmarked: Option<bool>,
-    #[serde(rename = "threadMuted", default, skip_serializing_if = "Option::is_none")]
     pub thread_muted: Option<bool>,
-    #[serde(rename = "replyDisabled", default, skip_serializing_if = "Option::is_none")]
     pub reply_disabled: Option<bool>,
-    #[serde(
-        rename = "embeddingDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub embedding_disabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,
     /// This property is present only in selected cases, as an optimization.
-    #[serde(rename = "knownLikers", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub known_likers: Option<KnownLikers>,
 }
 
-impl ::atlex::rt::LexType for ViewerState {
-    const TYPE: &'static str = "app.bsky.feed.defs#viewerState";
-}
-
-impl ::atlex::rt::Validate for ViewerState {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.known_likers {
-            v.field("knownLikers", |v| v.nested(value));
-        }
-    }
-}
-
 /// The post's likers whom you also follow
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#knownLikers")]
+#[non_exhaustive]
 pub struct KnownLikers {
     pub count: i64,
+    #[lex(check(min_length = 0, max_length = 5, items))]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for KnownLikers {
-    const TYPE: &'static str = "app.bsky.feed.defs#knownLikers";
-}
-
-impl ::atlex::rt::Validate for KnownLikers {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.actors;
-        v.field(
-            "actors",
-            |v| {
-                v.array_length(value.len(), Some(0), Some(5));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
 /// Metadata about this post within the context of the thread it is in.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#threadContext")]
+#[non_exhaustive]
 pub struct ThreadContext {
-    #[serde(rename = "rootAuthorLike", default, skip_serializing_if = "Option::is_none")]
     pub root_author_like: Option<::atlex::rt::AtUri>,
 }
 
-impl ::atlex::rt::LexType for ThreadContext {
-    const TYPE: &'static str = "app.bsky.feed.defs#threadContext";
-}
-
-impl ::atlex::rt::Validate for ThreadContext {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#feedViewPost")]
+#[non_exhaustive]
 pub struct FeedViewPost {
+    #[lex(check)]
     pub post: PostView,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub reply: Option<ReplyRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub reason: Option<FeedViewPostReason>,
     /// Context provided by feed generator that may be passed back alongside interactions.
-    #[serde(rename = "feedContext", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 2000))]
     pub feed_context: Option<String>,
     /// Unique identifier per request that may be passed back alongside interactions.
-    #[serde(rename = "reqId", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 100))]
     pub req_id: Option<String>,
 }
 
-impl ::atlex::rt::LexType for FeedViewPost {
-    const TYPE: &'static str = "app.bsky.feed.defs#feedViewPost";
-}
-
-impl ::atlex::rt::Validate for FeedViewPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.post;
-        v.field("post", |v| v.nested(value));
-        if let Some(value) = &self.reply {
-            v.field("reply", |v| v.nested(value));
-        }
-        if let Some(value) = &self.reason {
-            v.field("reason", |v| v.nested(value));
-        }
-        if let Some(value) = &self.feed_context {
-            v.field(
-                "feedContext",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(2000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.req_id {
-            v.field(
-                "reqId",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(100),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum FeedViewPostReason {
-    /// `app.bsky.feed.defs#reasonRepost`
+    #[lex("app.bsky.feed.defs#reasonRepost")]
     ReasonRepost(Box<ReasonRepost>),
-    /// `app.bsky.feed.defs#reasonPin`
+    #[lex("app.bsky.feed.defs#reasonPin")]
     ReasonPin(Box<ReasonPin>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for FeedViewPostReason {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ReasonRepost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#reasonRepost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ReasonPin(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.defs#reasonPin", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for FeedViewPostReason {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for FeedViewPostReason {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#reasonRepost",
-        "app.bsky.feed.defs#reasonPin",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#reasonRepost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ReasonRepost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#reasonPin" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ReasonPin(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for FeedViewPostReason {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ReasonRepost(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#replyRef")]
+#[non_exhaustive]
 pub struct ReplyRef {
+    #[lex(check)]
     pub root: ReplyRefRoot,
+    #[lex(check)]
     pub parent: ReplyRefParent,
     /// When parent is a reply to another post, this is the author of that post.
-    #[serde(
-        rename = "grandparentAuthor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub grandparent_author: Option<crate::app::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for ReplyRef {
-    const TYPE: &'static str = "app.bsky.feed.defs#replyRef";
-}
-
-impl ::atlex::rt::Validate for ReplyRef {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.root;
-        v.field("root", |v| v.nested(value));
-        let value = &self.parent;
-        v.field("parent", |v| v.nested(value));
-        if let Some(value) = &self.grandparent_author {
-            v.field("grandparentAuthor", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ReplyRefRoot {
-    /// `app.bsky.feed.defs#postView`
+    #[lex("app.bsky.feed.defs#postView")]
     PostView(Box<PostView>),
-    /// `app.bsky.feed.defs#notFoundPost`
+    #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
-    /// `app.bsky.feed.defs#blockedPost`
+    #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ReplyRefRoot {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::PostView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.defs#postView", &**value),
-                    serializer,
-                )
-            }
-            Self::NotFoundPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#notFoundPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::BlockedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#blockedPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReplyRefRoot {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ReplyRefRoot {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#postView",
-        "app.bsky.feed.defs#notFoundPost",
-        "app.bsky.feed.defs#blockedPost",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PostView(Box::new(value)))
-            }
-            "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BlockedPost(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ReplyRefRoot {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::PostView(value) => v.nested(&**value),
-            Self::NotFoundPost(value) => v.nested(&**value),
-            Self::BlockedPost(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ReplyRefParent {
-    /// `app.bsky.feed.defs#postView`
+    #[lex("app.bsky.feed.defs#postView")]
     PostView(Box<PostView>),
-    /// `app.bsky.feed.defs#notFoundPost`
+    #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
-    /// `app.bsky.feed.defs#blockedPost`
+    #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ReplyRefParent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::PostView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.feed.defs#postView", &**value),
-                    serializer,
-                )
-            }
-            Self::NotFoundPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#notFoundPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::BlockedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#blockedPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReplyRefParent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ReplyRefParent {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#postView",
-        "app.bsky.feed.defs#notFoundPost",
-        "app.bsky.feed.defs#blockedPost",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#postView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PostView(Box::new(value)))
-            }
-            "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BlockedPost(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ReplyRefParent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::PostView(value) => v.nested(&**value),
-            Self::NotFoundPost(value) => v.nested(&**value),
-            Self::BlockedPost(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#reasonRepost")]
+#[non_exhaustive]
 pub struct ReasonRepost {
+    #[lex(check)]
     pub by: crate::app::bsky::actor::defs::ProfileViewBasic,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for ReasonRepost {
-    const TYPE: &'static str = "app.bsky.feed.defs#reasonRepost";
-}
-
-impl ::atlex::rt::Validate for ReasonRepost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.by;
-        v.field("by", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#reasonPin")]
+#[non_exhaustive]
 pub struct ReasonPin {}
-impl ::atlex::rt::LexType for ReasonPin {
-    const TYPE: &'static str = "app.bsky.feed.defs#reasonPin";
-}
-
-impl ::atlex::rt::Validate for ReasonPin {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#threadViewPost")]
+#[non_exhaustive]
 pub struct ThreadViewPost {
+    #[lex(check)]
     pub post: PostView,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub parent: Option<ThreadViewPostParent>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub replies: Option<Vec<ThreadViewPostRepliesItem>>,
-    #[serde(rename = "threadContext", default, skip_serializing_if = "Option::is_none")]
     pub thread_context: Option<ThreadContext>,
 }
 
-impl ::atlex::rt::LexType for ThreadViewPost {
-    const TYPE: &'static str = "app.bsky.feed.defs#threadViewPost";
-}
-
-impl ::atlex::rt::Validate for ThreadViewPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.post;
-        v.field("post", |v| v.nested(value));
-        if let Some(value) = &self.parent {
-            v.field("parent", |v| v.nested(value));
-        }
-        if let Some(value) = &self.replies {
-            v.field("replies", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ThreadViewPostParent {
-    /// `app.bsky.feed.defs#threadViewPost`
+    #[lex("app.bsky.feed.defs#threadViewPost")]
     ThreadViewPost(Box<ThreadViewPost>),
-    /// `app.bsky.feed.defs#notFoundPost`
+    #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
-    /// `app.bsky.feed.defs#blockedPost`
+    #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ThreadViewPostParent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ThreadViewPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#threadViewPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NotFoundPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#notFoundPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::BlockedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#blockedPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPostParent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ThreadViewPostParent {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#threadViewPost",
-        "app.bsky.feed.defs#notFoundPost",
-        "app.bsky.feed.defs#blockedPost",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#threadViewPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadViewPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BlockedPost(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ThreadViewPostParent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ThreadViewPost(value) => v.nested(&**value),
-            Self::NotFoundPost(value) => v.nested(&**value),
-            Self::BlockedPost(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ThreadViewPostRepliesItem {
-    /// `app.bsky.feed.defs#threadViewPost`
+    #[lex("app.bsky.feed.defs#threadViewPost")]
     ThreadViewPost(Box<ThreadViewPost>),
-    /// `app.bsky.feed.defs#notFoundPost`
+    #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
-    /// `app.bsky.feed.defs#blockedPost`
+    #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ThreadViewPostRepliesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ThreadViewPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#threadViewPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NotFoundPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#notFoundPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::BlockedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#blockedPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadViewPostRepliesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ThreadViewPostRepliesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#threadViewPost",
-        "app.bsky.feed.defs#notFoundPost",
-        "app.bsky.feed.defs#blockedPost",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#threadViewPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadViewPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BlockedPost(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ThreadViewPostRepliesItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ThreadViewPost(value) => v.nested(&**value),
-            Self::NotFoundPost(value) => v.nested(&**value),
-            Self::BlockedPost(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#notFoundPost")]
+#[non_exhaustive]
 pub struct NotFoundPost {
     pub uri: ::atlex::rt::AtUri,
-    #[serde(rename = "notFound")]
+    #[lex(check(const_value = true))]
     pub not_found: bool,
 }
 
-impl ::atlex::rt::LexType for NotFoundPost {
-    const TYPE: &'static str = "app.bsky.feed.defs#notFoundPost";
-}
-
-impl ::atlex::rt::Validate for NotFoundPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.not_found;
-        v.field("notFound", |v| v.boolean(*value, Some(true)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#blockedPost")]
+#[non_exhaustive]
 pub struct BlockedPost {
     pub uri: ::atlex::rt::AtUri,
+    #[lex(check(const_value = true))]
     pub blocked: bool,
+    #[lex(check)]
     pub author: BlockedAuthor,
 }
 
-impl ::atlex::rt::LexType for BlockedPost {
-    const TYPE: &'static str = "app.bsky.feed.defs#blockedPost";
-}
-
-impl ::atlex::rt::Validate for BlockedPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.blocked;
-        v.field("blocked", |v| v.boolean(*value, Some(true)));
-        let value = &self.author;
-        v.field("author", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#blockedAuthor")]
+#[non_exhaustive]
 pub struct BlockedAuthor {
     pub did: ::atlex::rt::Did,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub viewer: Option<crate::app::bsky::actor::defs::ViewerState>,
 }
 
-impl ::atlex::rt::LexType for BlockedAuthor {
-    const TYPE: &'static str = "app.bsky.feed.defs#blockedAuthor";
-}
-
-impl ::atlex::rt::Validate for BlockedAuthor {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.viewer {
-            v.field("viewer", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#generatorView")]
+#[non_exhaustive]
 pub struct GeneratorView {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
     pub did: ::atlex::rt::Did,
+    #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
-    #[serde(rename = "displayName")]
     pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
-    #[serde(
-        rename = "descriptionFacets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(rename = "likeCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0))]
     pub like_count: Option<i64>,
-    #[serde(
-        rename = "acceptsInteractions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub accepts_interactions: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<GeneratorViewerState>,
-    #[serde(rename = "contentMode", default, skip_serializing_if = "Option::is_none")]
     pub content_mode: Option<GeneratorViewContentMode>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for GeneratorView {
-    const TYPE: &'static str = "app.bsky.feed.defs#generatorView";
-}
-
-impl ::atlex::rt::Validate for GeneratorView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.creator;
-        v.field("creator", |v| v.nested(value));
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(3000),
-                                max_graphemes: Some(300),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description_facets {
-            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.like_count {
-            v.field(
-                "likeCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum GeneratorViewContentMode {
-    /// `"app.bsky.feed.defs#contentModeUnspecified"`
+    #[lex("app.bsky.feed.defs#contentModeUnspecified")]
     ContentModeUnspecified,
-    /// `"app.bsky.feed.defs#contentModeVideo"`
+    #[lex("app.bsky.feed.defs#contentModeVideo")]
     ContentModeVideo,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl GeneratorViewContentMode {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "app.bsky.feed.defs#contentModeUnspecified",
-        "app.bsky.feed.defs#contentModeVideo",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ContentModeUnspecified => "app.bsky.feed.defs#contentModeUnspecified",
-            Self::ContentModeVideo => "app.bsky.feed.defs#contentModeVideo",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for GeneratorViewContentMode {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for GeneratorViewContentMode {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for GeneratorViewContentMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "app.bsky.feed.defs#contentModeUnspecified" => Self::ContentModeUnspecified,
-            "app.bsky.feed.defs#contentModeVideo" => Self::ContentModeVideo,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for GeneratorViewContentMode {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorViewContentMode {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for GeneratorViewContentMode {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#generatorViewerState")]
+#[non_exhaustive]
 pub struct GeneratorViewerState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub like: Option<::atlex::rt::AtUri>,
 }
 
-impl ::atlex::rt::LexType for GeneratorViewerState {
-    const TYPE: &'static str = "app.bsky.feed.defs#generatorViewerState";
-}
-
-impl ::atlex::rt::Validate for GeneratorViewerState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#skeletonFeedPost")]
+#[non_exhaustive]
 pub struct SkeletonFeedPost {
     pub post: ::atlex::rt::AtUri,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<SkeletonFeedPostReason>,
     /// Context that will be passed through to client and may be passed to feed generator back alongside interactions.
-    #[serde(rename = "feedContext", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 2000))]
     pub feed_context: Option<String>,
 }
 
-impl ::atlex::rt::LexType for SkeletonFeedPost {
-    const TYPE: &'static str = "app.bsky.feed.defs#skeletonFeedPost";
-}
-
-impl ::atlex::rt::Validate for SkeletonFeedPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.feed_context {
-            v.field(
-                "feedContext",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(2000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum SkeletonFeedPostReason {
-    /// `app.bsky.feed.defs#skeletonReasonRepost`
+    #[lex("app.bsky.feed.defs#skeletonReasonRepost")]
     SkeletonReasonRepost(Box<SkeletonReasonRepost>),
-    /// `app.bsky.feed.defs#skeletonReasonPin`
+    #[lex("app.bsky.feed.defs#skeletonReasonPin")]
     SkeletonReasonPin(Box<SkeletonReasonPin>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for SkeletonFeedPostReason {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SkeletonReasonRepost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#skeletonReasonRepost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SkeletonReasonPin(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#skeletonReasonPin",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SkeletonFeedPostReason {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for SkeletonFeedPostReason {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#skeletonReasonRepost",
-        "app.bsky.feed.defs#skeletonReasonPin",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#skeletonReasonRepost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SkeletonReasonRepost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#skeletonReasonPin" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SkeletonReasonPin(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for SkeletonFeedPostReason {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#skeletonReasonRepost")]
+#[non_exhaustive]
 pub struct SkeletonReasonRepost {
     pub repost: ::atlex::rt::AtUri,
 }
 
-impl ::atlex::rt::LexType for SkeletonReasonRepost {
-    const TYPE: &'static str = "app.bsky.feed.defs#skeletonReasonRepost";
-}
-
-impl ::atlex::rt::Validate for SkeletonReasonRepost {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#skeletonReasonPin")]
+#[non_exhaustive]
 pub struct SkeletonReasonPin {}
-impl ::atlex::rt::LexType for SkeletonReasonPin {
-    const TYPE: &'static str = "app.bsky.feed.defs#skeletonReasonPin";
-}
-
-impl ::atlex::rt::Validate for SkeletonReasonPin {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#threadgateView")]
+#[non_exhaustive]
 pub struct ThreadgateView {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub record: Option<::atlex::rt::Unknown>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub lists: Option<Vec<crate::app::bsky::graph::defs::ListViewBasic>>,
 }
 
-impl ::atlex::rt::LexType for ThreadgateView {
-    const TYPE: &'static str = "app.bsky.feed.defs#threadgateView";
-}
-
-impl ::atlex::rt::Validate for ThreadgateView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.record {
-            v.field("record", |v| v.object(value));
-        }
-        if let Some(value) = &self.lists {
-            v.field("lists", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.defs#interaction")]
+#[non_exhaustive]
 pub struct Interaction {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<InteractionEvent>,
     /// Context on a feed item that was originally supplied by the feed generator on getFeedSkeleton.
-    #[serde(rename = "feedContext", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 2000))]
     pub feed_context: Option<String>,
     /// Unique identifier per request that may be passed back alongside interactions.
-    #[serde(rename = "reqId", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 100))]
     pub req_id: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Interaction {
-    const TYPE: &'static str = "app.bsky.feed.defs#interaction";
-}
-
-impl ::atlex::rt::Validate for Interaction {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.feed_context {
-            v.field(
-                "feedContext",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(2000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.req_id {
-            v.field(
-                "reqId",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(100),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum InteractionEvent {
-    /// `"app.bsky.feed.defs#requestLess"`
+    #[lex("app.bsky.feed.defs#requestLess")]
     RequestLess,
-    /// `"app.bsky.feed.defs#requestMore"`
+    #[lex("app.bsky.feed.defs#requestMore")]
     RequestMore,
-    /// `"app.bsky.feed.defs#clickthroughItem"`
+    #[lex("app.bsky.feed.defs#clickthroughItem")]
     ClickthroughItem,
-    /// `"app.bsky.feed.defs#clickthroughAuthor"`
+    #[lex("app.bsky.feed.defs#clickthroughAuthor")]
     ClickthroughAuthor,
-    /// `"app.bsky.feed.defs#clickthroughReposter"`
+    #[lex("app.bsky.feed.defs#clickthroughReposter")]
     ClickthroughReposter,
-    /// `"app.bsky.feed.defs#clickthroughEmbed"`
+    #[lex("app.bsky.feed.defs#clickthroughEmbed")]
     ClickthroughEmbed,
-    /// `"app.bsky.feed.defs#interactionSeen"`
+    #[lex("app.bsky.feed.defs#interactionSeen")]
     InteractionSeen,
-    /// `"app.bsky.feed.defs#interactionLike"`
+    #[lex("app.bsky.feed.defs#interactionLike")]
     InteractionLike,
-    /// `"app.bsky.feed.defs#interactionRepost"`
+    #[lex("app.bsky.feed.defs#interactionRepost")]
     InteractionRepost,
-    /// `"app.bsky.feed.defs#interactionReply"`
+    #[lex("app.bsky.feed.defs#interactionReply")]
     InteractionReply,
-    /// `"app.bsky.feed.defs#interactionQuote"`
+    #[lex("app.bsky.feed.defs#interactionQuote")]
     InteractionQuote,
-    /// `"app.bsky.feed.defs#interactionShare"`
+    #[lex("app.bsky.feed.defs#interactionShare")]
     InteractionShare,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl InteractionEvent {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "app.bsky.feed.defs#requestLess",
-        "app.bsky.feed.defs#requestMore",
-        "app.bsky.feed.defs#clickthroughItem",
-        "app.bsky.feed.defs#clickthroughAuthor",
-        "app.bsky.feed.defs#clickthroughReposter",
-        "app.bsky.feed.defs#clickthroughEmbed",
-        "app.bsky.feed.defs#interactionSeen",
-        "app.bsky.feed.defs#interactionLike",
-        "app.bsky.feed.defs#interactionRepost",
-        "app.bsky.feed.defs#interactionReply",
-        "app.bsky.feed.defs#interactionQuote",
-        "app.bsky.feed.defs#interactionShare",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RequestLess => "app.bsky.feed.defs#requestLess",
-            Self::RequestMore => "app.bsky.feed.defs#requestMore",
-            Self::ClickthroughItem => "app.bsky.feed.defs#clickthroughItem",
-            Self::ClickthroughAuthor => "app.bsky.feed.defs#clickthroughAuthor",
-            Self::ClickthroughReposter => "app.bsky.feed.defs#clickthroughReposter",
-            Self::ClickthroughEmbed => "app.bsky.feed.defs#clickthroughEmbed",
-            Self::InteractionSeen => "app.bsky.feed.defs#interactionSeen",
-            Self::InteractionLike => "app.bsky.feed.defs#interactionLike",
-            Self::InteractionRepost => "app.bsky.feed.defs#interactionRepost",
-            Self::InteractionReply => "app.bsky.feed.defs#interactionReply",
-            Self::InteractionQuote => "app.bsky.feed.defs#interactionQuote",
-            Self::InteractionShare => "app.bsky.feed.defs#interactionShare",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for InteractionEvent {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for InteractionEvent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for InteractionEvent {
-    fn from(value: &str) -> Self {
-        match value {
-            "app.bsky.feed.defs#requestLess" => Self::RequestLess,
-            "app.bsky.feed.defs#requestMore" => Self::RequestMore,
-            "app.bsky.feed.defs#clickthroughItem" => Self::ClickthroughItem,
-            "app.bsky.feed.defs#clickthroughAuthor" => Self::ClickthroughAuthor,
-            "app.bsky.feed.defs#clickthroughReposter" => Self::ClickthroughReposter,
-            "app.bsky.feed.defs#clickthroughEmbed" => Self::ClickthroughEmbed,
-            "app.bsky.feed.defs#interactionSeen" => Self::InteractionSeen,
-            "app.bsky.feed.defs#interactionLike" => Self::InteractionLike,
-            "app.bsky.feed.defs#interactionRepost" => Self::InteractionRepost,
-            "app.bsky.feed.defs#interactionReply" => Self::InteractionReply,
-            "app.bsky.feed.defs#interactionQuote" => Self::InteractionQuote,
-            "app.bsky.feed.defs#interactionShare" => Self::InteractionShare,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for InteractionEvent {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InteractionEvent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for InteractionEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Request that less content like the given feed item be shown in the feed

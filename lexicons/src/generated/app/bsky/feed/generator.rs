@@ -4,239 +4,47 @@
 pub const NSID: &str = "app.bsky.feed.generator";
 
 /// Record declaring of the existence of a feed generator, and containing metadata about it. The record can exist in any repository.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.feed.generator", key = "any")]
+#[non_exhaustive]
 pub struct Generator {
     pub did: ::atlex::rt::Did,
-    #[serde(rename = "displayName")]
+    #[lex(check(max_length = 240, max_graphemes = 24))]
     pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
-    #[serde(
-        rename = "descriptionFacets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
     pub avatar: Option<::atlex::rt::Blob>,
     /// Declaration that a feed accepts feedback interactions from a client through app.bsky.feed.sendInteractions
-    #[serde(
-        rename = "acceptsInteractions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub accepts_interactions: Option<bool>,
     /// Self-label values
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<GeneratorLabels>,
-    #[serde(rename = "contentMode", default, skip_serializing_if = "Option::is_none")]
     pub content_mode: Option<GeneratorContentMode>,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Generator {
-    const TYPE: &'static str = "app.bsky.feed.generator";
-}
-
-impl ::atlex::rt::Record for Generator {
-    const NSID: &'static str = "app.bsky.feed.generator";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Any;
-}
-
-impl ::atlex::rt::Validate for Generator {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.display_name;
-        v.field(
-            "displayName",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(240),
-                            max_graphemes: Some(24),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(3000),
-                                max_graphemes: Some(300),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description_facets {
-            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.avatar {
-            v.field(
-                "avatar",
-                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-    }
-}
-
 /// Self-label values
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum GeneratorLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for GeneratorLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for GeneratorLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for GeneratorLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum GeneratorContentMode {
-    /// `"app.bsky.feed.defs#contentModeUnspecified"`
+    #[lex("app.bsky.feed.defs#contentModeUnspecified")]
     ContentModeUnspecified,
-    /// `"app.bsky.feed.defs#contentModeVideo"`
+    #[lex("app.bsky.feed.defs#contentModeVideo")]
     ContentModeVideo,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl GeneratorContentMode {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "app.bsky.feed.defs#contentModeUnspecified",
-        "app.bsky.feed.defs#contentModeVideo",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ContentModeUnspecified => "app.bsky.feed.defs#contentModeUnspecified",
-            Self::ContentModeVideo => "app.bsky.feed.defs#contentModeVideo",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for GeneratorContentMode {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for GeneratorContentMode {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for GeneratorContentMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "app.bsky.feed.defs#contentModeUnspecified" => Self::ContentModeUnspecified,
-            "app.bsky.feed.defs#contentModeVideo" => Self::ContentModeVideo,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for GeneratorContentMode {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for GeneratorContentMode {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for GeneratorContentMode {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,30 +6,9 @@ pub const NSID: &str = "app.bsky.feed.getAuthorFeed";
 /// The `app.bsky.feed.getAuthorFeed` query.
 ///
 /// Get a view of an actor's 'author feed' (post and reposts by the author). Does not require auth.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.feed.getAuthorFeed", params, output = "application/json")]
 pub struct GetAuthorFeed;
-
-impl ::atlex::rt::Endpoint for GetAuthorFeed {
-    const NSID: &'static str = "app.bsky.feed.getAuthorFeed";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for GetAuthorFeed {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,274 +28,54 @@ impl ::atlex::rt::PaginatedItems for GetAuthorFeed {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     pub actor: ::atlex::rt::AtIdentifier,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Combinations of post/repost types to include in response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsFilter::PostsWithReplies)]
     pub filter: Option<ParamsFilter>,
-    #[serde(rename = "includePins", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub include_pins: Option<bool>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("actor", &self.actor);
-        query.optional("limit", &self.limit);
-        query.optional("cursor", &self.cursor);
-        query.optional("filter", &self.filter);
-        query.optional("includePins", &self.include_pins);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            actor: query.required("actor")?,
-            limit: query.optional("limit")?,
-            cursor: query.optional("cursor")?,
-            filter: query.optional("filter")?,
-            include_pins: query.optional("includePins")?,
-        })
-    }
-}
-
-impl Params {
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-
-    /// `filter`, or the lexicon's default ("posts_with_replies") when it is absent.
-    pub fn filter_or_default(&self) -> ParamsFilter {
-        self.filter.clone().unwrap_or(ParamsFilter::PostsWithReplies)
-    }
-
-    /// `includePins`, or the lexicon's default (false) when it is absent.
-    pub fn include_pins_or_default(&self) -> bool {
-        self.include_pins.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// Combinations of post/repost types to include in response.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsFilter {
-    /// `"posts_with_replies"`
+    #[lex("posts_with_replies")]
     PostsWithReplies,
-    /// `"posts_no_replies"`
+    #[lex("posts_no_replies")]
     PostsNoReplies,
-    /// `"posts_with_media"`
+    #[lex("posts_with_media")]
     PostsWithMedia,
-    /// `"posts_and_author_threads"`
+    #[lex("posts_and_author_threads")]
     PostsAndAuthorThreads,
-    /// `"posts_with_video"`
+    #[lex("posts_with_video")]
     PostsWithVideo,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsFilter {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "posts_with_replies",
-        "posts_no_replies",
-        "posts_with_media",
-        "posts_and_author_threads",
-        "posts_with_video",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PostsWithReplies => "posts_with_replies",
-            Self::PostsNoReplies => "posts_no_replies",
-            Self::PostsWithMedia => "posts_with_media",
-            Self::PostsAndAuthorThreads => "posts_and_author_threads",
-            Self::PostsWithVideo => "posts_with_video",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsFilter {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsFilter {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsFilter {
-    fn from(value: &str) -> Self {
-        match value {
-            "posts_with_replies" => Self::PostsWithReplies,
-            "posts_no_replies" => Self::PostsNoReplies,
-            "posts_with_media" => Self::PostsWithMedia,
-            "posts_and_author_threads" => Self::PostsAndAuthorThreads,
-            "posts_with_video" => Self::PostsWithVideo,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsFilter {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsFilter {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsFilter {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub feed: Vec<crate::app::bsky::feed::defs::FeedViewPost>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.feed;
-        v.field("feed", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// The errors `app.bsky.feed.getAuthorFeed` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `BlockedActor`
-    BlockedActor {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedByActor`
-    BlockedByActor {
-        /// The server's message.
-        message: Option<String>,
-    },
+    BlockedActor { message: Option<String> },
+    BlockedByActor { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["BlockedActor", "BlockedByActor"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "BlockedActor" => Self::BlockedActor { message },
-            "BlockedByActor" => Self::BlockedByActor { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::BlockedActor { .. } => "BlockedActor",
-            Self::BlockedByActor { .. } => "BlockedByActor",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::BlockedActor { message } | Self::BlockedByActor { message } => {
-                message.as_deref()
-            }
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

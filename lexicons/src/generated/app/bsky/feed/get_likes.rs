@@ -6,30 +6,9 @@ pub const NSID: &str = "app.bsky.feed.getLikes";
 /// The `app.bsky.feed.getLikes` query.
 ///
 /// Get like records which reference a subject (by AT-URI and CID).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.feed.getLikes", params, output = "application/json")]
 pub struct GetLikes;
-
-impl ::atlex::rt::Endpoint for GetLikes {
-    const NSID: &'static str = "app.bsky.feed.getLikes";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for GetLikes {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,181 +28,37 @@ impl ::atlex::rt::PaginatedItems for GetLikes {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// AT-URI of the subject (eg, a post record).
     pub uri: ::atlex::rt::AtUri,
     /// CID of the subject record (aka, specific version of record), to filter likes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("uri", &self.uri);
-        query.optional("cid", &self.cid);
-        query.optional("limit", &self.limit);
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            uri: query.required("uri")?,
-            cid: query.optional("cid")?,
-            limit: query.optional("limit")?,
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl Params {
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub uri: ::atlex::rt::AtUri,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub likes: Vec<Like>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.likes;
-        v.field("likes", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
+/// `app.bsky.feed.getLikes` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `app.bsky.feed.getLikes` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.getLikes#like")]
+#[non_exhaustive]
 pub struct Like {
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
+    #[lex(check)]
     pub actor: crate::app::bsky::actor::defs::ProfileView,
-}
-
-impl ::atlex::rt::LexType for Like {
-    const TYPE: &'static str = "app.bsky.feed.getLikes#like";
-}
-
-impl ::atlex::rt::Validate for Like {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.actor;
-        v.field("actor", |v| v.nested(value));
-    }
 }

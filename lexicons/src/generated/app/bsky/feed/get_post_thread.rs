@@ -6,315 +6,52 @@ pub const NSID: &str = "app.bsky.feed.getPostThread";
 /// The `app.bsky.feed.getPostThread` query.
 ///
 /// Get posts in a thread. Does not require auth, but additional metadata and filtering will be applied for authed requests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.feed.getPostThread", params, output = "application/json")]
 pub struct GetPostThread;
 
-impl ::atlex::rt::Endpoint for GetPostThread {
-    const NSID: &'static str = "app.bsky.feed.getPostThread";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Reference (AT-URI) to post record.
     pub uri: ::atlex::rt::AtUri,
     /// How many levels of reply depth should be included in response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 6, check(minimum = 0, maximum = 1000))]
     pub depth: Option<i64>,
     /// How many levels of parent (and grandparent, etc) post to include.
-    #[serde(rename = "parentHeight", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 80, check(minimum = 0, maximum = 1000))]
     pub parent_height: Option<i64>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("uri", &self.uri);
-        query.optional("depth", &self.depth);
-        query.optional("parentHeight", &self.parent_height);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            uri: query.required("uri")?,
-            depth: query.optional("depth")?,
-            parent_height: query.optional("parentHeight")?,
-        })
-    }
-}
-
-impl Params {
-    /// `depth`, or the lexicon's default (6) when it is absent.
-    pub fn depth_or_default(&self) -> i64 {
-        self.depth.unwrap_or(6)
-    }
-
-    /// `parentHeight`, or the lexicon's default (80) when it is absent.
-    pub fn parent_height_or_default(&self) -> i64 {
-        self.parent_height.unwrap_or(80)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.depth {
-            v.field(
-                "depth",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(1000),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.parent_height {
-            v.field(
-                "parentHeight",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(1000),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub thread: OutputThread,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.thread;
-        v.field("thread", |v| v.nested(value));
-        if let Some(value) = &self.threadgate {
-            v.field("threadgate", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputThread {
-    /// `app.bsky.feed.defs#threadViewPost`
+    #[lex("app.bsky.feed.defs#threadViewPost")]
     ThreadViewPost(Box<crate::app::bsky::feed::defs::ThreadViewPost>),
-    /// `app.bsky.feed.defs#notFoundPost`
+    #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
-    /// `app.bsky.feed.defs#blockedPost`
+    #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputThread {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ThreadViewPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#threadViewPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NotFoundPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#notFoundPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::BlockedPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.defs#blockedPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputThread {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputThread {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.defs#threadViewPost",
-        "app.bsky.feed.defs#notFoundPost",
-        "app.bsky.feed.defs#blockedPost",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.defs#threadViewPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadViewPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#notFoundPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundPost(Box::new(value)))
-            }
-            "app.bsky.feed.defs#blockedPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::BlockedPost(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputThread {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ThreadViewPost(value) => v.nested(&**value),
-            Self::NotFoundPost(value) => v.nested(&**value),
-            Self::BlockedPost(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
 /// The errors `app.bsky.feed.getPostThread` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `NotFound`
-    NotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    NotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["NotFound"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "NotFound" => Self::NotFound { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::NotFound { .. } => "NotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::NotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -4,33 +4,11 @@
 pub const NSID: &str = "app.bsky.feed.like";
 
 /// Record declaring a 'like' of a piece of subject content.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.feed.like", key = "tid")]
+#[non_exhaustive]
 pub struct Like {
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
-}
-
-impl ::atlex::rt::LexType for Like {
-    const TYPE: &'static str = "app.bsky.feed.like";
-}
-
-impl ::atlex::rt::Record for Like {
-    const NSID: &'static str = "app.bsky.feed.like";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Like {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -4,418 +4,93 @@
 pub const NSID: &str = "app.bsky.feed.post";
 
 /// Record containing a Bluesky post.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.feed.post", key = "tid")]
+#[non_exhaustive]
 pub struct Post {
     /// The primary post content. May be an empty string, if there are embeds.
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub text: String,
     /// DEPRECATED: replaced by app.bsky.richtext.facet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub entities: Option<Vec<Entity>>,
     /// Annotations of text (mentions, URLs, hashtags, etc)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply: Option<ReplyRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embed: Option<PostEmbed>,
     /// Indicates human language of post primary text content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3))]
     pub langs: Option<Vec<::atlex::rt::Language>>,
     /// Self-label values for this post. Effectively content warnings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<PostLabels>,
     /// Additional hashtags, in addition to any included in post text and facets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 8, items(max_length = 640, max_graphemes = 64)))]
     pub tags: Option<Vec<String>>,
     /// Client-declared timestamp when this post was originally created.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Post {
-    const TYPE: &'static str = "app.bsky.feed.post";
-}
-
-impl ::atlex::rt::Record for Post {
-    const NSID: &'static str = "app.bsky.feed.post";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Post {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.text;
-        v.field(
-            "text",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(3000),
-                            max_graphemes: Some(300),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.entities {
-            v.field("entities", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.facets {
-            v.field("facets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.embed {
-            v.field("embed", |v| v.nested(value));
-        }
-        if let Some(value) = &self.langs {
-            v.field("langs", |v| v.array_length(value.len(), None, Some(3)));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-        if let Some(value) = &self.tags {
-            v.field(
-                "tags",
-                |v| {
-                    v.array_length(value.len(), None, Some(8));
-                    v.items(
-                        value,
-                        |v, item| {
-                            v
-                                .string(
-                                    item,
-                                    &::atlex::rt::StringRules {
-                                        max_length: Some(640),
-                                        max_graphemes: Some(64),
-                                        ..::atlex::rt::StringRules::NONE
-                                    },
-                                )
-                        },
-                    );
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PostEmbed {
-    /// `app.bsky.embed.images`
+    #[lex("app.bsky.embed.images")]
     Images(Box<crate::app::bsky::embed::images::Images>),
-    /// `app.bsky.embed.video`
+    #[lex("app.bsky.embed.video")]
     Video(Box<crate::app::bsky::embed::video::Video>),
-    /// `app.bsky.embed.gallery`
+    #[lex("app.bsky.embed.gallery")]
     Gallery(Box<crate::app::bsky::embed::gallery::Gallery>),
-    /// `app.bsky.embed.external`
+    #[lex("app.bsky.embed.external")]
     External(Box<crate::app::bsky::embed::external::Main>),
-    /// `app.bsky.embed.record`
+    #[lex("app.bsky.embed.record")]
     Record(Box<crate::app::bsky::embed::record::Record>),
-    /// `app.bsky.embed.recordWithMedia`
+    #[lex("app.bsky.embed.recordWithMedia")]
     RecordWithMedia(Box<crate::app::bsky::embed::record_with_media::RecordWithMedia>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for PostEmbed {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Images(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.images", &**value),
-                    serializer,
-                )
-            }
-            Self::Video(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.video", &**value),
-                    serializer,
-                )
-            }
-            Self::Gallery(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.gallery", &**value),
-                    serializer,
-                )
-            }
-            Self::External(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.external", &**value),
-                    serializer,
-                )
-            }
-            Self::Record(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.record", &**value),
-                    serializer,
-                )
-            }
-            Self::RecordWithMedia(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.embed.recordWithMedia",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostEmbed {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PostEmbed {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.images",
-        "app.bsky.embed.video",
-        "app.bsky.embed.gallery",
-        "app.bsky.embed.external",
-        "app.bsky.embed.record",
-        "app.bsky.embed.recordWithMedia",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.images" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Images(Box::new(value)))
-            }
-            "app.bsky.embed.video" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Video(Box::new(value)))
-            }
-            "app.bsky.embed.gallery" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Gallery(Box::new(value)))
-            }
-            "app.bsky.embed.external" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::External(Box::new(value)))
-            }
-            "app.bsky.embed.record" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Record(Box::new(value)))
-            }
-            "app.bsky.embed.recordWithMedia" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordWithMedia(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PostEmbed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::Images(value) => v.nested(&**value),
-            Self::Video(value) => v.nested(&**value),
-            Self::Gallery(value) => v.nested(&**value),
-            Self::External(value) => v.nested(&**value),
-            Self::RecordWithMedia(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
 }
 
 /// Self-label values for this post. Effectively content warnings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PostLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for PostLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PostLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PostLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.post#replyRef")]
+#[non_exhaustive]
 pub struct ReplyRef {
     pub root: crate::com::atproto::repo::strong_ref::StrongRef,
     pub parent: crate::com::atproto::repo::strong_ref::StrongRef,
 }
 
-impl ::atlex::rt::LexType for ReplyRef {
-    const TYPE: &'static str = "app.bsky.feed.post#replyRef";
-}
-
-impl ::atlex::rt::Validate for ReplyRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Deprecated: use facets instead.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.post#entity")]
+#[non_exhaustive]
 pub struct Entity {
+    #[lex(check)]
     pub index: TextSlice,
     /// Expected values are 'mention' and 'link'.
     pub r#type: String,
     pub value: String,
 }
 
-impl ::atlex::rt::LexType for Entity {
-    const TYPE: &'static str = "app.bsky.feed.post#entity";
-}
-
-impl ::atlex::rt::Validate for Entity {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.index;
-        v.field("index", |v| v.nested(value));
-    }
-}
-
 /// Deprecated. Use app.bsky.richtext instead -- A text segment. Start is inclusive, end is exclusive. Indices are for utf16-encoded strings.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.post#textSlice")]
+#[non_exhaustive]
 pub struct TextSlice {
+    #[lex(check(minimum = 0))]
     pub start: i64,
+    #[lex(check(minimum = 0))]
     pub end: i64,
-}
-
-impl ::atlex::rt::LexType for TextSlice {
-    const TYPE: &'static str = "app.bsky.feed.post#textSlice";
-}
-
-impl ::atlex::rt::Validate for TextSlice {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.start;
-        v.field(
-            "start",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.end;
-        v.field(
-            "end",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
 }

@@ -4,135 +4,33 @@
 pub const NSID: &str = "app.bsky.feed.postgate";
 
 /// Record defining interaction rules for a post. The record key (rkey) of the postgate record must match the record key of the post, and that record must be in the same repository.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.feed.postgate", key = "tid")]
+#[non_exhaustive]
 pub struct Postgate {
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Reference (AT-URI) to the post record.
     pub post: ::atlex::rt::AtUri,
     /// List of AT-URIs embedding this post that the author has detached from.
-    #[serde(
-        rename = "detachedEmbeddingUris",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 50))]
     pub detached_embedding_uris: Option<Vec<::atlex::rt::AtUri>>,
     /// List of rules defining who can embed this post. If value is an empty array or is undefined, no particular rules apply and anyone can embed.
-    #[serde(rename = "embeddingRules", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 5))]
     pub embedding_rules: Option<Vec<PostgateEmbeddingRulesItem>>,
 }
 
-impl ::atlex::rt::LexType for Postgate {
-    const TYPE: &'static str = "app.bsky.feed.postgate";
-}
-
-impl ::atlex::rt::Record for Postgate {
-    const NSID: &'static str = "app.bsky.feed.postgate";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Postgate {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.detached_embedding_uris {
-            v.field(
-                "detachedEmbeddingUris",
-                |v| v.array_length(value.len(), None, Some(50)),
-            );
-        }
-        if let Some(value) = &self.embedding_rules {
-            v.field("embeddingRules", |v| v.array_length(value.len(), None, Some(5)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum PostgateEmbeddingRulesItem {
-    /// `app.bsky.feed.postgate#disableRule`
+    #[lex("app.bsky.feed.postgate#disableRule")]
     DisableRule(Box<DisableRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for PostgateEmbeddingRulesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::DisableRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.postgate#disableRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PostgateEmbeddingRulesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for PostgateEmbeddingRulesItem {
-    const MEMBERS: &'static [&'static str] = &["app.bsky.feed.postgate#disableRule"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.postgate#disableRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DisableRule(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for PostgateEmbeddingRulesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Disables embedding of this post.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.postgate#disableRule")]
+#[non_exhaustive]
 pub struct DisableRule {}
-impl ::atlex::rt::LexType for DisableRule {
-    const TYPE: &'static str = "app.bsky.feed.postgate#disableRule";
-}
-
-impl ::atlex::rt::Validate for DisableRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}

@@ -4,33 +4,11 @@
 pub const NSID: &str = "app.bsky.feed.repost";
 
 /// Record representing a 'repost' of an existing Bluesky post.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.feed.repost", key = "tid")]
+#[non_exhaustive]
 pub struct Repost {
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
-}
-
-impl ::atlex::rt::LexType for Repost {
-    const TYPE: &'static str = "app.bsky.feed.repost";
-}
-
-impl ::atlex::rt::Record for Repost {
-    const NSID: &'static str = "app.bsky.feed.repost";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Repost {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,30 +6,9 @@ pub const NSID: &str = "app.bsky.feed.searchPostsV2";
 /// The `app.bsky.feed.searchPostsV2` query.
 ///
 /// Find posts matching a search query or filters, returning search hits for matching post records.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.feed.searchPostsV2", params, output = "application/json")]
 pub struct SearchPostsV2;
-
-impl ::atlex::rt::Endpoint for SearchPostsV2 {
-    const NSID: &'static str = "app.bsky.feed.searchPostsV2";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for SearchPostsV2 {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -41,598 +20,142 @@ impl ::atlex::rt::Paginated for SearchPostsV2 {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Optional pagination cursor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Maximum number of results to return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// Search query string. A query or at least one filter is required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
     /// Ranking order for results. 'recent' sorts by recency; 'top' uses search ranking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<ParamsSort>,
     /// Include posts by any of these authors. Handles are resolved to DIDs before searching.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authors: Option<Vec<::atlex::rt::AtIdentifier>>,
     /// Include posts that mention any of these accounts. Handles are resolved to DIDs before searching.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentions: Option<Vec<::atlex::rt::AtIdentifier>>,
     /// Include posts that link to any of these domains.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
     /// Include posts that link to any of these URLs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<::atlex::rt::Uri>>,
     /// Include posts that embed any of these AT URIs.
-    #[serde(rename = "embeddedAtUris", default, skip_serializing_if = "Option::is_none")]
     pub embedded_at_uris: Option<Vec<::atlex::rt::AtUri>>,
     /// Include posts tagged with any of these hashtags. Do not include the hash (#) prefix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(items(max_length = 640, max_graphemes = 64)))]
     pub hashtags: Option<Vec<String>>,
     /// Exclude posts by any of these authors. Handles are resolved to DIDs before searching.
-    #[serde(rename = "excludeAuthors", default, skip_serializing_if = "Option::is_none")]
     pub exclude_authors: Option<Vec<::atlex::rt::AtIdentifier>>,
     /// Exclude posts that mention any of these accounts. Handles are resolved to DIDs before searching.
-    #[serde(
-        rename = "excludeMentions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub exclude_mentions: Option<Vec<::atlex::rt::AtIdentifier>>,
     /// Exclude posts that link to any of these domains.
-    #[serde(rename = "excludeDomains", default, skip_serializing_if = "Option::is_none")]
     pub exclude_domains: Option<Vec<String>>,
     /// Exclude posts that link to any of these URLs.
-    #[serde(rename = "excludeUrls", default, skip_serializing_if = "Option::is_none")]
     pub exclude_urls: Option<Vec<::atlex::rt::Uri>>,
     /// Exclude posts that embed any of these AT URIs.
-    #[serde(
-        rename = "excludeEmbeddedAtUris",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub exclude_embedded_at_uris: Option<Vec<::atlex::rt::AtUri>>,
     /// Exclude posts tagged with any of these hashtags. Do not include the hash (#) prefix.
-    #[serde(
-        rename = "excludeHashtags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(items(max_length = 640, max_graphemes = 64)))]
     pub exclude_hashtags: Option<Vec<String>>,
     /// Include posts indexed at or after this timestamp. Can be a datetime, or just an ISO date (YYYY-MM-DD).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
     /// Include posts indexed before this timestamp. Defaults to the current time. Can be a datetime, or just an ISO date (YYYY-MM-DD).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     /// Search the full index instead of the recent-post window.
-    #[serde(rename = "allTime", default, skip_serializing_if = "Option::is_none")]
     pub all_time: Option<bool>,
     /// Include posts whose language matches any of these language codes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<Vec<::atlex::rt::Language>>,
     /// Exclude posts whose language matches any of these language codes.
-    #[serde(
-        rename = "excludeLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub exclude_languages: Option<Vec<::atlex::rt::Language>>,
     /// Include only posts with media.
-    #[serde(rename = "hasMedia", default, skip_serializing_if = "Option::is_none")]
     pub has_media: Option<bool>,
     /// Include only posts with video.
-    #[serde(rename = "hasVideo", default, skip_serializing_if = "Option::is_none")]
     pub has_video: Option<bool>,
     /// Include only direct replies to this parent post URI.
-    #[serde(rename = "replyParentUri", default, skip_serializing_if = "Option::is_none")]
     pub reply_parent_uri: Option<::atlex::rt::AtUri>,
     /// Include only posts in the thread rooted at this post URI.
-    #[serde(rename = "threadRootUri", default, skip_serializing_if = "Option::is_none")]
     pub thread_root_uri: Option<::atlex::rt::AtUri>,
     /// Exclude replies from results. Mutually exclusive with repliesOnly.
-    #[serde(rename = "excludeReplies", default, skip_serializing_if = "Option::is_none")]
     pub exclude_replies: Option<bool>,
     /// Include only replies. Mutually exclusive with excludeReplies.
-    #[serde(rename = "repliesOnly", default, skip_serializing_if = "Option::is_none")]
     pub replies_only: Option<bool>,
     /// Include only posts from accounts followed by the viewer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
     /// Language analyzer hint for the query text. If unset, the server auto-detects when possible.
-    #[serde(rename = "queryLanguage", default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<ParamsQueryLanguage>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("cursor", &self.cursor);
-        query.optional("limit", &self.limit);
-        query.optional("query", &self.query);
-        query.optional("sort", &self.sort);
-        query.optional_list("authors", &self.authors);
-        query.optional_list("mentions", &self.mentions);
-        query.optional_list("domains", &self.domains);
-        query.optional_list("urls", &self.urls);
-        query.optional_list("embeddedAtUris", &self.embedded_at_uris);
-        query.optional_list("hashtags", &self.hashtags);
-        query.optional_list("excludeAuthors", &self.exclude_authors);
-        query.optional_list("excludeMentions", &self.exclude_mentions);
-        query.optional_list("excludeDomains", &self.exclude_domains);
-        query.optional_list("excludeUrls", &self.exclude_urls);
-        query.optional_list("excludeEmbeddedAtUris", &self.exclude_embedded_at_uris);
-        query.optional_list("excludeHashtags", &self.exclude_hashtags);
-        query.optional("since", &self.since);
-        query.optional("until", &self.until);
-        query.optional("allTime", &self.all_time);
-        query.optional_list("languages", &self.languages);
-        query.optional_list("excludeLanguages", &self.exclude_languages);
-        query.optional("hasMedia", &self.has_media);
-        query.optional("hasVideo", &self.has_video);
-        query.optional("replyParentUri", &self.reply_parent_uri);
-        query.optional("threadRootUri", &self.thread_root_uri);
-        query.optional("excludeReplies", &self.exclude_replies);
-        query.optional("repliesOnly", &self.replies_only);
-        query.optional("following", &self.following);
-        query.optional("queryLanguage", &self.query_language);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            cursor: query.optional("cursor")?,
-            limit: query.optional("limit")?,
-            query: query.optional("query")?,
-            sort: query.optional("sort")?,
-            authors: query.optional_list("authors")?,
-            mentions: query.optional_list("mentions")?,
-            domains: query.optional_list("domains")?,
-            urls: query.optional_list("urls")?,
-            embedded_at_uris: query.optional_list("embeddedAtUris")?,
-            hashtags: query.optional_list("hashtags")?,
-            exclude_authors: query.optional_list("excludeAuthors")?,
-            exclude_mentions: query.optional_list("excludeMentions")?,
-            exclude_domains: query.optional_list("excludeDomains")?,
-            exclude_urls: query.optional_list("excludeUrls")?,
-            exclude_embedded_at_uris: query.optional_list("excludeEmbeddedAtUris")?,
-            exclude_hashtags: query.optional_list("excludeHashtags")?,
-            since: query.optional("since")?,
-            until: query.optional("until")?,
-            all_time: query.optional("allTime")?,
-            languages: query.optional_list("languages")?,
-            exclude_languages: query.optional_list("excludeLanguages")?,
-            has_media: query.optional("hasMedia")?,
-            has_video: query.optional("hasVideo")?,
-            reply_parent_uri: query.optional("replyParentUri")?,
-            thread_root_uri: query.optional("threadRootUri")?,
-            exclude_replies: query.optional("excludeReplies")?,
-            replies_only: query.optional("repliesOnly")?,
-            following: query.optional("following")?,
-            query_language: query.optional("queryLanguage")?,
-        })
-    }
-}
-
-impl Params {
-    /// `limit`, or the lexicon's default (25) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(25)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.hashtags {
-            v.field(
-                "hashtags",
-                |v| {
-                    v
-                        .items(
-                            value,
-                            |v, item| {
-                                v
-                                    .string(
-                                        item,
-                                        &::atlex::rt::StringRules {
-                                            max_length: Some(640),
-                                            max_graphemes: Some(64),
-                                            ..::atlex::rt::StringRules::NONE
-                                        },
-                                    )
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.exclude_hashtags {
-            v.field(
-                "excludeHashtags",
-                |v| {
-                    v
-                        .items(
-                            value,
-                            |v, item| {
-                                v
-                                    .string(
-                                        item,
-                                        &::atlex::rt::StringRules {
-                                            max_length: Some(640),
-                                            max_graphemes: Some(64),
-                                            ..::atlex::rt::StringRules::NONE
-                                        },
-                                    )
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// Ranking order for results. 'recent' sorts by recency; 'top' uses search ranking.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsSort {
-    /// `"recent"`
+    #[lex("recent")]
     Recent,
-    /// `"top"`
+    #[lex("top")]
     Top,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsSort {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["recent", "top"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Recent => "recent",
-            Self::Top => "top",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSort {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSort {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsSort {
-    fn from(value: &str) -> Self {
-        match value {
-            "recent" => Self::Recent,
-            "top" => Self::Top,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsSort {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSort {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Language analyzer hint for the query text. If unset, the server auto-detects when possible.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsQueryLanguage {
-    /// `"ja"`
+    #[lex("ja")]
     Ja,
-    /// `"zh"`
+    #[lex("zh")]
     Zh,
-    /// `"ko"`
+    #[lex("ko")]
     Ko,
-    /// `"th"`
+    #[lex("th")]
     Th,
-    /// `"ar"`
+    #[lex("ar")]
     Ar,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsQueryLanguage {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["ja", "zh", "ko", "th", "ar"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ja => "ja",
-            Self::Zh => "zh",
-            Self::Ko => "ko",
-            Self::Th => "th",
-            Self::Ar => "ar",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsQueryLanguage {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsQueryLanguage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsQueryLanguage {
-    fn from(value: &str) -> Self {
-        match value {
-            "ja" => Self::Ja,
-            "zh" => Self::Zh,
-            "ko" => Self::Ko,
-            "th" => Self::Th,
-            "ar" => Self::Ar,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsQueryLanguage {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsQueryLanguage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsQueryLanguage {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Cursor for the next page of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Estimated total number of matching hits. May be rounded or truncated.
-    #[serde(rename = "hitsTotal", default, skip_serializing_if = "Option::is_none")]
     pub hits_total: Option<i64>,
     /// Hydrated views of matching posts.
+    #[lex(check)]
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
     /// Query languages detected for CJK, Thai, or Arabic text. Empty or omitted for other scripts.
-    #[serde(
-        rename = "detectedQueryLanguages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub detected_query_languages: Option<Vec<OutputDetectedQueryLanguagesItem>>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.posts;
-        v.field("posts", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum OutputDetectedQueryLanguagesItem {
-    /// `"ja"`
+    #[lex("ja")]
     Ja,
-    /// `"zh"`
+    #[lex("zh")]
     Zh,
-    /// `"ko"`
+    #[lex("ko")]
     Ko,
-    /// `"th"`
+    #[lex("th")]
     Th,
-    /// `"ar"`
+    #[lex("ar")]
     Ar,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl OutputDetectedQueryLanguagesItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["ja", "zh", "ko", "th", "ar"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ja => "ja",
-            Self::Zh => "zh",
-            Self::Ko => "ko",
-            Self::Th => "th",
-            Self::Ar => "ar",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for OutputDetectedQueryLanguagesItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for OutputDetectedQueryLanguagesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for OutputDetectedQueryLanguagesItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "ja" => Self::Ja,
-            "zh" => Self::Zh,
-            "ko" => Self::Ko,
-            "th" => Self::Th,
-            "ar" => Self::Ar,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for OutputDetectedQueryLanguagesItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputDetectedQueryLanguagesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputDetectedQueryLanguagesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `app.bsky.feed.searchPostsV2` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `BadQueryString`
-    BadQueryString {
-        /// The server's message.
-        message: Option<String>,
-    },
+    BadQueryString { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["BadQueryString"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "BadQueryString" => Self::BadQueryString { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::BadQueryString { .. } => "BadQueryString",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::BadQueryString { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

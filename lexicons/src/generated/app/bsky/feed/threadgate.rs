@@ -4,240 +4,56 @@
 pub const NSID: &str = "app.bsky.feed.threadgate";
 
 /// Record defining interaction gating rules for a thread (aka, reply controls). The record key (rkey) of the threadgate record must match the record key of the thread's root post, and that record must be in the same repository.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.feed.threadgate", key = "tid")]
+#[non_exhaustive]
 pub struct Threadgate {
     /// Reference (AT-URI) to the post record.
     pub post: ::atlex::rt::AtUri,
     /// List of rules defining who can reply to this post. If value is an empty array, no one can reply. If value is undefined, anyone can reply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 5))]
     pub allow: Option<Vec<ThreadgateAllowItem>>,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// List of hidden reply URIs.
-    #[serde(rename = "hiddenReplies", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 300))]
     pub hidden_replies: Option<Vec<::atlex::rt::AtUri>>,
 }
 
-impl ::atlex::rt::LexType for Threadgate {
-    const TYPE: &'static str = "app.bsky.feed.threadgate";
-}
-
-impl ::atlex::rt::Record for Threadgate {
-    const NSID: &'static str = "app.bsky.feed.threadgate";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Threadgate {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.allow {
-            v.field("allow", |v| v.array_length(value.len(), None, Some(5)));
-        }
-        if let Some(value) = &self.hidden_replies {
-            v.field("hiddenReplies", |v| v.array_length(value.len(), None, Some(300)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ThreadgateAllowItem {
-    /// `app.bsky.feed.threadgate#mentionRule`
+    #[lex("app.bsky.feed.threadgate#mentionRule")]
     MentionRule(Box<MentionRule>),
-    /// `app.bsky.feed.threadgate#followerRule`
+    #[lex("app.bsky.feed.threadgate#followerRule")]
     FollowerRule(Box<FollowerRule>),
-    /// `app.bsky.feed.threadgate#followingRule`
+    #[lex("app.bsky.feed.threadgate#followingRule")]
     FollowingRule(Box<FollowingRule>),
-    /// `app.bsky.feed.threadgate#listRule`
+    #[lex("app.bsky.feed.threadgate#listRule")]
     ListRule(Box<ListRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ThreadgateAllowItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MentionRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#mentionRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::FollowerRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#followerRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::FollowingRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#followingRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ListRule(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.feed.threadgate#listRule",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadgateAllowItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ThreadgateAllowItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.feed.threadgate#mentionRule",
-        "app.bsky.feed.threadgate#followerRule",
-        "app.bsky.feed.threadgate#followingRule",
-        "app.bsky.feed.threadgate#listRule",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.feed.threadgate#mentionRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MentionRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#followerRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::FollowerRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#followingRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::FollowingRule(Box::new(value)))
-            }
-            "app.bsky.feed.threadgate#listRule" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ListRule(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ThreadgateAllowItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Allow replies from actors mentioned in your post.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.threadgate#mentionRule")]
+#[non_exhaustive]
 pub struct MentionRule {}
-impl ::atlex::rt::LexType for MentionRule {
-    const TYPE: &'static str = "app.bsky.feed.threadgate#mentionRule";
-}
-
-impl ::atlex::rt::Validate for MentionRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Allow replies from actors who follow you.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.threadgate#followerRule")]
+#[non_exhaustive]
 pub struct FollowerRule {}
-impl ::atlex::rt::LexType for FollowerRule {
-    const TYPE: &'static str = "app.bsky.feed.threadgate#followerRule";
-}
-
-impl ::atlex::rt::Validate for FollowerRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Allow replies from actors you follow.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.threadgate#followingRule")]
+#[non_exhaustive]
 pub struct FollowingRule {}
-impl ::atlex::rt::LexType for FollowingRule {
-    const TYPE: &'static str = "app.bsky.feed.threadgate#followingRule";
-}
-
-impl ::atlex::rt::Validate for FollowingRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Allow replies from actors on a list.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.feed.threadgate#listRule")]
+#[non_exhaustive]
 pub struct ListRule {
     pub list: ::atlex::rt::AtUri,
-}
-
-impl ::atlex::rt::LexType for ListRule {
-    const TYPE: &'static str = "app.bsky.feed.threadgate#listRule";
-}
-
-impl ::atlex::rt::Validate for ListRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

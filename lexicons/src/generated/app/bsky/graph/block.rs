@@ -4,32 +4,11 @@
 pub const NSID: &str = "app.bsky.graph.block";
 
 /// Record declaring a 'block' relationship against another account. NOTE: blocks are public in Bluesky; see blog posts for details.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.block", key = "tid")]
+#[non_exhaustive]
 pub struct Block {
     /// DID of the account to be blocked.
     pub subject: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for Block {
-    const TYPE: &'static str = "app.bsky.graph.block";
-}
-
-impl ::atlex::rt::Record for Block {
-    const NSID: &'static str = "app.bsky.graph.block";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Block {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

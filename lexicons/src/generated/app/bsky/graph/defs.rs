@@ -3,490 +3,115 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.graph.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#listViewBasic")]
+#[non_exhaustive]
 pub struct ListViewBasic {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check(min_length = 1, max_length = 64))]
     pub name: String,
     pub purpose: ListPurpose,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(rename = "listItemCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0))]
     pub list_item_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<ListViewerState>,
-    #[serde(rename = "indexedAt", default, skip_serializing_if = "Option::is_none")]
     pub indexed_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for ListViewBasic {
-    const TYPE: &'static str = "app.bsky.graph.defs#listViewBasic";
-}
-
-impl ::atlex::rt::Validate for ListViewBasic {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(64),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.list_item_count {
-            v.field(
-                "listItemCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#listView")]
+#[non_exhaustive]
 pub struct ListView {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
+    #[lex(check(min_length = 1, max_length = 64))]
     pub name: String,
     pub purpose: ListPurpose,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
-    #[serde(
-        rename = "descriptionFacets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(rename = "listItemCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0))]
     pub list_item_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<ListViewerState>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for ListView {
-    const TYPE: &'static str = "app.bsky.graph.defs#listView";
-}
-
-impl ::atlex::rt::Validate for ListView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.creator;
-        v.field("creator", |v| v.nested(value));
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(64),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(3000),
-                                max_graphemes: Some(300),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description_facets {
-            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.list_item_count {
-            v.field(
-                "listItemCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#listItemView")]
+#[non_exhaustive]
 pub struct ListItemView {
     pub uri: ::atlex::rt::AtUri,
+    #[lex(check)]
     pub subject: crate::app::bsky::actor::defs::ProfileView,
 }
 
-impl ::atlex::rt::LexType for ListItemView {
-    const TYPE: &'static str = "app.bsky.graph.defs#listItemView";
-}
-
-impl ::atlex::rt::Validate for ListItemView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.subject;
-        v.field("subject", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#starterPackView")]
+#[non_exhaustive]
 pub struct StarterPackView {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
+    #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileViewBasic,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub list: Option<ListViewBasic>,
-    #[serde(
-        rename = "listItemsSample",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(max_length = 12, items))]
     pub list_items_sample: Option<Vec<ListItemView>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3, items))]
     pub feeds: Option<Vec<crate::app::bsky::feed::defs::GeneratorView>>,
-    #[serde(
-        rename = "joinedWeekCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(minimum = 0))]
     pub joined_week_count: Option<i64>,
-    #[serde(
-        rename = "joinedAllTimeCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(minimum = 0))]
     pub joined_all_time_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for StarterPackView {
-    const TYPE: &'static str = "app.bsky.graph.defs#starterPackView";
-}
-
-impl ::atlex::rt::Validate for StarterPackView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.record;
-        v.field("record", |v| v.object(value));
-        let value = &self.creator;
-        v.field("creator", |v| v.nested(value));
-        if let Some(value) = &self.list {
-            v.field("list", |v| v.nested(value));
-        }
-        if let Some(value) = &self.list_items_sample {
-            v.field(
-                "listItemsSample",
-                |v| {
-                    v.array_length(value.len(), None, Some(12));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-        if let Some(value) = &self.feeds {
-            v.field(
-                "feeds",
-                |v| {
-                    v.array_length(value.len(), None, Some(3));
-                    v.items(value, |v, item| v.nested(item));
-                },
-            );
-        }
-        if let Some(value) = &self.joined_week_count {
-            v.field(
-                "joinedWeekCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.joined_all_time_count {
-            v.field(
-                "joinedAllTimeCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#starterPackViewBasic")]
+#[non_exhaustive]
 pub struct StarterPackViewBasic {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
+    #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileViewBasic,
-    #[serde(rename = "listItemCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0))]
     pub list_item_count: Option<i64>,
-    #[serde(
-        rename = "joinedWeekCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(minimum = 0))]
     pub joined_week_count: Option<i64>,
-    #[serde(
-        rename = "joinedAllTimeCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(minimum = 0))]
     pub joined_all_time_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for StarterPackViewBasic {
-    const TYPE: &'static str = "app.bsky.graph.defs#starterPackViewBasic";
-}
-
-impl ::atlex::rt::Validate for StarterPackViewBasic {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.record;
-        v.field("record", |v| v.object(value));
-        let value = &self.creator;
-        v.field("creator", |v| v.nested(value));
-        if let Some(value) = &self.list_item_count {
-            v.field(
-                "listItemCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.joined_week_count {
-            v.field(
-                "joinedWeekCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.joined_all_time_count {
-            v.field(
-                "joinedAllTimeCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ListPurpose {
-    /// `"app.bsky.graph.defs#modlist"`
+    #[lex("app.bsky.graph.defs#modlist")]
     Modlist,
-    /// `"app.bsky.graph.defs#curatelist"`
+    #[lex("app.bsky.graph.defs#curatelist")]
     Curatelist,
-    /// `"app.bsky.graph.defs#referencelist"`
+    #[lex("app.bsky.graph.defs#referencelist")]
     Referencelist,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ListPurpose {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "app.bsky.graph.defs#modlist",
-        "app.bsky.graph.defs#curatelist",
-        "app.bsky.graph.defs#referencelist",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Modlist => "app.bsky.graph.defs#modlist",
-            Self::Curatelist => "app.bsky.graph.defs#curatelist",
-            Self::Referencelist => "app.bsky.graph.defs#referencelist",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ListPurpose {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ListPurpose {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ListPurpose {
-    fn from(value: &str) -> Self {
-        match value {
-            "app.bsky.graph.defs#modlist" => Self::Modlist,
-            "app.bsky.graph.defs#curatelist" => Self::Curatelist,
-            "app.bsky.graph.defs#referencelist" => Self::Referencelist,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ListPurpose {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ListPurpose {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ListPurpose {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A list of actors to apply an aggregate moderation action (mute/block) on.
@@ -498,94 +123,40 @@ pub const CURATELIST: &str = "app.bsky.graph.defs#curatelist";
 /// A list of actors used for only for reference purposes such as within a starter pack.
 pub const REFERENCELIST: &str = "app.bsky.graph.defs#referencelist";
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#listViewerState")]
+#[non_exhaustive]
 pub struct ListViewerState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muted: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<::atlex::rt::AtUri>,
 }
 
-impl ::atlex::rt::LexType for ListViewerState {
-    const TYPE: &'static str = "app.bsky.graph.defs#listViewerState";
-}
-
-impl ::atlex::rt::Validate for ListViewerState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// indicates that a handle or DID could not be resolved
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#notFoundActor")]
+#[non_exhaustive]
 pub struct NotFoundActor {
     pub actor: ::atlex::rt::AtIdentifier,
-    #[serde(rename = "notFound")]
+    #[lex(check(const_value = true))]
     pub not_found: bool,
 }
 
-impl ::atlex::rt::LexType for NotFoundActor {
-    const TYPE: &'static str = "app.bsky.graph.defs#notFoundActor";
-}
-
-impl ::atlex::rt::Validate for NotFoundActor {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.not_found;
-        v.field("notFound", |v| v.boolean(*value, Some(true)));
-    }
-}
-
 /// lists the bi-directional graph relationships between one actor (not indicated in the object), and the target actors (the DID included in the object)
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.defs#relationship")]
+#[non_exhaustive]
 pub struct Relationship {
     pub did: ::atlex::rt::Did,
     /// if the actor follows this DID, this is the AT-URI of the follow record
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub following: Option<::atlex::rt::AtUri>,
     /// if the actor is followed by this DID, contains the AT-URI of the follow record
-    #[serde(rename = "followedBy", default, skip_serializing_if = "Option::is_none")]
     pub followed_by: Option<::atlex::rt::AtUri>,
     /// if the actor blocks this DID, this is the AT-URI of the block record
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocking: Option<::atlex::rt::AtUri>,
     /// if the actor is blocked by this DID, contains the AT-URI of the block record
-    #[serde(rename = "blockedBy", default, skip_serializing_if = "Option::is_none")]
     pub blocked_by: Option<::atlex::rt::AtUri>,
     /// if the actor blocks this DID via a block list, this is the AT-URI of the listblock record
-    #[serde(rename = "blockingByList", default, skip_serializing_if = "Option::is_none")]
     pub blocking_by_list: Option<::atlex::rt::AtUri>,
     /// if the actor is blocked by this DID via a block list, contains the AT-URI of the listblock record
-    #[serde(rename = "blockedByList", default, skip_serializing_if = "Option::is_none")]
     pub blocked_by_list: Option<::atlex::rt::AtUri>,
-}
-
-impl ::atlex::rt::LexType for Relationship {
-    const TYPE: &'static str = "app.bsky.graph.defs#relationship";
-}
-
-impl ::atlex::rt::Validate for Relationship {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

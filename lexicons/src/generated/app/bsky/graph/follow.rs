@@ -4,33 +4,11 @@
 pub const NSID: &str = "app.bsky.graph.follow";
 
 /// Record declaring a social 'follow' relationship of another account. Duplicate follows will be ignored by the AppView.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.follow", key = "tid")]
+#[non_exhaustive]
 pub struct Follow {
     pub subject: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
-}
-
-impl ::atlex::rt::LexType for Follow {
-    const TYPE: &'static str = "app.bsky.graph.follow";
-}
-
-impl ::atlex::rt::Record for Follow {
-    const NSID: &'static str = "app.bsky.graph.follow";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Follow {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,245 +6,47 @@ pub const NSID: &str = "app.bsky.graph.getRelationships";
 /// The `app.bsky.graph.getRelationships` query.
 ///
 /// Enumerates public relationships between one account, and a list of other accounts. Does not require auth.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.graph.getRelationships", params, output = "application/json")]
 pub struct GetRelationships;
 
-impl ::atlex::rt::Endpoint for GetRelationships {
-    const NSID: &'static str = "app.bsky.graph.getRelationships";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Primary account requesting relationships for.
     pub actor: ::atlex::rt::AtIdentifier,
     /// List of 'other' accounts to be related back to the primary.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 30))]
     pub others: Option<Vec<::atlex::rt::AtIdentifier>>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("actor", &self.actor);
-        query.optional_list("others", &self.others);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            actor: query.required("actor")?,
-            others: query.optional_list("others")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.others {
-            v.field("others", |v| v.array_length(value.len(), None, Some(30)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<::atlex::rt::Did>,
+    #[lex(check)]
     pub relationships: Vec<OutputRelationshipsItem>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.relationships;
-        v.field("relationships", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputRelationshipsItem {
-    /// `app.bsky.graph.defs#relationship`
+    #[lex("app.bsky.graph.defs#relationship")]
     Relationship(Box<crate::app::bsky::graph::defs::Relationship>),
-    /// `app.bsky.graph.defs#notFoundActor`
+    #[lex("app.bsky.graph.defs#notFoundActor")]
     NotFoundActor(Box<crate::app::bsky::graph::defs::NotFoundActor>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputRelationshipsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Relationship(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.graph.defs#relationship",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NotFoundActor(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.graph.defs#notFoundActor",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputRelationshipsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputRelationshipsItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.graph.defs#relationship",
-        "app.bsky.graph.defs#notFoundActor",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.graph.defs#relationship" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Relationship(Box::new(value)))
-            }
-            "app.bsky.graph.defs#notFoundActor" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NotFoundActor(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputRelationshipsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::NotFoundActor(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
 /// The errors `app.bsky.graph.getRelationships` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `ActorNotFound`: the primary actor at-identifier could not be resolved
-    ActorNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// the primary actor at-identifier could not be resolved
+    ActorNotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["ActorNotFound"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ActorNotFound" => Self::ActorNotFound { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ActorNotFound { .. } => "ActorNotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ActorNotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -4,157 +4,32 @@
 pub const NSID: &str = "app.bsky.graph.list";
 
 /// Record representing a list of accounts (actors). Scope includes both moderation-oriented lists and curration-oriented lists.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.list", key = "tid")]
+#[non_exhaustive]
 pub struct List {
     /// Defines the purpose of the list (aka, moderation-oriented or curration-oriented)
     pub purpose: crate::app::bsky::graph::defs::ListPurpose,
     /// Display name for list; can not be empty.
+    #[lex(check(min_length = 1, max_length = 64))]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
-    #[serde(
-        rename = "descriptionFacets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
     pub avatar: Option<::atlex::rt::Blob>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<ListLabels>,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for List {
-    const TYPE: &'static str = "app.bsky.graph.list";
-}
-
-impl ::atlex::rt::Record for List {
-    const NSID: &'static str = "app.bsky.graph.list";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for List {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(64),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(3000),
-                                max_graphemes: Some(300),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description_facets {
-            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.avatar {
-            v.field(
-                "avatar",
-                |v| v.blob(value, Some(&["image/png", "image/jpeg"]), Some(1000000)),
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ListLabels {
-    /// `com.atproto.label.defs#selfLabels`
+    #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for ListLabels {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SelfLabels(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.label.defs#selfLabels",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ListLabels {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ListLabels {
-    const MEMBERS: &'static [&'static str] = &["com.atproto.label.defs#selfLabels"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.label.defs#selfLabels" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SelfLabels(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ListLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::SelfLabels(value) = self {
-            v.nested(&**value);
-        }
-    }
 }

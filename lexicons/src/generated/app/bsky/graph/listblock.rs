@@ -4,32 +4,11 @@
 pub const NSID: &str = "app.bsky.graph.listblock";
 
 /// Record representing a block relationship against an entire an entire list of accounts (actors).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.listblock", key = "tid")]
+#[non_exhaustive]
 pub struct Listblock {
     /// Reference (AT-URI) to the mod list record.
     pub subject: ::atlex::rt::AtUri,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for Listblock {
-    const TYPE: &'static str = "app.bsky.graph.listblock";
-}
-
-impl ::atlex::rt::Record for Listblock {
-    const NSID: &'static str = "app.bsky.graph.listblock";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Listblock {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

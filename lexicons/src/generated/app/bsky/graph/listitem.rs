@@ -4,34 +4,13 @@
 pub const NSID: &str = "app.bsky.graph.listitem";
 
 /// Record representing an account's inclusion on a specific list. The AppView will ignore duplicate listitem records.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.listitem", key = "tid")]
+#[non_exhaustive]
 pub struct Listitem {
     /// The account which is included on the list.
     pub subject: ::atlex::rt::Did,
     /// Reference (AT-URI) to the list record (app.bsky.graph.list).
     pub list: ::atlex::rt::AtUri,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for Listitem {
-    const TYPE: &'static str = "app.bsky.graph.listitem";
-}
-
-impl ::atlex::rt::Record for Listitem {
-    const NSID: &'static str = "app.bsky.graph.listitem";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Listitem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

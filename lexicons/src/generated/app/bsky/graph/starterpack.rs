@@ -4,104 +4,27 @@
 pub const NSID: &str = "app.bsky.graph.starterpack";
 
 /// Record defining a starter pack of actors and feeds for new users.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.starterpack", key = "tid")]
+#[non_exhaustive]
 pub struct Starterpack {
     /// Display name for starter pack; can not be empty.
+    #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
-    #[serde(
-        rename = "descriptionFacets",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
     /// Reference (AT-URI) to the list record.
     pub list: ::atlex::rt::AtUri,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 3))]
     pub feeds: Option<Vec<FeedItem>>,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Starterpack {
-    const TYPE: &'static str = "app.bsky.graph.starterpack";
-}
-
-impl ::atlex::rt::Record for Starterpack {
-    const NSID: &'static str = "app.bsky.graph.starterpack";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Starterpack {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(500),
-                            max_graphemes: Some(50),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(3000),
-                                max_graphemes: Some(300),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.description_facets {
-            v.field("descriptionFacets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.feeds {
-            v.field("feeds", |v| v.array_length(value.len(), None, Some(3)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.graph.starterpack#feedItem")]
+#[non_exhaustive]
 pub struct FeedItem {
     pub uri: ::atlex::rt::AtUri,
-}
-
-impl ::atlex::rt::LexType for FeedItem {
-    const TYPE: &'static str = "app.bsky.graph.starterpack#feedItem";
-}
-
-impl ::atlex::rt::Validate for FeedItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -4,38 +4,16 @@
 pub const NSID: &str = "app.bsky.graph.verification";
 
 /// Record declaring a verification relationship between two accounts. Verifications are only considered valid by an app if issued by an account the app considers trusted.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.graph.verification", key = "tid")]
+#[non_exhaustive]
 pub struct Verification {
     /// DID of the subject the verification applies to.
     pub subject: ::atlex::rt::Did,
     /// Handle of the subject the verification applies to at the moment of verifying, which might not be the same at the time of viewing. The verification is only valid if the current handle matches the one at the time of verifying.
     pub handle: ::atlex::rt::Handle,
     /// Display name of the subject the verification applies to at the moment of verifying, which might not be the same at the time of viewing. The verification is only valid if the current displayName matches the one at the time of verifying.
-    #[serde(rename = "displayName")]
     pub display_name: String,
     /// Date of when the verification was created.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for Verification {
-    const TYPE: &'static str = "app.bsky.graph.verification";
-}
-
-impl ::atlex::rt::Record for Verification {
-    const NSID: &'static str = "app.bsky.graph.verification";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Verification {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,188 +3,62 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.labeler.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.labeler.defs#labelerView")]
+#[non_exhaustive]
 pub struct LabelerView {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
-    #[serde(rename = "likeCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0))]
     pub like_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<LabelerViewerState>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
 }
 
-impl ::atlex::rt::LexType for LabelerView {
-    const TYPE: &'static str = "app.bsky.labeler.defs#labelerView";
-}
-
-impl ::atlex::rt::Validate for LabelerView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.creator;
-        v.field("creator", |v| v.nested(value));
-        if let Some(value) = &self.like_count {
-            v.field(
-                "likeCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.labeler.defs#labelerViewDetailed")]
+#[non_exhaustive]
 pub struct LabelerViewDetailed {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
+    #[lex(check)]
     pub policies: LabelerPolicies,
-    #[serde(rename = "likeCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0))]
     pub like_count: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<LabelerViewerState>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     /// The set of report reason 'codes' which are in-scope for this service to review and action. These usually align to policy categories. If not defined (distinct from empty array), all reason types are allowed.
-    #[serde(rename = "reasonTypes", default, skip_serializing_if = "Option::is_none")]
     pub reason_types: Option<Vec<crate::com::atproto::moderation::defs::ReasonType>>,
     /// The set of subject types (account, record, etc) this service accepts reports on.
-    #[serde(rename = "subjectTypes", default, skip_serializing_if = "Option::is_none")]
     pub subject_types: Option<Vec<crate::com::atproto::moderation::defs::SubjectType>>,
     /// Set of record types (collection NSIDs) which can be reported to this service. If not defined (distinct from empty array), default is any record type.
-    #[serde(
-        rename = "subjectCollections",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subject_collections: Option<Vec<::atlex::rt::Nsid>>,
 }
 
-impl ::atlex::rt::LexType for LabelerViewDetailed {
-    const TYPE: &'static str = "app.bsky.labeler.defs#labelerViewDetailed";
-}
-
-impl ::atlex::rt::Validate for LabelerViewDetailed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.creator;
-        v.field("creator", |v| v.nested(value));
-        let value = &self.policies;
-        v.field("policies", |v| v.nested(value));
-        if let Some(value) = &self.like_count {
-            v.field(
-                "likeCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.labeler.defs#labelerViewerState")]
+#[non_exhaustive]
 pub struct LabelerViewerState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub like: Option<::atlex::rt::AtUri>,
 }
 
-impl ::atlex::rt::LexType for LabelerViewerState {
-    const TYPE: &'static str = "app.bsky.labeler.defs#labelerViewerState";
-}
-
-impl ::atlex::rt::Validate for LabelerViewerState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.labeler.defs#labelerPolicies")]
+#[non_exhaustive]
 pub struct LabelerPolicies {
     /// The label values which this labeler publishes. May include global or custom labels.
-    #[serde(rename = "labelValues")]
     pub label_values: Vec<crate::com::atproto::label::defs::LabelValue>,
     /// Label values created by this labeler and scoped exclusively to it. Labels defined here will override global label definitions for this labeler.
-    #[serde(
-        rename = "labelValueDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub label_value_definitions: Option<
         Vec<crate::com::atproto::label::defs::LabelValueDefinition>,
     >,
-}
-
-impl ::atlex::rt::LexType for LabelerPolicies {
-    const TYPE: &'static str = "app.bsky.labeler.defs#labelerPolicies";
-}
-
-impl ::atlex::rt::Validate for LabelerPolicies {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.label_value_definitions {
-            v.field(
-                "labelValueDefinitions",
-                |v| v.items(value, |v, item| v.nested(item)),
-            );
-        }
-    }
 }

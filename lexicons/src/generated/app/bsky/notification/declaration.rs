@@ -4,105 +4,25 @@
 pub const NSID: &str = "app.bsky.notification.declaration";
 
 /// A declaration of the user's choices related to notifications that can be produced by them.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "app.bsky.notification.declaration", key = "literal:self")]
+#[non_exhaustive]
 pub struct Declaration {
     /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.
-    #[serde(rename = "allowSubscriptions")]
     pub allow_subscriptions: DeclarationAllowSubscriptions,
 }
 
-impl ::atlex::rt::LexType for Declaration {
-    const TYPE: &'static str = "app.bsky.notification.declaration";
-}
-
-impl ::atlex::rt::Record for Declaration {
-    const NSID: &'static str = "app.bsky.notification.declaration";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
-}
-
-impl ::atlex::rt::Validate for Declaration {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum DeclarationAllowSubscriptions {
-    /// `"followers"`
+    #[lex("followers")]
     Followers,
-    /// `"mutuals"`
+    #[lex("mutuals")]
     Mutuals,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl DeclarationAllowSubscriptions {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["followers", "mutuals", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Followers => "followers",
-            Self::Mutuals => "mutuals",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for DeclarationAllowSubscriptions {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for DeclarationAllowSubscriptions {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for DeclarationAllowSubscriptions {
-    fn from(value: &str) -> Self {
-        match value {
-            "followers" => Self::Followers,
-            "mutuals" => Self::Mutuals,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for DeclarationAllowSubscriptions {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowSubscriptions {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for DeclarationAllowSubscriptions {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

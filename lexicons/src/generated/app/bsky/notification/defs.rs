@@ -3,311 +3,93 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.notification.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#recordDeleted")]
+#[non_exhaustive]
 pub struct RecordDeleted {}
-impl ::atlex::rt::LexType for RecordDeleted {
-    const TYPE: &'static str = "app.bsky.notification.defs#recordDeleted";
-}
-
-impl ::atlex::rt::Validate for RecordDeleted {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Deprecated: use chat.bsky.notification preferences instead. This will only return a default value.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#chatPreference")]
+#[non_exhaustive]
 pub struct ChatPreference {
     pub include: ChatPreferenceInclude,
     pub push: bool,
 }
 
-impl ::atlex::rt::LexType for ChatPreference {
-    const TYPE: &'static str = "app.bsky.notification.defs#chatPreference";
-}
-
-impl ::atlex::rt::Validate for ChatPreference {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ChatPreferenceInclude {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"accepted"`
+    #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ChatPreferenceInclude {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "accepted"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Accepted => "accepted",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ChatPreferenceInclude {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ChatPreferenceInclude {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ChatPreferenceInclude {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "accepted" => Self::Accepted,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ChatPreferenceInclude {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ChatPreferenceInclude {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ChatPreferenceInclude {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#filterablePreference")]
+#[non_exhaustive]
 pub struct FilterablePreference {
     pub include: FilterablePreferenceInclude,
     pub list: bool,
     pub push: bool,
 }
 
-impl ::atlex::rt::LexType for FilterablePreference {
-    const TYPE: &'static str = "app.bsky.notification.defs#filterablePreference";
-}
-
-impl ::atlex::rt::Validate for FilterablePreference {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum FilterablePreferenceInclude {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"follows"`
+    #[lex("follows")]
     Follows,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl FilterablePreferenceInclude {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "follows"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Follows => "follows",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for FilterablePreferenceInclude {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for FilterablePreferenceInclude {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for FilterablePreferenceInclude {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "follows" => Self::Follows,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for FilterablePreferenceInclude {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for FilterablePreferenceInclude {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for FilterablePreferenceInclude {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#preference")]
+#[non_exhaustive]
 pub struct Preference {
     pub list: bool,
     pub push: bool,
 }
 
-impl ::atlex::rt::LexType for Preference {
-    const TYPE: &'static str = "app.bsky.notification.defs#preference";
-}
-
-impl ::atlex::rt::Validate for Preference {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#preferences")]
+#[non_exhaustive]
 pub struct Preferences {
     /// Deprecated: use chat.bsky.notification preferences instead. This will only return a default value.
     pub chat: ChatPreference,
     pub follow: FilterablePreference,
     pub like: FilterablePreference,
-    #[serde(rename = "likeViaRepost")]
     pub like_via_repost: FilterablePreference,
     pub mention: FilterablePreference,
     pub quote: FilterablePreference,
     pub reply: FilterablePreference,
     pub repost: FilterablePreference,
-    #[serde(rename = "repostViaRepost")]
     pub repost_via_repost: FilterablePreference,
-    #[serde(rename = "starterpackJoined")]
     pub starterpack_joined: Preference,
-    #[serde(rename = "subscribedPost")]
     pub subscribed_post: Preference,
     pub unverified: Preference,
     pub verified: Preference,
 }
 
-impl ::atlex::rt::LexType for Preferences {
-    const TYPE: &'static str = "app.bsky.notification.defs#preferences";
-}
-
-impl ::atlex::rt::Validate for Preferences {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#activitySubscription")]
+#[non_exhaustive]
 pub struct ActivitySubscription {
     pub post: bool,
     pub reply: bool,
 }
 
-impl ::atlex::rt::LexType for ActivitySubscription {
-    const TYPE: &'static str = "app.bsky.notification.defs#activitySubscription";
-}
-
-impl ::atlex::rt::Validate for ActivitySubscription {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Object used to store activity subscription data in stash.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.defs#subjectActivitySubscription")]
+#[non_exhaustive]
 pub struct SubjectActivitySubscription {
     pub subject: ::atlex::rt::Did,
-    #[serde(rename = "activitySubscription")]
     pub activity_subscription: ActivitySubscription,
-}
-
-impl ::atlex::rt::LexType for SubjectActivitySubscription {
-    const TYPE: &'static str = "app.bsky.notification.defs#subjectActivitySubscription";
-}
-
-impl ::atlex::rt::Validate for SubjectActivitySubscription {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,30 +6,13 @@ pub const NSID: &str = "app.bsky.notification.listNotifications";
 /// The `app.bsky.notification.listNotifications` query.
 ///
 /// Enumerate notifications for the requesting account. Requires auth.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "app.bsky.notification.listNotifications",
+    params,
+    output = "application/json"
+)]
 pub struct ListNotifications;
-
-impl ::atlex::rt::Endpoint for ListNotifications {
-    const NSID: &'static str = "app.bsky.notification.listNotifications";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for ListNotifications {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,335 +32,84 @@ impl ::atlex::rt::PaginatedItems for ListNotifications {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Notification reasons to include in response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasons: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    #[serde(rename = "seenAt", default, skip_serializing_if = "Option::is_none")]
     pub seen_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional_list("reasons", &self.reasons);
-        query.optional("limit", &self.limit);
-        query.optional("priority", &self.priority);
-        query.optional("cursor", &self.cursor);
-        query.optional("seenAt", &self.seen_at);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            reasons: query.optional_list("reasons")?,
-            limit: query.optional("limit")?,
-            priority: query.optional("priority")?,
-            cursor: query.optional("cursor")?,
-            seen_at: query.optional("seenAt")?,
-        })
-    }
-}
-
-impl Params {
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub notifications: Vec<Notification>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<bool>,
-    #[serde(rename = "seenAt", default, skip_serializing_if = "Option::is_none")]
     pub seen_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.notifications;
-        v.field("notifications", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
+/// `app.bsky.notification.listNotifications` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `app.bsky.notification.listNotifications` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.notification.listNotifications#notification")]
+#[non_exhaustive]
 pub struct Notification {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check)]
     pub author: crate::app::bsky::actor::defs::ProfileView,
     /// The reason why this notification was delivered - e.g. your post was liked, or you received a new follower.
     pub reason: NotificationReason,
-    #[serde(rename = "reasonSubject", default, skip_serializing_if = "Option::is_none")]
     pub reason_subject: Option<::atlex::rt::AtUri>,
+    #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
     /// The starter pack associated with this notification. Present when the notification is for a follow originating from a starter pack.
-    #[serde(rename = "starterPack", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub starter_pack: Option<crate::app::bsky::graph::defs::StarterPackViewBasic>,
-    #[serde(rename = "isRead")]
     pub is_read: bool,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
 }
 
-impl ::atlex::rt::LexType for Notification {
-    const TYPE: &'static str = "app.bsky.notification.listNotifications#notification";
-}
-
-impl ::atlex::rt::Validate for Notification {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.author;
-        v.field("author", |v| v.nested(value));
-        let value = &self.record;
-        v.field("record", |v| v.object(value));
-        if let Some(value) = &self.starter_pack {
-            v.field("starterPack", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
 /// The reason why this notification was delivered - e.g. your post was liked, or you received a new follower.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum NotificationReason {
-    /// `"like"`
+    #[lex("like")]
     Like,
-    /// `"repost"`
+    #[lex("repost")]
     Repost,
-    /// `"follow"`
+    #[lex("follow")]
     Follow,
-    /// `"mention"`
+    #[lex("mention")]
     Mention,
-    /// `"reply"`
+    #[lex("reply")]
     Reply,
-    /// `"quote"`
+    #[lex("quote")]
     Quote,
-    /// `"starterpack-joined"`
+    #[lex("starterpack-joined")]
     StarterpackJoined,
-    /// `"verified"`
+    #[lex("verified")]
     Verified,
-    /// `"unverified"`
+    #[lex("unverified")]
     Unverified,
-    /// `"like-via-repost"`
+    #[lex("like-via-repost")]
     LikeViaRepost,
-    /// `"repost-via-repost"`
+    #[lex("repost-via-repost")]
     RepostViaRepost,
-    /// `"subscribed-post"`
+    #[lex("subscribed-post")]
     SubscribedPost,
-    /// `"contact-match"`
+    #[lex("contact-match")]
     ContactMatch,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl NotificationReason {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "like",
-        "repost",
-        "follow",
-        "mention",
-        "reply",
-        "quote",
-        "starterpack-joined",
-        "verified",
-        "unverified",
-        "like-via-repost",
-        "repost-via-repost",
-        "subscribed-post",
-        "contact-match",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Like => "like",
-            Self::Repost => "repost",
-            Self::Follow => "follow",
-            Self::Mention => "mention",
-            Self::Reply => "reply",
-            Self::Quote => "quote",
-            Self::StarterpackJoined => "starterpack-joined",
-            Self::Verified => "verified",
-            Self::Unverified => "unverified",
-            Self::LikeViaRepost => "like-via-repost",
-            Self::RepostViaRepost => "repost-via-repost",
-            Self::SubscribedPost => "subscribed-post",
-            Self::ContactMatch => "contact-match",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for NotificationReason {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for NotificationReason {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for NotificationReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "like" => Self::Like,
-            "repost" => Self::Repost,
-            "follow" => Self::Follow,
-            "mention" => Self::Mention,
-            "reply" => Self::Reply,
-            "quote" => Self::Quote,
-            "starterpack-joined" => Self::StarterpackJoined,
-            "verified" => Self::Verified,
-            "unverified" => Self::Unverified,
-            "like-via-repost" => Self::LikeViaRepost,
-            "repost-via-repost" => Self::RepostViaRepost,
-            "subscribed-post" => Self::SubscribedPost,
-            "contact-match" => Self::ContactMatch,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for NotificationReason {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for NotificationReason {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for NotificationReason {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -38,7 +38,10 @@ pub mod update_seen;
 
 /// The `app.bsky.notification` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `app.bsky.notification.getPreferences`: Get notification-related preferences for an account. Requires auth.
     fn get_preferences(
@@ -47,8 +50,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_preferences::GetPreferences>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.getUnreadCount`: Count the number of unread notifications for the requesting account. Requires auth.
@@ -58,8 +60,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_unread_count::GetUnreadCount>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.listActivitySubscriptions`: Enumerate all accounts to which the requesting account is subscribed to receive notifications for. Requires auth.
@@ -73,8 +74,7 @@ pub trait Service: Send + Sync + 'static {
             list_activity_subscriptions::ListActivitySubscriptions,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.listNotifications`: Enumerate notifications for the requesting account. Requires auth.
@@ -84,8 +84,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<list_notifications::ListNotifications>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.putActivitySubscription`: Puts an activity subscription entry. The key should be omitted for creation and provided for updates. Requires auth.
@@ -97,8 +96,7 @@ pub trait Service: Send + Sync + 'static {
             put_activity_subscription::PutActivitySubscription,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.putPreferences`: Set notification-related preferences for an account. Requires auth.
@@ -108,8 +106,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<put_preferences::PutPreferences>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.putPreferencesV2`: Set notification-related preferences for an account. Requires auth.
@@ -119,8 +116,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<put_preferences_v2::PutPreferencesV2>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.registerPush`: Register to receive push notifications, via a specified service, for the requesting account. Requires auth.
@@ -130,8 +126,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<register_push::RegisterPush>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.unregisterPush`: The inverse of registerPush - inform a specified service that push notifications should no longer be sent to the given token for the requesting account. Requires auth.
@@ -141,8 +136,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<unregister_push::UnregisterPush>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.notification.updateSeen`: Notify server that the requesting account has seen notifications. Requires auth.
@@ -152,12 +146,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_seen::UpdateSeen>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `app.bsky.notification` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `app.bsky.notification` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -4,264 +4,62 @@
 pub const NSID: &str = "app.bsky.richtext.facet";
 
 /// Annotation of a sub-string within rich text.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.richtext.facet")]
+#[non_exhaustive]
 pub struct Facet {
+    #[lex(check)]
     pub index: ByteSlice,
+    #[lex(check)]
     pub features: Vec<FacetFeaturesItem>,
 }
 
-impl ::atlex::rt::LexType for Facet {
-    const TYPE: &'static str = "app.bsky.richtext.facet";
-}
-
-impl ::atlex::rt::Validate for Facet {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.index;
-        v.field("index", |v| v.nested(value));
-        let value = &self.features;
-        v.field("features", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum FacetFeaturesItem {
-    /// `app.bsky.richtext.facet#mention`
+    #[lex("app.bsky.richtext.facet#mention")]
     Mention(Box<Mention>),
-    /// `app.bsky.richtext.facet#link`
+    #[lex("app.bsky.richtext.facet#link")]
     Link(Box<Link>),
-    /// `app.bsky.richtext.facet#tag`
+    #[lex("app.bsky.richtext.facet#tag")]
     Tag(Box<Tag>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for FacetFeaturesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Mention(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.richtext.facet#mention",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Link(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.richtext.facet#link", &**value),
-                    serializer,
-                )
-            }
-            Self::Tag(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.richtext.facet#tag", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for FacetFeaturesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for FacetFeaturesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.richtext.facet#mention",
-        "app.bsky.richtext.facet#link",
-        "app.bsky.richtext.facet#tag",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.richtext.facet#mention" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Mention(Box::new(value)))
-            }
-            "app.bsky.richtext.facet#link" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Link(Box::new(value)))
-            }
-            "app.bsky.richtext.facet#tag" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Tag(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for FacetFeaturesItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::Tag(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
 /// Facet feature for mention of another account. The text is usually a handle, including a '@' prefix, but the facet reference is a DID.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.richtext.facet#mention")]
+#[non_exhaustive]
 pub struct Mention {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for Mention {
-    const TYPE: &'static str = "app.bsky.richtext.facet#mention";
-}
-
-impl ::atlex::rt::Validate for Mention {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Facet feature for a URL. The text URL may have been simplified or truncated, but the facet reference should be a complete URL.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.richtext.facet#link")]
+#[non_exhaustive]
 pub struct Link {
     pub uri: ::atlex::rt::Uri,
 }
 
-impl ::atlex::rt::LexType for Link {
-    const TYPE: &'static str = "app.bsky.richtext.facet#link";
-}
-
-impl ::atlex::rt::Validate for Link {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Facet feature for a hashtag. The text usually includes a '#' prefix, but the facet reference should not (except in the case of 'double hash tags').
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.richtext.facet#tag")]
+#[non_exhaustive]
 pub struct Tag {
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub tag: String,
 }
 
-impl ::atlex::rt::LexType for Tag {
-    const TYPE: &'static str = "app.bsky.richtext.facet#tag";
-}
-
-impl ::atlex::rt::Validate for Tag {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.tag;
-        v.field(
-            "tag",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(640),
-                            max_graphemes: Some(64),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Specifies the sub-string range a facet feature applies to. Start index is inclusive, end index is exclusive. Indices are zero-indexed, counting bytes of the UTF-8 encoded text. NOTE: some languages, like Javascript, use UTF-16 or Unicode codepoints for string slice indexing; in these languages, convert to byte arrays before working with facets.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.richtext.facet#byteSlice")]
+#[non_exhaustive]
 pub struct ByteSlice {
-    #[serde(rename = "byteStart")]
+    #[lex(check(minimum = 0))]
     pub byte_start: i64,
-    #[serde(rename = "byteEnd")]
+    #[lex(check(minimum = 0))]
     pub byte_end: i64,
-}
-
-impl ::atlex::rt::LexType for ByteSlice {
-    const TYPE: &'static str = "app.bsky.richtext.facet#byteSlice";
-}
-
-impl ::atlex::rt::Validate for ByteSlice {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.byte_start;
-        v.field(
-            "byteStart",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.byte_end;
-        v.field(
-            "byteEnd",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
 }

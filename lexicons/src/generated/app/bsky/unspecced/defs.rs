@@ -3,640 +3,188 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.unspecced.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#skeletonSearchPost")]
+#[non_exhaustive]
 pub struct SkeletonSearchPost {
     pub uri: ::atlex::rt::AtUri,
 }
 
-impl ::atlex::rt::LexType for SkeletonSearchPost {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonSearchPost";
-}
-
-impl ::atlex::rt::Validate for SkeletonSearchPost {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#skeletonSearchActor")]
+#[non_exhaustive]
 pub struct SkeletonSearchActor {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for SkeletonSearchActor {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonSearchActor";
-}
-
-impl ::atlex::rt::Validate for SkeletonSearchActor {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#skeletonSearchStarterPack")]
+#[non_exhaustive]
 pub struct SkeletonSearchStarterPack {
     pub uri: ::atlex::rt::AtUri,
 }
 
-impl ::atlex::rt::LexType for SkeletonSearchStarterPack {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonSearchStarterPack";
-}
-
-impl ::atlex::rt::Validate for SkeletonSearchStarterPack {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#trendingTopic")]
+#[non_exhaustive]
 pub struct TrendingTopic {
     pub topic: String,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub link: String,
 }
 
-impl ::atlex::rt::LexType for TrendingTopic {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#trendingTopic";
-}
-
-impl ::atlex::rt::Validate for TrendingTopic {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#skeletonTrend")]
+#[non_exhaustive]
 pub struct SkeletonTrend {
     pub topic: String,
-    #[serde(rename = "displayName")]
     pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub link: String,
-    #[serde(rename = "startedAt")]
     pub started_at: ::atlex::rt::Datetime,
-    #[serde(rename = "postCount")]
     pub post_count: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SkeletonTrendStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     pub dids: Vec<::atlex::rt::Did>,
 }
 
-impl ::atlex::rt::LexType for SkeletonTrend {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#skeletonTrend";
-}
-
-impl ::atlex::rt::Validate for SkeletonTrend {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum SkeletonTrendStatus {
-    /// `"hot"`
+    #[lex("hot")]
     Hot,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl SkeletonTrendStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["hot"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hot => "hot",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for SkeletonTrendStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for SkeletonTrendStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for SkeletonTrendStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "hot" => Self::Hot,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for SkeletonTrendStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SkeletonTrendStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for SkeletonTrendStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#trendView")]
+#[non_exhaustive]
 pub struct TrendView {
     pub topic: String,
-    #[serde(rename = "displayName")]
     pub display_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub link: String,
-    #[serde(rename = "startedAt")]
     pub started_at: ::atlex::rt::Datetime,
-    #[serde(rename = "postCount")]
     pub post_count: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TrendViewStatus>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for TrendView {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#trendView";
-}
-
-impl ::atlex::rt::Validate for TrendView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.actors;
-        v.field("actors", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum TrendViewStatus {
-    /// `"hot"`
+    #[lex("hot")]
     Hot,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl TrendViewStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["hot"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hot => "hot",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for TrendViewStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for TrendViewStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for TrendViewStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "hot" => Self::Hot,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for TrendViewStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for TrendViewStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for TrendViewStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#threadItemPost")]
+#[non_exhaustive]
 pub struct ThreadItemPost {
+    #[lex(check)]
     pub post: crate::app::bsky::feed::defs::PostView,
     /// This post has more parents that were not present in the response. This is just a boolean, without the number of parents.
-    #[serde(rename = "moreParents")]
     pub more_parents: bool,
     /// This post has more replies that were not present in the response. This is a numeric value, which is best-effort and might not be accurate.
-    #[serde(rename = "moreReplies")]
     pub more_replies: i64,
     /// This post is part of a contiguous thread by the OP from the thread root. Sub-threads by OP deeper in the tree are not considered an OP thread.
-    #[serde(rename = "opThread")]
     pub op_thread: bool,
     /// The 1-indexed position of this post within the contiguous OP thread. Only present when this post is part of the OP thread (see `opThread`).
-    #[serde(
-        rename = "opThreadPostIndex",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub op_thread_post_index: Option<i64>,
     /// The total number of posts in the contiguous OP thread that this post belongs to. Only present when this post is part of the OP thread (see `opThread`).
-    #[serde(
-        rename = "opThreadPostCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub op_thread_post_count: Option<i64>,
     /// The threadgate created by the author indicates this post as a reply to be hidden for everyone consuming the thread.
-    #[serde(rename = "hiddenByThreadgate")]
     pub hidden_by_threadgate: bool,
     /// This is by an account muted by the viewer requesting it.
-    #[serde(rename = "mutedByViewer")]
     pub muted_by_viewer: bool,
 }
 
-impl ::atlex::rt::LexType for ThreadItemPost {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemPost";
-}
-
-impl ::atlex::rt::Validate for ThreadItemPost {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.post;
-        v.field("post", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#threadItemNoUnauthenticated")]
+#[non_exhaustive]
 pub struct ThreadItemNoUnauthenticated {}
-impl ::atlex::rt::LexType for ThreadItemNoUnauthenticated {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemNoUnauthenticated";
-}
-
-impl ::atlex::rt::Validate for ThreadItemNoUnauthenticated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#threadItemNotFound")]
+#[non_exhaustive]
 pub struct ThreadItemNotFound {}
-impl ::atlex::rt::LexType for ThreadItemNotFound {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemNotFound";
-}
-
-impl ::atlex::rt::Validate for ThreadItemNotFound {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#threadItemBlocked")]
+#[non_exhaustive]
 pub struct ThreadItemBlocked {
+    #[lex(check)]
     pub author: crate::app::bsky::feed::defs::BlockedAuthor,
 }
 
-impl ::atlex::rt::LexType for ThreadItemBlocked {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#threadItemBlocked";
-}
-
-impl ::atlex::rt::Validate for ThreadItemBlocked {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.author;
-        v.field("author", |v| v.nested(value));
-    }
-}
-
 /// The computed state of the age assurance process, returned to the user in question on certain authenticated requests.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#ageAssuranceState")]
+#[non_exhaustive]
 pub struct AgeAssuranceState {
     /// The timestamp when this state was last updated.
-    #[serde(
-        rename = "lastInitiatedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_initiated_at: Option<::atlex::rt::Datetime>,
     /// The status of the age assurance process.
     pub status: AgeAssuranceStateStatus,
 }
 
-impl ::atlex::rt::LexType for AgeAssuranceState {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#ageAssuranceState";
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The status of the age assurance process.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AgeAssuranceStateStatus {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl AgeAssuranceStateStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "unknown",
-        "pending",
-        "assured",
-        "blocked",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AgeAssuranceStateStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AgeAssuranceStateStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AgeAssuranceStateStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AgeAssuranceStateStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceStateStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceStateStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Object used to store age assurance data in stash.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.defs#ageAssuranceEvent")]
+#[non_exhaustive]
 pub struct AgeAssuranceEvent {
     /// The date and time of this write operation.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// The status of the age assurance process.
     pub status: AgeAssuranceEventStatus,
     /// The unique identifier for this instance of the age assurance flow, in UUID format.
-    #[serde(rename = "attemptId")]
     pub attempt_id: String,
     /// The email used for AA.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The IP address used when initiating the AA flow.
-    #[serde(rename = "initIp", default, skip_serializing_if = "Option::is_none")]
     pub init_ip: Option<String>,
     /// The user agent used when initiating the AA flow.
-    #[serde(rename = "initUa", default, skip_serializing_if = "Option::is_none")]
     pub init_ua: Option<String>,
     /// The IP address used when completing the AA flow.
-    #[serde(rename = "completeIp", default, skip_serializing_if = "Option::is_none")]
     pub complete_ip: Option<String>,
     /// The user agent used when completing the AA flow.
-    #[serde(rename = "completeUa", default, skip_serializing_if = "Option::is_none")]
     pub complete_ua: Option<String>,
 }
 
-impl ::atlex::rt::LexType for AgeAssuranceEvent {
-    const TYPE: &'static str = "app.bsky.unspecced.defs#ageAssuranceEvent";
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The status of the age assurance process.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AgeAssuranceEventStatus {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl AgeAssuranceEventStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["unknown", "pending", "assured"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AgeAssuranceEventStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AgeAssuranceEventStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AgeAssuranceEventStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AgeAssuranceEventStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceEventStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceEventStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

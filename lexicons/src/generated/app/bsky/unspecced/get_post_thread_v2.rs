@@ -6,447 +6,84 @@ pub const NSID: &str = "app.bsky.unspecced.getPostThreadV2";
 /// The `app.bsky.unspecced.getPostThreadV2` query.
 ///
 /// (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get posts in a thread. It is based in an anchor post at any depth of the tree, and returns posts above it (recursively resolving the parent, without further branching to their replies) and below it (recursive replies, with branching to their replies). Does not require auth, but additional metadata and filtering will be applied for authed requests.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.unspecced.getPostThreadV2", params, output = "application/json")]
 pub struct GetPostThreadV2;
 
-impl ::atlex::rt::Endpoint for GetPostThreadV2 {
-    const NSID: &'static str = "app.bsky.unspecced.getPostThreadV2";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Reference (AT-URI) to post record. This is the anchor post, and the thread will be built around it. It can be any post in the tree, not necessarily a root post.
     pub anchor: ::atlex::rt::AtUri,
     /// Whether to include parents above the anchor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = true)]
     pub above: Option<bool>,
     /// How many levels of replies to include below the anchor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 6, check(minimum = 0, maximum = 20))]
     pub below: Option<i64>,
     /// Maximum of replies to include at each level of the thread, except for the direct replies to the anchor, which are (NOTE: currently, during unspecced phase) all returned (NOTE: later they might be paginated).
-    #[serde(
-        rename = "branchingFactor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = 10, check(minimum = 0, maximum = 100))]
     pub branching_factor: Option<i64>,
     /// Sorting for the thread replies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSort::Oldest)]
     pub sort: Option<ParamsSort>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("anchor", &self.anchor);
-        query.optional("above", &self.above);
-        query.optional("below", &self.below);
-        query.optional("branchingFactor", &self.branching_factor);
-        query.optional("sort", &self.sort);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            anchor: query.required("anchor")?,
-            above: query.optional("above")?,
-            below: query.optional("below")?,
-            branching_factor: query.optional("branchingFactor")?,
-            sort: query.optional("sort")?,
-        })
-    }
-}
-
-impl Params {
-    /// `above`, or the lexicon's default (true) when it is absent.
-    pub fn above_or_default(&self) -> bool {
-        self.above.unwrap_or(true)
-    }
-
-    /// `below`, or the lexicon's default (6) when it is absent.
-    pub fn below_or_default(&self) -> i64 {
-        self.below.unwrap_or(6)
-    }
-
-    /// `branchingFactor`, or the lexicon's default (10) when it is absent.
-    pub fn branching_factor_or_default(&self) -> i64 {
-        self.branching_factor.unwrap_or(10)
-    }
-
-    /// `sort`, or the lexicon's default ("oldest") when it is absent.
-    pub fn sort_or_default(&self) -> ParamsSort {
-        self.sort.clone().unwrap_or(ParamsSort::Oldest)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.below {
-            v.field(
-                "below",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(20),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.branching_factor {
-            v.field(
-                "branchingFactor",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// Sorting for the thread replies.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsSort {
-    /// `"newest"`
+    #[lex("newest")]
     Newest,
-    /// `"oldest"`
+    #[lex("oldest")]
     Oldest,
-    /// `"top"`
+    #[lex("top")]
     Top,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsSort {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["newest", "oldest", "top"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Newest => "newest",
-            Self::Oldest => "oldest",
-            Self::Top => "top",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSort {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSort {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsSort {
-    fn from(value: &str) -> Self {
-        match value {
-            "newest" => Self::Newest,
-            "oldest" => Self::Oldest,
-            "top" => Self::Top,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsSort {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSort {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// A flat list of thread items. The depth of each item is indicated by the depth property inside the item.
+    #[lex(check)]
     pub thread: Vec<ThreadItem>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
     /// Whether this thread has additional replies. If true, a call can be made to the `getPostThreadOtherV2` endpoint to retrieve them.
-    #[serde(rename = "hasOtherReplies")]
     pub has_other_replies: bool,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.thread;
-        v.field("thread", |v| v.items(value, |v, item| v.nested(item)));
-        if let Some(value) = &self.threadgate {
-            v.field("threadgate", |v| v.nested(value));
-        }
-    }
-}
+/// `app.bsky.unspecced.getPostThreadV2` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `app.bsky.unspecced.getPostThreadV2` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.unspecced.getPostThreadV2#threadItem")]
+#[non_exhaustive]
 pub struct ThreadItem {
     pub uri: ::atlex::rt::AtUri,
     /// The nesting level of this item in the thread. Depth 0 means the anchor item. Items above have negative depths, items below have positive depths.
     pub depth: i64,
+    #[lex(check)]
     pub value: ThreadItemValue,
 }
 
-impl ::atlex::rt::LexType for ThreadItem {
-    const TYPE: &'static str = "app.bsky.unspecced.getPostThreadV2#threadItem";
-}
-
-impl ::atlex::rt::Validate for ThreadItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field("value", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ThreadItemValue {
-    /// `app.bsky.unspecced.defs#threadItemPost`
+    #[lex("app.bsky.unspecced.defs#threadItemPost")]
     ThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
-    /// `app.bsky.unspecced.defs#threadItemNoUnauthenticated`
+    #[lex("app.bsky.unspecced.defs#threadItemNoUnauthenticated")]
     ThreadItemNoUnauthenticated(
         Box<crate::app::bsky::unspecced::defs::ThreadItemNoUnauthenticated>,
     ),
-    /// `app.bsky.unspecced.defs#threadItemNotFound`
+    #[lex("app.bsky.unspecced.defs#threadItemNotFound")]
     ThreadItemNotFound(Box<crate::app::bsky::unspecced::defs::ThreadItemNotFound>),
-    /// `app.bsky.unspecced.defs#threadItemBlocked`
+    #[lex("app.bsky.unspecced.defs#threadItemBlocked")]
     ThreadItemBlocked(Box<crate::app::bsky::unspecced::defs::ThreadItemBlocked>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for ThreadItemValue {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ThreadItemPost(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.unspecced.defs#threadItemPost",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadItemNoUnauthenticated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.unspecced.defs#threadItemNoUnauthenticated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadItemNotFound(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.unspecced.defs#threadItemNotFound",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ThreadItemBlocked(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "app.bsky.unspecced.defs#threadItemBlocked",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ThreadItemValue {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ThreadItemValue {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.unspecced.defs#threadItemPost",
-        "app.bsky.unspecced.defs#threadItemNoUnauthenticated",
-        "app.bsky.unspecced.defs#threadItemNotFound",
-        "app.bsky.unspecced.defs#threadItemBlocked",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.unspecced.defs#threadItemPost" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadItemPost(Box::new(value)))
-            }
-            "app.bsky.unspecced.defs#threadItemNoUnauthenticated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadItemNoUnauthenticated(Box::new(value)))
-            }
-            "app.bsky.unspecced.defs#threadItemNotFound" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadItemNotFound(Box::new(value)))
-            }
-            "app.bsky.unspecced.defs#threadItemBlocked" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ThreadItemBlocked(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ThreadItemValue {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ThreadItemPost(value) => v.nested(&**value),
-            Self::ThreadItemBlocked(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
 }

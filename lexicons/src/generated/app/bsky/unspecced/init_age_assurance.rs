@@ -6,142 +6,35 @@ pub const NSID: &str = "app.bsky.unspecced.initAgeAssurance";
 /// The `app.bsky.unspecced.initAgeAssurance` procedure.
 ///
 /// Initiate age assurance for an account. This is a one-time action that will start the process of verifying the user's age.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "app.bsky.unspecced.initAgeAssurance",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct InitAgeAssurance;
 
-impl ::atlex::rt::Endpoint for InitAgeAssurance {
-    const NSID: &'static str = "app.bsky.unspecced.initAgeAssurance";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// The user's email address to receive assurance instructions.
     pub email: String,
     /// The user's preferred language for communication during the assurance process.
     pub language: String,
     /// An ISO 3166-1 alpha-2 code of the user's location.
-    #[serde(rename = "countryCode")]
     pub country_code: String,
-}
-
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Output = crate::app::bsky::unspecced::defs::AgeAssuranceState;
 
 /// The errors `app.bsky.unspecced.initAgeAssurance` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidEmail`
-    InvalidEmail {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `DidTooLong`
-    DidTooLong {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidInitiation`
-    InvalidInitiation {
-        /// The server's message.
-        message: Option<String>,
-    },
+    InvalidEmail { message: Option<String> },
+    DidTooLong { message: Option<String> },
+    InvalidInitiation { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "InvalidEmail",
-        "DidTooLong",
-        "InvalidInitiation",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidEmail" => Self::InvalidEmail { message },
-            "DidTooLong" => Self::DidTooLong { message },
-            "InvalidInitiation" => Self::InvalidInitiation { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidEmail { .. } => "InvalidEmail",
-            Self::DidTooLong { .. } => "DidTooLong",
-            Self::InvalidInitiation { .. } => "InvalidInitiation",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidEmail { message }
-            | Self::DidTooLong { message }
-            | Self::InvalidInitiation { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -95,7 +95,10 @@ pub mod search_starter_packs_skeleton;
 
 /// The `app.bsky.unspecced` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `app.bsky.unspecced.getAgeAssuranceState`: Returns the current state of the age assurance process for an account. This is used to check if the user has completed age assurance or if further action is required.
     fn get_age_assurance_state(
@@ -106,8 +109,7 @@ pub trait Service: Send + Sync + 'static {
             get_age_assurance_state::GetAgeAssuranceState,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getConfig`: Get miscellaneous runtime configuration.
@@ -117,8 +119,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_config::GetConfig>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getOnboardingSuggestedStarterPacks`: Get a list of suggested starterpacks for onboarding
@@ -132,8 +133,7 @@ pub trait Service: Send + Sync + 'static {
             get_onboarding_suggested_starter_packs::GetOnboardingSuggestedStarterPacks,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getOnboardingSuggestedStarterPacksSkeleton`: Get a skeleton of suggested starterpacks for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getOnboardingSuggestedStarterPacks
@@ -147,8 +147,7 @@ pub trait Service: Send + Sync + 'static {
             get_onboarding_suggested_starter_packs_skeleton::GetOnboardingSuggestedStarterPacksSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getOnboardingSuggestedUsersSkeleton`: Get a skeleton of suggested users for onboarding. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedOnboardingUsers
@@ -162,8 +161,7 @@ pub trait Service: Send + Sync + 'static {
             get_onboarding_suggested_users_skeleton::GetOnboardingSuggestedUsersSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getPopularFeedGenerators`: An unspecced view of globally popular feed generators.
@@ -177,8 +175,7 @@ pub trait Service: Send + Sync + 'static {
             get_popular_feed_generators::GetPopularFeedGenerators,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getPostThreadOtherV2`: (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get additional posts under a thread e.g. replies hidden by threadgate. Based on an anchor post at any depth of the tree, returns top-level replies below that anchor. It does not include ancestors nor the anchor itself. This should be called after exhausting `app.bsky.unspecced.getPostThreadV2`. Does not require auth, but additional metadata and filtering will be applied for authed requests.
@@ -190,8 +187,7 @@ pub trait Service: Send + Sync + 'static {
             get_post_thread_other_v2::GetPostThreadOtherV2,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getPostThreadV2`: (NOTE: this endpoint is under development and WILL change without notice. Don't use it until it is moved out of `unspecced` or your application WILL break) Get posts in a thread. It is based in an anchor post at any depth of the tree, and returns posts above it (recursively resolving the parent, without further branching to their replies) and below it (recursive replies, with branching to their replies). Does not require auth, but additional metadata and filtering will be applied for authed requests.
@@ -201,8 +197,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_post_thread_v2::GetPostThreadV2>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedFeeds`: Get a list of suggested feeds
@@ -212,8 +207,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_suggested_feeds::GetSuggestedFeeds>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedFeedsSkeleton`: Get a skeleton of suggested feeds. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedFeeds
@@ -227,8 +221,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_feeds_skeleton::GetSuggestedFeedsSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedOnboardingUsers`: Get a list of suggested users for onboarding
@@ -242,8 +235,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_onboarding_users::GetSuggestedOnboardingUsers,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedStarterPacks`: Get a list of suggested starterpacks
@@ -257,8 +249,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_starter_packs::GetSuggestedStarterPacks,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedStarterPacksSkeleton`: Get a skeleton of suggested starterpacks. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedStarterpacks
@@ -272,8 +263,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_starter_packs_skeleton::GetSuggestedStarterPacksSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsers`: Get a list of suggested users
@@ -283,8 +273,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_suggested_users::GetSuggestedUsers>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersForDiscover`: Get a list of suggested users for the Discover page
@@ -298,8 +287,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_for_discover::GetSuggestedUsersForDiscover,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton`: Get a skeleton of suggested users for the Discover page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForDiscover
@@ -313,8 +301,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_for_discover_skeleton::GetSuggestedUsersForDiscoverSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersForExplore`: Get a list of suggested users for the Explore page
@@ -328,8 +315,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_for_explore::GetSuggestedUsersForExplore,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersForExploreSkeleton`: Get a skeleton of suggested users for the Explore page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForExplore
@@ -343,8 +329,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_for_explore_skeleton::GetSuggestedUsersForExploreSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersForSeeMore`: Get a list of suggested users for the See More page
@@ -358,8 +343,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_for_see_more::GetSuggestedUsersForSeeMore,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersForSeeMoreSkeleton`: Get a skeleton of suggested users for the See More page. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsersForSeeMore
@@ -373,8 +357,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_for_see_more_skeleton::GetSuggestedUsersForSeeMoreSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestedUsersSkeleton`: Get a skeleton of suggested users. Intended to be called and hydrated by app.bsky.unspecced.getSuggestedUsers
@@ -388,8 +371,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggested_users_skeleton::GetSuggestedUsersSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getSuggestionsSkeleton`: Get a skeleton of suggested actors. Intended to be called and then hydrated through app.bsky.actor.getSuggestions
@@ -401,8 +383,7 @@ pub trait Service: Send + Sync + 'static {
             get_suggestions_skeleton::GetSuggestionsSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getTaggedSuggestions`: Get a list of suggestions (feeds and users) tagged with categories
@@ -412,8 +393,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_tagged_suggestions::GetTaggedSuggestions>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getTrendingTopics`: Get a list of trending topics
@@ -423,8 +403,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_trending_topics::GetTrendingTopics>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getTrends`: Get the current trends on the network
@@ -434,8 +413,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_trends::GetTrends>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.getTrendsSkeleton`: Get the skeleton of trends on the network. Intended to be called and then hydrated through app.bsky.unspecced.getTrends
@@ -445,8 +423,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_trends_skeleton::GetTrendsSkeleton>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.initAgeAssurance`: Initiate age assurance for an account. This is a one-time action that will start the process of verifying the user's age.
@@ -456,8 +433,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<init_age_assurance::InitAgeAssurance>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.searchActorsSkeleton`: Backend Actors (profile) search, returns only skeleton.
@@ -467,8 +443,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<search_actors_skeleton::SearchActorsSkeleton>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.searchPostsSkeleton`: Backend Posts search, returns only skeleton
@@ -478,8 +453,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<search_posts_skeleton::SearchPostsSkeleton>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `app.bsky.unspecced.searchStarterPacksSkeleton`: Backend Starter Pack search, returns only skeleton.
@@ -493,12 +467,14 @@ pub trait Service: Send + Sync + 'static {
             search_starter_packs_skeleton::SearchStarterPacksSkeleton,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `app.bsky.unspecced` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `app.bsky.unspecced` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

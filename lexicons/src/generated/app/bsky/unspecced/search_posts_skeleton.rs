@@ -6,30 +6,13 @@ pub const NSID: &str = "app.bsky.unspecced.searchPostsSkeleton";
 /// The `app.bsky.unspecced.searchPostsSkeleton` query.
 ///
 /// Backend Posts search, returns only skeleton
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "app.bsky.unspecced.searchPostsSkeleton",
+    params,
+    output = "application/json"
+)]
 pub struct SearchPostsSkeleton;
-
-impl ::atlex::rt::Endpoint for SearchPostsSkeleton {
-    const NSID: &'static str = "app.bsky.unspecced.searchPostsSkeleton";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for SearchPostsSkeleton {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,307 +32,67 @@ impl ::atlex::rt::PaginatedItems for SearchPostsSkeleton {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Search query string; syntax, phrase, boolean, and faceting is unspecified, but Lucene query syntax is recommended.
     pub q: String,
     /// Specifies the ranking order of results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSort::Latest)]
     pub sort: Option<ParamsSort>,
     /// Filter results for posts after the indicated datetime (inclusive). Expected to use 'sortAt' timestamp, which may not match 'createdAt'. Can be a datetime, or just an ISO date (YYYY-MM-DD).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
     /// Filter results for posts before the indicated datetime (not inclusive). Expected to use 'sortAt' timestamp, which may not match 'createdAt'. Can be a datetime, or just an ISO date (YYY-MM-DD).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
     /// Filter to posts which mention the given account. Handles are resolved to DID before query-time. Only matches rich-text facet mentions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentions: Option<::atlex::rt::AtIdentifier>,
     /// Filter to posts by the given account. Handles are resolved to DID before query-time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<::atlex::rt::AtIdentifier>,
     /// Filter to posts in the given language. Expected to be based on post language field, though server may override language detection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<::atlex::rt::Language>,
     /// Filter to posts with URLs (facet links or embeds) linking to the given domain (hostname). Server may apply hostname normalization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
     /// Filter to posts with links (facet links or embeds) pointing to this URL. Server may apply URL normalization or fuzzy matching.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::atlex::rt::Uri>,
     /// Filter to posts with the given tag (hashtag), based on rich-text facet or tag field. Do not include the hash (#) prefix. Multiple tags can be specified, with 'AND' matching.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(items(max_length = 640, max_graphemes = 64)))]
     pub tag: Option<Vec<String>>,
     /// DID of the account making the request (not included for public/unauthenticated queries). Used for 'from:me' queries.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<::atlex::rt::Did>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// Optional pagination mechanism; may not necessarily allow scrolling through entire result set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-}
-
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("q", &self.q);
-        query.optional("sort", &self.sort);
-        query.optional("since", &self.since);
-        query.optional("until", &self.until);
-        query.optional("mentions", &self.mentions);
-        query.optional("author", &self.author);
-        query.optional("lang", &self.lang);
-        query.optional("domain", &self.domain);
-        query.optional("url", &self.url);
-        query.optional_list("tag", &self.tag);
-        query.optional("viewer", &self.viewer);
-        query.optional("limit", &self.limit);
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            q: query.required("q")?,
-            sort: query.optional("sort")?,
-            since: query.optional("since")?,
-            until: query.optional("until")?,
-            mentions: query.optional("mentions")?,
-            author: query.optional("author")?,
-            lang: query.optional("lang")?,
-            domain: query.optional("domain")?,
-            url: query.optional("url")?,
-            tag: query.optional_list("tag")?,
-            viewer: query.optional("viewer")?,
-            limit: query.optional("limit")?,
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl Params {
-    /// `sort`, or the lexicon's default ("latest") when it is absent.
-    pub fn sort_or_default(&self) -> ParamsSort {
-        self.sort.clone().unwrap_or(ParamsSort::Latest)
-    }
-
-    /// `limit`, or the lexicon's default (25) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(25)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.tag {
-            v.field(
-                "tag",
-                |v| {
-                    v
-                        .items(
-                            value,
-                            |v, item| {
-                                v
-                                    .string(
-                                        item,
-                                        &::atlex::rt::StringRules {
-                                            max_length: Some(640),
-                                            max_graphemes: Some(64),
-                                            ..::atlex::rt::StringRules::NONE
-                                        },
-                                    )
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
 }
 
 /// Specifies the ranking order of results.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsSort {
-    /// `"top"`
+    #[lex("top")]
     Top,
-    /// `"latest"`
+    #[lex("latest")]
     Latest,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsSort {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["top", "latest"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Top => "top",
-            Self::Latest => "latest",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSort {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSort {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsSort {
-    fn from(value: &str) -> Self {
-        match value {
-            "top" => Self::Top,
-            "latest" => Self::Latest,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsSort {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSort {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSort {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
-    #[serde(rename = "hitsTotal", default, skip_serializing_if = "Option::is_none")]
     pub hits_total: Option<i64>,
     pub posts: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchPost>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `app.bsky.unspecced.searchPostsSkeleton` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `BadQueryString`
-    BadQueryString {
-        /// The server's message.
-        message: Option<String>,
-    },
+    BadQueryString { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["BadQueryString"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "BadQueryString" => Self::BadQueryString { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::BadQueryString { .. } => "BadQueryString",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::BadQueryString { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -3,253 +3,66 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.video.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "app.bsky.video.defs#jobStatus")]
+#[non_exhaustive]
 pub struct JobStatus {
-    #[serde(rename = "jobId")]
     pub job_id: String,
     pub did: ::atlex::rt::Did,
     /// The state of the video processing job. All values not listed as a known value indicate that the job is in process.
     pub state: JobStatusState,
     /// Progress within the current processing state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0, maximum = 100))]
     pub progress: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<::atlex::rt::Blob>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// A machine-readable code for why the video processing job failed.
-    #[serde(rename = "failureCode", default, skip_serializing_if = "Option::is_none")]
     pub failure_code: Option<JobStatusFailureCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-impl ::atlex::rt::LexType for JobStatus {
-    const TYPE: &'static str = "app.bsky.video.defs#jobStatus";
-}
-
-impl ::atlex::rt::Validate for JobStatus {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.progress {
-            v.field(
-                "progress",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// The state of the video processing job. All values not listed as a known value indicate that the job is in process.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum JobStatusState {
-    /// `"JOB_STATE_CREATED"`
+    #[lex("JOB_STATE_CREATED")]
     JobStateCreated,
-    /// `"JOB_STATE_ENCODING"`
+    #[lex("JOB_STATE_ENCODING")]
     JobStateEncoding,
-    /// `"JOB_STATE_ENCODED"`
+    #[lex("JOB_STATE_ENCODED")]
     JobStateEncoded,
-    /// `"JOB_STATE_SCANNING"`
+    #[lex("JOB_STATE_SCANNING")]
     JobStateScanning,
-    /// `"JOB_STATE_SCANNED"`
+    #[lex("JOB_STATE_SCANNED")]
     JobStateScanned,
-    /// `"JOB_STATE_UPLOADING"`
+    #[lex("JOB_STATE_UPLOADING")]
     JobStateUploading,
-    /// `"JOB_STATE_UPLOADED"`
+    #[lex("JOB_STATE_UPLOADED")]
     JobStateUploaded,
-    /// `"JOB_STATE_COMPLETED"`
+    #[lex("JOB_STATE_COMPLETED")]
     JobStateCompleted,
-    /// `"JOB_STATE_FAILED"`
+    #[lex("JOB_STATE_FAILED")]
     JobStateFailed,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl JobStatusState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "JOB_STATE_CREATED",
-        "JOB_STATE_ENCODING",
-        "JOB_STATE_ENCODED",
-        "JOB_STATE_SCANNING",
-        "JOB_STATE_SCANNED",
-        "JOB_STATE_UPLOADING",
-        "JOB_STATE_UPLOADED",
-        "JOB_STATE_COMPLETED",
-        "JOB_STATE_FAILED",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::JobStateCreated => "JOB_STATE_CREATED",
-            Self::JobStateEncoding => "JOB_STATE_ENCODING",
-            Self::JobStateEncoded => "JOB_STATE_ENCODED",
-            Self::JobStateScanning => "JOB_STATE_SCANNING",
-            Self::JobStateScanned => "JOB_STATE_SCANNED",
-            Self::JobStateUploading => "JOB_STATE_UPLOADING",
-            Self::JobStateUploaded => "JOB_STATE_UPLOADED",
-            Self::JobStateCompleted => "JOB_STATE_COMPLETED",
-            Self::JobStateFailed => "JOB_STATE_FAILED",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for JobStatusState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for JobStatusState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for JobStatusState {
-    fn from(value: &str) -> Self {
-        match value {
-            "JOB_STATE_CREATED" => Self::JobStateCreated,
-            "JOB_STATE_ENCODING" => Self::JobStateEncoding,
-            "JOB_STATE_ENCODED" => Self::JobStateEncoded,
-            "JOB_STATE_SCANNING" => Self::JobStateScanning,
-            "JOB_STATE_SCANNED" => Self::JobStateScanned,
-            "JOB_STATE_UPLOADING" => Self::JobStateUploading,
-            "JOB_STATE_UPLOADED" => Self::JobStateUploaded,
-            "JOB_STATE_COMPLETED" => Self::JobStateCompleted,
-            "JOB_STATE_FAILED" => Self::JobStateFailed,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for JobStatusState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for JobStatusState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for JobStatusState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A machine-readable code for why the video processing job failed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum JobStatusFailureCode {
-    /// `"validation_failure"`
+    #[lex("validation_failure")]
     ValidationFailure,
-    /// `"encoding_failure"`
+    #[lex("encoding_failure")]
     EncodingFailure,
-    /// `"pds_upload_failure"`
+    #[lex("pds_upload_failure")]
     PdsUploadFailure,
-    /// `"pds_upload_unsupported_blob_size"`
+    #[lex("pds_upload_unsupported_blob_size")]
     PdsUploadUnsupportedBlobSize,
-    /// `"generic_failure"`
+    #[lex("generic_failure")]
     GenericFailure,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl JobStatusFailureCode {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "validation_failure",
-        "encoding_failure",
-        "pds_upload_failure",
-        "pds_upload_unsupported_blob_size",
-        "generic_failure",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ValidationFailure => "validation_failure",
-            Self::EncodingFailure => "encoding_failure",
-            Self::PdsUploadFailure => "pds_upload_failure",
-            Self::PdsUploadUnsupportedBlobSize => "pds_upload_unsupported_blob_size",
-            Self::GenericFailure => "generic_failure",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for JobStatusFailureCode {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for JobStatusFailureCode {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for JobStatusFailureCode {
-    fn from(value: &str) -> Self {
-        match value {
-            "validation_failure" => Self::ValidationFailure,
-            "encoding_failure" => Self::EncodingFailure,
-            "pds_upload_failure" => Self::PdsUploadFailure,
-            "pds_upload_unsupported_blob_size" => Self::PdsUploadUnsupportedBlobSize,
-            "generic_failure" => Self::GenericFailure,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for JobStatusFailureCode {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for JobStatusFailureCode {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for JobStatusFailureCode {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

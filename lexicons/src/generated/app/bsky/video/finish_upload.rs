@@ -6,239 +6,52 @@ pub const NSID: &str = "app.bsky.video.finishUpload";
 /// The `app.bsky.video.finishUpload` procedure.
 ///
 /// Finish an upload. This call is idempotent and safe to retry. On deduplication completedJobId may differ from the input jobId; poll getJobStatus with completedJobId. Probe-based validation failures surface later as JOB_STATE_FAILED from getJobStatus, not as errors from this call.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "app.bsky.video.finishUpload",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct FinishUpload;
 
-impl ::atlex::rt::Endpoint for FinishUpload {
-    const NSID: &'static str = "app.bsky.video.finishUpload";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
-    #[serde(rename = "jobId")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.job_id;
-        v.field(
-            "jobId",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(256),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// The processing job to poll with getJobStatus; on deduplication this may differ from the input jobId.
-    #[serde(rename = "completedJobId")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub completed_job_id: String,
-    #[serde(rename = "jobStatus")]
+    #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.completed_job_id;
-        v.field(
-            "completedJobId",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(256),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.job_status;
-        v.field("jobStatus", |v| v.nested(value));
-    }
-}
-
 /// The errors `app.bsky.video.finishUpload` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `UploadNotFound`: The job ID is unknown or aged out of retention; known terminal sessions are never reported as not found.
-    UploadNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadExpired`: The upload session expired before finalization began.
-    UploadExpired {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `MissingParts`: Not all parts are recorded; the error message lists the missing part numbers.
-    MissingParts {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadNotReady`: A finish is in progress; check getUploadStatus and retry.
-    UploadNotReady {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UnsupportedContentType`: The assembled object's detected content type is not supported.
-    UnsupportedContentType {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadFailed`: The session is known to have failed; the error carries its failure reason.
-    UploadFailed {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadAborted`: The session is known to have been aborted.
-    UploadAborted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ServiceOverloaded`: The service is draining or temporarily at capacity; retry later.
-    ServiceOverloaded {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// The job ID is unknown or aged out of retention; known terminal sessions are never reported as not found.
+    UploadNotFound { message: Option<String> },
+    /// The upload session expired before finalization began.
+    UploadExpired { message: Option<String> },
+    /// Not all parts are recorded; the error message lists the missing part numbers.
+    MissingParts { message: Option<String> },
+    /// A finish is in progress; check getUploadStatus and retry.
+    UploadNotReady { message: Option<String> },
+    /// The assembled object's detected content type is not supported.
+    UnsupportedContentType { message: Option<String> },
+    /// The session is known to have failed; the error carries its failure reason.
+    UploadFailed { message: Option<String> },
+    /// The session is known to have been aborted.
+    UploadAborted { message: Option<String> },
+    /// The service is draining or temporarily at capacity; retry later.
+    ServiceOverloaded { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "UploadNotFound",
-        "UploadExpired",
-        "MissingParts",
-        "UploadNotReady",
-        "UnsupportedContentType",
-        "UploadFailed",
-        "UploadAborted",
-        "ServiceOverloaded",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "UploadNotFound" => Self::UploadNotFound { message },
-            "UploadExpired" => Self::UploadExpired { message },
-            "MissingParts" => Self::MissingParts { message },
-            "UploadNotReady" => Self::UploadNotReady { message },
-            "UnsupportedContentType" => {
-                Self::UnsupportedContentType {
-                    message,
-                }
-            }
-            "UploadFailed" => Self::UploadFailed { message },
-            "UploadAborted" => Self::UploadAborted { message },
-            "ServiceOverloaded" => Self::ServiceOverloaded { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::UploadNotFound { .. } => "UploadNotFound",
-            Self::UploadExpired { .. } => "UploadExpired",
-            Self::MissingParts { .. } => "MissingParts",
-            Self::UploadNotReady { .. } => "UploadNotReady",
-            Self::UnsupportedContentType { .. } => "UnsupportedContentType",
-            Self::UploadFailed { .. } => "UploadFailed",
-            Self::UploadAborted { .. } => "UploadAborted",
-            Self::ServiceOverloaded { .. } => "ServiceOverloaded",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::UploadNotFound { message }
-            | Self::UploadExpired { message }
-            | Self::MissingParts { message }
-            | Self::UploadNotReady { message }
-            | Self::UnsupportedContentType { message }
-            | Self::UploadFailed { message }
-            | Self::UploadAborted { message }
-            | Self::ServiceOverloaded { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -6,359 +6,67 @@ pub const NSID: &str = "app.bsky.video.getUploadStatus";
 /// The `app.bsky.video.getUploadStatus` query.
 ///
 /// Get the authoritative status of the upload phase. Terminal states remain readable. completedJobId and jobStatus are present only for completed sessions; failureReason is present only for failed sessions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "app.bsky.video.getUploadStatus", params, output = "application/json")]
 pub struct GetUploadStatus;
 
-impl ::atlex::rt::Endpoint for GetUploadStatus {
-    const NSID: &'static str = "app.bsky.video.getUploadStatus";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
-    #[serde(rename = "jobId")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("jobId", &self.job_id);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            job_id: query.required("jobId")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.job_id;
-        v.field(
-            "jobId",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(256),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "jobId")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
-    #[serde(rename = "partSizeBytes")]
     pub part_size_bytes: i64,
-    #[serde(rename = "partCount")]
     pub part_count: i64,
-    #[serde(rename = "receivedParts")]
+    #[lex(check(items(minimum = 1)))]
     pub received_parts: Vec<i64>,
-    #[serde(rename = "expiresAt")]
     pub expires_at: ::atlex::rt::Datetime,
+    #[lex(check(max_length = 32))]
     pub state: OutputState,
     /// Present only when state is completed; may differ from jobId on deduplication.
-    #[serde(rename = "completedJobId", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub completed_job_id: Option<String>,
     /// Present only when state is completed.
-    #[serde(rename = "jobStatus", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub job_status: Option<crate::app::bsky::video::defs::JobStatus>,
     /// Present only when state is failed.
-    #[serde(rename = "failureReason", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1024))]
     pub failure_reason: Option<String>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.job_id;
-        v.field(
-            "jobId",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(256),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.received_parts;
-        v.field(
-            "receivedParts",
-            |v| {
-                v
-                    .items(
-                        value,
-                        |v, item| {
-                            v
-                                .integer(
-                                    *item,
-                                    &::atlex::rt::IntegerRules {
-                                        minimum: Some(1),
-                                        maximum: None,
-                                        enum_values: None,
-                                        const_value: None,
-                                    },
-                                )
-                        },
-                    )
-            },
-        );
-        let value = &self.state;
-        v.field(
-            "state",
-            |v| {
-                v
-                    .string(
-                        value.as_str(),
-                        &::atlex::rt::StringRules {
-                            max_length: Some(32),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.completed_job_id {
-            v.field(
-                "completedJobId",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                min_length: Some(1),
-                                max_length: Some(256),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.job_status {
-            v.field("jobStatus", |v| v.nested(value));
-        }
-        if let Some(value) = &self.failure_reason {
-            v.field(
-                "failureReason",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(1024),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum OutputState {
-    /// `"created"`
+    #[lex("created")]
     Created,
-    /// `"finishing"`
+    #[lex("finishing")]
     Finishing,
-    /// `"completed"`
+    #[lex("completed")]
     Completed,
-    /// `"failed"`
+    #[lex("failed")]
     Failed,
-    /// `"aborted"`
+    #[lex("aborted")]
     Aborted,
-    /// `"expired"`
+    #[lex("expired")]
     Expired,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl OutputState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "created",
-        "finishing",
-        "completed",
-        "failed",
-        "aborted",
-        "expired",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "created",
-            Self::Finishing => "finishing",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Aborted => "aborted",
-            Self::Expired => "expired",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for OutputState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for OutputState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for OutputState {
-    fn from(value: &str) -> Self {
-        match value {
-            "created" => Self::Created,
-            "finishing" => Self::Finishing,
-            "completed" => Self::Completed,
-            "failed" => Self::Failed,
-            "aborted" => Self::Aborted,
-            "expired" => Self::Expired,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for OutputState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `app.bsky.video.getUploadStatus` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `UploadNotFound`: The job ID is unknown or aged out of retention; known terminal sessions remain readable and are never reported as not found.
-    UploadNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// The job ID is unknown or aged out of retention; known terminal sessions remain readable and are never reported as not found.
+    UploadNotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["UploadNotFound"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "UploadNotFound" => Self::UploadNotFound { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::UploadNotFound { .. } => "UploadNotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::UploadNotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -6,295 +6,65 @@ pub const NSID: &str = "app.bsky.video.startUpload";
 /// The `app.bsky.video.startUpload` procedure.
 ///
 /// Start a multipart video upload. The declared size is exact, while optional media properties are advisory and used only for early failure; the authoritative probe runs asynchronously after upload.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "app.bsky.video.startUpload",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct StartUpload;
 
-impl ::atlex::rt::Endpoint for StartUpload {
-    const NSID: &'static str = "app.bsky.video.startUpload";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Exact byte size of the complete upload-ready video file before it is split into parts.
-    #[serde(rename = "sizeBytes")]
+    #[lex(check(minimum = 1))]
     pub size_bytes: i64,
     /// Declared MIME type of the video.
-    #[serde(rename = "mimeType")]
+    #[lex(check(min_length = 3, max_length = 255))]
     pub mime_type: String,
     /// Optional client-provided file name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 256))]
     pub name: Option<String>,
     /// Advisory, non-authoritative duration used only for early failure; the authoritative probe runs asynchronously after upload.
-    #[serde(rename = "durationMs", default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<i64>,
     /// Advisory, non-authoritative width used only for early failure; the authoritative probe runs asynchronously after upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     /// Advisory, non-authoritative height used only for early failure; the authoritative probe runs asynchronously after upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.size_bytes;
-        v.field(
-            "sizeBytes",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(1),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.mime_type;
-        v.field(
-            "mimeType",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(3),
-                            max_length: Some(255),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.name {
-            v.field(
-                "name",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(256),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "jobId")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
-    #[serde(rename = "partSizeBytes")]
     pub part_size_bytes: i64,
-    #[serde(rename = "partCount")]
     pub part_count: i64,
-    #[serde(rename = "expiresAt")]
     pub expires_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.job_id;
-        v.field(
-            "jobId",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(256),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// The errors `app.bsky.video.startUpload` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `UnsupportedContentType`: The declared MIME type is not supported.
-    UnsupportedContentType {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `VideoTooLarge`: The exact file size exceeds the per-file cap or remaining daily byte allowance.
-    VideoTooLarge {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `VideoTooLong`: The advisory declared duration exceeds the limit.
-    VideoTooLong {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BadAspectRatio`: The advisory declared dimensions have an unsupported aspect ratio.
-    BadAspectRatio {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `DailyLimitExceeded`: The daily video or byte allowance, including active reservations, is exhausted.
-    DailyLimitExceeded {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `TooManyOpenUploads`: The account has reached its open multipart upload limit.
-    TooManyOpenUploads {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadForbidden`: The account is not permitted to upload video.
-    UploadForbidden {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ServiceOverloaded`: The service is draining, at capacity, or temporarily unable to create the multipart upload.
-    ServiceOverloaded {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// The declared MIME type is not supported.
+    UnsupportedContentType { message: Option<String> },
+    /// The exact file size exceeds the per-file cap or remaining daily byte allowance.
+    VideoTooLarge { message: Option<String> },
+    /// The advisory declared duration exceeds the limit.
+    VideoTooLong { message: Option<String> },
+    /// The advisory declared dimensions have an unsupported aspect ratio.
+    BadAspectRatio { message: Option<String> },
+    /// The daily video or byte allowance, including active reservations, is exhausted.
+    DailyLimitExceeded { message: Option<String> },
+    /// The account has reached its open multipart upload limit.
+    TooManyOpenUploads { message: Option<String> },
+    /// The account is not permitted to upload video.
+    UploadForbidden { message: Option<String> },
+    /// The service is draining, at capacity, or temporarily unable to create the multipart upload.
+    ServiceOverloaded { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "UnsupportedContentType",
-        "VideoTooLarge",
-        "VideoTooLong",
-        "BadAspectRatio",
-        "DailyLimitExceeded",
-        "TooManyOpenUploads",
-        "UploadForbidden",
-        "ServiceOverloaded",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "UnsupportedContentType" => {
-                Self::UnsupportedContentType {
-                    message,
-                }
-            }
-            "VideoTooLarge" => Self::VideoTooLarge { message },
-            "VideoTooLong" => Self::VideoTooLong { message },
-            "BadAspectRatio" => Self::BadAspectRatio { message },
-            "DailyLimitExceeded" => {
-                Self::DailyLimitExceeded {
-                    message,
-                }
-            }
-            "TooManyOpenUploads" => {
-                Self::TooManyOpenUploads {
-                    message,
-                }
-            }
-            "UploadForbidden" => Self::UploadForbidden { message },
-            "ServiceOverloaded" => Self::ServiceOverloaded { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::UnsupportedContentType { .. } => "UnsupportedContentType",
-            Self::VideoTooLarge { .. } => "VideoTooLarge",
-            Self::VideoTooLong { .. } => "VideoTooLong",
-            Self::BadAspectRatio { .. } => "BadAspectRatio",
-            Self::DailyLimitExceeded { .. } => "DailyLimitExceeded",
-            Self::TooManyOpenUploads { .. } => "TooManyOpenUploads",
-            Self::UploadForbidden { .. } => "UploadForbidden",
-            Self::ServiceOverloaded { .. } => "ServiceOverloaded",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::UnsupportedContentType { message }
-            | Self::VideoTooLarge { message }
-            | Self::VideoTooLong { message }
-            | Self::BadAspectRatio { message }
-            | Self::DailyLimitExceeded { message }
-            | Self::TooManyOpenUploads { message }
-            | Self::UploadForbidden { message }
-            | Self::ServiceOverloaded { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -6,283 +6,58 @@ pub const NSID: &str = "app.bsky.video.uploadPart";
 /// The `app.bsky.video.uploadPart` procedure.
 ///
 /// Upload one part. Parts are idempotent and may be retried or re-sent while the session is created. Each expected length is derived from the upload size and part size, and Content-Length must match exactly. ETags are never exposed to clients.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "app.bsky.video.uploadPart",
+    params,
+    input = "application/octet-stream",
+    output = "application/json"
+)]
 pub struct UploadPart;
-
-impl ::atlex::rt::Endpoint for UploadPart {
-    const NSID: &'static str = "app.bsky.video.uploadPart";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/octet-stream");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Raw;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 /// A `application/octet-stream` body.
 pub type Input = ::atlex::rt::Binary;
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
-    #[serde(rename = "jobId")]
+    #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
-    #[serde(rename = "partNumber")]
+    #[lex(check(minimum = 1))]
     pub part_number: i64,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("jobId", &self.job_id);
-        query.required("partNumber", &self.part_number);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            job_id: query.required("jobId")?,
-            part_number: query.required("partNumber")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.job_id;
-        v.field(
-            "jobId",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(256),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.part_number;
-        v.field(
-            "partNumber",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(1),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "partNumber")]
+    #[lex(check(minimum = 1))]
     pub part_number: i64,
-    #[serde(rename = "sizeBytes")]
     pub size_bytes: i64,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.part_number;
-        v.field(
-            "partNumber",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(1),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// The errors `app.bsky.video.uploadPart` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `UploadNotFound`: The job ID is unknown or aged out of retention; known terminal sessions are never reported as not found.
-    UploadNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadExpired`: The upload session expired before completion.
-    UploadExpired {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidPartNumber`: The part number is outside the upload's valid part range.
-    InvalidPartNumber {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `PartSizeMismatch`: Content-Length does not exactly match the expected size for this part.
-    PartSizeMismatch {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadNotReady`: A finish is in progress; check getUploadStatus and retry.
-    UploadNotReady {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadFailed`: The session is known to have failed; the error carries its failure reason.
-    UploadFailed {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadAborted`: The session is known to have been aborted.
-    UploadAborted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UploadAlreadyCompleted`: The session is known to have already completed.
-    UploadAlreadyCompleted {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ServiceOverloaded`: The service is draining or temporarily at capacity; retry on another worker.
-    ServiceOverloaded {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// The job ID is unknown or aged out of retention; known terminal sessions are never reported as not found.
+    UploadNotFound { message: Option<String> },
+    /// The upload session expired before completion.
+    UploadExpired { message: Option<String> },
+    /// The part number is outside the upload's valid part range.
+    InvalidPartNumber { message: Option<String> },
+    /// Content-Length does not exactly match the expected size for this part.
+    PartSizeMismatch { message: Option<String> },
+    /// A finish is in progress; check getUploadStatus and retry.
+    UploadNotReady { message: Option<String> },
+    /// The session is known to have failed; the error carries its failure reason.
+    UploadFailed { message: Option<String> },
+    /// The session is known to have been aborted.
+    UploadAborted { message: Option<String> },
+    /// The session is known to have already completed.
+    UploadAlreadyCompleted { message: Option<String> },
+    /// The service is draining or temporarily at capacity; retry on another worker.
+    ServiceOverloaded { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "UploadNotFound",
-        "UploadExpired",
-        "InvalidPartNumber",
-        "PartSizeMismatch",
-        "UploadNotReady",
-        "UploadFailed",
-        "UploadAborted",
-        "UploadAlreadyCompleted",
-        "ServiceOverloaded",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "UploadNotFound" => Self::UploadNotFound { message },
-            "UploadExpired" => Self::UploadExpired { message },
-            "InvalidPartNumber" => Self::InvalidPartNumber { message },
-            "PartSizeMismatch" => Self::PartSizeMismatch { message },
-            "UploadNotReady" => Self::UploadNotReady { message },
-            "UploadFailed" => Self::UploadFailed { message },
-            "UploadAborted" => Self::UploadAborted { message },
-            "UploadAlreadyCompleted" => {
-                Self::UploadAlreadyCompleted {
-                    message,
-                }
-            }
-            "ServiceOverloaded" => Self::ServiceOverloaded { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::UploadNotFound { .. } => "UploadNotFound",
-            Self::UploadExpired { .. } => "UploadExpired",
-            Self::InvalidPartNumber { .. } => "InvalidPartNumber",
-            Self::PartSizeMismatch { .. } => "PartSizeMismatch",
-            Self::UploadNotReady { .. } => "UploadNotReady",
-            Self::UploadFailed { .. } => "UploadFailed",
-            Self::UploadAborted { .. } => "UploadAborted",
-            Self::UploadAlreadyCompleted { .. } => "UploadAlreadyCompleted",
-            Self::ServiceOverloaded { .. } => "ServiceOverloaded",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::UploadNotFound { message }
-            | Self::UploadExpired { message }
-            | Self::InvalidPartNumber { message }
-            | Self::PartSizeMismatch { message }
-            | Self::UploadNotReady { message }
-            | Self::UploadFailed { message }
-            | Self::UploadAborted { message }
-            | Self::UploadAlreadyCompleted { message }
-            | Self::ServiceOverloaded { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

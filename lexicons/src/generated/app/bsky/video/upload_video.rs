@@ -6,107 +6,23 @@ pub const NSID: &str = "app.bsky.video.uploadVideo";
 /// The `app.bsky.video.uploadVideo` procedure.
 ///
 /// Upload a video to be processed then stored on the PDS.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "app.bsky.video.uploadVideo",
+    input = "video/mp4",
+    output = "application/json"
+)]
 pub struct UploadVideo;
-
-impl ::atlex::rt::Endpoint for UploadVideo {
-    const NSID: &'static str = "app.bsky.video.uploadVideo";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("video/mp4");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Raw;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 /// A `video/mp4` body.
 pub type Input = ::atlex::rt::Binary;
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "jobStatus")]
+    #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.job_status;
-        v.field("jobStatus", |v| v.nested(value));
-    }
-}
-
-/// The errors `app.bsky.video.uploadVideo` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `app.bsky.video.uploadVideo` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

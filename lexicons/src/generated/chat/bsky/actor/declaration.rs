@@ -4,184 +4,40 @@
 pub const NSID: &str = "chat.bsky.actor.declaration";
 
 /// A declaration of a Bluesky chat account.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "chat.bsky.actor.declaration", key = "literal:self")]
+#[non_exhaustive]
 pub struct Declaration {
-    #[serde(rename = "allowIncoming")]
     pub allow_incoming: DeclarationAllowIncoming,
     /// Declaration about group chat invitation preferences for the record owner.
-    #[serde(
-        rename = "allowGroupInvites",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub allow_group_invites: Option<DeclarationAllowGroupInvites>,
 }
 
-impl ::atlex::rt::LexType for Declaration {
-    const TYPE: &'static str = "chat.bsky.actor.declaration";
-}
-
-impl ::atlex::rt::Record for Declaration {
-    const NSID: &'static str = "chat.bsky.actor.declaration";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Literal("self");
-}
-
-impl ::atlex::rt::Validate for Declaration {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum DeclarationAllowIncoming {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"following"`
+    #[lex("following")]
     Following,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl DeclarationAllowIncoming {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "none", "following"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::None => "none",
-            Self::Following => "following",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for DeclarationAllowIncoming {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for DeclarationAllowIncoming {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for DeclarationAllowIncoming {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "none" => Self::None,
-            "following" => Self::Following,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for DeclarationAllowIncoming {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowIncoming {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for DeclarationAllowIncoming {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Declaration about group chat invitation preferences for the record owner.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum DeclarationAllowGroupInvites {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"none"`
+    #[lex("none")]
     None,
-    /// `"following"`
+    #[lex("following")]
     Following,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl DeclarationAllowGroupInvites {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "none", "following"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::None => "none",
-            Self::Following => "following",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for DeclarationAllowGroupInvites {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for DeclarationAllowGroupInvites {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for DeclarationAllowGroupInvites {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "none" => Self::None,
-            "following" => Self::Following,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for DeclarationAllowGroupInvites {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for DeclarationAllowGroupInvites {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for DeclarationAllowGroupInvites {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,310 +3,74 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.actor.defs";
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum MemberRole {
-    /// `"owner"`
+    #[lex("owner")]
     Owner,
-    /// `"standard"`
+    #[lex("standard")]
     Standard,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl MemberRole {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["owner", "standard"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Owner => "owner",
-            Self::Standard => "standard",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for MemberRole {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for MemberRole {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for MemberRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "owner" => Self::Owner,
-            "standard" => Self::Standard,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for MemberRole {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MemberRole {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for MemberRole {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.actor.defs#profileViewBasic")]
+#[non_exhaustive]
 pub struct ProfileViewBasic {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub associated: Option<crate::app::bsky::actor::defs::ProfileAssociated>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub viewer: Option<crate::app::bsky::actor::defs::ViewerState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
     /// Set to true when the actor cannot actively participate in conversations
-    #[serde(rename = "chatDisabled", default, skip_serializing_if = "Option::is_none")]
     pub chat_disabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<crate::app::bsky::actor::defs::VerificationState>,
     /// Union field that has data specific to different kinds of convos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub kind: Option<ProfileViewBasicKind>,
 }
 
-impl ::atlex::rt::LexType for ProfileViewBasic {
-    const TYPE: &'static str = "chat.bsky.actor.defs#profileViewBasic";
-}
-
-impl ::atlex::rt::Validate for ProfileViewBasic {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.display_name {
-            v.field(
-                "displayName",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(640),
-                                max_graphemes: Some(64),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.viewer {
-            v.field("viewer", |v| v.nested(value));
-        }
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.kind {
-            v.field("kind", |v| v.nested(value));
-        }
-    }
-}
-
 /// Union field that has data specific to different kinds of convos.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ProfileViewBasicKind {
-    /// `chat.bsky.actor.defs#directConvoMember`
+    #[lex("chat.bsky.actor.defs#directConvoMember")]
     DirectConvoMember(Box<DirectConvoMember>),
-    /// `chat.bsky.actor.defs#groupConvoMember`
+    #[lex("chat.bsky.actor.defs#groupConvoMember")]
     GroupConvoMember(Box<GroupConvoMember>),
-    /// `chat.bsky.actor.defs#pastGroupConvoMember`
+    #[lex("chat.bsky.actor.defs#pastGroupConvoMember")]
     PastGroupConvoMember(Box<PastGroupConvoMember>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ProfileViewBasicKind {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::DirectConvoMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.actor.defs#directConvoMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::GroupConvoMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.actor.defs#groupConvoMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::PastGroupConvoMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.actor.defs#pastGroupConvoMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ProfileViewBasicKind {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ProfileViewBasicKind {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.actor.defs#directConvoMember",
-        "chat.bsky.actor.defs#groupConvoMember",
-        "chat.bsky.actor.defs#pastGroupConvoMember",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.actor.defs#directConvoMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DirectConvoMember(Box::new(value)))
-            }
-            "chat.bsky.actor.defs#groupConvoMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GroupConvoMember(Box::new(value)))
-            }
-            "chat.bsky.actor.defs#pastGroupConvoMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PastGroupConvoMember(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ProfileViewBasicKind {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::GroupConvoMember(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.actor.defs#directConvoMember")]
+#[non_exhaustive]
 pub struct DirectConvoMember {}
-impl ::atlex::rt::LexType for DirectConvoMember {
-    const TYPE: &'static str = "chat.bsky.actor.defs#directConvoMember";
-}
-
-impl ::atlex::rt::Validate for DirectConvoMember {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A current group convo member.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.actor.defs#groupConvoMember")]
+#[non_exhaustive]
 pub struct GroupConvoMember {
     /// Who added this member. Only present if the member was added (instead of joining via link).
-    #[serde(rename = "addedBy", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub added_by: Option<ProfileViewBasic>,
     /// The member's role within this conversation. Only present in group conversation member lists.
     pub role: MemberRole,
 }
 
-impl ::atlex::rt::LexType for GroupConvoMember {
-    const TYPE: &'static str = "chat.bsky.actor.defs#groupConvoMember";
-}
-
-impl ::atlex::rt::Validate for GroupConvoMember {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.added_by {
-            v.field("addedBy", |v| v.nested(value));
-        }
-    }
-}
-
 /// A past group convo member.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.actor.defs#pastGroupConvoMember")]
+#[non_exhaustive]
 pub struct PastGroupConvoMember {}
-impl ::atlex::rt::LexType for PastGroupConvoMember {
-    const TYPE: &'static str = "chat.bsky.actor.defs#pastGroupConvoMember";
-}
-
-impl ::atlex::rt::Validate for PastGroupConvoMember {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}

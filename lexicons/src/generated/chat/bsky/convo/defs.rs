@@ -3,3160 +3,850 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.convo.defs";
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ConvoKind {
-    /// `"direct"`
+    #[lex("direct")]
     Direct,
-    /// `"group"`
+    #[lex("group")]
     Group,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ConvoKind {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["direct", "group"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Direct => "direct",
-            Self::Group => "group",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ConvoKind {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ConvoKind {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ConvoKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "direct" => Self::Direct,
-            "group" => Self::Group,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ConvoKind {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoKind {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoKind {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ConvoLockStatus {
-    /// `"unlocked"`
+    #[lex("unlocked")]
     Unlocked,
-    /// `"locked"`
+    #[lex("locked")]
     Locked,
-    /// `"locked-permanently"`
+    #[lex("locked-permanently")]
     LockedPermanently,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ConvoLockStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "unlocked",
-        "locked",
-        "locked-permanently",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unlocked => "unlocked",
-            Self::Locked => "locked",
-            Self::LockedPermanently => "locked-permanently",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ConvoLockStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ConvoLockStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ConvoLockStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unlocked" => Self::Unlocked,
-            "locked" => Self::Locked,
-            "locked-permanently" => Self::LockedPermanently,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ConvoLockStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoLockStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoLockStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ConvoStatus {
-    /// `"request"`
+    #[lex("request")]
     Request,
-    /// `"accepted"`
+    #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ConvoStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["request", "accepted"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Request => "request",
-            Self::Accepted => "accepted",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ConvoStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ConvoStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ConvoStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "request" => Self::Request,
-            "accepted" => Self::Accepted,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ConvoStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#convoRef")]
+#[non_exhaustive]
 pub struct ConvoRef {
     pub did: ::atlex::rt::Did,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
 }
 
-impl ::atlex::rt::LexType for ConvoRef {
-    const TYPE: &'static str = "chat.bsky.convo.defs#convoRef";
-}
-
-impl ::atlex::rt::Validate for ConvoRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#messageRef")]
+#[non_exhaustive]
 pub struct MessageRef {
     pub did: ::atlex::rt::Did,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "messageId")]
     pub message_id: String,
 }
 
-impl ::atlex::rt::LexType for MessageRef {
-    const TYPE: &'static str = "chat.bsky.convo.defs#messageRef";
-}
-
-impl ::atlex::rt::Validate for MessageRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#messageInput")]
+#[non_exhaustive]
 pub struct MessageInput {
+    #[lex(check(max_length = 10000, max_graphemes = 1000))]
     pub text: String,
     /// Annotations of text (mentions, URLs, hashtags, etc)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embed: Option<MessageInputEmbed>,
     /// If set, the message this message is replying to. The referenced message must be in the same convo.
-    #[serde(rename = "replyTo", default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<ReplyRef>,
 }
 
-impl ::atlex::rt::LexType for MessageInput {
-    const TYPE: &'static str = "chat.bsky.convo.defs#messageInput";
-}
-
-impl ::atlex::rt::Validate for MessageInput {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.text;
-        v.field(
-            "text",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(10000),
-                            max_graphemes: Some(1000),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.facets {
-            v.field("facets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum MessageInputEmbed {
-    /// `app.bsky.embed.record`
+    #[lex("app.bsky.embed.record")]
     Record(Box<crate::app::bsky::embed::record::Record>),
-    /// `chat.bsky.embed.joinLink`
+    #[lex("chat.bsky.embed.joinLink")]
     JoinLink(Box<crate::chat::bsky::embed::join_link::JoinLink>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for MessageInputEmbed {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Record(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.record", &**value),
-                    serializer,
-                )
-            }
-            Self::JoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("chat.bsky.embed.joinLink", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageInputEmbed {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for MessageInputEmbed {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.record",
-        "chat.bsky.embed.joinLink",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.record" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Record(Box::new(value)))
-            }
-            "chat.bsky.embed.joinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::JoinLink(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for MessageInputEmbed {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// A reference to another message within the same convo, used to indicate that a message is a reply to it.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#replyRef")]
+#[non_exhaustive]
 pub struct ReplyRef {
-    #[serde(rename = "messageId")]
     pub message_id: String,
 }
 
-impl ::atlex::rt::LexType for ReplyRef {
-    const TYPE: &'static str = "chat.bsky.convo.defs#replyRef";
-}
-
-impl ::atlex::rt::Validate for ReplyRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#messageView")]
+#[non_exhaustive]
 pub struct MessageView {
     pub id: String,
     pub rev: String,
+    #[lex(check(max_length = 10000, max_graphemes = 1000))]
     pub text: String,
     /// Annotations of text (mentions, URLs, hashtags, etc)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub embed: Option<MessageViewEmbed>,
     /// Reactions to this message, in ascending order of creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reactions: Option<Vec<ReactionView>>,
     /// If set, the message this message is replying to. The full view of the referenced message is embedded so the client can render it inline. Only a single level is embedded: the embedded message will not itself have a populated 'replyTo' field even if it was also a reply.
-    #[serde(rename = "replyTo", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub reply_to: Option<MessageViewReplyTo>,
     pub sender: MessageViewSender,
-    #[serde(rename = "sentAt")]
     pub sent_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for MessageView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#messageView";
-}
-
-impl ::atlex::rt::Validate for MessageView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.text;
-        v.field(
-            "text",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(10000),
-                            max_graphemes: Some(1000),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.facets {
-            v.field("facets", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.embed {
-            v.field("embed", |v| v.nested(value));
-        }
-        if let Some(value) = &self.reply_to {
-            v.field("replyTo", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum MessageViewEmbed {
-    /// `app.bsky.embed.record#view`
+    #[lex("app.bsky.embed.record#view")]
     RecordView(Box<crate::app::bsky::embed::record::View>),
-    /// `chat.bsky.embed.joinLink#view`
+    #[lex("chat.bsky.embed.joinLink#view")]
     JoinLinkView(Box<crate::chat::bsky::embed::join_link::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for MessageViewEmbed {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RecordView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("app.bsky.embed.record#view", &**value),
-                    serializer,
-                )
-            }
-            Self::JoinLinkView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("chat.bsky.embed.joinLink#view", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageViewEmbed {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for MessageViewEmbed {
-    const MEMBERS: &'static [&'static str] = &[
-        "app.bsky.embed.record#view",
-        "chat.bsky.embed.joinLink#view",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "app.bsky.embed.record#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordView(Box::new(value)))
-            }
-            "chat.bsky.embed.joinLink#view" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::JoinLinkView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for MessageViewEmbed {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::RecordView(value) => v.nested(&**value),
-            Self::JoinLinkView(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
 }
 
 /// If set, the message this message is replying to. The full view of the referenced message is embedded so the client can render it inline. Only a single level is embedded: the embedded message will not itself have a populated 'replyTo' field even if it was also a reply.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum MessageViewReplyTo {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
-    /// `chat.bsky.convo.defs#messageBeforeUserJoinedGroupView`
+    #[lex("chat.bsky.convo.defs#messageBeforeUserJoinedGroupView")]
     MessageBeforeUserJoinedGroupView(Box<MessageBeforeUserJoinedGroupView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for MessageViewReplyTo {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::MessageBeforeUserJoinedGroupView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MessageViewReplyTo {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for MessageViewReplyTo {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-        "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageBeforeUserJoinedGroupView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for MessageViewReplyTo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageReferredUser")]
+#[non_exhaustive]
 pub struct SystemMessageReferredUser {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for SystemMessageReferredUser {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageReferredUser";
-}
-
-impl ::atlex::rt::Validate for SystemMessageReferredUser {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageView")]
+#[non_exhaustive]
 pub struct SystemMessageView {
     pub id: String,
     pub rev: String,
-    #[serde(rename = "sentAt")]
     pub sent_at: ::atlex::rt::Datetime,
     pub data: SystemMessageViewData,
 }
 
-impl ::atlex::rt::LexType for SystemMessageView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageView";
-}
-
-impl ::atlex::rt::Validate for SystemMessageView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum SystemMessageViewData {
-    /// `chat.bsky.convo.defs#systemMessageDataAddMember`
+    #[lex("chat.bsky.convo.defs#systemMessageDataAddMember")]
     SystemMessageDataAddMember(Box<SystemMessageDataAddMember>),
-    /// `chat.bsky.convo.defs#systemMessageDataRemoveMember`
+    #[lex("chat.bsky.convo.defs#systemMessageDataRemoveMember")]
     SystemMessageDataRemoveMember(Box<SystemMessageDataRemoveMember>),
-    /// `chat.bsky.convo.defs#systemMessageDataMemberJoin`
+    #[lex("chat.bsky.convo.defs#systemMessageDataMemberJoin")]
     SystemMessageDataMemberJoin(Box<SystemMessageDataMemberJoin>),
-    /// `chat.bsky.convo.defs#systemMessageDataMemberLeave`
+    #[lex("chat.bsky.convo.defs#systemMessageDataMemberLeave")]
     SystemMessageDataMemberLeave(Box<SystemMessageDataMemberLeave>),
-    /// `chat.bsky.convo.defs#systemMessageDataLockConvo`
+    #[lex("chat.bsky.convo.defs#systemMessageDataLockConvo")]
     SystemMessageDataLockConvo(Box<SystemMessageDataLockConvo>),
-    /// `chat.bsky.convo.defs#systemMessageDataUnlockConvo`
+    #[lex("chat.bsky.convo.defs#systemMessageDataUnlockConvo")]
     SystemMessageDataUnlockConvo(Box<SystemMessageDataUnlockConvo>),
-    /// `chat.bsky.convo.defs#systemMessageDataLockConvoPermanently`
+    #[lex("chat.bsky.convo.defs#systemMessageDataLockConvoPermanently")]
     SystemMessageDataLockConvoPermanently(Box<SystemMessageDataLockConvoPermanently>),
-    /// `chat.bsky.convo.defs#systemMessageDataEditGroup`
+    #[lex("chat.bsky.convo.defs#systemMessageDataEditGroup")]
     SystemMessageDataEditGroup(Box<SystemMessageDataEditGroup>),
-    /// `chat.bsky.convo.defs#systemMessageDataCreateJoinLink`
+    #[lex("chat.bsky.convo.defs#systemMessageDataCreateJoinLink")]
     SystemMessageDataCreateJoinLink(Box<SystemMessageDataCreateJoinLink>),
-    /// `chat.bsky.convo.defs#systemMessageDataEditJoinLink`
+    #[lex("chat.bsky.convo.defs#systemMessageDataEditJoinLink")]
     SystemMessageDataEditJoinLink(Box<SystemMessageDataEditJoinLink>),
-    /// `chat.bsky.convo.defs#systemMessageDataEnableJoinLink`
+    #[lex("chat.bsky.convo.defs#systemMessageDataEnableJoinLink")]
     SystemMessageDataEnableJoinLink(Box<SystemMessageDataEnableJoinLink>),
-    /// `chat.bsky.convo.defs#systemMessageDataDisableJoinLink`
+    #[lex("chat.bsky.convo.defs#systemMessageDataDisableJoinLink")]
     SystemMessageDataDisableJoinLink(Box<SystemMessageDataDisableJoinLink>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for SystemMessageViewData {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::SystemMessageDataAddMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataAddMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataRemoveMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataRemoveMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataMemberJoin(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataMemberJoin",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataMemberLeave(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataMemberLeave",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataLockConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataLockConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataUnlockConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataUnlockConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataLockConvoPermanently(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataEditGroup(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataEditGroup",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataCreateJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataCreateJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataEditJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataEditJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataEnableJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataEnableJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageDataDisableJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageDataDisableJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SystemMessageViewData {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for SystemMessageViewData {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#systemMessageDataAddMember",
-        "chat.bsky.convo.defs#systemMessageDataRemoveMember",
-        "chat.bsky.convo.defs#systemMessageDataMemberJoin",
-        "chat.bsky.convo.defs#systemMessageDataMemberLeave",
-        "chat.bsky.convo.defs#systemMessageDataLockConvo",
-        "chat.bsky.convo.defs#systemMessageDataUnlockConvo",
-        "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently",
-        "chat.bsky.convo.defs#systemMessageDataEditGroup",
-        "chat.bsky.convo.defs#systemMessageDataCreateJoinLink",
-        "chat.bsky.convo.defs#systemMessageDataEditJoinLink",
-        "chat.bsky.convo.defs#systemMessageDataEnableJoinLink",
-        "chat.bsky.convo.defs#systemMessageDataDisableJoinLink",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#systemMessageDataAddMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataAddMember(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataRemoveMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataRemoveMember(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataMemberJoin" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataMemberJoin(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataMemberLeave" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataMemberLeave(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataLockConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataLockConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataUnlockConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataUnlockConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataLockConvoPermanently(
-                        Box::new(value),
-                    ))
-            }
-            "chat.bsky.convo.defs#systemMessageDataEditGroup" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataEditGroup(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataCreateJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataCreateJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataEditJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataEditJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataEnableJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataEnableJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageDataDisableJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageDataDisableJoinLink(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for SystemMessageViewData {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating a user was added to the group convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataAddMember")]
+#[non_exhaustive]
 pub struct SystemMessageDataAddMember {
     /// Current view of the member who was added.
     pub member: SystemMessageReferredUser,
     /// Role the user was added to the group with. The role from 'member' will reflect the current data, not historical.
     pub role: crate::chat::bsky::actor::defs::MemberRole,
-    #[serde(rename = "addedBy")]
     pub added_by: SystemMessageReferredUser,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataAddMember {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataAddMember";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataAddMember {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating a user was removed from the group convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataRemoveMember")]
+#[non_exhaustive]
 pub struct SystemMessageDataRemoveMember {
     /// Current view of the member who was removed.
     pub member: SystemMessageReferredUser,
-    #[serde(rename = "removedBy")]
     pub removed_by: SystemMessageReferredUser,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataRemoveMember {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataRemoveMember";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataRemoveMember {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating a user joined the group convo via join link.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataMemberJoin")]
+#[non_exhaustive]
 pub struct SystemMessageDataMemberJoin {
     /// Current view of the member who joined.
     pub member: SystemMessageReferredUser,
     /// Role the user was added to the group with. The role from 'member' will reflect the current data, not historical.
     pub role: crate::chat::bsky::actor::defs::MemberRole,
     /// If join link was configured to require approval, this will be set to who approved the request. Undefined if approval was not required.
-    #[serde(rename = "approvedBy", default, skip_serializing_if = "Option::is_none")]
     pub approved_by: Option<SystemMessageReferredUser>,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataMemberJoin {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataMemberJoin";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataMemberJoin {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating a user voluntarily left the group convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataMemberLeave")]
+#[non_exhaustive]
 pub struct SystemMessageDataMemberLeave {
     /// Current view of the member who left the group.
     pub member: SystemMessageReferredUser,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataMemberLeave {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataMemberLeave";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataMemberLeave {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group convo was locked.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataLockConvo")]
+#[non_exhaustive]
 pub struct SystemMessageDataLockConvo {
     /// Current view of the member who locked the group.
-    #[serde(rename = "lockedBy")]
     pub locked_by: SystemMessageReferredUser,
-}
-
-impl ::atlex::rt::LexType for SystemMessageDataLockConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataLockConvo";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataLockConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// System message indicating the group convo was unlocked.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataUnlockConvo")]
+#[non_exhaustive]
 pub struct SystemMessageDataUnlockConvo {
     /// Current view of the member who unlocked the group.
-    #[serde(rename = "unlockedBy")]
     pub unlocked_by: SystemMessageReferredUser,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataUnlockConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataUnlockConvo";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataUnlockConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group convo was locked permanently.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently")]
+#[non_exhaustive]
 pub struct SystemMessageDataLockConvoPermanently {
     /// Current view of the member who locked the group.
-    #[serde(rename = "lockedBy")]
     pub locked_by: SystemMessageReferredUser,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataLockConvoPermanently {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataLockConvoPermanently";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataLockConvoPermanently {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group info was edited.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataEditGroup")]
+#[non_exhaustive]
 pub struct SystemMessageDataEditGroup {
     /// Group name that was replaced.
-    #[serde(rename = "oldName", default, skip_serializing_if = "Option::is_none")]
     pub old_name: Option<String>,
     /// Group name that replaced the old.
-    #[serde(rename = "newName", default, skip_serializing_if = "Option::is_none")]
     pub new_name: Option<String>,
 }
 
-impl ::atlex::rt::LexType for SystemMessageDataEditGroup {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataEditGroup";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataEditGroup {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group join link was created.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataCreateJoinLink")]
+#[non_exhaustive]
 pub struct SystemMessageDataCreateJoinLink {}
-impl ::atlex::rt::LexType for SystemMessageDataCreateJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataCreateJoinLink";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataCreateJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group join link was edited.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataEditJoinLink")]
+#[non_exhaustive]
 pub struct SystemMessageDataEditJoinLink {}
-impl ::atlex::rt::LexType for SystemMessageDataEditJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataEditJoinLink";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataEditJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group join link was enabled.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataEnableJoinLink")]
+#[non_exhaustive]
 pub struct SystemMessageDataEnableJoinLink {}
-impl ::atlex::rt::LexType for SystemMessageDataEnableJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataEnableJoinLink";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataEnableJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// System message indicating the group join link was disabled.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#systemMessageDataDisableJoinLink")]
+#[non_exhaustive]
 pub struct SystemMessageDataDisableJoinLink {}
-impl ::atlex::rt::LexType for SystemMessageDataDisableJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#systemMessageDataDisableJoinLink";
-}
-
-impl ::atlex::rt::Validate for SystemMessageDataDisableJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#deletedMessageView")]
+#[non_exhaustive]
 pub struct DeletedMessageView {
     pub id: String,
     pub rev: String,
     pub sender: MessageViewSender,
-    #[serde(rename = "sentAt")]
     pub sent_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for DeletedMessageView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#deletedMessageView";
-}
-
-impl ::atlex::rt::Validate for DeletedMessageView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Placeholder embedded in place of a reply's parent message when that parent was sent before the viewer joined the group convo. The viewer has no access to that history, so no message data is carried.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView")]
+#[non_exhaustive]
 pub struct MessageBeforeUserJoinedGroupView {}
-impl ::atlex::rt::LexType for MessageBeforeUserJoinedGroupView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView";
-}
-
-impl ::atlex::rt::Validate for MessageBeforeUserJoinedGroupView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#messageViewSender")]
+#[non_exhaustive]
 pub struct MessageViewSender {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for MessageViewSender {
-    const TYPE: &'static str = "chat.bsky.convo.defs#messageViewSender";
-}
-
-impl ::atlex::rt::Validate for MessageViewSender {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#reactionView")]
+#[non_exhaustive]
 pub struct ReactionView {
     pub value: String,
     pub sender: ReactionViewSender,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for ReactionView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#reactionView";
-}
-
-impl ::atlex::rt::Validate for ReactionView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#reactionViewSender")]
+#[non_exhaustive]
 pub struct ReactionViewSender {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for ReactionViewSender {
-    const TYPE: &'static str = "chat.bsky.convo.defs#reactionViewSender";
-}
-
-impl ::atlex::rt::Validate for ReactionViewSender {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#messageAndReactionView")]
+#[non_exhaustive]
 pub struct MessageAndReactionView {
+    #[lex(check)]
     pub message: MessageView,
     pub reaction: ReactionView,
 }
 
-impl ::atlex::rt::LexType for MessageAndReactionView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#messageAndReactionView";
-}
-
-impl ::atlex::rt::Validate for MessageAndReactionView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#convoView")]
+#[non_exhaustive]
 pub struct ConvoView {
     pub id: String,
     pub rev: String,
     /// Members of this conversation. For direct convos, it will be an immutable list of the 2 members. For group convos, it will a list of important members (the first few members, the viewer, the member who added the viewer, the member who sent the last message, the member who sent the last reaction), but will not contain the full list of members. Use chat.bsky.convo.getConvoMembers to list all members.
+    #[lex(check)]
     pub members: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
-    #[serde(rename = "lastMessage", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub last_message: Option<ConvoViewLastMessage>,
-    #[serde(rename = "lastReaction", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub last_reaction: Option<ConvoViewLastReaction>,
     pub muted: bool,
     /// Convo status for the viewer member (not the convo itself).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ConvoStatus>,
-    #[serde(rename = "unreadCount")]
     pub unread_count: i64,
     /// Union field that has data specific to different kinds of convos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub kind: Option<ConvoViewKind>,
 }
 
-impl ::atlex::rt::LexType for ConvoView {
-    const TYPE: &'static str = "chat.bsky.convo.defs#convoView";
-}
-
-impl ::atlex::rt::Validate for ConvoView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.members;
-        v.field("members", |v| v.items(value, |v, item| v.nested(item)));
-        if let Some(value) = &self.last_message {
-            v.field("lastMessage", |v| v.nested(value));
-        }
-        if let Some(value) = &self.last_reaction {
-            v.field("lastReaction", |v| v.nested(value));
-        }
-        if let Some(value) = &self.kind {
-            v.field("kind", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ConvoViewLastMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
-    /// `chat.bsky.convo.defs#systemMessageView`
+    #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ConvoViewLastMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewLastMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ConvoViewLastMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-        "chat.bsky.convo.defs#systemMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoViewLastMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ConvoViewLastReaction {
-    /// `chat.bsky.convo.defs#messageAndReactionView`
+    #[lex("chat.bsky.convo.defs#messageAndReactionView")]
     MessageAndReactionView(Box<MessageAndReactionView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for ConvoViewLastReaction {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageAndReactionView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageAndReactionView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewLastReaction {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ConvoViewLastReaction {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageAndReactionView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageAndReactionView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageAndReactionView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoViewLastReaction {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageAndReactionView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Union field that has data specific to different kinds of convos.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ConvoViewKind {
-    /// `chat.bsky.convo.defs#directConvo`
+    #[lex("chat.bsky.convo.defs#directConvo")]
     DirectConvo(Box<DirectConvo>),
-    /// `chat.bsky.convo.defs#groupConvo`
+    #[lex("chat.bsky.convo.defs#groupConvo")]
     GroupConvo(Box<GroupConvo>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ConvoViewKind {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::DirectConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#directConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::GroupConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#groupConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ConvoViewKind {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#directConvo",
-        "chat.bsky.convo.defs#groupConvo",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#directConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DirectConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#groupConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GroupConvo(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoViewKind {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::GroupConvo(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#directConvo")]
+#[non_exhaustive]
 pub struct DirectConvo {}
-impl ::atlex::rt::LexType for DirectConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#directConvo";
-}
-
-impl ::atlex::rt::Validate for DirectConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#groupConvo")]
+#[non_exhaustive]
 pub struct GroupConvo {
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "joinLink", default, skip_serializing_if = "Option::is_none")]
     pub join_link: Option<crate::chat::bsky::group::defs::JoinLinkView>,
     /// The total number of pending join requests for the group conversation. Only present for the owner. Capped at 21.
-    #[serde(
-        rename = "joinRequestCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub join_request_count: Option<i64>,
     /// The lock status of the conversation.
-    #[serde(rename = "lockStatus")]
     pub lock_status: ConvoLockStatus,
     /// Whether the lock status is being forced by a moderation override (account inactivation or convo takedown) rather than the owner's own setting.
-    #[serde(rename = "lockStatusModerationOverride")]
     pub lock_status_moderation_override: bool,
     /// The total number of members in the group conversation.
-    #[serde(rename = "memberCount")]
     pub member_count: i64,
     /// The maximum number of members allowed in the group conversation.
-    #[serde(rename = "memberLimit")]
     pub member_limit: i64,
     /// The display name of the group conversation.
+    #[lex(check(max_length = 500, max_graphemes = 50))]
     pub name: String,
     /// The number of unread join requests for the group conversation. Only present for the owner.
-    #[serde(
-        rename = "unreadJoinRequestCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub unread_join_request_count: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for GroupConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#groupConvo";
-}
-
-impl ::atlex::rt::Validate for GroupConvo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(500),
-                            max_graphemes: Some(50),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Event indicating a convo containing the viewer was started. Can be direct or group. When a member is added to a group convo, they also get this event.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logBeginConvo")]
+#[non_exhaustive]
 pub struct LogBeginConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogBeginConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logBeginConvo";
-}
-
-impl ::atlex::rt::Validate for LogBeginConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the viewer accepted a convo, and it can be moved out of the request inbox. Can be direct or group.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logAcceptConvo")]
+#[non_exhaustive]
 pub struct LogAcceptConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogAcceptConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logAcceptConvo";
-}
-
-impl ::atlex::rt::Validate for LogAcceptConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the viewer left a convo. Can be direct or group.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logLeaveConvo")]
+#[non_exhaustive]
 pub struct LogLeaveConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogLeaveConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logLeaveConvo";
-}
-
-impl ::atlex::rt::Validate for LogLeaveConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the viewer muted a convo. Can be direct or group.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logMuteConvo")]
+#[non_exhaustive]
 pub struct LogMuteConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogMuteConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logMuteConvo";
-}
-
-impl ::atlex::rt::Validate for LogMuteConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the viewer unmuted a convo. Can be direct or group.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logUnmuteConvo")]
+#[non_exhaustive]
 pub struct LogUnmuteConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogUnmuteConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logUnmuteConvo";
-}
-
-impl ::atlex::rt::Validate for LogUnmuteConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a user-originated message was created. Is not emitted for system messages.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logCreateMessage")]
+#[non_exhaustive]
 pub struct LogCreateMessage {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: LogCreateMessageMessage,
     /// Profiles referred to in the message view. This isn't required for compatibility, because it was added later, but should generally be present.
-    #[serde(
-        rename = "relatedProfiles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
 }
 
-impl ::atlex::rt::LexType for LogCreateMessage {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logCreateMessage";
-}
-
-impl ::atlex::rt::Validate for LogCreateMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-        if let Some(value) = &self.related_profiles {
-            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum LogCreateMessageMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for LogCreateMessageMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogCreateMessageMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for LogCreateMessageMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for LogCreateMessageMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Event indicating a user-originated message was deleted. Is not emitted for system messages.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logDeleteMessage")]
+#[non_exhaustive]
 pub struct LogDeleteMessage {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: LogDeleteMessageMessage,
 }
 
-impl ::atlex::rt::LexType for LogDeleteMessage {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logDeleteMessage";
-}
-
-impl ::atlex::rt::Validate for LogDeleteMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum LogDeleteMessageMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for LogDeleteMessageMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogDeleteMessageMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for LogDeleteMessageMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for LogDeleteMessageMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// DEPRECATED: use logReadConvo instead. Event indicating a convo was read up to a certain message.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logReadMessage")]
+#[non_exhaustive]
 pub struct LogReadMessage {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: LogReadMessageMessage,
 }
 
-impl ::atlex::rt::LexType for LogReadMessage {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logReadMessage";
-}
-
-impl ::atlex::rt::Validate for LogReadMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum LogReadMessageMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
-    /// `chat.bsky.convo.defs#systemMessageView`
+    #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for LogReadMessageMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogReadMessageMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for LogReadMessageMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-        "chat.bsky.convo.defs#systemMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for LogReadMessageMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Event indicating a reaction was added to a message.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logAddReaction")]
+#[non_exhaustive]
 pub struct LogAddReaction {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: LogAddReactionMessage,
     pub reaction: ReactionView,
     /// Profiles referred in the message and reaction views. This isn't required for compatibility, because it was added later, but should generally be present.
-    #[serde(
-        rename = "relatedProfiles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
 }
 
-impl ::atlex::rt::LexType for LogAddReaction {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logAddReaction";
-}
-
-impl ::atlex::rt::Validate for LogAddReaction {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-        if let Some(value) = &self.related_profiles {
-            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum LogAddReactionMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for LogAddReactionMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogAddReactionMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for LogAddReactionMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for LogAddReactionMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Event indicating a reaction was removed from a message.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logRemoveReaction")]
+#[non_exhaustive]
 pub struct LogRemoveReaction {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: LogRemoveReactionMessage,
     pub reaction: ReactionView,
     /// Profiles referred in the message and reaction views. This isn't required for compatibility, because it was added later, but should generally be present.
-    #[serde(
-        rename = "relatedProfiles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
 }
 
-impl ::atlex::rt::LexType for LogRemoveReaction {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logRemoveReaction";
-}
-
-impl ::atlex::rt::Validate for LogRemoveReaction {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-        if let Some(value) = &self.related_profiles {
-            v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum LogRemoveReactionMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for LogRemoveReactionMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogRemoveReactionMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for LogRemoveReactionMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for LogRemoveReactionMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Event indicating a convo was read up to a certain message.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logReadConvo")]
+#[non_exhaustive]
 pub struct LogReadConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: LogReadConvoMessage,
 }
 
-impl ::atlex::rt::LexType for LogReadConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logReadConvo";
-}
-
-impl ::atlex::rt::Validate for LogReadConvo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum LogReadConvoMessage {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
-    /// `chat.bsky.convo.defs#deletedMessageView`
+    #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
-    /// `chat.bsky.convo.defs#systemMessageView`
+    #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for LogReadConvoMessage {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeletedMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#deletedMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LogReadConvoMessage {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for LogReadConvoMessage {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#deletedMessageView",
-        "chat.bsky.convo.defs#systemMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#deletedMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeletedMessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for LogReadConvoMessage {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
 /// Event indicating a member was added to a group convo. The member who was added gets a logBeginConvo (to create the convo) but also a logAddMember (to show the system message as the first message the user sees).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logAddMember")]
+#[non_exhaustive]
 pub struct LogAddMember {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataAddMember
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogAddMember {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logAddMember";
-}
-
-impl ::atlex::rt::Validate for LogAddMember {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating a member was removed from a group convo. The member who was removed gets a logLeaveConvo (to leave the convo) but not a logRemoveMember (because they already left, so can't see the system message).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logRemoveMember")]
+#[non_exhaustive]
 pub struct LogRemoveMember {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataRemoveMember
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogRemoveMember {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logRemoveMember";
-}
-
-impl ::atlex::rt::Validate for LogRemoveMember {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating a member joined a group convo via join link. The member who was added gets a logBeginConvo (to create the convo) but also a logMemberJoin (to show the system message as the first message the user sees).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logMemberJoin")]
+#[non_exhaustive]
 pub struct LogMemberJoin {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataMemberJoin
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogMemberJoin {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logMemberJoin";
-}
-
-impl ::atlex::rt::Validate for LogMemberJoin {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating a member voluntarily left a group convo. The member who was removed gets a logLeaveConvo (to leave the convo) but not a logMemberLeave (because they already left, so can't see the system message).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logMemberLeave")]
+#[non_exhaustive]
 pub struct LogMemberLeave {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataMemberLeave
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogMemberLeave {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logMemberLeave";
-}
-
-impl ::atlex::rt::Validate for LogMemberLeave {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating a group convo was locked.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logLockConvo")]
+#[non_exhaustive]
 pub struct LogLockConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataLockConvo
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogLockConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logLockConvo";
-}
-
-impl ::atlex::rt::Validate for LogLockConvo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating a group convo was unlocked.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logUnlockConvo")]
+#[non_exhaustive]
 pub struct LogUnlockConvo {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataUnlockConvo
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogUnlockConvo {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logUnlockConvo";
-}
-
-impl ::atlex::rt::Validate for LogUnlockConvo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating a group convo was locked permanently.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logLockConvoPermanently")]
+#[non_exhaustive]
 pub struct LogLockConvoPermanently {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataLockConvoPermanently
     pub message: SystemMessageView,
     /// Profiles referred in the system message.
-    #[serde(rename = "relatedProfiles")]
+    #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
 }
 
-impl ::atlex::rt::LexType for LogLockConvoPermanently {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logLockConvoPermanently";
-}
-
-impl ::atlex::rt::Validate for LogLockConvoPermanently {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_profiles;
-        v.field("relatedProfiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// Event indicating info about group convo was edited.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logEditGroup")]
+#[non_exhaustive]
 pub struct LogEditGroup {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEditGroup
     pub message: SystemMessageView,
 }
 
-impl ::atlex::rt::LexType for LogEditGroup {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logEditGroup";
-}
-
-impl ::atlex::rt::Validate for LogEditGroup {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Event indicating a join link was created for a group convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logCreateJoinLink")]
+#[non_exhaustive]
 pub struct LogCreateJoinLink {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataCreateJoinLink
     pub message: SystemMessageView,
 }
 
-impl ::atlex::rt::LexType for LogCreateJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logCreateJoinLink";
-}
-
-impl ::atlex::rt::Validate for LogCreateJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Event indicating a settings about a join link for a group convo were edited.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logEditJoinLink")]
+#[non_exhaustive]
 pub struct LogEditJoinLink {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEditJoinLink
     pub message: SystemMessageView,
 }
 
-impl ::atlex::rt::LexType for LogEditJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logEditJoinLink";
-}
-
-impl ::atlex::rt::Validate for LogEditJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Event indicating a join link was enabled for a group convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logEnableJoinLink")]
+#[non_exhaustive]
 pub struct LogEnableJoinLink {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEnableJoinLink
     pub message: SystemMessageView,
 }
 
-impl ::atlex::rt::LexType for LogEnableJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logEnableJoinLink";
-}
-
-impl ::atlex::rt::Validate for LogEnableJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Event indicating a join link was disabled for a group convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logDisableJoinLink")]
+#[non_exhaustive]
 pub struct LogDisableJoinLink {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataDisableJoinLink
     pub message: SystemMessageView,
 }
 
-impl ::atlex::rt::LexType for LogDisableJoinLink {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logDisableJoinLink";
-}
-
-impl ::atlex::rt::Validate for LogDisableJoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Event indicating a join request was made to a group the viewer owns. Only the owner gets this.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logIncomingJoinRequest")]
+#[non_exhaustive]
 pub struct LogIncomingJoinRequest {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// Prospective member who requested to join.
+    #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
-}
-
-impl ::atlex::rt::LexType for LogIncomingJoinRequest {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logIncomingJoinRequest";
-}
-
-impl ::atlex::rt::Validate for LogIncomingJoinRequest {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.member;
-        v.field("member", |v| v.nested(value));
-    }
 }
 
 /// Event indicating a join request was approved by the viewer. Only the owner gets this. The approved member gets a logBeginConvo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logApproveJoinRequest")]
+#[non_exhaustive]
 pub struct LogApproveJoinRequest {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// Prospective member who requested to join.
+    #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
-}
-
-impl ::atlex::rt::LexType for LogApproveJoinRequest {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logApproveJoinRequest";
-}
-
-impl ::atlex::rt::Validate for LogApproveJoinRequest {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.member;
-        v.field("member", |v| v.nested(value));
-    }
 }
 
 /// Event indicating a join request was rejected by the viewer. Only the owner gets this.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logRejectJoinRequest")]
+#[non_exhaustive]
 pub struct LogRejectJoinRequest {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// Prospective member who requested to join.
+    #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
-}
-
-impl ::atlex::rt::LexType for LogRejectJoinRequest {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logRejectJoinRequest";
-}
-
-impl ::atlex::rt::Validate for LogRejectJoinRequest {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.member;
-        v.field("member", |v| v.nested(value));
-    }
 }
 
 /// Event indicating a join request was made by the requester. Only requester actor gets this.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logOutgoingJoinRequest")]
+#[non_exhaustive]
 pub struct LogOutgoingJoinRequest {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogOutgoingJoinRequest {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logOutgoingJoinRequest";
-}
-
-impl ::atlex::rt::Validate for LogOutgoingJoinRequest {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating a prospective member withdrew their join request. Only the owner gets this.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest")]
+#[non_exhaustive]
 pub struct LogWithdrawIncomingJoinRequest {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     /// Prospective member who withdrew their join request.
+    #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
 }
 
-impl ::atlex::rt::LexType for LogWithdrawIncomingJoinRequest {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest";
-}
-
-impl ::atlex::rt::Validate for LogWithdrawIncomingJoinRequest {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.member;
-        v.field("member", |v| v.nested(value));
-    }
-}
-
 /// Event indicating the viewer withdrew their own join request. Only requester actor gets this.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest")]
+#[non_exhaustive]
 pub struct LogWithdrawOutgoingJoinRequest {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogWithdrawOutgoingJoinRequest {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest";
-}
-
-impl ::atlex::rt::Validate for LogWithdrawOutgoingJoinRequest {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Event indicating the group owner marked join requests as read. Only the owner gets this.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.defs#logReadJoinRequests")]
+#[non_exhaustive]
 pub struct LogReadJoinRequests {
     pub rev: String,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-}
-
-impl ::atlex::rt::LexType for LogReadJoinRequests {
-    const TYPE: &'static str = "chat.bsky.convo.defs#logReadJoinRequests";
-}
-
-impl ::atlex::rt::Validate for LogReadJoinRequests {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

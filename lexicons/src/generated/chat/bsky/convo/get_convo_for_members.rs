@@ -6,202 +6,35 @@ pub const NSID: &str = "chat.bsky.convo.getConvoForMembers";
 /// The `chat.bsky.convo.getConvoForMembers` query.
 ///
 /// Get or create a 1-1 conversation for the given members. Always returns the same direct (non-group) conversation. To create a group conversation, use createGroup.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "chat.bsky.convo.getConvoForMembers", params, output = "application/json")]
 pub struct GetConvoForMembers;
 
-impl ::atlex::rt::Endpoint for GetConvoForMembers {
-    const NSID: &'static str = "chat.bsky.convo.getConvoForMembers";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
+    #[lex(check(min_length = 1, max_length = 10))]
     pub members: Vec<::atlex::rt::Did>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.list("members", &self.members);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            members: query.list("members")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.members;
-        v.field("members", |v| v.array_length(value.len(), Some(1), Some(10)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.convo;
-        v.field("convo", |v| v.nested(value));
-    }
-}
-
 /// The errors `chat.bsky.convo.getConvoForMembers` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `AccountSuspended`
-    AccountSuspended {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedActor`
-    BlockedActor {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedSubject`
-    BlockedSubject {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `MessagesDisabled`
-    MessagesDisabled {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `NotFollowedBySender`
-    NotFollowedBySender {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RecipientNotFound`
-    RecipientNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    AccountSuspended { message: Option<String> },
+    BlockedActor { message: Option<String> },
+    BlockedSubject { message: Option<String> },
+    MessagesDisabled { message: Option<String> },
+    NotFollowedBySender { message: Option<String> },
+    RecipientNotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "AccountSuspended",
-        "BlockedActor",
-        "BlockedSubject",
-        "MessagesDisabled",
-        "NotFollowedBySender",
-        "RecipientNotFound",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "AccountSuspended" => Self::AccountSuspended { message },
-            "BlockedActor" => Self::BlockedActor { message },
-            "BlockedSubject" => Self::BlockedSubject { message },
-            "MessagesDisabled" => Self::MessagesDisabled { message },
-            "NotFollowedBySender" => {
-                Self::NotFollowedBySender {
-                    message,
-                }
-            }
-            "RecipientNotFound" => Self::RecipientNotFound { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::AccountSuspended { .. } => "AccountSuspended",
-            Self::BlockedActor { .. } => "BlockedActor",
-            Self::BlockedSubject { .. } => "BlockedSubject",
-            Self::MessagesDisabled { .. } => "MessagesDisabled",
-            Self::NotFollowedBySender { .. } => "NotFollowedBySender",
-            Self::RecipientNotFound { .. } => "RecipientNotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::AccountSuspended { message }
-            | Self::BlockedActor { message }
-            | Self::BlockedSubject { message }
-            | Self::MessagesDisabled { message }
-            | Self::NotFollowedBySender { message }
-            | Self::RecipientNotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

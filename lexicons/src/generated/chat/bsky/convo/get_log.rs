@@ -4,30 +4,9 @@
 pub const NSID: &str = "chat.bsky.convo.getLog";
 
 /// The `chat.bsky.convo.getLog` query.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "chat.bsky.convo.getLog", params, output = "application/json")]
 pub struct GetLog;
-
-impl ::atlex::rt::Endpoint for GetLog {
-    const NSID: &'static str = "chat.bsky.convo.getLog";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for GetLog {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -47,669 +26,93 @@ impl ::atlex::rt::PaginatedItems for GetLog {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub logs: Vec<OutputLogsItem>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.logs;
-        v.field("logs", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputLogsItem {
-    /// `chat.bsky.convo.defs#logBeginConvo`
+    #[lex("chat.bsky.convo.defs#logBeginConvo")]
     LogBeginConvo(Box<crate::chat::bsky::convo::defs::LogBeginConvo>),
-    /// `chat.bsky.convo.defs#logAcceptConvo`
+    #[lex("chat.bsky.convo.defs#logAcceptConvo")]
     LogAcceptConvo(Box<crate::chat::bsky::convo::defs::LogAcceptConvo>),
-    /// `chat.bsky.convo.defs#logLeaveConvo`
+    #[lex("chat.bsky.convo.defs#logLeaveConvo")]
     LogLeaveConvo(Box<crate::chat::bsky::convo::defs::LogLeaveConvo>),
-    /// `chat.bsky.convo.defs#logMuteConvo`
+    #[lex("chat.bsky.convo.defs#logMuteConvo")]
     LogMuteConvo(Box<crate::chat::bsky::convo::defs::LogMuteConvo>),
-    /// `chat.bsky.convo.defs#logUnmuteConvo`
+    #[lex("chat.bsky.convo.defs#logUnmuteConvo")]
     LogUnmuteConvo(Box<crate::chat::bsky::convo::defs::LogUnmuteConvo>),
-    /// `chat.bsky.convo.defs#logCreateMessage`
+    #[lex("chat.bsky.convo.defs#logCreateMessage")]
     LogCreateMessage(Box<crate::chat::bsky::convo::defs::LogCreateMessage>),
-    /// `chat.bsky.convo.defs#logDeleteMessage`
+    #[lex("chat.bsky.convo.defs#logDeleteMessage")]
     LogDeleteMessage(Box<crate::chat::bsky::convo::defs::LogDeleteMessage>),
-    /// `chat.bsky.convo.defs#logReadMessage`
+    #[lex("chat.bsky.convo.defs#logReadMessage")]
     LogReadMessage(Box<crate::chat::bsky::convo::defs::LogReadMessage>),
-    /// `chat.bsky.convo.defs#logAddReaction`
+    #[lex("chat.bsky.convo.defs#logAddReaction")]
     LogAddReaction(Box<crate::chat::bsky::convo::defs::LogAddReaction>),
-    /// `chat.bsky.convo.defs#logRemoveReaction`
+    #[lex("chat.bsky.convo.defs#logRemoveReaction")]
     LogRemoveReaction(Box<crate::chat::bsky::convo::defs::LogRemoveReaction>),
-    /// `chat.bsky.convo.defs#logReadConvo`
+    #[lex("chat.bsky.convo.defs#logReadConvo")]
     LogReadConvo(Box<crate::chat::bsky::convo::defs::LogReadConvo>),
-    /// `chat.bsky.convo.defs#logAddMember`
+    #[lex("chat.bsky.convo.defs#logAddMember")]
     LogAddMember(Box<crate::chat::bsky::convo::defs::LogAddMember>),
-    /// `chat.bsky.convo.defs#logRemoveMember`
+    #[lex("chat.bsky.convo.defs#logRemoveMember")]
     LogRemoveMember(Box<crate::chat::bsky::convo::defs::LogRemoveMember>),
-    /// `chat.bsky.convo.defs#logMemberJoin`
+    #[lex("chat.bsky.convo.defs#logMemberJoin")]
     LogMemberJoin(Box<crate::chat::bsky::convo::defs::LogMemberJoin>),
-    /// `chat.bsky.convo.defs#logMemberLeave`
+    #[lex("chat.bsky.convo.defs#logMemberLeave")]
     LogMemberLeave(Box<crate::chat::bsky::convo::defs::LogMemberLeave>),
-    /// `chat.bsky.convo.defs#logLockConvo`
+    #[lex("chat.bsky.convo.defs#logLockConvo")]
     LogLockConvo(Box<crate::chat::bsky::convo::defs::LogLockConvo>),
-    /// `chat.bsky.convo.defs#logUnlockConvo`
+    #[lex("chat.bsky.convo.defs#logUnlockConvo")]
     LogUnlockConvo(Box<crate::chat::bsky::convo::defs::LogUnlockConvo>),
-    /// `chat.bsky.convo.defs#logLockConvoPermanently`
+    #[lex("chat.bsky.convo.defs#logLockConvoPermanently")]
     LogLockConvoPermanently(
         Box<crate::chat::bsky::convo::defs::LogLockConvoPermanently>,
     ),
-    /// `chat.bsky.convo.defs#logEditGroup`
+    #[lex("chat.bsky.convo.defs#logEditGroup")]
     LogEditGroup(Box<crate::chat::bsky::convo::defs::LogEditGroup>),
-    /// `chat.bsky.convo.defs#logCreateJoinLink`
+    #[lex("chat.bsky.convo.defs#logCreateJoinLink")]
     LogCreateJoinLink(Box<crate::chat::bsky::convo::defs::LogCreateJoinLink>),
-    /// `chat.bsky.convo.defs#logEditJoinLink`
+    #[lex("chat.bsky.convo.defs#logEditJoinLink")]
     LogEditJoinLink(Box<crate::chat::bsky::convo::defs::LogEditJoinLink>),
-    /// `chat.bsky.convo.defs#logEnableJoinLink`
+    #[lex("chat.bsky.convo.defs#logEnableJoinLink")]
     LogEnableJoinLink(Box<crate::chat::bsky::convo::defs::LogEnableJoinLink>),
-    /// `chat.bsky.convo.defs#logDisableJoinLink`
+    #[lex("chat.bsky.convo.defs#logDisableJoinLink")]
     LogDisableJoinLink(Box<crate::chat::bsky::convo::defs::LogDisableJoinLink>),
-    /// `chat.bsky.convo.defs#logIncomingJoinRequest`
+    #[lex("chat.bsky.convo.defs#logIncomingJoinRequest")]
     LogIncomingJoinRequest(Box<crate::chat::bsky::convo::defs::LogIncomingJoinRequest>),
-    /// `chat.bsky.convo.defs#logApproveJoinRequest`
+    #[lex("chat.bsky.convo.defs#logApproveJoinRequest")]
     LogApproveJoinRequest(Box<crate::chat::bsky::convo::defs::LogApproveJoinRequest>),
-    /// `chat.bsky.convo.defs#logRejectJoinRequest`
+    #[lex("chat.bsky.convo.defs#logRejectJoinRequest")]
     LogRejectJoinRequest(Box<crate::chat::bsky::convo::defs::LogRejectJoinRequest>),
-    /// `chat.bsky.convo.defs#logOutgoingJoinRequest`
+    #[lex("chat.bsky.convo.defs#logOutgoingJoinRequest")]
     LogOutgoingJoinRequest(Box<crate::chat::bsky::convo::defs::LogOutgoingJoinRequest>),
-    /// `chat.bsky.convo.defs#logWithdrawIncomingJoinRequest`
+    #[lex("chat.bsky.convo.defs#logWithdrawIncomingJoinRequest")]
     LogWithdrawIncomingJoinRequest(
         Box<crate::chat::bsky::convo::defs::LogWithdrawIncomingJoinRequest>,
     ),
-    /// `chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest`
+    #[lex("chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest")]
     LogWithdrawOutgoingJoinRequest(
         Box<crate::chat::bsky::convo::defs::LogWithdrawOutgoingJoinRequest>,
     ),
-    /// `chat.bsky.convo.defs#logReadJoinRequests`
+    #[lex("chat.bsky.convo.defs#logReadJoinRequests")]
     LogReadJoinRequests(Box<crate::chat::bsky::convo::defs::LogReadJoinRequests>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputLogsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::LogBeginConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logBeginConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogAcceptConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logAcceptConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogLeaveConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logLeaveConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogMuteConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logMuteConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogUnmuteConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logUnmuteConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogCreateMessage(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logCreateMessage",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogDeleteMessage(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logDeleteMessage",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogReadMessage(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logReadMessage",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogAddReaction(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logAddReaction",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogRemoveReaction(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logRemoveReaction",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogReadConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logReadConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogAddMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logAddMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogRemoveMember(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logRemoveMember",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogMemberJoin(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logMemberJoin",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogMemberLeave(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logMemberLeave",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogLockConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logLockConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogUnlockConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logUnlockConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogLockConvoPermanently(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logLockConvoPermanently",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogEditGroup(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logEditGroup",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogCreateJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logCreateJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogEditJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logEditJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogEnableJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logEnableJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogDisableJoinLink(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logDisableJoinLink",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogIncomingJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logIncomingJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogApproveJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logApproveJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogRejectJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logRejectJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogOutgoingJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logOutgoingJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogWithdrawIncomingJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogWithdrawOutgoingJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::LogReadJoinRequests(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#logReadJoinRequests",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputLogsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputLogsItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#logBeginConvo",
-        "chat.bsky.convo.defs#logAcceptConvo",
-        "chat.bsky.convo.defs#logLeaveConvo",
-        "chat.bsky.convo.defs#logMuteConvo",
-        "chat.bsky.convo.defs#logUnmuteConvo",
-        "chat.bsky.convo.defs#logCreateMessage",
-        "chat.bsky.convo.defs#logDeleteMessage",
-        "chat.bsky.convo.defs#logReadMessage",
-        "chat.bsky.convo.defs#logAddReaction",
-        "chat.bsky.convo.defs#logRemoveReaction",
-        "chat.bsky.convo.defs#logReadConvo",
-        "chat.bsky.convo.defs#logAddMember",
-        "chat.bsky.convo.defs#logRemoveMember",
-        "chat.bsky.convo.defs#logMemberJoin",
-        "chat.bsky.convo.defs#logMemberLeave",
-        "chat.bsky.convo.defs#logLockConvo",
-        "chat.bsky.convo.defs#logUnlockConvo",
-        "chat.bsky.convo.defs#logLockConvoPermanently",
-        "chat.bsky.convo.defs#logEditGroup",
-        "chat.bsky.convo.defs#logCreateJoinLink",
-        "chat.bsky.convo.defs#logEditJoinLink",
-        "chat.bsky.convo.defs#logEnableJoinLink",
-        "chat.bsky.convo.defs#logDisableJoinLink",
-        "chat.bsky.convo.defs#logIncomingJoinRequest",
-        "chat.bsky.convo.defs#logApproveJoinRequest",
-        "chat.bsky.convo.defs#logRejectJoinRequest",
-        "chat.bsky.convo.defs#logOutgoingJoinRequest",
-        "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest",
-        "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest",
-        "chat.bsky.convo.defs#logReadJoinRequests",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#logBeginConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogBeginConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logAcceptConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogAcceptConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logLeaveConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogLeaveConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logMuteConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogMuteConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logUnmuteConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogUnmuteConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logCreateMessage" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogCreateMessage(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logDeleteMessage" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogDeleteMessage(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logReadMessage" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogReadMessage(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logAddReaction" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogAddReaction(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logRemoveReaction" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogRemoveReaction(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logReadConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogReadConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logAddMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogAddMember(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logRemoveMember" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogRemoveMember(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logMemberJoin" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogMemberJoin(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logMemberLeave" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogMemberLeave(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logLockConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogLockConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logUnlockConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogUnlockConvo(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logLockConvoPermanently" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogLockConvoPermanently(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logEditGroup" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogEditGroup(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logCreateJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogCreateJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logEditJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogEditJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logEnableJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogEnableJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logDisableJoinLink" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogDisableJoinLink(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logIncomingJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogIncomingJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logApproveJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogApproveJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logRejectJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogRejectJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logOutgoingJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogOutgoingJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogWithdrawIncomingJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogWithdrawOutgoingJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#logReadJoinRequests" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::LogReadJoinRequests(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputLogsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::LogCreateMessage(value) => v.nested(&**value),
-            Self::LogDeleteMessage(value) => v.nested(&**value),
-            Self::LogReadMessage(value) => v.nested(&**value),
-            Self::LogAddReaction(value) => v.nested(&**value),
-            Self::LogRemoveReaction(value) => v.nested(&**value),
-            Self::LogReadConvo(value) => v.nested(&**value),
-            Self::LogAddMember(value) => v.nested(&**value),
-            Self::LogRemoveMember(value) => v.nested(&**value),
-            Self::LogMemberJoin(value) => v.nested(&**value),
-            Self::LogMemberLeave(value) => v.nested(&**value),
-            Self::LogLockConvo(value) => v.nested(&**value),
-            Self::LogUnlockConvo(value) => v.nested(&**value),
-            Self::LogLockConvoPermanently(value) => v.nested(&**value),
-            Self::LogIncomingJoinRequest(value) => v.nested(&**value),
-            Self::LogApproveJoinRequest(value) => v.nested(&**value),
-            Self::LogRejectJoinRequest(value) => v.nested(&**value),
-            Self::LogWithdrawIncomingJoinRequest(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-/// The errors `chat.bsky.convo.getLog` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `chat.bsky.convo.getLog` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -6,150 +6,26 @@ pub const NSID: &str = "chat.bsky.convo.getUnreadCounts";
 /// The `chat.bsky.convo.getUnreadCounts` query.
 ///
 /// Returns unread conversation counts for conversations that are unlocked, not muted, split by convo status. Direct convos are excluded when a block relationship exists between the actor and the other member, or when the other member's account is deleted or deactivated. Group convos are considered unread if they have unread join request counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "chat.bsky.convo.getUnreadCounts", params, output = "application/json")]
 pub struct GetUnreadCounts;
 
-impl ::atlex::rt::Endpoint for GetUnreadCounts {
-    const NSID: &'static str = "chat.bsky.convo.getUnreadCounts";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// When false, group convos are excluded from the counts.
-    #[serde(
-        rename = "includeGroupChats",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = true)]
     pub include_group_chats: Option<bool>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("includeGroupChats", &self.include_group_chats);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            include_group_chats: query.optional("includeGroupChats")?,
-        })
-    }
-}
-
-impl Params {
-    /// `includeGroupChats`, or the lexicon's default (true) when it is absent.
-    pub fn include_group_chats_or_default(&self) -> bool {
-        self.include_group_chats.unwrap_or(true)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Number of unread, unlocked accepted convos. Counts convos with unread messages and unread join requests. Capped at 100, where 100 means more than 99.
-    #[serde(rename = "unreadAcceptedConvos")]
     pub unread_accepted_convos: i64,
     /// Number of unread, unlocked request convos. Includes convos with unread messages, but not with unread join request, since only the owner of a group has join requests to read, and the group would necessarily be accepted. Capped at 100, where 100 means more than 99.
-    #[serde(rename = "unreadRequestConvos")]
     pub unread_request_convos: i64,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-/// The errors `chat.bsky.convo.getUnreadCounts` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `chat.bsky.convo.getUnreadCounts` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -6,30 +6,9 @@ pub const NSID: &str = "chat.bsky.convo.listConvos";
 /// The `chat.bsky.convo.listConvos` query.
 ///
 /// Returns a page of conversations (direct or group) for the user.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "chat.bsky.convo.listConvos", params, output = "application/json")]
 pub struct ListConvos;
-
-impl ::atlex::rt::Endpoint for ListConvos {
-    const NSID: &'static str = "chat.bsky.convo.listConvos";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for ListConvos {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,444 +28,79 @@ impl ::atlex::rt::PaginatedItems for ListConvos {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    #[serde(rename = "readState", default, skip_serializing_if = "Option::is_none")]
     pub read_state: Option<ParamsReadState>,
     /// Filter convos by their status. It is discouraged to call with "request" and preferred to call chat.bsky.convo.listConvoRequests, which also includes group join requests made by the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ParamsStatus>,
     /// Filter by conversation kind.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ParamsKind>,
     /// Filter by conversation lock status. Values follow chat.bsky.convo.defs#convoLockStatus.
-    #[serde(rename = "lockStatus", default, skip_serializing_if = "Option::is_none")]
     pub lock_status: Option<ParamsLockStatus>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("limit", &self.limit);
-        query.optional("cursor", &self.cursor);
-        query.optional("readState", &self.read_state);
-        query.optional("status", &self.status);
-        query.optional("kind", &self.kind);
-        query.optional("lockStatus", &self.lock_status);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            limit: query.optional("limit")?,
-            cursor: query.optional("cursor")?,
-            read_state: query.optional("readState")?,
-            status: query.optional("status")?,
-            kind: query.optional("kind")?,
-            lock_status: query.optional("lockStatus")?,
-        })
-    }
-}
-
-impl Params {
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsReadState {
-    /// `"unread"`
+    #[lex("unread")]
     Unread,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsReadState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["unread"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unread => "unread",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsReadState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsReadState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsReadState {
-    fn from(value: &str) -> Self {
-        match value {
-            "unread" => Self::Unread,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsReadState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsReadState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsReadState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Filter convos by their status. It is discouraged to call with "request" and preferred to call chat.bsky.convo.listConvoRequests, which also includes group join requests made by the user.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsStatus {
-    /// `"request"`
+    #[lex("request")]
     Request,
-    /// `"accepted"`
+    #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["request", "accepted"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Request => "request",
-            Self::Accepted => "accepted",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "request" => Self::Request,
-            "accepted" => Self::Accepted,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Filter by conversation kind.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsKind {
-    /// `"direct"`
+    #[lex("direct")]
     Direct,
-    /// `"group"`
+    #[lex("group")]
     Group,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsKind {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["direct", "group"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Direct => "direct",
-            Self::Group => "group",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsKind {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsKind {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsKind {
-    fn from(value: &str) -> Self {
-        match value {
-            "direct" => Self::Direct,
-            "group" => Self::Group,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsKind {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsKind {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsKind {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Filter by conversation lock status. Values follow chat.bsky.convo.defs#convoLockStatus.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsLockStatus {
-    /// `"unlocked"`
+    #[lex("unlocked")]
     Unlocked,
-    /// `"locked"`
+    #[lex("locked")]
     Locked,
-    /// `"locked-permanently"`
+    #[lex("locked-permanently")]
     LockedPermanently,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsLockStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "unlocked",
-        "locked",
-        "locked-permanently",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unlocked => "unlocked",
-            Self::Locked => "locked",
-            Self::LockedPermanently => "locked-permanently",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsLockStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsLockStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsLockStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unlocked" => Self::Unlocked,
-            "locked" => Self::Locked,
-            "locked-permanently" => Self::LockedPermanently,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsLockStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsLockStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsLockStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub convos: Vec<crate::chat::bsky::convo::defs::ConvoView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.convos;
-        v.field("convos", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-/// The errors `chat.bsky.convo.listConvos` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `chat.bsky.convo.listConvos` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

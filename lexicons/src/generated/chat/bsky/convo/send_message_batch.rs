@@ -6,193 +6,45 @@ pub const NSID: &str = "chat.bsky.convo.sendMessageBatch";
 /// The `chat.bsky.convo.sendMessageBatch` procedure.
 ///
 /// Sends a batch of messages to a conversation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "chat.bsky.convo.sendMessageBatch",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct SendMessageBatch;
 
-impl ::atlex::rt::Endpoint for SendMessageBatch {
-    const NSID: &'static str = "chat.bsky.convo.sendMessageBatch";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
+    #[lex(check(max_length = 100, items))]
     pub items: Vec<BatchItem>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.items;
-        v.field(
-            "items",
-            |v| {
-                v.array_length(value.len(), None, Some(100));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub items: Vec<crate::chat::bsky::convo::defs::MessageView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.items;
-        v.field("items", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// The errors `chat.bsky.convo.sendMessageBatch` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `ConvoLocked`
-    ConvoLocked {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidConvo`
-    InvalidConvo {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ReplyTargetNotFound`
-    ReplyTargetNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    ConvoLocked { message: Option<String> },
+    InvalidConvo { message: Option<String> },
+    ReplyTargetNotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "ConvoLocked",
-        "InvalidConvo",
-        "ReplyTargetNotFound",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ConvoLocked" => Self::ConvoLocked { message },
-            "InvalidConvo" => Self::InvalidConvo { message },
-            "ReplyTargetNotFound" => {
-                Self::ReplyTargetNotFound {
-                    message,
-                }
-            }
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ConvoLocked { .. } => "ConvoLocked",
-            Self::InvalidConvo { .. } => "InvalidConvo",
-            Self::ReplyTargetNotFound { .. } => "ReplyTargetNotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ConvoLocked { message }
-            | Self::InvalidConvo { message }
-            | Self::ReplyTargetNotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.convo.sendMessageBatch#batchItem")]
+#[non_exhaustive]
 pub struct BatchItem {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageInput,
-}
-
-impl ::atlex::rt::LexType for BatchItem {
-    const TYPE: &'static str = "chat.bsky.convo.sendMessageBatch#batchItem";
-}
-
-impl ::atlex::rt::Validate for BatchItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.message;
-        v.field("message", |v| v.nested(value));
-    }
 }

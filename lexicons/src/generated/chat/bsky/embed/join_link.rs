@@ -3,154 +3,36 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.embed.joinLink";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.embed.joinLink")]
+#[non_exhaustive]
 pub struct JoinLink {
     /// The join link code.
     pub code: String,
 }
 
-impl ::atlex::rt::LexType for JoinLink {
-    const TYPE: &'static str = "chat.bsky.embed.joinLink";
-}
-
-impl ::atlex::rt::Validate for JoinLink {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.embed.joinLink#view")]
+#[non_exhaustive]
 pub struct View {
-    #[serde(rename = "joinLinkPreview")]
+    #[lex(check)]
     pub join_link_preview: ViewJoinLinkPreview,
 }
 
-impl ::atlex::rt::LexType for View {
-    const TYPE: &'static str = "chat.bsky.embed.joinLink#view";
-}
-
-impl ::atlex::rt::Validate for View {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.join_link_preview;
-        v.field("joinLinkPreview", |v| v.nested(value));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ViewJoinLinkPreview {
-    /// `chat.bsky.group.defs#joinLinkPreviewView`
+    #[lex("chat.bsky.group.defs#joinLinkPreviewView")]
     JoinLinkPreviewView(Box<crate::chat::bsky::group::defs::JoinLinkPreviewView>),
-    /// `chat.bsky.group.defs#disabledJoinLinkPreviewView`
+    #[lex("chat.bsky.group.defs#disabledJoinLinkPreviewView")]
     DisabledJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::DisabledJoinLinkPreviewView>,
     ),
-    /// `chat.bsky.group.defs#invalidJoinLinkPreviewView`
+    #[lex("chat.bsky.group.defs#invalidJoinLinkPreviewView")]
     InvalidJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::InvalidJoinLinkPreviewView>,
     ),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for ViewJoinLinkPreview {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::JoinLinkPreviewView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.group.defs#joinLinkPreviewView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DisabledJoinLinkPreviewView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.group.defs#disabledJoinLinkPreviewView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::InvalidJoinLinkPreviewView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.group.defs#invalidJoinLinkPreviewView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewJoinLinkPreview {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ViewJoinLinkPreview {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.group.defs#joinLinkPreviewView",
-        "chat.bsky.group.defs#disabledJoinLinkPreviewView",
-        "chat.bsky.group.defs#invalidJoinLinkPreviewView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.group.defs#joinLinkPreviewView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::JoinLinkPreviewView(Box::new(value)))
-            }
-            "chat.bsky.group.defs#disabledJoinLinkPreviewView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DisabledJoinLinkPreviewView(Box::new(value)))
-            }
-            "chat.bsky.group.defs#invalidJoinLinkPreviewView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::InvalidJoinLinkPreviewView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewJoinLinkPreview {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::JoinLinkPreviewView(value) = self {
-            v.nested(&**value);
-        }
-    }
 }

@@ -6,235 +6,46 @@ pub const NSID: &str = "chat.bsky.group.addMembers";
 /// The `chat.bsky.group.addMembers` procedure.
 ///
 /// Adds members to a group. The members are added in 'request' status, so they have to accept it. This creates convo memberships.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "chat.bsky.group.addMembers",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct AddMembers;
 
-impl ::atlex::rt::Endpoint for AddMembers {
-    const NSID: &'static str = "chat.bsky.group.addMembers";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
+    #[lex(check(min_length = 1))]
     pub members: Vec<::atlex::rt::Did>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.members;
-        v.field("members", |v| v.array_length(value.len(), Some(1), None));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
-    #[serde(rename = "addedMembers", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub added_members: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.convo;
-        v.field("convo", |v| v.nested(value));
-        if let Some(value) = &self.added_members {
-            v.field("addedMembers", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
 /// The errors `chat.bsky.group.addMembers` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `AccountSuspended`
-    AccountSuspended {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedActor`
-    BlockedActor {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedSubject`
-    BlockedSubject {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ConvoLocked`
-    ConvoLocked {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InsufficientRole`
-    InsufficientRole {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidConvo`
-    InvalidConvo {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `MemberLimitReached`
-    MemberLimitReached {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `NotFollowedBySender`
-    NotFollowedBySender {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RecipientNotFound`
-    RecipientNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UserForbidsGroups`
-    UserForbidsGroups {
-        /// The server's message.
-        message: Option<String>,
-    },
+    AccountSuspended { message: Option<String> },
+    BlockedActor { message: Option<String> },
+    BlockedSubject { message: Option<String> },
+    ConvoLocked { message: Option<String> },
+    InsufficientRole { message: Option<String> },
+    InvalidConvo { message: Option<String> },
+    MemberLimitReached { message: Option<String> },
+    NotFollowedBySender { message: Option<String> },
+    RecipientNotFound { message: Option<String> },
+    UserForbidsGroups { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "AccountSuspended",
-        "BlockedActor",
-        "BlockedSubject",
-        "ConvoLocked",
-        "InsufficientRole",
-        "InvalidConvo",
-        "MemberLimitReached",
-        "NotFollowedBySender",
-        "RecipientNotFound",
-        "UserForbidsGroups",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "AccountSuspended" => Self::AccountSuspended { message },
-            "BlockedActor" => Self::BlockedActor { message },
-            "BlockedSubject" => Self::BlockedSubject { message },
-            "ConvoLocked" => Self::ConvoLocked { message },
-            "InsufficientRole" => Self::InsufficientRole { message },
-            "InvalidConvo" => Self::InvalidConvo { message },
-            "MemberLimitReached" => {
-                Self::MemberLimitReached {
-                    message,
-                }
-            }
-            "NotFollowedBySender" => {
-                Self::NotFollowedBySender {
-                    message,
-                }
-            }
-            "RecipientNotFound" => Self::RecipientNotFound { message },
-            "UserForbidsGroups" => Self::UserForbidsGroups { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::AccountSuspended { .. } => "AccountSuspended",
-            Self::BlockedActor { .. } => "BlockedActor",
-            Self::BlockedSubject { .. } => "BlockedSubject",
-            Self::ConvoLocked { .. } => "ConvoLocked",
-            Self::InsufficientRole { .. } => "InsufficientRole",
-            Self::InvalidConvo { .. } => "InvalidConvo",
-            Self::MemberLimitReached { .. } => "MemberLimitReached",
-            Self::NotFollowedBySender { .. } => "NotFollowedBySender",
-            Self::RecipientNotFound { .. } => "RecipientNotFound",
-            Self::UserForbidsGroups { .. } => "UserForbidsGroups",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::AccountSuspended { message }
-            | Self::BlockedActor { message }
-            | Self::BlockedSubject { message }
-            | Self::ConvoLocked { message }
-            | Self::InsufficientRole { message }
-            | Self::InvalidConvo { message }
-            | Self::MemberLimitReached { message }
-            | Self::NotFollowedBySender { message }
-            | Self::RecipientNotFound { message }
-            | Self::UserForbidsGroups { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

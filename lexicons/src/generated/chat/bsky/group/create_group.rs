@@ -6,219 +6,43 @@ pub const NSID: &str = "chat.bsky.group.createGroup";
 /// The `chat.bsky.group.createGroup` procedure.
 ///
 /// Creates a group convo, specifying the members to be added to it. Unlike getConvoForMembers, this isn't idempotent. It will create new groups even if the membership is identical to pre-existing groups. Will create 'request' membership for all members, except the owner who is 'accepted'.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "chat.bsky.group.createGroup",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct CreateGroup;
 
-impl ::atlex::rt::Endpoint for CreateGroup {
-    const NSID: &'static str = "chat.bsky.group.createGroup";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// The members to add to the group. The owner is automatically added. Implementations may enforce a lower maximum than the 10,000-item schema limit; Bluesky currently supports up to 100 total members. If the owner is included in this list, the list may contain up to the implementation's total member limit. Otherwise, it may contain one fewer.
+    #[lex(check(max_length = 10000))]
     pub members: Vec<::atlex::rt::Did>,
+    #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.members;
-        v.field("members", |v| v.array_length(value.len(), None, Some(10000)));
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            max_length: Some(500),
-                            max_graphemes: Some(50),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.convo;
-        v.field("convo", |v| v.nested(value));
-    }
-}
-
 /// The errors `chat.bsky.group.createGroup` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `AccountSuspended`
-    AccountSuspended {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedActor`
-    BlockedActor {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BlockedSubject`
-    BlockedSubject {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `NewAccountCannotCreateGroup`
-    NewAccountCannotCreateGroup {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `NotFollowedBySender`
-    NotFollowedBySender {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RecipientNotFound`
-    RecipientNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UserForbidsGroups`
-    UserForbidsGroups {
-        /// The server's message.
-        message: Option<String>,
-    },
+    AccountSuspended { message: Option<String> },
+    BlockedActor { message: Option<String> },
+    BlockedSubject { message: Option<String> },
+    NewAccountCannotCreateGroup { message: Option<String> },
+    NotFollowedBySender { message: Option<String> },
+    RecipientNotFound { message: Option<String> },
+    UserForbidsGroups { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "AccountSuspended",
-        "BlockedActor",
-        "BlockedSubject",
-        "NewAccountCannotCreateGroup",
-        "NotFollowedBySender",
-        "RecipientNotFound",
-        "UserForbidsGroups",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "AccountSuspended" => Self::AccountSuspended { message },
-            "BlockedActor" => Self::BlockedActor { message },
-            "BlockedSubject" => Self::BlockedSubject { message },
-            "NewAccountCannotCreateGroup" => {
-                Self::NewAccountCannotCreateGroup {
-                    message,
-                }
-            }
-            "NotFollowedBySender" => {
-                Self::NotFollowedBySender {
-                    message,
-                }
-            }
-            "RecipientNotFound" => Self::RecipientNotFound { message },
-            "UserForbidsGroups" => Self::UserForbidsGroups { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::AccountSuspended { .. } => "AccountSuspended",
-            Self::BlockedActor { .. } => "BlockedActor",
-            Self::BlockedSubject { .. } => "BlockedSubject",
-            Self::NewAccountCannotCreateGroup { .. } => "NewAccountCannotCreateGroup",
-            Self::NotFollowedBySender { .. } => "NotFollowedBySender",
-            Self::RecipientNotFound { .. } => "RecipientNotFound",
-            Self::UserForbidsGroups { .. } => "UserForbidsGroups",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::AccountSuspended { message }
-            | Self::BlockedActor { message }
-            | Self::BlockedSubject { message }
-            | Self::NewAccountCannotCreateGroup { message }
-            | Self::NotFollowedBySender { message }
-            | Self::RecipientNotFound { message }
-            | Self::UserForbidsGroups { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

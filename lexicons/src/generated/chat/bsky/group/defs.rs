@@ -3,345 +3,106 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.group.defs";
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum LinkEnabledStatus {
-    /// `"enabled"`
+    #[lex("enabled")]
     Enabled,
-    /// `"disabled"`
+    #[lex("disabled")]
     Disabled,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl LinkEnabledStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["enabled", "disabled"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Enabled => "enabled",
-            Self::Disabled => "disabled",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for LinkEnabledStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for LinkEnabledStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for LinkEnabledStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "enabled" => Self::Enabled,
-            "disabled" => Self::Disabled,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for LinkEnabledStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LinkEnabledStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for LinkEnabledStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum JoinRule {
-    /// `"anyone"`
+    #[lex("anyone")]
     Anyone,
-    /// `"followedByOwner"`
+    #[lex("followedByOwner")]
     FollowedByOwner,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl JoinRule {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["anyone", "followedByOwner"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Anyone => "anyone",
-            Self::FollowedByOwner => "followedByOwner",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for JoinRule {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for JoinRule {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for JoinRule {
-    fn from(value: &str) -> Self {
-        match value {
-            "anyone" => Self::Anyone,
-            "followedByOwner" => Self::FollowedByOwner,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for JoinRule {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for JoinRule {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for JoinRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Join link view to be used within a group view, so the convo is surrounding, not specified inside this view.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#joinLinkView")]
+#[non_exhaustive]
 pub struct JoinLinkView {
     pub code: String,
-    #[serde(rename = "enabledStatus")]
     pub enabled_status: LinkEnabledStatus,
-    #[serde(rename = "requireApproval")]
     pub require_approval: bool,
-    #[serde(rename = "joinRule")]
     pub join_rule: JoinRule,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for JoinLinkView {
-    const TYPE: &'static str = "chat.bsky.group.defs#joinLinkView";
-}
-
-impl ::atlex::rt::Validate for JoinLinkView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Preview that can be shown in feeds, including to unauthenticated viewers.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#joinLinkPreviewView")]
+#[non_exhaustive]
 pub struct JoinLinkPreviewView {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     pub code: String,
     pub name: String,
+    #[lex(check)]
     pub owner: crate::chat::bsky::actor::defs::ProfileViewBasic,
-    #[serde(rename = "memberCount")]
     pub member_count: i64,
-    #[serde(rename = "memberLimit")]
     pub member_limit: i64,
-    #[serde(rename = "requireApproval")]
     pub require_approval: bool,
-    #[serde(rename = "joinRule")]
     pub join_rule: JoinRule,
     /// Present only if the request is authenticated and the user is a member of the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<JoinLinkViewerState>,
 }
 
-impl ::atlex::rt::LexType for JoinLinkPreviewView {
-    const TYPE: &'static str = "chat.bsky.group.defs#joinLinkPreviewView";
-}
-
-impl ::atlex::rt::Validate for JoinLinkPreviewView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.owner;
-        v.field("owner", |v| v.nested(value));
-        if let Some(value) = &self.convo {
-            v.field("convo", |v| v.nested(value));
-        }
-    }
-}
-
 /// Preview for a disabled join link. Carries only the code so clients can correlate with the input and render a disabled state.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#disabledJoinLinkPreviewView")]
+#[non_exhaustive]
 pub struct DisabledJoinLinkPreviewView {
     pub code: String,
 }
 
-impl ::atlex::rt::LexType for DisabledJoinLinkPreviewView {
-    const TYPE: &'static str = "chat.bsky.group.defs#disabledJoinLinkPreviewView";
-}
-
-impl ::atlex::rt::Validate for DisabledJoinLinkPreviewView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Preview for a join link code that does not map to an existing link. Carries only the code so clients can correlate with the input and render an invalid state.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#invalidJoinLinkPreviewView")]
+#[non_exhaustive]
 pub struct InvalidJoinLinkPreviewView {
     pub code: String,
 }
 
-impl ::atlex::rt::LexType for InvalidJoinLinkPreviewView {
-    const TYPE: &'static str = "chat.bsky.group.defs#invalidJoinLinkPreviewView";
-}
-
-impl ::atlex::rt::Validate for InvalidJoinLinkPreviewView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#joinLinkViewerState")]
+#[non_exhaustive]
 pub struct JoinLinkViewerState {
-    #[serde(rename = "requestedAt", default, skip_serializing_if = "Option::is_none")]
     pub requested_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for JoinLinkViewerState {
-    const TYPE: &'static str = "chat.bsky.group.defs#joinLinkViewerState";
-}
-
-impl ::atlex::rt::Validate for JoinLinkViewerState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A join request from the perspective of the group owner.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#joinRequestView")]
+#[non_exhaustive]
 pub struct JoinRequestView {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "requestedBy")]
+    #[lex(check)]
     pub requested_by: crate::chat::bsky::actor::defs::ProfileViewBasic,
-    #[serde(rename = "requestedAt")]
     pub requested_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for JoinRequestView {
-    const TYPE: &'static str = "chat.bsky.group.defs#joinRequestView";
-}
-
-impl ::atlex::rt::Validate for JoinRequestView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.requested_by;
-        v.field("requestedBy", |v| v.nested(value));
-    }
-}
-
 /// A join request from the perspective of the requester, including enough group context to render the request in a list (e.g. group name, owner, member count).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.group.defs#joinRequestConvoView")]
+#[non_exhaustive]
 pub struct JoinRequestConvoView {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
     pub name: String,
+    #[lex(check)]
     pub owner: crate::chat::bsky::actor::defs::ProfileViewBasic,
-    #[serde(rename = "memberCount")]
     pub member_count: i64,
-    #[serde(rename = "memberLimit")]
     pub member_limit: i64,
     pub viewer: JoinLinkViewerState,
-}
-
-impl ::atlex::rt::LexType for JoinRequestConvoView {
-    const TYPE: &'static str = "chat.bsky.group.defs#joinRequestConvoView";
-}
-
-impl ::atlex::rt::Validate for JoinRequestConvoView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.owner;
-        v.field("owner", |v| v.nested(value));
-    }
 }

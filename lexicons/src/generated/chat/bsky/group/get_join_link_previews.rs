@@ -6,243 +6,45 @@ pub const NSID: &str = "chat.bsky.group.getJoinLinkPreviews";
 /// The `chat.bsky.group.getJoinLinkPreviews` query.
 ///
 /// Get public information about groups from join links. The output array matches the input codes one-to-one by position (and each view also carries its 'code'). Disabled codes return a disabledJoinLinkPreviewView, and codes that do not map to a previewable link return an invalidJoinLinkPreviewView.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "chat.bsky.group.getJoinLinkPreviews",
+    params,
+    output = "application/json"
+)]
 pub struct GetJoinLinkPreviews;
 
-impl ::atlex::rt::Endpoint for GetJoinLinkPreviews {
-    const NSID: &'static str = "chat.bsky.group.getJoinLinkPreviews";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
+    #[lex(check(min_length = 1, max_length = 50))]
     pub codes: Vec<String>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.list("codes", &self.codes);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            codes: query.list("codes")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.codes;
-        v.field("codes", |v| v.array_length(value.len(), Some(1), Some(50)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "joinLinkPreviews")]
+    #[lex(check)]
     pub join_link_previews: Vec<OutputJoinLinkPreviewsItem>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.join_link_previews;
-        v.field("joinLinkPreviews", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputJoinLinkPreviewsItem {
-    /// `chat.bsky.group.defs#joinLinkPreviewView`
+    #[lex("chat.bsky.group.defs#joinLinkPreviewView")]
     JoinLinkPreviewView(Box<crate::chat::bsky::group::defs::JoinLinkPreviewView>),
-    /// `chat.bsky.group.defs#disabledJoinLinkPreviewView`
+    #[lex("chat.bsky.group.defs#disabledJoinLinkPreviewView")]
     DisabledJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::DisabledJoinLinkPreviewView>,
     ),
-    /// `chat.bsky.group.defs#invalidJoinLinkPreviewView`
+    #[lex("chat.bsky.group.defs#invalidJoinLinkPreviewView")]
     InvalidJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::InvalidJoinLinkPreviewView>,
     ),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputJoinLinkPreviewsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::JoinLinkPreviewView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.group.defs#joinLinkPreviewView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DisabledJoinLinkPreviewView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.group.defs#disabledJoinLinkPreviewView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::InvalidJoinLinkPreviewView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.group.defs#invalidJoinLinkPreviewView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputJoinLinkPreviewsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputJoinLinkPreviewsItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.group.defs#joinLinkPreviewView",
-        "chat.bsky.group.defs#disabledJoinLinkPreviewView",
-        "chat.bsky.group.defs#invalidJoinLinkPreviewView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.group.defs#joinLinkPreviewView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::JoinLinkPreviewView(Box::new(value)))
-            }
-            "chat.bsky.group.defs#disabledJoinLinkPreviewView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DisabledJoinLinkPreviewView(Box::new(value)))
-            }
-            "chat.bsky.group.defs#invalidJoinLinkPreviewView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::InvalidJoinLinkPreviewView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputJoinLinkPreviewsItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::JoinLinkPreviewView(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-/// The errors `chat.bsky.group.getJoinLinkPreviews` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `chat.bsky.group.getJoinLinkPreviews` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -53,7 +53,10 @@ pub mod withdraw_join_request;
 
 /// The `chat.bsky.group` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `chat.bsky.group.addMembers`: Adds members to a group. The members are added in 'request' status, so they have to accept it. This creates convo memberships.
     fn add_members(
@@ -62,8 +65,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<add_members::AddMembers>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.approveJoinRequest`: Approves a request to join a group (via join link) the user owns. Action taken by the group owner.
@@ -73,8 +75,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<approve_join_request::ApproveJoinRequest>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.createGroup`: Creates a group convo, specifying the members to be added to it. Unlike getConvoForMembers, this isn't idempotent. It will create new groups even if the membership is identical to pre-existing groups. Will create 'request' membership for all members, except the owner who is 'accepted'.
@@ -84,8 +85,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<create_group::CreateGroup>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.createJoinLink`: Creates a join link for the group convo.
@@ -95,8 +95,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<create_join_link::CreateJoinLink>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.disableJoinLink`: Disables the active join link for the group convo.
@@ -106,8 +105,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<disable_join_link::DisableJoinLink>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.editGroup`: Edits group settings.
@@ -117,8 +115,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<edit_group::EditGroup>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.editJoinLink`: Edits the existing join link settings for the group convo.
@@ -128,8 +125,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<edit_join_link::EditJoinLink>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.enableJoinLink`: Re-enables a previously disabled join link for the group convo.
@@ -139,8 +135,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<enable_join_link::EnableJoinLink>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.getJoinLinkPreviews`: Get public information about groups from join links. The output array matches the input codes one-to-one by position (and each view also carries its 'code'). Disabled codes return a disabledJoinLinkPreviewView, and codes that do not map to a previewable link return an invalidJoinLinkPreviewView.
@@ -150,8 +145,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_join_link_previews::GetJoinLinkPreviews>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.listJoinRequests`: Lists a page of request to join a group (via join link) the user owns. Shows the data from the owner's point of view.
@@ -161,8 +155,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<list_join_requests::ListJoinRequests>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.listMutualGroups`: Returns a page of group conversations that both the requester and the specified actor are members of.
@@ -172,8 +165,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<list_mutual_groups::ListMutualGroups>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.rejectJoinRequest`: Rejects a request to join a group (via join link) the user owns. Action taken by the group owner.
@@ -183,8 +175,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<reject_join_request::RejectJoinRequest>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.removeMembers`: Removes members from a group. This deletes convo memberships, doesn't just set a status.
@@ -194,8 +185,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<remove_members::RemoveMembers>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.requestJoin`: Sends a request to join a group (via join link) to the group owner. Action taken by the prospective group member.
@@ -205,8 +195,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<request_join::RequestJoin>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.updateJoinRequestsRead`: Marks all join requests as read for the group owner.
@@ -218,8 +207,7 @@ pub trait Service: Send + Sync + 'static {
             update_join_requests_read::UpdateJoinRequestsRead,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.group.withdrawJoinRequest`: Withdraws a pending request to join a group. Action taken by the prospective member who originally requested to join.
@@ -229,12 +217,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<withdraw_join_request::WithdrawJoinRequest>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `chat.bsky.group` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `chat.bsky.group` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -6,258 +6,52 @@ pub const NSID: &str = "chat.bsky.group.requestJoin";
 /// The `chat.bsky.group.requestJoin` procedure.
 ///
 /// Sends a request to join a group (via join link) to the group owner. Action taken by the prospective group member.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "chat.bsky.group.requestJoin",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct RequestJoin;
 
-impl ::atlex::rt::Endpoint for RequestJoin {
-    const NSID: &'static str = "chat.bsky.group.requestJoin";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     pub code: String,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub status: OutputStatus,
     /// The group convo joined. This is only present in the case of status=joined
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.convo {
-            v.field("convo", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum OutputStatus {
-    /// `"joined"`
+    #[lex("joined")]
     Joined,
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl OutputStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["joined", "pending"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Joined => "joined",
-            Self::Pending => "pending",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for OutputStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for OutputStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for OutputStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "joined" => Self::Joined,
-            "pending" => Self::Pending,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for OutputStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `chat.bsky.group.requestJoin` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `ConvoLocked`
-    ConvoLocked {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `FollowRequired`
-    FollowRequired {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidCode`
-    InvalidCode {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `LinkDisabled`
-    LinkDisabled {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `MemberLimitReached`
-    MemberLimitReached {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UserKicked`
-    UserKicked {
-        /// The server's message.
-        message: Option<String>,
-    },
+    ConvoLocked { message: Option<String> },
+    FollowRequired { message: Option<String> },
+    InvalidCode { message: Option<String> },
+    LinkDisabled { message: Option<String> },
+    MemberLimitReached { message: Option<String> },
+    UserKicked { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "ConvoLocked",
-        "FollowRequired",
-        "InvalidCode",
-        "LinkDisabled",
-        "MemberLimitReached",
-        "UserKicked",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ConvoLocked" => Self::ConvoLocked { message },
-            "FollowRequired" => Self::FollowRequired { message },
-            "InvalidCode" => Self::InvalidCode { message },
-            "LinkDisabled" => Self::LinkDisabled { message },
-            "MemberLimitReached" => {
-                Self::MemberLimitReached {
-                    message,
-                }
-            }
-            "UserKicked" => Self::UserKicked { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ConvoLocked { .. } => "ConvoLocked",
-            Self::FollowRequired { .. } => "FollowRequired",
-            Self::InvalidCode { .. } => "InvalidCode",
-            Self::LinkDisabled { .. } => "LinkDisabled",
-            Self::MemberLimitReached { .. } => "MemberLimitReached",
-            Self::UserKicked { .. } => "UserKicked",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ConvoLocked { message }
-            | Self::FollowRequired { message }
-            | Self::InvalidCode { message }
-            | Self::LinkDisabled { message }
-            | Self::MemberLimitReached { message }
-            | Self::UserKicked { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -4,192 +4,51 @@
 pub const NSID: &str = "chat.bsky.moderation.defs";
 
 /// A view of a conversation for moderation purposes. Unlike chat.bsky.convo.defs#convoView, it does not include viewer-specific data (such as muted, unreadCount, status, lastMessage, lastReaction), since the requester is a moderator and not a member of the conversation. The member list is not included; use chat.bsky.moderation.getConvoMembers to list members.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.defs#convoView")]
+#[non_exhaustive]
 pub struct ConvoView {
     pub id: String,
     pub rev: String,
     /// Union field that has data specific to different kinds of convos.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub kind: Option<ConvoViewKind>,
 }
 
-impl ::atlex::rt::LexType for ConvoView {
-    const TYPE: &'static str = "chat.bsky.moderation.defs#convoView";
-}
-
-impl ::atlex::rt::Validate for ConvoView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.kind {
-            v.field("kind", |v| v.nested(value));
-        }
-    }
-}
-
 /// Union field that has data specific to different kinds of convos.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ConvoViewKind {
-    /// `chat.bsky.moderation.defs#directConvo`
+    #[lex("chat.bsky.moderation.defs#directConvo")]
     DirectConvo(Box<DirectConvo>),
-    /// `chat.bsky.moderation.defs#groupConvo`
+    #[lex("chat.bsky.moderation.defs#groupConvo")]
     GroupConvo(Box<GroupConvo>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ConvoViewKind {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::DirectConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.defs#directConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::GroupConvo(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.defs#groupConvo",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ConvoViewKind {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ConvoViewKind {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.moderation.defs#directConvo",
-        "chat.bsky.moderation.defs#groupConvo",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.moderation.defs#directConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DirectConvo(Box::new(value)))
-            }
-            "chat.bsky.moderation.defs#groupConvo" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::GroupConvo(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ConvoViewKind {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::GroupConvo(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
 /// Data specific to a direct conversation, for moderation purposes.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.defs#directConvo")]
+#[non_exhaustive]
 pub struct DirectConvo {}
-impl ::atlex::rt::LexType for DirectConvo {
-    const TYPE: &'static str = "chat.bsky.moderation.defs#directConvo";
-}
-
-impl ::atlex::rt::Validate for DirectConvo {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Data specific to a group conversation, for moderation purposes. Unlike chat.bsky.convo.defs#groupConvo, it does not include viewer-specific data (such as unreadJoinRequestCount), since the requester is a moderator and not a member of the conversation.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.defs#groupConvo")]
+#[non_exhaustive]
 pub struct GroupConvo {
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "joinLink", default, skip_serializing_if = "Option::is_none")]
     pub join_link: Option<crate::chat::bsky::group::defs::JoinLinkView>,
     /// The total number of pending join requests for the group conversation. This information is only visible to the owner and to moderators. Capped at 21.
-    #[serde(rename = "joinRequestCount")]
     pub join_request_count: i64,
     /// The lock status of the conversation.
-    #[serde(rename = "lockStatus")]
     pub lock_status: crate::chat::bsky::convo::defs::ConvoLockStatus,
     /// The total number of members in the group conversation.
-    #[serde(rename = "memberCount")]
     pub member_count: i64,
     /// The maximum number of members allowed in the group conversation.
-    #[serde(rename = "memberLimit")]
     pub member_limit: i64,
     /// The display name of the group conversation.
+    #[lex(check(max_length = 500, max_graphemes = 50))]
     pub name: String,
-}
-
-impl ::atlex::rt::LexType for GroupConvo {
-    const TYPE: &'static str = "chat.bsky.moderation.defs#groupConvo";
-}
-
-impl ::atlex::rt::Validate for GroupConvo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(500),
-                            max_graphemes: Some(50),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
 }

@@ -4,284 +4,49 @@
 pub const NSID: &str = "chat.bsky.moderation.getMessageContext";
 
 /// The `chat.bsky.moderation.getMessageContext` query.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "chat.bsky.moderation.getMessageContext",
+    params,
+    output = "application/json"
+)]
 pub struct GetMessageContext;
 
-impl ::atlex::rt::Endpoint for GetMessageContext {
-    const NSID: &'static str = "chat.bsky.moderation.getMessageContext";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Conversation that the message is from. NOTE: this field will eventually be required.
-    #[serde(rename = "convoId", default, skip_serializing_if = "Option::is_none")]
     pub convo_id: Option<String>,
-    #[serde(rename = "messageId")]
     pub message_id: String,
     /// Number of user messages before the target to include. System messages between the earliest returned user message and the target are also included, capped per gap by `maxInterleavedSystemMessages`. If there are no user messages before the target, up to `maxInterleavedSystemMessages` system messages immediately preceding the target are returned instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 5)]
     pub before: Option<i64>,
     /// Number of user messages after the target to include. System messages between the target and the latest returned user message are also included, capped per gap by `maxInterleavedSystemMessages`. If there are no user messages after the target, up to `maxInterleavedSystemMessages` system messages immediately following the target are returned instead.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 5)]
     pub after: Option<i64>,
     /// Maximum number of system messages to include per gap between consecutive returned messages (and per side when there are no user messages on that side). Within a gap, the system messages closest to the earlier message are kept.
-    #[serde(
-        rename = "maxInterleavedSystemMessages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = 10, check(minimum = 0, maximum = 1000))]
     pub max_interleaved_system_messages: Option<i64>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("convoId", &self.convo_id);
-        query.required("messageId", &self.message_id);
-        query.optional("before", &self.before);
-        query.optional("after", &self.after);
-        query
-            .optional(
-                "maxInterleavedSystemMessages",
-                &self.max_interleaved_system_messages,
-            );
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            convo_id: query.optional("convoId")?,
-            message_id: query.required("messageId")?,
-            before: query.optional("before")?,
-            after: query.optional("after")?,
-            max_interleaved_system_messages: query
-                .optional("maxInterleavedSystemMessages")?,
-        })
-    }
-}
-
-impl Params {
-    /// `before`, or the lexicon's default (5) when it is absent.
-    pub fn before_or_default(&self) -> i64 {
-        self.before.unwrap_or(5)
-    }
-
-    /// `after`, or the lexicon's default (5) when it is absent.
-    pub fn after_or_default(&self) -> i64 {
-        self.after.unwrap_or(5)
-    }
-
-    /// `maxInterleavedSystemMessages`, or the lexicon's default (10) when it is absent.
-    pub fn max_interleaved_system_messages_or_default(&self) -> i64 {
-        self.max_interleaved_system_messages.unwrap_or(10)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.max_interleaved_system_messages {
-            v.field(
-                "maxInterleavedSystemMessages",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(1000),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub messages: Vec<OutputMessagesItem>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.messages;
-        v.field("messages", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputMessagesItem {
-    /// `chat.bsky.convo.defs#messageView`
+    #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<crate::chat::bsky::convo::defs::MessageView>),
-    /// `chat.bsky.convo.defs#systemMessageView`
+    #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<crate::chat::bsky::convo::defs::SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputMessagesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::MessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::SystemMessageView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#systemMessageView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputMessagesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputMessagesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.convo.defs#messageView",
-        "chat.bsky.convo.defs#systemMessageView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.convo.defs#messageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageView(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#systemMessageView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::SystemMessageView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputMessagesItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::MessageView(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-/// The errors `chat.bsky.moderation.getMessageContext` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `chat.bsky.moderation.getMessageContext` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

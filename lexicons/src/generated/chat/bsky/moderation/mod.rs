@@ -26,7 +26,10 @@ pub mod update_actor_access;
 
 /// The `chat.bsky.moderation` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `chat.bsky.moderation.getActorMetadata`.
     fn get_actor_metadata(
@@ -35,8 +38,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_actor_metadata::GetActorMetadata>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.moderation.getConvo`: Gets an existing conversation by its ID, for moderation purposes. Does not require the requester to be a member of the conversation.
@@ -46,8 +48,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_convo::GetConvo>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.moderation.getConvoMembers`: Returns a paginated list of members from a conversation, for moderation purposes. Does not require the requester to be a member of the conversation.
@@ -57,8 +58,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_convo_members::GetConvoMembers>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.moderation.getConvos`: Gets existing conversations by their IDs, for moderation purposes. Does not require the requester to be a member of the conversations. Unknown IDs are silently omitted from the response.
@@ -68,8 +68,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_convos::GetConvos>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.moderation.getMessageContext`.
@@ -79,8 +78,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_message_context::GetMessageContext>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.moderation.subscribeModEvents`: Subscribe to stream of chat events targeted to moderation. Private endpoint.
@@ -94,8 +92,7 @@ pub trait Service: Send + Sync + 'static {
             subscribe_mod_events::SubscribeModEvents,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.moderation.updateActorAccess`.
@@ -105,12 +102,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_actor_access::UpdateActorAccess>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `chat.bsky.moderation` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `chat.bsky.moderation` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

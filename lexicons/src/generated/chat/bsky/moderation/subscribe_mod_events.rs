@@ -6,377 +6,66 @@ pub const NSID: &str = "chat.bsky.moderation.subscribeModEvents";
 /// The `chat.bsky.moderation.subscribeModEvents` subscription.
 ///
 /// Subscribe to stream of chat events targeted to moderation. Private endpoint.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Subscription)]
+#[lex(subscription = "chat.bsky.moderation.subscribeModEvents", params, message)]
 pub struct SubscribeModEvents;
 
-impl ::atlex::rt::Subscription for SubscribeModEvents {
-    const NSID: &'static str = "chat.bsky.moderation.subscribeModEvents";
-
-    type Params = Params;
-
-    type Message = Message;
-
-    type Error = Error;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// The last known event seq number to backfill from. Use '2222222222222' to backfill from the beginning. Don't specify a cursor to listen only for new events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum Message {
-    /// `chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage")]
     EventConvoFirstMessage(Box<EventConvoFirstMessage>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated")]
     EventGroupChatCreated(Box<EventGroupChatCreated>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded")]
     EventGroupChatMemberAdded(Box<EventGroupChatMemberAdded>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined")]
     EventGroupChatMemberJoined(Box<EventGroupChatMemberJoined>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest")]
     EventGroupChatJoinRequest(Box<EventGroupChatJoinRequest>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved")]
     EventGroupChatJoinRequestApproved(Box<EventGroupChatJoinRequestApproved>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected")]
     EventGroupChatJoinRequestRejected(Box<EventGroupChatJoinRequestRejected>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventChatAccepted`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventChatAccepted")]
     EventChatAccepted(Box<EventChatAccepted>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft")]
     EventGroupChatMemberLeft(Box<EventGroupChatMemberLeft>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated")]
     EventGroupChatUpdated(Box<EventGroupChatUpdated>),
-    /// `chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded`
+    #[lex("chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded")]
     EventRateLimitExceeded(Box<EventRateLimitExceeded>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for Message {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::EventConvoFirstMessage(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatCreated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatMemberAdded(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatMemberJoined(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatJoinRequest(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatJoinRequestApproved(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatJoinRequestRejected(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventChatAccepted(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventChatAccepted",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatMemberLeft(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventGroupChatUpdated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EventRateLimitExceeded(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for Message {
-    const MEMBERS: &'static [&'static str] = &[
-        "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected",
-        "chat.bsky.moderation.subscribeModEvents#eventChatAccepted",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft",
-        "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated",
-        "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventConvoFirstMessage(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatCreated(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatMemberAdded(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatMemberJoined(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatJoinRequest(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatJoinRequestApproved(
-                        Box::new(value),
-                    ))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatJoinRequestRejected(
-                        Box::new(value),
-                    ))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventChatAccepted" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventChatAccepted(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatMemberLeft(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventGroupChatUpdated(Box::new(value)))
-            }
-            "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EventRateLimitExceeded(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for Message {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `chat.bsky.moderation.subscribeModEvents` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `FutureCursor`
-    FutureCursor {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ConsumerTooSlow`: If the consumer of the stream can not keep up with events, and a backlog gets too large, the server will drop the connection.
-    ConsumerTooSlow {
-        /// The server's message.
-        message: Option<String>,
-    },
+    FutureCursor { message: Option<String> },
+    /// If the consumer of the stream can not keep up with events, and a backlog gets too large, the server will drop the connection.
+    ConsumerTooSlow { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["FutureCursor", "ConsumerTooSlow"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "FutureCursor" => Self::FutureCursor { message },
-            "ConsumerTooSlow" => Self::ConsumerTooSlow { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::FutureCursor { .. } => "FutureCursor",
-            Self::ConsumerTooSlow { .. } => "ConsumerTooSlow",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::FutureCursor { message } | Self::ConsumerTooSlow { message } => {
-                message.as_deref()
-            }
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
 /// Fired when the first message was sent on a convo.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage")]
+#[non_exhaustive]
 pub struct EventConvoFirstMessage {
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
     /// The list of DIDs message recipients. Does not include the sender, which is in the `user` field
     pub recipients: Vec<::atlex::rt::Did>,
@@ -385,814 +74,307 @@ pub struct EventConvoFirstMessage {
     pub user: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for EventConvoFirstMessage {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage";
-}
-
-impl ::atlex::rt::Validate for EventConvoFirstMessage {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Fire when a group chat is created.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated")]
+#[non_exhaustive]
 pub struct EventGroupChatCreated {
     /// The DID of the actor performing the action. For this event, same as ownerDid.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
     /// The name set at creation time.
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// DIDs of everyone added at creation time.
-    #[serde(rename = "initialMemberDids")]
     pub initial_member_dids: Vec<::atlex::rt::Did>,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
-}
-
-impl ::atlex::rt::LexType for EventGroupChatCreated {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatCreated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a member is added to a group chat. Note that members are added in the 'request' state.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded")]
+#[non_exhaustive]
 pub struct EventGroupChatMemberAdded {
     /// The DID of the actor performing the action. For this event, same as ownerDid.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     /// The number of members who have not yet accepted the convo.
-    #[serde(rename = "requestMembersCount")]
     pub request_members_count: i64,
     pub rev: String,
     /// The DID of the member who was added.
-    #[serde(rename = "subjectDid")]
     pub subject_did: ::atlex::rt::Did,
     /// Whether the added member follows the group owner.
-    #[serde(rename = "subjectFollowsOwner")]
     pub subject_follows_owner: bool,
-}
-
-impl ::atlex::rt::LexType for EventGroupChatMemberAdded {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatMemberAdded {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a member joins a group chat via an join link that does not require approval.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined")]
+#[non_exhaustive]
 pub struct EventGroupChatMemberJoined {
     /// The DID of the person joining.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// The code of the join link used to join.
-    #[serde(rename = "joinLinkCode")]
     pub join_link_code: String,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
     /// Whether the joining member follows the group owner.
-    #[serde(rename = "subjectFollowsOwner")]
     pub subject_follows_owner: bool,
-}
-
-impl ::atlex::rt::LexType for EventGroupChatMemberJoined {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatMemberJoined {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a user requests to join a group chat via an join link that requires approval.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest")]
+#[non_exhaustive]
 pub struct EventGroupChatJoinRequest {
     /// The DID of the person requesting to join.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// The code of the join link used to request joining.
-    #[serde(rename = "joinLinkCode")]
     pub join_link_code: String,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
     /// Whether the requesting member follows the group owner.
-    #[serde(rename = "subjectFollowsOwner")]
     pub subject_follows_owner: bool,
 }
 
-impl ::atlex::rt::LexType for EventGroupChatJoinRequest {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatJoinRequest {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Fired when a join request is approved by the group owner.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(
+    type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved"
 )]
-#[serde(crate = "::atlex::rt::serde")]
+#[non_exhaustive]
 pub struct EventGroupChatJoinRequestApproved {
     /// The DID of the owner approving the request.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
     /// The DID of the member whose request was approved.
-    #[serde(rename = "subjectDid")]
     pub subject_did: ::atlex::rt::Did,
-}
-
-impl ::atlex::rt::LexType for EventGroupChatJoinRequestApproved {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatJoinRequestApproved {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a join request is rejected by the group owner.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(
+    type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected"
 )]
-#[serde(crate = "::atlex::rt::serde")]
+#[non_exhaustive]
 pub struct EventGroupChatJoinRequestRejected {
     /// The DID of the owner rejecting the request.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
     /// The DID of the member whose request was rejected.
-    #[serde(rename = "subjectDid")]
     pub subject_did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for EventGroupChatJoinRequestRejected {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatJoinRequestRejected {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Fired when a user accepts a chat convo, either explicitly or by sending a message.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventChatAccepted")]
+#[non_exhaustive]
 pub struct EventChatAccepted {
     /// The DID of the person accepting the convo.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the convo was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event. Only present for group convos.
-    #[serde(
-        rename = "groupMemberCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub group_member_count: Option<i64>,
     /// The name of the group chat. Only present for group convos.
-    #[serde(rename = "groupName", default, skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     /// How the convo was accepted.
     pub method: EventChatAcceptedMethod,
     /// The DID of the group chat owner. Only present for group convos.
-    #[serde(rename = "ownerDid", default, skip_serializing_if = "Option::is_none")]
     pub owner_did: Option<::atlex::rt::Did>,
     pub rev: String,
 }
 
-impl ::atlex::rt::LexType for EventChatAccepted {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventChatAccepted";
-}
-
-impl ::atlex::rt::Validate for EventChatAccepted {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// How the convo was accepted.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventChatAcceptedMethod {
-    /// `"explicit"`
+    #[lex("explicit")]
     Explicit,
-    /// `"message"`
+    #[lex("message")]
     Message,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl EventChatAcceptedMethod {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["explicit", "message"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Explicit => "explicit",
-            Self::Message => "message",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventChatAcceptedMethod {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventChatAcceptedMethod {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventChatAcceptedMethod {
-    fn from(value: &str) -> Self {
-        match value {
-            "explicit" => Self::Explicit,
-            "message" => Self::Message,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventChatAcceptedMethod {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventChatAcceptedMethod {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventChatAcceptedMethod {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a member leaves or is removed from a group chat.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft")]
+#[non_exhaustive]
 pub struct EventGroupChatMemberLeft {
     /// The DID of the actor. For voluntary: the person leaving. For kicked: the owner.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// How the member left.
-    #[serde(rename = "leaveMethod")]
     pub leave_method: EventGroupChatMemberLeftLeaveMethod,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
     /// The DID of the member who left or was removed.
-    #[serde(rename = "subjectDid")]
     pub subject_did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for EventGroupChatMemberLeft {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatMemberLeft {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// How the member left.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventGroupChatMemberLeftLeaveMethod {
-    /// `"voluntary"`
+    #[lex("voluntary")]
     Voluntary,
-    /// `"kicked"`
+    #[lex("kicked")]
     Kicked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl EventGroupChatMemberLeftLeaveMethod {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["voluntary", "kicked"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Voluntary => "voluntary",
-            Self::Kicked => "kicked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventGroupChatMemberLeftLeaveMethod {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventGroupChatMemberLeftLeaveMethod {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventGroupChatMemberLeftLeaveMethod {
-    fn from(value: &str) -> Self {
-        match value {
-            "voluntary" => Self::Voluntary,
-            "kicked" => Self::Kicked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventGroupChatMemberLeftLeaveMethod {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatMemberLeftLeaveMethod {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventGroupChatMemberLeftLeaveMethod {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Fired when a group chat's metadata or status changes.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated")]
+#[non_exhaustive]
 pub struct EventGroupChatUpdated {
     /// The DID of the actor performing the action (the owner).
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
-    #[serde(rename = "convoCreatedAt")]
     pub convo_created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
-    #[serde(rename = "groupMemberCount")]
     pub group_member_count: i64,
     /// Current group name.
-    #[serde(rename = "groupName")]
     pub group_name: String,
     /// The code of the join link. Only present when updateType is join-link-related.
-    #[serde(rename = "joinLinkCode", default, skip_serializing_if = "Option::is_none")]
     pub join_link_code: Option<String>,
     /// Whether the join link is restricted to followers of the owner. Only present when updateType is join-link-related.
-    #[serde(
-        rename = "joinLinkFollowersOnly",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub join_link_followers_only: Option<bool>,
     /// Whether the join link requires owner approval to join. Only present when updateType is join-link-related.
-    #[serde(
-        rename = "joinLinkRequiresApproval",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub join_link_requires_approval: Option<bool>,
     /// Why the group was locked. Only present when updateType is 'locked'.
-    #[serde(rename = "lockReason", default, skip_serializing_if = "Option::is_none")]
     pub lock_reason: Option<EventGroupChatUpdatedLockReason>,
     /// The new group name. Only present when updateType is 'name_changed'.
-    #[serde(rename = "newName", default, skip_serializing_if = "Option::is_none")]
     pub new_name: Option<String>,
     /// The previous group name. Only present when updateType is 'name_changed'.
-    #[serde(rename = "oldName", default, skip_serializing_if = "Option::is_none")]
     pub old_name: Option<String>,
     /// The DID of the group chat owner.
-    #[serde(rename = "ownerDid")]
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
     /// What changed.
-    #[serde(rename = "updateType")]
     pub update_type: EventGroupChatUpdatedUpdateType,
 }
 
-impl ::atlex::rt::LexType for EventGroupChatUpdated {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated";
-}
-
-impl ::atlex::rt::Validate for EventGroupChatUpdated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Why the group was locked. Only present when updateType is 'locked'.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventGroupChatUpdatedLockReason {
-    /// `"owner_action"`
+    #[lex("owner_action")]
     OwnerAction,
-    /// `"owner_left"`
+    #[lex("owner_left")]
     OwnerLeft,
-    /// `"owner_deactivated"`
+    #[lex("owner_deactivated")]
     OwnerDeactivated,
-    /// `"owner_deleted"`
+    #[lex("owner_deleted")]
     OwnerDeleted,
-    /// `"owner_suspended"`
+    #[lex("owner_suspended")]
     OwnerSuspended,
-    /// `"owner_taken_down"`
+    #[lex("owner_taken_down")]
     OwnerTakenDown,
-    /// `"label_applied"`
+    #[lex("label_applied")]
     LabelApplied,
-    /// `"convo_taken_down"`
+    #[lex("convo_taken_down")]
     ConvoTakenDown,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl EventGroupChatUpdatedLockReason {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "owner_action",
-        "owner_left",
-        "owner_deactivated",
-        "owner_deleted",
-        "owner_suspended",
-        "owner_taken_down",
-        "label_applied",
-        "convo_taken_down",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OwnerAction => "owner_action",
-            Self::OwnerLeft => "owner_left",
-            Self::OwnerDeactivated => "owner_deactivated",
-            Self::OwnerDeleted => "owner_deleted",
-            Self::OwnerSuspended => "owner_suspended",
-            Self::OwnerTakenDown => "owner_taken_down",
-            Self::LabelApplied => "label_applied",
-            Self::ConvoTakenDown => "convo_taken_down",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventGroupChatUpdatedLockReason {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventGroupChatUpdatedLockReason {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventGroupChatUpdatedLockReason {
-    fn from(value: &str) -> Self {
-        match value {
-            "owner_action" => Self::OwnerAction,
-            "owner_left" => Self::OwnerLeft,
-            "owner_deactivated" => Self::OwnerDeactivated,
-            "owner_deleted" => Self::OwnerDeleted,
-            "owner_suspended" => Self::OwnerSuspended,
-            "owner_taken_down" => Self::OwnerTakenDown,
-            "label_applied" => Self::LabelApplied,
-            "convo_taken_down" => Self::ConvoTakenDown,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventGroupChatUpdatedLockReason {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatUpdatedLockReason {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventGroupChatUpdatedLockReason {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// What changed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventGroupChatUpdatedUpdateType {
-    /// `"name_changed"`
+    #[lex("name_changed")]
     NameChanged,
-    /// `"locked"`
+    #[lex("locked")]
     Locked,
-    /// `"locked_permanently"`
+    #[lex("locked_permanently")]
     LockedPermanently,
-    /// `"unlocked"`
+    #[lex("unlocked")]
     Unlocked,
-    /// `"join_link_created"`
+    #[lex("join_link_created")]
     JoinLinkCreated,
-    /// `"join_link_disabled"`
+    #[lex("join_link_disabled")]
     JoinLinkDisabled,
-    /// `"join_link_settings_changed"`
+    #[lex("join_link_settings_changed")]
     JoinLinkSettingsChanged,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl EventGroupChatUpdatedUpdateType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "name_changed",
-        "locked",
-        "locked_permanently",
-        "unlocked",
-        "join_link_created",
-        "join_link_disabled",
-        "join_link_settings_changed",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::NameChanged => "name_changed",
-            Self::Locked => "locked",
-            Self::LockedPermanently => "locked_permanently",
-            Self::Unlocked => "unlocked",
-            Self::JoinLinkCreated => "join_link_created",
-            Self::JoinLinkDisabled => "join_link_disabled",
-            Self::JoinLinkSettingsChanged => "join_link_settings_changed",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventGroupChatUpdatedUpdateType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventGroupChatUpdatedUpdateType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventGroupChatUpdatedUpdateType {
-    fn from(value: &str) -> Self {
-        match value {
-            "name_changed" => Self::NameChanged,
-            "locked" => Self::Locked,
-            "locked_permanently" => Self::LockedPermanently,
-            "unlocked" => Self::Unlocked,
-            "join_link_created" => Self::JoinLinkCreated,
-            "join_link_disabled" => Self::JoinLinkDisabled,
-            "join_link_settings_changed" => Self::JoinLinkSettingsChanged,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventGroupChatUpdatedUpdateType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventGroupChatUpdatedUpdateType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventGroupChatUpdatedUpdateType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Fired when a user exceeds a rate limit.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded")]
+#[non_exhaustive]
 pub struct EventRateLimitExceeded {
     /// The DID of the user who hit the rate limit.
-    #[serde(rename = "actorDid")]
     pub actor_did: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// The NSID of the endpoint that was rate limited.
     pub endpoint: String,
     pub rev: String,
-}
-
-impl ::atlex::rt::LexType for EventRateLimitExceeded {
-    const TYPE: &'static str = "chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded";
-}
-
-impl ::atlex::rt::Validate for EventRateLimitExceeded {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,116 +3,30 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.notification.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.notification.defs#preferences")]
+#[non_exhaustive]
 pub struct Preferences {
     pub chat: ChatPreference,
-    #[serde(rename = "chatRequest")]
     pub chat_request: ChatPreference,
 }
 
-impl ::atlex::rt::LexType for Preferences {
-    const TYPE: &'static str = "chat.bsky.notification.defs#preferences";
-}
-
-impl ::atlex::rt::Validate for Preferences {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "chat.bsky.notification.defs#chatPreference")]
+#[non_exhaustive]
 pub struct ChatPreference {
     pub include: ChatPreferenceInclude,
     pub push: bool,
 }
 
-impl ::atlex::rt::LexType for ChatPreference {
-    const TYPE: &'static str = "chat.bsky.notification.defs#chatPreference";
-}
-
-impl ::atlex::rt::Validate for ChatPreference {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ChatPreferenceInclude {
-    /// `"all"`
+    #[lex("all")]
     All,
-    /// `"follows"`
+    #[lex("follows")]
     Follows,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ChatPreferenceInclude {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["all", "follows"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::All => "all",
-            Self::Follows => "follows",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ChatPreferenceInclude {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ChatPreferenceInclude {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ChatPreferenceInclude {
-    fn from(value: &str) -> Self {
-        match value {
-            "all" => Self::All,
-            "follows" => Self::Follows,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ChatPreferenceInclude {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ChatPreferenceInclude {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ChatPreferenceInclude {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -11,7 +11,10 @@ pub mod put_preferences;
 
 /// The `chat.bsky.notification` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `chat.bsky.notification.getPreferences`: Get the requesting account's chat notification preferences. Defaults are returned for accounts that have not set any preferences. Requires auth.
     fn get_preferences(
@@ -20,8 +23,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_preferences::GetPreferences>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `chat.bsky.notification.putPreferences`: Set the requesting account's chat notification preferences. Only the provided preferences are updated; omitted preferences are left unchanged.
@@ -31,12 +33,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<put_preferences::PutPreferences>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `chat.bsky.notification` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `chat.bsky.notification` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -3,150 +3,53 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.admin.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.admin.defs#statusAttr")]
+#[non_exhaustive]
 pub struct StatusAttr {
     pub applied: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#ref: Option<String>,
 }
 
-impl ::atlex::rt::LexType for StatusAttr {
-    const TYPE: &'static str = "com.atproto.admin.defs#statusAttr";
-}
-
-impl ::atlex::rt::Validate for StatusAttr {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.admin.defs#accountView")]
+#[non_exhaustive]
 pub struct AccountView {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(rename = "relatedRecords", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(items(object)))]
     pub related_records: Option<Vec<::atlex::rt::Unknown>>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
-    #[serde(rename = "invitedBy", default, skip_serializing_if = "Option::is_none")]
     pub invited_by: Option<crate::com::atproto::server::defs::InviteCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invites: Option<Vec<crate::com::atproto::server::defs::InviteCode>>,
-    #[serde(
-        rename = "invitesDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub invites_disabled: Option<bool>,
-    #[serde(
-        rename = "emailConfirmedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub email_confirmed_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "inviteNote", default, skip_serializing_if = "Option::is_none")]
     pub invite_note: Option<String>,
-    #[serde(rename = "deactivatedAt", default, skip_serializing_if = "Option::is_none")]
     pub deactivated_at: Option<::atlex::rt::Datetime>,
-    #[serde(
-        rename = "threatSignatures",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub threat_signatures: Option<Vec<ThreatSignature>>,
 }
 
-impl ::atlex::rt::LexType for AccountView {
-    const TYPE: &'static str = "com.atproto.admin.defs#accountView";
-}
-
-impl ::atlex::rt::Validate for AccountView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.related_records {
-            v.field("relatedRecords", |v| v.items(value, |v, item| v.object(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.admin.defs#repoRef")]
+#[non_exhaustive]
 pub struct RepoRef {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for RepoRef {
-    const TYPE: &'static str = "com.atproto.admin.defs#repoRef";
-}
-
-impl ::atlex::rt::Validate for RepoRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.admin.defs#repoBlobRef")]
+#[non_exhaustive]
 pub struct RepoBlobRef {
     pub did: ::atlex::rt::Did,
     pub cid: ::atlex::rt::Cid,
-    #[serde(rename = "recordUri", default, skip_serializing_if = "Option::is_none")]
     pub record_uri: Option<::atlex::rt::AtUri>,
 }
 
-impl ::atlex::rt::LexType for RepoBlobRef {
-    const TYPE: &'static str = "com.atproto.admin.defs#repoBlobRef";
-}
-
-impl ::atlex::rt::Validate for RepoBlobRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.admin.defs#threatSignature")]
+#[non_exhaustive]
 pub struct ThreatSignature {
     pub property: String,
     pub value: String,
-}
-
-impl ::atlex::rt::LexType for ThreatSignature {
-    const TYPE: &'static str = "com.atproto.admin.defs#threatSignature";
-}
-
-impl ::atlex::rt::Validate for ThreatSignature {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,239 +6,39 @@ pub const NSID: &str = "com.atproto.admin.getSubjectStatus";
 /// The `com.atproto.admin.getSubjectStatus` query.
 ///
 /// Get the service-specific admin status of a subject (account, record, or blob).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "com.atproto.admin.getSubjectStatus", params, output = "application/json")]
 pub struct GetSubjectStatus;
 
-impl ::atlex::rt::Endpoint for GetSubjectStatus {
-    const NSID: &'static str = "com.atproto.admin.getSubjectStatus";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<::atlex::rt::Did>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<::atlex::rt::AtUri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<::atlex::rt::Cid>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("did", &self.did);
-        query.optional("uri", &self.uri);
-        query.optional("blob", &self.blob);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            did: query.optional("did")?,
-            uri: query.optional("uri")?,
-            blob: query.optional("blob")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub subject: OutputSubject,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputSubject {
-    /// `com.atproto.admin.defs#repoRef`
+    #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
-    /// `com.atproto.repo.strongRef`
+    #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
-    /// `com.atproto.admin.defs#repoBlobRef`
+    #[lex("com.atproto.admin.defs#repoBlobRef")]
     RepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputSubject {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.admin.defs#repoRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::StrongRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("com.atproto.repo.strongRef", &**value),
-                    serializer,
-                )
-            }
-            Self::RepoBlobRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.admin.defs#repoBlobRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputSubject {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputSubject {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.admin.defs#repoRef",
-        "com.atproto.repo.strongRef",
-        "com.atproto.admin.defs#repoBlobRef",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoRef(Box::new(value)))
-            }
-            "com.atproto.repo.strongRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::StrongRef(Box::new(value)))
-            }
-            "com.atproto.admin.defs#repoBlobRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoBlobRef(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputSubject {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-/// The errors `com.atproto.admin.getSubjectStatus` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `com.atproto.admin.getSubjectStatus` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -50,7 +50,10 @@ pub mod update_subject_status;
 
 /// The `com.atproto.admin` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `com.atproto.admin.deleteAccount`: Delete a user account as an administrator.
     fn delete_account(
@@ -59,8 +62,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<delete_account::DeleteAccount>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.disableAccountInvites`: Disable an account from receiving new invite codes, but does not invalidate existing codes.
@@ -72,8 +74,7 @@ pub trait Service: Send + Sync + 'static {
             disable_account_invites::DisableAccountInvites,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.disableInviteCodes`: Disable some set of codes and/or all codes associated with a set of users.
@@ -83,8 +84,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<disable_invite_codes::DisableInviteCodes>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.enableAccountInvites`: Re-enable an account's ability to receive invite codes.
@@ -94,8 +94,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<enable_account_invites::EnableAccountInvites>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.getAccountInfo`: Get details about an account.
@@ -105,8 +104,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_account_info::GetAccountInfo>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.getAccountInfos`: Get details about some accounts.
@@ -116,8 +114,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_account_infos::GetAccountInfos>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.getInviteCodes`: Get an admin view of invite codes.
@@ -127,8 +124,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_invite_codes::GetInviteCodes>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.getSubjectStatus`: Get the service-specific admin status of a subject (account, record, or blob).
@@ -138,8 +134,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_subject_status::GetSubjectStatus>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.searchAccounts`: Get list of accounts that matches your search query.
@@ -149,8 +144,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<search_accounts::SearchAccounts>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.sendEmail`: Send email to a user's account email address.
@@ -160,8 +154,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<send_email::SendEmail>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.updateAccountEmail`: Administrative action to update an account's email.
@@ -171,8 +164,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_account_email::UpdateAccountEmail>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.updateAccountHandle`: Administrative action to update an account's handle.
@@ -182,8 +174,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_account_handle::UpdateAccountHandle>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.updateAccountPassword`: Update the password for a user account as an administrator.
@@ -195,8 +186,7 @@ pub trait Service: Send + Sync + 'static {
             update_account_password::UpdateAccountPassword,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.updateAccountSigningKey`: Administrative action to update an account's signing key in their Did document.
@@ -210,8 +200,7 @@ pub trait Service: Send + Sync + 'static {
             update_account_signing_key::UpdateAccountSigningKey,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.admin.updateSubjectStatus`: Update the service-specific admin status of a subject (account, record, or blob).
@@ -221,12 +210,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_subject_status::UpdateSubjectStatus>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `com.atproto.admin` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `com.atproto.admin` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -3,31 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.identity.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.identity.defs#identityInfo")]
+#[non_exhaustive]
 pub struct IdentityInfo {
     pub did: ::atlex::rt::Did,
     /// The validated handle of the account; or 'handle.invalid' if the handle did not bi-directionally match the DID document.
     pub handle: ::atlex::rt::Handle,
     /// The complete DID document for the identity.
-    #[serde(rename = "didDoc")]
+    #[lex(check(object))]
     pub did_doc: ::atlex::rt::Unknown,
-}
-
-impl ::atlex::rt::LexType for IdentityInfo {
-    const TYPE: &'static str = "com.atproto.identity.defs#identityInfo";
-}
-
-impl ::atlex::rt::Validate for IdentityInfo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.did_doc;
-        v.field("didDoc", |v| v.object(value));
-    }
 }

@@ -6,120 +6,24 @@ pub const NSID: &str = "com.atproto.identity.getRecommendedDidCredentials";
 /// The `com.atproto.identity.getRecommendedDidCredentials` query.
 ///
 /// Describe the credentials that should be included in the DID doc of an account that is migrating to this service.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "com.atproto.identity.getRecommendedDidCredentials",
+    output = "application/json"
+)]
 pub struct GetRecommendedDidCredentials;
 
-impl ::atlex::rt::Endpoint for GetRecommendedDidCredentials {
-    const NSID: &'static str = "com.atproto.identity.getRecommendedDidCredentials";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Recommended rotation keys for PLC dids. Should be undefined (or ignored) for did:webs.
-    #[serde(rename = "rotationKeys", default, skip_serializing_if = "Option::is_none")]
     pub rotation_keys: Option<Vec<String>>,
-    #[serde(rename = "alsoKnownAs", default, skip_serializing_if = "Option::is_none")]
     pub also_known_as: Option<Vec<String>>,
-    #[serde(
-        rename = "verificationMethods",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(object))]
     pub verification_methods: Option<::atlex::rt::Unknown>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub services: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.verification_methods {
-            v.field("verificationMethods", |v| v.object(value));
-        }
-        if let Some(value) = &self.services {
-            v.field("services", |v| v.object(value));
-        }
-    }
-}
-
-/// The errors `com.atproto.identity.getRecommendedDidCredentials` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `com.atproto.identity.getRecommendedDidCredentials` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

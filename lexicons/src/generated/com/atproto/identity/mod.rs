@@ -32,7 +32,10 @@ pub mod update_handle;
 
 /// The `com.atproto.identity` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `com.atproto.identity.getRecommendedDidCredentials`: Describe the credentials that should be included in the DID doc of an account that is migrating to this service.
     fn get_recommended_did_credentials(
@@ -45,8 +48,7 @@ pub trait Service: Send + Sync + 'static {
             get_recommended_did_credentials::GetRecommendedDidCredentials,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.refreshIdentity`: Request that the server re-resolve an identity (DID and handle). The server may ignore this request, or require authentication, depending on the role, implementation, and policy of the server.
@@ -56,8 +58,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<refresh_identity::RefreshIdentity>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.requestPlcOperationSignature`: Request an email with a code to in order to request a signed PLC operation. Requires Auth.
@@ -71,8 +72,7 @@ pub trait Service: Send + Sync + 'static {
             request_plc_operation_signature::RequestPlcOperationSignature,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.resolveDid`: Resolves DID to DID document. Does not bi-directionally verify handle.
@@ -82,8 +82,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<resolve_did::ResolveDid>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.resolveHandle`: Resolves an atproto handle (hostname) to a DID. Does not necessarily bi-directionally verify against the the DID document.
@@ -93,8 +92,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<resolve_handle::ResolveHandle>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.resolveIdentity`: Resolves an identity (DID or Handle) to a full identity (DID document and verified handle).
@@ -104,8 +102,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<resolve_identity::ResolveIdentity>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.signPlcOperation`: Signs a PLC operation to update some value(s) in the requesting DID's document.
@@ -115,8 +112,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<sign_plc_operation::SignPlcOperation>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.submitPlcOperation`: Validates a PLC operation to ensure that it doesn't violate a service's constraints or get the identity into a bad state, then submits it to the PLC registry
@@ -126,8 +122,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<submit_plc_operation::SubmitPlcOperation>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.identity.updateHandle`: Updates the current account's handle. Verifies handle validity, and updates did:plc document if necessary. Implemented by PDS, and requires auth.
@@ -137,12 +132,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_handle::UpdateHandle>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `com.atproto.identity` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `com.atproto.identity` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

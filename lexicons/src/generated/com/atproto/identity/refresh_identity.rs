@@ -6,136 +6,33 @@ pub const NSID: &str = "com.atproto.identity.refreshIdentity";
 /// The `com.atproto.identity.refreshIdentity` procedure.
 ///
 /// Request that the server re-resolve an identity (DID and handle). The server may ignore this request, or require authentication, depending on the role, implementation, and policy of the server.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "com.atproto.identity.refreshIdentity",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct RefreshIdentity;
 
-impl ::atlex::rt::Endpoint for RefreshIdentity {
-    const NSID: &'static str = "com.atproto.identity.refreshIdentity";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     pub identifier: ::atlex::rt::AtIdentifier,
-}
-
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 
 /// The errors `com.atproto.identity.refreshIdentity` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `HandleNotFound`: The resolution process confirmed that the handle does not resolve to any DID.
-    HandleNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `DidNotFound`: The DID resolution process confirmed that there is no current DID.
-    DidNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `DidDeactivated`: The DID previously existed, but has been deactivated.
-    DidDeactivated {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// The resolution process confirmed that the handle does not resolve to any DID.
+    HandleNotFound { message: Option<String> },
+    /// The DID resolution process confirmed that there is no current DID.
+    DidNotFound { message: Option<String> },
+    /// The DID previously existed, but has been deactivated.
+    DidDeactivated { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "HandleNotFound",
-        "DidNotFound",
-        "DidDeactivated",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "HandleNotFound" => Self::HandleNotFound { message },
-            "DidNotFound" => Self::DidNotFound { message },
-            "DidDeactivated" => Self::DidDeactivated { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::HandleNotFound { .. } => "HandleNotFound",
-            Self::DidNotFound { .. } => "DidNotFound",
-            Self::DidDeactivated { .. } => "DidDeactivated",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::HandleNotFound { message }
-            | Self::DidNotFound { message }
-            | Self::DidDeactivated { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

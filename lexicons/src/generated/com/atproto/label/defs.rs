@@ -4,570 +4,151 @@
 pub const NSID: &str = "com.atproto.label.defs";
 
 /// Metadata tag on an atproto resource (eg, repo or record).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.label.defs#label")]
+#[non_exhaustive]
 pub struct Label {
     /// The AT Protocol version of the label object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<i64>,
     /// DID of the actor who created this label.
     pub src: ::atlex::rt::Did,
     /// AT URI of the record, repository (account), or other resource that this label applies to.
     pub uri: ::atlex::rt::Uri,
     /// Optionally, CID specifying the specific version of 'uri' resource this label applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
     /// The short string name of the value or type of this label.
+    #[lex(check(max_length = 128))]
     pub val: String,
     /// If true, this is a negation label, overwriting a previous label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub neg: Option<bool>,
     /// Timestamp when this label was created.
     pub cts: ::atlex::rt::Datetime,
     /// Timestamp at which this label expires (no longer applies).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<::atlex::rt::Datetime>,
     /// Signature of dag-cbor encoded label.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sig: Option<::atlex::rt::Bytes>,
 }
 
-impl ::atlex::rt::LexType for Label {
-    const TYPE: &'static str = "com.atproto.label.defs#label";
-}
-
-impl ::atlex::rt::Validate for Label {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.val;
-        v.field(
-            "val",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(128),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Metadata tags on an atproto record, published by the author within the record.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.label.defs#selfLabels")]
+#[non_exhaustive]
 pub struct SelfLabels {
+    #[lex(check(max_length = 10, items))]
     pub values: Vec<SelfLabel>,
 }
 
-impl ::atlex::rt::LexType for SelfLabels {
-    const TYPE: &'static str = "com.atproto.label.defs#selfLabels";
-}
-
-impl ::atlex::rt::Validate for SelfLabels {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.values;
-        v.field(
-            "values",
-            |v| {
-                v.array_length(value.len(), None, Some(10));
-                v.items(value, |v, item| v.nested(item));
-            },
-        );
-    }
-}
-
 /// Metadata tag on an atproto record, published by the author within the record. Note that schemas should use #selfLabels, not #selfLabel.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.label.defs#selfLabel")]
+#[non_exhaustive]
 pub struct SelfLabel {
     /// The short string name of the value or type of this label.
+    #[lex(check(max_length = 128))]
     pub val: String,
 }
 
-impl ::atlex::rt::LexType for SelfLabel {
-    const TYPE: &'static str = "com.atproto.label.defs#selfLabel";
-}
-
-impl ::atlex::rt::Validate for SelfLabel {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.val;
-        v.field(
-            "val",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(128),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Declares a label value and its expected interpretations and behaviors.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.label.defs#labelValueDefinition")]
+#[non_exhaustive]
 pub struct LabelValueDefinition {
     /// The value of the label being defined. Must only include lowercase ascii and the '-' character (\[a-z-\]+).
+    #[lex(check(max_length = 100, max_graphemes = 100))]
     pub identifier: String,
     /// How should a client visually convey this label? 'inform' means neutral and informational; 'alert' means negative and warning; 'none' means show nothing.
     pub severity: LabelValueDefinitionSeverity,
     /// What should this label hide in the UI, if applied? 'content' hides all of the target; 'media' hides the images/video/audio; 'none' hides nothing.
     pub blurs: LabelValueDefinitionBlurs,
     /// The default setting for this label.
-    #[serde(rename = "defaultSetting", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = LabelValueDefinitionDefaultSetting::Warn)]
     pub default_setting: Option<LabelValueDefinitionDefaultSetting>,
     /// Does the user need to have adult content enabled in order to configure this label?
-    #[serde(rename = "adultOnly", default, skip_serializing_if = "Option::is_none")]
     pub adult_only: Option<bool>,
+    #[lex(check)]
     pub locales: Vec<LabelValueDefinitionStrings>,
 }
 
-impl ::atlex::rt::LexType for LabelValueDefinition {
-    const TYPE: &'static str = "com.atproto.label.defs#labelValueDefinition";
-}
-
-impl LabelValueDefinition {
-    /// `defaultSetting`, or the lexicon's default ("warn") when it is absent.
-    pub fn default_setting_or_default(&self) -> LabelValueDefinitionDefaultSetting {
-        self.default_setting.clone().unwrap_or(LabelValueDefinitionDefaultSetting::Warn)
-    }
-}
-
-impl ::atlex::rt::Validate for LabelValueDefinition {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.identifier;
-        v.field(
-            "identifier",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(100),
-                            max_graphemes: Some(100),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.locales;
-        v.field("locales", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
 /// How should a client visually convey this label? 'inform' means neutral and informational; 'alert' means negative and warning; 'none' means show nothing.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum LabelValueDefinitionSeverity {
-    /// `"inform"`
+    #[lex("inform")]
     Inform,
-    /// `"alert"`
+    #[lex("alert")]
     Alert,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl LabelValueDefinitionSeverity {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["inform", "alert", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Inform => "inform",
-            Self::Alert => "alert",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for LabelValueDefinitionSeverity {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for LabelValueDefinitionSeverity {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for LabelValueDefinitionSeverity {
-    fn from(value: &str) -> Self {
-        match value {
-            "inform" => Self::Inform,
-            "alert" => Self::Alert,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for LabelValueDefinitionSeverity {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionSeverity {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for LabelValueDefinitionSeverity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// What should this label hide in the UI, if applied? 'content' hides all of the target; 'media' hides the images/video/audio; 'none' hides nothing.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum LabelValueDefinitionBlurs {
-    /// `"content"`
+    #[lex("content")]
     Content,
-    /// `"media"`
+    #[lex("media")]
     Media,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl LabelValueDefinitionBlurs {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["content", "media", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Content => "content",
-            Self::Media => "media",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for LabelValueDefinitionBlurs {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for LabelValueDefinitionBlurs {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for LabelValueDefinitionBlurs {
-    fn from(value: &str) -> Self {
-        match value {
-            "content" => Self::Content,
-            "media" => Self::Media,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for LabelValueDefinitionBlurs {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionBlurs {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for LabelValueDefinitionBlurs {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// The default setting for this label.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum LabelValueDefinitionDefaultSetting {
-    /// `"ignore"`
+    #[lex("ignore")]
     Ignore,
-    /// `"warn"`
+    #[lex("warn")]
     Warn,
-    /// `"hide"`
+    #[lex("hide")]
     Hide,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl LabelValueDefinitionDefaultSetting {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["ignore", "warn", "hide"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ignore => "ignore",
-            Self::Warn => "warn",
-            Self::Hide => "hide",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for LabelValueDefinitionDefaultSetting {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for LabelValueDefinitionDefaultSetting {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for LabelValueDefinitionDefaultSetting {
-    fn from(value: &str) -> Self {
-        match value {
-            "ignore" => Self::Ignore,
-            "warn" => Self::Warn,
-            "hide" => Self::Hide,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for LabelValueDefinitionDefaultSetting {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValueDefinitionDefaultSetting {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for LabelValueDefinitionDefaultSetting {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Strings which describe the label in the UI, localized into a specific language.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.label.defs#labelValueDefinitionStrings")]
+#[non_exhaustive]
 pub struct LabelValueDefinitionStrings {
     /// The code of the language these strings are written in.
     pub lang: ::atlex::rt::Language,
     /// A short human-readable name for the label.
+    #[lex(check(max_length = 640, max_graphemes = 64))]
     pub name: String,
     /// A longer description of what the label means and why it might be applied.
+    #[lex(check(max_length = 100000, max_graphemes = 10000))]
     pub description: String,
 }
 
-impl ::atlex::rt::LexType for LabelValueDefinitionStrings {
-    const TYPE: &'static str = "com.atproto.label.defs#labelValueDefinitionStrings";
-}
-
-impl ::atlex::rt::Validate for LabelValueDefinitionStrings {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(640),
-                            max_graphemes: Some(64),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        let value = &self.description;
-        v.field(
-            "description",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(100000),
-                            max_graphemes: Some(10000),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum LabelValue {
-    /// `"!hide"`
+    #[lex("!hide")]
     Hide,
-    /// `"!warn"`
+    #[lex("!warn")]
     Warn,
-    /// `"!no-unauthenticated"`
+    #[lex("!no-unauthenticated")]
     NoUnauthenticated,
-    /// `"porn"`
+    #[lex("porn")]
     Porn,
-    /// `"sexual"`
+    #[lex("sexual")]
     Sexual,
-    /// `"nudity"`
+    #[lex("nudity")]
     Nudity,
-    /// `"graphic-media"`
+    #[lex("graphic-media")]
     GraphicMedia,
-    /// `"bot"`
+    #[lex("bot")]
     Bot,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl LabelValue {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "!hide",
-        "!warn",
-        "!no-unauthenticated",
-        "porn",
-        "sexual",
-        "nudity",
-        "graphic-media",
-        "bot",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Hide => "!hide",
-            Self::Warn => "!warn",
-            Self::NoUnauthenticated => "!no-unauthenticated",
-            Self::Porn => "porn",
-            Self::Sexual => "sexual",
-            Self::Nudity => "nudity",
-            Self::GraphicMedia => "graphic-media",
-            Self::Bot => "bot",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for LabelValue {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for LabelValue {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for LabelValue {
-    fn from(value: &str) -> Self {
-        match value {
-            "!hide" => Self::Hide,
-            "!warn" => Self::Warn,
-            "!no-unauthenticated" => Self::NoUnauthenticated,
-            "porn" => Self::Porn,
-            "sexual" => Self::Sexual,
-            "nudity" => Self::Nudity,
-            "graphic-media" => Self::GraphicMedia,
-            "bot" => Self::Bot,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for LabelValue {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for LabelValue {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for LabelValue {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -8,7 +8,10 @@ pub mod schema;
 
 /// The `com.atproto.lexicon` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `com.atproto.lexicon.resolveLexicon`: Resolves an atproto lexicon (NSID) to a schema.
     fn resolve_lexicon(
@@ -17,12 +20,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<resolve_lexicon::ResolveLexicon>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `com.atproto.lexicon` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `com.atproto.lexicon` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

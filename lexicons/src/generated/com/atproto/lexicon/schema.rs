@@ -4,30 +4,10 @@
 pub const NSID: &str = "com.atproto.lexicon.schema";
 
 /// Representation of Lexicon schemas themselves, when published as atproto records. Note that the schema language is not defined in Lexicon; this meta schema currently only includes a single version field ('lexicon'). See the atproto specifications for description of the other expected top-level fields ('id', 'defs', etc).
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "com.atproto.lexicon.schema", key = "nsid")]
+#[non_exhaustive]
 pub struct Schema {
     /// Indicates the 'version' of the Lexicon language. Must be '1' for the current atproto/Lexicon schema system.
     pub lexicon: i64,
-}
-
-impl ::atlex::rt::LexType for Schema {
-    const TYPE: &'static str = "com.atproto.lexicon.schema";
-}
-
-impl ::atlex::rt::Record for Schema {
-    const NSID: &'static str = "com.atproto.lexicon.schema";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Nsid;
-}
-
-impl ::atlex::rt::Validate for Schema {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

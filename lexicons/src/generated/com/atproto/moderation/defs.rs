@@ -3,397 +3,106 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.moderation.defs";
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ReasonType {
-    /// `"com.atproto.moderation.defs#reasonSpam"`
+    #[lex("com.atproto.moderation.defs#reasonSpam")]
     ReasonSpam,
-    /// `"com.atproto.moderation.defs#reasonViolation"`
+    #[lex("com.atproto.moderation.defs#reasonViolation")]
     ReasonViolation,
-    /// `"com.atproto.moderation.defs#reasonMisleading"`
+    #[lex("com.atproto.moderation.defs#reasonMisleading")]
     ReasonMisleading,
-    /// `"com.atproto.moderation.defs#reasonSexual"`
+    #[lex("com.atproto.moderation.defs#reasonSexual")]
     ReasonSexual,
-    /// `"com.atproto.moderation.defs#reasonRude"`
+    #[lex("com.atproto.moderation.defs#reasonRude")]
     ReasonRude,
-    /// `"com.atproto.moderation.defs#reasonOther"`
+    #[lex("com.atproto.moderation.defs#reasonOther")]
     ComAtprotoReasonOther,
-    /// `"com.atproto.moderation.defs#reasonAppeal"`
+    #[lex("com.atproto.moderation.defs#reasonAppeal")]
     ComAtprotoReasonAppeal,
-    /// `"tools.ozone.report.defs#reasonAppeal"`
+    #[lex("tools.ozone.report.defs#reasonAppeal")]
     ToolsOzoneReasonAppeal,
-    /// `"tools.ozone.report.defs#reasonOther"`
+    #[lex("tools.ozone.report.defs#reasonOther")]
     ToolsOzoneReasonOther,
-    /// `"tools.ozone.report.defs#reasonViolenceAnimal"`
+    #[lex("tools.ozone.report.defs#reasonViolenceAnimal")]
     ReasonViolenceAnimal,
-    /// `"tools.ozone.report.defs#reasonViolenceThreats"`
+    #[lex("tools.ozone.report.defs#reasonViolenceThreats")]
     ReasonViolenceThreats,
-    /// `"tools.ozone.report.defs#reasonViolenceGraphicContent"`
+    #[lex("tools.ozone.report.defs#reasonViolenceGraphicContent")]
     ReasonViolenceGraphicContent,
-    /// `"tools.ozone.report.defs#reasonViolenceGlorification"`
+    #[lex("tools.ozone.report.defs#reasonViolenceGlorification")]
     ReasonViolenceGlorification,
-    /// `"tools.ozone.report.defs#reasonViolenceExtremistContent"`
+    #[lex("tools.ozone.report.defs#reasonViolenceExtremistContent")]
     ReasonViolenceExtremistContent,
-    /// `"tools.ozone.report.defs#reasonViolenceTrafficking"`
+    #[lex("tools.ozone.report.defs#reasonViolenceTrafficking")]
     ReasonViolenceTrafficking,
-    /// `"tools.ozone.report.defs#reasonViolenceOther"`
+    #[lex("tools.ozone.report.defs#reasonViolenceOther")]
     ReasonViolenceOther,
-    /// `"tools.ozone.report.defs#reasonSexualAbuseContent"`
+    #[lex("tools.ozone.report.defs#reasonSexualAbuseContent")]
     ReasonSexualAbuseContent,
-    /// `"tools.ozone.report.defs#reasonSexualNCII"`
+    #[lex("tools.ozone.report.defs#reasonSexualNCII")]
     ReasonSexualNcii,
-    /// `"tools.ozone.report.defs#reasonSexualDeepfake"`
+    #[lex("tools.ozone.report.defs#reasonSexualDeepfake")]
     ReasonSexualDeepfake,
-    /// `"tools.ozone.report.defs#reasonSexualAnimal"`
+    #[lex("tools.ozone.report.defs#reasonSexualAnimal")]
     ReasonSexualAnimal,
-    /// `"tools.ozone.report.defs#reasonSexualUnlabeled"`
+    #[lex("tools.ozone.report.defs#reasonSexualUnlabeled")]
     ReasonSexualUnlabeled,
-    /// `"tools.ozone.report.defs#reasonSexualOther"`
+    #[lex("tools.ozone.report.defs#reasonSexualOther")]
     ReasonSexualOther,
-    /// `"tools.ozone.report.defs#reasonChildSafetyCSAM"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyCSAM")]
     ReasonChildSafetyCsam,
-    /// `"tools.ozone.report.defs#reasonChildSafetyGroom"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyGroom")]
     ReasonChildSafetyGroom,
-    /// `"tools.ozone.report.defs#reasonChildSafetyPrivacy"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyPrivacy")]
     ReasonChildSafetyPrivacy,
-    /// `"tools.ozone.report.defs#reasonChildSafetyHarassment"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyHarassment")]
     ReasonChildSafetyHarassment,
-    /// `"tools.ozone.report.defs#reasonChildSafetyOther"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyOther")]
     ReasonChildSafetyOther,
-    /// `"tools.ozone.report.defs#reasonHarassmentTroll"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentTroll")]
     ReasonHarassmentTroll,
-    /// `"tools.ozone.report.defs#reasonHarassmentTargeted"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentTargeted")]
     ReasonHarassmentTargeted,
-    /// `"tools.ozone.report.defs#reasonHarassmentHateSpeech"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentHateSpeech")]
     ReasonHarassmentHateSpeech,
-    /// `"tools.ozone.report.defs#reasonHarassmentDoxxing"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentDoxxing")]
     ReasonHarassmentDoxxing,
-    /// `"tools.ozone.report.defs#reasonHarassmentOther"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentOther")]
     ReasonHarassmentOther,
-    /// `"tools.ozone.report.defs#reasonMisleadingBot"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingBot")]
     ReasonMisleadingBot,
-    /// `"tools.ozone.report.defs#reasonMisleadingImpersonation"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingImpersonation")]
     ReasonMisleadingImpersonation,
-    /// `"tools.ozone.report.defs#reasonMisleadingSpam"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingSpam")]
     ReasonMisleadingSpam,
-    /// `"tools.ozone.report.defs#reasonMisleadingScam"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingScam")]
     ReasonMisleadingScam,
-    /// `"tools.ozone.report.defs#reasonMisleadingElections"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingElections")]
     ReasonMisleadingElections,
-    /// `"tools.ozone.report.defs#reasonMisleadingOther"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingOther")]
     ReasonMisleadingOther,
-    /// `"tools.ozone.report.defs#reasonRuleSiteSecurity"`
+    #[lex("tools.ozone.report.defs#reasonRuleSiteSecurity")]
     ReasonRuleSiteSecurity,
-    /// `"tools.ozone.report.defs#reasonRuleProhibitedSales"`
+    #[lex("tools.ozone.report.defs#reasonRuleProhibitedSales")]
     ReasonRuleProhibitedSales,
-    /// `"tools.ozone.report.defs#reasonRuleBanEvasion"`
+    #[lex("tools.ozone.report.defs#reasonRuleBanEvasion")]
     ReasonRuleBanEvasion,
-    /// `"tools.ozone.report.defs#reasonRuleOther"`
+    #[lex("tools.ozone.report.defs#reasonRuleOther")]
     ReasonRuleOther,
-    /// `"tools.ozone.report.defs#reasonSelfHarmContent"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmContent")]
     ReasonSelfHarmContent,
-    /// `"tools.ozone.report.defs#reasonSelfHarmED"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmED")]
     ReasonSelfHarmEd,
-    /// `"tools.ozone.report.defs#reasonSelfHarmStunts"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmStunts")]
     ReasonSelfHarmStunts,
-    /// `"tools.ozone.report.defs#reasonSelfHarmSubstances"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmSubstances")]
     ReasonSelfHarmSubstances,
-    /// `"tools.ozone.report.defs#reasonSelfHarmOther"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmOther")]
     ReasonSelfHarmOther,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ReasonType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "com.atproto.moderation.defs#reasonSpam",
-        "com.atproto.moderation.defs#reasonViolation",
-        "com.atproto.moderation.defs#reasonMisleading",
-        "com.atproto.moderation.defs#reasonSexual",
-        "com.atproto.moderation.defs#reasonRude",
-        "com.atproto.moderation.defs#reasonOther",
-        "com.atproto.moderation.defs#reasonAppeal",
-        "tools.ozone.report.defs#reasonAppeal",
-        "tools.ozone.report.defs#reasonOther",
-        "tools.ozone.report.defs#reasonViolenceAnimal",
-        "tools.ozone.report.defs#reasonViolenceThreats",
-        "tools.ozone.report.defs#reasonViolenceGraphicContent",
-        "tools.ozone.report.defs#reasonViolenceGlorification",
-        "tools.ozone.report.defs#reasonViolenceExtremistContent",
-        "tools.ozone.report.defs#reasonViolenceTrafficking",
-        "tools.ozone.report.defs#reasonViolenceOther",
-        "tools.ozone.report.defs#reasonSexualAbuseContent",
-        "tools.ozone.report.defs#reasonSexualNCII",
-        "tools.ozone.report.defs#reasonSexualDeepfake",
-        "tools.ozone.report.defs#reasonSexualAnimal",
-        "tools.ozone.report.defs#reasonSexualUnlabeled",
-        "tools.ozone.report.defs#reasonSexualOther",
-        "tools.ozone.report.defs#reasonChildSafetyCSAM",
-        "tools.ozone.report.defs#reasonChildSafetyGroom",
-        "tools.ozone.report.defs#reasonChildSafetyPrivacy",
-        "tools.ozone.report.defs#reasonChildSafetyHarassment",
-        "tools.ozone.report.defs#reasonChildSafetyOther",
-        "tools.ozone.report.defs#reasonHarassmentTroll",
-        "tools.ozone.report.defs#reasonHarassmentTargeted",
-        "tools.ozone.report.defs#reasonHarassmentHateSpeech",
-        "tools.ozone.report.defs#reasonHarassmentDoxxing",
-        "tools.ozone.report.defs#reasonHarassmentOther",
-        "tools.ozone.report.defs#reasonMisleadingBot",
-        "tools.ozone.report.defs#reasonMisleadingImpersonation",
-        "tools.ozone.report.defs#reasonMisleadingSpam",
-        "tools.ozone.report.defs#reasonMisleadingScam",
-        "tools.ozone.report.defs#reasonMisleadingElections",
-        "tools.ozone.report.defs#reasonMisleadingOther",
-        "tools.ozone.report.defs#reasonRuleSiteSecurity",
-        "tools.ozone.report.defs#reasonRuleProhibitedSales",
-        "tools.ozone.report.defs#reasonRuleBanEvasion",
-        "tools.ozone.report.defs#reasonRuleOther",
-        "tools.ozone.report.defs#reasonSelfHarmContent",
-        "tools.ozone.report.defs#reasonSelfHarmED",
-        "tools.ozone.report.defs#reasonSelfHarmStunts",
-        "tools.ozone.report.defs#reasonSelfHarmSubstances",
-        "tools.ozone.report.defs#reasonSelfHarmOther",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReasonSpam => "com.atproto.moderation.defs#reasonSpam",
-            Self::ReasonViolation => "com.atproto.moderation.defs#reasonViolation",
-            Self::ReasonMisleading => "com.atproto.moderation.defs#reasonMisleading",
-            Self::ReasonSexual => "com.atproto.moderation.defs#reasonSexual",
-            Self::ReasonRude => "com.atproto.moderation.defs#reasonRude",
-            Self::ComAtprotoReasonOther => "com.atproto.moderation.defs#reasonOther",
-            Self::ComAtprotoReasonAppeal => "com.atproto.moderation.defs#reasonAppeal",
-            Self::ToolsOzoneReasonAppeal => "tools.ozone.report.defs#reasonAppeal",
-            Self::ToolsOzoneReasonOther => "tools.ozone.report.defs#reasonOther",
-            Self::ReasonViolenceAnimal => "tools.ozone.report.defs#reasonViolenceAnimal",
-            Self::ReasonViolenceThreats => {
-                "tools.ozone.report.defs#reasonViolenceThreats"
-            }
-            Self::ReasonViolenceGraphicContent => {
-                "tools.ozone.report.defs#reasonViolenceGraphicContent"
-            }
-            Self::ReasonViolenceGlorification => {
-                "tools.ozone.report.defs#reasonViolenceGlorification"
-            }
-            Self::ReasonViolenceExtremistContent => {
-                "tools.ozone.report.defs#reasonViolenceExtremistContent"
-            }
-            Self::ReasonViolenceTrafficking => {
-                "tools.ozone.report.defs#reasonViolenceTrafficking"
-            }
-            Self::ReasonViolenceOther => "tools.ozone.report.defs#reasonViolenceOther",
-            Self::ReasonSexualAbuseContent => {
-                "tools.ozone.report.defs#reasonSexualAbuseContent"
-            }
-            Self::ReasonSexualNcii => "tools.ozone.report.defs#reasonSexualNCII",
-            Self::ReasonSexualDeepfake => "tools.ozone.report.defs#reasonSexualDeepfake",
-            Self::ReasonSexualAnimal => "tools.ozone.report.defs#reasonSexualAnimal",
-            Self::ReasonSexualUnlabeled => {
-                "tools.ozone.report.defs#reasonSexualUnlabeled"
-            }
-            Self::ReasonSexualOther => "tools.ozone.report.defs#reasonSexualOther",
-            Self::ReasonChildSafetyCsam => {
-                "tools.ozone.report.defs#reasonChildSafetyCSAM"
-            }
-            Self::ReasonChildSafetyGroom => {
-                "tools.ozone.report.defs#reasonChildSafetyGroom"
-            }
-            Self::ReasonChildSafetyPrivacy => {
-                "tools.ozone.report.defs#reasonChildSafetyPrivacy"
-            }
-            Self::ReasonChildSafetyHarassment => {
-                "tools.ozone.report.defs#reasonChildSafetyHarassment"
-            }
-            Self::ReasonChildSafetyOther => {
-                "tools.ozone.report.defs#reasonChildSafetyOther"
-            }
-            Self::ReasonHarassmentTroll => {
-                "tools.ozone.report.defs#reasonHarassmentTroll"
-            }
-            Self::ReasonHarassmentTargeted => {
-                "tools.ozone.report.defs#reasonHarassmentTargeted"
-            }
-            Self::ReasonHarassmentHateSpeech => {
-                "tools.ozone.report.defs#reasonHarassmentHateSpeech"
-            }
-            Self::ReasonHarassmentDoxxing => {
-                "tools.ozone.report.defs#reasonHarassmentDoxxing"
-            }
-            Self::ReasonHarassmentOther => {
-                "tools.ozone.report.defs#reasonHarassmentOther"
-            }
-            Self::ReasonMisleadingBot => "tools.ozone.report.defs#reasonMisleadingBot",
-            Self::ReasonMisleadingImpersonation => {
-                "tools.ozone.report.defs#reasonMisleadingImpersonation"
-            }
-            Self::ReasonMisleadingSpam => "tools.ozone.report.defs#reasonMisleadingSpam",
-            Self::ReasonMisleadingScam => "tools.ozone.report.defs#reasonMisleadingScam",
-            Self::ReasonMisleadingElections => {
-                "tools.ozone.report.defs#reasonMisleadingElections"
-            }
-            Self::ReasonMisleadingOther => {
-                "tools.ozone.report.defs#reasonMisleadingOther"
-            }
-            Self::ReasonRuleSiteSecurity => {
-                "tools.ozone.report.defs#reasonRuleSiteSecurity"
-            }
-            Self::ReasonRuleProhibitedSales => {
-                "tools.ozone.report.defs#reasonRuleProhibitedSales"
-            }
-            Self::ReasonRuleBanEvasion => "tools.ozone.report.defs#reasonRuleBanEvasion",
-            Self::ReasonRuleOther => "tools.ozone.report.defs#reasonRuleOther",
-            Self::ReasonSelfHarmContent => {
-                "tools.ozone.report.defs#reasonSelfHarmContent"
-            }
-            Self::ReasonSelfHarmEd => "tools.ozone.report.defs#reasonSelfHarmED",
-            Self::ReasonSelfHarmStunts => "tools.ozone.report.defs#reasonSelfHarmStunts",
-            Self::ReasonSelfHarmSubstances => {
-                "tools.ozone.report.defs#reasonSelfHarmSubstances"
-            }
-            Self::ReasonSelfHarmOther => "tools.ozone.report.defs#reasonSelfHarmOther",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ReasonType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ReasonType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ReasonType {
-    fn from(value: &str) -> Self {
-        match value {
-            "com.atproto.moderation.defs#reasonSpam" => Self::ReasonSpam,
-            "com.atproto.moderation.defs#reasonViolation" => Self::ReasonViolation,
-            "com.atproto.moderation.defs#reasonMisleading" => Self::ReasonMisleading,
-            "com.atproto.moderation.defs#reasonSexual" => Self::ReasonSexual,
-            "com.atproto.moderation.defs#reasonRude" => Self::ReasonRude,
-            "com.atproto.moderation.defs#reasonOther" => Self::ComAtprotoReasonOther,
-            "com.atproto.moderation.defs#reasonAppeal" => Self::ComAtprotoReasonAppeal,
-            "tools.ozone.report.defs#reasonAppeal" => Self::ToolsOzoneReasonAppeal,
-            "tools.ozone.report.defs#reasonOther" => Self::ToolsOzoneReasonOther,
-            "tools.ozone.report.defs#reasonViolenceAnimal" => Self::ReasonViolenceAnimal,
-            "tools.ozone.report.defs#reasonViolenceThreats" => {
-                Self::ReasonViolenceThreats
-            }
-            "tools.ozone.report.defs#reasonViolenceGraphicContent" => {
-                Self::ReasonViolenceGraphicContent
-            }
-            "tools.ozone.report.defs#reasonViolenceGlorification" => {
-                Self::ReasonViolenceGlorification
-            }
-            "tools.ozone.report.defs#reasonViolenceExtremistContent" => {
-                Self::ReasonViolenceExtremistContent
-            }
-            "tools.ozone.report.defs#reasonViolenceTrafficking" => {
-                Self::ReasonViolenceTrafficking
-            }
-            "tools.ozone.report.defs#reasonViolenceOther" => Self::ReasonViolenceOther,
-            "tools.ozone.report.defs#reasonSexualAbuseContent" => {
-                Self::ReasonSexualAbuseContent
-            }
-            "tools.ozone.report.defs#reasonSexualNCII" => Self::ReasonSexualNcii,
-            "tools.ozone.report.defs#reasonSexualDeepfake" => Self::ReasonSexualDeepfake,
-            "tools.ozone.report.defs#reasonSexualAnimal" => Self::ReasonSexualAnimal,
-            "tools.ozone.report.defs#reasonSexualUnlabeled" => {
-                Self::ReasonSexualUnlabeled
-            }
-            "tools.ozone.report.defs#reasonSexualOther" => Self::ReasonSexualOther,
-            "tools.ozone.report.defs#reasonChildSafetyCSAM" => {
-                Self::ReasonChildSafetyCsam
-            }
-            "tools.ozone.report.defs#reasonChildSafetyGroom" => {
-                Self::ReasonChildSafetyGroom
-            }
-            "tools.ozone.report.defs#reasonChildSafetyPrivacy" => {
-                Self::ReasonChildSafetyPrivacy
-            }
-            "tools.ozone.report.defs#reasonChildSafetyHarassment" => {
-                Self::ReasonChildSafetyHarassment
-            }
-            "tools.ozone.report.defs#reasonChildSafetyOther" => {
-                Self::ReasonChildSafetyOther
-            }
-            "tools.ozone.report.defs#reasonHarassmentTroll" => {
-                Self::ReasonHarassmentTroll
-            }
-            "tools.ozone.report.defs#reasonHarassmentTargeted" => {
-                Self::ReasonHarassmentTargeted
-            }
-            "tools.ozone.report.defs#reasonHarassmentHateSpeech" => {
-                Self::ReasonHarassmentHateSpeech
-            }
-            "tools.ozone.report.defs#reasonHarassmentDoxxing" => {
-                Self::ReasonHarassmentDoxxing
-            }
-            "tools.ozone.report.defs#reasonHarassmentOther" => {
-                Self::ReasonHarassmentOther
-            }
-            "tools.ozone.report.defs#reasonMisleadingBot" => Self::ReasonMisleadingBot,
-            "tools.ozone.report.defs#reasonMisleadingImpersonation" => {
-                Self::ReasonMisleadingImpersonation
-            }
-            "tools.ozone.report.defs#reasonMisleadingSpam" => Self::ReasonMisleadingSpam,
-            "tools.ozone.report.defs#reasonMisleadingScam" => Self::ReasonMisleadingScam,
-            "tools.ozone.report.defs#reasonMisleadingElections" => {
-                Self::ReasonMisleadingElections
-            }
-            "tools.ozone.report.defs#reasonMisleadingOther" => {
-                Self::ReasonMisleadingOther
-            }
-            "tools.ozone.report.defs#reasonRuleSiteSecurity" => {
-                Self::ReasonRuleSiteSecurity
-            }
-            "tools.ozone.report.defs#reasonRuleProhibitedSales" => {
-                Self::ReasonRuleProhibitedSales
-            }
-            "tools.ozone.report.defs#reasonRuleBanEvasion" => Self::ReasonRuleBanEvasion,
-            "tools.ozone.report.defs#reasonRuleOther" => Self::ReasonRuleOther,
-            "tools.ozone.report.defs#reasonSelfHarmContent" => {
-                Self::ReasonSelfHarmContent
-            }
-            "tools.ozone.report.defs#reasonSelfHarmED" => Self::ReasonSelfHarmEd,
-            "tools.ozone.report.defs#reasonSelfHarmStunts" => Self::ReasonSelfHarmStunts,
-            "tools.ozone.report.defs#reasonSelfHarmSubstances" => {
-                Self::ReasonSelfHarmSubstances
-            }
-            "tools.ozone.report.defs#reasonSelfHarmOther" => Self::ReasonSelfHarmOther,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ReasonType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReasonType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ReasonType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Spam: frequent unwanted promotion, replies, mentions. Prefer new lexicon definition `tools.ozone.report.defs#reasonMisleadingSpam`.
@@ -418,75 +127,16 @@ pub const REASON_OTHER: &str = "com.atproto.moderation.defs#reasonOther";
 pub const REASON_APPEAL: &str = "com.atproto.moderation.defs#reasonAppeal";
 
 /// Tag describing a type of subject that might be reported.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum SubjectType {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"chat"`
+    #[lex("chat")]
     Chat,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl SubjectType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["account", "record", "chat"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Chat => "chat",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for SubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for SubjectType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for SubjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "chat" => Self::Chat,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for SubjectType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

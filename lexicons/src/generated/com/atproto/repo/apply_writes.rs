@@ -6,643 +6,143 @@ pub const NSID: &str = "com.atproto.repo.applyWrites";
 /// The `com.atproto.repo.applyWrites` procedure.
 ///
 /// Apply a batch transaction of repository creates, updates, and deletes. Requires auth, implemented by PDS.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "com.atproto.repo.applyWrites",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct ApplyWrites;
 
-impl ::atlex::rt::Endpoint for ApplyWrites {
-    const NSID: &'static str = "com.atproto.repo.applyWrites";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// The handle or DID of the repo (aka, current account).
     pub repo: ::atlex::rt::AtIdentifier,
     /// Can be set to 'false' to skip Lexicon schema validation of record data across all operations, 'true' to require it, or leave unset to validate only for known Lexicons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validate: Option<bool>,
+    #[lex(check)]
     pub writes: Vec<InputWritesItem>,
     /// If provided, the entire operation will fail if the current repo commit CID does not match this value. Used to prevent conflicting repo mutations.
-    #[serde(rename = "swapCommit", default, skip_serializing_if = "Option::is_none")]
     pub swap_commit: Option<::atlex::rt::Cid>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.writes;
-        v.field("writes", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum InputWritesItem {
-    /// `com.atproto.repo.applyWrites#create`
+    #[lex("com.atproto.repo.applyWrites#create")]
     Create(Box<Create>),
-    /// `com.atproto.repo.applyWrites#update`
+    #[lex("com.atproto.repo.applyWrites#update")]
     Update(Box<Update>),
-    /// `com.atproto.repo.applyWrites#delete`
+    #[lex("com.atproto.repo.applyWrites#delete")]
     Delete(Box<Delete>),
 }
 
-impl ::atlex::rt::serde::Serialize for InputWritesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Create(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.repo.applyWrites#create",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Update(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.repo.applyWrites#update",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Delete(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.repo.applyWrites#delete",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputWritesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for InputWritesItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.repo.applyWrites#create",
-        "com.atproto.repo.applyWrites#update",
-        "com.atproto.repo.applyWrites#delete",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.repo.applyWrites#create" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Create(Box::new(value)))
-            }
-            "com.atproto.repo.applyWrites#update" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Update(Box::new(value)))
-            }
-            "com.atproto.repo.applyWrites#delete" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Delete(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(_data: ::atlex::rt::Unknown) -> Option<Self> {
-        None
-    }
-}
-
-impl ::atlex::rt::Validate for InputWritesItem {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::Create(value) => v.nested(&**value),
-            Self::Update(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results: Option<Vec<OutputResultsItem>>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputResultsItem {
-    /// `com.atproto.repo.applyWrites#createResult`
+    #[lex("com.atproto.repo.applyWrites#createResult")]
     CreateResult(Box<CreateResult>),
-    /// `com.atproto.repo.applyWrites#updateResult`
+    #[lex("com.atproto.repo.applyWrites#updateResult")]
     UpdateResult(Box<UpdateResult>),
-    /// `com.atproto.repo.applyWrites#deleteResult`
+    #[lex("com.atproto.repo.applyWrites#deleteResult")]
     DeleteResult(Box<DeleteResult>),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputResultsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::CreateResult(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.repo.applyWrites#createResult",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::UpdateResult(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.repo.applyWrites#updateResult",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::DeleteResult(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.repo.applyWrites#deleteResult",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputResultsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputResultsItem {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.repo.applyWrites#createResult",
-        "com.atproto.repo.applyWrites#updateResult",
-        "com.atproto.repo.applyWrites#deleteResult",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.repo.applyWrites#createResult" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::CreateResult(Box::new(value)))
-            }
-            "com.atproto.repo.applyWrites#updateResult" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::UpdateResult(Box::new(value)))
-            }
-            "com.atproto.repo.applyWrites#deleteResult" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::DeleteResult(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(_data: ::atlex::rt::Unknown) -> Option<Self> {
-        None
-    }
-}
-
-impl ::atlex::rt::Validate for OutputResultsItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.repo.applyWrites` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidSwap`: Indicates that the 'swapCommit' parameter did not match current commit.
-    InvalidSwap {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// Indicates that the 'swapCommit' parameter did not match current commit.
+    InvalidSwap { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["InvalidSwap"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidSwap" => Self::InvalidSwap { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidSwap { .. } => "InvalidSwap",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidSwap { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
 /// Operation which creates a new record.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.applyWrites#create")]
+#[non_exhaustive]
 pub struct Create {
     pub collection: ::atlex::rt::Nsid,
     /// NOTE: maxLength is redundant with record-key format. Keeping it temporarily to ensure backwards compatibility.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 512))]
     pub rkey: Option<::atlex::rt::RecordKey>,
+    #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
-}
-
-impl ::atlex::rt::LexType for Create {
-    const TYPE: &'static str = "com.atproto.repo.applyWrites#create";
-}
-
-impl ::atlex::rt::Validate for Create {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.rkey {
-            v.field(
-                "rkey",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(512),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-        let value = &self.value;
-        v.field("value", |v| v.object(value));
-    }
 }
 
 /// Operation which updates an existing record.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.applyWrites#update")]
+#[non_exhaustive]
 pub struct Update {
     pub collection: ::atlex::rt::Nsid,
     pub rkey: ::atlex::rt::RecordKey,
+    #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
 }
 
-impl ::atlex::rt::LexType for Update {
-    const TYPE: &'static str = "com.atproto.repo.applyWrites#update";
-}
-
-impl ::atlex::rt::Validate for Update {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field("value", |v| v.object(value));
-    }
-}
-
 /// Operation which deletes an existing record.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.applyWrites#delete")]
+#[non_exhaustive]
 pub struct Delete {
     pub collection: ::atlex::rt::Nsid,
     pub rkey: ::atlex::rt::RecordKey,
 }
 
-impl ::atlex::rt::LexType for Delete {
-    const TYPE: &'static str = "com.atproto.repo.applyWrites#delete";
-}
-
-impl ::atlex::rt::Validate for Delete {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.applyWrites#createResult")]
+#[non_exhaustive]
 pub struct CreateResult {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
-    #[serde(
-        rename = "validationStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub validation_status: Option<CreateResultValidationStatus>,
 }
 
-impl ::atlex::rt::LexType for CreateResult {
-    const TYPE: &'static str = "com.atproto.repo.applyWrites#createResult";
-}
-
-impl ::atlex::rt::Validate for CreateResult {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum CreateResultValidationStatus {
-    /// `"valid"`
+    #[lex("valid")]
     Valid,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl CreateResultValidationStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["valid", "unknown"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Valid => "valid",
-            Self::Unknown => "unknown",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for CreateResultValidationStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for CreateResultValidationStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for CreateResultValidationStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "valid" => Self::Valid,
-            "unknown" => Self::Unknown,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for CreateResultValidationStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for CreateResultValidationStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for CreateResultValidationStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.applyWrites#updateResult")]
+#[non_exhaustive]
 pub struct UpdateResult {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
-    #[serde(
-        rename = "validationStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub validation_status: Option<UpdateResultValidationStatus>,
 }
 
-impl ::atlex::rt::LexType for UpdateResult {
-    const TYPE: &'static str = "com.atproto.repo.applyWrites#updateResult";
-}
-
-impl ::atlex::rt::Validate for UpdateResult {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum UpdateResultValidationStatus {
-    /// `"valid"`
+    #[lex("valid")]
     Valid,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl UpdateResultValidationStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["valid", "unknown"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Valid => "valid",
-            Self::Unknown => "unknown",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for UpdateResultValidationStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for UpdateResultValidationStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for UpdateResultValidationStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "valid" => Self::Valid,
-            "unknown" => Self::Unknown,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for UpdateResultValidationStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for UpdateResultValidationStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for UpdateResultValidationStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.applyWrites#deleteResult")]
+#[non_exhaustive]
 pub struct DeleteResult {}
-impl ::atlex::rt::LexType for DeleteResult {
-    const TYPE: &'static str = "com.atproto.repo.applyWrites#deleteResult";
-}
-
-impl ::atlex::rt::Validate for DeleteResult {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}

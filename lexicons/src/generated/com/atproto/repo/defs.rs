@@ -3,24 +3,10 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.repo.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.defs#commitMeta")]
+#[non_exhaustive]
 pub struct CommitMeta {
     pub cid: ::atlex::rt::Cid,
     pub rev: ::atlex::rt::Tid,
-}
-
-impl ::atlex::rt::LexType for CommitMeta {
-    const TYPE: &'static str = "com.atproto.repo.defs#commitMeta";
-}
-
-impl ::atlex::rt::Validate for CommitMeta {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,86 +6,12 @@ pub const NSID: &str = "com.atproto.repo.importRepo";
 /// The `com.atproto.repo.importRepo` procedure.
 ///
 /// Import a repo in the form of a CAR file. Requires Content-Length HTTP header to be set.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(procedure = "com.atproto.repo.importRepo", input = "application/vnd.ipld.car")]
 pub struct ImportRepo;
-
-impl ::atlex::rt::Endpoint for ImportRepo {
-    const NSID: &'static str = "com.atproto.repo.importRepo";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/vnd.ipld.car");
-
-    const OUTPUT_ENCODING: Option<&'static str> = None;
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = ();
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Raw;
-
-    type OutputCodec = ::atlex::rt::NoBody;
-}
 
 /// A `application/vnd.ipld.car` body.
 pub type Input = ::atlex::rt::Binary;
 
-/// The errors `com.atproto.repo.importRepo` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `com.atproto.repo.importRepo` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

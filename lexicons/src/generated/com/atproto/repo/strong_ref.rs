@@ -3,24 +3,10 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.repo.strongRef";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.repo.strongRef")]
+#[non_exhaustive]
 pub struct StrongRef {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
-}
-
-impl ::atlex::rt::LexType for StrongRef {
-    const TYPE: &'static str = "com.atproto.repo.strongRef";
-}
-
-impl ::atlex::rt::Validate for StrongRef {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,242 +6,60 @@ pub const NSID: &str = "com.atproto.server.createAccount";
 /// The `com.atproto.server.createAccount` procedure.
 ///
 /// Create an account. Implemented by PDS.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "com.atproto.server.createAccount",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct CreateAccount;
 
-impl ::atlex::rt::Endpoint for CreateAccount {
-    const NSID: &'static str = "com.atproto.server.createAccount";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Requested handle for the account.
     pub handle: ::atlex::rt::Handle,
     /// Pre-existing atproto DID, being imported to a new account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<::atlex::rt::Did>,
-    #[serde(rename = "inviteCode", default, skip_serializing_if = "Option::is_none")]
     pub invite_code: Option<String>,
-    #[serde(
-        rename = "verificationCode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub verification_code: Option<String>,
-    #[serde(
-        rename = "verificationPhone",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub verification_phone: Option<String>,
     /// Initial account password. May need to meet instance-specific password strength requirements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// DID PLC rotation key (aka, recovery key) to be included in PLC creation operation.
-    #[serde(rename = "recoveryKey", default, skip_serializing_if = "Option::is_none")]
     pub recovery_key: Option<String>,
     /// A signed DID PLC operation to be submitted as part of importing an existing account to this instance. NOTE: this optional field may be updated when full account migration is implemented.
-    #[serde(rename = "plcOp", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub plc_op: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.plc_op {
-            v.field("plcOp", |v| v.object(value));
-        }
-    }
-}
-
 /// Account login session returned on successful account creation.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "accessJwt")]
     pub access_jwt: String,
-    #[serde(rename = "refreshJwt")]
     pub refresh_jwt: String,
     pub handle: ::atlex::rt::Handle,
     /// The DID of the new account.
     pub did: ::atlex::rt::Did,
     /// Complete DID document.
-    #[serde(rename = "didDoc", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub did_doc: Option<::atlex::rt::Unknown>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.did_doc {
-            v.field("didDoc", |v| v.object(value));
-        }
-    }
-}
-
 /// The errors `com.atproto.server.createAccount` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidHandle`
-    InvalidHandle {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidPassword`
-    InvalidPassword {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidInviteCode`
-    InvalidInviteCode {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `HandleNotAvailable`
-    HandleNotAvailable {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UnsupportedDomain`
-    UnsupportedDomain {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `UnresolvableDid`
-    UnresolvableDid {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `IncompatibleDidDoc`
-    IncompatibleDidDoc {
-        /// The server's message.
-        message: Option<String>,
-    },
+    InvalidHandle { message: Option<String> },
+    InvalidPassword { message: Option<String> },
+    InvalidInviteCode { message: Option<String> },
+    HandleNotAvailable { message: Option<String> },
+    UnsupportedDomain { message: Option<String> },
+    UnresolvableDid { message: Option<String> },
+    IncompatibleDidDoc { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "InvalidHandle",
-        "InvalidPassword",
-        "InvalidInviteCode",
-        "HandleNotAvailable",
-        "UnsupportedDomain",
-        "UnresolvableDid",
-        "IncompatibleDidDoc",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidHandle" => Self::InvalidHandle { message },
-            "InvalidPassword" => Self::InvalidPassword { message },
-            "InvalidInviteCode" => Self::InvalidInviteCode { message },
-            "HandleNotAvailable" => {
-                Self::HandleNotAvailable {
-                    message,
-                }
-            }
-            "UnsupportedDomain" => Self::UnsupportedDomain { message },
-            "UnresolvableDid" => Self::UnresolvableDid { message },
-            "IncompatibleDidDoc" => {
-                Self::IncompatibleDidDoc {
-                    message,
-                }
-            }
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidHandle { .. } => "InvalidHandle",
-            Self::InvalidPassword { .. } => "InvalidPassword",
-            Self::InvalidInviteCode { .. } => "InvalidInviteCode",
-            Self::HandleNotAvailable { .. } => "HandleNotAvailable",
-            Self::UnsupportedDomain { .. } => "UnsupportedDomain",
-            Self::UnresolvableDid { .. } => "UnresolvableDid",
-            Self::IncompatibleDidDoc { .. } => "IncompatibleDidDoc",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidHandle { message }
-            | Self::InvalidPassword { message }
-            | Self::InvalidInviteCode { message }
-            | Self::HandleNotAvailable { message }
-            | Self::UnsupportedDomain { message }
-            | Self::UnresolvableDid { message }
-            | Self::IncompatibleDidDoc { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -3,56 +3,23 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.server.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.server.defs#inviteCode")]
+#[non_exhaustive]
 pub struct InviteCode {
     pub code: String,
     pub available: i64,
     pub disabled: bool,
-    #[serde(rename = "forAccount")]
     pub for_account: String,
-    #[serde(rename = "createdBy")]
     pub created_by: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     pub uses: Vec<InviteCodeUse>,
 }
 
-impl ::atlex::rt::LexType for InviteCode {
-    const TYPE: &'static str = "com.atproto.server.defs#inviteCode";
-}
-
-impl ::atlex::rt::Validate for InviteCode {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.server.defs#inviteCodeUse")]
+#[non_exhaustive]
 pub struct InviteCodeUse {
-    #[serde(rename = "usedBy")]
     pub used_by: ::atlex::rt::Did,
-    #[serde(rename = "usedAt")]
     pub used_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for InviteCodeUse {
-    const TYPE: &'static str = "com.atproto.server.defs#inviteCodeUse";
-}
-
-impl ::atlex::rt::Validate for InviteCodeUse {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

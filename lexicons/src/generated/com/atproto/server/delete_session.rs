@@ -6,106 +6,17 @@ pub const NSID: &str = "com.atproto.server.deleteSession";
 /// The `com.atproto.server.deleteSession` procedure.
 ///
 /// Delete the current session. Requires auth using the 'refreshJwt' (not the 'accessJwt').
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(procedure = "com.atproto.server.deleteSession")]
 pub struct DeleteSession;
 
-impl ::atlex::rt::Endpoint for DeleteSession {
-    const NSID: &'static str = "com.atproto.server.deleteSession";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = None;
-
-    type Params = ();
-
-    type Input = ();
-
-    type Output = ();
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::NoBody;
-}
-
 /// The errors `com.atproto.server.deleteSession` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidToken`
-    InvalidToken {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ExpiredToken`
-    ExpiredToken {
-        /// The server's message.
-        message: Option<String>,
-    },
+    InvalidToken { message: Option<String> },
+    ExpiredToken { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["InvalidToken", "ExpiredToken"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidToken" => Self::InvalidToken { message },
-            "ExpiredToken" => Self::ExpiredToken { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidToken { .. } => "InvalidToken",
-            Self::ExpiredToken { .. } => "ExpiredToken",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidToken { message } | Self::ExpiredToken { message } => {
-                message.as_deref()
-            }
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

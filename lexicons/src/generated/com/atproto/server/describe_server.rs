@@ -6,178 +6,42 @@ pub const NSID: &str = "com.atproto.server.describeServer";
 /// The `com.atproto.server.describeServer` query.
 ///
 /// Describes the server's account creation requirements and capabilities. Implemented by PDS.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "com.atproto.server.describeServer", output = "application/json")]
 pub struct DescribeServer;
 
-impl ::atlex::rt::Endpoint for DescribeServer {
-    const NSID: &'static str = "com.atproto.server.describeServer";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// If true, an invite code must be supplied to create an account on this instance.
-    #[serde(
-        rename = "inviteCodeRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub invite_code_required: Option<bool>,
     /// If true, a phone verification token must be supplied to create an account on this instance.
-    #[serde(
-        rename = "phoneVerificationRequired",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub phone_verification_required: Option<bool>,
     /// Maximum size of a blob that can be uploaded via com.atproto.repo.uploadBlob, in bytes.
-    #[serde(
-        rename = "blobUploadLimit",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub blob_upload_limit: Option<i64>,
     /// List of domain suffixes that can be used in account handles.
-    #[serde(rename = "availableUserDomains")]
     pub available_user_domains: Vec<String>,
     /// URLs of service policy documents.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Links>,
     /// Contact information
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
+/// `com.atproto.server.describeServer` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `com.atproto.server.describeServer` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.server.describeServer#links")]
+#[non_exhaustive]
 pub struct Links {
-    #[serde(rename = "privacyPolicy", default, skip_serializing_if = "Option::is_none")]
     pub privacy_policy: Option<::atlex::rt::Uri>,
-    #[serde(rename = "termsOfService", default, skip_serializing_if = "Option::is_none")]
     pub terms_of_service: Option<::atlex::rt::Uri>,
 }
 
-impl ::atlex::rt::LexType for Links {
-    const TYPE: &'static str = "com.atproto.server.describeServer#links";
-}
-
-impl ::atlex::rt::Validate for Links {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.server.describeServer#contact")]
+#[non_exhaustive]
 pub struct Contact {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-}
-
-impl ::atlex::rt::LexType for Contact {
-    const TYPE: &'static str = "com.atproto.server.describeServer#contact";
-}
-
-impl ::atlex::rt::Validate for Contact {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

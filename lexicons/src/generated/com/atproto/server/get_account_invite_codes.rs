@@ -6,168 +6,36 @@ pub const NSID: &str = "com.atproto.server.getAccountInviteCodes";
 /// The `com.atproto.server.getAccountInviteCodes` query.
 ///
 /// Get all invite codes for the current account. Requires auth.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "com.atproto.server.getAccountInviteCodes",
+    params,
+    output = "application/json"
+)]
 pub struct GetAccountInviteCodes;
 
-impl ::atlex::rt::Endpoint for GetAccountInviteCodes {
-    const NSID: &'static str = "com.atproto.server.getAccountInviteCodes";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
-    #[serde(rename = "includeUsed", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = true)]
     pub include_used: Option<bool>,
     /// Controls whether any new 'earned' but not 'created' invites should be created.
-    #[serde(
-        rename = "createAvailable",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = true)]
     pub create_available: Option<bool>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("includeUsed", &self.include_used);
-        query.optional("createAvailable", &self.create_available);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            include_used: query.optional("includeUsed")?,
-            create_available: query.optional("createAvailable")?,
-        })
-    }
-}
-
-impl Params {
-    /// `includeUsed`, or the lexicon's default (true) when it is absent.
-    pub fn include_used_or_default(&self) -> bool {
-        self.include_used.unwrap_or(true)
-    }
-
-    /// `createAvailable`, or the lexicon's default (true) when it is absent.
-    pub fn create_available_or_default(&self) -> bool {
-        self.create_available.unwrap_or(true)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub codes: Vec<crate::com::atproto::server::defs::InviteCode>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.server.getAccountInviteCodes` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `DuplicateCreate`
-    DuplicateCreate {
-        /// The server's message.
-        message: Option<String>,
-    },
+    DuplicateCreate { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["DuplicateCreate"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "DuplicateCreate" => Self::DuplicateCreate { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::DuplicateCreate { .. } => "DuplicateCreate",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::DuplicateCreate { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -6,171 +6,35 @@ pub const NSID: &str = "com.atproto.server.getServiceAuth";
 /// The `com.atproto.server.getServiceAuth` query.
 ///
 /// Get a signed token on behalf of the requesting DID for the requested service.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "com.atproto.server.getServiceAuth", params, output = "application/json")]
 pub struct GetServiceAuth;
 
-impl ::atlex::rt::Endpoint for GetServiceAuth {
-    const NSID: &'static str = "com.atproto.server.getServiceAuth";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// The DID or `did#serviceId` reference of the service that the token will be used to authenticate with.
+    #[lex(check(max_length = 2048))]
     pub aud: String,
     /// The time in Unix Epoch seconds that the JWT expires. Defaults to 60 seconds in the future. The service may enforce certain time bounds on tokens depending on the requested scope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
     /// Lexicon (XRPC) method to bind the requested token to
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lxm: Option<::atlex::rt::Nsid>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("aud", &self.aud);
-        query.optional("exp", &self.exp);
-        query.optional("lxm", &self.lxm);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            aud: query.required("aud")?,
-            exp: query.optional("exp")?,
-            lxm: query.optional("lxm")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.aud;
-        v.field(
-            "aud",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            max_length: Some(2048),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub token: String,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.server.getServiceAuth` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `BadExpiration`: Indicates that the requested expiration date is not a valid. May be in the past or may be reliant on the requested scopes.
-    BadExpiration {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// Indicates that the requested expiration date is not a valid. May be in the past or may be reliant on the requested scopes.
+    BadExpiration { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["BadExpiration"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "BadExpiration" => Self::BadExpiration { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::BadExpiration { .. } => "BadExpiration",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::BadExpiration { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -6,238 +6,50 @@ pub const NSID: &str = "com.atproto.server.refreshSession";
 /// The `com.atproto.server.refreshSession` procedure.
 ///
 /// Refresh an authentication session. Requires auth using the 'refreshJwt' (not the 'accessJwt').
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(procedure = "com.atproto.server.refreshSession", output = "application/json")]
 pub struct RefreshSession;
 
-impl ::atlex::rt::Endpoint for RefreshSession {
-    const NSID: &'static str = "com.atproto.server.refreshSession";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(rename = "accessJwt")]
     pub access_jwt: String,
-    #[serde(rename = "refreshJwt")]
     pub refresh_jwt: String,
     pub handle: ::atlex::rt::Handle,
     pub did: ::atlex::rt::Did,
-    #[serde(rename = "didDoc", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub did_doc: Option<::atlex::rt::Unknown>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(rename = "emailConfirmed", default, skip_serializing_if = "Option::is_none")]
     pub email_confirmed: Option<bool>,
-    #[serde(
-        rename = "emailAuthFactor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub email_auth_factor: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
     /// Hosting status of the account. If not specified, then assume 'active'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<OutputStatus>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.did_doc {
-            v.field("didDoc", |v| v.object(value));
-        }
-    }
-}
-
 /// Hosting status of the account. If not specified, then assume 'active'.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum OutputStatus {
-    /// `"takendown"`
+    #[lex("takendown")]
     Takendown,
-    /// `"suspended"`
+    #[lex("suspended")]
     Suspended,
-    /// `"deactivated"`
+    #[lex("deactivated")]
     Deactivated,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl OutputStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "takendown",
-        "suspended",
-        "deactivated",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Takendown => "takendown",
-            Self::Suspended => "suspended",
-            Self::Deactivated => "deactivated",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for OutputStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for OutputStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for OutputStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "takendown" => Self::Takendown,
-            "suspended" => Self::Suspended,
-            "deactivated" => Self::Deactivated,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for OutputStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.server.refreshSession` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `AccountTakedown`
-    AccountTakedown {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidToken`
-    InvalidToken {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ExpiredToken`
-    ExpiredToken {
-        /// The server's message.
-        message: Option<String>,
-    },
+    AccountTakedown { message: Option<String> },
+    InvalidToken { message: Option<String> },
+    ExpiredToken { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "AccountTakedown",
-        "InvalidToken",
-        "ExpiredToken",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "AccountTakedown" => Self::AccountTakedown { message },
-            "InvalidToken" => Self::InvalidToken { message },
-            "ExpiredToken" => Self::ExpiredToken { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::AccountTakedown { .. } => "AccountTakedown",
-            Self::InvalidToken { .. } => "InvalidToken",
-            Self::ExpiredToken { .. } => "ExpiredToken",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::AccountTakedown { message }
-            | Self::InvalidToken { message }
-            | Self::ExpiredToken { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

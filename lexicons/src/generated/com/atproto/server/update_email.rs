@@ -6,143 +6,27 @@ pub const NSID: &str = "com.atproto.server.updateEmail";
 /// The `com.atproto.server.updateEmail` procedure.
 ///
 /// Update an account's email.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(procedure = "com.atproto.server.updateEmail", input = "application/json")]
 pub struct UpdateEmail;
 
-impl ::atlex::rt::Endpoint for UpdateEmail {
-    const NSID: &'static str = "com.atproto.server.updateEmail";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = None;
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = ();
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::NoBody;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     pub email: String,
-    #[serde(
-        rename = "emailAuthFactor",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub email_auth_factor: Option<bool>,
     /// Requires a token from com.atproto.sever.requestEmailUpdate if the account's email has been confirmed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.server.updateEmail` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `ExpiredToken`
-    ExpiredToken {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidToken`
-    InvalidToken {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `TokenRequired`
-    TokenRequired {
-        /// The server's message.
-        message: Option<String>,
-    },
+    ExpiredToken { message: Option<String> },
+    InvalidToken { message: Option<String> },
+    TokenRequired { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "ExpiredToken",
-        "InvalidToken",
-        "TokenRequired",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ExpiredToken" => Self::ExpiredToken { message },
-            "InvalidToken" => Self::InvalidToken { message },
-            "TokenRequired" => Self::TokenRequired { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ExpiredToken { .. } => "ExpiredToken",
-            Self::InvalidToken { .. } => "InvalidToken",
-            Self::TokenRequired { .. } => "TokenRequired",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ExpiredToken { message }
-            | Self::InvalidToken { message }
-            | Self::TokenRequired { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

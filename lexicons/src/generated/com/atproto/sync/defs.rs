@@ -3,89 +3,20 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.sync.defs";
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum HostStatus {
-    /// `"active"`
+    #[lex("active")]
     Active,
-    /// `"idle"`
+    #[lex("idle")]
     Idle,
-    /// `"offline"`
+    #[lex("offline")]
     Offline,
-    /// `"throttled"`
+    #[lex("throttled")]
     Throttled,
-    /// `"banned"`
+    #[lex("banned")]
     Banned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl HostStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "active",
-        "idle",
-        "offline",
-        "throttled",
-        "banned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "active",
-            Self::Idle => "idle",
-            Self::Offline => "offline",
-            Self::Throttled => "throttled",
-            Self::Banned => "banned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for HostStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for HostStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for HostStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "active" => Self::Active,
-            "idle" => Self::Idle,
-            "offline" => Self::Offline,
-            "throttled" => Self::Throttled,
-            "banned" => Self::Banned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for HostStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for HostStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for HostStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,43 +6,15 @@ pub const NSID: &str = "com.atproto.sync.getBlob";
 /// The `com.atproto.sync.getBlob` query.
 ///
 /// Get a blob associated with a given account. Returns the full blob as originally uploaded. Does not require auth; implemented by PDS.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "com.atproto.sync.getBlob", params, output = "*/*")]
 pub struct GetBlob;
-
-impl ::atlex::rt::Endpoint for GetBlob {
-    const NSID: &'static str = "com.atproto.sync.getBlob";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("*/*");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Raw;
-}
 
 /// A `*/*` body.
 pub type Output = ::atlex::rt::Binary;
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// The DID of the account.
     pub did: ::atlex::rt::Did,
@@ -50,130 +22,16 @@ pub struct Params {
     pub cid: ::atlex::rt::Cid,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("did", &self.did);
-        query.required("cid", &self.cid);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            did: query.required("did")?,
-            cid: query.required("cid")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.sync.getBlob` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `BlobNotFound`
-    BlobNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RepoNotFound`
-    RepoNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RepoTakendown`
-    RepoTakendown {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RepoSuspended`
-    RepoSuspended {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `RepoDeactivated`
-    RepoDeactivated {
-        /// The server's message.
-        message: Option<String>,
-    },
+    BlobNotFound { message: Option<String> },
+    RepoNotFound { message: Option<String> },
+    RepoTakendown { message: Option<String> },
+    RepoSuspended { message: Option<String> },
+    RepoDeactivated { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "BlobNotFound",
-        "RepoNotFound",
-        "RepoTakendown",
-        "RepoSuspended",
-        "RepoDeactivated",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "BlobNotFound" => Self::BlobNotFound { message },
-            "RepoNotFound" => Self::RepoNotFound { message },
-            "RepoTakendown" => Self::RepoTakendown { message },
-            "RepoSuspended" => Self::RepoSuspended { message },
-            "RepoDeactivated" => Self::RepoDeactivated { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::BlobNotFound { .. } => "BlobNotFound",
-            Self::RepoNotFound { .. } => "RepoNotFound",
-            Self::RepoTakendown { .. } => "RepoTakendown",
-            Self::RepoSuspended { .. } => "RepoSuspended",
-            Self::RepoDeactivated { .. } => "RepoDeactivated",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::BlobNotFound { message }
-            | Self::RepoNotFound { message }
-            | Self::RepoTakendown { message }
-            | Self::RepoSuspended { message }
-            | Self::RepoDeactivated { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

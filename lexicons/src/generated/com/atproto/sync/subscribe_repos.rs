@@ -6,284 +6,57 @@ pub const NSID: &str = "com.atproto.sync.subscribeRepos";
 /// The `com.atproto.sync.subscribeRepos` subscription.
 ///
 /// Repository event stream, aka Firehose endpoint. Outputs repo commits with diff data, and identity update events, for all repositories on the current server. See the atproto specifications for details around stream sequencing, repo versioning, CAR diff format, and more. Public and does not require auth; implemented by PDS and Relay.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Subscription)]
+#[lex(subscription = "com.atproto.sync.subscribeRepos", params, message)]
 pub struct SubscribeRepos;
 
-impl ::atlex::rt::Subscription for SubscribeRepos {
-    const NSID: &'static str = "com.atproto.sync.subscribeRepos";
-
-    type Params = Params;
-
-    type Message = Message;
-
-    type Error = Error;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// The last known event seq number to backfill from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<i64>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum Message {
-    /// `com.atproto.sync.subscribeRepos#commit`
+    #[lex("com.atproto.sync.subscribeRepos#commit")]
     Commit(Box<Commit>),
-    /// `com.atproto.sync.subscribeRepos#sync`
+    #[lex("com.atproto.sync.subscribeRepos#sync")]
     Sync(Box<Sync>),
-    /// `com.atproto.sync.subscribeRepos#identity`
+    #[lex("com.atproto.sync.subscribeRepos#identity")]
     Identity(Box<Identity>),
-    /// `com.atproto.sync.subscribeRepos#account`
+    #[lex("com.atproto.sync.subscribeRepos#account")]
     Account(Box<Account>),
-    /// `com.atproto.sync.subscribeRepos#info`
+    #[lex("com.atproto.sync.subscribeRepos#info")]
     Info(Box<Info>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for Message {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Commit(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.sync.subscribeRepos#commit",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Sync(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.sync.subscribeRepos#sync",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Identity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.sync.subscribeRepos#identity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Account(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.sync.subscribeRepos#account",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Info(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.sync.subscribeRepos#info",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Message {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for Message {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.sync.subscribeRepos#commit",
-        "com.atproto.sync.subscribeRepos#sync",
-        "com.atproto.sync.subscribeRepos#identity",
-        "com.atproto.sync.subscribeRepos#account",
-        "com.atproto.sync.subscribeRepos#info",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.sync.subscribeRepos#commit" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Commit(Box::new(value)))
-            }
-            "com.atproto.sync.subscribeRepos#sync" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Sync(Box::new(value)))
-            }
-            "com.atproto.sync.subscribeRepos#identity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Identity(Box::new(value)))
-            }
-            "com.atproto.sync.subscribeRepos#account" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Account(Box::new(value)))
-            }
-            "com.atproto.sync.subscribeRepos#info" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Info(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for Message {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::Commit(value) => v.nested(&**value),
-            Self::Sync(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
 /// The errors `com.atproto.sync.subscribeRepos` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `FutureCursor`
-    FutureCursor {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ConsumerTooSlow`: If the consumer of the stream can not keep up with events, and a backlog gets too large, the server will drop the connection.
-    ConsumerTooSlow {
-        /// The server's message.
-        message: Option<String>,
-    },
+    FutureCursor { message: Option<String> },
+    /// If the consumer of the stream can not keep up with events, and a backlog gets too large, the server will drop the connection.
+    ConsumerTooSlow { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["FutureCursor", "ConsumerTooSlow"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "FutureCursor" => Self::FutureCursor { message },
-            "ConsumerTooSlow" => Self::ConsumerTooSlow { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::FutureCursor { .. } => "FutureCursor",
-            Self::ConsumerTooSlow { .. } => "ConsumerTooSlow",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::FutureCursor { message } | Self::ConsumerTooSlow { message } => {
-                message.as_deref()
-            }
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
 /// Represents an update of repository state. Note that empty commits are allowed, which include no repo data changes, but an update to rev and signature.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.sync.subscribeRepos#commit")]
+#[non_exhaustive]
 pub struct Commit {
     /// The stream sequence number of this message.
     pub seq: i64,
     /// DEPRECATED -- unused
     pub rebase: bool,
     /// DEPRECATED -- replaced by #sync event and data limits. Indicates that this commit contained too many ops, or data size was too large. Consumers will need to make a separate request to get missing data.
-    #[serde(rename = "tooBig")]
     pub too_big: bool,
     /// The repo this event comes from. Note that all other message types name this field 'did'.
     pub repo: ::atlex::rt::Did,
@@ -292,48 +65,31 @@ pub struct Commit {
     /// The rev of the emitted commit. Note that this information is also in the commit object included in blocks, unless this is a tooBig event.
     pub rev: ::atlex::rt::Tid,
     /// The rev of the last emitted commit from this repo (if any).
-    #[serde(deserialize_with = "::atlex::rt::deserialize_required_nullable")]
+    #[lex(required)]
     pub since: Option<::atlex::rt::Tid>,
     /// CAR file containing relevant blocks, as a diff since the previous repo state. The commit must be included as a block, and the commit block CID must be the first entry in the CAR header 'roots' list.
+    #[lex(check(max_length = 2000000))]
     pub blocks: ::atlex::rt::Bytes,
+    #[lex(check(max_length = 200))]
     pub ops: Vec<RepoOp>,
     pub blobs: Vec<::atlex::rt::CidLink>,
     /// The root CID of the MST tree for the previous commit from this repo (indicated by the 'since' revision field in this message). Corresponds to the 'data' field in the repo commit object. NOTE: this field is effectively required for the 'inductive' version of firehose.
-    #[serde(rename = "prevData", default, skip_serializing_if = "Option::is_none")]
     pub prev_data: Option<::atlex::rt::CidLink>,
     /// Timestamp of when this message was originally broadcast.
     pub time: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Commit {
-    const TYPE: &'static str = "com.atproto.sync.subscribeRepos#commit";
-}
-
-impl ::atlex::rt::Validate for Commit {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.blocks;
-        v.field("blocks", |v| v.bytes(value, None, Some(2000000)));
-        let value = &self.ops;
-        v.field("ops", |v| v.array_length(value.len(), None, Some(200)));
-    }
-}
-
 /// Updates the repo to a new state, without necessarily including that state on the firehose. Used to recover from broken commit streams, data loss incidents, or in situations where upstream host does not know recent state of the repository.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.sync.subscribeRepos#sync")]
+#[non_exhaustive]
 pub struct Sync {
     /// The stream sequence number of this message.
     pub seq: i64,
     /// The account this repo event corresponds to. Must match that in the commit object.
     pub did: ::atlex::rt::Did,
     /// CAR file containing the commit, as a block. The CAR header must include the commit block CID as the first 'root'.
+    #[lex(check(max_length = 10000))]
     pub blocks: ::atlex::rt::Bytes,
     /// The rev of the commit. This value must match that in the commit object.
     pub rev: String,
@@ -341,54 +97,22 @@ pub struct Sync {
     pub time: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Sync {
-    const TYPE: &'static str = "com.atproto.sync.subscribeRepos#sync";
-}
-
-impl ::atlex::rt::Validate for Sync {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.blocks;
-        v.field("blocks", |v| v.bytes(value, None, Some(10000)));
-    }
-}
-
 /// Represents a change to an account's identity. Could be an updated handle, signing key, or pds hosting endpoint. Serves as a prod to all downstream services to refresh their identity cache.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.sync.subscribeRepos#identity")]
+#[non_exhaustive]
 pub struct Identity {
     pub seq: i64,
     pub did: ::atlex::rt::Did,
     pub time: ::atlex::rt::Datetime,
     /// The current handle for the account, or 'handle.invalid' if validation fails. This field is optional, might have been validated or passed-through from an upstream source. Semantics and behaviors for PDS vs Relay may evolve in the future; see atproto specs for more details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handle: Option<::atlex::rt::Handle>,
 }
 
-impl ::atlex::rt::LexType for Identity {
-    const TYPE: &'static str = "com.atproto.sync.subscribeRepos#identity";
-}
-
-impl ::atlex::rt::Validate for Identity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Represents a change to an account's status on a host (eg, PDS or Relay). The semantics of this event are that the status is at the host which emitted the event, not necessarily that at the currently active PDS. Eg, a Relay takedown would emit a takedown with active=false, even if the PDS is still active.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.sync.subscribeRepos#account")]
+#[non_exhaustive]
 pub struct Account {
     pub seq: i64,
     pub did: ::atlex::rt::Did,
@@ -396,297 +120,72 @@ pub struct Account {
     /// Indicates that the account has a repository which can be fetched from the host that emitted this event.
     pub active: bool,
     /// If active=false, this optional field indicates a reason for why the account is not active.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AccountStatus>,
 }
 
-impl ::atlex::rt::LexType for Account {
-    const TYPE: &'static str = "com.atproto.sync.subscribeRepos#account";
-}
-
-impl ::atlex::rt::Validate for Account {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// If active=false, this optional field indicates a reason for why the account is not active.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AccountStatus {
-    /// `"takendown"`
+    #[lex("takendown")]
     Takendown,
-    /// `"suspended"`
+    #[lex("suspended")]
     Suspended,
-    /// `"deleted"`
+    #[lex("deleted")]
     Deleted,
-    /// `"deactivated"`
+    #[lex("deactivated")]
     Deactivated,
-    /// `"desynchronized"`
+    #[lex("desynchronized")]
     Desynchronized,
-    /// `"throttled"`
+    #[lex("throttled")]
     Throttled,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl AccountStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "takendown",
-        "suspended",
-        "deleted",
-        "deactivated",
-        "desynchronized",
-        "throttled",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Takendown => "takendown",
-            Self::Suspended => "suspended",
-            Self::Deleted => "deleted",
-            Self::Deactivated => "deactivated",
-            Self::Desynchronized => "desynchronized",
-            Self::Throttled => "throttled",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AccountStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AccountStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AccountStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "takendown" => Self::Takendown,
-            "suspended" => Self::Suspended,
-            "deleted" => Self::Deleted,
-            "deactivated" => Self::Deactivated,
-            "desynchronized" => Self::Desynchronized,
-            "throttled" => Self::Throttled,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AccountStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AccountStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AccountStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.sync.subscribeRepos#info")]
+#[non_exhaustive]
 pub struct Info {
     pub name: InfoName,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Info {
-    const TYPE: &'static str = "com.atproto.sync.subscribeRepos#info";
-}
-
-impl ::atlex::rt::Validate for Info {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum InfoName {
-    /// `"OutdatedCursor"`
+    #[lex("OutdatedCursor")]
     OutdatedCursor,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl InfoName {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["OutdatedCursor"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OutdatedCursor => "OutdatedCursor",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for InfoName {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for InfoName {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for InfoName {
-    fn from(value: &str) -> Self {
-        match value {
-            "OutdatedCursor" => Self::OutdatedCursor,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for InfoName {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InfoName {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for InfoName {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A repo operation, ie a mutation of a single record.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.sync.subscribeRepos#repoOp")]
+#[non_exhaustive]
 pub struct RepoOp {
     pub action: RepoOpAction,
     pub path: String,
     /// For creates and updates, the new record CID. For deletions, null.
-    #[serde(deserialize_with = "::atlex::rt::deserialize_required_nullable")]
+    #[lex(required)]
     pub cid: Option<::atlex::rt::CidLink>,
     /// For updates and deletes, the previous record CID (required for inductive firehose). For creations, field should not be defined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<::atlex::rt::CidLink>,
 }
 
-impl ::atlex::rt::LexType for RepoOp {
-    const TYPE: &'static str = "com.atproto.sync.subscribeRepos#repoOp";
-}
-
-impl ::atlex::rt::Validate for RepoOp {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum RepoOpAction {
-    /// `"create"`
+    #[lex("create")]
     Create,
-    /// `"update"`
+    #[lex("update")]
     Update,
-    /// `"delete"`
+    #[lex("delete")]
     Delete,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl RepoOpAction {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["create", "update", "delete"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Delete => "delete",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for RepoOpAction {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for RepoOpAction {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for RepoOpAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "create" => Self::Create,
-            "update" => Self::Update,
-            "delete" => Self::Delete,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for RepoOpAction {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for RepoOpAction {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for RepoOpAction {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,305 +6,75 @@ pub const NSID: &str = "com.atproto.temp.checkHandleAvailability";
 /// The `com.atproto.temp.checkHandleAvailability` query.
 ///
 /// Checks whether the provided handle is available. If the handle is not available, available suggestions will be returned. Optional inputs will be used to generate suggestions.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "com.atproto.temp.checkHandleAvailability",
+    params,
+    output = "application/json"
+)]
 pub struct CheckHandleAvailability;
 
-impl ::atlex::rt::Endpoint for CheckHandleAvailability {
-    const NSID: &'static str = "com.atproto.temp.checkHandleAvailability";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Tentative handle. Will be checked for availability or used to build handle suggestions.
     pub handle: ::atlex::rt::Handle,
     /// User-provided email. Might be used to build handle suggestions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// User-provided birth date. Might be used to build handle suggestions.
-    #[serde(rename = "birthDate", default, skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("handle", &self.handle);
-        query.optional("email", &self.email);
-        query.optional("birthDate", &self.birth_date);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            handle: query.required("handle")?,
-            email: query.optional("email")?,
-            birth_date: query.optional("birthDate")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Echo of the input handle.
     pub handle: ::atlex::rt::Handle,
     pub result: OutputResult,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum OutputResult {
-    /// `com.atproto.temp.checkHandleAvailability#resultAvailable`
+    #[lex("com.atproto.temp.checkHandleAvailability#resultAvailable")]
     ResultAvailable(Box<ResultAvailable>),
-    /// `com.atproto.temp.checkHandleAvailability#resultUnavailable`
+    #[lex("com.atproto.temp.checkHandleAvailability#resultUnavailable")]
     ResultUnavailable(Box<ResultUnavailable>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for OutputResult {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ResultAvailable(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.temp.checkHandleAvailability#resultAvailable",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ResultUnavailable(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.temp.checkHandleAvailability#resultUnavailable",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OutputResult {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for OutputResult {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.temp.checkHandleAvailability#resultAvailable",
-        "com.atproto.temp.checkHandleAvailability#resultUnavailable",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.temp.checkHandleAvailability#resultAvailable" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ResultAvailable(Box::new(value)))
-            }
-            "com.atproto.temp.checkHandleAvailability#resultUnavailable" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ResultUnavailable(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for OutputResult {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.atproto.temp.checkHandleAvailability` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidEmail`: An invalid email was provided.
-    InvalidEmail {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// An invalid email was provided.
+    InvalidEmail { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["InvalidEmail"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidEmail" => Self::InvalidEmail { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidEmail { .. } => "InvalidEmail",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidEmail { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
 /// Indicates the provided handle is available.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.temp.checkHandleAvailability#resultAvailable")]
+#[non_exhaustive]
 pub struct ResultAvailable {}
-impl ::atlex::rt::LexType for ResultAvailable {
-    const TYPE: &'static str = "com.atproto.temp.checkHandleAvailability#resultAvailable";
-}
-
-impl ::atlex::rt::Validate for ResultAvailable {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Indicates the provided handle is unavailable and gives suggestions of available handles.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.temp.checkHandleAvailability#resultUnavailable")]
+#[non_exhaustive]
 pub struct ResultUnavailable {
     /// List of suggested handles based on the provided inputs.
     pub suggestions: Vec<Suggestion>,
 }
 
-impl ::atlex::rt::LexType for ResultUnavailable {
-    const TYPE: &'static str = "com.atproto.temp.checkHandleAvailability#resultUnavailable";
-}
-
-impl ::atlex::rt::Validate for ResultUnavailable {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "com.atproto.temp.checkHandleAvailability#suggestion")]
+#[non_exhaustive]
 pub struct Suggestion {
     pub handle: ::atlex::rt::Handle,
     /// Method used to build this suggestion. Should be considered opaque to clients. Can be used for metrics.
     pub method: String,
-}
-
-impl ::atlex::rt::LexType for Suggestion {
-    const TYPE: &'static str = "com.atproto.temp.checkHandleAvailability#suggestion";
-}
-
-impl ::atlex::rt::Validate for Suggestion {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -23,7 +23,10 @@ pub mod revoke_account_credentials;
 
 /// The `com.atproto.temp` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `com.atproto.temp.addReservedHandle`: Add a handle to the set of reserved handles.
     fn add_reserved_handle(
@@ -32,8 +35,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<add_reserved_handle::AddReservedHandle>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.temp.checkHandleAvailability`: Checks whether the provided handle is available. If the handle is not available, available suggestions will be returned. Optional inputs will be used to generate suggestions.
@@ -45,8 +47,7 @@ pub trait Service: Send + Sync + 'static {
             check_handle_availability::CheckHandleAvailability,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.temp.checkSignupQueue`: Check accounts location in signup queue.
@@ -56,8 +57,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<check_signup_queue::CheckSignupQueue>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.temp.dereferenceScope`: Allows finding the oauth permission scope from a reference
@@ -67,8 +67,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<dereference_scope::DereferenceScope>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.temp.fetchLabels`: DEPRECATED: use queryLabels or subscribeLabels instead -- Fetch all labels from a labeler created after a certain date.
@@ -78,8 +77,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<fetch_labels::FetchLabels>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.temp.requestPhoneVerification`: Request a verification code to be sent to the supplied phone number
@@ -93,8 +91,7 @@ pub trait Service: Send + Sync + 'static {
             request_phone_verification::RequestPhoneVerification,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `com.atproto.temp.revokeAccountCredentials`: Revoke sessions, password, and app passwords associated with account. May be resolved by a password reset.
@@ -108,12 +105,14 @@ pub trait Service: Send + Sync + 'static {
             revoke_account_credentials::RevokeAccountCredentials,
         >,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `com.atproto.temp` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `com.atproto.temp` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -7,114 +7,49 @@ pub const NSID: &str = "com.bitrix24.chats.leave";
 ///
 /// The current user (or application) leaves a group chat. The chat's creator remains its owner after leaving: to leave a chat completely, first transfer ownership to another participant (POST /v1/chats/:chatId/owner), then leave.
 ///
-/// Over HTTP: `POST /v1/chats/{chatId}/leave` (its binding is `BINDING`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Over HTTP: `POST /v1/chats/{chatId}/leave` (see `BINDING`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "com.bitrix24.chats.leave",
+    params,
+    output = "application/json",
+    binding = BINDING
+)]
 pub struct Leave;
 
-impl ::atlex::rt::Endpoint for Leave {
-    const NSID: &'static str = "com.bitrix24.chats.leave";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-
-    const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
-            ::atlex::rt::HttpMethod::Post,
-            "/v1/chats/{chatId}/leave",
-        )
-        .with_base_url("https://vibecode.bitrix24.com")
-        .with_auth(
-            ::atlex::rt::Auth::api_key("X-Api-Key")
-                .with_bearer(::atlex::rt::BearerUse::Optional),
-        )
-        .with_envelope(
-            ::atlex::rt::Envelope::new("/error/code")
-                .with_ok_flag("/success")
-                .with_error_message("/error/message")
-                .with_error_statuses(
-                    &[
-                        ("BITRIX_ERROR", 422),
-                        ("BITRIX_UNAVAILABLE", 502),
-                        ("SCOPE_DENIED", 403),
-                        ("TOKEN_MISSING", 401),
-                    ],
-                ),
-        );
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+/// How `com.bitrix24.chats.leave` travels over HTTP: `POST /v1/chats/{chatId}/leave`.
+pub const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
+        ::atlex::rt::HttpMethod::Post,
+        "/v1/chats/{chatId}/leave",
+    )
+    .with_base_url("https://vibecode.bitrix24.com")
+    .with_auth(
+        ::atlex::rt::Auth::api_key("X-Api-Key")
+            .with_bearer(::atlex::rt::BearerUse::Optional),
+    )
+    .with_envelope(
+        ::atlex::rt::Envelope::new("/error/code")
+            .with_ok_flag("/success")
+            .with_error_message("/error/message")
+            .with_error_statuses(
+                &[
+                    ("BITRIX_ERROR", 422),
+                    ("BITRIX_UNAVAILABLE", 502),
+                    ("SCOPE_DENIED", 403),
+                    ("TOKEN_MISSING", 401),
+                ],
+            ),
+    );
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Chat ID (positive integer); a path parameter.
-    #[serde(rename = "chatId")]
+    #[lex(check(minimum = 1))]
     pub chat_id: i64,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("chatId", &self.chat_id);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            chat_id: query.required("chatId")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.chat_id;
-        v.field(
-            "chatId",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(1),
-                            maximum: None,
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Always true on success.
     pub success: bool,
@@ -122,105 +57,23 @@ pub struct Output {
     pub data: bool,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `com.bitrix24.chats.leave` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `BITRIX_ERROR`: HTTP 422: Bitrix24 returned an error — chat not found or no permissions (text in message).
-    BitrixError {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `BITRIX_UNAVAILABLE`: HTTP 502: Bitrix24 is unavailable or returned a server error.
-    BitrixUnavailable {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `SCOPE_DENIED`: HTTP 403: the API key lacks the im scope.
-    ScopeDenied {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `TOKEN_MISSING`: HTTP 401: the API key has no configured tokens.
-    TokenMissing {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// HTTP 422: Bitrix24 returned an error — chat not found or no permissions (text in message).
+    #[lex(rename = "BITRIX_ERROR")]
+    BitrixError { message: Option<String> },
+    /// HTTP 502: Bitrix24 is unavailable or returned a server error.
+    #[lex(rename = "BITRIX_UNAVAILABLE")]
+    BitrixUnavailable { message: Option<String> },
+    /// HTTP 403: the API key lacks the im scope.
+    #[lex(rename = "SCOPE_DENIED")]
+    ScopeDenied { message: Option<String> },
+    /// HTTP 401: the API key has no configured tokens.
+    #[lex(rename = "TOKEN_MISSING")]
+    TokenMissing { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "BITRIX_ERROR",
-        "BITRIX_UNAVAILABLE",
-        "SCOPE_DENIED",
-        "TOKEN_MISSING",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "BITRIX_ERROR" => Self::BitrixError { message },
-            "BITRIX_UNAVAILABLE" => Self::BitrixUnavailable { message },
-            "SCOPE_DENIED" => Self::ScopeDenied { message },
-            "TOKEN_MISSING" => Self::TokenMissing { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::BitrixError { .. } => "BITRIX_ERROR",
-            Self::BitrixUnavailable { .. } => "BITRIX_UNAVAILABLE",
-            Self::ScopeDenied { .. } => "SCOPE_DENIED",
-            Self::TokenMissing { .. } => "TOKEN_MISSING",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::BitrixError { message }
-            | Self::BitrixUnavailable { message }
-            | Self::ScopeDenied { message }
-            | Self::TokenMissing { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -5,7 +5,10 @@ pub mod leave;
 
 /// The `com.bitrix24.chats` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `com.bitrix24.chats.leave`: The current user (or application) leaves a group chat. The chat's creator remains its owner after leaving: to leave a chat completely, first transfer ownership to another participant (POST /v1/chats/:chatId/owner), then leave.
     fn leave(
@@ -14,12 +17,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<leave::Leave>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `com.bitrix24.chats` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `com.bitrix24.chats` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -5,7 +5,10 @@ pub mod leave;
 
 /// The `com.slack.conversations` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `com.slack.conversations.leave`: Leaves a conversation. This method does not return an error if the user was not in the conversation: the response then has `not_in_channel: true` (and `ok: false`).
     fn leave(
@@ -14,12 +17,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<leave::Leave>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `com.slack.conversations` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `com.slack.conversations` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

@@ -6,166 +6,31 @@ pub const NSID: &str = "internal.bsky.actor.getProfiles";
 /// The `internal.bsky.actor.getProfiles` query.
 ///
 /// Get detailed profile views of multiple actors, hydrating social proof (known followers) only for a subset of them. Intended for internal service-to-service use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "internal.bsky.actor.getProfiles", params, output = "application/json")]
 pub struct GetProfiles;
 
-impl ::atlex::rt::Endpoint for GetProfiles {
-    const NSID: &'static str = "internal.bsky.actor.getProfiles";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
+    #[lex(check(max_length = 200))]
     pub dids: Vec<::atlex::rt::Did>,
     /// DID of the account on whose behalf the request is made (not included for public/unauthenticated requests). Used for viewer-relative state, including social proof.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<::atlex::rt::Did>,
     /// DIDs to hydrate social proof (known followers) for. DIDs not also present in `dids` are ignored.
-    #[serde(rename = "socialProof", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 200))]
     pub social_proof: Option<Vec<::atlex::rt::Did>>,
     /// Include taken-down accounts in the response rather than omitting them. For service-to-service moderation use only.
-    #[serde(
-        rename = "includeTakedowns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = false)]
     pub include_takedowns: Option<bool>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.list("dids", &self.dids);
-        query.optional("viewer", &self.viewer);
-        query.optional_list("socialProof", &self.social_proof);
-        query.optional("includeTakedowns", &self.include_takedowns);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            dids: query.list("dids")?,
-            viewer: query.optional("viewer")?,
-            social_proof: query.optional_list("socialProof")?,
-            include_takedowns: query.optional("includeTakedowns")?,
-        })
-    }
-}
-
-impl Params {
-    /// `includeTakedowns`, or the lexicon's default (false) when it is absent.
-    pub fn include_takedowns_or_default(&self) -> bool {
-        self.include_takedowns.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.dids;
-        v.field("dids", |v| v.array_length(value.len(), None, Some(200)));
-        if let Some(value) = &self.social_proof {
-            v.field("socialProof", |v| v.array_length(value.len(), None, Some(200)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub profiles: Vec<crate::app::bsky::actor::defs::ProfileViewDetailed>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.profiles;
-        v.field("profiles", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-/// The errors `internal.bsky.actor.getProfiles` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `internal.bsky.actor.getProfiles` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

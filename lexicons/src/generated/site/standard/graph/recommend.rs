@@ -4,32 +4,11 @@
 pub const NSID: &str = "site.standard.graph.recommend";
 
 /// Record declaring a recommendation of a document.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "site.standard.graph.recommend", key = "tid")]
+#[non_exhaustive]
 pub struct Recommend {
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// AT-URI reference to the document record being recommended (ex: at://did:plc:abc123/site.standard.document/xyz789).
     pub document: ::atlex::rt::AtUri,
-}
-
-impl ::atlex::rt::LexType for Recommend {
-    const TYPE: &'static str = "site.standard.graph.recommend";
-}
-
-impl ::atlex::rt::Record for Recommend {
-    const NSID: &'static str = "site.standard.graph.recommend";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Recommend {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

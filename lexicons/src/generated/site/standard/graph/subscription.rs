@@ -4,32 +4,11 @@
 pub const NSID: &str = "site.standard.graph.subscription";
 
 /// Record declaring a subscription to a publication.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "site.standard.graph.subscription", key = "tid")]
+#[non_exhaustive]
 pub struct Subscription {
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
     /// AT-URI reference to the publication record being subscribed to (ex: at://did:plc:abc123/site.standard.publication/xyz789).
     pub publication: ::atlex::rt::AtUri,
-}
-
-impl ::atlex::rt::LexType for Subscription {
-    const TYPE: &'static str = "site.standard.graph.subscription";
-}
-
-impl ::atlex::rt::Record for Subscription {
-    const NSID: &'static str = "site.standard.graph.subscription";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Subscription {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -4,306 +4,64 @@
 pub const NSID: &str = "site.standard.theme.basic";
 
 /// A simplified theme definition for publications, providing basic color customization for content display across different platforms and applications.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(record = "site.standard.theme.basic", key = "tid")]
+#[non_exhaustive]
 pub struct Basic {
     /// Color used for links and button backgrounds.
+    #[lex(check)]
     pub accent: BasicAccent,
     /// Color used for button text.
-    #[serde(rename = "accentForeground")]
+    #[lex(check)]
     pub accent_foreground: BasicAccentForeground,
     /// Color used for content background.
+    #[lex(check)]
     pub background: BasicBackground,
     /// Color used for content text.
+    #[lex(check)]
     pub foreground: BasicForeground,
 }
 
-impl ::atlex::rt::LexType for Basic {
-    const TYPE: &'static str = "site.standard.theme.basic";
-}
-
-impl ::atlex::rt::Record for Basic {
-    const NSID: &'static str = "site.standard.theme.basic";
-
-    const KEY: ::atlex::rt::RecordKeyKind = ::atlex::rt::RecordKeyKind::Tid;
-}
-
-impl ::atlex::rt::Validate for Basic {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.accent;
-        v.field("accent", |v| v.nested(value));
-        let value = &self.accent_foreground;
-        v.field("accentForeground", |v| v.nested(value));
-        let value = &self.background;
-        v.field("background", |v| v.nested(value));
-        let value = &self.foreground;
-        v.field("foreground", |v| v.nested(value));
-    }
-}
-
 /// Color used for links and button backgrounds.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum BasicAccent {
-    /// `site.standard.theme.color#rgb`
+    #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for BasicAccent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ColorRgb(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.theme.color#rgb", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicAccent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for BasicAccent {
-    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "site.standard.theme.color#rgb" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ColorRgb(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for BasicAccent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ColorRgb(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Color used for button text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum BasicAccentForeground {
-    /// `site.standard.theme.color#rgb`
+    #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for BasicAccentForeground {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ColorRgb(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.theme.color#rgb", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicAccentForeground {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for BasicAccentForeground {
-    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "site.standard.theme.color#rgb" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ColorRgb(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for BasicAccentForeground {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ColorRgb(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Color used for content background.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum BasicBackground {
-    /// `site.standard.theme.color#rgb`
+    #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for BasicBackground {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ColorRgb(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.theme.color#rgb", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicBackground {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for BasicBackground {
-    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "site.standard.theme.color#rgb" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ColorRgb(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for BasicBackground {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ColorRgb(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 /// Color used for content text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum BasicForeground {
-    /// `site.standard.theme.color#rgb`
+    #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for BasicForeground {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ColorRgb(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("site.standard.theme.color#rgb", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for BasicForeground {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for BasicForeground {
-    const MEMBERS: &'static [&'static str] = &["site.standard.theme.color#rgb"];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "site.standard.theme.color#rgb" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ColorRgb(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for BasicForeground {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::ColorRgb(value) = self {
-            v.nested(&**value);
-        }
-    }
 }

@@ -3,163 +3,28 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "site.standard.theme.color";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "site.standard.theme.color#rgb")]
+#[non_exhaustive]
 pub struct Rgb {
+    #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub g: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
 }
 
-impl ::atlex::rt::LexType for Rgb {
-    const TYPE: &'static str = "site.standard.theme.color#rgb";
-}
-
-impl ::atlex::rt::Validate for Rgb {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.b;
-        v.field(
-            "b",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.g;
-        v.field(
-            "g",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.r;
-        v.field(
-            "r",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "site.standard.theme.color#rgba")]
+#[non_exhaustive]
 pub struct Rgba {
+    #[lex(check(minimum = 0, maximum = 100))]
     pub a: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub g: i64,
+    #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
-}
-
-impl ::atlex::rt::LexType for Rgba {
-    const TYPE: &'static str = "site.standard.theme.color#rgba";
-}
-
-impl ::atlex::rt::Validate for Rgba {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.a;
-        v.field(
-            "a",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(100),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.b;
-        v.field(
-            "b",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.g;
-        v.field(
-            "g",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-        let value = &self.r;
-        v.field(
-            "r",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(255),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
 }

@@ -3,42 +3,22 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.communication.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.communication.defs#templateView")]
+#[non_exhaustive]
 pub struct TemplateView {
     pub id: String,
     /// Name of the template.
     pub name: String,
     /// Content of the template, can contain markdown and variable placeholders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Subject of the message, used in emails.
-    #[serde(rename = "contentMarkdown")]
     pub content_markdown: String,
     pub disabled: bool,
     /// Message language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<::atlex::rt::Language>,
     /// DID of the user who last updated the template.
-    #[serde(rename = "lastUpdatedBy")]
     pub last_updated_by: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "updatedAt")]
     pub updated_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for TemplateView {
-    const TYPE: &'static str = "tools.ozone.communication.defs#templateView";
-}
-
-impl ::atlex::rt::Validate for TemplateView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,30 +6,13 @@ pub const NSID: &str = "tools.ozone.hosting.getAccountHistory";
 /// The `tools.ozone.hosting.getAccountHistory` query.
 ///
 /// Get account history, e.g. log of updated email addresses or other identity information.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "tools.ozone.hosting.getAccountHistory",
+    params,
+    output = "application/json"
+)]
 pub struct GetAccountHistory;
-
-impl ::atlex::rt::Endpoint for GetAccountHistory {
-    const NSID: &'static str = "tools.ozone.hosting.getAccountHistory";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for GetAccountHistory {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,493 +32,100 @@ impl ::atlex::rt::PaginatedItems for GetAccountHistory {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     pub did: ::atlex::rt::Did,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<ParamsEventsItem>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("did", &self.did);
-        query.optional_list("events", &self.events);
-        query.optional("cursor", &self.cursor);
-        query.optional("limit", &self.limit);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            did: query.required("did")?,
-            events: query.optional_list("events")?,
-            cursor: query.optional("cursor")?,
-            limit: query.optional("limit")?,
-        })
-    }
-}
-
-impl Params {
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsEventsItem {
-    /// `"accountCreated"`
+    #[lex("accountCreated")]
     AccountCreated,
-    /// `"emailUpdated"`
+    #[lex("emailUpdated")]
     EmailUpdated,
-    /// `"emailConfirmed"`
+    #[lex("emailConfirmed")]
     EmailConfirmed,
-    /// `"passwordUpdated"`
+    #[lex("passwordUpdated")]
     PasswordUpdated,
-    /// `"handleUpdated"`
+    #[lex("handleUpdated")]
     HandleUpdated,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsEventsItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "accountCreated",
-        "emailUpdated",
-        "emailConfirmed",
-        "passwordUpdated",
-        "handleUpdated",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AccountCreated => "accountCreated",
-            Self::EmailUpdated => "emailUpdated",
-            Self::EmailConfirmed => "emailConfirmed",
-            Self::PasswordUpdated => "passwordUpdated",
-            Self::HandleUpdated => "handleUpdated",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsEventsItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsEventsItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsEventsItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "accountCreated" => Self::AccountCreated,
-            "emailUpdated" => Self::EmailUpdated,
-            "emailConfirmed" => Self::EmailConfirmed,
-            "passwordUpdated" => Self::PasswordUpdated,
-            "handleUpdated" => Self::HandleUpdated,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsEventsItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsEventsItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsEventsItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     pub events: Vec<Event>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
+/// `tools.ozone.hosting.getAccountHistory` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `tools.ozone.hosting.getAccountHistory` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.hosting.getAccountHistory#event")]
+#[non_exhaustive]
 pub struct Event {
     pub details: EventDetails,
-    #[serde(rename = "createdBy")]
     pub created_by: String,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for Event {
-    const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#event";
-}
-
-impl ::atlex::rt::Validate for Event {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum EventDetails {
-    /// `tools.ozone.hosting.getAccountHistory#accountCreated`
+    #[lex("tools.ozone.hosting.getAccountHistory#accountCreated")]
     AccountCreated(Box<AccountCreated>),
-    /// `tools.ozone.hosting.getAccountHistory#emailUpdated`
+    #[lex("tools.ozone.hosting.getAccountHistory#emailUpdated")]
     EmailUpdated(Box<EmailUpdated>),
-    /// `tools.ozone.hosting.getAccountHistory#emailConfirmed`
+    #[lex("tools.ozone.hosting.getAccountHistory#emailConfirmed")]
     EmailConfirmed(Box<EmailConfirmed>),
-    /// `tools.ozone.hosting.getAccountHistory#passwordUpdated`
+    #[lex("tools.ozone.hosting.getAccountHistory#passwordUpdated")]
     PasswordUpdated(Box<PasswordUpdated>),
-    /// `tools.ozone.hosting.getAccountHistory#handleUpdated`
+    #[lex("tools.ozone.hosting.getAccountHistory#handleUpdated")]
     HandleUpdated(Box<HandleUpdated>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for EventDetails {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::AccountCreated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.hosting.getAccountHistory#accountCreated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EmailUpdated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.hosting.getAccountHistory#emailUpdated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EmailConfirmed(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.hosting.getAccountHistory#emailConfirmed",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::PasswordUpdated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.hosting.getAccountHistory#passwordUpdated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::HandleUpdated(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.hosting.getAccountHistory#handleUpdated",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventDetails {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for EventDetails {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.hosting.getAccountHistory#accountCreated",
-        "tools.ozone.hosting.getAccountHistory#emailUpdated",
-        "tools.ozone.hosting.getAccountHistory#emailConfirmed",
-        "tools.ozone.hosting.getAccountHistory#passwordUpdated",
-        "tools.ozone.hosting.getAccountHistory#handleUpdated",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.hosting.getAccountHistory#accountCreated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AccountCreated(Box::new(value)))
-            }
-            "tools.ozone.hosting.getAccountHistory#emailUpdated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EmailUpdated(Box::new(value)))
-            }
-            "tools.ozone.hosting.getAccountHistory#emailConfirmed" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EmailConfirmed(Box::new(value)))
-            }
-            "tools.ozone.hosting.getAccountHistory#passwordUpdated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::PasswordUpdated(Box::new(value)))
-            }
-            "tools.ozone.hosting.getAccountHistory#handleUpdated" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::HandleUpdated(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for EventDetails {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.hosting.getAccountHistory#accountCreated")]
+#[non_exhaustive]
 pub struct AccountCreated {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handle: Option<::atlex::rt::Handle>,
 }
 
-impl ::atlex::rt::LexType for AccountCreated {
-    const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#accountCreated";
-}
-
-impl ::atlex::rt::Validate for AccountCreated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.hosting.getAccountHistory#emailUpdated")]
+#[non_exhaustive]
 pub struct EmailUpdated {
     pub email: String,
 }
 
-impl ::atlex::rt::LexType for EmailUpdated {
-    const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#emailUpdated";
-}
-
-impl ::atlex::rt::Validate for EmailUpdated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.hosting.getAccountHistory#emailConfirmed")]
+#[non_exhaustive]
 pub struct EmailConfirmed {
     pub email: String,
 }
 
-impl ::atlex::rt::LexType for EmailConfirmed {
-    const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#emailConfirmed";
-}
-
-impl ::atlex::rt::Validate for EmailConfirmed {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.hosting.getAccountHistory#passwordUpdated")]
+#[non_exhaustive]
 pub struct PasswordUpdated {}
-impl ::atlex::rt::LexType for PasswordUpdated {
-    const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#passwordUpdated";
-}
-
-impl ::atlex::rt::Validate for PasswordUpdated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.hosting.getAccountHistory#handleUpdated")]
+#[non_exhaustive]
 pub struct HandleUpdated {
     pub handle: ::atlex::rt::Handle,
-}
-
-impl ::atlex::rt::LexType for HandleUpdated {
-    const TYPE: &'static str = "tools.ozone.hosting.getAccountHistory#handleUpdated";
-}
-
-impl ::atlex::rt::Validate for HandleUpdated {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,122 +6,32 @@ pub const NSID: &str = "tools.ozone.moderation.cancelScheduledActions";
 /// The `tools.ozone.moderation.cancelScheduledActions` procedure.
 ///
 /// Cancel all pending scheduled moderation actions for specified subjects
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.moderation.cancelScheduledActions",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct CancelScheduledActions;
 
-impl ::atlex::rt::Endpoint for CancelScheduledActions {
-    const NSID: &'static str = "tools.ozone.moderation.cancelScheduledActions";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Array of DID subjects to cancel scheduled actions for
+    #[lex(check(max_length = 100))]
     pub subjects: Vec<::atlex::rt::Did>,
     /// Optional comment describing the reason for cancellation
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-}
-
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.subjects;
-        v.field("subjects", |v| v.array_length(value.len(), None, Some(100)));
-    }
 }
 
 pub type Output = CancellationResults;
 
-/// The errors `tools.ozone.moderation.cancelScheduledActions` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
+/// `tools.ozone.moderation.cancelScheduledActions` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.cancelScheduledActions#cancellationResults")]
+#[non_exhaustive]
 pub struct CancellationResults {
     /// DIDs for which all pending scheduled actions were successfully cancelled
     pub succeeded: Vec<::atlex::rt::Did>,
@@ -129,34 +39,11 @@ pub struct CancellationResults {
     pub failed: Vec<FailedCancellation>,
 }
 
-impl ::atlex::rt::LexType for CancellationResults {
-    const TYPE: &'static str = "tools.ozone.moderation.cancelScheduledActions#cancellationResults";
-}
-
-impl ::atlex::rt::Validate for CancellationResults {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.cancelScheduledActions#failedCancellation")]
+#[non_exhaustive]
 pub struct FailedCancellation {
     pub did: ::atlex::rt::Did,
     pub error: String,
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-}
-
-impl ::atlex::rt::LexType for FailedCancellation {
-    const TYPE: &'static str = "tools.ozone.moderation.cancelScheduledActions#failedCancellation";
-}
-
-impl ::atlex::rt::Validate for FailedCancellation {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,2006 +3,386 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.moderation.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventView")]
+#[non_exhaustive]
 pub struct ModEventView {
     pub id: i64,
+    #[lex(check)]
     pub event: ModEventViewEvent,
     pub subject: ModEventViewSubject,
-    #[serde(rename = "subjectBlobCids")]
     pub subject_blob_cids: Vec<String>,
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "creatorHandle", default, skip_serializing_if = "Option::is_none")]
     pub creator_handle: Option<String>,
-    #[serde(rename = "subjectHandle", default, skip_serializing_if = "Option::is_none")]
     pub subject_handle: Option<String>,
-    #[serde(rename = "modTool", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub mod_tool: Option<ModTool>,
 }
 
-impl ::atlex::rt::LexType for ModEventView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventView";
-}
-
-impl ::atlex::rt::Validate for ModEventView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.event;
-        v.field("event", |v| v.nested(value));
-        if let Some(value) = &self.mod_tool {
-            v.field("modTool", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ModEventViewEvent {
-    /// `tools.ozone.moderation.defs#modEventTakedown`
+    #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown(Box<ModEventTakedown>),
-    /// `tools.ozone.moderation.defs#modEventReverseTakedown`
+    #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown(Box<ModEventReverseTakedown>),
-    /// `tools.ozone.moderation.defs#modEventComment`
+    #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment(Box<ModEventComment>),
-    /// `tools.ozone.moderation.defs#modEventReport`
+    #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport(Box<ModEventReport>),
-    /// `tools.ozone.moderation.defs#modEventLabel`
+    #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel(Box<ModEventLabel>),
-    /// `tools.ozone.moderation.defs#modEventAcknowledge`
+    #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge(Box<ModEventAcknowledge>),
-    /// `tools.ozone.moderation.defs#modEventEscalate`
+    #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate(Box<ModEventEscalate>),
-    /// `tools.ozone.moderation.defs#modEventMute`
+    #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute(Box<ModEventMute>),
-    /// `tools.ozone.moderation.defs#modEventUnmute`
+    #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute(Box<ModEventUnmute>),
-    /// `tools.ozone.moderation.defs#modEventMuteReporter`
+    #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter(Box<ModEventMuteReporter>),
-    /// `tools.ozone.moderation.defs#modEventUnmuteReporter`
+    #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter(Box<ModEventUnmuteReporter>),
-    /// `tools.ozone.moderation.defs#modEventEmail`
+    #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail(Box<ModEventEmail>),
-    /// `tools.ozone.moderation.defs#modEventResolveAppeal`
+    #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal(Box<ModEventResolveAppeal>),
-    /// `tools.ozone.moderation.defs#modEventDivert`
+    #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert(Box<ModEventDivert>),
-    /// `tools.ozone.moderation.defs#modEventTag`
+    #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag(Box<ModEventTag>),
-    /// `tools.ozone.moderation.defs#accountEvent`
+    #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent(Box<AccountEvent>),
-    /// `tools.ozone.moderation.defs#identityEvent`
+    #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent(Box<IdentityEvent>),
-    /// `tools.ozone.moderation.defs#recordEvent`
+    #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent(Box<RecordEvent>),
-    /// `tools.ozone.moderation.defs#modEventPriorityScore`
+    #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore(Box<ModEventPriorityScore>),
-    /// `tools.ozone.moderation.defs#ageAssuranceEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent(Box<AgeAssuranceEvent>),
-    /// `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent(Box<AgeAssuranceOverrideEvent>),
-    /// `tools.ozone.moderation.defs#ageAssurancePurgeEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
     AgeAssurancePurgeEvent(Box<AgeAssurancePurgeEvent>),
-    /// `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`
+    #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent(Box<RevokeAccountCredentialsEvent>),
-    /// `tools.ozone.moderation.defs#scheduleTakedownEvent`
+    #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent(Box<ScheduleTakedownEvent>),
-    /// `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`
+    #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent(Box<CancelScheduledTakedownEvent>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ModEventViewEvent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ModEventTakedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventTakedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventReverseTakedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventReverseTakedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventComment(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventComment",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventReport(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventReport",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventLabel(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventLabel",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventAcknowledge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventAcknowledge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventEscalate(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventEscalate",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventMute(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventMute",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventUnmute(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventUnmute",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventMuteReporter(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventMuteReporter",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventUnmuteReporter(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventEmail(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventEmail",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventResolveAppeal(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventResolveAppeal",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventDivert(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventDivert",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventTag(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventTag",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AccountEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#accountEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::IdentityEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#identityEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RecordEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#recordEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventPriorityScore(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventPriorityScore",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssuranceEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssuranceEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssuranceOverrideEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssurancePurgeEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RevokeAccountCredentialsEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ScheduleTakedownEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::CancelScheduledTakedownEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewEvent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ModEventViewEvent {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#modEventTakedown",
-        "tools.ozone.moderation.defs#modEventReverseTakedown",
-        "tools.ozone.moderation.defs#modEventComment",
-        "tools.ozone.moderation.defs#modEventReport",
-        "tools.ozone.moderation.defs#modEventLabel",
-        "tools.ozone.moderation.defs#modEventAcknowledge",
-        "tools.ozone.moderation.defs#modEventEscalate",
-        "tools.ozone.moderation.defs#modEventMute",
-        "tools.ozone.moderation.defs#modEventUnmute",
-        "tools.ozone.moderation.defs#modEventMuteReporter",
-        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-        "tools.ozone.moderation.defs#modEventEmail",
-        "tools.ozone.moderation.defs#modEventResolveAppeal",
-        "tools.ozone.moderation.defs#modEventDivert",
-        "tools.ozone.moderation.defs#modEventTag",
-        "tools.ozone.moderation.defs#accountEvent",
-        "tools.ozone.moderation.defs#identityEvent",
-        "tools.ozone.moderation.defs#recordEvent",
-        "tools.ozone.moderation.defs#modEventPriorityScore",
-        "tools.ozone.moderation.defs#ageAssuranceEvent",
-        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
-        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#modEventTakedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventTakedown(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventReverseTakedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventReverseTakedown(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventComment" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventComment(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventReport" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventReport(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventLabel" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventLabel(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventAcknowledge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventAcknowledge(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventEscalate" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventEscalate(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventMute" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventMute(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventUnmute" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventUnmute(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventMuteReporter" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventMuteReporter(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventUnmuteReporter" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventUnmuteReporter(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventEmail" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventEmail(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventResolveAppeal" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventResolveAppeal(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventDivert" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventDivert(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventTag" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventTag(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#accountEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AccountEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#identityEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::IdentityEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#recordEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventPriorityScore" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventPriorityScore(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssuranceEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssuranceEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssuranceOverrideEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssuranceOverrideEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssurancePurgeEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssurancePurgeEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#revokeAccountCredentialsEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RevokeAccountCredentialsEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#scheduleTakedownEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ScheduleTakedownEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#cancelScheduledTakedownEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::CancelScheduledTakedownEvent(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ModEventViewEvent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ModEventTakedown(value) => v.nested(&**value),
-            Self::ModEventReverseTakedown(value) => v.nested(&**value),
-            Self::ModEventEmail(value) => v.nested(&**value),
-            Self::ModEventPriorityScore(value) => v.nested(&**value),
-            Self::AgeAssuranceOverrideEvent(value) => v.nested(&**value),
-            Self::AgeAssurancePurgeEvent(value) => v.nested(&**value),
-            Self::RevokeAccountCredentialsEvent(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ModEventViewSubject {
-    /// `com.atproto.admin.defs#repoRef`
+    #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
-    /// `com.atproto.repo.strongRef`
+    #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
-    /// `chat.bsky.convo.defs#messageRef`
+    #[lex("chat.bsky.convo.defs#messageRef")]
     MessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
-    /// `chat.bsky.convo.defs#convoRef`
+    #[lex("chat.bsky.convo.defs#convoRef")]
     ConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ModEventViewSubject {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.admin.defs#repoRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::StrongRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("com.atproto.repo.strongRef", &**value),
-                    serializer,
-                )
-            }
-            Self::MessageRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConvoRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("chat.bsky.convo.defs#convoRef", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewSubject {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ModEventViewSubject {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.admin.defs#repoRef",
-        "com.atproto.repo.strongRef",
-        "chat.bsky.convo.defs#messageRef",
-        "chat.bsky.convo.defs#convoRef",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoRef(Box::new(value)))
-            }
-            "com.atproto.repo.strongRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::StrongRef(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#messageRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageRef(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#convoRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConvoRef(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ModEventViewSubject {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventViewDetail")]
+#[non_exhaustive]
 pub struct ModEventViewDetail {
     pub id: i64,
+    #[lex(check)]
     pub event: ModEventViewDetailEvent,
+    #[lex(check)]
     pub subject: ModEventViewDetailSubject,
-    #[serde(rename = "subjectBlobs")]
+    #[lex(check)]
     pub subject_blobs: Vec<BlobView>,
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "modTool", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub mod_tool: Option<ModTool>,
 }
 
-impl ::atlex::rt::LexType for ModEventViewDetail {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventViewDetail";
-}
-
-impl ::atlex::rt::Validate for ModEventViewDetail {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.event;
-        v.field("event", |v| v.nested(value));
-        let value = &self.subject;
-        v.field("subject", |v| v.nested(value));
-        let value = &self.subject_blobs;
-        v.field("subjectBlobs", |v| v.items(value, |v, item| v.nested(item)));
-        if let Some(value) = &self.mod_tool {
-            v.field("modTool", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ModEventViewDetailEvent {
-    /// `tools.ozone.moderation.defs#modEventTakedown`
+    #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown(Box<ModEventTakedown>),
-    /// `tools.ozone.moderation.defs#modEventReverseTakedown`
+    #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown(Box<ModEventReverseTakedown>),
-    /// `tools.ozone.moderation.defs#modEventComment`
+    #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment(Box<ModEventComment>),
-    /// `tools.ozone.moderation.defs#modEventReport`
+    #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport(Box<ModEventReport>),
-    /// `tools.ozone.moderation.defs#modEventLabel`
+    #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel(Box<ModEventLabel>),
-    /// `tools.ozone.moderation.defs#modEventAcknowledge`
+    #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge(Box<ModEventAcknowledge>),
-    /// `tools.ozone.moderation.defs#modEventEscalate`
+    #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate(Box<ModEventEscalate>),
-    /// `tools.ozone.moderation.defs#modEventMute`
+    #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute(Box<ModEventMute>),
-    /// `tools.ozone.moderation.defs#modEventUnmute`
+    #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute(Box<ModEventUnmute>),
-    /// `tools.ozone.moderation.defs#modEventMuteReporter`
+    #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter(Box<ModEventMuteReporter>),
-    /// `tools.ozone.moderation.defs#modEventUnmuteReporter`
+    #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter(Box<ModEventUnmuteReporter>),
-    /// `tools.ozone.moderation.defs#modEventEmail`
+    #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail(Box<ModEventEmail>),
-    /// `tools.ozone.moderation.defs#modEventResolveAppeal`
+    #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal(Box<ModEventResolveAppeal>),
-    /// `tools.ozone.moderation.defs#modEventDivert`
+    #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert(Box<ModEventDivert>),
-    /// `tools.ozone.moderation.defs#modEventTag`
+    #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag(Box<ModEventTag>),
-    /// `tools.ozone.moderation.defs#accountEvent`
+    #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent(Box<AccountEvent>),
-    /// `tools.ozone.moderation.defs#identityEvent`
+    #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent(Box<IdentityEvent>),
-    /// `tools.ozone.moderation.defs#recordEvent`
+    #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent(Box<RecordEvent>),
-    /// `tools.ozone.moderation.defs#modEventPriorityScore`
+    #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore(Box<ModEventPriorityScore>),
-    /// `tools.ozone.moderation.defs#ageAssuranceEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent(Box<AgeAssuranceEvent>),
-    /// `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent(Box<AgeAssuranceOverrideEvent>),
-    /// `tools.ozone.moderation.defs#ageAssurancePurgeEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
     AgeAssurancePurgeEvent(Box<AgeAssurancePurgeEvent>),
-    /// `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`
+    #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent(Box<RevokeAccountCredentialsEvent>),
-    /// `tools.ozone.moderation.defs#scheduleTakedownEvent`
+    #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent(Box<ScheduleTakedownEvent>),
-    /// `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`
+    #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent(Box<CancelScheduledTakedownEvent>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ModEventViewDetailEvent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ModEventTakedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventTakedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventReverseTakedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventReverseTakedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventComment(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventComment",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventReport(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventReport",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventLabel(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventLabel",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventAcknowledge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventAcknowledge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventEscalate(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventEscalate",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventMute(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventMute",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventUnmute(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventUnmute",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventMuteReporter(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventMuteReporter",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventUnmuteReporter(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventEmail(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventEmail",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventResolveAppeal(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventResolveAppeal",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventDivert(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventDivert",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventTag(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventTag",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AccountEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#accountEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::IdentityEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#identityEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RecordEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#recordEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventPriorityScore(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventPriorityScore",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssuranceEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssuranceEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssuranceOverrideEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssurancePurgeEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RevokeAccountCredentialsEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ScheduleTakedownEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::CancelScheduledTakedownEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewDetailEvent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ModEventViewDetailEvent {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#modEventTakedown",
-        "tools.ozone.moderation.defs#modEventReverseTakedown",
-        "tools.ozone.moderation.defs#modEventComment",
-        "tools.ozone.moderation.defs#modEventReport",
-        "tools.ozone.moderation.defs#modEventLabel",
-        "tools.ozone.moderation.defs#modEventAcknowledge",
-        "tools.ozone.moderation.defs#modEventEscalate",
-        "tools.ozone.moderation.defs#modEventMute",
-        "tools.ozone.moderation.defs#modEventUnmute",
-        "tools.ozone.moderation.defs#modEventMuteReporter",
-        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-        "tools.ozone.moderation.defs#modEventEmail",
-        "tools.ozone.moderation.defs#modEventResolveAppeal",
-        "tools.ozone.moderation.defs#modEventDivert",
-        "tools.ozone.moderation.defs#modEventTag",
-        "tools.ozone.moderation.defs#accountEvent",
-        "tools.ozone.moderation.defs#identityEvent",
-        "tools.ozone.moderation.defs#recordEvent",
-        "tools.ozone.moderation.defs#modEventPriorityScore",
-        "tools.ozone.moderation.defs#ageAssuranceEvent",
-        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
-        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#modEventTakedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventTakedown(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventReverseTakedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventReverseTakedown(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventComment" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventComment(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventReport" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventReport(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventLabel" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventLabel(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventAcknowledge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventAcknowledge(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventEscalate" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventEscalate(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventMute" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventMute(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventUnmute" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventUnmute(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventMuteReporter" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventMuteReporter(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventUnmuteReporter" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventUnmuteReporter(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventEmail" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventEmail(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventResolveAppeal" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventResolveAppeal(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventDivert" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventDivert(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventTag" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventTag(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#accountEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AccountEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#identityEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::IdentityEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#recordEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventPriorityScore" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventPriorityScore(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssuranceEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssuranceEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssuranceOverrideEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssuranceOverrideEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssurancePurgeEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssurancePurgeEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#revokeAccountCredentialsEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RevokeAccountCredentialsEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#scheduleTakedownEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ScheduleTakedownEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#cancelScheduledTakedownEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::CancelScheduledTakedownEvent(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ModEventViewDetailEvent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ModEventTakedown(value) => v.nested(&**value),
-            Self::ModEventReverseTakedown(value) => v.nested(&**value),
-            Self::ModEventEmail(value) => v.nested(&**value),
-            Self::ModEventPriorityScore(value) => v.nested(&**value),
-            Self::AgeAssuranceOverrideEvent(value) => v.nested(&**value),
-            Self::AgeAssurancePurgeEvent(value) => v.nested(&**value),
-            Self::RevokeAccountCredentialsEvent(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ModEventViewDetailSubject {
-    /// `tools.ozone.moderation.defs#repoView`
+    #[lex("tools.ozone.moderation.defs#repoView")]
     RepoView(Box<RepoView>),
-    /// `tools.ozone.moderation.defs#repoViewNotFound`
+    #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<RepoViewNotFound>),
-    /// `tools.ozone.moderation.defs#recordView`
+    #[lex("tools.ozone.moderation.defs#recordView")]
     RecordView(Box<RecordView>),
-    /// `tools.ozone.moderation.defs#recordViewNotFound`
+    #[lex("tools.ozone.moderation.defs#recordViewNotFound")]
     RecordViewNotFound(Box<RecordViewNotFound>),
-    /// `tools.ozone.moderation.defs#convoView`
+    #[lex("tools.ozone.moderation.defs#convoView")]
     ConvoView(Box<ConvoView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ModEventViewDetailSubject {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#repoView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RepoViewNotFound(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#repoViewNotFound",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RecordView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#recordView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RecordViewNotFound(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#recordViewNotFound",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConvoView(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#convoView",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventViewDetailSubject {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ModEventViewDetailSubject {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#repoView",
-        "tools.ozone.moderation.defs#repoViewNotFound",
-        "tools.ozone.moderation.defs#recordView",
-        "tools.ozone.moderation.defs#recordViewNotFound",
-        "tools.ozone.moderation.defs#convoView",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#repoView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoView(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#repoViewNotFound" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoViewNotFound(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#recordView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordView(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#recordViewNotFound" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordViewNotFound(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#convoView" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConvoView(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ModEventViewDetailSubject {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::RepoView(value) => v.nested(&**value),
-            Self::RecordView(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#subjectStatusView")]
+#[non_exhaustive]
 pub struct SubjectStatusView {
     pub id: i64,
     pub subject: SubjectStatusViewSubject,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosting: Option<SubjectStatusViewHosting>,
-    #[serde(
-        rename = "subjectBlobCids",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subject_blob_cids: Option<Vec<::atlex::rt::Cid>>,
-    #[serde(
-        rename = "subjectRepoHandle",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subject_repo_handle: Option<String>,
     /// Timestamp referencing when the last update was made to the moderation status of the subject
-    #[serde(rename = "updatedAt")]
     pub updated_at: ::atlex::rt::Datetime,
     /// Timestamp referencing the first moderation status impacting event was emitted on the subject
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "reviewState")]
     pub review_state: SubjectReviewState,
     /// Sticky comment on the subject.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Numeric value representing the level of priority. Higher score means higher priority.
-    #[serde(rename = "priorityScore", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 0, maximum = 100))]
     pub priority_score: Option<i64>,
-    #[serde(rename = "muteUntil", default, skip_serializing_if = "Option::is_none")]
     pub mute_until: Option<::atlex::rt::Datetime>,
-    #[serde(
-        rename = "muteReportingUntil",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub mute_reporting_until: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "lastReviewedBy", default, skip_serializing_if = "Option::is_none")]
     pub last_reviewed_by: Option<::atlex::rt::Did>,
-    #[serde(rename = "lastReviewedAt", default, skip_serializing_if = "Option::is_none")]
     pub last_reviewed_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "lastReportedAt", default, skip_serializing_if = "Option::is_none")]
     pub last_reported_at: Option<::atlex::rt::Datetime>,
     /// Timestamp referencing when the author of the subject appealed a moderation action
-    #[serde(rename = "lastAppealedAt", default, skip_serializing_if = "Option::is_none")]
     pub last_appealed_at: Option<::atlex::rt::Datetime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub takendown: Option<bool>,
     /// True indicates that the a previously taken moderator action was appealed against, by the author of the content. False indicates last appeal was resolved by moderators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appealed: Option<bool>,
-    #[serde(rename = "suspendUntil", default, skip_serializing_if = "Option::is_none")]
     pub suspend_until: Option<::atlex::rt::Datetime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Statistics related to the account subject
-    #[serde(rename = "accountStats", default, skip_serializing_if = "Option::is_none")]
     pub account_stats: Option<AccountStats>,
     /// Statistics related to the record subjects authored by the subject's account
-    #[serde(rename = "recordsStats", default, skip_serializing_if = "Option::is_none")]
     pub records_stats: Option<RecordsStats>,
     /// Strike information for the account (account-level only)
-    #[serde(rename = "accountStrike", default, skip_serializing_if = "Option::is_none")]
     pub account_strike: Option<AccountStrike>,
     /// Current age assurance state of the subject.
-    #[serde(
-        rename = "ageAssuranceState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub age_assurance_state: Option<SubjectStatusViewAgeAssuranceState>,
     /// Whether or not the last successful update to age assurance was made by the user or admin.
-    #[serde(
-        rename = "ageAssuranceUpdatedBy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub age_assurance_updated_by: Option<SubjectStatusViewAgeAssuranceUpdatedBy>,
 }
 
-impl ::atlex::rt::LexType for SubjectStatusView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#subjectStatusView";
-}
-
-impl ::atlex::rt::Validate for SubjectStatusView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.priority_score {
-            v.field(
-                "priorityScore",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum SubjectStatusViewSubject {
-    /// `com.atproto.admin.defs#repoRef`
+    #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
-    /// `com.atproto.repo.strongRef`
+    #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
-    /// `chat.bsky.convo.defs#messageRef`
+    #[lex("chat.bsky.convo.defs#messageRef")]
     MessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
-    /// `chat.bsky.convo.defs#convoRef`
+    #[lex("chat.bsky.convo.defs#convoRef")]
     ConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for SubjectStatusViewSubject {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.admin.defs#repoRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::StrongRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("com.atproto.repo.strongRef", &**value),
-                    serializer,
-                )
-            }
-            Self::MessageRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "chat.bsky.convo.defs#messageRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ConvoRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("chat.bsky.convo.defs#convoRef", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewSubject {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for SubjectStatusViewSubject {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.admin.defs#repoRef",
-        "com.atproto.repo.strongRef",
-        "chat.bsky.convo.defs#messageRef",
-        "chat.bsky.convo.defs#convoRef",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoRef(Box::new(value)))
-            }
-            "com.atproto.repo.strongRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::StrongRef(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#messageRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::MessageRef(Box::new(value)))
-            }
-            "chat.bsky.convo.defs#convoRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ConvoRef(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectStatusViewSubject {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum SubjectStatusViewHosting {
-    /// `tools.ozone.moderation.defs#accountHosting`
+    #[lex("tools.ozone.moderation.defs#accountHosting")]
     AccountHosting(Box<AccountHosting>),
-    /// `tools.ozone.moderation.defs#recordHosting`
+    #[lex("tools.ozone.moderation.defs#recordHosting")]
     RecordHosting(Box<RecordHosting>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for SubjectStatusViewHosting {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::AccountHosting(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#accountHosting",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RecordHosting(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#recordHosting",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewHosting {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for SubjectStatusViewHosting {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#accountHosting",
-        "tools.ozone.moderation.defs#recordHosting",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#accountHosting" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AccountHosting(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#recordHosting" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordHosting(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectStatusViewHosting {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Current age assurance state of the subject.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum SubjectStatusViewAgeAssuranceState {
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"reset"`
+    #[lex("reset")]
     Reset,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl SubjectStatusViewAgeAssuranceState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "pending",
-        "assured",
-        "unknown",
-        "reset",
-        "blocked",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Unknown => "unknown",
-            Self::Reset => "reset",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for SubjectStatusViewAgeAssuranceState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for SubjectStatusViewAgeAssuranceState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for SubjectStatusViewAgeAssuranceState {
-    fn from(value: &str) -> Self {
-        match value {
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            "unknown" => Self::Unknown,
-            "reset" => Self::Reset,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for SubjectStatusViewAgeAssuranceState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectStatusViewAgeAssuranceState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectStatusViewAgeAssuranceState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Whether or not the last successful update to age assurance was made by the user or admin.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum SubjectStatusViewAgeAssuranceUpdatedBy {
-    /// `"admin"`
+    #[lex("admin")]
     Admin,
-    /// `"user"`
+    #[lex("user")]
     User,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl SubjectStatusViewAgeAssuranceUpdatedBy {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["admin", "user"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Admin => "admin",
-            Self::User => "user",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for SubjectStatusViewAgeAssuranceUpdatedBy {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for SubjectStatusViewAgeAssuranceUpdatedBy {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for SubjectStatusViewAgeAssuranceUpdatedBy {
-    fn from(value: &str) -> Self {
-        match value {
-            "admin" => Self::Admin,
-            "user" => Self::User,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for SubjectStatusViewAgeAssuranceUpdatedBy {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de>
-for SubjectStatusViewAgeAssuranceUpdatedBy {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectStatusViewAgeAssuranceUpdatedBy {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Detailed view of a subject. For record subjects, the author's repo and profile will be returned.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#subjectView")]
+#[non_exhaustive]
 pub struct SubjectView {
     pub r#type: crate::com::atproto::moderation::defs::SubjectType,
     pub subject: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub status: Option<SubjectStatusView>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub repo: Option<RepoViewDetail>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<SubjectViewProfile>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub record: Option<RecordViewDetail>,
 }
 
-impl ::atlex::rt::LexType for SubjectView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#subjectView";
-}
-
-impl ::atlex::rt::Validate for SubjectView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.status {
-            v.field("status", |v| v.nested(value));
-        }
-        if let Some(value) = &self.repo {
-            v.field("repo", |v| v.nested(value));
-        }
-        if let Some(value) = &self.record {
-            v.field("record", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum SubjectViewProfile {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for SubjectViewProfile {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectViewProfile {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for SubjectViewProfile {
-    const MEMBERS: &'static [&'static str] = &[];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        _member: D,
-    ) -> Result<Self, D::Error> {
-        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectViewProfile {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Statistics about a particular account subject
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#accountStats")]
+#[non_exhaustive]
 pub struct AccountStats {
     /// Total number of reports on the account
-    #[serde(rename = "reportCount", default, skip_serializing_if = "Option::is_none")]
     pub report_count: Option<i64>,
     /// Total number of appeals against a moderation action on the account
-    #[serde(rename = "appealCount", default, skip_serializing_if = "Option::is_none")]
     pub appeal_count: Option<i64>,
     /// Number of times the account was suspended
-    #[serde(rename = "suspendCount", default, skip_serializing_if = "Option::is_none")]
     pub suspend_count: Option<i64>,
     /// Number of times the account was escalated
-    #[serde(rename = "escalateCount", default, skip_serializing_if = "Option::is_none")]
     pub escalate_count: Option<i64>,
     /// Number of times the account was taken down
-    #[serde(rename = "takedownCount", default, skip_serializing_if = "Option::is_none")]
     pub takedown_count: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for AccountStats {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#accountStats";
-}
-
-impl ::atlex::rt::Validate for AccountStats {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Statistics about a set of record subject items
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#recordsStats")]
+#[non_exhaustive]
 pub struct RecordsStats {
     /// Cumulative sum of the number of reports on the items in the set
-    #[serde(rename = "totalReports", default, skip_serializing_if = "Option::is_none")]
     pub total_reports: Option<i64>,
     /// Number of items that were reported at least once
-    #[serde(rename = "reportedCount", default, skip_serializing_if = "Option::is_none")]
     pub reported_count: Option<i64>,
     /// Number of items that were escalated at least once
-    #[serde(rename = "escalatedCount", default, skip_serializing_if = "Option::is_none")]
     pub escalated_count: Option<i64>,
     /// Number of items that were appealed at least once
-    #[serde(rename = "appealedCount", default, skip_serializing_if = "Option::is_none")]
     pub appealed_count: Option<i64>,
     /// Total number of item in the set
-    #[serde(rename = "subjectCount", default, skip_serializing_if = "Option::is_none")]
     pub subject_count: Option<i64>,
     /// Number of item currently in "reviewOpen" or "reviewEscalated" state
-    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i64>,
     /// Number of item currently in "reviewNone" or "reviewClosed" state
-    #[serde(rename = "processedCount", default, skip_serializing_if = "Option::is_none")]
     pub processed_count: Option<i64>,
     /// Number of item currently taken down
-    #[serde(rename = "takendownCount", default, skip_serializing_if = "Option::is_none")]
     pub takendown_count: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for RecordsStats {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#recordsStats";
-}
-
-impl ::atlex::rt::Validate for RecordsStats {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Strike information for an account
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#accountStrike")]
+#[non_exhaustive]
 pub struct AccountStrike {
     /// Current number of active strikes (excluding expired strikes)
-    #[serde(
-        rename = "activeStrikeCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub active_strike_count: Option<i64>,
     /// Total number of strikes ever received (including expired strikes)
-    #[serde(
-        rename = "totalStrikeCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub total_strike_count: Option<i64>,
     /// Timestamp of the first strike received
-    #[serde(rename = "firstStrikeAt", default, skip_serializing_if = "Option::is_none")]
     pub first_strike_at: Option<::atlex::rt::Datetime>,
     /// Timestamp of the most recent strike received
-    #[serde(rename = "lastStrikeAt", default, skip_serializing_if = "Option::is_none")]
     pub last_strike_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for AccountStrike {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#accountStrike";
-}
-
-impl ::atlex::rt::Validate for AccountStrike {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum SubjectReviewState {
-    /// `"tools.ozone.moderation.defs#reviewOpen"`
+    #[lex("tools.ozone.moderation.defs#reviewOpen")]
     ReviewOpen,
-    /// `"tools.ozone.moderation.defs#reviewEscalated"`
+    #[lex("tools.ozone.moderation.defs#reviewEscalated")]
     ReviewEscalated,
-    /// `"tools.ozone.moderation.defs#reviewClosed"`
+    #[lex("tools.ozone.moderation.defs#reviewClosed")]
     ReviewClosed,
-    /// `"tools.ozone.moderation.defs#reviewNone"`
+    #[lex("tools.ozone.moderation.defs#reviewNone")]
     ReviewNone,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl SubjectReviewState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#reviewOpen",
-        "tools.ozone.moderation.defs#reviewEscalated",
-        "tools.ozone.moderation.defs#reviewClosed",
-        "tools.ozone.moderation.defs#reviewNone",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReviewOpen => "tools.ozone.moderation.defs#reviewOpen",
-            Self::ReviewEscalated => "tools.ozone.moderation.defs#reviewEscalated",
-            Self::ReviewClosed => "tools.ozone.moderation.defs#reviewClosed",
-            Self::ReviewNone => "tools.ozone.moderation.defs#reviewNone",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for SubjectReviewState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for SubjectReviewState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for SubjectReviewState {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.moderation.defs#reviewOpen" => Self::ReviewOpen,
-            "tools.ozone.moderation.defs#reviewEscalated" => Self::ReviewEscalated,
-            "tools.ozone.moderation.defs#reviewClosed" => Self::ReviewClosed,
-            "tools.ozone.moderation.defs#reviewNone" => Self::ReviewNone,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for SubjectReviewState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for SubjectReviewState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for SubjectReviewState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Moderator review status of a subject: Open. Indicates that the subject needs to be reviewed by a moderator
@@ -2018,1988 +398,632 @@ pub const REVIEW_CLOSED: &str = "tools.ozone.moderation.defs#reviewClosed";
 pub const REVIEW_NONE: &str = "tools.ozone.moderation.defs#reviewNone";
 
 /// Take down a subject permanently or temporarily
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventTakedown")]
+#[non_exhaustive]
 pub struct ModEventTakedown {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Indicates how long the takedown should be in effect before automatically expiring.
-    #[serde(
-        rename = "durationInHours",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_in_hours: Option<i64>,
     /// If true, all other reports on content authored by this account will be resolved (acknowledged).
-    #[serde(
-        rename = "acknowledgeAccountSubjects",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub acknowledge_account_subjects: Option<bool>,
     /// Names/Keywords of the policies that drove the decision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 5))]
     pub policies: Option<Vec<String>>,
     /// Severity level of the violation (e.g., 'sev-0', 'sev-1', 'sev-2', etc.).
-    #[serde(rename = "severityLevel", default, skip_serializing_if = "Option::is_none")]
     pub severity_level: Option<String>,
     /// List of services where the takedown should be applied. If empty or not provided, takedown is applied on all configured services.
-    #[serde(rename = "targetServices", default, skip_serializing_if = "Option::is_none")]
     pub target_services: Option<Vec<ModEventTakedownTargetServicesItem>>,
     /// Number of strikes to assign to the user for this violation.
-    #[serde(rename = "strikeCount", default, skip_serializing_if = "Option::is_none")]
     pub strike_count: Option<i64>,
     /// When the strike should expire. If not provided, the strike never expires.
-    #[serde(
-        rename = "strikeExpiresAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub strike_expires_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for ModEventTakedown {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventTakedown";
-}
-
-impl ::atlex::rt::Validate for ModEventTakedown {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.policies {
-            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ModEventTakedownTargetServicesItem {
-    /// `"appview"`
+    #[lex("appview")]
     Appview,
-    /// `"pds"`
+    #[lex("pds")]
     Pds,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ModEventTakedownTargetServicesItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["appview", "pds"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Appview => "appview",
-            Self::Pds => "pds",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ModEventTakedownTargetServicesItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ModEventTakedownTargetServicesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ModEventTakedownTargetServicesItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "appview" => Self::Appview,
-            "pds" => Self::Pds,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ModEventTakedownTargetServicesItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ModEventTakedownTargetServicesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ModEventTakedownTargetServicesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Revert take down action on a subject
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventReverseTakedown")]
+#[non_exhaustive]
 pub struct ModEventReverseTakedown {
     /// Describe reasoning behind the reversal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Names/Keywords of the policy infraction for which takedown is being reversed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 5))]
     pub policies: Option<Vec<String>>,
     /// Severity level of the violation. Usually set from the last policy infraction's severity.
-    #[serde(rename = "severityLevel", default, skip_serializing_if = "Option::is_none")]
     pub severity_level: Option<String>,
     /// Number of strikes to subtract from the user's strike count. Usually set from the last policy infraction's severity.
-    #[serde(rename = "strikeCount", default, skip_serializing_if = "Option::is_none")]
     pub strike_count: Option<i64>,
-}
-
-impl ::atlex::rt::LexType for ModEventReverseTakedown {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventReverseTakedown";
-}
-
-impl ::atlex::rt::Validate for ModEventReverseTakedown {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.policies {
-            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
-        }
-    }
 }
 
 /// Resolve appeal on a subject
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventResolveAppeal")]
+#[non_exhaustive]
 pub struct ModEventResolveAppeal {
     /// Describe resolution.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-}
-
-impl ::atlex::rt::LexType for ModEventResolveAppeal {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventResolveAppeal";
-}
-
-impl ::atlex::rt::Validate for ModEventResolveAppeal {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Add a comment to a subject. An empty comment will clear any previously set sticky comment.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventComment")]
+#[non_exhaustive]
 pub struct ModEventComment {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Make the comment persistent on the subject
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sticky: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for ModEventComment {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventComment";
-}
-
-impl ::atlex::rt::Validate for ModEventComment {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Report a subject
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventReport")]
+#[non_exhaustive]
 pub struct ModEventReport {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Set to true if the reporter was muted from reporting at the time of the event. These reports won't impact the reviewState of the subject.
-    #[serde(
-        rename = "isReporterMuted",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub is_reporter_muted: Option<bool>,
-    #[serde(rename = "reportType")]
     pub report_type: crate::com::atproto::moderation::defs::ReasonType,
 }
 
-impl ::atlex::rt::LexType for ModEventReport {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventReport";
-}
-
-impl ::atlex::rt::Validate for ModEventReport {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Apply/Negate labels on a subject
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventLabel")]
+#[non_exhaustive]
 pub struct ModEventLabel {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(rename = "createLabelVals")]
     pub create_label_vals: Vec<String>,
-    #[serde(rename = "negateLabelVals")]
     pub negate_label_vals: Vec<String>,
     /// Indicates how long the label will remain on the subject. Only applies on labels that are being added.
-    #[serde(
-        rename = "durationInHours",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_in_hours: Option<i64>,
-}
-
-impl ::atlex::rt::LexType for ModEventLabel {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventLabel";
-}
-
-impl ::atlex::rt::Validate for ModEventLabel {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Set priority score of the subject. Higher score means higher priority.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventPriorityScore")]
+#[non_exhaustive]
 pub struct ModEventPriorityScore {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    #[lex(check(minimum = 0, maximum = 100))]
     pub score: i64,
 }
 
-impl ::atlex::rt::LexType for ModEventPriorityScore {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventPriorityScore";
-}
-
-impl ::atlex::rt::Validate for ModEventPriorityScore {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.score;
-        v.field(
-            "score",
-            |v| {
-                v
-                    .integer(
-                        *value,
-                        &::atlex::rt::IntegerRules {
-                            minimum: Some(0),
-                            maximum: Some(100),
-                            enum_values: None,
-                            const_value: None,
-                        },
-                    )
-            },
-        );
-    }
-}
-
 /// Age assurance info coming directly from users. Only works on DID subjects.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#ageAssuranceEvent")]
+#[non_exhaustive]
 pub struct AgeAssuranceEvent {
     /// The date and time of this write operation.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// The unique identifier for this instance of the age assurance flow, in UUID format.
-    #[serde(rename = "attemptId")]
     pub attempt_id: String,
     /// The status of the Age Assurance process.
     pub status: AgeAssuranceEventStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<crate::app::bsky::ageassurance::defs::Access>,
     /// The ISO 3166-1 alpha-2 country code provided when beginning the Age Assurance flow.
-    #[serde(rename = "countryCode", default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// The ISO 3166-2 region code provided when beginning the Age Assurance flow.
-    #[serde(rename = "regionCode", default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<String>,
     /// The IP address used when initiating the AA flow.
-    #[serde(rename = "initIp", default, skip_serializing_if = "Option::is_none")]
     pub init_ip: Option<String>,
     /// The user agent used when initiating the AA flow.
-    #[serde(rename = "initUa", default, skip_serializing_if = "Option::is_none")]
     pub init_ua: Option<String>,
     /// The IP address used when completing the AA flow.
-    #[serde(rename = "completeIp", default, skip_serializing_if = "Option::is_none")]
     pub complete_ip: Option<String>,
     /// The user agent used when completing the AA flow.
-    #[serde(rename = "completeUa", default, skip_serializing_if = "Option::is_none")]
     pub complete_ua: Option<String>,
 }
 
-impl ::atlex::rt::LexType for AgeAssuranceEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#ageAssuranceEvent";
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The status of the Age Assurance process.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AgeAssuranceEventStatus {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl AgeAssuranceEventStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["unknown", "pending", "assured"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AgeAssuranceEventStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AgeAssuranceEventStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AgeAssuranceEventStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AgeAssuranceEventStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceEventStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceEventStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Age assurance status override by moderators. Only works on DID subjects.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
+#[non_exhaustive]
 pub struct AgeAssuranceOverrideEvent {
     /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
     pub status: AgeAssuranceOverrideEventStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<crate::app::bsky::ageassurance::defs::Access>,
     /// Comment describing the reason for the override.
+    #[lex(check(min_length = 1))]
     pub comment: String,
-}
-
-impl ::atlex::rt::LexType for AgeAssuranceOverrideEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#ageAssuranceOverrideEvent";
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceOverrideEvent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.comment;
-        v.field(
-            "comment",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
 }
 
 /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AgeAssuranceOverrideEventStatus {
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"reset"`
+    #[lex("reset")]
     Reset,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl AgeAssuranceOverrideEventStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["assured", "reset", "blocked"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Assured => "assured",
-            Self::Reset => "reset",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AgeAssuranceOverrideEventStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AgeAssuranceOverrideEventStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AgeAssuranceOverrideEventStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "assured" => Self::Assured,
-            "reset" => Self::Reset,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AgeAssuranceOverrideEventStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AgeAssuranceOverrideEventStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AgeAssuranceOverrideEventStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Purges all age assurance events for the subject. Only works on DID subjects. Moderator-only.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
+#[non_exhaustive]
 pub struct AgeAssurancePurgeEvent {
     /// Comment describing the reason for the purge.
+    #[lex(check(min_length = 1))]
     pub comment: String,
-}
-
-impl ::atlex::rt::LexType for AgeAssurancePurgeEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#ageAssurancePurgeEvent";
-}
-
-impl ::atlex::rt::Validate for AgeAssurancePurgeEvent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.comment;
-        v.field(
-            "comment",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
 }
 
 /// Account credentials revocation by moderators. Only works on DID subjects.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
+#[non_exhaustive]
 pub struct RevokeAccountCredentialsEvent {
     /// Comment describing the reason for the revocation.
+    #[lex(check(min_length = 1))]
     pub comment: String,
 }
 
-impl ::atlex::rt::LexType for RevokeAccountCredentialsEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#revokeAccountCredentialsEvent";
-}
-
-impl ::atlex::rt::Validate for RevokeAccountCredentialsEvent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.comment;
-        v.field(
-            "comment",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(1),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventAcknowledge")]
+#[non_exhaustive]
 pub struct ModEventAcknowledge {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// If true, all other reports on content authored by this account will be resolved (acknowledged).
-    #[serde(
-        rename = "acknowledgeAccountSubjects",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub acknowledge_account_subjects: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for ModEventAcknowledge {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventAcknowledge";
-}
-
-impl ::atlex::rt::Validate for ModEventAcknowledge {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventEscalate")]
+#[non_exhaustive]
 pub struct ModEventEscalate {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-}
-
-impl ::atlex::rt::LexType for ModEventEscalate {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventEscalate";
-}
-
-impl ::atlex::rt::Validate for ModEventEscalate {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Mute incoming reports on a subject
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventMute")]
+#[non_exhaustive]
 pub struct ModEventMute {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Indicates how long the subject should remain muted.
-    #[serde(rename = "durationInHours")]
     pub duration_in_hours: i64,
 }
 
-impl ::atlex::rt::LexType for ModEventMute {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventMute";
-}
-
-impl ::atlex::rt::Validate for ModEventMute {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Unmute action on a subject
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventUnmute")]
+#[non_exhaustive]
 pub struct ModEventUnmute {
     /// Describe reasoning behind the reversal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-}
-
-impl ::atlex::rt::LexType for ModEventUnmute {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventUnmute";
-}
-
-impl ::atlex::rt::Validate for ModEventUnmute {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Mute incoming reports from an account
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventMuteReporter")]
+#[non_exhaustive]
 pub struct ModEventMuteReporter {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Indicates how long the account should remain muted. Falsy value here means a permanent mute.
-    #[serde(
-        rename = "durationInHours",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_in_hours: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for ModEventMuteReporter {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventMuteReporter";
-}
-
-impl ::atlex::rt::Validate for ModEventMuteReporter {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Unmute incoming reports from an account
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventUnmuteReporter")]
+#[non_exhaustive]
 pub struct ModEventUnmuteReporter {
     /// Describe reasoning behind the reversal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-}
-
-impl ::atlex::rt::LexType for ModEventUnmuteReporter {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventUnmuteReporter";
-}
-
-impl ::atlex::rt::Validate for ModEventUnmuteReporter {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Keep a log of outgoing email to a user
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventEmail")]
+#[non_exhaustive]
 pub struct ModEventEmail {
     /// The subject line of the email sent to the user.
-    #[serde(rename = "subjectLine")]
     pub subject_line: String,
     /// The content of the email sent to the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Additional comment about the outgoing comm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Names/Keywords of the policies that necessitated the email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 5))]
     pub policies: Option<Vec<String>>,
     /// Severity level of the violation. Normally 'sev-1' that adds strike on repeat offense
-    #[serde(rename = "severityLevel", default, skip_serializing_if = "Option::is_none")]
     pub severity_level: Option<String>,
     /// Number of strikes to assign to the user for this violation. Normally 0 as an indicator of a warning and only added as a strike on a repeat offense.
-    #[serde(rename = "strikeCount", default, skip_serializing_if = "Option::is_none")]
     pub strike_count: Option<i64>,
     /// When the strike should expire. If not provided, the strike never expires.
-    #[serde(
-        rename = "strikeExpiresAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub strike_expires_at: Option<::atlex::rt::Datetime>,
     /// Indicates whether the email was successfully delivered to the user's inbox.
-    #[serde(rename = "isDelivered", default, skip_serializing_if = "Option::is_none")]
     pub is_delivered: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for ModEventEmail {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventEmail";
-}
-
-impl ::atlex::rt::Validate for ModEventEmail {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.policies {
-            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
-        }
-    }
-}
-
 /// Divert a record's blobs to a 3rd party service for further scanning/tagging
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventDivert")]
+#[non_exhaustive]
 pub struct ModEventDivert {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
-impl ::atlex::rt::LexType for ModEventDivert {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventDivert";
-}
-
-impl ::atlex::rt::Validate for ModEventDivert {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Add/Remove a tag on a subject
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modEventTag")]
+#[non_exhaustive]
 pub struct ModEventTag {
     /// Tags to be added to the subject. If already exists, won't be duplicated.
     pub add: Vec<String>,
     /// Tags to be removed to the subject. Ignores a tag If it doesn't exist, won't be duplicated.
     pub remove: Vec<String>,
     /// Additional comment about added/removed tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Indicates how long the tags being added should remain before automatically being removed. Only applies to tags being added.
-    #[serde(
-        rename = "durationInHours",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_in_hours: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for ModEventTag {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modEventTag";
-}
-
-impl ::atlex::rt::Validate for ModEventTag {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Logs account status related events on a repo subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#accountEvent")]
+#[non_exhaustive]
 pub struct AccountEvent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Indicates that the account has a repository which can be fetched from the host that emitted this event.
     pub active: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<AccountEventStatus>,
     pub timestamp: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for AccountEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#accountEvent";
-}
-
-impl ::atlex::rt::Validate for AccountEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AccountEventStatus {
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"deactivated"`
+    #[lex("deactivated")]
     Deactivated,
-    /// `"deleted"`
+    #[lex("deleted")]
     Deleted,
-    /// `"takendown"`
+    #[lex("takendown")]
     Takendown,
-    /// `"suspended"`
+    #[lex("suspended")]
     Suspended,
-    /// `"tombstoned"`
+    #[lex("tombstoned")]
     Tombstoned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl AccountEventStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "unknown",
-        "deactivated",
-        "deleted",
-        "takendown",
-        "suspended",
-        "tombstoned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Unknown => "unknown",
-            Self::Deactivated => "deactivated",
-            Self::Deleted => "deleted",
-            Self::Takendown => "takendown",
-            Self::Suspended => "suspended",
-            Self::Tombstoned => "tombstoned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AccountEventStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AccountEventStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AccountEventStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "unknown" => Self::Unknown,
-            "deactivated" => Self::Deactivated,
-            "deleted" => Self::Deleted,
-            "takendown" => Self::Takendown,
-            "suspended" => Self::Suspended,
-            "tombstoned" => Self::Tombstoned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AccountEventStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AccountEventStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AccountEventStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Logs identity related events on a repo subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#identityEvent")]
+#[non_exhaustive]
 pub struct IdentityEvent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handle: Option<::atlex::rt::Handle>,
-    #[serde(rename = "pdsHost", default, skip_serializing_if = "Option::is_none")]
     pub pds_host: Option<::atlex::rt::Uri>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tombstone: Option<bool>,
     pub timestamp: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for IdentityEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#identityEvent";
-}
-
-impl ::atlex::rt::Validate for IdentityEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Logs lifecycle event on a record subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#recordEvent")]
+#[non_exhaustive]
 pub struct RecordEvent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     pub op: RecordEventOp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cid: Option<::atlex::rt::Cid>,
     pub timestamp: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for RecordEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#recordEvent";
-}
-
-impl ::atlex::rt::Validate for RecordEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum RecordEventOp {
-    /// `"create"`
+    #[lex("create")]
     Create,
-    /// `"update"`
+    #[lex("update")]
     Update,
-    /// `"delete"`
+    #[lex("delete")]
     Delete,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl RecordEventOp {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["create", "update", "delete"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Delete => "delete",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for RecordEventOp {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for RecordEventOp {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for RecordEventOp {
-    fn from(value: &str) -> Self {
-        match value {
-            "create" => Self::Create,
-            "update" => Self::Update,
-            "delete" => Self::Delete,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for RecordEventOp {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordEventOp {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for RecordEventOp {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Logs a scheduled takedown action for an account.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#scheduleTakedownEvent")]
+#[non_exhaustive]
 pub struct ScheduleTakedownEvent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(rename = "executeAt", default, skip_serializing_if = "Option::is_none")]
     pub execute_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "executeAfter", default, skip_serializing_if = "Option::is_none")]
     pub execute_after: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "executeUntil", default, skip_serializing_if = "Option::is_none")]
     pub execute_until: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for ScheduleTakedownEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#scheduleTakedownEvent";
-}
-
-impl ::atlex::rt::Validate for ScheduleTakedownEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Logs cancellation of a scheduled takedown action for an account.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
+#[non_exhaustive]
 pub struct CancelScheduledTakedownEvent {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
-impl ::atlex::rt::LexType for CancelScheduledTakedownEvent {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#cancelScheduledTakedownEvent";
-}
-
-impl ::atlex::rt::Validate for CancelScheduledTakedownEvent {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#repoView")]
+#[non_exhaustive]
 pub struct RepoView {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(rename = "relatedRecords")]
+    #[lex(check(items(object)))]
     pub related_records: Vec<::atlex::rt::Unknown>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
+    #[lex(check)]
     pub moderation: Moderation,
-    #[serde(rename = "invitedBy", default, skip_serializing_if = "Option::is_none")]
     pub invited_by: Option<crate::com::atproto::server::defs::InviteCode>,
-    #[serde(
-        rename = "invitesDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub invites_disabled: Option<bool>,
-    #[serde(rename = "inviteNote", default, skip_serializing_if = "Option::is_none")]
     pub invite_note: Option<String>,
-    #[serde(rename = "deactivatedAt", default, skip_serializing_if = "Option::is_none")]
     pub deactivated_at: Option<::atlex::rt::Datetime>,
-    #[serde(
-        rename = "threatSignatures",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub threat_signatures: Option<
         Vec<crate::com::atproto::admin::defs::ThreatSignature>,
     >,
 }
 
-impl ::atlex::rt::LexType for RepoView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#repoView";
-}
-
-impl ::atlex::rt::Validate for RepoView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_records;
-        v.field("relatedRecords", |v| v.items(value, |v, item| v.object(item)));
-        let value = &self.moderation;
-        v.field("moderation", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#repoViewDetail")]
+#[non_exhaustive]
 pub struct RepoViewDetail {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(rename = "relatedRecords")]
+    #[lex(check(items(object)))]
     pub related_records: Vec<::atlex::rt::Unknown>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
+    #[lex(check)]
     pub moderation: ModerationDetail,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "invitedBy", default, skip_serializing_if = "Option::is_none")]
     pub invited_by: Option<crate::com::atproto::server::defs::InviteCode>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invites: Option<Vec<crate::com::atproto::server::defs::InviteCode>>,
-    #[serde(
-        rename = "invitesDisabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub invites_disabled: Option<bool>,
-    #[serde(rename = "inviteNote", default, skip_serializing_if = "Option::is_none")]
     pub invite_note: Option<String>,
-    #[serde(
-        rename = "emailConfirmedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub email_confirmed_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "deactivatedAt", default, skip_serializing_if = "Option::is_none")]
     pub deactivated_at: Option<::atlex::rt::Datetime>,
-    #[serde(
-        rename = "threatSignatures",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub threat_signatures: Option<
         Vec<crate::com::atproto::admin::defs::ThreatSignature>,
     >,
 }
 
-impl ::atlex::rt::LexType for RepoViewDetail {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#repoViewDetail";
-}
-
-impl ::atlex::rt::Validate for RepoViewDetail {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.related_records;
-        v.field("relatedRecords", |v| v.items(value, |v, item| v.object(item)));
-        let value = &self.moderation;
-        v.field("moderation", |v| v.nested(value));
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#repoViewNotFound")]
+#[non_exhaustive]
 pub struct RepoViewNotFound {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for RepoViewNotFound {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#repoViewNotFound";
-}
-
-impl ::atlex::rt::Validate for RepoViewNotFound {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#recordView")]
+#[non_exhaustive]
 pub struct RecordView {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
-    #[serde(rename = "blobCids")]
     pub blob_cids: Vec<::atlex::rt::Cid>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
+    #[lex(check)]
     pub moderation: Moderation,
+    #[lex(check)]
     pub repo: RepoView,
 }
 
-impl ::atlex::rt::LexType for RecordView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#recordView";
-}
-
-impl ::atlex::rt::Validate for RecordView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field("value", |v| v.object(value));
-        let value = &self.moderation;
-        v.field("moderation", |v| v.nested(value));
-        let value = &self.repo;
-        v.field("repo", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#recordViewDetail")]
+#[non_exhaustive]
 pub struct RecordViewDetail {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    #[lex(check)]
     pub blobs: Vec<BlobView>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
-    #[serde(rename = "indexedAt")]
     pub indexed_at: ::atlex::rt::Datetime,
+    #[lex(check)]
     pub moderation: ModerationDetail,
+    #[lex(check)]
     pub repo: RepoView,
 }
 
-impl ::atlex::rt::LexType for RecordViewDetail {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#recordViewDetail";
-}
-
-impl ::atlex::rt::Validate for RecordViewDetail {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field("value", |v| v.object(value));
-        let value = &self.blobs;
-        v.field("blobs", |v| v.items(value, |v, item| v.nested(item)));
-        if let Some(value) = &self.labels {
-            v.field("labels", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        let value = &self.moderation;
-        v.field("moderation", |v| v.nested(value));
-        let value = &self.repo;
-        v.field("repo", |v| v.nested(value));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#recordViewNotFound")]
+#[non_exhaustive]
 pub struct RecordViewNotFound {
     pub uri: ::atlex::rt::AtUri,
 }
 
-impl ::atlex::rt::LexType for RecordViewNotFound {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#recordViewNotFound";
-}
-
-impl ::atlex::rt::Validate for RecordViewNotFound {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#convoView")]
+#[non_exhaustive]
 pub struct ConvoView {
     pub did: ::atlex::rt::Did,
-    #[serde(rename = "convoId")]
     pub convo_id: String,
 }
 
-impl ::atlex::rt::LexType for ConvoView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#convoView";
-}
-
-impl ::atlex::rt::Validate for ConvoView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#moderation")]
+#[non_exhaustive]
 pub struct Moderation {
-    #[serde(rename = "subjectStatus", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub subject_status: Option<SubjectStatusView>,
 }
 
-impl ::atlex::rt::LexType for Moderation {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#moderation";
-}
-
-impl ::atlex::rt::Validate for Moderation {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.subject_status {
-            v.field("subjectStatus", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#moderationDetail")]
+#[non_exhaustive]
 pub struct ModerationDetail {
-    #[serde(rename = "subjectStatus", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub subject_status: Option<SubjectStatusView>,
 }
 
-impl ::atlex::rt::LexType for ModerationDetail {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#moderationDetail";
-}
-
-impl ::atlex::rt::Validate for ModerationDetail {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.subject_status {
-            v.field("subjectStatus", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#blobView")]
+#[non_exhaustive]
 pub struct BlobView {
     pub cid: ::atlex::rt::Cid,
-    #[serde(rename = "mimeType")]
     pub mime_type: String,
     pub size: i64,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<BlobViewDetails>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub moderation: Option<Moderation>,
 }
 
-impl ::atlex::rt::LexType for BlobView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#blobView";
-}
-
-impl ::atlex::rt::Validate for BlobView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.moderation {
-            v.field("moderation", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum BlobViewDetails {
-    /// `tools.ozone.moderation.defs#imageDetails`
+    #[lex("tools.ozone.moderation.defs#imageDetails")]
     ImageDetails(Box<ImageDetails>),
-    /// `tools.ozone.moderation.defs#videoDetails`
+    #[lex("tools.ozone.moderation.defs#videoDetails")]
     VideoDetails(Box<VideoDetails>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for BlobViewDetails {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ImageDetails(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#imageDetails",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::VideoDetails(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#videoDetails",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for BlobViewDetails {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for BlobViewDetails {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#imageDetails",
-        "tools.ozone.moderation.defs#videoDetails",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#imageDetails" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ImageDetails(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#videoDetails" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::VideoDetails(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for BlobViewDetails {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#imageDetails")]
+#[non_exhaustive]
 pub struct ImageDetails {
     pub width: i64,
     pub height: i64,
 }
 
-impl ::atlex::rt::LexType for ImageDetails {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#imageDetails";
-}
-
-impl ::atlex::rt::Validate for ImageDetails {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#videoDetails")]
+#[non_exhaustive]
 pub struct VideoDetails {
     pub width: i64,
     pub height: i64,
     pub length: i64,
 }
 
-impl ::atlex::rt::LexType for VideoDetails {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#videoDetails";
-}
-
-impl ::atlex::rt::Validate for VideoDetails {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#accountHosting")]
+#[non_exhaustive]
 pub struct AccountHosting {
     pub status: AccountHostingStatus,
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "deletedAt", default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "deactivatedAt", default, skip_serializing_if = "Option::is_none")]
     pub deactivated_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "reactivatedAt", default, skip_serializing_if = "Option::is_none")]
     pub reactivated_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for AccountHosting {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#accountHosting";
-}
-
-impl ::atlex::rt::Validate for AccountHosting {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AccountHostingStatus {
-    /// `"takendown"`
+    #[lex("takendown")]
     Takendown,
-    /// `"suspended"`
+    #[lex("suspended")]
     Suspended,
-    /// `"deleted"`
+    #[lex("deleted")]
     Deleted,
-    /// `"deactivated"`
+    #[lex("deactivated")]
     Deactivated,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl AccountHostingStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "takendown",
-        "suspended",
-        "deleted",
-        "deactivated",
-        "unknown",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Takendown => "takendown",
-            Self::Suspended => "suspended",
-            Self::Deleted => "deleted",
-            Self::Deactivated => "deactivated",
-            Self::Unknown => "unknown",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AccountHostingStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AccountHostingStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AccountHostingStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "takendown" => Self::Takendown,
-            "suspended" => Self::Suspended,
-            "deleted" => Self::Deleted,
-            "deactivated" => Self::Deactivated,
-            "unknown" => Self::Unknown,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AccountHostingStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AccountHostingStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AccountHostingStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#recordHosting")]
+#[non_exhaustive]
 pub struct RecordHosting {
     pub status: RecordHostingStatus,
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "deletedAt", default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for RecordHosting {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#recordHosting";
-}
-
-impl ::atlex::rt::Validate for RecordHosting {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum RecordHostingStatus {
-    /// `"deleted"`
+    #[lex("deleted")]
     Deleted,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl RecordHostingStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["deleted", "unknown"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Deleted => "deleted",
-            Self::Unknown => "unknown",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for RecordHostingStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for RecordHostingStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for RecordHostingStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "deleted" => Self::Deleted,
-            "unknown" => Self::Unknown,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for RecordHostingStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for RecordHostingStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for RecordHostingStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#reporterStats")]
+#[non_exhaustive]
 pub struct ReporterStats {
     pub did: ::atlex::rt::Did,
     /// The total number of reports made by the user on accounts.
-    #[serde(rename = "accountReportCount")]
     pub account_report_count: i64,
     /// The total number of reports made by the user on records.
-    #[serde(rename = "recordReportCount")]
     pub record_report_count: i64,
     /// The total number of accounts reported by the user.
-    #[serde(rename = "reportedAccountCount")]
     pub reported_account_count: i64,
     /// The total number of records reported by the user.
-    #[serde(rename = "reportedRecordCount")]
     pub reported_record_count: i64,
     /// The total number of accounts taken down as a result of the user's reports.
-    #[serde(rename = "takendownAccountCount")]
     pub takendown_account_count: i64,
     /// The total number of records taken down as a result of the user's reports.
-    #[serde(rename = "takendownRecordCount")]
     pub takendown_record_count: i64,
     /// The total number of accounts labeled as a result of the user's reports.
-    #[serde(rename = "labeledAccountCount")]
     pub labeled_account_count: i64,
     /// The total number of records labeled as a result of the user's reports.
-    #[serde(rename = "labeledRecordCount")]
     pub labeled_record_count: i64,
 }
 
-impl ::atlex::rt::LexType for ReporterStats {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#reporterStats";
-}
-
-impl ::atlex::rt::Validate for ReporterStats {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Moderation tool information for tracing the source of the action
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#modTool")]
+#[non_exhaustive]
 pub struct ModTool {
     /// Name/identifier of the source (e.g., 'automod', 'ozone/workspace')
     pub name: String,
     /// Additional arbitrary metadata about the source
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub meta: Option<::atlex::rt::Unknown>,
-}
-
-impl ::atlex::rt::LexType for ModTool {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#modTool";
-}
-
-impl ::atlex::rt::Validate for ModTool {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.meta {
-            v.field("meta", |v| v.object(value));
-        }
-    }
 }
 
 /// Moderation event timeline event for a PLC create operation
@@ -4012,228 +1036,67 @@ pub const TIMELINE_EVENT_PLC_OPERATION: &str = "tools.ozone.moderation.defs#time
 pub const TIMELINE_EVENT_PLC_TOMBSTONE: &str = "tools.ozone.moderation.defs#timelineEventPlcTombstone";
 
 /// View of a scheduled moderation action
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.defs#scheduledActionView")]
+#[non_exhaustive]
 pub struct ScheduledActionView {
     /// Auto-incrementing row ID
     pub id: i64,
     /// Type of action to be executed
     pub action: ScheduledActionViewAction,
     /// Serialized event object that will be propagated to the event when performed
-    #[serde(rename = "eventData", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub event_data: Option<::atlex::rt::Unknown>,
     /// Subject DID for the action
     pub did: ::atlex::rt::Did,
     /// Exact time to execute the action
-    #[serde(rename = "executeAt", default, skip_serializing_if = "Option::is_none")]
     pub execute_at: Option<::atlex::rt::Datetime>,
     /// Earliest time to execute the action (for randomized scheduling)
-    #[serde(rename = "executeAfter", default, skip_serializing_if = "Option::is_none")]
     pub execute_after: Option<::atlex::rt::Datetime>,
     /// Latest time to execute the action (for randomized scheduling)
-    #[serde(rename = "executeUntil", default, skip_serializing_if = "Option::is_none")]
     pub execute_until: Option<::atlex::rt::Datetime>,
     /// Whether execution time should be randomized within the specified range
-    #[serde(
-        rename = "randomizeExecution",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub randomize_execution: Option<bool>,
     /// DID of the user who created this scheduled action
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
     /// When the scheduled action was created
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// When the scheduled action was last updated
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
     /// Current status of the scheduled action
     pub status: ScheduledActionViewStatus,
     /// When the action was last attempted to be executed
-    #[serde(rename = "lastExecutedAt", default, skip_serializing_if = "Option::is_none")]
     pub last_executed_at: Option<::atlex::rt::Datetime>,
     /// Reason for the last execution failure
-    #[serde(
-        rename = "lastFailureReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_failure_reason: Option<String>,
     /// ID of the moderation event created when action was successfully executed
-    #[serde(
-        rename = "executionEventId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub execution_event_id: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for ScheduledActionView {
-    const TYPE: &'static str = "tools.ozone.moderation.defs#scheduledActionView";
-}
-
-impl ::atlex::rt::Validate for ScheduledActionView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.event_data {
-            v.field("eventData", |v| v.object(value));
-        }
-    }
-}
-
 /// Type of action to be executed
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ScheduledActionViewAction {
-    /// `"takedown"`
+    #[lex("takedown")]
     Takedown,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ScheduledActionViewAction {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["takedown"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Takedown => "takedown",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ScheduledActionViewAction {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ScheduledActionViewAction {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ScheduledActionViewAction {
-    fn from(value: &str) -> Self {
-        match value {
-            "takedown" => Self::Takedown,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ScheduledActionViewAction {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ScheduledActionViewAction {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ScheduledActionViewAction {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Current status of the scheduled action
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ScheduledActionViewStatus {
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"executed"`
+    #[lex("executed")]
     Executed,
-    /// `"cancelled"`
+    #[lex("cancelled")]
     Cancelled,
-    /// `"failed"`
+    #[lex("failed")]
     Failed,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ScheduledActionViewStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "pending",
-        "executed",
-        "cancelled",
-        "failed",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "pending",
-            Self::Executed => "executed",
-            Self::Cancelled => "cancelled",
-            Self::Failed => "failed",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ScheduledActionViewStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ScheduledActionViewStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ScheduledActionViewStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "pending" => Self::Pending,
-            "executed" => Self::Executed,
-            "cancelled" => Self::Cancelled,
-            "failed" => Self::Failed,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ScheduledActionViewStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ScheduledActionViewStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ScheduledActionViewStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,746 +6,145 @@ pub const NSID: &str = "tools.ozone.moderation.emitEvent";
 /// The `tools.ozone.moderation.emitEvent` procedure.
 ///
 /// Take a moderation action on an actor.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.moderation.emitEvent",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct EmitEvent;
 
-impl ::atlex::rt::Endpoint for EmitEvent {
-    const NSID: &'static str = "tools.ozone.moderation.emitEvent";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
+    #[lex(check)]
     pub event: InputEvent,
     pub subject: InputSubject,
-    #[serde(
-        rename = "subjectBlobCids",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub subject_blob_cids: Option<Vec<::atlex::rt::Cid>>,
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
-    #[serde(rename = "modTool", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub mod_tool: Option<crate::tools::ozone::moderation::defs::ModTool>,
     /// An optional external ID for the event, used to deduplicate events from external systems. Fails when an event of same type with the same external ID exists for the same subject.
-    #[serde(rename = "externalId", default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     /// Optional report-level targeting. If provided, this event will be linked to specific reports and reporters may be notified.
-    #[serde(rename = "reportAction", default, skip_serializing_if = "Option::is_none")]
     pub report_action: Option<ReportAction>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.event;
-        v.field("event", |v| v.nested(value));
-        if let Some(value) = &self.mod_tool {
-            v.field("modTool", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum InputEvent {
-    /// `tools.ozone.moderation.defs#modEventTakedown`
+    #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown(Box<crate::tools::ozone::moderation::defs::ModEventTakedown>),
-    /// `tools.ozone.moderation.defs#modEventAcknowledge`
+    #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge(Box<crate::tools::ozone::moderation::defs::ModEventAcknowledge>),
-    /// `tools.ozone.moderation.defs#modEventEscalate`
+    #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate(Box<crate::tools::ozone::moderation::defs::ModEventEscalate>),
-    /// `tools.ozone.moderation.defs#modEventComment`
+    #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment(Box<crate::tools::ozone::moderation::defs::ModEventComment>),
-    /// `tools.ozone.moderation.defs#modEventLabel`
+    #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel(Box<crate::tools::ozone::moderation::defs::ModEventLabel>),
-    /// `tools.ozone.moderation.defs#modEventReport`
+    #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport(Box<crate::tools::ozone::moderation::defs::ModEventReport>),
-    /// `tools.ozone.moderation.defs#modEventMute`
+    #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute(Box<crate::tools::ozone::moderation::defs::ModEventMute>),
-    /// `tools.ozone.moderation.defs#modEventUnmute`
+    #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute(Box<crate::tools::ozone::moderation::defs::ModEventUnmute>),
-    /// `tools.ozone.moderation.defs#modEventMuteReporter`
+    #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter(
         Box<crate::tools::ozone::moderation::defs::ModEventMuteReporter>,
     ),
-    /// `tools.ozone.moderation.defs#modEventUnmuteReporter`
+    #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter(
         Box<crate::tools::ozone::moderation::defs::ModEventUnmuteReporter>,
     ),
-    /// `tools.ozone.moderation.defs#modEventReverseTakedown`
+    #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown(
         Box<crate::tools::ozone::moderation::defs::ModEventReverseTakedown>,
     ),
-    /// `tools.ozone.moderation.defs#modEventResolveAppeal`
+    #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal(
         Box<crate::tools::ozone::moderation::defs::ModEventResolveAppeal>,
     ),
-    /// `tools.ozone.moderation.defs#modEventEmail`
+    #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail(Box<crate::tools::ozone::moderation::defs::ModEventEmail>),
-    /// `tools.ozone.moderation.defs#modEventDivert`
+    #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert(Box<crate::tools::ozone::moderation::defs::ModEventDivert>),
-    /// `tools.ozone.moderation.defs#modEventTag`
+    #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag(Box<crate::tools::ozone::moderation::defs::ModEventTag>),
-    /// `tools.ozone.moderation.defs#accountEvent`
+    #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent(Box<crate::tools::ozone::moderation::defs::AccountEvent>),
-    /// `tools.ozone.moderation.defs#identityEvent`
+    #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent(Box<crate::tools::ozone::moderation::defs::IdentityEvent>),
-    /// `tools.ozone.moderation.defs#recordEvent`
+    #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent(Box<crate::tools::ozone::moderation::defs::RecordEvent>),
-    /// `tools.ozone.moderation.defs#modEventPriorityScore`
+    #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore(
         Box<crate::tools::ozone::moderation::defs::ModEventPriorityScore>,
     ),
-    /// `tools.ozone.moderation.defs#ageAssuranceEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent(Box<crate::tools::ozone::moderation::defs::AgeAssuranceEvent>),
-    /// `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent(
         Box<crate::tools::ozone::moderation::defs::AgeAssuranceOverrideEvent>,
     ),
-    /// `tools.ozone.moderation.defs#ageAssurancePurgeEvent`
+    #[lex("tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
     AgeAssurancePurgeEvent(
         Box<crate::tools::ozone::moderation::defs::AgeAssurancePurgeEvent>,
     ),
-    /// `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`
+    #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent(
         Box<crate::tools::ozone::moderation::defs::RevokeAccountCredentialsEvent>,
     ),
-    /// `tools.ozone.moderation.defs#scheduleTakedownEvent`
+    #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent(
         Box<crate::tools::ozone::moderation::defs::ScheduleTakedownEvent>,
     ),
-    /// `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`
+    #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent(
         Box<crate::tools::ozone::moderation::defs::CancelScheduledTakedownEvent>,
     ),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for InputEvent {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ModEventTakedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventTakedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventAcknowledge(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventAcknowledge",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventEscalate(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventEscalate",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventComment(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventComment",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventLabel(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventLabel",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventReport(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventReport",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventMute(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventMute",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventUnmute(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventUnmute",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventMuteReporter(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventMuteReporter",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventUnmuteReporter(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventReverseTakedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventReverseTakedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventResolveAppeal(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventResolveAppeal",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventEmail(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventEmail",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventDivert(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventDivert",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventTag(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventTag",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AccountEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#accountEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::IdentityEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#identityEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RecordEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#recordEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ModEventPriorityScore(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#modEventPriorityScore",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssuranceEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssuranceEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssuranceOverrideEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AgeAssurancePurgeEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RevokeAccountCredentialsEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ScheduleTakedownEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::CancelScheduledTakedownEvent(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputEvent {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for InputEvent {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#modEventTakedown",
-        "tools.ozone.moderation.defs#modEventAcknowledge",
-        "tools.ozone.moderation.defs#modEventEscalate",
-        "tools.ozone.moderation.defs#modEventComment",
-        "tools.ozone.moderation.defs#modEventLabel",
-        "tools.ozone.moderation.defs#modEventReport",
-        "tools.ozone.moderation.defs#modEventMute",
-        "tools.ozone.moderation.defs#modEventUnmute",
-        "tools.ozone.moderation.defs#modEventMuteReporter",
-        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-        "tools.ozone.moderation.defs#modEventReverseTakedown",
-        "tools.ozone.moderation.defs#modEventResolveAppeal",
-        "tools.ozone.moderation.defs#modEventEmail",
-        "tools.ozone.moderation.defs#modEventDivert",
-        "tools.ozone.moderation.defs#modEventTag",
-        "tools.ozone.moderation.defs#accountEvent",
-        "tools.ozone.moderation.defs#identityEvent",
-        "tools.ozone.moderation.defs#recordEvent",
-        "tools.ozone.moderation.defs#modEventPriorityScore",
-        "tools.ozone.moderation.defs#ageAssuranceEvent",
-        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-        "tools.ozone.moderation.defs#ageAssurancePurgeEvent",
-        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#modEventTakedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventTakedown(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventAcknowledge" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventAcknowledge(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventEscalate" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventEscalate(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventComment" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventComment(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventLabel" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventLabel(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventReport" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventReport(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventMute" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventMute(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventUnmute" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventUnmute(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventMuteReporter" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventMuteReporter(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventUnmuteReporter" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventUnmuteReporter(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventReverseTakedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventReverseTakedown(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventResolveAppeal" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventResolveAppeal(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventEmail" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventEmail(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventDivert" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventDivert(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventTag" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventTag(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#accountEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AccountEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#identityEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::IdentityEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#recordEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RecordEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#modEventPriorityScore" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ModEventPriorityScore(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssuranceEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssuranceEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssuranceOverrideEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssuranceOverrideEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#ageAssurancePurgeEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AgeAssurancePurgeEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#revokeAccountCredentialsEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RevokeAccountCredentialsEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#scheduleTakedownEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ScheduleTakedownEvent(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#cancelScheduledTakedownEvent" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::CancelScheduledTakedownEvent(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for InputEvent {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        match self {
-            Self::ModEventTakedown(value) => v.nested(&**value),
-            Self::ModEventReverseTakedown(value) => v.nested(&**value),
-            Self::ModEventEmail(value) => v.nested(&**value),
-            Self::ModEventPriorityScore(value) => v.nested(&**value),
-            Self::AgeAssuranceOverrideEvent(value) => v.nested(&**value),
-            Self::AgeAssurancePurgeEvent(value) => v.nested(&**value),
-            Self::RevokeAccountCredentialsEvent(value) => v.nested(&**value),
-            _ => {}
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum InputSubject {
-    /// `com.atproto.admin.defs#repoRef`
+    #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
-    /// `com.atproto.repo.strongRef`
+    #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for InputSubject {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "com.atproto.admin.defs#repoRef",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::StrongRef(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new("com.atproto.repo.strongRef", &**value),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubject {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for InputSubject {
-    const MEMBERS: &'static [&'static str] = &[
-        "com.atproto.admin.defs#repoRef",
-        "com.atproto.repo.strongRef",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "com.atproto.admin.defs#repoRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoRef(Box::new(value)))
-            }
-            "com.atproto.repo.strongRef" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::StrongRef(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for InputSubject {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Output = crate::tools::ozone::moderation::defs::ModEventView;
 
 /// The errors `tools.ozone.moderation.emitEvent` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `SubjectHasAction`
-    SubjectHasAction {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `DuplicateExternalId`: An event with the same external ID already exists for the subject.
-    DuplicateExternalId {
-        /// The server's message.
-        message: Option<String>,
-    },
+    SubjectHasAction { message: Option<String> },
+    /// An event with the same external ID already exists for the subject.
+    DuplicateExternalId { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "SubjectHasAction",
-        "DuplicateExternalId",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "SubjectHasAction" => Self::SubjectHasAction { message },
-            "DuplicateExternalId" => {
-                Self::DuplicateExternalId {
-                    message,
-                }
-            }
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::SubjectHasAction { .. } => "SubjectHasAction",
-            Self::DuplicateExternalId { .. } => "DuplicateExternalId",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::SubjectHasAction { message }
-            | Self::DuplicateExternalId { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
 /// Target specific reports when emitting a moderation event
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.emitEvent#reportAction")]
+#[non_exhaustive]
 pub struct ReportAction {
     /// Target specific report IDs
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<i64>>,
     /// Target reports matching these report types on the subject (fully qualified NSIDs)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub types: Option<Vec<String>>,
     /// Target ALL reports on the subject
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
     /// Note to send to reporter(s) when actioning their report
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-impl ::atlex::rt::LexType for ReportAction {
-    const TYPE: &'static str = "tools.ozone.moderation.emitEvent#reportAction";
-}
-
-impl ::atlex::rt::Validate for ReportAction {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

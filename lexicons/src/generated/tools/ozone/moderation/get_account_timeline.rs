@@ -6,546 +6,133 @@ pub const NSID: &str = "tools.ozone.moderation.getAccountTimeline";
 /// The `tools.ozone.moderation.getAccountTimeline` query.
 ///
 /// Get timeline of all available events of an account. This includes moderation events, account history and did history.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "tools.ozone.moderation.getAccountTimeline",
+    params,
+    output = "application/json"
+)]
 pub struct GetAccountTimeline;
 
-impl ::atlex::rt::Endpoint for GetAccountTimeline {
-    const NSID: &'static str = "tools.ozone.moderation.getAccountTimeline";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     pub did: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.required("did", &self.did);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            did: query.required("did")?,
-        })
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub timeline: Vec<TimelineItem>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `tools.ozone.moderation.getAccountTimeline` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `RepoNotFound`
-    RepoNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    RepoNotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["RepoNotFound"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "RepoNotFound" => Self::RepoNotFound { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::RepoNotFound { .. } => "RepoNotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::RepoNotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.getAccountTimeline#timelineItem")]
+#[non_exhaustive]
 pub struct TimelineItem {
     pub day: String,
     pub summary: Vec<TimelineItemSummary>,
 }
 
-impl ::atlex::rt::LexType for TimelineItem {
-    const TYPE: &'static str = "tools.ozone.moderation.getAccountTimeline#timelineItem";
-}
-
-impl ::atlex::rt::Validate for TimelineItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.getAccountTimeline#timelineItemSummary")]
+#[non_exhaustive]
 pub struct TimelineItemSummary {
-    #[serde(rename = "eventSubjectType")]
     pub event_subject_type: TimelineItemSummaryEventSubjectType,
-    #[serde(rename = "eventType")]
     pub event_type: TimelineItemSummaryEventType,
     pub count: i64,
 }
 
-impl ::atlex::rt::LexType for TimelineItemSummary {
-    const TYPE: &'static str = "tools.ozone.moderation.getAccountTimeline#timelineItemSummary";
-}
-
-impl ::atlex::rt::Validate for TimelineItemSummary {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum TimelineItemSummaryEventSubjectType {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"chat"`
+    #[lex("chat")]
     Chat,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl TimelineItemSummaryEventSubjectType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["account", "record", "chat"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Chat => "chat",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for TimelineItemSummaryEventSubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for TimelineItemSummaryEventSubjectType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for TimelineItemSummaryEventSubjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "chat" => Self::Chat,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for TimelineItemSummaryEventSubjectType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for TimelineItemSummaryEventSubjectType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for TimelineItemSummaryEventSubjectType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum TimelineItemSummaryEventType {
-    /// `"tools.ozone.moderation.defs#modEventTakedown"`
+    #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown,
-    /// `"tools.ozone.moderation.defs#modEventReverseTakedown"`
+    #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown,
-    /// `"tools.ozone.moderation.defs#modEventComment"`
+    #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment,
-    /// `"tools.ozone.moderation.defs#modEventReport"`
+    #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport,
-    /// `"tools.ozone.moderation.defs#modEventLabel"`
+    #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel,
-    /// `"tools.ozone.moderation.defs#modEventAcknowledge"`
+    #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge,
-    /// `"tools.ozone.moderation.defs#modEventEscalate"`
+    #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate,
-    /// `"tools.ozone.moderation.defs#modEventMute"`
+    #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute,
-    /// `"tools.ozone.moderation.defs#modEventUnmute"`
+    #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute,
-    /// `"tools.ozone.moderation.defs#modEventMuteReporter"`
+    #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter,
-    /// `"tools.ozone.moderation.defs#modEventUnmuteReporter"`
+    #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter,
-    /// `"tools.ozone.moderation.defs#modEventEmail"`
+    #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail,
-    /// `"tools.ozone.moderation.defs#modEventResolveAppeal"`
+    #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal,
-    /// `"tools.ozone.moderation.defs#modEventDivert"`
+    #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert,
-    /// `"tools.ozone.moderation.defs#modEventTag"`
+    #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag,
-    /// `"tools.ozone.moderation.defs#accountEvent"`
+    #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent,
-    /// `"tools.ozone.moderation.defs#identityEvent"`
+    #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent,
-    /// `"tools.ozone.moderation.defs#recordEvent"`
+    #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent,
-    /// `"tools.ozone.moderation.defs#modEventPriorityScore"`
+    #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore,
-    /// `"tools.ozone.moderation.defs#revokeAccountCredentialsEvent"`
+    #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent,
-    /// `"tools.ozone.moderation.defs#ageAssuranceEvent"`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent,
-    /// `"tools.ozone.moderation.defs#ageAssuranceOverrideEvent"`
+    #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent,
-    /// `"tools.ozone.moderation.defs#timelineEventPlcCreate"`
+    #[lex("tools.ozone.moderation.defs#timelineEventPlcCreate")]
     TimelineEventPlcCreate,
-    /// `"tools.ozone.moderation.defs#timelineEventPlcOperation"`
+    #[lex("tools.ozone.moderation.defs#timelineEventPlcOperation")]
     TimelineEventPlcOperation,
-    /// `"tools.ozone.moderation.defs#timelineEventPlcTombstone"`
+    #[lex("tools.ozone.moderation.defs#timelineEventPlcTombstone")]
     TimelineEventPlcTombstone,
-    /// `"tools.ozone.hosting.getAccountHistory#accountCreated"`
+    #[lex("tools.ozone.hosting.getAccountHistory#accountCreated")]
     AccountCreated,
-    /// `"tools.ozone.hosting.getAccountHistory#emailConfirmed"`
+    #[lex("tools.ozone.hosting.getAccountHistory#emailConfirmed")]
     EmailConfirmed,
-    /// `"tools.ozone.hosting.getAccountHistory#passwordUpdated"`
+    #[lex("tools.ozone.hosting.getAccountHistory#passwordUpdated")]
     PasswordUpdated,
-    /// `"tools.ozone.hosting.getAccountHistory#handleUpdated"`
+    #[lex("tools.ozone.hosting.getAccountHistory#handleUpdated")]
     HandleUpdated,
-    /// `"tools.ozone.moderation.defs#scheduleTakedownEvent"`
+    #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent,
-    /// `"tools.ozone.moderation.defs#cancelScheduledTakedownEvent"`
+    #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl TimelineItemSummaryEventType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#modEventTakedown",
-        "tools.ozone.moderation.defs#modEventReverseTakedown",
-        "tools.ozone.moderation.defs#modEventComment",
-        "tools.ozone.moderation.defs#modEventReport",
-        "tools.ozone.moderation.defs#modEventLabel",
-        "tools.ozone.moderation.defs#modEventAcknowledge",
-        "tools.ozone.moderation.defs#modEventEscalate",
-        "tools.ozone.moderation.defs#modEventMute",
-        "tools.ozone.moderation.defs#modEventUnmute",
-        "tools.ozone.moderation.defs#modEventMuteReporter",
-        "tools.ozone.moderation.defs#modEventUnmuteReporter",
-        "tools.ozone.moderation.defs#modEventEmail",
-        "tools.ozone.moderation.defs#modEventResolveAppeal",
-        "tools.ozone.moderation.defs#modEventDivert",
-        "tools.ozone.moderation.defs#modEventTag",
-        "tools.ozone.moderation.defs#accountEvent",
-        "tools.ozone.moderation.defs#identityEvent",
-        "tools.ozone.moderation.defs#recordEvent",
-        "tools.ozone.moderation.defs#modEventPriorityScore",
-        "tools.ozone.moderation.defs#revokeAccountCredentialsEvent",
-        "tools.ozone.moderation.defs#ageAssuranceEvent",
-        "tools.ozone.moderation.defs#ageAssuranceOverrideEvent",
-        "tools.ozone.moderation.defs#timelineEventPlcCreate",
-        "tools.ozone.moderation.defs#timelineEventPlcOperation",
-        "tools.ozone.moderation.defs#timelineEventPlcTombstone",
-        "tools.ozone.hosting.getAccountHistory#accountCreated",
-        "tools.ozone.hosting.getAccountHistory#emailConfirmed",
-        "tools.ozone.hosting.getAccountHistory#passwordUpdated",
-        "tools.ozone.hosting.getAccountHistory#handleUpdated",
-        "tools.ozone.moderation.defs#scheduleTakedownEvent",
-        "tools.ozone.moderation.defs#cancelScheduledTakedownEvent",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ModEventTakedown => "tools.ozone.moderation.defs#modEventTakedown",
-            Self::ModEventReverseTakedown => {
-                "tools.ozone.moderation.defs#modEventReverseTakedown"
-            }
-            Self::ModEventComment => "tools.ozone.moderation.defs#modEventComment",
-            Self::ModEventReport => "tools.ozone.moderation.defs#modEventReport",
-            Self::ModEventLabel => "tools.ozone.moderation.defs#modEventLabel",
-            Self::ModEventAcknowledge => {
-                "tools.ozone.moderation.defs#modEventAcknowledge"
-            }
-            Self::ModEventEscalate => "tools.ozone.moderation.defs#modEventEscalate",
-            Self::ModEventMute => "tools.ozone.moderation.defs#modEventMute",
-            Self::ModEventUnmute => "tools.ozone.moderation.defs#modEventUnmute",
-            Self::ModEventMuteReporter => {
-                "tools.ozone.moderation.defs#modEventMuteReporter"
-            }
-            Self::ModEventUnmuteReporter => {
-                "tools.ozone.moderation.defs#modEventUnmuteReporter"
-            }
-            Self::ModEventEmail => "tools.ozone.moderation.defs#modEventEmail",
-            Self::ModEventResolveAppeal => {
-                "tools.ozone.moderation.defs#modEventResolveAppeal"
-            }
-            Self::ModEventDivert => "tools.ozone.moderation.defs#modEventDivert",
-            Self::ModEventTag => "tools.ozone.moderation.defs#modEventTag",
-            Self::AccountEvent => "tools.ozone.moderation.defs#accountEvent",
-            Self::IdentityEvent => "tools.ozone.moderation.defs#identityEvent",
-            Self::RecordEvent => "tools.ozone.moderation.defs#recordEvent",
-            Self::ModEventPriorityScore => {
-                "tools.ozone.moderation.defs#modEventPriorityScore"
-            }
-            Self::RevokeAccountCredentialsEvent => {
-                "tools.ozone.moderation.defs#revokeAccountCredentialsEvent"
-            }
-            Self::AgeAssuranceEvent => "tools.ozone.moderation.defs#ageAssuranceEvent",
-            Self::AgeAssuranceOverrideEvent => {
-                "tools.ozone.moderation.defs#ageAssuranceOverrideEvent"
-            }
-            Self::TimelineEventPlcCreate => {
-                "tools.ozone.moderation.defs#timelineEventPlcCreate"
-            }
-            Self::TimelineEventPlcOperation => {
-                "tools.ozone.moderation.defs#timelineEventPlcOperation"
-            }
-            Self::TimelineEventPlcTombstone => {
-                "tools.ozone.moderation.defs#timelineEventPlcTombstone"
-            }
-            Self::AccountCreated => {
-                "tools.ozone.hosting.getAccountHistory#accountCreated"
-            }
-            Self::EmailConfirmed => {
-                "tools.ozone.hosting.getAccountHistory#emailConfirmed"
-            }
-            Self::PasswordUpdated => {
-                "tools.ozone.hosting.getAccountHistory#passwordUpdated"
-            }
-            Self::HandleUpdated => "tools.ozone.hosting.getAccountHistory#handleUpdated",
-            Self::ScheduleTakedownEvent => {
-                "tools.ozone.moderation.defs#scheduleTakedownEvent"
-            }
-            Self::CancelScheduledTakedownEvent => {
-                "tools.ozone.moderation.defs#cancelScheduledTakedownEvent"
-            }
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for TimelineItemSummaryEventType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for TimelineItemSummaryEventType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for TimelineItemSummaryEventType {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.moderation.defs#modEventTakedown" => Self::ModEventTakedown,
-            "tools.ozone.moderation.defs#modEventReverseTakedown" => {
-                Self::ModEventReverseTakedown
-            }
-            "tools.ozone.moderation.defs#modEventComment" => Self::ModEventComment,
-            "tools.ozone.moderation.defs#modEventReport" => Self::ModEventReport,
-            "tools.ozone.moderation.defs#modEventLabel" => Self::ModEventLabel,
-            "tools.ozone.moderation.defs#modEventAcknowledge" => {
-                Self::ModEventAcknowledge
-            }
-            "tools.ozone.moderation.defs#modEventEscalate" => Self::ModEventEscalate,
-            "tools.ozone.moderation.defs#modEventMute" => Self::ModEventMute,
-            "tools.ozone.moderation.defs#modEventUnmute" => Self::ModEventUnmute,
-            "tools.ozone.moderation.defs#modEventMuteReporter" => {
-                Self::ModEventMuteReporter
-            }
-            "tools.ozone.moderation.defs#modEventUnmuteReporter" => {
-                Self::ModEventUnmuteReporter
-            }
-            "tools.ozone.moderation.defs#modEventEmail" => Self::ModEventEmail,
-            "tools.ozone.moderation.defs#modEventResolveAppeal" => {
-                Self::ModEventResolveAppeal
-            }
-            "tools.ozone.moderation.defs#modEventDivert" => Self::ModEventDivert,
-            "tools.ozone.moderation.defs#modEventTag" => Self::ModEventTag,
-            "tools.ozone.moderation.defs#accountEvent" => Self::AccountEvent,
-            "tools.ozone.moderation.defs#identityEvent" => Self::IdentityEvent,
-            "tools.ozone.moderation.defs#recordEvent" => Self::RecordEvent,
-            "tools.ozone.moderation.defs#modEventPriorityScore" => {
-                Self::ModEventPriorityScore
-            }
-            "tools.ozone.moderation.defs#revokeAccountCredentialsEvent" => {
-                Self::RevokeAccountCredentialsEvent
-            }
-            "tools.ozone.moderation.defs#ageAssuranceEvent" => Self::AgeAssuranceEvent,
-            "tools.ozone.moderation.defs#ageAssuranceOverrideEvent" => {
-                Self::AgeAssuranceOverrideEvent
-            }
-            "tools.ozone.moderation.defs#timelineEventPlcCreate" => {
-                Self::TimelineEventPlcCreate
-            }
-            "tools.ozone.moderation.defs#timelineEventPlcOperation" => {
-                Self::TimelineEventPlcOperation
-            }
-            "tools.ozone.moderation.defs#timelineEventPlcTombstone" => {
-                Self::TimelineEventPlcTombstone
-            }
-            "tools.ozone.hosting.getAccountHistory#accountCreated" => {
-                Self::AccountCreated
-            }
-            "tools.ozone.hosting.getAccountHistory#emailConfirmed" => {
-                Self::EmailConfirmed
-            }
-            "tools.ozone.hosting.getAccountHistory#passwordUpdated" => {
-                Self::PasswordUpdated
-            }
-            "tools.ozone.hosting.getAccountHistory#handleUpdated" => Self::HandleUpdated,
-            "tools.ozone.moderation.defs#scheduleTakedownEvent" => {
-                Self::ScheduleTakedownEvent
-            }
-            "tools.ozone.moderation.defs#cancelScheduledTakedownEvent" => {
-                Self::CancelScheduledTakedownEvent
-            }
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for TimelineItemSummaryEventType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for TimelineItemSummaryEventType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for TimelineItemSummaryEventType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

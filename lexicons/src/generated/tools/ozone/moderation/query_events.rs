@@ -6,30 +6,9 @@ pub const NSID: &str = "tools.ozone.moderation.queryEvents";
 /// The `tools.ozone.moderation.queryEvents` query.
 ///
 /// List moderation events related to a subject.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "tools.ozone.moderation.queryEvents", params, output = "application/json")]
 pub struct QueryEvents;
-
-impl ::atlex::rt::Endpoint for QueryEvents {
-    const NSID: &'static str = "tools.ozone.moderation.queryEvents";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for QueryEvents {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,495 +28,105 @@ impl ::atlex::rt::PaginatedItems for QueryEvents {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// The types of events (fully qualified string in the format of tools.ozone.moderation.defs#modEvent&lt;name&gt;) to filter by. If not specified, all events are returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub types: Option<Vec<String>>,
-    #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<::atlex::rt::Did>,
     /// Sort direction for the events. Defaults to descending order of created at timestamp.
-    #[serde(rename = "sortDirection", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSortDirection::Desc)]
     pub sort_direction: Option<ParamsSortDirection>,
     /// Retrieve events created after a given timestamp
-    #[serde(rename = "createdAfter", default, skip_serializing_if = "Option::is_none")]
     pub created_after: Option<::atlex::rt::Datetime>,
     /// Retrieve events created before a given timestamp
-    #[serde(rename = "createdBefore", default, skip_serializing_if = "Option::is_none")]
     pub created_before: Option<::atlex::rt::Datetime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<::atlex::rt::Uri>,
     /// If specified, only events where the subject belongs to the given collections will be returned. When subjectType is set to 'account', this will be ignored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 20))]
     pub collections: Option<Vec<::atlex::rt::Nsid>>,
     /// If specified, only events where the subject is of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
-    #[serde(rename = "subjectType", default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<ParamsSubjectType>,
     /// If true, events on all record types (posts, lists, profile etc.) or records from given 'collections' param, owned by the did are returned.
-    #[serde(
-        rename = "includeAllUserRecords",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(default = false)]
     pub include_all_user_records: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// If true, only events with comments are returned
-    #[serde(rename = "hasComment", default, skip_serializing_if = "Option::is_none")]
     pub has_comment: Option<bool>,
     /// If specified, only events with comments containing the keyword are returned. Apply || separator to use multiple keywords and match using OR condition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// If specified, only events where all of these labels were added are returned
-    #[serde(rename = "addedLabels", default, skip_serializing_if = "Option::is_none")]
     pub added_labels: Option<Vec<String>>,
     /// If specified, only events where all of these labels were removed are returned
-    #[serde(rename = "removedLabels", default, skip_serializing_if = "Option::is_none")]
     pub removed_labels: Option<Vec<String>>,
     /// If specified, only events where all of these tags were added are returned
-    #[serde(rename = "addedTags", default, skip_serializing_if = "Option::is_none")]
     pub added_tags: Option<Vec<String>>,
     /// If specified, only events where all of these tags were removed are returned
-    #[serde(rename = "removedTags", default, skip_serializing_if = "Option::is_none")]
     pub removed_tags: Option<Vec<String>>,
-    #[serde(rename = "reportTypes", default, skip_serializing_if = "Option::is_none")]
     pub report_types: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policies: Option<Vec<String>>,
     /// If specified, only events where the modTool name matches any of the given values are returned
-    #[serde(rename = "modTool", default, skip_serializing_if = "Option::is_none")]
     pub mod_tool: Option<Vec<String>>,
     /// If specified, only events where the batchId matches the given value are returned
-    #[serde(rename = "batchId", default, skip_serializing_if = "Option::is_none")]
     pub batch_id: Option<String>,
     /// If specified, only events where the age assurance state matches the given value are returned
-    #[serde(
-        rename = "ageAssuranceState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub age_assurance_state: Option<ParamsAgeAssuranceState>,
     /// If specified, only events where strikeCount value is set are returned.
-    #[serde(rename = "withStrike", default, skip_serializing_if = "Option::is_none")]
     pub with_strike: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-}
-
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional_list("types", &self.types);
-        query.optional("createdBy", &self.created_by);
-        query.optional("sortDirection", &self.sort_direction);
-        query.optional("createdAfter", &self.created_after);
-        query.optional("createdBefore", &self.created_before);
-        query.optional("subject", &self.subject);
-        query.optional_list("collections", &self.collections);
-        query.optional("subjectType", &self.subject_type);
-        query.optional("includeAllUserRecords", &self.include_all_user_records);
-        query.optional("limit", &self.limit);
-        query.optional("hasComment", &self.has_comment);
-        query.optional("comment", &self.comment);
-        query.optional_list("addedLabels", &self.added_labels);
-        query.optional_list("removedLabels", &self.removed_labels);
-        query.optional_list("addedTags", &self.added_tags);
-        query.optional_list("removedTags", &self.removed_tags);
-        query.optional_list("reportTypes", &self.report_types);
-        query.optional_list("policies", &self.policies);
-        query.optional_list("modTool", &self.mod_tool);
-        query.optional("batchId", &self.batch_id);
-        query.optional("ageAssuranceState", &self.age_assurance_state);
-        query.optional("withStrike", &self.with_strike);
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            types: query.optional_list("types")?,
-            created_by: query.optional("createdBy")?,
-            sort_direction: query.optional("sortDirection")?,
-            created_after: query.optional("createdAfter")?,
-            created_before: query.optional("createdBefore")?,
-            subject: query.optional("subject")?,
-            collections: query.optional_list("collections")?,
-            subject_type: query.optional("subjectType")?,
-            include_all_user_records: query.optional("includeAllUserRecords")?,
-            limit: query.optional("limit")?,
-            has_comment: query.optional("hasComment")?,
-            comment: query.optional("comment")?,
-            added_labels: query.optional_list("addedLabels")?,
-            removed_labels: query.optional_list("removedLabels")?,
-            added_tags: query.optional_list("addedTags")?,
-            removed_tags: query.optional_list("removedTags")?,
-            report_types: query.optional_list("reportTypes")?,
-            policies: query.optional_list("policies")?,
-            mod_tool: query.optional_list("modTool")?,
-            batch_id: query.optional("batchId")?,
-            age_assurance_state: query.optional("ageAssuranceState")?,
-            with_strike: query.optional("withStrike")?,
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl Params {
-    /// `sortDirection`, or the lexicon's default ("desc") when it is absent.
-    pub fn sort_direction_or_default(&self) -> ParamsSortDirection {
-        self.sort_direction.clone().unwrap_or(ParamsSortDirection::Desc)
-    }
-
-    /// `includeAllUserRecords`, or the lexicon's default (false) when it is absent.
-    pub fn include_all_user_records_or_default(&self) -> bool {
-        self.include_all_user_records.unwrap_or(false)
-    }
-
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.collections {
-            v.field("collections", |v| v.array_length(value.len(), None, Some(20)));
-        }
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
 }
 
 /// Sort direction for the events. Defaults to descending order of created at timestamp.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
-    /// `"asc"`
+    #[lex("asc")]
     Asc,
-    /// `"desc"`
+    #[lex("desc")]
     Desc,
 }
 
-impl ParamsSortDirection {
-    /// The only values allowed.
-    pub const VALUES: &'static [&'static str] = &["asc", "desc"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSortDirection {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSortDirection {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::str::FromStr for ParamsSortDirection {
-    type Err = ::atlex::rt::UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "asc" => Ok(Self::Asc),
-            "desc" => Ok(Self::Desc),
-            _ => {
-                Err(::atlex::rt::UnknownValue {
-                    value: value.to_owned(),
-                    expected: Self::VALUES,
-                })
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(
-            deserializer,
-            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-        )
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSortDirection {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// If specified, only events where the subject is of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsSubjectType {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"conversation"`
+    #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsSubjectType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["account", "record", "conversation"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Conversation => "conversation",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSubjectType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsSubjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "conversation" => Self::Conversation,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsSubjectType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSubjectType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, only events where the age assurance state matches the given value are returned
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsAgeAssuranceState {
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"reset"`
+    #[lex("reset")]
     Reset,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsAgeAssuranceState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "pending",
-        "assured",
-        "unknown",
-        "reset",
-        "blocked",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Unknown => "unknown",
-            Self::Reset => "reset",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsAgeAssuranceState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsAgeAssuranceState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsAgeAssuranceState {
-    fn from(value: &str) -> Self {
-        match value {
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            "unknown" => Self::Unknown,
-            "reset" => Self::Reset,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsAgeAssuranceState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsAgeAssuranceState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsAgeAssuranceState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub events: Vec<crate::tools::ozone::moderation::defs::ModEventView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.events;
-        v.field("events", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-/// The errors `tools.ozone.moderation.queryEvents` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.moderation.queryEvents` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -6,30 +6,13 @@ pub const NSID: &str = "tools.ozone.moderation.queryStatuses";
 /// The `tools.ozone.moderation.queryStatuses` query.
 ///
 /// View moderation statuses of subjects (record or repo).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    query = "tools.ozone.moderation.queryStatuses",
+    params,
+    output = "application/json"
+)]
 pub struct QueryStatuses;
-
-impl ::atlex::rt::Endpoint for QueryStatuses {
-    const NSID: &'static str = "tools.ozone.moderation.queryStatuses";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for QueryStatuses {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,801 +32,163 @@ impl ::atlex::rt::PaginatedItems for QueryStatuses {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Number of queues being used by moderators. Subjects will be split among all queues.
-    #[serde(rename = "queueCount", default, skip_serializing_if = "Option::is_none")]
     pub queue_count: Option<i64>,
     /// Index of the queue to fetch subjects from. Works only when queueCount value is specified.
-    #[serde(rename = "queueIndex", default, skip_serializing_if = "Option::is_none")]
     pub queue_index: Option<i64>,
     /// A seeder to shuffle/balance the queue items.
-    #[serde(rename = "queueSeed", default, skip_serializing_if = "Option::is_none")]
     pub queue_seed: Option<String>,
     /// All subjects, or subjects from given 'collections' param, belonging to the account specified in the 'subject' param will be returned.
-    #[serde(
-        rename = "includeAllUserRecords",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub include_all_user_records: Option<bool>,
     /// The subject to get the status for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<::atlex::rt::Uri>,
     /// Search subjects by keyword from comments
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Search subjects reported after a given timestamp
-    #[serde(rename = "reportedAfter", default, skip_serializing_if = "Option::is_none")]
     pub reported_after: Option<::atlex::rt::Datetime>,
     /// Search subjects reported before a given timestamp
-    #[serde(rename = "reportedBefore", default, skip_serializing_if = "Option::is_none")]
     pub reported_before: Option<::atlex::rt::Datetime>,
     /// Search subjects reviewed after a given timestamp
-    #[serde(rename = "reviewedAfter", default, skip_serializing_if = "Option::is_none")]
     pub reviewed_after: Option<::atlex::rt::Datetime>,
     /// Search subjects where the associated record/account was deleted after a given timestamp
-    #[serde(
-        rename = "hostingDeletedAfter",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hosting_deleted_after: Option<::atlex::rt::Datetime>,
     /// Search subjects where the associated record/account was deleted before a given timestamp
-    #[serde(
-        rename = "hostingDeletedBefore",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hosting_deleted_before: Option<::atlex::rt::Datetime>,
     /// Search subjects where the associated record/account was updated after a given timestamp
-    #[serde(
-        rename = "hostingUpdatedAfter",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hosting_updated_after: Option<::atlex::rt::Datetime>,
     /// Search subjects where the associated record/account was updated before a given timestamp
-    #[serde(
-        rename = "hostingUpdatedBefore",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hosting_updated_before: Option<::atlex::rt::Datetime>,
     /// Search subjects by the status of the associated record/account
-    #[serde(
-        rename = "hostingStatuses",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub hosting_statuses: Option<Vec<String>>,
     /// Search subjects reviewed before a given timestamp
-    #[serde(rename = "reviewedBefore", default, skip_serializing_if = "Option::is_none")]
     pub reviewed_before: Option<::atlex::rt::Datetime>,
     /// By default, we don't include muted subjects in the results. Set this to true to include them.
-    #[serde(rename = "includeMuted", default, skip_serializing_if = "Option::is_none")]
     pub include_muted: Option<bool>,
     /// When set to true, only muted subjects and reporters will be returned.
-    #[serde(rename = "onlyMuted", default, skip_serializing_if = "Option::is_none")]
     pub only_muted: Option<bool>,
     /// Specify when fetching subjects in a certain state
-    #[serde(rename = "reviewState", default, skip_serializing_if = "Option::is_none")]
     pub review_state: Option<ParamsReviewState>,
-    #[serde(rename = "ignoreSubjects", default, skip_serializing_if = "Option::is_none")]
     pub ignore_subjects: Option<Vec<::atlex::rt::Uri>>,
     /// Get all subject statuses that were reviewed by a specific moderator
-    #[serde(rename = "lastReviewedBy", default, skip_serializing_if = "Option::is_none")]
     pub last_reviewed_by: Option<::atlex::rt::Did>,
-    #[serde(rename = "sortField", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSortField::LastReportedAt)]
     pub sort_field: Option<ParamsSortField>,
-    #[serde(rename = "sortDirection", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSortDirection::Desc)]
     pub sort_direction: Option<ParamsSortDirection>,
     /// Get subjects that were taken down
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub takendown: Option<bool>,
     /// Get subjects in unresolved appealed status
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appealed: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 25))]
     pub tags: Option<Vec<String>>,
-    #[serde(rename = "excludeTags", default, skip_serializing_if = "Option::is_none")]
     pub exclude_tags: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// If specified, subjects belonging to the given collections will be returned. When subjectType is set to 'account', this will be ignored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 20))]
     pub collections: Option<Vec<::atlex::rt::Nsid>>,
     /// If specified, subjects of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
-    #[serde(rename = "subjectType", default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<ParamsSubjectType>,
     /// If specified, only subjects that belong to an account that has at least this many suspensions will be returned.
-    #[serde(
-        rename = "minAccountSuspendCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_account_suspend_count: Option<i64>,
     /// If specified, only subjects that belong to an account that has at least this many reported records will be returned.
-    #[serde(
-        rename = "minReportedRecordsCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_reported_records_count: Option<i64>,
     /// If specified, only subjects that belong to an account that has at least this many taken down records will be returned.
-    #[serde(
-        rename = "minTakendownRecordsCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub min_takendown_records_count: Option<i64>,
     /// If specified, only subjects that have priority score value above the given value will be returned.
-    #[serde(
-        rename = "minPriorityScore",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[lex(check(minimum = 0, maximum = 100))]
     pub min_priority_score: Option<i64>,
     /// If specified, only subjects that belong to an account that has at least this many active strikes will be returned.
-    #[serde(rename = "minStrikeCount", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(minimum = 1))]
     pub min_strike_count: Option<i64>,
     /// If specified, only subjects with the given age assurance state will be returned.
-    #[serde(
-        rename = "ageAssuranceState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub age_assurance_state: Option<ParamsAgeAssuranceState>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("queueCount", &self.queue_count);
-        query.optional("queueIndex", &self.queue_index);
-        query.optional("queueSeed", &self.queue_seed);
-        query.optional("includeAllUserRecords", &self.include_all_user_records);
-        query.optional("subject", &self.subject);
-        query.optional("comment", &self.comment);
-        query.optional("reportedAfter", &self.reported_after);
-        query.optional("reportedBefore", &self.reported_before);
-        query.optional("reviewedAfter", &self.reviewed_after);
-        query.optional("hostingDeletedAfter", &self.hosting_deleted_after);
-        query.optional("hostingDeletedBefore", &self.hosting_deleted_before);
-        query.optional("hostingUpdatedAfter", &self.hosting_updated_after);
-        query.optional("hostingUpdatedBefore", &self.hosting_updated_before);
-        query.optional_list("hostingStatuses", &self.hosting_statuses);
-        query.optional("reviewedBefore", &self.reviewed_before);
-        query.optional("includeMuted", &self.include_muted);
-        query.optional("onlyMuted", &self.only_muted);
-        query.optional("reviewState", &self.review_state);
-        query.optional_list("ignoreSubjects", &self.ignore_subjects);
-        query.optional("lastReviewedBy", &self.last_reviewed_by);
-        query.optional("sortField", &self.sort_field);
-        query.optional("sortDirection", &self.sort_direction);
-        query.optional("takendown", &self.takendown);
-        query.optional("appealed", &self.appealed);
-        query.optional("limit", &self.limit);
-        query.optional_list("tags", &self.tags);
-        query.optional_list("excludeTags", &self.exclude_tags);
-        query.optional("cursor", &self.cursor);
-        query.optional_list("collections", &self.collections);
-        query.optional("subjectType", &self.subject_type);
-        query.optional("minAccountSuspendCount", &self.min_account_suspend_count);
-        query.optional("minReportedRecordsCount", &self.min_reported_records_count);
-        query.optional("minTakendownRecordsCount", &self.min_takendown_records_count);
-        query.optional("minPriorityScore", &self.min_priority_score);
-        query.optional("minStrikeCount", &self.min_strike_count);
-        query.optional("ageAssuranceState", &self.age_assurance_state);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            queue_count: query.optional("queueCount")?,
-            queue_index: query.optional("queueIndex")?,
-            queue_seed: query.optional("queueSeed")?,
-            include_all_user_records: query.optional("includeAllUserRecords")?,
-            subject: query.optional("subject")?,
-            comment: query.optional("comment")?,
-            reported_after: query.optional("reportedAfter")?,
-            reported_before: query.optional("reportedBefore")?,
-            reviewed_after: query.optional("reviewedAfter")?,
-            hosting_deleted_after: query.optional("hostingDeletedAfter")?,
-            hosting_deleted_before: query.optional("hostingDeletedBefore")?,
-            hosting_updated_after: query.optional("hostingUpdatedAfter")?,
-            hosting_updated_before: query.optional("hostingUpdatedBefore")?,
-            hosting_statuses: query.optional_list("hostingStatuses")?,
-            reviewed_before: query.optional("reviewedBefore")?,
-            include_muted: query.optional("includeMuted")?,
-            only_muted: query.optional("onlyMuted")?,
-            review_state: query.optional("reviewState")?,
-            ignore_subjects: query.optional_list("ignoreSubjects")?,
-            last_reviewed_by: query.optional("lastReviewedBy")?,
-            sort_field: query.optional("sortField")?,
-            sort_direction: query.optional("sortDirection")?,
-            takendown: query.optional("takendown")?,
-            appealed: query.optional("appealed")?,
-            limit: query.optional("limit")?,
-            tags: query.optional_list("tags")?,
-            exclude_tags: query.optional_list("excludeTags")?,
-            cursor: query.optional("cursor")?,
-            collections: query.optional_list("collections")?,
-            subject_type: query.optional("subjectType")?,
-            min_account_suspend_count: query.optional("minAccountSuspendCount")?,
-            min_reported_records_count: query.optional("minReportedRecordsCount")?,
-            min_takendown_records_count: query.optional("minTakendownRecordsCount")?,
-            min_priority_score: query.optional("minPriorityScore")?,
-            min_strike_count: query.optional("minStrikeCount")?,
-            age_assurance_state: query.optional("ageAssuranceState")?,
-        })
-    }
-}
-
-impl Params {
-    /// `sortField`, or the lexicon's default ("lastReportedAt") when it is absent.
-    pub fn sort_field_or_default(&self) -> ParamsSortField {
-        self.sort_field.clone().unwrap_or(ParamsSortField::LastReportedAt)
-    }
-
-    /// `sortDirection`, or the lexicon's default ("desc") when it is absent.
-    pub fn sort_direction_or_default(&self) -> ParamsSortDirection {
-        self.sort_direction.clone().unwrap_or(ParamsSortDirection::Desc)
-    }
-
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.tags {
-            v.field("tags", |v| v.array_length(value.len(), None, Some(25)));
-        }
-        if let Some(value) = &self.collections {
-            v.field("collections", |v| v.array_length(value.len(), None, Some(20)));
-        }
-        if let Some(value) = &self.min_priority_score {
-            v.field(
-                "minPriorityScore",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(0),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-        if let Some(value) = &self.min_strike_count {
-            v.field(
-                "minStrikeCount",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: None,
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
 /// Specify when fetching subjects in a certain state
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsReviewState {
-    /// `"tools.ozone.moderation.defs#reviewOpen"`
+    #[lex("tools.ozone.moderation.defs#reviewOpen")]
     ReviewOpen,
-    /// `"tools.ozone.moderation.defs#reviewClosed"`
+    #[lex("tools.ozone.moderation.defs#reviewClosed")]
     ReviewClosed,
-    /// `"tools.ozone.moderation.defs#reviewEscalated"`
+    #[lex("tools.ozone.moderation.defs#reviewEscalated")]
     ReviewEscalated,
-    /// `"tools.ozone.moderation.defs#reviewNone"`
+    #[lex("tools.ozone.moderation.defs#reviewNone")]
     ReviewNone,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsReviewState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#reviewOpen",
-        "tools.ozone.moderation.defs#reviewClosed",
-        "tools.ozone.moderation.defs#reviewEscalated",
-        "tools.ozone.moderation.defs#reviewNone",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReviewOpen => "tools.ozone.moderation.defs#reviewOpen",
-            Self::ReviewClosed => "tools.ozone.moderation.defs#reviewClosed",
-            Self::ReviewEscalated => "tools.ozone.moderation.defs#reviewEscalated",
-            Self::ReviewNone => "tools.ozone.moderation.defs#reviewNone",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsReviewState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsReviewState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsReviewState {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.moderation.defs#reviewOpen" => Self::ReviewOpen,
-            "tools.ozone.moderation.defs#reviewClosed" => Self::ReviewClosed,
-            "tools.ozone.moderation.defs#reviewEscalated" => Self::ReviewEscalated,
-            "tools.ozone.moderation.defs#reviewNone" => Self::ReviewNone,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsReviewState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsReviewState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsReviewState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortField {
-    /// `"lastReviewedAt"`
+    #[lex("lastReviewedAt")]
     LastReviewedAt,
-    /// `"lastReportedAt"`
+    #[lex("lastReportedAt")]
     LastReportedAt,
-    /// `"reportedRecordsCount"`
+    #[lex("reportedRecordsCount")]
     ReportedRecordsCount,
-    /// `"takendownRecordsCount"`
+    #[lex("takendownRecordsCount")]
     TakendownRecordsCount,
-    /// `"priorityScore"`
+    #[lex("priorityScore")]
     PriorityScore,
 }
 
-impl ParamsSortField {
-    /// The only values allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "lastReviewedAt",
-        "lastReportedAt",
-        "reportedRecordsCount",
-        "takendownRecordsCount",
-        "priorityScore",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::LastReviewedAt => "lastReviewedAt",
-            Self::LastReportedAt => "lastReportedAt",
-            Self::ReportedRecordsCount => "reportedRecordsCount",
-            Self::TakendownRecordsCount => "takendownRecordsCount",
-            Self::PriorityScore => "priorityScore",
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSortField {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSortField {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::str::FromStr for ParamsSortField {
-    type Err = ::atlex::rt::UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "lastReviewedAt" => Ok(Self::LastReviewedAt),
-            "lastReportedAt" => Ok(Self::LastReportedAt),
-            "reportedRecordsCount" => Ok(Self::ReportedRecordsCount),
-            "takendownRecordsCount" => Ok(Self::TakendownRecordsCount),
-            "priorityScore" => Ok(Self::PriorityScore),
-            _ => {
-                Err(::atlex::rt::UnknownValue {
-                    value: value.to_owned(),
-                    expected: Self::VALUES,
-                })
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortField {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(
-            deserializer,
-            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-        )
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSortField {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
-    /// `"asc"`
+    #[lex("asc")]
     Asc,
-    /// `"desc"`
+    #[lex("desc")]
     Desc,
 }
 
-impl ParamsSortDirection {
-    /// The only values allowed.
-    pub const VALUES: &'static [&'static str] = &["asc", "desc"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSortDirection {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSortDirection {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::str::FromStr for ParamsSortDirection {
-    type Err = ::atlex::rt::UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "asc" => Ok(Self::Asc),
-            "desc" => Ok(Self::Desc),
-            _ => {
-                Err(::atlex::rt::UnknownValue {
-                    value: value.to_owned(),
-                    expected: Self::VALUES,
-                })
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(
-            deserializer,
-            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-        )
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSortDirection {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// If specified, subjects of the given type (account, record, or conversation) will be returned. When this is set to 'account' the 'collections' parameter will be ignored. When includeAllUserRecords or subject is set, this will be ignored.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsSubjectType {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"conversation"`
+    #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsSubjectType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["account", "record", "conversation"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Conversation => "conversation",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSubjectType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsSubjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "conversation" => Self::Conversation,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsSubjectType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSubjectType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, only subjects with the given age assurance state will be returned.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsAgeAssuranceState {
-    /// `"pending"`
+    #[lex("pending")]
     Pending,
-    /// `"assured"`
+    #[lex("assured")]
     Assured,
-    /// `"unknown"`
+    #[lex("unknown")]
     Unknown,
-    /// `"reset"`
+    #[lex("reset")]
     Reset,
-    /// `"blocked"`
+    #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsAgeAssuranceState {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "pending",
-        "assured",
-        "unknown",
-        "reset",
-        "blocked",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pending => "pending",
-            Self::Assured => "assured",
-            Self::Unknown => "unknown",
-            Self::Reset => "reset",
-            Self::Blocked => "blocked",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsAgeAssuranceState {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsAgeAssuranceState {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsAgeAssuranceState {
-    fn from(value: &str) -> Self {
-        match value {
-            "pending" => Self::Pending,
-            "assured" => Self::Assured,
-            "unknown" => Self::Unknown,
-            "reset" => Self::Reset,
-            "blocked" => Self::Blocked,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsAgeAssuranceState {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsAgeAssuranceState {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsAgeAssuranceState {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-    #[serde(rename = "subjectStatuses")]
+    #[lex(check)]
     pub subject_statuses: Vec<crate::tools::ozone::moderation::defs::SubjectStatusView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.subject_statuses;
-        v.field("subjectStatuses", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-/// The errors `tools.ozone.moderation.queryStatuses` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.moderation.queryStatuses` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -6,328 +6,95 @@ pub const NSID: &str = "tools.ozone.moderation.scheduleAction";
 /// The `tools.ozone.moderation.scheduleAction` procedure.
 ///
 /// Schedule a moderation action to be executed at a future time
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.moderation.scheduleAction",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct ScheduleAction;
 
-impl ::atlex::rt::Endpoint for ScheduleAction {
-    const NSID: &'static str = "tools.ozone.moderation.scheduleAction";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
+    #[lex(check)]
     pub action: InputAction,
     /// Array of DID subjects to schedule the action for
+    #[lex(check(max_length = 100))]
     pub subjects: Vec<::atlex::rt::Did>,
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
     pub scheduling: SchedulingConfig,
     /// This will be propagated to the moderation event when it is applied
-    #[serde(rename = "modTool", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub mod_tool: Option<crate::tools::ozone::moderation::defs::ModTool>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.action;
-        v.field("action", |v| v.nested(value));
-        let value = &self.subjects;
-        v.field("subjects", |v| v.array_length(value.len(), None, Some(100)));
-        if let Some(value) = &self.mod_tool {
-            v.field("modTool", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum InputAction {
-    /// `tools.ozone.moderation.scheduleAction#takedown`
+    #[lex("tools.ozone.moderation.scheduleAction#takedown")]
     Takedown(Box<Takedown>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for InputAction {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Takedown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.scheduleAction#takedown",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputAction {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for InputAction {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.scheduleAction#takedown",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.scheduleAction#takedown" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::Takedown(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for InputAction {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::Takedown(value) = self {
-            v.nested(&**value);
-        }
-    }
 }
 
 pub type Output = ScheduledActionResults;
 
-/// The errors `tools.ozone.moderation.scheduleAction` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.moderation.scheduleAction` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
 /// Schedule a takedown action
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.scheduleAction#takedown")]
+#[non_exhaustive]
 pub struct Takedown {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// Indicates how long the takedown should be in effect before automatically expiring.
-    #[serde(
-        rename = "durationInHours",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub duration_in_hours: Option<i64>,
     /// If true, all other reports on content authored by this account will be resolved (acknowledged).
-    #[serde(
-        rename = "acknowledgeAccountSubjects",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub acknowledge_account_subjects: Option<bool>,
     /// Names/Keywords of the policies that drove the decision.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 5))]
     pub policies: Option<Vec<String>>,
     /// Severity level of the violation (e.g., 'sev-0', 'sev-1', 'sev-2', etc.).
-    #[serde(rename = "severityLevel", default, skip_serializing_if = "Option::is_none")]
     pub severity_level: Option<String>,
     /// Number of strikes to assign to the user when takedown is applied.
-    #[serde(rename = "strikeCount", default, skip_serializing_if = "Option::is_none")]
     pub strike_count: Option<i64>,
     /// When the strike should expire. If not provided, the strike never expires.
-    #[serde(
-        rename = "strikeExpiresAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub strike_expires_at: Option<::atlex::rt::Datetime>,
     /// Email content to be sent to the user upon takedown.
-    #[serde(rename = "emailContent", default, skip_serializing_if = "Option::is_none")]
     pub email_content: Option<String>,
     /// Subject of the email to be sent to the user upon takedown.
-    #[serde(rename = "emailSubject", default, skip_serializing_if = "Option::is_none")]
     pub email_subject: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Takedown {
-    const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#takedown";
-}
-
-impl ::atlex::rt::Validate for Takedown {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.policies {
-            v.field("policies", |v| v.array_length(value.len(), None, Some(5)));
-        }
-    }
-}
-
 /// Configuration for when the action should be executed
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.scheduleAction#schedulingConfig")]
+#[non_exhaustive]
 pub struct SchedulingConfig {
     /// Exact time to execute the action
-    #[serde(rename = "executeAt", default, skip_serializing_if = "Option::is_none")]
     pub execute_at: Option<::atlex::rt::Datetime>,
     /// Earliest time to execute the action (for randomized scheduling)
-    #[serde(rename = "executeAfter", default, skip_serializing_if = "Option::is_none")]
     pub execute_after: Option<::atlex::rt::Datetime>,
     /// Latest time to execute the action (for randomized scheduling)
-    #[serde(rename = "executeUntil", default, skip_serializing_if = "Option::is_none")]
     pub execute_until: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for SchedulingConfig {
-    const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#schedulingConfig";
-}
-
-impl ::atlex::rt::Validate for SchedulingConfig {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.scheduleAction#scheduledActionResults")]
+#[non_exhaustive]
 pub struct ScheduledActionResults {
     pub succeeded: Vec<::atlex::rt::Did>,
     pub failed: Vec<FailedScheduling>,
 }
 
-impl ::atlex::rt::LexType for ScheduledActionResults {
-    const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#scheduledActionResults";
-}
-
-impl ::atlex::rt::Validate for ScheduledActionResults {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.moderation.scheduleAction#failedScheduling")]
+#[non_exhaustive]
 pub struct FailedScheduling {
     pub subject: ::atlex::rt::Did,
     pub error: String,
-    #[serde(rename = "errorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-}
-
-impl ::atlex::rt::LexType for FailedScheduling {
-    const TYPE: &'static str = "tools.ozone.moderation.scheduleAction#failedScheduling";
-}
-
-impl ::atlex::rt::Validate for FailedScheduling {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -6,252 +6,63 @@ pub const NSID: &str = "tools.ozone.queue.createQueue";
 /// The `tools.ozone.queue.createQueue` procedure.
 ///
 /// Create a new moderation queue. A queue can have optional matching criteria that ozone's queue router will use to match reports. A queue with no criteria must have reports assigned to it manually via (1) `modTool.meta.queueId` in `tools.ozone.moderation.emitEvent` or (2) `tools.ozone.report.reassignQueue`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.queue.createQueue",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct CreateQueue;
 
-impl ::atlex::rt::Endpoint for CreateQueue {
-    const NSID: &'static str = "tools.ozone.queue.createQueue";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Display name for the queue (must be unique)
     pub name: String,
     /// Subject types this queue accepts
-    #[serde(rename = "subjectTypes", default, skip_serializing_if = "Option::is_none")]
     pub subject_types: Option<Vec<InputSubjectTypesItem>>,
     /// Collection name for record subjects. Required if subjectTypes includes 'record'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<::atlex::rt::Nsid>,
     /// Report reason types (fully qualified NSIDs)
-    #[serde(rename = "reportTypes", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 25))]
     pub report_types: Option<Vec<String>>,
     /// Optional description of the queue
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Policy keys to recommend when actioning reports in this queue
-    #[serde(
-        rename = "recommendedPolicies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub recommended_policies: Option<Vec<String>>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.report_types {
-            v.field("reportTypes", |v| v.array_length(value.len(), None, Some(25)));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum InputSubjectTypesItem {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"message"`
+    #[lex("message")]
     Message,
-    /// `"conversation"`
+    #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl InputSubjectTypesItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "account",
-        "record",
-        "message",
-        "conversation",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Message => "message",
-            Self::Conversation => "conversation",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for InputSubjectTypesItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for InputSubjectTypesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for InputSubjectTypesItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "message" => Self::Message,
-            "conversation" => Self::Conversation,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for InputSubjectTypesItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputSubjectTypesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for InputSubjectTypesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     pub queue: crate::tools::ozone::queue::defs::QueueView,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The errors `tools.ozone.queue.createQueue` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `InvalidRecommendedPolicies`: One or more recommended policy keys do not exist in the configured policy list
-    InvalidRecommendedPolicies {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ConflictingQueue`: The queue configuration conflicts with an existing queue
-    ConflictingQueue {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// One or more recommended policy keys do not exist in the configured policy list
+    InvalidRecommendedPolicies { message: Option<String> },
+    /// The queue configuration conflicts with an existing queue
+    ConflictingQueue { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "InvalidRecommendedPolicies",
-        "ConflictingQueue",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "InvalidRecommendedPolicies" => {
-                Self::InvalidRecommendedPolicies {
-                    message,
-                }
-            }
-            "ConflictingQueue" => Self::ConflictingQueue { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::InvalidRecommendedPolicies { .. } => "InvalidRecommendedPolicies",
-            Self::ConflictingQueue { .. } => "ConflictingQueue",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::InvalidRecommendedPolicies { message }
-            | Self::ConflictingQueue { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -3,221 +3,82 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.queue.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.queue.defs#queueView")]
+#[non_exhaustive]
 pub struct QueueView {
     /// Queue ID
     pub id: i64,
     /// Display name of the queue
     pub name: String,
     /// Subject types this queue accepts.
-    #[serde(rename = "subjectTypes", default, skip_serializing_if = "Option::is_none")]
     pub subject_types: Option<Vec<QueueViewSubjectTypesItem>>,
     /// Collection name for record subjects (e.g., 'app.bsky.feed.post')
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection: Option<::atlex::rt::Nsid>,
     /// Report reason types this queue accepts (fully qualified NSIDs)
-    #[serde(rename = "reportTypes", default, skip_serializing_if = "Option::is_none")]
     pub report_types: Option<Vec<String>>,
     /// Optional description of the queue
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Policy keys recommended when actioning reports in this queue
-    #[serde(
-        rename = "recommendedPolicies",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub recommended_policies: Option<Vec<String>>,
     /// DID of moderator who created this queue
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "updatedAt")]
     pub updated_at: ::atlex::rt::Datetime,
     /// Whether this queue is currently active
     pub enabled: bool,
     /// When the queue was deleted, if applicable
-    #[serde(rename = "deletedAt", default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<::atlex::rt::Datetime>,
     /// Statistics about this queue
     pub stats: QueueStats,
 }
 
-impl ::atlex::rt::LexType for QueueView {
-    const TYPE: &'static str = "tools.ozone.queue.defs#queueView";
-}
-
-impl ::atlex::rt::Validate for QueueView {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum QueueViewSubjectTypesItem {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"message"`
+    #[lex("message")]
     Message,
-    /// `"conversation"`
+    #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl QueueViewSubjectTypesItem {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "account",
-        "record",
-        "message",
-        "conversation",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Message => "message",
-            Self::Conversation => "conversation",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for QueueViewSubjectTypesItem {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for QueueViewSubjectTypesItem {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for QueueViewSubjectTypesItem {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "message" => Self::Message,
-            "conversation" => Self::Conversation,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for QueueViewSubjectTypesItem {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for QueueViewSubjectTypesItem {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for QueueViewSubjectTypesItem {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.queue.defs#queueStats")]
+#[non_exhaustive]
 pub struct QueueStats {
     /// Number of reports in 'open' status
-    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i64>,
     /// Number of reports in 'closed' status
-    #[serde(rename = "actionedCount", default, skip_serializing_if = "Option::is_none")]
     pub actioned_count: Option<i64>,
     /// Number of reports in 'escalated' status
-    #[serde(rename = "escalatedCount", default, skip_serializing_if = "Option::is_none")]
     pub escalated_count: Option<i64>,
     /// Reports received in this queue in the last 24 hours.
-    #[serde(rename = "inboundCount", default, skip_serializing_if = "Option::is_none")]
     pub inbound_count: Option<i64>,
     /// Percentage of reports actioned (actionedCount / inboundCount * 100), rounded to nearest integer. Absent when inboundCount is 0.
-    #[serde(rename = "actionRate", default, skip_serializing_if = "Option::is_none")]
     pub action_rate: Option<i64>,
     /// Average time in seconds from report creation to close, for reports closed in this period.
-    #[serde(
-        rename = "avgHandlingTimeSec",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub avg_handling_time_sec: Option<i64>,
     /// When these statistics were last computed
-    #[serde(rename = "lastUpdated", default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for QueueStats {
-    const TYPE: &'static str = "tools.ozone.queue.defs#queueStats";
-}
-
-impl ::atlex::rt::Validate for QueueStats {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.queue.defs#assignmentView")]
+#[non_exhaustive]
 pub struct AssignmentView {
     pub id: i64,
     pub did: ::atlex::rt::Did,
     /// The moderator assigned to this queue
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
     pub queue: QueueView,
-    #[serde(rename = "startAt")]
     pub start_at: ::atlex::rt::Datetime,
-    #[serde(rename = "endAt", default, skip_serializing_if = "Option::is_none")]
     pub end_at: Option<::atlex::rt::Datetime>,
-}
-
-impl ::atlex::rt::LexType for AssignmentView {
-    const TYPE: &'static str = "tools.ozone.queue.defs#assignmentView";
-}
-
-impl ::atlex::rt::Validate for AssignmentView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.moderator {
-            v.field("moderator", |v| v.nested(value));
-        }
-    }
 }

@@ -6,136 +6,38 @@ pub const NSID: &str = "tools.ozone.report.assignModerator";
 /// The `tools.ozone.report.assignModerator` procedure.
 ///
 /// Assign a report to a user. Defaults to the caller. Admins may assign to any moderator.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.report.assignModerator",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct AssignModerator;
 
-impl ::atlex::rt::Endpoint for AssignModerator {
-    const NSID: &'static str = "tools.ozone.report.assignModerator";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// The ID of the report to assign.
-    #[serde(rename = "reportId")]
     pub report_id: i64,
     /// Optional queue ID to associate the assignment with. If not provided and the report has been assigned on a queue before, it will stay on that queue.
-    #[serde(rename = "queueId", default, skip_serializing_if = "Option::is_none")]
     pub queue_id: Option<i64>,
     /// DID to be assigned. Defaults to the caller's DID. Admins may assign to any moderator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<::atlex::rt::Did>,
     /// When true, the assignment has no expiry (endAt is null). Throws AlreadyAssigned if another user already has a permanent assignment on this report.
-    #[serde(rename = "isPermanent", default, skip_serializing_if = "Option::is_none")]
     pub is_permanent: Option<bool>,
-}
-
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 
 /// The errors `tools.ozone.report.assignModerator` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `AlreadyAssigned`: The report is already assigned to another user.
-    AlreadyAssigned {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidAssignment`: The report ID or queue ID is invalid.
-    InvalidAssignment {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// The report is already assigned to another user.
+    AlreadyAssigned { message: Option<String> },
+    /// The report ID or queue ID is invalid.
+    InvalidAssignment { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["AlreadyAssigned", "InvalidAssignment"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "AlreadyAssigned" => Self::AlreadyAssigned { message },
-            "InvalidAssignment" => Self::InvalidAssignment { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::AlreadyAssigned { .. } => "AlreadyAssigned",
-            Self::InvalidAssignment { .. } => "InvalidAssignment",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::AlreadyAssigned { message } | Self::InvalidAssignment { message } => {
-                message.as_deref()
-            }
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -6,139 +6,36 @@ pub const NSID: &str = "tools.ozone.report.closeReports";
 /// The `tools.ozone.report.closeReports` procedure.
 ///
 /// Close all reports on a subject matching the given criteria. Reports whose current status does not permit a transition to closed are skipped silently. Intended for automated flows that resolve reports without taking action on the subject.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.report.closeReports",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct CloseReports;
 
-impl ::atlex::rt::Endpoint for CloseReports {
-    const NSID: &'static str = "tools.ozone.report.closeReports";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Subject DID (account-level reports) or AT-URI (record-level reports) whose reports should be closed.
     pub subject: ::atlex::rt::Uri,
     /// If specified, only reports of the given report types (fully qualified reason NSIDs) are closed. When omitted, all non-closed reports on the subject are targeted.
-    #[serde(rename = "reportTypes", default, skip_serializing_if = "Option::is_none")]
     pub report_types: Option<Vec<String>>,
     /// Optional moderator-only note recorded on each close activity. Not visible to reporters.
-    #[serde(rename = "internalNote", default, skip_serializing_if = "Option::is_none")]
     pub internal_note: Option<String>,
     /// Set true when this action is triggered by an automated process. Defaults to false.
-    #[serde(rename = "isAutomated", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub is_automated: Option<bool>,
 }
 
-impl Input {
-    /// `isAutomated`, or the lexicon's default (false) when it is absent.
-    pub fn is_automated_or_default(&self) -> bool {
-        self.is_automated.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// Number of reports that were transitioned to closed.
-    #[serde(rename = "closedCount")]
     pub closed_count: i64,
     /// IDs of the reports that were closed.
-    #[serde(rename = "reportIds")]
     pub report_ids: Vec<i64>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-/// The errors `tools.ozone.report.closeReports` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.report.closeReports` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -6,331 +6,71 @@ pub const NSID: &str = "tools.ozone.report.createActivity";
 /// The `tools.ozone.report.createActivity` procedure.
 ///
 /// Register an activity on a report. For state-change activity types, validates the transition and updates report.status atomically.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.report.createActivity",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct CreateActivity;
 
-impl ::atlex::rt::Endpoint for CreateActivity {
-    const NSID: &'static str = "tools.ozone.report.createActivity";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// ID of the report to record activity on. Exactly one of reportId or eventId must be provided.
-    #[serde(rename = "reportId", default, skip_serializing_if = "Option::is_none")]
     pub report_id: Option<i64>,
     /// ID of the report moderation event. Resolves to the report created from that event. Exactly one of reportId or eventId must be provided.
-    #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<i64>,
     /// The type of activity to record.
     pub activity: InputActivity,
     /// Optional moderator-only note. Not visible to reporters.
-    #[serde(rename = "internalNote", default, skip_serializing_if = "Option::is_none")]
     pub internal_note: Option<String>,
     /// Optional public-facing note, potentially visible to the reporter.
-    #[serde(rename = "publicNote", default, skip_serializing_if = "Option::is_none")]
     pub public_note: Option<String>,
     /// Set true when this activity is triggered by an automated process. Defaults to false.
-    #[serde(rename = "isAutomated", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub is_automated: Option<bool>,
 }
 
-impl Input {
-    /// `isAutomated`, or the lexicon's default (false) when it is absent.
-    pub fn is_automated_or_default(&self) -> bool {
-        self.is_automated.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The type of activity to record.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum InputActivity {
-    /// `tools.ozone.report.defs#queueActivity`
+    #[lex("tools.ozone.report.defs#queueActivity")]
     QueueActivity(Box<crate::tools::ozone::report::defs::QueueActivity>),
-    /// `tools.ozone.report.defs#assignmentActivity`
+    #[lex("tools.ozone.report.defs#assignmentActivity")]
     AssignmentActivity(Box<crate::tools::ozone::report::defs::AssignmentActivity>),
-    /// `tools.ozone.report.defs#escalationActivity`
+    #[lex("tools.ozone.report.defs#escalationActivity")]
     EscalationActivity(Box<crate::tools::ozone::report::defs::EscalationActivity>),
-    /// `tools.ozone.report.defs#closeActivity`
+    #[lex("tools.ozone.report.defs#closeActivity")]
     CloseActivity(Box<crate::tools::ozone::report::defs::CloseActivity>),
-    /// `tools.ozone.report.defs#reopenActivity`
+    #[lex("tools.ozone.report.defs#reopenActivity")]
     ReopenActivity(Box<crate::tools::ozone::report::defs::ReopenActivity>),
-    /// `tools.ozone.report.defs#noteActivity`
+    #[lex("tools.ozone.report.defs#noteActivity")]
     NoteActivity(Box<crate::tools::ozone::report::defs::NoteActivity>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for InputActivity {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::QueueActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#queueActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AssignmentActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#assignmentActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EscalationActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#escalationActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::CloseActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#closeActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ReopenActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#reopenActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NoteActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#noteActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for InputActivity {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for InputActivity {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.report.defs#queueActivity",
-        "tools.ozone.report.defs#assignmentActivity",
-        "tools.ozone.report.defs#escalationActivity",
-        "tools.ozone.report.defs#closeActivity",
-        "tools.ozone.report.defs#reopenActivity",
-        "tools.ozone.report.defs#noteActivity",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.report.defs#queueActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::QueueActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#assignmentActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AssignmentActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#escalationActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EscalationActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#closeActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::CloseActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#reopenActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ReopenActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#noteActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NoteActivity(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for InputActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub activity: crate::tools::ozone::report::defs::ReportActivityView,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.activity;
-        v.field("activity", |v| v.nested(value));
-    }
-}
-
 /// The errors `tools.ozone.report.createActivity` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `ReportNotFound`: No report exists with the given reportId or eventId
-    ReportNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `InvalidStateTransition`: The requested state transition is not permitted from the report's current status
-    InvalidStateTransition {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `AlreadyInTargetState`: The report is already in the status implied by this activity type
-    AlreadyInTargetState {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// No report exists with the given reportId or eventId
+    ReportNotFound { message: Option<String> },
+    /// The requested state transition is not permitted from the report's current status
+    InvalidStateTransition { message: Option<String> },
+    /// The report is already in the status implied by this activity type
+    AlreadyInTargetState { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "ReportNotFound",
-        "InvalidStateTransition",
-        "AlreadyInTargetState",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ReportNotFound" => Self::ReportNotFound { message },
-            "InvalidStateTransition" => {
-                Self::InvalidStateTransition {
-                    message,
-                }
-            }
-            "AlreadyInTargetState" => {
-                Self::AlreadyInTargetState {
-                    message,
-                }
-            }
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ReportNotFound { .. } => "ReportNotFound",
-            Self::InvalidStateTransition { .. } => "InvalidStateTransition",
-            Self::AlreadyInTargetState { .. } => "AlreadyInTargetState",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ReportNotFound { message }
-            | Self::InvalidStateTransition { message }
-            | Self::AlreadyInTargetState { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -3,362 +3,92 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.report.defs";
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ReasonType {
-    /// `"tools.ozone.report.defs#reasonAppeal"`
+    #[lex("tools.ozone.report.defs#reasonAppeal")]
     ReasonAppeal,
-    /// `"tools.ozone.report.defs#reasonOther"`
+    #[lex("tools.ozone.report.defs#reasonOther")]
     ReasonOther,
-    /// `"tools.ozone.report.defs#reasonViolenceAnimal"`
+    #[lex("tools.ozone.report.defs#reasonViolenceAnimal")]
     ReasonViolenceAnimal,
-    /// `"tools.ozone.report.defs#reasonViolenceThreats"`
+    #[lex("tools.ozone.report.defs#reasonViolenceThreats")]
     ReasonViolenceThreats,
-    /// `"tools.ozone.report.defs#reasonViolenceGraphicContent"`
+    #[lex("tools.ozone.report.defs#reasonViolenceGraphicContent")]
     ReasonViolenceGraphicContent,
-    /// `"tools.ozone.report.defs#reasonViolenceGlorification"`
+    #[lex("tools.ozone.report.defs#reasonViolenceGlorification")]
     ReasonViolenceGlorification,
-    /// `"tools.ozone.report.defs#reasonViolenceExtremistContent"`
+    #[lex("tools.ozone.report.defs#reasonViolenceExtremistContent")]
     ReasonViolenceExtremistContent,
-    /// `"tools.ozone.report.defs#reasonViolenceTrafficking"`
+    #[lex("tools.ozone.report.defs#reasonViolenceTrafficking")]
     ReasonViolenceTrafficking,
-    /// `"tools.ozone.report.defs#reasonViolenceOther"`
+    #[lex("tools.ozone.report.defs#reasonViolenceOther")]
     ReasonViolenceOther,
-    /// `"tools.ozone.report.defs#reasonSexualAbuseContent"`
+    #[lex("tools.ozone.report.defs#reasonSexualAbuseContent")]
     ReasonSexualAbuseContent,
-    /// `"tools.ozone.report.defs#reasonSexualNCII"`
+    #[lex("tools.ozone.report.defs#reasonSexualNCII")]
     ReasonSexualNcii,
-    /// `"tools.ozone.report.defs#reasonSexualDeepfake"`
+    #[lex("tools.ozone.report.defs#reasonSexualDeepfake")]
     ReasonSexualDeepfake,
-    /// `"tools.ozone.report.defs#reasonSexualAnimal"`
+    #[lex("tools.ozone.report.defs#reasonSexualAnimal")]
     ReasonSexualAnimal,
-    /// `"tools.ozone.report.defs#reasonSexualUnlabeled"`
+    #[lex("tools.ozone.report.defs#reasonSexualUnlabeled")]
     ReasonSexualUnlabeled,
-    /// `"tools.ozone.report.defs#reasonSexualOther"`
+    #[lex("tools.ozone.report.defs#reasonSexualOther")]
     ReasonSexualOther,
-    /// `"tools.ozone.report.defs#reasonChildSafetyCSAM"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyCSAM")]
     ReasonChildSafetyCsam,
-    /// `"tools.ozone.report.defs#reasonChildSafetyGroom"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyGroom")]
     ReasonChildSafetyGroom,
-    /// `"tools.ozone.report.defs#reasonChildSafetyPrivacy"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyPrivacy")]
     ReasonChildSafetyPrivacy,
-    /// `"tools.ozone.report.defs#reasonChildSafetyHarassment"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyHarassment")]
     ReasonChildSafetyHarassment,
-    /// `"tools.ozone.report.defs#reasonChildSafetyOther"`
+    #[lex("tools.ozone.report.defs#reasonChildSafetyOther")]
     ReasonChildSafetyOther,
-    /// `"tools.ozone.report.defs#reasonHarassmentTroll"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentTroll")]
     ReasonHarassmentTroll,
-    /// `"tools.ozone.report.defs#reasonHarassmentTargeted"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentTargeted")]
     ReasonHarassmentTargeted,
-    /// `"tools.ozone.report.defs#reasonHarassmentHateSpeech"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentHateSpeech")]
     ReasonHarassmentHateSpeech,
-    /// `"tools.ozone.report.defs#reasonHarassmentDoxxing"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentDoxxing")]
     ReasonHarassmentDoxxing,
-    /// `"tools.ozone.report.defs#reasonHarassmentOther"`
+    #[lex("tools.ozone.report.defs#reasonHarassmentOther")]
     ReasonHarassmentOther,
-    /// `"tools.ozone.report.defs#reasonMisleadingBot"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingBot")]
     ReasonMisleadingBot,
-    /// `"tools.ozone.report.defs#reasonMisleadingImpersonation"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingImpersonation")]
     ReasonMisleadingImpersonation,
-    /// `"tools.ozone.report.defs#reasonMisleadingSpam"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingSpam")]
     ReasonMisleadingSpam,
-    /// `"tools.ozone.report.defs#reasonMisleadingScam"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingScam")]
     ReasonMisleadingScam,
-    /// `"tools.ozone.report.defs#reasonMisleadingElections"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingElections")]
     ReasonMisleadingElections,
-    /// `"tools.ozone.report.defs#reasonMisleadingOther"`
+    #[lex("tools.ozone.report.defs#reasonMisleadingOther")]
     ReasonMisleadingOther,
-    /// `"tools.ozone.report.defs#reasonRuleSiteSecurity"`
+    #[lex("tools.ozone.report.defs#reasonRuleSiteSecurity")]
     ReasonRuleSiteSecurity,
-    /// `"tools.ozone.report.defs#reasonRuleProhibitedSales"`
+    #[lex("tools.ozone.report.defs#reasonRuleProhibitedSales")]
     ReasonRuleProhibitedSales,
-    /// `"tools.ozone.report.defs#reasonRuleBanEvasion"`
+    #[lex("tools.ozone.report.defs#reasonRuleBanEvasion")]
     ReasonRuleBanEvasion,
-    /// `"tools.ozone.report.defs#reasonRuleOther"`
+    #[lex("tools.ozone.report.defs#reasonRuleOther")]
     ReasonRuleOther,
-    /// `"tools.ozone.report.defs#reasonSelfHarmContent"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmContent")]
     ReasonSelfHarmContent,
-    /// `"tools.ozone.report.defs#reasonSelfHarmED"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmED")]
     ReasonSelfHarmEd,
-    /// `"tools.ozone.report.defs#reasonSelfHarmStunts"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmStunts")]
     ReasonSelfHarmStunts,
-    /// `"tools.ozone.report.defs#reasonSelfHarmSubstances"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmSubstances")]
     ReasonSelfHarmSubstances,
-    /// `"tools.ozone.report.defs#reasonSelfHarmOther"`
+    #[lex("tools.ozone.report.defs#reasonSelfHarmOther")]
     ReasonSelfHarmOther,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ReasonType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.report.defs#reasonAppeal",
-        "tools.ozone.report.defs#reasonOther",
-        "tools.ozone.report.defs#reasonViolenceAnimal",
-        "tools.ozone.report.defs#reasonViolenceThreats",
-        "tools.ozone.report.defs#reasonViolenceGraphicContent",
-        "tools.ozone.report.defs#reasonViolenceGlorification",
-        "tools.ozone.report.defs#reasonViolenceExtremistContent",
-        "tools.ozone.report.defs#reasonViolenceTrafficking",
-        "tools.ozone.report.defs#reasonViolenceOther",
-        "tools.ozone.report.defs#reasonSexualAbuseContent",
-        "tools.ozone.report.defs#reasonSexualNCII",
-        "tools.ozone.report.defs#reasonSexualDeepfake",
-        "tools.ozone.report.defs#reasonSexualAnimal",
-        "tools.ozone.report.defs#reasonSexualUnlabeled",
-        "tools.ozone.report.defs#reasonSexualOther",
-        "tools.ozone.report.defs#reasonChildSafetyCSAM",
-        "tools.ozone.report.defs#reasonChildSafetyGroom",
-        "tools.ozone.report.defs#reasonChildSafetyPrivacy",
-        "tools.ozone.report.defs#reasonChildSafetyHarassment",
-        "tools.ozone.report.defs#reasonChildSafetyOther",
-        "tools.ozone.report.defs#reasonHarassmentTroll",
-        "tools.ozone.report.defs#reasonHarassmentTargeted",
-        "tools.ozone.report.defs#reasonHarassmentHateSpeech",
-        "tools.ozone.report.defs#reasonHarassmentDoxxing",
-        "tools.ozone.report.defs#reasonHarassmentOther",
-        "tools.ozone.report.defs#reasonMisleadingBot",
-        "tools.ozone.report.defs#reasonMisleadingImpersonation",
-        "tools.ozone.report.defs#reasonMisleadingSpam",
-        "tools.ozone.report.defs#reasonMisleadingScam",
-        "tools.ozone.report.defs#reasonMisleadingElections",
-        "tools.ozone.report.defs#reasonMisleadingOther",
-        "tools.ozone.report.defs#reasonRuleSiteSecurity",
-        "tools.ozone.report.defs#reasonRuleProhibitedSales",
-        "tools.ozone.report.defs#reasonRuleBanEvasion",
-        "tools.ozone.report.defs#reasonRuleOther",
-        "tools.ozone.report.defs#reasonSelfHarmContent",
-        "tools.ozone.report.defs#reasonSelfHarmED",
-        "tools.ozone.report.defs#reasonSelfHarmStunts",
-        "tools.ozone.report.defs#reasonSelfHarmSubstances",
-        "tools.ozone.report.defs#reasonSelfHarmOther",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ReasonAppeal => "tools.ozone.report.defs#reasonAppeal",
-            Self::ReasonOther => "tools.ozone.report.defs#reasonOther",
-            Self::ReasonViolenceAnimal => "tools.ozone.report.defs#reasonViolenceAnimal",
-            Self::ReasonViolenceThreats => {
-                "tools.ozone.report.defs#reasonViolenceThreats"
-            }
-            Self::ReasonViolenceGraphicContent => {
-                "tools.ozone.report.defs#reasonViolenceGraphicContent"
-            }
-            Self::ReasonViolenceGlorification => {
-                "tools.ozone.report.defs#reasonViolenceGlorification"
-            }
-            Self::ReasonViolenceExtremistContent => {
-                "tools.ozone.report.defs#reasonViolenceExtremistContent"
-            }
-            Self::ReasonViolenceTrafficking => {
-                "tools.ozone.report.defs#reasonViolenceTrafficking"
-            }
-            Self::ReasonViolenceOther => "tools.ozone.report.defs#reasonViolenceOther",
-            Self::ReasonSexualAbuseContent => {
-                "tools.ozone.report.defs#reasonSexualAbuseContent"
-            }
-            Self::ReasonSexualNcii => "tools.ozone.report.defs#reasonSexualNCII",
-            Self::ReasonSexualDeepfake => "tools.ozone.report.defs#reasonSexualDeepfake",
-            Self::ReasonSexualAnimal => "tools.ozone.report.defs#reasonSexualAnimal",
-            Self::ReasonSexualUnlabeled => {
-                "tools.ozone.report.defs#reasonSexualUnlabeled"
-            }
-            Self::ReasonSexualOther => "tools.ozone.report.defs#reasonSexualOther",
-            Self::ReasonChildSafetyCsam => {
-                "tools.ozone.report.defs#reasonChildSafetyCSAM"
-            }
-            Self::ReasonChildSafetyGroom => {
-                "tools.ozone.report.defs#reasonChildSafetyGroom"
-            }
-            Self::ReasonChildSafetyPrivacy => {
-                "tools.ozone.report.defs#reasonChildSafetyPrivacy"
-            }
-            Self::ReasonChildSafetyHarassment => {
-                "tools.ozone.report.defs#reasonChildSafetyHarassment"
-            }
-            Self::ReasonChildSafetyOther => {
-                "tools.ozone.report.defs#reasonChildSafetyOther"
-            }
-            Self::ReasonHarassmentTroll => {
-                "tools.ozone.report.defs#reasonHarassmentTroll"
-            }
-            Self::ReasonHarassmentTargeted => {
-                "tools.ozone.report.defs#reasonHarassmentTargeted"
-            }
-            Self::ReasonHarassmentHateSpeech => {
-                "tools.ozone.report.defs#reasonHarassmentHateSpeech"
-            }
-            Self::ReasonHarassmentDoxxing => {
-                "tools.ozone.report.defs#reasonHarassmentDoxxing"
-            }
-            Self::ReasonHarassmentOther => {
-                "tools.ozone.report.defs#reasonHarassmentOther"
-            }
-            Self::ReasonMisleadingBot => "tools.ozone.report.defs#reasonMisleadingBot",
-            Self::ReasonMisleadingImpersonation => {
-                "tools.ozone.report.defs#reasonMisleadingImpersonation"
-            }
-            Self::ReasonMisleadingSpam => "tools.ozone.report.defs#reasonMisleadingSpam",
-            Self::ReasonMisleadingScam => "tools.ozone.report.defs#reasonMisleadingScam",
-            Self::ReasonMisleadingElections => {
-                "tools.ozone.report.defs#reasonMisleadingElections"
-            }
-            Self::ReasonMisleadingOther => {
-                "tools.ozone.report.defs#reasonMisleadingOther"
-            }
-            Self::ReasonRuleSiteSecurity => {
-                "tools.ozone.report.defs#reasonRuleSiteSecurity"
-            }
-            Self::ReasonRuleProhibitedSales => {
-                "tools.ozone.report.defs#reasonRuleProhibitedSales"
-            }
-            Self::ReasonRuleBanEvasion => "tools.ozone.report.defs#reasonRuleBanEvasion",
-            Self::ReasonRuleOther => "tools.ozone.report.defs#reasonRuleOther",
-            Self::ReasonSelfHarmContent => {
-                "tools.ozone.report.defs#reasonSelfHarmContent"
-            }
-            Self::ReasonSelfHarmEd => "tools.ozone.report.defs#reasonSelfHarmED",
-            Self::ReasonSelfHarmStunts => "tools.ozone.report.defs#reasonSelfHarmStunts",
-            Self::ReasonSelfHarmSubstances => {
-                "tools.ozone.report.defs#reasonSelfHarmSubstances"
-            }
-            Self::ReasonSelfHarmOther => "tools.ozone.report.defs#reasonSelfHarmOther",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ReasonType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ReasonType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ReasonType {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.report.defs#reasonAppeal" => Self::ReasonAppeal,
-            "tools.ozone.report.defs#reasonOther" => Self::ReasonOther,
-            "tools.ozone.report.defs#reasonViolenceAnimal" => Self::ReasonViolenceAnimal,
-            "tools.ozone.report.defs#reasonViolenceThreats" => {
-                Self::ReasonViolenceThreats
-            }
-            "tools.ozone.report.defs#reasonViolenceGraphicContent" => {
-                Self::ReasonViolenceGraphicContent
-            }
-            "tools.ozone.report.defs#reasonViolenceGlorification" => {
-                Self::ReasonViolenceGlorification
-            }
-            "tools.ozone.report.defs#reasonViolenceExtremistContent" => {
-                Self::ReasonViolenceExtremistContent
-            }
-            "tools.ozone.report.defs#reasonViolenceTrafficking" => {
-                Self::ReasonViolenceTrafficking
-            }
-            "tools.ozone.report.defs#reasonViolenceOther" => Self::ReasonViolenceOther,
-            "tools.ozone.report.defs#reasonSexualAbuseContent" => {
-                Self::ReasonSexualAbuseContent
-            }
-            "tools.ozone.report.defs#reasonSexualNCII" => Self::ReasonSexualNcii,
-            "tools.ozone.report.defs#reasonSexualDeepfake" => Self::ReasonSexualDeepfake,
-            "tools.ozone.report.defs#reasonSexualAnimal" => Self::ReasonSexualAnimal,
-            "tools.ozone.report.defs#reasonSexualUnlabeled" => {
-                Self::ReasonSexualUnlabeled
-            }
-            "tools.ozone.report.defs#reasonSexualOther" => Self::ReasonSexualOther,
-            "tools.ozone.report.defs#reasonChildSafetyCSAM" => {
-                Self::ReasonChildSafetyCsam
-            }
-            "tools.ozone.report.defs#reasonChildSafetyGroom" => {
-                Self::ReasonChildSafetyGroom
-            }
-            "tools.ozone.report.defs#reasonChildSafetyPrivacy" => {
-                Self::ReasonChildSafetyPrivacy
-            }
-            "tools.ozone.report.defs#reasonChildSafetyHarassment" => {
-                Self::ReasonChildSafetyHarassment
-            }
-            "tools.ozone.report.defs#reasonChildSafetyOther" => {
-                Self::ReasonChildSafetyOther
-            }
-            "tools.ozone.report.defs#reasonHarassmentTroll" => {
-                Self::ReasonHarassmentTroll
-            }
-            "tools.ozone.report.defs#reasonHarassmentTargeted" => {
-                Self::ReasonHarassmentTargeted
-            }
-            "tools.ozone.report.defs#reasonHarassmentHateSpeech" => {
-                Self::ReasonHarassmentHateSpeech
-            }
-            "tools.ozone.report.defs#reasonHarassmentDoxxing" => {
-                Self::ReasonHarassmentDoxxing
-            }
-            "tools.ozone.report.defs#reasonHarassmentOther" => {
-                Self::ReasonHarassmentOther
-            }
-            "tools.ozone.report.defs#reasonMisleadingBot" => Self::ReasonMisleadingBot,
-            "tools.ozone.report.defs#reasonMisleadingImpersonation" => {
-                Self::ReasonMisleadingImpersonation
-            }
-            "tools.ozone.report.defs#reasonMisleadingSpam" => Self::ReasonMisleadingSpam,
-            "tools.ozone.report.defs#reasonMisleadingScam" => Self::ReasonMisleadingScam,
-            "tools.ozone.report.defs#reasonMisleadingElections" => {
-                Self::ReasonMisleadingElections
-            }
-            "tools.ozone.report.defs#reasonMisleadingOther" => {
-                Self::ReasonMisleadingOther
-            }
-            "tools.ozone.report.defs#reasonRuleSiteSecurity" => {
-                Self::ReasonRuleSiteSecurity
-            }
-            "tools.ozone.report.defs#reasonRuleProhibitedSales" => {
-                Self::ReasonRuleProhibitedSales
-            }
-            "tools.ozone.report.defs#reasonRuleBanEvasion" => Self::ReasonRuleBanEvasion,
-            "tools.ozone.report.defs#reasonRuleOther" => Self::ReasonRuleOther,
-            "tools.ozone.report.defs#reasonSelfHarmContent" => {
-                Self::ReasonSelfHarmContent
-            }
-            "tools.ozone.report.defs#reasonSelfHarmED" => Self::ReasonSelfHarmEd,
-            "tools.ozone.report.defs#reasonSelfHarmStunts" => Self::ReasonSelfHarmStunts,
-            "tools.ozone.report.defs#reasonSelfHarmSubstances" => {
-                Self::ReasonSelfHarmSubstances
-            }
-            "tools.ozone.report.defs#reasonSelfHarmOther" => Self::ReasonSelfHarmOther,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ReasonType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReasonType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ReasonType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Appeal a previously taken moderation action
@@ -482,1148 +212,343 @@ pub const REASON_SELF_HARM_SUBSTANCES: &str = "tools.ozone.report.defs#reasonSel
 pub const REASON_SELF_HARM_OTHER: &str = "tools.ozone.report.defs#reasonSelfHarmOther";
 
 /// Information about the moderator currently assigned to a report.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#reportAssignment")]
+#[non_exhaustive]
 pub struct ReportAssignment {
     /// DID of the assigned moderator
     pub did: ::atlex::rt::Did,
     /// Full member record of the assigned moderator
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
     /// When the report was assigned
-    #[serde(rename = "assignedAt")]
     pub assigned_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for ReportAssignment {
-    const TYPE: &'static str = "tools.ozone.report.defs#reportAssignment";
-}
-
-impl ::atlex::rt::Validate for ReportAssignment {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.moderator {
-            v.field("moderator", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#reportView")]
+#[non_exhaustive]
 pub struct ReportView {
     /// Report ID
     pub id: i64,
     /// ID of the moderation event that created this report
-    #[serde(rename = "eventId")]
     pub event_id: i64,
     /// Current status of the report
     pub status: ReportViewStatus,
     /// The subject that was reported with full details
+    #[lex(check)]
     pub subject: crate::tools::ozone::moderation::defs::SubjectView,
     /// Type of report
-    #[serde(rename = "reportType")]
     pub report_type: crate::com::atproto::moderation::defs::ReasonType,
     /// DID of the user who made the report
-    #[serde(rename = "reportedBy")]
     pub reported_by: ::atlex::rt::Did,
     /// Full subject view of the reporter account
+    #[lex(check)]
     pub reporter: crate::tools::ozone::moderation::defs::SubjectView,
     /// Comment provided by the reporter
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// When the report was created
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// When the report was last updated
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
     /// When the report was assigned to its current queue
-    #[serde(rename = "queuedAt", default, skip_serializing_if = "Option::is_none")]
     pub queued_at: Option<::atlex::rt::Datetime>,
     /// Array of moderation event IDs representing actions taken on this report (sorted DESC, most recent first)
-    #[serde(rename = "actionEventIds", default, skip_serializing_if = "Option::is_none")]
     pub action_event_ids: Option<Vec<i64>>,
     /// Optional: expanded action events
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub actions: Option<Vec<crate::tools::ozone::moderation::defs::ModEventView>>,
     /// Note sent to reporter when report was actioned
-    #[serde(rename = "actionNote", default, skip_serializing_if = "Option::is_none")]
     pub action_note: Option<String>,
     /// Current status of the reported subject
-    #[serde(rename = "subjectStatus", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub subject_status: Option<crate::tools::ozone::moderation::defs::SubjectStatusView>,
     /// Number of other pending reports on the same subject
-    #[serde(
-        rename = "relatedReportCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub related_report_count: Option<i64>,
     /// Information about moderator currently assigned to this report (if any)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub assignment: Option<ReportAssignment>,
     /// The queue this report is assigned to (if any)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<crate::tools::ozone::queue::defs::QueueView>,
     /// Whether this report is muted. A report is muted if the reporter was muted or the subject was muted at the time the report was created.
-    #[serde(rename = "isMuted", default, skip_serializing_if = "Option::is_none")]
     pub is_muted: Option<bool>,
     /// Whether this report was emitted by automated tooling.
-    #[serde(rename = "isAutomated", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub is_automated: Option<bool>,
 }
 
-impl ::atlex::rt::LexType for ReportView {
-    const TYPE: &'static str = "tools.ozone.report.defs#reportView";
-}
-
-impl ReportView {
-    /// `isAutomated`, or the lexicon's default (false) when it is absent.
-    pub fn is_automated_or_default(&self) -> bool {
-        self.is_automated.unwrap_or(false)
-    }
-}
-
-impl ::atlex::rt::Validate for ReportView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.subject;
-        v.field("subject", |v| v.nested(value));
-        let value = &self.reporter;
-        v.field("reporter", |v| v.nested(value));
-        if let Some(value) = &self.actions {
-            v.field("actions", |v| v.items(value, |v, item| v.nested(item)));
-        }
-        if let Some(value) = &self.subject_status {
-            v.field("subjectStatus", |v| v.nested(value));
-        }
-        if let Some(value) = &self.assignment {
-            v.field("assignment", |v| v.nested(value));
-        }
-    }
-}
-
 /// Current status of the report
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ReportViewStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ReportViewStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ReportViewStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ReportViewStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ReportViewStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ReportViewStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReportViewStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ReportViewStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Activity recording a report being routed to a queue.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#queueActivity")]
+#[non_exhaustive]
 pub struct QueueActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
-    #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<QueueActivityPreviousStatus>,
 }
 
-impl ::atlex::rt::LexType for QueueActivity {
-    const TYPE: &'static str = "tools.ozone.report.defs#queueActivity";
-}
-
-impl ::atlex::rt::Validate for QueueActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum QueueActivityPreviousStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl QueueActivityPreviousStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for QueueActivityPreviousStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for QueueActivityPreviousStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for QueueActivityPreviousStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for QueueActivityPreviousStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for QueueActivityPreviousStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for QueueActivityPreviousStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Activity recording a moderator being assigned to a report.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#assignmentActivity")]
+#[non_exhaustive]
 pub struct AssignmentActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
-    #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<AssignmentActivityPreviousStatus>,
 }
 
-impl ::atlex::rt::LexType for AssignmentActivity {
-    const TYPE: &'static str = "tools.ozone.report.defs#assignmentActivity";
-}
-
-impl ::atlex::rt::Validate for AssignmentActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum AssignmentActivityPreviousStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl AssignmentActivityPreviousStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for AssignmentActivityPreviousStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for AssignmentActivityPreviousStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for AssignmentActivityPreviousStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for AssignmentActivityPreviousStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for AssignmentActivityPreviousStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for AssignmentActivityPreviousStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Activity recording a report being escalated.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#escalationActivity")]
+#[non_exhaustive]
 pub struct EscalationActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
-    #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<EscalationActivityPreviousStatus>,
 }
 
-impl ::atlex::rt::LexType for EscalationActivity {
-    const TYPE: &'static str = "tools.ozone.report.defs#escalationActivity";
-}
-
-impl ::atlex::rt::Validate for EscalationActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EscalationActivityPreviousStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl EscalationActivityPreviousStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EscalationActivityPreviousStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EscalationActivityPreviousStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EscalationActivityPreviousStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EscalationActivityPreviousStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EscalationActivityPreviousStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EscalationActivityPreviousStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Activity recording a report being closed.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#closeActivity")]
+#[non_exhaustive]
 pub struct CloseActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
-    #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<CloseActivityPreviousStatus>,
 }
 
-impl ::atlex::rt::LexType for CloseActivity {
-    const TYPE: &'static str = "tools.ozone.report.defs#closeActivity";
-}
-
-impl ::atlex::rt::Validate for CloseActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum CloseActivityPreviousStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl CloseActivityPreviousStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for CloseActivityPreviousStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for CloseActivityPreviousStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for CloseActivityPreviousStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for CloseActivityPreviousStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for CloseActivityPreviousStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for CloseActivityPreviousStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Activity recording a closed report being reopened. Only valid when the report is in 'closed' status.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#reopenActivity")]
+#[non_exhaustive]
 pub struct ReopenActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
-    #[serde(rename = "previousStatus", default, skip_serializing_if = "Option::is_none")]
     pub previous_status: Option<ReopenActivityPreviousStatus>,
 }
 
-impl ::atlex::rt::LexType for ReopenActivity {
-    const TYPE: &'static str = "tools.ozone.report.defs#reopenActivity";
-}
-
-impl ::atlex::rt::Validate for ReopenActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ReopenActivityPreviousStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ReopenActivityPreviousStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ReopenActivityPreviousStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ReopenActivityPreviousStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ReopenActivityPreviousStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ReopenActivityPreviousStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReopenActivityPreviousStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ReopenActivityPreviousStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Activity recording a note on a report. Use internalNote for moderator-only notes or publicNote for reporter-visible notes (or both).
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#noteActivity")]
+#[non_exhaustive]
 pub struct NoteActivity {}
-impl ::atlex::rt::LexType for NoteActivity {
-    const TYPE: &'static str = "tools.ozone.report.defs#noteActivity";
-}
-
-impl ::atlex::rt::Validate for NoteActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A single activity entry on a report.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#reportActivityView")]
+#[non_exhaustive]
 pub struct ReportActivityView {
     /// Activity ID
     pub id: i64,
     /// ID of the report this activity belongs to
-    #[serde(rename = "reportId")]
     pub report_id: i64,
     /// The typed activity object describing what occurred.
     pub activity: ReportActivityViewActivity,
     /// Optional moderator-only note. Not visible to reporters.
-    #[serde(rename = "internalNote", default, skip_serializing_if = "Option::is_none")]
     pub internal_note: Option<String>,
     /// Optional public note, potentially visible to the reporter.
-    #[serde(rename = "publicNote", default, skip_serializing_if = "Option::is_none")]
     pub public_note: Option<String>,
     /// Extensible JSON payload for loose activity-specific metadata (e.g. assignmentId).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(object))]
     pub meta: Option<::atlex::rt::Unknown>,
     /// True if this activity was created by an automated process (e.g. queue router) rather than a direct human action.
-    #[serde(rename = "isAutomated")]
     pub is_automated: bool,
     /// DID of the actor who created this activity, or the service DID for automated activities.
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
     /// Full member record of the moderator who created this activity
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
     /// Full view of the report this activity belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub report: Option<ReportView>,
     /// When this activity was created
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
 }
 
-impl ::atlex::rt::LexType for ReportActivityView {
-    const TYPE: &'static str = "tools.ozone.report.defs#reportActivityView";
-}
-
-impl ::atlex::rt::Validate for ReportActivityView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.meta {
-            v.field("meta", |v| v.object(value));
-        }
-        if let Some(value) = &self.moderator {
-            v.field("moderator", |v| v.nested(value));
-        }
-        if let Some(value) = &self.report {
-            v.field("report", |v| v.nested(value));
-        }
-    }
-}
-
 /// The typed activity object describing what occurred.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum ReportActivityViewActivity {
-    /// `tools.ozone.report.defs#queueActivity`
+    #[lex("tools.ozone.report.defs#queueActivity")]
     QueueActivity(Box<QueueActivity>),
-    /// `tools.ozone.report.defs#assignmentActivity`
+    #[lex("tools.ozone.report.defs#assignmentActivity")]
     AssignmentActivity(Box<AssignmentActivity>),
-    /// `tools.ozone.report.defs#escalationActivity`
+    #[lex("tools.ozone.report.defs#escalationActivity")]
     EscalationActivity(Box<EscalationActivity>),
-    /// `tools.ozone.report.defs#closeActivity`
+    #[lex("tools.ozone.report.defs#closeActivity")]
     CloseActivity(Box<CloseActivity>),
-    /// `tools.ozone.report.defs#reopenActivity`
+    #[lex("tools.ozone.report.defs#reopenActivity")]
     ReopenActivity(Box<ReopenActivity>),
-    /// `tools.ozone.report.defs#noteActivity`
+    #[lex("tools.ozone.report.defs#noteActivity")]
     NoteActivity(Box<NoteActivity>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for ReportActivityViewActivity {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::QueueActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#queueActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::AssignmentActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#assignmentActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::EscalationActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#escalationActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::CloseActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#closeActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::ReopenActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#reopenActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::NoteActivity(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.report.defs#noteActivity",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReportActivityViewActivity {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for ReportActivityViewActivity {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.report.defs#queueActivity",
-        "tools.ozone.report.defs#assignmentActivity",
-        "tools.ozone.report.defs#escalationActivity",
-        "tools.ozone.report.defs#closeActivity",
-        "tools.ozone.report.defs#reopenActivity",
-        "tools.ozone.report.defs#noteActivity",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.report.defs#queueActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::QueueActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#assignmentActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::AssignmentActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#escalationActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::EscalationActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#closeActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::CloseActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#reopenActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::ReopenActivity(Box::new(value)))
-            }
-            "tools.ozone.report.defs#noteActivity" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::NoteActivity(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for ReportActivityViewActivity {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Live statistics for reports for the current calendar day, filterable by queue, moderator, or report type.
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#liveStats")]
+#[non_exhaustive]
 pub struct LiveStats {
     /// Number of reports currently not closed.
-    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i64>,
     /// Number of reports closed today.
-    #[serde(rename = "actionedCount", default, skip_serializing_if = "Option::is_none")]
     pub actioned_count: Option<i64>,
     /// Number of reports escalated today.
-    #[serde(rename = "escalatedCount", default, skip_serializing_if = "Option::is_none")]
     pub escalated_count: Option<i64>,
     /// Reports received today.
-    #[serde(rename = "inboundCount", default, skip_serializing_if = "Option::is_none")]
     pub inbound_count: Option<i64>,
     /// Percentage of reports actioned (actionedCount / inboundCount * 100), rounded to nearest integer.
-    #[serde(rename = "actionRate", default, skip_serializing_if = "Option::is_none")]
     pub action_rate: Option<i64>,
     /// Average time in seconds from report creation (or moderator assignment) to close.
-    #[serde(
-        rename = "avgHandlingTimeSec",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub avg_handling_time_sec: Option<i64>,
     /// When these statistics were last computed.
-    #[serde(rename = "lastUpdated", default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for LiveStats {
-    const TYPE: &'static str = "tools.ozone.report.defs#liveStats";
-}
-
-impl ::atlex::rt::Validate for LiveStats {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// A single daily snapshot of report statistics for a calendar date.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#historicalStats")]
+#[non_exhaustive]
 pub struct HistoricalStats {
     /// The calendar date this snapshot covers (YYYY-MM-DD).
     pub date: String,
     /// When this snapshot was last computed.
-    #[serde(rename = "computedAt", default, skip_serializing_if = "Option::is_none")]
     pub computed_at: Option<::atlex::rt::Datetime>,
     /// Number of reports not closed at time of computation.
-    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i64>,
     /// Number of reports closed during this day.
-    #[serde(rename = "actionedCount", default, skip_serializing_if = "Option::is_none")]
     pub actioned_count: Option<i64>,
     /// Number of reports escalated during this day.
-    #[serde(rename = "escalatedCount", default, skip_serializing_if = "Option::is_none")]
     pub escalated_count: Option<i64>,
     /// Reports received during this day.
-    #[serde(rename = "inboundCount", default, skip_serializing_if = "Option::is_none")]
     pub inbound_count: Option<i64>,
     /// Percentage of reports actioned (actionedCount / inboundCount * 100), rounded to nearest integer.
-    #[serde(rename = "actionRate", default, skip_serializing_if = "Option::is_none")]
     pub action_rate: Option<i64>,
     /// Average time in seconds from report creation (or moderator assignment) to close.
-    #[serde(
-        rename = "avgHandlingTimeSec",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub avg_handling_time_sec: Option<i64>,
 }
 
-impl ::atlex::rt::LexType for HistoricalStats {
-    const TYPE: &'static str = "tools.ozone.report.defs#historicalStats";
-}
-
-impl ::atlex::rt::Validate for HistoricalStats {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.report.defs#assignmentView")]
+#[non_exhaustive]
 pub struct AssignmentView {
     pub id: i64,
     pub did: ::atlex::rt::Did,
     /// The moderator assigned to this report
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<crate::tools::ozone::queue::defs::QueueView>,
-    #[serde(rename = "reportId")]
     pub report_id: i64,
-    #[serde(rename = "startAt")]
     pub start_at: ::atlex::rt::Datetime,
-    #[serde(rename = "endAt", default, skip_serializing_if = "Option::is_none")]
     pub end_at: Option<::atlex::rt::Datetime>,
-}
-
-impl ::atlex::rt::LexType for AssignmentView {
-    const TYPE: &'static str = "tools.ozone.report.defs#assignmentView";
-}
-
-impl ::atlex::rt::Validate for AssignmentView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.moderator {
-            v.field("moderator", |v| v.nested(value));
-        }
-    }
 }

@@ -6,30 +6,9 @@ pub const NSID: &str = "tools.ozone.report.getAssignments";
 /// The `tools.ozone.report.getAssignments` query.
 ///
 /// Get assignments for reports.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "tools.ozone.report.getAssignments", params, output = "application/json")]
 pub struct GetAssignments;
-
-impl ::atlex::rt::Endpoint for GetAssignments {
-    const NSID: &'static str = "tools.ozone.report.getAssignments";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for GetAssignments {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,168 +28,30 @@ impl ::atlex::rt::PaginatedItems for GetAssignments {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// When true, only returns active assignments.
-    #[serde(rename = "onlyActive", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = true)]
     pub only_active: Option<bool>,
     /// If specified, returns assignments for these reports only.
-    #[serde(rename = "reportIds", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 50))]
     pub report_ids: Option<Vec<i64>>,
     /// If specified, returns assignments for these moderators only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 50))]
     pub dids: Option<Vec<::atlex::rt::Did>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("onlyActive", &self.only_active);
-        query.optional_list("reportIds", &self.report_ids);
-        query.optional_list("dids", &self.dids);
-        query.optional("limit", &self.limit);
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            only_active: query.optional("onlyActive")?,
-            report_ids: query.optional_list("reportIds")?,
-            dids: query.optional_list("dids")?,
-            limit: query.optional("limit")?,
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl Params {
-    /// `onlyActive`, or the lexicon's default (true) when it is absent.
-    pub fn only_active_or_default(&self) -> bool {
-        self.only_active.unwrap_or(true)
-    }
-
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.report_ids {
-            v.field("reportIds", |v| v.array_length(value.len(), None, Some(50)));
-        }
-        if let Some(value) = &self.dids {
-            v.field("dids", |v| v.array_length(value.len(), None, Some(50)));
-        }
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub assignments: Vec<crate::tools::ozone::report::defs::AssignmentView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.assignments;
-        v.field("assignments", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-/// The errors `tools.ozone.report.getAssignments` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.report.getAssignments` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

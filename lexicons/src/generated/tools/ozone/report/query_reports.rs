@@ -6,30 +6,9 @@ pub const NSID: &str = "tools.ozone.report.queryReports";
 /// The `tools.ozone.report.queryReports` query.
 ///
 /// View moderation reports. Reports are individual instances of content being reported, as opposed to subject statuses which aggregate reports at the subject level.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "tools.ozone.report.queryReports", params, output = "application/json")]
 pub struct QueryReports;
-
-impl ::atlex::rt::Endpoint for QueryReports {
-    const NSID: &'static str = "tools.ozone.report.queryReports";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = Params;
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
 
 impl ::atlex::rt::Paginated for QueryReports {
     fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -49,528 +28,101 @@ impl ::atlex::rt::PaginatedItems for QueryReports {
     }
 }
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
+#[non_exhaustive]
 pub struct Params {
     /// Filter by queue ID. Use -1 for unassigned reports.
-    #[serde(rename = "queueId", default, skip_serializing_if = "Option::is_none")]
     pub queue_id: Option<i64>,
     /// Filter by report types (fully qualified string in the format of com.atproto.moderation.defs#reason&lt;name&gt;).
-    #[serde(rename = "reportTypes", default, skip_serializing_if = "Option::is_none")]
     pub report_types: Option<Vec<String>>,
     /// Filter by report status.
     pub status: ParamsStatus,
     /// Filter by subject DID or AT-URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<::atlex::rt::Uri>,
     /// Filter to reports where the subject is this DID or any record owned by this DID. Unlike `subject` (which scopes to a specific account or record), this returns all reports tied to the DID across both account-level and record-level subjects.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub did: Option<::atlex::rt::Did>,
     /// If specified, reports of the given subject type will be returned.
-    #[serde(rename = "subjectType", default, skip_serializing_if = "Option::is_none")]
     pub subject_type: Option<ParamsSubjectType>,
     /// If specified, reports where the subject belongs to the given collections will be returned. When subjectType is set to 'account', this will be ignored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 20))]
     pub collections: Option<Vec<::atlex::rt::Nsid>>,
     /// Retrieve reports created after a given timestamp
-    #[serde(rename = "reportedAfter", default, skip_serializing_if = "Option::is_none")]
     pub reported_after: Option<::atlex::rt::Datetime>,
     /// Retrieve reports created before a given timestamp
-    #[serde(rename = "reportedBefore", default, skip_serializing_if = "Option::is_none")]
     pub reported_before: Option<::atlex::rt::Datetime>,
     /// Filter by muted status. true returns only muted reports, false returns only unmuted reports. Defaults to false.
-    #[serde(rename = "isMuted", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = false)]
     pub is_muted: Option<bool>,
     /// Filter by the DID of the moderator permanently assigned to the report.
-    #[serde(rename = "assignedTo", default, skip_serializing_if = "Option::is_none")]
     pub assigned_to: Option<::atlex::rt::Did>,
-    #[serde(rename = "sortField", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSortField::CreatedAt)]
     pub sort_field: Option<ParamsSortField>,
-    #[serde(rename = "sortDirection", default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = ParamsSortDirection::Desc)]
     pub sort_direction: Option<ParamsSortDirection>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
-}
-
-impl ::atlex::rt::Params for Params {
-    fn write_query(&self, query: &mut ::atlex::rt::QueryWriter) {
-        query.optional("queueId", &self.queue_id);
-        query.optional_list("reportTypes", &self.report_types);
-        query.required("status", &self.status);
-        query.optional("subject", &self.subject);
-        query.optional("did", &self.did);
-        query.optional("subjectType", &self.subject_type);
-        query.optional_list("collections", &self.collections);
-        query.optional("reportedAfter", &self.reported_after);
-        query.optional("reportedBefore", &self.reported_before);
-        query.optional("isMuted", &self.is_muted);
-        query.optional("assignedTo", &self.assigned_to);
-        query.optional("sortField", &self.sort_field);
-        query.optional("sortDirection", &self.sort_direction);
-        query.optional("limit", &self.limit);
-        query.optional("cursor", &self.cursor);
-    }
-
-    fn read_query(
-        query: &::atlex::rt::QueryReader<'_>,
-    ) -> Result<Self, ::atlex::rt::ParamsError> {
-        Ok(Self {
-            queue_id: query.optional("queueId")?,
-            report_types: query.optional_list("reportTypes")?,
-            status: query.required("status")?,
-            subject: query.optional("subject")?,
-            did: query.optional("did")?,
-            subject_type: query.optional("subjectType")?,
-            collections: query.optional_list("collections")?,
-            reported_after: query.optional("reportedAfter")?,
-            reported_before: query.optional("reportedBefore")?,
-            is_muted: query.optional("isMuted")?,
-            assigned_to: query.optional("assignedTo")?,
-            sort_field: query.optional("sortField")?,
-            sort_direction: query.optional("sortDirection")?,
-            limit: query.optional("limit")?,
-            cursor: query.optional("cursor")?,
-        })
-    }
-}
-
-impl Params {
-    /// `isMuted`, or the lexicon's default (false) when it is absent.
-    pub fn is_muted_or_default(&self) -> bool {
-        self.is_muted.unwrap_or(false)
-    }
-
-    /// `sortField`, or the lexicon's default ("createdAt") when it is absent.
-    pub fn sort_field_or_default(&self) -> ParamsSortField {
-        self.sort_field.clone().unwrap_or(ParamsSortField::CreatedAt)
-    }
-
-    /// `sortDirection`, or the lexicon's default ("desc") when it is absent.
-    pub fn sort_direction_or_default(&self) -> ParamsSortDirection {
-        self.sort_direction.clone().unwrap_or(ParamsSortDirection::Desc)
-    }
-
-    /// `limit`, or the lexicon's default (50) when it is absent.
-    pub fn limit_or_default(&self) -> i64 {
-        self.limit.unwrap_or(50)
-    }
-}
-
-impl ::atlex::rt::Validate for Params {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.collections {
-            v.field("collections", |v| v.array_length(value.len(), None, Some(20)));
-        }
-        if let Some(value) = &self.limit {
-            v.field(
-                "limit",
-                |v| {
-                    v
-                        .integer(
-                            *value,
-                            &::atlex::rt::IntegerRules {
-                                minimum: Some(1),
-                                maximum: Some(100),
-                                enum_values: None,
-                                const_value: None,
-                            },
-                        )
-                },
-            );
-        }
-    }
 }
 
 /// Filter by report status.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsStatus {
-    /// `"open"`
+    #[lex("open")]
     Open,
-    /// `"closed"`
+    #[lex("closed")]
     Closed,
-    /// `"escalated"`
+    #[lex("escalated")]
     Escalated,
-    /// `"queued"`
+    #[lex("queued")]
     Queued,
-    /// `"assigned"`
+    #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ParamsStatus {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "open",
-        "closed",
-        "escalated",
-        "queued",
-        "assigned",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-            Self::Escalated => "escalated",
-            Self::Queued => "queued",
-            Self::Assigned => "assigned",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsStatus {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsStatus {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "open" => Self::Open,
-            "closed" => Self::Closed,
-            "escalated" => Self::Escalated,
-            "queued" => Self::Queued,
-            "assigned" => Self::Assigned,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsStatus {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsStatus {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsStatus {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// If specified, reports of the given subject type will be returned.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ParamsSubjectType {
-    /// `"account"`
+    #[lex("account")]
     Account,
-    /// `"record"`
+    #[lex("record")]
     Record,
-    /// `"message"`
+    #[lex("message")]
     Message,
-    /// `"conversation"`
+    #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ParamsSubjectType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "account",
-        "record",
-        "message",
-        "conversation",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Account => "account",
-            Self::Record => "record",
-            Self::Message => "message",
-            Self::Conversation => "conversation",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSubjectType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSubjectType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ParamsSubjectType {
-    fn from(value: &str) -> Self {
-        match value {
-            "account" => Self::Account,
-            "record" => Self::Record,
-            "message" => Self::Message,
-            "conversation" => Self::Conversation,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ParamsSubjectType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSubjectType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSubjectType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortField {
-    /// `"createdAt"`
+    #[lex("createdAt")]
     CreatedAt,
-    /// `"updatedAt"`
+    #[lex("updatedAt")]
     UpdatedAt,
 }
 
-impl ParamsSortField {
-    /// The only values allowed.
-    pub const VALUES: &'static [&'static str] = &["createdAt", "updatedAt"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CreatedAt => "createdAt",
-            Self::UpdatedAt => "updatedAt",
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSortField {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSortField {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::str::FromStr for ParamsSortField {
-    type Err = ::atlex::rt::UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "createdAt" => Ok(Self::CreatedAt),
-            "updatedAt" => Ok(Self::UpdatedAt),
-            _ => {
-                Err(::atlex::rt::UnknownValue {
-                    value: value.to_owned(),
-                    expected: Self::VALUES,
-                })
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortField {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(
-            deserializer,
-            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-        )
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSortField {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
-    /// `"asc"`
+    #[lex("asc")]
     Asc,
-    /// `"desc"`
+    #[lex("desc")]
     Desc,
 }
 
-impl ParamsSortDirection {
-    /// The only values allowed.
-    pub const VALUES: &'static [&'static str] = &["asc", "desc"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Asc => "asc",
-            Self::Desc => "desc",
-        }
-    }
-}
-
-impl ::core::fmt::Display for ParamsSortDirection {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ParamsSortDirection {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::str::FromStr for ParamsSortDirection {
-    type Err = ::atlex::rt::UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "asc" => Ok(Self::Asc),
-            "desc" => Ok(Self::Desc),
-            _ => {
-                Err(::atlex::rt::UnknownValue {
-                    value: value.to_owned(),
-                    expected: Self::VALUES,
-                })
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ParamsSortDirection {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(
-            deserializer,
-            |value| value.parse::<Self>().map_err(|e| e.to_string()),
-        )
-    }
-}
-
-impl ::atlex::rt::Validate for ParamsSortDirection {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    #[lex(check)]
     pub reports: Vec<crate::tools::ozone::report::defs::ReportView>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.reports;
-        v.field("reports", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
-
-/// The errors `tools.ozone.report.queryReports` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.report.queryReports` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;

@@ -6,184 +6,47 @@ pub const NSID: &str = "tools.ozone.report.reassignQueue";
 /// The `tools.ozone.report.reassignQueue` procedure.
 ///
 /// Manually reassign a report to a different queue (or unassign it). Records a queueActivity entry on the report.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.report.reassignQueue",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct ReassignQueue;
 
-impl ::atlex::rt::Endpoint for ReassignQueue {
-    const NSID: &'static str = "tools.ozone.report.reassignQueue";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// ID of the report to reassign
-    #[serde(rename = "reportId")]
     pub report_id: i64,
     /// Target queue ID. Use -1 to unassign from any queue.
-    #[serde(rename = "queueId")]
     pub queue_id: i64,
     /// Optional moderator-only note recorded on the resulting queueActivity as internalNote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub report: crate::tools::ozone::report::defs::ReportView,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.report;
-        v.field("report", |v| v.nested(value));
-    }
-}
-
 /// The errors `tools.ozone.report.reassignQueue` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `ReportNotFound`: No report exists with the given reportId
-    ReportNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `ReportClosed`: The report is closed and cannot be reassigned
-    ReportClosed {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `AlreadyInTargetQueue`: The report is already assigned to the target queue
-    AlreadyInTargetQueue {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `QueueNotFound`: No active queue exists with the given queueId
-    QueueNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
-    /// `QueueDisabled`: The target queue is disabled and cannot receive new assignments
-    QueueDisabled {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// No report exists with the given reportId
+    ReportNotFound { message: Option<String> },
+    /// The report is closed and cannot be reassigned
+    ReportClosed { message: Option<String> },
+    /// The report is already assigned to the target queue
+    AlreadyInTargetQueue { message: Option<String> },
+    /// No active queue exists with the given queueId
+    QueueNotFound { message: Option<String> },
+    /// The target queue is disabled and cannot receive new assignments
+    QueueDisabled { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[
-        "ReportNotFound",
-        "ReportClosed",
-        "AlreadyInTargetQueue",
-        "QueueNotFound",
-        "QueueDisabled",
-    ];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "ReportNotFound" => Self::ReportNotFound { message },
-            "ReportClosed" => Self::ReportClosed { message },
-            "AlreadyInTargetQueue" => {
-                Self::AlreadyInTargetQueue {
-                    message,
-                }
-            }
-            "QueueNotFound" => Self::QueueNotFound { message },
-            "QueueDisabled" => Self::QueueDisabled { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::ReportNotFound { .. } => "ReportNotFound",
-            Self::ReportClosed { .. } => "ReportClosed",
-            Self::AlreadyInTargetQueue { .. } => "AlreadyInTargetQueue",
-            Self::QueueNotFound { .. } => "QueueNotFound",
-            Self::QueueDisabled { .. } => "QueueDisabled",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::ReportNotFound { message }
-            | Self::ReportClosed { message }
-            | Self::AlreadyInTargetQueue { message }
-            | Self::QueueNotFound { message }
-            | Self::QueueDisabled { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -4,19 +4,12 @@
 pub const NSID: &str = "tools.ozone.safelink.defs";
 
 /// An event for URL safety decisions
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.safelink.defs#event")]
+#[non_exhaustive]
 pub struct Event {
     /// Auto-incrementing row ID
     pub id: i64,
-    #[serde(rename = "eventType")]
     pub event_type: EventType,
     /// The URL that this rule applies to
     pub url: String,
@@ -24,325 +17,72 @@ pub struct Event {
     pub action: ActionType,
     pub reason: ReasonType,
     /// DID of the user who created this rule
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Optional comment about the decision
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Event {
-    const TYPE: &'static str = "tools.ozone.safelink.defs#event";
-}
-
-impl ::atlex::rt::Validate for Event {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum EventType {
-    /// `"addRule"`
+    #[lex("addRule")]
     AddRule,
-    /// `"updateRule"`
+    #[lex("updateRule")]
     UpdateRule,
-    /// `"removeRule"`
+    #[lex("removeRule")]
     RemoveRule,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl EventType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["addRule", "updateRule", "removeRule"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::AddRule => "addRule",
-            Self::UpdateRule => "updateRule",
-            Self::RemoveRule => "removeRule",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for EventType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for EventType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for EventType {
-    fn from(value: &str) -> Self {
-        match value {
-            "addRule" => Self::AddRule,
-            "updateRule" => Self::UpdateRule,
-            "removeRule" => Self::RemoveRule,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for EventType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for EventType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for EventType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum PatternType {
-    /// `"domain"`
+    #[lex("domain")]
     Domain,
-    /// `"url"`
+    #[lex("url")]
     Url,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl PatternType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["domain", "url"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Domain => "domain",
-            Self::Url => "url",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for PatternType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for PatternType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for PatternType {
-    fn from(value: &str) -> Self {
-        match value {
-            "domain" => Self::Domain,
-            "url" => Self::Url,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for PatternType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for PatternType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for PatternType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ActionType {
-    /// `"block"`
+    #[lex("block")]
     Block,
-    /// `"warn"`
+    #[lex("warn")]
     Warn,
-    /// `"whitelist"`
+    #[lex("whitelist")]
     Whitelist,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl ActionType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["block", "warn", "whitelist"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Block => "block",
-            Self::Warn => "warn",
-            Self::Whitelist => "whitelist",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ActionType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ActionType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ActionType {
-    fn from(value: &str) -> Self {
-        match value {
-            "block" => Self::Block,
-            "warn" => Self::Warn,
-            "whitelist" => Self::Whitelist,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ActionType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ActionType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ActionType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ReasonType {
-    /// `"csam"`
+    #[lex("csam")]
     Csam,
-    /// `"spam"`
+    #[lex("spam")]
     Spam,
-    /// `"phishing"`
+    #[lex("phishing")]
     Phishing,
-    /// `"none"`
+    #[lex("none")]
     None,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ReasonType {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["csam", "spam", "phishing", "none"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Csam => "csam",
-            Self::Spam => "spam",
-            Self::Phishing => "phishing",
-            Self::None => "none",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ReasonType {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ReasonType {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ReasonType {
-    fn from(value: &str) -> Self {
-        match value {
-            "csam" => Self::Csam,
-            "spam" => Self::Spam,
-            "phishing" => Self::Phishing,
-            "none" => Self::None,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ReasonType {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ReasonType {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ReasonType {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Input for creating a URL safety rule
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.safelink.defs#urlRule")]
+#[non_exhaustive]
 pub struct UrlRule {
     /// The URL or domain to apply the rule to
     pub url: String,
@@ -350,23 +90,11 @@ pub struct UrlRule {
     pub action: ActionType,
     pub reason: ReasonType,
     /// Optional comment about the decision
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// DID of the user added the rule.
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
     /// Timestamp when the rule was created
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Timestamp when the rule was last updated
-    #[serde(rename = "updatedAt")]
     pub updated_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for UrlRule {
-    const TYPE: &'static str = "tools.ozone.safelink.defs#urlRule";
-}
-
-impl ::atlex::rt::Validate for UrlRule {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -20,7 +20,10 @@ pub mod update_rule;
 
 /// The `tools.ozone.safelink` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `tools.ozone.safelink.addRule`: Add a new URL safety rule
     fn add_rule(
@@ -29,8 +32,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<add_rule::AddRule>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.safelink.queryEvents`: Query URL safety audit events
@@ -40,8 +42,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<query_events::QueryEvents>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.safelink.queryRules`: Query URL safety rules
@@ -51,8 +52,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<query_rules::QueryRules>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.safelink.removeRule`: Remove an existing URL safety rule
@@ -62,8 +62,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<remove_rule::RemoveRule>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.safelink.updateRule`: Update an existing URL safety rule
@@ -73,12 +72,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<update_rule::UpdateRule>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `tools.ozone.safelink` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `tools.ozone.safelink` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

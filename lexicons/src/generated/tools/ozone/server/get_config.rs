@@ -6,241 +6,51 @@ pub const NSID: &str = "tools.ozone.server.getConfig";
 /// The `tools.ozone.server.getConfig` query.
 ///
 /// Get details about ozone's server configuration.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(query = "tools.ozone.server.getConfig", output = "application/json")]
 pub struct GetConfig;
 
-impl ::atlex::rt::Endpoint for GetConfig {
-    const NSID: &'static str = "tools.ozone.server.getConfig";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Query;
-
-    const INPUT_ENCODING: Option<&'static str> = None;
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = ();
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::NoBody;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appview: Option<ServiceConfig>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pds: Option<ServiceConfig>,
-    #[serde(rename = "blobDivert", default, skip_serializing_if = "Option::is_none")]
     pub blob_divert: Option<ServiceConfig>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<ServiceConfig>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub viewer: Option<ViewerConfig>,
     /// The did of the verifier used for verification.
-    #[serde(rename = "verifierDid", default, skip_serializing_if = "Option::is_none")]
     pub verifier_did: Option<::atlex::rt::Did>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
+/// `tools.ozone.server.getConfig` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `tools.ozone.server.getConfig` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.server.getConfig#serviceConfig")]
+#[non_exhaustive]
 pub struct ServiceConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<::atlex::rt::Uri>,
 }
 
-impl ::atlex::rt::LexType for ServiceConfig {
-    const TYPE: &'static str = "tools.ozone.server.getConfig#serviceConfig";
-}
-
-impl ::atlex::rt::Validate for ServiceConfig {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(
-    Clone,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.server.getConfig#viewerConfig")]
+#[non_exhaustive]
 pub struct ViewerConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<ViewerConfigRole>,
 }
 
-impl ::atlex::rt::LexType for ViewerConfig {
-    const TYPE: &'static str = "tools.ozone.server.getConfig#viewerConfig";
-}
-
-impl ::atlex::rt::Validate for ViewerConfig {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum ViewerConfigRole {
-    /// `"tools.ozone.team.defs#roleAdmin"`
+    #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
-    /// `"tools.ozone.team.defs#roleModerator"`
+    #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
-    /// `"tools.ozone.team.defs#roleTriage"`
+    #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
-    /// `"tools.ozone.team.defs#roleVerifier"`
+    #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl ViewerConfigRole {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.team.defs#roleAdmin",
-        "tools.ozone.team.defs#roleModerator",
-        "tools.ozone.team.defs#roleTriage",
-        "tools.ozone.team.defs#roleVerifier",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RoleAdmin => "tools.ozone.team.defs#roleAdmin",
-            Self::RoleModerator => "tools.ozone.team.defs#roleModerator",
-            Self::RoleTriage => "tools.ozone.team.defs#roleTriage",
-            Self::RoleVerifier => "tools.ozone.team.defs#roleVerifier",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for ViewerConfigRole {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for ViewerConfigRole {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for ViewerConfigRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.team.defs#roleAdmin" => Self::RoleAdmin,
-            "tools.ozone.team.defs#roleModerator" => Self::RoleModerator,
-            "tools.ozone.team.defs#roleTriage" => Self::RoleTriage,
-            "tools.ozone.team.defs#roleVerifier" => Self::RoleVerifier,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for ViewerConfigRole {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for ViewerConfigRole {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for ViewerConfigRole {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

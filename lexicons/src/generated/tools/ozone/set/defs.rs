@@ -3,118 +3,25 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.set.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.set.defs#set")]
+#[non_exhaustive]
 pub struct Set {
+    #[lex(check(min_length = 3, max_length = 128))]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: Option<String>,
 }
 
-impl ::atlex::rt::LexType for Set {
-    const TYPE: &'static str = "tools.ozone.set.defs#set";
-}
-
-impl ::atlex::rt::Validate for Set {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(3),
-                            max_length: Some(128),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(10240),
-                                max_graphemes: Some(1024),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.set.defs#setView")]
+#[non_exhaustive]
 pub struct SetView {
+    #[lex(check(min_length = 3, max_length = 128))]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: Option<String>,
-    #[serde(rename = "setSize")]
     pub set_size: i64,
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
-    #[serde(rename = "updatedAt")]
     pub updated_at: ::atlex::rt::Datetime,
-}
-
-impl ::atlex::rt::LexType for SetView {
-    const TYPE: &'static str = "tools.ozone.set.defs#setView";
-}
-
-impl ::atlex::rt::Validate for SetView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.name;
-        v.field(
-            "name",
-            |v| {
-                v
-                    .string(
-                        value,
-                        &::atlex::rt::StringRules {
-                            min_length: Some(3),
-                            max_length: Some(128),
-                            ..::atlex::rt::StringRules::NONE
-                        },
-                    )
-            },
-        );
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(10240),
-                                max_graphemes: Some(1024),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
 }

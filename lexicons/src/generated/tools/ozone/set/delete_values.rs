@@ -6,120 +6,27 @@ pub const NSID: &str = "tools.ozone.set.deleteValues";
 /// The `tools.ozone.set.deleteValues` procedure.
 ///
 /// Delete values from a specific set. Attempting to delete values that are not in the set will not result in an error
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(procedure = "tools.ozone.set.deleteValues", input = "application/json")]
 pub struct DeleteValues;
 
-impl ::atlex::rt::Endpoint for DeleteValues {
-    const NSID: &'static str = "tools.ozone.set.deleteValues";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = None;
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = ();
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::NoBody;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Name of the set to delete values from
     pub name: String,
     /// Array of string values to delete from the set
+    #[lex(check(min_length = 1))]
     pub values: Vec<String>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.values;
-        v.field("values", |v| v.array_length(value.len(), Some(1), None));
-    }
-}
-
 /// The errors `tools.ozone.set.deleteValues` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
+#[non_exhaustive]
 pub enum Error {
-    /// `SetNotFound`: set with the given name does not exist
-    SetNotFound {
-        /// The server's message.
-        message: Option<String>,
-    },
+    /// set with the given name does not exist
+    SetNotFound { message: Option<String> },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
+    #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &["SetNotFound"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "SetNotFound" => Self::SetNotFound { message },
-            _ => {
-                Self::Unknown(::atlex::rt::UnknownError {
-                    error,
-                    message,
-                })
-            }
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::SetNotFound { .. } => "SetNotFound",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::SetNotFound { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
 }

@@ -23,7 +23,10 @@ pub mod upsert_set;
 
 /// The `tools.ozone.set` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
 ///
-/// Mount an implementation with \[`register`\].
+/// Mount an implementation with [`register`].
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub trait Service: Send + Sync + 'static {
     /// `tools.ozone.set.addValues`: Add values to a specific set. Attempting to add values to a set that does not exist will result in an error.
     fn add_values(
@@ -32,8 +35,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<add_values::AddValues>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.set.deleteSet`: Delete an entire set. Attempting to delete a set that does not exist will result in an error.
@@ -43,8 +45,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<delete_set::DeleteSet>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.set.deleteValues`: Delete values from a specific set. Attempting to delete values that are not in the set will not result in an error
@@ -54,8 +55,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<delete_values::DeleteValues>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.set.getValues`: Get a specific set and its values
@@ -65,8 +65,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<get_values::GetValues>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.set.querySets`: Query available sets
@@ -76,8 +75,7 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<query_sets::QuerySets>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 
     /// `tools.ozone.set.upsertSet`: Create or update set metadata
@@ -87,12 +85,14 @@ pub trait Service: Send + Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<upsert_set::UpsertSet>,
     > + Send {
-        let _ = request;
-        async { Err(::atlex::rt::HandlerError::not_implemented()) }
+        ::atlex::rt::not_implemented(request)
     }
 }
 
-/// Mounts every `tools.ozone.set` endpoint of a \[`Service`\] on `registry`.
+/// Mounts every `tools.ozone.set` endpoint of a [`Service`] on `registry`.
+///
+/// Available with the `server` feature.
+#[cfg(feature = "server")]
 pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
     registry
         .add::<

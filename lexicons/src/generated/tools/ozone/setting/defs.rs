@@ -3,220 +3,48 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.setting.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.setting.defs#option")]
+#[non_exhaustive]
 pub struct Option {
     pub key: ::atlex::rt::Nsid,
     pub did: ::atlex::rt::Did,
+    #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
-    #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: ::core::option::Option<String>,
-    #[serde(
-        rename = "createdAt",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
     pub created_at: ::core::option::Option<::atlex::rt::Datetime>,
-    #[serde(
-        rename = "updatedAt",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
     pub updated_at: ::core::option::Option<::atlex::rt::Datetime>,
-    #[serde(
-        rename = "managerRole",
-        default,
-        skip_serializing_if = "::core::option::Option::is_none"
-    )]
     pub manager_role: ::core::option::Option<OptionManagerRole>,
     pub scope: OptionScope,
-    #[serde(rename = "createdBy")]
     pub created_by: ::atlex::rt::Did,
-    #[serde(rename = "lastUpdatedBy")]
     pub last_updated_by: ::atlex::rt::Did,
 }
 
-impl ::atlex::rt::LexType for Option {
-    const TYPE: &'static str = "tools.ozone.setting.defs#option";
-}
-
-impl ::atlex::rt::Validate for Option {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.value;
-        v.field("value", |v| v.object(value));
-        if let Some(value) = &self.description {
-            v.field(
-                "description",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(10240),
-                                max_graphemes: Some(1024),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum OptionManagerRole {
-    /// `"tools.ozone.team.defs#roleModerator"`
+    #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
-    /// `"tools.ozone.team.defs#roleTriage"`
+    #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
-    /// `"tools.ozone.team.defs#roleAdmin"`
+    #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
-    /// `"tools.ozone.team.defs#roleVerifier"`
+    #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
 }
 
-impl OptionManagerRole {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.team.defs#roleModerator",
-        "tools.ozone.team.defs#roleTriage",
-        "tools.ozone.team.defs#roleAdmin",
-        "tools.ozone.team.defs#roleVerifier",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RoleModerator => "tools.ozone.team.defs#roleModerator",
-            Self::RoleTriage => "tools.ozone.team.defs#roleTriage",
-            Self::RoleAdmin => "tools.ozone.team.defs#roleAdmin",
-            Self::RoleVerifier => "tools.ozone.team.defs#roleVerifier",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for OptionManagerRole {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for OptionManagerRole {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for OptionManagerRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.team.defs#roleModerator" => Self::RoleModerator,
-            "tools.ozone.team.defs#roleTriage" => Self::RoleTriage,
-            "tools.ozone.team.defs#roleAdmin" => Self::RoleAdmin,
-            "tools.ozone.team.defs#roleVerifier" => Self::RoleVerifier,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for OptionManagerRole {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OptionManagerRole {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for OptionManagerRole {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum OptionScope {
-    /// `"instance"`
+    #[lex("instance")]
     Instance,
-    /// `"personal"`
+    #[lex("personal")]
     Personal,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl OptionScope {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &["instance", "personal"];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Instance => "instance",
-            Self::Personal => "personal",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for OptionScope {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for OptionScope {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for OptionScope {
-    fn from(value: &str) -> Self {
-        match value {
-            "instance" => Self::Instance,
-            "personal" => Self::Personal,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for OptionScope {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for OptionScope {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for OptionScope {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,24 +3,10 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.signature.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.signature.defs#sigDetail")]
+#[non_exhaustive]
 pub struct SigDetail {
     pub property: String,
     pub value: String,
-}
-
-impl ::atlex::rt::LexType for SigDetail {
-    const TYPE: &'static str = "tools.ozone.signature.defs#sigDetail";
-}
-
-impl ::atlex::rt::Validate for SigDetail {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -3,122 +3,34 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.team.defs";
 
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.team.defs#member")]
+#[non_exhaustive]
 pub struct Member {
     pub did: ::atlex::rt::Did,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub profile: Option<crate::app::bsky::actor::defs::ProfileViewDetailed>,
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<::atlex::rt::Datetime>,
-    #[serde(rename = "lastUpdatedBy", default, skip_serializing_if = "Option::is_none")]
     pub last_updated_by: Option<String>,
     pub role: MemberRole,
 }
 
-impl ::atlex::rt::LexType for Member {
-    const TYPE: &'static str = "tools.ozone.team.defs#member";
-}
-
-impl ::atlex::rt::Validate for Member {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.profile {
-            v.field("profile", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
+#[non_exhaustive]
 pub enum MemberRole {
-    /// `"tools.ozone.team.defs#roleAdmin"`
+    #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
-    /// `"tools.ozone.team.defs#roleModerator"`
+    #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
-    /// `"tools.ozone.team.defs#roleTriage"`
+    #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
-    /// `"tools.ozone.team.defs#roleVerifier"`
+    #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
     /// A value the lexicon does not list.
+    #[lex(other)]
     Other(String),
-}
-
-impl MemberRole {
-    /// The values the lexicon lists; others are allowed.
-    pub const VALUES: &'static [&'static str] = &[
-        "tools.ozone.team.defs#roleAdmin",
-        "tools.ozone.team.defs#roleModerator",
-        "tools.ozone.team.defs#roleTriage",
-        "tools.ozone.team.defs#roleVerifier",
-    ];
-
-    /// The value as it goes over the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RoleAdmin => "tools.ozone.team.defs#roleAdmin",
-            Self::RoleModerator => "tools.ozone.team.defs#roleModerator",
-            Self::RoleTriage => "tools.ozone.team.defs#roleTriage",
-            Self::RoleVerifier => "tools.ozone.team.defs#roleVerifier",
-            Self::Other(value) => value,
-        }
-    }
-}
-
-impl ::core::fmt::Display for MemberRole {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl ::atlex::rt::serde::Serialize for MemberRole {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl ::core::convert::From<&str> for MemberRole {
-    fn from(value: &str) -> Self {
-        match value {
-            "tools.ozone.team.defs#roleAdmin" => Self::RoleAdmin,
-            "tools.ozone.team.defs#roleModerator" => Self::RoleModerator,
-            "tools.ozone.team.defs#roleTriage" => Self::RoleTriage,
-            "tools.ozone.team.defs#roleVerifier" => Self::RoleVerifier,
-            _ => Self::Other(value.to_owned()),
-        }
-    }
-}
-
-impl ::core::str::FromStr for MemberRole {
-    type Err = ::core::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from(value))
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for MemberRole {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_str(deserializer, |value| Ok(Self::from(value)))
-    }
-}
-
-impl ::atlex::rt::Validate for MemberRole {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }
 
 /// Admin role. Highest level of access, can perform all actions.

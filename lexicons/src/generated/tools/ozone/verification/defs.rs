@@ -4,15 +4,9 @@
 pub const NSID: &str = "tools.ozone.verification.defs";
 
 /// Verification data for the associated subject.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.verification.defs#verificationView")]
+#[non_exhaustive]
 pub struct VerificationView {
     /// The user who issued this verification.
     pub issuer: ::atlex::rt::Did,
@@ -23,303 +17,59 @@ pub struct VerificationView {
     /// Handle of the subject the verification applies to at the moment of verifying, which might not be the same at the time of viewing. The verification is only valid if the current handle matches the one at the time of verifying.
     pub handle: ::atlex::rt::Handle,
     /// Display name of the subject the verification applies to at the moment of verifying, which might not be the same at the time of viewing. The verification is only valid if the current displayName matches the one at the time of verifying.
-    #[serde(rename = "displayName")]
     pub display_name: String,
     /// Timestamp when the verification was created.
-    #[serde(rename = "createdAt")]
     pub created_at: ::atlex::rt::Datetime,
     /// Describes the reason for revocation, also indicating that the verification is no longer valid.
-    #[serde(rename = "revokeReason", default, skip_serializing_if = "Option::is_none")]
     pub revoke_reason: Option<String>,
     /// Timestamp when the verification was revoked.
-    #[serde(rename = "revokedAt", default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<::atlex::rt::Datetime>,
     /// The user who revoked this verification.
-    #[serde(rename = "revokedBy", default, skip_serializing_if = "Option::is_none")]
     pub revoked_by: Option<::atlex::rt::Did>,
-    #[serde(rename = "subjectProfile", default, skip_serializing_if = "Option::is_none")]
     pub subject_profile: Option<VerificationViewSubjectProfile>,
-    #[serde(rename = "issuerProfile", default, skip_serializing_if = "Option::is_none")]
     pub issuer_profile: Option<VerificationViewIssuerProfile>,
-    #[serde(rename = "subjectRepo", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub subject_repo: Option<VerificationViewSubjectRepo>,
-    #[serde(rename = "issuerRepo", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check)]
     pub issuer_repo: Option<VerificationViewIssuerRepo>,
 }
 
-impl ::atlex::rt::LexType for VerificationView {
-    const TYPE: &'static str = "tools.ozone.verification.defs#verificationView";
-}
-
-impl ::atlex::rt::Validate for VerificationView {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Some(value) = &self.subject_repo {
-            v.field("subjectRepo", |v| v.nested(value));
-        }
-        if let Some(value) = &self.issuer_repo {
-            v.field("issuerRepo", |v| v.nested(value));
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum VerificationViewSubjectProfile {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for VerificationViewSubjectProfile {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectProfile {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for VerificationViewSubjectProfile {
-    const MEMBERS: &'static [&'static str] = &[];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        _member: D,
-    ) -> Result<Self, D::Error> {
-        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationViewSubjectProfile {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum VerificationViewIssuerProfile {
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for VerificationViewIssuerProfile {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerProfile {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for VerificationViewIssuerProfile {
-    const MEMBERS: &'static [&'static str] = &[];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        _member: D,
-    ) -> Result<Self, D::Error> {
-        Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS))
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationViewIssuerProfile {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum VerificationViewSubjectRepo {
-    /// `tools.ozone.moderation.defs#repoViewDetail`
+    #[lex("tools.ozone.moderation.defs#repoViewDetail")]
     RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
-    /// `tools.ozone.moderation.defs#repoViewNotFound`
+    #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
 }
 
-impl ::atlex::rt::serde::Serialize for VerificationViewSubjectRepo {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoViewDetail(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#repoViewDetail",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RepoViewNotFound(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#repoViewNotFound",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewSubjectRepo {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for VerificationViewSubjectRepo {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#repoViewDetail",
-        "tools.ozone.moderation.defs#repoViewNotFound",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#repoViewDetail" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoViewDetail(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#repoViewNotFound" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoViewNotFound(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationViewSubjectRepo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::RepoViewDetail(value) = self {
-            v.nested(&**value);
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
 pub enum VerificationViewIssuerRepo {
-    /// `tools.ozone.moderation.defs#repoViewDetail`
+    #[lex("tools.ozone.moderation.defs#repoViewDetail")]
     RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
-    /// `tools.ozone.moderation.defs#repoViewNotFound`
+    #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
+    #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
-}
-
-impl ::atlex::rt::serde::Serialize for VerificationViewIssuerRepo {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::RepoViewDetail(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#repoViewDetail",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::RepoViewNotFound(value) => {
-                ::atlex::rt::serde::Serialize::serialize(
-                    &::atlex::rt::Tagged::new(
-                        "tools.ozone.moderation.defs#repoViewNotFound",
-                        &**value,
-                    ),
-                    serializer,
-                )
-            }
-            Self::Unknown(value) => {
-                ::atlex::rt::serde::Serialize::serialize(value, serializer)
-            }
-        }
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for VerificationViewIssuerRepo {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_union(deserializer)
-    }
-}
-
-impl ::atlex::rt::Union for VerificationViewIssuerRepo {
-    const MEMBERS: &'static [&'static str] = &[
-        "tools.ozone.moderation.defs#repoViewDetail",
-        "tools.ozone.moderation.defs#repoViewNotFound",
-    ];
-
-    fn decode_member<'de, D: ::atlex::rt::serde::Deserializer<'de>>(
-        type_name: &str,
-        member: D,
-    ) -> Result<Self, D::Error> {
-        match type_name {
-            "tools.ozone.moderation.defs#repoViewDetail" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoViewDetail(Box::new(value)))
-            }
-            "tools.ozone.moderation.defs#repoViewNotFound" => {
-                ::atlex::rt::serde::Deserialize::deserialize(member)
-                    .map(|value| Self::RepoViewNotFound(Box::new(value)))
-            }
-            _ => Err(::atlex::rt::unexpected_member(type_name, Self::MEMBERS)),
-        }
-    }
-
-    fn unknown(data: ::atlex::rt::Unknown) -> Option<Self> {
-        Some(Self::Unknown(data))
-    }
-}
-
-impl ::atlex::rt::Validate for VerificationViewIssuerRepo {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        if let Self::RepoViewDetail(value) = self {
-            v.nested(&**value);
-        }
-    }
 }

@@ -6,181 +6,54 @@ pub const NSID: &str = "tools.ozone.verification.grantVerifications";
 /// The `tools.ozone.verification.grantVerifications` procedure.
 ///
 /// Grant verifications to multiple subjects. Allows batch processing of up to 100 verifications at once.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.verification.grantVerifications",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct GrantVerifications;
 
-impl ::atlex::rt::Endpoint for GrantVerifications {
-    const NSID: &'static str = "tools.ozone.verification.grantVerifications";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Array of verification requests to process
+    #[lex(check(max_length = 100))]
     pub verifications: Vec<VerificationInput>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.verifications;
-        v.field("verifications", |v| v.array_length(value.len(), None, Some(100)));
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
+    #[lex(check)]
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
-    #[serde(rename = "failedVerifications")]
     pub failed_verifications: Vec<GrantError>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.verifications;
-        v.field("verifications", |v| v.items(value, |v, item| v.nested(item)));
-    }
-}
+/// `tools.ozone.verification.grantVerifications` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
-/// The errors `tools.ozone.verification.grantVerifications` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.verification.grantVerifications#verificationInput")]
+#[non_exhaustive]
 pub struct VerificationInput {
     /// The did of the subject being verified
     pub subject: ::atlex::rt::Did,
     /// Handle of the subject the verification applies to at the moment of verifying.
     pub handle: ::atlex::rt::Handle,
     /// Display name of the subject the verification applies to at the moment of verifying.
-    #[serde(rename = "displayName")]
     pub display_name: String,
     /// Timestamp for verification record. Defaults to current time when not specified.
-    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<::atlex::rt::Datetime>,
 }
 
-impl ::atlex::rt::LexType for VerificationInput {
-    const TYPE: &'static str = "tools.ozone.verification.grantVerifications#verificationInput";
-}
-
-impl ::atlex::rt::Validate for VerificationInput {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
 /// Error object for failed verifications.
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.verification.grantVerifications#grantError")]
+#[non_exhaustive]
 pub struct GrantError {
     /// Error message describing the reason for failure.
     pub error: String,
     /// The did of the subject being verified
     pub subject: ::atlex::rt::Did,
-}
-
-impl ::atlex::rt::LexType for GrantError {
-    const TYPE: &'static str = "tools.ozone.verification.grantVerifications#grantError";
-}
-
-impl ::atlex::rt::Validate for GrantError {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

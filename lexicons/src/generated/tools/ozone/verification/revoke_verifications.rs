@@ -6,169 +6,44 @@ pub const NSID: &str = "tools.ozone.verification.revokeVerifications";
 /// The `tools.ozone.verification.revokeVerifications` procedure.
 ///
 /// Revoke previously granted verifications in batches of up to 100.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, ::atlex::rt::Endpoint)]
+#[lex(
+    procedure = "tools.ozone.verification.revokeVerifications",
+    input = "application/json",
+    output = "application/json"
+)]
 pub struct RevokeVerifications;
 
-impl ::atlex::rt::Endpoint for RevokeVerifications {
-    const NSID: &'static str = "tools.ozone.verification.revokeVerifications";
-
-    const KIND: ::atlex::rt::EndpointKind = ::atlex::rt::EndpointKind::Procedure;
-
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-
-    type Params = ();
-
-    type Input = Input;
-
-    type Output = Output;
-
-    type Error = Error;
-
-    type InputCodec = ::atlex::rt::Json;
-
-    type OutputCodec = ::atlex::rt::Json;
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Input {
     /// Array of verification record uris to revoke
+    #[lex(check(max_length = 100))]
     pub uris: Vec<::atlex::rt::AtUri>,
     /// Reason for revoking the verification. This is optional and can be omitted if not needed.
-    #[serde(rename = "revokeReason", default, skip_serializing_if = "Option::is_none")]
+    #[lex(check(max_length = 1000))]
     pub revoke_reason: Option<String>,
 }
 
-impl ::atlex::rt::Validate for Input {
-    fn check(&self, v: &mut ::atlex::rt::Validator) {
-        let value = &self.uris;
-        v.field("uris", |v| v.array_length(value.len(), None, Some(100)));
-        if let Some(value) = &self.revoke_reason {
-            v.field(
-                "revokeReason",
-                |v| {
-                    v
-                        .string(
-                            value,
-                            &::atlex::rt::StringRules {
-                                max_length: Some(1000),
-                                ..::atlex::rt::StringRules::NONE
-                            },
-                        )
-                },
-            );
-        }
-    }
-}
-
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[non_exhaustive]
 pub struct Output {
     /// List of verification uris successfully revoked
-    #[serde(rename = "revokedVerifications")]
     pub revoked_verifications: Vec<::atlex::rt::AtUri>,
     /// List of verification uris that couldn't be revoked, including failure reasons
-    #[serde(rename = "failedRevocations")]
     pub failed_revocations: Vec<RevokeError>,
 }
 
-impl ::atlex::rt::Validate for Output {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
-}
-
-/// The errors `tools.ozone.verification.revokeVerifications` declares, and any other error name a server sends.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// An error name the lexicon does not declare (from a newer version, or a server's own).
-    Unknown(::atlex::rt::UnknownError),
-}
-
-impl ::atlex::rt::EndpointError for Error {
-    const DECLARED: &'static [&'static str] = &[];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        Self::Unknown(::atlex::rt::UnknownError {
-            error,
-            message,
-        })
-    }
-
-    fn name(&self) -> &str {
-        let Self::Unknown(error) = self;
-        &error.error
-    }
-
-    fn message(&self) -> Option<&str> {
-        let Self::Unknown(error) = self;
-        error.message.as_deref()
-    }
-}
-
-impl ::core::fmt::Display for Error {
-    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-        let name = ::atlex::rt::EndpointError::name(self);
-        match ::atlex::rt::EndpointError::message(self) {
-            Some(message) => write!(f, "{name}: {message}"),
-            None => f.write_str(name),
-        }
-    }
-}
-
-impl ::std::error::Error for Error {}
-impl ::atlex::rt::serde::Serialize for Error {
-    fn serialize<S: ::atlex::rt::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        ::atlex::rt::serialize_error(self, serializer)
-    }
-}
-
-impl<'de> ::atlex::rt::serde::Deserialize<'de> for Error {
-    fn deserialize<D: ::atlex::rt::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        ::atlex::rt::deserialize_error(deserializer)
-    }
-}
+/// `tools.ozone.verification.revokeVerifications` declares no errors: any error name a server sends is undeclared.
+pub type Error = ::atlex::rt::UndeclaredError;
 
 /// Error object for failed revocations
-#[derive(
-    Clone,
-    Debug,
-    PartialEq,
-    Eq,
-    ::atlex::rt::serde::Serialize,
-    ::atlex::rt::serde::Deserialize
-)]
-#[serde(crate = "::atlex::rt::serde")]
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+#[lex(type = "tools.ozone.verification.revokeVerifications#revokeError")]
+#[non_exhaustive]
 pub struct RevokeError {
     /// The AT-URI of the verification record that failed to revoke.
     pub uri: ::atlex::rt::AtUri,
     /// Description of the error that occurred during revocation.
     pub error: String,
-}
-
-impl ::atlex::rt::LexType for RevokeError {
-    const TYPE: &'static str = "tools.ozone.verification.revokeVerifications#revokeError";
-}
-
-impl ::atlex::rt::Validate for RevokeError {
-    fn check(&self, _v: &mut ::atlex::rt::Validator) {}
 }

@@ -14,7 +14,9 @@ use serde::de::{self, DeserializeOwned, Deserializer, IntoDeserializer, Unexpect
 use serde::{Serialize, forward_to_deserialize_any};
 use serde_json::Value;
 
-use crate::xrpc::DecodeError;
+use super::body::DecodeError;
+
+pub(crate) use crate::binding::FORM_MIME;
 
 /// The form of `value`, which must serialize as an object.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<String, String> {

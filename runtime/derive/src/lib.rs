@@ -1,0 +1,102 @@
+//! Derive macros for the code `atlex-codegen` generates. Generated code
+//! reaches them through `atlex::rt` (`#[derive(::atlex::rt::Object)]`); they
+//! are not meant to be used by hand, and their attributes are documented
+//! here for readers of generated code.
+//!
+//! Each derive writes what is the same for every type of its kind, so a
+//! generated file holds little more than the type definitions:
+//!
+//! - [`Object`] (objects, records, endpoint bodies): `serde` impls through the
+//!   runtime's field table (`atlex::rt::Object`), `Validate`, `LexType` and
+//!   `Record`, a `new` constructor taking the required fields, a `with_*`
+//!   setter per optional field and `*_or_default` accessors;
+//! - [`Params`]: the query-string encoding (`atlex::rt::Params`),
+//!   `Validate`, `new`, setters and accessors;
+//! - [`Union`]: `$type`-tagged `serde` impls, `Validate`, and `From` each
+//!   member;
+//! - [`StringEnum`]: `as_str`, `VALUES`, `Display`, `FromStr`, `serde`;
+//! - [`EndpointError`]: the error enum of an endpoint;
+//! - [`Endpoint`] and [`Subscription`]: an endpoint descriptor.
+//!
+//! Attributes (`#[lex(...)]`):
+//!
+//! | on | attribute | meaning |
+//! |---|---|---|
+//! | any item | `crate = "::path"` | the runtime crate, when not `::atlex` |
+//! | object | `type = "nsid#def"` | its `$type` (`LexType`) |
+//! | object | `record = "nsid", key = "tid"` | a record: `$type`, `Record`, record key kind (`tid`, `nsid`, `any`, `literal:…`) |
+//! | field | `rename = "json"` | the JSON name, when it is not the field name in lowerCamelCase |
+//! | field | `required` | an `Option` field that must be present (it may be `null`) |
+//! | field | `default = value` | the lexicon's default: adds `<field>_or_default()` |
+//! | field | `check` | check the value's own constraints |
+//! | field | `check(max_length = 3, items(max_graphemes = 64), …)` | constraints where the value is used (`min_length`, `max_length`, `min_graphemes`, `max_graphemes`, `minimum`, `maximum`, `enum_values = [..]`, `const_value = ..`, `accept = [..]`, `max_size`, `object`, `nested`, `items(..)`) |
+//! | field | `unknown` | the `ExtraFields` that keeps undeclared properties |
+//! | union variant | `"nsid#def"` | the member's `$type` |
+//! | union variant | `unknown` | the variant that keeps unknown members (an open union) |
+//! | union variant | `#[cfg(...)]` (not `lex`) | repeated on what is derived for the member, so members can be compiled out |
+//! | string enum variant | `"value"` | the value |
+//! | string enum variant | `other` | the variant that keeps other values (an open enum) |
+//! | error variant | `rename = "Name"` | the error name, when it is not the variant name |
+//! | error variant | `unknown` | the variant for undeclared names |
+//! | endpoint | `query = "nsid"` / `procedure = "nsid"`, `params`, `input = "mime"`, `output = "mime"`, `binding = PATH` | the descriptor |
+//! | subscription | `subscription = "nsid"`, `params`, `message` | the descriptor |
+
+use proc_macro::TokenStream;
+
+mod attrs;
+mod endpoint;
+mod enums;
+mod object;
+
+/// Objects and records. See the [crate] docs.
+#[proc_macro_derive(Object, attributes(lex))]
+pub fn derive_object(input: TokenStream) -> TokenStream {
+    expand(input, object::object)
+}
+
+/// Query-string parameters. See the [crate] docs.
+#[proc_macro_derive(Params, attributes(lex))]
+pub fn derive_params(input: TokenStream) -> TokenStream {
+    expand(input, object::params)
+}
+
+/// `$type`-tagged unions. See the [crate] docs.
+#[proc_macro_derive(Union, attributes(lex))]
+pub fn derive_union(input: TokenStream) -> TokenStream {
+    expand(input, enums::union)
+}
+
+/// Strings with `knownValues` or `enum`. See the [crate] docs.
+#[proc_macro_derive(StringEnum, attributes(lex))]
+pub fn derive_string_enum(input: TokenStream) -> TokenStream {
+    expand(input, enums::string_enum)
+}
+
+/// The errors an endpoint declares. See the [crate] docs.
+#[proc_macro_derive(EndpointError, attributes(lex))]
+pub fn derive_endpoint_error(input: TokenStream) -> TokenStream {
+    expand(input, enums::endpoint_error)
+}
+
+/// Query and procedure descriptors. See the [crate] docs.
+#[proc_macro_derive(Endpoint, attributes(lex))]
+pub fn derive_endpoint(input: TokenStream) -> TokenStream {
+    expand(input, endpoint::endpoint)
+}
+
+/// Subscription descriptors. See the [crate] docs.
+#[proc_macro_derive(Subscription, attributes(lex))]
+pub fn derive_subscription(input: TokenStream) -> TokenStream {
+    expand(input, endpoint::subscription)
+}
+
+fn expand(
+    input: TokenStream,
+    f: fn(&syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream>,
+) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => f(&input).unwrap_or_else(syn::Error::into_compile_error),
+        Err(err) => err.into_compile_error(),
+    }
+    .into()
+}

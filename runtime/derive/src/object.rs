@@ -1,0 +1,572 @@
+//! `Object` and `Params`: structs of named fields.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, PathArguments, Type};
+
+use crate::attrs::{Container, Default, FieldAttrs, docs, wire_name};
+
+/// How a field travels.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    /// Must be present, not null (`T`).
+    Required,
+    /// Must be present, may be null (`Option<T>` with `required`).
+    RequiredNullable,
+    /// May be absent (`Option<T>`).
+    Optional,
+    /// May be absent or null (`Option<Option<T>>`).
+    OptionalNullable,
+}
+
+struct Field<'a> {
+    ident: &'a Ident,
+    ty: &'a Type,
+    json: LitStr,
+    presence: Presence,
+    attrs: FieldAttrs,
+    docs: Vec<&'a syn::Attribute>,
+}
+
+impl Field<'_> {
+    /// The type a setter or constructor takes (what the `Option`s hold).
+    fn value_type(&self) -> &Type {
+        match self.presence {
+            Presence::Required | Presence::RequiredNullable => self.ty,
+            Presence::Optional | Presence::OptionalNullable => {
+                option_inner(self.ty).unwrap_or(self.ty)
+            }
+        }
+    }
+}
+
+fn fields(input: &DeriveInput) -> syn::Result<(Vec<Field<'_>>, Option<&Ident>)> {
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(&input.ident, "expected a struct"));
+    };
+    let named = match &data.fields {
+        Fields::Named(named) => named.named.iter().collect::<Vec<_>>(),
+        Fields::Unit => Vec::new(),
+        Fields::Unnamed(_) => {
+            return Err(syn::Error::new_spanned(
+                &input.ident,
+                "expected named fields",
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    let mut unknown = None;
+    for field in named {
+        let Some(ident) = &field.ident else { continue };
+        let attrs = FieldAttrs::parse(&field.attrs)?;
+        if attrs.unknown {
+            unknown = Some(ident);
+            continue;
+        }
+        let presence = match option_inner(&field.ty) {
+            None => Presence::Required,
+            Some(inner) if option_inner(inner).is_some() => Presence::OptionalNullable,
+            Some(_) if attrs.required => Presence::RequiredNullable,
+            Some(_) => Presence::Optional,
+        };
+        let json = attrs
+            .rename
+            .clone()
+            .unwrap_or_else(|| LitStr::new(&wire_name(ident), ident.span()));
+        out.push(Field {
+            ident,
+            ty: &field.ty,
+            json,
+            presence,
+            docs: docs(&field.attrs),
+            attrs,
+        });
+    }
+    Ok((out, unknown))
+}
+
+/// `T` of a type written `Option<T>` (by any path ending in `Option`).
+fn option_inner(ty: &Type) -> Option<&Type> {
+    generic_of(ty, "Option")
+}
+
+/// `T` of a type written `Name<T>` (by any path ending in `Name`).
+pub(crate) fn generic_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+/// Whether a constructor or setter takes `impl Into<T>` for a field of type
+/// `T`: strings (`&str`), generated types (a union from its member) and
+/// boxes; not the runtime's types, integers, booleans or lists, whose values
+/// are often written `"…".parse()?` or collected, which `impl Into` would
+/// leave without a type.
+fn takes_into(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    if path.qself.is_some() {
+        return false;
+    }
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    if last.ident == "String" || last.ident == "Box" {
+        return true;
+    }
+    let primitive = ["i64", "bool", "Vec"].iter().any(|p| last.ident == p);
+    let runtime = path.path.segments.iter().any(|s| s.ident == "rt");
+    !primitive && !runtime
+}
+
+/// The parameter type of a constructor or setter for values of `ty`.
+fn param(ty: &Type) -> TokenStream {
+    if takes_into(ty) {
+        quote!(impl ::core::convert::Into<#ty>)
+    } else {
+        quote!(#ty)
+    }
+}
+
+/// The expression storing parameter `ident` of type `ty`.
+fn stored(ident: &Ident, ty: &Type) -> TokenStream {
+    if takes_into(ty) {
+        quote!(#ident.into())
+    } else {
+        quote!(#ident)
+    }
+}
+
+fn is_string(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "String"))
+}
+
+pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let container = Container::parse(&input.attrs)?;
+    let rt = container.rt();
+    let serde = quote!(#rt::serde);
+    let name = &input.ident;
+    let name_text = name.to_string();
+    let (fields, unknown) = fields(input)?;
+
+    let names = fields.iter().map(|f| &f.json);
+    let field_match = if fields.is_empty() {
+        quote!(let _ = key; ::core::option::Option::None)
+    } else {
+        let keys = fields.iter().map(|f| &f.json);
+        let indices = 0..fields.len();
+        quote! {
+            match key {
+                #(#keys => ::core::option::Option::Some(#indices),)*
+                _ => ::core::option::Option::None,
+            }
+        }
+    };
+    // Decoding keeps one tuple of slots, reads each field with one call and
+    // has a single `?` in its loop and a single error exit at the end, so
+    // the code per type (instantiated again for every input format) carries
+    // one drop of the slots rather than one per field.
+    let slots: Vec<Ident> = (0..fields.len()).map(|i| format_ident!("f{i}")).collect();
+    let indices: Vec<syn::Index> = (0..fields.len()).map(syn::Index::from).collect();
+    let arms = fields
+        .iter()
+        .zip(&indices)
+        .enumerate()
+        .map(|(i, (f, slot))| match f.presence {
+            Presence::Optional => quote!(#i => fields.set_optional(&mut slots.#slot),),
+            _ => quote!(#i => fields.set(&mut slots.#slot),),
+        });
+    let patterns = fields.iter().zip(&slots).map(|(f, slot)| match f.presence {
+        Presence::Required | Presence::RequiredNullable => {
+            quote!(::core::option::Option::Some(#slot))
+        }
+        Presence::Optional | Presence::OptionalNullable => quote!(#slot),
+    });
+    let builds = fields.iter().zip(&slots).map(|(f, slot)| {
+        let ident = f.ident;
+        quote!(#ident: #slot,)
+    });
+    let missing = fields
+        .iter()
+        .zip(&indices)
+        .enumerate()
+        .filter(|(_, (f, _))| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
+        .map(|(i, (_, slot))| quote!((#i, slots.#slot.is_none())))
+        .collect::<Vec<_>>();
+    let unknown_build = unknown.map(|u| quote!(#u: fields.unknown(),));
+    let encodes = fields.iter().map(|f| {
+        let (ident, json) = (f.ident, &f.json);
+        match f.presence {
+            Presence::Required | Presence::RequiredNullable => {
+                quote!(#serde::ser::SerializeMap::serialize_entry(map, #json, &self.#ident)?;)
+            }
+            Presence::Optional | Presence::OptionalNullable => quote! {
+                if let ::core::option::Option::Some(value) = &self.#ident {
+                    #serde::ser::SerializeMap::serialize_entry(map, #json, value)?;
+                }
+            },
+        }
+    });
+    let unknown_encode = unknown.map(|u| quote!(#rt::encode_unknown(&self.#u, map)?;));
+    let always = fields
+        .iter()
+        .filter(|f| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
+        .count();
+    let counted = fields
+        .iter()
+        .filter(|f| matches!(f.presence, Presence::Optional | Presence::OptionalNullable))
+        .map(|f| {
+            let ident = f.ident;
+            quote!(+ usize::from(self.#ident.is_some()))
+        });
+    let unknown_len = unknown.map(|u| quote!(+ #rt::unknown_len(&self.#u)));
+    let keeps_unknown = unknown.map(|_| {
+        quote!(
+            const KEEPS_UNKNOWN: bool = true;
+        )
+    });
+
+    let type_name = container.record.as_ref().or(container.type_name.as_ref());
+    let record_type = container
+        .record
+        .as_ref()
+        .map(|nsid| quote!(const RECORD_TYPE: ::core::option::Option<&'static str> = ::core::option::Option::Some(#nsid);));
+    let lex_type = type_name.map(|t| {
+        quote! {
+            impl #rt::LexType for #name {
+                const TYPE: &'static str = #t;
+            }
+        }
+    });
+    let record = match &container.record {
+        Some(nsid) => {
+            let key = record_key(container.key.as_ref(), &rt)?;
+            quote! {
+                impl #rt::Record for #name {
+                    const NSID: &'static str = #nsid;
+                    const KEY: #rt::RecordKeyKind = #key;
+                }
+            }
+        }
+        None => TokenStream::new(),
+    };
+    let validate = validate(name, &fields, &rt);
+    let methods = methods(name, &fields, unknown);
+    let body = if fields.is_empty() {
+        quote! {
+            while fields.next_field()?.is_some() {}
+            ::core::result::Result::Ok(Self { #unknown_build })
+        }
+    } else {
+        let nones = fields.iter().map(|_| quote!(::core::option::Option::None));
+        let finish = if missing.is_empty() {
+            quote! {
+                let (#(#patterns,)*) = slots;
+                ::core::result::Result::Ok(Self { #(#builds)* #unknown_build })
+            }
+        } else {
+            quote! {
+                match slots {
+                    (#(#patterns,)*) => ::core::result::Result::Ok(Self { #(#builds)* #unknown_build }),
+                    slots => ::core::result::Result::Err(fields.missing(&[#(#missing),*])),
+                }
+            }
+        };
+        quote! {
+            let mut slots = (#(#nones,)*);
+            while let ::core::option::Option::Some(index) = fields.next_field()? {
+                match index {
+                    #(#arms)*
+                    _ => ::core::result::Result::Ok(()),
+                }?;
+            }
+            #finish
+        }
+    };
+    let map_arg = if fields.is_empty() && unknown.is_none() {
+        quote!(_map)
+    } else {
+        quote!(map)
+    };
+    Ok(quote! {
+        impl #rt::Object for #name {
+            const NAME: &'static str = #name_text;
+            const FIELDS: &'static [&'static str] = &[#(#names),*];
+            #record_type
+            #keeps_unknown
+
+            fn field(key: &str) -> ::core::option::Option<usize> {
+                #field_match
+            }
+
+            fn decode<'de, A: #serde::de::MapAccess<'de>>(
+                mut fields: #rt::Fields<'de, A>,
+            ) -> ::core::result::Result<Self, A::Error> {
+                #body
+            }
+
+            fn encode<S: #serde::ser::SerializeMap>(&self, #map_arg: &mut S) -> ::core::result::Result<(), S::Error> {
+                #(#encodes)*
+                #unknown_encode
+                ::core::result::Result::Ok(())
+            }
+
+            fn entries(&self) -> usize {
+                #always #(#counted)* #unknown_len
+            }
+        }
+
+        impl<'de> #serde::Deserialize<'de> for #name {
+            fn deserialize<D: #serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                #rt::deserialize_object(deserializer)
+            }
+        }
+
+        impl #serde::Serialize for #name {
+            fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                #rt::serialize_object(self, serializer)
+            }
+        }
+
+        #lex_type
+        #record
+        #validate
+        #methods
+    })
+}
+
+fn record_key(key: Option<&LitStr>, rt: &TokenStream) -> syn::Result<TokenStream> {
+    let Some(key) = key else {
+        return Ok(quote!(#rt::RecordKeyKind::Any));
+    };
+    let text = key.value();
+    Ok(match text.as_str() {
+        "tid" => quote!(#rt::RecordKeyKind::Tid),
+        "nsid" => quote!(#rt::RecordKeyKind::Nsid),
+        other => match other.strip_prefix("literal:") {
+            Some(literal) => quote!(#rt::RecordKeyKind::Literal(#literal)),
+            None => quote!(#rt::RecordKeyKind::Any),
+        },
+    })
+}
+
+/// `impl Validate`: the checks the fields' attributes ask for, or the
+/// default (nothing to check).
+fn validate(name: &Ident, fields: &[Field<'_>], rt: &TokenStream) -> TokenStream {
+    let mut consts = Vec::new();
+    let mut checks = Vec::new();
+    for (i, f) in fields.iter().enumerate() {
+        let Some(check) = &f.attrs.check else {
+            continue;
+        };
+        let (ident, json) = (f.ident, &f.json);
+        match check {
+            None => checks.push(quote! {
+                v.field(#json, |v| #rt::Validate::check(&self.#ident, v));
+            }),
+            Some(rules) => {
+                let rule = format_ident!("R{i}");
+                let value = rules.tokens(rt);
+                consts.push(quote!(const #rule: #rt::Rules = #value;));
+                checks.push(quote! {
+                    v.field(#json, |v| #rt::Validate::check_rules(&self.#ident, v, &#rule));
+                });
+            }
+        }
+    }
+    if checks.is_empty() {
+        return quote!(impl #rt::Validate for #name {});
+    }
+    quote! {
+        impl #rt::Validate for #name {
+            fn check(&self, v: &mut #rt::Validator) {
+                #(#consts)*
+                #(#checks)*
+            }
+        }
+    }
+}
+
+/// `new`, the `with_*` setters and the `*_or_default` accessors.
+fn methods(name: &Ident, fields: &[Field<'_>], unknown: Option<&Ident>) -> TokenStream {
+    let required: Vec<&Field> = fields
+        .iter()
+        .filter(|f| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
+        .collect();
+    let params = required.iter().map(|f| {
+        let (ident, ty) = (f.ident, param(f.value_type()));
+        quote!(#ident: #ty)
+    });
+    let inits = fields.iter().map(|f| {
+        let ident = f.ident;
+        match f.presence {
+            Presence::Required | Presence::RequiredNullable => {
+                let value = stored(ident, f.value_type());
+                quote!(#ident: #value,)
+            }
+            Presence::Optional | Presence::OptionalNullable => {
+                quote!(#ident: ::core::option::Option::None,)
+            }
+        }
+    });
+    let unknown_init = unknown.map(|u| quote!(#u: ::core::default::Default::default(),));
+    let new_doc = if required.is_empty() {
+        format!(" A `{name}` with nothing set; set fields with the `with_*` methods.")
+    } else {
+        let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
+        format!(
+            " A `{name}` from the fields the lexicon requires ({}); set the others with the `with_*` methods.",
+            list.join(", ")
+        )
+    };
+    let setters = fields
+        .iter()
+        .filter(|f| matches!(f.presence, Presence::Optional | Presence::OptionalNullable))
+        .map(|f| {
+            let ident = f.ident;
+            let bare = ident.to_string();
+            let bare = bare.strip_prefix("r#").unwrap_or(&bare);
+            let setter = format_ident!("with_{}", bare);
+            let ty = param(f.value_type());
+            let value = stored(ident, f.value_type());
+            let docs = &f.docs;
+            let fallback = if docs.is_empty() {
+                let text = format!(" Sets `{}`.", f.json.value());
+                quote!(#[doc = #text])
+            } else {
+                TokenStream::new()
+            };
+            quote! {
+                #(#docs)*
+                #fallback
+                #[must_use]
+                pub fn #setter(mut self, #ident: #ty) -> Self {
+                    self.#ident = ::core::option::Option::Some(#value);
+                    self
+                }
+            }
+        });
+    let defaults = fields.iter().filter_map(|f| default_accessor(f));
+    quote! {
+        impl #name {
+            #[doc = #new_doc]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits)* #unknown_init }
+            }
+
+            #(#setters)*
+            #(#defaults)*
+        }
+    }
+}
+
+fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
+    let default = f.attrs.default.as_ref()?;
+    if f.presence != Presence::Optional {
+        return None;
+    }
+    let ident = f.ident;
+    let bare = ident.to_string();
+    let bare = bare.strip_prefix("r#").unwrap_or(&bare);
+    let method = format_ident!("{}_or_default", bare);
+    let inner = f.value_type();
+    let (shown, body) = match default {
+        Default::Str(text) if is_string(inner) => (
+            format!("{:?}", text.value()),
+            quote! {
+                pub fn #method(&self) -> &str {
+                    self.#ident.as_deref().unwrap_or(#text)
+                }
+            },
+        ),
+        Default::Str(text) => (
+            format!("{:?}", text.value()),
+            quote! {
+                pub fn #method(&self) -> #inner {
+                    self.#ident.clone().unwrap_or_else(|| <#inner as ::core::convert::From<&str>>::from(#text))
+                }
+            },
+        ),
+        Default::Value(lit) => (
+            lit.to_string().replace(' ', ""),
+            quote! {
+                pub fn #method(&self) -> #inner {
+                    self.#ident.unwrap_or(#lit)
+                }
+            },
+        ),
+        Default::Path(path) => (
+            format!("`{}`", quote!(#path).to_string().replace(' ', "")),
+            quote! {
+                pub fn #method(&self) -> #inner {
+                    self.#ident.clone().unwrap_or(#path)
+                }
+            },
+        ),
+    };
+    let doc = format!(
+        " `{}`, or the lexicon's default ({shown}) when it is absent.",
+        f.json.value()
+    );
+    Some(quote! {
+        #[doc = #doc]
+        #body
+    })
+}
+
+pub fn params(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let container = Container::parse(&input.attrs)?;
+    let rt = container.rt();
+    let name = &input.ident;
+    let (fields, unknown) = fields(input)?;
+    if let Some(unknown) = unknown {
+        return Err(syn::Error::new_spanned(
+            unknown,
+            "parameters keep no unknown fields",
+        ));
+    }
+    let mut writes = Vec::new();
+    let mut reads = Vec::new();
+    for f in &fields {
+        let (ident, json) = (f.ident, &f.json);
+        let list = generic_of(f.value_type(), "Vec").is_some();
+        let method = match (list, f.presence) {
+            (false, Presence::Required) => quote!(required),
+            (true, Presence::Required) => quote!(list),
+            (false, _) => quote!(optional),
+            (true, _) => quote!(optional_list),
+        };
+        writes.push(quote!(query.#method(#json, &self.#ident);));
+        reads.push(quote!(#ident: query.#method(#json)?,));
+    }
+    let query = if fields.is_empty() {
+        quote!(_query)
+    } else {
+        quote!(query)
+    };
+    let validate = validate(name, &fields, &rt);
+    let methods = methods(name, &fields, None);
+    Ok(quote! {
+        impl #rt::Params for #name {
+            fn write_query(&self, #query: &mut #rt::QueryWriter) {
+                #(#writes)*
+            }
+
+            fn read_query(#query: &#rt::QueryReader<'_>) -> ::core::result::Result<Self, #rt::ParamsError> {
+                ::core::result::Result::Ok(Self { #(#reads)* })
+            }
+        }
+
+        #validate
+        #methods
+    })
+}

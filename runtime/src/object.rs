@@ -1,0 +1,400 @@
+//! Objects: how generated structs go through serde, driven by a table of
+//! their fields rather than code per struct.
+//!
+//! `#[derive(atlex::rt::Object)]` implements [`Object`] for a generated
+//! struct: the JSON names of its fields ([`Object::FIELDS`]), one function
+//! that reads a field's value by its index ([`Object::decode`]) and one that
+//! writes every field ([`Object::encode`]). What is the same for every object
+//! lives here once: walking the map, matching keys, rejecting duplicates,
+//! skipping (or keeping) undeclared properties, checking a record's `$type`,
+//! and naming what failed. Generated code reaches this module through
+//! [`crate::rt`].
+//!
+//! Decoding reads the input as a stream: an object is one pass over its map,
+//! values deserialized straight from the input. Generated `Deserialize` and
+//! `Serialize` impls are one call each ([`deserialize_object`],
+//! [`serialize_object`]), so a program that decodes a type instantiates the
+//! map walk once per type and the value code once per deserializer.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::data::{ExtraFields, Key, Value};
+
+/// A generated struct that travels as a JSON object (or any serde map).
+///
+/// Implemented by `#[derive(atlex::rt::Object)]`; stable in behaviour but not
+/// meant to be implemented by hand.
+pub trait Object: Sized {
+    /// The Rust name of the struct, for serializers that want one.
+    const NAME: &'static str;
+    /// The JSON name of each field, in declaration order; a field is known by
+    /// its index here.
+    const FIELDS: &'static [&'static str];
+    /// The `$type` of a record: written first when it is serialized, and,
+    /// when the input has one, checked to be this one. `None` for other
+    /// objects, whose `$type` (if any) is ignored.
+    const RECORD_TYPE: Option<&'static str> = None;
+    /// Whether properties not in [`FIELDS`](Self::FIELDS) are kept (in an
+    /// [`ExtraFields`]) rather than skipped.
+    const KEEPS_UNKNOWN: bool = false;
+
+    /// The index in [`FIELDS`](Self::FIELDS) of the field whose JSON name is
+    /// `key`. (A `match` per type: the compiler turns it into comparisons
+    /// of the input key against constants, faster than searching the table.)
+    fn field(key: &str) -> Option<usize>;
+
+    /// Reads the object from its entries.
+    fn decode<'de, A: MapAccess<'de>>(fields: Fields<'de, A>) -> Result<Self, A::Error>;
+
+    /// Writes the fields that are set (not the record `$type`).
+    fn encode<S: SerializeMap>(&self, map: &mut S) -> Result<(), S::Error>;
+
+    /// How many entries [`encode`](Self::encode) writes.
+    fn entries(&self) -> usize;
+}
+
+/// `Deserialize` of a generated object.
+pub fn deserialize_object<'de, T: Object, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor::<T>(PhantomData))
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        expecting_object(f, T::NAME)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::decode(Fields::new::<T>(map, None))
+    }
+}
+
+fn expecting_object(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    write!(f, "a {name} object")
+}
+
+/// `Serialize` of a generated object: a map of the fields that are set, a
+/// record's `$type` first.
+pub fn serialize_object<T: Object, S: Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serialize_tagged(T::RECORD_TYPE, value, serializer)
+}
+
+/// Writes `value` with `type_name` as its first entry, `"$type"`, when given.
+pub(crate) fn serialize_tagged<T: Object, S: Serializer>(
+    type_name: Option<&str>,
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let len = value.entries() + usize::from(type_name.is_some());
+    let mut map = serializer.serialize_map(Some(len))?;
+    if let Some(type_name) = type_name {
+        map.serialize_entry("$type", type_name)?;
+    }
+    value.encode(&mut map)?;
+    map.end()
+}
+
+/// Writes the properties an object kept, leaving out a `$type` (the object's
+/// own is written by whoever writes the object).
+pub fn encode_unknown<S: SerializeMap>(kept: &ExtraFields, map: &mut S) -> Result<(), S::Error> {
+    for (name, value) in kept.iter().filter(|(name, _)| *name != "$type") {
+        map.serialize_entry(name, value)?;
+    }
+    Ok(())
+}
+
+/// How many entries [`encode_unknown`] writes.
+pub fn unknown_len(kept: &ExtraFields) -> usize {
+    kept.len() - usize::from(kept.get("$type").is_some())
+}
+
+/// The entries of an object being decoded, walked field by field.
+///
+/// [`next_field`](Self::next_field) gives the index of the next declared
+/// field found; the caller then reads its value with
+/// [`set`](Self::set) or [`set_optional`](Self::set_optional). Everything else (duplicates, `$type`, undeclared
+/// properties) is dealt with here.
+pub struct Fields<'de, A> {
+    map: A,
+    names: &'static [&'static str],
+    /// [`Object::field`] of the type being read.
+    lookup: fn(&str) -> Option<usize>,
+    /// The field whose value is to be read.
+    current: usize,
+    /// Fields seen (the first 64; later ones are rare enough to go unchecked).
+    seen: u64,
+    record_type: Option<&'static str>,
+    kept: Option<ExtraFields>,
+    /// The union member being decoded, to name in errors.
+    member: Option<&'static str>,
+    _input: PhantomData<&'de ()>,
+}
+
+impl<'de, A: MapAccess<'de>> Fields<'de, A> {
+    /// The entries of `map`, as fields of `T`; `member` is the `$type` of the
+    /// union member being read, if it is one (its `$type` already read).
+    pub(crate) fn new<T: Object>(map: A, member: Option<&'static str>) -> Self {
+        Self {
+            map,
+            names: T::FIELDS,
+            lookup: T::field,
+            current: 0,
+            seen: 0,
+            record_type: if member.is_some() {
+                None
+            } else {
+                T::RECORD_TYPE
+            },
+            kept: T::KEEPS_UNKNOWN.then(ExtraFields::default),
+            member,
+            _input: PhantomData,
+        }
+    }
+
+    /// The index of the next declared field, or `None` at the end of the
+    /// object.
+    #[inline]
+    pub fn next_field(&mut self) -> Result<Option<usize>, A::Error> {
+        loop {
+            let Some(key) = self.map.next_key::<Key<'de>>()? else {
+                return Ok(None);
+            };
+            match (self.lookup)(key.as_str()) {
+                Some(index) => return self.found(index).map(Some),
+                None => self.other(key.as_str())?,
+            }
+        }
+    }
+
+    /// Notes that field `index` was found, refusing it a second time.
+    #[inline]
+    fn found(&mut self, index: usize) -> Result<usize, A::Error> {
+        if index < 64 {
+            let bit = 1u64 << index;
+            if self.seen & bit != 0 {
+                return Err(self.wrap(de::Error::custom(format_args!(
+                    "duplicate field `{}`",
+                    self.names[index]
+                ))));
+            }
+            self.seen |= bit;
+        }
+        self.current = index;
+        Ok(index)
+    }
+
+    /// Reads the value of an entry that is not a declared field: a `$type`
+    /// (checked), or a property kept or skipped.
+    #[inline(never)]
+    fn other(&mut self, key: &str) -> Result<(), A::Error> {
+        if key == "$type" {
+            return self.check_type();
+        }
+        match &mut self.kept {
+            Some(kept) => {
+                let key = key.to_owned();
+                let value = self.map.next_value::<Value>()?;
+                kept.insert(key, value);
+            }
+            None => {
+                self.map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the value of the field [`next_field`](Self::next_field) just
+    /// gave into `slot` (a field that must be present, or one whose `null`
+    /// is kept).
+    pub fn set<T: Deserialize<'de>>(&mut self, slot: &mut Option<T>) -> Result<(), A::Error> {
+        *slot = Some(self.value()?);
+        Ok(())
+    }
+
+    /// Reads the value of an optional field into `slot`, `null` as absent.
+    pub fn set_optional<T: Deserialize<'de>>(
+        &mut self,
+        slot: &mut Option<T>,
+    ) -> Result<(), A::Error> {
+        *slot = self.value()?;
+        Ok(())
+    }
+
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
+        let result = self.map.next_value();
+        if result.is_ok() || self.member.is_none() {
+            return result;
+        }
+        result.map_err(|err| self.field_error(err))
+    }
+
+    /// The error for the first of `required` (field index, whether missing)
+    /// that is missing.
+    #[cold]
+    pub fn missing(&self, required: &[(usize, bool)]) -> A::Error {
+        let index = required
+            .iter()
+            .find(|(_, missing)| *missing)
+            .map_or(0, |(index, _)| *index);
+        let name = self.names.get(index).copied().unwrap_or("?");
+        self.wrap(de::Error::missing_field(name))
+    }
+
+    fn field_error(&self, err: A::Error) -> A::Error {
+        let field = self.names[self.current];
+        match self.member {
+            Some(member) => de::Error::custom(format_args!("invalid {member} at {field}: {err}")),
+            None => err,
+        }
+    }
+
+    /// The undeclared properties kept, for an object that keeps them.
+    pub fn unknown(&mut self) -> ExtraFields {
+        self.kept.take().unwrap_or_default()
+    }
+
+    fn check_type(&mut self) -> Result<(), A::Error> {
+        match self.record_type {
+            None => {
+                self.map.next_value::<IgnoredAny>()?;
+                Ok(())
+            }
+            Some(expected) => {
+                let found = self.map.next_value::<Key<'de>>()?;
+                if found.as_str() == expected {
+                    Ok(())
+                } else {
+                    Err(de::Error::custom(format_args!(
+                        "$type {:?} where {expected:?} was expected",
+                        found.as_str()
+                    )))
+                }
+            }
+        }
+    }
+
+    fn wrap(&self, err: A::Error) -> A::Error {
+        match self.member {
+            None => err,
+            Some(member) => de::Error::custom(format_args!("invalid {member}: {err}")),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(dead_code)]
+mod tests {
+    use serde_json::json;
+
+    use crate::data::{ExtraFields, Value};
+    use crate::rt;
+    use crate::validate::Validate;
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    #[lex(record = "com.example.post", key = "tid")]
+    struct Post {
+        #[lex(check(max_length = 10, max_graphemes = 5))]
+        text: String,
+        #[lex(check(max_length = 2, items(max_length = 3)))]
+        tags: Option<Vec<String>>,
+        #[lex(required)]
+        reply_to: Option<String>,
+        note: Option<Option<String>>,
+        #[lex(rename = "URI")]
+        uri: Option<String>,
+        #[lex(default = 50)]
+        limit: Option<i64>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    struct Kept {
+        a: i64,
+        #[lex(unknown)]
+        extra: ExtraFields,
+    }
+
+    #[test]
+    fn records_write_their_type_and_fields_that_are_set() {
+        let post = Post::new("hi", None::<String>).with_note(None::<String>);
+        let text = serde_json::to_string(&post).unwrap();
+        assert_eq!(
+            text,
+            r#"{"$type":"com.example.post","text":"hi","replyTo":null,"note":null}"#
+        );
+        assert_eq!(serde_json::from_str::<Post>(&text).unwrap(), post);
+        assert_eq!(post.limit_or_default(), 50);
+    }
+
+    #[test]
+    fn a_record_type_may_be_absent_but_not_wrong() {
+        let post: Post = serde_json::from_str(r#"{"text":"hi","replyTo":"r"}"#).unwrap();
+        assert_eq!(post.reply_to.as_deref(), Some("r"));
+        assert_eq!(post.note, None);
+        let err = serde_json::from_str::<Post>(
+            r#"{"$type":"com.example.other","text":"hi","replyTo":null}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("com.example.other"), "{err}");
+    }
+
+    #[test]
+    fn fields_are_checked() {
+        // Required, even when nullable.
+        let err = serde_json::from_str::<Post>(r#"{"text":"hi"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `replyTo`"), "{err}");
+        // Not twice.
+        let err =
+            serde_json::from_str::<Post>(r#"{"text":"a","text":"b","replyTo":null}"#).unwrap_err();
+        assert!(err.to_string().contains("duplicate field `text`"), "{err}");
+        // Optional ones may be null; renamed ones go by their JSON name.
+        let post: Post =
+            serde_json::from_str(r#"{"text":"a","replyTo":null,"tags":null,"URI":"u","uri":3}"#)
+                .unwrap();
+        assert_eq!(post.tags, None);
+        assert_eq!(post.uri.as_deref(), Some("u"));
+        // An object, not anything else.
+        assert!(serde_json::from_str::<Post>("[1]").is_err());
+    }
+
+    #[test]
+    fn constraints_apply_where_fields_declare_them() {
+        let post = Post::new("abcdefghijk", None::<String>).with_tags(vec![
+            "abcd".to_owned(),
+            "b".to_owned(),
+            "c".to_owned(),
+        ]);
+        let text = post.validate().unwrap_err().to_string();
+        assert!(text.contains("text: maxLength: 11 bytes"), "{text}");
+        assert!(text.contains("tags: maxLength: 3 items"), "{text}");
+        assert!(text.contains("tags[0]: maxLength: 4 bytes"), "{text}");
+        assert!(Post::new("ok", None::<String>).validate().is_ok());
+    }
+
+    #[test]
+    fn undeclared_properties_are_kept_when_asked() {
+        let text = r#"{"a":1,"later":[true],"$type":"com.example.stale"}"#;
+        let kept: Kept = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            kept.extra.get("later").map(Value::to_json),
+            Some(json!([true]))
+        );
+        assert_eq!(kept.extra.get("$type"), None);
+        assert_eq!(
+            serde_json::to_string(&kept).unwrap(),
+            r#"{"a":1,"later":[true]}"#
+        );
+    }
+}
