@@ -380,6 +380,38 @@ mod tests {
         Member(Box<Member>),
     }
 
+    /// Members compiled out, as the record dispatch's are when their
+    /// namespace's feature is off.
+    #[derive(Debug, PartialEq, rt::Union)]
+    enum Gated {
+        #[cfg(any())]
+        #[lex("com.example.gone")]
+        Gone(Box<Member>),
+        #[lex("com.example.member")]
+        Member(Box<Member>),
+        #[cfg(all())]
+        #[lex("com.example.note")]
+        Note(Box<Note>),
+        #[lex(unknown)]
+        Unknown(Unknown),
+    }
+
+    #[test]
+    fn members_compiled_out_are_unknown_and_the_others_decode() {
+        use crate::member::Union as _;
+        assert_eq!(Gated::MEMBERS, ["com.example.member", "com.example.note"]);
+        let note: Gated =
+            serde_json::from_str(r#"{"$type":"com.example.note","text":"hi"}"#).unwrap();
+        assert_eq!(note, Gated::from(Note::new("hi")));
+        let member: Gated =
+            serde_json::from_str(r#"{"a":1,"$type":"com.example.member"}"#).unwrap();
+        assert_eq!(member, Gated::from(Member::new(1)));
+        let gone: Gated = serde_json::from_str(r#"{"$type":"com.example.gone","a":1}"#).unwrap();
+        assert!(matches!(gone, Gated::Unknown(_)), "{gone:?}");
+        let text = serde_json::to_string(&note).unwrap();
+        assert_eq!(text, r#"{"$type":"com.example.note","text":"hi"}"#);
+    }
+
     fn open(text: &str) -> Result<Open, serde_json::Error> {
         serde_json::from_str(text)
     }

@@ -38,6 +38,19 @@ fn cfgs(variant: &Variant) -> Vec<&Attribute> {
         .collect()
 }
 
+/// Whether a member with these `#[cfg(...)]`s is compiled in, as an
+/// expression.
+fn enabled(cfgs: &[&Attribute]) -> TokenStream {
+    let tests = cfgs.iter().filter_map(|a| match &a.meta {
+        syn::Meta::List(list) => {
+            let predicate = &list.tokens;
+            Some(quote!(::core::cfg!(#predicate)))
+        }
+        _ => None,
+    });
+    quote!(true #(&& #tests)*)
+}
+
 /// A union member: its variant, `$type`, object type and `cfg`s.
 struct UnionMember<'a> {
     variant: &'a Ident,
@@ -88,14 +101,27 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
             ::core::result::Result::Err(#serde::de::Error::custom("this union has no members"))
         }
     } else if members.iter().any(|m| !m.cfg.is_empty()) {
-        // Members compiled out shift the indices: find the member by its
-        // `$type` instead.
-        let arms = members.iter().map(|m| {
-            let (cfg, t, v) = (&m.cfg, &m.type_name, m.variant);
-            quote!(#(#cfg)* ::core::option::Option::Some(&#t) => member.decode().map(Self::#v),)
-        });
+        // Members compiled out shift the indices: member k's index is the
+        // number of members before it that are compiled in.
+        let mut consts = Vec::new();
+        let mut arms = Vec::new();
+        for (k, m) in members.iter().enumerate() {
+            let index = quote::format_ident!("MEMBER_{}", k);
+            let value = match k.checked_sub(1) {
+                None => quote!(0),
+                Some(j) => {
+                    let before = quote::format_ident!("MEMBER_{}", j);
+                    let on = enabled(&members[j].cfg);
+                    quote!(#before + (#on) as usize)
+                }
+            };
+            consts.push(quote!(const #index: usize = #value;));
+            let (cfg, v) = (&m.cfg, m.variant);
+            arms.push(quote!(#(#cfg)* #index => member.decode().map(Self::#v),));
+        }
         quote! {
-            match Self::MEMBERS.get(index) {
+            #(#consts)*
+            match index {
                 #(#arms)*
                 _ => ::core::result::Result::Err(#serde::de::Error::custom("no such member")),
             }
