@@ -389,7 +389,7 @@ mod tests {
         Gone(Box<Member>),
         #[lex("com.example.member")]
         Member(Box<Member>),
-        #[cfg(all())]
+        #[cfg(test)]
         #[lex("com.example.note")]
         Note(Box<Note>),
         #[lex(unknown)]
