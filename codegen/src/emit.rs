@@ -19,6 +19,7 @@
 //!   known value, an error) does not break code that uses them.
 
 mod docs;
+mod records;
 mod service;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use crate::lexicon::StringFormat;
 use crate::names::{Names, wire_name};
 
 pub use docs::{docs, ident, path_tokens};
+pub use records::record_dispatch;
 pub use service::service;
 
 /// Paths and switches the emitted code uses.

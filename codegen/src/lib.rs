@@ -355,12 +355,27 @@ fn generate_round(
         namespace_features: options.namespace_features,
         regenerate_hint: &options.regenerate_hint,
     };
+    // The records of the dispatch, each behind its namespace's feature.
+    let records: Vec<(&str, Option<String>)> = names
+        .records
+        .keys()
+        .filter(|nsid| in_scope(nsid))
+        .map(|nsid| {
+            let feature = options
+                .namespace_features
+                .then(|| output::namespace_feature(&output::namespace_of(nsid)));
+            (nsid.as_str(), feature)
+        })
+        .collect();
     let emit_module = |prefix: &str, nsid: Option<&str>| {
         let mut tokens = nsid
             .and_then(|nsid| emit::module(&ir, &names, &config, nsid))
             .unwrap_or_default();
         if options.service_traits && !prefix.is_empty() {
             tokens.extend(emit::service(&ir, &names, &config, prefix));
+        }
+        if prefix.is_empty() {
+            tokens.extend(emit::record_dispatch(&ir, &names, &config, &records));
         }
         tokens
     };

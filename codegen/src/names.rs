@@ -60,6 +60,9 @@ pub struct Names {
     /// With `keep_unknown_fields`: the field of each object (not params)
     /// that keeps the properties its lexicon does not declare.
     pub extra_fields: HashMap<TypeId, String>,
+    /// The record types, by NSID, with their variant in the record dispatch
+    /// ([`RECORD_DISPATCH`]): `app.bsky.feed.post` is `AppBskyFeedPost`.
+    pub records: BTreeMap<String, (TypeId, String)>,
     /// The server items of each group of endpoints, by NSID prefix.
     pub services: BTreeMap<String, ServiceNames>,
     /// The constant holding an endpoint's HTTP binding, by NSID.
@@ -76,6 +79,13 @@ pub struct ServiceNames {
     /// For each endpoint, its NSID and the trait method's name (its module's).
     pub methods: Vec<(String, String)>,
 }
+
+/// The name of the enum, at the root of the generated tree, of every record
+/// type chosen by `$type`.
+pub const RECORD_DISPATCH: &str = "Record";
+
+/// The catch-all variant of the record dispatch.
+pub const RECORD_DISPATCH_UNKNOWN: &str = "Unknown";
 
 impl Names {
     /// Whether the prelude type `name` is shadowed in module `nsid`.
@@ -96,6 +106,7 @@ pub fn assign(
         ..Names::default()
     };
     module_paths(ir, catalog, &mut names, diagnostics);
+    record_variants(ir, &mut names);
 
     // Types per module, in id order (definitions are reserved before their
     // inline types, so an owner is named before what it owns).
@@ -336,6 +347,31 @@ pub fn assign(
         }
     }
     names
+}
+
+/// The variant of each record type in the record dispatch: its NSID in
+/// UpperCamelCase, numbered on the rare clash (`a.bc.d` and `ab.c.d`).
+fn record_variants(ir: &Ir, names: &mut Names) {
+    let mut taken: BTreeSet<String> = BTreeSet::from([RECORD_DISPATCH_UNKNOWN.to_owned()]);
+    for (i, decl) in ir.types.iter().enumerate() {
+        let TypeKind::Struct(s) = &decl.kind else {
+            continue;
+        };
+        if !matches!(s.role, StructRole::Record { .. }) || names.records.contains_key(&decl.module)
+        {
+            continue;
+        }
+        let base = type_ident(&decl.module);
+        let mut variant = base.clone();
+        let mut n = 2;
+        while !taken.insert(variant.clone()) {
+            variant = format!("{base}{n}");
+            n += 1;
+        }
+        names
+            .records
+            .insert(decl.module.clone(), (TypeId(i), variant));
+    }
 }
 
 fn part_name(part: Part) -> &'static str {

@@ -28,5 +28,7 @@ mod generated;
 
 pub use generated::*;
 
+#[cfg(feature = "com-atproto")]
+mod firehose;
 #[cfg(feature = "app-bsky")]
 pub mod richtext;

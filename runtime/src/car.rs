@@ -35,6 +35,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The block index's map.
+type BlockMap<'a> = HashMap<Cid, Cow<'a, [u8]>, foldhash::fast::RandomState>;
 use std::io::{self, Read, Write};
 
 use serde::de::DeserializeOwned;
@@ -433,7 +436,7 @@ impl<'a> Car<'a> {
         roots: Vec<Cid>,
         blocks: impl Iterator<Item = Result<Block<'a>, CarError>>,
     ) -> Result<Self, CarError> {
-        let mut map = HashMap::new();
+        let mut map = BlockMap::default();
         for block in blocks {
             let block = block?;
             map.entry(block.cid).or_insert(block.data);
@@ -466,7 +469,7 @@ impl<'a> Car<'a> {
 /// or inserted.
 #[derive(Clone, Debug, Default)]
 pub struct Blocks<'a> {
-    map: HashMap<Cid, Cow<'a, [u8]>>,
+    map: BlockMap<'a>,
 }
 
 impl<'a> Blocks<'a> {

@@ -48,7 +48,7 @@
 use std::convert::Infallible;
 
 use cbor4ii::core::dec::{self, Decode};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -265,19 +265,29 @@ fn decode_first<'de, T: Deserialize<'de>>(
     bytes: &'de [u8],
     strictness: Strictness,
 ) -> Result<(T, &'de [u8]), DecodeError> {
+    decode_first_seed(bytes, std::marker::PhantomData::<T>, strictness)
+}
+
+/// [`decode_first`] with a seed: what decodes a value whose type is chosen at
+/// run time (a union member named outside the data).
+fn decode_first_seed<'de, S: DeserializeSeed<'de> + Clone>(
+    bytes: &'de [u8],
+    seed: S,
+    strictness: Strictness,
+) -> Result<(S::Value, &'de [u8]), DecodeError> {
     decode_with(strictness, || {
         let mut input = Input::new(bytes);
         let mut de = serde_ipld_dagcbor::de::Deserializer::from_reader(&mut input);
-        match T::deserialize(&mut de) {
+        match seed.clone().deserialize(&mut de) {
             Ok(value) => Ok((value, input.rest)),
             Err(_) => {
                 let mut input = Input::new(bytes);
                 let mut de = serde_ipld_dagcbor::de::Deserializer::from_reader(&mut input);
-                match serde_path_to_error::deserialize::<_, T>(&mut de) {
-                    Err(err) => Err(DecodeError::new(
-                        path_text(err.path()),
-                        describe(err.inner()),
-                    )),
+                let mut track = serde_path_to_error::Track::new();
+                let result =
+                    seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+                match result {
+                    Err(err) => Err(DecodeError::new(path_text(&track.path()), describe(&err))),
                     // Decoding is deterministic; should the second pass
                     // succeed all the same, its value is as good.
                     Ok(value) => Ok((value, input.rest)),
@@ -288,8 +298,15 @@ fn decode_first<'de, T: Deserialize<'de>>(
 }
 
 fn decode_first_lenient<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), DecodeError> {
+    decode_first_lenient_seed(bytes, std::marker::PhantomData::<T>)
+}
+
+fn decode_first_lenient_seed<S, V>(bytes: &[u8], seed: S) -> Result<(V, &[u8]), DecodeError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = V> + Clone,
+{
     // Canonical input (most of it) decodes directly.
-    let first = match decode_first::<T>(bytes, Strictness::Lenient) {
+    let first = match decode_first_seed(bytes, seed.clone(), Strictness::Lenient) {
         Ok(found) => return Ok(found),
         Err(err) => err,
     };
@@ -299,8 +316,28 @@ fn decode_first_lenient<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]),
         // Nothing to mend: the first error stands.
         return Err(first);
     }
-    let (value, _) = decode_first::<T>(&canonical, Strictness::Lenient)?;
+    let (value, _) = decode_first_seed(&canonical, seed, Strictness::Lenient)?;
     Ok((value, rest))
+}
+
+/// Decodes the whole of `bytes` with `seed`, strictly or leniently: for
+/// values whose type is chosen outside the data, such as the body of an
+/// event-stream frame, whose type its header names.
+#[cfg(feature = "subscriptions")]
+pub(crate) fn from_slice_seed<S, V>(bytes: &[u8], seed: S, lenient: bool) -> Result<V, DecodeError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = V> + Clone,
+{
+    let (value, rest) = if lenient {
+        decode_first_lenient_seed(bytes, seed)?
+    } else {
+        decode_first_seed(bytes, seed, Strictness::Strict)?
+    };
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(trailing(bytes, rest))
+    }
 }
 
 /// Reads the first value of `bytes` as any CBOR the data model can hold and
@@ -524,6 +561,13 @@ fn head(byte: u8) -> String {
 #[error("cannot encode as DAG-CBOR: {0}")]
 pub struct EncodeError(String);
 
+impl EncodeError {
+    #[cfg_attr(not(feature = "subscriptions"), allow(dead_code))]
+    pub(crate) fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
 /// Why bytes are not DAG-CBOR of the expected value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{reason}", if path.is_empty() { String::new() } else { format!("at {path}: ") })]
@@ -533,7 +577,7 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    fn new(path: String, reason: String) -> Self {
+    pub(crate) fn new(path: String, reason: String) -> Self {
         Self { path, reason }
     }
 

@@ -31,6 +31,14 @@
 //!   handle checked both ways.
 //! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
 //!   verified.
+//! - [`subscription`]: event streams (lexicon `subscription`s) over
+//!   WebSocket: with feature `subscriptions`, the frame codec, a sequenced
+//!   event log for servers, `Client::subscribe` (with `client`) and the
+//!   router's upgrade (with `server`).
+//! - [`firehose`]: the ops of a
+//!   `com.atproto.sync.subscribeRepos#commit`, each record decoded from the
+//!   commit's CAR into a generated type, every block verified (feature
+//!   `cbor`).
 
 // Derived code names the runtime `::atlex`, in this crate's own tests too.
 extern crate self as atlex;
@@ -46,6 +54,7 @@ pub mod client;
 pub mod crypto;
 pub mod data;
 pub mod error;
+pub mod firehose;
 mod helpers;
 #[cfg(feature = "identity")]
 pub mod identity;
@@ -57,6 +66,7 @@ pub mod server;
 pub mod service;
 #[cfg(feature = "service-auth")]
 pub mod service_auth;
+pub mod subscription;
 pub mod types;
 mod union;
 pub mod validate;

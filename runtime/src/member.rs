@@ -269,6 +269,73 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Resumed<A> {
     }
 }
 
+/// Reads member number `index` of union `U` from an object that has no
+/// `$type` of its own: the body of a subscription message, whose type the
+/// frame's header names.
+#[cfg(feature = "subscriptions")]
+pub(crate) fn deserialize_member<'de, U: Union, D: Deserializer<'de>>(
+    index: usize,
+    deserializer: D,
+) -> Result<U, D::Error> {
+    struct MemberVisitor<U> {
+        index: usize,
+        human: bool,
+        union: PhantomData<U>,
+    }
+
+    impl<'de, U: Union> Visitor<'de> for MemberVisitor<U> {
+        type Value = U;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a message: an object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<U, A::Error> {
+            let Some(type_name) = U::MEMBERS.get(self.index) else {
+                return Err(de::Error::custom(format_args!(
+                    "no member {} in a union of {}",
+                    self.index,
+                    U::MEMBERS.len()
+                )));
+            };
+            let rest = Resumed {
+                before: Vec::new().into_iter(),
+                value: None,
+                human: self.human,
+                map,
+            };
+            U::decode_member(self.index, Member::new(type_name, rest))
+        }
+    }
+
+    let human = deserializer.is_human_readable();
+    deserializer.deserialize_map(MemberVisitor::<U> {
+        index,
+        human,
+        union: PhantomData,
+    })
+}
+
+/// Any object with a `$type`, kept as data: the message type of a
+/// subscription whose lexicon names no message union.
+impl Union for Unknown {
+    const MEMBERS: &'static [&'static str] = &[];
+
+    fn decode_member<'de, A: MapAccess<'de>>(
+        index: usize,
+        member: Member<'de, A>,
+    ) -> Result<Self, A::Error> {
+        let _ = member;
+        Err(de::Error::custom(format_args!(
+            "no member {index} in a union without members"
+        )))
+    }
+
+    fn unknown(data: Unknown) -> Option<Self> {
+        Some(data)
+    }
+}
+
 /// The error for a `$type` a closed union does not list.
 pub fn unexpected_member<E: de::Error>(found: &str, expected: &'static [&'static str]) -> E {
     E::custom(format_args!(
@@ -311,6 +378,38 @@ mod tests {
     enum Closed {
         #[lex("com.example.member")]
         Member(Box<Member>),
+    }
+
+    /// Members compiled out, as the record dispatch's are when their
+    /// namespace's feature is off.
+    #[derive(Debug, PartialEq, rt::Union)]
+    enum Gated {
+        #[cfg(any())]
+        #[lex("com.example.gone")]
+        Gone(Box<Member>),
+        #[lex("com.example.member")]
+        Member(Box<Member>),
+        #[cfg(test)]
+        #[lex("com.example.note")]
+        Note(Box<Note>),
+        #[lex(unknown)]
+        Unknown(Unknown),
+    }
+
+    #[test]
+    fn members_compiled_out_are_unknown_and_the_others_decode() {
+        use crate::member::Union as _;
+        assert_eq!(Gated::MEMBERS, ["com.example.member", "com.example.note"]);
+        let note: Gated =
+            serde_json::from_str(r#"{"$type":"com.example.note","text":"hi"}"#).unwrap();
+        assert_eq!(note, Gated::from(Note::new("hi")));
+        let member: Gated =
+            serde_json::from_str(r#"{"a":1,"$type":"com.example.member"}"#).unwrap();
+        assert_eq!(member, Gated::from(Member::new(1)));
+        let gone: Gated = serde_json::from_str(r#"{"$type":"com.example.gone","a":1}"#).unwrap();
+        assert!(matches!(gone, Gated::Unknown(_)), "{gone:?}");
+        let text = serde_json::to_string(&note).unwrap();
+        assert_eq!(text, r#"{"$type":"com.example.note","text":"hi"}"#);
     }
 
     fn open(text: &str) -> Result<Open, serde_json::Error> {

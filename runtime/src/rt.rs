@@ -21,7 +21,10 @@ pub use crate::member::{Member, Union, deserialize_union, serialize_member, unex
 pub use crate::object::{
     Fields, Object, deserialize_object, encode_unknown, serialize_object, unknown_len,
 };
-pub use crate::service::{HandlerError, HandlerResult, Registry, Request, not_implemented};
+pub use crate::service::{
+    HandlerError, HandlerResult, Messages, Registry, Request, SubscriptionRequest,
+    SubscriptionResult, not_implemented,
+};
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
 };

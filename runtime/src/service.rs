@@ -5,14 +5,21 @@
 //! Generated code, for each group of endpoints such as `chat.bsky.convo`, has
 //! a `Service` trait with one method per endpoint (each defaulting to
 //! `MethodNotImplemented`) and a `register` function that adds them all to a
-//! registry.
+//! registry. A subscription's method takes a [`SubscriptionRequest`] and
+//! answers the stream of its [`Messages`], or an error before the stream
+//! starts.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
 
 use crate::error::CommonError;
+use crate::subscription::Frame;
 use crate::types::Did;
-use crate::xrpc::{Endpoint, EndpointError};
+use crate::xrpc::{Endpoint, EndpointError, Subscription};
 
 /// One call of an endpoint, as a handler receives it: parameters and input
 /// already decoded and checked.
@@ -153,10 +160,36 @@ impl<E: std::fmt::Debug + std::fmt::Display> std::error::Error for HandlerError<
 pub type HandlerResult<E> = Result<<E as Endpoint>::Output, HandlerError<<E as Endpoint>::Error>>;
 
 /// What a generated `Service` method answers unless implemented:
-/// `MethodNotImplemented`.
-pub fn not_implemented<E: Endpoint>(request: Request<E>) -> std::future::Ready<HandlerResult<E>> {
-    drop(request);
-    std::future::ready(Err(HandlerError::not_implemented()))
+/// `MethodNotImplemented`, for an endpoint's [`Request`] or a
+/// [`SubscriptionRequest`].
+pub fn not_implemented<R: Unimplemented>(request: R) -> std::future::Ready<R::Result> {
+    std::future::ready(request.not_implemented())
+}
+
+/// A request a `Service` method receives, answered `MethodNotImplemented` by
+/// [`not_implemented`].
+pub trait Unimplemented {
+    /// What the method returns.
+    type Result;
+
+    /// The `MethodNotImplemented` answer.
+    fn not_implemented(self) -> Self::Result;
+}
+
+impl<E: Endpoint> Unimplemented for Request<E> {
+    type Result = HandlerResult<E>;
+
+    fn not_implemented(self) -> HandlerResult<E> {
+        Err(HandlerError::not_implemented())
+    }
+}
+
+impl<S: Subscription> Unimplemented for SubscriptionRequest<S> {
+    type Result = SubscriptionResult<S>;
+
+    fn not_implemented(self) -> SubscriptionResult<S> {
+        Err(HandlerError::not_implemented())
+    }
 }
 
 /// Something endpoints can be mounted on, for a service of type `S`.
@@ -167,4 +200,151 @@ pub trait Registry<S> {
         E: Endpoint + 'static,
         F: Fn(Arc<S>, Request<E>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult<E>> + Send + 'static;
+
+    /// Mounts subscription `E`, handled by `handler` with the shared service.
+    fn add_subscription<E, F, Fut>(&mut self, handler: F)
+    where
+        E: Subscription + 'static,
+        F: Fn(Arc<S>, SubscriptionRequest<E>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = SubscriptionResult<E>> + Send + 'static;
+}
+
+/// One connection to a subscription, as its handler receives it: the
+/// parameters already decoded and checked.
+pub struct SubscriptionRequest<S: Subscription> {
+    /// The query-string parameters (`cursor`, …).
+    pub params: S::Params,
+    /// Who is connecting, and the rest of the HTTP request that opened the
+    /// WebSocket.
+    pub context: RequestContext,
+}
+
+impl<S: Subscription> std::fmt::Debug for SubscriptionRequest<S>
+where
+    S::Params: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionRequest")
+            .field("subscription", &S::NSID)
+            .field("params", &self.params)
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+/// What a subscription's handler returns: the stream of messages, or an
+/// error sent (as an error frame) before any message.
+pub type SubscriptionResult<S> = Result<Messages<S>, HandlerError<<S as Subscription>::Error>>;
+
+/// The messages a server sends one subscriber, in order: typed messages, or
+/// frames already encoded (from an [`EventLog`](crate::subscription::EventLog),
+/// shared by every subscriber).
+///
+/// The server writes each as a frame and closes the connection normally when
+/// the stream ends. An error ([`Messages::try_new`], or an error frame) is
+/// sent as an error frame, and ends the stream.
+pub struct Messages<S: Subscription> {
+    #[cfg_attr(
+        not(all(feature = "server", feature = "subscriptions")),
+        allow(dead_code)
+    )]
+    pub(crate) items: Pin<Box<dyn Stream<Item = Outgoing<S>> + Send>>,
+    /// Resolves when the subscriber has fallen behind what the source keeps
+    /// (set by the event log): the server then drops it with
+    /// `ConsumerTooSlow`, even while a write to it is stuck.
+    pub(crate) lagged: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+/// One item of [`Messages`].
+#[cfg_attr(
+    not(all(feature = "server", feature = "subscriptions")),
+    allow(dead_code)
+)]
+pub(crate) enum Outgoing<S: Subscription> {
+    Message(S::Message),
+    Error(S::Error),
+    Frame(Frame),
+}
+
+impl<S: Subscription> Messages<S> {
+    /// The messages of `stream`.
+    pub fn new(stream: impl Stream<Item = S::Message> + Send + 'static) -> Self {
+        Self::of(Map {
+            stream: Box::pin(stream),
+            map: Outgoing::Message,
+        })
+    }
+
+    /// The messages of `stream`, until an error: it is sent as an error
+    /// frame, and the stream ends there.
+    pub fn try_new(
+        stream: impl Stream<Item = Result<S::Message, S::Error>> + Send + 'static,
+    ) -> Self {
+        Self::of(Map {
+            stream: Box::pin(stream),
+            map: |item| match item {
+                Ok(message) => Outgoing::Message(message),
+                Err(error) => Outgoing::Error(error),
+            },
+        })
+    }
+
+    /// Frames already encoded ([`Frame::of_message`], or an event log's):
+    /// sent as they are. An error frame ends the stream.
+    pub fn frames(stream: impl Stream<Item = Frame> + Send + 'static) -> Self {
+        Self::of(Map {
+            stream: Box::pin(stream),
+            map: Outgoing::Frame,
+        })
+    }
+
+    fn of(stream: impl Stream<Item = Outgoing<S>> + Send + 'static) -> Self {
+        Self {
+            items: Box::pin(stream),
+            lagged: None,
+        }
+    }
+
+    /// Drops the subscriber with `ConsumerTooSlow` once `lagged` resolves,
+    /// even while a write to it is waiting: for a source that knows when a
+    /// subscriber has fallen behind what it keeps (an
+    /// [`EventLog`](crate::subscription::EventLog) sets this itself; a
+    /// broadcast channel's receiver that lagged is another).
+    ///
+    /// Messages are taken from the stream only as fast as the subscriber's
+    /// connection takes them, so a stream that is not live (a replay from a
+    /// database) never makes a subscriber "too slow"; a live source must say
+    /// when one is, with this or with an error item
+    /// ([`try_new`](Self::try_new)).
+    pub fn drop_when(mut self, lagged: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.lagged = Some(Box::pin(lagged));
+        self
+    }
+}
+
+impl<S: Subscription> std::fmt::Debug for Messages<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messages")
+            .field("subscription", &S::NSID)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stream with each item mapped (the default build has no stream
+/// combinators).
+struct Map<St, F> {
+    stream: Pin<Box<St>>,
+    map: F,
+}
+
+impl<St: Stream, F: FnMut(St::Item) -> T + Unpin, T> Stream for Map<St, F> {
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        this.stream
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(&mut this.map))
+    }
 }

@@ -1,5 +1,5 @@
 //! The server side of a group of endpoints: a `Service` trait with one
-//! method per endpoint and a `register` function, emitted in the group's
+//! method per query, procedure and subscription and a `register` function, emitted in the group's
 //! module, behind a cargo feature when the options name one.
 
 use proc_macro2::TokenStream;
@@ -34,12 +34,16 @@ pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> Toke
         let Some(module_ir) = ir.modules.get(nsid) else {
             continue;
         };
-        let description = module_ir.items.iter().find_map(|item| match item {
-            Item::Endpoint(e) => Some(e.description.as_deref()),
-            _ => None,
-        });
+        let Some((description, subscription)) =
+            module_ir.items.iter().find_map(|item| match item {
+                Item::Endpoint(e) => Some((e.description.as_deref(), false)),
+                Item::Subscription(s) => Some((s.description.as_deref(), true)),
+                _ => None,
+            })
+        else {
+            continue;
+        };
         let summary = description
-            .flatten()
             .and_then(|d| d.split("\n\n").next())
             .map(|d| format!("`{nsid}`: {d}"))
             .unwrap_or_else(|| format!("`{nsid}`."));
@@ -47,17 +51,26 @@ pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> Toke
         let method = ident(method);
         let module = ident(module);
         let descriptor = ident(descriptor);
+        let (request, result, add) = if subscription {
+            (
+                quote!(SubscriptionRequest),
+                quote!(SubscriptionResult),
+                quote!(add_subscription),
+            )
+        } else {
+            (quote!(Request), quote!(HandlerResult), quote!(add))
+        };
         methods.push(quote! {
             #doc
             fn #method(
                 &self,
-                request: #rt::Request<#module::#descriptor>,
-            ) -> impl ::core::future::Future<Output = #rt::HandlerResult<#module::#descriptor>> + Send {
+                request: #rt::#request<#module::#descriptor>,
+            ) -> impl ::core::future::Future<Output = #rt::#result<#module::#descriptor>> + Send {
                 #rt::not_implemented(request)
             }
         });
         registrations.push(quote! {
-            registry.add::<#module::#descriptor, _, _>(|service: ::std::sync::Arc<S>, request| async move {
+            registry.#add::<#module::#descriptor, _, _>(|service: ::std::sync::Arc<S>, request| async move {
                 service.#method(request).await
             });
         });

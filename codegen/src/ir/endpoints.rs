@@ -1,6 +1,6 @@
 //! Facts about endpoints that emission needs and the lexicon only implies:
 //! which queries page ([`PaginationIr`]), and which endpoints a server
-//! implements together ([`Ir::groups`]).
+//! implements together, queries, procedures and subscriptions ([`Ir::groups`]).
 
 use crate::ir::{BodyTy, EndpointIr, FieldIr, Ir, Item, PaginationIr, Ty, TypeId, TypeKind};
 
@@ -14,12 +14,29 @@ pub(super) fn assign(ir: &mut Ir) {
             }
         }
     }
+    let subscriptions: Vec<String> = ir
+        .modules
+        .iter()
+        .filter(|(_, module)| {
+            module
+                .items
+                .iter()
+                .any(|item| matches!(item, Item::Subscription(_)))
+        })
+        .map(|(nsid, _)| nsid.clone())
+        .collect();
+    let mut served = Vec::new();
     for (nsid, k, pagination) in found {
         if let Some(Item::Endpoint(endpoint)) =
             ir.modules.get_mut(&nsid).and_then(|m| m.items.get_mut(k))
         {
             endpoint.pagination = pagination;
         }
+        served.push(nsid);
+    }
+    served.extend(subscriptions);
+    served.sort();
+    for nsid in served {
         if let Some((group, _)) = nsid.rsplit_once('.') {
             let members = ir.groups.entry(group.to_owned()).or_default();
             if !members.contains(&nsid) {

@@ -17,3 +17,148 @@ pub mod site;
 
 /// Lexicons under `tools`.
 pub mod tools;
+
+/// A record of any type these bindings have, chosen by its `$type` (a repository's records, a firehose commit's ops); a record of any other type is kept as data in the unknown case.
+#[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+#[non_exhaustive]
+pub enum Record {
+    /// `app.bsky.actor.contentVisibilityDeclaration`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.actor.contentVisibilityDeclaration")]
+    AppBskyActorContentVisibilityDeclaration(
+        ::std::boxed::Box<
+            crate::app::bsky::actor::content_visibility_declaration::ContentVisibilityDeclaration,
+        >,
+    ),
+    /// `app.bsky.actor.profile`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.actor.profile")]
+    AppBskyActorProfile(::std::boxed::Box<crate::app::bsky::actor::profile::Profile>),
+    /// `app.bsky.actor.status`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.actor.status")]
+    AppBskyActorStatus(::std::boxed::Box<crate::app::bsky::actor::status::Status>),
+    /// `app.bsky.feed.generator`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.feed.generator")]
+    AppBskyFeedGenerator(
+        ::std::boxed::Box<crate::app::bsky::feed::generator::Generator>,
+    ),
+    /// `app.bsky.feed.like`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.feed.like")]
+    AppBskyFeedLike(::std::boxed::Box<crate::app::bsky::feed::like::Like>),
+    /// `app.bsky.feed.post`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.feed.post")]
+    AppBskyFeedPost(::std::boxed::Box<crate::app::bsky::feed::post::Post>),
+    /// `app.bsky.feed.postgate`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.feed.postgate")]
+    AppBskyFeedPostgate(::std::boxed::Box<crate::app::bsky::feed::postgate::Postgate>),
+    /// `app.bsky.feed.repost`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.feed.repost")]
+    AppBskyFeedRepost(::std::boxed::Box<crate::app::bsky::feed::repost::Repost>),
+    /// `app.bsky.feed.threadgate`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.feed.threadgate")]
+    AppBskyFeedThreadgate(
+        ::std::boxed::Box<crate::app::bsky::feed::threadgate::Threadgate>,
+    ),
+    /// `app.bsky.graph.block`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.block")]
+    AppBskyGraphBlock(::std::boxed::Box<crate::app::bsky::graph::block::Block>),
+    /// `app.bsky.graph.follow`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.follow")]
+    AppBskyGraphFollow(::std::boxed::Box<crate::app::bsky::graph::follow::Follow>),
+    /// `app.bsky.graph.list`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.list")]
+    AppBskyGraphList(::std::boxed::Box<crate::app::bsky::graph::list::List>),
+    /// `app.bsky.graph.listblock`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.listblock")]
+    AppBskyGraphListblock(
+        ::std::boxed::Box<crate::app::bsky::graph::listblock::Listblock>,
+    ),
+    /// `app.bsky.graph.listitem`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.listitem")]
+    AppBskyGraphListitem(::std::boxed::Box<crate::app::bsky::graph::listitem::Listitem>),
+    /// `app.bsky.graph.starterpack`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.starterpack")]
+    AppBskyGraphStarterpack(
+        ::std::boxed::Box<crate::app::bsky::graph::starterpack::Starterpack>,
+    ),
+    /// `app.bsky.graph.verification`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.verification")]
+    AppBskyGraphVerification(
+        ::std::boxed::Box<crate::app::bsky::graph::verification::Verification>,
+    ),
+    /// `app.bsky.labeler.service`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.labeler.service")]
+    AppBskyLabelerService(
+        ::std::boxed::Box<crate::app::bsky::labeler::service::Service>,
+    ),
+    /// `app.bsky.notification.declaration`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.notification.declaration")]
+    AppBskyNotificationDeclaration(
+        ::std::boxed::Box<crate::app::bsky::notification::declaration::Declaration>,
+    ),
+    /// `chat.bsky.actor.declaration`
+    #[cfg(feature = "chat-bsky")]
+    #[lex("chat.bsky.actor.declaration")]
+    ChatBskyActorDeclaration(
+        ::std::boxed::Box<crate::chat::bsky::actor::declaration::Declaration>,
+    ),
+    /// `com.atproto.lexicon.schema`
+    #[cfg(feature = "com-atproto")]
+    #[lex("com.atproto.lexicon.schema")]
+    ComAtprotoLexiconSchema(
+        ::std::boxed::Box<crate::com::atproto::lexicon::schema::Schema>,
+    ),
+    /// `com.germnetwork.declaration`
+    #[cfg(feature = "com-germnetwork")]
+    #[lex("com.germnetwork.declaration")]
+    ComGermnetworkDeclaration(
+        ::std::boxed::Box<crate::com::germnetwork::declaration::Declaration>,
+    ),
+    /// `site.standard.document`
+    #[cfg(feature = "site-standard")]
+    #[lex("site.standard.document")]
+    SiteStandardDocument(::std::boxed::Box<crate::site::standard::document::Document>),
+    /// `site.standard.graph.recommend`
+    #[cfg(feature = "site-standard")]
+    #[lex("site.standard.graph.recommend")]
+    SiteStandardGraphRecommend(
+        ::std::boxed::Box<crate::site::standard::graph::recommend::Recommend>,
+    ),
+    /// `site.standard.graph.subscription`
+    #[cfg(feature = "site-standard")]
+    #[lex("site.standard.graph.subscription")]
+    SiteStandardGraphSubscription(
+        ::std::boxed::Box<crate::site::standard::graph::subscription::Subscription>,
+    ),
+    /// `site.standard.publication`
+    #[cfg(feature = "site-standard")]
+    #[lex("site.standard.publication")]
+    SiteStandardPublication(
+        ::std::boxed::Box<crate::site::standard::publication::Publication>,
+    ),
+    /// `site.standard.theme.basic`
+    #[cfg(feature = "site-standard")]
+    #[lex("site.standard.theme.basic")]
+    SiteStandardThemeBasic(
+        ::std::boxed::Box<crate::site::standard::theme::basic::Basic>,
+    ),
+    /// A record of a type these bindings do not have, kept as it was received.
+    #[lex(unknown)]
+    Unknown(::atlex::rt::Unknown),
+}

@@ -2,7 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{Data, DeriveInput, Fields, Ident, LitStr, Type, Variant};
+use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Type, Variant};
 
 use crate::attrs::{Container, VariantAttrs};
 use crate::object::generic_of;
@@ -28,12 +28,43 @@ fn payload(variant: &Variant) -> syn::Result<&Type> {
     }
 }
 
+/// The `#[cfg(...)]` attributes of a variant, repeated on everything derived
+/// for it.
+fn cfgs(variant: &Variant) -> Vec<&Attribute> {
+    variant
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect()
+}
+
+/// Whether a member with these `#[cfg(...)]`s is compiled in, as an
+/// expression.
+fn enabled(cfgs: &[&Attribute]) -> TokenStream {
+    let tests = cfgs.iter().filter_map(|a| match &a.meta {
+        syn::Meta::List(list) => {
+            let predicate = &list.tokens;
+            Some(quote!(::core::cfg!(#predicate)))
+        }
+        _ => None,
+    });
+    quote!(true #(&& #tests)*)
+}
+
+/// A union member: its variant, `$type`, object type and `cfg`s.
+struct UnionMember<'a> {
+    variant: &'a Ident,
+    type_name: LitStr,
+    ty: &'a Type,
+    cfg: Vec<&'a Attribute>,
+}
+
 pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
     let serde = quote!(#rt::serde);
     let name = &input.ident;
-    let mut members: Vec<(&Ident, LitStr, &Type)> = Vec::new();
+    let mut members: Vec<UnionMember<'_>> = Vec::new();
     let mut unknown: Option<&Ident> = None;
     for (variant, attrs) in variants(input)? {
         if attrs.unknown {
@@ -53,18 +84,52 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
                 "a member holds a `Box` of its object",
             ));
         };
-        members.push((&variant.ident, type_name, inner));
+        members.push(UnionMember {
+            variant: &variant.ident,
+            type_name,
+            ty: inner,
+            cfg: cfgs(variant),
+        });
     }
-    let types: Vec<&LitStr> = members.iter().map(|(_, t, _)| t).collect();
-    let variants: Vec<&Ident> = members.iter().map(|(v, _, _)| *v).collect();
+    let types = members.iter().map(|m| {
+        let (cfg, t) = (&m.cfg, &m.type_name);
+        quote!(#(#cfg)* #t)
+    });
     let decode = if members.is_empty() {
         quote! {
             let _ = (index, member);
             ::core::result::Result::Err(#serde::de::Error::custom("this union has no members"))
         }
+    } else if members.iter().any(|m| !m.cfg.is_empty()) {
+        // Members compiled out shift the indices: member k's index is the
+        // number of members before it that are compiled in.
+        let mut consts = Vec::new();
+        let mut arms = Vec::new();
+        for (k, m) in members.iter().enumerate() {
+            let index = quote::format_ident!("MEMBER_{}", k);
+            let value = match k.checked_sub(1) {
+                None => quote!(0),
+                Some(j) => {
+                    let before = quote::format_ident!("MEMBER_{}", j);
+                    let on = enabled(&members[j].cfg);
+                    quote!(#before + (#on) as usize)
+                }
+            };
+            consts.push(quote!(const #index: usize = #value;));
+            let (cfg, v) = (&m.cfg, m.variant);
+            arms.push(quote!(#(#cfg)* #index => member.decode().map(Self::#v),));
+        }
+        quote! {
+            #(#consts)*
+            match index {
+                #(#arms)*
+                _ => ::core::result::Result::Err(#serde::de::Error::custom("no such member")),
+            }
+        }
     } else {
-        let last = variants.len() - 1;
-        let arms = variants.iter().enumerate().map(|(i, v)| {
+        let last = members.len() - 1;
+        let arms = members.iter().enumerate().map(|(i, m)| {
+            let v = m.variant;
             if i == last {
                 quote!(_ => member.decode().map(Self::#v),)
             } else {
@@ -82,12 +147,16 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
     };
     let serialize_unknown = unknown
         .map(|u| quote!(Self::#u(value) => #serde::Serialize::serialize(value, serializer),));
+    let serialize_arms = members.iter().map(|m| {
+        let (cfg, t, v) = (&m.cfg, &m.type_name, m.variant);
+        quote!(#(#cfg)* Self::#v(value) => #rt::serialize_member(#t, &**value, serializer),)
+    });
     let serialize_body = if members.is_empty() && unknown.is_none() {
         quote!(match *self {})
     } else {
         quote! {
             match self {
-                #(Self::#variants(value) => #rt::serialize_member(#types, &**value, serializer),)*
+                #(#serialize_arms)*
                 #serialize_unknown
             }
         }
@@ -96,19 +165,25 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote!(impl #rt::Validate for #name {})
     } else {
         let rest = unknown.map(|_| quote!(_ => {}));
+        let arms = members.iter().map(|m| {
+            let (cfg, v) = (&m.cfg, m.variant);
+            quote!(#(#cfg)* Self::#v(value) => #rt::Validate::check(&**value, v),)
+        });
         quote! {
             impl #rt::Validate for #name {
                 fn check(&self, v: &mut #rt::Validator) {
                     match self {
-                        #(Self::#variants(value) => #rt::Validate::check(&**value, v),)*
+                        #(#arms)*
                         #rest
                     }
                 }
             }
         }
     };
-    let froms = members.iter().map(|(variant, _, ty)| {
+    let froms = members.iter().map(|m| {
+        let (cfg, variant, ty) = (&m.cfg, m.variant, m.ty);
         quote! {
+            #(#cfg)*
             impl ::core::convert::From<#ty> for #name {
                 #[inline]
                 fn from(member: #ty) -> Self {

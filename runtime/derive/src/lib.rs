@@ -33,6 +33,7 @@
 //! | field | `unknown` | the `ExtraFields` that keeps undeclared properties |
 //! | union variant | `"nsid#def"` | the member's `$type` |
 //! | union variant | `unknown` | the variant that keeps unknown members (an open union) |
+//! | union variant | `#[cfg(...)]` (not `lex`) | repeated on what is derived for the member, so members can be compiled out |
 //! | string enum variant | `"value"` | the value |
 //! | string enum variant | `other` | the variant that keeps other values (an open enum) |
 //! | error variant | `rename = "Name"` | the error name, when it is not the variant name |

@@ -105,6 +105,8 @@ mod builder;
 mod error;
 mod reset;
 mod session;
+#[cfg(feature = "subscriptions")]
+mod subscribe;
 
 pub use crate::validate::ValidationMode;
 pub use account::{
@@ -115,6 +117,8 @@ pub use error::{BoxError, BuildError, Error, TransportKind};
 #[cfg(feature = "identity")]
 pub use session::login;
 pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};
+#[cfg(feature = "subscriptions")]
+pub use subscribe::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, Reconnect};
 
 use std::collections::HashSet;
 use std::fmt;

@@ -101,21 +101,9 @@ where
                 },
             );
         }
-        let caller = match &self.settings.authenticator {
-            Some(authenticator) => {
-                let request = AuthRequest {
-                    nsid: E::NSID,
-                    method: &parts.method,
-                    uri: &parts.uri,
-                    headers: &parts.headers,
-                    extensions: &mut parts.extensions,
-                };
-                match authenticator.authenticate_boxed(request).await {
-                    Ok(caller) => caller,
-                    Err(rejection) => return response::rejection(envelope, &rejection),
-                }
-            }
-            None => None,
+        let caller = match authenticate(&self.settings, E::NSID, &mut parts).await {
+            Ok(caller) => caller,
+            Err(rejection) => return response::rejection(envelope, &rejection),
         };
 
         let params =
@@ -190,6 +178,28 @@ where
     }
 }
 
+/// The caller of a request to `nsid`, as the router's authenticator names
+/// it (anonymous without one).
+pub(super) async fn authenticate(
+    settings: &Settings,
+    nsid: &'static str,
+    parts: &mut http::request::Parts,
+) -> Result<Option<crate::types::Did>, super::Rejection> {
+    match &settings.authenticator {
+        Some(authenticator) => {
+            let request = AuthRequest {
+                nsid,
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                extensions: &mut parts.extensions,
+            };
+            authenticator.authenticate_boxed(request).await
+        }
+        None => Ok(None),
+    }
+}
+
 /// The endpoints of one path: each method, with the binding and route of the
 /// endpoint it reaches.
 pub(super) type Members = Vec<(HttpMethod, Binding, Arc<dyn Serve>)>;
@@ -253,7 +263,7 @@ fn wrong_method(envelope: &binding::Envelope, methods: &[HttpMethod], method: &M
 
 /// Reads and checks the parameters: from the query string, and the path's
 /// variables for a template.
-fn read_params<P: Params + Validate>(
+pub(super) fn read_params<P: Params + Validate>(
     path: &PathTemplate,
     request_path: &str,
     query: Option<&str>,

@@ -224,6 +224,7 @@
 mod auth;
 mod endpoint;
 mod response;
+mod subscription;
 
 pub use auth::{AuthRequest, Authenticator, Rejection};
 
@@ -235,6 +236,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -242,10 +244,10 @@ use http::HeaderMap;
 
 use crate::binding::{self, Binding, PathTemplate};
 use crate::error::CommonError;
-use crate::service::{HandlerResult, Registry, Request};
+use crate::service::{HandlerResult, Registry, Request, SubscriptionRequest, SubscriptionResult};
 use crate::types::{Did, Nsid};
 use crate::validate::{ValidationError, ValidationMode, ViolationHook};
-use crate::xrpc::Endpoint;
+use crate::xrpc::{Endpoint, EndpointKind, Subscription};
 
 /// The body limit of a new [`XrpcRouter`]: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -261,7 +263,20 @@ struct Settings {
     validate_outputs: ValidationMode,
     /// Receives the violations of outputs under [`ValidationMode::Lenient`].
     on_violation: Option<ViolationHook>,
+    /// How often subscribers are pinged.
+    #[cfg_attr(not(feature = "subscriptions"), allow(dead_code))]
+    heartbeat: Option<Duration>,
+    /// The bytes of frames a subscriber's connection buffers before writes
+    /// wait for it.
+    #[cfg_attr(not(feature = "subscriptions"), allow(dead_code))]
+    subscriber_write_buffer: usize,
 }
+
+/// How often a new router pings each subscriber: 30 s.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(30);
+/// How many bytes of frames a subscriber's connection buffers before writing
+/// to it waits: 1 MiB.
+pub const DEFAULT_SUBSCRIBER_WRITE_BUFFER: usize = 1 << 20;
 
 /// Turns the constraint violations of an endpoint's input into one of its
 /// declared errors (see [`XrpcRouter::map_invalid_input`]).
@@ -306,6 +321,8 @@ pub struct XrpcRouter<S> {
     input_rejections: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
     validate_outputs: ValidationMode,
     on_violation: Option<ViolationHook>,
+    heartbeat: Option<Duration>,
+    subscriber_write_buffer: usize,
 }
 
 impl<S: Send + Sync + 'static> XrpcRouter<S> {
@@ -325,6 +342,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             input_rejections: BTreeMap::new(),
             validate_outputs: ValidationMode::Off,
             on_violation: None,
+            heartbeat: Some(DEFAULT_HEARTBEAT),
+            subscriber_write_buffer: DEFAULT_SUBSCRIBER_WRITE_BUFFER,
         }
     }
 
@@ -439,6 +458,25 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
         self
     }
 
+    /// How often each subscriber of a subscription is pinged
+    /// ([`DEFAULT_HEARTBEAT`]); `None` sends no pings. A subscriber's pings
+    /// are always answered.
+    pub fn heartbeat(mut self, every: Option<Duration>) -> Self {
+        self.heartbeat = every.filter(|every| !every.is_zero());
+        self
+    }
+
+    /// How many bytes of frames a subscriber's connection buffers
+    /// ([`DEFAULT_SUBSCRIBER_WRITE_BUFFER`]; it holds one frame more when a
+    /// frame is larger): past it, writing waits for the subscriber, and a
+    /// subscriber that falls behind its source (an
+    /// [`EventLog`](crate::subscription::EventLog)) is dropped with
+    /// `ConsumerTooSlow`.
+    pub fn subscriber_write_buffer(mut self, bytes: usize) -> Self {
+        self.subscriber_write_buffer = bytes;
+        self
+    }
+
     /// The [`axum::Router`] serving the endpoints: each at `/xrpc/<NSID>` or
     /// its binding's path, every other NSID under `/xrpc/` answering 501
     /// `MethodNotImplemented` (a path that is no NSID, 400 `InvalidRequest`).
@@ -456,6 +494,8 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
             input_rejections: self.input_rejections,
             validate_outputs: self.validate_outputs,
             on_violation: self.on_violation,
+            heartbeat: self.heartbeat,
+            subscriber_write_buffer: self.subscriber_write_buffer,
         });
         let not_implemented = RouteService(Arc::new(response::NotImplemented));
         let mut router = axum::Router::new()
@@ -506,6 +546,30 @@ impl<S: Send + Sync + 'static> Registry<S> for XrpcRouter<S> {
             E::NSID,
             Mounted {
                 binding: E::BINDING,
+                build,
+            },
+        );
+    }
+
+    fn add_subscription<E, F, Fut>(&mut self, handler: F)
+    where
+        E: Subscription + 'static,
+        F: Fn(Arc<S>, SubscriptionRequest<E>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = SubscriptionResult<E>> + Send + 'static,
+    {
+        if Nsid::validate(E::NSID).is_err() {
+            return;
+        }
+        let service = Arc::clone(&self.service);
+        let build: BuildRoute = Box::new(move |settings| {
+            Arc::new(subscription::SubscriptionRoute::<E, S, F>::new(
+                service, handler, settings,
+            ))
+        });
+        self.routes.insert(
+            E::NSID,
+            Mounted {
+                binding: Binding::xrpc(EndpointKind::Query),
                 build,
             },
         );

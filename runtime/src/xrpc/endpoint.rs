@@ -68,15 +68,27 @@ pub trait PaginatedItems: Paginated {
 }
 
 /// The description of one subscription (an event stream over WebSocket).
-pub trait Subscription {
-    /// The subscription's NSID.
+///
+/// Generated code implements this on a unit struct per subscription (for
+/// example `com::atproto::sync::subscribe_repos::SubscribeRepos`); the
+/// client's `subscribe` and the server's router are generic over it.
+pub trait Subscription: 'static {
+    /// The subscription's NSID (over XRPC, also its path: `/xrpc/<NSID>`).
     const NSID: &'static str;
-    /// Query-string parameters.
-    type Params: Params + Send + Sync + 'static;
-    /// The union of message types the stream carries.
-    type Message;
-    /// The subscription's declared errors.
-    type Error: EndpointError;
+    /// Query-string parameters (`()` when the lexicon declares none).
+    type Params: Params + Validate + Send + Sync + 'static;
+    /// The union of message types the stream carries; each frame's `t` names
+    /// a member.
+    type Message: crate::member::Union
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Validate
+        + Send
+        + Sync
+        + 'static;
+    /// The subscription's declared errors, plus a case for names it does not
+    /// declare.
+    type Error: EndpointError + Send + Sync + 'static;
 }
 
 /// An endpoint's error type: the names its lexicon declares, and an

@@ -81,6 +81,20 @@ pub trait Service: Send + Sync + 'static {
         ::atlex::rt::not_implemented(request)
     }
 
+    /// `chat.bsky.moderation.subscribeModEvents`: Subscribe to stream of chat events targeted to moderation. Private endpoint.
+    fn subscribe_mod_events(
+        &self,
+        request: ::atlex::rt::SubscriptionRequest<
+            subscribe_mod_events::SubscribeModEvents,
+        >,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::SubscriptionResult<
+            subscribe_mod_events::SubscribeModEvents,
+        >,
+    > + Send {
+        ::atlex::rt::not_implemented(request)
+    }
+
     /// `chat.bsky.moderation.updateActorAccess`.
     fn update_actor_access(
         &self,
@@ -136,6 +150,14 @@ pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
             _,
         >(|service: ::std::sync::Arc<S>, request| async move {
             service.get_message_context(request).await
+        });
+    registry
+        .add_subscription::<
+            subscribe_mod_events::SubscribeModEvents,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.subscribe_mod_events(request).await
         });
     registry
         .add::<

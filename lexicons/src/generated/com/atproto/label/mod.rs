@@ -25,6 +25,16 @@ pub trait Service: Send + Sync + 'static {
     > + Send {
         ::atlex::rt::not_implemented(request)
     }
+
+    /// `com.atproto.label.subscribeLabels`: Subscribe to stream of labels (and negations). Public endpoint implemented by mod services. Uses same sequencing scheme as repo event stream.
+    fn subscribe_labels(
+        &self,
+        request: ::atlex::rt::SubscriptionRequest<subscribe_labels::SubscribeLabels>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::SubscriptionResult<subscribe_labels::SubscribeLabels>,
+    > + Send {
+        ::atlex::rt::not_implemented(request)
+    }
 }
 
 /// Mounts every `com.atproto.label` endpoint of a [`Service`] on `registry`.
@@ -39,5 +49,13 @@ pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
             _,
         >(|service: ::std::sync::Arc<S>, request| async move {
             service.query_labels(request).await
+        });
+    registry
+        .add_subscription::<
+            subscribe_labels::SubscribeLabels,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.subscribe_labels(request).await
         });
 }

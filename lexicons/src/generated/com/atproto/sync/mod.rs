@@ -209,6 +209,16 @@ pub trait Service: Send + Sync + 'static {
     > + Send {
         ::atlex::rt::not_implemented(request)
     }
+
+    /// `com.atproto.sync.subscribeRepos`: Repository event stream, aka Firehose endpoint. Outputs repo commits with diff data, and identity update events, for all repositories on the current server. See the atproto specifications for details around stream sequencing, repo versioning, CAR diff format, and more. Public and does not require auth; implemented by PDS and Relay.
+    fn subscribe_repos(
+        &self,
+        request: ::atlex::rt::SubscriptionRequest<subscribe_repos::SubscribeRepos>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::SubscriptionResult<subscribe_repos::SubscribeRepos>,
+    > + Send {
+        ::atlex::rt::not_implemented(request)
+    }
 }
 
 /// Mounts every `com.atproto.sync` endpoint of a [`Service`] on `registry`.
@@ -335,5 +345,13 @@ pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
             _,
         >(|service: ::std::sync::Arc<S>, request| async move {
             service.request_crawl(request).await
+        });
+    registry
+        .add_subscription::<
+            subscribe_repos::SubscribeRepos,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.subscribe_repos(request).await
         });
 }
