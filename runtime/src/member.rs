@@ -95,6 +95,7 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
 }
 
 /// Where `type_name` is in `members` (one copy for every union).
+#[inline]
 fn member_index(members: &[&str], type_name: &str) -> Option<usize> {
     members.iter().position(|m| *m == type_name)
 }
