@@ -79,7 +79,7 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
         let (type_name, before) = read_type(&mut map)?;
         let type_name = type_name.as_str();
-        let Some(index) = U::MEMBERS.iter().position(|m| *m == type_name) else {
+        let Some(index) = member_index(U::MEMBERS, type_name) else {
             let data = collect(before, type_name, map)?;
             return U::unknown(Unknown::new(data))
                 .ok_or_else(|| unexpected_member(type_name, U::MEMBERS));
@@ -92,6 +92,12 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
         };
         U::decode_member(index, Member::new(U::MEMBERS[index], rest))
     }
+}
+
+/// Where `type_name` is in `members` (one copy for every union).
+#[inline]
+fn member_index(members: &[&str], type_name: &str) -> Option<usize> {
+    members.iter().position(|m| *m == type_name)
 }
 
 /// Entries of an object, as read.

@@ -33,5 +33,5 @@ pub use crate::validate::{IntegerRules, Rules, StringRules, Validate, Validator}
 pub use crate::xrpc::{
     Binary, Codec, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
     Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UndeclaredError,
-    UnknownError, UnknownValue, deserialize_error, serialize_error,
+    UnknownError, UnknownValue, deserialize_error, fmt_error, serialize_error,
 };

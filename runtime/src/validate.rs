@@ -276,15 +276,49 @@ impl Validator {
 
     /// Runs `f` at `path.name` (a `&'static str` costs no allocation).
     pub fn field(&mut self, name: impl Into<Cow<'static, str>>, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Field(name.into()));
+        self.enter(Segment::Field(name.into()));
         f(self);
-        self.path.pop();
+        self.leave();
     }
 
     /// Runs `f` at `path[index]`.
     pub fn index(&mut self, index: usize, f: impl FnOnce(&mut Self)) {
-        self.path.push(Segment::Index(index));
+        self.enter(Segment::Index(index));
         f(self);
+        self.leave();
+    }
+
+    /// Checks `value` at `path.name`: what derived `Validate` impls do for
+    /// each field whose type has constraints of its own. One copy per field
+    /// type, not per field.
+    pub fn check_field<T: Validate + ?Sized>(&mut self, name: &'static str, value: &T) {
+        self.enter(Segment::Field(Cow::Borrowed(name)));
+        value.check(self);
+        self.leave();
+    }
+
+    /// Checks `value` against `rules` at `path.name`: what derived
+    /// `Validate` impls do for a field with constraints where it is used.
+    pub fn check_field_rules<T: Validate + ?Sized>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+        rules: &Rules,
+    ) {
+        self.enter(Segment::Field(Cow::Borrowed(name)));
+        value.check_rules(self, rules);
+        self.leave();
+    }
+
+    // Entering and leaving a path segment are kept out of line: every field
+    // check of every type calls them.
+    #[inline(never)]
+    fn enter(&mut self, segment: Segment) {
+        self.path.push(segment);
+    }
+
+    #[inline(never)]
+    fn leave(&mut self) {
         self.path.pop();
     }
 

@@ -185,6 +185,7 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote! {
             #(#cfg)*
             impl ::core::convert::From<#ty> for #name {
+                #[inline]
                 fn from(member: #ty) -> Self {
                     Self::#variant(::std::boxed::Box::new(member))
                 }
@@ -318,6 +319,7 @@ pub fn string_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
 
         impl ::core::fmt::Display for #name {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
             }
@@ -400,11 +402,7 @@ pub fn endpoint_error(input: &DeriveInput) -> syn::Result<TokenStream> {
 
         impl ::core::fmt::Display for #name {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                let name = #rt::EndpointError::name(self);
-                match #rt::EndpointError::message(self) {
-                    ::core::option::Option::Some(message) => write!(f, "{name}: {message}"),
-                    ::core::option::Option::None => f.write_str(name),
-                }
+                #rt::fmt_error(#rt::EndpointError::name(self), #rt::EndpointError::message(self), f)
             }
         }
 

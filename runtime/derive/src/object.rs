@@ -370,14 +370,14 @@ fn validate(name: &Ident, fields: &[Field<'_>], rt: &TokenStream) -> TokenStream
         let (ident, json) = (f.ident, &f.json);
         match check {
             None => checks.push(quote! {
-                v.field(#json, |v| #rt::Validate::check(&self.#ident, v));
+                v.check_field(#json, &self.#ident);
             }),
             Some(rules) => {
                 let rule = format_ident!("R{i}");
                 let value = rules.tokens(rt);
                 consts.push(quote!(const #rule: #rt::Rules = #value;));
                 checks.push(quote! {
-                    v.field(#json, |v| #rt::Validate::check_rules(&self.#ident, v, &#rule));
+                    v.check_field_rules(#json, &self.#ident, &#rule);
                 });
             }
         }
@@ -448,6 +448,7 @@ fn methods(name: &Ident, fields: &[Field<'_>], unknown: Option<&Ident>) -> Token
                 #(#docs)*
                 #fallback
                 #[must_use]
+                #[inline]
                 pub fn #setter(mut self, #ident: #ty) -> Self {
                     self.#ident = ::core::option::Option::Some(#value);
                     self
@@ -459,6 +460,7 @@ fn methods(name: &Ident, fields: &[Field<'_>], unknown: Option<&Ident>) -> Token
         impl #name {
             #[doc = #new_doc]
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(#(#params),*) -> Self {
                 Self { #(#inits)* #unknown_init }
             }
@@ -483,6 +485,7 @@ fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
         Default::Str(text) if is_string(inner) => (
             format!("{:?}", text.value()),
             quote! {
+                #[inline]
                 pub fn #method(&self) -> &str {
                     self.#ident.as_deref().unwrap_or(#text)
                 }
@@ -491,6 +494,7 @@ fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
         Default::Str(text) => (
             format!("{:?}", text.value()),
             quote! {
+                #[inline]
                 pub fn #method(&self) -> #inner {
                     self.#ident.clone().unwrap_or_else(|| <#inner as ::core::convert::From<&str>>::from(#text))
                 }
@@ -499,6 +503,7 @@ fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
         Default::Value(lit) => (
             lit.to_string().replace(' ', ""),
             quote! {
+                #[inline]
                 pub fn #method(&self) -> #inner {
                     self.#ident.unwrap_or(#lit)
                 }
@@ -507,6 +512,7 @@ fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
         Default::Path(path) => (
             format!("`{}`", quote!(#path).to_string().replace(' ', "")),
             quote! {
+                #[inline]
                 pub fn #method(&self) -> #inner {
                     self.#ident.clone().unwrap_or(#path)
                 }

@@ -715,35 +715,8 @@ impl<'de, E: de::Error> Deserializer<'de> for ValueDeserializer<'_, E> {
                 std::iter::once(("$link", link.to_string())),
             )),
             Value::Link(link) => visitor.visit_newtype_struct(LinkBytes::<E>(*link, PhantomData)),
-            Value::Array(items) => {
-                let mut seq = Items {
-                    items: items.iter(),
-                    parent: &self,
-                };
-                let value = visitor.visit_seq(&mut seq)?;
-                match seq.items.len() {
-                    0 => Ok(value),
-                    left => Err(de::Error::invalid_length(
-                        items.len() - left,
-                        &"fewer items",
-                    )),
-                }
-            }
-            Value::Object(map) => {
-                let mut entries = Entries {
-                    entries: map.iter(),
-                    value: None,
-                    parent: &self,
-                };
-                let value = visitor.visit_map(&mut entries)?;
-                match entries.entries.len() {
-                    0 => Ok(value),
-                    left => Err(de::Error::invalid_length(
-                        map.len() - left,
-                        &"fewer entries",
-                    )),
-                }
-            }
+            Value::Array(items) => self.visit_items(items, visitor),
+            Value::Object(map) => self.visit_entries(map, visitor),
         }
     }
 
@@ -787,9 +760,130 @@ impl<'de, E: de::Error> Deserializer<'de> for ValueDeserializer<'_, E> {
         self.human
     }
 
+    // A type that asks for one kind gets that kind or the error its visitor
+    // would give for another: only the visitor's method for that kind is
+    // compiled for it, not one per kind as `deserialize_any` needs.
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        match self.value {
+            Value::Bool(b) => visitor.visit_bool(*b),
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        match self.value {
+            Value::Integer(n) => visitor.visit_i64(*n),
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        match self.value {
+            Value::String(text) => visitor.visit_str(text),
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        match self.value {
+            Value::Array(items) => self.visit_items(items, visitor),
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
+        match self.value {
+            Value::Object(map) => self.visit_entries(map, visitor),
+            _ => Err(self.mismatch(&visitor)),
+        }
+    }
+
+    // A struct may be the JSON form of bytes or a link (`{"$bytes"}`,
+    // `{"$link"}`): that is how `Bytes` and `CidLink` read themselves from
+    // human-readable input. Generated objects ask for a map, and get only
+    // objects.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, E> {
+        match self.value {
+            Value::Bytes(_) | Value::Link(_) if self.human => self.deserialize_any(visitor),
+            _ => self.deserialize_map(visitor),
+        }
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
+        i8 i16 i32 i128 u8 u16 u32 u64 u128 f32 f64 char
+        bytes byte_buf unit unit_struct tuple tuple_struct
+    }
+}
+
+impl<'a, E: de::Error> ValueDeserializer<'a, E> {
+    fn visit_items<'de, V: Visitor<'de>>(
+        &self,
+        items: &'a [Value],
+        visitor: V,
+    ) -> Result<V::Value, E> {
+        let mut seq = Items {
+            items: items.iter(),
+            parent: self,
+        };
+        let value = visitor.visit_seq(&mut seq)?;
+        match seq.items.len() {
+            0 => Ok(value),
+            left => Err(de::Error::invalid_length(
+                items.len() - left,
+                &"fewer items",
+            )),
+        }
+    }
+
+    fn visit_entries<'de, V: Visitor<'de>>(
+        &self,
+        map: &'a BTreeMap<String, Value>,
+        visitor: V,
+    ) -> Result<V::Value, E> {
+        let mut entries = Entries {
+            entries: map.iter(),
+            value: None,
+            parent: self,
+        };
+        let value = visitor.visit_map(&mut entries)?;
+        match entries.entries.len() {
+            0 => Ok(value),
+            left => Err(de::Error::invalid_length(
+                map.len() - left,
+                &"fewer entries",
+            )),
+        }
+    }
+
+    /// The error for a value of another kind than `expected` asks for: what
+    /// the visitor's default method for the value's kind gives.
+    fn mismatch(&self, expected: &dyn de::Expected) -> E {
+        let unexpected = match self.value {
+            Value::Null if self.human => de::Unexpected::Unit,
+            Value::Null => de::Unexpected::Option,
+            Value::Bool(b) => de::Unexpected::Bool(*b),
+            Value::Integer(n) => de::Unexpected::Signed(*n),
+            Value::String(text) => de::Unexpected::Str(text),
+            Value::Bytes(_) | Value::Link(_) if self.human => de::Unexpected::Map,
+            Value::Bytes(bytes) => de::Unexpected::Bytes(&bytes.0),
+            Value::Link(_) => de::Unexpected::NewtypeStruct,
+            Value::Array(_) => de::Unexpected::Seq,
+            Value::Object(_) => de::Unexpected::Map,
+        };
+        E::invalid_type(unexpected, expected)
     }
 }
 

@@ -182,6 +182,14 @@ impl<'de> serde::Deserialize<'de> for UndeclaredError {
     }
 }
 
+/// `Display` of a generated error enum: `Name: message`, or the name alone.
+pub fn fmt_error(name: &str, message: Option<&str>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match message {
+        Some(message) => write!(f, "{name}: {message}"),
+        None => f.write_str(name),
+    }
+}
+
 /// Writes the `{"error", "message"}` body of an endpoint error.
 pub fn serialize_error<E: EndpointError, S: Serializer>(
     error: &E,

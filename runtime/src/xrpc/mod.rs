@@ -18,7 +18,7 @@ pub use body::{Binary, DecodeError, EncodeError, Payload};
 pub use codec::{Codec, Json, NoBody, Raw};
 pub use endpoint::{
     Endpoint, EndpointError, Paginated, PaginatedItems, Subscription, UndeclaredError,
-    UnknownError, deserialize_error, serialize_error,
+    UnknownError, deserialize_error, fmt_error, serialize_error,
 };
 pub use kind::EndpointKind;
 pub use params::{ParamValue, Params, ParamsError, QueryReader, QueryWriter, UnknownValue};

@@ -71,11 +71,16 @@ impl QueryWriter {
     }
 
     /// Appends a required parameter.
+    // The generic methods here and on `QueryReader` stay out of line: each
+    // `Params` type's reader and writer call one per parameter, and inlined
+    // they made those the largest functions of the bindings.
+    #[inline(never)]
     pub fn required<T: ParamValue>(&mut self, name: &'static str, value: &T) {
         self.pairs.push((name, value.format_param()));
     }
 
     /// Appends an optional parameter if it is set.
+    #[inline(never)]
     pub fn optional<T: ParamValue>(&mut self, name: &'static str, value: &Option<T>) {
         if let Some(value) = value {
             self.required(name, value);
@@ -83,6 +88,7 @@ impl QueryWriter {
     }
 
     /// Appends one pair per item.
+    #[inline(never)]
     pub fn list<T: ParamValue>(&mut self, name: &'static str, values: &[T]) {
         for value in values {
             self.required(name, value);
@@ -90,6 +96,7 @@ impl QueryWriter {
     }
 
     /// Appends one pair per item, if the list is set.
+    #[inline(never)]
     pub fn optional_list<T: ParamValue>(&mut self, name: &'static str, values: &Option<Vec<T>>) {
         if let Some(values) = values {
             self.list(name, values);
@@ -148,28 +155,21 @@ impl<'a> QueryReader<'a> {
     }
 
     fn parse_one<T: ParamValue>(name: &str, text: &str) -> Result<T, ParamsError> {
-        T::parse_param(text).map_err(|reason| ParamsError::Invalid {
-            name: name.to_owned(),
-            value: text.to_owned(),
-            reason,
-        })
+        T::parse_param(text).map_err(|reason| invalid(name, text, reason))
     }
 
-    /// A parameter that must appear exactly once. Given empty (`?convoId=`)
-    /// it counts as missing, as the reference server has it.
-    pub fn required<T: ParamValue>(&self, name: &str) -> Result<T, ParamsError> {
-        let missing = || ParamsError::Missing {
-            name: name.to_owned(),
-        };
-        let mut values = self.values(name);
-        if values.next() == Some("") && values.next().is_none() {
-            return Err(missing());
-        }
-        self.optional(name)?.ok_or_else(missing)
-    }
-
-    /// A parameter that may appear at most once.
-    pub fn optional<T: ParamValue>(&self, name: &str) -> Result<Option<T>, ParamsError> {
+    /// The one value of parameter `name`, if it appears; an error if it
+    /// appears more than once. With `empty_is_missing`, a single empty value
+    /// counts as absent.
+    // Out of line, as is everything here that does not depend on the
+    // parameter's type: each `Params` type's reader calls these once per
+    // parameter.
+    #[inline(never)]
+    fn single<'s>(
+        &'s self,
+        name: &'s str,
+        empty_is_missing: bool,
+    ) -> Result<Option<&'s str>, ParamsError> {
         let mut values = self.values(name);
         let Some(first) = values.next() else {
             return Ok(None);
@@ -179,18 +179,39 @@ impl<'a> QueryReader<'a> {
                 name: name.to_owned(),
             });
         }
-        Self::parse_one(name, first).map(Some)
+        if empty_is_missing && first.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(first))
+    }
+
+    /// A parameter that must appear exactly once. Given empty (`?convoId=`)
+    /// it counts as missing, as the reference server has it.
+    #[inline(never)]
+    pub fn required<T: ParamValue>(&self, name: &str) -> Result<T, ParamsError> {
+        match self.single(name, true)? {
+            Some(text) => Self::parse_one(name, text),
+            None => Err(missing(name)),
+        }
+    }
+
+    /// A parameter that may appear at most once.
+    #[inline(never)]
+    pub fn optional<T: ParamValue>(&self, name: &str) -> Result<Option<T>, ParamsError> {
+        match self.single(name, false)? {
+            Some(text) => Self::parse_one(name, text).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// An array parameter that must have at least one item.
+    #[inline(never)]
     pub fn list<T: ParamValue>(&self, name: &str) -> Result<Vec<T>, ParamsError> {
-        self.optional_list(name)?
-            .ok_or_else(|| ParamsError::Missing {
-                name: name.to_owned(),
-            })
+        self.optional_list(name)?.ok_or_else(|| missing(name))
     }
 
     /// An array parameter; `None` when it does not appear.
+    #[inline(never)]
     pub fn optional_list<T: ParamValue>(&self, name: &str) -> Result<Option<Vec<T>>, ParamsError> {
         let values = self
             .values(name)
@@ -201,6 +222,24 @@ impl<'a> QueryReader<'a> {
         } else {
             Some(values)
         })
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn missing(name: &str) -> ParamsError {
+    ParamsError::Missing {
+        name: name.to_owned(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid(name: &str, text: &str, reason: String) -> ParamsError {
+    ParamsError::Invalid {
+        name: name.to_owned(),
+        value: text.to_owned(),
+        reason,
     }
 }
 
