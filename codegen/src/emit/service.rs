@@ -1,6 +1,7 @@
 //! The server side of a group of endpoints: a `Service` trait with one
-//! method per query, procedure and subscription and a `register` function, emitted in the group's
-//! module, behind a cargo feature when the options name one.
+//! method per query, procedure and subscription, and a `register` function,
+//! emitted in the group's module, behind a cargo feature when the options
+//! name one.
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -1,41 +1,33 @@
 //! Facts about endpoints that emission needs and the lexicon only implies:
-//! which queries page ([`PaginationIr`]), and which endpoints a server
-//! implements together, queries, procedures and subscriptions ([`Ir::groups`]).
+//! which queries page ([`PaginationIr`]), and which queries, procedures and
+//! subscriptions a server implements together ([`Ir::groups`]).
 
 use crate::ir::{BodyTy, EndpointIr, FieldIr, Ir, Item, PaginationIr, Ty, TypeId, TypeKind};
 
 /// Fills in [`EndpointIr::pagination`] and [`Ir::groups`].
 pub(super) fn assign(ir: &mut Ir) {
     let mut found = Vec::new();
+    // Every query, procedure and subscription, in NSID order.
+    let mut served = Vec::new();
     for (nsid, module) in &ir.modules {
         for (k, item) in module.items.iter().enumerate() {
-            if let Item::Endpoint(endpoint) = item {
-                found.push((nsid.clone(), k, pagination(ir, endpoint)));
+            match item {
+                Item::Endpoint(endpoint) => {
+                    found.push((nsid.clone(), k, pagination(ir, endpoint)));
+                    served.push(nsid.clone());
+                }
+                Item::Subscription(_) => served.push(nsid.clone()),
+                _ => {}
             }
         }
     }
-    let subscriptions: Vec<String> = ir
-        .modules
-        .iter()
-        .filter(|(_, module)| {
-            module
-                .items
-                .iter()
-                .any(|item| matches!(item, Item::Subscription(_)))
-        })
-        .map(|(nsid, _)| nsid.clone())
-        .collect();
-    let mut served = Vec::new();
     for (nsid, k, pagination) in found {
         if let Some(Item::Endpoint(endpoint)) =
             ir.modules.get_mut(&nsid).and_then(|m| m.items.get_mut(k))
         {
             endpoint.pagination = pagination;
         }
-        served.push(nsid);
     }
-    served.extend(subscriptions);
-    served.sort();
     for nsid in served {
         if let Some((group, _)) = nsid.rsplit_once('.') {
             let members = ir.groups.entry(group.to_owned()).or_default();

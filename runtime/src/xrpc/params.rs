@@ -70,10 +70,10 @@ impl QueryWriter {
         Self::default()
     }
 
+    // The generic methods here and on `QueryReader` are kept out of line:
+    // each `Params` type's writer and reader calls one per parameter, and
+    // one copy per parameter type is enough.
     /// Appends a required parameter.
-    // The generic methods here and on `QueryReader` stay out of line: each
-    // `Params` type's reader and writer call one per parameter, and inlined
-    // they made those the largest functions of the bindings.
     #[inline(never)]
     pub fn required<T: ParamValue>(&mut self, name: &'static str, value: &T) {
         self.pairs.push((name, value.format_param()));
