@@ -228,6 +228,7 @@ impl<'a> Input<'a> {
 impl<'a> dec::Read<'a> for Input<'a> {
     type Error = Infallible;
 
+    #[inline]
     fn fill<'short>(
         &'short mut self,
         want: usize,
@@ -237,10 +238,12 @@ impl<'a> dec::Read<'a> for Input<'a> {
         ))
     }
 
+    #[inline]
     fn advance(&mut self, n: usize) {
         self.rest = &self.rest[n.min(self.rest.len())..];
     }
 
+    #[inline]
     fn step_in(&mut self) -> bool {
         match self.depth_left.checked_sub(1) {
             Some(left) => {
@@ -251,6 +254,7 @@ impl<'a> dec::Read<'a> for Input<'a> {
         }
     }
 
+    #[inline]
     fn step_out(&mut self) {
         self.depth_left += 1;
     }

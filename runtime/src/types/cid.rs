@@ -92,9 +92,8 @@ fn check(s: &str) -> Result<(), Reason> {
     if s.len() > MAX_LEN {
         return Err(format!("too long: {} bytes, max {MAX_LEN}", s.len()).into());
     }
-    if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '+' || *c == '='))
+    if let Some(c) =
+        super::first_refused(s, |b| b.is_ascii_alphanumeric() || b == b'+' || b == b'=')
     {
         return Err(format!("invalid character {c:?}").into());
     }

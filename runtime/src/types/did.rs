@@ -55,18 +55,24 @@ pub(crate) fn check(s: &str) -> Result<(), Reason> {
     if id.is_empty() {
         return Err("method-specific identifier is empty".into());
     }
-    let mut chars = id.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | ':' | '-' => {}
-            '%' => {
-                let hex = (chars.next(), chars.next());
-                if !matches!(hex, (Some(a), Some(b)) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
-                {
-                    return Err("'%' must be followed by two hex digits".into());
-                }
+    // Bytes, not characters: every byte before the one looked at is ASCII.
+    let bytes = id.as_bytes();
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-') {
+            at += 1;
+        } else if b == b'%' {
+            if !matches!(bytes.get(at + 1..at + 3), Some([x, y]) if x.is_ascii_hexdigit() && y.is_ascii_hexdigit())
+            {
+                return Err("'%' must be followed by two hex digits".into());
             }
-            _ => return Err(format!("invalid character {c:?} in identifier").into()),
+            at += 3;
+        } else {
+            let c = id[at..]
+                .chars()
+                .next()
+                .unwrap_or(char::REPLACEMENT_CHARACTER);
+            return Err(format!("invalid character {c:?} in identifier").into());
         }
     }
     if id.ends_with(':') {
@@ -110,6 +116,11 @@ mod tests {
             "invalid character '/' in identifier"
         );
         assert_eq!(reason("did:é:x"), "method must be lowercase letters");
+        assert_eq!(
+            reason("did:method:a%41é"),
+            "invalid character 'é' in identifier"
+        );
+        assert!(Did::validate("did:method:%41%42:b").is_ok());
         let long = format!("did:method:{}", "v".repeat(2038));
         assert_eq!(reason(&long), "too long: 2049 bytes, max 2048");
         assert!(Did::validate(&long[..2048]).is_ok());

@@ -274,6 +274,21 @@ where
     }
 }
 
+/// The first character of `s` that `allowed` refuses, where `allowed` judges
+/// ASCII bytes and every other character is refused: a check that reads
+/// bytes, not UTF-8, on the common path where every character is allowed.
+#[inline]
+pub(crate) fn first_refused(s: &str, allowed: impl Fn(u8) -> bool) -> Option<char> {
+    let at = s.bytes().position(|b| !(b.is_ascii() && allowed(b)))?;
+    // Every byte before `at` is ASCII, so `at` starts a character.
+    Some(
+        s[at..]
+            .chars()
+            .next()
+            .unwrap_or(char::REPLACEMENT_CHARACTER),
+    )
+}
+
 /// Checks one label of a domain name (a handle label or an NSID authority
 /// segment): 1 to 63 ASCII letters, digits and hyphens, with no hyphen at
 /// either end. `what` names the label in the reason ("label", "segment").
@@ -281,10 +296,7 @@ pub(crate) fn check_domain_label(label: &str, what: &str) -> Result<(), Reason> 
     if label.is_empty() {
         return Err(format!("empty {what} (leading, trailing or doubled '.')").into());
     }
-    if let Some(c) = label
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-    {
+    if let Some(c) = first_refused(label, |b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(format!("invalid character {c:?} in {what} {label:?}").into());
     }
     if label.len() > 63 {
@@ -299,6 +311,16 @@ pub(crate) fn check_domain_label(label: &str, what: &str) -> Result<(), Reason> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_refused_names_whole_characters() {
+        let digit = |b: u8| b.is_ascii_digit();
+        assert_eq!(first_refused("123", digit), None);
+        assert_eq!(first_refused("", digit), None);
+        assert_eq!(first_refused("12x3", digit), Some('x'));
+        assert_eq!(first_refused("1é", digit), Some('é'));
+        assert_eq!(first_refused("1🦀", |_| true), Some('🦀'));
+    }
 
     #[test]
     fn display_quotes_and_truncates() {

@@ -70,7 +70,7 @@ pub(crate) fn check(s: &str) -> Result<(), Reason> {
     if name.is_empty() {
         return Err("name segment is empty".into());
     }
-    if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric()) {
+    if let Some(c) = super::first_refused(name, |b| b.is_ascii_alphanumeric()) {
         return Err(format!("invalid character {c:?} in name segment {name:?}").into());
     }
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {

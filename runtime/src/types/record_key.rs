@@ -25,10 +25,9 @@ pub(crate) fn check(s: &str) -> Result<(), Reason> {
     if s.is_empty() {
         return Err("empty".into());
     }
-    if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '~' | '-')))
-    {
+    if let Some(c) = super::first_refused(s, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'~' | b'-')
+    }) {
         return Err(format!("invalid character {c:?}").into());
     }
     if s.len() > MAX_LEN {

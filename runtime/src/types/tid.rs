@@ -121,10 +121,7 @@ fn check(s: &str) -> Result<(), Reason> {
     if s.len() != LEN {
         return Err(format!("must be exactly {LEN} characters, got {} bytes", s.len()).into());
     }
-    if let Some(c) = s
-        .chars()
-        .find(|c| u8::try_from(*c).ok().and_then(digit_value).is_none())
-    {
+    if let Some(c) = super::first_refused(s, |b| digit_value(b).is_some()) {
         return Err(format!(
             "invalid character {c:?}: only lowercase base32-sortable digits 234567a-z are allowed"
         )

@@ -36,16 +36,15 @@ fn check(s: &str) -> Result<(), Reason> {
     let Some((scheme, rest)) = s.split_once(':') else {
         return Err("missing ':' after the scheme".into());
     };
-    if let Some(c) = scheme
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-    {
+    if let Some(c) = super::first_refused(scheme, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+    }) {
         return Err(format!("invalid character {c:?} in scheme").into());
     }
     if rest.is_empty() {
         return Err("nothing after the scheme".into());
     }
-    if let Some(c) = rest.chars().find(|c| !c.is_ascii_graphic()) {
+    if let Some(c) = super::first_refused(rest, |b| b.is_ascii_graphic()) {
         return Err(if c.is_whitespace() {
             format!("contains whitespace {c:?}")
         } else {
