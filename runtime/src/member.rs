@@ -84,13 +84,10 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
             return U::unknown(Unknown::new(data))
                 .ok_or_else(|| unexpected_member(type_name, U::MEMBERS));
         };
-        let rest = Resumed {
-            before: before.into_iter(),
-            value: None,
-            human: self.human,
-            map,
-        };
-        U::decode_member(index, Member::new(U::MEMBERS[index], rest))
+        U::decode_member(
+            index,
+            Member::new(U::MEMBERS[index], map, before, self.human),
+        )
     }
 }
 
@@ -176,33 +173,51 @@ fn collect<'de, A: MapAccess<'de>>(
 /// be read as its type.
 pub struct Member<'de, A> {
     type_name: &'static str,
-    map: Resumed<A>,
+    /// The entries read before the `$type`.
+    before: Entries,
+    /// The rest.
+    map: A,
+    /// Whether the input is human-readable.
+    human: bool,
     _input: PhantomData<&'de ()>,
 }
 
 impl<'de, A: MapAccess<'de>> Member<'de, A> {
-    fn new(type_name: &'static str, map: Resumed<A>) -> Self {
+    fn new(type_name: &'static str, map: A, before: Entries, human: bool) -> Self {
         Self {
             type_name,
+            before,
             map,
+            human,
             _input: PhantomData,
         }
     }
 
-    /// Reads the member as `T`, boxed (as union variants hold it).
+    /// Reads the member as `T`, boxed (as union variants hold it): by the
+    /// code that reads `T` anywhere else, the entries before the `$type`
+    /// first.
     pub fn decode<T: Object>(self) -> Result<Box<T>, A::Error> {
-        T::decode(Fields::new::<T>(self.map, Some(self.type_name))).map(Box::new)
+        T::decode(Fields::resumed::<T>(
+            self.map,
+            Some(self.type_name),
+            self.before,
+        ))
+        .map(Box::new)
     }
 
     /// Reads the member as any `T`, from all its entries: its `$type`
     /// first (for types that model it), then the others.
-    pub fn deserialize<T: Deserialize<'de>>(mut self) -> Result<T, A::Error> {
-        let mut entries = vec![("$type".to_owned(), Value::String(self.type_name.to_owned()))];
-        entries.extend(self.map.before);
-        self.map.before = entries.into_iter();
+    pub fn deserialize<T: Deserialize<'de>>(self) -> Result<T, A::Error> {
+        let mut before = vec![("$type".to_owned(), Value::String(self.type_name.to_owned()))];
+        before.extend(self.before);
         T::deserialize(MemberDeserializer {
-            human: self.map.human,
-            map: self.map,
+            human: self.human,
+            map: Resumed {
+                before: before.into_iter(),
+                value: None,
+                human: self.human,
+                map: self.map,
+            },
         })
     }
 }
@@ -233,8 +248,8 @@ impl<'de, A: MapAccess<'de>> Deserializer<'de> for MemberDeserializer<A> {
 }
 
 /// The entries of a member after its `$type`: first those read before it,
-/// then the rest of the input.
-pub struct Resumed<A> {
+/// then the rest of the input (for [`Member::deserialize`]).
+struct Resumed<A> {
     before: std::vec::IntoIter<(String, Value)>,
     /// The value of the buffered key just returned.
     value: Option<Value>,
@@ -304,13 +319,10 @@ pub(crate) fn deserialize_member<'de, U: Union, D: Deserializer<'de>>(
                     U::MEMBERS.len()
                 )));
             };
-            let rest = Resumed {
-                before: Vec::new().into_iter(),
-                value: None,
-                human: self.human,
-                map,
-            };
-            U::decode_member(self.index, Member::new(type_name, rest))
+            U::decode_member(
+                self.index,
+                Member::new(type_name, map, Vec::new(), self.human),
+            )
         }
     }
 
@@ -495,6 +507,84 @@ mod tests {
             err.to_string().contains("invalid com.example.member at a:"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn entries_before_type_replay_without_positions_of_their_own() {
+        // The replayed value's error reads as the streamed one's would, with
+        // no position in text the input never held.
+        let err = open(r#"{"b":7,"$type":"com.example.member","a":1}"#).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("invalid type: integer `7`"), "{text}");
+        assert_eq!(text.matches(" at line ").count(), 1, "{text}");
+        // Undeclared entries before it are skipped, nested ones included.
+        let expected = member(1, "x");
+        assert_eq!(
+            open(r#"{"z":{"deep":[1]},"b":"x","a":1,"$type":"com.example.member"}"#).unwrap(),
+            expected
+        );
+    }
+
+    #[cfg(feature = "cbor")]
+    #[test]
+    fn links_and_bytes_before_type_replay_from_dag_cbor() {
+        use crate::data::{Bytes, CidLink, Value};
+
+        #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+        #[lex(type = "com.example.linked")]
+        struct Linked {
+            l: CidLink,
+            by: Bytes,
+            #[lex(unknown)]
+            extra: crate::data::ExtraFields,
+        }
+
+        #[derive(Debug, PartialEq, rt::Union)]
+        enum Links {
+            #[lex("com.example.linked")]
+            Linked(Box<Linked>),
+        }
+
+        let link: CidLink = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
+            .parse()
+            .unwrap();
+        let object = |extra: Option<Value>| {
+            let mut map = std::collections::BTreeMap::new();
+            map.insert("$type".to_owned(), Value::from("com.example.linked"));
+            map.insert("l".to_owned(), Value::Link(link.clone()));
+            map.insert("by".to_owned(), Value::Bytes(Bytes(vec![0, 1, 2])));
+            if let Some(extra) = extra {
+                map.insert("ex".to_owned(), extra);
+            }
+            crate::cbor::to_vec(&Value::Object(map)).unwrap()
+        };
+        // Canonical DAG-CBOR puts "l", "by" and "ex" before "$type".
+        let Links::Linked(linked) = crate::cbor::from_slice::<Links>(&object(None)).unwrap();
+        assert_eq!((&linked.l, linked.by.as_slice()), (&link, &[0u8, 1, 2][..]));
+        let kept = Value::Array(vec![Value::Link(link.clone())]);
+        let Links::Linked(linked) =
+            crate::cbor::from_slice::<Links>(&object(Some(kept.clone()))).unwrap();
+        assert_eq!(linked.extra.get("ex"), Some(&kept));
+        // A map whose own key is "$link" has no JSON form to replay from:
+        // refused, not read as a link.
+        let mut odd = std::collections::BTreeMap::new();
+        odd.insert("$link".to_owned(), Value::from("x"));
+        #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+        #[lex(type = "com.example.held")]
+        struct Held {
+            v: crate::data::Value,
+        }
+        #[derive(Debug, PartialEq, rt::Union)]
+        enum Holds {
+            #[lex("com.example.held")]
+            Held(Box<Held>),
+        }
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("$type".to_owned(), Value::from("com.example.held"));
+        map.insert("v".to_owned(), Value::Object(odd));
+        let bytes = crate::cbor::to_vec(&Value::Object(map)).unwrap();
+        let err = crate::cbor::from_slice::<Holds>(&bytes).unwrap_err();
+        assert!(err.to_string().contains("\"$link\" key"), "{err}");
     }
 
     #[test]

@@ -19,8 +19,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::data::{ExtraFields, Key, Value};
@@ -79,6 +78,51 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
+/// Reads `T` from a value [`Fields`] read before a member's `$type`, through
+/// its JSON text.
+fn replay<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
+    let text = replay_text(value).map_err(E::custom)?;
+    serde_json::from_slice(&text).map_err(|err| E::custom(without_position(&err)))
+}
+
+/// The JSON text of a value to replay. Links and bytes are written as the
+/// data model writes them in JSON, `{"$link"}` and `{"$bytes"}`; a map of
+/// the input that has such a key itself would read back as something else,
+/// and is refused.
+fn replay_text(value: &Value) -> Result<Vec<u8>, String> {
+    fn ambiguous(value: &Value) -> Option<&str> {
+        match value {
+            Value::Array(items) => items.iter().find_map(ambiguous),
+            Value::Object(map) => map
+                .keys()
+                .find(|key| *key == "$link" || *key == "$bytes")
+                .map(String::as_str)
+                .or_else(|| map.values().find_map(ambiguous)),
+            _ => None,
+        }
+    }
+    if let Some(key) = ambiguous(value) {
+        return Err(format!(
+            "a map with a {key:?} key, before the member's $type, cannot be read as a field"
+        ));
+    }
+    serde_json::to_vec(value).map_err(|err| err.to_string())
+}
+
+/// A JSON error's message without the position in the replayed text, which
+/// is not a position in the input.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    if err.line() == 0 {
+        return text;
+    }
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
+}
+
 fn expecting_object(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
     write!(f, "a {name} object")
 }
@@ -127,8 +171,21 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
 /// field found; the caller then reads its value with
 /// [`set`](Self::set) or [`set_optional`](Self::set_optional). Everything else (duplicates, `$type`, undeclared
 /// properties) is dealt with here.
+///
+/// A union member's entries that came before its `$type` were read before
+/// its type was known, as [`Value`]s: they come first, and a field's value
+/// among them is read from its JSON text, by the code that reads JSON from a
+/// slice. A program that decodes JSON has that code for every type already,
+/// so the replay adds no copy of the types' decoding for the format at hand
+/// (a replay through a deserializer of [`Value`]s would compile one more copy
+/// of every member's fields).
 pub struct Fields<'de, A> {
     map: A,
+    /// Entries read before a union member's `$type`, still to be walked.
+    pending: std::vec::IntoIter<(String, Value)>,
+    /// The value of the pending entry [`next_field`](Self::next_field) just
+    /// gave.
+    replay: Option<Value>,
     names: &'static [&'static str],
     /// [`Object::field`] of the type being read.
     lookup: fn(&str) -> Option<usize>,
@@ -147,8 +204,20 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// The entries of `map`, as fields of `T`; `member` is the `$type` of the
     /// union member being read, if it is one (its `$type` already read).
     pub(crate) fn new<T: Object>(map: A, member: Option<&'static str>) -> Self {
+        Self::resumed::<T>(map, member, Vec::new())
+    }
+
+    /// [`new`](Self::new), with the entries read before the member's `$type`
+    /// to walk first.
+    pub(crate) fn resumed<T: Object>(
+        map: A,
+        member: Option<&'static str>,
+        before: Vec<(String, Value)>,
+    ) -> Self {
         Self {
             map,
+            pending: before.into_iter(),
+            replay: None,
             names: T::FIELDS,
             lookup: T::field,
             current: 0,
@@ -168,6 +237,11 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// object.
     #[inline]
     pub fn next_field(&mut self) -> Result<Option<usize>, A::Error> {
+        if self.pending.len() > 0 {
+            if let Some(index) = self.next_pending()? {
+                return Ok(Some(index));
+            }
+        }
         loop {
             let Some(key) = self.map.next_key::<Key<'de>>()? else {
                 return Ok(None);
@@ -177,6 +251,26 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
                 None => self.other(key.as_str())?,
             }
         }
+    }
+
+    /// The next declared field among the pending entries, its value kept to
+    /// be replayed; the undeclared ones kept or skipped on the way.
+    #[inline(never)]
+    fn next_pending(&mut self) -> Result<Option<usize>, A::Error> {
+        while let Some((key, value)) = self.pending.next() {
+            match (self.lookup)(&key) {
+                Some(index) => {
+                    self.replay = Some(value);
+                    return self.found(index).map(Some);
+                }
+                None => {
+                    if let Some(kept) = &mut self.kept {
+                        kept.insert(key, value);
+                    }
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Notes that field `index` was found, refusing it a second time.
@@ -219,13 +313,13 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// Reads the value of the field [`next_field`](Self::next_field) just
     /// gave into `slot` (a field that must be present, or one whose `null`
     /// is kept).
-    pub fn set<T: Deserialize<'de>>(&mut self, slot: &mut Option<T>) -> Result<(), A::Error> {
+    pub fn set<T: DeserializeOwned>(&mut self, slot: &mut Option<T>) -> Result<(), A::Error> {
         *slot = Some(self.value()?);
         Ok(())
     }
 
     /// Reads the value of an optional field into `slot`, `null` as absent.
-    pub fn set_optional<T: Deserialize<'de>>(
+    pub fn set_optional<T: DeserializeOwned>(
         &mut self,
         slot: &mut Option<T>,
     ) -> Result<(), A::Error> {
@@ -233,8 +327,11 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         Ok(())
     }
 
-    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
-        let result = self.map.next_value();
+    fn value<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
+        let result = match self.replay.take() {
+            Some(value) => replay(&value),
+            None => self.map.next_value(),
+        };
         if result.is_ok() || self.member.is_none() {
             return result;
         }
