@@ -78,6 +78,14 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
+/// The entries [`Fields`] replays: those of a union member before its
+/// `$type`.
+struct Replay {
+    pending: std::vec::IntoIter<(String, Value)>,
+    /// The value of the pending entry [`Fields::next_field`] just gave.
+    value: Option<Value>,
+}
+
 /// Reads `T` from a value [`Fields`] read before a member's `$type`, through
 /// its JSON text.
 fn replay<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
@@ -181,11 +189,9 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
 /// of every member's fields).
 pub struct Fields<'de, A> {
     map: A,
-    /// Entries read before a union member's `$type`, still to be walked.
-    pending: std::vec::IntoIter<(String, Value)>,
-    /// The value of the pending entry [`next_field`](Self::next_field) just
-    /// gave.
-    replay: Option<Value>,
+    /// Entries read before a union member's `$type`, while some are left to
+    /// walk or to read (boxed: most objects have none).
+    replay: Option<Box<Replay>>,
     names: &'static [&'static str],
     /// [`Object::field`] of the type being read.
     lookup: fn(&str) -> Option<usize>,
@@ -216,8 +222,12 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     ) -> Self {
         Self {
             map,
-            pending: before.into_iter(),
-            replay: None,
+            replay: (!before.is_empty()).then(|| {
+                Box::new(Replay {
+                    pending: before.into_iter(),
+                    value: None,
+                })
+            }),
             names: T::FIELDS,
             lookup: T::field,
             current: 0,
@@ -237,10 +247,10 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// object.
     #[inline]
     pub fn next_field(&mut self) -> Result<Option<usize>, A::Error> {
-        if self.pending.len() > 0 {
-            if let Some(index) = self.next_pending()? {
-                return Ok(Some(index));
-            }
+        if self.replay.is_some()
+            && let Some(index) = self.next_pending()?
+        {
+            return Ok(Some(index));
         }
         loop {
             let Some(key) = self.map.next_key::<Key<'de>>()? else {
@@ -257,10 +267,13 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// be replayed; the undeclared ones kept or skipped on the way.
     #[inline(never)]
     fn next_pending(&mut self) -> Result<Option<usize>, A::Error> {
-        while let Some((key, value)) = self.pending.next() {
+        let Some(replay) = &mut self.replay else {
+            return Ok(None);
+        };
+        for (key, value) in replay.pending.by_ref() {
             match (self.lookup)(&key) {
                 Some(index) => {
-                    self.replay = Some(value);
+                    replay.value = Some(value);
                     return self.found(index).map(Some);
                 }
                 None => {
@@ -270,6 +283,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
                 }
             }
         }
+        self.replay = None;
         Ok(None)
     }
 
@@ -328,14 +342,33 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     }
 
     fn value<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
-        let result = match self.replay.take() {
-            Some(value) => replay(&value),
-            None => self.map.next_value(),
+        let result = if self.replay.is_some() {
+            self.replayed()
+        } else {
+            self.map.next_value()
         };
         if result.is_ok() || self.member.is_none() {
             return result;
         }
         result.map_err(|err| self.field_error(err))
+    }
+
+    /// The value of a pending entry, read.
+    #[cold]
+    #[inline(never)]
+    fn replayed<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
+        let value = self.replay.as_mut().and_then(|replay| replay.value.take());
+        if self
+            .replay
+            .as_ref()
+            .is_some_and(|replay| replay.pending.len() == 0)
+        {
+            self.replay = None;
+        }
+        match value {
+            Some(value) => replay(&value),
+            None => Err(de::Error::custom("no value to replay")),
+        }
     }
 
     /// The error for the first of `required` (field index, whether missing)
