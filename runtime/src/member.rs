@@ -11,8 +11,10 @@
 //! member's type anywhere else. Entries before the `$type` (in JSON writers
 //! put it first; in canonical DAG-CBOR keys shorter than `$type` come before
 //! it) have to be read before the type is known: they are kept as
-//! [`Value`]s and replayed first, as the input's own encoding would present
-//! them, so links and bytes read the same on either side of the `$type`.
+//! [`Value`]s and replayed first by the member's [`Fields`], each field's
+//! value from its JSON text (links and bytes as `{"$link"}` and
+//! `{"$bytes"}`, which the data model's types read in JSON), so that a
+//! program compiles one decoder per type, not a second one for replays.
 
 use std::fmt;
 use std::marker::PhantomData;
