@@ -78,14 +78,6 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
-/// The entries [`Fields`] replays: those of a union member before its
-/// `$type`.
-struct Replay {
-    pending: std::vec::IntoIter<(String, Value)>,
-    /// The value of the pending entry [`Fields::next_field`] just gave.
-    value: Option<Value>,
-}
-
 /// Reads `T` from a value [`Fields`] read before a member's `$type`, through
 /// its JSON text.
 fn replay<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
@@ -189,9 +181,11 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
 /// of every member's fields).
 pub struct Fields<'de, A> {
     map: A,
-    /// Entries read before a union member's `$type`, while some are left to
-    /// walk or to read (boxed: most objects have none).
-    replay: Option<Box<Replay>>,
+    /// Entries read before a union member's `$type`, still to be walked.
+    pending: std::vec::IntoIter<(String, Value)>,
+    /// The value of the pending entry [`next_field`](Self::next_field) just
+    /// gave.
+    replay: Option<Value>,
     names: &'static [&'static str],
     /// [`Object::field`] of the type being read.
     lookup: fn(&str) -> Option<usize>,
@@ -222,12 +216,8 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     ) -> Self {
         Self {
             map,
-            replay: (!before.is_empty()).then(|| {
-                Box::new(Replay {
-                    pending: before.into_iter(),
-                    value: None,
-                })
-            }),
+            pending: before.into_iter(),
+            replay: None,
             names: T::FIELDS,
             lookup: T::field,
             current: 0,
@@ -247,7 +237,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// object.
     #[inline]
     pub fn next_field(&mut self) -> Result<Option<usize>, A::Error> {
-        if self.replay.is_some()
+        if self.pending.len() > 0
             && let Some(index) = self.next_pending()?
         {
             return Ok(Some(index));
@@ -267,13 +257,10 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// be replayed; the undeclared ones kept or skipped on the way.
     #[inline(never)]
     fn next_pending(&mut self) -> Result<Option<usize>, A::Error> {
-        let Some(replay) = &mut self.replay else {
-            return Ok(None);
-        };
-        for (key, value) in replay.pending.by_ref() {
+        for (key, value) in self.pending.by_ref() {
             match (self.lookup)(&key) {
                 Some(index) => {
-                    replay.value = Some(value);
+                    self.replay = Some(value);
                     return self.found(index).map(Some);
                 }
                 None => {
@@ -283,7 +270,6 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
                 }
             }
         }
-        self.replay = None;
         Ok(None)
     }
 
@@ -342,33 +328,14 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     }
 
     fn value<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
-        let result = if self.replay.is_some() {
-            self.replayed()
-        } else {
-            self.map.next_value()
+        let result = match self.replay.take() {
+            Some(value) => replay(&value),
+            None => self.map.next_value(),
         };
         if result.is_ok() || self.member.is_none() {
             return result;
         }
         result.map_err(|err| self.field_error(err))
-    }
-
-    /// The value of a pending entry, read.
-    #[cold]
-    #[inline(never)]
-    fn replayed<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
-        let value = self.replay.as_mut().and_then(|replay| replay.value.take());
-        if self
-            .replay
-            .as_ref()
-            .is_some_and(|replay| replay.pending.len() == 0)
-        {
-            self.replay = None;
-        }
-        match value {
-            Some(value) => replay(&value),
-            None => Err(de::Error::custom("no value to replay")),
-        }
     }
 
     /// The error for the first of `required` (field index, whether missing)
