@@ -31,7 +31,8 @@ pub use crate::types::{
 pub use crate::union::{Tagged, TaggedMap, TaggedStruct};
 pub use crate::validate::{IntegerRules, Rules, StringRules, Validate, Validator};
 pub use crate::xrpc::{
-    Binary, Codec, Endpoint, EndpointError, EndpointKind, Json, NoBody, Paginated, PaginatedItems,
-    Params, ParamsError, QueryReader, QueryWriter, Raw, Subscription, UndeclaredError,
-    UnknownError, UnknownValue, deserialize_error, fmt_error, serialize_error,
+    Binary, Codec, DecodeError, EncodeError, Endpoint, EndpointError, EndpointKind, Json, NoBody,
+    Paginated, PaginatedItems, Params, ParamsError, Payload, QueryReader, QueryWriter, Raw,
+    Subscription, UndeclaredError, UnknownError, UnknownValue, deserialize_error, fmt_error,
+    serialize_error,
 };

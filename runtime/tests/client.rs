@@ -75,6 +75,44 @@ endpoint_error!(LeaveError {
     OwnerCannotLeave
 });
 
+/// `test.convo.leave` again, with body methods of its own: the client must
+/// go through `Endpoint::encode_input` and `decode_output`, which generated
+/// endpoints compile in the bindings crate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct LeaveMarked;
+
+impl Endpoint for LeaveMarked {
+    const NSID: &'static str = "test.convo.leave";
+    const KIND: EndpointKind = EndpointKind::Procedure;
+    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
+    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
+    type Params = ();
+    type Input = LeaveInput;
+    type Output = LeaveOutput;
+    type Error = LeaveError;
+    type InputCodec = Json;
+    type OutputCodec = Json;
+
+    fn encode_input(
+        input: &LeaveInput,
+        encoding: Option<&str>,
+    ) -> Result<atlex::rt::Payload, atlex::rt::EncodeError> {
+        let marked = LeaveInput {
+            convo_id: format!("{}+encoded", input.convo_id),
+        };
+        <Json as atlex::rt::Codec<LeaveInput>>::encode(&marked, encoding)
+    }
+
+    fn decode_output(
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<LeaveOutput, atlex::rt::DecodeError> {
+        let mut output = <Json as atlex::rt::Codec<LeaveOutput>>::decode(content_type, body)?;
+        output.rev.push_str("+decoded");
+        Ok(output)
+    }
+}
+
 /// `test.search.query`: a query with a required string, an array, a boolean
 /// and an integer parameter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -602,6 +640,19 @@ async fn json_procedure_posts_its_input() {
     assert_eq!(request.header("content-type"), Some("application/json"));
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body, json!({ "convoId": "c1" }));
+}
+
+#[tokio::test]
+async fn bodies_go_through_the_endpoints_body_methods() {
+    let mock = Mock::always(leave_ok).await;
+    let output = mock
+        .client()
+        .procedure(LeaveMarked, &leave_input())
+        .await
+        .unwrap();
+    assert_eq!(output.rev, "r1+decoded");
+    let body: serde_json::Value = serde_json::from_slice(&mock.request().body).unwrap();
+    assert_eq!(body, json!({ "convoId": "c1+encoded" }));
 }
 
 #[tokio::test]

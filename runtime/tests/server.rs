@@ -204,6 +204,44 @@ impl Endpoint for CreatePost {
     type OutputCodec = Json;
 }
 
+/// `com.example.test.createPost` with body methods of its own: the server
+/// must go through `Endpoint::decode_input` and `encode_output`, which
+/// generated endpoints compile in the bindings crate.
+struct CreatePostMarked;
+
+impl Endpoint for CreatePostMarked {
+    const NSID: &'static str = "com.example.test.createPost";
+    const KIND: EndpointKind = EndpointKind::Procedure;
+    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
+    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
+    type Params = ();
+    type Input = CreatePostInput;
+    type Output = CreatePostOutput;
+    type Error = CreatePostError;
+    type InputCodec = Json;
+    type OutputCodec = Json;
+
+    fn decode_input(
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<CreatePostInput, atlex::xrpc::DecodeError> {
+        let mut input = <Json as atlex::xrpc::Codec<CreatePostInput>>::decode(content_type, body)?;
+        input.text.push_str("+decoded");
+        Ok(input)
+    }
+
+    fn encode_output(
+        output: &CreatePostOutput,
+        encoding: Option<&str>,
+    ) -> Result<atlex::xrpc::Payload, atlex::xrpc::EncodeError> {
+        let marked = CreatePostOutput {
+            uri: output.uri.clone(),
+            text: format!("{}+encoded", output.text),
+        };
+        <Json as atlex::xrpc::Codec<CreatePostOutput>>::encode(&marked, encoding)
+    }
+}
+
 /// `com.example.test.uploadBlob`: any bytes in (`*/*`), the same bytes out.
 struct UploadBlob;
 
@@ -1404,6 +1442,23 @@ async fn merge_combines_services() {
     assert_eq!(reply.json(), json!({"secret": "hunter2"}));
     let reply = get(&app, &format!("{LIST}?actor=alice")).await;
     assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bodies_go_through_the_endpoints_body_methods() {
+    let app = XrpcRouter::new(Things)
+        .mount(|registry: &mut XrpcRouter<Things>| {
+            registry.add::<CreatePostMarked, _, _>(|_: Arc<Things>, request| async move {
+                Ok(CreatePostOutput {
+                    uri: "at://did:plc:test/com.example.post/1".to_owned(),
+                    text: request.input.text,
+                })
+            });
+        })
+        .into_router();
+    let reply = post_json(&app, CREATE, r#"{"text": "hi", "langs": []}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.json()["text"], json!("hi+decoded+encoded"));
 }
 
 #[tokio::test]

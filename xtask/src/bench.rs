@@ -8,7 +8,13 @@
 //! revision REV (its tree exported next to the scratch packages), so a change
 //! can be measured against what it replaces. Each package is a binary that
 //! decodes a `chat.bsky.convo.listConvos` and an `app.bsky.feed.getTimeline`
-//! response, as a downstream user's program would.
+//! response, as a downstream user's program would, the way each library's
+//! client decodes a response: `Endpoint::decode_output` for atlex (compiled
+//! in the bindings crate for optimized builds), `serde_json::from_slice` for
+//! atrium. A second atlex program, `atlex/serde_json`, decodes with
+//! `serde_json::from_slice` as well, over the same bindings, so both figures
+//! are in the same run; a `--base` revision older than `decode_output` is
+//! built that way too.
 //!
 //! Everything is built once first (dependencies included) and each binary is
 //! run once on a fixture, then round by round, in an order that alternates
@@ -16,25 +22,29 @@
 //!
 //! - `bindings`: `cargo clean -p <bindings crate>`, then `cargo build -p
 //!   <bindings crate>` (the dev profile, its dependencies already built);
+//! - `release`, with `--release-bindings`: the same in the release profile,
+//!   what a user's first optimized build pays once for the bindings;
 //! - `downstream`: the binary's `main.rs` touched, then `cargo build
 //!   --release` (only the user's crate rebuilds: the cost every user pays for
 //!   the code the bindings make them instantiate).
 //!
-//! The two measurements use separate target directories, so cleaning one
-//! does not rebuild the other. `CARGO_INCREMENTAL=0` throughout: cargo turns
-//! incremental compilation on for path dependencies only, which would make
-//! the contenders' builds differ in kind. Every round prints each time and
-//! each ratio to atrium; the summary gives the median ratio and its range.
+//! The dev and release builds use separate target directories, so cleaning
+//! one does not rebuild the other. `CARGO_INCREMENTAL=0` throughout: cargo
+//! turns incremental compilation on for path dependencies only, which would
+//! make the contenders' builds differ in kind. Every round prints each time
+//! and each ratio to atrium; the summary gives the median ratio and its
+//! range.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 pub const USAGE: &str = "\
-  bench build [--rounds N] [--base REV] [--dir DIR]
+  bench build [--rounds N] [--base REV] [--release-bindings] [--dir DIR]
                time building atlex-lexicons and a downstream decoding binary against
                atrium-api 0.26 (same namespaces), N interleaved rounds (default 4);
-               --base REV adds atlex-lexicons at git revision REV";
+               --base REV adds atlex-lexicons at git revision REV;
+               --release-bindings also times the bindings' release build";
 
 /// The namespaces compared, as atlex-lexicons features.
 const ATLEX_FEATURES: &[&str] = &["app-bsky", "chat-bsky", "com-atproto", "tools-ozone"];
@@ -47,12 +57,41 @@ struct Contender {
     crate_name: &'static str,
     /// The scratch package.
     dir: PathBuf,
+    /// Whether its bindings' builds are timed: not for a second program over
+    /// bindings another contender already times.
+    bindings: bool,
+}
+
+/// What is timed, each round.
+#[derive(Clone, Copy, PartialEq)]
+enum Measure {
+    /// The bindings crate, dev profile.
+    Bindings,
+    /// The bindings crate, release profile.
+    Release,
+    /// The user's crate, release profile.
+    Downstream,
+}
+
+impl Measure {
+    fn name(self) -> &'static str {
+        match self {
+            Measure::Bindings => "bindings",
+            Measure::Release => "release",
+            Measure::Downstream => "downstream",
+        }
+    }
+
+    fn applies_to(self, c: &Contender) -> bool {
+        self == Measure::Downstream || c.bindings
+    }
 }
 
 /// Runs `cargo xtask bench ARGS`.
 pub fn run(root: &Path, args: &[&str]) -> ExitCode {
     let mut rounds = 4usize;
     let mut base = None;
+    let mut release_bindings = false;
     let mut dir = root.join("target/bench-build");
     let mut rest = match args {
         ["build", rest @ ..] => rest.iter(),
@@ -62,6 +101,10 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
         }
     };
     while let Some(arg) = rest.next() {
+        if *arg == "--release-bindings" {
+            release_bindings = true;
+            continue;
+        }
         let value = rest.next();
         match (*arg, value) {
             ("--rounds", Some(n)) => match n.parse() {
@@ -79,7 +122,12 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
             }
         }
     }
-    match bench_build(root, &dir, rounds, base.as_deref()) {
+    let mut measures = vec![Measure::Bindings];
+    if release_bindings {
+        measures.push(Measure::Release);
+    }
+    measures.push(Measure::Downstream);
+    match bench_build(root, &dir, rounds, base.as_deref(), &measures) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -88,23 +136,36 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
     }
 }
 
-fn bench_build(root: &Path, dir: &Path, rounds: usize, base: Option<&str>) -> Result<(), String> {
+fn bench_build(
+    root: &Path,
+    dir: &Path,
+    rounds: usize,
+    base: Option<&str>,
+    measures: &[Measure],
+) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let fixtures = write_fixtures(dir)?;
-    let mut contenders = vec![atlex_contender(dir, "atlex", &root.join("lexicons"))?];
+    let mut contenders = vec![
+        atlex_contender(dir, "atlex", root, true, true)?,
+        atlex_contender(dir, "atlex/serde_json", root, false, false)?,
+    ];
     if let Some(rev) = base {
         let tree = export_revision(root, dir, rev)?;
-        contenders.push(atlex_contender(
-            dir,
-            &format!("atlex@{rev}"),
-            &tree.join("lexicons"),
-        )?);
+        let client = has_decode_output(&tree);
+        let name = if client {
+            format!("atlex@{rev}")
+        } else {
+            format!("atlex@{rev}/serde_json")
+        };
+        contenders.push(atlex_contender(dir, &name, &tree, client, true)?);
     }
     contenders.push(atrium_contender(dir)?);
 
     for c in &contenders {
         eprintln!("bench: building {} and its dependencies once", c.name);
-        cargo(c, "debug", &["build", "-p", c.crate_name])?;
+        if c.bindings {
+            cargo(c, "debug", &["build", "-p", c.crate_name])?;
+        }
         cargo(c, "release", &["build", "--release"])?;
         let binary = c.dir.join("target-release/release/decode");
         let output = Command::new(&binary)
@@ -126,8 +187,10 @@ fn bench_build(root: &Path, dir: &Path, rounds: usize, base: Option<&str>) -> Re
     }
 
     let reference = contenders.len() - 1;
-    let mut bindings: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
-    let mut downstream: Vec<Vec<Duration>> = vec![Vec::new(); contenders.len()];
+    // times[measure][contender][round]; empty where a measure does not
+    // apply to a contender.
+    let mut times: Vec<Vec<Vec<Duration>>> =
+        vec![vec![Vec::new(); contenders.len()]; measures.len()];
     for round in 0..rounds {
         let mut order: Vec<usize> = (0..contenders.len()).collect();
         if round % 2 == 1 {
@@ -135,48 +198,77 @@ fn bench_build(root: &Path, dir: &Path, rounds: usize, base: Option<&str>) -> Re
         }
         for &i in &order {
             let c = &contenders[i];
-            cargo(c, "debug", &["clean", "-p", c.crate_name])?;
-            bindings[i].push(timed(|| cargo(c, "debug", &["build", "-p", c.crate_name]))?);
-            touch(&c.dir.join("src/main.rs"))?;
-            downstream[i].push(timed(|| cargo(c, "release", &["build", "--release"]))?);
+            for (m, &measure) in measures.iter().enumerate() {
+                if !measure.applies_to(c) {
+                    continue;
+                }
+                let elapsed = match measure {
+                    Measure::Bindings => {
+                        cargo(c, "debug", &["clean", "-p", c.crate_name])?;
+                        timed(|| cargo(c, "debug", &["build", "-p", c.crate_name]))?
+                    }
+                    Measure::Release => {
+                        cargo(c, "release", &["clean", "--release", "-p", c.crate_name])?;
+                        let elapsed = timed(|| {
+                            cargo(c, "release", &["build", "--release", "-p", c.crate_name])
+                        })?;
+                        // The program is rebuilt against the new bindings
+                        // untimed, so `downstream` times only its own crate.
+                        cargo(c, "release", &["build", "--release"])?;
+                        elapsed
+                    }
+                    Measure::Downstream => {
+                        touch(&c.dir.join("src/main.rs"))?;
+                        timed(|| cargo(c, "release", &["build", "--release"]))?
+                    }
+                };
+                times[m][i].push(elapsed);
+            }
         }
-        let line = |what: &str, times: &[Vec<Duration>]| {
-            let mut text = format!("round {}: {what:<10}", round + 1);
+        for (m, measure) in measures.iter().enumerate() {
+            let mut text = format!("round {}: {:<10}", round + 1, measure.name());
             for (i, c) in contenders.iter().enumerate() {
-                text.push_str(&format!(
-                    " {} {:.2}s",
-                    c.name,
-                    times[i][round].as_secs_f64()
-                ));
+                let Some(time) = times[m][i].get(round) else {
+                    continue;
+                };
+                text.push_str(&format!(" {} {:.2}s", c.name, time.as_secs_f64()));
                 if i != reference {
-                    let ratio = ratio(times[i][round], times[reference][round]);
+                    let ratio = ratio(*time, times[m][reference][round]);
                     text.push_str(&format!(" ({ratio:.2}×)"));
                 }
             }
-            text
-        };
-        println!("{}", line("bindings", &bindings));
-        println!("{}", line("downstream", &downstream));
+            println!("{text}");
+        }
     }
 
     println!(
         "\nratios to {} over {rounds} rounds (median, range):",
         contenders[reference].name
     );
-    for (what, times) in [("bindings", &bindings), ("downstream", &downstream)] {
+    for (m, measure) in measures.iter().enumerate() {
         for (i, c) in contenders.iter().enumerate() {
-            if i == reference {
+            if i == reference || times[m][i].is_empty() {
                 continue;
             }
             let mut ratios: Vec<f64> = (0..rounds)
-                .map(|r| ratio(times[i][r], times[reference][r]))
+                .map(|r| ratio(times[m][i][r], times[m][reference][r]))
                 .collect();
             ratios.sort_by(f64::total_cmp);
             let (median, low, high) = (median(&ratios), ratios[0], ratios[rounds - 1]);
-            println!("  {what:<10} {}: {median:.2}× ({low:.2}–{high:.2})", c.name);
+            println!(
+                "  {:<10} {}: {median:.2}× ({low:.2}–{high:.2})",
+                measure.name(),
+                c.name
+            );
         }
     }
     Ok(())
+}
+
+/// Whether the runtime in `tree` has `Endpoint::decode_output`.
+fn has_decode_output(tree: &Path) -> bool {
+    std::fs::read_to_string(tree.join("runtime/src/xrpc/endpoint.rs"))
+        .is_ok_and(|text| text.contains("fn decode_output("))
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
@@ -274,23 +366,37 @@ fn scratch(dir: &Path, name: &str, deps: &str, main: &str) -> Result<PathBuf, St
     Ok(package)
 }
 
-fn atlex_contender(dir: &Path, name: &str, lexicons: &Path) -> Result<Contender, String> {
+/// An atlex contender over the workspace at `tree`: its program decodes with
+/// `Endpoint::decode_output` when `client`, else with
+/// `serde_json::from_slice`.
+fn atlex_contender(
+    dir: &Path,
+    name: &str,
+    tree: &Path,
+    client: bool,
+    bindings: bool,
+) -> Result<Contender, String> {
     let features: Vec<String> = ATLEX_FEATURES.iter().map(|f| format!("{f:?}")).collect();
-    let deps = format!(
+    let mut deps = format!(
         "atlex-lexicons = {{ path = {:?}, features = [{}] }}\n",
-        lexicons.display().to_string(),
+        tree.join("lexicons").display().to_string(),
         features.join(", ")
     );
+    let main = if client {
+        deps.push_str(&format!(
+            "atlex = {{ path = {:?} }}\n",
+            tree.join("runtime").display().to_string()
+        ));
+        MAIN_CLIENT.replace("CRATE", "atlex_lexicons")
+    } else {
+        MAIN.replace("CRATE", "atlex_lexicons")
+    };
     let package_name = name.replace(['@', '/', '~', '^'], "-");
     Ok(Contender {
         name: name.to_owned(),
         crate_name: "atlex-lexicons",
-        dir: scratch(
-            dir,
-            &package_name,
-            &deps,
-            &MAIN.replace("CRATE", "atlex_lexicons"),
-        )?,
+        dir: scratch(dir, &package_name, &deps, &main)?,
+        bindings,
     })
 }
 
@@ -301,6 +407,7 @@ fn atrium_contender(dir: &Path) -> Result<Contender, String> {
         name: "atrium".to_owned(),
         crate_name: "atrium-api",
         dir: scratch(dir, "atrium", deps, &MAIN.replace("CRATE", "atrium_api"))?,
+        bindings: true,
     })
 }
 
@@ -365,6 +472,22 @@ fn main() {
     let timeline = std::fs::read(args.next().expect("a getTimeline response")).expect("readable");
     let convos: list_convos::Output = serde_json::from_slice(&convos).expect("a listConvos page");
     let timeline: get_timeline::Output = serde_json::from_slice(&timeline).expect("a getTimeline page");
+    println!("{} convos, {} posts", convos.convos.len(), timeline.feed.len());
+}
+"#;
+
+/// The downstream program for atlex, decoding as its client does.
+const MAIN_CLIENT: &str = r#"//! Decodes a listConvos and a getTimeline response (`cargo xtask bench build`).
+use CRATE::app::bsky::feed::get_timeline::GetTimeline;
+use CRATE::chat::bsky::convo::list_convos::ListConvos;
+use atlex::xrpc::Endpoint;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let convos = std::fs::read(args.next().expect("a listConvos response")).expect("readable");
+    let timeline = std::fs::read(args.next().expect("a getTimeline response")).expect("readable");
+    let convos = ListConvos::decode_output(None, &convos).expect("a listConvos page");
+    let timeline = GetTimeline::decode_output(None, &timeline).expect("a getTimeline page");
     println!("{} convos, {} posts", convos.convos.len(), timeline.feed.len());
 }
 "#;

@@ -25,6 +25,18 @@ pub fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
     let params = if c.params { quote!(Params) } else { quote!(()) };
     let (input_ty, input_encoding, input_codec) = body(c.input.as_ref(), quote!(Input), &rt);
     let (output_ty, output_encoding, output_codec) = body(c.output.as_ref(), quote!(Output), &rt);
+    // In optimized builds, JSON bodies get their codec calls compiled here,
+    // in the bindings crate, not in each program that calls the endpoint
+    // (see `Endpoint::decode_output`).
+    let input_json = is_json(c.input.as_ref());
+    let output_json = is_json(c.output.as_ref());
+    let mut bodies = TokenStream::new();
+    if output_json {
+        bodies.extend(json_methods("output", &output_ty, &rt));
+    }
+    if input_json {
+        bodies.extend(json_methods("input", &input_ty, &rt));
+    }
     let binding = c
         .binding
         .as_ref()
@@ -42,8 +54,39 @@ pub fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
             type InputCodec = #input_codec;
             type OutputCodec = #output_codec;
             #binding
+            #bodies
         }
     })
+}
+
+/// `decode_<side>` and `encode_<side>` of a JSON body of type `ty`, for
+/// optimized builds.
+fn json_methods(side: &str, ty: &TokenStream, rt: &TokenStream) -> TokenStream {
+    let decode = quote::format_ident!("decode_{side}");
+    let encode = quote::format_ident!("encode_{side}");
+    quote! {
+        #[cfg(not(debug_assertions))]
+        #[inline(never)]
+        fn #decode(
+            content_type: ::core::option::Option<&str>,
+            body: &[u8],
+        ) -> ::core::result::Result<#ty, #rt::DecodeError> {
+            <#rt::Json as #rt::Codec<#ty>>::decode(content_type, body)
+        }
+        #[cfg(not(debug_assertions))]
+        #[inline(never)]
+        fn #encode(
+            value: &#ty,
+            encoding: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<#rt::Payload, #rt::EncodeError> {
+            <#rt::Json as #rt::Codec<#ty>>::encode(value, encoding)
+        }
+    }
+}
+
+/// Whether a body's encoding is JSON.
+fn is_json(encoding: Option<&LitStr>) -> bool {
+    encoding.is_some_and(|encoding| encoding.value() == "application/json")
 }
 
 /// The type, encoding and codec of a body.
@@ -93,4 +136,64 @@ pub fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
             type Error = Error;
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint;
+
+    /// The body methods an expansion overrides, each with the attributes
+    /// before it.
+    fn overrides(input: syn::DeriveInput) -> Vec<String> {
+        let expanded = endpoint(&input).unwrap().to_string();
+        let mut found = Vec::new();
+        let mut rest = expanded.as_str();
+        while let Some(at) = rest.find(" fn ") {
+            let attrs = rest[..at]
+                .rsplit([';', '}'])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            let name = rest[at + 4..].split(' ').next().unwrap_or_default();
+            found.push(format!("{name} {attrs}"));
+            rest = &rest[at + 4..];
+        }
+        found
+    }
+
+    #[test]
+    fn json_bodies_are_compiled_with_the_bindings_in_optimized_builds() {
+        let procedure = syn::parse_quote! {
+            #[lex(procedure = "a.b.c", input = "application/json", output = "application/json")]
+            struct C;
+        };
+        let cfg = "# [cfg (not (debug_assertions))] # [inline (never)]";
+        assert_eq!(
+            overrides(procedure),
+            [
+                format!("decode_output {cfg}"),
+                format!("encode_output {cfg}"),
+                format!("decode_input {cfg}"),
+                format!("encode_input {cfg}"),
+            ]
+        );
+        // Bodies of other encodings, and no bodies, keep the trait's own
+        // methods: their codecs are not generic.
+        let upload = syn::parse_quote! {
+            #[lex(procedure = "a.b.c", input = "*/*", output = "application/json")]
+            struct C;
+        };
+        assert_eq!(
+            overrides(upload),
+            [
+                format!("decode_output {cfg}"),
+                format!("encode_output {cfg}")
+            ]
+        );
+        let query = syn::parse_quote! {
+            #[lex(query = "a.b.c")]
+            struct C;
+        };
+        assert!(overrides(query).is_empty());
+    }
 }

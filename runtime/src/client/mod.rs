@@ -498,10 +498,8 @@ impl Inner {
             .or_else(|| binding.body.first().copied())
             .unwrap_or(BodyFormat::Encoding);
         let payload = match (format, E::INPUT_ENCODING) {
-            (_, None) | (BodyFormat::Encoding, _) => {
-                E::InputCodec::encode(input, E::INPUT_ENCODING)
-            }
-            (BodyFormat::Json, Some(_)) => E::InputCodec::encode(input, Some(binding::JSON_UTF8)),
+            (_, None) | (BodyFormat::Encoding, _) => E::encode_input(input, E::INPUT_ENCODING),
+            (BodyFormat::Json, Some(_)) => E::encode_input(input, Some(binding::JSON_UTF8)),
             (BodyFormat::Form, Some(_)) => E::InputCodec::encode_form(input),
         }
         .map_err(|error| Error::Encode {
@@ -633,12 +631,11 @@ impl Inner {
                 }));
             }
         }
-        let output = E::OutputCodec::decode(content_type.as_deref(), &body).map_err(|error| {
-            Error::Decode {
+        let output =
+            E::decode_output(content_type.as_deref(), &body).map_err(|error| Error::Decode {
                 nsid: E::NSID,
                 error,
-            }
-        })?;
+            })?;
         match self.validation {
             ValidationMode::Off => {}
             ValidationMode::Strict => output.validate().map_err(|error| Error::Invalid {

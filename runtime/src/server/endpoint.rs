@@ -296,7 +296,7 @@ pub(super) fn read_params<P: Params + Validate>(
 
 /// The input of an endpoint that declares none.
 fn no_input<E: Endpoint>() -> Result<E::Input, CommonError> {
-    E::InputCodec::decode(None, &[]).map_err(|err| CommonError::InternalServerError {
+    E::decode_input(None, &[]).map_err(|err| CommonError::InternalServerError {
         message: Some(format!(
             "`{}` declares no input, but its input type needs a body: {err}",
             E::NSID
@@ -366,9 +366,7 @@ async fn read_input<E: Endpoint>(
 
     match format {
         BodyFormat::Form => E::InputCodec::decode_form(&bytes),
-        BodyFormat::Encoding | BodyFormat::Json => {
-            E::InputCodec::decode(Some(content_type), &bytes)
-        }
+        BodyFormat::Encoding | BodyFormat::Json => E::decode_input(Some(content_type), &bytes),
     }
     .map_err(|err| CommonError::invalid_request(err.to_string()))
 }

@@ -14,7 +14,7 @@ use super::{Rejection, ResponseFuture, Serve};
 use crate::binding::Envelope;
 use crate::error::CommonError;
 use crate::service::HandlerError;
-use crate::xrpc::{Codec, Endpoint, EndpointError, Payload};
+use crate::xrpc::{Endpoint, EndpointError, Payload};
 
 /// `ratelimit-reset`: when the limit resets, in seconds since the Unix epoch.
 static RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
@@ -143,7 +143,7 @@ pub(super) fn output<E: Endpoint>(
     output: &E::Output,
     content_type: Option<&HeaderValue>,
 ) -> Response {
-    match E::OutputCodec::encode(output, E::OUTPUT_ENCODING) {
+    match E::encode_output(output, E::OUTPUT_ENCODING) {
         Ok(Payload {
             content_type: None, ..
         }) => Response::new(Body::empty()),

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::Deserializer;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::body::{DecodeError, EncodeError, Payload};
 use super::codec::Codec;
 use super::kind::EndpointKind;
 use super::params::Params;
@@ -44,6 +45,40 @@ pub trait Endpoint {
     /// How the endpoint travels over HTTP: XRPC ([`Binding::xrpc`]) unless
     /// the generator was given a binding for it (see [`crate::binding`]).
     const BINDING: Binding = Binding::xrpc(Self::KIND);
+
+    /// Decodes a response body with `OutputCodec`: what the client does with
+    /// a successful response, and the way to read one fetched by other means.
+    ///
+    /// The four body methods only call the codecs. In an optimized build
+    /// (without debug assertions), generated endpoints with JSON bodies
+    /// implement them again, with the same bodies, as ordinary functions of
+    /// the bindings crate: the decoders and encoders they reach are then
+    /// compiled and optimized once, with the bindings, and not again each
+    /// time a program that calls the endpoint is rebuilt. A dev build leaves
+    /// them to the program, where they cost little unoptimized, so the
+    /// bindings' own dev build stays short.
+    fn decode_output(content_type: Option<&str>, body: &[u8]) -> Result<Self::Output, DecodeError> {
+        Self::OutputCodec::decode(content_type, body)
+    }
+
+    /// Encodes a request body with `InputCodec`; `encoding` overrides the
+    /// MIME type sent.
+    fn encode_input(input: &Self::Input, encoding: Option<&str>) -> Result<Payload, EncodeError> {
+        Self::InputCodec::encode(input, encoding)
+    }
+
+    /// Decodes a request body with `InputCodec`, as a server does.
+    fn decode_input(content_type: Option<&str>, body: &[u8]) -> Result<Self::Input, DecodeError> {
+        Self::InputCodec::decode(content_type, body)
+    }
+
+    /// Encodes a response body with `OutputCodec`, as a server does.
+    fn encode_output(
+        output: &Self::Output,
+        encoding: Option<&str>,
+    ) -> Result<Payload, EncodeError> {
+        Self::OutputCodec::encode(output, encoding)
+    }
 }
 
 /// A query whose output can be fetched page by page: it takes a `cursor`
