@@ -35,6 +35,10 @@
 //!   WebSocket: with feature `subscriptions`, the frame codec, a sequenced
 //!   event log for servers, `Client::subscribe` (with `client`) and the
 //!   router's upgrade (with `server`).
+//! - feature `prebuilt-bodies`: in optimized builds, generated endpoints
+//!   compile their JSON bodies' decoders and encoders in the bindings crate
+//!   (see [`xrpc::Endpoint::decode_output`]), so a program's own release
+//!   build does not.
 //! - [`firehose`]: the ops of a
 //!   `com.atproto.sync.subscribeRepos#commit`, each record decoded from the
 //!   commit's CAR into a generated type, every block verified (feature

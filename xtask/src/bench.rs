@@ -8,13 +8,11 @@
 //! revision REV (its tree exported next to the scratch packages), so a change
 //! can be measured against what it replaces. Each package is a binary that
 //! decodes a `chat.bsky.convo.listConvos` and an `app.bsky.feed.getTimeline`
-//! response, as a downstream user's program would, the way each library's
-//! client decodes a response: `Endpoint::decode_output` for atlex (compiled
-//! in the bindings crate for optimized builds), `serde_json::from_slice` for
-//! atrium. A second atlex program, `atlex/serde_json`, decodes with
-//! `serde_json::from_slice` as well, over the same bindings, so both figures
-//! are in the same run; a `--base` revision older than `decode_output` is
-//! built that way too.
+//! response, as a downstream user's program would, with
+//! `serde_json::from_slice`. One more contender, `atlex+prebuilt`, has the
+//! runtime's `prebuilt-bodies` feature on and decodes with
+//! `Endpoint::decode_output`, as the client does: its bindings compile
+//! those decoders for optimized builds, so its own crate does not.
 //!
 //! Everything is built once first (dependencies included) and each binary is
 //! run once on a fixture, then round by round, in an order that alternates
@@ -57,9 +55,6 @@ struct Contender {
     crate_name: &'static str,
     /// The scratch package.
     dir: PathBuf,
-    /// Whether its bindings' builds are timed: not for a second program over
-    /// bindings another contender already times.
-    bindings: bool,
 }
 
 /// What is timed, each round.
@@ -80,10 +75,6 @@ impl Measure {
             Measure::Release => "release",
             Measure::Downstream => "downstream",
         }
-    }
-
-    fn applies_to(self, c: &Contender) -> bool {
-        self == Measure::Downstream || c.bindings
     }
 }
 
@@ -146,26 +137,18 @@ fn bench_build(
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let fixtures = write_fixtures(dir)?;
     let mut contenders = vec![
-        atlex_contender(dir, "atlex", root, true, true)?,
-        atlex_contender(dir, "atlex/serde_json", root, false, false)?,
+        atlex_contender(dir, "atlex", root, false)?,
+        atlex_contender(dir, "atlex+prebuilt", root, true)?,
     ];
     if let Some(rev) = base {
         let tree = export_revision(root, dir, rev)?;
-        let client = has_decode_output(&tree);
-        let name = if client {
-            format!("atlex@{rev}")
-        } else {
-            format!("atlex@{rev}/serde_json")
-        };
-        contenders.push(atlex_contender(dir, &name, &tree, client, true)?);
+        contenders.push(atlex_contender(dir, &format!("atlex@{rev}"), &tree, false)?);
     }
     contenders.push(atrium_contender(dir)?);
 
     for c in &contenders {
         eprintln!("bench: building {} and its dependencies once", c.name);
-        if c.bindings {
-            cargo(c, "debug", &["build", "-p", c.crate_name])?;
-        }
+        cargo(c, "debug", &["build", "-p", c.crate_name])?;
         cargo(c, "release", &["build", "--release"])?;
         let binary = c.dir.join("target-release/release/decode");
         let output = Command::new(&binary)
@@ -187,8 +170,7 @@ fn bench_build(
     }
 
     let reference = contenders.len() - 1;
-    // times[measure][contender][round]; empty where a measure does not
-    // apply to a contender.
+    // times[measure][contender][round].
     let mut times: Vec<Vec<Vec<Duration>>> =
         vec![vec![Vec::new(); contenders.len()]; measures.len()];
     for round in 0..rounds {
@@ -199,9 +181,6 @@ fn bench_build(
         for &i in &order {
             let c = &contenders[i];
             for (m, &measure) in measures.iter().enumerate() {
-                if !measure.applies_to(c) {
-                    continue;
-                }
                 let elapsed = match measure {
                     Measure::Bindings => {
                         cargo(c, "debug", &["clean", "-p", c.crate_name])?;
@@ -263,12 +242,6 @@ fn bench_build(
         }
     }
     Ok(())
-}
-
-/// Whether the runtime in `tree` has `Endpoint::decode_output`.
-fn has_decode_output(tree: &Path) -> bool {
-    std::fs::read_to_string(tree.join("runtime/src/xrpc/endpoint.rs"))
-        .is_ok_and(|text| text.contains("fn decode_output("))
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
@@ -366,15 +339,15 @@ fn scratch(dir: &Path, name: &str, deps: &str, main: &str) -> Result<PathBuf, St
     Ok(package)
 }
 
-/// An atlex contender over the workspace at `tree`: its program decodes with
-/// `Endpoint::decode_output` when `client`, else with
+/// An atlex contender over the workspace at `tree`; with `prebuilt`, the
+/// runtime's `prebuilt-bodies` feature on and a program that decodes with
+/// `Endpoint::decode_output`, else one that decodes with
 /// `serde_json::from_slice`.
 fn atlex_contender(
     dir: &Path,
     name: &str,
     tree: &Path,
-    client: bool,
-    bindings: bool,
+    prebuilt: bool,
 ) -> Result<Contender, String> {
     let features: Vec<String> = ATLEX_FEATURES.iter().map(|f| format!("{f:?}")).collect();
     let mut deps = format!(
@@ -382,21 +355,20 @@ fn atlex_contender(
         tree.join("lexicons").display().to_string(),
         features.join(", ")
     );
-    let main = if client {
+    let main = if prebuilt {
         deps.push_str(&format!(
-            "atlex = {{ path = {:?} }}\n",
+            "atlex = {{ path = {:?}, features = [\"prebuilt-bodies\"] }}\n",
             tree.join("runtime").display().to_string()
         ));
         MAIN_CLIENT.replace("CRATE", "atlex_lexicons")
     } else {
         MAIN.replace("CRATE", "atlex_lexicons")
     };
-    let package_name = name.replace(['@', '/', '~', '^'], "-");
+    let package_name = name.replace(['@', '/', '~', '^', '+'], "-");
     Ok(Contender {
         name: name.to_owned(),
         crate_name: "atlex-lexicons",
         dir: scratch(dir, &package_name, &deps, &main)?,
-        bindings,
     })
 }
 
@@ -407,7 +379,6 @@ fn atrium_contender(dir: &Path) -> Result<Contender, String> {
         name: "atrium".to_owned(),
         crate_name: "atrium-api",
         dir: scratch(dir, "atrium", deps, &MAIN.replace("CRATE", "atrium_api"))?,
-        bindings: true,
     })
 }
 
@@ -476,7 +447,7 @@ fn main() {
 }
 "#;
 
-/// The downstream program for atlex, decoding as its client does.
+/// The downstream program of `atlex+prebuilt`, decoding as the client does.
 const MAIN_CLIENT: &str = r#"//! Decodes a listConvos and a getTimeline response (`cargo xtask bench build`).
 use CRATE::app::bsky::feed::get_timeline::GetTimeline;
 use CRATE::chat::bsky::convo::list_convos::ListConvos;

@@ -9,6 +9,11 @@ use syn::{DeriveInput, LitStr};
 use crate::attrs::Container;
 
 pub fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
+    expand_endpoint(input, cfg!(feature = "prebuilt-bodies"))
+}
+
+/// The `Endpoint` impl; with `prebuilt`, JSON bodies' methods of its own.
+fn expand_endpoint(input: &DeriveInput, prebuilt: bool) -> syn::Result<TokenStream> {
     let c = Container::parse(&input.attrs)?;
     let rt = c.rt();
     let name = &input.ident;
@@ -25,11 +30,11 @@ pub fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
     let params = if c.params { quote!(Params) } else { quote!(()) };
     let (input_ty, input_encoding, input_codec) = body(c.input.as_ref(), quote!(Input), &rt);
     let (output_ty, output_encoding, output_codec) = body(c.output.as_ref(), quote!(Output), &rt);
-    // In optimized builds, JSON bodies get their codec calls compiled here,
-    // in the bindings crate, not in each program that calls the endpoint
-    // (see `Endpoint::decode_output`).
-    let input_json = is_json(c.input.as_ref());
-    let output_json = is_json(c.output.as_ref());
+    // With `prebuilt-bodies`, in optimized builds, JSON bodies get their
+    // codec calls compiled here, in the bindings crate, not in each program
+    // that calls the endpoint (see `Endpoint::decode_output`).
+    let input_json = prebuilt && is_json(c.input.as_ref());
+    let output_json = prebuilt && is_json(c.output.as_ref());
     let mut bodies = TokenStream::new();
     if output_json {
         bodies.extend(json_methods("output", &output_ty, &rt));
@@ -140,12 +145,12 @@ pub fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
 
 #[cfg(test)]
 mod tests {
-    use super::endpoint;
+    use super::expand_endpoint;
 
     /// The body methods an expansion overrides, each with the attributes
     /// before it.
-    fn overrides(input: syn::DeriveInput) -> Vec<String> {
-        let expanded = endpoint(&input).unwrap().to_string();
+    fn overrides(input: syn::DeriveInput, prebuilt: bool) -> Vec<String> {
+        let expanded = expand_endpoint(&input, prebuilt).unwrap().to_string();
         let mut found = Vec::new();
         let mut rest = expanded.as_str();
         while let Some(at) = rest.find(" fn ") {
@@ -162,14 +167,15 @@ mod tests {
     }
 
     #[test]
-    fn json_bodies_are_compiled_with_the_bindings_in_optimized_builds() {
-        let procedure = syn::parse_quote! {
+    fn with_prebuilt_bodies_json_bodies_are_compiled_with_the_bindings() {
+        let procedure: syn::DeriveInput = syn::parse_quote! {
             #[lex(procedure = "a.b.c", input = "application/json", output = "application/json")]
             struct C;
         };
         let cfg = "# [cfg (not (debug_assertions))] # [inline (never)]";
+        assert!(overrides(procedure.clone(), false).is_empty());
         assert_eq!(
-            overrides(procedure),
+            overrides(procedure, true),
             [
                 format!("decode_output {cfg}"),
                 format!("encode_output {cfg}"),
@@ -184,7 +190,7 @@ mod tests {
             struct C;
         };
         assert_eq!(
-            overrides(upload),
+            overrides(upload, true),
             [
                 format!("decode_output {cfg}"),
                 format!("encode_output {cfg}")
@@ -194,6 +200,6 @@ mod tests {
             #[lex(query = "a.b.c")]
             struct C;
         };
-        assert!(overrides(query).is_empty());
+        assert!(overrides(query, true).is_empty());
     }
 }

@@ -49,14 +49,15 @@ pub trait Endpoint {
     /// Decodes a response body with `OutputCodec`: what the client does with
     /// a successful response, and the way to read one fetched by other means.
     ///
-    /// The four body methods only call the codecs. In an optimized build
-    /// (without debug assertions), generated endpoints with JSON bodies
-    /// implement them again, with the same bodies, as ordinary functions of
-    /// the bindings crate: the decoders and encoders they reach are then
-    /// compiled and optimized once, with the bindings, and not again each
-    /// time a program that calls the endpoint is rebuilt. A dev build leaves
-    /// them to the program, where they cost little unoptimized, so the
-    /// bindings' own dev build stays short.
+    /// The four body methods only call the codecs. With the runtime's
+    /// `prebuilt-bodies` feature, in an optimized build (without debug
+    /// assertions), generated endpoints with JSON bodies implement them
+    /// again, with the same bodies, as ordinary functions of the bindings
+    /// crate: the decoders and encoders they reach are then compiled and
+    /// optimized once, with the bindings (all of their endpoints', which
+    /// makes that build longer), and not again each time a program that
+    /// calls the endpoint is rebuilt. Dev builds leave them to the program,
+    /// where they cost little unoptimized.
     fn decode_output(content_type: Option<&str>, body: &[u8]) -> Result<Self::Output, DecodeError> {
         Self::OutputCodec::decode(content_type, body)
     }
