@@ -611,8 +611,8 @@ impl<T: crate::data::LexType + DeserializeOwned> crate::rt::Union for RecordOf<T
         member.deserialize().map(RecordOf)
     }
 
-    fn unknown(_data: crate::data::Unknown) -> Option<Self> {
-        None
+    fn unknown(data: crate::data::Unknown) -> Result<Self, crate::data::Unknown> {
+        Err(data)
     }
 }
 

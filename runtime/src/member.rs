@@ -41,8 +41,8 @@ pub trait Union: Sized {
     ) -> Result<Self, A::Error>;
 
     /// The value for a member whose `$type` is not in `MEMBERS`, kept whole;
-    /// `None` for a closed union, which refuses it.
-    fn unknown(data: Unknown) -> Option<Self>;
+    /// a closed union refuses it, handing it back.
+    fn unknown(data: Unknown) -> Result<Self, Unknown>;
 }
 
 /// `Deserialize` of a generated union: an object with a string `$type`.
@@ -79,18 +79,49 @@ impl<'de, U: Union> Visitor<'de> for UnionVisitor<U> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<U, A::Error> {
-        let (type_name, before) = read_type(&mut map)?;
-        let type_name = type_name.as_str();
-        let Some(index) = member_index(U::MEMBERS, type_name) else {
-            let data = collect(before, type_name, map)?;
-            return U::unknown(Unknown::new(data))
-                .ok_or_else(|| unexpected_member(type_name, U::MEMBERS));
-        };
-        U::decode_member(
-            index,
-            Member::new(U::MEMBERS[index], map, before, self.human),
-        )
+        match find_member(&mut map, U::MEMBERS)? {
+            Found::Known(index, before) => U::decode_member(
+                index,
+                Member::new(U::MEMBERS[index], map, before, self.human),
+            ),
+            Found::Unknown(data) => match U::unknown(data) {
+                Ok(value) => Ok(value),
+                Err(data) => Err(unknown_refused(&data, U::MEMBERS)),
+            },
+        }
     }
+}
+
+/// What [`find_member`] found.
+enum Found {
+    /// Member number `.0`, and the entries read before its `$type`; the
+    /// ones after it are still to be read.
+    Known(usize, Entries),
+    /// A `$type` not among the members: the whole object.
+    Unknown(Unknown),
+}
+
+/// Reads up to a member's `$type` and finds it among `members`, or reads the
+/// whole object of one it does not know. (One copy per format, shared by
+/// every union: what is left in each is the match on its members.)
+#[inline(never)]
+fn find_member<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    members: &'static [&'static str],
+) -> Result<Found, A::Error> {
+    let (type_name, before) = read_type(map)?;
+    let type_name = type_name.as_str();
+    Ok(match member_index(members, type_name) {
+        Some(index) => Found::Known(index, before),
+        None => Found::Unknown(Unknown::new(collect(before, type_name, map)?)),
+    })
+}
+
+/// The error for an unknown member of a closed union: `data`, refused.
+#[cold]
+#[inline(never)]
+fn unknown_refused<E: de::Error>(data: &Unknown, members: &'static [&'static str]) -> E {
+    unexpected_member(data.type_name().unwrap_or_default(), members)
 }
 
 /// Where `type_name` is in `members` (one copy for every union).
@@ -156,7 +187,7 @@ impl<'de> Deserialize<'de> for TypeName<'de> {
 fn collect<'de, A: MapAccess<'de>>(
     before: Entries,
     type_name: &str,
-    mut map: A,
+    map: &mut A,
 ) -> Result<Value, A::Error> {
     let mut object: BTreeMap<String, Value> = before.into_iter().collect();
     object.insert("$type".to_owned(), Value::String(type_name.to_owned()));
@@ -351,8 +382,8 @@ impl Union for Unknown {
         )))
     }
 
-    fn unknown(data: Unknown) -> Option<Self> {
-        Some(data)
+    fn unknown(data: Unknown) -> Result<Self, Unknown> {
+        Ok(data)
     }
 }
 

@@ -78,11 +78,21 @@ impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
     }
 }
 
-/// Reads `T` from a value [`Fields`] read before a member's `$type`, through
-/// its JSON text.
-fn replay<T: DeserializeOwned, E: de::Error>(value: &Value) -> Result<T, E> {
-    let text = replay_text(value).map_err(E::custom)?;
-    serde_json::from_slice(&text).map_err(|err| E::custom(without_position(&err)))
+/// A reader of the JSON text of a value [`Fields`] read before a member's
+/// `$type`. The field's type is read from it by the code a JSON program has
+/// for that type anyway; making the reader, the text ([`replay_text`]) and
+/// the errors ([`replay_error`]) is done here, once for every type. The text
+/// is the runtime's own writing of one value, so nothing can follow it.
+#[inline(never)]
+fn replay_reader(text: &[u8]) -> serde_json::Deserializer<serde_json::de::SliceRead<'_>> {
+    serde_json::Deserializer::from_slice(text)
+}
+
+/// The error of a replayed value, as its format's error.
+#[cold]
+#[inline(never)]
+fn replay_error<E: de::Error>(err: serde_json::Error) -> E {
+    E::custom(without_position(&err))
 }
 
 /// The JSON text of a value to replay. Links and bytes are written as the
@@ -165,6 +175,14 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
     kept.len() - usize::from(kept.get("$type").is_some())
 }
 
+/// What [`Fields`] needs to know of the type it reads.
+struct Shape {
+    names: &'static [&'static str],
+    lookup: fn(&str) -> Option<usize>,
+    record_type: Option<&'static str>,
+    keeps_unknown: bool,
+}
+
 /// The entries of an object being decoded, walked field by field.
 ///
 /// [`next_field`](Self::next_field) gives the index of the next declared
@@ -183,9 +201,11 @@ pub struct Fields<'de, A> {
     map: A,
     /// Entries read before a union member's `$type`, still to be walked.
     pending: std::vec::IntoIter<(String, Value)>,
-    /// The value of the pending entry [`next_field`](Self::next_field) just
-    /// gave.
-    replay: Option<Value>,
+    /// The JSON text of the last pending entry
+    /// [`next_field`](Self::next_field) gave.
+    replay: Vec<u8>,
+    /// Whether the current field's value is `replay`, still to be read.
+    replaying: bool,
     names: &'static [&'static str],
     /// [`Object::field`] of the type being read.
     lookup: fn(&str) -> Option<usize>,
@@ -203,31 +223,52 @@ pub struct Fields<'de, A> {
 impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// The entries of `map`, as fields of `T`; `member` is the `$type` of the
     /// union member being read, if it is one (its `$type` already read).
+    #[inline]
     pub(crate) fn new<T: Object>(map: A, member: Option<&'static str>) -> Self {
         Self::resumed::<T>(map, member, Vec::new())
     }
 
     /// [`new`](Self::new), with the entries read before the member's `$type`
     /// to walk first.
+    #[inline]
     pub(crate) fn resumed<T: Object>(
         map: A,
         member: Option<&'static str>,
         before: Vec<(String, Value)>,
     ) -> Self {
+        let record_type = if member.is_some() {
+            None
+        } else {
+            T::RECORD_TYPE
+        };
+        let shape = Shape {
+            names: T::FIELDS,
+            lookup: T::field,
+            record_type,
+            keeps_unknown: T::KEEPS_UNKNOWN,
+        };
+        Self::start(map, member, before, shape)
+    }
+
+    /// What [`resumed`](Self::resumed) makes, from the type's [`Shape`].
+    #[inline]
+    fn start(
+        map: A,
+        member: Option<&'static str>,
+        before: Vec<(String, Value)>,
+        shape: Shape,
+    ) -> Self {
         Self {
             map,
             pending: before.into_iter(),
-            replay: None,
-            names: T::FIELDS,
-            lookup: T::field,
+            replay: Vec::new(),
+            replaying: false,
+            names: shape.names,
+            lookup: shape.lookup,
             current: 0,
             seen: 0,
-            record_type: if member.is_some() {
-                None
-            } else {
-                T::RECORD_TYPE
-            },
-            kept: T::KEEPS_UNKNOWN.then(ExtraFields::default),
+            record_type: shape.record_type,
+            kept: shape.keeps_unknown.then(ExtraFields::default),
             member,
             _input: PhantomData,
         }
@@ -260,8 +301,17 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         for (key, value) in self.pending.by_ref() {
             match (self.lookup)(&key) {
                 Some(index) => {
-                    self.replay = Some(value);
-                    return self.found(index).map(Some);
+                    let index = self.found(index)?;
+                    match replay_text(&value) {
+                        Ok(text) => {
+                            self.replay = text;
+                            self.replaying = true;
+                        }
+                        Err(message) => {
+                            return Err(self.field_error(de::Error::custom(message)));
+                        }
+                    }
+                    return Ok(Some(index));
                 }
                 None => {
                     if let Some(kept) = &mut self.kept {
@@ -327,15 +377,25 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         Ok(())
     }
 
+    /// The value of the current field. (Code per field type, kept small:
+    /// the rest is in functions shared by every type.)
     fn value<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
-        let result = match self.replay.take() {
-            Some(value) => replay(&value),
-            None => self.map.next_value(),
+        let result = if self.replaying {
+            self.replayed()
+        } else {
+            self.map.next_value()
         };
-        if result.is_ok() || self.member.is_none() {
-            return result;
+        match result {
+            Ok(_) => result,
+            Err(err) => Err(self.field_error(err)),
         }
-        result.map_err(|err| self.field_error(err))
+    }
+
+    /// The value of the current field from its replayed JSON text.
+    #[inline(never)]
+    fn replayed<T: DeserializeOwned>(&mut self) -> Result<T, A::Error> {
+        self.replaying = false;
+        T::deserialize(&mut replay_reader(&self.replay)).map_err(replay_error)
     }
 
     /// The error for the first of `required` (field index, whether missing)
@@ -350,6 +410,9 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         self.wrap(de::Error::missing_field(name))
     }
 
+    /// A field's error, naming the field of the union member it is in.
+    #[cold]
+    #[inline(never)]
     fn field_error(&self, err: A::Error) -> A::Error {
         let field = self.names[self.current];
         match self.member {

@@ -139,11 +139,8 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote!(match index { #(#arms)* })
     };
     let unknown_fn = match unknown {
-        Some(u) => quote!(::core::option::Option::Some(Self::#u(data))),
-        None => quote! {
-            let _ = data;
-            ::core::option::Option::None
-        },
+        Some(u) => quote!(::core::result::Result::Ok(Self::#u(data))),
+        None => quote!(::core::result::Result::Err(data)),
     };
     let serialize_unknown = unknown
         .map(|u| quote!(Self::#u(value) => #serde::Serialize::serialize(value, serializer),));
@@ -203,7 +200,7 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #decode
             }
 
-            fn unknown(data: #rt::Unknown) -> ::core::option::Option<Self> {
+            fn unknown(data: #rt::Unknown) -> ::core::result::Result<Self, #rt::Unknown> {
                 #unknown_fn
             }
         }

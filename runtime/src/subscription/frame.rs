@@ -254,7 +254,7 @@ pub(crate) fn decode_body<U: Union + DeserializeOwned>(
     map.entry("$type".to_owned())
         .or_insert_with(|| Value::String(type_name.clone()));
     U::unknown(Unknown(Value::Object(map)))
-        .ok_or_else(|| body_error(format!("not one of the message types {:?}", U::MEMBERS)))
+        .map_err(|_| body_error(format!("not one of the message types {:?}", U::MEMBERS)))
 }
 
 /// Whether the full type name `member` is what `t` names in lexicon `nsid`.
