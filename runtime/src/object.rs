@@ -363,12 +363,19 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// Reads the value of the field [`next_field`](Self::next_field) just
     /// gave into `slot` (a field that must be present, or one whose `null`
     /// is kept).
+    ///
+    /// Out of line, as [`set_optional`](Self::set_optional) is: called from
+    /// every type's decoder, a small copy would be imported into each one
+    /// and optimized again by a program's release build (ThinLTO), which
+    /// costs that build more than the call costs decoding.
+    #[inline(never)]
     pub fn set<T: DeserializeOwned>(&mut self, slot: &mut Option<T>) -> Result<(), A::Error> {
         *slot = Some(self.value()?);
         Ok(())
     }
 
     /// Reads the value of an optional field into `slot`, `null` as absent.
+    #[inline(never)]
     pub fn set_optional<T: DeserializeOwned>(
         &mut self,
         slot: &mut Option<T>,
