@@ -81,18 +81,7 @@ endpoint_error!(LeaveError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct LeaveMarked;
 
-impl Endpoint for LeaveMarked {
-    const NSID: &'static str = "test.convo.leave";
-    const KIND: EndpointKind = EndpointKind::Procedure;
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-    type Params = ();
-    type Input = LeaveInput;
-    type Output = LeaveOutput;
-    type Error = LeaveError;
-    type InputCodec = Json;
-    type OutputCodec = Json;
-
+endpoint_as!(LeaveMarked = Leave {
     fn encode_input(
         input: &LeaveInput,
         encoding: Option<&str>,
@@ -111,7 +100,7 @@ impl Endpoint for LeaveMarked {
         output.rev.push_str("+decoded");
         Ok(output)
     }
-}
+});
 
 /// `test.search.query`: a query with a required string, an array, a boolean
 /// and an integer parameter.

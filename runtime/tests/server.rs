@@ -209,18 +209,7 @@ impl Endpoint for CreatePost {
 /// generated endpoints compile in the bindings crate.
 struct CreatePostMarked;
 
-impl Endpoint for CreatePostMarked {
-    const NSID: &'static str = "com.example.test.createPost";
-    const KIND: EndpointKind = EndpointKind::Procedure;
-    const INPUT_ENCODING: Option<&'static str> = Some("application/json");
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-    type Params = ();
-    type Input = CreatePostInput;
-    type Output = CreatePostOutput;
-    type Error = CreatePostError;
-    type InputCodec = Json;
-    type OutputCodec = Json;
-
+endpoint_as!(CreatePostMarked = CreatePost {
     fn decode_input(
         content_type: Option<&str>,
         body: &[u8],
@@ -240,7 +229,7 @@ impl Endpoint for CreatePostMarked {
         };
         <Json as atlex::xrpc::Codec<CreatePostOutput>>::encode(&marked, encoding)
     }
-}
+});
 
 /// `com.example.test.uploadBlob`: any bytes in (`*/*`), the same bytes out.
 struct UploadBlob;
