@@ -34,7 +34,9 @@ pub trait Union: Sized {
     /// index here.
     const MEMBERS: &'static [&'static str];
 
-    /// Reads member number `index` of [`MEMBERS`](Self::MEMBERS).
+    /// Reads member number `index` of [`MEMBERS`](Self::MEMBERS). (The
+    /// derive calls the decoder it implements on
+    /// [`Decoders`](crate::object::Decoders).)
     fn decode_member<'de, A: MapAccess<'de>>(
         index: usize,
         member: Member<'de, A>,
@@ -43,6 +45,18 @@ pub trait Union: Sized {
     /// The value for a member whose `$type` is not in `MEMBERS`, kept whole;
     /// a closed union refuses it, handing it back.
     fn unknown(data: Unknown) -> Result<Self, Unknown>;
+}
+
+/// The member decoder of union `U`, implemented on
+/// [`Decoders`](crate::object::Decoders) by `#[derive(Union)]` (which says
+/// why there).
+#[doc(hidden)]
+pub trait DecodeUnion<U> {
+    /// Reads member number `index` of `U`'s members.
+    fn decode_member<'de, A: MapAccess<'de>>(
+        index: usize,
+        member: Member<'de, A>,
+    ) -> Result<U, A::Error>;
 }
 
 /// `Deserialize` of a generated union: an object with a string `$type`.
@@ -445,6 +459,31 @@ mod tests {
         Note(Box<Note>),
         #[lex(unknown)]
         Unknown(Unknown),
+    }
+
+    /// Types named as the derives' own type parameters might be.
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    #[lex(type = "com.example.a")]
+    struct A {
+        a: i64,
+    }
+
+    mod named {
+        use crate::rt;
+
+        #[derive(Debug, PartialEq, rt::Union)]
+        pub(super) enum A {
+            #[lex("com.example.a")]
+            A(Box<super::A>),
+        }
+    }
+
+    #[test]
+    fn types_may_be_named_as_type_parameters() {
+        let a: A = serde_json::from_str(r#"{"a":1}"#).unwrap();
+        assert_eq!(a, A::new(1));
+        let union: named::A = serde_json::from_str(r#"{"a":2,"$type":"com.example.a"}"#).unwrap();
+        assert_eq!(union, named::A::from(A::new(2)));
     }
 
     #[test]

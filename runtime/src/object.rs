@@ -47,7 +47,8 @@ pub trait Object: Sized {
     /// of the input key against constants, faster than searching the table.)
     fn field(key: &str) -> Option<usize>;
 
-    /// Reads the object from its entries.
+    /// Reads the object from its entries. (The derive calls the decoder it
+    /// implements on [`Decoders`].)
     fn decode<'de, A: MapAccess<'de>>(fields: Fields<'de, A>) -> Result<Self, A::Error>;
 
     /// Writes the fields that are set (not the record `$type`).
@@ -55,6 +56,34 @@ pub trait Object: Sized {
 
     /// How many entries [`encode`](Self::encode) writes.
     fn entries(&self) -> usize;
+}
+
+/// The type generated decoders are implemented on: `#[derive(Object)]`
+/// implements [`DecodeObject<T>`] for it, `#[derive(Union)]`
+/// [`DecodeUnion<U>`](crate::member::DecodeUnion), and their
+/// [`Object::decode`] and [`Union::decode_member`](crate::member::Union::decode_member)
+/// call that.
+///
+/// This is for the build of a program that decodes. rustc places the code of
+/// a generic function for the types it is used with in the codegen unit of
+/// the module of its impl's `Self` type, and copies the code that drops a
+/// value into every unit that may drop one. Implemented on each generated
+/// type, the decoders would spread over the program's units with the
+/// modules of their types, and each unit would carry (and optimize) its own
+/// copy of the drop code of every field type they read: for a view such as
+/// `app.bsky.actor.defs#profileView` that is the whole tree of its fields,
+/// in most of the units. Implemented on this one type, the decoders share
+/// one unit, with the runtime's code they call, and one copy.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Decoders;
+
+/// The decoder of object `T`, implemented on [`Decoders`] by
+/// `#[derive(Object)]`.
+#[doc(hidden)]
+pub trait DecodeObject<T> {
+    /// Reads a `T` from its entries.
+    fn decode<'de, A: MapAccess<'de>>(fields: Fields<'de, A>) -> Result<T, A::Error>;
 }
 
 /// `Deserialize` of a generated object.
@@ -324,7 +353,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     }
 
     /// Notes that field `index` was found, refusing it a second time.
-    #[inline]
+    #[inline(always)]
     fn found(&mut self, index: usize) -> Result<usize, A::Error> {
         if index < 64 {
             let bit = 1u64 << index;

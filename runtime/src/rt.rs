@@ -17,9 +17,12 @@ pub use crate::binding::{
 };
 pub use crate::data::{Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Unknown};
 pub use crate::helpers::deserialize_str;
-pub use crate::member::{Member, Union, deserialize_union, serialize_member, unexpected_member};
+pub use crate::member::{
+    DecodeUnion, Member, Union, deserialize_union, serialize_member, unexpected_member,
+};
 pub use crate::object::{
-    Fields, Object, deserialize_object, encode_unknown, serialize_object, unknown_len,
+    DecodeObject, Decoders, Fields, Object, deserialize_object, encode_unknown, serialize_object,
+    unknown_len,
 };
 pub use crate::service::{
     HandlerError, HandlerResult, Messages, Registry, Request, SubscriptionRequest,

@@ -5,7 +5,7 @@ use quote::quote;
 use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Type, Variant};
 
 use crate::attrs::{Container, VariantAttrs};
-use crate::object::generic_of;
+use crate::object::{generic_of, map_param};
 
 fn variants(input: &DeriveInput) -> syn::Result<Vec<(&Variant, VariantAttrs)>> {
     let Data::Enum(data) = &input.data else {
@@ -117,7 +117,7 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
             };
             consts.push(quote!(const #index: usize = #value;));
             let (cfg, v) = (&m.cfg, m.variant);
-            arms.push(quote!(#(#cfg)* #index => member.decode().map(Self::#v),));
+            arms.push(quote!(#(#cfg)* #index => member.decode().map(#name::#v),));
         }
         quote! {
             #(#consts)*
@@ -131,9 +131,9 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         let arms = members.iter().enumerate().map(|(i, m)| {
             let v = m.variant;
             if i == last {
-                quote!(_ => member.decode().map(Self::#v),)
+                quote!(_ => member.decode().map(#name::#v),)
             } else {
-                quote!(#i => member.decode().map(Self::#v),)
+                quote!(#i => member.decode().map(#name::#v),)
             }
         });
         quote!(match index { #(#arms)* })
@@ -189,19 +189,31 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     });
+    let map = map_param(name);
     Ok(quote! {
         impl #rt::Union for #name {
             const MEMBERS: &'static [&'static str] = &[#(#types),*];
 
+            #[inline]
             fn decode_member<'de, A: #serde::de::MapAccess<'de>>(
                 index: usize,
                 member: #rt::Member<'de, A>,
             ) -> ::core::result::Result<Self, A::Error> {
-                #decode
+                <#rt::Decoders as #rt::DecodeUnion<Self>>::decode_member(index, member)
             }
 
             fn unknown(data: #rt::Unknown) -> ::core::result::Result<Self, #rt::Unknown> {
                 #unknown_fn
+            }
+        }
+
+        // On the runtime's `Decoders`, as objects' decoders are.
+        impl #rt::DecodeUnion<#name> for #rt::Decoders {
+            fn decode_member<'de, #map: #serde::de::MapAccess<'de>>(
+                index: usize,
+                member: #rt::Member<'de, #map>,
+            ) -> ::core::result::Result<#name, #map::Error> {
+                #decode
             }
         }
 

@@ -149,6 +149,17 @@ fn is_string(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "String"))
 }
 
+/// The name of the map type parameter of a decoder implemented on the
+/// runtime's `Decoders`, where the type is named by its name rather than
+/// `Self`: one the type's own name cannot shadow.
+pub(crate) fn map_param(name: &Ident) -> Ident {
+    if name == "A" {
+        format_ident!("B")
+    } else {
+        format_ident!("A")
+    }
+}
+
 pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
@@ -263,19 +274,19 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
     let body = if fields.is_empty() {
         quote! {
             while fields.next_field()?.is_some() {}
-            ::core::result::Result::Ok(Self { #unknown_build })
+            ::core::result::Result::Ok(#name { #unknown_build })
         }
     } else {
         let nones = fields.iter().map(|_| quote!(::core::option::Option::None));
         let finish = if missing.is_empty() {
             quote! {
                 let (#(#patterns,)*) = slots;
-                ::core::result::Result::Ok(Self { #(#builds)* #unknown_build })
+                ::core::result::Result::Ok(#name { #(#builds)* #unknown_build })
             }
         } else {
             quote! {
                 match slots {
-                    (#(#patterns,)*) => ::core::result::Result::Ok(Self { #(#builds)* #unknown_build }),
+                    (#(#patterns,)*) => ::core::result::Result::Ok(#name { #(#builds)* #unknown_build }),
                     slots => ::core::result::Result::Err(fields.missing(&[#(#missing),*])),
                 }
             }
@@ -296,6 +307,7 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
     } else {
         quote!(map)
     };
+    let map = map_param(name);
     Ok(quote! {
         impl #rt::Object for #name {
             const NAME: &'static str = #name_text;
@@ -307,10 +319,11 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #field_match
             }
 
+            #[inline]
             fn decode<'de, A: #serde::de::MapAccess<'de>>(
-                mut fields: #rt::Fields<'de, A>,
+                fields: #rt::Fields<'de, A>,
             ) -> ::core::result::Result<Self, A::Error> {
-                #body
+                <#rt::Decoders as #rt::DecodeObject<Self>>::decode(fields)
             }
 
             fn encode<S: #serde::ser::SerializeMap>(&self, #map_arg: &mut S) -> ::core::result::Result<(), S::Error> {
@@ -321,6 +334,17 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             fn entries(&self) -> usize {
                 #always #(#counted)* #unknown_len
+            }
+        }
+
+        // The decoder is implemented on the runtime's `Decoders`, not on the
+        // type: a program's build then keeps every type's decoder in one
+        // codegen unit (`Decoders` says why).
+        impl #rt::DecodeObject<#name> for #rt::Decoders {
+            fn decode<'de, #map: #serde::de::MapAccess<'de>>(
+                mut fields: #rt::Fields<'de, #map>,
+            ) -> ::core::result::Result<#name, #map::Error> {
+                #body
             }
         }
 
