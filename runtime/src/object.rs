@@ -204,14 +204,6 @@ pub fn unknown_len(kept: &ExtraFields) -> usize {
     kept.len() - usize::from(kept.get("$type").is_some())
 }
 
-/// What [`Fields`] needs to know of the type it reads.
-struct Shape {
-    names: &'static [&'static str],
-    lookup: fn(&str) -> Option<usize>,
-    record_type: Option<&'static str>,
-    keeps_unknown: bool,
-}
-
 /// The entries of an object being decoded, walked field by field.
 ///
 /// [`next_field`](Self::next_field) gives the index of the next declared
@@ -265,39 +257,21 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         member: Option<&'static str>,
         before: Vec<(String, Value)>,
     ) -> Self {
-        let record_type = if member.is_some() {
-            None
-        } else {
-            T::RECORD_TYPE
-        };
-        let shape = Shape {
-            names: T::FIELDS,
-            lookup: T::field,
-            record_type,
-            keeps_unknown: T::KEEPS_UNKNOWN,
-        };
-        Self::start(map, member, before, shape)
-    }
-
-    /// What [`resumed`](Self::resumed) makes, from the type's [`Shape`].
-    #[inline]
-    fn start(
-        map: A,
-        member: Option<&'static str>,
-        before: Vec<(String, Value)>,
-        shape: Shape,
-    ) -> Self {
         Self {
             map,
             pending: before.into_iter(),
             replay: Vec::new(),
             replaying: false,
-            names: shape.names,
-            lookup: shape.lookup,
+            names: T::FIELDS,
+            lookup: T::field,
             current: 0,
             seen: 0,
-            record_type: shape.record_type,
-            kept: shape.keeps_unknown.then(ExtraFields::default),
+            record_type: if member.is_some() {
+                None
+            } else {
+                T::RECORD_TYPE
+            },
+            kept: T::KEEPS_UNKNOWN.then(ExtraFields::default),
             member,
             _input: PhantomData,
         }
