@@ -223,9 +223,9 @@ impl Builder {
         self
     }
 
-    /// Keeps the properties objects do not declare, in an
-    /// `extra: atlex::data::ExtraFields` field (see
-    /// [`Options::keep_unknown_fields`]).
+    /// Whether objects keep the properties they do not declare and their
+    /// `$type`, in an `extra: atlex::data::ExtraFields` field: on unless
+    /// turned off here (see [`Options::keep_unknown_fields`]).
     pub fn keep_unknown_fields(mut self, enabled: bool) -> Self {
         self.options.keep_unknown_fields = enabled;
         self

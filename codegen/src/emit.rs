@@ -303,6 +303,17 @@ impl<'a> Emitter<'a> {
     /// Emits a type, then the inline types it owns, depth first.
     fn type_tree(&self, id: TypeId, owned: &HashMap<TypeId, Vec<TypeId>>, out: &mut TokenStream) {
         out.extend(self.type_decl(id));
+        if let Some(alias) = self.names.main_aliases.get(&id) {
+            let alias = ident(alias);
+            let name = self.type_name(id);
+            let note =
+                format!("a document's main definition is named after the document: `{name}`");
+            out.extend(quote! {
+                /// The main definition's earlier name.
+                #[deprecated(note = #note)]
+                pub type #alias = #name;
+            });
+        }
         if let Some(children) = owned.get(&id) {
             for child in children {
                 self.type_tree(*child, owned, out);
@@ -367,7 +378,7 @@ impl<'a> Emitter<'a> {
         if let Some(extra) = self.names.extra_fields.get(&id) {
             let extra = ident(extra);
             fields.push(quote! {
-                /// Properties the lexicon does not declare, kept as received.
+                /// What the lexicon does not declare (properties, a `$type`), kept as received.
                 #[lex(unknown)]
                 pub #extra: #rt::ExtraFields,
             });
@@ -377,7 +388,7 @@ impl<'a> Emitter<'a> {
             .iter()
             .all(|f| !f.required)
             .then(|| quote!(Default,));
-        let (derive, args) = match &s.role {
+        let (derive, mut args) = match &s.role {
             StructRole::Params => (quote!(#rt::Params), Vec::new()),
             StructRole::Record { key } => {
                 let nsid = self.nsid;
@@ -395,6 +406,9 @@ impl<'a> Emitter<'a> {
                 (quote!(#rt::Object), args)
             }
         };
+        if let Some(builder) = self.names.builders.get(&id) {
+            args.push(quote!(builder = #builder));
+        }
         let attr = self.container_attr(args);
         quote! {
             #doc

@@ -83,11 +83,12 @@ pub struct Options {
     /// `register` functions sit behind (`server` for `atlex-lexicons`), or
     /// `None` to always emit them.
     pub server_feature: Option<String>,
-    /// Whether objects keep the properties their lexicon does not declare
-    /// (in a flattened [`atlex::data::ExtraFields`] field, `extra` unless that
-    /// name is taken), so that data passes through unchanged. Off by default:
-    /// unknown properties are dropped on decode. Code that builds such a
-    /// struct names the field too (`extra: Default::default()`).
+    /// Whether objects keep what their lexicon does not declare: undeclared
+    /// properties and a `$type` found on the wire, in a field of type
+    /// [`atlex::data::ExtraFields`] (`extra` unless that name is taken), so
+    /// that data passes through a decode / encode cycle unchanged and a
+    /// record written back keeps its CID. On by default; turned off, objects
+    /// drop both on decode.
     pub keep_unknown_fields: bool,
     /// Whether invalid documents are left out instead of failing the whole
     /// generation: each is reported (its errors become warnings), left out
@@ -111,7 +112,7 @@ impl Default for Options {
             regenerate_hint: "regenerate with atlex-codegen".to_owned(),
             service_traits: true,
             server_feature: None,
-            keep_unknown_fields: false,
+            keep_unknown_fields: true,
             skip_invalid: false,
             only: Vec::new(),
         }

@@ -57,6 +57,15 @@ pub struct Names {
     pub endpoints: HashMap<String, String>,
     /// Prelude type names shadowed in a module, by NSID.
     pub shadowed: HashMap<String, BTreeSet<&'static str>>,
+    /// Main definitions that earlier versions named `Main` (another
+    /// definition of the document had its name), with that name: the
+    /// generated code keeps it as a deprecated alias.
+    pub main_aliases: HashMap<TypeId, String>,
+    /// The builder type of each struct with two or more required fields
+    /// (`#[derive(Object)]` makes it), where it is not the derive's own
+    /// choice, [`builder_name`] of the struct's name: that name was taken
+    /// in the module.
+    pub builders: HashMap<TypeId, String>,
     /// With `keep_unknown_fields`: the field of each object (not params)
     /// that keeps the properties its lexicon does not declare.
     pub extra_fields: HashMap<TypeId, String>,
@@ -78,6 +87,30 @@ pub struct ServiceNames {
     pub register: String,
     /// For each endpoint, its NSID and the trait method's name (its module's).
     pub methods: Vec<(String, String)>,
+}
+
+/// Whether `module` has a `main` definition.
+fn has_main(ir: &Ir, module: &crate::ir::Module) -> bool {
+    module.items.iter().any(|item| {
+        matches!(item, Item::Type(id) if matches!(&ir.get(*id).hint, NameHint::Def(d) if d == "main"))
+    })
+}
+
+/// Whether a definition of `module` other than `main` (`id`) has the name
+/// `own`, the document's.
+fn contests_main(ir: &Ir, module: &crate::ir::Module, main: TypeId, own: &str) -> bool {
+    module.items.iter().any(|item| {
+        matches!(item, Item::Type(other)
+            if *other != main
+                && matches!(&ir.get(*other).hint, NameHint::Def(d) if type_ident(d) == own))
+    })
+}
+
+/// The builder `#[derive(Object)]` and `#[derive(Params)]` make for a struct
+/// named `type_name` with two or more required fields, unless told another
+/// name (`#[lex(builder = "…")]`).
+pub fn builder_name(type_name: &str) -> String {
+    format!("{type_name}Builder")
 }
 
 /// The name of the enum, at the root of the generated tree, of every record
@@ -199,16 +232,22 @@ pub fn assign(
                     continue;
                 }
                 NameHint::Def(def) if def == "main" => {
-                    // The main definition takes the document's name unless
-                    // another definition of the document would; then `Main`.
+                    // The main definition takes the document's name, always.
                     let own = type_ident(last);
-                    let contested = module.items.iter().any(|item| {
-                        matches!(item, Item::Type(other)
-                            if *other != id
-                                && matches!(&ir.get(*other).hint, NameHint::Def(d) if type_ident(d) == own))
-                    });
-                    let name = if contested { "Main".to_owned() } else { own };
-                    (name, format!("definition `{nsid}#main`"))
+                    if contests_main(ir, module, id, &own) {
+                        names.main_aliases.insert(id, "Main".to_owned());
+                    }
+                    (own, format!("definition `{nsid}#main`"))
+                }
+                NameHint::Def(def)
+                    if has_main(ir, module) && type_ident(def) == type_ident(last) =>
+                {
+                    // Another definition of the document's name gives way to
+                    // the main one, as one that meets an endpoint's name does.
+                    (
+                        format!("{}Def", type_ident(def)),
+                        format!("definition `{nsid}#{def}`"),
+                    )
                 }
                 NameHint::Def(def) => (type_ident(def), format!("definition `{nsid}#{def}`")),
                 NameHint::Inline { owner, field, item } => {
@@ -245,6 +284,32 @@ pub fn assign(
                 &decl.pointer,
                 diagnostics,
             );
+        }
+        // The builders the derive makes, in the same namespace: after every
+        // type of the module, so a definition keeps its name.
+        for &id in by_module
+            .get(nsid.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let decl = ir.get(id);
+            let TypeKind::Struct(s) = &decl.kind else {
+                continue;
+            };
+            if s.fields.iter().filter(|f| f.required).count() < 2 {
+                continue;
+            }
+            let default = builder_name(&names.types[id.0]);
+            let name = scope.claim(
+                &default,
+                None,
+                &format!("the builder of `{}`", names.types[id.0]),
+                &decl.pointer,
+                diagnostics,
+            );
+            if name != default {
+                names.builders.insert(id, name);
+            }
         }
         let shadowed: BTreeSet<&'static str> = PRELUDE_TYPES
             .iter()

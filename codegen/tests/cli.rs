@@ -146,7 +146,7 @@ fn validate_checks_the_parts_of_an_endpoint() {
 }
 
 #[test]
-fn generate_keeps_unknown_fields_when_asked() {
+fn generate_keeps_unknown_fields_unless_told_to_drop_them() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extra");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-extra-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
@@ -164,13 +164,16 @@ fn generate_keeps_unknown_fields_when_asked() {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         std::fs::read_to_string(out_dir.join("com/example/extra/post.rs")).unwrap()
     };
-    let kept = generate(&["--keep-unknown-fields"]);
-    assert!(kept.contains("#[lex(unknown)]"), "{kept}");
-    assert!(
-        kept.contains("pub extra_fields: ::atlex::rt::ExtraFields"),
-        "{kept}"
-    );
-    let dropped = generate(&[]);
+    // Kept by default; the old flag still says so.
+    for flags in [&[][..], &["--keep-unknown-fields"]] {
+        let kept = generate(flags);
+        assert!(kept.contains("#[lex(unknown)]"), "{kept}");
+        assert!(
+            kept.contains("pub extra_fields: ::atlex::rt::ExtraFields"),
+            "{kept}"
+        );
+    }
+    let dropped = generate(&["--drop-unknown-fields"]);
     assert!(!dropped.contains("ExtraFields"), "{dropped}");
     std::fs::remove_dir_all(&out_dir).unwrap();
 }

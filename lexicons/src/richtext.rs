@@ -35,7 +35,10 @@ use crate::app::bsky::richtext::facet::{ByteSlice, Facet, FacetFeaturesItem, Lin
 impl ByteSlice {
     /// The byte range `range` of a text, as a facet index.
     pub fn of(range: std::ops::Range<usize>) -> Self {
-        Self::new(to_i64(range.start), to_i64(range.end))
+        Self::builder()
+            .byte_start(to_i64(range.start))
+            .byte_end(to_i64(range.end))
+            .build()
     }
 }
 
@@ -46,7 +49,10 @@ fn to_i64(n: usize) -> i64 {
 impl Facet {
     /// A facet of `features` over the byte range `range` of a text.
     pub fn over(range: std::ops::Range<usize>, features: Vec<FacetFeaturesItem>) -> Self {
-        Self::new(ByteSlice::of(range), features)
+        Self::builder()
+            .index(ByteSlice::of(range))
+            .features(features)
+            .build()
     }
 
     /// A link facet over the first occurrence of `part` in `text`, or `None`
@@ -57,10 +63,18 @@ impl Facet {
     }
 
     /// A mention facet over the first occurrence of `part` (usually
-    /// `@handle`) in `text`.
+    /// `@handle`) in `text`. Like the reference client's, it writes its
+    /// `$type` (see [`RichText::mention`]).
     pub fn mention(text: &str, part: &str, did: Did) -> Option<Self> {
         let range = find(text, part)?;
-        Some(Self::over(range, vec![Mention::new(did).into()]))
+        Some(Self::mention_over(range, did))
+    }
+
+    /// A mention facet over `range`, with its `$type` written.
+    fn mention_over(range: std::ops::Range<usize>, did: Did) -> Self {
+        let mut facet = Self::over(range, vec![Mention::new(did).into()]);
+        facet.extra.set_writes_type(true);
+        facet
     }
 
     /// A tag facet over the first occurrence of `part` in `text`; the tag is
@@ -108,9 +122,18 @@ impl RichText {
     }
 
     /// Appends `text` (usually `@handle`) as a mention of `did`.
+    ///
+    /// The facet writes its `$type` (`app.bsky.richtext.facet`), as the
+    /// reference TypeScript client's facet detection does for mentions (and
+    /// not for links and tags): a post built here from the same text has the
+    /// bytes, and the CID, of the one that client writes.
     #[must_use]
-    pub fn mention(self, text: &str, did: Did) -> Self {
-        self.annotated(text, Mention::new(did).into())
+    pub fn mention(mut self, text: &str, did: Did) -> Self {
+        let start = self.text.len();
+        self.text.push_str(text);
+        self.facets
+            .push(Facet::mention_over(start..self.text.len(), did));
+        self
     }
 
     /// Appends `#tag` as a hashtag (`tag` is given without its `#`).

@@ -1,6 +1,6 @@
-//! Building values the way the README shows: `new` with the required fields,
-//! `with_*` for the optional ones, unions from their members, rich text
-//! with computed byte ranges.
+//! Building values the way the README shows: required fields by name
+//! (`builder()`, or `new` for a type with one), `with_*` for the optional
+//! ones, unions from their members, rich text with computed byte ranges.
 
 use atlex::types::Datetime;
 use atlex::validate::Validate;
@@ -22,14 +22,17 @@ fn a_post_with_three_facets_and_an_external_embed() -> Result<(), Box<dyn std::e
         .text(" ")
         .tag("rust")
         .into_parts();
-    let card = external::External::new(
-        "https://atlex.dev/notes".parse()?,
-        "Release notes",
-        "What changed in 0.2",
-    );
-    let post = Post::new(text, Datetime::now())
+    let card = external::ExternalDef::builder()
+        .uri("https://atlex.dev/notes".parse()?)
+        .title("Release notes")
+        .description("What changed in 0.2")
+        .build();
+    let post = Post::builder()
+        .text(text)
+        .created_at(Datetime::now())
+        .build()
         .with_facets(facets)
-        .with_embed(external::Main::new(card))
+        .with_embed(external::External::new(card))
         .with_langs(vec!["en".parse()?]);
     // README: end post example
 

@@ -77,24 +77,26 @@ fn commit(seq: i64, text: &str) -> Message {
     car.write_value(&signed).unwrap();
     car.write_value(&record).unwrap();
     let blocks = car.finish().unwrap();
-    Commit::new(
-        seq,
-        false,
-        false,
-        Did::new(DID).unwrap(),
-        CidLink(commit_cid),
-        rev,
-        None,
-        Bytes(blocks),
-        vec![RepoOp::new(
-            RepoOpAction::Create,
-            format!("app.bsky.feed.post/3k{seq:011}"),
-            Some(CidLink(record_cid)),
-        )],
-        Vec::new(),
-        Datetime::now(),
-    )
-    .into()
+    Commit::builder()
+        .seq(seq)
+        .rebase(false)
+        .too_big(false)
+        .repo(Did::new(DID).unwrap())
+        .commit(CidLink(commit_cid))
+        .rev(rev)
+        .since(None)
+        .blocks(Bytes(blocks))
+        .ops(vec![
+            RepoOp::builder()
+                .action(RepoOpAction::Create)
+                .path(format!("app.bsky.feed.post/3k{seq:011}"))
+                .cid(Some(CidLink(record_cid)))
+                .build(),
+        ])
+        .blobs(Vec::new())
+        .time(Datetime::now())
+        .build()
+        .into()
 }
 
 fn seq_of(item: &ReposItem) -> i64 {
@@ -353,18 +355,28 @@ impl atlex_lexicons::com::atproto::label::Service for Labeler {
 async fn subscribe_labels_streams_typed_labels() {
     let log = EventLog::<subscribe_labels::SubscribeLabels>::new();
     let label = |val: &str| {
-        Label::new(
-            Did::new("did:web:labeler.example.com").unwrap(),
-            atlex::types::Uri::new("at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k2")
+        Label::builder()
+            .src(Did::new("did:web:labeler.example.com").unwrap())
+            .uri(
+                atlex::types::Uri::new(
+                    "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3k2",
+                )
                 .unwrap(),
-            val,
-            Datetime::now(),
-        )
-        .with_ver(1)
+            )
+            .val(val)
+            .cts(Datetime::now())
+            .build()
+            .with_ver(1)
     };
     for val in ["spam", "nudity"] {
-        log.append(|seq| subscribe_labels::Labels::new(seq, vec![label(val)]).into())
-            .unwrap();
+        log.append(|seq| {
+            subscribe_labels::Labels::builder()
+                .seq(seq)
+                .labels(vec![label(val)])
+                .build()
+                .into()
+        })
+        .unwrap();
     }
     let router = XrpcRouter::new(Labeler { log: log.clone() })
         .mount(atlex_lexicons::com::atproto::label::register)

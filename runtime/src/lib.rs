@@ -48,6 +48,7 @@
 extern crate self as atlex;
 
 pub mod binding;
+pub mod builder;
 #[cfg(feature = "cbor")]
 pub mod car;
 #[cfg(feature = "cbor")]

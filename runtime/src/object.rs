@@ -38,8 +38,11 @@ pub trait Object: Sized {
     /// when the input has one, checked to be this one. `None` for other
     /// objects, whose `$type` (if any) is ignored.
     const RECORD_TYPE: Option<&'static str> = None;
+    /// The object's own `$type` (`nsid#def`, or the NSID of a `main`
+    /// definition), for an object defined by a lexicon.
+    const TYPE_NAME: Option<&'static str> = None;
     /// Whether properties not in [`FIELDS`](Self::FIELDS) are kept (in an
-    /// [`ExtraFields`]) rather than skipped.
+    /// [`ExtraFields`]) rather than skipped, with the object's `$type`.
     const KEEPS_UNKNOWN: bool = false;
 
     /// The index in [`FIELDS`](Self::FIELDS) of the field whose JSON name is
@@ -56,6 +59,21 @@ pub trait Object: Sized {
 
     /// How many entries [`encode`](Self::encode) writes.
     fn entries(&self) -> usize;
+
+    /// What the object keeps besides its declared fields, for one that keeps
+    /// it ([`KEEPS_UNKNOWN`](Self::KEEPS_UNKNOWN)).
+    fn extra(&self) -> Option<&ExtraFields> {
+        None
+    }
+
+    /// Whether declared field `index` is an optional field that is not set.
+    /// (A kept property of a declared field's name, such as a `null` the
+    /// lexicon does not allow there, is written only while the field is
+    /// unset.)
+    fn is_unset(&self, index: usize) -> bool {
+        let _ = index;
+        false
+    }
 }
 
 /// The type generated decoders are implemented on: `#[derive(Object)]`
@@ -175,33 +193,79 @@ pub fn serialize_object<T: Object, S: Serializer>(
     serialize_tagged(T::RECORD_TYPE, value, serializer)
 }
 
-/// Writes `value` with `type_name` as its first entry, `"$type"`, when given.
+/// Writes `value` with a `$type` as its first entry: `type_name` when the
+/// writer gives one (a record's, a union member's), or else the one the
+/// object keeps (its own, when decoding found it or code asked for it, or
+/// another one it was read with).
 pub(crate) fn serialize_tagged<T: Object, S: Serializer>(
     type_name: Option<&str>,
     value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let len = value.entries() + usize::from(type_name.is_some());
+    let kept = match type_name {
+        Some(_) => None,
+        None => kept_type(value),
+    };
+    let len = value.entries() + usize::from(type_name.is_some() || kept.is_some());
     let mut map = serializer.serialize_map(Some(len))?;
     if let Some(type_name) = type_name {
         map.serialize_entry("$type", type_name)?;
+    }
+    match kept {
+        None => {}
+        Some(KeptType::Own(own)) => map.serialize_entry("$type", own)?,
+        Some(KeptType::Other(other)) => map.serialize_entry("$type", other)?,
     }
     value.encode(&mut map)?;
     map.end()
 }
 
-/// Writes the properties an object kept, leaving out a `$type` (the object's
-/// own is written by whoever writes the object).
-pub fn encode_unknown<S: SerializeMap>(kept: &ExtraFields, map: &mut S) -> Result<(), S::Error> {
-    for (name, value) in kept.iter().filter(|(name, _)| *name != "$type") {
+/// The `$type` an object writes of itself.
+enum KeptType<'a> {
+    Own(&'static str),
+    Other(&'a Value),
+}
+
+/// The `$type` `value` keeps, if any.
+#[inline]
+fn kept_type<T: Object>(value: &T) -> Option<KeptType<'_>> {
+    let extra = value.extra()?;
+    match T::TYPE_NAME {
+        Some(own) if extra.writes_type() => Some(KeptType::Own(own)),
+        _ => extra.other_type().map(KeptType::Other),
+    }
+}
+
+/// Writes the properties `object` kept: not a `$type` (written first, with
+/// the object's other entries' count), nor one named as a declared field
+/// that is set.
+pub fn encode_unknown<T: Object, S: SerializeMap>(
+    object: &T,
+    kept: &ExtraFields,
+    map: &mut S,
+) -> Result<(), S::Error> {
+    if kept.is_empty() {
+        return Ok(());
+    }
+    for (name, value) in kept.iter().filter(|(name, _)| written(object, name)) {
         map.serialize_entry(name, value)?;
     }
     Ok(())
 }
 
 /// How many entries [`encode_unknown`] writes.
-pub fn unknown_len(kept: &ExtraFields) -> usize {
-    kept.len() - usize::from(kept.get("$type").is_some())
+pub fn unknown_len<T: Object>(object: &T, kept: &ExtraFields) -> usize {
+    if kept.is_empty() {
+        return 0;
+    }
+    kept.iter()
+        .filter(|(name, _)| written(object, name))
+        .count()
+}
+
+/// Whether kept property `name` of `object` is written with its fields.
+fn written<T: Object>(object: &T, name: &str) -> bool {
+    name != "$type" && T::field(name).is_none_or(|index| object.is_unset(index))
 }
 
 /// The entries of an object being decoded, walked field by field.
@@ -235,6 +299,8 @@ pub struct Fields<'de, A> {
     /// Fields seen (the first 64; later ones are rare enough to go unchecked).
     seen: u64,
     record_type: Option<&'static str>,
+    /// [`Object::TYPE_NAME`] of the type being read.
+    own_type: Option<&'static str>,
     kept: Option<ExtraFields>,
     /// The union member being decoded, to name in errors.
     member: Option<&'static str>,
@@ -271,6 +337,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
             } else {
                 T::RECORD_TYPE
             },
+            own_type: T::TYPE_NAME,
             kept: T::KEEPS_UNKNOWN.then(ExtraFields::default),
             member,
             _input: PhantomData,
@@ -377,14 +444,29 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         Ok(())
     }
 
-    /// Reads the value of an optional field into `slot`, `null` as absent.
+    /// Reads the value of an optional field into `slot`, `null` as absent
+    /// (and kept, by an object that keeps what it does not model).
     #[inline(never)]
     pub fn set_optional<T: DeserializeOwned>(
         &mut self,
         slot: &mut Option<T>,
     ) -> Result<(), A::Error> {
         *slot = self.value()?;
+        if slot.is_none() {
+            self.keep_null();
+        }
         Ok(())
+    }
+
+    /// Keeps the `null` the current field was read as, where the lexicon
+    /// allows only a value or absence: it is written back while the field
+    /// stays unset.
+    #[cold]
+    #[inline(never)]
+    fn keep_null(&mut self) {
+        if let Some(kept) = &mut self.kept {
+            kept.insert(self.names[self.current], Value::Null);
+        }
     }
 
     /// The value of the current field. (Code per field type, kept small:
@@ -436,24 +518,39 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
         self.kept.take().unwrap_or_default()
     }
 
+    /// Reads a `$type`: a record's must be the record's; a union member's was
+    /// read already (a second one is a duplicate); another object keeps it,
+    /// as its own or as the property it is.
     fn check_type(&mut self) -> Result<(), A::Error> {
-        match self.record_type {
-            None => {
-                self.map.next_value::<IgnoredAny>()?;
+        if let Some(expected) = self.record_type {
+            let found = self.map.next_value::<Key<'de>>()?;
+            return if found.as_str() == expected {
                 Ok(())
-            }
-            Some(expected) => {
-                let found = self.map.next_value::<Key<'de>>()?;
-                if found.as_str() == expected {
-                    Ok(())
-                } else {
-                    Err(de::Error::custom(format_args!(
-                        "$type {:?} where {expected:?} was expected",
-                        found.as_str()
-                    )))
-                }
+            } else {
+                Err(de::Error::custom(format_args!(
+                    "$type {:?} where {expected:?} was expected",
+                    found.as_str()
+                )))
+            };
+        }
+        if self.member.is_some() {
+            return Err(self.wrap(de::Error::custom("duplicate field `$type`")));
+        }
+        let Some(kept) = &mut self.kept else {
+            self.map.next_value::<IgnoredAny>()?;
+            return Ok(());
+        };
+        if kept.writes_type() || kept.other_type().is_some() {
+            return Err(de::Error::custom("duplicate field `$type`"));
+        }
+        let found = self.map.next_value::<Value>()?;
+        match (&found, self.own_type) {
+            (Value::String(found), Some(own)) if found == own => kept.set_writes_type(true),
+            _ => {
+                kept.insert("$type", found);
             }
         }
+        Ok(())
     }
 
     fn wrap(&self, err: A::Error) -> A::Error {
@@ -498,7 +595,11 @@ mod tests {
 
     #[test]
     fn records_write_their_type_and_fields_that_are_set() {
-        let post = Post::new("hi", None::<String>).with_note(None::<String>);
+        let post = Post::builder()
+            .text("hi")
+            .reply_to(None::<String>)
+            .build()
+            .with_note(None::<String>);
         let text = serde_json::to_string(&post).unwrap();
         assert_eq!(
             text,
@@ -541,16 +642,23 @@ mod tests {
 
     #[test]
     fn constraints_apply_where_fields_declare_them() {
-        let post = Post::new("abcdefghijk", None::<String>).with_tags(vec![
-            "abcd".to_owned(),
-            "b".to_owned(),
-            "c".to_owned(),
-        ]);
+        let post = Post::builder()
+            .text("abcdefghijk")
+            .reply_to(None::<String>)
+            .build()
+            .with_tags(vec!["abcd".to_owned(), "b".to_owned(), "c".to_owned()]);
         let text = post.validate().unwrap_err().to_string();
         assert!(text.contains("text: maxLength: 11 bytes"), "{text}");
         assert!(text.contains("tags: maxLength: 3 items"), "{text}");
         assert!(text.contains("tags[0]: maxLength: 4 bytes"), "{text}");
-        assert!(Post::new("ok", None::<String>).validate().is_ok());
+        assert!(
+            Post::builder()
+                .reply_to(None::<String>)
+                .text("ok")
+                .build()
+                .validate()
+                .is_ok()
+        );
     }
 
     #[test]
@@ -561,10 +669,74 @@ mod tests {
             kept.extra.get("later").map(Value::to_json),
             Some(json!([true]))
         );
-        assert_eq!(kept.extra.get("$type"), None);
+        // Not the object's own type: kept as it is, and written first.
+        assert_eq!(
+            kept.extra.get("$type"),
+            Some(&Value::String("com.example.stale".into()))
+        );
+        assert!(!kept.extra.writes_type());
         assert_eq!(
             serde_json::to_string(&kept).unwrap(),
-            r#"{"a":1,"later":[true]}"#
+            r#"{"$type":"com.example.stale","a":1,"later":[true]}"#
         );
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    #[lex(type = "com.example.defs#facet")]
+    struct Facet {
+        start: i64,
+        note: Option<String>,
+        #[lex(unknown)]
+        extra: ExtraFields,
+    }
+
+    /// Decodes `text` as `T` and encodes it again.
+    fn again<T: serde::de::DeserializeOwned + serde::Serialize>(text: &str) -> String {
+        let value: T = serde_json::from_str(text).unwrap();
+        serde_json::to_string(&value).unwrap()
+    }
+
+    #[test]
+    fn an_objects_own_type_is_written_back_when_it_was_read() {
+        let typed = r#"{"$type":"com.example.defs#facet","start":1}"#;
+        let facet: Facet = serde_json::from_str(typed).unwrap();
+        assert!(facet.extra.writes_type());
+        assert!(facet.extra.is_empty());
+        assert_eq!(serde_json::to_string(&facet).unwrap(), typed);
+        // Without one, none is written; built in code, on request.
+        assert_eq!(again::<Facet>(r#"{"start":1}"#), r#"{"start":1}"#);
+        let mut built = Facet::new(1);
+        assert_eq!(serde_json::to_string(&built).unwrap(), r#"{"start":1}"#);
+        built.extra.set_writes_type(true);
+        assert_eq!(serde_json::to_string(&built).unwrap(), typed);
+        assert_eq!(built, facet);
+        // Another spelling, or a value that is not a string, stays as it was.
+        for other in [
+            r#"{"$type":"com.example.defs#facet#main","start":1}"#,
+            r#"{"$type":"com.example.other","start":1}"#,
+            r#"{"$type":7,"start":1}"#,
+        ] {
+            assert_eq!(again::<Facet>(other), other);
+        }
+        // Twice is not allowed.
+        let twice = r#"{"$type":"com.example.defs#facet","start":1,"$type":"x"}"#;
+        assert!(serde_json::from_str::<Facet>(twice).is_err());
+    }
+
+    #[test]
+    fn a_null_where_the_lexicon_allows_none_is_kept_while_the_field_is_unset() {
+        let text = r#"{"start":1,"note":null}"#;
+        let mut facet: Facet = serde_json::from_str(text).unwrap();
+        assert_eq!(facet.note, None);
+        assert_eq!(serde_json::to_string(&facet).unwrap(), text);
+        facet.note = Some("set".into());
+        assert_eq!(
+            serde_json::to_string(&facet).unwrap(),
+            r#"{"start":1,"note":"set"}"#
+        );
+        // Objects that keep nothing drop it, as before.
+        let post: Post =
+            serde_json::from_str(r#"{"text":"a","replyTo":null,"tags":null}"#).unwrap();
+        assert_eq!(post.tags, None);
     }
 }

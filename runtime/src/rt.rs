@@ -15,6 +15,7 @@ pub use atlex_derive::{Endpoint, EndpointError, Object, Params, StringEnum, Subs
 pub use crate::binding::{
     Auth, BearerUse, Binding, BodyFormat, CommonNames, Envelope, HttpMethod, PathTemplate,
 };
+pub use crate::builder::{IsSet, Set, Unset};
 pub use crate::data::{Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Unknown};
 pub use crate::helpers::deserialize_str;
 pub use crate::member::{

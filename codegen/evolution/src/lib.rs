@@ -16,7 +16,11 @@
 //!   `chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated.lockReason`
 //!   before and after 37c6fe6cae, which added `owner_suspended`;
 //! - `getConvo` declares no errors in the old version and `InvalidConvo` in
-//!   the new one (a change made for these tests).
+//!   the new one (a change made for these tests);
+//! - `com.example.evolution.note` is a record whose new version adds
+//!   properties at the top (`mood`, `links`) and in a referenced object
+//!   (`#attachment.caption`, `.preview`), for the read → edit → write of a
+//!   record through old code (a change made for these tests).
 //!
 //! `lexicons/breaking` is the old version with one breaking change:
 //! `removeReaction`'s input gains a required field.

@@ -54,13 +54,15 @@ fn what_only_the_new_generation_knows_lands_in_the_wildcard_arms() {
     use atlex_evolution::new::com::example::evolution::convo as new;
     let mut convo = against_new::convo(did(), at());
     convo.last_message = Some(
-        new::defs::SystemMessageView::new(
-            "m9",
-            "r7",
-            at(),
-            new::defs::SystemMessageDataMemberJoin::new(new::defs::MessageViewSender::new(did())),
-        )
-        .into(),
+        new::defs::SystemMessageView::builder()
+            .id("m9")
+            .rev("r7")
+            .sent_at(at())
+            .data(new::defs::SystemMessageDataMemberJoin::new(
+                new::defs::MessageViewSender::new(did()),
+            ))
+            .build()
+            .into(),
     );
     convo.lock_reason = Some(new::defs::ConvoViewLockReason::OwnerSuspended);
     assert_eq!(

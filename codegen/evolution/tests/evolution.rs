@@ -10,7 +10,11 @@
 //! - a new member of an open union (`#systemMessageView`): the union's
 //!   `Unknown` variant, data kept exactly;
 //! - a new `knownValues` value (`owner_suspended`): `Other(String)`;
-//! - a new optional field (`kind`): ignored, and the rest decodes.
+//! - a new optional field (`kind`): kept, and written back, and the rest
+//!   decodes;
+//! - a record of the new version read, edited and written back by the old
+//!   code: every field the new version wrote is still there, and the record
+//!   has the CID the new code gives the same edit.
 //!
 //! The same holds the other way (a new client, an old server), and the diff
 //! of the two fixture versions is checked to be exactly these changes.
@@ -62,8 +66,20 @@ fn client(base: &str) -> Client {
 fn new_convo_view() -> new_convo::defs::ConvoView {
     use new_convo::defs::*;
     let joined = SystemMessageDataMemberJoin::new(MessageViewSender::new(did()));
-    ConvoView::new("c1", "r7", false, 2)
-        .with_last_message(SystemMessageView::new("m9", "r7", sent_at(), joined))
+    ConvoView::builder()
+        .id("c1")
+        .rev("r7")
+        .muted(false)
+        .unread_count(2)
+        .build()
+        .with_last_message(
+            SystemMessageView::builder()
+                .id("m9")
+                .rev("r7")
+                .sent_at(sent_at())
+                .data(joined)
+                .build(),
+        )
         .with_status(ConvoViewStatus::Accepted)
         .with_lock_reason(ConvoViewLockReason::OwnerSuspended)
         .with_kind(GroupConvo::new("climbing"))
@@ -85,14 +101,14 @@ impl new_convo::Service for NewServer {
                 message: None,
             })),
             id => Ok(Output::new(
-                new_convo::defs::MessageView::new(
-                    id,
-                    "r8",
-                    "hello",
-                    new_convo::defs::MessageViewSender::new(did()),
-                    sent_at(),
-                )
-                .with_reactions(Vec::new()),
+                new_convo::defs::MessageView::builder()
+                    .id(id)
+                    .rev("r8")
+                    .text("hello")
+                    .sender(new_convo::defs::MessageViewSender::new(did()))
+                    .sent_at(sent_at())
+                    .build()
+                    .with_reactions(Vec::new()),
             )),
         }
     }
@@ -114,7 +130,11 @@ async fn new_server() -> String {
 }
 
 fn old_input(message_id: &str) -> old_convo::remove_reaction::Input {
-    old_convo::remove_reaction::Input::new("c1", message_id, "👍")
+    old_convo::remove_reaction::Input::builder()
+        .convo_id("c1")
+        .message_id(message_id)
+        .value("👍")
+        .build()
 }
 
 // ---- old client, new server ------------------------------------------------
@@ -202,9 +222,13 @@ async fn a_new_union_member_a_new_known_value_and_a_new_field_decode_in_the_old_
         ))
     );
 
-    // The new optional field `kind` was on the wire, and is ignored; every
+    // The new optional field `kind` was on the wire, and is kept; every
     // field the old lexicon knows decoded.
     assert!(sent.get("kind").is_some());
+    assert_eq!(
+        convo.extra.get("kind").map(|k| k.to_json()),
+        Some(sent["kind"].clone())
+    );
     assert_eq!(convo.id, "c1");
     assert_eq!(convo.rev, "r7");
     assert!(!convo.muted);
@@ -214,12 +238,59 @@ async fn a_new_union_member_a_new_known_value_and_a_new_field_decode_in_the_old_
         Some(old_convo::defs::ConvoViewStatus::Accepted)
     );
 
-    // Re-encoding keeps the unknown member as received (nothing lost on a
-    // round trip through old code), but not the field it does not know.
+    // Re-encoding gives back what was received: nothing is lost on a round
+    // trip through old code.
     let again = serde_json::to_value(&convo).unwrap();
-    assert_eq!(again["lastMessage"], sent["lastMessage"]);
-    assert_eq!(again["lockReason"], json!("owner_suspended"));
-    assert!(again.get("kind").is_none());
+    assert_eq!(again, sent);
+}
+
+// ---- a record through old code ----------------------------------------------
+
+#[test]
+fn a_record_of_the_new_version_edited_by_old_code_keeps_every_field() {
+    use atlex::data::{Blob, Record as _};
+    use new::com::example::evolution::note as new_note;
+    use old::com::example::evolution::note as old_note;
+
+    let preview = Blob::new(
+        "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy"
+            .parse::<atlex::data::CidLink>()
+            .unwrap(),
+        "image/png",
+        2048,
+    );
+    let attachment = new_note::Attachment::new("https://example.com/a".parse().unwrap())
+        .with_caption("the first")
+        .with_preview(preview);
+    let written = new_note::Note::builder()
+        .text("draft")
+        .created_at(sent_at())
+        .build()
+        .with_mood(new_note::NoteMood::Busy)
+        .with_attachment(attachment.clone())
+        .with_links(vec![attachment]);
+    let bytes = written.to_cbor().unwrap();
+
+    // Old code reads it, edits the one field it is asked to, writes it back.
+    let mut read = old_note::Note::from_cbor(&bytes).unwrap();
+    assert_eq!(read.text, "draft");
+    read.text = "final".to_owned();
+    let rewritten = read.to_cbor().unwrap();
+
+    // New code reads every field it wrote, with the edit.
+    let back = new_note::Note::from_cbor(&rewritten).unwrap();
+    let mut expected = written.clone();
+    expected.text = "final".to_owned();
+    assert_eq!(back, expected);
+    assert_eq!(back.mood, Some(new_note::NoteMood::Busy));
+    let attachment = back.attachment.as_ref().unwrap();
+    assert_eq!(attachment.caption.as_deref(), Some("the first"));
+    assert!(attachment.preview.is_some());
+    assert_eq!(back.links.as_ref().map(Vec::len), Some(1));
+    // The same bytes, and CID, as the new code's own edit.
+    assert_eq!(rewritten, expected.to_cbor().unwrap());
+    assert_eq!(read.cid().unwrap(), expected.cid().unwrap());
+    assert_ne!(read.cid().unwrap(), written.cid().unwrap());
 }
 
 // ---- new client, old server ------------------------------------------------
@@ -233,9 +304,19 @@ impl old_convo::Service for OldServer {
     ) -> HandlerResult<old_convo::get_convo::GetConvo> {
         let _ = request;
         use old_convo::defs::*;
-        let deleted = DeletedMessageView::new("m1", "r1", MessageViewSender::new(did()), sent_at());
+        let deleted = DeletedMessageView::builder()
+            .id("m1")
+            .rev("r1")
+            .sender(MessageViewSender::new(did()))
+            .sent_at(sent_at())
+            .build();
         Ok(old_convo::get_convo::Output::new(
-            ConvoView::new("c1", "r1", true, 0)
+            ConvoView::builder()
+                .id("c1")
+                .rev("r1")
+                .muted(true)
+                .unread_count(0)
+                .build()
                 .with_last_message(deleted)
                 .with_status(ConvoViewStatus::Request)
                 .with_lock_reason(ConvoViewLockReason::OwnerLeft),
@@ -284,7 +365,11 @@ async fn the_new_client_reads_what_an_old_server_writes() {
     let result = client
         .procedure(
             new_convo::remove_reaction::RemoveReaction,
-            &new_convo::remove_reaction::Input::new("c1", "m1", "x"),
+            &new_convo::remove_reaction::Input::builder()
+                .convo_id("c1")
+                .message_id("m1")
+                .value("x")
+                .build(),
         )
         .await;
     assert!(
@@ -404,6 +489,7 @@ fn atlex_diff_finds_exactly_these_changes_and_calls_them_compatible() {
     assert_eq!(verdict, Verdict::Compatible);
     let d = "com.example.evolution.convo.defs";
     let r = "com.example.evolution.convo.removeReaction";
+    let n = "com.example.evolution.note";
     let expected: Vec<(String, &str, Class)> = vec![
         (
             format!("{d}#convoView.lastMessage"),
@@ -445,6 +531,26 @@ fn atlex_diff_finds_exactly_these_changes_and_calls_them_compatible() {
         (
             format!("{r}#main.errors.ReactionNotAllowed"),
             "error_added",
+            Class::Compatible,
+        ),
+        (
+            format!("{n}#main.mood"),
+            "property_added",
+            Class::Compatible,
+        ),
+        (
+            format!("{n}#main.links"),
+            "property_added",
+            Class::Compatible,
+        ),
+        (
+            format!("{n}#attachment.caption"),
+            "property_added",
+            Class::Compatible,
+        ),
+        (
+            format!("{n}#attachment.preview"),
+            "property_added",
             Class::Compatible,
         ),
     ];

@@ -106,6 +106,36 @@ pub mod com {
                     });
             }
 
+            /// `com.example.awkward.builder`: A definition named as the builder of another: the builder takes another name.
+            pub mod builder {
+                /// The NSID of this lexicon.
+                pub const NSID: &str = "com.example.awkward.builder";
+
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(
+                    type = "com.example.awkward.builder#pair",
+                    builder = "PairBuilder2"
+                )]
+                #[non_exhaustive]
+                pub struct Pair {
+                    pub left: String,
+                    pub right: String,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
+                }
+
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.builder#pairBuilder")]
+                #[non_exhaustive]
+                pub struct PairBuilder {
+                    pub note: Option<String>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
+                }
+            }
+
             /// `com.example.awkward.export`: No input, binary output, no errors.
             pub mod export {
                 /// The NSID of this lexicon.
@@ -254,6 +284,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct ErrorDef {
                     pub message: String,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(
@@ -327,6 +360,9 @@ pub mod com {
                     pub anything: ::core::option::Option<::atlex::rt::Unknown>,
                     pub embed: ::core::option::Option<NamesEmbed>,
                     pub pick: ::core::option::Option<NamesPick>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(
@@ -439,6 +475,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Result {
                     pub ok: bool,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// A definition named like the prelude's Option, in a module with optional fields.
@@ -447,6 +486,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Option {
                     pub value: ::core::option::Option<::std::string::String>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// A definition named like String, in a module with string fields.
@@ -455,6 +497,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct String {
                     pub text: ::std::string::String,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// A definition named like Box, in a module with a boxed field.
@@ -463,6 +508,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Box {
                     pub inner: ::core::option::Option<Node>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -470,6 +518,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct SelfDef {
                     pub me: ::core::option::Option<::std::string::String>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -477,17 +528,30 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct View {
                     pub id: ::std::string::String,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.names#fooView")]
                 #[non_exhaustive]
-                pub struct FooView {}
+                pub struct FooView {
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
+                }
+
                 /// Collides with fooView as FooView.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.names#foo_view")]
                 #[non_exhaustive]
-                pub struct FooViewDef {}
+                pub struct FooViewDef {
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
+                }
+
                 /// Direct recursion through an optional field, and through an array.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.names#node")]
@@ -497,6 +561,9 @@ pub mod com {
                     pub next: ::core::option::Option<::std::boxed::Box<Node>>,
                     pub children: ::core::option::Option<Vec<Node>>,
                     pub partner: ::core::option::Option<::std::boxed::Box<Partner>>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// Mutual recursion with node.
@@ -505,6 +572,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Partner {
                     pub node: ::core::option::Option<::std::boxed::Box<Node>>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// A token.
@@ -527,6 +597,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Other {
                     pub n: i64,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// Shares its definition name with names#view.
@@ -535,6 +608,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct View {
                     pub back: Option<crate::awkward::com::example::awkward::names::Node>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// A token.
@@ -555,6 +631,9 @@ pub mod com {
                     pub self_: Option<
                         crate::awkward::com::example::awkward::self_::SelfDef,
                     >,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
             }
 
@@ -569,12 +648,18 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct SelfDef {
                     pub nested: Option<SelfDefNested>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[non_exhaustive]
                 pub struct SelfDefNested {
                     pub deep: Option<SelfDefNestedDeep>,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -598,6 +683,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct ServiceDef {
                     pub name: String,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 /// The `com.example.awkward.service` endpoints, as a server implements them: one method per endpoint, each answering `MethodNotImplemented` unless implemented.
@@ -657,6 +745,9 @@ pub mod com {
                     #[non_exhaustive]
                     pub struct Output {
                         pub ok: Option<bool>,
+                        /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                        #[lex(unknown)]
+                        pub extra: ::atlex::rt::ExtraFields,
                     }
 
                     /// `com.example.awkward.service.ping` declares no errors: any error name a server sends is undeclared.
@@ -716,6 +807,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Tick {
                     pub seq: i64,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -723,6 +817,9 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Info {
                     pub name: InfoName,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
 
                 #[derive(

@@ -85,7 +85,7 @@ pub mod com {
                     pub cursor: Option<String>,
                     #[lex(check)]
                     pub posts: Vec<crate::extra::com::example::extra::post::Post>,
-                    /// Properties the lexicon does not declare, kept as received.
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
@@ -111,7 +111,7 @@ pub mod com {
                     #[lex(check)]
                     pub embed: Option<PostEmbed>,
                     pub meta: Option<Meta>,
-                    /// Properties the lexicon does not declare, kept as received.
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra_fields: ::atlex::rt::ExtraFields,
                 }
@@ -134,7 +134,7 @@ pub mod com {
                 pub struct Images {
                     #[lex(check(max_length = 4))]
                     pub alts: Vec<String>,
-                    /// Properties the lexicon does not declare, kept as received.
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
@@ -144,7 +144,7 @@ pub mod com {
                 #[non_exhaustive]
                 pub struct Link {
                     pub uri: ::atlex::rt::Uri,
-                    /// Properties the lexicon does not declare, kept as received.
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
@@ -155,7 +155,7 @@ pub mod com {
                 pub struct Meta {
                     pub lang: Option<::atlex::rt::Language>,
                     pub pinned: Option<Option<bool>>,
-                    /// Properties the lexicon does not declare, kept as received.
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }

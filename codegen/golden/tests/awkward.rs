@@ -353,3 +353,14 @@ fn subscription_messages() {
     );
     assert!(matches!(info, subscribe::Message::Info(_)));
 }
+
+/// A definition named as another's builder keeps its name; the builder
+/// takes the one the generator chose.
+#[test]
+fn a_builder_gives_way_to_a_definition_of_its_name() {
+    use atlex_golden::awkward::com::example::awkward::builder::{Pair, PairBuilder};
+    let defined = PairBuilder::new().with_note("mine");
+    assert_eq!(defined.note.as_deref(), Some("mine"));
+    let pair = Pair::builder().right("r").left("l").build();
+    assert_eq!((pair.left.as_str(), pair.right.as_str()), ("l", "r"));
+}

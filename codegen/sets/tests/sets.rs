@@ -76,9 +76,9 @@ fn made_up_rust_names_keep_the_wire_names() {
 fn what_was_left_out_is_absent_and_the_rest_is_there() {
     let store = atlex_sets::skip::com::example::shop::store::Store::new("corner shop");
     assert_eq!((store.name.as_str(), store.owner), ("corner shop", None));
-    let target = atlex_sets::tangled_pull::sh::tangled::repo::pull::Target::new(
-        "at://did:plc:abc/sh.tangled.repo/3k2a".parse().unwrap(),
-        "main",
-    );
+    let target = atlex_sets::tangled_pull::sh::tangled::repo::pull::Target::builder()
+        .repo("at://did:plc:abc/sh.tangled.repo/3k2a".parse().unwrap())
+        .branch("main")
+        .build();
     assert_eq!(target.branch, "main");
 }

@@ -46,7 +46,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let group = alice
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input::new(vec![bob_did, carol_did], "Weekend plans".to_owned()),
+            &create_group::Input::builder()
+                .members(vec![bob_did, carol_did])
+                .name("Weekend plans".to_owned())
+                .build(),
         )
         .await?
         .convo;
@@ -73,17 +76,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // React, then remove the reaction twice: the second removal is a no-op.
-    let react = add_reaction::Input::new(direct.id.clone(), hello.id.clone(), "👍".to_owned());
+    let react = add_reaction::Input::builder()
+        .convo_id(direct.id.clone())
+        .message_id(hello.id.clone())
+        .value("👍".to_owned())
+        .build();
     let reacted = alice.procedure(add_reaction::AddReaction, &react).await?;
     println!(
         "reactions after adding: {}",
         reaction_count(&reacted.message)
     );
-    let removal = remove_reaction::Input::new(
-        react.convo_id.clone(),
-        react.message_id.clone(),
-        react.value.clone(),
-    );
+    let removal = remove_reaction::Input::builder()
+        .convo_id(react.convo_id.clone())
+        .message_id(react.message_id.clone())
+        .value(react.value.clone())
+        .build();
     for attempt in 1..=2 {
         let out = alice
             .procedure(remove_reaction::RemoveReaction, &removal)
@@ -95,7 +102,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Not an emoji: the declared error, typed.
-    let bad = add_reaction::Input::new(react.convo_id.clone(), react.message_id.clone(), "ok");
+    let bad = add_reaction::Input::builder()
+        .convo_id(react.convo_id.clone())
+        .message_id(react.message_id.clone())
+        .value("ok")
+        .build();
     match alice.procedure(add_reaction::AddReaction, &bad).await {
         Err(Error::Endpoint {
             error: add_reaction::Error::ReactionInvalidValue { message },
@@ -135,10 +146,10 @@ async fn send(
     client
         .procedure(
             send_message::SendMessage,
-            &send_message::Input::new(
-                convo_id.to_owned(),
-                defs::MessageInput::new(text.to_owned()),
-            ),
+            &send_message::Input::builder()
+                .convo_id(convo_id.to_owned())
+                .message(defs::MessageInput::new(text.to_owned()))
+                .build(),
         )
         .await
 }

@@ -278,7 +278,10 @@ impl ChatService {
     fn profile(&self, did: &Did, kind: Option<ProfileViewBasicKind>) -> ProfileViewBasic {
         let account = self.accounts.get(did);
         let handle = account.map_or_else(|| self.unknown_handle.clone(), |a| a.handle.clone());
-        let mut profile = ProfileViewBasic::new(did.clone(), handle);
+        let mut profile = ProfileViewBasic::builder()
+            .did(did.clone())
+            .handle(handle)
+            .build();
         profile.display_name = account.and_then(|a| a.display_name.clone());
         profile.kind = kind;
         profile
@@ -309,20 +312,24 @@ impl ChatService {
         with_reply: bool,
     ) -> MessageViewOrOther {
         if message.deleted {
-            return MessageViewOrOther::Deleted(defs::DeletedMessageView::new(
-                message.id.clone(),
-                message.rev.clone(),
-                defs::MessageViewSender::new(message.sender.clone()),
-                message.sent_at.clone(),
-            ));
+            return MessageViewOrOther::Deleted(
+                defs::DeletedMessageView::builder()
+                    .id(message.id.clone())
+                    .rev(message.rev.clone())
+                    .sender(defs::MessageViewSender::new(message.sender.clone()))
+                    .sent_at(message.sent_at.clone())
+                    .build(),
+            );
         }
         match &message.body {
-            Body::System(data) => MessageViewOrOther::System(defs::SystemMessageView::new(
-                message.id.clone(),
-                message.rev.clone(),
-                message.sent_at.clone(),
-                data.clone(),
-            )),
+            Body::System(data) => MessageViewOrOther::System(
+                defs::SystemMessageView::builder()
+                    .id(message.id.clone())
+                    .rev(message.rev.clone())
+                    .sent_at(message.sent_at.clone())
+                    .data(data.clone())
+                    .build(),
+            ),
             Body::Text {
                 text,
                 facets,
@@ -334,20 +341,20 @@ impl ChatService {
                     .and_then(|id| convo.messages.iter().find(|m| &m.id == id))
                     .map(|target| -> defs::MessageViewReplyTo {
                         match self.message_view(convo, target, false) {
-                            MessageViewOrOther::Message(view) => view.into(),
+                            MessageViewOrOther::Message(view) => (*view).into(),
                             MessageViewOrOther::Deleted(view) => view.into(),
                             MessageViewOrOther::System(_) => {
                                 defs::MessageBeforeUserJoinedGroupView::new().into()
                             }
                         }
                     });
-                let mut view = defs::MessageView::new(
-                    message.id.clone(),
-                    message.rev.clone(),
-                    text.clone(),
-                    defs::MessageViewSender::new(message.sender.clone()),
-                    message.sent_at.clone(),
-                );
+                let mut view = defs::MessageView::builder()
+                    .id(message.id.clone())
+                    .rev(message.rev.clone())
+                    .text(text.clone())
+                    .sender(defs::MessageViewSender::new(message.sender.clone()))
+                    .sent_at(message.sent_at.clone())
+                    .build();
                 view.facets = facets.clone();
                 view.reply_to = reply_to;
                 view.reactions = (!message.reactions.is_empty()).then(|| {
@@ -355,15 +362,15 @@ impl ChatService {
                         .reactions
                         .iter()
                         .map(|r| {
-                            defs::ReactionView::new(
-                                r.value.clone(),
-                                defs::ReactionViewSender::new(r.sender.clone()),
-                                r.created_at.clone(),
-                            )
+                            defs::ReactionView::builder()
+                                .value(r.value.clone())
+                                .sender(defs::ReactionViewSender::new(r.sender.clone()))
+                                .created_at(r.created_at.clone())
+                                .build()
                         })
                         .collect()
                 });
-                MessageViewOrOther::Message(view)
+                MessageViewOrOther::Message(Box::new(view))
             }
         }
     }
@@ -375,7 +382,7 @@ impl ChatService {
             .last()
             .map(|m| -> defs::ConvoViewLastMessage {
                 match self.message_view(convo, m, false) {
-                    MessageViewOrOther::Message(v) => v.into(),
+                    MessageViewOrOther::Message(v) => (*v).into(),
                     MessageViewOrOther::Deleted(v) => v.into(),
                     MessageViewOrOther::System(v) => v.into(),
                 }
@@ -394,18 +401,18 @@ impl ChatService {
                 lock,
                 created_at,
                 ..
-            } => defs::GroupConvo::new(
-                created_at.clone(),
-                match lock {
+            } => defs::GroupConvo::builder()
+                .created_at(created_at.clone())
+                .lock_status(match lock {
                     Lock::Unlocked => defs::ConvoLockStatus::Unlocked,
                     Lock::Locked => defs::ConvoLockStatus::Locked,
-                },
-                false,
-                convo.members.iter().filter(|m| !m.left).count() as i64,
-                100,
-                name.clone(),
-            )
-            .into(),
+                })
+                .lock_status_moderation_override(false)
+                .member_count(convo.members.iter().filter(|m| !m.left).count() as i64)
+                .member_limit(100)
+                .name(name.clone())
+                .build()
+                .into(),
         };
         let members: Vec<_> = convo
             .members
@@ -418,15 +425,15 @@ impl ChatService {
         } else {
             defs::ConvoStatus::Request
         };
-        let mut view = defs::ConvoView::new(
-            convo.id.clone(),
-            convo.rev.clone(),
-            members,
-            me.is_some_and(|m| m.muted),
-            unread as i64,
-        )
-        .with_status(status)
-        .with_kind(kind);
+        let mut view = defs::ConvoView::builder()
+            .id(convo.id.clone())
+            .rev(convo.rev.clone())
+            .members(members)
+            .muted(me.is_some_and(|m| m.muted))
+            .unread_count(unread as i64)
+            .build()
+            .with_status(status)
+            .with_kind(kind);
         view.last_message = last_message;
         view
     }
@@ -512,7 +519,7 @@ struct ReactionErrors<E> {
 }
 
 enum MessageViewOrOther {
-    Message(defs::MessageView),
+    Message(Box<defs::MessageView>),
     Deleted(defs::DeletedMessageView),
     System(defs::SystemMessageView),
 }
@@ -783,7 +790,7 @@ impl convo::Service for ChatService {
             .last()
             .map(|m| self.message_view(convo, m, true))
         {
-            Some(MessageViewOrOther::Message(view)) => Ok(view),
+            Some(MessageViewOrOther::Message(view)) => Ok(*view),
             _ => Err(HandlerError::internal("the new message has no view")),
         }
     }
@@ -820,9 +827,7 @@ impl convo::Service for ChatService {
             .iter()
             .rev()
             .map(|m| match self.message_view(convo, m, true) {
-                MessageViewOrOther::Message(v) => {
-                    get_messages::OutputMessagesItem::MessageView(Box::new(v))
-                }
+                MessageViewOrOther::Message(v) => get_messages::OutputMessagesItem::MessageView(v),
                 MessageViewOrOther::Deleted(v) => {
                     get_messages::OutputMessagesItem::DeletedMessageView(Box::new(v))
                 }
@@ -895,7 +900,7 @@ impl convo::Service for ChatService {
             .find(|m| m.id == input.message_id)
             .map(|m| self.message_view(convo, m, true))
         {
-            Some(MessageViewOrOther::Message(view)) => Ok(add_reaction::Output::new(view)),
+            Some(MessageViewOrOther::Message(view)) => Ok(add_reaction::Output::new(*view)),
             _ => Err(HandlerError::internal("the message has no view")),
         }
     }
@@ -940,7 +945,7 @@ impl convo::Service for ChatService {
             .find(|m| m.id == input.message_id)
             .map(|m| self.message_view(convo, m, true))
         {
-            Some(MessageViewOrOther::Message(view)) => Ok(remove_reaction::Output::new(view)),
+            Some(MessageViewOrOther::Message(view)) => Ok(remove_reaction::Output::new(*view)),
             _ => Err(HandlerError::internal("the message has no view")),
         }
     }
@@ -1002,7 +1007,7 @@ impl convo::Service for ChatService {
             }
         }
         let rev = Self::touch(&mut state, &id);
-        Ok(leave_convo::Output::new(id, rev))
+        Ok(leave_convo::Output::builder().convo_id(id).rev(rev).build())
     }
 
     async fn accept_convo(
@@ -1198,12 +1203,12 @@ impl group::Service for ChatService {
                 &mut state,
                 &id,
                 &caller,
-                defs::SystemMessageDataAddMember::new(
-                    defs::SystemMessageReferredUser::new(did),
-                    MemberRole::Standard,
-                    defs::SystemMessageReferredUser::new(caller.clone()),
-                )
-                .into(),
+                defs::SystemMessageDataAddMember::builder()
+                    .member(defs::SystemMessageReferredUser::new(did))
+                    .role(MemberRole::Standard)
+                    .added_by(defs::SystemMessageReferredUser::new(caller.clone()))
+                    .build()
+                    .into(),
             );
         }
         let convo = state

@@ -69,7 +69,10 @@ async fn group(client: &Client, name: &str) -> defs::ConvoView {
     client
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input::new(vec![did(BOB), did(CAROL)], name.to_owned()),
+            &create_group::Input::builder()
+                .members(vec![did(BOB), did(CAROL)])
+                .name(name.to_owned())
+                .build(),
         )
         .await
         .unwrap()
@@ -80,10 +83,10 @@ async fn send(client: &Client, convo_id: &str, text: &str) -> defs::MessageView 
     client
         .procedure(
             send_message::SendMessage,
-            &send_message::Input::new(
-                convo_id.to_owned(),
-                defs::MessageInput::new(text.to_owned()),
-            ),
+            &send_message::Input::builder()
+                .convo_id(convo_id.to_owned())
+                .message(defs::MessageInput::new(text.to_owned()))
+                .build(),
         )
         .await
         .unwrap()
@@ -273,7 +276,11 @@ async fn list_convos_pages_with_cursor_and_default_limit() {
 // ---- removeReaction (and addReaction) --------------------------------------
 
 fn reaction(convo_id: &str, message_id: &str, value: &str) -> remove_reaction::Input {
-    remove_reaction::Input::new(convo_id.to_owned(), message_id.to_owned(), value.to_owned())
+    remove_reaction::Input::builder()
+        .convo_id(convo_id.to_owned())
+        .message_id(message_id.to_owned())
+        .value(value.to_owned())
+        .build()
 }
 
 async fn add(
@@ -283,11 +290,11 @@ async fn add(
     client
         .procedure(
             add_reaction::AddReaction,
-            &add_reaction::Input::new(
-                input.convo_id.clone(),
-                input.message_id.clone(),
-                input.value.clone(),
-            ),
+            &add_reaction::Input::builder()
+                .convo_id(input.convo_id.clone())
+                .message_id(input.message_id.clone())
+                .value(input.value.clone())
+                .build(),
         )
         .await
         .map(|o| o.message)

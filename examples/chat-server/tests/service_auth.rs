@@ -126,7 +126,10 @@ async fn a_jwt_caller_acts_as_its_did() {
         .as_dave(create_group::CreateGroup::NSID)
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input::new(vec![did(BOB), did(CAROL)], "from the network"),
+            &create_group::Input::builder()
+                .members(vec![did(BOB), did(CAROL)])
+                .name("from the network")
+                .build(),
         )
         .await
         .unwrap();

@@ -9,18 +9,16 @@ use custom_lexicons::com::example::todo::{item, list_items};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A record, with a reference into com.atproto (from atlex-lexicons).
-    let subject = atlex_lexicons::com::atproto::repo::strong_ref::StrongRef::new(
-        "at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3l3qo2vuowo2b"
-            .parse::<atlex::types::AtUri>()?,
-        "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
-            .parse::<atlex::types::Cid>()?,
-    );
-    let record = item::Item::new(
-        "Answer the question in that post",
-        atlex::types::Datetime::now(),
-    )
-    .with_priority(item::ItemPriority::High)
-    .with_subject(subject);
+    let subject = atlex_lexicons::com::atproto::repo::strong_ref::StrongRef::builder()
+        .uri("at://did:plc:ewvi7nxzyoun6zhxrhs64oiz/app.bsky.feed.post/3l3qo2vuowo2b".parse()?)
+        .cid("bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm".parse()?)
+        .build();
+    let record = item::Item::builder()
+        .text("Answer the question in that post")
+        .created_at(atlex::types::Datetime::now())
+        .build()
+        .with_priority(item::ItemPriority::High)
+        .with_subject(subject);
     // As it would be written to a repository: with its $type.
     let data = Unknown::encode(&record)?;
     println!("record: {}", serde_json::to_string_pretty(data.as_value())?);

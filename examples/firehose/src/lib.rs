@@ -146,20 +146,23 @@ impl Pds {
                 }
                 let cid = car.write_value(&record).map_err(|e| internal(&e))?;
                 account.records.insert(path.clone(), cid);
-                let op = subscribe_repos::RepoOp::new(
-                    subscribe_repos::RepoOpAction::Create,
-                    path,
-                    Some(CidLink(cid)),
-                );
+                let op = subscribe_repos::RepoOp::builder()
+                    .action(subscribe_repos::RepoOpAction::Create)
+                    .path(path)
+                    .cid(Some(CidLink(cid)))
+                    .build();
                 (op, Some(cid))
             }
             Change::Delete { path } => {
                 let Some(prev) = account.records.remove(&path) else {
                     return Err(CommonError::invalid_request(format!("no record at {path}")));
                 };
-                let op =
-                    subscribe_repos::RepoOp::new(subscribe_repos::RepoOpAction::Delete, path, None)
-                        .with_prev(CidLink(prev));
+                let op = subscribe_repos::RepoOp::builder()
+                    .action(subscribe_repos::RepoOpAction::Delete)
+                    .path(path)
+                    .cid(None)
+                    .build()
+                    .with_prev(CidLink(prev));
                 (op, None)
             }
         };
@@ -167,24 +170,24 @@ impl Pds {
         let since = account.rev.replace(rev.clone());
         self.log
             .append(|seq| {
-                subscribe_repos::Commit::new(
-                    seq,
-                    false,
-                    false,
-                    account.did.clone(),
-                    CidLink(commit_cid),
-                    rev.clone(),
-                    since,
-                    Bytes(blocks),
-                    vec![op],
-                    Vec::new(),
-                    Datetime::now(),
-                )
-                .into()
+                subscribe_repos::Commit::builder()
+                    .seq(seq)
+                    .rebase(false)
+                    .too_big(false)
+                    .repo(account.did.clone())
+                    .commit(CidLink(commit_cid))
+                    .rev(rev.clone())
+                    .since(since)
+                    .blocks(Bytes(blocks))
+                    .ops(vec![op])
+                    .blobs(Vec::new())
+                    .time(Datetime::now())
+                    .build()
+                    .into()
             })
             .map_err(|e| internal(&e))?;
         let cid = atlex::types::Cid::new(commit_cid.to_string()).map_err(|e| internal(&e))?;
-        Ok((CommitMeta::new(cid, rev), record_cid))
+        Ok((CommitMeta::builder().cid(cid).rev(rev).build(), record_cid))
     }
 }
 
@@ -232,7 +235,11 @@ impl repo::Service for Pds {
             .map_err(|e| HandlerError::internal(e.to_string()))?;
         let cid = atlex::types::Cid::new(cid.to_string())
             .map_err(|e| HandlerError::internal(e.to_string()))?;
-        Ok(create_record::Output::new(uri, cid).with_commit(commit))
+        Ok(create_record::Output::builder()
+            .uri(uri)
+            .cid(cid)
+            .build()
+            .with_commit(commit))
     }
 
     async fn delete_record(
@@ -363,11 +370,11 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
         let created = client
             .procedure(
                 create_record::CreateRecord,
-                &create_record::Input::new(
-                    atlex::types::AtIdentifier::new(did)?,
-                    atlex::types::Nsid::new("app.bsky.feed.post")?,
-                    post,
-                ),
+                &create_record::Input::builder()
+                    .repo(atlex::types::AtIdentifier::new(did)?)
+                    .collection(atlex::types::Nsid::new("app.bsky.feed.post")?)
+                    .record(post)
+                    .build(),
             )
             .await?;
         let thing: Unknown = serde_json::from_value(serde_json::json!({
@@ -376,12 +383,12 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
         client
             .procedure(
                 create_record::CreateRecord,
-                &create_record::Input::new(
-                    atlex::types::AtIdentifier::new(did)?,
-                    atlex::types::Nsid::new("com.example.thing")?,
-                    thing,
-                )
-                .with_rkey(RecordKey::new("self")?),
+                &create_record::Input::builder()
+                    .repo(atlex::types::AtIdentifier::new(did)?)
+                    .collection(atlex::types::Nsid::new("com.example.thing")?)
+                    .record(thing)
+                    .build()
+                    .with_rkey(RecordKey::new("self")?),
             )
             .await?;
         commits += 2;
@@ -396,11 +403,11 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
             client
                 .procedure(
                     delete_record::DeleteRecord,
-                    &delete_record::Input::new(
-                        atlex::types::AtIdentifier::new(did)?,
-                        atlex::types::Nsid::new("app.bsky.feed.post")?,
-                        RecordKey::new(rkey)?,
-                    ),
+                    &delete_record::Input::builder()
+                        .repo(atlex::types::AtIdentifier::new(did)?)
+                        .collection(atlex::types::Nsid::new("app.bsky.feed.post")?)
+                        .rkey(RecordKey::new(rkey)?)
+                        .build(),
                 )
                 .await?;
             commits += 1;

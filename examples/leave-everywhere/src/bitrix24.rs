@@ -206,6 +206,6 @@ impl chats::Service for BitrixPortal {
         if !chat.members.remove(&user) {
             return Err(bitrix_error("You are not a member of this chat"));
         }
-        Ok(leave::Output::new(true, true))
+        Ok(leave::Output::builder().success(true).data(true).build())
     }
 }

@@ -92,13 +92,13 @@ async fn bsky() -> Result<(), BoxError> {
     let group = alice
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input::new(
-                vec![
+            &create_group::Input::builder()
+                .members(vec![
                     "did:plc:bob00000000000000000000b".parse()?,
                     "did:plc:carol000000000000000000c".parse()?,
-                ],
-                "Leaving party".to_owned(),
-            ),
+                ])
+                .name("Leaving party".to_owned())
+                .build(),
         )
         .await?
         .convo;

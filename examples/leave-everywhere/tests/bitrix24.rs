@@ -47,7 +47,10 @@ async fn post(base: &str, path: &str, key: Option<&str>) -> (u16, Value) {
 async fn success_is_success_true_data_true() {
     let (portal, base) = portal().await;
     let out = leave(&with_key(&base, PERSONAL_KEY), 456).await.unwrap();
-    assert_eq!(out, leave::Output::new(true, true));
+    assert_eq!(
+        out,
+        leave::Output::builder().success(true).data(true).build()
+    );
     let chat = portal.chat(456).unwrap();
     assert!(!chat.members.contains(&1));
     assert_eq!(chat.owner, 1, "the owner stays the owner after leaving");

@@ -19,13 +19,13 @@ async fn chat_bsky_answers_sort_into_outcomes() {
     let group = alice
         .procedure(
             create_group::CreateGroup,
-            &create_group::Input::new(
-                vec![
+            &create_group::Input::builder()
+                .members(vec![
                     "did:plc:bob00000000000000000000b".parse().unwrap(),
                     "did:plc:carol000000000000000000c".parse().unwrap(),
-                ],
-                "g".to_owned(),
-            ),
+                ])
+                .name("g".to_owned())
+                .build(),
         )
         .await
         .unwrap()

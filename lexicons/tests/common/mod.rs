@@ -6,7 +6,10 @@ use serde_json::Value;
 pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
-            for key in x.keys().chain(y.keys()) {
+            // Each key once: a key of both visited twice would make the
+            // walk exponential in the depth.
+            let only_in_y = y.keys().filter(|key| !x.contains_key(*key));
+            for key in x.keys().chain(only_in_y) {
                 let here = format!("{path}.{key}");
                 match (x.get(key), y.get(key)) {
                     (Some(u), Some(v)) => {

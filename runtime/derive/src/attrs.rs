@@ -22,6 +22,8 @@ pub struct Container {
     pub input: Option<LitStr>,
     pub output: Option<LitStr>,
     pub binding: Option<Path>,
+    /// The builder type's name, when not `<Name>Builder`.
+    pub builder: Option<Ident>,
 }
 
 impl Container {
@@ -55,6 +57,9 @@ impl Container {
                     out.output = Some(meta.value()?.parse()?);
                 } else if p.is_ident("binding") {
                     out.binding = Some(meta.value()?.parse()?);
+                } else if p.is_ident("builder") {
+                    let text: LitStr = meta.value()?.parse()?;
+                    out.builder = Some(text.parse()?);
                 } else {
                     return Err(meta.error("unknown `lex` attribute"));
                 }

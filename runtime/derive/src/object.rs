@@ -226,7 +226,7 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
             },
         }
     });
-    let unknown_encode = unknown.map(|u| quote!(#rt::encode_unknown(&self.#u, map)?;));
+    let unknown_encode = unknown.map(|u| quote!(#rt::encode_unknown(self, &self.#u, map)?;));
     let always = fields
         .iter()
         .filter(|f| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
@@ -238,14 +238,43 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
             let ident = f.ident;
             quote!(+ usize::from(self.#ident.is_some()))
         });
-    let unknown_len = unknown.map(|u| quote!(+ #rt::unknown_len(&self.#u)));
-    let keeps_unknown = unknown.map(|_| {
-        quote!(
+    let unknown_len = unknown.map(|u| quote!(+ #rt::unknown_len(self, &self.#u)));
+    let type_name = container.record.as_ref().or(container.type_name.as_ref());
+    let keeps_unknown = unknown.map(|u| {
+        let own_type = type_name.map(|t| {
+            quote!(const TYPE_NAME: ::core::option::Option<&'static str> = ::core::option::Option::Some(#t);)
+        });
+        let unset = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.presence == Presence::Optional)
+            .map(|(i, f)| {
+                let ident = f.ident;
+                quote!(#i => self.#ident.is_none(),)
+            })
+            .collect::<Vec<_>>();
+        let is_unset = (!unset.is_empty()).then(|| {
+            quote! {
+                fn is_unset(&self, index: usize) -> bool {
+                    match index {
+                        #(#unset)*
+                        _ => false,
+                    }
+                }
+            }
+        });
+        quote! {
+            #own_type
             const KEEPS_UNKNOWN: bool = true;
-        )
+
+            fn extra(&self) -> ::core::option::Option<&#rt::ExtraFields> {
+                ::core::option::Option::Some(&self.#u)
+            }
+
+            #is_unset
+        }
     });
 
-    let type_name = container.record.as_ref().or(container.type_name.as_ref());
     let record_type = container
         .record
         .as_ref()
@@ -270,7 +299,7 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
         None => TokenStream::new(),
     };
     let validate = validate(name, &fields, &rt);
-    let methods = methods(name, &fields, unknown);
+    let methods = methods(input, &container, &fields, unknown);
     let body = if fields.is_empty() {
         quote! {
             while fields.next_field()?.is_some() {}
@@ -419,58 +448,45 @@ fn validate(name: &Ident, fields: &[Field<'_>], rt: &TokenStream) -> TokenStream
     }
 }
 
-/// `new`, the `with_*` setters and the `*_or_default` accessors.
-fn methods(name: &Ident, fields: &[Field<'_>], unknown: Option<&Ident>) -> TokenStream {
+/// The constructor (`new`, or `builder` when two or more fields are
+/// required), the `with_*` setters and the `*_or_default` accessors.
+fn methods(
+    input: &DeriveInput,
+    container: &Container,
+    fields: &[Field<'_>],
+    unknown: Option<&Ident>,
+) -> TokenStream {
+    let rt = &container.rt();
+    let name = &input.ident;
     let required: Vec<&Field> = fields
         .iter()
         .filter(|f| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
         .collect();
-    let params = required.iter().map(|f| {
-        let (ident, ty) = (f.ident, param(f.value_type()));
-        quote!(#ident: #ty)
-    });
-    let inits = fields.iter().map(|f| {
-        let ident = f.ident;
-        match f.presence {
-            Presence::Required | Presence::RequiredNullable => {
-                let value = stored(ident, f.value_type());
-                quote!(#ident: #value,)
-            }
-            Presence::Optional | Presence::OptionalNullable => {
-                quote!(#ident: ::core::option::Option::None,)
-            }
-        }
-    });
-    let unknown_init = unknown.map(|u| quote!(#u: ::core::default::Default::default(),));
-    let new_doc = if required.is_empty() {
-        format!(" A `{name}` with nothing set; set fields with the `with_*` methods.")
+    let constructor = if required.len() < 2 {
+        new_method(name, fields, &required, unknown)
     } else {
-        let list: Vec<String> = required.iter().map(|f| format!("`{}`", f.ident)).collect();
-        format!(
-            " A `{name}` from the fields the lexicon requires ({}); set the others with the `with_*` methods.",
-            list.join(", ")
-        )
+        TokenStream::new()
+    };
+    let builder = if required.len() >= 2 {
+        let name = container
+            .builder
+            .clone()
+            .unwrap_or_else(|| builder_ident(&input.ident));
+        builder(input, &name, fields, &required, unknown, rt)
+    } else {
+        TokenStream::new()
     };
     let setters = fields
         .iter()
         .filter(|f| matches!(f.presence, Presence::Optional | Presence::OptionalNullable))
         .map(|f| {
             let ident = f.ident;
-            let bare = ident.to_string();
-            let bare = bare.strip_prefix("r#").unwrap_or(&bare);
-            let setter = format_ident!("with_{}", bare);
+            let setter = format_ident!("with_{}", bare(ident));
             let ty = param(f.value_type());
             let value = stored(ident, f.value_type());
-            let docs = &f.docs;
-            let fallback = if docs.is_empty() {
-                let text = format!(" Sets `{}`.", f.json.value());
-                quote!(#[doc = #text])
-            } else {
-                TokenStream::new()
-            };
+            let docs = field_docs(f);
             quote! {
-                #(#docs)*
-                #fallback
+                #docs
                 #[must_use]
                 #[inline]
                 pub fn #setter(mut self, #ident: #ty) -> Self {
@@ -482,17 +498,253 @@ fn methods(name: &Ident, fields: &[Field<'_>], unknown: Option<&Ident>) -> Token
     let defaults = fields.iter().filter_map(|f| default_accessor(f));
     quote! {
         impl #name {
-            #[doc = #new_doc]
-            #[allow(clippy::too_many_arguments)]
-            #[inline]
-            pub fn new(#(#params),*) -> Self {
-                Self { #(#inits)* #unknown_init }
-            }
-
+            #constructor
             #(#setters)*
             #(#defaults)*
         }
+
+        #builder
     }
+}
+
+/// A field's name without its raw-identifier prefix.
+fn bare(ident: &Ident) -> String {
+    let text = ident.to_string();
+    match text.strip_prefix("r#") {
+        Some(bare) => bare.to_owned(),
+        None => text,
+    }
+}
+
+/// The field's own docs, or a line naming it.
+fn field_docs(f: &Field<'_>) -> TokenStream {
+    let docs = &f.docs;
+    if docs.is_empty() {
+        let text = format!(" Sets `{}`.", f.json.value());
+        quote!(#[doc = #text])
+    } else {
+        quote!(#(#docs)*)
+    }
+}
+
+/// The initializers of the fields that are not required: unset.
+fn unset_fields<'a>(
+    fields: &'a [Field<'_>],
+    unknown: Option<&'a Ident>,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    fields
+        .iter()
+        .filter(|f| matches!(f.presence, Presence::Optional | Presence::OptionalNullable))
+        .map(|f| {
+            let ident = f.ident;
+            quote!(#ident: ::core::option::Option::None,)
+        })
+        .chain(unknown.map(|u| quote!(#u: ::core::default::Default::default(),)))
+}
+
+/// `new`, for a type with at most one required field: nothing can be passed
+/// in the wrong place.
+fn new_method(
+    name: &Ident,
+    fields: &[Field<'_>],
+    required: &[&Field<'_>],
+    unknown: Option<&Ident>,
+) -> TokenStream {
+    let params = required.iter().map(|f| {
+        let (ident, ty) = (f.ident, param(f.value_type()));
+        quote!(#ident: #ty)
+    });
+    let inits = required.iter().map(|f| {
+        let ident = f.ident;
+        let value = stored(ident, f.value_type());
+        quote!(#ident: #value,)
+    });
+    let unset = unset_fields(fields, unknown);
+    let doc = match required.first() {
+        None => format!(" A `{name}` with nothing set; set fields with the `with_*` methods."),
+        Some(f) => format!(
+            " A `{name}` from `{}`, the field the lexicon requires; set the others with the `with_*` methods.",
+            f.ident
+        ),
+    };
+    quote! {
+        #[doc = #doc]
+        #[inline]
+        pub fn new(#(#params),*) -> Self {
+            Self { #(#inits)* #(#unset)* }
+        }
+    }
+}
+
+/// `builder()` and the builder type, for a type with two or more required
+/// fields: each is set by its name, once, and `build` exists only when all
+/// are set, so no call can pass one field's value as another's, whatever
+/// order the lexicon lists them in.
+///
+/// The builder's type parameters are the states of the required fields
+/// (`Unset`, then `Set<T>`), named after the fields so that a missing one
+/// is named in the compiler's error.
+fn builder(
+    input: &DeriveInput,
+    builder: &Ident,
+    fields: &[Field<'_>],
+    required: &[&Field<'_>],
+    unknown: Option<&Ident>,
+    rt: &TokenStream,
+) -> TokenStream {
+    let name = &input.ident;
+    let vis = &input.vis;
+    let states = state_params(name, required);
+    let unset_states = states.iter().map(|_| quote!(#rt::Unset));
+    let list: Vec<String> = required
+        .iter()
+        .map(|f| format!("`{}`", bare(f.ident)))
+        .collect();
+    let list = list.join(", ");
+    let ctor_doc = format!(
+        " A [`{builder}`]: set the fields the lexicon requires ({list}) by name, then `build()`; set the others on the result with the `with_*` methods."
+    );
+    let type_doc = format!(
+        " Builds a [`{name}`]: each field the lexicon requires ({list}) is set once, by its method, and `build` is there when all are."
+    );
+    let setters = required.iter().enumerate().map(|(i, f)| {
+        let ident = f.ident;
+        let ty = f.value_type();
+        let param_ty = param(ty);
+        let value = stored(ident, ty);
+        let others: Vec<&Ident> = states
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, s)| s)
+            .collect();
+        let before = states.iter().enumerate().map(|(j, s)| {
+            if j == i {
+                quote!(#rt::Unset)
+            } else {
+                quote!(#s)
+            }
+        });
+        let after = states.iter().enumerate().map(|(j, s)| {
+            if j == i {
+                quote!(#rt::Set<#ty>)
+            } else {
+                quote!(#s)
+            }
+        });
+        let moved = (0..states.len()).map(|j| {
+            let index = syn::Index::from(j);
+            if j == i {
+                quote!(#rt::Set(#value))
+            } else {
+                quote!(self.#index)
+            }
+        });
+        let docs = field_docs(f);
+        quote! {
+            impl<#(#others),*> #builder<#(#before),*> {
+                #docs
+                #[inline]
+                pub fn #ident(self, #ident: #param_ty) -> #builder<#(#after),*> {
+                    #builder(#(#moved),*)
+                }
+            }
+        }
+    });
+    let bounds = states.iter().zip(required).map(|(s, f)| {
+        let ty = f.value_type();
+        quote!(#s: #rt::IsSet<#ty>)
+    });
+    let inits = required.iter().enumerate().map(|(i, f)| {
+        let ident = f.ident;
+        let index = syn::Index::from(i);
+        quote!(#ident: #rt::IsSet::value(self.#index),)
+    });
+    let unset = unset_fields(fields, unknown);
+    let build_doc = format!(" The `{name}`, once every required field is set.");
+    quote! {
+        impl #name {
+            #[doc = #ctor_doc]
+            #[inline]
+            pub fn builder() -> #builder {
+                #builder(#(#unset_states),*)
+            }
+        }
+
+        #[doc = #type_doc]
+        #[must_use = "a builder does nothing until `build` is called"]
+        #[derive(Debug)]
+        #vis struct #builder<#(#states = #rt::Unset),*>(#(#states),*);
+
+        #(#setters)*
+
+        impl<#(#bounds),*> #builder<#(#states),*> {
+            #[doc = #build_doc]
+            #[inline]
+            pub fn build(self) -> #name {
+                #name { #(#inits)* #(#unset)* }
+            }
+        }
+    }
+}
+
+/// The builder of type `name`, unless told another: `NameBuilder` (the
+/// generator's `names::builder_name`, which keeps it free in every module or
+/// names another).
+pub(crate) fn builder_ident(name: &Ident) -> Ident {
+    format_ident!("{}Builder", name)
+}
+
+/// The state parameters of a builder: the required fields' names in
+/// UpperCamelCase, each made unlike every identifier of the field types and
+/// the type's own name, which a parameter of that name would shadow.
+fn state_params(name: &Ident, required: &[&Field<'_>]) -> Vec<Ident> {
+    let mut taken = std::collections::HashSet::new();
+    taken.insert(name.to_string());
+    // A field `r#self` would make the keyword.
+    taken.insert("Self".to_owned());
+    for f in required {
+        let ty = f.value_type();
+        collect_idents(quote!(#ty), &mut taken);
+    }
+    required
+        .iter()
+        .map(|f| {
+            let mut param = upper_camel(&bare(f.ident));
+            while taken.contains(&param) {
+                param.push_str("Field");
+            }
+            taken.insert(param.clone());
+            format_ident!("{}", param)
+        })
+        .collect()
+}
+
+/// Every identifier in `tokens`, at any depth.
+fn collect_idents(tokens: TokenStream, out: &mut std::collections::HashSet<String>) {
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => {
+                out.insert(ident.to_string());
+            }
+            proc_macro2::TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// `snake_case` → `SnakeCase`.
+fn upper_camel(name: &str) -> String {
+    name.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
@@ -584,7 +836,7 @@ pub fn params(input: &DeriveInput) -> syn::Result<TokenStream> {
         quote!(query)
     };
     let validate = validate(name, &fields, &rt);
-    let methods = methods(name, &fields, None);
+    let methods = methods(input, &container, &fields, None);
     Ok(quote! {
         impl #rt::Params for #name {
             fn write_query(&self, #query: &mut #rt::QueryWriter) {

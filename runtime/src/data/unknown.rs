@@ -126,14 +126,30 @@ pub enum DecodeUnknownError {
     },
 }
 
-/// The properties of an object that its lexicon does not declare, kept as
-/// received, for code generated with `keep_unknown_fields`.
+/// What an object carries besides its declared fields: the properties its
+/// lexicon does not declare, and whether its `$type` is written.
 ///
-/// Such code gives each object a field of this type (`extra`, unless the
-/// lexicon has a property of that name) flattened into the object, so data
-/// from a newer lexicon keeps its new properties through a decode / encode
-/// cycle, in JSON and in DAG-CBOR. The `$type` of the object is never kept
-/// here: it is the object's own, written by whoever encodes it.
+/// Every generated object has a field of this type (`extra`, unless the
+/// lexicon has a property of that name), so that data from a newer lexicon,
+/// or written by another client, passes through a decode / encode cycle
+/// unchanged, in JSON and in DAG-CBOR: a record read, edited and written back
+/// keeps its CID except for what was edited.
+///
+/// - Undeclared properties are kept as [`Value`]s, in any nesting, and
+///   written back after the declared fields (DAG-CBOR puts every key in its
+///   canonical place).
+/// - An object's own `$type` is optional outside unions and records, and
+///   some clients write it (the TypeScript client on every rich-text facet).
+///   When decoding finds it, [`writes_type`](Self::writes_type) is set and
+///   encoding writes it again; values built in code leave it unset unless
+///   [`set_writes_type`](Self::set_writes_type) asks for it. A union member's
+///   and a record's `$type` is always written, by the union or the record.
+/// - A `$type` that is not the object's own (another string, or the own type
+///   spelled `nsid#main`) is kept as the property `"$type"` and written back
+///   as it was.
+/// - A `null` where the lexicon allows only a value or absence is kept as a
+///   property of the field's name and written back while the field stays
+///   unset.
 ///
 /// ```
 /// use atlex::data::{ExtraFields, Value};
@@ -142,54 +158,111 @@ pub enum DecodeUnknownError {
 /// extra.insert("addedLater", true);
 /// assert_eq!(extra.get("addedLater"), Some(&Value::Bool(true)));
 /// assert_eq!(serde_json::to_string(&extra).unwrap(), r#"{"addedLater":true}"#);
+/// assert!(!extra.writes_type());
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ExtraFields(pub BTreeMap<String, Value>);
+#[derive(Clone, Default)]
+pub struct ExtraFields {
+    /// Whether the object's own `$type` is written.
+    own_type: bool,
+    /// The undeclared properties; `None` when there are none, which is what
+    /// nearly every object holds (no allocation, one word). Boxed, the map
+    /// costs every generated object one word instead of three.
+    #[allow(clippy::box_collection)]
+    fields: Option<Box<BTreeMap<String, Value>>>,
+}
 
 impl ExtraFields {
     /// The value of property `name`, if it was received.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+        self.fields.as_ref()?.get(name)
     }
 
-    /// Sets property `name`. A `$type` set here is not written on encode:
-    /// the object's own is.
+    /// Sets property `name`.
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        self.0.insert(name.into(), value.into())
+        self.fields
+            .get_or_insert_with(Box::default)
+            .insert(name.into(), value.into())
     }
 
     /// Removes property `name`.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        self.0.remove(name)
+        let fields = self.fields.as_mut()?;
+        let removed = fields.remove(name);
+        if fields.is_empty() {
+            self.fields = None;
+        }
+        removed
     }
 
     /// The properties, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.0.iter().map(|(name, value)| (name.as_str(), value))
+        self.fields
+            .iter()
+            .flat_map(|fields| fields.iter())
+            .map(|(name, value)| (name.as_str(), value))
     }
 
     /// How many properties there are.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.fields.as_ref().map_or(0, |fields| fields.len())
     }
 
-    /// Whether there are none.
+    /// Whether there are none (whatever [`writes_type`](Self::writes_type)
+    /// says).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.fields.is_none()
+    }
+
+    /// Whether the object's own `$type` is written when it is encoded on its
+    /// own (not as a union member or a record, whose `$type` is always
+    /// written).
+    pub fn writes_type(&self) -> bool {
+        self.own_type
+    }
+
+    /// Sets whether the object's own `$type` is written (see
+    /// [`writes_type`](Self::writes_type)).
+    pub fn set_writes_type(&mut self, write: bool) {
+        self.own_type = write;
+    }
+
+    /// The `$type` property kept because it is not the object's own.
+    pub(crate) fn other_type(&self) -> Option<&Value> {
+        self.get("$type")
     }
 }
 
+impl PartialEq for ExtraFields {
+    fn eq(&self, other: &Self) -> bool {
+        self.own_type == other.own_type && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ExtraFields {}
+
+impl fmt::Debug for ExtraFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        if self.own_type {
+            map.entry(&"$type", &"(own)");
+        }
+        map.entries(self.iter()).finish()
+    }
+}
+
+/// The properties, as a map (not the own `$type`, which belongs to the object
+/// that holds them).
 impl Serialize for ExtraFields {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let kept = self.0.iter().filter(|(name, _)| name.as_str() != "$type");
-        let mut map = serializer.serialize_map(None)?;
-        for (name, value) in kept {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (name, value) in self.iter() {
             map.serialize_entry(name, value)?;
         }
         map.end()
     }
 }
 
+/// A map of properties, every entry kept.
 impl<'de> Deserialize<'de> for ExtraFields {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ExtraVisitor;
@@ -198,20 +271,21 @@ impl<'de> Deserialize<'de> for ExtraFields {
             type Value = ExtraFields;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("the remaining properties of an object")
+                f.write_str("a map of properties")
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ExtraFields, A::Error> {
-                let mut kept = BTreeMap::new();
+                let mut kept = ExtraFields::default();
                 while let Some(name) = map.next_key::<String>()? {
-                    if name == "$type" {
-                        map.next_value::<de::IgnoredAny>()?;
-                    } else {
-                        let value = map.next_value::<Value>()?;
-                        kept.insert(name, value);
+                    if kept.get(&name).is_some() {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate property {name:?}"
+                        )));
                     }
+                    let value = map.next_value::<Value>()?;
+                    kept.insert(name, value);
                 }
-                Ok(ExtraFields(kept))
+                Ok(kept)
             }
         }
 

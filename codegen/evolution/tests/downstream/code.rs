@@ -20,8 +20,8 @@ use lex::defs::{
 /// setter call; a union member added later (`#systemMessageView`) does not
 /// change how one is built from its member.
 pub fn convo(did: Did, at: Datetime) -> ConvoView {
-    let deleted = DeletedMessageView::new("m1", "r1", MessageViewSender::new(did), at);
-    ConvoView::new("c1", "r1", false, 0)
+    let deleted = DeletedMessageView::builder().id("m1").rev("r1").sender(MessageViewSender::new(did)).sent_at(at).build();
+    ConvoView::builder().id("c1").rev("r1").muted(false).unread_count(0).build()
         .with_last_message(deleted)
         .with_status(ConvoViewStatus::Accepted)
         .with_lock_reason(ConvoViewLockReason::OwnerLeft)
@@ -29,7 +29,7 @@ pub fn convo(did: Did, at: Datetime) -> ConvoView {
 
 /// A message, built from its required fields, with an optional one set.
 pub fn message(did: Did, at: Datetime) -> MessageView {
-    MessageView::new("m2", "r2", "hello", MessageViewSender::new(did), at).with_reactions(Vec::new())
+    MessageView::builder().id("m2").rev("r2").text("hello").sender(MessageViewSender::new(did)).sent_at(at).build().with_reactions(Vec::new())
 }
 
 /// A union matched with a wildcard: a member added later lands in `_`.
@@ -67,7 +67,7 @@ pub fn ids(convo: &ConvoView) -> (&str, &str, i64) {
 
 /// An endpoint's input, built from its required fields.
 pub fn remove_reaction(message_id: &str) -> lex::remove_reaction::Input {
-    lex::remove_reaction::Input::new("c1", message_id, "👍")
+    lex::remove_reaction::Input::builder().convo_id("c1").message_id(message_id).value("👍").build()
 }
 
 /// Declared errors matched with a wildcard: an error declared later lands in

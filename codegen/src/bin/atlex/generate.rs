@@ -76,9 +76,14 @@ pub struct GenerateArgs {
     /// group of endpoints.
     #[arg(long)]
     pub no_service_traits: bool,
-    /// Keep the properties of objects that their lexicon does not declare
-    /// (in a flattened `extra` field) instead of dropping them on decode.
+    /// Drop the properties of objects that their lexicon does not declare,
+    /// and their `$type`, instead of keeping them (in a field `extra`) so
+    /// that data passes through unchanged. Such code changes the data it
+    /// reads and writes back.
     #[arg(long)]
+    pub drop_unknown_fields: bool,
+    /// What is kept by default; accepted for older scripts.
+    #[arg(long, hide = true, conflicts_with = "drop_unknown_fields")]
     pub keep_unknown_fields: bool,
     /// Remove .rs files in the output directory that are no longer generated.
     #[arg(long)]
@@ -110,7 +115,7 @@ fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
         .regenerate_hint("regenerate with `atlex generate`")
         .namespace_features(args.namespace_features)
         .service_traits(!args.no_service_traits)
-        .keep_unknown_fields(args.keep_unknown_fields)
+        .keep_unknown_fields(!args.drop_unknown_fields)
         .skip_invalid(args.skip_invalid)
         .layout_warnings(!args.no_layout_warnings);
     builder = match &args.single_file {

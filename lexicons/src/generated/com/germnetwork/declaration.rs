@@ -21,6 +21,9 @@ pub struct Declaration {
     /// Array of opaque values to allow for key rolling
     #[lex(check(max_length = 1000))]
     pub continuity_proofs: Option<Vec<::atlex::rt::Bytes>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -33,6 +36,9 @@ pub struct MessageMe {
     /// The policy of who can message the account, this value is included in the keyPackage, but is duplicated here to allow applications to decide if they should show a 'Message on Germ' button to the viewer.
     #[lex(check(min_length = 1, max_length = 100))]
     pub show_button_to: MessageMeShowButtonTo,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The policy of who can message the account, this value is included in the keyPackage, but is duplicated here to allow applications to decide if they should show a 'Message on Germ' button to the viewer.

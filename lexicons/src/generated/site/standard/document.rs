@@ -12,6 +12,9 @@ pub struct Contributor {
     pub display_name: Option<String>,
     #[lex(check(max_length = 1000, max_graphemes = 100))]
     pub role: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A document record representing a published article, blog post, or other content. Documents can belong to a publication or exist independently.
@@ -52,6 +55,9 @@ pub struct Document {
     pub title: String,
     /// Timestamp of the documents last edit.
     pub updated_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Open union used to define the record's content. Each entry must specify a $type and may be extended with other lexicons to support additional content formats.

@@ -27,6 +27,9 @@ pub struct Publication {
     pub preferences: Option<Preferences>,
     /// Base publication url (ex: <https://standard.site>). The canonical document URL is formed by combining this value with the document path.
     pub url: ::atlex::rt::Uri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Self-label values for this publication. Effectively content warnings.
@@ -47,4 +50,7 @@ pub struct Preferences {
     /// Boolean which decides whether the publication should appear in discovery feeds.
     #[lex(default = true)]
     pub show_in_discover: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -47,6 +47,9 @@ pub enum ConvoStatus {
 pub struct ConvoRef {
     pub did: ::atlex::rt::Did,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -56,6 +59,9 @@ pub struct MessageRef {
     pub did: ::atlex::rt::Did,
     pub convo_id: String,
     pub message_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -70,6 +76,9 @@ pub struct MessageInput {
     pub embed: Option<MessageInputEmbed>,
     /// If set, the message this message is replying to. The referenced message must be in the same convo.
     pub reply_to: Option<ReplyRef>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -90,6 +99,9 @@ pub enum MessageInputEmbed {
 #[non_exhaustive]
 pub struct ReplyRef {
     pub message_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -112,6 +124,9 @@ pub struct MessageView {
     pub reply_to: Option<MessageViewReplyTo>,
     pub sender: MessageViewSender,
     pub sent_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -146,6 +161,9 @@ pub enum MessageViewReplyTo {
 #[non_exhaustive]
 pub struct SystemMessageReferredUser {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -156,6 +174,9 @@ pub struct SystemMessageView {
     pub rev: String,
     pub sent_at: ::atlex::rt::Datetime,
     pub data: SystemMessageViewData,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -200,6 +221,9 @@ pub struct SystemMessageDataAddMember {
     /// Role the user was added to the group with. The role from 'member' will reflect the current data, not historical.
     pub role: crate::chat::bsky::actor::defs::MemberRole,
     pub added_by: SystemMessageReferredUser,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating a user was removed from the group convo.
@@ -210,6 +234,9 @@ pub struct SystemMessageDataRemoveMember {
     /// Current view of the member who was removed.
     pub member: SystemMessageReferredUser,
     pub removed_by: SystemMessageReferredUser,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating a user joined the group convo via join link.
@@ -223,6 +250,9 @@ pub struct SystemMessageDataMemberJoin {
     pub role: crate::chat::bsky::actor::defs::MemberRole,
     /// If join link was configured to require approval, this will be set to who approved the request. Undefined if approval was not required.
     pub approved_by: Option<SystemMessageReferredUser>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating a user voluntarily left the group convo.
@@ -232,6 +262,9 @@ pub struct SystemMessageDataMemberJoin {
 pub struct SystemMessageDataMemberLeave {
     /// Current view of the member who left the group.
     pub member: SystemMessageReferredUser,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating the group convo was locked.
@@ -241,6 +274,9 @@ pub struct SystemMessageDataMemberLeave {
 pub struct SystemMessageDataLockConvo {
     /// Current view of the member who locked the group.
     pub locked_by: SystemMessageReferredUser,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating the group convo was unlocked.
@@ -250,6 +286,9 @@ pub struct SystemMessageDataLockConvo {
 pub struct SystemMessageDataUnlockConvo {
     /// Current view of the member who unlocked the group.
     pub unlocked_by: SystemMessageReferredUser,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating the group convo was locked permanently.
@@ -259,6 +298,9 @@ pub struct SystemMessageDataUnlockConvo {
 pub struct SystemMessageDataLockConvoPermanently {
     /// Current view of the member who locked the group.
     pub locked_by: SystemMessageReferredUser,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating the group info was edited.
@@ -270,28 +312,51 @@ pub struct SystemMessageDataEditGroup {
     pub old_name: Option<String>,
     /// Group name that replaced the old.
     pub new_name: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// System message indicating the group join link was created.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#systemMessageDataCreateJoinLink")]
 #[non_exhaustive]
-pub struct SystemMessageDataCreateJoinLink {}
+pub struct SystemMessageDataCreateJoinLink {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// System message indicating the group join link was edited.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#systemMessageDataEditJoinLink")]
 #[non_exhaustive]
-pub struct SystemMessageDataEditJoinLink {}
+pub struct SystemMessageDataEditJoinLink {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// System message indicating the group join link was enabled.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#systemMessageDataEnableJoinLink")]
 #[non_exhaustive]
-pub struct SystemMessageDataEnableJoinLink {}
+pub struct SystemMessageDataEnableJoinLink {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// System message indicating the group join link was disabled.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#systemMessageDataDisableJoinLink")]
 #[non_exhaustive]
-pub struct SystemMessageDataDisableJoinLink {}
+pub struct SystemMessageDataDisableJoinLink {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#deletedMessageView")]
 #[non_exhaustive]
@@ -300,18 +365,29 @@ pub struct DeletedMessageView {
     pub rev: String,
     pub sender: MessageViewSender,
     pub sent_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Placeholder embedded in place of a reply's parent message when that parent was sent before the viewer joined the group convo. The viewer has no access to that history, so no message data is carried.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageBeforeUserJoinedGroupView")]
 #[non_exhaustive]
-pub struct MessageBeforeUserJoinedGroupView {}
+pub struct MessageBeforeUserJoinedGroupView {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageViewSender")]
 #[non_exhaustive]
 pub struct MessageViewSender {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -321,6 +397,9 @@ pub struct ReactionView {
     pub value: String,
     pub sender: ReactionViewSender,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -328,6 +407,9 @@ pub struct ReactionView {
 #[non_exhaustive]
 pub struct ReactionViewSender {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -337,6 +419,9 @@ pub struct MessageAndReactionView {
     #[lex(check)]
     pub message: MessageView,
     pub reaction: ReactionView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -359,6 +444,9 @@ pub struct ConvoView {
     /// Union field that has data specific to different kinds of convos.
     #[lex(check)]
     pub kind: Option<ConvoViewKind>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -401,7 +489,12 @@ pub enum ConvoViewKind {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#directConvo")]
 #[non_exhaustive]
-pub struct DirectConvo {}
+pub struct DirectConvo {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#groupConvo")]
 #[non_exhaustive]
@@ -423,6 +516,9 @@ pub struct GroupConvo {
     pub name: String,
     /// The number of unread join requests for the group conversation. Only present for the owner.
     pub unread_join_request_count: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a convo containing the viewer was started. Can be direct or group. When a member is added to a group convo, they also get this event.
@@ -432,6 +528,9 @@ pub struct GroupConvo {
 pub struct LogBeginConvo {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating the viewer accepted a convo, and it can be moved out of the request inbox. Can be direct or group.
@@ -441,6 +540,9 @@ pub struct LogBeginConvo {
 pub struct LogAcceptConvo {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating the viewer left a convo. Can be direct or group.
@@ -450,6 +552,9 @@ pub struct LogAcceptConvo {
 pub struct LogLeaveConvo {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating the viewer muted a convo. Can be direct or group.
@@ -459,6 +564,9 @@ pub struct LogLeaveConvo {
 pub struct LogMuteConvo {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating the viewer unmuted a convo. Can be direct or group.
@@ -468,6 +576,9 @@ pub struct LogMuteConvo {
 pub struct LogUnmuteConvo {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a user-originated message was created. Is not emitted for system messages.
@@ -482,6 +593,9 @@ pub struct LogCreateMessage {
     /// Profiles referred to in the message view. This isn't required for compatibility, because it was added later, but should generally be present.
     #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -505,6 +619,9 @@ pub struct LogDeleteMessage {
     pub convo_id: String,
     #[lex(check)]
     pub message: LogDeleteMessageMessage,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -528,6 +645,9 @@ pub struct LogReadMessage {
     pub convo_id: String,
     #[lex(check)]
     pub message: LogReadMessageMessage,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -557,6 +677,9 @@ pub struct LogAddReaction {
     /// Profiles referred in the message and reaction views. This isn't required for compatibility, because it was added later, but should generally be present.
     #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -584,6 +707,9 @@ pub struct LogRemoveReaction {
     /// Profiles referred in the message and reaction views. This isn't required for compatibility, because it was added later, but should generally be present.
     #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -607,6 +733,9 @@ pub struct LogReadConvo {
     pub convo_id: String,
     #[lex(check)]
     pub message: LogReadConvoMessage,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -635,6 +764,9 @@ pub struct LogAddMember {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a member was removed from a group convo. The member who was removed gets a logLeaveConvo (to leave the convo) but not a logRemoveMember (because they already left, so can't see the system message).
@@ -649,6 +781,9 @@ pub struct LogRemoveMember {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a member joined a group convo via join link. The member who was added gets a logBeginConvo (to create the convo) but also a logMemberJoin (to show the system message as the first message the user sees).
@@ -663,6 +798,9 @@ pub struct LogMemberJoin {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a member voluntarily left a group convo. The member who was removed gets a logLeaveConvo (to leave the convo) but not a logMemberLeave (because they already left, so can't see the system message).
@@ -677,6 +815,9 @@ pub struct LogMemberLeave {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a group convo was locked.
@@ -691,6 +832,9 @@ pub struct LogLockConvo {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a group convo was unlocked.
@@ -705,6 +849,9 @@ pub struct LogUnlockConvo {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a group convo was locked permanently.
@@ -719,6 +866,9 @@ pub struct LogLockConvoPermanently {
     /// Profiles referred in the system message.
     #[lex(check)]
     pub related_profiles: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating info about group convo was edited.
@@ -730,6 +880,9 @@ pub struct LogEditGroup {
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEditGroup
     pub message: SystemMessageView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join link was created for a group convo.
@@ -741,6 +894,9 @@ pub struct LogCreateJoinLink {
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataCreateJoinLink
     pub message: SystemMessageView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a settings about a join link for a group convo were edited.
@@ -752,6 +908,9 @@ pub struct LogEditJoinLink {
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEditJoinLink
     pub message: SystemMessageView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join link was enabled for a group convo.
@@ -763,6 +922,9 @@ pub struct LogEnableJoinLink {
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEnableJoinLink
     pub message: SystemMessageView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join link was disabled for a group convo.
@@ -774,6 +936,9 @@ pub struct LogDisableJoinLink {
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataDisableJoinLink
     pub message: SystemMessageView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join request was made to a group the viewer owns. Only the owner gets this.
@@ -786,6 +951,9 @@ pub struct LogIncomingJoinRequest {
     /// Prospective member who requested to join.
     #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join request was approved by the viewer. Only the owner gets this. The approved member gets a logBeginConvo.
@@ -798,6 +966,9 @@ pub struct LogApproveJoinRequest {
     /// Prospective member who requested to join.
     #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join request was rejected by the viewer. Only the owner gets this.
@@ -810,6 +981,9 @@ pub struct LogRejectJoinRequest {
     /// Prospective member who requested to join.
     #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a join request was made by the requester. Only requester actor gets this.
@@ -819,6 +993,9 @@ pub struct LogRejectJoinRequest {
 pub struct LogOutgoingJoinRequest {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating a prospective member withdrew their join request. Only the owner gets this.
@@ -831,6 +1008,9 @@ pub struct LogWithdrawIncomingJoinRequest {
     /// Prospective member who withdrew their join request.
     #[lex(check)]
     pub member: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating the viewer withdrew their own join request. Only requester actor gets this.
@@ -840,6 +1020,9 @@ pub struct LogWithdrawIncomingJoinRequest {
 pub struct LogWithdrawOutgoingJoinRequest {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Event indicating the group owner marked join requests as read. Only the owner gets this.
@@ -849,4 +1032,7 @@ pub struct LogWithdrawOutgoingJoinRequest {
 pub struct LogReadJoinRequests {
     pub rev: String,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

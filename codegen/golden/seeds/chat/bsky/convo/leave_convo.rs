@@ -18,6 +18,9 @@ pub struct LeaveConvo;
 #[non_exhaustive]
 pub struct Input {
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -25,6 +28,9 @@ pub struct Input {
 pub struct Output {
     pub convo_id: String,
     pub rev: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.leaveConvo` declares, and any other error name a server sends.

@@ -100,6 +100,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub convos: Vec<crate::chat::bsky::convo::defs::ConvoView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.convo.listConvos` declares no errors: any error name a server sends is undeclared.

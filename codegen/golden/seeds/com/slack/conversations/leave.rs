@@ -52,6 +52,9 @@ pub struct Input {
     /// Conversation to leave (for example C1234567890).
     #[lex(check(min_length = 1))]
     pub channel: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -66,6 +69,9 @@ pub struct Output {
     pub warning: Option<String>,
     #[lex(rename = "response_metadata")]
     pub response_metadata: Option<ResponseMetadata>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.slack.conversations.leave` declares, and any other error name a server sends.
@@ -198,6 +204,9 @@ pub enum Error {
 pub struct ResponseMetadata {
     /// Warnings about the request, one per item.
     pub warnings: Option<Vec<ResponseMetadataWarningsItem>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

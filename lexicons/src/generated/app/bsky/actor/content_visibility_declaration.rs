@@ -10,4 +10,7 @@ pub const NSID: &str = "app.bsky.actor.contentVisibilityDeclaration";
 pub struct ContentVisibilityDeclaration {
     /// Whether the account requests that its posts be hidden from algorithmic recommendations. Consumers must treat a missing record as false.
     pub hide_from_algorithmic_recommendations: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -25,6 +25,9 @@ pub struct ProfileViewBasic {
     /// Debug information for internal development
     #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -52,6 +55,9 @@ pub struct ProfileView {
     /// Debug information for internal development
     #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -89,6 +95,9 @@ pub struct ProfileViewDetailed {
     /// Debug information for internal development
     #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -102,6 +111,9 @@ pub struct ProfileAssociated {
     pub chat: Option<ProfileAssociatedChat>,
     pub activity_subscription: Option<ProfileAssociatedActivitySubscription>,
     pub germ: Option<ProfileAssociatedGerm>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -110,6 +122,9 @@ pub struct ProfileAssociated {
 pub struct ProfileAssociatedChat {
     pub allow_incoming: ProfileAssociatedChatAllowIncoming,
     pub allow_group_invites: Option<ProfileAssociatedChatAllowGroupInvites>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -146,6 +161,9 @@ pub enum ProfileAssociatedChatAllowGroupInvites {
 pub struct ProfileAssociatedGerm {
     pub message_me_url: ::atlex::rt::Uri,
     pub show_button_to: ProfileAssociatedGermShowButtonTo,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -165,6 +183,9 @@ pub enum ProfileAssociatedGermShowButtonTo {
 #[non_exhaustive]
 pub struct ProfileAssociatedActivitySubscription {
     pub allow_subscriptions: ProfileAssociatedActivitySubscriptionAllowSubscriptions,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -207,6 +228,9 @@ pub struct ViewerState {
     pub activity_subscription: Option<
         crate::app::bsky::notification::defs::ActivitySubscription,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The subject's followers whom you also follow
@@ -217,6 +241,9 @@ pub struct KnownFollowers {
     pub count: i64,
     #[lex(check(min_length = 0, max_length = 5, items))]
     pub followers: Vec<ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Represents the verification information about the user this object is attached to.
@@ -230,6 +257,9 @@ pub struct VerificationState {
     pub verified_status: VerificationStateVerifiedStatus,
     /// The user's status as a trusted verifier.
     pub trusted_verifier_status: VerificationStateTrustedVerifierStatus,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The user's status as a verified account.
@@ -279,6 +309,9 @@ pub struct VerificationView {
     pub is_valid: bool,
     /// Timestamp when the verification was created.
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Preferences = Vec<PreferencesItem>;
@@ -328,6 +361,9 @@ pub enum PreferencesItem {
 #[non_exhaustive]
 pub struct AdultContentPref {
     pub enabled: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -338,6 +374,9 @@ pub struct ContentLabelPref {
     pub labeler_did: Option<::atlex::rt::Did>,
     pub label: String,
     pub visibility: ContentLabelPrefVisibility,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -364,6 +403,9 @@ pub struct SavedFeed {
     pub r#type: SavedFeedType,
     pub value: String,
     pub pinned: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -385,6 +427,9 @@ pub enum SavedFeedType {
 #[non_exhaustive]
 pub struct SavedFeedsPrefV2 {
     pub items: Vec<SavedFeed>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -394,6 +439,9 @@ pub struct SavedFeedsPref {
     pub pinned: Vec<::atlex::rt::AtUri>,
     pub saved: Vec<::atlex::rt::AtUri>,
     pub timeline_index: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -402,6 +450,9 @@ pub struct SavedFeedsPref {
 pub struct PersonalDetailsPref {
     /// The birth date of account owner.
     pub birth_date: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Read-only preference containing value(s) inferred from the user's declared birthdate. Absence of this preference object in the response indicates that the user has not made a declaration.
@@ -415,6 +466,9 @@ pub struct DeclaredAgePref {
     pub is_over_age16: Option<bool>,
     /// Indicates if the user has declared that they are over 18 years of age.
     pub is_over_age18: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -434,6 +488,9 @@ pub struct FeedViewPref {
     pub hide_reposts: Option<bool>,
     /// Hide quote posts in the feed.
     pub hide_quote_posts: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -442,6 +499,9 @@ pub struct FeedViewPref {
 pub struct ThreadViewPref {
     /// Sorting mode for threads.
     pub sort: Option<ThreadViewPrefSort>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Sorting mode for threads.
@@ -470,6 +530,9 @@ pub struct InterestsPref {
     /// A list of tags which describe the account owner's interests gathered during onboarding.
     #[lex(check(max_length = 100, items(max_length = 640, max_graphemes = 64)))]
     pub tags: Vec<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -501,6 +564,9 @@ pub struct MutedWord {
     pub actor_target: Option<MutedWordActorTarget>,
     /// The date and time at which the muted word will expire and no longer be applied.
     pub expires_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Groups of users to apply the muted word to. If undefined, applies to all users.
@@ -523,6 +589,9 @@ pub struct MutedWordsPref {
     /// A list of words the account owner has muted.
     #[lex(check)]
     pub items: Vec<MutedWord>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -531,6 +600,9 @@ pub struct MutedWordsPref {
 pub struct HiddenPostsPref {
     /// A list of URIs of posts the account owner has hidden.
     pub items: Vec<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -538,6 +610,9 @@ pub struct HiddenPostsPref {
 #[non_exhaustive]
 pub struct LabelersPref {
     pub labelers: Vec<LabelerPrefItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -545,6 +620,9 @@ pub struct LabelersPref {
 #[non_exhaustive]
 pub struct LabelerPrefItem {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A grab bag of state that's specific to the bsky.app program. Third-party apps shouldn't use this.
@@ -562,6 +640,9 @@ pub struct BskyAppStatePref {
     /// Storage for NUXs the user has encountered.
     #[lex(check(max_length = 100, items))]
     pub nuxs: Option<Vec<Nux>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// If set, an active progress guide. Once completed, can be set to undefined. Should have unspecced fields tracking progress.
@@ -571,6 +652,9 @@ pub struct BskyAppStatePref {
 pub struct BskyAppProgressGuide {
     #[lex(check(max_length = 100))]
     pub guide: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A new user experiences (NUX) storage object
@@ -586,6 +670,9 @@ pub struct Nux {
     pub data: Option<String>,
     /// The date and time at which the NUX will expire and should be considered completed.
     pub expires_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Preferences for how verified accounts appear in the app.
@@ -596,6 +683,9 @@ pub struct VerificationPrefs {
     /// Hide the blue check badges for verified accounts and trusted verifiers.
     #[lex(default = false)]
     pub hide_badges: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Preferences for live events.
@@ -608,6 +698,9 @@ pub struct LiveEventPreferences {
     /// Whether to hide all feeds from live events.
     #[lex(default = false)]
     pub hide_all_feeds: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Default post interaction settings for the account. These values should be applied as default values when creating new posts. These refs should mirror the threadgate and postgate records exactly.
@@ -625,6 +718,9 @@ pub struct PostInteractionSettingsPref {
     pub postgate_embedding_rules: Option<
         Vec<PostInteractionSettingsPrefPostgateEmbeddingRulesItem>,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -674,6 +770,9 @@ pub struct StatusView {
     pub is_active: Option<bool>,
     /// True if the user's go-live access has been disabled by a moderator, false otherwise.
     pub is_disabled: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status for the account.

@@ -18,6 +18,9 @@ pub struct Params {}
 pub struct Output {
     #[lex(check)]
     pub preferences: crate::app::bsky::actor::defs::Preferences,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.actor.getPreferences` declares no errors: any error name a server sends is undeclared.

@@ -31,6 +31,9 @@ pub struct Profile {
     >,
     pub pinned_post: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Self-label values, specific to the Bluesky application, on the overall account.

@@ -15,6 +15,9 @@ pub struct PutPreferences;
 pub struct Input {
     #[lex(check)]
     pub preferences: crate::app::bsky::actor::defs::Preferences,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.actor.putPreferences` declares no errors: any error name a server sends is undeclared.

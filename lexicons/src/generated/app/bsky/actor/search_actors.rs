@@ -46,6 +46,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.actor.searchActors` declares no errors: any error name a server sends is undeclared.

@@ -30,6 +30,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.actor.searchActorsTypeahead` declares no errors: any error name a server sends is undeclared.

@@ -17,6 +17,9 @@ pub struct Status {
     #[lex(check(minimum = 1))]
     pub duration_minutes: Option<i64>,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status for the account.
@@ -35,7 +38,7 @@ pub enum StatusStatus {
 #[non_exhaustive]
 pub enum StatusEmbed {
     #[lex("app.bsky.embed.external")]
-    External(Box<crate::app::bsky::embed::external::Main>),
+    External(Box<crate::app::bsky::embed::external::External>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),

@@ -25,6 +25,9 @@ pub struct Input {
     pub country_code: String,
     /// An optional ISO 3166-2 code of the user's region or state within the country.
     pub region_code: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::app::bsky::ageassurance::defs::State;

@@ -46,6 +46,9 @@ pub struct State {
     pub last_initiated_at: Option<::atlex::rt::Datetime>,
     pub status: Status,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Additional metadata needed to compute Age Assurance state client-side.
@@ -55,6 +58,9 @@ pub struct State {
 pub struct StateMetadata {
     /// The account creation timestamp.
     pub account_created_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -63,6 +69,9 @@ pub struct StateMetadata {
 pub struct Config {
     /// The per-region Age Assurance configuration.
     pub regions: Vec<ConfigRegion>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The Age Assurance configuration for a specific region.
@@ -84,6 +93,9 @@ pub struct ConfigRegion {
     >,
     /// The ordered list of Age Assurance rules that apply to this region. Rules should be applied in order, and the first matching rule determines the access level granted. The rules array should always include a default rule as the last item.
     pub rules: Vec<ConfigRegionRulesItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -138,6 +150,9 @@ pub enum ConfigRegionRulesItem {
 #[non_exhaustive]
 pub struct ConfigRegionRuleDefault {
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age Assurance rule that applies if the user has declared themselves equal-to or over a certain age.
@@ -148,6 +163,9 @@ pub struct ConfigRegionRuleIfDeclaredOverAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age Assurance rule that applies if the user has declared themselves under a certain age.
@@ -158,6 +176,9 @@ pub struct ConfigRegionRuleIfDeclaredUnderAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age Assurance rule that applies if the user has been assured to be equal-to or over a certain age.
@@ -168,6 +189,9 @@ pub struct ConfigRegionRuleIfAssuredOverAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age Assurance rule that applies if the user has been assured to be under a certain age.
@@ -178,6 +202,9 @@ pub struct ConfigRegionRuleIfAssuredUnderAge {
     /// The age threshold as a whole integer.
     pub age: i64,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age Assurance rule that applies if the account is equal-to or newer than a certain date.
@@ -188,6 +215,9 @@ pub struct ConfigRegionRuleIfAccountNewerThan {
     /// The date threshold as a datetime string.
     pub date: ::atlex::rt::Datetime,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age Assurance rule that applies if the account is older than a certain date.
@@ -198,6 +228,9 @@ pub struct ConfigRegionRuleIfAccountOlderThan {
     /// The date threshold as a datetime string.
     pub date: ::atlex::rt::Datetime,
     pub access: Access,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Object used to store Age Assurance data in stash.
@@ -227,6 +260,9 @@ pub struct Event {
     pub complete_ip: Option<String>,
     /// The user agent used when completing the Age Assurance flow.
     pub complete_ua: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status of the Age Assurance process.

@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     pub state: crate::app::bsky::ageassurance::defs::State,
     pub metadata: crate::app::bsky::ageassurance::defs::StateMetadata,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.ageassurance.getState` declares no errors: any error name a server sends is undeclared.

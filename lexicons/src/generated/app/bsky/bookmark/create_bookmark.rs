@@ -15,6 +15,9 @@ pub struct CreateBookmark;
 pub struct Input {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.bookmark.createBookmark` declares, and any other error name a server sends.

@@ -10,6 +10,9 @@ pub const NSID: &str = "app.bsky.bookmark.defs";
 pub struct Bookmark {
     /// A strong ref to the record to be bookmarked. Currently, only `app.bsky.feed.post` records are supported.
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -21,6 +24,9 @@ pub struct BookmarkView {
     pub created_at: Option<::atlex::rt::Datetime>,
     #[lex(check)]
     pub item: BookmarkViewItem,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

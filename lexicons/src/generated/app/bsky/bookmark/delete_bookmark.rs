@@ -14,6 +14,9 @@ pub struct DeleteBookmark;
 #[non_exhaustive]
 pub struct Input {
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.bookmark.deleteBookmark` declares, and any other error name a server sends.

@@ -42,6 +42,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub bookmarks: Vec<crate::app::bsky::bookmark::defs::BookmarkView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.bookmark.getBookmarks` declares no errors: any error name a server sends is undeclared.

@@ -14,6 +14,9 @@ pub struct MatchAndContactIndex {
     /// The index of this match in the import contact input.
     #[lex(check(minimum = 0, maximum = 999))]
     pub contact_index: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -25,6 +28,9 @@ pub struct SyncStatus {
     /// Number of existing contact matches resulting of the user imports and of their imported contacts having imported the user. Matches stop being counted when the user either follows the matched contact or dismisses the match.
     #[lex(check(minimum = 0))]
     pub matches_count: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A stash object to be sent via bsync representing a notification to be created.
@@ -36,4 +42,7 @@ pub struct Notification {
     pub from: ::atlex::rt::Did,
     /// The DID of who this notification should go to.
     pub to: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -42,6 +42,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub matches: Vec<crate::app::bsky::actor::defs::ProfileView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.contact.getMatches` declares, and any other error name a server sends.

@@ -19,6 +19,9 @@ pub struct Output {
     /// If present, indicates the user has imported their contacts. If not present, indicates the user never used the feature or called `app.bsky.contact.removeData` and didn't import again since.
     #[lex(check)]
     pub sync_status: Option<crate::app::bsky::contact::defs::SyncStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.contact.getSyncStatus` declares, and any other error name a server sends.

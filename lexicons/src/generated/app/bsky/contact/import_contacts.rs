@@ -22,6 +22,9 @@ pub struct Input {
     /// List of phone numbers in global E.164 format (e.g., '+12125550123'). Phone numbers that cannot be normalized into a valid phone number will be discarded. Should not repeat the 'phone' input used in `app.bsky.contact.verifyPhone`.
     #[lex(check(min_length = 1, max_length = 1000))]
     pub contacts: Vec<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -32,6 +35,9 @@ pub struct Output {
     pub matches_and_contact_indexes: Vec<
         crate::app::bsky::contact::defs::MatchAndContactIndex,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.contact.importContacts` declares, and any other error name a server sends.

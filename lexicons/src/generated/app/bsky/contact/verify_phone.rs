@@ -21,6 +21,9 @@ pub struct Input {
     pub phone: String,
     /// The code received via SMS as a result of the call to `app.bsky.contact.startPhoneVerification`.
     pub code: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -28,6 +31,9 @@ pub struct Input {
 pub struct Output {
     /// JWT to be used in a call to `app.bsky.contact.importContacts`. It is only valid for a single call.
     pub token: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.contact.verifyPhone` declares, and any other error name a server sends.

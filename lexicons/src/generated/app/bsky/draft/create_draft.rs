@@ -19,6 +19,9 @@ pub struct CreateDraft;
 pub struct Input {
     #[lex(check)]
     pub draft: crate::app::bsky::draft::defs::Draft,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -26,6 +29,9 @@ pub struct Input {
 pub struct Output {
     /// The ID of the created draft.
     pub id: ::atlex::rt::Tid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.draft.createDraft` declares, and any other error name a server sends.

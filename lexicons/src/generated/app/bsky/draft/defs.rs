@@ -12,6 +12,9 @@ pub struct DraftWithId {
     pub id: ::atlex::rt::Tid,
     #[lex(check)]
     pub draft: Draft,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A draft containing an array of draft posts.
@@ -37,6 +40,9 @@ pub struct Draft {
     /// Allow-rules for the threadgate to be created when this draft is published.
     #[lex(check(max_length = 5))]
     pub threadgate_allow: Option<Vec<DraftThreadgateAllowItem>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -86,6 +92,9 @@ pub struct DraftPost {
     pub embed_externals: Option<Vec<DraftEmbedExternal>>,
     #[lex(check(max_length = 1))]
     pub embed_records: Option<Vec<DraftEmbedRecord>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Self-label values for this post. Effectively content warnings.
@@ -112,6 +121,9 @@ pub struct DraftView {
     pub created_at: ::atlex::rt::Datetime,
     /// The time the draft was last updated.
     pub updated_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -121,6 +133,9 @@ pub struct DraftEmbedLocalRef {
     /// Local, on-device ref to file to be embedded. Embeds are currently device-bound for drafts.
     #[lex(check(min_length = 1, max_length = 1024))]
     pub path: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -130,6 +145,9 @@ pub struct DraftEmbedCaption {
     pub lang: ::atlex::rt::Language,
     #[lex(check(max_length = 10000))]
     pub content: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -138,6 +156,9 @@ pub struct DraftEmbedCaption {
 pub struct DraftEmbedGallery {
     #[lex(check(max_length = 20, items))]
     pub items: DraftEmbedGalleryItems,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
@@ -161,6 +182,9 @@ pub struct DraftEmbedImage {
     pub local_ref: DraftEmbedLocalRef,
     #[lex(check(max_graphemes = 2000))]
     pub alt: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -173,6 +197,9 @@ pub struct DraftEmbedVideo {
     pub alt: Option<String>,
     #[lex(check(max_length = 20, items))]
     pub captions: Option<Vec<DraftEmbedCaption>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -180,6 +207,9 @@ pub struct DraftEmbedVideo {
 #[non_exhaustive]
 pub struct DraftEmbedExternal {
     pub uri: ::atlex::rt::Uri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -187,4 +217,7 @@ pub struct DraftEmbedExternal {
 #[non_exhaustive]
 pub struct DraftEmbedRecord {
     pub record: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

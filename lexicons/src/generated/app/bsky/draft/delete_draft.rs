@@ -14,6 +14,9 @@ pub struct DeleteDraft;
 #[non_exhaustive]
 pub struct Input {
     pub id: ::atlex::rt::Tid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.draft.deleteDraft` declares no errors: any error name a server sends is undeclared.

@@ -15,6 +15,9 @@ pub struct UpdateDraft;
 pub struct Input {
     #[lex(check)]
     pub draft: crate::app::bsky::draft::defs::DraftWithId,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.draft.updateDraft` declares no errors: any error name a server sends is undeclared.

@@ -12,4 +12,7 @@ pub struct AspectRatio {
     pub width: i64,
     #[lex(check(minimum = 1))]
     pub height: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -7,15 +7,24 @@ pub const NSID: &str = "app.bsky.embed.external";
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.external")]
 #[non_exhaustive]
-pub struct Main {
+pub struct External {
     #[lex(check)]
-    pub external: External,
+    pub external: ExternalDef,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
+
+/// The main definition's earlier name.
+#[deprecated(
+    note = "a document's main definition is named after the document: `External`"
+)]
+pub type Main = External;
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.external#external")]
 #[non_exhaustive]
-pub struct External {
+pub struct ExternalDef {
     pub uri: ::atlex::rt::Uri,
     pub title: String,
     pub description: String,
@@ -23,6 +32,9 @@ pub struct External {
     pub thumb: Option<::atlex::rt::Blob>,
     /// StrongRefs (uri+cid) of the Atmosphere records that backed this view.
     pub associated_refs: Option<Vec<crate::com::atproto::repo::strong_ref::StrongRef>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -31,6 +43,9 @@ pub struct External {
 pub struct View {
     #[lex(check)]
     pub external: ViewExternal,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -58,6 +73,9 @@ pub struct ViewExternal {
     pub associated_profiles: Option<
         Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The source of an external embed, such as a standard.site publication.
@@ -73,6 +91,9 @@ pub struct ViewExternalSource {
     pub description: Option<String>,
     #[lex(check)]
     pub theme: Option<ViewExternalSourceTheme>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The theme colors of an external source, such as a site.standard.publication. These colors may be used when rendering an embed from that source.
@@ -88,6 +109,9 @@ pub struct ViewExternalSourceTheme {
     pub accent_rgb: Option<ColorRgb>,
     #[lex(rename = "accentForegroundRGB", check)]
     pub accent_foreground_rgb: Option<ColorRgb>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// RGB color definition, inspired by site.standard.theme.color#rgb
@@ -101,4 +125,7 @@ pub struct ColorRgb {
     pub g: i64,
     #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -10,6 +10,9 @@ pub struct Gallery {
     /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
     #[lex(check(max_length = 20, items))]
     pub items: Vec<GalleryItemsItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The media items in the gallery. Each item may be of a different type, but all types must be supported by the client.
@@ -33,6 +36,9 @@ pub struct Image {
     pub alt: String,
     #[lex(check)]
     pub aspect_ratio: crate::app::bsky::embed::defs::AspectRatio,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -41,6 +47,9 @@ pub struct Image {
 pub struct View {
     #[lex(check)]
     pub items: Vec<ViewItemsItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -65,4 +74,7 @@ pub struct ViewImage {
     pub alt: String,
     #[lex(check)]
     pub aspect_ratio: crate::app::bsky::embed::defs::AspectRatio,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

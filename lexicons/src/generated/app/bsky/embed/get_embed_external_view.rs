@@ -34,6 +34,9 @@ pub struct Output {
     pub associated_refs: Option<Vec<crate::com::atproto::repo::strong_ref::StrongRef>>,
     #[lex(check(items(object)))]
     pub associated_records: Option<Vec<::atlex::rt::Unknown>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.embed.getEmbedExternalView` declares no errors: any error name a server sends is undeclared.

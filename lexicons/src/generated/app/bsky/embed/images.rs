@@ -9,6 +9,9 @@ pub const NSID: &str = "app.bsky.embed.images";
 pub struct Images {
     #[lex(check(max_length = 4, items))]
     pub images: Vec<Image>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -22,6 +25,9 @@ pub struct Image {
     pub alt: String,
     #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -30,6 +36,9 @@ pub struct Image {
 pub struct View {
     #[lex(check(max_length = 4, items))]
     pub images: Vec<ViewImage>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -44,4 +53,7 @@ pub struct ViewImage {
     pub alt: String,
     #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

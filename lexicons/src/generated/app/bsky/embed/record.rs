@@ -8,6 +8,9 @@ pub const NSID: &str = "app.bsky.embed.record";
 #[non_exhaustive]
 pub struct Record {
     pub record: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -16,6 +19,9 @@ pub struct Record {
 pub struct View {
     #[lex(check)]
     pub record: ViewRecordUnion,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -62,6 +68,9 @@ pub struct ViewRecord {
     #[lex(check)]
     pub embeds: Option<Vec<ViewRecordEmbedsItem>>,
     pub indexed_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -91,6 +100,9 @@ pub struct ViewNotFound {
     pub uri: ::atlex::rt::AtUri,
     #[lex(check(const_value = true))]
     pub not_found: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -102,6 +114,9 @@ pub struct ViewBlocked {
     pub blocked: bool,
     #[lex(check)]
     pub author: crate::app::bsky::feed::defs::BlockedAuthor,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -111,4 +126,7 @@ pub struct ViewDetached {
     pub uri: ::atlex::rt::AtUri,
     #[lex(check(const_value = true))]
     pub detached: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

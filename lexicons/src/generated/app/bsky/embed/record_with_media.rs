@@ -10,6 +10,9 @@ pub struct RecordWithMedia {
     pub record: crate::app::bsky::embed::record::Record,
     #[lex(check)]
     pub media: RecordWithMediaMedia,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -22,7 +25,7 @@ pub enum RecordWithMediaMedia {
     #[lex("app.bsky.embed.gallery")]
     Gallery(Box<crate::app::bsky::embed::gallery::Gallery>),
     #[lex("app.bsky.embed.external")]
-    External(Box<crate::app::bsky::embed::external::Main>),
+    External(Box<crate::app::bsky::embed::external::External>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
     #[lex(unknown)]
     Unknown(::atlex::rt::Unknown),
@@ -36,6 +39,9 @@ pub struct View {
     pub record: crate::app::bsky::embed::record::View,
     #[lex(check)]
     pub media: ViewMedia,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

@@ -18,6 +18,9 @@ pub struct Video {
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// A hint to the client about how to present the video.
     pub presentation: Option<VideoPresentation>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A hint to the client about how to present the video.
@@ -40,6 +43,9 @@ pub struct Caption {
     pub lang: ::atlex::rt::Language,
     #[lex(check(max_size = 20000, accept = ["text/vtt"]))]
     pub file: ::atlex::rt::Blob,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -54,6 +60,9 @@ pub struct View {
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// A hint to the client about how to present the video.
     pub presentation: Option<ViewPresentation>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A hint to the client about how to present the video.

@@ -30,6 +30,9 @@ pub struct PostView {
     /// Debug information for internal development
     #[lex(check(object))]
     pub debug: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -67,6 +70,9 @@ pub struct ViewerState {
     /// This property is present only in selected cases, as an optimization.
     #[lex(check)]
     pub known_likers: Option<KnownLikers>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The post's likers whom you also follow
@@ -77,6 +83,9 @@ pub struct KnownLikers {
     pub count: i64,
     #[lex(check(min_length = 0, max_length = 5, items))]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Metadata about this post within the context of the thread it is in.
@@ -85,6 +94,9 @@ pub struct KnownLikers {
 #[non_exhaustive]
 pub struct ThreadContext {
     pub root_author_like: Option<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -103,6 +115,9 @@ pub struct FeedViewPost {
     /// Unique identifier per request that may be passed back alongside interactions.
     #[lex(check(max_length = 100))]
     pub req_id: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -128,6 +143,9 @@ pub struct ReplyRef {
     /// When parent is a reply to another post, this is the author of that post.
     #[lex(check)]
     pub grandparent_author: Option<crate::app::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -167,12 +185,20 @@ pub struct ReasonRepost {
     pub uri: Option<::atlex::rt::AtUri>,
     pub cid: Option<::atlex::rt::Cid>,
     pub indexed_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#reasonPin")]
 #[non_exhaustive]
-pub struct ReasonPin {}
+pub struct ReasonPin {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#threadViewPost")]
 #[non_exhaustive]
@@ -184,6 +210,9 @@ pub struct ThreadViewPost {
     #[lex(check)]
     pub replies: Option<Vec<ThreadViewPostRepliesItem>>,
     pub thread_context: Option<ThreadContext>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -221,6 +250,9 @@ pub struct NotFoundPost {
     pub uri: ::atlex::rt::AtUri,
     #[lex(check(const_value = true))]
     pub not_found: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -232,6 +264,9 @@ pub struct BlockedPost {
     pub blocked: bool,
     #[lex(check)]
     pub author: BlockedAuthor,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -241,6 +276,9 @@ pub struct BlockedAuthor {
     pub did: ::atlex::rt::Did,
     #[lex(check)]
     pub viewer: Option<crate::app::bsky::actor::defs::ViewerState>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -266,6 +304,9 @@ pub struct GeneratorView {
     pub viewer: Option<GeneratorViewerState>,
     pub content_mode: Option<GeneratorViewContentMode>,
     pub indexed_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -285,6 +326,9 @@ pub enum GeneratorViewContentMode {
 #[non_exhaustive]
 pub struct GeneratorViewerState {
     pub like: Option<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -296,6 +340,9 @@ pub struct SkeletonFeedPost {
     /// Context that will be passed through to client and may be passed to feed generator back alongside interactions.
     #[lex(check(max_length = 2000))]
     pub feed_context: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -315,12 +362,20 @@ pub enum SkeletonFeedPostReason {
 #[non_exhaustive]
 pub struct SkeletonReasonRepost {
     pub repost: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#skeletonReasonPin")]
 #[non_exhaustive]
-pub struct SkeletonReasonPin {}
+pub struct SkeletonReasonPin {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#threadgateView")]
 #[non_exhaustive]
@@ -331,6 +386,9 @@ pub struct ThreadgateView {
     pub record: Option<::atlex::rt::Unknown>,
     #[lex(check)]
     pub lists: Option<Vec<crate::app::bsky::graph::defs::ListViewBasic>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -345,6 +403,9 @@ pub struct Interaction {
     /// Unique identifier per request that may be passed back alongside interactions.
     #[lex(check(max_length = 100))]
     pub req_id: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -16,6 +16,9 @@ pub struct Output {
     pub did: ::atlex::rt::Did,
     pub feeds: Vec<Feed>,
     pub links: Option<Links>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.describeFeedGenerator` declares no errors: any error name a server sends is undeclared.
@@ -26,6 +29,9 @@ pub type Error = ::atlex::rt::UndeclaredError;
 #[non_exhaustive]
 pub struct Feed {
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -34,4 +40,7 @@ pub struct Feed {
 pub struct Links {
     pub privacy_policy: Option<String>,
     pub terms_of_service: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

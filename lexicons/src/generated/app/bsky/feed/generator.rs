@@ -24,6 +24,9 @@ pub struct Generator {
     pub labels: Option<GeneratorLabels>,
     pub content_mode: Option<GeneratorContentMode>,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Self-label values

@@ -67,6 +67,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub feed: Vec<crate::app::bsky::feed::defs::FeedViewPost>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.feed.getAuthorFeed` declares, and any other error name a server sends.

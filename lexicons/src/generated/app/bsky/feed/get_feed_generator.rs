@@ -26,6 +26,9 @@ pub struct Output {
     pub is_online: bool,
     /// Indicates whether the feed generator service is compatible with the record declaration.
     pub is_valid: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.getFeedGenerator` declares no errors: any error name a server sends is undeclared.

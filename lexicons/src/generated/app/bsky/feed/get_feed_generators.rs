@@ -21,6 +21,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub feeds: Vec<crate::app::bsky::feed::defs::GeneratorView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.getFeedGenerators` declares no errors: any error name a server sends is undeclared.

@@ -47,6 +47,9 @@ pub struct Output {
     /// Unique identifier per request that may be passed back alongside interactions.
     #[lex(check(max_length = 100))]
     pub req_id: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.feed.getFeedSkeleton` declares, and any other error name a server sends.

@@ -48,6 +48,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub likes: Vec<Like>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.getLikes` declares no errors: any error name a server sends is undeclared.
@@ -61,4 +64,7 @@ pub struct Like {
     pub created_at: ::atlex::rt::Datetime,
     #[lex(check)]
     pub actor: crate::app::bsky::actor::defs::ProfileView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

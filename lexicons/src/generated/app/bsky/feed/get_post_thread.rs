@@ -30,6 +30,9 @@ pub struct Output {
     pub thread: OutputThread,
     #[lex(check)]
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

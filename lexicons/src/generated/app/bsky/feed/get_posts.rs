@@ -23,6 +23,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.getPosts` declares no errors: any error name a server sends is undeclared.

@@ -48,6 +48,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.getQuotes` declares no errors: any error name a server sends is undeclared.

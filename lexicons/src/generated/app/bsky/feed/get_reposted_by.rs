@@ -48,6 +48,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub reposted_by: Vec<crate::app::bsky::actor::defs::ProfileView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.feed.getRepostedBy` declares no errors: any error name a server sends is undeclared.

@@ -31,6 +31,9 @@ pub struct Post {
     pub tags: Option<Vec<String>>,
     /// Client-declared timestamp when this post was originally created.
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -43,7 +46,7 @@ pub enum PostEmbed {
     #[lex("app.bsky.embed.gallery")]
     Gallery(Box<crate::app::bsky::embed::gallery::Gallery>),
     #[lex("app.bsky.embed.external")]
-    External(Box<crate::app::bsky::embed::external::Main>),
+    External(Box<crate::app::bsky::embed::external::External>),
     #[lex("app.bsky.embed.record")]
     Record(Box<crate::app::bsky::embed::record::Record>),
     #[lex("app.bsky.embed.recordWithMedia")]
@@ -70,6 +73,9 @@ pub enum PostLabels {
 pub struct ReplyRef {
     pub root: crate::com::atproto::repo::strong_ref::StrongRef,
     pub parent: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Deprecated: use facets instead.
@@ -82,6 +88,9 @@ pub struct Entity {
     /// Expected values are 'mention' and 'link'.
     pub r#type: String,
     pub value: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Deprecated. Use app.bsky.richtext instead -- A text segment. Start is inclusive, end is exclusive. Indices are for utf16-encoded strings.
@@ -93,4 +102,7 @@ pub struct TextSlice {
     pub start: i64,
     #[lex(check(minimum = 0))]
     pub end: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

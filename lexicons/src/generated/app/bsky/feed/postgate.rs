@@ -17,6 +17,9 @@ pub struct Postgate {
     /// List of rules defining who can embed this post. If value is an empty array or is undefined, no particular rules apply and anyone can embed.
     #[lex(check(max_length = 5))]
     pub embedding_rules: Option<Vec<PostgateEmbeddingRulesItem>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -33,4 +36,8 @@ pub enum PostgateEmbeddingRulesItem {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.postgate#disableRule")]
 #[non_exhaustive]
-pub struct DisableRule {}
+pub struct DisableRule {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}

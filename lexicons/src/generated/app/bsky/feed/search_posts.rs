@@ -80,6 +80,9 @@ pub struct Output {
     pub hits_total: Option<i64>,
     #[lex(check)]
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.feed.searchPosts` declares, and any other error name a server sends.

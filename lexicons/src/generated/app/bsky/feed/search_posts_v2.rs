@@ -130,6 +130,9 @@ pub struct Output {
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
     /// Query languages detected for CJK, Thai, or Arabic text. Empty or omitted for other scripts.
     pub detected_query_languages: Option<Vec<OutputDetectedQueryLanguagesItem>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -20,10 +20,18 @@ pub struct Input {
     pub feed: Option<::atlex::rt::AtUri>,
     #[lex(check)]
     pub interactions: Vec<crate::app::bsky::feed::defs::Interaction>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
-pub struct Output {}
+pub struct Output {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// `app.bsky.feed.sendInteractions` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;

@@ -17,6 +17,9 @@ pub struct Threadgate {
     /// List of hidden reply URIs.
     #[lex(check(max_length = 300))]
     pub hidden_replies: Option<Vec<::atlex::rt::AtUri>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -39,21 +42,39 @@ pub enum ThreadgateAllowItem {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.threadgate#mentionRule")]
 #[non_exhaustive]
-pub struct MentionRule {}
+pub struct MentionRule {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// Allow replies from actors who follow you.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.threadgate#followerRule")]
 #[non_exhaustive]
-pub struct FollowerRule {}
+pub struct FollowerRule {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// Allow replies from actors you follow.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.threadgate#followingRule")]
 #[non_exhaustive]
-pub struct FollowingRule {}
+pub struct FollowingRule {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// Allow replies from actors on a list.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.threadgate#listRule")]
 #[non_exhaustive]
 pub struct ListRule {
     pub list: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

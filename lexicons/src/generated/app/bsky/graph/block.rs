@@ -11,4 +11,7 @@ pub struct Block {
     /// DID of the account to be blocked.
     pub subject: ::atlex::rt::Did,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -19,6 +19,9 @@ pub struct ListViewBasic {
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     pub viewer: Option<ListViewerState>,
     pub indexed_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -43,6 +46,9 @@ pub struct ListView {
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     pub viewer: Option<ListViewerState>,
     pub indexed_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -52,6 +58,9 @@ pub struct ListItemView {
     pub uri: ::atlex::rt::AtUri,
     #[lex(check)]
     pub subject: crate::app::bsky::actor::defs::ProfileView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -77,6 +86,9 @@ pub struct StarterPackView {
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     pub indexed_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -98,6 +110,9 @@ pub struct StarterPackViewBasic {
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     pub indexed_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -129,6 +144,9 @@ pub const REFERENCELIST: &str = "app.bsky.graph.defs#referencelist";
 pub struct ListViewerState {
     pub muted: Option<bool>,
     pub blocked: Option<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// indicates that a handle or DID could not be resolved
@@ -139,6 +157,9 @@ pub struct NotFoundActor {
     pub actor: ::atlex::rt::AtIdentifier,
     #[lex(check(const_value = true))]
     pub not_found: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// lists the bi-directional graph relationships between one actor (not indicated in the object), and the target actors (the DID included in the object)
@@ -159,4 +180,7 @@ pub struct Relationship {
     pub blocking_by_list: Option<::atlex::rt::AtUri>,
     /// if the actor is blocked by this DID via a block list, contains the AT-URI of the listblock record
     pub blocked_by_list: Option<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -11,4 +11,7 @@ pub struct Follow {
     pub subject: ::atlex::rt::Did,
     pub created_at: ::atlex::rt::Datetime,
     pub via: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -47,6 +47,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getActorStarterPacks` declares no errors: any error name a server sends is undeclared.

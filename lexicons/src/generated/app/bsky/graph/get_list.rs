@@ -46,6 +46,9 @@ pub struct Output {
     pub list: crate::app::bsky::graph::defs::ListView,
     #[lex(check)]
     pub items: Vec<crate::app::bsky::graph::defs::ListItemView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getList` declares no errors: any error name a server sends is undeclared.

@@ -42,6 +42,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub lists: Vec<crate::app::bsky::graph::defs::ListView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getListBlocks` declares no errors: any error name a server sends is undeclared.

@@ -62,6 +62,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub lists_with_membership: Vec<ListWithMembership>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getListsWithMembership` declares no errors: any error name a server sends is undeclared.
@@ -76,4 +79,7 @@ pub struct ListWithMembership {
     pub list: crate::app::bsky::graph::defs::ListView,
     #[lex(check)]
     pub list_item: Option<crate::app::bsky::graph::defs::ListItemView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -26,6 +26,9 @@ pub struct Output {
     pub actor: Option<::atlex::rt::Did>,
     #[lex(check)]
     pub relationships: Vec<OutputRelationshipsItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub starter_pack: crate::app::bsky::graph::defs::StarterPackView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getStarterPack` declares no errors: any error name a server sends is undeclared.

@@ -48,6 +48,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub starter_packs_with_membership: Vec<StarterPackWithMembership>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getStarterPacksWithMembership` declares no errors: any error name a server sends is undeclared.
@@ -62,4 +65,7 @@ pub struct StarterPackWithMembership {
     pub starter_pack: crate::app::bsky::graph::defs::StarterPackView,
     #[lex(check)]
     pub list_item: Option<crate::app::bsky::graph::defs::ListItemView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -32,6 +32,9 @@ pub struct Output {
     pub is_fallback: Option<bool>,
     /// DEPRECATED: use recIdStr instead.
     pub rec_id: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.getSuggestedFollowsByActor` declares no errors: any error name a server sends is undeclared.

@@ -11,4 +11,7 @@ pub struct Listblock {
     /// Reference (AT-URI) to the mod list record.
     pub subject: ::atlex::rt::AtUri,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

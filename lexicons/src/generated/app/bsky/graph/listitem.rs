@@ -13,4 +13,7 @@ pub struct Listitem {
     /// Reference (AT-URI) to the list record (app.bsky.graph.list).
     pub list: ::atlex::rt::AtUri,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -18,6 +18,9 @@ pub struct Input {
     pub only_reposts: Option<bool>,
     /// Restrict the mute to the account's quote posts. See onlyReposts.
     pub only_quoteposts: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.muteActor` declares no errors: any error name a server sends is undeclared.

@@ -50,6 +50,9 @@ pub struct Output {
     pub hits_total: Option<i64>,
     #[lex(check)]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.searchStarterPacksV2` declares no errors: any error name a server sends is undeclared.

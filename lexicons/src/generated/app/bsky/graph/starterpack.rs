@@ -20,6 +20,9 @@ pub struct Starterpack {
     #[lex(check(max_length = 3))]
     pub feeds: Option<Vec<FeedItem>>,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -27,4 +30,7 @@ pub struct Starterpack {
 #[non_exhaustive]
 pub struct FeedItem {
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -14,6 +14,9 @@ pub struct UnmuteActor;
 #[non_exhaustive]
 pub struct Input {
     pub actor: ::atlex::rt::AtIdentifier,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.unmuteActor` declares no errors: any error name a server sends is undeclared.

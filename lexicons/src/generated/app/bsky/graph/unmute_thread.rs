@@ -14,6 +14,9 @@ pub struct UnmuteThread;
 #[non_exhaustive]
 pub struct Input {
     pub root: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.graph.unmuteThread` declares no errors: any error name a server sends is undeclared.

@@ -16,4 +16,7 @@ pub struct Verification {
     pub display_name: String,
     /// Date of when the verification was created.
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

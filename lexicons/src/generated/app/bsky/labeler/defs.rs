@@ -17,6 +17,9 @@ pub struct LabelerView {
     pub indexed_at: ::atlex::rt::Datetime,
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -41,6 +44,9 @@ pub struct LabelerViewDetailed {
     pub subject_types: Option<Vec<crate::com::atproto::moderation::defs::SubjectType>>,
     /// Set of record types (collection NSIDs) which can be reported to this service. If not defined (distinct from empty array), default is any record type.
     pub subject_collections: Option<Vec<::atlex::rt::Nsid>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -48,6 +54,9 @@ pub struct LabelerViewDetailed {
 #[non_exhaustive]
 pub struct LabelerViewerState {
     pub like: Option<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -61,4 +70,7 @@ pub struct LabelerPolicies {
     pub label_value_definitions: Option<
         Vec<crate::com::atproto::label::defs::LabelValueDefinition>,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -19,6 +19,9 @@ pub struct Service {
     pub subject_types: Option<Vec<crate::com::atproto::moderation::defs::SubjectType>>,
     /// Set of record types (collection NSIDs) which can be reported to this service. If not defined (distinct from empty array), default is any record type.
     pub subject_collections: Option<Vec<::atlex::rt::Nsid>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

@@ -10,6 +10,9 @@ pub const NSID: &str = "app.bsky.notification.declaration";
 pub struct Declaration {
     /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.
     pub allow_subscriptions: DeclarationAllowSubscriptions,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A declaration of the user's preference for allowing activity subscriptions from other users. Absence of a record implies 'followers'.

@@ -6,7 +6,12 @@ pub const NSID: &str = "app.bsky.notification.defs";
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#recordDeleted")]
 #[non_exhaustive]
-pub struct RecordDeleted {}
+pub struct RecordDeleted {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// Deprecated: use chat.bsky.notification preferences instead. This will only return a default value.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#chatPreference")]
@@ -14,6 +19,9 @@ pub struct RecordDeleted {}
 pub struct ChatPreference {
     pub include: ChatPreferenceInclude,
     pub push: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -35,6 +43,9 @@ pub struct FilterablePreference {
     pub include: FilterablePreferenceInclude,
     pub list: bool,
     pub push: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -55,6 +66,9 @@ pub enum FilterablePreferenceInclude {
 pub struct Preference {
     pub list: bool,
     pub push: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -75,6 +89,9 @@ pub struct Preferences {
     pub subscribed_post: Preference,
     pub unverified: Preference,
     pub verified: Preference,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -83,6 +100,9 @@ pub struct Preferences {
 pub struct ActivitySubscription {
     pub post: bool,
     pub reply: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Object used to store activity subscription data in stash.
@@ -92,4 +112,7 @@ pub struct ActivitySubscription {
 pub struct SubjectActivitySubscription {
     pub subject: ::atlex::rt::Did,
     pub activity_subscription: ActivitySubscription,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

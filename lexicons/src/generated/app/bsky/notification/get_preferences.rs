@@ -21,6 +21,9 @@ pub struct Params {}
 #[non_exhaustive]
 pub struct Output {
     pub preferences: crate::app::bsky::notification::defs::Preferences,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.getPreferences` declares no errors: any error name a server sends is undeclared.

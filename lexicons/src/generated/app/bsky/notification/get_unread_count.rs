@@ -25,6 +25,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub count: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.getUnreadCount` declares no errors: any error name a server sends is undeclared.

@@ -52,6 +52,9 @@ pub struct Output {
     pub notifications: Vec<Notification>,
     pub priority: Option<bool>,
     pub seen_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.listNotifications` declares no errors: any error name a server sends is undeclared.
@@ -77,6 +80,9 @@ pub struct Notification {
     pub indexed_at: ::atlex::rt::Datetime,
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The reason why this notification was delivered - e.g. your post was liked, or you received a new follower.

@@ -19,6 +19,9 @@ pub struct PutActivitySubscription;
 pub struct Input {
     pub subject: ::atlex::rt::Did,
     pub activity_subscription: crate::app::bsky::notification::defs::ActivitySubscription,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -28,6 +31,9 @@ pub struct Output {
     pub activity_subscription: Option<
         crate::app::bsky::notification::defs::ActivitySubscription,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.putActivitySubscription` declares no errors: any error name a server sends is undeclared.

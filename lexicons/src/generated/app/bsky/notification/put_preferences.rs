@@ -14,6 +14,9 @@ pub struct PutPreferences;
 #[non_exhaustive]
 pub struct Input {
     pub priority: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.putPreferences` declares no errors: any error name a server sends is undeclared.

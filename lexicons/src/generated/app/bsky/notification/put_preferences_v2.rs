@@ -35,12 +35,18 @@ pub struct Input {
     pub subscribed_post: Option<crate::app::bsky::notification::defs::Preference>,
     pub unverified: Option<crate::app::bsky::notification::defs::Preference>,
     pub verified: Option<crate::app::bsky::notification::defs::Preference>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub preferences: crate::app::bsky::notification::defs::Preferences,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.putPreferencesV2` declares no errors: any error name a server sends is undeclared.

@@ -19,6 +19,9 @@ pub struct Input {
     pub app_id: String,
     /// Set to true when the actor is age restricted
     pub age_restricted: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

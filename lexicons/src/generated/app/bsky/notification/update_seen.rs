@@ -14,6 +14,9 @@ pub struct UpdateSeen;
 #[non_exhaustive]
 pub struct Input {
     pub seen_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.notification.updateSeen` declares no errors: any error name a server sends is undeclared.

@@ -12,6 +12,9 @@ pub struct Facet {
     pub index: ByteSlice,
     #[lex(check)]
     pub features: Vec<FacetFeaturesItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -34,6 +37,9 @@ pub enum FacetFeaturesItem {
 #[non_exhaustive]
 pub struct Mention {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Facet feature for a URL. The text URL may have been simplified or truncated, but the facet reference should be a complete URL.
@@ -42,6 +48,9 @@ pub struct Mention {
 #[non_exhaustive]
 pub struct Link {
     pub uri: ::atlex::rt::Uri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Facet feature for a hashtag. The text usually includes a '#' prefix, but the facet reference should not (except in the case of 'double hash tags').
@@ -51,6 +60,9 @@ pub struct Link {
 pub struct Tag {
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub tag: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Specifies the sub-string range a facet feature applies to. Start index is inclusive, end index is exclusive. Indices are zero-indexed, counting bytes of the UTF-8 encoded text. NOTE: some languages, like Javascript, use UTF-16 or Unicode codepoints for string slice indexing; in these languages, convert to byte arrays before working with facets.
@@ -62,4 +74,7 @@ pub struct ByteSlice {
     pub byte_start: i64,
     #[lex(check(minimum = 0))]
     pub byte_end: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -8,6 +8,9 @@ pub const NSID: &str = "app.bsky.unspecced.defs";
 #[non_exhaustive]
 pub struct SkeletonSearchPost {
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -15,6 +18,9 @@ pub struct SkeletonSearchPost {
 #[non_exhaustive]
 pub struct SkeletonSearchActor {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -22,6 +28,9 @@ pub struct SkeletonSearchActor {
 #[non_exhaustive]
 pub struct SkeletonSearchStarterPack {
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -32,6 +41,9 @@ pub struct TrendingTopic {
     pub display_name: Option<String>,
     pub description: Option<String>,
     pub link: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -47,6 +59,9 @@ pub struct SkeletonTrend {
     pub status: Option<SkeletonTrendStatus>,
     pub category: Option<String>,
     pub dids: Vec<::atlex::rt::Did>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -73,6 +88,9 @@ pub struct TrendView {
     pub category: Option<String>,
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -105,22 +123,38 @@ pub struct ThreadItemPost {
     pub hidden_by_threadgate: bool,
     /// This is by an account muted by the viewer requesting it.
     pub muted_by_viewer: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemNoUnauthenticated")]
 #[non_exhaustive]
-pub struct ThreadItemNoUnauthenticated {}
+pub struct ThreadItemNoUnauthenticated {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemNotFound")]
 #[non_exhaustive]
-pub struct ThreadItemNotFound {}
+pub struct ThreadItemNotFound {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemBlocked")]
 #[non_exhaustive]
 pub struct ThreadItemBlocked {
     #[lex(check)]
     pub author: crate::app::bsky::feed::defs::BlockedAuthor,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The computed state of the age assurance process, returned to the user in question on certain authenticated requests.
@@ -132,6 +166,9 @@ pub struct AgeAssuranceState {
     pub last_initiated_at: Option<::atlex::rt::Datetime>,
     /// The status of the age assurance process.
     pub status: AgeAssuranceStateStatus,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status of the age assurance process.
@@ -172,6 +209,9 @@ pub struct AgeAssuranceEvent {
     pub complete_ip: Option<String>,
     /// The user agent used when completing the AA flow.
     pub complete_ua: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status of the age assurance process.

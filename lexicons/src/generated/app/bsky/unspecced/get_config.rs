@@ -15,6 +15,9 @@ pub struct GetConfig;
 pub struct Output {
     pub check_email_confirmed: Option<bool>,
     pub live_now: Option<Vec<LiveNowConfig>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getConfig` declares no errors: any error name a server sends is undeclared.
@@ -26,4 +29,7 @@ pub type Error = ::atlex::rt::UndeclaredError;
 pub struct LiveNowConfig {
     pub did: ::atlex::rt::Did,
     pub domains: Vec<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -33,6 +33,9 @@ pub struct Output {
     pub rec_id: Option<String>,
     /// Snowflake for this recommendation, use when submitting recommendation events.
     pub rec_id_str: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getOnboardingSuggestedUsersSkeleton` declares no errors: any error name a server sends is undeclared.

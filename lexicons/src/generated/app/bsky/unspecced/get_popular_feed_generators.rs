@@ -47,6 +47,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub feeds: Vec<crate::app::bsky::feed::defs::GeneratorView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getPopularFeedGenerators` declares no errors: any error name a server sends is undeclared.

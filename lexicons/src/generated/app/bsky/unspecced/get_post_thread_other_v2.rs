@@ -27,6 +27,9 @@ pub struct Output {
     /// A flat list of other thread items. The depth of each item is indicated by the depth property inside the item.
     #[lex(check)]
     pub thread: Vec<ThreadItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getPostThreadOtherV2` declares no errors: any error name a server sends is undeclared.
@@ -41,6 +44,9 @@ pub struct ThreadItem {
     pub depth: i64,
     #[lex(check)]
     pub value: ThreadItemValue,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

@@ -54,6 +54,9 @@ pub struct Output {
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
     /// Whether this thread has additional replies. If true, a call can be made to the `getPostThreadOtherV2` endpoint to retrieve them.
     pub has_other_replies: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getPostThreadV2` declares no errors: any error name a server sends is undeclared.
@@ -68,6 +71,9 @@ pub struct ThreadItem {
     pub depth: i64,
     #[lex(check)]
     pub value: ThreadItemValue,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

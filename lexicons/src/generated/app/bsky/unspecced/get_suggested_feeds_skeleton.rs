@@ -27,6 +27,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub feeds: Vec<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getSuggestedFeedsSkeleton` declares no errors: any error name a server sends is undeclared.

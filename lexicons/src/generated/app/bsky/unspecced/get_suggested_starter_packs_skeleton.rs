@@ -27,6 +27,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub starter_packs: Vec<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getSuggestedStarterPacksSkeleton` declares no errors: any error name a server sends is undeclared.

@@ -29,6 +29,9 @@ pub struct Output {
     pub dids: Vec<::atlex::rt::Did>,
     /// Snowflake for this recommendation, use when submitting recommendation events.
     pub rec_id_str: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton` declares no errors: any error name a server sends is undeclared.

@@ -21,6 +21,9 @@ pub struct Params {}
 #[non_exhaustive]
 pub struct Output {
     pub suggestions: Vec<Suggestion>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getTaggedSuggestions` declares no errors: any error name a server sends is undeclared.
@@ -33,6 +36,9 @@ pub struct Suggestion {
     pub tag: String,
     pub subject_type: SuggestionSubjectType,
     pub subject: ::atlex::rt::Uri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

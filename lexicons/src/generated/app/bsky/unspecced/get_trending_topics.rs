@@ -28,6 +28,9 @@ pub struct Params {
 pub struct Output {
     pub topics: Vec<crate::app::bsky::unspecced::defs::TrendingTopic>,
     pub suggested: Vec<crate::app::bsky::unspecced::defs::TrendingTopic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getTrendingTopics` declares no errors: any error name a server sends is undeclared.

@@ -24,6 +24,9 @@ pub struct Output {
     pub trends: Vec<crate::app::bsky::unspecced::defs::TrendView>,
     /// Snowflake for this recommendation, use when submitting recommendation events.
     pub rec_id_str: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.unspecced.getTrends` declares no errors: any error name a server sends is undeclared.

@@ -23,6 +23,9 @@ pub struct Input {
     pub language: String,
     /// An ISO 3166-1 alpha-2 code of the user's location.
     pub country_code: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::app::bsky::unspecced::defs::AgeAssuranceState;

@@ -54,6 +54,9 @@ pub struct Output {
     /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
     pub hits_total: Option<i64>,
     pub actors: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchActor>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.unspecced.searchActorsSkeleton` declares, and any other error name a server sends.

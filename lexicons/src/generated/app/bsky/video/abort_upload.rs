@@ -19,6 +19,9 @@ pub struct AbortUpload;
 pub struct Input {
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -32,6 +35,9 @@ pub struct Output {
     /// Present only when state is failed.
     #[lex(check(max_length = 1024))]
     pub failure_reason: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

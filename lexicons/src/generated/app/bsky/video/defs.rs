@@ -19,6 +19,9 @@ pub struct JobStatus {
     /// A machine-readable code for why the video processing job failed.
     pub failure_code: Option<JobStatusFailureCode>,
     pub message: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The state of the video processing job. All values not listed as a known value indicate that the job is in process.

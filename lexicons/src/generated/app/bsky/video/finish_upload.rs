@@ -19,6 +19,9 @@ pub struct FinishUpload;
 pub struct Input {
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -29,6 +32,9 @@ pub struct Output {
     pub completed_job_id: String,
     #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.video.finishUpload` declares, and any other error name a server sends.

@@ -18,6 +18,9 @@ pub struct Output {
     pub remaining_daily_bytes: Option<i64>,
     pub message: Option<String>,
     pub error: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.video.getUploadLimits` declares no errors: any error name a server sends is undeclared.

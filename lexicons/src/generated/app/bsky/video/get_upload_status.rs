@@ -38,6 +38,9 @@ pub struct Output {
     /// Present only when state is failed.
     #[lex(check(max_length = 1024))]
     pub failure_reason: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

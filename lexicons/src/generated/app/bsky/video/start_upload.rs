@@ -32,6 +32,9 @@ pub struct Input {
     pub width: Option<i64>,
     /// Advisory, non-authoritative height used only for early failure; the authoritative probe runs asynchronously after upload.
     pub height: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -42,6 +45,9 @@ pub struct Output {
     pub part_size_bytes: i64,
     pub part_count: i64,
     pub expires_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.video.startUpload` declares, and any other error name a server sends.

@@ -33,6 +33,9 @@ pub struct Output {
     #[lex(check(minimum = 1))]
     pub part_number: i64,
     pub size_bytes: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `app.bsky.video.uploadPart` declares, and any other error name a server sends.

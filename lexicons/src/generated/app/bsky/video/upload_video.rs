@@ -22,6 +22,9 @@ pub type Input = ::atlex::rt::Binary;
 pub struct Output {
     #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `app.bsky.video.uploadVideo` declares no errors: any error name a server sends is undeclared.

@@ -11,6 +11,9 @@ pub struct Declaration {
     pub allow_incoming: DeclarationAllowIncoming,
     /// Declaration about group chat invitation preferences for the record owner.
     pub allow_group_invites: Option<DeclarationAllowGroupInvites>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -36,6 +36,9 @@ pub struct ProfileViewBasic {
     /// Union field that has data specific to different kinds of convos.
     #[lex(check)]
     pub kind: Option<ProfileViewBasicKind>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Union field that has data specific to different kinds of convos.
@@ -56,7 +59,12 @@ pub enum ProfileViewBasicKind {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.actor.defs#directConvoMember")]
 #[non_exhaustive]
-pub struct DirectConvoMember {}
+pub struct DirectConvoMember {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// A current group convo member.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.actor.defs#groupConvoMember")]
@@ -67,10 +75,17 @@ pub struct GroupConvoMember {
     pub added_by: Option<ProfileViewBasic>,
     /// The member's role within this conversation. Only present in group conversation member lists.
     pub role: MemberRole,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A past group convo member.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.actor.defs#pastGroupConvoMember")]
 #[non_exhaustive]
-pub struct PastGroupConvoMember {}
+pub struct PastGroupConvoMember {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}

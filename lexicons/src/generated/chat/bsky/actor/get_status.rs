@@ -19,6 +19,9 @@ pub struct Output {
     pub can_create_groups: bool,
     /// The maximum number of members allowed in a group conversation.
     pub group_member_limit: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.actor.getStatus` declares no errors: any error name a server sends is undeclared.

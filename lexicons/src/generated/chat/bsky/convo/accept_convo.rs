@@ -18,6 +18,9 @@ pub struct AcceptConvo;
 #[non_exhaustive]
 pub struct Input {
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -25,6 +28,9 @@ pub struct Input {
 pub struct Output {
     /// Rev when the convo was accepted. If not present, the convo was already accepted.
     pub rev: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.acceptConvo` declares, and any other error name a server sends.

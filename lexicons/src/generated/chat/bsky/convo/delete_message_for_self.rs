@@ -19,6 +19,9 @@ pub struct DeleteMessageForSelf;
 pub struct Input {
     pub convo_id: String,
     pub message_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::chat::bsky::convo::defs::DeletedMessageView;

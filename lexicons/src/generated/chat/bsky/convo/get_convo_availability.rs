@@ -27,6 +27,9 @@ pub struct Output {
     pub can_chat: bool,
     #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.convo.getConvoAvailability` declares no errors: any error name a server sends is undeclared.

@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.getConvoForMembers` declares, and any other error name a server sends.

@@ -43,6 +43,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub members: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.getConvoMembers` declares, and any other error name a server sends.

@@ -38,6 +38,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub logs: Vec<OutputLogsItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

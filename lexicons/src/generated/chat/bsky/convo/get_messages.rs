@@ -38,6 +38,9 @@ pub struct Output {
     /// Set of all members who authored or reacted to the returned messages. Members referred to by system messages are also included.
     #[lex(check)]
     pub related_profiles: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

@@ -25,6 +25,9 @@ pub struct Output {
     pub unread_accepted_convos: i64,
     /// Number of unread, unlocked request convos. Includes convos with unread messages, but not with unread join request, since only the owner of a group has join requests to read, and the group would necessarily be accepted. Capped at 100, where 100 means more than 99.
     pub unread_request_convos: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.convo.getUnreadCounts` declares no errors: any error name a server sends is undeclared.

@@ -42,6 +42,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub requests: Vec<OutputRequestsItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

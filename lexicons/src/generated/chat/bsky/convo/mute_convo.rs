@@ -18,6 +18,9 @@ pub struct MuteConvo;
 #[non_exhaustive]
 pub struct Input {
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -25,6 +28,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.muteConvo` declares, and any other error name a server sends.

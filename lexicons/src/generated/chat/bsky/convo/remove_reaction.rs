@@ -21,6 +21,9 @@ pub struct Input {
     pub message_id: String,
     #[lex(check(min_length = 1, max_length = 64, min_graphemes = 1, max_graphemes = 1))]
     pub value: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -28,6 +31,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.removeReaction` declares, and any other error name a server sends.

@@ -20,6 +20,9 @@ pub struct Input {
     pub convo_id: String,
     #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageInput,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::chat::bsky::convo::defs::MessageView;

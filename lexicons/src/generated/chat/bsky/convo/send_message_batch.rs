@@ -19,6 +19,9 @@ pub struct SendMessageBatch;
 pub struct Input {
     #[lex(check(max_length = 100, items))]
     pub items: Vec<BatchItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -26,6 +29,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub items: Vec<crate::chat::bsky::convo::defs::MessageView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.convo.sendMessageBatch` declares, and any other error name a server sends.
@@ -47,4 +53,7 @@ pub struct BatchItem {
     pub convo_id: String,
     #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageInput,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -18,6 +18,9 @@ pub struct UpdateAllRead;
 #[non_exhaustive]
 pub struct Input {
     pub status: Option<InputStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -37,6 +40,9 @@ pub enum InputStatus {
 pub struct Output {
     /// The count of updated convos.
     pub updated_count: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.convo.updateAllRead` declares no errors: any error name a server sends is undeclared.

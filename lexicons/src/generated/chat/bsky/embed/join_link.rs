@@ -9,6 +9,9 @@ pub const NSID: &str = "chat.bsky.embed.joinLink";
 pub struct JoinLink {
     /// The join link code.
     pub code: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -17,6 +20,9 @@ pub struct JoinLink {
 pub struct View {
     #[lex(check)]
     pub join_link_preview: ViewJoinLinkPreview,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

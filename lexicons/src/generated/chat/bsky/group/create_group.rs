@@ -22,6 +22,9 @@ pub struct Input {
     pub members: Vec<::atlex::rt::Did>,
     #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -29,6 +32,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.group.createGroup` declares, and any other error name a server sends.

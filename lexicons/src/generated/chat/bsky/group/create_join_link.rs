@@ -21,12 +21,18 @@ pub struct Input {
     #[lex(default = false)]
     pub require_approval: Option<bool>,
     pub join_rule: crate::chat::bsky::group::defs::JoinRule,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.group.createJoinLink` declares, and any other error name a server sends.

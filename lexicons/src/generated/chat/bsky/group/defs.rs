@@ -37,6 +37,9 @@ pub struct JoinLinkView {
     pub require_approval: bool,
     pub join_rule: JoinRule,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Preview that can be shown in feeds, including to unauthenticated viewers.
@@ -57,6 +60,9 @@ pub struct JoinLinkPreviewView {
     #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
     pub viewer: Option<JoinLinkViewerState>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Preview for a disabled join link. Carries only the code so clients can correlate with the input and render a disabled state.
@@ -65,6 +71,9 @@ pub struct JoinLinkPreviewView {
 #[non_exhaustive]
 pub struct DisabledJoinLinkPreviewView {
     pub code: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Preview for a join link code that does not map to an existing link. Carries only the code so clients can correlate with the input and render an invalid state.
@@ -73,6 +82,9 @@ pub struct DisabledJoinLinkPreviewView {
 #[non_exhaustive]
 pub struct InvalidJoinLinkPreviewView {
     pub code: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -80,6 +92,9 @@ pub struct InvalidJoinLinkPreviewView {
 #[non_exhaustive]
 pub struct JoinLinkViewerState {
     pub requested_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A join request from the perspective of the group owner.
@@ -91,6 +106,9 @@ pub struct JoinRequestView {
     #[lex(check)]
     pub requested_by: crate::chat::bsky::actor::defs::ProfileViewBasic,
     pub requested_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A join request from the perspective of the requester, including enough group context to render the request in a list (e.g. group name, owner, member count).
@@ -105,4 +123,7 @@ pub struct JoinRequestConvoView {
     pub member_count: i64,
     pub member_limit: i64,
     pub viewer: JoinLinkViewerState,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -18,12 +18,18 @@ pub struct DisableJoinLink;
 #[non_exhaustive]
 pub struct Input {
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.group.disableJoinLink` declares, and any other error name a server sends.

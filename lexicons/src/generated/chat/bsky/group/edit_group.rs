@@ -20,6 +20,9 @@ pub struct Input {
     pub convo_id: String,
     #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -27,6 +30,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.group.editGroup` declares, and any other error name a server sends.

@@ -43,6 +43,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub requests: Vec<crate::chat::bsky::group::defs::JoinRequestView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.group.listJoinRequests` declares, and any other error name a server sends.

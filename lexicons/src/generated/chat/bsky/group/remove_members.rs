@@ -20,6 +20,9 @@ pub struct Input {
     pub convo_id: String,
     #[lex(check(min_length = 1))]
     pub members: Vec<::atlex::rt::Did>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -27,6 +30,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `chat.bsky.group.removeMembers` declares, and any other error name a server sends.

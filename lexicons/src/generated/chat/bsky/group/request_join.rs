@@ -18,6 +18,9 @@ pub struct RequestJoin;
 #[non_exhaustive]
 pub struct Input {
     pub code: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -27,6 +30,9 @@ pub struct Output {
     /// The group convo joined. This is only present in the case of status=joined
     #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -18,11 +18,19 @@ pub struct UpdateJoinRequestsRead;
 #[non_exhaustive]
 pub struct Input {
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
-pub struct Output {}
+pub struct Output {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// The errors `chat.bsky.group.updateJoinRequestsRead` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]

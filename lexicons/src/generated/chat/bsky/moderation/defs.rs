@@ -13,6 +13,9 @@ pub struct ConvoView {
     /// Union field that has data specific to different kinds of convos.
     #[lex(check)]
     pub kind: Option<ConvoViewKind>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Union field that has data specific to different kinds of convos.
@@ -32,7 +35,12 @@ pub enum ConvoViewKind {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.moderation.defs#directConvo")]
 #[non_exhaustive]
-pub struct DirectConvo {}
+pub struct DirectConvo {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// Data specific to a group conversation, for moderation purposes. Unlike chat.bsky.convo.defs#groupConvo, it does not include viewer-specific data (such as unreadJoinRequestCount), since the requester is a moderator and not a member of the conversation.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.moderation.defs#groupConvo")]
@@ -51,4 +59,7 @@ pub struct GroupConvo {
     /// The display name of the group conversation.
     #[lex(check(max_length = 500, max_graphemes = 50))]
     pub name: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -24,6 +24,9 @@ pub struct Output {
     pub day: Metadata,
     pub month: Metadata,
     pub all: Metadata,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.moderation.getActorMetadata` declares no errors: any error name a server sends is undeclared.
@@ -37,4 +40,7 @@ pub struct Metadata {
     pub messages_received: i64,
     pub convos: i64,
     pub convos_started: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub convos: Vec<crate::chat::bsky::moderation::defs::ConvoView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.moderation.getConvos` declares no errors: any error name a server sends is undeclared.

@@ -34,6 +34,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub messages: Vec<OutputMessagesItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

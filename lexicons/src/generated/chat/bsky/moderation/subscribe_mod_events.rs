@@ -72,6 +72,9 @@ pub struct EventConvoFirstMessage {
     pub rev: String,
     /// The DID of the message author.
     pub user: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fire when a group chat is created.
@@ -94,6 +97,9 @@ pub struct EventGroupChatCreated {
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
     pub rev: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fired when a member is added to a group chat. Note that members are added in the 'request' state.
@@ -119,6 +125,9 @@ pub struct EventGroupChatMemberAdded {
     pub subject_did: ::atlex::rt::Did,
     /// Whether the added member follows the group owner.
     pub subject_follows_owner: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fired when a member joins a group chat via an join link that does not require approval.
@@ -142,6 +151,9 @@ pub struct EventGroupChatMemberJoined {
     pub rev: String,
     /// Whether the joining member follows the group owner.
     pub subject_follows_owner: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fired when a user requests to join a group chat via an join link that requires approval.
@@ -165,6 +177,9 @@ pub struct EventGroupChatJoinRequest {
     pub rev: String,
     /// Whether the requesting member follows the group owner.
     pub subject_follows_owner: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fired when a join request is approved by the group owner.
@@ -188,6 +203,9 @@ pub struct EventGroupChatJoinRequestApproved {
     pub rev: String,
     /// The DID of the member whose request was approved.
     pub subject_did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fired when a join request is rejected by the group owner.
@@ -211,6 +229,9 @@ pub struct EventGroupChatJoinRequestRejected {
     pub rev: String,
     /// The DID of the member whose request was rejected.
     pub subject_did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Fired when a user accepts a chat convo, either explicitly or by sending a message.
@@ -233,6 +254,9 @@ pub struct EventChatAccepted {
     /// The DID of the group chat owner. Only present for group convos.
     pub owner_did: Option<::atlex::rt::Did>,
     pub rev: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// How the convo was accepted.
@@ -269,6 +293,9 @@ pub struct EventGroupChatMemberLeft {
     pub rev: String,
     /// The DID of the member who left or was removed.
     pub subject_did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// How the member left.
@@ -316,6 +343,9 @@ pub struct EventGroupChatUpdated {
     pub rev: String,
     /// What changed.
     pub update_type: EventGroupChatUpdatedUpdateType,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Why the group was locked. Only present when updateType is 'locked'.
@@ -377,4 +407,7 @@ pub struct EventRateLimitExceeded {
     /// The NSID of the endpoint that was rate limited.
     pub endpoint: String,
     pub rev: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -14,6 +14,9 @@ pub struct Input {
     pub actor: ::atlex::rt::Did,
     pub allow_access: bool,
     pub r#ref: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.moderation.updateActorAccess` declares no errors: any error name a server sends is undeclared.

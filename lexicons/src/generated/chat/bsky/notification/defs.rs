@@ -9,6 +9,9 @@ pub const NSID: &str = "chat.bsky.notification.defs";
 pub struct Preferences {
     pub chat: ChatPreference,
     pub chat_request: ChatPreference,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -17,6 +20,9 @@ pub struct Preferences {
 pub struct ChatPreference {
     pub include: ChatPreferenceInclude,
     pub push: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

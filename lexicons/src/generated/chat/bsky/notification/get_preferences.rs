@@ -14,6 +14,9 @@ pub struct GetPreferences;
 #[non_exhaustive]
 pub struct Output {
     pub preferences: crate::chat::bsky::notification::defs::Preferences,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.notification.getPreferences` declares no errors: any error name a server sends is undeclared.

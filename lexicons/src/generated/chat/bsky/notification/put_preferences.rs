@@ -19,12 +19,18 @@ pub struct PutPreferences;
 pub struct Input {
     pub chat: Option<crate::chat::bsky::notification::defs::ChatPreference>,
     pub chat_request: Option<crate::chat::bsky::notification::defs::ChatPreference>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub preferences: crate::chat::bsky::notification::defs::Preferences,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `chat.bsky.notification.putPreferences` declares no errors: any error name a server sends is undeclared.

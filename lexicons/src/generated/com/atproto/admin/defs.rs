@@ -9,6 +9,9 @@ pub const NSID: &str = "com.atproto.admin.defs";
 pub struct StatusAttr {
     pub applied: bool,
     pub r#ref: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -28,6 +31,9 @@ pub struct AccountView {
     pub invite_note: Option<String>,
     pub deactivated_at: Option<::atlex::rt::Datetime>,
     pub threat_signatures: Option<Vec<ThreatSignature>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -35,6 +41,9 @@ pub struct AccountView {
 #[non_exhaustive]
 pub struct RepoRef {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -44,6 +53,9 @@ pub struct RepoBlobRef {
     pub did: ::atlex::rt::Did,
     pub cid: ::atlex::rt::Cid,
     pub record_uri: Option<::atlex::rt::AtUri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -52,4 +64,7 @@ pub struct RepoBlobRef {
 pub struct ThreatSignature {
     pub property: String,
     pub value: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -14,6 +14,9 @@ pub struct DeleteAccount;
 #[non_exhaustive]
 pub struct Input {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.deleteAccount` declares no errors: any error name a server sends is undeclared.

@@ -15,6 +15,9 @@ pub struct DisableInviteCodes;
 pub struct Input {
     pub codes: Option<Vec<String>>,
     pub accounts: Option<Vec<String>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.disableInviteCodes` declares no errors: any error name a server sends is undeclared.

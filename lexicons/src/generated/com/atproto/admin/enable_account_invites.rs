@@ -16,6 +16,9 @@ pub struct Input {
     pub account: ::atlex::rt::Did,
     /// Optional reason for enabled invites.
     pub note: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.enableAccountInvites` declares no errors: any error name a server sends is undeclared.

@@ -21,6 +21,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub infos: Vec<crate::com::atproto::admin::defs::AccountView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.getAccountInfos` declares no errors: any error name a server sends is undeclared.

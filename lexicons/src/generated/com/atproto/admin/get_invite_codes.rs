@@ -55,6 +55,9 @@ pub enum ParamsSort {
 pub struct Output {
     pub cursor: Option<String>,
     pub codes: Vec<crate::com::atproto::server::defs::InviteCode>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.getInviteCodes` declares no errors: any error name a server sends is undeclared.

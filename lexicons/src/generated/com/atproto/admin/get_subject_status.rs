@@ -24,6 +24,9 @@ pub struct Output {
     pub subject: OutputSubject,
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

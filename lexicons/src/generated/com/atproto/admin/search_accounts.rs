@@ -43,6 +43,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub accounts: Vec<crate::com::atproto::admin::defs::AccountView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.searchAccounts` declares no errors: any error name a server sends is undeclared.

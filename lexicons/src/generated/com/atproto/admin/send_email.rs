@@ -23,12 +23,18 @@ pub struct Input {
     pub sender_did: ::atlex::rt::Did,
     /// Additional comment by the sender that won't be used in the email itself but helpful to provide more context for moderators/reviewers
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub sent: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.sendEmail` declares no errors: any error name a server sends is undeclared.

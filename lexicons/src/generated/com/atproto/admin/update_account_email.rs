@@ -16,6 +16,9 @@ pub struct Input {
     /// The handle or DID of the repo.
     pub account: ::atlex::rt::AtIdentifier,
     pub email: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.updateAccountEmail` declares no errors: any error name a server sends is undeclared.

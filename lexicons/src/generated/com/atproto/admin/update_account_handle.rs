@@ -15,6 +15,9 @@ pub struct UpdateAccountHandle;
 pub struct Input {
     pub did: ::atlex::rt::Did,
     pub handle: ::atlex::rt::Handle,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.updateAccountHandle` declares no errors: any error name a server sends is undeclared.

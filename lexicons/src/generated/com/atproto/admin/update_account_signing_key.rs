@@ -19,6 +19,9 @@ pub struct Input {
     pub did: ::atlex::rt::Did,
     /// Did-key formatted public key
     pub signing_key: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.admin.updateAccountSigningKey` declares no errors: any error name a server sends is undeclared.

@@ -20,6 +20,9 @@ pub struct Input {
     pub subject: InputSubject,
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -41,6 +44,9 @@ pub enum InputSubject {
 pub struct Output {
     pub subject: OutputSubject,
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

@@ -13,4 +13,7 @@ pub struct IdentityInfo {
     /// The complete DID document for the identity.
     #[lex(check(object))]
     pub did_doc: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -23,6 +23,9 @@ pub struct Output {
     pub verification_methods: Option<::atlex::rt::Unknown>,
     #[lex(check(object))]
     pub services: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.identity.getRecommendedDidCredentials` declares no errors: any error name a server sends is undeclared.

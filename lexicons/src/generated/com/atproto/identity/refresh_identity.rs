@@ -18,6 +18,9 @@ pub struct RefreshIdentity;
 #[non_exhaustive]
 pub struct Input {
     pub identifier: ::atlex::rt::AtIdentifier,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::com::atproto::identity::defs::IdentityInfo;

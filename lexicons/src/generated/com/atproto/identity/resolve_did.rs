@@ -23,6 +23,9 @@ pub struct Output {
     /// The complete DID document for the identity.
     #[lex(check(object))]
     pub did_doc: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.identity.resolveDid` declares, and any other error name a server sends.

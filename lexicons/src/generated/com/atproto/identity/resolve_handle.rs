@@ -21,6 +21,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.identity.resolveHandle` declares, and any other error name a server sends.

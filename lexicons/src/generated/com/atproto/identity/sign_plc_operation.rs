@@ -25,6 +25,9 @@ pub struct Input {
     pub verification_methods: Option<::atlex::rt::Unknown>,
     #[lex(check(object))]
     pub services: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -33,6 +36,9 @@ pub struct Output {
     /// A signed DID PLC operation.
     #[lex(check(object))]
     pub operation: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.identity.signPlcOperation` declares no errors: any error name a server sends is undeclared.

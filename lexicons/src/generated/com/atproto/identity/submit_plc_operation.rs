@@ -15,6 +15,9 @@ pub struct SubmitPlcOperation;
 pub struct Input {
     #[lex(check(object))]
     pub operation: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.identity.submitPlcOperation` declares no errors: any error name a server sends is undeclared.

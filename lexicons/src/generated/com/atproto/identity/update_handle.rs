@@ -15,6 +15,9 @@ pub struct UpdateHandle;
 pub struct Input {
     /// The new handle.
     pub handle: ::atlex::rt::Handle,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.identity.updateHandle` declares no errors: any error name a server sends is undeclared.

@@ -27,6 +27,9 @@ pub struct Label {
     pub exp: Option<::atlex::rt::Datetime>,
     /// Signature of dag-cbor encoded label.
     pub sig: Option<::atlex::rt::Bytes>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Metadata tags on an atproto record, published by the author within the record.
@@ -36,6 +39,9 @@ pub struct Label {
 pub struct SelfLabels {
     #[lex(check(max_length = 10, items))]
     pub values: Vec<SelfLabel>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Metadata tag on an atproto record, published by the author within the record. Note that schemas should use #selfLabels, not #selfLabel.
@@ -46,6 +52,9 @@ pub struct SelfLabel {
     /// The short string name of the value or type of this label.
     #[lex(check(max_length = 128))]
     pub val: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Declares a label value and its expected interpretations and behaviors.
@@ -67,6 +76,9 @@ pub struct LabelValueDefinition {
     pub adult_only: Option<bool>,
     #[lex(check)]
     pub locales: Vec<LabelValueDefinitionStrings>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// How should a client visually convey this label? 'inform' means neutral and informational; 'alert' means negative and warning; 'none' means show nothing.
@@ -127,6 +139,9 @@ pub struct LabelValueDefinitionStrings {
     /// A longer description of what the label means and why it might be applied.
     #[lex(check(max_length = 100000, max_graphemes = 10000))]
     pub description: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -46,6 +46,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.label.queryLabels` declares no errors: any error name a server sends is undeclared.

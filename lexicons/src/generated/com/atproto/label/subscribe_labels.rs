@@ -46,6 +46,9 @@ pub struct Labels {
     pub seq: i64,
     #[lex(check)]
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -54,6 +57,9 @@ pub struct Labels {
 pub struct Info {
     pub name: InfoName,
     pub message: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -26,6 +26,9 @@ pub struct Output {
     pub schema: crate::com::atproto::lexicon::schema::Schema,
     /// The AT-URI of the lexicon schema record.
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.lexicon.resolveLexicon` declares, and any other error name a server sends.

@@ -25,6 +25,9 @@ pub struct Input {
     pub subject: InputSubject,
     #[lex(check)]
     pub mod_tool: Option<ModTool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -49,6 +52,9 @@ pub struct Output {
     pub subject: OutputSubject,
     pub reported_by: ::atlex::rt::Did,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -76,4 +82,7 @@ pub struct ModTool {
     /// Additional arbitrary metadata about the source
     #[lex(check(object))]
     pub meta: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -25,6 +25,9 @@ pub struct Input {
     pub writes: Vec<InputWritesItem>,
     /// If provided, the entire operation will fail if the current repo commit CID does not match this value. Used to prevent conflicting repo mutations.
     pub swap_commit: Option<::atlex::rt::Cid>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -43,6 +46,9 @@ pub enum InputWritesItem {
 pub struct Output {
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
     pub results: Option<Vec<OutputResultsItem>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -78,6 +84,9 @@ pub struct Create {
     pub rkey: Option<::atlex::rt::RecordKey>,
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Operation which updates an existing record.
@@ -89,6 +98,9 @@ pub struct Update {
     pub rkey: ::atlex::rt::RecordKey,
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Operation which deletes an existing record.
@@ -98,6 +110,9 @@ pub struct Update {
 pub struct Delete {
     pub collection: ::atlex::rt::Nsid,
     pub rkey: ::atlex::rt::RecordKey,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -107,6 +122,9 @@ pub struct CreateResult {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
     pub validation_status: Option<CreateResultValidationStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -128,6 +146,9 @@ pub struct UpdateResult {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
     pub validation_status: Option<UpdateResultValidationStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -145,4 +166,8 @@ pub enum UpdateResultValidationStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.applyWrites#deleteResult")]
 #[non_exhaustive]
-pub struct DeleteResult {}
+pub struct DeleteResult {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}

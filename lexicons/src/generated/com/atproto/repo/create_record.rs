@@ -31,6 +31,9 @@ pub struct Input {
     pub record: ::atlex::rt::Unknown,
     /// Compare and swap with the previous commit by CID.
     pub swap_commit: Option<::atlex::rt::Cid>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -40,6 +43,9 @@ pub struct Output {
     pub cid: ::atlex::rt::Cid,
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
     pub validation_status: Option<OutputValidationStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -9,4 +9,7 @@ pub const NSID: &str = "com.atproto.repo.defs";
 pub struct CommitMeta {
     pub cid: ::atlex::rt::Cid,
     pub rev: ::atlex::rt::Tid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

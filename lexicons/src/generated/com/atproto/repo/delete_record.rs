@@ -27,12 +27,18 @@ pub struct Input {
     pub swap_record: Option<::atlex::rt::Cid>,
     /// Compare and swap with the previous commit by CID.
     pub swap_commit: Option<::atlex::rt::Cid>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.repo.deleteRecord` declares, and any other error name a server sends.

@@ -29,6 +29,9 @@ pub struct Output {
     pub collections: Vec<::atlex::rt::Nsid>,
     /// Indicates if handle is currently valid (resolves bi-directionally)
     pub handle_is_correct: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.repo.describeRepo` declares no errors: any error name a server sends is undeclared.

@@ -30,6 +30,9 @@ pub struct Output {
     pub cid: Option<::atlex::rt::Cid>,
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.repo.getRecord` declares, and any other error name a server sends.

@@ -41,6 +41,9 @@ pub struct Params {
 pub struct Output {
     pub cursor: Option<String>,
     pub blobs: Vec<RecordBlob>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.repo.listMissingBlobs` declares no errors: any error name a server sends is undeclared.
@@ -52,4 +55,7 @@ pub type Error = ::atlex::rt::UndeclaredError;
 pub struct RecordBlob {
     pub cid: ::atlex::rt::Cid,
     pub record_uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -49,6 +49,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub records: Vec<Record>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.repo.listRecords` declares no errors: any error name a server sends is undeclared.
@@ -62,4 +65,7 @@ pub struct Record {
     pub cid: ::atlex::rt::Cid,
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -33,6 +33,9 @@ pub struct Input {
     pub swap_record: Option<Option<::atlex::rt::Cid>>,
     /// Compare and swap with the previous commit by CID.
     pub swap_commit: Option<::atlex::rt::Cid>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -42,6 +45,9 @@ pub struct Output {
     pub cid: ::atlex::rt::Cid,
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
     pub validation_status: Option<OutputValidationStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -9,4 +9,7 @@ pub const NSID: &str = "com.atproto.repo.strongRef";
 pub struct StrongRef {
     pub uri: ::atlex::rt::AtUri,
     pub cid: ::atlex::rt::Cid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -21,6 +21,9 @@ pub type Input = ::atlex::rt::Binary;
 #[non_exhaustive]
 pub struct Output {
     pub blob: ::atlex::rt::Blob,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.repo.uploadBlob` declares no errors: any error name a server sends is undeclared.

@@ -22,6 +22,9 @@ pub struct Output {
     pub private_state_values: i64,
     pub expected_blobs: i64,
     pub imported_blobs: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.checkAccountStatus` declares no errors: any error name a server sends is undeclared.

@@ -15,6 +15,9 @@ pub struct ConfirmEmail;
 pub struct Input {
     pub email: String,
     pub token: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.confirmEmail` declares, and any other error name a server sends.

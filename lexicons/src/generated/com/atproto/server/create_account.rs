@@ -32,6 +32,9 @@ pub struct Input {
     /// A signed DID PLC operation to be submitted as part of importing an existing account to this instance. NOTE: this optional field may be updated when full account migration is implemented.
     #[lex(check(object))]
     pub plc_op: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Account login session returned on successful account creation.
@@ -46,6 +49,9 @@ pub struct Output {
     /// Complete DID document.
     #[lex(check(object))]
     pub did_doc: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.createAccount` declares, and any other error name a server sends.

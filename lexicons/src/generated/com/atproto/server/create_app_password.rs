@@ -21,6 +21,9 @@ pub struct Input {
     pub name: String,
     /// If an app password has 'privileged' access to possibly sensitive account state. Meant for use with trusted clients.
     pub privileged: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = AppPassword;
@@ -43,4 +46,7 @@ pub struct AppPassword {
     pub password: String,
     pub created_at: ::atlex::rt::Datetime,
     pub privileged: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

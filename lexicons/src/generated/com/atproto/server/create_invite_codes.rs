@@ -20,12 +20,18 @@ pub struct Input {
     pub code_count: i64,
     pub use_count: i64,
     pub for_accounts: Option<Vec<::atlex::rt::Did>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub codes: Vec<AccountCodes>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.createInviteCodes` declares no errors: any error name a server sends is undeclared.
@@ -37,4 +43,7 @@ pub type Error = ::atlex::rt::UndeclaredError;
 pub struct AccountCodes {
     pub account: String,
     pub codes: Vec<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

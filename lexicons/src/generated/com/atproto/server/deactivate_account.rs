@@ -15,6 +15,9 @@ pub struct DeactivateAccount;
 pub struct Input {
     /// A recommendation to server as to how long they should hold onto the deactivated account before deleting.
     pub delete_after: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.deactivateAccount` declares no errors: any error name a server sends is undeclared.

@@ -14,6 +14,9 @@ pub struct InviteCode {
     pub created_by: String,
     pub created_at: ::atlex::rt::Datetime,
     pub uses: Vec<InviteCodeUse>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -22,4 +25,7 @@ pub struct InviteCode {
 pub struct InviteCodeUse {
     pub used_by: ::atlex::rt::Did,
     pub used_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -16,6 +16,9 @@ pub struct Input {
     pub did: ::atlex::rt::Did,
     pub password: String,
     pub token: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.deleteAccount` declares, and any other error name a server sends.

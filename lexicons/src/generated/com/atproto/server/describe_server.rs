@@ -26,6 +26,9 @@ pub struct Output {
     /// Contact information
     pub contact: Option<Contact>,
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.describeServer` declares no errors: any error name a server sends is undeclared.
@@ -37,6 +40,9 @@ pub type Error = ::atlex::rt::UndeclaredError;
 pub struct Links {
     pub privacy_policy: Option<::atlex::rt::Uri>,
     pub terms_of_service: Option<::atlex::rt::Uri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -44,4 +50,7 @@ pub struct Links {
 #[non_exhaustive]
 pub struct Contact {
     pub email: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -28,6 +28,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub codes: Vec<crate::com::atproto::server::defs::InviteCode>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.getAccountInviteCodes` declares, and any other error name a server sends.

@@ -26,6 +26,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub token: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.getServiceAuth` declares, and any other error name a server sends.

@@ -14,6 +14,9 @@ pub struct ListAppPasswords;
 #[non_exhaustive]
 pub struct Output {
     pub passwords: Vec<AppPassword>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.listAppPasswords` declares, and any other error name a server sends.
@@ -33,4 +36,7 @@ pub struct AppPassword {
     pub name: String,
     pub created_at: ::atlex::rt::Datetime,
     pub privileged: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -25,6 +25,9 @@ pub struct Output {
     pub active: Option<bool>,
     /// Hosting status of the account. If not specified, then assume 'active'.
     pub status: Option<OutputStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Hosting status of the account. If not specified, then assume 'active'.

@@ -14,6 +14,9 @@ pub struct RequestEmailUpdate;
 #[non_exhaustive]
 pub struct Output {
     pub token_required: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.requestEmailUpdate` declares no errors: any error name a server sends is undeclared.

@@ -19,6 +19,9 @@ pub struct ReserveSigningKey;
 pub struct Input {
     /// The DID to reserve a key for.
     pub did: Option<::atlex::rt::Did>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -26,6 +29,9 @@ pub struct Input {
 pub struct Output {
     /// The public key for the reserved signing key, in did:key serialization.
     pub signing_key: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.reserveSigningKey` declares no errors: any error name a server sends is undeclared.

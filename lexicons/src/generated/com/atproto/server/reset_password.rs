@@ -15,6 +15,9 @@ pub struct ResetPassword;
 pub struct Input {
     pub token: String,
     pub password: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.resetPassword` declares, and any other error name a server sends.

@@ -14,6 +14,9 @@ pub struct RevokeAppPassword;
 #[non_exhaustive]
 pub struct Input {
     pub name: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.server.revokeAppPassword` declares no errors: any error name a server sends is undeclared.

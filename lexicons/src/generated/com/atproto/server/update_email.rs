@@ -17,6 +17,9 @@ pub struct Input {
     pub email_auth_factor: Option<bool>,
     /// Requires a token from com.atproto.sever.requestEmailUpdate if the account's email has been confirmed.
     pub token: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.server.updateEmail` declares, and any other error name a server sends.

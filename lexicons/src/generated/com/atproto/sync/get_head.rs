@@ -21,6 +21,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub root: ::atlex::rt::Cid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.sync.getHead` declares, and any other error name a server sends.

@@ -26,6 +26,9 @@ pub struct Output {
     /// Number of accounts on the server which are associated with the upstream host. Note that the upstream may actually have more accounts.
     pub account_count: Option<i64>,
     pub status: Option<crate::com::atproto::sync::defs::HostStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.sync.getHostStatus` declares, and any other error name a server sends.

@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     pub cid: ::atlex::rt::Cid,
     pub rev: ::atlex::rt::Tid,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.sync.getLatestCommit` declares, and any other error name a server sends.

@@ -26,6 +26,9 @@ pub struct Output {
     pub status: Option<OutputStatus>,
     /// Optional field, the current rev of the repo, if active=true
     pub rev: Option<::atlex::rt::Tid>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.

@@ -45,6 +45,9 @@ pub struct Params {
 pub struct Output {
     pub cursor: Option<String>,
     pub cids: Vec<::atlex::rt::Cid>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.sync.listBlobs` declares, and any other error name a server sends.

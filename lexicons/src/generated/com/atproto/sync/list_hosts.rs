@@ -42,6 +42,9 @@ pub struct Output {
     pub cursor: Option<String>,
     /// Sort order is not formally specified. Recommended order is by time host was first seen by the server, with oldest first.
     pub hosts: Vec<Host>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.sync.listHosts` declares no errors: any error name a server sends is undeclared.
@@ -57,4 +60,7 @@ pub struct Host {
     pub seq: Option<i64>,
     pub account_count: Option<i64>,
     pub status: Option<crate::com::atproto::sync::defs::HostStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -47,6 +47,9 @@ pub struct Params {
 pub struct Output {
     pub cursor: Option<String>,
     pub repos: Vec<Repo>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.sync.listReposByCollection` declares no errors: any error name a server sends is undeclared.
@@ -57,4 +60,7 @@ pub type Error = ::atlex::rt::UndeclaredError;
 #[non_exhaustive]
 pub struct Repo {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -15,6 +15,9 @@ pub struct NotifyOfUpdate;
 pub struct Input {
     /// Hostname of the current service (usually a PDS) that is notifying of update.
     pub hostname: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.sync.notifyOfUpdate` declares no errors: any error name a server sends is undeclared.

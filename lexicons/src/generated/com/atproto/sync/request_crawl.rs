@@ -15,6 +15,9 @@ pub struct RequestCrawl;
 pub struct Input {
     /// Hostname of the current service (eg, PDS) that is requesting to be crawled.
     pub hostname: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.sync.requestCrawl` declares, and any other error name a server sends.

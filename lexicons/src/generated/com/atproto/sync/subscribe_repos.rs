@@ -77,6 +77,9 @@ pub struct Commit {
     pub prev_data: Option<::atlex::rt::CidLink>,
     /// Timestamp of when this message was originally broadcast.
     pub time: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Updates the repo to a new state, without necessarily including that state on the firehose. Used to recover from broken commit streams, data loss incidents, or in situations where upstream host does not know recent state of the repository.
@@ -95,6 +98,9 @@ pub struct Sync {
     pub rev: String,
     /// Timestamp of when this message was originally broadcast.
     pub time: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Represents a change to an account's identity. Could be an updated handle, signing key, or pds hosting endpoint. Serves as a prod to all downstream services to refresh their identity cache.
@@ -107,6 +113,9 @@ pub struct Identity {
     pub time: ::atlex::rt::Datetime,
     /// The current handle for the account, or 'handle.invalid' if validation fails. This field is optional, might have been validated or passed-through from an upstream source. Semantics and behaviors for PDS vs Relay may evolve in the future; see atproto specs for more details.
     pub handle: Option<::atlex::rt::Handle>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Represents a change to an account's status on a host (eg, PDS or Relay). The semantics of this event are that the status is at the host which emitted the event, not necessarily that at the currently active PDS. Eg, a Relay takedown would emit a takedown with active=false, even if the PDS is still active.
@@ -121,6 +130,9 @@ pub struct Account {
     pub active: bool,
     /// If active=false, this optional field indicates a reason for why the account is not active.
     pub status: Option<AccountStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// If active=false, this optional field indicates a reason for why the account is not active.
@@ -150,6 +162,9 @@ pub enum AccountStatus {
 pub struct Info {
     pub name: InfoName,
     pub message: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -174,6 +189,9 @@ pub struct RepoOp {
     pub cid: Option<::atlex::rt::CidLink>,
     /// For updates and deletes, the previous record CID (required for inductive firehose). For creations, field should not be defined.
     pub prev: Option<::atlex::rt::CidLink>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

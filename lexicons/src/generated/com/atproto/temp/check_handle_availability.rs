@@ -31,6 +31,9 @@ pub struct Output {
     /// Echo of the input handle.
     pub handle: ::atlex::rt::Handle,
     pub result: OutputResult,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -60,7 +63,12 @@ pub enum Error {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.temp.checkHandleAvailability#resultAvailable")]
 #[non_exhaustive]
-pub struct ResultAvailable {}
+pub struct ResultAvailable {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// Indicates the provided handle is unavailable and gives suggestions of available handles.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.temp.checkHandleAvailability#resultUnavailable")]
@@ -68,6 +76,9 @@ pub struct ResultAvailable {}
 pub struct ResultUnavailable {
     /// List of suggested handles based on the provided inputs.
     pub suggestions: Vec<Suggestion>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -77,4 +88,7 @@ pub struct Suggestion {
     pub handle: ::atlex::rt::Handle,
     /// Method used to build this suggestion. Should be considered opaque to clients. Can be used for metrics.
     pub method: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -16,6 +16,9 @@ pub struct Output {
     pub activated: bool,
     pub place_in_queue: Option<i64>,
     pub estimated_time_ms: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.temp.checkSignupQueue` declares no errors: any error name a server sends is undeclared.

@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     /// The full oauth permission scope
     pub scope: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.atproto.temp.dereferenceScope` declares, and any other error name a server sends.

@@ -23,6 +23,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.temp.fetchLabels` declares no errors: any error name a server sends is undeclared.

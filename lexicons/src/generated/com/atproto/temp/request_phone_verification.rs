@@ -17,6 +17,9 @@ pub struct RequestPhoneVerification;
 #[non_exhaustive]
 pub struct Input {
     pub phone_number: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.temp.requestPhoneVerification` declares no errors: any error name a server sends is undeclared.

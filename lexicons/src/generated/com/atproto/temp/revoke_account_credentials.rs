@@ -17,6 +17,9 @@ pub struct RevokeAccountCredentials;
 #[non_exhaustive]
 pub struct Input {
     pub account: ::atlex::rt::AtIdentifier,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `com.atproto.temp.revokeAccountCredentials` declares no errors: any error name a server sends is undeclared.

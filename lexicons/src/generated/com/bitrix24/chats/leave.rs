@@ -55,6 +55,9 @@ pub struct Output {
     pub success: bool,
     /// True when the chat was left successfully.
     pub data: bool,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `com.bitrix24.chats.leave` declares, and any other error name a server sends.

@@ -30,6 +30,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub profiles: Vec<crate::app::bsky::actor::defs::ProfileViewDetailed>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `internal.bsky.actor.getProfiles` declares no errors: any error name a server sends is undeclared.

@@ -20,6 +20,9 @@ pub struct Basic {
     /// Color used for content text.
     #[lex(check)]
     pub foreground: BasicForeground,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Color used for links and button backgrounds.

@@ -13,6 +13,9 @@ pub struct Rgb {
     pub g: i64,
     #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -27,4 +30,7 @@ pub struct Rgba {
     pub g: i64,
     #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

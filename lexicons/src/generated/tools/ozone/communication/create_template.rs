@@ -27,6 +27,9 @@ pub struct Input {
     pub lang: Option<::atlex::rt::Language>,
     /// DID of the user who is creating the template.
     pub created_by: Option<::atlex::rt::Did>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::tools::ozone::communication::defs::TemplateView;

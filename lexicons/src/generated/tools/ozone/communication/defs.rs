@@ -21,4 +21,7 @@ pub struct TemplateView {
     pub last_updated_by: ::atlex::rt::Did,
     pub created_at: ::atlex::rt::Datetime,
     pub updated_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

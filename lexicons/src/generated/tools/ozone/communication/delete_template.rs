@@ -17,6 +17,9 @@ pub struct DeleteTemplate;
 #[non_exhaustive]
 pub struct Input {
     pub id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.communication.deleteTemplate` declares no errors: any error name a server sends is undeclared.

@@ -16,6 +16,9 @@ pub struct Output {
     pub communication_templates: Vec<
         crate::tools::ozone::communication::defs::TemplateView,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.communication.listTemplates` declares no errors: any error name a server sends is undeclared.

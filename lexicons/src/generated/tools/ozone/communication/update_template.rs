@@ -30,6 +30,9 @@ pub struct Input {
     /// DID of the user who is updating the template.
     pub updated_by: Option<::atlex::rt::Did>,
     pub disabled: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::tools::ozone::communication::defs::TemplateView;

@@ -65,6 +65,9 @@ pub enum ParamsEventsItem {
 pub struct Output {
     pub cursor: Option<String>,
     pub events: Vec<Event>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.hosting.getAccountHistory` declares no errors: any error name a server sends is undeclared.
@@ -77,6 +80,9 @@ pub struct Event {
     pub details: EventDetails,
     pub created_by: String,
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -103,6 +109,9 @@ pub enum EventDetails {
 pub struct AccountCreated {
     pub email: Option<String>,
     pub handle: Option<::atlex::rt::Handle>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -110,6 +119,9 @@ pub struct AccountCreated {
 #[non_exhaustive]
 pub struct EmailUpdated {
     pub email: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -117,15 +129,26 @@ pub struct EmailUpdated {
 #[non_exhaustive]
 pub struct EmailConfirmed {
     pub email: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#passwordUpdated")]
 #[non_exhaustive]
-pub struct PasswordUpdated {}
+pub struct PasswordUpdated {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#handleUpdated")]
 #[non_exhaustive]
 pub struct HandleUpdated {
     pub handle: ::atlex::rt::Handle,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

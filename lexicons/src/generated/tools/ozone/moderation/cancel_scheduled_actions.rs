@@ -22,6 +22,9 @@ pub struct Input {
     pub subjects: Vec<::atlex::rt::Did>,
     /// Optional comment describing the reason for cancellation
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = CancellationResults;
@@ -37,6 +40,9 @@ pub struct CancellationResults {
     pub succeeded: Vec<::atlex::rt::Did>,
     /// DIDs for which cancellation failed with error details
     pub failed: Vec<FailedCancellation>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -46,4 +52,7 @@ pub struct FailedCancellation {
     pub did: ::atlex::rt::Did,
     pub error: String,
     pub error_code: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

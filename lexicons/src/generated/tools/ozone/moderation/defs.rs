@@ -18,6 +18,9 @@ pub struct ModEventView {
     pub subject_handle: Option<String>,
     #[lex(check)]
     pub mod_tool: Option<ModTool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -109,6 +112,9 @@ pub struct ModEventViewDetail {
     pub created_at: ::atlex::rt::Datetime,
     #[lex(check)]
     pub mod_tool: Option<ModTool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -228,6 +234,9 @@ pub struct SubjectStatusView {
     pub age_assurance_state: Option<SubjectStatusViewAgeAssuranceState>,
     /// Whether or not the last successful update to age assurance was made by the user or admin.
     pub age_assurance_updated_by: Option<SubjectStatusViewAgeAssuranceUpdatedBy>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -304,6 +313,9 @@ pub struct SubjectView {
     pub profile: Option<SubjectViewProfile>,
     #[lex(check)]
     pub record: Option<RecordViewDetail>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -329,6 +341,9 @@ pub struct AccountStats {
     pub escalate_count: Option<i64>,
     /// Number of times the account was taken down
     pub takedown_count: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Statistics about a set of record subject items
@@ -352,6 +367,9 @@ pub struct RecordsStats {
     pub processed_count: Option<i64>,
     /// Number of item currently taken down
     pub takendown_count: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Strike information for an account
@@ -367,6 +385,9 @@ pub struct AccountStrike {
     pub first_strike_at: Option<::atlex::rt::Datetime>,
     /// Timestamp of the most recent strike received
     pub last_strike_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -418,6 +439,9 @@ pub struct ModEventTakedown {
     pub strike_count: Option<i64>,
     /// When the strike should expire. If not provided, the strike never expires.
     pub strike_expires_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -446,6 +470,9 @@ pub struct ModEventReverseTakedown {
     pub severity_level: Option<String>,
     /// Number of strikes to subtract from the user's strike count. Usually set from the last policy infraction's severity.
     pub strike_count: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Resolve appeal on a subject
@@ -455,6 +482,9 @@ pub struct ModEventReverseTakedown {
 pub struct ModEventResolveAppeal {
     /// Describe resolution.
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Add a comment to a subject. An empty comment will clear any previously set sticky comment.
@@ -465,6 +495,9 @@ pub struct ModEventComment {
     pub comment: Option<String>,
     /// Make the comment persistent on the subject
     pub sticky: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Report a subject
@@ -476,6 +509,9 @@ pub struct ModEventReport {
     /// Set to true if the reporter was muted from reporting at the time of the event. These reports won't impact the reviewState of the subject.
     pub is_reporter_muted: Option<bool>,
     pub report_type: crate::com::atproto::moderation::defs::ReasonType,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Apply/Negate labels on a subject
@@ -488,6 +524,9 @@ pub struct ModEventLabel {
     pub negate_label_vals: Vec<String>,
     /// Indicates how long the label will remain on the subject. Only applies on labels that are being added.
     pub duration_in_hours: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Set priority score of the subject. Higher score means higher priority.
@@ -498,6 +537,9 @@ pub struct ModEventPriorityScore {
     pub comment: Option<String>,
     #[lex(check(minimum = 0, maximum = 100))]
     pub score: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Age assurance info coming directly from users. Only works on DID subjects.
@@ -524,6 +566,9 @@ pub struct AgeAssuranceEvent {
     pub complete_ip: Option<String>,
     /// The user agent used when completing the AA flow.
     pub complete_ua: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status of the Age Assurance process.
@@ -552,6 +597,9 @@ pub struct AgeAssuranceOverrideEvent {
     /// Comment describing the reason for the override.
     #[lex(check(min_length = 1))]
     pub comment: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
@@ -577,6 +625,9 @@ pub struct AgeAssurancePurgeEvent {
     /// Comment describing the reason for the purge.
     #[lex(check(min_length = 1))]
     pub comment: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Account credentials revocation by moderators. Only works on DID subjects.
@@ -587,6 +638,9 @@ pub struct RevokeAccountCredentialsEvent {
     /// Comment describing the reason for the revocation.
     #[lex(check(min_length = 1))]
     pub comment: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -596,6 +650,9 @@ pub struct ModEventAcknowledge {
     pub comment: Option<String>,
     /// If true, all other reports on content authored by this account will be resolved (acknowledged).
     pub acknowledge_account_subjects: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -603,6 +660,9 @@ pub struct ModEventAcknowledge {
 #[non_exhaustive]
 pub struct ModEventEscalate {
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Mute incoming reports on a subject
@@ -613,6 +673,9 @@ pub struct ModEventMute {
     pub comment: Option<String>,
     /// Indicates how long the subject should remain muted.
     pub duration_in_hours: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Unmute action on a subject
@@ -622,6 +685,9 @@ pub struct ModEventMute {
 pub struct ModEventUnmute {
     /// Describe reasoning behind the reversal.
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Mute incoming reports from an account
@@ -632,6 +698,9 @@ pub struct ModEventMuteReporter {
     pub comment: Option<String>,
     /// Indicates how long the account should remain muted. Falsy value here means a permanent mute.
     pub duration_in_hours: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Unmute incoming reports from an account
@@ -641,6 +710,9 @@ pub struct ModEventMuteReporter {
 pub struct ModEventUnmuteReporter {
     /// Describe reasoning behind the reversal.
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Keep a log of outgoing email to a user
@@ -665,6 +737,9 @@ pub struct ModEventEmail {
     pub strike_expires_at: Option<::atlex::rt::Datetime>,
     /// Indicates whether the email was successfully delivered to the user's inbox.
     pub is_delivered: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Divert a record's blobs to a 3rd party service for further scanning/tagging
@@ -673,6 +748,9 @@ pub struct ModEventEmail {
 #[non_exhaustive]
 pub struct ModEventDivert {
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Add/Remove a tag on a subject
@@ -688,6 +766,9 @@ pub struct ModEventTag {
     pub comment: Option<String>,
     /// Indicates how long the tags being added should remain before automatically being removed. Only applies to tags being added.
     pub duration_in_hours: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Logs account status related events on a repo subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
@@ -700,6 +781,9 @@ pub struct AccountEvent {
     pub active: bool,
     pub status: Option<AccountEventStatus>,
     pub timestamp: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -732,6 +816,9 @@ pub struct IdentityEvent {
     pub pds_host: Option<::atlex::rt::Uri>,
     pub tombstone: Option<bool>,
     pub timestamp: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Logs lifecycle event on a record subject. Normally captured by automod from the firehose and emitted to ozone for historical tracking.
@@ -743,6 +830,9 @@ pub struct RecordEvent {
     pub op: RecordEventOp,
     pub cid: Option<::atlex::rt::Cid>,
     pub timestamp: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -768,6 +858,9 @@ pub struct ScheduleTakedownEvent {
     pub execute_at: Option<::atlex::rt::Datetime>,
     pub execute_after: Option<::atlex::rt::Datetime>,
     pub execute_until: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Logs cancellation of a scheduled takedown action for an account.
@@ -776,6 +869,9 @@ pub struct ScheduleTakedownEvent {
 #[non_exhaustive]
 pub struct CancelScheduledTakedownEvent {
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -797,6 +893,9 @@ pub struct RepoView {
     pub threat_signatures: Option<
         Vec<crate::com::atproto::admin::defs::ThreatSignature>,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -822,6 +921,9 @@ pub struct RepoViewDetail {
     pub threat_signatures: Option<
         Vec<crate::com::atproto::admin::defs::ThreatSignature>,
     >,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -829,6 +931,9 @@ pub struct RepoViewDetail {
 #[non_exhaustive]
 pub struct RepoViewNotFound {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -845,6 +950,9 @@ pub struct RecordView {
     pub moderation: Moderation,
     #[lex(check)]
     pub repo: RepoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -864,6 +972,9 @@ pub struct RecordViewDetail {
     pub moderation: ModerationDetail,
     #[lex(check)]
     pub repo: RepoView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -871,6 +982,9 @@ pub struct RecordViewDetail {
 #[non_exhaustive]
 pub struct RecordViewNotFound {
     pub uri: ::atlex::rt::AtUri,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -879,6 +993,9 @@ pub struct RecordViewNotFound {
 pub struct ConvoView {
     pub did: ::atlex::rt::Did,
     pub convo_id: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -887,6 +1004,9 @@ pub struct ConvoView {
 pub struct Moderation {
     #[lex(check)]
     pub subject_status: Option<SubjectStatusView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -895,6 +1015,9 @@ pub struct Moderation {
 pub struct ModerationDetail {
     #[lex(check)]
     pub subject_status: Option<SubjectStatusView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -908,6 +1031,9 @@ pub struct BlobView {
     pub details: Option<BlobViewDetails>,
     #[lex(check)]
     pub moderation: Option<Moderation>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -928,6 +1054,9 @@ pub enum BlobViewDetails {
 pub struct ImageDetails {
     pub width: i64,
     pub height: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -937,6 +1066,9 @@ pub struct VideoDetails {
     pub width: i64,
     pub height: i64,
     pub length: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -949,6 +1081,9 @@ pub struct AccountHosting {
     pub deleted_at: Option<::atlex::rt::Datetime>,
     pub deactivated_at: Option<::atlex::rt::Datetime>,
     pub reactivated_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -977,6 +1112,9 @@ pub struct RecordHosting {
     pub updated_at: Option<::atlex::rt::Datetime>,
     pub created_at: Option<::atlex::rt::Datetime>,
     pub deleted_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -1012,6 +1150,9 @@ pub struct ReporterStats {
     pub labeled_account_count: i64,
     /// The total number of records labeled as a result of the user's reports.
     pub labeled_record_count: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Moderation tool information for tracing the source of the action
@@ -1024,6 +1165,9 @@ pub struct ModTool {
     /// Additional arbitrary metadata about the source
     #[lex(check(object))]
     pub meta: Option<::atlex::rt::Unknown>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Moderation event timeline event for a PLC create operation
@@ -1071,6 +1215,9 @@ pub struct ScheduledActionView {
     pub last_failure_reason: Option<String>,
     /// ID of the moderation event created when action was successfully executed
     pub execution_event_id: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Type of action to be executed

@@ -28,6 +28,9 @@ pub struct Input {
     pub external_id: Option<String>,
     /// Optional report-level targeting. If provided, this event will be linked to specific reports and reporters may be notified.
     pub report_action: Option<ReportAction>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -147,4 +150,7 @@ pub struct ReportAction {
     pub all: Option<bool>,
     /// Note to send to reporter(s) when actioning their report
     pub note: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

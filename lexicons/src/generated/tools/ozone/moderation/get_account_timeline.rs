@@ -24,6 +24,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub timeline: Vec<TimelineItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.moderation.getAccountTimeline` declares, and any other error name a server sends.
@@ -42,6 +45,9 @@ pub enum Error {
 pub struct TimelineItem {
     pub day: String,
     pub summary: Vec<TimelineItemSummary>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -51,6 +57,9 @@ pub struct TimelineItemSummary {
     pub event_subject_type: TimelineItemSummaryEventSubjectType,
     pub event_type: TimelineItemSummaryEventType,
     pub count: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -25,6 +25,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub stats: Vec<crate::tools::ozone::moderation::defs::ReporterStats>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.moderation.getReporterStats` declares no errors: any error name a server sends is undeclared.

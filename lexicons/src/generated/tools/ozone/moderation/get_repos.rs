@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub repos: Vec<OutputReposItem>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

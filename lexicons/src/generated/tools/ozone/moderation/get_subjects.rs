@@ -22,6 +22,9 @@ pub struct Params {
 pub struct Output {
     #[lex(check)]
     pub subjects: Vec<crate::tools::ozone::moderation::defs::SubjectView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.moderation.getSubjects` declares no errors: any error name a server sends is undeclared.

@@ -32,6 +32,9 @@ pub struct Input {
     pub limit: Option<i64>,
     /// Cursor for pagination
     pub cursor: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -57,6 +60,9 @@ pub struct Output {
     pub actions: Vec<crate::tools::ozone::moderation::defs::ScheduledActionView>,
     /// Cursor for next page of results
     pub cursor: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.moderation.listScheduledActions` declares no errors: any error name a server sends is undeclared.

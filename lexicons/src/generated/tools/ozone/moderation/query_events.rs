@@ -126,6 +126,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub events: Vec<crate::tools::ozone::moderation::defs::ModEventView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.moderation.queryEvents` declares no errors: any error name a server sends is undeclared.

@@ -188,6 +188,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub subject_statuses: Vec<crate::tools::ozone::moderation::defs::SubjectStatusView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.moderation.queryStatuses` declares no errors: any error name a server sends is undeclared.

@@ -27,6 +27,9 @@ pub struct Input {
     /// This will be propagated to the moderation event when it is applied
     #[lex(check)]
     pub mod_tool: Option<crate::tools::ozone::moderation::defs::ModTool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
@@ -67,6 +70,9 @@ pub struct Takedown {
     pub email_content: Option<String>,
     /// Subject of the email to be sent to the user upon takedown.
     pub email_subject: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Configuration for when the action should be executed
@@ -80,6 +86,9 @@ pub struct SchedulingConfig {
     pub execute_after: Option<::atlex::rt::Datetime>,
     /// Latest time to execute the action (for randomized scheduling)
     pub execute_until: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -88,6 +97,9 @@ pub struct SchedulingConfig {
 pub struct ScheduledActionResults {
     pub succeeded: Vec<::atlex::rt::Did>,
     pub failed: Vec<FailedScheduling>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -97,4 +109,7 @@ pub struct FailedScheduling {
     pub subject: ::atlex::rt::Did,
     pub error: String,
     pub error_code: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -45,6 +45,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub repos: Vec<crate::tools::ozone::moderation::defs::RepoView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.moderation.searchRepos` declares no errors: any error name a server sends is undeclared.

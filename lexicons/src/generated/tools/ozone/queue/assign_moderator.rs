@@ -21,6 +21,9 @@ pub struct Input {
     pub queue_id: i64,
     /// DID to be assigned.
     pub did: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::tools::ozone::queue::defs::AssignmentView;

@@ -31,6 +31,9 @@ pub struct QueueView {
     pub deleted_at: Option<::atlex::rt::Datetime>,
     /// Statistics about this queue
     pub stats: QueueStats,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -67,6 +70,9 @@ pub struct QueueStats {
     pub avg_handling_time_sec: Option<i64>,
     /// When these statistics were last computed
     pub last_updated: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -81,4 +87,7 @@ pub struct AssignmentView {
     pub queue: QueueView,
     pub start_at: ::atlex::rt::Datetime,
     pub end_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

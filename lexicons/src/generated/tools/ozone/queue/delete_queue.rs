@@ -21,6 +21,9 @@ pub struct Input {
     pub queue_id: i64,
     /// Optional: migrate all reports to this queue. If not specified, reports will be set to unassigned (-1).
     pub migrate_to_queue_id: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -29,6 +32,9 @@ pub struct Output {
     pub deleted: bool,
     /// Number of reports that were migrated (if migration occurred)
     pub reports_migrated: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.queue.deleteQueue` declares no errors: any error name a server sends is undeclared.

@@ -49,6 +49,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub assignments: Vec<crate::tools::ozone::queue::defs::AssignmentView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.queue.getAssignments` declares no errors: any error name a server sends is undeclared.

@@ -50,6 +50,9 @@ pub struct Params {
 pub struct Output {
     pub cursor: Option<String>,
     pub queues: Vec<crate::tools::ozone::queue::defs::QueueView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.queue.listQueues` declares no errors: any error name a server sends is undeclared.

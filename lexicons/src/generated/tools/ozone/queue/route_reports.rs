@@ -21,6 +21,9 @@ pub struct Input {
     pub start_report_id: i64,
     /// End of report ID range (inclusive). Difference between start and end must be less than 5,000.
     pub end_report_id: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -30,6 +33,9 @@ pub struct Output {
     pub assigned: i64,
     /// The number of reports with no matching queue.
     pub unmatched: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.queue.routeReports` declares, and any other error name a server sends.

@@ -17,6 +17,9 @@ pub struct Input {
     pub queue_id: i64,
     /// DID to be unassigned.
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.queue.unassignModerator` declares, and any other error name a server sends.

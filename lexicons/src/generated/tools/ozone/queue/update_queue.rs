@@ -27,12 +27,18 @@ pub struct Input {
     pub description: Option<String>,
     /// Policy keys to recommend when actioning reports in this queue
     pub recommended_policies: Option<Vec<String>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     pub queue: crate::tools::ozone::queue::defs::QueueView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.queue.updateQueue` declares, and any other error name a server sends.

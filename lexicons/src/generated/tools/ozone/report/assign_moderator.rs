@@ -25,6 +25,9 @@ pub struct Input {
     pub did: Option<::atlex::rt::Did>,
     /// When true, the assignment has no expiry (endAt is null). Throws AlreadyAssigned if another user already has a permanent assignment on this report.
     pub is_permanent: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;

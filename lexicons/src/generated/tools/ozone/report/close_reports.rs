@@ -26,6 +26,9 @@ pub struct Input {
     /// Set true when this action is triggered by an automated process. Defaults to false.
     #[lex(default = false)]
     pub is_automated: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -35,6 +38,9 @@ pub struct Output {
     pub closed_count: i64,
     /// IDs of the reports that were closed.
     pub report_ids: Vec<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.report.closeReports` declares no errors: any error name a server sends is undeclared.

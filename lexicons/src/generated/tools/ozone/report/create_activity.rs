@@ -30,6 +30,9 @@ pub struct Input {
     /// Set true when this activity is triggered by an automated process. Defaults to false.
     #[lex(default = false)]
     pub is_automated: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The type of activity to record.
@@ -58,6 +61,9 @@ pub enum InputActivity {
 pub struct Output {
     #[lex(check)]
     pub activity: crate::tools::ozone::report::defs::ReportActivityView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.report.createActivity` declares, and any other error name a server sends.

@@ -223,6 +223,9 @@ pub struct ReportAssignment {
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
     /// When the report was assigned
     pub assigned_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -275,6 +278,9 @@ pub struct ReportView {
     /// Whether this report was emitted by automated tooling.
     #[lex(default = false)]
     pub is_automated: Option<bool>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Current status of the report
@@ -303,6 +309,9 @@ pub enum ReportViewStatus {
 pub struct QueueActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
     pub previous_status: Option<QueueActivityPreviousStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -331,6 +340,9 @@ pub enum QueueActivityPreviousStatus {
 pub struct AssignmentActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
     pub previous_status: Option<AssignmentActivityPreviousStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -359,6 +371,9 @@ pub enum AssignmentActivityPreviousStatus {
 pub struct EscalationActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
     pub previous_status: Option<EscalationActivityPreviousStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -387,6 +402,9 @@ pub enum EscalationActivityPreviousStatus {
 pub struct CloseActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
     pub previous_status: Option<CloseActivityPreviousStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -415,6 +433,9 @@ pub enum CloseActivityPreviousStatus {
 pub struct ReopenActivity {
     /// The report's status before this activity. Populated automatically from the report row; not required in input.
     pub previous_status: Option<ReopenActivityPreviousStatus>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The report's status before this activity. Populated automatically from the report row; not required in input.
@@ -440,7 +461,12 @@ pub enum ReopenActivityPreviousStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.report.defs#noteActivity")]
 #[non_exhaustive]
-pub struct NoteActivity {}
+pub struct NoteActivity {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// A single activity entry on a report.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.report.defs#reportActivityView")]
@@ -471,6 +497,9 @@ pub struct ReportActivityView {
     pub report: Option<ReportView>,
     /// When this activity was created
     pub created_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The typed activity object describing what occurred.
@@ -513,6 +542,9 @@ pub struct LiveStats {
     pub avg_handling_time_sec: Option<i64>,
     /// When these statistics were last computed.
     pub last_updated: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// A single daily snapshot of report statistics for a calendar date.
@@ -536,6 +568,9 @@ pub struct HistoricalStats {
     pub action_rate: Option<i64>,
     /// Average time in seconds from report creation (or moderator assignment) to close.
     pub avg_handling_time_sec: Option<i64>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -551,4 +586,7 @@ pub struct AssignmentView {
     pub report_id: i64,
     pub start_at: ::atlex::rt::Datetime,
     pub end_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -57,6 +57,9 @@ pub struct Params {
 pub struct Output {
     pub stats: Vec<crate::tools::ozone::report::defs::HistoricalStats>,
     pub cursor: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.report.getHistoricalStats` declares no errors: any error name a server sends is undeclared.

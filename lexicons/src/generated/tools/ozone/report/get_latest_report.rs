@@ -18,6 +18,9 @@ pub struct Params {}
 pub struct Output {
     #[lex(check)]
     pub report: crate::tools::ozone::report::defs::ReportView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.report.getLatestReport` declares, and any other error name a server sends.

@@ -26,6 +26,9 @@ pub struct Params {
 pub struct Output {
     /// Statistics for the requested filter.
     pub stats: crate::tools::ozone::report::defs::LiveStats,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.report.getLiveStats` declares no errors: any error name a server sends is undeclared.

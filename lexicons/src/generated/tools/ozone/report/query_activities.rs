@@ -59,6 +59,9 @@ pub struct Output {
     #[lex(check)]
     pub activities: Vec<crate::tools::ozone::report::defs::ReportActivityView>,
     pub cursor: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.report.queryActivities` declares no errors: any error name a server sends is undeclared.

@@ -122,6 +122,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub reports: Vec<crate::tools::ozone::report::defs::ReportView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.report.queryReports` declares no errors: any error name a server sends is undeclared.

@@ -23,6 +23,9 @@ pub struct Input {
     pub queue_id: i64,
     /// Optional moderator-only note recorded on the resulting queueActivity as internalNote.
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -30,6 +33,9 @@ pub struct Input {
 pub struct Output {
     #[lex(check)]
     pub report: crate::tools::ozone::report::defs::ReportView,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.report.reassignQueue` declares, and any other error name a server sends.

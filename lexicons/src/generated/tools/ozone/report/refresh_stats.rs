@@ -23,10 +23,18 @@ pub struct Input {
     pub end_date: String,
     /// Optional list of queue IDs to recompute. Omit to recompute all groups.
     pub queue_ids: Option<Vec<i64>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
-pub struct Output {}
+pub struct Output {
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
+}
+
 /// `tools.ozone.report.refreshStats` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;

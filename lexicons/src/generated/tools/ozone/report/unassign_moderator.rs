@@ -19,6 +19,9 @@ pub struct UnassignModerator;
 pub struct Input {
     /// The ID of the report to unassign.
     pub report_id: i64,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;

@@ -21,6 +21,9 @@ pub struct Event {
     pub created_at: ::atlex::rt::Datetime,
     /// Optional comment about the decision
     pub comment: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -97,4 +100,7 @@ pub struct UrlRule {
     pub created_at: ::atlex::rt::Datetime,
     /// Timestamp when the rule was last updated
     pub updated_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

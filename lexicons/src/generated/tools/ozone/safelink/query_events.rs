@@ -29,6 +29,9 @@ pub struct Input {
     /// Sort direction
     #[lex(default = InputSortDirection::Desc)]
     pub sort_direction: Option<InputSortDirection>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Sort direction
@@ -50,6 +53,9 @@ pub struct Output {
     /// Next cursor for pagination. Only present if there are more results.
     pub cursor: Option<String>,
     pub events: Vec<crate::tools::ozone::safelink::defs::Event>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.safelink.queryEvents` declares no errors: any error name a server sends is undeclared.

@@ -35,6 +35,9 @@ pub struct Input {
     /// Sort direction
     #[lex(default = InputSortDirection::Desc)]
     pub sort_direction: Option<InputSortDirection>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Sort direction
@@ -56,6 +59,9 @@ pub struct Output {
     /// Next cursor for pagination. Only present if there are more results.
     pub cursor: Option<String>,
     pub rules: Vec<crate::tools::ozone::safelink::defs::UrlRule>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.safelink.queryRules` declares no errors: any error name a server sends is undeclared.

@@ -26,6 +26,9 @@ pub struct Input {
     pub comment: Option<String>,
     /// Optional DID to credit as the creator. Only respected for admin_token authentication.
     pub created_by: Option<::atlex::rt::Did>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 pub type Output = crate::tools::ozone::safelink::defs::Event;

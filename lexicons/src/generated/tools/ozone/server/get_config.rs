@@ -20,6 +20,9 @@ pub struct Output {
     pub viewer: Option<ViewerConfig>,
     /// The did of the verifier used for verification.
     pub verifier_did: Option<::atlex::rt::Did>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.server.getConfig` declares no errors: any error name a server sends is undeclared.
@@ -30,6 +33,9 @@ pub type Error = ::atlex::rt::UndeclaredError;
 #[non_exhaustive]
 pub struct ServiceConfig {
     pub url: Option<::atlex::rt::Uri>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
@@ -37,6 +43,9 @@ pub struct ServiceConfig {
 #[non_exhaustive]
 pub struct ViewerConfig {
     pub role: Option<ViewerConfigRole>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -18,6 +18,9 @@ pub struct Input {
     /// Array of string values to add to the set
     #[lex(check(min_length = 1, max_length = 1000))]
     pub values: Vec<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.set.addValues` declares no errors: any error name a server sends is undeclared.

@@ -11,6 +11,9 @@ pub struct Set {
     pub name: String,
     #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -24,4 +27,7 @@ pub struct SetView {
     pub set_size: i64,
     pub created_at: ::atlex::rt::Datetime,
     pub updated_at: ::atlex::rt::Datetime,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

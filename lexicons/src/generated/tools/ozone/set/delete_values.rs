@@ -18,6 +18,9 @@ pub struct Input {
     /// Array of string values to delete from the set
     #[lex(check(min_length = 1))]
     pub values: Vec<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.set.deleteValues` declares, and any other error name a server sends.

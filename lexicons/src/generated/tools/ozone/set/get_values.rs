@@ -44,6 +44,9 @@ pub struct Output {
     pub set: crate::tools::ozone::set::defs::SetView,
     pub values: Vec<String>,
     pub cursor: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.set.getValues` declares, and any other error name a server sends.

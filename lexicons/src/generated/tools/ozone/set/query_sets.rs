@@ -67,6 +67,9 @@ pub struct Output {
     #[lex(check)]
     pub sets: Vec<crate::tools::ozone::set::defs::SetView>,
     pub cursor: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.set.querySets` declares no errors: any error name a server sends is undeclared.

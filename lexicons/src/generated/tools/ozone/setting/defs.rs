@@ -19,6 +19,9 @@ pub struct Option {
     pub scope: OptionScope,
     pub created_by: ::atlex::rt::Did,
     pub last_updated_by: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

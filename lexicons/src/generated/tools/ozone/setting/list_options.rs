@@ -61,6 +61,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub options: Vec<crate::tools::ozone::setting::defs::Option>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.setting.listOptions` declares no errors: any error name a server sends is undeclared.

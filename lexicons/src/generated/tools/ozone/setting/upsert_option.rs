@@ -24,6 +24,9 @@ pub struct Input {
     #[lex(check(max_length = 2000))]
     pub description: Option<String>,
     pub manager_role: Option<InputManagerRole>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
@@ -59,6 +62,9 @@ pub enum InputManagerRole {
 pub struct Output {
     #[lex(check)]
     pub option: crate::tools::ozone::setting::defs::Option,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.setting.upsertOption` declares no errors: any error name a server sends is undeclared.

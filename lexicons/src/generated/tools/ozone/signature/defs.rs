@@ -9,4 +9,7 @@ pub const NSID: &str = "tools.ozone.signature.defs";
 pub struct SigDetail {
     pub property: String,
     pub value: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -24,6 +24,9 @@ pub struct Params {
 #[non_exhaustive]
 pub struct Output {
     pub details: Vec<crate::tools::ozone::signature::defs::SigDetail>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.signature.findCorrelation` declares no errors: any error name a server sends is undeclared.

@@ -47,6 +47,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub accounts: Vec<RelatedAccount>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.signature.findRelatedAccounts` declares no errors: any error name a server sends is undeclared.
@@ -59,4 +62,7 @@ pub struct RelatedAccount {
     #[lex(check)]
     pub account: crate::com::atproto::admin::defs::AccountView,
     pub similarities: Option<Vec<crate::tools::ozone::signature::defs::SigDetail>>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

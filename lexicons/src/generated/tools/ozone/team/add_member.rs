@@ -19,6 +19,9 @@ pub struct AddMember;
 pub struct Input {
     pub did: ::atlex::rt::Did,
     pub role: InputRole,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -15,6 +15,9 @@ pub struct Member {
     pub updated_at: Option<::atlex::rt::Datetime>,
     pub last_updated_by: Option<String>,
     pub role: MemberRole,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -14,6 +14,9 @@ pub struct DeleteMember;
 #[non_exhaustive]
 pub struct Input {
     pub did: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// The errors `tools.ozone.team.deleteMember` declares, and any other error name a server sends.

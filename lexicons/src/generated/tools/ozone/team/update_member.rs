@@ -20,6 +20,9 @@ pub struct Input {
     pub did: ::atlex::rt::Did,
     pub disabled: Option<bool>,
     pub role: Option<InputRole>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]

@@ -32,6 +32,9 @@ pub struct VerificationView {
     pub subject_repo: Option<VerificationViewSubjectRepo>,
     #[lex(check)]
     pub issuer_repo: Option<VerificationViewIssuerRepo>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]

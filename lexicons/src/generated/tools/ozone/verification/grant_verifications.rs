@@ -20,6 +20,9 @@ pub struct Input {
     /// Array of verification requests to process
     #[lex(check(max_length = 100))]
     pub verifications: Vec<VerificationInput>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -28,6 +31,9 @@ pub struct Output {
     #[lex(check)]
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
     pub failed_verifications: Vec<GrantError>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.verification.grantVerifications` declares no errors: any error name a server sends is undeclared.
@@ -45,6 +51,9 @@ pub struct VerificationInput {
     pub display_name: String,
     /// Timestamp for verification record. Defaults to current time when not specified.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// Error object for failed verifications.
@@ -56,4 +65,7 @@ pub struct GrantError {
     pub error: String,
     /// The did of the subject being verified
     pub subject: ::atlex::rt::Did,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }

@@ -72,6 +72,9 @@ pub struct Output {
     pub cursor: Option<String>,
     #[lex(check)]
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.verification.listVerifications` declares no errors: any error name a server sends is undeclared.

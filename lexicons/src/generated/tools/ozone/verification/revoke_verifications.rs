@@ -23,6 +23,9 @@ pub struct Input {
     /// Reason for revoking the verification. This is optional and can be omitted if not needed.
     #[lex(check(max_length = 1000))]
     pub revoke_reason: Option<String>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
@@ -32,6 +35,9 @@ pub struct Output {
     pub revoked_verifications: Vec<::atlex::rt::AtUri>,
     /// List of verification uris that couldn't be revoked, including failure reasons
     pub failed_revocations: Vec<RevokeError>,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
 
 /// `tools.ozone.verification.revokeVerifications` declares no errors: any error name a server sends is undeclared.
@@ -46,4 +52,7 @@ pub struct RevokeError {
     pub uri: ::atlex::rt::AtUri,
     /// Description of the error that occurred during revocation.
     pub error: String,
+    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+    #[lex(unknown)]
+    pub extra: ::atlex::rt::ExtraFields,
 }
