@@ -1918,6 +1918,19 @@ impl atlex::data::Record for Broken {
     const KEY: atlex::data::RecordKeyKind = atlex::data::RecordKeyKind::Any;
 }
 
+/// A record type whose lexicon names a key that is no record key.
+#[derive(Serialize)]
+struct BadKey {}
+
+impl atlex::data::LexType for BadKey {
+    const TYPE: &'static str = "test.bad.key";
+}
+
+impl atlex::data::Record for BadKey {
+    const NSID: &'static str = "test.bad.key";
+    const KEY: atlex::data::RecordKeyKind = atlex::data::RecordKeyKind::Literal("..");
+}
+
 const ALICE: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
 const RECORD_CID: &str = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm";
 const COMMIT_CID: &str = "bafyreihg5e6agq5ttgqqdmk6wa3zfz4jjcnqvqotymupmbzcdbrpgrqaay";
@@ -2328,10 +2341,18 @@ async fn a_record_that_does_not_encode_is_not_sent() {
         }
         other => panic!("expected an encode error, got {other:?}"),
     }
-    let writes = [Write::create(&post("fine")), Write::create(&Broken)];
-    match client.apply_writes(&alice(), writes).await {
-        Err(Error::Encode { nsid, .. }) => assert_eq!(nsid, "com.atproto.repo.applyWrites"),
+    match client.create_record(&alice(), &BadKey {}).await {
+        Err(Error::Encode { error, .. }) => {
+            assert!(error.reason.contains("the key of test.bad.key"), "{error}")
+        }
         other => panic!("expected an encode error, got {other:?}"),
+    }
+    for bad in [Write::create(&Broken), Write::create(&BadKey {})] {
+        let writes = [Write::create(&post("fine")), bad];
+        match client.apply_writes(&alice(), writes).await {
+            Err(Error::Encode { nsid, .. }) => assert_eq!(nsid, "com.atproto.repo.applyWrites"),
+            other => panic!("expected an encode error, got {other:?}"),
+        }
     }
     assert!(mock.requests().is_empty());
 }

@@ -185,12 +185,13 @@ impl Write {
     /// Creates `record`, under a record key the server chooses (or the one
     /// key its lexicon allows, such as `self`).
     pub fn create<R: Record + Serialize>(record: &R) -> Self {
+        let (rkey, value) = match fixed_key::<R>() {
+            Ok(rkey) => (rkey, encode(record)),
+            Err(error) => (None, Err(error)),
+        };
         Self {
             collection: R::NSID,
-            op: Op::Create {
-                rkey: fixed_key::<R>(),
-                value: encode(record),
-            },
+            op: Op::Create { rkey, value },
         }
     }
 
@@ -305,10 +306,14 @@ impl Client {
         record: &R,
         validate: Option<bool>,
     ) -> Result<RecordRef<R>, Error<CreateRecordError>> {
+        let rkey = match rkey {
+            Some(rkey) => Some(rkey.clone()),
+            None => fixed_key::<R>().map_err(encode_error::<CreateRecord>)?,
+        };
         let input = CreateRecordInput {
             repo: repo.clone(),
             collection: R::NSID.to_owned(),
-            rkey: rkey.cloned().or_else(fixed_key::<R>),
+            rkey,
             validate,
             record: encode(record).map_err(encode_error::<CreateRecord>)?,
         };
@@ -478,10 +483,13 @@ impl Client {
 }
 
 /// The key of a collection whose lexicon allows one only (`literal:self`).
-fn fixed_key<R: Record>() -> Option<RecordKey> {
+fn fixed_key<R: Record>() -> Result<Option<RecordKey>, EncodeError> {
     match R::KEY {
-        RecordKeyKind::Literal(key) => RecordKey::new(key).ok(),
-        _ => None,
+        RecordKeyKind::Literal(key) => RecordKey::new(key).map(Some).map_err(|error| EncodeError {
+            encoding: "application/json",
+            reason: format!("the key of {} records: {error}", R::NSID),
+        }),
+        _ => Ok(None),
     }
 }
 
