@@ -52,7 +52,7 @@ use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
-use crate::data::{Bytes, CidLink, Strictness, Value, decode_with};
+use crate::data::{Bytes, CidLink, RecordOf, Strictness, Value, decode_with};
 
 mod embedded;
 mod encode;
@@ -594,31 +594,6 @@ impl DecodeError {
     /// What is wrong.
     pub fn reason(&self) -> &str {
         &self.reason
-    }
-}
-
-/// A record with its `$type` checked: decodes the object as `T` only when
-/// its `$type` is `T::TYPE`.
-struct RecordOf<T>(T);
-
-impl<T: crate::data::LexType + DeserializeOwned> crate::rt::Union for RecordOf<T> {
-    const MEMBERS: &'static [&'static str] = &[T::TYPE];
-
-    fn decode_member<'de, A: serde::de::MapAccess<'de>>(
-        _index: usize,
-        member: crate::rt::Member<'de, A>,
-    ) -> Result<Self, A::Error> {
-        member.deserialize().map(RecordOf)
-    }
-
-    fn unknown(data: crate::data::Unknown) -> Result<Self, crate::data::Unknown> {
-        Err(data)
-    }
-}
-
-impl<'de, T: crate::data::LexType + DeserializeOwned> Deserialize<'de> for RecordOf<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        crate::rt::deserialize_union(deserializer)
     }
 }
 

@@ -11,12 +11,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use atlex::client::{Client, Error, RetryPolicy, TransportKind, ValidationMode};
+use atlex::client::{
+    Client, Error, GetRecordError, PutRecordError, RecordRef, RetryPolicy, StoredRecord,
+    TransportKind, ValidationMode, ValidationStatus, Write, WriteResult,
+};
 use atlex::error::CommonError;
 use atlex::rt::{
     Binary, Endpoint, EndpointKind, Json, NoBody, Paginated, PaginatedItems, ParamsError,
     QueryReader, QueryWriter, Raw, StringRules, UnknownError, Validate, Validator,
 };
+use atlex::types::{AtIdentifier, AtUri, Cid, RecordKey};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Response};
@@ -1853,4 +1857,502 @@ async fn validation_is_off_by_default() {
         .unwrap();
     assert_eq!(output.things.len(), 2);
     assert_eq!(reports.load(Ordering::SeqCst), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Typed records.
+// ---------------------------------------------------------------------------
+
+/// `test.feed.post`, as atlex-codegen writes a record type: it writes its
+/// `$type` and keeps properties it does not declare.
+#[derive(Clone, Debug, PartialEq, atlex::rt::Object)]
+#[lex(record = "test.feed.post", key = "tid")]
+struct Post {
+    #[lex(check(max_length = 30))]
+    text: String,
+    created_at: atlex::types::Datetime,
+    #[lex(unknown)]
+    extra_fields: atlex::rt::ExtraFields,
+}
+
+/// `test.actor.profile`: one record per account, under `self`.
+#[derive(Clone, Debug, PartialEq, atlex::rt::Object)]
+#[lex(record = "test.actor.profile", key = "literal:self")]
+struct Profile {
+    display_name: Option<String>,
+}
+
+/// `test.feed.like`, with serde impls of its own: it writes a `$type` of
+/// its choosing, which the client replaces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Like {
+    #[serde(rename = "$type")]
+    type_name: String,
+    subject: String,
+}
+
+impl atlex::data::LexType for Like {
+    const TYPE: &'static str = "test.feed.like";
+}
+
+impl atlex::data::Record for Like {
+    const NSID: &'static str = "test.feed.like";
+    const KEY: atlex::data::RecordKeyKind = atlex::data::RecordKeyKind::Tid;
+}
+
+/// A record type whose `Serialize` does not write an object.
+struct Broken;
+
+impl Serialize for Broken {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("not an object")
+    }
+}
+
+impl atlex::data::LexType for Broken {
+    const TYPE: &'static str = "test.broken";
+}
+
+impl atlex::data::Record for Broken {
+    const NSID: &'static str = "test.broken";
+    const KEY: atlex::data::RecordKeyKind = atlex::data::RecordKeyKind::Any;
+}
+
+/// A record type whose lexicon names a key that is no record key.
+#[derive(Serialize)]
+struct BadKey {}
+
+impl atlex::data::LexType for BadKey {
+    const TYPE: &'static str = "test.bad.key";
+}
+
+impl atlex::data::Record for BadKey {
+    const NSID: &'static str = "test.bad.key";
+    const KEY: atlex::data::RecordKeyKind = atlex::data::RecordKeyKind::Literal("..");
+}
+
+const ALICE: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+const RECORD_CID: &str = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm";
+const COMMIT_CID: &str = "bafyreihg5e6agq5ttgqqdmk6wa3zfz4jjcnqvqotymupmbzcdbrpgrqaay";
+const RKEY: &str = "3jzfcijpj2z2a";
+
+fn alice() -> AtIdentifier {
+    AtIdentifier::new(ALICE).unwrap()
+}
+
+fn rkey() -> RecordKey {
+    RecordKey::new(RKEY).unwrap()
+}
+
+fn uri(collection: &str, rkey: &str) -> String {
+    format!("at://{ALICE}/{collection}/{rkey}")
+}
+
+/// A post as a server holds it: a property this code does not declare, an
+/// integer a double cannot hold, text beyond ASCII.
+fn post_json(text: &str) -> serde_json::Value {
+    json!({
+        "$type": "test.feed.post",
+        "text": text,
+        "createdAt": "2024-11-01T12:00:00.000Z",
+        "via": { "app": "x", "n": 9_007_199_254_740_993_i64 },
+    })
+}
+
+fn post(text: &str) -> Post {
+    serde_json::from_value(post_json(text)).unwrap()
+}
+
+fn commit_json() -> serde_json::Value {
+    json!({ "cid": COMMIT_CID, "rev": RKEY })
+}
+
+fn body(request: &Recorded) -> serde_json::Value {
+    assert_eq!(request.method, Method::POST);
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    serde_json::from_slice(&request.body).unwrap()
+}
+
+#[tokio::test]
+async fn create_record_sends_the_record_as_it_serializes_in_its_collection() {
+    let mock = Mock::always(|| {
+        json_reply(
+            200,
+            json!({
+                "uri": uri("test.feed.post", "3kabc"),
+                "cid": RECORD_CID,
+                "commit": commit_json(),
+                "validationStatus": "unknown",
+            }),
+        )
+    })
+    .await;
+    let post = post("héllo 😀");
+    let written: RecordRef<Post> = mock.client().create_record(&alice(), &post).await.unwrap();
+    assert_eq!(written.uri.as_str(), uri("test.feed.post", "3kabc"));
+    assert_eq!(written.uri.rkey(), Some("3kabc"));
+    assert_eq!(written.cid.as_str(), RECORD_CID);
+    let commit = written.commit.clone().unwrap();
+    assert_eq!(
+        (commit.cid.as_str(), commit.rev.as_str()),
+        (COMMIT_CID, RKEY)
+    );
+    assert_eq!(written.validation_status, Some(ValidationStatus::Unknown));
+
+    let request = mock.request();
+    assert_eq!(request.path, "/xrpc/com.atproto.repo.createRecord");
+    assert_eq!(
+        body(&request),
+        json!({
+            "repo": ALICE,
+            "collection": "test.feed.post",
+            "record": post_json("héllo 😀"),
+        })
+    );
+    // The record is in the body exactly as its own `Serialize` writes it.
+    let text = String::from_utf8(request.body.clone()).unwrap();
+    let record = serde_json::to_string(&post).unwrap();
+    assert!(text.contains(&record), "{text}");
+    assert!(record.contains("9007199254740993"), "{record}");
+}
+
+#[tokio::test]
+async fn create_record_with_a_key_and_validate_and_the_collections_fixed_key() {
+    let mock = Mock::start(|request, _| {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        let collection = body["collection"].as_str().unwrap();
+        let rkey = body["rkey"].as_str().unwrap_or("3kserver");
+        json_reply(
+            200,
+            json!({ "uri": uri(collection, rkey), "cid": RECORD_CID }),
+        )
+    })
+    .await;
+    let client = mock.client();
+    let written = client
+        .create_record_with(&alice(), Some(&rkey()), &post("keyed"), Some(false))
+        .await
+        .unwrap();
+    assert_eq!(written.uri.rkey(), Some(RKEY));
+    assert_eq!((written.commit, written.validation_status), (None, None));
+    // A profile's only key is `self`.
+    let written = client
+        .create_record(&alice(), &Profile::new().with_display_name("Alice"))
+        .await
+        .unwrap();
+    assert_eq!(written.uri.rkey(), Some("self"));
+    // The `$type` is the record type's, whatever its serde impl writes.
+    let like = Like {
+        type_name: "something.else".to_owned(),
+        subject: "at://x".to_owned(),
+    };
+    client.create_record(&alice(), &like).await.unwrap();
+
+    let bodies: Vec<_> = mock.requests().iter().map(body).collect();
+    assert_eq!(bodies[0]["rkey"], RKEY);
+    assert_eq!(bodies[0]["validate"], false);
+    assert_eq!(
+        bodies[1],
+        json!({
+            "repo": ALICE,
+            "collection": "test.actor.profile",
+            "rkey": "self",
+            "record": { "$type": "test.actor.profile", "displayName": "Alice" },
+        })
+    );
+    assert_eq!(
+        bodies[2]["record"],
+        json!({ "$type": "test.feed.like", "subject": "at://x" })
+    );
+    assert_eq!(bodies[2]["collection"], "test.feed.like");
+    let text = String::from_utf8(mock.requests()[2].body.clone()).unwrap();
+    assert_eq!(text.matches("$type").count(), 1, "{text}");
+}
+
+#[tokio::test]
+async fn get_record_reads_the_typed_record_and_put_record_writes_it_back_with_swap() {
+    let mock = Mock::start(|_, index| match index {
+        0 => json_reply(
+            200,
+            json!({
+                "uri": uri("test.feed.post", RKEY),
+                "cid": RECORD_CID,
+                "value": post_json("first"),
+            }),
+        ),
+        _ => json_reply(
+            200,
+            json!({ "uri": uri("test.feed.post", RKEY), "cid": COMMIT_CID }),
+        ),
+    })
+    .await;
+    let client = mock.client();
+    let mut stored: StoredRecord<Post> = client.get_record(&alice(), &rkey()).await.unwrap();
+    assert_eq!(stored.uri.as_str(), uri("test.feed.post", RKEY));
+    assert_eq!(
+        stored.cid.as_ref().map(|cid| cid.as_str()),
+        Some(RECORD_CID)
+    );
+    assert_eq!(stored.value, post("first"));
+
+    stored.value.text = "edited".to_owned();
+    let written = client
+        .put_record(&alice(), &rkey(), &stored.value, stored.cid.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(written.cid.as_str(), COMMIT_CID);
+
+    let requests = mock.requests();
+    assert_eq!(requests[0].method, Method::GET);
+    assert_eq!(requests[0].path, "/xrpc/com.atproto.repo.getRecord");
+    assert_eq!(
+        requests[0].query.as_deref(),
+        Some(
+            "repo=did%3Aplc%3Aewvi7nxzyoun6zhxrhs64oiz&collection=test.feed.post&rkey=3jzfcijpj2z2a"
+        )
+    );
+    assert_eq!(requests[1].path, "/xrpc/com.atproto.repo.putRecord");
+    // The property this code does not declare goes back unchanged.
+    assert_eq!(
+        body(&requests[1]),
+        json!({
+            "repo": ALICE,
+            "collection": "test.feed.post",
+            "rkey": RKEY,
+            "record": post_json("edited"),
+            "swapRecord": RECORD_CID,
+        })
+    );
+}
+
+#[tokio::test]
+async fn get_record_refuses_another_type_and_types_record_not_found() {
+    let mock = Mock::start(|_, index| {
+        let value = match index {
+            0 => json!({ "$type": "test.feed.like", "subject": "at://x" }),
+            1 => json!({ "text": "no type", "createdAt": "2024-11-01T12:00:00.000Z" }),
+            2 => post_json(&"long ".repeat(10)),
+            _ => return xrpc_error(400, "RecordNotFound", Some("Could not locate record")),
+        };
+        json_reply(
+            200,
+            json!({ "uri": uri("test.feed.post", RKEY), "value": value }),
+        )
+    })
+    .await;
+    let client = Client::builder(&mock.base)
+        .validate_outputs(ValidationMode::Strict)
+        .build()
+        .unwrap();
+    for expected in ["test.feed.like", "$type"] {
+        match client.get_record::<Post>(&alice(), &rkey()).await {
+            Err(Error::Decode { nsid, error }) => {
+                assert_eq!(nsid, "com.atproto.repo.getRecord");
+                assert_eq!(error.path, "value");
+                assert!(error.reason.contains(expected), "{error}");
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+    // The record is checked as its type says.
+    match client.get_record::<Post>(&alice(), &rkey()).await {
+        Err(Error::Invalid { error, .. }) => assert_eq!(error.violations[0].path, "value.text"),
+        other => panic!("expected a violation, got {other:?}"),
+    }
+    match client.get_record::<Post>(&alice(), &rkey()).await {
+        Err(Error::Endpoint {
+            status: 400,
+            error: GetRecordError::RecordNotFound { message },
+        }) => assert_eq!(message.as_deref(), Some("Could not locate record")),
+        other => panic!("expected RecordNotFound, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn put_and_delete_with_swap_and_invalid_swap_is_typed() {
+    let mock = Mock::start(|_, index| match index {
+        0 => xrpc_error(400, "InvalidSwap", Some("Record was at bafy…")),
+        1 => json_reply(200, json!({})),
+        _ => json_reply(200, json!({ "commit": commit_json() })),
+    })
+    .await;
+    let client = mock.client();
+    let cid = Cid::new(RECORD_CID).unwrap();
+    match client
+        .put_record(&alice(), &rkey(), &post("stale"), Some(&cid))
+        .await
+    {
+        Err(Error::Endpoint {
+            error: PutRecordError::InvalidSwap { .. },
+            ..
+        }) => {}
+        other => panic!("expected InvalidSwap, got {other:?}"),
+    }
+    let commit = client
+        .delete_record::<Like>(&alice(), &rkey(), None)
+        .await
+        .unwrap();
+    assert_eq!(commit, None);
+    let commit = client
+        .delete_record::<Like>(&alice(), &rkey(), Some(&cid))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(commit.rev.as_str(), RKEY);
+
+    let requests = mock.requests();
+    assert_eq!(requests[1].path, "/xrpc/com.atproto.repo.deleteRecord");
+    assert_eq!(
+        body(&requests[1]),
+        json!({ "repo": ALICE, "collection": "test.feed.like", "rkey": RKEY })
+    );
+    assert_eq!(body(&requests[2])["swapRecord"], RECORD_CID);
+}
+
+#[tokio::test]
+async fn apply_writes_sends_each_write_with_its_collection_and_types_the_results() {
+    let mock = Mock::always(|| {
+        json_reply(
+            200,
+            json!({
+                "commit": commit_json(),
+                "results": [
+                    {
+                        "$type": "com.atproto.repo.applyWrites#createResult",
+                        "uri": uri("test.feed.post", "3kabc"),
+                        "cid": RECORD_CID,
+                        "validationStatus": "valid",
+                    },
+                    {
+                        "$type": "com.atproto.repo.applyWrites#updateResult",
+                        "uri": uri("test.actor.profile", "self"),
+                        "cid": COMMIT_CID,
+                    },
+                    { "$type": "com.atproto.repo.applyWrites#deleteResult" },
+                ],
+            }),
+        )
+    })
+    .await;
+    let profile = Profile::new().with_display_name("Alice");
+    let applied = mock
+        .client()
+        .apply_writes(
+            &alice(),
+            [
+                Write::create(&post("one")),
+                Write::update(RecordKey::new("self").unwrap(), &profile),
+                Write::delete::<Like>(rkey()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.commit.unwrap().cid.as_str(), COMMIT_CID);
+    assert_eq!(
+        applied.results.unwrap(),
+        [
+            WriteResult::Create {
+                uri: AtUri::new(uri("test.feed.post", "3kabc")).unwrap(),
+                cid: Cid::new(RECORD_CID).unwrap(),
+                validation_status: Some(ValidationStatus::Valid),
+            },
+            WriteResult::Update {
+                uri: AtUri::new(uri("test.actor.profile", "self")).unwrap(),
+                cid: Cid::new(COMMIT_CID).unwrap(),
+                validation_status: None,
+            },
+            WriteResult::Delete,
+        ]
+    );
+    let request = mock.request();
+    assert_eq!(request.path, "/xrpc/com.atproto.repo.applyWrites");
+    assert_eq!(
+        body(&request),
+        json!({
+            "repo": ALICE,
+            "writes": [
+                {
+                    "$type": "com.atproto.repo.applyWrites#create",
+                    "collection": "test.feed.post",
+                    "value": post_json("one"),
+                },
+                {
+                    "$type": "com.atproto.repo.applyWrites#update",
+                    "collection": "test.actor.profile",
+                    "rkey": "self",
+                    "value": { "$type": "test.actor.profile", "displayName": "Alice" },
+                },
+                {
+                    "$type": "com.atproto.repo.applyWrites#delete",
+                    "collection": "test.feed.like",
+                    "rkey": RKEY,
+                },
+            ],
+        })
+    );
+}
+
+#[tokio::test]
+async fn apply_writes_results_must_match_the_writes() {
+    let create_result = json!({
+        "$type": "com.atproto.repo.applyWrites#createResult",
+        "uri": uri("test.feed.post", "3kabc"),
+        "cid": RECORD_CID,
+    });
+    let delete_result = json!({ "$type": "com.atproto.repo.applyWrites#deleteResult" });
+    let replies = [
+        json!({ "results": [create_result.clone()] }),
+        json!({ "results": [delete_result.clone(), create_result.clone()] }),
+        json!({ "results": [create_result, { "$type": "com.atproto.repo.applyWrites#newResult" }] }),
+        json!({}),
+    ];
+    let mock = Mock::start(move |_, index| json_reply(200, replies[index].clone())).await;
+    let client = mock.client();
+    let writes = || [Write::create(&post("one")), Write::delete::<Post>(rkey())];
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        match client.apply_writes(&alice(), writes()).await {
+            Err(Error::Decode { nsid, error }) => {
+                assert_eq!(nsid, "com.atproto.repo.applyWrites");
+                failures.push(format!("{}: {}", error.path, error.reason));
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+    assert_eq!(failures[0], "results: 1 results for 2 writes");
+    assert_eq!(
+        failures[1],
+        "results[0]: a delete result for a create write"
+    );
+    assert!(failures[2].contains("newResult"), "{}", failures[2]);
+    // The lexicon makes the list optional.
+    let applied = client.apply_writes(&alice(), writes()).await.unwrap();
+    assert_eq!((applied.commit, applied.results), (None, None));
+}
+
+#[tokio::test]
+async fn a_record_that_does_not_encode_is_not_sent() {
+    let mock = Mock::always(|| json_reply(200, json!({}))).await;
+    let client = mock.client();
+    match client.create_record(&alice(), &Broken).await {
+        Err(Error::Encode { nsid, error }) => {
+            assert_eq!(nsid, "com.atproto.repo.createRecord");
+            assert!(error.reason.contains("test.broken"), "{error}");
+        }
+        other => panic!("expected an encode error, got {other:?}"),
+    }
+    match client.create_record(&alice(), &BadKey {}).await {
+        Err(Error::Encode { error, .. }) => {
+            assert!(error.reason.contains("the key of test.bad.key"), "{error}")
+        }
+        other => panic!("expected an encode error, got {other:?}"),
+    }
+    for bad in [Write::create(&Broken), Write::create(&BadKey {})] {
+        let writes = [Write::create(&post("fine")), bad];
+        match client.apply_writes(&alice(), writes).await {
+            Err(Error::Encode { nsid, .. }) => assert_eq!(nsid, "com.atproto.repo.applyWrites"),
+            other => panic!("expected an encode error, got {other:?}"),
+        }
+    }
+    assert!(mock.requests().is_empty());
 }

@@ -121,6 +121,28 @@ async fn whoami(State(pds): State<Arc<Pds>>, headers: HeaderMap) -> Response {
     axum::Json(json!({"did": *pds.account.lock().unwrap()})).into_response()
 }
 
+/// `createRecord` for the token's account: answers where the record went.
+async fn create_record(
+    State(pds): State<Arc<Pds>>,
+    headers: HeaderMap,
+    axum::Json(input): axum::Json<serde_json::Value>,
+) -> Response {
+    pds.see("createRecord", &headers);
+    if bearer(&headers) != *pds.access.lock().unwrap() {
+        return error(StatusCode::BAD_REQUEST, "ExpiredToken");
+    }
+    if input["repo"] != *pds.account.lock().unwrap() {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequest");
+    }
+    let uri = format!(
+        "at://{}/{}/3kabc",
+        input["repo"].as_str().unwrap_or_default(),
+        input["collection"].as_str().unwrap_or_default()
+    );
+    let cid = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm";
+    axum::Json(json!({"uri": uri, "cid": cid})).into_response()
+}
+
 async fn get_service_auth(
     State(pds): State<Arc<Pds>>,
     headers: HeaderMap,
@@ -155,6 +177,7 @@ async fn start_pds() -> (Arc<Pds>, String) {
             get(get_service_auth),
         )
         .route("/xrpc/com.example.whoami", get(whoami))
+        .route("/xrpc/com.atproto.repo.createRecord", post(create_record))
         .with_state(Arc::clone(&pds));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -187,6 +210,21 @@ impl Endpoint for Whoami {
     type Error = WhoamiError;
     type InputCodec = NoBody;
     type OutputCodec = Json;
+}
+
+/// `com.example.note`, a record type of the application's own.
+#[derive(serde::Serialize)]
+struct Note {
+    text: String,
+}
+
+impl atlex::data::LexType for Note {
+    const TYPE: &'static str = "com.example.note";
+}
+
+impl atlex::data::Record for Note {
+    const NSID: &'static str = "com.example.note";
+    const KEY: atlex::data::RecordKeyKind = atlex::data::RecordKeyKind::Tid;
 }
 
 /// What the session hook heard: `created|refreshed|ended <access token>`.
@@ -272,10 +310,23 @@ async fn login_with_a_handle_then_typed_calls_and_refresh() {
         ]
     );
 
+    // Typed record writes too, in the session's repository.
+    world.pds.expire();
+    let repo = client.session().did.into();
+    let note = Note {
+        text: "hello".to_owned(),
+    };
+    let written = client.create_record(&repo, &note).await.unwrap();
+    assert_eq!(
+        written.uri.as_str(),
+        format!("at://{ALICE}/com.example.note/3kabc")
+    );
+    assert_eq!(client.session().access_jwt, "access-3");
+
     // A refresh on demand.
     let refreshed = client.refresh().await.unwrap();
-    assert_eq!(refreshed.access_jwt, "access-3");
-    assert_eq!(client.access_token().as_deref(), Some("access-3"));
+    assert_eq!(refreshed.access_jwt, "access-4");
+    assert_eq!(client.access_token().as_deref(), Some("access-4"));
 }
 
 #[tokio::test]

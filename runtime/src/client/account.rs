@@ -13,68 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Client, Error};
 use crate::types::{Did, Handle};
-use crate::validate::{Validate, Validator};
-use crate::xrpc::{
-    Endpoint, EndpointKind, Json, NoBody, ParamsError, QueryReader, QueryWriter, UnknownError,
-};
-
-/// An endpoint's declared errors as a generated enum has them: one case per
-/// name, and `Unknown` for any other.
-macro_rules! declared_errors {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        #[non_exhaustive]
-        pub enum $name {
-            $(
-                #[doc = concat!("`", stringify!($variant), "`.")]
-                $variant {
-                    /// The server's message.
-                    message: Option<String>,
-                },
-            )*
-            /// An error name the endpoint does not declare.
-            Unknown(UnknownError),
-        }
-
-        impl crate::xrpc::EndpointError for $name {
-            const DECLARED: &'static [&'static str] = &[$(stringify!($variant)),*];
-
-            fn from_parts(error: String, message: Option<String>) -> Self {
-                match error.as_str() {
-                    $(stringify!($variant) => Self::$variant { message },)*
-                    _ => Self::Unknown(UnknownError { error, message }),
-                }
-            }
-
-            fn name(&self) -> &str {
-                match self {
-                    $(Self::$variant { .. } => stringify!($variant),)*
-                    Self::Unknown(error) => &error.error,
-                }
-            }
-
-            fn message(&self) -> Option<&str> {
-                match self {
-                    $(Self::$variant { message } => message.as_deref(),)*
-                    Self::Unknown(error) => error.message.as_deref(),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let name = crate::xrpc::EndpointError::name(self);
-                match crate::xrpc::EndpointError::message(self) {
-                    Some(message) => write!(f, "{name}: {message}"),
-                    None => f.write_str(name),
-                }
-            }
-        }
-
-        impl std::error::Error for $name {}
-    };
-}
+use crate::xrpc::{Endpoint, EndpointKind, Json, NoBody, ParamsError, QueryReader, QueryWriter};
 
 declared_errors! {
     /// The declared errors of `com.atproto.server.createSession`.
@@ -92,16 +31,6 @@ declared_errors! {
 declared_errors! {
     /// The declared errors of `com.atproto.server.getServiceAuth`.
     GetServiceAuthError { BadExpiration }
-}
-
-/// Nothing to check: the types below carry no lexicon constraints the client
-/// relies on.
-macro_rules! no_constraints {
-    ($($ty:ty),*) => {
-        $(impl Validate for $ty {
-            fn check(&self, _validator: &mut Validator) {}
-        })*
-    };
 }
 
 /// `com.atproto.server.createSession`.
@@ -254,70 +183,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xrpc::EndpointError;
-
-    /// The lexicon of `nsid`, from the checked-in upstream lexicons.
-    fn lexicon(nsid: &str) -> serde_json::Value {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../lexicons")
-            .join(nsid.replace('.', "/"))
-            .with_extension("json");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        serde_json::from_str(&text).unwrap()
-    }
-
-    fn errors(main: &serde_json::Value) -> Vec<String> {
-        main["errors"]
-            .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .map(|e| e["name"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    fn check<E: Endpoint>(fields_read: &[&str]) {
-        let main = lexicon(E::NSID)["defs"]["main"].clone();
-        let kind = match E::KIND {
-            EndpointKind::Query => "query",
-            EndpointKind::Procedure => "procedure",
-        };
-        assert_eq!(main["type"], kind, "{}", E::NSID);
-        assert_eq!(
-            main["input"]["encoding"].as_str(),
-            E::INPUT_ENCODING,
-            "{}",
-            E::NSID
-        );
-        assert_eq!(
-            main["output"]["encoding"].as_str(),
-            E::OUTPUT_ENCODING,
-            "{}",
-            E::NSID
-        );
-        assert_eq!(errors(&main), E::Error::DECLARED, "{}", E::NSID);
-        // Every field the hand-written types read or write is in the
-        // lexicon, and every required one is among them.
-        let mut declared = Vec::new();
-        for part in ["input", "output"] {
-            let schema = &main[part]["schema"];
-            if let Some(properties) = schema["properties"].as_object() {
-                declared.extend(properties.keys().cloned());
-            }
-            for required in schema["required"].as_array().into_iter().flatten() {
-                let required = required.as_str().unwrap();
-                assert!(fields_read.contains(&required), "{}: {required}", E::NSID);
-            }
-        }
-        if let Some(properties) = main["parameters"]["properties"].as_object() {
-            declared.extend(properties.keys().cloned());
-        }
-        for field in fields_read {
-            assert!(declared.iter().any(|d| d == field), "{}: {field}", E::NSID);
-        }
-    }
+    use crate::client::lexicon_checks::check;
 
     #[test]
     fn the_hand_written_descriptors_agree_with_the_lexicons() {

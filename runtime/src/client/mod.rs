@@ -79,6 +79,17 @@
 //! sending ([`Error::InvalidInput`]).
 //! Nothing a server sends, however malformed or large, makes the client panic.
 //!
+//! # Records
+//!
+//! Records of any type that implements [`Record`](crate::data::Record) (every
+//! generated record type, from the upstream lexicons or an application's own)
+//! have typed calls of `com.atproto.repo`: [`Client::create_record`],
+//! [`Client::get_record`], [`Client::put_record`] (with compare-and-swap),
+//! [`Client::delete_record`] and [`Client::apply_writes`] (several
+//! [`Write`]s in one commit). The collection and `$type` are the record
+//! type's, and the record goes into the request body as its `Serialize` impl
+//! writes it.
+//!
 //! # Sessions
 //!
 //! [`Login`] logs in with a password (`com.atproto.server.createSession`):
@@ -100,9 +111,16 @@
 //! Outputs can be checked against the lexicon's constraints
 //! ([`ValidationMode`]).
 
+// First: the modules after it use its macros.
+#[macro_use]
+mod macros;
+
 mod account;
 mod builder;
 mod error;
+#[cfg(test)]
+mod lexicon_checks;
+mod records;
 mod reset;
 mod session;
 #[cfg(feature = "subscriptions")]
@@ -114,6 +132,10 @@ pub use account::{
 };
 pub use builder::{ClientBuilder, RetryPolicy};
 pub use error::{BoxError, BuildError, Error, TransportKind};
+pub use records::{
+    AppliedWrites, ApplyWritesError, CommitMeta, CreateRecordError, DeleteRecordError,
+    GetRecordError, PutRecordError, RecordRef, StoredRecord, ValidationStatus, Write, WriteResult,
+};
 #[cfg(feature = "identity")]
 pub use session::login;
 pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};

@@ -30,7 +30,13 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 type Item<S> = Result<<S as Subscription>::Message, SubscriptionError<<S as Subscription>::Error>>;
-type Pending<S> = Pin<Box<dyn Future<Output = (Connection<S>, Option<Item<S>>)> + Send>>;
+type Pending<S> = Pin<Box<dyn Future<Output = (Connection<S>, Option<Received<S>>)> + Send>>;
+
+/// An item read from the connection, with the `seq` of its message.
+struct Received<S: Subscription> {
+    item: Item<S>,
+    seq: Option<i64>,
+}
 
 /// How a stream opened again after a failure waits: exponential backoff
 /// from [`initial`](Self::initial) to [`max`](Self::max), and gives up after
@@ -125,12 +131,12 @@ impl Client {
             wait: None,
             failures: 0,
             done: false,
-            last_seq: None,
             queued: VecDeque::new(),
         };
         EventStream {
             connection: Some(connection),
             pending: None,
+            last_seq: None,
         }
     }
 }
@@ -142,8 +148,13 @@ impl Client {
 pub struct EventStream<S: Subscription> {
     /// The connection's state, while no item is being awaited.
     connection: Option<Connection<S>>,
-    /// The item being awaited (it holds the state meanwhile).
+    /// The item being awaited (it holds the state meanwhile). It stays here
+    /// when a `next()` that polled it is dropped, so the next one takes up
+    /// the same read.
     pending: Option<Pending<S>>,
+    /// The `seq` of the last message handed out. Kept here rather than in
+    /// the connection's state, which the pending item holds.
+    last_seq: Option<i64>,
 }
 
 struct Options {
@@ -157,7 +168,8 @@ struct Connection<S: Subscription> {
     client: Client,
     /// The query's pairs, without the cursor.
     pairs: Vec<(&'static str, String)>,
-    /// The cursor to connect with: the one given, then the last `seq` seen.
+    /// The cursor to connect with: the one given, then the `seq` of the last
+    /// message handed out.
     cursor: Option<String>,
     options: Options,
     socket: Option<Socket>,
@@ -166,7 +178,6 @@ struct Connection<S: Subscription> {
     /// Failures since the last message.
     failures: u32,
     done: bool,
-    last_seq: Option<i64>,
     /// Items to hand out before reading on.
     queued: VecDeque<Item<S>>,
 }
@@ -180,9 +191,10 @@ impl<S: Subscription> EventStream<S> {
 
     /// Opens the stream again when it fails in a way that may pass
     /// ([`SubscriptionError::is_retryable`]: a lost connection, a close, an
-    /// HTTP 5xx, `ConsumerTooSlow`, …), after a backoff, with the last `seq`
-    /// seen as the cursor. Each failure is still yielded as an error item.
-    /// Off by default.
+    /// HTTP 5xx, `ConsumerTooSlow`, …), after a backoff, with
+    /// [`last_seq`](Self::last_seq) as the cursor (the one given, before the
+    /// first message). Each failure is still yielded as an error item. Off by
+    /// default.
     pub fn reconnect(mut self, policy: Reconnect) -> Self {
         if let Some(options) = self.options() {
             options.reconnect = Some(policy);
@@ -218,12 +230,27 @@ impl<S: Subscription> EventStream<S> {
         self
     }
 
-    /// The `seq` of the last message received that has one: the cursor to
-    /// resume from.
+    /// The `seq` of the last message this stream handed out that has one
+    /// (`None` before the first): the cursor to resume from, here on a
+    /// reconnect, or in a later stream.
+    ///
+    /// It changes only when an item is handed out, so it is right at any
+    /// moment: while a read is under way, after a `next()` that was dropped
+    /// before it finished (a timeout, the losing branch of a `select!`), and
+    /// across reconnects. A dropped `next()` loses nothing: the read it
+    /// started stays with the stream, and a message it had already taken off
+    /// the connection is handed out by the next `next()`.
+    ///
+    /// Resuming from it gives at-least-once delivery. The server sends every
+    /// message after the cursor (as far back as it keeps them), so none is
+    /// missed, and a message read but not yet handed out when the stream is
+    /// dropped comes again to a stream resumed from it. But a message can
+    /// come twice: an application that stores the cursor after acting on a
+    /// message, and stops in between, gets that message again when it
+    /// resumes. Handle messages so that a second delivery does no harm, or
+    /// store the cursor together with their effects.
     pub fn last_seq(&self) -> Option<i64> {
-        self.connection
-            .as_ref()
-            .and_then(|connection| connection.last_seq)
+        self.last_seq
     }
 }
 
@@ -249,8 +276,16 @@ impl<S: Subscription> Stream for EventStream<S> {
         };
         match pending.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready((connection, item)) => {
+            Poll::Ready((mut connection, received)) => {
                 this.pending = None;
+                let item = received.map(|Received { item, seq }| {
+                    // Handed out now: from here on, the cursor to resume from.
+                    if let Some(seq) = seq {
+                        this.last_seq = Some(seq);
+                        connection.cursor = Some(seq.to_string());
+                    }
+                    item
+                });
                 this.connection = Some(connection);
                 Poll::Ready(item)
             }
@@ -276,10 +311,10 @@ enum Read {
 }
 
 impl<S: Subscription> Connection<S> {
-    async fn next(&mut self) -> Option<Item<S>> {
+    async fn next(&mut self) -> Option<Received<S>> {
         loop {
             if let Some(item) = self.queued.pop_front() {
-                return Some(item);
+                return Some(Received { item, seq: None });
             }
             if self.done {
                 return None;
@@ -290,7 +325,7 @@ impl<S: Subscription> Connection<S> {
                 }
                 match self.connect().await {
                     Ok(socket) => self.socket = Some(socket),
-                    Err(error) => return Some(Err(self.failed(error))),
+                    Err(error) => return Some(self.failure(error)),
                 }
             }
             match self.read().await {
@@ -306,24 +341,34 @@ impl<S: Subscription> Connection<S> {
                     continue;
                 }
                 Ok(Read::Frame(bytes)) => return Some(self.decode(&bytes)),
-                Err(error) => return Some(Err(self.failed(error))),
+                Err(error) => return Some(self.failure(error)),
             }
         }
     }
 
-    fn decode(&mut self, bytes: &[u8]) -> Item<S> {
+    fn decode(&mut self, bytes: &[u8]) -> Received<S> {
         match decode_message::<S>(bytes, self.options.lenient) {
             Ok(message) => {
                 self.failures = 0;
-                if let Some(seq) = seq_of(bytes) {
-                    self.last_seq = Some(seq);
-                    self.cursor = Some(seq.to_string());
+                Received {
+                    item: Ok(message),
+                    seq: seq_of(bytes),
                 }
-                Ok(message)
             }
-            Err(SubscriptionError::Frame(error)) => Err(SubscriptionError::Frame(error)),
+            Err(SubscriptionError::Frame(error)) => Received {
+                item: Err(SubscriptionError::Frame(error)),
+                seq: None,
+            },
             // An error frame: the server closes after it.
-            Err(error) => Err(self.failed(error)),
+            Err(error) => self.failure(error),
+        }
+    }
+
+    /// The item of `error`, which ended the connection.
+    fn failure(&mut self, error: SubscriptionError<S::Error>) -> Received<S> {
+        Received {
+            item: Err(self.failed(error)),
+            seq: None,
         }
     }
 

@@ -100,6 +100,41 @@ pub trait Record: LexType {
     }
 }
 
+/// A record with its `$type` checked: decodes the object as `T` only when
+/// its `$type` is `T::TYPE`, and writes it with that `$type` first.
+#[cfg(any(feature = "cbor", feature = "client"))]
+pub(crate) struct RecordOf<T>(pub(crate) T);
+
+#[cfg(any(feature = "cbor", feature = "client"))]
+impl<T: LexType + serde::de::DeserializeOwned> crate::rt::Union for RecordOf<T> {
+    const MEMBERS: &'static [&'static str] = &[T::TYPE];
+
+    fn decode_member<'de, A: serde::de::MapAccess<'de>>(
+        _index: usize,
+        member: crate::rt::Member<'de, A>,
+    ) -> Result<Self, A::Error> {
+        member.deserialize().map(RecordOf)
+    }
+
+    fn unknown(data: Unknown) -> Result<Self, Unknown> {
+        Err(data)
+    }
+}
+
+#[cfg(any(feature = "cbor", feature = "client"))]
+impl<'de, T: LexType + serde::de::DeserializeOwned> serde::Deserialize<'de> for RecordOf<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::rt::deserialize_union(deserializer)
+    }
+}
+
+#[cfg(any(feature = "cbor", feature = "client"))]
+impl<T: LexType + serde::Serialize> serde::Serialize for RecordOf<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::rt::Tagged::new(T::TYPE, &self.0).serialize(serializer)
+    }
+}
+
 /// The `key` of a record definition: which record keys a collection uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecordKeyKind {

@@ -1,5 +1,7 @@
 //! The `tid` format.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{FormatError, Reason};
@@ -57,15 +59,55 @@ impl Tid {
     /// A TID for the current system time and `clock_id` (at most 1023). A
     /// clock set before 1970 gives timestamp zero.
     ///
-    /// Two calls within the same microsecond give the same TID: a generator
-    /// that needs unique, increasing TIDs has to keep track of the last one.
+    /// Two calls within the same microsecond give the same TID, and a clock
+    /// set back gives smaller ones: for unique, increasing TIDs (record keys,
+    /// repository revisions) use [`Tid::next`].
     pub fn now(clock_id: u16) -> Result<Self, FormatError> {
-        let micros = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| {
-                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+        Self::from_parts(system_micros().min(MAX_TIMESTAMP), clock_id)
+    }
+
+    /// A new TID from this process's generator: no two calls in the process
+    /// return the same one, from any thread, and each is greater than every
+    /// one returned before it.
+    ///
+    /// The timestamp is the system time, or one microsecond after the last
+    /// TID's when the clock has not moved on since (many calls in one
+    /// microsecond, a clock set back): TIDs then run ahead of the clock until
+    /// it catches up. The clock identifier is drawn at random once per
+    /// process (from the standard library's randomly keyed hasher, which
+    /// the operating system seeds), so that TIDs made at the same moment by
+    /// other processes most likely differ from this one's too.
+    ///
+    /// Fails only once the timestamps run out (a clock or a run of TIDs past
+    /// 2^53 - 1 microseconds, in the year 2255); no TID is handed out then.
+    ///
+    /// ```
+    /// use atlex::types::Tid;
+    ///
+    /// let first = Tid::next()?;
+    /// let second = Tid::next()?;
+    /// assert!(first < second);
+    /// assert_eq!(first.clock_id(), second.clock_id());
+    /// # Ok::<(), atlex::types::FormatError>(())
+    /// ```
+    pub fn next() -> Result<Self, FormatError> {
+        static LAST: AtomicU64 = AtomicU64::new(0);
+        static CLOCK_ID: OnceLock<u16> = OnceLock::new();
+        let clock_id = *CLOCK_ID.get_or_init(random_clock_id);
+        Self::next_from(&LAST, system_micros(), clock_id)
+    }
+
+    /// The TID after `last` (a timestamp, updated) for clock reading `now`:
+    /// `now`, or `last` + 1 when `now` is not past it.
+    fn next_from(last: &AtomicU64, now: u64, clock_id: u16) -> Result<Self, FormatError> {
+        let after = |previous: u64| now.max(previous.saturating_add(1));
+        let (Ok(previous) | Err(previous)) =
+            last.fetch_update(Ordering::AcqRel, Ordering::Acquire, |previous| {
+                Some(after(previous)).filter(|&next| next <= MAX_TIMESTAMP)
             });
-        Self::from_parts(micros.min(MAX_TIMESTAMP), clock_id)
+        // Past the largest timestamp (the update was refused), this is the
+        // error that says so.
+        Self::from_parts(after(previous), clock_id)
     }
 
     /// The 64-bit integer this TID writes.
@@ -94,6 +136,26 @@ impl Tid {
             .collect();
         Self(text)
     }
+}
+
+/// Microseconds since the UNIX epoch by the system clock; zero for a clock
+/// set before 1970.
+fn system_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+        })
+}
+
+/// A clock identifier drawn at random: 10 bits of a hash with the standard
+/// library's random keys (seeded from the operating system's random source
+/// once per thread, and different for each `RandomState`).
+fn random_clock_id() -> u16 {
+    use std::hash::BuildHasher as _;
+    let hash = std::collections::hash_map::RandomState::new().hash_one(());
+    // The mask keeps 10 bits, so the value always fits.
+    u16::try_from(hash & u64::from(MAX_CLOCK_ID)).unwrap_or_default()
 }
 
 /// The base32-sortable digit (`234567abcdefghijklmnopqrstuvwxyz`) for the
@@ -186,6 +248,75 @@ mod tests {
         assert!(now > b);
         assert_eq!(now.clock_id(), 7);
         assert!(Tid::now(1024).is_err());
+    }
+
+    #[test]
+    fn next_is_unique_and_increasing_across_threads() {
+        const THREADS: usize = 8;
+        const CALLS: usize = 5_000;
+        let runs: Vec<Vec<Tid>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| (0..CALLS).map(|_| Tid::next().unwrap()).collect::<Vec<_>>())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let clock_id = runs[0][0].clock_id();
+        let mut all = std::collections::HashSet::new();
+        for run in &runs {
+            assert!(run.windows(2).all(|pair| pair[0] < pair[1]));
+            assert!(run.iter().all(|tid| tid.clock_id() == clock_id));
+            all.extend(run.iter().cloned());
+        }
+        assert_eq!(all.len(), THREADS * CALLS);
+        // Later calls are greater than all of these.
+        let later = Tid::next().unwrap();
+        assert!(all.iter().all(|tid| *tid < later));
+        assert!(Tid::validate(later.as_str()).is_ok());
+    }
+
+    #[test]
+    fn next_runs_ahead_of_a_clock_that_stands_still_or_goes_back() {
+        let last = AtomicU64::new(0);
+        let readings = [1_000, 1_000, 1_000, 999, 500, 0, 1_002, 2_000, 1_999, 5_000];
+        let expected = [
+            1_000, 1_001, 1_002, 1_003, 1_004, 1_005, 1_006, 2_000, 2_001, 5_000,
+        ];
+        let got: Vec<u64> = readings
+            .iter()
+            .map(|&now| {
+                let tid = Tid::next_from(&last, now, 9).unwrap();
+                assert_eq!(tid.clock_id(), 9);
+                tid.timestamp_micros()
+            })
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(last.load(Ordering::Acquire), 5_000);
+    }
+
+    #[test]
+    fn next_fails_once_the_timestamps_run_out() {
+        let last = AtomicU64::new(MAX_TIMESTAMP - 1);
+        let tid = Tid::next_from(&last, 0, 3).unwrap();
+        assert_eq!(tid.timestamp_micros(), MAX_TIMESTAMP);
+        let err = Tid::next_from(&last, 0, 3).unwrap_err();
+        assert!(err.reason.starts_with("timestamp too large"), "{err}");
+        // Nothing was taken.
+        assert_eq!(last.load(Ordering::Acquire), MAX_TIMESTAMP);
+        // A clock past the range is refused too, and leaves the last as it was.
+        let last = AtomicU64::new(0);
+        assert!(Tid::next_from(&last, MAX_TIMESTAMP + 1, 3).is_err());
+        assert!(Tid::next_from(&last, u64::MAX, 3).is_err());
+        assert_eq!(last.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn clock_ids_are_drawn_at_random() {
+        let drawn: std::collections::HashSet<u16> = (0..64).map(|_| random_clock_id()).collect();
+        assert!(drawn.iter().all(|&id| id <= MAX_CLOCK_ID));
+        // 64 draws from 1024 values: all equal only if nothing is random.
+        assert!(drawn.len() > 1, "{drawn:?}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub struct Payload {
 }
 
 /// Why a body could not be encoded.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encode the body as {encoding}: {reason}")]
 pub struct EncodeError {
     /// The intended encoding.

@@ -1,0 +1,302 @@
+//! `Client::subscribe` against WebSocket servers on loopback: the cursor a
+//! stream keeps (`EventStream::last_seq`) across dropped `next()` calls and
+//! reconnects, and that no message is lost or repeated around them.
+//!
+//! The runtime cannot depend on the generated bindings, so the subscription
+//! below is declared with the derives `atlex-codegen` uses.
+
+#![cfg(all(feature = "client", feature = "subscriptions"))]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use atlex::client::{Client, EventStream, Reconnect};
+use atlex::subscription::{Frame, SubscriptionError};
+use futures_util::{SinkExt as _, StreamExt as _};
+use tokio::io::AsyncWriteExt as _;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+
+/// `test.events.subscribe`: a stream of numbered ticks.
+mod events {
+    #[derive(Clone, Copy, Debug, Default, atlex::rt::Subscription)]
+    #[lex(subscription = "test.events.subscribe", params, message)]
+    pub struct Subscribe;
+
+    #[derive(Clone, Debug, Default, PartialEq, Eq, atlex::rt::Params)]
+    pub struct Params {
+        pub cursor: Option<i64>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Union)]
+    pub enum Message {
+        #[lex("test.events.subscribe#tick")]
+        Tick(Box<Tick>),
+        #[lex(unknown)]
+        Unknown(atlex::rt::Unknown),
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
+    pub enum Error {
+        FutureCursor {
+            message: Option<String>,
+        },
+        #[lex(unknown)]
+        Unknown(atlex::rt::UnknownError),
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
+    #[lex(type = "test.events.subscribe#tick")]
+    pub struct Tick {
+        pub seq: i64,
+    }
+}
+
+use events::{Message, Subscribe};
+
+type Item = Result<Message, SubscriptionError<events::Error>>;
+
+/// The frame of tick `seq`.
+fn tick(seq: i64) -> Vec<u8> {
+    Frame::message("#tick", &serde_json::json!({ "seq": seq }))
+        .unwrap()
+        .to_bytes()
+        .to_vec()
+}
+
+/// `payload` as an unmasked binary WebSocket frame (what a server sends).
+fn ws_frame(payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x82];
+    match u16::try_from(payload.len()) {
+        Ok(len @ 0..126) => frame.push(len as u8),
+        Ok(len) => {
+            frame.push(126);
+            frame.extend(len.to_be_bytes());
+        }
+        Err(_) => {
+            frame.push(127);
+            frame.extend((payload.len() as u64).to_be_bytes());
+        }
+    }
+    frame.extend(payload);
+    frame
+}
+
+/// Sends tick `seq` in two writes `pause` apart, cut in the middle of its
+/// body: a reader that stops in between has taken half the message off the
+/// connection.
+async fn send_split(
+    socket: &mut WebSocketStream<tokio::net::TcpStream>,
+    seq: i64,
+    pause: Duration,
+) {
+    let bytes = ws_frame(&tick(seq));
+    let (first, rest) = bytes.split_at(bytes.len() / 2);
+    let tcp = socket.get_mut();
+    tcp.write_all(first).await.unwrap();
+    tcp.flush().await.unwrap();
+    tokio::time::sleep(pause).await;
+    tcp.write_all(rest).await.unwrap();
+    tcp.flush().await.unwrap();
+}
+
+/// A WebSocket server on a loopback port that does `act` with each
+/// connection, given the number of the connection (from 0) and its
+/// `cursor` parameter; the base URL, and the cursors connections came with.
+async fn serve<F, Fut>(act: F) -> (String, Arc<Mutex<Vec<Option<String>>>>)
+where
+    F: Fn(usize, Option<i64>, WebSocketStream<tokio::net::TcpStream>) -> Fut
+        + Send
+        + Sync
+        + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let cursors = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&cursors);
+    tokio::spawn(async move {
+        let mut count = 0;
+        while let Ok((tcp, _)) = listener.accept().await {
+            let mut cursor = None;
+            // The callback's signature is tungstenite's.
+            #[allow(clippy::result_large_err)]
+            let callback = |request: &Request, response: Response| {
+                cursor = form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+                    .find(|(name, _)| name == "cursor")
+                    .map(|(_, value)| value.into_owned());
+                Ok(response)
+            };
+            if let Ok(socket) = tokio_tungstenite::accept_hdr_async(tcp, callback).await {
+                seen.lock().unwrap().push(cursor.clone());
+                let cursor = cursor.map(|cursor| cursor.parse().unwrap());
+                tokio::spawn(act(count, cursor, socket));
+                count += 1;
+            }
+        }
+    });
+    (format!("http://{address}"), cursors)
+}
+
+fn stream(url: &str) -> EventStream<Subscribe> {
+    Client::new(url)
+        .unwrap()
+        .subscribe(Subscribe, &events::Params::default())
+}
+
+fn seq_of(item: &Item) -> i64 {
+    match item {
+        Ok(Message::Tick(tick)) => tick.seq,
+        other => panic!("expected a tick, got {other:?}"),
+    }
+}
+
+async fn next(stream: &mut EventStream<Subscribe>) -> Option<Item> {
+    tokio::time::timeout(Duration::from_secs(20), stream.next())
+        .await
+        .expect("the stream answers within 20 s")
+}
+
+#[tokio::test]
+async fn last_seq_is_kept_through_a_timed_out_next_and_the_half_read_message_follows() {
+    let (url, _) = serve(|_, _, mut socket| async move {
+        socket.send(Ws::binary(tick(1))).await.unwrap();
+        send_split(&mut socket, 2, Duration::from_millis(800)).await;
+        socket.send(Ws::binary(tick(3))).await.unwrap();
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let mut stream = stream(&url);
+    assert_eq!(stream.last_seq(), None);
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
+    assert_eq!(stream.last_seq(), Some(1));
+    // The first half of tick 2 arrives, the rest only after the timeout.
+    let timed_out = tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
+    assert!(timed_out.is_err(), "{timed_out:?}");
+    assert_eq!(stream.last_seq(), Some(1));
+    assert!(
+        format!("{stream:?}").contains("last_seq: Some(1)"),
+        "{stream:?}"
+    );
+    // The read the dropped `next()` started goes on: tick 2, whole.
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 2);
+    assert_eq!(stream.last_seq(), Some(2));
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 3);
+    assert_eq!(stream.last_seq(), Some(3));
+    assert!(next(&mut stream).await.is_none());
+    assert_eq!(stream.last_seq(), Some(3));
+}
+
+#[tokio::test]
+async fn last_seq_is_kept_when_next_loses_a_select() {
+    let (url, _) = serve(|_, _, mut socket| async move {
+        socket.send(Ws::binary(tick(1))).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        socket.send(Ws::binary(tick(2))).await.unwrap();
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let mut stream = stream(&url);
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
+    let mut lost = 0;
+    loop {
+        tokio::select! {
+            item = stream.next() => {
+                assert_eq!(seq_of(&item.unwrap()), 2);
+                break;
+            }
+            () = tokio::time::sleep(Duration::from_millis(20)) => {
+                lost += 1;
+                assert_eq!(stream.last_seq(), Some(1));
+            }
+        }
+    }
+    assert!(lost >= 5, "next() lost {lost} races");
+    assert_eq!(stream.last_seq(), Some(2));
+    assert!(next(&mut stream).await.is_none());
+}
+
+#[tokio::test]
+async fn many_cancelled_reads_lose_and_repeat_nothing() {
+    const TICKS: i64 = 200;
+    let (url, _) = serve(|_, _, mut socket| async move {
+        for seq in 1..=TICKS {
+            if seq % 2 == 0 {
+                send_split(&mut socket, seq, Duration::from_millis(2)).await;
+            } else {
+                socket.send(Ws::binary(tick(seq))).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let mut stream = stream(&url);
+    let mut seqs = Vec::new();
+    let mut cancelled = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(tokio::time::Instant::now() < deadline, "after {seqs:?}");
+        tokio::select! {
+            item = stream.next() => match item {
+                Some(item) => {
+                    seqs.push(seq_of(&item));
+                    assert_eq!(stream.last_seq(), seqs.last().copied());
+                }
+                None => break,
+            },
+            () = tokio::time::sleep(Duration::from_micros(500)) => {
+                cancelled += 1;
+                assert_eq!(stream.last_seq(), seqs.last().copied());
+            }
+        }
+    }
+    assert_eq!(seqs, (1..=TICKS).collect::<Vec<_>>());
+    assert!(cancelled > 0);
+}
+
+#[tokio::test]
+async fn a_reconnect_resumes_from_last_seq() {
+    // Each connection sends the two ticks after its cursor, then closes
+    // with an error; the client comes back after a backoff.
+    let (url, cursors) = serve(|_, cursor, mut socket| async move {
+        let from = cursor.unwrap_or(0);
+        for seq in from + 1..=from + 2 {
+            socket.send(Ws::binary(tick(seq))).await.unwrap();
+        }
+        let _ = socket
+            .close(Some(CloseFrame {
+                code: CloseCode::Error,
+                reason: "restarting".into(),
+            }))
+            .await;
+    })
+    .await;
+    let mut stream = stream(&url).reconnect(Reconnect {
+        initial: Duration::from_millis(600),
+        max: Duration::from_millis(600),
+        max_attempts: Some(5),
+    });
+    let mut seqs = Vec::new();
+    while seqs.len() < 6 {
+        match next(&mut stream).await.unwrap() {
+            Err(SubscriptionError::Closed { code: 1011, .. }) => {
+                assert_eq!(stream.last_seq(), seqs.last().copied());
+                // While the stream waits to reconnect, a `next()` that
+                // gives up leaves the cursor as it was.
+                let waiting = tokio::time::timeout(Duration::from_millis(100), stream.next()).await;
+                assert!(waiting.is_err(), "{waiting:?}");
+                assert_eq!(stream.last_seq(), seqs.last().copied());
+            }
+            item => {
+                seqs.push(seq_of(&item));
+                assert_eq!(stream.last_seq(), seqs.last().copied());
+            }
+        }
+    }
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
+    let cursors = cursors.lock().unwrap().clone();
+    assert_eq!(cursors, [None, Some("2".to_owned()), Some("4".to_owned())]);
+}
