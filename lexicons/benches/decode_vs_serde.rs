@@ -26,7 +26,8 @@
 //!   page once with every contender in an order that rotates from sample to
 //!   sample. Each round prints each contender's median time and its ratio to
 //!   atlex's; the summary gives the median of the rounds' ratios and their
-//!   range.
+//!   range, and the same for the ratios of the rounds' fastest samples (less
+//!   moved by a slow spell of the machine).
 //! - `cargo bench -p atlex-lexicons --bench decode_vs_serde -- callgrind`
 //!   (or `cargo xtask bench decode --callgrind`): instructions per decode
 //!   under valgrind's callgrind, which counts only the decoding function
@@ -200,10 +201,10 @@ fn interleaved(rounds: usize, samples: usize) -> Result<(), String> {
         check(*page, text)?;
     }
     let n = CONTENDERS.len();
-    // ratios[page][contender][round]: the contender's median time over
-    // atlex's, in that round.
-    let mut ratios = vec![vec![Vec::new(); n]; pages.len()];
-    let mut times = vec![vec![Vec::new(); n]; pages.len()];
+    // medians[page][contender][round] and fastest[page][contender][round]:
+    // the median and the fastest of the round's samples, in ms.
+    let mut medians = vec![vec![Vec::new(); n]; pages.len()];
+    let mut fastest = vec![vec![Vec::new(); n]; pages.len()];
     println!("{rounds} rounds of {samples} samples per page; median ms per decode, ratio to atlex");
     for round in 0..rounds {
         for (p, (page, text)) in pages.iter().enumerate() {
@@ -219,32 +220,38 @@ fn interleaved(rounds: usize, samples: usize) -> Result<(), String> {
                     round_times[c].push(millis(elapsed));
                 }
             }
-            let medians: Vec<f64> = round_times.iter_mut().map(|t| median(t)).collect();
             let mut line = format!("round {} {:<8}", round + 1, page.name());
-            for (c, contender) in CONTENDERS.iter().enumerate() {
-                let ratio = medians[c] / medians[0];
-                line.push_str(&format!(" {} {:.3}", contender.name, medians[c]));
+            for (c, times) in round_times.iter_mut().enumerate() {
+                let (middle, low, _) = spread(times);
+                medians[p][c].push(middle);
+                fastest[p][c].push(low);
+                line.push_str(&format!(" {} {middle:.3}", CONTENDERS[c].name));
                 if c > 0 {
-                    line.push_str(&format!(" ({ratio:.2}×)"));
+                    line.push_str(&format!(" ({:.2}×)", middle / medians[p][0][round]));
                 }
-                ratios[p][c].push(ratio);
-                times[p][c].push(medians[c]);
             }
             println!("{line}");
         }
     }
-    println!("\nover {rounds} rounds: median ratio to atlex (range); median ms (range)");
+    println!(
+        "\nover {rounds} rounds, ratio to atlex of the rounds' medians and of their fastest \
+         samples: median (range); median ms (range)"
+    );
     for (p, (page, _)) in pages.iter().enumerate() {
         for (c, contender) in CONTENDERS.iter().enumerate() {
-            let (ratio, low, high) = spread(&mut ratios[p][c]);
-            let (ms, fastest, slowest) = spread(&mut times[p][c]);
-            let ratio = if c == 0 {
+            let (ms, low_ms, high_ms) = spread(&mut medians[p][c].clone());
+            let ratios = if c == 0 {
                 String::from("reference")
             } else {
-                format!("{ratio:.2}× ({low:.2}–{high:.2})")
+                let ratio = |times: &[Vec<f64>]| {
+                    let mut r: Vec<f64> = (0..rounds).map(|i| times[c][i] / times[0][i]).collect();
+                    let (middle, low, high) = spread(&mut r);
+                    format!("{middle:.2}× ({low:.2}–{high:.2})")
+                };
+                format!("{} fastest {}", ratio(&medians[p]), ratio(&fastest[p]))
             };
             println!(
-                "  {:<8} {:<12} {ratio:<20} {ms:.3} ms ({fastest:.3}–{slowest:.3})",
+                "  {:<8} {:<12} {ratios:<42} {ms:.3} ms ({low_ms:.3}–{high_ms:.3})",
                 page.name(),
                 contender.name
             );
