@@ -1,3 +1,8 @@
+//! `cargo xtask bench decode`: the `decode_vs_serde` bench of
+//! atlex-lexicons in its interleaved mode (or, with `--callgrind`, its
+//! instruction counts): decoding two pages with the generated types against
+//! hand-written serde types and `serde_json::Value`. See the bench's docs.
+//!
 //! `cargo xtask bench build`: how long the generated bindings take to build,
 //! against atrium-api 0.26 with the same four namespaces (`app.bsky`,
 //! `chat.bsky`, `com.atproto`, `tools.ozone`), in one run.
@@ -38,6 +43,10 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 pub const USAGE: &str = "\
+  bench decode [--rounds N] [--samples K] [--callgrind]
+               decoding with the generated types against hand-written serde types and
+               serde_json::Value, N interleaved rounds (default 5) of K samples (default 40);
+               --callgrind: instructions per decode instead, under valgrind (no rounds)
   bench build [--rounds N] [--base REV] [--release-bindings] [--dir DIR]
                time building atlex-lexicons and a downstream decoding binary against
                atrium-api 0.26 (same namespaces), N interleaved rounds (default 4);
@@ -85,6 +94,7 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
     let mut release_bindings = false;
     let mut dir = root.join("target/bench-build");
     let mut rest = match args {
+        ["decode", rest @ ..] => return bench_decode(root, rest),
         ["build", rest @ ..] => rest.iter(),
         _ => {
             eprintln!("usage: cargo xtask\n{USAGE}");
@@ -122,6 +132,50 @@ pub fn run(root: &Path, args: &[&str]) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `bench decode`: runs the bench binary, which does the measuring.
+fn bench_decode(root: &Path, args: &[&str]) -> ExitCode {
+    let callgrind = args.contains(&"--callgrind");
+    let mut bench_args = vec![if callgrind {
+        "callgrind"
+    } else {
+        "interleaved"
+    }];
+    let mut rest = args.iter().filter(|&&arg| arg != "--callgrind");
+    while let Some(&option) = rest.next() {
+        match (option, rest.next()) {
+            ("--rounds" | "--samples", Some(&n))
+                if !callgrind && n.parse::<usize>().is_ok_and(|n| n > 0) =>
+            {
+                bench_args.extend([option, n]);
+            }
+            _ => {
+                eprintln!("usage: cargo xtask\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args([
+            "bench",
+            "-p",
+            "atlex-lexicons",
+            "--bench",
+            "decode_vs_serde",
+            "--",
+        ])
+        .args(&bench_args)
+        .current_dir(root)
+        .status();
+    match status {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: cannot run cargo: {err}");
             ExitCode::FAILURE
         }
     }

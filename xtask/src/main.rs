@@ -1,5 +1,5 @@
 //! Repository tasks: `cargo xtask gen [--check]`, `cargo xtask lexicons
-//! --check`, `cargo xtask bench build`.
+//! --check`, `cargo xtask bench build`, `cargo xtask bench decode`.
 //!
 //! `gen` regenerates the bindings of `atlex-lexicons` from the lexicon JSON
 //! in `lexicons/` (into `lexicons/src/generated/`) and the namespace features
