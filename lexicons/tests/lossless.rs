@@ -308,3 +308,20 @@ fn rich_text_built_here_is_the_reference_clients_post() {
         entry["cid"].as_str().unwrap()
     );
 }
+
+/// Data kept whole decodes into the record dispatch, and into each type.
+#[test]
+fn unknown_data_decodes_into_the_record_dispatch() {
+    use atlex_lexicons::app::bsky::feed::post::Post;
+    let entry = corpus_entry("post_mentions_links_tags");
+    let data = Unknown::from_json(entry["json"].clone()).unwrap();
+    let Record::AppBskyFeedPost(post) = data.decode::<Record>().unwrap() else {
+        panic!("not a post");
+    };
+    assert_eq!(*post, data.decode::<Post>().unwrap());
+    // A type the bindings do not have stays data; one they have is checked.
+    let other = Unknown::from_json(serde_json::json!({"$type": "com.example.x", "a": 1})).unwrap();
+    assert!(matches!(other.decode::<Record>(), Ok(Record::Unknown(_))));
+    let err = other.decode::<Post>().unwrap_err().to_string();
+    assert!(err.contains("app.bsky.feed.post"), "{err}");
+}

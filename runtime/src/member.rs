@@ -33,6 +33,9 @@ pub trait Union: Sized {
     /// The `$type` of each member, in lexicon order; a member is known by its
     /// index here.
     const MEMBERS: &'static [&'static str];
+    /// Whether the union is open: a member of another `$type` is kept
+    /// ([`unknown`](Self::unknown)) rather than refused.
+    const OPEN: bool = false;
 
     /// Reads member number `index` of [`MEMBERS`](Self::MEMBERS). (The
     /// derive calls the decoder it implements on
@@ -57,6 +60,22 @@ pub trait DecodeUnion<U> {
         index: usize,
         member: Member<'de, A>,
     ) -> Result<U, A::Error>;
+}
+
+/// [`Typed::accepts`](crate::data::Typed::accepts) of union `U`: one of its
+/// members, or any `$type` for an open union.
+pub fn union_accepts<U: Union>(found: &str) -> bool {
+    U::OPEN || member_index(U::MEMBERS, found).is_some()
+}
+
+/// [`Typed::expected`](crate::data::Typed::expected) of union `U`.
+pub fn union_expected<U: Union>() -> String {
+    let members = U::MEMBERS.join(", ");
+    if U::OPEN {
+        format!("any $type (members: {members})")
+    } else {
+        format!("one of {members}")
+    }
 }
 
 /// `Deserialize` of a generated union: an object with a string `$type`.

@@ -16,10 +16,13 @@ pub use crate::binding::{
     Auth, BearerUse, Binding, BodyFormat, CommonNames, Envelope, HttpMethod, PathTemplate,
 };
 pub use crate::builder::{IsSet, Set, Unset};
-pub use crate::data::{Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Unknown};
+pub use crate::data::{
+    Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Typed, Unknown,
+};
 pub use crate::helpers::deserialize_str;
 pub use crate::member::{
     DecodeUnion, Member, Union, deserialize_union, serialize_member, unexpected_member,
+    union_accepts, union_expected,
 };
 pub use crate::object::{
     DecodeObject, Decoders, Fields, Object, deserialize_object, encode_unknown, serialize_object,

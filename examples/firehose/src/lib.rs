@@ -122,7 +122,7 @@ impl Pds {
         let internal = |err: &dyn std::fmt::Display| CommonError::InternalServerError {
             message: Some(err.to_string()),
         };
-        let rev = Tid::now(0).map_err(|e| internal(&e))?;
+        let rev = Tid::next().map_err(|e| internal(&e))?;
         // No MST: `data` links to an empty node (see the crate's docs).
         let empty_mst =
             cbor::cid_of(&serde_json::json!({"e": [], "l": null})).map_err(|e| internal(&e))?;
@@ -212,7 +212,7 @@ impl repo::Service for Pds {
         let rkey = match input.rkey {
             Some(rkey) => rkey,
             None => RecordKey::new(
-                Tid::now(0)
+                Tid::next()
                     .map_err(|e| HandlerError::internal(e.to_string()))?
                     .as_str(),
             )

@@ -190,9 +190,11 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
     });
     let map = map_param(name);
+    let open = unknown.is_some();
     Ok(quote! {
         impl #rt::Union for #name {
             const MEMBERS: &'static [&'static str] = &[#(#types),*];
+            const OPEN: bool = #open;
 
             #[inline]
             fn decode_member<'de, A: #serde::de::MapAccess<'de>>(
@@ -226,6 +228,16 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         impl #serde::Serialize for #name {
             fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 #serialize_body
+            }
+        }
+
+        impl #rt::Typed for #name {
+            fn accepts(found: &str) -> bool {
+                #rt::union_accepts::<Self>(found)
+            }
+
+            fn expected() -> ::std::string::String {
+                #rt::union_expected::<Self>()
             }
         }
 

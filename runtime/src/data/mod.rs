@@ -27,7 +27,7 @@ pub use check::{
     DataModelError, check_data_model, check_data_model_object, json_kind, special_object,
 };
 pub use link::{Blob, Bytes, CidLink};
-pub use unknown::{DecodeUnknownError, ExtraFields, Unknown};
+pub use unknown::{DecodeUnknownError, ExtraFields, Typed, Unknown};
 pub use value::Value;
 
 #[cfg(feature = "cbor")]

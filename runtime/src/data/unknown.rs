@@ -55,11 +55,37 @@ impl Unknown {
         self.0.type_name()
     }
 
-    /// Reads the data as `T`. The `$type`, when present, must be `T`'s.
-    pub fn decode<T: LexType + DeserializeOwned>(&self) -> Result<T, DecodeUnknownError> {
+    /// Reads the data as `T`: a generated object or record, whose `$type` it
+    /// must have when it has one, or a union (the record dispatch of a set
+    /// of bindings, say), one of whose members it must be.
+    ///
+    /// ```
+    /// use atlex::data::Unknown;
+    /// use atlex::rt;
+    ///
+    /// #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    /// #[lex(record = "com.example.note", key = "tid")]
+    /// pub struct Note {
+    ///     pub text: String,
+    /// }
+    ///
+    /// #[derive(Clone, Debug, PartialEq, Eq, rt::Union)]
+    /// pub enum Record {
+    ///     #[lex("com.example.note")]
+    ///     Note(Box<Note>),
+    ///     #[lex(unknown)]
+    ///     Unknown(rt::Unknown),
+    /// }
+    ///
+    /// let data: Unknown = serde_json::from_str(r#"{"$type": "com.example.note", "text": "hi"}"#)?;
+    /// assert_eq!(data.decode::<Note>()?.text, "hi");
+    /// assert!(matches!(data.decode::<Record>()?, Record::Note(note) if note.text == "hi"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decode<T: Typed>(&self) -> Result<T, DecodeUnknownError> {
         match self.type_name() {
-            Some(found) if found != T::TYPE => Err(DecodeUnknownError::TypeMismatch {
-                expected: T::TYPE,
+            Some(found) if !T::accepts(found) => Err(DecodeUnknownError::TypeMismatch {
+                expected: T::expected(),
                 found: found.to_owned(),
             }),
             _ => {
@@ -105,14 +131,35 @@ impl TryFrom<serde_json::Value> for Unknown {
     }
 }
 
+/// A generated type that data is read as by its `$type`
+/// ([`Unknown::decode`]): an object or record, which has one `$type`
+/// ([`LexType`]), or a union, whose members have theirs
+/// (`#[derive(Union)]` implements it).
+pub trait Typed: DeserializeOwned {
+    /// Whether data of `$type` `found` may be read as this type.
+    fn accepts(found: &str) -> bool;
+    /// What [`accepts`](Self::accepts) accepts, for an error.
+    fn expected() -> String;
+}
+
+impl<T: LexType + DeserializeOwned> Typed for T {
+    fn accepts(found: &str) -> bool {
+        found == T::TYPE
+    }
+
+    fn expected() -> String {
+        format!("{:?}", T::TYPE)
+    }
+}
+
 /// Why [`Unknown::decode`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeUnknownError {
     /// The data names another type.
-    #[error("expected $type {expected:?}, found {found:?}")]
+    #[error("expected $type {expected}, found {found:?}")]
     TypeMismatch {
-        /// The type asked for.
-        expected: &'static str,
+        /// The type or types asked for.
+        expected: String,
         /// The `$type` in the data.
         found: String,
     },
