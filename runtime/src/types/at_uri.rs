@@ -45,6 +45,27 @@ impl AtUri {
 }
 
 fn check(s: &str) -> Result<(), Reason> {
+    if fast(s) { Ok(()) } else { diagnose(s) }
+}
+
+/// Whether `s` is valid, in one pass (see [`super::fast`]); `false` leaves
+/// the decision to [`diagnose`].
+#[inline]
+pub(super) fn fast(s: &str) -> bool {
+    super::fast::at_uri(
+        s,
+        MAX_LEN,
+        super::fast::AtUriLimits {
+            did: super::did::MAX_LEN,
+            handle: super::handle::MAX_LEN,
+            nsid: super::nsid::MAX_LEN,
+            record_key: super::record_key::MAX_LEN,
+        },
+    )
+}
+
+/// The full check, naming what is wrong.
+pub(crate) fn diagnose(s: &str) -> Result<(), Reason> {
     if s.len() > MAX_LEN {
         return Err(format!("too long: {} bytes, max {MAX_LEN}", s.len()).into());
     }

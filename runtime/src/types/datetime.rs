@@ -184,7 +184,8 @@ fn parse(s: &str) -> Result<Parts, Reason> {
         micros,
         offset_minutes,
     };
-    if parts.unix_micros() < MIN_MICROS {
+    // Only a time in year 0000 with a positive offset can fall before it.
+    if year == 0 && parts.unix_micros() < MIN_MICROS {
         return Err("falls before year 0000 once converted to UTC".into());
     }
     Ok(parts)

@@ -3,7 +3,7 @@
 use super::Reason;
 
 /// Longest DID accepted, in bytes.
-const MAX_LEN: usize = 2048;
+pub(super) const MAX_LEN: usize = 2048;
 
 string_newtype! {
     /// A decentralized identifier (Lexicon format `did`), such as
@@ -37,6 +37,18 @@ impl Did {
 }
 
 pub(crate) fn check(s: &str) -> Result<(), Reason> {
+    if fast(s) { Ok(()) } else { diagnose(s) }
+}
+
+/// Whether `s` is valid, in one pass (see [`super::fast`]); `false` leaves
+/// the decision to [`diagnose`].
+#[inline]
+pub(super) fn fast(s: &str) -> bool {
+    super::fast::did(s, MAX_LEN)
+}
+
+/// The full check, naming what is wrong.
+pub(crate) fn diagnose(s: &str) -> Result<(), Reason> {
     if s.len() > MAX_LEN {
         return Err(format!("too long: {} bytes, max {MAX_LEN}", s.len()).into());
     }

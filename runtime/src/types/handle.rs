@@ -3,7 +3,7 @@
 use super::{Reason, check_domain_label};
 
 /// Longest handle accepted, in bytes.
-const MAX_LEN: usize = 253;
+pub(super) const MAX_LEN: usize = 253;
 
 string_newtype! {
     /// A handle (Lexicon format `handle`): a DNS domain name such as
@@ -33,6 +33,18 @@ impl Handle {
 }
 
 pub(crate) fn check(s: &str) -> Result<(), Reason> {
+    if fast(s) { Ok(()) } else { diagnose(s) }
+}
+
+/// Whether `s` is valid, in one pass (see [`super::fast`]); `false` leaves
+/// the decision to [`diagnose`].
+#[inline]
+pub(super) fn fast(s: &str) -> bool {
+    super::fast::handle(s, MAX_LEN)
+}
+
+/// The full check, naming what is wrong.
+pub(crate) fn diagnose(s: &str) -> Result<(), Reason> {
     if s.is_empty() {
         return Err("empty".into());
     }

@@ -170,6 +170,7 @@ mod at_uri;
 mod cid;
 mod datetime;
 mod did;
+mod fast;
 mod handle;
 mod language;
 mod nsid;

@@ -3,7 +3,7 @@
 use super::{Reason, check_domain_label};
 
 /// Longest NSID accepted, in bytes.
-const MAX_LEN: usize = 317;
+pub(super) const MAX_LEN: usize = 317;
 
 string_newtype! {
     /// A namespaced identifier (Lexicon format `nsid`), such as
@@ -50,6 +50,18 @@ impl Nsid {
 }
 
 pub(crate) fn check(s: &str) -> Result<(), Reason> {
+    if fast(s) { Ok(()) } else { diagnose(s) }
+}
+
+/// Whether `s` is valid, in one pass (see [`super::fast`]); `false` leaves
+/// the decision to [`diagnose`].
+#[inline]
+pub(super) fn fast(s: &str) -> bool {
+    super::fast::nsid(s, MAX_LEN)
+}
+
+/// The full check, naming what is wrong.
+pub(crate) fn diagnose(s: &str) -> Result<(), Reason> {
     if s.len() > MAX_LEN {
         return Err(format!("too long: {} bytes, max {MAX_LEN}", s.len()).into());
     }

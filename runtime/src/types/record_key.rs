@@ -3,7 +3,7 @@
 use super::{Reason, Tid};
 
 /// Longest record key accepted, in bytes.
-const MAX_LEN: usize = 512;
+pub(super) const MAX_LEN: usize = 512;
 
 string_newtype! {
     /// A record key (Lexicon format `record-key`): the last part of a record's
@@ -22,6 +22,18 @@ impl From<Tid> for RecordKey {
 }
 
 pub(crate) fn check(s: &str) -> Result<(), Reason> {
+    if fast(s) { Ok(()) } else { diagnose(s) }
+}
+
+/// Whether `s` is valid, in one pass (see [`super::fast`]); `false` leaves
+/// the decision to [`diagnose`].
+#[inline]
+pub(super) fn fast(s: &str) -> bool {
+    super::fast::record_key(s, MAX_LEN)
+}
+
+/// The full check, naming what is wrong.
+pub(crate) fn diagnose(s: &str) -> Result<(), Reason> {
     if s.is_empty() {
         return Err("empty".into());
     }

@@ -24,6 +24,18 @@ impl Uri {
 }
 
 fn check(s: &str) -> Result<(), Reason> {
+    if fast(s) { Ok(()) } else { diagnose(s) }
+}
+
+/// Whether `s` is valid, in one pass (see [`super::fast`]); `false` leaves
+/// the decision to [`diagnose`].
+#[inline]
+pub(super) fn fast(s: &str) -> bool {
+    super::fast::uri(s, MAX_LEN)
+}
+
+/// The full check, naming what is wrong.
+pub(crate) fn diagnose(s: &str) -> Result<(), Reason> {
     if s.is_empty() {
         return Err("empty".into());
     }
