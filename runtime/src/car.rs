@@ -21,10 +21,10 @@
 //! let record: Value = serde_json::from_str(r#"{"$type": "com.example.note", "text": "hi"}"#)?;
 //! let mut writer = CarWriter::new(Vec::new())?;
 //! let cid = writer.write_value(&record)?;
-//! let bytes = writer.finish_with_roots(&[cid])?;
+//! let bytes = writer.finish_with_roots(std::slice::from_ref(&cid))?;
 //!
 //! let car = Car::from_slice(&bytes)?;
-//! assert_eq!(car.roots(), [cid]);
+//! assert_eq!(car.roots(), std::slice::from_ref(&cid));
 //! assert_eq!(car.blocks.decode::<Value>(&cid)?, record);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -43,7 +43,9 @@ use std::io::{self, Read, Write};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::cbor::{self, Cid, DecodeError, EncodeError, VerifyError};
+use crate::cbor::{self, DecodeError, EncodeError, VerifyError};
+use crate::data::CidLink;
+use crate::types::{Cid, MAX_CID_BYTES};
 
 /// The largest block [`CarStream`] reads unless told otherwise: 4 MiB, four
 /// times atproto's largest record.
@@ -59,9 +61,10 @@ pub struct Header {
     pub roots: Vec<Cid>,
 }
 
+/// The header as encoded: the roots are links.
 #[derive(Serialize, Deserialize)]
 struct RawHeader {
-    roots: Vec<Cid>,
+    roots: Vec<CidLink>,
     version: u64,
 }
 
@@ -71,12 +74,14 @@ impl Header {
         if raw.version != 1 {
             return Err(CarError::Version(raw.version));
         }
-        Ok(Header { roots: raw.roots })
+        Ok(Header {
+            roots: raw.roots.into_iter().map(Cid::from).collect(),
+        })
     }
 
-    fn encode(&self) -> Result<Vec<u8>, CarError> {
+    fn encode(roots: &[Cid]) -> Result<Vec<u8>, CarError> {
         cbor::to_vec(&RawHeader {
-            roots: self.roots.clone(),
+            roots: roots.iter().cloned().map(CidLink).collect(),
             version: 1,
         })
         .map_err(CarError::Encode)
@@ -173,12 +178,7 @@ fn length_prefix(bytes: &[u8], offset: u64) -> Result<Option<(u64, usize)>, CarE
 
 /// Splits a section (after its length prefix) into a verified CID and data.
 fn section(bytes: &[u8], offset: u64) -> Result<(Cid, &[u8]), CarError> {
-    let mut cursor = bytes;
-    let cid = Cid::read_bytes(&mut cursor).map_err(|err| CarError::Cid {
-        offset,
-        reason: err.to_string(),
-    })?;
-    let data = cursor;
+    let (cid, data) = Cid::read_prefix(bytes).map_err(|reason| CarError::Cid { offset, reason })?;
     cbor::verify(&cid, data)?;
     Ok((cid, data))
 }
@@ -456,7 +456,7 @@ impl<'a> Car<'a> {
     pub fn to_vec(&self) -> Result<Vec<u8>, CarError> {
         let mut writer = CarWriter::new(Vec::new())?;
         let mut blocks: Vec<_> = self.blocks.iter().collect();
-        blocks.sort_by_key(|(cid, _)| **cid);
+        blocks.sort_unstable_by_key(|(cid, _)| *cid);
         for (cid, data) in blocks {
             writer.write_block(cid, data)?;
         }
@@ -489,8 +489,8 @@ impl<'a> Blocks<'a> {
     /// Encodes `value`, adds it and returns its CID.
     pub fn insert_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Cid, EncodeError> {
         let bytes = cbor::to_vec(value)?;
-        let cid = cbor::cid_for(cbor::DAG_CBOR, &bytes);
-        self.map.insert(cid, Cow::Owned(bytes));
+        let cid = Cid::of_dag_cbor(&bytes);
+        self.map.insert(cid.clone(), Cow::Owned(bytes));
         Ok(cid)
     }
 
@@ -545,9 +545,9 @@ impl<'a> Blocks<'a> {
     ) -> Result<T, BlockError> {
         let data = self
             .get(cid)
-            .ok_or_else(|| BlockError::Missing(Box::new(*cid)))?;
+            .ok_or_else(|| BlockError::Missing(Box::new(cid.clone())))?;
         decode(data).map_err(|error| BlockError::Decode {
-            cid: Box::new(*cid),
+            cid: Box::new(cid.clone()),
             error,
         })
     }
@@ -619,19 +619,20 @@ impl<W: Write> CarWriter<W> {
     /// Writes a block after checking that `data` is what `cid` names.
     pub fn write_block(&mut self, cid: &Cid, data: &[u8]) -> Result<(), CarError> {
         cbor::verify(cid, data)?;
-        let cid_bytes = cid.to_bytes();
+        let mut cid_buf = [0; MAX_CID_BYTES];
+        let cid_bytes = cid.write_bytes(&mut cid_buf);
         let mut prefix = unsigned_varint::encode::u64_buffer();
         let prefix =
             unsigned_varint::encode::u64((cid_bytes.len() + data.len()) as u64, &mut prefix);
         match &mut self.pending {
             Some(buf) => {
                 buf.extend_from_slice(prefix);
-                buf.extend_from_slice(&cid_bytes);
+                buf.extend_from_slice(cid_bytes);
                 buf.extend_from_slice(data);
             }
             None => {
                 self.writer.write_all(prefix)?;
-                self.writer.write_all(&cid_bytes)?;
+                self.writer.write_all(cid_bytes)?;
                 self.writer.write_all(data)?;
             }
         }
@@ -641,7 +642,7 @@ impl<W: Write> CarWriter<W> {
     /// Encodes `value` as DAG-CBOR, writes it and returns its CID.
     pub fn write_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Cid, CarError> {
         let bytes = cbor::to_vec(value).map_err(CarError::Encode)?;
-        let cid = cbor::cid_for(cbor::DAG_CBOR, &bytes);
+        let cid = Cid::of_dag_cbor(&bytes);
         self.write_block(&cid, &bytes)?;
         Ok(cid)
     }
@@ -672,10 +673,7 @@ impl<W: Write> CarWriter<W> {
 }
 
 fn write_header<W: Write>(writer: &mut W, roots: &[Cid]) -> Result<(), CarError> {
-    let header = Header {
-        roots: roots.to_vec(),
-    }
-    .encode()?;
+    let header = Header::encode(roots)?;
     let mut prefix = unsigned_varint::encode::u64_buffer();
     writer.write_all(unsigned_varint::encode::u64(
         header.len() as u64,
