@@ -116,7 +116,8 @@ impl From<CidLink> for Cid {
 }
 
 impl From<cid::Cid> for CidLink {
-    /// See [`Cid`'s conversion](Cid#impl-From<Cid>-for-Cid).
+    /// The CID; a CIDv0 becomes the CIDv1 of the same content, as in
+    /// [`Cid`]'s conversion.
     fn from(cid: cid::Cid) -> Self {
         Self(cid.into())
     }

@@ -110,10 +110,12 @@ impl Cid {
         check(value).map_err(|reason| FormatError::new(Self::FORMAT, reason, value))
     }
 
-    /// Reads a binary CID (as in CBOR tag 42 after its `0x00` prefix, or a
-    /// CAR section), which must be all of `bytes` and a CIDv1.
+    /// Reads a binary CID (as in CBOR tag 42, after its `0x00` prefix),
+    /// which must be all of `bytes` and a CIDv1.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        decode_bytes(bytes).map(Self::from_v1)
+        decode_bytes(bytes)
+            .map(Self::from_v1)
+            .map_err(|reason| format!("invalid binary CID: {reason}"))
     }
 
     /// Reads a binary CIDv1 at the front of `bytes` (a CAR section): the CID
@@ -164,8 +166,8 @@ impl Cid {
         &self.cid
     }
 
-    /// The canonical text: base32, lowercase, whatever text the CID was read
-    /// from (`Display` writes that text).
+    /// The canonical text (base32, lowercase), whatever text the CID was
+    /// read from, which `Display` writes.
     pub fn to_canonical_string(&self) -> String {
         self.cid.to_string()
     }
@@ -226,18 +228,19 @@ fn decode_text(text: &str) -> Result<(::cid::Cid, bool), Reason> {
 const V0: &str = "CIDv0 is not allowed; use CIDv1";
 
 /// Decodes a binary CIDv1 that is all of `bytes`, in its one encoding.
-fn decode_bytes(bytes: &[u8]) -> Result<::cid::Cid, String> {
-    let cid = ::cid::Cid::try_from(bytes).map_err(|err| format!("invalid binary CID: {err}"))?;
+fn decode_bytes(bytes: &[u8]) -> Result<::cid::Cid, Reason> {
+    let cid = ::cid::Cid::try_from(bytes).map_err(|err| err.to_string())?;
     if cid.version() == ::cid::Version::V0 {
-        return Err(V0.to_owned());
+        return Err(V0.into());
     }
     // The varints are read in their shortest form only, so a CID that used
     // all the bytes was written exactly so.
     if cid.encoded_len() != bytes.len() {
         return Err(format!(
-            "invalid binary CID: {} bytes after the CID",
+            "{} bytes after the CID",
             bytes.len().saturating_sub(cid.encoded_len())
-        ));
+        )
+        .into());
     }
     Ok(cid)
 }
