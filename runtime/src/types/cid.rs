@@ -211,40 +211,53 @@ impl Cid {
 /// Decodes `text` as a CIDv1: the CID and whether `text` is its canonical
 /// (base32, lowercase) form.
 fn decode_text(text: &str) -> Result<(::cid::Cid, bool), Reason> {
+    let undecodable = |reason: Reason| format!("not a decodable CID: {reason}");
+    if let Some(base32) = text.strip_prefix('b') {
+        match decode_base32(base32) {
+            // Every character is a base32 letter or digit and a CID's
+            // encoding is 4 to MAX_CID_BYTES bytes (8 to 161 characters),
+            // so the syntax rule holds without checking it.
+            Ok(cid) => {
+                // The base32 decoder refuses non-zero trailing bits and the
+                // lengths no byte string encodes to, and `decode_bytes` every
+                // byte string that is not the CID's own encoding, so
+                // lowercase base32 text is canonical. It also reads
+                // uppercase letters, which the canonical form has none of.
+                let canonical = !text.bytes().any(|b| b.is_ascii_uppercase());
+                return Ok((cid, canonical));
+            }
+            Err(reason) => {
+                check(text)?;
+                return Err(undecodable(reason).into());
+            }
+        }
+    }
     check(text)?;
     if ::cid::Version::is_v0_str(text) {
         return Err(V0.into());
     }
-    let undecodable = |reason: &dyn fmt::Display| format!("not a decodable CID: {reason}");
-    let cid = match text.strip_prefix('b') {
-        // Base32, the form of nearly every CID: decoded into a buffer here
-        // rather than into the new `Vec` that `multibase::decode` returns.
-        // It is the same decoding: RFC 4648 base32 without padding, either
-        // case.
-        Some(base32) => {
-            let len = BASE32_NOPAD_NOCASE
-                .decode_len(base32.len())
-                .map_err(|err| undecodable(&err))?;
-            let mut buf = [0; MAX_CID_BYTES];
-            let bytes = buf
-                .get_mut(..len)
-                .ok_or_else(|| undecodable(&format_args!("{len} bytes, more than a CID")))?;
-            let len = BASE32_NOPAD_NOCASE
-                .decode_mut(base32.as_bytes(), bytes)
-                .map_err(|partial| undecodable(&partial.error))?;
-            decode_bytes(&bytes[..len]).map_err(|reason| undecodable(&reason))?
-        }
-        None => {
-            let (_, bytes) = multibase::decode(text).map_err(|err| undecodable(&err))?;
-            decode_bytes(&bytes).map_err(|reason| undecodable(&reason))?
-        }
-    };
-    // The base32 decoder refuses non-zero trailing bits and the lengths no
-    // byte string encodes to, and `decode_bytes` every byte string that is
-    // not the CID's own encoding, so lowercase base32 text is canonical. It
-    // also reads uppercase letters, which the canonical form has none of.
-    let canonical = text.starts_with('b') && !text.bytes().any(|b| b.is_ascii_uppercase());
-    Ok((cid, canonical))
+    let (_, bytes) = multibase::decode(text).map_err(|err| undecodable(err.to_string().into()))?;
+    let cid = decode_bytes(&bytes).map_err(undecodable)?;
+    Ok((cid, false))
+}
+
+/// Decodes the base32 text of a CID (after its multibase prefix `b`).
+///
+/// Base32 is the form of nearly every CID, so it is decoded into a buffer
+/// here rather than into the new `Vec` that `multibase::decode` returns. It
+/// is the same decoding: RFC 4648 base32 without padding, in either case.
+fn decode_base32(base32: &str) -> Result<::cid::Cid, Reason> {
+    let len = BASE32_NOPAD_NOCASE
+        .decode_len(base32.len())
+        .map_err(|err| err.to_string())?;
+    let mut buf = [0; MAX_CID_BYTES];
+    let bytes = buf
+        .get_mut(..len)
+        .ok_or_else(|| format!("{len} bytes, more than a CID"))?;
+    let len = BASE32_NOPAD_NOCASE
+        .decode_mut(base32.as_bytes(), bytes)
+        .map_err(|partial| partial.error.to_string())?;
+    decode_bytes(&bytes[..len])
 }
 
 const V0: &str = "CIDv0 is not allowed; use CIDv1";
