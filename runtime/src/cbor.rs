@@ -112,18 +112,24 @@ pub fn cid_for(codec: u64, bytes: &[u8]) -> Cid {
 /// Checks that `bytes` are the content `cid` names: the hash of `bytes` (with
 /// the CID's hash function, which must be sha2-256) equals the CID's digest.
 pub fn verify(cid: &Cid, bytes: &[u8]) -> Result<(), VerifyError> {
-    if cid.hash_code() != SHA2_256 {
+    verify_cid(cid.as_cid(), bytes)
+}
+
+/// [`verify`] for the `cid` crate's CID, which the CAR block index keys by.
+pub(crate) fn verify_cid(cid: &cid::Cid, bytes: &[u8]) -> Result<(), VerifyError> {
+    let hash = cid.hash();
+    if hash.code() != SHA2_256 {
         return Err(VerifyError::UnsupportedHash {
-            cid: Box::new(cid.clone()),
-            code: cid.hash_code(),
+            cid: Box::new((*cid).into()),
+            code: hash.code(),
         });
     }
     let digest = sha2::Sha256::digest(bytes);
-    if cid.digest() == digest.as_slice() {
+    if hash.digest() == digest.as_slice() {
         Ok(())
     } else {
         Err(VerifyError::Mismatch {
-            cid: Box::new(cid.clone()),
+            cid: Box::new((*cid).into()),
             actual: Box::new(cid_for(cid.codec(), bytes)),
         })
     }

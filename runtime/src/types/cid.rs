@@ -127,15 +127,16 @@ impl Cid {
     }
 
     /// Reads a binary CIDv1 at the front of `bytes` (a CAR section): the CID
-    /// and the bytes after it.
+    /// and the bytes after it. The CID is the `cid` crate's, for an index
+    /// that keeps it unboxed.
     #[cfg(feature = "cbor")]
-    pub(crate) fn read_prefix(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
+    pub(crate) fn read_prefix(bytes: &[u8]) -> Result<(::cid::Cid, &[u8]), String> {
         let mut rest = bytes;
         let cid = ::cid::Cid::read_bytes(&mut rest).map_err(|err| err.to_string())?;
         if cid.version() == ::cid::Version::V0 {
             return Err(V0.to_owned());
         }
-        Ok((Self::from_v1(cid), rest))
+        Ok((cid, rest))
     }
 
     /// The binary CID.
@@ -146,10 +147,7 @@ impl Cid {
 
     /// Writes the binary CID into `buf`, returning the bytes used.
     pub(crate) fn write_bytes<'b>(&self, buf: &'b mut [u8; MAX_CID_BYTES]) -> &'b [u8] {
-        let mut rest = &mut buf[..];
-        // A CID never exceeds the buffer: its parts are bounded above.
-        let len = self.cid.write_bytes(&mut rest).unwrap_or_default();
-        &buf[..len]
+        write_binary(&self.cid, buf)
     }
 
     /// The multicodec of the content: `0x71` (DAG-CBOR) for records and
@@ -271,6 +269,14 @@ fn decode_base32(base32: &str) -> Result<::cid::Cid, Reason> {
 }
 
 const V0: &str = "CIDv0 is not allowed; use CIDv1";
+
+/// Writes the binary form of `cid` into `buf`, returning the bytes used.
+pub(crate) fn write_binary<'b>(cid: &::cid::Cid, buf: &'b mut [u8; MAX_CID_BYTES]) -> &'b [u8] {
+    let mut rest = &mut buf[..];
+    // A CID never exceeds the buffer: its parts are bounded above.
+    let len = cid.write_bytes(&mut rest).unwrap_or_default();
+    &buf[..len]
+}
 
 /// Decodes a binary CIDv1 that is all of `bytes`, in its one encoding.
 fn decode_bytes(bytes: &[u8]) -> Result<::cid::Cid, Reason> {
