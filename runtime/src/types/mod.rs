@@ -184,7 +184,9 @@ mod uri;
 pub use self::at_identifier::AtIdentifier;
 pub use self::at_uri::AtUri;
 pub use self::cid::Cid;
-pub(crate) use self::cid::{MAX_CID_BYTES, write_binary};
+pub(crate) use self::cid::MAX_CID_BYTES;
+#[cfg(feature = "cbor")]
+pub(crate) use self::cid::write_binary;
 pub use self::datetime::Datetime;
 pub use self::did::Did;
 pub use self::handle::Handle;
