@@ -105,7 +105,7 @@ fn untyped(frames: &[Vec<u8>]) -> usize {
             if let Ipld::Map(op) = op
                 && let Some(Ipld::Link(cid)) = op.get("cid")
             {
-                let block = car.blocks.get(cid).expect("the block");
+                let block = car.blocks.get(&(*cid).into()).expect("the block");
                 let _: Ipld = serde_ipld_dagcbor::from_slice(block).expect("a record");
             }
             ops += 1;

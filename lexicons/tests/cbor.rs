@@ -11,6 +11,7 @@
 use atlex::car::Car;
 use atlex::cbor;
 use atlex::data::{Record, Unknown, Value};
+use atlex::types::Cid;
 use atlex_lexicons::app::bsky::{actor, feed, graph};
 use atlex_lexicons::chat::bsky::convo::list_convos;
 use base64::Engine as _;
@@ -29,7 +30,7 @@ struct TsRecord {
     name: String,
     json: serde_json::Value,
     cbor: Vec<u8>,
-    cid: String,
+    cid: Cid,
 }
 
 fn ts_records() -> Vec<TsRecord> {
@@ -40,7 +41,7 @@ fn ts_records() -> Vec<TsRecord> {
             cbor: base64::engine::general_purpose::STANDARD
                 .decode(r["cbor_base64"].as_str().unwrap())
                 .unwrap(),
-            cid: r["cid"].as_str().unwrap().to_owned(),
+            cid: r["cid"].as_str().unwrap().parse().unwrap(),
             json: r["json"].clone(),
         })
         .collect()
@@ -58,12 +59,7 @@ fn check_typed<T: Record + Serialize + DeserializeOwned + PartialEq + std::fmt::
         "{}: bytes",
         record.name
     );
-    assert_eq!(
-        typed.cid().unwrap().to_string(),
-        record.cid,
-        "{}: cid",
-        record.name
-    );
+    assert_eq!(typed.cid().unwrap(), record.cid, "{}: cid", record.name);
     let decoded = T::from_cbor(&record.cbor).unwrap();
     assert_eq!(decoded, typed, "{}", record.name);
     // The fixtures hold nothing the types do not model: the JSON is whole.
@@ -85,7 +81,7 @@ fn typescript_records_match_byte_for_byte() {
             record.name
         );
         assert_eq!(
-            cbor::cid_of(&value).unwrap().to_string(),
+            cbor::cid_of(&value).unwrap(),
             record.cid,
             "{}: cid",
             record.name
@@ -131,7 +127,7 @@ fn the_typescript_car_reads_with_every_block_verified() {
         let Value::Link(link) = link else {
             panic!("{link:?}")
         };
-        assert_eq!(link.to_string(), record.cid);
+        assert_eq!(*link, record.cid);
         assert_eq!(
             car.blocks.get(link.cid()).unwrap(),
             record.cbor,
@@ -143,17 +139,16 @@ fn the_typescript_car_reads_with_every_block_verified() {
         .iter()
         .find(|r| r.name == "post_with_facets_and_images")
         .unwrap();
-    let cid = post.cid.parse::<atlex::data::CidLink>().unwrap();
-    let typed: feed::post::Post = car.blocks.decode_record(cid.cid()).unwrap();
-    assert_eq!(typed.cid().unwrap(), *cid.cid());
+    let typed: feed::post::Post = car.blocks.decode_record(&post.cid).unwrap();
+    assert_eq!(typed.cid().unwrap(), post.cid);
     // Wrong type asked for: an error naming the block and the $type.
     let err = car
         .blocks
-        .decode_record::<feed::like::Like>(cid.cid())
+        .decode_record::<feed::like::Like>(&post.cid)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains(&post.cid) && err.contains("app.bsky.feed.post"),
+        err.contains(&post.cid.to_string()) && err.contains("app.bsky.feed.post"),
         "{err}"
     );
 }
@@ -229,6 +224,60 @@ fn a_legacy_blob_in_a_post_is_refused_strictly_with_its_path_and_read_leniently(
     assert_eq!(post.to_cbor().unwrap(), bytes);
     assert_eq!(
         serde_json::to_value(atlex::rt::Tagged::new("app.bsky.feed.post", &post)).unwrap(),
+        json
+    );
+}
+
+#[test]
+fn a_strong_ref_and_the_record_it_names_compare_by_cid() {
+    let records = ts_records();
+    let named = |name: &str| records.iter().find(|r| r.name == name).unwrap();
+    let post_record = named("post_with_facets_and_images");
+    let post: feed::post::Post = serde_json::from_value(post_record.json.clone()).unwrap();
+    let post_cid = post.cid().unwrap();
+
+    // A like of the post, read from JSON and from DAG-CBOR: the strongRef's
+    // `cid` is a string in both, and the record's CID in Rust.
+    let mut json = named("like").json.clone();
+    json["subject"]["cid"] = post_record.cid.to_string().into();
+    let from_json: feed::like::Like = serde_json::from_value(json.clone()).unwrap();
+    let bytes = cbor::to_vec(&Value::from_json(json).unwrap()).unwrap();
+    let from_cbor = feed::like::Like::from_cbor(&bytes).unwrap();
+    assert_eq!(from_json.subject.cid, post_cid);
+    assert_eq!(from_cbor.subject.cid, post_cid);
+    assert_eq!(from_cbor.to_cbor().unwrap(), bytes);
+
+    // The CAR's block and its root's link to it are found by the same CID.
+    let car_bytes = fixture("ts_records.car");
+    let car = Car::from_slice(&car_bytes).unwrap();
+    let linked: feed::post::Post = car.blocks.decode_record(&from_cbor.subject.cid).unwrap();
+    assert_eq!(linked, post);
+    let root: Value = car.blocks.decode(&car.roots()[0]).unwrap();
+    assert!(
+        root["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|link| matches!(link, Value::Link(link) if *link == from_cbor.subject.cid))
+    );
+
+    // A strongRef in another base still names the post, and is written back
+    // as it came, in both encodings.
+    let base58 = post_cid
+        .as_cid()
+        .to_string_of_base(atlex::cid::multibase::Base::Base58Btc)
+        .unwrap();
+    let mut json = named("like").json.clone();
+    json["subject"]["cid"] = base58.clone().into();
+    let like: feed::like::Like = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(like.subject.cid, post_cid);
+    assert_eq!(like.subject.cid.to_string(), base58);
+    let bytes = cbor::to_vec(&Value::from_json(json.clone()).unwrap()).unwrap();
+    assert_eq!(like.to_cbor().unwrap(), bytes);
+    let from_cbor = feed::like::Like::from_cbor(&bytes).unwrap();
+    assert_eq!(from_cbor.to_cbor().unwrap(), bytes);
+    assert_eq!(
+        serde_json::to_value(atlex::rt::Tagged::new("app.bsky.feed.like", &from_cbor)).unwrap(),
         json
     );
 }

@@ -151,11 +151,11 @@ fn every_record_of_the_typescript_firehose_keeps_its_cid() {
         let blocks = ops.car().blocks.clone();
         for op in ops {
             let op = op.unwrap();
-            let (Some(cid), Some(record)) = (op.cid, &op.record) else {
+            let (Some(cid), Some(record)) = (&op.cid, &op.record) else {
                 continue;
             };
             let name = op.path();
-            let block = blocks.get(&cid).unwrap();
+            let block = blocks.get(cid).unwrap();
             if let Record::Unknown(unknown) = record {
                 // A collection these bindings do not generate: kept whole.
                 assert_eq!(unknown.type_name(), Some("com.example.unknown.thing"));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use atlex::car::CarWriter;
 use atlex::cbor;
 use atlex::client::{Client, Reconnect};
-use atlex::data::{Bytes, CidLink, Value};
+use atlex::data::{Bytes, CidLink, Record as _, Value};
 use atlex::firehose::{Action, RepoCommit as _};
 use atlex::server::XrpcRouter;
 use atlex::service::{HandlerError, Messages, Registry, SubscriptionRequest, SubscriptionResult};
@@ -73,7 +73,7 @@ fn commit(seq: i64, text: &str) -> Message {
     });
     let signed: Value = serde_json::from_value(signed).unwrap();
     let commit_cid = cbor::cid_of(&signed).unwrap();
-    let mut car = CarWriter::with_roots(Vec::new(), &[commit_cid]).unwrap();
+    let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&commit_cid)).unwrap();
     car.write_value(&signed).unwrap();
     car.write_value(&record).unwrap();
     let blocks = car.finish().unwrap();
@@ -144,8 +144,11 @@ async fn replays_from_the_cursor_then_goes_live_with_typed_ops() {
     assert_eq!(op.action, Action::Create);
     assert_eq!(op.collection.as_str(), "app.bsky.feed.post");
     assert_eq!(op.rkey.as_str(), "3k00000000004");
-    assert_eq!(op.record.unwrap().text, "live");
-    assert_eq!(op.cid, commit.ops[0].cid.as_ref().map(|link| link.0));
+    assert_eq!(op.cid.as_ref(), commit.ops[0].cid.as_deref());
+    // The op's CID, read from the event's link, is the decoded record's.
+    let record = op.record.unwrap();
+    assert_eq!(record.text, "live");
+    assert_eq!(op.cid, Some(record.cid().unwrap()));
     let signed = commit.decode_ops::<Value>().unwrap().commit().unwrap();
     assert_eq!(signed.did.as_str(), DID);
 }

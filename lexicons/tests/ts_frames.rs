@@ -98,7 +98,7 @@ fn every_frame_and_op_of_the_ts_firehose_decodes() {
                     assert_eq!(op.action.as_str(), want["action"].as_str().unwrap());
                     assert_eq!(op.path(), want["path"].as_str().unwrap());
                     assert_eq!(
-                        op.cid.map(|c| c.to_string()).as_deref(),
+                        op.cid.as_ref().map(|c| c.to_string()).as_deref(),
                         want["cid"].as_str()
                     );
                     assert_eq!(

@@ -21,10 +21,10 @@
 //! let record: Value = serde_json::from_str(r#"{"$type": "com.example.note", "text": "hi"}"#)?;
 //! let mut writer = CarWriter::new(Vec::new())?;
 //! let cid = writer.write_value(&record)?;
-//! let bytes = writer.finish_with_roots(&[cid])?;
+//! let bytes = writer.finish_with_roots(std::slice::from_ref(&cid))?;
 //!
 //! let car = Car::from_slice(&bytes)?;
-//! assert_eq!(car.roots(), [cid]);
+//! assert_eq!(car.roots(), std::slice::from_ref(&cid));
 //! assert_eq!(car.blocks.decode::<Value>(&cid)?, record);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -36,14 +36,18 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-/// The block index's map.
-type BlockMap<'a> = HashMap<Cid, Cow<'a, [u8]>, foldhash::fast::RandomState>;
+/// The block index's map, keyed by the `cid` crate's CID: held unboxed, a
+/// key costs no allocation of its own.
+type BlockMap<'a> = HashMap<RawCid, Cow<'a, [u8]>, foldhash::fast::RandomState>;
 use std::io::{self, Read, Write};
 
+use cid::Cid as RawCid;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::cbor::{self, Cid, DecodeError, EncodeError, VerifyError};
+use crate::cbor::{self, DecodeError, EncodeError, VerifyError};
+use crate::data::CidLink;
+use crate::types::{Cid, MAX_CID_BYTES, write_binary};
 
 /// The largest block [`CarStream`] reads unless told otherwise: 4 MiB, four
 /// times atproto's largest record.
@@ -59,9 +63,10 @@ pub struct Header {
     pub roots: Vec<Cid>,
 }
 
+/// The header as encoded: the roots are links.
 #[derive(Serialize, Deserialize)]
 struct RawHeader {
-    roots: Vec<Cid>,
+    roots: Vec<CidLink>,
     version: u64,
 }
 
@@ -71,12 +76,14 @@ impl Header {
         if raw.version != 1 {
             return Err(CarError::Version(raw.version));
         }
-        Ok(Header { roots: raw.roots })
+        Ok(Header {
+            roots: raw.roots.into_iter().map(Cid::from).collect(),
+        })
     }
 
-    fn encode(&self) -> Result<Vec<u8>, CarError> {
+    fn encode(roots: &[Cid]) -> Result<Vec<u8>, CarError> {
         cbor::to_vec(&RawHeader {
-            roots: self.roots.clone(),
+            roots: roots.iter().cloned().map(CidLink).collect(),
             version: 1,
         })
         .map_err(CarError::Encode)
@@ -172,14 +179,9 @@ fn length_prefix(bytes: &[u8], offset: u64) -> Result<Option<(u64, usize)>, CarE
 }
 
 /// Splits a section (after its length prefix) into a verified CID and data.
-fn section(bytes: &[u8], offset: u64) -> Result<(Cid, &[u8]), CarError> {
-    let mut cursor = bytes;
-    let cid = Cid::read_bytes(&mut cursor).map_err(|err| CarError::Cid {
-        offset,
-        reason: err.to_string(),
-    })?;
-    let data = cursor;
-    cbor::verify(&cid, data)?;
+fn section(bytes: &[u8], offset: u64) -> Result<(RawCid, &[u8]), CarError> {
+    let (cid, data) = Cid::read_prefix(bytes).map_err(|reason| CarError::Cid { offset, reason })?;
+    cbor::verify_cid(&cid, data)?;
     Ok((cid, data))
 }
 
@@ -234,6 +236,14 @@ impl<'a> CarReader<'a> {
     }
 
     fn next_block(&mut self) -> Result<Option<Block<'a>>, CarError> {
+        Ok(self.next_section()?.map(|(cid, data)| Block {
+            cid: cid.into(),
+            data: Cow::Borrowed(data),
+        }))
+    }
+
+    /// The next block's CID and bytes, verified.
+    fn next_section(&mut self) -> Result<Option<(RawCid, &'a [u8])>, CarError> {
         let offset = self.offset;
         let Some((length, prefix)) = length_prefix(self.input, offset)? else {
             return Ok(None);
@@ -251,10 +261,7 @@ impl<'a> CarReader<'a> {
         let (cid, data) = section(body, offset)?;
         self.input = rest;
         self.offset += prefix as u64 + length;
-        Ok(Some(Block {
-            cid,
-            data: Cow::Borrowed(data),
-        }))
+        Ok(Some((cid, data)))
     }
 }
 
@@ -324,6 +331,14 @@ impl<R: Read> CarStream<R> {
     }
 
     fn next_block(&mut self) -> Result<Option<Block<'static>>, CarError> {
+        Ok(self.next_section()?.map(|(cid, data)| Block {
+            cid: cid.into(),
+            data: Cow::Owned(data),
+        }))
+    }
+
+    /// The next block's CID and bytes, verified.
+    fn next_section(&mut self) -> Result<Option<(RawCid, Vec<u8>)>, CarError> {
         let offset = self.offset;
         let Some((length, prefix)) = read_length(&mut self.reader, offset)? else {
             return Ok(None);
@@ -334,10 +349,7 @@ impl<R: Read> CarStream<R> {
         let mut body = body;
         body.drain(..start);
         self.offset += prefix as u64 + length;
-        Ok(Some(Block {
-            cid,
-            data: Cow::Owned(body),
-        }))
+        Ok(Some((cid, body)))
     }
 }
 
@@ -421,28 +433,25 @@ impl<'a> Car<'a> {
     /// from `bytes`.
     pub fn from_slice(bytes: &'a [u8]) -> Result<Self, CarError> {
         let mut reader = CarReader::new(bytes)?;
-        let roots = std::mem::take(&mut reader.header.roots);
-        Self::collect(roots, reader)
+        let mut map = BlockMap::default();
+        while let Some((cid, data)) = reader.next_section()? {
+            map.entry(cid).or_insert(Cow::Borrowed(data));
+        }
+        Ok(Self {
+            roots: reader.header.roots,
+            blocks: Blocks { map },
+        })
     }
 
     /// Reads a CAR from a reader (see [`CarStream`]), verifying every block.
     pub fn from_reader<R: Read>(reader: R) -> Result<Car<'static>, CarError> {
         let mut stream = CarStream::new(reader)?;
-        let roots = std::mem::take(&mut stream.header.roots);
-        Car::collect(roots, stream)
-    }
-
-    fn collect(
-        roots: Vec<Cid>,
-        blocks: impl Iterator<Item = Result<Block<'a>, CarError>>,
-    ) -> Result<Self, CarError> {
         let mut map = BlockMap::default();
-        for block in blocks {
-            let block = block?;
-            map.entry(block.cid).or_insert(block.data);
+        while let Some((cid, data)) = stream.next_section()? {
+            map.entry(cid).or_insert(Cow::Owned(data));
         }
-        Ok(Self {
-            roots,
+        Ok(Car {
+            roots: stream.header.roots,
             blocks: Blocks { map },
         })
     }
@@ -455,10 +464,10 @@ impl<'a> Car<'a> {
     /// Writes the CAR: the roots, then the blocks in CID order.
     pub fn to_vec(&self) -> Result<Vec<u8>, CarError> {
         let mut writer = CarWriter::new(Vec::new())?;
-        let mut blocks: Vec<_> = self.blocks.iter().collect();
-        blocks.sort_by_key(|(cid, _)| **cid);
+        let mut blocks: Vec<_> = self.blocks.map.iter().collect();
+        blocks.sort_unstable_by_key(|(cid, _)| *cid);
         for (cid, data) in blocks {
-            writer.write_block(cid, data)?;
+            writer.write_section(cid, data)?;
         }
         writer.finish_with_roots(&self.roots)
     }
@@ -482,26 +491,26 @@ impl<'a> Blocks<'a> {
     pub fn insert(&mut self, cid: Cid, data: impl Into<Cow<'a, [u8]>>) -> Result<(), VerifyError> {
         let data = data.into();
         cbor::verify(&cid, &data)?;
-        self.map.insert(cid, data);
+        self.map.insert(cid.into(), data);
         Ok(())
     }
 
     /// Encodes `value`, adds it and returns its CID.
     pub fn insert_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Cid, EncodeError> {
         let bytes = cbor::to_vec(value)?;
-        let cid = cbor::cid_for(cbor::DAG_CBOR, &bytes);
-        self.map.insert(cid, Cow::Owned(bytes));
+        let cid = Cid::of_dag_cbor(&bytes);
+        self.map.insert(*cid.as_cid(), Cow::Owned(bytes));
         Ok(cid)
     }
 
     /// The bytes of block `cid`.
     pub fn get(&self, cid: &Cid) -> Option<&[u8]> {
-        self.map.get(cid).map(|data| &**data)
+        self.map.get(cid.as_cid()).map(|data| &**data)
     }
 
     /// Whether block `cid` is here.
     pub fn contains(&self, cid: &Cid) -> bool {
-        self.map.contains_key(cid)
+        self.map.contains_key(cid.as_cid())
     }
 
     /// How many blocks there are.
@@ -514,9 +523,10 @@ impl<'a> Blocks<'a> {
         self.map.is_empty()
     }
 
-    /// The blocks, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Cid, &[u8])> {
-        self.map.iter().map(|(cid, data)| (cid, &**data))
+    /// The blocks, in no particular order (each CID made as it is
+    /// yielded: the index keeps them in a more compact form).
+    pub fn iter(&self) -> impl Iterator<Item = (Cid, &[u8])> {
+        self.map.iter().map(|(cid, data)| ((*cid).into(), &**data))
     }
 
     /// Decodes block `cid` strictly (see [`cbor::from_slice`]).
@@ -545,9 +555,9 @@ impl<'a> Blocks<'a> {
     ) -> Result<T, BlockError> {
         let data = self
             .get(cid)
-            .ok_or_else(|| BlockError::Missing(Box::new(*cid)))?;
+            .ok_or_else(|| BlockError::Missing(Box::new(cid.clone())))?;
         decode(data).map_err(|error| BlockError::Decode {
-            cid: Box::new(*cid),
+            cid: Box::new(cid.clone()),
             error,
         })
     }
@@ -618,20 +628,25 @@ impl<W: Write> CarWriter<W> {
 
     /// Writes a block after checking that `data` is what `cid` names.
     pub fn write_block(&mut self, cid: &Cid, data: &[u8]) -> Result<(), CarError> {
-        cbor::verify(cid, data)?;
-        let cid_bytes = cid.to_bytes();
+        self.write_section(cid.as_cid(), data)
+    }
+
+    fn write_section(&mut self, cid: &RawCid, data: &[u8]) -> Result<(), CarError> {
+        cbor::verify_cid(cid, data)?;
+        let mut cid_buf = [0; MAX_CID_BYTES];
+        let cid_bytes = write_binary(cid, &mut cid_buf);
         let mut prefix = unsigned_varint::encode::u64_buffer();
         let prefix =
             unsigned_varint::encode::u64((cid_bytes.len() + data.len()) as u64, &mut prefix);
         match &mut self.pending {
             Some(buf) => {
                 buf.extend_from_slice(prefix);
-                buf.extend_from_slice(&cid_bytes);
+                buf.extend_from_slice(cid_bytes);
                 buf.extend_from_slice(data);
             }
             None => {
                 self.writer.write_all(prefix)?;
-                self.writer.write_all(&cid_bytes)?;
+                self.writer.write_all(cid_bytes)?;
                 self.writer.write_all(data)?;
             }
         }
@@ -641,7 +656,7 @@ impl<W: Write> CarWriter<W> {
     /// Encodes `value` as DAG-CBOR, writes it and returns its CID.
     pub fn write_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Cid, CarError> {
         let bytes = cbor::to_vec(value).map_err(CarError::Encode)?;
-        let cid = cbor::cid_for(cbor::DAG_CBOR, &bytes);
+        let cid = Cid::of_dag_cbor(&bytes);
         self.write_block(&cid, &bytes)?;
         Ok(cid)
     }
@@ -672,10 +687,7 @@ impl<W: Write> CarWriter<W> {
 }
 
 fn write_header<W: Write>(writer: &mut W, roots: &[Cid]) -> Result<(), CarError> {
-    let header = Header {
-        roots: roots.to_vec(),
-    }
-    .encode()?;
+    let header = Header::encode(roots)?;
     let mut prefix = unsigned_varint::encode::u64_buffer();
     writer.write_all(unsigned_varint::encode::u64(
         header.len() as u64,

@@ -57,7 +57,8 @@ use crate::data::{Bytes, CidLink, RecordOf, Strictness, Value, decode_with};
 mod embedded;
 mod encode;
 
-pub use cid::Cid;
+/// The CID type of this module's functions: [`crate::types::Cid`].
+pub use crate::types::Cid;
 
 /// The multicodec code of DAG-CBOR, the codec of records and other data.
 pub const DAG_CBOR: u64 = 0x71;
@@ -102,7 +103,7 @@ pub fn cid_of<T: Serialize + ?Sized>(value: &T) -> Result<Cid, EncodeError> {
 pub fn cid_for(codec: u64, bytes: &[u8]) -> Cid {
     let digest = sha2::Sha256::digest(bytes);
     match cid::multihash::Multihash::<64>::wrap(SHA2_256, &digest) {
-        Ok(hash) => Cid::new_v1(codec, hash),
+        Ok(hash) => cid::Cid::new_v1(codec, hash).into(),
         // A 32-byte digest always fits the 64-byte multihash.
         Err(_) => unreachable!("a sha2-256 digest fits a multihash"),
     }
@@ -111,10 +112,15 @@ pub fn cid_for(codec: u64, bytes: &[u8]) -> Cid {
 /// Checks that `bytes` are the content `cid` names: the hash of `bytes` (with
 /// the CID's hash function, which must be sha2-256) equals the CID's digest.
 pub fn verify(cid: &Cid, bytes: &[u8]) -> Result<(), VerifyError> {
+    verify_cid(cid.as_cid(), bytes)
+}
+
+/// [`verify`] for the `cid` crate's CID, which the CAR block index keys by.
+pub(crate) fn verify_cid(cid: &cid::Cid, bytes: &[u8]) -> Result<(), VerifyError> {
     let hash = cid.hash();
     if hash.code() != SHA2_256 {
         return Err(VerifyError::UnsupportedHash {
-            cid: Box::new(*cid),
+            cid: Box::new((*cid).into()),
             code: hash.code(),
         });
     }
@@ -123,7 +129,7 @@ pub fn verify(cid: &Cid, bytes: &[u8]) -> Result<(), VerifyError> {
         Ok(())
     } else {
         Err(VerifyError::Mismatch {
-            cid: Box::new(*cid),
+            cid: Box::new((*cid).into()),
             actual: Box::new(cid_for(cid.codec(), bytes)),
         })
     }

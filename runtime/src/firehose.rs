@@ -32,7 +32,8 @@
 
 use crate::types::Did;
 
-pub use cid::Cid;
+/// The CID type of commits and ops: [`crate::types::Cid`].
+pub use crate::types::Cid;
 
 /// A commit event of a repository event stream, as [`decode_ops`] reads it:
 /// the repository, the commit's CID, the CAR of its blocks and its ops.
@@ -210,7 +211,7 @@ mod decode {
             let car = Car::from_slice(commit.blocks())?;
             Ok(Self {
                 car,
-                commit: *commit.commit_cid(),
+                commit: commit.commit_cid().clone(),
                 ops: commit.op_refs().collect::<Vec<_>>().into_iter(),
                 lenient: true,
                 record: PhantomData,
@@ -259,7 +260,7 @@ mod decode {
                     let Some(data) = self.car.blocks.get(cid) else {
                         return Err(OpError::MissingBlock {
                             path: op.path.to_owned(),
-                            cid: Box::new(*cid),
+                            cid: Box::new(cid.clone()),
                         });
                     };
                     let decoded = if self.lenient {
@@ -269,7 +270,7 @@ mod decode {
                     };
                     Some(decoded.map_err(|error| OpError::Record {
                         path: op.path.to_owned(),
-                        cid: Box::new(*cid),
+                        cid: Box::new(cid.clone()),
                         error,
                     })?)
                 }
@@ -278,8 +279,8 @@ mod decode {
                 action,
                 collection,
                 rkey,
-                cid: op.cid.copied(),
-                prev: op.prev.copied(),
+                cid: op.cid.cloned(),
+                prev: op.prev.cloned(),
                 record,
             })
         }
@@ -360,7 +361,7 @@ mod decode {
     /// of a `#sync` event): its CID and the commit object.
     pub fn commit_of_car(bytes: &[u8]) -> Result<(Cid, SignedCommit), CommitCarError> {
         let car = Car::from_slice(bytes)?;
-        let root = *car.roots().first().ok_or(CommitCarError::NoRoot)?;
+        let root = car.roots().first().ok_or(CommitCarError::NoRoot)?.clone();
         let commit = car.blocks.decode_lenient(&root)?;
         Ok((root, commit))
     }

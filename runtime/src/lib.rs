@@ -3,7 +3,8 @@
 //!
 //! - [`types`]: the string formats of the Lexicon language (`did`, `handle`,
 //!   `at-uri`, `nsid`, `cid`, `tid`, `record-key`, `datetime`, `language`,
-//!   `uri`, `at-identifier`), each a validated newtype.
+//!   `uri`, `at-identifier`), each a validated newtype; [`types::Cid`] is
+//!   the CID of every part of atlex.
 //! - [`data`]: the data model's special values (`cid-link`, `bytes`,
 //!   `blob`), [`data::Value`] and [`data::Unknown`] for open data, in JSON
 //!   and DAG-CBOR alike.
@@ -77,6 +78,7 @@ mod union;
 pub mod validate;
 pub mod xrpc;
 
-/// The `cid` crate, whose [`Cid`](cid::Cid) is a decoded CID: what
-/// [`data::CidLink`] holds and what [`cbor`] computes.
+/// The `cid` crate, for the IPLD ecosystem: [`types::Cid`] converts to and
+/// from its [`Cid`](cid::Cid) and lends one out
+/// ([`as_cid`](types::Cid::as_cid)).
 pub use cid;

@@ -642,7 +642,7 @@ mod tests {
         let object = |extra: Option<Value>| {
             let mut map = std::collections::BTreeMap::new();
             map.insert("$type".to_owned(), Value::from("com.example.linked"));
-            map.insert("l".to_owned(), Value::Link(link));
+            map.insert("l".to_owned(), Value::Link(link.clone()));
             map.insert("by".to_owned(), Value::Bytes(Bytes(vec![0, 1, 2])));
             if let Some(extra) = extra {
                 map.insert("ex".to_owned(), extra);
@@ -652,7 +652,7 @@ mod tests {
         // Canonical DAG-CBOR puts "l", "by" and "ex" before "$type".
         let Links::Linked(linked) = crate::cbor::from_slice::<Links>(&object(None)).unwrap();
         assert_eq!((&linked.l, linked.by.as_slice()), (&link, &[0u8, 1, 2][..]));
-        let kept = Value::Array(vec![Value::Link(link)]);
+        let kept = Value::Array(vec![Value::Link(link.clone())]);
         let Links::Linked(linked) =
             crate::cbor::from_slice::<Links>(&object(Some(kept.clone()))).unwrap();
         assert_eq!(linked.extra.get("ex"), Some(&kept));

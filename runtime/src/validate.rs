@@ -556,7 +556,6 @@ string_constraints!(
     str,
     crate::types::AtIdentifier,
     crate::types::AtUri,
-    crate::types::Cid,
     crate::types::Datetime,
     crate::types::Did,
     crate::types::Handle,
@@ -566,6 +565,31 @@ string_constraints!(
     crate::types::Tid,
     crate::types::Uri,
 );
+
+/// A CID is checked as its text, which is made only when a lexicon bounds
+/// it.
+impl Validate for crate::types::Cid {
+    fn check_rules(&self, v: &mut Validator, rules: &Rules) {
+        let rules = rules.string();
+        let StringRules {
+            min_length,
+            max_length,
+            min_graphemes,
+            max_graphemes,
+            enum_values,
+            const_value,
+        } = rules;
+        if min_length.is_some()
+            || max_length.is_some()
+            || min_graphemes.is_some()
+            || max_graphemes.is_some()
+            || enum_values.is_some()
+            || const_value.is_some()
+        {
+            v.string(&self.to_string(), &rules);
+        }
+    }
+}
 
 impl Validate for i64 {
     fn check_rules(&self, v: &mut Validator, rules: &Rules) {

@@ -434,10 +434,83 @@ fn links_bytes_and_blobs_in_both_encodings() {
     let blob: Blob = cbor::from_slice_lenient(&legacy).unwrap();
     assert!(blob.is_legacy());
     assert_eq!(cbor::to_vec(&blob).unwrap(), legacy);
+    // A legacy cid in base58 stays base58, in DAG-CBOR as in JSON.
+    let base58 = blob
+        .cid
+        .as_cid()
+        .to_string_of_base(atlex::cid::multibase::Base::Base58Btc)
+        .unwrap();
+    let json = json!({ "cid": base58, "mimeType": "image/jpeg" });
+    let legacy = cbor::to_vec(&Value::from_json(json.clone()).unwrap()).unwrap();
+    let read: Blob = cbor::from_slice_lenient(&legacy).unwrap();
+    assert_eq!(read.cid, blob.cid);
+    assert_eq!(read.cid.to_string(), base58);
+    assert_eq!(cbor::to_vec(&read).unwrap(), legacy);
+    assert_eq!(serde_json::to_value(&read).unwrap(), json);
     // A property blobs do not have: refused strictly, dropped leniently.
     let extra = cbor::to_vec(&Value::from_json(json!({ "$type": "blob", "ref": { "$link": BLOB_CID }, "mimeType": "a/b", "size": 1, "x": 1 })).unwrap()).unwrap();
     assert!(strict_err::<Blob>(&extra).contains("no property \"x\""));
     assert!(cbor::from_slice_lenient::<Blob>(&extra).is_ok());
+}
+
+/// A `strongRef` as generated code holds it: the `cid` a string of the
+/// `cid` format.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct StrongRef {
+    uri: String,
+    cid: atlex::types::Cid,
+}
+
+#[test]
+fn a_cid_string_in_another_base_round_trips_byte_identically() {
+    let canonical: atlex::types::Cid = CID.parse().unwrap();
+    let bytes = canonical.to_bytes();
+    let bases = [
+        atlex::cid::multibase::Base::Base32Lower,
+        atlex::cid::multibase::Base::Base32Upper,
+        atlex::cid::multibase::Base::Base58Btc,
+        atlex::cid::multibase::Base::Base16Lower,
+        atlex::cid::multibase::Base::Base36Lower,
+    ];
+    for base in bases {
+        let text = atlex::cid::multibase::encode(base, &bytes);
+        let json = json!({ "uri": "at://did:plc:abc/com.example.note/1", "cid": text });
+        let cbor_bytes = cbor::to_vec(&Value::from_json(json.clone()).unwrap()).unwrap();
+
+        let from_json: StrongRef = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(from_json.cid, canonical, "{base:?}");
+        assert_eq!(serde_json::to_value(&from_json).unwrap(), json);
+        assert_eq!(cbor::to_vec(&from_json).unwrap(), cbor_bytes);
+
+        let from_cbor: StrongRef = cbor::from_slice(&cbor_bytes).unwrap();
+        assert_eq!(from_cbor, from_json);
+        assert_eq!(from_cbor.cid.to_string(), text);
+        assert_eq!(cbor::to_vec(&from_cbor).unwrap(), cbor_bytes);
+        assert_eq!(serde_json::to_value(&from_cbor).unwrap(), json);
+        // The same CID as a link: equal, and written as a link.
+        assert_eq!(CidLink::from(from_cbor.cid.clone()), canonical);
+    }
+}
+
+#[test]
+fn a_link_read_from_json_in_another_base_keeps_its_text_there() {
+    let canonical: CidLink = CID.parse().unwrap();
+    let base58 = canonical
+        .as_cid()
+        .to_string_of_base(atlex::cid::multibase::Base::Base58Btc)
+        .unwrap();
+    let json = json!({ "l": { "$link": base58 } });
+    let value = Value::from_json(json.clone()).unwrap();
+    assert_eq!(value.to_json(), json);
+    // DAG-CBOR has one form of a link: the binary CID, from either text.
+    let bytes = cbor::to_vec(&value).unwrap();
+    assert_eq!(
+        bytes,
+        cbor::to_vec(&Value::from_json(json!({ "l": { "$link": CID } })).unwrap()).unwrap()
+    );
+    let back: Value = cbor::from_slice(&bytes).unwrap();
+    assert_eq!(back, value);
+    assert_eq!(back.to_json(), json!({ "l": { "$link": CID } }));
 }
 
 /// A union as generated code writes it, with members whose fields sort
@@ -587,7 +660,7 @@ fn record_cids_include_the_type_once_whoever_writes_it() {
     assert_eq!(typed.cid().unwrap(), expected);
     assert_eq!(note.to_cbor().unwrap(), typed.to_cbor().unwrap());
     assert_eq!(expected.codec(), cbor::DAG_CBOR);
-    assert_eq!(expected.hash().code(), cbor::SHA2_256);
+    assert_eq!(expected.hash_code(), cbor::SHA2_256);
 
     let bytes = note.to_cbor().unwrap();
     assert_eq!(Note::from_cbor(&bytes).unwrap(), note);

@@ -1991,10 +1991,10 @@ async fn create_record_sends_the_record_as_it_serializes_in_its_collection() {
     let written: RecordRef<Post> = mock.client().create_record(&alice(), &post).await.unwrap();
     assert_eq!(written.uri.as_str(), uri("test.feed.post", "3kabc"));
     assert_eq!(written.uri.rkey(), Some("3kabc"));
-    assert_eq!(written.cid.as_str(), RECORD_CID);
+    assert_eq!(written.cid.to_string(), RECORD_CID);
     let commit = written.commit.clone().unwrap();
     assert_eq!(
-        (commit.cid.as_str(), commit.rev.as_str()),
+        (commit.cid.to_string().as_str(), commit.rev.as_str()),
         (COMMIT_CID, RKEY)
     );
     assert_eq!(written.validation_status, Some(ValidationStatus::Unknown));
@@ -2090,7 +2090,7 @@ async fn get_record_reads_the_typed_record_and_put_record_writes_it_back_with_sw
     let mut stored: StoredRecord<Post> = client.get_record(&alice(), &rkey()).await.unwrap();
     assert_eq!(stored.uri.as_str(), uri("test.feed.post", RKEY));
     assert_eq!(
-        stored.cid.as_ref().map(|cid| cid.as_str()),
+        stored.cid.as_ref().map(ToString::to_string).as_deref(),
         Some(RECORD_CID)
     );
     assert_eq!(stored.value, post("first"));
@@ -2100,7 +2100,7 @@ async fn get_record_reads_the_typed_record_and_put_record_writes_it_back_with_sw
         .put_record(&alice(), &rkey(), &stored.value, stored.cid.as_ref())
         .await
         .unwrap();
-    assert_eq!(written.cid.as_str(), COMMIT_CID);
+    assert_eq!(written.cid.to_string(), COMMIT_CID);
 
     let requests = mock.requests();
     assert_eq!(requests[0].method, Method::GET);
@@ -2247,7 +2247,7 @@ async fn apply_writes_sends_each_write_with_its_collection_and_types_the_results
         )
         .await
         .unwrap();
-    assert_eq!(applied.commit.unwrap().cid.as_str(), COMMIT_CID);
+    assert_eq!(applied.commit.unwrap().cid.to_string(), COMMIT_CID);
     assert_eq!(
         applied.results.unwrap(),
         [

@@ -22,12 +22,15 @@
 //!   rejects it (a second region is out of place).
 //! - `aturi_syntax_invalid.txt` has the line `#at://did:plc:asdf123`, which by
 //!   the file format is a comment, so it is not tested either.
-//! - Three contrived `cid_syntax_valid.txt` vectors are syntactically valid
-//!   but do not decode as CIDs; [`Cid`] accepts them (the format is a syntax
-//!   check) and `Cid::to_cid` is where decoding fails.
+//! - [`Cid`] is a decoded CID, so making one checks more than the syntax:
+//!   `Cid::validate` is the syntax rule alone and accepts every
+//!   `cid_syntax_valid.txt` vector, while three of them, contrived, do not
+//!   decode as CIDs and are refused by `FromStr` and deserialization
+//!   ([`UNDECODABLE_CIDS`]). Every other valid one is accepted and written
+//!   back as it was read, whatever its multibase.
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
+use std::fmt::{Debug, Display};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -69,10 +72,17 @@ const EXPECTED_COUNTS: &[(&str, usize)] = &[
 ];
 
 /// Vectors this crate knowingly disagrees with: (file, value, why). Empty:
-/// every vector is honoured. (Three contrived `cid_syntax_valid.txt` values
-/// pass the syntax check although they do not decode as CIDs; `Cid::to_cid`
-/// reports that.)
+/// every vector is honoured.
 const DEVIATIONS: &[(&str, &str, &str)] = &[];
+
+/// The `cid_syntax_valid.txt` vectors that pass the syntax rule but do not
+/// decode as a CID: `Cid::validate` accepts them, making a [`Cid`] refuses
+/// them.
+const UNDECODABLE_CIDS: &[&str] = &[
+    "mBcDxtdWx0aWhhc2g+",
+    "z7x3CtScH765HvShXT",
+    "7134036155352661643226414134664076",
+];
 
 fn vector_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/syntax")
@@ -92,7 +102,7 @@ fn values(text: &str) -> Vec<(usize, &str)> {
 /// Returns whether `line` was accepted.
 fn probe<T>(line: &str, validate: fn(&str) -> Result<(), FormatError>) -> Result<bool, String>
 where
-    T: FromStr<Err = FormatError> + AsRef<str> + Serialize + DeserializeOwned + PartialEq + Debug,
+    T: FromStr<Err = FormatError> + Display + Serialize + DeserializeOwned + PartialEq + Debug,
 {
     let validated = validate(line);
     let parsed = line.parse::<T>();
@@ -101,8 +111,8 @@ where
     let owned = serde_json::from_value::<T>(serde_json::Value::String(line.to_owned()));
     match (validated, parsed, borrowed, owned) {
         (Ok(()), Ok(value), Ok(borrowed), Ok(owned)) => {
-            if value.as_ref() != line {
-                return Err(format!("parsed value changed: {:?}", value.as_ref()));
+            if value.to_string() != line {
+                return Err(format!("parsed value changed: {value}"));
             }
             if borrowed != value || owned != value {
                 return Err("deserialized value differs from parsed value".into());
@@ -139,11 +149,39 @@ where
     }
 }
 
+/// Checks a `cid` vector that passes the syntax rule but does not decode:
+/// `validate` accepts it, and every way of making a [`Cid`] refuses it with
+/// the same error, which says so. Returns whether the syntax rule accepted
+/// it.
+fn probe_undecodable_cid(line: &str) -> Result<bool, String> {
+    if let Err(err) = Cid::validate(line) {
+        return Err(format!("the syntax rule refuses it: {err}"));
+    }
+    let json = serde_json::to_string(line).map_err(|err| err.to_string())?;
+    let parsed = line
+        .parse::<Cid>()
+        .err()
+        .ok_or("FromStr accepted it although it does not decode")?;
+    if !parsed.reason.starts_with("not a decodable CID") || parsed.value != line {
+        return Err(format!("FromStr refused it for another reason: {parsed:?}"));
+    }
+    let borrowed = serde_json::from_str::<Cid>(&json).err();
+    let owned = serde_json::from_value::<Cid>(serde_json::Value::String(line.to_owned())).err();
+    for de_err in [borrowed, owned] {
+        match de_err {
+            Some(err) if err.to_string().contains(&parsed.to_string()) => {}
+            other => return Err(format!("deserialize said {other:?}, FromStr {parsed}")),
+        }
+    }
+    Ok(true)
+}
+
 /// Checks `line` against the type for `format` (the file name's prefix).
 fn check(format: &str, line: &str) -> Result<bool, String> {
     match format {
         "atidentifier" => probe::<AtIdentifier>(line, AtIdentifier::validate),
         "aturi" => probe::<AtUri>(line, AtUri::validate),
+        "cid" if UNDECODABLE_CIDS.contains(&line) => probe_undecodable_cid(line),
         "cid" => probe::<Cid>(line, Cid::validate),
         "datetime" => probe::<Datetime>(line, Datetime::validate),
         "did" => probe::<Did>(line, Did::validate),
@@ -249,6 +287,15 @@ fn syntax_vectors() {
         "a listed deviation matches no vector line"
     );
     assert_eq!(checked, expected, "vectors checked per file");
+    let valid_cids = std::fs::read_to_string(vector_dir().join("cid_syntax_valid.txt"))
+        .expect("readable vector file");
+    let valid_cids = values(&valid_cids);
+    for cid in UNDECODABLE_CIDS {
+        assert!(
+            valid_cids.iter().any(|(_, line)| line == cid),
+            "{cid:?} is listed as undecodable but is no valid vector"
+        );
+    }
 }
 
 /// The rejection reason for `line`, for failure messages.
@@ -301,7 +348,15 @@ fn hostile_inputs_do_not_panic() {
     let validators: &[fn(&str) -> bool] = &[
         |s| AtIdentifier::validate(s).is_ok() == AtIdentifier::new(s).is_ok(),
         |s| AtUri::validate(s).is_ok() == AtUri::new(s).is_ok(),
-        |s| Cid::validate(s).is_ok() == Cid::new(s).is_ok(),
+        // A CID must also decode: the syntax rule accepts more.
+        |s| match (Cid::validate(s), Cid::new(s)) {
+            (Ok(()), Ok(_)) | (Err(_), Err(_)) => true,
+            (Ok(()), Err(err)) => {
+                err.reason.starts_with("not a decodable CID")
+                    || err.reason == "CIDv0 is not allowed; use CIDv1"
+            }
+            (Err(_), Ok(_)) => false,
+        },
         |s| Datetime::validate(s).is_ok() == Datetime::new(s).is_ok(),
         |s| Did::validate(s).is_ok() == Did::new(s).is_ok(),
         |s| Handle::validate(s).is_ok() == Handle::new(s).is_ok(),

@@ -29,7 +29,7 @@ use atlex::service::{
     HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
 };
 use atlex::subscription::EventLog;
-use atlex::types::{AtUri, Datetime, Did, RecordKey, Tid};
+use atlex::types::{AtUri, Cid, Datetime, Did, RecordKey, Tid};
 use atlex_lexicons::Record;
 use atlex_lexicons::com::atproto::repo::{self, create_record, defs::CommitMeta, delete_record};
 use atlex_lexicons::com::atproto::sync::{self, subscribe_repos};
@@ -53,7 +53,7 @@ struct Account {
     did: Did,
     key: SigningKey,
     /// `collection/rkey` → the record's CID.
-    records: BTreeMap<String, atlex::cid::Cid>,
+    records: BTreeMap<String, Cid>,
     rev: Option<Tid>,
 }
 
@@ -106,7 +106,7 @@ impl Pds {
         token: &str,
         repo: &str,
         write: Change,
-    ) -> Result<(CommitMeta, Option<atlex::cid::Cid>), CommonError> {
+    ) -> Result<(CommitMeta, Option<Cid>), CommonError> {
         let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
         let account = accounts
             .get_mut(token)
@@ -137,7 +137,8 @@ impl Pds {
         let unsigned = signed.unsigned_bytes().map_err(|e| internal(&e))?;
         signed.sig = Bytes(account.key.sign(&unsigned).to_vec());
         let commit_cid = cbor::cid_of(&signed).map_err(|e| internal(&e))?;
-        let mut car = CarWriter::with_roots(Vec::new(), &[commit_cid]).map_err(|e| internal(&e))?;
+        let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&commit_cid))
+            .map_err(|e| internal(&e))?;
         car.write_value(&signed).map_err(|e| internal(&e))?;
         let (op, record_cid) = match write {
             Change::Create { path, record } => {
@@ -145,11 +146,11 @@ impl Pds {
                     return Err(CommonError::invalid_request(format!("{path} exists")));
                 }
                 let cid = car.write_value(&record).map_err(|e| internal(&e))?;
-                account.records.insert(path.clone(), cid);
+                account.records.insert(path.clone(), cid.clone());
                 let op = subscribe_repos::RepoOp::builder()
                     .action(subscribe_repos::RepoOpAction::Create)
                     .path(path)
-                    .cid(Some(CidLink(cid)))
+                    .cid(Some(CidLink(cid.clone())))
                     .build();
                 (op, Some(cid))
             }
@@ -175,7 +176,7 @@ impl Pds {
                     .rebase(false)
                     .too_big(false)
                     .repo(account.did.clone())
-                    .commit(CidLink(commit_cid))
+                    .commit(CidLink(commit_cid.clone()))
                     .rev(rev.clone())
                     .since(since)
                     .blocks(Bytes(blocks))
@@ -186,8 +187,10 @@ impl Pds {
                     .into()
             })
             .map_err(|e| internal(&e))?;
-        let cid = atlex::types::Cid::new(commit_cid.to_string()).map_err(|e| internal(&e))?;
-        Ok((CommitMeta::builder().cid(cid).rev(rev).build(), record_cid))
+        Ok((
+            CommitMeta::builder().cid(commit_cid).rev(rev).build(),
+            record_cid,
+        ))
     }
 }
 
@@ -232,8 +235,6 @@ impl repo::Service for Pds {
             .map_err(HandlerError::Common)?;
         let cid = cid.ok_or_else(|| HandlerError::internal("no record CID"))?;
         let uri = AtUri::new(format!("at://{repo}/{}/{rkey}", input.collection))
-            .map_err(|e| HandlerError::internal(e.to_string()))?;
-        let cid = atlex::types::Cid::new(cid.to_string())
             .map_err(|e| HandlerError::internal(e.to_string()))?;
         Ok(create_record::Output::builder()
             .uri(uri)
@@ -314,7 +315,7 @@ pub async fn consume(
                 action: op.action.as_str(),
                 collection: op.collection.as_str(),
                 rkey: op.rkey.as_str(),
-                cid: op.cid.map(|cid| cid.to_string()),
+                cid: op.cid.as_ref(),
                 type_name: op.record.as_ref().map(record_type),
             };
             writeln!(out, "{}", serde_json::to_string(&line)?)?;
@@ -335,7 +336,7 @@ struct Line<'a> {
     action: &'a str,
     collection: &'a str,
     rkey: &'a str,
-    cid: Option<String>,
+    cid: Option<&'a Cid>,
     #[serde(rename = "type")]
     type_name: Option<String>,
 }

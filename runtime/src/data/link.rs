@@ -11,7 +11,7 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::types::FormatError;
+use crate::types::{Cid, FormatError, MAX_CID_BYTES};
 
 /// Decodes `$bytes` leniently, as the reference implementations do: padding
 /// optional, and non-zero trailing bits in the last symbol ignored.
@@ -23,76 +23,69 @@ const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// The longest binary CID: version, codec, hash code and length varints (at
-/// most 9 bytes each) and a 64-byte digest.
-pub(crate) const MAX_CID_BYTES: usize = 4 * 9 + 64;
-
 /// A link to content by its CID: `{"$link": "<cid>"}` in JSON, CBOR tag 42 in
 /// DAG-CBOR.
 ///
-/// The CID is held decoded (the [`cid`] crate's type, re-exported as
-/// [`atlex::cid`](crate::cid)), so a link is always a real CIDv1 and both
-/// encodings write it without parsing. JSON is written in base32, the data
-/// model's string form.
+/// It holds a [`Cid`], the CID of every other part of atlex (a `cid`-format
+/// string, a blob's reference, a record's computed CID), and compares with
+/// one directly. JSON writes the link's text as it was read (base32 for a
+/// link read from DAG-CBOR or computed).
 ///
 /// ```
 /// use atlex::data::CidLink;
 ///
 /// let link: CidLink = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a".parse()?;
-/// assert_eq!(link.cid().codec(), 0x71); // dag-cbor
+/// assert_eq!(link.codec(), 0x71); // dag-cbor
 /// assert_eq!(
 ///     serde_json::to_string(&link)?,
 ///     r#"{"$link":"bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a"}"#
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CidLink(pub cid::Cid);
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CidLink(pub Cid);
 
 impl CidLink {
     /// The linked CID.
-    pub fn cid(&self) -> &cid::Cid {
+    pub fn cid(&self) -> &Cid {
         &self.0
     }
 
-    /// Parses a CID string: the `cid` format's syntax, then a decodable
-    /// CIDv1.
+    /// Parses a CID string (see [`Cid::new`]).
     pub fn parse(text: &str) -> Result<Self, FormatError> {
-        crate::types::Cid::validate(text)?;
-        let cid = cid::Cid::try_from(text)
-            .map_err(|err| FormatError::new("cid", format!("not a decodable CID: {err}"), text))?;
-        check_version(cid)
-            .map(Self)
-            .map_err(|reason| FormatError::new("cid", reason, text))
+        text.parse().map(Self)
     }
 
-    /// Reads a binary CID (the bytes of CBOR tag 42 after the `0x00` prefix),
-    /// which must be all of `bytes`.
+    /// Reads a binary CID (see [`Cid::from_bytes`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let cid = cid::Cid::try_from(bytes).map_err(|err| format!("invalid binary CID: {err}"))?;
-        if cid.encoded_len() != bytes.len() {
-            return Err(format!(
-                "invalid binary CID: {} bytes after the CID",
-                bytes.len() - cid.encoded_len()
-            ));
-        }
-        check_version(cid).map(Self)
+        Cid::from_bytes(bytes).map(Self)
     }
 
-    /// Writes the binary CID into `buf`, returning the bytes used.
-    pub(crate) fn write_bytes<'b>(&self, buf: &'b mut [u8; MAX_CID_BYTES]) -> &'b [u8] {
-        let mut rest = &mut buf[..];
-        // A CID never exceeds the buffer: its parts are bounded above.
-        let len = self.0.write_bytes(&mut rest).unwrap_or_default();
-        &buf[..len]
+    /// Serializes `cid` as a link, for the types that hold a [`Cid`] and
+    /// write it as one.
+    pub(crate) fn serialize_cid<S: Serializer>(
+        cid: &Cid,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            let mut map = serializer.serialize_map(Some(1))?;
+            map.serialize_entry("$link", cid)?;
+            map.end()
+        } else {
+            // The convention the `cid` crate and DAG-CBOR serializers share:
+            // a newtype of the CID's bytes under a private name becomes tag 42.
+            let mut buf = [0; MAX_CID_BYTES];
+            let bytes = cid.write_bytes(&mut buf);
+            serializer.serialize_newtype_struct(CID_SERDE_PRIVATE_IDENTIFIER, &ByteString(bytes))
+        }
     }
 }
 
-fn check_version(cid: cid::Cid) -> Result<cid::Cid, String> {
-    if cid.version() == cid::Version::V0 {
-        Err("CIDv0 is not allowed; use CIDv1".to_owned())
-    } else {
-        Ok(cid)
+impl std::ops::Deref for CidLink {
+    type Target = Cid;
+
+    fn deref(&self) -> &Cid {
+        &self.0
     }
 }
 
@@ -110,32 +103,41 @@ impl std::str::FromStr for CidLink {
     }
 }
 
-impl From<cid::Cid> for CidLink {
-    fn from(cid: cid::Cid) -> Self {
+impl From<Cid> for CidLink {
+    fn from(cid: Cid) -> Self {
         Self(cid)
     }
 }
 
-impl From<CidLink> for cid::Cid {
+impl From<CidLink> for Cid {
     fn from(link: CidLink) -> Self {
         link.0
     }
 }
 
-impl TryFrom<&crate::types::Cid> for CidLink {
-    type Error = FormatError;
-
-    fn try_from(cid: &crate::types::Cid) -> Result<Self, FormatError> {
-        cid.to_cid().map(Self)
+impl From<cid::Cid> for CidLink {
+    /// The CID; a CIDv0 becomes the CIDv1 of the same content, as in
+    /// [`Cid`]'s conversion.
+    fn from(cid: cid::Cid) -> Self {
+        Self(cid.into())
     }
 }
 
-impl TryFrom<CidLink> for crate::types::Cid {
-    type Error = FormatError;
+impl From<CidLink> for cid::Cid {
+    fn from(link: CidLink) -> Self {
+        link.0.into()
+    }
+}
 
-    /// The string form (base32); fails only for a CIDv0.
-    fn try_from(link: CidLink) -> Result<Self, FormatError> {
-        crate::types::Cid::from_cid(link.0)
+impl PartialEq<Cid> for CidLink {
+    fn eq(&self, other: &Cid) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<CidLink> for Cid {
+    fn eq(&self, other: &CidLink) -> bool {
+        *self == other.0
     }
 }
 
@@ -150,17 +152,16 @@ impl Serialize for ByteString<'_> {
 
 impl Serialize for CidLink {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if serializer.is_human_readable() {
-            let mut map = serializer.serialize_map(Some(1))?;
-            map.serialize_entry("$link", &self.0.to_string())?;
-            map.end()
-        } else {
-            // The convention the `cid` crate and DAG-CBOR serializers share:
-            // a newtype of the CID's bytes under a private name becomes tag 42.
-            let mut buf = [0; MAX_CID_BYTES];
-            let bytes = self.write_bytes(&mut buf);
-            serializer.serialize_newtype_struct(CID_SERDE_PRIVATE_IDENTIFIER, &ByteString(bytes))
-        }
+        Self::serialize_cid(&self.0, serializer)
+    }
+}
+
+/// A borrowed [`Cid`] serialized as a link.
+struct LinkTo<'a>(&'a Cid);
+
+impl Serialize for LinkTo<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CidLink::serialize_cid(self.0, serializer)
     }
 }
 
@@ -297,13 +298,14 @@ impl<'de> Deserialize<'de> for Bytes {
 /// "size": …}`, in JSON and in DAG-CBOR alike (the `ref` being a `$link`
 /// object or a tag-42 link). Old records carry the legacy form `{"cid":
 /// "…", "mimeType": …}` without a size; such a blob decodes with `size: None`
-/// and is written back in the legacy form, so nothing is lost or invented.
+/// and is written back in the legacy form, its `cid` text as it was, so
+/// nothing is lost or invented.
 /// Strict DAG-CBOR decoding ([`crate::cbor::from_slice`]) refuses the legacy
 /// form and properties a blob does not have.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Blob {
     /// The CID of the blob's bytes (usually the `raw` codec and sha2-256).
-    pub cid: cid::Cid,
+    pub cid: Cid,
     /// The MIME type the uploader declared.
     pub mime_type: String,
     /// Size in bytes; `None` only for the legacy form.
@@ -312,7 +314,7 @@ pub struct Blob {
 
 impl Blob {
     /// A blob reference in the current form.
-    pub fn new(cid: impl Into<cid::Cid>, mime_type: impl Into<String>, size: u64) -> Self {
+    pub fn new(cid: impl Into<Cid>, mime_type: impl Into<String>, size: u64) -> Self {
         Self {
             cid: cid.into(),
             mime_type: mime_type.into(),
@@ -332,14 +334,14 @@ impl Serialize for Blob {
             Some(size) => {
                 let mut map = serializer.serialize_map(Some(4))?;
                 map.serialize_entry("$type", "blob")?;
-                map.serialize_entry("ref", &CidLink(self.cid))?;
+                map.serialize_entry("ref", &LinkTo(&self.cid))?;
                 map.serialize_entry("mimeType", &self.mime_type)?;
                 map.serialize_entry("size", &size)?;
                 map.end()
             }
             None => {
                 let mut map = serializer.serialize_map(Some(2))?;
-                map.serialize_entry("cid", &self.cid.to_string())?;
+                map.serialize_entry("cid", &self.cid)?;
                 map.serialize_entry("mimeType", &self.mime_type)?;
                 map.end()
             }
@@ -410,12 +412,10 @@ impl<'de> Visitor<'de> for BlobVisitor {
                         "legacy blob form {\"cid\", \"mimeType\"}: decode leniently to accept it",
                     ));
                 }
-                let cid = cid::Cid::try_from(cid.as_str()).map_err(|err| {
-                    de::Error::custom(format_args!(
-                        "legacy blob cid {:?} is not a CID: {err}",
-                        cid.as_str()
-                    ))
-                })?;
+                let cid = cid
+                    .as_str()
+                    .parse()
+                    .map_err(|err| de::Error::custom(format_args!("legacy blob cid: {err}")))?;
                 Ok(Blob {
                     cid,
                     mime_type,
@@ -444,10 +444,16 @@ mod tests {
         let v = json!({ "$link": CID });
         let link: CidLink = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(link.to_string(), CID);
-        assert_eq!(serde_json::to_value(link).unwrap(), v);
-        let text = crate::types::Cid::try_from(link).unwrap();
-        assert_eq!(text.as_str(), CID);
-        assert_eq!(CidLink::try_from(&text).unwrap(), link);
+        assert_eq!(serde_json::to_value(&link).unwrap(), v);
+        let cid: Cid = CID.parse().unwrap();
+        assert_eq!(link, cid);
+        assert_eq!(cid, link);
+        assert_eq!(*link, cid);
+        assert_eq!(link.cid(), &cid);
+        assert_eq!(Cid::from(link.clone()), cid);
+        assert_eq!(CidLink::from(cid.clone()), link);
+        assert_eq!(CidLink::from(*cid.as_cid()), link);
+        assert_eq!(cid::Cid::from(link.clone()), *cid.as_cid());
         for bad in [
             json!({ "$link": "nope" }),
             json!({ "$link": CID, "x": 1 }),
@@ -464,27 +470,30 @@ mod tests {
     }
 
     #[test]
-    fn binary_cids_must_be_whole_and_v1() {
+    fn a_link_in_another_base_is_written_back_as_read() {
+        let cid: Cid = CID.parse().unwrap();
+        let base58 = cid
+            .as_cid()
+            .to_string_of_base(cid::multibase::Base::Base58Btc)
+            .unwrap();
+        let v = json!({ "$link": base58 });
+        let link: CidLink = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(link, cid);
+        assert_eq!(serde_json::to_value(&link).unwrap(), v);
+    }
+
+    #[test]
+    fn binary_links_must_be_whole_and_v1() {
         let link: CidLink = CID.parse().unwrap();
-        let bytes = link.0.to_bytes();
+        let bytes = link.to_bytes();
         assert_eq!(CidLink::from_bytes(&bytes).unwrap(), link);
-        let mut longer = bytes.clone();
-        longer.push(0);
-        assert!(
-            CidLink::from_bytes(&longer)
-                .unwrap_err()
-                .contains("1 bytes after")
-        );
-        assert!(CidLink::from_bytes(&bytes[..10]).is_err());
-        assert!(CidLink::from_bytes(&[]).is_err());
+        assert!(CidLink::from_bytes(&[&bytes[..], &[0]].concat()).is_err());
         let v0 = cid::Cid::try_from("QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR").unwrap();
         assert!(
             CidLink::from_bytes(&v0.to_bytes())
                 .unwrap_err()
                 .contains("CIDv0")
         );
-        let mut buf = [0; MAX_CID_BYTES];
-        assert_eq!(link.write_bytes(&mut buf), &bytes[..]);
     }
 
     #[test]
@@ -511,6 +520,16 @@ mod tests {
         let blob: Blob = serde_json::from_value(legacy.clone()).unwrap();
         assert!(blob.is_legacy());
         assert_eq!(serde_json::to_value(&blob).unwrap(), legacy);
+        // A legacy cid in base58 is written back in base58.
+        let base58 = blob
+            .cid
+            .as_cid()
+            .to_string_of_base(cid::multibase::Base::Base58Btc)
+            .unwrap();
+        let legacy = json!({ "cid": base58, "mimeType": "image/jpeg" });
+        let same: Blob = serde_json::from_value(legacy.clone()).unwrap();
+        assert_eq!(same, blob);
+        assert_eq!(serde_json::to_value(&same).unwrap(), legacy);
 
         for bad in [
             json!({ "ref": { "$link": CID }, "mimeType": "a/b", "size": 1 }),

@@ -80,12 +80,12 @@ pub trait Record: LexType {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[cfg(feature = "cbor")]
-    fn cid(&self) -> Result<cid::Cid, crate::cbor::EncodeError>
+    fn cid(&self) -> Result<crate::types::Cid, crate::cbor::EncodeError>
     where
         Self: serde::Serialize + Sized,
     {
         self.to_cbor()
-            .map(|bytes| crate::cbor::cid_for(crate::cbor::DAG_CBOR, &bytes))
+            .map(|bytes| crate::types::Cid::of_dag_cbor(&bytes))
     }
 
     /// Decodes the record from canonical DAG-CBOR; its `$type` must be this

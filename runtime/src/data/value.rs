@@ -350,7 +350,7 @@ impl PartialEq<serde_json::Value> for Value {
                 b.len() == 1
                     && b.get("$link")
                         .and_then(J::as_str)
-                        .is_some_and(|text| CidLink::parse(text).ok() == Some(*link))
+                        .is_some_and(|text| CidLink::parse(text).is_ok_and(|read| read == *link))
             }
             (Value::Bytes(bytes), J::Object(b)) => {
                 b.len() == 1
@@ -714,7 +714,7 @@ impl<'de, E: de::Error> Deserializer<'de> for ValueDeserializer<'_, E> {
             Value::Link(link) if self.human => visitor.visit_map(de::value::MapDeserializer::new(
                 std::iter::once(("$link", link.to_string())),
             )),
-            Value::Link(link) => visitor.visit_newtype_struct(LinkBytes::<E>(*link, PhantomData)),
+            Value::Link(link) => visitor.visit_newtype_struct(LinkBytes::<E>(link, PhantomData)),
             Value::Array(items) => self.visit_items(items, visitor),
             Value::Object(map) => self.visit_entries(map, visitor),
         }
@@ -734,7 +734,7 @@ impl<'de, E: de::Error> Deserializer<'de> for ValueDeserializer<'_, E> {
     ) -> Result<V::Value, E> {
         match self.value {
             Value::Link(link) if name == CID_SERDE_PRIVATE_IDENTIFIER => {
-                visitor.visit_newtype_struct(LinkBytes::<E>(*link, PhantomData))
+                visitor.visit_newtype_struct(LinkBytes::<E>(link, PhantomData))
             }
             _ => visitor.visit_newtype_struct(self),
         }
@@ -945,13 +945,13 @@ impl<'de, E: de::Error> MapAccess<'de> for Entries<'_, '_, E> {
 }
 
 /// The bytes of a link, inside the tag-42 newtype.
-struct LinkBytes<E>(CidLink, PhantomData<E>);
+struct LinkBytes<'a, E>(&'a CidLink, PhantomData<E>);
 
-impl<'de, E: de::Error> Deserializer<'de> for LinkBytes<E> {
+impl<'de, E: de::Error> Deserializer<'de> for LinkBytes<'_, E> {
     type Error = E;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, E> {
-        let mut buf = [0; super::link::MAX_CID_BYTES];
+        let mut buf = [0; crate::types::MAX_CID_BYTES];
         visitor.visit_bytes(self.0.write_bytes(&mut buf))
     }
 

@@ -20,6 +20,10 @@
 //! associated `validate(&str)` that checks a string without allocating. All of
 //! them serialize as a plain string and check the string when deserialized.
 //!
+//! [`Cid`] is the one that is more than its string: it holds the decoded CID
+//! (and its text only when that is not the canonical base32 form), so it is
+//! also the CID of links, blobs and records.
+//!
 //! The accepted syntax is that of the atproto specifications, in their most
 //! permissive valid form, as pinned down by the atproto interop test vectors.
 
@@ -181,6 +185,9 @@ mod uri;
 pub use self::at_identifier::AtIdentifier;
 pub use self::at_uri::AtUri;
 pub use self::cid::Cid;
+pub(crate) use self::cid::MAX_CID_BYTES;
+#[cfg(feature = "cbor")]
+pub(crate) use self::cid::write_binary;
 pub use self::datetime::Datetime;
 pub use self::did::Did;
 pub use self::handle::Handle;

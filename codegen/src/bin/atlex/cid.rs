@@ -30,7 +30,7 @@ pub struct CidArgs {
 pub fn run(args: CidArgs) -> ExitCode {
     let cid = if args.raw {
         match read_input(&args.file) {
-            Ok(bytes) => atlex::cbor::cid_for(atlex::cbor::RAW, &bytes),
+            Ok(bytes) => atlex::types::Cid::of_raw(&bytes),
             Err(code) => return code,
         }
     } else {
