@@ -33,9 +33,6 @@ pub trait Union: Sized {
     /// The `$type` of each member, in lexicon order; a member is known by its
     /// index here.
     const MEMBERS: &'static [&'static str];
-    /// Whether the union is open: a member of another `$type` is kept
-    /// ([`unknown`](Self::unknown)) rather than refused.
-    const OPEN: bool = false;
 
     /// Reads member number `index` of [`MEMBERS`](Self::MEMBERS). (The
     /// derive calls the decoder it implements on
@@ -62,22 +59,6 @@ pub trait DecodeUnion<U> {
     ) -> Result<U, A::Error>;
 }
 
-/// [`Typed::accepts`](crate::data::Typed::accepts) of union `U`: one of its
-/// members, or any `$type` for an open union.
-pub fn union_accepts<U: Union>(found: &str) -> bool {
-    U::OPEN || member_index(U::MEMBERS, found).is_some()
-}
-
-/// [`Typed::expected`](crate::data::Typed::expected) of union `U`.
-pub fn union_expected<U: Union>() -> String {
-    let members = U::MEMBERS.join(", ");
-    if U::OPEN {
-        format!("any $type (members: {members})")
-    } else {
-        format!("one of {members}")
-    }
-}
-
 /// `Deserialize` of a generated union: an object with a string `$type`.
 pub fn deserialize_union<'de, U: Union, D: Deserializer<'de>>(
     deserializer: D,
@@ -95,7 +76,7 @@ pub fn serialize_member<T: Object, S: Serializer>(
     value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    crate::object::serialize_tagged(Some(type_name), value, serializer)
+    crate::object::serialize_tagged(Some(type_name), None, value, serializer)
 }
 
 struct UnionVisitor<U> {

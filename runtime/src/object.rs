@@ -59,21 +59,6 @@ pub trait Object: Sized {
 
     /// How many entries [`encode`](Self::encode) writes.
     fn entries(&self) -> usize;
-
-    /// What the object keeps besides its declared fields, for one that keeps
-    /// it ([`KEEPS_UNKNOWN`](Self::KEEPS_UNKNOWN)).
-    fn extra(&self) -> Option<&ExtraFields> {
-        None
-    }
-
-    /// Whether declared field `index` is an optional field that is not set.
-    /// (A kept property of a declared field's name, such as a `null` the
-    /// lexicon does not allow there, is written only while the field is
-    /// unset.)
-    fn is_unset(&self, index: usize) -> bool {
-        let _ = index;
-        false
-    }
 }
 
 /// The type generated decoders are implemented on: `#[derive(Object)]`
@@ -185,12 +170,18 @@ fn expecting_object(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
 }
 
 /// `Serialize` of a generated object: a map of the fields that are set, a
-/// record's `$type` first.
+/// record's `$type` first, or the `$type` the object keeps in `kept` (what
+/// it holds besides its declared fields, for an object that keeps it).
 pub fn serialize_object<T: Object, S: Serializer>(
     value: &T,
+    kept: Option<&ExtraFields>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serialize_tagged(T::RECORD_TYPE, value, serializer)
+    let kept = match T::RECORD_TYPE {
+        Some(_) => None,
+        None => kept.and_then(kept_type::<T>),
+    };
+    serialize_tagged(T::RECORD_TYPE, kept, value, serializer)
 }
 
 /// Writes `value` with a `$type` as its first entry: `type_name` when the
@@ -199,13 +190,10 @@ pub fn serialize_object<T: Object, S: Serializer>(
 /// another one it was read with).
 pub(crate) fn serialize_tagged<T: Object, S: Serializer>(
     type_name: Option<&str>,
+    kept: Option<KeptType<'_>>,
     value: &T,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let kept = match type_name {
-        Some(_) => None,
-        None => kept_type(value),
-    };
     let len = value.entries() + usize::from(type_name.is_some() || kept.is_some());
     let mut map = serializer.serialize_map(Some(len))?;
     if let Some(type_name) = type_name {
@@ -221,51 +209,49 @@ pub(crate) fn serialize_tagged<T: Object, S: Serializer>(
 }
 
 /// The `$type` an object writes of itself.
-enum KeptType<'a> {
+pub(crate) enum KeptType<'a> {
     Own(&'static str),
     Other(&'a Value),
 }
 
-/// The `$type` `value` keeps, if any.
+/// The `$type` an object of type `T` keeps in `extra`, if any.
 #[inline]
-fn kept_type<T: Object>(value: &T) -> Option<KeptType<'_>> {
-    let extra = value.extra()?;
+fn kept_type<T: Object>(extra: &ExtraFields) -> Option<KeptType<'_>> {
     match T::TYPE_NAME {
         Some(own) if extra.writes_type() => Some(KeptType::Own(own)),
         _ => extra.other_type().map(KeptType::Other),
     }
 }
 
-/// Writes the properties `object` kept: not a `$type` (written first, with
-/// the object's other entries' count), nor one named as a declared field
-/// that is set.
+/// Writes the properties an object of type `T` kept: not a `$type`
+/// (written first, with the object's other entries' count), nor one named
+/// as a declared field (which the field's own entry is).
 pub fn encode_unknown<T: Object, S: SerializeMap>(
-    object: &T,
     kept: &ExtraFields,
     map: &mut S,
 ) -> Result<(), S::Error> {
     if kept.is_empty() {
         return Ok(());
     }
-    for (name, value) in kept.iter().filter(|(name, _)| written(object, name)) {
+    for (name, value) in kept.iter().filter(|(name, _)| written(name, T::field)) {
         map.serialize_entry(name, value)?;
     }
     Ok(())
 }
 
-/// How many entries [`encode_unknown`] writes.
-pub fn unknown_len<T: Object>(object: &T, kept: &ExtraFields) -> usize {
+/// How many entries [`encode_unknown`] writes, `field` being the object's
+/// [`Object::field`]. Called from each type's `entries`, which is compiled
+/// with the bindings: one function for every type.
+pub fn unknown_len(kept: &ExtraFields, field: fn(&str) -> Option<usize>) -> usize {
     if kept.is_empty() {
         return 0;
     }
-    kept.iter()
-        .filter(|(name, _)| written(object, name))
-        .count()
+    kept.iter().filter(|(name, _)| written(name, field)).count()
 }
 
-/// Whether kept property `name` of `object` is written with its fields.
-fn written<T: Object>(object: &T, name: &str) -> bool {
-    name != "$type" && T::field(name).is_none_or(|index| object.is_unset(index))
+/// Whether kept property `name` is written with the object's fields.
+fn written(name: &str, field: fn(&str) -> Option<usize>) -> bool {
+    name != "$type" && field(name).is_none()
 }
 
 /// The entries of an object being decoded, walked field by field.
@@ -453,7 +439,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     ) -> Result<(), A::Error> {
         *slot = self.value()?;
         if slot.is_none() {
-            self.keep_null();
+            return self.keep_null();
         }
         Ok(())
     }
@@ -463,10 +449,18 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// stays unset.
     #[cold]
     #[inline(never)]
-    fn keep_null(&mut self) {
-        if let Some(kept) = &mut self.kept {
-            kept.insert(self.names[self.current], Value::Null);
+    fn keep_null(&mut self) -> Result<(), A::Error> {
+        let index = self.current;
+        let kept = match &mut self.kept {
+            Some(kept) => kept.keep_null(index),
+            None => true,
+        };
+        if kept {
+            return Ok(());
         }
+        Err(self.field_error(de::Error::custom(
+            "null, which this field may not hold (past the 128th field, it cannot be kept)",
+        )))
     }
 
     /// The value of the current field. (Code per field type, kept small:

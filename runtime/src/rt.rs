@@ -22,7 +22,6 @@ pub use crate::data::{
 pub use crate::helpers::deserialize_str;
 pub use crate::member::{
     DecodeUnion, Member, Union, deserialize_union, serialize_member, unexpected_member,
-    union_accepts, union_expected,
 };
 pub use crate::object::{
     DecodeObject, Decoders, Fields, Object, deserialize_object, encode_unknown, serialize_object,

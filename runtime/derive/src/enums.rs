@@ -194,7 +194,6 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
     Ok(quote! {
         impl #rt::Union for #name {
             const MEMBERS: &'static [&'static str] = &[#(#types),*];
-            const OPEN: bool = #open;
 
             #[inline]
             fn decode_member<'de, A: #serde::de::MapAccess<'de>>(
@@ -232,13 +231,8 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
 
         impl #rt::Typed for #name {
-            fn accepts(found: &str) -> bool {
-                #rt::union_accepts::<Self>(found)
-            }
-
-            fn expected() -> ::std::string::String {
-                #rt::union_expected::<Self>()
-            }
+            const TYPES: &'static [&'static str] = <Self as #rt::Union>::MEMBERS;
+            const OPEN: bool = #open;
         }
 
         #validate

@@ -213,65 +213,64 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
         .map(|(i, (_, slot))| quote!((#i, slots.#slot.is_none())))
         .collect::<Vec<_>>();
     let unknown_build = unknown.map(|u| quote!(#u: fields.unknown(),));
-    let encodes = fields.iter().map(|f| {
+    // A `null` kept where the lexicon allows a value or nothing (an object
+    // that keeps what it does not model) is written while the field is unset.
+    let kept_null = |i: usize| {
+        unknown
+            .filter(|_| i < 128)
+            .map(|u| quote!(self.#u.kept_null(#i)))
+    };
+    let encodes = fields.iter().enumerate().map(|(i, f)| {
         let (ident, json) = (f.ident, &f.json);
-        match f.presence {
-            Presence::Required | Presence::RequiredNullable => {
+        match (f.presence, kept_null(i)) {
+            (Presence::Required | Presence::RequiredNullable, _) => {
                 quote!(#serde::ser::SerializeMap::serialize_entry(map, #json, &self.#ident)?;)
             }
-            Presence::Optional | Presence::OptionalNullable => quote! {
+            (Presence::Optional, Some(null)) => quote! {
+                if let ::core::option::Option::Some(value) = &self.#ident {
+                    #serde::ser::SerializeMap::serialize_entry(map, #json, value)?;
+                } else if #null {
+                    #serde::ser::SerializeMap::serialize_entry(map, #json, &())?;
+                }
+            },
+            (Presence::Optional | Presence::OptionalNullable, _) => quote! {
                 if let ::core::option::Option::Some(value) = &self.#ident {
                     #serde::ser::SerializeMap::serialize_entry(map, #json, value)?;
                 }
             },
         }
     });
-    let unknown_encode = unknown.map(|u| quote!(#rt::encode_unknown(self, &self.#u, map)?;));
+    let unknown_encode = unknown.map(|u| quote!(#rt::encode_unknown::<Self, S>(&self.#u, map)?;));
     let always = fields
         .iter()
         .filter(|f| matches!(f.presence, Presence::Required | Presence::RequiredNullable))
         .count();
     let counted = fields
         .iter()
-        .filter(|f| matches!(f.presence, Presence::Optional | Presence::OptionalNullable))
-        .map(|f| {
+        .enumerate()
+        .filter(|(_, f)| matches!(f.presence, Presence::Optional | Presence::OptionalNullable))
+        .map(|(i, f)| {
             let ident = f.ident;
-            quote!(+ usize::from(self.#ident.is_some()))
+            match (f.presence, kept_null(i)) {
+                (Presence::Optional, Some(null)) => {
+                    quote!(+ usize::from(self.#ident.is_some() || #null))
+                }
+                _ => quote!(+ usize::from(self.#ident.is_some())),
+            }
         });
-    let unknown_len = unknown.map(|u| quote!(+ #rt::unknown_len(self, &self.#u)));
+    let unknown_len = unknown.map(|u| quote!(+ #rt::unknown_len(&self.#u, Self::field)));
+    let kept_arg = match unknown {
+        Some(u) => quote!(::core::option::Option::Some(&self.#u)),
+        None => quote!(::core::option::Option::None),
+    };
     let type_name = container.record.as_ref().or(container.type_name.as_ref());
-    let keeps_unknown = unknown.map(|u| {
+    let keeps_unknown = unknown.map(|_| {
         let own_type = type_name.map(|t| {
             quote!(const TYPE_NAME: ::core::option::Option<&'static str> = ::core::option::Option::Some(#t);)
-        });
-        let unset = fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.presence == Presence::Optional)
-            .map(|(i, f)| {
-                let ident = f.ident;
-                quote!(#i => self.#ident.is_none(),)
-            })
-            .collect::<Vec<_>>();
-        let is_unset = (!unset.is_empty()).then(|| {
-            quote! {
-                fn is_unset(&self, index: usize) -> bool {
-                    match index {
-                        #(#unset)*
-                        _ => false,
-                    }
-                }
-            }
         });
         quote! {
             #own_type
             const KEEPS_UNKNOWN: bool = true;
-
-            fn extra(&self) -> ::core::option::Option<&#rt::ExtraFields> {
-                ::core::option::Option::Some(&self.#u)
-            }
-
-            #is_unset
         }
     });
 
@@ -385,7 +384,7 @@ pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
 
         impl #serde::Serialize for #name {
             fn serialize<S: #serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                #rt::serialize_object(self, serializer)
+                #rt::serialize_object(self, #kept_arg, serializer)
             }
         }
 
@@ -673,7 +672,6 @@ fn builder(
 
         #[doc = #type_doc]
         #[must_use = "a builder does nothing until `build` is called"]
-        #[derive(Debug)]
         #vis struct #builder<#(#states = #rt::Unset),*>(#(#states),*);
 
         #(#setters)*

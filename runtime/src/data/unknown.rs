@@ -84,8 +84,8 @@ impl Unknown {
     /// ```
     pub fn decode<T: Typed>(&self) -> Result<T, DecodeUnknownError> {
         match self.type_name() {
-            Some(found) if !T::accepts(found) => Err(DecodeUnknownError::TypeMismatch {
-                expected: T::expected(),
+            Some(found) if !accepts::<T>(found) => Err(DecodeUnknownError::TypeMismatch {
+                expected: expected::<T>(),
                 found: found.to_owned(),
             }),
             _ => {
@@ -135,20 +135,32 @@ impl TryFrom<serde_json::Value> for Unknown {
 /// ([`Unknown::decode`]): an object or record, which has one `$type`
 /// ([`LexType`]), or a union, whose members have theirs
 /// (`#[derive(Union)]` implements it).
+///
+/// Only constants: nothing of it is compiled with the bindings.
 pub trait Typed: DeserializeOwned {
-    /// Whether data of `$type` `found` may be read as this type.
-    fn accepts(found: &str) -> bool;
-    /// What [`accepts`](Self::accepts) accepts, for an error.
-    fn expected() -> String;
+    /// The `$type`s data read as this type may have.
+    const TYPES: &'static [&'static str];
+    /// Whether data of any other `$type` may be read as this type too (an
+    /// open union keeps it as its unknown member).
+    const OPEN: bool = false;
 }
 
 impl<T: LexType + DeserializeOwned> Typed for T {
-    fn accepts(found: &str) -> bool {
-        found == T::TYPE
-    }
+    const TYPES: &'static [&'static str] = &[T::TYPE];
+}
 
-    fn expected() -> String {
-        format!("{:?}", T::TYPE)
+/// Whether data of `$type` `found` may be read as `T`.
+fn accepts<T: Typed>(found: &str) -> bool {
+    T::OPEN || T::TYPES.contains(&found)
+}
+
+/// What `T` accepts, for an error.
+fn expected<T: Typed>() -> String {
+    let types: Vec<String> = T::TYPES.iter().map(|t| format!("{t:?}")).collect();
+    match (T::OPEN, types.as_slice()) {
+        (false, [one]) => one.clone(),
+        (false, _) => format!("one of {}", types.join(", ")),
+        (true, _) => format!("any (members: {})", types.join(", ")),
     }
 }
 
@@ -194,9 +206,9 @@ pub enum DecodeUnknownError {
 /// - A `$type` that is not the object's own (another string, or the own type
 ///   spelled `nsid#main`) is kept as the property `"$type"` and written back
 ///   as it was.
-/// - A `null` where the lexicon allows only a value or absence is kept as a
-///   property of the field's name and written back while the field stays
-///   unset.
+/// - A `null` where the lexicon allows only a value or absence is kept (by
+///   the field's place among the object's fields) and written back while
+///   the field stays unset.
 ///
 /// ```
 /// use atlex::data::{ExtraFields, Value};
@@ -211,53 +223,91 @@ pub enum DecodeUnknownError {
 pub struct ExtraFields {
     /// Whether the object's own `$type` is written.
     own_type: bool,
-    /// The undeclared properties; `None` when there are none, which is what
-    /// nearly every object holds (no allocation, one word). Boxed, the map
-    /// costs every generated object one word instead of three.
-    #[allow(clippy::box_collection)]
-    fields: Option<Box<BTreeMap<String, Value>>>,
+    /// What was kept; `None` when nothing was, which is what nearly every
+    /// object holds (no allocation, one word).
+    kept: Option<Box<Kept>>,
+}
+
+/// The undeclared properties and the fields read as a `null` they may not
+/// hold.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Kept {
+    properties: BTreeMap<String, Value>,
+    /// Bit `i`: field number `i` of the object was `null`.
+    nulls: u128,
+}
+
+impl Kept {
+    fn is_empty(&self) -> bool {
+        self.properties.is_empty() && self.nulls == 0
+    }
 }
 
 impl ExtraFields {
     /// The value of property `name`, if it was received.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.as_ref()?.get(name)
+        self.kept.as_ref()?.properties.get(name)
     }
 
-    /// Sets property `name`.
+    /// Sets property `name`. (A property named as one of the object's
+    /// declared fields is not written: the field is.)
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        self.fields
+        self.kept
             .get_or_insert_with(Box::default)
+            .properties
             .insert(name.into(), value.into())
     }
 
     /// Removes property `name`.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let fields = self.fields.as_mut()?;
-        let removed = fields.remove(name);
-        if fields.is_empty() {
-            self.fields = None;
+        let kept = self.kept.as_mut()?;
+        let removed = kept.properties.remove(name);
+        if kept.is_empty() {
+            self.kept = None;
         }
         removed
     }
 
     /// The properties, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.fields
+        self.kept
             .iter()
-            .flat_map(|fields| fields.iter())
+            .flat_map(|kept| kept.properties.iter())
             .map(|(name, value)| (name.as_str(), value))
     }
 
     /// How many properties there are.
     pub fn len(&self) -> usize {
-        self.fields.as_ref().map_or(0, |fields| fields.len())
+        self.kept.as_ref().map_or(0, |kept| kept.properties.len())
     }
 
-    /// Whether there are none (whatever [`writes_type`](Self::writes_type)
-    /// says).
+    /// Whether there are none (whatever else is kept).
     pub fn is_empty(&self) -> bool {
-        self.fields.is_none()
+        self.kept
+            .as_ref()
+            .is_none_or(|kept| kept.properties.is_empty())
+    }
+
+    /// Whether field number `index` of the object was read as a `null` it
+    /// may not hold (for the derive's encoding: written while the field is
+    /// unset).
+    #[doc(hidden)]
+    #[inline]
+    pub fn kept_null(&self, index: usize) -> bool {
+        match &self.kept {
+            None => false,
+            Some(kept) => index < 128 && kept.nulls & (1 << index) != 0,
+        }
+    }
+
+    /// Keeps that field number `index` was read as a `null`; `false` for a
+    /// field past the 128th, which cannot be kept.
+    pub(crate) fn keep_null(&mut self, index: usize) -> bool {
+        if index >= 128 {
+            return false;
+        }
+        self.kept.get_or_insert_with(Box::default).nulls |= 1 << index;
+        true
     }
 
     /// Whether the object's own `$type` is written when it is encoded on its
@@ -281,7 +331,10 @@ impl ExtraFields {
 
 impl PartialEq for ExtraFields {
     fn eq(&self, other: &Self) -> bool {
-        self.own_type == other.own_type && self.iter().eq(other.iter())
+        let nulls = |e: &Self| e.kept.as_ref().map_or(0, |kept| kept.nulls);
+        self.own_type == other.own_type
+            && nulls(self) == nulls(other)
+            && self.iter().eq(other.iter())
     }
 }
 
@@ -292,6 +345,9 @@ impl fmt::Debug for ExtraFields {
         let mut map = f.debug_map();
         if self.own_type {
             map.entry(&"$type", &"(own)");
+        }
+        if let Some(kept) = self.kept.as_ref().filter(|kept| kept.nulls != 0) {
+            map.entry(&"(null fields)", &format_args!("{:#b}", kept.nulls));
         }
         map.entries(self.iter()).finish()
     }
