@@ -28,9 +28,11 @@
 //! Problems are collected as [`Diagnostics`] across all phases and reported
 //! together; no input makes the generator panic.
 //!
-//! There are three ways in: the `atlex` command line tool, [`Builder`] for
-//! `build.rs` scripts (in the manner of prost-build), and [`generate`] for
-//! tools such as this repository's `xtask`.
+//! There are three ways in: the `atlex` command line tool (the crate
+//! `atlex-cli`, kept apart so that a `build.rs` compiles none of its
+//! dependencies), [`Builder`] for `build.rs` scripts (in the manner of
+//! prost-build), and [`generate`] for tools such as this repository's
+//! `xtask`.
 //! [`diff`] classifies lexicon changes by the spec's evolution rules (`atlex diff`).
 
 pub mod binding;

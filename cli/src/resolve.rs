@@ -11,7 +11,7 @@ use clap::Args;
 ///
 /// Exits 0 when everything resolves and the handle checks out, 1 when
 /// something does not (with the reason), 2 for bad arguments. Needs the
-/// `resolve` feature: `cargo install atlex-codegen --features resolve`.
+/// `resolve` feature: `cargo install atlex-cli --features resolve`.
 #[derive(Args)]
 pub struct ResolveArgs {
     /// A handle (`alice.bsky.social`) or a DID (`did:plc:…`, `did:web:…`).
@@ -54,7 +54,7 @@ fn host_override(text: &str) -> Result<(String, SocketAddr), String> {
 pub fn run(args: ResolveArgs) -> ExitCode {
     let _ = args;
     eprintln!(
-        "error: this atlex was built without resolution; install it with\n    cargo install atlex-codegen --features resolve"
+        "error: this atlex was built without resolution; install it with\n    cargo install atlex-cli --features resolve"
     );
     ExitCode::from(2)
 }

@@ -147,7 +147,7 @@ fn validate_checks_the_parts_of_an_endpoint() {
 
 #[test]
 fn generate_keeps_unknown_fields_unless_told_to_drop_them() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extra");
+    let fixtures = workspace().join("codegen/tests/fixtures/extra");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-extra-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let generate = |flags: &[&str]| {
@@ -180,7 +180,7 @@ fn generate_keeps_unknown_fields_unless_told_to_drop_them() {
 
 #[test]
 fn generate_writes_then_check_passes_and_detects_drift() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/awkward");
+    let fixtures = workspace().join("codegen/tests/fixtures/awkward");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-gen-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let run = |extra: &[&str]| {
@@ -207,7 +207,7 @@ fn generate_writes_then_check_passes_and_detects_drift() {
 
 #[test]
 fn broken_lexicons_exit_non_zero_with_every_error() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken");
+    let fixtures = workspace().join("codegen/tests/fixtures/broken");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-broken-{}", std::process::id()));
     let out = atlex()
         .arg("generate")
@@ -272,7 +272,7 @@ fn validate_tells_lexicon_problems_and_unreadable_data_from_violations() {
 
 #[test]
 fn generate_takes_the_builders_options() {
-    let sets = Path::new(env!("CARGO_MANIFEST_DIR")).join("sets/lexicons");
+    let sets = workspace().join("codegen/sets/lexicons");
     let out_dir = std::env::temp_dir().join(format!("atlex-cli-sets-{}", std::process::id()));
     let extern_lexicons = format!(
         "{}=::atlex_lexicons",
