@@ -1,6 +1,6 @@
 //! `atlex car ls`: the roots and blocks of a CAR file.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use serde::Deserialize;
 
 use crate::cbor::invalid;
+use crate::stdout::Stdout;
 
 /// Read CAR files (repository exports, firehose blocks).
 #[derive(Args)]
@@ -25,7 +26,9 @@ pub enum CarCommand {
     ///
     /// Exit status: 0 when every block is good, 1 at the first bad one (a
     /// CID that does not match its bytes, a length that lies; the blocks
-    /// before it are listed), 2 when FILE cannot be read.
+    /// before it are listed), 2 when FILE cannot be read. When stdout closes
+    /// early (`| head`), the listing stops there: 0, unless a bad block came
+    /// before.
     Ls {
         /// The CAR file (`-` for stdin).
         #[arg(value_name = "FILE")]
@@ -63,7 +66,7 @@ fn ls(file: &Path) -> ExitCode {
         Ok(stream) => stream,
         Err(err) => return car_error(file, err),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout::lock();
     let mut lines = String::new();
     for root in &stream.header().roots {
         lines.push_str(&format!("root {root}\n"));
@@ -72,8 +75,9 @@ fn ls(file: &Path) -> ExitCode {
         let block = match block {
             Ok(block) => block,
             Err(err) => {
-                let _ = out.write_all(lines.as_bytes());
-                return car_error(file, err);
+                out.write_all(lines.as_bytes());
+                let status = car_error(file, err);
+                return out.finish(status);
             }
         };
         let type_name = (block.cid.codec() == atlex::cbor::DAG_CBOR)
@@ -85,16 +89,15 @@ fn ls(file: &Path) -> ExitCode {
             None => lines.push_str(&format!("{} {}\n", block.cid, block.data.len())),
         }
         if lines.len() > 64 << 10 {
-            if out.write_all(lines.as_bytes()).is_err() {
-                return ExitCode::from(2);
-            }
+            out.write_all(lines.as_bytes());
             lines.clear();
+            if !out.is_open() {
+                break;
+            }
         }
     }
-    match out.write_all(lines.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(2),
-    }
+    out.write_all(lines.as_bytes());
+    out.finish(ExitCode::SUCCESS)
 }
 
 /// Bad data exits 1, a failed read 2.

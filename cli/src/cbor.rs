@@ -1,11 +1,13 @@
 //! `atlex cbor encode|decode`: data-model JSON to DAG-CBOR and back.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use atlex::data::{Value, check_data_model};
 use clap::{Args, Subcommand};
+
+use crate::stdout::Stdout;
 
 /// Convert between data-model JSON and DAG-CBOR.
 ///
@@ -108,12 +110,7 @@ pub fn invalid(file: &Path, reason: impl std::fmt::Display) -> ExitCode {
 }
 
 fn write_stdout(bytes: &[u8]) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: writing stdout: {err}");
-            ExitCode::from(2)
-        }
-    }
+    let mut out = Stdout::lock();
+    out.write_all(bytes);
+    out.finish(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::cbor::{invalid, read_input, read_json};
+use crate::stdout::Stdout;
 
 /// Print the CID of the DAG-CBOR encoding of the JSON in FILE.
 ///
@@ -43,6 +44,7 @@ pub fn run(args: CidArgs) -> ExitCode {
             Err(err) => return invalid(&args.file, err),
         }
     };
-    println!("{cid}");
-    ExitCode::SUCCESS
+    let mut out = Stdout::lock();
+    writeln!(out, "{cid}");
+    out.finish(ExitCode::SUCCESS)
 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use atlex_codegen::diff::{self, Acknowledgements, LexiconSet, render};
 use clap::{Args, ValueEnum};
 
+use crate::stdout::Stdout;
+
 /// Compare two versions of lexicons and classify every change.
 ///
 /// OLD and NEW are each a lexicon file, a directory of lexicons in NSID
@@ -24,7 +26,8 @@ use clap::{Args, ValueEnum};
 ///
 /// Exit status: 0 when nothing is breaking or unclassified (or all such
 /// changes are acknowledged), 1 when something is, 2 when an input cannot be
-/// read.
+/// read; the same when stdout closes before the report is printed whole
+/// (`| head`).
 #[derive(Args)]
 pub struct DiffArgs {
     /// The old version: FILE, DIR or git:REV:PATH.
@@ -92,19 +95,20 @@ pub fn run(args: DiffArgs) -> ExitCode {
             ));
         }
     }
+    let mut out = Stdout::lock();
     match args.format {
-        Format::Text => print!("{}", render::text(&report)),
+        Format::Text => out.write_all(render::text(&report).as_bytes()),
         Format::Json => match serde_json::to_string_pretty(&render::json(&report)) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => writeln!(out, "{text}"),
             Err(err) => {
                 eprintln!("error: writing JSON: {err}");
                 return ExitCode::from(2);
             }
         },
     }
-    if report.fails() {
+    out.finish(if report.fails() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
+    })
 }

@@ -10,6 +10,7 @@ mod cid;
 mod diff;
 mod generate;
 mod resolve;
+mod stdout;
 mod validate;
 
 /// With the `mimalloc` feature, the binary's allocator (see Cargo.toml).

@@ -67,6 +67,8 @@ pub fn run(args: ResolveArgs) -> ExitCode {
     use atlex::identity::{Identity, IdentityError, Resolver};
     use atlex::types::AtIdentifier;
 
+    use crate::stdout::Stdout;
+
     let identifier = match AtIdentifier::new(args.identifier.trim()) {
         Ok(identifier) => identifier,
         Err(err) => {
@@ -106,15 +108,16 @@ pub fn run(args: ResolveArgs) -> ExitCode {
         let resolver = builder.build()?;
         resolver.resolve(&identifier).await
     });
+    let mut out = Stdout::lock();
     let identity = match result {
         Ok(identity) => identity,
         Err(err) => {
             if args.json {
-                println!("{}", serde_json::json!({"error": err.to_string()}));
+                writeln!(out, "{}", serde_json::json!({"error": err.to_string()}));
             } else {
                 eprintln!("error: {err}");
             }
-            return ExitCode::from(1);
+            return out.finish(ExitCode::from(1));
         }
     };
 
@@ -142,29 +145,27 @@ pub fn run(args: ResolveArgs) -> ExitCode {
             "pds": pds.as_ref().ok(),
             "problems": problems,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
+        // `{:#}`: indented, as `serde_json::to_string_pretty` writes it.
+        writeln!(out, "{value:#}");
     } else {
-        println!("did:         {}", identity.did);
+        writeln!(out, "did:         {}", identity.did);
         match (&handle, &identity.handle_problem) {
-            (Some(handle), _) => println!("handle:      {handle} (checks out both ways)"),
-            (None, Some(problem)) => println!("handle:      does not check out: {problem}"),
-            (None, None) => println!("handle:      none"),
+            (Some(handle), _) => writeln!(out, "handle:      {handle} (checks out both ways)"),
+            (None, Some(problem)) => writeln!(out, "handle:      does not check out: {problem}"),
+            (None, None) => writeln!(out, "handle:      none"),
         }
         match &signing_key {
-            Ok(key) => println!("signing key: {key} ({})", key.curve()),
-            Err(err) => println!("signing key: {err}"),
+            Ok(key) => writeln!(out, "signing key: {key} ({})", key.curve()),
+            Err(err) => writeln!(out, "signing key: {err}"),
         }
         match &pds {
-            Ok(pds) => println!("pds:         {pds}"),
-            Err(err) => println!("pds:         {err}"),
+            Ok(pds) => writeln!(out, "pds:         {pds}"),
+            Err(err) => writeln!(out, "pds:         {err}"),
         }
     }
-    if problems.is_empty() {
+    out.finish(if problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
+    })
 }

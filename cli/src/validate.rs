@@ -8,6 +8,8 @@ use atlex_codegen::load_dirs;
 use atlex_codegen::validate::{Part, ValidateError, validate, validate_part, validate_typed};
 use clap::Args;
 
+use crate::stdout::Stdout;
+
 /// Check JSON data against lexicons.
 ///
 /// Each FILE holds one JSON value: a record (validated against the
@@ -20,7 +22,8 @@ use clap::Args;
 /// 2 when a lexicon problem or an unreadable file stops a check: the lexicons
 /// have errors, the definition is not loaded (or the lexicons refer to one
 /// that is not), a file cannot be read or is not JSON. Every file is checked
-/// either way; the worst status wins.
+/// either way; the worst status wins (also when stdout closes early: then
+/// the checks go on without printing).
 #[derive(Args)]
 pub struct ValidateArgs {
     /// Directory of lexicon JSON files in NSID layout (repeatable).
@@ -49,6 +52,7 @@ pub fn run(args: ValidateArgs) -> ExitCode {
         .nsid
         .as_deref()
         .map(|target| DefKey::resolve("", target));
+    let mut out = Stdout::lock();
     // 1: some data breaks its lexicon; 2: some check could not be made.
     let mut status = 0u8;
     for file in &args.files {
@@ -77,19 +81,28 @@ pub fn run(args: ValidateArgs) -> ExitCode {
         };
         match result {
             Ok(key) => match args.part {
-                Some(part) => println!("{}: ok ({key} {part})", file.display()),
-                None => println!("{}: ok ({key})", file.display()),
+                Some(part) => writeln!(out, "{}: ok ({key} {part})", file.display()),
+                None => writeln!(out, "{}: ok ({key})", file.display()),
             },
             Err(ValidateError::Invalid(err)) => {
                 status = status.max(1);
-                println!("{}: {} violation(s)", file.display(), err.violations.len());
+                writeln!(
+                    out,
+                    "{}: {} violation(s)",
+                    file.display(),
+                    err.violations.len()
+                );
                 for violation in &err.violations {
                     let path = if violation.path.is_empty() {
                         "(value)"
                     } else {
                         &violation.path
                     };
-                    println!("  {path}: {}: {}", violation.constraint, violation.message);
+                    writeln!(
+                        out,
+                        "  {path}: {}: {}",
+                        violation.constraint, violation.message
+                    );
                 }
             }
             Err(other) => {
@@ -98,5 +111,5 @@ pub fn run(args: ValidateArgs) -> ExitCode {
             }
         }
     }
-    ExitCode::from(status)
+    out.finish(ExitCode::from(status))
 }

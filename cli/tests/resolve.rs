@@ -63,16 +63,20 @@ fn document(handle: &str) -> String {
 }
 
 fn resolve(port: u16, dns: &UdpSocket, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_atlex"))
+    command(port, dns, args).output().unwrap()
+}
+
+fn command(port: u16, dns: &UdpSocket, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_atlex"));
+    command
         .arg("resolve")
         .args(["--plc", &format!("http://127.0.0.1:{port}")])
         .args(["--dns", &dns.local_addr().unwrap().to_string()])
         .args(["--timeout", "0.5", "--plain-http"])
         .args(["--resolve", &format!("alice.test=127.0.0.1:{port}")])
         .args(["--resolve", &format!("bob.test=127.0.0.1:{port}")])
-        .args(args)
-        .output()
-        .unwrap()
+        .args(args);
+    command
 }
 
 fn text(output: &Output) -> (Option<i32>, String, String) {
@@ -83,12 +87,17 @@ fn text(output: &Output) -> (Option<i32>, String, String) {
     )
 }
 
-#[test]
-fn resolves_handles_and_dids() {
-    let port = serve(HashMap::from([
+/// Serves alice's document and a well-known file (for any host) naming her.
+fn serve_alice() -> u16 {
+    serve(HashMap::from([
         (format!("/{ALICE}"), document("alice.test")),
         ("/.well-known/atproto-did".to_owned(), ALICE.to_owned()),
-    ]));
+    ]))
+}
+
+#[test]
+fn resolves_handles_and_dids() {
+    let port = serve_alice();
     // A DNS server that never answers: the well-known file decides.
     let dns = UdpSocket::bind("127.0.0.1:0").unwrap();
 
@@ -131,4 +140,23 @@ fn failures_exit_1_with_the_reason() {
 
     let (code, _, err) = text(&resolve(port, &dns, &["not a handle"]));
     assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn a_closed_stdout_keeps_the_status() {
+    let port = serve_alice();
+    let dns = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for (args, status) in [
+        (&["alice.test"][..], 0),
+        (&["--json", "alice.test"], 0),
+        (&["bob.test"], 1),
+        (&["--json", "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"], 1),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = command(port, &dns, args).stdout(writer).output().unwrap();
+        let (code, _, err) = text(&output);
+        assert_eq!(code, Some(status), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }
