@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use atlex_codegen::catalog::DefKey;
+use atlex_codegen::lexicon::DefKey;
 use atlex_codegen::load_dirs;
 use atlex_codegen::validate::{Part, ValidateError, validate, validate_part, validate_typed};
 use clap::Args;

@@ -41,6 +41,7 @@ pub mod catalog;
 pub mod diagnostics;
 pub mod diff;
 pub(crate) mod emit;
+pub mod files;
 pub(crate) mod ir;
 pub(crate) mod json;
 pub mod lexicon;
@@ -306,13 +307,14 @@ fn generate_round(
     catalog.check_refs(Some(&in_scope), &mut diagnostics);
     catalog.check_definitions(Some(&in_scope), &mut diagnostics);
     let mut ir = ir::build(catalog, &mut diagnostics);
-    binding::attach(
-        &mut ir,
+    // The bindings of endpoints left out of generation are passed over.
+    let bindings = binding::resolve(
         catalog,
         &in_scope,
         &|nsid| removed.contains(nsid),
         &mut diagnostics,
     );
+    ir.attach_bindings(bindings);
     let names = names::assign(&ir, catalog, options.keep_unknown_fields, &mut diagnostics);
     let newly: BTreeSet<String> = diagnostics
         .errors()
@@ -330,8 +332,8 @@ fn generate_round(
     // document the extern crate lacks) gets a service of its own endpoints.
     ir.modules.retain(|nsid, _| in_scope(nsid));
     let mut extern_paths: Vec<(String, String)> = catalog
-        .extern_paths()
-        .map(|(nsid, path)| (nsid.clone(), path.clone()))
+        .extern_crates()
+        .map(|(nsid, rust_path)| (nsid.clone(), names::extern_module(rust_path, nsid)))
         .collect();
     extern_paths.extend(options.extern_paths.iter().cloned());
     let config = emit::EmitConfig {
@@ -405,7 +407,7 @@ fn generate_round(
 
 /// Sorts diagnostics and fills in line numbers from the catalog's sources.
 fn finish(mut diagnostics: Diagnostics, catalog: &Catalog) -> Diagnostics {
-    diagnostics.locate(|file| catalog.source_of(file));
+    catalog.locate(&mut diagnostics);
     diagnostics.sort();
     diagnostics
 }
