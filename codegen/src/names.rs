@@ -108,11 +108,9 @@ fn contests_main(ir: &Ir, module: &crate::ir::Module, main: TypeId, own: &str) -
 }
 
 /// The builder `#[derive(Object)]` and `#[derive(Params)]` make for a struct
-/// named `type_name` with two or more required fields, unless told another
-/// name (`#[lex(builder = "…")]`).
-pub fn builder_name(type_name: &str) -> String {
-    format!("{type_name}Builder")
-}
+/// with two or more required fields, unless told another name
+/// (`atlex-names`, shared with the derive).
+pub use atlex_names::builder_name;
 
 /// The name of the enum, at the root of the generated tree, of every record
 /// type chosen by `$type`.
@@ -672,27 +670,9 @@ pub fn type_ident(text: &str) -> String {
 }
 
 /// The JSON name the `Object` derive gives a field that does not name its
-/// own: the field name (without `r#`) in lowerCamelCase (`created_at` →
-/// `createdAt`, `self_` → `self`). The emitter writes `rename` where this is
-/// not the property's name.
-pub fn wire_name(field: &str) -> String {
-    let bare = split_raw(field).1;
-    let mut out = String::with_capacity(bare.len());
-    let mut upper = false;
-    for c in bare.chars() {
-        if c == '_' {
-            upper = !out.is_empty();
-            continue;
-        }
-        if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+/// own (`atlex-names`, shared with the derive). The emitter writes `rename`
+/// where this is not the property's name.
+pub use atlex_names::wire_name;
 
 /// A SCREAMING_SNAKE constant name.
 pub fn const_ident(text: &str) -> String {

@@ -303,26 +303,10 @@ pub fn docs(attrs: &[Attribute]) -> Vec<&Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("doc")).collect()
 }
 
-/// The JSON name of a field without `rename`: its name in lowerCamelCase
-/// (`created_at` → `createdAt`, `r#type` → `type`, `self_` → `self`).
+/// The JSON name of a field that does not name its own (the contract with
+/// the generator, in `atlex-names`).
 pub fn wire_name(ident: &Ident) -> String {
-    let text = ident.to_string();
-    let bare = text.strip_prefix("r#").unwrap_or(&text);
-    let mut out = String::with_capacity(bare.len());
-    let mut upper = false;
-    for c in bare.chars() {
-        if c == '_' {
-            upper = !out.is_empty();
-            continue;
-        }
-        if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    atlex_names::wire_name(&ident.to_string())
 }
 
 #[cfg(test)]

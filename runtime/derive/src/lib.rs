@@ -8,8 +8,9 @@
 //!
 //! - [`Object`] (objects, records, endpoint bodies): `serde` impls through the
 //!   runtime's field table (`atlex::rt::Object`), `Validate`, `LexType` and
-//!   `Record`, a `new` constructor taking the required fields, a `with_*`
-//!   setter per optional field and `*_or_default` accessors;
+//!   `Record`, the required fields set by name (`builder()` with a typestate
+//!   builder for two or more, `new(value)` for one), a `with_*` setter per
+//!   optional field and `*_or_default` accessors;
 //! - [`Params`]: the query-string encoding (`atlex::rt::Params`),
 //!   `Validate`, `new`, setters and accessors;
 //! - [`Union`]: `$type`-tagged `serde` impls, `Validate`, and `From` each
@@ -25,12 +26,13 @@
 //! | any item | `crate = "::path"` | the runtime crate, when not `::atlex` |
 //! | object | `type = "nsid#def"` | its `$type` (`LexType`) |
 //! | object | `record = "nsid", key = "tid"` | a record: `$type`, `Record`, record key kind (`tid`, `nsid`, `any`, `literal:…`) |
-//! | field | `rename = "json"` | the JSON name, when it is not the field name in lowerCamelCase |
+//! | object, params | `builder = "Name"` | the builder's name, when not `<Type>Builder` (`atlex_names::builder_name`) |
+//! | field | `rename = "json"` | the JSON name, when it is not the field name in lowerCamelCase (`atlex_names::wire_name`) |
 //! | field | `required` | an `Option` field that must be present (it may be `null`) |
 //! | field | `default = value` | the lexicon's default: adds `<field>_or_default()` |
 //! | field | `check` | check the value's own constraints |
 //! | field | `check(max_length = 3, items(max_graphemes = 64), …)` | constraints where the value is used (`min_length`, `max_length`, `min_graphemes`, `max_graphemes`, `minimum`, `maximum`, `enum_values = [..]`, `const_value = ..`, `accept = [..]`, `max_size`, `object`, `nested`, `items(..)`) |
-//! | field | `unknown` | the `ExtraFields` that keeps undeclared properties |
+//! | field | `unknown` | the `ExtraFields` that keeps what the lexicon does not declare (properties, a `$type`, a `null` a field may not hold) |
 //! | union variant | `"nsid#def"` | the member's `$type` |
 //! | union variant | `unknown` | the variant that keeps unknown members (an open union) |
 //! | union variant | `#[cfg(...)]` (not `lex`) | repeated on what is derived for the member, so members can be compiled out |
@@ -40,6 +42,10 @@
 //! | error variant | `unknown` | the variant for undeclared names |
 //! | endpoint | `query = "nsid"` / `procedure = "nsid"`, `params`, `input = "mime"`, `output = "mime"`, `binding = PATH` | the descriptor |
 //! | subscription | `subscription = "nsid"`, `params`, `message` | the descriptor |
+//!
+//! Tested by expansion snapshots (`tests/expand/`: each input and its
+//! expansion, `ATLEX_BLESS=1` to accept a change) and compile-fail cases
+//! (`tests/ui/`, run by trybuild).
 
 use proc_macro::TokenStream;
 
@@ -99,4 +105,63 @@ fn expand(
         Err(err) => err.into_compile_error(),
     }
     .into()
+}
+
+/// Expansion snapshots: each input under `tests/expand/` (a struct or enum
+/// with its `#[lex]` attributes) expanded by its derive, pretty-printed,
+/// against `tests/expand/<name>.expanded.rs`. A changed expansion fails the
+/// test with a diff; `ATLEX_BLESS=1` rewrites the snapshots, to review.
+#[cfg(test)]
+mod expand_snapshots {
+    use std::path::Path;
+
+    type Derive = fn(&syn::DeriveInput) -> syn::Result<proc_macro2::TokenStream>;
+
+    const CASES: &[(&str, Derive)] = &[
+        ("record", crate::object::object),
+        ("object_one_required", crate::object::object),
+        ("builder_renamed", crate::object::object),
+        ("params", crate::object::params),
+        ("union", crate::enums::union),
+        ("string_enum", crate::enums::string_enum),
+    ];
+
+    #[test]
+    fn expansions_match_their_snapshots() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expand");
+        let bless = std::env::var_os("ATLEX_BLESS").is_some();
+        let mut changed = Vec::new();
+        for (name, derive) in CASES {
+            let source = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap();
+            let input: syn::DeriveInput = syn::parse_str(&source).unwrap();
+            let tokens = derive(&input).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let file: syn::File = syn::parse2(tokens)
+                .unwrap_or_else(|e| panic!("{name}: the expansion does not parse: {e}"));
+            let expanded = prettyplease::unparse(&file);
+            let path = dir.join(format!("{name}.expanded.rs"));
+            if bless {
+                std::fs::write(&path, &expanded).unwrap();
+                continue;
+            }
+            let snapshot = std::fs::read_to_string(&path).unwrap_or_default();
+            if snapshot != expanded {
+                let first = snapshot
+                    .lines()
+                    .zip(expanded.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(snapshot.lines().count().min(expanded.lines().count()));
+                changed.push(format!(
+                    "{name}: differs from line {} (snapshot: {:?}, now: {:?})",
+                    first + 1,
+                    snapshot.lines().nth(first),
+                    expanded.lines().nth(first)
+                ));
+            }
+        }
+        assert!(
+            changed.is_empty(),
+            "expansions changed (review, then ATLEX_BLESS=1 to accept):\n{}",
+            changed.join("\n")
+        );
+    }
 }

@@ -676,10 +676,16 @@ fn builder(
 
         #(#setters)*
 
-        impl<#(#bounds),*> #builder<#(#states),*> {
+        // The bounds on the method, not the impl: a field left out is then
+        // an unmet bound that names its parameter (the field), with the
+        // message of `IsSet`.
+        impl<#(#states),*> #builder<#(#states),*> {
             #[doc = #build_doc]
             #[inline]
-            pub fn build(self) -> #name {
+            pub fn build(self) -> #name
+            where
+                #(#bounds),*
+            {
                 #name { #(#inits)* #(#unset)* }
             }
         }
@@ -690,7 +696,7 @@ fn builder(
 /// generator's `names::builder_name`, which keeps it free in every module or
 /// names another).
 pub(crate) fn builder_ident(name: &Ident) -> Ident {
-    format_ident!("{}Builder", name)
+    Ident::new(&atlex_names::builder_name(&name.to_string()), name.span())
 }
 
 /// The state parameters of a builder: the required fields' names in

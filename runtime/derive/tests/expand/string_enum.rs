@@ -1,0 +1,9 @@
+/// An open string enum.
+pub enum Sort {
+    #[lex("recent")]
+    Recent,
+    #[lex("top")]
+    Top,
+    #[lex(other)]
+    Other(String),
+}

@@ -1,0 +1,6 @@
+#[derive(atlex::rt::Object)]
+pub enum Post {
+    Text(String),
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[derive(atlex::rt::Object)]
+pub struct Post(String);
+
+fn main() {}
