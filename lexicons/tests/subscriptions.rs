@@ -315,6 +315,7 @@ async fn reconnect_resumes_from_the_last_seq() {
         initial: Duration::from_millis(10),
         max: Duration::from_millis(50),
         max_attempts: Some(3),
+        jitter: false,
     };
     let stream = client
         .subscribe(SubscribeRepos, &subscribe_repos::Params::default())

@@ -278,6 +278,7 @@ async fn a_reconnect_resumes_from_last_seq() {
         initial: Duration::from_millis(600),
         max: Duration::from_millis(600),
         max_attempts: Some(5),
+        jitter: false,
     });
     let mut seqs = Vec::new();
     while seqs.len() < 6 {

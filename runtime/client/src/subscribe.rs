@@ -42,6 +42,10 @@ struct Received<S: Subscription> {
 /// from [`initial`](Self::initial) to [`max`](Self::max), and gives up after
 /// [`max_attempts`](Self::max_attempts) failures in a row (a message
 /// received resets the count).
+///
+/// With [`jitter`](Self::jitter) (the default), each wait is drawn at random
+/// between half the backoff and the whole of it, so that the many consumers
+/// of a relay that restarts do not all reconnect at the same instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reconnect {
     /// The first wait.
@@ -51,24 +55,47 @@ pub struct Reconnect {
     /// How many failures in a row before the stream ends; `None` never
     /// gives up.
     pub max_attempts: Option<u32>,
+    /// Whether each wait is drawn from `[backoff / 2, backoff]` rather than
+    /// being the backoff itself.
+    pub jitter: bool,
 }
 
 impl Default for Reconnect {
-    /// From 1 s up to 60 s, forever.
+    /// From 1 s up to 60 s, forever, with jitter.
     fn default() -> Self {
         Self {
             initial: Duration::from_secs(1),
             max: Duration::from_secs(60),
             max_attempts: None,
+            jitter: true,
         }
     }
 }
 
 impl Reconnect {
-    fn delay(&self, failures: u32) -> Duration {
+    /// The wait before attempt `failures + 1`: the backoff, and with jitter
+    /// a point between its half and itself chosen by `random` (`None`: no
+    /// random bits to be had, so the backoff itself).
+    fn delay(&self, failures: u32, random: Option<u64>) -> Duration {
         let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
-        self.initial.saturating_mul(factor).min(self.max)
+        let backoff = self.initial.saturating_mul(factor).min(self.max);
+        let Some(random) = random.filter(|_| self.jitter) else {
+            return backoff;
+        };
+        let half = backoff / 2;
+        let span = u64::try_from((backoff - half).as_nanos()).unwrap_or(u64::MAX);
+        // `random % (span + 1)` is in `0..=span`. The span is at most `max`
+        // in nanoseconds, far below 2^64, so the modulo's bias is negligible.
+        let offset = random.checked_rem(span.saturating_add(1)).unwrap_or(0);
+        half + Duration::from_nanos(offset)
     }
+}
+
+/// Random bits for the reconnect jitter from the operating system's
+/// generator. Its failing (it does not on supported platforms) only takes
+/// the jitter away: the wait is then the backoff itself.
+fn jitter_bits() -> Option<u64> {
+    getrandom::u64().ok()
 }
 
 impl Client {
@@ -381,7 +408,7 @@ impl<S: Subscription> Connection<S> {
                 if error.is_retryable()
                     && policy.max_attempts.is_none_or(|max| self.failures < max) =>
             {
-                self.wait = Some(policy.delay(self.failures));
+                self.wait = Some(policy.delay(self.failures, jitter_bits()));
                 self.failures += 1;
             }
             _ => self.done = true,
@@ -582,5 +609,60 @@ impl<'de> serde::Deserialize<'de> for Seq {
             }
         }
         deserializer.deserialize_map(SeqVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(jitter: bool) -> Reconnect {
+        Reconnect {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(3),
+            max_attempts: None,
+            jitter,
+        }
+    }
+
+    #[test]
+    fn without_jitter_the_wait_doubles_up_to_the_maximum() {
+        let waits: Vec<u128> = (0..7)
+            .map(|n| policy(false).delay(n, Some(12345)).as_millis())
+            .collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3000, 3000]);
+        assert_eq!(policy(false).delay(u32::MAX, None), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn with_jitter_each_wait_lies_between_half_the_backoff_and_the_backoff() {
+        let policy = policy(true);
+        for failures in 0..8 {
+            let backoff = policy.delay(failures, None);
+            for random in [0, 1, 7, u64::MAX / 3, u64::MAX - 1, u64::MAX] {
+                let wait = policy.delay(failures, Some(random));
+                assert!(
+                    wait >= backoff / 2 && wait <= backoff,
+                    "{wait:?} for {backoff:?}"
+                );
+            }
+            assert_eq!(policy.delay(failures, Some(0)), backoff / 2);
+        }
+    }
+
+    #[test]
+    fn consumers_that_fail_together_do_not_wait_alike() {
+        let policy = Reconnect::default();
+        assert!(policy.jitter);
+        let waits: std::collections::BTreeSet<Duration> =
+            (0..100).map(|_| policy.delay(3, jitter_bits())).collect();
+        // 100 draws over 4 s in nanoseconds: a repeat is all but impossible;
+        // without jitter all 100 are the same 8 s.
+        assert!(waits.len() > 90, "{} distinct waits", waits.len());
+        let (first, last) = (waits.first().unwrap(), waits.last().unwrap());
+        assert!(
+            *last - *first > Duration::from_secs(1),
+            "{first:?}..{last:?}"
+        );
     }
 }
