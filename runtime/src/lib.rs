@@ -38,6 +38,8 @@
 //!   handle checked both ways.
 //! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
 //!   verified.
+//! - `label` (feature `label`): signed labels, signed and verified; with
+//!   `identity`, against each labeler's key from its DID document.
 //! - [`subscription`]: event streams (lexicon `subscription`s) over
 //!   WebSocket: with feature `subscriptions`, the frame codec, a sequenced
 //!   event log for servers, `Client::subscribe` (with `client`) and the
@@ -81,6 +83,8 @@ pub use atlex_server as server;
 pub use atlex_identity::crypto;
 #[cfg(feature = "identity")]
 pub use atlex_identity::identity;
+#[cfg(feature = "label")]
+pub use atlex_identity::label;
 #[cfg(feature = "service-auth")]
 pub use atlex_identity::service_auth;
 

@@ -11,9 +11,13 @@
 //! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
 //!   verified; with feature `server`, an authenticator for the router of
 //!   `atlex-server`.
+//! - `label` (feature `label`): signing and verifying labels; with `resolve`,
+//!   against the labeler's key from its DID document.
 
 pub mod crypto;
 #[cfg(feature = "resolve")]
 pub mod identity;
+#[cfg(feature = "label")]
+pub mod label;
 #[cfg(feature = "service-auth")]
 pub mod service_auth;
