@@ -2,7 +2,7 @@
 //!
 //! Each file is the documentation of an item below that exists only when
 //! rustdoc collects doctests, so every ```` ```rust ```` block in it is built
-//! (and run, unless marked `no_run`) by `cargo test`. `tests/fences.rs`
+//! (and run, unless marked `no_run`) by `cargo test`. `tests/documents.rs`
 //! fails when a file is missing here or a block would not be compiled.
 
 #[cfg(doctest)]
