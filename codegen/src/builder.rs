@@ -7,13 +7,11 @@
 //! }
 //! ```
 //!
-//! ```ignore
-//! // src/lib.rs: the generated modules at the crate root
-//! include!(concat!(env!("OUT_DIR"), "/atlex.rs"));
-//! ```
-//!
-//! Included anywhere other than the crate root, set [`Builder::root_path`] to
-//! the module it is included in (`crate::lexicons`).
+//! [`Builder::compile`] writes `atlex.rs` into `OUT_DIR`, which the crate's
+//! `src/lib.rs` mounts at its root with
+//! `include!(concat!(env!("OUT_DIR"), "/atlex.rs"));`. Included anywhere
+//! other than the crate root, set [`Builder::root_path`] to the module it is
+//! included in (`crate::lexicons`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
