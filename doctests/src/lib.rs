@@ -38,6 +38,10 @@ struct Identity;
 struct ServiceAuth;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/labels.md")]
+struct Labels;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/sessions.md")]
 struct Sessions;
 
