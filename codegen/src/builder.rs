@@ -12,8 +12,9 @@
 //! include!(concat!(env!("OUT_DIR"), "/atlex.rs"));
 //! ```
 //!
-//! Included anywhere other than the crate root, set [`Builder::root_path`] to
-//! the module it is included in (`crate::lexicons`).
+//! The generated modules refer to each other by relative paths
+//! (`super::…`), so they may as well be included in any module
+//! (`pub mod lexicons { include!(…); }`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -180,9 +181,11 @@ impl Builder {
     }
 
     /// The Rust path of the module the generated code is mounted at
-    /// (default `crate`).
+    /// (`crate`, `crate::lexicons`): paths between generated modules are then
+    /// written from there. By default they are relative to the module they
+    /// are in, and hold wherever the code is included.
     pub fn root_path(mut self, path: impl Into<String>) -> Self {
-        self.options.root = path.into();
+        self.options.root = Some(path.into());
         self
     }
 

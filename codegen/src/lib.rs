@@ -65,9 +65,13 @@ pub use output::Layout;
 pub struct Options {
     /// The path of the runtime crate in generated code (`::atlex`).
     pub runtime: String,
-    /// The path of the generated module tree's root (`crate`, or
-    /// `crate::lexicons` when it is included in a module).
-    pub root: String,
+    /// The Rust path of the module the generated tree is mounted at
+    /// (`crate`, `crate::lexicons`), when paths between its modules are to be
+    /// written from there. `None` (the default): they are written relative to
+    /// the module they are in (`super::super::richtext::facet::Facet`), and
+    /// hold wherever the tree is mounted (`mod lexicons;`, `#[path]`,
+    /// `include!` in any module).
+    pub root: Option<String>,
     /// NSID prefixes generated elsewhere, with the Rust path of each
     /// (`("com.atproto", "::atlex_lexicons::com::atproto")`): their documents
     /// are read for references but not emitted.
@@ -108,7 +112,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             runtime: "::atlex".to_owned(),
-            root: "crate".to_owned(),
+            root: None,
             extern_paths: Vec::new(),
             layout: Layout::default(),
             namespace_features: false,
