@@ -22,7 +22,7 @@ use clap::Args;
 /// errors or the output cannot be written (or, with --check, is out of
 /// date), 2 on a bad argument.
 #[derive(Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Directory of lexicon JSON files (repeatable).
     #[arg(long = "lexicons", value_name = "DIR", required = true)]
     pub lexicons: Vec<PathBuf>,
@@ -147,7 +147,7 @@ fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
 }
 
 /// Runs `atlex generate`.
-pub fn run(args: GenerateArgs) -> ExitCode {
+pub(crate) fn run(args: GenerateArgs) -> ExitCode {
     let builder = match builder(&args) {
         Ok(builder) => builder,
         Err(code) => return code,

@@ -36,13 +36,13 @@ use crate::ir::{
 use crate::lexicon::StringFormat;
 use crate::names::{Names, wire_name};
 
-pub use docs::{docs, ident, path_tokens};
-pub use records::record_dispatch;
-pub use service::service;
+pub(crate) use docs::{docs, ident, path_tokens};
+pub(crate) use records::record_dispatch;
+pub(crate) use service::service;
 
 /// Paths and switches the emitted code uses.
 #[derive(Clone, Debug)]
-pub struct EmitConfig {
+pub(crate) struct EmitConfig {
     /// The runtime crate, `::atlex` by default.
     pub runtime: String,
     /// Where the generated module tree is mounted (`crate`), for absolute
@@ -68,7 +68,12 @@ impl Default for EmitConfig {
 }
 
 /// Emits the items of the module of document `nsid`.
-pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option<TokenStream> {
+pub(crate) fn module(
+    ir: &Ir,
+    names: &Names,
+    config: &EmitConfig,
+    nsid: &str,
+) -> Option<TokenStream> {
     let module = ir.modules.get(nsid)?;
     let emitter = Emitter::new(ir, names, config, nsid);
     let mut tokens = TokenStream::new();
@@ -119,7 +124,7 @@ pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option
 }
 
 /// The doc text of a document's module.
-pub fn module_doc(module: &crate::ir::Module) -> Option<String> {
+pub(crate) fn module_doc(module: &crate::ir::Module) -> Option<String> {
     let mut doc = format!("`{}`", module.nsid);
     let permission = module.items.iter().find_map(|i| match i {
         Item::PermissionSet(p) => Some(p),
@@ -754,7 +759,7 @@ impl<'a> Emitter<'a> {
 
 impl Ir {
     /// The kind of a type, following aliases.
-    pub fn resolve_kind(&self, id: TypeId) -> &TypeKind {
+    pub(crate) fn resolve_kind(&self, id: TypeId) -> &TypeKind {
         match self.resolve_alias(&Ty::Named(id)) {
             Ty::Named(target) => &self.get(*target).kind,
             _ => &self.get(id).kind,

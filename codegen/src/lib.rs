@@ -59,6 +59,7 @@ pub use builder::Builder;
 pub use catalog::Catalog;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use output::Layout;
+pub use scope::LeftOut;
 
 /// What to generate and where it is mounted.
 #[derive(Clone, Debug)]
@@ -139,7 +140,7 @@ pub struct Generated {
     pub documents: usize,
     /// The documents left out of generation, and why (with
     /// [`Options::skip_invalid`]).
-    pub left_out: BTreeMap<String, scope::LeftOut>,
+    pub left_out: BTreeMap<String, LeftOut>,
     /// The documents outside [`Options::only`] and not needed there: read,
     /// neither checked nor generated.
     pub unselected: BTreeSet<String>,
@@ -319,11 +320,7 @@ fn concerns(diagnostic: &Diagnostic, documents: &BTreeSet<String>) -> bool {
 /// Turns the errors of documents that are left out (or of files that were
 /// rejected) into warnings: with [`Options::skip_invalid`], they are reported
 /// and do not fail the generation.
-fn settle(
-    diagnostics: &mut Diagnostics,
-    catalog: &Catalog,
-    left_out: &BTreeMap<String, scope::LeftOut>,
-) {
+fn settle(diagnostics: &mut Diagnostics, catalog: &Catalog, left_out: &BTreeMap<String, LeftOut>) {
     diagnostics.downgrade(|d| {
         d.location
             .nsid

@@ -26,7 +26,7 @@ pub(crate) struct Parsed {
 impl Parsed {
     /// Reads a document from its JSON (or from the reason its text is not
     /// JSON).
-    pub fn new(path: String, raw: Result<Value, String>) -> Self {
+    pub(crate) fn new(path: String, raw: Result<Value, String>) -> Self {
         let (doc, problem) = match &raw {
             Ok(value) => {
                 let mut diagnostics = Diagnostics::new();
