@@ -13,14 +13,14 @@ use crate::stdout::Stdout;
 
 /// Read CAR files (repository exports, firehose blocks).
 #[derive(Args)]
-pub struct CarArgs {
+pub(crate) struct CarArgs {
     #[command(subcommand)]
     pub command: CarCommand,
 }
 
 /// What to do with the CAR.
 #[derive(Subcommand)]
-pub enum CarCommand {
+pub(crate) enum CarCommand {
     /// List the roots (`root CID`) and every block (`CID SIZE [$TYPE]`),
     /// each verified against its CID.
     ///
@@ -37,7 +37,7 @@ pub enum CarCommand {
 }
 
 /// Runs `atlex car`.
-pub fn run(args: CarArgs) -> ExitCode {
+pub(crate) fn run(args: CarArgs) -> ExitCode {
     match args.command {
         CarCommand::Ls { file } => ls(&file),
     }

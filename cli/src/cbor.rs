@@ -14,14 +14,14 @@ use crate::stdout::Stdout;
 /// Exit status: 0 on success, 1 when the input is not valid data (the reason
 /// is printed), 2 when it cannot be read.
 #[derive(Args)]
-pub struct CborArgs {
+pub(crate) struct CborArgs {
     #[command(subcommand)]
     pub command: CborCommand,
 }
 
 /// What to convert.
 #[derive(Subcommand)]
-pub enum CborCommand {
+pub(crate) enum CborCommand {
     /// Write the canonical DAG-CBOR of the JSON in FILE to stdout.
     Encode {
         /// A JSON file (`-` for stdin): any data-model value, such as a
@@ -42,7 +42,7 @@ pub enum CborCommand {
 }
 
 /// Runs `atlex cbor`.
-pub fn run(args: CborArgs) -> ExitCode {
+pub(crate) fn run(args: CborArgs) -> ExitCode {
     match args.command {
         CborCommand::Encode { file } => {
             let value = match read_json(&file) {
@@ -80,7 +80,7 @@ pub fn run(args: CborArgs) -> ExitCode {
 }
 
 /// The bytes of FILE, or of stdin for `-`; exit 2 when they cannot be read.
-pub fn read_input(file: &Path) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn read_input(file: &Path) -> Result<Vec<u8>, ExitCode> {
     let read = if file == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes).map(|_| bytes)
@@ -94,7 +94,7 @@ pub fn read_input(file: &Path) -> Result<Vec<u8>, ExitCode> {
 }
 
 /// The data-model value of the JSON in FILE; exit 1 when it is not one.
-pub fn read_json(file: &Path) -> Result<Value, ExitCode> {
+pub(crate) fn read_json(file: &Path) -> Result<Value, ExitCode> {
     let bytes = read_input(file)?;
     let json: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|err| invalid(file, format!("not valid JSON: {err}")))?;
@@ -104,7 +104,7 @@ pub fn read_json(file: &Path) -> Result<Value, ExitCode> {
 }
 
 /// Reports invalid data in FILE: exit 1.
-pub fn invalid(file: &Path, reason: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn invalid(file: &Path, reason: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {}: {reason}", file.display());
     ExitCode::FAILURE
 }

@@ -18,7 +18,7 @@ use crate::stdout::Stdout;
 /// Exit status: 0 on success, 1 when FILE is not data-model JSON (the reason
 /// is printed), 2 when it cannot be read.
 #[derive(Args)]
-pub struct CidArgs {
+pub(crate) struct CidArgs {
     /// The file (`-` for stdin).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -28,7 +28,7 @@ pub struct CidArgs {
 }
 
 /// Runs `atlex cid`.
-pub fn run(args: CidArgs) -> ExitCode {
+pub(crate) fn run(args: CidArgs) -> ExitCode {
     let cid = if args.raw {
         match read_input(&args.file) {
             Ok(bytes) => atlex::types::Cid::of_raw(&bytes),

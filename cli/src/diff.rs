@@ -29,7 +29,7 @@ use crate::stdout::Stdout;
 /// read; the same when stdout closes before the report is printed whole
 /// (`| head`).
 #[derive(Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// The old version: FILE, DIR or git:REV:PATH.
     #[arg(value_name = "OLD")]
     pub old: String,
@@ -51,7 +51,7 @@ pub struct DiffArgs {
 
 /// How the report is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people: each changed document, its changes and why.
     Text,
     /// For machines: one JSON object (see `atlex_codegen::diff::render::json`).
@@ -59,7 +59,7 @@ pub enum Format {
 }
 
 /// Runs `atlex diff`.
-pub fn run(args: DiffArgs) -> ExitCode {
+pub(crate) fn run(args: DiffArgs) -> ExitCode {
     let load = |spec: &str| {
         LexiconSet::load(spec, &args.repo).map_err(|err| {
             eprintln!("error: reading {spec}: {err}");

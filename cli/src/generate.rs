@@ -13,25 +13,27 @@ use clap::Args;
 /// holding sh.tangled.actor.profile); top-level src/, tests/, benches/,
 /// examples/ and target/ directories are skipped, and *.binding.json files
 /// are HTTP bindings. The output is a module tree, one file per lexicon plus
-/// a mod.rs per namespace, to be included with `#[path = "..."] mod
-/// lexicons;` or copied into a crate. Only files whose contents change are
-/// written.
+/// a mod.rs per namespace, to be mounted as any module: `mod lexicons;` for
+/// --out src/lexicons, `#[path = "..."] mod lexicons;`, or copied into a
+/// crate. Only files whose contents change are written.
 ///
 /// Exit status: 0 when the bindings were generated (warnings included; with
 /// --skip-invalid, also when documents were left out), 1 when lexicons have
 /// errors or the output cannot be written (or, with --check, is out of
 /// date), 2 on a bad argument.
 #[derive(Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     /// Directory of lexicon JSON files (repeatable).
     #[arg(long = "lexicons", value_name = "DIR", required = true)]
     pub lexicons: Vec<PathBuf>,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Rust path of the module the output is mounted at.
-    #[arg(long, value_name = "PATH", default_value = "crate")]
-    pub root: String,
+    /// Rust path of the module the output is mounted at (crate::lexicons),
+    /// to write paths between generated modules from there. By default they
+    /// are relative (super::…) and hold wherever the output is mounted.
+    #[arg(long, value_name = "PATH")]
+    pub root: Option<String>,
     /// Rust path of the atlex runtime crate.
     #[arg(long, value_name = "PATH", default_value = "::atlex")]
     pub runtime: String,
@@ -110,7 +112,6 @@ fn pair<'a>(flag: &str, what: &str, spec: &'a str) -> Result<(&'a str, &'a str),
 /// The builder the arguments describe.
 fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
     let mut builder = Builder::new()
-        .root_path(&args.root)
         .runtime_path(&args.runtime)
         .regenerate_hint("regenerate with `atlex generate`")
         .namespace_features(args.namespace_features)
@@ -118,6 +119,9 @@ fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
         .keep_unknown_fields(!args.drop_unknown_fields)
         .skip_invalid(args.skip_invalid)
         .layout_warnings(!args.no_layout_warnings);
+    if let Some(root) = &args.root {
+        builder = builder.root_path(root);
+    }
     builder = match &args.single_file {
         Some(file) => builder.file_name(file),
         None => builder.tree_layout(&args.root_file),
@@ -143,7 +147,7 @@ fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
 }
 
 /// Runs `atlex generate`.
-pub fn run(args: GenerateArgs) -> ExitCode {
+pub(crate) fn run(args: GenerateArgs) -> ExitCode {
     let builder = match builder(&args) {
         Ok(builder) => builder,
         Err(code) => return code,

@@ -13,7 +13,7 @@ use clap::Args;
 /// something does not (with the reason), 2 for bad arguments. Needs the
 /// `resolve` feature: `cargo install atlex-cli --features resolve`.
 #[derive(Args)]
-pub struct ResolveArgs {
+pub(crate) struct ResolveArgs {
     /// A handle (`alice.bsky.social`) or a DID (`did:plc:…`, `did:web:…`).
     #[arg(value_name = "HANDLE|DID")]
     pub identifier: String,
@@ -51,7 +51,7 @@ fn host_override(text: &str) -> Result<(String, SocketAddr), String> {
 
 /// Runs `atlex resolve`.
 #[cfg(not(feature = "resolve"))]
-pub fn run(args: ResolveArgs) -> ExitCode {
+pub(crate) fn run(args: ResolveArgs) -> ExitCode {
     let _ = args;
     eprintln!(
         "error: this atlex was built without resolution; install it with\n    cargo install atlex-cli --features resolve"
@@ -61,7 +61,7 @@ pub fn run(args: ResolveArgs) -> ExitCode {
 
 /// Runs `atlex resolve`.
 #[cfg(feature = "resolve")]
-pub fn run(args: ResolveArgs) -> ExitCode {
+pub(crate) fn run(args: ResolveArgs) -> ExitCode {
     use std::time::Duration;
 
     use atlex::identity::{Identity, IdentityError, Resolver};

@@ -8,7 +8,7 @@ use std::io::{self, ErrorKind, Write};
 use std::process::ExitCode;
 
 /// Standard output, locked for the command's lifetime.
-pub struct Stdout {
+pub(crate) struct Stdout {
     out: io::StdoutLock<'static>,
     state: State,
 }
@@ -24,7 +24,7 @@ enum State {
 
 impl Stdout {
     /// Locks stdout.
-    pub fn lock() -> Self {
+    pub(crate) fn lock() -> Self {
         Self {
             out: io::stdout().lock(),
             state: State::Open,
@@ -33,7 +33,7 @@ impl Stdout {
 
     /// Writes formatted text (so `write!` and `writeln!` take a `Stdout`);
     /// dropped once output has ended.
-    pub fn write_fmt(&mut self, args: fmt::Arguments<'_>) {
+    pub(crate) fn write_fmt(&mut self, args: fmt::Arguments<'_>) {
         if self.is_open() {
             let result = self.out.write_fmt(args);
             self.settle(result);
@@ -41,7 +41,7 @@ impl Stdout {
     }
 
     /// Writes `bytes`; dropped once output has ended.
-    pub fn write_all(&mut self, bytes: &[u8]) {
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) {
         if self.is_open() {
             let result = self.out.write_all(bytes);
             self.settle(result);
@@ -51,13 +51,13 @@ impl Stdout {
     /// Whether output still goes anywhere: not after the reader has gone or
     /// a write has failed. A command that could go on only to print more
     /// stops when it turns false.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         matches!(self.state, State::Open)
     }
 
     /// Flushes what is buffered and ends the command: with `status`, or
     /// with 2 when a write failed for another reason than a closed pipe.
-    pub fn finish(mut self, status: ExitCode) -> ExitCode {
+    pub(crate) fn finish(mut self, status: ExitCode) -> ExitCode {
         if self.is_open() {
             let result = self.out.flush();
             self.settle(result);

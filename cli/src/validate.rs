@@ -25,7 +25,7 @@ use crate::stdout::Stdout;
 /// either way; the worst status wins (also when stdout closes early: then
 /// the checks go on without printing).
 #[derive(Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Directory of lexicon JSON files in NSID layout (repeatable).
     #[arg(long = "lexicons", value_name = "DIR", required = true)]
     pub lexicons: Vec<PathBuf>,
@@ -42,7 +42,7 @@ pub struct ValidateArgs {
 }
 
 /// Runs `atlex validate`.
-pub fn run(args: ValidateArgs) -> ExitCode {
+pub(crate) fn run(args: ValidateArgs) -> ExitCode {
     let (catalog, diagnostics) = load_dirs(&args.lexicons);
     if diagnostics.has_errors() {
         eprintln!("{diagnostics}");

@@ -329,3 +329,131 @@ fn generate_takes_the_builders_options() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     std::fs::remove_dir_all(&out_dir).unwrap();
 }
+
+/// Lexicons in two namespaces that refer to each other's definitions from
+/// modules at different depths.
+const MOUNTED_LEXICONS: &[(&str, &str)] = &[
+    (
+        "com/example/mount/post.json",
+        r##"{"lexicon": 1, "id": "com.example.mount.post", "defs": {
+            "main": {"type": "record", "key": "tid", "record": {"type": "object",
+                "required": ["text"],
+                "properties": {
+                    "text": {"type": "string"},
+                    "tag": {"type": "ref", "ref": "org.example.shared.defs#tag"},
+                    "reply": {"type": "ref", "ref": "#replyRef"}}}},
+            "replyRef": {"type": "object", "properties": {"uri": {"type": "string", "format": "at-uri"}}}}}"##,
+    ),
+    (
+        "com/example/mount/feed/getPosts.json",
+        r##"{"lexicon": 1, "id": "com.example.mount.feed.getPosts", "defs": {
+            "main": {"type": "query", "output": {"encoding": "application/json", "schema": {
+                "type": "object", "required": ["posts"], "properties": {
+                    "posts": {"type": "array", "items": {"type": "ref", "ref": "com.example.mount.post"}},
+                    "tags": {"type": "array", "items": {"type": "ref", "ref": "org.example.shared.defs#tag"}}}}}}}}"##,
+    ),
+    (
+        "org/example/shared/defs.json",
+        r##"{"lexicon": 1, "id": "org.example.shared.defs", "defs": {
+            "tag": {"type": "object", "required": ["label"], "properties": {
+                "label": {"type": "string"},
+                "reply": {"type": "ref", "ref": "com.example.mount.post#replyRef"}}}}}"##,
+    ),
+];
+
+/// `cargo check` of a crate whose `src/lib.rs` is `pub mod lexicons;` and
+/// whose `src/lexicons` is what `atlex generate` writes with `root_args`: its
+/// status and output.
+fn check_mounted_crate(
+    crate_dir: &Path,
+    lexicons: &[PathBuf],
+    root_args: &[&str],
+) -> std::process::Output {
+    let out_dir = crate_dir.join("src/lexicons");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let mut generate = atlex();
+    generate
+        .arg("generate")
+        .arg("--quiet")
+        .arg("--out")
+        .arg(&out_dir)
+        .args(root_args);
+    for dir in lexicons {
+        generate.arg("--lexicons").arg(dir);
+    }
+    let out = generate.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    Command::new(cargo)
+        .args(["check", "--offline", "--quiet", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"))
+        // Its own target directory: the one of this test run is locked by
+        // the cargo that runs it. Kept between runs, so only the first
+        // compiles the runtime.
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("mounted-target"),
+        )
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn generated_output_compiles_mounted_as_mod_lexicons_by_default() {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let lexicons = tmp.join(format!("mounted-lexicons-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&lexicons);
+    for (path, text) in MOUNTED_LEXICONS {
+        let path = lexicons.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    // The crate the README describes: `--out src/lexicons`, mounted with
+    // `mod lexicons;`. It is a workspace of its own (it sits below this
+    // one), locked to this workspace's versions.
+    let crate_dir = tmp.join("mounted-crate");
+    std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+    let runtime = workspace().join("runtime").canonicalize().unwrap();
+    std::fs::write(
+        crate_dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"mounted\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\natlex = {{ path = {:?} }}\n\n[workspace]\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(workspace().join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
+    std::fs::write(crate_dir.join("src/lib.rs"), "pub mod lexicons;\n").unwrap();
+    // Two sets: the one above, and the awkward fixture (services, errors,
+    // unions, a nested group of endpoints, the record dispatch).
+    let sets = [
+        lexicons.clone(),
+        workspace().join("codegen/tests/fixtures/awkward"),
+    ];
+    let out = check_mounted_crate(&crate_dir, &sets, &[]);
+    assert!(
+        out.status.success(),
+        "the default output does not compile as `mod lexicons;`:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same with a root given that is where it is mounted.
+    let out = check_mounted_crate(&crate_dir, &sets, &["--root", "crate::lexicons"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A root given that is not where it is mounted fails: the check sees it.
+    let out = check_mounted_crate(&crate_dir, &sets, &["--root", "crate"]);
+    assert!(
+        !out.status.success(),
+        "compiled with paths from the wrong root"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("crate::com"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&lexicons).unwrap();
+}

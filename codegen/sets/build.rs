@@ -70,7 +70,7 @@ fn generate_document(name: &str, path: &Path, out_dir: &Path) {
     let mut diagnostics = atlex_codegen::Diagnostics::new();
     catalog.add_source(Some(path), &text, None, &mut diagnostics);
     let options = atlex_codegen::Options {
-        root: format!("crate::{name}"),
+        root: Some(format!("crate::{name}")),
         layout: atlex_codegen::Layout::SingleFile {
             file: format!("{name}.rs"),
         },

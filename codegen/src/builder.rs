@@ -9,9 +9,9 @@
 //!
 //! [`Builder::compile`] writes `atlex.rs` into `OUT_DIR`, which the crate's
 //! `src/lib.rs` mounts at its root with
-//! `include!(concat!(env!("OUT_DIR"), "/atlex.rs"));`. Included anywhere
-//! other than the crate root, set [`Builder::root_path`] to the module it is
-//! included in (`crate::lexicons`).
+//! `include!(concat!(env!("OUT_DIR"), "/atlex.rs"));`. The generated modules
+//! refer to each other by relative paths (`super::…`), so they may as well be
+//! included in any module (`pub mod lexicons { include!(…); }`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -178,9 +178,11 @@ impl Builder {
     }
 
     /// The Rust path of the module the generated code is mounted at
-    /// (default `crate`).
+    /// (`crate`, `crate::lexicons`): paths between generated modules are then
+    /// written from there. By default they are relative to the module they
+    /// are in, and hold wherever the code is included.
     pub fn root_path(mut self, path: impl Into<String>) -> Self {
-        self.options.root = path.into();
+        self.options.root = Some(path.into());
         self
     }
 
@@ -267,61 +269,11 @@ impl Builder {
         Ok((catalog, diagnostics))
     }
 
-    /// Generates in memory.
+    /// Generates in memory. What reading the lexicons reported is settled
+    /// and returned with what generating them did (see [`crate::generate`]).
     pub fn generate(&self) -> Result<Generated, Error> {
-        let (catalog, mut diagnostics) = self.load()?;
-        let result = crate::generate(&catalog, &self.options);
-        let left_out = match &result {
-            Ok(generated) => {
-                // What was said while reading documents that are not
-                // generated is beside the point.
-                let unselected = &generated.unselected;
-                diagnostics.retain(|d| {
-                    d.is_error()
-                        || !d
-                            .location
-                            .nsid
-                            .as_ref()
-                            .is_some_and(|nsid| unselected.contains(nsid))
-                });
-                generated.left_out.clone()
-            }
-            Err(_) => Default::default(),
-        };
-        if self.options.skip_invalid {
-            for file in catalog.unidentified_rejected_files() {
-                // The whole file, which may not even be JSON to point into.
-                let mut location = crate::diagnostics::Location::new(Some(file.clone()), "");
-                location.line_col = Some((1, 1));
-                diagnostics.push(crate::Diagnostic::warning(
-                    location,
-                    "left out: this file is no lexicon document that could be read (see its errors)",
-                ));
-            }
-            let invalid = catalog
-                .rejected()
-                .map(|nsid| (nsid.clone(), crate::scope::LeftOut::Invalid));
-            let left_out = left_out.clone().into_iter().chain(invalid).collect();
-            crate::settle(&mut diagnostics, &catalog, &left_out);
-        }
-        match result {
-            Ok(mut generated) => {
-                diagnostics.extend(std::mem::take(&mut generated.diagnostics));
-                catalog.locate(&mut diagnostics);
-                diagnostics.sort();
-                if diagnostics.has_errors() {
-                    return Err(Error::Lexicons(diagnostics));
-                }
-                generated.diagnostics = diagnostics;
-                Ok(generated)
-            }
-            Err(errors) => {
-                diagnostics.extend(errors);
-                catalog.locate(&mut diagnostics);
-                diagnostics.sort();
-                Err(Error::Lexicons(diagnostics))
-            }
-        }
+        let (catalog, diagnostics) = self.load()?;
+        crate::generate_after_reading(&catalog, &self.options, diagnostics).map_err(Error::Lexicons)
     }
 
     /// Generates and writes the files (only those that changed). Under cargo,

@@ -9,8 +9,10 @@
 //! Conventions:
 //! - the runtime is reached only through `<runtime>::rt` (by default
 //!   `::atlex::rt`);
-//! - types of other modules are referred to by absolute path from the
-//!   configured root (`crate::app::bsky::richtext::facet::Facet`);
+//! - types of other modules are referred to by a path relative to the module
+//!   written (`super::super::richtext::facet::Facet`), which holds wherever
+//!   the tree is mounted, or, when a root is configured, by absolute path
+//!   from it (`crate::app::bsky::richtext::facet::Facet`);
 //! - prelude types are written bare unless a generated type of the same
 //!   module shadows them (a definition named `Result`), then by full path;
 //! - every struct and every open enum is `#[non_exhaustive]`: built with
@@ -34,17 +36,18 @@ use crate::ir::{
 use crate::lexicon::StringFormat;
 use crate::names::{Names, wire_name};
 
-pub use docs::{docs, ident, path_tokens};
-pub use records::record_dispatch;
-pub use service::service;
+pub(crate) use docs::{docs, ident, path_tokens};
+pub(crate) use records::record_dispatch;
+pub(crate) use service::service;
 
 /// Paths and switches the emitted code uses.
 #[derive(Clone, Debug)]
-pub struct EmitConfig {
+pub(crate) struct EmitConfig {
     /// The runtime crate, `::atlex` by default.
     pub runtime: String,
-    /// Where the generated module tree is mounted, `crate` by default.
-    pub root: String,
+    /// Where the generated module tree is mounted (`crate`), for absolute
+    /// paths between its modules; `None` (the default): relative paths.
+    pub root: Option<String>,
     /// NSID prefixes whose types live in another crate, with that crate's path
     /// for the prefix (`("com.atproto", "::atlex_lexicons::com::atproto")`).
     pub extern_paths: Vec<(String, String)>,
@@ -57,7 +60,7 @@ impl Default for EmitConfig {
     fn default() -> Self {
         Self {
             runtime: "::atlex".to_owned(),
-            root: "crate".to_owned(),
+            root: None,
             extern_paths: Vec::new(),
             server_feature: None,
         }
@@ -65,7 +68,12 @@ impl Default for EmitConfig {
 }
 
 /// Emits the items of the module of document `nsid`.
-pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option<TokenStream> {
+pub(crate) fn module(
+    ir: &Ir,
+    names: &Names,
+    config: &EmitConfig,
+    nsid: &str,
+) -> Option<TokenStream> {
     let module = ir.modules.get(nsid)?;
     let emitter = Emitter::new(ir, names, config, nsid);
     let mut tokens = TokenStream::new();
@@ -116,7 +124,7 @@ pub fn module(ir: &Ir, names: &Names, config: &EmitConfig, nsid: &str) -> Option
 }
 
 /// The doc text of a document's module.
-pub fn module_doc(module: &crate::ir::Module) -> Option<String> {
+pub(crate) fn module_doc(module: &crate::ir::Module) -> Option<String> {
     let mut doc = format!("`{}`", module.nsid);
     let permission = module.items.iter().find_map(|i| match i {
         Item::PermissionSet(p) => Some(p),
@@ -166,6 +174,9 @@ struct Emitter<'a> {
     names: &'a Names,
     config: &'a EmitConfig,
     nsid: &'a str,
+    /// The module path of the module written, from the root of the tree
+    /// (empty at the root).
+    here: &'a [String],
     rt: TokenStream,
     /// `crate = "…"` for `#[lex]` attributes, when the runtime is not `::atlex`.
     krate: Option<TokenStream>,
@@ -183,6 +194,7 @@ impl<'a> Emitter<'a> {
             names,
             config,
             nsid,
+            here: names.modules.get(nsid).map_or(&[], Vec::as_slice),
             rt: quote!(#runtime::rt),
             krate,
         }
@@ -242,9 +254,12 @@ impl<'a> Emitter<'a> {
                 return quote!(#base #(::#rest)*);
             }
         }
-        let root = path_tokens(&self.config.root);
-        let rest = segments.iter().map(|s| ident(s));
-        quote!(#root #(::#rest)*)
+        if let Some(root) = &self.config.root {
+            let root = path_tokens(root);
+            let rest = segments.iter().map(|s| ident(s));
+            return quote!(#root #(::#rest)*);
+        }
+        relative_path(self.here, segments)
     }
 
     fn ty(&self, ty: &Ty) -> TokenStream {
@@ -744,11 +759,26 @@ impl<'a> Emitter<'a> {
 
 impl Ir {
     /// The kind of a type, following aliases.
-    pub fn resolve_kind(&self, id: TypeId) -> &TypeKind {
+    pub(crate) fn resolve_kind(&self, id: TypeId) -> &TypeKind {
         match self.resolve_alias(&Ty::Named(id)) {
             Ty::Named(target) => &self.get(*target).kind,
             _ => &self.get(id).kind,
         }
+    }
+}
+
+/// The path from module `here` to module `to` (both from the root of the
+/// tree): up to their common ancestor with `super`, then down (`self` when
+/// `to` is below `here`).
+fn relative_path(here: &[String], to: &[String]) -> TokenStream {
+    let common = here.iter().zip(to).take_while(|(a, b)| a == b).count();
+    let up = here.len() - common;
+    let down = to[common..].iter().map(|s| ident(s));
+    if up == 0 {
+        quote!(self #(::#down)*)
+    } else {
+        let supers = std::iter::repeat_n(quote!(super), up);
+        quote!(#(#supers)::* #(::#down)*)
     }
 }
 
@@ -867,6 +897,42 @@ fn format_type(format: StringFormat) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_go_up_to_the_common_ancestor_then_down() {
+        let path = |s: &str| -> Vec<String> {
+            s.split("::")
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let relative = |here: &str, to: &str| relative_path(&path(here), &path(to)).to_string();
+        assert_eq!(
+            relative("app::bsky::feed::post", "app::bsky::richtext::facet"),
+            "super :: super :: richtext :: facet"
+        );
+        assert_eq!(
+            relative("app::bsky::feed::post", "app::bsky::feed::like"),
+            "super :: like"
+        );
+        assert_eq!(
+            relative("app::bsky::feed::post", "com::atproto::repo"),
+            "super :: super :: super :: super :: com :: atproto :: repo"
+        );
+        // From the root, and from a document that is a namespace too.
+        assert_eq!(
+            relative("", "app::bsky::feed::post"),
+            "self :: app :: bsky :: feed :: post"
+        );
+        assert_eq!(
+            relative("app::bsky::feed", "app::bsky::feed::post"),
+            "self :: post"
+        );
+        assert_eq!(
+            relative("app::bsky::feed::post", "app::bsky::feed"),
+            "super"
+        );
+    }
 
     #[test]
     fn rules_become_attributes() {

@@ -21,11 +21,11 @@ use crate::lexicon::{
 
 /// The index of a type in [`Ir::types`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TypeId(pub usize);
+pub(crate) struct TypeId(pub usize);
 
 /// The whole program: every type, and the module of every document.
 #[derive(Clone, Debug, Default)]
-pub struct Ir {
+pub(crate) struct Ir {
     /// Every type, indexed by [`TypeId`].
     pub types: Vec<TypeDecl>,
     /// One module per document, by NSID.
@@ -39,7 +39,7 @@ pub struct Ir {
 
 /// The items a document becomes.
 #[derive(Clone, Debug, Default)]
-pub struct Module {
+pub(crate) struct Module {
     /// The document's NSID.
     pub nsid: String,
     /// The document's description, or its main definition's.
@@ -50,7 +50,7 @@ pub struct Module {
 
 /// One item of a module.
 #[derive(Clone, Debug)]
-pub enum Item {
+pub(crate) enum Item {
     /// A type (struct, enum or alias), and the inline types it owns follow it.
     Type(TypeId),
     /// A token: a named constant string.
@@ -65,7 +65,7 @@ pub enum Item {
 
 /// A `token` definition.
 #[derive(Clone, Debug)]
-pub struct TokenIr {
+pub(crate) struct TokenIr {
     /// The definition.
     pub key: DefKey,
     /// Its description.
@@ -74,7 +74,7 @@ pub struct TokenIr {
 
 /// A `permission-set` definition.
 #[derive(Clone, Debug)]
-pub struct PermissionSetIr {
+pub(crate) struct PermissionSetIr {
     /// Its title.
     pub title: Option<String>,
     /// Its detail text.
@@ -85,7 +85,7 @@ pub struct PermissionSetIr {
 
 /// Where a type's name comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NameHint {
+pub(crate) enum NameHint {
     /// A named definition (`main` included).
     Def(String),
     /// A fixed part of an endpoint.
@@ -104,7 +104,7 @@ pub enum NameHint {
 
 /// The fixed parts of an endpoint or subscription.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Part {
+pub(crate) enum Part {
     /// `Params`.
     Params,
     /// `Input`.
@@ -119,7 +119,7 @@ pub enum Part {
 
 /// One type.
 #[derive(Clone, Debug)]
-pub struct TypeDecl {
+pub(crate) struct TypeDecl {
     /// The NSID of the module the type is emitted in.
     pub module: String,
     /// What its name is derived from.
@@ -134,7 +134,7 @@ pub struct TypeDecl {
 
 /// What a type is.
 #[derive(Clone, Debug)]
-pub enum TypeKind {
+pub(crate) enum TypeKind {
     /// A struct: an object, record or params.
     Struct(StructIr),
     /// A `$type`-tagged enum.
@@ -152,7 +152,7 @@ pub enum TypeKind {
 
 /// What kind of object a struct is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StructRole {
+pub(crate) enum StructRole {
     /// An `object` definition or inline object; `$type` is its definition key
     /// when it has one.
     Object,
@@ -169,7 +169,7 @@ pub enum StructRole {
 
 /// A struct.
 #[derive(Clone, Debug)]
-pub struct StructIr {
+pub(crate) struct StructIr {
     /// Its fields, in property order.
     pub fields: Vec<FieldIr>,
     /// The `$type` of values of this struct, for definitions.
@@ -180,7 +180,7 @@ pub struct StructIr {
 
 /// A literal default value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DefaultValue {
+pub(crate) enum DefaultValue {
     /// A boolean default.
     Bool(bool),
     /// An integer default.
@@ -191,7 +191,7 @@ pub enum DefaultValue {
 
 /// A field.
 #[derive(Clone, Debug)]
-pub struct FieldIr {
+pub(crate) struct FieldIr {
     /// The JSON property name.
     pub name: String,
     /// Its type.
@@ -218,7 +218,7 @@ pub struct FieldIr {
 /// The constraints on a value where it is used, and whether its own type
 /// declares more (`nested`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RulesIr {
+pub(crate) struct RulesIr {
     /// `minLength` (bytes of a string, items of an array, length of bytes).
     pub min_length: Option<u64>,
     /// `maxLength`.
@@ -253,7 +253,7 @@ pub struct RulesIr {
 
 impl RulesIr {
     /// Only the value's own checks.
-    pub fn nested() -> Self {
+    pub(crate) fn nested() -> Self {
         Self {
             nested: true,
             ..Self::default()
@@ -261,14 +261,14 @@ impl RulesIr {
     }
 
     /// Whether these are only the value's own checks.
-    pub fn is_nested_only(&self) -> bool {
+    pub(crate) fn is_nested_only(&self) -> bool {
         *self == Self::nested()
     }
 }
 
 /// The type of a field, array item, alias or body.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Ty {
+pub(crate) enum Ty {
     /// `boolean`.
     Bool,
     /// `integer`.
@@ -291,7 +291,7 @@ pub enum Ty {
 
 /// A union.
 #[derive(Clone, Debug)]
-pub struct UnionIr {
+pub(crate) struct UnionIr {
     /// The members, in `refs` order.
     pub members: Vec<UnionMember>,
     /// Whether the union is closed.
@@ -300,7 +300,7 @@ pub struct UnionIr {
 
 /// A union member.
 #[derive(Clone, Debug)]
-pub struct UnionMember {
+pub(crate) struct UnionMember {
     /// The definition.
     pub key: DefKey,
     /// The `$type` that selects it.
@@ -313,7 +313,7 @@ pub struct UnionMember {
 
 /// A string enum.
 #[derive(Clone, Debug)]
-pub struct StringEnumIr {
+pub(crate) struct StringEnumIr {
     /// The values, in lexicon order, without duplicates.
     pub values: Vec<String>,
     /// Open (`knownValues`: other strings allowed) or closed (`enum`).
@@ -322,7 +322,7 @@ pub struct StringEnumIr {
 
 /// Query or procedure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EndpointKind {
+pub(crate) enum EndpointKind {
     /// `query`.
     Query,
     /// `procedure`.
@@ -331,7 +331,7 @@ pub enum EndpointKind {
 
 /// A query or procedure.
 #[derive(Clone, Debug)]
-pub struct EndpointIr {
+pub(crate) struct EndpointIr {
     /// Its NSID.
     pub nsid: String,
     /// Query or procedure.
@@ -355,7 +355,7 @@ pub struct EndpointIr {
 /// A query whose output can be fetched page by page: a string `cursor`
 /// parameter, and a string `cursor` in its output.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PaginationIr {
+pub(crate) struct PaginationIr {
     /// The params struct, and its `cursor` field's index.
     pub params: (TypeId, usize),
     /// The output struct, and its `cursor` field's index.
@@ -369,7 +369,7 @@ pub struct PaginationIr {
 
 /// A subscription.
 #[derive(Clone, Debug)]
-pub struct SubscriptionIr {
+pub(crate) struct SubscriptionIr {
     /// Its NSID.
     pub nsid: String,
     /// Its description.
@@ -384,7 +384,7 @@ pub struct SubscriptionIr {
 
 /// A request or response body.
 #[derive(Clone, Debug)]
-pub struct BodyIr {
+pub(crate) struct BodyIr {
     /// Its MIME type.
     pub encoding: String,
     /// What it holds.
@@ -395,7 +395,7 @@ pub struct BodyIr {
 
 /// What a body holds.
 #[derive(Clone, Debug)]
-pub enum BodyTy {
+pub(crate) enum BodyTy {
     /// JSON of a generated type.
     Json(TypeId),
     /// JSON without a schema.
@@ -405,7 +405,7 @@ pub enum BodyTy {
 }
 
 /// Whether a MIME type is JSON.
-pub fn is_json_encoding(encoding: &str) -> bool {
+pub(crate) fn is_json_encoding(encoding: &str) -> bool {
     encoding == "application/json"
 }
 
@@ -418,7 +418,7 @@ enum Reserved {
 }
 
 /// Converts every document of the catalog into the IR.
-pub fn build(catalog: &Catalog, diagnostics: &mut Diagnostics) -> Ir {
+pub(crate) fn build(catalog: &Catalog, diagnostics: &mut Diagnostics) -> Ir {
     let mut builder = Builder {
         catalog,
         ir: Ir::default(),
@@ -857,12 +857,12 @@ fn default_value(schema: &Schema) -> Option<DefaultValue> {
 
 impl Ir {
     /// The type with id `id`.
-    pub fn get(&self, id: TypeId) -> &TypeDecl {
+    pub(crate) fn get(&self, id: TypeId) -> &TypeDecl {
         &self.types[id.0]
     }
 
     /// Follows aliases to the type that is not an alias.
-    pub fn resolve_alias<'a>(&'a self, ty: &'a Ty) -> &'a Ty {
+    pub(crate) fn resolve_alias<'a>(&'a self, ty: &'a Ty) -> &'a Ty {
         let mut ty = ty;
         // Aliases cannot loop through names alone more times than there are
         // types; the bound makes a malformed cycle harmless.
@@ -880,7 +880,7 @@ impl Ir {
 
     /// Attaches each of `bindings` (by NSID) to its endpoint; a binding
     /// whose endpoint is not here is dropped.
-    pub fn attach_bindings(
+    pub(crate) fn attach_bindings(
         &mut self,
         mut bindings: BTreeMap<String, crate::binding::EndpointBinding>,
     ) {
@@ -899,7 +899,7 @@ impl Ir {
     }
 
     /// The modules each module's types refer to, by NSID.
-    pub fn module_dependencies(&self) -> BTreeMap<&str, BTreeSet<&str>> {
+    pub(crate) fn module_dependencies(&self) -> BTreeMap<&str, BTreeSet<&str>> {
         let mut deps: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for decl in &self.types {
             let from = decl.module.as_str();
@@ -927,7 +927,7 @@ impl Ir {
 
 impl Ty {
     /// Calls `f` for every generated type this type mentions.
-    pub fn for_each_named(&self, f: &mut impl FnMut(TypeId)) {
+    pub(crate) fn for_each_named(&self, f: &mut impl FnMut(TypeId)) {
         match self {
             Ty::Named(id) => f(*id),
             Ty::Array(inner) => inner.for_each_named(f),

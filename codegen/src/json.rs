@@ -23,7 +23,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Location, lexicon_location, po
 
 /// How deep arrays and objects may nest. Lexicons nest a dozen levels at
 /// most; the bound keeps every recursive walk of a document shallow.
-pub const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// A JSON value with the byte offset where it starts in its text.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,7 +271,7 @@ impl fmt::Display for Value {
 
 /// A key written twice in one object.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Duplicate {
+pub(crate) struct Duplicate {
     /// The JSON pointer of the object.
     pub object: String,
     /// The key.
@@ -284,7 +284,7 @@ pub struct Duplicate {
 
 /// Text that is not JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SyntaxError {
+pub(crate) struct SyntaxError {
     /// What is wrong.
     pub message: String,
     /// Byte offset.
@@ -293,7 +293,7 @@ pub struct SyntaxError {
 
 /// A parsed text.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// The root value.
     pub value: Value,
     /// Keys written twice, in file order.
@@ -316,7 +316,7 @@ fn strict() -> jsonc_parser::ParseOptions {
 }
 
 /// Parses strict JSON.
-pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
+pub(crate) fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     use jsonc_parser::{CollectOptions, CommentCollectionStrategy};
     let collect = CollectOptions {
         comments: CommentCollectionStrategy::Off,
@@ -449,7 +449,7 @@ fn unescape_token(token: &str) -> String {
 }
 
 /// The 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> Option<(usize, usize)> {
+pub(crate) fn line_col(text: &str, offset: usize) -> Option<(usize, usize)> {
     let before = text.get(..offset)?;
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -507,7 +507,7 @@ pub(crate) use wraps_reader;
 
 /// What lexicon location the diagnostics of a [`Reader`] name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Subject {
+pub(crate) enum Subject {
     /// Nothing known yet (a document before its `id` is read).
     None,
     /// The lexicon document `nsid`: locations read `nsid#def.field`.
@@ -518,7 +518,7 @@ pub enum Subject {
 
 /// Reads one JSON text: reports where things are, and what is wrong with
 /// them, in the words every reader of the generator uses.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     /// The file, when the text came from one.
     pub file: Option<Arc<Path>>,
     /// Whose diagnostics these are.
@@ -534,7 +534,7 @@ impl<'a> Reader<'a> {
     /// `None`; every key written twice is reported as an error naming both
     /// places (the first is kept). Returns the root and whether keys were
     /// repeated.
-    pub fn parse(
+    pub(crate) fn parse(
         text: &str,
         file: Option<Arc<Path>>,
         diagnostics: &mut Diagnostics,
@@ -575,7 +575,7 @@ impl<'a> Reader<'a> {
 
     /// A reader of `root`, parsed from `text` (empty when positions are not
     /// known).
-    pub fn new(
+    pub(crate) fn new(
         root: &'a Value,
         text: &'a str,
         file: Option<Arc<Path>>,
@@ -590,7 +590,7 @@ impl<'a> Reader<'a> {
 
     /// A reader with no text: diagnostics get their line and column later,
     /// from the file's text ([`crate::diagnostics::Diagnostics::locate`]).
-    pub fn unpositioned(
+    pub(crate) fn unpositioned(
         file: Option<Arc<Path>>,
         subject: Subject,
         diagnostics: &'a mut Diagnostics,
@@ -606,7 +606,7 @@ impl<'a> Reader<'a> {
 
     /// Where `pointer` is: file, line and column (when the text is known and
     /// the pointer leads somewhere), and the lexicon location.
-    pub fn location(&self, pointer: &str) -> Location {
+    pub(crate) fn location(&self, pointer: &str) -> Location {
         let mut location = Location::new(self.file.clone(), pointer);
         match &self.subject {
             Subject::None => {}
@@ -628,13 +628,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reports an error at `pointer`.
-    pub fn error(&mut self, pointer: &str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, pointer: &str, message: impl Into<String>) {
         let location = self.location(pointer);
         self.diagnostics.push(Diagnostic::error(location, message));
     }
 
     /// Reports a warning at `pointer`.
-    pub fn warning(&mut self, pointer: &str, message: impl Into<String>) {
+    pub(crate) fn warning(&mut self, pointer: &str, message: impl Into<String>) {
         let location = self.location(pointer);
         self.diagnostics
             .push(Diagnostic::warning(location, message));
@@ -642,7 +642,13 @@ impl<'a> Reader<'a> {
 
     /// Warns about every key of `map` (at `pointer`) in none of `known`:
     /// "unknown key `k`{context} ignored".
-    pub fn unknown_keys(&mut self, map: &Object, pointer: &str, known: &[&[&str]], context: &str) {
+    pub(crate) fn unknown_keys(
+        &mut self,
+        map: &Object,
+        pointer: &str,
+        known: &[&[&str]],
+        context: &str,
+    ) {
         for key in map.keys() {
             if !known.iter().any(|keys| keys.contains(&key.as_str())) {
                 self.warning(
@@ -654,7 +660,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `value` as an object, or an error "{what} must be an object".
-    pub fn object<'v>(
+    pub(crate) fn object<'v>(
         &mut self,
         value: &'v Value,
         pointer: &str,
@@ -670,7 +676,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `value` as a string, or an error "{what} must be a string".
-    pub fn string(&mut self, value: &Value, pointer: &str, what: &str) -> Option<String> {
+    pub(crate) fn string(&mut self, value: &Value, pointer: &str, what: &str) -> Option<String> {
         match value.as_str() {
             Some(text) => Some(text.to_owned()),
             None => {
@@ -681,13 +687,13 @@ impl<'a> Reader<'a> {
     }
 
     /// The string `key` of `map`, if present.
-    pub fn opt_string(&mut self, map: &Object, pointer: &str, key: &str) -> Option<String> {
+    pub(crate) fn opt_string(&mut self, map: &Object, pointer: &str, key: &str) -> Option<String> {
         let v = map.get(key)?;
         self.string(v, &pointer_push(pointer, key), &format!("`{key}`"))
     }
 
     /// The boolean `key` of `map`, if present.
-    pub fn opt_bool(&mut self, map: &Object, pointer: &str, key: &str) -> Option<bool> {
+    pub(crate) fn opt_bool(&mut self, map: &Object, pointer: &str, key: &str) -> Option<bool> {
         let v = map.get(key)?;
         match v.as_bool() {
             Some(b) => Some(b),
@@ -702,12 +708,12 @@ impl<'a> Reader<'a> {
     }
 
     /// The integer `key` of `map`, if present.
-    pub fn opt_i64(&mut self, map: &Object, pointer: &str, key: &str) -> Option<i64> {
+    pub(crate) fn opt_i64(&mut self, map: &Object, pointer: &str, key: &str) -> Option<i64> {
         self.opt_number(map, pointer, key, "an integer", Value::as_i64)
     }
 
     /// The non-negative integer `key` of `map`, if present.
-    pub fn opt_u64(&mut self, map: &Object, pointer: &str, key: &str) -> Option<u64> {
+    pub(crate) fn opt_u64(&mut self, map: &Object, pointer: &str, key: &str) -> Option<u64> {
         self.opt_number(map, pointer, key, "a non-negative integer", Value::as_u64)
     }
 
@@ -731,14 +737,19 @@ impl<'a> Reader<'a> {
     }
 
     /// The array of strings `key` of `map`, if present.
-    pub fn opt_strings(&mut self, map: &Object, pointer: &str, key: &str) -> Option<Vec<String>> {
+    pub(crate) fn opt_strings(
+        &mut self,
+        map: &Object,
+        pointer: &str,
+        key: &str,
+    ) -> Option<Vec<String>> {
         self.opt_list(map, pointer, key, "strings", |v| {
             v.as_str().map(str::to_owned)
         })
     }
 
     /// The array `key` of `map` whose items `item` reads, if present.
-    pub fn opt_list<T>(
+    pub(crate) fn opt_list<T>(
         &mut self,
         map: &Object,
         pointer: &str,

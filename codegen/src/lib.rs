@@ -59,15 +59,20 @@ pub use builder::Builder;
 pub use catalog::Catalog;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use output::Layout;
+pub use scope::LeftOut;
 
 /// What to generate and where it is mounted.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// The path of the runtime crate in generated code (`::atlex`).
     pub runtime: String,
-    /// The path of the generated module tree's root (`crate`, or
-    /// `crate::lexicons` when it is included in a module).
-    pub root: String,
+    /// The Rust path of the module the generated tree is mounted at
+    /// (`crate`, `crate::lexicons`), when paths between its modules are to be
+    /// written from there. `None` (the default): they are written relative to
+    /// the module they are in (`super::super::richtext::facet::Facet`), and
+    /// hold wherever the tree is mounted (`mod lexicons;`, `#[path]`,
+    /// `include!` in any module).
+    pub root: Option<String>,
     /// NSID prefixes generated elsewhere, with the Rust path of each
     /// (`("com.atproto", "::atlex_lexicons::com::atproto")`): their documents
     /// are read for references but not emitted.
@@ -108,7 +113,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             runtime: "::atlex".to_owned(),
-            root: "crate".to_owned(),
+            root: None,
             extern_paths: Vec::new(),
             layout: Layout::default(),
             namespace_features: false,
@@ -135,7 +140,7 @@ pub struct Generated {
     pub documents: usize,
     /// The documents left out of generation, and why (with
     /// [`Options::skip_invalid`]).
-    pub left_out: BTreeMap<String, scope::LeftOut>,
+    pub left_out: BTreeMap<String, LeftOut>,
     /// The documents outside [`Options::only`] and not needed there: read,
     /// neither checked nor generated.
     pub unselected: BTreeSet<String>,
@@ -176,6 +181,19 @@ fn has_prefix(nsid: &str, prefix: &str) -> bool {
 /// [`Options::skip_invalid`], invalid documents and those that refer to them
 /// are left out and reported as warnings, and the rest is generated.
 pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagnostics> {
+    generate_after_reading(catalog, options, Diagnostics::new())
+}
+
+/// [`generate`], given what reading the catalog's files reported (`read`):
+/// those diagnostics are settled with the generator's (with
+/// [`Options::skip_invalid`], the errors of what is left out become
+/// warnings; the warnings of documents outside [`Options::only`] are
+/// dropped), located and sorted once, and returned with them.
+pub(crate) fn generate_after_reading(
+    catalog: &Catalog,
+    options: &Options,
+    read: Diagnostics,
+) -> Result<Generated, Diagnostics> {
     let graph = scope::Graph::new(catalog);
     let external = |nsid: &str| is_extern(options, nsid) || catalog.is_extern(nsid);
     // The selection, and what it needs; documents outside it are not read
@@ -196,9 +214,12 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
             .cloned()
             .collect()
     };
+    // The fix-point: each round leaves out the documents found invalid so
+    // far (with `skip_invalid`, and every document that refers to one),
+    // until a round finds no new invalid document.
     let mut invalid: BTreeSet<String> = catalog.rejected().cloned().collect();
     let mut found = Diagnostics::new();
-    loop {
+    let (left_out, result) = loop {
         let left_out = scope::left_out(&graph, &invalid, options.skip_invalid);
         let removed: BTreeSet<String> = left_out.keys().chain(&unneeded).cloned().collect();
         let view = if removed.iter().any(|nsid| catalog.get(nsid).is_some()) {
@@ -206,8 +227,7 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
         } else {
             std::borrow::Cow::Borrowed(catalog)
         };
-        let view: &Catalog = &view;
-        match generate_round(view, options, &external, &removed) {
+        match generate_round(&view, options, &external, &removed) {
             Round::Invalid(newly, diagnostics) => {
                 // Keep what was found about the documents now left out; the
                 // rest is found again in the next round.
@@ -218,36 +238,68 @@ pub fn generate(catalog: &Catalog, options: &Options) -> Result<Generated, Diagn
                 }
                 invalid.extend(newly);
             }
-            Round::Done(result) => {
-                let (generated, diagnostics) = match result {
-                    Ok(mut generated) => {
-                        let diagnostics = std::mem::take(&mut generated.diagnostics);
-                        (Some(generated), diagnostics)
-                    }
-                    Err(diagnostics) => (None, diagnostics),
-                };
-                found.extend(diagnostics);
-                if options.skip_invalid {
-                    settle(&mut found, catalog, &left_out);
-                    for (nsid, why) in &left_out {
-                        let generated_here = !external(nsid) && !unneeded.contains(nsid);
-                        if generated_here {
-                            found.push(scope::report(catalog, &graph, nsid, why));
-                        }
-                    }
-                }
-                let found = finish(found, catalog);
-                return match generated {
-                    Some(mut generated) if !found.has_errors() => {
-                        generated.diagnostics = found;
-                        generated.left_out = left_out;
-                        generated.unselected = unneeded;
-                        Ok(generated)
-                    }
-                    _ => Err(found),
-                };
+            Round::Done(result) => break (left_out, result),
+        }
+    };
+    let (generated, diagnostics) = match result {
+        Ok(mut generated) => {
+            let diagnostics = std::mem::take(&mut generated.diagnostics);
+            (Some(generated), diagnostics)
+        }
+        Err(diagnostics) => (None, diagnostics),
+    };
+    found.extend(diagnostics);
+    // What was said while reading documents that are not generated is beside
+    // the point.
+    let mut read = read;
+    read.retain(|d| {
+        d.is_error()
+            || !d
+                .location
+                .nsid
+                .as_ref()
+                .is_some_and(|nsid| unneeded.contains(nsid))
+    });
+    if options.skip_invalid {
+        for file in catalog.unidentified_rejected_files() {
+            // A rejected file without an id is reported beside its errors,
+            // when they are among those read.
+            let reported = read
+                .iter()
+                .any(|d| d.location.file.as_deref() == Some(&**file));
+            if !reported {
+                continue;
+            }
+            // The whole file, which may not even be JSON to point into.
+            let mut location = diagnostics::Location::new(Some(file.clone()), "");
+            location.line_col = Some((1, 1));
+            read.push(Diagnostic::warning(
+                location,
+                "left out: this file is no lexicon document that could be read (see its errors)",
+            ));
+        }
+        for (nsid, why) in &left_out {
+            let generated_here = !external(nsid) && !unneeded.contains(nsid);
+            if generated_here {
+                found.push(scope::report(catalog, &graph, nsid, why));
             }
         }
+    }
+    read.extend(found);
+    let mut found = read;
+    if options.skip_invalid {
+        settle(&mut found, catalog, &left_out);
+    }
+    catalog.locate(&mut found);
+    found.sort();
+    match generated {
+        Some(mut generated) if !found.has_errors() => {
+            generated.diagnostics = found;
+            generated.left_out = left_out;
+            generated.unselected = unneeded;
+            Ok(generated)
+        }
+        _ => Err(found),
     }
 }
 
@@ -268,11 +320,7 @@ fn concerns(diagnostic: &Diagnostic, documents: &BTreeSet<String>) -> bool {
 /// Turns the errors of documents that are left out (or of files that were
 /// rejected) into warnings: with [`Options::skip_invalid`], they are reported
 /// and do not fail the generation.
-pub fn settle(
-    diagnostics: &mut Diagnostics,
-    catalog: &Catalog,
-    left_out: &BTreeMap<String, scope::LeftOut>,
-) {
+fn settle(diagnostics: &mut Diagnostics, catalog: &Catalog, left_out: &BTreeMap<String, LeftOut>) {
     diagnostics.downgrade(|d| {
         d.location
             .nsid
@@ -331,6 +379,28 @@ fn generate_round(
     // between an extern crate and this one (a bundled `app.bsky.feed`
     // document the extern crate lacks) gets a service of its own endpoints.
     ir.modules.retain(|nsid, _| in_scope(nsid));
+    // What the IR says about the modules written here, read before emission
+    // so that each phase is gone through once: the namespace features (from
+    // what their types refer to) and the documentation of each module.
+    let features = output::namespace_features(
+        &ir.module_dependencies()
+            .into_iter()
+            .filter(|(from, _)| in_scope(from))
+            .map(|(from, to)| (from, to.into_iter().filter(|t| in_scope(t)).collect()))
+            .collect(),
+    );
+    let modules: Vec<output::ModuleEntry> = ir
+        .modules
+        .iter()
+        .filter_map(|(nsid, module)| {
+            Some(output::ModuleEntry {
+                path: names.modules.get(nsid)?.clone(),
+                nsid: nsid.clone(),
+                doc: emit::module_doc(module),
+            })
+        })
+        .collect();
+    let documents = modules.len();
     let mut extern_paths: Vec<(String, String)> = catalog
         .extern_crates()
         .map(|(nsid, rust_path)| (nsid.clone(), names::extern_module(rust_path, nsid)))
@@ -341,24 +411,6 @@ fn generate_round(
         root: options.root.clone(),
         extern_paths,
         server_feature: options.server_feature.clone(),
-    };
-    let modules: Vec<output::ModuleEntry> = ir
-        .modules
-        .iter()
-        .filter(|(nsid, _)| in_scope(nsid))
-        .filter_map(|(nsid, module)| {
-            Some(output::ModuleEntry {
-                path: names.modules.get(nsid)?.clone(),
-                nsid: nsid.clone(),
-                doc: emit::module_doc(module),
-            })
-        })
-        .collect();
-    let documents = modules.len();
-    let writer = output::Writer {
-        layout: &options.layout,
-        namespace_features: options.namespace_features,
-        regenerate_hint: &options.regenerate_hint,
     };
     // The records of the dispatch, each behind its namespace's feature.
     let records: Vec<(&str, Option<String>)> = names
@@ -384,14 +436,12 @@ fn generate_round(
         }
         tokens
     };
+    let writer = output::Writer {
+        layout: &options.layout,
+        namespace_features: options.namespace_features,
+        regenerate_hint: &options.regenerate_hint,
+    };
     let files = writer.write(modules, &emit_module, &mut diagnostics);
-    let dependencies = ir.module_dependencies();
-    let scoped: BTreeMap<&str, BTreeSet<&str>> = dependencies
-        .into_iter()
-        .filter(|(from, _)| in_scope(from))
-        .map(|(from, to)| (from, to.into_iter().filter(|t| in_scope(t)).collect()))
-        .collect();
-    let features = output::namespace_features(&scoped);
     if diagnostics.has_errors() {
         return Round::Done(Err(diagnostics));
     }
@@ -403,11 +453,4 @@ fn generate_round(
         left_out: BTreeMap::new(),
         unselected: BTreeSet::new(),
     }))
-}
-
-/// Sorts diagnostics and fills in line numbers from the catalog's sources.
-fn finish(mut diagnostics: Diagnostics, catalog: &Catalog) -> Diagnostics {
-    catalog.locate(&mut diagnostics);
-    diagnostics.sort();
-    diagnostics
 }

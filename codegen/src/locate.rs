@@ -16,7 +16,7 @@ pub fn line_col(text: &str, pointer: &str) -> Option<(usize, usize)> {
 }
 
 /// Like [`line_col`], for a text already parsed into `root`.
-pub fn pointer_line_col(
+pub(crate) fn pointer_line_col(
     text: &str,
     root: &crate::json::Value,
     pointer: &str,

@@ -33,7 +33,7 @@ use crate::lexicon::DefKey;
 
 /// Prelude names the emitter writes bare unless a generated type in the same
 /// module shadows them.
-pub const PRELUDE_TYPES: &[&str] = &["Box", "Option", "Result", "String", "Vec"];
+pub(crate) const PRELUDE_TYPES: &[&str] = &["Box", "Option", "Result", "String", "Vec"];
 
 /// The names tried, in order, for the field that keeps an object's
 /// undeclared properties; a lexicon property takes precedence.
@@ -41,7 +41,7 @@ const EXTRA_FIELD_NAMES: &[&str] = &["extra", "extra_fields", "unknown_fields"];
 
 /// Every name of the generated code.
 #[derive(Clone, Debug, Default)]
-pub struct Names {
+pub(crate) struct Names {
     /// Module path of each document, as identifiers (`["chat", "bsky", "convo", "leave_convo"]`).
     pub modules: BTreeMap<String, Vec<String>>,
     /// Type name of each [`TypeId`].
@@ -81,7 +81,7 @@ pub struct Names {
 
 /// The items a group of endpoints gets in its module.
 #[derive(Clone, Debug, Default)]
-pub struct ServiceNames {
+pub(crate) struct ServiceNames {
     /// The trait servers implement (`Service`).
     pub service: String,
     /// The function that mounts an implementation (`register`).
@@ -110,24 +110,24 @@ fn contests_main(ir: &Ir, module: &crate::ir::Module, main: TypeId, own: &str) -
 /// The builder `#[derive(Object)]` and `#[derive(Params)]` make for a struct
 /// with two or more required fields, unless told another name
 /// (`atlex-names`, shared with the derive).
-pub use atlex_names::builder_name;
+pub(crate) use atlex_names::builder_name;
 
 /// The name of the enum, at the root of the generated tree, of every record
 /// type chosen by `$type`.
-pub const RECORD_DISPATCH: &str = "Record";
+pub(crate) const RECORD_DISPATCH: &str = "Record";
 
 /// The catch-all variant of the record dispatch.
-pub const RECORD_DISPATCH_UNKNOWN: &str = "Unknown";
+pub(crate) const RECORD_DISPATCH_UNKNOWN: &str = "Unknown";
 
 impl Names {
     /// Whether the prelude type `name` is shadowed in module `nsid`.
-    pub fn is_shadowed(&self, nsid: &str, name: &str) -> bool {
+    pub(crate) fn is_shadowed(&self, nsid: &str, name: &str) -> bool {
         self.shadowed.get(nsid).is_some_and(|s| s.contains(name))
     }
 }
 
 /// Names everything in `ir`.
-pub fn assign(
+pub(crate) fn assign(
     ir: &Ir,
     catalog: &Catalog,
     keep_unknown_fields: bool,
@@ -632,25 +632,25 @@ fn escape_lower(name: String, fallback: &str) -> String {
 }
 
 /// A module name for an NSID segment.
-pub fn module_ident(segment: &str) -> String {
+pub(crate) fn module_ident(segment: &str) -> String {
     escape_lower(sanitize(&segment.to_snake_case()), "module")
 }
 
 /// The Rust path of the module of document `nsid` in a crate that has
 /// bindings for it, at `crate_path` (`::atlex_lexicons`): a module per NSID
 /// segment, as [`module_ident`] names it.
-pub fn extern_module(crate_path: &str, nsid: &str) -> String {
+pub(crate) fn extern_module(crate_path: &str, nsid: &str) -> String {
     let module: Vec<String> = nsid.split('.').map(module_ident).collect();
     format!("{crate_path}::{}", module.join("::"))
 }
 
 /// A field name for a JSON property.
-pub fn field_ident(property: &str) -> String {
+pub(crate) fn field_ident(property: &str) -> String {
     escape_lower(sanitize(&property.to_snake_case()), "field")
 }
 
 /// An UpperCamel type name.
-pub fn type_ident(text: &str) -> String {
+pub(crate) fn type_ident(text: &str) -> String {
     let camel = sanitize(&text.to_upper_camel_case()).replace('_', "");
     let camel = if camel.is_empty() {
         "Type".to_owned()
@@ -672,10 +672,10 @@ pub fn type_ident(text: &str) -> String {
 /// The JSON name the `Object` derive gives a field that does not name its
 /// own (`atlex-names`, shared with the derive). The emitter writes `rename`
 /// where this is not the property's name.
-pub use atlex_names::wire_name;
+pub(crate) use atlex_names::wire_name;
 
 /// A SCREAMING_SNAKE constant name.
-pub fn const_ident(text: &str) -> String {
+pub(crate) fn const_ident(text: &str) -> String {
     let shouty = sanitize(&text.to_shouty_snake_case());
     let shouty = shouty.trim_matches('_');
     if shouty.is_empty() {
@@ -692,7 +692,7 @@ pub fn const_ident(text: &str) -> String {
 /// both (`ImagesView`).
 /// (A `defs` document adds nothing to a name, so `chat.bsky.convo.defs#messageView`
 /// is `MessageView`.)
-pub fn union_variant(key: &DefKey, local: bool) -> String {
+pub(crate) fn union_variant(key: &DefKey, local: bool) -> String {
     let last = key.nsid.rsplit('.').next().unwrap_or(&key.nsid);
     if key.name == "main" {
         type_ident(last)
@@ -706,7 +706,7 @@ pub fn union_variant(key: &DefKey, local: bool) -> String {
 /// Variant names for the members of one union: [`union_variant`] of each,
 /// except that members whose names clash are qualified with the NSID segment
 /// before their document name (`ConvoDefsMessageView`…), deterministically.
-pub fn union_variants(members: &[(&DefKey, bool)]) -> Vec<String> {
+pub(crate) fn union_variants(members: &[(&DefKey, bool)]) -> Vec<String> {
     let short: Vec<String> = members.iter().map(|(k, l)| union_variant(k, *l)).collect();
     short
         .iter()
@@ -735,7 +735,7 @@ pub fn union_variants(members: &[(&DefKey, bool)]) -> Vec<String> {
 /// The variant name of a string value: `locked-permanently` →
 /// `LockedPermanently`, `!hide` → `Hide`, `app.bsky.feed.defs#requestLess` →
 /// `RequestLess`, `18+` → `V18`.
-pub fn value_variant(value: &str) -> String {
+pub(crate) fn value_variant(value: &str) -> String {
     if value.is_empty() {
         return "Empty".to_owned();
     }
@@ -749,7 +749,7 @@ pub fn value_variant(value: &str) -> String {
 /// Variant names for a list of values: [`value_variant`] of each, except
 /// that references (`nsid#def`) whose short names clash are all qualified
 /// with their namespace (`ComAtprotoReasonAppeal`, `ToolsOzoneReasonAppeal`).
-pub fn value_variants(values: &[String]) -> Vec<String> {
+pub(crate) fn value_variants(values: &[String]) -> Vec<String> {
     let short: Vec<String> = values.iter().map(|v| value_variant(v)).collect();
     let mut out = short.clone();
     for (i, name) in short.iter().enumerate() {
@@ -798,7 +798,7 @@ pub fn value_variants(values: &[String]) -> Vec<String> {
 }
 
 /// Splits `r#name` into its raw flag and the bare name.
-pub fn split_raw(name: &str) -> (bool, &str) {
+pub(crate) fn split_raw(name: &str) -> (bool, &str) {
     match name.strip_prefix("r#") {
         Some(bare) => (true, bare),
         None => (false, name),

@@ -45,7 +45,7 @@ impl Default for Layout {
 
 /// A module to lay out: its path, its NSID and its doc text.
 #[derive(Clone, Debug)]
-pub struct ModuleEntry {
+pub(crate) struct ModuleEntry {
     /// The module path, as identifiers.
     pub path: Vec<String>,
     /// The document's NSID.
@@ -89,21 +89,21 @@ impl Node {
 }
 
 /// The cargo feature of a namespace (`chat.bsky` → `chat-bsky`).
-pub fn namespace_feature(namespace: &str) -> String {
+pub(crate) fn namespace_feature(namespace: &str) -> String {
     namespace.replace('.', "-")
 }
 
 /// The namespace of an NSID: its first two segments.
-pub fn namespace_of(nsid: &str) -> String {
+pub(crate) fn namespace_of(nsid: &str) -> String {
     nsid.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 /// Emits the items of a module: the NSID prefix it stands for, and the
 /// document emitted in it, if any.
-pub type EmitFn<'a> = dyn Fn(&str, Option<&str>) -> TokenStream + Sync + 'a;
+pub(crate) type EmitFn<'a> = dyn Fn(&str, Option<&str>) -> TokenStream + Sync + 'a;
 
 /// Lays out and formats modules.
-pub struct Writer<'a> {
+pub(crate) struct Writer<'a> {
     /// The layout.
     pub layout: &'a Layout,
     /// Whether each namespace (depth-2 module) is behind its cargo feature.
@@ -114,7 +114,7 @@ pub struct Writer<'a> {
 
 impl Writer<'_> {
     /// Lays out `modules` as files, calling `emit` for each module's items.
-    pub fn write(
+    pub(crate) fn write(
         &self,
         modules: Vec<ModuleEntry>,
         emit: &EmitFn<'_>,
@@ -321,7 +321,7 @@ fn space_items(text: &str) -> String {
 
 /// The features each namespace needs: its own and those of namespaces its
 /// types refer to.
-pub fn namespace_features(
+pub(crate) fn namespace_features(
     dependencies: &BTreeMap<&str, BTreeSet<&str>>,
 ) -> BTreeMap<String, BTreeSet<String>> {
     let mut features: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

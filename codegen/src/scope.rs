@@ -15,7 +15,7 @@ use crate::diagnostics::{Diagnostic, Location};
 use crate::lexicon::DefKey;
 
 /// The documents of a catalog and what each refers to.
-pub struct Graph {
+pub(crate) struct Graph {
     /// For each document, the documents it refers to, with the JSON pointer
     /// of its first reference to each.
     refers_to: BTreeMap<String, BTreeMap<String, String>>,
@@ -23,7 +23,7 @@ pub struct Graph {
 
 impl Graph {
     /// Reads the references of every document of `catalog`.
-    pub fn new(catalog: &Catalog) -> Self {
+    pub(crate) fn new(catalog: &Catalog) -> Self {
         let mut refers_to: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for (nsid, entry) in catalog.entries() {
             let targets = refers_to.entry(nsid.clone()).or_default();
@@ -43,7 +43,7 @@ impl Graph {
 
     /// The documents `roots` refer to, directly or not, through documents
     /// for which `follow` holds; the roots included.
-    pub fn closure(
+    pub(crate) fn closure(
         &self,
         roots: impl IntoIterator<Item = String>,
         follow: &dyn Fn(&str) -> bool,
@@ -63,7 +63,7 @@ impl Graph {
 
     /// Every document that refers, directly or not, to one of `invalid`,
     /// with the next document on its way there (the one it refers to).
-    pub fn dependents(&self, invalid: &BTreeSet<String>) -> BTreeMap<String, String> {
+    pub(crate) fn dependents(&self, invalid: &BTreeSet<String>) -> BTreeMap<String, String> {
         let mut referred_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for (from, targets) in &self.refers_to {
             for to in targets.keys() {
@@ -85,7 +85,7 @@ impl Graph {
     }
 
     /// The pointer of `from`'s first reference to `to`.
-    pub fn reference(&self, from: &str, to: &str) -> Option<&str> {
+    pub(crate) fn reference(&self, from: &str, to: &str) -> Option<&str> {
         self.refers_to.get(from)?.get(to).map(String::as_str)
     }
 }
@@ -122,7 +122,7 @@ impl LeftOut {
 /// The documents left out, given the `invalid` ones: those, and with
 /// `skip_dependents` every document that refers to one of them, each with
 /// its chain.
-pub fn left_out(
+pub(crate) fn left_out(
     graph: &Graph,
     invalid: &BTreeSet<String>,
     skip_dependents: bool,
@@ -151,7 +151,7 @@ pub fn left_out(
 
 /// The warning that reports a left-out document, at its file (at its first
 /// reference on the way to the invalid document).
-pub fn report(catalog: &Catalog, graph: &Graph, nsid: &str, why: &LeftOut) -> Diagnostic {
+pub(crate) fn report(catalog: &Catalog, graph: &Graph, nsid: &str, why: &LeftOut) -> Diagnostic {
     let location = match why {
         LeftOut::RefersTo(chain) => chain
             .first()

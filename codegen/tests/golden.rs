@@ -101,6 +101,7 @@ fn xtask_options() -> Options {
         layout: Layout::Tree {
             root_file: "mod.rs".to_owned(),
         },
+        root: Some("crate".to_owned()),
         namespace_features: true,
         server_feature: Some("server".to_owned()),
         regenerate_hint: "run `cargo xtask gen`".to_owned(),
@@ -113,7 +114,7 @@ fn awkward_names() {
     let (catalog, diagnostics) = load(&manifest_dir().join("tests/fixtures/awkward"));
     assert!(diagnostics.is_empty(), "{diagnostics}");
     let options = Options {
-        root: "crate::awkward".to_owned(),
+        root: Some("crate::awkward".to_owned()),
         layout: Layout::SingleFile {
             file: "awkward.rs".to_owned(),
         },
@@ -151,7 +152,7 @@ fn keep_unknown_fields() {
     let (catalog, diagnostics) = load(&manifest_dir().join("tests/fixtures/extra"));
     assert!(diagnostics.is_empty(), "{diagnostics}");
     let options = Options {
-        root: "crate::extra".to_owned(),
+        root: Some("crate::extra".to_owned()),
         layout: Layout::SingleFile {
             file: "extra.rs".to_owned(),
         },

@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
   bench decode [--rounds N] [--samples K] [--callgrind]
                decoding with the generated types against hand-written serde types and
                serde_json::Value, N interleaved rounds (default 5) of K samples (default 40);
@@ -88,7 +88,7 @@ impl Measure {
 }
 
 /// Runs `cargo xtask bench ARGS`.
-pub fn run(root: &Path, args: &[&str]) -> ExitCode {
+pub(crate) fn run(root: &Path, args: &[&str]) -> ExitCode {
     let mut rounds = 4usize;
     let mut base = None;
     let mut release_bindings = false;

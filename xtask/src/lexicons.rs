@@ -34,10 +34,10 @@ use atlex_codegen::diff::{self, Acknowledgements, Bump, LexiconSet, ack, render}
 use semver::Version;
 
 /// The acknowledgement file, at the repository root.
-pub const ACK_FILE: &str = "lexicon-changes.json";
+pub(crate) const ACK_FILE: &str = "lexicon-changes.json";
 
 /// The environment variable naming the base revision.
-pub const BASE_ENV: &str = "ATLEX_LEXICONS_BASE";
+pub(crate) const BASE_ENV: &str = "ATLEX_LEXICONS_BASE";
 
 /// The lexicon history, split in parts that stay small enough to check in.
 const HISTORY_PARTS: &[&str] = &[
@@ -45,7 +45,7 @@ const HISTORY_PARTS: &[&str] = &[
     "codegen/tests/fixtures/diff/lexicon-history.2.jsonl",
 ];
 
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
   lexicons --check [--base REV]
                diff lexicons/ against REV (default: $ATLEX_LEXICONS_BASE, else the merge
                base with origin/main, else HEAD's parent); fail on breaking changes not
@@ -55,7 +55,7 @@ pub const USAGE: &str = "\
                lexicon history";
 
 /// Runs `cargo xtask lexicons ARGS`.
-pub fn run(root: &Path, args: &[&str]) -> ExitCode {
+pub(crate) fn run(root: &Path, args: &[&str]) -> ExitCode {
     match args {
         ["--check"] => check(root, None),
         ["--check", "--base", base] => check(root, Some(base)),

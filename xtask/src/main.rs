@@ -63,6 +63,10 @@ fn generate(check: bool) -> ExitCode {
         layout: Layout::Tree {
             root_file: "mod.rs".to_owned(),
         },
+        // The modules are re-exported at the crate root (`pub use
+        // generated::*`), so paths from `crate` hold; they read better than
+        // relative ones.
+        root: Some("crate".to_owned()),
         namespace_features: true,
         server_feature: Some("server".to_owned()),
         regenerate_hint: "run `cargo xtask gen`".to_owned(),

@@ -7,7 +7,7 @@ use crate::names::split_raw;
 
 /// An identifier from a name the names phase produced (`r#type` is raw).
 /// Names are sanitized there; anything else still yields a valid identifier.
-pub fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     let (raw, bare) = split_raw(name);
     let valid = bare
         .chars()
@@ -26,7 +26,7 @@ pub fn ident(name: &str) -> Ident {
 }
 
 /// Tokens of a path such as `::atlex` or `crate::lexicons`.
-pub fn path_tokens(path: &str) -> TokenStream {
+pub(crate) fn path_tokens(path: &str) -> TokenStream {
     let mut out = TokenStream::new();
     let absolute = path.starts_with("::");
     for (i, segment) in path.trim_start_matches("::").split("::").enumerate() {
@@ -41,7 +41,7 @@ pub fn path_tokens(path: &str) -> TokenStream {
 /// Doc attributes for a description: one `#[doc]` per line, leading
 /// whitespace trimmed (so nothing turns into a code block or doctest),
 /// brackets escaped (no accidental intra-doc links) and bare URLs wrapped.
-pub fn docs(text: Option<&str>) -> TokenStream {
+pub(crate) fn docs(text: Option<&str>) -> TokenStream {
     let Some(text) = text else {
         return TokenStream::new();
     };
@@ -57,7 +57,7 @@ pub fn docs(text: Option<&str>) -> TokenStream {
 
 /// Doc attributes for text the generator writes itself: taken as it is, so
 /// that its intra-doc links (``[`register`]``) work.
-pub fn own_docs(text: &str) -> TokenStream {
+pub(super) fn own_docs(text: &str) -> TokenStream {
     let lines = text
         .lines()
         .map(|line| format!(" {line}").trim_end().to_owned());

@@ -13,7 +13,7 @@ use crate::names::{Names, RECORD_DISPATCH, RECORD_DISPATCH_UNKNOWN};
 /// The dispatch over `records` (NSIDs, each with the cargo feature its
 /// namespace needs, if any), with a case that keeps a record of any other
 /// type as data. Empty when there are no records.
-pub fn record_dispatch(
+pub(crate) fn record_dispatch(
     ir: &Ir,
     names: &Names,
     config: &EmitConfig,

@@ -14,7 +14,7 @@ use crate::names::Names;
 /// The `Service` trait and `register` function of the endpoints directly
 /// under NSID prefix `group`, to be emitted in the group's module. Empty when
 /// the group has no endpoints.
-pub fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> TokenStream {
+pub(crate) fn service(ir: &Ir, names: &Names, config: &EmitConfig, group: &str) -> TokenStream {
     let Some(service_names) = names.services.get(group) else {
         return TokenStream::new();
     };
