@@ -1,0 +1,240 @@
+//! Repository commits, version 3: the signed root of a repository's state.
+
+use atlex::cbor::{self, DecodeError};
+use atlex::crypto::{PublicKey, SignatureError, SigningKey};
+use atlex::data::{Bytes as ByteString, CidLink};
+use atlex::types::{Cid, Did, FormatError, Tid};
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{Raw, unblessed};
+
+/// The repository format version this crate reads and writes.
+pub const VERSION: i64 = 3;
+
+/// A commit before it is signed: the repository, the root of its tree and
+/// the revision.
+///
+/// ```
+/// use atlex::crypto::{Curve, SigningKey};
+/// use atlex::types::{Did, Tid};
+/// use atlex_mst::{Commit, MemoryBlockStore, Mst, UnsignedCommit};
+///
+/// let key = SigningKey::generate(Curve::K256)?;
+/// let data = Mst::new(MemoryBlockStore::new()).root()?;
+/// let did = Did::new("did:plc:ewvi7nxzyoun6zhxrhs64oiz")?;
+/// let commit = UnsignedCommit::new(did, data, Tid::next()?).sign(&key);
+/// commit.verify(&key.public_key())?;
+/// assert_eq!(Commit::from_bytes(&commit.to_bytes())?, commit);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnsignedCommit {
+    /// The repository's DID.
+    pub did: Did,
+    /// The root CID of the repository's tree.
+    pub data: Cid,
+    /// The revision: a TID greater than every earlier commit's.
+    pub rev: Tid,
+    /// The previous commit; kept for version 2 and virtually always `None`.
+    pub prev: Option<Cid>,
+}
+
+/// A signed commit (`{did, version, data, rev, prev, sig}`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    /// The repository's DID.
+    pub did: Did,
+    /// The root CID of the repository's tree.
+    pub data: Cid,
+    /// The revision.
+    pub rev: Tid,
+    /// The previous commit (virtually always `None`).
+    pub prev: Option<Cid>,
+    /// The signature over the DAG-CBOR of the unsigned commit: 64 bytes
+    /// `r ‖ s`, low-S.
+    pub sig: Vec<u8>,
+}
+
+/// Why a commit could not be read, made or verified.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommitError {
+    /// The block is not canonical DAG-CBOR of a commit.
+    #[error("not a commit: {0}")]
+    Decode(DecodeError),
+    /// The version is not 3.
+    #[error("commit version {0}: only version {VERSION} is read")]
+    Version(i64),
+    /// The DID does not parse.
+    #[error("commit did: {0}")]
+    Did(FormatError),
+    /// The revision is not a TID.
+    #[error("commit rev: {0}")]
+    Rev(FormatError),
+    /// `data` or `prev` is not a CIDv1 of DAG-CBOR with SHA-256.
+    #[error("commit {field} {cid}: {reason}")]
+    Link {
+        /// `data` or `prev`.
+        field: &'static str,
+        /// The link.
+        cid: Box<Cid>,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The signature does not verify with the key.
+    #[error("commit signature: {0}")]
+    Signature(#[from] SignatureError),
+    /// A new revision would not be after the last one (see [`next_rev`]).
+    #[error("no revision after {0}: the timestamps run out")]
+    RevExhausted(Tid),
+}
+
+impl UnsignedCommit {
+    /// A commit of `data` at revision `rev`, without `prev`.
+    pub fn new(did: Did, data: Cid, rev: Tid) -> Self {
+        Self {
+            did,
+            data,
+            rev,
+            prev: None,
+        }
+    }
+
+    /// The bytes the signature is over: the DAG-CBOR of the commit without
+    /// `sig`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(&Wire {
+            did: self.did.as_str(),
+            version: VERSION,
+            data: self.data.as_cid(),
+            rev: self.rev.as_str(),
+            prev: self.prev.as_ref().map(Cid::as_cid),
+            sig: None,
+        })
+    }
+
+    /// Signs the commit with the repository's signing key.
+    pub fn sign(self, key: &SigningKey) -> Commit {
+        let sig = key.sign(&self.to_bytes()).to_vec();
+        Commit {
+            did: self.did,
+            data: self.data,
+            rev: self.rev,
+            prev: self.prev,
+            sig,
+        }
+    }
+}
+
+impl Commit {
+    /// Reads a commit block: canonical DAG-CBOR with exactly the six fields
+    /// (`prev` present, `null` or a link), version 3.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CommitError> {
+        let wire: WireIn = cbor::from_slice(bytes).map_err(CommitError::Decode)?;
+        if wire.version != VERSION {
+            return Err(CommitError::Version(wire.version));
+        }
+        let data = blessed("data", wire.data.0)?;
+        let prev = wire.prev.map(|link| blessed("prev", link.0)).transpose()?;
+        Ok(Self {
+            did: Did::new(wire.did).map_err(CommitError::Did)?,
+            data,
+            rev: Tid::new(wire.rev).map_err(CommitError::Rev)?,
+            prev,
+            sig: wire.sig.0,
+        })
+    }
+
+    /// The commit block.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        encode(&Wire {
+            did: self.did.as_str(),
+            version: VERSION,
+            data: self.data.as_cid(),
+            rev: self.rev.as_str(),
+            prev: self.prev.as_ref().map(Cid::as_cid),
+            sig: Some(Raw(&self.sig)),
+        })
+    }
+
+    /// The CID of the commit block.
+    pub fn cid(&self) -> Cid {
+        Cid::of_dag_cbor(&self.to_bytes())
+    }
+
+    /// The commit without its signature.
+    pub fn unsigned(&self) -> UnsignedCommit {
+        UnsignedCommit {
+            did: self.did.clone(),
+            data: self.data.clone(),
+            rev: self.rev.clone(),
+            prev: self.prev.clone(),
+        }
+    }
+
+    /// Checks the signature with the repository's signing key (from its DID
+    /// document).
+    pub fn verify(&self, key: &PublicKey) -> Result<(), CommitError> {
+        Ok(key.verify(&self.unsigned().to_bytes(), &self.sig)?)
+    }
+}
+
+/// A revision for a new commit: [`Tid::next`], or the TID just after `last`
+/// if the clock has not passed it (a clock set back, a repository moved from
+/// a host whose clock ran ahead). Revisions must grow.
+pub fn next_rev(last: Option<&Tid>) -> Result<Tid, CommitError> {
+    let next = Tid::next().map_err(CommitError::Rev)?;
+    match last {
+        Some(last) if next <= *last => {
+            let after = last.timestamp_micros().checked_add(1);
+            after
+                .and_then(|micros| Tid::from_parts(micros, next.clock_id()).ok())
+                .ok_or_else(|| CommitError::RevExhausted(last.clone()))
+        }
+        _ => Ok(next),
+    }
+}
+
+fn blessed(field: &'static str, cid: Cid) -> Result<Cid, CommitError> {
+    match unblessed(&cid) {
+        None => Ok(cid),
+        Some(reason) => Err(CommitError::Link {
+            field,
+            cid: Box::new(cid),
+            reason,
+        }),
+    }
+}
+
+fn encode(wire: &Wire<'_>) -> Vec<u8> {
+    match cbor::to_vec(wire) {
+        Ok(bytes) => bytes,
+        // Strings, an integer, links and bytes always encode.
+        Err(err) => unreachable!("a commit always encodes: {err}"),
+    }
+}
+
+/// A commit as written, signed or not.
+#[derive(Serialize)]
+struct Wire<'a> {
+    did: &'a str,
+    version: i64,
+    data: &'a atlex::cid::Cid,
+    rev: &'a str,
+    prev: Option<&'a atlex::cid::Cid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sig: Option<Raw<'a>>,
+}
+
+/// A commit as read: every field required, `prev` possibly `null`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WireIn {
+    did: String,
+    version: i64,
+    data: CidLink,
+    rev: String,
+    #[serde(deserialize_with = "Option::deserialize")]
+    prev: Option<CidLink>,
+    sig: ByteString,
+}
