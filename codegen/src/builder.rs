@@ -309,7 +309,7 @@ impl Builder {
         match result {
             Ok(mut generated) => {
                 diagnostics.extend(std::mem::take(&mut generated.diagnostics));
-                diagnostics.locate(|file| catalog.source_of(file));
+                catalog.locate(&mut diagnostics);
                 diagnostics.sort();
                 if diagnostics.has_errors() {
                     return Err(Error::Lexicons(diagnostics));
@@ -319,7 +319,7 @@ impl Builder {
             }
             Err(errors) => {
                 diagnostics.extend(errors);
-                diagnostics.locate(|file| catalog.source_of(file));
+                catalog.locate(&mut diagnostics);
                 diagnostics.sort();
                 Err(Error::Lexicons(diagnostics))
             }

@@ -10,63 +10,15 @@
 //! [`crate::binding`]): the catalog keeps their text for the generator.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location, pointer_push};
-use crate::lexicon::{self, Document, Schema, SchemaKind};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, lexicon_location, pointer_push};
+use crate::files::{CRATE_DIRS, nsid_from_relative_path};
+use crate::lexicon::{self, DefKey, Document, Schema, SchemaKind};
 
 /// How the files of HTTP bindings end; they are not read as lexicons.
 pub const BINDING_SUFFIX: &str = ".binding.json";
-
-/// Top-level directories of a crate that hold no lexicons.
-pub const CRATE_DIRS: &[&str] = &["src", "tests", "benches", "examples", "target"];
-
-/// A fully qualified definition: an NSID and a definition name.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct DefKey {
-    /// The document's NSID.
-    pub nsid: String,
-    /// The definition's name (`main` for the document's main definition).
-    pub name: String,
-}
-
-impl DefKey {
-    /// The key of `nsid#name`.
-    pub fn new(nsid: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            nsid: nsid.into(),
-            name: name.into(),
-        }
-    }
-
-    /// Resolves a reference written in document `from`: `#def` is local,
-    /// `nsid` means `nsid#main`.
-    pub fn resolve(from: &str, target: &str) -> Self {
-        match target.split_once('#') {
-            Some(("", def)) => Self::new(from, def),
-            Some((nsid, def)) => Self::new(nsid, def),
-            None => Self::new(target, "main"),
-        }
-    }
-
-    /// The `$type` string of data of this definition: the bare NSID for
-    /// `main`, `nsid#name` otherwise.
-    pub fn type_name(&self) -> String {
-        if self.name == "main" {
-            self.nsid.clone()
-        } else {
-            format!("{}#{}", self.nsid, self.name)
-        }
-    }
-}
-
-impl fmt::Display for DefKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.nsid, self.name)
-    }
-}
 
 /// One document in the catalog, with where it came from.
 #[derive(Clone, Debug)]
@@ -78,9 +30,9 @@ pub struct Entry {
     /// The file's text, kept for diagnostics.
     pub source: Arc<str>,
     /// For a document an extern crate has bindings for (see
-    /// [`Catalog::load_extern`]): the Rust path of its module there. It is
-    /// read for references and never generated.
-    pub extern_path: Option<String>,
+    /// [`Catalog::load_extern`]): the Rust path of that crate
+    /// (`::atlex_lexicons`). It is read for references and never generated.
+    pub extern_crate: Option<String>,
 }
 
 /// All loaded documents, by NSID.
@@ -139,13 +91,8 @@ impl Catalog {
         self.load(root, options, diagnostics);
         self.bindings.truncate(bindings);
         for (nsid, entry) in &mut self.entries {
-            if !before.contains(nsid) && entry.extern_path.is_none() {
-                let module = nsid
-                    .split('.')
-                    .map(crate::names::module_ident)
-                    .collect::<Vec<_>>()
-                    .join("::");
-                entry.extern_path = Some(format!("{rust_path}::{module}"));
+            if !before.contains(nsid) && entry.extern_crate.is_none() {
+                entry.extern_crate = Some(rust_path.to_owned());
             }
         }
     }
@@ -246,7 +193,7 @@ impl Catalog {
         let id = read.document.as_ref().map(|d| d.id.clone()).or(read.id);
         if let Some(id) = &id
             && let Some(existing) = self.entries.get(id)
-            && let Some(rust_path) = &existing.extern_path
+            && let Some(rust_path) = &existing.extern_crate
         {
             let warning = bundled_copy_warning(
                 existing,
@@ -341,7 +288,7 @@ impl Catalog {
                 document,
                 file,
                 source,
-                extern_path: None,
+                extern_crate: None,
             },
         );
         Some(id)
@@ -355,11 +302,11 @@ impl Catalog {
         self.rejected.extend(other.rejected);
         self.rejected_files.extend(other.rejected_files);
         for (_, entry) in other.entries {
-            let extern_path = entry.extern_path.clone();
+            let extern_crate = entry.extern_crate.clone();
             if let Some(id) = self.add(entry.document, entry.file, entry.source, diagnostics)
                 && let Some(entry) = self.entries.get_mut(&id)
             {
-                entry.extern_path = extern_path;
+                entry.extern_crate = extern_crate;
             }
         }
     }
@@ -369,15 +316,15 @@ impl Catalog {
     pub fn is_extern(&self, nsid: &str) -> bool {
         self.entries
             .get(nsid)
-            .is_some_and(|e| e.extern_path.is_some())
+            .is_some_and(|e| e.extern_crate.is_some())
     }
 
-    /// Every document an extern crate provides, with the Rust path of its
-    /// module there.
-    pub fn extern_paths(&self) -> impl Iterator<Item = (&String, &String)> {
+    /// Every document an extern crate provides, with the Rust path of that
+    /// crate.
+    pub fn extern_crates(&self) -> impl Iterator<Item = (&String, &String)> {
         self.entries
             .iter()
-            .filter_map(|(nsid, e)| Some((nsid, e.extern_path.as_ref()?)))
+            .filter_map(|(nsid, e)| Some((nsid, e.extern_crate.as_ref()?)))
     }
 
     /// The NSIDs of documents that were read but rejected.
@@ -462,11 +409,18 @@ impl Catalog {
         })
     }
 
+    /// Fills in the line and column of the diagnostics located in files the
+    /// catalog has read.
+    pub fn locate(&self, diagnostics: &mut Diagnostics) {
+        let mut files = crate::locate::Files::new(|file: &Path| self.source_of(file));
+        diagnostics.locate(|file, pointer| files.line_col(file, pointer));
+    }
+
     /// A location in document `nsid`.
     pub fn location(&self, nsid: &str, pointer: &str) -> Location {
         let mut location =
             Location::new(self.entries.get(nsid).and_then(|e| e.file.clone()), pointer);
-        location.lexicon = lexicon::lexicon_location(nsid, pointer);
+        location.lexicon = lexicon_location(nsid, pointer);
         location.nsid = Some(nsid.to_owned());
         location
     }
@@ -838,13 +792,6 @@ fn collect_json_files(
     Ok(())
 }
 
-/// `chat/bsky/convo/leaveConvo.json` → `chat.bsky.convo.leaveConvo`.
-pub fn nsid_from_relative_path(relative: &Path) -> Option<String> {
-    let stem = relative.with_extension("");
-    let parts: Option<Vec<&str>> = stem.components().map(|c| c.as_os_str().to_str()).collect();
-    Some(parts?.join("."))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,21 +804,6 @@ mod tests {
         }
         catalog.check_refs(None, &mut diagnostics);
         (catalog, diagnostics)
-    }
-
-    #[test]
-    fn resolves_reference_forms() {
-        assert_eq!(DefKey::resolve("a.b.c", "#x"), DefKey::new("a.b.c", "x"));
-        assert_eq!(
-            DefKey::resolve("a.b.c", "d.e.f"),
-            DefKey::new("d.e.f", "main")
-        );
-        assert_eq!(
-            DefKey::resolve("a.b.c", "d.e.f#y"),
-            DefKey::new("d.e.f", "y")
-        );
-        assert_eq!(DefKey::new("d.e.f", "main").type_name(), "d.e.f");
-        assert_eq!(DefKey::new("d.e.f", "y").type_name(), "d.e.f#y");
     }
 
     #[test]
@@ -939,14 +871,6 @@ mod tests {
         assert!(
             messages.iter().any(|m| m.contains("not a data type")),
             "{messages:?}"
-        );
-    }
-
-    #[test]
-    fn nsid_from_path() {
-        assert_eq!(
-            nsid_from_relative_path(Path::new("chat/bsky/convo/leaveConvo.json")).as_deref(),
-            Some("chat.bsky.convo.leaveConvo")
         );
     }
 }

@@ -203,28 +203,15 @@ impl Diagnostics {
         self.items.dedup();
     }
 
-    /// Fills in line and column for every location whose file text `source`
-    /// returns.
-    pub fn locate(&mut self, mut source: impl FnMut(&Path) -> Option<Arc<str>>) {
-        // Each file is parsed once, however many diagnostics point into it.
-        let mut parsed: std::collections::HashMap<
-            Arc<Path>,
-            Option<(Arc<str>, crate::json::Value)>,
-        > = std::collections::HashMap::new();
+    /// Fills in line and column for every location in a file that has
+    /// none, with what `line_col` finds for its file and JSON pointer
+    /// (see [`crate::Catalog::locate`]).
+    pub fn locate(&mut self, mut line_col: impl FnMut(&Arc<Path>, &str) -> Option<(usize, usize)>) {
         let mut fill = |location: &mut Location| {
-            if location.line_col.is_some() {
-                return;
-            }
-            let Some(file) = &location.file else {
-                return;
-            };
-            let entry = parsed.entry(file.clone()).or_insert_with(|| {
-                let text = source(file)?;
-                let value = crate::json::parse(&text).ok()?.value;
-                Some((text, value))
-            });
-            if let Some((text, root)) = entry {
-                location.line_col = crate::locate::pointer_line_col(text, root, &location.pointer);
+            if location.line_col.is_none()
+                && let Some(file) = &location.file
+            {
+                location.line_col = line_col(file, &location.pointer);
             }
         };
         for item in &mut self.items {
@@ -279,4 +266,66 @@ pub fn display_path(path: &Path) -> PathBuf {
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// The lexicon location of a JSON pointer in the document `nsid`:
+/// `/defs/main/input/schema/properties/convoId` → `nsid#main.input.convoId`.
+pub fn lexicon_location(nsid: &str, pointer: &str) -> Option<String> {
+    let mut tokens = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"));
+    if tokens.next().as_deref() != Some("defs") {
+        return Some(nsid.to_owned());
+    }
+    let Some(def) = tokens.next() else {
+        return Some(nsid.to_owned());
+    };
+    let mut out = format!("{nsid}#{def}");
+    let rest: Vec<String> = tokens.collect();
+    let mut i = 0;
+    while i < rest.len() {
+        let token = rest[i].as_str();
+        match token {
+            "properties" => {
+                if let Some(name) = rest.get(i + 1) {
+                    out.push('.');
+                    out.push_str(name);
+                    i += 1;
+                }
+            }
+            "schema" | "record" | "items" | "type" | "ref" => {}
+            "input" | "output" | "parameters" | "message" | "errors" | "refs" | "required"
+            | "nullable" | "enum" | "knownValues" => {
+                out.push('.');
+                out.push_str(token);
+            }
+            other if other.parse::<usize>().is_ok() => {
+                out.push('[');
+                out.push_str(other);
+                out.push(']');
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_read_like_lexicon_paths() {
+        assert_eq!(
+            lexicon_location("a.b.c", "/defs/main/input/schema/properties/convoId").as_deref(),
+            Some("a.b.c#main.input.convoId")
+        );
+        assert_eq!(
+            lexicon_location("a.b.c", "/defs/view/properties/items/items/refs/2").as_deref(),
+            Some("a.b.c#view.items.refs[2]")
+        );
+        assert_eq!(lexicon_location("a.b.c", "/id").as_deref(), Some("a.b.c"));
+    }
 }

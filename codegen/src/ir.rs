@@ -13,10 +13,10 @@ mod endpoints;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::catalog::{Catalog, DefKey};
+use crate::catalog::Catalog;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::lexicon::{
-    BodySchema, ErrorSchema, ObjectSchema, Schema, SchemaKind, StringFormat, StringSchema,
+    BodySchema, DefKey, ErrorSchema, ObjectSchema, Schema, SchemaKind, StringFormat, StringSchema,
 };
 
 /// The index of a type in [`Ir::types`].
@@ -318,8 +318,6 @@ pub struct StringEnumIr {
     pub values: Vec<String>,
     /// Open (`knownValues`: other strings allowed) or closed (`enum`).
     pub open: bool,
-    /// The default value, if any.
-    pub default: Option<String>,
 }
 
 /// Query or procedure.
@@ -845,11 +843,7 @@ fn string_enum(s: &StringSchema) -> Option<StringEnumIr> {
         .filter(|v| seen.insert(v.as_str()))
         .cloned()
         .collect();
-    Some(StringEnumIr {
-        values,
-        open,
-        default: s.default.clone(),
-    })
+    Some(StringEnumIr { values, open })
 }
 
 fn default_value(schema: &Schema) -> Option<DefaultValue> {
@@ -882,6 +876,26 @@ impl Ir {
             }
         }
         ty
+    }
+
+    /// Attaches each of `bindings` (by NSID) to its endpoint; a binding
+    /// whose endpoint is not here is dropped.
+    pub fn attach_bindings(
+        &mut self,
+        mut bindings: BTreeMap<String, crate::binding::EndpointBinding>,
+    ) {
+        if bindings.is_empty() {
+            return;
+        }
+        for (nsid, module) in self.modules.iter_mut() {
+            for item in &mut module.items {
+                if let Item::Endpoint(endpoint) = item
+                    && let Some(binding) = bindings.remove(nsid)
+                {
+                    endpoint.binding = Some(Box::new(binding));
+                }
+            }
+        }
     }
 
     /// The modules each module's types refer to, by NSID.

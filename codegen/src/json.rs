@@ -19,7 +19,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::diagnostics::{Diagnostic, Diagnostics, Location, pointer_push};
+use crate::diagnostics::{Diagnostic, Diagnostics, Location, lexicon_location, pointer_push};
 
 /// How deep arrays and objects may nest. Lexicons nest a dozen levels at
 /// most; the bound keeps every recursive walk of a document shallow.
@@ -611,7 +611,7 @@ impl<'a> Reader<'a> {
         match &self.subject {
             Subject::None => {}
             Subject::Lexicon(nsid) => {
-                location.lexicon = crate::lexicon::lexicon_location(nsid, pointer);
+                location.lexicon = lexicon_location(nsid, pointer);
                 location.nsid = Some(nsid.clone());
             }
             Subject::Binding(nsid) => {

@@ -7,6 +7,7 @@
 //! with a warning (real lexicons carry extras such as `revision`, `$type` or
 //! `needsCbor`).
 
+use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -1466,53 +1467,69 @@ pub fn check_ref_syntax(target: &str) -> Result<(), String> {
     }
 }
 
-/// The lexicon location of a JSON pointer in the document `nsid`:
-/// `/defs/main/input/schema/properties/convoId` → `nsid#main.input.convoId`.
-pub fn lexicon_location(nsid: &str, pointer: &str) -> Option<String> {
-    let mut tokens = pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"));
-    if tokens.next().as_deref() != Some("defs") {
-        return Some(nsid.to_owned());
-    }
-    let Some(def) = tokens.next() else {
-        return Some(nsid.to_owned());
-    };
-    let mut out = format!("{nsid}#{def}");
-    let rest: Vec<String> = tokens.collect();
-    let mut i = 0;
-    while i < rest.len() {
-        let token = rest[i].as_str();
-        match token {
-            "properties" => {
-                if let Some(name) = rest.get(i + 1) {
-                    out.push('.');
-                    out.push_str(name);
-                    i += 1;
-                }
-            }
-            "schema" | "record" | "items" | "type" | "ref" => {}
-            "input" | "output" | "parameters" | "message" | "errors" | "refs" | "required"
-            | "nullable" | "enum" | "knownValues" => {
-                out.push('.');
-                out.push_str(token);
-            }
-            other if other.parse::<usize>().is_ok() => {
-                out.push('[');
-                out.push_str(other);
-                out.push(']');
-            }
-            _ => {}
+/// A fully qualified definition: an NSID and a definition name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DefKey {
+    /// The document's NSID.
+    pub nsid: String,
+    /// The definition's name (`main` for the document's main definition).
+    pub name: String,
+}
+
+impl DefKey {
+    /// The key of `nsid#name`.
+    pub fn new(nsid: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            nsid: nsid.into(),
+            name: name.into(),
         }
-        i += 1;
     }
-    Some(out)
+
+    /// Resolves a reference written in document `from`: `#def` is local,
+    /// `nsid` means `nsid#main`.
+    pub fn resolve(from: &str, target: &str) -> Self {
+        match target.split_once('#') {
+            Some(("", def)) => Self::new(from, def),
+            Some((nsid, def)) => Self::new(nsid, def),
+            None => Self::new(target, "main"),
+        }
+    }
+
+    /// The `$type` string of data of this definition: the bare NSID for
+    /// `main`, `nsid#name` otherwise.
+    pub fn type_name(&self) -> String {
+        if self.name == "main" {
+            self.nsid.clone()
+        } else {
+            format!("{}#{}", self.nsid, self.name)
+        }
+    }
+}
+
+impl fmt::Display for DefKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.nsid, self.name)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_reference_forms() {
+        assert_eq!(DefKey::resolve("a.b.c", "#x"), DefKey::new("a.b.c", "x"));
+        assert_eq!(
+            DefKey::resolve("a.b.c", "d.e.f"),
+            DefKey::new("d.e.f", "main")
+        );
+        assert_eq!(
+            DefKey::resolve("a.b.c", "d.e.f#y"),
+            DefKey::new("d.e.f", "y")
+        );
+        assert_eq!(DefKey::new("d.e.f", "main").type_name(), "d.e.f");
+        assert_eq!(DefKey::new("d.e.f", "y").type_name(), "d.e.f#y");
+    }
 
     fn parse(text: &str) -> (Option<Document>, Diagnostics) {
         let mut diagnostics = Diagnostics::new();
@@ -1542,19 +1559,6 @@ mod tests {
         ] {
             assert!(!is_valid_nsid(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn locations_read_like_lexicon_paths() {
-        assert_eq!(
-            lexicon_location("a.b.c", "/defs/main/input/schema/properties/convoId").as_deref(),
-            Some("a.b.c#main.input.convoId")
-        );
-        assert_eq!(
-            lexicon_location("a.b.c", "/defs/view/properties/items/items/refs/2").as_deref(),
-            Some("a.b.c#view.items.refs[2]")
-        );
-        assert_eq!(lexicon_location("a.b.c", "/id").as_deref(), Some("a.b.c"));
     }
 
     #[test]

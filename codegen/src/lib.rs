@@ -28,9 +28,11 @@
 //! Problems are collected as [`Diagnostics`] across all phases and reported
 //! together; no input makes the generator panic.
 //!
-//! There are three ways in: the `atlex` command line tool, [`Builder`] for
-//! `build.rs` scripts (in the manner of prost-build), and [`generate`] for
-//! tools such as this repository's `xtask`.
+//! There are three ways in: the `atlex` command line tool (the crate
+//! `atlex-cli`, kept apart so that a `build.rs` compiles none of its
+//! dependencies), [`Builder`] for `build.rs` scripts (in the manner of
+//! prost-build), and [`generate`] for tools such as this repository's
+//! `xtask`.
 //! [`diff`] classifies lexicon changes by the spec's evolution rules (`atlex diff`).
 
 pub mod binding;
@@ -39,6 +41,7 @@ pub mod catalog;
 pub mod diagnostics;
 pub mod diff;
 pub(crate) mod emit;
+pub mod files;
 pub(crate) mod ir;
 pub(crate) mod json;
 pub mod lexicon;
@@ -304,13 +307,14 @@ fn generate_round(
     catalog.check_refs(Some(&in_scope), &mut diagnostics);
     catalog.check_definitions(Some(&in_scope), &mut diagnostics);
     let mut ir = ir::build(catalog, &mut diagnostics);
-    binding::attach(
-        &mut ir,
+    // The bindings of endpoints left out of generation are passed over.
+    let bindings = binding::resolve(
         catalog,
         &in_scope,
         &|nsid| removed.contains(nsid),
         &mut diagnostics,
     );
+    ir.attach_bindings(bindings);
     let names = names::assign(&ir, catalog, options.keep_unknown_fields, &mut diagnostics);
     let newly: BTreeSet<String> = diagnostics
         .errors()
@@ -328,8 +332,8 @@ fn generate_round(
     // document the extern crate lacks) gets a service of its own endpoints.
     ir.modules.retain(|nsid, _| in_scope(nsid));
     let mut extern_paths: Vec<(String, String)> = catalog
-        .extern_paths()
-        .map(|(nsid, path)| (nsid.clone(), path.clone()))
+        .extern_crates()
+        .map(|(nsid, rust_path)| (nsid.clone(), names::extern_module(rust_path, nsid)))
         .collect();
     extern_paths.extend(options.extern_paths.iter().cloned());
     let config = emit::EmitConfig {
@@ -403,7 +407,7 @@ fn generate_round(
 
 /// Sorts diagnostics and fills in line numbers from the catalog's sources.
 fn finish(mut diagnostics: Diagnostics, catalog: &Catalog) -> Diagnostics {
-    diagnostics.locate(|file| catalog.source_of(file));
+    catalog.locate(&mut diagnostics);
     diagnostics.sort();
     diagnostics
 }

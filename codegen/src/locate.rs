@@ -3,6 +3,10 @@
 //! as an editor shows it. The text is read with the generator's one JSON
 //! reader (`crate::json`).
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
 /// The 1-based line and column (in characters) where the value at `pointer`
 /// starts in `text`, or `None` if the text is not JSON or the pointer does
 /// not lead to a value.
@@ -18,6 +22,37 @@ pub fn pointer_line_col(
     pointer: &str,
 ) -> Option<(usize, usize)> {
     crate::json::line_col(text, root.pointer(pointer)?.at)
+}
+
+/// Line and column of pointers into files whose text `source` gives (for
+/// [`crate::Diagnostics::locate`]): each file is parsed once, however many
+/// pointers lead into it.
+pub struct Files<S> {
+    source: S,
+    parsed: HashMap<Arc<Path>, Option<(Arc<str>, crate::json::Value)>>,
+}
+
+impl<S: FnMut(&Path) -> Option<Arc<str>>> Files<S> {
+    /// Files whose text `source` gives (`None`: not known).
+    pub fn new(source: S) -> Self {
+        Self {
+            source,
+            parsed: HashMap::new(),
+        }
+    }
+
+    /// Where the value at `pointer` starts in `file`; `None` when the text
+    /// of `file` is not known or not JSON, or the pointer leads nowhere.
+    pub fn line_col(&mut self, file: &Arc<Path>, pointer: &str) -> Option<(usize, usize)> {
+        let source = &mut self.source;
+        let parsed = self.parsed.entry(file.clone()).or_insert_with(|| {
+            let text = source(file)?;
+            let value = crate::json::parse(&text).ok()?.value;
+            Some((text, value))
+        });
+        let (text, root) = parsed.as_ref()?;
+        pointer_line_col(text, root, pointer)
+    }
 }
 
 #[cfg(test)]

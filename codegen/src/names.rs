@@ -26,9 +26,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
-use crate::catalog::{Catalog, DefKey};
+use crate::catalog::Catalog;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::{Ir, Item, NameHint, Part, StructRole, TypeId, TypeKind};
+use crate::lexicon::DefKey;
 
 /// Prelude names the emitter writes bare unless a generated type in the same
 /// module shadows them.
@@ -633,6 +634,14 @@ fn escape_lower(name: String, fallback: &str) -> String {
 /// A module name for an NSID segment.
 pub fn module_ident(segment: &str) -> String {
     escape_lower(sanitize(&segment.to_snake_case()), "module")
+}
+
+/// The Rust path of the module of document `nsid` in a crate that has
+/// bindings for it, at `crate_path` (`::atlex_lexicons`): a module per NSID
+/// segment, as [`module_ident`] names it.
+pub fn extern_module(crate_path: &str, nsid: &str) -> String {
+    let module: Vec<String> = nsid.split('.').map(module_ident).collect();
+    format!("{crate_path}::{}", module.join("::"))
 }
 
 /// A field name for a JSON property.

@@ -10,8 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::catalog::{Catalog, DefKey, visit_refs};
+use crate::catalog::{Catalog, visit_refs};
 use crate::diagnostics::{Diagnostic, Location};
+use crate::lexicon::DefKey;
 
 /// The documents of a catalog and what each refers to.
 pub struct Graph {

@@ -16,7 +16,8 @@ use atlex::validate::{IntegerRules, StringRules, ValidationError, Validator};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::catalog::{Catalog, DefKey};
+use crate::catalog::Catalog;
+use crate::lexicon::DefKey;
 use crate::lexicon::{Schema, SchemaKind, StringFormat};
 
 /// How deep references and nesting may go before the walk stops (data that

@@ -204,7 +204,7 @@ fn broken_lexicons_report_every_problem() {
     if let Err(errors) = atlex_codegen::generate(&catalog, &Options::default()) {
         diagnostics.extend(errors);
     }
-    diagnostics.locate(|f| catalog.source_of(f));
+    catalog.locate(&mut diagnostics);
     diagnostics.sort();
     assert!(diagnostics.has_errors());
     for diagnostic in diagnostics.iter() {
@@ -237,7 +237,7 @@ fn broken_bindings_report_every_problem() {
             generated.diagnostics
         ),
     }
-    diagnostics.locate(|f| catalog.source_of(f));
+    catalog.locate(&mut diagnostics);
     diagnostics.sort();
     let prefix = format!("{}/", dir.display());
     let text = diagnostics.to_string().replace(&prefix, "");

@@ -1,5 +1,12 @@
 //! Runtime for [atlex](https://github.com/atlex-rs/atlex): the types that code
-//! generated from AT Protocol lexicons is built on.
+//! generated from AT Protocol lexicons is built on, and the client, server,
+//! event streams, repository data and identity that use them.
+//!
+//! This crate is the one to depend on: it re-exports crates by purpose at
+//! the paths below, each part behind the feature named, so a program builds
+//! only what it uses. `atlex-core` holds what generated code needs (the
+//! modules without a feature here); `atlex-client`, `atlex-server`,
+//! `atlex-stream`, `atlex-repo` and `atlex-identity` build on it.
 //!
 //! - [`types`]: the string formats of the Lexicon language (`did`, `handle`,
 //!   `at-uri`, `nsid`, `cid`, `tid`, `record-key`, `datetime`, `language`,
@@ -21,7 +28,6 @@
 //!   [`service::HandlerResult`] out.
 //! - [`validate`]: the lexicon's value constraints, checked with a path to
 //!   every violation.
-//! - [`rt`]: the single module generated code refers to.
 //! - `client` (feature `client`): a client calling generated endpoints, over
 //!   XRPC or their binding, and password sessions.
 //! - `server` (feature `server`): an axum router serving generated `Service`
@@ -45,40 +51,40 @@
 //!   commit's CAR into a generated type, every block verified (feature
 //!   `cbor`).
 
-// Derived code names the runtime `::atlex`, in this crate's own tests too.
-extern crate self as atlex;
+pub use atlex_core::{binding, builder, data, error, service, types, validate, xrpc};
 
-pub mod binding;
-pub mod builder;
 #[cfg(feature = "cbor")]
-pub mod car;
+pub use atlex_core::cbor;
 #[cfg(feature = "cbor")]
-pub mod cbor;
+pub use atlex_repo::car;
+pub use atlex_repo::firehose;
+
+/// The single module generated code refers to (`::atlex::rt::…`):
+/// re-exports for generated code, documented in `atlex-core`.
+#[doc(hidden)]
+pub use atlex_core::rt;
+
+#[cfg(not(feature = "subscriptions"))]
+pub use atlex_core::subscription;
+#[cfg(feature = "subscriptions")]
+#[doc(inline)]
+pub use atlex_stream as subscription;
+
 #[cfg(feature = "client")]
-pub mod client;
-#[cfg(feature = "crypto")]
-pub mod crypto;
-pub mod data;
-pub mod error;
-pub mod firehose;
-mod helpers;
-#[cfg(feature = "identity")]
-pub mod identity;
-mod member;
-mod object;
-pub mod rt;
+#[doc(inline)]
+pub use atlex_client as client;
 #[cfg(feature = "server")]
-pub mod server;
-pub mod service;
+#[doc(inline)]
+pub use atlex_server as server;
+
+#[cfg(feature = "crypto")]
+pub use atlex_identity::crypto;
+#[cfg(feature = "identity")]
+pub use atlex_identity::identity;
 #[cfg(feature = "service-auth")]
-pub mod service_auth;
-pub mod subscription;
-pub mod types;
-mod union;
-pub mod validate;
-pub mod xrpc;
+pub use atlex_identity::service_auth;
 
 /// The `cid` crate, for the IPLD ecosystem: [`types::Cid`] converts to and
 /// from its [`Cid`](cid::Cid) and lends one out
 /// ([`as_cid`](types::Cid::as_cid)).
-pub use cid;
+pub use atlex_core::cid;

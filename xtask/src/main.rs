@@ -72,7 +72,7 @@ fn generate(check: bool) -> ExitCode {
         Ok(generated) => generated,
         Err(errors) => {
             diagnostics.extend(errors);
-            diagnostics.locate(|f| catalog.source_of(f));
+            catalog.locate(&mut diagnostics);
             diagnostics.sort();
             eprintln!("{diagnostics}");
             return ExitCode::FAILURE;

@@ -75,20 +75,18 @@
 //!
 //! - [`read`]: a binding file's JSON into settings and endpoint entries;
 //! - [`check`]: each entry combined with its file's settings and checked
-//!   against the endpoint's lexicon, into an [`EndpointBinding`];
-//! - [`ir`]: the bindings attached to their endpoints in the IR;
+//!   against the endpoint's lexicon, into an [`EndpointBinding`] (the IR
+//!   attaches each to its endpoint);
 //! - [`emit`]: the `Binding` value generated code writes.
 
 use atlex::binding::{BearerUse, BodyFormat, HttpMethod};
 
 pub mod check;
 pub mod emit;
-pub mod ir;
 pub mod read;
 
 pub use check::resolve;
 pub use emit::{describe, tokens};
-pub use ir::attach;
 
 /// The binding of one endpoint, resolved: file settings, endpoint settings
 /// and defaults combined.

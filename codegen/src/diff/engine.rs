@@ -17,10 +17,9 @@ use serde_json::{Value, json};
 use super::model::{
     Change, ChangeKind, Class, Compat, Constraint, DocReport, DocStatus, Flow, Impact,
 };
-use crate::catalog::DefKey;
 use crate::diagnostics::{Diagnostics, pointer_push};
 use crate::lexicon::{
-    self, BlobSchema, BodySchema, Document, EndpointSchema, ErrorSchema, ObjectSchema,
+    self, BlobSchema, BodySchema, DefKey, Document, EndpointSchema, ErrorSchema, ObjectSchema,
     PermissionSetSchema, Schema, SchemaKind, StringFormat, StringSchema, SubscriptionSchema,
     UnionSchema,
 };

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::catalog::{CRATE_DIRS, nsid_from_relative_path};
+use crate::files::{CRATE_DIRS, nsid_from_relative_path};
 
 /// Why a side could not be read. Documents that are not valid lexicons are
 /// not errors (the diff reports them); only inputs that cannot be read at

@@ -1,0 +1,114 @@
+//! `atlex diff`: what changed between two versions of lexicons, and whether
+//! it breaks anyone.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use atlex_codegen::diff::{self, Acknowledgements, LexiconSet, render};
+use clap::{Args, ValueEnum};
+
+use crate::stdout::Stdout;
+
+/// Compare two versions of lexicons and classify every change.
+///
+/// OLD and NEW are each a lexicon file, a directory of lexicons in NSID
+/// layout (top-level src/, tests/, benches/, examples/ and target/ are
+/// skipped), or a git revision of either: git:REV:PATH, with PATH relative to
+/// the repository root (git:HEAD~1:lexicons, git:main:lexicons/app/bsky/feed/post.json).
+///
+/// Every change is listed per NSID with its compatibility class from the
+/// Lexicon spec's evolution rules, judged from both sides: existing readers
+/// of the data (clients of an output, servers of an input, consumers of
+/// records) and existing writers. Documents the model cannot read (pre-v1
+/// formats, broken JSON) are reported as unclassified with a structural
+/// summary. The last line says what release a crate of bindings generated
+/// from the lexicons needs (semver major, minor or patch; `"semver"` in JSON).
+///
+/// Exit status: 0 when nothing is breaking or unclassified (or all such
+/// changes are acknowledged), 1 when something is, 2 when an input cannot be
+/// read; the same when stdout closes before the report is printed whole
+/// (`| head`).
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The old version: FILE, DIR or git:REV:PATH.
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new version: FILE, DIR or git:REV:PATH.
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// A JSON file of acknowledged breaking changes
+    /// ({"acknowledged": [{"nsid", "change", "location"?, "reason"}]}); the
+    /// changes it covers do not fail the exit status.
+    #[arg(long, value_name = "FILE")]
+    pub acknowledged: Option<PathBuf>,
+    /// The git repository that git:REV:PATH sides are read from.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// How the report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people: each changed document, its changes and why.
+    Text,
+    /// For machines: one JSON object (see `atlex_codegen::diff::render::json`).
+    Json,
+}
+
+/// Runs `atlex diff`.
+pub fn run(args: DiffArgs) -> ExitCode {
+    let load = |spec: &str| {
+        LexiconSet::load(spec, &args.repo).map_err(|err| {
+            eprintln!("error: reading {spec}: {err}");
+            ExitCode::from(2)
+        })
+    };
+    let old = match load(&args.old) {
+        Ok(set) => set,
+        Err(code) => return code,
+    };
+    let new = match load(&args.new) {
+        Ok(set) => set,
+        Err(code) => return code,
+    };
+    let mut report = diff::diff(&old, &new);
+    if let Some(path) = &args.acknowledged {
+        let acks = match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Acknowledgements::parse(&text))
+        {
+            Ok(acks) => acks,
+            Err(err) => {
+                eprintln!("error: {}: {err}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        for unused in acks.apply(&mut report) {
+            report.warnings.push(format!(
+                "{}: the acknowledgement of `{}` in {} covers no breaking change",
+                path.display(),
+                unused.change,
+                unused.nsid
+            ));
+        }
+    }
+    let mut out = Stdout::lock();
+    match args.format {
+        Format::Text => out.write_all(render::text(&report).as_bytes()),
+        Format::Json => match serde_json::to_string_pretty(&render::json(&report)) {
+            Ok(text) => writeln!(out, "{text}"),
+            Err(err) => {
+                eprintln!("error: writing JSON: {err}");
+                return ExitCode::from(2);
+            }
+        },
+    }
+    out.finish(if report.fails() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,586 @@
+//! [`Client::subscribe`]: an event stream over a WebSocket (ws or wss,
+//! rustls), as a [`Stream`] of typed messages.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_util::{SinkExt as _, StreamExt as _};
+use http::HeaderValue;
+use http::header::AUTHORIZATION;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::{Client, bearer_value};
+use atlex_core::subscription::{FrameError, FrameView, SubscriptionError, decode_message};
+use atlex_core::subscription::{cut, from_error_frame};
+use atlex_core::xrpc::{Params, QueryWriter, Subscription};
+
+/// The largest frame a new stream accepts: 8 MiB (a firehose `#commit`
+/// carries at most a few MiB of blocks).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 8 << 20;
+/// How long a new stream waits for a frame (or a ping) before it counts the
+/// connection as lost: 60 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+type Item<S> = Result<<S as Subscription>::Message, SubscriptionError<<S as Subscription>::Error>>;
+type Pending<S> = Pin<Box<dyn Future<Output = (Connection<S>, Option<Received<S>>)> + Send>>;
+
+/// An item read from the connection, with the `seq` of its message.
+struct Received<S: Subscription> {
+    item: Item<S>,
+    seq: Option<i64>,
+}
+
+/// How a stream opened again after a failure waits: exponential backoff
+/// from [`initial`](Self::initial) to [`max`](Self::max), and gives up after
+/// [`max_attempts`](Self::max_attempts) failures in a row (a message
+/// received resets the count).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reconnect {
+    /// The first wait.
+    pub initial: Duration,
+    /// The longest wait.
+    pub max: Duration,
+    /// How many failures in a row before the stream ends; `None` never
+    /// gives up.
+    pub max_attempts: Option<u32>,
+}
+
+impl Default for Reconnect {
+    /// From 1 s up to 60 s, forever.
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            max_attempts: None,
+        }
+    }
+}
+
+impl Reconnect {
+    fn delay(&self, failures: u32) -> Duration {
+        let factor = 1u32.checked_shl(failures.min(16)).unwrap_or(u32::MAX);
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+impl Client {
+    /// Opens the event stream of subscription `S` with `params`:
+    /// `wss://<host>/xrpc/<NSID>?<params>` for an `https` base URL, `ws://`
+    /// for `http`, with the client's headers and access token.
+    ///
+    /// The connection is made when the stream is first polled. Each item is
+    /// a message of the generated union (a type this code does not know
+    /// arrives as its `Unknown` case), or an error: a frame that does not
+    /// decode ([`SubscriptionError::Frame`]; the stream goes on), or what
+    /// ended the connection (an error frame such as `FutureCursor` or
+    /// `ConsumerTooSlow`, a close, a lost connection; the stream then ends,
+    /// unless [`reconnect`](EventStream::reconnect) is set). A server that
+    /// closes normally ends the stream.
+    ///
+    /// ```ignore
+    /// use futures_util::StreamExt as _;
+    /// use atlex_lexicons::com::atproto::sync::subscribe_repos::{self, Message, SubscribeRepos};
+    ///
+    /// let client = atlex_client::Client::new("https://bsky.network")?;
+    /// let mut stream = client
+    ///     .subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(saved) })
+    ///     .reconnect(Default::default());
+    /// while let Some(item) = stream.next().await {
+    ///     match item {
+    ///         Ok(Message::Commit(commit)) => { /* … */ }
+    ///         Ok(_) => {}
+    ///         Err(error) => eprintln!("{error}"),
+    ///     }
+    /// }
+    /// ```
+    pub fn subscribe<S: Subscription>(
+        &self,
+        _subscription: S,
+        params: &S::Params,
+    ) -> EventStream<S> {
+        let mut query = QueryWriter::new();
+        params.write_query(&mut query);
+        let mut cursor = None;
+        let mut pairs = Vec::new();
+        for (name, value) in query.pairs() {
+            if *name == "cursor" {
+                cursor = Some(value.clone());
+            } else {
+                pairs.push((*name, value.clone()));
+            }
+        }
+        let connection = Connection {
+            client: self.clone(),
+            pairs,
+            cursor,
+            options: Options {
+                max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+                idle_timeout: DEFAULT_IDLE_TIMEOUT,
+                reconnect: None,
+                lenient: true,
+            },
+            socket: None,
+            wait: None,
+            failures: 0,
+            done: false,
+            queued: VecDeque::new(),
+        };
+        EventStream {
+            connection: Some(connection),
+            pending: None,
+            last_seq: None,
+        }
+    }
+}
+
+/// The event stream of subscription `S`, made by [`Client::subscribe`]: a
+/// [`Stream`] of messages and errors. The options are set before the
+/// stream is first polled.
+#[must_use = "a stream does nothing until polled"]
+pub struct EventStream<S: Subscription> {
+    /// The connection's state, while no item is being awaited.
+    connection: Option<Connection<S>>,
+    /// The item being awaited (it holds the state meanwhile). It stays here
+    /// when a `next()` that polled it is dropped, so the next one takes up
+    /// the same read.
+    pending: Option<Pending<S>>,
+    /// The `seq` of the last message handed out. Kept here rather than in
+    /// the connection's state, which the pending item holds.
+    last_seq: Option<i64>,
+}
+
+struct Options {
+    max_frame_size: usize,
+    idle_timeout: Duration,
+    reconnect: Option<Reconnect>,
+    lenient: bool,
+}
+
+struct Connection<S: Subscription> {
+    client: Client,
+    /// The query's pairs, without the cursor.
+    pairs: Vec<(&'static str, String)>,
+    /// The cursor to connect with: the one given, then the `seq` of the last
+    /// message handed out.
+    cursor: Option<String>,
+    options: Options,
+    socket: Option<Socket>,
+    /// How long to wait before connecting again.
+    wait: Option<Duration>,
+    /// Failures since the last message.
+    failures: u32,
+    done: bool,
+    /// Items to hand out before reading on.
+    queued: VecDeque<Item<S>>,
+}
+
+impl<S: Subscription> EventStream<S> {
+    fn options(&mut self) -> Option<&mut Options> {
+        self.connection
+            .as_mut()
+            .map(|connection| &mut connection.options)
+    }
+
+    /// Opens the stream again when it fails in a way that may pass
+    /// ([`SubscriptionError::is_retryable`]: a lost connection, a close, an
+    /// HTTP 5xx, `ConsumerTooSlow`, …), after a backoff, with
+    /// [`last_seq`](Self::last_seq) as the cursor (the one given, before the
+    /// first message). Each failure is still yielded as an error item. Off by
+    /// default.
+    pub fn reconnect(mut self, policy: Reconnect) -> Self {
+        if let Some(options) = self.options() {
+            options.reconnect = Some(policy);
+        }
+        self
+    }
+
+    /// The largest frame accepted ([`DEFAULT_MAX_FRAME_SIZE`]): a larger one
+    /// ends the connection with [`SubscriptionError::TooLarge`].
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        if let Some(options) = self.options() {
+            options.max_frame_size = bytes;
+        }
+        self
+    }
+
+    /// How long to wait for a frame or a ping before counting the
+    /// connection as lost ([`DEFAULT_IDLE_TIMEOUT`]).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        if let Some(options) = self.options() {
+            options.idle_timeout = timeout;
+        }
+        self
+    }
+
+    /// Decodes message bodies strictly: canonical DAG-CBOR only (by default
+    /// they are read leniently, as [`atlex_core::cbor::from_slice_lenient`]
+    /// does).
+    pub fn strict(mut self) -> Self {
+        if let Some(options) = self.options() {
+            options.lenient = false;
+        }
+        self
+    }
+
+    /// The `seq` of the last message this stream handed out that has one
+    /// (`None` before the first): the cursor to resume from, here on a
+    /// reconnect, or in a later stream.
+    ///
+    /// It changes only when an item is handed out, so it is right at any
+    /// moment: while a read is under way, after a `next()` that was dropped
+    /// before it finished (a timeout, the losing branch of a `select!`), and
+    /// across reconnects. A dropped `next()` loses nothing: the read it
+    /// started stays with the stream, and a message it had already taken off
+    /// the connection is handed out by the next `next()`.
+    ///
+    /// Resuming from it gives at-least-once delivery. The server sends every
+    /// message after the cursor (as far back as it keeps them), so none is
+    /// missed, and a message read but not yet handed out when the stream is
+    /// dropped comes again to a stream resumed from it. But a message can
+    /// come twice: an application that stores the cursor after acting on a
+    /// message, and stops in between, gets that message again when it
+    /// resumes. Handle messages so that a second delivery does no harm, or
+    /// store the cursor together with their effects.
+    pub fn last_seq(&self) -> Option<i64> {
+        self.last_seq
+    }
+}
+
+// No field is pinned: the future awaited is boxed.
+impl<S: Subscription> Unpin for EventStream<S> {}
+
+impl<S: Subscription> Stream for EventStream<S> {
+    type Item = Item<S>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item<S>>> {
+        let this = &mut *self;
+        if this.pending.is_none() {
+            let Some(mut connection) = this.connection.take() else {
+                return Poll::Ready(None);
+            };
+            this.pending = Some(Box::pin(async move {
+                let item = connection.next().await;
+                (connection, item)
+            }));
+        }
+        let Some(pending) = this.pending.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match pending.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready((mut connection, received)) => {
+                this.pending = None;
+                let item = received.map(|Received { item, seq }| {
+                    // Handed out now: from here on, the cursor to resume from.
+                    if let Some(seq) = seq {
+                        this.last_seq = Some(seq);
+                        connection.cursor = Some(seq.to_string());
+                    }
+                    item
+                });
+                this.connection = Some(connection);
+                Poll::Ready(item)
+            }
+        }
+    }
+}
+
+impl<S: Subscription> std::fmt::Debug for EventStream<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("subscription", &S::NSID)
+            .field("last_seq", &self.last_seq())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one read from the socket gave.
+enum Read {
+    Frame(bytes::Bytes),
+    Skip,
+    /// The connection ended normally.
+    End,
+}
+
+impl<S: Subscription> Connection<S> {
+    async fn next(&mut self) -> Option<Received<S>> {
+        loop {
+            if let Some(item) = self.queued.pop_front() {
+                return Some(Received { item, seq: None });
+            }
+            if self.done {
+                return None;
+            }
+            if self.socket.is_none() {
+                if let Some(wait) = self.wait.take() {
+                    tokio::time::sleep(wait).await;
+                }
+                match self.connect().await {
+                    Ok(socket) => self.socket = Some(socket),
+                    Err(error) => return Some(self.failure(error)),
+                }
+            }
+            match self.read().await {
+                Ok(Read::Skip) => continue,
+                Ok(Read::End) => {
+                    self.socket = None;
+                    if self.options.reconnect.is_none() {
+                        self.done = true;
+                        return None;
+                    }
+                    // A server that ends the stream normally is asked again
+                    // (it may be restarting); not counted as a failure.
+                    continue;
+                }
+                Ok(Read::Frame(bytes)) => return Some(self.decode(&bytes)),
+                Err(error) => return Some(self.failure(error)),
+            }
+        }
+    }
+
+    fn decode(&mut self, bytes: &[u8]) -> Received<S> {
+        match decode_message::<S>(bytes, self.options.lenient) {
+            Ok(message) => {
+                self.failures = 0;
+                Received {
+                    item: Ok(message),
+                    seq: seq_of(bytes),
+                }
+            }
+            Err(SubscriptionError::Frame(error)) => Received {
+                item: Err(SubscriptionError::Frame(error)),
+                seq: None,
+            },
+            // An error frame: the server closes after it.
+            Err(error) => self.failure(error),
+        }
+    }
+
+    /// The item of `error`, which ended the connection.
+    fn failure(&mut self, error: SubscriptionError<S::Error>) -> Received<S> {
+        Received {
+            item: Err(self.failed(error)),
+            seq: None,
+        }
+    }
+
+    /// Ends the connection after `error`, and decides whether to open it
+    /// again.
+    fn failed(&mut self, error: SubscriptionError<S::Error>) -> SubscriptionError<S::Error> {
+        self.socket = None;
+        match &self.options.reconnect {
+            Some(policy)
+                if error.is_retryable()
+                    && policy.max_attempts.is_none_or(|max| self.failures < max) =>
+            {
+                self.wait = Some(policy.delay(self.failures));
+                self.failures += 1;
+            }
+            _ => self.done = true,
+        }
+        error
+    }
+
+    fn url(&self) -> Result<String, SubscriptionError<S::Error>> {
+        let base = &self.client.inner.base_url;
+        let ws = if let Some(rest) = base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else if base.starts_with("wss://") || base.starts_with("ws://") {
+            base.clone()
+        } else {
+            return Err(SubscriptionError::Connect {
+                url: base.clone(),
+                reason: "the base URL is neither http(s) nor ws(s)".to_owned(),
+            });
+        };
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.pairs {
+            query.append_pair(name, value);
+        }
+        if let Some(cursor) = &self.cursor {
+            query.append_pair("cursor", cursor);
+        }
+        let query = query.finish();
+        let mut url = format!("{ws}/xrpc/{}", S::NSID);
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
+        Ok(url)
+    }
+
+    async fn connect(&self) -> Result<Socket, SubscriptionError<S::Error>> {
+        let url = self.url()?;
+        let connect_error = |reason: String| SubscriptionError::Connect {
+            url: url.clone(),
+            reason,
+        };
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|err| connect_error(err.to_string()))?;
+        let headers = request.headers_mut();
+        for (name, value) in &self.client.inner.headers {
+            headers.insert(name, value.clone());
+        }
+        if let Some(token) = self.client.inner.token() {
+            let value: HeaderValue = bearer_value(&token)
+                .map_err(|reason| connect_error(format!("invalid access token: {reason}")))?;
+            headers.insert(AUTHORIZATION, value);
+        }
+        let config = tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(self.options.max_frame_size))
+            .max_frame_size(Some(self.options.max_frame_size));
+        let connector = match tls_config() {
+            Ok(tls) => Connector::Rustls(tls),
+            Err(reason) if url.starts_with("wss://") => return Err(connect_error(reason)),
+            Err(_) => Connector::Plain,
+        };
+        let timeout = self.client.inner.timeout.unwrap_or(Duration::from_secs(30));
+        let handshake = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(config),
+            true,
+            Some(connector),
+        );
+        match tokio::time::timeout(timeout, handshake).await {
+            Err(_) => Err(connect_error(format!("no answer within {timeout:?}"))),
+            Ok(Ok((socket, _response))) => Ok(socket),
+            Ok(Err(tungstenite::Error::Http(response))) => Err(http_error::<S>(&response)),
+            Ok(Err(err)) => Err(connect_error(err.to_string())),
+        }
+    }
+
+    /// Reads the next message of the socket.
+    async fn read(&mut self) -> Result<Read, SubscriptionError<S::Error>> {
+        let Some(socket) = self.socket.as_mut() else {
+            return Ok(Read::End);
+        };
+        let idle = self.options.idle_timeout;
+        let received = match tokio::time::timeout(idle, socket.next()).await {
+            Err(_) => {
+                return Err(SubscriptionError::Transport(format!(
+                    "nothing received for {idle:?}"
+                )));
+            }
+            Ok(received) => received,
+        };
+        match received {
+            None => Err(SubscriptionError::Transport(
+                "the connection ended without a close".to_owned(),
+            )),
+            Some(Ok(Message::Binary(bytes))) => Ok(Read::Frame(bytes)),
+            Some(Ok(Message::Text(text))) => {
+                self.queued
+                    .push_back(Err(SubscriptionError::Frame(FrameError::Text(text.len()))));
+                Ok(Read::Skip)
+            }
+            // Pongs to the server's pings are queued by the WebSocket layer
+            // and go out with the next read.
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
+                let _ = socket.flush().await;
+                Ok(Read::Skip)
+            }
+            Some(Ok(Message::Close(frame))) => {
+                let _ = socket.close(None).await;
+                match frame {
+                    None => Ok(Read::End),
+                    Some(frame) if u16::from(frame.code) == 1000 => Ok(Read::End),
+                    Some(frame) => Err(SubscriptionError::Closed {
+                        code: frame.code.into(),
+                        reason: frame.reason.to_string(),
+                    }),
+                }
+            }
+            Some(Err(tungstenite::Error::Capacity(
+                tungstenite::error::CapacityError::MessageTooLong { .. },
+            ))) => Err(SubscriptionError::TooLarge {
+                limit: self.options.max_frame_size,
+            }),
+            Some(Err(err)) => Err(SubscriptionError::Transport(err.to_string())),
+        }
+    }
+}
+
+/// The error of an HTTP answer to the handshake: an XRPC error body is
+/// sorted like an error frame, anything else kept as status and text.
+fn http_error<S: Subscription>(
+    response: &http::Response<Option<Vec<u8>>>,
+) -> SubscriptionError<S::Error> {
+    #[derive(serde::Deserialize)]
+    struct XrpcError {
+        error: String,
+        #[serde(default)]
+        message: Option<String>,
+    }
+    let body = response.body().as_deref().unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<XrpcError>(body) {
+        return from_error_frame(error.error, error.message);
+    }
+    SubscriptionError::Http {
+        status: response.status().as_u16(),
+        body: cut(&String::from_utf8_lossy(body), 1024),
+    }
+}
+
+/// The TLS settings of every stream: the platform's verifier, rustls with
+/// aws-lc-rs (what the HTTP client uses too).
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            use rustls_platform_verifier::BuilderVerifierExt as _;
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .and_then(|builder| builder.with_platform_verifier())
+                .map(|builder| Arc::new(builder.with_no_client_auth()))
+                .map_err(|err| format!("cannot set up TLS: {err}"))
+        })
+        .clone()
+}
+
+/// The `seq` of a message frame's body, when it has an integer one.
+pub(crate) fn seq_of(frame: &[u8]) -> Option<i64> {
+    let FrameView::Message { body, .. } = FrameView::parse(frame).ok()? else {
+        return None;
+    };
+    atlex_core::cbor::from_slice_lenient::<Seq>(body).ok()?.0
+}
+
+/// The `seq` of a map, every other entry skipped.
+struct Seq(Option<i64>);
+
+impl<'de> serde::Deserialize<'de> for Seq {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SeqVisitor;
+        impl<'de> Visitor<'de> for SeqVisitor {
+            type Value = Seq;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seq, A::Error> {
+                let mut seq = None;
+                while let Some(key) = map.next_key::<atlex_core::data::Key<'de>>()? {
+                    if key.as_str() == "seq" {
+                        seq = map.next_value::<Option<i64>>()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Seq(seq))
+            }
+        }
+        deserializer.deserialize_map(SeqVisitor)
+    }
+}

@@ -1,0 +1,19 @@
+//! Identity in [atlex](https://github.com/atlex-rs/atlex): keys and
+//! signatures, resolution, and inter-service authentication. The `atlex`
+//! crate re-exports its modules as `atlex::crypto` (feature `crypto`),
+//! `atlex::identity` (feature `identity`) and `atlex::service_auth` (feature
+//! `service-auth`).
+//!
+//! - [`crypto`]: `did:key` public keys and atproto's low-S ES256K / ES256
+//!   signatures (k256, p256).
+//! - `identity` (feature `resolve`): handle and DID resolution, with the
+//!   handle checked both ways.
+//! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
+//!   verified; with feature `server`, an authenticator for the router of
+//!   `atlex-server`.
+
+pub mod crypto;
+#[cfg(feature = "resolve")]
+pub mod identity;
+#[cfg(feature = "service-auth")]
+pub mod service_auth;
