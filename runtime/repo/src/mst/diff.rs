@@ -4,14 +4,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use atlex::car::Block;
-use atlex::firehose::Action;
-use atlex::types::Cid;
+use crate::car::Block;
+use crate::firehose::Action;
+use atlex_core::types::Cid;
 
-use crate::error::MstError;
-use crate::node::{GapKeys, Link, Node};
-use crate::store::BlockStore;
-use crate::tree::Mst;
+use crate::mst::error::MstError;
+use crate::mst::node::{GapKeys, Link, Node};
+use crate::mst::store::BlockStore;
+use crate::mst::tree::Mst;
 
 /// A change to one record: what a commit does at a path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -94,10 +94,10 @@ impl<S: BlockStore> Mst<S> {
     /// not of the trees.
     ///
     /// ```
-    /// use atlex_mst::{MemoryBlockStore, Mst, Op};
+    /// use atlex_repo::mst::{MemoryBlockStore, Mst, Op};
     ///
     /// let store = MemoryBlockStore::new();
-    /// let (a, b) = (atlex::cbor::cid_of(&1)?, atlex::cbor::cid_of(&2)?);
+    /// let (a, b) = (atlex_core::cbor::cid_of(&1)?, atlex_core::cbor::cid_of(&2)?);
     /// let before = Mst::new(&store).insert("com.example.note/a", a.clone())?;
     /// let after = before.update("com.example.note/a", b.clone())?;
     /// assert_eq!(
@@ -281,7 +281,7 @@ impl<'t, S: BlockStore> Walker<'t, S> {
 
     /// Reads the subtree [`Walker::peek`] returned and walks into it.
     fn descend(&mut self, subtree: Subtree) -> Result<(), MstError> {
-        let bounds = crate::node::Bounds {
+        let bounds = crate::mst::node::Bounds {
             low: subtree.keys.0.as_deref(),
             high: subtree.keys.1.as_deref(),
         };

@@ -4,14 +4,14 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use atlex::car::Block;
-use atlex::types::Cid;
+use crate::car::Block;
+use atlex_core::types::Cid;
 use bytes::Bytes;
 
-use crate::error::MstError;
-use crate::key::{check_key, key_depth};
-use crate::node::{Bounds, Entry, GapKeys, Link, Node};
-use crate::store::BlockStore;
+use crate::mst::error::MstError;
+use crate::mst::key::{check_key, key_depth};
+use crate::mst::node::{Bounds, Entry, GapKeys, Link, Node};
+use crate::mst::store::BlockStore;
 
 /// A Merkle Search Tree over a block store.
 ///
@@ -24,10 +24,10 @@ use crate::store::BlockStore;
 /// in the store; [`root`](Mst::root) computes the root CID without writing.
 ///
 /// ```
-/// use atlex_mst::{MemoryBlockStore, Mst};
+/// use atlex_repo::mst::{MemoryBlockStore, Mst};
 ///
 /// let store = MemoryBlockStore::new();
-/// let record = atlex::cbor::cid_of(&"a record")?;
+/// let record = atlex_core::cbor::cid_of(&"a record")?;
 /// let empty = Mst::new(&store);
 /// let tree = empty.insert("com.example.note/3jzfcijpj2z2a", record.clone())?;
 /// assert_eq!(tree.get("com.example.note/3jzfcijpj2z2a")?, Some(record));
@@ -49,8 +49,8 @@ pub struct Mst<S> {
 pub(crate) enum Walked<'a> {
     /// A node's block.
     Node(Block<'static>),
-    /// An entry: key and value.
-    Leaf(&'a str, &'a Cid),
+    /// An entry's value (a record CID).
+    Leaf(&'a Cid),
 }
 
 /// A key and its value, as iteration yields them.
@@ -231,7 +231,7 @@ impl<S: BlockStore> Mst<S> {
                 self.walk_from(gap, child, gap_bounds, visit)?;
             }
             if let Some(entry) = node.entries.get(i) {
-                visit(Walked::Leaf(&entry.key, &entry.value))?;
+                visit(Walked::Leaf(&entry.value))?;
             }
         }
         Ok(())

@@ -2,8 +2,8 @@
 //! and the commit proofs of the inductive firehose (trees before and after
 //! a commit, the blocks the commit must carry, the inversion back).
 
-use atlex::types::Cid;
-use atlex_mst::{BlockStore, MemoryBlockStore, Mst, common_prefix_len, key_depth};
+use atlex_core::types::Cid;
+use atlex_repo::mst::{BlockStore, MemoryBlockStore, Mst, common_prefix_len, key_depth};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

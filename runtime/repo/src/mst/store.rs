@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use atlex::car::Car;
-use atlex::types::Cid;
+use crate::car::Car;
+use atlex_core::types::Cid;
 use bytes::Bytes;
 
 /// Blocks by CID: what a tree reads its nodes from and writes new nodes to.
@@ -26,33 +26,26 @@ pub trait BlockStore {
     }
 }
 
-impl<T: BlockStore + ?Sized> BlockStore for &T {
-    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
-        (**self).get(cid)
-    }
+/// A reference to a store, or a shared one, is a store.
+macro_rules! forward {
+    ($($store:ty),*) => {$(
+        impl<T: BlockStore + ?Sized> BlockStore for $store {
+            fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
+                (**self).get(cid)
+            }
 
-    fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
-        (**self).put(cid, bytes)
-    }
+            fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
+                (**self).put(cid, bytes)
+            }
 
-    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
-        (**self).has(cid)
-    }
+            fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+                (**self).has(cid)
+            }
+        }
+    )*};
 }
 
-impl<T: BlockStore + ?Sized> BlockStore for Arc<T> {
-    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
-        (**self).get(cid)
-    }
-
-    fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
-        (**self).put(cid, bytes)
-    }
-
-    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
-        (**self).has(cid)
-    }
-}
+forward!(&T, Arc<T>);
 
 /// A block store failed: its own error, boxed.
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +64,11 @@ impl StoreError {
 /// block's CID.
 ///
 /// ```
-/// use atlex_mst::{BlockStore, MemoryBlockStore};
+/// use atlex_repo::mst::{BlockStore, MemoryBlockStore};
 ///
 /// let store = MemoryBlockStore::new();
-/// let bytes = atlex::cbor::to_vec(&"a record")?;
-/// let cid = atlex::types::Cid::of_dag_cbor(&bytes);
+/// let bytes = atlex_core::cbor::to_vec(&"a record")?;
+/// let cid = atlex_core::types::Cid::of_dag_cbor(&bytes);
 /// store.put(&cid, bytes.into())?;
 /// assert!(store.has(&cid)?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -135,7 +128,7 @@ impl BlockStore for MemoryBlockStore {
     }
 
     fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
-        atlex::cbor::verify(cid, &bytes).map_err(StoreError::new)?;
+        atlex_core::cbor::verify(cid, &bytes).map_err(StoreError::new)?;
         self.blocks
             .write()
             .unwrap_or_else(PoisonError::into_inner)

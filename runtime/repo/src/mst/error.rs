@@ -1,10 +1,10 @@
 //! Why a tree could not be read or changed.
 
-use atlex::cbor::{DecodeError, EncodeError};
-use atlex::types::Cid;
+use atlex_core::cbor::{DecodeError, EncodeError};
+use atlex_core::types::Cid;
 
-use crate::key::KeyError;
-use crate::store::StoreError;
+use crate::mst::key::KeyError;
+use crate::mst::store::StoreError;
 
 /// Why an MST operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,12 +1,13 @@
 //! Repository commits, version 3: the signed root of a repository's state.
 
-use atlex::cbor::{self, DecodeError};
-use atlex::crypto::{PublicKey, SignatureError, SigningKey};
-use atlex::data::{Bytes as ByteString, CidLink};
-use atlex::types::{Cid, Did, FormatError, Tid};
+use atlex_core::cbor::{self, DecodeError};
+use atlex_core::data::{Bytes as ByteString, CidLink};
+use atlex_core::types::{Cid, Did, FormatError, Tid};
+#[cfg(feature = "crypto")]
+use atlex_identity::crypto::{PublicKey, SignatureError, SigningKey};
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{Raw, unblessed};
+use crate::mst::wire::{Raw, unblessed};
 
 /// The repository format version this crate reads and writes.
 pub const VERSION: i64 = 3;
@@ -15,9 +16,10 @@ pub const VERSION: i64 = 3;
 /// the revision.
 ///
 /// ```
-/// use atlex::crypto::{Curve, SigningKey};
-/// use atlex::types::{Did, Tid};
-/// use atlex_mst::{Commit, MemoryBlockStore, Mst, UnsignedCommit};
+/// use atlex_identity::crypto::{Curve, SigningKey};
+/// use atlex_core::types::{Did, Tid};
+/// use atlex_repo::commit::{Commit, UnsignedCommit};
+/// use atlex_repo::mst::{MemoryBlockStore, Mst};
 ///
 /// let key = SigningKey::generate(Curve::K256)?;
 /// let data = Mst::new(MemoryBlockStore::new()).root()?;
@@ -82,6 +84,7 @@ pub enum CommitError {
         reason: &'static str,
     },
     /// The signature does not verify with the key.
+    #[cfg(feature = "crypto")]
     #[error("commit signature: {0}")]
     Signature(#[from] SignatureError),
     /// A new revision would not be after the last one (see [`next_rev`]).
@@ -103,17 +106,29 @@ impl UnsignedCommit {
     /// The bytes the signature is over: the DAG-CBOR of the commit without
     /// `sig`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        encode(&Wire {
+        self.encode(None)
+    }
+
+    /// The commit's block, with `sig` or without.
+    fn encode(&self, sig: Option<&[u8]>) -> Vec<u8> {
+        let wire = Wire {
             did: self.did.as_str(),
             version: VERSION,
             data: self.data.as_cid(),
             rev: self.rev.as_str(),
             prev: self.prev.as_ref().map(Cid::as_cid),
-            sig: None,
-        })
+            sig: sig.map(Raw),
+        };
+        match cbor::to_vec(&wire) {
+            Ok(bytes) => bytes,
+            // Strings, an integer, links and bytes always encode.
+            Err(err) => unreachable!("a commit always encodes: {err}"),
+        }
     }
 
-    /// Signs the commit with the repository's signing key.
+    /// Signs the commit with the repository's signing key (feature
+    /// `crypto`).
+    #[cfg(feature = "crypto")]
     pub fn sign(self, key: &SigningKey) -> Commit {
         let sig = key.sign(&self.to_bytes()).to_vec();
         Commit {
@@ -147,14 +162,7 @@ impl Commit {
 
     /// The commit block.
     pub fn to_bytes(&self) -> Vec<u8> {
-        encode(&Wire {
-            did: self.did.as_str(),
-            version: VERSION,
-            data: self.data.as_cid(),
-            rev: self.rev.as_str(),
-            prev: self.prev.as_ref().map(Cid::as_cid),
-            sig: Some(Raw(&self.sig)),
-        })
+        self.unsigned().encode(Some(&self.sig))
     }
 
     /// The CID of the commit block.
@@ -173,7 +181,8 @@ impl Commit {
     }
 
     /// Checks the signature with the repository's signing key (from its DID
-    /// document).
+    /// document; feature `crypto`).
+    #[cfg(feature = "crypto")]
     pub fn verify(&self, key: &PublicKey) -> Result<(), CommitError> {
         Ok(key.verify(&self.unsigned().to_bytes(), &self.sig)?)
     }
@@ -206,22 +215,14 @@ fn blessed(field: &'static str, cid: Cid) -> Result<Cid, CommitError> {
     }
 }
 
-fn encode(wire: &Wire<'_>) -> Vec<u8> {
-    match cbor::to_vec(wire) {
-        Ok(bytes) => bytes,
-        // Strings, an integer, links and bytes always encode.
-        Err(err) => unreachable!("a commit always encodes: {err}"),
-    }
-}
-
 /// A commit as written, signed or not.
 #[derive(Serialize)]
 struct Wire<'a> {
     did: &'a str,
     version: i64,
-    data: &'a atlex::cid::Cid,
+    data: &'a cid::Cid,
     rev: &'a str,
-    prev: Option<&'a atlex::cid::Cid>,
+    prev: Option<&'a cid::Cid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sig: Option<Raw<'a>>,
 }

@@ -3,25 +3,25 @@
 use std::collections::HashSet;
 use std::io::Write;
 
-use atlex::car::{Car, CarError, CarWriter};
-use atlex::types::Cid;
+use crate::car::{Car, CarError, CarWriter};
+use atlex_core::types::Cid;
 
 use crate::commit::{Commit, CommitError};
-use crate::error::MstError;
-use crate::store::{BlockStore, MemoryBlockStore, StoreError};
-use crate::tree::{Mst, Walked};
+use crate::mst::{BlockStore, MemoryBlockStore, Mst, MstError, StoreError, Walked};
 
 /// A repository read from a CAR: its blocks and its commit. The tree is
 /// read from the blocks as it is walked ([`RepoCar::tree`]).
 ///
 /// ```
-/// use atlex::crypto::{Curve, SigningKey};
-/// use atlex::types::{Did, Tid};
-/// use atlex_mst::{BlockStore, MemoryBlockStore, Mst, UnsignedCommit, read_repo_car, write_repo_car};
+/// use atlex_identity::crypto::{Curve, SigningKey};
+/// use atlex_core::types::{Did, Tid};
+/// use atlex_repo::commit::UnsignedCommit;
+/// use atlex_repo::mst::{BlockStore, MemoryBlockStore, Mst};
+/// use atlex_repo::repo_car::{read_repo_car, write_repo_car};
 ///
 /// let store = MemoryBlockStore::new();
-/// let record = atlex::cbor::to_vec(&"a record")?;
-/// let record_cid = atlex::types::Cid::of_dag_cbor(&record);
+/// let record = atlex_core::cbor::to_vec(&"a record")?;
+/// let record_cid = atlex_core::types::Cid::of_dag_cbor(&record);
 /// store.put(&record_cid, record.into())?;
 /// let tree = Mst::new(&store).insert("com.example.note/3jzfcijpj2z2a", record_cid.clone())?;
 ///
@@ -130,7 +130,7 @@ pub fn write_repo_car<S: BlockStore, W: Write>(
     let walked = tree.walk_nodes(&mut |item| {
         let written = match item {
             Walked::Node(block) => car.write_block(&block.cid, &block.data),
-            Walked::Leaf(_, cid) => {
+            Walked::Leaf(cid) => {
                 if !records.insert(cid.clone()) {
                     return Ok(());
                 }

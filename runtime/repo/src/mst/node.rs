@@ -4,14 +4,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use atlex::cbor;
-use atlex::data::{Bytes as ByteString, CidLink};
-use atlex::types::Cid;
+use atlex_core::cbor;
+use atlex_core::data::{Bytes as ByteString, CidLink};
+use atlex_core::types::Cid;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Malformed, MstError};
-use crate::key::{check_key, common_prefix_len, key_depth};
-use crate::wire::{Raw, unblessed};
+use crate::mst::error::{Malformed, MstError};
+use crate::mst::key::{check_key, common_prefix_len, key_depth};
+use crate::mst::wire::{Raw, unblessed};
 
 /// A node: keys of one depth (`layer`), in order, with the subtrees of
 /// lower keys between them. Gap `i` is the subtree before entry `i`; gap
@@ -365,7 +365,7 @@ struct WireEntry {
 /// A node block as written, borrowing the node's keys and CIDs.
 #[derive(Serialize)]
 struct WireNodeOut<'a> {
-    l: Option<&'a atlex::cid::Cid>,
+    l: Option<&'a cid::Cid>,
     e: Vec<WireEntryOut<'a>>,
 }
 
@@ -373,6 +373,6 @@ struct WireNodeOut<'a> {
 struct WireEntryOut<'a> {
     p: u64,
     k: Raw<'a>,
-    v: &'a atlex::cid::Cid,
-    t: Option<&'a atlex::cid::Cid>,
+    v: &'a cid::Cid,
+    t: Option<&'a cid::Cid>,
 }

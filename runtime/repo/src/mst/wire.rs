@@ -1,7 +1,7 @@
 //! What the tree's nodes and commits share in their DAG-CBOR forms.
 
-use atlex::cbor;
-use atlex::types::Cid;
+use atlex_core::cbor;
+use atlex_core::types::Cid;
 use serde::{Serialize, Serializer};
 
 /// Borrowed bytes, written as a byte string.
