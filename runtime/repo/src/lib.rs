@@ -26,3 +26,5 @@ pub mod firehose;
 pub mod mst;
 #[cfg(feature = "mst")]
 pub mod repo_car;
+#[cfg(feature = "mst")]
+pub mod sync;
