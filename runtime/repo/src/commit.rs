@@ -196,8 +196,11 @@ pub fn next_rev(last: Option<&Tid>) -> Result<Tid, CommitError> {
     match last {
         Some(last) if next <= *last => {
             let after = last.timestamp_micros().checked_add(1);
+            // A TID with the top bit set (which the syntax allows) sorts
+            // after every timestamp: nothing follows it.
             after
                 .and_then(|micros| Tid::from_parts(micros, next.clock_id()).ok())
+                .filter(|rev| rev > last)
                 .ok_or_else(|| CommitError::RevExhausted(last.clone()))
         }
         _ => Ok(next),
@@ -238,4 +241,86 @@ struct WireIn {
     #[serde(deserialize_with = "Option::deserialize")]
     prev: Option<CidLink>,
     sig: ByteString,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_grow_past_a_clock_behind() {
+        let now = next_rev(None).unwrap();
+        assert!(next_rev(Some(&now)).unwrap() > now);
+        // A last revision an hour ahead of the clock: the next is just after.
+        let ahead = Tid::from_parts(now.timestamp_micros() + 3_600_000_000, 5).unwrap();
+        let next = next_rev(Some(&ahead)).unwrap();
+        assert!(next > ahead);
+        assert_eq!(next.timestamp_micros(), ahead.timestamp_micros() + 1);
+        // Nothing follows the last timestamp, nor a TID with the top bit set.
+        let last = Tid::from_parts((1 << 53) - 1, 1023).unwrap();
+        assert!(matches!(
+            next_rev(Some(&last)),
+            Err(CommitError::RevExhausted(_))
+        ));
+        let top = Tid::new("j222222222222".to_owned()).unwrap();
+        assert!(matches!(
+            next_rev(Some(&top)),
+            Err(CommitError::RevExhausted(_))
+        ));
+    }
+
+    #[test]
+    fn commits_of_other_versions_or_fields_are_refused() {
+        let did = Did::new("did:plc:ewvi7nxzyoun6zhxrhs64oiz".to_owned()).unwrap();
+        let data = cbor::cid_of(&"a tree").unwrap();
+        let unsigned = UnsignedCommit::new(did, data, Tid::from_parts(1, 0).unwrap());
+        let commit = Commit {
+            did: unsigned.did.clone(),
+            data: unsigned.data.clone(),
+            rev: unsigned.rev.clone(),
+            prev: None,
+            sig: vec![1; 64],
+        };
+        assert_eq!(Commit::from_bytes(&commit.to_bytes()).unwrap(), commit);
+        // Unsigned: no `sig`.
+        assert!(matches!(
+            Commit::from_bytes(&unsigned.to_bytes()),
+            Err(CommitError::Decode(_))
+        ));
+
+        #[derive(Serialize)]
+        struct Other<'a> {
+            did: &'a str,
+            version: i64,
+            data: &'a cid::Cid,
+            rev: &'a str,
+            prev: Option<&'a cid::Cid>,
+            sig: Raw<'a>,
+        }
+        let other = |version, rev: &str, data: &Cid| {
+            cbor::to_vec(&Other {
+                did: commit.did.as_str(),
+                version,
+                data: data.as_cid(),
+                rev,
+                prev: None,
+                sig: Raw(&commit.sig),
+            })
+            .unwrap()
+        };
+        let rev = commit.rev.as_str();
+        assert!(matches!(
+            Commit::from_bytes(&other(2, rev, &commit.data)),
+            Err(CommitError::Version(2))
+        ));
+        assert!(matches!(
+            Commit::from_bytes(&other(3, "not a tid", &commit.data)),
+            Err(CommitError::Rev(_))
+        ));
+        let raw = Cid::of_raw(b"a blob");
+        assert!(matches!(
+            Commit::from_bytes(&other(3, rev, &raw)),
+            Err(CommitError::Link { field: "data", .. })
+        ));
+    }
 }
