@@ -288,23 +288,14 @@ mod tests {
             Err(CommitError::Decode(_))
         ));
 
-        #[derive(Serialize)]
-        struct Other<'a> {
-            did: &'a str,
-            version: i64,
-            data: &'a cid::Cid,
-            rev: &'a str,
-            prev: Option<&'a cid::Cid>,
-            sig: Raw<'a>,
-        }
         let other = |version, rev: &str, data: &Cid| {
-            cbor::to_vec(&Other {
+            cbor::to_vec(&Wire {
                 did: commit.did.as_str(),
                 version,
                 data: data.as_cid(),
                 rev,
                 prev: None,
-                sig: Raw(&commit.sig),
+                sig: Some(Raw(&commit.sig)),
             })
             .unwrap()
         };
