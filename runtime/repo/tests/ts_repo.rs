@@ -14,8 +14,10 @@ use atlex_repo::commit::UnsignedCommit;
 use atlex_repo::mst::{BlockStore, MemoryBlockStore, Mst, Op};
 use atlex_repo::repo_car::{read_repo_car, write_repo_car};
 use atlex_repo::sync::CommitCheck;
-use base64::Engine as _;
 use serde::Deserialize;
+
+mod common;
+use common::{FixtureOp, firehose_commits};
 
 const CAR: &[u8] = include_bytes!("fixtures/ts_repo.car");
 
@@ -35,37 +37,6 @@ struct FixtureCommit {
     ops: Vec<FixtureOp>,
     data: Cid,
     commit: Cid,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FixtureOp {
-    action: String,
-    path: String,
-    cid: Option<Cid>,
-    prev: Option<Cid>,
-}
-
-impl FixtureOp {
-    fn op(&self) -> Op {
-        let path = self.path.clone();
-        match (self.action.as_str(), &self.cid, &self.prev) {
-            ("create", Some(cid), None) => Op::Create {
-                path,
-                cid: cid.clone(),
-            },
-            ("update", Some(cid), Some(prev)) => Op::Update {
-                path,
-                cid: cid.clone(),
-                prev: prev.clone(),
-            },
-            ("delete", None, Some(prev)) => Op::Delete {
-                path,
-                prev: prev.clone(),
-            },
-            _ => panic!("fixture op {path}: {}", self.action),
-        }
-    }
 }
 
 fn fixture() -> Fixture {
@@ -196,26 +167,14 @@ fn rebuilds_every_root_and_commit_block_for_block() {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FirehoseCommit {
-    commit: Cid,
-    prev_data: Cid,
-    ops: Vec<FixtureOp>,
-    car: String,
-}
-
 #[test]
 fn firehose_commits_invert_to_their_previous_root() {
     let fixture = fixture();
     let key = PublicKey::from_did_key(&fixture.public_key).unwrap();
-    let commits: Vec<FirehoseCommit> =
-        serde_json::from_str(include_str!("fixtures/ts_commits.json")).unwrap();
+    let commits = firehose_commits();
     assert_eq!(commits.len(), 10);
     for event in commits {
-        let blocks = base64::engine::general_purpose::STANDARD
-            .decode(&event.car)
-            .unwrap();
+        let blocks = event.blocks();
         let ops: Vec<Op> = event.ops.iter().map(FixtureOp::op).collect();
         let checked = CommitCheck::new(&fixture.did, &event.commit, &blocks, &ops)
             .prev_data(&event.prev_data)
