@@ -106,6 +106,11 @@ fn rebuilds_every_root_and_commit_block_for_block() {
     let store = MemoryBlockStore::new();
     let mut tree = Mst::new(&store);
     let mut head = None;
+    let firehose: std::collections::HashMap<Cid, Vec<u8>> = firehose_commits()
+        .into_iter()
+        .map(|event| (event.commit.clone(), event.blocks()))
+        .collect();
+    let mut checked = 0;
     for (n, commit) in fixture.commits.iter().enumerate() {
         let before = tree.clone();
         let ops: Vec<Op> = commit.ops.iter().map(FixtureOp::op).collect();
@@ -114,13 +119,47 @@ fn rebuilds_every_root_and_commit_block_for_block() {
         }
         assert_eq!(tree.root().unwrap(), commit.data, "root after commit {n}");
 
-        // The diff of the two trees is the commit's ops, in path order.
+        // The diff of the two trees is the commit's ops, in path order; its
+        // new nodes are those the firehose carries.
         let mut sorted = ops.clone();
         sorted.sort_by(|a, b| a.path().cmp(b.path()));
+        let diff = before.diff(&tree).unwrap();
+        assert_eq!(diff.ops, sorted, "diff of commit {n}");
+        if let Some(blocks) = firehose.get(&commit.commit) {
+            let car = Car::from_slice(blocks).unwrap();
+            assert!(!diff.created_nodes.is_empty());
+            for block in &diff.created_nodes {
+                assert_eq!(
+                    car.blocks.get(&block.cid),
+                    Some(&block.data[..]),
+                    "commit {n}"
+                );
+            }
+            checked += 1;
+        }
+        let kept: std::collections::HashSet<Cid> = tree
+            .node_blocks()
+            .unwrap()
+            .into_iter()
+            .map(|block| block.cid)
+            .collect();
+        let had: std::collections::HashSet<Cid> = before
+            .node_blocks()
+            .unwrap()
+            .into_iter()
+            .map(|block| block.cid)
+            .collect();
+        let mut created: Vec<&Cid> = kept.difference(&had).collect();
+        let mut deleted: Vec<&Cid> = had.difference(&kept).collect();
+        created.sort();
+        deleted.sort();
+        let mut listed: Vec<&Cid> = diff.created_nodes.iter().map(|block| &block.cid).collect();
+        listed.sort();
+        assert_eq!(listed, created, "nodes created by commit {n}");
         assert_eq!(
-            before.diff(&tree).unwrap().ops,
-            sorted,
-            "diff of commit {n}"
+            diff.deleted_nodes.iter().collect::<Vec<_>>(),
+            deleted,
+            "nodes deleted by commit {n}"
         );
 
         let data = tree.write().unwrap();
@@ -129,6 +168,8 @@ fn rebuilds_every_root_and_commit_block_for_block() {
         store.put(&signed.cid(), signed.to_bytes().into()).unwrap();
         head = Some(signed.cid());
     }
+
+    assert_eq!(checked, firehose.len());
 
     // Every node and the commit are the TypeScript blocks, byte for byte.
     let car = Car::from_slice(CAR).unwrap();

@@ -179,7 +179,10 @@ impl<S: BlockStore> Mst<S> {
         let mut created_nodes = Vec::new();
         for link in &to_walk.read {
             let cid = to.cid(link)?;
-            if !from_nodes.contains(&cid) && to_nodes.insert(cid) {
+            // A node both walks read (one side descended where the other
+            // skipped it later) is in both trees: neither created nor
+            // deleted.
+            if to_nodes.insert(cid.clone()) && !from_nodes.contains(&cid) {
                 created_nodes.push(to.block(link)?);
             }
         }
