@@ -6,6 +6,11 @@
 //! commit changes exactly what its ops say, without the rest of the
 //! repository.
 //!
+//! For an event of a firehose (a generated `subscribe_repos::Commit`, or
+//! any [`RepoCommit`]): `let ops = ops_of(event.op_refs())?;` then
+//! `CommitCheck::of_event(&event, &ops)`, with the repository's key from
+//! its DID document and the last revision seen of it.
+//!
 //! ```
 //! use atlex_core::types::{Did, Tid};
 //! use atlex_identity::crypto::{Curve, SigningKey};
@@ -51,7 +56,7 @@ use atlex_core::types::{Cid, Did, Tid};
 
 use crate::car::{Car, CarError};
 use crate::commit::{Commit, CommitError};
-use crate::firehose::{Action, OpRef};
+use crate::firehose::{Action, OpRef, RepoCommit};
 use crate::mst::{MemoryBlockStore, Mst, MstError, Op};
 
 /// The check of one commit: what the event says, and what the consumer
@@ -88,6 +93,13 @@ pub enum SyncError {
     /// The blocks are not a CAR whose blocks match their CIDs.
     #[error("commit blocks: {0}")]
     Car(#[from] CarError),
+    /// The CAR's first root is not the commit (the event format requires
+    /// it).
+    #[error("the first root of the commit's blocks is {found:?}, not the commit")]
+    RootNotCommit {
+        /// The CAR's first root, if it has one.
+        found: Option<Box<Cid>>,
+    },
     /// The commit block is not among the blocks.
     #[error("the commit block {0} is not among the commit's blocks")]
     MissingCommit(Box<Cid>),
@@ -186,6 +198,16 @@ impl<'a> CommitCheck<'a> {
         }
     }
 
+    /// The check of a firehose event: its repository, commit, blocks and,
+    /// when it has one, `prevData`; `ops` are its ops (see [`ops_of`]).
+    pub fn of_event<C: RepoCommit + ?Sized>(event: &'a C, ops: &'a [Op]) -> Self {
+        let check = Self::new(event.repo(), event.commit_cid(), event.blocks(), ops);
+        match event.prev_data() {
+            Some(root) => check.prev_data(root),
+            None => check,
+        }
+    }
+
     /// The tree's root before the commit (the event's `prevData`, or the
     /// root the consumer holds): the inversion must give it.
     pub fn prev_data(mut self, root: &'a Cid) -> Self {
@@ -213,6 +235,11 @@ impl<'a> CommitCheck<'a> {
     /// previous root. Nothing is written anywhere.
     pub fn run(&self) -> Result<CheckedCommit, SyncError> {
         let car = Car::from_slice(self.blocks)?;
+        if car.roots().first() != Some(self.commit) {
+            return Err(SyncError::RootNotCommit {
+                found: car.roots().first().cloned().map(Box::new),
+            });
+        }
         let commit_bytes = car
             .blocks
             .get(self.commit)

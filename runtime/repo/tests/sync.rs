@@ -160,6 +160,16 @@ fn every_failure_has_its_reason() {
     let err = fixture.check(b"not a CAR", ops, &cid).run().unwrap_err();
     assert!(matches!(err, SyncError::Car(_)), "{err}");
 
+    // A CAR whose root is not the commit.
+    let mut writer =
+        CarWriter::with_roots(Vec::new(), std::slice::from_ref(&fixture.before)).unwrap();
+    writer
+        .write_block(&fixture.commit.cid(), &fixture.commit.to_bytes())
+        .unwrap();
+    let blocks = writer.finish().unwrap();
+    let err = fixture.check(&blocks, ops, &cid).run().unwrap_err();
+    assert!(matches!(err, SyncError::RootNotCommit { .. }), "{err}");
+
     let blocks = fixture.car(Car {
         no_commit: true,
         ..Car::default()
@@ -378,9 +388,11 @@ fn event_ops_convert_when_they_carry_what_the_inversion_needs() {
 #[test]
 fn a_commit_block_that_is_not_a_commit() {
     let fixture = fixture();
-    // A record's CID named as the commit's.
-    let (cid, _) = record(1000);
-    let blocks = fixture.car(Car::default());
+    // A record named as the commit.
+    let (cid, bytes) = record(1000);
+    let mut writer = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&cid)).unwrap();
+    writer.write_block(&cid, &bytes).unwrap();
+    let blocks = writer.finish().unwrap();
     let err = fixture
         .check(&blocks, &fixture.ops, &cid)
         .run()
