@@ -27,4 +27,8 @@ impl RepoCommit for Commit {
             prev: op.prev.as_ref().map(|link| &link.0),
         })
     }
+
+    fn prev_data(&self) -> Option<&Cid> {
+        self.prev_data.as_ref().map(|link| &link.0)
+    }
 }

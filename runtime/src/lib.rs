@@ -48,6 +48,10 @@
 //!   compile their JSON bodies' decoders and encoders in the bindings crate
 //!   (see [`xrpc::Endpoint::decode_output`]), so a program's own release
 //!   build does not.
+//! - `repo` (feature `repo`): repositories: the Merkle Search Tree over a
+//!   block store, signed commits (version 3), the check of a firehose
+//!   commit by inverting its ops (sync 1.1), repository CARs; with the
+//!   `car` and `firehose` modules above.
 //! - [`firehose`]: the ops of a
 //!   `com.atproto.sync.subscribeRepos#commit`, each record decoded from the
 //!   commit's CAR into a generated type, every block verified (feature
@@ -57,6 +61,9 @@ pub use atlex_core::{binding, builder, data, error, service, types, validate, xr
 
 #[cfg(feature = "cbor")]
 pub use atlex_core::cbor;
+#[cfg(feature = "repo")]
+#[doc(inline)]
+pub use atlex_repo as repo;
 #[cfg(feature = "cbor")]
 pub use atlex_repo::car;
 pub use atlex_repo::firehose;

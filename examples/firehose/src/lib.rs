@@ -4,16 +4,21 @@
 //! `com.atproto.repo.createRecord` and `deleteRecord` from them (bearer
 //! tokens `alice-token`, `bob-token`), and for each write appends a
 //! `#commit` to an [`EventLog`] served as `com.atproto.sync.subscribeRepos`
-//! with cursors. Each commit's CAR holds the signed commit block and the
-//! record block. **The repository's MST is out of scope**: the commit's
-//! `data` links to an empty MST node rather than the root of a real tree, so
-//! the commits are not verifiable repository states (their signatures are
-//! real: ES256K with each account's key).
+//! with cursors. Each account's repository is a Merkle Search Tree
+//! (`atlex::repo::mst`) over an in-memory block store; each write makes a
+//! commit (version 3, signed with the account's ES256K key) whose CAR holds
+//! the commit block, the record block and the tree nodes that prove the
+//! write, and whose event gives the tree's previous root (`prevData`): the
+//! inductive firehose of sync 1.1.
 //!
-//! [`consume`] reads a firehose and writes one JSON line per op:
+//! [`consume`] reads a firehose, checks each commit by inverting its ops
+//! (`atlex::repo::sync`) and against the last root it saw of the repository,
+//! and writes one JSON line per op:
 //! `{"seq":..,"repo":..,"action":..,"collection":..,"rkey":..,"cid":..,"type":..}`.
+//! (It does not check signatures: the example's DIDs resolve nowhere; a real
+//! consumer gets the key from the DID document, `CommitCheck::signed_by`.)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,7 +28,10 @@ use atlex::client::Client;
 use atlex::crypto::{Curve, SigningKey};
 use atlex::data::{Bytes, CidLink, Unknown};
 use atlex::error::CommonError;
-use atlex::firehose::{RepoCommit as _, SignedCommit};
+use atlex::firehose::RepoCommit as _;
+use atlex::repo::commit::{UnsignedCommit, next_rev};
+use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst, MstError};
+use atlex::repo::sync::{CommitCheck, ops_of};
 use atlex::server::XrpcRouter;
 use atlex::service::{
     HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
@@ -52,8 +60,9 @@ const ACCOUNTS: &[(&str, &str, &str)] = &[
 struct Account {
     did: Did,
     key: SigningKey,
-    /// `collection/rkey` → the record's CID.
-    records: BTreeMap<String, Cid>,
+    /// The repository: `collection/rkey` → the record's CID, with the
+    /// blocks of its nodes and records.
+    tree: Mst<Arc<MemoryBlockStore>>,
     rev: Option<Tid>,
 }
 
@@ -71,7 +80,7 @@ impl Default for Pds {
                 let account = Account {
                     did: Did::new(*did).expect("a DID"),
                     key: SigningKey::from_hex(Curve::K256, key).expect("a key"),
-                    records: BTreeMap::new(),
+                    tree: Mst::new(Arc::new(MemoryBlockStore::new())),
                     rev: None,
                 };
                 ((*token).to_owned(), account)
@@ -122,52 +131,69 @@ impl Pds {
         let internal = |err: &dyn std::fmt::Display| CommonError::InternalServerError {
             message: Some(err.to_string()),
         };
-        let rev = Tid::next().map_err(|e| internal(&e))?;
-        // No MST: `data` links to an empty node (see the crate's docs).
-        let empty_mst =
-            cbor::cid_of(&serde_json::json!({"e": [], "l": null})).map_err(|e| internal(&e))?;
-        let mut signed = SignedCommit {
-            did: account.did.clone(),
-            version: 3,
-            data: CidLink(empty_mst),
-            rev: rev.as_str().to_owned(),
-            prev: None,
-            sig: Bytes(Vec::new()),
-        };
-        let unsigned = signed.unsigned_bytes().map_err(|e| internal(&e))?;
-        signed.sig = Bytes(account.key.sign(&unsigned).to_vec());
-        let commit_cid = cbor::cid_of(&signed).map_err(|e| internal(&e))?;
-        let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&commit_cid))
-            .map_err(|e| internal(&e))?;
-        car.write_value(&signed).map_err(|e| internal(&e))?;
-        let (op, record_cid) = match write {
+        let rev = next_rev(account.rev.as_ref()).map_err(|e| internal(&e))?;
+        let (tree, path, op, record) = match write {
             Change::Create { path, record } => {
-                if account.records.contains_key(&path) {
-                    return Err(CommonError::invalid_request(format!("{path} exists")));
-                }
-                let cid = car.write_value(&record).map_err(|e| internal(&e))?;
-                account.records.insert(path.clone(), cid.clone());
+                let bytes = cbor::to_vec(&record).map_err(|e| internal(&e))?;
+                let cid = Cid::of_dag_cbor(&bytes);
+                let tree = account
+                    .tree
+                    .insert(&path, cid.clone())
+                    .map_err(|err| match err {
+                        MstError::KeyExists(_) => {
+                            CommonError::invalid_request(format!("{path} exists"))
+                        }
+                        other => internal(&other),
+                    })?;
                 let op = subscribe_repos::RepoOp::builder()
                     .action(subscribe_repos::RepoOpAction::Create)
-                    .path(path)
+                    .path(path.clone())
                     .cid(Some(CidLink(cid.clone())))
                     .build();
-                (op, Some(cid))
+                (tree, path, op, Some((cid, bytes)))
             }
             Change::Delete { path } => {
-                let Some(prev) = account.records.remove(&path) else {
+                let Some(prev) = account.tree.get(&path).map_err(|e| internal(&e))? else {
                     return Err(CommonError::invalid_request(format!("no record at {path}")));
                 };
+                let tree = account.tree.delete(&path).map_err(|e| internal(&e))?;
                 let op = subscribe_repos::RepoOp::builder()
                     .action(subscribe_repos::RepoOpAction::Delete)
-                    .path(path)
+                    .path(path.clone())
                     .cid(None)
                     .build()
                     .with_prev(CidLink(prev));
-                (op, None)
+                (tree, path, op, None)
             }
         };
+        let prev_data = account.tree.root().map_err(|e| internal(&e))?;
+        let data = tree.write().map_err(|e| internal(&e))?;
+        let commit = UnsignedCommit::new(account.did.clone(), data, rev.clone()).sign(&account.key);
+        let commit_cid = commit.cid();
+        let store = tree.store();
+        store
+            .put(&commit_cid, commit.to_bytes().into())
+            .map_err(|e| internal(&e))?;
+
+        // The event's blocks: the commit, the record, and the nodes that
+        // prove the write and let a consumer undo it.
+        let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&commit_cid))
+            .map_err(|e| internal(&e))?;
+        car.write_block(&commit_cid, &commit.to_bytes())
+            .map_err(|e| internal(&e))?;
+        if let Some((cid, bytes)) = &record {
+            car.write_block(cid, bytes).map_err(|e| internal(&e))?;
+            store
+                .put(cid, bytes.clone().into())
+                .map_err(|e| internal(&e))?;
+        }
+        for block in tree.covering_proof(&path).map_err(|e| internal(&e))? {
+            car.write_block(&block.cid, &block.data)
+                .map_err(|e| internal(&e))?;
+        }
         let blocks = car.finish().map_err(|e| internal(&e))?;
+        account.tree = tree;
+        let record_cid = record.map(|(cid, _)| cid);
         let since = account.rev.replace(rev.clone());
         self.log
             .append(|seq| {
@@ -184,6 +210,7 @@ impl Pds {
                     .blobs(Vec::new())
                     .time(Datetime::now())
                     .build()
+                    .with_prev_data(CidLink(prev_data))
                     .into()
             })
             .map_err(|e| internal(&e))?;
@@ -267,8 +294,10 @@ impl sync::Service for Pds {
 }
 
 /// Reads the firehose at `url` from `cursor` and writes one JSON line per
-/// op to `out`; stops after `limit` commits when given. Frames that do not
-/// decode and ops that do not read are reported on stderr and skipped.
+/// op to `out`; stops after `limit` commits (written or not) when given. Frames that do not
+/// decode, commits that do not check (their inversion, or their previous
+/// root against the last one seen of the repository) and ops that do not
+/// read are reported on stderr and skipped.
 pub async fn consume(
     url: &str,
     cursor: Option<i64>,
@@ -282,6 +311,8 @@ pub async fn consume(
         .subscribe(subscribe_repos::SubscribeRepos, &params)
         .reconnect(atlex::client::Reconnect::default());
     let mut commits = 0;
+    // The tree's root after the last commit seen of each repository.
+    let mut roots: HashMap<atlex::types::Did, Cid> = HashMap::new();
     while let Some(item) = stream.next().await {
         let commit = match item {
             Ok(subscribe_repos::Message::Commit(commit)) => commit,
@@ -291,39 +322,73 @@ pub async fn consume(
                 continue;
             }
         };
-        let ops = match commit.decode_ops::<Record>() {
-            Ok(ops) => ops,
-            Err(error) => {
-                eprintln!(
-                    "firehose: commit {} of {}: {error}",
-                    commit.seq, commit.repo
-                );
-                continue;
-            }
-        };
-        for op in ops {
-            let op = match op {
-                Ok(op) => op,
-                Err(error) => {
-                    eprintln!("firehose: commit {}: {error}", commit.seq);
-                    continue;
-                }
-            };
-            let line = Line {
-                seq: commit.seq,
-                repo: commit.repo.as_str(),
-                action: op.action.as_str(),
-                collection: op.collection.as_str(),
-                rkey: op.rkey.as_str(),
-                cid: op.cid.as_ref(),
-                type_name: op.record.as_ref().map(record_type),
-            };
-            writeln!(out, "{}", serde_json::to_string(&line)?)?;
-        }
+        write_commit(&commit, &mut roots, out)?;
         commits += 1;
         if limit.is_some_and(|limit| commits >= limit) {
             break;
         }
+    }
+    Ok(())
+}
+
+/// Checks one commit and writes a line per op of it; a commit that does not
+/// check is reported on stderr and written nothing of. `roots` holds the
+/// tree's root after the last commit seen of each repository.
+fn write_commit(
+    commit: &subscribe_repos::Commit,
+    roots: &mut HashMap<atlex::types::Did, Cid>,
+    out: &mut impl Write,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let checked =
+        ops_of(commit.op_refs()).and_then(|ops| CommitCheck::of_event(commit, &ops).run());
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            eprintln!(
+                "firehose: commit {} of {} does not check: {error}",
+                commit.seq, commit.repo
+            );
+            return Ok(());
+        }
+    };
+    if let Some(last) = roots.get(&commit.repo)
+        && *last != checked.prev_data
+    {
+        eprintln!(
+            "firehose: commit {} of {} follows root {}, not {last}",
+            commit.seq, commit.repo, checked.prev_data
+        );
+        return Ok(());
+    }
+    roots.insert(commit.repo.clone(), checked.commit.data.clone());
+    let ops = match commit.decode_ops::<Record>() {
+        Ok(ops) => ops,
+        Err(error) => {
+            eprintln!(
+                "firehose: commit {} of {}: {error}",
+                commit.seq, commit.repo
+            );
+            return Ok(());
+        }
+    };
+    for op in ops {
+        let op = match op {
+            Ok(op) => op,
+            Err(error) => {
+                eprintln!("firehose: commit {}: {error}", commit.seq);
+                continue;
+            }
+        };
+        let line = Line {
+            seq: commit.seq,
+            repo: commit.repo.as_str(),
+            action: op.action.as_str(),
+            collection: op.collection.as_str(),
+            rkey: op.rkey.as_str(),
+            cid: op.cid.as_ref(),
+            type_name: op.record.as_ref().map(record_type),
+        };
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
     }
     Ok(())
 }

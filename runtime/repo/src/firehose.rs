@@ -49,6 +49,12 @@ pub trait RepoCommit {
     fn blocks(&self) -> &[u8];
     /// The ops, as the event lists them.
     fn op_refs(&self) -> impl Iterator<Item = OpRef<'_>>;
+    /// The root of the repository's tree before the commit (`prevData`),
+    /// which the inversion of sync 1.1 checks against; `None` when the
+    /// event does not give it.
+    fn prev_data(&self) -> Option<&Cid> {
+        None
+    }
 
     /// Reads the CAR (every block verified against its CID) and iterates the
     /// ops, each record decoded as `R`.

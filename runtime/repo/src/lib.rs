@@ -1,6 +1,7 @@
-//! Repository data of [atlex](https://github.com/atlex-rs/atlex): CAR files
-//! and the ops of firehose commits. The `atlex` crate re-exports its modules
-//! as `atlex::car` and `atlex::firehose`.
+//! Repository data of [atlex](https://github.com/atlex-rs/atlex): CAR files,
+//! the ops of firehose commits, and repositories themselves. The `atlex`
+//! crate re-exports its modules as `atlex::car` and `atlex::firehose`, and
+//! the whole crate as `atlex::repo` (feature `repo`).
 //!
 //! - `car` (feature `cbor`): CAR v1 files, read with every block verified
 //!   against its CID, and written.
@@ -8,7 +9,22 @@
 //!   each record decoded from the commit's CAR into a generated type, every
 //!   block verified (feature `cbor`); the commit's signature checked with
 //!   feature `crypto`.
+//! - `mst` (feature `mst`): the Merkle Search Tree that maps a
+//!   repository's record paths to record CIDs, over a block store.
+//! - `commit` (feature `mst`): signed commits, version 3 (signing and
+//!   verifying with feature `crypto`).
+//! - `sync` (feature `mst`): a firehose commit checked by inverting its ops
+//!   on the partial tree its blocks carry (sync 1.1).
+//! - `repo_car` (feature `mst`): whole repositories as CAR files.
 
 #[cfg(feature = "cbor")]
 pub mod car;
+#[cfg(feature = "mst")]
+pub mod commit;
 pub mod firehose;
+#[cfg(feature = "mst")]
+pub mod mst;
+#[cfg(feature = "mst")]
+pub mod repo_car;
+#[cfg(feature = "mst")]
+pub mod sync;

@@ -1,0 +1,142 @@
+//! Where the blocks of trees, records and commits live.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::car::Car;
+use atlex_core::types::Cid;
+use bytes::Bytes;
+
+/// Blocks by CID: what a tree reads its nodes from and writes new nodes to.
+///
+/// A store's methods take `&self` (a store shared by trees, threads or
+/// connections keeps its own locking), and `&S` and `Arc<S>` are stores
+/// too.
+pub trait BlockStore {
+    /// The bytes of block `cid`, or `None` if the store lacks it. The bytes
+    /// must be those `cid` names.
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError>;
+
+    /// Keeps block `cid`; its CID is what the caller computed from `bytes`.
+    fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError>;
+
+    /// Whether the store has block `cid`.
+    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+        self.get(cid).map(|found| found.is_some())
+    }
+}
+
+/// A reference to a store, or a shared one, is a store.
+macro_rules! forward {
+    ($($store:ty),*) => {$(
+        impl<T: BlockStore + ?Sized> BlockStore for $store {
+            fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
+                (**self).get(cid)
+            }
+
+            fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
+                (**self).put(cid, bytes)
+            }
+
+            fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+                (**self).has(cid)
+            }
+        }
+    )*};
+}
+
+forward!(&T, Arc<T>);
+
+/// A block store failed: its own error, boxed.
+#[derive(Debug, thiserror::Error)]
+#[error("block store: {0}")]
+pub struct StoreError(pub Box<dyn std::error::Error + Send + Sync>);
+
+impl StoreError {
+    /// Wraps a store's error.
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(error.into())
+    }
+}
+
+/// Blocks held in memory. [`put`](BlockStore::put) checks that the bytes
+/// are what the CID names, so the store never holds a block under another
+/// block's CID.
+///
+/// ```
+/// use atlex_repo::mst::{BlockStore, MemoryBlockStore};
+///
+/// let store = MemoryBlockStore::new();
+/// let bytes = atlex_core::cbor::to_vec(&"a record")?;
+/// let cid = atlex_core::types::Cid::of_dag_cbor(&bytes);
+/// store.put(&cid, bytes.into())?;
+/// assert!(store.has(&cid)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryBlockStore {
+    blocks: RwLock<HashMap<Cid, Bytes>>,
+}
+
+impl MemoryBlockStore {
+    /// No blocks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The blocks of a CAR (which verified each against its CID when it
+    /// read them).
+    pub fn from_car(car: &Car<'_>) -> Self {
+        let blocks = car
+            .blocks
+            .iter()
+            .map(|(cid, data)| (cid, Bytes::copy_from_slice(data)))
+            .collect();
+        Self {
+            blocks: RwLock::new(blocks),
+        }
+    }
+
+    /// How many blocks the store holds.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Every block, in no particular order.
+    pub fn blocks(&self) -> Vec<(Cid, Bytes)> {
+        self.read()
+            .iter()
+            .map(|(cid, bytes)| (cid.clone(), bytes.clone()))
+            .collect()
+    }
+
+    // A panic while the lock was held cannot leave the map half-changed
+    // (every change is one `insert`), so a poisoned lock is used as is.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Cid, Bytes>> {
+        self.blocks.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl BlockStore for MemoryBlockStore {
+    fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
+        Ok(self.read().get(cid).cloned())
+    }
+
+    fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
+        atlex_core::cbor::verify(cid, &bytes).map_err(StoreError::new)?;
+        self.blocks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(cid.clone(), bytes);
+        Ok(())
+    }
+
+    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+        Ok(self.read().contains_key(cid))
+    }
+}
