@@ -42,6 +42,10 @@ struct ServiceAuth;
 struct Labels;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/repositories.md")]
+struct Repositories;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/sessions.md")]
 struct Sessions;
 
