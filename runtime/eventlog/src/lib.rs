@@ -62,12 +62,19 @@
 //!
 //! [`Durability::Full`] (the default) fsyncs the write-ahead log on every
 //! append, so an event whose number was handed out survives a power loss;
-//! appends are then as fast as the disk syncs (hundreds to a few thousand
-//! a second on SSDs). [`Durability::Process`] leaves the fsync to SQLite's
-//! checkpoints: an append survives the process being killed, not the
-//! machine stopping, and costs a write to the page cache. Appends are
-//! serialized by the log (one numbering, no gap); subscribers read through
-//! a connection of their own, from memory while they keep up.
+//! appends are then as fast as the disk syncs. [`Durability::Process`]
+//! leaves the fsync to SQLite's checkpoints: an append survives the process
+//! being killed, not the machine stopping, and costs a write to the page
+//! cache. `cargo bench -p atlex-eventlog` compares the two with a log in
+//! memory; on a virtual machine's SSD, about 6,000 appends a second with
+//! `Full`, 60,000 with `Process`, a million in memory. Appends are
+//! serialized by the log (one numbering, no gap), so many appending tasks
+//! share that rate; subscribers read through a connection of their own,
+//! from memory while they keep up.
+//!
+//! An append blocks its thread until the store has the event: in async
+//! code, a server that cannot spare the fsync's latency on a runtime thread
+//! appends from `tokio::task::spawn_blocking`.
 //!
 //! # Consumers: at-least-once delivery
 //!
