@@ -44,6 +44,9 @@
 //!   WebSocket: with feature `subscriptions`, the frame codec, a sequenced
 //!   event log for servers, `Client::subscribe` (with `client`) and the
 //!   router's upgrade (with `server`).
+//! - `eventlog` (feature `eventlog`): the event log kept in a SQLite file,
+//!   across restarts, and cursor stores for consumers (with `client`, for
+//!   `EventStream::resume_with`).
 //! - feature `prebuilt-bodies`: in optimized builds, generated endpoints
 //!   compile their JSON bodies' decoders and encoders in the bindings crate
 //!   (see [`xrpc::Endpoint::decode_output`]), so a program's own release
@@ -82,6 +85,9 @@ pub use atlex_stream as subscription;
 #[cfg(feature = "client")]
 #[doc(inline)]
 pub use atlex_client as client;
+#[cfg(feature = "eventlog")]
+#[doc(inline)]
+pub use atlex_eventlog as eventlog;
 #[cfg(feature = "server")]
 #[doc(inline)]
 pub use atlex_server as server;

@@ -140,7 +140,9 @@ pub use records::{
 pub use session::login;
 pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};
 #[cfg(feature = "subscriptions")]
-pub use subscribe::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, Reconnect};
+pub use subscribe::{
+    CursorStore, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, Reconnect,
+};
 
 use std::collections::HashSet;
 use std::fmt;

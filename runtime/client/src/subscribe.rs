@@ -91,6 +91,20 @@ impl Reconnect {
     }
 }
 
+/// Where a consumer keeps the cursor of a stream between runs: the `seq` of
+/// the last message it has handled. [`EventStream::resume_with`] starts a
+/// stream from it and [`EventStream::save_cursor`] moves it on.
+///
+/// `atlex-eventlog` has a file and a SQLite one. Calls block (a save is
+/// usually an fsync), so save after a batch of messages rather than after
+/// each.
+pub trait CursorStore: Send + Sync {
+    /// The cursor saved, if any.
+    fn load(&self) -> std::io::Result<Option<i64>>;
+    /// Replaces the cursor with `seq`.
+    fn save(&self, seq: i64) -> std::io::Result<()>;
+}
+
 /// Random bits for the reconnect jitter from the operating system's
 /// generator. Its failing (it does not on supported platforms) only takes
 /// the jitter away: the wait is then the backoff itself.
@@ -164,6 +178,7 @@ impl Client {
             connection: Some(connection),
             pending: None,
             last_seq: None,
+            cursor_store: None,
         }
     }
 }
@@ -182,6 +197,8 @@ pub struct EventStream<S: Subscription> {
     /// The `seq` of the last message handed out. Kept here rather than in
     /// the connection's state, which the pending item holds.
     last_seq: Option<i64>,
+    /// Where the cursor is saved, and the cursor it holds.
+    cursor_store: Option<(Box<dyn CursorStore>, Option<i64>)>,
 }
 
 struct Options {
@@ -278,6 +295,42 @@ impl<S: Subscription> EventStream<S> {
     /// store the cursor together with their effects.
     pub fn last_seq(&self) -> Option<i64> {
         self.last_seq
+    }
+
+    /// Resumes from the cursor saved in `store`, when it has one (it then
+    /// takes the place of the parameters' cursor), and keeps `store` for
+    /// [`save_cursor`](Self::save_cursor). Set it before the stream is
+    /// first polled.
+    ///
+    /// Delivery is at least once, as with [`last_seq`](Self::last_seq):
+    /// call `save_cursor` once the messages handed out so far are handled,
+    /// and a consumer that stops, at any point, gets again at most the
+    /// messages handed out since its last save.
+    pub fn resume_with(mut self, store: impl CursorStore + 'static) -> std::io::Result<Self> {
+        let saved = store.load()?;
+        if let (Some(seq), Some(connection)) = (saved, self.connection.as_mut()) {
+            connection.cursor = Some(seq.to_string());
+        }
+        self.cursor_store = Some((Box::new(store), saved));
+        Ok(self)
+    }
+
+    /// Saves [`last_seq`](Self::last_seq) to the store given to
+    /// [`resume_with`](Self::resume_with), when it moved on since the last
+    /// save: call it once the messages handed out so far are handled. An
+    /// error when the stream has no store.
+    pub fn save_cursor(&mut self) -> std::io::Result<()> {
+        let Some((store, saved)) = self.cursor_store.as_mut() else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "the stream has no cursor store: give it one with `resume_with`",
+            ));
+        };
+        if let Some(seq) = self.last_seq.filter(|seq| *saved != Some(*seq)) {
+            store.save(seq)?;
+            *saved = Some(seq);
+        }
+        Ok(())
     }
 }
 

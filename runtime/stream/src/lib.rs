@@ -19,7 +19,8 @@
 //!   re-exported here.
 //! - [`EventLog`] is a sequenced log of recent events for servers: append,
 //!   then serve each subscriber "replay from its cursor, then live" in
-//!   bounded memory.
+//!   bounded memory; [`EventStore`] keeps its events beyond memory (the
+//!   SQLite store of `atlex-eventlog` on disk, across restarts).
 //!
 //! Elsewhere: `Client::subscribe` of `atlex-client` (feature
 //! `subscriptions`) opens a stream (ws or wss), with cursor resume, an
@@ -31,8 +32,10 @@
 //! commit's CAR, every block verified) are in `atlex-repo`.
 
 mod log;
+mod store;
 
 pub use atlex_core::subscription::{
     Frame, FrameError, FrameView, SubscriptionError, decode_message,
 };
 pub use log::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, EventLog, EventLogBuilder};
+pub use store::{AppendError, EventStore, Retention, StoreError};

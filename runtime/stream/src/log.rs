@@ -14,6 +14,8 @@ use atlex_core::service::{HandlerError, Messages};
 use atlex_core::subscription::Frame;
 use atlex_core::xrpc::{EndpointError, Subscription};
 
+use crate::store::{AppendError, EventStore, Retention, StoreError};
+
 /// How many events a new log keeps unless told otherwise.
 pub const DEFAULT_MAX_EVENTS: usize = 10_000;
 /// How many bytes of frames a new log keeps unless told otherwise: 64 MiB.
@@ -21,6 +23,9 @@ pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 
 /// How many frames a subscriber takes from the log at a time.
 const BATCH: usize = 64;
+
+/// How many appends a stored log makes between two trims of its store.
+const TRIM_EVERY: u64 = 1024;
 
 /// The recent events of a subscription, each with its sequence number, for
 /// a server to serve: [`append`](Self::append) numbers and encodes each
@@ -48,6 +53,14 @@ const BATCH: usize = 64;
 ///
 /// Clones share the log. A log that is [`close`](Self::close)d ends every
 /// subscription (normally, after the events already appended).
+///
+/// A log [`open`](EventLogBuilder::open)ed on an [`EventStore`] keeps its
+/// events there too: an append returns once the store has the event, a log
+/// opened again on the store continues its sequence, and subscribers replay
+/// from the store what memory no longer holds. The bounds above then apply
+/// to the events kept in memory; what the log holds, for the rules below, is
+/// what the store holds, trimmed by the builder's
+/// [`retention`](EventLogBuilder::retention).
 ///
 /// ```
 /// use atlex_stream::EventLog;
@@ -78,6 +91,8 @@ impl<S: Subscription> std::fmt::Debug for EventLog<S> {
         let ring = self.shared.read();
         f.debug_struct("EventLog")
             .field("subscription", &S::NSID)
+            .field("stored", &self.shared.store.is_some())
+            .field("held_first", &ring.held_first)
             .field("first", &ring.first)
             .field("next", &ring.next)
             .field("events", &ring.events.len())
@@ -93,6 +108,7 @@ pub struct EventLogBuilder<S> {
     max_events: usize,
     max_bytes: usize,
     first_seq: i64,
+    retention: Retention,
     subscription: PhantomData<fn() -> S>,
 }
 
@@ -118,25 +134,50 @@ impl<S: Subscription> EventLogBuilder<S> {
         self
     }
 
-    /// The log.
+    /// How much history a log [`open`](Self::open)ed on a store keeps there
+    /// ([`Retention::default`]). The store is trimmed when the log is opened,
+    /// every 1024 appends, and on [`EventLog::trim`].
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// The log, in memory only.
     pub fn build(self) -> EventLog<S> {
-        let bounds = Bounds {
-            first: self.first_seq,
+        self.make(None, self.first_seq, self.first_seq)
+    }
+
+    /// The log, kept in `store` too: it continues after the newest event
+    /// stored ([`first_seq`](Self::first_seq) numbers the first event of an
+    /// empty store), and the store is trimmed to the
+    /// [`retention`](Self::retention) first.
+    pub fn open(self, store: impl EventStore) -> Result<EventLog<S>, StoreError> {
+        store.trim(&self.retention)?;
+        let (held_first, next) = match store.bounds()? {
+            Some((first, last)) => (first, last + 1),
+            None => (self.first_seq, self.first_seq),
         };
+        Ok(self.make(Some(Box::new(store)), held_first, next))
+    }
+
+    fn make(&self, store: Option<Box<dyn EventStore>>, held_first: i64, next: i64) -> EventLog<S> {
         let info = format!("{}#info", S::NSID);
         EventLog {
             shared: Arc::new(Shared {
-                appending: Mutex::new(()),
+                appending: Mutex::new(0),
                 ring: RwLock::new(Ring {
-                    first: self.first_seq,
-                    next: self.first_seq,
+                    held_first,
+                    first: next,
+                    next,
                     events: VecDeque::new(),
                     bytes: 0,
                 }),
-                bounds: watch::Sender::new(bounds),
+                bounds: watch::Sender::new(Bounds { first: held_first }),
                 closed: AtomicBool::new(false),
                 max_events: self.max_events,
                 max_bytes: self.max_bytes,
+                store,
+                retention: self.retention.clone(),
                 has_info: <S::Message as atlex_core::rt::Union>::MEMBERS.contains(&info.as_str()),
             }),
             subscription: PhantomData,
@@ -146,14 +187,18 @@ impl<S: Subscription> EventLogBuilder<S> {
 
 struct Shared {
     /// Held while an event is numbered, encoded and stored, so that events
-    /// are stored in the order of their numbers.
-    appending: Mutex<()>,
+    /// are stored in the order of their numbers; counts the appends since
+    /// the store was last trimmed.
+    appending: Mutex<u64>,
     ring: RwLock<Ring>,
     /// The log's bounds after each change, for subscribers to wait on.
     bounds: watch::Sender<Bounds>,
     closed: AtomicBool,
     max_events: usize,
     max_bytes: usize,
+    /// Where the events are kept beyond memory, if anywhere.
+    store: Option<Box<dyn EventStore>>,
+    retention: Retention,
     /// Whether the subscription declares `#info`.
     has_info: bool,
 }
@@ -165,6 +210,9 @@ impl Shared {
 }
 
 struct Ring {
+    /// The sequence number of the oldest event the log holds: `first`, or
+    /// an older one in the store.
+    held_first: i64,
     /// The sequence number of `events[0]`.
     first: i64,
     /// The sequence number the next event gets.
@@ -190,14 +238,26 @@ impl<S: Subscription> EventLog<S> {
             max_events: DEFAULT_MAX_EVENTS,
             max_bytes: DEFAULT_MAX_BYTES,
             first_seq: 1,
+            retention: Retention::default(),
             subscription: PhantomData,
         }
+    }
+
+    /// The log kept in `store` with the default bounds and
+    /// [`Retention`]: see [`EventLogBuilder::open`].
+    pub fn open(store: impl EventStore) -> Result<Self, StoreError> {
+        Self::builder().open(store)
     }
 
     /// Numbers the next event, makes it with `make(seq)` (which puts the
     /// number in the message's `seq`), encodes it once and makes it
     /// available to every subscriber. Returns the number.
-    pub fn append(&self, make: impl FnOnce(i64) -> S::Message) -> Result<i64, EncodeError> {
+    ///
+    /// A stored log returns once its store has the event: a call that
+    /// blocks as long as the store takes (an fsync, for a durable one).
+    /// After an error the number goes to the next event, so the sequence
+    /// has no gap.
+    pub fn append(&self, make: impl FnOnce(i64) -> S::Message) -> Result<i64, AppendError> {
         self.append_frame(|seq| Frame::of_message::<S>(&make(seq)))
     }
 
@@ -206,14 +266,18 @@ impl<S: Subscription> EventLog<S> {
     pub fn append_frame(
         &self,
         make: impl FnOnce(i64) -> Result<Frame, EncodeError>,
-    ) -> Result<i64, EncodeError> {
+    ) -> Result<i64, AppendError> {
         let shared = &*self.shared;
-        let _appending = shared
+        let mut since_trim = shared
             .appending
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let seq = shared.read().next;
         let frame = make(seq)?;
+        if let Some(store) = &shared.store {
+            store.append(seq, &frame)?;
+            *since_trim += 1;
+        }
         let bounds = {
             let mut ring = shared.ring.write().unwrap_or_else(PoisonError::into_inner);
             ring.bytes += frame.len();
@@ -227,27 +291,81 @@ impl<S: Subscription> EventLog<S> {
                     ring.first += 1;
                 }
             }
-            Bounds { first: ring.first }
+            if shared.store.is_none() {
+                ring.held_first = ring.first;
+            }
+            Bounds {
+                first: ring.held_first,
+            }
         };
         shared.bounds.send_replace(bounds);
+        if *since_trim >= TRIM_EVERY {
+            *since_trim = 0;
+            // The event is stored: a failed trim leaves more history than
+            // asked for, which the next trim deletes.
+            let _ = self.trim_store();
+        }
         Ok(seq)
+    }
+
+    /// Trims the store to the log's [`Retention`] now (a log whose events
+    /// are dropped for their age, and which gets few appends, calls it from
+    /// a timer). Subscribers that needed a dropped event get
+    /// `ConsumerTooSlow`. Does nothing for a log in memory only.
+    pub fn trim(&self) -> Result<(), StoreError> {
+        let _appending = self
+            .shared
+            .appending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.trim_store()
+    }
+
+    /// Trims the store, with `appending` held.
+    fn trim_store(&self) -> Result<(), StoreError> {
+        let shared = &*self.shared;
+        let Some(store) = &shared.store else {
+            return Ok(());
+        };
+        store.trim(&shared.retention)?;
+        let Some((first, _)) = store.bounds()? else {
+            return Ok(());
+        };
+        let bounds = {
+            let mut ring = shared.ring.write().unwrap_or_else(PoisonError::into_inner);
+            ring.held_first = ring.held_first.max(first);
+            // Memory never holds what the store dropped.
+            while ring.first < ring.held_first && ring.events.len() > 1 {
+                if let Some(old) = ring.events.pop_front() {
+                    ring.bytes -= old.len();
+                    ring.first += 1;
+                }
+            }
+            Bounds {
+                first: ring.held_first,
+            }
+        };
+        shared.bounds.send_replace(bounds);
+        Ok(())
     }
 
     /// The number of the newest event, if any was appended.
     pub fn latest_seq(&self) -> Option<i64> {
         let ring = self.shared.read();
-        (ring.next > ring.first).then_some(ring.next - 1)
+        (ring.next > ring.held_first).then_some(ring.next - 1)
     }
 
-    /// The number of the oldest event the log still holds, if any.
+    /// The number of the oldest event the log still holds (in its store,
+    /// for a stored log), if any.
     pub fn oldest_seq(&self) -> Option<i64> {
         let ring = self.shared.read();
-        (!ring.events.is_empty()).then_some(ring.first)
+        (ring.next > ring.held_first).then_some(ring.held_first)
     }
 
-    /// How many events the log holds.
+    /// How many events the log holds (in its store, for a stored log).
     pub fn len(&self) -> usize {
-        self.shared.read().events.len()
+        let ring = self.shared.read();
+        usize::try_from(ring.next - ring.held_first).unwrap_or(usize::MAX)
     }
 
     /// Whether the log holds no event.
@@ -255,7 +373,7 @@ impl<S: Subscription> EventLog<S> {
         self.len() == 0
     }
 
-    /// How many bytes of frames the log holds.
+    /// How many bytes of frames the log holds in memory.
     pub fn bytes(&self) -> usize {
         self.shared.read().bytes
     }
@@ -282,8 +400,8 @@ impl<S: Subscription> EventLog<S> {
                 }
                 Some(cursor) => {
                     let from = cursor.max(0) + 1;
-                    if from < ring.first {
-                        (ring.first, true)
+                    if from < ring.held_first {
+                        (ring.held_first, true)
                     } else {
                         (from, false)
                     }
@@ -368,6 +486,39 @@ struct Reader {
 }
 
 impl Reader {
+    /// The frame of event `next`, which memory no longer holds but the
+    /// store does, and the next few into the batch.
+    fn read_store(&mut self, next: i64) -> Frame {
+        let Some(store) = &self.shared.store else {
+            self.done = true;
+            return Frame::consumer_too_slow();
+        };
+        let events = match store.read(next, BATCH) {
+            Ok(events) => events,
+            Err(error) => {
+                self.done = true;
+                return Frame::error("InternalServerError", Some(&error.to_string()));
+            }
+        };
+        let mut expected = next;
+        for (seq, frame) in events {
+            if seq != expected {
+                break;
+            }
+            self.batch.push_back(frame);
+            expected += 1;
+        }
+        self.next.store(expected, Ordering::Release);
+        match self.batch.pop_front() {
+            Some(frame) => frame,
+            // Trimmed between the check and the read.
+            None => {
+                self.done = true;
+                Frame::consumer_too_slow()
+            }
+        }
+    }
+
     async fn next_frame(&mut self) -> Option<Frame> {
         if let Some(frame) = self.batch.pop_front() {
             return Some(frame);
@@ -380,9 +531,13 @@ impl Reader {
             {
                 let ring = self.shared.read();
                 let next = self.next.load(Ordering::Acquire);
-                if next < ring.first {
+                if next < ring.held_first {
                     self.done = true;
                     return Some(Frame::consumer_too_slow());
+                }
+                if next < ring.first {
+                    drop(ring);
+                    return Some(self.read_store(next));
                 }
                 if next < ring.next {
                     let start = usize::try_from(next - ring.first).unwrap_or(usize::MAX);

@@ -1,0 +1,124 @@
+//! `test.events.subscribe`, a stream of numbered ticks, declared with the
+//! derives `atlex-codegen` uses, and a temporary directory.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, Default, atlex::rt::Subscription)]
+#[lex(subscription = "test.events.subscribe", params, message)]
+pub struct Subscribe;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, atlex::rt::Params)]
+pub struct Params {
+    pub cursor: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Union)]
+pub enum Message {
+    #[lex("test.events.subscribe#tick")]
+    Tick(Box<Tick>),
+    #[lex("test.events.subscribe#info")]
+    Info(Box<Info>),
+    #[lex(unknown)]
+    Unknown(atlex::rt::Unknown),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
+pub enum Error {
+    FutureCursor {
+        message: Option<String>,
+    },
+    #[lex(unknown)]
+    Unknown(atlex::rt::UnknownError),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
+#[lex(type = "test.events.subscribe#tick")]
+pub struct Tick {
+    pub seq: i64,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
+#[lex(type = "test.events.subscribe#info")]
+pub struct Info {
+    pub name: String,
+    pub message: Option<String>,
+}
+
+/// Tick `seq` with `text`.
+pub fn tick(seq: i64, text: &str) -> Message {
+    Message::Tick(Box::new(Tick {
+        seq,
+        text: text.to_owned(),
+    }))
+}
+
+/// A directory of its own under the system's temporary one, removed on
+/// drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "atlex-eventlog-{name}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path).expect("temporary directory");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// What a subscriber of a log is sent, decoded: a tick's seq, or the name
+/// of an `#info` or of an error frame.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Got {
+    Tick(i64),
+    Info(String),
+    Error(String),
+}
+
+/// The next `count` items of `messages` (fewer if it ends), each within
+/// 10 s.
+pub async fn take(items: &mut atlex::service::Items<Subscribe>, count: usize) -> Vec<Got> {
+    use futures_util::StreamExt as _;
+    let mut got = Vec::new();
+    while got.len() < count {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), items.next())
+            .await
+            .expect("an item within 10 s");
+        let Some(item) = next else { break };
+        let atlex::service::Outgoing::Frame(frame) = item else {
+            panic!("the log sends frames, got {item:?}");
+        };
+        got.push(
+            match atlex::subscription::decode_message::<Subscribe>(frame.as_bytes(), false) {
+                Ok(Message::Tick(tick)) => Got::Tick(tick.seq),
+                Ok(Message::Info(info)) => Got::Info(info.name),
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(error) => Got::Error(error.error_name().unwrap_or("?").to_owned()),
+            },
+        );
+    }
+    got
+}
+
+/// The ticks `range`.
+pub fn ticks(range: std::ops::RangeInclusive<i64>) -> Vec<Got> {
+    range.map(Got::Tick).collect()
+}
