@@ -22,22 +22,28 @@
 //! parameters, body format, credentials) and the response is read through
 //! its envelope:
 //!
-//! ```ignore
+//! ```no_run
+//! use atlex::client::Client;
 //! use atlex_lexicons::com::bitrix24::chats::leave;
 //!
+//! # async fn leave_chat(api_key: &str, user_session_token: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! let bitrix = Client::builder("https://vibecode.bitrix24.com")
 //!     .api_key(api_key)                 // X-Api-Key, as the binding says
 //!     .bearer(user_session_token)       // optional for this binding
 //!     .build()?;
 //! // POST /v1/chats/456/leave; chatId is checked (minimum 1) before sending.
-//! let left = bitrix.call(leave::Leave, &leave::Params { chat_id: 456 }, &()).await?;
+//! let left = bitrix.call(leave::Leave, &leave::Params::new(456), &()).await?;
+//! assert!(left.success);
+//! # Ok(())
+//! # }
 //! ```
 //!
-//! ```ignore
-//! use atlex_client::{Client, Error, RetryPolicy};
+//! ```no_run
+//! use atlex::client::{Client, Error, RetryPolicy};
 //! use atlex_lexicons::chat::bsky::convo::{leave_convo, list_convos};
 //! use futures_util::StreamExt;
 //!
+//! # async fn chat(access_token: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::builder("https://bsky.social")
 //!     .bearer(access_token)
 //!     .proxy("did:web:api.bsky.chat#bsky_chat")
@@ -45,25 +51,29 @@
 //!     .build()?;
 //!
 //! // A query: the descriptor, then the parameters.
-//! let params = list_convos::Params { limit: Some(20), ..Default::default() };
+//! let params = list_convos::Params::new().with_limit(20);
 //! let page: list_convos::Output = client.query(list_convos::ListConvos, &params).await?;
 //!
 //! // A procedure: the descriptor, then the input. Declared errors are typed.
-//! let input = leave_convo::Input { convo_id: page.convos[0].id.clone() };
-//! match client.procedure(leave_convo::LeaveConvo, &input).await {
-//!     Ok(output) => println!("left at rev {}", output.rev),
-//!     Err(Error::Endpoint { error: leave_convo::Error::OwnerCannotLeave { .. }, .. }) => {
-//!         println!("lock the group first");
+//! if let Some(convo) = page.convos.first() {
+//!     let input = leave_convo::Input::new(convo.id.clone());
+//!     match client.procedure(leave_convo::LeaveConvo, &input).await {
+//!         Ok(output) => println!("left at rev {}", output.rev),
+//!         Err(Error::Endpoint { error: leave_convo::Error::OwnerCannotLeave { .. }, .. }) => {
+//!             println!("lock the group first");
+//!         }
+//!         Err(error) if error.is_retryable() => println!("try again later: {error}"),
+//!         Err(error) => return Err(error.into()),
 //!     }
-//!     Err(error) if error.is_retryable() => println!("try again later: {error}"),
-//!     Err(error) => return Err(error.into()),
 //! }
 //!
 //! // Every conversation, fetching pages as the stream is read.
-//! let mut convos = client.items(list_convos::ListConvos, list_convos::Params::default());
+//! let mut convos = client.items(list_convos::ListConvos, list_convos::Params::new());
 //! while let Some(convo) = convos.next().await {
 //!     println!("{}", convo?.id);
 //! }
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # Errors
