@@ -22,11 +22,10 @@ use atlex::cbor;
 use atlex::client::Client;
 use atlex::crypto::{Curve, SigningKey};
 use atlex::data::{Bytes, CidLink, Unknown};
-use atlex::error::CommonError;
 use atlex::firehose::{RepoCommit as _, SignedCommit};
-use atlex::server::XrpcRouter;
-use atlex::service::{
-    HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
+use atlex::server::{
+    CommonError, HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
+    XrpcRouter,
 };
 use atlex::subscription::EventLog;
 use atlex::types::{AtUri, Cid, Datetime, Did, RecordKey, Tid};
