@@ -39,7 +39,7 @@ mod leave {
         input = "application/json",
         output = "application/json"
     )]
-    pub struct Leave;
+    pub(crate) struct Leave;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Input {
@@ -53,7 +53,7 @@ mod leave {
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
-    pub enum Error {
+    pub(crate) enum Error {
         InvalidConvo {
             message: Option<String>,
         },
@@ -99,10 +99,10 @@ endpoint_as!(LeaveMarked = Leave {
 mod search {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(query = "test.search.query", params, output = "application/json")]
-    pub struct Search;
+    pub(crate) struct Search;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Params)]
-    pub struct Params {
+    pub(crate) struct Params {
         pub q: String,
         pub tags: Vec<String>,
         pub include_hidden: Option<bool>,
@@ -114,7 +114,7 @@ mod search {
         pub hits: Vec<String>,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use search::{Params as SearchParams, Search};
@@ -133,7 +133,7 @@ fn search(q: &str) -> SearchParams {
 mod list_things {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(query = "test.things.list", params, output = "application/json")]
-    pub struct ListThings;
+    pub(crate) struct ListThings;
 
     impl atlex::rt::Paginated for ListThings {
         fn next_cursor(output: &Self::Output) -> Option<&str> {
@@ -154,7 +154,7 @@ mod list_things {
     }
 
     #[derive(Clone, Debug, Default, PartialEq, Eq, atlex::rt::Params)]
-    pub struct Params {
+    pub(crate) struct Params {
         pub limit: Option<i64>,
         pub cursor: Option<String>,
     }
@@ -172,7 +172,7 @@ mod list_things {
         pub name: String,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use list_things::{ListThings, Output as ListOutput, Params as ListParams, Thing};
@@ -192,16 +192,16 @@ mod upload_blob {
         input = "*/*",
         output = "application/json"
     )]
-    pub struct UploadBlob;
+    pub(crate) struct UploadBlob;
 
-    pub type Input = atlex::rt::Binary;
+    pub(crate) type Input = atlex::rt::Binary;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Output {
         pub size: i64,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use upload_blob::UploadBlob;
@@ -210,16 +210,16 @@ use upload_blob::UploadBlob;
 mod get_blob {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(query = "test.blob.get", params, output = "*/*")]
-    pub struct GetBlob;
+    pub(crate) struct GetBlob;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Params)]
-    pub struct Params {
+    pub(crate) struct Params {
         pub cid: String,
     }
 
-    pub type Output = atlex::rt::Binary;
+    pub(crate) type Output = atlex::rt::Binary;
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use get_blob::{GetBlob, Params as GetBlobParams};
@@ -228,9 +228,9 @@ use get_blob::{GetBlob, Params as GetBlobParams};
 mod touch {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(procedure = "test.session.touch")]
-    pub struct Touch;
+    pub(crate) struct Touch;
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use touch::Touch;
@@ -241,7 +241,7 @@ use touch::Touch;
 mod reset_password {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(procedure = "test.account.resetPassword", input = "application/json")]
-    pub struct ResetPassword;
+    pub(crate) struct ResetPassword;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Input {
@@ -249,7 +249,7 @@ mod reset_password {
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
-    pub enum Error {
+    pub(crate) enum Error {
         ExpiredToken {
             message: Option<String>,
         },

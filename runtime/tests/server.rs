@@ -39,10 +39,10 @@ mod list_things {
         params,
         output = "application/json"
     )]
-    pub struct ListThings;
+    pub(crate) struct ListThings;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Params)]
-    pub struct Params {
+    pub(crate) struct Params {
         pub actor: String,
         #[lex(default = 50, check(minimum = 1, maximum = 100))]
         pub limit: Option<i64>,
@@ -63,7 +63,7 @@ mod list_things {
         pub user_agent: Option<String>,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use list_things::{ListThings, Output as ListThingsOutput};
@@ -77,7 +77,7 @@ mod create_post {
         input = "application/json",
         output = "application/json"
     )]
-    pub struct CreatePost;
+    pub(crate) struct CreatePost;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Input {
@@ -96,7 +96,7 @@ mod create_post {
         pub text: String,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use create_post::{CreatePost, Input as CreatePostInput, Output as CreatePostOutput};
@@ -136,13 +136,13 @@ mod upload_blob {
         input = "*/*",
         output = "*/*"
     )]
-    pub struct UploadBlob;
+    pub(crate) struct UploadBlob;
 
-    pub type Input = atlex::rt::Binary;
+    pub(crate) type Input = atlex::rt::Binary;
 
-    pub type Output = atlex::rt::Binary;
+    pub(crate) type Output = atlex::rt::Binary;
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use upload_blob::UploadBlob;
@@ -155,9 +155,9 @@ mod set_avatar {
         input = "image/*",
         output = "application/json"
     )]
-    pub struct SetAvatar;
+    pub(crate) struct SetAvatar;
 
-    pub type Input = atlex::rt::Binary;
+    pub(crate) type Input = atlex::rt::Binary;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Output {
@@ -165,7 +165,7 @@ mod set_avatar {
         pub size: i64,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use set_avatar::{Output as SetAvatarOutput, SetAvatar};
@@ -175,7 +175,7 @@ use set_avatar::{Output as SetAvatarOutput, SetAvatar};
 mod delete_thing {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(procedure = "com.example.test.deleteThing", input = "application/json")]
-    pub struct DeleteThing;
+    pub(crate) struct DeleteThing;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Input {
@@ -183,7 +183,7 @@ mod delete_thing {
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
-    pub enum Error {
+    pub(crate) enum Error {
         ThingNotFound {
             message: Option<String>,
         },
@@ -201,9 +201,9 @@ use delete_thing::{DeleteThing, Error as DeleteThingError};
 mod reset_things {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(procedure = "com.example.test.resetThings")]
-    pub struct ResetThings;
+    pub(crate) struct ResetThings;
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use reset_things::ResetThings;
@@ -213,14 +213,14 @@ use reset_things::ResetThings;
 mod get_secret {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(query = "com.example.test.getSecret", output = "application/json")]
-    pub struct GetSecret;
+    pub(crate) struct GetSecret;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Output {
         pub secret: String,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use get_secret::{GetSecret, Output as GetSecretOutput};

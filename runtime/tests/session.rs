@@ -186,14 +186,14 @@ async fn start_pds() -> (Arc<Pds>, String) {
 mod whoami {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(query = "com.example.whoami", output = "application/json")]
-    pub struct Whoami;
+    pub(crate) struct Whoami;
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
     pub struct Output {
         pub did: String,
     }
 
-    pub type Error = atlex::rt::UndeclaredError;
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
 use whoami::Whoami;

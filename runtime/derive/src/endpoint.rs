@@ -8,7 +8,7 @@ use syn::{DeriveInput, LitStr};
 
 use crate::attrs::Container;
 
-pub fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
     expand_endpoint(input, cfg!(feature = "json-bodies-in-bindings"))
 }
 
@@ -117,7 +117,7 @@ fn body(
     }
 }
 
-pub fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
     let c = Container::parse(&input.attrs)?;
     let rt = c.rt();
     let name = &input.ident;

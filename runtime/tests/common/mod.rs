@@ -27,7 +27,7 @@ macro_rules! endpoint_as {
 
 /// `n` as an unsigned LEB128 varint, as CAR files write lengths.
 #[allow(dead_code)] // Only the CAR tests use it.
-pub fn varint(mut n: u64) -> Vec<u8> {
+pub(crate) fn varint(mut n: u64) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let byte = (n & 0x7f) as u8;
