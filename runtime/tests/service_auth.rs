@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atlex::crypto::{Curve, PublicKey, SigningKey};
+use atlex::error::{CommonError, ServiceAuthRejection};
 use atlex::server::XrpcRouter;
 use atlex::service::{HandlerResult, Registry, Request};
 use atlex::service_auth::{Claims, ServiceAuthError, ServiceAuthVerifier, ServiceToken, Verified};
@@ -612,6 +613,19 @@ async fn a_client_mints_a_token_per_call() {
         .unwrap();
     let err = stranger.query(Whoami, &()).await.unwrap_err();
     assert_eq!(err.error_name(), Some("BadJwtSignature"));
+    assert!(
+        matches!(
+            err,
+            atlex::client::Error::Common {
+                status: 401,
+                error: CommonError::ServiceAuth {
+                    rejection: ServiceAuthRejection::BadJwtSignature,
+                    ..
+                },
+            }
+        ),
+        "a typed common error: {err:?}"
+    );
 
     let elsewhere = atlex::client::Client::builder(&base)
         .service_auth(
@@ -623,4 +637,17 @@ async fn a_client_mints_a_token_per_call() {
         .unwrap();
     let err = elsewhere.query(Whois, &()).await.unwrap_err();
     assert_eq!(err.error_name(), Some("BadJwtAudience"));
+    assert!(
+        matches!(
+            err,
+            atlex::client::Error::Common {
+                error: CommonError::ServiceAuth {
+                    rejection: ServiceAuthRejection::BadJwtAudience,
+                    ..
+                },
+                ..
+            }
+        ),
+        "a typed common error: {err:?}"
+    );
 }
