@@ -47,7 +47,7 @@
 //! - `eventlog` (feature `eventlog`): the event log kept in a SQLite file,
 //!   across restarts, and cursor stores for consumers (with `client`, for
 //!   `EventStream::resume_with`).
-//! - feature `prebuilt-bodies`: in optimized builds, generated endpoints
+//! - feature `json-bodies-in-bindings`: in optimized builds, generated endpoints
 //!   compile their JSON bodies' decoders and encoders in the bindings crate
 //!   (see [`xrpc::Endpoint::decode_output`]), so a program's own release
 //!   build does not.
@@ -88,9 +88,19 @@ pub use atlex_client as client;
 #[cfg(feature = "eventlog")]
 #[doc(inline)]
 pub use atlex_eventlog as eventlog;
+/// A server on axum (feature `server`): everything of [`atlex_server`] (the
+/// router, its authenticators, what handlers take, return and answer with)
+/// and, with feature `service-auth`, the authenticator that verifies
+/// inter-service JWTs.
 #[cfg(feature = "server")]
-#[doc(inline)]
-pub use atlex_server as server;
+pub mod server {
+    #[doc(inline)]
+    pub use atlex_server::*;
+
+    #[cfg(feature = "service-auth")]
+    #[doc(inline)]
+    pub use atlex_identity::service_auth::ServiceAuthVerifier;
+}
 
 #[cfg(feature = "crypto")]
 pub use atlex_identity::crypto;

@@ -1,70 +1,38 @@
 //! Bindings other than XRPC, through client and server together: path
 //! templates, several methods on one path, form bodies, authentication
-//! schemes and envelopes. The endpoints are written by hand the way
-//! `atlex-codegen` writes them from a lexicon and a binding file.
+//! schemes and envelopes. The endpoints are test lexicons written as
+//! `atlex-codegen` writes bindings, with the runtime's derives.
 
 #![cfg(all(feature = "client", feature = "server"))]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use atlex::binding::{Auth, BearerUse, Binding, BodyFormat, Envelope, HttpMethod};
+use atlex::binding::{BodyFormat, Envelope};
 use atlex::client::{Client, Error, TransportKind};
 use atlex::error::CommonError;
 use atlex::server::XrpcRouter;
 use atlex::service::{HandlerError, HandlerResult, Registry, Request};
-use atlex::validate::{IntegerRules, Validate, Validator};
-use atlex::xrpc::{
-    Endpoint, EndpointError, EndpointKind, Json, NoBody, Params, ParamsError, QueryReader,
-    QueryWriter, Raw, UnknownError,
-};
-use serde::{Deserialize, Serialize};
+use atlex::xrpc::UnknownError;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------
-// Hand-written "generated" endpoints.
+// Endpoints, as atlex-codegen writes them from a lexicon and a binding file:
+// a module each, with the runtime's derives. They share the parts below.
 // ---------------------------------------------------------------------------
 
 /// The errors of the endpoints below: `NotFound`, `Gone`, and the unknown
 /// case.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
 enum ItemError {
-    NotFound { message: Option<String> },
-    Gone { message: Option<String> },
+    NotFound {
+        message: Option<String>,
+    },
+    Gone {
+        message: Option<String>,
+    },
+    #[lex(unknown)]
     Unknown(UnknownError),
-}
-
-impl EndpointError for ItemError {
-    const DECLARED: &'static [&'static str] = &["NotFound", "Gone"];
-
-    fn from_parts(error: String, message: Option<String>) -> Self {
-        match error.as_str() {
-            "NotFound" => Self::NotFound { message },
-            "Gone" => Self::Gone { message },
-            _ => Self::Unknown(UnknownError { error, message }),
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Self::NotFound { .. } => "NotFound",
-            Self::Gone { .. } => "Gone",
-            Self::Unknown(error) => &error.error,
-        }
-    }
-
-    fn message(&self) -> Option<&str> {
-        match self {
-            Self::NotFound { message } | Self::Gone { message } => message.as_deref(),
-            Self::Unknown(error) => error.message.as_deref(),
-        }
-    }
-}
-
-impl std::fmt::Display for ItemError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// `{"ok": …}` envelopes: success flag `/ok`, errors at `/error/code` and
@@ -82,149 +50,142 @@ const ENVELOPE: Envelope = Envelope::new("/error/code")
 
 /// Parameters of the item endpoints: `shelf` and `item` fill the path,
 /// `verbose` goes in the query.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Params)]
 struct ItemParams {
     shelf: String,
+    #[lex(check(minimum = 1))]
     item: i64,
     verbose: Option<bool>,
 }
 
-impl Params for ItemParams {
-    fn write_query(&self, query: &mut QueryWriter) {
-        query.required("shelf", &self.shelf);
-        query.required("item", &self.item);
-        query.optional("verbose", &self.verbose);
-    }
-
-    fn read_query(query: &QueryReader<'_>) -> Result<Self, ParamsError> {
-        Ok(Self {
-            shelf: query.required("shelf")?,
-            item: query.required("item")?,
-            verbose: query.optional("verbose")?,
-        })
-    }
-}
-
-impl Validate for ItemParams {
-    fn check(&self, v: &mut Validator) {
-        let item = self.item;
-        v.field("item", |v| {
-            v.integer(
-                item,
-                &IntegerRules {
-                    minimum: Some(1),
-                    ..IntegerRules::NONE
-                },
-            )
-        });
-    }
-}
-
 /// What the item endpoints answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
 struct ItemOutput {
     ok: bool,
     shelf: String,
     item: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     verbose: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     note: Option<String>,
 }
 
-impl Validate for ItemOutput {
-    fn check(&self, _v: &mut Validator) {}
-}
-
 /// A note to put on an item: a string, a number, a flag and a list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
 struct NoteInput {
     text: String,
     stars: i64,
     pinned: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<String>>,
 }
 
-impl Validate for NoteInput {
-    fn check(&self, _v: &mut Validator) {}
+/// `com.example.shelf.getItem`.
+mod get_item {
+    pub(crate) use super::{ItemError as Error, ItemOutput as Output, ItemParams as Params};
+    use atlex::binding::{Binding, HttpMethod};
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+    #[lex(
+        query = "com.example.shelf.getItem",
+        params,
+        output = "application/json",
+        binding = BINDING
+    )]
+    pub(crate) struct GetItem;
+
+    const BINDING: Binding = Binding::http(HttpMethod::Get, "/shelves/{shelf}/items/{item}")
+        .with_envelope(super::ENVELOPE);
 }
 
-macro_rules! endpoint {
-    ($name:ident, $nsid:literal, $kind:ident, $input:ty, $input_encoding:expr, $codec:ty, $binding:expr) => {
-        struct $name;
+use get_item::GetItem;
 
-        impl Endpoint for $name {
-            const NSID: &'static str = $nsid;
-            const KIND: EndpointKind = EndpointKind::$kind;
-            const INPUT_ENCODING: Option<&'static str> = $input_encoding;
-            const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-            type Params = ItemParams;
-            type Input = $input;
-            type Output = ItemOutput;
-            type Error = ItemError;
-            type InputCodec = $codec;
-            type OutputCodec = Json;
-            const BINDING: Binding = $binding;
-        }
+/// `com.example.shelf.deleteItem`: the same path as getItem.
+mod delete_item {
+    pub(crate) use super::{ItemError as Error, ItemOutput as Output, ItemParams as Params};
+    use atlex::binding::{Binding, HttpMethod};
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+    #[lex(
+        procedure = "com.example.shelf.deleteItem",
+        params,
+        output = "application/json",
+        binding = BINDING
+    )]
+    pub(crate) struct DeleteItem;
+
+    const BINDING: Binding = Binding::http(HttpMethod::Delete, "/shelves/{shelf}/items/{item}")
+        .with_envelope(super::ENVELOPE)
+        .with_check_request(false);
+}
+
+use delete_item::DeleteItem;
+
+/// `com.example.shelf.noteItem`: a body as a form or JSON, an API key and
+/// a bearer token.
+mod note_item {
+    pub(crate) use super::{
+        ItemError as Error, ItemOutput as Output, ItemParams as Params, NoteInput as Input,
     };
-}
+    use atlex::binding::{Auth, BearerUse, Binding, BodyFormat, HttpMethod};
 
-endpoint!(
-    GetItem,
-    "com.example.shelf.getItem",
-    Query,
-    (),
-    None,
-    NoBody,
-    Binding::http(HttpMethod::Get, "/shelves/{shelf}/items/{item}").with_envelope(ENVELOPE)
-);
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+    #[lex(
+        procedure = "com.example.shelf.noteItem",
+        params,
+        input = "application/json",
+        output = "application/json",
+        binding = BINDING
+    )]
+    pub(crate) struct NoteItem;
 
-endpoint!(
-    DeleteItem,
-    "com.example.shelf.deleteItem",
-    Procedure,
-    (),
-    None,
-    NoBody,
-    // The same path as getItem.
-    Binding::http(HttpMethod::Delete, "/shelves/{shelf}/items/{item}")
-        .with_envelope(ENVELOPE)
-        .with_check_request(false)
-);
-
-endpoint!(
-    NoteItem,
-    "com.example.shelf.noteItem",
-    Procedure,
-    NoteInput,
-    Some("application/json"),
-    Json,
-    Binding::http(HttpMethod::Put, "/shelves/{shelf}/items/{item}/note")
+    const BINDING: Binding = Binding::http(HttpMethod::Put, "/shelves/{shelf}/items/{item}/note")
         .with_body(&[BodyFormat::Form, BodyFormat::Json])
         .with_auth(Auth::api_key("X-Key").with_bearer(BearerUse::Required))
-        .with_envelope(ENVELOPE)
-);
+        .with_envelope(super::ENVELOPE);
+}
 
-endpoint!(
-    BadTemplate,
-    "com.example.shelf.badTemplate",
-    Query,
-    (),
-    None,
-    NoBody,
-    Binding::http(HttpMethod::Get, "/shelves/{x}{y}")
-);
+use note_item::NoteItem;
 
-endpoint!(
-    RawUpload,
-    "com.example.shelf.rawUpload",
-    Procedure,
-    atlex::xrpc::Binary,
-    Some("image/png"),
-    Raw,
-    Binding::http(HttpMethod::Post, "/upload/{shelf}/{item}").with_body(&[BodyFormat::Form])
-);
+/// `com.example.shelf.badTemplate`: a path template the router refuses.
+mod bad_template {
+    pub(crate) use super::{ItemError as Error, ItemOutput as Output, ItemParams as Params};
+    use atlex::binding::{Binding, HttpMethod};
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+    #[lex(
+        query = "com.example.shelf.badTemplate",
+        params,
+        output = "application/json",
+        binding = BINDING
+    )]
+    pub(crate) struct BadTemplate;
+
+    const BINDING: Binding = Binding::http(HttpMethod::Get, "/shelves/{x}{y}");
+}
+
+use bad_template::BadTemplate;
+
+/// `com.example.shelf.rawUpload`: a PNG as the body, which a binding that
+/// only takes forms cannot send.
+mod raw_upload {
+    pub(crate) use super::{ItemError as Error, ItemOutput as Output, ItemParams as Params};
+    use atlex::binding::{Binding, BodyFormat, HttpMethod};
+
+    pub(crate) type Input = atlex::rt::Binary;
+
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+    #[lex(
+        procedure = "com.example.shelf.rawUpload",
+        params,
+        input = "image/png",
+        output = "application/json",
+        binding = BINDING
+    )]
+    pub(crate) struct RawUpload;
+
+    const BINDING: Binding =
+        Binding::http(HttpMethod::Post, "/upload/{shelf}/{item}").with_body(&[BodyFormat::Form]);
+}
+
+use raw_upload::RawUpload;
 
 /// `XrpcRouter` serving the endpoints above, with a call counter.
 #[derive(Default)]

@@ -4,19 +4,18 @@
 
 #![cfg(all(feature = "service-auth", feature = "server"))]
 
-#[macro_use]
-mod common;
 mod mock_identity;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use atlex::crypto::{Curve, PublicKey, SigningKey};
+use atlex::error::{CommonError, ServiceAuthRejection};
 use atlex::server::XrpcRouter;
 use atlex::service::{HandlerResult, Registry, Request};
 use atlex::service_auth::{Claims, ServiceAuthError, ServiceAuthVerifier, ServiceToken, Verified};
 use atlex::types::Did;
-use atlex::xrpc::{Endpoint, EndpointKind, Json, NoBody};
+use atlex::xrpc::Endpoint;
 use base64::Engine as _;
 use mock_identity::{ALICE, BOB, Mocks, Reply, document};
 use tower::ServiceExt as _;
@@ -429,9 +428,8 @@ async fn fixed_keys_verify_without_resolution() {
 
 // The router, with the verifier as its authenticator.
 
-struct Whoami;
-
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+/// What both endpoints below answer: the caller and the token's claims.
+#[derive(Debug, atlex::rt::Object)]
 struct Caller {
     did: Option<String>,
     jti: Option<String>,
@@ -439,36 +437,30 @@ struct Caller {
     claims: Option<Claims>,
 }
 
-impl atlex::validate::Validate for Caller {
-    fn check(&self, _v: &mut atlex::validate::Validator) {}
-}
-
-endpoint_error!(WhoamiError {});
-
-/// A second endpoint answering the same, for tokens bound to one endpoint.
-struct Whois;
-
-const OTHER_LXM: &str = "com.example.whois";
-
+/// Module `$module`, as generated for query `$nsid` that answers a
+/// [`Caller`]: the descriptor `$name` and its parts.
 macro_rules! caller_endpoint {
-    ($name:ident, $nsid:expr) => {
-        impl Endpoint for $name {
-            const NSID: &'static str = $nsid;
-            const KIND: EndpointKind = EndpointKind::Query;
-            const INPUT_ENCODING: Option<&'static str> = None;
-            const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-            type Params = ();
-            type Input = ();
-            type Output = Caller;
-            type Error = WhoamiError;
-            type InputCodec = NoBody;
-            type OutputCodec = Json;
+    ($module:ident :: $name:ident = $nsid:tt) => {
+        mod $module {
+            pub(crate) use super::Caller as Output;
+
+            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+            #[lex(query = $nsid, output = "application/json")]
+            pub(crate) struct $name;
+
+            pub(crate) type Error = atlex::rt::UndeclaredError;
         }
+
+        use $module::$name;
     };
 }
 
-caller_endpoint!(Whoami, LXM);
-caller_endpoint!(Whois, OTHER_LXM);
+// The endpoint tokens are minted for, and a second one answering the same,
+// for tokens bound to one endpoint.
+caller_endpoint!(whoami::Whoami = "com.example.whoami");
+caller_endpoint!(whois::Whois = "com.example.whois");
+
+const OTHER_LXM: &str = "com.example.whois";
 
 fn caller<E>(request: Request<E>) -> Caller
 where
@@ -621,6 +613,19 @@ async fn a_client_mints_a_token_per_call() {
         .unwrap();
     let err = stranger.query(Whoami, &()).await.unwrap_err();
     assert_eq!(err.error_name(), Some("BadJwtSignature"));
+    assert!(
+        matches!(
+            err,
+            atlex::client::Error::Common {
+                status: 401,
+                error: CommonError::ServiceAuth {
+                    rejection: ServiceAuthRejection::BadJwtSignature,
+                    ..
+                },
+            }
+        ),
+        "a typed common error: {err:?}"
+    );
 
     let elsewhere = atlex::client::Client::builder(&base)
         .service_auth(
@@ -632,4 +637,17 @@ async fn a_client_mints_a_token_per_call() {
         .unwrap();
     let err = elsewhere.query(Whois, &()).await.unwrap_err();
     assert_eq!(err.error_name(), Some("BadJwtAudience"));
+    assert!(
+        matches!(
+            err,
+            atlex::client::Error::Common {
+                error: CommonError::ServiceAuth {
+                    rejection: ServiceAuthRejection::BadJwtAudience,
+                    ..
+                },
+                ..
+            }
+        ),
+        "a typed common error: {err:?}"
+    );
 }

@@ -5,14 +5,11 @@
 
 #![cfg(all(feature = "client", feature = "identity"))]
 
-#[macro_use]
-mod common;
 mod mock_identity;
 
 use std::sync::{Arc, Mutex};
 
 use atlex::client::{Error, Login, Session, SessionError, SessionEvent};
-use atlex::xrpc::{Endpoint, EndpointKind, Json, NoBody};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -186,31 +183,20 @@ async fn start_pds() -> (Arc<Pds>, String) {
 }
 
 /// `com.example.whoami`: the caller's DID.
-struct Whoami;
+mod whoami {
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
+    #[lex(query = "com.example.whoami", output = "application/json")]
+    pub(crate) struct Whoami;
 
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct WhoamiOutput {
-    did: String,
+    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
+    pub struct Output {
+        pub did: String,
+    }
+
+    pub(crate) type Error = atlex::rt::UndeclaredError;
 }
 
-impl atlex::validate::Validate for WhoamiOutput {
-    fn check(&self, _v: &mut atlex::validate::Validator) {}
-}
-
-endpoint_error!(WhoamiError {});
-
-impl Endpoint for Whoami {
-    const NSID: &'static str = "com.example.whoami";
-    const KIND: EndpointKind = EndpointKind::Query;
-    const INPUT_ENCODING: Option<&'static str> = None;
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
-    type Params = ();
-    type Input = ();
-    type Output = WhoamiOutput;
-    type Error = WhoamiError;
-    type InputCodec = NoBody;
-    type OutputCodec = Json;
-}
+use whoami::Whoami;
 
 /// `com.example.note`, a record type of the application's own.
 #[derive(serde::Serialize)]

@@ -22,10 +22,10 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseC
 mod events {
     #[derive(Clone, Copy, Debug, Default, atlex::rt::Subscription)]
     #[lex(subscription = "test.events.subscribe", params, message)]
-    pub struct Subscribe;
+    pub(crate) struct Subscribe;
 
     #[derive(Clone, Debug, Default, PartialEq, Eq, atlex::rt::Params)]
-    pub struct Params {
+    pub(crate) struct Params {
         pub cursor: Option<i64>,
     }
 
@@ -38,7 +38,7 @@ mod events {
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
-    pub enum Error {
+    pub(crate) enum Error {
         FutureCursor {
             message: Option<String>,
         },

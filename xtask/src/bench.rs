@@ -14,8 +14,8 @@
 //! can be measured against what it replaces. Each package is a binary that
 //! decodes a `chat.bsky.convo.listConvos` and an `app.bsky.feed.getTimeline`
 //! response, as a downstream user's program would, with
-//! `serde_json::from_slice`. One more contender, `atlex+prebuilt`, has the
-//! runtime's `prebuilt-bodies` feature on and decodes with
+//! `serde_json::from_slice`. One more contender, `atlex+bodies-in-bindings`, has the
+//! runtime's `json-bodies-in-bindings` feature on and decodes with
 //! `Endpoint::decode_output`, as the client does: its bindings compile
 //! those decoders for optimized builds, so its own crate does not.
 //!
@@ -192,7 +192,7 @@ fn bench_build(
     let fixtures = write_fixtures(dir)?;
     let mut contenders = vec![
         atlex_contender(dir, "atlex", root, false)?,
-        atlex_contender(dir, "atlex+prebuilt", root, true)?,
+        atlex_contender(dir, "atlex+bodies-in-bindings", root, true)?,
     ];
     if let Some(rev) = base {
         let tree = export_revision(root, dir, rev)?;
@@ -391,15 +391,15 @@ fn scratch(dir: &Path, name: &str, deps: &str, main: &str) -> Result<PathBuf, St
     Ok(package)
 }
 
-/// An atlex contender over the workspace at `tree`; with `prebuilt`, the
-/// runtime's `prebuilt-bodies` feature on and a program that decodes with
+/// An atlex contender over the workspace at `tree`; with `in_bindings`, the
+/// runtime's `json-bodies-in-bindings` feature on and a program that decodes with
 /// `Endpoint::decode_output`, else one that decodes with
 /// `serde_json::from_slice`.
 fn atlex_contender(
     dir: &Path,
     name: &str,
     tree: &Path,
-    prebuilt: bool,
+    in_bindings: bool,
 ) -> Result<Contender, String> {
     let features: Vec<String> = ATLEX_FEATURES.iter().map(|f| format!("{f:?}")).collect();
     let mut deps = format!(
@@ -407,9 +407,9 @@ fn atlex_contender(
         tree.join("lexicons").display().to_string(),
         features.join(", ")
     );
-    let main = if prebuilt {
+    let main = if in_bindings {
         deps.push_str(&format!(
-            "atlex = {{ path = {:?}, features = [\"prebuilt-bodies\"] }}\n",
+            "atlex = {{ path = {:?}, features = [\"json-bodies-in-bindings\"] }}\n",
             tree.join("runtime").display().to_string()
         ));
         MAIN_CLIENT.replace("CRATE", "atlex_lexicons")
@@ -499,7 +499,7 @@ fn main() {
 }
 "#;
 
-/// The downstream program of `atlex+prebuilt`, decoding as the client does.
+/// The downstream program of `atlex+bodies-in-bindings`, decoding as the client does.
 const MAIN_CLIENT: &str = r#"//! Decodes a listConvos and a getTimeline response (`cargo xtask bench build`).
 use CRATE::app::bsky::feed::get_timeline::GetTimeline;
 use CRATE::chat::bsky::convo::list_convos::ListConvos;

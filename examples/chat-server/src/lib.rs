@@ -26,12 +26,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use atlex::error::CommonError;
-use atlex::server::{AuthRequest, Authenticator, Rejection, XrpcRouter};
-use atlex::service::{HandlerError, HandlerResult, Request};
-use atlex::service_auth::ServiceAuthVerifier;
+use atlex::server::{
+    AuthRequest, Authenticator, CommonError, HandlerError, HandlerResult, Rejection, Request,
+    ServiceAuthVerifier, ValidationMode, XrpcRouter,
+};
 use atlex::types::{Datetime, Did, Handle};
-use atlex::validate::ValidationMode;
 use atlex_lexicons::chat::bsky::actor::defs::{
     DirectConvoMember, GroupConvoMember, MemberRole, PastGroupConvoMember, ProfileViewBasic,
     ProfileViewBasicKind,

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use atlex::identity::{DEFAULT_PLC_DIRECTORY, Resolver};
-use atlex::service_auth::ServiceAuthVerifier;
+use atlex::server::ServiceAuthVerifier;
 use chat_server::{ChatService, app_shared, app_with_service_auth, demo_accounts};
 
 #[tokio::main]

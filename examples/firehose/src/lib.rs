@@ -27,14 +27,13 @@ use atlex::cbor;
 use atlex::client::Client;
 use atlex::crypto::{Curve, SigningKey};
 use atlex::data::{Bytes, CidLink, Unknown};
-use atlex::error::CommonError;
 use atlex::firehose::RepoCommit as _;
 use atlex::repo::commit::{UnsignedCommit, next_rev};
 use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst, MstError};
 use atlex::repo::sync::{CommitCheck, ops_of};
-use atlex::server::XrpcRouter;
-use atlex::service::{
-    HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
+use atlex::server::{
+    CommonError, HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
+    XrpcRouter,
 };
 use atlex::subscription::EventLog;
 use atlex::types::{AtUri, Cid, Datetime, Did, RecordKey, Tid};
@@ -43,16 +42,18 @@ use atlex_lexicons::com::atproto::repo::{self, create_record, defs::CommitMeta, 
 use atlex_lexicons::com::atproto::sync::{self, subscribe_repos};
 use futures_util::StreamExt as _;
 
-/// The accounts: bearer token, DID, signing key (hex; fixed, for a demo).
+/// The accounts: bearer token, DID (made up for the demo, in the form of
+/// `did:plc`: 24 characters of lowercase base32), signing key (hex; fixed,
+/// for a demo).
 const ACCOUNTS: &[(&str, &str, &str)] = &[
     (
         "alice-token",
-        "did:plc:alice000000000000000000",
+        "did:plc:zmromlgyy6krurta6aidtixk",
         "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c",
     ),
     (
         "bob-token",
-        "did:plc:bob00000000000000000000",
+        "did:plc:6b2e7gp7hmgux6z7kj4ndlxj",
         "2f6d4d2c6a0bc0b73b2a1f6c8f3f77b5d2f1e1e9a4e2b0c7d8e9f0a1b2c3d4e5",
     ),
 ];
@@ -424,8 +425,8 @@ fn record_type(record: &Record) -> String {
 pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>> {
     let mut commits = 0;
     for (token, did) in [
-        ("alice-token", "did:plc:alice000000000000000000"),
-        ("bob-token", "did:plc:bob00000000000000000000"),
+        ("alice-token", "did:plc:zmromlgyy6krurta6aidtixk"),
+        ("bob-token", "did:plc:6b2e7gp7hmgux6z7kj4ndlxj"),
     ] {
         let client = Client::builder(url).bearer(token).build()?;
         let post: Unknown = serde_json::from_value(serde_json::json!({

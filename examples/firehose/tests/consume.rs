@@ -32,8 +32,8 @@ async fn the_consumer_prints_one_line_per_op() {
             )
         })
         .collect();
-    let alice = "did:plc:alice000000000000000000";
-    let bob = "did:plc:bob00000000000000000000";
+    let alice = "did:plc:zmromlgyy6krurta6aidtixk";
+    let bob = "did:plc:6b2e7gp7hmgux6z7kj4ndlxj";
     assert_eq!(
         summary,
         [

@@ -18,9 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use atlex::error::CommonError;
-use atlex::server::XrpcRouter;
-use atlex::service::{HandlerError, HandlerResult, Request};
+use atlex::server::{CommonError, HandlerError, HandlerResult, Request, XrpcRouter};
 use atlex_lexicons::com::bitrix24::chats::{self, leave};
 
 /// An API key of the portal.

@@ -22,7 +22,7 @@
 use std::env;
 
 use atlex::client::Client;
-use atlex::rt::Endpoint as _;
+use atlex::xrpc::Endpoint as _;
 use atlex_lexicons::chat::bsky::convo::{leave_convo, lock_convo};
 use atlex_lexicons::chat::bsky::group::create_group;
 use atlex_lexicons::com::bitrix24::chats::leave as bitrix_leave;

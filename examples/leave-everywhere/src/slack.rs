@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
-use atlex::error::CommonError;
-use atlex::server::XrpcRouter;
-use atlex::service::{HandlerError, HandlerResult, Request, RequestContext};
+use atlex::server::{
+    CommonError, HandlerError, HandlerResult, Request, RequestContext, XrpcRouter,
+};
 use atlex_lexicons::com::slack::conversations::{self, leave};
 
 /// A user of the workspace.

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use atlex_core::error::CommonError;
 use atlex_core::validate::ValidationError;
-use atlex_core::xrpc::{DecodeError, EncodeError, EndpointError};
+use atlex_core::xrpc::{DecodeError, EncodeError, Endpoint, EndpointError};
 
 /// Any error, boxed: what a token-refresh hook may fail with, and the cause of
 /// a [`Error::Transport`].
@@ -278,4 +278,31 @@ pub enum BuildError {
     /// The default HTTP client could not be set up.
     #[error("cannot build the HTTP client: {0}")]
     Http(#[source] reqwest::Error),
+}
+
+/// A failure with no response: `kind`, from calling `url`.
+pub(crate) fn transport<E: Endpoint>(
+    url: &reqwest::Url,
+    kind: TransportKind,
+    source: Option<BoxError>,
+) -> Error<E::Error> {
+    Error::Transport {
+        nsid: E::NSID,
+        url: url.to_string(),
+        kind,
+        source,
+    }
+}
+
+/// A failure reading the body of a response from `url`.
+pub(crate) fn body_error<E: Endpoint>(
+    url: &reqwest::Url,
+    error: reqwest::Error,
+) -> Error<E::Error> {
+    let kind = if error.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        TransportKind::Body
+    };
+    transport::<E>(url, kind, Some(Box::new(error)))
 }

@@ -22,22 +22,28 @@
 //! parameters, body format, credentials) and the response is read through
 //! its envelope:
 //!
-//! ```ignore
+//! ```no_run
+//! use atlex::client::Client;
 //! use atlex_lexicons::com::bitrix24::chats::leave;
 //!
+//! # async fn leave_chat(api_key: &str, user_session_token: &str) -> Result<(), Box<dyn std::error::Error>> {
 //! let bitrix = Client::builder("https://vibecode.bitrix24.com")
 //!     .api_key(api_key)                 // X-Api-Key, as the binding says
 //!     .bearer(user_session_token)       // optional for this binding
 //!     .build()?;
 //! // POST /v1/chats/456/leave; chatId is checked (minimum 1) before sending.
-//! let left = bitrix.call(leave::Leave, &leave::Params { chat_id: 456 }, &()).await?;
+//! let left = bitrix.call(leave::Leave, &leave::Params::new(456), &()).await?;
+//! assert!(left.success);
+//! # Ok(())
+//! # }
 //! ```
 //!
-//! ```ignore
-//! use atlex_client::{Client, Error, RetryPolicy};
+//! ```no_run
+//! use atlex::client::{Client, Error, RetryPolicy};
 //! use atlex_lexicons::chat::bsky::convo::{leave_convo, list_convos};
 //! use futures_util::StreamExt;
 //!
+//! # async fn chat(access_token: String) -> Result<(), Box<dyn std::error::Error>> {
 //! let client = Client::builder("https://bsky.social")
 //!     .bearer(access_token)
 //!     .proxy("did:web:api.bsky.chat#bsky_chat")
@@ -45,25 +51,29 @@
 //!     .build()?;
 //!
 //! // A query: the descriptor, then the parameters.
-//! let params = list_convos::Params { limit: Some(20), ..Default::default() };
+//! let params = list_convos::Params::new().with_limit(20);
 //! let page: list_convos::Output = client.query(list_convos::ListConvos, &params).await?;
 //!
 //! // A procedure: the descriptor, then the input. Declared errors are typed.
-//! let input = leave_convo::Input { convo_id: page.convos[0].id.clone() };
-//! match client.procedure(leave_convo::LeaveConvo, &input).await {
-//!     Ok(output) => println!("left at rev {}", output.rev),
-//!     Err(Error::Endpoint { error: leave_convo::Error::OwnerCannotLeave { .. }, .. }) => {
-//!         println!("lock the group first");
+//! if let Some(convo) = page.convos.first() {
+//!     let input = leave_convo::Input::new(convo.id.clone());
+//!     match client.procedure(leave_convo::LeaveConvo, &input).await {
+//!         Ok(output) => println!("left at rev {}", output.rev),
+//!         Err(Error::Endpoint { error: leave_convo::Error::OwnerCannotLeave { .. }, .. }) => {
+//!             println!("lock the group first");
+//!         }
+//!         Err(error) if error.is_retryable() => println!("try again later: {error}"),
+//!         Err(error) => return Err(error.into()),
 //!     }
-//!     Err(error) if error.is_retryable() => println!("try again later: {error}"),
-//!     Err(error) => return Err(error.into()),
 //! }
 //!
 //! // Every conversation, fetching pages as the stream is read.
-//! let mut convos = client.items(list_convos::ListConvos, list_convos::Params::default());
+//! let mut convos = client.items(list_convos::ListConvos, list_convos::Params::new());
 //! while let Some(convo) = convos.next().await {
 //!     println!("{}", convo?.id);
 //! }
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # Errors
@@ -121,7 +131,9 @@ mod error;
 #[cfg(test)]
 mod lexicon_checks;
 mod records;
+mod request;
 mod reset;
+mod response;
 mod session;
 #[cfg(feature = "subscriptions")]
 mod subscribe;
@@ -149,25 +161,16 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderValue};
 
 use builder::{RefreshHook, TokenMinter, ViolationHook};
+use error::transport;
+use request::{bearer_value, check_request};
+use response::Finished;
 
-use atlex_core::binding::{self, BearerUse, Binding, BodyFormat, Envelope, PathTemplate};
-use atlex_core::error::CommonError;
-use atlex_core::validate::{Validate, ValidationError};
-use atlex_core::xrpc::{
-    Codec, Endpoint, EndpointError, Paginated, PaginatedItems, Params, QueryWriter,
-};
-
-/// How much of an error response's body is read: enough for any XRPC error,
-/// little enough that a misbehaving server cannot exhaust memory.
-const ERROR_BODY_READ_LIMIT: u64 = 256 * 1024;
-
-/// The common error that asks for a new access token.
-const EXPIRED_TOKEN: &str = "ExpiredToken";
+use atlex_core::binding::{Binding, BodyFormat};
+use atlex_core::xrpc::{Endpoint, Paginated, PaginatedItems};
 
 /// An XRPC client for one service (a PDS such as `https://bsky.social`, an
 /// AppView, …).
@@ -460,484 +463,5 @@ impl Inner {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-
-    /// `<base>/xrpc/<nsid>?<params>`, or `<base><path>?<other params>` for a
-    /// path template filled from the parameters.
-    fn url<E: Endpoint>(
-        &self,
-        binding: &Binding,
-        params: &E::Params,
-    ) -> Result<reqwest::Url, Error<E::Error>> {
-        let mut query = QueryWriter::new();
-        params.write_query(&mut query);
-        let (mut text, query) = match binding.path {
-            PathTemplate::Xrpc => (
-                format!("{}/xrpc/{}", self.base_url, E::NSID),
-                query.to_query_string(),
-            ),
-            PathTemplate::Template(template) => {
-                let (path, rest) =
-                    binding::expand_path(template, query.pairs()).map_err(|message| {
-                        Error::InvalidInput {
-                            nsid: E::NSID,
-                            error: ValidationError {
-                                violations: vec![atlex_core::validate::Violation {
-                                    path: String::new(),
-                                    constraint: "path",
-                                    message,
-                                }],
-                            },
-                        }
-                    })?;
-                let mut serializer = form_urlencoded::Serializer::new(String::new());
-                for (name, value) in rest {
-                    serializer.append_pair(name, value);
-                }
-                (format!("{}{path}", self.base_url), serializer.finish())
-            }
-        };
-        if !query.is_empty() {
-            text.push('?');
-            text.push_str(&query);
-        }
-        reqwest::Url::parse(&text).map_err(|e| Error::Transport {
-            nsid: E::NSID,
-            url: text,
-            kind: TransportKind::Build,
-            source: Some(Box::new(e)),
-        })
-    }
-
-    /// The request body, in the format the binding allows (the one set with
-    /// [`ClientBuilder::body_format`] if it is allowed, else the first),
-    /// with its `Content-Type`; `None` when the endpoint has no input.
-    fn body<E: Endpoint>(
-        &self,
-        binding: &Binding,
-        input: &E::Input,
-        url: &reqwest::Url,
-    ) -> Result<Option<(HeaderValue, Bytes)>, Error<E::Error>> {
-        let format = self
-            .body_format
-            .filter(|preferred| binding.body.contains(preferred))
-            .or_else(|| binding.body.first().copied())
-            .unwrap_or(BodyFormat::Encoding);
-        let payload = match (format, E::INPUT_ENCODING) {
-            (_, None) | (BodyFormat::Encoding, _) => E::encode_input(input, E::INPUT_ENCODING),
-            (BodyFormat::Json, Some(_)) => E::encode_input(input, Some(binding::JSON_UTF8)),
-            (BodyFormat::Form, Some(_)) => E::InputCodec::encode_form(input),
-        }
-        .map_err(|error| Error::Encode {
-            nsid: E::NSID,
-            error,
-        })?;
-        let Some(content_type) = payload.content_type else {
-            return Ok(None);
-        };
-        let content_type = HeaderValue::from_str(&content_type)
-            .map_err(|e| transport::<E>(url, TransportKind::Build, Some(Box::new(e))))?;
-        Ok(Some((content_type, Bytes::from(payload.body))))
-    }
-
-    /// Sends one request and receives the response head.
-    async fn send<E: Endpoint>(
-        &self,
-        binding: &Binding,
-        url: &reqwest::Url,
-        body: Option<&(HeaderValue, Bytes)>,
-        token: Option<&str>,
-    ) -> Result<reqwest::Response, Error<E::Error>> {
-        let mut request = self
-            .http
-            .request(binding.method.to_http(), url.clone())
-            .headers(self.headers.clone());
-        if let Some(header) = binding.auth.api_key {
-            let Some(key) = &self.api_key else {
-                return Err(transport::<E>(
-                    url,
-                    TransportKind::Build,
-                    Some(
-                        format!(
-                            "this endpoint needs an API key (`{header}`); set one with ClientBuilder::api_key"
-                        )
-                        .into(),
-                    ),
-                ));
-            };
-            request = request.header(header, key.clone());
-        }
-        match (binding.auth.bearer, token) {
-            (BearerUse::Never, _) | (BearerUse::Optional, None) => {}
-            (_, Some(token)) => {
-                let value = bearer_value(token).map_err(|reason| {
-                    transport::<E>(
-                        url,
-                        TransportKind::Build,
-                        Some(format!("invalid access token: {reason}").into()),
-                    )
-                })?;
-                request = request.header(AUTHORIZATION, value);
-            }
-            (BearerUse::Required, None) => {
-                return Err(transport::<E>(
-                    url,
-                    TransportKind::Build,
-                    Some(
-                        "this endpoint needs an access token; set one with ClientBuilder::bearer"
-                            .into(),
-                    ),
-                ));
-            }
-        }
-        if let Some((content_type, bytes)) = body {
-            request = request
-                .header(CONTENT_TYPE, content_type.clone())
-                .body(bytes.clone());
-        }
-        if let Some(timeout) = self.timeout {
-            request = request.timeout(timeout);
-        }
-        request.send().await.map_err(|e| {
-            let kind = if e.is_timeout() {
-                TransportKind::Timeout
-            } else if e.is_connect() {
-                TransportKind::Connect
-            } else if e.is_builder() {
-                TransportKind::Build
-            } else {
-                TransportKind::Send
-            };
-            transport::<E>(url, kind, Some(Box::new(e)))
-        })
-    }
-
-    /// Reads, decodes and validates a response with a success status (or,
-    /// when the envelope's flag says otherwise, reads it as a failure).
-    async fn finish<E: Endpoint>(
-        &self,
-        envelope: &Envelope,
-        url: &reqwest::Url,
-        mut response: reqwest::Response,
-    ) -> Result<Finished<E::Output>, Error<E::Error>> {
-        let too_large =
-            |limit| transport::<E>(url, TransportKind::TooLarge { limit }, None::<BoxError>);
-        if let Some(limit) = self.max_response_size
-            && response
-                .content_length()
-                .is_some_and(|length| length > limit)
-        {
-            return Err(too_large(limit));
-        }
-        let content_type = header_text(response.headers(), CONTENT_TYPE);
-        let limit = self.max_response_size.unwrap_or(u64::MAX);
-        let (body, truncated) = read_body(&mut response, limit)
-            .await
-            .map_err(|e| body_error::<E>(url, e))?;
-        if truncated {
-            return Err(too_large(limit));
-        }
-        if envelope.checks_success() {
-            let value = serde_json::from_slice::<serde_json::Value>(&body).ok();
-            if !value
-                .as_ref()
-                .is_some_and(|value| envelope.is_success(value))
-            {
-                let body = match value.as_ref().and_then(|v| envelope.error_parts_of(v)) {
-                    Some((name, message)) => FailureBody::Named { name, message },
-                    None => FailureBody::Other {
-                        content_type,
-                        body: excerpt(&body, false, Error::<E::Error>::HTTP_BODY_LIMIT),
-                    },
-                };
-                return Ok(Finished::Failure(Failure {
-                    status: response.status().as_u16(),
-                    reset: reset::reset_time(response.headers(), SystemTime::now()),
-                    body,
-                }));
-            }
-        }
-        let output =
-            E::decode_output(content_type.as_deref(), &body).map_err(|error| Error::Decode {
-                nsid: E::NSID,
-                error,
-            })?;
-        match self.validation {
-            ValidationMode::Off => {}
-            ValidationMode::Strict => output.validate().map_err(|error| Error::Invalid {
-                nsid: E::NSID,
-                error,
-            })?,
-            ValidationMode::Lenient => {
-                if let Err(error) = output.validate()
-                    && let Some(hook) = &self.on_violation
-                {
-                    hook(E::NSID, &error);
-                }
-            }
-        }
-        Ok(Finished::Output(output))
-    }
-
-    /// Reads an error response.
-    async fn failure<E: Endpoint>(
-        &self,
-        envelope: &Envelope,
-        url: &reqwest::Url,
-        mut response: reqwest::Response,
-    ) -> Result<Failure, Error<E::Error>> {
-        let status = response.status().as_u16();
-        let reset = reset::reset_time(response.headers(), SystemTime::now());
-        let content_type = header_text(response.headers(), CONTENT_TYPE);
-        let (bytes, truncated) = read_body(&mut response, ERROR_BODY_READ_LIMIT)
-            .await
-            .map_err(|e| body_error::<E>(url, e))?;
-        let body = match envelope.error_parts(&bytes) {
-            Some((name, message)) if !truncated => FailureBody::Named { name, message },
-            _ => FailureBody::Other {
-                content_type,
-                body: excerpt(&bytes, truncated, Error::<E::Error>::HTTP_BODY_LIMIT),
-            },
-        };
-        Ok(Failure {
-            status,
-            reset,
-            body,
-        })
-    }
-}
-
-/// What reading a response with a success status gave.
-enum Finished<O> {
-    /// The output.
-    Output(O),
-    /// A failure, by the envelope's success flag.
-    Failure(Failure),
-}
-
-/// An error response, read but not yet sorted.
-struct Failure {
-    status: u16,
-    /// The reset time of the `ratelimit-reset` / `Retry-After` headers.
-    reset: Option<SystemTime>,
-    body: FailureBody,
-}
-
-enum FailureBody {
-    /// A JSON body with an error name where the envelope says.
-    Named {
-        name: String,
-        message: Option<String>,
-    },
-    /// Anything else.
-    Other {
-        content_type: Option<String>,
-        body: String,
-    },
-}
-
-impl Failure {
-    /// Whether this is the common `ExpiredToken` (not an endpoint's own error
-    /// of that name), which asks for a new access token.
-    fn is_expired_token<X: EndpointError>(&self, envelope: &Envelope) -> bool {
-        let FailureBody::Named { name, .. } = &self.body else {
-            return false;
-        };
-        !X::DECLARED.contains(&name.as_str())
-            && envelope
-                .common_error(name, None)
-                .is_some_and(|error| error.name() == EXPIRED_TOKEN)
-    }
-
-    /// Sorts the error as the envelope says: a status that means a common
-    /// error; a name declared by the endpoint; a name of a common error; any
-    /// other name; no name.
-    fn into_error<X: EndpointError>(self, envelope: &Envelope) -> Error<X> {
-        let status = self.status;
-        let reset = self.reset;
-        let with_reset = |error: CommonError| match error {
-            CommonError::RateLimitExceeded { message, .. } => {
-                CommonError::RateLimitExceeded { message, reset }
-            }
-            other => other,
-        };
-        if let Some(common) = envelope.status_error(status) {
-            let message = match &self.body {
-                FailureBody::Named { name, message } => message.clone().or(Some(name.clone())),
-                FailureBody::Other { .. } => None,
-            };
-            if let Some(error) = CommonError::from_parts(common, message) {
-                return Error::Common {
-                    status,
-                    error: with_reset(error),
-                };
-            }
-        }
-        match self.body {
-            FailureBody::Named { name, message } => {
-                if X::DECLARED.contains(&name.as_str()) {
-                    return Error::Endpoint {
-                        status,
-                        error: X::from_parts(name, message),
-                    };
-                }
-                match envelope.common_error(&name, message.clone()) {
-                    Some(error) => Error::Common {
-                        status,
-                        error: with_reset(error),
-                    },
-                    None => Error::Endpoint {
-                        status,
-                        error: X::from_parts(name, message),
-                    },
-                }
-            }
-            FailureBody::Other { content_type, body } => Error::Http {
-                status,
-                content_type,
-                body,
-                retry_after: reset,
-            },
-        }
-    }
-}
-
-/// Checks parameters and input against the lexicon, for bindings that ask.
-fn check_request<E: Endpoint>(params: &E::Params, input: &E::Input) -> Result<(), Error<E::Error>> {
-    let mut violations = Vec::new();
-    if let Err(error) = params.validate() {
-        violations.extend(error.violations);
-    }
-    if let Err(error) = input.validate() {
-        violations.extend(error.violations);
-    }
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput {
-            nsid: E::NSID,
-            error: ValidationError { violations },
-        })
-    }
-}
-
-/// At most `limit` bytes of `bytes` as text (invalid UTF-8 replaced, cut on a
-/// character boundary), with `…` when anything was left out.
-fn excerpt(bytes: &[u8], truncated: bool, limit: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    if text.len() <= limit && !truncated {
-        return text.into_owned();
-    }
-    let mut end = limit.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let mut out = text[..end].to_owned();
-    out.push('…');
-    out
-}
-
-/// Reads a body up to `limit` bytes; `true` when there was more.
-async fn read_body(
-    response: &mut reqwest::Response,
-    limit: u64,
-) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        let room = limit.saturating_sub(body.len() as u64);
-        if chunk.len() as u64 > room {
-            let room = usize::try_from(room).map_or(chunk.len(), |room| room.min(chunk.len()));
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body, false))
-}
-
-/// A header's value as text (invalid UTF-8 replaced).
-fn header_text(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-}
-
-/// `Bearer <token>`, marked sensitive so that it is kept out of debug output.
-pub(crate) fn bearer_value(token: &str) -> Result<HeaderValue, String> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|_| "it contains characters not allowed in an HTTP header".to_owned())?;
-    value.set_sensitive(true);
-    Ok(value)
-}
-
-fn transport<E: Endpoint>(
-    url: &reqwest::Url,
-    kind: TransportKind,
-    source: Option<BoxError>,
-) -> Error<E::Error> {
-    Error::Transport {
-        nsid: E::NSID,
-        url: url.to_string(),
-        kind,
-        source,
-    }
-}
-
-fn body_error<E: Endpoint>(url: &reqwest::Url, error: reqwest::Error) -> Error<E::Error> {
-    let kind = if error.is_timeout() {
-        TransportKind::Timeout
-    } else {
-        TransportKind::Body
-    };
-    transport::<E>(url, kind, Some(Box::new(error)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The `error` and `message` of an XRPC error body.
-    fn xrpc_error(body: &[u8]) -> Option<(String, Option<String>)> {
-        Envelope::XRPC.error_parts(body)
-    }
-
-    #[test]
-    fn xrpc_error_bodies() {
-        assert_eq!(
-            xrpc_error(br#"{"error":"InvalidConvo","message":"gone"}"#),
-            Some(("InvalidConvo".to_owned(), Some("gone".to_owned())))
-        );
-        assert_eq!(
-            xrpc_error(br#"{"error":"X","message":5}"#),
-            Some(("X".to_owned(), None))
-        );
-        for body in [
-            &br#"{"message":"no name"}"#[..],
-            br#"{"error":5}"#,
-            br#"{"error":""}"#,
-            br#"["error"]"#,
-            b"<html>Bad Gateway</html>",
-            b"",
-            b"{\"error\":\"X\"",
-            &[0xff, 0xfe, 0x00],
-        ] {
-            assert_eq!(
-                xrpc_error(body),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(body)
-            );
-        }
-        let deep = "[".repeat(100_000);
-        assert_eq!(xrpc_error(deep.as_bytes()), None);
-    }
-
-    #[test]
-    fn excerpts_cut_on_character_boundaries() {
-        assert_eq!(excerpt(b"short", false, 10), "short");
-        assert_eq!(excerpt(b"short", true, 10), "short…");
-        assert_eq!(excerpt("aé".as_bytes(), false, 2), "a…");
-        assert_eq!(excerpt(&[b'a', 0xff, b'b'], false, 10), "a\u{fffd}b");
-        assert_eq!(excerpt(b"abcdef", false, 3), "abc…");
     }
 }

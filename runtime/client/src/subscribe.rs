@@ -126,21 +126,26 @@ impl Client {
     /// unless [`reconnect`](EventStream::reconnect) is set). A server that
     /// closes normally ends the stream.
     ///
-    /// ```ignore
-    /// use futures_util::StreamExt as _;
+    /// ```no_run
+    /// use atlex::client::Client;
     /// use atlex_lexicons::com::atproto::sync::subscribe_repos::{self, Message, SubscribeRepos};
+    /// use futures_util::StreamExt as _;
     ///
-    /// let client = atlex_client::Client::new("https://bsky.network")?;
+    /// # async fn follow(saved: i64) -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::new("https://bsky.network")?;
+    /// let params = subscribe_repos::Params::new().with_cursor(saved);
     /// let mut stream = client
-    ///     .subscribe(SubscribeRepos, &subscribe_repos::Params { cursor: Some(saved) })
+    ///     .subscribe(SubscribeRepos, &params)
     ///     .reconnect(Default::default());
     /// while let Some(item) = stream.next().await {
     ///     match item {
-    ///         Ok(Message::Commit(commit)) => { /* … */ }
+    ///         Ok(Message::Commit(commit)) => println!("{} at {}", commit.repo, commit.seq),
     ///         Ok(_) => {}
     ///         Err(error) => eprintln!("{error}"),
     ///     }
     /// }
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn subscribe<S: Subscription>(
         &self,

@@ -83,6 +83,69 @@ pub enum CommonError {
         /// Details.
         message: Option<String>,
     },
+    /// A service-auth token (an inter-service JWT) refused (401), under the
+    /// name of its [`ServiceAuthRejection`]: `BadJwtAudience`, `JwtExpired`, …
+    #[error("{}{}", rejection.name(), suffix(message))]
+    ServiceAuth {
+        /// Which check the token failed.
+        rejection: ServiceAuthRejection,
+        /// Details.
+        message: Option<String>,
+    },
+}
+
+/// Why a service-auth token was refused: the error names atproto's service
+/// auth answers with, whatever endpoint was called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceAuthRejection {
+    /// `BadJwt`: not a JWT of the expected shape, or issued in the future.
+    BadJwt,
+    /// `BadJwtType`: a `typ` that is not a service-auth token's.
+    BadJwtType,
+    /// `JwtExpired`: past its `exp`.
+    JwtExpired,
+    /// `BadJwtAudience`: `aud` is another service.
+    BadJwtAudience,
+    /// `BadJwtLexiconMethod`: `lxm` is missing or names another endpoint.
+    BadJwtLexiconMethod,
+    /// `BadJwtIss`: the issuer's DID document has no usable signing key.
+    BadJwtIss,
+    /// `BadJwtSignature`: the signature does not verify with the issuer's
+    /// key.
+    BadJwtSignature,
+}
+
+impl ServiceAuthRejection {
+    /// Every rejection.
+    pub const ALL: [Self; 7] = [
+        Self::BadJwt,
+        Self::BadJwtType,
+        Self::JwtExpired,
+        Self::BadJwtAudience,
+        Self::BadJwtLexiconMethod,
+        Self::BadJwtIss,
+        Self::BadJwtSignature,
+    ];
+
+    /// The error name sent in the `error` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BadJwt => "BadJwt",
+            Self::BadJwtType => "BadJwtType",
+            Self::JwtExpired => "JwtExpired",
+            Self::BadJwtAudience => "BadJwtAudience",
+            Self::BadJwtLexiconMethod => "BadJwtLexiconMethod",
+            Self::BadJwtIss => "BadJwtIss",
+            Self::BadJwtSignature => "BadJwtSignature",
+        }
+    }
+
+    /// The rejection called `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|rejection| rejection.name() == name)
+    }
 }
 
 fn suffix(message: &Option<String>) -> String {
@@ -93,7 +156,9 @@ fn suffix(message: &Option<String>) -> String {
 }
 
 impl CommonError {
-    /// Every common error name.
+    /// The names of XRPC's own common errors, those a binding's envelope may
+    /// send under names of its own. The service-auth rejections, which keep
+    /// their names, are [`ServiceAuthRejection::ALL`].
     pub const NAMES: &'static [&'static str] = &[
         "InvalidRequest",
         "AuthenticationRequired",
@@ -127,7 +192,10 @@ impl CommonError {
             "UpstreamFailure" => Self::UpstreamFailure { message },
             "NotEnoughResources" => Self::NotEnoughResources { message },
             "UpstreamTimeout" => Self::UpstreamTimeout { message },
-            _ => return None,
+            _ => Self::ServiceAuth {
+                rejection: ServiceAuthRejection::from_name(name)?,
+                message,
+            },
         })
     }
 
@@ -146,6 +214,7 @@ impl CommonError {
             Self::UpstreamFailure { .. } => "UpstreamFailure",
             Self::NotEnoughResources { .. } => "NotEnoughResources",
             Self::UpstreamTimeout { .. } => "UpstreamTimeout",
+            Self::ServiceAuth { rejection, .. } => rejection.name(),
         }
     }
 
@@ -163,7 +232,8 @@ impl CommonError {
             | Self::MethodNotImplemented { message }
             | Self::UpstreamFailure { message }
             | Self::NotEnoughResources { message }
-            | Self::UpstreamTimeout { message } => message.as_deref(),
+            | Self::UpstreamTimeout { message }
+            | Self::ServiceAuth { message, .. } => message.as_deref(),
         }
     }
 
@@ -173,7 +243,7 @@ impl CommonError {
             Self::InvalidRequest { .. } | Self::ExpiredToken { .. } | Self::InvalidToken { .. } => {
                 400
             }
-            Self::AuthenticationRequired { .. } => 401,
+            Self::AuthenticationRequired { .. } | Self::ServiceAuth { .. } => 401,
             Self::Forbidden { .. } => 403,
             Self::PayloadTooLarge { .. } => 413,
             Self::RateLimitExceeded { .. } => 429,
@@ -202,7 +272,7 @@ impl CommonError {
 
 #[cfg(test)]
 mod tests {
-    use super::CommonError;
+    use super::{CommonError, ServiceAuthRejection};
 
     #[test]
     fn names_round_trip() {
@@ -214,5 +284,20 @@ mod tests {
             assert_eq!(e.to_string(), format!("{name}: m"));
         }
         assert!(CommonError::from_parts("OwnerCannotLeave", None).is_none());
+        assert_eq!(
+            CommonError::from_parts("BadJwtAudience", None),
+            Some(CommonError::ServiceAuth {
+                rejection: ServiceAuthRejection::BadJwtAudience,
+                message: None,
+            })
+        );
+        for rejection in ServiceAuthRejection::ALL {
+            assert_eq!(
+                ServiceAuthRejection::from_name(rejection.name()),
+                Some(rejection)
+            );
+            let error = CommonError::from_parts(rejection.name(), None).unwrap();
+            assert_eq!((error.name(), error.status()), (rejection.name(), 401));
+        }
     }
 }

@@ -26,7 +26,7 @@
 //!   every violation.
 //! - [`builder`]: the type states of generated builders.
 //! - [`rt`]: the single module generated code refers to.
-//! - feature `prebuilt-bodies`: in optimized builds, generated endpoints
+//! - feature `json-bodies-in-bindings`: in optimized builds, generated endpoints
 //!   compile their JSON bodies' decoders and encoders in the bindings crate
 //!   (see [`xrpc::Endpoint::decode_output`]), so a program's own release
 //!   build does not.
@@ -37,12 +37,12 @@ pub mod builder;
 pub mod cbor;
 pub mod data;
 pub mod error;
-mod helpers;
-mod member;
 mod object;
 pub mod rt;
 pub mod service;
+mod string_enum;
 pub mod subscription;
+mod tagged;
 pub mod types;
 mod union;
 pub mod validate;

@@ -65,8 +65,8 @@ pub trait Object: Sized {
 
 /// The type generated decoders are implemented on: `#[derive(Object)]`
 /// implements [`DecodeObject<T>`] for it, `#[derive(Union)]`
-/// [`DecodeUnion<U>`](crate::member::DecodeUnion), and their
-/// [`Object::decode`] and [`Union::decode_member`](crate::member::Union::decode_member)
+/// [`DecodeUnion<U>`](crate::union::DecodeUnion), and their
+/// [`Object::decode`] and [`Union::decode_member`](crate::union::Union::decode_member)
 /// call that.
 ///
 /// This is for the build of a program that decodes. rustc places the code of

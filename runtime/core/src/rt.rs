@@ -24,10 +24,6 @@ pub use crate::builder::{IsSet, Set, Unset};
 pub use crate::data::{
     Blob, Bytes, CidLink, ExtraFields, LexType, Record, RecordKeyKind, Typed, Unknown,
 };
-pub use crate::helpers::deserialize_str;
-pub use crate::member::{
-    DecodeUnion, Member, Union, deserialize_union, serialize_member, unexpected_member,
-};
 pub use crate::object::{
     DecodeObject, Decoders, Fields, Object, deserialize_object, encode_unknown, serialize_object,
     unknown_len,
@@ -36,10 +32,14 @@ pub use crate::service::{
     HandlerError, HandlerResult, Messages, Registry, Request, SubscriptionRequest,
     SubscriptionResult, not_implemented,
 };
+pub use crate::string_enum::deserialize_str;
+pub use crate::tagged::{Tagged, TaggedMap, TaggedStruct};
 pub use crate::types::{
     AtIdentifier, AtUri, Cid, Datetime, Did, Handle, Language, Nsid, RecordKey, Tid, Uri,
 };
-pub use crate::union::{Tagged, TaggedMap, TaggedStruct};
+pub use crate::union::{
+    DecodeUnion, Member, Union, deserialize_union, serialize_member, unexpected_member,
+};
 pub use crate::validate::{IntegerRules, Rules, StringRules, Validate, Validator};
 pub use crate::xrpc::{
     Binary, Codec, DecodeError, EncodeError, Endpoint, EndpointError, EndpointKind, Json, NoBody,

@@ -8,7 +8,7 @@ use syn::{Attribute, Ident, Lit, LitStr, Path, Token};
 
 /// Attributes of the item itself.
 #[derive(Default)]
-pub struct Container {
+pub(crate) struct Container {
     /// The runtime crate's path, `::atlex` unless given.
     pub krate: Option<Path>,
     pub type_name: Option<LitStr>,
@@ -27,7 +27,7 @@ pub struct Container {
 }
 
 impl Container {
-    pub fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
+    pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
         let mut out = Self::default();
         for attr in lex_attrs(attrs) {
             attr.parse_nested_meta(|meta| {
@@ -70,7 +70,7 @@ impl Container {
     }
 
     /// `<runtime>::rt`.
-    pub fn rt(&self) -> TokenStream {
+    pub(crate) fn rt(&self) -> TokenStream {
         match &self.krate {
             Some(path) => quote!(#path::rt),
             None => quote!(::atlex::rt),
@@ -79,7 +79,7 @@ impl Container {
 }
 
 /// A lexicon default.
-pub enum Default {
+pub(crate) enum Default {
     /// A string (`"latest"`).
     Str(LitStr),
     /// A boolean or an integer (`true`, `50`, `-1`).
@@ -97,7 +97,7 @@ fn parse_int(input: syn::parse::ParseStream) -> syn::Result<TokenStream> {
 
 /// Attributes of a field.
 #[derive(Default)]
-pub struct FieldAttrs {
+pub(crate) struct FieldAttrs {
     pub rename: Option<LitStr>,
     pub required: bool,
     pub default: Option<Default>,
@@ -107,7 +107,7 @@ pub struct FieldAttrs {
 }
 
 impl FieldAttrs {
-    pub fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
+    pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
         let mut out = Self::default();
         for attr in lex_attrs(attrs) {
             attr.parse_nested_meta(|meta| {
@@ -148,7 +148,7 @@ impl FieldAttrs {
 
 /// Constraints where a value is used.
 #[derive(Default)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// `name: value` pairs of `rt::Rules`.
     entries: Vec<(Ident, TokenStream)>,
     items: Option<Box<Rules>>,
@@ -231,7 +231,7 @@ impl Rules {
     }
 
     /// An `rt::Rules` constant expression.
-    pub fn tokens(&self, rt: &TokenStream) -> TokenStream {
+    pub(crate) fn tokens(&self, rt: &TokenStream) -> TokenStream {
         let names = self.entries.iter().map(|(n, _)| n);
         let values = self.entries.iter().map(|(_, v)| v);
         let items = self.items.as_ref().map(|items| {
@@ -245,7 +245,7 @@ impl Rules {
 /// Attributes of an enum variant: a string (a union member's `$type`, a
 /// string enum's value) or flags.
 #[derive(Default)]
-pub struct VariantAttrs {
+pub(crate) struct VariantAttrs {
     pub value: Option<LitStr>,
     pub rename: Option<LitStr>,
     pub unknown: bool,
@@ -253,7 +253,7 @@ pub struct VariantAttrs {
 }
 
 impl VariantAttrs {
-    pub fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
+    pub(crate) fn parse(attrs: &[Attribute]) -> syn::Result<Self> {
         let mut out = Self::default();
         for attr in lex_attrs(attrs) {
             attr.parse_args_with(|input: syn::parse::ParseStream| {
@@ -299,13 +299,13 @@ fn lex_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
 }
 
 /// The doc attributes among `attrs`.
-pub fn docs(attrs: &[Attribute]) -> Vec<&Attribute> {
+pub(crate) fn docs(attrs: &[Attribute]) -> Vec<&Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("doc")).collect()
 }
 
 /// The JSON name of a field that does not name its own (the contract with
 /// the generator, in `atlex-names`).
-pub fn wire_name(ident: &Ident) -> String {
+pub(crate) fn wire_name(ident: &Ident) -> String {
     atlex_names::wire_name(&ident.to_string())
 }
 

@@ -8,12 +8,12 @@ use syn::{DeriveInput, LitStr};
 
 use crate::attrs::Container;
 
-pub fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
-    expand_endpoint(input, cfg!(feature = "prebuilt-bodies"))
+pub(crate) fn endpoint(input: &DeriveInput) -> syn::Result<TokenStream> {
+    expand_endpoint(input, cfg!(feature = "json-bodies-in-bindings"))
 }
 
-/// The `Endpoint` impl; with `prebuilt`, JSON bodies' methods of its own.
-fn expand_endpoint(input: &DeriveInput, prebuilt: bool) -> syn::Result<TokenStream> {
+/// The `Endpoint` impl; with `in_bindings`, JSON bodies' methods of its own.
+fn expand_endpoint(input: &DeriveInput, in_bindings: bool) -> syn::Result<TokenStream> {
     let c = Container::parse(&input.attrs)?;
     let rt = c.rt();
     let name = &input.ident;
@@ -30,11 +30,11 @@ fn expand_endpoint(input: &DeriveInput, prebuilt: bool) -> syn::Result<TokenStre
     let params = if c.params { quote!(Params) } else { quote!(()) };
     let (input_ty, input_encoding, input_codec) = body(c.input.as_ref(), quote!(Input), &rt);
     let (output_ty, output_encoding, output_codec) = body(c.output.as_ref(), quote!(Output), &rt);
-    // With `prebuilt-bodies`, in optimized builds, JSON bodies get their
+    // With `json-bodies-in-bindings`, in optimized builds, JSON bodies get their
     // codec calls compiled here, in the bindings crate, not in each program
     // that calls the endpoint (see `Endpoint::decode_output`).
-    let input_json = prebuilt && is_json(c.input.as_ref());
-    let output_json = prebuilt && is_json(c.output.as_ref());
+    let input_json = in_bindings && is_json(c.input.as_ref());
+    let output_json = in_bindings && is_json(c.output.as_ref());
     let mut bodies = TokenStream::new();
     if output_json {
         bodies.extend(json_methods("output", &output_ty, &rt));
@@ -117,7 +117,7 @@ fn body(
     }
 }
 
-pub fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
     let c = Container::parse(&input.attrs)?;
     let rt = c.rt();
     let name = &input.ident;
@@ -149,8 +149,8 @@ mod tests {
 
     /// The body methods an expansion overrides, each with the attributes
     /// before it.
-    fn overrides(input: syn::DeriveInput, prebuilt: bool) -> Vec<String> {
-        let expanded = expand_endpoint(&input, prebuilt).unwrap().to_string();
+    fn overrides(input: syn::DeriveInput, in_bindings: bool) -> Vec<String> {
+        let expanded = expand_endpoint(&input, in_bindings).unwrap().to_string();
         let mut found = Vec::new();
         let mut rest = expanded.as_str();
         while let Some(at) = rest.find(" fn ") {
@@ -167,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn with_prebuilt_bodies_json_bodies_are_compiled_with_the_bindings() {
+    fn json_bodies_in_bindings_override_the_body_methods_of_optimized_builds() {
         let procedure: syn::DeriveInput = syn::parse_quote! {
             #[lex(procedure = "a.b.c", input = "application/json", output = "application/json")]
             struct C;

@@ -59,7 +59,7 @@ struct UnionMember<'a> {
     cfg: Vec<&'a Attribute>,
 }
 
-pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
     let serde = quote!(#rt::serde);
@@ -240,7 +240,7 @@ pub fn union(input: &DeriveInput) -> syn::Result<TokenStream> {
     })
 }
 
-pub fn string_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn string_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
     let serde = quote!(#rt::serde);
@@ -356,7 +356,7 @@ pub fn string_enum(input: &DeriveInput) -> syn::Result<TokenStream> {
     })
 }
 
-pub fn endpoint_error(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn endpoint_error(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
     let serde = quote!(#rt::serde);

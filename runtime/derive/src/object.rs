@@ -160,7 +160,7 @@ pub(crate) fn map_param(name: &Ident) -> Ident {
     }
 }
 
-pub fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn object(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
     let serde = quote!(#rt::serde);
@@ -809,7 +809,7 @@ fn default_accessor(f: &Field<'_>) -> Option<TokenStream> {
     })
 }
 
-pub fn params(input: &DeriveInput) -> syn::Result<TokenStream> {
+pub(crate) fn params(input: &DeriveInput) -> syn::Result<TokenStream> {
     let container = Container::parse(&input.attrs)?;
     let rt = container.rt();
     let name = &input.ident;

@@ -15,15 +15,19 @@
 //!   keep every record as data;
 //! - one record type, for a stream already filtered to its collection.
 //!
-//! ```ignore
-//! use atlex_repo::firehose::{Action, RepoCommit as _};
+//! ```
+//! use atlex::firehose::{Action, RepoCommit as _};
 //! use atlex_lexicons::Record;
+//! use atlex_lexicons::com::atproto::sync::subscribe_repos::Commit;
 //!
-//! for op in commit.decode_ops::<Record>()? {
-//!     let op = op?;
-//!     if let (Action::Create, Some(Record::AppBskyFeedPost(post))) = (&op.action, &op.record) {
-//!         println!("{} posted at://{}/{}/{}: {}", commit.repo, commit.repo, op.collection, op.rkey, post.text);
+//! fn print_posts(commit: &Commit) -> Result<(), Box<dyn std::error::Error>> {
+//!     for op in commit.decode_ops::<Record>()? {
+//!         let op = op?;
+//!         if let (Action::Create, Some(Record::AppBskyFeedPost(post))) = (&op.action, &op.record) {
+//!             println!("{} posted at://{}/{}/{}: {}", commit.repo, commit.repo, op.collection, op.rkey, post.text);
+//!         }
 //!     }
+//!     Ok(())
 //! }
 //! ```
 //!

@@ -9,14 +9,23 @@
 //! [`axum::Router`], which can be served, merged with other routes and wrapped
 //! in layers like any other.
 //!
-//! ```ignore
-//! use atlex_core::error::CommonError;
-//! use atlex_server::XrpcRouter;
-//! use atlex_core::service::{HandlerError, HandlerResult, Request};
-//! use atlex_core::types::Did;
-//! use atlex_lexicons::chat::bsky::convo::{self, leave_convo, list_convos};
+//! ```no_run
+//! use atlex::server::{CommonError, HandlerError, HandlerResult, Request, XrpcRouter};
+//! use atlex::types::Did;
+//! use atlex_lexicons::chat::bsky::convo::{self, defs::ConvoView, leave_convo, list_convos};
 //!
 //! struct Chat {/* database handles, … */}
+//! # impl Chat {
+//! #     async fn page_of_convos(&self, _: &Did, _: i64) -> (Vec<ConvoView>, Option<String>) {
+//! #         (Vec::new(), None)
+//! #     }
+//! #     async fn owns(&self, _: &Did, _: &str) -> bool {
+//! #         false
+//! #     }
+//! #     async fn leave(&self, _: &Did, _: &str) -> String {
+//! #         String::new()
+//! #     }
+//! # }
 //!
 //! impl convo::Service for Chat {
 //!     async fn list_convos(
@@ -28,7 +37,9 @@
 //!         // Already checked against the lexicon: 1..=100, 50 when absent.
 //!         let limit = request.params.limit_or_default();
 //!         let (convos, cursor) = self.page_of_convos(caller, limit).await;
-//!         Ok(list_convos::Output { cursor, convos })
+//!         let mut output = list_convos::Output::new(convos);
+//!         output.cursor = cursor;
+//!         Ok(output)
 //!     }
 //!
 //!     async fn leave_convo(
@@ -44,7 +55,7 @@
 //!             }));
 //!         }
 //!         let rev = self.leave(caller, &convo_id).await;
-//!         Ok(leave_convo::Output { convo_id, rev })
+//!         Ok(leave_convo::Output::builder().convo_id(convo_id).rev(rev).build())
 //!     }
 //!
 //!     // Every method not written here answers 501 MethodNotImplemented.
@@ -52,7 +63,8 @@
 //!
 //! /// Your token check (a JWT, a session lookup, …).
 //! fn verify_access_token(token: &str) -> Option<Did> {
-//!     # unimplemented!()
+//!     # let _ = token;
+//!     # None
 //! }
 //!
 //! #[tokio::main]
@@ -228,6 +240,16 @@ mod subscription;
 
 pub use auth::{AuthRequest, Authenticator, Rejection};
 
+// What handlers take, return and answer with, defined in `atlex-core` (the
+// generated `Service` traits name them there), re-exported here next to the
+// router.
+pub use atlex_core::error::CommonError;
+pub use atlex_core::service::{
+    HandlerError, HandlerResult, Messages, Registry, Request, RequestContext, SubscriptionRequest,
+    SubscriptionResult,
+};
+pub use atlex_core::validate::ValidationMode;
+
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -243,12 +265,8 @@ use axum::response::Response;
 use http::HeaderMap;
 
 use atlex_core::binding::{self, Binding, PathTemplate};
-use atlex_core::error::CommonError;
-use atlex_core::service::{
-    HandlerResult, Registry, Request, SubscriptionRequest, SubscriptionResult,
-};
 use atlex_core::types::{Did, Nsid};
-use atlex_core::validate::{ValidationError, ValidationMode, ViolationHook};
+use atlex_core::validate::{ValidationError, ViolationHook};
 use atlex_core::xrpc::{Endpoint, EndpointKind, Subscription};
 
 /// The body limit of a new [`XrpcRouter`]: 1 MiB.
@@ -377,10 +395,20 @@ impl<S: Send + Sync + 'static> XrpcRouter<S> {
     /// declares `ReactionInvalidValue` for unacceptable values, so a server
     /// can answer a two-grapheme value with that error:
     ///
-    /// ```ignore
-    /// router.map_invalid_input::<add_reaction::AddReaction>(|violations| {
-    ///     Some(add_reaction::Error::ReactionInvalidValue { message: Some(violations.to_string()) })
-    /// })
+    /// ```
+    /// use atlex::server::XrpcRouter;
+    /// use atlex_lexicons::chat::bsky::convo::{self, add_reaction};
+    ///
+    /// struct Chat;
+    /// impl convo::Service for Chat {}
+    ///
+    /// let router = XrpcRouter::new(Chat)
+    ///     .mount(convo::register)
+    ///     .map_invalid_input::<add_reaction::AddReaction>(|violations| {
+    ///         Some(add_reaction::Error::ReactionInvalidValue {
+    ///             message: Some(violations.to_string()),
+    ///         })
+    ///     });
     /// ```
     pub fn map_invalid_input<E: Endpoint + 'static>(
         mut self,

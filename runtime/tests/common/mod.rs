@@ -1,55 +1,5 @@
-//! What the runtime's tests share: error enums written the way
-//! `atlex-codegen` writes them.
-
-/// An endpoint's error enum: one `{ message }` variant per declared error
-/// name, and `Unknown` for any other name, with `EndpointError`, `Display`
-/// (`name: message`) and `Error`.
-macro_rules! endpoint_error {
-    ($name:ident { $($variant:ident),* $(,)? }) => {
-        #[derive(Clone, Debug, PartialEq, Eq)]
-        pub enum $name {
-            $($variant { message: Option<String> },)*
-            Unknown(atlex::xrpc::UnknownError),
-        }
-
-        impl atlex::xrpc::EndpointError for $name {
-            const DECLARED: &'static [&'static str] = &[$(stringify!($variant)),*];
-
-            fn from_parts(error: String, message: Option<String>) -> Self {
-                match error.as_str() {
-                    $(stringify!($variant) => Self::$variant { message },)*
-                    _ => Self::Unknown(atlex::xrpc::UnknownError { error, message }),
-                }
-            }
-
-            fn name(&self) -> &str {
-                match self {
-                    $(Self::$variant { .. } => stringify!($variant),)*
-                    Self::Unknown(error) => &error.error,
-                }
-            }
-
-            fn message(&self) -> Option<&str> {
-                match self {
-                    $(Self::$variant { message } => message.as_deref(),)*
-                    Self::Unknown(error) => error.message.as_deref(),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let name = atlex::xrpc::EndpointError::name(self);
-                match atlex::xrpc::EndpointError::message(self) {
-                    Some(message) => write!(f, "{name}: {message}"),
-                    None => f.write_str(name),
-                }
-            }
-        }
-
-        impl std::error::Error for $name {}
-    };
-}
+//! What the runtime's tests share: endpoints that override the body methods
+//! of another, and the varints of CAR files.
 
 /// `impl Endpoint for $name` with the required items of endpoint `$base`
 /// and the provided methods given (a test endpoint that overrides some).
@@ -77,7 +27,7 @@ macro_rules! endpoint_as {
 
 /// `n` as an unsigned LEB128 varint, as CAR files write lengths.
 #[allow(dead_code)] // Only the CAR tests use it.
-pub fn varint(mut n: u64) -> Vec<u8> {
+pub(crate) fn varint(mut n: u64) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let byte = (n & 0x7f) as u8;

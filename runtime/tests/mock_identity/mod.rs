@@ -22,12 +22,12 @@ use hickory_resolver::proto::op::{Message, ResponseCode};
 use hickory_resolver::proto::rr::rdata::TXT;
 use hickory_resolver::proto::rr::{RData, Record};
 
-pub const ALICE: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
-pub const BOB: &str = "did:plc:bobbobbobbobbobbobbobbob";
-pub const ALICE_KEY: &str = "zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF";
+pub(crate) const ALICE: &str = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+pub(crate) const BOB: &str = "did:plc:bobbobbobbobbobbobbobbob";
+pub(crate) const ALICE_KEY: &str = "zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF";
 
 /// Hosts the HTTP client sends to the mock server.
-pub const HOSTS: &[&str] = &[
+pub(crate) const HOSTS: &[&str] = &[
     "alice.test",
     "bob.test",
     "nobody.test",
@@ -40,7 +40,7 @@ pub const HOSTS: &[&str] = &[
 
 /// What the mock HTTP server answers at a path.
 #[derive(Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     Json(serde_json::Value),
     Text(&'static str),
     Status(u16),
@@ -54,7 +54,7 @@ pub enum Reply {
 }
 
 #[derive(Default)]
-pub struct Http {
+pub(crate) struct Http {
     /// `host path` → reply (`127.0.0.1 /did:plc:…` for the directory).
     pub replies: Mutex<HashMap<String, Reply>>,
     /// Requests received per `host path`.
@@ -64,14 +64,14 @@ pub struct Http {
 }
 
 impl Http {
-    pub fn set(&self, host: &str, path: &str, reply: Reply) {
+    pub(crate) fn set(&self, host: &str, path: &str, reply: Reply) {
         self.replies
             .lock()
             .unwrap()
             .insert(format!("{host} {path}"), reply);
     }
 
-    pub fn hits(&self, host: &str, path: &str) -> usize {
+    pub(crate) fn hits(&self, host: &str, path: &str) -> usize {
         self.hits
             .lock()
             .unwrap()
@@ -81,7 +81,7 @@ impl Http {
     }
 }
 
-pub async fn answer(
+pub(crate) async fn answer(
     State(http): State<Arc<Http>>,
     Path(path): Path<String>,
     headers: HeaderMap,
@@ -123,18 +123,18 @@ pub async fn answer(
 /// The mock DNS server's TXT records, by lowercase name without the final
 /// dot; `hang` makes it read queries and never answer.
 #[derive(Default)]
-pub struct Dns {
+pub(crate) struct Dns {
     pub records: Mutex<HashMap<String, Vec<Vec<&'static [u8]>>>>,
     pub hang: std::sync::atomic::AtomicBool,
     pub queries: AtomicUsize,
 }
 
 impl Dns {
-    pub fn txt(&self, name: &str, value: &'static str) {
+    pub(crate) fn txt(&self, name: &str, value: &'static str) {
         self.txt_parts(name, vec![value.as_bytes()]);
     }
 
-    pub fn txt_parts(&self, name: &str, parts: Vec<&'static [u8]>) {
+    pub(crate) fn txt_parts(&self, name: &str, parts: Vec<&'static [u8]>) {
         self.records
             .lock()
             .unwrap()
@@ -144,7 +144,7 @@ impl Dns {
     }
 }
 
-pub async fn serve_dns(dns: Arc<Dns>) -> SocketAddr {
+pub(crate) async fn serve_dns(dns: Arc<Dns>) -> SocketAddr {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
     tokio::spawn(async move {
@@ -189,7 +189,7 @@ pub async fn serve_dns(dns: Arc<Dns>) -> SocketAddr {
     addr
 }
 
-pub struct Mocks {
+pub(crate) struct Mocks {
     pub http: Arc<Http>,
     pub dns: Arc<Dns>,
     pub http_addr: SocketAddr,
@@ -197,7 +197,7 @@ pub struct Mocks {
 }
 
 impl Mocks {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let http = Arc::new(Http::default());
         let app = axum::Router::new()
             .route("/{*path}", axum::routing::get(answer))
@@ -215,7 +215,7 @@ impl Mocks {
         }
     }
 
-    pub fn builder(&self) -> atlex::identity::ResolverBuilder {
+    pub(crate) fn builder(&self) -> atlex::identity::ResolverBuilder {
         let mut client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
         for host in HOSTS {
             client = client.resolve(host, self.http_addr);
@@ -228,18 +228,18 @@ impl Mocks {
             .http_client(client.build().unwrap())
     }
 
-    pub fn resolver(&self) -> Resolver {
+    pub(crate) fn resolver(&self) -> Resolver {
         self.builder().build().unwrap()
     }
 
     /// Publishes `did`'s document in the directory.
-    pub fn plc(&self, did: &str, document: serde_json::Value) {
+    pub(crate) fn plc(&self, did: &str, document: serde_json::Value) {
         self.http
             .set("127.0.0.1", &format!("/{did}"), Reply::Json(document));
     }
 }
 
-pub fn document(did: &str, handle: &str) -> serde_json::Value {
+pub(crate) fn document(did: &str, handle: &str) -> serde_json::Value {
     serde_json::json!({
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": did,

@@ -25,8 +25,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use atlex::server::XrpcRouter;
-use atlex::service::{HandlerResult, Request};
+use atlex::server::{HandlerResult, Request, XrpcRouter};
 use atlex_lexicons::chat::bsky::convo::{self as convo, list_convos};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;

@@ -44,7 +44,7 @@ impl Unknown {
 
     /// Encodes a generated type, adding its `$type`.
     pub fn encode<T: LexType + Serialize>(value: &T) -> Result<Self, serde_json::Error> {
-        let json = serde_json::to_value(crate::union::Tagged::new(T::TYPE, value))?;
+        let json = serde_json::to_value(crate::tagged::Tagged::new(T::TYPE, value))?;
         Value::from_json(json)
             .map(Self)
             .map_err(serde::ser::Error::custom)

@@ -10,7 +10,7 @@ use super::error::from_error_frame;
 use super::{Frame, FrameError, SubscriptionError};
 use crate::cbor::{self, DecodeError, EncodeError};
 use crate::data::{Unknown, Value};
-use crate::member::Union;
+use crate::union::Union;
 use crate::xrpc::{EndpointError, Subscription};
 
 /// The `op` of a message frame.
@@ -294,6 +294,6 @@ impl<'de, U: Union> DeserializeSeed<'de> for MemberSeed<U> {
     type Value = U;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<U, D::Error> {
-        crate::member::deserialize_member(self.index, deserializer)
+        crate::union::deserialize_member(self.index, deserializer)
     }
 }

@@ -1,6 +1,6 @@
 //! The `at-uri` format.
 
-use super::{Reason, at_identifier, nsid, record_key};
+use super::{Reason, RecordKey, at_identifier, nsid, record_key};
 
 /// Longest AT URI accepted, in bytes.
 const MAX_LEN: usize = 8 * 1024;
@@ -31,9 +31,10 @@ impl AtUri {
     }
 
     /// The record key, if there is one: `abc` in
-    /// `at://did:plc:asdf123/app.bsky.feed.post/abc`.
-    pub fn rkey(&self) -> Option<&str> {
-        self.parts().2
+    /// `at://did:plc:asdf123/app.bsky.feed.post/abc`. The URI was checked
+    /// whole, so the key is a valid [`RecordKey`].
+    pub fn rkey(&self) -> Option<RecordKey> {
+        self.parts().2.map(RecordKey::from_checked)
     }
 
     fn parts(&self) -> (&str, Option<&str>, Option<&str>) {
@@ -116,7 +117,7 @@ mod tests {
         let uri = AtUri::new("at://did:plc:asdf123/app.bsky.feed.post/3jzfcijpj2z2a").unwrap();
         assert_eq!(uri.authority(), "did:plc:asdf123");
         assert_eq!(uri.collection(), Some("app.bsky.feed.post"));
-        assert_eq!(uri.rkey(), Some("3jzfcijpj2z2a"));
+        assert_eq!(uri.rkey(), Some(RecordKey::new("3jzfcijpj2z2a").unwrap()));
 
         let uri = AtUri::new("at://alice.test/app.bsky.feed.post").unwrap();
         assert_eq!(uri.authority(), "alice.test");

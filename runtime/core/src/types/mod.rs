@@ -187,7 +187,6 @@ pub use self::at_uri::AtUri;
 pub use self::cid::Cid;
 #[doc(hidden)]
 pub use self::cid::MAX_CID_BYTES;
-#[cfg(feature = "cbor")]
 #[doc(hidden)]
 pub use self::cid::write_binary;
 pub use self::datetime::Datetime;

@@ -14,6 +14,15 @@ string_newtype! {
     RecordKey, "record-key"
 }
 
+impl RecordKey {
+    /// Wraps `key`, a part of a string already checked whole (the record key
+    /// of a valid AT URI), without checking it again.
+    pub(super) fn from_checked(key: &str) -> Self {
+        debug_assert!(check(key).is_ok(), "{key:?} is not a record key");
+        Self(key.to_owned())
+    }
+}
+
 impl From<Tid> for RecordKey {
     /// Every TID is a valid record key.
     fn from(tid: Tid) -> Self {

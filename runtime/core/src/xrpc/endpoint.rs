@@ -50,7 +50,7 @@ pub trait Endpoint {
     /// a successful response, and the way to read one fetched by other means.
     ///
     /// The four body methods only call the codecs. With the runtime's
-    /// `prebuilt-bodies` feature, in an optimized build (without debug
+    /// `json-bodies-in-bindings` feature, in an optimized build (without debug
     /// assertions), generated endpoints with JSON bodies implement them
     /// again, with the same bodies, as ordinary functions of the bindings
     /// crate: the decoders and encoders they reach are then compiled and
@@ -115,7 +115,7 @@ pub trait Subscription: 'static {
     type Params: Params + Validate + Send + Sync + 'static;
     /// The union of message types the stream carries; each frame's `t` names
     /// a member.
-    type Message: crate::member::Union
+    type Message: crate::union::Union
         + serde::Serialize
         + serde::de::DeserializeOwned
         + Validate

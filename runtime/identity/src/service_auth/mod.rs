@@ -35,6 +35,7 @@ pub use jwt::{Claims, DEFAULT_LIFETIME, Decoded, Header, ServiceToken};
 use std::time::Duration;
 
 use crate::identity::{ATPROTO_KEY, IdentityError, Resolver};
+use atlex_core::error::ServiceAuthRejection;
 use atlex_core::types::{Did, Nsid};
 
 /// How far `exp` and `iat` may be off, by default: clocks differ.
@@ -110,16 +111,26 @@ pub enum ServiceAuthError {
 impl ServiceAuthError {
     /// The XRPC error name answered for it.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::BadJwt(_) | Self::NotYetValid { .. } => "BadJwt",
-            Self::BadJwtType(_) => "BadJwtType",
-            Self::Expired { .. } => "JwtExpired",
-            Self::BadAudience { .. } => "BadJwtAudience",
-            Self::BadLexiconMethod { .. } => "BadJwtLexiconMethod",
-            Self::BadJwtIss(_) => "BadJwtIss",
-            Self::BadJwtSignature(_) => "BadJwtSignature",
-            Self::Resolution(_) => "UpstreamFailure",
+        match self.rejection() {
+            Some(rejection) => rejection.name(),
+            None => "UpstreamFailure",
         }
+    }
+
+    /// Which check the token failed, as the caller's client reads it
+    /// ([`CommonError::ServiceAuth`](atlex_core::error::CommonError::ServiceAuth));
+    /// `None` for a resolution that failed on the way.
+    pub fn rejection(&self) -> Option<ServiceAuthRejection> {
+        Some(match self {
+            Self::BadJwt(_) | Self::NotYetValid { .. } => ServiceAuthRejection::BadJwt,
+            Self::BadJwtType(_) => ServiceAuthRejection::BadJwtType,
+            Self::Expired { .. } => ServiceAuthRejection::JwtExpired,
+            Self::BadAudience { .. } => ServiceAuthRejection::BadJwtAudience,
+            Self::BadLexiconMethod { .. } => ServiceAuthRejection::BadJwtLexiconMethod,
+            Self::BadJwtIss(_) => ServiceAuthRejection::BadJwtIss,
+            Self::BadJwtSignature(_) => ServiceAuthRejection::BadJwtSignature,
+            Self::Resolution(_) => return None,
+        })
     }
 
     /// The HTTP status answered for it: 401, or 502 for a resolution that

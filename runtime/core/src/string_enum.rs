@@ -1,5 +1,7 @@
-//! A small serde helper that generated `Deserialize` impls call: strings
-//! mapped through a parser. Generated code reaches it through [`crate::rt`].
+//! String enums (`#[derive(atlex::rt::StringEnum)]`, a lexicon string with
+//! `knownValues` or `enum`): their `Deserialize` impls read the string,
+//! borrowed or owned, and map it to a variant with [`deserialize_str`].
+//! Generated code reaches it through [`crate::rt`].
 
 use std::fmt;
 
