@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// A firehose commit as the target reads it: what `CommitCheck` needs.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CommitInput {
+pub(crate) struct CommitInput {
     /// The repository's DID.
     pub repo: String,
     /// The commit's CID.
@@ -40,7 +40,7 @@ pub struct CommitInput {
 
 /// One op of a [`CommitInput`], as an event lists it.
 #[derive(Serialize, Deserialize)]
-pub struct InputOp {
+pub(crate) struct InputOp {
     /// `create`, `update`, `delete` or anything.
     pub action: String,
     /// The record's path.
@@ -57,7 +57,7 @@ const MAX_ROOTS: usize = 64;
 const MAX_REBUILT: usize = 512;
 
 /// Checks every property on `data`, panicking when one does not hold.
-pub fn repo_check(data: &[u8]) {
+pub(crate) fn repo_check(data: &[u8]) {
     car_trees(data);
     if let Ok(repo) = read_repo_car(data)
         && let Ok(tree) = repo.tree()

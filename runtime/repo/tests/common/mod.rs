@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// One op, as the fixtures list it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FixtureOp {
+pub(crate) struct FixtureOp {
     pub action: String,
     pub path: String,
     pub cid: Option<Cid>,
@@ -19,7 +19,7 @@ pub struct FixtureOp {
 
 impl FixtureOp {
     /// The op it is.
-    pub fn op(&self) -> Op {
+    pub(crate) fn op(&self) -> Op {
         let path = self.path.clone();
         match (self.action.as_str(), &self.cid, &self.prev) {
             ("create", Some(cid), None) => Op::Create {
@@ -43,7 +43,7 @@ impl FixtureOp {
 /// A commit as a firehose carries it (`fixtures/ts_commits.json`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FirehoseCommit {
+pub(crate) struct FirehoseCommit {
     pub commit: Cid,
     pub prev_data: Cid,
     pub ops: Vec<FixtureOp>,
@@ -52,13 +52,13 @@ pub struct FirehoseCommit {
 
 impl FirehoseCommit {
     /// The CAR of its blocks.
-    pub fn blocks(&self) -> Vec<u8> {
+    pub(crate) fn blocks(&self) -> Vec<u8> {
         base64::engine::general_purpose::STANDARD
             .decode(&self.car)
             .unwrap()
     }
 }
 
-pub fn firehose_commits() -> Vec<FirehoseCommit> {
+pub(crate) fn firehose_commits() -> Vec<FirehoseCommit> {
     serde_json::from_str(include_str!("../fixtures/ts_commits.json")).unwrap()
 }
