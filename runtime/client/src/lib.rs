@@ -1,6 +1,6 @@
 //! A client (feature `client`): calls any endpoint of generated bindings over
 //! HTTP(S), with typed parameters, input, output and errors, as XRPC or as
-//! the endpoint's [binding] says.
+//! the endpoint's [binding](atlex_core::binding) says.
 //!
 //! Every endpoint has a descriptor in its generated module, a unit struct
 //! implementing [`Endpoint`]: `chat.bsky.convo.listConvos` is
