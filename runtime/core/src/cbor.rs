@@ -54,8 +54,8 @@ use sha2::Digest as _;
 
 use crate::data::{Bytes, CidLink, RecordOf, Strictness, Value, decode_with};
 
-mod embedded;
 mod encode;
+pub(crate) mod members;
 
 /// The CID type of this module's functions: [`crate::types::Cid`].
 pub use crate::types::Cid;
@@ -295,10 +295,14 @@ fn decode_first_seed<'de, S: DeserializeSeed<'de> + Clone>(
                 let mut input = Input::new(bytes);
                 let mut de = serde_ipld_dagcbor::de::Deserializer::from_reader(&mut input);
                 let mut track = serde_path_to_error::Track::new();
-                let result =
-                    seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track));
+                let (result, notes) = members::noting(|| {
+                    seed.deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
+                });
                 match result {
-                    Err(err) => Err(DecodeError::new(path_text(&track.path()), describe(&err))),
+                    Err(err) => Err(DecodeError::new(
+                        path_text(&track.path()),
+                        members::within(&notes, describe(&err)),
+                    )),
                     // Decoding is deterministic; should the second pass
                     // succeed all the same, its value is as good.
                     Ok(value) => Ok((value, input.rest)),
@@ -440,7 +444,7 @@ fn path_text(path: &serde_path_to_error::Path) -> String {
 fn describe(err: &Raw) -> String {
     use serde_ipld_dagcbor::DecodeError as E;
     match err {
-        E::Msg(message) => embedded::words(message),
+        E::Msg(message) => message.clone(),
         E::Read(never) => match *never {},
         E::Eof { name, .. } => format!("the input ends inside {}", item(name)),
         E::Mismatch {
@@ -480,50 +484,6 @@ fn describe(err: &Raw) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// The decoder's errors display as their `Debug` form, so a message that
-/// embeds one (a union naming its member, around the member's error) reads
-/// `…: Msg("inner")`. This writes such parts as their text: `…: inner`.
-fn unquote_messages(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(at) = rest.find("Msg(\"") {
-        out.push_str(&rest[..at]);
-        let quoted = &rest[at + 5..];
-        let mut text = String::new();
-        let mut chars = quoted.char_indices();
-        let mut end = None;
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    end = Some(i);
-                    break;
-                }
-                '\\' => match chars.next() {
-                    Some((_, 'n')) => text.push('\n'),
-                    Some((_, 't')) => text.push('\t'),
-                    Some((_, 'r')) => text.push('\r'),
-                    Some((_, other)) => text.push(other),
-                    None => break,
-                },
-                other => text.push(other),
-            }
-        }
-        match end.and_then(|i| quoted[i + 1..].strip_prefix(')')) {
-            Some(after) => {
-                out.push_str(&unquote_messages(&text));
-                rest = after;
-            }
-            // Not the shape expected: keep the text as it is.
-            None => {
-                out.push_str("Msg(\"");
-                rest = quoted;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn item(name: &str) -> String {
@@ -626,19 +586,112 @@ pub fn record_to_vec<T: crate::data::LexType + Serialize>(
 }
 
 #[cfg(test)]
+#[allow(dead_code)]
 mod tests {
     use super::*;
+    use crate::rt;
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    #[lex(crate = "crate", type = "com.example.member")]
+    struct Member {
+        a: i64,
+        number: Option<i64>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Object)]
+    #[lex(crate = "crate", type = "com.example.outer")]
+    struct Outer {
+        inner: Inner,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Union)]
+    #[lex(crate = "crate")]
+    enum Inner {
+        #[lex("com.example.member")]
+        Member(Box<Member>),
+    }
+
+    #[derive(Clone, Debug, PartialEq, rt::Object)]
+    #[lex(crate = "crate")]
+    struct Holder {
+        embed: Outers,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, rt::Union)]
+    #[lex(crate = "crate")]
+    enum Outers {
+        #[lex("com.example.outer")]
+        Outer(Box<Outer>),
+    }
+
+    /// Canonical DAG-CBOR of `{"embed": {"$type": "com.example.outer",
+    /// "inner": {"a": a, "$type": "com.example.member", "number": number}}}`,
+    /// the values given as their encoded bytes.
+    fn nested(a: &[u8], number: &[u8]) -> Vec<u8> {
+        let text = |s: &str| [&[0x60 + s.len() as u8][..], s.as_bytes()].concat();
+        [
+            &[0xa1][..],
+            &text("embed"),
+            &[0xa2],
+            &text("$type"),
+            &[0x71],
+            b"com.example.outer",
+            &text("inner"),
+            &[0xa3],
+            &text("a"),
+            a,
+            &text("$type"),
+            &[0x72],
+            b"com.example.member",
+            &text("number"),
+            number,
+        ]
+        .concat()
+    }
 
     #[test]
-    fn embedded_decoder_messages_read_as_text() {
+    fn errors_inside_union_members_name_the_members_and_read_as_words() {
+        let good = nested(&[0x01], &[0x02]);
+        let holder: Holder = from_slice(&good).unwrap();
+        let Outers::Outer(outer) = &holder.embed;
+        let Inner::Member(member) = &outer.inner;
+        assert_eq!((member.a, member.number), (1, Some(2)));
+
+        // A decoder error after the member's `$type`: described, not its
+        // `Debug` form.
+        let float = nested(&[0x01], &[&[0xfb][..], &2.0f64.to_be_bytes()].concat());
+        let err = from_slice::<Holder>(&float).unwrap_err();
+        assert_eq!(err.path(), "embed.inner.number");
         assert_eq!(
-            unquote_messages(r#"invalid a at b: Msg("invalid c at d: Msg(\"x \\\"y\\\"\")")"#),
-            r#"invalid a at b: invalid c at d: x "y""#
+            err.reason(),
+            "invalid com.example.outer at inner: invalid com.example.member at number: \
+             a float (the data model has none) (0xfb) where an integer was expected"
         );
-        assert_eq!(unquote_messages("plain"), "plain");
+        // The same leniently: 2.0 holds an integer, so it reads as 2.
+        let lenient: Holder = from_slice_lenient(&float).unwrap();
+        assert_eq!(lenient, holder);
+
+        // A field read before the `$type`, replayed (the path ends at the
+        // member, the reason names the field): its message as it is.
+        let string = nested(&[0x61, b'x'], &[0x02]);
+        let err = from_slice::<Holder>(&string).unwrap_err();
+        assert_eq!(err.path(), "embed.inner");
+        assert!(
+            err.reason().starts_with(
+                "invalid com.example.outer at inner: invalid com.example.member at a: invalid type: string \"x\""
+            ),
+            "{err}"
+        );
+
+        // An error of the member as a whole: `a` left out.
+        let mut missing = nested(&[0x01], &[0x02]);
+        let at = missing.iter().position(|b| *b == 0xa3).unwrap();
+        missing[at] = 0xa2;
+        assert_eq!(missing.drain(at + 1..at + 4).as_slice(), b"\x61a\x01");
+        let err = from_slice::<Holder>(&missing).unwrap_err();
         assert_eq!(
-            unquote_messages(r#"odd Msg("unterminated"#),
-            r#"odd Msg("unterminated"#
+            err.reason(),
+            "invalid com.example.outer at inner: invalid com.example.member: missing field `a`"
         );
     }
 }

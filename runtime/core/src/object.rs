@@ -292,6 +292,10 @@ pub struct Fields<'de, A> {
     kept: Option<ExtraFields>,
     /// The union member being decoded, to name in errors.
     member: Option<&'static str>,
+    /// Whether the input is human-readable: a member's errors in DAG-CBOR
+    /// are noted for the decoder to name, not printed (see
+    /// `cbor::members`).
+    human: bool,
     _input: PhantomData<&'de ()>,
 }
 
@@ -300,7 +304,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     /// union member being read, if it is one (its `$type` already read).
     #[inline]
     pub(crate) fn new<T: Object>(map: A, member: Option<&'static str>) -> Self {
-        Self::resumed::<T>(map, member, Vec::new())
+        Self::resumed::<T>(map, member, true, Vec::new())
     }
 
     /// [`new`](Self::new), with the entries read before the member's `$type`
@@ -309,6 +313,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     pub(crate) fn resumed<T: Object>(
         map: A,
         member: Option<&'static str>,
+        human: bool,
         before: Vec<(String, Value)>,
     ) -> Self {
         Self {
@@ -328,6 +333,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
             own_type: T::TYPE_NAME,
             kept: T::KEEPS_UNKNOWN.then(ExtraFields::default),
             member,
+            human,
             _input: PhantomData,
         }
     }
@@ -504,8 +510,10 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
     fn field_error(&self, err: A::Error) -> A::Error {
         let field = self.names[self.current];
         match self.member {
-            Some(member) => de::Error::custom(format_args!("invalid {member} at {field}: {err}")),
-            None => err,
+            Some(member) if !self.noted(member, Some(field)) => {
+                de::Error::custom(format_args!("invalid {member} at {field}: {err}"))
+            }
+            _ => err,
         }
     }
 
@@ -551,8 +559,23 @@ impl<'de, A: MapAccess<'de>> Fields<'de, A> {
 
     fn wrap(&self, err: A::Error) -> A::Error {
         match self.member {
-            None => err,
-            Some(member) => de::Error::custom(format_args!("invalid {member}: {err}")),
+            Some(member) if !self.noted(member, None) => {
+                de::Error::custom(format_args!("invalid {member}: {err}"))
+            }
+            _ => err,
+        }
+    }
+
+    /// Whether an error of `member` (at `field`) is noted for the DAG-CBOR
+    /// decoder to name, to be passed on as it is: its errors print as their
+    /// `Debug` form, so it describes them itself.
+    fn noted(&self, member: &'static str, field: Option<&'static str>) -> bool {
+        #[cfg(feature = "cbor")]
+        return !self.human && crate::cbor::members::note(member, field);
+        #[cfg(not(feature = "cbor"))]
+        {
+            let _ = (member, field, self.human);
+            false
         }
     }
 }

@@ -248,6 +248,7 @@ impl<'de, A: MapAccess<'de>> Member<'de, A> {
         T::decode(Fields::resumed::<T>(
             self.map,
             Some(self.type_name),
+            self.human,
             self.before,
         ))
         .map(Box::new)
