@@ -194,12 +194,16 @@ mod verifier {
                     reason: "not a DID".into(),
                 })
             })?;
-            let document = self.resolver.resolve_did(&did).await?;
-            let key = document.verification_key(ATPROTO_LABEL)?;
+            let key = self
+                .resolver
+                .verification_key(&did, ATPROTO_LABEL, false)
+                .await?;
             match verify(label, &key) {
                 Err(LabelError::Signature(SignatureError::Mismatch)) => {
-                    let document = self.resolver.refresh_did(&did).await?;
-                    let fresh = document.verification_key(ATPROTO_LABEL)?;
+                    let fresh = self
+                        .resolver
+                        .verification_key(&did, ATPROTO_LABEL, true)
+                        .await?;
                     if fresh == key {
                         return Err(LabelError::Signature(SignatureError::Mismatch));
                     }

@@ -195,12 +195,24 @@ impl Resolver {
 
     /// The atproto signing key of `did`; `fresh` skips the cache.
     pub async fn signing_key(&self, did: &Did, fresh: bool) -> Result<PublicKey, IdentityError> {
+        self.verification_key(did, document::ATPROTO_KEY, fresh)
+            .await
+    }
+
+    /// The key of verification method `#<fragment>` of `did`'s document
+    /// (`atproto_label` for a labeler's); `fresh` skips the cache.
+    pub async fn verification_key(
+        &self,
+        did: &Did,
+        fragment: &str,
+        fresh: bool,
+    ) -> Result<PublicKey, IdentityError> {
         let document = if fresh {
             self.refresh_did(did).await?
         } else {
             self.resolve_did(did).await?
         };
-        document.signing_key()
+        document.verification_key(fragment)
     }
 
     /// Resolves a handle or a DID to the account's DID and document, and
