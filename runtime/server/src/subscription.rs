@@ -23,12 +23,12 @@ pub(super) use live::SubscriptionRoute;
 /// `subscriptions` feature: answers 501 `MethodNotImplemented`, saying why.
 #[cfg(not(feature = "subscriptions"))]
 pub(super) struct SubscriptionRoute<E, S, F> {
-    endpoint: PhantomData<fn() -> Unused<E, S, F>>,
+    endpoint: Unused<E, S, F>,
 }
 
 /// The route's type parameters, which it holds nothing of.
 #[cfg(not(feature = "subscriptions"))]
-type Unused<E, S, F> = (E, S, F);
+type Unused<E, S, F> = PhantomData<fn() -> (E, S, F)>;
 
 #[cfg(not(feature = "subscriptions"))]
 impl<E, S, F> SubscriptionRoute<E, S, F> {
