@@ -36,7 +36,7 @@ use crate::ir::{
 use crate::lexicon::StringFormat;
 use crate::names::{Names, wire_name};
 
-pub(crate) use docs::{docs, ident, path_tokens};
+pub(crate) use docs::{docs, docs_or, ident, path_tokens};
 pub(crate) use records::record_dispatch;
 pub(crate) use service::service;
 
@@ -338,7 +338,7 @@ impl<'a> Emitter<'a> {
 
     fn type_decl(&self, id: TypeId) -> TokenStream {
         let decl = self.ir.get(id);
-        let doc = docs(decl.description.as_deref());
+        let doc = docs_or(decl.description.as_deref(), || self.undescribed_type(id));
         match &decl.kind {
             TypeKind::Struct(s) => self.structure(id, s, doc),
             TypeKind::Union(u) => self.union(id, u, doc),
@@ -356,6 +356,45 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The doc of a type whose lexicon gives no description: what it is, by
+    /// the name the lexicon gives it.
+    fn undescribed_type(&self, id: TypeId) -> String {
+        let decl = self.ir.get(id);
+        let module = &decl.module;
+        match &decl.hint {
+            NameHint::Def(def) => {
+                let reference = if def == "main" {
+                    module.clone()
+                } else {
+                    format!("{module}#{def}")
+                };
+                match &decl.kind {
+                    TypeKind::Struct(StructIr {
+                        role: StructRole::Record { .. },
+                        ..
+                    }) => format!("The record `{reference}`."),
+                    TypeKind::StringEnum(_) => format!("The values of `{reference}`."),
+                    _ => format!("The definition `{reference}`."),
+                }
+            }
+            NameHint::Part(part) => match part {
+                Part::Params => format!("The parameters of `{module}`."),
+                Part::Input => format!("The input of `{module}`."),
+                Part::Output => format!("The output of `{module}`."),
+                Part::Message => format!("A message of `{module}`."),
+                Part::Error => format!("The errors of `{module}`."),
+            },
+            NameHint::Inline { owner, field, item } => {
+                let owner = self.type_name(*owner);
+                if *item {
+                    format!("An item of `{owner}`'s property `{field}`.")
+                } else {
+                    format!("The value of `{owner}`'s property `{field}`.")
+                }
+            }
+        }
+    }
+
     fn structure(&self, id: TypeId, s: &StructIr, doc: TokenStream) -> TokenStream {
         let rt = &self.rt;
         let name = self.type_name(id);
@@ -364,7 +403,10 @@ impl<'a> Emitter<'a> {
             let field_name = self.field_name(id, j);
             let field_ident = ident(field_name);
             let ty = self.field_ty(field);
-            let field_doc = docs(field.description.as_deref());
+            let field_doc = docs_or(field.description.as_deref(), || match s.role {
+                StructRole::Params => format!("The parameter `{}`.", field.name),
+                _ => format!("The property `{}`.", field.name),
+            });
             let mut args: Vec<TokenStream> = Vec::new();
             if wire_name(field_name) != field.name {
                 let json = &field.name;
@@ -479,7 +521,9 @@ impl<'a> Emitter<'a> {
             let variant = self.variant(id, j, "Member");
             let ty = self.type_path(member.target);
             let type_name = &member.type_name;
+            let doc = docs(Some(&format!("A `{type_name}`.")));
             variants.push(quote! {
+                #doc
                 #[lex(#type_name)]
                 #variant(#boxed<#ty>),
             });
@@ -511,7 +555,9 @@ impl<'a> Emitter<'a> {
         let mut variants = Vec::new();
         for (j, value) in e.values.iter().enumerate() {
             let variant = self.variant(id, j, "Value");
+            let doc = docs(Some(&format!("The value `{value}`.")));
             variants.push(quote! {
+                #doc
                 #[lex(#value)]
                 #variant,
             });
@@ -558,7 +604,9 @@ impl<'a> Emitter<'a> {
         let mut variants = Vec::new();
         for (j, error) in errors.iter().enumerate() {
             let variant = self.variant(id, j, "Declared");
-            let doc = docs(error.description.as_deref());
+            let doc = docs_or(error.description.as_deref(), || {
+                format!("The error `{}`.", error.name)
+            });
             let rename = (variant != error.name).then(|| {
                 let wire = &error.name;
                 quote!(#[lex(rename = #wire)])
@@ -566,7 +614,10 @@ impl<'a> Emitter<'a> {
             variants.push(quote! {
                 #doc
                 #rename
-                #variant { message: #option<#string> },
+                #variant {
+                    /// The message the server sent with the error, if any.
+                    message: #option<#string>,
+                },
             });
         }
         let catch_all = ident(

@@ -14,7 +14,7 @@ use atlex_lexicons::app::bsky::feed::post;
 use atlex_lexicons::chat::bsky::convo::{defs, list_convos};
 
 /// Checks every property on `data`, panicking when one does not hold.
-pub fn cbor_decode(data: &[u8]) {
+pub(crate) fn cbor_decode(data: &[u8]) {
     if let Ok(value) = cbor::from_slice::<Value>(data) {
         assert_eq!(
             cbor::to_vec(&value).unwrap(),

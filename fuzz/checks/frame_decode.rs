@@ -21,7 +21,7 @@ use atlex_lexicons::com::atproto::label::subscribe_labels::SubscribeLabels;
 use atlex_lexicons::com::atproto::sync::subscribe_repos::{Message, SubscribeRepos};
 
 /// Checks every property on `data`, panicking when one does not hold.
-pub fn frame_decode(data: &[u8]) {
+pub(crate) fn frame_decode(data: &[u8]) {
     let view = FrameView::parse(data);
     match (&view, Frame::from_bytes(data.to_vec())) {
         (Ok(view), Ok(frame)) => {

@@ -111,6 +111,7 @@ pub mod com {
                 /// The NSID of this lexicon.
                 pub const NSID: &str = "com.example.awkward.builder";
 
+                /// The definition `com.example.awkward.builder#pair`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(
                     type = "com.example.awkward.builder#pair",
@@ -118,17 +119,21 @@ pub mod com {
                 )]
                 #[non_exhaustive]
                 pub struct Pair {
+                    /// The property `left`.
                     pub left: String,
+                    /// The property `right`.
                     pub right: String,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.awkward.builder#pairBuilder`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.builder#pairBuilder")]
                 #[non_exhaustive]
                 pub struct PairBuilder {
+                    /// The property `note`.
                     pub note: Option<String>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -206,23 +211,33 @@ pub mod com {
                             .with_status_errors(&[(503, "NotEnoughResources")]),
                     )
                     .with_check_request(true);
+                /// The parameters of `com.example.awkward.getThing`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
                 #[non_exhaustive]
                 pub struct Params {
+                    /// The parameter `actor`.
                     pub actor: ::atlex::rt::AtIdentifier,
+                    /// The parameter `limit`.
                     #[lex(default = 50, check(minimum = 1, maximum = 100))]
                     pub limit: Option<i64>,
+                    /// The parameter `cursor`.
                     pub cursor: Option<String>,
+                    /// The parameter `tags`.
                     #[lex(check(max_length = 3))]
                     pub tags: Option<Vec<String>>,
+                    /// The parameter `ids`.
                     pub ids: Option<Vec<i64>>,
+                    /// The parameter `reverse`.
                     #[lex(default = false)]
                     pub reverse: Option<bool>,
+                    /// The parameter `sort`.
                     #[lex(default = ParamsSort::New)]
                     pub sort: Option<ParamsSort>,
+                    /// The parameter `type`.
                     pub r#type: Option<ParamsType>,
                 }
 
+                /// The value of `Params`'s property `sort`.
                 #[derive(
                     Clone,
                     Debug,
@@ -235,8 +250,10 @@ pub mod com {
                 )]
                 #[non_exhaustive]
                 pub enum ParamsSort {
+                    /// The value `new`.
                     #[lex("new")]
                     New,
+                    /// The value `old`.
                     #[lex("old")]
                     Old,
                     /// A value the lexicon does not list.
@@ -244,6 +261,7 @@ pub mod com {
                     Other(String),
                 }
 
+                /// The value of `Params`'s property `type`.
                 #[derive(
                     Clone,
                     Debug,
@@ -255,12 +273,15 @@ pub mod com {
                     ::atlex::rt::StringEnum
                 )]
                 pub enum ParamsType {
+                    /// The value `a`.
                     #[lex("a")]
                     A,
+                    /// The value `b`.
                     #[lex("b")]
                     B,
                 }
 
+                /// The output of `com.example.awkward.getThing`.
                 pub type Output = ErrorDef;
 
                 /// The errors `com.example.awkward.getThing` declares, and any other error name a server sends.
@@ -268,11 +289,21 @@ pub mod com {
                 #[non_exhaustive]
                 pub enum Error {
                     /// An error literally named Unknown.
-                    Unknown { message: Option<String> },
-                    Error { message: Option<String> },
+                    Unknown {
+                        /// The message the server sent with the error, if any.
+                        message: Option<String>,
+                    },
+                    /// The error `Error`.
+                    Error {
+                        /// The message the server sent with the error, if any.
+                        message: Option<String>,
+                    },
                     /// A snake_case error name.
                     #[lex(rename = "not_found")]
-                    NotFound { message: Option<String> },
+                    NotFound {
+                        /// The message the server sent with the error, if any.
+                        message: Option<String>,
+                    },
                     /// An error name the lexicon does not declare (from a newer version, or a server's own).
                     #[lex(unknown)]
                     Other(::atlex::rt::UnknownError),
@@ -283,12 +314,14 @@ pub mod com {
                 #[lex(type = "com.example.awkward.getThing#error")]
                 #[non_exhaustive]
                 pub struct ErrorDef {
+                    /// The property `message`.
                     pub message: String,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The values of `com.example.awkward.getThing#params`.
                 #[derive(
                     Clone,
                     Debug,
@@ -301,6 +334,7 @@ pub mod com {
                 )]
                 #[non_exhaustive]
                 pub enum ParamsDef {
+                    /// The value `x`.
                     #[lex("x")]
                     X,
                     /// A value the lexicon does not list.
@@ -319,19 +353,29 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names")]
                 #[non_exhaustive]
                 pub struct Names {
+                    /// The property `type`.
                     pub r#type: ::std::string::String,
+                    /// The property `self`.
                     pub self_: ::std::string::String,
                     /// Differs from `self` only by case.
                     #[lex(rename = "Self")]
                     pub self_2: ::core::option::Option<::std::string::String>,
+                    /// The property `ref`.
                     pub r#ref: ::std::string::String,
+                    /// The property `async`.
                     pub r#async: ::core::option::Option<i64>,
+                    /// The property `crate`.
                     pub crate_: ::core::option::Option<bool>,
+                    /// The property `3d`.
                     pub _3d: ::core::option::Option<bool>,
+                    /// The property `fooBar`.
                     pub foo_bar: ::core::option::Option<::std::string::String>,
+                    /// The property `foo_bar`.
                     #[lex(rename = "foo_bar")]
                     pub foo_bar_2: ::core::option::Option<::std::string::String>,
+                    /// The property `result`.
                     pub result: ::core::option::Option<Result>,
+                    /// The property `options`.
                     pub options: ::core::option::Option<Vec<Option>>,
                     /// Optional and nullable: absent, null and a value are three states.
                     pub maybe: ::core::option::Option<
@@ -341,30 +385,43 @@ pub mod com {
                     pub must_be_there: ::core::option::Option<
                         ::core::option::Option<i64>,
                     >,
+                    /// The property `label`.
                     pub label: ::core::option::Option<NamesLabel>,
+                    /// The property `size`.
                     pub size: ::core::option::Option<NamesSize>,
+                    /// The property `limit`.
                     #[lex(default = 5, check(minimum = 1, maximum = 10))]
                     pub limit: ::core::option::Option<i64>,
+                    /// The property `flag`.
                     #[lex(default = true)]
                     pub flag: ::core::option::Option<bool>,
+                    /// The property `mode`.
                     #[lex(default = NamesMode::Slow)]
                     pub mode: ::core::option::Option<NamesMode>,
+                    /// The property `greeting`.
                     #[lex(default = "hello")]
                     pub greeting: ::core::option::Option<::std::string::String>,
+                    /// The property `blob`.
                     #[lex(check(max_size = 1000, accept = ["image/*"]))]
                     pub blob: ::core::option::Option<::atlex::rt::Blob>,
+                    /// The property `bytes`.
                     #[lex(check(max_length = 16))]
                     pub bytes: ::core::option::Option<::atlex::rt::Bytes>,
+                    /// The property `link`.
                     pub link: ::core::option::Option<::atlex::rt::CidLink>,
+                    /// The property `anything`.
                     #[lex(check(object))]
                     pub anything: ::core::option::Option<::atlex::rt::Unknown>,
+                    /// The property `embed`.
                     pub embed: ::core::option::Option<NamesEmbed>,
+                    /// The property `pick`.
                     pub pick: ::core::option::Option<NamesPick>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The value of `Names`'s property `label`.
                 #[derive(
                     Clone,
                     Debug,
@@ -377,22 +434,31 @@ pub mod com {
                 )]
                 #[non_exhaustive]
                 pub enum NamesLabel {
+                    /// The value ``.
                     #[lex("")]
                     Empty,
+                    /// The value `!hide`.
                     #[lex("!hide")]
                     Hide,
+                    /// The value `18+`.
                     #[lex("18+")]
                     V18,
+                    /// The value `other`.
                     #[lex("other")]
                     Other,
+                    /// The value `Other`.
                     #[lex("Other")]
                     Other2,
+                    /// The value `a-b`.
                     #[lex("a-b")]
                     AB,
+                    /// The value `a_b`.
                     #[lex("a_b")]
                     AB2,
+                    /// The value `com.example.awkward.names#tok`.
                     #[lex("com.example.awkward.names#tok")]
                     NamesTok,
+                    /// The value `com.example.awkward.other#tok`.
                     #[lex("com.example.awkward.other#tok")]
                     OtherTok,
                     /// A value the lexicon does not list.
@@ -400,6 +466,7 @@ pub mod com {
                     Unknown(::std::string::String),
                 }
 
+                /// The value of `Names`'s property `size`.
                 #[derive(
                     Clone,
                     Debug,
@@ -411,12 +478,15 @@ pub mod com {
                     ::atlex::rt::StringEnum
                 )]
                 pub enum NamesSize {
+                    /// The value `small`.
                     #[lex("small")]
                     Small,
+                    /// The value `large`.
                     #[lex("large")]
                     Large,
                 }
 
+                /// The value of `Names`'s property `mode`.
                 #[derive(
                     Clone,
                     Debug,
@@ -429,8 +499,10 @@ pub mod com {
                 )]
                 #[non_exhaustive]
                 pub enum NamesMode {
+                    /// The value `fast`.
                     #[lex("fast")]
                     Fast,
+                    /// The value `slow`.
                     #[lex("slow")]
                     Slow,
                     /// A value the lexicon does not list.
@@ -438,17 +510,21 @@ pub mod com {
                     Other(::std::string::String),
                 }
 
+                /// The value of `Names`'s property `embed`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
                 #[non_exhaustive]
                 pub enum NamesEmbed {
+                    /// A `com.example.awkward.names#view`.
                     #[lex("com.example.awkward.names#view")]
                     View(::std::boxed::Box<View>),
+                    /// A `com.example.awkward.other#view`.
                     #[lex("com.example.awkward.other#view")]
                     OtherView(
                         ::std::boxed::Box<
                             crate::awkward::com::example::awkward::other::View,
                         >,
                     ),
+                    /// A `com.example.awkward.other`.
                     #[lex("com.example.awkward.other")]
                     Other(
                         ::std::boxed::Box<
@@ -460,11 +536,14 @@ pub mod com {
                     Unknown(::atlex::rt::Unknown),
                 }
 
+                /// The value of `Names`'s property `pick`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
                 #[non_exhaustive]
                 pub enum NamesPick {
+                    /// A `com.example.awkward.names#view`.
                     #[lex("com.example.awkward.names#view")]
                     View(::std::boxed::Box<View>),
+                    /// A `com.example.awkward.names#self`.
                     #[lex("com.example.awkward.names#self")]
                     SelfDef(::std::boxed::Box<SelfDef>),
                 }
@@ -474,6 +553,7 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names#result")]
                 #[non_exhaustive]
                 pub struct Result {
+                    /// The property `ok`.
                     pub ok: bool,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -485,6 +565,7 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names#option")]
                 #[non_exhaustive]
                 pub struct Option {
+                    /// The property `value`.
                     pub value: ::core::option::Option<::std::string::String>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -496,6 +577,7 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names#string")]
                 #[non_exhaustive]
                 pub struct String {
+                    /// The property `text`.
                     pub text: ::std::string::String,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -507,32 +589,38 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names#box")]
                 #[non_exhaustive]
                 pub struct Box {
+                    /// The property `inner`.
                     pub inner: ::core::option::Option<Node>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.awkward.names#self`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.names#self")]
                 #[non_exhaustive]
                 pub struct SelfDef {
+                    /// The property `me`.
                     pub me: ::core::option::Option<::std::string::String>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.awkward.names#view`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.names#view")]
                 #[non_exhaustive]
                 pub struct View {
+                    /// The property `id`.
                     pub id: ::std::string::String,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.awkward.names#fooView`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.names#fooView")]
                 #[non_exhaustive]
@@ -557,9 +645,13 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names#node")]
                 #[non_exhaustive]
                 pub struct Node {
+                    /// The property `value`.
                     pub value: i64,
+                    /// The property `next`.
                     pub next: ::core::option::Option<::std::boxed::Box<Node>>,
+                    /// The property `children`.
                     pub children: ::core::option::Option<Vec<Node>>,
+                    /// The property `partner`.
                     pub partner: ::core::option::Option<::std::boxed::Box<Partner>>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -571,6 +663,7 @@ pub mod com {
                 #[lex(type = "com.example.awkward.names#partner")]
                 #[non_exhaustive]
                 pub struct Partner {
+                    /// The property `node`.
                     pub node: ::core::option::Option<::std::boxed::Box<Node>>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -583,6 +676,7 @@ pub mod com {
                 /// A token whose constant would be named like the module's NSID constant.
                 pub const NSID2: &str = "com.example.awkward.names#nsid";
 
+                /// The definition `com.example.awkward.names#strings`.
                 pub type Strings = Vec<::atlex::rt::Did>;
             }
 
@@ -596,6 +690,7 @@ pub mod com {
                 #[lex(type = "com.example.awkward.other")]
                 #[non_exhaustive]
                 pub struct Other {
+                    /// The property `n`.
                     pub n: i64,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -607,6 +702,7 @@ pub mod com {
                 #[lex(type = "com.example.awkward.other#view")]
                 #[non_exhaustive]
                 pub struct View {
+                    /// The property `back`.
                     pub back: Option<crate::awkward::com::example::awkward::names::Node>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -622,12 +718,16 @@ pub mod com {
                 /// The NSID of this lexicon.
                 pub const NSID: &str = "com.example.awkward.type";
 
+                /// The record `com.example.awkward.type`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(record = "com.example.awkward.type", key = "literal:self")]
                 #[non_exhaustive]
                 pub struct Type {
+                    /// The property `createdAt`.
                     pub created_at: ::atlex::rt::Datetime,
+                    /// The property `subject`.
                     pub subject: Option<::atlex::rt::AtUri>,
+                    /// The property `self`.
                     pub self_: Option<
                         crate::awkward::com::example::awkward::self_::SelfDef,
                     >,
@@ -647,24 +747,29 @@ pub mod com {
                 #[lex(type = "com.example.awkward.self")]
                 #[non_exhaustive]
                 pub struct SelfDef {
+                    /// The property `nested`.
                     pub nested: Option<SelfDefNested>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The value of `SelfDef`'s property `nested`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[non_exhaustive]
                 pub struct SelfDefNested {
+                    /// The property `deep`.
                     pub deep: Option<SelfDefNestedDeep>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The value of `SelfDefNested`'s property `deep`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
                 #[non_exhaustive]
                 pub enum SelfDefNestedDeep {
+                    /// A `com.example.awkward.names#view`.
                     #[lex("com.example.awkward.names#view")]
                     NamesView(Box<crate::awkward::com::example::awkward::names::View>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -678,10 +783,12 @@ pub mod com {
                 /// The NSID of this lexicon.
                 pub const NSID: &str = "com.example.awkward.service";
 
+                /// The record `com.example.awkward.service`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(record = "com.example.awkward.service", key = "tid")]
                 #[non_exhaustive]
                 pub struct ServiceDef {
+                    /// The property `name`.
                     pub name: String,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
@@ -741,9 +848,11 @@ pub mod com {
                     )]
                     pub struct Ping;
 
+                    /// The output of `com.example.awkward.service.ping`.
                     #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                     #[non_exhaustive]
                     pub struct Output {
+                        /// The property `ok`.
                         pub ok: Option<bool>,
                         /// What the lexicon does not declare (properties, a `$type`), kept as received.
                         #[lex(unknown)]
@@ -774,17 +883,22 @@ pub mod com {
                 #[lex(subscription = "com.example.awkward.subscribe", params, message)]
                 pub struct Subscribe;
 
+                /// The parameters of `com.example.awkward.subscribe`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
                 #[non_exhaustive]
                 pub struct Params {
+                    /// The parameter `cursor`.
                     pub cursor: Option<i64>,
                 }
 
+                /// A message of `com.example.awkward.subscribe`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
                 #[non_exhaustive]
                 pub enum Message {
+                    /// A `com.example.awkward.subscribe#tick`.
                     #[lex("com.example.awkward.subscribe#tick")]
                     Tick(Box<Tick>),
+                    /// A `com.example.awkward.subscribe#info`.
                     #[lex("com.example.awkward.subscribe#info")]
                     Info(Box<Info>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -796,32 +910,41 @@ pub mod com {
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
                 #[non_exhaustive]
                 pub enum Error {
-                    FutureCursor { message: Option<String> },
+                    /// The error `FutureCursor`.
+                    FutureCursor {
+                        /// The message the server sent with the error, if any.
+                        message: Option<String>,
+                    },
                     /// An error name the lexicon does not declare (from a newer version, or a server's own).
                     #[lex(unknown)]
                     Unknown(::atlex::rt::UnknownError),
                 }
 
+                /// The definition `com.example.awkward.subscribe#tick`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.subscribe#tick")]
                 #[non_exhaustive]
                 pub struct Tick {
+                    /// The property `seq`.
                     pub seq: i64,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.awkward.subscribe#info`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.awkward.subscribe#info")]
                 #[non_exhaustive]
                 pub struct Info {
+                    /// The property `name`.
                     pub name: InfoName,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The value of `Info`'s property `name`.
                 #[derive(
                     Clone,
                     Debug,
@@ -834,6 +957,7 @@ pub mod com {
                 )]
                 #[non_exhaustive]
                 pub enum InfoName {
+                    /// The value `OutdatedCursor`.
                     #[lex("OutdatedCursor")]
                     OutdatedCursor,
                     /// A value the lexicon does not list.
@@ -884,11 +1008,14 @@ pub mod com {
                 /// A `*/*` body.
                 pub type Input = ::atlex::rt::Binary;
 
+                /// The output of `com.example.awkward.upload`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
                 #[non_exhaustive]
                 pub enum Output {
+                    /// A `com.example.awkward.names#view`.
                     #[lex("com.example.awkward.names#view")]
                     NamesView(Box<crate::awkward::com::example::awkward::names::View>),
+                    /// A `com.example.awkward.other`.
                     #[lex("com.example.awkward.other")]
                     Other(Box<crate::awkward::com::example::awkward::other::Other>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.

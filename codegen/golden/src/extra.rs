@@ -72,17 +72,22 @@ pub mod com {
                 )]
                 pub struct GetPosts;
 
+                /// The parameters of `com.example.extra.getPosts`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
                 #[non_exhaustive]
                 pub struct Params {
+                    /// The parameter `limit`.
                     #[lex(default = 50, check(minimum = 1, maximum = 100))]
                     pub limit: Option<i64>,
                 }
 
+                /// The output of `com.example.extra.getPosts`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[non_exhaustive]
                 pub struct Output {
+                    /// The property `cursor`.
                     pub cursor: Option<String>,
+                    /// The property `posts`.
                     #[lex(check)]
                     pub posts: Vec<crate::extra::com::example::extra::post::Post>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -99,28 +104,36 @@ pub mod com {
                 /// The NSID of this lexicon.
                 pub const NSID: &str = "com.example.extra.post";
 
+                /// The record `com.example.extra.post`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(record = "com.example.extra.post", key = "tid")]
                 #[non_exhaustive]
                 pub struct Post {
+                    /// The property `text`.
                     #[lex(check(max_length = 300))]
                     pub text: String,
+                    /// The property `createdAt`.
                     pub created_at: ::atlex::rt::Datetime,
                     /// A property named like the field that keeps undeclared ones.
                     pub extra: Option<String>,
+                    /// The property `embed`.
                     #[lex(check)]
                     pub embed: Option<PostEmbed>,
+                    /// The property `meta`.
                     pub meta: Option<Meta>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra_fields: ::atlex::rt::ExtraFields,
                 }
 
+                /// The value of `Post`'s property `embed`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
                 #[non_exhaustive]
                 pub enum PostEmbed {
+                    /// A `com.example.extra.post#images`.
                     #[lex("com.example.extra.post#images")]
                     Images(Box<Images>),
+                    /// A `com.example.extra.post#link`.
                     #[lex("com.example.extra.post#link")]
                     Link(Box<Link>),
                     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -128,10 +141,12 @@ pub mod com {
                     Unknown(::atlex::rt::Unknown),
                 }
 
+                /// The definition `com.example.extra.post#images`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.extra.post#images")]
                 #[non_exhaustive]
                 pub struct Images {
+                    /// The property `alts`.
                     #[lex(check(max_length = 4))]
                     pub alts: Vec<String>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -139,21 +154,26 @@ pub mod com {
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.extra.post#link`.
                 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.extra.post#link")]
                 #[non_exhaustive]
                 pub struct Link {
+                    /// The property `uri`.
                     pub uri: ::atlex::rt::Uri,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]
                     pub extra: ::atlex::rt::ExtraFields,
                 }
 
+                /// The definition `com.example.extra.post#meta`.
                 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
                 #[lex(type = "com.example.extra.post#meta")]
                 #[non_exhaustive]
                 pub struct Meta {
+                    /// The property `lang`.
                     pub lang: Option<::atlex::rt::Language>,
+                    /// The property `pinned`.
                     pub pinned: Option<Option<bool>>,
                     /// What the lexicon does not declare (properties, a `$type`), kept as received.
                     #[lex(unknown)]

@@ -55,6 +55,15 @@ pub(crate) fn docs(text: Option<&str>) -> TokenStream {
     quote!(#(#[doc = #lines])*)
 }
 
+/// Doc attributes for a description, or for `fallback` when the lexicon
+/// gives none (or an empty one): every generated item is documented.
+pub(crate) fn docs_or(text: Option<&str>, fallback: impl FnOnce() -> String) -> TokenStream {
+    match text.filter(|text| !text.trim().is_empty()) {
+        Some(text) => docs(Some(text)),
+        None => docs(Some(&fallback())),
+    }
+}
+
 /// Doc attributes for text the generator writes itself: taken as it is, so
 /// that its intra-doc links (``[`register`]``) work.
 pub(super) fn own_docs(text: &str) -> TokenStream {

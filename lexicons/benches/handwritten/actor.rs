@@ -4,190 +4,190 @@
 /// `app.bsky.actor.defs#profileViewBasic`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileViewBasic {
-    pub did: String,
-    pub handle: String,
+pub(crate) struct ProfileViewBasic {
+    pub(crate) did: String,
+    pub(crate) handle: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pronouns: Option<String>,
+    pub(crate) pronouns: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar: Option<String>,
+    pub(crate) avatar: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated: Option<ProfileAssociated>,
+    pub(crate) associated: Option<ProfileAssociated>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub viewer: Option<ViewerState>,
+    pub(crate) viewer: Option<ViewerState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<Label>>,
+    pub(crate) labels: Option<Vec<Label>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub(crate) created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<VerificationState>,
+    pub(crate) verification: Option<VerificationState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<StatusView>,
+    pub(crate) status: Option<StatusView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debug: Option<Value>,
+    pub(crate) debug: Option<Value>,
 }
 
 /// `app.bsky.actor.defs#profileView`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileView {
-    pub did: String,
-    pub handle: String,
+pub(crate) struct ProfileView {
+    pub(crate) did: String,
+    pub(crate) handle: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
+    pub(crate) display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pronouns: Option<String>,
+    pub(crate) pronouns: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar: Option<String>,
+    pub(crate) avatar: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated: Option<ProfileAssociated>,
+    pub(crate) associated: Option<ProfileAssociated>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indexed_at: Option<String>,
+    pub(crate) indexed_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub(crate) created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub viewer: Option<ViewerState>,
+    pub(crate) viewer: Option<ViewerState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<Label>>,
+    pub(crate) labels: Option<Vec<Label>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<VerificationState>,
+    pub(crate) verification: Option<VerificationState>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<StatusView>,
+    pub(crate) status: Option<StatusView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debug: Option<Value>,
+    pub(crate) debug: Option<Value>,
 }
 
 /// `app.bsky.actor.defs#profileAssociated`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileAssociated {
+pub(crate) struct ProfileAssociated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lists: Option<i64>,
+    pub(crate) lists: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feedgens: Option<i64>,
+    pub(crate) feedgens: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub starter_packs: Option<i64>,
+    pub(crate) starter_packs: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labeler: Option<bool>,
+    pub(crate) labeler: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat: Option<ProfileAssociatedChat>,
+    pub(crate) chat: Option<ProfileAssociatedChat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_subscription: Option<ProfileAssociatedActivitySubscription>,
+    pub(crate) activity_subscription: Option<ProfileAssociatedActivitySubscription>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub germ: Option<ProfileAssociatedGerm>,
+    pub(crate) germ: Option<ProfileAssociatedGerm>,
 }
 
 /// `app.bsky.actor.defs#profileAssociatedChat`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileAssociatedChat {
-    pub allow_incoming: String,
+pub(crate) struct ProfileAssociatedChat {
+    pub(crate) allow_incoming: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_group_invites: Option<String>,
+    pub(crate) allow_group_invites: Option<String>,
 }
 
 /// `app.bsky.actor.defs#profileAssociatedActivitySubscription`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileAssociatedActivitySubscription {
-    pub allow_subscriptions: String,
+pub(crate) struct ProfileAssociatedActivitySubscription {
+    pub(crate) allow_subscriptions: String,
 }
 
 /// `app.bsky.actor.defs#profileAssociatedGerm`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProfileAssociatedGerm {
-    pub message_me_url: String,
-    pub show_button_to: String,
+pub(crate) struct ProfileAssociatedGerm {
+    pub(crate) message_me_url: String,
+    pub(crate) show_button_to: String,
 }
 
 /// `app.bsky.actor.defs#viewerState`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ViewerState {
+pub(crate) struct ViewerState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muted: Option<bool>,
+    pub(crate) muted: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muted_only_reposts: Option<bool>,
+    pub(crate) muted_only_reposts: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muted_only_quoteposts: Option<bool>,
+    pub(crate) muted_only_quoteposts: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muted_by_list: Option<ListViewBasic>,
+    pub(crate) muted_by_list: Option<ListViewBasic>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocked_by: Option<bool>,
+    pub(crate) blocked_by: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocking: Option<String>,
+    pub(crate) blocking: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blocking_by_list: Option<ListViewBasic>,
+    pub(crate) blocking_by_list: Option<ListViewBasic>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub following: Option<String>,
+    pub(crate) following: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub followed_by: Option<String>,
+    pub(crate) followed_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub known_followers: Option<KnownFollowers>,
+    pub(crate) known_followers: Option<KnownFollowers>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activity_subscription: Option<ActivitySubscription>,
+    pub(crate) activity_subscription: Option<ActivitySubscription>,
 }
 
 /// `app.bsky.actor.defs#knownFollowers`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct KnownFollowers {
-    pub count: i64,
-    pub followers: Vec<ProfileViewBasic>,
+pub(crate) struct KnownFollowers {
+    pub(crate) count: i64,
+    pub(crate) followers: Vec<ProfileViewBasic>,
 }
 
 /// `app.bsky.actor.defs#verificationState`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VerificationState {
-    pub verifications: Vec<VerificationView>,
-    pub verified_status: String,
-    pub trusted_verifier_status: String,
+pub(crate) struct VerificationState {
+    pub(crate) verifications: Vec<VerificationView>,
+    pub(crate) verified_status: String,
+    pub(crate) trusted_verifier_status: String,
 }
 
 /// `app.bsky.actor.defs#verificationView`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VerificationView {
-    pub issuer: String,
+pub(crate) struct VerificationView {
+    pub(crate) issuer: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer_display_name: Option<String>,
+    pub(crate) issuer_display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer_handle: Option<String>,
-    pub uri: String,
-    pub is_valid: bool,
-    pub created_at: String,
+    pub(crate) issuer_handle: Option<String>,
+    pub(crate) uri: String,
+    pub(crate) is_valid: bool,
+    pub(crate) created_at: String,
 }
 
 /// `app.bsky.actor.defs#statusView`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusView {
+pub(crate) struct StatusView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
+    pub(crate) uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cid: Option<String>,
-    pub status: String,
-    pub record: Value,
+    pub(crate) cid: Option<String>,
+    pub(crate) status: String,
+    pub(crate) record: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embed: Option<StatusEmbed>,
+    pub(crate) embed: Option<StatusEmbed>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<Label>>,
+    pub(crate) labels: Option<Vec<Label>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    pub(crate) expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_active: Option<bool>,
+    pub(crate) is_active: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_disabled: Option<bool>,
+    pub(crate) is_disabled: Option<bool>,
 }
 
 open_union! {
     /// `app.bsky.actor.defs#statusView.embed`.
-    pub enum StatusEmbed {
+    pub(crate) enum StatusEmbed {
         "app.bsky.embed.external#view" => External(ExternalView),
     }
 }

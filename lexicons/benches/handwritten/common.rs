@@ -3,60 +3,60 @@
 
 /// An object with no fields (union members that carry only their `$type`).
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Empty {}
+pub(crate) struct Empty {}
 
 /// `com.atproto.label.defs#label`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Label {
+pub(crate) struct Label {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ver: Option<i64>,
-    pub src: String,
-    pub uri: String,
+    pub(crate) ver: Option<i64>,
+    pub(crate) src: String,
+    pub(crate) uri: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cid: Option<String>,
-    pub val: String,
+    pub(crate) cid: Option<String>,
+    pub(crate) val: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub neg: Option<bool>,
-    pub cts: String,
+    pub(crate) neg: Option<bool>,
+    pub(crate) cts: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exp: Option<String>,
+    pub(crate) exp: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sig: Option<Bytes>,
+    pub(crate) sig: Option<Bytes>,
 }
 
 /// Bytes in the JSON form of the data model, `{"$bytes": base64}`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Bytes {
+pub(crate) struct Bytes {
     #[serde(rename = "$bytes")]
-    pub base64: String,
+    pub(crate) base64: String,
 }
 
 /// `com.atproto.repo.strongRef`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct StrongRef {
-    pub uri: String,
-    pub cid: String,
+pub(crate) struct StrongRef {
+    pub(crate) uri: String,
+    pub(crate) cid: String,
 }
 
 /// `app.bsky.richtext.facet`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Facet {
-    pub index: ByteSlice,
-    pub features: Vec<FacetFeature>,
+pub(crate) struct Facet {
+    pub(crate) index: ByteSlice,
+    pub(crate) features: Vec<FacetFeature>,
 }
 
 /// `app.bsky.richtext.facet#byteSlice`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ByteSlice {
-    pub byte_start: i64,
-    pub byte_end: i64,
+pub(crate) struct ByteSlice {
+    pub(crate) byte_start: i64,
+    pub(crate) byte_end: i64,
 }
 
 open_union! {
     /// `app.bsky.richtext.facet#main.features[]`.
-    pub enum FacetFeature {
+    pub(crate) enum FacetFeature {
         "app.bsky.richtext.facet#mention" => Mention(Mention),
         "app.bsky.richtext.facet#link" => Link(Link),
         "app.bsky.richtext.facet#tag" => Tag(Tag),
@@ -65,25 +65,25 @@ open_union! {
 
 /// `app.bsky.richtext.facet#mention`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Mention {
-    pub did: String,
+pub(crate) struct Mention {
+    pub(crate) did: String,
 }
 
 /// `app.bsky.richtext.facet#link`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Link {
-    pub uri: String,
+pub(crate) struct Link {
+    pub(crate) uri: String,
 }
 
 /// `app.bsky.richtext.facet#tag`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct Tag {
-    pub tag: String,
+pub(crate) struct Tag {
+    pub(crate) tag: String,
 }
 
 /// `app.bsky.notification.defs#activitySubscription`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ActivitySubscription {
-    pub post: bool,
-    pub reply: bool,
+pub(crate) struct ActivitySubscription {
+    pub(crate) post: bool,
+    pub(crate) reply: bool,
 }

@@ -4,7 +4,7 @@ open_union! {
     /// The embed of a post view (`app.bsky.feed.defs#postView.embed`) and
     /// of a quoted record (`app.bsky.embed.record#viewRecord.embeds[]`),
     /// which list the same members.
-    pub enum EmbedView {
+    pub(crate) enum EmbedView {
         "app.bsky.embed.images#view" => Images(ImagesView),
         "app.bsky.embed.video#view" => Video(VideoView),
         "app.bsky.embed.gallery#view" => Gallery(GalleryView),
@@ -16,53 +16,53 @@ open_union! {
 
 /// `app.bsky.embed.images#view`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ImagesView {
-    pub images: Vec<ImagesViewImage>,
+pub(crate) struct ImagesView {
+    pub(crate) images: Vec<ImagesViewImage>,
 }
 
 /// `app.bsky.embed.images#viewImage`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ImagesViewImage {
-    pub thumb: String,
-    pub fullsize: String,
-    pub alt: String,
+pub(crate) struct ImagesViewImage {
+    pub(crate) thumb: String,
+    pub(crate) fullsize: String,
+    pub(crate) alt: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<AspectRatio>,
+    pub(crate) aspect_ratio: Option<AspectRatio>,
 }
 
 /// `app.bsky.embed.defs#aspectRatio`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct AspectRatio {
-    pub width: i64,
-    pub height: i64,
+pub(crate) struct AspectRatio {
+    pub(crate) width: i64,
+    pub(crate) height: i64,
 }
 
 /// `app.bsky.embed.video#view`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VideoView {
-    pub cid: String,
-    pub playlist: String,
+pub(crate) struct VideoView {
+    pub(crate) cid: String,
+    pub(crate) playlist: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail: Option<String>,
+    pub(crate) thumbnail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alt: Option<String>,
+    pub(crate) alt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<AspectRatio>,
+    pub(crate) aspect_ratio: Option<AspectRatio>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presentation: Option<String>,
+    pub(crate) presentation: Option<String>,
 }
 
 /// `app.bsky.embed.gallery#view`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct GalleryView {
-    pub items: Vec<GalleryItem>,
+pub(crate) struct GalleryView {
+    pub(crate) items: Vec<GalleryItem>,
 }
 
 open_union! {
     /// `app.bsky.embed.gallery#view.items[]`.
-    pub enum GalleryItem {
+    pub(crate) enum GalleryItem {
         "app.bsky.embed.gallery#viewImage" => Image(GalleryViewImage),
     }
 }
@@ -70,92 +70,92 @@ open_union! {
 /// `app.bsky.embed.gallery#viewImage`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GalleryViewImage {
-    pub thumbnail: String,
-    pub fullsize: String,
-    pub alt: String,
-    pub aspect_ratio: AspectRatio,
+pub(crate) struct GalleryViewImage {
+    pub(crate) thumbnail: String,
+    pub(crate) fullsize: String,
+    pub(crate) alt: String,
+    pub(crate) aspect_ratio: AspectRatio,
 }
 
 /// `app.bsky.embed.external#view`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ExternalView {
-    pub external: ViewExternal,
+pub(crate) struct ExternalView {
+    pub(crate) external: ViewExternal,
 }
 
 /// `app.bsky.embed.external#viewExternal`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ViewExternal {
-    pub uri: String,
-    pub title: String,
-    pub description: String,
+pub(crate) struct ViewExternal {
+    pub(crate) uri: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumb: Option<String>,
+    pub(crate) thumb: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub(crate) created_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
+    pub(crate) updated_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reading_time: Option<i64>,
+    pub(crate) reading_time: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<Label>>,
+    pub(crate) labels: Option<Vec<Label>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<ViewExternalSource>,
+    pub(crate) source: Option<ViewExternalSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated_refs: Option<Vec<StrongRef>>,
+    pub(crate) associated_refs: Option<Vec<StrongRef>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated_profiles: Option<Vec<ProfileViewBasic>>,
+    pub(crate) associated_profiles: Option<Vec<ProfileViewBasic>>,
 }
 
 /// `app.bsky.embed.external#viewExternalSource`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ViewExternalSource {
-    pub uri: String,
+pub(crate) struct ViewExternalSource {
+    pub(crate) uri: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon: Option<String>,
-    pub title: String,
+    pub(crate) icon: Option<String>,
+    pub(crate) title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub theme: Option<ViewExternalSourceTheme>,
+    pub(crate) theme: Option<ViewExternalSourceTheme>,
 }
 
 /// `app.bsky.embed.external#viewExternalSourceTheme` (its keys spell `RGB`
 /// in capitals, which `rename_all` would not).
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ViewExternalSourceTheme {
+pub(crate) struct ViewExternalSourceTheme {
     #[serde(rename = "backgroundRGB")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background_rgb: Option<ColorRgb>,
+    pub(crate) background_rgb: Option<ColorRgb>,
     #[serde(rename = "foregroundRGB")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub foreground_rgb: Option<ColorRgb>,
+    pub(crate) foreground_rgb: Option<ColorRgb>,
     #[serde(rename = "accentRGB")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accent_rgb: Option<ColorRgb>,
+    pub(crate) accent_rgb: Option<ColorRgb>,
     #[serde(rename = "accentForegroundRGB")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accent_foreground_rgb: Option<ColorRgb>,
+    pub(crate) accent_foreground_rgb: Option<ColorRgb>,
 }
 
 /// `app.bsky.embed.external#colorRGB`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ColorRgb {
-    pub r: i64,
-    pub g: i64,
-    pub b: i64,
+pub(crate) struct ColorRgb {
+    pub(crate) r: i64,
+    pub(crate) g: i64,
+    pub(crate) b: i64,
 }
 
 /// `app.bsky.embed.record#view`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct RecordView {
-    pub record: RecordViewRecord,
+pub(crate) struct RecordView {
+    pub(crate) record: RecordViewRecord,
 }
 
 open_union! {
     /// `app.bsky.embed.record#view.record`.
-    pub enum RecordViewRecord {
+    pub(crate) enum RecordViewRecord {
         "app.bsky.embed.record#viewRecord" => Record(ViewRecord),
         "app.bsky.embed.record#viewNotFound" => NotFound(ViewNotFound),
         "app.bsky.embed.record#viewBlocked" => Blocked(ViewBlocked),
@@ -170,59 +170,59 @@ open_union! {
 /// `app.bsky.embed.record#viewRecord`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ViewRecord {
-    pub uri: String,
-    pub cid: String,
-    pub author: ProfileViewBasic,
-    pub value: Value,
+pub(crate) struct ViewRecord {
+    pub(crate) uri: String,
+    pub(crate) cid: String,
+    pub(crate) author: ProfileViewBasic,
+    pub(crate) value: Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<Label>>,
+    pub(crate) labels: Option<Vec<Label>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_count: Option<i64>,
+    pub(crate) reply_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repost_count: Option<i64>,
+    pub(crate) repost_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub like_count: Option<i64>,
+    pub(crate) like_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quote_count: Option<i64>,
+    pub(crate) quote_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub embeds: Option<Vec<EmbedView>>,
-    pub indexed_at: String,
+    pub(crate) embeds: Option<Vec<EmbedView>>,
+    pub(crate) indexed_at: String,
 }
 
 /// `app.bsky.embed.record#viewNotFound`.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ViewNotFound {
-    pub uri: String,
-    pub not_found: bool,
+pub(crate) struct ViewNotFound {
+    pub(crate) uri: String,
+    pub(crate) not_found: bool,
 }
 
 /// `app.bsky.embed.record#viewBlocked`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ViewBlocked {
-    pub uri: String,
-    pub blocked: bool,
-    pub author: BlockedAuthor,
+pub(crate) struct ViewBlocked {
+    pub(crate) uri: String,
+    pub(crate) blocked: bool,
+    pub(crate) author: BlockedAuthor,
 }
 
 /// `app.bsky.embed.record#viewDetached`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct ViewDetached {
-    pub uri: String,
-    pub detached: bool,
+pub(crate) struct ViewDetached {
+    pub(crate) uri: String,
+    pub(crate) detached: bool,
 }
 
 /// `app.bsky.embed.recordWithMedia#view`.
 #[derive(Debug, Deserialize, Serialize)]
-pub struct RecordWithMediaView {
-    pub record: RecordView,
-    pub media: MediaView,
+pub(crate) struct RecordWithMediaView {
+    pub(crate) record: RecordView,
+    pub(crate) media: MediaView,
 }
 
 open_union! {
     /// `app.bsky.embed.recordWithMedia#view.media`.
-    pub enum MediaView {
+    pub(crate) enum MediaView {
         "app.bsky.embed.images#view" => Images(ImagesView),
         "app.bsky.embed.video#view" => Video(VideoView),
         "app.bsky.embed.gallery#view" => Gallery(GalleryView),

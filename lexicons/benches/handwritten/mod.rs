@@ -22,16 +22,16 @@
 //!   member's fields straight from the JSON; otherwise it buffers the object
 //!   as a `Value`. See [`peek`].
 
-pub mod peek;
+pub(crate) mod peek;
 
 /// An open union: `#[serde(tag = "$type")]`, the members tried by tag, then
 /// the catch-all.
 macro_rules! tagged_union {
-    ($(#[$attr:meta])* pub enum $name:ident { $($tag:literal => $member:ident($ty:ty),)* }) => {
+    ($(#[$attr:meta])* pub(crate) enum $name:ident { $($tag:literal => $member:ident($ty:ty),)* }) => {
         $(#[$attr])*
         #[derive(Debug, Deserialize, Serialize)]
         #[serde(tag = "$type")]
-        pub enum $name {
+        pub(crate) enum $name {
             $(#[serde(rename = $tag)] $member(Box<$ty>),)*
             /// A member of a type the union does not list, as received.
             #[serde(untagged)]
@@ -43,11 +43,11 @@ macro_rules! tagged_union {
 /// An open union whose `Deserialize` peeks at the first key (see [`peek`]);
 /// it serializes as [`tagged_union`] does.
 macro_rules! peeked_union {
-    ($(#[$attr:meta])* pub enum $name:ident { $($tag:literal => $member:ident($ty:ty),)* }) => {
+    ($(#[$attr:meta])* pub(crate) enum $name:ident { $($tag:literal => $member:ident($ty:ty),)* }) => {
         $(#[$attr])*
         #[derive(Debug, Serialize)]
         #[serde(tag = "$type")]
-        pub enum $name {
+        pub(crate) enum $name {
             $(#[serde(rename = $tag)] $member(Box<$ty>),)*
             /// A member of a type the union does not list, as received.
             #[serde(untagged)]
@@ -84,7 +84,7 @@ macro_rules! peeked_union {
 }
 
 /// The types with [`tagged_union`] unions.
-pub mod tagged {
+pub(crate) mod tagged {
     use serde::{Deserialize, Serialize};
     use serde_json::Value;
 
@@ -100,7 +100,7 @@ pub mod tagged {
 }
 
 /// The types with [`peeked_union`] unions.
-pub mod peeked {
+pub(crate) mod peeked {
     use serde::{Deserialize, Serialize};
     use serde_json::Value;
 

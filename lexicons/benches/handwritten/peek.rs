@@ -16,7 +16,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// An open union, as `peeked_union!` implements it.
-pub trait Members: Sized {
+pub(crate) trait Members: Sized {
     /// Whether `tag` names one of the union's members.
     fn knows(tag: &str) -> bool;
     /// Decodes member `tag` from the fields in `body`.
@@ -26,7 +26,7 @@ pub trait Members: Sized {
 }
 
 /// The fields of a union member.
-pub trait Body<'de> {
+pub(crate) trait Body<'de> {
     type Error: de::Error;
     /// Decodes the fields as a `T`.
     fn decode<T: Deserialize<'de>>(self) -> Result<T, Self::Error>;
@@ -55,7 +55,9 @@ impl<'de, E: de::Error> Body<'de> for Buffered<E> {
 }
 
 /// Decodes the union `U` from a JSON object.
-pub fn deserialize<'de, U: Members, D: Deserializer<'de>>(deserializer: D) -> Result<U, D::Error> {
+pub(crate) fn deserialize<'de, U: Members, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<U, D::Error> {
     deserializer.deserialize_map(UnionVisitor(PhantomData))
 }
 

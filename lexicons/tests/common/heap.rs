@@ -57,7 +57,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 /// Counts this thread's heap from now, from zero.
-pub fn start() {
+pub(crate) fn start() {
     LIVE.set(0);
     PEAK.set(0);
     COUNTING.set(true);
@@ -65,12 +65,12 @@ pub fn start() {
 
 /// The bytes this thread has allocated and not freed since `start`
 /// (frees of what it allocated before count against it).
-pub fn live() -> isize {
+pub(crate) fn live() -> isize {
     LIVE.get()
 }
 
 /// Stops counting; the highest `live` was since `start`.
-pub fn stop() -> isize {
+pub(crate) fn stop() -> isize {
     COUNTING.set(false);
     PEAK.get()
 }

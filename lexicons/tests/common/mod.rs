@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 /// The first place two JSON values differ, for a readable failure.
-pub fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+pub(crate) fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             // Each key once: a key of both visited twice would make the

@@ -26,6 +26,7 @@ pub struct Declaration {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.germnetwork.declaration#messageMe`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.germnetwork.declaration#messageMe")]
 #[non_exhaustive]
@@ -45,10 +46,13 @@ pub struct MessageMe {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum MessageMeShowButtonTo {
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `usersIFollow`.
     #[lex("usersIFollow")]
     UsersIFollow,
+    /// The value `everyone`.
     #[lex("everyone")]
     Everyone,
     /// A value the lexicon does not list.

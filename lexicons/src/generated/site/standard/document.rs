@@ -3,13 +3,17 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "site.standard.document";
 
+/// The definition `site.standard.document#contributor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "site.standard.document#contributor")]
 #[non_exhaustive]
 pub struct Contributor {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `displayName`.
     #[lex(check(max_length = 1000, max_graphemes = 100))]
     pub display_name: Option<String>,
+    /// The property `role`.
     #[lex(check(max_length = 1000, max_graphemes = 100))]
     pub role: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -26,6 +30,7 @@ pub struct Document {
     pub bsky_post_ref: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
     /// Open union used to define the record's content. Each entry must specify a $type and may be extended with other lexicons to support additional content formats.
     pub content: Option<DocumentContent>,
+    /// The property `contributors`.
     #[lex(check)]
     pub contributors: Option<Vec<Contributor>>,
     /// Image to used for thumbnail or cover image. Less than 1MB is size.
@@ -73,6 +78,7 @@ pub enum DocumentContent {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum DocumentLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -36,6 +36,7 @@ pub struct Publication {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PublicationLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -43,6 +44,7 @@ pub enum PublicationLabels {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `site.standard.publication#preferences`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "site.standard.publication#preferences")]
 #[non_exhaustive]

@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.convo.defs";
 
+/// The values of `chat.bsky.convo.defs#convoKind`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ConvoKind {
+    /// The value `direct`.
     #[lex("direct")]
     Direct,
+    /// The value `group`.
     #[lex("group")]
     Group,
     /// A value the lexicon does not list.
@@ -15,13 +18,17 @@ pub enum ConvoKind {
     Other(String),
 }
 
+/// The values of `chat.bsky.convo.defs#convoLockStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ConvoLockStatus {
+    /// The value `unlocked`.
     #[lex("unlocked")]
     Unlocked,
+    /// The value `locked`.
     #[lex("locked")]
     Locked,
+    /// The value `locked-permanently`.
     #[lex("locked-permanently")]
     LockedPermanently,
     /// A value the lexicon does not list.
@@ -29,11 +36,14 @@ pub enum ConvoLockStatus {
     Other(String),
 }
 
+/// The values of `chat.bsky.convo.defs#convoStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ConvoStatus {
+    /// The value `request`.
     #[lex("request")]
     Request,
+    /// The value `accepted`.
     #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
@@ -41,38 +51,48 @@ pub enum ConvoStatus {
     Other(String),
 }
 
+/// The definition `chat.bsky.convo.defs#convoRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#convoRef")]
 #[non_exhaustive]
 pub struct ConvoRef {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#messageRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageRef")]
 #[non_exhaustive]
 pub struct MessageRef {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `messageId`.
     pub message_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#messageInput`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageInput")]
 #[non_exhaustive]
 pub struct MessageInput {
+    /// The property `text`.
     #[lex(check(max_length = 10000, max_graphemes = 1000))]
     pub text: String,
     /// Annotations of text (mentions, URLs, hashtags, etc)
     #[lex(check)]
     pub facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `embed`.
     pub embed: Option<MessageInputEmbed>,
     /// If set, the message this message is replying to. The referenced message must be in the same convo.
     pub reply_to: Option<ReplyRef>,
@@ -81,11 +101,14 @@ pub struct MessageInput {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `MessageInput`'s property `embed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum MessageInputEmbed {
+    /// A `app.bsky.embed.record`.
     #[lex("app.bsky.embed.record")]
     Record(Box<crate::app::bsky::embed::record::Record>),
+    /// A `chat.bsky.embed.joinLink`.
     #[lex("chat.bsky.embed.joinLink")]
     JoinLink(Box<crate::chat::bsky::embed::join_link::JoinLink>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -98,23 +121,29 @@ pub enum MessageInputEmbed {
 #[lex(type = "chat.bsky.convo.defs#replyRef")]
 #[non_exhaustive]
 pub struct ReplyRef {
+    /// The property `messageId`.
     pub message_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#messageView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageView")]
 #[non_exhaustive]
 pub struct MessageView {
+    /// The property `id`.
     pub id: String,
+    /// The property `rev`.
     pub rev: String,
+    /// The property `text`.
     #[lex(check(max_length = 10000, max_graphemes = 1000))]
     pub text: String,
     /// Annotations of text (mentions, URLs, hashtags, etc)
     #[lex(check)]
     pub facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `embed`.
     #[lex(check)]
     pub embed: Option<MessageViewEmbed>,
     /// Reactions to this message, in ascending order of creation time.
@@ -122,18 +151,23 @@ pub struct MessageView {
     /// If set, the message this message is replying to. The full view of the referenced message is embedded so the client can render it inline. Only a single level is embedded: the embedded message will not itself have a populated 'replyTo' field even if it was also a reply.
     #[lex(check)]
     pub reply_to: Option<MessageViewReplyTo>,
+    /// The property `sender`.
     pub sender: MessageViewSender,
+    /// The property `sentAt`.
     pub sent_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `MessageView`'s property `embed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum MessageViewEmbed {
+    /// A `app.bsky.embed.record#view`.
     #[lex("app.bsky.embed.record#view")]
     RecordView(Box<crate::app::bsky::embed::record::View>),
+    /// A `chat.bsky.embed.joinLink#view`.
     #[lex("chat.bsky.embed.joinLink#view")]
     JoinLinkView(Box<crate::chat::bsky::embed::join_link::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -145,10 +179,13 @@ pub enum MessageViewEmbed {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum MessageViewReplyTo {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
+    /// A `chat.bsky.convo.defs#messageBeforeUserJoinedGroupView`.
     #[lex("chat.bsky.convo.defs#messageBeforeUserJoinedGroupView")]
     MessageBeforeUserJoinedGroupView(Box<MessageBeforeUserJoinedGroupView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -156,54 +193,74 @@ pub enum MessageViewReplyTo {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `chat.bsky.convo.defs#systemMessageReferredUser`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#systemMessageReferredUser")]
 #[non_exhaustive]
 pub struct SystemMessageReferredUser {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#systemMessageView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#systemMessageView")]
 #[non_exhaustive]
 pub struct SystemMessageView {
+    /// The property `id`.
     pub id: String,
+    /// The property `rev`.
     pub rev: String,
+    /// The property `sentAt`.
     pub sent_at: ::atlex::rt::Datetime,
+    /// The property `data`.
     pub data: SystemMessageViewData,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `SystemMessageView`'s property `data`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum SystemMessageViewData {
+    /// A `chat.bsky.convo.defs#systemMessageDataAddMember`.
     #[lex("chat.bsky.convo.defs#systemMessageDataAddMember")]
     SystemMessageDataAddMember(Box<SystemMessageDataAddMember>),
+    /// A `chat.bsky.convo.defs#systemMessageDataRemoveMember`.
     #[lex("chat.bsky.convo.defs#systemMessageDataRemoveMember")]
     SystemMessageDataRemoveMember(Box<SystemMessageDataRemoveMember>),
+    /// A `chat.bsky.convo.defs#systemMessageDataMemberJoin`.
     #[lex("chat.bsky.convo.defs#systemMessageDataMemberJoin")]
     SystemMessageDataMemberJoin(Box<SystemMessageDataMemberJoin>),
+    /// A `chat.bsky.convo.defs#systemMessageDataMemberLeave`.
     #[lex("chat.bsky.convo.defs#systemMessageDataMemberLeave")]
     SystemMessageDataMemberLeave(Box<SystemMessageDataMemberLeave>),
+    /// A `chat.bsky.convo.defs#systemMessageDataLockConvo`.
     #[lex("chat.bsky.convo.defs#systemMessageDataLockConvo")]
     SystemMessageDataLockConvo(Box<SystemMessageDataLockConvo>),
+    /// A `chat.bsky.convo.defs#systemMessageDataUnlockConvo`.
     #[lex("chat.bsky.convo.defs#systemMessageDataUnlockConvo")]
     SystemMessageDataUnlockConvo(Box<SystemMessageDataUnlockConvo>),
+    /// A `chat.bsky.convo.defs#systemMessageDataLockConvoPermanently`.
     #[lex("chat.bsky.convo.defs#systemMessageDataLockConvoPermanently")]
     SystemMessageDataLockConvoPermanently(Box<SystemMessageDataLockConvoPermanently>),
+    /// A `chat.bsky.convo.defs#systemMessageDataEditGroup`.
     #[lex("chat.bsky.convo.defs#systemMessageDataEditGroup")]
     SystemMessageDataEditGroup(Box<SystemMessageDataEditGroup>),
+    /// A `chat.bsky.convo.defs#systemMessageDataCreateJoinLink`.
     #[lex("chat.bsky.convo.defs#systemMessageDataCreateJoinLink")]
     SystemMessageDataCreateJoinLink(Box<SystemMessageDataCreateJoinLink>),
+    /// A `chat.bsky.convo.defs#systemMessageDataEditJoinLink`.
     #[lex("chat.bsky.convo.defs#systemMessageDataEditJoinLink")]
     SystemMessageDataEditJoinLink(Box<SystemMessageDataEditJoinLink>),
+    /// A `chat.bsky.convo.defs#systemMessageDataEnableJoinLink`.
     #[lex("chat.bsky.convo.defs#systemMessageDataEnableJoinLink")]
     SystemMessageDataEnableJoinLink(Box<SystemMessageDataEnableJoinLink>),
+    /// A `chat.bsky.convo.defs#systemMessageDataDisableJoinLink`.
     #[lex("chat.bsky.convo.defs#systemMessageDataDisableJoinLink")]
     SystemMessageDataDisableJoinLink(Box<SystemMessageDataDisableJoinLink>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -220,6 +277,7 @@ pub struct SystemMessageDataAddMember {
     pub member: SystemMessageReferredUser,
     /// Role the user was added to the group with. The role from 'member' will reflect the current data, not historical.
     pub role: crate::chat::bsky::actor::defs::MemberRole,
+    /// The property `addedBy`.
     pub added_by: SystemMessageReferredUser,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -233,6 +291,7 @@ pub struct SystemMessageDataAddMember {
 pub struct SystemMessageDataRemoveMember {
     /// Current view of the member who was removed.
     pub member: SystemMessageReferredUser,
+    /// The property `removedBy`.
     pub removed_by: SystemMessageReferredUser,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -357,13 +416,18 @@ pub struct SystemMessageDataDisableJoinLink {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#deletedMessageView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#deletedMessageView")]
 #[non_exhaustive]
 pub struct DeletedMessageView {
+    /// The property `id`.
     pub id: String,
+    /// The property `rev`.
     pub rev: String,
+    /// The property `sender`.
     pub sender: MessageViewSender,
+    /// The property `sentAt`.
     pub sent_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -380,66 +444,84 @@ pub struct MessageBeforeUserJoinedGroupView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#messageViewSender`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageViewSender")]
 #[non_exhaustive]
 pub struct MessageViewSender {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#reactionView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#reactionView")]
 #[non_exhaustive]
 pub struct ReactionView {
+    /// The property `value`.
     pub value: String,
+    /// The property `sender`.
     pub sender: ReactionViewSender,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#reactionViewSender`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#reactionViewSender")]
 #[non_exhaustive]
 pub struct ReactionViewSender {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#messageAndReactionView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#messageAndReactionView")]
 #[non_exhaustive]
 pub struct MessageAndReactionView {
+    /// The property `message`.
     #[lex(check)]
     pub message: MessageView,
+    /// The property `reaction`.
     pub reaction: ReactionView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#convoView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#convoView")]
 #[non_exhaustive]
 pub struct ConvoView {
+    /// The property `id`.
     pub id: String,
+    /// The property `rev`.
     pub rev: String,
     /// Members of this conversation. For direct convos, it will be an immutable list of the 2 members. For group convos, it will a list of important members (the first few members, the viewer, the member who added the viewer, the member who sent the last message, the member who sent the last reaction), but will not contain the full list of members. Use chat.bsky.convo.getConvoMembers to list all members.
     #[lex(check)]
     pub members: Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>,
+    /// The property `lastMessage`.
     #[lex(check)]
     pub last_message: Option<ConvoViewLastMessage>,
+    /// The property `lastReaction`.
     #[lex(check)]
     pub last_reaction: Option<ConvoViewLastReaction>,
+    /// The property `muted`.
     pub muted: bool,
     /// Convo status for the viewer member (not the convo itself).
     pub status: Option<ConvoStatus>,
+    /// The property `unreadCount`.
     pub unread_count: i64,
     /// Union field that has data specific to different kinds of convos.
     #[lex(check)]
@@ -449,13 +531,17 @@ pub struct ConvoView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ConvoView`'s property `lastMessage`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ConvoViewLastMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
+    /// A `chat.bsky.convo.defs#systemMessageView`.
     #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -463,9 +549,11 @@ pub enum ConvoViewLastMessage {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `ConvoView`'s property `lastReaction`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ConvoViewLastReaction {
+    /// A `chat.bsky.convo.defs#messageAndReactionView`.
     #[lex("chat.bsky.convo.defs#messageAndReactionView")]
     MessageAndReactionView(Box<MessageAndReactionView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -477,8 +565,10 @@ pub enum ConvoViewLastReaction {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ConvoViewKind {
+    /// A `chat.bsky.convo.defs#directConvo`.
     #[lex("chat.bsky.convo.defs#directConvo")]
     DirectConvo(Box<DirectConvo>),
+    /// A `chat.bsky.convo.defs#groupConvo`.
     #[lex("chat.bsky.convo.defs#groupConvo")]
     GroupConvo(Box<GroupConvo>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -486,6 +576,7 @@ pub enum ConvoViewKind {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `chat.bsky.convo.defs#directConvo`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#directConvo")]
 #[non_exhaustive]
@@ -495,11 +586,14 @@ pub struct DirectConvo {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.convo.defs#groupConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.defs#groupConvo")]
 #[non_exhaustive]
 pub struct GroupConvo {
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `joinLink`.
     pub join_link: Option<crate::chat::bsky::group::defs::JoinLinkView>,
     /// The total number of pending join requests for the group conversation. Only present for the owner. Capped at 21.
     pub join_request_count: Option<i64>,
@@ -526,7 +620,9 @@ pub struct GroupConvo {
 #[lex(type = "chat.bsky.convo.defs#logBeginConvo")]
 #[non_exhaustive]
 pub struct LogBeginConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -538,7 +634,9 @@ pub struct LogBeginConvo {
 #[lex(type = "chat.bsky.convo.defs#logAcceptConvo")]
 #[non_exhaustive]
 pub struct LogAcceptConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -550,7 +648,9 @@ pub struct LogAcceptConvo {
 #[lex(type = "chat.bsky.convo.defs#logLeaveConvo")]
 #[non_exhaustive]
 pub struct LogLeaveConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -562,7 +662,9 @@ pub struct LogLeaveConvo {
 #[lex(type = "chat.bsky.convo.defs#logMuteConvo")]
 #[non_exhaustive]
 pub struct LogMuteConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -574,7 +676,9 @@ pub struct LogMuteConvo {
 #[lex(type = "chat.bsky.convo.defs#logUnmuteConvo")]
 #[non_exhaustive]
 pub struct LogUnmuteConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -586,8 +690,11 @@ pub struct LogUnmuteConvo {
 #[lex(type = "chat.bsky.convo.defs#logCreateMessage")]
 #[non_exhaustive]
 pub struct LogCreateMessage {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: LogCreateMessageMessage,
     /// Profiles referred to in the message view. This isn't required for compatibility, because it was added later, but should generally be present.
@@ -598,11 +705,14 @@ pub struct LogCreateMessage {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `LogCreateMessage`'s property `message`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum LogCreateMessageMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -615,8 +725,11 @@ pub enum LogCreateMessageMessage {
 #[lex(type = "chat.bsky.convo.defs#logDeleteMessage")]
 #[non_exhaustive]
 pub struct LogDeleteMessage {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: LogDeleteMessageMessage,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -624,11 +737,14 @@ pub struct LogDeleteMessage {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `LogDeleteMessage`'s property `message`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum LogDeleteMessageMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -641,8 +757,11 @@ pub enum LogDeleteMessageMessage {
 #[lex(type = "chat.bsky.convo.defs#logReadMessage")]
 #[non_exhaustive]
 pub struct LogReadMessage {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: LogReadMessageMessage,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -650,13 +769,17 @@ pub struct LogReadMessage {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `LogReadMessage`'s property `message`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum LogReadMessageMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
+    /// A `chat.bsky.convo.defs#systemMessageView`.
     #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -669,10 +792,14 @@ pub enum LogReadMessageMessage {
 #[lex(type = "chat.bsky.convo.defs#logAddReaction")]
 #[non_exhaustive]
 pub struct LogAddReaction {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: LogAddReactionMessage,
+    /// The property `reaction`.
     pub reaction: ReactionView,
     /// Profiles referred in the message and reaction views. This isn't required for compatibility, because it was added later, but should generally be present.
     #[lex(check)]
@@ -682,11 +809,14 @@ pub struct LogAddReaction {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `LogAddReaction`'s property `message`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum LogAddReactionMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -699,10 +829,14 @@ pub enum LogAddReactionMessage {
 #[lex(type = "chat.bsky.convo.defs#logRemoveReaction")]
 #[non_exhaustive]
 pub struct LogRemoveReaction {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: LogRemoveReactionMessage,
+    /// The property `reaction`.
     pub reaction: ReactionView,
     /// Profiles referred in the message and reaction views. This isn't required for compatibility, because it was added later, but should generally be present.
     #[lex(check)]
@@ -712,11 +846,14 @@ pub struct LogRemoveReaction {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `LogRemoveReaction`'s property `message`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum LogRemoveReactionMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -729,8 +866,11 @@ pub enum LogRemoveReactionMessage {
 #[lex(type = "chat.bsky.convo.defs#logReadConvo")]
 #[non_exhaustive]
 pub struct LogReadConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: LogReadConvoMessage,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -738,13 +878,17 @@ pub struct LogReadConvo {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `LogReadConvo`'s property `message`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum LogReadConvoMessage {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<DeletedMessageView>),
+    /// A `chat.bsky.convo.defs#systemMessageView`.
     #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -757,7 +901,9 @@ pub enum LogReadConvoMessage {
 #[lex(type = "chat.bsky.convo.defs#logAddMember")]
 #[non_exhaustive]
 pub struct LogAddMember {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataAddMember
     pub message: SystemMessageView,
@@ -774,7 +920,9 @@ pub struct LogAddMember {
 #[lex(type = "chat.bsky.convo.defs#logRemoveMember")]
 #[non_exhaustive]
 pub struct LogRemoveMember {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataRemoveMember
     pub message: SystemMessageView,
@@ -791,7 +939,9 @@ pub struct LogRemoveMember {
 #[lex(type = "chat.bsky.convo.defs#logMemberJoin")]
 #[non_exhaustive]
 pub struct LogMemberJoin {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataMemberJoin
     pub message: SystemMessageView,
@@ -808,7 +958,9 @@ pub struct LogMemberJoin {
 #[lex(type = "chat.bsky.convo.defs#logMemberLeave")]
 #[non_exhaustive]
 pub struct LogMemberLeave {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataMemberLeave
     pub message: SystemMessageView,
@@ -825,7 +977,9 @@ pub struct LogMemberLeave {
 #[lex(type = "chat.bsky.convo.defs#logLockConvo")]
 #[non_exhaustive]
 pub struct LogLockConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataLockConvo
     pub message: SystemMessageView,
@@ -842,7 +996,9 @@ pub struct LogLockConvo {
 #[lex(type = "chat.bsky.convo.defs#logUnlockConvo")]
 #[non_exhaustive]
 pub struct LogUnlockConvo {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataUnlockConvo
     pub message: SystemMessageView,
@@ -859,7 +1015,9 @@ pub struct LogUnlockConvo {
 #[lex(type = "chat.bsky.convo.defs#logLockConvoPermanently")]
 #[non_exhaustive]
 pub struct LogLockConvoPermanently {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataLockConvoPermanently
     pub message: SystemMessageView,
@@ -876,7 +1034,9 @@ pub struct LogLockConvoPermanently {
 #[lex(type = "chat.bsky.convo.defs#logEditGroup")]
 #[non_exhaustive]
 pub struct LogEditGroup {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEditGroup
     pub message: SystemMessageView,
@@ -890,7 +1050,9 @@ pub struct LogEditGroup {
 #[lex(type = "chat.bsky.convo.defs#logCreateJoinLink")]
 #[non_exhaustive]
 pub struct LogCreateJoinLink {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataCreateJoinLink
     pub message: SystemMessageView,
@@ -904,7 +1066,9 @@ pub struct LogCreateJoinLink {
 #[lex(type = "chat.bsky.convo.defs#logEditJoinLink")]
 #[non_exhaustive]
 pub struct LogEditJoinLink {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEditJoinLink
     pub message: SystemMessageView,
@@ -918,7 +1082,9 @@ pub struct LogEditJoinLink {
 #[lex(type = "chat.bsky.convo.defs#logEnableJoinLink")]
 #[non_exhaustive]
 pub struct LogEnableJoinLink {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataEnableJoinLink
     pub message: SystemMessageView,
@@ -932,7 +1098,9 @@ pub struct LogEnableJoinLink {
 #[lex(type = "chat.bsky.convo.defs#logDisableJoinLink")]
 #[non_exhaustive]
 pub struct LogDisableJoinLink {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// A system message with data of type #systemMessageDataDisableJoinLink
     pub message: SystemMessageView,
@@ -946,7 +1114,9 @@ pub struct LogDisableJoinLink {
 #[lex(type = "chat.bsky.convo.defs#logIncomingJoinRequest")]
 #[non_exhaustive]
 pub struct LogIncomingJoinRequest {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// Prospective member who requested to join.
     #[lex(check)]
@@ -961,7 +1131,9 @@ pub struct LogIncomingJoinRequest {
 #[lex(type = "chat.bsky.convo.defs#logApproveJoinRequest")]
 #[non_exhaustive]
 pub struct LogApproveJoinRequest {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// Prospective member who requested to join.
     #[lex(check)]
@@ -976,7 +1148,9 @@ pub struct LogApproveJoinRequest {
 #[lex(type = "chat.bsky.convo.defs#logRejectJoinRequest")]
 #[non_exhaustive]
 pub struct LogRejectJoinRequest {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// Prospective member who requested to join.
     #[lex(check)]
@@ -991,7 +1165,9 @@ pub struct LogRejectJoinRequest {
 #[lex(type = "chat.bsky.convo.defs#logOutgoingJoinRequest")]
 #[non_exhaustive]
 pub struct LogOutgoingJoinRequest {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -1003,7 +1179,9 @@ pub struct LogOutgoingJoinRequest {
 #[lex(type = "chat.bsky.convo.defs#logWithdrawIncomingJoinRequest")]
 #[non_exhaustive]
 pub struct LogWithdrawIncomingJoinRequest {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// Prospective member who withdrew their join request.
     #[lex(check)]
@@ -1018,7 +1196,9 @@ pub struct LogWithdrawIncomingJoinRequest {
 #[lex(type = "chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest")]
 #[non_exhaustive]
 pub struct LogWithdrawOutgoingJoinRequest {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -1030,7 +1210,9 @@ pub struct LogWithdrawOutgoingJoinRequest {
 #[lex(type = "chat.bsky.convo.defs#logReadJoinRequests")]
 #[non_exhaustive]
 pub struct LogReadJoinRequests {
+    /// The property `rev`.
     pub rev: String,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

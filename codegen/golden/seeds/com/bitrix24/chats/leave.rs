@@ -40,6 +40,7 @@ pub const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
                 ],
             ),
     );
+/// The parameters of `com.bitrix24.chats.leave`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -48,6 +49,7 @@ pub struct Params {
     pub chat_id: i64,
 }
 
+/// The output of `com.bitrix24.chats.leave`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -66,16 +68,28 @@ pub struct Output {
 pub enum Error {
     /// HTTP 422: Bitrix24 returned an error — chat not found or no permissions (text in message).
     #[lex(rename = "BITRIX_ERROR")]
-    BitrixError { message: Option<String> },
+    BitrixError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// HTTP 502: Bitrix24 is unavailable or returned a server error.
     #[lex(rename = "BITRIX_UNAVAILABLE")]
-    BitrixUnavailable { message: Option<String> },
+    BitrixUnavailable {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// HTTP 403: the API key lacks the im scope.
     #[lex(rename = "SCOPE_DENIED")]
-    ScopeDenied { message: Option<String> },
+    ScopeDenied {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// HTTP 401: the API key has no configured tokens.
     #[lex(rename = "TOKEN_MISSING")]
-    TokenMissing { message: Option<String> },
+    TokenMissing {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

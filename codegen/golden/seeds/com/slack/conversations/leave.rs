@@ -46,6 +46,7 @@ pub const BINDING: ::atlex::rt::Binding = ::atlex::rt::Binding::http(
                 ],
             ),
     );
+/// The input of `com.slack.conversations.leave`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -57,6 +58,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.slack.conversations.leave`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -67,6 +69,7 @@ pub struct Output {
     pub not_in_channel: Option<bool>,
     /// A comma-separated list of warnings (missing_charset, superfluous_charset, …).
     pub warning: Option<String>,
+    /// The property `response_metadata`.
     #[lex(rename = "response_metadata")]
     pub response_metadata: Option<ResponseMetadata>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -80,118 +83,232 @@ pub struct Output {
 pub enum Error {
     /// Authenticated user cannot leave the general channel
     #[lex(rename = "cant_leave_general")]
-    CantLeaveGeneral { message: Option<String> },
+    CantLeaveGeneral {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Value passed for channel was invalid.
     #[lex(rename = "channel_not_found")]
-    ChannelNotFound { message: Option<String> },
+    ChannelNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Channel has been archived.
     #[lex(rename = "is_archived")]
-    IsArchived { message: Option<String> },
+    IsArchived {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The last member party to a channel cannot leave the channel. Someone else must join the channel before this user is permitted to exit.
     #[lex(rename = "last_member")]
-    LastMember { message: Option<String> },
+    LastMember {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// This type of conversation cannot be used with this method.
     #[lex(rename = "method_not_supported_for_channel_type")]
-    MethodNotSupportedForChannelType { message: Option<String> },
+    MethodNotSupportedForChannelType {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The token used is not granted the specific scope permissions required to complete this request.
     #[lex(rename = "missing_scope")]
-    MissingScope { message: Option<String> },
+    MissingScope {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Restricted and guest users cannot leave channel
     #[lex(rename = "user_is_restricted")]
-    UserIsRestricted { message: Option<String> },
+    UserIsRestricted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Access to a resource specified in the request is denied.
     #[lex(rename = "access_denied")]
-    AccessDenied { message: Option<String> },
+    AccessDenied {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Authentication token is for a deleted user or workspace when using a bot token.
     #[lex(rename = "account_inactive")]
-    AccountInactive { message: Option<String> },
+    AccountInactive {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The endpoint has been deprecated.
     #[lex(rename = "deprecated_endpoint")]
-    DeprecatedEndpoint { message: Option<String> },
+    DeprecatedEndpoint {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Administrators have suspended the ability to post a message.
     #[lex(rename = "ekm_access_denied")]
-    EkmAccessDenied { message: Option<String> },
+    EkmAccessDenied {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method cannot be called from an Enterprise.
     #[lex(rename = "enterprise_is_restricted")]
-    EnterpriseIsRestricted { message: Option<String> },
+    EnterpriseIsRestricted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Some aspect of authentication cannot be validated. Either the provided token is invalid or the request originates from an IP address disallowed from making the request.
     #[lex(rename = "invalid_auth")]
-    InvalidAuth { message: Option<String> },
+    InvalidAuth {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// This method cannot be called by a legacy bot.
     #[lex(rename = "is_bot")]
-    IsBot { message: Option<String> },
+    IsBot {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// This method cannot be called by a single channel guest.
     #[lex(rename = "user_is_ultra_restricted")]
-    UserIsUltraRestricted { message: Option<String> },
+    UserIsUltraRestricted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method has been deprecated.
     #[lex(rename = "method_deprecated")]
-    MethodDeprecated { message: Option<String> },
+    MethodDeprecated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The token type used in this request is not allowed.
     #[lex(rename = "not_allowed_token_type")]
-    NotAllowedTokenType { message: Option<String> },
+    NotAllowedTokenType {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// No authentication token provided.
     #[lex(rename = "not_authed")]
-    NotAuthed { message: Option<String> },
+    NotAuthed {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The workspace token used in this request does not have the permissions necessary to complete the request. Make sure your app is a member of the conversation it's attempting to post a message to.
     #[lex(rename = "no_permission")]
-    NoPermission { message: Option<String> },
+    NoPermission {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The workspace is undergoing an enterprise migration and will not be available until migration is complete.
     #[lex(rename = "org_login_required")]
-    OrgLoginRequired { message: Option<String> },
+    OrgLoginRequired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Authentication token has expired
     #[lex(rename = "token_expired")]
-    TokenExpired { message: Option<String> },
+    TokenExpired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Authentication token is for a deleted user or workspace or the app has been removed when using a user token.
     #[lex(rename = "token_revoked")]
-    TokenRevoked { message: Option<String> },
+    TokenRevoked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Two factor setup is required.
     #[lex(rename = "two_factor_setup_required")]
-    TwoFactorSetupRequired { message: Option<String> },
+    TwoFactorSetupRequired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The token used is not granted the specific workspace access required to complete this request.
     #[lex(rename = "team_access_not_granted")]
-    TeamAccessNotGranted { message: Option<String> },
+    TeamAccessNotGranted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Access to this method is limited on the current network
     #[lex(rename = "accesslimited")]
-    Accesslimited { message: Option<String> },
+    Accesslimited {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The server could not complete your operation(s) without encountering a catastrophic error. It's possible some aspect of the operation succeeded before the error was raised.
     #[lex(rename = "fatal_error")]
-    FatalError { message: Option<String> },
+    FatalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The server could not complete your operation(s) without encountering an error, likely due to a transient issue on our end. It's possible some aspect of the operation succeeded before the error was raised.
     #[lex(rename = "internal_error")]
-    InternalError { message: Option<String> },
+    InternalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was passed an argument whose name falls outside the bounds of accepted or expected values. This includes very long names and names with non-alphanumeric characters other than _. If you get this error, it is typically an indication that you have made a very malformed API call.
     #[lex(rename = "invalid_arg_name")]
-    InvalidArgName { message: Option<String> },
+    InvalidArgName {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was either called with invalid arguments or some detail about the arguments passed is invalid, which is more likely when using complex arguments like blocks or attachments.
     #[lex(rename = "invalid_arguments")]
-    InvalidArguments { message: Option<String> },
+    InvalidArguments {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was passed an array as an argument. Please only input valid strings.
     #[lex(rename = "invalid_array_arg")]
-    InvalidArrayArg { message: Option<String> },
+    InvalidArrayArg {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was called via a POST request, but the charset specified in the Content-Type header was invalid. Valid charset names are: utf-8 iso-8859-1.
     #[lex(rename = "invalid_charset")]
-    InvalidCharset { message: Option<String> },
+    InvalidCharset {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was called via a POST request with Content-Type application/x-www-form-urlencoded or multipart/form-data, but the form data was either missing or syntactically invalid.
     #[lex(rename = "invalid_form_data")]
-    InvalidFormData { message: Option<String> },
+    InvalidFormData {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was called via a POST request, but the specified Content-Type was invalid. Valid types are: application/json application/x-www-form-urlencoded multipart/form-data text/plain.
     #[lex(rename = "invalid_post_type")]
-    InvalidPostType { message: Option<String> },
+    InvalidPostType {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was called via a POST request and included a data payload, but the request did not include a Content-Type header.
     #[lex(rename = "missing_post_type")]
-    MissingPostType { message: Option<String> },
+    MissingPostType {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The request has been ratelimited. Refer to the Retry-After header for when to retry the request.
     #[lex(rename = "ratelimited")]
-    Ratelimited { message: Option<String> },
+    Ratelimited {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The method was called via a POST request, but the POST data was either missing or truncated.
     #[lex(rename = "request_timeout")]
-    RequestTimeout { message: Option<String> },
+    RequestTimeout {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The service is temporarily unavailable
     #[lex(rename = "service_unavailable")]
-    ServiceUnavailable { message: Option<String> },
+    ServiceUnavailable {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The workspace associated with your request is currently undergoing migration to an Enterprise Organization. Web API and other platform operations will be intermittently unavailable until the transition is complete.
     #[lex(rename = "team_added_to_org")]
-    TeamAddedToOrg { message: Option<String> },
+    TeamAddedToOrg {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
@@ -209,11 +326,14 @@ pub struct ResponseMetadata {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `ResponseMetadata`'s property `warnings`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ResponseMetadataWarningsItem {
+    /// The value `missing_charset`.
     #[lex("missing_charset")]
     MissingCharset,
+    /// The value `superfluous_charset`.
     #[lex("superfluous_charset")]
     SuperfluousCharset,
     /// A value the lexicon does not list.

@@ -3,23 +3,35 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.actor.defs";
 
+/// The definition `app.bsky.actor.defs#profileViewBasic`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileViewBasic")]
 #[non_exhaustive]
 pub struct ProfileViewBasic {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `displayName`.
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
+    /// The property `pronouns`.
     pub pronouns: Option<String>,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `associated`.
     pub associated: Option<ProfileAssociated>,
+    /// The property `viewer`.
     #[lex(check)]
     pub viewer: Option<ViewerState>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `verification`.
     pub verification: Option<VerificationState>,
+    /// The property `status`.
     #[lex(check)]
     pub status: Option<StatusView>,
     /// Debug information for internal development
@@ -30,26 +42,40 @@ pub struct ProfileViewBasic {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#profileView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileView")]
 #[non_exhaustive]
 pub struct ProfileView {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `displayName`.
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
+    /// The property `pronouns`.
     pub pronouns: Option<String>,
+    /// The property `description`.
     #[lex(check(max_length = 2560, max_graphemes = 256))]
     pub description: Option<String>,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `associated`.
     pub associated: Option<ProfileAssociated>,
+    /// The property `indexedAt`.
     pub indexed_at: Option<::atlex::rt::Datetime>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `viewer`.
     #[lex(check)]
     pub viewer: Option<ViewerState>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `verification`.
     pub verification: Option<VerificationState>,
+    /// The property `status`.
     #[lex(check)]
     pub status: Option<StatusView>,
     /// Debug information for internal development
@@ -60,36 +86,57 @@ pub struct ProfileView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#profileViewDetailed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileViewDetailed")]
 #[non_exhaustive]
 pub struct ProfileViewDetailed {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `displayName`.
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
+    /// The property `description`.
     #[lex(check(max_length = 2560, max_graphemes = 256))]
     pub description: Option<String>,
+    /// The property `pronouns`.
     pub pronouns: Option<String>,
+    /// The property `website`.
     pub website: Option<::atlex::rt::Uri>,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `banner`.
     pub banner: Option<::atlex::rt::Uri>,
+    /// The property `followersCount`.
     pub followers_count: Option<i64>,
+    /// The property `followsCount`.
     pub follows_count: Option<i64>,
+    /// The property `postsCount`.
     pub posts_count: Option<i64>,
+    /// The property `associated`.
     pub associated: Option<ProfileAssociated>,
+    /// The property `joinedViaStarterPack`.
     #[lex(check)]
     pub joined_via_starter_pack: Option<
         crate::app::bsky::graph::defs::StarterPackViewBasic,
     >,
+    /// The property `indexedAt`.
     pub indexed_at: Option<::atlex::rt::Datetime>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `viewer`.
     #[lex(check)]
     pub viewer: Option<ViewerState>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `pinnedPost`.
     pub pinned_post: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
+    /// The property `verification`.
     pub verification: Option<VerificationState>,
+    /// The property `status`.
     #[lex(check)]
     pub status: Option<StatusView>,
     /// Debug information for internal development
@@ -100,40 +147,55 @@ pub struct ProfileViewDetailed {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#profileAssociated`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileAssociated")]
 #[non_exhaustive]
 pub struct ProfileAssociated {
+    /// The property `lists`.
     pub lists: Option<i64>,
+    /// The property `feedgens`.
     pub feedgens: Option<i64>,
+    /// The property `starterPacks`.
     pub starter_packs: Option<i64>,
+    /// The property `labeler`.
     pub labeler: Option<bool>,
+    /// The property `chat`.
     pub chat: Option<ProfileAssociatedChat>,
+    /// The property `activitySubscription`.
     pub activity_subscription: Option<ProfileAssociatedActivitySubscription>,
+    /// The property `germ`.
     pub germ: Option<ProfileAssociatedGerm>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#profileAssociatedChat`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileAssociatedChat")]
 #[non_exhaustive]
 pub struct ProfileAssociatedChat {
+    /// The property `allowIncoming`.
     pub allow_incoming: ProfileAssociatedChatAllowIncoming,
+    /// The property `allowGroupInvites`.
     pub allow_group_invites: Option<ProfileAssociatedChatAllowGroupInvites>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ProfileAssociatedChat`'s property `allowIncoming`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ProfileAssociatedChatAllowIncoming {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `following`.
     #[lex("following")]
     Following,
     /// A value the lexicon does not list.
@@ -141,13 +203,17 @@ pub enum ProfileAssociatedChatAllowIncoming {
     Other(String),
 }
 
+/// The value of `ProfileAssociatedChat`'s property `allowGroupInvites`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ProfileAssociatedChatAllowGroupInvites {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `following`.
     #[lex("following")]
     Following,
     /// A value the lexicon does not list.
@@ -155,22 +221,28 @@ pub enum ProfileAssociatedChatAllowGroupInvites {
     Other(String),
 }
 
+/// The definition `app.bsky.actor.defs#profileAssociatedGerm`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileAssociatedGerm")]
 #[non_exhaustive]
 pub struct ProfileAssociatedGerm {
+    /// The property `messageMeUrl`.
     pub message_me_url: ::atlex::rt::Uri,
+    /// The property `showButtonTo`.
     pub show_button_to: ProfileAssociatedGermShowButtonTo,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ProfileAssociatedGerm`'s property `showButtonTo`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ProfileAssociatedGermShowButtonTo {
+    /// The value `usersIFollow`.
     #[lex("usersIFollow")]
     UsersIFollow,
+    /// The value `everyone`.
     #[lex("everyone")]
     Everyone,
     /// A value the lexicon does not list.
@@ -178,23 +250,29 @@ pub enum ProfileAssociatedGermShowButtonTo {
     Other(String),
 }
 
+/// The definition `app.bsky.actor.defs#profileAssociatedActivitySubscription`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#profileAssociatedActivitySubscription")]
 #[non_exhaustive]
 pub struct ProfileAssociatedActivitySubscription {
+    /// The property `allowSubscriptions`.
     pub allow_subscriptions: ProfileAssociatedActivitySubscriptionAllowSubscriptions,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ProfileAssociatedActivitySubscription`'s property `allowSubscriptions`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ProfileAssociatedActivitySubscriptionAllowSubscriptions {
+    /// The value `followers`.
     #[lex("followers")]
     Followers,
+    /// The value `mutuals`.
     #[lex("mutuals")]
     Mutuals,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.
@@ -213,13 +291,19 @@ pub struct ViewerState {
     pub muted_only_reposts: Option<bool>,
     /// Whether the account's quote posts are muted. Scoped mutes are exclusive with muted: this can be true while muted is false. If muted is true, this will be false.
     pub muted_only_quoteposts: Option<bool>,
+    /// The property `mutedByList`.
     #[lex(check)]
     pub muted_by_list: Option<crate::app::bsky::graph::defs::ListViewBasic>,
+    /// The property `blockedBy`.
     pub blocked_by: Option<bool>,
+    /// The property `blocking`.
     pub blocking: Option<::atlex::rt::AtUri>,
+    /// The property `blockingByList`.
     #[lex(check)]
     pub blocking_by_list: Option<crate::app::bsky::graph::defs::ListViewBasic>,
+    /// The property `following`.
     pub following: Option<::atlex::rt::AtUri>,
+    /// The property `followedBy`.
     pub followed_by: Option<::atlex::rt::AtUri>,
     /// This property is present only in selected cases, as an optimization.
     #[lex(check)]
@@ -238,7 +322,9 @@ pub struct ViewerState {
 #[lex(type = "app.bsky.actor.defs#knownFollowers")]
 #[non_exhaustive]
 pub struct KnownFollowers {
+    /// The property `count`.
     pub count: i64,
+    /// The property `followers`.
     #[lex(check(min_length = 0, max_length = 5, items))]
     pub followers: Vec<ProfileViewBasic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -266,10 +352,13 @@ pub struct VerificationState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum VerificationStateVerifiedStatus {
+    /// The value `valid`.
     #[lex("valid")]
     Valid,
+    /// The value `invalid`.
     #[lex("invalid")]
     Invalid,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.
@@ -281,10 +370,13 @@ pub enum VerificationStateVerifiedStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum VerificationStateTrustedVerifierStatus {
+    /// The value `valid`.
     #[lex("valid")]
     Valid,
+    /// The value `invalid`.
     #[lex("invalid")]
     Invalid,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.
@@ -314,41 +406,59 @@ pub struct VerificationView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#preferences`.
 pub type Preferences = Vec<PreferencesItem>;
 
+/// An item of `Preferences`'s property ``.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PreferencesItem {
+    /// A `app.bsky.actor.defs#adultContentPref`.
     #[lex("app.bsky.actor.defs#adultContentPref")]
     AdultContentPref(Box<AdultContentPref>),
+    /// A `app.bsky.actor.defs#contentLabelPref`.
     #[lex("app.bsky.actor.defs#contentLabelPref")]
     ContentLabelPref(Box<ContentLabelPref>),
+    /// A `app.bsky.actor.defs#savedFeedsPref`.
     #[lex("app.bsky.actor.defs#savedFeedsPref")]
     SavedFeedsPref(Box<SavedFeedsPref>),
+    /// A `app.bsky.actor.defs#savedFeedsPrefV2`.
     #[lex("app.bsky.actor.defs#savedFeedsPrefV2")]
     SavedFeedsPrefV2(Box<SavedFeedsPrefV2>),
+    /// A `app.bsky.actor.defs#personalDetailsPref`.
     #[lex("app.bsky.actor.defs#personalDetailsPref")]
     PersonalDetailsPref(Box<PersonalDetailsPref>),
+    /// A `app.bsky.actor.defs#declaredAgePref`.
     #[lex("app.bsky.actor.defs#declaredAgePref")]
     DeclaredAgePref(Box<DeclaredAgePref>),
+    /// A `app.bsky.actor.defs#feedViewPref`.
     #[lex("app.bsky.actor.defs#feedViewPref")]
     FeedViewPref(Box<FeedViewPref>),
+    /// A `app.bsky.actor.defs#threadViewPref`.
     #[lex("app.bsky.actor.defs#threadViewPref")]
     ThreadViewPref(Box<ThreadViewPref>),
+    /// A `app.bsky.actor.defs#interestsPref`.
     #[lex("app.bsky.actor.defs#interestsPref")]
     InterestsPref(Box<InterestsPref>),
+    /// A `app.bsky.actor.defs#mutedWordsPref`.
     #[lex("app.bsky.actor.defs#mutedWordsPref")]
     MutedWordsPref(Box<MutedWordsPref>),
+    /// A `app.bsky.actor.defs#hiddenPostsPref`.
     #[lex("app.bsky.actor.defs#hiddenPostsPref")]
     HiddenPostsPref(Box<HiddenPostsPref>),
+    /// A `app.bsky.actor.defs#bskyAppStatePref`.
     #[lex("app.bsky.actor.defs#bskyAppStatePref")]
     BskyAppStatePref(Box<BskyAppStatePref>),
+    /// A `app.bsky.actor.defs#labelersPref`.
     #[lex("app.bsky.actor.defs#labelersPref")]
     LabelersPref(Box<LabelersPref>),
+    /// A `app.bsky.actor.defs#postInteractionSettingsPref`.
     #[lex("app.bsky.actor.defs#postInteractionSettingsPref")]
     PostInteractionSettingsPref(Box<PostInteractionSettingsPref>),
+    /// A `app.bsky.actor.defs#verificationPrefs`.
     #[lex("app.bsky.actor.defs#verificationPrefs")]
     VerificationPrefs(Box<VerificationPrefs>),
+    /// A `app.bsky.actor.defs#liveEventPreferences`.
     #[lex("app.bsky.actor.defs#liveEventPreferences")]
     LiveEventPreferences(Box<LiveEventPreferences>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -356,38 +466,48 @@ pub enum PreferencesItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.actor.defs#adultContentPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#adultContentPref")]
 #[non_exhaustive]
 pub struct AdultContentPref {
+    /// The property `enabled`.
     pub enabled: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#contentLabelPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#contentLabelPref")]
 #[non_exhaustive]
 pub struct ContentLabelPref {
     /// Which labeler does this preference apply to? If undefined, applies globally.
     pub labeler_did: Option<::atlex::rt::Did>,
+    /// The property `label`.
     pub label: String,
+    /// The property `visibility`.
     pub visibility: ContentLabelPrefVisibility,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ContentLabelPref`'s property `visibility`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ContentLabelPrefVisibility {
+    /// The value `ignore`.
     #[lex("ignore")]
     Ignore,
+    /// The value `show`.
     #[lex("show")]
     Show,
+    /// The value `warn`.
     #[lex("warn")]
     Warn,
+    /// The value `hide`.
     #[lex("hide")]
     Hide,
     /// A value the lexicon does not list.
@@ -395,26 +515,35 @@ pub enum ContentLabelPrefVisibility {
     Other(String),
 }
 
+/// The definition `app.bsky.actor.defs#savedFeed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#savedFeed")]
 #[non_exhaustive]
 pub struct SavedFeed {
+    /// The property `id`.
     pub id: String,
+    /// The property `type`.
     pub r#type: SavedFeedType,
+    /// The property `value`.
     pub value: String,
+    /// The property `pinned`.
     pub pinned: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `SavedFeed`'s property `type`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SavedFeedType {
+    /// The value `feed`.
     #[lex("feed")]
     Feed,
+    /// The value `list`.
     #[lex("list")]
     List,
+    /// The value `timeline`.
     #[lex("timeline")]
     Timeline,
     /// A value the lexicon does not list.
@@ -422,28 +551,35 @@ pub enum SavedFeedType {
     Other(String),
 }
 
+/// The definition `app.bsky.actor.defs#savedFeedsPrefV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#savedFeedsPrefV2")]
 #[non_exhaustive]
 pub struct SavedFeedsPrefV2 {
+    /// The property `items`.
     pub items: Vec<SavedFeed>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#savedFeedsPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#savedFeedsPref")]
 #[non_exhaustive]
 pub struct SavedFeedsPref {
+    /// The property `pinned`.
     pub pinned: Vec<::atlex::rt::AtUri>,
+    /// The property `saved`.
     pub saved: Vec<::atlex::rt::AtUri>,
+    /// The property `timelineIndex`.
     pub timeline_index: Option<i64>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#personalDetailsPref`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#personalDetailsPref")]
 #[non_exhaustive]
@@ -471,6 +607,7 @@ pub struct DeclaredAgePref {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#feedViewPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#feedViewPref")]
 #[non_exhaustive]
@@ -493,6 +630,7 @@ pub struct FeedViewPref {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#threadViewPref`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#threadViewPref")]
 #[non_exhaustive]
@@ -508,14 +646,19 @@ pub struct ThreadViewPref {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ThreadViewPrefSort {
+    /// The value `oldest`.
     #[lex("oldest")]
     Oldest,
+    /// The value `newest`.
     #[lex("newest")]
     Newest,
+    /// The value `most-likes`.
     #[lex("most-likes")]
     MostLikes,
+    /// The value `random`.
     #[lex("random")]
     Random,
+    /// The value `hotness`.
     #[lex("hotness")]
     Hotness,
     /// A value the lexicon does not list.
@@ -523,6 +666,7 @@ pub enum ThreadViewPrefSort {
     Other(String),
 }
 
+/// The definition `app.bsky.actor.defs#interestsPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#interestsPref")]
 #[non_exhaustive]
@@ -535,11 +679,14 @@ pub struct InterestsPref {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The values of `app.bsky.actor.defs#mutedWordTarget`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum MutedWordTarget {
+    /// The value `content`.
     #[lex("content")]
     Content,
+    /// The value `tag`.
     #[lex("tag")]
     Tag,
     /// A value the lexicon does not list.
@@ -552,6 +699,7 @@ pub enum MutedWordTarget {
 #[lex(type = "app.bsky.actor.defs#mutedWord")]
 #[non_exhaustive]
 pub struct MutedWord {
+    /// The property `id`.
     pub id: Option<String>,
     /// The muted word itself.
     #[lex(check(max_length = 10000, max_graphemes = 1000))]
@@ -573,8 +721,10 @@ pub struct MutedWord {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum MutedWordActorTarget {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `exclude-following`.
     #[lex("exclude-following")]
     ExcludeFollowing,
     /// A value the lexicon does not list.
@@ -582,6 +732,7 @@ pub enum MutedWordActorTarget {
     Other(String),
 }
 
+/// The definition `app.bsky.actor.defs#mutedWordsPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#mutedWordsPref")]
 #[non_exhaustive]
@@ -594,6 +745,7 @@ pub struct MutedWordsPref {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#hiddenPostsPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#hiddenPostsPref")]
 #[non_exhaustive]
@@ -605,20 +757,24 @@ pub struct HiddenPostsPref {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#labelersPref`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#labelersPref")]
 #[non_exhaustive]
 pub struct LabelersPref {
+    /// The property `labelers`.
     pub labelers: Vec<LabelerPrefItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.actor.defs#labelerPrefItem`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#labelerPrefItem")]
 #[non_exhaustive]
 pub struct LabelerPrefItem {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -630,6 +786,7 @@ pub struct LabelerPrefItem {
 #[lex(type = "app.bsky.actor.defs#bskyAppStatePref")]
 #[non_exhaustive]
 pub struct BskyAppStatePref {
+    /// The property `activeProgressGuide`.
     #[lex(check)]
     pub active_progress_guide: Option<BskyAppProgressGuide>,
     /// Indicates if the user is participating in the beta features program.
@@ -650,6 +807,7 @@ pub struct BskyAppStatePref {
 #[lex(type = "app.bsky.actor.defs#bskyAppProgressGuide")]
 #[non_exhaustive]
 pub struct BskyAppProgressGuide {
+    /// The property `guide`.
     #[lex(check(max_length = 100))]
     pub guide: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -662,8 +820,10 @@ pub struct BskyAppProgressGuide {
 #[lex(type = "app.bsky.actor.defs#nux")]
 #[non_exhaustive]
 pub struct Nux {
+    /// The property `id`.
     #[lex(check(max_length = 100))]
     pub id: String,
+    /// The property `completed`.
     pub completed: bool,
     /// Arbitrary data for the NUX. The structure is defined by the NUX itself. Limited to 300 characters.
     #[lex(check(max_length = 3000, max_graphemes = 300))]
@@ -723,15 +883,20 @@ pub struct PostInteractionSettingsPref {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `PostInteractionSettingsPref`'s property `threadgateAllowRules`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PostInteractionSettingsPrefThreadgateAllowRulesItem {
+    /// A `app.bsky.feed.threadgate#mentionRule`.
     #[lex("app.bsky.feed.threadgate#mentionRule")]
     ThreadgateMentionRule(Box<crate::app::bsky::feed::threadgate::MentionRule>),
+    /// A `app.bsky.feed.threadgate#followerRule`.
     #[lex("app.bsky.feed.threadgate#followerRule")]
     ThreadgateFollowerRule(Box<crate::app::bsky::feed::threadgate::FollowerRule>),
+    /// A `app.bsky.feed.threadgate#followingRule`.
     #[lex("app.bsky.feed.threadgate#followingRule")]
     ThreadgateFollowingRule(Box<crate::app::bsky::feed::threadgate::FollowingRule>),
+    /// A `app.bsky.feed.threadgate#listRule`.
     #[lex("app.bsky.feed.threadgate#listRule")]
     ThreadgateListRule(Box<crate::app::bsky::feed::threadgate::ListRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -739,9 +904,11 @@ pub enum PostInteractionSettingsPrefThreadgateAllowRulesItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// An item of `PostInteractionSettingsPref`'s property `postgateEmbeddingRules`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
+    /// A `app.bsky.feed.postgate#disableRule`.
     #[lex("app.bsky.feed.postgate#disableRule")]
     PostgateDisableRule(Box<crate::app::bsky::feed::postgate::DisableRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -749,19 +916,24 @@ pub enum PostInteractionSettingsPrefPostgateEmbeddingRulesItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.actor.defs#statusView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.actor.defs#statusView")]
 #[non_exhaustive]
 pub struct StatusView {
+    /// The property `uri`.
     pub uri: Option<::atlex::rt::AtUri>,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
     /// The status for the account.
     pub status: StatusViewStatus,
+    /// The property `record`.
     #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
     /// An optional embed associated with the status.
     #[lex(check)]
     pub embed: Option<StatusViewEmbed>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     /// The date when this status will expire. The application might choose to no longer return the status after expiration.
@@ -779,6 +951,7 @@ pub struct StatusView {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum StatusViewStatus {
+    /// The value `app.bsky.actor.status#live`.
     #[lex("app.bsky.actor.status#live")]
     Live,
     /// A value the lexicon does not list.
@@ -790,6 +963,7 @@ pub enum StatusViewStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum StatusViewEmbed {
+    /// A `app.bsky.embed.external#view`.
     #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -10,12 +10,15 @@ pub const NSID: &str = "app.bsky.actor.getPreferences";
 #[lex(query = "app.bsky.actor.getPreferences", params, output = "application/json")]
 pub struct GetPreferences;
 
+/// The parameters of `app.bsky.actor.getPreferences`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {}
+/// The output of `app.bsky.actor.getPreferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `preferences`.
     #[lex(check)]
     pub preferences: crate::app::bsky::actor::defs::Preferences,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.actor.getProfile";
 #[lex(query = "app.bsky.actor.getProfile", params, output = "application/json")]
 pub struct GetProfile;
 
+/// The parameters of `app.bsky.actor.getProfile`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,6 +18,7 @@ pub struct Params {
     pub actor: ::atlex::rt::AtIdentifier,
 }
 
+/// The output of `app.bsky.actor.getProfile`.
 pub type Output = crate::app::bsky::actor::defs::ProfileViewDetailed;
 
 /// `app.bsky.actor.getProfile` declares no errors: any error name a server sends is undeclared.

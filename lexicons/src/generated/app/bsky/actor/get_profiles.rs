@@ -10,16 +10,20 @@ pub const NSID: &str = "app.bsky.actor.getProfiles";
 #[lex(query = "app.bsky.actor.getProfiles", params, output = "application/json")]
 pub struct GetProfiles;
 
+/// The parameters of `app.bsky.actor.getProfiles`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actors`.
     #[lex(check(max_length = 25))]
     pub actors: Vec<::atlex::rt::AtIdentifier>,
 }
 
+/// The output of `app.bsky.actor.getProfiles`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `profiles`.
     #[lex(check)]
     pub profiles: Vec<crate::app::bsky::actor::defs::ProfileViewDetailed>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,18 +28,24 @@ impl ::atlex::rt::PaginatedItems for GetSuggestions {
     }
 }
 
+/// The parameters of `app.bsky.actor.getSuggestions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.actor.getSuggestions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `actors`.
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// DEPRECATED: use recIdStr instead.

@@ -8,6 +8,7 @@ pub const NSID: &str = "app.bsky.actor.profile";
 #[lex(record = "app.bsky.actor.profile", key = "literal:self")]
 #[non_exhaustive]
 pub struct Profile {
+    /// The property `displayName`.
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
     /// Free-form profile description text.
@@ -16,6 +17,7 @@ pub struct Profile {
     /// Free-form pronouns text.
     #[lex(check(max_length = 200, max_graphemes = 20))]
     pub pronouns: Option<String>,
+    /// The property `website`.
     pub website: Option<::atlex::rt::Uri>,
     /// Small image to be displayed next to posts from account. AKA, 'profile picture'
     #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
@@ -26,10 +28,13 @@ pub struct Profile {
     /// Self-label values, specific to the Bluesky application, on the overall account.
     #[lex(check)]
     pub labels: Option<ProfileLabels>,
+    /// The property `joinedViaStarterPack`.
     pub joined_via_starter_pack: Option<
         crate::com::atproto::repo::strong_ref::StrongRef,
     >,
+    /// The property `pinnedPost`.
     pub pinned_post: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -40,6 +45,7 @@ pub struct Profile {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ProfileLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

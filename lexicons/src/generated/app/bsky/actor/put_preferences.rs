@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.actor.putPreferences";
 #[lex(procedure = "app.bsky.actor.putPreferences", input = "application/json")]
 pub struct PutPreferences;
 
+/// The input of `app.bsky.actor.putPreferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `preferences`.
     #[lex(check)]
     pub preferences: crate::app::bsky::actor::defs::Preferences,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

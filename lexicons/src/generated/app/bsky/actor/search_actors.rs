@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for SearchActors {
     }
 }
 
+/// The parameters of `app.bsky.actor.searchActors`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -35,15 +36,20 @@ pub struct Params {
     pub term: Option<String>,
     /// Search query string. Syntax, phrase, boolean, and faceting is unspecified, but Lucene query syntax is recommended.
     pub q: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.actor.searchActors`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `actors`.
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

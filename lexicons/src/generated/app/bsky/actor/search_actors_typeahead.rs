@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.actor.searchActorsTypeahead";
 )]
 pub struct SearchActorsTypeahead;
 
+/// The parameters of `app.bsky.actor.searchActorsTypeahead`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -21,13 +22,16 @@ pub struct Params {
     pub term: Option<String>,
     /// Search query prefix; not a full query string.
     pub q: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.actor.searchActorsTypeahead`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `actors`.
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

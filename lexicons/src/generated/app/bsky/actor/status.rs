@@ -16,6 +16,7 @@ pub struct Status {
     /// The duration of the status in minutes. Applications can choose to impose minimum and maximum limits.
     #[lex(check(minimum = 1))]
     pub duration_minutes: Option<i64>,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -26,6 +27,7 @@ pub struct Status {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum StatusStatus {
+    /// The value `app.bsky.actor.status#live`.
     #[lex("app.bsky.actor.status#live")]
     Live,
     /// A value the lexicon does not list.
@@ -37,6 +39,7 @@ pub enum StatusStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum StatusEmbed {
+    /// A `app.bsky.embed.external`.
     #[lex("app.bsky.embed.external")]
     External(Box<crate::app::bsky::embed::external::External>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

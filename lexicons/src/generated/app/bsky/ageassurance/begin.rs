@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.ageassurance.begin";
 )]
 pub struct Begin;
 
+/// The input of `app.bsky.ageassurance.begin`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -30,16 +31,33 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.ageassurance.begin`.
 pub type Output = crate::app::bsky::ageassurance::defs::State;
 
 /// The errors `app.bsky.ageassurance.begin` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidEmail { message: Option<String> },
-    DidTooLong { message: Option<String> },
-    InvalidInitiation { message: Option<String> },
-    RegionNotSupported { message: Option<String> },
+    /// The error `InvalidEmail`.
+    InvalidEmail {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `DidTooLong`.
+    DidTooLong {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidInitiation`.
+    InvalidInitiation {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RegionNotSupported`.
+    RegionNotSupported {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

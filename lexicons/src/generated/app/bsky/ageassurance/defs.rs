@@ -7,12 +7,16 @@ pub const NSID: &str = "app.bsky.ageassurance.defs";
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum Access {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `safe`.
     #[lex("safe")]
     Safe,
+    /// The value `full`.
     #[lex("full")]
     Full,
     /// A value the lexicon does not list.
@@ -24,12 +28,16 @@ pub enum Access {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum Status {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -44,7 +52,9 @@ pub enum Status {
 pub struct State {
     /// The timestamp when this state was last updated.
     pub last_initiated_at: Option<::atlex::rt::Datetime>,
+    /// The property `status`.
     pub status: Status,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -63,6 +73,7 @@ pub struct StateMetadata {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.ageassurance.defs#config`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.ageassurance.defs#config")]
 #[non_exhaustive]
@@ -98,13 +109,17 @@ pub struct ConfigRegion {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `ConfigRegion`'s property `platforms`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ConfigRegionPlatformsItem {
+    /// The value `web`.
     #[lex("web")]
     Web,
+    /// The value `ios`.
     #[lex("ios")]
     Ios,
+    /// The value `android`.
     #[lex("android")]
     Android,
     /// A value the lexicon does not list.
@@ -112,9 +127,11 @@ pub enum ConfigRegionPlatformsItem {
     Other(String),
 }
 
+/// An item of `ConfigRegion`'s property `additionalVerificationMethods`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ConfigRegionAdditionalVerificationMethodsItem {
+    /// The value `device`.
     #[lex("device")]
     Device,
     /// A value the lexicon does not list.
@@ -122,21 +139,29 @@ pub enum ConfigRegionAdditionalVerificationMethodsItem {
     Other(String),
 }
 
+/// An item of `ConfigRegion`'s property `rules`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ConfigRegionRulesItem {
+    /// A `app.bsky.ageassurance.defs#configRegionRuleDefault`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleDefault")]
     ConfigRegionRuleDefault(Box<ConfigRegionRuleDefault>),
+    /// A `app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleIfDeclaredOverAge")]
     ConfigRegionRuleIfDeclaredOverAge(Box<ConfigRegionRuleIfDeclaredOverAge>),
+    /// A `app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleIfDeclaredUnderAge")]
     ConfigRegionRuleIfDeclaredUnderAge(Box<ConfigRegionRuleIfDeclaredUnderAge>),
+    /// A `app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAssuredOverAge")]
     ConfigRegionRuleIfAssuredOverAge(Box<ConfigRegionRuleIfAssuredOverAge>),
+    /// A `app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAssuredUnderAge")]
     ConfigRegionRuleIfAssuredUnderAge(Box<ConfigRegionRuleIfAssuredUnderAge>),
+    /// A `app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAccountNewerThan")]
     ConfigRegionRuleIfAccountNewerThan(Box<ConfigRegionRuleIfAccountNewerThan>),
+    /// A `app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan`.
     #[lex("app.bsky.ageassurance.defs#configRegionRuleIfAccountOlderThan")]
     ConfigRegionRuleIfAccountOlderThan(Box<ConfigRegionRuleIfAccountOlderThan>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -149,6 +174,7 @@ pub enum ConfigRegionRulesItem {
 #[lex(type = "app.bsky.ageassurance.defs#configRegionRuleDefault")]
 #[non_exhaustive]
 pub struct ConfigRegionRuleDefault {
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -162,6 +188,7 @@ pub struct ConfigRegionRuleDefault {
 pub struct ConfigRegionRuleIfDeclaredOverAge {
     /// The age threshold as a whole integer.
     pub age: i64,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -175,6 +202,7 @@ pub struct ConfigRegionRuleIfDeclaredOverAge {
 pub struct ConfigRegionRuleIfDeclaredUnderAge {
     /// The age threshold as a whole integer.
     pub age: i64,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -188,6 +216,7 @@ pub struct ConfigRegionRuleIfDeclaredUnderAge {
 pub struct ConfigRegionRuleIfAssuredOverAge {
     /// The age threshold as a whole integer.
     pub age: i64,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -201,6 +230,7 @@ pub struct ConfigRegionRuleIfAssuredOverAge {
 pub struct ConfigRegionRuleIfAssuredUnderAge {
     /// The age threshold as a whole integer.
     pub age: i64,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -214,6 +244,7 @@ pub struct ConfigRegionRuleIfAssuredUnderAge {
 pub struct ConfigRegionRuleIfAccountNewerThan {
     /// The date threshold as a datetime string.
     pub date: ::atlex::rt::Datetime,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -227,6 +258,7 @@ pub struct ConfigRegionRuleIfAccountNewerThan {
 pub struct ConfigRegionRuleIfAccountOlderThan {
     /// The date threshold as a datetime string.
     pub date: ::atlex::rt::Datetime,
+    /// The property `access`.
     pub access: Access,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -269,12 +301,16 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventStatus {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -286,12 +322,16 @@ pub enum EventStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventAccess {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `safe`.
     #[lex("safe")]
     Safe,
+    /// The value `full`.
     #[lex("full")]
     Full,
     /// A value the lexicon does not list.

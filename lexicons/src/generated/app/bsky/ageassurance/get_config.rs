@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.ageassurance.getConfig";
 #[lex(query = "app.bsky.ageassurance.getConfig", output = "application/json")]
 pub struct GetConfig;
 
+/// The output of `app.bsky.ageassurance.getConfig`.
 pub type Output = crate::app::bsky::ageassurance::defs::Config;
 
 /// `app.bsky.ageassurance.getConfig` declares no errors: any error name a server sends is undeclared.

@@ -10,17 +10,23 @@ pub const NSID: &str = "app.bsky.ageassurance.getState";
 #[lex(query = "app.bsky.ageassurance.getState", params, output = "application/json")]
 pub struct GetState;
 
+/// The parameters of `app.bsky.ageassurance.getState`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `countryCode`.
     pub country_code: String,
+    /// The parameter `regionCode`.
     pub region_code: Option<String>,
 }
 
+/// The output of `app.bsky.ageassurance.getState`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `state`.
     pub state: crate::app::bsky::ageassurance::defs::State,
+    /// The property `metadata`.
     pub metadata: crate::app::bsky::ageassurance::defs::StateMetadata,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,10 +10,13 @@ pub const NSID: &str = "app.bsky.bookmark.createBookmark";
 #[lex(procedure = "app.bsky.bookmark.createBookmark", input = "application/json")]
 pub struct CreateBookmark;
 
+/// The input of `app.bsky.bookmark.createBookmark`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -25,7 +28,10 @@ pub struct Input {
 #[non_exhaustive]
 pub enum Error {
     /// The URI to be bookmarked is for an unsupported collection.
-    UnsupportedCollection { message: Option<String> },
+    UnsupportedCollection {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -15,13 +15,16 @@ pub struct Bookmark {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.bookmark.defs#bookmarkView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.bookmark.defs#bookmarkView")]
 #[non_exhaustive]
 pub struct BookmarkView {
     /// A strong ref to the bookmarked record.
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `item`.
     #[lex(check)]
     pub item: BookmarkViewItem,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -29,13 +32,17 @@ pub struct BookmarkView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `BookmarkView`'s property `item`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum BookmarkViewItem {
+    /// A `app.bsky.feed.defs#blockedPost`.
     #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
+    /// A `app.bsky.feed.defs#notFoundPost`.
     #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
+    /// A `app.bsky.feed.defs#postView`.
     #[lex("app.bsky.feed.defs#postView")]
     PostView(Box<crate::app::bsky::feed::defs::PostView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

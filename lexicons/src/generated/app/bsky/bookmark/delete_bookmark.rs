@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.bookmark.deleteBookmark";
 #[lex(procedure = "app.bsky.bookmark.deleteBookmark", input = "application/json")]
 pub struct DeleteBookmark;
 
+/// The input of `app.bsky.bookmark.deleteBookmark`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -24,7 +26,10 @@ pub struct Input {
 #[non_exhaustive]
 pub enum Error {
     /// The URI to be bookmarked is for an unsupported collection.
-    UnsupportedCollection { message: Option<String> },
+    UnsupportedCollection {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -19,6 +19,7 @@ pub struct MatchAndContactIndex {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.contact.defs#syncStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.contact.defs#syncStatus")]
 #[non_exhaustive]

@@ -28,18 +28,24 @@ impl ::atlex::rt::PaginatedItems for GetMatches {
     }
 }
 
+/// The parameters of `app.bsky.contact.getMatches`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.contact.getMatches`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `matches`.
     #[lex(check)]
     pub matches: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -51,10 +57,26 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidDid { message: Option<String> },
-    InvalidLimit { message: Option<String> },
-    InvalidCursor { message: Option<String> },
-    InternalError { message: Option<String> },
+    /// The error `InvalidDid`.
+    InvalidDid {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidLimit`.
+    InvalidLimit {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidCursor`.
+    InvalidCursor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InternalError`.
+    InternalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

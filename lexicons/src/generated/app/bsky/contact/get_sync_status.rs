@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.contact.getSyncStatus";
 #[lex(query = "app.bsky.contact.getSyncStatus", params, output = "application/json")]
 pub struct GetSyncStatus;
 
+/// The parameters of `app.bsky.contact.getSyncStatus`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {}
+/// The output of `app.bsky.contact.getSyncStatus`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -28,8 +30,16 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidDid { message: Option<String> },
-    InternalError { message: Option<String> },
+    /// The error `InvalidDid`.
+    InvalidDid {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InternalError`.
+    InternalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

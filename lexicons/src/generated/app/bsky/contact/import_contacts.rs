@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.contact.importContacts";
 )]
 pub struct ImportContacts;
 
+/// The input of `app.bsky.contact.importContacts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -27,6 +28,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.contact.importContacts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -44,11 +46,31 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidDid { message: Option<String> },
-    InvalidContacts { message: Option<String> },
-    TooManyContacts { message: Option<String> },
-    InvalidToken { message: Option<String> },
-    InternalError { message: Option<String> },
+    /// The error `InvalidDid`.
+    InvalidDid {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidContacts`.
+    InvalidContacts {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `TooManyContacts`.
+    TooManyContacts {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InternalError`.
+    InternalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.contact.removeData";
 )]
 pub struct RemoveData;
 
+/// The input of `app.bsky.contact.removeData`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -22,6 +23,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.contact.removeData`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -34,8 +36,16 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidDid { message: Option<String> },
-    InternalError { message: Option<String> },
+    /// The error `InvalidDid`.
+    InvalidDid {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InternalError`.
+    InternalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

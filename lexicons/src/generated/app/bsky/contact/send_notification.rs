@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.contact.sendNotification";
 )]
 pub struct SendNotification;
 
+/// The input of `app.bsky.contact.sendNotification`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -26,6 +27,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.contact.sendNotification`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.contact.startPhoneVerification";
 )]
 pub struct StartPhoneVerification;
 
+/// The input of `app.bsky.contact.startPhoneVerification`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -24,6 +25,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.contact.startPhoneVerification`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -36,10 +38,26 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RateLimitExceeded { message: Option<String> },
-    InvalidDid { message: Option<String> },
-    InvalidPhone { message: Option<String> },
-    InternalError { message: Option<String> },
+    /// The error `RateLimitExceeded`.
+    RateLimitExceeded {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidDid`.
+    InvalidDid {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidPhone`.
+    InvalidPhone {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InternalError`.
+    InternalError {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

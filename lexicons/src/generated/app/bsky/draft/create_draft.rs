@@ -14,9 +14,11 @@ pub const NSID: &str = "app.bsky.draft.createDraft";
 )]
 pub struct CreateDraft;
 
+/// The input of `app.bsky.draft.createDraft`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `draft`.
     #[lex(check)]
     pub draft: crate::app::bsky::draft::defs::Draft,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -24,6 +26,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.draft.createDraft`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -39,7 +42,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// Trying to insert a new draft when the limit was already reached.
-    DraftLimitReached { message: Option<String> },
+    DraftLimitReached {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

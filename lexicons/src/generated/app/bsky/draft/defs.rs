@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.draft.defs";
 pub struct DraftWithId {
     /// A TID to be used as a draft identifier.
     pub id: ::atlex::rt::Tid,
+    /// The property `draft`.
     #[lex(check)]
     pub draft: Draft,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -45,9 +46,11 @@ pub struct Draft {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Draft`'s property `postgateEmbeddingRules`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum DraftPostgateEmbeddingRulesItem {
+    /// A `app.bsky.feed.postgate#disableRule`.
     #[lex("app.bsky.feed.postgate#disableRule")]
     PostgateDisableRule(Box<crate::app::bsky::feed::postgate::DisableRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -55,15 +58,20 @@ pub enum DraftPostgateEmbeddingRulesItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// An item of `Draft`'s property `threadgateAllow`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum DraftThreadgateAllowItem {
+    /// A `app.bsky.feed.threadgate#mentionRule`.
     #[lex("app.bsky.feed.threadgate#mentionRule")]
     ThreadgateMentionRule(Box<crate::app::bsky::feed::threadgate::MentionRule>),
+    /// A `app.bsky.feed.threadgate#followerRule`.
     #[lex("app.bsky.feed.threadgate#followerRule")]
     ThreadgateFollowerRule(Box<crate::app::bsky::feed::threadgate::FollowerRule>),
+    /// A `app.bsky.feed.threadgate#followingRule`.
     #[lex("app.bsky.feed.threadgate#followingRule")]
     ThreadgateFollowingRule(Box<crate::app::bsky::feed::threadgate::FollowingRule>),
+    /// A `app.bsky.feed.threadgate#listRule`.
     #[lex("app.bsky.feed.threadgate#listRule")]
     ThreadgateListRule(Box<crate::app::bsky::feed::threadgate::ListRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -82,14 +90,19 @@ pub struct DraftPost {
     /// Self-label values for this post. Effectively content warnings.
     #[lex(check)]
     pub labels: Option<DraftPostLabels>,
+    /// The property `embedImages`.
     #[lex(check(max_length = 4, items))]
     pub embed_images: Option<Vec<DraftEmbedImage>>,
+    /// The property `embedGallery`.
     #[lex(check)]
     pub embed_gallery: Option<DraftEmbedGallery>,
+    /// The property `embedVideos`.
     #[lex(check(max_length = 1, items))]
     pub embed_videos: Option<Vec<DraftEmbedVideo>>,
+    /// The property `embedExternals`.
     #[lex(check(max_length = 1))]
     pub embed_externals: Option<Vec<DraftEmbedExternal>>,
+    /// The property `embedRecords`.
     #[lex(check(max_length = 1))]
     pub embed_records: Option<Vec<DraftEmbedRecord>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -101,6 +114,7 @@ pub struct DraftPost {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum DraftPostLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -115,6 +129,7 @@ pub enum DraftPostLabels {
 pub struct DraftView {
     /// A TID to be used as a draft identifier.
     pub id: ::atlex::rt::Tid,
+    /// The property `draft`.
     #[lex(check)]
     pub draft: Draft,
     /// The time the draft was created.
@@ -126,6 +141,7 @@ pub struct DraftView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedLocalRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedLocalRef")]
 #[non_exhaustive]
@@ -138,11 +154,14 @@ pub struct DraftEmbedLocalRef {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedCaption`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedCaption")]
 #[non_exhaustive]
 pub struct DraftEmbedCaption {
+    /// The property `lang`.
     pub lang: ::atlex::rt::Language,
+    /// The property `content`.
     #[lex(check(max_length = 10000))]
     pub content: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -150,10 +169,12 @@ pub struct DraftEmbedCaption {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedGallery`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedGallery")]
 #[non_exhaustive]
 pub struct DraftEmbedGallery {
+    /// The property `items`.
     #[lex(check(max_length = 20, items))]
     pub items: DraftEmbedGalleryItems,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -164,9 +185,11 @@ pub struct DraftEmbedGallery {
 /// The schema-level maxLength of 20 is a future-proof ceiling. Clients should currently enforce a soft limit of 10 items in authoring UIs.
 pub type DraftEmbedGalleryItems = Vec<DraftEmbedGalleryItemsItem>;
 
+/// An item of `DraftEmbedGalleryItems`'s property ``.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum DraftEmbedGalleryItemsItem {
+    /// A `app.bsky.draft.defs#draftEmbedImage`.
     #[lex("app.bsky.draft.defs#draftEmbedImage")]
     DraftEmbedImage(Box<DraftEmbedImage>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -174,12 +197,15 @@ pub enum DraftEmbedGalleryItemsItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedImage`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedImage")]
 #[non_exhaustive]
 pub struct DraftEmbedImage {
+    /// The property `localRef`.
     #[lex(check)]
     pub local_ref: DraftEmbedLocalRef,
+    /// The property `alt`.
     #[lex(check(max_graphemes = 2000))]
     pub alt: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -187,14 +213,18 @@ pub struct DraftEmbedImage {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedVideo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedVideo")]
 #[non_exhaustive]
 pub struct DraftEmbedVideo {
+    /// The property `localRef`.
     #[lex(check)]
     pub local_ref: DraftEmbedLocalRef,
+    /// The property `alt`.
     #[lex(check(max_graphemes = 2000))]
     pub alt: Option<String>,
+    /// The property `captions`.
     #[lex(check(max_length = 20, items))]
     pub captions: Option<Vec<DraftEmbedCaption>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -202,20 +232,24 @@ pub struct DraftEmbedVideo {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedExternal`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedExternal")]
 #[non_exhaustive]
 pub struct DraftEmbedExternal {
+    /// The property `uri`.
     pub uri: ::atlex::rt::Uri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.draft.defs#draftEmbedRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.draft.defs#draftEmbedRecord")]
 #[non_exhaustive]
 pub struct DraftEmbedRecord {
+    /// The property `record`.
     pub record: crate::com::atproto::repo::strong_ref::StrongRef,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

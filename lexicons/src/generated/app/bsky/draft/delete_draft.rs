@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.draft.deleteDraft";
 #[lex(procedure = "app.bsky.draft.deleteDraft", input = "application/json")]
 pub struct DeleteDraft;
 
+/// The input of `app.bsky.draft.deleteDraft`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `id`.
     pub id: ::atlex::rt::Tid,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.draft.updateDraft";
 #[lex(procedure = "app.bsky.draft.updateDraft", input = "application/json")]
 pub struct UpdateDraft;
 
+/// The input of `app.bsky.draft.updateDraft`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `draft`.
     #[lex(check)]
     pub draft: crate::app::bsky::draft::defs::DraftWithId,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

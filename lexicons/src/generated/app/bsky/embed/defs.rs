@@ -8,8 +8,10 @@ pub const NSID: &str = "app.bsky.embed.defs";
 #[lex(type = "app.bsky.embed.defs#aspectRatio")]
 #[non_exhaustive]
 pub struct AspectRatio {
+    /// The property `width`.
     #[lex(check(minimum = 1))]
     pub width: i64,
+    /// The property `height`.
     #[lex(check(minimum = 1))]
     pub height: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

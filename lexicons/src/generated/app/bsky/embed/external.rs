@@ -8,6 +8,7 @@ pub const NSID: &str = "app.bsky.embed.external";
 #[lex(type = "app.bsky.embed.external")]
 #[non_exhaustive]
 pub struct External {
+    /// The property `external`.
     #[lex(check)]
     pub external: ExternalDef,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -21,13 +22,18 @@ pub struct External {
 )]
 pub type Main = External;
 
+/// The definition `app.bsky.embed.external#external`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.external#external")]
 #[non_exhaustive]
 pub struct ExternalDef {
+    /// The property `uri`.
     pub uri: ::atlex::rt::Uri,
+    /// The property `title`.
     pub title: String,
+    /// The property `description`.
     pub description: String,
+    /// The property `thumb`.
     #[lex(check(max_size = 1000000, accept = ["image/*"]))]
     pub thumb: Option<::atlex::rt::Blob>,
     /// StrongRefs (uri+cid) of the Atmosphere records that backed this view.
@@ -37,10 +43,12 @@ pub struct ExternalDef {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.external#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.external#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `external`.
     #[lex(check)]
     pub external: ViewExternal,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -48,13 +56,18 @@ pub struct View {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.external#viewExternal`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.external#viewExternal")]
 #[non_exhaustive]
 pub struct ViewExternal {
+    /// The property `uri`.
     pub uri: ::atlex::rt::Uri,
+    /// The property `title`.
     pub title: String,
+    /// The property `description`.
     pub description: String,
+    /// The property `thumb`.
     pub thumb: Option<::atlex::rt::Uri>,
     /// When the external content was created, if available. Example: a publication date, for an article.
     pub created_at: Option<::atlex::rt::Datetime>,
@@ -62,8 +75,10 @@ pub struct ViewExternal {
     pub updated_at: Option<::atlex::rt::Datetime>,
     /// Estimated reading time in minutes, if applicable and available.
     pub reading_time: Option<i64>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `source`.
     #[lex(check)]
     pub source: Option<ViewExternalSource>,
     /// StrongRefs (uri+cid) of the Atmosphere records that backed this view.
@@ -87,8 +102,11 @@ pub struct ViewExternalSource {
     pub uri: ::atlex::rt::Uri,
     /// Fully-qualified URL where an icon representing the source can be fetched. For example, CDN location provided by the App View.
     pub icon: Option<::atlex::rt::Uri>,
+    /// The property `title`.
     pub title: String,
+    /// The property `description`.
     pub description: Option<String>,
+    /// The property `theme`.
     #[lex(check)]
     pub theme: Option<ViewExternalSourceTheme>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -101,12 +119,16 @@ pub struct ViewExternalSource {
 #[lex(type = "app.bsky.embed.external#viewExternalSourceTheme")]
 #[non_exhaustive]
 pub struct ViewExternalSourceTheme {
+    /// The property `backgroundRGB`.
     #[lex(rename = "backgroundRGB", check)]
     pub background_rgb: Option<ColorRgb>,
+    /// The property `foregroundRGB`.
     #[lex(rename = "foregroundRGB", check)]
     pub foreground_rgb: Option<ColorRgb>,
+    /// The property `accentRGB`.
     #[lex(rename = "accentRGB", check)]
     pub accent_rgb: Option<ColorRgb>,
+    /// The property `accentForegroundRGB`.
     #[lex(rename = "accentForegroundRGB", check)]
     pub accent_foreground_rgb: Option<ColorRgb>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -119,10 +141,13 @@ pub struct ViewExternalSourceTheme {
 #[lex(type = "app.bsky.embed.external#colorRGB")]
 #[non_exhaustive]
 pub struct ColorRgb {
+    /// The property `r`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
+    /// The property `g`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub g: i64,
+    /// The property `b`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -3,6 +3,7 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.gallery";
 
+/// The definition `app.bsky.embed.gallery`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.gallery")]
 #[non_exhaustive]
@@ -19,6 +20,7 @@ pub struct Gallery {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum GalleryItemsItem {
+    /// A `app.bsky.embed.gallery#image`.
     #[lex("app.bsky.embed.gallery#image")]
     Image(Box<Image>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -26,14 +28,17 @@ pub enum GalleryItemsItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.embed.gallery#image`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.gallery#image")]
 #[non_exhaustive]
 pub struct Image {
+    /// The property `image`.
     #[lex(check(max_size = 2000000, accept = ["image/*"]))]
     pub image: ::atlex::rt::Blob,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
+    /// The property `aspectRatio`.
     #[lex(check)]
     pub aspect_ratio: crate::app::bsky::embed::defs::AspectRatio,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -41,10 +46,12 @@ pub struct Image {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.gallery#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.gallery#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `items`.
     #[lex(check)]
     pub items: Vec<ViewItemsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -52,9 +59,11 @@ pub struct View {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `View`'s property `items`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ViewItemsItem {
+    /// A `app.bsky.embed.gallery#viewImage`.
     #[lex("app.bsky.embed.gallery#viewImage")]
     ViewImage(Box<ViewImage>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -62,6 +71,7 @@ pub enum ViewItemsItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.embed.gallery#viewImage`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.gallery#viewImage")]
 #[non_exhaustive]
@@ -72,6 +82,7 @@ pub struct ViewImage {
     pub fullsize: ::atlex::rt::Uri,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
+    /// The property `aspectRatio`.
     #[lex(check)]
     pub aspect_ratio: crate::app::bsky::embed::defs::AspectRatio,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.embed.getEmbedExternalView";
 )]
 pub struct GetEmbedExternalView;
 
+/// The parameters of `app.bsky.embed.getEmbedExternalView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -24,6 +25,7 @@ pub struct Params {
     pub uris: Vec<::atlex::rt::AtUri>,
 }
 
+/// The output of `app.bsky.embed.getEmbedExternalView`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -32,6 +34,7 @@ pub struct Output {
     pub view: Option<crate::app::bsky::embed::external::View>,
     /// StrongRefs (URI+CID) of the Atmosphere records that backed this view, suitable for embedding into a post's external.associatedRefs.
     pub associated_refs: Option<Vec<crate::com::atproto::repo::strong_ref::StrongRef>>,
+    /// The property `associatedRecords`.
     #[lex(check(items(object)))]
     pub associated_records: Option<Vec<::atlex::rt::Unknown>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -3,10 +3,12 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.images";
 
+/// The definition `app.bsky.embed.images`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.images")]
 #[non_exhaustive]
 pub struct Images {
+    /// The property `images`.
     #[lex(check(max_length = 4, items))]
     pub images: Vec<Image>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -14,6 +16,7 @@ pub struct Images {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.images#image`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.images#image")]
 #[non_exhaustive]
@@ -23,6 +26,7 @@ pub struct Image {
     pub image: ::atlex::rt::Blob,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
+    /// The property `aspectRatio`.
     #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -30,10 +34,12 @@ pub struct Image {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.images#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.images#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `images`.
     #[lex(check(max_length = 4, items))]
     pub images: Vec<ViewImage>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -41,6 +47,7 @@ pub struct View {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.images#viewImage`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.images#viewImage")]
 #[non_exhaustive]
@@ -51,6 +58,7 @@ pub struct ViewImage {
     pub fullsize: ::atlex::rt::Uri,
     /// Alt text description of the image, for accessibility.
     pub alt: String,
+    /// The property `aspectRatio`.
     #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -3,20 +3,24 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.record";
 
+/// The definition `app.bsky.embed.record`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.record")]
 #[non_exhaustive]
 pub struct Record {
+    /// The property `record`.
     pub record: crate::com::atproto::repo::strong_ref::StrongRef,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.record#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.record#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `record`.
     #[lex(check)]
     pub record: ViewRecordUnion,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -24,23 +28,32 @@ pub struct View {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `View`'s property `record`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ViewRecordUnion {
+    /// A `app.bsky.embed.record#viewRecord`.
     #[lex("app.bsky.embed.record#viewRecord")]
     ViewRecord(Box<ViewRecord>),
+    /// A `app.bsky.embed.record#viewNotFound`.
     #[lex("app.bsky.embed.record#viewNotFound")]
     ViewNotFound(Box<ViewNotFound>),
+    /// A `app.bsky.embed.record#viewBlocked`.
     #[lex("app.bsky.embed.record#viewBlocked")]
     ViewBlocked(Box<ViewBlocked>),
+    /// A `app.bsky.embed.record#viewDetached`.
     #[lex("app.bsky.embed.record#viewDetached")]
     ViewDetached(Box<ViewDetached>),
+    /// A `app.bsky.feed.defs#generatorView`.
     #[lex("app.bsky.feed.defs#generatorView")]
     GeneratorView(Box<crate::app::bsky::feed::defs::GeneratorView>),
+    /// A `app.bsky.graph.defs#listView`.
     #[lex("app.bsky.graph.defs#listView")]
     ListView(Box<crate::app::bsky::graph::defs::ListView>),
+    /// A `app.bsky.labeler.defs#labelerView`.
     #[lex("app.bsky.labeler.defs#labelerView")]
     LabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
+    /// A `app.bsky.graph.defs#starterPackViewBasic`.
     #[lex("app.bsky.graph.defs#starterPackViewBasic")]
     StarterPackViewBasic(Box<crate::app::bsky::graph::defs::StarterPackViewBasic>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -48,44 +61,62 @@ pub enum ViewRecordUnion {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.embed.record#viewRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.record#viewRecord")]
 #[non_exhaustive]
 pub struct ViewRecord {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `author`.
     #[lex(check)]
     pub author: crate::app::bsky::actor::defs::ProfileViewBasic,
     /// The record data itself.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `replyCount`.
     pub reply_count: Option<i64>,
+    /// The property `repostCount`.
     pub repost_count: Option<i64>,
+    /// The property `likeCount`.
     pub like_count: Option<i64>,
+    /// The property `quoteCount`.
     pub quote_count: Option<i64>,
+    /// The property `embeds`.
     #[lex(check)]
     pub embeds: Option<Vec<ViewRecordEmbedsItem>>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `ViewRecord`'s property `embeds`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ViewRecordEmbedsItem {
+    /// A `app.bsky.embed.images#view`.
     #[lex("app.bsky.embed.images#view")]
     ImagesView(Box<crate::app::bsky::embed::images::View>),
+    /// A `app.bsky.embed.video#view`.
     #[lex("app.bsky.embed.video#view")]
     VideoView(Box<crate::app::bsky::embed::video::View>),
+    /// A `app.bsky.embed.gallery#view`.
     #[lex("app.bsky.embed.gallery#view")]
     GalleryView(Box<crate::app::bsky::embed::gallery::View>),
+    /// A `app.bsky.embed.external#view`.
     #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
+    /// A `app.bsky.embed.record#view`.
     #[lex("app.bsky.embed.record#view")]
     RecordView(Box<View>),
+    /// A `app.bsky.embed.recordWithMedia#view`.
     #[lex("app.bsky.embed.recordWithMedia#view")]
     RecordWithMediaView(Box<crate::app::bsky::embed::record_with_media::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -93,11 +124,14 @@ pub enum ViewRecordEmbedsItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.embed.record#viewNotFound`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.record#viewNotFound")]
 #[non_exhaustive]
 pub struct ViewNotFound {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `notFound`.
     #[lex(check(const_value = true))]
     pub not_found: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -105,13 +139,17 @@ pub struct ViewNotFound {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.record#viewBlocked`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.record#viewBlocked")]
 #[non_exhaustive]
 pub struct ViewBlocked {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `blocked`.
     #[lex(check(const_value = true))]
     pub blocked: bool,
+    /// The property `author`.
     #[lex(check)]
     pub author: crate::app::bsky::feed::defs::BlockedAuthor,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -119,11 +157,14 @@ pub struct ViewBlocked {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.record#viewDetached`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.record#viewDetached")]
 #[non_exhaustive]
 pub struct ViewDetached {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `detached`.
     #[lex(check(const_value = true))]
     pub detached: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.recordWithMedia";
 
+/// The definition `app.bsky.embed.recordWithMedia`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.recordWithMedia")]
 #[non_exhaustive]
 pub struct RecordWithMedia {
+    /// The property `record`.
     pub record: crate::app::bsky::embed::record::Record,
+    /// The property `media`.
     #[lex(check)]
     pub media: RecordWithMediaMedia,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -15,15 +18,20 @@ pub struct RecordWithMedia {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `RecordWithMedia`'s property `media`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum RecordWithMediaMedia {
+    /// A `app.bsky.embed.images`.
     #[lex("app.bsky.embed.images")]
     Images(Box<crate::app::bsky::embed::images::Images>),
+    /// A `app.bsky.embed.video`.
     #[lex("app.bsky.embed.video")]
     Video(Box<crate::app::bsky::embed::video::Video>),
+    /// A `app.bsky.embed.gallery`.
     #[lex("app.bsky.embed.gallery")]
     Gallery(Box<crate::app::bsky::embed::gallery::Gallery>),
+    /// A `app.bsky.embed.external`.
     #[lex("app.bsky.embed.external")]
     External(Box<crate::app::bsky::embed::external::External>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -31,12 +39,15 @@ pub enum RecordWithMediaMedia {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.embed.recordWithMedia#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.recordWithMedia#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `record`.
     #[lex(check)]
     pub record: crate::app::bsky::embed::record::View,
+    /// The property `media`.
     #[lex(check)]
     pub media: ViewMedia,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -44,15 +55,20 @@ pub struct View {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `View`'s property `media`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ViewMedia {
+    /// A `app.bsky.embed.images#view`.
     #[lex("app.bsky.embed.images#view")]
     ImagesView(Box<crate::app::bsky::embed::images::View>),
+    /// A `app.bsky.embed.video#view`.
     #[lex("app.bsky.embed.video#view")]
     VideoView(Box<crate::app::bsky::embed::video::View>),
+    /// A `app.bsky.embed.gallery#view`.
     #[lex("app.bsky.embed.gallery#view")]
     GalleryView(Box<crate::app::bsky::embed::gallery::View>),
+    /// A `app.bsky.embed.external#view`.
     #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

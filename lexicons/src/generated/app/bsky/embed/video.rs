@@ -3,6 +3,7 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.embed.video";
 
+/// The definition `app.bsky.embed.video`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.video")]
 #[non_exhaustive]
@@ -10,10 +11,12 @@ pub struct Video {
     /// The mp4 video file. May be up to 300mb, formerly limited to 100mb.
     #[lex(check(max_size = 300000000, accept = ["video/mp4"]))]
     pub video: ::atlex::rt::Blob,
+    /// The property `captions`.
     #[lex(check(max_length = 20, items))]
     pub captions: Option<Vec<Caption>>,
     /// Alt text description of the video, for accessibility.
     pub alt: Option<String>,
+    /// The property `aspectRatio`.
     #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// A hint to the client about how to present the video.
@@ -27,8 +30,10 @@ pub struct Video {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum VideoPresentation {
+    /// The value `default`.
     #[lex("default")]
     Default,
+    /// The value `gif`.
     #[lex("gif")]
     Gif,
     /// A value the lexicon does not list.
@@ -36,11 +41,14 @@ pub enum VideoPresentation {
     Other(String),
 }
 
+/// The definition `app.bsky.embed.video#caption`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.video#caption")]
 #[non_exhaustive]
 pub struct Caption {
+    /// The property `lang`.
     pub lang: ::atlex::rt::Language,
+    /// The property `file`.
     #[lex(check(max_size = 20000, accept = ["text/vtt"]))]
     pub file: ::atlex::rt::Blob,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -48,14 +56,20 @@ pub struct Caption {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.embed.video#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.embed.video#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `playlist`.
     pub playlist: ::atlex::rt::Uri,
+    /// The property `thumbnail`.
     pub thumbnail: Option<::atlex::rt::Uri>,
+    /// The property `alt`.
     pub alt: Option<String>,
+    /// The property `aspectRatio`.
     #[lex(check)]
     pub aspect_ratio: Option<crate::app::bsky::embed::defs::AspectRatio>,
     /// A hint to the client about how to present the video.
@@ -69,8 +83,10 @@ pub struct View {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ViewPresentation {
+    /// The value `default`.
     #[lex("default")]
     Default,
+    /// The value `gif`.
     #[lex("gif")]
     Gif,
     /// A value the lexicon does not list.

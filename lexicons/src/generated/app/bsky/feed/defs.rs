@@ -3,28 +3,43 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.feed.defs";
 
+/// The definition `app.bsky.feed.defs#postView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#postView")]
 #[non_exhaustive]
 pub struct PostView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `author`.
     #[lex(check)]
     pub author: crate::app::bsky::actor::defs::ProfileViewBasic,
+    /// The property `record`.
     #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
+    /// The property `embed`.
     #[lex(check)]
     pub embed: Option<PostViewEmbed>,
+    /// The property `bookmarkCount`.
     pub bookmark_count: Option<i64>,
+    /// The property `replyCount`.
     pub reply_count: Option<i64>,
+    /// The property `repostCount`.
     pub repost_count: Option<i64>,
+    /// The property `likeCount`.
     pub like_count: Option<i64>,
+    /// The property `quoteCount`.
     pub quote_count: Option<i64>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `viewer`.
     #[lex(check)]
     pub viewer: Option<ViewerState>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `threadgate`.
     #[lex(check)]
     pub threadgate: Option<ThreadgateView>,
     /// Debug information for internal development
@@ -35,19 +50,26 @@ pub struct PostView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `PostView`'s property `embed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PostViewEmbed {
+    /// A `app.bsky.embed.images#view`.
     #[lex("app.bsky.embed.images#view")]
     ImagesView(Box<crate::app::bsky::embed::images::View>),
+    /// A `app.bsky.embed.video#view`.
     #[lex("app.bsky.embed.video#view")]
     VideoView(Box<crate::app::bsky::embed::video::View>),
+    /// A `app.bsky.embed.gallery#view`.
     #[lex("app.bsky.embed.gallery#view")]
     GalleryView(Box<crate::app::bsky::embed::gallery::View>),
+    /// A `app.bsky.embed.external#view`.
     #[lex("app.bsky.embed.external#view")]
     ExternalView(Box<crate::app::bsky::embed::external::View>),
+    /// A `app.bsky.embed.record#view`.
     #[lex("app.bsky.embed.record#view")]
     RecordView(Box<crate::app::bsky::embed::record::View>),
+    /// A `app.bsky.embed.recordWithMedia#view`.
     #[lex("app.bsky.embed.recordWithMedia#view")]
     RecordWithMediaView(Box<crate::app::bsky::embed::record_with_media::View>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -60,12 +82,19 @@ pub enum PostViewEmbed {
 #[lex(type = "app.bsky.feed.defs#viewerState")]
 #[non_exhaustive]
 pub struct ViewerState {
+    /// The property `repost`.
     pub repost: Option<::atlex::rt::AtUri>,
+    /// The property `like`.
     pub like: Option<::atlex::rt::AtUri>,
+    /// The property `bookmarked`.
     pub bookmarked: Option<bool>,
+    /// The property `threadMuted`.
     pub thread_muted: Option<bool>,
+    /// The property `replyDisabled`.
     pub reply_disabled: Option<bool>,
+    /// The property `embeddingDisabled`.
     pub embedding_disabled: Option<bool>,
+    /// The property `pinned`.
     pub pinned: Option<bool>,
     /// This property is present only in selected cases, as an optimization.
     #[lex(check)]
@@ -80,7 +109,9 @@ pub struct ViewerState {
 #[lex(type = "app.bsky.feed.defs#knownLikers")]
 #[non_exhaustive]
 pub struct KnownLikers {
+    /// The property `count`.
     pub count: i64,
+    /// The property `actors`.
     #[lex(check(min_length = 0, max_length = 5, items))]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -93,20 +124,25 @@ pub struct KnownLikers {
 #[lex(type = "app.bsky.feed.defs#threadContext")]
 #[non_exhaustive]
 pub struct ThreadContext {
+    /// The property `rootAuthorLike`.
     pub root_author_like: Option<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#feedViewPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#feedViewPost")]
 #[non_exhaustive]
 pub struct FeedViewPost {
+    /// The property `post`.
     #[lex(check)]
     pub post: PostView,
+    /// The property `reply`.
     #[lex(check)]
     pub reply: Option<ReplyRef>,
+    /// The property `reason`.
     #[lex(check)]
     pub reason: Option<FeedViewPostReason>,
     /// Context provided by feed generator that may be passed back alongside interactions.
@@ -120,11 +156,14 @@ pub struct FeedViewPost {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `FeedViewPost`'s property `reason`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum FeedViewPostReason {
+    /// A `app.bsky.feed.defs#reasonRepost`.
     #[lex("app.bsky.feed.defs#reasonRepost")]
     ReasonRepost(Box<ReasonRepost>),
+    /// A `app.bsky.feed.defs#reasonPin`.
     #[lex("app.bsky.feed.defs#reasonPin")]
     ReasonPin(Box<ReasonPin>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -132,12 +171,15 @@ pub enum FeedViewPostReason {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.feed.defs#replyRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#replyRef")]
 #[non_exhaustive]
 pub struct ReplyRef {
+    /// The property `root`.
     #[lex(check)]
     pub root: ReplyRefRoot,
+    /// The property `parent`.
     #[lex(check)]
     pub parent: ReplyRefParent,
     /// When parent is a reply to another post, this is the author of that post.
@@ -148,13 +190,17 @@ pub struct ReplyRef {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ReplyRef`'s property `root`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ReplyRefRoot {
+    /// A `app.bsky.feed.defs#postView`.
     #[lex("app.bsky.feed.defs#postView")]
     PostView(Box<PostView>),
+    /// A `app.bsky.feed.defs#notFoundPost`.
     #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
+    /// A `app.bsky.feed.defs#blockedPost`.
     #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -162,13 +208,17 @@ pub enum ReplyRefRoot {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `ReplyRef`'s property `parent`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ReplyRefParent {
+    /// A `app.bsky.feed.defs#postView`.
     #[lex("app.bsky.feed.defs#postView")]
     PostView(Box<PostView>),
+    /// A `app.bsky.feed.defs#notFoundPost`.
     #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
+    /// A `app.bsky.feed.defs#blockedPost`.
     #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -176,20 +226,26 @@ pub enum ReplyRefParent {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.feed.defs#reasonRepost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#reasonRepost")]
 #[non_exhaustive]
 pub struct ReasonRepost {
+    /// The property `by`.
     #[lex(check)]
     pub by: crate::app::bsky::actor::defs::ProfileViewBasic,
+    /// The property `uri`.
     pub uri: Option<::atlex::rt::AtUri>,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#reasonPin`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#reasonPin")]
 #[non_exhaustive]
@@ -199,29 +255,38 @@ pub struct ReasonPin {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#threadViewPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#threadViewPost")]
 #[non_exhaustive]
 pub struct ThreadViewPost {
+    /// The property `post`.
     #[lex(check)]
     pub post: PostView,
+    /// The property `parent`.
     #[lex(check)]
     pub parent: Option<ThreadViewPostParent>,
+    /// The property `replies`.
     #[lex(check)]
     pub replies: Option<Vec<ThreadViewPostRepliesItem>>,
+    /// The property `threadContext`.
     pub thread_context: Option<ThreadContext>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ThreadViewPost`'s property `parent`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ThreadViewPostParent {
+    /// A `app.bsky.feed.defs#threadViewPost`.
     #[lex("app.bsky.feed.defs#threadViewPost")]
     ThreadViewPost(Box<ThreadViewPost>),
+    /// A `app.bsky.feed.defs#notFoundPost`.
     #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
+    /// A `app.bsky.feed.defs#blockedPost`.
     #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -229,13 +294,17 @@ pub enum ThreadViewPostParent {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// An item of `ThreadViewPost`'s property `replies`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ThreadViewPostRepliesItem {
+    /// A `app.bsky.feed.defs#threadViewPost`.
     #[lex("app.bsky.feed.defs#threadViewPost")]
     ThreadViewPost(Box<ThreadViewPost>),
+    /// A `app.bsky.feed.defs#notFoundPost`.
     #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<NotFoundPost>),
+    /// A `app.bsky.feed.defs#blockedPost`.
     #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -243,11 +312,14 @@ pub enum ThreadViewPostRepliesItem {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.feed.defs#notFoundPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#notFoundPost")]
 #[non_exhaustive]
 pub struct NotFoundPost {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `notFound`.
     #[lex(check(const_value = true))]
     pub not_found: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -255,13 +327,17 @@ pub struct NotFoundPost {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#blockedPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#blockedPost")]
 #[non_exhaustive]
 pub struct BlockedPost {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `blocked`.
     #[lex(check(const_value = true))]
     pub blocked: bool,
+    /// The property `author`.
     #[lex(check)]
     pub author: BlockedAuthor,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -269,11 +345,14 @@ pub struct BlockedPost {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#blockedAuthor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#blockedAuthor")]
 #[non_exhaustive]
 pub struct BlockedAuthor {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `viewer`.
     #[lex(check)]
     pub viewer: Option<crate::app::bsky::actor::defs::ViewerState>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -281,39 +360,57 @@ pub struct BlockedAuthor {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#generatorView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#generatorView")]
 #[non_exhaustive]
 pub struct GeneratorView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `creator`.
     #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
+    /// The property `displayName`.
     pub display_name: String,
+    /// The property `description`.
     #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
+    /// The property `descriptionFacets`.
     #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `likeCount`.
     #[lex(check(minimum = 0))]
     pub like_count: Option<i64>,
+    /// The property `acceptsInteractions`.
     pub accepts_interactions: Option<bool>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `viewer`.
     pub viewer: Option<GeneratorViewerState>,
+    /// The property `contentMode`.
     pub content_mode: Option<GeneratorViewContentMode>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `GeneratorView`'s property `contentMode`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum GeneratorViewContentMode {
+    /// The value `app.bsky.feed.defs#contentModeUnspecified`.
     #[lex("app.bsky.feed.defs#contentModeUnspecified")]
     ContentModeUnspecified,
+    /// The value `app.bsky.feed.defs#contentModeVideo`.
     #[lex("app.bsky.feed.defs#contentModeVideo")]
     ContentModeVideo,
     /// A value the lexicon does not list.
@@ -321,21 +418,26 @@ pub enum GeneratorViewContentMode {
     Other(String),
 }
 
+/// The definition `app.bsky.feed.defs#generatorViewerState`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#generatorViewerState")]
 #[non_exhaustive]
 pub struct GeneratorViewerState {
+    /// The property `like`.
     pub like: Option<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#skeletonFeedPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#skeletonFeedPost")]
 #[non_exhaustive]
 pub struct SkeletonFeedPost {
+    /// The property `post`.
     pub post: ::atlex::rt::AtUri,
+    /// The property `reason`.
     pub reason: Option<SkeletonFeedPostReason>,
     /// Context that will be passed through to client and may be passed to feed generator back alongside interactions.
     #[lex(check(max_length = 2000))]
@@ -345,11 +447,14 @@ pub struct SkeletonFeedPost {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `SkeletonFeedPost`'s property `reason`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum SkeletonFeedPostReason {
+    /// A `app.bsky.feed.defs#skeletonReasonRepost`.
     #[lex("app.bsky.feed.defs#skeletonReasonRepost")]
     SkeletonReasonRepost(Box<SkeletonReasonRepost>),
+    /// A `app.bsky.feed.defs#skeletonReasonPin`.
     #[lex("app.bsky.feed.defs#skeletonReasonPin")]
     SkeletonReasonPin(Box<SkeletonReasonPin>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -357,16 +462,19 @@ pub enum SkeletonFeedPostReason {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.feed.defs#skeletonReasonRepost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#skeletonReasonRepost")]
 #[non_exhaustive]
 pub struct SkeletonReasonRepost {
+    /// The property `repost`.
     pub repost: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#skeletonReasonPin`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#skeletonReasonPin")]
 #[non_exhaustive]
@@ -376,14 +484,19 @@ pub struct SkeletonReasonPin {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#threadgateView`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#threadgateView")]
 #[non_exhaustive]
 pub struct ThreadgateView {
+    /// The property `uri`.
     pub uri: Option<::atlex::rt::AtUri>,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The property `record`.
     #[lex(check(object))]
     pub record: Option<::atlex::rt::Unknown>,
+    /// The property `lists`.
     #[lex(check)]
     pub lists: Option<Vec<crate::app::bsky::graph::defs::ListViewBasic>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -391,11 +504,14 @@ pub struct ThreadgateView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.defs#interaction`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.defs#interaction")]
 #[non_exhaustive]
 pub struct Interaction {
+    /// The property `item`.
     pub item: Option<::atlex::rt::AtUri>,
+    /// The property `event`.
     pub event: Option<InteractionEvent>,
     /// Context on a feed item that was originally supplied by the feed generator on getFeedSkeleton.
     #[lex(check(max_length = 2000))]
@@ -408,31 +524,44 @@ pub struct Interaction {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Interaction`'s property `event`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InteractionEvent {
+    /// The value `app.bsky.feed.defs#requestLess`.
     #[lex("app.bsky.feed.defs#requestLess")]
     RequestLess,
+    /// The value `app.bsky.feed.defs#requestMore`.
     #[lex("app.bsky.feed.defs#requestMore")]
     RequestMore,
+    /// The value `app.bsky.feed.defs#clickthroughItem`.
     #[lex("app.bsky.feed.defs#clickthroughItem")]
     ClickthroughItem,
+    /// The value `app.bsky.feed.defs#clickthroughAuthor`.
     #[lex("app.bsky.feed.defs#clickthroughAuthor")]
     ClickthroughAuthor,
+    /// The value `app.bsky.feed.defs#clickthroughReposter`.
     #[lex("app.bsky.feed.defs#clickthroughReposter")]
     ClickthroughReposter,
+    /// The value `app.bsky.feed.defs#clickthroughEmbed`.
     #[lex("app.bsky.feed.defs#clickthroughEmbed")]
     ClickthroughEmbed,
+    /// The value `app.bsky.feed.defs#interactionSeen`.
     #[lex("app.bsky.feed.defs#interactionSeen")]
     InteractionSeen,
+    /// The value `app.bsky.feed.defs#interactionLike`.
     #[lex("app.bsky.feed.defs#interactionLike")]
     InteractionLike,
+    /// The value `app.bsky.feed.defs#interactionRepost`.
     #[lex("app.bsky.feed.defs#interactionRepost")]
     InteractionRepost,
+    /// The value `app.bsky.feed.defs#interactionReply`.
     #[lex("app.bsky.feed.defs#interactionReply")]
     InteractionReply,
+    /// The value `app.bsky.feed.defs#interactionQuote`.
     #[lex("app.bsky.feed.defs#interactionQuote")]
     InteractionQuote,
+    /// The value `app.bsky.feed.defs#interactionShare`.
     #[lex("app.bsky.feed.defs#interactionShare")]
     InteractionShare,
     /// A value the lexicon does not list.

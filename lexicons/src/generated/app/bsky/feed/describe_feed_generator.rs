@@ -10,11 +10,15 @@ pub const NSID: &str = "app.bsky.feed.describeFeedGenerator";
 #[lex(query = "app.bsky.feed.describeFeedGenerator", output = "application/json")]
 pub struct DescribeFeedGenerator;
 
+/// The output of `app.bsky.feed.describeFeedGenerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `feeds`.
     pub feeds: Vec<Feed>,
+    /// The property `links`.
     pub links: Option<Links>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -24,21 +28,26 @@ pub struct Output {
 /// `app.bsky.feed.describeFeedGenerator` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.feed.describeFeedGenerator#feed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.describeFeedGenerator#feed")]
 #[non_exhaustive]
 pub struct Feed {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.feed.describeFeedGenerator#links`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.describeFeedGenerator#links")]
 #[non_exhaustive]
 pub struct Links {
+    /// The property `privacyPolicy`.
     pub privacy_policy: Option<String>,
+    /// The property `termsOfService`.
     pub terms_of_service: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -8,13 +8,18 @@ pub const NSID: &str = "app.bsky.feed.generator";
 #[lex(record = "app.bsky.feed.generator", key = "any")]
 #[non_exhaustive]
 pub struct Generator {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `displayName`.
     #[lex(check(max_length = 240, max_graphemes = 24))]
     pub display_name: String,
+    /// The property `description`.
     #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
+    /// The property `descriptionFacets`.
     #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `avatar`.
     #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
     pub avatar: Option<::atlex::rt::Blob>,
     /// Declaration that a feed accepts feedback interactions from a client through app.bsky.feed.sendInteractions
@@ -22,7 +27,9 @@ pub struct Generator {
     /// Self-label values
     #[lex(check)]
     pub labels: Option<GeneratorLabels>,
+    /// The property `contentMode`.
     pub content_mode: Option<GeneratorContentMode>,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -33,6 +40,7 @@ pub struct Generator {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum GeneratorLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -40,11 +48,14 @@ pub enum GeneratorLabels {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `Generator`'s property `contentMode`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum GeneratorContentMode {
+    /// The value `app.bsky.feed.defs#contentModeUnspecified`.
     #[lex("app.bsky.feed.defs#contentModeUnspecified")]
     ContentModeUnspecified,
+    /// The value `app.bsky.feed.defs#contentModeVideo`.
     #[lex("app.bsky.feed.defs#contentModeVideo")]
     ContentModeVideo,
     /// A value the lexicon does not list.

@@ -28,19 +28,26 @@ impl ::atlex::rt::PaginatedItems for GetActorLikes {
     }
 }
 
+/// The parameters of `app.bsky.feed.getActorLikes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.feed.getActorLikes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `feed`.
     #[lex(check)]
     pub feed: Vec<crate::app::bsky::feed::defs::FeedViewPost>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -52,8 +59,16 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BlockedActor { message: Option<String> },
-    BlockedByActor { message: Option<String> },
+    /// The error `BlockedActor`.
+    BlockedActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedByActor`.
+    BlockedByActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

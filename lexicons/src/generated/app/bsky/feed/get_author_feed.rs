@@ -28,16 +28,21 @@ impl ::atlex::rt::PaginatedItems for GetAuthorFeed {
     }
 }
 
+/// The parameters of `app.bsky.feed.getAuthorFeed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
     /// Combinations of post/repost types to include in response.
     #[lex(default = ParamsFilter::PostsWithReplies)]
     pub filter: Option<ParamsFilter>,
+    /// The parameter `includePins`.
     #[lex(default = false)]
     pub include_pins: Option<bool>,
 }
@@ -46,14 +51,19 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsFilter {
+    /// The value `posts_with_replies`.
     #[lex("posts_with_replies")]
     PostsWithReplies,
+    /// The value `posts_no_replies`.
     #[lex("posts_no_replies")]
     PostsNoReplies,
+    /// The value `posts_with_media`.
     #[lex("posts_with_media")]
     PostsWithMedia,
+    /// The value `posts_and_author_threads`.
     #[lex("posts_and_author_threads")]
     PostsAndAuthorThreads,
+    /// The value `posts_with_video`.
     #[lex("posts_with_video")]
     PostsWithVideo,
     /// A value the lexicon does not list.
@@ -61,10 +71,13 @@ pub enum ParamsFilter {
     Other(String),
 }
 
+/// The output of `app.bsky.feed.getAuthorFeed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `feed`.
     #[lex(check)]
     pub feed: Vec<crate::app::bsky::feed::defs::FeedViewPost>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -76,8 +89,16 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BlockedActor { message: Option<String> },
-    BlockedByActor { message: Option<String> },
+    /// The error `BlockedActor`.
+    BlockedActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedByActor`.
+    BlockedByActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

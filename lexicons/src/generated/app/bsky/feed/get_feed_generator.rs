@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.feed.getFeedGenerator";
 #[lex(query = "app.bsky.feed.getFeedGenerator", params, output = "application/json")]
 pub struct GetFeedGenerator;
 
+/// The parameters of `app.bsky.feed.getFeedGenerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,9 +18,11 @@ pub struct Params {
     pub feed: ::atlex::rt::AtUri,
 }
 
+/// The output of `app.bsky.feed.getFeedGenerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `view`.
     #[lex(check)]
     pub view: crate::app::bsky::feed::defs::GeneratorView,
     /// Indicates whether the feed generator service has been online recently, or else seems to be inactive.

@@ -10,15 +10,19 @@ pub const NSID: &str = "app.bsky.feed.getFeedGenerators";
 #[lex(query = "app.bsky.feed.getFeedGenerators", params, output = "application/json")]
 pub struct GetFeedGenerators;
 
+/// The parameters of `app.bsky.feed.getFeedGenerators`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `feeds`.
     pub feeds: Vec<::atlex::rt::AtUri>,
 }
 
+/// The output of `app.bsky.feed.getFeedGenerators`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `feeds`.
     #[lex(check)]
     pub feeds: Vec<crate::app::bsky::feed::defs::GeneratorView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for GetLikes {
     }
 }
 
+/// The parameters of `app.bsky.feed.getLikes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -35,17 +36,24 @@ pub struct Params {
     pub uri: ::atlex::rt::AtUri,
     /// CID of the subject record (aka, specific version of record), to filter likes.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.feed.getLikes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `likes`.
     #[lex(check)]
     pub likes: Vec<Like>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -56,12 +64,16 @@ pub struct Output {
 /// `app.bsky.feed.getLikes` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.feed.getLikes#like`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.getLikes#like")]
 #[non_exhaustive]
 pub struct Like {
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `actor`.
     #[lex(check)]
     pub actor: crate::app::bsky::actor::defs::ProfileView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

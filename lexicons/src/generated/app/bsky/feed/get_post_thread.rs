@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.feed.getPostThread";
 #[lex(query = "app.bsky.feed.getPostThread", params, output = "application/json")]
 pub struct GetPostThread;
 
+/// The parameters of `app.bsky.feed.getPostThread`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -23,11 +24,14 @@ pub struct Params {
     pub parent_height: Option<i64>,
 }
 
+/// The output of `app.bsky.feed.getPostThread`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `thread`.
     #[lex(check)]
     pub thread: OutputThread,
+    /// The property `threadgate`.
     #[lex(check)]
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -35,13 +39,17 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `thread`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputThread {
+    /// A `app.bsky.feed.defs#threadViewPost`.
     #[lex("app.bsky.feed.defs#threadViewPost")]
     ThreadViewPost(Box<crate::app::bsky::feed::defs::ThreadViewPost>),
+    /// A `app.bsky.feed.defs#notFoundPost`.
     #[lex("app.bsky.feed.defs#notFoundPost")]
     NotFoundPost(Box<crate::app::bsky::feed::defs::NotFoundPost>),
+    /// A `app.bsky.feed.defs#blockedPost`.
     #[lex("app.bsky.feed.defs#blockedPost")]
     BlockedPost(Box<crate::app::bsky::feed::defs::BlockedPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -53,7 +61,11 @@ pub enum OutputThread {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    NotFound { message: Option<String> },
+    /// The error `NotFound`.
+    NotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

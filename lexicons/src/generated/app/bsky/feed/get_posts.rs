@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.feed.getPosts";
 #[lex(query = "app.bsky.feed.getPosts", params, output = "application/json")]
 pub struct GetPosts;
 
+/// The parameters of `app.bsky.feed.getPosts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -18,9 +19,11 @@ pub struct Params {
     pub uris: Vec<::atlex::rt::AtUri>,
 }
 
+/// The output of `app.bsky.feed.getPosts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `posts`.
     #[lex(check)]
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

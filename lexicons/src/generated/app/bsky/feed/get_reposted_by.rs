@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for GetRepostedBy {
     }
 }
 
+/// The parameters of `app.bsky.feed.getRepostedBy`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -35,17 +36,24 @@ pub struct Params {
     pub uri: ::atlex::rt::AtUri,
     /// If supplied, filters to reposts of specific version (by CID) of the post record.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.feed.getRepostedBy`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `repostedBy`.
     #[lex(check)]
     pub reposted_by: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,18 +28,24 @@ impl ::atlex::rt::PaginatedItems for GetSuggestedFeeds {
     }
 }
 
+/// The parameters of `app.bsky.feed.getSuggestedFeeds`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.feed.getSuggestedFeeds`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `feeds`.
     #[lex(check)]
     pub feeds: Vec<crate::app::bsky::feed::defs::GeneratorView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

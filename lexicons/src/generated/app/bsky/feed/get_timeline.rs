@@ -28,20 +28,26 @@ impl ::atlex::rt::PaginatedItems for GetTimeline {
     }
 }
 
+/// The parameters of `app.bsky.feed.getTimeline`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Variant 'algorithm' for timeline. Implementation-specific. NOTE: most feed flexibility has been moved to feed generator mechanism.
     pub algorithm: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.feed.getTimeline`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `feed`.
     #[lex(check)]
     pub feed: Vec<crate::app::bsky::feed::defs::FeedViewPost>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

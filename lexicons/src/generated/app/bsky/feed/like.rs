@@ -8,8 +8,11 @@ pub const NSID: &str = "app.bsky.feed.like";
 #[lex(record = "app.bsky.feed.like", key = "tid")]
 #[non_exhaustive]
 pub struct Like {
+    /// The property `subject`.
     pub subject: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `via`.
     pub via: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

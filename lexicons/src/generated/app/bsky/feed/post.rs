@@ -17,7 +17,9 @@ pub struct Post {
     /// Annotations of text (mentions, URLs, hashtags, etc)
     #[lex(check)]
     pub facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `reply`.
     pub reply: Option<ReplyRef>,
+    /// The property `embed`.
     #[lex(check)]
     pub embed: Option<PostEmbed>,
     /// Indicates human language of post primary text content.
@@ -36,19 +38,26 @@ pub struct Post {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Post`'s property `embed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PostEmbed {
+    /// A `app.bsky.embed.images`.
     #[lex("app.bsky.embed.images")]
     Images(Box<crate::app::bsky::embed::images::Images>),
+    /// A `app.bsky.embed.video`.
     #[lex("app.bsky.embed.video")]
     Video(Box<crate::app::bsky::embed::video::Video>),
+    /// A `app.bsky.embed.gallery`.
     #[lex("app.bsky.embed.gallery")]
     Gallery(Box<crate::app::bsky::embed::gallery::Gallery>),
+    /// A `app.bsky.embed.external`.
     #[lex("app.bsky.embed.external")]
     External(Box<crate::app::bsky::embed::external::External>),
+    /// A `app.bsky.embed.record`.
     #[lex("app.bsky.embed.record")]
     Record(Box<crate::app::bsky::embed::record::Record>),
+    /// A `app.bsky.embed.recordWithMedia`.
     #[lex("app.bsky.embed.recordWithMedia")]
     RecordWithMedia(Box<crate::app::bsky::embed::record_with_media::RecordWithMedia>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -60,6 +69,7 @@ pub enum PostEmbed {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PostLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -67,11 +77,14 @@ pub enum PostLabels {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `app.bsky.feed.post#replyRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.feed.post#replyRef")]
 #[non_exhaustive]
 pub struct ReplyRef {
+    /// The property `root`.
     pub root: crate::com::atproto::repo::strong_ref::StrongRef,
+    /// The property `parent`.
     pub parent: crate::com::atproto::repo::strong_ref::StrongRef,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -83,10 +96,12 @@ pub struct ReplyRef {
 #[lex(type = "app.bsky.feed.post#entity")]
 #[non_exhaustive]
 pub struct Entity {
+    /// The property `index`.
     #[lex(check)]
     pub index: TextSlice,
     /// Expected values are 'mention' and 'link'.
     pub r#type: String,
+    /// The property `value`.
     pub value: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -98,8 +113,10 @@ pub struct Entity {
 #[lex(type = "app.bsky.feed.post#textSlice")]
 #[non_exhaustive]
 pub struct TextSlice {
+    /// The property `start`.
     #[lex(check(minimum = 0))]
     pub start: i64,
+    /// The property `end`.
     #[lex(check(minimum = 0))]
     pub end: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

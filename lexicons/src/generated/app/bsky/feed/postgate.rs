@@ -8,6 +8,7 @@ pub const NSID: &str = "app.bsky.feed.postgate";
 #[lex(record = "app.bsky.feed.postgate", key = "tid")]
 #[non_exhaustive]
 pub struct Postgate {
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Reference (AT-URI) to the post record.
     pub post: ::atlex::rt::AtUri,
@@ -22,9 +23,11 @@ pub struct Postgate {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Postgate`'s property `embeddingRules`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum PostgateEmbeddingRulesItem {
+    /// A `app.bsky.feed.postgate#disableRule`.
     #[lex("app.bsky.feed.postgate#disableRule")]
     DisableRule(Box<DisableRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

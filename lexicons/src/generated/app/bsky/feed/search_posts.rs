@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for SearchPosts {
     }
 }
 
+/// The parameters of `app.bsky.feed.searchPosts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -53,6 +54,7 @@ pub struct Params {
     /// Filter to posts with the given tag (hashtag), based on rich-text facet or tag field. Do not include the hash (#) prefix. Multiple tags can be specified, with 'AND' matching.
     #[lex(check(items(max_length = 640, max_graphemes = 64)))]
     pub tag: Option<Vec<String>>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// Optional pagination mechanism; may not necessarily allow scrolling through entire result set.
@@ -63,8 +65,10 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSort {
+    /// The value `top`.
     #[lex("top")]
     Top,
+    /// The value `latest`.
     #[lex("latest")]
     Latest,
     /// A value the lexicon does not list.
@@ -72,12 +76,15 @@ pub enum ParamsSort {
     Other(String),
 }
 
+/// The output of `app.bsky.feed.searchPosts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
     pub hits_total: Option<i64>,
+    /// The property `posts`.
     #[lex(check)]
     pub posts: Vec<crate::app::bsky::feed::defs::PostView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -89,7 +96,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BadQueryString { message: Option<String> },
+    /// The error `BadQueryString`.
+    BadQueryString {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -20,6 +20,7 @@ impl ::atlex::rt::Paginated for SearchPostsV2 {
     }
 }
 
+/// The parameters of `app.bsky.feed.searchPostsV2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -90,8 +91,10 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSort {
+    /// The value `recent`.
     #[lex("recent")]
     Recent,
+    /// The value `top`.
     #[lex("top")]
     Top,
     /// A value the lexicon does not list.
@@ -103,14 +106,19 @@ pub enum ParamsSort {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsQueryLanguage {
+    /// The value `ja`.
     #[lex("ja")]
     Ja,
+    /// The value `zh`.
     #[lex("zh")]
     Zh,
+    /// The value `ko`.
     #[lex("ko")]
     Ko,
+    /// The value `th`.
     #[lex("th")]
     Th,
+    /// The value `ar`.
     #[lex("ar")]
     Ar,
     /// A value the lexicon does not list.
@@ -118,6 +126,7 @@ pub enum ParamsQueryLanguage {
     Other(String),
 }
 
+/// The output of `app.bsky.feed.searchPostsV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -135,17 +144,23 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `detectedQueryLanguages`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputDetectedQueryLanguagesItem {
+    /// The value `ja`.
     #[lex("ja")]
     Ja,
+    /// The value `zh`.
     #[lex("zh")]
     Zh,
+    /// The value `ko`.
     #[lex("ko")]
     Ko,
+    /// The value `th`.
     #[lex("th")]
     Th,
+    /// The value `ar`.
     #[lex("ar")]
     Ar,
     /// A value the lexicon does not list.
@@ -157,7 +172,11 @@ pub enum OutputDetectedQueryLanguagesItem {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BadQueryString { message: Option<String> },
+    /// The error `BadQueryString`.
+    BadQueryString {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,10 +14,13 @@ pub const NSID: &str = "app.bsky.feed.sendInteractions";
 )]
 pub struct SendInteractions;
 
+/// The input of `app.bsky.feed.sendInteractions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `feed`.
     pub feed: Option<::atlex::rt::AtUri>,
+    /// The property `interactions`.
     #[lex(check)]
     pub interactions: Vec<crate::app::bsky::feed::defs::Interaction>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -25,6 +28,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.feed.sendInteractions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

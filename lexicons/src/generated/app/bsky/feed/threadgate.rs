@@ -13,6 +13,7 @@ pub struct Threadgate {
     /// List of rules defining who can reply to this post. If value is an empty array, no one can reply. If value is undefined, anyone can reply.
     #[lex(check(max_length = 5))]
     pub allow: Option<Vec<ThreadgateAllowItem>>,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// List of hidden reply URIs.
     #[lex(check(max_length = 300))]
@@ -22,15 +23,20 @@ pub struct Threadgate {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Threadgate`'s property `allow`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ThreadgateAllowItem {
+    /// A `app.bsky.feed.threadgate#mentionRule`.
     #[lex("app.bsky.feed.threadgate#mentionRule")]
     MentionRule(Box<MentionRule>),
+    /// A `app.bsky.feed.threadgate#followerRule`.
     #[lex("app.bsky.feed.threadgate#followerRule")]
     FollowerRule(Box<FollowerRule>),
+    /// A `app.bsky.feed.threadgate#followingRule`.
     #[lex("app.bsky.feed.threadgate#followingRule")]
     FollowingRule(Box<FollowingRule>),
+    /// A `app.bsky.feed.threadgate#listRule`.
     #[lex("app.bsky.feed.threadgate#listRule")]
     ListRule(Box<ListRule>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -73,6 +79,7 @@ pub struct FollowingRule {
 #[lex(type = "app.bsky.feed.threadgate#listRule")]
 #[non_exhaustive]
 pub struct ListRule {
+    /// The property `list`.
     pub list: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.graph.block";
 pub struct Block {
     /// DID of the account to be blocked.
     pub subject: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -3,59 +3,85 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.graph.defs";
 
+/// The definition `app.bsky.graph.defs#listViewBasic`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.defs#listViewBasic")]
 #[non_exhaustive]
 pub struct ListViewBasic {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `name`.
     #[lex(check(min_length = 1, max_length = 64))]
     pub name: String,
+    /// The property `purpose`.
     pub purpose: ListPurpose,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `listItemCount`.
     #[lex(check(minimum = 0))]
     pub list_item_count: Option<i64>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `viewer`.
     pub viewer: Option<ListViewerState>,
+    /// The property `indexedAt`.
     pub indexed_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.graph.defs#listView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.defs#listView")]
 #[non_exhaustive]
 pub struct ListView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `creator`.
     #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
+    /// The property `name`.
     #[lex(check(min_length = 1, max_length = 64))]
     pub name: String,
+    /// The property `purpose`.
     pub purpose: ListPurpose,
+    /// The property `description`.
     #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
+    /// The property `descriptionFacets`.
     #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `listItemCount`.
     #[lex(check(minimum = 0))]
     pub list_item_count: Option<i64>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `viewer`.
     pub viewer: Option<ListViewerState>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.graph.defs#listItemView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.defs#listItemView")]
 #[non_exhaustive]
 pub struct ListItemView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `subject`.
     #[lex(check)]
     pub subject: crate::app::bsky::actor::defs::ProfileView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -63,65 +89,91 @@ pub struct ListItemView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.graph.defs#starterPackView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.defs#starterPackView")]
 #[non_exhaustive]
 pub struct StarterPackView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `record`.
     #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
+    /// The property `creator`.
     #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileViewBasic,
+    /// The property `list`.
     #[lex(check)]
     pub list: Option<ListViewBasic>,
+    /// The property `listItemsSample`.
     #[lex(check(max_length = 12, items))]
     pub list_items_sample: Option<Vec<ListItemView>>,
+    /// The property `feeds`.
     #[lex(check(max_length = 3, items))]
     pub feeds: Option<Vec<crate::app::bsky::feed::defs::GeneratorView>>,
+    /// The property `joinedWeekCount`.
     #[lex(check(minimum = 0))]
     pub joined_week_count: Option<i64>,
+    /// The property `joinedAllTimeCount`.
     #[lex(check(minimum = 0))]
     pub joined_all_time_count: Option<i64>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.graph.defs#starterPackViewBasic`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.defs#starterPackViewBasic")]
 #[non_exhaustive]
 pub struct StarterPackViewBasic {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `record`.
     #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
+    /// The property `creator`.
     #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileViewBasic,
+    /// The property `listItemCount`.
     #[lex(check(minimum = 0))]
     pub list_item_count: Option<i64>,
+    /// The property `joinedWeekCount`.
     #[lex(check(minimum = 0))]
     pub joined_week_count: Option<i64>,
+    /// The property `joinedAllTimeCount`.
     #[lex(check(minimum = 0))]
     pub joined_all_time_count: Option<i64>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The values of `app.bsky.graph.defs#listPurpose`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ListPurpose {
+    /// The value `app.bsky.graph.defs#modlist`.
     #[lex("app.bsky.graph.defs#modlist")]
     Modlist,
+    /// The value `app.bsky.graph.defs#curatelist`.
     #[lex("app.bsky.graph.defs#curatelist")]
     Curatelist,
+    /// The value `app.bsky.graph.defs#referencelist`.
     #[lex("app.bsky.graph.defs#referencelist")]
     Referencelist,
     /// A value the lexicon does not list.
@@ -138,11 +190,14 @@ pub const CURATELIST: &str = "app.bsky.graph.defs#curatelist";
 /// A list of actors used for only for reference purposes such as within a starter pack.
 pub const REFERENCELIST: &str = "app.bsky.graph.defs#referencelist";
 
+/// The definition `app.bsky.graph.defs#listViewerState`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.defs#listViewerState")]
 #[non_exhaustive]
 pub struct ListViewerState {
+    /// The property `muted`.
     pub muted: Option<bool>,
+    /// The property `blocked`.
     pub blocked: Option<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -154,7 +209,9 @@ pub struct ListViewerState {
 #[lex(type = "app.bsky.graph.defs#notFoundActor")]
 #[non_exhaustive]
 pub struct NotFoundActor {
+    /// The property `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The property `notFound`.
     #[lex(check(const_value = true))]
     pub not_found: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -167,6 +224,7 @@ pub struct NotFoundActor {
 #[lex(type = "app.bsky.graph.defs#relationship")]
 #[non_exhaustive]
 pub struct Relationship {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// if the actor follows this DID, this is the AT-URI of the follow record
     pub following: Option<::atlex::rt::AtUri>,

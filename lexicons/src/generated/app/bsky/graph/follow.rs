@@ -8,8 +8,11 @@ pub const NSID: &str = "app.bsky.graph.follow";
 #[lex(record = "app.bsky.graph.follow", key = "tid")]
 #[non_exhaustive]
 pub struct Follow {
+    /// The property `subject`.
     pub subject: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `via`.
     pub via: Option<crate::com::atproto::repo::strong_ref::StrongRef>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -28,21 +28,29 @@ impl ::atlex::rt::PaginatedItems for GetFollows {
     }
 }
 
+/// The parameters of `app.bsky.graph.getFollows`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `sort`.
     pub sort: Option<ParamsSort>,
 }
 
+/// The value of `Params`'s property `sort`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSort {
+    /// The value `latest`.
     #[lex("latest")]
     Latest,
+    /// The value `top`.
     #[lex("top")]
     Top,
     /// A value the lexicon does not list.
@@ -50,12 +58,16 @@ pub enum ParamsSort {
     Other(String),
 }
 
+/// The output of `app.bsky.graph.getFollows`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `subject`.
     #[lex(check)]
     pub subject: crate::app::bsky::actor::defs::ProfileView,
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `follows`.
     #[lex(check)]
     pub follows: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,21 +28,29 @@ impl ::atlex::rt::PaginatedItems for GetKnownFollowers {
     }
 }
 
+/// The parameters of `app.bsky.graph.getKnownFollowers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.graph.getKnownFollowers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `subject`.
     #[lex(check)]
     pub subject: crate::app::bsky::actor::defs::ProfileView,
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `followers`.
     #[lex(check)]
     pub followers: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,22 +28,29 @@ impl ::atlex::rt::PaginatedItems for GetList {
     }
 }
 
+/// The parameters of `app.bsky.graph.getList`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Reference (AT-URI) of the list record to hydrate.
     pub list: ::atlex::rt::AtUri,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.graph.getList`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `list`.
     #[lex(check)]
     pub list: crate::app::bsky::graph::defs::ListView,
+    /// The property `items`.
     #[lex(check)]
     pub items: Vec<crate::app::bsky::graph::defs::ListItemView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,23 +28,29 @@ impl ::atlex::rt::PaginatedItems for GetLists {
     }
 }
 
+/// The parameters of `app.bsky.graph.getLists`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// The account (actor) to enumerate lists from.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
     /// Optional filter by list purpose. If not specified, all supported types are returned.
     pub purposes: Option<Vec<ParamsPurposesItem>>,
 }
 
+/// An item of `Params`'s property `purposes`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsPurposesItem {
+    /// The value `modlist`.
     #[lex("modlist")]
     Modlist,
+    /// The value `curatelist`.
     #[lex("curatelist")]
     Curatelist,
     /// A value the lexicon does not list.
@@ -52,10 +58,13 @@ pub enum ParamsPurposesItem {
     Other(String),
 }
 
+/// The output of `app.bsky.graph.getLists`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `lists`.
     #[lex(check)]
     pub lists: Vec<crate::app::bsky::graph::defs::ListView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

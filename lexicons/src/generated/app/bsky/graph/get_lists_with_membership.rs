@@ -32,23 +32,29 @@ impl ::atlex::rt::PaginatedItems for GetListsWithMembership {
     }
 }
 
+/// The parameters of `app.bsky.graph.getListsWithMembership`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// The account (actor) to check for membership.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
     /// Optional filter by list purpose. If not specified, all supported types are returned.
     pub purposes: Option<Vec<ParamsPurposesItem>>,
 }
 
+/// An item of `Params`'s property `purposes`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsPurposesItem {
+    /// The value `modlist`.
     #[lex("modlist")]
     Modlist,
+    /// The value `curatelist`.
     #[lex("curatelist")]
     Curatelist,
     /// A value the lexicon does not list.
@@ -56,10 +62,13 @@ pub enum ParamsPurposesItem {
     Other(String),
 }
 
+/// The output of `app.bsky.graph.getListsWithMembership`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `listsWithMembership`.
     #[lex(check)]
     pub lists_with_membership: Vec<ListWithMembership>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -75,8 +84,10 @@ pub type Error = ::atlex::rt::UndeclaredError;
 #[lex(type = "app.bsky.graph.getListsWithMembership#listWithMembership")]
 #[non_exhaustive]
 pub struct ListWithMembership {
+    /// The property `list`.
     #[lex(check)]
     pub list: crate::app::bsky::graph::defs::ListView,
+    /// The property `listItem`.
     #[lex(check)]
     pub list_item: Option<crate::app::bsky::graph::defs::ListItemView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.graph.getRelationships";
 #[lex(query = "app.bsky.graph.getRelationships", params, output = "application/json")]
 pub struct GetRelationships;
 
+/// The parameters of `app.bsky.graph.getRelationships`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -20,10 +21,13 @@ pub struct Params {
     pub others: Option<Vec<::atlex::rt::AtIdentifier>>,
 }
 
+/// The output of `app.bsky.graph.getRelationships`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `actor`.
     pub actor: Option<::atlex::rt::Did>,
+    /// The property `relationships`.
     #[lex(check)]
     pub relationships: Vec<OutputRelationshipsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -31,11 +35,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `relationships`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputRelationshipsItem {
+    /// A `app.bsky.graph.defs#relationship`.
     #[lex("app.bsky.graph.defs#relationship")]
     Relationship(Box<crate::app::bsky::graph::defs::Relationship>),
+    /// A `app.bsky.graph.defs#notFoundActor`.
     #[lex("app.bsky.graph.defs#notFoundActor")]
     NotFoundActor(Box<crate::app::bsky::graph::defs::NotFoundActor>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -48,7 +55,10 @@ pub enum OutputRelationshipsItem {
 #[non_exhaustive]
 pub enum Error {
     /// the primary actor at-identifier could not be resolved
-    ActorNotFound { message: Option<String> },
+    ActorNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.graph.getStarterPack";
 #[lex(query = "app.bsky.graph.getStarterPack", params, output = "application/json")]
 pub struct GetStarterPack;
 
+/// The parameters of `app.bsky.graph.getStarterPack`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,9 +18,11 @@ pub struct Params {
     pub starter_pack: ::atlex::rt::AtUri,
 }
 
+/// The output of `app.bsky.graph.getStarterPack`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `starterPack`.
     #[lex(check)]
     pub starter_pack: crate::app::bsky::graph::defs::StarterPackView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

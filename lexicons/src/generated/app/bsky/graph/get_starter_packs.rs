@@ -10,16 +10,20 @@ pub const NSID: &str = "app.bsky.graph.getStarterPacks";
 #[lex(query = "app.bsky.graph.getStarterPacks", params, output = "application/json")]
 pub struct GetStarterPacks;
 
+/// The parameters of `app.bsky.graph.getStarterPacks`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `uris`.
     #[lex(check(max_length = 25))]
     pub uris: Vec<::atlex::rt::AtUri>,
 }
 
+/// The output of `app.bsky.graph.getStarterPacks`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `starterPacks`.
     #[lex(check)]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackViewBasic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -32,20 +32,26 @@ impl ::atlex::rt::PaginatedItems for GetStarterPacksWithMembership {
     }
 }
 
+/// The parameters of `app.bsky.graph.getStarterPacksWithMembership`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// The account (actor) to check for membership.
     pub actor: ::atlex::rt::AtIdentifier,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.graph.getStarterPacksWithMembership`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `starterPacksWithMembership`.
     #[lex(check)]
     pub starter_packs_with_membership: Vec<StarterPackWithMembership>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -61,8 +67,10 @@ pub type Error = ::atlex::rt::UndeclaredError;
 #[lex(type = "app.bsky.graph.getStarterPacksWithMembership#starterPackWithMembership")]
 #[non_exhaustive]
 pub struct StarterPackWithMembership {
+    /// The property `starterPack`.
     #[lex(check)]
     pub starter_pack: crate::app::bsky::graph::defs::StarterPackView,
+    /// The property `listItem`.
     #[lex(check)]
     pub list_item: Option<crate::app::bsky::graph::defs::ListItemView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

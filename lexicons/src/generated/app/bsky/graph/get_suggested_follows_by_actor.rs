@@ -14,15 +14,19 @@ pub const NSID: &str = "app.bsky.graph.getSuggestedFollowsByActor";
 )]
 pub struct GetSuggestedFollowsByActor;
 
+/// The parameters of `app.bsky.graph.getSuggestedFollowsByActor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
 }
 
+/// The output of `app.bsky.graph.getSuggestedFollowsByActor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `suggestions`.
     #[lex(check)]
     pub suggestions: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// Snowflake for this recommendation, use when submitting recommendation events.

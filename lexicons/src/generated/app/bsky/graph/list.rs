@@ -13,23 +13,30 @@ pub struct List {
     /// Display name for list; can not be empty.
     #[lex(check(min_length = 1, max_length = 64))]
     pub name: String,
+    /// The property `description`.
     #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
+    /// The property `descriptionFacets`.
     #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
+    /// The property `avatar`.
     #[lex(check(max_size = 1000000, accept = ["image/png", "image/jpeg"]))]
     pub avatar: Option<::atlex::rt::Blob>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<ListLabels>,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `List`'s property `labels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ListLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.graph.listblock";
 pub struct Listblock {
     /// Reference (AT-URI) to the mod list record.
     pub subject: ::atlex::rt::AtUri,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -12,6 +12,7 @@ pub struct Listitem {
     pub subject: ::atlex::rt::Did,
     /// Reference (AT-URI) to the list record (app.bsky.graph.list).
     pub list: ::atlex::rt::AtUri,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.graph.muteActor";
 #[lex(procedure = "app.bsky.graph.muteActor", input = "application/json")]
 pub struct MuteActor;
 
+/// The input of `app.bsky.graph.muteActor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
     /// Restrict the mute to the account's reposts. When any 'only' scope is set, just the scoped content is muted; when none are set, the account is fully muted. Repeat calls replace the stored scope rather than adding to it.
     pub only_reposts: Option<bool>,

@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.graph.muteActorList";
 #[lex(procedure = "app.bsky.graph.muteActorList", input = "application/json")]
 pub struct MuteActorList;
 
+/// The input of `app.bsky.graph.muteActorList`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `list`.
     pub list: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.graph.muteThread";
 #[lex(procedure = "app.bsky.graph.muteThread", input = "application/json")]
 pub struct MuteThread;
 
+/// The input of `app.bsky.graph.muteThread`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `root`.
     pub root: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -28,20 +28,26 @@ impl ::atlex::rt::PaginatedItems for SearchStarterPacks {
     }
 }
 
+/// The parameters of `app.bsky.graph.searchStarterPacks`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Search query string. Syntax, phrase, boolean, and faceting is unspecified, but Lucene query syntax is recommended.
     pub q: String,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.graph.searchStarterPacks`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `starterPacks`.
     #[lex(check)]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackViewBasic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

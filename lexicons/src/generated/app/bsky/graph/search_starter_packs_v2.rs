@@ -32,22 +32,28 @@ impl ::atlex::rt::PaginatedItems for SearchStarterPacksV2 {
     }
 }
 
+/// The parameters of `app.bsky.graph.searchStarterPacksV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Search query string. Syntax, phrase, boolean, and faceting is unspecified, but Lucene query syntax is recommended.
     pub q: String,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.graph.searchStarterPacksV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// Estimated total number of matching hits. May be rounded or truncated.
     pub hits_total: Option<i64>,
+    /// The property `starterPacks`.
     #[lex(check)]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

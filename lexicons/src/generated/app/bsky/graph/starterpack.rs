@@ -11,24 +11,30 @@ pub struct Starterpack {
     /// Display name for starter pack; can not be empty.
     #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
+    /// The property `description`.
     #[lex(check(max_length = 3000, max_graphemes = 300))]
     pub description: Option<String>,
+    /// The property `descriptionFacets`.
     #[lex(check)]
     pub description_facets: Option<Vec<crate::app::bsky::richtext::facet::Facet>>,
     /// Reference (AT-URI) to the list record.
     pub list: ::atlex::rt::AtUri,
+    /// The property `feeds`.
     #[lex(check(max_length = 3))]
     pub feeds: Option<Vec<FeedItem>>,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.graph.starterpack#feedItem`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.graph.starterpack#feedItem")]
 #[non_exhaustive]
 pub struct FeedItem {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.graph.unmuteActor";
 #[lex(procedure = "app.bsky.graph.unmuteActor", input = "application/json")]
 pub struct UnmuteActor;
 
+/// The input of `app.bsky.graph.unmuteActor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `actor`.
     pub actor: ::atlex::rt::AtIdentifier,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.graph.unmuteThread";
 #[lex(procedure = "app.bsky.graph.unmuteThread", input = "application/json")]
 pub struct UnmuteThread;
 
+/// The input of `app.bsky.graph.unmuteThread`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `root`.
     pub root: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

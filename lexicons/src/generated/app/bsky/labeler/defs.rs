@@ -3,18 +3,26 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.labeler.defs";
 
+/// The definition `app.bsky.labeler.defs#labelerView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.labeler.defs#labelerView")]
 #[non_exhaustive]
 pub struct LabelerView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `creator`.
     #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
+    /// The property `likeCount`.
     #[lex(check(minimum = 0))]
     pub like_count: Option<i64>,
+    /// The property `viewer`.
     pub viewer: Option<LabelerViewerState>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -22,20 +30,29 @@ pub struct LabelerView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.labeler.defs#labelerViewDetailed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.labeler.defs#labelerViewDetailed")]
 #[non_exhaustive]
 pub struct LabelerViewDetailed {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `creator`.
     #[lex(check)]
     pub creator: crate::app::bsky::actor::defs::ProfileView,
+    /// The property `policies`.
     #[lex(check)]
     pub policies: LabelerPolicies,
+    /// The property `likeCount`.
     #[lex(check(minimum = 0))]
     pub like_count: Option<i64>,
+    /// The property `viewer`.
     pub viewer: Option<LabelerViewerState>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     /// The set of report reason 'codes' which are in-scope for this service to review and action. These usually align to policy categories. If not defined (distinct from empty array), all reason types are allowed.
@@ -49,16 +66,19 @@ pub struct LabelerViewDetailed {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.labeler.defs#labelerViewerState`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.labeler.defs#labelerViewerState")]
 #[non_exhaustive]
 pub struct LabelerViewerState {
+    /// The property `like`.
     pub like: Option<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.labeler.defs#labelerPolicies`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.labeler.defs#labelerPolicies")]
 #[non_exhaustive]

@@ -10,17 +10,22 @@ pub const NSID: &str = "app.bsky.labeler.getServices";
 #[lex(query = "app.bsky.labeler.getServices", params, output = "application/json")]
 pub struct GetServices;
 
+/// The parameters of `app.bsky.labeler.getServices`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `dids`.
     pub dids: Vec<::atlex::rt::Did>,
+    /// The parameter `detailed`.
     #[lex(default = false)]
     pub detailed: Option<bool>,
 }
 
+/// The output of `app.bsky.labeler.getServices`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `views`.
     #[lex(check)]
     pub views: Vec<OutputViewsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -28,11 +33,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `views`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputViewsItem {
+    /// A `app.bsky.labeler.defs#labelerView`.
     #[lex("app.bsky.labeler.defs#labelerView")]
     LabelerView(Box<crate::app::bsky::labeler::defs::LabelerView>),
+    /// A `app.bsky.labeler.defs#labelerViewDetailed`.
     #[lex("app.bsky.labeler.defs#labelerViewDetailed")]
     LabelerViewDetailed(Box<crate::app::bsky::labeler::defs::LabelerViewDetailed>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

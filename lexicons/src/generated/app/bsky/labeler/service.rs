@@ -8,10 +8,13 @@ pub const NSID: &str = "app.bsky.labeler.service";
 #[lex(record = "app.bsky.labeler.service", key = "literal:self")]
 #[non_exhaustive]
 pub struct Service {
+    /// The property `policies`.
     #[lex(check)]
     pub policies: crate::app::bsky::labeler::defs::LabelerPolicies,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<ServiceLabels>,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// The set of report reason 'codes' which are in-scope for this service to review and action. These usually align to policy categories. If not defined (distinct from empty array), all reason types are allowed.
     pub reason_types: Option<Vec<crate::com::atproto::moderation::defs::ReasonType>>,
@@ -24,9 +27,11 @@ pub struct Service {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Service`'s property `labels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ServiceLabels {
+    /// A `com.atproto.label.defs#selfLabels`.
     #[lex("com.atproto.label.defs#selfLabels")]
     SelfLabels(Box<crate::com::atproto::label::defs::SelfLabels>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

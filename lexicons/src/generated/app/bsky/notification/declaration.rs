@@ -19,10 +19,13 @@ pub struct Declaration {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum DeclarationAllowSubscriptions {
+    /// The value `followers`.
     #[lex("followers")]
     Followers,
+    /// The value `mutuals`.
     #[lex("mutuals")]
     Mutuals,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.

@@ -3,6 +3,7 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.notification.defs";
 
+/// The definition `app.bsky.notification.defs#recordDeleted`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#recordDeleted")]
 #[non_exhaustive]
@@ -17,18 +18,23 @@ pub struct RecordDeleted {
 #[lex(type = "app.bsky.notification.defs#chatPreference")]
 #[non_exhaustive]
 pub struct ChatPreference {
+    /// The property `include`.
     pub include: ChatPreferenceInclude,
+    /// The property `push`.
     pub push: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ChatPreference`'s property `include`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ChatPreferenceInclude {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `accepted`.
     #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
@@ -36,23 +42,30 @@ pub enum ChatPreferenceInclude {
     Other(String),
 }
 
+/// The definition `app.bsky.notification.defs#filterablePreference`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#filterablePreference")]
 #[non_exhaustive]
 pub struct FilterablePreference {
+    /// The property `include`.
     pub include: FilterablePreferenceInclude,
+    /// The property `list`.
     pub list: bool,
+    /// The property `push`.
     pub push: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `FilterablePreference`'s property `include`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum FilterablePreferenceInclude {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `follows`.
     #[lex("follows")]
     Follows,
     /// A value the lexicon does not list.
@@ -60,45 +73,64 @@ pub enum FilterablePreferenceInclude {
     Other(String),
 }
 
+/// The definition `app.bsky.notification.defs#preference`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#preference")]
 #[non_exhaustive]
 pub struct Preference {
+    /// The property `list`.
     pub list: bool,
+    /// The property `push`.
     pub push: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.notification.defs#preferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#preferences")]
 #[non_exhaustive]
 pub struct Preferences {
     /// Deprecated: use chat.bsky.notification preferences instead. This will only return a default value.
     pub chat: ChatPreference,
+    /// The property `follow`.
     pub follow: FilterablePreference,
+    /// The property `like`.
     pub like: FilterablePreference,
+    /// The property `likeViaRepost`.
     pub like_via_repost: FilterablePreference,
+    /// The property `mention`.
     pub mention: FilterablePreference,
+    /// The property `quote`.
     pub quote: FilterablePreference,
+    /// The property `reply`.
     pub reply: FilterablePreference,
+    /// The property `repost`.
     pub repost: FilterablePreference,
+    /// The property `repostViaRepost`.
     pub repost_via_repost: FilterablePreference,
+    /// The property `starterpackJoined`.
     pub starterpack_joined: Preference,
+    /// The property `subscribedPost`.
     pub subscribed_post: Preference,
+    /// The property `unverified`.
     pub unverified: Preference,
+    /// The property `verified`.
     pub verified: Preference,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.notification.defs#activitySubscription`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.defs#activitySubscription")]
 #[non_exhaustive]
 pub struct ActivitySubscription {
+    /// The property `post`.
     pub post: bool,
+    /// The property `reply`.
     pub reply: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -110,7 +142,9 @@ pub struct ActivitySubscription {
 #[lex(type = "app.bsky.notification.defs#subjectActivitySubscription")]
 #[non_exhaustive]
 pub struct SubjectActivitySubscription {
+    /// The property `subject`.
     pub subject: ::atlex::rt::Did,
+    /// The property `activitySubscription`.
     pub activity_subscription: ActivitySubscription,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,12 +14,15 @@ pub const NSID: &str = "app.bsky.notification.getPreferences";
 )]
 pub struct GetPreferences;
 
+/// The parameters of `app.bsky.notification.getPreferences`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {}
+/// The output of `app.bsky.notification.getPreferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `preferences`.
     pub preferences: crate::app::bsky::notification::defs::Preferences,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,16 +14,21 @@ pub const NSID: &str = "app.bsky.notification.getUnreadCount";
 )]
 pub struct GetUnreadCount;
 
+/// The parameters of `app.bsky.notification.getUnreadCount`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `priority`.
     pub priority: Option<bool>,
+    /// The parameter `seenAt`.
     pub seen_at: Option<::atlex::rt::Datetime>,
 }
 
+/// The output of `app.bsky.notification.getUnreadCount`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `count`.
     pub count: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

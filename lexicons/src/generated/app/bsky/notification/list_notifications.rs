@@ -32,25 +32,35 @@ impl ::atlex::rt::PaginatedItems for ListNotifications {
     }
 }
 
+/// The parameters of `app.bsky.notification.listNotifications`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Notification reasons to include in response.
     pub reasons: Option<Vec<String>>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `priority`.
     pub priority: Option<bool>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `seenAt`.
     pub seen_at: Option<::atlex::rt::Datetime>,
 }
 
+/// The output of `app.bsky.notification.listNotifications`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `notifications`.
     #[lex(check)]
     pub notifications: Vec<Notification>,
+    /// The property `priority`.
     pub priority: Option<bool>,
+    /// The property `seenAt`.
     pub seen_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -60,24 +70,33 @@ pub struct Output {
 /// `app.bsky.notification.listNotifications` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.notification.listNotifications#notification`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.notification.listNotifications#notification")]
 #[non_exhaustive]
 pub struct Notification {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `author`.
     #[lex(check)]
     pub author: crate::app::bsky::actor::defs::ProfileView,
     /// The reason why this notification was delivered - e.g. your post was liked, or you received a new follower.
     pub reason: NotificationReason,
+    /// The property `reasonSubject`.
     pub reason_subject: Option<::atlex::rt::AtUri>,
+    /// The property `record`.
     #[lex(check(object))]
     pub record: ::atlex::rt::Unknown,
     /// The starter pack associated with this notification. Present when the notification is for a follow originating from a starter pack.
     #[lex(check)]
     pub starter_pack: Option<crate::app::bsky::graph::defs::StarterPackViewBasic>,
+    /// The property `isRead`.
     pub is_read: bool,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -89,30 +108,43 @@ pub struct Notification {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum NotificationReason {
+    /// The value `like`.
     #[lex("like")]
     Like,
+    /// The value `repost`.
     #[lex("repost")]
     Repost,
+    /// The value `follow`.
     #[lex("follow")]
     Follow,
+    /// The value `mention`.
     #[lex("mention")]
     Mention,
+    /// The value `reply`.
     #[lex("reply")]
     Reply,
+    /// The value `quote`.
     #[lex("quote")]
     Quote,
+    /// The value `starterpack-joined`.
     #[lex("starterpack-joined")]
     StarterpackJoined,
+    /// The value `verified`.
     #[lex("verified")]
     Verified,
+    /// The value `unverified`.
     #[lex("unverified")]
     Unverified,
+    /// The value `like-via-repost`.
     #[lex("like-via-repost")]
     LikeViaRepost,
+    /// The value `repost-via-repost`.
     #[lex("repost-via-repost")]
     RepostViaRepost,
+    /// The value `subscribed-post`.
     #[lex("subscribed-post")]
     SubscribedPost,
+    /// The value `contact-match`.
     #[lex("contact-match")]
     ContactMatch,
     /// A value the lexicon does not list.

@@ -14,20 +14,26 @@ pub const NSID: &str = "app.bsky.notification.putActivitySubscription";
 )]
 pub struct PutActivitySubscription;
 
+/// The input of `app.bsky.notification.putActivitySubscription`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `subject`.
     pub subject: ::atlex::rt::Did,
+    /// The property `activitySubscription`.
     pub activity_subscription: crate::app::bsky::notification::defs::ActivitySubscription,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.notification.putActivitySubscription`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `subject`.
     pub subject: ::atlex::rt::Did,
+    /// The property `activitySubscription`.
     pub activity_subscription: Option<
         crate::app::bsky::notification::defs::ActivitySubscription,
     >,

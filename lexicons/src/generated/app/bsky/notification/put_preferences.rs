@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.notification.putPreferences";
 #[lex(procedure = "app.bsky.notification.putPreferences", input = "application/json")]
 pub struct PutPreferences;
 
+/// The input of `app.bsky.notification.putPreferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `priority`.
     pub priority: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,35 +14,50 @@ pub const NSID: &str = "app.bsky.notification.putPreferencesV2";
 )]
 pub struct PutPreferencesV2;
 
+/// The input of `app.bsky.notification.putPreferencesV2`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// Deprecated: use chat.bsky.notification preferences instead. Setting this won't stick and the default values will be returned.
     pub chat: Option<crate::app::bsky::notification::defs::ChatPreference>,
+    /// The property `follow`.
     pub follow: Option<crate::app::bsky::notification::defs::FilterablePreference>,
+    /// The property `like`.
     pub like: Option<crate::app::bsky::notification::defs::FilterablePreference>,
+    /// The property `likeViaRepost`.
     pub like_via_repost: Option<
         crate::app::bsky::notification::defs::FilterablePreference,
     >,
+    /// The property `mention`.
     pub mention: Option<crate::app::bsky::notification::defs::FilterablePreference>,
+    /// The property `quote`.
     pub quote: Option<crate::app::bsky::notification::defs::FilterablePreference>,
+    /// The property `reply`.
     pub reply: Option<crate::app::bsky::notification::defs::FilterablePreference>,
+    /// The property `repost`.
     pub repost: Option<crate::app::bsky::notification::defs::FilterablePreference>,
+    /// The property `repostViaRepost`.
     pub repost_via_repost: Option<
         crate::app::bsky::notification::defs::FilterablePreference,
     >,
+    /// The property `starterpackJoined`.
     pub starterpack_joined: Option<crate::app::bsky::notification::defs::Preference>,
+    /// The property `subscribedPost`.
     pub subscribed_post: Option<crate::app::bsky::notification::defs::Preference>,
+    /// The property `unverified`.
     pub unverified: Option<crate::app::bsky::notification::defs::Preference>,
+    /// The property `verified`.
     pub verified: Option<crate::app::bsky::notification::defs::Preference>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.notification.putPreferencesV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `preferences`.
     pub preferences: crate::app::bsky::notification::defs::Preferences,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,12 +10,17 @@ pub const NSID: &str = "app.bsky.notification.registerPush";
 #[lex(procedure = "app.bsky.notification.registerPush", input = "application/json")]
 pub struct RegisterPush;
 
+/// The input of `app.bsky.notification.registerPush`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `serviceDid`.
     pub service_did: ::atlex::rt::Did,
+    /// The property `token`.
     pub token: String,
+    /// The property `platform`.
     pub platform: InputPlatform,
+    /// The property `appId`.
     pub app_id: String,
     /// Set to true when the actor is age restricted
     pub age_restricted: Option<bool>,
@@ -24,13 +29,17 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `platform`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputPlatform {
+    /// The value `ios`.
     #[lex("ios")]
     Ios,
+    /// The value `android`.
     #[lex("android")]
     Android,
+    /// The value `web`.
     #[lex("web")]
     Web,
     /// A value the lexicon does not list.

@@ -10,25 +10,34 @@ pub const NSID: &str = "app.bsky.notification.unregisterPush";
 #[lex(procedure = "app.bsky.notification.unregisterPush", input = "application/json")]
 pub struct UnregisterPush;
 
+/// The input of `app.bsky.notification.unregisterPush`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `serviceDid`.
     pub service_did: ::atlex::rt::Did,
+    /// The property `token`.
     pub token: String,
+    /// The property `platform`.
     pub platform: InputPlatform,
+    /// The property `appId`.
     pub app_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `platform`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputPlatform {
+    /// The value `ios`.
     #[lex("ios")]
     Ios,
+    /// The value `android`.
     #[lex("android")]
     Android,
+    /// The value `web`.
     #[lex("web")]
     Web,
     /// A value the lexicon does not list.

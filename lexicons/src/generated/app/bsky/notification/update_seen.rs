@@ -10,9 +10,11 @@ pub const NSID: &str = "app.bsky.notification.updateSeen";
 #[lex(procedure = "app.bsky.notification.updateSeen", input = "application/json")]
 pub struct UpdateSeen;
 
+/// The input of `app.bsky.notification.updateSeen`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `seenAt`.
     pub seen_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -8,8 +8,10 @@ pub const NSID: &str = "app.bsky.richtext.facet";
 #[lex(type = "app.bsky.richtext.facet")]
 #[non_exhaustive]
 pub struct Facet {
+    /// The property `index`.
     #[lex(check)]
     pub index: ByteSlice,
+    /// The property `features`.
     #[lex(check)]
     pub features: Vec<FacetFeaturesItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -17,13 +19,17 @@ pub struct Facet {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Facet`'s property `features`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum FacetFeaturesItem {
+    /// A `app.bsky.richtext.facet#mention`.
     #[lex("app.bsky.richtext.facet#mention")]
     Mention(Box<Mention>),
+    /// A `app.bsky.richtext.facet#link`.
     #[lex("app.bsky.richtext.facet#link")]
     Link(Box<Link>),
+    /// A `app.bsky.richtext.facet#tag`.
     #[lex("app.bsky.richtext.facet#tag")]
     Tag(Box<Tag>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -36,6 +42,7 @@ pub enum FacetFeaturesItem {
 #[lex(type = "app.bsky.richtext.facet#mention")]
 #[non_exhaustive]
 pub struct Mention {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -47,6 +54,7 @@ pub struct Mention {
 #[lex(type = "app.bsky.richtext.facet#link")]
 #[non_exhaustive]
 pub struct Link {
+    /// The property `uri`.
     pub uri: ::atlex::rt::Uri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -58,6 +66,7 @@ pub struct Link {
 #[lex(type = "app.bsky.richtext.facet#tag")]
 #[non_exhaustive]
 pub struct Tag {
+    /// The property `tag`.
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub tag: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -70,8 +79,10 @@ pub struct Tag {
 #[lex(type = "app.bsky.richtext.facet#byteSlice")]
 #[non_exhaustive]
 pub struct ByteSlice {
+    /// The property `byteStart`.
     #[lex(check(minimum = 0))]
     pub byte_start: i64,
+    /// The property `byteEnd`.
     #[lex(check(minimum = 0))]
     pub byte_end: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -3,70 +3,93 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.unspecced.defs";
 
+/// The definition `app.bsky.unspecced.defs#skeletonSearchPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#skeletonSearchPost")]
 #[non_exhaustive]
 pub struct SkeletonSearchPost {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#skeletonSearchActor`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#skeletonSearchActor")]
 #[non_exhaustive]
 pub struct SkeletonSearchActor {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#skeletonSearchStarterPack`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#skeletonSearchStarterPack")]
 #[non_exhaustive]
 pub struct SkeletonSearchStarterPack {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#trendingTopic`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#trendingTopic")]
 #[non_exhaustive]
 pub struct TrendingTopic {
+    /// The property `topic`.
     pub topic: String,
+    /// The property `displayName`.
     pub display_name: Option<String>,
+    /// The property `description`.
     pub description: Option<String>,
+    /// The property `link`.
     pub link: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#skeletonTrend`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#skeletonTrend")]
 #[non_exhaustive]
 pub struct SkeletonTrend {
+    /// The property `topic`.
     pub topic: String,
+    /// The property `displayName`.
     pub display_name: String,
+    /// The property `description`.
     pub description: Option<String>,
+    /// The property `link`.
     pub link: String,
+    /// The property `startedAt`.
     pub started_at: ::atlex::rt::Datetime,
+    /// The property `postCount`.
     pub post_count: i64,
+    /// The property `status`.
     pub status: Option<SkeletonTrendStatus>,
+    /// The property `category`.
     pub category: Option<String>,
+    /// The property `dids`.
     pub dids: Vec<::atlex::rt::Did>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `SkeletonTrend`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SkeletonTrendStatus {
+    /// The value `hot`.
     #[lex("hot")]
     Hot,
     /// A value the lexicon does not list.
@@ -74,18 +97,28 @@ pub enum SkeletonTrendStatus {
     Other(String),
 }
 
+/// The definition `app.bsky.unspecced.defs#trendView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#trendView")]
 #[non_exhaustive]
 pub struct TrendView {
+    /// The property `topic`.
     pub topic: String,
+    /// The property `displayName`.
     pub display_name: String,
+    /// The property `description`.
     pub description: Option<String>,
+    /// The property `link`.
     pub link: String,
+    /// The property `startedAt`.
     pub started_at: ::atlex::rt::Datetime,
+    /// The property `postCount`.
     pub post_count: i64,
+    /// The property `status`.
     pub status: Option<TrendViewStatus>,
+    /// The property `category`.
     pub category: Option<String>,
+    /// The property `actors`.
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileViewBasic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -93,9 +126,11 @@ pub struct TrendView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `TrendView`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum TrendViewStatus {
+    /// The value `hot`.
     #[lex("hot")]
     Hot,
     /// A value the lexicon does not list.
@@ -103,10 +138,12 @@ pub enum TrendViewStatus {
     Other(String),
 }
 
+/// The definition `app.bsky.unspecced.defs#threadItemPost`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemPost")]
 #[non_exhaustive]
 pub struct ThreadItemPost {
+    /// The property `post`.
     #[lex(check)]
     pub post: crate::app::bsky::feed::defs::PostView,
     /// This post has more parents that were not present in the response. This is just a boolean, without the number of parents.
@@ -128,6 +165,7 @@ pub struct ThreadItemPost {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#threadItemNoUnauthenticated`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemNoUnauthenticated")]
 #[non_exhaustive]
@@ -137,6 +175,7 @@ pub struct ThreadItemNoUnauthenticated {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#threadItemNotFound`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemNotFound")]
 #[non_exhaustive]
@@ -146,10 +185,12 @@ pub struct ThreadItemNotFound {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `app.bsky.unspecced.defs#threadItemBlocked`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.defs#threadItemBlocked")]
 #[non_exhaustive]
 pub struct ThreadItemBlocked {
+    /// The property `author`.
     #[lex(check)]
     pub author: crate::app::bsky::feed::defs::BlockedAuthor,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -175,12 +216,16 @@ pub struct AgeAssuranceState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AgeAssuranceStateStatus {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -218,10 +263,13 @@ pub struct AgeAssuranceEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AgeAssuranceEventStatus {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
     /// A value the lexicon does not list.

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.unspecced.getAgeAssuranceState";
 #[lex(query = "app.bsky.unspecced.getAgeAssuranceState", output = "application/json")]
 pub struct GetAgeAssuranceState;
 
+/// The output of `app.bsky.unspecced.getAgeAssuranceState`.
 pub type Output = crate::app::bsky::unspecced::defs::AgeAssuranceState;
 
 /// `app.bsky.unspecced.getAgeAssuranceState` declares no errors: any error name a server sends is undeclared.

@@ -10,10 +10,13 @@ pub const NSID: &str = "app.bsky.unspecced.getConfig";
 #[lex(query = "app.bsky.unspecced.getConfig", output = "application/json")]
 pub struct GetConfig;
 
+/// The output of `app.bsky.unspecced.getConfig`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `checkEmailConfirmed`.
     pub check_email_confirmed: Option<bool>,
+    /// The property `liveNow`.
     pub live_now: Option<Vec<LiveNowConfig>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -23,11 +26,14 @@ pub struct Output {
 /// `app.bsky.unspecced.getConfig` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.unspecced.getConfig#liveNowConfig`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.getConfig#liveNowConfig")]
 #[non_exhaustive]
 pub struct LiveNowConfig {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `domains`.
     pub domains: Vec<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

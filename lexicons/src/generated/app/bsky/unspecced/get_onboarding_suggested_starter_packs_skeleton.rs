@@ -14,18 +14,22 @@ pub const NSID: &str = "app.bsky.unspecced.getOnboardingSuggestedStarterPacksSke
 )]
 pub struct GetOnboardingSuggestedStarterPacksSkeleton;
 
+/// The parameters of `app.bsky.unspecced.getOnboardingSuggestedStarterPacksSkeleton`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// DID of the account making the request (not included for public/unauthenticated queries).
     pub viewer: Option<::atlex::rt::Did>,
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 25))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getOnboardingSuggestedStarterPacksSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `starterPacks`.
     pub starter_packs: Vec<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.unspecced.getPostThreadOtherV2";
 )]
 pub struct GetPostThreadOtherV2;
 
+/// The parameters of `app.bsky.unspecced.getPostThreadOtherV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -21,6 +22,7 @@ pub struct Params {
     pub anchor: ::atlex::rt::AtUri,
 }
 
+/// The output of `app.bsky.unspecced.getPostThreadOtherV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -35,13 +37,16 @@ pub struct Output {
 /// `app.bsky.unspecced.getPostThreadOtherV2` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.unspecced.getPostThreadOtherV2#threadItem`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.getPostThreadOtherV2#threadItem")]
 #[non_exhaustive]
 pub struct ThreadItem {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// The nesting level of this item in the thread. Depth 0 means the anchor item. Items above have negative depths, items below have positive depths.
     pub depth: i64,
+    /// The property `value`.
     #[lex(check)]
     pub value: ThreadItemValue,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -49,9 +54,11 @@ pub struct ThreadItem {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ThreadItem`'s property `value`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ThreadItemValue {
+    /// A `app.bsky.unspecced.defs#threadItemPost`.
     #[lex("app.bsky.unspecced.defs#threadItemPost")]
     ThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -10,6 +10,7 @@ pub const NSID: &str = "app.bsky.unspecced.getPostThreadV2";
 #[lex(query = "app.bsky.unspecced.getPostThreadV2", params, output = "application/json")]
 pub struct GetPostThreadV2;
 
+/// The parameters of `app.bsky.unspecced.getPostThreadV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -33,10 +34,13 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSort {
+    /// The value `newest`.
     #[lex("newest")]
     Newest,
+    /// The value `oldest`.
     #[lex("oldest")]
     Oldest,
+    /// The value `top`.
     #[lex("top")]
     Top,
     /// A value the lexicon does not list.
@@ -44,12 +48,14 @@ pub enum ParamsSort {
     Other(String),
 }
 
+/// The output of `app.bsky.unspecced.getPostThreadV2`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     /// A flat list of thread items. The depth of each item is indicated by the depth property inside the item.
     #[lex(check)]
     pub thread: Vec<ThreadItem>,
+    /// The property `threadgate`.
     #[lex(check)]
     pub threadgate: Option<crate::app::bsky::feed::defs::ThreadgateView>,
     /// Whether this thread has additional replies. If true, a call can be made to the `getPostThreadOtherV2` endpoint to retrieve them.
@@ -62,13 +68,16 @@ pub struct Output {
 /// `app.bsky.unspecced.getPostThreadV2` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.unspecced.getPostThreadV2#threadItem`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.getPostThreadV2#threadItem")]
 #[non_exhaustive]
 pub struct ThreadItem {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// The nesting level of this item in the thread. Depth 0 means the anchor item. Items above have negative depths, items below have positive depths.
     pub depth: i64,
+    /// The property `value`.
     #[lex(check)]
     pub value: ThreadItemValue,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -76,17 +85,22 @@ pub struct ThreadItem {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ThreadItem`'s property `value`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ThreadItemValue {
+    /// A `app.bsky.unspecced.defs#threadItemPost`.
     #[lex("app.bsky.unspecced.defs#threadItemPost")]
     ThreadItemPost(Box<crate::app::bsky::unspecced::defs::ThreadItemPost>),
+    /// A `app.bsky.unspecced.defs#threadItemNoUnauthenticated`.
     #[lex("app.bsky.unspecced.defs#threadItemNoUnauthenticated")]
     ThreadItemNoUnauthenticated(
         Box<crate::app::bsky::unspecced::defs::ThreadItemNoUnauthenticated>,
     ),
+    /// A `app.bsky.unspecced.defs#threadItemNotFound`.
     #[lex("app.bsky.unspecced.defs#threadItemNotFound")]
     ThreadItemNotFound(Box<crate::app::bsky::unspecced::defs::ThreadItemNotFound>),
+    /// A `app.bsky.unspecced.defs#threadItemBlocked`.
     #[lex("app.bsky.unspecced.defs#threadItemBlocked")]
     ThreadItemBlocked(Box<crate::app::bsky::unspecced::defs::ThreadItemBlocked>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -14,16 +14,20 @@ pub const NSID: &str = "app.bsky.unspecced.getSuggestedFeeds";
 )]
 pub struct GetSuggestedFeeds;
 
+/// The parameters of `app.bsky.unspecced.getSuggestedFeeds`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 25))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestedFeeds`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `feeds`.
     #[lex(check)]
     pub feeds: Vec<crate::app::bsky::feed::defs::GeneratorView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

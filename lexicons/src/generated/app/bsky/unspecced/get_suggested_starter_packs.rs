@@ -14,16 +14,20 @@ pub const NSID: &str = "app.bsky.unspecced.getSuggestedStarterPacks";
 )]
 pub struct GetSuggestedStarterPacks;
 
+/// The parameters of `app.bsky.unspecced.getSuggestedStarterPacks`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 25))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestedStarterPacks`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `starterPacks`.
     #[lex(check)]
     pub starter_packs: Vec<crate::app::bsky::graph::defs::StarterPackView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

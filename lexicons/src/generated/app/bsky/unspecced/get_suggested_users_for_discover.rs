@@ -14,16 +14,20 @@ pub const NSID: &str = "app.bsky.unspecced.getSuggestedUsersForDiscover";
 )]
 pub struct GetSuggestedUsersForDiscover;
 
+/// The parameters of `app.bsky.unspecced.getSuggestedUsersForDiscover`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 50))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestedUsersForDiscover`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `actors`.
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// Snowflake for this recommendation, use when submitting recommendation events.

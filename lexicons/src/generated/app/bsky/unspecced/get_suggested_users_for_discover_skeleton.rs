@@ -14,18 +14,22 @@ pub const NSID: &str = "app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton"
 )]
 pub struct GetSuggestedUsersForDiscoverSkeleton;
 
+/// The parameters of `app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// DID of the account making the request (not included for public/unauthenticated queries).
     pub viewer: Option<::atlex::rt::Did>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 50))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestedUsersForDiscoverSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `dids`.
     pub dids: Vec<::atlex::rt::Did>,
     /// Snowflake for this recommendation, use when submitting recommendation events.
     pub rec_id_str: Option<String>,

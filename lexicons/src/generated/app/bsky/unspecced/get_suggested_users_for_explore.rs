@@ -14,18 +14,22 @@ pub const NSID: &str = "app.bsky.unspecced.getSuggestedUsersForExplore";
 )]
 pub struct GetSuggestedUsersForExplore;
 
+/// The parameters of `app.bsky.unspecced.getSuggestedUsersForExplore`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Category of users to get suggestions for.
     pub category: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 50))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestedUsersForExplore`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `actors`.
     #[lex(check)]
     pub actors: Vec<crate::app::bsky::actor::defs::ProfileView>,
     /// Snowflake for this recommendation, use when submitting recommendation events.

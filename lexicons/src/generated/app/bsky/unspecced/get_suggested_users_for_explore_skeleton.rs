@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.unspecced.getSuggestedUsersForExploreSkeleton";
 )]
 pub struct GetSuggestedUsersForExploreSkeleton;
 
+/// The parameters of `app.bsky.unspecced.getSuggestedUsersForExploreSkeleton`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -21,13 +22,16 @@ pub struct Params {
     pub viewer: Option<::atlex::rt::Did>,
     /// Category of users to get suggestions for.
     pub category: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 50))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestedUsersForExploreSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `dids`.
     pub dids: Vec<::atlex::rt::Did>,
     /// Snowflake for this recommendation, use when submitting recommendation events.
     pub rec_id_str: Option<String>,

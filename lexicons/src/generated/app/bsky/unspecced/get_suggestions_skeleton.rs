@@ -32,22 +32,28 @@ impl ::atlex::rt::PaginatedItems for GetSuggestionsSkeleton {
     }
 }
 
+/// The parameters of `app.bsky.unspecced.getSuggestionsSkeleton`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// DID of the account making the request (not included for public/unauthenticated queries). Used to boost followed accounts in ranking.
     pub viewer: Option<::atlex::rt::Did>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
     /// DID of the account to get suggestions relative to. If not provided, suggestions will be based on the viewer.
     pub relative_to_did: Option<::atlex::rt::Did>,
 }
 
+/// The output of `app.bsky.unspecced.getSuggestionsSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `actors`.
     pub actors: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchActor>,
     /// DID of the account these suggestions are relative to. If this is returned undefined, suggestions are based on the viewer.
     pub relative_to_did: Option<::atlex::rt::Did>,

@@ -14,12 +14,15 @@ pub const NSID: &str = "app.bsky.unspecced.getTaggedSuggestions";
 )]
 pub struct GetTaggedSuggestions;
 
+/// The parameters of `app.bsky.unspecced.getTaggedSuggestions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {}
+/// The output of `app.bsky.unspecced.getTaggedSuggestions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `suggestions`.
     pub suggestions: Vec<Suggestion>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -29,23 +32,30 @@ pub struct Output {
 /// `app.bsky.unspecced.getTaggedSuggestions` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `app.bsky.unspecced.getTaggedSuggestions#suggestion`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.unspecced.getTaggedSuggestions#suggestion")]
 #[non_exhaustive]
 pub struct Suggestion {
+    /// The property `tag`.
     pub tag: String,
+    /// The property `subjectType`.
     pub subject_type: SuggestionSubjectType,
+    /// The property `subject`.
     pub subject: ::atlex::rt::Uri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Suggestion`'s property `subjectType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SuggestionSubjectType {
+    /// The value `actor`.
     #[lex("actor")]
     Actor,
+    /// The value `feed`.
     #[lex("feed")]
     Feed,
     /// A value the lexicon does not list.

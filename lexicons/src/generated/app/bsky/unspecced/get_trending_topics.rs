@@ -14,19 +14,24 @@ pub const NSID: &str = "app.bsky.unspecced.getTrendingTopics";
 )]
 pub struct GetTrendingTopics;
 
+/// The parameters of `app.bsky.unspecced.getTrendingTopics`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// DID of the account making the request (not included for public/unauthenticated queries). Used to boost followed accounts in ranking.
     pub viewer: Option<::atlex::rt::Did>,
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 25))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getTrendingTopics`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `topics`.
     pub topics: Vec<crate::app::bsky::unspecced::defs::TrendingTopic>,
+    /// The property `suggested`.
     pub suggested: Vec<crate::app::bsky::unspecced::defs::TrendingTopic>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,16 +10,20 @@ pub const NSID: &str = "app.bsky.unspecced.getTrends";
 #[lex(query = "app.bsky.unspecced.getTrends", params, output = "application/json")]
 pub struct GetTrends;
 
+/// The parameters of `app.bsky.unspecced.getTrends`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 25))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getTrends`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `trends`.
     #[lex(check)]
     pub trends: Vec<crate::app::bsky::unspecced::defs::TrendView>,
     /// Snowflake for this recommendation, use when submitting recommendation events.

@@ -14,18 +14,22 @@ pub const NSID: &str = "app.bsky.unspecced.getTrendsSkeleton";
 )]
 pub struct GetTrendsSkeleton;
 
+/// The parameters of `app.bsky.unspecced.getTrendsSkeleton`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// DID of the account making the request (not included for public/unauthenticated queries).
     pub viewer: Option<::atlex::rt::Did>,
+    /// The parameter `limit`.
     #[lex(default = 10, check(minimum = 1, maximum = 25))]
     pub limit: Option<i64>,
 }
 
+/// The output of `app.bsky.unspecced.getTrendsSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `trends`.
     pub trends: Vec<crate::app::bsky::unspecced::defs::SkeletonTrend>,
     /// Snowflake for this recommendation, use when submitting recommendation events.
     pub rec_id_str: Option<String>,

@@ -32,6 +32,7 @@ impl ::atlex::rt::PaginatedItems for SearchActorsSkeleton {
     }
 }
 
+/// The parameters of `app.bsky.unspecced.searchActorsSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -41,18 +42,22 @@ pub struct Params {
     pub viewer: Option<::atlex::rt::Did>,
     /// If true, acts as fast/simple 'typeahead' query.
     pub typeahead: Option<bool>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// Optional pagination mechanism; may not necessarily allow scrolling through entire result set.
     pub cursor: Option<String>,
 }
 
+/// The output of `app.bsky.unspecced.searchActorsSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
     pub hits_total: Option<i64>,
+    /// The property `actors`.
     pub actors: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchActor>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -63,7 +68,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BadQueryString { message: Option<String> },
+    /// The error `BadQueryString`.
+    BadQueryString {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -32,6 +32,7 @@ impl ::atlex::rt::PaginatedItems for SearchPostsSkeleton {
     }
 }
 
+/// The parameters of `app.bsky.unspecced.searchPostsSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -59,6 +60,7 @@ pub struct Params {
     pub tag: Option<Vec<String>>,
     /// DID of the account making the request (not included for public/unauthenticated queries). Used for 'from:me' queries.
     pub viewer: Option<::atlex::rt::Did>,
+    /// The parameter `limit`.
     #[lex(default = 25, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// Optional pagination mechanism; may not necessarily allow scrolling through entire result set.
@@ -69,8 +71,10 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSort {
+    /// The value `top`.
     #[lex("top")]
     Top,
+    /// The value `latest`.
     #[lex("latest")]
     Latest,
     /// A value the lexicon does not list.
@@ -78,12 +82,15 @@ pub enum ParamsSort {
     Other(String),
 }
 
+/// The output of `app.bsky.unspecced.searchPostsSkeleton`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// Count of search hits. Optional, may be rounded/truncated, and may not be possible to paginate through all hits.
     pub hits_total: Option<i64>,
+    /// The property `posts`.
     pub posts: Vec<crate::app::bsky::unspecced::defs::SkeletonSearchPost>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -94,7 +101,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BadQueryString { message: Option<String> },
+    /// The error `BadQueryString`.
+    BadQueryString {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,9 +14,11 @@ pub const NSID: &str = "app.bsky.video.abortUpload";
 )]
 pub struct AbortUpload;
 
+/// The input of `app.bsky.video.abortUpload`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `jobId`.
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -24,9 +26,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.video.abortUpload`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `state`.
     #[lex(check(max_length = 32))]
     pub state: OutputState,
     /// Present only when state is completed.
@@ -40,15 +44,20 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputState {
+    /// The value `aborted`.
     #[lex("aborted")]
     Aborted,
+    /// The value `completed`.
     #[lex("completed")]
     Completed,
+    /// The value `failed`.
     #[lex("failed")]
     Failed,
+    /// The value `expired`.
     #[lex("expired")]
     Expired,
     /// A value the lexicon does not list.
@@ -61,9 +70,15 @@ pub enum OutputState {
 #[non_exhaustive]
 pub enum Error {
     /// The job ID is unknown or aged out of retention; known terminal sessions return their outcome and are never reported as not found.
-    UploadNotFound { message: Option<String> },
+    UploadNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// A finish is in progress; check getUploadStatus and retry.
-    UploadNotReady { message: Option<String> },
+    UploadNotReady {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -3,21 +3,27 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.video.defs";
 
+/// The definition `app.bsky.video.defs#jobStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "app.bsky.video.defs#jobStatus")]
 #[non_exhaustive]
 pub struct JobStatus {
+    /// The property `jobId`.
     pub job_id: String,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// The state of the video processing job. All values not listed as a known value indicate that the job is in process.
     pub state: JobStatusState,
     /// Progress within the current processing state.
     #[lex(check(minimum = 0, maximum = 100))]
     pub progress: Option<i64>,
+    /// The property `blob`.
     pub blob: Option<::atlex::rt::Blob>,
+    /// The property `error`.
     pub error: Option<String>,
     /// A machine-readable code for why the video processing job failed.
     pub failure_code: Option<JobStatusFailureCode>,
+    /// The property `message`.
     pub message: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -28,22 +34,31 @@ pub struct JobStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum JobStatusState {
+    /// The value `JOB_STATE_CREATED`.
     #[lex("JOB_STATE_CREATED")]
     JobStateCreated,
+    /// The value `JOB_STATE_ENCODING`.
     #[lex("JOB_STATE_ENCODING")]
     JobStateEncoding,
+    /// The value `JOB_STATE_ENCODED`.
     #[lex("JOB_STATE_ENCODED")]
     JobStateEncoded,
+    /// The value `JOB_STATE_SCANNING`.
     #[lex("JOB_STATE_SCANNING")]
     JobStateScanning,
+    /// The value `JOB_STATE_SCANNED`.
     #[lex("JOB_STATE_SCANNED")]
     JobStateScanned,
+    /// The value `JOB_STATE_UPLOADING`.
     #[lex("JOB_STATE_UPLOADING")]
     JobStateUploading,
+    /// The value `JOB_STATE_UPLOADED`.
     #[lex("JOB_STATE_UPLOADED")]
     JobStateUploaded,
+    /// The value `JOB_STATE_COMPLETED`.
     #[lex("JOB_STATE_COMPLETED")]
     JobStateCompleted,
+    /// The value `JOB_STATE_FAILED`.
     #[lex("JOB_STATE_FAILED")]
     JobStateFailed,
     /// A value the lexicon does not list.
@@ -55,14 +70,19 @@ pub enum JobStatusState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum JobStatusFailureCode {
+    /// The value `validation_failure`.
     #[lex("validation_failure")]
     ValidationFailure,
+    /// The value `encoding_failure`.
     #[lex("encoding_failure")]
     EncodingFailure,
+    /// The value `pds_upload_failure`.
     #[lex("pds_upload_failure")]
     PdsUploadFailure,
+    /// The value `pds_upload_unsupported_blob_size`.
     #[lex("pds_upload_unsupported_blob_size")]
     PdsUploadUnsupportedBlobSize,
+    /// The value `generic_failure`.
     #[lex("generic_failure")]
     GenericFailure,
     /// A value the lexicon does not list.

@@ -14,9 +14,11 @@ pub const NSID: &str = "app.bsky.video.finishUpload";
 )]
 pub struct FinishUpload;
 
+/// The input of `app.bsky.video.finishUpload`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `jobId`.
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -24,12 +26,14 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.video.finishUpload`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     /// The processing job to poll with getJobStatus; on deduplication this may differ from the input jobId.
     #[lex(check(min_length = 1, max_length = 256))]
     pub completed_job_id: String,
+    /// The property `jobStatus`.
     #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -42,21 +46,45 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// The job ID is unknown or aged out of retention; known terminal sessions are never reported as not found.
-    UploadNotFound { message: Option<String> },
+    UploadNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The upload session expired before finalization began.
-    UploadExpired { message: Option<String> },
+    UploadExpired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Not all parts are recorded; the error message lists the missing part numbers.
-    MissingParts { message: Option<String> },
+    MissingParts {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// A finish is in progress; check getUploadStatus and retry.
-    UploadNotReady { message: Option<String> },
+    UploadNotReady {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The assembled object's detected content type is not supported.
-    UnsupportedContentType { message: Option<String> },
+    UnsupportedContentType {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The session is known to have failed; the error carries its failure reason.
-    UploadFailed { message: Option<String> },
+    UploadFailed {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The session is known to have been aborted.
-    UploadAborted { message: Option<String> },
+    UploadAborted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The service is draining or temporarily at capacity; retry later.
-    ServiceOverloaded { message: Option<String> },
+    ServiceOverloaded {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,15 +10,19 @@ pub const NSID: &str = "app.bsky.video.getJobStatus";
 #[lex(query = "app.bsky.video.getJobStatus", params, output = "application/json")]
 pub struct GetJobStatus;
 
+/// The parameters of `app.bsky.video.getJobStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `jobId`.
     pub job_id: String,
 }
 
+/// The output of `app.bsky.video.getJobStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `jobStatus`.
     #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

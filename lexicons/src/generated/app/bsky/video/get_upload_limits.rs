@@ -10,13 +10,19 @@ pub const NSID: &str = "app.bsky.video.getUploadLimits";
 #[lex(query = "app.bsky.video.getUploadLimits", output = "application/json")]
 pub struct GetUploadLimits;
 
+/// The output of `app.bsky.video.getUploadLimits`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `canUpload`.
     pub can_upload: bool,
+    /// The property `remainingDailyVideos`.
     pub remaining_daily_videos: Option<i64>,
+    /// The property `remainingDailyBytes`.
     pub remaining_daily_bytes: Option<i64>,
+    /// The property `message`.
     pub message: Option<String>,
+    /// The property `error`.
     pub error: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

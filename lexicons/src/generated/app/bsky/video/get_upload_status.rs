@@ -10,23 +10,32 @@ pub const NSID: &str = "app.bsky.video.getUploadStatus";
 #[lex(query = "app.bsky.video.getUploadStatus", params, output = "application/json")]
 pub struct GetUploadStatus;
 
+/// The parameters of `app.bsky.video.getUploadStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `jobId`.
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
 }
 
+/// The output of `app.bsky.video.getUploadStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `jobId`.
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
+    /// The property `partSizeBytes`.
     pub part_size_bytes: i64,
+    /// The property `partCount`.
     pub part_count: i64,
+    /// The property `receivedParts`.
     #[lex(check(items(minimum = 1)))]
     pub received_parts: Vec<i64>,
+    /// The property `expiresAt`.
     pub expires_at: ::atlex::rt::Datetime,
+    /// The property `state`.
     #[lex(check(max_length = 32))]
     pub state: OutputState,
     /// Present only when state is completed; may differ from jobId on deduplication.
@@ -43,19 +52,26 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputState {
+    /// The value `created`.
     #[lex("created")]
     Created,
+    /// The value `finishing`.
     #[lex("finishing")]
     Finishing,
+    /// The value `completed`.
     #[lex("completed")]
     Completed,
+    /// The value `failed`.
     #[lex("failed")]
     Failed,
+    /// The value `aborted`.
     #[lex("aborted")]
     Aborted,
+    /// The value `expired`.
     #[lex("expired")]
     Expired,
     /// A value the lexicon does not list.
@@ -68,7 +84,10 @@ pub enum OutputState {
 #[non_exhaustive]
 pub enum Error {
     /// The job ID is unknown or aged out of retention; known terminal sessions remain readable and are never reported as not found.
-    UploadNotFound { message: Option<String> },
+    UploadNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

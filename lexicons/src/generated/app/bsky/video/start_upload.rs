@@ -14,6 +14,7 @@ pub const NSID: &str = "app.bsky.video.startUpload";
 )]
 pub struct StartUpload;
 
+/// The input of `app.bsky.video.startUpload`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -37,13 +38,18 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `app.bsky.video.startUpload`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `jobId`.
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
+    /// The property `partSizeBytes`.
     pub part_size_bytes: i64,
+    /// The property `partCount`.
     pub part_count: i64,
+    /// The property `expiresAt`.
     pub expires_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -55,21 +61,45 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// The declared MIME type is not supported.
-    UnsupportedContentType { message: Option<String> },
+    UnsupportedContentType {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The exact file size exceeds the per-file cap or remaining daily byte allowance.
-    VideoTooLarge { message: Option<String> },
+    VideoTooLarge {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The advisory declared duration exceeds the limit.
-    VideoTooLong { message: Option<String> },
+    VideoTooLong {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The advisory declared dimensions have an unsupported aspect ratio.
-    BadAspectRatio { message: Option<String> },
+    BadAspectRatio {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The daily video or byte allowance, including active reservations, is exhausted.
-    DailyLimitExceeded { message: Option<String> },
+    DailyLimitExceeded {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The account has reached its open multipart upload limit.
-    TooManyOpenUploads { message: Option<String> },
+    TooManyOpenUploads {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The account is not permitted to upload video.
-    UploadForbidden { message: Option<String> },
+    UploadForbidden {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The service is draining, at capacity, or temporarily unable to create the multipart upload.
-    ServiceOverloaded { message: Option<String> },
+    ServiceOverloaded {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -18,20 +18,26 @@ pub struct UploadPart;
 /// A `application/octet-stream` body.
 pub type Input = ::atlex::rt::Binary;
 
+/// The parameters of `app.bsky.video.uploadPart`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `jobId`.
     #[lex(check(min_length = 1, max_length = 256))]
     pub job_id: String,
+    /// The parameter `partNumber`.
     #[lex(check(minimum = 1))]
     pub part_number: i64,
 }
 
+/// The output of `app.bsky.video.uploadPart`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `partNumber`.
     #[lex(check(minimum = 1))]
     pub part_number: i64,
+    /// The property `sizeBytes`.
     pub size_bytes: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -43,23 +49,50 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// The job ID is unknown or aged out of retention; known terminal sessions are never reported as not found.
-    UploadNotFound { message: Option<String> },
+    UploadNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The upload session expired before completion.
-    UploadExpired { message: Option<String> },
+    UploadExpired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The part number is outside the upload's valid part range.
-    InvalidPartNumber { message: Option<String> },
+    InvalidPartNumber {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Content-Length does not exactly match the expected size for this part.
-    PartSizeMismatch { message: Option<String> },
+    PartSizeMismatch {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// A finish is in progress; check getUploadStatus and retry.
-    UploadNotReady { message: Option<String> },
+    UploadNotReady {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The session is known to have failed; the error carries its failure reason.
-    UploadFailed { message: Option<String> },
+    UploadFailed {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The session is known to have been aborted.
-    UploadAborted { message: Option<String> },
+    UploadAborted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The session is known to have already completed.
-    UploadAlreadyCompleted { message: Option<String> },
+    UploadAlreadyCompleted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The service is draining or temporarily at capacity; retry on another worker.
-    ServiceOverloaded { message: Option<String> },
+    ServiceOverloaded {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

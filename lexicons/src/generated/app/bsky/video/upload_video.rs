@@ -17,9 +17,11 @@ pub struct UploadVideo;
 /// A `video/mp4` body.
 pub type Input = ::atlex::rt::Binary;
 
+/// The output of `app.bsky.video.uploadVideo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `jobStatus`.
     #[lex(check)]
     pub job_status: crate::app::bsky::video::defs::JobStatus,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

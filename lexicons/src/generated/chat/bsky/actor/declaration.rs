@@ -8,6 +8,7 @@ pub const NSID: &str = "chat.bsky.actor.declaration";
 #[lex(record = "chat.bsky.actor.declaration", key = "literal:self")]
 #[non_exhaustive]
 pub struct Declaration {
+    /// The property `allowIncoming`.
     pub allow_incoming: DeclarationAllowIncoming,
     /// Declaration about group chat invitation preferences for the record owner.
     pub allow_group_invites: Option<DeclarationAllowGroupInvites>,
@@ -16,13 +17,17 @@ pub struct Declaration {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Declaration`'s property `allowIncoming`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum DeclarationAllowIncoming {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `following`.
     #[lex("following")]
     Following,
     /// A value the lexicon does not list.
@@ -34,10 +39,13 @@ pub enum DeclarationAllowIncoming {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum DeclarationAllowGroupInvites {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `none`.
     #[lex("none")]
     None,
+    /// The value `following`.
     #[lex("following")]
     Following,
     /// A value the lexicon does not list.

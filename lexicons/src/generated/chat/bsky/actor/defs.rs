@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.actor.defs";
 
+/// The values of `chat.bsky.actor.defs#memberRole`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum MemberRole {
+    /// The value `owner`.
     #[lex("owner")]
     Owner,
+    /// The value `standard`.
     #[lex("standard")]
     Standard,
     /// A value the lexicon does not list.
@@ -15,23 +18,33 @@ pub enum MemberRole {
     Other(String),
 }
 
+/// The definition `chat.bsky.actor.defs#profileViewBasic`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.actor.defs#profileViewBasic")]
 #[non_exhaustive]
 pub struct ProfileViewBasic {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `displayName`.
     #[lex(check(max_length = 640, max_graphemes = 64))]
     pub display_name: Option<String>,
+    /// The property `avatar`.
     pub avatar: Option<::atlex::rt::Uri>,
+    /// The property `associated`.
     pub associated: Option<crate::app::bsky::actor::defs::ProfileAssociated>,
+    /// The property `viewer`.
     #[lex(check)]
     pub viewer: Option<crate::app::bsky::actor::defs::ViewerState>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
     /// Set to true when the actor cannot actively participate in conversations
     pub chat_disabled: Option<bool>,
+    /// The property `verification`.
     pub verification: Option<crate::app::bsky::actor::defs::VerificationState>,
     /// Union field that has data specific to different kinds of convos.
     #[lex(check)]
@@ -45,10 +58,13 @@ pub struct ProfileViewBasic {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ProfileViewBasicKind {
+    /// A `chat.bsky.actor.defs#directConvoMember`.
     #[lex("chat.bsky.actor.defs#directConvoMember")]
     DirectConvoMember(Box<DirectConvoMember>),
+    /// A `chat.bsky.actor.defs#groupConvoMember`.
     #[lex("chat.bsky.actor.defs#groupConvoMember")]
     GroupConvoMember(Box<GroupConvoMember>),
+    /// A `chat.bsky.actor.defs#pastGroupConvoMember`.
     #[lex("chat.bsky.actor.defs#pastGroupConvoMember")]
     PastGroupConvoMember(Box<PastGroupConvoMember>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -56,6 +72,7 @@ pub enum ProfileViewBasicKind {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `chat.bsky.actor.defs#directConvoMember`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.actor.defs#directConvoMember")]
 #[non_exhaustive]

@@ -8,6 +8,7 @@ pub const NSID: &str = "chat.bsky.actor.deleteAccount";
 #[lex(procedure = "chat.bsky.actor.deleteAccount", output = "application/json")]
 pub struct DeleteAccount;
 
+/// The output of `chat.bsky.actor.deleteAccount`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -10,6 +10,7 @@ pub const NSID: &str = "chat.bsky.actor.getStatus";
 #[lex(query = "chat.bsky.actor.getStatus", output = "application/json")]
 pub struct GetStatus;
 
+/// The output of `chat.bsky.actor.getStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

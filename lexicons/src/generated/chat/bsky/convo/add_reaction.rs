@@ -14,11 +14,15 @@ pub const NSID: &str = "chat.bsky.convo.addReaction";
 )]
 pub struct AddReaction;
 
+/// The input of `chat.bsky.convo.addReaction`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `messageId`.
     pub message_id: String,
+    /// The property `value`.
     #[lex(check(min_length = 1, max_length = 64, min_graphemes = 1, max_graphemes = 1))]
     pub value: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -26,9 +30,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.convo.addReaction`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `message`.
     #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -40,15 +46,31 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Indicates that reactions are not allowed on this message, e.g. because it is a system message.
-    ReactionNotAllowed { message: Option<String> },
+    ReactionNotAllowed {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Indicates that the message has been deleted and reactions can no longer be added/removed.
-    ReactionMessageDeleted { message: Option<String> },
+    ReactionMessageDeleted {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Indicates that the message has the maximum number of reactions allowed for a single user, and the requested reaction wasn't yet present. If it was already present, the request will not fail since it is idempotent.
-    ReactionLimitReached { message: Option<String> },
+    ReactionLimitReached {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Indicates the value for the reaction is not acceptable. In general, this means it is not an emoji.
-    ReactionInvalidValue { message: Option<String> },
+    ReactionInvalidValue {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

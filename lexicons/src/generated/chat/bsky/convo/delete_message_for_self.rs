@@ -14,25 +14,36 @@ pub const NSID: &str = "chat.bsky.convo.deleteMessageForSelf";
 )]
 pub struct DeleteMessageForSelf;
 
+/// The input of `chat.bsky.convo.deleteMessageForSelf`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `messageId`.
     pub message_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.convo.deleteMessageForSelf`.
 pub type Output = crate::chat::bsky::convo::defs::DeletedMessageView;
 
 /// The errors `chat.bsky.convo.deleteMessageForSelf` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// Indicates that this message cannot be deleted, e.g. because it is a system message.
-    MessageDeleteNotAllowed { message: Option<String> },
+    MessageDeleteNotAllowed {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

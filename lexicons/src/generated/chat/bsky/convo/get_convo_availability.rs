@@ -14,17 +14,22 @@ pub const NSID: &str = "chat.bsky.convo.getConvoAvailability";
 )]
 pub struct GetConvoAvailability;
 
+/// The parameters of `chat.bsky.convo.getConvoAvailability`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `members`.
     #[lex(check(min_length = 1, max_length = 10))]
     pub members: Vec<::atlex::rt::Did>,
 }
 
+/// The output of `chat.bsky.convo.getConvoAvailability`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `canChat`.
     pub can_chat: bool,
+    /// The property `convo`.
     #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

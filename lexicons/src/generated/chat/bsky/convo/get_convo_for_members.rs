@@ -10,16 +10,20 @@ pub const NSID: &str = "chat.bsky.convo.getConvoForMembers";
 #[lex(query = "chat.bsky.convo.getConvoForMembers", params, output = "application/json")]
 pub struct GetConvoForMembers;
 
+/// The parameters of `chat.bsky.convo.getConvoForMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `members`.
     #[lex(check(min_length = 1, max_length = 10))]
     pub members: Vec<::atlex::rt::Did>,
 }
 
+/// The output of `chat.bsky.convo.getConvoForMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -31,12 +35,36 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountSuspended { message: Option<String> },
-    BlockedActor { message: Option<String> },
-    BlockedSubject { message: Option<String> },
-    MessagesDisabled { message: Option<String> },
-    NotFollowedBySender { message: Option<String> },
-    RecipientNotFound { message: Option<String> },
+    /// The error `AccountSuspended`.
+    AccountSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedActor`.
+    BlockedActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedSubject`.
+    BlockedSubject {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `MessagesDisabled`.
+    MessagesDisabled {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `NotFollowedBySender`.
+    NotFollowedBySender {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RecipientNotFound`.
+    RecipientNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

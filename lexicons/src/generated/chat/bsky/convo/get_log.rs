@@ -26,16 +26,21 @@ impl ::atlex::rt::PaginatedItems for GetLog {
     }
 }
 
+/// The parameters of `chat.bsky.convo.getLog`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `chat.bsky.convo.getLog`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `logs`.
     #[lex(check)]
     pub logs: Vec<OutputLogsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -43,73 +48,104 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `logs`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputLogsItem {
+    /// A `chat.bsky.convo.defs#logBeginConvo`.
     #[lex("chat.bsky.convo.defs#logBeginConvo")]
     LogBeginConvo(Box<crate::chat::bsky::convo::defs::LogBeginConvo>),
+    /// A `chat.bsky.convo.defs#logAcceptConvo`.
     #[lex("chat.bsky.convo.defs#logAcceptConvo")]
     LogAcceptConvo(Box<crate::chat::bsky::convo::defs::LogAcceptConvo>),
+    /// A `chat.bsky.convo.defs#logLeaveConvo`.
     #[lex("chat.bsky.convo.defs#logLeaveConvo")]
     LogLeaveConvo(Box<crate::chat::bsky::convo::defs::LogLeaveConvo>),
+    /// A `chat.bsky.convo.defs#logMuteConvo`.
     #[lex("chat.bsky.convo.defs#logMuteConvo")]
     LogMuteConvo(Box<crate::chat::bsky::convo::defs::LogMuteConvo>),
+    /// A `chat.bsky.convo.defs#logUnmuteConvo`.
     #[lex("chat.bsky.convo.defs#logUnmuteConvo")]
     LogUnmuteConvo(Box<crate::chat::bsky::convo::defs::LogUnmuteConvo>),
+    /// A `chat.bsky.convo.defs#logCreateMessage`.
     #[lex("chat.bsky.convo.defs#logCreateMessage")]
     LogCreateMessage(Box<crate::chat::bsky::convo::defs::LogCreateMessage>),
+    /// A `chat.bsky.convo.defs#logDeleteMessage`.
     #[lex("chat.bsky.convo.defs#logDeleteMessage")]
     LogDeleteMessage(Box<crate::chat::bsky::convo::defs::LogDeleteMessage>),
+    /// A `chat.bsky.convo.defs#logReadMessage`.
     #[lex("chat.bsky.convo.defs#logReadMessage")]
     LogReadMessage(Box<crate::chat::bsky::convo::defs::LogReadMessage>),
+    /// A `chat.bsky.convo.defs#logAddReaction`.
     #[lex("chat.bsky.convo.defs#logAddReaction")]
     LogAddReaction(Box<crate::chat::bsky::convo::defs::LogAddReaction>),
+    /// A `chat.bsky.convo.defs#logRemoveReaction`.
     #[lex("chat.bsky.convo.defs#logRemoveReaction")]
     LogRemoveReaction(Box<crate::chat::bsky::convo::defs::LogRemoveReaction>),
+    /// A `chat.bsky.convo.defs#logReadConvo`.
     #[lex("chat.bsky.convo.defs#logReadConvo")]
     LogReadConvo(Box<crate::chat::bsky::convo::defs::LogReadConvo>),
+    /// A `chat.bsky.convo.defs#logAddMember`.
     #[lex("chat.bsky.convo.defs#logAddMember")]
     LogAddMember(Box<crate::chat::bsky::convo::defs::LogAddMember>),
+    /// A `chat.bsky.convo.defs#logRemoveMember`.
     #[lex("chat.bsky.convo.defs#logRemoveMember")]
     LogRemoveMember(Box<crate::chat::bsky::convo::defs::LogRemoveMember>),
+    /// A `chat.bsky.convo.defs#logMemberJoin`.
     #[lex("chat.bsky.convo.defs#logMemberJoin")]
     LogMemberJoin(Box<crate::chat::bsky::convo::defs::LogMemberJoin>),
+    /// A `chat.bsky.convo.defs#logMemberLeave`.
     #[lex("chat.bsky.convo.defs#logMemberLeave")]
     LogMemberLeave(Box<crate::chat::bsky::convo::defs::LogMemberLeave>),
+    /// A `chat.bsky.convo.defs#logLockConvo`.
     #[lex("chat.bsky.convo.defs#logLockConvo")]
     LogLockConvo(Box<crate::chat::bsky::convo::defs::LogLockConvo>),
+    /// A `chat.bsky.convo.defs#logUnlockConvo`.
     #[lex("chat.bsky.convo.defs#logUnlockConvo")]
     LogUnlockConvo(Box<crate::chat::bsky::convo::defs::LogUnlockConvo>),
+    /// A `chat.bsky.convo.defs#logLockConvoPermanently`.
     #[lex("chat.bsky.convo.defs#logLockConvoPermanently")]
     LogLockConvoPermanently(
         Box<crate::chat::bsky::convo::defs::LogLockConvoPermanently>,
     ),
+    /// A `chat.bsky.convo.defs#logEditGroup`.
     #[lex("chat.bsky.convo.defs#logEditGroup")]
     LogEditGroup(Box<crate::chat::bsky::convo::defs::LogEditGroup>),
+    /// A `chat.bsky.convo.defs#logCreateJoinLink`.
     #[lex("chat.bsky.convo.defs#logCreateJoinLink")]
     LogCreateJoinLink(Box<crate::chat::bsky::convo::defs::LogCreateJoinLink>),
+    /// A `chat.bsky.convo.defs#logEditJoinLink`.
     #[lex("chat.bsky.convo.defs#logEditJoinLink")]
     LogEditJoinLink(Box<crate::chat::bsky::convo::defs::LogEditJoinLink>),
+    /// A `chat.bsky.convo.defs#logEnableJoinLink`.
     #[lex("chat.bsky.convo.defs#logEnableJoinLink")]
     LogEnableJoinLink(Box<crate::chat::bsky::convo::defs::LogEnableJoinLink>),
+    /// A `chat.bsky.convo.defs#logDisableJoinLink`.
     #[lex("chat.bsky.convo.defs#logDisableJoinLink")]
     LogDisableJoinLink(Box<crate::chat::bsky::convo::defs::LogDisableJoinLink>),
+    /// A `chat.bsky.convo.defs#logIncomingJoinRequest`.
     #[lex("chat.bsky.convo.defs#logIncomingJoinRequest")]
     LogIncomingJoinRequest(Box<crate::chat::bsky::convo::defs::LogIncomingJoinRequest>),
+    /// A `chat.bsky.convo.defs#logApproveJoinRequest`.
     #[lex("chat.bsky.convo.defs#logApproveJoinRequest")]
     LogApproveJoinRequest(Box<crate::chat::bsky::convo::defs::LogApproveJoinRequest>),
+    /// A `chat.bsky.convo.defs#logRejectJoinRequest`.
     #[lex("chat.bsky.convo.defs#logRejectJoinRequest")]
     LogRejectJoinRequest(Box<crate::chat::bsky::convo::defs::LogRejectJoinRequest>),
+    /// A `chat.bsky.convo.defs#logOutgoingJoinRequest`.
     #[lex("chat.bsky.convo.defs#logOutgoingJoinRequest")]
     LogOutgoingJoinRequest(Box<crate::chat::bsky::convo::defs::LogOutgoingJoinRequest>),
+    /// A `chat.bsky.convo.defs#logWithdrawIncomingJoinRequest`.
     #[lex("chat.bsky.convo.defs#logWithdrawIncomingJoinRequest")]
     LogWithdrawIncomingJoinRequest(
         Box<crate::chat::bsky::convo::defs::LogWithdrawIncomingJoinRequest>,
     ),
+    /// A `chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest`.
     #[lex("chat.bsky.convo.defs#logWithdrawOutgoingJoinRequest")]
     LogWithdrawOutgoingJoinRequest(
         Box<crate::chat::bsky::convo::defs::LogWithdrawOutgoingJoinRequest>,
     ),
+    /// A `chat.bsky.convo.defs#logReadJoinRequests`.
     #[lex("chat.bsky.convo.defs#logReadJoinRequests")]
     LogReadJoinRequests(Box<crate::chat::bsky::convo::defs::LogReadJoinRequests>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

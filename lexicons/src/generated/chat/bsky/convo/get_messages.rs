@@ -20,19 +20,26 @@ impl ::atlex::rt::Paginated for GetMessages {
     }
 }
 
+/// The parameters of `chat.bsky.convo.getMessages`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `convoId`.
     pub convo_id: String,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `chat.bsky.convo.getMessages`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `messages`.
     #[lex(check)]
     pub messages: Vec<OutputMessagesItem>,
     /// Set of all members who authored or reacted to the returned messages. Members referred to by system messages are also included.
@@ -43,13 +50,17 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `messages`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputMessagesItem {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<crate::chat::bsky::convo::defs::MessageView>),
+    /// A `chat.bsky.convo.defs#deletedMessageView`.
     #[lex("chat.bsky.convo.defs#deletedMessageView")]
     DeletedMessageView(Box<crate::chat::bsky::convo::defs::DeletedMessageView>),
+    /// A `chat.bsky.convo.defs#systemMessageView`.
     #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<crate::chat::bsky::convo::defs::SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -61,7 +72,11 @@ pub enum OutputMessagesItem {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "chat.bsky.convo.getUnreadCounts";
 #[lex(query = "chat.bsky.convo.getUnreadCounts", params, output = "application/json")]
 pub struct GetUnreadCounts;
 
+/// The parameters of `chat.bsky.convo.getUnreadCounts`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -18,6 +19,7 @@ pub struct Params {
     pub include_group_chats: Option<bool>,
 }
 
+/// The output of `chat.bsky.convo.getUnreadCounts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

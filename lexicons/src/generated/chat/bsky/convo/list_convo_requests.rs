@@ -28,18 +28,24 @@ impl ::atlex::rt::PaginatedItems for ListConvoRequests {
     }
 }
 
+/// The parameters of `chat.bsky.convo.listConvoRequests`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `chat.bsky.convo.listConvoRequests`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `requests`.
     #[lex(check)]
     pub requests: Vec<OutputRequestsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -47,11 +53,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `requests`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputRequestsItem {
+    /// A `chat.bsky.convo.defs#convoView`.
     #[lex("chat.bsky.convo.defs#convoView")]
     ConvoView(Box<crate::chat::bsky::convo::defs::ConvoView>),
+    /// A `chat.bsky.group.defs#joinRequestConvoView`.
     #[lex("chat.bsky.group.defs#joinRequestConvoView")]
     JoinRequestConvoView(Box<crate::chat::bsky::group::defs::JoinRequestConvoView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

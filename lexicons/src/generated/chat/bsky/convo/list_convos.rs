@@ -28,12 +28,16 @@ impl ::atlex::rt::PaginatedItems for ListConvos {
     }
 }
 
+/// The parameters of `chat.bsky.convo.listConvos`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `readState`.
     pub read_state: Option<ParamsReadState>,
     /// Filter convos by their status. It is discouraged to call with "request" and preferred to call chat.bsky.convo.listConvoRequests, which also includes group join requests made by the user.
     pub status: Option<ParamsStatus>,
@@ -43,9 +47,11 @@ pub struct Params {
     pub lock_status: Option<ParamsLockStatus>,
 }
 
+/// The value of `Params`'s property `readState`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsReadState {
+    /// The value `unread`.
     #[lex("unread")]
     Unread,
     /// A value the lexicon does not list.
@@ -57,8 +63,10 @@ pub enum ParamsReadState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsStatus {
+    /// The value `request`.
     #[lex("request")]
     Request,
+    /// The value `accepted`.
     #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
@@ -70,8 +78,10 @@ pub enum ParamsStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsKind {
+    /// The value `direct`.
     #[lex("direct")]
     Direct,
+    /// The value `group`.
     #[lex("group")]
     Group,
     /// A value the lexicon does not list.
@@ -83,10 +93,13 @@ pub enum ParamsKind {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsLockStatus {
+    /// The value `unlocked`.
     #[lex("unlocked")]
     Unlocked,
+    /// The value `locked`.
     #[lex("locked")]
     Locked,
+    /// The value `locked-permanently`.
     #[lex("locked-permanently")]
     LockedPermanently,
     /// A value the lexicon does not list.
@@ -94,10 +107,13 @@ pub enum ParamsLockStatus {
     Other(String),
 }
 
+/// The output of `chat.bsky.convo.listConvos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `convos`.
     #[lex(check)]
     pub convos: Vec<crate::chat::bsky::convo::defs::ConvoView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,18 +14,22 @@ pub const NSID: &str = "chat.bsky.convo.lockConvo";
 )]
 pub struct LockConvo;
 
+/// The input of `chat.bsky.convo.lockConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.convo.lockConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -37,9 +41,21 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ConvoLocked { message: Option<String> },
-    InvalidConvo { message: Option<String> },
-    InsufficientRole { message: Option<String> },
+    /// The error `ConvoLocked`.
+    ConvoLocked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InsufficientRole`.
+    InsufficientRole {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

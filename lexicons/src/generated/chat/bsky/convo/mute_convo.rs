@@ -14,18 +14,22 @@ pub const NSID: &str = "chat.bsky.convo.muteConvo";
 )]
 pub struct MuteConvo;
 
+/// The input of `chat.bsky.convo.muteConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.convo.muteConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -37,7 +41,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

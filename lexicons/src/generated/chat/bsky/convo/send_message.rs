@@ -14,10 +14,13 @@ pub const NSID: &str = "chat.bsky.convo.sendMessage";
 )]
 pub struct SendMessage;
 
+/// The input of `chat.bsky.convo.sendMessage`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageInput,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -25,15 +28,28 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.convo.sendMessage`.
 pub type Output = crate::chat::bsky::convo::defs::MessageView;
 
 /// The errors `chat.bsky.convo.sendMessage` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ConvoLocked { message: Option<String> },
-    InvalidConvo { message: Option<String> },
-    ReplyTargetNotFound { message: Option<String> },
+    /// The error `ConvoLocked`.
+    ConvoLocked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `ReplyTargetNotFound`.
+    ReplyTargetNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

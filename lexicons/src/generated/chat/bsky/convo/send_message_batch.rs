@@ -14,9 +14,11 @@ pub const NSID: &str = "chat.bsky.convo.sendMessageBatch";
 )]
 pub struct SendMessageBatch;
 
+/// The input of `chat.bsky.convo.sendMessageBatch`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `items`.
     #[lex(check(max_length = 100, items))]
     pub items: Vec<BatchItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -24,9 +26,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.convo.sendMessageBatch`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `items`.
     #[lex(check)]
     pub items: Vec<crate::chat::bsky::convo::defs::MessageView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -38,19 +42,34 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ConvoLocked { message: Option<String> },
-    InvalidConvo { message: Option<String> },
-    ReplyTargetNotFound { message: Option<String> },
+    /// The error `ConvoLocked`.
+    ConvoLocked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `ReplyTargetNotFound`.
+    ReplyTargetNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
+/// The definition `chat.bsky.convo.sendMessageBatch#batchItem`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.convo.sendMessageBatch#batchItem")]
 #[non_exhaustive]
 pub struct BatchItem {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `message`.
     #[lex(check)]
     pub message: crate::chat::bsky::convo::defs::MessageInput,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

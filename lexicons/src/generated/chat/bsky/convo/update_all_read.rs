@@ -14,20 +14,25 @@ pub const NSID: &str = "chat.bsky.convo.updateAllRead";
 )]
 pub struct UpdateAllRead;
 
+/// The input of `chat.bsky.convo.updateAllRead`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `status`.
     pub status: Option<InputStatus>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputStatus {
+    /// The value `request`.
     #[lex("request")]
     Request,
+    /// The value `accepted`.
     #[lex("accepted")]
     Accepted,
     /// A value the lexicon does not list.
@@ -35,6 +40,7 @@ pub enum InputStatus {
     Other(String),
 }
 
+/// The output of `chat.bsky.convo.updateAllRead`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -3,6 +3,7 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.embed.joinLink";
 
+/// The definition `chat.bsky.embed.joinLink`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.embed.joinLink")]
 #[non_exhaustive]
@@ -14,10 +15,12 @@ pub struct JoinLink {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.embed.joinLink#view`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.embed.joinLink#view")]
 #[non_exhaustive]
 pub struct View {
+    /// The property `joinLinkPreview`.
     #[lex(check)]
     pub join_link_preview: ViewJoinLinkPreview,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -25,15 +28,19 @@ pub struct View {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `View`'s property `joinLinkPreview`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ViewJoinLinkPreview {
+    /// A `chat.bsky.group.defs#joinLinkPreviewView`.
     #[lex("chat.bsky.group.defs#joinLinkPreviewView")]
     JoinLinkPreviewView(Box<crate::chat::bsky::group::defs::JoinLinkPreviewView>),
+    /// A `chat.bsky.group.defs#disabledJoinLinkPreviewView`.
     #[lex("chat.bsky.group.defs#disabledJoinLinkPreviewView")]
     DisabledJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::DisabledJoinLinkPreviewView>,
     ),
+    /// A `chat.bsky.group.defs#invalidJoinLinkPreviewView`.
     #[lex("chat.bsky.group.defs#invalidJoinLinkPreviewView")]
     InvalidJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::InvalidJoinLinkPreviewView>,

@@ -14,10 +14,13 @@ pub const NSID: &str = "chat.bsky.group.addMembers";
 )]
 pub struct AddMembers;
 
+/// The input of `chat.bsky.group.addMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `members`.
     #[lex(check(min_length = 1))]
     pub members: Vec<::atlex::rt::Did>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -25,11 +28,14 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.addMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
+    /// The property `addedMembers`.
     #[lex(check)]
     pub added_members: Option<Vec<crate::chat::bsky::actor::defs::ProfileViewBasic>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -41,16 +47,56 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountSuspended { message: Option<String> },
-    BlockedActor { message: Option<String> },
-    BlockedSubject { message: Option<String> },
-    ConvoLocked { message: Option<String> },
-    InsufficientRole { message: Option<String> },
-    InvalidConvo { message: Option<String> },
-    MemberLimitReached { message: Option<String> },
-    NotFollowedBySender { message: Option<String> },
-    RecipientNotFound { message: Option<String> },
-    UserForbidsGroups { message: Option<String> },
+    /// The error `AccountSuspended`.
+    AccountSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedActor`.
+    BlockedActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedSubject`.
+    BlockedSubject {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `ConvoLocked`.
+    ConvoLocked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InsufficientRole`.
+    InsufficientRole {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `MemberLimitReached`.
+    MemberLimitReached {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `NotFollowedBySender`.
+    NotFollowedBySender {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RecipientNotFound`.
+    RecipientNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `UserForbidsGroups`.
+    UserForbidsGroups {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

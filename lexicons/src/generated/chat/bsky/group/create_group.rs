@@ -14,12 +14,14 @@ pub const NSID: &str = "chat.bsky.group.createGroup";
 )]
 pub struct CreateGroup;
 
+/// The input of `chat.bsky.group.createGroup`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// The members to add to the group. The owner is automatically added. Implementations may enforce a lower maximum than the 10,000-item schema limit; Bluesky currently supports up to 100 total members. If the owner is included in this list, the list may contain up to the implementation's total member limit. Otherwise, it may contain one fewer.
     #[lex(check(max_length = 10000))]
     pub members: Vec<::atlex::rt::Did>,
+    /// The property `name`.
     #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -27,9 +29,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.createGroup`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -41,13 +45,41 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountSuspended { message: Option<String> },
-    BlockedActor { message: Option<String> },
-    BlockedSubject { message: Option<String> },
-    NewAccountCannotCreateGroup { message: Option<String> },
-    NotFollowedBySender { message: Option<String> },
-    RecipientNotFound { message: Option<String> },
-    UserForbidsGroups { message: Option<String> },
+    /// The error `AccountSuspended`.
+    AccountSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedActor`.
+    BlockedActor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `BlockedSubject`.
+    BlockedSubject {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `NewAccountCannotCreateGroup`.
+    NewAccountCannotCreateGroup {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `NotFollowedBySender`.
+    NotFollowedBySender {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RecipientNotFound`.
+    RecipientNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `UserForbidsGroups`.
+    UserForbidsGroups {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

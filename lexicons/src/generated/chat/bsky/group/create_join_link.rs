@@ -14,21 +14,27 @@ pub const NSID: &str = "chat.bsky.group.createJoinLink";
 )]
 pub struct CreateJoinLink;
 
+/// The input of `chat.bsky.group.createJoinLink`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `requireApproval`.
     #[lex(default = false)]
     pub require_approval: Option<bool>,
+    /// The property `joinRule`.
     pub join_rule: crate::chat::bsky::group::defs::JoinRule,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.createJoinLink`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `joinLink`.
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -39,9 +45,21 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    EnabledJoinLinkAlreadyExists { message: Option<String> },
-    InvalidConvo { message: Option<String> },
-    InsufficientRole { message: Option<String> },
+    /// The error `EnabledJoinLinkAlreadyExists`.
+    EnabledJoinLinkAlreadyExists {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InsufficientRole`.
+    InsufficientRole {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

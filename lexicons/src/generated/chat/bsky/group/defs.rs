@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.group.defs";
 
+/// The values of `chat.bsky.group.defs#linkEnabledStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum LinkEnabledStatus {
+    /// The value `enabled`.
     #[lex("enabled")]
     Enabled,
+    /// The value `disabled`.
     #[lex("disabled")]
     Disabled,
     /// A value the lexicon does not list.
@@ -15,11 +18,14 @@ pub enum LinkEnabledStatus {
     Other(String),
 }
 
+/// The values of `chat.bsky.group.defs#joinRule`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum JoinRule {
+    /// The value `anyone`.
     #[lex("anyone")]
     Anyone,
+    /// The value `followedByOwner`.
     #[lex("followedByOwner")]
     FollowedByOwner,
     /// A value the lexicon does not list.
@@ -32,10 +38,15 @@ pub enum JoinRule {
 #[lex(type = "chat.bsky.group.defs#joinLinkView")]
 #[non_exhaustive]
 pub struct JoinLinkView {
+    /// The property `code`.
     pub code: String,
+    /// The property `enabledStatus`.
     pub enabled_status: LinkEnabledStatus,
+    /// The property `requireApproval`.
     pub require_approval: bool,
+    /// The property `joinRule`.
     pub join_rule: JoinRule,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -47,18 +58,27 @@ pub struct JoinLinkView {
 #[lex(type = "chat.bsky.group.defs#joinLinkPreviewView")]
 #[non_exhaustive]
 pub struct JoinLinkPreviewView {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `code`.
     pub code: String,
+    /// The property `name`.
     pub name: String,
+    /// The property `owner`.
     #[lex(check)]
     pub owner: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// The property `memberCount`.
     pub member_count: i64,
+    /// The property `memberLimit`.
     pub member_limit: i64,
+    /// The property `requireApproval`.
     pub require_approval: bool,
+    /// The property `joinRule`.
     pub join_rule: JoinRule,
     /// Present only if the request is authenticated and the user is a member of the group.
     #[lex(check)]
     pub convo: Option<crate::chat::bsky::convo::defs::ConvoView>,
+    /// The property `viewer`.
     pub viewer: Option<JoinLinkViewerState>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -70,6 +90,7 @@ pub struct JoinLinkPreviewView {
 #[lex(type = "chat.bsky.group.defs#disabledJoinLinkPreviewView")]
 #[non_exhaustive]
 pub struct DisabledJoinLinkPreviewView {
+    /// The property `code`.
     pub code: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -81,16 +102,19 @@ pub struct DisabledJoinLinkPreviewView {
 #[lex(type = "chat.bsky.group.defs#invalidJoinLinkPreviewView")]
 #[non_exhaustive]
 pub struct InvalidJoinLinkPreviewView {
+    /// The property `code`.
     pub code: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.group.defs#joinLinkViewerState`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.group.defs#joinLinkViewerState")]
 #[non_exhaustive]
 pub struct JoinLinkViewerState {
+    /// The property `requestedAt`.
     pub requested_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -102,9 +126,12 @@ pub struct JoinLinkViewerState {
 #[lex(type = "chat.bsky.group.defs#joinRequestView")]
 #[non_exhaustive]
 pub struct JoinRequestView {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `requestedBy`.
     #[lex(check)]
     pub requested_by: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// The property `requestedAt`.
     pub requested_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -116,12 +143,18 @@ pub struct JoinRequestView {
 #[lex(type = "chat.bsky.group.defs#joinRequestConvoView")]
 #[non_exhaustive]
 pub struct JoinRequestConvoView {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `name`.
     pub name: String,
+    /// The property `owner`.
     #[lex(check)]
     pub owner: crate::chat::bsky::actor::defs::ProfileViewBasic,
+    /// The property `memberCount`.
     pub member_count: i64,
+    /// The property `memberLimit`.
     pub member_limit: i64,
+    /// The property `viewer`.
     pub viewer: JoinLinkViewerState,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,10 +14,13 @@ pub const NSID: &str = "chat.bsky.group.editGroup";
 )]
 pub struct EditGroup;
 
+/// The input of `chat.bsky.group.editGroup`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `name`.
     #[lex(check(min_length = 1, max_length = 500, max_graphemes = 50))]
     pub name: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -25,9 +28,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.editGroup`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -39,9 +44,21 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ConvoLocked { message: Option<String> },
-    InvalidConvo { message: Option<String> },
-    InsufficientRole { message: Option<String> },
+    /// The error `ConvoLocked`.
+    ConvoLocked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InsufficientRole`.
+    InsufficientRole {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,20 +14,26 @@ pub const NSID: &str = "chat.bsky.group.editJoinLink";
 )]
 pub struct EditJoinLink;
 
+/// The input of `chat.bsky.group.editJoinLink`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `requireApproval`.
     pub require_approval: Option<bool>,
+    /// The property `joinRule`.
     pub join_rule: Option<crate::chat::bsky::group::defs::JoinRule>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.editJoinLink`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `joinLink`.
     pub join_link: crate::chat::bsky::group::defs::JoinLinkView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -38,9 +44,21 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
-    InsufficientRole { message: Option<String> },
-    NoJoinLink { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InsufficientRole`.
+    InsufficientRole {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `NoJoinLink`.
+    NoJoinLink {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,16 +14,20 @@ pub const NSID: &str = "chat.bsky.group.getJoinLinkPreviews";
 )]
 pub struct GetJoinLinkPreviews;
 
+/// The parameters of `chat.bsky.group.getJoinLinkPreviews`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `codes`.
     #[lex(check(min_length = 1, max_length = 50))]
     pub codes: Vec<String>,
 }
 
+/// The output of `chat.bsky.group.getJoinLinkPreviews`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `joinLinkPreviews`.
     #[lex(check)]
     pub join_link_previews: Vec<OutputJoinLinkPreviewsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -31,15 +35,19 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `joinLinkPreviews`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputJoinLinkPreviewsItem {
+    /// A `chat.bsky.group.defs#joinLinkPreviewView`.
     #[lex("chat.bsky.group.defs#joinLinkPreviewView")]
     JoinLinkPreviewView(Box<crate::chat::bsky::group::defs::JoinLinkPreviewView>),
+    /// A `chat.bsky.group.defs#disabledJoinLinkPreviewView`.
     #[lex("chat.bsky.group.defs#disabledJoinLinkPreviewView")]
     DisabledJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::DisabledJoinLinkPreviewView>,
     ),
+    /// A `chat.bsky.group.defs#invalidJoinLinkPreviewView`.
     #[lex("chat.bsky.group.defs#invalidJoinLinkPreviewView")]
     InvalidJoinLinkPreviewView(
         Box<crate::chat::bsky::group::defs::InvalidJoinLinkPreviewView>,

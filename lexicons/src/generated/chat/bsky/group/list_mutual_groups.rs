@@ -28,19 +28,26 @@ impl ::atlex::rt::PaginatedItems for ListMutualGroups {
     }
 }
 
+/// The parameters of `chat.bsky.group.listMutualGroups`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `subject`.
     pub subject: ::atlex::rt::Did,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `chat.bsky.group.listMutualGroups`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `convos`.
     #[lex(check)]
     pub convos: Vec<crate::chat::bsky::convo::defs::ConvoView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

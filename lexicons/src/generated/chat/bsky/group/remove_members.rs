@@ -14,10 +14,13 @@ pub const NSID: &str = "chat.bsky.group.removeMembers";
 )]
 pub struct RemoveMembers;
 
+/// The input of `chat.bsky.group.removeMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `members`.
     #[lex(check(min_length = 1))]
     pub members: Vec<::atlex::rt::Did>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -25,9 +28,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.removeMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::convo::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -39,8 +44,16 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
-    InsufficientRole { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InsufficientRole`.
+    InsufficientRole {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,18 +14,22 @@ pub const NSID: &str = "chat.bsky.group.requestJoin";
 )]
 pub struct RequestJoin;
 
+/// The input of `chat.bsky.group.requestJoin`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `code`.
     pub code: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.group.requestJoin`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `status`.
     pub status: OutputStatus,
     /// The group convo joined. This is only present in the case of status=joined
     #[lex(check)]
@@ -35,11 +39,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputStatus {
+    /// The value `joined`.
     #[lex("joined")]
     Joined,
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
     /// A value the lexicon does not list.
@@ -51,12 +58,36 @@ pub enum OutputStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ConvoLocked { message: Option<String> },
-    FollowRequired { message: Option<String> },
-    InvalidCode { message: Option<String> },
-    LinkDisabled { message: Option<String> },
-    MemberLimitReached { message: Option<String> },
-    UserKicked { message: Option<String> },
+    /// The error `ConvoLocked`.
+    ConvoLocked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `FollowRequired`.
+    FollowRequired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidCode`.
+    InvalidCode {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `LinkDisabled`.
+    LinkDisabled {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `MemberLimitReached`.
+    MemberLimitReached {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `UserKicked`.
+    UserKicked {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -8,7 +8,9 @@ pub const NSID: &str = "chat.bsky.moderation.defs";
 #[lex(type = "chat.bsky.moderation.defs#convoView")]
 #[non_exhaustive]
 pub struct ConvoView {
+    /// The property `id`.
     pub id: String,
+    /// The property `rev`.
     pub rev: String,
     /// Union field that has data specific to different kinds of convos.
     #[lex(check)]
@@ -22,8 +24,10 @@ pub struct ConvoView {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ConvoViewKind {
+    /// A `chat.bsky.moderation.defs#directConvo`.
     #[lex("chat.bsky.moderation.defs#directConvo")]
     DirectConvo(Box<DirectConvo>),
+    /// A `chat.bsky.moderation.defs#groupConvo`.
     #[lex("chat.bsky.moderation.defs#groupConvo")]
     GroupConvo(Box<GroupConvo>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -46,7 +50,9 @@ pub struct DirectConvo {
 #[lex(type = "chat.bsky.moderation.defs#groupConvo")]
 #[non_exhaustive]
 pub struct GroupConvo {
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `joinLink`.
     pub join_link: Option<crate::chat::bsky::group::defs::JoinLinkView>,
     /// The total number of pending join requests for the group conversation. This information is only visible to the owner and to moderators. Capped at 21.
     pub join_request_count: i64,

@@ -12,17 +12,23 @@ pub const NSID: &str = "chat.bsky.moderation.getActorMetadata";
 )]
 pub struct GetActorMetadata;
 
+/// The parameters of `chat.bsky.moderation.getActorMetadata`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `actor`.
     pub actor: ::atlex::rt::Did,
 }
 
+/// The output of `chat.bsky.moderation.getActorMetadata`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `day`.
     pub day: Metadata,
+    /// The property `month`.
     pub month: Metadata,
+    /// The property `all`.
     pub all: Metadata,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -32,13 +38,18 @@ pub struct Output {
 /// `chat.bsky.moderation.getActorMetadata` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `chat.bsky.moderation.getActorMetadata#metadata`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.moderation.getActorMetadata#metadata")]
 #[non_exhaustive]
 pub struct Metadata {
+    /// The property `messagesSent`.
     pub messages_sent: i64,
+    /// The property `messagesReceived`.
     pub messages_received: i64,
+    /// The property `convos`.
     pub convos: i64,
+    /// The property `convosStarted`.
     pub convos_started: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,15 +10,19 @@ pub const NSID: &str = "chat.bsky.moderation.getConvo";
 #[lex(query = "chat.bsky.moderation.getConvo", params, output = "application/json")]
 pub struct GetConvo;
 
+/// The parameters of `chat.bsky.moderation.getConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `convoId`.
     pub convo_id: String,
 }
 
+/// The output of `chat.bsky.moderation.getConvo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convo`.
     #[lex(check)]
     pub convo: crate::chat::bsky::moderation::defs::ConvoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -30,7 +34,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidConvo { message: Option<String> },
+    /// The error `InvalidConvo`.
+    InvalidConvo {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

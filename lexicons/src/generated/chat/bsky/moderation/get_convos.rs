@@ -10,16 +10,20 @@ pub const NSID: &str = "chat.bsky.moderation.getConvos";
 #[lex(query = "chat.bsky.moderation.getConvos", params, output = "application/json")]
 pub struct GetConvos;
 
+/// The parameters of `chat.bsky.moderation.getConvos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `convoIds`.
     #[lex(check(min_length = 1, max_length = 100))]
     pub convo_ids: Vec<String>,
 }
 
+/// The output of `chat.bsky.moderation.getConvos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `convos`.
     #[lex(check)]
     pub convos: Vec<crate::chat::bsky::moderation::defs::ConvoView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -12,11 +12,13 @@ pub const NSID: &str = "chat.bsky.moderation.getMessageContext";
 )]
 pub struct GetMessageContext;
 
+/// The parameters of `chat.bsky.moderation.getMessageContext`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// Conversation that the message is from. NOTE: this field will eventually be required.
     pub convo_id: Option<String>,
+    /// The parameter `messageId`.
     pub message_id: String,
     /// Number of user messages before the target to include. System messages between the earliest returned user message and the target are also included, capped per gap by `maxInterleavedSystemMessages`. If there are no user messages before the target, up to `maxInterleavedSystemMessages` system messages immediately preceding the target are returned instead.
     #[lex(default = 5)]
@@ -29,9 +31,11 @@ pub struct Params {
     pub max_interleaved_system_messages: Option<i64>,
 }
 
+/// The output of `chat.bsky.moderation.getMessageContext`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `messages`.
     #[lex(check)]
     pub messages: Vec<OutputMessagesItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -39,11 +43,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `messages`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputMessagesItem {
+    /// A `chat.bsky.convo.defs#messageView`.
     #[lex("chat.bsky.convo.defs#messageView")]
     MessageView(Box<crate::chat::bsky::convo::defs::MessageView>),
+    /// A `chat.bsky.convo.defs#systemMessageView`.
     #[lex("chat.bsky.convo.defs#systemMessageView")]
     SystemMessageView(Box<crate::chat::bsky::convo::defs::SystemMessageView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -10,6 +10,7 @@ pub const NSID: &str = "chat.bsky.moderation.subscribeModEvents";
 #[lex(subscription = "chat.bsky.moderation.subscribeModEvents", params, message)]
 pub struct SubscribeModEvents;
 
+/// The parameters of `chat.bsky.moderation.subscribeModEvents`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,29 +18,41 @@ pub struct Params {
     pub cursor: Option<String>,
 }
 
+/// A message of `chat.bsky.moderation.subscribeModEvents`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum Message {
+    /// A `chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage")]
     EventConvoFirstMessage(Box<EventConvoFirstMessage>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatCreated")]
     EventGroupChatCreated(Box<EventGroupChatCreated>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberAdded")]
     EventGroupChatMemberAdded(Box<EventGroupChatMemberAdded>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberJoined")]
     EventGroupChatMemberJoined(Box<EventGroupChatMemberJoined>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequest")]
     EventGroupChatJoinRequest(Box<EventGroupChatJoinRequest>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestApproved")]
     EventGroupChatJoinRequestApproved(Box<EventGroupChatJoinRequestApproved>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatJoinRequestRejected")]
     EventGroupChatJoinRequestRejected(Box<EventGroupChatJoinRequestRejected>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventChatAccepted`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventChatAccepted")]
     EventChatAccepted(Box<EventChatAccepted>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatMemberLeft")]
     EventGroupChatMemberLeft(Box<EventGroupChatMemberLeft>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventGroupChatUpdated")]
     EventGroupChatUpdated(Box<EventGroupChatUpdated>),
+    /// A `chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded`.
     #[lex("chat.bsky.moderation.subscribeModEvents#eventRateLimitExceeded")]
     EventRateLimitExceeded(Box<EventRateLimitExceeded>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -51,9 +64,16 @@ pub enum Message {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    FutureCursor { message: Option<String> },
+    /// The error `FutureCursor`.
+    FutureCursor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// If the consumer of the stream can not keep up with events, and a backlog gets too large, the server will drop the connection.
-    ConsumerTooSlow { message: Option<String> },
+    ConsumerTooSlow {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
@@ -64,11 +84,15 @@ pub enum Error {
 #[lex(type = "chat.bsky.moderation.subscribeModEvents#eventConvoFirstMessage")]
 #[non_exhaustive]
 pub struct EventConvoFirstMessage {
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `messageId`.
     pub message_id: Option<String>,
     /// The list of DIDs message recipients. Does not include the sender, which is in the `user` field
     pub recipients: Vec<::atlex::rt::Did>,
+    /// The property `rev`.
     pub rev: String,
     /// The DID of the message author.
     pub user: ::atlex::rt::Did,
@@ -86,7 +110,9 @@ pub struct EventGroupChatCreated {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
@@ -96,6 +122,7 @@ pub struct EventGroupChatCreated {
     pub initial_member_dids: Vec<::atlex::rt::Did>,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -111,15 +138,19 @@ pub struct EventGroupChatMemberAdded {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
+    /// The property `groupName`.
     pub group_name: String,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
     /// The number of members who have not yet accepted the convo.
     pub request_members_count: i64,
+    /// The property `rev`.
     pub rev: String,
     /// The DID of the member who was added.
     pub subject_did: ::atlex::rt::Did,
@@ -139,15 +170,19 @@ pub struct EventGroupChatMemberJoined {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
+    /// The property `groupName`.
     pub group_name: String,
     /// The code of the join link used to join.
     pub join_link_code: String,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// Whether the joining member follows the group owner.
     pub subject_follows_owner: bool,
@@ -165,15 +200,19 @@ pub struct EventGroupChatJoinRequest {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
+    /// The property `groupName`.
     pub group_name: String,
     /// The code of the join link used to request joining.
     pub join_link_code: String,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// Whether the requesting member follows the group owner.
     pub subject_follows_owner: bool,
@@ -193,13 +232,17 @@ pub struct EventGroupChatJoinRequestApproved {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
+    /// The property `groupName`.
     pub group_name: String,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// The DID of the member whose request was approved.
     pub subject_did: ::atlex::rt::Did,
@@ -219,13 +262,17 @@ pub struct EventGroupChatJoinRequestRejected {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
+    /// The property `groupName`.
     pub group_name: String,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// The DID of the member whose request was rejected.
     pub subject_did: ::atlex::rt::Did,
@@ -243,7 +290,9 @@ pub struct EventChatAccepted {
     pub actor_did: ::atlex::rt::Did,
     /// When the convo was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event. Only present for group convos.
     pub group_member_count: Option<i64>,
@@ -253,6 +302,7 @@ pub struct EventChatAccepted {
     pub method: EventChatAcceptedMethod,
     /// The DID of the group chat owner. Only present for group convos.
     pub owner_did: Option<::atlex::rt::Did>,
+    /// The property `rev`.
     pub rev: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -263,8 +313,10 @@ pub struct EventChatAccepted {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventChatAcceptedMethod {
+    /// The value `explicit`.
     #[lex("explicit")]
     Explicit,
+    /// The value `message`.
     #[lex("message")]
     Message,
     /// A value the lexicon does not list.
@@ -281,15 +333,19 @@ pub struct EventGroupChatMemberLeft {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
+    /// The property `groupName`.
     pub group_name: String,
     /// How the member left.
     pub leave_method: EventGroupChatMemberLeftLeaveMethod,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// The DID of the member who left or was removed.
     pub subject_did: ::atlex::rt::Did,
@@ -302,8 +358,10 @@ pub struct EventGroupChatMemberLeft {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventGroupChatMemberLeftLeaveMethod {
+    /// The value `voluntary`.
     #[lex("voluntary")]
     Voluntary,
+    /// The value `kicked`.
     #[lex("kicked")]
     Kicked,
     /// A value the lexicon does not list.
@@ -320,7 +378,9 @@ pub struct EventGroupChatUpdated {
     pub actor_did: ::atlex::rt::Did,
     /// When the group was originally created.
     pub convo_created_at: ::atlex::rt::Datetime,
+    /// The property `convoId`.
     pub convo_id: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Current member count at the time of the event.
     pub group_member_count: i64,
@@ -340,6 +400,7 @@ pub struct EventGroupChatUpdated {
     pub old_name: Option<String>,
     /// The DID of the group chat owner.
     pub owner_did: ::atlex::rt::Did,
+    /// The property `rev`.
     pub rev: String,
     /// What changed.
     pub update_type: EventGroupChatUpdatedUpdateType,
@@ -352,20 +413,28 @@ pub struct EventGroupChatUpdated {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventGroupChatUpdatedLockReason {
+    /// The value `owner_action`.
     #[lex("owner_action")]
     OwnerAction,
+    /// The value `owner_left`.
     #[lex("owner_left")]
     OwnerLeft,
+    /// The value `owner_deactivated`.
     #[lex("owner_deactivated")]
     OwnerDeactivated,
+    /// The value `owner_deleted`.
     #[lex("owner_deleted")]
     OwnerDeleted,
+    /// The value `owner_suspended`.
     #[lex("owner_suspended")]
     OwnerSuspended,
+    /// The value `owner_taken_down`.
     #[lex("owner_taken_down")]
     OwnerTakenDown,
+    /// The value `label_applied`.
     #[lex("label_applied")]
     LabelApplied,
+    /// The value `convo_taken_down`.
     #[lex("convo_taken_down")]
     ConvoTakenDown,
     /// A value the lexicon does not list.
@@ -377,18 +446,25 @@ pub enum EventGroupChatUpdatedLockReason {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventGroupChatUpdatedUpdateType {
+    /// The value `name_changed`.
     #[lex("name_changed")]
     NameChanged,
+    /// The value `locked`.
     #[lex("locked")]
     Locked,
+    /// The value `locked_permanently`.
     #[lex("locked_permanently")]
     LockedPermanently,
+    /// The value `unlocked`.
     #[lex("unlocked")]
     Unlocked,
+    /// The value `join_link_created`.
     #[lex("join_link_created")]
     JoinLinkCreated,
+    /// The value `join_link_disabled`.
     #[lex("join_link_disabled")]
     JoinLinkDisabled,
+    /// The value `join_link_settings_changed`.
     #[lex("join_link_settings_changed")]
     JoinLinkSettingsChanged,
     /// A value the lexicon does not list.
@@ -403,9 +479,11 @@ pub enum EventGroupChatUpdatedUpdateType {
 pub struct EventRateLimitExceeded {
     /// The DID of the user who hit the rate limit.
     pub actor_did: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// The NSID of the endpoint that was rate limited.
     pub endpoint: String,
+    /// The property `rev`.
     pub rev: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -8,11 +8,15 @@ pub const NSID: &str = "chat.bsky.moderation.updateActorAccess";
 #[lex(procedure = "chat.bsky.moderation.updateActorAccess", input = "application/json")]
 pub struct UpdateActorAccess;
 
+/// The input of `chat.bsky.moderation.updateActorAccess`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `actor`.
     pub actor: ::atlex::rt::Did,
+    /// The property `allowAccess`.
     pub allow_access: bool,
+    /// The property `ref`.
     pub r#ref: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

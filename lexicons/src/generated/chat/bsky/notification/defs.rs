@@ -3,33 +3,42 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.notification.defs";
 
+/// The definition `chat.bsky.notification.defs#preferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.notification.defs#preferences")]
 #[non_exhaustive]
 pub struct Preferences {
+    /// The property `chat`.
     pub chat: ChatPreference,
+    /// The property `chatRequest`.
     pub chat_request: ChatPreference,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `chat.bsky.notification.defs#chatPreference`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "chat.bsky.notification.defs#chatPreference")]
 #[non_exhaustive]
 pub struct ChatPreference {
+    /// The property `include`.
     pub include: ChatPreferenceInclude,
+    /// The property `push`.
     pub push: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ChatPreference`'s property `include`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ChatPreferenceInclude {
+    /// The value `all`.
     #[lex("all")]
     All,
+    /// The value `follows`.
     #[lex("follows")]
     Follows,
     /// A value the lexicon does not list.

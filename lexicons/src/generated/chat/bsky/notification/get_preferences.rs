@@ -10,9 +10,11 @@ pub const NSID: &str = "chat.bsky.notification.getPreferences";
 #[lex(query = "chat.bsky.notification.getPreferences", output = "application/json")]
 pub struct GetPreferences;
 
+/// The output of `chat.bsky.notification.getPreferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `preferences`.
     pub preferences: crate::chat::bsky::notification::defs::Preferences,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

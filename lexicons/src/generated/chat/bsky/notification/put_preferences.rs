@@ -14,19 +14,24 @@ pub const NSID: &str = "chat.bsky.notification.putPreferences";
 )]
 pub struct PutPreferences;
 
+/// The input of `chat.bsky.notification.putPreferences`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `chat`.
     pub chat: Option<crate::chat::bsky::notification::defs::ChatPreference>,
+    /// The property `chatRequest`.
     pub chat_request: Option<crate::chat::bsky::notification::defs::ChatPreference>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `chat.bsky.notification.putPreferences`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `preferences`.
     pub preferences: crate::chat::bsky::notification::defs::Preferences,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -3,66 +3,91 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.admin.defs";
 
+/// The definition `com.atproto.admin.defs#statusAttr`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.admin.defs#statusAttr")]
 #[non_exhaustive]
 pub struct StatusAttr {
+    /// The property `applied`.
     pub applied: bool,
+    /// The property `ref`.
     pub r#ref: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.admin.defs#accountView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.admin.defs#accountView")]
 #[non_exhaustive]
 pub struct AccountView {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `relatedRecords`.
     #[lex(check(items(object)))]
     pub related_records: Option<Vec<::atlex::rt::Unknown>>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `invitedBy`.
     pub invited_by: Option<crate::com::atproto::server::defs::InviteCode>,
+    /// The property `invites`.
     pub invites: Option<Vec<crate::com::atproto::server::defs::InviteCode>>,
+    /// The property `invitesDisabled`.
     pub invites_disabled: Option<bool>,
+    /// The property `emailConfirmedAt`.
     pub email_confirmed_at: Option<::atlex::rt::Datetime>,
+    /// The property `inviteNote`.
     pub invite_note: Option<String>,
+    /// The property `deactivatedAt`.
     pub deactivated_at: Option<::atlex::rt::Datetime>,
+    /// The property `threatSignatures`.
     pub threat_signatures: Option<Vec<ThreatSignature>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.admin.defs#repoRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.admin.defs#repoRef")]
 #[non_exhaustive]
 pub struct RepoRef {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.admin.defs#repoBlobRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.admin.defs#repoBlobRef")]
 #[non_exhaustive]
 pub struct RepoBlobRef {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `recordUri`.
     pub record_uri: Option<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.admin.defs#threatSignature`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.admin.defs#threatSignature")]
 #[non_exhaustive]
 pub struct ThreatSignature {
+    /// The property `property`.
     pub property: String,
+    /// The property `value`.
     pub value: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.admin.deleteAccount";
 #[lex(procedure = "com.atproto.admin.deleteAccount", input = "application/json")]
 pub struct DeleteAccount;
 
+/// The input of `com.atproto.admin.deleteAccount`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.admin.disableAccountInvites";
 #[lex(procedure = "com.atproto.admin.disableAccountInvites", input = "application/json")]
 pub struct DisableAccountInvites;
 
+/// The input of `com.atproto.admin.disableAccountInvites`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `account`.
     pub account: ::atlex::rt::Did,
     /// Optional reason for disabled invites.
     pub note: Option<String>,

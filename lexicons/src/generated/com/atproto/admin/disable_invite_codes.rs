@@ -10,10 +10,13 @@ pub const NSID: &str = "com.atproto.admin.disableInviteCodes";
 #[lex(procedure = "com.atproto.admin.disableInviteCodes", input = "application/json")]
 pub struct DisableInviteCodes;
 
+/// The input of `com.atproto.admin.disableInviteCodes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `codes`.
     pub codes: Option<Vec<String>>,
+    /// The property `accounts`.
     pub accounts: Option<Vec<String>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

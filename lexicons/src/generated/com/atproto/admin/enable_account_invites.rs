@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.admin.enableAccountInvites";
 #[lex(procedure = "com.atproto.admin.enableAccountInvites", input = "application/json")]
 pub struct EnableAccountInvites;
 
+/// The input of `com.atproto.admin.enableAccountInvites`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `account`.
     pub account: ::atlex::rt::Did,
     /// Optional reason for enabled invites.
     pub note: Option<String>,

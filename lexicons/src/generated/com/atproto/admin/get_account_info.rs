@@ -10,12 +10,15 @@ pub const NSID: &str = "com.atproto.admin.getAccountInfo";
 #[lex(query = "com.atproto.admin.getAccountInfo", params, output = "application/json")]
 pub struct GetAccountInfo;
 
+/// The parameters of `com.atproto.admin.getAccountInfo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `did`.
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `com.atproto.admin.getAccountInfo`.
 pub type Output = crate::com::atproto::admin::defs::AccountView;
 
 /// `com.atproto.admin.getAccountInfo` declares no errors: any error name a server sends is undeclared.

@@ -10,15 +10,19 @@ pub const NSID: &str = "com.atproto.admin.getAccountInfos";
 #[lex(query = "com.atproto.admin.getAccountInfos", params, output = "application/json")]
 pub struct GetAccountInfos;
 
+/// The parameters of `com.atproto.admin.getAccountInfos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `dids`.
     pub dids: Vec<::atlex::rt::Did>,
 }
 
+/// The output of `com.atproto.admin.getAccountInfos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `infos`.
     #[lex(check)]
     pub infos: Vec<crate::com::atproto::admin::defs::AccountView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

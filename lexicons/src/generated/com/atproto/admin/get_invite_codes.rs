@@ -28,21 +28,28 @@ impl ::atlex::rt::PaginatedItems for GetInviteCodes {
     }
 }
 
+/// The parameters of `com.atproto.admin.getInviteCodes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `sort`.
     #[lex(default = ParamsSort::Recent)]
     pub sort: Option<ParamsSort>,
+    /// The parameter `limit`.
     #[lex(default = 100, check(minimum = 1, maximum = 500))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The value of `Params`'s property `sort`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSort {
+    /// The value `recent`.
     #[lex("recent")]
     Recent,
+    /// The value `usage`.
     #[lex("usage")]
     Usage,
     /// A value the lexicon does not list.
@@ -50,10 +57,13 @@ pub enum ParamsSort {
     Other(String),
 }
 
+/// The output of `com.atproto.admin.getInviteCodes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `codes`.
     pub codes: Vec<crate::com::atproto::server::defs::InviteCode>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,32 +10,44 @@ pub const NSID: &str = "com.atproto.admin.getSubjectStatus";
 #[lex(query = "com.atproto.admin.getSubjectStatus", params, output = "application/json")]
 pub struct GetSubjectStatus;
 
+/// The parameters of `com.atproto.admin.getSubjectStatus`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `did`.
     pub did: Option<::atlex::rt::Did>,
+    /// The parameter `uri`.
     pub uri: Option<::atlex::rt::AtUri>,
+    /// The parameter `blob`.
     pub blob: Option<::atlex::rt::Cid>,
 }
 
+/// The output of `com.atproto.admin.getSubjectStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `subject`.
     pub subject: OutputSubject,
+    /// The property `takedown`.
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
+    /// The property `deactivated`.
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
+    /// A `com.atproto.admin.defs#repoBlobRef`.
     #[lex("com.atproto.admin.defs#repoBlobRef")]
     RepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -14,12 +14,17 @@ pub const NSID: &str = "com.atproto.admin.sendEmail";
 )]
 pub struct SendEmail;
 
+/// The input of `com.atproto.admin.sendEmail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `recipientDid`.
     pub recipient_did: ::atlex::rt::Did,
+    /// The property `content`.
     pub content: String,
+    /// The property `subject`.
     pub subject: Option<String>,
+    /// The property `senderDid`.
     pub sender_did: ::atlex::rt::Did,
     /// Additional comment by the sender that won't be used in the email itself but helpful to provide more context for moderators/reviewers
     pub comment: Option<String>,
@@ -28,9 +33,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.admin.sendEmail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `sent`.
     pub sent: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,11 +10,13 @@ pub const NSID: &str = "com.atproto.admin.updateAccountEmail";
 #[lex(procedure = "com.atproto.admin.updateAccountEmail", input = "application/json")]
 pub struct UpdateAccountEmail;
 
+/// The input of `com.atproto.admin.updateAccountEmail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// The handle or DID of the repo.
     pub account: ::atlex::rt::AtIdentifier,
+    /// The property `email`.
     pub email: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

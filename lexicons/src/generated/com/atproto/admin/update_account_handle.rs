@@ -10,10 +10,13 @@ pub const NSID: &str = "com.atproto.admin.updateAccountHandle";
 #[lex(procedure = "com.atproto.admin.updateAccountHandle", input = "application/json")]
 pub struct UpdateAccountHandle;
 
+/// The input of `com.atproto.admin.updateAccountHandle`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

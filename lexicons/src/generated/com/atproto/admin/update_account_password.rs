@@ -10,10 +10,13 @@ pub const NSID: &str = "com.atproto.admin.updateAccountPassword";
 #[lex(procedure = "com.atproto.admin.updateAccountPassword", input = "application/json")]
 pub struct UpdateAccountPassword;
 
+/// The input of `com.atproto.admin.updateAccountPassword`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `password`.
     pub password: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

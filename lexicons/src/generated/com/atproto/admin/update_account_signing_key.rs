@@ -13,9 +13,11 @@ pub const NSID: &str = "com.atproto.admin.updateAccountSigningKey";
 )]
 pub struct UpdateAccountSigningKey;
 
+/// The input of `com.atproto.admin.updateAccountSigningKey`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// Did-key formatted public key
     pub signing_key: ::atlex::rt::Did,

@@ -14,24 +14,32 @@ pub const NSID: &str = "com.atproto.admin.updateSubjectStatus";
 )]
 pub struct UpdateSubjectStatus;
 
+/// The input of `com.atproto.admin.updateSubjectStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `subject`.
     pub subject: InputSubject,
+    /// The property `takedown`.
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
+    /// The property `deactivated`.
     pub deactivated: Option<crate::com::atproto::admin::defs::StatusAttr>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
+    /// A `com.atproto.admin.defs#repoBlobRef`.
     #[lex("com.atproto.admin.defs#repoBlobRef")]
     RepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -39,23 +47,30 @@ pub enum InputSubject {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The output of `com.atproto.admin.updateSubjectStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `subject`.
     pub subject: OutputSubject,
+    /// The property `takedown`.
     pub takedown: Option<crate::com::atproto::admin::defs::StatusAttr>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
+    /// A `com.atproto.admin.defs#repoBlobRef`.
     #[lex("com.atproto.admin.defs#repoBlobRef")]
     RepoBlobRef(Box<crate::com::atproto::admin::defs::RepoBlobRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

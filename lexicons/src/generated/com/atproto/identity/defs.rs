@@ -3,10 +3,12 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.identity.defs";
 
+/// The definition `com.atproto.identity.defs#identityInfo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.identity.defs#identityInfo")]
 #[non_exhaustive]
 pub struct IdentityInfo {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// The validated handle of the account; or 'handle.invalid' if the handle did not bi-directionally match the DID document.
     pub handle: ::atlex::rt::Handle,

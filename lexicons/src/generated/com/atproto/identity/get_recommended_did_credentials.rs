@@ -13,14 +13,18 @@ pub const NSID: &str = "com.atproto.identity.getRecommendedDidCredentials";
 )]
 pub struct GetRecommendedDidCredentials;
 
+/// The output of `com.atproto.identity.getRecommendedDidCredentials`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     /// Recommended rotation keys for PLC dids. Should be undefined (or ignored) for did:webs.
     pub rotation_keys: Option<Vec<String>>,
+    /// The property `alsoKnownAs`.
     pub also_known_as: Option<Vec<String>>,
+    /// The property `verificationMethods`.
     #[lex(check(object))]
     pub verification_methods: Option<::atlex::rt::Unknown>,
+    /// The property `services`.
     #[lex(check(object))]
     pub services: Option<::atlex::rt::Unknown>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

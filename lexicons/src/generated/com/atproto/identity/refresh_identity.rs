@@ -14,15 +14,18 @@ pub const NSID: &str = "com.atproto.identity.refreshIdentity";
 )]
 pub struct RefreshIdentity;
 
+/// The input of `com.atproto.identity.refreshIdentity`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `identifier`.
     pub identifier: ::atlex::rt::AtIdentifier,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.identity.refreshIdentity`.
 pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 
 /// The errors `com.atproto.identity.refreshIdentity` declares, and any other error name a server sends.
@@ -30,11 +33,20 @@ pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 #[non_exhaustive]
 pub enum Error {
     /// The resolution process confirmed that the handle does not resolve to any DID.
-    HandleNotFound { message: Option<String> },
+    HandleNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The DID resolution process confirmed that there is no current DID.
-    DidNotFound { message: Option<String> },
+    DidNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The DID previously existed, but has been deactivated.
-    DidDeactivated { message: Option<String> },
+    DidDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.identity.resolveDid";
 #[lex(query = "com.atproto.identity.resolveDid", params, output = "application/json")]
 pub struct ResolveDid;
 
+/// The parameters of `com.atproto.identity.resolveDid`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,6 +18,7 @@ pub struct Params {
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `com.atproto.identity.resolveDid`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -33,9 +35,15 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// The DID resolution process confirmed that there is no current DID.
-    DidNotFound { message: Option<String> },
+    DidNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The DID previously existed, but has been deactivated.
-    DidDeactivated { message: Option<String> },
+    DidDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

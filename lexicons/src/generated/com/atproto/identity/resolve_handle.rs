@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.identity.resolveHandle";
 #[lex(query = "com.atproto.identity.resolveHandle", params, output = "application/json")]
 pub struct ResolveHandle;
 
+/// The parameters of `com.atproto.identity.resolveHandle`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,9 +18,11 @@ pub struct Params {
     pub handle: ::atlex::rt::Handle,
 }
 
+/// The output of `com.atproto.identity.resolveHandle`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -31,7 +34,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// The resolution process confirmed that the handle does not resolve to any DID.
-    HandleNotFound { message: Option<String> },
+    HandleNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.identity.resolveIdentity";
 )]
 pub struct ResolveIdentity;
 
+/// The parameters of `com.atproto.identity.resolveIdentity`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -21,6 +22,7 @@ pub struct Params {
     pub identifier: ::atlex::rt::AtIdentifier,
 }
 
+/// The output of `com.atproto.identity.resolveIdentity`.
 pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 
 /// The errors `com.atproto.identity.resolveIdentity` declares, and any other error name a server sends.
@@ -28,11 +30,20 @@ pub type Output = crate::com::atproto::identity::defs::IdentityInfo;
 #[non_exhaustive]
 pub enum Error {
     /// The resolution process confirmed that the handle does not resolve to any DID.
-    HandleNotFound { message: Option<String> },
+    HandleNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The DID resolution process confirmed that there is no current DID.
-    DidNotFound { message: Option<String> },
+    DidNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The DID previously existed, but has been deactivated.
-    DidDeactivated { message: Option<String> },
+    DidDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,15 +14,20 @@ pub const NSID: &str = "com.atproto.identity.signPlcOperation";
 )]
 pub struct SignPlcOperation;
 
+/// The input of `com.atproto.identity.signPlcOperation`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// A token received through com.atproto.identity.requestPlcOperationSignature
     pub token: Option<String>,
+    /// The property `rotationKeys`.
     pub rotation_keys: Option<Vec<String>>,
+    /// The property `alsoKnownAs`.
     pub also_known_as: Option<Vec<String>>,
+    /// The property `verificationMethods`.
     #[lex(check(object))]
     pub verification_methods: Option<::atlex::rt::Unknown>,
+    /// The property `services`.
     #[lex(check(object))]
     pub services: Option<::atlex::rt::Unknown>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -30,6 +35,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.identity.signPlcOperation`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.identity.submitPlcOperation";
 #[lex(procedure = "com.atproto.identity.submitPlcOperation", input = "application/json")]
 pub struct SubmitPlcOperation;
 
+/// The input of `com.atproto.identity.submitPlcOperation`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `operation`.
     #[lex(check(object))]
     pub operation: ::atlex::rt::Unknown,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.identity.updateHandle";
 #[lex(procedure = "com.atproto.identity.updateHandle", input = "application/json")]
 pub struct UpdateHandle;
 
+/// The input of `com.atproto.identity.updateHandle`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {

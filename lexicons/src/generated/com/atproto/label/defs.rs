@@ -37,6 +37,7 @@ pub struct Label {
 #[lex(type = "com.atproto.label.defs#selfLabels")]
 #[non_exhaustive]
 pub struct SelfLabels {
+    /// The property `values`.
     #[lex(check(max_length = 10, items))]
     pub values: Vec<SelfLabel>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -74,6 +75,7 @@ pub struct LabelValueDefinition {
     pub default_setting: Option<LabelValueDefinitionDefaultSetting>,
     /// Does the user need to have adult content enabled in order to configure this label?
     pub adult_only: Option<bool>,
+    /// The property `locales`.
     #[lex(check)]
     pub locales: Vec<LabelValueDefinitionStrings>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -85,10 +87,13 @@ pub struct LabelValueDefinition {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum LabelValueDefinitionSeverity {
+    /// The value `inform`.
     #[lex("inform")]
     Inform,
+    /// The value `alert`.
     #[lex("alert")]
     Alert,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.
@@ -100,10 +105,13 @@ pub enum LabelValueDefinitionSeverity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum LabelValueDefinitionBlurs {
+    /// The value `content`.
     #[lex("content")]
     Content,
+    /// The value `media`.
     #[lex("media")]
     Media,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.
@@ -115,10 +123,13 @@ pub enum LabelValueDefinitionBlurs {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum LabelValueDefinitionDefaultSetting {
+    /// The value `ignore`.
     #[lex("ignore")]
     Ignore,
+    /// The value `warn`.
     #[lex("warn")]
     Warn,
+    /// The value `hide`.
     #[lex("hide")]
     Hide,
     /// A value the lexicon does not list.
@@ -144,23 +155,32 @@ pub struct LabelValueDefinitionStrings {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The values of `com.atproto.label.defs#labelValue`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum LabelValue {
+    /// The value `!hide`.
     #[lex("!hide")]
     Hide,
+    /// The value `!warn`.
     #[lex("!warn")]
     Warn,
+    /// The value `!no-unauthenticated`.
     #[lex("!no-unauthenticated")]
     NoUnauthenticated,
+    /// The value `porn`.
     #[lex("porn")]
     Porn,
+    /// The value `sexual`.
     #[lex("sexual")]
     Sexual,
+    /// The value `nudity`.
     #[lex("nudity")]
     Nudity,
+    /// The value `graphic-media`.
     #[lex("graphic-media")]
     GraphicMedia,
+    /// The value `bot`.
     #[lex("bot")]
     Bot,
     /// A value the lexicon does not list.

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for QueryLabels {
     }
 }
 
+/// The parameters of `com.atproto.label.queryLabels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -35,15 +36,20 @@ pub struct Params {
     pub uri_patterns: Vec<String>,
     /// Optional list of label sources (DIDs) to filter on.
     pub sources: Option<Vec<::atlex::rt::Did>>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 250))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `com.atproto.label.queryLabels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

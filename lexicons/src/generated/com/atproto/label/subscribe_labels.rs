@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.label.subscribeLabels";
 #[lex(subscription = "com.atproto.label.subscribeLabels", params, message)]
 pub struct SubscribeLabels;
 
+/// The parameters of `com.atproto.label.subscribeLabels`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,11 +18,14 @@ pub struct Params {
     pub cursor: Option<i64>,
 }
 
+/// A message of `com.atproto.label.subscribeLabels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum Message {
+    /// A `com.atproto.label.subscribeLabels#labels`.
     #[lex("com.atproto.label.subscribeLabels#labels")]
     Labels(Box<Labels>),
+    /// A `com.atproto.label.subscribeLabels#info`.
     #[lex("com.atproto.label.subscribeLabels#info")]
     Info(Box<Info>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -33,17 +37,24 @@ pub enum Message {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    FutureCursor { message: Option<String> },
+    /// The error `FutureCursor`.
+    FutureCursor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
+/// The definition `com.atproto.label.subscribeLabels#labels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.label.subscribeLabels#labels")]
 #[non_exhaustive]
 pub struct Labels {
+    /// The property `seq`.
     pub seq: i64,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -51,20 +62,25 @@ pub struct Labels {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.label.subscribeLabels#info`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.label.subscribeLabels#info")]
 #[non_exhaustive]
 pub struct Info {
+    /// The property `name`.
     pub name: InfoName,
+    /// The property `message`.
     pub message: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Info`'s property `name`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InfoName {
+    /// The value `OutdatedCursor`.
     #[lex("OutdatedCursor")]
     OutdatedCursor,
     /// A value the lexicon does not list.

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.lexicon.resolveLexicon";
 #[lex(query = "com.atproto.lexicon.resolveLexicon", params, output = "application/json")]
 pub struct ResolveLexicon;
 
+/// The parameters of `com.atproto.lexicon.resolveLexicon`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,6 +18,7 @@ pub struct Params {
     pub nsid: ::atlex::rt::Nsid,
 }
 
+/// The output of `com.atproto.lexicon.resolveLexicon`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -36,7 +38,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// No lexicon was resolved for the NSID.
-    LexiconNotFound { message: Option<String> },
+    LexiconNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

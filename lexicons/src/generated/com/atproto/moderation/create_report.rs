@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.moderation.createReport";
 )]
 pub struct CreateReport;
 
+/// The input of `com.atproto.moderation.createReport`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -22,7 +23,9 @@ pub struct Input {
     /// Additional context about the content and violation.
     #[lex(check(max_length = 20000, max_graphemes = 2000))]
     pub reason: Option<String>,
+    /// The property `subject`.
     pub subject: InputSubject,
+    /// The property `modTool`.
     #[lex(check)]
     pub mod_tool: Option<ModTool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -30,11 +33,14 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -42,26 +48,36 @@ pub enum InputSubject {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The output of `com.atproto.moderation.createReport`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `id`.
     pub id: i64,
+    /// The property `reasonType`.
     pub reason_type: crate::com::atproto::moderation::defs::ReasonType,
+    /// The property `reason`.
     #[lex(check(max_length = 20000, max_graphemes = 2000))]
     pub reason: Option<String>,
+    /// The property `subject`.
     pub subject: OutputSubject,
+    /// The property `reportedBy`.
     pub reported_by: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

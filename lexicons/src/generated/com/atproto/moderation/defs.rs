@@ -3,101 +3,149 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.moderation.defs";
 
+/// The values of `com.atproto.moderation.defs#reasonType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ReasonType {
+    /// The value `com.atproto.moderation.defs#reasonSpam`.
     #[lex("com.atproto.moderation.defs#reasonSpam")]
     ReasonSpam,
+    /// The value `com.atproto.moderation.defs#reasonViolation`.
     #[lex("com.atproto.moderation.defs#reasonViolation")]
     ReasonViolation,
+    /// The value `com.atproto.moderation.defs#reasonMisleading`.
     #[lex("com.atproto.moderation.defs#reasonMisleading")]
     ReasonMisleading,
+    /// The value `com.atproto.moderation.defs#reasonSexual`.
     #[lex("com.atproto.moderation.defs#reasonSexual")]
     ReasonSexual,
+    /// The value `com.atproto.moderation.defs#reasonRude`.
     #[lex("com.atproto.moderation.defs#reasonRude")]
     ReasonRude,
+    /// The value `com.atproto.moderation.defs#reasonOther`.
     #[lex("com.atproto.moderation.defs#reasonOther")]
     ComAtprotoReasonOther,
+    /// The value `com.atproto.moderation.defs#reasonAppeal`.
     #[lex("com.atproto.moderation.defs#reasonAppeal")]
     ComAtprotoReasonAppeal,
+    /// The value `tools.ozone.report.defs#reasonAppeal`.
     #[lex("tools.ozone.report.defs#reasonAppeal")]
     ToolsOzoneReasonAppeal,
+    /// The value `tools.ozone.report.defs#reasonOther`.
     #[lex("tools.ozone.report.defs#reasonOther")]
     ToolsOzoneReasonOther,
+    /// The value `tools.ozone.report.defs#reasonViolenceAnimal`.
     #[lex("tools.ozone.report.defs#reasonViolenceAnimal")]
     ReasonViolenceAnimal,
+    /// The value `tools.ozone.report.defs#reasonViolenceThreats`.
     #[lex("tools.ozone.report.defs#reasonViolenceThreats")]
     ReasonViolenceThreats,
+    /// The value `tools.ozone.report.defs#reasonViolenceGraphicContent`.
     #[lex("tools.ozone.report.defs#reasonViolenceGraphicContent")]
     ReasonViolenceGraphicContent,
+    /// The value `tools.ozone.report.defs#reasonViolenceGlorification`.
     #[lex("tools.ozone.report.defs#reasonViolenceGlorification")]
     ReasonViolenceGlorification,
+    /// The value `tools.ozone.report.defs#reasonViolenceExtremistContent`.
     #[lex("tools.ozone.report.defs#reasonViolenceExtremistContent")]
     ReasonViolenceExtremistContent,
+    /// The value `tools.ozone.report.defs#reasonViolenceTrafficking`.
     #[lex("tools.ozone.report.defs#reasonViolenceTrafficking")]
     ReasonViolenceTrafficking,
+    /// The value `tools.ozone.report.defs#reasonViolenceOther`.
     #[lex("tools.ozone.report.defs#reasonViolenceOther")]
     ReasonViolenceOther,
+    /// The value `tools.ozone.report.defs#reasonSexualAbuseContent`.
     #[lex("tools.ozone.report.defs#reasonSexualAbuseContent")]
     ReasonSexualAbuseContent,
+    /// The value `tools.ozone.report.defs#reasonSexualNCII`.
     #[lex("tools.ozone.report.defs#reasonSexualNCII")]
     ReasonSexualNcii,
+    /// The value `tools.ozone.report.defs#reasonSexualDeepfake`.
     #[lex("tools.ozone.report.defs#reasonSexualDeepfake")]
     ReasonSexualDeepfake,
+    /// The value `tools.ozone.report.defs#reasonSexualAnimal`.
     #[lex("tools.ozone.report.defs#reasonSexualAnimal")]
     ReasonSexualAnimal,
+    /// The value `tools.ozone.report.defs#reasonSexualUnlabeled`.
     #[lex("tools.ozone.report.defs#reasonSexualUnlabeled")]
     ReasonSexualUnlabeled,
+    /// The value `tools.ozone.report.defs#reasonSexualOther`.
     #[lex("tools.ozone.report.defs#reasonSexualOther")]
     ReasonSexualOther,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyCSAM`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyCSAM")]
     ReasonChildSafetyCsam,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyGroom`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyGroom")]
     ReasonChildSafetyGroom,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyPrivacy`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyPrivacy")]
     ReasonChildSafetyPrivacy,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyHarassment`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyHarassment")]
     ReasonChildSafetyHarassment,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyOther`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyOther")]
     ReasonChildSafetyOther,
+    /// The value `tools.ozone.report.defs#reasonHarassmentTroll`.
     #[lex("tools.ozone.report.defs#reasonHarassmentTroll")]
     ReasonHarassmentTroll,
+    /// The value `tools.ozone.report.defs#reasonHarassmentTargeted`.
     #[lex("tools.ozone.report.defs#reasonHarassmentTargeted")]
     ReasonHarassmentTargeted,
+    /// The value `tools.ozone.report.defs#reasonHarassmentHateSpeech`.
     #[lex("tools.ozone.report.defs#reasonHarassmentHateSpeech")]
     ReasonHarassmentHateSpeech,
+    /// The value `tools.ozone.report.defs#reasonHarassmentDoxxing`.
     #[lex("tools.ozone.report.defs#reasonHarassmentDoxxing")]
     ReasonHarassmentDoxxing,
+    /// The value `tools.ozone.report.defs#reasonHarassmentOther`.
     #[lex("tools.ozone.report.defs#reasonHarassmentOther")]
     ReasonHarassmentOther,
+    /// The value `tools.ozone.report.defs#reasonMisleadingBot`.
     #[lex("tools.ozone.report.defs#reasonMisleadingBot")]
     ReasonMisleadingBot,
+    /// The value `tools.ozone.report.defs#reasonMisleadingImpersonation`.
     #[lex("tools.ozone.report.defs#reasonMisleadingImpersonation")]
     ReasonMisleadingImpersonation,
+    /// The value `tools.ozone.report.defs#reasonMisleadingSpam`.
     #[lex("tools.ozone.report.defs#reasonMisleadingSpam")]
     ReasonMisleadingSpam,
+    /// The value `tools.ozone.report.defs#reasonMisleadingScam`.
     #[lex("tools.ozone.report.defs#reasonMisleadingScam")]
     ReasonMisleadingScam,
+    /// The value `tools.ozone.report.defs#reasonMisleadingElections`.
     #[lex("tools.ozone.report.defs#reasonMisleadingElections")]
     ReasonMisleadingElections,
+    /// The value `tools.ozone.report.defs#reasonMisleadingOther`.
     #[lex("tools.ozone.report.defs#reasonMisleadingOther")]
     ReasonMisleadingOther,
+    /// The value `tools.ozone.report.defs#reasonRuleSiteSecurity`.
     #[lex("tools.ozone.report.defs#reasonRuleSiteSecurity")]
     ReasonRuleSiteSecurity,
+    /// The value `tools.ozone.report.defs#reasonRuleProhibitedSales`.
     #[lex("tools.ozone.report.defs#reasonRuleProhibitedSales")]
     ReasonRuleProhibitedSales,
+    /// The value `tools.ozone.report.defs#reasonRuleBanEvasion`.
     #[lex("tools.ozone.report.defs#reasonRuleBanEvasion")]
     ReasonRuleBanEvasion,
+    /// The value `tools.ozone.report.defs#reasonRuleOther`.
     #[lex("tools.ozone.report.defs#reasonRuleOther")]
     ReasonRuleOther,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmContent`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmContent")]
     ReasonSelfHarmContent,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmED`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmED")]
     ReasonSelfHarmEd,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmStunts`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmStunts")]
     ReasonSelfHarmStunts,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmSubstances`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmSubstances")]
     ReasonSelfHarmSubstances,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmOther`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmOther")]
     ReasonSelfHarmOther,
     /// A value the lexicon does not list.
@@ -130,10 +178,13 @@ pub const REASON_APPEAL: &str = "com.atproto.moderation.defs#reasonAppeal";
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SubjectType {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `chat`.
     #[lex("chat")]
     Chat,
     /// A value the lexicon does not list.

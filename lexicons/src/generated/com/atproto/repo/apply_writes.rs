@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.repo.applyWrites";
 )]
 pub struct ApplyWrites;
 
+/// The input of `com.atproto.repo.applyWrites`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -21,6 +22,7 @@ pub struct Input {
     pub repo: ::atlex::rt::AtIdentifier,
     /// Can be set to 'false' to skip Lexicon schema validation of record data across all operations, 'true' to require it, or leave unset to validate only for known Lexicons.
     pub validate: Option<bool>,
+    /// The property `writes`.
     #[lex(check)]
     pub writes: Vec<InputWritesItem>,
     /// If provided, the entire operation will fail if the current repo commit CID does not match this value. Used to prevent conflicting repo mutations.
@@ -30,34 +32,45 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Input`'s property `writes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputWritesItem {
+    /// A `com.atproto.repo.applyWrites#create`.
     #[lex("com.atproto.repo.applyWrites#create")]
     Create(Box<Create>),
+    /// A `com.atproto.repo.applyWrites#update`.
     #[lex("com.atproto.repo.applyWrites#update")]
     Update(Box<Update>),
+    /// A `com.atproto.repo.applyWrites#delete`.
     #[lex("com.atproto.repo.applyWrites#delete")]
     Delete(Box<Delete>),
 }
 
+/// The output of `com.atproto.repo.applyWrites`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `commit`.
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
+    /// The property `results`.
     pub results: Option<Vec<OutputResultsItem>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `results`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputResultsItem {
+    /// A `com.atproto.repo.applyWrites#createResult`.
     #[lex("com.atproto.repo.applyWrites#createResult")]
     CreateResult(Box<CreateResult>),
+    /// A `com.atproto.repo.applyWrites#updateResult`.
     #[lex("com.atproto.repo.applyWrites#updateResult")]
     UpdateResult(Box<UpdateResult>),
+    /// A `com.atproto.repo.applyWrites#deleteResult`.
     #[lex("com.atproto.repo.applyWrites#deleteResult")]
     DeleteResult(Box<DeleteResult>),
 }
@@ -67,7 +80,10 @@ pub enum OutputResultsItem {
 #[non_exhaustive]
 pub enum Error {
     /// Indicates that the 'swapCommit' parameter did not match current commit.
-    InvalidSwap { message: Option<String> },
+    InvalidSwap {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
@@ -78,10 +94,12 @@ pub enum Error {
 #[lex(type = "com.atproto.repo.applyWrites#create")]
 #[non_exhaustive]
 pub struct Create {
+    /// The property `collection`.
     pub collection: ::atlex::rt::Nsid,
     /// NOTE: maxLength is redundant with record-key format. Keeping it temporarily to ensure backwards compatibility.
     #[lex(check(max_length = 512))]
     pub rkey: Option<::atlex::rt::RecordKey>,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -94,8 +112,11 @@ pub struct Create {
 #[lex(type = "com.atproto.repo.applyWrites#update")]
 #[non_exhaustive]
 pub struct Update {
+    /// The property `collection`.
     pub collection: ::atlex::rt::Nsid,
+    /// The property `rkey`.
     pub rkey: ::atlex::rt::RecordKey,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -108,30 +129,39 @@ pub struct Update {
 #[lex(type = "com.atproto.repo.applyWrites#delete")]
 #[non_exhaustive]
 pub struct Delete {
+    /// The property `collection`.
     pub collection: ::atlex::rt::Nsid,
+    /// The property `rkey`.
     pub rkey: ::atlex::rt::RecordKey,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.repo.applyWrites#createResult`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.applyWrites#createResult")]
 #[non_exhaustive]
 pub struct CreateResult {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `validationStatus`.
     pub validation_status: Option<CreateResultValidationStatus>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `CreateResult`'s property `validationStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum CreateResultValidationStatus {
+    /// The value `valid`.
     #[lex("valid")]
     Valid,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
@@ -139,23 +169,30 @@ pub enum CreateResultValidationStatus {
     Other(String),
 }
 
+/// The definition `com.atproto.repo.applyWrites#updateResult`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.applyWrites#updateResult")]
 #[non_exhaustive]
 pub struct UpdateResult {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `validationStatus`.
     pub validation_status: Option<UpdateResultValidationStatus>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `UpdateResult`'s property `validationStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum UpdateResultValidationStatus {
+    /// The value `valid`.
     #[lex("valid")]
     Valid,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
@@ -163,6 +200,7 @@ pub enum UpdateResultValidationStatus {
     Other(String),
 }
 
+/// The definition `com.atproto.repo.applyWrites#deleteResult`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.applyWrites#deleteResult")]
 #[non_exhaustive]

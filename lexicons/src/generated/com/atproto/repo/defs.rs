@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.repo.defs";
 
+/// The definition `com.atproto.repo.defs#commitMeta`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.defs#commitMeta")]
 #[non_exhaustive]
 pub struct CommitMeta {
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `rev`.
     pub rev: ::atlex::rt::Tid,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

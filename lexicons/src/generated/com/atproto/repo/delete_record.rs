@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.repo.deleteRecord";
 )]
 pub struct DeleteRecord;
 
+/// The input of `com.atproto.repo.deleteRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -32,9 +33,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.repo.deleteRecord`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `commit`.
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -45,7 +48,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidSwap { message: Option<String> },
+    /// The error `InvalidSwap`.
+    InvalidSwap {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.repo.describeRepo";
 #[lex(query = "com.atproto.repo.describeRepo", params, output = "application/json")]
 pub struct DescribeRepo;
 
+/// The parameters of `com.atproto.repo.describeRepo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,10 +18,13 @@ pub struct Params {
     pub repo: ::atlex::rt::AtIdentifier,
 }
 
+/// The output of `com.atproto.repo.describeRepo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// The complete DID document for this account.
     #[lex(check(object))]

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.repo.getRecord";
 #[lex(query = "com.atproto.repo.getRecord", params, output = "application/json")]
 pub struct GetRecord;
 
+/// The parameters of `com.atproto.repo.getRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -23,11 +24,15 @@ pub struct Params {
     pub cid: Option<::atlex::rt::Cid>,
 }
 
+/// The output of `com.atproto.repo.getRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -39,7 +44,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RecordNotFound { message: Option<String> },
+    /// The error `RecordNotFound`.
+    RecordNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -28,18 +28,24 @@ impl ::atlex::rt::PaginatedItems for ListMissingBlobs {
     }
 }
 
+/// The parameters of `com.atproto.repo.listMissingBlobs`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 500, check(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `com.atproto.repo.listMissingBlobs`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `blobs`.
     pub blobs: Vec<RecordBlob>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -49,11 +55,14 @@ pub struct Output {
 /// `com.atproto.repo.listMissingBlobs` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.repo.listMissingBlobs#recordBlob`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.listMissingBlobs#recordBlob")]
 #[non_exhaustive]
 pub struct RecordBlob {
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `recordUri`.
     pub record_uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for ListRecords {
     }
 }
 
+/// The parameters of `com.atproto.repo.listRecords`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -38,15 +39,19 @@ pub struct Params {
     /// The number of records to return.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
     /// Flag to reverse the order of the returned records.
     pub reverse: Option<bool>,
 }
 
+/// The output of `com.atproto.repo.listRecords`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `records`.
     #[lex(check)]
     pub records: Vec<Record>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -57,12 +62,16 @@ pub struct Output {
 /// `com.atproto.repo.listRecords` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.repo.listRecords#record`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.listRecords#record")]
 #[non_exhaustive]
 pub struct Record {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

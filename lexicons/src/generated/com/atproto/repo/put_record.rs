@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.repo.putRecord";
 )]
 pub struct PutRecord;
 
+/// The input of `com.atproto.repo.putRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -38,23 +39,31 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.repo.putRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `commit`.
     pub commit: Option<crate::com::atproto::repo::defs::CommitMeta>,
+    /// The property `validationStatus`.
     pub validation_status: Option<OutputValidationStatus>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `validationStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputValidationStatus {
+    /// The value `valid`.
     #[lex("valid")]
     Valid,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
@@ -66,7 +75,11 @@ pub enum OutputValidationStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidSwap { message: Option<String> },
+    /// The error `InvalidSwap`.
+    InvalidSwap {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

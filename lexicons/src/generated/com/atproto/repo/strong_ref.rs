@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.repo.strongRef";
 
+/// The definition `com.atproto.repo.strongRef`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.repo.strongRef")]
 #[non_exhaustive]
 pub struct StrongRef {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

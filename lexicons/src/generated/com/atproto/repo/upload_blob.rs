@@ -17,9 +17,11 @@ pub struct UploadBlob;
 /// A `*/*` body.
 pub type Input = ::atlex::rt::Binary;
 
+/// The output of `com.atproto.repo.uploadBlob`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `blob`.
     pub blob: ::atlex::rt::Blob,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,17 +10,27 @@ pub const NSID: &str = "com.atproto.server.checkAccountStatus";
 #[lex(query = "com.atproto.server.checkAccountStatus", output = "application/json")]
 pub struct CheckAccountStatus;
 
+/// The output of `com.atproto.server.checkAccountStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `activated`.
     pub activated: bool,
+    /// The property `validDid`.
     pub valid_did: bool,
+    /// The property `repoCommit`.
     pub repo_commit: ::atlex::rt::Cid,
+    /// The property `repoRev`.
     pub repo_rev: String,
+    /// The property `repoBlocks`.
     pub repo_blocks: i64,
+    /// The property `indexedRecords`.
     pub indexed_records: i64,
+    /// The property `privateStateValues`.
     pub private_state_values: i64,
+    /// The property `expectedBlobs`.
     pub expected_blobs: i64,
+    /// The property `importedBlobs`.
     pub imported_blobs: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

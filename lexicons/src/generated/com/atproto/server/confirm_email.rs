@@ -10,10 +10,13 @@ pub const NSID: &str = "com.atproto.server.confirmEmail";
 #[lex(procedure = "com.atproto.server.confirmEmail", input = "application/json")]
 pub struct ConfirmEmail;
 
+/// The input of `com.atproto.server.confirmEmail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `email`.
     pub email: String,
+    /// The property `token`.
     pub token: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -24,10 +27,26 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountNotFound { message: Option<String> },
-    ExpiredToken { message: Option<String> },
-    InvalidToken { message: Option<String> },
-    InvalidEmail { message: Option<String> },
+    /// The error `AccountNotFound`.
+    AccountNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `ExpiredToken`.
+    ExpiredToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidEmail`.
+    InvalidEmail {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

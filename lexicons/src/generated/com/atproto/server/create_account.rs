@@ -14,16 +14,21 @@ pub const NSID: &str = "com.atproto.server.createAccount";
 )]
 pub struct CreateAccount;
 
+/// The input of `com.atproto.server.createAccount`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `email`.
     pub email: Option<String>,
     /// Requested handle for the account.
     pub handle: ::atlex::rt::Handle,
     /// Pre-existing atproto DID, being imported to a new account.
     pub did: Option<::atlex::rt::Did>,
+    /// The property `inviteCode`.
     pub invite_code: Option<String>,
+    /// The property `verificationCode`.
     pub verification_code: Option<String>,
+    /// The property `verificationPhone`.
     pub verification_phone: Option<String>,
     /// Initial account password. May need to meet instance-specific password strength requirements.
     pub password: Option<String>,
@@ -41,8 +46,11 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `accessJwt`.
     pub access_jwt: String,
+    /// The property `refreshJwt`.
     pub refresh_jwt: String,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
     /// The DID of the new account.
     pub did: ::atlex::rt::Did,
@@ -58,13 +66,41 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidHandle { message: Option<String> },
-    InvalidPassword { message: Option<String> },
-    InvalidInviteCode { message: Option<String> },
-    HandleNotAvailable { message: Option<String> },
-    UnsupportedDomain { message: Option<String> },
-    UnresolvableDid { message: Option<String> },
-    IncompatibleDidDoc { message: Option<String> },
+    /// The error `InvalidHandle`.
+    InvalidHandle {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidPassword`.
+    InvalidPassword {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidInviteCode`.
+    InvalidInviteCode {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `HandleNotAvailable`.
+    HandleNotAvailable {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `UnsupportedDomain`.
+    UnsupportedDomain {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `UnresolvableDid`.
+    UnresolvableDid {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `IncompatibleDidDoc`.
+    IncompatibleDidDoc {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.server.createAppPassword";
 )]
 pub struct CreateAppPassword;
 
+/// The input of `com.atproto.server.createAppPassword`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -26,25 +27,35 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.server.createAppPassword`.
 pub type Output = AppPassword;
 
 /// The errors `com.atproto.server.createAppPassword` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountTakedown { message: Option<String> },
+    /// The error `AccountTakedown`.
+    AccountTakedown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
+/// The definition `com.atproto.server.createAppPassword#appPassword`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.createAppPassword#appPassword")]
 #[non_exhaustive]
 pub struct AppPassword {
+    /// The property `name`.
     pub name: String,
+    /// The property `password`.
     pub password: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `privileged`.
     pub privileged: Option<bool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

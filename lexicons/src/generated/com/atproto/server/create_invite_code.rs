@@ -14,19 +14,24 @@ pub const NSID: &str = "com.atproto.server.createInviteCode";
 )]
 pub struct CreateInviteCode;
 
+/// The input of `com.atproto.server.createInviteCode`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `useCount`.
     pub use_count: i64,
+    /// The property `forAccount`.
     pub for_account: Option<::atlex::rt::Did>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.server.createInviteCode`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `code`.
     pub code: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,20 +14,26 @@ pub const NSID: &str = "com.atproto.server.createInviteCodes";
 )]
 pub struct CreateInviteCodes;
 
+/// The input of `com.atproto.server.createInviteCodes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `codeCount`.
     pub code_count: i64,
+    /// The property `useCount`.
     pub use_count: i64,
+    /// The property `forAccounts`.
     pub for_accounts: Option<Vec<::atlex::rt::Did>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.server.createInviteCodes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `codes`.
     pub codes: Vec<AccountCodes>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -37,11 +43,14 @@ pub struct Output {
 /// `com.atproto.server.createInviteCodes` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.server.createInviteCodes#accountCodes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.createInviteCodes#accountCodes")]
 #[non_exhaustive]
 pub struct AccountCodes {
+    /// The property `account`.
     pub account: String,
+    /// The property `codes`.
     pub codes: Vec<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

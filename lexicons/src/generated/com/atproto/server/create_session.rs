@@ -14,12 +14,15 @@ pub const NSID: &str = "com.atproto.server.createSession";
 )]
 pub struct CreateSession;
 
+/// The input of `com.atproto.server.createSession`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// Handle or other identifier supported by the server for the authenticating user.
     pub identifier: String,
+    /// The property `password`.
     pub password: String,
+    /// The property `authFactorToken`.
     pub auth_factor_token: Option<String>,
     /// When true, instead of throwing error for takendown accounts, a valid response with a narrow scoped token will be returned
     pub allow_takendown: Option<bool>,
@@ -28,18 +31,28 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.server.createSession`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `accessJwt`.
     pub access_jwt: String,
+    /// The property `refreshJwt`.
     pub refresh_jwt: String,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `didDoc`.
     #[lex(check(object))]
     pub did_doc: Option<::atlex::rt::Unknown>,
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `emailConfirmed`.
     pub email_confirmed: Option<bool>,
+    /// The property `emailAuthFactor`.
     pub email_auth_factor: Option<bool>,
+    /// The property `active`.
     pub active: Option<bool>,
     /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
     pub status: Option<OutputStatus>,
@@ -52,10 +65,13 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
     /// A value the lexicon does not list.
@@ -67,8 +83,16 @@ pub enum OutputStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountTakedown { message: Option<String> },
-    AuthFactorTokenRequired { message: Option<String> },
+    /// The error `AccountTakedown`.
+    AccountTakedown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `AuthFactorTokenRequired`.
+    AuthFactorTokenRequired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.server.deactivateAccount";
 #[lex(procedure = "com.atproto.server.deactivateAccount", input = "application/json")]
 pub struct DeactivateAccount;
 
+/// The input of `com.atproto.server.deactivateAccount`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {

@@ -3,27 +3,38 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.server.defs";
 
+/// The definition `com.atproto.server.defs#inviteCode`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.defs#inviteCode")]
 #[non_exhaustive]
 pub struct InviteCode {
+    /// The property `code`.
     pub code: String,
+    /// The property `available`.
     pub available: i64,
+    /// The property `disabled`.
     pub disabled: bool,
+    /// The property `forAccount`.
     pub for_account: String,
+    /// The property `createdBy`.
     pub created_by: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `uses`.
     pub uses: Vec<InviteCodeUse>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.server.defs#inviteCodeUse`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.defs#inviteCodeUse")]
 #[non_exhaustive]
 pub struct InviteCodeUse {
+    /// The property `usedBy`.
     pub used_by: ::atlex::rt::Did,
+    /// The property `usedAt`.
     pub used_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,11 +10,15 @@ pub const NSID: &str = "com.atproto.server.deleteAccount";
 #[lex(procedure = "com.atproto.server.deleteAccount", input = "application/json")]
 pub struct DeleteAccount;
 
+/// The input of `com.atproto.server.deleteAccount`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `password`.
     pub password: String,
+    /// The property `token`.
     pub token: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -25,8 +29,16 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ExpiredToken { message: Option<String> },
-    InvalidToken { message: Option<String> },
+    /// The error `ExpiredToken`.
+    ExpiredToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,8 +14,16 @@ pub struct DeleteSession;
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    InvalidToken { message: Option<String> },
-    ExpiredToken { message: Option<String> },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `ExpiredToken`.
+    ExpiredToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.server.describeServer";
 #[lex(query = "com.atproto.server.describeServer", output = "application/json")]
 pub struct DescribeServer;
 
+/// The output of `com.atproto.server.describeServer`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -25,6 +26,7 @@ pub struct Output {
     pub links: Option<Links>,
     /// Contact information
     pub contact: Option<Contact>,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -34,21 +36,26 @@ pub struct Output {
 /// `com.atproto.server.describeServer` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.server.describeServer#links`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.describeServer#links")]
 #[non_exhaustive]
 pub struct Links {
+    /// The property `privacyPolicy`.
     pub privacy_policy: Option<::atlex::rt::Uri>,
+    /// The property `termsOfService`.
     pub terms_of_service: Option<::atlex::rt::Uri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.server.describeServer#contact`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.describeServer#contact")]
 #[non_exhaustive]
 pub struct Contact {
+    /// The property `email`.
     pub email: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,9 +14,11 @@ pub const NSID: &str = "com.atproto.server.getAccountInviteCodes";
 )]
 pub struct GetAccountInviteCodes;
 
+/// The parameters of `com.atproto.server.getAccountInviteCodes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `includeUsed`.
     #[lex(default = true)]
     pub include_used: Option<bool>,
     /// Controls whether any new 'earned' but not 'created' invites should be created.
@@ -24,9 +26,11 @@ pub struct Params {
     pub create_available: Option<bool>,
 }
 
+/// The output of `com.atproto.server.getAccountInviteCodes`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `codes`.
     pub codes: Vec<crate::com::atproto::server::defs::InviteCode>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -37,7 +41,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    DuplicateCreate { message: Option<String> },
+    /// The error `DuplicateCreate`.
+    DuplicateCreate {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.server.getServiceAuth";
 #[lex(query = "com.atproto.server.getServiceAuth", params, output = "application/json")]
 pub struct GetServiceAuth;
 
+/// The parameters of `com.atproto.server.getServiceAuth`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -22,9 +23,11 @@ pub struct Params {
     pub lxm: Option<::atlex::rt::Nsid>,
 }
 
+/// The output of `com.atproto.server.getServiceAuth`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `token`.
     pub token: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -36,7 +39,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// Indicates that the requested expiration date is not a valid. May be in the past or may be reliant on the requested scopes.
-    BadExpiration { message: Option<String> },
+    BadExpiration {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

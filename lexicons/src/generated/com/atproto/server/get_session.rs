@@ -10,16 +10,24 @@ pub const NSID: &str = "com.atproto.server.getSession";
 #[lex(query = "com.atproto.server.getSession", output = "application/json")]
 pub struct GetSession;
 
+/// The output of `com.atproto.server.getSession`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `didDoc`.
     #[lex(check(object))]
     pub did_doc: Option<::atlex::rt::Unknown>,
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `emailConfirmed`.
     pub email_confirmed: Option<bool>,
+    /// The property `emailAuthFactor`.
     pub email_auth_factor: Option<bool>,
+    /// The property `active`.
     pub active: Option<bool>,
     /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
     pub status: Option<OutputStatus>,
@@ -32,10 +40,13 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
     /// A value the lexicon does not list.

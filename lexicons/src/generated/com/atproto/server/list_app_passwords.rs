@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.server.listAppPasswords";
 #[lex(query = "com.atproto.server.listAppPasswords", output = "application/json")]
 pub struct ListAppPasswords;
 
+/// The output of `com.atproto.server.listAppPasswords`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `passwords`.
     pub passwords: Vec<AppPassword>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -23,18 +25,26 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountTakedown { message: Option<String> },
+    /// The error `AccountTakedown`.
+    AccountTakedown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
+/// The definition `com.atproto.server.listAppPasswords#appPassword`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.server.listAppPasswords#appPassword")]
 #[non_exhaustive]
 pub struct AppPassword {
+    /// The property `name`.
     pub name: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `privileged`.
     pub privileged: Option<bool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,18 +10,28 @@ pub const NSID: &str = "com.atproto.server.refreshSession";
 #[lex(procedure = "com.atproto.server.refreshSession", output = "application/json")]
 pub struct RefreshSession;
 
+/// The output of `com.atproto.server.refreshSession`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `accessJwt`.
     pub access_jwt: String,
+    /// The property `refreshJwt`.
     pub refresh_jwt: String,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `didDoc`.
     #[lex(check(object))]
     pub did_doc: Option<::atlex::rt::Unknown>,
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `emailConfirmed`.
     pub email_confirmed: Option<bool>,
+    /// The property `emailAuthFactor`.
     pub email_auth_factor: Option<bool>,
+    /// The property `active`.
     pub active: Option<bool>,
     /// Hosting status of the account. If not specified, then assume 'active'.
     pub status: Option<OutputStatus>,
@@ -34,10 +44,13 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
     /// A value the lexicon does not list.
@@ -49,9 +62,21 @@ pub enum OutputStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    AccountTakedown { message: Option<String> },
-    InvalidToken { message: Option<String> },
-    ExpiredToken { message: Option<String> },
+    /// The error `AccountTakedown`.
+    AccountTakedown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `ExpiredToken`.
+    ExpiredToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

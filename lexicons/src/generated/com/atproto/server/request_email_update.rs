@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.server.requestEmailUpdate";
 #[lex(procedure = "com.atproto.server.requestEmailUpdate", output = "application/json")]
 pub struct RequestEmailUpdate;
 
+/// The output of `com.atproto.server.requestEmailUpdate`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `tokenRequired`.
     pub token_required: bool,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.server.requestPasswordReset";
 #[lex(procedure = "com.atproto.server.requestPasswordReset", input = "application/json")]
 pub struct RequestPasswordReset;
 
+/// The input of `com.atproto.server.requestPasswordReset`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `email`.
     pub email: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

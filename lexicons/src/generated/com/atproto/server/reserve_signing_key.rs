@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.server.reserveSigningKey";
 )]
 pub struct ReserveSigningKey;
 
+/// The input of `com.atproto.server.reserveSigningKey`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -24,6 +25,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.server.reserveSigningKey`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -10,10 +10,13 @@ pub const NSID: &str = "com.atproto.server.resetPassword";
 #[lex(procedure = "com.atproto.server.resetPassword", input = "application/json")]
 pub struct ResetPassword;
 
+/// The input of `com.atproto.server.resetPassword`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `token`.
     pub token: String,
+    /// The property `password`.
     pub password: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -24,8 +27,16 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ExpiredToken { message: Option<String> },
-    InvalidToken { message: Option<String> },
+    /// The error `ExpiredToken`.
+    ExpiredToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

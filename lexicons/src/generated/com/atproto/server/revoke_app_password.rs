@@ -10,9 +10,11 @@ pub const NSID: &str = "com.atproto.server.revokeAppPassword";
 #[lex(procedure = "com.atproto.server.revokeAppPassword", input = "application/json")]
 pub struct RevokeAppPassword;
 
+/// The input of `com.atproto.server.revokeAppPassword`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `name`.
     pub name: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,10 +10,13 @@ pub const NSID: &str = "com.atproto.server.updateEmail";
 #[lex(procedure = "com.atproto.server.updateEmail", input = "application/json")]
 pub struct UpdateEmail;
 
+/// The input of `com.atproto.server.updateEmail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `email`.
     pub email: String,
+    /// The property `emailAuthFactor`.
     pub email_auth_factor: Option<bool>,
     /// Requires a token from com.atproto.sever.requestEmailUpdate if the account's email has been confirmed.
     pub token: Option<String>,
@@ -26,9 +29,21 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    ExpiredToken { message: Option<String> },
-    InvalidToken { message: Option<String> },
-    TokenRequired { message: Option<String> },
+    /// The error `ExpiredToken`.
+    ExpiredToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `InvalidToken`.
+    InvalidToken {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `TokenRequired`.
+    TokenRequired {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -3,17 +3,23 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "com.atproto.sync.defs";
 
+/// The values of `com.atproto.sync.defs#hostStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum HostStatus {
+    /// The value `active`.
     #[lex("active")]
     Active,
+    /// The value `idle`.
     #[lex("idle")]
     Idle,
+    /// The value `offline`.
     #[lex("offline")]
     Offline,
+    /// The value `throttled`.
     #[lex("throttled")]
     Throttled,
+    /// The value `banned`.
     #[lex("banned")]
     Banned,
     /// A value the lexicon does not list.

@@ -13,11 +13,13 @@ pub struct GetBlocks;
 /// A `application/vnd.ipld.car` body.
 pub type Output = ::atlex::rt::Binary;
 
+/// The parameters of `com.atproto.sync.getBlocks`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// The DID of the repo.
     pub did: ::atlex::rt::Did,
+    /// The parameter `cids`.
     pub cids: Vec<::atlex::rt::Cid>,
 }
 
@@ -25,11 +27,31 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    BlockNotFound { message: Option<String> },
-    RepoNotFound { message: Option<String> },
-    RepoTakendown { message: Option<String> },
-    RepoSuspended { message: Option<String> },
-    RepoDeactivated { message: Option<String> },
+    /// The error `BlockNotFound`.
+    BlockNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoTakendown`.
+    RepoTakendown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoSuspended`.
+    RepoSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoDeactivated`.
+    RepoDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

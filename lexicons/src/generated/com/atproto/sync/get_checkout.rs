@@ -17,6 +17,7 @@ pub struct GetCheckout;
 /// A `application/vnd.ipld.car` body.
 pub type Output = ::atlex::rt::Binary;
 
+/// The parameters of `com.atproto.sync.getCheckout`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {

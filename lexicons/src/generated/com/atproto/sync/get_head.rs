@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.getHead";
 #[lex(query = "com.atproto.sync.getHead", params, output = "application/json")]
 pub struct GetHead;
 
+/// The parameters of `com.atproto.sync.getHead`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,9 +18,11 @@ pub struct Params {
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `com.atproto.sync.getHead`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `root`.
     pub root: ::atlex::rt::Cid,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -30,7 +33,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    HeadNotFound { message: Option<String> },
+    /// The error `HeadNotFound`.
+    HeadNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.getHostStatus";
 #[lex(query = "com.atproto.sync.getHostStatus", params, output = "application/json")]
 pub struct GetHostStatus;
 
+/// The parameters of `com.atproto.sync.getHostStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,14 +18,17 @@ pub struct Params {
     pub hostname: String,
 }
 
+/// The output of `com.atproto.sync.getHostStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `hostname`.
     pub hostname: String,
     /// Recent repo stream event sequence number. May be delayed from actual stream processing (eg, persisted cursor not in-memory cursor).
     pub seq: Option<i64>,
     /// Number of accounts on the server which are associated with the upstream host. Note that the upstream may actually have more accounts.
     pub account_count: Option<i64>,
+    /// The property `status`.
     pub status: Option<crate::com::atproto::sync::defs::HostStatus>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -35,7 +39,11 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    HostNotFound { message: Option<String> },
+    /// The error `HostNotFound`.
+    HostNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.getLatestCommit";
 #[lex(query = "com.atproto.sync.getLatestCommit", params, output = "application/json")]
 pub struct GetLatestCommit;
 
+/// The parameters of `com.atproto.sync.getLatestCommit`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,10 +18,13 @@ pub struct Params {
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `com.atproto.sync.getLatestCommit`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `rev`.
     pub rev: ::atlex::rt::Tid,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -31,10 +35,26 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RepoNotFound { message: Option<String> },
-    RepoTakendown { message: Option<String> },
-    RepoSuspended { message: Option<String> },
-    RepoDeactivated { message: Option<String> },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoTakendown`.
+    RepoTakendown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoSuspended`.
+    RepoSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoDeactivated`.
+    RepoDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

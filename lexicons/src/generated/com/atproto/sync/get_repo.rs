@@ -13,6 +13,7 @@ pub struct GetRepo;
 /// A `application/vnd.ipld.car` body.
 pub type Output = ::atlex::rt::Binary;
 
+/// The parameters of `com.atproto.sync.getRepo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -26,10 +27,26 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RepoNotFound { message: Option<String> },
-    RepoTakendown { message: Option<String> },
-    RepoSuspended { message: Option<String> },
-    RepoDeactivated { message: Option<String> },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoTakendown`.
+    RepoTakendown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoSuspended`.
+    RepoSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoDeactivated`.
+    RepoDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

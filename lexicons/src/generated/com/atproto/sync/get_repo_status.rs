@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.getRepoStatus";
 #[lex(query = "com.atproto.sync.getRepoStatus", params, output = "application/json")]
 pub struct GetRepoStatus;
 
+/// The parameters of `com.atproto.sync.getRepoStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,10 +18,13 @@ pub struct Params {
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `com.atproto.sync.getRepoStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `active`.
     pub active: bool,
     /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
     pub status: Option<OutputStatus>,
@@ -35,16 +39,22 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OutputStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deleted`.
     #[lex("deleted")]
     Deleted,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
+    /// The value `desynchronized`.
     #[lex("desynchronized")]
     Desynchronized,
+    /// The value `throttled`.
     #[lex("throttled")]
     Throttled,
     /// A value the lexicon does not list.
@@ -56,7 +66,11 @@ pub enum OutputStatus {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RepoNotFound { message: Option<String> },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

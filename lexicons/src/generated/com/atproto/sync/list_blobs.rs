@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for ListBlobs {
     }
 }
 
+/// The parameters of `com.atproto.sync.listBlobs`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -35,15 +36,20 @@ pub struct Params {
     pub did: ::atlex::rt::Did,
     /// Optional revision of the repo to list blobs since.
     pub since: Option<::atlex::rt::Tid>,
+    /// The parameter `limit`.
     #[lex(default = 500, check(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `com.atproto.sync.listBlobs`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `cids`.
     pub cids: Vec<::atlex::rt::Cid>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -54,10 +60,26 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RepoNotFound { message: Option<String> },
-    RepoTakendown { message: Option<String> },
-    RepoSuspended { message: Option<String> },
-    RepoDeactivated { message: Option<String> },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoTakendown`.
+    RepoTakendown {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoSuspended`.
+    RepoSuspended {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
+    /// The error `RepoDeactivated`.
+    RepoDeactivated {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

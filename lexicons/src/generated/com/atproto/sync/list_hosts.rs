@@ -28,17 +28,22 @@ impl ::atlex::rt::PaginatedItems for ListHosts {
     }
 }
 
+/// The parameters of `com.atproto.sync.listHosts`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 200, check(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `com.atproto.sync.listHosts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// Sort order is not formally specified. Recommended order is by time host was first seen by the server, with oldest first.
     pub hosts: Vec<Host>,
@@ -50,6 +55,7 @@ pub struct Output {
 /// `com.atproto.sync.listHosts` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.sync.listHosts#host`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.sync.listHosts#host")]
 #[non_exhaustive]
@@ -58,7 +64,9 @@ pub struct Host {
     pub hostname: String,
     /// Recent repo stream event sequence number. May be delayed from actual stream processing (eg, persisted cursor not in-memory cursor).
     pub seq: Option<i64>,
+    /// The property `accountCount`.
     pub account_count: Option<i64>,
+    /// The property `status`.
     pub status: Option<crate::com::atproto::sync::defs::HostStatus>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

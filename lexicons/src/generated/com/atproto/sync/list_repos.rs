@@ -28,18 +28,24 @@ impl ::atlex::rt::PaginatedItems for ListRepos {
     }
 }
 
+/// The parameters of `com.atproto.sync.listRepos`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 500, check(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `com.atproto.sync.listRepos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `repos`.
     pub repos: Vec<Repo>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -49,14 +55,18 @@ pub struct Output {
 /// `com.atproto.sync.listRepos` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.sync.listRepos#repo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.sync.listRepos#repo")]
 #[non_exhaustive]
 pub struct Repo {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// Current repo commit CID
     pub head: ::atlex::rt::Cid,
+    /// The property `rev`.
     pub rev: ::atlex::rt::Tid,
+    /// The property `active`.
     pub active: Option<bool>,
     /// If active=false, this optional field indicates a possible reason for why the account is not active. If active=false and no status is supplied, then the host makes no claim for why the repository is no longer being hosted.
     pub status: Option<RepoStatus>,
@@ -69,16 +79,22 @@ pub struct Repo {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum RepoStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deleted`.
     #[lex("deleted")]
     Deleted,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
+    /// The value `desynchronized`.
     #[lex("desynchronized")]
     Desynchronized,
+    /// The value `throttled`.
     #[lex("throttled")]
     Throttled,
     /// A value the lexicon does not list.

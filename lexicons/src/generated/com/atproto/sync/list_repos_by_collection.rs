@@ -32,20 +32,26 @@ impl ::atlex::rt::PaginatedItems for ListReposByCollection {
     }
 }
 
+/// The parameters of `com.atproto.sync.listReposByCollection`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `collection`.
     pub collection: ::atlex::rt::Nsid,
     /// Maximum size of response set. Recommend setting a large maximum (1000+) when enumerating large DID lists.
     #[lex(default = 500, check(minimum = 1, maximum = 2000))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `com.atproto.sync.listReposByCollection`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `repos`.
     pub repos: Vec<Repo>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -55,10 +61,12 @@ pub struct Output {
 /// `com.atproto.sync.listReposByCollection` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `com.atproto.sync.listReposByCollection#repo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.sync.listReposByCollection#repo")]
 #[non_exhaustive]
 pub struct Repo {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.notifyOfUpdate";
 #[lex(procedure = "com.atproto.sync.notifyOfUpdate", input = "application/json")]
 pub struct NotifyOfUpdate;
 
+/// The input of `com.atproto.sync.notifyOfUpdate`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {

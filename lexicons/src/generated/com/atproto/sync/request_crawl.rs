@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.requestCrawl";
 #[lex(procedure = "com.atproto.sync.requestCrawl", input = "application/json")]
 pub struct RequestCrawl;
 
+/// The input of `com.atproto.sync.requestCrawl`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -24,7 +25,11 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    HostBanned { message: Option<String> },
+    /// The error `HostBanned`.
+    HostBanned {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

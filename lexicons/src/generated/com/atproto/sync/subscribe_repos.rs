@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.sync.subscribeRepos";
 #[lex(subscription = "com.atproto.sync.subscribeRepos", params, message)]
 pub struct SubscribeRepos;
 
+/// The parameters of `com.atproto.sync.subscribeRepos`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,17 +18,23 @@ pub struct Params {
     pub cursor: Option<i64>,
 }
 
+/// A message of `com.atproto.sync.subscribeRepos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum Message {
+    /// A `com.atproto.sync.subscribeRepos#commit`.
     #[lex("com.atproto.sync.subscribeRepos#commit")]
     Commit(Box<Commit>),
+    /// A `com.atproto.sync.subscribeRepos#sync`.
     #[lex("com.atproto.sync.subscribeRepos#sync")]
     Sync(Box<Sync>),
+    /// A `com.atproto.sync.subscribeRepos#identity`.
     #[lex("com.atproto.sync.subscribeRepos#identity")]
     Identity(Box<Identity>),
+    /// A `com.atproto.sync.subscribeRepos#account`.
     #[lex("com.atproto.sync.subscribeRepos#account")]
     Account(Box<Account>),
+    /// A `com.atproto.sync.subscribeRepos#info`.
     #[lex("com.atproto.sync.subscribeRepos#info")]
     Info(Box<Info>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -39,9 +46,16 @@ pub enum Message {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    FutureCursor { message: Option<String> },
+    /// The error `FutureCursor`.
+    FutureCursor {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// If the consumer of the stream can not keep up with events, and a backlog gets too large, the server will drop the connection.
-    ConsumerTooSlow { message: Option<String> },
+    ConsumerTooSlow {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
@@ -70,8 +84,10 @@ pub struct Commit {
     /// CAR file containing relevant blocks, as a diff since the previous repo state. The commit must be included as a block, and the commit block CID must be the first entry in the CAR header 'roots' list.
     #[lex(check(max_length = 2000000))]
     pub blocks: ::atlex::rt::Bytes,
+    /// The property `ops`.
     #[lex(check(max_length = 200))]
     pub ops: Vec<RepoOp>,
+    /// The property `blobs`.
     pub blobs: Vec<::atlex::rt::CidLink>,
     /// The root CID of the MST tree for the previous commit from this repo (indicated by the 'since' revision field in this message). Corresponds to the 'data' field in the repo commit object. NOTE: this field is effectively required for the 'inductive' version of firehose.
     pub prev_data: Option<::atlex::rt::CidLink>,
@@ -108,8 +124,11 @@ pub struct Sync {
 #[lex(type = "com.atproto.sync.subscribeRepos#identity")]
 #[non_exhaustive]
 pub struct Identity {
+    /// The property `seq`.
     pub seq: i64,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `time`.
     pub time: ::atlex::rt::Datetime,
     /// The current handle for the account, or 'handle.invalid' if validation fails. This field is optional, might have been validated or passed-through from an upstream source. Semantics and behaviors for PDS vs Relay may evolve in the future; see atproto specs for more details.
     pub handle: Option<::atlex::rt::Handle>,
@@ -123,8 +142,11 @@ pub struct Identity {
 #[lex(type = "com.atproto.sync.subscribeRepos#account")]
 #[non_exhaustive]
 pub struct Account {
+    /// The property `seq`.
     pub seq: i64,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `time`.
     pub time: ::atlex::rt::Datetime,
     /// Indicates that the account has a repository which can be fetched from the host that emitted this event.
     pub active: bool,
@@ -139,16 +161,22 @@ pub struct Account {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AccountStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deleted`.
     #[lex("deleted")]
     Deleted,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
+    /// The value `desynchronized`.
     #[lex("desynchronized")]
     Desynchronized,
+    /// The value `throttled`.
     #[lex("throttled")]
     Throttled,
     /// A value the lexicon does not list.
@@ -156,20 +184,25 @@ pub enum AccountStatus {
     Other(String),
 }
 
+/// The definition `com.atproto.sync.subscribeRepos#info`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.sync.subscribeRepos#info")]
 #[non_exhaustive]
 pub struct Info {
+    /// The property `name`.
     pub name: InfoName,
+    /// The property `message`.
     pub message: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Info`'s property `name`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InfoName {
+    /// The value `OutdatedCursor`.
     #[lex("OutdatedCursor")]
     OutdatedCursor,
     /// A value the lexicon does not list.
@@ -182,7 +215,9 @@ pub enum InfoName {
 #[lex(type = "com.atproto.sync.subscribeRepos#repoOp")]
 #[non_exhaustive]
 pub struct RepoOp {
+    /// The property `action`.
     pub action: RepoOpAction,
+    /// The property `path`.
     pub path: String,
     /// For creates and updates, the new record CID. For deletions, null.
     #[lex(required)]
@@ -194,13 +229,17 @@ pub struct RepoOp {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `RepoOp`'s property `action`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum RepoOpAction {
+    /// The value `create`.
     #[lex("create")]
     Create,
+    /// The value `update`.
     #[lex("update")]
     Update,
+    /// The value `delete`.
     #[lex("delete")]
     Delete,
     /// A value the lexicon does not list.

@@ -14,15 +14,18 @@ pub const NSID: &str = "com.atproto.temp.addReservedHandle";
 )]
 pub struct AddReservedHandle;
 
+/// The input of `com.atproto.temp.addReservedHandle`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `handle`.
     pub handle: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `com.atproto.temp.addReservedHandle`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -14,6 +14,7 @@ pub const NSID: &str = "com.atproto.temp.checkHandleAvailability";
 )]
 pub struct CheckHandleAvailability;
 
+/// The parameters of `com.atproto.temp.checkHandleAvailability`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -25,22 +26,27 @@ pub struct Params {
     pub birth_date: Option<::atlex::rt::Datetime>,
 }
 
+/// The output of `com.atproto.temp.checkHandleAvailability`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     /// Echo of the input handle.
     pub handle: ::atlex::rt::Handle,
+    /// The property `result`.
     pub result: OutputResult,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Output`'s property `result`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputResult {
+    /// A `com.atproto.temp.checkHandleAvailability#resultAvailable`.
     #[lex("com.atproto.temp.checkHandleAvailability#resultAvailable")]
     ResultAvailable(Box<ResultAvailable>),
+    /// A `com.atproto.temp.checkHandleAvailability#resultUnavailable`.
     #[lex("com.atproto.temp.checkHandleAvailability#resultUnavailable")]
     ResultUnavailable(Box<ResultUnavailable>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -53,7 +59,10 @@ pub enum OutputResult {
 #[non_exhaustive]
 pub enum Error {
     /// An invalid email was provided.
-    InvalidEmail { message: Option<String> },
+    InvalidEmail {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
@@ -81,10 +90,12 @@ pub struct ResultUnavailable {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `com.atproto.temp.checkHandleAvailability#suggestion`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "com.atproto.temp.checkHandleAvailability#suggestion")]
 #[non_exhaustive]
 pub struct Suggestion {
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
     /// Method used to build this suggestion. Should be considered opaque to clients. Can be used for metrics.
     pub method: String,

@@ -10,11 +10,15 @@ pub const NSID: &str = "com.atproto.temp.checkSignupQueue";
 #[lex(query = "com.atproto.temp.checkSignupQueue", output = "application/json")]
 pub struct CheckSignupQueue;
 
+/// The output of `com.atproto.temp.checkSignupQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `activated`.
     pub activated: bool,
+    /// The property `placeInQueue`.
     pub place_in_queue: Option<i64>,
+    /// The property `estimatedTimeMs`.
     pub estimated_time_ms: Option<i64>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

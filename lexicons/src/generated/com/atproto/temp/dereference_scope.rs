@@ -10,6 +10,7 @@ pub const NSID: &str = "com.atproto.temp.dereferenceScope";
 #[lex(query = "com.atproto.temp.dereferenceScope", params, output = "application/json")]
 pub struct DereferenceScope;
 
+/// The parameters of `com.atproto.temp.dereferenceScope`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,6 +18,7 @@ pub struct Params {
     pub scope: String,
 }
 
+/// The output of `com.atproto.temp.dereferenceScope`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -32,7 +34,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// An invalid scope reference was provided.
-    InvalidScopeReference { message: Option<String> },
+    InvalidScopeReference {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,17 +10,22 @@ pub const NSID: &str = "com.atproto.temp.fetchLabels";
 #[lex(query = "com.atproto.temp.fetchLabels", params, output = "application/json")]
 pub struct FetchLabels;
 
+/// The parameters of `com.atproto.temp.fetchLabels`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `since`.
     pub since: Option<i64>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 250))]
     pub limit: Option<i64>,
 }
 
+/// The output of `com.atproto.temp.fetchLabels`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Vec<crate::com::atproto::label::defs::Label>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

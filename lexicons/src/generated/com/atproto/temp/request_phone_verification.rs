@@ -13,9 +13,11 @@ pub const NSID: &str = "com.atproto.temp.requestPhoneVerification";
 )]
 pub struct RequestPhoneVerification;
 
+/// The input of `com.atproto.temp.requestPhoneVerification`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `phoneNumber`.
     pub phone_number: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

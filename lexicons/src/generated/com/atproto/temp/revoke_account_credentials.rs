@@ -13,9 +13,11 @@ pub const NSID: &str = "com.atproto.temp.revokeAccountCredentials";
 )]
 pub struct RevokeAccountCredentials;
 
+/// The input of `com.atproto.temp.revokeAccountCredentials`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `account`.
     pub account: ::atlex::rt::AtIdentifier,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

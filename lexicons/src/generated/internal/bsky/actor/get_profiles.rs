@@ -10,9 +10,11 @@ pub const NSID: &str = "internal.bsky.actor.getProfiles";
 #[lex(query = "internal.bsky.actor.getProfiles", params, output = "application/json")]
 pub struct GetProfiles;
 
+/// The parameters of `internal.bsky.actor.getProfiles`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `dids`.
     #[lex(check(max_length = 200))]
     pub dids: Vec<::atlex::rt::Did>,
     /// DID of the account on whose behalf the request is made (not included for public/unauthenticated requests). Used for viewer-relative state, including social proof.
@@ -25,9 +27,11 @@ pub struct Params {
     pub include_takedowns: Option<bool>,
 }
 
+/// The output of `internal.bsky.actor.getProfiles`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `profiles`.
     #[lex(check)]
     pub profiles: Vec<crate::app::bsky::actor::defs::ProfileViewDetailed>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

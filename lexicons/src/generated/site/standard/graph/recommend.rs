@@ -8,6 +8,7 @@ pub const NSID: &str = "site.standard.graph.recommend";
 #[lex(record = "site.standard.graph.recommend", key = "tid")]
 #[non_exhaustive]
 pub struct Recommend {
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// AT-URI reference to the document record being recommended (ex: at://did:plc:abc123/site.standard.document/xyz789).
     pub document: ::atlex::rt::AtUri,

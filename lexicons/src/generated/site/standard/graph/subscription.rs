@@ -8,6 +8,7 @@ pub const NSID: &str = "site.standard.graph.subscription";
 #[lex(record = "site.standard.graph.subscription", key = "tid")]
 #[non_exhaustive]
 pub struct Subscription {
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
     /// AT-URI reference to the publication record being subscribed to (ex: at://did:plc:abc123/site.standard.publication/xyz789).
     pub publication: ::atlex::rt::AtUri,

@@ -29,6 +29,7 @@ pub struct Basic {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum BasicAccent {
+    /// A `site.standard.theme.color#rgb`.
     #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -40,6 +41,7 @@ pub enum BasicAccent {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum BasicAccentForeground {
+    /// A `site.standard.theme.color#rgb`.
     #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -51,6 +53,7 @@ pub enum BasicAccentForeground {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum BasicBackground {
+    /// A `site.standard.theme.color#rgb`.
     #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -62,6 +65,7 @@ pub enum BasicBackground {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum BasicForeground {
+    /// A `site.standard.theme.color#rgb`.
     #[lex("site.standard.theme.color#rgb")]
     ColorRgb(Box<crate::site::standard::theme::color::Rgb>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -3,14 +3,18 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "site.standard.theme.color";
 
+/// The definition `site.standard.theme.color#rgb`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "site.standard.theme.color#rgb")]
 #[non_exhaustive]
 pub struct Rgb {
+    /// The property `b`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
+    /// The property `g`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub g: i64,
+    /// The property `r`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -18,16 +22,21 @@ pub struct Rgb {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `site.standard.theme.color#rgba`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "site.standard.theme.color#rgba")]
 #[non_exhaustive]
 pub struct Rgba {
+    /// The property `a`.
     #[lex(check(minimum = 0, maximum = 100))]
     pub a: i64,
+    /// The property `b`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub b: i64,
+    /// The property `g`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub g: i64,
+    /// The property `r`.
     #[lex(check(minimum = 0, maximum = 255))]
     pub r: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

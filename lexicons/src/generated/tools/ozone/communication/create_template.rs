@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.communication.createTemplate";
 )]
 pub struct CreateTemplate;
 
+/// The input of `tools.ozone.communication.createTemplate`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -32,13 +33,18 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.communication.createTemplate`.
 pub type Output = crate::tools::ozone::communication::defs::TemplateView;
 
 /// The errors `tools.ozone.communication.createTemplate` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    DuplicateTemplateName { message: Option<String> },
+    /// The error `DuplicateTemplateName`.
+    DuplicateTemplateName {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

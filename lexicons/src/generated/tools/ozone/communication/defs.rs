@@ -3,10 +3,12 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.communication.defs";
 
+/// The definition `tools.ozone.communication.defs#templateView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.communication.defs#templateView")]
 #[non_exhaustive]
 pub struct TemplateView {
+    /// The property `id`.
     pub id: String,
     /// Name of the template.
     pub name: String,
@@ -14,12 +16,15 @@ pub struct TemplateView {
     pub subject: Option<String>,
     /// Subject of the message, used in emails.
     pub content_markdown: String,
+    /// The property `disabled`.
     pub disabled: bool,
     /// Message language.
     pub lang: Option<::atlex::rt::Language>,
     /// DID of the user who last updated the template.
     pub last_updated_by: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `updatedAt`.
     pub updated_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

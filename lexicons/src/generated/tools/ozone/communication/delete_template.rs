@@ -13,9 +13,11 @@ pub const NSID: &str = "tools.ozone.communication.deleteTemplate";
 )]
 pub struct DeleteTemplate;
 
+/// The input of `tools.ozone.communication.deleteTemplate`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `id`.
     pub id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,9 +10,11 @@ pub const NSID: &str = "tools.ozone.communication.listTemplates";
 #[lex(query = "tools.ozone.communication.listTemplates", output = "application/json")]
 pub struct ListTemplates;
 
+/// The output of `tools.ozone.communication.listTemplates`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `communicationTemplates`.
     pub communication_templates: Vec<
         crate::tools::ozone::communication::defs::TemplateView,
     >,

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.communication.updateTemplate";
 )]
 pub struct UpdateTemplate;
 
+/// The input of `tools.ozone.communication.updateTemplate`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -29,19 +30,25 @@ pub struct Input {
     pub subject: Option<String>,
     /// DID of the user who is updating the template.
     pub updated_by: Option<::atlex::rt::Did>,
+    /// The property `disabled`.
     pub disabled: Option<bool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.communication.updateTemplate`.
 pub type Output = crate::tools::ozone::communication::defs::TemplateView;
 
 /// The errors `tools.ozone.communication.updateTemplate` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    DuplicateTemplateName { message: Option<String> },
+    /// The error `DuplicateTemplateName`.
+    DuplicateTemplateName {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -32,27 +32,38 @@ impl ::atlex::rt::PaginatedItems for GetAccountHistory {
     }
 }
 
+/// The parameters of `tools.ozone.hosting.getAccountHistory`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `did`.
     pub did: ::atlex::rt::Did,
+    /// The parameter `events`.
     pub events: Option<Vec<ParamsEventsItem>>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 
+/// An item of `Params`'s property `events`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsEventsItem {
+    /// The value `accountCreated`.
     #[lex("accountCreated")]
     AccountCreated,
+    /// The value `emailUpdated`.
     #[lex("emailUpdated")]
     EmailUpdated,
+    /// The value `emailConfirmed`.
     #[lex("emailConfirmed")]
     EmailConfirmed,
+    /// The value `passwordUpdated`.
     #[lex("passwordUpdated")]
     PasswordUpdated,
+    /// The value `handleUpdated`.
     #[lex("handleUpdated")]
     HandleUpdated,
     /// A value the lexicon does not list.
@@ -60,10 +71,13 @@ pub enum ParamsEventsItem {
     Other(String),
 }
 
+/// The output of `tools.ozone.hosting.getAccountHistory`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `events`.
     pub events: Vec<Event>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -73,29 +87,39 @@ pub struct Output {
 /// `tools.ozone.hosting.getAccountHistory` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `tools.ozone.hosting.getAccountHistory#event`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#event")]
 #[non_exhaustive]
 pub struct Event {
+    /// The property `details`.
     pub details: EventDetails,
+    /// The property `createdBy`.
     pub created_by: String,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Event`'s property `details`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum EventDetails {
+    /// A `tools.ozone.hosting.getAccountHistory#accountCreated`.
     #[lex("tools.ozone.hosting.getAccountHistory#accountCreated")]
     AccountCreated(Box<AccountCreated>),
+    /// A `tools.ozone.hosting.getAccountHistory#emailUpdated`.
     #[lex("tools.ozone.hosting.getAccountHistory#emailUpdated")]
     EmailUpdated(Box<EmailUpdated>),
+    /// A `tools.ozone.hosting.getAccountHistory#emailConfirmed`.
     #[lex("tools.ozone.hosting.getAccountHistory#emailConfirmed")]
     EmailConfirmed(Box<EmailConfirmed>),
+    /// A `tools.ozone.hosting.getAccountHistory#passwordUpdated`.
     #[lex("tools.ozone.hosting.getAccountHistory#passwordUpdated")]
     PasswordUpdated(Box<PasswordUpdated>),
+    /// A `tools.ozone.hosting.getAccountHistory#handleUpdated`.
     #[lex("tools.ozone.hosting.getAccountHistory#handleUpdated")]
     HandleUpdated(Box<HandleUpdated>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -103,37 +127,45 @@ pub enum EventDetails {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `tools.ozone.hosting.getAccountHistory#accountCreated`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#accountCreated")]
 #[non_exhaustive]
 pub struct AccountCreated {
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `handle`.
     pub handle: Option<::atlex::rt::Handle>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.hosting.getAccountHistory#emailUpdated`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#emailUpdated")]
 #[non_exhaustive]
 pub struct EmailUpdated {
+    /// The property `email`.
     pub email: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.hosting.getAccountHistory#emailConfirmed`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#emailConfirmed")]
 #[non_exhaustive]
 pub struct EmailConfirmed {
+    /// The property `email`.
     pub email: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.hosting.getAccountHistory#passwordUpdated`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#passwordUpdated")]
 #[non_exhaustive]
@@ -143,10 +175,12 @@ pub struct PasswordUpdated {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.hosting.getAccountHistory#handleUpdated`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.hosting.getAccountHistory#handleUpdated")]
 #[non_exhaustive]
 pub struct HandleUpdated {
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.moderation.cancelScheduledActions";
 )]
 pub struct CancelScheduledActions;
 
+/// The input of `tools.ozone.moderation.cancelScheduledActions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -27,11 +28,13 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.moderation.cancelScheduledActions`.
 pub type Output = CancellationResults;
 
 /// `tools.ozone.moderation.cancelScheduledActions` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `tools.ozone.moderation.cancelScheduledActions#cancellationResults`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.cancelScheduledActions#cancellationResults")]
 #[non_exhaustive]
@@ -45,12 +48,16 @@ pub struct CancellationResults {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.cancelScheduledActions#failedCancellation`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.cancelScheduledActions#failedCancellation")]
 #[non_exhaustive]
 pub struct FailedCancellation {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `error`.
     pub error: String,
+    /// The property `errorCode`.
     pub error_code: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

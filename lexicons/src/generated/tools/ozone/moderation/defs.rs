@@ -3,19 +3,29 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.moderation.defs";
 
+/// The definition `tools.ozone.moderation.defs#modEventView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#modEventView")]
 #[non_exhaustive]
 pub struct ModEventView {
+    /// The property `id`.
     pub id: i64,
+    /// The property `event`.
     #[lex(check)]
     pub event: ModEventViewEvent,
+    /// The property `subject`.
     pub subject: ModEventViewSubject,
+    /// The property `subjectBlobCids`.
     pub subject_blob_cids: Vec<String>,
+    /// The property `createdBy`.
     pub created_by: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `creatorHandle`.
     pub creator_handle: Option<String>,
+    /// The property `subjectHandle`.
     pub subject_handle: Option<String>,
+    /// The property `modTool`.
     #[lex(check)]
     pub mod_tool: Option<ModTool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -23,57 +33,83 @@ pub struct ModEventView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ModEventView`'s property `event`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ModEventViewEvent {
+    /// A `tools.ozone.moderation.defs#modEventTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown(Box<ModEventTakedown>),
+    /// A `tools.ozone.moderation.defs#modEventReverseTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown(Box<ModEventReverseTakedown>),
+    /// A `tools.ozone.moderation.defs#modEventComment`.
     #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment(Box<ModEventComment>),
+    /// A `tools.ozone.moderation.defs#modEventReport`.
     #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport(Box<ModEventReport>),
+    /// A `tools.ozone.moderation.defs#modEventLabel`.
     #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel(Box<ModEventLabel>),
+    /// A `tools.ozone.moderation.defs#modEventAcknowledge`.
     #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge(Box<ModEventAcknowledge>),
+    /// A `tools.ozone.moderation.defs#modEventEscalate`.
     #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate(Box<ModEventEscalate>),
+    /// A `tools.ozone.moderation.defs#modEventMute`.
     #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute(Box<ModEventMute>),
+    /// A `tools.ozone.moderation.defs#modEventUnmute`.
     #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute(Box<ModEventUnmute>),
+    /// A `tools.ozone.moderation.defs#modEventMuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter(Box<ModEventMuteReporter>),
+    /// A `tools.ozone.moderation.defs#modEventUnmuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter(Box<ModEventUnmuteReporter>),
+    /// A `tools.ozone.moderation.defs#modEventEmail`.
     #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail(Box<ModEventEmail>),
+    /// A `tools.ozone.moderation.defs#modEventResolveAppeal`.
     #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal(Box<ModEventResolveAppeal>),
+    /// A `tools.ozone.moderation.defs#modEventDivert`.
     #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert(Box<ModEventDivert>),
+    /// A `tools.ozone.moderation.defs#modEventTag`.
     #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag(Box<ModEventTag>),
+    /// A `tools.ozone.moderation.defs#accountEvent`.
     #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent(Box<AccountEvent>),
+    /// A `tools.ozone.moderation.defs#identityEvent`.
     #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent(Box<IdentityEvent>),
+    /// A `tools.ozone.moderation.defs#recordEvent`.
     #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent(Box<RecordEvent>),
+    /// A `tools.ozone.moderation.defs#modEventPriorityScore`.
     #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore(Box<ModEventPriorityScore>),
+    /// A `tools.ozone.moderation.defs#ageAssuranceEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent(Box<AgeAssuranceEvent>),
+    /// A `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent(Box<AgeAssuranceOverrideEvent>),
+    /// A `tools.ozone.moderation.defs#ageAssurancePurgeEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
     AgeAssurancePurgeEvent(Box<AgeAssurancePurgeEvent>),
+    /// A `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`.
     #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent(Box<RevokeAccountCredentialsEvent>),
+    /// A `tools.ozone.moderation.defs#scheduleTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent(Box<ScheduleTakedownEvent>),
+    /// A `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent(Box<CancelScheduledTakedownEvent>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -81,15 +117,20 @@ pub enum ModEventViewEvent {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `ModEventView`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ModEventViewSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
+    /// A `chat.bsky.convo.defs#messageRef`.
     #[lex("chat.bsky.convo.defs#messageRef")]
     MessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
+    /// A `chat.bsky.convo.defs#convoRef`.
     #[lex("chat.bsky.convo.defs#convoRef")]
     ConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -97,19 +138,27 @@ pub enum ModEventViewSubject {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `tools.ozone.moderation.defs#modEventViewDetail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#modEventViewDetail")]
 #[non_exhaustive]
 pub struct ModEventViewDetail {
+    /// The property `id`.
     pub id: i64,
+    /// The property `event`.
     #[lex(check)]
     pub event: ModEventViewDetailEvent,
+    /// The property `subject`.
     #[lex(check)]
     pub subject: ModEventViewDetailSubject,
+    /// The property `subjectBlobs`.
     #[lex(check)]
     pub subject_blobs: Vec<BlobView>,
+    /// The property `createdBy`.
     pub created_by: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `modTool`.
     #[lex(check)]
     pub mod_tool: Option<ModTool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -117,57 +166,83 @@ pub struct ModEventViewDetail {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ModEventViewDetail`'s property `event`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ModEventViewDetailEvent {
+    /// A `tools.ozone.moderation.defs#modEventTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown(Box<ModEventTakedown>),
+    /// A `tools.ozone.moderation.defs#modEventReverseTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown(Box<ModEventReverseTakedown>),
+    /// A `tools.ozone.moderation.defs#modEventComment`.
     #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment(Box<ModEventComment>),
+    /// A `tools.ozone.moderation.defs#modEventReport`.
     #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport(Box<ModEventReport>),
+    /// A `tools.ozone.moderation.defs#modEventLabel`.
     #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel(Box<ModEventLabel>),
+    /// A `tools.ozone.moderation.defs#modEventAcknowledge`.
     #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge(Box<ModEventAcknowledge>),
+    /// A `tools.ozone.moderation.defs#modEventEscalate`.
     #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate(Box<ModEventEscalate>),
+    /// A `tools.ozone.moderation.defs#modEventMute`.
     #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute(Box<ModEventMute>),
+    /// A `tools.ozone.moderation.defs#modEventUnmute`.
     #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute(Box<ModEventUnmute>),
+    /// A `tools.ozone.moderation.defs#modEventMuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter(Box<ModEventMuteReporter>),
+    /// A `tools.ozone.moderation.defs#modEventUnmuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter(Box<ModEventUnmuteReporter>),
+    /// A `tools.ozone.moderation.defs#modEventEmail`.
     #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail(Box<ModEventEmail>),
+    /// A `tools.ozone.moderation.defs#modEventResolveAppeal`.
     #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal(Box<ModEventResolveAppeal>),
+    /// A `tools.ozone.moderation.defs#modEventDivert`.
     #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert(Box<ModEventDivert>),
+    /// A `tools.ozone.moderation.defs#modEventTag`.
     #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag(Box<ModEventTag>),
+    /// A `tools.ozone.moderation.defs#accountEvent`.
     #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent(Box<AccountEvent>),
+    /// A `tools.ozone.moderation.defs#identityEvent`.
     #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent(Box<IdentityEvent>),
+    /// A `tools.ozone.moderation.defs#recordEvent`.
     #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent(Box<RecordEvent>),
+    /// A `tools.ozone.moderation.defs#modEventPriorityScore`.
     #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore(Box<ModEventPriorityScore>),
+    /// A `tools.ozone.moderation.defs#ageAssuranceEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent(Box<AgeAssuranceEvent>),
+    /// A `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent(Box<AgeAssuranceOverrideEvent>),
+    /// A `tools.ozone.moderation.defs#ageAssurancePurgeEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
     AgeAssurancePurgeEvent(Box<AgeAssurancePurgeEvent>),
+    /// A `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`.
     #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent(Box<RevokeAccountCredentialsEvent>),
+    /// A `tools.ozone.moderation.defs#scheduleTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent(Box<ScheduleTakedownEvent>),
+    /// A `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent(Box<CancelScheduledTakedownEvent>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -175,17 +250,23 @@ pub enum ModEventViewDetailEvent {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `ModEventViewDetail`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ModEventViewDetailSubject {
+    /// A `tools.ozone.moderation.defs#repoView`.
     #[lex("tools.ozone.moderation.defs#repoView")]
     RepoView(Box<RepoView>),
+    /// A `tools.ozone.moderation.defs#repoViewNotFound`.
     #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<RepoViewNotFound>),
+    /// A `tools.ozone.moderation.defs#recordView`.
     #[lex("tools.ozone.moderation.defs#recordView")]
     RecordView(Box<RecordView>),
+    /// A `tools.ozone.moderation.defs#recordViewNotFound`.
     #[lex("tools.ozone.moderation.defs#recordViewNotFound")]
     RecordViewNotFound(Box<RecordViewNotFound>),
+    /// A `tools.ozone.moderation.defs#convoView`.
     #[lex("tools.ozone.moderation.defs#convoView")]
     ConvoView(Box<ConvoView>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -193,36 +274,51 @@ pub enum ModEventViewDetailSubject {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `tools.ozone.moderation.defs#subjectStatusView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#subjectStatusView")]
 #[non_exhaustive]
 pub struct SubjectStatusView {
+    /// The property `id`.
     pub id: i64,
+    /// The property `subject`.
     pub subject: SubjectStatusViewSubject,
+    /// The property `hosting`.
     pub hosting: Option<SubjectStatusViewHosting>,
+    /// The property `subjectBlobCids`.
     pub subject_blob_cids: Option<Vec<::atlex::rt::Cid>>,
+    /// The property `subjectRepoHandle`.
     pub subject_repo_handle: Option<String>,
     /// Timestamp referencing when the last update was made to the moderation status of the subject
     pub updated_at: ::atlex::rt::Datetime,
     /// Timestamp referencing the first moderation status impacting event was emitted on the subject
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `reviewState`.
     pub review_state: SubjectReviewState,
     /// Sticky comment on the subject.
     pub comment: Option<String>,
     /// Numeric value representing the level of priority. Higher score means higher priority.
     #[lex(check(minimum = 0, maximum = 100))]
     pub priority_score: Option<i64>,
+    /// The property `muteUntil`.
     pub mute_until: Option<::atlex::rt::Datetime>,
+    /// The property `muteReportingUntil`.
     pub mute_reporting_until: Option<::atlex::rt::Datetime>,
+    /// The property `lastReviewedBy`.
     pub last_reviewed_by: Option<::atlex::rt::Did>,
+    /// The property `lastReviewedAt`.
     pub last_reviewed_at: Option<::atlex::rt::Datetime>,
+    /// The property `lastReportedAt`.
     pub last_reported_at: Option<::atlex::rt::Datetime>,
     /// Timestamp referencing when the author of the subject appealed a moderation action
     pub last_appealed_at: Option<::atlex::rt::Datetime>,
+    /// The property `takendown`.
     pub takendown: Option<bool>,
     /// True indicates that the a previously taken moderator action was appealed against, by the author of the content. False indicates last appeal was resolved by moderators.
     pub appealed: Option<bool>,
+    /// The property `suspendUntil`.
     pub suspend_until: Option<::atlex::rt::Datetime>,
+    /// The property `tags`.
     pub tags: Option<Vec<String>>,
     /// Statistics related to the account subject
     pub account_stats: Option<AccountStats>,
@@ -239,15 +335,20 @@ pub struct SubjectStatusView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `SubjectStatusView`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum SubjectStatusViewSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
+    /// A `chat.bsky.convo.defs#messageRef`.
     #[lex("chat.bsky.convo.defs#messageRef")]
     MessageRef(Box<crate::chat::bsky::convo::defs::MessageRef>),
+    /// A `chat.bsky.convo.defs#convoRef`.
     #[lex("chat.bsky.convo.defs#convoRef")]
     ConvoRef(Box<crate::chat::bsky::convo::defs::ConvoRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -255,11 +356,14 @@ pub enum SubjectStatusViewSubject {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `SubjectStatusView`'s property `hosting`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum SubjectStatusViewHosting {
+    /// A `tools.ozone.moderation.defs#accountHosting`.
     #[lex("tools.ozone.moderation.defs#accountHosting")]
     AccountHosting(Box<AccountHosting>),
+    /// A `tools.ozone.moderation.defs#recordHosting`.
     #[lex("tools.ozone.moderation.defs#recordHosting")]
     RecordHosting(Box<RecordHosting>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -271,14 +375,19 @@ pub enum SubjectStatusViewHosting {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SubjectStatusViewAgeAssuranceState {
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `reset`.
     #[lex("reset")]
     Reset,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -290,8 +399,10 @@ pub enum SubjectStatusViewAgeAssuranceState {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SubjectStatusViewAgeAssuranceUpdatedBy {
+    /// The value `admin`.
     #[lex("admin")]
     Admin,
+    /// The value `user`.
     #[lex("user")]
     User,
     /// A value the lexicon does not list.
@@ -304,13 +415,19 @@ pub enum SubjectStatusViewAgeAssuranceUpdatedBy {
 #[lex(type = "tools.ozone.moderation.defs#subjectView")]
 #[non_exhaustive]
 pub struct SubjectView {
+    /// The property `type`.
     pub r#type: crate::com::atproto::moderation::defs::SubjectType,
+    /// The property `subject`.
     pub subject: String,
+    /// The property `status`.
     #[lex(check)]
     pub status: Option<SubjectStatusView>,
+    /// The property `repo`.
     #[lex(check)]
     pub repo: Option<RepoViewDetail>,
+    /// The property `profile`.
     pub profile: Option<SubjectViewProfile>,
+    /// The property `record`.
     #[lex(check)]
     pub record: Option<RecordViewDetail>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -318,6 +435,7 @@ pub struct SubjectView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `SubjectView`'s property `profile`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum SubjectViewProfile {
@@ -390,15 +508,20 @@ pub struct AccountStrike {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The values of `tools.ozone.moderation.defs#subjectReviewState`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum SubjectReviewState {
+    /// The value `tools.ozone.moderation.defs#reviewOpen`.
     #[lex("tools.ozone.moderation.defs#reviewOpen")]
     ReviewOpen,
+    /// The value `tools.ozone.moderation.defs#reviewEscalated`.
     #[lex("tools.ozone.moderation.defs#reviewEscalated")]
     ReviewEscalated,
+    /// The value `tools.ozone.moderation.defs#reviewClosed`.
     #[lex("tools.ozone.moderation.defs#reviewClosed")]
     ReviewClosed,
+    /// The value `tools.ozone.moderation.defs#reviewNone`.
     #[lex("tools.ozone.moderation.defs#reviewNone")]
     ReviewNone,
     /// A value the lexicon does not list.
@@ -423,6 +546,7 @@ pub const REVIEW_NONE: &str = "tools.ozone.moderation.defs#reviewNone";
 #[lex(type = "tools.ozone.moderation.defs#modEventTakedown")]
 #[non_exhaustive]
 pub struct ModEventTakedown {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Indicates how long the takedown should be in effect before automatically expiring.
     pub duration_in_hours: Option<i64>,
@@ -444,11 +568,14 @@ pub struct ModEventTakedown {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `ModEventTakedown`'s property `targetServices`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ModEventTakedownTargetServicesItem {
+    /// The value `appview`.
     #[lex("appview")]
     Appview,
+    /// The value `pds`.
     #[lex("pds")]
     Pds,
     /// A value the lexicon does not list.
@@ -492,6 +619,7 @@ pub struct ModEventResolveAppeal {
 #[lex(type = "tools.ozone.moderation.defs#modEventComment")]
 #[non_exhaustive]
 pub struct ModEventComment {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Make the comment persistent on the subject
     pub sticky: Option<bool>,
@@ -505,9 +633,11 @@ pub struct ModEventComment {
 #[lex(type = "tools.ozone.moderation.defs#modEventReport")]
 #[non_exhaustive]
 pub struct ModEventReport {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Set to true if the reporter was muted from reporting at the time of the event. These reports won't impact the reviewState of the subject.
     pub is_reporter_muted: Option<bool>,
+    /// The property `reportType`.
     pub report_type: crate::com::atproto::moderation::defs::ReasonType,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -519,8 +649,11 @@ pub struct ModEventReport {
 #[lex(type = "tools.ozone.moderation.defs#modEventLabel")]
 #[non_exhaustive]
 pub struct ModEventLabel {
+    /// The property `comment`.
     pub comment: Option<String>,
+    /// The property `createLabelVals`.
     pub create_label_vals: Vec<String>,
+    /// The property `negateLabelVals`.
     pub negate_label_vals: Vec<String>,
     /// Indicates how long the label will remain on the subject. Only applies on labels that are being added.
     pub duration_in_hours: Option<i64>,
@@ -534,7 +667,9 @@ pub struct ModEventLabel {
 #[lex(type = "tools.ozone.moderation.defs#modEventPriorityScore")]
 #[non_exhaustive]
 pub struct ModEventPriorityScore {
+    /// The property `comment`.
     pub comment: Option<String>,
+    /// The property `score`.
     #[lex(check(minimum = 0, maximum = 100))]
     pub score: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -553,6 +688,7 @@ pub struct AgeAssuranceEvent {
     pub attempt_id: String,
     /// The status of the Age Assurance process.
     pub status: AgeAssuranceEventStatus,
+    /// The property `access`.
     pub access: Option<crate::app::bsky::ageassurance::defs::Access>,
     /// The ISO 3166-1 alpha-2 country code provided when beginning the Age Assurance flow.
     pub country_code: Option<String>,
@@ -575,10 +711,13 @@ pub struct AgeAssuranceEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AgeAssuranceEventStatus {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
     /// A value the lexicon does not list.
@@ -593,6 +732,7 @@ pub enum AgeAssuranceEventStatus {
 pub struct AgeAssuranceOverrideEvent {
     /// The status to be set for the user decided by a moderator, overriding whatever value the user had previously. Use reset to default to original state.
     pub status: AgeAssuranceOverrideEventStatus,
+    /// The property `access`.
     pub access: Option<crate::app::bsky::ageassurance::defs::Access>,
     /// Comment describing the reason for the override.
     #[lex(check(min_length = 1))]
@@ -606,10 +746,13 @@ pub struct AgeAssuranceOverrideEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AgeAssuranceOverrideEventStatus {
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `reset`.
     #[lex("reset")]
     Reset,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -643,10 +786,12 @@ pub struct RevokeAccountCredentialsEvent {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#modEventAcknowledge`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#modEventAcknowledge")]
 #[non_exhaustive]
 pub struct ModEventAcknowledge {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// If true, all other reports on content authored by this account will be resolved (acknowledged).
     pub acknowledge_account_subjects: Option<bool>,
@@ -655,10 +800,12 @@ pub struct ModEventAcknowledge {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#modEventEscalate`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#modEventEscalate")]
 #[non_exhaustive]
 pub struct ModEventEscalate {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -670,6 +817,7 @@ pub struct ModEventEscalate {
 #[lex(type = "tools.ozone.moderation.defs#modEventMute")]
 #[non_exhaustive]
 pub struct ModEventMute {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Indicates how long the subject should remain muted.
     pub duration_in_hours: i64,
@@ -695,6 +843,7 @@ pub struct ModEventUnmute {
 #[lex(type = "tools.ozone.moderation.defs#modEventMuteReporter")]
 #[non_exhaustive]
 pub struct ModEventMuteReporter {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Indicates how long the account should remain muted. Falsy value here means a permanent mute.
     pub duration_in_hours: Option<i64>,
@@ -747,6 +896,7 @@ pub struct ModEventEmail {
 #[lex(type = "tools.ozone.moderation.defs#modEventDivert")]
 #[non_exhaustive]
 pub struct ModEventDivert {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -776,29 +926,39 @@ pub struct ModEventTag {
 #[lex(type = "tools.ozone.moderation.defs#accountEvent")]
 #[non_exhaustive]
 pub struct AccountEvent {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Indicates that the account has a repository which can be fetched from the host that emitted this event.
     pub active: bool,
+    /// The property `status`.
     pub status: Option<AccountEventStatus>,
+    /// The property `timestamp`.
     pub timestamp: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `AccountEvent`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AccountEventStatus {
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
+    /// The value `deleted`.
     #[lex("deleted")]
     Deleted,
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `tombstoned`.
     #[lex("tombstoned")]
     Tombstoned,
     /// A value the lexicon does not list.
@@ -811,10 +971,15 @@ pub enum AccountEventStatus {
 #[lex(type = "tools.ozone.moderation.defs#identityEvent")]
 #[non_exhaustive]
 pub struct IdentityEvent {
+    /// The property `comment`.
     pub comment: Option<String>,
+    /// The property `handle`.
     pub handle: Option<::atlex::rt::Handle>,
+    /// The property `pdsHost`.
     pub pds_host: Option<::atlex::rt::Uri>,
+    /// The property `tombstone`.
     pub tombstone: Option<bool>,
+    /// The property `timestamp`.
     pub timestamp: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -826,22 +991,30 @@ pub struct IdentityEvent {
 #[lex(type = "tools.ozone.moderation.defs#recordEvent")]
 #[non_exhaustive]
 pub struct RecordEvent {
+    /// The property `comment`.
     pub comment: Option<String>,
+    /// The property `op`.
     pub op: RecordEventOp,
+    /// The property `cid`.
     pub cid: Option<::atlex::rt::Cid>,
+    /// The property `timestamp`.
     pub timestamp: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `RecordEvent`'s property `op`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum RecordEventOp {
+    /// The value `create`.
     #[lex("create")]
     Create,
+    /// The value `update`.
     #[lex("update")]
     Update,
+    /// The value `delete`.
     #[lex("delete")]
     Delete,
     /// A value the lexicon does not list.
@@ -854,9 +1027,13 @@ pub enum RecordEventOp {
 #[lex(type = "tools.ozone.moderation.defs#scheduleTakedownEvent")]
 #[non_exhaustive]
 pub struct ScheduleTakedownEvent {
+    /// The property `comment`.
     pub comment: Option<String>,
+    /// The property `executeAt`.
     pub execute_at: Option<::atlex::rt::Datetime>,
+    /// The property `executeAfter`.
     pub execute_after: Option<::atlex::rt::Datetime>,
+    /// The property `executeUntil`.
     pub execute_until: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -868,28 +1045,41 @@ pub struct ScheduleTakedownEvent {
 #[lex(type = "tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
 #[non_exhaustive]
 pub struct CancelScheduledTakedownEvent {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#repoView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#repoView")]
 #[non_exhaustive]
 pub struct RepoView {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `relatedRecords`.
     #[lex(check(items(object)))]
     pub related_records: Vec<::atlex::rt::Unknown>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `moderation`.
     #[lex(check)]
     pub moderation: Moderation,
+    /// The property `invitedBy`.
     pub invited_by: Option<crate::com::atproto::server::defs::InviteCode>,
+    /// The property `invitesDisabled`.
     pub invites_disabled: Option<bool>,
+    /// The property `inviteNote`.
     pub invite_note: Option<String>,
+    /// The property `deactivatedAt`.
     pub deactivated_at: Option<::atlex::rt::Datetime>,
+    /// The property `threatSignatures`.
     pub threat_signatures: Option<
         Vec<crate::com::atproto::admin::defs::ThreatSignature>,
     >,
@@ -898,26 +1088,41 @@ pub struct RepoView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#repoViewDetail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#repoViewDetail")]
 #[non_exhaustive]
 pub struct RepoViewDetail {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `handle`.
     pub handle: ::atlex::rt::Handle,
+    /// The property `email`.
     pub email: Option<String>,
+    /// The property `relatedRecords`.
     #[lex(check(items(object)))]
     pub related_records: Vec<::atlex::rt::Unknown>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `moderation`.
     #[lex(check)]
     pub moderation: ModerationDetail,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `invitedBy`.
     pub invited_by: Option<crate::com::atproto::server::defs::InviteCode>,
+    /// The property `invites`.
     pub invites: Option<Vec<crate::com::atproto::server::defs::InviteCode>>,
+    /// The property `invitesDisabled`.
     pub invites_disabled: Option<bool>,
+    /// The property `inviteNote`.
     pub invite_note: Option<String>,
+    /// The property `emailConfirmedAt`.
     pub email_confirmed_at: Option<::atlex::rt::Datetime>,
+    /// The property `deactivatedAt`.
     pub deactivated_at: Option<::atlex::rt::Datetime>,
+    /// The property `threatSignatures`.
     pub threat_signatures: Option<
         Vec<crate::com::atproto::admin::defs::ThreatSignature>,
     >,
@@ -926,28 +1131,38 @@ pub struct RepoViewDetail {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#repoViewNotFound`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#repoViewNotFound")]
 #[non_exhaustive]
 pub struct RepoViewNotFound {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#recordView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#recordView")]
 #[non_exhaustive]
 pub struct RecordView {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// The property `blobCids`.
     pub blob_cids: Vec<::atlex::rt::Cid>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `moderation`.
     #[lex(check)]
     pub moderation: Moderation,
+    /// The property `repo`.
     #[lex(check)]
     pub repo: RepoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -955,21 +1170,30 @@ pub struct RecordView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#recordViewDetail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#recordViewDetail")]
 #[non_exhaustive]
 pub struct RecordViewDetail {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// The property `blobs`.
     #[lex(check)]
     pub blobs: Vec<BlobView>,
+    /// The property `labels`.
     #[lex(check)]
     pub labels: Option<Vec<crate::com::atproto::label::defs::Label>>,
+    /// The property `indexedAt`.
     pub indexed_at: ::atlex::rt::Datetime,
+    /// The property `moderation`.
     #[lex(check)]
     pub moderation: ModerationDetail,
+    /// The property `repo`.
     #[lex(check)]
     pub repo: RepoView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -977,31 +1201,38 @@ pub struct RecordViewDetail {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#recordViewNotFound`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#recordViewNotFound")]
 #[non_exhaustive]
 pub struct RecordViewNotFound {
+    /// The property `uri`.
     pub uri: ::atlex::rt::AtUri,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#convoView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#convoView")]
 #[non_exhaustive]
 pub struct ConvoView {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `convoId`.
     pub convo_id: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#moderation`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#moderation")]
 #[non_exhaustive]
 pub struct Moderation {
+    /// The property `subjectStatus`.
     #[lex(check)]
     pub subject_status: Option<SubjectStatusView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -1009,10 +1240,12 @@ pub struct Moderation {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#moderationDetail`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#moderationDetail")]
 #[non_exhaustive]
 pub struct ModerationDetail {
+    /// The property `subjectStatus`.
     #[lex(check)]
     pub subject_status: Option<SubjectStatusView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -1020,15 +1253,22 @@ pub struct ModerationDetail {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#blobView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#blobView")]
 #[non_exhaustive]
 pub struct BlobView {
+    /// The property `cid`.
     pub cid: ::atlex::rt::Cid,
+    /// The property `mimeType`.
     pub mime_type: String,
+    /// The property `size`.
     pub size: i64,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `details`.
     pub details: Option<BlobViewDetails>,
+    /// The property `moderation`.
     #[lex(check)]
     pub moderation: Option<Moderation>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -1036,11 +1276,14 @@ pub struct BlobView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `BlobView`'s property `details`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum BlobViewDetails {
+    /// A `tools.ozone.moderation.defs#imageDetails`.
     #[lex("tools.ozone.moderation.defs#imageDetails")]
     ImageDetails(Box<ImageDetails>),
+    /// A `tools.ozone.moderation.defs#videoDetails`.
     #[lex("tools.ozone.moderation.defs#videoDetails")]
     VideoDetails(Box<VideoDetails>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -1048,55 +1291,75 @@ pub enum BlobViewDetails {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The definition `tools.ozone.moderation.defs#imageDetails`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#imageDetails")]
 #[non_exhaustive]
 pub struct ImageDetails {
+    /// The property `width`.
     pub width: i64,
+    /// The property `height`.
     pub height: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#videoDetails`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#videoDetails")]
 #[non_exhaustive]
 pub struct VideoDetails {
+    /// The property `width`.
     pub width: i64,
+    /// The property `height`.
     pub height: i64,
+    /// The property `length`.
     pub length: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.defs#accountHosting`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#accountHosting")]
 #[non_exhaustive]
 pub struct AccountHosting {
+    /// The property `status`.
     pub status: AccountHostingStatus,
+    /// The property `updatedAt`.
     pub updated_at: Option<::atlex::rt::Datetime>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `deletedAt`.
     pub deleted_at: Option<::atlex::rt::Datetime>,
+    /// The property `deactivatedAt`.
     pub deactivated_at: Option<::atlex::rt::Datetime>,
+    /// The property `reactivatedAt`.
     pub reactivated_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `AccountHosting`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AccountHostingStatus {
+    /// The value `takendown`.
     #[lex("takendown")]
     Takendown,
+    /// The value `suspended`.
     #[lex("suspended")]
     Suspended,
+    /// The value `deleted`.
     #[lex("deleted")]
     Deleted,
+    /// The value `deactivated`.
     #[lex("deactivated")]
     Deactivated,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
@@ -1104,24 +1367,32 @@ pub enum AccountHostingStatus {
     Other(String),
 }
 
+/// The definition `tools.ozone.moderation.defs#recordHosting`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#recordHosting")]
 #[non_exhaustive]
 pub struct RecordHosting {
+    /// The property `status`.
     pub status: RecordHostingStatus,
+    /// The property `updatedAt`.
     pub updated_at: Option<::atlex::rt::Datetime>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `deletedAt`.
     pub deleted_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `RecordHosting`'s property `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum RecordHostingStatus {
+    /// The value `deleted`.
     #[lex("deleted")]
     Deleted,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
     /// A value the lexicon does not list.
@@ -1129,10 +1400,12 @@ pub enum RecordHostingStatus {
     Other(String),
 }
 
+/// The definition `tools.ozone.moderation.defs#reporterStats`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.defs#reporterStats")]
 #[non_exhaustive]
 pub struct ReporterStats {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// The total number of reports made by the user on accounts.
     pub account_report_count: i64,
@@ -1224,6 +1497,7 @@ pub struct ScheduledActionView {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ScheduledActionViewAction {
+    /// The value `takedown`.
     #[lex("takedown")]
     Takedown,
     /// A value the lexicon does not list.
@@ -1235,12 +1509,16 @@ pub enum ScheduledActionViewAction {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ScheduledActionViewStatus {
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `executed`.
     #[lex("executed")]
     Executed,
+    /// The value `cancelled`.
     #[lex("cancelled")]
     Cancelled,
+    /// The value `failed`.
     #[lex("failed")]
     Failed,
     /// A value the lexicon does not list.

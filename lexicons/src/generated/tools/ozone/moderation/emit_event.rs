@@ -14,14 +14,20 @@ pub const NSID: &str = "tools.ozone.moderation.emitEvent";
 )]
 pub struct EmitEvent;
 
+/// The input of `tools.ozone.moderation.emitEvent`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `event`.
     #[lex(check)]
     pub event: InputEvent,
+    /// The property `subject`.
     pub subject: InputSubject,
+    /// The property `subjectBlobCids`.
     pub subject_blob_cids: Option<Vec<::atlex::rt::Cid>>,
+    /// The property `createdBy`.
     pub created_by: ::atlex::rt::Did,
+    /// The property `modTool`.
     #[lex(check)]
     pub mod_tool: Option<crate::tools::ozone::moderation::defs::ModTool>,
     /// An optional external ID for the event, used to deduplicate events from external systems. Fails when an event of same type with the same external ID exists for the same subject.
@@ -33,75 +39,101 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `event`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputEvent {
+    /// A `tools.ozone.moderation.defs#modEventTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown(Box<crate::tools::ozone::moderation::defs::ModEventTakedown>),
+    /// A `tools.ozone.moderation.defs#modEventAcknowledge`.
     #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge(Box<crate::tools::ozone::moderation::defs::ModEventAcknowledge>),
+    /// A `tools.ozone.moderation.defs#modEventEscalate`.
     #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate(Box<crate::tools::ozone::moderation::defs::ModEventEscalate>),
+    /// A `tools.ozone.moderation.defs#modEventComment`.
     #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment(Box<crate::tools::ozone::moderation::defs::ModEventComment>),
+    /// A `tools.ozone.moderation.defs#modEventLabel`.
     #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel(Box<crate::tools::ozone::moderation::defs::ModEventLabel>),
+    /// A `tools.ozone.moderation.defs#modEventReport`.
     #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport(Box<crate::tools::ozone::moderation::defs::ModEventReport>),
+    /// A `tools.ozone.moderation.defs#modEventMute`.
     #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute(Box<crate::tools::ozone::moderation::defs::ModEventMute>),
+    /// A `tools.ozone.moderation.defs#modEventUnmute`.
     #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute(Box<crate::tools::ozone::moderation::defs::ModEventUnmute>),
+    /// A `tools.ozone.moderation.defs#modEventMuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter(
         Box<crate::tools::ozone::moderation::defs::ModEventMuteReporter>,
     ),
+    /// A `tools.ozone.moderation.defs#modEventUnmuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter(
         Box<crate::tools::ozone::moderation::defs::ModEventUnmuteReporter>,
     ),
+    /// A `tools.ozone.moderation.defs#modEventReverseTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown(
         Box<crate::tools::ozone::moderation::defs::ModEventReverseTakedown>,
     ),
+    /// A `tools.ozone.moderation.defs#modEventResolveAppeal`.
     #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal(
         Box<crate::tools::ozone::moderation::defs::ModEventResolveAppeal>,
     ),
+    /// A `tools.ozone.moderation.defs#modEventEmail`.
     #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail(Box<crate::tools::ozone::moderation::defs::ModEventEmail>),
+    /// A `tools.ozone.moderation.defs#modEventDivert`.
     #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert(Box<crate::tools::ozone::moderation::defs::ModEventDivert>),
+    /// A `tools.ozone.moderation.defs#modEventTag`.
     #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag(Box<crate::tools::ozone::moderation::defs::ModEventTag>),
+    /// A `tools.ozone.moderation.defs#accountEvent`.
     #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent(Box<crate::tools::ozone::moderation::defs::AccountEvent>),
+    /// A `tools.ozone.moderation.defs#identityEvent`.
     #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent(Box<crate::tools::ozone::moderation::defs::IdentityEvent>),
+    /// A `tools.ozone.moderation.defs#recordEvent`.
     #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent(Box<crate::tools::ozone::moderation::defs::RecordEvent>),
+    /// A `tools.ozone.moderation.defs#modEventPriorityScore`.
     #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore(
         Box<crate::tools::ozone::moderation::defs::ModEventPriorityScore>,
     ),
+    /// A `tools.ozone.moderation.defs#ageAssuranceEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent(Box<crate::tools::ozone::moderation::defs::AgeAssuranceEvent>),
+    /// A `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent(
         Box<crate::tools::ozone::moderation::defs::AgeAssuranceOverrideEvent>,
     ),
+    /// A `tools.ozone.moderation.defs#ageAssurancePurgeEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssurancePurgeEvent")]
     AgeAssurancePurgeEvent(
         Box<crate::tools::ozone::moderation::defs::AgeAssurancePurgeEvent>,
     ),
+    /// A `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`.
     #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent(
         Box<crate::tools::ozone::moderation::defs::RevokeAccountCredentialsEvent>,
     ),
+    /// A `tools.ozone.moderation.defs#scheduleTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent(
         Box<crate::tools::ozone::moderation::defs::ScheduleTakedownEvent>,
     ),
+    /// A `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent(
         Box<crate::tools::ozone::moderation::defs::CancelScheduledTakedownEvent>,
@@ -111,11 +143,14 @@ pub enum InputEvent {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `Input`'s property `subject`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputSubject {
+    /// A `com.atproto.admin.defs#repoRef`.
     #[lex("com.atproto.admin.defs#repoRef")]
     RepoRef(Box<crate::com::atproto::admin::defs::RepoRef>),
+    /// A `com.atproto.repo.strongRef`.
     #[lex("com.atproto.repo.strongRef")]
     StrongRef(Box<crate::com::atproto::repo::strong_ref::StrongRef>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -123,15 +158,23 @@ pub enum InputSubject {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The output of `tools.ozone.moderation.emitEvent`.
 pub type Output = crate::tools::ozone::moderation::defs::ModEventView;
 
 /// The errors `tools.ozone.moderation.emitEvent` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    SubjectHasAction { message: Option<String> },
+    /// The error `SubjectHasAction`.
+    SubjectHasAction {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An event with the same external ID already exists for the subject.
-    DuplicateExternalId { message: Option<String> },
+    DuplicateExternalId {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

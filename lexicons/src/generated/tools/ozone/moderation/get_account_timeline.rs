@@ -14,15 +14,19 @@ pub const NSID: &str = "tools.ozone.moderation.getAccountTimeline";
 )]
 pub struct GetAccountTimeline;
 
+/// The parameters of `tools.ozone.moderation.getAccountTimeline`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `did`.
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `tools.ozone.moderation.getAccountTimeline`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `timeline`.
     pub timeline: Vec<TimelineItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -33,42 +37,57 @@ pub struct Output {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RepoNotFound { message: Option<String> },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),
 }
 
+/// The definition `tools.ozone.moderation.getAccountTimeline#timelineItem`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.getAccountTimeline#timelineItem")]
 #[non_exhaustive]
 pub struct TimelineItem {
+    /// The property `day`.
     pub day: String,
+    /// The property `summary`.
     pub summary: Vec<TimelineItemSummary>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.getAccountTimeline#timelineItemSummary`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.getAccountTimeline#timelineItemSummary")]
 #[non_exhaustive]
 pub struct TimelineItemSummary {
+    /// The property `eventSubjectType`.
     pub event_subject_type: TimelineItemSummaryEventSubjectType,
+    /// The property `eventType`.
     pub event_type: TimelineItemSummaryEventType,
+    /// The property `count`.
     pub count: i64,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `TimelineItemSummary`'s property `eventSubjectType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum TimelineItemSummaryEventSubjectType {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `chat`.
     #[lex("chat")]
     Chat,
     /// A value the lexicon does not list.
@@ -76,69 +95,101 @@ pub enum TimelineItemSummaryEventSubjectType {
     Other(String),
 }
 
+/// The value of `TimelineItemSummary`'s property `eventType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum TimelineItemSummaryEventType {
+    /// The value `tools.ozone.moderation.defs#modEventTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventTakedown")]
     ModEventTakedown,
+    /// The value `tools.ozone.moderation.defs#modEventReverseTakedown`.
     #[lex("tools.ozone.moderation.defs#modEventReverseTakedown")]
     ModEventReverseTakedown,
+    /// The value `tools.ozone.moderation.defs#modEventComment`.
     #[lex("tools.ozone.moderation.defs#modEventComment")]
     ModEventComment,
+    /// The value `tools.ozone.moderation.defs#modEventReport`.
     #[lex("tools.ozone.moderation.defs#modEventReport")]
     ModEventReport,
+    /// The value `tools.ozone.moderation.defs#modEventLabel`.
     #[lex("tools.ozone.moderation.defs#modEventLabel")]
     ModEventLabel,
+    /// The value `tools.ozone.moderation.defs#modEventAcknowledge`.
     #[lex("tools.ozone.moderation.defs#modEventAcknowledge")]
     ModEventAcknowledge,
+    /// The value `tools.ozone.moderation.defs#modEventEscalate`.
     #[lex("tools.ozone.moderation.defs#modEventEscalate")]
     ModEventEscalate,
+    /// The value `tools.ozone.moderation.defs#modEventMute`.
     #[lex("tools.ozone.moderation.defs#modEventMute")]
     ModEventMute,
+    /// The value `tools.ozone.moderation.defs#modEventUnmute`.
     #[lex("tools.ozone.moderation.defs#modEventUnmute")]
     ModEventUnmute,
+    /// The value `tools.ozone.moderation.defs#modEventMuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventMuteReporter")]
     ModEventMuteReporter,
+    /// The value `tools.ozone.moderation.defs#modEventUnmuteReporter`.
     #[lex("tools.ozone.moderation.defs#modEventUnmuteReporter")]
     ModEventUnmuteReporter,
+    /// The value `tools.ozone.moderation.defs#modEventEmail`.
     #[lex("tools.ozone.moderation.defs#modEventEmail")]
     ModEventEmail,
+    /// The value `tools.ozone.moderation.defs#modEventResolveAppeal`.
     #[lex("tools.ozone.moderation.defs#modEventResolveAppeal")]
     ModEventResolveAppeal,
+    /// The value `tools.ozone.moderation.defs#modEventDivert`.
     #[lex("tools.ozone.moderation.defs#modEventDivert")]
     ModEventDivert,
+    /// The value `tools.ozone.moderation.defs#modEventTag`.
     #[lex("tools.ozone.moderation.defs#modEventTag")]
     ModEventTag,
+    /// The value `tools.ozone.moderation.defs#accountEvent`.
     #[lex("tools.ozone.moderation.defs#accountEvent")]
     AccountEvent,
+    /// The value `tools.ozone.moderation.defs#identityEvent`.
     #[lex("tools.ozone.moderation.defs#identityEvent")]
     IdentityEvent,
+    /// The value `tools.ozone.moderation.defs#recordEvent`.
     #[lex("tools.ozone.moderation.defs#recordEvent")]
     RecordEvent,
+    /// The value `tools.ozone.moderation.defs#modEventPriorityScore`.
     #[lex("tools.ozone.moderation.defs#modEventPriorityScore")]
     ModEventPriorityScore,
+    /// The value `tools.ozone.moderation.defs#revokeAccountCredentialsEvent`.
     #[lex("tools.ozone.moderation.defs#revokeAccountCredentialsEvent")]
     RevokeAccountCredentialsEvent,
+    /// The value `tools.ozone.moderation.defs#ageAssuranceEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceEvent")]
     AgeAssuranceEvent,
+    /// The value `tools.ozone.moderation.defs#ageAssuranceOverrideEvent`.
     #[lex("tools.ozone.moderation.defs#ageAssuranceOverrideEvent")]
     AgeAssuranceOverrideEvent,
+    /// The value `tools.ozone.moderation.defs#timelineEventPlcCreate`.
     #[lex("tools.ozone.moderation.defs#timelineEventPlcCreate")]
     TimelineEventPlcCreate,
+    /// The value `tools.ozone.moderation.defs#timelineEventPlcOperation`.
     #[lex("tools.ozone.moderation.defs#timelineEventPlcOperation")]
     TimelineEventPlcOperation,
+    /// The value `tools.ozone.moderation.defs#timelineEventPlcTombstone`.
     #[lex("tools.ozone.moderation.defs#timelineEventPlcTombstone")]
     TimelineEventPlcTombstone,
+    /// The value `tools.ozone.hosting.getAccountHistory#accountCreated`.
     #[lex("tools.ozone.hosting.getAccountHistory#accountCreated")]
     AccountCreated,
+    /// The value `tools.ozone.hosting.getAccountHistory#emailConfirmed`.
     #[lex("tools.ozone.hosting.getAccountHistory#emailConfirmed")]
     EmailConfirmed,
+    /// The value `tools.ozone.hosting.getAccountHistory#passwordUpdated`.
     #[lex("tools.ozone.hosting.getAccountHistory#passwordUpdated")]
     PasswordUpdated,
+    /// The value `tools.ozone.hosting.getAccountHistory#handleUpdated`.
     #[lex("tools.ozone.hosting.getAccountHistory#handleUpdated")]
     HandleUpdated,
+    /// The value `tools.ozone.moderation.defs#scheduleTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#scheduleTakedownEvent")]
     ScheduleTakedownEvent,
+    /// The value `tools.ozone.moderation.defs#cancelScheduledTakedownEvent`.
     #[lex("tools.ozone.moderation.defs#cancelScheduledTakedownEvent")]
     CancelScheduledTakedownEvent,
     /// A value the lexicon does not list.

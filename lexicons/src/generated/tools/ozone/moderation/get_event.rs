@@ -10,12 +10,15 @@ pub const NSID: &str = "tools.ozone.moderation.getEvent";
 #[lex(query = "tools.ozone.moderation.getEvent", params, output = "application/json")]
 pub struct GetEvent;
 
+/// The parameters of `tools.ozone.moderation.getEvent`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `id`.
     pub id: i64,
 }
 
+/// The output of `tools.ozone.moderation.getEvent`.
 pub type Output = crate::tools::ozone::moderation::defs::ModEventViewDetail;
 
 /// `tools.ozone.moderation.getEvent` declares no errors: any error name a server sends is undeclared.

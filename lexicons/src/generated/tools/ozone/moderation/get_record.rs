@@ -10,20 +10,28 @@ pub const NSID: &str = "tools.ozone.moderation.getRecord";
 #[lex(query = "tools.ozone.moderation.getRecord", params, output = "application/json")]
 pub struct GetRecord;
 
+/// The parameters of `tools.ozone.moderation.getRecord`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `uri`.
     pub uri: ::atlex::rt::AtUri,
+    /// The parameter `cid`.
     pub cid: Option<::atlex::rt::Cid>,
 }
 
+/// The output of `tools.ozone.moderation.getRecord`.
 pub type Output = crate::tools::ozone::moderation::defs::RecordViewDetail;
 
 /// The errors `tools.ozone.moderation.getRecord` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RecordNotFound { message: Option<String> },
+    /// The error `RecordNotFound`.
+    RecordNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,16 +10,20 @@ pub const NSID: &str = "tools.ozone.moderation.getRecords";
 #[lex(query = "tools.ozone.moderation.getRecords", params, output = "application/json")]
 pub struct GetRecords;
 
+/// The parameters of `tools.ozone.moderation.getRecords`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `uris`.
     #[lex(check(max_length = 100))]
     pub uris: Vec<::atlex::rt::AtUri>,
 }
 
+/// The output of `tools.ozone.moderation.getRecords`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `records`.
     #[lex(check)]
     pub records: Vec<OutputRecordsItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -27,11 +31,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `records`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputRecordsItem {
+    /// A `tools.ozone.moderation.defs#recordViewDetail`.
     #[lex("tools.ozone.moderation.defs#recordViewDetail")]
     RecordViewDetail(Box<crate::tools::ozone::moderation::defs::RecordViewDetail>),
+    /// A `tools.ozone.moderation.defs#recordViewNotFound`.
     #[lex("tools.ozone.moderation.defs#recordViewNotFound")]
     RecordViewNotFound(Box<crate::tools::ozone::moderation::defs::RecordViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

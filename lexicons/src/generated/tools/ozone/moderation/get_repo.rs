@@ -10,19 +10,26 @@ pub const NSID: &str = "tools.ozone.moderation.getRepo";
 #[lex(query = "tools.ozone.moderation.getRepo", params, output = "application/json")]
 pub struct GetRepo;
 
+/// The parameters of `tools.ozone.moderation.getRepo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `did`.
     pub did: ::atlex::rt::Did,
 }
 
+/// The output of `tools.ozone.moderation.getRepo`.
 pub type Output = crate::tools::ozone::moderation::defs::RepoViewDetail;
 
 /// The errors `tools.ozone.moderation.getRepo` declares, and any other error name a server sends.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::EndpointError)]
 #[non_exhaustive]
 pub enum Error {
-    RepoNotFound { message: Option<String> },
+    /// The error `RepoNotFound`.
+    RepoNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,16 +14,20 @@ pub const NSID: &str = "tools.ozone.moderation.getReporterStats";
 )]
 pub struct GetReporterStats;
 
+/// The parameters of `tools.ozone.moderation.getReporterStats`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `dids`.
     #[lex(check(max_length = 100))]
     pub dids: Vec<::atlex::rt::Did>,
 }
 
+/// The output of `tools.ozone.moderation.getReporterStats`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `stats`.
     pub stats: Vec<crate::tools::ozone::moderation::defs::ReporterStats>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

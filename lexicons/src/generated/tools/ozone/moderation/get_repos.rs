@@ -10,16 +10,20 @@ pub const NSID: &str = "tools.ozone.moderation.getRepos";
 #[lex(query = "tools.ozone.moderation.getRepos", params, output = "application/json")]
 pub struct GetRepos;
 
+/// The parameters of `tools.ozone.moderation.getRepos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `dids`.
     #[lex(check(max_length = 100))]
     pub dids: Vec<::atlex::rt::Did>,
 }
 
+/// The output of `tools.ozone.moderation.getRepos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `repos`.
     #[lex(check)]
     pub repos: Vec<OutputReposItem>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -27,11 +31,14 @@ pub struct Output {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Output`'s property `repos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum OutputReposItem {
+    /// A `tools.ozone.moderation.defs#repoViewDetail`.
     #[lex("tools.ozone.moderation.defs#repoViewDetail")]
     RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
+    /// A `tools.ozone.moderation.defs#repoViewNotFound`.
     #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -10,16 +10,20 @@ pub const NSID: &str = "tools.ozone.moderation.getSubjects";
 #[lex(query = "tools.ozone.moderation.getSubjects", params, output = "application/json")]
 pub struct GetSubjects;
 
+/// The parameters of `tools.ozone.moderation.getSubjects`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `subjects`.
     #[lex(check(min_length = 1, max_length = 100))]
     pub subjects: Vec<String>,
 }
 
+/// The output of `tools.ozone.moderation.getSubjects`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `subjects`.
     #[lex(check)]
     pub subjects: Vec<crate::tools::ozone::moderation::defs::SubjectView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

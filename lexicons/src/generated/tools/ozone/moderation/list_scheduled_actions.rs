@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.moderation.listScheduledActions";
 )]
 pub struct ListScheduledActions;
 
+/// The input of `tools.ozone.moderation.listScheduledActions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -37,15 +38,20 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Input`'s property `statuses`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputStatusesItem {
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `executed`.
     #[lex("executed")]
     Executed,
+    /// The value `cancelled`.
     #[lex("cancelled")]
     Cancelled,
+    /// The value `failed`.
     #[lex("failed")]
     Failed,
     /// A value the lexicon does not list.
@@ -53,9 +59,11 @@ pub enum InputStatusesItem {
     Other(String),
 }
 
+/// The output of `tools.ozone.moderation.listScheduledActions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `actions`.
     #[lex(check)]
     pub actions: Vec<crate::tools::ozone::moderation::defs::ScheduledActionView>,
     /// Cursor for next page of results

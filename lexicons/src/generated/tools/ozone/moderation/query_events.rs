@@ -28,11 +28,13 @@ impl ::atlex::rt::PaginatedItems for QueryEvents {
     }
 }
 
+/// The parameters of `tools.ozone.moderation.queryEvents`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// The types of events (fully qualified string in the format of tools.ozone.moderation.defs#modEvent&lt;name&gt;) to filter by. If not specified, all events are returned.
     pub types: Option<Vec<String>>,
+    /// The parameter `createdBy`.
     pub created_by: Option<::atlex::rt::Did>,
     /// Sort direction for the events. Defaults to descending order of created at timestamp.
     #[lex(default = ParamsSortDirection::Desc)]
@@ -41,6 +43,7 @@ pub struct Params {
     pub created_after: Option<::atlex::rt::Datetime>,
     /// Retrieve events created before a given timestamp
     pub created_before: Option<::atlex::rt::Datetime>,
+    /// The parameter `subject`.
     pub subject: Option<::atlex::rt::Uri>,
     /// If specified, only events where the subject belongs to the given collections will be returned. When subjectType is set to 'account', this will be ignored.
     #[lex(check(max_length = 20))]
@@ -50,6 +53,7 @@ pub struct Params {
     /// If true, events on all record types (posts, lists, profile etc.) or records from given 'collections' param, owned by the did are returned.
     #[lex(default = false)]
     pub include_all_user_records: Option<bool>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// If true, only events with comments are returned
@@ -64,7 +68,9 @@ pub struct Params {
     pub added_tags: Option<Vec<String>>,
     /// If specified, only events where all of these tags were removed are returned
     pub removed_tags: Option<Vec<String>>,
+    /// The parameter `reportTypes`.
     pub report_types: Option<Vec<String>>,
+    /// The parameter `policies`.
     pub policies: Option<Vec<String>>,
     /// If specified, only events where the modTool name matches any of the given values are returned
     pub mod_tool: Option<Vec<String>>,
@@ -74,14 +80,17 @@ pub struct Params {
     pub age_assurance_state: Option<ParamsAgeAssuranceState>,
     /// If specified, only events where strikeCount value is set are returned.
     pub with_strike: Option<bool>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
 /// Sort direction for the events. Defaults to descending order of created at timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
 }
@@ -90,10 +99,13 @@ pub enum ParamsSortDirection {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSubjectType {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `conversation`.
     #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
@@ -105,14 +117,19 @@ pub enum ParamsSubjectType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsAgeAssuranceState {
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `reset`.
     #[lex("reset")]
     Reset,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -120,10 +137,13 @@ pub enum ParamsAgeAssuranceState {
     Other(String),
 }
 
+/// The output of `tools.ozone.moderation.queryEvents`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `events`.
     #[lex(check)]
     pub events: Vec<crate::tools::ozone::moderation::defs::ModEventView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -32,6 +32,7 @@ impl ::atlex::rt::PaginatedItems for QueryStatuses {
     }
 }
 
+/// The parameters of `tools.ozone.moderation.queryStatuses`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -71,22 +72,29 @@ pub struct Params {
     pub only_muted: Option<bool>,
     /// Specify when fetching subjects in a certain state
     pub review_state: Option<ParamsReviewState>,
+    /// The parameter `ignoreSubjects`.
     pub ignore_subjects: Option<Vec<::atlex::rt::Uri>>,
     /// Get all subject statuses that were reviewed by a specific moderator
     pub last_reviewed_by: Option<::atlex::rt::Did>,
+    /// The parameter `sortField`.
     #[lex(default = ParamsSortField::LastReportedAt)]
     pub sort_field: Option<ParamsSortField>,
+    /// The parameter `sortDirection`.
     #[lex(default = ParamsSortDirection::Desc)]
     pub sort_direction: Option<ParamsSortDirection>,
     /// Get subjects that were taken down
     pub takendown: Option<bool>,
     /// Get subjects in unresolved appealed status
     pub appealed: Option<bool>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `tags`.
     #[lex(check(max_length = 25))]
     pub tags: Option<Vec<String>>,
+    /// The parameter `excludeTags`.
     pub exclude_tags: Option<Vec<String>>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
     /// If specified, subjects belonging to the given collections will be returned. When subjectType is set to 'account', this will be ignored.
     #[lex(check(max_length = 20))]
@@ -113,12 +121,16 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsReviewState {
+    /// The value `tools.ozone.moderation.defs#reviewOpen`.
     #[lex("tools.ozone.moderation.defs#reviewOpen")]
     ReviewOpen,
+    /// The value `tools.ozone.moderation.defs#reviewClosed`.
     #[lex("tools.ozone.moderation.defs#reviewClosed")]
     ReviewClosed,
+    /// The value `tools.ozone.moderation.defs#reviewEscalated`.
     #[lex("tools.ozone.moderation.defs#reviewEscalated")]
     ReviewEscalated,
+    /// The value `tools.ozone.moderation.defs#reviewNone`.
     #[lex("tools.ozone.moderation.defs#reviewNone")]
     ReviewNone,
     /// A value the lexicon does not list.
@@ -126,24 +138,33 @@ pub enum ParamsReviewState {
     Other(String),
 }
 
+/// The value of `Params`'s property `sortField`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortField {
+    /// The value `lastReviewedAt`.
     #[lex("lastReviewedAt")]
     LastReviewedAt,
+    /// The value `lastReportedAt`.
     #[lex("lastReportedAt")]
     LastReportedAt,
+    /// The value `reportedRecordsCount`.
     #[lex("reportedRecordsCount")]
     ReportedRecordsCount,
+    /// The value `takendownRecordsCount`.
     #[lex("takendownRecordsCount")]
     TakendownRecordsCount,
+    /// The value `priorityScore`.
     #[lex("priorityScore")]
     PriorityScore,
 }
 
+/// The value of `Params`'s property `sortDirection`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
 }
@@ -152,10 +173,13 @@ pub enum ParamsSortDirection {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSubjectType {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `conversation`.
     #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
@@ -167,14 +191,19 @@ pub enum ParamsSubjectType {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsAgeAssuranceState {
+    /// The value `pending`.
     #[lex("pending")]
     Pending,
+    /// The value `assured`.
     #[lex("assured")]
     Assured,
+    /// The value `unknown`.
     #[lex("unknown")]
     Unknown,
+    /// The value `reset`.
     #[lex("reset")]
     Reset,
+    /// The value `blocked`.
     #[lex("blocked")]
     Blocked,
     /// A value the lexicon does not list.
@@ -182,10 +211,13 @@ pub enum ParamsAgeAssuranceState {
     Other(String),
 }
 
+/// The output of `tools.ozone.moderation.queryStatuses`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `subjectStatuses`.
     #[lex(check)]
     pub subject_statuses: Vec<crate::tools::ozone::moderation::defs::SubjectStatusView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,15 +14,19 @@ pub const NSID: &str = "tools.ozone.moderation.scheduleAction";
 )]
 pub struct ScheduleAction;
 
+/// The input of `tools.ozone.moderation.scheduleAction`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `action`.
     #[lex(check)]
     pub action: InputAction,
     /// Array of DID subjects to schedule the action for
     #[lex(check(max_length = 100))]
     pub subjects: Vec<::atlex::rt::Did>,
+    /// The property `createdBy`.
     pub created_by: ::atlex::rt::Did,
+    /// The property `scheduling`.
     pub scheduling: SchedulingConfig,
     /// This will be propagated to the moderation event when it is applied
     #[lex(check)]
@@ -32,9 +36,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `action`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputAction {
+    /// A `tools.ozone.moderation.scheduleAction#takedown`.
     #[lex("tools.ozone.moderation.scheduleAction#takedown")]
     Takedown(Box<Takedown>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -42,6 +48,7 @@ pub enum InputAction {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The output of `tools.ozone.moderation.scheduleAction`.
 pub type Output = ScheduledActionResults;
 
 /// `tools.ozone.moderation.scheduleAction` declares no errors: any error name a server sends is undeclared.
@@ -52,6 +59,7 @@ pub type Error = ::atlex::rt::UndeclaredError;
 #[lex(type = "tools.ozone.moderation.scheduleAction#takedown")]
 #[non_exhaustive]
 pub struct Takedown {
+    /// The property `comment`.
     pub comment: Option<String>,
     /// Indicates how long the takedown should be in effect before automatically expiring.
     pub duration_in_hours: Option<i64>,
@@ -91,23 +99,30 @@ pub struct SchedulingConfig {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.scheduleAction#scheduledActionResults`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.scheduleAction#scheduledActionResults")]
 #[non_exhaustive]
 pub struct ScheduledActionResults {
+    /// The property `succeeded`.
     pub succeeded: Vec<::atlex::rt::Did>,
+    /// The property `failed`.
     pub failed: Vec<FailedScheduling>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.moderation.scheduleAction#failedScheduling`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.moderation.scheduleAction#failedScheduling")]
 #[non_exhaustive]
 pub struct FailedScheduling {
+    /// The property `subject`.
     pub subject: ::atlex::rt::Did,
+    /// The property `error`.
     pub error: String,
+    /// The property `errorCode`.
     pub error_code: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -28,21 +28,28 @@ impl ::atlex::rt::PaginatedItems for SearchRepos {
     }
 }
 
+/// The parameters of `tools.ozone.moderation.searchRepos`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// DEPRECATED: use 'q' instead
     pub term: Option<String>,
+    /// The parameter `q`.
     pub q: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.moderation.searchRepos`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `repos`.
     #[lex(check)]
     pub repos: Vec<crate::tools::ozone::moderation::defs::RepoView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.queue.assignModerator";
 )]
 pub struct AssignModerator;
 
+/// The input of `tools.ozone.queue.assignModerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -26,6 +27,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.queue.assignModerator`.
 pub type Output = crate::tools::ozone::queue::defs::AssignmentView;
 
 /// The errors `tools.ozone.queue.assignModerator` declares, and any other error name a server sends.
@@ -33,7 +35,10 @@ pub type Output = crate::tools::ozone::queue::defs::AssignmentView;
 #[non_exhaustive]
 pub enum Error {
     /// The specified queue does not exist or is not enabled.
-    InvalidAssignment { message: Option<String> },
+    InvalidAssignment {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

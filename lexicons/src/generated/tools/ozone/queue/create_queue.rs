@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.queue.createQueue";
 )]
 pub struct CreateQueue;
 
+/// The input of `tools.ozone.queue.createQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -35,15 +36,20 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `Input`'s property `subjectTypes`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputSubjectTypesItem {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `message`.
     #[lex("message")]
     Message,
+    /// The value `conversation`.
     #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
@@ -51,9 +57,11 @@ pub enum InputSubjectTypesItem {
     Other(String),
 }
 
+/// The output of `tools.ozone.queue.createQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `queue`.
     pub queue: crate::tools::ozone::queue::defs::QueueView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -65,9 +73,15 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// One or more recommended policy keys do not exist in the configured policy list
-    InvalidRecommendedPolicies { message: Option<String> },
+    InvalidRecommendedPolicies {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The queue configuration conflicts with an existing queue
-    ConflictingQueue { message: Option<String> },
+    ConflictingQueue {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -3,6 +3,7 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.queue.defs";
 
+/// The definition `tools.ozone.queue.defs#queueView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.queue.defs#queueView")]
 #[non_exhaustive]
@@ -23,7 +24,9 @@ pub struct QueueView {
     pub recommended_policies: Option<Vec<String>>,
     /// DID of moderator who created this queue
     pub created_by: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `updatedAt`.
     pub updated_at: ::atlex::rt::Datetime,
     /// Whether this queue is currently active
     pub enabled: bool,
@@ -36,15 +39,20 @@ pub struct QueueView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// An item of `QueueView`'s property `subjectTypes`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum QueueViewSubjectTypesItem {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `message`.
     #[lex("message")]
     Message,
+    /// The value `conversation`.
     #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
@@ -52,6 +60,7 @@ pub enum QueueViewSubjectTypesItem {
     Other(String),
 }
 
+/// The definition `tools.ozone.queue.defs#queueStats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.queue.defs#queueStats")]
 #[non_exhaustive]
@@ -75,17 +84,23 @@ pub struct QueueStats {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.queue.defs#assignmentView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.queue.defs#assignmentView")]
 #[non_exhaustive]
 pub struct AssignmentView {
+    /// The property `id`.
     pub id: i64,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// The moderator assigned to this queue
     #[lex(check)]
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
+    /// The property `queue`.
     pub queue: QueueView,
+    /// The property `startAt`.
     pub start_at: ::atlex::rt::Datetime,
+    /// The property `endAt`.
     pub end_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

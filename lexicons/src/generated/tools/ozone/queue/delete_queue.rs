@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.queue.deleteQueue";
 )]
 pub struct DeleteQueue;
 
+/// The input of `tools.ozone.queue.deleteQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -26,9 +27,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.queue.deleteQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `deleted`.
     pub deleted: bool,
     /// Number of reports that were migrated (if migration occurred)
     pub reports_migrated: Option<i64>,

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for GetAssignments {
     }
 }
 
+/// The parameters of `tools.ozone.queue.getAssignments`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -38,15 +39,20 @@ pub struct Params {
     pub queue_ids: Option<Vec<i64>>,
     /// If specified, returns assignments for these moderators only.
     pub dids: Option<Vec<::atlex::rt::Did>>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.queue.getAssignments`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `assignments`.
     #[lex(check)]
     pub assignments: Vec<crate::tools::ozone::queue::defs::AssignmentView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for ListQueues {
     }
 }
 
+/// The parameters of `tools.ozone.queue.listQueues`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -40,15 +41,20 @@ pub struct Params {
     /// Filter queues that handle any of these report reason types.
     #[lex(check(max_length = 10))]
     pub report_types: Option<Vec<String>>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.queue.listQueues`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `queues`.
     pub queues: Vec<crate::tools::ozone::queue::defs::QueueView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

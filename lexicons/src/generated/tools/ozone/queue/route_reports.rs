@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.queue.routeReports";
 )]
 pub struct RouteReports;
 
+/// The input of `tools.ozone.queue.routeReports`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -26,6 +27,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.queue.routeReports`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -43,7 +45,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// The request is invalid, such as missing required fields or invalid field values.
-    OutOfRange { message: Option<String> },
+    OutOfRange {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "tools.ozone.queue.unassignModerator";
 #[lex(procedure = "tools.ozone.queue.unassignModerator", input = "application/json")]
 pub struct UnassignModerator;
 
+/// The input of `tools.ozone.queue.unassignModerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -27,7 +28,10 @@ pub struct Input {
 #[non_exhaustive]
 pub enum Error {
     /// No active assignment exists for the given queue and user.
-    InvalidAssignment { message: Option<String> },
+    InvalidAssignment {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.queue.updateQueue";
 )]
 pub struct UpdateQueue;
 
+/// The input of `tools.ozone.queue.updateQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -32,9 +33,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.queue.updateQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `queue`.
     pub queue: crate::tools::ozone::queue::defs::QueueView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -46,7 +49,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// One or more recommended policy keys do not exist in the configured policy list
-    InvalidRecommendedPolicies { message: Option<String> },
+    InvalidRecommendedPolicies {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.report.assignModerator";
 )]
 pub struct AssignModerator;
 
+/// The input of `tools.ozone.report.assignModerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -30,6 +31,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.report.assignModerator`.
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 
 /// The errors `tools.ozone.report.assignModerator` declares, and any other error name a server sends.
@@ -37,9 +39,15 @@ pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 #[non_exhaustive]
 pub enum Error {
     /// The report is already assigned to another user.
-    AlreadyAssigned { message: Option<String> },
+    AlreadyAssigned {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The report ID or queue ID is invalid.
-    InvalidAssignment { message: Option<String> },
+    InvalidAssignment {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

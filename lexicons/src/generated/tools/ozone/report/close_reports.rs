@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.report.closeReports";
 )]
 pub struct CloseReports;
 
+/// The input of `tools.ozone.report.closeReports`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -31,6 +32,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.report.closeReports`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.report.createActivity";
 )]
 pub struct CreateActivity;
 
+/// The input of `tools.ozone.report.createActivity`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -39,16 +40,22 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum InputActivity {
+    /// A `tools.ozone.report.defs#queueActivity`.
     #[lex("tools.ozone.report.defs#queueActivity")]
     QueueActivity(Box<crate::tools::ozone::report::defs::QueueActivity>),
+    /// A `tools.ozone.report.defs#assignmentActivity`.
     #[lex("tools.ozone.report.defs#assignmentActivity")]
     AssignmentActivity(Box<crate::tools::ozone::report::defs::AssignmentActivity>),
+    /// A `tools.ozone.report.defs#escalationActivity`.
     #[lex("tools.ozone.report.defs#escalationActivity")]
     EscalationActivity(Box<crate::tools::ozone::report::defs::EscalationActivity>),
+    /// A `tools.ozone.report.defs#closeActivity`.
     #[lex("tools.ozone.report.defs#closeActivity")]
     CloseActivity(Box<crate::tools::ozone::report::defs::CloseActivity>),
+    /// A `tools.ozone.report.defs#reopenActivity`.
     #[lex("tools.ozone.report.defs#reopenActivity")]
     ReopenActivity(Box<crate::tools::ozone::report::defs::ReopenActivity>),
+    /// A `tools.ozone.report.defs#noteActivity`.
     #[lex("tools.ozone.report.defs#noteActivity")]
     NoteActivity(Box<crate::tools::ozone::report::defs::NoteActivity>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -56,9 +63,11 @@ pub enum InputActivity {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The output of `tools.ozone.report.createActivity`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `activity`.
     #[lex(check)]
     pub activity: crate::tools::ozone::report::defs::ReportActivityView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -71,11 +80,20 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// No report exists with the given reportId or eventId
-    ReportNotFound { message: Option<String> },
+    ReportNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The requested state transition is not permitted from the report's current status
-    InvalidStateTransition { message: Option<String> },
+    InvalidStateTransition {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The report is already in the status implied by this activity type
-    AlreadyInTargetState { message: Option<String> },
+    AlreadyInTargetState {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

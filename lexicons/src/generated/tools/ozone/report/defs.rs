@@ -3,87 +3,128 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.report.defs";
 
+/// The values of `tools.ozone.report.defs#reasonType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ReasonType {
+    /// The value `tools.ozone.report.defs#reasonAppeal`.
     #[lex("tools.ozone.report.defs#reasonAppeal")]
     ReasonAppeal,
+    /// The value `tools.ozone.report.defs#reasonOther`.
     #[lex("tools.ozone.report.defs#reasonOther")]
     ReasonOther,
+    /// The value `tools.ozone.report.defs#reasonViolenceAnimal`.
     #[lex("tools.ozone.report.defs#reasonViolenceAnimal")]
     ReasonViolenceAnimal,
+    /// The value `tools.ozone.report.defs#reasonViolenceThreats`.
     #[lex("tools.ozone.report.defs#reasonViolenceThreats")]
     ReasonViolenceThreats,
+    /// The value `tools.ozone.report.defs#reasonViolenceGraphicContent`.
     #[lex("tools.ozone.report.defs#reasonViolenceGraphicContent")]
     ReasonViolenceGraphicContent,
+    /// The value `tools.ozone.report.defs#reasonViolenceGlorification`.
     #[lex("tools.ozone.report.defs#reasonViolenceGlorification")]
     ReasonViolenceGlorification,
+    /// The value `tools.ozone.report.defs#reasonViolenceExtremistContent`.
     #[lex("tools.ozone.report.defs#reasonViolenceExtremistContent")]
     ReasonViolenceExtremistContent,
+    /// The value `tools.ozone.report.defs#reasonViolenceTrafficking`.
     #[lex("tools.ozone.report.defs#reasonViolenceTrafficking")]
     ReasonViolenceTrafficking,
+    /// The value `tools.ozone.report.defs#reasonViolenceOther`.
     #[lex("tools.ozone.report.defs#reasonViolenceOther")]
     ReasonViolenceOther,
+    /// The value `tools.ozone.report.defs#reasonSexualAbuseContent`.
     #[lex("tools.ozone.report.defs#reasonSexualAbuseContent")]
     ReasonSexualAbuseContent,
+    /// The value `tools.ozone.report.defs#reasonSexualNCII`.
     #[lex("tools.ozone.report.defs#reasonSexualNCII")]
     ReasonSexualNcii,
+    /// The value `tools.ozone.report.defs#reasonSexualDeepfake`.
     #[lex("tools.ozone.report.defs#reasonSexualDeepfake")]
     ReasonSexualDeepfake,
+    /// The value `tools.ozone.report.defs#reasonSexualAnimal`.
     #[lex("tools.ozone.report.defs#reasonSexualAnimal")]
     ReasonSexualAnimal,
+    /// The value `tools.ozone.report.defs#reasonSexualUnlabeled`.
     #[lex("tools.ozone.report.defs#reasonSexualUnlabeled")]
     ReasonSexualUnlabeled,
+    /// The value `tools.ozone.report.defs#reasonSexualOther`.
     #[lex("tools.ozone.report.defs#reasonSexualOther")]
     ReasonSexualOther,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyCSAM`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyCSAM")]
     ReasonChildSafetyCsam,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyGroom`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyGroom")]
     ReasonChildSafetyGroom,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyPrivacy`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyPrivacy")]
     ReasonChildSafetyPrivacy,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyHarassment`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyHarassment")]
     ReasonChildSafetyHarassment,
+    /// The value `tools.ozone.report.defs#reasonChildSafetyOther`.
     #[lex("tools.ozone.report.defs#reasonChildSafetyOther")]
     ReasonChildSafetyOther,
+    /// The value `tools.ozone.report.defs#reasonHarassmentTroll`.
     #[lex("tools.ozone.report.defs#reasonHarassmentTroll")]
     ReasonHarassmentTroll,
+    /// The value `tools.ozone.report.defs#reasonHarassmentTargeted`.
     #[lex("tools.ozone.report.defs#reasonHarassmentTargeted")]
     ReasonHarassmentTargeted,
+    /// The value `tools.ozone.report.defs#reasonHarassmentHateSpeech`.
     #[lex("tools.ozone.report.defs#reasonHarassmentHateSpeech")]
     ReasonHarassmentHateSpeech,
+    /// The value `tools.ozone.report.defs#reasonHarassmentDoxxing`.
     #[lex("tools.ozone.report.defs#reasonHarassmentDoxxing")]
     ReasonHarassmentDoxxing,
+    /// The value `tools.ozone.report.defs#reasonHarassmentOther`.
     #[lex("tools.ozone.report.defs#reasonHarassmentOther")]
     ReasonHarassmentOther,
+    /// The value `tools.ozone.report.defs#reasonMisleadingBot`.
     #[lex("tools.ozone.report.defs#reasonMisleadingBot")]
     ReasonMisleadingBot,
+    /// The value `tools.ozone.report.defs#reasonMisleadingImpersonation`.
     #[lex("tools.ozone.report.defs#reasonMisleadingImpersonation")]
     ReasonMisleadingImpersonation,
+    /// The value `tools.ozone.report.defs#reasonMisleadingSpam`.
     #[lex("tools.ozone.report.defs#reasonMisleadingSpam")]
     ReasonMisleadingSpam,
+    /// The value `tools.ozone.report.defs#reasonMisleadingScam`.
     #[lex("tools.ozone.report.defs#reasonMisleadingScam")]
     ReasonMisleadingScam,
+    /// The value `tools.ozone.report.defs#reasonMisleadingElections`.
     #[lex("tools.ozone.report.defs#reasonMisleadingElections")]
     ReasonMisleadingElections,
+    /// The value `tools.ozone.report.defs#reasonMisleadingOther`.
     #[lex("tools.ozone.report.defs#reasonMisleadingOther")]
     ReasonMisleadingOther,
+    /// The value `tools.ozone.report.defs#reasonRuleSiteSecurity`.
     #[lex("tools.ozone.report.defs#reasonRuleSiteSecurity")]
     ReasonRuleSiteSecurity,
+    /// The value `tools.ozone.report.defs#reasonRuleProhibitedSales`.
     #[lex("tools.ozone.report.defs#reasonRuleProhibitedSales")]
     ReasonRuleProhibitedSales,
+    /// The value `tools.ozone.report.defs#reasonRuleBanEvasion`.
     #[lex("tools.ozone.report.defs#reasonRuleBanEvasion")]
     ReasonRuleBanEvasion,
+    /// The value `tools.ozone.report.defs#reasonRuleOther`.
     #[lex("tools.ozone.report.defs#reasonRuleOther")]
     ReasonRuleOther,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmContent`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmContent")]
     ReasonSelfHarmContent,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmED`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmED")]
     ReasonSelfHarmEd,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmStunts`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmStunts")]
     ReasonSelfHarmStunts,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmSubstances`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmSubstances")]
     ReasonSelfHarmSubstances,
+    /// The value `tools.ozone.report.defs#reasonSelfHarmOther`.
     #[lex("tools.ozone.report.defs#reasonSelfHarmOther")]
     ReasonSelfHarmOther,
     /// A value the lexicon does not list.
@@ -228,6 +269,7 @@ pub struct ReportAssignment {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.report.defs#reportView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.report.defs#reportView")]
 #[non_exhaustive]
@@ -287,14 +329,19 @@ pub struct ReportView {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ReportViewStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -318,14 +365,19 @@ pub struct QueueActivity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum QueueActivityPreviousStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -349,14 +401,19 @@ pub struct AssignmentActivity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum AssignmentActivityPreviousStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -380,14 +437,19 @@ pub struct EscalationActivity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EscalationActivityPreviousStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -411,14 +473,19 @@ pub struct CloseActivity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum CloseActivityPreviousStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -442,14 +509,19 @@ pub struct ReopenActivity {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ReopenActivityPreviousStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -506,16 +578,22 @@ pub struct ReportActivityView {
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum ReportActivityViewActivity {
+    /// A `tools.ozone.report.defs#queueActivity`.
     #[lex("tools.ozone.report.defs#queueActivity")]
     QueueActivity(Box<QueueActivity>),
+    /// A `tools.ozone.report.defs#assignmentActivity`.
     #[lex("tools.ozone.report.defs#assignmentActivity")]
     AssignmentActivity(Box<AssignmentActivity>),
+    /// A `tools.ozone.report.defs#escalationActivity`.
     #[lex("tools.ozone.report.defs#escalationActivity")]
     EscalationActivity(Box<EscalationActivity>),
+    /// A `tools.ozone.report.defs#closeActivity`.
     #[lex("tools.ozone.report.defs#closeActivity")]
     CloseActivity(Box<CloseActivity>),
+    /// A `tools.ozone.report.defs#reopenActivity`.
     #[lex("tools.ozone.report.defs#reopenActivity")]
     ReopenActivity(Box<ReopenActivity>),
+    /// A `tools.ozone.report.defs#noteActivity`.
     #[lex("tools.ozone.report.defs#noteActivity")]
     NoteActivity(Box<NoteActivity>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -573,18 +651,25 @@ pub struct HistoricalStats {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.report.defs#assignmentView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.report.defs#assignmentView")]
 #[non_exhaustive]
 pub struct AssignmentView {
+    /// The property `id`.
     pub id: i64,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// The moderator assigned to this report
     #[lex(check)]
     pub moderator: Option<crate::tools::ozone::team::defs::Member>,
+    /// The property `queue`.
     pub queue: Option<crate::tools::ozone::queue::defs::QueueView>,
+    /// The property `reportId`.
     pub report_id: i64,
+    /// The property `startAt`.
     pub start_at: ::atlex::rt::Datetime,
+    /// The property `endAt`.
     pub end_at: Option<::atlex::rt::Datetime>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

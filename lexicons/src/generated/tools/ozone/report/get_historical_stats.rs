@@ -32,6 +32,7 @@ impl ::atlex::rt::PaginatedItems for GetHistoricalStats {
     }
 }
 
+/// The parameters of `tools.ozone.report.getHistoricalStats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -52,10 +53,13 @@ pub struct Params {
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.report.getHistoricalStats`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `stats`.
     pub stats: Vec<crate::tools::ozone::report::defs::HistoricalStats>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -10,12 +10,15 @@ pub const NSID: &str = "tools.ozone.report.getLatestReport";
 #[lex(query = "tools.ozone.report.getLatestReport", params, output = "application/json")]
 pub struct GetLatestReport;
 
+/// The parameters of `tools.ozone.report.getLatestReport`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {}
+/// The output of `tools.ozone.report.getLatestReport`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `report`.
     #[lex(check)]
     pub report: crate::tools::ozone::report::defs::ReportView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -28,7 +31,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// No report found.
-    NotFound { message: Option<String> },
+    NotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,6 +10,7 @@ pub const NSID: &str = "tools.ozone.report.getLiveStats";
 #[lex(query = "tools.ozone.report.getLiveStats", params, output = "application/json")]
 pub struct GetLiveStats;
 
+/// The parameters of `tools.ozone.report.getLiveStats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -21,6 +22,7 @@ pub struct Params {
     pub report_types: Option<Vec<String>>,
 }
 
+/// The output of `tools.ozone.report.getLiveStats`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

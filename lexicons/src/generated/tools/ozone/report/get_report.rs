@@ -10,6 +10,7 @@ pub const NSID: &str = "tools.ozone.report.getReport";
 #[lex(query = "tools.ozone.report.getReport", params, output = "application/json")]
 pub struct GetReport;
 
+/// The parameters of `tools.ozone.report.getReport`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -17,6 +18,7 @@ pub struct Params {
     pub id: i64,
 }
 
+/// The output of `tools.ozone.report.getReport`.
 pub type Output = crate::tools::ozone::report::defs::ReportView;
 
 /// The errors `tools.ozone.report.getReport` declares, and any other error name a server sends.
@@ -24,7 +26,10 @@ pub type Output = crate::tools::ozone::report::defs::ReportView;
 #[non_exhaustive]
 pub enum Error {
     /// No report found.
-    NotFound { message: Option<String> },
+    NotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -28,21 +28,27 @@ impl ::atlex::rt::PaginatedItems for ListActivities {
     }
 }
 
+/// The parameters of `tools.ozone.report.listActivities`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
     /// ID of the report whose activities to list
     pub report_id: i64,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.report.listActivities`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `activities`.
     #[lex(check)]
     pub activities: Vec<crate::tools::ozone::report::defs::ReportActivityView>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for QueryActivities {
     }
 }
 
+/// The parameters of `tools.ozone.report.queryActivities`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -37,27 +38,35 @@ pub struct Params {
     pub created_after: Option<::atlex::rt::Datetime>,
     /// Retrieve activities created at or before a given timestamp
     pub created_before: Option<::atlex::rt::Datetime>,
+    /// The parameter `sortDirection`.
     #[lex(default = ParamsSortDirection::Desc)]
     pub sort_direction: Option<ParamsSortDirection>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
     /// Cursor of the form `&lt;createdAtMs&gt;::&lt;activityId&gt;`.
     pub cursor: Option<String>,
 }
 
+/// The value of `Params`'s property `sortDirection`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
 }
 
+/// The output of `tools.ozone.report.queryActivities`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `activities`.
     #[lex(check)]
     pub activities: Vec<crate::tools::ozone::report::defs::ReportActivityView>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -28,6 +28,7 @@ impl ::atlex::rt::PaginatedItems for QueryReports {
     }
 }
 
+/// The parameters of `tools.ozone.report.queryReports`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -55,12 +56,16 @@ pub struct Params {
     pub is_muted: Option<bool>,
     /// Filter by the DID of the moderator permanently assigned to the report.
     pub assigned_to: Option<::atlex::rt::Did>,
+    /// The parameter `sortField`.
     #[lex(default = ParamsSortField::CreatedAt)]
     pub sort_field: Option<ParamsSortField>,
+    /// The parameter `sortDirection`.
     #[lex(default = ParamsSortDirection::Desc)]
     pub sort_direction: Option<ParamsSortDirection>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
@@ -68,14 +73,19 @@ pub struct Params {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsStatus {
+    /// The value `open`.
     #[lex("open")]
     Open,
+    /// The value `closed`.
     #[lex("closed")]
     Closed,
+    /// The value `escalated`.
     #[lex("escalated")]
     Escalated,
+    /// The value `queued`.
     #[lex("queued")]
     Queued,
+    /// The value `assigned`.
     #[lex("assigned")]
     Assigned,
     /// A value the lexicon does not list.
@@ -87,12 +97,16 @@ pub enum ParamsStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsSubjectType {
+    /// The value `account`.
     #[lex("account")]
     Account,
+    /// The value `record`.
     #[lex("record")]
     Record,
+    /// The value `message`.
     #[lex("message")]
     Message,
+    /// The value `conversation`.
     #[lex("conversation")]
     Conversation,
     /// A value the lexicon does not list.
@@ -100,26 +114,35 @@ pub enum ParamsSubjectType {
     Other(String),
 }
 
+/// The value of `Params`'s property `sortField`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortField {
+    /// The value `createdAt`.
     #[lex("createdAt")]
     CreatedAt,
+    /// The value `updatedAt`.
     #[lex("updatedAt")]
     UpdatedAt,
 }
 
+/// The value of `Params`'s property `sortDirection`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
 }
 
+/// The output of `tools.ozone.report.queryReports`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `reports`.
     #[lex(check)]
     pub reports: Vec<crate::tools::ozone::report::defs::ReportView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

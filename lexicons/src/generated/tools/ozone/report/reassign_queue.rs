@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.report.reassignQueue";
 )]
 pub struct ReassignQueue;
 
+/// The input of `tools.ozone.report.reassignQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -28,9 +29,11 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.report.reassignQueue`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `report`.
     #[lex(check)]
     pub report: crate::tools::ozone::report::defs::ReportView,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -43,15 +46,30 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// No report exists with the given reportId
-    ReportNotFound { message: Option<String> },
+    ReportNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The report is closed and cannot be reassigned
-    ReportClosed { message: Option<String> },
+    ReportClosed {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The report is already assigned to the target queue
-    AlreadyInTargetQueue { message: Option<String> },
+    AlreadyInTargetQueue {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// No active queue exists with the given queueId
-    QueueNotFound { message: Option<String> },
+    QueueNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// The target queue is disabled and cannot receive new assignments
-    QueueDisabled { message: Option<String> },
+    QueueDisabled {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

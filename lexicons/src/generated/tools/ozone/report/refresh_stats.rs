@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.report.refreshStats";
 )]
 pub struct RefreshStats;
 
+/// The input of `tools.ozone.report.refreshStats`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -28,6 +29,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.report.refreshStats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

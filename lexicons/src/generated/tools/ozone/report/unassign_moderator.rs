@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.report.unassignModerator";
 )]
 pub struct UnassignModerator;
 
+/// The input of `tools.ozone.report.unassignModerator`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -24,6 +25,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.report.unassignModerator`.
 pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 
 /// The errors `tools.ozone.report.unassignModerator` declares, and any other error name a server sends.
@@ -31,7 +33,10 @@ pub type Output = crate::tools::ozone::report::defs::AssignmentView;
 #[non_exhaustive]
 pub enum Error {
     /// The report ID is invalid.
-    InvalidAssignment { message: Option<String> },
+    InvalidAssignment {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -14,13 +14,17 @@ pub const NSID: &str = "tools.ozone.safelink.addRule";
 )]
 pub struct AddRule;
 
+/// The input of `tools.ozone.safelink.addRule`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// The URL or domain to apply the rule to
     pub url: String,
+    /// The property `pattern`.
     pub pattern: crate::tools::ozone::safelink::defs::PatternType,
+    /// The property `action`.
     pub action: crate::tools::ozone::safelink::defs::ActionType,
+    /// The property `reason`.
     pub reason: crate::tools::ozone::safelink::defs::ReasonType,
     /// Optional comment about the decision
     pub comment: Option<String>,
@@ -31,6 +35,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.safelink.addRule`.
 pub type Output = crate::tools::ozone::safelink::defs::Event;
 
 /// The errors `tools.ozone.safelink.addRule` declares, and any other error name a server sends.
@@ -38,9 +43,15 @@ pub type Output = crate::tools::ozone::safelink::defs::Event;
 #[non_exhaustive]
 pub enum Error {
     /// The provided URL is invalid
-    InvalidUrl { message: Option<String> },
+    InvalidUrl {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// A rule for this URL/domain already exists
-    RuleAlreadyExists { message: Option<String> },
+    RuleAlreadyExists {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -10,14 +10,19 @@ pub const NSID: &str = "tools.ozone.safelink.defs";
 pub struct Event {
     /// Auto-incrementing row ID
     pub id: i64,
+    /// The property `eventType`.
     pub event_type: EventType,
     /// The URL that this rule applies to
     pub url: String,
+    /// The property `pattern`.
     pub pattern: PatternType,
+    /// The property `action`.
     pub action: ActionType,
+    /// The property `reason`.
     pub reason: ReasonType,
     /// DID of the user who created this rule
     pub created_by: ::atlex::rt::Did,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
     /// Optional comment about the decision
     pub comment: Option<String>,
@@ -26,13 +31,17 @@ pub struct Event {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The values of `tools.ozone.safelink.defs#eventType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum EventType {
+    /// The value `addRule`.
     #[lex("addRule")]
     AddRule,
+    /// The value `updateRule`.
     #[lex("updateRule")]
     UpdateRule,
+    /// The value `removeRule`.
     #[lex("removeRule")]
     RemoveRule,
     /// A value the lexicon does not list.
@@ -40,11 +49,14 @@ pub enum EventType {
     Other(String),
 }
 
+/// The values of `tools.ozone.safelink.defs#patternType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum PatternType {
+    /// The value `domain`.
     #[lex("domain")]
     Domain,
+    /// The value `url`.
     #[lex("url")]
     Url,
     /// A value the lexicon does not list.
@@ -52,13 +64,17 @@ pub enum PatternType {
     Other(String),
 }
 
+/// The values of `tools.ozone.safelink.defs#actionType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ActionType {
+    /// The value `block`.
     #[lex("block")]
     Block,
+    /// The value `warn`.
     #[lex("warn")]
     Warn,
+    /// The value `whitelist`.
     #[lex("whitelist")]
     Whitelist,
     /// A value the lexicon does not list.
@@ -66,15 +82,20 @@ pub enum ActionType {
     Other(String),
 }
 
+/// The values of `tools.ozone.safelink.defs#reasonType`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ReasonType {
+    /// The value `csam`.
     #[lex("csam")]
     Csam,
+    /// The value `spam`.
     #[lex("spam")]
     Spam,
+    /// The value `phishing`.
     #[lex("phishing")]
     Phishing,
+    /// The value `none`.
     #[lex("none")]
     None,
     /// A value the lexicon does not list.
@@ -89,8 +110,11 @@ pub enum ReasonType {
 pub struct UrlRule {
     /// The URL or domain to apply the rule to
     pub url: String,
+    /// The property `pattern`.
     pub pattern: PatternType,
+    /// The property `action`.
     pub action: ActionType,
+    /// The property `reason`.
     pub reason: ReasonType,
     /// Optional comment about the decision
     pub comment: Option<String>,

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.safelink.queryEvents";
 )]
 pub struct QueryEvents;
 
+/// The input of `tools.ozone.safelink.queryEvents`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -38,8 +39,10 @@ pub struct Input {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
     /// A value the lexicon does not list.
@@ -47,11 +50,13 @@ pub enum InputSortDirection {
     Other(String),
 }
 
+/// The output of `tools.ozone.safelink.queryEvents`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
     /// Next cursor for pagination. Only present if there are more results.
     pub cursor: Option<String>,
+    /// The property `events`.
     pub events: Vec<crate::tools::ozone::safelink::defs::Event>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,11 +14,13 @@ pub const NSID: &str = "tools.ozone.safelink.removeRule";
 )]
 pub struct RemoveRule;
 
+/// The input of `tools.ozone.safelink.removeRule`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// The URL or domain to remove the rule for
     pub url: String,
+    /// The property `pattern`.
     pub pattern: crate::tools::ozone::safelink::defs::PatternType,
     /// Optional comment about why the rule is being removed
     pub comment: Option<String>,
@@ -29,6 +31,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.safelink.removeRule`.
 pub type Output = crate::tools::ozone::safelink::defs::Event;
 
 /// The errors `tools.ozone.safelink.removeRule` declares, and any other error name a server sends.
@@ -36,7 +39,10 @@ pub type Output = crate::tools::ozone::safelink::defs::Event;
 #[non_exhaustive]
 pub enum Error {
     /// No active rule found for this URL/domain
-    RuleNotFound { message: Option<String> },
+    RuleNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

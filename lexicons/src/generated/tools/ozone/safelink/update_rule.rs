@@ -14,13 +14,17 @@ pub const NSID: &str = "tools.ozone.safelink.updateRule";
 )]
 pub struct UpdateRule;
 
+/// The input of `tools.ozone.safelink.updateRule`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
     /// The URL or domain to update the rule for
     pub url: String,
+    /// The property `pattern`.
     pub pattern: crate::tools::ozone::safelink::defs::PatternType,
+    /// The property `action`.
     pub action: crate::tools::ozone::safelink::defs::ActionType,
+    /// The property `reason`.
     pub reason: crate::tools::ozone::safelink::defs::ReasonType,
     /// Optional comment about the update
     pub comment: Option<String>,
@@ -31,6 +35,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.safelink.updateRule`.
 pub type Output = crate::tools::ozone::safelink::defs::Event;
 
 /// The errors `tools.ozone.safelink.updateRule` declares, and any other error name a server sends.
@@ -38,7 +43,10 @@ pub type Output = crate::tools::ozone::safelink::defs::Event;
 #[non_exhaustive]
 pub enum Error {
     /// No active rule found for this URL/domain
-    RuleNotFound { message: Option<String> },
+    RuleNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

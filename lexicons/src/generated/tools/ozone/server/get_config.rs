@@ -10,13 +10,19 @@ pub const NSID: &str = "tools.ozone.server.getConfig";
 #[lex(query = "tools.ozone.server.getConfig", output = "application/json")]
 pub struct GetConfig;
 
+/// The output of `tools.ozone.server.getConfig`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `appview`.
     pub appview: Option<ServiceConfig>,
+    /// The property `pds`.
     pub pds: Option<ServiceConfig>,
+    /// The property `blobDivert`.
     pub blob_divert: Option<ServiceConfig>,
+    /// The property `chat`.
     pub chat: Option<ServiceConfig>,
+    /// The property `viewer`.
     pub viewer: Option<ViewerConfig>,
     /// The did of the verifier used for verification.
     pub verifier_did: Option<::atlex::rt::Did>,
@@ -28,35 +34,44 @@ pub struct Output {
 /// `tools.ozone.server.getConfig` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `tools.ozone.server.getConfig#serviceConfig`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.server.getConfig#serviceConfig")]
 #[non_exhaustive]
 pub struct ServiceConfig {
+    /// The property `url`.
     pub url: Option<::atlex::rt::Uri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.server.getConfig#viewerConfig`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.server.getConfig#viewerConfig")]
 #[non_exhaustive]
 pub struct ViewerConfig {
+    /// The property `role`.
     pub role: Option<ViewerConfigRole>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `ViewerConfig`'s property `role`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ViewerConfigRole {
+    /// The value `tools.ozone.team.defs#roleAdmin`.
     #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
+    /// The value `tools.ozone.team.defs#roleModerator`.
     #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
+    /// The value `tools.ozone.team.defs#roleTriage`.
     #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
+    /// The value `tools.ozone.team.defs#roleVerifier`.
     #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
     /// A value the lexicon does not list.

@@ -10,6 +10,7 @@ pub const NSID: &str = "tools.ozone.set.addValues";
 #[lex(procedure = "tools.ozone.set.addValues", input = "application/json")]
 pub struct AddValues;
 
+/// The input of `tools.ozone.set.addValues`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {

@@ -3,12 +3,15 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.set.defs";
 
+/// The definition `tools.ozone.set.defs#set`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.set.defs#set")]
 #[non_exhaustive]
 pub struct Set {
+    /// The property `name`.
     #[lex(check(min_length = 3, max_length = 128))]
     pub name: String,
+    /// The property `description`.
     #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -16,16 +19,22 @@ pub struct Set {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The definition `tools.ozone.set.defs#setView`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.set.defs#setView")]
 #[non_exhaustive]
 pub struct SetView {
+    /// The property `name`.
     #[lex(check(min_length = 3, max_length = 128))]
     pub name: String,
+    /// The property `description`.
     #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: Option<String>,
+    /// The property `setSize`.
     pub set_size: i64,
+    /// The property `createdAt`.
     pub created_at: ::atlex::rt::Datetime,
+    /// The property `updatedAt`.
     pub updated_at: ::atlex::rt::Datetime,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.set.deleteSet";
 )]
 pub struct DeleteSet;
 
+/// The input of `tools.ozone.set.deleteSet`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -24,6 +25,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.set.deleteSet`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
@@ -37,7 +39,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// set with the given name does not exist
-    SetNotFound { message: Option<String> },
+    SetNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

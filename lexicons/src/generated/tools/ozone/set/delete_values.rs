@@ -10,6 +10,7 @@ pub const NSID: &str = "tools.ozone.set.deleteValues";
 #[lex(procedure = "tools.ozone.set.deleteValues", input = "application/json")]
 pub struct DeleteValues;
 
+/// The input of `tools.ozone.set.deleteValues`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -28,7 +29,10 @@ pub struct Input {
 #[non_exhaustive]
 pub enum Error {
     /// set with the given name does not exist
-    SetNotFound { message: Option<String> },
+    SetNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -28,21 +28,29 @@ impl ::atlex::rt::PaginatedItems for GetValues {
     }
 }
 
+/// The parameters of `tools.ozone.set.getValues`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `name`.
     pub name: String,
+    /// The parameter `limit`.
     #[lex(default = 100, check(minimum = 1, maximum = 1000))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.set.getValues`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `set`.
     #[lex(check)]
     pub set: crate::tools::ozone::set::defs::SetView,
+    /// The property `values`.
     pub values: Vec<String>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -54,7 +62,10 @@ pub struct Output {
 #[non_exhaustive]
 pub enum Error {
     /// set with the given name does not exist
-    SetNotFound { message: Option<String> },
+    SetNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

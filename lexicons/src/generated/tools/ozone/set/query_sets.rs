@@ -28,13 +28,18 @@ impl ::atlex::rt::PaginatedItems for QuerySets {
     }
 }
 
+/// The parameters of `tools.ozone.set.querySets`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `namePrefix`.
     pub name_prefix: Option<String>,
+    /// The parameter `sortBy`.
     #[lex(default = ParamsSortBy::Name)]
     pub sort_by: Option<ParamsSortBy>,
     /// Defaults to ascending order of name field.
@@ -42,12 +47,16 @@ pub struct Params {
     pub sort_direction: Option<ParamsSortDirection>,
 }
 
+/// The value of `Params`'s property `sortBy`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortBy {
+    /// The value `name`.
     #[lex("name")]
     Name,
+    /// The value `createdAt`.
     #[lex("createdAt")]
     CreatedAt,
+    /// The value `updatedAt`.
     #[lex("updatedAt")]
     UpdatedAt,
 }
@@ -55,17 +64,22 @@ pub enum ParamsSortBy {
 /// Defaults to ascending order of name field.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
 }
 
+/// The output of `tools.ozone.set.querySets`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `sets`.
     #[lex(check)]
     pub sets: Vec<crate::tools::ozone::set::defs::SetView>,
+    /// The property `cursor`.
     pub cursor: Option<String>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

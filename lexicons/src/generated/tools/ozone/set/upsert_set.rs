@@ -14,8 +14,10 @@ pub const NSID: &str = "tools.ozone.set.upsertSet";
 )]
 pub struct UpsertSet;
 
+/// The input of `tools.ozone.set.upsertSet`.
 pub type Input = crate::tools::ozone::set::defs::Set;
 
+/// The output of `tools.ozone.set.upsertSet`.
 pub type Output = crate::tools::ozone::set::defs::SetView;
 
 /// `tools.ozone.set.upsertSet` declares no errors: any error name a server sends is undeclared.

@@ -3,36 +3,52 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.setting.defs";
 
+/// The definition `tools.ozone.setting.defs#option`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.setting.defs#option")]
 #[non_exhaustive]
 pub struct Option {
+    /// The property `key`.
     pub key: ::atlex::rt::Nsid,
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// The property `description`.
     #[lex(check(max_length = 10240, max_graphemes = 1024))]
     pub description: ::core::option::Option<String>,
+    /// The property `createdAt`.
     pub created_at: ::core::option::Option<::atlex::rt::Datetime>,
+    /// The property `updatedAt`.
     pub updated_at: ::core::option::Option<::atlex::rt::Datetime>,
+    /// The property `managerRole`.
     pub manager_role: ::core::option::Option<OptionManagerRole>,
+    /// The property `scope`.
     pub scope: OptionScope,
+    /// The property `createdBy`.
     pub created_by: ::atlex::rt::Did,
+    /// The property `lastUpdatedBy`.
     pub last_updated_by: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Option`'s property `managerRole`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OptionManagerRole {
+    /// The value `tools.ozone.team.defs#roleModerator`.
     #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
+    /// The value `tools.ozone.team.defs#roleTriage`.
     #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
+    /// The value `tools.ozone.team.defs#roleAdmin`.
     #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
+    /// The value `tools.ozone.team.defs#roleVerifier`.
     #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
     /// A value the lexicon does not list.
@@ -40,11 +56,14 @@ pub enum OptionManagerRole {
     Other(String),
 }
 
+/// The value of `Option`'s property `scope`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum OptionScope {
+    /// The value `instance`.
     #[lex("instance")]
     Instance,
+    /// The value `personal`.
     #[lex("personal")]
     Personal,
     /// A value the lexicon does not list.

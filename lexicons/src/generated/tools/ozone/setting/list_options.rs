@@ -28,12 +28,16 @@ impl ::atlex::rt::PaginatedItems for ListOptions {
     }
 }
 
+/// The parameters of `tools.ozone.setting.listOptions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `scope`.
     #[lex(default = ParamsScope::Instance)]
     pub scope: Option<ParamsScope>,
     /// Filter keys by prefix
@@ -43,11 +47,14 @@ pub struct Params {
     pub keys: Option<Vec<::atlex::rt::Nsid>>,
 }
 
+/// The value of `Params`'s property `scope`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum ParamsScope {
+    /// The value `instance`.
     #[lex("instance")]
     Instance,
+    /// The value `personal`.
     #[lex("personal")]
     Personal,
     /// A value the lexicon does not list.
@@ -55,10 +62,13 @@ pub enum ParamsScope {
     Other(String),
 }
 
+/// The output of `tools.ozone.setting.listOptions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `options`.
     #[lex(check)]
     pub options: Vec<crate::tools::ozone::setting::defs::Option>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,22 +14,28 @@ pub const NSID: &str = "tools.ozone.setting.removeOptions";
 )]
 pub struct RemoveOptions;
 
+/// The input of `tools.ozone.setting.removeOptions`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `keys`.
     #[lex(check(min_length = 1, max_length = 200))]
     pub keys: Vec<::atlex::rt::Nsid>,
+    /// The property `scope`.
     pub scope: InputScope,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `scope`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputScope {
+    /// The value `instance`.
     #[lex("instance")]
     Instance,
+    /// The value `personal`.
     #[lex("personal")]
     Personal,
     /// A value the lexicon does not list.
@@ -37,6 +43,7 @@ pub enum InputScope {
     Other(String),
 }
 
+/// The output of `tools.ozone.setting.removeOptions`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {

@@ -14,26 +14,35 @@ pub const NSID: &str = "tools.ozone.setting.upsertOption";
 )]
 pub struct UpsertOption;
 
+/// The input of `tools.ozone.setting.upsertOption`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `key`.
     pub key: ::atlex::rt::Nsid,
+    /// The property `scope`.
     pub scope: InputScope,
+    /// The property `value`.
     #[lex(check(object))]
     pub value: ::atlex::rt::Unknown,
+    /// The property `description`.
     #[lex(check(max_length = 2000))]
     pub description: Option<String>,
+    /// The property `managerRole`.
     pub manager_role: Option<InputManagerRole>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `scope`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputScope {
+    /// The value `instance`.
     #[lex("instance")]
     Instance,
+    /// The value `personal`.
     #[lex("personal")]
     Personal,
     /// A value the lexicon does not list.
@@ -41,15 +50,20 @@ pub enum InputScope {
     Other(String),
 }
 
+/// The value of `Input`'s property `managerRole`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputManagerRole {
+    /// The value `tools.ozone.team.defs#roleModerator`.
     #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
+    /// The value `tools.ozone.team.defs#roleTriage`.
     #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
+    /// The value `tools.ozone.team.defs#roleVerifier`.
     #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
+    /// The value `tools.ozone.team.defs#roleAdmin`.
     #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
     /// A value the lexicon does not list.
@@ -57,9 +71,11 @@ pub enum InputManagerRole {
     Other(String),
 }
 
+/// The output of `tools.ozone.setting.upsertOption`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `option`.
     #[lex(check)]
     pub option: crate::tools::ozone::setting::defs::Option,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

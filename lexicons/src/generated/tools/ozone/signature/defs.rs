@@ -3,11 +3,14 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.signature.defs";
 
+/// The definition `tools.ozone.signature.defs#sigDetail`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.signature.defs#sigDetail")]
 #[non_exhaustive]
 pub struct SigDetail {
+    /// The property `property`.
     pub property: String,
+    /// The property `value`.
     pub value: String,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

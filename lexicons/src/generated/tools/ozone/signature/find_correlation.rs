@@ -14,15 +14,19 @@ pub const NSID: &str = "tools.ozone.signature.findCorrelation";
 )]
 pub struct FindCorrelation;
 
+/// The parameters of `tools.ozone.signature.findCorrelation`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `dids`.
     pub dids: Vec<::atlex::rt::Did>,
 }
 
+/// The output of `tools.ozone.signature.findCorrelation`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `details`.
     pub details: Vec<crate::tools::ozone::signature::defs::SigDetail>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

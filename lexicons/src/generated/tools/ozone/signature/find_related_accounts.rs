@@ -32,19 +32,26 @@ impl ::atlex::rt::PaginatedItems for FindRelatedAccounts {
     }
 }
 
+/// The parameters of `tools.ozone.signature.findRelatedAccounts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `did`.
     pub did: ::atlex::rt::Did,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 
+/// The output of `tools.ozone.signature.findRelatedAccounts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `accounts`.
     #[lex(check)]
     pub accounts: Vec<RelatedAccount>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -55,12 +62,15 @@ pub struct Output {
 /// `tools.ozone.signature.findRelatedAccounts` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `tools.ozone.signature.findRelatedAccounts#relatedAccount`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.signature.findRelatedAccounts#relatedAccount")]
 #[non_exhaustive]
 pub struct RelatedAccount {
+    /// The property `account`.
     #[lex(check)]
     pub account: crate::com::atproto::admin::defs::AccountView,
+    /// The property `similarities`.
     pub similarities: Option<Vec<crate::tools::ozone::signature::defs::SigDetail>>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]

@@ -32,19 +32,26 @@ impl ::atlex::rt::PaginatedItems for SearchAccounts {
     }
 }
 
+/// The parameters of `tools.ozone.signature.searchAccounts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `values`.
     pub values: Vec<String>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
 }
 
+/// The output of `tools.ozone.signature.searchAccounts`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `accounts`.
     #[lex(check)]
     pub accounts: Vec<crate::com::atproto::admin::defs::AccountView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

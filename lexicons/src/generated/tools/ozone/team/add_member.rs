@@ -14,25 +14,33 @@ pub const NSID: &str = "tools.ozone.team.addMember";
 )]
 pub struct AddMember;
 
+/// The input of `tools.ozone.team.addMember`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `role`.
     pub role: InputRole,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `role`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputRole {
+    /// The value `tools.ozone.team.defs#roleAdmin`.
     #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
+    /// The value `tools.ozone.team.defs#roleModerator`.
     #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
+    /// The value `tools.ozone.team.defs#roleVerifier`.
     #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
+    /// The value `tools.ozone.team.defs#roleTriage`.
     #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
     /// A value the lexicon does not list.
@@ -40,6 +48,7 @@ pub enum InputRole {
     Other(String),
 }
 
+/// The output of `tools.ozone.team.addMember`.
 pub type Output = crate::tools::ozone::team::defs::Member;
 
 /// The errors `tools.ozone.team.addMember` declares, and any other error name a server sends.
@@ -47,7 +56,10 @@ pub type Output = crate::tools::ozone::team::defs::Member;
 #[non_exhaustive]
 pub enum Error {
     /// Member already exists in the team.
-    MemberAlreadyExists { message: Option<String> },
+    MemberAlreadyExists {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

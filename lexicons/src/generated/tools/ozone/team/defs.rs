@@ -3,32 +3,45 @@
 /// The NSID of this lexicon.
 pub const NSID: &str = "tools.ozone.team.defs";
 
+/// The definition `tools.ozone.team.defs#member`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.team.defs#member")]
 #[non_exhaustive]
 pub struct Member {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `disabled`.
     pub disabled: Option<bool>,
+    /// The property `profile`.
     #[lex(check)]
     pub profile: Option<crate::app::bsky::actor::defs::ProfileViewDetailed>,
+    /// The property `createdAt`.
     pub created_at: Option<::atlex::rt::Datetime>,
+    /// The property `updatedAt`.
     pub updated_at: Option<::atlex::rt::Datetime>,
+    /// The property `lastUpdatedBy`.
     pub last_updated_by: Option<String>,
+    /// The property `role`.
     pub role: MemberRole,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Member`'s property `role`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum MemberRole {
+    /// The value `tools.ozone.team.defs#roleAdmin`.
     #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
+    /// The value `tools.ozone.team.defs#roleModerator`.
     #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
+    /// The value `tools.ozone.team.defs#roleTriage`.
     #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
+    /// The value `tools.ozone.team.defs#roleVerifier`.
     #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
     /// A value the lexicon does not list.

@@ -10,9 +10,11 @@ pub const NSID: &str = "tools.ozone.team.deleteMember";
 #[lex(procedure = "tools.ozone.team.deleteMember", input = "application/json")]
 pub struct DeleteMember;
 
+/// The input of `tools.ozone.team.deleteMember`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -24,9 +26,15 @@ pub struct Input {
 #[non_exhaustive]
 pub enum Error {
     /// The member being deleted does not exist
-    MemberNotFound { message: Option<String> },
+    MemberNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// You can not delete yourself from the team
-    CannotDeleteSelf { message: Option<String> },
+    CannotDeleteSelf {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

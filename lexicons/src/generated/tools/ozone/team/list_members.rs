@@ -28,21 +28,30 @@ impl ::atlex::rt::PaginatedItems for ListMembers {
     }
 }
 
+/// The parameters of `tools.ozone.team.listMembers`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
+    /// The parameter `q`.
     pub q: Option<String>,
+    /// The parameter `disabled`.
     pub disabled: Option<bool>,
+    /// The parameter `roles`.
     pub roles: Option<Vec<String>>,
+    /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
+    /// The parameter `cursor`.
     pub cursor: Option<String>,
 }
 
+/// The output of `tools.ozone.team.listMembers`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `members`.
     #[lex(check)]
     pub members: Vec<crate::tools::ozone::team::defs::Member>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,26 +14,35 @@ pub const NSID: &str = "tools.ozone.team.updateMember";
 )]
 pub struct UpdateMember;
 
+/// The input of `tools.ozone.team.updateMember`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
+    /// The property `did`.
     pub did: ::atlex::rt::Did,
+    /// The property `disabled`.
     pub disabled: Option<bool>,
+    /// The property `role`.
     pub role: Option<InputRole>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `Input`'s property `role`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 #[non_exhaustive]
 pub enum InputRole {
+    /// The value `tools.ozone.team.defs#roleAdmin`.
     #[lex("tools.ozone.team.defs#roleAdmin")]
     RoleAdmin,
+    /// The value `tools.ozone.team.defs#roleModerator`.
     #[lex("tools.ozone.team.defs#roleModerator")]
     RoleModerator,
+    /// The value `tools.ozone.team.defs#roleVerifier`.
     #[lex("tools.ozone.team.defs#roleVerifier")]
     RoleVerifier,
+    /// The value `tools.ozone.team.defs#roleTriage`.
     #[lex("tools.ozone.team.defs#roleTriage")]
     RoleTriage,
     /// A value the lexicon does not list.
@@ -41,6 +50,7 @@ pub enum InputRole {
     Other(String),
 }
 
+/// The output of `tools.ozone.team.updateMember`.
 pub type Output = crate::tools::ozone::team::defs::Member;
 
 /// The errors `tools.ozone.team.updateMember` declares, and any other error name a server sends.
@@ -48,7 +58,10 @@ pub type Output = crate::tools::ozone::team::defs::Member;
 #[non_exhaustive]
 pub enum Error {
     /// The member being updated does not exist in the team
-    MemberNotFound { message: Option<String> },
+    MemberNotFound {
+        /// The message the server sent with the error, if any.
+        message: Option<String>,
+    },
     /// An error name the lexicon does not declare (from a newer version, or a server's own).
     #[lex(unknown)]
     Unknown(::atlex::rt::UnknownError),

@@ -26,10 +26,14 @@ pub struct VerificationView {
     pub revoked_at: Option<::atlex::rt::Datetime>,
     /// The user who revoked this verification.
     pub revoked_by: Option<::atlex::rt::Did>,
+    /// The property `subjectProfile`.
     pub subject_profile: Option<VerificationViewSubjectProfile>,
+    /// The property `issuerProfile`.
     pub issuer_profile: Option<VerificationViewIssuerProfile>,
+    /// The property `subjectRepo`.
     #[lex(check)]
     pub subject_repo: Option<VerificationViewSubjectRepo>,
+    /// The property `issuerRepo`.
     #[lex(check)]
     pub issuer_repo: Option<VerificationViewIssuerRepo>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
@@ -37,6 +41,7 @@ pub struct VerificationView {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The value of `VerificationView`'s property `subjectProfile`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum VerificationViewSubjectProfile {
@@ -45,6 +50,7 @@ pub enum VerificationViewSubjectProfile {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `VerificationView`'s property `issuerProfile`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum VerificationViewIssuerProfile {
@@ -53,11 +59,14 @@ pub enum VerificationViewIssuerProfile {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `VerificationView`'s property `subjectRepo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum VerificationViewSubjectRepo {
+    /// A `tools.ozone.moderation.defs#repoViewDetail`.
     #[lex("tools.ozone.moderation.defs#repoViewDetail")]
     RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
+    /// A `tools.ozone.moderation.defs#repoViewNotFound`.
     #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.
@@ -65,11 +74,14 @@ pub enum VerificationViewSubjectRepo {
     Unknown(::atlex::rt::Unknown),
 }
 
+/// The value of `VerificationView`'s property `issuerRepo`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
 #[non_exhaustive]
 pub enum VerificationViewIssuerRepo {
+    /// A `tools.ozone.moderation.defs#repoViewDetail`.
     #[lex("tools.ozone.moderation.defs#repoViewDetail")]
     RepoViewDetail(Box<crate::tools::ozone::moderation::defs::RepoViewDetail>),
+    /// A `tools.ozone.moderation.defs#repoViewNotFound`.
     #[lex("tools.ozone.moderation.defs#repoViewNotFound")]
     RepoViewNotFound(Box<crate::tools::ozone::moderation::defs::RepoViewNotFound>),
     /// A member this code does not know (from a newer lexicon), kept as it was received.

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.verification.grantVerifications";
 )]
 pub struct GrantVerifications;
 
+/// The input of `tools.ozone.verification.grantVerifications`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -25,11 +26,14 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.verification.grantVerifications`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `verifications`.
     #[lex(check)]
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
+    /// The property `failedVerifications`.
     pub failed_verifications: Vec<GrantError>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
@@ -39,6 +43,7 @@ pub struct Output {
 /// `tools.ozone.verification.grantVerifications` declares no errors: any error name a server sends is undeclared.
 pub type Error = ::atlex::rt::UndeclaredError;
 
+/// The definition `tools.ozone.verification.grantVerifications#verificationInput`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[lex(type = "tools.ozone.verification.grantVerifications#verificationInput")]
 #[non_exhaustive]

@@ -32,6 +32,7 @@ impl ::atlex::rt::PaginatedItems for ListVerifications {
     }
 }
 
+/// The parameters of `tools.ozone.verification.listVerifications`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
@@ -60,16 +61,21 @@ pub struct Params {
 /// Sort direction for creation date
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::atlex::rt::StringEnum)]
 pub enum ParamsSortDirection {
+    /// The value `asc`.
     #[lex("asc")]
     Asc,
+    /// The value `desc`.
     #[lex("desc")]
     Desc,
 }
 
+/// The output of `tools.ozone.verification.listVerifications`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
+    /// The property `cursor`.
     pub cursor: Option<String>,
+    /// The property `verifications`.
     #[lex(check)]
     pub verifications: Vec<crate::tools::ozone::verification::defs::VerificationView>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.

@@ -14,6 +14,7 @@ pub const NSID: &str = "tools.ozone.verification.revokeVerifications";
 )]
 pub struct RevokeVerifications;
 
+/// The input of `tools.ozone.verification.revokeVerifications`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Input {
@@ -28,6 +29,7 @@ pub struct Input {
     pub extra: ::atlex::rt::ExtraFields,
 }
 
+/// The output of `tools.ozone.verification.revokeVerifications`.
 #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
 #[non_exhaustive]
 pub struct Output {
