@@ -1,306 +1,80 @@
-//! A small PDS-like server and a firehose consumer.
+//! A small PDS-like server and a verifying firehose consumer.
 //!
-//! The server ([`Pds`]) keeps records in memory for a few accounts, accepts
-//! `com.atproto.repo.createRecord` and `deleteRecord` from them (bearer
-//! tokens `alice-token`, `bob-token`), and for each write appends a
-//! `#commit` to an [`EventLog`] served as `com.atproto.sync.subscribeRepos`
-//! with cursors. Each account's repository is a Merkle Search Tree
-//! (`atlex::repo::mst`) over an in-memory block store; each write makes a
-//! commit (version 3, signed with the account's ES256K key) whose CAR holds
-//! the commit block, the record block and the tree nodes that prove the
-//! write, and whose event gives the tree's previous root (`prevData`): the
-//! inductive firehose of sync 1.1.
+//! The server ([`Pds`], served by [`app`]) keeps a repository in memory for
+//! each of two accounts and accepts `com.atproto.repo.createRecord`,
+//! `putRecord` and `deleteRecord` from them (bearer tokens `alice-token`,
+//! `bob-token`). Each repository is a Merkle Search Tree
+//! (`atlex::repo::mst`) over an in-memory block store, and each write makes
+//! a commit (version 3, signed with the account's ES256K key).
 //!
-//! [`consume`] reads a firehose, checks each commit by inverting its ops
-//! (`atlex::repo::sync`) and against the last root it saw of the repository,
-//! and writes one JSON line per op:
+//! It serves what a verifying consumer needs, through the generated server
+//! traits:
+//! - `com.atproto.sync.subscribeRepos`, with cursors: a `#sync` for each
+//!   account when it is made (and when [`Pds::reset`] empties its
+//!   repository), and a `#commit` for each write, as sync 1.1 has them:
+//!   `rev` growing, `since` the previous rev, `prevData` the tree's previous
+//!   root, and in `blocks` the commit, the record, the tree's new nodes and
+//!   the nodes that let a consumer undo the op;
+//! - `com.atproto.sync.getRepo` (the whole repository as a CAR),
+//!   `getLatestCommit` and `getRecord` (a CAR proving a record's presence or
+//!   absence), and `com.atproto.repo.getRecord` and `listRecords`;
+//! - the accounts' DID documents at `/{did}`, as a PLC directory serves
+//!   them: a resolver whose PLC directory is this server finds each
+//!   account's signing key there.
+//!
+//! [`consume`] reads a firehose as a verifying consumer: each commit's
+//! signature against the key of the repository's DID document, its
+//! revision after the last one seen, the inversion of its ops
+//! (`atlex::repo::sync`) back to the root it last saw of the repository;
+//! each `#sync` signed likewise resets what it holds of the repository. It
+//! writes one JSON line per op:
 //! `{"seq":..,"repo":..,"action":..,"collection":..,"rkey":..,"cid":..,"type":..}`.
-//! (It does not check signatures: the example's DIDs resolve nowhere; a real
-//! consumer gets the key from the DID document, `CommitCheck::signed_by`.)
+
+mod pds;
+mod serve;
+
+pub use pds::{Pds, app};
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
 
-use atlex::car::CarWriter;
-use atlex::cbor;
+use atlex::car::Car;
 use atlex::client::Client;
-use atlex::crypto::{Curve, SigningKey};
-use atlex::data::{Bytes, CidLink, Unknown};
+use atlex::data::Unknown;
 use atlex::firehose::RepoCommit as _;
-use atlex::repo::commit::{UnsignedCommit, next_rev};
-use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst, MstError};
+use atlex::identity::Resolver;
+use atlex::repo::commit::Commit;
 use atlex::repo::sync::{CommitCheck, ops_of};
-use atlex::server::{
-    CommonError, HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult,
-    XrpcRouter,
-};
-use atlex::subscription::EventLog;
-use atlex::types::{AtUri, Cid, Datetime, Did, RecordKey, Tid};
+use atlex::types::{Cid, Did, RecordKey, Tid};
 use atlex_lexicons::Record;
-use atlex_lexicons::com::atproto::repo::{self, create_record, defs::CommitMeta, delete_record};
-use atlex_lexicons::com::atproto::sync::{self, subscribe_repos};
+use atlex_lexicons::com::atproto::repo::{create_record, delete_record, put_record};
+use atlex_lexicons::com::atproto::sync::subscribe_repos;
 use futures_util::StreamExt as _;
 
-/// The accounts: bearer token, DID (made up for the demo, in the form of
-/// `did:plc`: 24 characters of lowercase base32), signing key (hex; fixed,
-/// for a demo).
-const ACCOUNTS: &[(&str, &str, &str)] = &[
-    (
-        "alice-token",
-        "did:plc:zmromlgyy6krurta6aidtixk",
-        "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c",
-    ),
-    (
-        "bob-token",
-        "did:plc:6b2e7gp7hmgux6z7kj4ndlxj",
-        "2f6d4d2c6a0bc0b73b2a1f6c8f3f77b5d2f1e1e9a4e2b0c7d8e9f0a1b2c3d4e5",
-    ),
-];
-
-struct Account {
-    did: Did,
-    key: SigningKey,
-    /// The repository: `collection/rkey` → the record's CID, with the
-    /// blocks of its nodes and records.
-    tree: Mst<Arc<MemoryBlockStore>>,
-    rev: Option<Tid>,
+/// Serves `pds` on a free port of 127.0.0.1 from a task of the current
+/// tokio runtime; its URL (`http://127.0.0.1:<port>`).
+pub async fn serve_local(pds: std::sync::Arc<Pds>) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app(pds)).await });
+    Ok(url)
 }
 
-/// The server's state: accounts and their records, and the event log.
-pub struct Pds {
-    accounts: Mutex<BTreeMap<String, Account>>,
-    log: EventLog<subscribe_repos::SubscribeRepos>,
-}
-
-impl Default for Pds {
-    fn default() -> Self {
-        let accounts = ACCOUNTS
-            .iter()
-            .map(|(token, did, key)| {
-                let account = Account {
-                    did: Did::new(*did).expect("a DID"),
-                    key: SigningKey::from_hex(Curve::K256, key).expect("a key"),
-                    tree: Mst::new(Arc::new(MemoryBlockStore::new())),
-                    rev: None,
-                };
-                ((*token).to_owned(), account)
-            })
-            .collect();
-        Self {
-            accounts: Mutex::new(accounts),
-            log: EventLog::new(),
-        }
-    }
-}
-
-/// The axum router of a [`Pds`].
-pub fn app(pds: Arc<Pds>) -> axum::Router {
-    XrpcRouter::from_arc(pds)
-        .mount(repo::register)
-        .mount(sync::register)
-        .into_router()
-}
-
-/// A write to one account's repository.
-enum Change {
-    Create { path: String, record: Unknown },
-    Delete { path: String },
-}
-
-impl Pds {
-    /// Applies `write` for the account of `token`, appends its `#commit` and
-    /// returns the commit's CID and rev (and the record's CID for a create).
-    fn commit(
-        &self,
-        token: &str,
-        repo: &str,
-        write: Change,
-    ) -> Result<(CommitMeta, Option<Cid>), CommonError> {
-        let mut accounts = self.accounts.lock().unwrap_or_else(PoisonError::into_inner);
-        let account = accounts
-            .get_mut(token)
-            .ok_or(CommonError::AuthenticationRequired {
-                message: Some("use a bearer token: alice-token or bob-token".to_owned()),
-            })?;
-        if repo != account.did.as_str() {
-            return Err(CommonError::invalid_request(format!(
-                "this token writes to {} only",
-                account.did
-            )));
-        }
-        let internal = |err: &dyn std::fmt::Display| CommonError::InternalServerError {
-            message: Some(err.to_string()),
-        };
-        let rev = next_rev(account.rev.as_ref()).map_err(|e| internal(&e))?;
-        let (tree, path, op, record) = match write {
-            Change::Create { path, record } => {
-                let bytes = cbor::to_vec(&record).map_err(|e| internal(&e))?;
-                let cid = Cid::of_dag_cbor(&bytes);
-                let tree = account
-                    .tree
-                    .insert(&path, cid.clone())
-                    .map_err(|err| match err {
-                        MstError::KeyExists(_) => {
-                            CommonError::invalid_request(format!("{path} exists"))
-                        }
-                        other => internal(&other),
-                    })?;
-                let op = subscribe_repos::RepoOp::builder()
-                    .action(subscribe_repos::RepoOpAction::Create)
-                    .path(path.clone())
-                    .cid(Some(CidLink(cid.clone())))
-                    .build();
-                (tree, path, op, Some((cid, bytes)))
-            }
-            Change::Delete { path } => {
-                let Some(prev) = account.tree.get(&path).map_err(|e| internal(&e))? else {
-                    return Err(CommonError::invalid_request(format!("no record at {path}")));
-                };
-                let tree = account.tree.delete(&path).map_err(|e| internal(&e))?;
-                let op = subscribe_repos::RepoOp::builder()
-                    .action(subscribe_repos::RepoOpAction::Delete)
-                    .path(path.clone())
-                    .cid(None)
-                    .build()
-                    .with_prev(CidLink(prev));
-                (tree, path, op, None)
-            }
-        };
-        let prev_data = account.tree.root().map_err(|e| internal(&e))?;
-        let data = tree.write().map_err(|e| internal(&e))?;
-        let commit = UnsignedCommit::new(account.did.clone(), data, rev.clone()).sign(&account.key);
-        let commit_cid = commit.cid();
-        let store = tree.store();
-        store
-            .put(&commit_cid, commit.to_bytes().into())
-            .map_err(|e| internal(&e))?;
-
-        // The event's blocks: the commit, the record, and the nodes that
-        // prove the write and let a consumer undo it.
-        let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&commit_cid))
-            .map_err(|e| internal(&e))?;
-        car.write_block(&commit_cid, &commit.to_bytes())
-            .map_err(|e| internal(&e))?;
-        if let Some((cid, bytes)) = &record {
-            car.write_block(cid, bytes).map_err(|e| internal(&e))?;
-            store
-                .put(cid, bytes.clone().into())
-                .map_err(|e| internal(&e))?;
-        }
-        for block in tree.covering_proof(&path).map_err(|e| internal(&e))? {
-            car.write_block(&block.cid, &block.data)
-                .map_err(|e| internal(&e))?;
-        }
-        let blocks = car.finish().map_err(|e| internal(&e))?;
-        account.tree = tree;
-        let record_cid = record.map(|(cid, _)| cid);
-        let since = account.rev.replace(rev.clone());
-        self.log
-            .append(|seq| {
-                subscribe_repos::Commit::builder()
-                    .seq(seq)
-                    .rebase(false)
-                    .too_big(false)
-                    .repo(account.did.clone())
-                    .commit(CidLink(commit_cid.clone()))
-                    .rev(rev.clone())
-                    .since(since)
-                    .blocks(Bytes(blocks))
-                    .ops(vec![op])
-                    .blobs(Vec::new())
-                    .time(Datetime::now())
-                    .build()
-                    .with_prev_data(CidLink(prev_data))
-                    .into()
-            })
-            .map_err(|e| internal(&e))?;
-        Ok((
-            CommitMeta::builder().cid(commit_cid).rev(rev).build(),
-            record_cid,
-        ))
-    }
-}
-
-fn bearer<E>(request_headers: &http::HeaderMap) -> Result<String, HandlerError<E>> {
-    request_headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned)
-        .ok_or(HandlerError::Common(CommonError::AuthenticationRequired {
-            message: Some("use a bearer token: alice-token or bob-token".to_owned()),
-        }))
-}
-
-impl repo::Service for Pds {
-    async fn create_record(
-        &self,
-        request: Request<create_record::CreateRecord>,
-    ) -> HandlerResult<create_record::CreateRecord> {
-        let token = bearer(&request.context.headers)?;
-        let input = request.input;
-        let rkey = match input.rkey {
-            Some(rkey) => rkey,
-            None => RecordKey::new(
-                Tid::next()
-                    .map_err(|e| HandlerError::internal(e.to_string()))?
-                    .as_str(),
-            )
-            .map_err(|e| HandlerError::internal(e.to_string()))?,
-        };
-        let path = format!("{}/{}", input.collection, rkey);
-        let repo = input.repo.to_string();
-        let (commit, cid) = self
-            .commit(
-                &token,
-                &repo,
-                Change::Create {
-                    path,
-                    record: input.record,
-                },
-            )
-            .map_err(HandlerError::Common)?;
-        let cid = cid.ok_or_else(|| HandlerError::internal("no record CID"))?;
-        let uri = AtUri::new(format!("at://{repo}/{}/{rkey}", input.collection))
-            .map_err(|e| HandlerError::internal(e.to_string()))?;
-        Ok(create_record::Output::builder()
-            .uri(uri)
-            .cid(cid)
-            .build()
-            .with_commit(commit))
-    }
-
-    async fn delete_record(
-        &self,
-        request: Request<delete_record::DeleteRecord>,
-    ) -> HandlerResult<delete_record::DeleteRecord> {
-        let token = bearer(&request.context.headers)?;
-        let input = request.input;
-        let path = format!("{}/{}", input.collection, input.rkey);
-        let (commit, _) = self
-            .commit(&token, input.repo.as_ref(), Change::Delete { path })
-            .map_err(HandlerError::Common)?;
-        Ok(delete_record::Output::new().with_commit(commit))
-    }
-}
-
-impl sync::Service for Pds {
-    async fn subscribe_repos(
-        &self,
-        request: SubscriptionRequest<subscribe_repos::SubscribeRepos>,
-    ) -> SubscriptionResult<subscribe_repos::SubscribeRepos> {
-        self.log.subscribe(request.params.cursor)
-    }
+/// What a consumer holds of a repository: the last revision and the tree's
+/// root then.
+struct Seen {
+    rev: Tid,
+    data: Cid,
 }
 
 /// Reads the firehose at `url` from `cursor` and writes one JSON line per
-/// op to `out`; stops after `limit` commits (written or not) when given. Frames that do not
-/// decode, commits that do not check (their inversion, or their previous
-/// root against the last one seen of the repository) and ops that do not
+/// op to `out`; stops after `limit` events (`#commit` and `#sync`, written
+/// or not) when given. Keys come from the DID documents `resolver` finds.
+/// Frames that do not decode, events that do not check and ops that do not
 /// read are reported on stderr and skipped.
 pub async fn consume(
     url: &str,
+    resolver: &Resolver,
     cursor: Option<i64>,
     limit: Option<usize>,
     out: &mut impl Write,
@@ -311,37 +85,95 @@ pub async fn consume(
     let mut stream = client
         .subscribe(subscribe_repos::SubscribeRepos, &params)
         .reconnect(atlex::client::Reconnect::default());
-    let mut commits = 0;
-    // The tree's root after the last commit seen of each repository.
-    let mut roots: HashMap<atlex::types::Did, Cid> = HashMap::new();
+    let mut events = 0;
+    let mut seen: HashMap<Did, Seen> = HashMap::new();
     while let Some(item) = stream.next().await {
-        let commit = match item {
-            Ok(subscribe_repos::Message::Commit(commit)) => commit,
+        match item {
+            Ok(subscribe_repos::Message::Commit(commit)) => {
+                write_commit(&commit, resolver, &mut seen, out).await?;
+            }
+            Ok(subscribe_repos::Message::Sync(sync)) => {
+                if let Err(error) = read_sync(&sync, resolver, &mut seen).await {
+                    eprintln!(
+                        "firehose: #sync {} of {} does not check: {error}",
+                        sync.seq, sync.did
+                    );
+                }
+            }
             Ok(_) => continue,
             Err(error) => {
                 eprintln!("firehose: {error}");
                 continue;
             }
-        };
-        write_commit(&commit, &mut roots, out)?;
-        commits += 1;
-        if limit.is_some_and(|limit| commits >= limit) {
+        }
+        events += 1;
+        if limit.is_some_and(|limit| events >= limit) {
             break;
         }
     }
     Ok(())
 }
 
+/// Checks a `#sync` (its commit, signed by the repository's key, after the
+/// last revision seen) and takes its commit as the repository's state.
+async fn read_sync(
+    sync: &subscribe_repos::Sync,
+    resolver: &Resolver,
+    seen: &mut HashMap<Did, Seen>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let car = Car::from_slice(&sync.blocks.0)?;
+    let root = car.roots().first().ok_or("the blocks name no root")?;
+    let block = car.blocks.get(root).ok_or("the commit block is missing")?;
+    let commit = Commit::from_bytes(block)?;
+    if commit.did != sync.did || commit.rev.as_str() != sync.rev {
+        return Err(format!(
+            "the commit is of {} at {}, the event of {} at {}",
+            commit.did, commit.rev, sync.did, sync.rev
+        )
+        .into());
+    }
+    if let Some(last) = seen.get(&sync.did)
+        && commit.rev <= last.rev
+    {
+        return Err(format!("rev {} is not after {}", commit.rev, last.rev).into());
+    }
+    commit.verify(&resolver.signing_key(&sync.did, false).await?)?;
+    seen.insert(
+        sync.did.clone(),
+        Seen {
+            rev: commit.rev,
+            data: commit.data,
+        },
+    );
+    Ok(())
+}
+
 /// Checks one commit and writes a line per op of it; a commit that does not
-/// check is reported on stderr and written nothing of. `roots` holds the
-/// tree's root after the last commit seen of each repository.
-fn write_commit(
+/// check is reported on stderr and written nothing of.
+async fn write_commit(
     commit: &subscribe_repos::Commit,
-    roots: &mut HashMap<atlex::types::Did, Cid>,
+    resolver: &Resolver,
+    seen: &mut HashMap<Did, Seen>,
     out: &mut impl Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let checked =
-        ops_of(commit.op_refs()).and_then(|ops| CommitCheck::of_event(commit, &ops).run());
+    let key = match resolver.signing_key(&commit.repo, false).await {
+        Ok(key) => key,
+        Err(error) => {
+            eprintln!(
+                "firehose: commit {} of {}: no key: {error}",
+                commit.seq, commit.repo
+            );
+            return Ok(());
+        }
+    };
+    let last = seen.get(&commit.repo);
+    let checked = ops_of(commit.op_refs()).and_then(|ops| {
+        let mut check = CommitCheck::of_event(commit, &ops).signed_by(&key);
+        if let Some(last) = last {
+            check = check.after_rev(&last.rev);
+        }
+        check.run()
+    });
     let checked = match checked {
         Ok(checked) => checked,
         Err(error) => {
@@ -352,16 +184,22 @@ fn write_commit(
             return Ok(());
         }
     };
-    if let Some(last) = roots.get(&commit.repo)
-        && *last != checked.prev_data
+    if let Some(last) = last
+        && last.data != checked.prev_data
     {
         eprintln!(
-            "firehose: commit {} of {} follows root {}, not {last}",
-            commit.seq, commit.repo, checked.prev_data
+            "firehose: commit {} of {} follows root {}, not {}",
+            commit.seq, commit.repo, checked.prev_data, last.data
         );
         return Ok(());
     }
-    roots.insert(commit.repo.clone(), checked.commit.data.clone());
+    seen.insert(
+        commit.repo.clone(),
+        Seen {
+            rev: checked.commit.rev.clone(),
+            data: checked.commit.data.clone(),
+        },
+    );
     let ops = match commit.decode_ops::<Record>() {
         Ok(ops) => ops,
         Err(error) => {
@@ -428,57 +266,163 @@ pub async fn write_sample(url: &str) -> Result<usize, Box<dyn std::error::Error>
         ("alice-token", "did:plc:zmromlgyy6krurta6aidtixk"),
         ("bob-token", "did:plc:6b2e7gp7hmgux6z7kj4ndlxj"),
     ] {
-        let client = Client::builder(url).bearer(token).build()?;
-        let post: Unknown = serde_json::from_value(serde_json::json!({
-            "$type": "app.bsky.feed.post",
-            "text": format!("hello from {did}"),
-            "createdAt": "2026-12-01T12:00:00.000Z",
-        }))?;
-        let created = client
-            .procedure(
-                create_record::CreateRecord,
-                &create_record::Input::builder()
-                    .repo(atlex::types::AtIdentifier::new(did)?)
-                    .collection(atlex::types::Nsid::new("app.bsky.feed.post")?)
-                    .record(post)
-                    .build(),
+        let writer = Writer::new(url, token, did)?;
+        let post = writer
+            .create(
+                POST,
+                None,
+                serde_json::json!({
+                    "$type": POST,
+                    "text": format!("hello from {did}"),
+                    "createdAt": "2026-12-01T12:00:00.000Z",
+                }),
             )
             .await?;
-        let thing: Unknown = serde_json::from_value(serde_json::json!({
-            "$type": "com.example.thing", "n": 1,
-        }))?;
-        client
-            .procedure(
-                create_record::CreateRecord,
-                &create_record::Input::builder()
-                    .repo(atlex::types::AtIdentifier::new(did)?)
-                    .collection(atlex::types::Nsid::new("com.example.thing")?)
-                    .record(thing)
-                    .build()
-                    .with_rkey(RecordKey::new("self")?),
-            )
-            .await?;
+        let thing = serde_json::json!({ "$type": THING, "n": 1 });
+        writer.create(THING, Some("self"), thing).await?;
         commits += 2;
         if token == "bob-token" {
-            let rkey = created
-                .uri
-                .as_str()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            client
-                .procedure(
-                    delete_record::DeleteRecord,
-                    &delete_record::Input::builder()
-                        .repo(atlex::types::AtIdentifier::new(did)?)
-                        .collection(atlex::types::Nsid::new("app.bsky.feed.post")?)
-                        .rkey(RecordKey::new(rkey)?)
-                        .build(),
-                )
-                .await?;
+            writer.delete(POST, &post).await?;
             commits += 1;
         }
     }
     Ok(commits)
+}
+
+const POST: &str = "app.bsky.feed.post";
+const THING: &str = "com.example.thing";
+
+/// Writes to one repository through the generated client.
+struct Writer {
+    client: Client,
+    repo: atlex::types::AtIdentifier,
+}
+
+impl Writer {
+    fn new(url: &str, token: &str, did: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self {
+            client: Client::builder(url).bearer(token).build()?,
+            repo: atlex::types::AtIdentifier::new(did)?,
+        })
+    }
+
+    /// Creates `record` in `collection`, at `rkey` or one the server
+    /// makes; its record key.
+    async fn create(
+        &self,
+        collection: &str,
+        rkey: Option<&str>,
+        record: serde_json::Value,
+    ) -> Result<RecordKey, Box<dyn std::error::Error>> {
+        let mut input = create_record::Input::builder()
+            .repo(self.repo.clone())
+            .collection(atlex::types::Nsid::new(collection)?)
+            .record(serde_json::from_value(record)?)
+            .build();
+        input.rkey = rkey.map(RecordKey::new).transpose()?;
+        let created = self
+            .client
+            .procedure(create_record::CreateRecord, &input)
+            .await?;
+        let rkey = created.uri.as_str().rsplit('/').next().unwrap_or_default();
+        Ok(RecordKey::new(rkey)?)
+    }
+
+    /// Creates or replaces the record at `collection/rkey`.
+    async fn put(
+        &self,
+        collection: &str,
+        rkey: &RecordKey,
+        record: serde_json::Value,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let input = put_record::Input::builder()
+            .repo(self.repo.clone())
+            .collection(atlex::types::Nsid::new(collection)?)
+            .rkey(rkey.clone())
+            .record(serde_json::from_value(record)?)
+            .build();
+        self.client.procedure(put_record::PutRecord, &input).await?;
+        Ok(())
+    }
+
+    /// Deletes the record at `collection/rkey`.
+    async fn delete(
+        &self,
+        collection: &str,
+        rkey: &RecordKey,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let input = delete_record::Input::builder()
+            .repo(self.repo.clone())
+            .collection(atlex::types::Nsid::new(collection)?)
+            .rkey(rkey.clone())
+            .build();
+        self.client
+            .procedure(delete_record::DeleteRecord, &input)
+            .await?;
+        Ok(())
+    }
+}
+
+/// What [`write_many`] wrote: how many commits, and the records the
+/// repository holds after them, by path.
+pub struct Written {
+    /// One commit per write.
+    pub commits: usize,
+    /// `collection/rkey` → the record.
+    pub records: BTreeMap<String, Unknown>,
+}
+
+/// Writes `count` records through the generated client as the account of
+/// `token` (repository `did`): posts with server-made record keys and
+/// `com.example.thing` records at `t<index of the write>` (`t0001`, `t0003`,
+/// …), alternately; then
+/// replaces every third thing (`putRecord`) and deletes every fourth post.
+pub async fn write_many(
+    url: &str,
+    token: &str,
+    did: &str,
+    count: usize,
+) -> Result<Written, Box<dyn std::error::Error>> {
+    let writer = Writer::new(url, token, did)?;
+    let mut records = BTreeMap::new();
+    let (mut posts, mut things) = (Vec::new(), Vec::new());
+    for i in 0..count {
+        let (collection, rkey, record) = if i % 2 == 0 {
+            let record = serde_json::json!({
+                "$type": POST,
+                "text": format!("post {i} from {did}"),
+                "createdAt": "2026-12-01T12:00:00.000Z",
+            });
+            (POST, None, record)
+        } else {
+            let record = serde_json::json!({ "$type": THING, "n": i });
+            (THING, Some(format!("t{i:04}")), record)
+        };
+        let rkey = writer
+            .create(collection, rkey.as_deref(), record.clone())
+            .await?;
+        records.insert(
+            format!("{collection}/{rkey}"),
+            serde_json::from_value(record)?,
+        );
+        if collection == POST {
+            &mut posts
+        } else {
+            &mut things
+        }
+        .push(rkey);
+    }
+    let mut commits = count;
+    for (i, rkey) in things.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+        let record = serde_json::json!({ "$type": THING, "n": i, "replaced": true });
+        writer.put(THING, rkey, record.clone()).await?;
+        records.insert(format!("{THING}/{rkey}"), serde_json::from_value(record)?);
+        commits += 1;
+    }
+    for rkey in posts.iter().step_by(4) {
+        writer.delete(POST, rkey).await?;
+        records.remove(&format!("{POST}/{rkey}"));
+        commits += 1;
+    }
+    Ok(Written { commits, records })
 }

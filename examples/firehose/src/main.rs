@@ -10,7 +10,7 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let addr = listener.local_addr()?;
     eprintln!(
-        "firehose-server on http://{addr}: createRecord / deleteRecord with `Authorization: Bearer alice-token` (or bob-token), subscribeRepos at ws://{addr}/xrpc/com.atproto.sync.subscribeRepos"
+        "firehose-server on http://{addr}: createRecord / putRecord / deleteRecord with `Authorization: Bearer alice-token` (or bob-token), subscribeRepos at ws://{addr}/xrpc/com.atproto.sync.subscribeRepos, getRepo / getLatestCommit / getRecord / listRecords, DID documents at http://{addr}/<did>"
     );
     axum::serve(listener, firehose::app(Arc::new(firehose::Pds::default()))).await
 }

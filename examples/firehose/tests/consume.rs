@@ -1,18 +1,21 @@
-//! The consumer reads the example server's firehose: one line per op, with
-//! the record types the dispatch found.
+//! The consumer reads the example server's firehose, checking each event
+//! (signatures with the keys of the server's DID documents): one line per op,
+//! with the record types the dispatch found.
 
 use std::sync::Arc;
 
+use atlex::identity::Resolver;
+
 #[tokio::test]
 async fn the_consumer_prints_one_line_per_op() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(listener, firehose::app(Arc::new(firehose::Pds::default()))).await
-    });
+    let url = firehose::serve_local(Arc::new(firehose::Pds::default()))
+        .await
+        .unwrap();
     let commits = firehose::write_sample(&url).await.unwrap();
+    let resolver = Resolver::builder().plc_directory(&url).build().unwrap();
     let mut out = Vec::new();
-    firehose::consume(&url, Some(0), Some(commits), &mut out)
+    // The accounts' `#sync` (seq 1 and 2), then the commits.
+    firehose::consume(&url, &resolver, Some(0), Some(2 + commits), &mut out)
         .await
         .unwrap();
     let lines: Vec<serde_json::Value> = String::from_utf8(out)
@@ -38,34 +41,34 @@ async fn the_consumer_prints_one_line_per_op() {
         summary,
         [
             (
-                1,
-                alice,
-                "create",
-                "app.bsky.feed.post",
-                Some("app.bsky.feed.post")
-            ),
-            (
-                2,
-                alice,
-                "create",
-                "com.example.thing",
-                Some("com.example.thing")
-            ),
-            (
                 3,
-                bob,
+                alice,
                 "create",
                 "app.bsky.feed.post",
                 Some("app.bsky.feed.post")
             ),
             (
                 4,
+                alice,
+                "create",
+                "com.example.thing",
+                Some("com.example.thing")
+            ),
+            (
+                5,
+                bob,
+                "create",
+                "app.bsky.feed.post",
+                Some("app.bsky.feed.post")
+            ),
+            (
+                6,
                 bob,
                 "create",
                 "com.example.thing",
                 Some("com.example.thing")
             ),
-            (5, bob, "delete", "app.bsky.feed.post", None),
+            (7, bob, "delete", "app.bsky.feed.post", None),
         ]
     );
     assert!(lines[0]["cid"].as_str().unwrap().starts_with("bafyrei"));
