@@ -36,7 +36,7 @@ async fn the_typescript_verifying_consumer_reads_every_event() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ts_sync");
     if !dir.join("node_modules/@atproto/sync").is_dir() {
         let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
             .status()
             .expect("npm runs");
