@@ -40,11 +40,12 @@ use std::io::Write;
 
 use atlex::car::Car;
 use atlex::client::Client;
+use atlex::crypto::PublicKey;
 use atlex::data::Unknown;
 use atlex::firehose::RepoCommit as _;
 use atlex::identity::Resolver;
 use atlex::repo::commit::Commit;
-use atlex::repo::sync::{CommitCheck, ops_of};
+use atlex::repo::sync::{CommitCheck, SyncError, ops_of};
 use atlex::types::{Cid, Did, RecordKey, Tid};
 use atlex_lexicons::Record;
 use atlex_lexicons::com::atproto::repo::{create_record, delete_record, put_record};
@@ -156,24 +157,32 @@ async fn write_commit(
     seen: &mut HashMap<Did, Seen>,
     out: &mut impl Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let key = match resolver.signing_key(&commit.repo, false).await {
-        Ok(key) => key,
-        Err(error) => {
-            eprintln!(
-                "firehose: commit {} of {}: no key: {error}",
-                commit.seq, commit.repo
-            );
-            return Ok(());
-        }
-    };
     let last = seen.get(&commit.repo);
-    let checked = ops_of(commit.op_refs()).and_then(|ops| {
-        let mut check = CommitCheck::of_event(commit, &ops).signed_by(&key);
-        if let Some(last) = last {
-            check = check.after_rev(&last.rev);
+    let check = |key: &PublicKey| {
+        ops_of(commit.op_refs()).and_then(|ops| {
+            let mut check = CommitCheck::of_event(commit, &ops).signed_by(key);
+            if let Some(last) = last {
+                check = check.after_rev(&last.rev);
+            }
+            check.run()
+        })
+    };
+    // The cached key first; a signature that does not verify with it is
+    // tried once more with the DID document fetched again (the account may
+    // have changed its key).
+    let mut checked = Err("no key".into());
+    for fresh in [false, true] {
+        checked = match resolver.signing_key(&commit.repo, fresh).await {
+            Ok(key) => check(&key).map_err(Box::<dyn std::error::Error>::from),
+            Err(error) => Err(format!("no key: {error}").into()),
+        };
+        if !matches!(
+            checked.as_ref().map_err(|e| e.downcast_ref::<SyncError>()),
+            Err(Some(SyncError::Signature(_)))
+        ) {
+            break;
         }
-        check.run()
-    });
+    }
     let checked = match checked {
         Ok(checked) => checked,
         Err(error) => {

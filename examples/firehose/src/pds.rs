@@ -343,10 +343,16 @@ impl Pds {
 
 /// The CID of the record at `path`, if there is one.
 fn current(path: &str, tree: &Mst<Arc<MemoryBlockStore>>) -> Result<Option<Cid>, CommonError> {
-    tree.get(path).map_err(|err| match err {
+    tree.get(path).map_err(tree_error)
+}
+
+/// A tree's error as the client sees it: a path that is no repository key
+/// is the request's fault (`InvalidRequest`), anything else the server's.
+pub(crate) fn tree_error(err: MstError) -> CommonError {
+    match err {
         MstError::InvalidKey { .. } => CommonError::invalid_request(err.to_string()),
         other => internal(&other),
-    })
+    }
 }
 
 /// A record's block and its CID.

@@ -22,7 +22,7 @@ use atlex_lexicons::com::atproto::repo::{
 };
 use atlex_lexicons::com::atproto::sync::{self, get_latest_commit, get_repo, subscribe_repos};
 
-use crate::pds::{Account, Change, Pds, internal};
+use crate::pds::{Account, Change, Pds, internal, tree_error};
 
 /// The MIME type of CAR files.
 const CAR: &str = "application/vnd.ipld.car";
@@ -162,7 +162,7 @@ impl repo::Service for Pds {
         let path = format!("{}/{}", params.collection, params.rkey);
         let found = self
             .with_account(&repo, |account| {
-                let Some(cid) = account.tree.get(&path).map_err(|e| internal(&e))? else {
+                let Some(cid) = account.tree.get(&path).map_err(tree_error)? else {
                     return Ok(None);
                 };
                 let bytes = account
@@ -389,11 +389,11 @@ fn proof_car(account: &Account, path: &str) -> Result<Vec<u8>, CommonError> {
         .map_err(|e| internal(&e))?;
     car.write_block(&account.head, &commit)
         .map_err(|e| internal(&e))?;
-    for block in account.tree.proof(path).map_err(|e| internal(&e))? {
+    for block in account.tree.proof(path).map_err(tree_error)? {
         car.write_block(&block.cid, &block.data)
             .map_err(|e| internal(&e))?;
     }
-    if let Some(cid) = account.tree.get(path).map_err(|e| internal(&e))? {
+    if let Some(cid) = account.tree.get(path).map_err(tree_error)? {
         let record = store
             .get(&cid)
             .map_err(|e| internal(&e))?

@@ -74,3 +74,37 @@ async fn the_consumer_prints_one_line_per_op() {
     assert!(lines[0]["cid"].as_str().unwrap().starts_with("bafyrei"));
     assert!(lines[4]["cid"].is_null());
 }
+
+/// Every commit checks, across a reset: the `#sync` gives the consumer the
+/// repository's new root, which the next commit follows.
+#[tokio::test]
+async fn every_commit_checks_across_a_reset() {
+    let pds = Arc::new(firehose::Pds::default());
+    let url = firehose::serve_local(pds.clone()).await.unwrap();
+    let alice = "did:plc:zmromlgyy6krurta6aidtixk";
+    let before = firehose::write_many(&url, "alice-token", alice, 30)
+        .await
+        .unwrap();
+    pds.reset(alice).unwrap();
+    let after = firehose::write_many(&url, "alice-token", alice, 10)
+        .await
+        .unwrap();
+    let resolver = Resolver::builder().plc_directory(&url).build().unwrap();
+    let events = 3 + before.commits + after.commits;
+    let mut out = Vec::new();
+    firehose::consume(&url, &resolver, Some(0), Some(events), &mut out)
+        .await
+        .unwrap();
+    let lines = String::from_utf8(out).unwrap();
+    let actions: Vec<String> = lines
+        .lines()
+        .map(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).unwrap();
+            line["action"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    // One line per commit (each has one op): none was skipped.
+    assert_eq!(actions.len(), before.commits + after.commits);
+    let updates = actions.iter().filter(|a| *a == "update").count();
+    assert_eq!(updates, 5 + 2);
+}
