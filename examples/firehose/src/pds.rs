@@ -42,6 +42,9 @@ pub(crate) struct Account {
     /// The last commit: its CID and revision.
     pub(crate) head: Cid,
     pub(crate) rev: Tid,
+    /// Every commit's revision and tree root, oldest first: what
+    /// `getRepo` with `since` diffs from.
+    pub(crate) history: Vec<(Tid, Cid)>,
 }
 
 impl Account {
@@ -52,6 +55,7 @@ impl Account {
         let commit = sign(&did, &key, &tree, rev)?;
         Ok(Self {
             head: commit.cid(),
+            history: vec![(commit.rev.clone(), commit.data)],
             rev: commit.rev,
             did,
             key,
@@ -67,6 +71,7 @@ impl Account {
         self.tree = tree;
         self.head = commit.cid();
         self.rev = commit.rev.clone();
+        self.history.push((commit.rev.clone(), commit.data.clone()));
         Ok(commit)
     }
 

@@ -3,13 +3,13 @@
 //! (`getRepo`, `getLatestCommit`, `getRecord` with its proof, the firehose)
 //! and the accounts' DID documents.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use atlex::car::CarWriter;
 use atlex::cbor;
 use atlex::data::Unknown;
-use atlex::repo::mst::BlockStore as _;
+use atlex::repo::mst::{BlockStore as _, Mst};
 use atlex::repo::repo_car::write_repo_car;
 use atlex::rt::Binary;
 use atlex::server::{
@@ -330,22 +330,19 @@ impl sync::Service for Pds {
     }
 
     /// The whole repository, in the order `write_repo_car` gives: the
-    /// commit, then each node before its subtrees and records.
+    /// commit, then each node before its subtrees and records. With
+    /// `since`, what changed after that revision (see [`diff_car`]).
     async fn get_repo(
         &self,
         request: Request<get_repo::GetRepo>,
     ) -> HandlerResult<get_repo::GetRepo> {
         let params = request.params;
-        if params.since.is_some() {
-            return Err(HandlerError::Common(CommonError::invalid_request(
-                "since is not supported by this server: ask for the whole repository",
-            )));
-        }
         let did = params.did;
         let car = self
-            .with_account(did.as_str(), |account| {
-                write_repo_car(account.tree.store(), &account.head, Vec::new())
-                    .map_err(|e| internal(&e))
+            .with_account(did.as_str(), |account| match &params.since {
+                Some(since) => diff_car(account, since),
+                None => write_repo_car(account.tree.store(), &account.head, Vec::new())
+                    .map_err(|e| internal(&e)),
             })
             .ok_or_else(|| {
                 HandlerError::endpoint(get_repo::Error::RepoNotFound {
@@ -378,27 +375,61 @@ impl sync::Service for Pds {
     }
 }
 
-/// The proof CAR of `path` in the account's repository.
-fn proof_car(account: &Account, path: &str) -> Result<Vec<u8>, CommonError> {
+/// What changed in the account's repository after revision `since`: a CAR
+/// of the head commit, the nodes of the tree that the tree at `since` (the
+/// last commit at or before it) lacks, and the records those nodes add or
+/// change. A consumer that holds the repository at `since` adds these
+/// blocks to its own and reads the new tree. A `since` before the first
+/// commit gives the whole repository.
+fn diff_car(account: &Account, since: &Tid) -> Result<Vec<u8>, CommonError> {
     let store = account.tree.store();
-    let commit = store
-        .get(&account.head)
-        .map_err(|e| internal(&e))?
-        .ok_or_else(|| internal(&"the head commit is missing"))?;
+    let Some((_, base)) = account.history.iter().rev().find(|(rev, _)| rev <= since) else {
+        return write_repo_car(store, &account.head, Vec::new()).map_err(|e| internal(&e));
+    };
+    let diff = Mst::load(store, base)
+        .and_then(|old| old.diff(&account.tree))
+        .map_err(|e| internal(&e))?;
     let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&account.head))
         .map_err(|e| internal(&e))?;
-    car.write_block(&account.head, &commit)
+    car.write_block(&account.head, block(account, &account.head)?.as_ref())
         .map_err(|e| internal(&e))?;
-    for block in account.tree.proof(path).map_err(tree_error)? {
-        car.write_block(&block.cid, &block.data)
+    for node in &diff.created_nodes {
+        car.write_block(&node.cid, &node.data)
+            .map_err(|e| internal(&e))?;
+    }
+    let mut records = HashSet::new();
+    for cid in diff.ops.iter().filter_map(|op| op.cid()) {
+        if records.insert(cid) {
+            car.write_block(cid, block(account, cid)?.as_ref())
+                .map_err(|e| internal(&e))?;
+        }
+    }
+    car.finish().map_err(|e| internal(&e))
+}
+
+/// A block of the account's store that must be there.
+fn block(account: &Account, cid: &Cid) -> Result<impl AsRef<[u8]> + use<>, CommonError> {
+    account
+        .tree
+        .store()
+        .get(cid)
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| internal(&format!("the block {cid} is missing")))
+}
+
+/// The proof CAR of `path` in the account's repository.
+fn proof_car(account: &Account, path: &str) -> Result<Vec<u8>, CommonError> {
+    let mut car = CarWriter::with_roots(Vec::new(), std::slice::from_ref(&account.head))
+        .map_err(|e| internal(&e))?;
+    car.write_block(&account.head, block(account, &account.head)?.as_ref())
+        .map_err(|e| internal(&e))?;
+    for node in account.tree.proof(path).map_err(tree_error)? {
+        car.write_block(&node.cid, &node.data)
             .map_err(|e| internal(&e))?;
     }
     if let Some(cid) = account.tree.get(path).map_err(tree_error)? {
-        let record = store
-            .get(&cid)
-            .map_err(|e| internal(&e))?
-            .ok_or_else(|| internal(&format!("the record block {cid} is missing")))?;
-        car.write_block(&cid, &record).map_err(|e| internal(&e))?;
+        car.write_block(&cid, block(account, &cid)?.as_ref())
+            .map_err(|e| internal(&e))?;
     }
     car.finish().map_err(|e| internal(&e))
 }

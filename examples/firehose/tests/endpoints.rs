@@ -15,7 +15,7 @@ use atlex::repo::commit::Commit;
 use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst};
 use atlex::repo::repo_car::read_repo_car;
 use atlex::types::{AtIdentifier, Did, Nsid, RecordKey};
-use atlex_lexicons::com::atproto::repo::{get_record, list_records};
+use atlex_lexicons::com::atproto::repo::{delete_record, get_record, list_records, put_record};
 use atlex_lexicons::com::atproto::sync::{self, get_latest_commit, get_repo};
 use futures_util::TryStreamExt as _;
 
@@ -30,6 +30,16 @@ async fn server(count: usize) -> (String, Arc<firehose::Pds>, firehose::Written)
         .await
         .unwrap();
     (url, pds, written)
+}
+
+/// Alice's repository, and the collection and record key of `path`.
+fn alices(path: &str) -> (AtIdentifier, Nsid, RecordKey) {
+    let (collection, rkey) = path.split_once('/').unwrap();
+    (
+        AtIdentifier::new(ALICE).unwrap(),
+        Nsid::new(collection).unwrap(),
+        RecordKey::new(rkey).unwrap(),
+    )
 }
 
 /// The repository's latest commit, by `getLatestCommit`.
@@ -138,14 +148,14 @@ async fn get_record_proves_presence_and_absence() {
 
     // `com.atproto.repo.getRecord` gives the record itself.
     let (path, record) = written.records.iter().next().unwrap();
-    let (collection, rkey) = path.split_once('/').unwrap();
+    let (repo, collection, rkey) = alices(path);
     let got = client
         .query(
             get_record::GetRecord,
             &get_record::Params::builder()
-                .repo(AtIdentifier::new(ALICE).unwrap())
-                .collection(Nsid::new(collection).unwrap())
-                .rkey(RecordKey::new(rkey).unwrap())
+                .repo(repo)
+                .collection(collection)
+                .rkey(rkey)
                 .build(),
         )
         .await
@@ -239,4 +249,75 @@ async fn a_reset_empties_the_repository_with_a_new_commit() {
     let repo = read_repo_car(&car.data).unwrap();
     assert_eq!(repo.commit_cid, reset.cid);
     assert_eq!(repo.tree().unwrap().check_all().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn get_repo_since_a_revision_brings_a_copy_of_then_up_to_date() {
+    let (url, _pds, _) = server(20).await;
+    let client = Client::new(&url).unwrap();
+    let did = Did::new(ALICE).unwrap();
+    let full = |since: Option<atlex::types::Tid>| {
+        let client = &client;
+        let mut params = get_repo::Params::new(did.clone());
+        params.since = since;
+        async move { client.query(get_repo::GetRepo, &params).await.unwrap().data }
+    };
+    let old = read_repo_car(&full(None).await).unwrap();
+
+    // A create, an update and a delete after that revision.
+    firehose::write_sample(&url).await.unwrap();
+    let writer = Client::builder(&url).bearer("alice-token").build().unwrap();
+    let thing: Unknown =
+        serde_json::from_value(serde_json::json!({"$type": "com.example.thing", "n": -1})).unwrap();
+    writer
+        .procedure(
+            put_record::PutRecord,
+            &put_record::Input::builder()
+                .repo(AtIdentifier::new(ALICE).unwrap())
+                .collection(Nsid::new("com.example.thing").unwrap())
+                .rkey(RecordKey::new("t0001").unwrap())
+                .record(thing)
+                .build(),
+        )
+        .await
+        .unwrap();
+    let gone = old.tree().unwrap().iter().next().unwrap().unwrap().key;
+    let (repo, collection, rkey) = alices(&gone);
+    writer
+        .procedure(
+            delete_record::DeleteRecord,
+            &delete_record::Input::builder()
+                .repo(repo)
+                .collection(collection)
+                .rkey(rkey)
+                .build(),
+        )
+        .await
+        .unwrap();
+
+    let now = read_repo_car(&full(None).await).unwrap();
+    let diff = full(Some(old.commit.rev.clone())).await;
+    let car = Car::from_slice(&diff).unwrap();
+    assert_eq!(car.roots(), std::slice::from_ref(&now.commit_cid));
+    assert!(car.blocks.len() < now.store.len());
+    // The old repository's blocks and the diff's hold the new repository.
+    for (cid, bytes) in MemoryBlockStore::from_car(&car).blocks() {
+        old.store.put(&cid, bytes).unwrap();
+    }
+    let tree = Mst::load(&old.store, &now.commit.data).unwrap();
+    let leaves: Vec<_> = tree.iter().collect::<Result<_, _>>().unwrap();
+    let expected: Vec<_> = now
+        .tree()
+        .unwrap()
+        .iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(leaves, expected);
+    for leaf in &leaves {
+        assert!(
+            old.store.get(&leaf.value).unwrap().is_some(),
+            "{}",
+            leaf.key
+        );
+    }
 }
