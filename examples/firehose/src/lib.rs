@@ -15,7 +15,8 @@
 //!   `rev` growing, `since` the previous rev, `prevData` the tree's previous
 //!   root, and in `blocks` the commit, the record, the tree's new nodes and
 //!   the nodes that let a consumer undo the op;
-//! - `com.atproto.sync.getRepo` (the whole repository as a CAR),
+//! - `com.atproto.sync.getRepo` (the whole repository as a CAR, or what
+//!   changed after a revision),
 //!   `getLatestCommit` and `getRecord` (a CAR proving a record's presence or
 //!   absence), and `com.atproto.repo.getRecord` and `listRecords`;
 //! - the accounts' DID documents at `/{did}`, as a PLC directory serves

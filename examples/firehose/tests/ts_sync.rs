@@ -81,6 +81,7 @@ async fn the_typescript_verifying_consumer_reads_every_event() {
     assert_eq!(report["failures"], serde_json::json!([]));
     assert_eq!(report["events"], syncs + commits);
     assert_eq!(report["counts"]["sync"], syncs);
+    assert_eq!(report["syncsSigned"], syncs);
     // write_many(200): 100 posts (25 deleted), 100 things (34 replaced);
     // write_many(10): 5 posts (2 deleted), 5 things (2 replaced).
     assert_eq!(report["counts"]["update"], 34 + 2);

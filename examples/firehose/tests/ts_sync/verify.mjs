@@ -3,7 +3,8 @@
 // commit's signature against the key of the account's DID document, and
 // each op proven in the commit's tree: `verifyProofs` of @atproto/repo),
 // keys resolved by @atproto/identity's `IdResolver` from the server's own
-// PLC-style `/{did}` endpoint.
+// PLC-style `/{did}` endpoint; each `#sync` commit's signature is checked
+// with @atproto/repo's `verifyCommitSig`, and revisions must grow.
 //
 // Then, for each account, what a backfilling consumer reads:
 // `com.atproto.sync.getRepo` checked by `verifyRepoCar` (the commit's
@@ -19,7 +20,7 @@
 
 import { Firehose, FirehoseParseError } from '@atproto/sync'
 import { IdResolver } from '@atproto/identity'
-import { verifyRepoCar, verifyProofs } from '@atproto/repo'
+import { MemoryBlockstore, def, verifyCommitSig, verifyProofs, verifyRepoCar } from '@atproto/repo'
 
 const url = process.env.ATLEX_FIREHOSE_URL
 const expected = Number(process.env.ATLEX_EXPECTED_EVENTS)
@@ -47,6 +48,7 @@ const counts = { sync: 0, create: 0, update: 0, delete: 0, other: 0 }
 const lastRev = new Map()
 let events = 0
 let unparsed = 0
+let syncsSigned = 0
 let lastSeq = 0
 const started = Date.now()
 let allRead
@@ -69,6 +71,22 @@ const firehose = new Firehose({
       fail(`${evt.did}: rev ${evt.rev} after ${last}`)
     }
     lastRev.set(evt.did, evt.rev)
+    // The Firehose checks a `#sync` as a CAR only; its commit is checked
+    // here as a commit's would be: the account's, at the event's rev,
+    // signed with the account's key.
+    if (evt.event === 'sync') {
+      try {
+        const commit = await new MemoryBlockstore(evt.blocks).readObj(evt.cid, def.commit)
+        const key = await idResolver.did.resolveAtprotoKey(evt.did)
+        if (commit.did !== evt.did || commit.rev !== evt.rev || !(await verifyCommitSig(commit, key))) {
+          fail(`#sync ${evt.seq} of ${evt.did}: not a commit of the account at ${evt.rev} signed with its key`)
+        } else {
+          syncsSigned += 1
+        }
+      } catch (err) {
+        fail(`#sync ${evt.seq} of ${evt.did}: ${describe(err)}`)
+      }
+    }
     if (events + unparsed === expected) allRead()
   },
   onError: (err) => {
@@ -168,5 +186,5 @@ for (const did of dids) {
   }
 }
 
-console.log(JSON.stringify({ events, expected, counts, streamMs, repos, failures }))
+console.log(JSON.stringify({ events, expected, counts, syncsSigned, streamMs, repos, failures }))
 process.exit(failures.length === 0 && events === expected ? 0 : 1)
