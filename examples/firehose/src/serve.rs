@@ -331,7 +331,7 @@ impl sync::Service for Pds {
 
     /// The whole repository, in the order `write_repo_car` gives: the
     /// commit, then each node before its subtrees and records. With
-    /// `since`, what changed after that revision (see [`diff_car`]).
+    /// `since`, what changed after that revision (see `diff_car`).
     async fn get_repo(
         &self,
         request: Request<get_repo::GetRepo>,
