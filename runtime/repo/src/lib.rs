@@ -31,6 +31,8 @@ pub mod mst;
 #[cfg(feature = "mst")]
 pub mod repo;
 #[cfg(feature = "mst")]
+pub use repo::Repo;
+#[cfg(feature = "mst")]
 pub mod repo_car;
 #[cfg(feature = "mst")]
 pub mod sync;
