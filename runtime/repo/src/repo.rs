@@ -30,12 +30,12 @@
 //! let (mut repo, _) = Repo::create_empty(&store, did.clone(), key.clone())?;
 //!
 //! let written = repo.create(&Note { text: "hi".into() })?;
-//! let rkey = written.ops[0].path().split_once('/').unwrap().1.to_owned();
-//! assert_eq!(repo.get::<Note>(&rkey)?, Some(Note { text: "hi".into() }));
+//! let (_, rkey) = written.ops[0].path().split_once('/').ok_or("a record path")?;
+//! assert_eq!(repo.get::<Note>(rkey)?, Some(Note { text: "hi".into() }));
 //!
 //! // What the firehose event carries checks as a consumer checks it.
 //! let car = written.to_car()?;
-//! let prev_data = written.prev_data.clone().unwrap();
+//! let prev_data = written.prev_data.clone().ok_or("not the first commit")?;
 //! CommitCheck::new(&did, &written.cid, &car, &written.ops)
 //!     .prev_data(&prev_data)
 //!     .signed_by(&key.public_key())
