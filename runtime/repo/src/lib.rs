@@ -15,7 +15,11 @@
 //!   verifying with feature `crypto`).
 //! - `sync` (feature `mst`): a firehose commit checked by inverting its ops
 //!   on the partial tree its blocks carry (sync 1.1).
-//! - `repo_car` (feature `mst`): whole repositories as CAR files.
+//! - `repo_car` (feature `mst`): whole repositories as CAR files, read in
+//!   memory or streamed into a block store.
+//! - `repo` (feature `mst`): a repository over a block store, its records
+//!   read into generated types and written in signed commits (feature
+//!   `crypto`) that carry what a firehose event needs.
 
 #[cfg(feature = "cbor")]
 pub mod car;
@@ -24,6 +28,10 @@ pub mod commit;
 pub mod firehose;
 #[cfg(feature = "mst")]
 pub mod mst;
+#[cfg(feature = "mst")]
+pub mod repo;
+#[cfg(feature = "mst")]
+pub use repo::Repo;
 #[cfg(feature = "mst")]
 pub mod repo_car;
 #[cfg(feature = "mst")]

@@ -1,9 +1,11 @@
-//! Whole repositories as CAR files (`com.atproto.sync.getRepo`).
+//! Whole repositories as CAR files (`com.atproto.sync.getRepo`): read in
+//! memory ([`read_repo_car`]), streamed into a block store
+//! ([`import_repo_car`]), written ([`write_repo_car`]).
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{Read, Write};
 
-use crate::car::{Car, CarError, CarWriter};
+use crate::car::{Car, CarError, CarStream, CarWriter};
 use atlex_core::types::Cid;
 
 use crate::commit::{Commit, CommitError};
@@ -103,6 +105,78 @@ pub fn read_repo_car(bytes: &[u8]) -> Result<RepoCar, RepoCarError> {
         store: MemoryBlockStore::from_car(&car),
         commit_cid,
         commit,
+    })
+}
+
+/// What [`import_repo_car`] loaded: the commit's CID and the commit, and
+/// how much it read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedRepo {
+    /// The commit's CID: the CAR's first root.
+    pub commit_cid: Cid,
+    /// The commit.
+    pub commit: Commit,
+    /// How many blocks the CAR held.
+    pub blocks: u64,
+}
+
+/// Loads a repository CAR (`com.atproto.sync.getRepo`) from a reader into
+/// `store`, a block at a time: each block is verified against its CID and
+/// put in the store, so memory holds one block (at most
+/// [`DEFAULT_MAX_BLOCK`](crate::car::DEFAULT_MAX_BLOCK) bytes), not the file.
+/// Give it a buffered reader.
+///
+/// A CAR that breaks off, claims a block larger than the bound or holds a
+/// block that does not match its CID is an error; the blocks read before it
+/// stay in the store. The commit (the first root) must be among the blocks;
+/// open the repository with [`Repo::open`](crate::repo::Repo::open) on it,
+/// and [`Mst::check_all`] reads every node.
+///
+/// ```
+/// use atlex_repo::mst::MemoryBlockStore;
+/// use atlex_repo::repo::Repo;
+/// use atlex_repo::repo_car::import_repo_car;
+/// # use atlex_identity::crypto::{Curve, SigningKey};
+/// # let built = MemoryBlockStore::new();
+/// # let did = atlex_core::types::Did::new("did:plc:ewvi7nxzyoun6zhxrhs64oiz")?;
+/// # let (repo, _) = Repo::create_empty(&built, did, SigningKey::generate(Curve::K256)?)?;
+/// # let car: Vec<u8> = repo.write_car(Vec::new())?;
+///
+/// // `car` is a getRepo answer; a file or a response body reads the same.
+/// let store = MemoryBlockStore::new();
+/// let imported = import_repo_car(std::io::BufReader::new(&car[..]), &store)?;
+/// let repo = Repo::open(&store, &imported.commit_cid)?;
+/// assert_eq!(repo.records::<atlex_core::data::Unknown>().count(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn import_repo_car<R: Read, S: BlockStore>(
+    reader: R,
+    store: &S,
+) -> Result<ImportedRepo, RepoCarError> {
+    let mut stream = CarStream::new(reader)?;
+    let commit_cid = stream
+        .header()
+        .roots
+        .first()
+        .cloned()
+        .ok_or(RepoCarError::NoRoot)?;
+    let mut blocks = 0;
+    for block in &mut stream {
+        let block = block?;
+        store.put(&block.cid, block.data.into_owned().into())?;
+        blocks += 1;
+    }
+    let bytes = store
+        .get(&commit_cid)?
+        .ok_or_else(|| RepoCarError::MissingBlock {
+            what: "commit",
+            cid: Box::new(commit_cid.clone()),
+        })?;
+    let commit = Commit::from_bytes(&bytes)?;
+    Ok(ImportedRepo {
+        commit_cid,
+        commit,
+        blocks,
     })
 }
 

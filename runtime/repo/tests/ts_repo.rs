@@ -7,41 +7,18 @@
 use std::collections::BTreeMap;
 
 use atlex_core::data::Value;
-use atlex_core::types::{Cid, Did, Tid};
+use atlex_core::types::Cid;
 use atlex_identity::crypto::{Curve, PublicKey, SigningKey};
 use atlex_repo::car::Car;
 use atlex_repo::commit::UnsignedCommit;
 use atlex_repo::mst::{BlockStore, MemoryBlockStore, Mst, Op};
 use atlex_repo::repo_car::{read_repo_car, write_repo_car};
 use atlex_repo::sync::CommitCheck;
-use serde::Deserialize;
 
 mod common;
-use common::{FixtureOp, firehose_commits};
+use common::{FixtureOp, firehose_commits, fixture};
 
 const CAR: &[u8] = include_bytes!("fixtures/ts_repo.car");
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Fixture {
-    did: Did,
-    signing_key: String,
-    public_key: String,
-    commits: Vec<FixtureCommit>,
-    records: Vec<(String, Cid)>,
-}
-
-#[derive(Deserialize)]
-struct FixtureCommit {
-    rev: Tid,
-    ops: Vec<FixtureOp>,
-    data: Cid,
-    commit: Cid,
-}
-
-fn fixture() -> Fixture {
-    serde_json::from_str(include_str!("fixtures/ts_repo.json")).unwrap()
-}
 
 /// Applies `op` to `tree`.
 fn apply<S: BlockStore + Clone>(tree: &Mst<S>, op: &Op) -> Mst<S> {

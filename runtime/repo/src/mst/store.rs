@@ -12,6 +12,58 @@ use bytes::Bytes;
 /// A store's methods take `&self` (a store shared by trees, threads or
 /// connections keeps its own locking), and `&S` and `Arc<S>` are stores
 /// too.
+///
+/// A store of your own puts the blocks where the rest of your data is. It
+/// keeps bytes by CID and nothing else: the trees check the nodes they read,
+/// and [`crate::repo::Repo`] and the CAR readers check every block's CID
+/// before they put it. A key-value database is enough; here a map stands
+/// for it, and the store counts its reads:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// use atlex_core::types::Cid;
+/// use atlex_repo::mst::{BlockStore, Mst, StoreError};
+/// use bytes::Bytes;
+///
+/// #[derive(Default)]
+/// struct KvStore {
+///     /// The database: binary CIDs to bytes.
+///     table: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+///     reads: AtomicUsize,
+/// }
+///
+/// impl BlockStore for KvStore {
+///     fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
+///         self.reads.fetch_add(1, Ordering::Relaxed);
+///         let table = self.table.lock().map_err(|_| StoreError::new("poisoned"))?;
+///         Ok(table.get(&cid.to_bytes()).map(|bytes| Bytes::copy_from_slice(bytes)))
+///     }
+///
+///     fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
+///         let mut table = self.table.lock().map_err(|_| StoreError::new("poisoned"))?;
+///         table.insert(cid.to_bytes(), bytes.to_vec());
+///         Ok(())
+///     }
+/// }
+///
+/// let store = KvStore::default();
+/// let record = atlex_core::cbor::cid_of(&"a record")?;
+/// let root = Mst::new(&store).insert("com.example.note/3jzfcijpj2z2a", record.clone())?.write()?;
+/// let tree = Mst::load(&store, &root)?;
+/// assert_eq!(tree.get("com.example.note/3jzfcijpj2z2a")?, Some(record));
+/// assert_eq!(store.reads.load(Ordering::Relaxed), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A SQLite store is a table `blocks (cid BLOB PRIMARY KEY, bytes BLOB)`:
+/// `get` a `SELECT` by CID, `put` an `INSERT OR IGNORE` (a CID names one
+/// content, so a block written twice is the same block). This crate does
+/// not ship one. The writes of one commit are best made in one
+/// transaction, which the store can open around a
+/// [`Repo`](crate::repo::Repo) write and commit after it.
 pub trait BlockStore {
     /// The bytes of block `cid`, or `None` if the store lacks it. The bytes
     /// must be those `cid` names.

@@ -2,7 +2,7 @@
 // Each test crate uses part of this module.
 #![allow(dead_code)]
 
-use atlex_core::types::Cid;
+use atlex_core::types::{Cid, Did, Tid};
 use atlex_repo::mst::Op;
 use base64::Engine as _;
 use serde::Deserialize;
@@ -61,4 +61,30 @@ impl FirehoseCommit {
 
 pub(crate) fn firehose_commits() -> Vec<FirehoseCommit> {
     serde_json::from_str(include_str!("../fixtures/ts_commits.json")).unwrap()
+}
+
+/// The repository of `fixtures/ts_repo.json`: its account and key, every
+/// commit, the records of its last state.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Fixture {
+    pub did: Did,
+    pub signing_key: String,
+    pub public_key: String,
+    pub commits: Vec<FixtureCommit>,
+    pub records: Vec<(String, Cid)>,
+}
+
+/// One commit of the fixture: its writes, the tree's root after it, its
+/// revision and CID.
+#[derive(Deserialize)]
+pub(crate) struct FixtureCommit {
+    pub rev: Tid,
+    pub ops: Vec<FixtureOp>,
+    pub data: Cid,
+    pub commit: Cid,
+}
+
+pub(crate) fn fixture() -> Fixture {
+    serde_json::from_str(include_str!("../fixtures/ts_repo.json")).unwrap()
 }
