@@ -7,14 +7,14 @@
 //! runs first): two accounts, a few hundred records in four collections,
 //! with creates, updates and deletes through every write endpoint.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use atlex::car::Car;
 use atlex::client::{Client, Write};
 use atlex::crypto::PublicKey;
-use atlex::firehose::RepoCommit as _;
+use atlex::firehose::{Action, RepoCommit as _};
 use atlex::identity::Resolver;
 use atlex::repo::commit::Commit;
 use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst};
@@ -342,18 +342,23 @@ async fn latest_commit(client: &Client, did: &Did) -> get_latest_commit::Output 
         .unwrap()
 }
 
+/// The collection of a record decoded through the record dispatch, for the
+/// four collections the tests write.
+fn collection_of(record: &Record) -> Option<&'static str> {
+    match record {
+        Record::AppBskyFeedPost(_) => Some(POST),
+        Record::AppBskyFeedLike(_) => Some(LIKE),
+        Record::AppBskyGraphFollow(_) => Some(FOLLOW),
+        Record::AppBskyActorProfile(_) => Some(PROFILE),
+        _ => None,
+    }
+}
+
 /// The record block of `collection` decodes, strictly, into the generated
 /// type of that collection, and encodes back to the same bytes.
 fn check_record(collection: &str, bytes: &[u8]) -> Result<(), BoxError> {
     let record: Record = atlex::cbor::from_slice(bytes)?;
-    let matches = matches!(
-        (&record, collection),
-        (Record::AppBskyFeedPost(_), POST)
-            | (Record::AppBskyFeedLike(_), LIKE)
-            | (Record::AppBskyGraphFollow(_), FOLLOW)
-            | (Record::AppBskyActorProfile(_), PROFILE)
-    );
-    if !matches {
+    if collection_of(&record) != Some(collection) {
         return Err(format!("a record of {collection} decodes as {record:?}").into());
     }
     if atlex::cbor::to_vec(&record)? != bytes {
@@ -456,6 +461,7 @@ fn subscribe_repos_verifies_from_cursor_zero() {
         let mut commits: HashMap<Did, usize> = HashMap::new();
         let mut failures = Vec::new();
         let (mut syncs, mut identities, mut account_events, mut last_seq) = (0, 0, 0, 0);
+        let mut decoded_ops = 0;
         let started = Instant::now();
         // The last revision each repository's events gave, checked or not.
         let mut seen: HashMap<Did, Tid> = HashMap::new();
@@ -471,6 +477,41 @@ fn subscribe_repos_verifies_from_cursor_zero() {
                     last_seq = commit.seq;
                     *commits.entry(commit.repo.clone()).or_default() += 1;
                     seen.insert(commit.repo.clone(), commit.rev.clone());
+                    // The ops' records, decoded from the commit's blocks:
+                    // a create's or update's into the type of its
+                    // collection, a delete's none.
+                    match commit.decode_ops::<Record>() {
+                        Ok(ops) => {
+                            for op in ops {
+                                let op = match op {
+                                    Ok(op) => op,
+                                    Err(err) => {
+                                        failures.push(format!("seq {}: {err}", commit.seq));
+                                        continue;
+                                    }
+                                };
+                                let expected = match op.action {
+                                    Action::Delete => None,
+                                    _ => Some(op.collection.as_str()),
+                                };
+                                let decoded = op
+                                    .record
+                                    .as_ref()
+                                    .map(|record| collection_of(record).unwrap_or("another type"));
+                                if decoded == expected {
+                                    decoded_ops += 1;
+                                } else {
+                                    failures.push(format!(
+                                        "seq {}: {} {} decodes as {decoded:?}",
+                                        commit.seq,
+                                        op.action,
+                                        op.path()
+                                    ));
+                                }
+                            }
+                        }
+                        Err(err) => failures.push(format!("seq {}: {err}", commit.seq)),
+                    }
                     let key = keys.get(&commit.repo).expect("a commit of a known account");
                     let state = states.get(&commit.repo);
                     let result = ops_of(commit.op_refs()).and_then(|ops| {
@@ -582,8 +623,8 @@ fn subscribe_repos_verifies_from_cursor_zero() {
         let total: usize = commits.values().sum();
         atlex_e2e::note(&format!(
             "subscribeRepos from cursor 0: {total} #commit checked in {:.2} s \
-             (signature, rev, prevData, inversion), {} failures; {syncs} #sync, \
-             {identities} #identity, {account_events} #account",
+             (signature, rev, prevData, inversion; {decoded_ops} ops decoded), {} failures; \
+             {syncs} #sync, {identities} #identity, {account_events} #account",
             started.elapsed().as_secs_f64(),
             failures.len()
         ));
@@ -606,10 +647,20 @@ fn subscribe_repos_verifies_from_cursor_zero() {
     });
 }
 
-/// `getRecord`'s CAR: the signed commit, the tree's nodes from the root to
-/// the key, and the record if there is one. Returns what the proof shows
-/// at the key, after checking the signature and the record's block.
-fn check_proof(car: &[u8], path: &str, key: &PublicKey) -> Result<(Commit, Option<Cid>), BoxError> {
+/// What a `getRecord` CAR shows: the signed commit, the record's CID at
+/// the path (`None`: the proof shows there is none), and the CIDs of the
+/// tree's nodes it carries.
+struct Proof {
+    commit: Commit,
+    found: Option<Cid>,
+    nodes: BTreeSet<Cid>,
+}
+
+/// Reads `getRecord`'s CAR: the signed commit (checked with `key`), the
+/// tree's nodes from the root to the key (read as a partial tree: a node
+/// the lookup needs and the proof lacks is an error), and the record if
+/// there is one.
+fn check_proof(car: &[u8], path: &str, key: &PublicKey) -> Result<Proof, BoxError> {
     let car = Car::from_slice(car)?;
     let root = car.roots().first().ok_or("the proof names no root")?;
     let commit = Commit::from_bytes(car.blocks.get(root).ok_or("no commit block")?)?;
@@ -622,7 +673,17 @@ fn check_proof(car: &[u8], path: &str, key: &PublicKey) -> Result<(Commit, Optio
         let collection = path.split_once('/').ok_or("a path without a /")?.0;
         check_record(collection, bytes)?;
     }
-    Ok((commit, found))
+    let nodes = car
+        .blocks
+        .iter()
+        .map(|(cid, _)| cid)
+        .filter(|cid| cid != root && Some(cid) != found.as_ref())
+        .collect();
+    Ok(Proof {
+        commit,
+        found,
+        nodes,
+    })
 }
 
 #[test]
@@ -636,6 +697,22 @@ fn get_record_proofs_verify_against_the_commit() {
             let did = &account.did;
             let key = resolver.signing_key(did, false).await.unwrap();
             let head = latest_commit(&client, did).await;
+            // The whole tree, for the proofs atlex makes of the same keys.
+            let whole = client
+                .query(GetRepo, &get_repo::Params::new(did.clone()))
+                .await
+                .unwrap()
+                .data;
+            let whole = read_repo_car(&whole).unwrap();
+            assert_eq!(whole.commit.rev, head.rev);
+            let tree = whole.tree().unwrap();
+            let ours = |path: &str| -> BTreeSet<Cid> {
+                tree.proof(path)
+                    .unwrap()
+                    .into_iter()
+                    .map(|b| b.cid)
+                    .collect()
+            };
             let get = |path: String| {
                 let client = client.clone();
                 let did = did.clone();
@@ -653,20 +730,22 @@ fn get_record_proofs_verify_against_the_commit() {
                 for (rkey, cid) in list_records(&client, did, collection).await.unwrap() {
                     let path = format!("{collection}/{rkey}");
                     let car = get(path.clone()).await.unwrap().data;
-                    let (commit, found) = check_proof(&car, &path, &key)
+                    let proof = check_proof(&car, &path, &key)
                         .unwrap_or_else(|err| panic!("{path}: {err}"));
-                    assert_eq!(commit.rev, head.rev, "{path}: the proof's commit");
-                    assert_eq!(found, Some(cid), "{path}: the proof's record");
+                    assert_eq!(proof.commit.rev, head.rev, "{path}: the proof's commit");
+                    assert_eq!(proof.found, Some(cid), "{path}: the proof's record");
+                    assert_eq!(proof.nodes, ours(&path), "{path}: the proof's nodes");
                     present += 1;
                 }
             }
             for path in &account.deleted {
                 match get(path.clone()).await {
                     Ok(car) => {
-                        let (commit, found) = check_proof(&car.data, path, &key)
+                        let proof = check_proof(&car.data, path, &key)
                             .unwrap_or_else(|err| panic!("{path}: {err}"));
-                        assert_eq!(commit.rev, head.rev, "{path}: the proof's commit");
-                        assert_eq!(found, None, "{path}: deleted, yet the proof holds it");
+                        assert_eq!(proof.commit.rev, head.rev, "{path}: the proof's commit");
+                        assert_eq!(proof.found, None, "{path}: deleted, yet the proof holds it");
+                        assert_eq!(proof.nodes, ours(path), "{path}: the proof's nodes");
                         absent += 1;
                     }
                     Err(err) => panic!("{path}: {err}"),
@@ -674,7 +753,8 @@ fn get_record_proofs_verify_against_the_commit() {
             }
         }
         atlex_e2e::note(&format!(
-            "getRecord: {present} proofs of presence and {absent} of absence verified"
+            "getRecord: {present} proofs of presence and {absent} of absence verified, \
+             each with the nodes of atlex's proof of the key"
         ));
         assert!(present > 0 && absent > 0);
     });
