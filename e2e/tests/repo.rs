@@ -8,7 +8,7 @@
 //! with creates, updates and deletes through every write endpoint.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use atlex::car::Car;
@@ -17,7 +17,7 @@ use atlex::crypto::PublicKey;
 use atlex::firehose::{Action, RepoCommit as _};
 use atlex::identity::Resolver;
 use atlex::repo::commit::Commit;
-use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst};
+use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst, MstError, Op};
 use atlex::repo::repo_car::read_repo_car;
 use atlex::repo::sync::{CommitCheck, ops_of};
 use atlex::types::{AtIdentifier, Cid, Datetime, Did, Handle, RecordKey, Tid};
@@ -407,6 +407,27 @@ fn get_repo_walks_into_exactly_what_list_records_lists() {
                     .or_default()
                     .insert(rkey.to_owned(), leaf.value.clone());
             }
+            // The same keys inserted into an empty tree, last first, give
+            // the same root and the same node blocks, byte for byte.
+            let store = MemoryBlockStore::new();
+            let mut rebuilt = Mst::new(&store);
+            let leaves: Vec<_> = tree.iter().collect::<Result<_, _>>().unwrap();
+            for leaf in leaves.iter().rev() {
+                rebuilt = rebuilt.insert(&leaf.key, leaf.value.clone()).unwrap();
+            }
+            assert_eq!(
+                rebuilt.root().unwrap(),
+                repo.commit.data,
+                "{did}: rebuilt root"
+            );
+            let nodes = |tree: &Mst<&MemoryBlockStore>| -> BTreeMap<Cid, Vec<u8>> {
+                let blocks = tree.node_blocks().unwrap().into_iter();
+                blocks
+                    .map(|block| (block.cid, block.data.into_owned()))
+                    .collect()
+            };
+            assert_eq!(nodes(&rebuilt), nodes(&tree), "{did}: rebuilt nodes");
+
             let mut listed = BTreeMap::new();
             for collection in COLLECTIONS {
                 listed.insert(
@@ -426,12 +447,26 @@ fn get_repo_walks_into_exactly_what_list_records_lists() {
                 account.expected.iter().map(|(c, n)| (*c, *n)).collect();
             assert_eq!(counts, expected, "{did}: records per collection");
             atlex_e2e::note(&format!(
-                "{did}: getRepo ({} bytes, {} blocks) walks into {counts:?}, as listRecords lists",
+                "{did}: getRepo ({} bytes, {} blocks) walks into {counts:?}, as listRecords lists; \
+                 rebuilt by atlex with the same root and nodes",
                 car.len(),
                 repo.store.len()
             ));
         }
     });
+}
+
+/// `tree` with `ops` applied: a create inserts, an update replaces, a
+/// delete removes.
+fn replay(
+    tree: &Mst<Arc<MemoryBlockStore>>,
+    ops: &[Op],
+) -> Result<Mst<Arc<MemoryBlockStore>>, MstError> {
+    ops.iter().try_fold(tree.clone(), |tree, op| match op {
+        Op::Create { path, cid } => tree.insert(path, cid.clone()),
+        Op::Update { path, cid, .. } => tree.update(path, cid.clone()),
+        Op::Delete { path, .. } => tree.delete(path),
+    })
 }
 
 /// What a consumer holds of a repository: its last revision and root.
@@ -462,6 +497,9 @@ fn subscribe_repos_verifies_from_cursor_zero() {
         let mut failures = Vec::new();
         let (mut syncs, mut identities, mut account_events, mut last_seq) = (0, 0, 0, 0);
         let mut decoded_ops = 0;
+        // Each repository's whole tree, built by applying every commit's ops
+        // from the first one on.
+        let mut replayed: HashMap<Did, Mst<Arc<MemoryBlockStore>>> = HashMap::new();
         let started = Instant::now();
         // The last revision each repository's events gave, checked or not.
         let mut seen: HashMap<Did, Tid> = HashMap::new();
@@ -532,10 +570,29 @@ fn subscribe_repos_verifies_from_cursor_zero() {
                                 }
                             }
                         }
-                        check.run()
+                        check.run().map(|checked| (checked, ops))
                     });
                     match result {
-                        Ok(checked) => {
+                        Ok((checked, ops)) => {
+                            // The same ops applied to the whole tree give the
+                            // commit's root.
+                            let tree = replayed.entry(commit.repo.clone()).or_insert_with(|| {
+                                Mst::new(Arc::new(MemoryBlockStore::new()))
+                            });
+                            match replay(tree, &ops) {
+                                Ok(next) if next.root().ok().as_ref() == Some(&checked.commit.data) => {
+                                    *tree = next;
+                                }
+                                Ok(next) => failures.push(format!(
+                                    "seq {}: the ops applied to the tree give {:?}, the commit says {}",
+                                    commit.seq,
+                                    next.root(),
+                                    checked.commit.data
+                                )),
+                                Err(err) => {
+                                    failures.push(format!("seq {}: applying the ops: {err}", commit.seq))
+                                }
+                            }
                             if let (Some(state), Some(prev)) = (state, commit.prev_data())
                                 && state.data != *prev
                             {
@@ -592,6 +649,15 @@ fn subscribe_repos_verifies_from_cursor_zero() {
                     })();
                     match checked {
                         Ok(commit) => {
+                            let root = replayed.get(&sync.did).map(|tree| tree.root());
+                            if let Some(root) = root
+                                && root.as_ref().ok() != Some(&commit.data)
+                            {
+                                failures.push(format!(
+                                    "#sync seq {}: the tree replayed is at {root:?}, the commit at {}",
+                                    sync.seq, commit.data
+                                ));
+                            }
                             states.insert(
                                 sync.did.clone(),
                                 RepoState {
@@ -623,7 +689,8 @@ fn subscribe_repos_verifies_from_cursor_zero() {
         let total: usize = commits.values().sum();
         atlex_e2e::note(&format!(
             "subscribeRepos from cursor 0: {total} #commit checked in {:.2} s \
-             (signature, rev, prevData, inversion; {decoded_ops} ops decoded), {} failures; \
+             (signature, rev, prevData, inversion, ops replayed on the whole tree; \
+             {decoded_ops} ops decoded), {} failures; \
              {syncs} #sync, {identities} #identity, {account_events} #account",
             started.elapsed().as_secs_f64(),
             failures.len()
