@@ -68,7 +68,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a Tokio runtime")
 }
 
-/// The shared PDS, started and written to on first use.
+/// The shared PDS, started and written to on first use. A static is never
+/// dropped: the servers stop when the test process exits (their standard
+/// input closes) and remove their data directory then.
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Result<Fixture, String>> = OnceLock::new();
     let fixture = FIXTURE.get_or_init(|| {
