@@ -16,11 +16,16 @@
 //! - `sync` (feature `mst`): a firehose commit checked by inverting its ops
 //!   on the partial tree its blocks carry (sync 1.1).
 //! - `repo_car` (feature `mst`): whole repositories as CAR files.
+//! - `verify` (features `mst` and `crypto`): a verifying consumer of
+//!   repository event streams, with per-repository state, a resync hook
+//!   and backfill; keys from an identity resolver with feature `resolve`,
+//!   over `atlex-client`'s event streams with feature `client`.
 
 #[cfg(feature = "cbor")]
 pub mod car;
 #[cfg(feature = "mst")]
 pub mod commit;
+mod events;
 pub mod firehose;
 #[cfg(feature = "mst")]
 pub mod mst;
@@ -28,3 +33,5 @@ pub mod mst;
 pub mod repo_car;
 #[cfg(feature = "mst")]
 pub mod sync;
+#[cfg(all(feature = "mst", feature = "crypto"))]
+pub mod verify;
