@@ -332,6 +332,9 @@ async fn last_error(account: &Account, events: &[Message]) -> VerifyError {
     verifier.verify(last).await.unwrap_err()
 }
 
+/// What a crafted commit's error must be.
+type Expected = fn(&VerifyError) -> bool;
+
 #[test]
 fn each_failure_has_its_reason() {
     run(async {
@@ -348,61 +351,72 @@ fn each_failure_has_its_reason() {
             (account, events)
         };
 
-        let (account, events) = crafted(Craft {
-            other_key: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(matches!(error, VerifyError::BadSignature(_)), "{error}");
-
-        let (account, events) = crafted(Craft {
-            no_records: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(matches!(error, VerifyError::MissingBlock { .. }), "{error}");
-
-        let (account, events) = crafted(Craft {
-            no_root: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(matches!(error, VerifyError::MissingBlock { .. }), "{error}");
-
-        // An op left out: the others do not invert to prevData.
-        let (account, events) = crafted(Craft {
-            drop_op: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(
-            matches!(error, VerifyError::InversionMismatch { .. }),
-            "{error}"
-        );
-
-        let (account, events) = crafted(Craft {
-            wrong_prev_data: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(
-            matches!(error, VerifyError::PrevDataMismatch { .. }),
-            "{error}"
-        );
-
-        let (account, events) = crafted(Craft {
-            future_rev: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(matches!(error, VerifyError::RevInFuture { .. }), "{error}");
-
-        let (account, events) = crafted(Craft {
-            event_rev_differs: true,
-            ..Craft::default()
-        });
-        let error = last_error(&account, &events).await;
-        assert!(matches!(error, VerifyError::RevMismatch { .. }), "{error}");
+        let default = Craft::default;
+        let cases: [(&str, Craft, Expected); 7] = [
+            (
+                "signed by another key",
+                Craft {
+                    other_key: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::BadSignature(_)),
+            ),
+            (
+                "without its records",
+                Craft {
+                    no_records: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::MissingBlock { .. }),
+            ),
+            (
+                "without its tree's root node",
+                Craft {
+                    no_root: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::MissingBlock { .. }),
+            ),
+            (
+                // The other op does not invert to prevData.
+                "with an op left out",
+                Craft {
+                    drop_op: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::InversionMismatch { .. }),
+            ),
+            (
+                "with a prevData not the last root",
+                Craft {
+                    wrong_prev_data: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::PrevDataMismatch { .. }),
+            ),
+            (
+                "an hour ahead",
+                Craft {
+                    future_rev: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::RevInFuture { .. }),
+            ),
+            (
+                "with the event's rev not the commit's",
+                Craft {
+                    event_rev_differs: true,
+                    ..default()
+                },
+                |error| matches!(error, VerifyError::RevMismatch { .. }),
+            ),
+        ];
+        for (what, craft, expected) in cases {
+            let (account, events) = crafted(craft);
+            let error = last_error(&account, &events).await;
+            assert!(expected(&error), "a commit {what}: {error}");
+            assert!(error.breaks_chain(), "a commit {what}");
+        }
 
         // An op that says another record than the tree holds.
         let (account, mut events) = crafted(Craft::default());
