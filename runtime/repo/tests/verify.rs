@@ -25,8 +25,8 @@ use atlex_repo::repo_car::write_repo_car;
 use atlex_repo::sync::SyncError;
 use atlex_repo::verify::{
     BoxError, FirehoseVerifier, GetRepoResync, KeySource, NoResync, RecordError, RepoRecords,
-    RepoState, Resync, StaticKeys, StreamError, Verified, VerifiedStream, VerifyError, fetch_repo,
-    verify_repo,
+    RepoState, ResolverKeys, Resync, StaticKeys, StreamError, Verified, VerifiedStream,
+    VerifyError, fetch_repo, verify_repo,
 };
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -889,4 +889,83 @@ fn the_typescript_firehose_verifies_with_zero_failures() {
             "{error}"
         );
     });
+}
+
+/// A PLC directory of one account whose document names `key`; counts the
+/// documents it serves.
+struct Plc {
+    key: std::sync::Mutex<PublicKey>,
+    served: AtomicUsize,
+}
+
+impl Plc {
+    fn document(&self) -> serde_json::Value {
+        self.served.fetch_add(1, Ordering::SeqCst);
+        let key = self.key.lock().unwrap().to_multikey();
+        serde_json::json!({
+            "id": DID,
+            "verificationMethod": [{
+                "id": format!("{DID}#atproto"),
+                "type": "Multikey",
+                "controller": DID,
+                "publicKeyMultibase": key,
+            }],
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolver_keys_follow_rotations_and_identity_events() {
+    let mut account = Account::new();
+    let plc = Arc::new(Plc {
+        key: std::sync::Mutex::new(account.key.public_key()),
+        served: AtomicUsize::new(0),
+    });
+    let served = Arc::clone(&plc);
+    let router = axum::Router::new().fallback(move || {
+        let plc = Arc::clone(&served);
+        async move { axum::Json(plc.document()) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let resolver = atlex_identity::identity::Resolver::builder()
+        .plc_directory(url)
+        .build()
+        .unwrap();
+    let mut verifier = FirehoseVerifier::new(ResolverKeys::new(resolver));
+    let events = history(&mut account);
+    for event in &events {
+        verifier.verify(event).await.unwrap();
+    }
+    // One document, cached.
+    assert_eq!(plc.served.load(Ordering::SeqCst), 1);
+
+    // The account rotates its key: the cached one fails, the document is
+    // fetched again, and the commit verifies.
+    account.key = SigningKey::generate(Curve::K256).unwrap();
+    *plc.key.lock().unwrap() = account.key.public_key();
+    let rotated = account.write(&[Change::Create(&path(30), "new key")]);
+    verifier.verify(&rotated).await.unwrap();
+    assert_eq!(plc.served.load(Ordering::SeqCst), 2);
+    let next = account.write(&[Change::Create(&path(31), "cached")]);
+    verifier.verify(&next).await.unwrap();
+    assert_eq!(plc.served.load(Ordering::SeqCst), 2);
+
+    // After `#identity`, the next key is fetched again even though the
+    // cached one would do.
+    let identity: Message = subscribe_repos::Identity::builder()
+        .seq(100)
+        .did(did())
+        .time(Datetime::now())
+        .build()
+        .into();
+    verifier.verify(&identity).await.unwrap();
+    let next = account.write(&[Change::Create(&path(32), "after identity")]);
+    verifier.verify(&next).await.unwrap();
+    assert_eq!(plc.served.load(Ordering::SeqCst), 3);
+    let next = account.write(&[Change::Create(&path(33), "cached again")]);
+    verifier.verify(&next).await.unwrap();
+    assert_eq!(plc.served.load(Ordering::SeqCst), 3);
 }
