@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use atlex::client::CursorStore;
 use atlex::data::{Bytes as ByteString, CidLink};
 use atlex::server::XrpcRouter;
 use atlex::service::{Registry, Request, SubscriptionRequest};
@@ -851,6 +852,52 @@ async fn the_verified_stream_over_websocket() {
         stream.verifier().unwrap().state(&did()),
         Some(&resynced.state)
     );
+
+    // A consumer saves its cursor after five messages, stops, and resumes
+    // from it: the sixth message comes first.
+    let saved = MemoryCursor::default();
+    let params = subscribe_repos::Params::new().with_cursor(0);
+    let mut stream = VerifiedStream::new(
+        client.subscribe(SubscribeRepos, &params),
+        FirehoseVerifier::new(account.keys()),
+        NoResync,
+    )
+    .resume_with(saved.clone())
+    .unwrap();
+    for _ in 0..5 {
+        stream.next().await.unwrap().unwrap();
+    }
+    stream.save_cursor().unwrap();
+    assert_eq!(*saved.0.lock().unwrap(), Some(5));
+    drop(stream);
+    let mut stream = VerifiedStream::new(
+        client.subscribe(SubscribeRepos, &params),
+        FirehoseVerifier::new(account.keys()),
+        NoResync,
+    )
+    .resume_with(saved.clone())
+    .unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    let Message::Commit(commit) = &first.message else {
+        unreachable!()
+    };
+    assert_eq!(commit.seq, 6);
+    assert_eq!(stream.last_seq(), Some(6));
+}
+
+/// A cursor kept in memory, shared by its clones.
+#[derive(Clone, Default)]
+struct MemoryCursor(Arc<std::sync::Mutex<Option<i64>>>);
+
+impl CursorStore for MemoryCursor {
+    fn load(&self) -> std::io::Result<Option<i64>> {
+        Ok(*self.0.lock().unwrap())
+    }
+
+    fn save(&self, seq: i64) -> std::io::Result<()> {
+        *self.0.lock().unwrap() = Some(seq);
+        Ok(())
+    }
 }
 
 #[path = "common/ts_frames.rs"]
