@@ -857,26 +857,23 @@ async fn the_verified_stream_over_websocket() {
     // from it: the sixth message comes first.
     let saved = MemoryCursor::default();
     let params = subscribe_repos::Params::new().with_cursor(0);
-    let mut stream = VerifiedStream::new(
-        client.subscribe(SubscribeRepos, &params),
-        FirehoseVerifier::new(account.keys()),
-        NoResync,
-    )
-    .resume_with(saved.clone())
-    .unwrap();
+    let open = || {
+        VerifiedStream::new(
+            client.subscribe(SubscribeRepos, &params),
+            FirehoseVerifier::new(account.keys()),
+            NoResync,
+        )
+        .resume_with(saved.clone())
+        .unwrap()
+    };
+    let mut stream = open();
     for _ in 0..5 {
         stream.next().await.unwrap().unwrap();
     }
     stream.save_cursor().unwrap();
     assert_eq!(*saved.0.lock().unwrap(), Some(5));
     drop(stream);
-    let mut stream = VerifiedStream::new(
-        client.subscribe(SubscribeRepos, &params),
-        FirehoseVerifier::new(account.keys()),
-        NoResync,
-    )
-    .resume_with(saved.clone())
-    .unwrap();
+    let mut stream = open();
     let first = stream.next().await.unwrap().unwrap();
     let Message::Commit(commit) = &first.message else {
         unreachable!()
