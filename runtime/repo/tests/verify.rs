@@ -26,7 +26,7 @@ use atlex_repo::repo_car::write_repo_car;
 use atlex_repo::sync::SyncError;
 use atlex_repo::verify::{
     BoxError, FirehoseVerifier, GetRepoResync, KeySource, NoResync, RecordError, RepoRecords,
-    RepoState, ResolverKeys, Resync, StaticKeys, StreamError, Verified, VerifiedStream,
+    RepoState, ResolverKeys, Resync, Resynced, StaticKeys, StreamError, Verified, VerifiedStream,
     VerifyError, fetch_repo, verify_repo,
 };
 use bytes::Bytes;
@@ -626,29 +626,39 @@ impl Resync for Serve {
     }
 }
 
+/// Verifies the first commit of `events`, then the seventh: commits 1 to
+/// 5 are missed, the seventh's prevData is not the root last seen, and
+/// `hook` fetches the repository. The verifier, and the repository
+/// fetched.
+async fn break_and_resync(
+    account: &Account,
+    events: &[Message],
+    hook: &impl Resync,
+) -> (FirehoseVerifier<StaticKeys>, Resynced) {
+    let mut verifier = FirehoseVerifier::new(account.keys());
+    verifier.verify(&events[0]).await.unwrap();
+    let rejected = verifier
+        .verify_or_resync(&events[6], hook)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(rejected.error, VerifyError::PrevDataMismatch { .. }),
+        "{rejected}"
+    );
+    (verifier, rejected.resync.unwrap().unwrap())
+}
+
 #[test]
 fn a_break_calls_the_resync_hook() {
     run(async {
         let mut account = Account::new();
         let events = history(&mut account);
-        let mut verifier = FirehoseVerifier::new(account.keys());
-        verifier.verify(&events[0]).await.unwrap();
-        // Commits 1 to 5 are missed: commit 6's prevData is not the root
-        // last seen.
         let hook = Serve {
             car: account.repo_car(),
             calls: AtomicUsize::new(0),
         };
-        let rejected = verifier
-            .verify_or_resync(&events[6], &hook)
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(rejected.error, VerifyError::PrevDataMismatch { .. }),
-            "{rejected}"
-        );
+        let (mut verifier, resynced) = break_and_resync(&account, &events, &hook).await;
         assert_eq!(hook.calls.load(Ordering::SeqCst), 1);
-        let resynced = rejected.resync.unwrap().unwrap();
         assert_eq!(resynced.state.data, account.tree.root().unwrap());
         assert_eq!(verifier.state(&did()), Some(&resynced.state));
         // The commits before the repository's are seen already; the next
@@ -771,6 +781,14 @@ fn register<R: Registry<Pds>>(registry: &mut R) {
     });
 }
 
+/// Serves `router` on a loopback port; its base URL.
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
 /// `message` with sequence number `seq`.
 fn sequenced(message: &Message, seq: i64) -> Message {
     let mut message = message.clone();
@@ -809,9 +827,7 @@ async fn the_verified_stream_over_websocket() {
     })
     .mount(register)
     .into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let url = serve(router).await;
 
     let client = atlex::client::Client::new(&url).unwrap();
     assert_eq!(fetch_repo(&client, &did()).await.unwrap(), car);
@@ -940,12 +956,25 @@ fn the_typescript_firehose_verifies_with_zero_failures() {
 struct Plc {
     key: std::sync::Mutex<PublicKey>,
     served: AtomicUsize,
+    /// The account's PDS.
+    pds: Option<String>,
 }
 
 impl Plc {
     fn document(&self) -> serde_json::Value {
         self.served.fetch_add(1, Ordering::SeqCst);
         let key = self.key.lock().unwrap().to_multikey();
+        let services: Vec<serde_json::Value> = self
+            .pds
+            .iter()
+            .map(|pds| {
+                serde_json::json!({
+                    "id": "#atproto_pds",
+                    "type": "AtprotoPersonalDataServer",
+                    "serviceEndpoint": pds,
+                })
+            })
+            .collect();
         serde_json::json!({
             "id": DID,
             "verificationMethod": [{
@@ -954,7 +983,21 @@ impl Plc {
                 "controller": DID,
                 "publicKeyMultibase": key,
             }],
+            "service": services,
         })
+    }
+
+    /// Serves the directory on loopback; a resolver using it.
+    async fn serve(self: &Arc<Self>) -> atlex_identity::identity::Resolver {
+        let plc = Arc::clone(self);
+        let router = axum::Router::new().fallback(move || {
+            let plc = Arc::clone(&plc);
+            async move { axum::Json(plc.document()) }
+        });
+        atlex_identity::identity::Resolver::builder()
+            .plc_directory(serve(router).await)
+            .build()
+            .unwrap()
     }
 }
 
@@ -964,21 +1007,9 @@ async fn resolver_keys_follow_rotations_and_identity_events() {
     let plc = Arc::new(Plc {
         key: std::sync::Mutex::new(account.key.public_key()),
         served: AtomicUsize::new(0),
+        pds: None,
     });
-    let served = Arc::clone(&plc);
-    let router = axum::Router::new().fallback(move || {
-        let plc = Arc::clone(&served);
-        async move { axum::Json(plc.document()) }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-
-    let resolver = atlex_identity::identity::Resolver::builder()
-        .plc_directory(url)
-        .build()
-        .unwrap();
-    let mut verifier = FirehoseVerifier::new(ResolverKeys::new(resolver));
+    let mut verifier = FirehoseVerifier::new(ResolverKeys::new(plc.serve().await));
     let events = history(&mut account);
     for event in &events {
         verifier.verify(event).await.unwrap();
@@ -1012,4 +1043,26 @@ async fn resolver_keys_follow_rotations_and_identity_events() {
     let next = account.write(&[Change::Create(&path(33), "cached again")]);
     verifier.verify(&next).await.unwrap();
     assert_eq!(plc.served.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_fetches_the_repository_from_the_accounts_pds() {
+    let mut account = Account::new();
+    let events = history(&mut account);
+    let pds = XrpcRouter::new(Pds {
+        log: EventLog::new(),
+        car: account.repo_car(),
+    })
+    .mount(register)
+    .into_router();
+    let plc = Arc::new(Plc {
+        key: std::sync::Mutex::new(account.key.public_key()),
+        served: AtomicUsize::new(0),
+        pds: Some(serve(pds).await),
+    });
+    let hook = GetRepoResync::from_pds(plc.serve().await);
+
+    let (_, resynced) = break_and_resync(&account, &events, &hook).await;
+    assert_eq!(resynced.state.data, account.tree.root().unwrap());
+    assert_eq!(plc.served.load(Ordering::SeqCst), 1);
 }

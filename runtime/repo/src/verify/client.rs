@@ -71,22 +71,54 @@ pub async fn fetch_repo(
     Ok(Bytes::from(car.data))
 }
 
-/// A [`Resync`] hook that fetches the repository with [`fetch_repo`].
+/// A [`Resync`] hook that fetches the repository with [`fetch_repo`]:
+/// from one host, or from each account's PDS (with feature `resolve`).
 #[derive(Clone, Debug)]
 pub struct GetRepoResync {
-    client: Client,
+    from: Source,
+}
+
+#[derive(Clone, Debug)]
+enum Source {
+    Host(Client),
+    #[cfg(feature = "resolve")]
+    Pds(atlex_identity::identity::Resolver),
 }
 
 impl GetRepoResync {
-    /// Fetches repositories from `client`'s host.
+    /// Fetches repositories from `client`'s host (a PDS, or a relay that
+    /// serves them).
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            from: Source::Host(client),
+        }
+    }
+
+    /// Fetches each repository from its account's PDS, as its DID document
+    /// names it (`#atproto_pds`), resolved with `resolver` (feature
+    /// `resolve`).
+    #[cfg(feature = "resolve")]
+    pub fn from_pds(resolver: atlex_identity::identity::Resolver) -> Self {
+        Self {
+            from: Source::Pds(resolver),
+        }
     }
 }
 
 impl Resync for GetRepoResync {
     async fn fetch_repo(&self, did: &Did) -> Result<Option<Bytes>, BoxError> {
-        Ok(Some(fetch_repo(&self.client, did).await?))
+        let car = match &self.from {
+            Source::Host(client) => fetch_repo(client, did).await?,
+            #[cfg(feature = "resolve")]
+            Source::Pds(resolver) => {
+                let document = resolver.resolve_did(did).await?;
+                let pds = document
+                    .pds()
+                    .ok_or_else(|| format!("the DID document of {did} names no PDS"))?;
+                fetch_repo(&Client::new(pds)?, did).await?
+            }
+        };
+        Ok(Some(car))
     }
 }
 
