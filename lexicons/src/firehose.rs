@@ -1,10 +1,11 @@
 //! The firehose's `#commit` as [`atlex::firehose::RepoCommit`]: its ops
-//! with their records, decoded from the commit's blocks.
+//! with their records, decoded from the commit's blocks; its messages as
+//! [`atlex::firehose::RepoMessage`], for a verifying consumer.
 
-use atlex::firehose::{Cid, OpRef, RepoCommit};
+use atlex::firehose::{Cid, OpRef, RepoCommit, RepoEvent, RepoMessage};
 use atlex::types::Did;
 
-use crate::com::atproto::sync::subscribe_repos::Commit;
+use crate::com::atproto::sync::subscribe_repos::{Commit, Message};
 
 impl RepoCommit for Commit {
     fn repo(&self) -> &Did {
@@ -30,5 +31,29 @@ impl RepoCommit for Commit {
 
     fn prev_data(&self) -> Option<&Cid> {
         self.prev_data.as_ref().map(|link| &link.0)
+    }
+}
+
+impl RepoMessage for Message {
+    type Commit = Commit;
+
+    fn event(&self) -> RepoEvent<'_, Commit> {
+        match self {
+            Self::Commit(commit) => RepoEvent::Commit {
+                commit,
+                rev: &commit.rev,
+            },
+            Self::Sync(sync) => RepoEvent::Sync {
+                did: &sync.did,
+                blocks: &sync.blocks.0,
+                rev: &sync.rev,
+            },
+            Self::Identity(identity) => RepoEvent::Identity { did: &identity.did },
+            Self::Account(account) => RepoEvent::Account {
+                did: &account.did,
+                active: account.active,
+            },
+            _ => RepoEvent::Other,
+        }
     }
 }

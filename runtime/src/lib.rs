@@ -54,7 +54,10 @@
 //! - `repo` (feature `repo`): repositories: the Merkle Search Tree over a
 //!   block store, signed commits (version 3), the check of a firehose
 //!   commit by inverting its ops (sync 1.1), repository CARs; with the
-//!   `car` and `firehose` modules above.
+//!   `car` and `firehose` modules above. `repo::verify` (with `crypto`) is
+//!   a verifying consumer of `subscribeRepos` with per-repository state;
+//!   feature `verify` adds keys from identity resolution, the verified
+//!   event stream over the client, resync and backfill by `getRepo`.
 //! - [`firehose`]: the ops of a
 //!   `com.atproto.sync.subscribeRepos#commit`, each record decoded from the
 //!   commit's CAR into a generated type, every block verified (feature

@@ -39,6 +39,8 @@ use atlex_core::types::Did;
 /// The CID type of commits and ops: [`atlex_core::types::Cid`].
 pub use atlex_core::types::Cid;
 
+pub use crate::events::{RepoEvent, RepoMessage};
+
 /// A commit event of a repository event stream, as [`decode_ops`] reads it:
 /// the repository, the commit's CID, the CAR of its blocks and its ops.
 ///

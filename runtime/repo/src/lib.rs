@@ -20,11 +20,16 @@
 //! - `repo` (feature `mst`): a repository over a block store, its records
 //!   read into generated types and written in signed commits (feature
 //!   `crypto`) that carry what a firehose event needs.
+//! - `verify` (features `mst` and `crypto`): a verifying consumer of
+//!   repository event streams, with per-repository state, a resync hook
+//!   and backfill; keys from an identity resolver with feature `resolve`,
+//!   over `atlex-client`'s event streams with feature `client`.
 
 #[cfg(feature = "cbor")]
 pub mod car;
 #[cfg(feature = "mst")]
 pub mod commit;
+mod events;
 pub mod firehose;
 #[cfg(feature = "mst")]
 pub mod mst;
@@ -36,3 +41,5 @@ pub use repo::Repo;
 pub mod repo_car;
 #[cfg(feature = "mst")]
 pub mod sync;
+#[cfg(all(feature = "mst", feature = "crypto"))]
+pub mod verify;
