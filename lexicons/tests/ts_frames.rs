@@ -88,7 +88,7 @@ fn every_frame_and_op_of_the_ts_firehose_decodes() {
                 assert_eq!(commit.rev.as_str(), note["rev"].as_str().unwrap());
                 let ops = commit.decode_ops::<Record>().unwrap().strict();
                 let signed = ops.commit().unwrap();
-                assert_eq!(signed.rev, commit.rev.as_str());
+                assert_eq!(signed.rev.as_str(), commit.rev.as_str());
                 let car = ops.car().blocks.clone();
                 let expected = note["ops"].as_array().unwrap();
                 assert_eq!(ops.len(), expected.len());
@@ -139,7 +139,7 @@ fn every_frame_and_op_of_the_ts_firehose_decodes() {
             ("#sync", Message::Sync(sync)) => {
                 let (cid, commit) = atlex::firehose::commit_of_car(&sync.blocks.0).unwrap();
                 assert_eq!(cid.to_string(), note["commit"].as_str().unwrap());
-                assert_eq!(commit.rev, sync.rev.as_str());
+                assert_eq!(commit.rev.as_str(), sync.rev.as_str());
             }
             ("#info", Message::Info(info)) => {
                 assert_eq!(info.name, subscribe_repos::InfoName::OutdatedCursor)

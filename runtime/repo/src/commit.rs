@@ -7,7 +7,7 @@ use atlex_core::types::{Cid, Did, FormatError, Tid};
 use atlex_identity::crypto::{PublicKey, SignatureError, SigningKey};
 use serde::{Deserialize, Serialize};
 
-use crate::mst::wire::{Raw, unblessed};
+use crate::wire::{Raw, unblessed};
 
 /// The repository format version this crate reads and writes.
 pub const VERSION: i64 = 3;

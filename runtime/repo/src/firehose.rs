@@ -128,20 +128,24 @@ impl std::fmt::Display for Action {
 }
 
 #[cfg(feature = "cbor")]
-pub use decode::{CommitOps, Op, OpError, SignedCommit, commit_of_car};
+pub use decode::{CommitOps, Op, OpError, commit_of_car};
+
+/// The commit of an event: [`commit::Commit`](crate::commit::Commit), here
+/// for users of the event stream alone.
+#[cfg(feature = "cbor")]
+pub use crate::commit::{Commit, CommitError};
 
 #[cfg(feature = "cbor")]
 mod decode {
     use std::marker::PhantomData;
 
     use serde::de::DeserializeOwned;
-    use serde::{Deserialize, Serialize};
 
     use super::{Action, Cid, OpRef, RepoCommit};
     use crate::car::{BlockError, Car, CarError};
+    use crate::commit::{Commit, CommitError};
     use atlex_core::cbor::{self, DecodeError};
-    use atlex_core::data::{Bytes, CidLink};
-    use atlex_core::types::{Did, Nsid, RecordKey};
+    use atlex_core::types::{Nsid, RecordKey};
 
     /// One op of a commit, decoded: what [`CommitOps`] yields.
     #[derive(Clone, Debug, PartialEq)]
@@ -242,9 +246,10 @@ mod decode {
             &self.car
         }
 
-        /// The commit object, from its block.
-        pub fn commit(&self) -> Result<SignedCommit, BlockError> {
-            self.car.blocks.decode_lenient(&self.commit)
+        /// The commit, from its block (canonical DAG-CBOR, version 3): check
+        /// its signature with [`Commit::verify`].
+        pub fn commit(&self) -> Result<Commit, CommitCarError> {
+            commit_block(&self.car, &self.commit)
         }
 
         fn decode(&self, op: OpRef<'a>) -> Result<Op<R>, OpError> {
@@ -313,69 +318,21 @@ mod decode {
 
     impl<R: DeserializeOwned> ExactSizeIterator for CommitOps<'_, R> {}
 
-    /// A repository commit object (version 3): the signed root of a
-    /// repository's state.
-    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-    pub struct SignedCommit {
-        /// The repository.
-        pub did: Did,
-        /// The repository format version (3).
-        pub version: i64,
-        /// The root of the repository's MST.
-        pub data: CidLink,
-        /// The revision (a TID).
-        pub rev: String,
-        /// The previous commit (usually null in version 3).
-        #[serde(deserialize_with = "Option::deserialize")]
-        pub prev: Option<CidLink>,
-        /// The signature over the DAG-CBOR of the other fields.
-        pub sig: Bytes,
-    }
-
-    #[derive(Serialize)]
-    struct Unsigned<'a> {
-        did: &'a Did,
-        version: i64,
-        data: &'a CidLink,
-        rev: &'a str,
-        prev: &'a Option<CidLink>,
-    }
-
-    impl SignedCommit {
-        /// The bytes the signature is over: the DAG-CBOR of the commit
-        /// without `sig`.
-        pub fn unsigned_bytes(&self) -> Result<Vec<u8>, cbor::EncodeError> {
-            cbor::to_vec(&Unsigned {
-                did: &self.did,
-                version: self.version,
-                data: &self.data,
-                rev: &self.rev,
-                prev: &self.prev,
-            })
-        }
-
-        /// Checks the signature with the repository's signing key (feature
-        /// `crypto`).
-        #[cfg(feature = "crypto")]
-        pub fn verify(
-            &self,
-            key: &atlex_identity::crypto::PublicKey,
-        ) -> Result<(), atlex_identity::crypto::SignatureError> {
-            match self.unsigned_bytes() {
-                Ok(unsigned) => key.verify(&unsigned, &self.sig.0),
-                // A DID, an integer, a link and strings always encode.
-                Err(err) => unreachable!("a commit always encodes: {err}"),
-            }
-        }
-    }
-
     /// The commit of a CAR whose first root is a commit block (the `blocks`
     /// of a `#sync` event): its CID and the commit object.
-    pub fn commit_of_car(bytes: &[u8]) -> Result<(Cid, SignedCommit), CommitCarError> {
+    pub fn commit_of_car(bytes: &[u8]) -> Result<(Cid, Commit), CommitCarError> {
         let car = Car::from_slice(bytes)?;
         let root = car.roots().first().ok_or(CommitCarError::NoRoot)?.clone();
-        let commit = car.blocks.decode_lenient(&root)?;
+        let commit = commit_block(&car, &root)?;
         Ok((root, commit))
+    }
+
+    fn commit_block(car: &Car<'_>, cid: &Cid) -> Result<Commit, CommitCarError> {
+        let block = car
+            .blocks
+            .get(cid)
+            .ok_or_else(|| CommitCarError::Block(BlockError::Missing(Box::new(cid.clone()))))?;
+        Ok(Commit::from_bytes(block)?)
     }
 
     /// Why [`commit_of_car`] failed.
@@ -387,9 +344,12 @@ mod decode {
         /// The CAR names no root.
         #[error("the CAR names no root")]
         NoRoot,
-        /// The root block is missing or not a commit.
+        /// The commit block is missing.
         #[error(transparent)]
         Block(#[from] BlockError),
+        /// The commit block is not a commit (version 3, canonical DAG-CBOR).
+        #[error(transparent)]
+        Commit(#[from] CommitError),
     }
 }
 

@@ -11,8 +11,9 @@
 //!   feature `crypto`.
 //! - `mst` (feature `mst`): the Merkle Search Tree that maps a
 //!   repository's record paths to record CIDs, over a block store.
-//! - `commit` (feature `mst`): signed commits, version 3 (signing and
-//!   verifying with feature `crypto`).
+//! - `commit` (feature `cbor`): signed commits, version 3 (signing and
+//!   verifying with feature `crypto`), as the firehose's events and
+//!   repository CARs carry them.
 //! - `sync` (feature `mst`): a firehose commit checked by inverting its ops
 //!   on the partial tree its blocks carry (sync 1.1).
 //! - `repo_car` (feature `mst`): whole repositories as CAR files, read in
@@ -27,7 +28,7 @@
 
 #[cfg(feature = "cbor")]
 pub mod car;
-#[cfg(feature = "mst")]
+#[cfg(feature = "cbor")]
 pub mod commit;
 mod events;
 pub mod firehose;
@@ -41,5 +42,7 @@ pub use repo::Repo;
 pub mod repo_car;
 #[cfg(feature = "mst")]
 pub mod sync;
+#[cfg(feature = "cbor")]
+mod wire;
 #[cfg(all(feature = "mst", feature = "crypto"))]
 pub mod verify;

@@ -14,7 +14,6 @@ mod key;
 mod node;
 mod store;
 mod tree;
-pub(crate) mod wire;
 
 pub use diff::{Diff, Op};
 pub use error::{Malformed, MstError};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mst::error::{Malformed, MstError};
 use crate::mst::key::{check_key, common_prefix_len, key_depth};
-use crate::mst::wire::{Raw, unblessed};
+use crate::wire::{Raw, unblessed};
 
 /// A node: keys of one depth (`layer`), in order, with the subtrees of
 /// lower keys between them. Gap `i` is the subtree before entry `i`; gap
