@@ -828,3 +828,95 @@ fn get_record_proofs_verify_against_the_commit() {
         assert!(present > 0 && absent > 0);
     });
 }
+
+/// The library's own verifying consumer and backfill, as a user would run
+/// them against a PDS: `VerifiedStream` from cursor 0 (keys from the DID
+/// documents, resync through `getRepo`) rejects nothing, and each account's
+/// repository, fetched, verified and walked into typed records, holds what
+/// its writes left, with no record unread.
+#[test]
+fn the_verifying_stream_and_backfill_accept_the_official_pds() {
+    use atlex::repo::verify::{
+        FirehoseVerifier, GetRepoResync, RepoRecords, ResolverKeys, StreamError, Verified,
+        VerifiedStream, fetch_repo, verify_repo,
+    };
+
+    let fixture = fixture();
+    runtime().block_on(async {
+        let client = Client::new(fixture.pds.url()).unwrap();
+        let resolver = resolver(fixture);
+        let mut latest = HashMap::new();
+        for account in &fixture.accounts {
+            let head = latest_commit(&client, &account.did).await;
+            latest.insert(account.did.clone(), head.rev);
+        }
+
+        let params = subscribe_repos::Params::new().with_cursor(0);
+        let events = client.subscribe(SubscribeRepos, &params);
+        let verifier = FirehoseVerifier::new(ResolverKeys::new(resolver.clone()));
+        let mut stream = VerifiedStream::new(events, verifier, GetRepoResync::new(client.clone()));
+        let (mut commits, mut syncs, mut others) = (0, 0, 0);
+        let mut rejected = Vec::new();
+        let mut seen: HashMap<Did, Tid> = HashMap::new();
+        let started = Instant::now();
+        while latest.iter().any(|(did, rev)| seen.get(did) != Some(rev)) {
+            let item = tokio::time::timeout(Duration::from_secs(30), stream.next())
+                .await
+                .expect("the stream stalled before the last commit")
+                .expect("the stream ended before the last commit");
+            let message = match item {
+                Ok(verified) => {
+                    match &verified.verified {
+                        Verified::Commit(_) => commits += 1,
+                        Verified::Sync(_) => syncs += 1,
+                        _ => others += 1,
+                    }
+                    verified.message
+                }
+                Err(StreamError::Rejected {
+                    message,
+                    rejected: why,
+                }) => {
+                    rejected.push(why.to_string());
+                    *message
+                }
+                Err(StreamError::Subscription(error)) => panic!("the stream: {error}"),
+            };
+            if let Message::Commit(commit) = &message {
+                seen.insert(commit.repo.clone(), commit.rev.clone());
+            }
+        }
+        assert_eq!(rejected, Vec::<String>::new(), "rejected messages");
+        let written: usize = fixture.accounts.iter().map(|a| a.write_commits).sum();
+        assert!(
+            commits >= written,
+            "{commits} commits verified, {written} written"
+        );
+        let last_seq = stream.last_seq().expect("a last sequence number");
+        atlex_e2e::note(&format!(
+            "VerifiedStream from cursor 0: {commits} #commit, {syncs} #sync, {others} other, \
+             0 rejected, last seq {last_seq}, in {:.2} s",
+            started.elapsed().as_secs_f64()
+        ));
+
+        let keys = ResolverKeys::new(resolver);
+        for account in &fixture.accounts {
+            let car = fetch_repo(&client, &account.did).await.unwrap();
+            let repo = verify_repo(&account.did, &car, &keys).await.unwrap();
+            let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+            let mut unread = Vec::new();
+            for record in RepoRecords::<Record>::new(&repo).unwrap() {
+                match record {
+                    Ok(record) => {
+                        let collection = collection_of(&record.record).unwrap_or("another type");
+                        assert_eq!(collection, record.collection.as_str());
+                        *counts.entry(collection).or_default() += 1;
+                    }
+                    Err(error) => unread.push(error.to_string()),
+                }
+            }
+            assert_eq!(unread, Vec::<String>::new(), "records not read");
+            assert_eq!(counts, account.expected, "{}", account.did);
+        }
+    });
+}

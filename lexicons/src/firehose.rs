@@ -3,7 +3,7 @@
 //! [`atlex::firehose::RepoMessage`], for a verifying consumer.
 
 use atlex::firehose::{Cid, OpRef, RepoCommit, RepoEvent, RepoMessage};
-use atlex::types::Did;
+use atlex::types::{Did, Tid};
 
 use crate::com::atproto::sync::subscribe_repos::{Commit, Message};
 
@@ -31,6 +31,10 @@ impl RepoCommit for Commit {
 
     fn prev_data(&self) -> Option<&Cid> {
         self.prev_data.as_ref().map(|link| &link.0)
+    }
+
+    fn since(&self) -> Option<&Tid> {
+        self.since.as_ref()
     }
 }
 

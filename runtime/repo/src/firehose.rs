@@ -34,7 +34,7 @@
 //! Records are read leniently by default (old records carry legacy blobs and
 //! other forms the strict decoder refuses; see [`atlex_core::cbor`]).
 
-use atlex_core::types::Did;
+use atlex_core::types::{Did, Tid};
 
 /// The CID type of commits and ops: [`atlex_core::types::Cid`].
 pub use atlex_core::types::Cid;
@@ -59,6 +59,12 @@ pub trait RepoCommit {
     /// which the inversion of sync 1.1 checks against; `None` when the
     /// event does not give it.
     fn prev_data(&self) -> Option<&Cid> {
+        None
+    }
+    /// The revision of the repository's previous commit (`since`); `None`
+    /// for the repository's first commit, whose tree before is empty, and
+    /// when the event does not give it.
+    fn since(&self) -> Option<&Tid> {
         None
     }
 

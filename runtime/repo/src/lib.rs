@@ -42,7 +42,7 @@ pub use repo::Repo;
 pub mod repo_car;
 #[cfg(feature = "mst")]
 pub mod sync;
-#[cfg(feature = "cbor")]
-mod wire;
 #[cfg(all(feature = "mst", feature = "crypto"))]
 pub mod verify;
+#[cfg(feature = "cbor")]
+mod wire;

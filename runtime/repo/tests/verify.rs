@@ -1066,3 +1066,59 @@ async fn a_resync_fetches_the_repository_from_the_accounts_pds() {
     assert_eq!(resynced.state.data, account.tree.root().unwrap());
     assert_eq!(plc.served.load(Ordering::SeqCst), 1);
 }
+
+/// `#commit` `event` without its `prevData`, and with `since` as given.
+fn without_prev_data(event: &Message, since: Option<Tid>) -> Message {
+    let Message::Commit(commit) = event else {
+        panic!("not a commit")
+    };
+    let mut commit = (**commit).clone();
+    commit.prev_data = None;
+    commit.since = since;
+    Message::Commit(Box::new(commit))
+}
+
+/// A repository's first commit carries no `prevData` (the official PDS
+/// sends none; the tree before is empty, and `since` is null): a verifier
+/// with no state checks its inversion against the empty tree. A later
+/// commit that claims to be a first one fails that inversion, and one with
+/// `since` but without `prevData` cannot be checked.
+#[test]
+fn a_first_commit_inverts_to_the_empty_tree() {
+    run(async {
+        let mut account = Account::new();
+        let events = history(&mut account);
+        let first = without_prev_data(&events[0], None);
+        let mut verifier = FirehoseVerifier::new(account.keys());
+        let Verified::Commit(commit) = verifier.verify(&first).await.unwrap() else {
+            panic!("not a commit");
+        };
+        let empty = Mst::new(MemoryBlockStore::new()).root().unwrap();
+        assert_eq!(commit.prev_data, Some(empty));
+        assert!(commit.inverted && commit.signature_checked);
+        // The rest of the chain follows from its state.
+        for event in &events[1..] {
+            let event = without_prev_data(event, None);
+            verifier.verify(&event).await.unwrap();
+        }
+
+        let later = without_prev_data(&events[3], None);
+        let error = FirehoseVerifier::new(account.keys())
+            .verify(&later)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, VerifyError::InversionMismatch { .. }),
+            "{error:?}"
+        );
+        let Message::Commit(third) = &events[2] else {
+            unreachable!()
+        };
+        let later = without_prev_data(&events[3], Some(third.rev.clone()));
+        let error = FirehoseVerifier::new(account.keys())
+            .verify(&later)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, VerifyError::NoPrevData), "{error:?}");
+    });
+}

@@ -48,7 +48,7 @@ use bytes::Bytes;
 use crate::commit::{Commit, CommitError};
 use crate::events::{RepoEvent, RepoMessage};
 use crate::firehose::RepoCommit;
-use crate::mst::{MstError, Op};
+use crate::mst::{MemoryBlockStore, Mst, MstError, Op};
 use crate::repo_car::{RepoCar, RepoCarError, read_repo_car};
 use crate::sync::{CommitCheck, SyncError, ops_of};
 
@@ -232,7 +232,8 @@ pub enum VerifyError {
         /// The event's `prevData`.
         event: Box<Cid>,
     },
-    /// Neither the event nor the verifier has the previous root: the ops
+    /// Neither the event nor the verifier has the previous root, and the
+    /// commit is not the repository's first (it has `since`): the ops
     /// cannot be checked (an event from before sync 1.1).
     #[error("the event has no prevData and the repository no state")]
     NoPrevData,
@@ -628,6 +629,12 @@ impl<K: KeySource> FirehoseVerifier<K> {
             }
             (Some(event), _) => event.clone(),
             (None, Some(state)) => state.data.clone(),
+            // The repository's first commit (no `since`): the tree before
+            // it is empty. An event that leaves out `since` of a later
+            // commit then fails the inversion, never passes.
+            (None, None) if event.since().is_none() => Mst::new(MemoryBlockStore::new())
+                .root()
+                .map_err(|error| VerifyError::Commit(SyncError::Tree(error)))?,
             (None, None) => return Err(VerifyError::NoPrevData),
         };
 
