@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod postgres;
+
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, Default, atlex::rt::Subscription)]
