@@ -80,6 +80,9 @@ impl std::fmt::Debug for PostgresStore {
 
 struct Writer {
     client: Client,
+    /// The process id of the server's end of the connection, which its
+    /// notifications carry.
+    pid: i32,
     /// Takes the next number: `log` → `(seq, start)`.
     take_number: Statement,
     /// Stores the event and notifies: `log, seq, frame, start, len`.
@@ -122,8 +125,14 @@ impl PostgresStore {
             async move {
                 let writer = connect_writer(&config, &log).await?;
                 let reader = connect_reader(&config).await?;
-                let listening = listen(&config, &log, &tail).await?;
-                tokio::spawn(keep_listening(config, log, tail, listening));
+                let follow = Arc::new(Follow {
+                    config,
+                    log,
+                    tail,
+                    writer_pid: writer.pid,
+                });
+                let listening = listen(&follow).await?;
+                tokio::spawn(keep_listening(follow, listening));
                 Ok::<_, StoreError>((writer, reader))
             }
         })??;
@@ -166,8 +175,14 @@ async fn connect_writer(config: &Config, log: &str) -> Result<Writer, StoreError
         .await
         .map_err(error)?;
     transaction.commit().await.map_err(error)?;
+    let pid = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(error)?
+        .get(0);
     let prepare = |sql: &'static str| client.prepare(sql);
     Ok(Writer {
+        pid,
         take_number: prepare(
             "UPDATE atlex_event_logs SET last_seq = last_seq + 1 WHERE log = $1
              RETURNING last_seq, end_bytes",
@@ -225,37 +240,47 @@ async fn connect_reader(config: &Config) -> Result<Reader, StoreError> {
     })
 }
 
-/// A connection listening for appends to `log`, reporting them to the
-/// tail; resolves when the connection ends.
-async fn listen(
-    config: &Config,
-    log: &str,
-    tail: &Arc<Mutex<Option<LiveTail>>>,
-) -> Result<impl Future<Output = ()> + Send + 'static, StoreError> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(error)?;
-    let report = {
-        let tail = Arc::clone(tail);
-        move |seq: i64| {
-            if let Some(tail) = &*tail.lock().unwrap_or_else(PoisonError::into_inner) {
-                tail.appended(seq);
-            }
+/// What the listening connection needs, and keeps across reconnections.
+struct Follow {
+    config: Config,
+    log: String,
+    tail: Arc<Mutex<Option<LiveTail>>>,
+    /// The writer's server process: its appends are this store's own,
+    /// which the log knows of already.
+    writer_pid: i32,
+}
+
+impl Follow {
+    fn report(&self, seq: i64) {
+        if let Some(tail) = &*self.tail.lock().unwrap_or_else(PoisonError::into_inner) {
+            tail.appended(seq);
         }
-    };
+    }
+}
+
+/// A connection listening for appends to the log, reporting other logs'
+/// to the tail; resolves when the connection ends.
+async fn listen(
+    follow: &Arc<Follow>,
+) -> Result<impl Future<Output = ()> + Send + 'static, StoreError> {
+    let (client, mut connection) = follow.config.connect(NoTls).await.map_err(error)?;
     let driven = tokio::spawn({
-        let log = log.to_owned();
-        let report = report.clone();
+        let follow = Arc::clone(follow);
         async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(Ok(message)) = messages.next().await {
                 let AsyncMessage::Notification(notification) = message else {
                     continue;
                 };
+                if notification.process_id() == follow.writer_pid {
+                    continue;
+                }
                 // Another log's, or not one of ours: ignored.
                 if let Some((seq, name)) = notification.payload().split_once(' ')
-                    && name == log
+                    && name == follow.log
                     && let Ok(seq) = seq.parse()
                 {
-                    report(seq);
+                    follow.report(seq);
                 }
             }
         }
@@ -266,12 +291,15 @@ async fn listen(
         .map_err(error)?;
     // What was appended before the connection listened.
     let last: Option<i64> = client
-        .query_one("SELECT max(seq) FROM atlex_events WHERE log = $1", &[&log])
+        .query_one(
+            "SELECT max(seq) FROM atlex_events WHERE log = $1",
+            &[&follow.log],
+        )
         .await
         .map_err(error)?
         .get(0);
     if let Some(last) = last {
-        report(last);
+        follow.report(last);
     }
     Ok(async move {
         let _ = driven.await;
@@ -280,16 +308,11 @@ async fn listen(
 }
 
 /// Listens again each time the connection ends, a second apart.
-async fn keep_listening(
-    config: Config,
-    log: String,
-    tail: Arc<Mutex<Option<LiveTail>>>,
-    listening: impl Future<Output = ()> + Send + 'static,
-) {
+async fn keep_listening(follow: Arc<Follow>, listening: impl Future<Output = ()> + Send + 'static) {
     listening.await;
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Ok(listening) = listen(&config, &log, &tail).await {
+        if let Ok(listening) = listen(&follow).await {
             listening.await;
         }
     }
