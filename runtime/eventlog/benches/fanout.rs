@@ -16,12 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use atlex::client::Client;
-use atlex::server::XrpcRouter;
-use atlex::service::{Registry, SubscriptionRequest};
 use atlex_eventlog::{Durability, PostgresStore, SqliteStore};
 use atlex_stream::EventLog;
 use common::postgres::Postgres;
-use common::{Message, Params, Subscribe, TempDir, tick};
+use common::{Message, Params, Subscribe, TempDir, serve, tick};
 use divan::counter::ItemsCount;
 use futures_util::StreamExt as _;
 
@@ -31,18 +29,6 @@ const EVENTS: u64 = 200;
 
 fn main() {
     divan::main();
-}
-
-struct Server {
-    log: EventLog<Subscribe>,
-}
-
-fn register<R: Registry<Server>>(registry: &mut R) {
-    registry.add_subscription::<Subscribe, _, _>(
-        |server: Arc<Server>, request: SubscriptionRequest<Subscribe>| async move {
-            server.log.subscribe(request.params.cursor)
-        },
-    );
 }
 
 /// A log on `backend`, served to `CONSUMERS` consumers that count what
@@ -89,12 +75,7 @@ impl FanOut {
         log.append(|seq| tick(seq, &text)).unwrap();
         let delivered = Arc::new(AtomicU64::new(0));
         runtime.block_on(async {
-            let router = XrpcRouter::new(Server { log: log.clone() })
-                .mount(register)
-                .into_router();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
-            tokio::spawn(async move { axum::serve(listener, router).await });
+            let base = serve(&log).await;
             for _ in 0..CONSUMERS {
                 let client = Client::new(&base).unwrap();
                 let delivered = Arc::clone(&delivered);
