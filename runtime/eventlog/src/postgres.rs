@@ -8,7 +8,7 @@ use atlex_stream::{AppendError, EncodeError, EventStore, Frame, LiveTail, Retent
 use futures_executor::block_on;
 use futures_util::StreamExt as _;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Statement};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, SimpleQueryMessage, Statement};
 
 /// The channel every log's appends are notified on, as `SEQ LOG`.
 const CHANNEL: &str = "atlex_events";
@@ -20,6 +20,7 @@ const SCHEMA_LOCK: i64 = 0x6174_6c65_7865_7601;
 const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS atlex_event_logs (
         log text PRIMARY KEY,
+        id bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
         last_seq bigint NOT NULL,
         end_bytes bigint NOT NULL
     );
@@ -49,9 +50,10 @@ const SCHEMA: &str = "
 ///
 /// The appending transaction also sends `NOTIFY atlex_events` with the
 /// event's number, delivered on commit: every store `LISTEN`s on a
-/// connection of its own and tells its log, whose subscribers then read
-/// the new events from the table. When that connection drops, the store
-/// connects again and reports what was appended meanwhile.
+/// connection of its own and tells its log of the other servers' appends
+/// (its own are in the log's memory already), whose subscribers then read
+/// those from the table. When that connection drops, the store connects
+/// again and reports what was appended meanwhile.
 ///
 /// The store makes its tables (`atlex_event_logs`, `atlex_events`) if they
 /// do not exist; several logs, told apart by name, share them. Its calls
@@ -83,8 +85,10 @@ struct Writer {
     /// The process id of the server's end of the connection, which its
     /// notifications carry.
     pid: i32,
-    /// Takes the next number: `log` → `(seq, start)`.
-    take_number: Statement,
+    /// Opens the appending transaction and takes the next number, `(seq,
+    /// start)`, in one round trip: a simple query, which stops at its first
+    /// error, so the number is never taken outside a transaction.
+    take_number: String,
     /// Stores the event and notifies: `log, seq, frame, start, len`.
     insert: Statement,
     /// `log` → `(last_seq, end_bytes)`.
@@ -180,15 +184,20 @@ async fn connect_writer(config: &Config, log: &str) -> Result<Writer, StoreError
         .await
         .map_err(error)?
         .get(0);
+    // The log's id, not its name, goes into the simple query's text: a
+    // number needs no quoting.
+    let id: i64 = client
+        .query_one("SELECT id FROM atlex_event_logs WHERE log = $1", &[&log])
+        .await
+        .map_err(error)?
+        .get(0);
     let prepare = |sql: &'static str| client.prepare(sql);
     Ok(Writer {
         pid,
-        take_number: prepare(
-            "UPDATE atlex_event_logs SET last_seq = last_seq + 1 WHERE log = $1
-             RETURNING last_seq, end_bytes",
-        )
-        .await
-        .map_err(error)?,
+        take_number: format!(
+            "BEGIN; UPDATE atlex_event_logs SET last_seq = last_seq + 1 WHERE id = {id}
+             RETURNING last_seq, end_bytes"
+        ),
         insert: prepare(
             "WITH inserted AS (
                  INSERT INTO atlex_events (log, seq, frame, start, appended_at)
@@ -333,34 +342,44 @@ impl EventStore for PostgresStore {
         &self,
         make: Box<dyn FnOnce(i64) -> Result<Frame, EncodeError> + '_>,
     ) -> Result<(i64, Frame), AppendError> {
-        let mut writer = self.writer();
-        let Writer {
+        let writer = self.writer();
+        let client = &writer.client;
+        // Two round trips: `BEGIN` with the number, then the event with
+        // `COMMIT`. Until the commit is sent, leaving rolls back, the number
+        // with it.
+        let mut open = Open {
             client,
-            take_number,
-            insert,
-            ..
-        } = &mut *writer;
-        block_on(async {
-            // Dropped without `commit`, the transaction is rolled back,
-            // its number with it.
-            let transaction = client.transaction().await.map_err(error)?;
-            let row = transaction
-                .query_one(&*take_number, &[&self.log])
-                .await
-                .map_err(error)?;
-            let (seq, start): (i64, i64) = (row.get(0), row.get(1));
-            let frame = make(seq)?;
-            let len = i64::try_from(frame.len()).map_err(error)?;
-            transaction
-                .execute(
-                    &*insert,
-                    &[&self.log, &seq, &frame.as_bytes(), &start, &len],
-                )
-                .await
-                .map_err(error)?;
-            transaction.commit().await.map_err(error)?;
-            Ok((seq, frame))
-        })
+            done: false,
+        };
+        let messages = block_on(client.simple_query(&writer.take_number)).map_err(error)?;
+        let row = messages
+            .iter()
+            .find_map(|message| match message {
+                SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .ok_or_else(|| error(format!("no row of log {} in atlex_event_logs", self.log)))?;
+        let column = |index: usize| {
+            row.get(index)
+                .and_then(|text| text.parse::<i64>().ok())
+                .ok_or_else(|| error("atlex_event_logs holds no number"))
+        };
+        let (seq, start) = (column(0)?, column(1)?);
+        let frame = make(seq)?;
+        let len = i64::try_from(frame.len()).map_err(error)?;
+        // Sent together: a failed insert aborts the transaction, and the
+        // `COMMIT` after it then rolls back.
+        let (inserted, committed) = block_on(futures_util::future::join(
+            client.execute(
+                &writer.insert,
+                &[&self.log, &seq, &frame.as_bytes(), &start, &len],
+            ),
+            client.batch_execute("COMMIT"),
+        ));
+        open.done = true;
+        inserted.map_err(error)?;
+        committed.map_err(error)?;
+        Ok((seq, frame))
     }
 
     fn follow(&self, tail: LiveTail) {
@@ -431,6 +450,22 @@ impl EventStore for PostgresStore {
                 .map_err(error)?;
             Ok(())
         })
+    }
+}
+
+/// An appending transaction, rolled back when dropped before its end.
+struct Open<'a> {
+    client: &'a Client,
+    done: bool,
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            // Fails only with the connection, which then ends the
+            // transaction itself.
+            let _ = block_on(self.client.batch_execute("ROLLBACK"));
+        }
     }
 }
 
