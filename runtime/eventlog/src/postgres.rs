@@ -272,7 +272,10 @@ impl Follow {
 async fn listen(
     follow: &Arc<Follow>,
 ) -> Result<impl Future<Output = ()> + Send + 'static, StoreError> {
-    let (client, mut connection) = follow.config.connect(NoTls).await.map_err(error)?;
+    let mut config = follow.config.clone();
+    // Named, so that an operator can tell it from the other connections.
+    config.application_name("atlex-eventlog listen");
+    let (client, mut connection) = config.connect(NoTls).await.map_err(error)?;
     let driven = tokio::spawn({
         let follow = Arc::clone(follow);
         async move {

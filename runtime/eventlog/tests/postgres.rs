@@ -188,6 +188,45 @@ async fn two_logs_on_one_database_share_one_gapless_stream_live() {
     assert_eq!(take(&mut replay, 5).await, ticks(1..=5));
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_log_listens_again_when_its_connection_drops_and_misses_nothing() {
+    let postgres = Postgres::start();
+    let open = || {
+        EventLog::<Subscribe>::open(PostgresStore::connect(postgres.config(), "relisten").unwrap())
+            .unwrap()
+    };
+    let (a, b) = (open(), open());
+    let mut live_a = items(&a, None);
+    b.append(|seq| tick(seq, "before")).unwrap();
+    assert_eq!(take(&mut live_a, 1).await, [Got::Tick(1)]);
+
+    // The server ends both logs' listening connections; B appends while
+    // A's is down.
+    let (admin, connection) = tokio_postgres::connect(postgres.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let terminated: i64 = admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = 'atlex-eventlog listen'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(terminated, 2);
+    for _ in 0..3 {
+        b.append(|seq| tick(seq, "while A is not listening"))
+            .unwrap();
+    }
+    // Once A listens again (a second later) it reports what it missed, and
+    // what comes next.
+    assert_eq!(take(&mut live_a, 3).await, ticks(2..=4));
+    b.append(|seq| tick(seq, "after")).unwrap();
+    assert_eq!(take(&mut live_a, 1).await, [Got::Tick(5)]);
+}
+
 const CONFIG: &str = "ATLEX_EVENTLOG_PG_CONFIG";
 
 /// The child: appends through two threads until killed, printing `ack SEQ`
