@@ -65,7 +65,9 @@ const TRIM_EVERY: u64 = 1024;
 /// A store that [numbers the events](EventStore::numbers_events) itself is
 /// shared by several logs, in several processes: each append takes the
 /// store's next number, and each log learns of the others' appends from the
-/// store (its [`LiveTail`]) and serves them live, read from the store.
+/// store (its [`LiveTail`]) and serves them live, read from the store. A
+/// subscriber with a cursor makes the log ask the store for its bounds
+/// first, so that a cursor handed out by another log is served at once.
 ///
 /// ```
 /// use atlex_stream::EventLog;
@@ -441,7 +443,9 @@ impl<S: Subscription> EventLog<S> {
             && shared.numbered_by_store
         {
             // Another log may have appended what the cursor names, or
-            // trimmed what it needs, before this one heard of it.
+            // trimmed what it needs, before this one heard of it. A store
+            // that fails here leaves the log's own view, and fails the
+            // subscriber's first read with its error.
             if let Ok(Some((first, last))) = store.bounds() {
                 self.live_tail().appended(last);
                 let mut ring = shared.ring.write().unwrap_or_else(PoisonError::into_inner);
