@@ -47,6 +47,8 @@
 //! - `eventlog` (feature `eventlog`): the event log kept in a SQLite file,
 //!   across restarts, and cursor stores for consumers (with `client`, for
 //!   `EventStream::resume_with`).
+//! - feature `postgres`: `eventlog::PostgresStore`, one event log in
+//!   PostgreSQL shared by the servers of a service.
 //! - feature `json-bodies-in-bindings`: in optimized builds, generated endpoints
 //!   compile their JSON bodies' decoders and encoders in the bindings crate
 //!   (see [`xrpc::Endpoint::decode_output`]), so a program's own release

@@ -1,7 +1,8 @@
 //! Append throughput of an `EventLog` in memory, on SQLite with
 //! `Durability::Full` (an fsync per append) and with `Durability::Process`,
-//! measured in interleaved rounds so that the disk's and the machine's
-//! drift touch all three alike. Prints the median of each.
+//! and on PostgreSQL (a server of its own, scripts/postgres.sh), measured in
+//! interleaved rounds so that the disk's and the machine's drift touch all
+//! four alike. Prints the median of each.
 //!
 //! `cargo bench -p atlex-eventlog --bench append`
 
@@ -10,8 +11,9 @@ mod common;
 
 use std::time::Instant;
 
-use atlex_eventlog::{Durability, SqliteStore};
+use atlex_eventlog::{Durability, PostgresStore, SqliteStore};
 use atlex_stream::EventLog;
+use common::postgres::Postgres;
 use common::{Subscribe, TempDir, tick};
 
 const ROUNDS: usize = 7;
@@ -21,7 +23,8 @@ const APPENDS: usize = 2_000;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = TempDir::new("bench");
     let text = "x".repeat(200);
-    let mut rates: [Vec<f64>; 3] = Default::default();
+    let postgres = Postgres::start();
+    let mut rates: [Vec<f64>; 4] = Default::default();
     for round in 0..ROUNDS {
         for (backend, rates) in rates.iter_mut().enumerate() {
             let log = match backend {
@@ -35,6 +38,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let path = dir.path().join(format!("{backend}-{round}.sqlite"));
                     EventLog::open(SqliteStore::open(path, durability)?)?
                 }
+                3 => EventLog::open(PostgresStore::connect(
+                    postgres.config(),
+                    &format!("round-{round}"),
+                )?)?,
                 _ => unreachable!(),
             };
             let started = Instant::now();
@@ -48,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "memory",
         "sqlite full (fsync each)",
         "sqlite process (no fsync)",
+        "postgres",
     ]
     .iter()
     .zip(&mut rates)

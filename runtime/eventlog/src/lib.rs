@@ -8,6 +8,9 @@
 //!   restarts continues its sequence, and subscribers reconnecting with
 //!   their cursor get the events they missed, as far back as the log's
 //!   [`Retention`](atlex_stream::Retention) keeps them.
+//! - `PostgresStore` (feature `postgres`) keeps one log in PostgreSQL for
+//!   a service that runs on several machines: every server appends to it
+//!   and serves the whole stream, the database numbering the events.
 //! - [`FileCursor`] and [`SqliteCursor`] keep a consumer's cursor across
 //!   restarts; with feature `client` they plug into
 //!   `EventStream::resume_with` of `atlex-client`.
@@ -86,7 +89,11 @@
 //! repeats and the fsyncs.
 
 mod cursor;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 pub use cursor::{FileCursor, SqliteCursor};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::{Durability, SqliteStore};

@@ -6,38 +6,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use atlex::client::{Client, CursorStore, EventStream};
-use atlex::server::XrpcRouter;
-use atlex::service::{Registry, SubscriptionRequest};
 use atlex_eventlog::{Durability, FileCursor, SqliteCursor, SqliteStore};
 use atlex_stream::EventLog;
-use common::{Message, Params, Subscribe, TempDir, tick};
+use common::{Message, Params, Subscribe, TempDir, serve, tick};
 use futures_util::StreamExt as _;
-
-struct Server {
-    log: EventLog<Subscribe>,
-}
-
-fn register<R: Registry<Server>>(registry: &mut R) {
-    registry.add_subscription::<Subscribe, _, _>(
-        |server: Arc<Server>, request: SubscriptionRequest<Subscribe>| async move {
-            server.log.subscribe(request.params.cursor)
-        },
-    );
-}
-
-async fn serve(log: &EventLog<Subscribe>) -> String {
-    let router = XrpcRouter::new(Server { log: log.clone() })
-        .mount(register)
-        .into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{address}")
-}
 
 async fn next_seq(stream: &mut EventStream<Subscribe>) -> i64 {
     let item = tokio::time::timeout(Duration::from_secs(10), stream.next())

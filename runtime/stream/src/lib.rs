@@ -20,7 +20,9 @@
 //! - [`EventLog`] is a sequenced log of recent events for servers: append,
 //!   then serve each subscriber "replay from its cursor, then live" in
 //!   bounded memory; [`EventStore`] keeps its events beyond memory (the
-//!   SQLite store of `atlex-eventlog` on disk, across restarts).
+//!   SQLite store of `atlex-eventlog` on disk, across restarts; its
+//!   Postgres store shared by several servers, which follow each other's
+//!   appends through a [`LiveTail`]).
 //!
 //! Elsewhere: `Client::subscribe` of `atlex-client` (feature
 //! `subscriptions`) opens a stream (ws or wss), with cursor resume, an
@@ -34,8 +36,9 @@
 mod log;
 mod store;
 
+pub use atlex_core::cbor::EncodeError;
 pub use atlex_core::subscription::{
     Frame, FrameError, FrameView, SubscriptionError, decode_message,
 };
-pub use log::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, EventLog, EventLogBuilder};
+pub use log::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, EventLog, EventLogBuilder, LiveTail};
 pub use store::{AppendError, EventStore, Retention, StoreError};

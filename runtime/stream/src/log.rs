@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 
 use futures_util::stream;
 use tokio::sync::watch;
@@ -61,6 +61,13 @@ const TRIM_EVERY: u64 = 1024;
 /// to the events kept in memory; what the log holds, for the rules below, is
 /// what the store holds, trimmed by the builder's
 /// [`retention`](EventLogBuilder::retention).
+///
+/// A store that [numbers the events](EventStore::numbers_events) itself is
+/// shared by several logs, in several processes: each append takes the
+/// store's next number, and each log learns of the others' appends from the
+/// store (its [`LiveTail`]) and serves them live, read from the store. A
+/// subscriber with a cursor makes the log ask the store for its bounds
+/// first, so that a cursor handed out by another log is served at once.
 ///
 /// ```
 /// use atlex_stream::EventLog;
@@ -128,7 +135,8 @@ impl<S: Subscription> EventLogBuilder<S> {
     }
 
     /// The sequence number of the first event appended (1 unless set): a
-    /// server that restarts continues its sequence where it stopped.
+    /// server that restarts continues its sequence where it stopped. A
+    /// store that numbers events itself ignores it.
     pub fn first_seq(mut self, first_seq: i64) -> Self {
         self.first_seq = first_seq;
         self
@@ -157,7 +165,16 @@ impl<S: Subscription> EventLogBuilder<S> {
             Some((first, last)) => (first, last + 1),
             None => (self.first_seq, self.first_seq),
         };
-        Ok(self.make(Some(Box::new(store)), held_first, next))
+        let log = self.make(Some(Box::new(store)), held_first, next);
+        if let Some(store) = &log.shared.store {
+            let tail = log.live_tail();
+            store.follow(tail.clone());
+            // What other logs appended before the store followed for us.
+            if let Some((_, last)) = store.bounds()? {
+                tail.appended(last);
+            }
+        }
+        Ok(log)
     }
 
     fn make(&self, store: Option<Box<dyn EventStore>>, held_first: i64, next: i64) -> EventLog<S> {
@@ -176,6 +193,7 @@ impl<S: Subscription> EventLogBuilder<S> {
                 closed: AtomicBool::new(false),
                 max_events: self.max_events,
                 max_bytes: self.max_bytes,
+                numbered_by_store: store.as_ref().is_some_and(|store| store.numbers_events()),
                 store,
                 retention: self.retention.clone(),
                 has_info: <S::Message as atlex_core::rt::Union>::MEMBERS.contains(&info.as_str()),
@@ -198,6 +216,8 @@ struct Shared {
     max_bytes: usize,
     /// Where the events are kept beyond memory, if anywhere.
     store: Option<Box<dyn EventStore>>,
+    /// Whether the store numbers the events (and other logs append to it).
+    numbered_by_store: bool,
     retention: Retention,
     /// Whether the subscription declares `#info`.
     has_info: bool,
@@ -272,17 +292,38 @@ impl<S: Subscription> EventLog<S> {
             .appending
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let seq = shared.read().next;
-        let frame = make(seq)?;
-        if let Some(store) = &shared.store {
-            store.append(seq, &frame)?;
+        let (seq, frame) = match &shared.store {
+            Some(store) if shared.numbered_by_store => store.append_next(Box::new(make))?,
+            store => {
+                let seq = shared.read().next;
+                let frame = make(seq)?;
+                if let Some(store) = store {
+                    store.append(seq, &frame)?;
+                }
+                (seq, frame)
+            }
+        };
+        if shared.store.is_some() {
             *since_trim += 1;
         }
         let bounds = {
             let mut ring = shared.ring.write().unwrap_or_else(PoisonError::into_inner);
-            ring.bytes += frame.len();
-            ring.events.push_back(frame);
-            ring.next = seq + 1;
+            if seq > ring.next {
+                // Other logs on the store appended the events in between:
+                // memory starts again here, subscribers read those from
+                // the store.
+                ring.events.clear();
+                ring.bytes = 0;
+                ring.first = seq;
+                ring.next = seq;
+            }
+            // Otherwise `seq < next` only when the store already reported
+            // this event (memory then starts after it).
+            if seq == ring.next {
+                ring.bytes += frame.len();
+                ring.events.push_back(frame);
+                ring.next = seq + 1;
+            }
             while ring.events.len() > 1
                 && (ring.events.len() > shared.max_events || ring.bytes > shared.max_bytes)
             {
@@ -306,6 +347,13 @@ impl<S: Subscription> EventLog<S> {
             let _ = self.trim_store();
         }
         Ok(seq)
+    }
+
+    /// The handle through which the store reports other logs' appends.
+    fn live_tail(&self) -> LiveTail {
+        LiveTail {
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     /// Trims the store to the log's [`Retention`] now (a log whose events
@@ -391,6 +439,19 @@ impl<S: Subscription> EventLog<S> {
     /// before the stream starts.
     pub fn subscribe(&self, cursor: Option<i64>) -> Result<Messages<S>, HandlerError<S::Error>> {
         let shared = &self.shared;
+        if let (Some(store), Some(_)) = (&shared.store, cursor)
+            && shared.numbered_by_store
+        {
+            // Another log may have appended what the cursor names, or
+            // trimmed what it needs, before this one heard of it. A store
+            // that fails here leaves the log's own view, and fails the
+            // subscriber's first read with its error.
+            if let Ok(Some((first, last))) = store.bounds() {
+                self.live_tail().appended(last);
+                let mut ring = shared.ring.write().unwrap_or_else(PoisonError::into_inner);
+                ring.held_first = ring.held_first.max(first);
+            }
+        }
         let (start, outdated) = {
             let ring = shared.read();
             match cursor {
@@ -424,6 +485,47 @@ impl<S: Subscription> EventLog<S> {
             Some((frame, reader))
         });
         Ok(Messages::frames(frames).drop_when(lagged))
+    }
+}
+
+/// How a store shared by several logs tells one of them that the others
+/// appended events: given to [`EventStore::follow`] when the log is opened.
+/// Holds the log weakly, so a store keeping it does not keep the log alive.
+#[derive(Clone)]
+pub struct LiveTail {
+    shared: Weak<Shared>,
+}
+
+impl std::fmt::Debug for LiveTail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveTail")
+            .field("log_alive", &(self.shared.strong_count() > 0))
+            .finish()
+    }
+}
+
+impl LiveTail {
+    /// The events up to `seq` are stored: the log's subscribers read those
+    /// they have not had from the store. Numbers at or below what the log
+    /// knows of change nothing, so a store may report an event twice, or
+    /// the log's own.
+    pub fn appended(&self, seq: i64) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        {
+            let mut ring = shared.ring.write().unwrap_or_else(PoisonError::into_inner);
+            if seq < ring.next {
+                return;
+            }
+            // Memory holds a run of consecutive events: it starts again
+            // after the events it does not have.
+            ring.events.clear();
+            ring.bytes = 0;
+            ring.next = seq + 1;
+            ring.first = ring.next;
+        }
+        shared.bounds.send_modify(|_| {});
     }
 }
 

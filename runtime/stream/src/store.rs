@@ -16,6 +16,13 @@ use atlex_core::subscription::Frame;
 /// disk, say): the log hands the number out only then, and a log opened
 /// again on the same store continues after the newest event stored.
 ///
+/// A store shared by several logs (several processes serving one stream)
+/// numbers the events itself instead, since no one log knows the next
+/// number: it says so with [`numbers_events`](Self::numbers_events), the
+/// log calls [`append_next`](Self::append_next) rather than `append`, and
+/// the store tells the log of the events the other logs append through the
+/// [`LiveTail`](crate::LiveTail) given to [`follow`](Self::follow).
+///
 /// Stores are used from several threads at once: one appending while
 /// subscribers [`read`](Self::read). Calls block (disk, network); the log
 /// makes them from whatever thread appends or polls a subscription, and
@@ -41,6 +48,39 @@ pub trait EventStore: Send + Sync + 'static {
     /// keeping the newest event (so that a log opened again knows where its
     /// sequence stopped).
     fn trim(&self, retention: &Retention) -> Result<(), StoreError>;
+
+    /// Whether the store numbers the events itself (`false` unless
+    /// overridden): the log then appends with
+    /// [`append_next`](Self::append_next).
+    fn numbers_events(&self) -> bool {
+        false
+    }
+
+    /// For a store that [numbers events](Self::numbers_events): takes the
+    /// number after the newest event stored by anyone, has `make` build the
+    /// frame for it, stores the frame, and returns both once the frame is
+    /// durable. Numbers have no gap and are stored in order: a failed
+    /// append (`make` included) leaves its number to the next one.
+    ///
+    /// The default refuses, for stores that the log numbers.
+    fn append_next(
+        &self,
+        make: Box<dyn FnOnce(i64) -> Result<Frame, EncodeError> + '_>,
+    ) -> Result<(i64, Frame), AppendError> {
+        drop(make);
+        Err(AppendError::Store(StoreError::new(
+            "this store does not number events: the log numbers them",
+        )))
+    }
+
+    /// Called once by a log opened on the store: the store calls
+    /// [`LiveTail::appended`](crate::LiveTail::appended) whenever it learns
+    /// that events up to a number are stored, appended by another log on
+    /// the same store, so that this log's subscribers get them live. The
+    /// default ignores it, for stores that one log alone appends to.
+    fn follow(&self, tail: crate::LiveTail) {
+        drop(tail);
+    }
 }
 
 /// How much of its history a stored [`EventLog`](crate::EventLog) keeps: the

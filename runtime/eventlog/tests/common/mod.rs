@@ -1,7 +1,10 @@
 //! `test.events.subscribe`, a stream of numbered ticks, declared with the
-//! derives `atlex-codegen` uses, and a temporary directory.
+//! derives `atlex-codegen` uses, a server of it on loopback, and a
+//! temporary directory.
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 
@@ -121,4 +124,31 @@ pub async fn take(items: &mut atlex::service::Items<Subscribe>, count: usize) ->
 /// The ticks `range`.
 pub fn ticks(range: std::ops::RangeInclusive<i64>) -> Vec<Got> {
     range.map(Got::Tick).collect()
+}
+
+/// Serves `log` as `test.events.subscribe` on a loopback port of its own,
+/// from the current runtime; returns the server's base URL.
+pub async fn serve(log: &atlex_stream::EventLog<Subscribe>) -> String {
+    use atlex::service::{Registry, SubscriptionRequest};
+    use std::sync::Arc;
+
+    struct Server {
+        log: atlex_stream::EventLog<Subscribe>,
+    }
+
+    fn register<R: Registry<Server>>(registry: &mut R) {
+        registry.add_subscription::<Subscribe, _, _>(
+            |server: Arc<Server>, request: SubscriptionRequest<Subscribe>| async move {
+                server.log.subscribe(request.params.cursor)
+            },
+        );
+    }
+
+    let router = atlex::server::XrpcRouter::new(Server { log: log.clone() })
+        .mount(register)
+        .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{address}")
 }
