@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for tests and benchmarks, from Debian's
-# package (`apt-get install postgresql`): a cluster in DIR that listens on a
+# package (`apt-get install postgresql`, done here as root when missing): a cluster in DIR that listens on a
 # unix socket in DIR only (no TCP port to collide on), trusting local users.
 #
 #   scripts/postgres.sh start DIR   # prints a libpq connection string
@@ -12,7 +12,24 @@ set -euo pipefail
 
 command=${1:?usage: postgres.sh start|stop DIR}
 dir=${2:?usage: postgres.sh start|stop DIR}
-bin=${ATLEX_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+find_bin() {
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+bin=${ATLEX_PG_BIN:-$(find_bin)}
+if [ "$command" = start ] && { [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; } &&
+    [ -z "${ATLEX_PG_BIN:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    # A fresh machine: Debian's package, once (tests start servers in
+    # parallel; the lock makes them wait for one install).
+    echo "postgres.sh: installing Debian's package postgresql" >&2
+    (
+        flock 9
+        if [ -z "$(find_bin)" ]; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >&2 ||
+                { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql >&2; }
+        fi
+    ) 9>/tmp/atlex-postgres-install.lock
+    bin=$(find_bin)
+fi
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "postgres.sh: no PostgreSQL server binaries in /usr/lib/postgresql/*/bin;" \
         "install Debian's package: apt-get install postgresql" >&2
