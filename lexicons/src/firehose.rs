@@ -52,7 +52,10 @@ impl RepoMessage for Message {
                 blocks: &sync.blocks.0,
                 rev: &sync.rev,
             },
-            Self::Identity(identity) => RepoEvent::Identity { did: &identity.did },
+            Self::Identity(identity) => RepoEvent::Identity {
+                did: &identity.did,
+                handle: identity.handle.as_ref(),
+            },
             Self::Account(account) => RepoEvent::Account {
                 did: &account.did,
                 active: account.active,

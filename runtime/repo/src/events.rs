@@ -3,7 +3,7 @@
 //! `subscribe_repos::Message` of `atlex-lexicons` (the runtime cannot name
 //! generated types, which depend on it).
 
-use atlex_core::types::{Did, Tid};
+use atlex_core::types::{Did, Handle, Tid};
 
 use crate::firehose::RepoCommit;
 
@@ -43,6 +43,8 @@ pub enum RepoEvent<'a, C> {
     Identity {
         /// The account.
         did: &'a Did,
+        /// The handle the event gives, unchecked.
+        handle: Option<&'a Handle>,
     },
     /// `#account`: the account's hosting status changed.
     Account {

@@ -25,9 +25,9 @@ use atlex_repo::mst::{BlockStore, MemoryBlockStore, Mst};
 use atlex_repo::repo_car::write_repo_car;
 use atlex_repo::sync::SyncError;
 use atlex_repo::verify::{
-    BoxError, FirehoseVerifier, GetRepoResync, KeySource, NoResync, RecordError, RepoRecords,
-    RepoState, ResolverKeys, Resync, Resynced, StaticKeys, StreamError, Verified, VerifiedStream,
-    VerifyError, fetch_repo, verify_repo,
+    BoxError, FirehoseVerifier, GetRepoResync, HandleCheck, KeySource, NoResync, RecordError,
+    RepoRecords, RepoState, ResolverKeys, Resync, Resynced, StaticKeys, StreamError, Verified,
+    VerifiedStream, VerifyError, fetch_repo, verify_repo,
 };
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -570,7 +570,7 @@ fn a_rotated_key_is_fetched_again_once() {
             .into();
         assert_eq!(
             verifier.verify(&identity).await.unwrap(),
-            Verified::Identity
+            Verified::Identity(HandleCheck::NoHandle)
         );
         assert_eq!(verifier.keys().invalidated.load(Ordering::SeqCst), 1);
         let account_event: Message = subscribe_repos::Account::builder()
@@ -1121,4 +1121,65 @@ fn a_first_commit_inverts_to_the_empty_tree() {
             .unwrap_err();
         assert!(matches!(error, VerifyError::NoPrevData), "{error:?}");
     });
+}
+
+#[path = "../../tests/mock_identity/mod.rs"]
+mod mock_identity;
+
+/// The handle of an `#identity`: verified when it resolves to the account
+/// (DNS TXT here) and the account's document claims it; failed when either
+/// way does not hold; unchecked when the verifier skips handles; and never
+/// verified by a key source that cannot resolve handles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_handles_are_checked_both_ways() {
+    use mock_identity::{ALICE, Mocks, document};
+
+    let mocks = Mocks::start().await;
+    mocks.plc(ALICE, document(ALICE, "alice.test"));
+    mocks.dns.txt(
+        "_atproto.alice.test",
+        "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+    );
+    mocks
+        .dns
+        .txt("_atproto.bob.test", "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz");
+    let identity = |handle: &str| -> Message {
+        subscribe_repos::Identity::builder()
+            .seq(1)
+            .did(Did::new(ALICE).unwrap())
+            .time(Datetime::now())
+            .build()
+            .with_handle(atlex::types::Handle::new(handle).unwrap())
+            .into()
+    };
+    let handle = |text: &str| atlex::types::Handle::new(text).unwrap();
+
+    let mut verifier = FirehoseVerifier::new(ResolverKeys::new(mocks.resolver()));
+    assert_eq!(
+        verifier.verify(&identity("alice.test")).await.unwrap(),
+        Verified::Identity(HandleCheck::Verified(handle("alice.test")))
+    );
+    // bob.test points at the account, but its document claims alice.test.
+    let Verified::Identity(HandleCheck::Failed { handle: failed, .. }) =
+        verifier.verify(&identity("bob.test")).await.unwrap()
+    else {
+        panic!("bob.test is not the account's handle");
+    };
+    assert_eq!(failed, handle("bob.test"));
+    // nobody.test resolves to nothing.
+    assert!(matches!(
+        verifier.verify(&identity("nobody.test")).await.unwrap(),
+        Verified::Identity(HandleCheck::Failed { .. })
+    ));
+
+    let mut skipping = FirehoseVerifier::new(ResolverKeys::new(mocks.resolver())).skip_handles();
+    assert_eq!(
+        skipping.verify(&identity("bob.test")).await.unwrap(),
+        Verified::Identity(HandleCheck::Unchecked(handle("bob.test")))
+    );
+    let mut static_keys = FirehoseVerifier::new(StaticKeys::new());
+    assert!(matches!(
+        static_keys.verify(&identity("alice.test")).await.unwrap(),
+        Verified::Identity(HandleCheck::Failed { .. })
+    ));
 }

@@ -41,7 +41,7 @@ use std::future::Future;
 use std::sync::{PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use atlex_core::types::{Cid, Did, Tid};
+use atlex_core::types::{Cid, Did, Handle, Tid};
 use atlex_identity::crypto::{PublicKey, SignatureError};
 use bytes::Bytes;
 
@@ -81,6 +81,20 @@ pub trait KeySource: Send + Sync {
     /// Forgets what is cached of `did`'s key (its identity changed).
     fn invalidate(&self, did: &Did) {
         let _ = did;
+    }
+
+    /// Checks that `handle` is `did`'s, both ways: the handle resolves to
+    /// the DID and the DID's document claims the handle. A source that
+    /// cannot resolve handles says so as an error: the handle of an
+    /// `#identity` is then reported as failed ([`HandleCheck::Failed`]),
+    /// never taken as verified.
+    fn check_handle(
+        &self,
+        did: &Did,
+        handle: &Handle,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = (did, handle);
+        async { Err("this key source does not resolve handles".into()) }
     }
 }
 
@@ -180,12 +194,33 @@ pub enum Verified {
     Commit(VerifiedCommit),
     /// A `#sync`, verified: the repository's new state.
     Sync(RepoState),
-    /// An `#identity`: the account's cached key was forgotten.
-    Identity,
+    /// An `#identity`: the account's cached key was forgotten; its handle,
+    /// checked.
+    Identity(HandleCheck),
     /// An `#account`, passed through.
     Account,
     /// Any other message, passed through.
     Other,
+}
+
+/// The handle of an `#identity` event, as checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandleCheck {
+    /// The event gives no handle.
+    NoHandle,
+    /// The handle resolves to the account and its DID document claims it.
+    Verified(Handle),
+    /// The handle as the event gives it, not checked (the verifier skips
+    /// handle checks, or is unauthenticated).
+    Unchecked(Handle),
+    /// The handle does not check out: do not show it as the account's.
+    Failed {
+        /// The handle the event gives.
+        handle: Handle,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why a message does not verify. Each case names what is wrong.
@@ -368,6 +403,7 @@ pub enum ResyncError {
 #[derive(Clone, Debug)]
 struct Options {
     verify_signatures: bool,
+    verify_handles: bool,
     verify_rev_order: bool,
     unauthenticated: bool,
     require_state: bool,
@@ -415,6 +451,7 @@ impl<K: KeySource> FirehoseVerifier<K> {
             keys,
             options: Options {
                 verify_signatures: true,
+                verify_handles: true,
                 verify_rev_order: true,
                 unauthenticated: false,
                 require_state: false,
@@ -428,6 +465,14 @@ impl<K: KeySource> FirehoseVerifier<K> {
     /// Does not check signatures (commits' ops are still inverted).
     pub fn skip_signatures(mut self) -> Self {
         self.options.verify_signatures = false;
+        self
+    }
+
+    /// Does not check the handles of `#identity` events: each is reported
+    /// as [`HandleCheck::Unchecked`] (the TypeScript Firehose's
+    /// `unauthenticatedHandles`).
+    pub fn skip_handles(mut self) -> Self {
+        self.options.verify_handles = false;
         self
     }
 
@@ -504,9 +549,24 @@ impl<K: KeySource> FirehoseVerifier<K> {
             RepoEvent::Sync { did, blocks, rev } => {
                 self.verify_sync(did, blocks, rev).await.map(Verified::Sync)
             }
-            RepoEvent::Identity { did } => {
+            RepoEvent::Identity { did, handle } => {
                 self.keys.invalidate(did);
-                Ok(Verified::Identity)
+                let check = match handle {
+                    None => HandleCheck::NoHandle,
+                    Some(handle)
+                        if !self.options.verify_handles || self.options.unauthenticated =>
+                    {
+                        HandleCheck::Unchecked(handle.clone())
+                    }
+                    Some(handle) => match self.keys.check_handle(did, handle).await {
+                        Ok(()) => HandleCheck::Verified(handle.clone()),
+                        Err(error) => HandleCheck::Failed {
+                            handle: handle.clone(),
+                            reason: error.to_string(),
+                        },
+                    },
+                };
+                Ok(Verified::Identity(check))
             }
             RepoEvent::Account { .. } => Ok(Verified::Account),
             RepoEvent::Other => Ok(Verified::Other),
@@ -531,7 +591,7 @@ impl<K: KeySource> FirehoseVerifier<K> {
         let did = match message.event() {
             RepoEvent::Commit { commit, .. } => Some(commit.repo().clone()),
             RepoEvent::Sync { did, .. }
-            | RepoEvent::Identity { did }
+            | RepoEvent::Identity { did, .. }
             | RepoEvent::Account { did, .. } => Some(did.clone()),
             RepoEvent::Other => None,
         };

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
-use atlex_core::types::Did;
+use atlex_core::types::{AtIdentifier, Did, Handle};
 use atlex_identity::crypto::PublicKey;
 use atlex_identity::identity::Resolver;
 
@@ -49,6 +49,23 @@ impl KeySource for ResolverKeys {
                 .remove(did);
         }
         Ok(key)
+    }
+
+    /// Resolves the handle (DNS or HTTPS) and the DID's document (fetched
+    /// again after an `#identity`): the handle must point at the DID and
+    /// the document claim the handle.
+    async fn check_handle(&self, did: &Did, handle: &Handle) -> Result<(), BoxError> {
+        let identity = self
+            .resolver
+            .resolve(&AtIdentifier::Handle(handle.clone()))
+            .await?;
+        if identity.did != *did {
+            return Err(format!("{handle} resolves to {}, not {did}", identity.did).into());
+        }
+        match identity.handle_problem {
+            Some(problem) => Err(problem.into()),
+            None => Ok(()),
+        }
     }
 
     fn invalidate(&self, did: &Did) {
