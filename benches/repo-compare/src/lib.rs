@@ -96,7 +96,7 @@ fn post(i: u64) -> serde_json::Value {
         "createdAt": datetime(i),
         "langs": ["en"],
     });
-    if h % 3 != 0 {
+    if !h.is_multiple_of(3) {
         record["facets"] = json!([
             {
                 "index": {"byteStart": mention_at, "byteEnd": mention_at + 19},
@@ -144,7 +144,7 @@ fn post(i: u64) -> serde_json::Value {
         }
         _ => {}
     }
-    if h % 7 == 0 {
+    if h.is_multiple_of(7) {
         record["reply"] = json!({"root": strong_ref(h + 1), "parent": strong_ref(h + 2)});
     }
     record
