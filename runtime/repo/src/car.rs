@@ -529,6 +529,12 @@ impl<'a> Blocks<'a> {
         self.map.iter().map(|(cid, data)| ((*cid).into(), &**data))
     }
 
+    /// The blocks as the index holds them, without making a [`Cid`] each.
+    #[cfg(feature = "mst")]
+    pub(crate) fn raw(&self) -> impl Iterator<Item = (&RawCid, &[u8])> {
+        self.map.iter().map(|(cid, data)| (cid, &**data))
+    }
+
     /// Decodes block `cid` strictly (see [`cbor::from_slice`]).
     pub fn decode<T: DeserializeOwned>(&self, cid: &Cid) -> Result<T, BlockError> {
         self.decode_with(cid, |data| cbor::from_slice(data))

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 
 use crate::car::{Car, CarError, CarStream, CarWriter};
 use atlex_core::types::Cid;
+use bytes::Bytes;
 
 use crate::commit::{Commit, CommitError};
 use crate::mst::{BlockStore, MemoryBlockStore, Mst, MstError, StoreError, Walked};
@@ -91,7 +92,11 @@ pub enum RepoCarError {
 /// CID, the commit (the first root) decoded. The tree's nodes are checked
 /// as they are read; [`Mst::check_all`] reads them all.
 pub fn read_repo_car(bytes: &[u8]) -> Result<RepoCar, RepoCarError> {
-    let car = Car::from_slice(bytes)?;
+    // One copy of the whole CAR, which the store's blocks then share,
+    // rather than an allocation and a copy per block. The CAR's blocks
+    // borrow from `shared`, so `slice_ref` finds each inside it.
+    let shared = Bytes::copy_from_slice(bytes);
+    let car = Car::from_slice(&shared)?;
     let commit_cid = car.roots().first().cloned().ok_or(RepoCarError::NoRoot)?;
     let block = car
         .blocks
@@ -102,7 +107,11 @@ pub fn read_repo_car(bytes: &[u8]) -> Result<RepoCar, RepoCarError> {
         })?;
     let commit = Commit::from_bytes(block)?;
     Ok(RepoCar {
-        store: MemoryBlockStore::from_car(&car),
+        store: MemoryBlockStore::from_verified(
+            car.blocks
+                .raw()
+                .map(|(cid, data)| (*cid, shared.slice_ref(data))),
+        ),
         commit_cid,
         commit,
     })

@@ -247,6 +247,23 @@ fn hundreds_of_writes_each_check_and_read_back_from_a_car() {
     let read = read_repo_car(&car).unwrap();
     assert_eq!(&read.commit_cid, repo.commit_cid());
     read.commit.verify(&key.public_key()).unwrap();
+    // Its store holds exactly the CAR's blocks, each under its CID.
+    let mut held: Vec<_> = read
+        .store
+        .blocks()
+        .into_iter()
+        .map(|(cid, bytes)| (cid, bytes.to_vec()))
+        .collect();
+    let mut in_car: Vec<_> = atlex_repo::car::Car::from_slice(&car)
+        .unwrap()
+        .blocks
+        .iter()
+        .map(|(cid, bytes)| (cid, bytes.to_vec()))
+        .collect();
+    held.sort();
+    in_car.sort();
+    assert_eq!(held, in_car);
+    assert!(held.iter().all(|(cid, _)| read.store.has(cid).unwrap()));
     let reopened = Repo::open(&read.store, &read.commit_cid).unwrap();
     assert_eq!(reopened.commit(), repo.commit());
     read_all(&reopened);

@@ -127,8 +127,14 @@ impl StoreError {
 /// ```
 #[derive(Debug, Default)]
 pub struct MemoryBlockStore {
-    blocks: RwLock<HashMap<Cid, Bytes>>,
+    blocks: RwLock<BlockMap>,
 }
+
+/// The store's map, as the CAR block index: keyed by the `cid` crate's CID,
+/// held unboxed (a lookup compares keys in the table, not behind a pointer
+/// each), with a fast hasher (CIDs are SHA-256 digests; SipHash cost about
+/// as much as the rest of a lookup).
+type BlockMap = HashMap<cid::Cid, Bytes, foldhash::fast::RandomState>;
 
 impl MemoryBlockStore {
     /// No blocks.
@@ -139,13 +145,17 @@ impl MemoryBlockStore {
     /// The blocks of a CAR (which verified each against its CID when it
     /// read them).
     pub fn from_car(car: &Car<'_>) -> Self {
-        let blocks = car
-            .blocks
-            .iter()
-            .map(|(cid, data)| (cid, Bytes::copy_from_slice(data)))
-            .collect();
+        Self::from_verified(
+            car.blocks
+                .raw()
+                .map(|(cid, data)| (*cid, Bytes::copy_from_slice(data))),
+        )
+    }
+
+    /// Blocks already verified against their CIDs.
+    pub(crate) fn from_verified(blocks: impl Iterator<Item = (cid::Cid, Bytes)>) -> Self {
         Self {
-            blocks: RwLock::new(blocks),
+            blocks: RwLock::new(blocks.collect()),
         }
     }
 
@@ -163,20 +173,20 @@ impl MemoryBlockStore {
     pub fn blocks(&self) -> Vec<(Cid, Bytes)> {
         self.read()
             .iter()
-            .map(|(cid, bytes)| (cid.clone(), bytes.clone()))
+            .map(|(cid, bytes)| ((*cid).into(), bytes.clone()))
             .collect()
     }
 
     // A panic while the lock was held cannot leave the map half-changed
     // (every change is one `insert`), so a poisoned lock is used as is.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Cid, Bytes>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BlockMap> {
         self.blocks.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl BlockStore for MemoryBlockStore {
     fn get(&self, cid: &Cid) -> Result<Option<Bytes>, StoreError> {
-        Ok(self.read().get(cid).cloned())
+        Ok(self.read().get(cid.as_cid()).cloned())
     }
 
     fn put(&self, cid: &Cid, bytes: Bytes) -> Result<(), StoreError> {
@@ -184,11 +194,11 @@ impl BlockStore for MemoryBlockStore {
         self.blocks
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(cid.clone(), bytes);
+            .insert(*cid.as_cid(), bytes);
         Ok(())
     }
 
     fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
-        Ok(self.read().contains_key(cid))
+        Ok(self.read().contains_key(cid.as_cid()))
     }
 }
