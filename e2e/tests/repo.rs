@@ -837,8 +837,8 @@ fn get_record_proofs_verify_against_the_commit() {
 #[test]
 fn the_verifying_stream_and_backfill_accept_the_official_pds() {
     use atlex::repo::verify::{
-        FirehoseVerifier, GetRepoResync, RepoRecords, ResolverKeys, StreamError, Verified,
-        VerifiedStream, fetch_repo, verify_repo,
+        FirehoseVerifier, GetRepoResync, ResolverKeys, StreamError, Verified, VerifiedStream,
+        fetch_repo, verify_repo,
     };
 
     let fixture = fixture();
@@ -905,11 +905,11 @@ fn the_verifying_stream_and_backfill_accept_the_official_pds() {
             let repo = verify_repo(&account.did, &car, &keys).await.unwrap();
             let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
             let mut unread = Vec::new();
-            for record in RepoRecords::<Record>::new(&repo).unwrap() {
+            for record in repo.repo().unwrap().records::<Record>() {
                 match record {
                     Ok(record) => {
                         let collection = collection_of(&record.record).unwrap_or("another type");
-                        assert_eq!(collection, record.collection.as_str());
+                        assert_eq!(collection, record.collection());
                         *counts.entry(collection).or_default() += 1;
                     }
                     Err(error) => unread.push(error.to_string()),

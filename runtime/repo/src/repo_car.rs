@@ -56,6 +56,13 @@ impl RepoCar {
     pub fn tree(&self) -> Result<Mst<&MemoryBlockStore>, MstError> {
         Mst::load(&self.store, &self.commit.data)
     }
+
+    /// The repository, over the CAR's blocks: its records typed with
+    /// [`Repo::get`](crate::Repo::get), [`Repo::records`](crate::Repo::records)
+    /// and [`Repo::list`](crate::Repo::list).
+    pub fn repo(&self) -> Result<crate::Repo<&MemoryBlockStore>, crate::repo::RepoError> {
+        crate::Repo::open(&self.store, &self.commit_cid)
+    }
 }
 
 /// Why a repository CAR could not be read or written.

@@ -22,12 +22,13 @@ use atlex_lexicons::com::atproto::sync::subscribe_repos::{
 use atlex_repo::car::{Car, CarWriter};
 use atlex_repo::commit::{UnsignedCommit, next_rev};
 use atlex_repo::mst::{BlockStore, MemoryBlockStore, Mst};
+use atlex_repo::repo::RepoError;
 use atlex_repo::repo_car::write_repo_car;
 use atlex_repo::sync::SyncError;
 use atlex_repo::verify::{
-    BoxError, FirehoseVerifier, GetRepoResync, HandleCheck, KeySource, NoResync, RecordError,
-    RepoRecords, RepoState, ResolverKeys, Resync, Resynced, StaticKeys, StreamError, Verified,
-    VerifiedStream, VerifyError, fetch_repo, verify_repo,
+    BoxError, FirehoseVerifier, GetRepoResync, HandleCheck, KeySource, NoResync, RepoState,
+    ResolverKeys, Resync, Resynced, StaticKeys, StreamError, Verified, VerifiedStream, VerifyError,
+    fetch_repo, verify_repo,
 };
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -736,9 +737,9 @@ fn backfill_types_every_record_and_goes_past_bad_ones() {
         let keys = account.keys();
         let repo = verify_repo(&did(), &car, &keys).await.unwrap();
         let (mut notes, mut errors) = (Vec::new(), Vec::new());
-        for record in RepoRecords::<Note>::new(&repo).unwrap() {
+        for record in repo.repo().unwrap().records::<Note>() {
             match record {
-                Ok(record) => notes.push((record.collection.to_string(), record.record.text)),
+                Ok(record) => notes.push((record.collection().to_owned(), record.record.text)),
                 Err(error) => errors.push(error),
             }
         }
@@ -746,15 +747,11 @@ fn backfill_types_every_record_and_goes_past_bad_ones() {
         assert!(notes.contains(&("com.example.note".to_owned(), "note 3, again".to_owned())));
         assert!(!notes.iter().any(|(_, text)| text == "note 4"));
         assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().any(|e| matches!(e, RepoError::Decode { .. })));
         assert!(
             errors
                 .iter()
-                .any(|e| matches!(e, RecordError::Decode { .. }))
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| matches!(e, RecordError::Missing { .. }))
+                .any(|e| matches!(e, RepoError::MissingRecord { .. }))
         );
 
         let stranger = StaticKeys::new().with(did(), account.other.public_key());

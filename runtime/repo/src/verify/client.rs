@@ -61,7 +61,7 @@ impl Endpoint for GetRepo {
 /// Fetches `did`'s whole repository as a CAR (`com.atproto.sync.getRepo`)
 /// from the client's host: its PDS, or a relay that serves repositories.
 /// Verify it with [`verify_repo`](super::verify_repo) and walk its records
-/// with [`RepoRecords`](super::RepoRecords).
+/// through [`RepoCar::repo`](crate::repo_car::RepoCar::repo).
 pub async fn fetch_repo(
     client: &Client,
     did: &Did,

@@ -27,8 +27,8 @@
 //!
 //! With feature `client`, `VerifiedStream` runs a verifier over
 //! `Client::subscribe`, `GetRepoResync` fetches repositories with the
-//! client, and `fetch_repo` gets a CAR for [`verify_repo`] and
-//! [`RepoRecords`] (backfill).
+//! client, and `fetch_repo` gets a CAR for [`verify_repo`], whose
+//! records [`RepoCar::repo`] walks (backfill).
 
 mod backfill;
 #[cfg(feature = "client")]
@@ -52,7 +52,7 @@ use crate::mst::{MemoryBlockStore, Mst, MstError, Op};
 use crate::repo_car::{RepoCar, RepoCarError, read_repo_car};
 use crate::sync::{CommitCheck, SyncError, ops_of};
 
-pub use backfill::{RecordError, RepoRecord, RepoRecords, verify_repo};
+pub use backfill::verify_repo;
 #[cfg(feature = "client")]
 pub use client::{GetRepoResync, StreamError, VerifiedMessage, VerifiedStream, fetch_repo};
 #[cfg(feature = "resolve")]
@@ -379,7 +379,7 @@ impl std::error::Error for Rejected {
 }
 
 /// A repository fetched again and verified: its new state, and the
-/// repository itself (to index it again, with [`RepoRecords`]).
+/// repository itself (to index it again, through [`RepoCar::repo`]).
 #[derive(Debug)]
 pub struct Resynced {
     /// The repository's state, from its commit.
