@@ -506,3 +506,51 @@ async fn the_cache_keeps_at_most_its_capacity() {
         .sum();
     assert!(after - before >= 36, "{} fetched again", after - before);
 }
+
+/// A service's own `did:web` document, built with `DidDocument`'s `with_*`
+/// methods and served at `/.well-known/did.json`, resolves with its key and
+/// service entry (`did:web:localhost%3A<port>` is fetched over plain HTTP,
+/// as the DID method allows for `localhost`).
+#[tokio::test]
+async fn a_served_did_web_document_resolves() {
+    use atlex::crypto::{Curve, SigningKey};
+    use atlex::identity::{DidDocument, FEED_GENERATOR_SERVICE, Resolver};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let did = Did::new(format!("did:web:localhost%3A{port}")).unwrap();
+    let key = SigningKey::generate(Curve::K256).unwrap();
+    let endpoint = format!("http://localhost:{port}");
+    let document = DidDocument::new(&did)
+        .with_key("atproto", &key.public_key())
+        .with_service(FEED_GENERATOR_SERVICE, &endpoint);
+    let json = serde_json::to_vec(&document).unwrap();
+    let app = axum::Router::new().route(
+        "/.well-known/did.json",
+        axum::routing::get(move || {
+            let json = json.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    json,
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let resolver = Resolver::new().unwrap();
+    let resolved = resolver.resolve_did(&did).await.unwrap();
+    assert_eq!(*resolved, document);
+    assert_eq!(
+        resolver.signing_key(&did, true).await.unwrap(),
+        key.public_key()
+    );
+    let service = resolved
+        .service
+        .iter()
+        .find(|service| service.id == "#bsky_fg")
+        .expect("the feed generator's entry");
+    assert_eq!(service.kind, "BskyFeedGenerator");
+    assert_eq!(service.service_endpoint, serde_json::json!(endpoint));
+}

@@ -75,7 +75,75 @@ pub struct Service {
     pub service_endpoint: serde_json::Value,
 }
 
+/// The fragment and `type` of a feed generator's service entry
+/// (`#bsky_fg`, `BskyFeedGenerator`).
+pub const FEED_GENERATOR_SERVICE: (&str, &str) = ("bsky_fg", "BskyFeedGenerator");
+/// The fragment and `type` of a labeler's service entry
+/// (`#atproto_labeler`, `AtprotoLabeler`).
+pub const LABELER_SERVICE: (&str, &str) = ("atproto_labeler", "AtprotoLabeler");
+
 impl DidDocument {
+    /// An empty document of `did`, to fill with the `with_*` methods: a
+    /// service's own `did:web` document, served at
+    /// `/.well-known/did.json` of its host.
+    ///
+    /// ```
+    /// use atlex_core::types::Did;
+    /// use atlex_identity::crypto::{Curve, SigningKey};
+    /// use atlex_identity::identity::{DidDocument, LABELER_SERVICE};
+    ///
+    /// let did = Did::new("did:web:labeler.example.com")?;
+    /// let key = SigningKey::generate(Curve::K256)?;
+    /// let document = DidDocument::new(&did)
+    ///     .with_key("atproto_label", &key.public_key())
+    ///     .with_service(LABELER_SERVICE, "https://labeler.example.com");
+    /// let json = serde_json::to_vec(&document)?;
+    /// // What a resolver reads back.
+    /// let read = DidDocument::parse(&did, &json)?;
+    /// assert_eq!(read.verification_key("atproto_label")?, key.public_key());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(did: &Did) -> Self {
+        Self {
+            id: did.to_string(),
+            also_known_as: Vec::new(),
+            verification_method: Vec::new(),
+            service: Vec::new(),
+        }
+    }
+
+    /// Claims `handle` (`at://<handle>` in `alsoKnownAs`).
+    pub fn with_handle(mut self, handle: &Handle) -> Self {
+        self.also_known_as.push(format!("at://{handle}"));
+        self
+    }
+
+    /// Adds `key` as verification method `#<fragment>` (`Multikey`,
+    /// controlled by the document's DID): [`ATPROTO_KEY`] for the signing
+    /// key of an account or a service's own tokens, `atproto_label` for a
+    /// labeler's label key.
+    pub fn with_key(mut self, fragment: &str, key: &PublicKey) -> Self {
+        self.verification_method.push(VerificationMethod {
+            id: format!("{}#{fragment}", self.id),
+            kind: "Multikey".to_owned(),
+            controller: self.id.clone(),
+            public_key_multibase: Some(key.to_multikey()),
+        });
+        self
+    }
+
+    /// Adds service entry `#<fragment>` of `type` `kind` at `endpoint`
+    /// ([`FEED_GENERATOR_SERVICE`], [`LABELER_SERVICE`], or the PDS's
+    /// [`ATPROTO_PDS`] and [`PDS_SERVICE_TYPE`]).
+    pub fn with_service(mut self, (fragment, kind): (&str, &str), endpoint: &str) -> Self {
+        self.service.push(Service {
+            id: format!("#{fragment}"),
+            kind: kind.to_owned(),
+            service_endpoint: serde_json::Value::String(endpoint.to_owned()),
+        });
+        self
+    }
+
     /// Reads the JSON of `did`'s document, checking that its `id` is `did`.
     /// A document that is not JSON, lacks a required field or has one of the
     /// wrong type is [`IdentityError::MalformedDocument`], naming where.

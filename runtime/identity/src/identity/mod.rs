@@ -41,7 +41,8 @@ mod fetch;
 mod handle;
 
 pub use document::{
-    ATPROTO_KEY, ATPROTO_PDS, DidDocument, PDS_SERVICE_TYPE, Service, VerificationMethod,
+    ATPROTO_KEY, ATPROTO_PDS, DidDocument, FEED_GENERATOR_SERVICE, LABELER_SERVICE,
+    PDS_SERVICE_TYPE, Service, VerificationMethod,
 };
 pub use error::IdentityError;
 
