@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use atlex::client::{Client, EventStream, Reconnect};
+use atlex::client::{Client, EventStream, FutureCursor, Reconnect};
 use atlex::subscription::{Frame, SubscriptionError};
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::AsyncWriteExt as _;
@@ -300,4 +300,81 @@ async fn a_reconnect_resumes_from_last_seq() {
     assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
     let cursors = cursors.lock().unwrap().clone();
     assert_eq!(cursors, [None, Some("2".to_owned()), Some("4".to_owned())]);
+}
+
+/// A relay that lost its sequence (its numbering starts again at 1): a
+/// consumer's cursor of 50 is ahead of it, and it answers `FutureCursor`.
+/// With `on_future_cursor(Live)` the stream hands out that error, then
+/// opens again without a cursor and goes on with the relay's new numbers;
+/// with `FromOldest` it asks from 0; by default it ends.
+#[tokio::test]
+async fn a_future_cursor_is_recovered_from_as_asked() {
+    // The relay keeps ticks 1 and 2 of its new numbering, and tick 3 is
+    // new: a cursor gets the kept ticks after it, then tick 3; no cursor,
+    // tick 3 alone; a cursor past 2 is in the future.
+    let relay = |_, cursor: Option<i64>, mut socket: WebSocketStream<tokio::net::TcpStream>| async move {
+        if cursor.is_some_and(|cursor| cursor > 2) {
+            let frame = Frame::error("FutureCursor", Some("cursor in the future"));
+            let _ = socket.send(Ws::binary(frame.to_bytes().to_vec())).await;
+            let _ = socket.close(None).await;
+            return;
+        }
+        let kept = cursor.map_or(3, |cursor| cursor + 1);
+        for seq in kept..=3 {
+            socket.send(Ws::binary(tick(seq))).await.unwrap();
+        }
+        // Stays open: the consumer is live.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    };
+    let policy = Reconnect {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(50),
+        max_attempts: Some(3),
+        jitter: false,
+    };
+    let ahead = |url: &str| {
+        Client::new(url)
+            .unwrap()
+            .subscribe(Subscribe, &events::Params { cursor: Some(50) })
+            .reconnect(policy.clone())
+    };
+    let is_future_cursor = |item: &Item| {
+        matches!(
+            item,
+            Err(SubscriptionError::Endpoint(
+                events::Error::FutureCursor { .. }
+            ))
+        )
+    };
+
+    for (recovery, expected) in [
+        (FutureCursor::Live, vec![None]),
+        (FutureCursor::FromOldest, vec![Some("0".to_owned())]),
+    ] {
+        let (url, cursors) = serve(relay).await;
+        let mut stream = ahead(&url).on_future_cursor(recovery);
+        assert!(is_future_cursor(&next(&mut stream).await.unwrap()));
+        // The seq before the relay lost its numbering stays until a message
+        // of the new one is handed out.
+        assert_eq!(stream.last_seq(), None);
+        let seqs = match recovery {
+            FutureCursor::FromOldest => vec![1, 2, 3],
+            _ => vec![3],
+        };
+        for seq in seqs {
+            assert_eq!(seq_of(&next(&mut stream).await.unwrap()), seq);
+        }
+        assert_eq!(stream.last_seq(), Some(3));
+        let cursors = cursors.lock().unwrap().clone();
+        let mut wanted = vec![Some("50".to_owned())];
+        wanted.extend(expected);
+        assert_eq!(cursors, wanted, "{recovery:?}");
+    }
+
+    // By default the stream ends after the error.
+    let (url, cursors) = serve(relay).await;
+    let mut stream = ahead(&url);
+    assert!(is_future_cursor(&next(&mut stream).await.unwrap()));
+    assert!(next(&mut stream).await.is_none());
+    assert_eq!(cursors.lock().unwrap().len(), 1);
 }

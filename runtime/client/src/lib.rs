@@ -153,7 +153,7 @@ pub use session::login;
 pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};
 #[cfg(feature = "subscriptions")]
 pub use subscribe::{
-    CursorStore, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, Reconnect,
+    CursorStore, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, FutureCursor, Reconnect,
 };
 
 use std::collections::HashSet;

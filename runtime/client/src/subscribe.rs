@@ -91,6 +91,26 @@ impl Reconnect {
     }
 }
 
+/// What a reconnecting stream does when the server answers `FutureCursor`:
+/// the cursor is ahead of the server's newest event, as when a relay lost
+/// its sequence (restarted with new numbers, or restored from an older
+/// copy). Set with [`EventStream::on_future_cursor`]. In every case the
+/// `FutureCursor` error is still handed out, so that the consumer knows the
+/// events between its cursor and the server's new numbering may be lost to
+/// it (a repository's consumer resynchronizes the repositories it follows).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FutureCursor {
+    /// The stream ends (the default): the consumer decides.
+    #[default]
+    End,
+    /// The stream opens again without a cursor: new events only.
+    Live,
+    /// The stream opens again from cursor 0: every event the server keeps,
+    /// then new ones.
+    FromOldest,
+}
+
 /// Where a consumer keeps the cursor of a stream between runs: the `seq` of
 /// the last message it has handled. [`EventStream::resume_with`] starts a
 /// stream from it and [`EventStream::save_cursor`] moves it on.
@@ -171,6 +191,7 @@ impl Client {
                 max_frame_size: DEFAULT_MAX_FRAME_SIZE,
                 idle_timeout: DEFAULT_IDLE_TIMEOUT,
                 reconnect: None,
+                future_cursor: FutureCursor::End,
                 lenient: true,
             },
             socket: None,
@@ -210,6 +231,7 @@ struct Options {
     max_frame_size: usize,
     idle_timeout: Duration,
     reconnect: Option<Reconnect>,
+    future_cursor: FutureCursor,
     lenient: bool,
 }
 
@@ -247,6 +269,16 @@ impl<S: Subscription> EventStream<S> {
     pub fn reconnect(mut self, policy: Reconnect) -> Self {
         if let Some(options) = self.options() {
             options.reconnect = Some(policy);
+        }
+        self
+    }
+
+    /// What to do when the server answers `FutureCursor` ([`FutureCursor`];
+    /// by default the stream ends). Opening the stream again takes a
+    /// [`reconnect`](Self::reconnect) policy, whose backoff it waits.
+    pub fn on_future_cursor(mut self, recovery: FutureCursor) -> Self {
+        if let Some(options) = self.options() {
+            options.future_cursor = recovery;
         }
         self
     }
@@ -461,9 +493,24 @@ impl<S: Subscription> Connection<S> {
     /// again.
     fn failed(&mut self, error: SubscriptionError<S::Error>) -> SubscriptionError<S::Error> {
         self.socket = None;
+        // A cursor ahead of the server: start again as asked, without it.
+        let future_cursor = matches!(error, SubscriptionError::Endpoint(_))
+            && error.error_name() == Some("FutureCursor");
+        let restart = match self.options.future_cursor {
+            _ if !future_cursor => false,
+            FutureCursor::End => false,
+            FutureCursor::Live => {
+                self.cursor = None;
+                true
+            }
+            FutureCursor::FromOldest => {
+                self.cursor = Some("0".to_owned());
+                true
+            }
+        };
         match &self.options.reconnect {
             Some(policy)
-                if error.is_retryable()
+                if (error.is_retryable() || restart)
                     && policy.max_attempts.is_none_or(|max| self.failures < max) =>
             {
                 self.wait = Some(policy.delay(self.failures, jitter_bits()));
