@@ -7,14 +7,10 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::Path;
-use std::process::{Command, Stdio};
 
 use atlex_eventlog::{Durability, SqliteStore};
 use atlex_stream::{EventLog, EventStore};
-use common::{Got, Subscribe, TempDir, take, tick, ticks};
+use common::{Got, Subscribe, TempDir, run_until_killed, take, tick, ticks};
 
 const FILE: &str = "ATLEX_EVENTLOG_CRASH_FILE";
 const DURABILITY: &str = "ATLEX_EVENTLOG_CRASH_DURABILITY";
@@ -35,63 +31,7 @@ fn append_until_killed() {
     let path = std::env::var(FILE).expect("run by the crash test, which sets the file");
     let durability = durability(&std::env::var(DURABILITY).expect("and the durability"));
     let log = EventLog::<Subscribe>::open(SqliteStore::open(path, durability).unwrap()).unwrap();
-    let threads: Vec<_> = (0..4)
-        .map(|thread| {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for n in 0..1_000_000 {
-                    let seq = log
-                        .append(|seq| tick(seq, &format!("{thread}/{n}")))
-                        .unwrap();
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "ack {seq}").unwrap();
-                    out.flush().unwrap();
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap();
-    }
-}
-
-/// Runs the child on `path` until it has acknowledged `kill_after` events,
-/// kills it with SIGKILL and returns every number it acknowledged.
-fn run_child(path: &Path, durability: &str, kill_after: usize) -> BTreeSet<i64> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "append_until_killed", "--nocapture"])
-        .env(FILE, path)
-        .env(DURABILITY, durability)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut acked = BTreeSet::new();
-    let mut killed = false;
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let Some(seq) = line.strip_prefix("ack ") else {
-            continue;
-        };
-        assert!(
-            acked.insert(seq.parse::<i64>().unwrap()),
-            "{seq} acknowledged twice"
-        );
-        if !killed && acked.len() >= kill_after {
-            // `Child::kill` is SIGKILL on Unix. Numbers already in the pipe
-            // are read on: they were acknowledged too.
-            child.kill().unwrap();
-            killed = true;
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(killed, "the child stopped by itself: {status}");
-    assert!(
-        !status.success(),
-        "killed, the child cannot succeed: {status}"
-    );
-    acked
+    common::append_until_killed(&log, 4);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -110,10 +50,15 @@ async fn every_acknowledged_event_survives_sigkill() {
     .enumerate()
     {
         let child_path = path.clone();
-        let acked =
-            tokio::task::spawn_blocking(move || run_child(&child_path, durability, kill_after))
-                .await
-                .unwrap();
+        let acked = tokio::task::spawn_blocking(move || {
+            let env = [
+                (FILE, child_path.as_os_str()),
+                (DURABILITY, durability.as_ref()),
+            ];
+            run_until_killed("append_until_killed", &env, kill_after)
+        })
+        .await
+        .unwrap();
 
         let store = SqliteStore::open(&path, Durability::Full).unwrap();
         let (first, last) = store.bounds().unwrap().unwrap();

@@ -7,15 +7,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use atlex::service::Items;
 use atlex_eventlog::PostgresStore;
 use atlex_stream::{EventLog, EventStore, Retention};
 use common::postgres::Postgres;
-use common::{Got, Subscribe, take, tick, ticks};
+use common::{Got, Subscribe, append_until_killed, run_until_killed, take, tick, ticks};
 
 fn items(log: &EventLog<Subscribe>, cursor: Option<i64>) -> Items<Subscribe> {
     log.subscribe(cursor).unwrap().into_parts().0
@@ -237,58 +235,7 @@ fn append_to_postgres_until_killed() {
     let config = std::env::var(CONFIG).expect("run by the crash test, which sets the server");
     let log =
         EventLog::<Subscribe>::open(PostgresStore::connect(&config, "crash").unwrap()).unwrap();
-    let threads: Vec<_> = (0..2)
-        .map(|thread| {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for n in 0..1_000_000 {
-                    let seq = log
-                        .append(|seq| tick(seq, &format!("{thread}/{n}")))
-                        .unwrap();
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "ack {seq}").unwrap();
-                    out.flush().unwrap();
-                }
-            })
-        })
-        .collect();
-    for thread in threads {
-        thread.join().unwrap();
-    }
-}
-
-/// Runs the child until it has acknowledged `kill_after` events, kills it
-/// with SIGKILL and returns every number it acknowledged.
-fn run_child(config: &str, kill_after: usize) -> BTreeSet<i64> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "append_to_postgres_until_killed",
-            "--nocapture",
-        ])
-        .env(CONFIG, config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut acked = BTreeSet::new();
-    let mut killed = false;
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        let Some(seq) = line.strip_prefix("ack ") else {
-            continue;
-        };
-        assert!(acked.insert(seq.parse::<i64>().unwrap()), "{seq} twice");
-        if !killed && acked.len() >= kill_after {
-            child.kill().unwrap();
-            killed = true;
-        }
-    }
-    let status = child.wait().unwrap();
-    assert!(killed, "the child stopped by itself: {status}");
-    acked
+    append_until_killed(&log, 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -304,9 +251,12 @@ async fn every_acknowledged_event_survives_sigkill_on_postgres() {
     let mut previous_last = 0;
     for (run, kill_after) in [40, 300, 111].into_iter().enumerate() {
         let config = postgres.config().to_owned();
-        let acked = tokio::task::spawn_blocking(move || run_child(&config, kill_after))
-            .await
-            .unwrap();
+        let acked = tokio::task::spawn_blocking(move || {
+            let env = [(CONFIG, config.as_ref())];
+            run_until_killed("append_to_postgres_until_killed", &env, kill_after)
+        })
+        .await
+        .unwrap();
 
         let store = PostgresStore::connect(postgres.config(), "crash").unwrap();
         let (first, last) = store.bounds().unwrap().unwrap();

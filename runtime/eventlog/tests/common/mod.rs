@@ -152,3 +152,74 @@ pub async fn serve(log: &atlex_stream::EventLog<Subscribe>) -> String {
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{address}")
 }
+
+/// What the child process of a crash test does: appends ticks from
+/// `threads` threads until it is killed, printing `ack SEQ` on standard
+/// output once each append has returned.
+pub fn append_until_killed(log: &atlex_stream::EventLog<Subscribe>, threads: usize) {
+    use std::io::Write as _;
+    let threads: Vec<_> = (0..threads)
+        .map(|thread| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for n in 0..1_000_000 {
+                    let seq = log
+                        .append(|seq| tick(seq, &format!("{thread}/{n}")))
+                        .unwrap();
+                    let mut out = std::io::stdout().lock();
+                    writeln!(out, "ack {seq}").unwrap();
+                    out.flush().unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+/// Runs this test binary's ignored test `child` (which calls
+/// [`append_until_killed`]) with `env`, kills it with SIGKILL once it has
+/// acknowledged `kill_after` events, and returns every number it
+/// acknowledged, each once.
+pub fn run_until_killed(
+    child: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+    kill_after: usize,
+) -> std::collections::BTreeSet<i64> {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", child, "--nocapture"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut acked = std::collections::BTreeSet::new();
+    let mut killed = false;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let Some(seq) = line.strip_prefix("ack ") else {
+            continue;
+        };
+        assert!(
+            acked.insert(seq.parse::<i64>().unwrap()),
+            "{seq} acknowledged twice"
+        );
+        if !killed && acked.len() >= kill_after {
+            // `Child::kill` is SIGKILL on Unix. Numbers already in the pipe
+            // are read on: they were acknowledged too.
+            child.kill().unwrap();
+            killed = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(killed, "the child stopped by itself: {status}");
+    assert!(
+        !status.success(),
+        "killed, the child cannot succeed: {status}"
+    );
+    acked
+}
