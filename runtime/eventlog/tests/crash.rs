@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use atlex_eventlog::{Durability, SqliteStore};
 use atlex_stream::{EventLog, EventStore};
 use common::{Got, Subscribe, TempDir, run_until_killed, take, tick, ticks};

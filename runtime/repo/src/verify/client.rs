@@ -8,55 +8,42 @@ use std::task::{Context, Poll};
 use atlex_client::{Client, CursorStore, EventStream};
 use atlex_core::subscription::SubscriptionError;
 use atlex_core::types::Did;
-use atlex_core::validate::Validate;
-use atlex_core::xrpc::{
-    Binary, Endpoint, EndpointKind, NoBody, Params, ParamsError, QueryReader, QueryWriter, Raw,
-    Subscription, UndeclaredError,
-};
+use atlex_core::xrpc::{Subscription, UndeclaredError};
 use bytes::Bytes;
 use futures_core::Stream;
 
 use super::{BoxError, FirehoseVerifier, KeySource, Rejected, Resync, Verified};
 use crate::events::RepoMessage;
 
-/// `com.atproto.sync.getRepo`, with the one parameter the verifier sends.
-/// The runtime cannot use the generated bindings (they depend on it); a
-/// test checks this against them.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct GetRepo;
+/// `com.atproto.sync.getRepo`, with the one parameter the verifier sends,
+/// declared with the derives generated code uses. The runtime cannot use
+/// the generated bindings (they depend on it); a test checks this against
+/// them.
+mod get_repo {
+    use atlex_core::types::Did;
 
-/// The parameters of [`GetRepo`].
-#[derive(Clone, Debug)]
-pub(crate) struct GetRepoParams {
-    did: Did,
-}
+    #[derive(Clone, Copy, Debug, atlex_core::rt::Endpoint)]
+    #[lex(
+        crate = "::atlex_core",
+        query = "com.atproto.sync.getRepo",
+        params,
+        output = "application/vnd.ipld.car"
+    )]
+    pub(crate) struct GetRepo;
 
-impl Params for GetRepoParams {
-    fn write_query(&self, query: &mut QueryWriter) {
-        query.required("did", &self.did);
+    pub(crate) type Output = atlex_core::xrpc::Binary;
+
+    pub(crate) type Error = atlex_core::xrpc::UndeclaredError;
+
+    /// The parameters of [`GetRepo`].
+    #[derive(Clone, Debug, atlex_core::rt::Params)]
+    #[lex(crate = "::atlex_core")]
+    pub(crate) struct Params {
+        pub(crate) did: Did,
     }
-
-    fn read_query(query: &QueryReader<'_>) -> Result<Self, ParamsError> {
-        Ok(Self {
-            did: query.required("did")?,
-        })
-    }
 }
 
-impl Validate for GetRepoParams {}
-
-impl Endpoint for GetRepo {
-    const NSID: &'static str = "com.atproto.sync.getRepo";
-    const KIND: EndpointKind = EndpointKind::Query;
-    const INPUT_ENCODING: Option<&'static str> = None;
-    const OUTPUT_ENCODING: Option<&'static str> = Some("application/vnd.ipld.car");
-    type Params = GetRepoParams;
-    type Input = ();
-    type Output = Binary;
-    type Error = UndeclaredError;
-    type InputCodec = NoBody;
-    type OutputCodec = Raw;
-}
+use get_repo::{GetRepo, Params as GetRepoParams};
 
 /// Fetches `did`'s whole repository as a CAR (`com.atproto.sync.getRepo`)
 /// from the client's host: its PDS, or a relay that serves repositories.
@@ -376,6 +363,7 @@ impl<S: Subscription, K, H> std::fmt::Debug for VerifiedStream<S, K, H> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use atlex_core::xrpc::{Endpoint as _, Params as _, QueryWriter};
     use atlex_lexicons::com::atproto::sync::get_repo;
 
     type Generated = get_repo::GetRepo;
