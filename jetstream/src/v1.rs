@@ -1,0 +1,1 @@
+//! Jetstream v1: the `/subscribe` endpoint.

@@ -1,0 +1,1 @@
+//! Jetstream v2: `network.bsky.jetstream.subscribeEvents` over `xrpc.v1.json`.
