@@ -60,6 +60,8 @@
 //!   a verifying consumer of `subscribeRepos` with per-repository state;
 //!   feature `verify` adds keys from identity resolution, the verified
 //!   event stream over the client, resync and backfill by `getRepo`.
+//! - `oauth` (feature `oauth`): atproto OAuth scopes, parsed, printed and
+//!   checked, and permission sets expanded.
 //! - [`firehose`]: the ops of a
 //!   `com.atproto.sync.subscribeRepos#commit`, each record decoded from the
 //!   commit's CAR into a generated type, every block verified (feature
@@ -115,6 +117,9 @@ pub use atlex_identity::identity;
 pub use atlex_identity::label;
 #[cfg(feature = "service-auth")]
 pub use atlex_identity::service_auth;
+#[cfg(feature = "oauth")]
+#[doc(inline)]
+pub use atlex_oauth as oauth;
 
 /// The `cid` crate, for the IPLD ecosystem: [`types::Cid`] converts to and
 /// from its [`Cid`](cid::Cid) and lends one out
