@@ -58,8 +58,17 @@ fn claims(lxm: Option<&str>) -> Claims {
         aud: SERVICE.to_owned(),
         exp: now() + 60,
         lxm: lxm.map(str::to_owned),
-        jti: Some("0123456789abcdef".to_owned()),
+        jti: Some(fresh_jti()),
     }
+}
+
+/// A `jti` no other token of the test run has.
+fn fresh_jti() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "jti-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 /// A token with this header and claims, signed by `key` as given.
@@ -418,10 +427,12 @@ async fn fixed_keys_verify_without_resolution() {
     let token = fixed.sign(&key);
     let verified = verifier
         .verify_with_key(&token, Some(LXM), &key.public_key(), 1_030)
+        .await
         .unwrap();
     assert_eq!(verified.claims, fixed);
     let err = verifier
         .verify_with_key(&token, Some(LXM), &key.public_key(), 2_000)
+        .await
         .unwrap_err();
     assert_eq!(err.name(), "JwtExpired");
 }

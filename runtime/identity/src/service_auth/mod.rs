@@ -11,7 +11,9 @@
 //!   the issuer's current `#atproto` key (resolved, cached, and resolved
 //!   again once when the cached key fails, in case the key was rotated),
 //!   `aud` against the service's DID, `lxm` against the endpoint called,
-//!   `exp` and `iat` with a small leeway. With the `server` feature it is an
+//!   `exp` and `iat` with a small leeway, and accepts each token once (its
+//!   `jti` is remembered until it expires, in a [`ReplayStore`]). With the
+//!   `server` feature it is an
 //!   [`Authenticator`](atlex_server::Authenticator) for the router: the
 //!   issuer becomes the request's caller.
 //!
@@ -27,11 +29,16 @@
 //! implementation are low-S.
 
 mod jwt;
+mod replay;
 #[cfg(feature = "server")]
 mod server;
 
 pub use jwt::{Claims, DEFAULT_LIFETIME, Decoded, Header, ServiceToken};
+pub use replay::{
+    DEFAULT_REPLAY_CAPACITY, FirstUse, Full, MemoryReplayStore, ReplayStore, ReplayStoreError,
+};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::identity::{ATPROTO_KEY, IdentityError, Resolver};
@@ -106,6 +113,16 @@ pub enum ServiceAuthError {
     /// `UpstreamFailure`, since the token itself may be fine.
     #[error("UpstreamFailure: cannot resolve the issuer: {0}")]
     Resolution(IdentityError),
+    /// A token accepted before, sent again while still valid (`BadJwt`).
+    #[error("BadJwt: the token (jti {jti:?}) was already used")]
+    Replayed {
+        /// The token's `jti`.
+        jti: String,
+    },
+    /// The replay store failed, so the token cannot be told new: answered as
+    /// `UpstreamFailure`.
+    #[error("UpstreamFailure: cannot check the token against replays: {0}")]
+    ReplayCheck(String),
 }
 
 impl ServiceAuthError {
@@ -122,22 +139,24 @@ impl ServiceAuthError {
     /// `None` for a resolution that failed on the way.
     pub fn rejection(&self) -> Option<ServiceAuthRejection> {
         Some(match self {
-            Self::BadJwt(_) | Self::NotYetValid { .. } => ServiceAuthRejection::BadJwt,
+            Self::BadJwt(_) | Self::NotYetValid { .. } | Self::Replayed { .. } => {
+                ServiceAuthRejection::BadJwt
+            }
             Self::BadJwtType(_) => ServiceAuthRejection::BadJwtType,
             Self::Expired { .. } => ServiceAuthRejection::JwtExpired,
             Self::BadAudience { .. } => ServiceAuthRejection::BadJwtAudience,
             Self::BadLexiconMethod { .. } => ServiceAuthRejection::BadJwtLexiconMethod,
             Self::BadJwtIss(_) => ServiceAuthRejection::BadJwtIss,
             Self::BadJwtSignature(_) => ServiceAuthRejection::BadJwtSignature,
-            Self::Resolution(_) => return None,
+            Self::Resolution(_) | Self::ReplayCheck(_) => return None,
         })
     }
 
-    /// The HTTP status answered for it: 401, or 502 for a resolution that
-    /// failed on the way.
+    /// The HTTP status answered for it: 401, or 502 for a resolution or a
+    /// replay check that failed on the way.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Resolution(_) => 502,
+            Self::Resolution(_) | Self::ReplayCheck(_) => 502,
             _ => 401,
         }
     }
@@ -176,13 +195,26 @@ pub struct Verified {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServiceAuthVerifier {
     resolver: Resolver,
     audiences: Vec<String>,
     leeway: Duration,
     require_lxm: bool,
     key_ids: Vec<String>,
+    replays: Option<Arc<dyn ReplayStore>>,
+}
+
+impl std::fmt::Debug for ServiceAuthVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceAuthVerifier")
+            .field("audiences", &self.audiences)
+            .field("leeway", &self.leeway)
+            .field("require_lxm", &self.require_lxm)
+            .field("key_ids", &self.key_ids)
+            .field("replay_protection", &self.replays.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServiceAuthVerifier {
@@ -204,7 +236,24 @@ impl ServiceAuthVerifier {
             leeway: DEFAULT_LEEWAY,
             require_lxm: true,
             key_ids: vec![ATPROTO_KEY.to_owned()],
+            replays: Some(Arc::new(MemoryReplayStore::default())),
         }
+    }
+
+    /// Where accepted tokens are remembered, so that each is accepted once
+    /// (a [`MemoryReplayStore`] of this verifier and its clones by default;
+    /// several instances of a service share a store of their own).
+    pub fn replay_store(mut self, store: impl ReplayStore) -> Self {
+        self.replays = Some(Arc::new(store));
+        self
+    }
+
+    /// Accepts a token as often as it is sent while valid, and tokens
+    /// without `jti`: no replay protection. For tests, or a service behind
+    /// something that already refuses replays.
+    pub fn allow_replays(mut self) -> Self {
+        self.replays = None;
+        self
     }
 
     /// Whether a token whose `aud` is the service's bare DID (no fragment)
@@ -274,7 +323,7 @@ impl ServiceAuthVerifier {
         if let Some(document) = self.resolver.cached_did(&issuer) {
             match document.verification_key(&key_id) {
                 Ok(key) => match decoded.verify_signature(&key) {
-                    Ok(()) => return Ok(verified(issuer, key_id, decoded)),
+                    Ok(()) => return self.first_use(verified(issuer, key_id, decoded)).await,
                     Err(err) => {
                         first_error = Some(err);
                         cached_key = Some(key);
@@ -297,12 +346,12 @@ impl ServiceAuthVerifier {
             return Err(err);
         }
         decoded.verify_signature(&key)?;
-        Ok(verified(issuer, key_id, decoded))
+        self.first_use(verified(issuer, key_id, decoded)).await
     }
 
     /// Checks `token` against a known key, at time `now` (Unix seconds),
     /// without resolving anything.
-    pub fn verify_with_key(
+    pub async fn verify_with_key(
         &self,
         token: &str,
         lxm: Option<&str>,
@@ -312,7 +361,39 @@ impl ServiceAuthVerifier {
         let decoded = Decoded::parse(token)?;
         let (issuer, key_id) = self.check_claims(&decoded, lxm, now)?;
         decoded.verify_signature(key)?;
-        Ok(verified(issuer, key_id, decoded))
+        self.first_use_at(verified(issuer, key_id, decoded), now)
+            .await
+    }
+
+    /// The token, the first time it is seen; [`ServiceAuthError::Replayed`]
+    /// after. Only tokens whose signature verified get here, so a forged
+    /// token cannot mark a `jti` as used.
+    async fn first_use(&self, verified: Verified) -> Result<Verified, ServiceAuthError> {
+        self.first_use_at(verified, jwt::unix_now()).await
+    }
+
+    async fn first_use_at(
+        &self,
+        verified: Verified,
+        now: u64,
+    ) -> Result<Verified, ServiceAuthError> {
+        let Some(store) = &self.replays else {
+            return Ok(verified);
+        };
+        let Some(jti) = &verified.claims.jti else {
+            return Err(ServiceAuthError::BadJwt(
+                "the token has no jti, so a replay of it could not be told".to_owned(),
+            ));
+        };
+        // One issuer's `jti`s are its own: the issuer is part of the key. The
+        // token is remembered as long as it could be accepted.
+        let id = format!("{} {jti}", verified.issuer);
+        let until = verified.claims.exp.saturating_add(self.leeway.as_secs());
+        match store.first_use(&id, until, now).await {
+            Ok(true) => Ok(verified),
+            Ok(false) => Err(ServiceAuthError::Replayed { jti: jti.clone() }),
+            Err(err) => Err(ServiceAuthError::ReplayCheck(err.to_string())),
+        }
     }
 
     /// Every check but the signature, cheapest first (nothing is resolved
