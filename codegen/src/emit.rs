@@ -31,7 +31,8 @@ use quote::quote;
 
 use crate::ir::{
     BodyIr, BodyTy, DefaultValue, EndpointIr, EndpointKind, FieldIr, Ir, Item, NameHint, Part,
-    RulesIr, StringEnumIr, StructIr, StructRole, SubscriptionIr, Ty, TypeId, TypeKind, UnionIr,
+    PermissionSetIr, RulesIr, StringEnumIr, StructIr, StructRole, SubscriptionIr, Ty, TypeId,
+    TypeKind, UnionIr,
 };
 use crate::lexicon::StringFormat;
 use crate::names::{Names, wire_name};
@@ -117,7 +118,13 @@ pub(crate) fn module(
                     emitter.type_tree(id, &owned, &mut tokens);
                 }
             }
-            Item::PermissionSet(_) => {}
+            Item::PermissionSet(set) => {
+                let name = names
+                    .permission_sets
+                    .get(nsid)
+                    .map_or("PermissionSet", String::as_str);
+                tokens.extend(emitter.permission_set(ident(name), set));
+            }
         }
     }
     Some(tokens)
@@ -197,6 +204,41 @@ impl<'a> Emitter<'a> {
             here: names.modules.get(nsid).map_or(&[], Vec::as_slice),
             rt: quote!(#runtime::rt),
             krate,
+        }
+    }
+
+    /// The unit struct describing a permission set, and its
+    /// `PermissionSet` impl: the set's NSID, title, detail and permissions.
+    fn permission_set(&self, name: Ident, set: &PermissionSetIr) -> TokenStream {
+        let rt = &self.rt;
+        let nsid = self.nsid;
+        let mut text = match &set.title {
+            Some(title) => format!("The permission set \"{title}\""),
+            None => format!("The permission set `{nsid}`"),
+        };
+        text.push_str(&format!(", requested as the OAuth scope `include:{nsid}`."));
+        if let Some(detail) = &set.detail {
+            text.push_str("\n\n");
+            text.push_str(detail);
+        }
+        let doc = docs(Some(&text));
+        let text = |t: &Option<String>| match t {
+            Some(t) => quote!(::core::option::Option::Some(#t)),
+            None => quote!(::core::option::Option::None),
+        };
+        let (title, detail) = (text(&set.title), text(&set.detail));
+        let permissions = &set.permissions;
+        quote! {
+            #doc
+            #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+            pub struct #name;
+
+            impl #rt::PermissionSet for #name {
+                const NSID: &'static str = NSID;
+                const TITLE: ::core::option::Option<&'static str> = #title;
+                const DETAIL: ::core::option::Option<&'static str> = #detail;
+                const PERMISSIONS: &'static str = #permissions;
+            }
         }
     }
 

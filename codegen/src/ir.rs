@@ -81,6 +81,9 @@ pub(crate) struct PermissionSetIr {
     pub detail: Option<String>,
     /// Its description.
     pub description: Option<String>,
+    /// The `permissions` array as JSON text: each permission's `type`,
+    /// `resource` and its other fields in the order written.
+    pub permissions: String,
 }
 
 /// Where a type's name comes from.
@@ -616,6 +619,7 @@ impl Builder<'_> {
                 title: p.title.clone(),
                 detail: p.detail.clone(),
                 description: schema.description.clone(),
+                permissions: permissions_json(&p.permissions),
             })),
             _ => None,
         }
@@ -1040,6 +1044,24 @@ fn strongly_connected(edges: &[Vec<usize>]) -> Vec<usize> {
         }
     }
     component
+}
+
+/// The permissions of a set as JSON text, as the runtime reads them.
+fn permissions_json(permissions: &[Schema]) -> String {
+    let items: Vec<serde_json::Value> = permissions
+        .iter()
+        .filter_map(|schema| match &schema.kind {
+            SchemaKind::Permission(p) => {
+                let mut object = serde_json::Map::new();
+                object.insert("type".into(), "permission".into());
+                object.insert("resource".into(), p.resource.clone().into());
+                object.extend(p.fields.clone());
+                Some(serde_json::Value::Object(object))
+            }
+            _ => None,
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
 }
 
 #[cfg(test)]

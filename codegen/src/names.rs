@@ -77,6 +77,8 @@ pub(crate) struct Names {
     pub services: BTreeMap<String, ServiceNames>,
     /// The constant holding an endpoint's HTTP binding, by NSID.
     pub bindings: HashMap<String, String>,
+    /// The unit struct describing a permission set, by NSID.
+    pub permission_sets: HashMap<String, String>,
 }
 
 /// The items a group of endpoints gets in its module.
@@ -195,6 +197,20 @@ pub(crate) fn assign(
                 diagnostics,
             );
             names.endpoints.insert(nsid.clone(), descriptor);
+        }
+        if module
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::PermissionSet(_)))
+        {
+            let name = scope.claim(
+                &type_ident(last),
+                None,
+                "the permission set",
+                "/defs/main",
+                diagnostics,
+            );
+            names.permission_sets.insert(nsid.clone(), name);
         }
         // The module-level `NSID` constant, and an endpoint's `BINDING`.
         let mut consts = Scope::new(catalog, nsid);

@@ -67,7 +67,7 @@
 //!   commit's CAR into a generated type, every block verified (feature
 //!   `cbor`).
 
-pub use atlex_core::{binding, builder, data, error, service, types, validate, xrpc};
+pub use atlex_core::{binding, builder, data, error, permission, service, types, validate, xrpc};
 
 #[cfg(feature = "cbor")]
 pub use atlex_core::cbor;

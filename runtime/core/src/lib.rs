@@ -38,6 +38,7 @@ pub mod cbor;
 pub mod data;
 pub mod error;
 mod object;
+pub mod permission;
 pub mod rt;
 pub mod service;
 mod string_enum;

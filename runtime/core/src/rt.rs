@@ -28,6 +28,7 @@ pub use crate::object::{
     DecodeObject, Decoders, Fields, Object, deserialize_object, encode_unknown, serialize_object,
     unknown_len,
 };
+pub use crate::permission::PermissionSet;
 pub use crate::service::{
     HandlerError, HandlerResult, Messages, Registry, Request, SubscriptionRequest,
     SubscriptionResult, not_implemented,

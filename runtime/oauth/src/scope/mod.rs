@@ -182,6 +182,21 @@ pub enum Access<'a> {
     },
 }
 
+impl Access<'static> {
+    /// Calling the generated endpoint `E` on service `aud`.
+    pub fn endpoint<E: atlex_core::xrpc::Endpoint>(aud: &'static str) -> Self {
+        Self::Rpc { lxm: E::NSID, aud }
+    }
+
+    /// `action` on records of the generated record type `R`.
+    pub fn record<R: atlex_core::data::Record>(action: RepoAction) -> Self {
+        Self::Repo {
+            collection: R::NSID,
+            action,
+        }
+    }
+}
+
 impl Access<'_> {
     /// The narrowest scope that permits this access.
     pub fn needed_scope(&self) -> String {

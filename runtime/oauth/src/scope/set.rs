@@ -73,6 +73,35 @@ struct Main {
 }
 
 impl PermissionSet {
+    /// The set a generated permission-set type describes.
+    ///
+    /// ```
+    /// # use atlex_oauth::scope::PermissionSet;
+    /// /// What the generator writes for a permission-set lexicon.
+    /// struct AuthBasic;
+    /// impl atlex_core::permission::PermissionSet for AuthBasic {
+    ///     const NSID: &'static str = "com.example.authBasic";
+    ///     const TITLE: Option<&'static str> = Some("Basic");
+    ///     const DETAIL: Option<&'static str> = None;
+    ///     const PERMISSIONS: &'static str =
+    ///         r#"[{"type":"permission","resource":"repo","collection":["com.example.post"]}]"#;
+    /// }
+    /// let set = PermissionSet::of::<AuthBasic>()?;
+    /// let include = "include:com.example.authBasic".parse::<atlex_oauth::scope::Scope>()?;
+    /// # let atlex_oauth::scope::Scope::Include(include) = include else { unreachable!() };
+    /// assert_eq!(include.expand_to_scopes(&set).to_string(), "repo:com.example.post");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn of<S: atlex_core::permission::PermissionSet>() -> Result<Self, PermissionSetError> {
+        Ok(Self {
+            title: S::TITLE.map(str::to_owned),
+            title_lang: Map::new(),
+            detail: S::DETAIL.map(str::to_owned),
+            detail_lang: Map::new(),
+            permissions: serde_json::from_str(S::PERMISSIONS)?,
+        })
+    }
+
     /// Reads a lexicon document whose `main` is a permission set: its NSID
     /// and the set.
     pub fn from_lexicon(json: &str) -> Result<(String, Self), PermissionSetError> {
@@ -89,6 +118,24 @@ impl PermissionSet {
 }
 
 impl IncludeScope {
+    /// The `include:` scope of a generated permission-set type, with the
+    /// service its `inheritAud` permissions are for (a DID and a service id,
+    /// `did:web:api.bsky.app#bsky_appview`).
+    pub fn of<S: atlex_core::permission::PermissionSet>(
+        aud: Option<&str>,
+    ) -> Result<Self, super::ScopeError> {
+        let include = Self {
+            nsid: S::NSID.to_owned(),
+            aud: aud.map(str::to_owned),
+        };
+        // Read back, so that a bad audience is refused as it would be in a
+        // scope string.
+        match include.to_string().parse()? {
+            Scope::Include(include) => Ok(include),
+            _ => Err(super::ScopeError::new(S::NSID, "not an include scope")),
+        }
+    }
+
     /// The permissions this `include:` grants from `set` (which must be the
     /// set its NSID names), in the set's order.
     pub fn expand(&self, set: &PermissionSet) -> Vec<Scope> {

@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authCreatePosts";
+
+/// The permission set "Create Bluesky Posts", requested as the OAuth scope `include:app.bsky.authCreatePosts`.
+///
+/// Can not update or delete posts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthCreatePosts;
+
+impl ::atlex::rt::PermissionSet for AuthCreatePosts {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Create Bluesky Posts",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Can not update or delete posts.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"rpc\",\"inheritAud\":true,\"lxm\":[\"app.bsky.video.uploadVideo\",\"app.bsky.video.getJobStatus\",\"app.bsky.video.getUploadLimits\",\"app.bsky.video.startUpload\",\"app.bsky.video.uploadPart\",\"app.bsky.video.finishUpload\",\"app.bsky.video.abortUpload\",\"app.bsky.video.getUploadStatus\"]},{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"create\"],\"collection\":[\"app.bsky.feed.post\",\"app.bsky.feed.postgate\",\"app.bsky.feed.threadgate\"]}]";
+}

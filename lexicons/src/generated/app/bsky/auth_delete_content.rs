@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authDeleteContent";
+
+/// The permission set "Delete Bluesky Content", requested as the OAuth scope `include:app.bsky.authDeleteContent`.
+///
+/// Clean up public account history: posts, reposts, and likes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthDeleteContent;
+
+impl ::atlex::rt::PermissionSet for AuthDeleteContent {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Delete Bluesky Content",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Clean up public account history: posts, reposts, and likes.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"delete\"],\"collection\":[\"app.bsky.feed.like\",\"app.bsky.feed.post\",\"app.bsky.feed.postgate\",\"app.bsky.feed.repost\",\"app.bsky.feed.threadgate\"]}]";
+}

@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authManageFeedDeclarations";
+
+/// The permission set "Manage Hosted Feeds", requested as the OAuth scope `include:app.bsky.authManageFeedDeclarations`.
+///
+/// Configure feed generator declaration records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthManageFeedDeclarations;
+
+impl ::atlex::rt::PermissionSet for AuthManageFeedDeclarations {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Manage Hosted Feeds",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Configure feed generator declaration records.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"create\",\"update\",\"delete\"],\"collection\":[\"app.bsky.feed.generator\"]}]";
+}

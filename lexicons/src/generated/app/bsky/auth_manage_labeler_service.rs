@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authManageLabelerService";
+
+/// The permission set "Manage Hosted Labeling Service", requested as the OAuth scope `include:app.bsky.authManageLabelerService`.
+///
+/// Configure labeler declaration records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthManageLabelerService;
+
+impl ::atlex::rt::PermissionSet for AuthManageLabelerService {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Manage Hosted Labeling Service",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Configure labeler declaration records.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"create\",\"update\",\"delete\"],\"collection\":[\"app.bsky.labeler.service\"]}]";
+}

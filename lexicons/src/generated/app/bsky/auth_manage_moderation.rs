@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authManageModeration";
+
+/// The permission set "Manage Personal Moderation", requested as the OAuth scope `include:app.bsky.authManageModeration`.
+///
+/// Control over blocks, mutes, mod lists, mod services, and preferences.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthManageModeration;
+
+impl ::atlex::rt::PermissionSet for AuthManageModeration {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Manage Personal Moderation",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Control over blocks, mutes, mod lists, mod services, and preferences.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"rpc\",\"inheritAud\":true,\"lxm\":[\"app.bsky.actor.getPreferences\",\"app.bsky.actor.putPreferences\",\"app.bsky.graph.muteActor\",\"app.bsky.graph.muteActorList\",\"app.bsky.graph.muteThread\",\"app.bsky.graph.unmuteActor\",\"app.bsky.graph.unmuteActorList\",\"app.bsky.graph.unmuteThread\"]},{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"create\",\"update\",\"delete\"],\"collection\":[\"app.bsky.graph.block\",\"app.bsky.graph.listblock\"]}]";
+}

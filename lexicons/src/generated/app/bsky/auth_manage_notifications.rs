@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authManageNotifications";
+
+/// The permission set "Manage Bluesky Notifications", requested as the OAuth scope `include:app.bsky.authManageNotifications`.
+///
+/// View and configure notifications for the Bluesky app.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthManageNotifications;
+
+impl ::atlex::rt::PermissionSet for AuthManageNotifications {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Manage Bluesky Notifications",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "View and configure notifications for the Bluesky app.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"rpc\",\"inheritAud\":true,\"lxm\":[\"app.bsky.notification.getPreferences\",\"app.bsky.notification.getUnreadCount\",\"app.bsky.notification.listActivitySubscriptions\",\"app.bsky.notification.listNotifications\",\"app.bsky.notification.putActivitySubscription\",\"app.bsky.notification.putPreferences\",\"app.bsky.notification.putPreferencesV2\",\"app.bsky.notification.registerPush\",\"app.bsky.notification.unregisterPush\",\"app.bsky.notification.updateSeen\"]}]";
+}

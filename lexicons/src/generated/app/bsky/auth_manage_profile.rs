@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authManageProfile";
+
+/// The permission set "Manage Bluesky Profile", requested as the OAuth scope `include:app.bsky.authManageProfile`.
+///
+/// Update profile data, as well as status and public chat visibility.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthManageProfile;
+
+impl ::atlex::rt::PermissionSet for AuthManageProfile {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Manage Bluesky Profile",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Update profile data, as well as status and public chat visibility.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"create\",\"update\",\"delete\"],\"collection\":[\"app.bsky.actor.profile\",\"app.bsky.actor.status\",\"app.bsky.notification.declaration\"]}]";
+}

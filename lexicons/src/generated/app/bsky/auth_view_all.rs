@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "app.bsky.authViewAll";
+
+/// The permission set "Read-only access to all content", requested as the OAuth scope `include:app.bsky.authViewAll`.
+///
+/// View Bluesky network content from account perspective, and read all notifications and preferences.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthViewAll;
+
+impl ::atlex::rt::PermissionSet for AuthViewAll {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Read-only access to all content",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "View Bluesky network content from account perspective, and read all notifications and preferences.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"rpc\",\"inheritAud\":true,\"lxm\":[\"app.bsky.actor.getPreferences\",\"app.bsky.actor.getProfile\",\"app.bsky.actor.getProfiles\",\"app.bsky.actor.getSuggestions\",\"app.bsky.actor.searchActors\",\"app.bsky.actor.searchActorsTypeahead\",\"app.bsky.bookmark.getBookmarks\",\"app.bsky.feed.describeFeedGenerator\",\"app.bsky.feed.getActorFeeds\",\"app.bsky.feed.getActorLikes\",\"app.bsky.feed.getAuthorFeed\",\"app.bsky.feed.getFeed\",\"app.bsky.feed.getFeedGenerator\",\"app.bsky.feed.getFeedGenerators\",\"app.bsky.feed.getFeedSkeleton\",\"app.bsky.feed.getLikes\",\"app.bsky.feed.getListFeed\",\"app.bsky.feed.getPostThread\",\"app.bsky.feed.getPosts\",\"app.bsky.feed.getQuotes\",\"app.bsky.feed.getRepostedBy\",\"app.bsky.feed.getSuggestedFeeds\",\"app.bsky.feed.getTimeline\",\"app.bsky.feed.searchPosts\",\"app.bsky.feed.searchPostsV2\",\"app.bsky.graph.getActorStarterPacks\",\"app.bsky.graph.getBlocks\",\"app.bsky.graph.getFollowers\",\"app.bsky.graph.getFollows\",\"app.bsky.graph.getKnownFollowers\",\"app.bsky.graph.getListBlocks\",\"app.bsky.graph.getListMutes\",\"app.bsky.graph.getLists\",\"app.bsky.graph.getListsWithMembership\",\"app.bsky.graph.getMutes\",\"app.bsky.graph.getRelationships\",\"app.bsky.graph.getStarterPack\",\"app.bsky.graph.getStarterPacks\",\"app.bsky.graph.getStarterPacksWithMembership\",\"app.bsky.graph.getSuggestedFollowsByActor\",\"app.bsky.graph.searchStarterPacks\",\"app.bsky.graph.searchStarterPacksV2\",\"app.bsky.labeler.getServices\",\"app.bsky.notification.getPreferences\",\"app.bsky.notification.getUnreadCount\",\"app.bsky.notification.listActivitySubscriptions\",\"app.bsky.notification.listNotifications\",\"app.bsky.notification.updateSeen\",\"app.bsky.unspecced.getAgeAssuranceState\",\"app.bsky.unspecced.getConfig\",\"app.bsky.unspecced.getOnboardingSuggestedStarterPacks\",\"app.bsky.unspecced.getPopularFeedGenerators\",\"app.bsky.unspecced.getPostThreadOtherV2\",\"app.bsky.unspecced.getPostThreadV2\",\"app.bsky.unspecced.getSuggestedFeeds\",\"app.bsky.unspecced.getSuggestedFeedsSkeleton\",\"app.bsky.unspecced.getSuggestedStarterPacks\",\"app.bsky.unspecced.getSuggestedStarterPacksSkeleton\",\"app.bsky.unspecced.getSuggestedUsers\",\"app.bsky.unspecced.getSuggestedUsersSkeleton\",\"app.bsky.unspecced.getSuggestionsSkeleton\",\"app.bsky.unspecced.getTaggedSuggestions\",\"app.bsky.unspecced.getTrendingTopics\",\"app.bsky.unspecced.getTrends\",\"app.bsky.unspecced.getTrendsSkeleton\",\"app.bsky.unspecced.searchActorsSkeleton\",\"app.bsky.unspecced.searchPostsSkeleton\",\"app.bsky.unspecced.searchStarterPacksSkeleton\",\"app.bsky.video.getUploadLimits\"]}]";
+}

@@ -2,3 +2,23 @@
 
 /// The NSID of this lexicon.
 pub const NSID: &str = "chat.bsky.authFullChatClient";
+
+/// The permission set "Full Chat Client (All Conversations)", requested as the OAuth scope `include:chat.bsky.authFullChatClient`.
+///
+/// Control of all chat conversations and configuration management.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AuthFullChatClient;
+
+impl ::atlex::rt::PermissionSet for AuthFullChatClient {
+    const NSID: &'static str = NSID;
+
+    const TITLE: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Full Chat Client (All Conversations)",
+    );
+
+    const DETAIL: ::core::option::Option<&'static str> = ::core::option::Option::Some(
+        "Control of all chat conversations and configuration management.",
+    );
+
+    const PERMISSIONS: &'static str = "[{\"type\":\"permission\",\"resource\":\"rpc\",\"inheritAud\":true,\"lxm\":[\"chat.bsky.actor.deleteAccount\",\"chat.bsky.actor.getStatus\",\"chat.bsky.convo.acceptConvo\",\"chat.bsky.convo.addReaction\",\"chat.bsky.convo.deleteMessageForSelf\",\"chat.bsky.convo.exportAccountData\",\"chat.bsky.convo.getConvo\",\"chat.bsky.convo.getConvoAvailability\",\"chat.bsky.convo.getConvoForMembers\",\"chat.bsky.convo.getConvoMembers\",\"chat.bsky.convo.getLog\",\"chat.bsky.convo.getMessages\",\"chat.bsky.convo.leaveConvo\",\"chat.bsky.convo.listConvoRequests\",\"chat.bsky.convo.listConvos\",\"chat.bsky.convo.lockConvo\",\"chat.bsky.convo.muteConvo\",\"chat.bsky.convo.removeReaction\",\"chat.bsky.convo.sendMessage\",\"chat.bsky.convo.sendMessageBatch\",\"chat.bsky.convo.unlockConvo\",\"chat.bsky.convo.unmuteConvo\",\"chat.bsky.convo.updateAllRead\",\"chat.bsky.convo.updateRead\",\"chat.bsky.group.addMembers\",\"chat.bsky.group.approveJoinRequest\",\"chat.bsky.group.createGroup\",\"chat.bsky.group.createJoinLink\",\"chat.bsky.group.disableJoinLink\",\"chat.bsky.group.editGroup\",\"chat.bsky.group.editJoinLink\",\"chat.bsky.group.enableJoinLink\",\"chat.bsky.group.getJoinLinkPreviews\",\"chat.bsky.group.listJoinRequests\",\"chat.bsky.group.listMutualGroups\",\"chat.bsky.group.rejectJoinRequest\",\"chat.bsky.group.removeMembers\",\"chat.bsky.group.requestJoin\",\"chat.bsky.group.withdrawJoinRequest\"]},{\"type\":\"permission\",\"resource\":\"repo\",\"action\":[\"create\",\"update\",\"delete\"],\"collection\":[\"chat.bsky.actor.declaration\"]}]";
+}
