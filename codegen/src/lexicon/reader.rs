@@ -42,6 +42,7 @@ pub fn parse_document(
 /// Reads a lexicon document from JSON text, and its `id` even when the
 /// document is not valid. A key written twice makes it invalid.
 pub fn read(text: &str, file: Option<Arc<Path>>, diagnostics: &mut Diagnostics) -> Read {
+    let errors_before = error_count(diagnostics);
     let Some((value, repeated)) = json::Reader::parse(text, file.clone(), diagnostics) else {
         return Read::default();
     };
@@ -53,10 +54,18 @@ pub fn read(text: &str, file: Option<Arc<Path>>, diagnostics: &mut Diagnostics) 
         json::Subject::Lexicon(id) => Some(id.clone()),
         _ => None,
     };
+    // A document with an error is invalid as a whole, whatever the reader
+    // could make of the rest: it is rejected (and, with `skip_invalid`, left
+    // out with what refers to it).
+    let valid = !repeated && error_count(diagnostics) == errors_before;
     Read {
-        document: document.filter(|_| !repeated),
+        document: document.filter(|_| valid),
         id,
     }
+}
+
+fn error_count(diagnostics: &Diagnostics) -> usize {
+    diagnostics.iter().filter(|d| d.is_error()).count()
 }
 
 /// Reads a lexicon document from a JSON value parsed elsewhere (its
@@ -687,10 +696,15 @@ impl Reader<'_> {
                 let valid = matches!(key.as_str(), "tid" | "nsid" | "any")
                     || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
                 if !valid {
+                    let hint = if key.is_empty() || key.contains(':') {
+                        String::new()
+                    } else {
+                        format!(" (a fixed key is written `literal:{key}`)")
+                    };
                     self.error(
                         &pointer_push(pointer, "key"),
                         format!(
-                            "record `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}"
+                            "record `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}{hint}"
                         ),
                     );
                 }
