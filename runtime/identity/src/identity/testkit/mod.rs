@@ -152,8 +152,9 @@ struct State {
 /// An identity network on 127.0.0.1: a PLC directory, `did:web` hosts and
 /// handles' well-known files (one HTTP server), and a DNS server for
 /// handles' TXT records. The servers run on the Tokio runtime of
-/// [`start`](Self::start); dropping the network stops them taking new
-/// connections and queries.
+/// [`start`](Self::start), as long as the network is kept: dropping it
+/// stops them taking new connections and queries, so a test keeps it for as
+/// long as it resolves.
 pub struct TestNetwork {
     shared: Arc<Shared>,
     http_address: SocketAddr,
