@@ -264,7 +264,9 @@ impl TestNetwork {
     /// A new account: a random `did:plc`, whose document claims `handle`
     /// and has a new K-256 `#atproto` key; `handle` points at the DID both
     /// by DNS and by its well-known file. No PDS until
-    /// [`Account::set_pds`].
+    /// [`Account::set_pds`]. A handle given again points at the newer
+    /// account; the older one's document still claims it, which then does
+    /// not check out.
     pub fn account(&self, handle: &str) -> Result<Account, TestkitError> {
         self.account_with(
             handle,
