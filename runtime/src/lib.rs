@@ -36,6 +36,8 @@
 //!   ES256K / ES256 signatures.
 //! - `identity` (feature `identity`): handle and DID resolution, with the
 //!   handle checked both ways.
+//!   `identity::testkit` (feature `testkit`): an identity network on
+//!   127.0.0.1 for a program's own tests, with accounts and their keys.
 //! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
 //!   verified.
 //! - `label` (feature `label`): signed labels, signed and verified; with

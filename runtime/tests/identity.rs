@@ -1,16 +1,21 @@
-//! `atlex::identity` against local mocks (`mock_identity`): a DNS server
-//! and an HTTP server on 127.0.0.1. Nothing touches the network.
+//! `atlex::identity` against local networks: the test identity network
+//! (`identity::testkit`) for what a resolver meets on the real network, and
+//! the mocks of `mock_identity` (a DNS server and an HTTP server on
+//! 127.0.0.1 answering whatever a test sets) for answers that are wrong,
+//! oversized, slow or redirected. Nothing touches the network.
 
-#![cfg(feature = "identity")]
+#![cfg(feature = "testkit")]
 
 mod mock_identity;
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use atlex::crypto::Curve;
 use atlex::identity::IdentityError;
+use atlex::identity::testkit::{HandleMethod, TestNetwork};
 use atlex::types::{AtIdentifier, Did, Handle};
-use mock_identity::{ALICE, ALICE_KEY, BOB, Mocks, Reply, document};
+use mock_identity::{ALICE, BOB, Mocks, Reply, document};
 
 fn did(text: &str) -> Did {
     Did::new(text).unwrap()
@@ -26,27 +31,31 @@ fn identifier(text: &str) -> AtIdentifier {
 
 #[tokio::test]
 async fn a_handle_in_dns_checks_out_both_ways() {
-    let mocks = Mocks::start().await;
-    mocks.dns.txt("_atproto.alice.test", "v=something-else");
-    mocks.dns.txt(
-        "_atproto.alice.test",
-        "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz",
-    );
-    mocks.plc(ALICE, document(ALICE, "Alice.test"));
-    let resolver = mocks.resolver();
+    let network = TestNetwork::start().await.unwrap();
+    let alice = network
+        .account_with("Alice.test", Curve::K256, &[HandleMethod::Dns])
+        .unwrap();
+    alice.set_pds("https://pds.example.com");
+    let resolver = network.resolver();
 
     let identity = resolver.resolve(&identifier("ALICE.test")).await.unwrap();
-    assert_eq!(identity.did, did(ALICE));
+    assert_eq!(&identity.did, alice.did());
     assert_eq!(
         identity.handle.as_ref().map(Handle::as_str),
         Some("Alice.test")
     );
     assert_eq!(identity.handle_problem, None);
-    assert_eq!(identity.signing_key().unwrap().to_multikey(), ALICE_KEY);
+    assert_eq!(
+        identity.signing_key().unwrap(),
+        alice.signing_key().public_key()
+    );
     assert_eq!(identity.pds().unwrap(), "https://pds.example.com");
 
     // From the DID, the claimed handle is resolved back.
-    let identity = resolver.resolve(&identifier(ALICE)).await.unwrap();
+    let identity = resolver
+        .resolve(&identifier(alice.did().as_str()))
+        .await
+        .unwrap();
     assert_eq!(
         identity.handle.as_ref().map(Handle::as_str),
         Some("Alice.test")
@@ -54,43 +63,175 @@ async fn a_handle_in_dns_checks_out_both_ways() {
 }
 
 #[tokio::test]
-async fn txt_strings_of_one_record_are_joined() {
-    let mocks = Mocks::start().await;
-    mocks.dns.txt_parts(
-        "_atproto.alice.test",
-        vec![b"did=did:plc:ewvi7nx", b"zyoun6zhxrhs64oiz"],
-    );
-    let resolver = mocks.resolver();
+async fn a_handle_without_dns_resolves_over_https() {
+    let network = TestNetwork::start().await.unwrap();
+    let bob = network
+        .account_with("bob.test", Curve::K256, &[HandleMethod::WellKnown])
+        .unwrap();
+    let identity = network
+        .resolver()
+        .resolve(&identifier("bob.test"))
+        .await
+        .unwrap();
+    assert_eq!(&identity.did, bob.did());
     assert_eq!(
-        resolver
-            .resolve_handle(&handle("alice.test"))
-            .await
-            .unwrap(),
-        did(ALICE)
+        identity.handle.as_ref().map(Handle::as_str),
+        Some("bob.test")
     );
 }
 
 #[tokio::test]
-async fn a_handle_without_dns_resolves_over_https() {
+async fn dns_wins_when_the_methods_disagree() {
+    let network = TestNetwork::start().await.unwrap();
+    let alice = network.account("alice.test").unwrap();
+    let bob = network.account("bob.test").unwrap();
+    network
+        .point_handle("both.test", alice.did(), HandleMethod::Dns)
+        .unwrap();
+    network
+        .point_handle("both.test", bob.did(), HandleMethod::WellKnown)
+        .unwrap();
+    let resolver = network.resolver();
+    assert_eq!(
+        &resolver.resolve_handle(&handle("both.test")).await.unwrap(),
+        alice.did()
+    );
+}
+
+#[tokio::test]
+async fn a_handle_the_document_does_not_claim_is_not_verified() {
+    let network = TestNetwork::start().await.unwrap();
+    // bob.test points at alice, whose document claims alice.test.
+    let alice = network.account("alice.test").unwrap();
+    network
+        .point_handle("bob.test", alice.did(), HandleMethod::Dns)
+        .unwrap();
+    let identity = network
+        .resolver()
+        .resolve(&identifier("bob.test"))
+        .await
+        .unwrap();
+    assert_eq!(&identity.did, alice.did());
+    assert_eq!(identity.handle, None);
+    match identity.handle_problem {
+        Some(IdentityError::HandleMismatch {
+            handle, claimed, ..
+        }) => {
+            assert_eq!(handle, "bob.test");
+            assert_eq!(claimed.as_deref(), Some("alice.test"));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The other way: bob's document claims alice.test, which is alice's.
+    let bob = network.account("bob.test").unwrap();
+    bob.update_document(|document| document.also_known_as = vec!["at://alice.test".to_owned()]);
+    let identity = network
+        .resolver()
+        .resolve(&identifier(bob.did().as_str()))
+        .await
+        .unwrap();
+    assert_eq!(identity.handle, None);
+    let problem = identity.handle_problem.unwrap();
+    assert!(
+        matches!(&problem, IdentityError::HandleMismatch { resolves_to: Some(to), .. } if to == alice.did().as_str()),
+        "{problem:?}"
+    );
+    assert!(
+        problem
+            .to_string()
+            .contains(&format!("resolves to {}", alice.did())),
+        "{problem}"
+    );
+
+    // A document with no handle at all.
+    bob.update_document(|document| document.also_known_as.clear());
+    let identity = network
+        .resolver()
+        .resolve(&identifier(bob.did().as_str()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        identity.handle_problem,
+        Some(IdentityError::NoHandle { .. })
+    ));
+}
+
+#[tokio::test]
+async fn did_web_documents() {
+    let network = TestNetwork::start().await.unwrap();
+    let web = network.service("web.test").unwrap();
+    web.set_pds("https://pds.example.com");
+    let resolver = network.resolver();
+    let doc = resolver.resolve_did(web.did()).await.unwrap();
+    assert_eq!(doc.pds(), Some("https://pds.example.com"));
+
+    let err = resolver
+        .resolve_did(&did("did:web:nobody.test"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IdentityError::DidNotFound { .. }), "{err:?}");
+
+    // Without plain HTTP, a did:web host is asked over HTTPS, which the
+    // network does not serve (localhost is plain HTTP whatever the setting:
+    // `a_served_did_web_document_resolves`).
+    let resolver = network
+        .resolver_builder()
+        .plain_http(false)
+        .build()
+        .unwrap();
+    assert!(resolver.resolve_did(web.did()).await.is_err());
+}
+
+#[tokio::test]
+async fn the_cache_keeps_at_most_its_capacity() {
+    let network = TestNetwork::start().await.unwrap();
+    let dids: Vec<Did> = (0..40)
+        .map(|i| {
+            let account = network.account(&format!("user{i}.test")).unwrap();
+            account.did().clone()
+        })
+        .collect();
+    let resolver = network
+        .resolver_builder()
+        .cache(Duration::from_secs(3600), 4)
+        .build()
+        .unwrap();
+    for did in &dids {
+        resolver.resolve_did(did).await.unwrap();
+    }
+    // Let the cache's housekeeping run (it runs on access, at intervals).
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for _ in 0..3 {
+        resolver.cached_did(&dids[0]);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let kept = dids
+        .iter()
+        .filter(|did| resolver.cached_did(did).is_some())
+        .count();
+    assert!(kept <= 4, "{kept} documents kept with room for 4");
+    // What is not kept is fetched again.
+    let requests = || dids.iter().map(|did| network.requests(did)).sum::<usize>();
+    let before = requests();
+    for did in &dids {
+        resolver.resolve_did(did).await.unwrap();
+    }
+    let after = requests();
+    assert!(after - before >= 36, "{} fetched again", after - before);
+}
+
+// What the test network does not answer: malformed, ambiguous, oversized,
+// slow and redirected answers, from the mocks.
+
+#[tokio::test]
+async fn well_known_redirects_are_followed() {
     let mocks = Mocks::start().await;
     mocks.http.set(
         "bob.test",
         "/.well-known/atproto-did",
         Reply::Text("  did:plc:bobbobbobbobbobbobbobbob\n"),
     );
-    mocks.plc(BOB, document(BOB, "bob.test"));
-    let identity = mocks
-        .resolver()
-        .resolve(&identifier("bob.test"))
-        .await
-        .unwrap();
-    assert_eq!(identity.did, did(BOB));
-    assert_eq!(
-        identity.handle.as_ref().map(Handle::as_str),
-        Some("bob.test")
-    );
-
-    // Redirects are followed for the well-known file.
     mocks.http.set(
         "redirect.test",
         "/.well-known/atproto-did",
@@ -107,19 +248,20 @@ async fn a_handle_without_dns_resolves_over_https() {
 }
 
 #[tokio::test]
-async fn dns_wins_when_the_methods_disagree() {
+async fn txt_strings_of_one_record_are_joined() {
     let mocks = Mocks::start().await;
-    mocks
-        .dns
-        .txt("_atproto.both.test", "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz");
-    mocks.http.set(
-        "both.test",
-        "/.well-known/atproto-did",
-        Reply::Text("did:plc:bobbobbobbobbobbobbobbob"),
+    // A TXT record that is not `did=` is not the handle's.
+    mocks.dns.txt("_atproto.alice.test", "v=something-else");
+    mocks.dns.txt_parts(
+        "_atproto.alice.test",
+        vec![b"did=did:plc:ewvi7nx", b"zyoun6zhxrhs64oiz"],
     );
     let resolver = mocks.resolver();
     assert_eq!(
-        resolver.resolve_handle(&handle("both.test")).await.unwrap(),
+        resolver
+            .resolve_handle(&handle("alice.test"))
+            .await
+            .unwrap(),
         did(ALICE)
     );
 }
@@ -170,60 +312,6 @@ async fn an_unknown_handle_says_what_each_method_found() {
         text.contains("nobody.test") && text.contains("DNS") && text.contains("HTTPS"),
         "{text}"
     );
-}
-
-#[tokio::test]
-async fn a_handle_the_document_does_not_claim_is_not_verified() {
-    let mocks = Mocks::start().await;
-    // mallory.test points at alice, whose document claims alice.test.
-    mocks
-        .dns
-        .txt("_atproto.bob.test", "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz");
-    mocks.plc(ALICE, document(ALICE, "alice.test"));
-    let identity = mocks
-        .resolver()
-        .resolve(&identifier("bob.test"))
-        .await
-        .unwrap();
-    assert_eq!(identity.did, did(ALICE));
-    assert_eq!(identity.handle, None);
-    match identity.handle_problem {
-        Some(IdentityError::HandleMismatch {
-            handle, claimed, ..
-        }) => {
-            assert_eq!(handle, "bob.test");
-            assert_eq!(claimed.as_deref(), Some("alice.test"));
-        }
-        other => panic!("{other:?}"),
-    }
-
-    // The other way: bob's document claims alice.test, which is alice's.
-    mocks.plc(BOB, document(BOB, "alice.test"));
-    mocks.dns.txt(
-        "_atproto.alice.test",
-        "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz",
-    );
-    let identity = mocks.resolver().resolve(&identifier(BOB)).await.unwrap();
-    assert_eq!(identity.handle, None);
-    let problem = identity.handle_problem.unwrap();
-    assert!(
-        matches!(&problem, IdentityError::HandleMismatch { resolves_to: Some(to), .. } if to == ALICE),
-        "{problem:?}"
-    );
-    assert!(
-        problem.to_string().contains("resolves to did:plc:ewvi7"),
-        "{problem}"
-    );
-
-    // A document with no handle at all.
-    let mut no_handle = document(BOB, "x.test");
-    no_handle["alsoKnownAs"] = serde_json::json!([]);
-    mocks.plc(BOB, no_handle);
-    let identity = mocks.resolver().resolve(&identifier(BOB)).await.unwrap();
-    assert!(matches!(
-        identity.handle_problem,
-        Some(IdentityError::NoHandle { .. })
-    ));
 }
 
 #[tokio::test]
@@ -283,37 +371,6 @@ async fn broken_documents_are_specific_errors() {
     );
     let err = resolver.resolve_did(&did(BOB)).await.unwrap_err();
     assert!(matches!(err, IdentityError::Http { .. }), "{err:?}");
-}
-
-#[tokio::test]
-async fn did_web_documents() {
-    let mocks = Mocks::start().await;
-    let web = "did:web:web.test";
-    mocks.http.set(
-        "web.test",
-        "/.well-known/did.json",
-        Reply::Json(document(web, "web.test")),
-    );
-    let resolver = mocks.resolver();
-    let doc = resolver.resolve_did(&did(web)).await.unwrap();
-    assert_eq!(doc.pds(), Some("https://pds.example.com"));
-
-    let err = resolver
-        .resolve_did(&did("did:web:nobody.test"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, IdentityError::DidNotFound { .. }), "{err:?}");
-
-    // localhost is plain HTTP whatever the setting, as in the reference
-    // implementation.
-    let local = format!("did:web:localhost%3A{}", mocks.http_addr.port());
-    mocks.http.set(
-        "localhost",
-        "/.well-known/did.json",
-        Reply::Json(document(&local, "web.test")),
-    );
-    let resolver = mocks.builder().plain_http(false).build().unwrap();
-    assert_eq!(resolver.resolve_did(&did(&local)).await.unwrap().id, local);
 }
 
 #[tokio::test]
@@ -454,57 +511,6 @@ async fn documents_and_handles_are_cached_for_their_ttl() {
     none.resolve_did(&did(ALICE)).await.unwrap();
     none.resolve_did(&did(ALICE)).await.unwrap();
     assert_eq!(mocks.http.hits("127.0.0.1", &path), 6);
-}
-
-#[tokio::test]
-async fn the_cache_keeps_at_most_its_capacity() {
-    let mocks = Mocks::start().await;
-    // 40 accounts, did:plc:aaaa…a2 … (24 base32 characters each).
-    let dids: Vec<Did> = (0..40u8)
-        .map(|i| {
-            let tail = [b'a' + i / 6, b'2' + i % 6];
-            did(&format!(
-                "did:plc:{}{}",
-                "a".repeat(22),
-                std::str::from_utf8(&tail).unwrap()
-            ))
-        })
-        .collect();
-    for did in &dids {
-        mocks.plc(did.as_str(), document(did.as_str(), "alice.test"));
-    }
-    let resolver = mocks
-        .builder()
-        .cache(Duration::from_secs(3600), 4)
-        .build()
-        .unwrap();
-    for did in &dids {
-        resolver.resolve_did(did).await.unwrap();
-    }
-    // Let the cache's housekeeping run (it runs on access, at intervals).
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    for _ in 0..3 {
-        resolver.cached_did(&dids[0]);
-        tokio::time::sleep(Duration::from_millis(400)).await;
-    }
-    let kept = dids
-        .iter()
-        .filter(|did| resolver.cached_did(did).is_some())
-        .count();
-    assert!(kept <= 4, "{kept} documents kept with room for 4");
-    // What is not kept is fetched again.
-    let before: usize = dids
-        .iter()
-        .map(|did| mocks.http.hits("127.0.0.1", &format!("/{did}")))
-        .sum();
-    for did in &dids {
-        resolver.resolve_did(did).await.unwrap();
-    }
-    let after: usize = dids
-        .iter()
-        .map(|did| mocks.http.hits("127.0.0.1", &format!("/{did}")))
-        .sum();
-    assert!(after - before >= 36, "{} fetched again", after - before);
 }
 
 /// A service's own `did:web` document, built with `DidDocument`'s `with_*`

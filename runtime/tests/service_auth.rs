@@ -1,23 +1,23 @@
 //! Service-auth tokens: made with `ServiceToken`, checked by
-//! `ServiceAuthVerifier` against keys a mock PLC directory publishes
-//! (`mock_identity`), directly and as the router's authenticator.
+//! `ServiceAuthVerifier` against keys the PLC directory of the test identity
+//! network publishes (`identity::testkit`), directly and as the router's
+//! authenticator.
 
-#![cfg(all(feature = "service-auth", feature = "server"))]
-
-mod mock_identity;
+#![cfg(all(feature = "service-auth", feature = "server", feature = "testkit"))]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use atlex::crypto::{Curve, PublicKey, SigningKey};
+use atlex::crypto::{Curve, SigningKey};
 use atlex::error::{CommonError, ServiceAuthRejection};
+use atlex::identity::DidDocument;
+use atlex::identity::testkit::{Account, HandleMethod, TestNetwork};
 use atlex::server::XrpcRouter;
 use atlex::service::{HandlerResult, Registry, Request};
 use atlex::service_auth::{Claims, ServiceAuthError, ServiceAuthVerifier, ServiceToken, Verified};
 use atlex::types::Did;
 use atlex::xrpc::Endpoint;
 use base64::Engine as _;
-use mock_identity::{ALICE, BOB, Mocks, Reply, document};
 use tower::ServiceExt as _;
 
 const SERVICE: &str = "did:web:chat.test#chat";
@@ -40,21 +40,13 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn alice() -> Did {
-    Did::new(ALICE).unwrap()
-}
+/// A DID the directory does not know.
+const BOB: &str = "did:plc:bobbobbobbobbobbobbobbob";
 
-/// Publishes `did`'s document with `key` as its `#atproto` key.
-fn publish(mocks: &Mocks, did: &str, key: &PublicKey) {
-    let mut doc = document(did, "alice.test");
-    doc["verificationMethod"][0]["publicKeyMultibase"] = key.to_multikey().into();
-    mocks.plc(did, doc);
-}
-
-fn claims(lxm: Option<&str>) -> Claims {
+fn claims(alice: &Account, lxm: Option<&str>) -> Claims {
     Claims {
         iat: Some(now()),
-        iss: ALICE.to_owned(),
+        iss: alice.did().to_string(),
         aud: SERVICE.to_owned(),
         exp: now() + 60,
         lxm: lxm.map(str::to_owned),
@@ -82,33 +74,40 @@ fn token_with(header: serde_json::Value, claims: &Claims, key: &SigningKey) -> S
     format!("{signed}.{}", b64(&signature))
 }
 
+/// The network, alice (with a key on `curve`) and her signing key, and a
+/// verifier resolving from the network.
 struct Setup {
-    mocks: Mocks,
+    network: TestNetwork,
+    alice: Account,
     key: SigningKey,
     verifier: ServiceAuthVerifier,
 }
 
 async fn setup(curve: Curve) -> Setup {
-    let mocks = Mocks::start().await;
-    let key = SigningKey::generate(curve).unwrap();
-    publish(&mocks, ALICE, &key.public_key());
-    let verifier = ServiceAuthVerifier::new(mocks.resolver(), SERVICE);
+    let network = TestNetwork::start().await.unwrap();
+    let alice = network
+        .account_with("alice.test", curve, &[HandleMethod::Dns])
+        .unwrap();
+    let key = alice.signing_key().clone();
+    let verifier = ServiceAuthVerifier::new(network.resolver(), SERVICE);
     Setup {
-        mocks,
+        network,
+        alice,
         key,
         verifier,
     }
 }
 
-fn plc_hits(mocks: &Mocks) -> usize {
-    mocks.http.hits("127.0.0.1", &format!("/{ALICE}"))
-}
-
 #[tokio::test]
 async fn minted_tokens_verify_on_both_curves() {
     for curve in [Curve::K256, Curve::P256] {
-        let Setup { key, verifier, .. } = setup(curve).await;
-        let token = ServiceToken::new(&alice(), SERVICE)
+        let Setup {
+            network: _network,
+            alice,
+            key,
+            verifier,
+        } = setup(curve).await;
+        let token = ServiceToken::new(alice.did(), SERVICE)
             .lxm(LXM)
             .sign(&key)
             .unwrap();
@@ -118,7 +117,7 @@ async fn minted_tokens_verify_on_both_curves() {
         assert_eq!(header["typ"], "JWT");
 
         let verified = verifier.verify(&token, Some(LXM)).await.unwrap();
-        assert_eq!(verified.issuer, alice());
+        assert_eq!(verified.issuer, alice.did().clone());
         assert_eq!(verified.key_id, "atproto");
         let claims = verified.claims;
         assert_eq!(claims.aud, SERVICE);
@@ -132,7 +131,8 @@ async fn minted_tokens_verify_on_both_curves() {
 #[tokio::test]
 async fn each_bad_token_has_its_error() {
     let Setup {
-        mocks,
+        network,
+        alice,
         key,
         verifier,
     } = setup(Curve::K256).await;
@@ -141,13 +141,13 @@ async fn each_bad_token_has_its_error() {
 
     // A forged signature: another key signs for alice.
     let forger = SigningKey::generate(Curve::K256).unwrap();
-    let forged = token_with(jwt.clone(), &claims(Some(LXM)), &forger);
+    let forged = token_with(jwt.clone(), &claims(&alice, Some(LXM)), &forger);
     assert_eq!(
         name(verifier.verify(&forged, Some(LXM)).await),
         "BadJwtSignature"
     );
 
-    let mut wrong_aud = claims(Some(LXM));
+    let mut wrong_aud = claims(&alice, Some(LXM));
     wrong_aud.aud = "did:web:other.test#chat".to_owned();
     let err = verifier
         .verify(&token_with(jwt.clone(), &wrong_aud, &key), Some(LXM))
@@ -158,12 +158,16 @@ async fn each_bad_token_has_its_error() {
     );
     assert_eq!(err.name(), "BadJwtAudience");
 
-    let wrong_lxm = token_with(jwt.clone(), &claims(Some("com.example.other")), &key);
+    let wrong_lxm = token_with(
+        jwt.clone(),
+        &claims(&alice, Some("com.example.other")),
+        &key,
+    );
     assert_eq!(
         name(verifier.verify(&wrong_lxm, Some(LXM)).await),
         "BadJwtLexiconMethod"
     );
-    let no_lxm = token_with(jwt.clone(), &claims(None), &key);
+    let no_lxm = token_with(jwt.clone(), &claims(&alice, None), &key);
     assert_eq!(
         name(verifier.verify(&no_lxm, Some(LXM)).await),
         "BadJwtLexiconMethod"
@@ -175,7 +179,7 @@ async fn each_bad_token_has_its_error() {
         "BadJwtLexiconMethod"
     );
 
-    let mut expired = claims(Some(LXM));
+    let mut expired = claims(&alice, Some(LXM));
     expired.exp = now() - 60;
     expired.iat = Some(now() - 120);
     let err = verifier
@@ -185,7 +189,7 @@ async fn each_bad_token_has_its_error() {
     assert!(matches!(err, ServiceAuthError::Expired { .. }), "{err:?}");
     assert_eq!(err.name(), "JwtExpired");
     // Within the leeway, a token just past its expiry still passes.
-    let mut just_expired = claims(Some(LXM));
+    let mut just_expired = claims(&alice, Some(LXM));
     just_expired.exp = now() - 2;
     assert!(
         verifier
@@ -194,7 +198,7 @@ async fn each_bad_token_has_its_error() {
             .is_ok()
     );
 
-    let mut future = claims(Some(LXM));
+    let mut future = claims(&alice, Some(LXM));
     future.iat = Some(now() + 3600);
     future.exp = now() + 3660;
     let err = verifier
@@ -206,7 +210,7 @@ async fn each_bad_token_has_its_error() {
         "{err:?}"
     );
 
-    let mut bad_iss = claims(Some(LXM));
+    let mut bad_iss = claims(&alice, Some(LXM));
     bad_iss.iss = "alice.test".to_owned();
     assert_eq!(
         name(
@@ -219,7 +223,7 @@ async fn each_bad_token_has_its_error() {
 
     let at_jwt = token_with(
         serde_json::json!({"typ": "at+jwt", "alg": "ES256K"}),
-        &claims(Some(LXM)),
+        &claims(&alice, Some(LXM)),
         &key,
     );
     assert_eq!(
@@ -230,7 +234,7 @@ async fn each_bad_token_has_its_error() {
     // The header says P-256, the issuer's key is k256.
     let wrong_alg = token_with(
         serde_json::json!({"typ": "JWT", "alg": "ES256"}),
-        &claims(Some(LXM)),
+        &claims(&alice, Some(LXM)),
         &key,
     );
     assert_eq!(
@@ -241,7 +245,7 @@ async fn each_bad_token_has_its_error() {
     // A key id the service does not accept.
     let label_key = token_with(
         serde_json::json!({"typ": "JWT", "alg": "ES256K", "kid": "#atproto_label"}),
-        &claims(Some(LXM)),
+        &claims(&alice, Some(LXM)),
         &key,
     );
     assert_eq!(
@@ -272,19 +276,22 @@ async fn each_bad_token_has_its_error() {
     }
     // None of the tokens refused before the signature needed the directory
     // (the forged one, the lenient ones and the key-id one did).
-    let hits = plc_hits(&mocks);
+    let hits = network.requests(alice.did());
     let err = verifier.verify(&at_jwt, Some(LXM)).await.unwrap_err();
     assert_eq!(err.name(), "BadJwtType");
-    assert_eq!(plc_hits(&mocks), hits);
+    assert_eq!(network.requests(alice.did()), hits);
 }
 
 #[tokio::test]
 async fn alg_none_is_refused_without_resolving() {
     let Setup {
-        mocks, verifier, ..
+        network,
+        alice,
+        verifier,
+        key: _,
     } = setup(Curve::K256).await;
     let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
-    let body = b64(&serde_json::to_vec(&claims(Some(LXM))).unwrap());
+    let body = b64(&serde_json::to_vec(&claims(&alice, Some(LXM))).unwrap());
     for token in [
         format!("{header}.{body}."),
         format!("{header}.{body}.{}", b64(&[0; 64])),
@@ -293,13 +300,18 @@ async fn alg_none_is_refused_without_resolving() {
         assert_eq!(err.name(), "BadJwtSignature", "{err}");
         assert!(err.to_string().contains("\"none\""), "{err}");
     }
-    assert_eq!(plc_hits(&mocks), 0);
+    assert_eq!(network.requests(alice.did()), 0);
 }
 
 #[tokio::test]
 async fn malleable_and_der_signatures_are_refused() {
-    let Setup { key, verifier, .. } = setup(Curve::K256).await;
-    let token = ServiceToken::new(&alice(), SERVICE)
+    let Setup {
+        network: _network,
+        alice,
+        key,
+        verifier,
+    } = setup(Curve::K256).await;
+    let token = ServiceToken::new(alice.did(), SERVICE)
         .lxm(LXM)
         .sign(&key)
         .unwrap();
@@ -323,8 +335,13 @@ async fn malleable_and_der_signatures_are_refused() {
 
 #[tokio::test]
 async fn audiences_with_and_without_the_service_fragment() {
-    let Setup { key, verifier, .. } = setup(Curve::P256).await;
-    let bare = ServiceToken::new(&alice(), "did:web:chat.test")
+    let Setup {
+        network: _network,
+        alice,
+        key,
+        verifier,
+    } = setup(Curve::P256).await;
+    let bare = ServiceToken::new(alice.did(), "did:web:chat.test")
         .lxm(LXM)
         .sign(&key)
         .unwrap();
@@ -335,7 +352,7 @@ async fn audiences_with_and_without_the_service_fragment() {
         "BadJwtAudience"
     );
     // Another service of the same DID is another audience.
-    let other = ServiceToken::new(&alice(), "did:web:chat.test#other")
+    let other = ServiceToken::new(alice.did(), "did:web:chat.test#other")
         .lxm(LXM)
         .sign(&key)
         .unwrap();
@@ -348,28 +365,29 @@ async fn audiences_with_and_without_the_service_fragment() {
 #[tokio::test]
 async fn a_rotated_key_is_re_resolved_once() {
     let Setup {
-        mocks,
+        network,
+        alice,
         key,
         verifier,
     } = setup(Curve::K256).await;
     let mint = |key: &SigningKey| {
-        ServiceToken::new(&alice(), SERVICE)
+        ServiceToken::new(alice.did(), SERVICE)
             .lxm(LXM)
             .sign(key)
             .unwrap()
     };
     verifier.verify(&mint(&key), Some(LXM)).await.unwrap();
     verifier.verify(&mint(&key), Some(LXM)).await.unwrap();
-    assert_eq!(plc_hits(&mocks), 1, "the key is cached");
+    assert_eq!(network.requests(alice.did()), 1, "the key is cached");
 
     // Alice rotates to a P-256 key: the cached key fails, a fresh
     // resolution finds the new one.
     let rotated = SigningKey::generate(Curve::P256).unwrap();
-    publish(&mocks, ALICE, &rotated.public_key());
+    alice.set_key("atproto", &rotated.public_key());
     verifier.verify(&mint(&rotated), Some(LXM)).await.unwrap();
-    assert_eq!(plc_hits(&mocks), 2);
+    assert_eq!(network.requests(alice.did()), 2);
     verifier.verify(&mint(&rotated), Some(LXM)).await.unwrap();
-    assert_eq!(plc_hits(&mocks), 2, "the new key is cached");
+    assert_eq!(network.requests(alice.did()), 2, "the new key is cached");
 
     // A forgery costs one fresh resolution, then fails.
     let forger = SigningKey::generate(Curve::P256).unwrap();
@@ -378,33 +396,31 @@ async fn a_rotated_key_is_re_resolved_once() {
         .await
         .unwrap_err();
     assert_eq!(err.name(), "BadJwtSignature");
-    assert_eq!(plc_hits(&mocks), 3);
+    assert_eq!(network.requests(alice.did()), 3);
 }
 
 #[tokio::test]
 async fn issuers_that_do_not_resolve() {
     let Setup {
-        mocks,
+        network,
+        alice,
         key,
         verifier,
     } = setup(Curve::K256).await;
-    let mut from_bob = claims(Some(LXM));
+    let mut from_bob = claims(&alice, Some(LXM));
     from_bob.iss = BOB.to_owned();
     let token = from_bob.sign(&key);
     // Unknown to the directory.
     let err = verifier.verify(&token, Some(LXM)).await.unwrap_err();
     assert_eq!((err.name(), err.status()), ("BadJwtIss", 401), "{err}");
     // A document without a key.
-    let mut no_key = document(BOB, "bob.test");
-    no_key["verificationMethod"] = serde_json::json!([]);
-    mocks.plc(BOB, no_key);
+    let bob = Did::new(BOB).unwrap();
+    network.publish(DidDocument::new(&bob)).unwrap();
     let err = verifier.verify(&token, Some(LXM)).await.unwrap_err();
     assert_eq!(err.name(), "BadJwtIss");
     assert!(err.to_string().contains("#atproto"), "{err}");
     // A directory that fails: the token may be fine, the service cannot tell.
-    mocks
-        .http
-        .set("127.0.0.1", &format!("/{BOB}"), Reply::Status(503));
+    network.fail_did(&bob, 503).unwrap();
     let err = verifier.verify(&token, Some(LXM)).await.unwrap_err();
     assert_eq!(
         (err.name(), err.status()),
@@ -421,9 +437,14 @@ async fn fixed_keys_verify_without_resolution() {
         .build()
         .unwrap();
     let verifier = ServiceAuthVerifier::new(resolver, SERVICE);
-    let mut fixed = claims(Some(LXM));
-    fixed.iat = Some(1_000);
-    fixed.exp = 1_060;
+    let fixed = Claims {
+        iat: Some(1_000),
+        iss: BOB.to_owned(),
+        aud: SERVICE.to_owned(),
+        exp: 1_060,
+        lxm: Some(LXM.to_owned()),
+        jti: None,
+    };
     let token = fixed.sign(&key);
     let verified = verifier
         .verify_with_key(&token, Some(LXM), &key.public_key(), 1_030)
@@ -517,25 +538,30 @@ async fn call(app: &axum::Router, token: Option<&str>) -> (u16, serde_json::Valu
 
 #[tokio::test]
 async fn the_router_names_the_issuer_as_caller() {
-    let Setup { key, verifier, .. } = setup(Curve::K256).await;
+    let Setup {
+        network: _network,
+        alice,
+        key,
+        verifier,
+    } = setup(Curve::K256).await;
     let app = XrpcRouter::new(())
         .mount(register)
         .authenticator(verifier)
         .into_router();
 
-    let token = ServiceToken::new(&alice(), SERVICE)
+    let token = ServiceToken::new(alice.did(), SERVICE)
         .lxm(LXM)
         .sign(&key)
         .unwrap();
     let (status, body) = call(&app, Some(&format!("Bearer {token}"))).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["did"], ALICE);
+    assert_eq!(body["did"], alice.did().as_str());
     assert_eq!(body["jti"].as_str().map(str::len), Some(32));
 
     let (status, body) = call(&app, None).await;
     assert_eq!((status, &body["did"]), (200, &serde_json::Value::Null));
 
-    let wrong = ServiceToken::new(&alice(), SERVICE)
+    let wrong = ServiceToken::new(alice.did(), SERVICE)
         .lxm("com.example.other")
         .sign(&key)
         .unwrap();
@@ -551,7 +577,7 @@ async fn the_router_names_the_issuer_as_caller() {
     assert_eq!((status, body["error"].as_str()), (401, Some("BadJwt")));
 
     let forger = SigningKey::generate(Curve::K256).unwrap();
-    let forged = ServiceToken::new(&alice(), SERVICE)
+    let forged = ServiceToken::new(alice.did(), SERVICE)
         .lxm(LXM)
         .sign(&forger)
         .unwrap();
@@ -561,7 +587,7 @@ async fn the_router_names_the_issuer_as_caller() {
         (401, Some("BadJwtSignature"))
     );
 
-    let mut expired = ServiceToken::new(&alice(), SERVICE)
+    let mut expired = ServiceToken::new(alice.did(), SERVICE)
         .lxm(LXM)
         .lifetime(Duration::from_secs(0))
         .claims()
@@ -578,7 +604,8 @@ async fn the_router_names_the_issuer_as_caller() {
 #[tokio::test]
 async fn a_client_mints_a_token_per_call() {
     let Setup {
-        mocks,
+        network,
+        alice,
         key,
         verifier,
     } = setup(Curve::P256).await;
@@ -591,16 +618,16 @@ async fn a_client_mints_a_token_per_call() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let client = atlex::client::Client::builder(&base)
-        .service_auth(alice(), key, SERVICE)
+        .service_auth(alice.did().clone(), key, SERVICE)
         .build()
         .unwrap();
     let first = client.query(Whoami, &()).await.unwrap();
     let second = client.query(Whoami, &()).await.unwrap();
     let other = client.query(Whois, &()).await.unwrap();
     for (answer, lxm) in [(&first, LXM), (&second, LXM), (&other, OTHER_LXM)] {
-        assert_eq!(answer.did.as_deref(), Some(ALICE));
+        assert_eq!(answer.did.as_deref(), Some(alice.did().as_str()));
         let claims = answer.claims.as_ref().expect("a verified token");
-        assert_eq!(claims.iss, ALICE);
+        assert_eq!(claims.iss, alice.did().as_str());
         assert_eq!(claims.aud, SERVICE);
         assert_eq!(
             claims.lxm.as_deref(),
@@ -613,13 +640,17 @@ async fn a_client_mints_a_token_per_call() {
     }
     assert_ne!(first.jti, second.jti, "each call has its own token");
     assert_eq!(
-        plc_hits(&mocks),
+        network.requests(alice.did()),
         1,
         "the issuer's document was resolved once"
     );
 
     let stranger = atlex::client::Client::builder(&base)
-        .service_auth(alice(), SigningKey::generate(Curve::P256).unwrap(), SERVICE)
+        .service_auth(
+            alice.did().clone(),
+            SigningKey::generate(Curve::P256).unwrap(),
+            SERVICE,
+        )
         .build()
         .unwrap();
     let err = stranger.query(Whoami, &()).await.unwrap_err();
@@ -640,7 +671,7 @@ async fn a_client_mints_a_token_per_call() {
 
     let elsewhere = atlex::client::Client::builder(&base)
         .service_auth(
-            alice(),
+            alice.did().clone(),
             SigningKey::generate(Curve::P256).unwrap(),
             "did:web:other.test#chat",
         )

@@ -1,20 +1,18 @@
 //! Password sessions against a mock PDS on loopback, found by resolving a
-//! handle through the identity mocks (`mock_identity`): login, typed calls,
+//! handle in the test identity network (`identity::testkit`): login, typed calls,
 //! refresh on `ExpiredToken`, the session hook, resume, logout, and
 //! `getServiceAuth`.
 
-#![cfg(all(feature = "client", feature = "identity"))]
-
-mod mock_identity;
+#![cfg(all(feature = "client", feature = "testkit"))]
 
 use std::sync::{Arc, Mutex};
 
 use atlex::client::{Error, Login, Session, SessionError, SessionEvent};
+use atlex::identity::testkit::{Account, TestNetwork};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use mock_identity::{ALICE, BOB, Mocks, document};
 use serde_json::json;
 
 const PASSWORD: &str = "correct horse";
@@ -22,7 +20,9 @@ const PASSWORD: &str = "correct horse";
 /// The mock PDS's state: one account, its current tokens, and what it saw.
 #[derive(Default)]
 struct Pds {
-    /// The DID createSession logs in (ALICE unless a test changes it).
+    /// Alice's DID.
+    alice: String,
+    /// The DID createSession logs in (alice's unless a test changes it).
     account: Mutex<String>,
     access: Mutex<String>,
     refresh: Mutex<String>,
@@ -44,7 +44,7 @@ impl Pds {
             "refreshJwt": format!("refresh-{issued}"),
             "handle": "alice.test",
             "did": *self.account.lock().unwrap(),
-            "didDoc": {"id": ALICE},
+            "didDoc": {"id": self.alice},
             "email": "alice@example.com",
             "active": true,
         })
@@ -83,7 +83,7 @@ async fn create_session(
     if input["password"] != PASSWORD {
         return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired");
     }
-    if input["identifier"] != *pds.account.lock().unwrap() && input["identifier"] != ALICE {
+    if input["identifier"] != *pds.account.lock().unwrap() && input["identifier"] != pds.alice {
         return error(StatusCode::UNAUTHORIZED, "AuthenticationRequired");
     }
     axum::Json(pds.issue()).into_response()
@@ -153,9 +153,12 @@ async fn get_service_auth(
     axum::Json(json!({"token": query.join("&")})).into_response()
 }
 
-async fn start_pds() -> (Arc<Pds>, String) {
-    let pds = Arc::new(Pds::default());
-    *pds.account.lock().unwrap() = ALICE.to_owned();
+async fn start_pds(alice: &str) -> (Arc<Pds>, String) {
+    let pds = Arc::new(Pds {
+        alice: alice.to_owned(),
+        account: Mutex::new(alice.to_owned()),
+        ..Pds::default()
+    });
     let app = axum::Router::new()
         .route(
             "/xrpc/com.atproto.server.createSession",
@@ -230,26 +233,29 @@ fn recording(events: &Events) -> impl Fn(SessionEvent<'_>) + Send + Sync + 'stat
 }
 
 struct World {
-    mocks: Mocks,
+    network: TestNetwork,
+    alice: Account,
     pds: Arc<Pds>,
     pds_url: String,
 }
 
-/// alice.test resolves (DNS) to alice, whose document names the mock PDS.
+/// alice.test resolves to alice, whose document names the mock PDS.
 async fn world() -> World {
-    let mocks = Mocks::start().await;
-    let (pds, pds_url) = start_pds().await;
-    mocks.dns.txt(
-        "_atproto.alice.test",
-        "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz",
-    );
-    let mut doc = document(ALICE, "alice.test");
-    doc["service"][0]["serviceEndpoint"] = pds_url.clone().into();
-    mocks.plc(ALICE, doc);
+    let network = TestNetwork::start().await.unwrap();
+    let alice = network.account("alice.test").unwrap();
+    let (pds, pds_url) = start_pds(alice.did().as_str()).await;
+    alice.set_pds(&pds_url);
     World {
-        mocks,
+        network,
+        alice,
         pds,
         pds_url,
+    }
+}
+
+impl World {
+    fn alice(&self) -> &str {
+        self.alice.did().as_str()
     }
 }
 
@@ -258,25 +264,25 @@ async fn login_with_a_handle_then_typed_calls_and_refresh() {
     let world = world().await;
     let events = Events::default();
     let client = Login::new()
-        .resolver(world.mocks.resolver())
+        .resolver(world.network.resolver())
         .configure(|builder| builder.proxy("did:web:chat.test#bsky_chat"))
         .on_session(recording(&events))
         .password("alice.test", PASSWORD)
         .await
         .unwrap();
     let session = client.session();
-    assert_eq!(session.did.as_str(), ALICE);
+    assert_eq!(session.did.as_str(), world.alice());
     assert_eq!(session.handle.as_str(), "alice.test");
     assert_eq!(session.service, world.pds_url);
     assert_eq!(session.active, Some(true));
 
     let out = client.query(Whoami, &()).await.unwrap();
-    assert_eq!(out.did, ALICE);
+    assert_eq!(out.did, world.alice());
 
     // The access token expires: the call refreshes, then succeeds.
     world.pds.expire();
     let out = client.query(Whoami, &()).await.unwrap();
-    assert_eq!(out.did, ALICE);
+    assert_eq!(out.did, world.alice());
     assert_eq!(client.session().access_jwt, "access-2");
     assert_eq!(client.access_token().as_deref(), Some("access-2"));
     assert_eq!(
@@ -305,7 +311,7 @@ async fn login_with_a_handle_then_typed_calls_and_refresh() {
     let written = client.create_record(&repo, &note).await.unwrap();
     assert_eq!(
         written.uri.as_str(),
-        format!("at://{ALICE}/com.example.note/3kabc")
+        format!("at://{}/com.example.note/3kabc", world.alice())
     );
     assert_eq!(client.session().access_jwt, "access-3");
 
@@ -319,8 +325,8 @@ async fn login_with_a_handle_then_typed_calls_and_refresh() {
 async fn a_stored_session_resumes() {
     let world = world().await;
     let client = Login::new()
-        .resolver(world.mocks.resolver())
-        .password(ALICE, PASSWORD)
+        .resolver(world.network.resolver())
+        .password(world.alice(), PASSWORD)
         .await
         .unwrap();
     let stored = serde_json::to_string(&client.session()).unwrap();
@@ -336,9 +342,9 @@ async fn a_stored_session_resumes() {
         .on_session(recording(&events))
         .resume(session)
         .unwrap();
-    assert_eq!(resumed.query(Whoami, &()).await.unwrap().did, ALICE);
+    assert_eq!(resumed.query(Whoami, &()).await.unwrap().did, world.alice());
     world.pds.expire();
-    assert_eq!(resumed.query(Whoami, &()).await.unwrap().did, ALICE);
+    assert_eq!(resumed.query(Whoami, &()).await.unwrap().did, world.alice());
     assert_eq!(*events.lock().unwrap(), ["refreshed access-2"]);
 }
 
@@ -347,7 +353,7 @@ async fn a_refused_refresh_ends_the_session() {
     let world = world().await;
     let events = Events::default();
     let client = Login::new()
-        .resolver(world.mocks.resolver())
+        .resolver(world.network.resolver())
         .on_session(recording(&events))
         .password("alice.test", PASSWORD)
         .await
@@ -365,7 +371,7 @@ async fn a_refused_refresh_ends_the_session() {
 #[tokio::test]
 async fn login_failures() {
     let world = world().await;
-    let login = || Login::new().resolver(world.mocks.resolver());
+    let login = || Login::new().resolver(world.network.resolver());
 
     let err = login().password("alice.test", "wrong").await.unwrap_err();
     let SessionError::Login(err) = &err else {
@@ -383,14 +389,15 @@ async fn login_failures() {
     assert!(matches!(err, SessionError::Resolve(_)), "{err:?}");
 
     // A document that names no PDS.
-    let mut no_pds = document(BOB, "bob.test");
-    no_pds["service"] = json!([]);
-    world.mocks.plc(BOB, no_pds);
-    let err = login().password(BOB, PASSWORD).await.unwrap_err();
+    let bob = world.network.account("bob.test").unwrap();
+    let err = login()
+        .password(bob.did().as_str(), PASSWORD)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("#atproto_pds"), "{err}");
 
     // The PDS logs in someone else than the identifier resolved to.
-    *world.pds.account.lock().unwrap() = BOB.to_owned();
+    *world.pds.account.lock().unwrap() = bob.did().to_string();
     let err = login().password("alice.test", PASSWORD).await.unwrap_err();
     assert!(matches!(err, SessionError::WrongAccount { .. }), "{err:?}");
 }
@@ -411,7 +418,7 @@ async fn logout_and_service_auth() {
 
     let client = Login::new()
         .on_session(recording(&events))
-        .password_at(&world.pds_url, ALICE, PASSWORD)
+        .password_at(&world.pds_url, world.alice(), PASSWORD)
         .await
         .unwrap();
     let token = client

@@ -1,104 +1,59 @@
 //! The chat service behind a PDS: callers present inter-service JWTs signed
-//! with their atproto signing key, which a mock PLC directory on loopback
-//! publishes; development tokens keep working beside them.
+//! with their atproto signing key, which the test identity network
+//! (`atlex::identity::testkit`) publishes; development tokens keep working
+//! beside them.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use atlex::client::{Client, Error};
 use atlex::crypto::{Curve, SigningKey};
-use atlex::identity::Resolver;
+use atlex::identity::testkit::{Account, TestNetwork};
 use atlex::service_auth::{ServiceAuthVerifier, ServiceToken};
 use atlex::types::Did;
 use atlex::xrpc::Endpoint as _;
 use atlex_lexicons::chat::bsky::convo::{get_convo, list_convos};
 use atlex_lexicons::chat::bsky::group::create_group;
-use axum::extract::{Path, State};
-use axum::response::IntoResponse;
 use chat_server::{ChatService, app_with_service_auth, demo_accounts};
 
 /// The service's DID and service id, as a PDS addresses it.
 const SERVICE: &str = "did:web:chat.test#bsky_chat";
-/// An account of the network that is not one of the demo accounts.
-const DAVE: &str = "did:plc:dave2345dave2345dave2345";
 const BOB: &str = "did:plc:bob00000000000000000000b";
 const CAROL: &str = "did:plc:carol000000000000000000c";
-/// Dave's signing key (a fixed test key).
-const DAVE_KEY: &str = "9085d2bef69286a6cbb51623c8fa258629945cd55ca705cc4e66700396894e0c";
-
-type Directory = Arc<Mutex<HashMap<String, serde_json::Value>>>;
-
-/// A PLC directory serving the documents in `directory`.
-async fn plc_directory(directory: Directory) -> String {
-    async fn document(
-        State(directory): State<Directory>,
-        Path(did): Path<String>,
-    ) -> axum::response::Response {
-        match directory.lock().unwrap().get(&did) {
-            Some(doc) => axum::Json(doc.clone()).into_response(),
-            None => axum::http::StatusCode::NOT_FOUND.into_response(),
-        }
-    }
-    let app = axum::Router::new()
-        .route("/{did}", axum::routing::get(document))
-        .with_state(directory);
-    serve(app).await
-}
-
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-fn did_document(did: &str, handle: &str, key: &SigningKey) -> serde_json::Value {
-    serde_json::json!({
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-        "id": did,
-        "alsoKnownAs": [format!("at://{handle}")],
-        "verificationMethod": [{
-            "id": format!("{did}#atproto"),
-            "type": "Multikey",
-            "controller": did,
-            "publicKeyMultibase": key.public_key().to_multikey(),
-        }],
-        "service": [{
-            "id": "#atproto_pds",
-            "type": "AtprotoPersonalDataServer",
-            "serviceEndpoint": "https://pds.example.com",
-        }],
-    })
-}
 
 struct Harness {
     base: String,
-    key: SigningKey,
+    /// An account of the network that is not one of the demo accounts.
+    dave: Account,
+    /// Serves dave's document for as long as the harness lives.
+    _network: TestNetwork,
 }
 
 impl Harness {
     async fn start() -> Self {
-        let key = SigningKey::from_hex(Curve::K256, DAVE_KEY).unwrap();
-        let directory = Directory::default();
-        directory
-            .lock()
-            .unwrap()
-            .insert(DAVE.to_owned(), did_document(DAVE, "dave.test", &key));
-        let plc = plc_directory(directory).await;
-        let resolver = Resolver::builder().plc_directory(plc).build().unwrap();
+        let network = TestNetwork::start().await.unwrap();
+        let dave = network.account("dave.test").unwrap();
         let service = Arc::new(ChatService::new(demo_accounts()).unwrap());
-        let app = app_with_service_auth(service, ServiceAuthVerifier::new(resolver, SERVICE));
+        let verifier = ServiceAuthVerifier::new(network.resolver(), SERVICE);
+        let app = app_with_service_auth(service, verifier);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
-            base: serve(app).await,
-            key,
+            base,
+            dave,
+            _network: network,
         }
+    }
+
+    fn dave(&self) -> &Did {
+        self.dave.did()
     }
 
     /// A client presenting what a PDS would: a JWT from dave for `lxm`.
     fn as_dave(&self, lxm: &str) -> Client {
-        let token = ServiceToken::new(&did(DAVE), SERVICE)
+        let token = ServiceToken::new(self.dave(), SERVICE)
             .lxm(lxm)
-            .sign(&self.key)
+            .sign(self.dave.signing_key())
             .unwrap();
         Client::builder(&self.base).bearer(token).build().unwrap()
     }
@@ -142,7 +97,7 @@ async fn a_jwt_caller_acts_as_its_did() {
         .await
         .unwrap();
     let seen = page.convos.iter().find(|c| c.id == convo.id).unwrap();
-    assert!(seen.members.iter().any(|m| m.did.as_str() == DAVE));
+    assert!(seen.members.iter().any(|m| &m.did == harness.dave()));
 
     // Dave lists his convos with a token for listConvos.
     let page = harness
@@ -169,9 +124,9 @@ async fn tokens_for_another_method_audience_or_key_are_refused() {
     );
 
     // A token for another service.
-    let other = ServiceToken::new(&did(DAVE), "did:web:other.test#bsky_chat")
+    let other = ServiceToken::new(harness.dave(), "did:web:other.test#bsky_chat")
         .lxm(list_convos::ListConvos::NSID)
-        .sign(&harness.key)
+        .sign(harness.dave.signing_key())
         .unwrap();
     let err = harness
         .with_token(&other)
@@ -182,7 +137,7 @@ async fn tokens_for_another_method_audience_or_key_are_refused() {
 
     // Signed by a key that is not dave's.
     let forger = SigningKey::generate(Curve::K256).unwrap();
-    let forged = ServiceToken::new(&did(DAVE), SERVICE)
+    let forged = ServiceToken::new(harness.dave(), SERVICE)
         .lxm(list_convos::ListConvos::NSID)
         .sign(&forger)
         .unwrap();
@@ -194,13 +149,13 @@ async fn tokens_for_another_method_audience_or_key_are_refused() {
     assert_eq!(name(err), (Some(401), Some("BadJwtSignature".to_owned())));
 
     // Expired.
-    let mut claims = ServiceToken::new(&did(DAVE), SERVICE)
+    let mut claims = ServiceToken::new(harness.dave(), SERVICE)
         .lxm(list_convos::ListConvos::NSID)
         .claims()
         .unwrap();
     claims.exp -= 3600;
     let err = harness
-        .with_token(&claims.sign(&harness.key))
+        .with_token(&claims.sign(harness.dave.signing_key()))
         .query(list_convos::ListConvos, &list_convos::Params::default())
         .await
         .unwrap_err();

@@ -8,6 +8,9 @@
 //!   signatures (k256, p256).
 //! - `identity` (feature `resolve`): handle and DID resolution, with the
 //!   handle checked both ways.
+//! - `identity::testkit` (feature `testkit`): an identity network on
+//!   127.0.0.1 for tests (PLC directory, DNS, `did:web` hosts, handles'
+//!   well-known files) with accounts and their keys.
 //! - `service_auth` (feature `service-auth`): inter-service JWTs, minted and
 //!   verified; with feature `server`, an authenticator for the router of
 //!   `atlex-server`.

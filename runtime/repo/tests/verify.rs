@@ -1120,30 +1120,25 @@ fn a_first_commit_inverts_to_the_empty_tree() {
     });
 }
 
-#[path = "../../tests/mock_identity/mod.rs"]
-mod mock_identity;
-
 /// The handle of an `#identity`: verified when it resolves to the account
 /// (DNS TXT here) and the account's document claims it; failed when either
 /// way does not hold; unchecked when the verifier skips handles; and never
 /// verified by a key source that cannot resolve handles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identity_handles_are_checked_both_ways() {
-    use mock_identity::{ALICE, Mocks, document};
+    use atlex::identity::testkit::{HandleMethod, TestNetwork};
 
-    let mocks = Mocks::start().await;
-    mocks.plc(ALICE, document(ALICE, "alice.test"));
-    mocks.dns.txt(
-        "_atproto.alice.test",
-        "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz",
-    );
-    mocks
-        .dns
-        .txt("_atproto.bob.test", "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz");
+    let network = TestNetwork::start().await.unwrap();
+    let alice = network
+        .account_with("alice.test", Curve::K256, &[HandleMethod::Dns])
+        .unwrap();
+    network
+        .point_handle("bob.test", alice.did(), HandleMethod::Dns)
+        .unwrap();
     let identity = |handle: &str| -> Message {
         subscribe_repos::Identity::builder()
             .seq(1)
-            .did(Did::new(ALICE).unwrap())
+            .did(alice.did().clone())
             .time(Datetime::now())
             .build()
             .with_handle(atlex::types::Handle::new(handle).unwrap())
@@ -1151,7 +1146,7 @@ async fn identity_handles_are_checked_both_ways() {
     };
     let handle = |text: &str| atlex::types::Handle::new(text).unwrap();
 
-    let mut verifier = FirehoseVerifier::new(ResolverKeys::new(mocks.resolver()));
+    let mut verifier = FirehoseVerifier::new(ResolverKeys::new(network.resolver()));
     assert_eq!(
         verifier.verify(&identity("alice.test")).await.unwrap(),
         Verified::Identity(HandleCheck::Verified(handle("alice.test")))
@@ -1169,7 +1164,7 @@ async fn identity_handles_are_checked_both_ways() {
         Verified::Identity(HandleCheck::Failed { .. })
     ));
 
-    let mut skipping = FirehoseVerifier::new(ResolverKeys::new(mocks.resolver())).skip_handles();
+    let mut skipping = FirehoseVerifier::new(ResolverKeys::new(network.resolver())).skip_handles();
     assert_eq!(
         skipping.verify(&identity("bob.test")).await.unwrap(),
         Verified::Identity(HandleCheck::Unchecked(handle("bob.test")))

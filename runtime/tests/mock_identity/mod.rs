@@ -1,10 +1,11 @@
-//! Local stand-ins for the network identity resolution talks to: a DNS
-//! server on a UDP socket of 127.0.0.1 answering TXT queries, and one axum
-//! server playing the PLC directory, `did:web` hosts and handles'
-//! well-known files (the resolver's HTTP client sends every test host to
-//! it).
-
-#![allow(dead_code)] // Each test file uses its own part.
+//! Stand-ins for the network that answer what a test sets, including what
+//! the test identity network (`identity::testkit`) never answers: TXT
+//! records in several strings or several DIDs, bodies that are not DIDs or
+//! not documents, error statuses, redirects, oversized and endless bodies,
+//! and servers that never answer. A DNS server on a UDP socket of 127.0.0.1
+//! answering TXT queries, and one axum server playing the PLC directory and
+//! handles' well-known files (the resolver's HTTP client sends every test
+//! host to it).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,8 +32,6 @@ pub(crate) const HOSTS: &[&str] = &[
     "alice.test",
     "bob.test",
     "nobody.test",
-    "both.test",
-    "web.test",
     "redirect.test",
     "big.test",
     "slow.test",

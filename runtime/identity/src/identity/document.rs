@@ -180,12 +180,7 @@ impl DidDocument {
     /// Whether an entry id names fragment `name` of this document: `#name`
     /// or `<id>#name`.
     fn is_fragment(&self, id: &str, name: &str) -> bool {
-        let fragment = match id.split_once('#') {
-            Some(("", fragment)) => fragment,
-            Some((did, fragment)) if did == self.id => fragment,
-            _ => return false,
-        };
-        fragment == name
+        names_fragment(&self.id, id, name)
     }
 
     /// The public key of verification method `#<fragment>` (`atproto` for
@@ -281,6 +276,17 @@ impl DidDocument {
     pub fn pds(&self) -> Option<&str> {
         self.service_endpoint(ATPROTO_PDS, PDS_SERVICE_TYPE)
     }
+}
+
+/// Whether entry id `id` of `did`'s document names fragment `name`: `#name`
+/// or `<did>#name`.
+pub(super) fn names_fragment(did: &str, id: &str, name: &str) -> bool {
+    let fragment = match id.split_once('#') {
+        Some(("", fragment)) => fragment,
+        Some((owner, fragment)) if owner == did => fragment,
+        _ => return false,
+    };
+    fragment == name
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ mod document;
 mod error;
 mod fetch;
 mod handle;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use document::{
     ATPROTO_KEY, ATPROTO_PDS, DidDocument, FEED_GENERATOR_SERVICE, LABELER_SERVICE,
