@@ -443,7 +443,7 @@ async fn fixed_keys_verify_without_resolution() {
         aud: SERVICE.to_owned(),
         exp: 1_060,
         lxm: Some(LXM.to_owned()),
-        jti: None,
+        jti: Some(fresh_jti()),
     };
     let token = fixed.sign(&key);
     let verified = verifier
