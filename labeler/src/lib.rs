@@ -57,7 +57,7 @@
 //! the log alone decides what was acknowledged: a crash between an append
 //! and its indexing leaves the index behind until the next catch-up, never
 //! missing a label, and the index works with any
-//! [`EventStore`](atlex::subscription::EventStore) for the log, not only
+//! [`EventStore`] for the log, not only
 //! the SQLite one. The index keeps its labels after the log's retention has
 //! dropped their events.
 //!
