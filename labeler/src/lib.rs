@@ -88,7 +88,9 @@ use atlex::label::LabelError;
 use atlex::server::{
     HandlerError, HandlerResult, Request, SubscriptionRequest, SubscriptionResult, XrpcRouter,
 };
-use atlex::subscription::{AppendError, EventLog, EventStore, Frame, LiveTail, StoreError};
+use atlex::subscription::{
+    AppendError, EventLog, EventStore, Frame, LiveTail, Retention, StoreError,
+};
 use atlex::types::{Cid, Datetime, Did, Uri};
 use atlex_lexicons::com::atproto::label::defs::Label;
 use atlex_lexicons::com::atproto::label::subscribe_labels::{Labels, SubscribeLabels};
@@ -232,41 +234,36 @@ impl std::fmt::Debug for Labeler {
 impl Labeler {
     /// The labeler whose log and index are in the SQLite file `path`
     /// (created if need be), each label on disk before its number is
-    /// returned ([`Durability::Full`]). `did` is the labeler's DID, the
-    /// `src` of its labels; `key` signs them, and its public half is the
-    /// `#atproto_label` key of the DID's document.
+    /// returned ([`Durability::Full`]), the log keeping the default
+    /// [`Retention`]. `did` is the labeler's DID, the `src` of its labels;
+    /// `key` signs them, and its public half is the `#atproto_label` key of
+    /// the DID's document.
     ///
     /// Only one labeler at a time may use a file.
     pub fn open(path: impl AsRef<Path>, did: Did, key: SigningKey) -> Result<Self, LabelerError> {
-        let path = path.as_ref();
-        let store = SqliteStore::open(path, Durability::Full)?;
-        Self::with_store(store, path, did, key)
+        Self::builder(did, key).open(path)
     }
 
     /// The labeler whose log is kept in `store` (any event store) and whose
     /// index is in the SQLite file `index` (which may be the store's own
-    /// file). An index opened on a log it has not seen catches up with the
-    /// whole log first.
+    /// file), with the default [`Retention`].
     pub fn with_store(
         store: impl EventStore,
         index: impl AsRef<Path>,
         did: Did,
         key: SigningKey,
     ) -> Result<Self, LabelerError> {
-        let store: Arc<dyn EventStore> = Arc::new(store);
-        let log = EventLog::open(Shared(Arc::clone(&store)))?;
-        let index = Index::open(index.as_ref())?;
-        let labeler = Self {
-            inner: Arc::new(Inner {
-                did,
-                key,
-                log,
-                store,
-                index: Mutex::new(index),
-            }),
-        };
-        labeler.inner.catch_up(&mut labeler.inner.lock())?;
-        Ok(labeler)
+        Self::builder(did, key).open_store(store, index)
+    }
+
+    /// A builder, to choose the log's retention and durability.
+    pub fn builder(did: Did, key: SigningKey) -> LabelerBuilder {
+        LabelerBuilder {
+            did,
+            key,
+            retention: Retention::default(),
+            durability: Durability::Full,
+        }
     }
 
     /// The labeler's DID: the `src` of its labels.
@@ -329,6 +326,96 @@ impl Labeler {
     /// [`into_router`](XrpcRouter::into_router).
     pub fn router(&self) -> XrpcRouter<Self> {
         XrpcRouter::new(self.clone()).mount(label::register)
+    }
+}
+
+/// What a [`Labeler`] is opened with: [`Labeler::builder`].
+///
+/// ```
+/// use atlex::crypto::{Curve, SigningKey};
+/// use atlex::eventlog::Durability;
+/// use atlex::subscription::Retention;
+/// use atlex_labeler::Labeler;
+///
+/// let dir = std::env::temp_dir().join(format!("atlex-labeler-builder-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let labeler = Labeler::builder("did:web:labeler.example.com".parse()?, SigningKey::generate(Curve::K256)?)
+///     .retention(Retention { max_events: Some(100_000), max_bytes: None, max_age: None })
+///     .durability(Durability::Process)
+///     .open(dir.join("labels.sqlite"))?;
+/// # drop(labeler);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct LabelerBuilder {
+    did: Did,
+    key: SigningKey,
+    retention: Retention,
+    durability: Durability,
+}
+
+impl std::fmt::Debug for LabelerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabelerBuilder")
+            .field("did", &self.did)
+            .field("key", &self.key.public_key())
+            .field("retention", &self.retention)
+            .field("durability", &self.durability)
+            .finish()
+    }
+}
+
+impl LabelerBuilder {
+    /// How much of the stream the log keeps ([`Retention::default`]
+    /// unless set): a `subscribeLabels` cursor older than that gets
+    /// `OutdatedCursor` and the oldest events kept. `queryLabels` is not
+    /// limited by it: the index keeps every current label.
+    pub fn retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// When an append to the SQLite log is on disk ([`Durability::Full`]
+    /// unless set); only [`open`](Self::open) uses it.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// The labeler whose log and index are in the SQLite file `path`: see
+    /// [`Labeler::open`].
+    pub fn open(self, path: impl AsRef<Path>) -> Result<Labeler, LabelerError> {
+        let path = path.as_ref();
+        let store = SqliteStore::open(path, self.durability)?;
+        self.open_store(store, path)
+    }
+
+    /// The labeler whose log is kept in `store` and whose index is in the
+    /// SQLite file `index`. An index opened on a log it has not seen
+    /// catches up with the whole log first; it cannot when the log has
+    /// already dropped events it never indexed, and says so.
+    pub fn open_store(
+        self,
+        store: impl EventStore,
+        index: impl AsRef<Path>,
+    ) -> Result<Labeler, LabelerError> {
+        let store: Arc<dyn EventStore> = Arc::new(store);
+        let log = EventLog::builder()
+            .retention(self.retention)
+            .open(Shared(Arc::clone(&store)))?;
+        let index = Index::open(index.as_ref())?;
+        let labeler = Labeler {
+            inner: Arc::new(Inner {
+                did: self.did,
+                key: self.key,
+                log,
+                store,
+                index: Mutex::new(index),
+            }),
+        };
+        labeler.inner.catch_up(&mut labeler.inner.lock())?;
+        Ok(labeler)
     }
 }
 
@@ -420,7 +507,7 @@ impl EventStore for Shared {
         self.0.bounds()
     }
 
-    fn trim(&self, retention: &atlex::subscription::Retention) -> Result<(), StoreError> {
+    fn trim(&self, retention: &Retention) -> Result<(), StoreError> {
         self.0.trim(retention)
     }
 

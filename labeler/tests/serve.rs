@@ -10,7 +10,7 @@ use atlex::client::{Client, Error as ClientError};
 use atlex::crypto::{Curve, SigningKey};
 use atlex::error::CommonError;
 use atlex::eventlog::{Durability, SqliteStore};
-use atlex::subscription::{EventLog, SubscriptionError};
+use atlex::subscription::{EventLog, Retention, SubscriptionError};
 use atlex::types::{Datetime, Did};
 use atlex_labeler::{Labeler, NewLabel};
 use atlex_lexicons::com::atproto::label::defs::Label;
@@ -383,5 +383,51 @@ async fn a_labeler_opened_again_has_every_label_and_indexes_what_it_had_not() {
     let seq = labeler.label(BOB.parse().unwrap(), "after").await.unwrap();
     assert_eq!(seq, 5);
     assert_eq!(query(&client, &params(&["*"]), &key).await.labels.len(), 5);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn past_the_retention_the_stream_says_outdated_cursor_and_queries_still_answer() {
+    let dir = dir("retention");
+    let key = SigningKey::generate(Curve::K256).unwrap();
+    let labeler = Labeler::builder(did(), key.clone())
+        .retention(Retention {
+            max_events: Some(3),
+            max_bytes: None,
+            max_age: None,
+        })
+        .open(dir.join("labels.sqlite"))
+        .unwrap();
+    let client = serve(&labeler).await;
+    for i in 0..6 {
+        let uri = format!("{ALICE}/app.bsky.feed.post/{i}");
+        labeler.label(uri.parse().unwrap(), "spam").await.unwrap();
+    }
+    labeler.log().trim().unwrap();
+    assert_eq!(labeler.log().oldest_seq(), Some(4));
+
+    let mut from_start = subscribe_labels::Params::new();
+    from_start.cursor = Some(0);
+    let mut stream = client.subscribe(SubscribeLabels, &from_start);
+    match stream.next().await.unwrap().unwrap() {
+        Message::Info(info) => {
+            assert_eq!(info.name, subscribe_labels::InfoName::OutdatedCursor);
+        }
+        other => panic!("{other:?}"),
+    }
+    for expected_seq in 4..=6 {
+        match stream.next().await.unwrap().unwrap() {
+            Message::Labels(labels) => assert_eq!(labels.seq, expected_seq),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The index keeps the labels whose events the log let go.
+    let answer = query(&client, &params(&["*"]), &key).await;
+    assert_eq!(answer.labels.len(), 6);
+    // And after a restart, which trims the log again (the served labeler
+    // stays open beside it, appending nothing).
+    drop(labeler);
+    let labeler = Labeler::open(dir.join("labels.sqlite"), did(), key.clone()).unwrap();
+    assert_eq!(labeler.query(params(&["*"])).await.unwrap().labels.len(), 6);
     std::fs::remove_dir_all(&dir).unwrap();
 }
