@@ -23,7 +23,7 @@ use std::error::Error;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use atlex::client::{Client, Reconnect};
+use atlex::client::{Client, FutureCursor, Reconnect};
 use atlex::crypto::{Curve, SigningKey};
 use atlex::eventlog::SqliteCursor;
 use atlex::firehose::RepoCommit as _;
@@ -109,6 +109,11 @@ async fn follow(config: &Config, labeler: &Labeler) -> Result<(), BoxError> {
     let mut stream = client
         .subscribe(SubscribeRepos, &params)
         .reconnect(Reconnect::default())
+        // A firehose that restarted with new numbers answers `FutureCursor`
+        // to the saved cursor: read again from its oldest event. Posts seen
+        // before are not labeled twice (`label_commit` checks), and the
+        // error below says that events may have been missed.
+        .on_future_cursor(FutureCursor::FromOldest)
         .resume_with(cursor)?;
     while let Some(item) = stream.next().await {
         match item {
