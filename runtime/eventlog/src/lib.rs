@@ -95,5 +95,5 @@ mod sqlite;
 
 pub use cursor::{FileCursor, SqliteCursor};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{CommitUnknown, PostgresOptions, PostgresStore};
 pub use sqlite::{Durability, SqliteStore};

@@ -1,0 +1,385 @@
+//! `PostgresStore`'s connections on a real PostgreSQL server (Debian's,
+//! started by scripts/postgres.sh): lost and made again when every backend
+//! is terminated in the middle of appends and when the server restarts,
+//! the sequence staying gapless and every acknowledged event stored; and
+//! TLS, verified against the server's CA.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use atlex::service::Items;
+use atlex_eventlog::{CommitUnknown, PostgresOptions, PostgresStore};
+use atlex_stream::{AppendError, EventLog, EventStore};
+use common::postgres::Postgres;
+use common::{Message, Subscribe, append_from_threads, take, tick, ticks};
+
+fn items(log: &EventLog<Subscribe>, cursor: Option<i64>) -> Items<Subscribe> {
+    log.subscribe(cursor).unwrap().into_parts().0
+}
+
+/// A client of the server's own, as an operator's.
+async fn admin(postgres: &Postgres) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(postgres.config(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// Ends every other client's connection, as `pg_terminate_backend` does for
+/// an operator; returns how many.
+async fn terminate_all(admin: &tokio_postgres::Client) -> i64 {
+    admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// How an append ended.
+#[derive(Debug)]
+enum Outcome {
+    Acknowledged(i64),
+    /// Failed with [`CommitUnknown`] for this number.
+    Unknown(i64),
+    Failed(String),
+}
+
+fn outcome(result: Result<i64, AppendError>) -> Outcome {
+    match result {
+        Ok(seq) => Outcome::Acknowledged(seq),
+        Err(AppendError::Store(error)) => {
+            let source = std::error::Error::source(&error);
+            match source.and_then(|source| source.downcast_ref::<CommitUnknown>()) {
+                Some(unknown) => Outcome::Unknown(unknown.seq()),
+                None => Outcome::Failed(error.to_string()),
+            }
+        }
+        Err(other) => panic!("an append failed otherwise: {other}"),
+    }
+}
+
+/// The ticks stored under `log`, by number, with their texts; checks that
+/// the numbers run from 1 without a gap.
+fn stored(postgres: &Postgres, log: &str) -> BTreeMap<i64, String> {
+    let store = PostgresStore::connect(postgres.config(), log).unwrap();
+    let events: BTreeMap<i64, String> = store
+        .read(1, 100_000)
+        .unwrap()
+        .into_iter()
+        .map(|(seq, frame)| {
+            let message = atlex::subscription::decode_message::<Subscribe>(frame.as_bytes(), false);
+            let Ok(Message::Tick(tick)) = message else {
+                panic!("event {seq} is not a tick: {message:?}");
+            };
+            assert_eq!(tick.seq, seq);
+            (seq, tick.text)
+        })
+        .collect();
+    let last = events.keys().next_back().copied().unwrap_or(0);
+    assert!(
+        events.keys().copied().eq(1..=last),
+        "the numbers have a gap: {:?}",
+        events.keys().collect::<Vec<_>>()
+    );
+    events
+}
+
+/// Checks the appends' `outcomes` (each with its tick's text) against what
+/// `stored` holds: every acknowledged event is stored under its number,
+/// an event whose commit went unanswered is stored under its number or not
+/// at all, a failed one is not stored, and nothing else is. Returns the
+/// counts of acknowledged, unknown (of which stored) and failed appends.
+fn check(outcomes: &[(String, Outcome)], stored: &BTreeMap<i64, String>) -> [usize; 4] {
+    let by_text: BTreeMap<&str, i64> = stored
+        .iter()
+        .map(|(seq, text)| (text.as_str(), *seq))
+        .collect();
+    assert_eq!(by_text.len(), stored.len(), "an event stored twice");
+    let mut counts = [0; 4];
+    for (text, outcome) in outcomes {
+        let at = by_text.get(text.as_str()).copied();
+        match outcome {
+            Outcome::Acknowledged(seq) => {
+                assert_eq!(at, Some(*seq), "acknowledged {text} as {seq}");
+                counts[0] += 1;
+            }
+            Outcome::Unknown(seq) => {
+                assert!(at.is_none() || at == Some(*seq), "{text}: {seq}, {at:?}");
+                counts[1] += 1;
+                counts[2] += usize::from(at.is_some());
+            }
+            Outcome::Failed(error) => {
+                assert_eq!(at, None, "{text} failed ({error}) but is stored");
+                counts[3] += 1;
+            }
+        }
+    }
+    assert_eq!(counts[0] + counts[2], stored.len(), "events no append made");
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn appends_go_on_when_every_backend_is_terminated_in_their_middle() {
+    const THREADS: usize = 2;
+    const APPENDS: usize = 300;
+    const ROUNDS: usize = 6;
+    let postgres = Postgres::start();
+    let open = || {
+        EventLog::<Subscribe>::open(PostgresStore::connect(postgres.config(), "outage").unwrap())
+            .unwrap()
+    };
+    // Two servers of one service, each with a subscriber from the start.
+    let (a, b) = (open(), open());
+    let mut live_a = items(&a, Some(0));
+    let mut live_b = items(&b, Some(0));
+    let appenders = append_from_threads(&[&a, &b], THREADS, APPENDS);
+    let admin = admin(&postgres).await;
+    for round in 0..ROUNDS {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The first time, writer, reader and listener of both stores; then
+        // at least the appending connections, made again.
+        let terminated = terminate_all(&admin).await;
+        let least = if round == 0 { 6 } else { 2 };
+        assert!(
+            terminated >= least,
+            "round {round}: {terminated} terminated"
+        );
+    }
+    assert!(
+        appenders.iter().any(|appender| !appender.is_finished()),
+        "the appends ended before the connections did"
+    );
+    let mut outcomes: Vec<(String, Outcome)> = appenders
+        .into_iter()
+        .flat_map(|appender| appender.join().unwrap())
+        .map(|(text, result)| (text, outcome(result)))
+        .collect();
+    // Both servers append again.
+    let after_a = a.append(|seq| tick(seq, "after a")).unwrap();
+    let after_b = b.append(|seq| tick(seq, "after b")).unwrap();
+    outcomes.push(("after a".to_owned(), Outcome::Acknowledged(after_a)));
+    outcomes.push(("after b".to_owned(), Outcome::Acknowledged(after_b)));
+
+    let stored = stored(&postgres, "outage");
+    let last = *stored.keys().next_back().unwrap();
+    assert_eq!((after_a, after_b), (last - 1, last));
+    let [acknowledged, unknown, unknown_stored, failed] = check(&outcomes, &stored);
+    println!(
+        "{} appends, {ROUNDS} rounds of terminations: {acknowledged} acknowledged, \
+         {unknown} with an unknown commit ({unknown_stored} of them stored), {failed} failed",
+        outcomes.len()
+    );
+    // Only the appends in flight when their connection ended fail: one a
+    // log at a time, each round.
+    assert!(
+        unknown + failed <= 2 * ROUNDS,
+        "{unknown} + {failed} failed"
+    );
+    // Every subscriber got every stored event once, in order, whichever
+    // server appended it.
+    let total = usize::try_from(last).unwrap();
+    let (got_a, got_b) = tokio::join!(take(&mut live_a, total), take(&mut live_b, total));
+    assert_eq!(got_a, ticks(1..=last));
+    assert_eq!(got_b, ticks(1..=last));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn appends_and_reads_go_on_after_the_server_restarts() {
+    let postgres = Postgres::start();
+    let options = PostgresOptions::new().reconnect_for(Duration::from_secs(1));
+    let open = || {
+        let store = PostgresStore::connect_with(postgres.config(), "restart", &options).unwrap();
+        EventLog::<Subscribe>::open(store).unwrap()
+    };
+    let (a, b) = (open(), open());
+    let mut live_a = items(&a, None);
+    let mut live_b = items(&b, None);
+    for n in 0..3 {
+        assert_eq!(
+            a.append(|seq| tick(seq, &format!("a{n}"))).unwrap(),
+            2 * n + 1
+        );
+        assert_eq!(
+            b.append(|seq| tick(seq, &format!("b{n}"))).unwrap(),
+            2 * n + 2
+        );
+    }
+    assert_eq!(take(&mut live_a, 6).await, ticks(1..=6));
+    assert_eq!(take(&mut live_b, 6).await, ticks(1..=6));
+
+    // The server stops: an append fails once the reconnection window has
+    // passed, saying why, and its event is not stored.
+    postgres.down();
+    let started = std::time::Instant::now();
+    let down = a
+        .append(|seq| tick(seq, "while down"))
+        .unwrap_err()
+        .to_string();
+    assert!(down.contains("cannot reconnect"), "{down}");
+    assert!(started.elapsed() >= Duration::from_millis(700), "{down}");
+    println!("while the server is down: {down}");
+
+    // An append made while the server is down waits for it within its
+    // window (a store with the default 10 s).
+    let waiting = PostgresStore::connect_with(postgres.config(), "restart", &options);
+    assert!(waiting.is_err(), "connecting to a stopped server");
+    postgres.up();
+    let c =
+        EventLog::<Subscribe>::open(PostgresStore::connect(postgres.config(), "restart").unwrap())
+            .unwrap();
+    postgres.down();
+    let appending = std::thread::spawn({
+        let c = c.clone();
+        move || c.append(|seq| tick(seq, "across the restart"))
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    postgres.up();
+    let across = appending.join().unwrap().unwrap();
+    assert_eq!(across, 7);
+
+    // Both other servers append and read again.
+    assert_eq!(a.append(|seq| tick(seq, "a after")).unwrap(), 8);
+    assert_eq!(b.append(|seq| tick(seq, "b after")).unwrap(), 9);
+    // Their subscribers, which stayed, missed nothing, and neither does a
+    // consumer reconnecting with its cursor.
+    assert_eq!(take(&mut live_a, 3).await, ticks(7..=9));
+    assert_eq!(take(&mut live_b, 3).await, ticks(7..=9));
+    let mut reconnected = items(&b, Some(2));
+    assert_eq!(take(&mut reconnected, 7).await, ticks(3..=9));
+
+    let stored = stored(&postgres, "restart");
+    assert_eq!(stored.len(), 9);
+    assert!(!stored.values().any(|text| text == "while down"));
+}
+
+/// A CA certificate of its own (PEM), made with openssl, which signed
+/// nothing the server has.
+fn another_ca() -> Vec<u8> {
+    let dir = common::TempDir::new("ca");
+    let status = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=another CA", "-keyout"])
+        .arg(dir.path().join("ca.key"))
+        .arg("-out")
+        .arg(dir.path().join("ca.crt"))
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    std::fs::read(dir.path().join("ca.crt")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_verified_against_the_servers_ca_serves_the_stream_end_to_end() {
+    let postgres = Postgres::start_tls();
+    let options = PostgresOptions::new()
+        .root_certificates_pem(&postgres.ca_pem())
+        .unwrap();
+    let open = |extra: &str| {
+        let config = postgres.tcp_config(extra);
+        let store = PostgresStore::connect_with(&config, "tls", &options).unwrap();
+        EventLog::<Subscribe>::open(store).unwrap()
+    };
+    // Given roots, TLS is required with or without `sslmode`.
+    let (a, b) = (open("sslmode=require"), open(""));
+    let mut live_a = items(&a, None);
+    let mut live_b = items(&b, None);
+    assert_eq!(a.append(|seq| tick(seq, "a")).unwrap(), 1);
+    assert_eq!(b.append(|seq| tick(seq, "b")).unwrap(), 2);
+    assert_eq!(a.append(|seq| tick(seq, "a")).unwrap(), 3);
+    // Each server's subscriber gets the other's events too, through the
+    // listening connection.
+    assert_eq!(take(&mut live_a, 3).await, ticks(1..=3));
+    assert_eq!(take(&mut live_b, 3).await, ticks(1..=3));
+    let mut reconnected = items(&b, Some(1));
+    assert_eq!(take(&mut reconnected, 2).await, ticks(2..=3));
+
+    // Every connection of both stores is encrypted (the server refuses
+    // plain TCP besides).
+    let admin = admin(&postgres).await;
+    let row = admin
+        .query_one(
+            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_activity a
+             JOIN pg_stat_ssl s USING (pid) WHERE a.application_name LIKE 'atlex-eventlog %'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (encrypted, all): (i64, i64) = (row.get(0), row.get(1));
+    assert_eq!((encrypted, all), (6, 6));
+    let plain = PostgresStore::connect(&postgres.tcp_config("sslmode=disable"), "tls");
+    let plain = plain.unwrap_err().to_string();
+    assert!(plain.contains("no encryption"), "{plain}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_the_roots_do_not_vouch_for_is_refused_clearly() {
+    let postgres = Postgres::start_tls();
+    let require = postgres.tcp_config("sslmode=require");
+    let refused = |options: &PostgresOptions, config: &str| {
+        let error = PostgresStore::connect_with(config, "tls", options).unwrap_err();
+        error.to_string()
+    };
+    // Another CA.
+    let other = PostgresOptions::new()
+        .root_certificates_pem(&another_ca())
+        .unwrap();
+    let error = refused(&other, &require);
+    println!("another CA: {error}");
+    assert!(
+        error.contains("TLS") && error.contains("invalid peer certificate: UnknownIssuer"),
+        "{error}"
+    );
+    // The platform's roots, which do not hold the server's CA.
+    let error = refused(&PostgresOptions::new(), &require);
+    println!("the platform's roots: {error}");
+    assert!(error.contains("invalid peer certificate"), "{error}");
+    // The right CA, and a name the certificate is not for.
+    let right = PostgresOptions::new()
+        .root_certificates_pem(&postgres.ca_pem())
+        .unwrap();
+    let port = postgres.port();
+    let elsewhere = format!("host=db.example hostaddr=127.0.0.1 port={port} user=postgres");
+    let error = refused(&right, &elsewhere);
+    println!("another name: {error}");
+    assert!(
+        error.contains("certificate not valid for name \"db.example\""),
+        "{error}"
+    );
+    // Roots that are not PEM certificates.
+    let error = PostgresOptions::new().root_certificates_pem(b"not a certificate");
+    assert!(error.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sslmode_require_refuses_a_server_without_tls() {
+    let postgres = Postgres::start_tcp();
+    let error = PostgresStore::connect(&postgres.tcp_config("sslmode=require"), "plain");
+    let error = error.unwrap_err().to_string();
+    println!("sslmode=require: {error}");
+    assert!(error.contains("server does not support TLS"), "{error}");
+    // Given roots, TLS is required without `sslmode` too, and
+    // `sslmode=disable` contradicts them.
+    let roots = PostgresOptions::new()
+        .root_certificates_pem(&another_ca())
+        .unwrap();
+    let error = PostgresStore::connect_with(&postgres.tcp_config(""), "plain", &roots);
+    let error = error.unwrap_err().to_string();
+    assert!(error.contains("server does not support TLS"), "{error}");
+    let error =
+        PostgresStore::connect_with(&postgres.tcp_config("sslmode=disable"), "plain", &roots);
+    let error = error.unwrap_err().to_string();
+    assert!(error.contains("sslmode=disable"), "{error}");
+    // `prefer` (libpq's default) takes the server as it is.
+    let store = PostgresStore::connect(&postgres.tcp_config(""), "plain").unwrap();
+    let log = EventLog::<Subscribe>::open(store).unwrap();
+    assert_eq!(log.append(|seq| tick(seq, "plain")).unwrap(), 1);
+}
