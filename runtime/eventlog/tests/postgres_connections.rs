@@ -7,6 +7,8 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use atlex::service::Items;
@@ -123,6 +125,25 @@ fn check(outcomes: &[(String, Outcome)], stored: &BTreeMap<i64, String>) -> [usi
     }
     assert_eq!(counts[0] + counts[2], stored.len(), "events no append made");
     counts
+}
+
+/// Appends a tick through `a`, then one through `b`, and checks that
+/// `live`'s subscribers, which have had the events before `from`, get the
+/// events from `from` to those two, in order; returns `b`'s number.
+async fn append_through_both(
+    a: &EventLog<Subscribe>,
+    b: &EventLog<Subscribe>,
+    live: [&mut Items<Subscribe>; 2],
+    from: i64,
+) -> i64 {
+    let first = a.append(|seq| tick(seq, "through a")).unwrap();
+    let second = b.append(|seq| tick(seq, "through b")).unwrap();
+    assert_eq!(second, first + 1);
+    let count = usize::try_from(second - from + 1).unwrap();
+    for items in live {
+        assert_eq!(take(items, count).await, ticks(from..=second));
+    }
+    second
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,13 +265,13 @@ async fn appends_and_reads_go_on_after_the_server_restarts() {
     let across = appending.join().unwrap().unwrap();
     assert_eq!(across, 7);
 
-    // Both other servers append and read again.
-    assert_eq!(a.append(|seq| tick(seq, "a after")).unwrap(), 8);
-    assert_eq!(b.append(|seq| tick(seq, "b after")).unwrap(), 9);
-    // Their subscribers, which stayed, missed nothing, and neither does a
-    // consumer reconnecting with its cursor.
-    assert_eq!(take(&mut live_a, 3).await, ticks(7..=9));
-    assert_eq!(take(&mut live_b, 3).await, ticks(7..=9));
+    // Both other servers append and read again; their subscribers, which
+    // stayed, missed nothing, and neither does a consumer reconnecting with
+    // its cursor.
+    assert_eq!(
+        append_through_both(&a, &b, [&mut live_a, &mut live_b], 7).await,
+        9
+    );
     let mut reconnected = items(&b, Some(2));
     assert_eq!(take(&mut reconnected, 7).await, ticks(3..=9));
 
@@ -292,15 +313,14 @@ async fn tls_verified_against_the_servers_ca_serves_the_stream_end_to_end() {
     let (a, b) = (open("sslmode=require"), open(""));
     let mut live_a = items(&a, None);
     let mut live_b = items(&b, None);
-    assert_eq!(a.append(|seq| tick(seq, "a")).unwrap(), 1);
-    assert_eq!(b.append(|seq| tick(seq, "b")).unwrap(), 2);
-    assert_eq!(a.append(|seq| tick(seq, "a")).unwrap(), 3);
     // Each server's subscriber gets the other's events too, through the
     // listening connection.
-    assert_eq!(take(&mut live_a, 3).await, ticks(1..=3));
-    assert_eq!(take(&mut live_b, 3).await, ticks(1..=3));
+    assert_eq!(
+        append_through_both(&a, &b, [&mut live_a, &mut live_b], 1).await,
+        2
+    );
     let mut reconnected = items(&b, Some(1));
-    assert_eq!(take(&mut reconnected, 2).await, ticks(2..=3));
+    assert_eq!(take(&mut reconnected, 1).await, ticks(2..=2));
 
     // Every connection of both stores is encrypted (the server refuses
     // plain TCP besides).
@@ -382,4 +402,151 @@ async fn sslmode_require_refuses_a_server_without_tls() {
     let store = PostgresStore::connect(&postgres.tcp_config(""), "plain").unwrap();
     let log = EventLog::<Subscribe>::open(store).unwrap();
     assert_eq!(log.append(|seq| tick(seq, "plain")).unwrap(), 1);
+}
+
+/// Where [`Relay`] cuts the appending connection, once.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    /// The client's `COMMIT` never reaches the server.
+    BeforeCommit,
+    /// The server has the `COMMIT` (and half a second to carry it out),
+    /// its answer never reaches the client.
+    AfterCommit,
+}
+
+/// A TCP relay between the store and the server, which cuts the
+/// connection whose client sends `COMMIT` when told to, as a network
+/// failing at that moment would.
+struct Relay {
+    port: u16,
+    cut: Arc<Mutex<Option<Cut>>>,
+}
+
+impl Relay {
+    async fn start(server_port: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(Mutex::new(None));
+        tokio::spawn({
+            let cut = Arc::clone(&cut);
+            async move {
+                while let Ok((client, _)) = listener.accept().await {
+                    let server = tokio::net::TcpStream::connect(("127.0.0.1", server_port));
+                    let server = server.await.unwrap();
+                    tokio::spawn(relay(client, server, Arc::clone(&cut)));
+                }
+            }
+        });
+        Self { port, cut }
+    }
+
+    /// The next `COMMIT` sent through the relay is cut so.
+    fn cut(&self, cut: Cut) {
+        *self.cut.lock().unwrap() = Some(cut);
+    }
+
+    fn config(&self) -> String {
+        let port = self.port;
+        format!("host=127.0.0.1 port={port} user=postgres dbname=postgres sslmode=disable")
+    }
+}
+
+async fn relay(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    cut: Arc<Mutex<Option<Cut>>>,
+) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    let answering = Arc::new(AtomicBool::new(true));
+    let answers = tokio::spawn({
+        let answering = Arc::clone(&answering);
+        async move {
+            let mut buffer = vec![0; 1 << 16];
+            while let Ok(read @ 1..) = from_server.read(&mut buffer).await {
+                if answering.load(Ordering::SeqCst)
+                    && to_client.write_all(&buffer[..read]).await.is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+    let mut buffer = vec![0; 1 << 16];
+    while let Ok(read @ 1..) = from_client.read(&mut buffer).await {
+        let sent = &buffer[..read];
+        // A simple query's text ends with a zero byte.
+        let commits = sent.windows(7).any(|window| window == b"COMMIT\0");
+        match commits.then(|| cut.lock().unwrap().take()).flatten() {
+            None => {
+                if to_server.write_all(sent).await.is_err() {
+                    break;
+                }
+            }
+            Some(Cut::BeforeCommit) => break,
+            Some(Cut::AfterCommit) => {
+                answering.store(false, Ordering::SeqCst);
+                to_server.write_all(sent).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                break;
+            }
+        }
+    }
+    // Both ends see the connection close.
+    answers.abort();
+    let _ = answers.await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_append_whose_commit_goes_unanswered_fails_and_the_log_stays_gapless() {
+    let postgres = Postgres::start_tcp();
+    let relay = Relay::start(postgres.port()).await;
+    let log =
+        EventLog::<Subscribe>::open(PostgresStore::connect(&relay.config(), "unanswered").unwrap())
+            .unwrap();
+    // Another server of the service, on a connection that stays.
+    let other = EventLog::<Subscribe>::open(
+        PostgresStore::connect(postgres.config(), "unanswered").unwrap(),
+    )
+    .unwrap();
+    let mut live = items(&log, Some(0));
+    let mut live_other = items(&other, Some(0));
+    let mut outcomes = Vec::new();
+    let mut append = |text: &str| {
+        let result = outcome(log.append(|seq| tick(seq, text)));
+        println!("{text}: {result:?}");
+        outcomes.push((text.to_owned(), result));
+        match outcomes.last().unwrap().1 {
+            Outcome::Acknowledged(seq) | Outcome::Unknown(seq) => seq,
+            Outcome::Failed(ref error) => panic!("{text}: {error}"),
+        }
+    };
+    assert_eq!(append("first"), 1);
+    // The server commits; the store never hears so, and fails the append
+    // as unknown. The event is stored under its number, which the next
+    // append follows.
+    relay.cut(Cut::AfterCommit);
+    assert_eq!(append("stored, its answer lost"), 2);
+    assert_eq!(append("after the lost answer"), 3);
+    // The server never has the `COMMIT`: it rolls the append back, and the
+    // next append takes its number.
+    relay.cut(Cut::BeforeCommit);
+    assert_eq!(append("never committed"), 4);
+    assert_eq!(append("after the lost commit"), 4);
+
+    let stored = stored(&postgres, "unanswered");
+    let [acknowledged, unknown, unknown_stored, failed] = check(&outcomes, &stored);
+    assert_eq!(
+        (acknowledged, unknown, unknown_stored, failed),
+        (3, 2, 1, 0)
+    );
+    assert!(matches!(outcomes[1].1, Outcome::Unknown(2)));
+    assert!(matches!(outcomes[3].1, Outcome::Unknown(4)));
+    assert_eq!(stored[&2], "stored, its answer lost");
+    assert_eq!(stored[&4], "after the lost commit");
+    // Subscribers of both servers get the stored events, the one whose
+    // answer was lost included, once each, in order.
+    assert_eq!(take(&mut live, 4).await, ticks(1..=4));
+    assert_eq!(take(&mut live_other, 4).await, ticks(1..=4));
 }
