@@ -54,6 +54,9 @@ as_server() {
 # A CA, and a certificate it signs for 127.0.0.1 and localhost, in DIR:
 # ca.crt, server.crt, server.key (the server's, readable by it alone).
 make_certificates() {
+    # openssl comes with Debian's postgresql (through ssl-cert).
+    command -v openssl >/dev/null ||
+        { echo "postgres.sh: tls needs openssl: apt-get install openssl" >&2; exit 1; }
     local key="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" \
         "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \

@@ -10,7 +10,7 @@ use futures_executor::block_on;
 use futures_util::StreamExt as _;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
-use tokio_postgres::config::SslMode;
+use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::error::Severity;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::types::ToSql;
@@ -199,21 +199,46 @@ impl PostgresOptions {
         self
     }
 
-    /// The TLS connector, and whether TLS was asked for.
-    fn tls(&self) -> Result<(MakeRustlsConnect, bool), StoreError> {
+    /// The TLS connector for `config`, whose `sslmode` becomes `require`
+    /// when roots are given.
+    fn tls(&self, config: &mut Config) -> Result<MakeRustlsConnect, StoreError> {
         use rustls_platform_verifier::BuilderVerifierExt as _;
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(error)?;
-        let (config, explicit) = match &self.roots {
-            Roots::Platform => (
+        if !matches!(self.roots, Roots::Platform) {
+            if config.get_ssl_mode() == SslMode::Disable {
+                return Err(error(
+                    "TLS roots are given but the connection string says sslmode=disable",
+                ));
+            }
+            config.ssl_mode(SslMode::Require);
+        }
+        let tls = match &self.roots {
+            // The platform's roots are read (and must exist) only where
+            // TLS may be used: not on a unix socket, nor with
+            // `sslmode=disable`.
+            Roots::Platform
+                if config.get_ssl_mode() == SslMode::Disable
+                    || !config
+                        .get_hosts()
+                        .iter()
+                        .any(|host| matches!(host, Host::Tcp(_))) =>
+            {
                 builder
-                    .with_platform_verifier()
-                    .map_err(|e| error(format!("cannot set up TLS: {e}")))?
-                    .with_no_client_auth(),
-                false,
-            ),
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth()
+            }
+            Roots::Platform => builder
+                .with_platform_verifier()
+                .map_err(|e| {
+                    error(format!(
+                        "cannot set up TLS with the platform's roots ({e}); \
+                         sslmode=disable connects without TLS"
+                    ))
+                })?
+                .with_no_client_auth(),
             Roots::Certificates(certificates) => {
                 let mut roots = rustls::RootCertStore::empty();
                 for certificate in certificates {
@@ -221,14 +246,11 @@ impl PostgresOptions {
                         .add(certificate.clone())
                         .map_err(|e| error(format!("a root certificate is unusable: {e}")))?;
                 }
-                (
-                    builder.with_root_certificates(roots).with_no_client_auth(),
-                    true,
-                )
+                builder.with_root_certificates(roots).with_no_client_auth()
             }
-            Roots::Config(config) => ((**config).clone(), true),
+            Roots::Config(config) => (**config).clone(),
         };
-        Ok((MakeRustlsConnect::new(config), explicit))
+        Ok(MakeRustlsConnect::new(tls))
     }
 }
 
@@ -245,19 +267,7 @@ type Connection =
 impl Connector {
     fn new(config: &str, options: &PostgresOptions) -> Result<Self, StoreError> {
         let mut config: Config = config.parse().map_err(error)?;
-        let (tls, explicit) = options.tls()?;
-        if explicit {
-            match config.get_ssl_mode() {
-                SslMode::Disable => {
-                    return Err(error(
-                        "TLS roots are given but the connection string says sslmode=disable",
-                    ));
-                }
-                _ => {
-                    config.ssl_mode(SslMode::Require);
-                }
-            }
-        }
+        let tls = options.tls(&mut config)?;
         Ok(Self {
             config,
             tls,
