@@ -266,7 +266,7 @@ type Connection =
 
 impl Connector {
     fn new(config: &str, options: &PostgresOptions) -> Result<Self, StoreError> {
-        let mut config: Config = config.parse().map_err(error)?;
+        let mut config: Config = config.parse().map_err(pg)?;
         let tls = options.tls(&mut config)?;
         Ok(Self {
             config,
@@ -280,10 +280,7 @@ impl Connector {
     async fn open(&self, name: &str) -> Result<(Client, Connection), StoreError> {
         let mut config = self.config.clone();
         config.application_name(name);
-        config
-            .connect(self.tls.clone())
-            .await
-            .map_err(|e| error(Described(e)))
+        config.connect(self.tls.clone()).await.map_err(pg)
     }
 
     async fn client(&self, name: &str) -> Result<Client, StoreError> {
@@ -460,6 +457,11 @@ fn error(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreErr
     StoreError::new(error)
 }
 
+/// A store error of tokio-postgres', with its cause in its message.
+fn pg(error: tokio_postgres::Error) -> StoreError {
+    StoreError::new(Described(error))
+}
+
 impl PostgresStore {
     /// Connects to the database `config` (a libpq connection string,
     /// `host=/run/postgresql user=atlex dbname=events`, or a
@@ -536,25 +538,32 @@ impl PostgresStore {
         Ok(slot.insert(writer))
     }
 
-    /// Runs `call` on the appending connection, again on a new one if the
-    /// connection was lost under it.
+    /// Until when a call whose connection is lost under it is made again
+    /// on a new one.
+    fn retry_until(&self) -> std::time::Instant {
+        std::time::Instant::now() + self.connector.reconnect_for
+    }
+
+    /// Runs `call` on the appending connection, again on a new one each
+    /// time the connection is lost under it, within the reconnection
+    /// window.
     fn with_writer<T>(
         &self,
         call: impl Fn(&Writer) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, StoreError> {
         let mut slot = self.writer();
-        let mut again = true;
+        let retry = self.retry_until();
         loop {
             let writer = self.connected(&mut slot)?;
             match call(writer) {
                 Ok(done) => return Ok(done),
                 Err(failed) if lost(&writer.client, &failed) => {
                     *slot = None;
-                    if !std::mem::take(&mut again) {
-                        return Err(error(failed));
+                    if std::time::Instant::now() >= retry {
+                        return Err(pg(failed));
                     }
                 }
-                Err(failed) => return Err(error(failed)),
+                Err(failed) => return Err(pg(failed)),
             }
         }
     }
@@ -575,24 +584,24 @@ impl PostgresStore {
         Ok(Arc::clone(slot.insert(reader)))
     }
 
-    /// Runs `call` on the reading connection, again on a new one if the
-    /// connection was lost under it.
+    /// Runs `call` on the reading connection, again on a new one each time
+    /// the connection is lost under it, within the reconnection window.
     fn with_reader<T>(
         &self,
         call: impl Fn(&Reader) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, StoreError> {
-        let mut again = true;
+        let retry = self.retry_until();
         loop {
             let reader = self.reader()?;
             match call(&reader) {
                 Ok(done) => return Ok(done),
                 Err(failed) if lost(&reader.client, &failed) => {
                     reader.broken.store(true, Ordering::SeqCst);
-                    if !std::mem::take(&mut again) {
-                        return Err(error(failed));
+                    if std::time::Instant::now() >= retry {
+                        return Err(pg(failed));
                     }
                 }
-                Err(failed) => return Err(error(failed)),
+                Err(failed) => return Err(pg(failed)),
             }
         }
     }
@@ -602,12 +611,12 @@ impl PostgresStore {
 /// it, which its notifications carry.
 async fn connect_writer(connector: &Connector, log: &str) -> Result<(Writer, i32), StoreError> {
     let mut client = connector.client("atlex-eventlog append").await?;
-    let transaction = client.transaction().await.map_err(error)?;
+    let transaction = client.transaction().await.map_err(pg)?;
     transaction
         .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .await
-        .map_err(error)?;
-    transaction.batch_execute(SCHEMA).await.map_err(error)?;
+        .map_err(pg)?;
+    transaction.batch_execute(SCHEMA).await.map_err(pg)?;
     transaction
         .execute(
             "INSERT INTO atlex_event_logs (log, last_seq, end_bytes) VALUES ($1, 0, 0)
@@ -615,19 +624,19 @@ async fn connect_writer(connector: &Connector, log: &str) -> Result<(Writer, i32
             &[&log],
         )
         .await
-        .map_err(error)?;
-    transaction.commit().await.map_err(error)?;
+        .map_err(pg)?;
+    transaction.commit().await.map_err(pg)?;
     let pid = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
-        .map_err(error)?
+        .map_err(pg)?
         .get(0);
     // The log's id, not its name, goes into the simple query's text: a
     // number needs no quoting.
     let id: i64 = client
         .query_one("SELECT id FROM atlex_event_logs WHERE log = $1", &[&log])
         .await
-        .map_err(error)?
+        .map_err(pg)?
         .get(0);
     let prepare = |sql: &'static str| client.prepare(sql);
     let writer = Writer {
@@ -646,25 +655,25 @@ async fn connect_writer(connector: &Connector, log: &str) -> Result<(Writer, i32
              SELECT pg_notify('atlex_events', $2::text || ' ' || $1)",
         )
         .await
-        .map_err(error)?,
+        .map_err(pg)?,
         head: prepare("SELECT last_seq, end_bytes FROM atlex_event_logs WHERE log = $1")
             .await
-            .map_err(error)?,
+            .map_err(pg)?,
         first_from_byte: prepare(
             "SELECT seq FROM atlex_events WHERE log = $1 AND start >= $2 ORDER BY seq LIMIT 1",
         )
         .await
-        .map_err(error)?,
+        .map_err(pg)?,
         first_younger: prepare(
             "SELECT seq FROM atlex_events
              WHERE log = $1 AND appended_at >= clock_timestamp() - $2::float8 * interval '1 millisecond'
              ORDER BY seq LIMIT 1",
         )
         .await
-        .map_err(error)?,
+        .map_err(pg)?,
         delete_before: prepare("DELETE FROM atlex_events WHERE log = $1 AND seq < $2")
             .await
-            .map_err(error)?,
+            .map_err(pg)?,
         client,
     };
     Ok((writer, pid))
@@ -680,11 +689,11 @@ async fn connect_reader(connector: &Connector) -> Result<Reader, StoreError> {
                  ORDER BY seq LIMIT $3",
             )
             .await
-            .map_err(error)?,
+            .map_err(pg)?,
         bounds: client
             .prepare("SELECT min(seq), max(seq) FROM atlex_events WHERE log = $1")
             .await
-            .map_err(error)?,
+            .map_err(pg)?,
         client,
     })
 }
@@ -738,7 +747,7 @@ async fn listen(
     client
         .batch_execute(&format!("LISTEN {CHANNEL}"))
         .await
-        .map_err(error)?;
+        .map_err(pg)?;
     // What was appended before the connection listened.
     let last: Option<i64> = client
         .query_one(
@@ -746,7 +755,7 @@ async fn listen(
             &[&follow.log],
         )
         .await
-        .map_err(error)?
+        .map_err(pg)?
         .get(0);
     if let Some(last) = last {
         follow.report(last);
@@ -796,20 +805,20 @@ impl EventStore for PostgresStore {
         // `COMMIT`. Until the commit is sent, leaving rolls back, the number
         // with it; so does the server when the connection is lost, and the
         // number is then taken again on a new connection.
-        let mut again = true;
+        let retry = self.retry_until();
         let messages = loop {
             let writer = self.connected(&mut slot)?;
             match block_on(writer.client.simple_query(&writer.take_number)) {
                 Ok(messages) => break messages,
                 Err(failed) if lost(&writer.client, &failed) => {
                     *slot = None;
-                    if !std::mem::take(&mut again) {
-                        return Err(error(failed).into());
+                    if std::time::Instant::now() >= retry {
+                        return Err(pg(failed).into());
                     }
                 }
                 Err(failed) => {
                     let _ = block_on(writer.client.batch_execute("ROLLBACK"));
-                    return Err(error(failed).into());
+                    return Err(pg(failed).into());
                 }
             }
         };
@@ -850,7 +859,7 @@ impl EventStore for PostgresStore {
             // The server answered with an error: the transaction is rolled
             // back.
             (Err(failed), _) | (Ok(_), Err(failed)) if !lost(client, &failed) => {
-                (error(Described(failed)), client.is_closed())
+                (pg(failed), client.is_closed())
             }
             // The connection went before the server's answer to `COMMIT`.
             (inserted, committed) => match committed.err().or(inserted.err()) {

@@ -165,9 +165,9 @@ async fn appends_go_on_when_every_backend_is_terminated_in_their_middle() {
     for round in 0..ROUNDS {
         tokio::time::sleep(Duration::from_millis(50)).await;
         // The first time, writer, reader and listener of both stores; then
-        // at least the appending connections, made again.
+        // at least one connection made again since.
         let terminated = terminate_all(&admin).await;
-        let least = if round == 0 { 6 } else { 2 };
+        let least = if round == 0 { 6 } else { 1 };
         assert!(
             terminated >= least,
             "round {round}: {terminated} terminated"
@@ -197,12 +197,16 @@ async fn appends_go_on_when_every_backend_is_terminated_in_their_middle() {
          {unknown} with an unknown commit ({unknown_stored} of them stored), {failed} failed",
         outcomes.len()
     );
-    // Only the appends in flight when their connection ended fail: one a
-    // log at a time, each round.
-    assert!(
-        unknown + failed <= 2 * ROUNDS,
-        "{unknown} + {failed} failed"
-    );
+    for (text, outcome) in &outcomes {
+        if let Outcome::Failed(error) = outcome {
+            println!("{text} failed: {error}");
+        }
+    }
+    // An append whose connection ended before its `COMMIT` was sent is made
+    // again on a new connection: only those whose `COMMIT` was under way
+    // fail, one a log at a time, each round.
+    assert_eq!(failed, 0);
+    assert!(unknown <= 2 * ROUNDS, "{unknown} unknown");
     // Every subscriber got every stored event once, in order, whichever
     // server appended it.
     let total = usize::try_from(last).unwrap();
