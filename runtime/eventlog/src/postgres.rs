@@ -69,8 +69,10 @@ const SCHEMA: &str = "
 ///
 /// # When the server goes away
 ///
-/// Each of the store's three connections (appending, reading, listening)
-/// connects again when it is lost, the server restarted or the connection
+/// Each of the store's three connections (appending, reading, listening;
+/// named `atlex-eventlog append`, `… read` and `… listen` in
+/// `pg_stat_activity`, whatever `application_name` the connection string
+/// gives) connects again when it is lost, the server restarted or the connection
 /// ended by an operator: a call that finds its connection gone reconnects,
 /// retrying with a growing pause (100 ms doubling to 2 s) for as long as
 /// [`PostgresOptions::reconnect_for`] allows (10 s unless set), and fails
@@ -473,7 +475,9 @@ impl PostgresStore {
     }
 
     /// [`connect`](Self::connect) with `options`: the roots of TLS, and for
-    /// how long to reconnect.
+    /// how long to reconnect. The first connections are not retried: a
+    /// server that cannot be reached, or whose certificate does not verify,
+    /// fails the call at once.
     pub fn connect_with(
         config: &str,
         log: &str,
