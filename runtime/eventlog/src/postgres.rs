@@ -102,7 +102,8 @@ const SCHEMA: &str = "
 pub struct PostgresStore {
     log: String,
     connector: Arc<Connector>,
-    /// `None` until the first call after the connection was found broken.
+    /// Each `None` from when a call finds its connection lost until one
+    /// connects again.
     writer: Mutex<Option<Writer>>,
     reader: Mutex<Option<Arc<Reader>>>,
     follow: Arc<Follow>,
