@@ -10,7 +10,9 @@
 //!   [`Retention`](atlex_stream::Retention) keeps them.
 //! - `PostgresStore` (feature `postgres`) keeps one log in PostgreSQL for
 //!   a service that runs on several machines: every server appends to it
-//!   and serves the whole stream, the database numbering the events.
+//!   and serves the whole stream, the database numbering the events. It
+//!   connects over TLS when asked (`PostgresOptions`), and again by itself
+//!   when the server restarts.
 //! - [`FileCursor`] and [`SqliteCursor`] keep a consumer's cursor across
 //!   restarts; with feature `client` they plug into
 //!   `EventStream::resume_with` of `atlex-client`.
@@ -95,5 +97,5 @@ mod sqlite;
 
 pub use cursor::{FileCursor, SqliteCursor};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{CommitUnknown, PostgresOptions, PostgresStore};
 pub use sqlite::{Durability, SqliteStore};

@@ -13,7 +13,9 @@ use atlex::service::Items;
 use atlex_eventlog::PostgresStore;
 use atlex_stream::{EventLog, EventStore, Retention};
 use common::postgres::Postgres;
-use common::{Got, Subscribe, append_until_killed, run_until_killed, take, tick, ticks};
+use common::{
+    Got, Subscribe, append_from_threads, append_until_killed, run_until_killed, take, tick, ticks,
+};
 
 fn items(log: &EventLog<Subscribe>, cursor: Option<i64>) -> Items<Subscribe> {
     log.subscribe(cursor).unwrap().into_parts().0
@@ -131,28 +133,17 @@ async fn two_logs_on_one_database_share_one_gapless_stream_live() {
     let mut live_b = items(&b, None);
 
     // Three threads append through each log at once.
-    let appenders: Vec<_> = [&a, &b]
-        .into_iter()
-        .enumerate()
-        .flat_map(|(instance, log)| {
-            (0..THREADS).map(move |thread| {
-                let log = log.clone();
-                std::thread::spawn(move || {
-                    (0..APPENDS)
-                        .map(|n| {
-                            log.append(|seq| tick(seq, &format!("{instance}/{thread}/{n}")))
-                                .unwrap()
-                        })
-                        .collect::<Vec<i64>>()
-                })
-            })
-        })
-        .collect();
+    let appenders = append_from_threads(&[&a, &b], THREADS, APPENDS);
     let total = 2 * THREADS * APPENDS;
     let (got_a, got_b) = tokio::join!(take(&mut live_a, total), take(&mut live_b, total));
     let mut numbers = BTreeSet::new();
     for appender in appenders {
-        let seqs = appender.join().unwrap();
+        let seqs: Vec<i64> = appender
+            .join()
+            .unwrap()
+            .into_iter()
+            .map(|(_, result)| result.unwrap())
+            .collect();
         // Each thread's appends are numbered in the order it made them.
         assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]));
         for seq in seqs {

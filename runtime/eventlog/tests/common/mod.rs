@@ -153,6 +153,36 @@ pub async fn serve(log: &atlex_stream::EventLog<Subscribe>) -> String {
     format!("http://{address}")
 }
 
+/// An append's tick text and result.
+pub type Appended = (String, Result<i64, atlex_stream::AppendError>);
+
+/// Appends `appends` ticks through each of `logs` from `threads` threads
+/// each, with texts `LOG/THREAD/N`; each thread returns the texts of its
+/// appends with their results, in order.
+pub fn append_from_threads(
+    logs: &[&atlex_stream::EventLog<Subscribe>],
+    threads: usize,
+    appends: usize,
+) -> Vec<std::thread::JoinHandle<Vec<Appended>>> {
+    logs.iter()
+        .enumerate()
+        .flat_map(|(instance, log)| {
+            (0..threads).map(move |thread| {
+                let log = (*log).clone();
+                std::thread::spawn(move || {
+                    (0..appends)
+                        .map(|n| {
+                            let text = format!("{instance}/{thread}/{n}");
+                            let result = log.append(|seq| tick(seq, &text));
+                            (text, result)
+                        })
+                        .collect()
+                })
+            })
+        })
+        .collect()
+}
+
 /// What the child process of a crash test does: appends ticks from
 /// `threads` threads until it is killed, printing `ack SEQ` on standard
 /// output once each append has returned.
