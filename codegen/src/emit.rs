@@ -798,6 +798,9 @@ impl<'a> Emitter<'a> {
         if subscription.message.is_some() {
             args.push(quote!(message));
         }
+        if let Some(token) = &subscription.subprotocol {
+            args.push(quote!(subprotocol = #token));
+        }
         let attr = self.container_attr(args);
         quote! {
             #doc

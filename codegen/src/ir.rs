@@ -380,6 +380,8 @@ pub(crate) struct SubscriptionIr {
     pub message: Option<TypeId>,
     /// Its `Error` enum.
     pub errors: TypeId,
+    /// The default subprotocol its lexicon declares (`xrpc.v1.json`).
+    pub subprotocol: Option<String>,
 }
 
 /// A request or response body.
@@ -610,6 +612,7 @@ impl Builder<'_> {
                     params,
                     message,
                     errors,
+                    subprotocol: s.subprotocol.clone(),
                 }))
             }
             SchemaKind::PermissionSet(p) => Some(Item::PermissionSet(PermissionSetIr {

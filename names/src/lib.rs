@@ -49,6 +49,31 @@ pub fn builder_name(type_name: &str) -> String {
     format!("{type_name}Builder")
 }
 
+/// The event-stream subprotocols a subscription may declare as its default
+/// (the lexicon's `subprotocol`), each with the variant of
+/// `Subprotocol` (in the runtime's `xrpc` module) that the `Subscription`
+/// derive sets for `#[lex(subprotocol = "…")]`. The generator refuses any
+/// other token; the runtime's enum is tested against this table.
+pub const SUBPROTOCOLS: &[(&str, &str)] = &[
+    ("xrpc.v0.cbor", "V0Cbor"),
+    ("xrpc.v1.json", "V1Json"),
+    ("xrpc.v1.cbor", "V1Cbor"),
+];
+
+/// The `Subprotocol` variant of a subprotocol token, `None` for a token
+/// that is not one of [`SUBPROTOCOLS`].
+///
+/// ```
+/// assert_eq!(atlex_names::subprotocol_variant("xrpc.v1.json"), Some("V1Json"));
+/// assert_eq!(atlex_names::subprotocol_variant("xrpc.v2.json"), None);
+/// ```
+pub fn subprotocol_variant(token: &str) -> Option<&'static str> {
+    SUBPROTOCOLS
+        .iter()
+        .find(|(known, _)| *known == token)
+        .map(|(_, variant)| *variant)
+}
+
 #[cfg(test)]
 mod tests {
     use super::wire_name;

@@ -1,9 +1,6 @@
 //! `Client::subscribe` against WebSocket servers on loopback: the cursor a
 //! stream keeps (`EventStream::last_seq`) across dropped `next()` calls and
 //! reconnects, and that no message is lost or repeated around them.
-//!
-//! The runtime cannot depend on the generated bindings, so the subscription
-//! below is declared with the derives `atlex-codegen` uses.
 
 #![cfg(all(feature = "client", feature = "subscriptions"))]
 
@@ -18,40 +15,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 
-/// `test.events.subscribe`: a stream of numbered ticks.
-mod events {
-    #[derive(Clone, Copy, Debug, Default, atlex::rt::Subscription)]
-    #[lex(subscription = "test.events.subscribe", params, message)]
-    pub(crate) struct Subscribe;
-
-    #[derive(Clone, Debug, Default, PartialEq, Eq, atlex::rt::Params)]
-    pub(crate) struct Params {
-        pub cursor: Option<i64>,
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Union)]
-    pub enum Message {
-        #[lex("test.events.subscribe#tick")]
-        Tick(Box<Tick>),
-        #[lex(unknown)]
-        Unknown(atlex::rt::Unknown),
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::EndpointError)]
-    pub(crate) enum Error {
-        FutureCursor {
-            message: Option<String>,
-        },
-        #[lex(unknown)]
-        Unknown(atlex::rt::UnknownError),
-    }
-
-    #[derive(Clone, Debug, PartialEq, Eq, atlex::rt::Object)]
-    #[lex(type = "test.events.subscribe#tick")]
-    pub struct Tick {
-        pub seq: i64,
-    }
-}
+#[path = "common/events.rs"]
+mod events;
 
 use events::{Message, Subscribe};
 

@@ -59,6 +59,20 @@ pub mod com {
                     ::atlex::rt::not_implemented(request)
                 }
 
+                /// `com.example.awkward.subscribeJson`: A stream whose connections get the JSON framing unless they ask for another.
+                fn subscribe_json(
+                    &self,
+                    request: ::atlex::rt::SubscriptionRequest<
+                        subscribe_json::SubscribeJson,
+                    >,
+                ) -> impl ::core::future::Future<
+                    Output = ::atlex::rt::SubscriptionResult<
+                        subscribe_json::SubscribeJson,
+                    >,
+                > + Send {
+                    ::atlex::rt::not_implemented(request)
+                }
+
                 /// `com.example.awkward.upload`: Binary in, JSON union out.
                 fn upload(
                     &self,
@@ -95,6 +109,14 @@ pub mod com {
                         _,
                     >(|service: ::std::sync::Arc<S>, request| async move {
                         service.subscribe(request).await
+                    });
+                registry
+                    .add_subscription::<
+                        subscribe_json::SubscribeJson,
+                        _,
+                        _,
+                    >(|service: ::std::sync::Arc<S>, request| async move {
+                        service.subscribe_json(request).await
                     });
                 registry
                     .add::<
@@ -963,6 +985,68 @@ pub mod com {
                     /// A value the lexicon does not list.
                     #[lex(other)]
                     Other(String),
+                }
+            }
+
+            /// `com.example.awkward.subscribeJson`: A stream whose connections get the JSON framing unless they ask for another.
+            pub mod subscribe_json {
+                /// The NSID of this lexicon.
+                pub const NSID: &str = "com.example.awkward.subscribeJson";
+
+                /// The `com.example.awkward.subscribeJson` subscription.
+                ///
+                /// A stream whose connections get the JSON framing unless they ask for another.
+                #[derive(
+                    Clone,
+                    Copy,
+                    Debug,
+                    Default,
+                    PartialEq,
+                    Eq,
+                    Hash,
+                    ::atlex::rt::Subscription
+                )]
+                #[lex(
+                    subscription = "com.example.awkward.subscribeJson",
+                    params,
+                    message,
+                    subprotocol = "xrpc.v1.json"
+                )]
+                pub struct SubscribeJson;
+
+                /// The parameters of `com.example.awkward.subscribeJson`.
+                #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
+                #[non_exhaustive]
+                pub struct Params {
+                    /// The parameter `cursor`.
+                    pub cursor: Option<i64>,
+                }
+
+                /// A message of `com.example.awkward.subscribeJson`.
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Union)]
+                #[non_exhaustive]
+                pub enum Message {
+                    /// A `com.example.awkward.subscribeJson#tick`.
+                    #[lex("com.example.awkward.subscribeJson#tick")]
+                    Tick(Box<Tick>),
+                    /// A member this code does not know (from a newer lexicon), kept as it was received.
+                    #[lex(unknown)]
+                    Unknown(::atlex::rt::Unknown),
+                }
+
+                /// `com.example.awkward.subscribeJson` declares no errors: any error name a server sends is undeclared.
+                pub type Error = ::atlex::rt::UndeclaredError;
+
+                /// The definition `com.example.awkward.subscribeJson#tick`.
+                #[derive(Clone, Debug, PartialEq, Eq, ::atlex::rt::Object)]
+                #[lex(type = "com.example.awkward.subscribeJson#tick")]
+                #[non_exhaustive]
+                pub struct Tick {
+                    /// The property `seq`.
+                    pub seq: i64,
+                    /// What the lexicon does not declare (properties, a `$type`), kept as received.
+                    #[lex(unknown)]
+                    pub extra: ::atlex::rt::ExtraFields,
                 }
             }
 

@@ -5,7 +5,7 @@
 use atlex::data::{LexType, Record, RecordKeyKind, Unknown};
 use atlex::xrpc::{Endpoint, EndpointError, Params, ParamsError, QueryReader, QueryWriter};
 use atlex_golden::awkward::com::example::awkward::{
-    export, get_thing, names, other, self_, subscribe, r#type, upload,
+    export, get_thing, names, other, self_, subscribe, subscribe_json, r#type, upload,
 };
 use serde_json::{Value, json};
 
@@ -352,6 +352,18 @@ fn subscription_messages() {
         json!({ "$type": "com.example.awkward.subscribe#info", "name": "OutdatedCursor" }),
     );
     assert!(matches!(info, subscribe::Message::Info(_)));
+}
+
+/// A lexicon's `subprotocol` is the descriptor's default; without one it is
+/// `xrpc.v0.cbor`.
+#[test]
+fn subscriptions_carry_their_default_subprotocol() {
+    use atlex::xrpc::{Subprotocol, Subscription};
+    assert_eq!(subscribe::Subscribe::SUBPROTOCOL, Subprotocol::V0Cbor);
+    assert_eq!(
+        subscribe_json::SubscribeJson::SUBPROTOCOL,
+        Subprotocol::V1Json
+    );
 }
 
 /// A definition named as another's builder keeps its name; the builder

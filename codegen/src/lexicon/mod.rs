@@ -367,6 +367,9 @@ pub struct SubscriptionSchema {
     pub message: Option<BodySchema>,
     /// `errors`.
     pub errors: Vec<ErrorSchema>,
+    /// `subprotocol`: the stream's default wire subprotocol (`xrpc.v1.json`),
+    /// when the lexicon declares one; absent means `xrpc.v0.cbor`.
+    pub subprotocol: Option<String>,
 }
 
 /// `permission-set`.

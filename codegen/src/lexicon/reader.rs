@@ -361,7 +361,7 @@ impl Reader<'_> {
             "subscription" => (
                 self.subscription(map, pointer)
                     .map(SchemaKind::Subscription),
-                &["parameters", "message", "errors"],
+                &["parameters", "message", "errors", "subprotocol"],
             ),
             "permission-set" => (
                 self.permission_set(map, pointer)
@@ -763,11 +763,54 @@ impl Reader<'_> {
             ok = false;
         }
         let errors = self.errors(map, pointer, &mut ok);
+        let subprotocol = self.subprotocol(map, pointer, &mut ok);
         ok.then_some(SubscriptionSchema {
             parameters,
             message,
             errors,
+            subprotocol,
         })
+    }
+
+    /// A subscription's `subprotocol`: one of the tokens of
+    /// [`atlex_names::SUBPROTOCOLS`].
+    fn subprotocol(&mut self, map: &Object, pointer: &str, ok: &mut bool) -> Option<String> {
+        let value = map.get("subprotocol")?;
+        let at = pointer_push(pointer, "subprotocol");
+        let known = || {
+            atlex_names::SUBPROTOCOLS
+                .iter()
+                .map(|(token, _)| format!("`{token}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &value.kind {
+            Kind::String(token) if atlex_names::subprotocol_variant(token).is_some() => {
+                Some(token.clone())
+            }
+            Kind::String(token) => {
+                self.error(
+                    &at,
+                    format!(
+                        "unknown `subprotocol` {token:?}; expected one of {}",
+                        known()
+                    ),
+                );
+                *ok = false;
+                None
+            }
+            _ => {
+                self.error(
+                    &at,
+                    format!(
+                        "`subprotocol` must be a string, one of {}; found {value}",
+                        known()
+                    ),
+                );
+                *ok = false;
+                None
+            }
+        }
     }
 
     fn parameters(&mut self, map: &Object, pointer: &str, ok: &mut bool) -> Option<Box<Schema>> {

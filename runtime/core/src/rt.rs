@@ -44,6 +44,6 @@ pub use crate::validate::{IntegerRules, Rules, StringRules, Validate, Validator}
 pub use crate::xrpc::{
     Binary, Codec, DecodeError, EncodeError, Endpoint, EndpointError, EndpointKind, Json, NoBody,
     Paginated, PaginatedItems, Params, ParamsError, Payload, QueryReader, QueryWriter, Raw,
-    Subscription, UndeclaredError, UnknownError, UnknownValue, deserialize_error, fmt_error,
-    serialize_error,
+    Subprotocol, Subscription, UndeclaredError, UnknownError, UnknownValue, deserialize_error,
+    fmt_error, serialize_error,
 };

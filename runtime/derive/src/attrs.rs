@@ -17,6 +17,8 @@ pub(crate) struct Container {
     pub query: Option<LitStr>,
     pub procedure: Option<LitStr>,
     pub subscription: Option<LitStr>,
+    /// A subscription's default subprotocol (`xrpc.v1.json`).
+    pub subprotocol: Option<LitStr>,
     pub params: bool,
     pub message: bool,
     pub input: Option<LitStr>,
@@ -47,6 +49,8 @@ impl Container {
                     out.procedure = Some(meta.value()?.parse()?);
                 } else if p.is_ident("subscription") {
                     out.subscription = Some(meta.value()?.parse()?);
+                } else if p.is_ident("subprotocol") {
+                    out.subprotocol = Some(meta.value()?.parse()?);
                 } else if p.is_ident("params") {
                     out.params = true;
                 } else if p.is_ident("message") {

@@ -133,12 +133,27 @@ pub(crate) fn subscription(input: &DeriveInput) -> syn::Result<TokenStream> {
     } else {
         quote!(#rt::Unknown)
     };
+    let subprotocol = match &c.subprotocol {
+        None => None,
+        Some(token) => {
+            let Some(variant) = atlex_names::subprotocol_variant(&token.value()) else {
+                let known: Vec<&str> = atlex_names::SUBPROTOCOLS.iter().map(|(t, _)| *t).collect();
+                return Err(syn::Error::new_spanned(
+                    token,
+                    format!("unknown subprotocol; expected one of {}", known.join(", ")),
+                ));
+            };
+            let variant = quote::format_ident!("{variant}");
+            Some(quote!(const SUBPROTOCOL: #rt::Subprotocol = #rt::Subprotocol::#variant;))
+        }
+    };
     Ok(quote! {
         impl #rt::Subscription for #name {
             const NSID: &'static str = #nsid;
             type Params = #params;
             type Message = #message;
             type Error = Error;
+            #subprotocol
         }
     })
 }

@@ -42,6 +42,7 @@
 //! | error variant | `unknown` | the variant for undeclared names |
 //! | endpoint | `query = "nsid"` / `procedure = "nsid"`, `params`, `input = "mime"`, `output = "mime"`, `binding = PATH` | the descriptor |
 //! | subscription | `subscription = "nsid"`, `params`, `message` | the descriptor |
+//! | subscription | `subprotocol = "xrpc.v1.json"` | its default subprotocol, when not `xrpc.v0.cbor` (`atlex_names::SUBPROTOCOLS`) |
 //!
 //! Tested by expansion snapshots (`tests/expand/`: each input and its
 //! expansion, `ATLEX_BLESS=1` to accept a change) and compile-fail cases
@@ -124,6 +125,8 @@ mod expand_snapshots {
         ("params", crate::object::params),
         ("union", crate::enums::union),
         ("string_enum", crate::enums::string_enum),
+        ("subscription", crate::endpoint::subscription),
+        ("subscription_json", crate::endpoint::subscription),
     ];
 
     #[test]

@@ -6,6 +6,14 @@
 //! starts, an error during it) is sent as an error frame, after which the
 //! connection is closed, as the event-stream specification says. A request
 //! that is no WebSocket upgrade answers 400 `InvalidRequest` over HTTP.
+//!
+//! The subprotocol is negotiated in the handshake: the first token of the
+//! client's `Sec-WebSocket-Protocol` list that names one
+//! ([`Subprotocol`](atlex_core::xrpc::Subprotocol)) is chosen and echoed;
+//! with none, the subscription's default (`Subscription::SUBPROTOCOL`) is
+//! used and nothing is echoed. Frames are then written in it: the handler's
+//! messages encoded, stored `v0` frames rewritten (one event log serves
+//! every subprotocol), `xrpc.v1.json` as text messages.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -78,8 +86,8 @@ mod live {
     use atlex_core::service::{
         HandlerError, Messages, Outgoing, RequestContext, SubscriptionRequest, SubscriptionResult,
     };
-    use atlex_core::subscription::Frame;
-    use atlex_core::xrpc::EndpointError;
+    use atlex_core::subscription::{Frame, WireFrame, encode_message};
+    use atlex_core::xrpc::{EndpointError, Subprotocol};
 
     /// The largest message a subscriber may send (subscribers send nothing
     /// but control frames).
@@ -121,7 +129,9 @@ mod live {
         fn serve(self: Arc<Self>, request: http::Request<Body>) -> ResponseFuture {
             Box::pin(async move {
                 let (mut parts, _body) = request.into_parts();
-                let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+                let (subprotocol, echo) = negotiate::<E>(&parts.headers);
+                let mut upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await
+                {
                     Ok(upgrade) => upgrade,
                     Err(rejection) => {
                         return super::super::response::common(
@@ -138,6 +148,9 @@ mod live {
                     .await
                     .unwrap_or_else(|_| Err(internal("the handler panicked")));
                 let heartbeat = self.settings.heartbeat;
+                if let Some(chosen) = echo {
+                    upgrade.set_selected_protocol(http::HeaderValue::from_static(chosen.as_str()));
+                }
                 upgrade
                     .read_buffer_size(READ_BUFFER)
                     .max_message_size(MAX_INCOMING)
@@ -145,10 +158,12 @@ mod live {
                     .write_buffer_size(self.settings.subscriber_write_buffer)
                     .on_upgrade(move |socket| async move {
                         match opened {
-                            Ok(messages) => serve_messages::<E>(socket, messages, heartbeat).await,
+                            Ok(messages) => {
+                                serve_messages::<E>(socket, messages, heartbeat, subprotocol).await;
+                            }
                             Err(frame) => {
                                 let (mut sink, _) = socket.split();
-                                farewell(&mut sink, Some(frame)).await;
+                                farewell::<E>(&mut sink, Some(frame), subprotocol).await;
                             }
                         }
                     })
@@ -183,6 +198,24 @@ mod live {
             (self.handler)(Arc::clone(&self.service), request)
                 .await
                 .map_err(handler_error_frame::<E::Error>)
+        }
+    }
+
+    /// The subprotocol of a connection whose handshake has `headers`, and the
+    /// one to echo (none when the client offered none this server knows).
+    fn negotiate<E: Subscription>(headers: &http::HeaderMap) -> (Subprotocol, Option<Subprotocol>) {
+        let values = headers
+            .get_all(http::header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        Subprotocol::negotiate(Subprotocol::offered(values), E::SUBPROTOCOL)
+    }
+
+    /// The WebSocket message of a frame.
+    fn ws_message(frame: WireFrame) -> Message {
+        match frame {
+            WireFrame::Binary(bytes) => Message::Binary(bytes),
+            WireFrame::Text(text) => Message::Text(text.into()),
         }
     }
 
@@ -221,16 +254,23 @@ mod live {
         Last(Option<Frame>),
     }
 
-    fn next_of<E: Subscription>(item: Option<Outgoing<E>>) -> Next {
+    fn next_of<E: Subscription>(item: Option<Outgoing<E>>, subprotocol: Subprotocol) -> Next {
         match item {
             None => Next::Last(None),
-            Some(Outgoing::Message(message)) => match Frame::of_message::<E>(&message) {
-                Ok(frame) => Next::Send(Message::Binary(frame.to_bytes())),
+            Some(Outgoing::Message(message)) => match encode_message::<E>(&message, subprotocol) {
+                Ok(frame) => Next::Send(ws_message(frame)),
                 Err(err) => Next::Last(Some(internal(&format!("cannot encode a message: {err}")))),
             },
             Some(Outgoing::Error(error)) => Next::Last(Some(declared_error_frame(&error))),
             Some(Outgoing::Frame(frame)) if frame.is_error() => Next::Last(Some(frame)),
-            Some(Outgoing::Frame(frame)) => Next::Send(Message::Binary(frame.to_bytes())),
+            // A stored frame that cannot be written in this subprotocol ends
+            // the stream with an error rather than being skipped unseen.
+            Some(Outgoing::Frame(frame)) => match frame.to_wire(E::NSID, subprotocol) {
+                Ok(frame) => Next::Send(ws_message(frame)),
+                Err(err) => Next::Last(Some(internal(&format!(
+                    "cannot write a stored frame as {subprotocol}: {err}"
+                )))),
+            },
         }
     }
 
@@ -241,6 +281,7 @@ mod live {
         socket: WebSocket,
         messages: Messages<E>,
         heartbeat: Option<Duration>,
+        subprotocol: Subprotocol,
     ) {
         let (mut sink, incoming) = socket.split();
         // The subscriber's side is read by a task of its own, woken only when
@@ -274,15 +315,15 @@ mod live {
             let out = tokio::select! {
                 biased;
                 () = &mut lagged => {
-                    farewell(&mut sink, Some(Frame::consumer_too_slow())).await;
+                    farewell::<E>(&mut sink, Some(Frame::consumer_too_slow()), subprotocol).await;
                     break;
                 }
                 _ = &mut left => break,
                 () = tick(&mut ticks) => Message::Ping(bytes::Bytes::new()),
-                item = items.next() => match next_of::<E>(item) {
+                item = items.next() => match next_of::<E>(item, subprotocol) {
                     Next::Send(message) => message,
                     Next::Last(frame) => {
-                        farewell(&mut sink, frame).await;
+                        farewell::<E>(&mut sink, frame, subprotocol).await;
                         break;
                     }
                 },
@@ -294,7 +335,7 @@ mod live {
             tokio::select! {
                 biased;
                 () = &mut lagged => {
-                    farewell(&mut sink, Some(Frame::consumer_too_slow())).await;
+                    farewell::<E>(&mut sink, Some(Frame::consumer_too_slow()), subprotocol).await;
                     break;
                 }
                 sent = sink.send(out) => if sent.is_err() {
@@ -305,12 +346,28 @@ mod live {
         left.abort();
     }
 
-    /// Sends a last frame, if any, and closes normally, giving up after
-    /// [`FAREWELL`].
-    async fn farewell(sink: &mut Sink, last: Option<Frame>) {
+    /// Sends a last frame, if any, in `subprotocol`, and closes normally,
+    /// giving up after [`FAREWELL`].
+    async fn farewell<E: Subscription>(
+        sink: &mut Sink,
+        last: Option<Frame>,
+        subprotocol: Subprotocol,
+    ) {
+        // The last frame is an error frame, which every subprotocol writes.
+        let last = last.map(|frame| {
+            frame.to_wire(E::NSID, subprotocol).unwrap_or_else(|err| {
+                atlex_core::subscription::encode_error(
+                    "InternalServerError",
+                    Some(&format!(
+                        "cannot write the last frame as {subprotocol}: {err}"
+                    )),
+                    subprotocol,
+                )
+            })
+        });
         let goodbye = async {
             if let Some(frame) = last {
-                sink.send(Message::Binary(frame.to_bytes())).await?;
+                sink.send(ws_message(frame)).await?;
             }
             sink.send(Message::Close(Some(CloseFrame {
                 code: 1000,

@@ -17,6 +17,11 @@
 //!   `atlex-core`'s, since a server's
 //!   [`Messages`](atlex_core::service::Messages) carry frames; it is
 //!   re-exported here.
+//! - The `v1` framing of the same streams (`xrpc.v1.json`,
+//!   `xrpc.v1.cbor`; [`Subprotocol`]): [`encode_message`], [`encode_error`]
+//!   and [`Frame::to_wire`] write it, [`decode_frame`] reads any
+//!   subprotocol's frames; the log keeps `v0` frames, which the server
+//!   rewrites for each subscriber's subprotocol.
 //! - [`EventLog`] is a sequenced log of recent events for servers: append,
 //!   then serve each subscriber "replay from its cursor, then live" in
 //!   bounded memory; [`EventStore`] keeps its events beyond memory (the
@@ -38,7 +43,8 @@ mod store;
 
 pub use atlex_core::cbor::EncodeError;
 pub use atlex_core::subscription::{
-    Frame, FrameError, FrameView, SubscriptionError, decode_message,
+    Frame, FrameError, FrameView, Subprotocol, SubscriptionError, WireFrame, decode_frame,
+    decode_message, encode_error, encode_message,
 };
 pub use log::{DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, EventLog, EventLogBuilder, LiveTail};
 pub use store::{AppendError, EventStore, Retention, StoreError};

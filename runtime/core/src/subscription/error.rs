@@ -30,9 +30,21 @@ pub enum FrameError {
     /// The body of an error frame is not `{"error", "message"}`.
     #[error("invalid error frame body: {0}")]
     ErrorBody(DecodeError),
-    /// A WebSocket text message: event streams send binary frames.
-    #[error("a text message ({0} bytes); event streams send binary frames")]
+    /// A WebSocket text message where the subprotocol (`xrpc.v0.cbor`,
+    /// `xrpc.v1.cbor`) sends binary frames.
+    #[error("a text message ({0} bytes); this stream's subprotocol sends binary frames")]
     Text(usize),
+    /// A `v1` frame (`xrpc.v1.json`, `xrpc.v1.cbor`) that is not one
+    /// object of the `v1` framing, or whose payload is not a message of the
+    /// stream.
+    #[error("invalid v1 frame: {0}")]
+    V1(DecodeError),
+    /// A `v1` frame whose `$type` is neither `message` nor `error`.
+    #[error("a v1 frame of $type {0:?} (a frame is a `message` or an `error`)")]
+    V1Type(String),
+    /// A `v1` message frame without its `payload`.
+    #[error("a v1 message frame without its `payload`")]
+    MissingPayload,
 }
 
 /// Why an event stream of a subscription whose declared errors are `E`

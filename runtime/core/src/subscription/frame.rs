@@ -235,10 +235,7 @@ pub(crate) fn decode_body<U: Union + DeserializeOwned>(
             error,
         });
     }
-    let type_name = match t.strip_prefix('#') {
-        Some(_) => format!("{nsid}{t}"),
-        None => t.to_owned(),
-    };
+    let type_name = full_type_name(nsid, t);
     let value: Result<Value, DecodeError> = if lenient {
         cbor::from_slice_lenient(body)
     } else {
@@ -264,6 +261,15 @@ pub(crate) fn decode_body<U: Union + DeserializeOwned>(
         .or_insert_with(|| Value::String(type_name.clone()));
     U::unknown(Unknown(Value::Object(map)))
         .map_err(|_| body_error(format!("not one of the message types {:?}", U::MEMBERS)))
+}
+
+/// The full type name of a header's `t` in lexicon `nsid`: `#commit` is
+/// `<nsid>#commit`, a full name stays as it is.
+pub(crate) fn full_type_name(nsid: &str, t: &str) -> String {
+    match t.strip_prefix('#') {
+        Some(_) => format!("{nsid}{t}"),
+        None => t.to_owned(),
+    }
 }
 
 /// Whether the full type name `member` is what `t` names in lexicon `nsid`.

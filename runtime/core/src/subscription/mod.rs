@@ -17,6 +17,20 @@
 //! `$type` set to the full name), an error frame as the typed error
 //! ([`SubscriptionError`]).
 //!
+//! # Subprotocols
+//!
+//! That framing is `xrpc.v0.cbor`, the default. A stream may also be read
+//! in the `v1` framing ([`Subprotocol`]), asked for in the handshake's
+//! `Sec-WebSocket-Protocol` or declared as the default by the lexicon
+//! (`Subscription::SUBPROTOCOL`): each frame one object,
+//! `{"$type": "message", "payload": {…}}` with the message's full `$type`,
+//! or `{"$type": "error", "error": NAME, "message": TEXT}`; as JSON in a
+//! text message (`xrpc.v1.json`) or as DAG-CBOR in a binary one
+//! (`xrpc.v1.cbor`). With feature `cbor`, [`encode_message`] and
+//! [`encode_error`] write a frame in any subprotocol,
+//! [`Frame::to_wire`] rewrites a stored `v0` frame into another (so one
+//! log of `v0` frames serves them all), and [`decode_frame`] reads one.
+//!
 //! The client's `subscribe`, the server's WebSocket upgrade and the event
 //! log of servers are in the crates that build on this one (`atlex-client`,
 //! `atlex-server`, `atlex-stream`).
@@ -25,6 +39,8 @@
 mod error;
 #[cfg(feature = "cbor")]
 mod frame;
+#[cfg(feature = "cbor")]
+mod v1;
 
 #[cfg(feature = "cbor")]
 pub use error::{FrameError, SubscriptionError};
@@ -33,6 +49,10 @@ pub use error::{FrameError, SubscriptionError};
 pub use error::{cut, from_error_frame};
 #[cfg(feature = "cbor")]
 pub use frame::{FrameView, decode_message};
+#[cfg(feature = "cbor")]
+pub use v1::{WireFrame, decode_frame, encode_error, encode_message};
+
+pub use crate::xrpc::Subprotocol;
 
 use bytes::Bytes;
 

@@ -11,6 +11,7 @@ use super::body::{DecodeError, EncodeError, Payload};
 use super::codec::Codec;
 use super::kind::EndpointKind;
 use super::params::Params;
+use super::subprotocol::Subprotocol;
 use crate::binding::Binding;
 use crate::validate::Validate;
 
@@ -125,6 +126,9 @@ pub trait Subscription: 'static {
     /// The subscription's declared errors, plus a case for names it does not
     /// declare.
     type Error: EndpointError + Send + Sync + 'static;
+    /// The subprotocol of a connection that negotiates none: the lexicon's
+    /// `subprotocol`, [`Subprotocol::V0Cbor`] when it declares none.
+    const SUBPROTOCOL: Subprotocol = Subprotocol::V0Cbor;
 }
 
 /// An endpoint's error type: the names its lexicon declares, and an

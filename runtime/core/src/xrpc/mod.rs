@@ -4,7 +4,7 @@
 //! One module per subject, none depending back on another: [`EndpointKind`]
 //! (`kind`) and the body types (`body`) stand alone; the form encoding
 //! (`form`) uses the body types; the codecs (`codec`) both; parameters
-//! (`params`) nothing; and what an endpoint is (`endpoint`) all of them and
+//! (`params`) and the event-stream subprotocols (`subprotocol`) nothing; and what an endpoint is (`endpoint`) all of them and
 //! its HTTP [`Binding`](crate::binding::Binding).
 
 pub(crate) mod body;
@@ -13,6 +13,7 @@ mod endpoint;
 pub(crate) mod form;
 pub(crate) mod kind;
 mod params;
+mod subprotocol;
 
 pub use body::{Binary, DecodeError, EncodeError, Payload};
 pub use codec::{Codec, Json, NoBody, Raw};
@@ -22,3 +23,4 @@ pub use endpoint::{
 };
 pub use kind::EndpointKind;
 pub use params::{ParamValue, Params, ParamsError, QueryReader, QueryWriter, UnknownValue};
+pub use subprotocol::{Subprotocol, UnknownSubprotocol};
