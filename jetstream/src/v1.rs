@@ -76,6 +76,9 @@ use atlex::data::{ExtraFields, Value};
 use atlex::firehose::Action;
 use atlex::types::{Cid, Did, Nsid, RecordKey, Tid};
 use atlex_lexicons::com::atproto::sync::subscribe_repos::{Account, Identity};
+
+use crate::compression::{Decompressor, Inflate};
+pub use crate::compression::{Dictionary, DictionaryError};
 use futures_util::SinkExt as _;
 use futures_util::stream::{BoxStream, Stream, StreamExt as _};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
@@ -616,108 +619,6 @@ fn check_collection(collection: &str) -> Result<(), OptionsError> {
 }
 
 // ---------------------------------------------------------------------------
-// Compression
-// ---------------------------------------------------------------------------
-
-/// A zstd dictionary to decompress Jetstream's messages with: a trained
-/// dictionary (as Jetstream's), or raw content. Cheap to clone.
-#[derive(Clone)]
-pub struct Dictionary {
-    ddict: Arc<zstd::zstd_safe::DDict<'static>>,
-    id: u32,
-    len: usize,
-}
-
-impl Dictionary {
-    /// Digests `bytes`. A trained dictionary that zstd cannot read is an
-    /// error; bytes without the dictionary magic number are raw content.
-    pub fn new(bytes: &[u8]) -> Result<Self, DictionaryError> {
-        let ddict = zstd::zstd_safe::DDict::try_create(bytes).ok_or(DictionaryError)?;
-        Ok(Self {
-            id: ddict.get_dict_id().map_or(0, u32::from),
-            ddict: Arc::new(ddict),
-            len: bytes.len(),
-        })
-    }
-
-    /// The dictionary's ID (0 for raw content).
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-}
-
-impl fmt::Debug for Dictionary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Dictionary")
-            .field("id", &self.id)
-            .field("len", &self.len)
-            .finish()
-    }
-}
-
-/// Bytes that zstd does not take as a dictionary.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("zstd cannot read the dictionary")]
-pub struct DictionaryError;
-
-/// One connection's decompressor: its context and the buffer of the
-/// largest message accepted, both reused for every message.
-struct Decompressor {
-    dictionary: Dictionary,
-    context: zstd::zstd_safe::DCtx<'static>,
-    buffer: Vec<u8>,
-}
-
-impl Decompressor {
-    fn new(dictionary: Dictionary, limit: usize) -> Result<Self, Error> {
-        let mut context = zstd::zstd_safe::DCtx::try_create()
-            .ok_or_else(|| Error::Transport("zstd cannot make a decompression context".into()))?;
-        // A frame's window is at most the largest message (and 1 KiB):
-        // a frame that asks for more memory is refused before any is taken.
-        let window_log = usize::BITS - limit.max(1024).next_power_of_two().leading_zeros() - 1;
-        context
-            .set_parameter(zstd::zstd_safe::DParameter::WindowLogMax(
-                window_log.max(10),
-            ))
-            .map_err(|code| Error::Transport(zstd::zstd_safe::get_error_name(code).to_owned()))?;
-        Ok(Self {
-            dictionary,
-            context,
-            buffer: Vec::new(),
-        })
-    }
-
-    /// One message's text, at most `limit` bytes.
-    fn decompress(&mut self, frame: &[u8], limit: usize) -> Result<String, Error> {
-        if self.buffer.capacity() < limit {
-            self.buffer = Vec::with_capacity(limit);
-        }
-        self.buffer.clear();
-        // The output is written within the buffer's capacity, never past it:
-        // a frame that would decompress to more is refused.
-        let written =
-            self.context
-                .decompress_using_ddict(&mut self.buffer, frame, &self.dictionary.ddict);
-        let fail = |reason: String| Error::Decompress {
-            reason,
-            frame: frame.to_vec(),
-        };
-        match written {
-            Ok(_) => String::from_utf8(self.buffer.clone())
-                .map_err(|error| fail(format!("the message is not UTF-8: {error}"))),
-            Err(code) => {
-                let name = zstd::zstd_safe::get_error_name(code);
-                if self.buffer.capacity() <= limit && name.contains("too small") {
-                    Err(Error::TooLarge { limit })
-                } else {
-                    Err(fail(name.to_owned()))
-                }
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
 // The stream
 // ---------------------------------------------------------------------------
 
@@ -1150,7 +1051,10 @@ impl<R: DeserializeOwned> Connection<R> {
             Ok(Err(error)) => return Err(connect_error(error.to_string())),
         };
         self.decompressor = match &self.options.dictionary {
-            Some(dictionary) => Some(Decompressor::new(dictionary.clone(), self.max_frame_size)?),
+            Some(dictionary) => Some(
+                Decompressor::new(dictionary.clone(), self.max_frame_size)
+                    .map_err(connect_error)?,
+            ),
             None => None,
         };
         Ok(socket)
@@ -1177,9 +1081,16 @@ impl<R: DeserializeOwned> Connection<R> {
                 Ok(Read::Text(text.as_str().to_owned()))
             }
             Some(Ok(Message::Binary(bytes))) => match self.decompressor.as_mut() {
-                Some(decompressor) => decompressor
-                    .decompress(&bytes, self.max_frame_size)
-                    .map(Read::Text),
+                Some(decompressor) => match decompressor.decompress(&bytes, self.max_frame_size) {
+                    Ok(text) => Ok(Read::Text(text)),
+                    Err(Inflate::TooLarge) => Err(Error::TooLarge {
+                        limit: self.max_frame_size,
+                    }),
+                    Err(Inflate::Failed(reason)) => Err(Error::Decompress {
+                        reason,
+                        frame: bytes.to_vec(),
+                    }),
+                },
                 None => Err(Error::Binary(bytes.len())),
             },
             Some(Ok(Message::Close(frame))) => {

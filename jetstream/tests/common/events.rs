@@ -354,3 +354,9 @@ pub fn mix(n: usize, seed: u64) -> Vec<String> {
         })
         .collect()
 }
+
+/// `micros` as a datetime with microseconds, on the date of [`mix`].
+pub fn datetime_micros(micros: u64) -> String {
+    let millis = datetime(micros);
+    format!("{}{:03}Z", millis.trim_end_matches('Z'), micros % 1000)
+}
