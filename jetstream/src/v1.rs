@@ -51,7 +51,7 @@
 //! overlap come again: delivery is at least once, and a consumer handles
 //! an event twice without harm (an upsert by URI, a set of likes).
 //! [`Events::resume_with`] keeps the cursor in a store
-//! ([`atlex::eventlog::FileCursor`], `SqliteCursor`, or your own
+//! (`atlex::eventlog::FileCursor`, `SqliteCursor`, or your own
 //! [`CursorStore`]) across runs.
 //!
 //! # Compression

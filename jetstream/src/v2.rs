@@ -3,7 +3,7 @@
 //! The bindings of Jetstream's lexicons are generated from
 //! `jetstream/lexicons/` (copied from Jetstream's repository) into
 //! [`network::bsky::jetstream`]: the subscription
-//! [`SubscribeEvents`](network::bsky::jetstream::subscribe_events::SubscribeEvents),
+//! `SubscribeEvents`,
 //! its parameters and its message union (`#commit`, `#identity`,
 //! `#account`, `#sync`, `#info`), whose lexicon declares `xrpc.v1.json` as
 //! its subprotocol; the archive's queries (`listSegments`, `getSegment`,
