@@ -584,6 +584,32 @@ fn subscriptions_records_and_permission_sets() {
         (Flow::Message, (Compatible, T, N))
     );
 
+    // The default subprotocol: absent and `xrpc.v0.cbor` are the same.
+    let sub = |subprotocol: Option<&str>| {
+        let mut defs = msg(&["#a"]);
+        if let Some(token) = subprotocol {
+            defs["main"]["subprotocol"] = json!(token);
+        }
+        defs
+    };
+    let r = diff_defs(sub(None), sub(Some("xrpc.v1.json")), &[]);
+    let changed = the(&r, "#main", "subprotocol_changed");
+    assert_eq!(
+        (changed.flow, effect(changed)),
+        (Flow::Message, (Breaking, B, B))
+    );
+    assert_eq!(
+        (changed.old.clone(), changed.new.clone()),
+        (Some(json!("xrpc.v0.cbor")), Some(json!("xrpc.v1.json")))
+    );
+    assert_eq!(
+        diff_defs(sub(None), sub(Some("xrpc.v0.cbor")), &[])
+            .changes()
+            .filter(|(_, c)| c.kind.name() == "subprotocol_changed")
+            .count(),
+        0
+    );
+
     let record = |key: &str| json!({"main": {"type": "record", "key": key, "record": object(json!({"t": {"type": "string"}}), &[], &[])}});
     for (old, new, kind, want) in [
         ("tid", "any", "constraint_loosened", (Breaking, B, N)),

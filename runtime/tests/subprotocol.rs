@@ -8,12 +8,15 @@
 
 #![cfg(all(feature = "server", feature = "client", feature = "subscriptions"))]
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use atlex::client::{Client, EventStream, Reconnect};
 use atlex::service::{Registry, SubscriptionRequest};
-use atlex::subscription::{EventLog, Subprotocol, SubscriptionError, decode_frame};
-use futures_util::StreamExt as _;
+use atlex::subscription::{
+    EventLog, FrameError, Subprotocol, SubscriptionError, WireFrame, decode_frame, encode_message,
+};
+use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -213,5 +216,268 @@ async fn a_lexicon_default_applies_to_connections_that_negotiate_nothing() {
         let decoded =
             decode_frame::<SubscribeJson>(subprotocol, &message.into_data(), 1 << 20, false);
         assert_eq!(decoded.unwrap(), tick(1), "{offer:?}");
+    }
+}
+
+/// A stream of `S` from the server at `address` with `params`' cursor.
+fn client_stream<S: atlex::xrpc::Subscription<Params = events::Params>>(
+    address: &str,
+    subscription: S,
+    cursor: Option<i64>,
+) -> EventStream<S> {
+    Client::new(&format!("http://{address}"))
+        .unwrap()
+        .subscribe(subscription, &events::Params { cursor })
+}
+
+/// The next item of `stream`, within 10 s.
+async fn next_item<S: atlex::xrpc::Subscription>(
+    stream: &mut EventStream<S>,
+) -> Result<S::Message, SubscriptionError<S::Error>> {
+    tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("an item within 10 s")
+        .expect("the stream goes on")
+}
+
+#[tokio::test]
+async fn the_client_reads_the_subprotocol_it_asks_for_and_keeps_its_cursor() {
+    let address = serve().await;
+    for asked in [
+        None,
+        Some(Subprotocol::V0Cbor),
+        Some(Subprotocol::V1Json),
+        Some(Subprotocol::V1Cbor),
+    ] {
+        let mut stream = client_stream(&address, Subscribe, Some(0));
+        if let Some(asked) = asked {
+            stream = stream.subprotocol(asked);
+        }
+        for seq in 1..=2 {
+            assert_eq!(
+                next_item(&mut stream).await.unwrap(),
+                tick(seq),
+                "{asked:?}"
+            );
+        }
+        assert_eq!(stream.last_seq(), Some(2), "{asked:?}");
+        // A later stream resumes after it.
+        let mut resumed = client_stream(&address, Subscribe, stream.last_seq());
+        if let Some(asked) = asked {
+            resumed = resumed.subprotocol(asked);
+        }
+        assert_eq!(next_item(&mut resumed).await.unwrap(), tick(3), "{asked:?}");
+        assert_eq!(resumed.last_seq(), Some(3));
+    }
+    // A subscription whose default is `xrpc.v1.json`, asked for nothing.
+    let mut stream = client_stream(&address, SubscribeJson, Some(1));
+    assert_eq!(next_item(&mut stream).await.unwrap(), tick(2));
+    assert_eq!(stream.last_seq(), Some(2));
+    // An error frame in `v1` ends the stream with the typed error.
+    let mut ahead = client_stream(&address, Subscribe, Some(99)).subprotocol(Subprotocol::V1Json);
+    assert!(matches!(
+        next_item(&mut ahead).await,
+        Err(SubscriptionError::Endpoint(
+            events::Error::FutureCursor { .. }
+        ))
+    ));
+}
+
+/// What a connection to [`serve_raw`] came with: its cursor and the
+/// `Sec-WebSocket-Protocol` it offered.
+type Seen = Arc<Mutex<Vec<(Option<String>, Option<String>)>>>;
+
+/// A WebSocket server that knows only the subprotocol `echo` (it echoes it
+/// when offered, and nothing else) and does `act` with each connection,
+/// given its cursor; its address, and what each connection came with.
+async fn serve_raw<F, Fut>(echo: Option<&'static str>, act: F) -> (String, Seen)
+where
+    F: Fn(Option<i64>, WebSocketStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let seen: Seen = Arc::default();
+    let record = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let mut came = (None, None);
+            // The callback's signature is tungstenite's.
+            #[allow(clippy::result_large_err)]
+            let callback = |request: &Request, mut response: Response| {
+                came.0 = form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+                    .find(|(name, _)| name == "cursor")
+                    .map(|(_, value)| value.into_owned());
+                came.1 = request
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .map(|value| value.to_str().unwrap().to_owned());
+                if let (Some(echo), Some(offered)) = (echo, &came.1)
+                    && offered.split(',').any(|token| token.trim() == echo)
+                {
+                    response
+                        .headers_mut()
+                        .insert("sec-websocket-protocol", echo.parse().unwrap());
+                }
+                Ok(response)
+            };
+            if let Ok(socket) = tokio_tungstenite::accept_hdr_async(tcp, callback).await {
+                let cursor = came.0.as_deref().map(|cursor| cursor.parse().unwrap());
+                record.lock().unwrap().push(came);
+                tokio::spawn(act(cursor, socket));
+            }
+        }
+    });
+    (address, seen)
+}
+
+/// The `xrpc.v1.json` frame of tick `seq`.
+fn json_tick(seq: i64) -> String {
+    match encode_message::<Subscribe>(&tick(seq), Subprotocol::V1Json).unwrap() {
+        WireFrame::Text(text) => text,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_knows_no_subprotocol_is_asked_again_without_one() {
+    // It sends `v0` frames and echoes nothing.
+    let (address, seen) = serve_raw(None, |_, mut socket| async move {
+        let frame = encode_message::<Subscribe>(&tick(1), Subprotocol::V0Cbor).unwrap();
+        socket
+            .send(Ws::binary(frame.as_bytes().to_vec()))
+            .await
+            .unwrap();
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let mut stream = client_stream(&address, Subscribe, None);
+    assert_eq!(next_item(&mut stream).await.unwrap(), tick(1));
+    // Nothing asked, default `v0`: no header at all.
+    assert_eq!(seen.lock().unwrap().clone(), [(None, None)]);
+    seen.lock().unwrap().clear();
+    let mut stream = client_stream(&address, Subscribe, None).subprotocol(Subprotocol::V1Json);
+    assert_eq!(next_item(&mut stream).await.unwrap(), tick(1));
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        [(None, Some("xrpc.v1.json".to_owned())), (None, None)]
+    );
+}
+
+#[tokio::test]
+async fn reconnects_resume_from_the_seq_of_v1_payloads() {
+    // Each connection sends the two ticks after its cursor, then closes.
+    let (address, seen) = serve_raw(Some("xrpc.v1.json"), |cursor, mut socket| async move {
+        let from = cursor.unwrap_or(0) + 1;
+        for seq in from..from + 2 {
+            socket.send(Ws::text(json_tick(seq))).await.unwrap();
+        }
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let mut stream = client_stream(&address, Subscribe, None)
+        .subprotocol(Subprotocol::V1Json)
+        .reconnect(Reconnect {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(10),
+            max_attempts: None,
+            jitter: false,
+        });
+    for seq in 1..=6 {
+        assert_eq!(next_item(&mut stream).await.unwrap(), tick(seq));
+    }
+    assert_eq!(stream.last_seq(), Some(6));
+    let cursors: Vec<Option<String>> = seen.lock().unwrap().iter().map(|c| c.0.clone()).collect();
+    assert_eq!(cursors, [None, Some("2".to_owned()), Some("4".to_owned())]);
+}
+
+#[tokio::test]
+async fn binary_messages_go_through_the_hook_before_they_are_decoded() {
+    // Frames "compressed" by reversing their bytes; then one the hook
+    // refuses, one over the limit once undone.
+    let (address, _) = serve_raw(Some("xrpc.v1.json"), |_, mut socket| async move {
+        for seq in 1..=2 {
+            let reversed: Vec<u8> = json_tick(seq).into_bytes().into_iter().rev().collect();
+            socket.send(Ws::binary(reversed)).await.unwrap();
+        }
+        socket.send(Ws::binary(b"garbage".to_vec())).await.unwrap();
+        socket.send(Ws::text(json_tick(3))).await.unwrap();
+        socket.send(Ws::binary(vec![b' '; 2000])).await.unwrap();
+        let _ = socket.close(None).await;
+    })
+    .await;
+    let mut stream = client_stream(&address, Subscribe, None)
+        .subprotocol(Subprotocol::V1Json)
+        .max_frame_size(1000)
+        .decompress_with(|message, limit| {
+            if message.starts_with(b"garbage") {
+                return Err("not a compressed frame".to_owned());
+            }
+            // Ignores the limit, so that the client's own check is seen.
+            let _ = limit;
+            Ok(message.iter().rev().copied().collect())
+        });
+    assert_eq!(next_item(&mut stream).await.unwrap(), tick(1));
+    assert_eq!(next_item(&mut stream).await.unwrap(), tick(2));
+    match next_item(&mut stream).await {
+        Err(SubscriptionError::Frame(FrameError::Transform(reason))) => {
+            assert_eq!(reason, "not a compressed frame");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Text messages are frames as they are.
+    assert_eq!(next_item(&mut stream).await.unwrap(), tick(3));
+    assert!(matches!(
+        next_item(&mut stream).await,
+        Err(SubscriptionError::TooLarge { limit: 1000 })
+    ));
+    assert_eq!(stream.last_seq(), Some(3));
+}
+
+#[tokio::test]
+async fn the_client_offers_what_it_is_asked_and_reads_what_is_echoed() {
+    for p in [
+        Subprotocol::V1Json,
+        Subprotocol::V1Cbor,
+        Subprotocol::V0Cbor,
+    ] {
+        // A server that knows `p` only and sends its frames.
+        let (address, seen) = serve_raw(Some(p.as_str()), move |_, mut socket| async move {
+            let frame = match encode_message::<Subscribe>(&tick(1), p).unwrap() {
+                WireFrame::Text(text) => Ws::text(text),
+                WireFrame::Binary(bytes) => Ws::binary(bytes),
+            };
+            socket.send(frame).await.unwrap();
+            let _ = socket.close(None).await;
+        })
+        .await;
+        let mut stream = client_stream(&address, Subscribe, None).subprotocol(p);
+        assert_eq!(next_item(&mut stream).await.unwrap(), tick(1), "{p}");
+        assert_eq!(stream.last_seq(), Some(1));
+        // `v0` asked of a `v0` subscription needs no header.
+        let offered = (p != Subprotocol::V0Cbor).then(|| p.as_str().to_owned());
+        assert_eq!(seen.lock().unwrap().clone(), [(None, offered)], "{p}");
+    }
+    // The subscription whose default is `xrpc.v1.json` offers it unasked,
+    // and offers `xrpc.v0.cbor` when asked for it.
+    for (asked, offered) in [
+        (None, "xrpc.v1.json"),
+        (Some(Subprotocol::V0Cbor), "xrpc.v0.cbor"),
+    ] {
+        let (address, seen) = serve_raw(Some(offered), |_, mut socket| async move {
+            let _ = socket.close(None).await;
+        })
+        .await;
+        let mut stream = client_stream(&address, SubscribeJson, None);
+        if let Some(asked) = asked {
+            stream = stream.subprotocol(asked);
+        }
+        let end = tokio::time::timeout(Duration::from_secs(10), stream.next()).await;
+        assert!(matches!(end, Ok(None)), "{end:?}");
+        assert_eq!(
+            seen.lock().unwrap().clone(),
+            [(None, Some(offered.to_owned()))]
+        );
     }
 }

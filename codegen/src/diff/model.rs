@@ -142,6 +142,9 @@ pub enum ChangeKind {
     BodySchemaAdded,
     /// A body lost its `schema`.
     BodySchemaRemoved,
+    /// A subscription's default `subprotocol` changed (absent is
+    /// `xrpc.v0.cbor`).
+    SubprotocolChanged,
     /// A permission added to a permission set, or an entry added to one of a
     /// permission's lists (`lxm`, `collection`, …), the permission being
     /// otherwise the same.
@@ -195,6 +198,7 @@ impl ChangeKind {
             Self::BodyRemoved => "body_removed",
             Self::BodySchemaAdded => "body_schema_added",
             Self::BodySchemaRemoved => "body_schema_removed",
+            Self::SubprotocolChanged => "subprotocol_changed",
             Self::PermissionAdded => "permission_added",
             Self::PermissionRemoved => "permission_removed",
             Self::DescriptionChanged => "description_changed",
@@ -275,6 +279,7 @@ impl ChangeKind {
         "body_removed",
         "body_schema_added",
         "body_schema_removed",
+        "subprotocol_changed",
         "permission_added",
         "permission_removed",
         "description_changed",
@@ -707,6 +712,7 @@ mod tests {
             BodyRemoved,
             BodySchemaAdded,
             BodySchemaRemoved,
+            SubprotocolChanged,
             PermissionAdded,
             PermissionRemoved,
             DescriptionChanged,

@@ -80,6 +80,7 @@ impl Bump {
             | ChangeKind::BodyRemoved
             | ChangeKind::BodySchemaAdded
             | ChangeKind::BodySchemaRemoved
+            | ChangeKind::SubprotocolChanged
             | ChangeKind::UnparsedDocument => Self::Major,
             ChangeKind::PermissionAdded
             | ChangeKind::PermissionRemoved

@@ -17,9 +17,9 @@ use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::{Client, bearer_value};
-use atlex_core::subscription::{FrameError, FrameView, SubscriptionError, decode_message};
+use atlex_core::subscription::{FrameError, FrameView, SubscriptionError, decode_frame};
 use atlex_core::subscription::{cut, from_error_frame};
-use atlex_core::xrpc::{Params, QueryWriter, Subscription};
+use atlex_core::xrpc::{Params, QueryWriter, Subprotocol, Subscription};
 
 /// The largest frame a new stream accepts: 8 MiB (a firehose `#commit`
 /// carries at most a few MiB of blocks).
@@ -31,6 +31,8 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 type Item<S> = Result<<S as Subscription>::Message, SubscriptionError<<S as Subscription>::Error>>;
 type Pending<S> = Pin<Box<dyn Future<Output = (Connection<S>, Option<Received<S>>)> + Send>>;
+/// What [`EventStream::decompress_with`] is given.
+type Decompress = Arc<dyn Fn(&[u8], usize) -> Result<Vec<u8>, String> + Send + Sync>;
 
 /// An item read from the connection, with the `seq` of its message.
 struct Received<S: Subscription> {
@@ -144,7 +146,9 @@ impl Client {
     /// ended the connection (an error frame such as `FutureCursor` or
     /// `ConsumerTooSlow`, a close, a lost connection; the stream then ends,
     /// unless [`reconnect`](EventStream::reconnect) is set). A server that
-    /// closes normally ends the stream.
+    /// closes normally ends the stream. Frames are read in the subprotocol
+    /// the handshake settles on: the subscription's default unless
+    /// [`subprotocol`](EventStream::subprotocol) asks for another.
     ///
     /// ```no_run
     /// use atlex::client::Client;
@@ -193,7 +197,10 @@ impl Client {
                 reconnect: None,
                 future_cursor: FutureCursor::End,
                 lenient: true,
+                subprotocol: None,
+                decompress: None,
             },
+            subprotocol: S::SUBPROTOCOL,
             socket: None,
             wait: None,
             failures: 0,
@@ -233,6 +240,9 @@ struct Options {
     reconnect: Option<Reconnect>,
     future_cursor: FutureCursor,
     lenient: bool,
+    /// The subprotocol asked for, if any.
+    subprotocol: Option<Subprotocol>,
+    decompress: Option<Decompress>,
 }
 
 struct Connection<S: Subscription> {
@@ -243,6 +253,9 @@ struct Connection<S: Subscription> {
     /// message handed out.
     cursor: Option<String>,
     options: Options,
+    /// The subprotocol of the connection: the one the server echoed, or the
+    /// subscription's default.
+    subprotocol: Subprotocol,
     socket: Option<Socket>,
     /// How long to wait before connecting again.
     wait: Option<Duration>,
@@ -297,6 +310,43 @@ impl<S: Subscription> EventStream<S> {
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         if let Some(options) = self.options() {
             options.idle_timeout = timeout;
+        }
+        self
+    }
+
+    /// Asks the server for `subprotocol` in the handshake
+    /// (`Sec-WebSocket-Protocol`). Frames are read in the one the server
+    /// echoes; a server that echoes none (it knows none of what was
+    /// offered) is asked again without the header, and its frames are read
+    /// in the subscription's default, `S::SUBPROTOCOL`, as the event-stream
+    /// proposal says.
+    ///
+    /// Without it the stream offers the subscription's default, and sends
+    /// no header at all when that is `xrpc.v0.cbor`, as servers that know no
+    /// other expect.
+    pub fn subprotocol(mut self, subprotocol: Subprotocol) -> Self {
+        if let Some(options) = self.options() {
+            options.subprotocol = Some(subprotocol);
+        }
+        self
+    }
+
+    /// Turns each binary message into the bytes of its frame before it is
+    /// decoded: for a server that compresses frames (Jetstream sends each
+    /// `xrpc.v1.json` frame as one zstd frame when asked to). `decompress`
+    /// gets the message and the largest frame accepted
+    /// ([`max_frame_size`](Self::max_frame_size)), which it should not
+    /// exceed: it is what bounds the memory one message can make it take. A
+    /// larger result ends the connection with
+    /// [`SubscriptionError::TooLarge`]. An error it returns is yielded as
+    /// [`FrameError::Transform`], and the stream goes on. Text messages are
+    /// not given to it.
+    pub fn decompress_with(
+        mut self,
+        decompress: impl Fn(&[u8], usize) -> Result<Vec<u8>, String> + Send + Sync + 'static,
+    ) -> Self {
+        if let Some(options) = self.options() {
+            options.decompress = Some(Arc::new(decompress));
         }
         self
     }
@@ -441,7 +491,10 @@ impl<S: Subscription> Connection<S> {
                     tokio::time::sleep(wait).await;
                 }
                 match self.connect().await {
-                    Ok(socket) => self.socket = Some(socket),
+                    Ok((socket, subprotocol)) => {
+                        self.socket = Some(socket);
+                        self.subprotocol = subprotocol;
+                    }
                     Err(error) => return Some(self.failure(error)),
                 }
             }
@@ -464,12 +517,13 @@ impl<S: Subscription> Connection<S> {
     }
 
     fn decode(&mut self, bytes: &[u8]) -> Received<S> {
-        match decode_message::<S>(bytes, self.options.lenient) {
+        let (subprotocol, limit) = (self.subprotocol, self.options.max_frame_size);
+        match decode_frame::<S>(subprotocol, bytes, limit, self.options.lenient) {
             Ok(message) => {
                 self.failures = 0;
                 Received {
                     item: Ok(message),
-                    seq: seq_of(bytes),
+                    seq: seq_in(subprotocol, bytes),
                 }
             }
             Err(SubscriptionError::Frame(error)) => Received {
@@ -551,7 +605,40 @@ impl<S: Subscription> Connection<S> {
         Ok(url)
     }
 
-    async fn connect(&self) -> Result<Socket, SubscriptionError<S::Error>> {
+    /// The subprotocol to offer: the one asked for, else the subscription's
+    /// default; none when both are `xrpc.v0.cbor`, which every server
+    /// speaks without being asked.
+    fn offer(&self) -> Option<Subprotocol> {
+        let wanted = self.options.subprotocol.unwrap_or(S::SUBPROTOCOL);
+        (wanted != Subprotocol::V0Cbor || S::SUBPROTOCOL != Subprotocol::V0Cbor).then_some(wanted)
+    }
+
+    /// Opens the connection, offering [`offer`](Self::offer); the socket and
+    /// the subprotocol its frames are in.
+    async fn connect(&self) -> Result<(Socket, Subprotocol), SubscriptionError<S::Error>> {
+        let plain = async || match self.handshake(None).await {
+            Ok((socket, _)) => Ok((socket, S::SUBPROTOCOL)),
+            Err(Handshake::NoSubprotocol(error) | Handshake::Failed(error)) => Err(error),
+        };
+        let Some(offer) = self.offer() else {
+            return plain().await;
+        };
+        match self.handshake(Some(offer)).await {
+            Ok((socket, echoed)) => Ok((socket, echoed.unwrap_or(S::SUBPROTOCOL))),
+            // A server that knows none of what was offered answers without
+            // the header, which the WebSocket layer refuses; the server then
+            // sends the subscription's default, asked for with no header.
+            Err(Handshake::NoSubprotocol(_)) => plain().await,
+            Err(Handshake::Failed(error)) => Err(error),
+        }
+    }
+
+    /// One WebSocket handshake, offering `offer`; the socket and the
+    /// subprotocol the server echoed.
+    async fn handshake(
+        &self,
+        offer: Option<Subprotocol>,
+    ) -> Result<(Socket, Option<Subprotocol>), Handshake<S::Error>> {
         let url = self.url()?;
         let connect_error = |reason: String| SubscriptionError::Connect {
             url: url.clone(),
@@ -570,12 +657,18 @@ impl<S: Subscription> Connection<S> {
                 .map_err(|reason| connect_error(format!("invalid access token: {reason}")))?;
             headers.insert(AUTHORIZATION, value);
         }
+        if let Some(offer) = offer {
+            headers.insert(
+                http::header::SEC_WEBSOCKET_PROTOCOL,
+                HeaderValue::from_static(offer.as_str()),
+            );
+        }
         let config = tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(self.options.max_frame_size))
             .max_frame_size(Some(self.options.max_frame_size));
         let connector = match tls_config() {
             Ok(tls) => Connector::Rustls(tls),
-            Err(reason) if url.starts_with("wss://") => return Err(connect_error(reason)),
+            Err(reason) if url.starts_with("wss://") => return Err(connect_error(reason).into()),
             Err(_) => Connector::Plain,
         };
         let timeout = self.client.inner.timeout.unwrap_or(Duration::from_secs(30));
@@ -586,10 +679,26 @@ impl<S: Subscription> Connection<S> {
             Some(connector),
         );
         match tokio::time::timeout(timeout, handshake).await {
-            Err(_) => Err(connect_error(format!("no answer within {timeout:?}"))),
-            Ok(Ok((socket, _response))) => Ok(socket),
-            Ok(Err(tungstenite::Error::Http(response))) => Err(http_error::<S>(&response)),
-            Ok(Err(err)) => Err(connect_error(err.to_string())),
+            Err(_) => Err(connect_error(format!("no answer within {timeout:?}")).into()),
+            Ok(Ok((socket, response))) => {
+                // The WebSocket layer has checked that the echo is what was
+                // offered.
+                let echoed = response
+                    .headers()
+                    .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(Subprotocol::from_token);
+                Ok((socket, echoed))
+            }
+            Ok(Err(tungstenite::Error::Http(response))) => Err(http_error::<S>(&response).into()),
+            Ok(Err(
+                err @ tungstenite::Error::Protocol(
+                    tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(
+                        tungstenite::error::SubProtocolError::NoSubProtocol,
+                    ),
+                ),
+            )) => Err(Handshake::NoSubprotocol(connect_error(err.to_string()))),
+            Ok(Err(err)) => Err(connect_error(err.to_string()).into()),
         }
     }
 
@@ -611,7 +720,21 @@ impl<S: Subscription> Connection<S> {
             None => Err(SubscriptionError::Transport(
                 "the connection ended without a close".to_owned(),
             )),
-            Some(Ok(Message::Binary(bytes))) => Ok(Read::Frame(bytes)),
+            Some(Ok(Message::Binary(bytes))) => match &self.options.decompress {
+                None => Ok(Read::Frame(bytes)),
+                Some(decompress) => match decompress(&bytes, self.options.max_frame_size) {
+                    Ok(frame) => Ok(Read::Frame(frame.into())),
+                    Err(reason) => {
+                        self.queued.push_back(Err(SubscriptionError::Frame(
+                            FrameError::Transform(reason),
+                        )));
+                        Ok(Read::Skip)
+                    }
+                },
+            },
+            Some(Ok(Message::Text(text))) if self.subprotocol == Subprotocol::V1Json => {
+                Ok(Read::Frame(text.into()))
+            }
             Some(Ok(Message::Text(text))) => {
                 self.queued
                     .push_back(Err(SubscriptionError::Frame(FrameError::Text(text.len()))));
@@ -682,8 +805,40 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
         .clone()
 }
 
-/// The `seq` of a message frame's body, when it has an integer one.
-pub(crate) fn seq_of(frame: &[u8]) -> Option<i64> {
+/// Why one handshake did not open a connection.
+enum Handshake<E> {
+    /// The server echoed no subprotocol where one was offered (the error
+    /// says so, for when no second handshake is to be made).
+    NoSubprotocol(SubscriptionError<E>),
+    /// Anything else.
+    Failed(SubscriptionError<E>),
+}
+
+impl<E> From<SubscriptionError<E>> for Handshake<E> {
+    fn from(error: SubscriptionError<E>) -> Self {
+        Self::Failed(error)
+    }
+}
+
+/// The `seq` of a message frame of `subprotocol`, when its message has an
+/// integer one.
+fn seq_in(subprotocol: Subprotocol, frame: &[u8]) -> Option<i64> {
+    /// The payload of a `v1` frame, every other entry skipped.
+    #[derive(serde::Deserialize)]
+    struct V1 {
+        #[serde(default)]
+        payload: Option<Seq>,
+    }
+    let v1 = match subprotocol {
+        Subprotocol::V1Json => serde_json::from_slice::<V1>(frame).ok()?,
+        Subprotocol::V1Cbor => atlex_core::cbor::from_slice_lenient::<V1>(frame).ok()?,
+        _ => return seq_of(frame),
+    };
+    v1.payload?.0
+}
+
+/// The `seq` of a `v0` message frame's body, when it has an integer one.
+fn seq_of(frame: &[u8]) -> Option<i64> {
     let FrameView::Message { body, .. } = FrameView::parse(frame).ok()? else {
         return None;
     };

@@ -46,6 +46,33 @@ impl Engine<'_> {
             n.message.as_ref(),
         );
         self.errors(ctx, &o.errors, &n.errors);
+        self.subprotocol(ctx, o.subprotocol.as_deref(), n.subprotocol.as_deref());
+    }
+
+    /// The default subprotocol: what a connection that negotiates none is
+    /// sent. Absent is `xrpc.v0.cbor`, so writing that out changes nothing.
+    fn subprotocol(&mut self, ctx: &Ctx, old: Option<&str>, new: Option<&str>) {
+        const DEFAULT: &str = "xrpc.v0.cbor";
+        let (old, new) = (old.unwrap_or(DEFAULT), new.unwrap_or(DEFAULT));
+        if old == new {
+            return;
+        }
+        let at = ctx.with_flow(Flow::Message);
+        let pointer = format!("/defs/{}/subprotocol", def_name(&ctx.location));
+        self.push(
+            &at,
+            &pointer,
+            draft(
+                ChangeKind::SubprotocolChanged,
+                Compat::new(Impact::Breaking, Impact::Breaking),
+                format!(
+                    "a connection that negotiates no subprotocol is sent {new} frames instead \
+                     of {old}: consumers that ask for none cannot read them, and servers \
+                     built against the old lexicon send what updated consumers do not expect"
+                ),
+            )
+            .values(Some(json!(old)), Some(json!(new))),
+        );
     }
 
     /// Parameters: absent parameters compare as an empty `params`, so a

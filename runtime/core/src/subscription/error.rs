@@ -45,6 +45,10 @@ pub enum FrameError {
     /// A `v1` message frame without its `payload`.
     #[error("a v1 message frame without its `payload`")]
     MissingPayload,
+    /// A binary message that the stream's hook (a decompressor) could not
+    /// turn into a frame.
+    #[error("cannot turn a binary message into a frame: {0}")]
+    Transform(String),
 }
 
 /// Why an event stream of a subscription whose declared errors are `E`
