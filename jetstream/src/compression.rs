@@ -72,26 +72,37 @@ pub(crate) struct Decompressor {
     dictionary: Dictionary,
     context: DCtx<'static>,
     buffer: Vec<u8>,
+    /// The limit the context's largest window was set for.
+    window_for: usize,
 }
 
 impl Decompressor {
-    pub(crate) fn new(dictionary: Dictionary, limit: usize) -> Result<Self, String> {
-        let mut context = DCtx::try_create().ok_or("zstd cannot make a decompression context")?;
-        // A frame's window is at most the largest message (and 1 KiB): a
-        // frame that asks for more memory is refused before any is taken.
-        let window_log = usize::BITS - limit.max(1024).next_power_of_two().leading_zeros() - 1;
-        context
-            .set_parameter(DParameter::WindowLogMax(window_log))
-            .map_err(|code| get_error_name(code).to_owned())?;
+    pub(crate) fn new(dictionary: Dictionary) -> Result<Self, String> {
+        let context = DCtx::try_create().ok_or("zstd cannot make a decompression context")?;
         Ok(Self {
             dictionary,
             context,
             buffer: Vec::new(),
+            window_for: 0,
         })
     }
 
-    /// One message's text, at most `limit` bytes.
-    pub(crate) fn decompress(&mut self, frame: &[u8], limit: usize) -> Result<String, Inflate> {
+    /// One message, at most `limit` bytes.
+    pub(crate) fn decompress_bytes(
+        &mut self,
+        frame: &[u8],
+        limit: usize,
+    ) -> Result<&[u8], Inflate> {
+        if self.window_for != limit {
+            // A frame's window is at most the largest message (and 1 KiB):
+            // a frame that asks for more memory is refused before any is
+            // taken.
+            let window_log = usize::BITS - limit.max(1024).next_power_of_two().leading_zeros() - 1;
+            self.context
+                .set_parameter(DParameter::WindowLogMax(window_log))
+                .map_err(|code| Inflate::Failed(get_error_name(code).to_owned()))?;
+            self.window_for = limit;
+        }
         if self.buffer.capacity() < limit {
             self.buffer = Vec::with_capacity(limit);
         }
@@ -103,9 +114,7 @@ impl Decompressor {
                 .decompress_using_ddict(&mut self.buffer, frame, &self.dictionary.ddict);
         match written {
             Ok(_) if self.buffer.len() > limit => Err(Inflate::TooLarge),
-            Ok(_) => std::str::from_utf8(&self.buffer)
-                .map(str::to_owned)
-                .map_err(|error| Inflate::Failed(format!("the message is not UTF-8: {error}"))),
+            Ok(_) => Ok(&self.buffer),
             Err(code) => {
                 let name = get_error_name(code);
                 if name.contains("too small") {
@@ -115,5 +124,13 @@ impl Decompressor {
                 }
             }
         }
+    }
+
+    /// One message's text, at most `limit` bytes.
+    pub(crate) fn decompress(&mut self, frame: &[u8], limit: usize) -> Result<String, Inflate> {
+        let bytes = self.decompress_bytes(frame, limit)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|error| Inflate::Failed(format!("the message is not UTF-8: {error}")))
     }
 }

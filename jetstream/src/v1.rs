@@ -1051,10 +1051,7 @@ impl<R: DeserializeOwned> Connection<R> {
             Ok(Err(error)) => return Err(connect_error(error.to_string())),
         };
         self.decompressor = match &self.options.dictionary {
-            Some(dictionary) => Some(
-                Decompressor::new(dictionary.clone(), self.max_frame_size)
-                    .map_err(connect_error)?,
-            ),
+            Some(dictionary) => Some(Decompressor::new(dictionary.clone()).map_err(connect_error)?),
             None => None,
         };
         Ok(socket)

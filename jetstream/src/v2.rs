@@ -12,8 +12,39 @@
 //!
 //! Each frame is one JSON object in a text message, or, with the
 //! `zstdDictionary` parameter, the same object compressed as one zstd frame
-//! in a binary message. [`FrameDecoder`] reads either into the generated
-//! message union.
+//! in a binary message. atlex's client reads the stream, the subprotocol
+//! taken from the lexicon, and [`decompressor`] is its hook for the
+//! compressed frames:
+//!
+//! ```no_run
+//! use atlex::client::Client;
+//! use atlex_jetstream::{Dictionary, v2};
+//! use atlex_jetstream::v2::network::bsky::jetstream::subscribe_events::{self, Message, SubscribeEvents};
+//! use futures_util::StreamExt as _;
+//!
+//! # async fn run(dictionary: Vec<u8>) -> Result<(), Box<dyn std::error::Error>> {
+//! // The dictionary `network.bsky.jetstream.getZstdDictionary` serves.
+//! let dictionary = Dictionary::new(&dictionary)?;
+//! let params = subscribe_events::Params::new()
+//!     .with_collections(vec!["app.bsky.feed.post".to_owned()])
+//!     .with_zstd_dictionary(i64::from(dictionary.id()));
+//! let client = Client::new("https://jetstream.example.com")?;
+//! let mut stream = client
+//!     .subscribe(SubscribeEvents, &params)
+//!     .decompress_with(v2::decompressor(dictionary)?)
+//!     .reconnect(Default::default());
+//! while let Some(message) = stream.next().await {
+//!     if let Message::Commit(commit) = message? {
+//!         println!("{} {} {}", commit.seq, commit.operation, commit.collection);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`FrameDecoder`] reads one frame, text or compressed, into the
+//! generated message union, for frames that come another way (a recording,
+//! a socket of your own).
 //!
 //! ```
 //! use atlex_jetstream::v2::FrameDecoder;
@@ -96,11 +127,9 @@ impl FrameDecoder {
     /// `network.bsky.jetstream.getZstdDictionary` serves).
     pub fn with_dictionary(dictionary: Dictionary) -> Result<Self, FrameError> {
         let decompressor =
-            Decompressor::new(dictionary, DEFAULT_MAX_FRAME_SIZE).map_err(|reason| {
-                FrameError::Decompress {
-                    reason,
-                    frame: Vec::new(),
-                }
+            Decompressor::new(dictionary).map_err(|reason| FrameError::Decompress {
+                reason,
+                frame: Vec::new(),
             })?;
         Ok(Self {
             decompressor: Some(decompressor),
@@ -139,6 +168,32 @@ impl FrameDecoder {
             }),
         }
     }
+}
+
+/// A decompressor of binary frames, as [`decompressor`] makes it: the
+/// message and the largest frame accepted in, the frame out.
+pub type Decompress = Box<dyn Fn(&[u8], usize) -> Result<Vec<u8>, String> + Send + Sync>;
+
+/// The decompressor of a stream's binary frames, for the client's
+/// [`EventStream::decompress_with`](atlex::client::EventStream::decompress_with):
+/// each frame one zstd frame compressed with `dictionary`, decompressed into
+/// at most the stream's largest frame. A frame that would be larger, or
+/// that does not decompress, is an error item and the stream goes on.
+pub fn decompressor(dictionary: Dictionary) -> Result<Decompress, DictionaryError> {
+    let decompressor = Decompressor::new(dictionary).map_err(|_| DictionaryError)?;
+    // One connection reads its frames one at a time: the lock is never
+    // waited for.
+    let decompressor = std::sync::Mutex::new(decompressor);
+    Ok(Box::new(move |frame: &[u8], limit: usize| {
+        let mut decompressor = decompressor
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match decompressor.decompress_bytes(frame, limit) {
+            Ok(bytes) => Ok(bytes.to_vec()),
+            Err(Inflate::TooLarge) => Err(format!("a frame larger than {limit} bytes")),
+            Err(Inflate::Failed(reason)) => Err(reason),
+        }
+    }))
 }
 
 impl std::fmt::Debug for FrameDecoder {

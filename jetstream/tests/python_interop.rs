@@ -17,30 +17,13 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 
-use atlex::server::XrpcRouter;
-use atlex::service::{SubscriptionRequest, SubscriptionResult};
 use atlex::subscription::EventLog;
-use atlex_jetstream::v2::network::bsky::jetstream::{self, subscribe_events};
 use serde_json::{Value, json};
 
 use common::events;
 
 const EVENTS: usize = 120;
-
-struct Jetstream {
-    log: EventLog<subscribe_events::SubscribeEvents>,
-}
-
-impl jetstream::Service for Jetstream {
-    async fn subscribe_events(
-        &self,
-        request: SubscriptionRequest<subscribe_events::SubscribeEvents>,
-    ) -> SubscriptionResult<subscribe_events::SubscribeEvents> {
-        self.log.subscribe(request.params.cursor)
-    }
-}
 
 /// A v1 event of the generated mix as the v2 stream's message payload.
 fn payload(v1: &str, seq: i64) -> Value {
@@ -116,12 +99,7 @@ async fn the_python_jetstream_client_reads_what_atlex_serves() {
             .unwrap();
         assert_eq!(served.last().unwrap()["seq"], seq);
     }
-    let app = XrpcRouter::from_arc(Arc::new(Jetstream { log }))
-        .mount(jetstream::register)
-        .into_router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = common::serve_v2(log).await;
 
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let frames_file =

@@ -117,3 +117,89 @@ fn compressed_frames_decode_as_the_plain_ones() {
         .unwrap_err();
     assert!(error.to_string().contains("ConsumerTooSlow"), "{error}");
 }
+
+mod common;
+
+use atlex::client::Client;
+use atlex::subscription::EventLog;
+use atlex_jetstream::v2;
+use atlex_jetstream::v2::network::bsky::jetstream::subscribe_events;
+use common::{Answer, Step, query_value, serve};
+use futures_util::StreamExt as _;
+
+/// The fixture's messages, decoded.
+fn messages() -> Vec<Message> {
+    let mut decoder = FrameDecoder::new();
+    frames()
+        .iter()
+        .map(|frame| decoder.decode_text(frame).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn atlex_client_reads_subscribe_events_from_atlex_server() {
+    let expected = messages();
+    let log = EventLog::new();
+    for message in &expected {
+        log.append(|_| message.clone()).unwrap();
+    }
+    let addr = common::serve_v2(log).await;
+    let client = Client::new(&format!("http://{addr}")).unwrap();
+    let params = subscribe_events::Params::new().with_cursor(0);
+    let mut stream = client.subscribe(subscribe_events::SubscribeEvents, &params);
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        received.push(stream.next().await.unwrap().unwrap());
+    }
+    assert_eq!(received, expected);
+    assert_eq!(stream.last_seq(), Some(expected.len() as i64));
+}
+
+#[tokio::test]
+async fn compressed_frames_through_the_client_hook() {
+    let frames = frames();
+    let samples: Vec<&[u8]> = frames.iter().map(|f| f.as_bytes()).collect();
+    let trained = zstd::dict::from_samples(&samples, 8 * 1024).unwrap();
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &trained).unwrap();
+    let mut steps: Vec<Step> = frames
+        .iter()
+        .map(|frame| Step::Binary(compressor.compress(frame.as_bytes()).unwrap()))
+        .collect();
+    // A damaged frame (its first four bytes), then the last one again.
+    let last = steps.last().cloned().unwrap();
+    steps.push(Step::Binary(
+        zstd::bulk::compress(b"{}", 3).unwrap()[..4].to_vec(),
+    ));
+    steps.push(last);
+    steps.push(Step::Close(1000));
+    let server = serve(move |_, _| Answer::Upgrade(steps.clone())).await;
+    let dictionary = Dictionary::new(&trained).unwrap();
+    let params = subscribe_events::Params::new()
+        .with_zstd_dictionary(i64::from(dictionary.id()))
+        .with_collections(vec!["app.bsky.feed.post".to_owned()]);
+    let client = Client::new(&server.base).unwrap();
+    let items: Vec<_> = client
+        .subscribe(subscribe_events::SubscribeEvents, &params)
+        .decompress_with(v2::decompressor(dictionary).unwrap())
+        .collect()
+        .await;
+    let expected = messages();
+    assert_eq!(items.len(), expected.len() + 2, "{:?}", items.last());
+    for (item, message) in items.iter().zip(&expected) {
+        assert_eq!(item.as_ref().unwrap(), message);
+    }
+    assert!(items[expected.len()].is_err());
+    assert_eq!(
+        items[expected.len() + 1].as_ref().unwrap(),
+        expected.last().unwrap()
+    );
+    let uri = server.requests.lock().unwrap()[0].clone();
+    assert!(
+        uri.starts_with("/xrpc/network.bsky.jetstream.subscribeEvents?"),
+        "{uri}"
+    );
+    assert_eq!(
+        query_value(&uri, "zstdDictionary"),
+        Some(Dictionary::new(&trained).unwrap().id().to_string())
+    );
+}

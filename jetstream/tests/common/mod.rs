@@ -6,6 +6,11 @@
 
 pub mod events;
 
+use atlex::server::XrpcRouter;
+use atlex::service::{SubscriptionRequest, SubscriptionResult};
+use atlex::subscription::EventLog;
+use atlex_jetstream::v2::network::bsky::jetstream::{self, subscribe_events};
+
 use std::sync::{Arc, Mutex};
 
 use futures_util::SinkExt as _;
@@ -33,7 +38,10 @@ pub enum Answer {
 }
 
 pub struct Server {
+    /// `ws://127.0.0.1:<port>/subscribe`.
     pub url: String,
+    /// `http://127.0.0.1:<port>`, for atlex's client.
+    pub base: String,
     /// The path and query of each connection, in order.
     pub requests: Arc<Mutex<Vec<String>>>,
 }
@@ -45,7 +53,8 @@ where
     F: Fn(usize, &str) -> Answer + Send + Sync + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/subscribe", listener.local_addr().unwrap());
+    let addr = listener.local_addr().unwrap();
+    let (url, base) = (format!("ws://{addr}/subscribe"), format!("http://{addr}"));
     let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&requests);
     let script = Arc::new(script);
@@ -60,8 +69,18 @@ where
             tokio::spawn(async move {
                 let steps = Arc::new(Mutex::new(None));
                 let chosen = Arc::clone(&steps);
-                let callback = move |request: &Request, response: Response| {
+                let callback = move |request: &Request, mut response: Response| {
                     let uri = request.uri().to_string();
+                    // The first subprotocol offered is the one served.
+                    let offered = request.headers().get("sec-websocket-protocol");
+                    if let Some(first) = offered
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| value.split(',').next())
+                    {
+                        response
+                            .headers_mut()
+                            .insert("sec-websocket-protocol", first.trim().parse().unwrap());
+                    }
                     seen.lock().unwrap().push(uri.clone());
                     match script(index, &uri) {
                         Answer::Upgrade(steps) => {
@@ -107,7 +126,11 @@ where
             });
         }
     });
-    Server { url, requests }
+    Server {
+        url,
+        base,
+        requests,
+    }
 }
 
 /// The value of `name` in a request's query.
@@ -127,4 +150,29 @@ pub fn query_values(uri: &str, name: &str) -> Vec<String> {
         .filter(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
         .collect()
+}
+
+/// Jetstream v2 as atlex serves it: `subscribeEvents` from an event log.
+struct Jetstream {
+    log: EventLog<subscribe_events::SubscribeEvents>,
+}
+
+impl jetstream::Service for Jetstream {
+    async fn subscribe_events(
+        &self,
+        request: SubscriptionRequest<subscribe_events::SubscribeEvents>,
+    ) -> SubscriptionResult<subscribe_events::SubscribeEvents> {
+        self.log.subscribe(request.params.cursor)
+    }
+}
+
+/// Serves `log` on 127.0.0.1 with atlex's server; its address.
+pub async fn serve_v2(log: EventLog<subscribe_events::SubscribeEvents>) -> std::net::SocketAddr {
+    let app = XrpcRouter::from_arc(Arc::new(Jetstream { log }))
+        .mount(jetstream::register)
+        .into_router();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
 }
