@@ -68,3 +68,7 @@ struct Cli;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/benchmarks.md")]
 struct Benchmarks;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/jetstream.md")]
+struct Jetstream;

@@ -8,7 +8,14 @@
 //!   (`kind` of `commit`, `identity` or `account`, a `time_us` cursor in
 //!   microseconds), optionally zstd-compressed with a dictionary.
 //! - [`v2`]: the lexicon subscription `network.bsky.jetstream.subscribeEvents`,
-//!   framed by the `xrpc.v1.json` event-stream subprotocol.
+//!   framed by the `xrpc.v1.json` event-stream subprotocol; its bindings
+//!   are generated from Jetstream's lexicons.
+//!
+//! Both compress with a zstd [`Dictionary`] that the client must have.
+//! The guide is `docs/jetstream.md` in the repository.
 
+mod compression;
 pub mod v1;
 pub mod v2;
+
+pub use crate::compression::{Dictionary, DictionaryError};
