@@ -230,7 +230,7 @@ enum Start {
 
 fn parse_start(input: &str) -> Result<Start, OAuthError> {
     let input = input.trim();
-    if input.starts_with("https://") || input.starts_with("http://") {
+    if input.contains("://") {
         return Ok(Start::Server(checked_url(input)?));
     }
     let handle = input.strip_prefix('@').unwrap_or(input);
