@@ -108,8 +108,11 @@
 //! known PDS. The [`SessionClient`] it gives is a [`Client`] whose access
 //! token is refreshed (`refreshSession`) when the PDS answers
 //! `ExpiredToken`; a hook hears each new [`Session`] so that the application
-//! can store it, and [`Login::resume`] continues a stored one. OAuth is not
-//! supported. [`Client::service_auth`] asks the PDS for a service-auth token
+//! can store it, and [`Login::resume`] continues a stored one. OAuth
+//! sessions (atlex-oauth) authenticate each request through an
+//! [`Authenticate`] hook ([`ClientBuilder::authenticate`]): a DPoP proof per
+//! request, a nonce or a refreshed token and the request sent again.
+//! [`Client::service_auth`] asks the PDS for a service-auth token
 //! (`getServiceAuth`).
 //!
 //! # Tokens, retries and validation
