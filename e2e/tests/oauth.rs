@@ -5,13 +5,14 @@
 //! scopes.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use atlex::client::{Client, Error};
 use atlex::identity::Resolver;
 use atlex::oauth::client::{
-    CallbackParams, ClientKind, MemorySessionStore, OAuthClient, OAuthError, OAuthSession,
-    SessionStore as _,
+    CallbackParams, ClientKind, Es256Key, MemorySessionStore, OAuthClient, OAuthError,
+    OAuthSession, SessionStore as _,
 };
 use atlex::types::{AtIdentifier, Datetime, Did, Handle};
 use atlex_e2e::Pds;
@@ -27,14 +28,111 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// listen there, the consent answer carries the redirect.
 const REDIRECT: &str = "http://127.0.0.1:7/callback";
 
-/// The shared PDS. A static is never dropped: the servers stop when the
-/// test process exits.
-fn pds() -> &'static Pds {
-    static PDS: OnceLock<Result<Pds, String>> = OnceLock::new();
-    match PDS.get_or_init(|| Pds::start().map_err(|err| err.to_string())) {
-        Ok(pds) => pds,
+/// The name the confidential client's server is reached by: the
+/// authorization server refuses loopback and local names (`.localhost`,
+/// `.test`, …) and IP addresses in client ids; the PDS resolves this one to
+/// 127.0.0.1 (`E2E_LOOPBACK_HOSTS`), so no request leaves the machine.
+const APP_HOST: &str = "client.atlex-e2e.dev";
+
+/// The shared PDS, and the certificate (for [`APP_HOST`]) it trusts, which
+/// the confidential client's server presents. A static is never dropped:
+/// the servers stop when the test process exits.
+struct Fixture {
+    pds: Pds,
+    cert: rcgen::CertifiedKey<rcgen::KeyPair>,
+    /// Holds the certificate's PEM file for the PDS.
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Result<Fixture, String>> = OnceLock::new();
+    let fixture = FIXTURE.get_or_init(|| {
+        let cert = rcgen::generate_simple_self_signed(vec![APP_HOST.to_owned()])
+            .map_err(|err| err.to_string())?;
+        let dir = tempfile::tempdir().map_err(|err| err.to_string())?;
+        let pem = dir.path().join("app.pem");
+        std::fs::write(&pem, cert.cert.pem()).map_err(|err| err.to_string())?;
+        let pem = pem.to_str().ok_or("a temporary path that is not UTF-8")?;
+        let pds = Pds::start_with_env(&[
+            ("NODE_EXTRA_CA_CERTS", pem),
+            ("E2E_LOOPBACK_HOSTS", APP_HOST),
+        ])
+        .map_err(|err| err.to_string())?;
+        Ok(Fixture {
+            pds,
+            cert,
+            _dir: dir,
+        })
+    });
+    match fixture {
+        Ok(fixture) => fixture,
         Err(err) => panic!("the PDS: {err}"),
     }
+}
+
+fn pds() -> &'static Pds {
+    &fixture().pds
+}
+
+/// A TLS listener for axum, with the fixture's certificate.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, address)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// Serves `files` (path → JSON body) over HTTPS on `listener`, counting
+/// the requests.
+async fn serve_https(
+    port_listener: tokio::net::TcpListener,
+    files: Vec<(String, String)>,
+    hits: Arc<AtomicUsize>,
+) -> Result<(), BoxError> {
+    let cert = &fixture().cert;
+    let key = rustls::pki_types::PrivateKeyDer::try_from(cert.signing_key.serialize_der())?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)?;
+    let mut app = axum::Router::new();
+    for (path, body) in files {
+        let hits = Arc::clone(&hits);
+        app = app.route(
+            &path,
+            axum::routing::get(move || {
+                hits.fetch_add(1, Ordering::Relaxed);
+                let body = body.clone();
+                async move { ([("content-type", "application/json")], body) }
+            }),
+        );
+    }
+    let listener = TlsListener {
+        tcp: port_listener,
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+    };
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(())
 }
 
 fn port(url: &str) -> u16 {
@@ -410,5 +508,64 @@ async fn callbacks_with_a_wrong_issuer_or_a_used_state_are_refused() -> Result<(
         client.callback(&params).await,
         Err(OAuthError::UnknownState)
     ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn confidential_client_signs_in_with_client_assertions() -> Result<(), BoxError> {
+    let pds = pds();
+    let did = account(pds, "erin").await?;
+
+    // The app's metadata and keys at https://<APP_HOST>:<port>, which the
+    // PDS fetches (and trusts through the fixture's certificate).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("https://{APP_HOST}:{}", listener.local_addr()?.port());
+    let kind = ClientKind::confidential(
+        &format!("{base}/oauth-client-metadata.json"),
+        &["https://app.example.com/callback"],
+        "atproto transition:generic",
+        &format!("{base}/jwks.json"),
+        Es256Key::generate()?,
+        "key-1",
+    )?;
+    let metadata = kind.metadata().ok_or("no metadata")?.to_json();
+    let jwks = kind.jwks().ok_or("no JWKS")?;
+    let hits = Arc::new(AtomicUsize::new(0));
+    serve_https(
+        listener,
+        vec![
+            ("/oauth-client-metadata.json".to_owned(), metadata),
+            ("/jwks.json".to_owned(), jwks),
+        ],
+        Arc::clone(&hits),
+    )
+    .await?;
+
+    let client = OAuthClient::builder(kind)
+        .resolver(resolver(pds, &[]))
+        .build()?;
+    let session = sign_in(&client, did.as_str(), "erin").await?;
+    assert!(
+        hits.load(Ordering::Relaxed) >= 2,
+        "the PDS read the metadata and the keys"
+    );
+    assert_eq!(session.did(), did.as_str());
+
+    let xrpc = session.client()?;
+    let repo = AtIdentifier::from(did.clone());
+    xrpc.create_record(&repo, &post("from a confidential client"))
+        .await?;
+    assert_eq!(xrpc.query(GetSession, &()).await?.did, did);
+
+    // The refresh and the revocation authenticate the client too.
+    session.refresh().await?;
+    assert_eq!(session.refresh_count(), 1);
+    xrpc.query(GetSession, &()).await?;
+    session.sign_out().await?;
+    let err = session.refresh().await.unwrap_err();
+    assert!(
+        matches!(&err, OAuthError::Server { error, .. } if error == "invalid_grant"),
+        "{err:?}"
+    );
     Ok(())
 }
