@@ -511,6 +511,50 @@ async fn callbacks_with_a_wrong_issuer_or_a_used_state_are_refused() -> Result<(
     Ok(())
 }
 
+/// Serves `kind`'s metadata (and keys, for a confidential client) over
+/// HTTPS on `listener`; returns the counter of requests.
+async fn host_client(
+    listener: tokio::net::TcpListener,
+    kind: &ClientKind,
+) -> Result<Arc<AtomicUsize>, BoxError> {
+    let mut files = vec![(
+        "/oauth-client-metadata.json".to_owned(),
+        kind.metadata().ok_or("no metadata")?.to_json(),
+    )];
+    if let Some(jwks) = kind.jwks() {
+        files.push(("/jwks.json".to_owned(), jwks));
+    }
+    let hits = Arc::new(AtomicUsize::new(0));
+    serve_https(listener, files, Arc::clone(&hits)).await?;
+    Ok(hits)
+}
+
+#[tokio::test]
+async fn public_web_client_signs_in() -> Result<(), BoxError> {
+    let pds = pds();
+    let did = account(pds, "frank").await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("https://{APP_HOST}:{}", listener.local_addr()?.port());
+    let kind = ClientKind::public(
+        &format!("{base}/oauth-client-metadata.json"),
+        &["https://app.example.com/callback"],
+        "atproto transition:generic",
+    )?;
+    let hits = host_client(listener, &kind).await?;
+    let client = OAuthClient::builder(kind)
+        .resolver(resolver(pds, &[]))
+        .build()?;
+    let session = sign_in(&client, did.as_str(), "frank").await?;
+    assert!(
+        hits.load(Ordering::Relaxed) >= 1,
+        "the PDS read the metadata"
+    );
+    assert_eq!(session.client()?.query(GetSession, &()).await?.did, did);
+    session.refresh().await?;
+    session.sign_out().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn confidential_client_signs_in_with_client_assertions() -> Result<(), BoxError> {
     let pds = pds();
@@ -528,18 +572,7 @@ async fn confidential_client_signs_in_with_client_assertions() -> Result<(), Box
         Es256Key::generate()?,
         "key-1",
     )?;
-    let metadata = kind.metadata().ok_or("no metadata")?.to_json();
-    let jwks = kind.jwks().ok_or("no JWKS")?;
-    let hits = Arc::new(AtomicUsize::new(0));
-    serve_https(
-        listener,
-        vec![
-            ("/oauth-client-metadata.json".to_owned(), metadata),
-            ("/jwks.json".to_owned(), jwks),
-        ],
-        Arc::clone(&hits),
-    )
-    .await?;
+    let hits = host_client(listener, &kind).await?;
 
     let client = OAuthClient::builder(kind)
         .resolver(resolver(pds, &[]))
