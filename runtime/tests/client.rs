@@ -2249,12 +2249,16 @@ async fn a_record_that_does_not_encode_is_not_sent() {
 // Per-request authentication.
 // ---------------------------------------------------------------------------
 
+/// What an [`atlex::client::Authenticate`] hook saw of an answer: the NSID,
+/// the proxy, the status, the error name, the `Authorization` it sent.
+type Seen = (&'static str, Option<String>, u16, Option<String>, String);
+
 /// Signs each request with a numbered header, asks for a resend after a
 /// 401, and keeps what it saw.
 #[derive(Default)]
 struct Numbered {
     sent: AtomicUsize,
-    seen: Mutex<Vec<(&'static str, Option<String>, u16, Option<String>, String)>>,
+    seen: Mutex<Vec<Seen>>,
     refuse: bool,
 }
 
