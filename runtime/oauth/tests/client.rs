@@ -471,3 +471,29 @@ async fn a_callback_without_the_issuer_or_with_an_error_is_refused() {
         }
     );
 }
+
+#[test]
+fn a_client_without_a_redirect_uri_or_the_atproto_scope_is_not_built() {
+    let ClientKind::Public(mut metadata) = ClientKind::public(
+        "https://app.example.com/oauth-client-metadata.json",
+        &["https://app.example.com/callback"],
+        "atproto",
+    )
+    .unwrap() else {
+        panic!("a public client");
+    };
+    metadata.redirect_uris.clear();
+    let err = OAuthClient::builder(ClientKind::Public(metadata))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, OAuthError::InvalidInput(reason) if reason.contains("redirect")),
+        "{err:?}"
+    );
+    let kind = ClientKind::loopback("http://127.0.0.1:7/callback", "transition:generic").unwrap();
+    let err = OAuthClient::builder(kind).build().unwrap_err();
+    assert!(
+        matches!(&err, OAuthError::InvalidInput(reason) if reason.contains("atproto")),
+        "{err:?}"
+    );
+}

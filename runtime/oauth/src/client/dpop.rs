@@ -32,7 +32,8 @@ pub(crate) fn sha256_base64url(text: &str) -> String {
     BASE64URL.encode(Sha256::digest(text.as_bytes()))
 }
 
-/// The seconds since the Unix epoch.
+/// The seconds since the Unix epoch (0 on a clock set before it: proofs
+/// then carry an `iat` the server refuses, which says what is wrong).
 pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

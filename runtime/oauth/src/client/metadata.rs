@@ -204,6 +204,7 @@ pub struct ClientMetadata {
 impl ClientMetadata {
     /// The document as JSON, to serve at the client id.
     pub fn to_json(&self) -> String {
+        // Strings, booleans and lists of strings: serializing cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 }

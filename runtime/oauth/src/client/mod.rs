@@ -133,6 +133,17 @@ impl OAuthClientBuilder {
     /// Makes the client.
     pub fn build(self) -> Result<OAuthClient, OAuthError> {
         dpop::check_backend()?;
+        if self.kind.redirect_uri().is_empty() {
+            return Err(OAuthError::InvalidInput(
+                "the client has no redirect URI".to_owned(),
+            ));
+        }
+        if !crate::scope::Scopes::parse(self.kind.scope()).contains("atproto") {
+            return Err(OAuthError::InvalidInput(format!(
+                "the client's scope {:?} lacks `atproto`",
+                self.kind.scope()
+            )));
+        }
         let http = match self.http {
             Some(http) => http,
             None => net::default_http().map_err(|source| OAuthError::Transport {
