@@ -11,14 +11,15 @@ use std::sync::{Arc, OnceLock};
 use atlex::client::{Client, Error};
 use atlex::identity::Resolver;
 use atlex::oauth::client::{
-    CallbackParams, ClientKind, Es256Key, MemorySessionStore, OAuthClient, OAuthError,
-    OAuthSession, SessionStore as _,
+    CallbackParams, ClientKind, Es256Key, FileSessionStore, MemorySessionStore, OAuthClient,
+    OAuthError, OAuthSession, SessionStore as _,
 };
 use atlex::types::{AtIdentifier, Datetime, Did, Handle};
 use atlex_e2e::Pds;
 use atlex_lexicons::app::bsky::feed::like::Like;
 use atlex_lexicons::app::bsky::feed::post::Post;
 use atlex_lexicons::com::atproto::repo::strong_ref::StrongRef;
+use atlex_lexicons::com::atproto::repo::upload_blob::UploadBlob;
 use atlex_lexicons::com::atproto::server::create_account::{self, CreateAccount};
 use atlex_lexicons::com::atproto::server::get_session::GetSession;
 
@@ -319,6 +320,15 @@ async fn loopback_client_signs_in_writes_refreshes_and_signs_out() -> Result<(),
     let rkey = created.uri.rkey().ok_or("no record key")?;
     let read = xrpc.get_record::<Post>(&repo, &rkey).await?;
     assert_eq!(read.value.text, "written over OAuth");
+    // An upload: a binary body, with its proof like any call.
+    let bytes = b"plain text, uploaded over OAuth".to_vec();
+    let uploaded = xrpc
+        .procedure(
+            UploadBlob,
+            &atlex::rt::Binary::new("text/plain", bytes.clone()),
+        )
+        .await?;
+    assert_eq!(uploaded.blob.size, Some(bytes.len() as u64));
 
     // A refresh: new tokens (the refresh token rotates), calls go on.
     session.refresh().await?;
@@ -374,6 +384,34 @@ async fn calls_at_once(session: &OAuthSession, did: &Did, n: usize) -> Result<()
     for answer in futures_util::future::join_all(calls).await {
         assert_eq!(answer?.did, *did);
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_session_in_files_outlives_its_client() -> Result<(), BoxError> {
+    let pds = pds();
+    let did = account(pds, "gina").await?;
+    let dir = tempfile::tempdir()?;
+    let make = || -> Result<OAuthClient, BoxError> {
+        Ok(OAuthClient::builder(ClientKind::loopback(
+            REDIRECT,
+            "atproto transition:generic",
+        )?)
+        .resolver(resolver(pds, &[]))
+        .session_store(Arc::new(FileSessionStore::new(dir.path())?))
+        .build()?)
+    };
+    let first = make()?;
+    let session = sign_in(&first, did.as_str(), "gina").await?;
+    session.refresh().await?;
+    let refreshed = session.data();
+    drop((session, first));
+
+    // A new client (a restarted app) continues with the rotated tokens.
+    let restored = make()?.restore(&did).await?;
+    assert_eq!(restored.data(), refreshed);
+    assert_eq!(restored.client()?.query(GetSession, &()).await?.did, did);
+    restored.refresh().await?;
     Ok(())
 }
 
