@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::OAuthError;
 use super::net::{checked_url, get_json, origin};
+use crate::scope::Scopes;
 
 /// `/.well-known/oauth-protected-resource` of a PDS (RFC 9728), the fields
 /// the client reads.
@@ -398,8 +399,6 @@ fn web_metadata(
         client_uri: None,
     })
 }
-
-use crate::scope::Scopes;
 
 #[cfg(test)]
 mod tests {
