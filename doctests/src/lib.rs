@@ -50,6 +50,10 @@ struct Repositories;
 struct Sessions;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/oauth.md")]
+struct OAuth;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/http-bindings.md")]
 struct HttpBindings;
 

@@ -9,9 +9,11 @@
 // "pdsPort": Q, "plcPort": P, "adminPassword": "..."}. Everything else goes
 // to stderr. The process stops when its stdin closes (the test that started
 // it ended, however it ended) or on SIGTERM / SIGINT; with --remove-data-dir
-// it then removes the data directory.
+// it then removes the data directory. E2E_LOOPBACK_HOSTS names hosts the
+// servers resolve to 127.0.0.1.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import dns from 'node:dns'
 import { mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -21,6 +23,24 @@ import { PDS, envToCfg, envToSecrets, readEnv } from '@atproto/pds'
 import { Database as PlcDatabase, PlcServer } from '@did-plc/server'
 
 const HOST = '127.0.0.1'
+
+// Host names (comma-separated in E2E_LOOPBACK_HOSTS) that resolve to
+// 127.0.0.1 for the servers' own requests: a test serves an app's client
+// metadata under such a name, since the authorization server refuses
+// `localhost` and IP addresses in client ids.
+const loopbackHosts = new Set(
+  (process.env.E2E_LOOPBACK_HOSTS ?? '').split(',').filter((name) => name !== ''),
+)
+if (loopbackHosts.size > 0) {
+  const lookup = dns.lookup
+  dns.lookup = function (hostname, options, callback) {
+    if (!loopbackHosts.has(hostname)) return lookup.apply(this, arguments)
+    const done = typeof options === 'function' ? options : callback
+    const all = typeof options === 'object' && options?.all
+    if (all) done(null, [{ address: HOST, family: 4 }])
+    else done(null, HOST, 4)
+  }
+}
 
 const { values } = parseArgs({
   options: {

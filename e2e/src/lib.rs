@@ -111,6 +111,13 @@ impl Pds {
     /// Installs what is missing, then starts a PDS and a PLC directory with
     /// a new data directory and free ports, and waits until they answer.
     pub fn start() -> Result<Self, Error> {
+        Self::start_with_env(&[])
+    }
+
+    /// [`start`](Self::start), with these environment variables set for the
+    /// servers' process (such as `NODE_EXTRA_CA_CERTS`, for a test server
+    /// with its own certificate that the PDS fetches from).
+    pub fn start_with_env(vars: &[(&str, &str)]) -> Result<Self, Error> {
         let node = install()?;
         let data = tempfile::Builder::new()
             .prefix("atlex-e2e-pds-")
@@ -130,6 +137,7 @@ impl Pds {
             // no data behind either: start.mjs removes it when it stops.
             .arg("--remove-data-dir")
             .env("LOG_ENABLED", "false")
+            .envs(vars.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log)

@@ -63,7 +63,10 @@
 //!   feature `verify` adds keys from identity resolution, the verified
 //!   event stream over the client, resync and backfill by `getRepo`.
 //! - `oauth` (feature `oauth`): atproto OAuth scopes, parsed, printed and
-//!   checked, and permission sets expanded.
+//!   checked, and permission sets expanded; with feature `oauth-client`,
+//!   `oauth::client`: sign-in with PAR, PKCE and DPoP, sessions that
+//!   refresh themselves, and OAuth sessions as a `client::Client`'s
+//!   credentials.
 //! - [`firehose`]: the ops of a
 //!   `com.atproto.sync.subscribeRepos#commit`, each record decoded from the
 //!   commit's CAR into a generated type, every block verified (feature

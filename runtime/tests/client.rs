@@ -18,6 +18,7 @@ use atlex::client::{
 use atlex::error::CommonError;
 use atlex::rt::{Binary, Json, QueryReader, UnknownError};
 use atlex::types::{AtIdentifier, AtUri, Cid, RecordKey};
+use atlex::xrpc::Endpoint as _;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Response};
@@ -2241,5 +2242,136 @@ async fn a_record_that_does_not_encode_is_not_sent() {
             other => panic!("expected an encode error, got {other:?}"),
         }
     }
+    assert!(mock.requests().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Per-request authentication.
+// ---------------------------------------------------------------------------
+
+/// What an [`atlex::client::Authenticate`] hook saw of an answer: the NSID,
+/// the proxy, the status, the error name, the `Authorization` it sent.
+type Seen = (&'static str, Option<String>, u16, Option<String>, String);
+
+/// Signs each request with a numbered header, asks for a resend after a
+/// 401, and keeps what it saw.
+#[derive(Default)]
+struct Numbered {
+    sent: AtomicUsize,
+    seen: Mutex<Vec<Seen>>,
+    refuse: bool,
+}
+
+impl atlex::client::Authenticate for Numbered {
+    fn headers<'a>(
+        &'a self,
+        request: &'a atlex::client::AuthRequest<'a>,
+    ) -> atlex::client::AuthFuture<'a, HeaderMap> {
+        Box::pin(async move {
+            if self.refuse {
+                return Err(format!("{} is not allowed", request.nsid).into());
+            }
+            let n = self.sent.fetch_add(1, Ordering::Relaxed);
+            let mut headers = HeaderMap::new();
+            headers.insert("authorization", format!("Test {n}").parse()?);
+            assert_eq!(request.retry as usize, n);
+            Ok(headers)
+        })
+    }
+
+    fn answer<'a>(
+        &'a self,
+        request: &'a atlex::client::AuthRequest<'a>,
+        answer: &'a atlex::client::AuthAnswer<'a>,
+    ) -> atlex::client::AuthFuture<'a, atlex::client::AuthVerdict> {
+        Box::pin(async move {
+            let sent = answer
+                .sent
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            self.seen.lock().unwrap().push((
+                request.nsid,
+                request.proxy.map(str::to_owned),
+                answer.status.as_u16(),
+                answer.error.map(str::to_owned),
+                sent,
+            ));
+            Ok(if answer.status == 401 {
+                atlex::client::AuthVerdict::Retry
+            } else {
+                atlex::client::AuthVerdict::Accept
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_authenticate_hook_signs_each_request_and_may_have_it_sent_again() {
+    let mock = Mock::start(|_, i| match i {
+        0 => xrpc_error(401, "InvalidToken", None),
+        _ => json_reply(200, json!({ "hits": [] })),
+    })
+    .await;
+    let hook = Arc::new(Numbered::default());
+    let client = Client::builder(&mock.base)
+        .proxy("did:web:api.example.com#svc")
+        .authenticate(hook.clone())
+        .build()
+        .unwrap();
+    client.query(Search, &search("a")).await.unwrap();
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].header("authorization"), Some("Test 0"));
+    assert_eq!(requests[1].header("authorization"), Some("Test 1"));
+    let seen = hook.seen.lock().unwrap().clone();
+    let proxy = Some("did:web:api.example.com#svc".to_owned());
+    assert_eq!(
+        seen,
+        vec![
+            (
+                Search::NSID,
+                proxy.clone(),
+                401,
+                Some("InvalidToken".to_owned()),
+                "Test 0".to_owned()
+            ),
+            (Search::NSID, proxy, 200, None, "Test 1".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_keeps_asking_gets_a_bounded_number_of_resends() {
+    let mock = Mock::always(|| xrpc_error(401, "InvalidToken", None)).await;
+    let client = Client::builder(&mock.base)
+        .authenticate(Arc::new(Numbered::default()))
+        .build()
+        .unwrap();
+    let err = client.query(Search, &search("a")).await.unwrap_err();
+    assert!(matches!(err, Error::Common { status: 401, .. }), "{err:?}");
+    assert_eq!(
+        mock.requests().len(),
+        1 + atlex::client::MAX_AUTH_RETRIES as usize
+    );
+}
+
+#[tokio::test]
+async fn a_hook_that_refuses_a_request_sends_nothing() {
+    let mock = Mock::always(|| json_reply(200, json!({ "hits": [] }))).await;
+    let client = Client::builder(&mock.base)
+        .authenticate(Arc::new(Numbered {
+            refuse: true,
+            ..Numbered::default()
+        }))
+        .build()
+        .unwrap();
+    let err = client.query(Search, &search("a")).await.unwrap_err();
+    let Error::Auth { nsid, source } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*nsid, Search::NSID);
+    assert!(source.to_string().contains("is not allowed"), "{source}");
     assert!(mock.requests().is_empty());
 }

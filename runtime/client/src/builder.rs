@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
+use super::auth::Authenticate;
 use super::error::{BoxError, BuildError};
 use super::{Client, Inner};
 use atlex_core::binding::BodyFormat;
@@ -74,6 +75,7 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     refresh: Option<RefreshHook>,
     minter: Option<TokenMinter>,
+    authenticator: Option<Arc<dyn Authenticate>>,
     validation: ValidationMode,
     on_violation: Option<ViolationHook>,
     max_response_size: Option<u64>,
@@ -93,6 +95,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("refresh", &self.refresh.is_some())
             .field("service_auth", &self.minter.is_some())
+            .field("authenticate", &self.authenticator.is_some())
             .field("validation", &self.validation)
             .field("on_violation", &self.on_violation.is_some())
             .field("max_response_size", &self.max_response_size)
@@ -115,6 +118,7 @@ impl ClientBuilder {
             retry: None,
             refresh: None,
             minter: None,
+            authenticator: None,
             validation: ValidationMode::Off,
             on_violation: None,
             max_response_size: None,
@@ -257,6 +261,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticates each request with `hook` (OAuth access tokens bound to
+    /// a DPoP key, with a proof per request): it adds the headers of each
+    /// request and may have a request sent again after reading the answer.
+    /// Replaces [`bearer`](Self::bearer), [`on_expired_token`](Self::on_expired_token)
+    /// and service auth.
+    pub fn authenticate(mut self, hook: Arc<dyn Authenticate>) -> Self {
+        self.authenticator = Some(hook);
+        self
+    }
+
     /// Checks outputs against the lexicon's constraints, as `mode` says.
     pub fn validate_outputs(mut self, mode: ValidationMode) -> Self {
         self.validation = mode;
@@ -352,6 +366,7 @@ impl ClientBuilder {
                 body_format: self.body_format,
                 refresh: self.refresh,
                 minter: self.minter,
+                authenticator: self.authenticator,
                 refresh_lock: tokio::sync::Mutex::new(()),
                 retry: self.retry,
                 validation: self.validation,

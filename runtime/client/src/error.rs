@@ -123,6 +123,17 @@ pub enum Error<E> {
         #[source]
         error: ValidationError,
     },
+    /// The client's [`Authenticate`](crate::Authenticate) hook failed: it
+    /// could not authenticate the request (then nothing was sent, as when the
+    /// credentials cannot cover the call), or could not handle the answer
+    /// (a token refresh that failed).
+    #[error("{nsid}: authentication failed: {source}")]
+    Auth {
+        /// The endpoint called.
+        nsid: &'static str,
+        /// What the hook failed with.
+        source: BoxError,
+    },
     /// The server answered `ExpiredToken` and the client's refresh hook failed.
     #[error("{nsid}: the access token expired and refreshing it failed: {source}")]
     Refresh {

@@ -108,8 +108,11 @@
 //! known PDS. The [`SessionClient`] it gives is a [`Client`] whose access
 //! token is refreshed (`refreshSession`) when the PDS answers
 //! `ExpiredToken`; a hook hears each new [`Session`] so that the application
-//! can store it, and [`Login::resume`] continues a stored one. OAuth is not
-//! supported. [`Client::service_auth`] asks the PDS for a service-auth token
+//! can store it, and [`Login::resume`] continues a stored one. OAuth
+//! sessions (atlex-oauth) authenticate each request through an
+//! [`Authenticate`] hook ([`ClientBuilder::authenticate`]): a DPoP proof per
+//! request, a nonce or a refreshed token and the request sent again.
+//! [`Client::service_auth`] asks the PDS for a service-auth token
 //! (`getServiceAuth`).
 //!
 //! # Tokens, retries and validation
@@ -126,6 +129,7 @@
 mod macros;
 
 mod account;
+mod auth;
 mod builder;
 mod error;
 #[cfg(test)]
@@ -142,6 +146,7 @@ pub use account::{
     CreateSessionError, DeleteSessionError, GetServiceAuthError, RefreshSessionError,
 };
 pub use atlex_core::validate::ValidationMode;
+pub use auth::{AuthAnswer, AuthFuture, AuthRequest, AuthVerdict, Authenticate, MAX_AUTH_RETRIES};
 pub use builder::{ClientBuilder, RetryPolicy};
 pub use error::{BoxError, BuildError, Error, TransportKind};
 pub use records::{
@@ -198,6 +203,8 @@ pub(crate) struct Inner {
     pub(crate) refresh: Option<RefreshHook>,
     /// Makes each request's token, for service auth.
     pub(crate) minter: Option<TokenMinter>,
+    /// Authenticates each request (OAuth with DPoP).
+    pub(crate) authenticator: Option<Arc<dyn Authenticate>>,
     /// Held while a refresh hook runs, so that calls expiring together
     /// refresh once.
     pub(crate) refresh_lock: tokio::sync::Mutex<()>,
@@ -373,25 +380,84 @@ impl Client {
         let mut attempts = 1u32;
         let mut waited = Duration::ZERO;
         let mut refreshed = false;
+        let mut auth_retries = 0u32;
+        let auth_error = |source| Error::Auth {
+            nsid: E::NSID,
+            source,
+        };
+        let method = binding.method.to_http();
+        let proxy = inner
+            .headers
+            .get(builder::ATPROTO_PROXY)
+            .and_then(|value| value.to_str().ok());
         loop {
-            let token = match &inner.minter {
-                Some(mint) => Some(
-                    mint(E::NSID)
-                        .map_err(|err| transport::<E>(&url, TransportKind::Build, Some(err)))?,
-                ),
-                None => inner.token(),
-            };
-            let response = inner
-                .send::<E>(&binding, &url, body.as_ref(), token.as_deref())
-                .await?;
-            let status = response.status().as_u16();
-            let failure = if response.status().is_success() {
-                match inner.finish::<E>(envelope, &url, response).await? {
-                    Finished::Output(output) => return Ok(output),
-                    Finished::Failure(failure) => failure,
+            let auth_request = inner.authenticator.as_ref().map(|_| AuthRequest {
+                nsid: E::NSID,
+                method: &method,
+                url: &url,
+                proxy,
+                body: body.as_ref().map(|(content_type, bytes)| {
+                    (content_type.to_str().unwrap_or_default(), bytes.as_ref())
+                }),
+                retry: auth_retries,
+            });
+            let (token, auth_headers) = match (&inner.authenticator, &auth_request) {
+                (Some(hook), Some(request)) => {
+                    let headers = hook.headers(request).await.map_err(auth_error)?;
+                    (None, Some(headers))
                 }
+                _ => match &inner.minter {
+                    Some(mint) => (
+                        Some(mint(E::NSID).map_err(|err| {
+                            transport::<E>(&url, TransportKind::Build, Some(err))
+                        })?),
+                        None,
+                    ),
+                    None => (inner.token(), None),
+                },
+            };
+            let sent = auth_headers.clone().unwrap_or_default();
+            let response = inner
+                .send::<E>(
+                    &binding,
+                    &url,
+                    body.as_ref(),
+                    token.as_deref(),
+                    auth_headers,
+                )
+                .await?;
+            let status_code = response.status();
+            let status = status_code.as_u16();
+            let answer_headers = auth_request.as_ref().map(|_| response.headers().clone());
+            let finished = if status_code.is_success() {
+                inner.finish::<E>(envelope, &url, response).await?
             } else {
-                inner.failure::<E>(envelope, &url, response).await?
+                Finished::Failure(inner.failure::<E>(envelope, &url, response).await?)
+            };
+            if let (Some(hook), Some(request), Some(headers)) =
+                (&inner.authenticator, &auth_request, &answer_headers)
+            {
+                let answer = AuthAnswer {
+                    status: status_code,
+                    headers,
+                    sent: &sent,
+                    error: match &finished {
+                        Finished::Failure(failure) => failure.name(),
+                        Finished::Output(_) => None,
+                    },
+                };
+                let verdict = hook.answer(request, &answer).await.map_err(auth_error)?;
+                if verdict == AuthVerdict::Retry
+                    && matches!(finished, Finished::Failure(_))
+                    && auth_retries < MAX_AUTH_RETRIES
+                {
+                    auth_retries += 1;
+                    continue;
+                }
+            }
+            let failure = match finished {
+                Finished::Output(output) => return Ok(output),
+                Finished::Failure(failure) => failure,
             };
 
             // An endpoint that declares `ExpiredToken` means a token of its

@@ -2,7 +2,7 @@
 //! says, and the check of its parameters and input before sending.
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use atlex_core::binding::{self, BearerUse, Binding, BodyFormat, PathTemplate};
 use atlex_core::validate::{Validate, ValidationError};
@@ -97,6 +97,7 @@ impl Inner {
         url: &reqwest::Url,
         body: Option<&(HeaderValue, Bytes)>,
         token: Option<&str>,
+        auth_headers: Option<HeaderMap>,
     ) -> Result<reqwest::Response, Error<E::Error>> {
         let mut request = self
             .http
@@ -117,8 +118,15 @@ impl Inner {
             };
             request = request.header(header, key.clone());
         }
+        let authenticated = auth_headers.is_some();
+        if let Some(headers) = auth_headers
+            && binding.auth.bearer != BearerUse::Never
+        {
+            request = request.headers(headers);
+        }
         match (binding.auth.bearer, token) {
             (BearerUse::Never, _) | (BearerUse::Optional, None) => {}
+            (BearerUse::Required, None) if authenticated => {}
             (_, Some(token)) => {
                 let value = bearer_value(token).map_err(|reason| {
                     transport::<E>(

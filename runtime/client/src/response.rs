@@ -147,6 +147,14 @@ pub(crate) enum FailureBody {
 }
 
 impl Failure {
+    /// The error name of the body, when it has one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        match &self.body {
+            FailureBody::Named { name, .. } => Some(name),
+            FailureBody::Other { .. } => None,
+        }
+    }
+
     /// Whether this is the common `ExpiredToken` (not an endpoint's own error
     /// of that name), which asks for a new access token.
     pub(crate) fn is_expired_token<X: EndpointError>(&self, envelope: &Envelope) -> bool {
