@@ -1,0 +1,572 @@
+//! `atlex lex install`, `publish` and `status` (feature `resolve`) end to
+//! end on loopback: the test identity network answers the `_lexicon` TXT
+//! records and serves DID documents, and a small XRPC server here plays the
+//! publisher's PDS (getRecord, putRecord, createSession). Nothing touches
+//! the network.
+
+#![cfg(feature = "resolve")]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use atlex::identity::testkit::{Account, TestNetwork};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+const COLLECTION: &str = "com.atproto.lexicon.schema";
+const PASSWORD: &str = "correct horse";
+
+/// A record as served: its value, and the CID the server says it has.
+#[derive(Clone)]
+struct Stored {
+    value: Value,
+    cid: String,
+}
+
+/// The PDS's records by (DID, record key), and the one account that can
+/// log in.
+#[derive(Default)]
+struct Pds {
+    records: Mutex<HashMap<(String, String), Stored>>,
+    account: Mutex<Option<(String, String)>>,
+}
+
+fn cid_of(value: &Value) -> String {
+    let value = atlex::data::Value::from_json(value.clone()).unwrap();
+    atlex::cbor::cid_of(&value).unwrap().to_string()
+}
+
+fn xrpc_error(status: StatusCode, name: &str) -> (StatusCode, Json<Value>) {
+    (status, Json(json!({"error": name, "message": name})))
+}
+
+async fn get_record(
+    State(pds): State<Arc<Pds>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    let (Some(repo), Some(collection), Some(rkey)) = (
+        params.get("repo"),
+        params.get("collection"),
+        params.get("rkey"),
+    ) else {
+        return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest");
+    };
+    let found = pds
+        .records
+        .lock()
+        .unwrap()
+        .get(&(repo.clone(), rkey.clone()))
+        .cloned();
+    match found {
+        Some(stored) if collection == COLLECTION => (
+            StatusCode::OK,
+            Json(json!({
+                "uri": format!("at://{repo}/{COLLECTION}/{rkey}"),
+                "cid": stored.cid,
+                "value": stored.value,
+            })),
+        ),
+        _ => xrpc_error(StatusCode::BAD_REQUEST, "RecordNotFound"),
+    }
+}
+
+async fn create_session(
+    State(pds): State<Arc<Pds>>,
+    Json(input): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let account = pds.account.lock().unwrap().clone();
+    match account {
+        Some((did, handle))
+            if input["identifier"] == did.as_str() && input["password"] == PASSWORD =>
+        {
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"did": did, "handle": handle, "accessJwt": "access", "refreshJwt": "refresh"}),
+                ),
+            )
+        }
+        _ => xrpc_error(StatusCode::UNAUTHORIZED, "AuthenticationRequired"),
+    }
+}
+
+async fn put_record(
+    State(pds): State<Arc<Pds>>,
+    headers: HeaderMap,
+    Json(input): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let account = pds.account.lock().unwrap().clone();
+    let authorized = headers
+        .get("authorization")
+        .is_some_and(|value| value == "Bearer access");
+    let (Some((did, _)), true) = (account, authorized) else {
+        return xrpc_error(StatusCode::UNAUTHORIZED, "AuthenticationRequired");
+    };
+    if input["repo"] != did.as_str() || input["collection"] != COLLECTION {
+        return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest");
+    }
+    let rkey = input["rkey"].as_str().unwrap().to_owned();
+    let value = input["record"].clone();
+    let cid = cid_of(&value);
+    pds.records.lock().unwrap().insert(
+        (did.clone(), rkey.clone()),
+        Stored {
+            value,
+            cid: cid.clone(),
+        },
+    );
+    (
+        StatusCode::OK,
+        Json(json!({"uri": format!("at://{did}/{COLLECTION}/{rkey}"), "cid": cid})),
+    )
+}
+
+async fn start_pds(pds: Arc<Pds>) -> SocketAddr {
+    let router = axum::Router::new()
+        .route("/xrpc/com.atproto.repo.getRecord", get(get_record))
+        .route("/xrpc/com.atproto.repo.putRecord", post(put_record))
+        .route(
+            "/xrpc/com.atproto.server.createSession",
+            post(create_session),
+        )
+        .with_state(pds);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    address
+}
+
+/// A lexicon document: a record `main` whose object has `properties`.
+fn record_doc(nsid: &str, properties: Value) -> Value {
+    json!({
+        "lexicon": 1,
+        "id": nsid,
+        "defs": {"main": {"type": "record", "key": "tid", "record": {
+            "type": "object", "properties": properties
+        }}}
+    })
+}
+
+fn object_doc(nsid: &str, properties: Value) -> Value {
+    json!({
+        "lexicon": 1,
+        "id": nsid,
+        "defs": {"thing": {"type": "object", "properties": properties}}
+    })
+}
+
+/// Puts `document` in `did`'s repository as a schema record.
+fn publish(pds: &Pds, did: &str, document: &Value) -> String {
+    publish_at(pds, did, document["id"].as_str().unwrap(), document)
+}
+
+/// Puts `document` in `did`'s repository under the record key `rkey`.
+fn publish_at(pds: &Pds, did: &str, rkey: &str, document: &Value) -> String {
+    let mut value = json!({"$type": COLLECTION});
+    value
+        .as_object_mut()
+        .unwrap()
+        .extend(document.as_object().unwrap().clone());
+    let cid = cid_of(&value);
+    pds.records.lock().unwrap().insert(
+        (did.to_owned(), rkey.to_owned()),
+        Stored {
+            value,
+            cid: cid.clone(),
+        },
+    );
+    cid
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lex-network-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_doc(root: &Path, document: &Value) {
+    let nsid = document["id"].as_str().unwrap();
+    let path = root.join(format!("{}.json", nsid.replace('.', "/")));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_string_pretty(document).unwrap()).unwrap();
+}
+
+/// Runs `atlex` in `dir` (off the runtime's threads, which serve the
+/// network meanwhile): exit code, stdout, stderr.
+async fn atlex(dir: &Path, args: Vec<String>) -> (i32, String, String) {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_atlex"))
+            .args(&args)
+            .current_dir(dir)
+            .env("ATLEX_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+struct World {
+    network: TestNetwork,
+    pds: Arc<Pds>,
+    publisher: Account,
+    /// Flags that point a command at the test network.
+    net_flags: Vec<String>,
+}
+
+impl World {
+    async fn start() -> Self {
+        let network = TestNetwork::start().await.unwrap();
+        let pds = Arc::new(Pds::default());
+        let address = start_pds(Arc::clone(&pds)).await;
+        let publisher = network.account("lexicons.example.com").unwrap();
+        publisher.set_pds(&format!("http://{address}"));
+        *pds.account.lock().unwrap() = Some((
+            publisher.did().to_string(),
+            "lexicons.example.com".to_owned(),
+        ));
+        network.set_txt(
+            "_lexicon.example.com",
+            &[&format!("did={}", publisher.did())],
+        );
+        let net_flags = vec![
+            "--plc".to_owned(),
+            network.plc_directory(),
+            "--dns".to_owned(),
+            network.dns_address().to_string(),
+            "--plain-http".to_owned(),
+        ];
+        Self {
+            network,
+            pds,
+            publisher,
+            net_flags,
+        }
+    }
+
+    /// The CID of the publisher's schema record of `nsid` in the PDS.
+    fn cid_of_record(&self, nsid: &str) -> String {
+        let key = (self.did(), nsid.to_owned());
+        self.pds.records.lock().unwrap()[&key].cid.clone()
+    }
+
+    fn did(&self) -> String {
+        self.publisher.did().to_string()
+    }
+
+    /// `atlex lex <command> <args> --net-flags` in `dir`.
+    async fn lex(&self, dir: &Path, command: &str, args: &[&str]) -> (i32, String, String) {
+        let mut all = vec!["lex".to_owned(), command.to_owned()];
+        all.extend(args.iter().map(|arg| (*arg).to_owned()));
+        if !(command == "install" && args.contains(&"--ci")) {
+            all.extend(self.net_flags.iter().cloned());
+        }
+        atlex(dir, all).await
+    }
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("lexicons.json")).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_pin_publish_update_and_ci() {
+    let world = World::start().await;
+    let did = world.did();
+    // post → defs → post: a cycle of references; and a reference into a
+    // set provided otherwise (never fetched: the PDS does not have it).
+    let post = record_doc(
+        "com.example.post",
+        json!({
+            "text": {"type": "string", "maxLength": 300},
+            "author": {"type": "ref", "ref": "com.example.defs#thing"},
+            "subject": {"type": "ref", "ref": "com.atproto.repo.strongRef"}
+        }),
+    );
+    let defs = object_doc(
+        "com.example.defs",
+        json!({"post": {"type": "ref", "ref": "com.example.post"}}),
+    );
+    let post_cid = publish(&world.pds, &did, &post);
+    let defs_cid = publish(&world.pds, &did, &defs);
+
+    let app = scratch("app");
+    let externs = app.join("extern");
+    write_doc(
+        &externs,
+        &object_doc("com.atproto.repo.strongRef", json!({})),
+    );
+    let project = ["--extern-lexicons", "extern=atlex_lexicons"];
+
+    let args: Vec<&str> = ["com.example.post"].into_iter().chain(project).collect();
+    let (code, out, err) = world.lex(&app, "install", &args).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("2 lexicons pinned in lexicons.json: 2 fetched"),
+        "{out}"
+    );
+    let pinned = manifest(&app);
+    assert_eq!(pinned["version"], 1);
+    assert_eq!(pinned["lexicons"], json!(["com.example.post"]));
+    assert_eq!(
+        pinned["resolutions"]["com.example.post"],
+        json!({"uri": format!("at://{did}/{COLLECTION}/com.example.post"), "cid": post_cid})
+    );
+    assert_eq!(pinned["resolutions"]["com.example.defs"]["cid"], defs_cid);
+    assert!(
+        pinned["resolutions"]
+            .get("com.atproto.repo.strongRef")
+            .is_none()
+    );
+    let installed: Value = serde_json::from_str(
+        &std::fs::read_to_string(app.join("lexicons/com/example/post.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(installed["$type"], COLLECTION);
+    assert_eq!(installed["defs"], post["defs"]);
+
+    // The pins hold: --ci passes, offline.
+    let ci: Vec<&str> = ["--ci"].into_iter().chain(project).collect();
+    let (code, _, err) = world.lex(&app, "install", &ci).await;
+    assert_eq!(code, 0, "{err}");
+    // Installing again fetches nothing.
+    let (code, out, err) = world.lex(&app, "install", &project).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("0 fetched, 2 unchanged"), "{out}");
+    let old_post = std::fs::read_to_string(app.join("lexicons/com/example/post.json")).unwrap();
+
+    // The publisher changes the schema (an optional property: compatible)
+    // and publishes it from its own project.
+    let publisher = scratch("publisher");
+    let changed = record_doc(
+        "com.example.post",
+        json!({
+            "text": {"type": "string", "maxLength": 300},
+            "author": {"type": "ref", "ref": "com.example.defs#thing"},
+            "subject": {"type": "ref", "ref": "com.atproto.repo.strongRef"},
+            "lang": {"type": "string", "format": "language"}
+        }),
+    );
+    write_doc(&publisher.join("lexicons"), &changed);
+    let publish_post = ["com.example.post", "--identifier", &did];
+    let (code, out, err) = world.lex(&publisher, "publish", &publish_post).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("published"), "{out}");
+    let new_cid = world.cid_of_record("com.example.post");
+    assert_ne!(new_cid, post_cid);
+
+    // A breaking change is refused unless forced.
+    let breaking = record_doc("com.example.post", json!({"text": {"type": "integer"}}));
+    write_doc(&publisher.join("lexicons"), &breaking);
+    let (code, out, err) = world.lex(&publisher, "publish", &publish_post).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("the change is breaking"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(world.cid_of_record("com.example.post"), new_cid);
+
+    // Upstream changed since the pin: status says so, with the change.
+    let (code, out, err) = world.lex(&app, "status", &project).await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(&format!("com.example.post: changed upstream since the pin (published {new_cid}, pinned {post_cid})")),
+        "{out}"
+    );
+    assert!(out.contains("lang"), "{out}");
+    // The local files are still the pinned ones.
+    let (code, _, err) = world.lex(&app, "install", &ci).await;
+    assert_eq!(code, 0, "{err}");
+
+    // --update takes the new version; the pins move with it.
+    let update: Vec<&str> = ["--update"].into_iter().chain(project).collect();
+    let (code, out, err) = world.lex(&app, "install", &update).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        manifest(&app)["resolutions"]["com.example.post"]["cid"],
+        new_cid
+    );
+    let (code, _, err) = world.lex(&app, "install", &ci).await;
+    assert_eq!(code, 0, "{err}");
+
+    // A checkout whose files were not updated with the manifest fails --ci,
+    // and `atlex diff` explains the difference.
+    let new_post = std::fs::read_to_string(app.join("lexicons/com/example/post.json")).unwrap();
+    std::fs::write(app.join("lexicons/com/example/post.json"), &old_post).unwrap();
+    let (code, _, err) = world.lex(&app, "install", &ci).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("differs: "), "{err}");
+    assert!(
+        err.contains(&format!("the manifest pins {new_cid}")),
+        "{err}"
+    );
+    std::fs::write(app.join("new-post.json"), &new_post).unwrap();
+    let (code, out, err) = atlex(
+        &app,
+        ["diff", "lexicons/com/example/post.json", "new-post.json"]
+            .map(str::to_owned)
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("lang"), "{out}");
+    assert!(out.contains("compatible"), "{out}");
+
+    // A file missing, and a pin nothing needs, fail --ci too.
+    std::fs::remove_file(app.join("lexicons/com/example/defs.json")).unwrap();
+    let (code, _, err) = world.lex(&app, "install", &ci).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("missing: "), "{err}");
+    // Without the extern set, the reference into it is out of date.
+    std::fs::write(app.join("lexicons/com/example/post.json"), &new_post).unwrap();
+    let (code, _, _) = world.lex(&app, "install", &project).await;
+    assert_eq!(code, 0);
+    let (code, _, err) = world.lex(&app, "install", &["--ci"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("out of date: com.atproto.repo.strongRef is needed"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_needs_the_lexicon_txt_record_to_name_the_account() {
+    let world = World::start().await;
+    let other = world.network.account("other.example.org").unwrap();
+    world
+        .network
+        .set_txt("_lexicon.example.com", &[&format!("did={}", other.did())]);
+    let publisher = scratch("elsewhere");
+    write_doc(
+        &publisher.join("lexicons"),
+        &record_doc("com.example.note", json!({})),
+    );
+    // No NSID: the project's own documents (those not pinned).
+    let (code, out, err) = world
+        .lex(&publisher, "publish", &["--identifier", &world.did()])
+        .await;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "com.example.note: add the DNS TXT record _lexicon.example.com with the value \"did={}\" (it names {})",
+            world.did(),
+            other.did()
+        )),
+        "{err}"
+    );
+    assert!(world.pds.records.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_answers_are_clear_errors_and_change_nothing() {
+    let world = World::start().await;
+    let did = world.did();
+    let app = scratch("untrusted");
+
+    // A record whose CID is not the one the server names.
+    let tampered = record_doc("com.example.tampered", json!({}));
+    publish(&world.pds, &did, &tampered);
+    world
+        .pds
+        .records
+        .lock()
+        .unwrap()
+        .get_mut(&(did.clone(), "com.example.tampered".to_owned()))
+        .unwrap()
+        .value["defs"]["main"]["description"] = json!("changed after hashing");
+    let (code, _, err) = world.lex(&app, "install", &["com.example.tampered"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("CID mismatch: the server says"), "{err}");
+
+    // A document whose id is another NSID.
+    publish_at(
+        &world.pds,
+        &did,
+        "com.example.renamed",
+        &record_doc("com.example.wrongid", json!({})),
+    );
+    let (code, _, err) = world.lex(&app, "install", &["com.example.renamed"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the document's id is com.example.wrongid, not com.example.renamed"),
+        "{err}"
+    );
+
+    // An oversized record.
+    let big = record_doc(
+        "com.example.big",
+        json!({"text": {"type": "string", "description": "x".repeat(50_000)}}),
+    );
+    publish(&world.pds, &did, &big);
+    let (code, _, err) = world
+        .lex(
+            &app,
+            "install",
+            &["com.example.big", "--max-record-size", "10000"],
+        )
+        .await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("10000"), "{err}");
+
+    // A TXT record naming a DID that does not publish the schema, and an
+    // authority with none.
+    let other = world.network.account("elsewhere.example.net").unwrap();
+    other.set_pds(world.publisher.document().pds().unwrap());
+    world
+        .network
+        .set_txt("_lexicon.example.net", &[&format!("did={}", other.did())]);
+    let (code, _, err) = world.lex(&app, "install", &["net.example.thing"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "net.example.thing is not published: {}, which the _lexicon TXT record names",
+            other.did()
+        )),
+        "{err}"
+    );
+    let (code, _, err) = world.lex(&app, "install", &["org.example.thing"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no lexicon authority at DNS TXT _lexicon.example.org"),
+        "{err}"
+    );
+
+    // A chain of references longer than the bound.
+    publish(
+        &world.pds,
+        &did,
+        &record_doc(
+            "com.example.first",
+            json!({"next": {"type": "ref", "ref": "com.example.second"}}),
+        ),
+    );
+    publish(
+        &world.pds,
+        &did,
+        &object_doc("com.example.second", json!({})),
+    );
+    let (code, _, err) = world
+        .lex(
+            &app,
+            "install",
+            &["com.example.first", "--max-documents", "1"],
+        )
+        .await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("more than 1 documents to fetch"), "{err}");
+
+    // Nothing was written by any of these.
+    assert!(!app.join("lexicons.json").exists());
+    assert!(!app.join("lexicons").exists());
+}
