@@ -570,3 +570,85 @@ async fn untrusted_answers_are_clear_errors_and_change_nothing() {
     assert!(!app.join("lexicons.json").exists());
     assert!(!app.join("lexicons").exists());
 }
+
+/// The documents `tests/lex_interop/write.mjs` installed with
+/// `@atproto/lex`, published on the loopback network and installed with
+/// `atlex lex install com.example.post` into a new directory.
+async fn install_interop_documents(name: &str) -> (PathBuf, String) {
+    let world = World::start().await;
+    let did = world.did();
+    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lex_interop");
+    let documents: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(interop.join("documents.json")).unwrap())
+            .unwrap();
+    for document in &documents {
+        publish(&world.pds, &did, document);
+    }
+    let dir = scratch(name);
+    let (code, out, err) = world.lex(&dir, "install", &["com.example.post"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    (dir, did)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atlex_writes_the_bytes_atproto_lex_writes() {
+    let (dir, did) = install_interop_documents("same-bytes").await;
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lex_interop/ts");
+    // The same manifest but for the publisher's DID, which is the test's.
+    let expected = std::fs::read_to_string(reference.join("lexicons.json"))
+        .unwrap()
+        .replace("did:plc:ewvi7nxzyoun6zhxrhs64oiz", &did);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("lexicons.json")).unwrap(),
+        expected
+    );
+    for nsid in ["post", "defs", "embed"] {
+        let file = format!("lexicons/com/example/{nsid}.json");
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&file)).unwrap(),
+            std::fs::read_to_string(reference.join(&file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs npm (and the registry, the first time): npm ci in tests/lex_interop"]
+async fn atproto_lex_accepts_what_atlex_installs() {
+    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lex_interop");
+    if !interop.join("node_modules/@atproto/lex").is_dir() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&interop)
+            .status()
+            .expect("npm runs");
+        assert!(
+            status.success(),
+            "npm ci in {}: {status}",
+            interop.display()
+        );
+    }
+    let (dir, _) = install_interop_documents("checked-by-atproto-lex").await;
+    let lex = interop.join("node_modules/@atproto/lex/bin/lex");
+    let run = |dir: PathBuf| {
+        let out = Command::new("node")
+            .arg(&lex)
+            .args(["install", "--ci"])
+            .current_dir(dir)
+            .output()
+            .expect("node runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(dir.clone());
+    assert_eq!(code, Some(0), "{err}");
+    // And it refuses the directory once a file changes.
+    let defs = dir.join("lexicons/com/example/defs.json");
+    let text = std::fs::read_to_string(&defs).unwrap();
+    std::fs::write(&defs, text.replace("\"name\"", "\"title\"")).unwrap();
+    let (code, err) = run(dir);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("Lexicons manifest is out of date"), "{err}");
+}
