@@ -20,10 +20,11 @@ use atlex_codegen::diff::{self, LexiconSet, render};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
-use super::local::{
-    COLLECTION, LocalError, Manifest, Resolution, cid_of_json, document_path, read_local,
-    references, schema_uri, schema_uri_parts, write_file,
+use atlex_codegen::pins::{
+    COLLECTION, Manifest, Resolution, document_cid, document_path, schema_uri, schema_uri_parts,
 };
+
+use super::local::{LocalError, read_local, references, write_file};
 use super::{InstallArgs, PublishArgs, StatusArgs, check_nsids};
 use crate::resolve::{NetworkArgs, runtime};
 
@@ -125,7 +126,7 @@ impl Net {
         record.insert("$type".to_owned(), Json::String(COLLECTION.to_owned()));
         record.extend(stored.value.0.into_iter().filter(|(key, _)| key != "$type"));
         let json = Json::Object(record);
-        let cid = cid_of_json(&json).map_err(|err| format!("{uri}: the record is {err}"))?;
+        let cid = document_cid(&json).map_err(|err| format!("{uri}: the record is {err}"))?;
         match stored.cid {
             None => return Err(format!("{uri}: the server did not say the record's CID")),
             Some(said) if said != cid => {
@@ -318,7 +319,7 @@ async fn install_with(args: &InstallArgs, net: &Net) -> Result<Vec<String>, Stri
         }
     }
     if manifest != old || !project.manifest.exists() {
-        manifest.write(&project.manifest)?;
+        write_file(&project.manifest, manifest.to_text().as_bytes())?;
     }
     lines.push(format!(
         "{} lexicons pinned in {}: {fetched} fetched, {kept} unchanged{}",
@@ -420,7 +421,7 @@ async fn publish_with(
         with_type.extend(object.clone());
         let with_type = Json::Object(with_type);
         check_document(&with_type, nsid).map_err(|err| format!("{}: {err}", path.display()))?;
-        let cid = cid_of_json(&with_type).map_err(|err| format!("{}: {err}", path.display()))?;
+        let cid = document_cid(&with_type).map_err(|err| format!("{}: {err}", path.display()))?;
         match net.authority(nsid).await {
             Ok(named) if named == did => {}
             found => {
