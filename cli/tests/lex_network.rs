@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 const COLLECTION: &str = "com.atproto.lexicon.schema";
-const PASSWORD: &str = "correct horse";
+const PASSWORD: &str = "app-password";
 
 /// A record as served: its value, and the CID the server says it has.
 #[derive(Clone)]
@@ -651,4 +651,118 @@ async fn atproto_lex_accepts_what_atlex_installs() {
     let (code, err) = run(dir);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("Lexicons manifest is out of date"), "{err}");
+}
+
+/// The commands of the README's "Lexicons from the network", in order, as a
+/// third-party app runs them: its dependency published by one account, its
+/// own lexicon published by another, the network flags added to each
+/// command that uses the network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_loop_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let section = readme
+        .split_once("## Lexicons from the network\n")
+        .unwrap()
+        .1;
+    let section = section.split_once("\n## ").map_or(section, |(s, _)| s);
+    let block = section.split_once("```sh\n").unwrap().1;
+    let block = block.split_once("\n```").unwrap().0;
+    let commands: Vec<&str> = block
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .collect();
+    assert!(commands.len() >= 5, "{commands:?}");
+
+    let world = World::start().await;
+    world.network.set_txt(
+        "_lexicon.feed.example.com",
+        &[&format!("did={}", world.did())],
+    );
+    let post = |extra: Value| {
+        let mut properties = json!({
+            "text": {"type": "string", "maxLength": 300},
+            "author": {"type": "ref", "ref": "com.example.feed.defs#thing"}
+        });
+        properties
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        record_doc("com.example.feed.post", properties)
+    };
+    publish(&world.pds, &world.did(), &post(json!({})));
+    publish(
+        &world.pds,
+        &world.did(),
+        &object_doc("com.example.feed.defs", json!({"name": {"type": "string"}})),
+    );
+    // The app's account, which logs in to the PDS.
+    let app_account = world.network.account("app.example.org").unwrap();
+    app_account.set_pds(world.publisher.document().pds().unwrap());
+    *world.pds.account.lock().unwrap() =
+        Some((app_account.did().to_string(), "app.example.org".to_owned()));
+    world.network.set_txt(
+        "_lexicon.app.example.org",
+        &[&format!("did={}", app_account.did())],
+    );
+
+    let app = scratch("readme");
+    let mut wrote_own = false;
+    for command in commands {
+        let mut words: Vec<&str> = command.split_whitespace().collect();
+        let password = words[0].strip_prefix("ATLEX_PASSWORD=");
+        if let Some(password) = password {
+            assert_eq!(password, PASSWORD);
+            words.remove(0);
+        }
+        assert_eq!(words[0], "atlex", "{command}");
+        let mut args: Vec<String> = words[1..].iter().map(|word| (*word).to_owned()).collect();
+        let networked = words[1] == "lex" && !words.contains(&"--ci");
+        if networked {
+            args.extend(world.net_flags.iter().cloned());
+        }
+        // The app's own lexicon, written once the dependency is installed.
+        if words[1] == "generate" && !wrote_own {
+            write_doc(
+                &app.join("lexicons"),
+                &record_doc(
+                    "org.example.app.note",
+                    json!({"post": {"type": "ref", "ref": "com.example.feed.post"}}),
+                ),
+            );
+            wrote_own = true;
+        }
+        // Upstream moves on before the app asks what changed.
+        let expected = if words[1..] == ["lex", "status"] {
+            publish(
+                &world.pds,
+                &world.did(),
+                &post(json!({"lang": {"type": "string", "format": "language"}})),
+            );
+            1
+        } else {
+            0
+        };
+        let (code, out, err) = atlex(&app, args).await;
+        assert_eq!(code, expected, "{command}\n{out}{err}");
+        if expected == 1 {
+            assert!(out.contains("changed upstream since the pin"), "{out}");
+        }
+    }
+    assert!(wrote_own);
+    assert!(app.join("src/generated").is_dir());
+    // The app's lexicon is published in its repository; the update pinned
+    // the dependency's new version.
+    let records = world.pds.records.lock().unwrap().clone();
+    assert!(records.contains_key(&(
+        app_account.did().to_string(),
+        "org.example.app.note".to_owned()
+    )));
+    let published = &records[&(world.did(), "com.example.feed.post".to_owned())].cid;
+    assert_eq!(
+        &manifest(&app)["resolutions"]["com.example.feed.post"]["cid"],
+        published
+    );
 }
