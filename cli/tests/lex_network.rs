@@ -76,6 +76,44 @@ async fn get_record(
     }
 }
 
+/// `com.atproto.repo.listRecords`, two records a page (to make the client
+/// follow cursors), in record key order.
+async fn list_records(
+    State(pds): State<Arc<Pds>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    let (Some(repo), Some(COLLECTION)) = (
+        params.get("repo"),
+        params.get("collection").map(String::as_str),
+    ) else {
+        return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest");
+    };
+    let mut keys: Vec<String> = pds
+        .records
+        .lock()
+        .unwrap()
+        .keys()
+        .filter(|(did, _)| did == repo)
+        .map(|(_, rkey)| rkey.clone())
+        .collect();
+    keys.sort();
+    let after = params.get("cursor").cloned().unwrap_or_default();
+    let page: Vec<String> = keys
+        .into_iter()
+        .filter(|key| *key > after)
+        .take(2)
+        .collect();
+    let records: Vec<Value> = page
+        .iter()
+        .map(|rkey| json!({"uri": format!("at://{repo}/{COLLECTION}/{rkey}"), "cid": "", "value": {}}))
+        .collect();
+    let mut output = json!({"records": records});
+    if let Some(last) = page.last() {
+        output["cursor"] = json!(last);
+    }
+    (StatusCode::OK, Json(output))
+}
+
 async fn create_session(
     State(pds): State<Arc<Pds>>,
     Json(input): Json<Value>,
@@ -131,6 +169,7 @@ async fn start_pds(pds: Arc<Pds>) -> SocketAddr {
     let router = axum::Router::new()
         .route("/xrpc/com.atproto.repo.getRecord", get(get_record))
         .route("/xrpc/com.atproto.repo.putRecord", post(put_record))
+        .route("/xrpc/com.atproto.repo.listRecords", get(list_records))
         .route(
             "/xrpc/com.atproto.server.createSession",
             post(create_session),
@@ -764,5 +803,50 @@ async fn the_readme_loop_runs_as_written() {
     assert_eq!(
         &manifest(&app)["resolutions"]["com.example.feed.post"]["cid"],
         published
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_installs_what_its_authority_publishes_under_it() {
+    let world = World::start().await;
+    let did = world.did();
+    for name in ["alpha", "beta", "gamma"] {
+        publish(
+            &world.pds,
+            &did,
+            &object_doc(&format!("com.example.{name}"), json!({})),
+        );
+    }
+    // Another authority's schema in the same repository: not in the group.
+    publish(
+        &world.pds,
+        &did,
+        &object_doc("com.example.sub.delta", json!({})),
+    );
+    let app = scratch("group");
+    let (code, out, err) = world.lex(&app, "install", &["com.example.*"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        manifest(&app)["lexicons"],
+        json!(["com.example.alpha", "com.example.beta", "com.example.gamma"])
+    );
+    let (code, _, err) = world.lex(&app, "install", &["--ci"]).await;
+    assert_eq!(code, 0, "{err}");
+
+    // A group its authority publishes nothing under.
+    let (code, _, err) = world.lex(&app, "install", &["com.example.none.*"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no lexicon authority at DNS TXT _lexicon.none.example.com"),
+        "{err}"
+    );
+    world
+        .network
+        .set_txt("_lexicon.none.example.com", &[&format!("did={did}")]);
+    let (code, _, err) = world.lex(&app, "install", &["com.example.none.*"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("publishes no schema com.example.none.*"),
+        "{err}"
     );
 }

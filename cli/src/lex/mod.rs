@@ -67,8 +67,8 @@ impl ProjectArgs {
 
 /// Install lexicons by NSID and pin them in lexicons.json.
 ///
-/// Each NSID (or `prefix.*`, every schema its authority publishes under
-/// that prefix) is resolved on the network: the `_lexicon` TXT record of its
+/// Each NSID (or `prefix.*`: the schemas the authority `prefix` publishes
+/// directly under it, listed from its repository) is resolved on the network: the `_lexicon` TXT record of its
 /// authority names a DID, whose PDS serves the schema record. The record's
 /// CID is recomputed from its DAG-CBOR and must be the one the server
 /// names. Documents it refers to are installed too (not those an extern

@@ -48,6 +48,67 @@ impl Record for Schema {
 // The document is checked as a lexicon once read, not as a record.
 impl atlex::validate::Validate for Schema {}
 
+/// `com.atproto.repo.listRecords` of a repository's schema records, for the
+/// NSIDs of a group (`prefix.*`): only their URIs are read.
+struct ListSchemas;
+
+/// A page of a repository's schema records.
+struct ListParams {
+    repo: Did,
+    cursor: Option<String>,
+}
+
+/// How many records one page asks for (the most the endpoint gives).
+const PAGE: i64 = 100;
+/// How many pages a group's listing reads at most: a bound on what a
+/// server answering cursor after cursor can make it do.
+const MAX_PAGES: usize = 1000;
+
+impl atlex::xrpc::Params for ListParams {
+    fn write_query(&self, query: &mut atlex::xrpc::QueryWriter) {
+        query.required("repo", &self.repo);
+        query.required("collection", &COLLECTION.to_owned());
+        query.required("limit", &PAGE);
+        query.optional("cursor", &self.cursor);
+    }
+
+    fn read_query(query: &atlex::xrpc::QueryReader<'_>) -> Result<Self, atlex::xrpc::ParamsError> {
+        Ok(Self {
+            repo: query.required("repo")?,
+            cursor: query.optional("cursor")?,
+        })
+    }
+}
+
+impl atlex::validate::Validate for ListParams {}
+
+#[derive(Serialize, Deserialize)]
+struct ListOutput {
+    records: Vec<Listed>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Listed {
+    uri: String,
+}
+
+impl atlex::validate::Validate for ListOutput {}
+
+impl atlex::xrpc::Endpoint for ListSchemas {
+    const NSID: &'static str = "com.atproto.repo.listRecords";
+    const KIND: atlex::xrpc::EndpointKind = atlex::xrpc::EndpointKind::Query;
+    const INPUT_ENCODING: Option<&'static str> = None;
+    const OUTPUT_ENCODING: Option<&'static str> = Some("application/json");
+    type Params = ListParams;
+    type Input = ();
+    type Output = ListOutput;
+    type Error = atlex::xrpc::UndeclaredError;
+    type InputCodec = atlex::xrpc::NoBody;
+    type OutputCodec = atlex::xrpc::Json;
+}
+
 /// A schema record read from a repository, checked.
 struct Fetched {
     /// The record with its `$type`: what the file holds.
@@ -140,6 +201,53 @@ impl Net {
         Ok(Some(Fetched { json, cid, uri }))
     }
 
+    /// The NSIDs of group `prefix.*`: the schemas the DID named by the
+    /// `_lexicon` record of authority `prefix` publishes directly under it
+    /// (`com.example.feed.post` for `com.example.feed.*`, not
+    /// `com.example.feed.sub.like`, whose authority is another). At most
+    /// `limit`.
+    async fn group(&self, prefix: &str, limit: usize) -> Result<Vec<String>, String> {
+        let did = self.authority(&format!("{prefix}.name")).await?;
+        let client = self.client(&did).await?;
+        let mut params = ListParams {
+            repo: did.clone(),
+            cursor: None,
+        };
+        let mut nsids = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page = client
+                .query(ListSchemas, &params)
+                .await
+                .map_err(|err| format!("listing the schemas of {did}: {err}"))?;
+            for record in &page.records {
+                let (_, key) = schema_uri_parts(&record.uri)?;
+                let in_group = key
+                    .strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|name| !name.contains('.'));
+                if in_group && Nsid::new(key.as_str()).is_ok() && !nsids.contains(&key) {
+                    nsids.push(key);
+                }
+            }
+            if nsids.len() > limit {
+                return Err(format!(
+                    "{prefix}.* has more than {limit} schemas (--max-documents)"
+                ));
+            }
+            match page.cursor {
+                Some(cursor)
+                    if !page.records.is_empty() && params.cursor.as_ref() != Some(&cursor) =>
+                {
+                    params.cursor = Some(cursor);
+                }
+                _ => return group_found(&did, prefix, nsids),
+            }
+        }
+        Err(format!(
+            "listing the schemas of {did}: more than {MAX_PAGES} pages"
+        ))
+    }
+
     /// The schema of `nsid` from the repository its authority names.
     async fn resolve_and_fetch(&self, nsid: &str) -> Result<Fetched, String> {
         let did = self.authority(nsid).await?;
@@ -150,6 +258,16 @@ impl Net {
             )
         })
     }
+}
+
+/// The NSIDs found for a group, or why there are none.
+fn group_found(did: &Did, prefix: &str, nsids: Vec<String>) -> Result<Vec<String>, String> {
+    if nsids.is_empty() {
+        return Err(format!(
+            "{did}, which the _lexicon TXT record of {prefix} names, publishes no schema {prefix}.*"
+        ));
+    }
+    Ok(nsids)
 }
 
 /// Checks that `json` is a lexicon document for `nsid`.
@@ -196,10 +314,6 @@ pub(super) fn install(args: &InstallArgs) -> ExitCode {
     if let Err(code) = check_nsids(&args.nsids) {
         return code;
     }
-    if let Some(group) = args.nsids.iter().find(|nsid| nsid.ends_with(".*")) {
-        eprintln!("error: {group}: groups (prefix.*) are not resolved yet; name each NSID");
-        return ExitCode::from(2);
-    }
     run_networked(&args.network, args.max_record_size, async |net| {
         install_with(args, net).await.map(|lines| (lines, true))
     })
@@ -209,7 +323,15 @@ async fn install_with(args: &InstallArgs, net: &Net) -> Result<Vec<String>, Stri
     let project = &args.project;
     let dirs = project.dirs();
     let old = Manifest::read(&project.manifest)?.unwrap_or_default();
-    let named: BTreeSet<String> = args.nsids.iter().cloned().collect();
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    for spec in &args.nsids {
+        match spec.strip_suffix(".*") {
+            Some(prefix) => named.extend(net.group(prefix, args.max_documents).await?),
+            None => {
+                named.insert(spec.clone());
+            }
+        }
+    }
     let mut manifest = Manifest {
         lexicons: old.lexicons.union(&named).cloned().collect(),
         resolutions: BTreeMap::new(),
