@@ -98,13 +98,8 @@ pub(crate) fn run(args: DiffArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        for side in [&mut old, &mut new] {
-            for (nsid, doc) in &set.documents {
-                side.documents
-                    .entry(nsid.clone())
-                    .or_insert_with(|| doc.clone());
-            }
-        }
+        add_context(&mut old, &set);
+        add_context(&mut new, &set);
     }
     let mut report = diff::diff(&old, &new);
     if let Some(path) = &args.acknowledged {
@@ -143,4 +138,14 @@ pub(crate) fn run(args: DiffArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Adds to `side` the documents of `context` it has none of: what its refs
+/// point at, so that a ref retargeted into them can be classified.
+pub(crate) fn add_context(side: &mut LexiconSet, context: &LexiconSet) {
+    for (nsid, doc) in &context.documents {
+        side.documents
+            .entry(nsid.clone())
+            .or_insert_with(|| doc.clone());
+    }
 }

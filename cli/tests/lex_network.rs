@@ -428,8 +428,18 @@ async fn install_pin_publish_update_and_ci() {
     let (code, _, err) = world.lex(&app, "install", &ci).await;
     assert_eq!(code, 0, "{err}");
 
-    // --update takes the new version; the pins move with it.
+    // An edited pinned file is not overwritten, not even by --update.
     let update: Vec<&str> = ["--update"].into_iter().chain(project).collect();
+    let post_path = app.join("lexicons/com/example/post.json");
+    std::fs::write(&post_path, old_post.replace("300", "301")).unwrap();
+    for args in [&project[..], &update[..]] {
+        let (code, _, err) = world.lex(&app, "install", args).await;
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("is not the pinned"), "{err}");
+    }
+    std::fs::write(&post_path, &old_post).unwrap();
+
+    // --update takes the new version; the pins move with it.
     let (code, out, err) = world.lex(&app, "install", &update).await;
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(

@@ -377,6 +377,14 @@ async fn install_with(args: &InstallArgs, net: &Net) -> Result<Vec<String>, Stri
                 own += 1;
                 local.json
             }
+            (Some(pin), Some(local)) if local.cid.to_string() != pin.cid => {
+                return Err(format!(
+                    "{}: its CID {} is not the pinned {}: it was edited; restore it, or delete it to take what is published now",
+                    path.display(),
+                    local.cid,
+                    pin.cid
+                ));
+            }
             (pin, local) => {
                 fetched += 1;
                 if fetched > args.max_documents {
@@ -456,9 +464,23 @@ async fn install_with(args: &InstallArgs, net: &Net) -> Result<Vec<String>, Stri
     Ok(lines)
 }
 
-/// What `atlex diff` says of `old` → `new` (two versions of one document),
-/// and whether it refuses the change.
-fn compare(nsid: &str, old: &Json, new: &Json) -> (String, bool) {
+/// The documents refs may point at: the project's and the extern sets'.
+fn context(project: &super::ProjectArgs) -> Result<Vec<LexiconSet>, String> {
+    let dirs = project.dirs();
+    std::iter::once(&dirs.lexicons)
+        .chain(&dirs.externs)
+        .filter(|dir| dir.is_dir())
+        .map(|dir| {
+            LexiconSet::from_path(dir, &dir.display().to_string())
+                .map_err(|err| format!("{}: {err}", dir.display()))
+        })
+        .collect()
+}
+
+/// What `atlex diff` says of `old` → `new` (two versions of one document,
+/// with the documents of `context` for what their refs point at), and
+/// whether it refuses the change.
+fn compare(nsid: &str, old: &Json, new: &Json, context: &[LexiconSet]) -> (String, bool) {
     let side = |label: &str, json: &Json| {
         let mut set = LexiconSet::new(label);
         let mut json = json.clone();
@@ -467,6 +489,9 @@ fn compare(nsid: &str, old: &Json, new: &Json) -> (String, bool) {
             object.remove("$type");
         }
         set.insert(nsid, &format!("{label}/{nsid}"), Ok(json));
+        for documents in context {
+            crate::diff::add_context(&mut set, documents);
+        }
         set
     };
     let report = diff::diff(&side("published", old), &side("local", new));
@@ -511,6 +536,7 @@ async fn publish_with(
     } else {
         args.nsids.clone()
     };
+    let context = context(&args.project)?;
     if nsids.is_empty() {
         return Err(format!(
             "nothing to publish: {} holds no document the manifest does not pin",
@@ -566,7 +592,7 @@ async fn publish_with(
                 plan.push((nsid.clone(), None, cid, Some(published.cid.clone())));
                 continue;
             }
-            let (report, fails) = compare(nsid, &published.json, &with_type);
+            let (report, fails) = compare(nsid, &published.json, &with_type, &context);
             if fails && !args.force {
                 refusals.push(format!(
                     "{nsid}: the change is breaking (publish it anyway with --force):\n{report}"
@@ -623,6 +649,7 @@ pub(super) fn status(args: &StatusArgs) -> ExitCode {
 async fn status_with(args: &StatusArgs, net: &Net) -> Result<(Vec<String>, bool), String> {
     let (mut lines, mut changed) = super::local_status(&args.project)?;
     let manifest = Manifest::read(&args.project.manifest)?.unwrap_or_default();
+    let context = context(&args.project)?;
     for (nsid, pin) in &manifest.resolutions {
         let published = match net.resolve_and_fetch(nsid).await {
             Ok(published) => published,
@@ -648,7 +675,7 @@ async fn status_with(args: &StatusArgs, net: &Net) -> Result<(Vec<String>, bool)
             published.cid, pin.cid
         ));
         if let Ok(local) = read_local(&args.project.lexicons, nsid) {
-            let (report, _) = compare(nsid, &local.json, &published.json);
+            let (report, _) = compare(nsid, &local.json, &published.json, &context);
             lines.extend(report.lines().map(|line| format!("    {line}")));
         }
     }
