@@ -503,6 +503,12 @@ pub(super) fn publish(args: &PublishArgs) -> ExitCode {
     if let Err(code) = check_nsids(&args.nsids) {
         return code;
     }
+    if let Some(group) = args.nsids.iter().find(|nsid| nsid.ends_with(".*")) {
+        eprintln!(
+            "error: {group}: publish names NSIDs, not groups (without NSIDs it publishes every own document)"
+        );
+        return ExitCode::from(2);
+    }
     let Ok(password) = std::env::var(PASSWORD_VARIABLE) else {
         eprintln!("error: set the account's password (an app password) in {PASSWORD_VARIABLE}");
         return ExitCode::from(2);
