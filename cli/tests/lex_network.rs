@@ -437,7 +437,17 @@ async fn install_pin_publish_update_and_ci() {
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("is not the pinned"), "{err}");
     }
+    let offline: Vec<&str> = ["--offline"].into_iter().chain(project).collect();
+    let (code, out, _) = world.lex(&app, "status", &offline).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("com.example.post: changed locally (CID "),
+        "{out}"
+    );
+    assert!(out.contains("com.example.defs: as pinned"), "{out}");
     std::fs::write(&post_path, &old_post).unwrap();
+    let (code, out, _) = world.lex(&app, "status", &offline).await;
+    assert_eq!(code, 0, "{out}");
 
     // --update takes the new version; the pins move with it.
     let (code, out, err) = world.lex(&app, "install", &update).await;
