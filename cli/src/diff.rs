@@ -47,6 +47,16 @@ pub(crate) struct DiffArgs {
     /// The git repository that git:REV:PATH sides are read from.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
+    /// Lexicons the compared ones refer to (the rest of the project),
+    /// read into both sides where a side has no document of that NSID: a
+    /// ref retargeted into them is then classified, not left unclassified
+    /// for want of its target (repeatable).
+    #[arg(long = "lexicons", value_name = "DIR")]
+    pub lexicons: Vec<PathBuf>,
+    /// Lexicons of another set (as `atlex generate` takes it; the Rust path
+    /// after `=` is ignored here), read as --lexicons are (repeatable).
+    #[arg(long = "extern-lexicons", value_name = "DIR[=RUSTPATH]")]
+    pub extern_lexicons: Vec<String>,
 }
 
 /// How the report is printed.
@@ -74,6 +84,23 @@ pub(crate) fn run(args: DiffArgs) -> ExitCode {
         Ok(set) => set,
         Err(code) => return code,
     };
+    let (mut old, mut new) = (old, new);
+    let context = args.lexicons.iter().cloned().chain(
+        args.extern_lexicons
+            .iter()
+            .map(|spec| PathBuf::from(spec.split_once('=').map_or(spec.as_str(), |(dir, _)| dir))),
+    );
+    for dir in context {
+        let set = match LexiconSet::from_path(&dir, &dir.display().to_string()) {
+            Ok(set) => set,
+            Err(err) => {
+                eprintln!("error: reading {}: {err}", dir.display());
+                return ExitCode::from(2);
+            }
+        };
+        add_context(&mut old, &set);
+        add_context(&mut new, &set);
+    }
     let mut report = diff::diff(&old, &new);
     if let Some(path) = &args.acknowledged {
         let acks = match std::fs::read_to_string(path)
@@ -111,4 +138,14 @@ pub(crate) fn run(args: DiffArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Adds to `side` the documents of `context` it has none of: what its refs
+/// point at, so that a ref retargeted into them can be classified.
+pub(crate) fn add_context(side: &mut LexiconSet, context: &LexiconSet) {
+    for (nsid, doc) in &context.documents {
+        side.documents
+            .entry(nsid.clone())
+            .or_insert_with(|| doc.clone());
+    }
 }

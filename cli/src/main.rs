@@ -9,6 +9,7 @@ mod cbor;
 mod cid;
 mod diff;
 mod generate;
+mod lex;
 mod resolve;
 mod stdout;
 mod validate;
@@ -35,6 +36,7 @@ enum Command {
     Cbor(cbor::CborArgs),
     Car(car::CarArgs),
     Resolve(resolve::ResolveArgs),
+    Lex(lex::LexArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +48,6 @@ fn main() -> ExitCode {
         Command::Cbor(args) => cbor::run(args),
         Command::Car(args) => car::run(args),
         Command::Resolve(args) => resolve::run(args),
+        Command::Lex(args) => lex::run(args),
     }
 }

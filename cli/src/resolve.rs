@@ -17,10 +17,22 @@ pub(crate) struct ResolveArgs {
     /// A handle (`alice.bsky.social`) or a DID (`did:plc:…`, `did:web:…`).
     #[arg(value_name = "HANDLE|DID")]
     pub identifier: String,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where identities are resolved: the options of every command that uses
+/// the network.
+#[derive(Args)]
+pub(crate) struct NetworkArgs {
     /// The PLC directory for did:plc documents.
     #[arg(long, value_name = "URL", default_value = "https://plc.directory")]
     pub plc: String,
-    /// A DNS server for the `_atproto` TXT lookup, instead of the system's.
+    /// A DNS server for TXT lookups (`_atproto`, `_lexicon`), instead of the
+    /// system's.
     #[arg(long, value_name = "IP:PORT")]
     pub dns: Option<SocketAddr>,
     /// Seconds each lookup or request may take.
@@ -34,9 +46,42 @@ pub(crate) struct ResolveArgs {
     /// (repeatable).
     #[arg(long = "resolve", value_name = "HOST=IP:PORT", value_parser = host_override)]
     pub overrides: Vec<(String, SocketAddr)>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
+}
+
+#[cfg(feature = "resolve")]
+impl NetworkArgs {
+    /// The timeout, or why it is not one.
+    pub(crate) fn timeout(&self) -> Result<std::time::Duration, String> {
+        match std::time::Duration::try_from_secs_f64(self.timeout) {
+            Ok(timeout) if !timeout.is_zero() => Ok(timeout),
+            _ => Err("--timeout takes a positive number of seconds".to_owned()),
+        }
+    }
+
+    /// A resolver builder with these settings.
+    pub(crate) fn resolver_builder(&self) -> Result<atlex::identity::ResolverBuilder, String> {
+        let mut builder = atlex::identity::Resolver::builder()
+            .plc_directory(&self.plc)
+            .timeout(self.timeout()?)
+            .plain_http(self.plain_http)
+            .cache(std::time::Duration::from_secs(60), 0);
+        if let Some(dns) = self.dns {
+            builder = builder.dns_server(dns);
+        }
+        for (host, address) in &self.overrides {
+            builder = builder.override_host(host, *address);
+        }
+        Ok(builder)
+    }
+}
+
+/// A runtime for one command's network calls.
+#[cfg(feature = "resolve")]
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("cannot start the async runtime: {err}"))
 }
 
 fn host_override(text: &str) -> Result<(String, SocketAddr), String> {
@@ -62,9 +107,7 @@ pub(crate) fn run(args: ResolveArgs) -> ExitCode {
 /// Runs `atlex resolve`.
 #[cfg(feature = "resolve")]
 pub(crate) fn run(args: ResolveArgs) -> ExitCode {
-    use std::time::Duration;
-
-    use atlex::identity::{Identity, IdentityError, Resolver};
+    use atlex::identity::{Identity, IdentityError};
     use atlex::types::AtIdentifier;
 
     use crate::stdout::Stdout;
@@ -76,31 +119,14 @@ pub(crate) fn run(args: ResolveArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let timeout = match Duration::try_from_secs_f64(args.timeout) {
-        Ok(timeout) if !timeout.is_zero() => timeout,
-        _ => {
-            eprintln!("error: --timeout takes a positive number of seconds");
-            return ExitCode::from(2);
-        }
-    };
-    let mut builder = Resolver::builder()
-        .plc_directory(&args.plc)
-        .timeout(timeout)
-        .plain_http(args.plain_http)
-        .cache(Duration::from_secs(60), 0);
-    if let Some(dns) = args.dns {
-        builder = builder.dns_server(dns);
-    }
-    for (host, address) in &args.overrides {
-        builder = builder.override_host(host, *address);
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let (builder, runtime) = match args
+        .network
+        .resolver_builder()
+        .and_then(|builder| Ok((builder, runtime()?)))
     {
-        Ok(runtime) => runtime,
+        Ok(ready) => ready,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            eprintln!("error: {err}");
             return ExitCode::from(2);
         }
     };

@@ -218,3 +218,54 @@ fn cli_git_revisions() {
     assert_eq!(code, 2);
     assert!(err.contains("git"), "{err}");
 }
+
+#[test]
+fn cli_refs_into_other_lexicons_are_classified_with_them_loaded() {
+    let root = scratch("context");
+    let record = |target: &str| {
+        json!({"lexicon": 1, "id": "com.example.post", "defs": {"main": {
+            "type": "record", "key": "tid",
+            "record": object(json!({"author": {"type": "ref", "ref": target}}), &[], &[])
+        }}})
+    };
+    write_doc(
+        &root.join("old"),
+        "com.example.post",
+        &record("com.other.defs#one"),
+    );
+    write_doc(
+        &root.join("new"),
+        "com.example.post",
+        &record("com.other.defs#two"),
+    );
+    // Two definitions of the same shape in another set.
+    let same = object(json!({"name": {"type": "string"}}), &["name"], &[]);
+    write_doc(
+        &root.join("other"),
+        "com.other.defs",
+        &json!({"lexicon": 1, "id": "com.other.defs", "defs": {"one": same, "two": same}}),
+    );
+
+    let (code, out, _) = atlex(&["diff", "old", "new"], &root);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[unclassified] ref changed"), "{out}");
+    assert!(out.contains("not loaded"), "{out}");
+
+    for flag in ["--lexicons", "--extern-lexicons"] {
+        let other = if flag == "--lexicons" {
+            "other"
+        } else {
+            "other=atlex_other"
+        };
+        let (code, out, err) = atlex(&["diff", "old", "new", flag, other], &root);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("[compatible] ref changed at com.example.post#main.author"),
+            "{out}"
+        );
+        assert!(!out.contains("[unclassified]"), "{out}");
+    }
+    let (code, _, err) = atlex(&["diff", "old", "new", "--lexicons", "missing"], &root);
+    assert_eq!(code, 2);
+    assert!(err.contains("reading missing"), "{err}");
+}

@@ -29,6 +29,8 @@ pub struct Builder {
     exclude: Vec<String>,
     layout_warnings: bool,
     out_dir: Option<PathBuf>,
+    /// The `lexicons.json` whose pins the lexicon files must match.
+    manifest: Option<PathBuf>,
     options: Options,
 }
 
@@ -49,6 +51,15 @@ pub enum Error {
     NoOutDir,
     /// An exclusion glob is not a glob.
     Exclude(String),
+    /// The manifest of pinned lexicons ([`Builder::manifest`], feature
+    /// `pins`) cannot be read, or a pinned file is missing or no longer has
+    /// its pinned CID.
+    Pins {
+        /// The manifest.
+        manifest: PathBuf,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
 }
 
 impl fmt::Display for Error {
@@ -60,6 +71,17 @@ impl fmt::Display for Error {
                 "no output directory: set one with Builder::out_dir or run under cargo (OUT_DIR)",
             ),
             Error::Exclude(message) => f.write_str(message),
+            Error::Pins { manifest, problems } => {
+                write!(
+                    f,
+                    "the lexicons are not those {} pins (run `atlex lex install` to restore them, or `atlex lex install --update` to pin new ones):",
+                    manifest.display()
+                )?;
+                for problem in problems {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -69,7 +91,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Lexicons(d) => Some(d),
-            Error::NoOutDir | Error::Exclude(_) => None,
+            Error::NoOutDir | Error::Exclude(_) | Error::Pins { .. } => None,
         }
     }
 }
@@ -89,6 +111,7 @@ impl Builder {
             exclude: Vec::new(),
             layout_warnings: true,
             out_dir: None,
+            manifest: None,
             options: Options {
                 layout: Layout::SingleFile {
                     file: "atlex.rs".to_owned(),
@@ -239,6 +262,58 @@ impl Builder {
         self
     }
 
+    /// Checks the lexicon files against the `lexicons.json` at `path`
+    /// (written by `atlex lex install`, or `@atproto/lex`'s `lex install`)
+    /// before generating: every document it pins must be in one of the
+    /// [`lexicons`](Self::lexicons) directories, in NSID layout, with its
+    /// pinned CID, or the build fails with [`Error::Pins`] naming each file.
+    /// The check reads files only; builds never touch the network. Documents
+    /// the manifest does not pin (the project's own) are not checked.
+    /// Feature `pins`.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// atlex_codegen::Builder::new()
+    ///     .lexicons("lexicons")
+    ///     .manifest("lexicons.json")
+    ///     .compile()
+    ///     .unwrap_or_else(|e| panic!("{e}"));
+    /// ```
+    #[cfg(feature = "pins")]
+    pub fn manifest(mut self, path: impl AsRef<Path>) -> Self {
+        self.manifest = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// With a [manifest](Self::manifest), whether the pinned files are the
+    /// ones pinned.
+    fn check_pins(&self) -> Result<(), Error> {
+        let Some(path) = &self.manifest else {
+            return Ok(());
+        };
+        let failed = |problems: Vec<String>| Error::Pins {
+            manifest: path.clone(),
+            problems,
+        };
+        #[cfg(feature = "pins")]
+        {
+            let manifest = match crate::pins::Manifest::read(path) {
+                Ok(Some(manifest)) => manifest,
+                Ok(None) => return Err(failed(vec!["there is no such file".to_owned()])),
+                Err(err) => return Err(failed(vec![err])),
+            };
+            let problems = crate::pins::check_files(&manifest, &self.lexicon_dirs);
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(failed(problems))
+            }
+        }
+        // Without the feature no manifest can be set.
+        #[cfg(not(feature = "pins"))]
+        Err(failed(Vec::new()))
+    }
+
     /// The options as configured.
     pub fn options(&self) -> &Options {
         &self.options
@@ -247,6 +322,7 @@ impl Builder {
     /// Reads every lexicon: the extern crates' first, then the lexicon
     /// directories. Problems found on the way are in the diagnostics.
     pub fn load(&self) -> Result<(Catalog, Diagnostics), Error> {
+        self.check_pins()?;
         let exclude = crate::catalog::exclude_set(&self.exclude).map_err(Error::Exclude)?;
         let mut catalog = Catalog::new();
         let mut diagnostics = Diagnostics::new();
@@ -291,6 +367,9 @@ impl Builder {
             let extern_dirs = self.extern_crates.iter().map(|(dir, _)| dir);
             for dir in self.lexicon_dirs.iter().chain(extern_dirs) {
                 println!("cargo:rerun-if-changed={}", dir.display());
+            }
+            if let Some(manifest) = &self.manifest {
+                println!("cargo:rerun-if-changed={}", manifest.display());
             }
         }
         let generated = self.generate()?;

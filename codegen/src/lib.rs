@@ -48,6 +48,8 @@ pub mod lexicon;
 pub mod locate;
 pub(crate) mod names;
 pub(crate) mod output;
+#[cfg(feature = "pins")]
+pub mod pins;
 pub(crate) mod scope;
 pub mod sync;
 pub mod validate;

@@ -66,6 +66,10 @@ struct CustomLexicons;
 struct LexiconChanges;
 
 #[cfg(doctest)]
+#[doc = include_str!("../../docs/lexicon-network.md")]
+struct LexiconNetwork;
+
+#[cfg(doctest)]
 #[doc = include_str!("../../docs/cli.md")]
 struct Cli;
 

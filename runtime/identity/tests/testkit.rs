@@ -366,3 +366,64 @@ async fn labels_signed_with_a_labelers_key_verify() {
     let wrong = label::sign(&unsigned, labeler.signing_key()).unwrap();
     assert!(verifier.verify(&wrong).await.is_err());
 }
+
+#[tokio::test]
+async fn an_nsid_authority_resolves_by_its_lexicon_txt_record() {
+    let network = TestNetwork::start().await.unwrap();
+    let publisher = network.account("lexicons.example.com").unwrap();
+    // DNS answers are cached by each resolver: a new one sees each change.
+    let resolver = || network.resolver();
+    let nsid = |text: &str| atlex_core::types::Nsid::new(text).unwrap();
+    let authority_error = |result: Result<Did, IdentityError>| match result {
+        Err(IdentityError::LexiconAuthority { name, reason, .. }) => (name, reason),
+        other => panic!("expected LexiconAuthority, got {other:?}"),
+    };
+
+    // Nothing published yet: the name asked is the authority in DNS order.
+    let (name, _) = authority_error(
+        resolver()
+            .resolve_lexicon_authority(&nsid("com.example.feed.post"))
+            .await,
+    );
+    assert_eq!(name, "_lexicon.feed.example.com");
+
+    let record = format!("did={}", publisher.did());
+    network.set_txt("_lexicon.feed.example.com", &["v=other", &record]);
+    let did = resolver()
+        .resolve_lexicon_authority(&nsid("com.example.feed.post"))
+        .await
+        .unwrap();
+    assert_eq!(&did, publisher.did());
+    // Only the exact authority is asked, not its parent domain.
+    let (name, _) = authority_error(
+        resolver()
+            .resolve_lexicon_authority(&nsid("com.example.feed.sub.like"))
+            .await,
+    );
+    assert_eq!(name, "_lexicon.sub.feed.example.com");
+
+    // Two DIDs, or one that is not a DID: neither is trusted.
+    network.set_txt(
+        "_lexicon.feed.example.com",
+        &[&record, "did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"],
+    );
+    let (_, reason) = authority_error(
+        resolver()
+            .resolve_lexicon_authority(&nsid("com.example.feed.post"))
+            .await,
+    );
+    assert!(reason.contains("several DIDs"), "{reason}");
+    network.set_txt("_lexicon.feed.example.com", &["did=not a did"]);
+    let (_, reason) = authority_error(
+        resolver()
+            .resolve_lexicon_authority(&nsid("com.example.feed.post"))
+            .await,
+    );
+    assert!(reason.contains("is not a DID"), "{reason}");
+    network.set_txt("_lexicon.feed.example.com", &[]);
+    authority_error(
+        resolver()
+            .resolve_lexicon_authority(&nsid("com.example.feed.post"))
+            .await,
+    );
+}

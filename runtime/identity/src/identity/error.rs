@@ -118,6 +118,18 @@ pub enum IdentityError {
         /// The limit.
         limit: usize,
     },
+    /// No DID publishes the schemas of an NSID's authority: the
+    /// `_lexicon` TXT record is missing, names several DIDs, or one that is
+    /// not a DID.
+    #[error("{nsid}: no lexicon authority at DNS TXT {name}: {reason}")]
+    LexiconAuthority {
+        /// The NSID.
+        nsid: String,
+        /// The name looked up (`_lexicon.<authority>`).
+        name: String,
+        /// What was found instead.
+        reason: String,
+    },
     /// A DNS lookup that failed other than by finding nothing.
     #[error("DNS TXT {name}: {reason}")]
     Dns {

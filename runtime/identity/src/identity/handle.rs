@@ -56,17 +56,43 @@ pub(super) async fn resolve(inner: &Inner, handle: &Handle) -> Result<Did, Ident
 /// `Nothing`, so that HTTPS can still answer.
 async fn dns(inner: &Inner, handle: &str) -> Result<Found, IdentityError> {
     let name = format!("_atproto.{handle}.");
+    let mut dids = match txt_dids(inner, &name).await {
+        Ok(dids) => dids,
+        Err(reason) => return Ok(Found::Nothing(reason)),
+    };
+    match dids.len() {
+        0 => Ok(Found::Nothing(format!("no did= TXT record at {name}"))),
+        1 => {
+            let text = dids.remove(0);
+            Did::new(text.as_str())
+                .map(Found::Did)
+                .map_err(|err| IdentityError::Dns {
+                    name,
+                    reason: format!("the did= record is not a DID: {err}"),
+                })
+        }
+        _ => Err(IdentityError::AmbiguousHandle {
+            handle: handle.to_owned(),
+            dids,
+        }),
+    }
+}
+
+/// The distinct values after `did=` of the TXT records at `name` (a fully
+/// qualified name, with its final dot), in the order answered; other TXT
+/// records are ignored. A lookup that finds nothing or fails is `Err` with
+/// the reason.
+pub(super) async fn txt_dids(inner: &Inner, name: &str) -> Result<Vec<String>, String> {
     let resolver: &TokioResolver = match &inner.dns {
         Ok(resolver) => resolver,
-        Err(reason) => return Ok(Found::Nothing(format!("no DNS resolver: {reason}"))),
+        Err(reason) => return Err(format!("no DNS resolver: {reason}")),
     };
-    let lookup = match tokio::time::timeout(inner.timeout, resolver.txt_lookup(name.as_str())).await
-    {
-        Err(_) => return Ok(Found::Nothing(timed_out(inner.timeout))),
+    let lookup = match tokio::time::timeout(inner.timeout, resolver.txt_lookup(name)).await {
+        Err(_) => return Err(timed_out(inner.timeout)),
         Ok(Err(err)) if err.is_no_records_found() => {
-            return Ok(Found::Nothing(format!("no TXT record at {name}")));
+            return Err(format!("no TXT record at {name}"));
         }
-        Ok(Err(err)) => return Ok(Found::Nothing(format!("lookup of {name} failed: {err}"))),
+        Ok(Err(err)) => return Err(format!("lookup of {name} failed: {err}")),
         Ok(Ok(lookup)) => lookup,
     };
     let mut dids: Vec<String> = Vec::new();
@@ -87,22 +113,7 @@ async fn dns(inner: &Inner, handle: &str) -> Result<Found, IdentityError> {
             dids.push(did);
         }
     }
-    match dids.len() {
-        0 => Ok(Found::Nothing(format!("no did= TXT record at {name}"))),
-        1 => {
-            let text = dids.remove(0);
-            Did::new(text.as_str())
-                .map(Found::Did)
-                .map_err(|err| IdentityError::Dns {
-                    name,
-                    reason: format!("the did= record is not a DID: {err}"),
-                })
-        }
-        _ => Err(IdentityError::AmbiguousHandle {
-            handle: handle.to_owned(),
-            dids,
-        }),
-    }
+    Ok(dids)
 }
 
 /// The DID served at `https://<handle>/.well-known/atproto-did`, following

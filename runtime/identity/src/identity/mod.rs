@@ -58,7 +58,7 @@ use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfi
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 
 use crate::crypto::PublicKey;
-use atlex_core::types::{AtIdentifier, Did, Handle};
+use atlex_core::types::{AtIdentifier, Did, Handle, Nsid};
 use fetch::Answer;
 
 /// The PLC directory of a new [`Resolver`].
@@ -263,6 +263,40 @@ impl Resolver {
             handle,
             handle_problem,
         })
+    }
+
+    /// The DID whose repository publishes the schemas of `nsid`'s
+    /// authority: the `did=` TXT record at `_lexicon.<authority>`, the
+    /// authority's labels in DNS order (`_lexicon.feed.bsky.app` for
+    /// `app.bsky.feed.post`), as the [lexicon
+    /// specification](https://atproto.com/specs/lexicon) describes it.
+    ///
+    /// Only that exact name is asked (not its parent domains), and it is not
+    /// cached: it changes rarely, and a tool asks it once per authority.
+    /// Fails with [`IdentityError::LexiconAuthority`] when the name has no
+    /// `did=` record, has several different ones, or one that is not a DID.
+    pub async fn resolve_lexicon_authority(&self, nsid: &Nsid) -> Result<Did, IdentityError> {
+        let name = format!("_lexicon.{}.", nsid.domain_authority());
+        let failed = |reason: String| IdentityError::LexiconAuthority {
+            nsid: nsid.to_string(),
+            name: name.trim_end_matches('.').to_owned(),
+            reason,
+        };
+        let mut dids = handle::txt_dids(&self.inner, &name)
+            .await
+            .map_err(&failed)?;
+        match dids.len() {
+            0 => Err(failed("no did= TXT record".to_owned())),
+            1 => {
+                let text = dids.remove(0);
+                Did::new(text.as_str())
+                    .map_err(|err| failed(format!("the did= record {text:?} is not a DID: {err}")))
+            }
+            _ => Err(failed(format!(
+                "several DIDs ({}), so none is trusted",
+                dids.join(", ")
+            ))),
+        }
     }
 
     /// Forgets every cached document and handle.

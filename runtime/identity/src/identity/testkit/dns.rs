@@ -1,5 +1,6 @@
 //! The network's DNS server: UDP on 127.0.0.1, answering TXT queries for
-//! `_atproto.<handle>` from the network's handle records.
+//! `_atproto.<handle>` from the network's handle records and for other names
+//! from the TXT records set on the network.
 
 use std::sync::Arc;
 
@@ -44,22 +45,33 @@ fn answer(query: &Message, shared: &Shared) -> Option<Vec<u8>> {
     response.metadata.recursion_desired = query.metadata.recursion_desired;
     response.metadata.recursion_available = true;
     response.add_queries(query.queries.clone());
-    let did = query.queries.first().and_then(|question| {
-        let name = question.name().to_ascii().to_ascii_lowercase();
-        let handle = name.trim_end_matches('.').strip_prefix(PREFIX)?;
-        let did = shared.state().dns_handles.get(handle).cloned()?;
-        Some((question, did))
-    });
-    match did {
-        Some((question, did)) => {
+    let Some(question) = query.queries.first() else {
+        response.metadata.response_code = ResponseCode::FormErr;
+        return response.to_vec().ok();
+    };
+    let name = question.name().to_ascii().to_ascii_lowercase();
+    let name = name.trim_end_matches('.');
+    let values: Option<Vec<String>> = {
+        let state = shared.state();
+        match name.strip_prefix(PREFIX) {
+            Some(handle) => state
+                .dns_handles
+                .get(handle)
+                .map(|did| vec![format!("did={did}")]),
+            None => state.txt.get(name).cloned(),
+        }
+    };
+    match values {
+        Some(values) => {
             // The name exists; only a TXT query has an answer.
             if question.query_type() == RecordType::TXT {
-                let value = format!("did={did}");
-                response.add_answer(Record::from_rdata(
-                    question.name().clone(),
-                    TTL,
-                    RData::TXT(TXT::from_bytes(vec![value.as_bytes()])),
-                ));
+                for value in values {
+                    response.add_answer(Record::from_rdata(
+                        question.name().clone(),
+                        TTL,
+                        RData::TXT(TXT::from_bytes(vec![value.as_bytes()])),
+                    ));
+                }
             }
         }
         None => response.metadata.response_code = ResponseCode::NXDomain,

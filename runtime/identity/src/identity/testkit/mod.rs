@@ -1,5 +1,5 @@
 //! An identity network for tests (feature `testkit`): a PLC directory, a
-//! DNS server, `did:web` hosts and handles' well-known files, all on
+//! DNS server (handles' and other TXT records), `did:web` hosts and handles' well-known files, all on
 //! 127.0.0.1 inside the test's process, and accounts with their keys.
 //!
 //! A service that takes identities from the network (a feed generator
@@ -147,6 +147,8 @@ struct State {
     dns_handles: HashMap<String, Did>,
     /// Handles (normalized) with a well-known file.
     web_handles: HashMap<String, Did>,
+    /// Other TXT records, by lowercase name without the final dot.
+    txt: HashMap<String, Vec<String>>,
 }
 
 /// An identity network on 127.0.0.1: a PLC directory, `did:web` hosts and
@@ -368,6 +370,23 @@ impl TestNetwork {
         state.dns_handles.remove(&name);
         state.web_handles.remove(&name);
         Ok(())
+    }
+
+    /// Sets the TXT records at `name` (`_lexicon.example.com`, say, whose
+    /// `did=<did>` record names the repository publishing the schemas of
+    /// `com.example.*`), replacing those it had; no values removes them.
+    /// Names of handles' records (`_atproto.<handle>`) answer from the
+    /// handles set here instead. A resolver that asked the name before may
+    /// answer from its DNS cache for a minute; a new one asks again.
+    pub fn set_txt(&self, name: &str, values: &[&str]) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let mut state = self.shared.state();
+        if values.is_empty() {
+            state.txt.remove(&name);
+        } else {
+            let values = values.iter().map(|value| (*value).to_owned()).collect();
+            state.txt.insert(name, values);
+        }
     }
 
     /// Makes requests for `did`'s document fail with `status` (a directory
