@@ -9,6 +9,7 @@ mod cbor;
 mod cid;
 mod diff;
 mod generate;
+mod lint;
 mod resolve;
 mod stdout;
 mod validate;
@@ -35,6 +36,15 @@ enum Command {
     Cbor(cbor::CborArgs),
     Car(car::CarArgs),
     Resolve(resolve::ResolveArgs),
+    /// Work with lexicon documents as a set.
+    #[command(subcommand)]
+    Lex(Lex),
+}
+
+/// `atlex lex …`.
+#[derive(Subcommand)]
+enum Lex {
+    Lint(lint::LintArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +56,6 @@ fn main() -> ExitCode {
         Command::Cbor(args) => cbor::run(args),
         Command::Car(args) => car::run(args),
         Command::Resolve(args) => resolve::run(args),
+        Command::Lex(Lex::Lint(args)) => lint::run(args),
     }
 }

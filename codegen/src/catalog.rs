@@ -542,7 +542,7 @@ fn array_item_ref(schema: &Schema, nsid: &str) -> Option<DefKey> {
 }
 
 /// What is wrong with referring to a definition of this kind, if anything.
-fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<String> {
+pub(crate) fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<String> {
     match kind {
         SchemaKind::Query(_)
         | SchemaKind::Procedure(_)
