@@ -547,7 +547,8 @@ pub(crate) fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<Stri
         SchemaKind::Query(_)
         | SchemaKind::Procedure(_)
         | SchemaKind::Subscription(_)
-        | SchemaKind::PermissionSet(_) => Some(format!(
+        | SchemaKind::PermissionSet(_)
+        | SchemaKind::Space(_) => Some(format!(
             "of type `{}`, which is not a data type",
             kind.type_name()
         )),
@@ -607,7 +608,8 @@ pub fn visit_refs(schema: &Schema, f: &mut dyn FnMut(&str, &str, bool)) {
         | SchemaKind::Token
         | SchemaKind::Unknown
         | SchemaKind::PermissionSet(_)
-        | SchemaKind::Permission(_) => {}
+        | SchemaKind::Permission(_)
+        | SchemaKind::Space(_) => {}
     }
 }
 

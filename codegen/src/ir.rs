@@ -61,6 +61,17 @@ pub(crate) enum Item {
     Subscription(SubscriptionIr),
     /// A permission set: documented, no types.
     PermissionSet(PermissionSetIr),
+    /// A space type declaration: constants, no types.
+    Space(SpaceIr),
+}
+
+/// A `space` definition.
+#[derive(Clone, Debug)]
+pub(crate) struct SpaceIr {
+    /// What it declares.
+    pub space: crate::lexicon::SpaceSchema,
+    /// Its description.
+    pub description: Option<String>,
 }
 
 /// A `token` definition.
@@ -471,7 +482,8 @@ impl Builder<'_> {
                     SchemaKind::Query(_)
                     | SchemaKind::Procedure(_)
                     | SchemaKind::Subscription(_)
-                    | SchemaKind::PermissionSet(_) => Reserved::Other,
+                    | SchemaKind::PermissionSet(_)
+                    | SchemaKind::Space(_) => Reserved::Other,
                     _ => Reserved::Type(self.push(
                         nsid,
                         NameHint::Def(def.name.clone()),
@@ -621,6 +633,10 @@ impl Builder<'_> {
                 description: schema.description.clone(),
                 permissions: permissions_json(&p.permissions),
             })),
+            SchemaKind::Space(s) => Some(Item::Space(SpaceIr {
+                space: s.clone(),
+                description: schema.description.clone(),
+            })),
             _ => None,
         }
     }
@@ -750,7 +766,8 @@ impl Builder<'_> {
             | SchemaKind::Procedure(_)
             | SchemaKind::Subscription(_)
             | SchemaKind::PermissionSet(_)
-            | SchemaKind::Permission(_) => {
+            | SchemaKind::Permission(_)
+            | SchemaKind::Space(_) => {
                 let location = self.catalog.location(nsid, &schema.pointer);
                 self.diagnostics.push(Diagnostic::error(
                     location,

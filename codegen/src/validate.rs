@@ -422,7 +422,8 @@ impl Walker<'_> {
             | SchemaKind::Procedure(_)
             | SchemaKind::Subscription(_)
             | SchemaKind::PermissionSet(_)
-            | SchemaKind::Permission(_) => v.violation(
+            | SchemaKind::Permission(_)
+            | SchemaKind::Space(_) => v.violation(
                 "type",
                 format!(
                     "a `{}` definition describes no data",

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::{
     ArraySchema, BlobSchema, BodySchema, BooleanSchema, BytesSchema, Def, Document, EndpointSchema,
     ErrorSchema, IntegerSchema, ObjectSchema, PermissionSchema, PermissionSetSchema, RecordSchema,
-    RefSchema, Schema, SchemaKind, StringFormat, StringSchema, SubscriptionSchema, UnionSchema,
-    is_valid_nsid,
+    RefSchema, Schema, SchemaKind, SpaceSchema, StringFormat, StringSchema, SubscriptionSchema,
+    UnionSchema, is_valid_nsid,
 };
 use crate::diagnostics::{Diagnostics, pointer_push};
 use crate::json::{self, Kind, Object, Value};
@@ -97,6 +97,7 @@ const PRIMARY_TYPES: &[&str] = &[
     "procedure",
     "subscription",
     "permission-set",
+    "space",
 ];
 
 /// Keys every schema may carry besides its type-specific ones.
@@ -386,6 +387,10 @@ impl Reader<'_> {
             "permission" => (
                 self.permission(map, pointer).map(SchemaKind::Permission),
                 &[],
+            ),
+            "space" => (
+                self.space(map, pointer).map(SchemaKind::Space),
+                &["key", "name", "name:lang", "collections"],
             ),
             other => {
                 self.error(
@@ -767,27 +772,152 @@ impl Reader<'_> {
         ok.then_some(UnionSchema { refs, closed })
     }
 
+    /// Checks a key type (`tid`, `nsid`, `any`, `literal:<value>`) of a
+    /// `record` or `space`.
+    fn key_type(&mut self, pointer: &str, what: &str, key: &str) {
+        let valid = matches!(key, "tid" | "nsid" | "any")
+            || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
+        if !valid {
+            let hint = if key.is_empty() || key.contains(':') {
+                String::new()
+            } else {
+                format!(" (a fixed key is written `literal:{key}`)")
+            };
+            self.error(
+                &pointer_push(pointer, "key"),
+                format!(
+                    "{what} `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}{hint}"
+                ),
+            );
+        }
+    }
+
+    /// A space type declaration: `key`, `name` (1 to 64 graphemes) and
+    /// `collections` (NSIDs) are required, `name:lang` maps language tags
+    /// to names.
+    fn space(&mut self, map: &Object, pointer: &str) -> Option<SpaceSchema> {
+        let mut ok = true;
+        let key = match map.get("key") {
+            Some(Value {
+                kind: Kind::String(key),
+                ..
+            }) => {
+                self.key_type(pointer, "space", key);
+                key.clone()
+            }
+            _ => {
+                self.error(
+                    pointer,
+                    "a `space` needs a `key` string (its space key type)",
+                );
+                ok = false;
+                String::new()
+            }
+        };
+        let name_rules = atlex::validate::StringRules {
+            min_graphemes: Some(1),
+            max_graphemes: Some(64),
+            ..atlex::validate::StringRules::NONE
+        };
+        let check_name = |reader: &mut Self, at: &str, name: &str| {
+            let mut v = atlex::validate::Validator::new();
+            v.string(name, &name_rules);
+            if !v.violations().is_empty() {
+                reader.error(
+                    at,
+                    format!("a space `name` is 1 to 64 graphemes, found {name:?}"),
+                );
+                return false;
+            }
+            true
+        };
+        let name = match map.get("name") {
+            Some(Value {
+                kind: Kind::String(name),
+                ..
+            }) => {
+                ok &= check_name(self, &pointer_push(pointer, "name"), name);
+                name.clone()
+            }
+            _ => {
+                self.error(pointer, "a `space` needs a `name` string, shown to users");
+                ok = false;
+                String::new()
+            }
+        };
+        let mut name_lang = Vec::new();
+        let lang_at = pointer_push(pointer, "name:lang");
+        match map.get("name:lang") {
+            None => {}
+            Some(Value {
+                kind: Kind::Object(names),
+                ..
+            }) => {
+                for (lang, value) in names {
+                    let at = pointer_push(&lang_at, lang);
+                    if atlex::types::Language::validate(lang).is_err() {
+                        self.error(&at, format!("{lang:?} is not a language tag"));
+                        ok = false;
+                    }
+                    match value.as_str() {
+                        Some(text) => {
+                            ok &= check_name(self, &at, text);
+                            name_lang.push((lang.clone(), text.to_owned()));
+                        }
+                        None => {
+                            self.error(
+                                &at,
+                                format!("a localized name must be a string, found {value}"),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            Some(v) => {
+                self.error(
+                    &lang_at,
+                    format!("`name:lang` must be an object of names by language, found {v}"),
+                );
+                ok = false;
+            }
+        }
+        let collections = match self.opt_strings(map, pointer, "collections") {
+            Some(collections) => collections,
+            None => {
+                if !map.contains_key("collections") {
+                    self.error(pointer, "a `space` needs `collections`, an array of NSIDs");
+                }
+                ok = false;
+                Vec::new()
+            }
+        };
+        for (i, collection) in collections.iter().enumerate() {
+            if !is_valid_nsid(collection) {
+                let at = pointer_push(&pointer_push(pointer, "collections"), &i.to_string());
+                self.error(
+                    &at,
+                    format!("collection {collection:?} is not a valid NSID"),
+                );
+                ok = false;
+            }
+        }
+        self.warn_repeats(pointer, "collections", &collections);
+        ok.then_some(SpaceSchema {
+            key,
+            name,
+            name_lang,
+            collections,
+        })
+    }
+
     fn record(&mut self, map: &Object, pointer: &str) -> Option<RecordSchema> {
         let key = match map.get("key") {
             Some(Value {
                 kind: Kind::String(key),
                 ..
             }) => {
-                let valid = matches!(key.as_str(), "tid" | "nsid" | "any")
-                    || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
-                if !valid {
-                    let hint = if key.is_empty() || key.contains(':') {
-                        String::new()
-                    } else {
-                        format!(" (a fixed key is written `literal:{key}`)")
-                    };
-                    self.error(
-                        &pointer_push(pointer, "key"),
-                        format!(
-                            "record `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}{hint}"
-                        ),
-                    );
-                }
+                self.key_type(pointer, "record", key);
                 key.clone()
             }
             Some(v) => {
@@ -1405,6 +1535,70 @@ mod tests {
         );
         assert!(doc.is_none());
         assert!(errors[0].contains("empty item"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_space_type_is_read_and_checked() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"space",
+                "key":"any","name":"Forum","name:lang":{"es":"Foro"},
+                "collections":["com.example.thread","com.example.reply"]}}}"#,
+        );
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{errors:?} {warnings:?}"
+        );
+        let doc = doc.expect("accepted");
+        let SchemaKind::Space(space) = &doc.def("main").unwrap().schema.kind else {
+            panic!("a space");
+        };
+        assert_eq!(space.key, "any");
+        assert_eq!(space.name_lang, [("es".to_owned(), "Foro".to_owned())]);
+        assert_eq!(space.collections.len(), 2);
+
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"space",
+                "key":"self","name":"","name:lang":{"not a tag":"x"},
+                "collections":["nope"]}}}"#,
+        );
+        assert!(doc.is_none());
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"object","properties":{}},
+                "other":{"type":"space","key":"any","name":"F","collections":[]}}}"#,
+        );
+        assert!(doc.is_none());
+        assert!(
+            errors[0].contains("must be the `main` definition"),
+            "{errors:?}"
+        );
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"space"}}}"#,
+        );
+        assert!(doc.is_none());
+        assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[test]
+    fn space_permissions_in_a_permission_set_are_read() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.access","defs":{"main":{"type":"permission-set",
+                "title":"Forums","permissions":[{"type":"permission","resource":"space",
+                "spaceType":"com.example.forum","action":["read","create"]}]}}}"#,
+        );
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{errors:?} {warnings:?}"
+        );
+        let doc = doc.expect("accepted");
+        let SchemaKind::PermissionSet(set) = &doc.def("main").unwrap().schema.kind else {
+            panic!("a permission set");
+        };
+        let SchemaKind::Permission(permission) = &set.permissions[0].kind else {
+            panic!("a permission");
+        };
+        assert_eq!(permission.resource, "space");
+        assert_eq!(permission.fields["spaceType"], "com.example.forum");
     }
 
     #[test]
