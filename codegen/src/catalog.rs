@@ -447,6 +447,9 @@ impl Catalog {
                                     location,
                                     format!("reference to `{key}`, {problem}"),
                                 ));
+                            } else if in_union && matches!(schema.kind, SchemaKind::Token) {
+                                diagnostics
+                                    .push(Diagnostic::warning(location, token_member_note(&key)));
                             }
                         }
                     }
@@ -556,12 +559,26 @@ pub(crate) fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<Stri
         SchemaKind::Token if !in_union => Some(
             "a `token`: a token names a value and is no data type; list it in a string's `knownValues` instead".to_owned(),
         ),
+        // Accepted, as the reference implementation does; see
+        // `token_member_note`.
+        SchemaKind::Token => None,
         _ if in_union => Some(format!(
             "of type `{}`; union members must be objects or records",
             kind.type_name()
         )),
         _ => None,
     }
+}
+
+/// What a token listed as a member of a union means: data `{"$type":
+/// "<token>"}` and nothing else. Such a value has no fields to generate; in
+/// an open union it is kept as an unknown member (a closed union with a
+/// token member is refused where its type is made).
+pub(crate) fn token_member_note(key: &DefKey) -> String {
+    format!(
+        "union member `{key}` is a `token`, no data type: a value is then an object holding only `\"$type\": \"{}\"`, kept as an unknown member of the union; list tokens in a string's `knownValues` instead",
+        key.type_name()
+    )
 }
 
 /// Calls `f(pointer, target, in_union)` for every reference inside `schema`.

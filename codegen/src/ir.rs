@@ -828,8 +828,24 @@ impl Builder<'_> {
                 ));
                 continue;
             }
+            if union.closed
+                && matches!(
+                    self.catalog.def(&key).map(|s| &s.kind),
+                    Some(SchemaKind::Token)
+                )
+            {
+                let location = self.catalog.location(nsid, &schema.pointer);
+                self.diagnostics.push(Diagnostic::error(
+                    location,
+                    format!(
+                        "closed union lists the token `{key}`: a value of it (`{{\"$type\": \"{type_name}\"}}`) has no member type to be read into; make the union open or the member an object"
+                    ),
+                ));
+                continue;
+            }
             // Non-object targets and missing targets were reported by the
-            // catalog's reference check; skip them here.
+            // catalog's reference check (token members of an open union are
+            // kept as unknown members); skip them here.
             if let Some(Reserved::Type(id)) = self.reserved.get(&key).copied()
                 && matches!(
                     self.catalog.def(&key).map(|s| &s.kind),

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::catalog::{Catalog, LoadOptions, ref_kind_problem, visit_refs};
+use crate::catalog::{Catalog, LoadOptions, ref_kind_problem, token_member_note, visit_refs};
 use crate::diagnostics::{Diagnostics, Location, Severity, pointer_push};
 use crate::lexicon::{DefKey, Document, Schema, SchemaKind};
 
@@ -361,6 +361,8 @@ impl Lint<'_> {
                         pointer,
                         format!("reference to `{key}`, {problem}"),
                     );
+                } else if in_union && matches!(schema.kind, SchemaKind::Token) {
+                    self.push("language-warning", nsid, pointer, token_member_note(&key));
                 }
                 if schema.description.as_deref().is_some_and(says_deprecated) {
                     self.push(
