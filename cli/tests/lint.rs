@@ -94,3 +94,20 @@ fn a_bad_argument_exits_two() {
     assert_eq!(lint(&["--format", "xml"], &dir).status.code(), Some(2));
     assert_eq!(lint(&["--exclude", "a{"], &dir).status.code(), Some(2));
 }
+
+#[test]
+fn rules_are_listed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_atlex"))
+        .args(["lex", "lint", "--rules"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for rule in atlex_codegen::lint::RULES {
+        assert!(
+            stdout.contains(&format!("{} {} (", rule.code, rule.name)),
+            "{}: {stdout}",
+            rule.name
+        );
+    }
+}
