@@ -75,6 +75,14 @@ pub const RULES: &[Rule] = &[
         passing: r##"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "object", "properties": {"a": {"type": "union", "refs": ["#count"]}}}, "count": {"type": "object", "properties": {}}}}"##,
     },
     Rule {
+        code: "LEX006",
+        name: "known-value-missing",
+        severity: Severity::Warning,
+        summary: "A `knownValues` entry written as a reference (`nsid#name`, a token or a `$type`) names a definition its (loaded) document does not have.",
+        failing: r##"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "string", "maxLength": 64, "knownValues": ["com.example.thing#lowe"]}, "lower": {"type": "token"}}}"##,
+        passing: r##"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "string", "maxLength": 64, "knownValues": ["com.example.thing#lower"]}, "lower": {"type": "token"}}}"##,
+    },
+    Rule {
         code: "LEX101",
         name: "nsid-casing",
         severity: Severity::Warning,
@@ -421,6 +429,7 @@ impl Lint<'_> {
                         "a string without `maxLength` (or a `format`, `enum` or `const`)".into(),
                     );
                 }
+                self.known_values(nsid, pointer, &s.known_values);
                 if let (Some(graphemes), None) = (s.max_graphemes, s.max_length) {
                     self.push(
                         "graphemes-without-length",
@@ -472,6 +481,30 @@ impl Lint<'_> {
             }
             SchemaKind::Subscription(s) => self.error_names(nsid, pointer, &s.errors),
             _ => {}
+        }
+    }
+
+    /// `knownValues` entries written `nsid#name`, into a loaded document:
+    /// each must name a definition there (a token, or an object whose
+    /// `$type` the value is).
+    fn known_values(&mut self, nsid: &str, pointer: &str, values: &[String]) {
+        let at = pointer_push(pointer, "knownValues");
+        for (i, value) in values.iter().enumerate() {
+            let Some((target, name)) = value.split_once('#') else {
+                continue;
+            };
+            if self.catalog.get(target).is_none() {
+                continue;
+            }
+            let key = DefKey::new(target, name);
+            if self.catalog.def(&key).is_none() {
+                self.push(
+                    "known-value-missing",
+                    nsid,
+                    &pointer_push(&at, &i.to_string()),
+                    format!("known value {value:?} names `{key}`, which is not defined"),
+                );
+            }
         }
     }
 
