@@ -10,6 +10,7 @@ mod cid;
 mod diff;
 mod generate;
 mod lex;
+mod lint;
 mod resolve;
 mod stdout;
 mod validate;

@@ -36,6 +36,11 @@ pub(crate) struct ValidateArgs {
     /// `input`, `output` or (subscription) `message`.
     #[arg(long, value_name = "PART", requires = "nsid")]
     pub part: Option<Part>,
+    /// Leave out lexicon documents that have errors (reported as warnings)
+    /// and check against the rest; data that needs a left-out document
+    /// cannot be checked (status 2 for that file).
+    #[arg(long)]
+    pub skip_invalid: bool,
     /// JSON files to check.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
@@ -43,10 +48,33 @@ pub(crate) struct ValidateArgs {
 
 /// Runs `atlex validate`.
 pub(crate) fn run(args: ValidateArgs) -> ExitCode {
-    let (catalog, diagnostics) = load_dirs(&args.lexicons);
+    let (catalog, mut diagnostics) = load_dirs(&args.lexicons);
     if diagnostics.has_errors() {
+        if !args.skip_invalid {
+            eprintln!("{diagnostics}");
+            return ExitCode::from(2);
+        }
+        // A document with an error is not in the catalog: what refers to it
+        // cannot be checked, and says so when it is.
+        diagnostics.downgrade(|_| true);
+        let left_out: Vec<&String> = catalog.rejected().collect();
         eprintln!("{diagnostics}");
-        return ExitCode::from(2);
+        eprintln!(
+            "warning: {} invalid lexicon document(s) left out{}",
+            left_out.len(),
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}",
+                    left_out
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
     }
     let key = args
         .nsid

@@ -457,3 +457,54 @@ fn generated_output_compiles_mounted_as_mod_lexicons_by_default() {
     );
     std::fs::remove_dir_all(&lexicons).unwrap();
 }
+
+#[test]
+fn validate_skips_invalid_lexicons_when_asked_and_names_no_internal_type() {
+    let dir = std::env::temp_dir().join(format!("atlex-cli-validate-skip-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("com/example")).unwrap();
+    std::fs::write(
+        dir.join("com/example/thing.json"),
+        r#"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "record", "key": "tid",
+            "record": {"type": "object", "required": ["data"], "properties": {"data": {"type": "bytes"}}}}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("com/example/broken.json"),
+        r#"{"lexicon": 1, "id": "com.example.broken", "defs": {"main": {"type": "strin"}}}"#,
+    )
+    .unwrap();
+    let good = temp_file(
+        "skip-good.json",
+        r#"{"$type": "com.example.thing", "data": {"$bytes": "aGk"}}"#,
+    );
+    let bad = temp_file(
+        "skip-bad.json",
+        r#"{"$type": "com.example.thing", "data": "aGk"}"#,
+    );
+    let run = |extra: &[&str], file: &Path| {
+        atlex()
+            .arg("validate")
+            .arg("--lexicons")
+            .arg(&dir)
+            .args(extra)
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[], &good);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = run(&["--skip-invalid"], &good);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok (com.example.thing#main)"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 invalid lexicon document(s) left out: com.example.broken"),
+        "{stderr}"
+    );
+    let out = run(&["--skip-invalid"], &bad);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("$bytes"), "{stdout}");
+    assert!(!stdout.contains("Raw"), "{stdout}");
+}

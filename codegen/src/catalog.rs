@@ -447,6 +447,9 @@ impl Catalog {
                                     location,
                                     format!("reference to `{key}`, {problem}"),
                                 ));
+                            } else if in_union && matches!(schema.kind, SchemaKind::Token) {
+                                diagnostics
+                                    .push(Diagnostic::warning(location, token_member_note(&key)));
                             }
                         }
                     }
@@ -542,12 +545,13 @@ fn array_item_ref(schema: &Schema, nsid: &str) -> Option<DefKey> {
 }
 
 /// What is wrong with referring to a definition of this kind, if anything.
-fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<String> {
+pub(crate) fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<String> {
     match kind {
         SchemaKind::Query(_)
         | SchemaKind::Procedure(_)
         | SchemaKind::Subscription(_)
-        | SchemaKind::PermissionSet(_) => Some(format!(
+        | SchemaKind::PermissionSet(_)
+        | SchemaKind::Space(_) => Some(format!(
             "of type `{}`, which is not a data type",
             kind.type_name()
         )),
@@ -555,12 +559,26 @@ fn ref_kind_problem(kind: &SchemaKind, in_union: bool) -> Option<String> {
         SchemaKind::Token if !in_union => Some(
             "a `token`: a token names a value and is no data type; list it in a string's `knownValues` instead".to_owned(),
         ),
+        // Accepted, as the reference implementation does; see
+        // `token_member_note`.
+        SchemaKind::Token => None,
         _ if in_union => Some(format!(
             "of type `{}`; union members must be objects or records",
             kind.type_name()
         )),
         _ => None,
     }
+}
+
+/// What a token listed as a member of a union means: data `{"$type":
+/// "<token>"}` and nothing else. Such a value has no fields to generate; in
+/// an open union it is kept as an unknown member (a closed union with a
+/// token member is refused where its type is made).
+pub(crate) fn token_member_note(key: &DefKey) -> String {
+    format!(
+        "union member `{key}` is a `token`, no data type: a value is then an object holding only `\"$type\": \"{}\"`, kept as an unknown member of the union; list tokens in a string's `knownValues` instead",
+        key.type_name()
+    )
 }
 
 /// Calls `f(pointer, target, in_union)` for every reference inside `schema`.
@@ -607,7 +625,8 @@ pub fn visit_refs(schema: &Schema, f: &mut dyn FnMut(&str, &str, bool)) {
         | SchemaKind::Token
         | SchemaKind::Unknown
         | SchemaKind::PermissionSet(_)
-        | SchemaKind::Permission(_) => {}
+        | SchemaKind::Permission(_)
+        | SchemaKind::Space(_) => {}
     }
 }
 

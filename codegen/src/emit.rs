@@ -31,8 +31,8 @@ use quote::quote;
 
 use crate::ir::{
     BodyIr, BodyTy, DefaultValue, EndpointIr, EndpointKind, FieldIr, Ir, Item, NameHint, Part,
-    PermissionSetIr, RulesIr, StringEnumIr, StructIr, StructRole, SubscriptionIr, Ty, TypeId,
-    TypeKind, UnionIr,
+    PermissionSetIr, RulesIr, SpaceIr, StringEnumIr, StructIr, StructRole, SubscriptionIr, Ty,
+    TypeId, TypeKind, UnionIr,
 };
 use crate::lexicon::StringFormat;
 use crate::names::{Names, wire_name};
@@ -118,6 +118,7 @@ pub(crate) fn module(
                     emitter.type_tree(id, &owned, &mut tokens);
                 }
             }
+            Item::Space(space) => tokens.extend(emitter.space(space)),
             Item::PermissionSet(set) => {
                 let name = names
                     .permission_sets
@@ -146,6 +147,21 @@ pub(crate) fn module_doc(module: &crate::ir::Module) -> Option<String> {
         for text in [&p.detail, &p.description].into_iter().flatten() {
             doc.push_str("\n\n");
             doc.push_str(text);
+        }
+        return Some(doc);
+    }
+    let space = module.items.iter().find_map(|i| match i {
+        Item::Space(s) => Some(s),
+        _ => None,
+    });
+    if let Some(space) = space {
+        doc.push_str(&format!(
+            ": space type \"{}\", requested as the OAuth scope `space:{}`.",
+            space.space.name, module.nsid
+        ));
+        if let Some(description) = &space.description {
+            doc.push_str("\n\n");
+            doc.push_str(description);
         }
         return Some(doc);
     }
@@ -239,6 +255,38 @@ impl<'a> Emitter<'a> {
                 const DETAIL: ::core::option::Option<&'static str> = #detail;
                 const PERMISSIONS: &'static str = #permissions;
             }
+        }
+    }
+
+    /// The constants of a space type declaration: what it declares, for
+    /// building `space:` scopes and consent screens.
+    fn space(&self, space: &SpaceIr) -> TokenStream {
+        let s = &space.space;
+        let (key, name) = (&s.key, &s.name);
+        let langs = s
+            .name_lang
+            .iter()
+            .map(|(lang, name)| quote!((#lang, #name)));
+        let collections = &s.collections;
+        let key_doc = docs(Some(
+            "The kind of space key this space type recommends, written as a record key type is: `tid`, `nsid`, `any`, or `literal:` and the fixed key.",
+        ));
+        let name_doc = docs(Some(
+            "The space type's name, shown to users on consent screens.",
+        ));
+        let lang_doc = docs(Some("The name in other languages: (language tag, name)."));
+        let collections_doc = docs(Some(
+            "The collections a space of this type is expected to hold: the default collections of a `space:` OAuth scope for it.",
+        ));
+        quote! {
+            #key_doc
+            pub const SPACE_KEY: &str = #key;
+            #name_doc
+            pub const SPACE_NAME: &str = #name;
+            #lang_doc
+            pub const SPACE_NAME_LANG: &[(&str, &str)] = &[#(#langs),*];
+            #collections_doc
+            pub const SPACE_COLLECTIONS: &[&str] = &[#(#collections),*];
         }
     }
 

@@ -61,6 +61,17 @@ pub(crate) enum Item {
     Subscription(SubscriptionIr),
     /// A permission set: documented, no types.
     PermissionSet(PermissionSetIr),
+    /// A space type declaration: constants, no types.
+    Space(SpaceIr),
+}
+
+/// A `space` definition.
+#[derive(Clone, Debug)]
+pub(crate) struct SpaceIr {
+    /// What it declares.
+    pub space: crate::lexicon::SpaceSchema,
+    /// Its description.
+    pub description: Option<String>,
 }
 
 /// A `token` definition.
@@ -473,7 +484,8 @@ impl Builder<'_> {
                     SchemaKind::Query(_)
                     | SchemaKind::Procedure(_)
                     | SchemaKind::Subscription(_)
-                    | SchemaKind::PermissionSet(_) => Reserved::Other,
+                    | SchemaKind::PermissionSet(_)
+                    | SchemaKind::Space(_) => Reserved::Other,
                     _ => Reserved::Type(self.push(
                         nsid,
                         NameHint::Def(def.name.clone()),
@@ -624,6 +636,10 @@ impl Builder<'_> {
                 description: schema.description.clone(),
                 permissions: permissions_json(&p.permissions),
             })),
+            SchemaKind::Space(s) => Some(Item::Space(SpaceIr {
+                space: s.clone(),
+                description: schema.description.clone(),
+            })),
             _ => None,
         }
     }
@@ -753,7 +769,8 @@ impl Builder<'_> {
             | SchemaKind::Procedure(_)
             | SchemaKind::Subscription(_)
             | SchemaKind::PermissionSet(_)
-            | SchemaKind::Permission(_) => {
+            | SchemaKind::Permission(_)
+            | SchemaKind::Space(_) => {
                 let location = self.catalog.location(nsid, &schema.pointer);
                 self.diagnostics.push(Diagnostic::error(
                     location,
@@ -814,8 +831,24 @@ impl Builder<'_> {
                 ));
                 continue;
             }
+            if union.closed
+                && matches!(
+                    self.catalog.def(&key).map(|s| &s.kind),
+                    Some(SchemaKind::Token)
+                )
+            {
+                let location = self.catalog.location(nsid, &schema.pointer);
+                self.diagnostics.push(Diagnostic::error(
+                    location,
+                    format!(
+                        "closed union lists the token `{key}`: a value of it (`{{\"$type\": \"{type_name}\"}}`) has no member type to be read into; make the union open or the member an object"
+                    ),
+                ));
+                continue;
+            }
             // Non-object targets and missing targets were reported by the
-            // catalog's reference check; skip them here.
+            // catalog's reference check (token members of an open union are
+            // kept as unknown members); skip them here.
             if let Some(Reserved::Type(id)) = self.reserved.get(&key).copied()
                 && matches!(
                     self.catalog.def(&key).map(|s| &s.kind),

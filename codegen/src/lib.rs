@@ -45,6 +45,7 @@ pub mod files;
 pub(crate) mod ir;
 pub(crate) mod json;
 pub mod lexicon;
+pub mod lint;
 pub mod locate;
 pub(crate) mod names;
 pub(crate) mod output;

@@ -215,6 +215,16 @@ pub(crate) fn assign(
         // The module-level `NSID` constant, and an endpoint's `BINDING`.
         let mut consts = Scope::new(catalog, nsid);
         consts.claim_fixed("NSID");
+        if module.items.iter().any(|i| matches!(i, Item::Space(_))) {
+            for name in [
+                "SPACE_KEY",
+                "SPACE_NAME",
+                "SPACE_NAME_LANG",
+                "SPACE_COLLECTIONS",
+            ] {
+                consts.claim_fixed(name);
+            }
+        }
         let bound = module
             .items
             .iter()

@@ -393,6 +393,20 @@ impl Walker<'_> {
                     .find(|k| *k == found);
                 match member {
                     Some(key) => match self.catalog.def(&key) {
+                        // A token member: the object holds its `$type` only.
+                        Some(Schema {
+                            kind: SchemaKind::Token,
+                            ..
+                        }) => {
+                            for extra in map.keys().filter(|k| *k != "$type") {
+                                v.field(extra.clone(), |v| {
+                                    v.violation(
+                                        "token",
+                                        format!("the member {type_name:?} is a token, which carries no data"),
+                                    )
+                                });
+                            }
+                        }
                         Some(target) => self.check(target, &key.nsid, value, v, depth + 1),
                         None => self.not_loaded(key),
                     },
@@ -422,7 +436,8 @@ impl Walker<'_> {
             | SchemaKind::Procedure(_)
             | SchemaKind::Subscription(_)
             | SchemaKind::PermissionSet(_)
-            | SchemaKind::Permission(_) => v.violation(
+            | SchemaKind::Permission(_)
+            | SchemaKind::Space(_) => v.violation(
                 "type",
                 format!(
                     "a `{}` definition describes no data",

@@ -652,6 +652,23 @@ fn subscriptions_records_and_permission_sets() {
     );
 }
 
+#[test]
+fn space_types() {
+    let space = |name: &str, collections: &[&str]| {
+        json!({"main": {"type": "space", "description": "A forum.", "key": "any",
+            "name": name, "collections": collections}})
+    };
+    let same = diff_defs(space("Forum", &["a.b.c"]), space("Forum", &["a.b.c"]), &[]);
+    assert_eq!(same.changes().count(), 0, "{}", render::text(&same));
+    let r = diff_defs(
+        space("Forum", &["a.b.c"]),
+        space("Forum", &["a.b.c", "a.b.d"]),
+        &[],
+    );
+    let change = the(&r, "#main", "other_changed");
+    assert_eq!(effect(change), (Cosmetic, N, N), "{}", render::text(&r));
+}
+
 // ---- documents ---------------------------------------------------------
 
 #[test]

@@ -147,12 +147,13 @@ mod upload_blob {
 
 use upload_blob::UploadBlob;
 
-/// `com.example.test.setAvatar`: an image (`image/*`) in, its size out.
+/// `com.example.test.setAvatar`: an image (`image/*`) or a PDF in, its size
+/// out. Its encoding lists both, as some lexicons write it.
 mod set_avatar {
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, atlex::rt::Endpoint)]
     #[lex(
         procedure = "com.example.test.setAvatar",
-        input = "image/*",
+        input = "image/*, application/pdf",
         output = "application/json"
     )]
     pub(crate) struct SetAvatar;
@@ -1089,8 +1090,21 @@ async fn mime_wildcards_match_the_type() {
     reply.assert_error(
         400,
         "InvalidRequest",
-        &["Wrong request encoding (Content-Type): text/plain, expected image/*"],
+        &["Wrong request encoding (Content-Type): text/plain, expected image/*, application/pdf"],
     );
+}
+
+#[tokio::test]
+async fn an_encoding_listing_several_types_accepts_each() {
+    let app = app();
+    let reply = post(&app, AVATAR, Some("application/pdf"), vec![1, 2]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({"mimeType": "application/pdf", "size": 2})
+    );
+    let reply = post(&app, AVATAR, Some("application/json"), vec![1]).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ mod local;
 #[cfg(feature = "resolve")]
 mod net;
 
-/// Install, publish and check lexicons published on the network.
+/// Lint lexicons; install, publish and check those published on the network.
 ///
 /// An NSID's schema is published as a `com.atproto.lexicon.schema` record
 /// (record key: the NSID) in the repository of the DID named by the DNS TXT
@@ -29,6 +29,7 @@ pub(crate) struct LexArgs {
 
 #[derive(Subcommand)]
 enum LexCommand {
+    Lint(crate::lint::LintArgs),
     Install(InstallArgs),
     Publish(PublishArgs),
     Status(StatusArgs),
@@ -169,6 +170,7 @@ pub(crate) struct StatusArgs {
 /// Runs `atlex lex`.
 pub(crate) fn run(args: LexArgs) -> ExitCode {
     match args.command {
+        LexCommand::Lint(args) => crate::lint::run(args),
         LexCommand::Install(args) if args.ci => ci(&args),
         LexCommand::Status(args) if args.offline => status_offline(&args),
         #[cfg(feature = "resolve")]

@@ -194,6 +194,32 @@ pub mod com {
                 pub type Error = ::atlex::rt::UndeclaredError;
             }
 
+            /// `com.example.awkward.forum`: space type "Awkward Forum", requested as the OAuth scope `space:com.example.awkward.forum`.
+            ///
+            /// A discussion forum, its threads and replies kept by their authors.
+            pub mod forum {
+                /// The NSID of this lexicon.
+                pub const NSID: &str = "com.example.awkward.forum";
+
+                /// The kind of space key this space type recommends, written as a record key type is: `tid`, `nsid`, `any`, or `literal:` and the fixed key.
+                pub const SPACE_KEY: &str = "any";
+
+                /// The space type's name, shown to users on consent screens.
+                pub const SPACE_NAME: &str = "Awkward Forum";
+
+                /// The name in other languages: (language tag, name).
+                pub const SPACE_NAME_LANG: &[(&str, &str)] = &[
+                    ("es", "Foro incómodo"),
+                    ("ja", "ぎこちない掲示板"),
+                ];
+
+                /// The collections a space of this type is expected to hold: the default collections of a `space:` OAuth scope for it.
+                pub const SPACE_COLLECTIONS: &[&str] = &[
+                    "com.example.awkward.thread",
+                    "com.example.awkward.reply",
+                ];
+            }
+
             /// `com.example.awkward.getThing`: A query whose document also defines `error` and `params`, and whose errors include `Unknown`.
             pub mod get_thing {
                 /// The NSID of this lexicon.

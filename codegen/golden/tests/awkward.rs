@@ -376,3 +376,19 @@ fn a_builder_gives_way_to_a_definition_of_its_name() {
     let pair = Pair::builder().right("r").left("l").build();
     assert_eq!((pair.left.as_str(), pair.right.as_str()), ("l", "r"));
 }
+
+#[test]
+fn space_types_declare_their_constants() {
+    use atlex_golden::awkward::com::example::awkward::forum;
+    assert_eq!(forum::NSID, "com.example.awkward.forum");
+    assert_eq!(forum::SPACE_KEY, "any");
+    assert_eq!(forum::SPACE_NAME, "Awkward Forum");
+    assert_eq!(
+        forum::SPACE_NAME_LANG,
+        &[("es", "Foro incómodo"), ("ja", "ぎこちない掲示板")]
+    );
+    assert_eq!(
+        forum::SPACE_COLLECTIONS,
+        &["com.example.awkward.thread", "com.example.awkward.reply"]
+    );
+}

@@ -93,6 +93,8 @@ pub enum SchemaKind {
     PermissionSet(PermissionSetSchema),
     /// `permission`, inside a permission set.
     Permission(PermissionSchema),
+    /// `space`: a space type declaration (permissioned data).
+    Space(SpaceSchema),
 }
 
 impl SchemaKind {
@@ -118,6 +120,7 @@ impl SchemaKind {
             Self::Subscription(_) => "subscription",
             Self::PermissionSet(_) => "permission-set",
             Self::Permission(_) => "permission",
+            Self::Space(_) => "space",
         }
     }
 
@@ -130,6 +133,7 @@ impl SchemaKind {
                 | Self::Procedure(_)
                 | Self::Subscription(_)
                 | Self::PermissionSet(_)
+                | Self::Space(_)
         )
     }
 }
@@ -390,6 +394,24 @@ pub struct PermissionSchema {
     pub resource: String,
     /// The other fields, unchecked.
     pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `space`: the declaration of a space type, the kind of a permissioned
+/// space (a shared context whose members keep their records in
+/// permissioned repositories). Its NSID names the type; it describes no data.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpaceSchema {
+    /// `key`: the recommended kind of space key, written as a record key
+    /// type is (`tid`, `nsid`, `any`, `literal:<value>`).
+    pub key: String,
+    /// `name`: the name users see on consent screens (1 to 64 graphemes).
+    pub name: String,
+    /// `name:lang`: the name in other languages, by language tag, in the
+    /// order written.
+    pub name_lang: Vec<(String, String)>,
+    /// `collections`: the collections a space of this type is expected to
+    /// hold (the default of a `space:` OAuth scope for it).
+    pub collections: Vec<String>,
 }
 
 /// Whether `s` is a syntactically valid NSID (the runtime's [`atlex::types::Nsid`] rules).

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::{
     ArraySchema, BlobSchema, BodySchema, BooleanSchema, BytesSchema, Def, Document, EndpointSchema,
     ErrorSchema, IntegerSchema, ObjectSchema, PermissionSchema, PermissionSetSchema, RecordSchema,
-    RefSchema, Schema, SchemaKind, StringFormat, StringSchema, SubscriptionSchema, UnionSchema,
-    is_valid_nsid,
+    RefSchema, Schema, SchemaKind, SpaceSchema, StringFormat, StringSchema, SubscriptionSchema,
+    UnionSchema, is_valid_nsid,
 };
 use crate::diagnostics::{Diagnostics, pointer_push};
 use crate::json::{self, Kind, Object, Value};
@@ -97,6 +97,7 @@ const PRIMARY_TYPES: &[&str] = &[
     "procedure",
     "subscription",
     "permission-set",
+    "space",
 ];
 
 /// Keys every schema may carry besides its type-specific ones.
@@ -387,6 +388,10 @@ impl Reader<'_> {
                 self.permission(map, pointer).map(SchemaKind::Permission),
                 &[],
             ),
+            "space" => (
+                self.space(map, pointer).map(SchemaKind::Space),
+                &["key", "name", "name:lang", "collections"],
+            ),
             other => {
                 self.error(
                     &pointer_push(pointer, "type"),
@@ -517,7 +522,46 @@ impl Reader<'_> {
                 );
             }
         }
+        if let Some(default) = &schema.default {
+            self.check_string_default(pointer, &schema, default);
+        }
         schema
+    }
+
+    /// Warns when a string's `default` breaks its own constraints: data
+    /// written with the default would then be invalid data.
+    fn check_string_default(&mut self, pointer: &str, schema: &StringSchema, default: &str) {
+        let mut v = atlex::validate::Validator::new();
+        v.string(
+            default,
+            &atlex::validate::StringRules {
+                min_length: schema.min_length,
+                max_length: schema.max_length,
+                min_graphemes: schema.min_graphemes,
+                max_graphemes: schema.max_graphemes,
+                ..atlex::validate::StringRules::NONE
+            },
+        );
+        let mut problems: Vec<String> = v.violations().iter().map(|x| x.to_string()).collect();
+        if let Some(values) = &schema.enum_values
+            && !values.iter().any(|x| x == default)
+        {
+            problems.push(format!("it is not one of the `enum` values {values:?}"));
+        }
+        if let Some(expected) = &schema.const_value
+            && expected != default
+        {
+            problems.push(format!("it differs from the `const` {expected:?}"));
+        }
+        if !problems.is_empty() {
+            self.warning(
+                &pointer_push(pointer, "default"),
+                format!(
+                    "default {default:?} breaks the schema's own constraints: {}",
+                    problems.join("; ")
+                ),
+            );
+        }
     }
 
     fn array(&mut self, map: &Object, pointer: &str) -> Option<ArraySchema> {
@@ -574,11 +618,9 @@ impl Reader<'_> {
                     // that failed to read has been reported already.
                     declared.push(name.clone());
                     if name == "$type" {
-                        self.error(
-                            &pointer,
-                            "a property cannot be named `$type`: that is the data model's type tag, which records and union members carry by their definition",
-                        );
-                        ok = false;
+                        if !self.type_tag_property(value, &pointer) {
+                            ok = false;
+                        }
                         continue;
                     }
                     let Some(schema) = self.schema(value, &pointer) else {
@@ -630,11 +672,54 @@ impl Reader<'_> {
                 }
             }
         }
+        // A `$type` property read as the type tag is no field of the object.
+        let required = required.into_iter().filter(|n| n != "$type").collect();
+        let nullable = nullable.into_iter().filter(|n| n != "$type").collect();
         ok.then_some(ObjectSchema {
             properties,
             required,
             nullable,
         })
+    }
+
+    /// A property named `$type`. Declared as a string with a `const`, it
+    /// pins the object's type tag (a common way to write a facet feature),
+    /// as the reference implementation accepts: it is read as the type tag,
+    /// which the object carries by its definition wherever the data model
+    /// asks for one, and is no field. Anything else is an error. Returns
+    /// whether it was accepted.
+    fn type_tag_property(&mut self, value: &Value, pointer: &str) -> bool {
+        let declared = value
+            .as_object()
+            .filter(|map| map.get("type").and_then(Value::as_str) == Some("string"))
+            .and_then(|map| map.get("const"))
+            .and_then(Value::as_str);
+        let Some(tag) = declared else {
+            self.error(
+                pointer,
+                "a property cannot be named `$type` unless it is a string with a `const`: `$type` is the data model's type tag, which records and union members carry by their definition",
+            );
+            return false;
+        };
+        let expected = def_type_name(self.subject_nsid(), pointer);
+        let message = match expected {
+            Some(expected) if expected != tag => format!(
+                "property `$type` pins the type tag to {tag:?}, but this object is {expected:?}, whose data carries {expected:?}; the property is read as the type tag and is no field"
+            ),
+            _ => format!(
+                "property `$type` (a string with `const` {tag:?}) is read as the object's type tag, which it carries by its definition; it is no field"
+            ),
+        };
+        self.warning(pointer, message);
+        true
+    }
+
+    /// The NSID of the document being read, once its `id` is known.
+    fn subject_nsid(&self) -> Option<&str> {
+        match &self.json.subject {
+            json::Subject::Lexicon(id) => Some(id),
+            _ => None,
+        }
     }
 
     fn reference(&mut self, map: &Object, pointer: &str) -> Option<RefSchema> {
@@ -687,27 +772,152 @@ impl Reader<'_> {
         ok.then_some(UnionSchema { refs, closed })
     }
 
+    /// Checks a key type (`tid`, `nsid`, `any`, `literal:<value>`) of a
+    /// `record` or `space`.
+    fn key_type(&mut self, pointer: &str, what: &str, key: &str) {
+        let valid = matches!(key, "tid" | "nsid" | "any")
+            || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
+        if !valid {
+            let hint = if key.is_empty() || key.contains(':') {
+                String::new()
+            } else {
+                format!(" (a fixed key is written `literal:{key}`)")
+            };
+            self.error(
+                &pointer_push(pointer, "key"),
+                format!(
+                    "{what} `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}{hint}"
+                ),
+            );
+        }
+    }
+
+    /// A space type declaration: `key`, `name` (1 to 64 graphemes) and
+    /// `collections` (NSIDs) are required, `name:lang` maps language tags
+    /// to names.
+    fn space(&mut self, map: &Object, pointer: &str) -> Option<SpaceSchema> {
+        let mut ok = true;
+        let key = match map.get("key") {
+            Some(Value {
+                kind: Kind::String(key),
+                ..
+            }) => {
+                self.key_type(pointer, "space", key);
+                key.clone()
+            }
+            _ => {
+                self.error(
+                    pointer,
+                    "a `space` needs a `key` string (its space key type)",
+                );
+                ok = false;
+                String::new()
+            }
+        };
+        let name_rules = atlex::validate::StringRules {
+            min_graphemes: Some(1),
+            max_graphemes: Some(64),
+            ..atlex::validate::StringRules::NONE
+        };
+        let check_name = |reader: &mut Self, at: &str, name: &str| {
+            let mut v = atlex::validate::Validator::new();
+            v.string(name, &name_rules);
+            if !v.violations().is_empty() {
+                reader.error(
+                    at,
+                    format!("a space `name` is 1 to 64 graphemes, found {name:?}"),
+                );
+                return false;
+            }
+            true
+        };
+        let name = match map.get("name") {
+            Some(Value {
+                kind: Kind::String(name),
+                ..
+            }) => {
+                ok &= check_name(self, &pointer_push(pointer, "name"), name);
+                name.clone()
+            }
+            _ => {
+                self.error(pointer, "a `space` needs a `name` string, shown to users");
+                ok = false;
+                String::new()
+            }
+        };
+        let mut name_lang = Vec::new();
+        let lang_at = pointer_push(pointer, "name:lang");
+        match map.get("name:lang") {
+            None => {}
+            Some(Value {
+                kind: Kind::Object(names),
+                ..
+            }) => {
+                for (lang, value) in names {
+                    let at = pointer_push(&lang_at, lang);
+                    if atlex::types::Language::validate(lang).is_err() {
+                        self.error(&at, format!("{lang:?} is not a language tag"));
+                        ok = false;
+                    }
+                    match value.as_str() {
+                        Some(text) => {
+                            ok &= check_name(self, &at, text);
+                            name_lang.push((lang.clone(), text.to_owned()));
+                        }
+                        None => {
+                            self.error(
+                                &at,
+                                format!("a localized name must be a string, found {value}"),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            Some(v) => {
+                self.error(
+                    &lang_at,
+                    format!("`name:lang` must be an object of names by language, found {v}"),
+                );
+                ok = false;
+            }
+        }
+        let collections = match self.opt_strings(map, pointer, "collections") {
+            Some(collections) => collections,
+            None => {
+                if !map.contains_key("collections") {
+                    self.error(pointer, "a `space` needs `collections`, an array of NSIDs");
+                }
+                ok = false;
+                Vec::new()
+            }
+        };
+        for (i, collection) in collections.iter().enumerate() {
+            if !is_valid_nsid(collection) {
+                let at = pointer_push(&pointer_push(pointer, "collections"), &i.to_string());
+                self.error(
+                    &at,
+                    format!("collection {collection:?} is not a valid NSID"),
+                );
+                ok = false;
+            }
+        }
+        self.warn_repeats(pointer, "collections", &collections);
+        ok.then_some(SpaceSchema {
+            key,
+            name,
+            name_lang,
+            collections,
+        })
+    }
+
     fn record(&mut self, map: &Object, pointer: &str) -> Option<RecordSchema> {
         let key = match map.get("key") {
             Some(Value {
                 kind: Kind::String(key),
                 ..
             }) => {
-                let valid = matches!(key.as_str(), "tid" | "nsid" | "any")
-                    || key.strip_prefix("literal:").is_some_and(|v| !v.is_empty());
-                if !valid {
-                    let hint = if key.is_empty() || key.contains(':') {
-                        String::new()
-                    } else {
-                        format!(" (a fixed key is written `literal:{key}`)")
-                    };
-                    self.error(
-                        &pointer_push(pointer, "key"),
-                        format!(
-                            "record `key` must be `tid`, `nsid`, `any` or `literal:<value>`, found {key:?}{hint}"
-                        ),
-                    );
-                }
+                self.key_type(pointer, "record", key);
                 key.clone()
             }
             Some(v) => {
@@ -766,6 +976,15 @@ impl Reader<'_> {
         let mut ok = true;
         let parameters = self.parameters(map, pointer, &mut ok);
         let message = self.body(map, pointer, "message", &mut ok);
+        if !map.contains_key("message") {
+            // The spec requires it: without it, no reader knows what the
+            // stream's frames hold.
+            self.error(
+                pointer,
+                "a `subscription` needs a `message` (its schema: a `union` of the frame types)",
+            );
+            ok = false;
+        }
         if let Some(message) = &message
             && let Some(schema) = &message.schema
             && !matches!(schema.kind, SchemaKind::Union(_))
@@ -869,7 +1088,10 @@ impl Reader<'_> {
             Some(Value {
                 kind: Kind::String(e),
                 ..
-            }) if !e.is_empty() => e.clone(),
+            }) if !e.is_empty() => {
+                self.check_encoding_list(&pointer_push(&at, "encoding"), e, ok);
+                e.clone()
+            }
             Some(v) => {
                 self.error(
                     &pointer_push(&at, "encoding"),
@@ -931,6 +1153,31 @@ impl Reader<'_> {
             schema,
             pointer: at,
         })
+    }
+
+    /// An `encoding` is one MIME type (or pattern), but real lexicons list
+    /// several separated by commas. That is read as a list, each item a
+    /// MIME type the body may be in, with a warning; an empty item is an
+    /// error.
+    fn check_encoding_list(&mut self, pointer: &str, encoding: &str, ok: &mut bool) {
+        if !encoding.contains(',') {
+            return;
+        }
+        let items: Vec<&str> = encoding.split(',').map(str::trim).collect();
+        if items.iter().any(|item| item.is_empty()) {
+            self.error(
+                pointer,
+                format!("`encoding` {encoding:?} has an empty item in its comma-separated list"),
+            );
+            *ok = false;
+            return;
+        }
+        self.warning(
+            pointer,
+            format!(
+                "`encoding` is one MIME type; {encoding:?} is read as the list {items:?}, and a body in any of them is accepted"
+            ),
+        );
     }
 
     fn errors(&mut self, map: &Object, pointer: &str, ok: &mut bool) -> Vec<ErrorSchema> {
@@ -1080,7 +1327,7 @@ fn param_type_problem(kind: &SchemaKind) -> Option<String> {
     match kind {
         SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
         SchemaKind::Unknown => Some(
-            "a parameter of type `unknown` has no query-string form (the spec lists the type, but defines no encoding for it), so no code can send or read it; use a string".to_owned(),
+            "a parameter of type `unknown` has no query-string form, so no code can send or read it; parameters are booleans, integers, strings or arrays of those".to_owned(),
         ),
         SchemaKind::Array(a) => match &a.items.kind {
             SchemaKind::Boolean(_) | SchemaKind::Integer(_) | SchemaKind::String(_) => None,
@@ -1094,6 +1341,18 @@ fn param_type_problem(kind: &SchemaKind) -> Option<String> {
             other.type_name()
         )),
     }
+}
+
+/// The `$type` of data of the named definition whose own properties
+/// `property` (a pointer `/defs/<name>/properties/$type`, or inside a
+/// record's `record`) belongs to; `None` for deeper, inline objects.
+fn def_type_name(nsid: Option<&str>, property: &str) -> Option<String> {
+    let rest = property.strip_prefix("/defs/")?;
+    let (name, rest) = rest.split_once('/')?;
+    if rest != "properties/$type" && rest != "record/properties/$type" {
+        return None;
+    }
+    Some(super::DefKey::new(nsid?, name.replace("~1", "/").replace("~0", "~")).type_name())
 }
 
 /// How a definition name stands to the Lexicon syntax.
@@ -1220,6 +1479,169 @@ mod tests {
             messages.iter().any(|m| m.contains("greater than maximum")),
             "{messages:?}"
         );
+    }
+
+    fn warnings_of(text: &str) -> (Option<Document>, Vec<String>, Vec<String>) {
+        let (doc, diags) = parse(text);
+        let errors = diags.errors().map(|d| d.message.clone()).collect();
+        let warnings = diags.warnings().map(|d| d.message.clone()).collect();
+        (doc, errors, warnings)
+    }
+
+    #[test]
+    fn a_default_breaking_its_constraints_is_reported() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.thing","defs":{"main":{"type":"object","properties":{
+                "a":{"type":"string","maxLength":3,"default":"toolong"},
+                "b":{"type":"string","enum":["x","y"],"default":"z"},
+                "c":{"type":"string","maxGraphemes":2,"maxLength":20,"default":"ok"}}}}}"#,
+        );
+        assert!(doc.is_some() && errors.is_empty(), "{errors:?}");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(
+            warnings[0].contains("\"toolong\"") && warnings[0].contains("maxLength"),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].contains("enum"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_subscription_needs_a_message() {
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.sub","defs":{"main":{"type":"subscription"}}}"#,
+        );
+        assert!(doc.is_none());
+        assert!(
+            errors.iter().any(|m| m.contains("needs a `message`")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_parameter_is_refused_without_naming_the_spec() {
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.q","defs":{"main":{"type":"query",
+                "parameters":{"type":"params","properties":{"x":{"type":"unknown"}}}}}}"#,
+        );
+        assert!(doc.is_none());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("no query-string form"), "{errors:?}");
+        assert!(!errors[0].contains("spec"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_type_property_with_const_is_read_as_the_type_tag() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.facet","defs":{
+                "link":{"type":"object","required":["$type","uri"],"properties":{
+                    "$type":{"type":"string","const":"com.example.facet#link"},
+                    "uri":{"type":"string","format":"uri"}}},
+                "odd":{"type":"object","properties":{
+                    "$type":{"type":"string","const":"com.example.other"}}}}}"#,
+        );
+        let doc = doc.expect("accepted");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(!warnings[0].contains("but this object is"), "{warnings:?}");
+        assert!(warnings[1].contains("but this object is"), "{warnings:?}");
+        let SchemaKind::Object(link) = &doc.def("link").unwrap().schema.kind else {
+            panic!("an object");
+        };
+        assert_eq!(link.properties.len(), 1);
+        assert_eq!(link.required, ["uri"]);
+
+        for bad in [r#"{"type":"string"}"#, r#"{"type":"integer","const":1}"#] {
+            let text = format!(
+                r#"{{"lexicon":1,"id":"com.example.facet","defs":{{"main":{{"type":"object","properties":{{"$type":{bad}}}}}}}}}"#
+            );
+            let (doc, errors, _) = warnings_of(&text);
+            assert!(doc.is_none(), "{bad}");
+            assert!(errors[0].contains("`$type`"), "{errors:?}");
+        }
+    }
+
+    #[test]
+    fn an_encoding_listing_several_types_is_read_as_a_list() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.upload","defs":{"main":{"type":"procedure",
+                "input":{"encoding":"image/png, image/jpeg"}}}}"#,
+        );
+        assert!(doc.is_some() && errors.is_empty(), "{errors:?}");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains(r#"["image/png", "image/jpeg"]"#),
+            "{warnings:?}"
+        );
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.upload","defs":{"main":{"type":"procedure",
+                "input":{"encoding":"image/png,,image/jpeg"}}}}"#,
+        );
+        assert!(doc.is_none());
+        assert!(errors[0].contains("empty item"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_space_type_is_read_and_checked() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"space",
+                "key":"any","name":"Forum","name:lang":{"es":"Foro"},
+                "collections":["com.example.thread","com.example.reply"]}}}"#,
+        );
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{errors:?} {warnings:?}"
+        );
+        let doc = doc.expect("accepted");
+        let SchemaKind::Space(space) = &doc.def("main").unwrap().schema.kind else {
+            panic!("a space");
+        };
+        assert_eq!(space.key, "any");
+        assert_eq!(space.name_lang, [("es".to_owned(), "Foro".to_owned())]);
+        assert_eq!(space.collections.len(), 2);
+
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"space",
+                "key":"self","name":"","name:lang":{"not a tag":"x"},
+                "collections":["nope"]}}}"#,
+        );
+        assert!(doc.is_none());
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"object","properties":{}},
+                "other":{"type":"space","key":"any","name":"F","collections":[]}}}"#,
+        );
+        assert!(doc.is_none());
+        assert!(
+            errors[0].contains("must be the `main` definition"),
+            "{errors:?}"
+        );
+        let (doc, errors, _) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.forum","defs":{"main":{"type":"space"}}}"#,
+        );
+        assert!(doc.is_none());
+        assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+
+    #[test]
+    fn space_permissions_in_a_permission_set_are_read() {
+        let (doc, errors, warnings) = warnings_of(
+            r#"{"lexicon":1,"id":"com.example.access","defs":{"main":{"type":"permission-set",
+                "title":"Forums","permissions":[{"type":"permission","resource":"space",
+                "spaceType":"com.example.forum","action":["read","create"]}]}}}"#,
+        );
+        assert!(
+            errors.is_empty() && warnings.is_empty(),
+            "{errors:?} {warnings:?}"
+        );
+        let doc = doc.expect("accepted");
+        let SchemaKind::PermissionSet(set) = &doc.def("main").unwrap().schema.kind else {
+            panic!("a permission set");
+        };
+        let SchemaKind::Permission(permission) = &set.permissions[0].kind else {
+            panic!("a permission");
+        };
+        assert_eq!(permission.resource, "space");
+        assert_eq!(permission.fields["spaceType"], "com.example.forum");
     }
 
     #[test]

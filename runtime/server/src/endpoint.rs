@@ -304,6 +304,15 @@ fn no_input<E: Endpoint>() -> Result<E::Input, CommonError> {
     })
 }
 
+/// Whether a request's Content-Type `mime` is one the `encoding` accepts.
+/// An encoding may list several MIME types separated by commas (lexicons
+/// in use do, and the generator reads it so): any of them is accepted.
+fn encoding_matches(encoding: &str, mime: &str) -> bool {
+    encoding
+        .split(',')
+        .any(|pattern| mime_matches(pattern.trim(), mime))
+}
+
 /// Reads and decodes the body of an endpoint whose input is in `encoding`,
 /// in one of the binding's `formats` (the caller checks its constraints).
 async fn read_input<E: Endpoint>(
@@ -328,7 +337,7 @@ async fn read_input<E: Endpoint>(
             let found = value.to_str().ok().and_then(|text| {
                 formats
                     .iter()
-                    .find(|format| mime_matches(format.accepts(encoding), text))
+                    .find(|format| encoding_matches(format.accepts(encoding), text))
                     .map(|format| (text.trim(), *format))
             });
             match found {
@@ -432,4 +441,22 @@ fn strip_body(response: &mut Response) {
             .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
     *response.body_mut() = Body::empty();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encoding_matches;
+
+    #[test]
+    fn an_encoding_listing_several_types_accepts_each() {
+        let encoding = "image/png, image/jpeg,video/*";
+        for mime in ["image/png", "image/jpeg; q=1", "video/mp4"] {
+            assert!(encoding_matches(encoding, mime), "{mime}");
+        }
+        for mime in ["image/gif", "image/png, image/jpeg", "text/plain"] {
+            assert!(!encoding_matches(encoding, mime), "{mime}");
+        }
+        assert!(encoding_matches("application/json", "application/json"));
+        assert!(!encoding_matches("application/json", "text/json"));
+    }
 }

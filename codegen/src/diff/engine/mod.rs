@@ -419,49 +419,53 @@ impl Engine<'_> {
     }
 
     fn def(&mut self, ctx: &Ctx, old: &Schema, new: &Schema) {
+        let same_primary = old.kind.is_primary() && old.kind.type_name() == new.kind.type_name();
+        if same_primary {
+            self.description(
+                ctx,
+                &new.pointer,
+                old.description.as_deref(),
+                new.description.as_deref(),
+            );
+        }
         match (&old.kind, &new.kind) {
             (SchemaKind::Query(o), SchemaKind::Query(n))
-            | (SchemaKind::Procedure(o), SchemaKind::Procedure(n)) => {
-                self.description(
-                    ctx,
-                    &new.pointer,
-                    old.description.as_deref(),
-                    new.description.as_deref(),
-                );
-                self.endpoint(ctx, o, n);
-            }
+            | (SchemaKind::Procedure(o), SchemaKind::Procedure(n)) => self.endpoint(ctx, o, n),
             (SchemaKind::Subscription(o), SchemaKind::Subscription(n)) => {
-                self.description(
-                    ctx,
-                    &new.pointer,
-                    old.description.as_deref(),
-                    new.description.as_deref(),
-                );
                 self.subscription(ctx, o, n);
             }
             (SchemaKind::Record(o), SchemaKind::Record(n)) => {
-                self.description(
-                    ctx,
-                    &new.pointer,
-                    old.description.as_deref(),
-                    new.description.as_deref(),
-                );
                 if o.key != n.key {
                     self.record_key(ctx, &new.pointer, &o.key, &n.key);
                 }
                 self.schema(ctx, &o.record, &n.record);
             }
             (SchemaKind::PermissionSet(o), SchemaKind::PermissionSet(n)) => {
-                self.description(
-                    ctx,
-                    &new.pointer,
-                    old.description.as_deref(),
-                    new.description.as_deref(),
-                );
                 self.permission_set(ctx, &new.pointer, o, n);
+            }
+            (SchemaKind::Space(o), SchemaKind::Space(n)) => {
+                if o != n {
+                    // A space type describes no data; the change is
+                    // reported, for what users are asked to grant changed.
+                    self.other_changed(
+                        ctx,
+                        &new.pointer,
+                        "the space type's key, name or collections changed",
+                    );
+                }
             }
             _ => self.schema(ctx, old, new),
         }
+    }
+
+    /// A change of another kind than those the engine names (reported,
+    /// and cosmetic: it changes no data).
+    fn other_changed(&mut self, ctx: &Ctx, pointer: &str, what: &'static str) {
+        self.push(
+            ctx,
+            pointer,
+            draft(ChangeKind::OtherChanged, Compat::NONE, what),
+        );
     }
 
     // ---- schemas ----------------------------------------------------------
@@ -557,20 +561,13 @@ impl Engine<'_> {
             | (SchemaKind::Query(_), SchemaKind::Query(_))
             | (SchemaKind::Procedure(_), SchemaKind::Procedure(_))
             | (SchemaKind::Subscription(_), SchemaKind::Subscription(_))
-            | (SchemaKind::PermissionSet(_), SchemaKind::PermissionSet(_)) => {
+            | (SchemaKind::PermissionSet(_), SchemaKind::PermissionSet(_))
+            | (SchemaKind::Space(_), SchemaKind::Space(_)) => {
                 // Primary types only occur as `main` definitions, which
                 // `def` compares; nothing else holds them.
             }
             (SchemaKind::Permission(o), SchemaKind::Permission(n)) if o != n => {
-                self.push(
-                    ctx,
-                    &new.pointer,
-                    draft(
-                        ChangeKind::OtherChanged,
-                        Compat::NONE,
-                        "a permission's fields changed",
-                    ),
-                );
+                self.other_changed(ctx, &new.pointer, "a permission's fields changed");
             }
             // cid-link, token and unknown have nothing more to compare; the
             // type names are equal, so no other pair reaches here.

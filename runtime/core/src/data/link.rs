@@ -202,7 +202,7 @@ impl<'de> Deserialize<'de> for CidLink {
                 .deserialize_newtype_struct(CID_SERDE_PRIVATE_IDENTIFIER, TaggedCidVisitor);
         }
         #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(deny_unknown_fields, expecting = "a `{\"$link\": \"<cid>\"}` object")]
         struct Raw<'a> {
             #[serde(rename = "$link", borrow)]
             link: std::borrow::Cow<'a, str>,
@@ -282,7 +282,10 @@ impl<'de> Deserialize<'de> for Bytes {
             return deserializer.deserialize_byte_buf(ByteStringVisitor);
         }
         #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(
+            deny_unknown_fields,
+            expecting = "a `{\"$bytes\": \"<base64>\"}` object"
+        )]
         struct Raw<'a> {
             #[serde(rename = "$bytes", borrow)]
             bytes: std::borrow::Cow<'a, str>,

@@ -102,7 +102,18 @@ pub struct Raw;
 impl Codec<Binary> for Raw {
     fn encode(value: &Binary, encoding: Option<&str>) -> Result<Payload, EncodeError> {
         let content_type = if value.content_type.is_empty() {
-            encoding.unwrap_or("application/octet-stream").to_owned()
+            let encoding = encoding.unwrap_or("application/octet-stream");
+            // An encoding may list several types (`image/png, image/jpeg`);
+            // which one the bytes are in, only the caller knows.
+            if encoding.contains(',') {
+                return Err(EncodeError {
+                    encoding: "binary",
+                    reason: format!(
+                        "the endpoint accepts any of `{encoding}`; set the body's content type to the one its bytes are in"
+                    ),
+                });
+            }
+            encoding.to_owned()
         } else {
             value.content_type.clone()
         };
@@ -133,5 +144,29 @@ impl Codec<()> for NoBody {
 
     fn decode(_content_type: Option<&str>, _body: &[u8]) -> Result<(), DecodeError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Codec, Raw};
+    use crate::xrpc::Binary;
+
+    #[test]
+    fn a_binary_body_for_an_encoding_listing_several_types_needs_its_own() {
+        let untyped = Binary {
+            content_type: String::new(),
+            data: vec![1, 2],
+        };
+        let err = Raw::encode(&untyped, Some("image/png, image/jpeg")).unwrap_err();
+        assert!(err.reason.contains("image/png, image/jpeg"), "{err}");
+        let typed = Binary {
+            content_type: "image/jpeg".to_owned(),
+            data: vec![1, 2],
+        };
+        let payload = Raw::encode(&typed, Some("image/png, image/jpeg")).unwrap();
+        assert_eq!(payload.content_type.as_deref(), Some("image/jpeg"));
+        let payload = Raw::encode(&untyped, Some("image/png")).unwrap();
+        assert_eq!(payload.content_type.as_deref(), Some("image/png"));
     }
 }
