@@ -100,6 +100,9 @@ const PRIMARY_TYPES: &[&str] = &[
     "space",
 ];
 
+/// The record type a lexicon document is published as.
+const LEXICON_SCHEMA_RECORD: &str = "com.atproto.lexicon.schema";
+
 /// Keys every schema may carry besides its type-specific ones.
 const COMMON_KEYS: &[&str] = &["type", "description"];
 
@@ -161,8 +164,14 @@ impl Reader<'_> {
             },
         };
         let description = self.opt_string(map, "", "description");
-        for key in map.keys() {
-            if !["lexicon", "id", "revision", "description", "defs"].contains(&key.as_str()) {
+        for (key, value) in map.iter() {
+            // A document fetched from the network is the record it was
+            // published as, `$type` included (`atlex lex install` and
+            // `@atproto/lex` keep it).
+            let record_type = key == "$type" && value.as_str() == Some(LEXICON_SCHEMA_RECORD);
+            if !record_type
+                && !["lexicon", "id", "revision", "description", "defs"].contains(&key.as_str())
+            {
                 self.warning(
                     &pointer_push("", key),
                     format!("unknown top-level key `{key}` ignored"),
@@ -1503,6 +1512,22 @@ mod tests {
             "{warnings:?}"
         );
         assert!(warnings[1].contains("enum"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_published_schema_record_reads_without_a_warning() {
+        let doc = |ty: &str| {
+            format!(
+                r#"{{"$type":"{ty}","lexicon":1,"id":"com.example.thing","defs":{{"main":{{"type":"token"}}}}}}"#
+            )
+        };
+        let (read, errors, warnings) = warnings_of(&doc("com.atproto.lexicon.schema"));
+        assert!(
+            read.is_some() && errors.is_empty() && warnings.is_empty(),
+            "{warnings:?}"
+        );
+        let (_, _, warnings) = warnings_of(&doc("com.example.other"));
+        assert_eq!(warnings, ["unknown top-level key `$type` ignored"]);
     }
 
     #[test]
