@@ -343,3 +343,123 @@ async fn a_future_cursor_is_recovered_from_as_asked() {
     assert!(next(&mut stream).await.is_none());
     assert_eq!(cursors.lock().unwrap().len(), 1);
 }
+
+/// Authenticates each handshake with a numbered header, keeps the nonce a
+/// refusal gives and asks for the handshake again; records what it saw.
+#[derive(Default)]
+struct NonceHook {
+    sent: std::sync::atomic::AtomicUsize,
+    nonce: Mutex<Option<String>>,
+    /// Per answer: the URL it was given, the status, the error name.
+    seen: Mutex<Vec<(String, u16, Option<String>)>>,
+}
+
+impl atlex::client::Authenticate for NonceHook {
+    fn headers<'a>(
+        &'a self,
+        _request: &'a atlex::client::AuthRequest<'a>,
+    ) -> atlex::client::AuthFuture<'a, http::HeaderMap> {
+        Box::pin(async move {
+            let n = self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut headers = http::HeaderMap::new();
+            headers.insert("authorization", format!("Test {n}").parse()?);
+            if let Some(nonce) = self.nonce.lock().unwrap().clone() {
+                headers.insert("dpop", nonce.parse()?);
+            }
+            Ok(headers)
+        })
+    }
+
+    fn answer<'a>(
+        &'a self,
+        request: &'a atlex::client::AuthRequest<'a>,
+        answer: &'a atlex::client::AuthAnswer<'a>,
+    ) -> atlex::client::AuthFuture<'a, atlex::client::AuthVerdict> {
+        Box::pin(async move {
+            self.seen.lock().unwrap().push((
+                request.url.to_string(),
+                answer.status.as_u16(),
+                answer.error.map(str::to_owned),
+            ));
+            let nonce = answer
+                .headers
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok());
+            Ok(match nonce {
+                Some(nonce) => {
+                    *self.nonce.lock().unwrap() = Some(nonce.to_owned());
+                    atlex::client::AuthVerdict::Retry
+                }
+                None => atlex::client::AuthVerdict::Accept,
+            })
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_authenticate_hook_signs_the_handshake_and_may_have_it_made_again() {
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            // The callback's signature is tungstenite's.
+            #[allow(clippy::result_large_err)]
+            let callback = move |request: &Request, response: Response| {
+                let header = |name| {
+                    request
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                log.lock()
+                    .unwrap()
+                    .push((header("authorization"), header("dpop")));
+                // Without the nonce, a PDS's answer: 401 with a fresh one.
+                if header("dpop").as_deref() != Some("n-1") {
+                    let mut refusal = ErrorResponse::new(Some(
+                        r#"{"error":"use_dpop_nonce","message":"use the nonce"}"#.to_owned(),
+                    ));
+                    *refusal.status_mut() = http::StatusCode::UNAUTHORIZED;
+                    refusal
+                        .headers_mut()
+                        .insert("dpop-nonce", "n-1".parse().unwrap());
+                    return Err(refusal);
+                }
+                Ok(response)
+            };
+            if let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(tcp, callback).await {
+                socket.send(Ws::Binary(tick(1).into())).await.unwrap();
+                let _ = socket.close(None).await;
+            }
+        }
+    });
+    let hook = Arc::new(NonceHook::default());
+    let client = Client::builder(&format!("http://{address}"))
+        .authenticate(hook.clone())
+        .build()
+        .unwrap();
+    let mut stream = client.subscribe(Subscribe, &events::Params::default());
+    assert_eq!(seq_of(&next(&mut stream).await.unwrap()), 1);
+    assert_eq!(
+        *received.lock().unwrap(),
+        [
+            (Some("Test 0".to_owned()), None),
+            (Some("Test 1".to_owned()), Some("n-1".to_owned())),
+        ]
+    );
+    // The hook saw the refusal (with its XRPC error name) and the upgrade,
+    // for the subscription's URL as HTTP.
+    let url = format!("http://{address}/xrpc/test.events.subscribe");
+    assert_eq!(
+        *hook.seen.lock().unwrap(),
+        [
+            (url.clone(), 401, Some("use_dpop_nonce".to_owned())),
+            (url, 101, None),
+        ]
+    );
+}

@@ -16,7 +16,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::{Client, bearer_value};
+use super::{AuthAnswer, AuthRequest, AuthVerdict, Client, MAX_AUTH_RETRIES, bearer_value};
 use atlex_core::subscription::{FrameError, FrameView, SubscriptionError, decode_frame};
 use atlex_core::subscription::{cut, from_error_frame};
 use atlex_core::xrpc::{Params, QueryWriter, Subprotocol, Subscription};
@@ -634,7 +634,11 @@ impl<S: Subscription> Connection<S> {
     }
 
     /// One WebSocket handshake, offering `offer`; the socket and the
-    /// subprotocol the server echoed.
+    /// subprotocol the server echoed. With the client's [`Authenticate`]
+    /// hook, the handshake carries the headers it gives (an OAuth session's
+    /// DPoP-bound token and proof), and is made again when the hook asks
+    /// after a refusal (a new nonce, a refreshed token), at most
+    /// [`MAX_AUTH_RETRIES`] times.
     async fn handshake(
         &self,
         offer: Option<Subprotocol>,
@@ -644,18 +648,116 @@ impl<S: Subscription> Connection<S> {
             url: url.clone(),
             reason,
         };
+        let hook = self.client.inner.authenticator.as_ref();
+        // The hook sees the request as HTTP, which the upgrade is: a DPoP
+        // proof's `htu` is the http(s) URL.
+        let http_url = match hook {
+            Some(_) => Some(
+                reqwest::Url::parse(&url.replacen("ws", "http", 1))
+                    .map_err(|err| connect_error(err.to_string()))?,
+            ),
+            None => None,
+        };
+        let proxy = self
+            .client
+            .inner
+            .headers
+            .get(crate::builder::ATPROTO_PROXY)
+            .and_then(|value| value.to_str().ok());
+        let mut retry = 0;
+        loop {
+            let auth = match (hook, &http_url) {
+                (Some(hook), Some(http_url)) => {
+                    let request = AuthRequest {
+                        nsid: S::NSID,
+                        method: &http::Method::GET,
+                        url: http_url,
+                        proxy,
+                        body: None,
+                        retry,
+                    };
+                    let headers = hook
+                        .headers(&request)
+                        .await
+                        .map_err(|err| connect_error(format!("authentication: {err}")))?;
+                    Some((hook, request, headers))
+                }
+                _ => None,
+            };
+            let attempt = self
+                .handshake_once(&url, offer, auth.as_ref().map(|(_, _, h)| h))
+                .await;
+            let Some((hook, request, sent)) = &auth else {
+                return attempt.map(drop_headers).map_err(|(error, _)| error);
+            };
+            // The hook sees every answer, to keep what the server tells it.
+            let (status, headers, error) = match &attempt {
+                Ok((_, _, response_headers)) => (
+                    http::StatusCode::SWITCHING_PROTOCOLS,
+                    response_headers.clone(),
+                    None,
+                ),
+                Err((failure, Some(response))) => (
+                    response.status(),
+                    response.headers().clone(),
+                    failure_name(failure),
+                ),
+                Err((_, None)) => return attempt.map(drop_headers).map_err(|(error, _)| error),
+            };
+            let answer = AuthAnswer {
+                status,
+                headers: &headers,
+                sent,
+                error: error.as_deref(),
+            };
+            let verdict = hook
+                .answer(request, &answer)
+                .await
+                .map_err(|err| connect_error(format!("authentication: {err}")))?;
+            match attempt {
+                Ok(opened) => return Ok(drop_headers(opened)),
+                Err(_) if verdict == AuthVerdict::Retry && retry < MAX_AUTH_RETRIES => retry += 1,
+                Err((error, _)) => return Err(error),
+            }
+        }
+    }
+
+    /// The handshake itself, with `auth` headers if any: the socket, the
+    /// echoed subprotocol and the response's headers; or why not, with the
+    /// HTTP answer when the server refused the upgrade.
+    async fn handshake_once(
+        &self,
+        url: &str,
+        offer: Option<Subprotocol>,
+        auth: Option<&http::HeaderMap>,
+    ) -> Result<
+        (Socket, Option<Subprotocol>, http::HeaderMap),
+        (Handshake<S::Error>, Option<HttpAnswer>),
+    > {
+        let connect_error = |reason: String| SubscriptionError::Connect {
+            url: url.to_owned(),
+            reason,
+        };
         let mut request = url
-            .as_str()
             .into_client_request()
-            .map_err(|err| connect_error(err.to_string()))?;
+            .map_err(|err| (connect_error(err.to_string()).into(), None))?;
         let headers = request.headers_mut();
         for (name, value) in &self.client.inner.headers {
             headers.insert(name, value.clone());
         }
-        if let Some(token) = self.client.inner.token() {
-            let value: HeaderValue = bearer_value(&token)
-                .map_err(|reason| connect_error(format!("invalid access token: {reason}")))?;
-            headers.insert(AUTHORIZATION, value);
+        match auth {
+            Some(auth) => headers.extend(auth.clone()),
+            None => {
+                if let Some(token) = self.client.inner.token() {
+                    let value: HeaderValue = bearer_value(&token).map_err(|reason| {
+                        (
+                            connect_error(format!("invalid access token: {reason}")).into(),
+                            None,
+                        )
+                    })?;
+                    headers.insert(AUTHORIZATION, value);
+                }
+            }
         }
         if let Some(offer) = offer {
             headers.insert(
@@ -668,7 +770,9 @@ impl<S: Subscription> Connection<S> {
             .max_frame_size(Some(self.options.max_frame_size));
         let connector = match tls_config() {
             Ok(tls) => Connector::Rustls(tls),
-            Err(reason) if url.starts_with("wss://") => return Err(connect_error(reason).into()),
+            Err(reason) if url.starts_with("wss://") => {
+                return Err((connect_error(reason).into(), None));
+            }
             Err(_) => Connector::Plain,
         };
         let timeout = self.client.inner.timeout.unwrap_or(Duration::from_secs(30));
@@ -679,7 +783,10 @@ impl<S: Subscription> Connection<S> {
             Some(connector),
         );
         match tokio::time::timeout(timeout, handshake).await {
-            Err(_) => Err(connect_error(format!("no answer within {timeout:?}")).into()),
+            Err(_) => Err((
+                connect_error(format!("no answer within {timeout:?}")).into(),
+                None,
+            )),
             Ok(Ok((socket, response))) => {
                 // The WebSocket layer has checked that the echo is what was
                 // offered.
@@ -688,17 +795,22 @@ impl<S: Subscription> Connection<S> {
                     .get(http::header::SEC_WEBSOCKET_PROTOCOL)
                     .and_then(|value| value.to_str().ok())
                     .and_then(Subprotocol::from_token);
-                Ok((socket, echoed))
+                Ok((socket, echoed, response.headers().clone()))
             }
-            Ok(Err(tungstenite::Error::Http(response))) => Err(http_error::<S>(&response).into()),
+            Ok(Err(tungstenite::Error::Http(response))) => {
+                Err((http_error::<S>(&response).into(), Some(response)))
+            }
             Ok(Err(
                 err @ tungstenite::Error::Protocol(
                     tungstenite::error::ProtocolError::SecWebSocketSubProtocolError(
                         tungstenite::error::SubProtocolError::NoSubProtocol,
                     ),
                 ),
-            )) => Err(Handshake::NoSubprotocol(connect_error(err.to_string()))),
-            Ok(Err(err)) => Err(connect_error(err.to_string()).into()),
+            )) => Err((
+                Handshake::NoSubprotocol(connect_error(err.to_string())),
+                None,
+            )),
+            Ok(Err(err)) => Err((connect_error(err.to_string()).into(), None)),
         }
     }
 
@@ -803,6 +915,25 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
                 .map_err(|err| format!("cannot set up TLS: {err}"))
         })
         .clone()
+}
+
+/// The HTTP answer of a server that refused the upgrade.
+type HttpAnswer = Box<http::Response<Option<Vec<u8>>>>;
+
+/// An opened handshake without its response headers.
+fn drop_headers(
+    (socket, echoed, _): (Socket, Option<Subprotocol>, http::HeaderMap),
+) -> (Socket, Option<Subprotocol>) {
+    (socket, echoed)
+}
+
+/// The XRPC error name of a refused handshake, for the [`Authenticate`] hook.
+fn failure_name<E: atlex_core::xrpc::EndpointError>(failure: &Handshake<E>) -> Option<String> {
+    match failure {
+        Handshake::Failed(error) | Handshake::NoSubprotocol(error) => {
+            error.error_name().map(str::to_owned)
+        }
+    }
 }
 
 /// Why one handshake did not open a connection.
