@@ -244,7 +244,7 @@ impl OAuthSession {
                 .map(|(mime, _)| Access::Blob { mime })
                 .into_iter()
                 .collect(),
-            _ => Vec::new(),
+            other => account_access(other).into_iter().collect(),
         }
     }
 
@@ -358,5 +358,59 @@ impl Authenticate for OAuthSession {
         answer: &'a AuthAnswer<'a>,
     ) -> AuthFuture<'a, AuthVerdict> {
         Box::pin(async move { self.verdict(request, answer).await.map_err(Into::into) })
+    }
+}
+
+/// The account or identity access an endpoint of the PDS needs, as the
+/// reference PDS checks it.
+fn account_access(nsid: &str) -> Option<Access<'static>> {
+    use crate::scope::{AccountAction, AccountAttr, IdentityAttr};
+    let account = |attr| Access::Account {
+        attr,
+        action: AccountAction::Manage,
+    };
+    Some(match nsid {
+        "com.atproto.identity.updateHandle" => Access::Identity {
+            attr: IdentityAttr::Handle,
+        },
+        "com.atproto.identity.requestPlcOperationSignature"
+        | "com.atproto.identity.signPlcOperation"
+        | "com.atproto.identity.submitPlcOperation" => Access::Identity {
+            attr: IdentityAttr::Any,
+        },
+        "com.atproto.server.requestEmailConfirmation" => account(AccountAttr::Email),
+        "com.atproto.server.deactivateAccount" => account(AccountAttr::Status),
+        "com.atproto.repo.importRepo" => account(AccountAttr::Repo),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_access;
+    use crate::scope::Scopes;
+
+    #[test]
+    fn account_and_identity_endpoints_need_their_scopes() {
+        let granted = Scopes::parse("atproto identity:handle account:email?action=manage");
+        let needs = |nsid| {
+            let access = account_access(nsid).unwrap();
+            granted.require(&access).err().map(|m| m.scope().to_owned())
+        };
+        assert_eq!(needs("com.atproto.identity.updateHandle"), None);
+        assert_eq!(needs("com.atproto.server.requestEmailConfirmation"), None);
+        assert_eq!(
+            needs("com.atproto.identity.submitPlcOperation").as_deref(),
+            Some("identity:*")
+        );
+        assert_eq!(
+            needs("com.atproto.repo.importRepo").as_deref(),
+            Some("account:repo?action=manage")
+        );
+        assert_eq!(
+            needs("com.atproto.server.deactivateAccount").as_deref(),
+            Some("account:status?action=manage")
+        );
+        assert!(account_access("app.bsky.feed.getTimeline").is_none());
     }
 }
