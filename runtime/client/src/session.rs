@@ -132,7 +132,8 @@ pub enum SessionError {
 ///         SessionEvent::Ended(_) => { /* delete the stored session */ }
 ///         _ => {}
 ///     })
-///     .password("alice.example.com", password)
+///     // `password` (feature `identity`) finds the PDS from the handle.
+///     .password_at("https://bsky.social", "alice.example.com", password)
 ///     .await?;
 /// println!("logged in as {}", client.session().did);
 /// # Ok(())
