@@ -80,3 +80,7 @@ struct Benchmarks;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/jetstream.md")]
 struct Jetstream;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/lint.md")]
+struct Lint;
