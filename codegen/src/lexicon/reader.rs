@@ -1451,7 +1451,7 @@ mod tests {
     #[test]
     fn unknown_keys_warn_but_parse() {
         let (doc, diags) = parse(
-            r#"{"lexicon":1,"id":"com.example.thing","$type":"com.atproto.lexicon.schema","needsCbor":true,
+            r#"{"lexicon":1,"id":"com.example.thing","$type":"com.example.notASchema","needsCbor":true,
                "defs":{"main":{"type":"object","properties":{},"extra":1}}}"#,
         );
         assert!(doc.is_some());
