@@ -28,7 +28,7 @@ pub(super) async fn get(
     timeout: Duration,
 ) -> Result<Answer, IdentityError> {
     let exchange = async {
-        let mut response = http
+        let response = http
             .get(url.clone())
             .header(http::header::ACCEPT, accept)
             .send()
@@ -49,24 +49,7 @@ pub(super) async fn get(
         if !status.is_success() {
             return Ok(Answer::Status(status.as_u16()));
         }
-        let too_large = || IdentityError::TooLarge {
-            url: url.to_string(),
-            limit,
-        };
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|err| transport(url, &err))? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Answer::Body(body))
+        read_bounded(response, limit).await.map(Answer::Body)
     };
     tokio::time::timeout(timeout, exchange)
         .await
@@ -76,6 +59,38 @@ pub(super) async fn get(
                 after: timeout,
             })
         })
+}
+
+/// The body of `response`, at most `limit` bytes: a longer one, by its
+/// `Content-Length` or as it arrives, is [`IdentityError::TooLarge`], and
+/// reading stops there.
+pub async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, IdentityError> {
+    let url = response.url().clone();
+    let too_large = || IdentityError::TooLarge {
+        url: url.to_string(),
+        limit,
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| transport(&url, &err))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn transport(url: &reqwest::Url, error: &reqwest::Error) -> IdentityError {

@@ -47,6 +47,7 @@ pub use document::{
     PDS_SERVICE_TYPE, Service, VerificationMethod,
 };
 pub use error::IdentityError;
+pub use fetch::read_bounded;
 
 use std::fmt;
 use std::net::SocketAddr;

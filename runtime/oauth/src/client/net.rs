@@ -77,34 +77,18 @@ fn transport(url: &Url) -> impl FnOnce(reqwest::Error) -> OAuthError + '_ {
     }
 }
 
-/// Reads a body up to `limit` bytes; more is an error.
-async fn read_limited(mut response: reqwest::Response, url: &Url) -> Result<Vec<u8>, OAuthError> {
-    if let Some(length) = response.content_length()
-        && length > MAX_DOCUMENT_SIZE as u64
-    {
-        return Err(OAuthError::Metadata {
-            url: url.to_string(),
-            reason: format!("the body is {length} bytes, over the limit of {MAX_DOCUMENT_SIZE}"),
-        });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+/// Reads a body of at most [`MAX_DOCUMENT_SIZE`] bytes; more is an error.
+async fn read_limited(response: reqwest::Response, url: &Url) -> Result<Vec<u8>, OAuthError> {
+    use atlex_identity::identity::{IdentityError, read_bounded};
+    read_bounded(response, MAX_DOCUMENT_SIZE)
         .await
-        .map_err(|source| OAuthError::Transport {
-            url: url.to_string(),
-            source,
-        })?
-    {
-        if body.len() + chunk.len() > MAX_DOCUMENT_SIZE {
-            return Err(OAuthError::Metadata {
+        .map_err(|error| match error {
+            IdentityError::TooLarge { limit, .. } => OAuthError::Metadata {
                 url: url.to_string(),
-                reason: format!("the body is over the limit of {MAX_DOCUMENT_SIZE} bytes"),
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+                reason: format!("the body is over the limit of {limit} bytes"),
+            },
+            other => OAuthError::Identity(other),
+        })
 }
 
 /// Fetches a JSON metadata document: `200` with a JSON body of at most
