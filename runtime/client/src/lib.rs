@@ -386,10 +386,7 @@ impl Client {
             source,
         };
         let method = binding.method.to_http();
-        let proxy = inner
-            .headers
-            .get(builder::ATPROTO_PROXY)
-            .and_then(|value| value.to_str().ok());
+        let proxy = inner.proxy();
         loop {
             let auth_request = inner.authenticator.as_ref().map(|_| AuthRequest {
                 nsid: E::NSID,
@@ -529,5 +526,12 @@ impl Inner {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The service calls are proxied to (`atproto-proxy`), if any.
+    fn proxy(&self) -> Option<&str> {
+        self.headers
+            .get(builder::ATPROTO_PROXY)
+            .and_then(|value| value.to_str().ok())
     }
 }

@@ -658,12 +658,7 @@ impl<S: Subscription> Connection<S> {
             ),
             None => None,
         };
-        let proxy = self
-            .client
-            .inner
-            .headers
-            .get(crate::builder::ATPROTO_PROXY)
-            .and_then(|value| value.to_str().ok());
+        let proxy = self.client.inner.proxy();
         let mut retry = 0;
         loop {
             let auth = match (hook, &http_url) {
