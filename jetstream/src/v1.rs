@@ -965,7 +965,7 @@ impl<R: DeserializeOwned> Connection<R> {
                 if error.is_retryable()
                     && policy.max_attempts.is_none_or(|max| self.failures < max) =>
             {
-                self.wait = Some(backoff(policy, self.failures));
+                self.wait = Some(policy.wait(self.failures));
                 self.failures += 1;
             }
             _ => self.done = true,
@@ -1116,25 +1116,6 @@ impl<R: DeserializeOwned> Connection<R> {
     }
 }
 
-/// The wait before attempt `failures + 1`: doubling from the policy's
-/// first wait up to its longest, and with jitter drawn uniformly from its
-/// upper half.
-fn backoff(policy: &Reconnect, failures: u32) -> Duration {
-    let doubled = policy
-        .initial
-        .saturating_mul(1 << failures.min(20))
-        .min(policy.max);
-    if !policy.jitter {
-        return doubled;
-    }
-    let Ok(random) = getrandom::u64() else {
-        return doubled;
-    };
-    // A fraction in [0.5, 1] of the wait, from the top 32 bits.
-    let fraction = 0.5 + 0.5 * ((random >> 32) as f64 / f64::from(u32::MAX));
-    doubled.mul_f64(fraction)
-}
-
 /// The TLS settings of every connection: the platform's verifier, rustls
 /// with aws-lc-rs (as atlex's client).
 fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
@@ -1165,13 +1146,13 @@ mod tests {
             max_attempts: None,
             jitter: false,
         };
-        let waits: Vec<u128> = (0..6).map(|n| backoff(&policy, n).as_millis()).collect();
+        let waits: Vec<u128> = (0..6).map(|n| policy.wait(n).as_millis()).collect();
         assert_eq!(waits, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(backoff(&policy, u32::MAX), Duration::from_secs(1));
+        assert_eq!(policy.wait(u32::MAX), Duration::from_secs(1));
         policy.jitter = true;
         for failures in 0..6 {
             let full = Duration::from_millis(waits[failures as usize] as u64);
-            let wait = backoff(&policy, failures);
+            let wait = policy.wait(failures);
             assert!(wait >= full / 2 && wait <= full, "{wait:?} of {full:?}");
         }
     }

@@ -75,6 +75,14 @@ impl Default for Reconnect {
 }
 
 impl Reconnect {
+    /// The wait before attempt `failures + 1` (`failures` in a row so far):
+    /// the backoff, and with [`jitter`](Self::jitter) a random point between
+    /// its half and itself. For streams of other protocols that reconnect
+    /// by the same policy.
+    pub fn wait(&self, failures: u32) -> Duration {
+        self.delay(failures, jitter_bits())
+    }
+
     /// The wait before attempt `failures + 1`: the backoff, and with jitter
     /// a point between its half and itself chosen by `random` (`None`: no
     /// random bits to be had, so the backoff itself).
@@ -567,7 +575,7 @@ impl<S: Subscription> Connection<S> {
                 if (error.is_retryable() || restart)
                     && policy.max_attempts.is_none_or(|max| self.failures < max) =>
             {
-                self.wait = Some(policy.delay(self.failures, jitter_bits()));
+                self.wait = Some(policy.wait(self.failures));
                 self.failures += 1;
             }
             _ => self.done = true,
