@@ -68,6 +68,11 @@ pub(crate) struct GenerateArgs {
     /// exit 0.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Do not check the lexicons against the `lexicons.json` beside each
+    /// --lexicons directory. By default a pinned file missing or not having
+    /// its pinned CID is an error (`atlex lex install` restores it).
+    #[arg(long)]
+    pub no_manifest: bool,
     /// Do not warn about documents whose path does not spell their id.
     #[arg(long)]
     pub no_layout_warnings: bool,
@@ -119,6 +124,9 @@ fn builder(args: &GenerateArgs) -> Result<Builder, ExitCode> {
         .keep_unknown_fields(!args.drop_unknown_fields)
         .skip_invalid(args.skip_invalid)
         .layout_warnings(!args.no_layout_warnings);
+    if args.no_manifest {
+        builder = builder.no_manifest();
+    }
     if let Some(root) = &args.root {
         builder = builder.root_path(root);
     }

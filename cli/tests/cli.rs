@@ -508,3 +508,44 @@ fn validate_skips_invalid_lexicons_when_asked_and_names_no_internal_type() {
     assert!(stdout.contains("$bytes"), "{stdout}");
     assert!(!stdout.contains("Raw"), "{stdout}");
 }
+
+#[test]
+fn generate_checks_the_pins_of_the_manifest_beside_the_lexicons() {
+    // The project `@atproto/lex` installed for the interop test, copied.
+    let from = workspace().join("cli/tests/lex_interop/ts");
+    let dir = std::env::temp_dir().join(format!("atlex-cli-pins-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("lexicons/com/example")).unwrap();
+    std::fs::copy(from.join("lexicons.json"), dir.join("lexicons.json")).unwrap();
+    for file in std::fs::read_dir(from.join("lexicons/com/example")).unwrap() {
+        let file = file.unwrap();
+        std::fs::copy(
+            file.path(),
+            dir.join("lexicons/com/example").join(file.file_name()),
+        )
+        .unwrap();
+    }
+    let generate = |extra: &[&str]| {
+        atlex()
+            .arg("generate")
+            .arg("--lexicons")
+            .arg(dir.join("lexicons"))
+            .arg("--out")
+            .arg(dir.join("out"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = generate(&[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let defs = dir.join("lexicons/com/example/defs.json");
+    let text = std::fs::read_to_string(&defs).unwrap();
+    std::fs::write(&defs, text.replace("\"name\"", "\"title\"")).unwrap();
+    let out = generate(&[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("lexicons.json"), "{stderr}");
+    assert!(stderr.contains("defs.json: CID"), "{stderr}");
+    let out = generate(&["--no-manifest"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}

@@ -29,9 +29,52 @@ pub struct Builder {
     exclude: Vec<String>,
     layout_warnings: bool,
     out_dir: Option<PathBuf>,
-    /// The `lexicons.json` whose pins the lexicon files must match.
-    manifest: Option<PathBuf>,
+    /// Which `lexicons.json` the lexicon files must match.
+    manifest: ManifestChoice,
     options: Options,
+}
+
+/// Which manifest of pinned lexicons a build checks.
+#[derive(Clone, Debug)]
+enum ManifestChoice {
+    /// Each `lexicons.json` found beside a lexicon directory.
+    Found,
+    /// This one, which must exist ([`Builder::manifest`]).
+    #[cfg_attr(not(feature = "pins"), expect(dead_code))]
+    Path(PathBuf),
+    /// None.
+    Off,
+}
+
+/// The name of the manifest `atlex lex install` writes beside the
+/// directory it installs into.
+const MANIFEST_FILE: &str = "lexicons.json";
+
+/// Whether the files the manifest at `path` pins, in `dirs`, are the ones
+/// pinned.
+#[cfg(feature = "pins")]
+fn check_manifest(path: PathBuf, dirs: &[PathBuf]) -> Result<(), Error> {
+    let problems = match crate::pins::Manifest::read(&path) {
+        Ok(Some(manifest)) => crate::pins::check_files(&manifest, dirs),
+        Ok(None) => vec!["there is no such file".to_owned()],
+        Err(err) => vec![err],
+    };
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Pins {
+            manifest: path,
+            problems,
+        })
+    }
+}
+
+/// Without the feature only a found manifest gets here (naming one needs
+/// it). Its pins cannot be checked, and a build that ignored them would pass
+/// whatever the files hold.
+#[cfg(not(feature = "pins"))]
+fn check_manifest(path: PathBuf, _dirs: &[PathBuf]) -> Result<(), Error> {
+    Err(Error::PinsUnchecked { manifest: path })
 }
 
 /// Why a build failed.
@@ -51,14 +94,20 @@ pub enum Error {
     NoOutDir,
     /// An exclusion glob is not a glob.
     Exclude(String),
-    /// The manifest of pinned lexicons ([`Builder::manifest`], feature
-    /// `pins`) cannot be read, or a pinned file is missing or no longer has
-    /// its pinned CID.
+    /// The manifest of pinned lexicons (named with [`Builder::manifest`],
+    /// feature `pins`, or found beside a lexicon directory) cannot be read,
+    /// or a pinned file is missing or no longer has its pinned CID.
     Pins {
         /// The manifest.
         manifest: PathBuf,
         /// Every problem found.
         problems: Vec<String>,
+    },
+    /// A manifest of pinned lexicons was found beside a lexicon directory,
+    /// but atlex-codegen is built without feature `pins`, which checks it.
+    PinsUnchecked {
+        /// The manifest.
+        manifest: PathBuf,
     },
 }
 
@@ -82,6 +131,12 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::PinsUnchecked { manifest } => write!(
+                f,
+                "{} pins lexicons, but atlex-codegen is built without feature `pins`, which checks them: \
+                 enable the feature, or call Builder::no_manifest() to build without the check",
+                manifest.display()
+            ),
         }
     }
 }
@@ -91,7 +146,10 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Lexicons(d) => Some(d),
-            Error::NoOutDir | Error::Exclude(_) | Error::Pins { .. } => None,
+            Error::NoOutDir
+            | Error::Exclude(_)
+            | Error::Pins { .. }
+            | Error::PinsUnchecked { .. } => None,
         }
     }
 }
@@ -111,7 +169,7 @@ impl Builder {
             exclude: Vec::new(),
             layout_warnings: true,
             out_dir: None,
-            manifest: None,
+            manifest: ManifestChoice::Found,
             options: Options {
                 layout: Layout::SingleFile {
                     file: "atlex.rs".to_owned(),
@@ -269,49 +327,62 @@ impl Builder {
     /// pinned CID, or the build fails with [`Error::Pins`] naming each file.
     /// The check reads files only; builds never touch the network. Documents
     /// the manifest does not pin (the project's own) are not checked.
-    /// Feature `pins`.
+    ///
+    /// Without this call the builder looks for the manifest where those
+    /// tools write it: a `lexicons.json` beside each lexicon directory
+    /// (`lexicons.json` for `.lexicons("lexicons")`), and checks every one it
+    /// finds. This call names the manifest instead, and a missing file is
+    /// then an error. Feature `pins`.
     ///
     /// ```no_run
     /// // build.rs
     /// atlex_codegen::Builder::new()
     ///     .lexicons("lexicons")
-    ///     .manifest("lexicons.json")
+    ///     .manifest("pins/lexicons.json")
     ///     .compile()
     ///     .unwrap_or_else(|e| panic!("{e}"));
     /// ```
     #[cfg(feature = "pins")]
     pub fn manifest(mut self, path: impl AsRef<Path>) -> Self {
-        self.manifest = Some(path.as_ref().to_path_buf());
+        self.manifest = ManifestChoice::Path(path.as_ref().to_path_buf());
         self
     }
 
-    /// With a [manifest](Self::manifest), whether the pinned files are the
-    /// ones pinned.
-    fn check_pins(&self) -> Result<(), Error> {
-        let Some(path) = &self.manifest else {
-            return Ok(());
-        };
-        let failed = |problems: Vec<String>| Error::Pins {
-            manifest: path.clone(),
-            problems,
-        };
-        #[cfg(feature = "pins")]
-        {
-            let manifest = match crate::pins::Manifest::read(path) {
-                Ok(Some(manifest)) => manifest,
-                Ok(None) => return Err(failed(vec!["there is no such file".to_owned()])),
-                Err(err) => return Err(failed(vec![err])),
-            };
-            let problems = crate::pins::check_files(&manifest, &self.lexicon_dirs);
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(failed(problems))
+    /// Checks no manifest, not even a `lexicons.json` found beside a
+    /// lexicon directory (see [`manifest`](Self::manifest)): for a build
+    /// whose lexicons deliberately differ from their pins, or one without
+    /// feature `pins` that finds a manifest it cannot check.
+    pub fn no_manifest(mut self) -> Self {
+        self.manifest = ManifestChoice::Off;
+        self
+    }
+
+    /// The manifests the build checks: the one named, or those found beside
+    /// the lexicon directories (each once).
+    fn manifests(&self) -> Vec<PathBuf> {
+        match &self.manifest {
+            ManifestChoice::Off => Vec::new(),
+            ManifestChoice::Path(path) => vec![path.clone()],
+            ManifestChoice::Found => {
+                let mut found: Vec<PathBuf> = Vec::new();
+                for dir in &self.lexicon_dirs {
+                    let beside = dir.parent().unwrap_or(Path::new("")).join(MANIFEST_FILE);
+                    if beside.is_file() && !found.contains(&beside) {
+                        found.push(beside);
+                    }
+                }
+                found
             }
         }
-        // Without the feature no manifest can be set.
-        #[cfg(not(feature = "pins"))]
-        Err(failed(Vec::new()))
+    }
+
+    /// Whether the pinned files of each [manifest](Self::manifest) are the
+    /// ones pinned.
+    fn check_pins(&self) -> Result<(), Error> {
+        for path in self.manifests() {
+            check_manifest(path, &self.lexicon_dirs)?;
+        }
+        Ok(())
     }
 
     /// The options as configured.
@@ -368,7 +439,7 @@ impl Builder {
             for dir in self.lexicon_dirs.iter().chain(extern_dirs) {
                 println!("cargo:rerun-if-changed={}", dir.display());
             }
-            if let Some(manifest) = &self.manifest {
+            for manifest in self.manifests() {
                 println!("cargo:rerun-if-changed={}", manifest.display());
             }
         }
