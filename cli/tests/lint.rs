@@ -30,7 +30,8 @@ const CLEAN: &str = r#"{"lexicon": 1, "id": "com.example.thing", "defs": {
 }}"#;
 
 const WARNS: &str = r#"{"lexicon": 1, "id": "com.example.thing", "defs": {
-  "main": {"type": "object", "properties": {"name": {"type": "string"}}}
+  "main": {"type": "record", "description": "A thing.", "key": "tid", "record": {
+    "type": "object", "properties": {"name": {"type": "string"}}}}
 }}"#;
 
 const BROKEN: &str = r##"{"lexicon": 1, "id": "com.example.thing", "defs": {
@@ -55,7 +56,7 @@ fn warnings_fail_only_when_denied() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("com/example/thing.json:2:53: warning[LEX301 string-unbounded]"),
+        stdout.contains("com/example/thing.json:3:46: warning[LEX301 string-unbounded]"),
         "{stdout}"
     );
     let out = lint(&["--deny-warnings"], &dir);

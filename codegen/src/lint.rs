@@ -9,6 +9,7 @@
 //! is checked by the reader: its errors and warnings are findings of the
 //! rules `invalid-lexicon` and `language-warning`.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use crate::catalog::{Catalog, LoadOptions, ref_kind_problem, token_member_note, visit_refs};
@@ -126,9 +127,9 @@ pub const RULES: &[Rule] = &[
         code: "LEX301",
         name: "string-unbounded",
         severity: Severity::Warning,
-        summary: "A string without a `format`, `enum` or `const` has a `maxLength` (or `maxGraphemes`), so that readers can bound what they store.",
-        failing: r#"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "object", "properties": {"name": {"type": "string"}}}}}"#,
-        passing: r#"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 640}}}}}"#,
+        summary: "A string of stored data (a record, a subscription's message, or a definition either reaches through references) without a `format`, `enum` or `const` has a `maxLength` (or `maxGraphemes`), so that readers can bound what they store. Parameters and bodies of queries and procedures are not stored, and not checked.",
+        failing: r##"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "record", "description": "A thing.", "key": "tid", "record": {"type": "object", "properties": {"tag": {"type": "ref", "ref": "#tag"}}}}, "tag": {"type": "object", "properties": {"name": {"type": "string"}}}}}"##,
+        passing: r##"{"lexicon": 1, "id": "com.example.thing", "defs": {"main": {"type": "record", "description": "A thing.", "key": "tid", "record": {"type": "object", "properties": {"tag": {"type": "ref", "ref": "#tag"}}}}, "tag": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 640}}}}}"##,
     },
     Rule {
         code: "LEX302",
@@ -245,6 +246,7 @@ pub fn lint_catalog(catalog: &Catalog, loaded: Diagnostics) -> Report {
     let mut lint = Lint {
         catalog,
         findings: Vec::new(),
+        stored: stored_definitions(catalog),
     };
     let mut language = loaded;
     catalog.check_definitions(None, &mut language);
@@ -297,6 +299,47 @@ pub fn lint_catalog(catalog: &Catalog, loaded: Diagnostics) -> Report {
 struct Lint<'a> {
     catalog: &'a Catalog,
     findings: Vec<Finding>,
+    /// The definitions stored data reaches ([`stored_definitions`]).
+    stored: HashSet<DefKey>,
+}
+
+/// The definitions whose values end up stored: records, subscriptions'
+/// messages (logs that consumers keep), and every definition they reach
+/// through references, transitively.
+fn stored_definitions(catalog: &Catalog) -> HashSet<DefKey> {
+    let mut stored = HashSet::new();
+    let mut queue = Vec::new();
+    for (nsid, entry) in catalog.entries() {
+        for def in &entry.document.defs {
+            if let Some(root) = stored_part(&def.schema) {
+                visit_refs(root, &mut |_, target, _| {
+                    queue.push(DefKey::resolve(nsid, target));
+                });
+            }
+        }
+    }
+    while let Some(key) = queue.pop() {
+        if stored.contains(&key) {
+            continue;
+        }
+        if let Some(schema) = catalog.def(&key) {
+            visit_refs(schema, &mut |_, target, _| {
+                queue.push(DefKey::resolve(&key.nsid, target));
+            });
+        }
+        stored.insert(key);
+    }
+    stored
+}
+
+/// The part of a primary definition whose values are stored, if any: a
+/// record's object, a subscription's message.
+fn stored_part(schema: &Schema) -> Option<&Schema> {
+    match &schema.kind {
+        SchemaKind::Record(_) => Some(schema),
+        SchemaKind::Subscription(s) => s.message.as_ref()?.schema.as_deref(),
+        _ => None,
+    }
 }
 
 impl Lint<'_> {
@@ -336,6 +379,31 @@ impl Lint<'_> {
                 self.reference(nsid, pointer, target, in_union);
             });
             walk(&def.schema, &mut |schema| self.schema(nsid, schema));
+            let stored = if self.stored.contains(&DefKey::new(nsid, &def.name)) {
+                Some(&def.schema)
+            } else {
+                stored_part(&def.schema)
+            };
+            if let Some(stored) = stored {
+                walk(stored, &mut |schema| self.unbounded_string(nsid, schema));
+            }
+        }
+    }
+
+    /// The rule `string-unbounded`, for a schema of stored data.
+    fn unbounded_string(&mut self, nsid: &str, schema: &Schema) {
+        let SchemaKind::String(s) = &schema.kind else {
+            return;
+        };
+        let bounded = s.max_length.is_some() || s.max_graphemes.is_some();
+        if !bounded && s.format.is_none() && s.enum_values.is_none() && s.const_value.is_none() {
+            self.push(
+                "string-unbounded",
+                nsid,
+                &schema.pointer,
+                "a string of stored data without `maxLength` (or a `format`, `enum` or `const`)"
+                    .into(),
+            );
         }
     }
 
@@ -416,19 +484,6 @@ impl Lint<'_> {
         let pointer = &schema.pointer;
         match &schema.kind {
             SchemaKind::String(s) => {
-                let bounded = s.max_length.is_some() || s.max_graphemes.is_some();
-                if !bounded
-                    && s.format.is_none()
-                    && s.enum_values.is_none()
-                    && s.const_value.is_none()
-                {
-                    self.push(
-                        "string-unbounded",
-                        nsid,
-                        pointer,
-                        "a string without `maxLength` (or a `format`, `enum` or `const`)".into(),
-                    );
-                }
                 self.known_values(nsid, pointer, &s.known_values);
                 if let (Some(graphemes), None) = (s.max_graphemes, s.max_length) {
                     self.push(
@@ -688,14 +743,48 @@ mod tests {
     fn findings_carry_line_and_column() {
         let report = lint_texts(&[(
             "thing.json",
-            "{\"lexicon\": 1, \"id\": \"com.example.thing\", \"defs\": {\n  \"main\": {\"type\": \"object\", \"properties\": {\n    \"name\": {\"type\": \"string\"}}}}}",
+            "{\"lexicon\": 1, \"id\": \"com.example.thing\", \"defs\": {\n  \"main\": {\"type\": \"record\", \"description\": \"A thing.\", \"key\": \"tid\", \"record\": {\"type\": \"object\", \"properties\": {\n    \"name\": {\"type\": \"string\"}}}}}}",
         )]);
         assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
         let finding = &report.findings[0];
         assert_eq!(finding.location.line_col, Some((3, 13)));
         assert_eq!(
             finding.to_string(),
-            "thing.json:3:13: warning[LEX301 string-unbounded]: a string without `maxLength` (or a `format`, `enum` or `const`) (at com.example.thing#main.name)"
+            "thing.json:3:13: warning[LEX301 string-unbounded]: a string of stored data without `maxLength` (or a `format`, `enum` or `const`) (at com.example.thing#main.name)"
+        );
+    }
+
+    #[test]
+    fn only_strings_of_stored_data_need_a_length() {
+        // A record reaching a definition of another document, which refers
+        // back to itself; a subscription's message; a query whose parameters
+        // and output hold strings, one output object also used by the record.
+        let record = r##"{"lexicon": 1, "id": "com.example.post", "defs": {"main": {"type": "record", "description": "A post.", "key": "tid", "record": {"type": "object", "properties": {"text": {"type": "string"}, "tag": {"type": "ref", "ref": "com.example.defs#tag"}}}}}}"##;
+        let defs = r##"{"lexicon": 1, "id": "com.example.defs", "defs": {"tag": {"type": "object", "properties": {"name": {"type": "string"}, "parent": {"type": "ref", "ref": "#tag"}}}, "view": {"type": "object", "properties": {"summary": {"type": "string"}, "tag": {"type": "ref", "ref": "#tag"}}}}}"##;
+        let query = r##"{"lexicon": 1, "id": "com.example.getPosts", "defs": {"main": {"type": "query", "description": "Posts.", "parameters": {"type": "params", "properties": {"cursor": {"type": "string"}}}, "output": {"encoding": "application/json", "schema": {"type": "object", "properties": {"cursor": {"type": "string"}, "views": {"type": "array", "items": {"type": "ref", "ref": "com.example.defs#view"}}}}}}}}"##;
+        let subscription = r##"{"lexicon": 1, "id": "com.example.subscribe", "defs": {"main": {"type": "subscription", "description": "Events.", "parameters": {"type": "params", "properties": {"filter": {"type": "string"}}}, "message": {"schema": {"type": "union", "refs": ["#event"]}}}, "event": {"type": "object", "properties": {"note": {"type": "string"}}}}}"##;
+        let report = lint_texts(&[
+            ("post.json", record),
+            ("defs.json", defs),
+            ("getPosts.json", query),
+            ("subscribe.json", subscription),
+        ]);
+        let mut found: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.name == "string-unbounded")
+            .map(|f| f.location.pointer.as_str())
+            .collect();
+        found.sort_unstable();
+        assert_eq!(
+            found,
+            [
+                "/defs/event/properties/note",
+                "/defs/main/record/properties/text",
+                "/defs/tag/properties/name",
+            ],
+            "{:?}",
+            report.findings
         );
     }
 }

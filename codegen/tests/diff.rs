@@ -654,19 +654,32 @@ fn subscriptions_records_and_permission_sets() {
 
 #[test]
 fn space_types() {
-    let space = |name: &str, collections: &[&str]| {
-        json!({"main": {"type": "space", "description": "A forum.", "key": "any",
+    let space = |key: &str, name: &str, collections: &[&str]| {
+        json!({"main": {"type": "space", "description": "A forum.", "key": key,
             "name": name, "collections": collections}})
     };
-    let same = diff_defs(space("Forum", &["a.b.c"]), space("Forum", &["a.b.c"]), &[]);
+    let forum = || space("any", "Forum", &["a.b.c", "a.b.d"]);
+    let same = diff_defs(forum(), forum(), &[]);
     assert_eq!(same.changes().count(), 0, "{}", render::text(&same));
-    let r = diff_defs(
-        space("Forum", &["a.b.c"]),
-        space("Forum", &["a.b.c", "a.b.d"]),
-        &[],
+    // A collection added grants more by default; one removed takes a grant
+    // away from apps relying on the default.
+    let r = diff_defs(forum(), space("any", "Forum", &["a.b.c", "a.b.e"]), &[]);
+    let added = the(&r, "#main.collections[1]", "permission_added");
+    assert_eq!(effect(added), (Compatible, N, N), "{}", render::text(&r));
+    assert_eq!(added.new, Some(json!("a.b.e")));
+    let removed = the(&r, "#main.collections[1]", "permission_removed");
+    assert_eq!(effect(removed), (Breaking, B, N), "{}", render::text(&r));
+    assert_eq!(removed.old, Some(json!("a.b.d")));
+    // The key is a key kind, as a record's.
+    let r = diff_defs(forum(), space("tid", "Forum", &["a.b.c", "a.b.d"]), &[]);
+    assert_eq!(
+        effect(the(&r, "#main", "constraint_tightened")),
+        (Breaking, N, B)
     );
-    let change = the(&r, "#main", "other_changed");
-    assert_eq!(effect(change), (Cosmetic, N, N), "{}", render::text(&r));
+    // The name is only shown.
+    let r = diff_defs(forum(), space("any", "Board", &["a.b.c", "a.b.d"]), &[]);
+    assert_eq!(effect(the(&r, "#main", "other_changed")), (Cosmetic, N, N));
+    assert_eq!(r.changes().count(), 1, "{}", render::text(&r));
 }
 
 // ---- documents ---------------------------------------------------------

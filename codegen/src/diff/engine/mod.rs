@@ -444,15 +444,7 @@ impl Engine<'_> {
                 self.permission_set(ctx, &new.pointer, o, n);
             }
             (SchemaKind::Space(o), SchemaKind::Space(n)) => {
-                if o != n {
-                    // A space type describes no data; the change is
-                    // reported, for what users are asked to grant changed.
-                    self.other_changed(
-                        ctx,
-                        &new.pointer,
-                        "the space type's key, name or collections changed",
-                    );
-                }
+                self.space(ctx, &new.pointer, o, n);
             }
             _ => self.schema(ctx, old, new),
         }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{Ctx, Engine, draft};
 use crate::diagnostics::pointer_push;
 use crate::diff::model::{ChangeKind, Compat, Impact};
-use crate::lexicon::{PermissionSetSchema, Schema, SchemaKind};
+use crate::lexicon::{PermissionSetSchema, Schema, SchemaKind, SpaceSchema};
 
 impl Engine<'_> {
     pub(super) fn permission_set(
@@ -66,6 +66,65 @@ impl Engine<'_> {
                 let at = ctx.at(format!("{}.permissions[{i}]", ctx.location));
                 let item = pointer_push(&pointer, &i.to_string());
                 self.permission_grant(&at, &item, Some(old_perm.clone()), None);
+            }
+        }
+    }
+
+    /// A space type: its key is a key kind as a record's is; its
+    /// collections are what a `space:` scope for it grants by default, so
+    /// each one added or removed is a grant added or removed; its names are
+    /// shown to users and change nothing else.
+    pub(super) fn space(&mut self, ctx: &Ctx, p: &str, o: &SpaceSchema, n: &SpaceSchema) {
+        if o.key != n.key {
+            self.record_key(ctx, p, &o.key, &n.key);
+        }
+        if o.name != n.name || o.name_lang != n.name_lang {
+            let names = |x: &SpaceSchema| {
+                let langs: serde_json::Map<String, Value> = x
+                    .name_lang
+                    .iter()
+                    .map(|(lang, name)| (lang.clone(), Value::from(name.as_str())))
+                    .collect();
+                json!({"name": x.name, "name:lang": langs})
+            };
+            self.push(
+                ctx,
+                &pointer_push(p, "name"),
+                draft(
+                    ChangeKind::OtherChanged,
+                    Compat::NONE,
+                    "a space type's name is shown to users; no data or call changes",
+                )
+                .values(Some(names(o)), Some(names(n))),
+            );
+        }
+        let pointer = pointer_push(p, "collections");
+        let listed = |i: usize| {
+            let at = ctx.at(format!("{}.collections[{i}]", ctx.location));
+            (at, pointer_push(&pointer, &i.to_string()))
+        };
+        for (i, collection) in n.collections.iter().enumerate() {
+            if !o.collections.contains(collection) {
+                let d = draft(
+                    ChangeKind::PermissionAdded,
+                    Compat::NONE,
+                    "a collection added to the space type: a `space:` scope for it grants more by \
+                     default, and nothing apps did stops working",
+                );
+                let (at, item) = listed(i);
+                self.push(&at, &item, d.values(None, Some(json!(collection))));
+            }
+        }
+        for (i, collection) in o.collections.iter().enumerate() {
+            if !n.collections.contains(collection) {
+                let d = draft(
+                    ChangeKind::PermissionRemoved,
+                    Compat::new(Impact::Breaking, Impact::None),
+                    "a collection removed from the space type: apps that rely on a `space:` \
+                     scope's default to write it lose access",
+                );
+                let (at, item) = listed(i);
+                self.push(&at, &item, d.values(Some(json!(collection)), None));
             }
         }
     }
