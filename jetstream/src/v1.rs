@@ -66,8 +66,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -1025,7 +1025,8 @@ impl<R: DeserializeOwned> Connection<R> {
         let config = tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(limit))
             .max_frame_size(Some(limit));
-        let connector = match tls_config() {
+        // The TLS settings of atlex's own event streams.
+        let connector = match atlex::client::tls_config() {
             Ok(tls) => Connector::Rustls(tls),
             Err(reason) if url.starts_with("wss://") => return Err(connect_error(reason)),
             Err(_) => Connector::Plain,
@@ -1114,24 +1115,6 @@ impl<R: DeserializeOwned> Connection<R> {
             Some(Err(error)) => Err(Error::Transport(error.to_string())),
         }
     }
-}
-
-/// The TLS settings of every connection: the platform's verifier, rustls
-/// with aws-lc-rs (as atlex's client).
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
-    static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            use rustls_platform_verifier::BuilderVerifierExt as _;
-            let provider = rustls::crypto::aws_lc_rs::default_provider();
-            rustls::ClientConfig::builder_with_provider(Arc::new(provider))
-                .with_safe_default_protocol_versions()
-                .map_err(|error| format!("cannot set up TLS: {error}"))?
-                .with_platform_verifier()
-                .map(|builder| Arc::new(builder.with_no_client_auth()))
-                .map_err(|error| format!("cannot set up TLS: {error}"))
-        })
-        .clone()
 }
 
 #[cfg(test)]

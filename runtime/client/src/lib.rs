@@ -158,7 +158,8 @@ pub use session::login;
 pub use session::{Login, Session, SessionClient, SessionError, SessionEvent};
 #[cfg(feature = "subscriptions")]
 pub use subscribe::{
-    CursorStore, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, FutureCursor, Reconnect,
+    CursorStore, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, EventStream, FutureCursor,
+    Reconnect, tls_config,
 };
 
 use std::collections::HashSet;

@@ -903,9 +903,12 @@ fn http_error<S: Subscription>(
     }
 }
 
-/// The TLS settings of every stream: the platform's verifier, rustls with
-/// aws-lc-rs (what the HTTP client uses too).
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+/// The TLS settings of every event stream: rustls on aws-lc-rs with the
+/// platform's certificate verifier, as the HTTP client has them. Made once
+/// and shared, for other WebSocket clients that should trust what atlex's
+/// do (`tokio_tungstenite::Connector::Rustls`). An error says why the
+/// platform's verifier could not be set up.
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
