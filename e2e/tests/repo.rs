@@ -20,7 +20,7 @@ use atlex::repo::commit::Commit;
 use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst, MstError, Op};
 use atlex::repo::repo_car::read_repo_car;
 use atlex::repo::sync::{CommitCheck, ops_of};
-use atlex::types::{AtIdentifier, Cid, Datetime, Did, Handle, RecordKey, Tid};
+use atlex::types::{AtIdentifier, Cid, Datetime, Did, RecordKey, Tid};
 use atlex_e2e::Pds;
 use atlex_lexicons::Record;
 use atlex_lexicons::app::bsky::actor::profile::Profile;
@@ -29,14 +29,15 @@ use atlex_lexicons::app::bsky::feed::post::Post;
 use atlex_lexicons::app::bsky::graph::follow::Follow;
 use atlex_lexicons::com::atproto::repo::list_records::{self, ListRecords};
 use atlex_lexicons::com::atproto::repo::strong_ref::StrongRef;
-use atlex_lexicons::com::atproto::server::create_account::{self, CreateAccount};
 use atlex_lexicons::com::atproto::sync::get_latest_commit::{self, GetLatestCommit};
 use atlex_lexicons::com::atproto::sync::get_record::{self, GetRecord};
 use atlex_lexicons::com::atproto::sync::get_repo::{self, GetRepo};
 use atlex_lexicons::com::atproto::sync::subscribe_repos::{self, Message, SubscribeRepos};
 use futures_util::StreamExt as _;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+mod accounts;
+
+use accounts::{BoxError, create_account};
 
 const POST: &str = "app.bsky.feed.post";
 const LIKE: &str = "app.bsky.feed.like";
@@ -113,18 +114,6 @@ fn stranger(index: usize) -> Did {
         n /= 32;
     }
     Did::new(format!("did:plc:{}", String::from_utf8(id).expect("ASCII"))).expect("a DID")
-}
-
-async fn create_account(pds: &Pds, name: &str) -> Result<(Did, Client), BoxError> {
-    let anonymous = Client::new(pds.url())?;
-    let input = create_account::Input::new(Handle::new(format!("{name}.test"))?)
-        .with_email(format!("{name}@example.com"))
-        .with_password(format!("{name}-password"));
-    let created = anonymous.procedure(CreateAccount, &input).await?;
-    let client = Client::builder(pds.url())
-        .bearer(created.access_jwt)
-        .build()?;
-    Ok((created.did, client))
 }
 
 fn rkey_of(uri: &atlex::types::AtUri) -> Result<RecordKey, BoxError> {

@@ -42,6 +42,9 @@
 //!   verified.
 //! - `label` (feature `label`): signed labels, signed and verified; with
 //!   `identity`, against each labeler's key from its DID document.
+//! - `plc` (feature `plc`): `did:plc` operations made and signed, and a
+//!   directory's operation log verified; with `identity`, submitted to and
+//!   read from the directory.
 //! - [`subscription`]: event streams (lexicon `subscription`s) over
 //!   WebSocket: with feature `subscriptions`, the frame codec, a sequenced
 //!   event log for servers, `Client::subscribe` (with `client`) and the
@@ -120,6 +123,8 @@ pub use atlex_identity::crypto;
 pub use atlex_identity::identity;
 #[cfg(feature = "label")]
 pub use atlex_identity::label;
+#[cfg(feature = "plc")]
+pub use atlex_identity::plc;
 #[cfg(feature = "service-auth")]
 pub use atlex_identity::service_auth;
 #[cfg(feature = "oauth")]

@@ -16,11 +16,16 @@
 //!   `atlex-server`.
 //! - `label` (feature `label`): signing and verifying labels; with `resolve`,
 //!   against the labeler's key from its DID document.
+//! - `plc` (feature `plc`): `did:plc` operations made and signed, and the
+//!   operation log a directory serves verified; with `resolve`, a client of
+//!   the directory.
 
 pub mod crypto;
 #[cfg(feature = "resolve")]
 pub mod identity;
 #[cfg(feature = "label")]
 pub mod label;
+#[cfg(feature = "plc")]
+pub mod plc;
 #[cfg(feature = "service-auth")]
 pub mod service_auth;
