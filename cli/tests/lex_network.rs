@@ -677,7 +677,30 @@ async fn untrusted_answers_are_clear_errors_and_change_nothing() {
         )
         .await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("10000"), "{err}");
+    assert!(
+        err.contains("the record is 50") && err.contains("more than the 10000 allowed"),
+        "{err}"
+    );
+    // One larger than the proof's allowance besides: the answer is not read
+    // whole.
+    let huge = record_doc(
+        "com.example.huge",
+        json!({"text": {"type": "string", "description": "x".repeat(300_000)}}),
+    );
+    publish(&world.pds, &did, &huge);
+    let (code, _, err) = world
+        .lex(
+            &app,
+            "install",
+            &["com.example.huge", "--max-record-size", "10000"],
+        )
+        .await;
+    assert_eq!(code, 1, "{err}");
+    // 10000 bytes and the 256 KiB a proof may add.
+    assert!(
+        err.contains("the response body is over the 272144-byte limit"),
+        "{err}"
+    );
 
     // A TXT record naming a DID that does not publish the schema, and an
     // authority with none.
