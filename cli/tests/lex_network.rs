@@ -1,8 +1,9 @@
 //! `atlex lex install`, `publish` and `status` (feature `resolve`) end to
 //! end on loopback: the test identity network answers the `_lexicon` TXT
 //! records and serves DID documents, and a small XRPC server here plays the
-//! publisher's PDS (getRecord, putRecord, createSession). Nothing touches
-//! the network.
+//! publisher's PDS (sync.getRecord, putRecord, listRecords, createSession),
+//! keeping each account's schema records in a repository whose commits
+//! the account's key signs. Nothing touches the network.
 
 #![cfg(feature = "resolve")]
 
@@ -12,67 +13,120 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use atlex::car::{Car, CarWriter};
+use atlex::crypto::SigningKey;
 use atlex::identity::testkit::{Account, TestNetwork};
+use atlex::repo::Repo;
+use atlex::repo::mst::MemoryBlockStore;
+use atlex::repo::repo::Write;
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 const COLLECTION: &str = "com.atproto.lexicon.schema";
 const PASSWORD: &str = "app-password";
 
-/// A record as served: its value, and the CID the server says it has.
-#[derive(Clone)]
-struct Stored {
-    value: Value,
-    cid: String,
-}
+/// A repository in memory.
+type Repository = Repo<Arc<MemoryBlockStore>>;
 
-/// The PDS's records by (DID, record key), and the one account that can
-/// log in.
+/// The PDS: each hosted account's repository, the CIDs of its schema
+/// records by (DID, record key), proofs to serve in place of the
+/// repository's, and the one account that can log in.
 #[derive(Default)]
 struct Pds {
-    records: Mutex<HashMap<(String, String), Stored>>,
+    repos: Mutex<HashMap<String, Repository>>,
+    records: Mutex<HashMap<(String, String), String>>,
+    forged: Mutex<HashMap<(String, String), Vec<u8>>>,
     account: Mutex<Option<(String, String)>>,
 }
 
-fn cid_of(value: &Value) -> String {
-    let value = atlex::data::Value::from_json(value.clone()).unwrap();
-    atlex::cbor::cid_of(&value).unwrap().to_string()
+impl Pds {
+    /// Hosts an empty repository of `account`, signed with its key.
+    fn host(&self, account: &Account) {
+        let repo = repository(account.did().as_str(), account.signing_key());
+        self.repos
+            .lock()
+            .unwrap()
+            .insert(account.did().to_string(), repo);
+    }
+
+    /// Writes `record` under `rkey` in `did`'s repository, in a new commit
+    /// signed with its key; returns the record's CID.
+    fn put(&self, did: &str, rkey: &str, record: &Value) -> String {
+        let mut repos = self.repos.lock().unwrap();
+        let repo = repos.get_mut(did).expect("a repository the PDS hosts");
+        let cid = write(repo, rkey, record);
+        self.records
+            .lock()
+            .unwrap()
+            .insert((did.to_owned(), rkey.to_owned()), cid.clone());
+        cid
+    }
+
+    /// The proof of schema record `rkey` in `did`'s repository.
+    fn proof(&self, did: &str, rkey: &str) -> Option<Vec<u8>> {
+        let repos = self.repos.lock().unwrap();
+        Some(repos.get(did)?.record_proof(COLLECTION, rkey).unwrap())
+    }
+
+    /// Serves `car` as the proof of `did`'s schema record `rkey`.
+    fn forge(&self, did: &str, rkey: &str, car: Vec<u8>) {
+        self.forged
+            .lock()
+            .unwrap()
+            .insert((did.to_owned(), rkey.to_owned()), car);
+    }
+}
+
+/// An empty repository of `did` whose commits `key` signs.
+fn repository(did: &str, key: &SigningKey) -> Repository {
+    let did = atlex::types::Did::new(did).unwrap();
+    let store = Arc::new(MemoryBlockStore::new());
+    Repo::create_empty(store, did, key.clone()).unwrap().0
+}
+
+/// Writes `record` as the schema record `rkey` of `repo` (created or
+/// updated) in a new signed commit; returns its CID.
+fn write(repo: &mut Repository, rkey: &str, record: &Value) -> String {
+    let data = atlex::data::Value::from_json(record.clone()).unwrap();
+    let path = format!("{COLLECTION}/{rkey}");
+    let write = match repo.tree().get(&path).unwrap() {
+        Some(_) => Write::update_data(COLLECTION, rkey, &data),
+        None => Write::create_data(COLLECTION, Some(rkey), &data),
+    };
+    repo.apply_writes(&[write.unwrap()]).unwrap();
+    repo.tree().get(&path).unwrap().unwrap().to_string()
 }
 
 fn xrpc_error(status: StatusCode, name: &str) -> (StatusCode, Json<Value>) {
     (status, Json(json!({"error": name, "message": name})))
 }
 
+/// `com.atproto.sync.getRecord`: the proof of the record, or of its
+/// absence, from the repository's head commit.
 async fn get_record(
     State(pds): State<Arc<Pds>>,
     Query(params): Query<HashMap<String, String>>,
-) -> (StatusCode, Json<Value>) {
-    let (Some(repo), Some(collection), Some(rkey)) = (
-        params.get("repo"),
-        params.get("collection"),
+) -> Response {
+    let (Some(did), Some(COLLECTION), Some(rkey)) = (
+        params.get("did"),
+        params.get("collection").map(String::as_str),
         params.get("rkey"),
     ) else {
-        return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest");
+        return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest").into_response();
     };
-    let found = pds
-        .records
+    let forged = pds
+        .forged
         .lock()
         .unwrap()
-        .get(&(repo.clone(), rkey.clone()))
+        .get(&(did.clone(), rkey.clone()))
         .cloned();
-    match found {
-        Some(stored) if collection == COLLECTION => (
-            StatusCode::OK,
-            Json(json!({
-                "uri": format!("at://{repo}/{COLLECTION}/{rkey}"),
-                "cid": stored.cid,
-                "value": stored.value,
-            })),
-        ),
-        _ => xrpc_error(StatusCode::BAD_REQUEST, "RecordNotFound"),
+    match forged.or_else(|| pds.proof(did, rkey)) {
+        Some(car) => ([(header::CONTENT_TYPE, "application/vnd.ipld.car")], car).into_response(),
+        None => xrpc_error(StatusCode::BAD_REQUEST, "RepoNotFound").into_response(),
     }
 }
 
@@ -150,15 +204,7 @@ async fn put_record(
         return xrpc_error(StatusCode::BAD_REQUEST, "InvalidRequest");
     }
     let rkey = input["rkey"].as_str().unwrap().to_owned();
-    let value = input["record"].clone();
-    let cid = cid_of(&value);
-    pds.records.lock().unwrap().insert(
-        (did.clone(), rkey.clone()),
-        Stored {
-            value,
-            cid: cid.clone(),
-        },
-    );
+    let cid = pds.put(&did, &rkey, &input["record"]);
     (
         StatusCode::OK,
         Json(json!({"uri": format!("at://{did}/{COLLECTION}/{rkey}"), "cid": cid})),
@@ -167,7 +213,7 @@ async fn put_record(
 
 async fn start_pds(pds: Arc<Pds>) -> SocketAddr {
     let router = axum::Router::new()
-        .route("/xrpc/com.atproto.repo.getRecord", get(get_record))
+        .route("/xrpc/com.atproto.sync.getRecord", get(get_record))
         .route("/xrpc/com.atproto.repo.putRecord", post(put_record))
         .route("/xrpc/com.atproto.repo.listRecords", get(list_records))
         .route(
@@ -207,20 +253,17 @@ fn publish(pds: &Pds, did: &str, document: &Value) -> String {
 
 /// Puts `document` in `did`'s repository under the record key `rkey`.
 fn publish_at(pds: &Pds, did: &str, rkey: &str, document: &Value) -> String {
+    pds.put(did, rkey, &schema_record(document))
+}
+
+/// `document` as a schema record: with its `$type`.
+fn schema_record(document: &Value) -> Value {
     let mut value = json!({"$type": COLLECTION});
     value
         .as_object_mut()
         .unwrap()
         .extend(document.as_object().unwrap().clone());
-    let cid = cid_of(&value);
-    pds.records.lock().unwrap().insert(
-        (did.to_owned(), rkey.to_owned()),
-        Stored {
-            value,
-            cid: cid.clone(),
-        },
-    );
-    cid
+    value
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -273,6 +316,7 @@ impl World {
         let address = start_pds(Arc::clone(&pds)).await;
         let publisher = network.account("lexicons.example.com").unwrap();
         publisher.set_pds(&format!("http://{address}"));
+        pds.host(&publisher);
         *pds.account.lock().unwrap() = Some((
             publisher.did().to_string(),
             "lexicons.example.com".to_owned(),
@@ -299,7 +343,7 @@ impl World {
     /// The CID of the publisher's schema record of `nsid` in the PDS.
     fn cid_of_record(&self, nsid: &str) -> String {
         let key = (self.did(), nsid.to_owned());
-        self.pds.records.lock().unwrap()[&key].cid.clone()
+        self.pds.records.lock().unwrap()[&key].clone()
     }
 
     fn did(&self) -> String {
@@ -533,20 +577,77 @@ async fn untrusted_answers_are_clear_errors_and_change_nothing() {
     let did = world.did();
     let app = scratch("untrusted");
 
-    // A record whose CID is not the one the server names.
-    let tampered = record_doc("com.example.tampered", json!({}));
-    publish(&world.pds, &did, &tampered);
-    world
-        .pds
-        .records
-        .lock()
-        .unwrap()
-        .get_mut(&(did.clone(), "com.example.tampered".to_owned()))
-        .unwrap()
-        .value["defs"]["main"]["description"] = json!("changed after hashing");
-    let (code, _, err) = world.lex(&app, "install", &["com.example.tampered"]).await;
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("CID mismatch: the server says"), "{err}");
+    // Proofs that do not prove the record, each of a document the
+    // publisher's repository holds.
+    let key_of = |account: &Account| account.signing_key().clone();
+    let proofs = [
+        ("altered", "the proof is not a valid CAR: block "),
+        ("resigned", "the proof's commit is not signed by the key"),
+        ("swapped", "and the proof lacks that block"),
+        ("elsewhere", "the proof's commit is of "),
+    ];
+    let stranger = world.network.account("stranger.example.org").unwrap();
+    for (name, _) in proofs {
+        let nsid = format!("com.example.{name}");
+        let record = schema_record(&record_doc(&nsid, json!({})));
+        world.pds.put(&did, &nsid, &record);
+        let honest = world.pds.proof(&did, &nsid).unwrap();
+        let car = match name {
+            // The record's bytes changed in place, under its CID.
+            "altered" => {
+                let text = br#"com.example.altered"#;
+                let mut car = honest;
+                let at = car
+                    .windows(text.len())
+                    .rposition(|window| window == text)
+                    .unwrap();
+                car[at] = b'C';
+                car
+            }
+            // The same record in a repository of the publisher's DID whose
+            // commit another key signed.
+            "resigned" => {
+                let mut repo = repository(&did, &key_of(&stranger));
+                write(&mut repo, &nsid, &record);
+                repo.record_proof(COLLECTION, &nsid).unwrap()
+            }
+            // Another record's block where the record's was.
+            "swapped" => {
+                let car = Car::from_slice(&honest).unwrap();
+                let record_cid = world.cid_of_record(&nsid);
+                let other = schema_record(&record_doc("com.example.other", json!({})));
+                let other =
+                    atlex::cbor::to_vec(&atlex::data::Value::from_json(other).unwrap()).unwrap();
+                let mut writer = CarWriter::with_roots(Vec::new(), car.roots()).unwrap();
+                for (cid, data) in car.blocks.iter() {
+                    if cid.to_string() != record_cid {
+                        writer.write_block(&cid, data).unwrap();
+                    }
+                }
+                writer
+                    .write_block(&atlex::types::Cid::of_dag_cbor(&other), &other)
+                    .unwrap();
+                writer.finish().unwrap()
+            }
+            // A commit of another DID, signed with the publisher's key.
+            _ => {
+                let mut repo = repository(stranger.did().as_str(), &key_of(&world.publisher));
+                write(&mut repo, &nsid, &record);
+                repo.record_proof(COLLECTION, &nsid).unwrap()
+            }
+        };
+        world.pds.forge(&did, &nsid, car);
+    }
+    for (name, expected) in proofs {
+        let nsid = format!("com.example.{name}");
+        let (code, _, err) = world.lex(&app, "install", &[&nsid]).await;
+        assert_eq!(code, 1, "{name}: {err}");
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(
+            err.contains(&format!("at://{did}/{COLLECTION}/{nsid}")),
+            "{name}: {err}"
+        );
+    }
 
     // A document whose id is another NSID.
     publish_at(
@@ -576,12 +677,36 @@ async fn untrusted_answers_are_clear_errors_and_change_nothing() {
         )
         .await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("10000"), "{err}");
+    assert!(
+        err.contains("the record is 50") && err.contains("more than the 10000 allowed"),
+        "{err}"
+    );
+    // One larger than the proof's allowance besides: the answer is not read
+    // whole.
+    let huge = record_doc(
+        "com.example.huge",
+        json!({"text": {"type": "string", "description": "x".repeat(300_000)}}),
+    );
+    publish(&world.pds, &did, &huge);
+    let (code, _, err) = world
+        .lex(
+            &app,
+            "install",
+            &["com.example.huge", "--max-record-size", "10000"],
+        )
+        .await;
+    assert_eq!(code, 1, "{err}");
+    // 10000 bytes and the 256 KiB a proof may add.
+    assert!(
+        err.contains("the response body is over the 272144-byte limit"),
+        "{err}"
+    );
 
     // A TXT record naming a DID that does not publish the schema, and an
     // authority with none.
     let other = world.network.account("elsewhere.example.net").unwrap();
     other.set_pds(world.publisher.document().pds().unwrap());
+    world.pds.host(&other);
     world
         .network
         .set_txt("_lexicon.example.net", &[&format!("did={}", other.did())]);
@@ -760,6 +885,7 @@ async fn the_readme_loop_runs_as_written() {
     // The app's account, which logs in to the PDS.
     let app_account = world.network.account("app.example.org").unwrap();
     app_account.set_pds(world.publisher.document().pds().unwrap());
+    world.pds.host(&app_account);
     *world.pds.account.lock().unwrap() =
         Some((app_account.did().to_string(), "app.example.org".to_owned()));
     world.network.set_txt(
@@ -819,7 +945,7 @@ async fn the_readme_loop_runs_as_written() {
         app_account.did().to_string(),
         "org.example.app.note".to_owned()
     )));
-    let published = &records[&(world.did(), "com.example.feed.post".to_owned())].cid;
+    let published = &records[&(world.did(), "com.example.feed.post".to_owned())];
     assert_eq!(
         &manifest(&app)["resolutions"]["com.example.feed.post"]["cid"],
         published

@@ -7,7 +7,7 @@
 //! runs first): two accounts, a few hundred records in four collections,
 //! with creates, updates and deletes through every write endpoint.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -18,9 +18,10 @@ use atlex::firehose::{Action, RepoCommit as _};
 use atlex::identity::Resolver;
 use atlex::repo::commit::Commit;
 use atlex::repo::mst::{BlockStore as _, MemoryBlockStore, Mst, MstError, Op};
+use atlex::repo::proof::{RecordProof, verify_record_proof};
 use atlex::repo::repo_car::read_repo_car;
 use atlex::repo::sync::{CommitCheck, ops_of};
-use atlex::types::{AtIdentifier, Cid, Datetime, Did, RecordKey, Tid};
+use atlex::types::{AtIdentifier, Cid, Datetime, Did, Nsid, RecordKey, Tid};
 use atlex_e2e::Pds;
 use atlex_lexicons::Record;
 use atlex_lexicons::app::bsky::actor::profile::Profile;
@@ -304,7 +305,7 @@ async fn list_records(
 ) -> Result<BTreeMap<String, Cid>, BoxError> {
     let params = list_records::Params::builder()
         .repo(AtIdentifier::from(did.clone()))
-        .collection(atlex::types::Nsid::new(collection)?)
+        .collection(Nsid::new(collection)?)
         .build()
         .with_limit(100);
     let mut listed = BTreeMap::new();
@@ -705,43 +706,29 @@ fn subscribe_repos_verifies_from_cursor_zero() {
     });
 }
 
-/// What a `getRecord` CAR shows: the signed commit, the record's CID at
-/// the path (`None`: the proof shows there is none), and the CIDs of the
-/// tree's nodes it carries.
-struct Proof {
-    commit: Commit,
-    found: Option<Cid>,
-    nodes: BTreeSet<Cid>,
-}
-
-/// Reads `getRecord`'s CAR: the signed commit (checked with `key`), the
-/// tree's nodes from the root to the key (read as a partial tree: a node
-/// the lookup needs and the proof lacks is an error), and the record if
-/// there is one.
-fn check_proof(car: &[u8], path: &str, key: &PublicKey) -> Result<Proof, BoxError> {
-    let car = Car::from_slice(car)?;
-    let root = car.roots().first().ok_or("the proof names no root")?;
-    let commit = Commit::from_bytes(car.blocks.get(root).ok_or("no commit block")?)?;
-    commit.verify(key)?;
-    let store = MemoryBlockStore::from_car(&car);
-    let tree = Mst::load(&store, &commit.data)?;
-    let found = tree.get(path)?;
-    if let Some(cid) = &found {
-        let bytes = car.blocks.get(cid).ok_or("the record block is missing")?;
-        let collection = path.split_once('/').ok_or("a path without a /")?.0;
-        check_record(collection, bytes)?;
+/// Reads `getRecord`'s CAR with `verify_record_proof`: the commit (of
+/// `did`, signed with `key`), the tree's nodes from the root to the key (a
+/// node the lookup needs and the proof lacks is an error), and the record
+/// if there is one, which must decode as its collection's type and encode
+/// back to the same bytes.
+fn check_proof(
+    car: &[u8],
+    did: &Did,
+    path: &str,
+    key: &PublicKey,
+) -> Result<RecordProof, BoxError> {
+    let (collection, rkey) = path.split_once('/').ok_or("a path without a /")?;
+    let proof = verify_record_proof(
+        did,
+        &Nsid::new(collection)?,
+        &RecordKey::new(rkey)?,
+        car,
+        key,
+    )?;
+    if let Some(record) = &proof.record {
+        check_record(collection, &record.bytes)?;
     }
-    let nodes = car
-        .blocks
-        .iter()
-        .map(|(cid, _)| cid)
-        .filter(|cid| cid != root && Some(cid) != found.as_ref())
-        .collect();
-    Ok(Proof {
-        commit,
-        found,
-        nodes,
-    })
+    Ok(proof)
 }
 
 #[test]
@@ -764,7 +751,7 @@ fn get_record_proofs_verify_against_the_commit() {
             let whole = read_repo_car(&whole).unwrap();
             assert_eq!(whole.commit.rev, head.rev);
             let tree = whole.tree().unwrap();
-            let ours = |path: &str| -> BTreeSet<Cid> {
+            let ours = |path: &str| -> Vec<Cid> {
                 tree.proof(path)
                     .unwrap()
                     .into_iter()
@@ -778,7 +765,7 @@ fn get_record_proofs_verify_against_the_commit() {
                     let (collection, rkey) = path.split_once('/').unwrap();
                     let params = get_record::Params::builder()
                         .did(did)
-                        .collection(atlex::types::Nsid::new(collection).unwrap())
+                        .collection(Nsid::new(collection).unwrap())
                         .rkey(RecordKey::new(rkey).unwrap())
                         .build();
                     client.query(GetRecord, &params).await
@@ -788,22 +775,28 @@ fn get_record_proofs_verify_against_the_commit() {
                 for (rkey, cid) in list_records(&client, did, collection).await.unwrap() {
                     let path = format!("{collection}/{rkey}");
                     let car = get(path.clone()).await.unwrap().data;
-                    let proof = check_proof(&car, &path, &key)
+                    let proof = check_proof(&car, did, &path, &key)
                         .unwrap_or_else(|err| panic!("{path}: {err}"));
                     assert_eq!(proof.commit.rev, head.rev, "{path}: the proof's commit");
-                    assert_eq!(proof.found, Some(cid), "{path}: the proof's record");
+                    let found = proof.record.map(|record| record.cid);
+                    assert_eq!(found, Some(cid), "{path}: the proof's record");
                     assert_eq!(proof.nodes, ours(&path), "{path}: the proof's nodes");
+                    assert_eq!(proof.extra_blocks, 0, "{path}: blocks beyond the proof");
                     present += 1;
                 }
             }
             for path in &account.deleted {
                 match get(path.clone()).await {
                     Ok(car) => {
-                        let proof = check_proof(&car.data, path, &key)
+                        let proof = check_proof(&car.data, did, path, &key)
                             .unwrap_or_else(|err| panic!("{path}: {err}"));
                         assert_eq!(proof.commit.rev, head.rev, "{path}: the proof's commit");
-                        assert_eq!(proof.found, None, "{path}: deleted, yet the proof holds it");
+                        assert_eq!(
+                            proof.record, None,
+                            "{path}: deleted, yet the proof holds it"
+                        );
                         assert_eq!(proof.nodes, ours(path), "{path}: the proof's nodes");
+                        assert_eq!(proof.extra_blocks, 0, "{path}: blocks beyond the proof");
                         absent += 1;
                     }
                     Err(err) => panic!("{path}: {err}"),

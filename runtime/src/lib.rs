@@ -61,7 +61,9 @@
 //! - `repo` (feature `repo`): repositories: the Merkle Search Tree over a
 //!   block store, signed commits (version 3), the check of a firehose
 //!   commit by inverting its ops (sync 1.1), repository CARs; with the
-//!   `car` and `firehose` modules above. `repo::verify` (with `crypto`) is
+//!   `car` and `firehose` modules above. `repo::proof` (with `crypto`)
+//!   checks the proof of one record (`com.atproto.sync.getRecord`)
+//!   against the account's DID and key. `repo::verify` (with `crypto`) is
 //!   a verifying consumer of `subscribeRepos` with per-repository state;
 //!   feature `verify` adds keys from identity resolution, the verified
 //!   event stream over the client, resync and backfill by `getRepo`.

@@ -70,10 +70,11 @@ impl ProjectArgs {
 ///
 /// Each NSID (or `prefix.*`: the schemas the authority `prefix` publishes
 /// directly under it, listed from its repository) is resolved on the network: the `_lexicon` TXT record of its
-/// authority names a DID, whose PDS serves the schema record. The record's
-/// CID is recomputed from its DAG-CBOR and must be the one the server
-/// names. Documents it refers to are installed too (not those an extern
-/// set or the project itself provides). Documents are written in NSID
+/// authority names a DID, whose PDS serves the schema record with its proof
+/// (com.atproto.sync.getRecord): the repository's commit must be of that
+/// DID and signed by the key of its DID document, and its tree must hold
+/// the record's CID at the schema's path. Documents it refers to are
+/// installed too (not those an extern set or the project itself provides). Documents are written in NSID
 /// layout, with their record `$type`, and pinned by CID in the manifest, in
 /// the format of `@atproto/lex`.
 ///

@@ -1,11 +1,15 @@
 //! The network side of `atlex lex` (feature `resolve`): NSID → `_lexicon`
-//! TXT → DID → DID document → PDS → schema record, checked by CID; and
-//! writing schema records with a password session.
+//! TXT → DID → DID document → PDS → schema record, proved by the
+//! repository's signed commit; and writing schema records with a password
+//! session.
 //!
 //! Every answer is untrusted: TXT records go through the identity
-//! resolver's checks, records are bounded in size, their CID is recomputed,
-//! the document must be a lexicon whose `id` is the NSID asked, and the
-//! number of documents one install fetches is bounded.
+//! resolver's checks; a record is read from `com.atproto.sync.getRecord`,
+//! whose proof must be a commit of the DID signed by its DID document's
+//! key, with the record's CID at the schema's path in the commit's tree;
+//! answers and records are bounded in size; the document must be a lexicon
+//! whose `id` is the NSID asked; and the number of documents one install
+//! fetches is bounded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -13,8 +17,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use atlex::client::{Client, Login};
+use atlex::crypto::PublicKey;
 use atlex::data::{LexType, Record, RecordKeyKind};
-use atlex::identity::Resolver;
+use atlex::identity::{DidDocument, Resolver};
+use atlex::repo::proof::verify_record_proof;
 use atlex::types::{AtIdentifier, Cid, Did, Nsid, RecordKey};
 use atlex_codegen::diff::{self, LexiconSet, render};
 use serde::{Deserialize, Serialize};
@@ -109,6 +115,52 @@ impl atlex::xrpc::Endpoint for ListSchemas {
     type OutputCodec = atlex::xrpc::Json;
 }
 
+/// `com.atproto.sync.getRecord`: the proof of a record (or of its
+/// absence) in a repository, as a CAR.
+struct GetRecordProof;
+
+/// Which record to prove.
+struct ProofParams {
+    did: Did,
+    collection: Nsid,
+    rkey: RecordKey,
+}
+
+impl atlex::xrpc::Params for ProofParams {
+    fn write_query(&self, query: &mut atlex::xrpc::QueryWriter) {
+        query.required("did", &self.did);
+        query.required("collection", &self.collection);
+        query.required("rkey", &self.rkey);
+    }
+
+    fn read_query(query: &atlex::xrpc::QueryReader<'_>) -> Result<Self, atlex::xrpc::ParamsError> {
+        Ok(Self {
+            did: query.required("did")?,
+            collection: query.required("collection")?,
+            rkey: query.required("rkey")?,
+        })
+    }
+}
+
+impl atlex::validate::Validate for ProofParams {}
+
+impl atlex::xrpc::Endpoint for GetRecordProof {
+    const NSID: &'static str = "com.atproto.sync.getRecord";
+    const KIND: atlex::xrpc::EndpointKind = atlex::xrpc::EndpointKind::Query;
+    const INPUT_ENCODING: Option<&'static str> = None;
+    const OUTPUT_ENCODING: Option<&'static str> = Some("application/vnd.ipld.car");
+    type Params = ProofParams;
+    type Input = ();
+    type Output = atlex::xrpc::Binary;
+    type Error = atlex::xrpc::UndeclaredError;
+    type InputCodec = atlex::xrpc::NoBody;
+    type OutputCodec = atlex::xrpc::Raw;
+}
+
+/// What a proof may add to the record it proves: the commit and the tree's
+/// nodes down to the record (a few kilobytes in a large repository).
+const MAX_PROOF_OVERHEAD: u64 = 256 * 1024;
+
 /// A schema record read from a repository, checked.
 struct Fetched {
     /// The record with its `$type`: what the file holds.
@@ -148,55 +200,67 @@ impl Net {
 
     /// A client of `did`'s PDS.
     async fn client(&self, did: &Did) -> Result<Client, String> {
-        let document = self
-            .resolver
+        let document = self.document(did).await?;
+        self.client_of(did, &document, self.max_record_size)
+    }
+
+    /// `did`'s DID document.
+    async fn document(&self, did: &Did) -> Result<std::sync::Arc<DidDocument>, String> {
+        self.resolver
             .resolve_did(did)
             .await
-            .map_err(|err| err.to_string())?;
+            .map_err(|err| err.to_string())
+    }
+
+    /// A client of the PDS `did`'s document names, reading answers of at
+    /// most `max_response_size` bytes.
+    fn client_of(
+        &self,
+        did: &Did,
+        document: &DidDocument,
+        max_response_size: u64,
+    ) -> Result<Client, String> {
         let pds = document
             .pds()
             .ok_or_else(|| format!("{did}: the DID document names no PDS"))?;
         Client::builder(pds)
             .timeout(self.timeout)
-            .max_response_size(self.max_record_size)
+            .max_response_size(max_response_size)
             .build()
             .map_err(|err| format!("{pds}: {err}"))
     }
 
-    /// The schema of `nsid` published in `did`'s repository, checked; `None`
-    /// when there is none.
+    /// The schema of `nsid` published in `did`'s repository, proved by the
+    /// repository's signed commit and checked; `None` when the proof shows
+    /// there is none (or the PDS says there is no such record).
     async fn fetch(&self, did: &Did, nsid: &str) -> Result<Option<Fetched>, String> {
         let uri = schema_uri(did.as_str(), nsid);
         let rkey = RecordKey::new(nsid).map_err(|err| format!("{uri}: {err}"))?;
-        let client = self.client(did).await?;
-        let stored = match client
-            .get_record::<Schema>(&AtIdentifier::Did(did.clone()), &rkey)
-            .await
-        {
-            Ok(stored) => stored,
+        let collection = Nsid::new(COLLECTION).map_err(|err| err.to_string())?;
+        let document = self.document(did).await?;
+        let key = document
+            .signing_key()
+            .map_err(|err| format!("{did}: the DID document's signing key: {err}"))?;
+        let client = self.client_of(
+            did,
+            &document,
+            self.max_record_size.saturating_add(MAX_PROOF_OVERHEAD),
+        )?;
+        let params = ProofParams {
+            did: did.clone(),
+            collection,
+            rkey,
+        };
+        let car = match client.query(GetRecordProof, &params).await {
+            Ok(car) => car.data,
             Err(err) if err.error_name() == Some("RecordNotFound") => return Ok(None),
             Err(err) => return Err(format!("{uri}: {err}")),
         };
-        let answered = stored.uri.to_string();
-        if schema_uri_parts(&answered).ok() != Some((did.to_string(), nsid.to_owned())) {
-            return Err(format!(
-                "{uri}: the server answered with another record, {answered}"
-            ));
-        }
-        let mut record = Map::new();
-        record.insert("$type".to_owned(), Json::String(COLLECTION.to_owned()));
-        record.extend(stored.value.0.into_iter().filter(|(key, _)| key != "$type"));
-        let json = Json::Object(record);
-        let cid = document_cid(&json).map_err(|err| format!("{uri}: the record is {err}"))?;
-        match stored.cid {
-            None => return Err(format!("{uri}: the server did not say the record's CID")),
-            Some(said) if said != cid => {
-                return Err(format!(
-                    "{uri}: CID mismatch: the server says {said}, the record it sent hashes to {cid}"
-                ));
-            }
-            Some(_) => {}
-        }
+        let proved = proved_record(did, &params, &car, &key, self.max_record_size)
+            .map_err(|err| format!("{uri}: {err}"))?;
+        let Some((json, cid)) = proved else {
+            return Ok(None);
+        };
         check_document(&json, nsid).map_err(|err| format!("{uri}: {err}"))?;
         Ok(Some(Fetched { json, cid, uri }))
     }
@@ -268,6 +332,47 @@ fn group_found(did: &Did, prefix: &str, nsids: Vec<String>) -> Result<Vec<String
         ));
     }
     Ok(nsids)
+}
+
+/// The record `car` proves in `did`'s repository at `params`' path, signed
+/// with `key`: its JSON (with its `$type`, which must be the schema
+/// record's) and CID, or `None` when the proof shows there is none.
+fn proved_record(
+    did: &Did,
+    params: &ProofParams,
+    car: &[u8],
+    key: &PublicKey,
+    max_size: u64,
+) -> Result<Option<(Json, Cid)>, String> {
+    let proof = verify_record_proof(did, &params.collection, &params.rkey, car, key)
+        .map_err(|err| err.to_string())?;
+    let Some(record) = proof.record else {
+        return Ok(None);
+    };
+    if record.bytes.len() as u64 > max_size {
+        return Err(format!(
+            "the record is {} bytes, more than the {max_size} allowed (--max-record-size)",
+            record.bytes.len()
+        ));
+    }
+    // Read in the order of its DAG-CBOR (as `@atproto/lex` writes it).
+    let json: Json = atlex::cbor::from_slice(&record.bytes)
+        .map_err(|err| format!("the record does not read as JSON: {err}"))?;
+    match json.get("$type").and_then(Json::as_str) {
+        Some(COLLECTION) => {}
+        found => {
+            return Err(format!("the record's $type is {found:?}, not {COLLECTION}"));
+        }
+    }
+    // A schema is JSON: its record must read back as the same record.
+    let cid = document_cid(&json).map_err(|err| format!("the record is {err}"))?;
+    if cid != record.cid {
+        return Err(format!(
+            "the record {} holds data JSON cannot carry (as JSON it hashes to {cid})",
+            record.cid
+        ));
+    }
+    Ok(Some((json, cid)))
 }
 
 /// Checks that `json` is a lexicon document for `nsid`.

@@ -495,6 +495,12 @@ impl<'a> Blocks<'a> {
         Ok(())
     }
 
+    /// Adds a block a CAR reader has verified.
+    #[cfg(feature = "mst")]
+    pub(crate) fn insert_verified(&mut self, block: Block<'a>) {
+        self.map.entry(*block.cid.as_cid()).or_insert(block.data);
+    }
+
     /// Encodes `value`, adds it and returns its CID.
     pub fn insert_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Cid, EncodeError> {
         let bytes = cbor::to_vec(value)?;

@@ -16,6 +16,9 @@
 //!   repository CARs carry them.
 //! - `sync` (feature `mst`): a firehose commit checked by inverting its ops
 //!   on the partial tree its blocks carry (sync 1.1).
+//! - `proof` (features `mst` and `crypto`): a record, or its absence,
+//!   proved by its repository's signed commit, as
+//!   `com.atproto.sync.getRecord` serves it.
 //! - `repo_car` (feature `mst`): whole repositories as CAR files, read in
 //!   memory or streamed into a block store.
 //! - `repo` (feature `mst`): a repository over a block store, its records
@@ -34,6 +37,8 @@ mod events;
 pub mod firehose;
 #[cfg(feature = "mst")]
 pub mod mst;
+#[cfg(all(feature = "mst", feature = "crypto"))]
+pub mod proof;
 #[cfg(feature = "mst")]
 pub mod repo;
 #[cfg(feature = "mst")]

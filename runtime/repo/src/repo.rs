@@ -298,6 +298,28 @@ impl<S: BlockStore> Repo<S> {
     pub fn write_car<W: std::io::Write>(&self, writer: W) -> Result<W, RepoError> {
         Ok(write_repo_car(self.store(), &self.cid, writer)?)
     }
+
+    /// The proof of record `collection/rkey`, as
+    /// `com.atproto.sync.getRecord` answers: a CAR of the head commit, the
+    /// tree's nodes from the root down to where the record is (or would
+    /// be), and the record if there is one. `atlex_repo::proof` (features
+    /// `mst` and `crypto`) verifies it.
+    pub fn record_proof(&self, collection: &str, rkey: &str) -> Result<Vec<u8>, RepoError> {
+        let car = |err: CarError| RepoError::Car(err.into());
+        let path = format!("{collection}/{rkey}");
+        let mut writer =
+            CarWriter::with_roots(Vec::new(), std::slice::from_ref(&self.cid)).map_err(car)?;
+        writer
+            .write_block(&self.cid, &self.commit.to_bytes())
+            .map_err(car)?;
+        for node in self.tree.proof(&path)? {
+            writer.write_block(&node.cid, &node.data).map_err(car)?;
+        }
+        if let Some((cid, bytes)) = self.get_path(&path)? {
+            writer.write_block(&cid, &bytes).map_err(car)?;
+        }
+        writer.finish().map_err(car)
+    }
 }
 
 /// A record of a repository, as [`Repo::records`] and [`Repo::list`] yield
