@@ -387,6 +387,19 @@ async fn a_login_that_does_not_complete_stores_nothing() {
     assert!(err.contains("nothing was stored"), "{err}");
     assert!(!world.sessions().exists());
 
+    // Ctrl-C while it waits.
+    #[cfg(unix)]
+    {
+        let login = world.login("30").await;
+        let pid = login.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success());
+        let (code, _, err) = login.finish().await;
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("cancelled: nothing was stored"), "{err}");
+        assert!(!world.sessions().exists());
+    }
+
     // The callback names another issuer: refused.
     let login = world.login("30").await;
     let state = world.last_state();

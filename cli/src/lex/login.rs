@@ -17,6 +17,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use atlex::client::Client;
@@ -341,6 +342,14 @@ async fn login_with(
         .authorize(&args.identifier)
         .await
         .map_err(|err| format!("starting the sign-in of {}: {err}", args.identifier))?;
+    // Ctrl-C ends the wait from the moment the address is printed: the
+    // handler is installed when the future is first polled, here.
+    let mut cancelled = std::pin::pin!(tokio::signal::ctrl_c());
+    if let Poll::Ready(Err(err)) =
+        std::future::poll_fn(|cx| Poll::Ready(cancelled.as_mut().poll(cx))).await
+    {
+        return Err(format!("cannot watch for Ctrl-C: {err}"));
+    }
     eprintln!(
         "To let atlex publish lexicons as {}, open this address in a browser:\n\n    {url}\n\nWaiting for the authorization at {} ({} s at most; Ctrl-C to cancel)...",
         args.identifier,
@@ -355,7 +364,7 @@ async fn login_with(
                 wait.as_secs_f64()
             ));
         }
-        _ = tokio::signal::ctrl_c() => {
+        _ = cancelled => {
             return Err("cancelled: nothing was stored".to_owned());
         }
     };

@@ -17,7 +17,8 @@ mod login;
 #[cfg(feature = "resolve")]
 mod net;
 
-/// Lint lexicons; install, publish and check those published on the network.
+/// Lint lexicons; install, publish and check those published on the network;
+/// sign in to publish over OAuth.
 ///
 /// An NSID's schema is published as a `com.atproto.lexicon.schema` record
 /// (record key: the NSID) in the repository of the DID named by the DNS TXT
