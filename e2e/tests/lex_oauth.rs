@@ -312,5 +312,29 @@ async fn login_publish_refresh_and_logout() -> Result<(), BoxError> {
         err.contains("could not be refreshed") && err.contains("log in again"),
         "{err}"
     );
+
+    // Put back as if fresh: the PDS refuses its access token at the write,
+    // the refresh that follows is refused too, and nothing is written.
+    revoked["expires_at"] = refreshed["expires_at"].clone();
+    std::fs::write(
+        world.session_file(did.as_str()),
+        serde_json::to_vec(&revoked)?,
+    )?;
+    write_doc(
+        project.path(),
+        &note(json!({
+            "text": {"type": "string"},
+            "lang": {"type": "string", "format": "language"},
+            "tags": {"type": "array", "items": {"type": "string"}}
+        })),
+    )?;
+    let out = world.run(project.path(), &publish).await?;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("authentication failed") && err.contains("log in again"),
+        "{err}"
+    );
+    assert_eq!(record_on_pds(&world.pds, &did).await?.0, second);
     Ok(())
 }
