@@ -16,7 +16,7 @@ use std::convert::Infallible;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -409,19 +409,9 @@ async fn receive(
                 let Ok((stream, _)) = accepted else {
                     continue;
                 };
-                let client = client.clone();
-                let sender = sender.clone();
-                let service = hyper::service::service_fn(move |request| {
-                    let client = client.clone();
-                    let sender = sender.clone();
-                    async move { Ok::<_, Infallible>(answer(&request, &client, &sender).await) }
-                });
                 // A browser may open connections it never uses: each is
                 // served on its own.
-                tokio::spawn(
-                    hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
-                );
+                tokio::spawn(serve(stream, client.clone(), sender.clone()));
             }
             Some(outcome) = outcomes.recv() => {
                 return outcome.map_err(|err| format!("the sign-in failed: {err}"));
@@ -430,35 +420,64 @@ async fn receive(
     }
 }
 
-/// Answers one request to the loopback server.
+/// Serves one connection, closed after its first answer. The outcome of a
+/// callback it carried is sent once the connection is closed: by then the
+/// browser has the page that says it, and the command may end.
+async fn serve(
+    stream: tokio::net::TcpStream,
+    client: OAuthClient,
+    outcomes: mpsc::Sender<Outcome>,
+) {
+    let slot: Arc<Mutex<Option<Outcome>>> = Arc::default();
+    let service = {
+        let slot = Arc::clone(&slot);
+        hyper::service::service_fn(move |request| {
+            let (client, slot) = (client.clone(), Arc::clone(&slot));
+            async move {
+                let (page, outcome) = answer(&request, &client).await;
+                if outcome.is_some() {
+                    *slot.lock().unwrap_or_else(PoisonError::into_inner) = outcome;
+                }
+                Ok::<_, Infallible>(page)
+            }
+        })
+    };
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(false)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+        .await;
+    let outcome = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(outcome) = outcome {
+        let _ = outcomes.send(outcome).await;
+    }
+}
+
+/// Answers one request to the loopback server; a callback with the
+/// sign-in's state also gives its outcome.
 async fn answer<B>(
     request: &hyper::Request<B>,
     client: &OAuthClient,
-    outcomes: &mpsc::Sender<Outcome>,
-) -> hyper::Response<Full<Bytes>> {
+) -> (hyper::Response<Full<Bytes>>, Option<Outcome>) {
     if request.method() != hyper::Method::GET || request.uri().path() != CALLBACK_PATH {
-        return page(
-            hyper::StatusCode::NOT_FOUND,
-            format!("atlex waits for the authorization at {CALLBACK_PATH}."),
-        );
+        let text = format!("atlex waits for the authorization at {CALLBACK_PATH}.");
+        return (page(hyper::StatusCode::NOT_FOUND, text), None);
     }
     let params = CallbackParams::from_query(request.uri().query().unwrap_or_default());
     match client.callback(&params).await {
-        Err(OAuthError::UnknownState) => page(
-            hyper::StatusCode::BAD_REQUEST,
-            "This is not the authorization atlex waits for (its state is unknown or used); atlex still waits.".to_owned(),
-        ),
+        Err(OAuthError::UnknownState) => {
+            let text = "This is not the authorization atlex waits for (its state is unknown or used); atlex still waits.";
+            (page(hyper::StatusCode::BAD_REQUEST, text.to_owned()), None)
+        }
         Ok(session) => {
-            let _ = outcomes.send(Ok(session)).await;
-            page(
-                hyper::StatusCode::OK,
-                "atlex is signed in: you can close this page.".to_owned(),
+            let text = "atlex is signed in: you can close this page.";
+            (
+                page(hyper::StatusCode::OK, text.to_owned()),
+                Some(Ok(session)),
             )
         }
         Err(err) => {
             let text = format!("atlex could not sign in: {err}");
-            let _ = outcomes.send(Err(err)).await;
-            page(hyper::StatusCode::BAD_REQUEST, text)
+            (page(hyper::StatusCode::BAD_REQUEST, text), Some(Err(err)))
         }
     }
 }
