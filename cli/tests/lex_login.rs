@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 /// What the scope of `atlex lex login` is.
 const PUBLISH_SCOPE: &str = "atproto repo:com.atproto.lexicon.schema?action=create&action=update";
 
+/// The account that logs in.
+const HANDLE: &str = "publisher.example.com";
+
 /// The authorization server (and PDS: it names itself) of the test.
 struct Server {
     base: String,
@@ -102,7 +105,7 @@ impl World {
         let network = TestNetwork::start().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let account = network.account("publisher.example.com").unwrap();
+        let account = network.account(HANDLE).unwrap();
         account.set_pds(&base);
         let server = Arc::new(Server {
             base,
@@ -172,8 +175,13 @@ impl World {
     /// Starts `atlex lex login` and reads what it prints up to the redirect
     /// URI it waits at.
     async fn login(&self, wait: &str) -> Login {
+        self.login_as(&self.server.did, wait).await
+    }
+
+    /// [`login`](Self::login) of the account named `account`.
+    async fn login_as(&self, account: &str, wait: &str) -> Login {
         let mut child = self
-            .command(&["login", &self.server.did, "--wait", wait])
+            .command(&["login", account, "--wait", wait])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -267,7 +275,9 @@ async fn login_stores_the_session_and_logout_revokes_it() {
     let world = World::start("stored").await;
     let did = world.server.did.clone();
     let base = world.server.base.clone();
-    let login = world.login("30").await;
+    // By handle: resolved to the DID, whose PDS names the authorization
+    // server.
+    let login = world.login_as(HANDLE, "30").await;
     assert!(
         login.redirect.starts_with("http://127.0.0.1:"),
         "{}",
@@ -284,7 +294,7 @@ async fn login_stores_the_session_and_logout_revokes_it() {
     let pushed = world.server.pushed.lock().unwrap().last().unwrap().clone();
     assert_eq!(pushed["scope"], PUBLISH_SCOPE);
     assert_eq!(pushed["redirect_uri"], login.redirect);
-    assert_eq!(pushed["login_hint"], did);
+    assert_eq!(pushed["login_hint"], HANDLE);
 
     // Another path, and a state this sign-in did not issue: answered,
     // nothing ends.
@@ -343,7 +353,7 @@ async fn login_stores_the_session_and_logout_revokes_it() {
 
     // Logout revokes the refresh token and deletes the session and its
     // client.
-    let (code, out, err) = world.run(&["logout", &did]).await;
+    let (code, out, err) = world.run(&["logout", HANDLE]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("revoked and deleted"), "{out}");
     assert_eq!(*world.server.revoked.lock().unwrap(), ["refresh"]);

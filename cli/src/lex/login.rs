@@ -55,7 +55,7 @@ const REFRESH_MARGIN: u64 = 60;
 
 /// The scopes `atlex lex login` asks for: an atproto session that creates
 /// and updates schema records, and nothing else.
-pub(super) fn publish_scopes() -> Scopes {
+fn publish_scopes() -> Scopes {
     let schemas = RepoPermission {
         collections: vec![Target::Nsid(Schema::NSID.to_owned())],
         actions: PUBLISH_ACTIONS.to_vec(),
