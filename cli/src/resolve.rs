@@ -73,6 +73,20 @@ impl NetworkArgs {
         }
         Ok(builder)
     }
+
+    /// An HTTP client for the OAuth client's requests (metadata, PAR,
+    /// tokens), with the timeout and the `--resolve` overrides. It follows
+    /// no redirects: the OAuth profile forbids following them.
+    pub(crate) fn http_client(&self) -> Result<reqwest::Client, String> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout()?)
+            .user_agent(concat!("atlex/", env!("CARGO_PKG_VERSION")));
+        for (host, address) in &self.overrides {
+            builder = builder.resolve(host, *address);
+        }
+        builder.build().map_err(|err| err.to_string())
+    }
 }
 
 /// A runtime for one command's network calls.

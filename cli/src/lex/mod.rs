@@ -1,8 +1,8 @@
 //! `atlex lex`: lexicons from the network. `install` resolves NSIDs to the
 //! schema records their authorities publish and pins each by CID in
 //! `lexicons.json`; `publish` writes the project's own schemas to its
-//! repository; `status` says what changed locally and upstream since the
-//! pins.
+//! repository (with a password, or the OAuth session `login` stores);
+//! `status` says what changed locally and upstream since the pins.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,9 +13,12 @@ use crate::resolve::NetworkArgs;
 
 mod local;
 #[cfg(feature = "resolve")]
+mod login;
+#[cfg(feature = "resolve")]
 mod net;
 
-/// Lint lexicons; install, publish and check those published on the network.
+/// Lint lexicons; install, publish and check those published on the network;
+/// sign in to publish over OAuth.
 ///
 /// An NSID's schema is published as a `com.atproto.lexicon.schema` record
 /// (record key: the NSID) in the repository of the DID named by the DNS TXT
@@ -33,6 +36,8 @@ enum LexCommand {
     Install(InstallArgs),
     Publish(PublishArgs),
     Status(StatusArgs),
+    Login(LoginArgs),
+    Logout(LogoutArgs),
 }
 
 /// Where the project's lexicons and manifest are.
@@ -117,7 +122,10 @@ pub(crate) struct InstallArgs {
 /// Publish the project's own lexicons to its repository.
 ///
 /// Logs in with a password (the handle or DID of the account, the password
-/// from the environment variable ATLEX_PASSWORD), checks that the
+/// from the environment variable ATLEX_PASSWORD), or with --oauth uses the
+/// OAuth session `atlex lex login` stored for the account (refreshed when
+/// its access token has expired; when that fails, log in again). Then
+/// checks that the
 /// `_lexicon` TXT record of each NSID's authority names the account's DID
 /// (and says which record to add when it does not), compares each document
 /// with the version published, refuses a change `atlex diff` calls
@@ -137,6 +145,12 @@ pub(crate) struct PublishArgs {
     /// The account: a handle or a DID.
     #[arg(long, value_name = "HANDLE|DID")]
     pub identifier: String,
+    /// Write with the OAuth session `atlex lex login` stored for the
+    /// account, not a password (ATLEX_PASSWORD is then not read).
+    #[arg(long)]
+    pub oauth: bool,
+    #[command(flatten)]
+    pub sessions: SessionDirArgs,
     #[command(flatten)]
     pub project: ProjectArgs,
     /// Publish breaking changes too.
@@ -168,6 +182,68 @@ pub(crate) struct StatusArgs {
     pub network: NetworkArgs,
 }
 
+/// Where `atlex lex login` keeps OAuth sessions.
+#[derive(Args)]
+pub(crate) struct SessionDirArgs {
+    /// The directory of stored OAuth sessions (default: `atlex/sessions` in
+    /// the user's configuration directory, `$XDG_CONFIG_HOME` or `~/.config`
+    /// on Linux). Its files hold tokens: it is made readable by its owner
+    /// only.
+    #[arg(long, value_name = "DIR", env = "ATLEX_SESSION_DIR")]
+    pub session_dir: Option<PathBuf>,
+}
+
+/// Sign in with OAuth, for `atlex lex publish --oauth`.
+///
+/// Starts atproto OAuth's loopback client for the account (a handle or a
+/// DID): it listens on 127.0.0.1 (--port, any free port by default), asks
+/// the account's authorization server for the scopes publishing needs
+/// (`atproto`, and creating and updating `com.atproto.lexicon.schema`
+/// records), prints the address to open in a browser (on standard error)
+/// and waits for the browser to come back to
+/// `http://127.0.0.1:<port>/callback`. The code is exchanged (PKCE, DPoP)
+/// and the session stored in the session directory only once the granted
+/// scopes cover publishing. Nothing is stored when the wait ends (--wait),
+/// on Ctrl-C, or when the authorization fails.
+///
+/// Exit status: 0 when the session is stored, 1 when the sign-in failed or
+/// was cancelled, 2 for bad arguments.
+#[derive(Args)]
+pub(crate) struct LoginArgs {
+    /// The account: a handle or a DID.
+    #[arg(value_name = "HANDLE|DID")]
+    pub identifier: String,
+    /// The port to listen on for the authorization server's redirect (0:
+    /// any free port).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub port: u16,
+    /// Seconds to wait for the authorization.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    pub wait: f64,
+    #[command(flatten)]
+    pub sessions: SessionDirArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Sign out: revoke the stored OAuth session of an account and delete it.
+///
+/// The session is deleted also when the authorization server cannot be
+/// reached to revoke it (then the exit status is 1, saying so).
+///
+/// Exit status: 0 when the session is revoked and deleted, 1 when there is
+/// none or it could not be revoked, 2 for bad arguments.
+#[derive(Args)]
+pub(crate) struct LogoutArgs {
+    /// The account: a handle or a DID.
+    #[arg(value_name = "HANDLE|DID")]
+    pub identifier: String,
+    #[command(flatten)]
+    pub sessions: SessionDirArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
 /// Runs `atlex lex`.
 pub(crate) fn run(args: LexArgs) -> ExitCode {
     match args.command {
@@ -180,8 +256,16 @@ pub(crate) fn run(args: LexArgs) -> ExitCode {
         LexCommand::Publish(args) => net::publish(&args),
         #[cfg(feature = "resolve")]
         LexCommand::Status(args) => net::status(&args),
+        #[cfg(feature = "resolve")]
+        LexCommand::Login(args) => login::login(&args),
+        #[cfg(feature = "resolve")]
+        LexCommand::Logout(args) => login::logout(&args),
         #[cfg(not(feature = "resolve"))]
-        LexCommand::Install(_) | LexCommand::Publish(_) | LexCommand::Status(_) => {
+        LexCommand::Install(_)
+        | LexCommand::Publish(_)
+        | LexCommand::Status(_)
+        | LexCommand::Login(_)
+        | LexCommand::Logout(_) => {
             eprintln!(
                 "error: this atlex was built without network access; install it with\n    cargo install atlex-cli --features resolve\n(`atlex lex install --ci` and `atlex lex status --offline` need none)"
             );

@@ -1,7 +1,7 @@
 //! The network side of `atlex lex` (feature `resolve`): NSID → `_lexicon`
 //! TXT → DID → DID document → PDS → schema record, proved by the
 //! repository's signed commit; and writing schema records with a password
-//! session.
+//! session or the OAuth session of `atlex lex login`.
 //!
 //! Every answer is untrusted: TXT records go through the identity
 //! resolver's checks; a record is read from `com.atproto.sync.getRecord`,
@@ -31,6 +31,7 @@ use atlex_codegen::pins::{
 };
 
 use super::local::{LocalError, read_local, references, write_file};
+use super::login::{Writer, oauth_writer};
 use super::{InstallArgs, PublishArgs, StatusArgs, check_nsids};
 use crate::resolve::{NetworkArgs, runtime};
 
@@ -40,7 +41,7 @@ const PASSWORD_VARIABLE: &str = "ATLEX_PASSWORD";
 /// A schema record, as the JSON object it is.
 #[derive(Serialize, Deserialize)]
 #[serde(transparent)]
-struct Schema(Map<String, Json>);
+pub(super) struct Schema(Map<String, Json>);
 
 impl LexType for Schema {
     const TYPE: &'static str = COLLECTION;
@@ -614,13 +615,45 @@ pub(super) fn publish(args: &PublishArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let Ok(password) = std::env::var(PASSWORD_VARIABLE) else {
-        eprintln!("error: set the account's password (an app password) in {PASSWORD_VARIABLE}");
+    let password = if args.oauth {
+        None
+    } else if let Ok(password) = std::env::var(PASSWORD_VARIABLE) {
+        Some(password)
+    } else {
+        eprintln!(
+            "error: set the account's password (an app password) in {PASSWORD_VARIABLE}, or log in with `atlex lex login` and publish with --oauth"
+        );
         return ExitCode::from(2);
     };
     run_networked(&args.network, 1024 * 1024, async |net| {
-        publish_with(args, net, &password).await
+        publish_with(args, net, password.as_deref()).await
     })
+}
+
+/// The writer of `args.identifier`: a password session with `password`,
+/// the stored OAuth session without.
+async fn writer(args: &PublishArgs, net: &Net, password: Option<&str>) -> Result<Writer, String> {
+    let Some(password) = password else {
+        return oauth_writer(
+            &args.identifier,
+            &args.sessions,
+            &args.network,
+            &net.resolver,
+            net.timeout,
+        )
+        .await;
+    };
+    let timeout = net.timeout;
+    let session = Login::new()
+        .resolver(net.resolver.clone())
+        .configure(move |builder| builder.timeout(timeout))
+        .password(&args.identifier, password)
+        .await
+        .map_err(|err| format!("logging in as {}: {err}", args.identifier))?;
+    Ok(Writer::password(
+        session.session().did,
+        session.client().clone(),
+    ))
 }
 
 /// The NSIDs of the project's own documents: those of the lexicons
@@ -640,7 +673,7 @@ fn own_documents(args: &PublishArgs) -> Result<Vec<String>, String> {
 async fn publish_with(
     args: &PublishArgs,
     net: &Net,
-    password: &str,
+    password: Option<&str>,
 ) -> Result<(Vec<String>, bool), String> {
     let nsids = if args.nsids.is_empty() {
         own_documents(args)?
@@ -654,14 +687,8 @@ async fn publish_with(
             args.project.lexicons.display()
         ));
     }
-    let timeout = net.timeout;
-    let session = Login::new()
-        .resolver(net.resolver.clone())
-        .configure(move |builder| builder.timeout(timeout))
-        .password(&args.identifier, password)
-        .await
-        .map_err(|err| format!("logging in as {}: {err}", args.identifier))?;
-    let did = session.session().did;
+    let writer = writer(args, net, password).await?;
+    let did = writer.did.clone();
 
     // Every check first: nothing is written unless every schema can be.
     let mut refusals = Vec::new();
@@ -734,11 +761,11 @@ async fn publish_with(
             continue;
         }
         let rkey = RecordKey::new(nsid.as_str()).map_err(|err| format!("{nsid}: {err}"))?;
-        let written = session
-            .client()
+        let written = writer
+            .client
             .put_record(&repo, &rkey, &schema, swap.as_ref())
             .await
-            .map_err(|err| format!("{uri}: {err}"))?;
+            .map_err(|err| writer.error(&uri, &err))?;
         if written.cid != cid {
             return Err(format!(
                 "{uri}: the PDS stored CID {}, not {cid}: it changed the document",
