@@ -25,6 +25,9 @@
 //! of the whole tree, to diff against. (The history does not record every
 //! move of a file as a removal, so its full tree would keep stale documents;
 //! taking only the NSIDs of `lexicons/` avoids them.)
+//!
+//! `--refresh --from SOURCE` takes `lexicons/` from a published source (see
+//! `crate::refresh`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -60,8 +63,9 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> ExitCode {
         ["--check"] => check(root, None),
         ["--check", "--base", base] => check(root, Some(base)),
         ["--history-tree", dir, "--at", at] => history_tree(root, Path::new(dir), at),
+        ["--refresh", rest @ ..] => crate::refresh::run(root, rest),
         _ => {
-            eprintln!("usage: cargo xtask\n{USAGE}");
+            eprintln!("usage: cargo xtask\n{USAGE}\n{}", crate::refresh::USAGE);
             ExitCode::from(2)
         }
     }
@@ -83,7 +87,7 @@ fn check(root: &Path, base_arg: Option<&str>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (base, why) = match choose_base(root, base_arg) {
+    let (base, why) = match choose_base(root, base_arg, &|line| eprintln!("{line}")) {
         Ok(Some(found)) => found,
         Ok(None) => return ExitCode::SUCCESS,
         Err(err) => {
@@ -205,8 +209,9 @@ fn check_version(root: &Path, base: &str, short: &str, report: &diff::Report) ->
     eprintln!(
         "error: lexicons/ changed since {short} in a way that needs a {bump} release of \
          atlex-lexicons, and its version went from {old} to {new}.\n\
-         fix: set the version (`version` of [workspace.package] in Cargo.toml, which \
-         lexicons/Cargo.toml inherits) to {} or later.",
+         fix: set the version of atlex-lexicons (`version` in lexicons/Cargo.toml and in \
+         the workspace's dependency on it, or of [workspace.package] in Cargo.toml while \
+         lexicons/Cargo.toml inherits it) to {} or later.",
         bump.next(&old)
     );
     ExitCode::FAILURE
@@ -215,7 +220,7 @@ fn check_version(root: &Path, base: &str, short: &str, report: &diff::Report) ->
 /// The version of `atlex-lexicons`, its manifests read with `read` (by path
 /// from the repository root): its own, or the workspace's when it inherits
 /// it. `None` when the crate is not there.
-fn lexicons_version(
+pub(crate) fn lexicons_version(
     read: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<Option<Version>, String> {
     let Ok(manifest) = read("lexicons/Cargo.toml") else {
@@ -248,8 +253,12 @@ fn lexicons_version(
 }
 
 /// The base revision (a full hash) and why it was chosen; `None` (after
-/// saying so) when there is none.
-fn choose_base(root: &Path, arg: Option<&str>) -> Result<Option<(String, String)>, String> {
+/// saying why with `say`) when there is none.
+pub(crate) fn choose_base(
+    root: &Path,
+    arg: Option<&str>,
+    say: &dyn Fn(&str),
+) -> Result<Option<(String, String)>, String> {
     let given = match arg {
         Some(rev) => Some((rev.to_owned(), "--base".to_owned())),
         None => std::env::var(BASE_ENV)
@@ -266,9 +275,7 @@ fn choose_base(root: &Path, arg: Option<&str>) -> Result<Option<(String, String)
         return Ok(Some((commit, format!("{rev}, from {source}"))));
     }
     if git(root, &["rev-parse", "--is-inside-work-tree"]).is_err() {
-        eprintln!(
-            "lexicons: not a git repository; no base revision to compare with, nothing to check"
-        );
+        say("lexicons: not a git repository; no base revision to compare with, nothing to check");
         return Ok(None);
     }
     let head = git(root, &["rev-parse", "--verify", "HEAD"])
@@ -289,18 +296,18 @@ fn choose_base(root: &Path, arg: Option<&str>) -> Result<Option<(String, String)
                 .to_owned(),
         ))),
         Err(_) => {
-            eprintln!(
+            say(&format!(
                 "lexicons: HEAD adds no commits to origin/main (or there is none), and HEAD's \
                  parent is not here (a single-commit or shallow clone): no base revision to \
                  compare with, nothing to check (set {BASE_ENV} or pass --base to choose one)"
-            );
+            ));
             Ok(None)
         }
     }
 }
 
 /// Runs git in `root`; its trimmed output, or its error output.
-fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn git(root: &Path, args: &[&str]) -> Result<String, String> {
     let output = Command::new("git")
         .arg("-C")
         .arg(root)

@@ -1,5 +1,6 @@
 //! Repository tasks: `cargo xtask gen [--check]`, `cargo xtask lexicons
-//! --check`, `cargo xtask bench build`, `cargo xtask bench decode`.
+//! --check`, `cargo xtask lexicons --refresh --from SOURCE`, `cargo xtask
+//! bench build`, `cargo xtask bench decode`.
 //!
 //! `gen` regenerates the bindings of `atlex-lexicons` from the lexicon JSON
 //! in `lexicons/` (into `lexicons/src/generated/`) and the namespace features
@@ -17,6 +18,7 @@ use atlex_codegen::{Diagnostics, Layout, Options};
 
 mod bench;
 mod lexicons;
+mod refresh;
 
 const USAGE: &str = "usage: cargo xtask gen [--check]
 
@@ -32,7 +34,12 @@ fn main() -> ExitCode {
         ["lexicons", rest @ ..] => lexicons::run(&workspace_root(), rest),
         ["bench", rest @ ..] => bench::run(&workspace_root(), rest),
         _ => {
-            eprintln!("{USAGE}\n{}\n{}", lexicons::USAGE, bench::USAGE);
+            eprintln!(
+                "{USAGE}\n{}\n{}\n{}",
+                lexicons::USAGE,
+                refresh::USAGE,
+                bench::USAGE
+            );
             ExitCode::from(2)
         }
     }
@@ -55,7 +62,32 @@ pub fn load_lexicons(crate_dir: &Path) -> (Catalog, Diagnostics) {
 }
 
 fn generate(check: bool) -> ExitCode {
-    let root = workspace_root();
+    match regenerate(&workspace_root(), check) {
+        Ok(Regenerated::Written(summary)) => {
+            eprintln!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Ok(Regenerated::Checked(code)) => code,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What [`regenerate`] did.
+pub(crate) enum Regenerated {
+    /// The files were written; a line saying how many.
+    Written(String),
+    /// `check` was asked for: the check's exit code (it printed the rest).
+    Checked(ExitCode),
+}
+
+/// Regenerates the bindings of the `atlex-lexicons` crate under `root`
+/// (`lexicons/src/generated` and the features of `lexicons/Cargo.toml`), or
+/// with `check` compares them and prints what is stale. The error is the
+/// whole message to print.
+pub(crate) fn regenerate(root: &Path, check: bool) -> Result<Regenerated, String> {
     let crate_dir = root.join("lexicons");
     let out_dir = crate_dir.join("src/generated");
     let (catalog, mut diagnostics) = load_lexicons(&crate_dir);
@@ -78,61 +110,42 @@ fn generate(check: bool) -> ExitCode {
             diagnostics.extend(errors);
             catalog.locate(&mut diagnostics);
             diagnostics.sort();
-            eprintln!("{diagnostics}");
-            return ExitCode::FAILURE;
+            return Err(diagnostics.to_string());
         }
     };
     diagnostics.extend(generated.diagnostics.clone());
     if diagnostics.has_errors() {
-        eprintln!("{diagnostics}");
-        return ExitCode::FAILURE;
+        return Err(diagnostics.to_string());
     }
     for warning in diagnostics.warnings() {
         eprintln!("{warning}");
     }
 
-    let mut report = match sync::compare(&out_dir, &generated.files, &[]) {
-        Ok(report) => report,
-        Err(err) => {
-            eprintln!("error: reading {}: {err}", out_dir.display());
-            return ExitCode::FAILURE;
-        }
-    };
+    let mut report = sync::compare(&out_dir, &generated.files, &[])
+        .map_err(|err| format!("error: reading {}: {err}", out_dir.display()))?;
     let manifest_path = crate_dir.join("Cargo.toml");
-    let manifest = match std::fs::read_to_string(&manifest_path) {
-        Ok(text) => text,
-        Err(err) => {
-            eprintln!("error: reading {}: {err}", manifest_path.display());
-            return ExitCode::FAILURE;
-        }
-    };
-    let new_manifest = match with_features(&manifest, &generated.features) {
-        Ok(text) => text,
-        Err(message) => {
-            eprintln!("error: {}: {message}", manifest_path.display());
-            return ExitCode::FAILURE;
-        }
-    };
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .map_err(|err| format!("error: reading {}: {err}", manifest_path.display()))?;
+    let new_manifest = with_features(&manifest, &generated.features)
+        .map_err(|message| format!("error: {}: {message}", manifest_path.display()))?;
     let manifest_changed = new_manifest != manifest;
 
     if check {
-        return report_check(
-            &root,
+        return Ok(Regenerated::Checked(report_check(
+            root,
             &out_dir,
             &report,
             manifest_changed.then_some((&manifest_path, &manifest, &new_manifest)),
-        );
+        )));
     }
-    if let Err(err) = sync::apply(&out_dir, &report) {
-        eprintln!("error: writing {}: {err}", out_dir.display());
-        return ExitCode::FAILURE;
-    }
-    if manifest_changed && let Err(err) = std::fs::write(&manifest_path, &new_manifest) {
-        eprintln!("error: writing {}: {err}", manifest_path.display());
-        return ExitCode::FAILURE;
+    sync::apply(&out_dir, &report)
+        .map_err(|err| format!("error: writing {}: {err}", out_dir.display()))?;
+    if manifest_changed {
+        std::fs::write(&manifest_path, &new_manifest)
+            .map_err(|err| format!("error: writing {}: {err}", manifest_path.display()))?;
     }
     report.changed.sort_by(|a, b| a.0.cmp(&b.0));
-    eprintln!(
+    Ok(Regenerated::Written(format!(
         "generated {} lexicons: {} files written, {} unchanged, {} removed{}",
         generated.documents,
         report.changed.len(),
@@ -143,8 +156,7 @@ fn generate(check: bool) -> ExitCode {
         } else {
             ""
         }
-    );
-    ExitCode::SUCCESS
+    )))
 }
 
 fn report_check(

@@ -88,6 +88,14 @@ pub enum Record {
     #[cfg(feature = "app-bsky")]
     #[lex("app.bsky.graph.listitem")]
     AppBskyGraphListitem(::std::boxed::Box<crate::app::bsky::graph::listitem::Listitem>),
+    /// `app.bsky.graph.referencelistoptout`
+    #[cfg(feature = "app-bsky")]
+    #[lex("app.bsky.graph.referencelistoptout")]
+    AppBskyGraphReferencelistoptout(
+        ::std::boxed::Box<
+            crate::app::bsky::graph::referencelistoptout::Referencelistoptout,
+        >,
+    ),
     /// `app.bsky.graph.starterpack`
     #[cfg(feature = "app-bsky")]
     #[lex("app.bsky.graph.starterpack")]

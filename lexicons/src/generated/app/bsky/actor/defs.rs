@@ -671,6 +671,8 @@ pub enum ThreadViewPrefSort {
 #[lex(type = "app.bsky.actor.defs#interestsPref")]
 #[non_exhaustive]
 pub struct InterestsPref {
+    /// The timestamp when the account owner last updated their interests.
+    pub updated_at: Option<::atlex::rt::Datetime>,
     /// A list of tags which describe the account owner's interests gathered during onboarding.
     #[lex(check(max_length = 100, items(max_length = 640, max_graphemes = 64)))]
     pub tags: Vec<String>,

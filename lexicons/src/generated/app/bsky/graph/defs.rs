@@ -84,6 +84,9 @@ pub struct ListItemView {
     /// The property `subject`.
     #[lex(check)]
     pub subject: crate::app::bsky::actor::defs::ProfileView,
+    /// Set to true when the subject has opted out of appearing in the reference list. Only set when the viewer owns the list.
+    #[lex(check(const_value = true))]
+    pub subject_opted_out: Option<bool>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,
@@ -199,6 +202,8 @@ pub struct ListViewerState {
     pub muted: Option<bool>,
     /// The property `blocked`.
     pub blocked: Option<::atlex::rt::AtUri>,
+    /// The authenticated viewer's app.bsky.graph.referencelistoptout record URI for this reference list. Only set for reference lists. A client can delete this record to undo the opt-out.
+    pub reference_list_opt_out: Option<::atlex::rt::AtUri>,
     /// What the lexicon does not declare (properties, a `$type`), kept as received.
     #[lex(unknown)]
     pub extra: ::atlex::rt::ExtraFields,

@@ -75,6 +75,9 @@ pub mod mute_actor_list;
 /// `app.bsky.graph.muteThread`: Mutes a thread preventing notifications from the thread and any of its children. Mutes are private in Bluesky. Requires auth.
 pub mod mute_thread;
 
+/// `app.bsky.graph.referencelistoptout`: Record requesting that its author be omitted from the public presentation of a reference list. This record is only enforced when the subject list's current purpose is app.bsky.graph.defs#referencelist. AppView indexes at most one record per actor and list pair, and ignores duplicate records.
+pub mod referencelistoptout;
+
 /// `app.bsky.graph.searchStarterPacks`: Find starter packs matching search criteria. Does not require auth.
 pub mod search_starter_packs;
 

@@ -18,7 +18,7 @@ pub struct GetUnreadCount;
 #[derive(Clone, Debug, Default, PartialEq, Eq, ::atlex::rt::Params)]
 #[non_exhaustive]
 pub struct Params {
-    /// The parameter `priority`.
+    /// Deprecated: this parameter is ignored.
     pub priority: Option<bool>,
     /// The parameter `seenAt`.
     pub seen_at: Option<::atlex::rt::Datetime>,

@@ -41,11 +41,11 @@ pub struct Params {
     /// The parameter `limit`.
     #[lex(default = 50, check(minimum = 1, maximum = 100))]
     pub limit: Option<i64>,
-    /// The parameter `priority`.
+    /// Deprecated: this parameter is ignored.
     pub priority: Option<bool>,
     /// The parameter `cursor`.
     pub cursor: Option<String>,
-    /// The parameter `seenAt`.
+    /// Deprecated: this parameter is unsupported and will cause an error.
     pub seen_at: Option<::atlex::rt::Datetime>,
 }
 
@@ -58,7 +58,7 @@ pub struct Output {
     /// The property `notifications`.
     #[lex(check)]
     pub notifications: Vec<Notification>,
-    /// The property `priority`.
+    /// Deprecated: this field is no longer populated.
     pub priority: Option<bool>,
     /// The property `seenAt`.
     pub seen_at: Option<::atlex::rt::Datetime>,

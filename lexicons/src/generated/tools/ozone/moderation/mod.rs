@@ -9,6 +9,9 @@ pub mod defs;
 /// `tools.ozone.moderation.emitEvent`: Take a moderation action on an actor.
 pub mod emit_event;
 
+/// `tools.ozone.moderation.getAccountPreferences`: Get private preferences for an account. Requires moderator or admin auth.
+pub mod get_account_preferences;
+
 /// `tools.ozone.moderation.getAccountTimeline`: Get timeline of all available events of an account. This includes moderation events, account history and did history.
 pub mod get_account_timeline;
 
@@ -73,6 +76,18 @@ pub trait Service: Send + Sync + 'static {
         request: ::atlex::rt::Request<emit_event::EmitEvent>,
     ) -> impl ::core::future::Future<
         Output = ::atlex::rt::HandlerResult<emit_event::EmitEvent>,
+    > + Send {
+        ::atlex::rt::not_implemented(request)
+    }
+
+    /// `tools.ozone.moderation.getAccountPreferences`: Get private preferences for an account. Requires moderator or admin auth.
+    fn get_account_preferences(
+        &self,
+        request: ::atlex::rt::Request<get_account_preferences::GetAccountPreferences>,
+    ) -> impl ::core::future::Future<
+        Output = ::atlex::rt::HandlerResult<
+            get_account_preferences::GetAccountPreferences,
+        >,
     > + Send {
         ::atlex::rt::not_implemented(request)
     }
@@ -228,6 +243,14 @@ pub fn register<S: Service, R: ::atlex::rt::Registry<S>>(registry: &mut R) {
             _,
         >(|service: ::std::sync::Arc<S>, request| async move {
             service.emit_event(request).await
+        });
+    registry
+        .add::<
+            get_account_preferences::GetAccountPreferences,
+            _,
+            _,
+        >(|service: ::std::sync::Arc<S>, request| async move {
+            service.get_account_preferences(request).await
         });
     registry
         .add::<
