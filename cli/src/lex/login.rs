@@ -104,15 +104,19 @@ fn read_clients(dir: &Path) -> Result<BTreeMap<String, LoopbackClient>, String> 
     }
 }
 
-/// Writes `clients` to a temporary file, then renames it over the old
-/// one: a failure leaves the old list whole.
+/// Writes `clients` to a temporary file, syncs it, then renames it over
+/// the old one: a failure or a crash leaves the old list or the new one,
+/// whole.
 fn write_clients(dir: &Path, clients: &BTreeMap<String, LoopbackClient>) -> Result<(), String> {
+    use std::io::Write as _;
     let path = dir.join(CLIENTS_FILE);
     let temporary = dir.join(format!(".{CLIENTS_FILE}.tmp"));
     let io = |err: std::io::Error| format!("{}: {err}", path.display());
-    // A map of strings always serializes.
-    let text = serde_json::to_string_pretty(clients).unwrap_or_default();
-    std::fs::write(&temporary, text).map_err(io)?;
+    let text =
+        serde_json::to_vec_pretty(clients).map_err(|err| format!("{}: {err}", path.display()))?;
+    let mut file = std::fs::File::create(&temporary).map_err(io)?;
+    file.write_all(&text).map_err(io)?;
+    file.sync_all().map_err(io)?;
     std::fs::rename(&temporary, &path).map_err(io)
 }
 

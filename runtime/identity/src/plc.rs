@@ -693,6 +693,61 @@ pub fn verify_log(did: &Did, log: &[LogEntry]) -> Result<State, PlcError> {
         .ok_or_else(|| chain_error("the log has no valid operation".to_owned()))
 }
 
+/// What a directory does with `operation`, submitted for `did` at `at`,
+/// given the `log` it holds: whether it takes it, and which entries of the
+/// log it then nullifies (their indices). An operation taken follows the
+/// last valid one, or (a recovery) an earlier valid one, when its signing
+/// key has a higher priority than the key of the operation it replaces and
+/// that operation is at most [`RECOVERY_WINDOW`] old; everything after the
+/// fork is nullified.
+pub fn accept(
+    did: &Did,
+    log: &[LogEntry],
+    operation: &SignedOperation,
+    at: &Datetime,
+) -> Result<Vec<usize>, PlcError> {
+    // The valid chain, replayed: each operation's log index, CID, the state
+    // it sets and the index of the key that signed it.
+    let mut chain: Vec<(usize, String, State, usize)> = Vec::new();
+    for (index, entry) in log.iter().enumerate().filter(|(_, entry)| !entry.nullified) {
+        let previous = chain.last().map(|(_, cid, state, _)| (state, cid.as_str()));
+        let (state, signer) = apply(did, previous, &entry.operation)?;
+        chain.push((index, entry.operation.cid().to_string(), state, signer));
+    }
+    let Some(prev) = operation.prev() else {
+        if chain.is_empty() {
+            apply(did, None, operation)?;
+            return Ok(Vec::new());
+        }
+        return Err(PlcError::Chain(format!("{did} already exists")));
+    };
+    let Some(fork) = chain.iter().position(|(_, cid, ..)| cid == prev) else {
+        return Err(PlcError::Chain(format!(
+            "{prev} is not a valid operation of {did}"
+        )));
+    };
+    let (_, cid, state, _) = &chain[fork];
+    let (_, signer) = apply(did, Some((state, cid)), operation)?;
+    let Some((replaced, _, _, replaced_signer)) = chain.get(fork + 1) else {
+        return Ok(Vec::new());
+    };
+    if signer >= *replaced_signer {
+        return Err(PlcError::Chain(format!(
+            "{prev} is not the last operation of {did}, and a recovery from it needs a rotation key of higher priority than the one that signed the operation after it"
+        )));
+    }
+    let age = at
+        .timestamp_micros()
+        .saturating_sub(log[*replaced].created_at.timestamp_micros());
+    let window = i64::try_from(RECOVERY_WINDOW.as_micros()).unwrap_or(i64::MAX);
+    if age > window {
+        return Err(PlcError::Chain(format!(
+            "the operation after {prev} is older than the recovery window"
+        )));
+    }
+    Ok(chain[fork + 1..].iter().map(|(index, ..)| *index).collect())
+}
+
 /// Applies an operation to the state before it and that state's
 /// operation's CID (`None` for a genesis): the state it sets and the index
 /// of the rotation key that signed it.
@@ -739,6 +794,41 @@ fn apply(
     };
     let signer = operation.verify(keys)?;
     Ok((next, signer))
+}
+
+#[cfg(feature = "resolve")]
+impl Operation {
+    /// The DID document this state gives `did`, as a directory renders it:
+    /// each verification method a `Multikey` (`#<name>`), each service
+    /// `#<name>`. Feature `resolve`.
+    pub fn to_document(&self, did: &Did) -> crate::identity::DidDocument {
+        use crate::identity::{DidDocument, Service as DocumentService, VerificationMethod};
+        DidDocument {
+            id: did.to_string(),
+            also_known_as: self.also_known_as.clone(),
+            verification_method: self
+                .verification_methods
+                .iter()
+                .map(|(name, key)| VerificationMethod {
+                    id: format!("{did}#{name}"),
+                    kind: "Multikey".to_owned(),
+                    controller: did.to_string(),
+                    public_key_multibase: Some(
+                        key.strip_prefix("did:key:").unwrap_or(key).to_owned(),
+                    ),
+                })
+                .collect(),
+            service: self
+                .services
+                .iter()
+                .map(|(name, service)| DocumentService {
+                    id: format!("#{name}"),
+                    kind: service.kind.clone(),
+                    service_endpoint: serde_json::Value::String(service.endpoint.clone()),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[cfg(feature = "resolve")]

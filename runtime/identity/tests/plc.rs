@@ -389,3 +389,132 @@ fn nullified_operations_need_a_recovery_by_a_higher_key_in_time() {
 fn state_of(operation: &SignedOperation) -> Operation {
     operation.state().unwrap().clone()
 }
+
+/// The test network's PLC directory takes signed operations as the real
+/// one does: a genesis, updates, a recovery nullifying what it replaces, a
+/// tombstone; and refuses forgeries, with the directory's answer.
+#[cfg(feature = "testkit")]
+#[tokio::test]
+async fn the_test_network_directory_takes_signed_operations() {
+    use atlex_identity::identity::testkit::TestNetwork;
+    use atlex_identity::plc::{DirectoryError, PlcDirectory};
+
+    let network = TestNetwork::start().await.unwrap();
+    let directory = PlcDirectory::new(network.plc_directory()).unwrap();
+    let resolver = network.resolver();
+    let (k1, k2, signing) = (key(Curve::P256), key(Curve::K256), key(Curve::K256));
+    let first = genesis(&[&k1, &k2]).sign(&k2).unwrap();
+    let did = first.did().unwrap();
+    directory.submit(&did, &first).await.unwrap();
+    // Twice is refused: the DID exists.
+    assert!(matches!(
+        directory.submit(&did, &first).await,
+        Err(DirectoryError::Refused { status: 400, .. })
+    ));
+
+    let mut next = state_of(&first).successor(&first);
+    next.verification_methods
+        .insert("atproto".to_owned(), signing.public_key().to_did_key());
+    let update = next.sign(&k2).unwrap();
+    directory.submit(&did, &update).await.unwrap();
+    assert_eq!(
+        resolver.signing_key(&did, true).await.unwrap(),
+        signing.public_key()
+    );
+    assert_eq!(
+        resolver.resolve_did(&did).await.unwrap().pds(),
+        Some("https://pds.test")
+    );
+
+    // A forgery: signed by a key that is not a rotation key.
+    let forged = state_of(&update)
+        .successor(&update)
+        .sign(&key(Curve::K256))
+        .unwrap();
+    match directory.submit(&did, &forged).await {
+        Err(DirectoryError::Refused { status, message }) => {
+            assert_eq!(status, 400);
+            assert!(message.contains("signature"), "{message}");
+        }
+        other => panic!("a forgery was taken: {other:?}"),
+    }
+    // A recovery from the genesis by the lower key is refused; by the
+    // higher key it nullifies the update.
+    let mut recovery = state_of(&first).successor(&first);
+    recovery.also_known_as = vec!["at://alice-recovered.test".to_owned()];
+    assert!(
+        directory
+            .submit(&did, &recovery.sign(&k2).unwrap())
+            .await
+            .is_err()
+    );
+    let recovery = recovery.sign(&k1).unwrap();
+    directory.submit(&did, &recovery).await.unwrap();
+    let log = directory.audit_log(&did).await.unwrap();
+    let nullified: Vec<bool> = log.iter().map(|entry| entry.nullified).collect();
+    assert_eq!(nullified, [false, true, false]);
+    let (state, last) = directory.verified_state(&did).await.unwrap();
+    assert_eq!(last.cid(), recovery.cid());
+    let State::Active(current) = state else {
+        panic!("{state:?}")
+    };
+    assert_eq!(current.handle(), Some("alice-recovered.test"));
+
+    // An account the network made by its methods takes no operations.
+    let made = network.account("bob.test").unwrap();
+    let genesis_of_other = genesis(&[&k1]).sign(&k1).unwrap();
+    assert!(
+        directory
+            .submit(made.did(), &genesis_of_other)
+            .await
+            .is_err()
+    );
+
+    // The end.
+    directory
+        .submit(&did, &plc::tombstone(&recovery, &k1).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        directory.verified_state(&did).await.unwrap().0,
+        State::Tombstoned
+    );
+    resolver.clear_cache();
+    assert!(resolver.resolve_did(&did).await.is_err());
+}
+
+#[test]
+fn a_directory_takes_a_recovery_only_within_the_window() {
+    let (k1, k2) = (key(Curve::P256), key(Curve::K256));
+    let first = genesis(&[&k1, &k2]).sign(&k1).unwrap();
+    let did = first.did().unwrap();
+    let update = state_of(&first).successor(&first).sign(&k2).unwrap();
+    let more = state_of(&update).successor(&update).sign(&k2).unwrap();
+    let log = [
+        entry(&did, &first, false, START),
+        entry(&did, &update, false, START + HOUR),
+        entry(&did, &more, false, START + 2 * HOUR),
+    ];
+    let recovery = state_of(&first).successor(&first).sign(&k1).unwrap();
+    let at = |hours: i64| Datetime::from_unix_micros(START + HOUR + hours * HOUR).unwrap();
+    // Within 72 hours of the operation it replaces: it and what follows it
+    // are nullified.
+    assert_eq!(plc::accept(&did, &log, &recovery, &at(71)).unwrap(), [1, 2]);
+    let err = plc::accept(&did, &log, &recovery, &at(73)).unwrap_err();
+    assert!(
+        matches!(&err, PlcError::Chain(m) if m.contains("recovery window")),
+        "{err}"
+    );
+    // The next operation after the last needs no recovery rule.
+    let next = state_of(&more).successor(&more).sign(&k2).unwrap();
+    assert!(plc::accept(&did, &log, &next, &at(500)).unwrap().is_empty());
+    // A genesis for a DID that exists, and an operation following nothing
+    // of the log, are refused.
+    assert!(plc::accept(&did, &log, &first, &at(0)).is_err());
+    let elsewhere = genesis(&[&k1]).sign(&k1).unwrap();
+    let stray = state_of(&elsewhere)
+        .successor(&elsewhere)
+        .sign(&k1)
+        .unwrap();
+    assert!(plc::accept(&did, &log, &stray, &at(0)).is_err());
+}

@@ -44,9 +44,13 @@
 //! host to the network's server (an explicit port in a URL is kept, so a
 //! `did:web:localhost%3A<port>` document served by the test itself is still
 //! fetched from it), and its DNS queries go to the network's DNS server.
-//! `did:plc` identifiers are random (24 base32 characters, as the method
-//! requires); documents change through the methods here, not through signed
-//! PLC operations.
+//! The accounts made here have random `did:plc` identifiers (24 base32
+//! characters, as the method requires) and change through the methods here.
+//! The PLC directory also takes signed operations, as the real one does
+//! (`POST /<did>`, checked by [`crate::plc::accept`], with the log at
+//! `/<did>/log/audit`): a service that creates and updates identities (a
+//! PDS) is tested against it with [`crate::plc::PlcDirectory`] at
+//! [`TestNetwork::plc_directory`].
 
 mod dns;
 mod http;
@@ -149,6 +153,8 @@ struct State {
     web_handles: HashMap<String, Did>,
     /// Other TXT records, by lowercase name without the final dot.
     txt: HashMap<String, Vec<String>>,
+    /// The operation logs of `did:plc`s made by signed operations.
+    plc_logs: HashMap<Did, Vec<crate::plc::LogEntry>>,
 }
 
 /// An identity network on 127.0.0.1: a PLC directory, `did:web` hosts and
