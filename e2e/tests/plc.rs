@@ -40,6 +40,11 @@ fn the_logs_the_official_pds_writes_verify() -> Result<(), BoxError> {
     runtime().block_on(async {
         let directory = PlcDirectory::new(pds.plc_url())?;
         let resolver = resolver(&pds);
+        let verifying = Resolver::builder()
+            .plc_directory(pds.plc_url())
+            .plain_http(true)
+            .verify_plc_log(1 << 20)
+            .build()?;
         for name in ["carol", "dave"] {
             let (did, client) = create_account(&pds, name).await?;
             // A second operation, made and signed by the PDS.
@@ -61,6 +66,14 @@ fn the_logs_the_official_pds_writes_verify() -> Result<(), BoxError> {
                 current.signing_key(),
                 Some(document_key.to_did_key().as_str())
             );
+            // A resolver that makes the document from the verified log
+            // agrees with the directory's document.
+            let from_log = verifying.resolve_did(&did).await?;
+            let from_directory = resolver.resolve_did(&did).await?;
+            assert_eq!(from_log.signing_key()?, from_directory.signing_key()?);
+            assert_eq!(from_log.handle(), from_directory.handle());
+            assert_eq!(from_log.pds(), from_directory.pds());
+            assert_eq!(from_log.also_known_as, from_directory.also_known_as);
             // Each entry's operation is accepted as it came; one changed
             // field and the log no longer verifies.
             let mut tampered = log.clone();

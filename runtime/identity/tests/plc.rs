@@ -518,3 +518,85 @@ fn a_directory_takes_a_recovery_only_within_the_window() {
         .unwrap();
     assert!(plc::accept(&did, &log, &stray, &at(0)).is_err());
 }
+
+/// A resolver that makes `did:plc` documents from verified logs: the
+/// document follows the signed operations; a directory serving a log that
+/// does not verify is caught; a DID with no log does not resolve.
+#[cfg(feature = "testkit")]
+#[tokio::test]
+async fn a_resolver_can_make_documents_from_verified_logs() {
+    use atlex_identity::identity::testkit::TestNetwork;
+    use atlex_identity::identity::{IdentityError, Resolver};
+    use atlex_identity::plc::PlcDirectory;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let network = TestNetwork::start().await.unwrap();
+    let directory = PlcDirectory::new(network.plc_directory()).unwrap();
+    let verifying = network
+        .resolver_builder()
+        .verify_plc_log(1 << 20)
+        .build()
+        .unwrap();
+    let (k1, signing) = (key(Curve::K256), key(Curve::P256));
+    let mut first = genesis(&[&k1]);
+    first
+        .verification_methods
+        .insert("atproto".to_owned(), signing.public_key().to_did_key());
+    let first = first.sign(&k1).unwrap();
+    let did = first.did().unwrap();
+    directory.submit(&did, &first).await.unwrap();
+    let mut second = state_of(&first).successor(&first);
+    second.also_known_as = vec!["at://alice.example.org".to_owned()];
+    directory
+        .submit(&did, &second.sign(&k1).unwrap())
+        .await
+        .unwrap();
+    let document = verifying.resolve_did(&did).await.unwrap();
+    assert_eq!(document.signing_key().unwrap(), signing.public_key());
+    assert_eq!(document.pds(), Some("https://pds.test"));
+    let handle = document.handle().map(|handle| handle.to_string());
+    assert_eq!(handle.as_deref(), Some("alice.example.org"));
+    // The directory's own document says the same.
+    assert_eq!(
+        *network.resolver().resolve_did(&did).await.unwrap(),
+        *document
+    );
+    // An account the network made by its methods has no log.
+    let made = network.account("bob.test").unwrap();
+    assert!(matches!(
+        verifying.resolve_did(made.did()).await,
+        Err(IdentityError::DidNotFound { .. })
+    ));
+
+    // A directory that serves a log whose update names another handle
+    // (with the CID of what it serves).
+    let mut log = serde_json::to_value(directory.audit_log(&did).await.unwrap()).unwrap();
+    log[1]["operation"]["alsoKnownAs"] = serde_json::json!(["at://mallory.test"]);
+    let changed: SignedOperation = serde_json::from_value(log[1]["operation"].clone()).unwrap();
+    log[1]["cid"] = changed.cid().to_string().into();
+    let body = log.to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    let lying = Resolver::builder()
+        .plc_directory(format!("http://{address}"))
+        .verify_plc_log(1 << 20)
+        .build()
+        .unwrap();
+    match lying.resolve_did(&did).await {
+        Err(IdentityError::InvalidPlcLog { reason, .. }) => {
+            assert!(reason.contains("signature"), "{reason}");
+        }
+        other => panic!("a forged log was taken: {other:?}"),
+    }
+}

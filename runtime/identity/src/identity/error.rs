@@ -9,6 +9,16 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdentityError {
+    /// A `did:plc`'s operation log, read to make its document
+    /// (`ResolverBuilder::verify_plc_log`), does not verify: the directory
+    /// served operations their rules forbid, or no log at all.
+    #[error("{did}: the PLC operation log does not verify: {reason}")]
+    InvalidPlcLog {
+        /// The DID.
+        did: String,
+        /// Why.
+        reason: String,
+    },
     /// A DID method other than `plc` and `web`.
     #[error("{did}: unsupported DID method (atproto uses did:plc and did:web)")]
     UnsupportedDidMethod {

@@ -94,6 +94,9 @@ struct Inner {
     timeout: Duration,
     max_document_size: usize,
     plain_http: bool,
+    /// The most bytes of a `did:plc` audit log read, when documents are
+    /// made from verified logs ([`ResolverBuilder::verify_plc_log`]).
+    plc_log_limit: Option<usize>,
     documents: moka::sync::Cache<Did, Arc<DidDocument>>,
     handles: moka::sync::Cache<String, Did>,
 }
@@ -357,17 +360,32 @@ impl Resolver {
     }
 
     async fn fetch_document(&self, did: &Did) -> Result<DidDocument, IdentityError> {
-        let url = self.document_url(did)?;
+        let mut url = self.document_url(did)?;
         let inner = &*self.inner;
+        let verified_log = inner.plc_log_limit.filter(|_| did.method() == "plc");
+        if verified_log.is_some() {
+            url = reqwest::Url::parse(&format!("{url}/log/audit")).map_err(|err| {
+                IdentityError::InvalidDid {
+                    did: did.to_string(),
+                    reason: err.to_string(),
+                }
+            })?;
+        }
         let answer = fetch::get(
             &inner.http,
             &url,
-            DID_JSON,
-            inner.max_document_size,
+            if verified_log.is_some() {
+                "application/json"
+            } else {
+                DID_JSON
+            },
+            verified_log.unwrap_or(inner.max_document_size),
             inner.timeout,
         )
         .await?;
         match answer {
+            #[cfg(feature = "plc")]
+            Answer::Body(body) if verified_log.is_some() => plc_document(did, &url, &body),
             Answer::Body(body) => DidDocument::parse(did, &body),
             // A did:web server that answers an error has no document; a PLC
             // directory says so with 404 (410 for a tombstoned DID).
@@ -391,6 +409,25 @@ impl Resolver {
     }
 }
 
+/// The document of `did` from its audit log (`body`, from `url`), verified.
+#[cfg(feature = "plc")]
+fn plc_document(did: &Did, url: &reqwest::Url, body: &[u8]) -> Result<DidDocument, IdentityError> {
+    let invalid = |reason: String| IdentityError::InvalidPlcLog {
+        did: did.to_string(),
+        reason,
+    };
+    let log: Vec<crate::plc::LogEntry> =
+        serde_json::from_slice(body).map_err(|err| invalid(format!("not an audit log: {err}")))?;
+    match crate::plc::verify_log(did, &log).map_err(|err| invalid(err.to_string()))? {
+        crate::plc::State::Active(state) => Ok(state.to_document(did)),
+        crate::plc::State::Tombstoned => Err(IdentityError::DidNotFound {
+            did: did.to_string(),
+            url: url.to_string(),
+            status: 410,
+        }),
+    }
+}
+
 /// Configures a [`Resolver`]; made by [`Resolver::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
 #[derive(Debug)]
@@ -404,6 +441,7 @@ pub struct ResolverBuilder {
     plain_http: bool,
     http: Option<reqwest::Client>,
     host_overrides: Vec<(String, SocketAddr)>,
+    plc_log_limit: Option<usize>,
 }
 
 impl Default for ResolverBuilder {
@@ -418,6 +456,7 @@ impl Default for ResolverBuilder {
             plain_http: false,
             http: None,
             host_overrides: Vec::new(),
+            plc_log_limit: None,
         }
     }
 }
@@ -484,6 +523,20 @@ impl ResolverBuilder {
         self
     }
 
+    /// Makes each `did:plc` document from the DID's verified operation log
+    /// instead of taking the directory's document on trust: the audit log
+    /// (`<directory>/<did>/log/audit`, at most `max_log_size` bytes) is
+    /// checked with [`crate::plc::verify_log`] (the DID, every signature and
+    /// `prev`, the recoveries) and the document rendered from the state it
+    /// ends in ([`crate::plc::Operation::to_document`]). A log that does not
+    /// verify is [`IdentityError::InvalidPlcLog`]; a tombstoned DID is not
+    /// found. Costs one larger request per document fetched. Feature `plc`.
+    #[cfg(feature = "plc")]
+    pub fn verify_plc_log(mut self, max_log_size: usize) -> Self {
+        self.plc_log_limit = Some(max_log_size);
+        self
+    }
+
     /// Makes the resolver. Fails only when the HTTP client cannot be set up
     /// or the PLC directory URL is not an HTTP(S) URL; a system without a
     /// usable DNS configuration still resolves handles over HTTPS (and says
@@ -522,6 +575,7 @@ impl ResolverBuilder {
                 timeout: self.timeout,
                 max_document_size: self.max_document_size,
                 plain_http: self.plain_http,
+                plc_log_limit: self.plc_log_limit,
                 documents: moka::sync::Cache::builder()
                     .max_capacity(self.cache_capacity)
                     .time_to_live(self.cache_ttl)
