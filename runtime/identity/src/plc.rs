@@ -630,14 +630,7 @@ pub fn verify_log(did: &Did, log: &[LogEntry]) -> Result<State, PlcError> {
             )));
         }
     }
-    // The valid chain: for each operation its CID, the state it sets, the
-    // index of the key that signed it, and its entry.
-    let mut chain: Vec<(&str, State, usize, &LogEntry)> = Vec::new();
-    for entry in log.iter().filter(|entry| !entry.nullified) {
-        let previous = chain.last().map(|(cid, state, ..)| (state, *cid));
-        let (state, signer) = apply(did, previous, &entry.operation)?;
-        chain.push((&entry.cid, state, signer, entry));
-    }
+    let mut chain = valid_chain(did, log)?;
     // The nullified operations, by CID: the state each sets.
     let mut nullified: BTreeMap<&str, State> = BTreeMap::new();
     for entry in log.iter().filter(|entry| entry.nullified) {
@@ -647,9 +640,9 @@ pub fn verify_log(did: &Did, log: &[LogEntry]) -> Result<State, PlcError> {
                 entry.cid
             )));
         };
-        let fork = chain.iter().position(|(cid, ..)| *cid == prev);
+        let fork = chain.iter().position(|link| link.cid == prev);
         let before = match fork {
-            Some(at) => &chain[at].1,
+            Some(at) => &chain[at].state,
             None => nullified.get(prev).ok_or_else(|| {
                 chain_error(format!(
                     "nullified operation {} follows {prev}, which is not in the log before it",
@@ -661,24 +654,20 @@ pub fn verify_log(did: &Did, log: &[LogEntry]) -> Result<State, PlcError> {
         if let Some(at) = fork {
             // The first of a run: the operation of the chain that follows
             // the same operation replaced it.
-            let Some((_, _, recovery_signer, recovery)) = chain.get(at + 1) else {
+            let Some(recovery) = chain.get(at + 1) else {
                 return Err(chain_error(format!(
                     "nullified operation {} follows the last valid operation: nothing replaced it",
                     entry.cid
                 )));
             };
-            if *recovery_signer >= signer {
+            if recovery.signer >= signer {
                 return Err(chain_error(format!(
                     "operation {} replaced nullified operation {} with a rotation key of no higher priority",
                     recovery.cid, entry.cid
                 )));
             }
-            let elapsed = recovery
-                .created_at
-                .timestamp_micros()
-                .saturating_sub(entry.created_at.timestamp_micros());
-            let window = i64::try_from(RECOVERY_WINDOW.as_micros()).unwrap_or(i64::MAX);
-            if !(0..=window).contains(&elapsed) {
+            let elapsed = micros_between(&entry.created_at, &recovery.entry.created_at);
+            if !(0..=RECOVERY_WINDOW_MICROS).contains(&elapsed) {
                 return Err(chain_error(format!(
                     "operation {} replaced nullified operation {} outside the recovery window",
                     recovery.cid, entry.cid
@@ -689,8 +678,48 @@ pub fn verify_log(did: &Did, log: &[LogEntry]) -> Result<State, PlcError> {
     }
     chain
         .pop()
-        .map(|(_, state, ..)| state)
+        .map(|link| link.state)
         .ok_or_else(|| chain_error("the log has no valid operation".to_owned()))
+}
+
+/// An operation of a log's valid chain, replayed.
+struct Link<'a> {
+    /// Its index in the log.
+    index: usize,
+    entry: &'a LogEntry,
+    /// Its CID.
+    cid: String,
+    /// The state it sets.
+    state: State,
+    /// The index of the rotation key that signed it.
+    signer: usize,
+}
+
+/// The operations of `log` that are not nullified, each applied to the one
+/// before it.
+fn valid_chain<'a>(did: &Did, log: &'a [LogEntry]) -> Result<Vec<Link<'a>>, PlcError> {
+    let mut chain: Vec<Link<'a>> = Vec::new();
+    for (index, entry) in log.iter().enumerate().filter(|(_, entry)| !entry.nullified) {
+        let previous = chain.last().map(|link| (&link.state, link.cid.as_str()));
+        let (state, signer) = apply(did, previous, &entry.operation)?;
+        chain.push(Link {
+            index,
+            entry,
+            cid: entry.operation.cid().to_string(),
+            state,
+            signer,
+        });
+    }
+    Ok(chain)
+}
+
+/// [`RECOVERY_WINDOW`] in microseconds.
+const RECOVERY_WINDOW_MICROS: i64 = RECOVERY_WINDOW.as_secs() as i64 * 1_000_000;
+
+/// Microseconds from `from` to `to` (negative when `to` is earlier).
+fn micros_between(from: &Datetime, to: &Datetime) -> i64 {
+    to.timestamp_micros()
+        .saturating_sub(from.timestamp_micros())
 }
 
 /// What a directory does with `operation`, submitted for `did` at `at`,
@@ -706,14 +735,7 @@ pub fn accept(
     operation: &SignedOperation,
     at: &Datetime,
 ) -> Result<Vec<usize>, PlcError> {
-    // The valid chain, replayed: each operation's log index, CID, the state
-    // it sets and the index of the key that signed it.
-    let mut chain: Vec<(usize, String, State, usize)> = Vec::new();
-    for (index, entry) in log.iter().enumerate().filter(|(_, entry)| !entry.nullified) {
-        let previous = chain.last().map(|(_, cid, state, _)| (state, cid.as_str()));
-        let (state, signer) = apply(did, previous, &entry.operation)?;
-        chain.push((index, entry.operation.cid().to_string(), state, signer));
-    }
+    let chain = valid_chain(did, log)?;
     let Some(prev) = operation.prev() else {
         if chain.is_empty() {
             apply(did, None, operation)?;
@@ -721,31 +743,27 @@ pub fn accept(
         }
         return Err(PlcError::Chain(format!("{did} already exists")));
     };
-    let Some(fork) = chain.iter().position(|(_, cid, ..)| cid == prev) else {
+    let Some(fork) = chain.iter().position(|link| link.cid == prev) else {
         return Err(PlcError::Chain(format!(
             "{prev} is not a valid operation of {did}"
         )));
     };
-    let (_, cid, state, _) = &chain[fork];
-    let (_, signer) = apply(did, Some((state, cid)), operation)?;
-    let Some((replaced, _, _, replaced_signer)) = chain.get(fork + 1) else {
+    let base = &chain[fork];
+    let (_, signer) = apply(did, Some((&base.state, &base.cid)), operation)?;
+    let Some(replaced) = chain.get(fork + 1) else {
         return Ok(Vec::new());
     };
-    if signer >= *replaced_signer {
+    if signer >= replaced.signer {
         return Err(PlcError::Chain(format!(
             "{prev} is not the last operation of {did}, and a recovery from it needs a rotation key of higher priority than the one that signed the operation after it"
         )));
     }
-    let age = at
-        .timestamp_micros()
-        .saturating_sub(log[*replaced].created_at.timestamp_micros());
-    let window = i64::try_from(RECOVERY_WINDOW.as_micros()).unwrap_or(i64::MAX);
-    if age > window {
+    if micros_between(&replaced.entry.created_at, at) > RECOVERY_WINDOW_MICROS {
         return Err(PlcError::Chain(format!(
             "the operation after {prev} is older than the recovery window"
         )));
     }
-    Ok(chain[fork + 1..].iter().map(|(index, ..)| *index).collect())
+    Ok(chain[fork + 1..].iter().map(|link| link.index).collect())
 }
 
 /// Applies an operation to the state before it and that state's
@@ -802,32 +820,27 @@ impl Operation {
     /// each verification method a `Multikey` (`#<name>`), each service
     /// `#<name>`. Feature `resolve`.
     pub fn to_document(&self, did: &Did) -> crate::identity::DidDocument {
-        use crate::identity::{DidDocument, Service as DocumentService, VerificationMethod};
-        DidDocument {
-            id: did.to_string(),
-            also_known_as: self.also_known_as.clone(),
-            verification_method: self
-                .verification_methods
+        use crate::identity::{DidDocument, VerificationMethod};
+        let mut document =
+            self.services
                 .iter()
-                .map(|(name, key)| VerificationMethod {
-                    id: format!("{did}#{name}"),
-                    kind: "Multikey".to_owned(),
-                    controller: did.to_string(),
-                    public_key_multibase: Some(
-                        key.strip_prefix("did:key:").unwrap_or(key).to_owned(),
-                    ),
-                })
-                .collect(),
-            service: self
-                .services
-                .iter()
-                .map(|(name, service)| DocumentService {
-                    id: format!("#{name}"),
-                    kind: service.kind.clone(),
-                    service_endpoint: serde_json::Value::String(service.endpoint.clone()),
-                })
-                .collect(),
-        }
+                .fold(DidDocument::new(did), |document, (name, service)| {
+                    document.with_service((name, &service.kind), &service.endpoint)
+                });
+        document.also_known_as = self.also_known_as.clone();
+        // Any did:key is allowed here, so the key is not parsed (as
+        // `DidDocument::with_key` would): its multibase is taken as written.
+        document.verification_method = self
+            .verification_methods
+            .iter()
+            .map(|(name, key)| VerificationMethod {
+                id: format!("{did}#{name}"),
+                kind: "Multikey".to_owned(),
+                controller: did.to_string(),
+                public_key_multibase: Some(key.strip_prefix("did:key:").unwrap_or(key).to_owned()),
+            })
+            .collect();
+        document
     }
 }
 
