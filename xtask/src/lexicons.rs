@@ -96,18 +96,12 @@ fn check(root: &Path, base_arg: Option<&str>) -> ExitCode {
         }
     };
     let short: String = base.chars().take(12).collect();
-    let old = if git(root, &["cat-file", "-e", &format!("{base}:lexicons")]).is_ok() {
-        match LexiconSet::from_git(root, &base, "lexicons", &format!("git:{short}:lexicons")) {
-            Ok(set) => set,
-            Err(err) => {
-                eprintln!("error: reading lexicons/ at {short}: {err}");
-                return ExitCode::FAILURE;
-            }
+    let old = match lexicons_at(root, &base) {
+        Ok(set) => set,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
         }
-    } else {
-        LexiconSet::new(format!(
-            "git:{short}:lexicons (absent: every lexicon is new)"
-        ))
     };
     let new = match LexiconSet::from_path(&root.join("lexicons"), "lexicons/ (working tree)") {
         Ok(set) => set,
@@ -168,6 +162,20 @@ fn check(root: &Path, base_arg: Option<&str>) -> ExitCode {
 /// Whether the version of `atlex-lexicons` makes the release its lexicon
 /// changes need (see [`Bump`]): the semver bump from the version at `base`
 /// to the working tree's must be at least that.
+/// `lexicons/` as it stood at revision `base` (empty when it was not
+/// there: every lexicon is then new).
+pub(crate) fn lexicons_at(root: &Path, base: &str) -> Result<LexiconSet, String> {
+    let short: String = base.chars().take(12).collect();
+    if git(root, &["cat-file", "-e", &format!("{base}:lexicons")]).is_ok() {
+        LexiconSet::from_git(root, base, "lexicons", &format!("git:{short}:lexicons"))
+            .map_err(|err| format!("error: reading lexicons/ at {short}: {err}"))
+    } else {
+        Ok(LexiconSet::new(format!(
+            "git:{short}:lexicons (absent: every lexicon is new)"
+        )))
+    }
+}
+
 fn check_version(root: &Path, base: &str, short: &str, report: &diff::Report) -> ExitCode {
     let bump = Bump::of_report(report);
     eprintln!("lexicons: {}", render::semver_line(report));

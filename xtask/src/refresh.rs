@@ -36,7 +36,7 @@ use atlex_codegen::files::nsid_from_relative_path;
 use semver::Version;
 use serde_json::Value;
 
-use crate::lexicons::{ACK_FILE, choose_base, git, lexicons_version};
+use crate::lexicons::{ACK_FILE, choose_base, git, lexicons_at, lexicons_version};
 
 pub(crate) mod format;
 mod npm;
@@ -511,14 +511,8 @@ fn needed_version(
     // Without a base (not a git repository, a single-commit clone), the
     // tree before the refresh and its version are the base.
     if let Some((base, _)) = choose_base(root, None, &|_| {}).map_err(|e| format!("error: {e}"))? {
-        let short: String = base.chars().take(12).collect();
         let read_base = |path: &str| git(root, &["show", &format!("{base}:{path}")]);
-        let old = if git(root, &["cat-file", "-e", &format!("{base}:lexicons")]).is_ok() {
-            LexiconSet::from_git(root, &base, "lexicons", &format!("git:{short}:lexicons"))
-                .map_err(|e| format!("error: reading lexicons/ at {short}: {e}"))?
-        } else {
-            LexiconSet::new(format!("git:{short}:lexicons"))
-        };
+        let old = lexicons_at(root, &base)?;
         if let Ok(Some(base_version)) = lexicons_version(&read_base) {
             needed = Bump::of_report(&diff::diff(&old, new)).next(&base_version);
         }
